@@ -1,0 +1,23 @@
+"""torchshape: every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by torch."""
+
+from torchshape.api import inspect
+from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
+from torchshape.report import Report, TensorRow
+from torchshape.spec import DType, Kind, Nonlinearity, RNNSpec, make_spec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DType",
+    "EnvironmentProblem",
+    "Kind",
+    "Nonlinearity",
+    "RNNSpec",
+    "Report",
+    "TensorRow",
+    "TorchshapeError",
+    "UsageError",
+    "inspect",
+    "make_spec",
+    "__version__",
+]

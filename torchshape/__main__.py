@@ -1,0 +1,5 @@
+"""``python -m torchshape``."""
+
+from torchshape.cli import run
+
+run()

@@ -1,0 +1,28 @@
+"""The Python API: the same inspection as the command line, returning data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torchshape.report import Report, build_report
+from torchshape.spec import RNNSpec, make_spec
+
+
+def inspect(spec: RNNSpec | None = None, **settings: Any) -> Report:
+    """Build the recurrent module, run it, and return every shape with its formula.
+
+    Pass an ``RNNSpec`` or the settings of one by name (PyTorch's names:
+    ``kind``, ``input_size``, ``hidden_size``, ``num_layers``, ``seq_len``, ``batch``,
+    ``bidirectional``, ``batch_first``, ``proj_size``, ``bias``, ``dropout``,
+    ``nonlinearity``, ``unbatched``, ``device``, ``dtype``). Nothing is printed.
+
+        >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
+        >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
+    """
+    if spec is None:
+        spec = make_spec(**settings)
+    elif settings:
+        raise TypeError("pass either an RNNSpec or settings by name, not both")
+    from torchshape import probe  # imports torch
+
+    return build_report(spec, probe.run(spec))

@@ -1,0 +1,128 @@
+"""The command line: parse flags, call the library, render, map errors to exit codes.
+
+torch is imported only inside the command body, so ``--help`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from torchshape.errors import TorchshapeError
+from torchshape.spec import DType, Format, Kind, Nonlinearity
+
+try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
+    from typer import TyperException as ParseError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import ClickException as ParseError  # type: ignore[assignment]
+
+app = typer.Typer(
+    add_completion=False,
+    help="Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass."""
+
+
+def _choices(enum: type[Kind] | type[DType] | type[Nonlinearity] | type[Format]) -> str:
+    return "|".join(member.value for member in enum)
+
+
+# Values arrive as text and are checked in one place, ``make_spec``, so that every
+# bad value gets the same kind of message naming its flag.
+@app.command()
+def rnn(
+    kind: Annotated[str, typer.Option(metavar=_choices(Kind), help="Which module: nn.GRU, nn.LSTM or nn.RNN.")] = "lstm",
+    input_size: Annotated[str, typer.Option("--input-size", metavar="INT", help="H_in: features per time step.")] = "50",
+    hidden_size: Annotated[str, typer.Option("--hidden-size", metavar="INT", help="H_cell: hidden_size.")] = "30",
+    layers: Annotated[str, typer.Option("--layers", metavar="INT", help="num_layers: stacked layers.")] = "1",
+    seq_len: Annotated[str, typer.Option("--seq-len", metavar="INT", help="L: time steps.")] = "5",
+    batch: Annotated[
+        Optional[str],
+        typer.Option("--batch", metavar="INT", help="N: sequences per batch.", show_default="3"),
+    ] = None,
+    bidir: Annotated[bool, typer.Option("--bidir", help="Bidirectional: D = 2.")] = False,
+    batch_first: Annotated[bool, typer.Option("--batch-first", help="Input and output as (N, L, ·).")] = False,
+    proj_size: Annotated[
+        str, typer.Option("--proj-size", metavar="INT", help="LSTM only: projection size H_out; 0 = none.")
+    ] = "0",
+    no_bias: Annotated[bool, typer.Option("--no-bias", help="Build without bias terms.")] = False,
+    dropout: Annotated[
+        str, typer.Option("--dropout", metavar="FLOAT", help="Dropout between stacked layers, in [0, 1).")
+    ] = "0",
+    nonlinearity: Annotated[
+        Optional[str],
+        typer.Option(metavar=_choices(Nonlinearity), help="RNN only: tanh (torch's default) or relu.", show_default=False),
+    ] = None,
+    unbatched: Annotated[bool, typer.Option("--unbatched", help="2-D input (L, H_in), no batch dimension.")] = False,
+    device: Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")] = "cpu",
+    dtype: Annotated[str, typer.Option(metavar=_choices(DType), help="Parameter and input dtype.")] = "float32",
+    output_format: Annotated[str, typer.Option("--format", metavar=_choices(Format), help="Output format.")] = "table",
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Build a recurrent layer from flags, run it, and print every shape with its formula."""
+    from torchshape import render
+    from torchshape.api import inspect
+    from torchshape.spec import make_spec, parse_format
+
+    spec = make_spec(
+        kind=kind,
+        input_size=input_size,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        seq_len=seq_len,
+        batch=batch,
+        bidirectional=bidir,
+        batch_first=batch_first,
+        proj_size=proj_size,
+        bias=not no_bias,
+        dropout=dropout,
+        nonlinearity=nonlinearity,
+        unbatched=unbatched,
+        device=device,
+        dtype=dtype,
+    )
+    fmt = parse_format(output_format)
+    report = inspect(spec)
+    if fmt is Format.JSON:
+        sys.stdout.write(render.render_json(report))
+    else:
+        from rich.console import Console
+
+        Console().print(render.table_renderable(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: the one place that turns errors into a line on stderr and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        args = ["--help"]
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="torchshape", standalone_mode=False)
+    except ParseError as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except TorchshapeError as exc:
+        if debug:
+            raise
+        return _fail(exc.message, exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        return _fail("interrupted", 130)
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"torchshape: error: {message}\n")
+    return code
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The torch side: build the module, run a real forward pass, return what torch gave.
+
+Everything that imports torch lives here (imported lazily by ``torchshape.api``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.errors import EnvironmentProblem
+from torchshape.formulas import Symbols, symbols, tensor_formulas
+from torchshape.spec import FLAGS, RNNSpec
+
+if TYPE_CHECKING:
+    import torch
+
+SEED = 0  # fixed, so the same command always draws the same tensors
+
+# On the meta device a recurrent forward pass steps through time in Python-level
+# decompositions (about a minute for a large LSTM), so torchshape never runs one
+# there. It runs the same module on the CPU at probe sizes instead: every size
+# within these caps is kept as the user gave it, every larger one is replaced by
+# a small stand-in distinct from the others, and the user's own sizes then come
+# from the formulas that this very forward pass verified.
+PROBE_CAPS = {"L": 16, "N": 16, "H_in": 64, "H_cell": 64, "num_layers": 4}
+_STAND_INS = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47)
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What one real forward pass did."""
+
+    device: str  # where the forward pass ran
+    dtype: str
+    torch_version: str
+    spec: RNNSpec  # the configuration that actually ran (probe sizes on meta)
+    sizes: Symbols  # the symbol values of that run
+    shapes: dict[str, tuple[int, ...]]  # every tensor fed and returned, by name
+    error: str | None  # torch's own message if it refused the inputs built from the formulas
+    reduced: bool  # True when it ran at probe sizes on the CPU in place of the meta device
+
+
+def probe_spec(spec: RNNSpec) -> RNNSpec:
+    """The configuration a meta-device request actually runs: same structure, small sizes."""
+    taken = {spec.seq_len, spec.batch, spec.input_size, spec.hidden_size, spec.proj_size}
+    pool = [n for n in _STAND_INS if n not in taken]
+
+    def keep_or_stand_in(value: int, cap: int, above: int = 0) -> int:
+        if value <= cap:
+            return value
+        pick = next(n for n in pool if n > above)
+        pool.remove(pick)
+        return pick
+
+    proj = keep_or_stand_in(spec.proj_size, PROBE_CAPS["H_cell"])
+    # proj_size must stay below hidden_size; a kept hidden_size already is.
+    hidden = keep_or_stand_in(spec.hidden_size, PROBE_CAPS["H_cell"], above=proj)
+    return replace(
+        spec,
+        seq_len=keep_or_stand_in(spec.seq_len, PROBE_CAPS["L"]),
+        batch=keep_or_stand_in(spec.batch, PROBE_CAPS["N"]),
+        input_size=keep_or_stand_in(spec.input_size, PROBE_CAPS["H_in"]),
+        hidden_size=hidden,
+        proj_size=proj,
+        num_layers=min(spec.num_layers, PROBE_CAPS["num_layers"]),
+        device="cpu",
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for ``--device``, or EnvironmentProblem if this machine lacks it."""
+    import torch
+
+    flag = FLAGS["device"]
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise EnvironmentProblem(f"{flag} {name}: no CUDA device is available on this machine")
+        index = int(name.split(":")[1]) if ":" in name else 0
+        count = torch.cuda.device_count()
+        if index >= count:
+            have = ", ".join(f"cuda:{i}" for i in range(count))
+            raise EnvironmentProblem(f"{flag} {name}: this machine has {count} CUDA device(s): {have}")
+    elif name == "mps" and not torch.backends.mps.is_available():
+        raise EnvironmentProblem(f"{flag} mps: the Apple MPS backend is not available on this machine")
+    return torch.device(name)
+
+
+def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+    """The nn.RNN / nn.GRU / nn.LSTM that ``spec`` describes."""
+    import torch
+
+    kwargs: dict[str, Any] = {
+        "num_layers": spec.num_layers,
+        "bias": spec.bias,
+        "batch_first": spec.batch_first,
+        "dropout": spec.dropout,
+        "bidirectional": spec.bidirectional,
+        "device": device,
+        "dtype": dtype,
+    }
+    if spec.proj_size:
+        kwargs["proj_size"] = spec.proj_size
+    if spec.nonlinearity is not None:
+        kwargs["nonlinearity"] = spec.nonlinearity.value
+    module_class = getattr(torch.nn, spec.kind.module_name)
+    with warnings.catch_warnings():
+        # torch warns about dropout with one layer; torchshape says so in its notes.
+        warnings.simplefilter("ignore")
+        module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
+    return module.eval()
+
+
+def make_inputs(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """input, h_0 (and c_0), each shaped by the formulas: torch checks them when it runs."""
+    import torch
+
+    sym = symbols(spec)
+    fed = {"input", "h_0", "c_0"}
+    return {
+        f.name: torch.randn(f.shape(sym), device=device, dtype=dtype)
+        for f in tensor_formulas(spec)
+        if f.name in fed
+    }
+
+
+def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Call the module as users do; name every returned tensor."""
+    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
+    output, h_n = module(inputs["input"], hidden)
+    if isinstance(h_n, tuple):
+        return {"output": output, "h_n": h_n[0], "c_n": h_n[1]}
+    return {"output": output, "h_n": h_n}
+
+
+def run(spec: RNNSpec) -> ProbeRun:
+    """Build the module ``spec`` describes and run one forward pass on its device."""
+    import torch
+
+    ran = probe_spec(spec) if spec.device == "meta" else spec
+    device = resolve_device(ran.device)
+    dtype = getattr(torch, spec.dtype.value)
+    shapes: dict[str, tuple[int, ...]] = {}
+    error = None
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        torch.manual_seed(SEED)
+        module = build_module(ran, device, dtype)
+        inputs = make_inputs(ran, device, dtype)
+        shapes.update({name: tuple(t.shape) for name, t in inputs.items()})
+        try:
+            with warnings.catch_warnings():
+                # e.g. "LSTM with projections is not supported with oneDNN": not the user's concern.
+                warnings.simplefilter("ignore")
+                results = forward(module, inputs)
+        except RuntimeError as exc:
+            error = str(exc).strip().splitlines()[0]
+        else:
+            shapes.update({name: tuple(t.shape) for name, t in results.items()})
+    return ProbeRun(
+        device=str(device),
+        dtype=spec.dtype.value,
+        torch_version=torch.__version__,
+        spec=ran,
+        sizes=symbols(ran),
+        shapes=shapes,
+        error=error,
+        reduced=ran is not spec,
+    )

@@ -1,0 +1,56 @@
+"""The JSON contract: one object, stable key order, documented in the README."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from torchshape.report import SCHEMA_VERSION, Report
+
+
+def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
+    return None if shape is None else list(shape)
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data (keys in a fixed order)."""
+    from torchshape import __version__
+
+    probe = report.probe
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "torchshape_version": __version__,
+        "config": report.spec.as_dict(),
+        "module": report.spec.module_call,
+        "call": report.call,
+        "symbols": report.symbols.as_dict(),
+        "tensors": [
+            {
+                "name": row.name,
+                "formula": row.formula,
+                "shape": list(row.shape),
+                "verified": row.verified,
+                "source": "forward" if row.actual is not None else "formula",
+                "expected_shape": list(row.expected),
+                "probe_shape": _shape(row.probe_shape),
+                "measured_dims": list(row.measured),
+            }
+            for row in report.rows
+        ],
+        "ok": report.ok,
+        "notes": list(report.notes),
+        "run": {
+            "device": probe.device,
+            "dtype": probe.dtype,
+            "torch_version": probe.torch_version,
+            "reduced": probe.reduced,
+            "probe_symbols": probe.sizes.as_dict(),
+            "error": probe.error,
+            "description": report.ran,
+        },
+        **report.extra,
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,92 @@
+"""The terminal table: one row per tensor, the legend, the notes, and what was run."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.report import Report, TensorRow
+
+
+def _fmt(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _mark(report: Report, row: TensorRow) -> Text:
+    if not row.verified:
+        return Text("✗", style="bold red")
+    if report.probe.reduced:
+        return Text("✓*", style="green")
+    return Text("✓", style="green")
+
+
+def table_renderable(report: Report) -> RenderableType:
+    """A rich renderable of the whole report, for a console of any width."""
+    spec = report.spec
+    title = Text(spec.module_call, style="bold")
+    call = Text(report.call, style="dim")
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("tensor", style="cyan", no_wrap=True)
+    table.add_column("formula", overflow="fold")
+    table.add_column("shape", overflow="fold")
+    table.add_column("torch probe" if report.probe.reduced else "torch", overflow="fold")
+    table.add_column("", no_wrap=True)
+    for row in report.rows:
+        torch_shape = row.probe_shape if report.probe.reduced else row.actual
+        style = None if row.verified else "bold red"
+        table.add_row(row.name, row.formula, _fmt(row.expected), _fmt(torch_shape), _mark(report, row), style=style)
+
+    legend = Table.grid(padding=(0, 1))
+    legend.add_column(justify="right", style="cyan", no_wrap=True)
+    legend.add_column(no_wrap=True)
+    legend.add_column(style="dim")
+    for entry in report.legend:
+        legend.add_row(entry.symbol, f"= {entry.value}", entry.meaning)
+
+    parts: list[RenderableType] = [title, call, Text(""), table, Text(""), legend]
+    if report.notes:
+        notes = Table.grid(padding=(0, 1))
+        notes.add_column(no_wrap=True)
+        notes.add_column()
+        for note in report.notes:
+            notes.add_row("•", note)
+        parts.extend([Text(""), notes])
+    parts.append(Text(""))
+    parts.extend(_verdict(report))
+    return Group(*parts)
+
+
+def _verdict(report: Report) -> list[Text]:
+    lines: list[Text] = []
+    if report.probe.error is not None:
+        lines.append(Text(f"✗ torch refused the inputs built from the formulas: {report.probe.error}", style="bold red"))
+    for row in report.rows:
+        if not row.verified and report.probe.error is None:
+            lines.append(
+                Text(
+                    f"✗ MISMATCH {row.name}: formula {row.formula} gives {_fmt(row.expected)}, "
+                    f"torch returned {_fmt(row.probe_shape)}",
+                    style="bold red",
+                )
+            )
+    if report.ok:
+        mark = "✓*" if report.probe.reduced else "✓"
+        lines.append(Text(f"{mark} {report.ran}", style="green"))
+    else:
+        lines.append(Text(f"✗ {report.ran}", style="red"))
+    return lines
+
+
+def render_table(report: Report, width: int = 80) -> str:
+    """The table as plain text at a fixed width, without colour (files, tests, pipes)."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console.print(table_renderable(report))
+    return buffer.getvalue()

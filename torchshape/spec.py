@@ -1,0 +1,262 @@
+"""The validated settings of one inspection: what the user asked for, checked once.
+
+No torch here. ``make_spec`` turns raw values (from flags or the Python API) into
+a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+from torchshape.errors import UsageError
+
+
+class Kind(str, Enum):
+    """Which recurrent module to build."""
+
+    GRU = "gru"
+    LSTM = "lstm"
+    RNN = "rnn"
+
+    @property
+    def module_name(self) -> str:
+        return {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}[self.value]
+
+    @property
+    def gates(self) -> int:
+        """G: gates per cell (the row blocks of weight_ih / weight_hh)."""
+        return {"gru": 3, "lstm": 4, "rnn": 1}[self.value]
+
+    @property
+    def has_cell_state(self) -> bool:
+        return self is Kind.LSTM
+
+
+class Nonlinearity(str, Enum):
+    TANH = "tanh"
+    RELU = "relu"
+
+
+class DType(str, Enum):
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+    @property
+    def itemsize(self) -> int:
+        return {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}[self.value]
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+
+
+DEFAULTS: dict[str, Any] = {
+    "kind": Kind.LSTM,
+    "input_size": 50,
+    "hidden_size": 30,
+    "num_layers": 1,
+    "seq_len": 5,
+    "batch": 3,
+    "bidirectional": False,
+    "batch_first": False,
+    "proj_size": 0,
+    "bias": True,
+    "dropout": 0.0,
+    "nonlinearity": None,
+    "unbatched": False,
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+
+# The flag that sets each field, so every message names what the user typed.
+FLAGS: dict[str, str] = {
+    "kind": "--kind",
+    "input_size": "--input-size",
+    "hidden_size": "--hidden-size",
+    "num_layers": "--layers",
+    "seq_len": "--seq-len",
+    "batch": "--batch",
+    "bidirectional": "--bidir",
+    "batch_first": "--batch-first",
+    "proj_size": "--proj-size",
+    "bias": "--no-bias",
+    "dropout": "--dropout",
+    "nonlinearity": "--nonlinearity",
+    "unbatched": "--unbatched",
+    "device": "--device",
+    "dtype": "--dtype",
+}
+
+# Sizes beyond these are refused up front: torch indexes tensors with int64, and
+# no recurrent layer of more layers than this has ever been worth building.
+MAX_SIZE = 2**31 - 1
+MAX_LAYERS = 1024
+
+_DEVICE = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
+
+
+@dataclass(frozen=True)
+class RNNSpec:
+    """One recurrent layer and the input it is fed, in PyTorch's own names."""
+
+    kind: Kind
+    input_size: int
+    hidden_size: int
+    num_layers: int
+    seq_len: int
+    batch: int  # ignored when unbatched
+    bidirectional: bool
+    batch_first: bool
+    proj_size: int
+    bias: bool
+    dropout: float
+    nonlinearity: Nonlinearity | None  # RNN only; None means torch's default, tanh
+    unbatched: bool
+    device: str
+    dtype: DType
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, in field order."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, Enum):
+                out[key] = value.value
+        if self.kind is Kind.RNN and self.nonlinearity is None:
+            out["nonlinearity"] = Nonlinearity.TANH.value
+        return out
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+        args = [str(self.input_size), str(self.hidden_size)]
+        if self.num_layers != 1:
+            args.append(f"num_layers={self.num_layers}")
+        if self.kind is Kind.RNN and self.nonlinearity is Nonlinearity.RELU:
+            args.append("nonlinearity='relu'")
+        if not self.bias:
+            args.append("bias=False")
+        if self.batch_first:
+            args.append("batch_first=True")
+        if self.dropout:
+            args.append(f"dropout={self.dropout:g}")
+        if self.bidirectional:
+            args.append("bidirectional=True")
+        if self.proj_size:
+            args.append(f"proj_size={self.proj_size}")
+        return f"nn.{self.kind.module_name}({', '.join(args)})"
+
+
+def _enum(cls: type[Enum], field: str, value: Any) -> Any:
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in cls)  # type: ignore[attr-defined]
+        raise _err(field, f"{value!r} is not one of {allowed}") from None
+
+
+def _err(field: str, message: str) -> UsageError:
+    return UsageError(FLAGS[field], message)
+
+
+def _size(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            value = int(value)
+        else:
+            raise _err(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+    if not minimum <= value <= maximum:
+        raise _err(field, f"{value} is out of range; use a whole number from {minimum} to {maximum}")
+    return value
+
+
+def parse_format(value: str | Format) -> Format:
+    """``--format``, checked like every other flag."""
+    try:
+        return value if isinstance(value, Format) else Format(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(f.value for f in Format)
+        raise UsageError("--format", f"{value!r} is not one of {allowed}") from None
+
+
+def make_spec(**raw: Any) -> RNNSpec:
+    """Validate raw settings (missing ones take ``DEFAULTS``) into an ``RNNSpec``.
+
+    Raises ``UsageError`` naming the flag for any bad value or combination.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    batch_given = raw.get("batch") is not None
+    values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+
+    kind: Kind = _enum(Kind, "kind", values["kind"])
+    input_size = _size("input_size", values["input_size"])
+    hidden_size = _size("hidden_size", values["hidden_size"])
+    num_layers = _size("num_layers", values["num_layers"], maximum=MAX_LAYERS)
+    seq_len = _size("seq_len", values["seq_len"])
+    batch = _size("batch", values["batch"])
+    proj_size = _size("proj_size", values["proj_size"], minimum=0)
+    dtype: DType = _enum(DType, "dtype", values["dtype"])
+
+    dropout = values["dropout"]
+    try:
+        dropout = float(dropout)
+    except (TypeError, ValueError):
+        raise _err("dropout", f"{dropout!r} is not a number; use a probability in [0, 1)") from None
+    if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
+        raise _err("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.2")
+
+    nonlinearity = values["nonlinearity"]
+    if nonlinearity is not None:
+        nonlinearity = _enum(Nonlinearity, "nonlinearity", nonlinearity)
+        if kind is not Kind.RNN:
+            raise _err(
+                "nonlinearity",
+                f"only --kind rnn has a nonlinearity; nn.{kind.module_name} has fixed gates",
+            )
+
+    if proj_size:
+        if kind is not Kind.LSTM:
+            raise _err("proj_size", f"only --kind lstm supports a projection; nn.{kind.module_name} has none")
+        if proj_size >= hidden_size:
+            raise _err(
+                "proj_size",
+                f"{proj_size} must be smaller than --hidden-size ({hidden_size}); use 0 for none",
+            )
+
+    unbatched = bool(values["unbatched"])
+    if unbatched and batch_given:
+        raise _err("batch", "unbatched input has no batch dimension; drop --batch or --unbatched")
+
+    device = str(values["device"]).strip().lower()
+    if not _DEVICE.match(device):
+        raise _err("device", f"{values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
+
+    return RNNSpec(
+        kind=kind,
+        input_size=input_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        seq_len=seq_len,
+        batch=batch,
+        bidirectional=bool(values["bidirectional"]),
+        batch_first=bool(values["batch_first"]),
+        proj_size=proj_size,
+        bias=bool(values["bias"]),
+        dropout=dropout,
+        nonlinearity=nonlinearity,
+        unbatched=unbatched,
+        device=device,
+        dtype=dtype,
+    )
