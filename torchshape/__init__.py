@@ -17,7 +17,7 @@ __all__ = [
     "TensorRow",
     "TorchshapeError",
     "UsageError",
+    "__version__",
     "inspect",
     "make_spec",
-    "__version__",
 ]

@@ -38,9 +38,15 @@ def _choices(enum: type[Kind] | type[DType] | type[Nonlinearity] | type[Format])
 # bad value gets the same kind of message naming its flag.
 @app.command()
 def rnn(
-    kind: Annotated[str, typer.Option(metavar=_choices(Kind), help="Which module: nn.GRU, nn.LSTM or nn.RNN.")] = "lstm",
-    input_size: Annotated[str, typer.Option("--input-size", metavar="INT", help="H_in: features per time step.")] = "50",
-    hidden_size: Annotated[str, typer.Option("--hidden-size", metavar="INT", help="H_cell: hidden_size.")] = "30",
+    kind: Annotated[
+        str, typer.Option(metavar=_choices(Kind), help="Which module: nn.GRU, nn.LSTM or nn.RNN.")
+    ] = "lstm",
+    input_size: Annotated[
+        str, typer.Option("--input-size", metavar="INT", help="H_in: features per time step.")
+    ] = "50",
+    hidden_size: Annotated[
+        str, typer.Option("--hidden-size", metavar="INT", help="H_cell: hidden_size.")
+    ] = "30",
     layers: Annotated[str, typer.Option("--layers", metavar="INT", help="num_layers: stacked layers.")] = "1",
     seq_len: Annotated[str, typer.Option("--seq-len", metavar="INT", help="L: time steps.")] = "5",
     batch: Annotated[
@@ -48,7 +54,9 @@ def rnn(
         typer.Option("--batch", metavar="INT", help="N: sequences per batch.", show_default="3"),
     ] = None,
     bidir: Annotated[bool, typer.Option("--bidir", help="Bidirectional: D = 2.")] = False,
-    batch_first: Annotated[bool, typer.Option("--batch-first", help="Input and output as (N, L, ·).")] = False,
+    batch_first: Annotated[
+        bool, typer.Option("--batch-first", help="Input and output as (N, L, ·).")
+    ] = False,
     proj_size: Annotated[
         str, typer.Option("--proj-size", metavar="INT", help="LSTM only: projection size H_out; 0 = none.")
     ] = "0",
@@ -58,12 +66,24 @@ def rnn(
     ] = "0",
     nonlinearity: Annotated[
         Optional[str],
-        typer.Option(metavar=_choices(Nonlinearity), help="RNN only: tanh (torch's default) or relu.", show_default=False),
+        typer.Option(
+            metavar=_choices(Nonlinearity),
+            help="RNN only: tanh (torch's default) or relu.",
+            show_default=False,
+        ),
     ] = None,
-    unbatched: Annotated[bool, typer.Option("--unbatched", help="2-D input (L, H_in), no batch dimension.")] = False,
-    device: Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")] = "cpu",
-    dtype: Annotated[str, typer.Option(metavar=_choices(DType), help="Parameter and input dtype.")] = "float32",
-    output_format: Annotated[str, typer.Option("--format", metavar=_choices(Format), help="Output format.")] = "table",
+    unbatched: Annotated[
+        bool, typer.Option("--unbatched", help="2-D input (L, H_in), no batch dimension.")
+    ] = False,
+    device: Annotated[
+        str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")
+    ] = "cpu",
+    dtype: Annotated[
+        str, typer.Option(metavar=_choices(DType), help="Parameter and input dtype.")
+    ] = "float32",
+    output_format: Annotated[
+        str, typer.Option("--format", metavar=_choices(Format), help="Output format.")
+    ] = "table",
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""

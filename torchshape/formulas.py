@@ -167,5 +167,7 @@ def notes(spec: RNNSpec) -> list[str]:
             "forward then backward: h_n.view(num_layers, D, N, H_out)."
         )
     if spec.num_layers > 1 or spec.bidirectional:
-        out.append("output is the top layer at every step; h_n is every layer (and direction) at its last step.")
+        out.append(
+            "output is the top layer at every step; h_n is every layer (and direction) at its last step."
+        )
     return out

@@ -50,8 +50,12 @@ def probe_spec(spec: RNNSpec) -> RNNSpec:
     def keep_or_stand_in(value: int, cap: int, above: int = 0) -> int:
         if value <= cap:
             return value
-        pick = next(n for n in pool if n > above)
-        pool.remove(pick)
+        pick = next((n for n in pool if n > above), None)
+        if pick is None:  # a kept proj_size near the cap: the next free size above it
+            pick = next(n for n in range(above + 1, above + 10) if n not in taken)
+        else:
+            pool.remove(pick)
+        taken.add(pick)
         return pick
 
     proj = keep_or_stand_in(spec.proj_size, PROBE_CAPS["H_cell"])

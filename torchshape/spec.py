@@ -159,7 +159,7 @@ def _enum(cls: type[Enum], field: str, value: Any) -> Any:
     try:
         return cls(str(value).strip().lower())
     except ValueError:
-        allowed = ", ".join(str(m.value) for m in cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in cls)
         raise _err(field, f"{value!r} is not one of {allowed}") from None
 
 
@@ -168,16 +168,25 @@ def _err(field: str, message: str) -> UsageError:
 
 
 def _size(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            value = int(value)
-        else:
-            raise _err(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
-    if not minimum <= value <= maximum:
-        raise _err(field, f"{value} is out of range; use a whole number from {minimum} to {maximum}")
-    return value
+    number: int
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        digits = value.strip().lstrip("+-")
+        if len(digits) > 30:  # Python refuses to parse thousands of digits; all are out of range
+            raise _err(
+                field,
+                f"a number of {len(digits)} digits is out of range; "
+                f"use a whole number from {minimum} to {maximum}",
+            )
+        number = int(value)
+    else:
+        raise _err(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+    if not minimum <= number <= maximum:
+        raise _err(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
+    return number
 
 
 def parse_format(value: str | Format) -> Format:

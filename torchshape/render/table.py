@@ -41,7 +41,9 @@ def table_renderable(report: Report) -> RenderableType:
     for row in report.rows:
         torch_shape = row.probe_shape if report.probe.reduced else row.actual
         style = None if row.verified else "bold red"
-        table.add_row(row.name, row.formula, _fmt(row.expected), _fmt(torch_shape), _mark(report, row), style=style)
+        table.add_row(
+            row.name, row.formula, _fmt(row.expected), _fmt(torch_shape), _mark(report, row), style=style
+        )
 
     legend = Table.grid(padding=(0, 1))
     legend.add_column(justify="right", style="cyan", no_wrap=True)
@@ -66,7 +68,11 @@ def table_renderable(report: Report) -> RenderableType:
 def _verdict(report: Report) -> list[Text]:
     lines: list[Text] = []
     if report.probe.error is not None:
-        lines.append(Text(f"✗ torch refused the inputs built from the formulas: {report.probe.error}", style="bold red"))
+        lines.append(
+            Text(
+                f"✗ torch refused the inputs built from the formulas: {report.probe.error}", style="bold red"
+            )
+        )
     for row in report.rows:
         if not row.verified and report.probe.error is None:
             lines.append(

@@ -1,0 +1,34 @@
+"""Hypothesis strategies for configurations covering every flag and their combinations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+
+@st.composite
+def settings(draw: st.DrawFn, *, max_size: int = 24, max_layers: int = 4) -> dict[str, Any]:
+    """Raw settings for ``make_spec``: every flag, in every valid combination."""
+    kind = draw(st.sampled_from(["gru", "lstm", "rnn"]))
+    hidden_size = draw(st.integers(1, max_size))
+    raw: dict[str, Any] = {
+        "kind": kind,
+        "input_size": draw(st.integers(1, max_size)),
+        "hidden_size": hidden_size,
+        "num_layers": draw(st.integers(1, max_layers)),
+        "seq_len": draw(st.integers(1, 9)),
+        "bidirectional": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "bias": draw(st.booleans()),
+        "dropout": draw(st.sampled_from([0.0, 0.0, 0.3])),
+        "unbatched": draw(st.booleans()),
+        "dtype": draw(st.sampled_from(["float32", "float32", "float64", "bfloat16", "float16"])),
+    }
+    if not raw["unbatched"]:
+        raw["batch"] = draw(st.integers(1, 7))
+    if kind == "lstm" and hidden_size > 1 and draw(st.booleans()):
+        raw["proj_size"] = draw(st.integers(1, hidden_size - 1))
+    if kind == "rnn" and draw(st.booleans()):
+        raw["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+    return raw

@@ -1,0 +1,142 @@
+"""Every shape torchshape reports equals what torch itself returns.
+
+Ground truth here is a module built and run by the test itself, with plain torch
+calls, independent of torchshape's probe.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.strategies import settings
+from torchshape import inspect, make_spec
+from torchshape.formulas import symbols, tensor_formulas
+
+
+def torch_truth(raw: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Build the module with torch directly, feed it, and return every tensor's shape."""
+    kind = raw["kind"]
+    module_class = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[kind]
+    kwargs: dict[str, Any] = {
+        "num_layers": raw["num_layers"],
+        "bias": raw["bias"],
+        "batch_first": raw["batch_first"],
+        "dropout": raw["dropout"],
+        "bidirectional": raw["bidirectional"],
+    }
+    if raw.get("proj_size"):
+        kwargs["proj_size"] = raw["proj_size"]
+    if raw.get("nonlinearity"):
+        kwargs["nonlinearity"] = raw["nonlinearity"]
+    dtype = getattr(torch, raw["dtype"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module = module_class(raw["input_size"], raw["hidden_size"], dtype=dtype, **kwargs).eval()
+        L, H_in = raw["seq_len"], raw["input_size"]
+        if raw["unbatched"]:
+            x = torch.randn(L, H_in, dtype=dtype)
+        elif raw["batch_first"]:
+            x = torch.randn(raw["batch"], L, H_in, dtype=dtype)
+        else:
+            x = torch.randn(L, raw["batch"], H_in, dtype=dtype)
+        with torch.no_grad():
+            output, state = module(x)  # torch makes h_0 (and c_0) itself: zeros of the right shape
+    shapes = {"input": tuple(x.shape), "output": tuple(output.shape)}
+    if isinstance(state, tuple):
+        shapes["h_n"], shapes["c_n"] = tuple(state[0].shape), tuple(state[1].shape)
+        # torch accepts exactly h_n's / c_n's shape as h_0 / c_0
+        shapes["h_0"], shapes["c_0"] = shapes["h_n"], shapes["c_n"]
+    else:
+        shapes["h_n"] = shapes["h_0"] = tuple(state.shape)
+    return shapes
+
+
+@given(settings())
+def test_formulas_match_torch(raw: dict[str, Any]) -> None:
+    spec = make_spec(**raw)
+    truth = torch_truth(raw)
+    sym = symbols(spec)
+    formulas = {f.name: f.shape(sym) for f in tensor_formulas(spec)}
+    assert formulas == truth
+
+
+@given(settings())
+def test_report_matches_torch(raw: dict[str, Any]) -> None:
+    report = inspect(**raw)
+    truth = torch_truth(raw)
+    assert report.ok
+    assert {row.name: row.shape for row in report.rows} == truth
+    assert {row.name: row.actual for row in report.rows} == truth
+    assert all(row.verified for row in report.rows)
+
+
+@given(settings(max_size=90, max_layers=6), st.integers(1, 40))
+def test_meta_device_matches_a_real_forward(raw: dict[str, Any], seq_len: int) -> None:
+    """On meta torchshape runs at probe sizes; its answer must equal a real run at full size."""
+    raw = {**raw, "seq_len": seq_len}
+    report = inspect(**raw, device="meta")
+    truth = torch_truth(raw)
+    assert report.ok
+    assert report.probe.reduced
+    assert {row.name: row.shape for row in report.rows} == truth
+    # It never claims a measurement it did not make.
+    assert all(row.actual is None for row in report.rows)
+
+
+def test_meta_probe_stays_small_for_huge_sizes() -> None:
+    raw = dict(
+        kind="gru",
+        input_size=4096,
+        hidden_size=4096,
+        num_layers=8,
+        bidirectional=True,
+        seq_len=100000,
+        batch=64,
+        device="meta",
+    )
+    report = inspect(**raw)
+    assert report.ok
+    assert max(max(row.probe_shape or (0,)) for row in report.rows) <= 128
+    shapes = {row.name: row.shape for row in report.rows}
+    assert shapes == {
+        "input": (100000, 64, 4096),
+        "h_0": (16, 64, 4096),
+        "output": (100000, 64, 8192),
+        "h_n": (16, 64, 4096),
+    }
+
+
+def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verification can fail: break one rule and torch disagrees."""
+    from torchshape import formulas
+    from torchshape import report as report_module
+
+    real = formulas.tensor_formulas
+
+    def broken(spec: Any) -> list[formulas.TensorFormula]:
+        out = []
+        for f in real(spec):
+            if f.name == "output":  # forget the D factor, a classic mistake
+                f = formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_out", ("H_out",))))
+            out.append(f)
+        return out
+
+    monkeypatch.setattr(report_module, "tensor_formulas", broken)
+    report = inspect(kind="lstm", bidirectional=True)
+    assert not report.ok
+    bad = {row.name for row in report.rows if not row.verified}
+    assert bad == {"output"}
+
+
+@pytest.mark.cuda
+@given(settings())
+def test_cuda_matches_cpu(raw: dict[str, Any]) -> None:
+    report = inspect(**raw, device="cuda")
+    assert report.ok
+    assert {row.name: row.shape for row in report.rows} == torch_truth(raw)

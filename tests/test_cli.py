@@ -1,0 +1,173 @@
+"""The command line: exit codes, one-line errors naming the flag, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from torchshape.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_design_example_prints_every_tensor(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--kind", "lstm", "--layers", "2", "--bidir")
+    assert code == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == "nn.LSTM(50, 30, num_layers=2, bidirectional=True)"
+    rows = {
+        line.split()[0]: line
+        for line in lines
+        if line.split() and line.split()[0] in {"input", "h_0", "c_0", "output", "h_n", "c_n"}
+    }
+    assert set(rows) == {"input", "h_0", "c_0", "output", "h_n", "c_n"}
+    # torch's own h_n for this configuration is (4, 3, 30); output (5, 3, 60)
+    assert "(4, 3, 30)   (4, 3, 30)   ✓" in rows["h_n"]
+    assert "(5, 3, 60)   (5, 3, 60)   ✓" in rows["output"]
+    assert "D = 2" in out and "--bidir" in out
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "rnn", "--kind", "gru", "--batch-first", "--format", "json")
+    assert code == 0
+    data = json.loads(out)  # exactly one object, nothing else on stdout
+    assert isinstance(data["schema_version"], int)
+    assert data["config"]["kind"] == "gru" and data["config"]["batch_first"] is True
+    names = [t["name"] for t in data["tensors"]]
+    assert names == ["input", "h_0", "output", "h_n"]
+    for tensor in data["tensors"]:
+        assert isinstance(tensor["formula"], str)
+        assert all(isinstance(n, int) for n in tensor["shape"])
+        assert tensor["verified"] is True
+    by_name = {t["name"]: t for t in data["tensors"]}
+    assert by_name["output"]["shape"] == [3, 5, 30]  # (N, L, D·H_out) with batch_first
+    assert by_name["h_n"]["shape"] == [1, 3, 30]  # batch_first never applies to h_n
+
+
+BAD_USAGE = [
+    (["--kind", "transformer"], "--kind: 'transformer' is not one of gru, lstm, rnn"),
+    (["--hidden-size", "0"], "--hidden-size: 0 is out of range; use a whole number from 1 to 2147483647"),
+    (["--hidden-size", "-4"], "--hidden-size: -4 is out of range; use a whole number from 1 to 2147483647"),
+    (["--input-size", "abc"], "--input-size: 'abc' is not a whole number; use one from 1 to 2147483647"),
+    (["--seq-len", "2.5"], "--seq-len: '2.5' is not a whole number; use one from 1 to 2147483647"),
+    (["--layers", "0"], "--layers: 0 is out of range; use a whole number from 1 to 1024"),
+    (["--batch", "0"], "--batch: 0 is out of range; use a whole number from 1 to 2147483647"),
+    (["--proj-size", "30"], "--proj-size: 30 must be smaller than --hidden-size (30); use 0 for none"),
+    (
+        ["--proj-size", "5", "--kind", "gru"],
+        "--proj-size: only --kind lstm supports a projection; nn.GRU has none",
+    ),
+    (
+        ["--proj-size", "5", "--kind", "rnn"],
+        "--proj-size: only --kind lstm supports a projection; nn.RNN has none",
+    ),
+    (["--dropout", "1"], "--dropout: 1 is outside [0, 1); use a probability such as 0.2"),
+    (["--dropout", "-0.1"], "--dropout: -0.1 is outside [0, 1); use a probability such as 0.2"),
+    (["--dropout", "nan"], "--dropout: nan is outside [0, 1); use a probability such as 0.2"),
+    (["--dropout", "x"], "--dropout: 'x' is not a number; use a probability in [0, 1)"),
+    (
+        ["--nonlinearity", "relu"],
+        "--nonlinearity: only --kind rnn has a nonlinearity; nn.LSTM has fixed gates",
+    ),
+    (["--kind", "rnn", "--nonlinearity", "gelu"], "--nonlinearity: 'gelu' is not one of tanh, relu"),
+    (["--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda, cuda:N, mps or meta"),
+    (["--dtype", "int8"], "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
+    (["--format", "yaml"], "--format: 'yaml' is not one of table, json"),
+    (
+        ["--unbatched", "--batch", "4"],
+        "--batch: unbatched input has no batch dimension; drop --batch or --unbatched",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_USAGE)
+def test_bad_usage_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, "rnn", *args)
+    assert code == 2
+    assert out == ""
+    assert err == f"torchshape: error: {message}\n"
+
+
+def test_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--hiden-size", "3")
+    assert code == 2 and out == ""
+    assert err.startswith("torchshape: error: No such option: --hiden-size")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:7", "mps"])
+def test_missing_device_exits_1(capsys: pytest.CaptureFixture[str], device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has that device")
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code, out, err = run_cli(capsys, "rnn", "--device", device)
+    assert code == 1 and out == ""
+    assert err.startswith(f"torchshape: error: --device {device}: ")
+    assert err.count("\n") == 1
+
+
+def test_mismatch_exits_1_and_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchshape import formulas, report
+
+    real = formulas.tensor_formulas
+
+    def swapped(spec: object) -> list[formulas.TensorFormula]:
+        # the classic batch_first mistake: h_n laid out as (N, D·num_layers, H_out)
+        return [
+            formulas.TensorFormula(f.name, (f.dims[1], f.dims[0], f.dims[2])) if f.name == "h_n" else f
+            for f in real(spec)  # type: ignore[arg-type]
+        ]
+
+    monkeypatch.setattr(report, "tensor_formulas", swapped)
+    code, out, _ = run_cli(capsys, "rnn", "--batch-first")
+    assert code == 1
+    assert "✗ MISMATCH h_n" in out
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys, torchshape.cli\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "torchshape.cli.main(['rnn', '--help'])\n"
+        "torchshape.cli.main(['--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--hidden-size" in result.stdout
+
+
+def test_python_dash_m(tmp_path: object) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "torchshape", "rnn", "--kind", "rnn", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["config"]["kind"] == "rnn"
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from torchshape.errors import UsageError
+
+    with pytest.raises(UsageError):
+        main(["rnn", "--hidden-size", "0", "--debug"])
