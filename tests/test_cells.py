@@ -291,3 +291,11 @@ def test_readme_cell_example_is_what_the_tool_prints() -> None:
     printed = printed.replace(f"torch {torch.__version__}", "torch 2.13.0+cpu")
     strip = "\n".join(line.rstrip() for line in printed.splitlines()) + "\n"
     assert match.group(2) == strip
+
+
+@pytest.mark.cuda
+@given(cell_settings())
+def test_cell_cuda_matches_cpu(raw: dict[str, Any]) -> None:
+    report = inspect(**raw, device="cuda")
+    assert report.ok
+    assert {row.name: row.shape for row in report.rows} == torch_cell_truth(raw)
