@@ -32,3 +32,29 @@ def settings(draw: st.DrawFn, *, max_size: int = 24, max_layers: int = 4) -> dic
     if kind == "rnn" and draw(st.booleans()):
         raw["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
     return raw
+
+
+@st.composite
+def cell_settings(draw: st.DrawFn, *, max_size: int = 24, max_batch: int = 7) -> dict[str, Any]:
+    """Raw settings for one step of a cell (``--kind lstm-cell|gru-cell|rnn-cell``).
+
+    Sometimes also passes a layer-only setting at the value that means "none"
+    (one layer, no projection, no dropout): a cell accepts those.
+    """
+    kind = draw(st.sampled_from(["gru-cell", "lstm-cell", "rnn-cell"]))
+    raw: dict[str, Any] = {
+        "kind": kind,
+        "input_size": draw(st.integers(1, max_size)),
+        "hidden_size": draw(st.integers(1, max_size)),
+        "bias": draw(st.booleans()),
+        "unbatched": draw(st.booleans()),
+        "dtype": draw(st.sampled_from(["float32", "float32", "float64", "bfloat16", "float16"])),
+    }
+    if not raw["unbatched"]:
+        raw["batch"] = draw(st.integers(1, max_batch))
+    if kind == "rnn-cell" and draw(st.booleans()):
+        raw["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+    neutral = {"num_layers": 1, "proj_size": 0, "dropout": 0.0, "bidirectional": False, "batch_first": False}
+    for name in draw(st.sets(st.sampled_from(sorted(neutral)))):
+        raw[name] = neutral[name]
+    return raw

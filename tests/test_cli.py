@@ -54,7 +54,10 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 BAD_USAGE = [
-    (["--kind", "transformer"], "--kind: 'transformer' is not one of gru, lstm, rnn"),
+    (
+        ["--kind", "transformer"],
+        "--kind: 'transformer' is not one of gru, lstm, rnn, gru-cell, lstm-cell, rnn-cell",
+    ),
     (["--hidden-size", "0"], "--hidden-size: 0 is out of range; use a whole number from 1 to 2147483647"),
     (["--hidden-size", "-4"], "--hidden-size: -4 is out of range; use a whole number from 1 to 2147483647"),
     (["--input-size", "abc"], "--input-size: 'abc' is not a whole number; use one from 1 to 2147483647"),
@@ -76,7 +79,7 @@ BAD_USAGE = [
     (["--dropout", "x"], "--dropout: 'x' is not a number; use a probability in [0, 1)"),
     (
         ["--nonlinearity", "relu"],
-        "--nonlinearity: only --kind rnn has a nonlinearity; nn.LSTM has fixed gates",
+        "--nonlinearity: only --kind rnn and rnn-cell have a nonlinearity; nn.LSTM has fixed gates",
     ),
     (["--kind", "rnn", "--nonlinearity", "gelu"], "--nonlinearity: 'gelu' is not one of tanh, relu"),
     (["--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda, cuda:N, mps or meta"),

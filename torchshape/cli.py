@@ -39,7 +39,11 @@ def _choices(enum: type[Kind] | type[DType] | type[Nonlinearity] | type[Format])
 @app.command()
 def rnn(
     kind: Annotated[
-        str, typer.Option(metavar=_choices(Kind), help="Which module: nn.GRU, nn.LSTM or nn.RNN.")
+        str,
+        typer.Option(
+            metavar=_choices(Kind),
+            help="Which module: nn.GRU, nn.LSTM, nn.RNN; or one step of nn.GRUCell, nn.LSTMCell, nn.RNNCell.",
+        ),
     ] = "lstm",
     input_size: Annotated[
         str, typer.Option("--input-size", metavar="INT", help="H_in: features per time step.")
@@ -48,7 +52,10 @@ def rnn(
         str, typer.Option("--hidden-size", metavar="INT", help="H_cell: hidden_size.")
     ] = "30",
     layers: Annotated[str, typer.Option("--layers", metavar="INT", help="num_layers: stacked layers.")] = "1",
-    seq_len: Annotated[str, typer.Option("--seq-len", metavar="INT", help="L: time steps.")] = "5",
+    seq_len: Annotated[
+        Optional[str],
+        typer.Option("--seq-len", metavar="INT", help="L: time steps (layers only).", show_default="5"),
+    ] = None,
     batch: Annotated[
         Optional[str],
         typer.Option("--batch", metavar="INT", help="N: sequences per batch.", show_default="3"),
@@ -68,7 +75,7 @@ def rnn(
         Optional[str],
         typer.Option(
             metavar=_choices(Nonlinearity),
-            help="RNN only: tanh (torch's default) or relu.",
+            help="rnn and rnn-cell only: tanh (torch's default) or relu.",
             show_default=False,
         ),
     ] = None,

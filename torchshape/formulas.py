@@ -14,6 +14,13 @@ Pure arithmetic, no torch: this is the file to read to learn the rules.
     h_0, h_n     (D·num_layers, N, H_out)  batch_first does not apply     unbatched: (D·num_layers, H_out)
     c_0, c_n     (D·num_layers, N, H_cell) LSTM only; c keeps H_cell even with proj_size
     output       (L, N, D·H_out)           batch_first: (N, L, D·H_out)   unbatched: (L, D·H_out)
+
+One step of a cell (nn.LSTMCell, nn.GRUCell, nn.RNNCell): one layer, one direction,
+no L, no projection:
+
+    input        (N, H_in)                 unbatched: (H_in)
+    h_0, h_1     (N, H_cell)               unbatched: (H_cell)
+    c_0, c_1     (N, H_cell)               LSTMCell only; it returns the tuple (h_1, c_1)
 """
 
 from __future__ import annotations
@@ -36,13 +43,14 @@ class Symbols:
     H_out: int
     D: int
     num_layers: int
+    names: tuple[str, ...] = SYMBOL_ORDER  # the symbols that apply (a cell: N, H_in, H_cell)
 
     def __getitem__(self, name: str) -> int:
         value: int = getattr(self, name)
         return value
 
     def as_dict(self) -> dict[str, int]:
-        return {name: self[name] for name in SYMBOL_ORDER}
+        return {name: self[name] for name in self.names}
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ def symbols(spec: RNNSpec) -> Symbols:
         H_out=spec.proj_size if spec.proj_size > 0 else spec.hidden_size,
         D=2 if spec.bidirectional else 1,
         num_layers=spec.num_layers,
+        names=CELL_SYMBOLS if spec.kind.is_cell else SYMBOL_ORDER,
     )
 
 
@@ -108,6 +117,8 @@ def _state(spec: RNNSpec, feature: Dim) -> tuple[Dim, ...]:
 
 def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     """Every tensor of ``output, h_n = module(input, h_0)`` (LSTM: with c_0, c_n), in call order."""
+    if spec.kind.is_cell:
+        return cell_tensor_formulas(spec)
     lstm = spec.kind.has_cell_state
     rows = [TensorFormula("input", _sequence(spec, _dim("H_in")))]
     rows.append(TensorFormula("h_0", _state(spec, _dim("H_out"))))
@@ -129,6 +140,8 @@ class LegendEntry:
 
 def legend(spec: RNNSpec) -> list[LegendEntry]:
     """What each symbol is in this run, and why it has that value."""
+    if spec.kind.is_cell:
+        return cell_legend(spec)
     sym = symbols(spec)
     entries = [LegendEntry("L", sym.L, "sequence length (--seq-len)")]
     if not spec.unbatched:
@@ -149,6 +162,8 @@ def legend(spec: RNNSpec) -> list[LegendEntry]:
 
 def notes(spec: RNNSpec) -> list[str]:
     """Short warnings where this configuration invites a known mistake."""
+    if spec.kind.is_cell:
+        return cell_notes(spec)
     out: list[str] = []
     states = "h_0/h_n/c_0/c_n" if spec.kind.has_cell_state else "h_0/h_n"
     if spec.batch_first and not spec.unbatched:
@@ -170,4 +185,55 @@ def notes(spec: RNNSpec) -> list[str]:
         out.append(
             "output is the top layer at every step; h_n is every layer (and direction) at its last step."
         )
+    return out
+
+
+# One step of a cell. The symbols that apply are N, H_in and H_cell: a cell has no
+# sequence (L), one direction (D = 1), one layer, and no projection (H_out = H_cell).
+CELL_SYMBOLS = ("N", "H_in", "H_cell")
+
+
+def _cell_state(spec: RNNSpec) -> tuple[Dim, ...]:
+    return (_dim("H_cell"),) if spec.unbatched else (_dim("N"), _dim("H_cell"))
+
+
+def cell_tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
+    """Every tensor of ``h_1 = cell(input, h_0)`` (LSTMCell: ``h_1, c_1 = cell(input, (h_0, c_0))``)."""
+    lstm = spec.kind.has_cell_state
+    feature = (_dim("H_in"),) if spec.unbatched else (_dim("N"), _dim("H_in"))
+    rows = [TensorFormula("input", feature), TensorFormula("h_0", _cell_state(spec))]
+    if lstm:
+        rows.append(TensorFormula("c_0", _cell_state(spec)))
+    rows.append(TensorFormula("h_1", _cell_state(spec)))
+    if lstm:
+        rows.append(TensorFormula("c_1", _cell_state(spec)))
+    return rows
+
+
+def cell_legend(spec: RNNSpec) -> list[LegendEntry]:
+    """The symbols a cell uses: N (unless unbatched), H_in, H_cell."""
+    entries = []
+    if not spec.unbatched:
+        entries.append(LegendEntry("N", spec.batch, "batch size (--batch)"))
+    entries.append(LegendEntry("H_in", spec.input_size, "input_size (--input-size)"))
+    entries.append(LegendEntry("H_cell", spec.hidden_size, "hidden_size (--hidden-size)"))
+    return entries
+
+
+def cell_notes(spec: RNNSpec) -> list[str]:
+    """What a cell does differently from the layer of the same name."""
+    layer = spec.kind.layer.value
+    if spec.kind.has_cell_state:
+        carried = "(h_1, c_1) as the next (h_0, c_0)"
+        returned = "the tuple (h_1, c_1), not (output, (h_n, c_n))"
+    else:
+        carried, returned = "h_1 as the next h_0", "h_1 alone, not (output, h_n)"
+    out = [
+        f"A cell runs one time step: for a sequence, call it once per step and pass {carried}; "
+        f"--kind {layer} runs the whole sequence in one call.",
+        f"nn.{spec.kind.module_name} returns {returned}: h_1 is this step's output.",
+    ]
+    if spec.unbatched:
+        states = "h_0, c_0, h_1 and c_1 are" if spec.kind.has_cell_state else "h_0 and h_1 are"
+        out.append(f"Unbatched input is 1-D, (H_in): {states} (H_cell), with no N.")
     return out

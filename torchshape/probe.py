@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape import cells
 from torchshape.errors import EnvironmentProblem
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.spec import FLAGS, RNNSpec
@@ -95,6 +96,9 @@ def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> tor
     """The nn.RNN / nn.GRU / nn.LSTM that ``spec`` describes."""
     import torch
 
+    if spec.kind.is_cell:
+        return cells.build_module(spec, device, dtype)
+
     kwargs: dict[str, Any] = {
         "num_layers": spec.num_layers,
         "bias": spec.bias,
@@ -131,6 +135,8 @@ def make_inputs(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> dict
 
 def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Call the module as users do; name every returned tensor."""
+    if cells.is_cell_module(module):
+        return cells.forward(module, inputs)
     hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
     output, h_n = module(inputs["input"], hidden)
     if isinstance(h_n, tuple):
@@ -157,7 +163,7 @@ def run(spec: RNNSpec) -> ProbeRun:
                 # e.g. "LSTM with projections is not supported with oneDNN": not the user's concern.
                 warnings.simplefilter("ignore")
                 results = forward(module, inputs)
-        except RuntimeError as exc:
+        except (RuntimeError, ValueError) as exc:  # e.g. GRUCell: "Expected input to be 1D or 2D"
             error = str(exc).strip().splitlines()[0]
         else:
             shapes.update({name: tuple(t.shape) for name, t in results.items()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchshape import cells
 from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
 from torchshape.probe import ProbeRun
 from torchshape.spec import RNNSpec
@@ -51,6 +52,8 @@ class Report:
     @property
     def call(self) -> str:
         """How the module is called, in the names the table uses."""
+        if self.spec.kind.is_cell:
+            return cells.call(self.spec)
         if self.spec.kind.has_cell_state:
             return "output, (h_n, c_n) = lstm(input, (h_0, c_0))"
         return f"output, h_n = {self.spec.kind.value}(input, h_0)"

@@ -21,19 +21,39 @@ class Kind(str, Enum):
     GRU = "gru"
     LSTM = "lstm"
     RNN = "rnn"
+    # One time step of one layer: nn.GRUCell, nn.LSTMCell, nn.RNNCell.
+    GRU_CELL = "gru-cell"
+    LSTM_CELL = "lstm-cell"
+    RNN_CELL = "rnn-cell"
 
     @property
     def module_name(self) -> str:
-        return {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}[self.value]
+        name = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}[self.layer.value]
+        return name + "Cell" if self.is_cell else name
 
     @property
     def gates(self) -> int:
         """G: gates per cell (the row blocks of weight_ih / weight_hh)."""
-        return {"gru": 3, "lstm": 4, "rnn": 1}[self.value]
+        return {"gru": 3, "lstm": 4, "rnn": 1}[self.layer.value]
 
     @property
     def has_cell_state(self) -> bool:
-        return self is Kind.LSTM
+        return self.layer is Kind.LSTM
+
+    @property
+    def is_cell(self) -> bool:
+        """A one-step cell (nn.LSTMCell, ...) rather than a whole-sequence layer."""
+        return self.value.endswith("-cell")
+
+    @property
+    def layer(self) -> Kind:
+        """The whole-sequence layer this kind is, or steps through: LSTM_CELL → LSTM."""
+        return Kind(self.value.removesuffix("-cell"))
+
+    @property
+    def has_nonlinearity(self) -> bool:
+        """nn.RNN and nn.RNNCell take ``nonlinearity``; the gated kinds do not."""
+        return self.layer is Kind.RNN
 
 
 class Nonlinearity(str, Enum):
@@ -99,6 +119,19 @@ FLAGS: dict[str, str] = {
 MAX_SIZE = 2**31 - 1
 MAX_LAYERS = 1024
 
+# The settings a cell (nn.LSTMCell, ...) has; the others belong to whole-sequence layers.
+CELL_FIELDS = (
+    "kind",
+    "input_size",
+    "hidden_size",
+    "batch",
+    "bias",
+    "nonlinearity",
+    "unbatched",
+    "device",
+    "dtype",
+)
+
 _DEVICE = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
 
 
@@ -110,14 +143,14 @@ class RNNSpec:
     input_size: int
     hidden_size: int
     num_layers: int
-    seq_len: int
+    seq_len: int  # 1 for a cell: one time step
     batch: int  # ignored when unbatched
     bidirectional: bool
     batch_first: bool
     proj_size: int
     bias: bool
     dropout: float
-    nonlinearity: Nonlinearity | None  # RNN only; None means torch's default, tanh
+    nonlinearity: Nonlinearity | None  # RNN and RNNCell only; None means torch's default, tanh
     unbatched: bool
     device: str
     dtype: DType
@@ -128,8 +161,10 @@ class RNNSpec:
         for key, value in out.items():
             if isinstance(value, Enum):
                 out[key] = value.value
-        if self.kind is Kind.RNN and self.nonlinearity is None:
+        if self.kind.has_nonlinearity and self.nonlinearity is None:
             out["nonlinearity"] = Nonlinearity.TANH.value
+        if self.kind.is_cell:  # only the settings a cell has
+            out = {key: value for key, value in out.items() if key in CELL_FIELDS}
         return out
 
     @property
@@ -138,7 +173,7 @@ class RNNSpec:
         args = [str(self.input_size), str(self.hidden_size)]
         if self.num_layers != 1:
             args.append(f"num_layers={self.num_layers}")
-        if self.kind is Kind.RNN and self.nonlinearity is Nonlinearity.RELU:
+        if self.kind.has_nonlinearity and self.nonlinearity is Nonlinearity.RELU:
             args.append("nonlinearity='relu'")
         if not self.bias:
             args.append("bias=False")
@@ -207,6 +242,7 @@ def make_spec(**raw: Any) -> RNNSpec:
     if unknown:
         raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     batch_given = raw.get("batch") is not None
+    seq_len_given = raw.get("seq_len") is not None
     values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
 
     kind: Kind = _enum(Kind, "kind", values["kind"])
@@ -226,13 +262,27 @@ def make_spec(**raw: Any) -> RNNSpec:
     if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
         raise _err("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.2")
 
+    if kind.is_cell:
+        from torchshape.cells import reject_layer_settings
+
+        reject_layer_settings(
+            kind,
+            num_layers=num_layers,
+            seq_len_given=seq_len_given,
+            bidirectional=bool(values["bidirectional"]),
+            batch_first=bool(values["batch_first"]),
+            proj_size=proj_size,
+            dropout=dropout,
+        )
+        seq_len = 1  # a cell takes one time step
+
     nonlinearity = values["nonlinearity"]
     if nonlinearity is not None:
         nonlinearity = _enum(Nonlinearity, "nonlinearity", nonlinearity)
-        if kind is not Kind.RNN:
+        if not kind.has_nonlinearity:
             raise _err(
                 "nonlinearity",
-                f"only --kind rnn has a nonlinearity; nn.{kind.module_name} has fixed gates",
+                f"only --kind rnn and rnn-cell have a nonlinearity; nn.{kind.module_name} has fixed gates",
             )
 
     if proj_size:
