@@ -67,7 +67,8 @@ def render_python(report: Report) -> str:
         "with torch.no_grad():",
         f"    {results} = {module}(input, {hidden})",
         "",
-        "# torch itself refuses an h_0 or c_0 of the wrong shape; every shape is checked here too.",
+        f"# torch itself refuses {'an h_0 or c_0' if spec.kind.has_cell_state else 'an h_0'} of the wrong "
+        "shape; every shape is checked here too.",
     ]
     lines += [
         f"assert {row.name}.shape == {_shape_tuple(row.expected)}, {row.name}.shape"
