@@ -129,6 +129,14 @@ def test_a_missing_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_pat
     assert os.listdir(tmp_path) == []
 
 
+def test_a_file_as_the_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "docs").write_text("", encoding="utf-8")
+    target = tmp_path / "docs" / "shapes.md"
+    code, _, err = run_cli(capsys, "rnn", "--output", str(target))
+    assert code == 1
+    assert err == f"torchshape: error: --output {target}: the directory {target.parent} is not a directory\n"
+
+
 def test_a_directory_as_the_file_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "shapes.md"
     target.mkdir()

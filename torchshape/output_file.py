@@ -26,7 +26,9 @@ def write_output(path: str, text: str) -> None:
     flag = f"--output {path}"
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise EnvironmentProblem(f"{flag}: the directory {os.path.dirname(path) or '.'} does not exist")
+        shown = os.path.dirname(path) or "."
+        problem = "is not a directory" if os.path.exists(directory) else "does not exist"
+        raise EnvironmentProblem(f"{flag}: the directory {shown} {problem}")
     if os.path.isdir(path):
         raise EnvironmentProblem(f"{flag}: is a directory; give a file name")
     try:
