@@ -84,7 +84,10 @@ BAD_USAGE = [
     (["--kind", "rnn", "--nonlinearity", "gelu"], "--nonlinearity: 'gelu' is not one of tanh, relu"),
     (["--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda, cuda:N, mps or meta"),
     (["--dtype", "int8"], "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
-    (["--format", "yaml"], "--format: 'yaml' is not one of table, json"),
+    (
+        ["--format", "yaml"],
+        "--format: 'yaml' is not one of table, markdown, json, csv, svg, python",
+    ),
     (
         ["--unbatched", "--batch", "4"],
         "--batch: unbatched input has no batch dimension; drop --batch or --unbatched",

@@ -3,13 +3,14 @@
 from torchshape.api import inspect
 from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
 from torchshape.report import Report, TensorRow
-from torchshape.spec import DType, Kind, Nonlinearity, RNNSpec, make_spec
+from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec, make_spec
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DType",
     "EnvironmentProblem",
+    "Format",
     "Kind",
     "Nonlinearity",
     "RNNSpec",

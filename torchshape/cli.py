@@ -89,8 +89,24 @@ def rnn(
         str, typer.Option(metavar=_choices(DType), help="Parameter and input dtype.")
     ] = "float32",
     output_format: Annotated[
-        str, typer.Option("--format", metavar=_choices(Format), help="Output format.")
-    ] = "table",
+        Optional[str],
+        typer.Option(
+            "--format",
+            metavar=_choices(Format),
+            help="Output format (default: table, or the one that --output's extension names).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Write to FILE (whole or not at all) instead of stdout; "
+            "its extension .md .json .csv .svg .py .txt picks the format.",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
@@ -115,10 +131,16 @@ def rnn(
         device=device,
         dtype=dtype,
     )
-    fmt = parse_format(output_format)
+    fmt = parse_format(output_format, output)
     report = inspect(spec)
-    if fmt is Format.JSON:
-        sys.stdout.write(render.render_json(report))
+    if output is not None:
+        from torchshape.output_file import write_output
+
+        write_output(output, render.render(report, fmt))
+        if not report.ok:
+            sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
+    elif fmt is not Format.TABLE:
+        sys.stdout.write(render.render(report, fmt))
     else:
         from rich.console import Console
 

@@ -7,7 +7,9 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 from __future__ import annotations
 
 import math
+import os
 import re
+import shlex
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -74,7 +76,11 @@ class DType(str, Enum):
 
 class Format(str, Enum):
     TABLE = "table"
+    MARKDOWN = "markdown"
     JSON = "json"
+    CSV = "csv"
+    SVG = "svg"
+    PYTHON = "python"
 
 
 DEFAULTS: dict[str, Any] = {
@@ -224,13 +230,70 @@ def _size(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) 
     return number
 
 
-def parse_format(value: str | Format) -> Format:
-    """``--format``, checked like every other flag."""
+def parse_format(value: str | Format | None, output: str | None = None) -> Format:
+    """``--format``, checked like every other flag.
+
+    Without ``--format``, the extension of ``--output FILE`` picks it (``OUTPUT_SUFFIXES``);
+    with neither, the table.
+    """
+    if value is None:
+        return format_for_path(output) if output is not None else Format.TABLE
     try:
         return value if isinstance(value, Format) else Format(str(value).strip().lower())
     except ValueError:
         allowed = ", ".join(f.value for f in Format)
         raise UsageError("--format", f"{value!r} is not one of {allowed}") from None
+
+
+# The file extensions ``--output`` understands when ``--format`` is not given.
+OUTPUT_SUFFIXES: dict[str, Format] = {
+    ".txt": Format.TABLE,
+    ".md": Format.MARKDOWN,
+    ".markdown": Format.MARKDOWN,
+    ".json": Format.JSON,
+    ".csv": Format.CSV,
+    ".svg": Format.SVG,
+    ".py": Format.PYTHON,
+}
+
+
+def format_for_path(path: str) -> Format:
+    """The format that the extension of ``--output FILE`` asks for."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in OUTPUT_SUFFIXES:
+        return OUTPUT_SUFFIXES[suffix]
+    known = ", ".join(s for s in OUTPUT_SUFFIXES if s != ".markdown")
+    said = f"the extension {suffix!r}" if suffix else "a file without an extension"
+    raise UsageError(
+        "--output", f"cannot tell the format from {said} in {path!r}; use {known}, or give --format"
+    )
+
+
+def command_line(spec: RNNSpec, fmt: Format | None = None) -> str:
+    """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+    words = ["torchshape", "rnn"]
+    for field, flag in FLAGS.items():
+        value = getattr(spec, field)
+        if field == "batch" and spec.unbatched:
+            continue  # unbatched input has no batch; --batch would be refused
+        if field == "nonlinearity":
+            if value is not None:  # None is torch's default; an explicit tanh is kept as given
+                words += [flag, value.value]
+        elif field == "bias":
+            if not value:
+                words.append(flag)  # --no-bias
+        elif isinstance(value, bool):
+            if value:
+                words.append(flag)
+        elif value != DEFAULTS[field]:
+            text = repr(value) if isinstance(value, float) else str(getattr(value, "value", value))
+            words += [flag, text]
+    if fmt is not None and fmt is not Format.TABLE:
+        words += ["--format", fmt.value]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def make_spec(**raw: Any) -> RNNSpec:

@@ -13,9 +13,10 @@ from torchshape.report import Report, TensorRow
 
 
 def _fmt(shape: tuple[int, ...] | None) -> str:
+    """A shape as Python writes the tuple: ``(5, 3, 50)``, ``(50,)``; ``-`` for none."""
     if shape is None:
         return "-"
-    return "(" + ", ".join(str(n) for n in shape) + ")"
+    return repr(tuple(shape))
 
 
 def _mark(report: Report, row: TensorRow) -> Text:

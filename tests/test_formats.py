@@ -1,0 +1,387 @@
+"""Every output format parses with a standard parser and shows the shapes torch returned.
+
+Ground truth is ``torch_truth``: the module built and run by the test itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import dataclasses
+import io
+import json
+import re
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from tests.strategies import settings
+from tests.test_against_torch import torch_truth
+from torchshape import inspect
+from torchshape.cli import main
+from torchshape.formulas import LegendEntry
+from torchshape.render import render
+from torchshape.render.csv_format import COLUMNS
+from torchshape.render.markdown import cell
+from torchshape.report import Report
+from torchshape.spec import Format, command_line
+
+ROOT = Path(__file__).resolve().parent.parent
+BOX_DRAWING = re.compile("[\u2500-\u257f]")
+# torch_truth's settings for `torchshape rnn` with no flags
+DEFAULT_RAW: dict[str, Any] = {
+    "kind": "lstm",
+    "input_size": 50,
+    "hidden_size": 30,
+    "num_layers": 1,
+    "seq_len": 5,
+    "batch": 3,
+    "bidirectional": False,
+    "batch_first": False,
+    "bias": True,
+    "dropout": 0.0,
+    "unbatched": False,
+    "dtype": "float32",
+}
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    assert re.fullmatch(r"\((\d+, )+\d+\)", text), text
+    return tuple(int(n) for n in text[1:-1].split(", "))
+
+
+def markdown_tables(text: str) -> list[list[list[str]]]:
+    """Every table a CommonMark + GFM-tables parser finds: rows of cell texts, header first."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tables: list[list[list[str]]] = []
+    for i, token in enumerate(tokens):
+        if token.type == "table_open":
+            tables.append([])
+        elif token.type == "tr_open":
+            tables[-1].append([])
+        elif token.type in ("th_open", "td_open"):
+            tables[-1][-1].append(tokens[i + 1].content)
+    return tables
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- markdown --------------------------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=20)
+@given(settings())
+def test_markdown_is_a_table_of_torchs_shapes(raw: dict[str, Any]) -> None:
+    report = inspect(**raw)
+    text = render(report, Format.MARKDOWN)
+    assert "\x1b" not in text and not BOX_DRAWING.search(text)
+    truth = torch_truth(raw)
+    shapes, legend = markdown_tables(text)
+    assert shapes[0] == ["tensor", "formula", "shape", "torch", "verified"]
+    assert all(len(row) == 5 for row in shapes)
+    assert {row[0]: parse_shape(row[2]) for row in shapes[1:]} == truth
+    assert {row[0]: parse_shape(row[3]) for row in shapes[1:]} == truth
+    assert [row[4] for row in shapes[1:]] == ["✓"] * len(truth)
+    assert legend[0] == ["symbol", "value", "meaning"]
+    assert ["L", str(raw["seq_len"]), "sequence length (--seq-len)"] in legend
+    assert text.endswith(f"Reproduce with `{command_line(report.spec, Format.MARKDOWN)}`\n")
+
+
+def test_markdown_on_meta_names_the_probe(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "rnn", "--seq-len", "5000", "--device", "meta", "--format", "markdown")
+    assert code == 0
+    shapes = markdown_tables(out)[0]
+    assert shapes[0][3] == "torch probe"
+    rows = {row[0]: row for row in shapes[1:]}
+    assert parse_shape(rows["output"][2]) == (5000, 3, 30)
+    assert parse_shape(rows["output"][3])[0] < 5000  # the probe ran a short sequence
+    assert all(row[4] == "✓*" for row in shapes[1:])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--kind", "lstm", "--layers", "2", "--bidir"],
+        ["--kind", "rnn", "--nonlinearity", "relu", "--unbatched", "--dtype", "float64", "--dropout", "0.3"],
+        ["--proj-size", "7", "--batch-first", "--batch", "9", "--device", "meta"],
+    ],
+)
+def test_markdown_command_reproduces_it(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, first, _ = run_cli(capsys, "rnn", *args, "--format", "markdown")
+    assert code == 0
+    command = re.fullmatch(r"Reproduce with `(.+)`", first.splitlines()[-1])
+    assert command is not None
+    words = shlex.split(command[1])
+    assert words[0] == "torchshape"
+    code, again, _ = run_cli(capsys, *words[1:])
+    assert code == 0
+    assert again == first
+
+
+def test_markdown_escapes_pipes_in_cells() -> None:
+    report = inspect()
+    odd = dataclasses.replace(report, legend=[LegendEntry("L", 5, "a | b"), *report.legend[1:]])
+    legend = markdown_tables(render(odd, Format.MARKDOWN))[1]
+    assert all(len(row) == 3 for row in legend)
+    assert legend[1] == ["L", "5", "a | b"]
+    assert cell("x|y\nz") == "x\\|y z"
+
+
+# --- csv -------------------------------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=20)
+@given(settings())
+def test_csv_is_rectangular_with_torchs_shapes(raw: dict[str, Any]) -> None:
+    text = render(inspect(**raw), Format.CSV)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert tuple(rows[0]) == COLUMNS
+    assert all(len(row) == len(COLUMNS) for row in rows)
+    records = list(csv.DictReader(io.StringIO(text, newline="")))
+    truth = torch_truth(raw)
+    assert {r["tensor"]: parse_shape(r["shape"]) for r in records} == truth
+    assert {r["tensor"]: parse_shape(r["torch_shape"]) for r in records} == truth
+    assert all(r["verified"] == "true" and r["source"] == "forward" for r in records)
+    for record in records:  # text for a spreadsheet: never a number
+        with pytest.raises(ValueError):
+            float(record["shape"])
+
+
+def test_csv_on_meta_leaves_torch_shape_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    raw = {**DEFAULT_RAW, "kind": "gru", "seq_len": 1000, "hidden_size": 100, "batch": 2}
+    args = "--kind gru --seq-len 1000 --hidden-size 100 --batch 2 --device meta --format csv"
+    code, out, _ = run_cli(capsys, "rnn", *args.split())
+    assert code == 0
+    records = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert {r["tensor"]: parse_shape(r["shape"]) for r in records} == torch_truth(raw)
+    assert all(r["torch_shape"] == "" and r["source"] == "formula" for r in records)
+    assert all(max(parse_shape(r["probe_shape"])) < 100 for r in records)
+
+
+# --- json ------------------------------------------------------------------------------
+
+
+def readme_json_tables() -> list[dict[str, str]]:
+    """The key → type tables of the README's JSON section, in order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## JSON\n", 1)[1].split("\n## ", 1)[0]
+    return [
+        {row[0].strip("`"): row[1] for row in table[1:]}
+        for table in markdown_tables(section)
+        if table[0][1] == "type"
+    ]
+
+
+def _is(value: Any, documented: str) -> bool:
+    kinds: dict[str, Any] = {
+        "int": lambda v: type(v) is int,
+        "bool": lambda v: type(v) is bool,
+        "string": lambda v: type(v) is str,
+        "object": lambda v: type(v) is dict,
+        "list": lambda v: type(v) is list,
+    }
+    for alternative in documented.split(" or "):
+        if alternative == "null" and value is None:
+            return True
+        outer, _, inner = alternative.partition(" of ")
+        if outer in ("list", "object") and kinds[outer](value):
+            items = value.values() if outer == "object" else value
+            if not inner or all(_is(item, inner.rstrip("s")) for item in items):
+                return True
+        elif outer in kinds and kinds[outer](value):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("args", [["--kind", "lstm", "--bidir"], ["--kind", "rnn", "--device", "meta"]])
+def test_json_keys_and_types_are_the_documented_ones(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "rnn", *args, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    top, tensor, run = readme_json_tables()
+    assert list(data) == list(top)  # every key documented, in the documented order
+    for key, documented in top.items():
+        assert _is(data[key], documented), (key, data[key], documented)
+    for item in data["tensors"]:
+        assert list(item) == list(tensor)
+        for key, documented in tensor.items():
+            assert _is(item[key], documented), (key, item[key], documented)
+    assert list(data["run"]) == list(run)
+    for key, documented in run.items():
+        assert _is(data["run"][key], documented), (key, data["run"][key], documented)
+
+
+def test_type_checker_can_fail() -> None:
+    assert not _is([1, "2"], "list of int")
+    assert not _is(None, "string")
+    assert not _is(True, "int")
+    assert _is(None, "list of int or null") and _is(["a"], "list of strings")
+
+
+# --- svg -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_svg_is_an_xml_document_showing_the_table(device: str) -> None:
+    report = inspect(kind="lstm", num_layers=2, bidirectional=True, device=device)
+    root = ET.fromstring(render(report, Format.SVG))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    shown = "".join(root.itertext()).replace("\xa0", " ")
+    for row in report.rows:
+        assert row.name in shown
+        assert row.formula in shown
+        assert "(" + ", ".join(map(str, row.shape)) + ")" in shown
+    assert report.spec.module_call in shown
+
+
+# --- python ----------------------------------------------------------------------------
+
+
+def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "snippet.py"
+    script.write_text(code, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+
+
+def imported_modules(code: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+# Each snippet runs as a script (``__main__``) with its own globals; one interpreter runs a
+# batch of them, so torch is imported once per batch.
+RUN_SCRIPTS = "import runpy, sys\nfor path in sys.argv[1:]:\n    runpy.run_path(path, run_name='__main__')\n"
+
+
+@hypothesis_settings(max_examples=2)
+@given(
+    st.lists(
+        st.tuples(settings(max_size=12, max_layers=3), st.sampled_from(["cpu", "meta"])),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_python_snippets_run_green(configs: list[tuple[dict[str, Any], str]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, (raw, device) in enumerate(configs):
+            code = render(inspect(**raw, device=device), Format.PYTHON)
+            assert imported_modules(code) == {"torch"}
+            paths.append(Path(tmp) / f"snippet_{i}.py")
+            paths[-1].write_text(code, encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "every shape matches\n" * len(configs)
+
+
+def test_python_snippet_fails_when_a_formula_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The snippet checks something: forget bidirectional's factor D and it fails."""
+    from torchshape import formulas
+    from torchshape import report as report_module
+
+    real = formulas.tensor_formulas
+
+    def broken(spec: Any) -> list[formulas.TensorFormula]:
+        return [
+            formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_out", ("H_out",))))
+            if f.name == "output"
+            else f
+            for f in real(spec)
+        ]
+
+    monkeypatch.setattr(report_module, "tensor_formulas", broken)
+    report: Report = inspect(kind="gru", bidirectional=True)
+    assert not report.ok
+    result = run_python(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`
+    assert result.returncode == 1
+    assert "assert output.shape == (5, 3, 30)" in result.stderr
+
+
+@pytest.mark.cuda
+def test_python_snippet_runs_on_cuda(tmp_path: Path) -> None:
+    code = render(inspect(kind="lstm", num_layers=2, device="cuda"), Format.PYTHON)
+    assert 'torch.device("cuda")' in code
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+# --- command_line ----------------------------------------------------------------------
+
+
+class _Captured(Exception):
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+
+DEVICES = st.sampled_from(["cpu", "meta", "cuda", "cuda:1", "mps"])
+FORMATS = st.sampled_from([None, *Format])
+
+
+@given(settings(), DEVICES, FORMATS)
+def test_command_line_parses_back_to_the_same_spec(raw: dict[str, Any], device: str, fmt: Any) -> None:
+    from torchshape import make_spec
+    from torchshape import spec as spec_module
+
+    spec = make_spec(**raw, device=device)
+    words = shlex.split(command_line(spec, fmt))
+    assert words[:2] == ["torchshape", "rnn"]
+    seen: list[Format] = []
+    real_parse_format = spec_module.parse_format
+
+    def record_format(value: Any, output: Any = None) -> Format:
+        seen.append(real_parse_format(value, output))
+        return seen[-1]
+
+    def capture(parsed: Any) -> Any:
+        raise _Captured(parsed)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("torchshape.api.inspect", capture)
+        patch.setattr(spec_module, "parse_format", record_format)
+        with pytest.raises(_Captured) as captured:
+            main(words[1:])
+    assert captured.value.spec == spec
+    assert seen == [fmt or Format.TABLE]
+
+
+def test_command_line_names_only_what_differs() -> None:
+    from torchshape import make_spec
+
+    assert command_line(make_spec()) == "torchshape rnn"
+    assert command_line(make_spec(), Format.TABLE) == "torchshape rnn"
+    assert (
+        command_line(make_spec(kind="gru", bidirectional=True, dropout=0.2, num_layers=2), Format.CSV)
+        == "torchshape rnn --kind gru --layers 2 --bidir --dropout 0.2 --format csv"
+    )
