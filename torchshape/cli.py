@@ -84,6 +84,21 @@ def rnn(
     output_format: Annotated[
         str, typer.Option("--format", metavar=_choices(Format), help="Output format.")
     ] = "table",
+    explain: Annotated[
+        bool, typer.Option("--explain", help="How output relates to h_n (and c_n), checked on the values.")
+    ] = False,
+    lengths: Annotated[
+        Optional[str],
+        typer.Option(
+            "--lengths",
+            metavar="L1,L2,…",
+            help="Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
+            show_default=False,
+        ),
+    ] = None,
+    unroll: Annotated[
+        bool, typer.Option("--unroll", help="One call per time step, carrying the state, beside one call.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
@@ -107,9 +122,10 @@ def rnn(
         unbatched=unbatched,
         device=device,
         dtype=dtype,
+        lengths=lengths,
     )
     fmt = parse_format(output_format)
-    report = inspect(spec)
+    report = inspect(spec, explain=explain, unroll=unroll)
     if fmt is Format.JSON:
         sys.stdout.write(render.render_json(report))
     else:
