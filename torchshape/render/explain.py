@@ -217,24 +217,18 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         grid.add_row("•", note)
     parts.append(grid)
     values = report.probe.analysis is not None and report.probe.analysis.values
-    head = "h_n and the padded output:" if values else f"h_n and the padded output: {NO_VALUES}"
+    head = "padded output vs h_n:" if values else f"padded output vs h_n: {NO_VALUES}"
     parts.append(Text(head, style="bold"))
     parts.append(_relation_rows(packed.relations))
     return Group(*parts)
 
 
 def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
-    method = (
-        "the module, one step per call"
-        if unroll.method == "module"
-        else "each layer and direction as its own loop"
-    )
-    parts: list[RenderableType] = [
-        Text(
-            f"Step by step vs the whole sequence in one call (--unroll): {unroll.steps} calls, {method}",
-            style="bold",
-        )
-    ]
+    if unroll.method == "module":
+        how = f"L = {unroll.steps} calls of the module, one step each"
+    else:
+        how = f"each layer and direction, L = {unroll.steps} calls each"
+    parts: list[RenderableType] = [Text(f"Step by step vs one call (--unroll): {how}", style="bold")]
     if unroll.why:
         parts.append(Text(unroll.why))
     parts.append(Text("\n".join(unroll.code), style="dim"))
