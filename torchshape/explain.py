@@ -15,7 +15,7 @@ types below carry both the claim and what torch did.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from torchshape.errors import UsageError
 from torchshape.formulas import Dim, TensorFormula, symbols
@@ -573,7 +573,6 @@ class Analysis:
     packed: PackedResult | None = None
     unroll: UnrollResult | None = None
     values: bool = True  # False on meta: no values, so no relation was evaluated
-    tolerance: tuple[float, float] = field(default=(0.0, 0.0))
 
     @property
     def ok(self) -> bool:

@@ -69,7 +69,6 @@ def analyse(
         packed=_packed(spec, ran, module, inputs, tolerance) if spec.lengths is not None else None,
         unroll=_unroll(spec, module, inputs, results) if unroll else None,
         values=values,
-        tolerance=tolerance,
     )
 
 
