@@ -55,6 +55,20 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
 
 BAD_USAGE = [
     (
+        ["--kind", "lstm-cell", "--lengths", "1,1"],
+        "--lengths: nn.LSTMCell takes one time step, not a sequence to pack; "
+        "drop --lengths or use --kind lstm",
+    ),
+    (
+        ["--kind", "gru-cell", "--explain"],
+        "--explain: nn.GRUCell returns only the next state, there is no output vs h_n; "
+        "drop --explain or use --kind gru",
+    ),
+    (
+        ["--kind", "rnn-cell", "--unroll"],
+        "--unroll: nn.RNNCell already is one step of the loop; drop --unroll or use --kind rnn",
+    ),
+    (
         ["--kind", "transformer"],
         "--kind: 'transformer' is not one of gru, lstm, rnn, gru-cell, lstm-cell, rnn-cell",
     ),

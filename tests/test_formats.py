@@ -33,7 +33,7 @@ from torchshape.render import render
 from torchshape.render.csv_format import COLUMNS
 from torchshape.render.markdown import cell
 from torchshape.report import Report
-from torchshape.spec import Format, command_line
+from torchshape.spec import Format, command_line, make_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
@@ -364,7 +364,7 @@ def test_command_line_parses_back_to_the_same_spec(raw: dict[str, Any], device: 
         seen.append(real_parse_format(value, output))
         return seen[-1]
 
-    def capture(parsed: Any) -> Any:
+    def capture(parsed: Any, **options: Any) -> Any:
         raise _Captured(parsed)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -385,3 +385,28 @@ def test_command_line_names_only_what_differs() -> None:
         command_line(make_spec(kind="gru", bidirectional=True, dropout=0.2, num_layers=2), Format.CSV)
         == "torchshape rnn --kind gru --layers 2 --bidir --dropout 0.2 --format csv"
     )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"lengths": "4,1,3"},
+        {"lengths": "2,2", "batch_first": True, "kind": "gru"},
+        {"kind": "lstm-cell"},
+        {"kind": "rnn-cell", "unbatched": True, "nonlinearity": "relu"},
+    ],
+)
+def test_command_line_round_trips_lengths_and_cells(settings: dict[str, Any]) -> None:
+    spec = make_spec(**settings)
+    words = shlex.split(command_line(spec))
+    seen: list[Any] = []
+
+    def capture(parsed: Any, **options: Any) -> Any:
+        seen.append(parsed)
+        raise _Captured(parsed)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("torchshape.api.inspect", capture)
+        with pytest.raises(_Captured):
+            main(words[1:])
+    assert seen == [spec]

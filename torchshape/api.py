@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape.explain import check_options
 from torchshape.report import Report, build_report
 from torchshape.spec import RNNSpec, make_spec
 
 
-def inspect(spec: RNNSpec | None = None, **settings: Any) -> Report:
+def inspect(
+    spec: RNNSpec | None = None, *, explain: bool = False, unroll: bool = False, **settings: Any
+) -> Report:
     """Build the recurrent module, run it, and return every shape with its formula.
 
     Pass an ``RNNSpec`` or the settings of one by name (PyTorch's names:
     ``kind``, ``input_size``, ``hidden_size``, ``num_layers``, ``seq_len``, ``batch``,
     ``bidirectional``, ``batch_first``, ``proj_size``, ``bias``, ``dropout``,
-    ``nonlinearity``, ``unbatched``, ``device``, ``dtype``). Nothing is printed.
+    ``nonlinearity``, ``unbatched``, ``device``, ``dtype``, ``lengths``). Nothing is printed.
+    ``explain`` checks how output relates to h_n, ``unroll`` runs the step-by-step loop
+    beside the one call (``report.probe.analysis`` holds both, and the packed batch).
 
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
@@ -23,6 +28,7 @@ def inspect(spec: RNNSpec | None = None, **settings: Any) -> Report:
         spec = make_spec(**settings)
     elif settings:
         raise TypeError("pass either an RNNSpec or settings by name, not both")
+    check_options(spec, explain=explain, unroll=unroll)
     from torchshape import probe  # imports torch
 
-    return build_report(spec, probe.run(spec))
+    return build_report(spec, probe.run(spec, explain=explain, unroll=unroll))

@@ -26,6 +26,7 @@ def reject_layer_settings(
     batch_first: bool,
     proj_size: int,
     dropout: float,
+    lengths_given: bool = False,
 ) -> None:
     """Raise ``UsageError`` naming the first setting that only a whole-sequence layer has."""
     module = f"nn.{kind.module_name}"
@@ -58,10 +59,28 @@ def reject_layer_settings(
             f"{module} has no dropout, which acts between stacked layers; "
             f"drop --dropout or {layer} with --layers 2 or more",
         ),
+        (
+            "lengths",
+            lengths_given,
+            f"{module} takes one time step, not a sequence to pack; drop --lengths or {layer}",
+        ),
     ]
     for field, bad, message in refused:
         if bad:
             raise UsageError(FLAGS[field], message)
+
+
+def reject_sequence_analyses(kind: Kind, *, explain: bool, unroll: bool) -> None:
+    """--explain and --unroll are about whole sequences (output vs h_n, step loops)."""
+    module = f"nn.{kind.module_name}"
+    layer = f"use --kind {kind.layer.value}"
+    if explain:
+        raise UsageError(
+            "--explain",
+            f"{module} returns only the next state, there is no output vs h_n; drop --explain or {layer}",
+        )
+    if unroll:
+        raise UsageError("--unroll", f"{module} already is one step of the loop; drop --unroll or {layer}")
 
 
 def call(spec: RNNSpec) -> str:

@@ -107,6 +107,21 @@ def rnn(
             show_default=False,
         ),
     ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="How output relates to h_n (and c_n), checked on the values.")
+    ] = False,
+    lengths: Annotated[
+        Optional[str],
+        typer.Option(
+            "--lengths",
+            metavar="L1,L2,…",
+            help="Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
+            show_default=False,
+        ),
+    ] = None,
+    unroll: Annotated[
+        bool, typer.Option("--unroll", help="One call per time step, carrying the state, beside one call.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
@@ -130,9 +145,10 @@ def rnn(
         unbatched=unbatched,
         device=device,
         dtype=dtype,
+        lengths=lengths,
     )
     fmt = parse_format(output_format, output)
-    report = inspect(spec)
+    report = inspect(spec, explain=explain, unroll=unroll)
     if output is not None:
         from torchshape.output_file import write_output
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape import cells
 from torchshape.errors import EnvironmentProblem
+from torchshape.explain import Analysis
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.spec import FLAGS, RNNSpec
 
@@ -41,6 +42,7 @@ class ProbeRun:
     shapes: dict[str, tuple[int, ...]]  # every tensor fed and returned, by name
     error: str | None  # torch's own message if it refused the inputs built from the formulas
     reduced: bool  # True when it ran at probe sizes on the CPU in place of the meta device
+    analysis: Analysis | None = None  # --explain, --lengths, --unroll: checked on this forward pass
 
 
 def probe_spec(spec: RNNSpec) -> RNNSpec:
@@ -144,15 +146,18 @@ def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[st
     return {"output": output, "h_n": h_n}
 
 
-def run(spec: RNNSpec) -> ProbeRun:
+def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
     import torch
+
+    from torchshape.explain_probe import analyse
 
     ran = probe_spec(spec) if spec.device == "meta" else spec
     device = resolve_device(ran.device)
     dtype = getattr(torch, spec.dtype.value)
     shapes: dict[str, tuple[int, ...]] = {}
     error = None
+    analysis = None
     with torch.random.fork_rng(devices=[]), torch.inference_mode():
         torch.manual_seed(SEED)
         module = build_module(ran, device, dtype)
@@ -167,6 +172,7 @@ def run(spec: RNNSpec) -> ProbeRun:
             error = str(exc).strip().splitlines()[0]
         else:
             shapes.update({name: tuple(t.shape) for name, t in results.items()})
+            analysis = analyse(spec, ran, module, inputs, results, explain=explain, unroll=unroll)
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -176,4 +182,5 @@ def run(spec: RNNSpec) -> ProbeRun:
         shapes=shapes,
         error=error,
         reduced=ran is not spec,
+        analysis=analysis,
     )

@@ -47,7 +47,11 @@ class Report:
     @property
     def ok(self) -> bool:
         """True when every tensor agreed with its formula and torch raised nothing."""
-        return self.probe.error is None and all(row.verified for row in self.rows)
+        return (
+            self.probe.error is None
+            and all(row.verified for row in self.rows)
+            and (self.probe.analysis is None or self.probe.analysis.ok)
+        )
 
     @property
     def call(self) -> str:

@@ -99,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     "unbatched": False,
     "device": "cpu",
     "dtype": DType.FLOAT32,
+    "lengths": None,
 }
 
 # The flag that sets each field, so every message names what the user typed.
@@ -118,6 +119,7 @@ FLAGS: dict[str, str] = {
     "unbatched": "--unbatched",
     "device": "--device",
     "dtype": "--dtype",
+    "lengths": "--lengths",
 }
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
@@ -160,6 +162,8 @@ class RNNSpec:
     unbatched: bool
     device: str
     dtype: DType
+    # --lengths: one real length per sequence, for a packed batch; None means unpacked.
+    lengths: tuple[int, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, in field order."""
@@ -279,7 +283,14 @@ def command_line(spec: RNNSpec, fmt: Format | None = None) -> str:
         value = getattr(spec, field)
         if field == "batch" and spec.unbatched:
             continue  # unbatched input has no batch; --batch would be refused
-        if field == "nonlinearity":
+        if field == "batch" and spec.lengths is not None:
+            continue  # N is the number of lengths
+        if field == "seq_len" and spec.kind.is_cell:
+            continue  # a cell takes one step; --seq-len would be refused
+        if field == "lengths":
+            if value is not None:
+                words += [flag, ",".join(str(n) for n in value)]
+        elif field == "nonlinearity":
             if value is not None:  # None is torch's default; an explicit tanh is kept as given
                 words += [flag, value.value]
         elif field == "bias":
@@ -336,6 +347,7 @@ def make_spec(**raw: Any) -> RNNSpec:
             batch_first=bool(values["batch_first"]),
             proj_size=proj_size,
             dropout=dropout,
+            lengths_given=values["lengths"] is not None,
         )
         seq_len = 1  # a cell takes one time step
 
@@ -365,6 +377,12 @@ def make_spec(**raw: Any) -> RNNSpec:
     if not _DEVICE.match(device):
         raise _err("device", f"{values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
 
+    if unbatched and values["lengths"] is not None:
+        raise _err("lengths", "unbatched input has no batch to pack; drop --unbatched or --lengths")
+    lengths = _lengths(values["lengths"], seq_len=seq_len, batch=batch if batch_given else None)
+    if lengths is not None:
+        batch = len(lengths)  # without --batch, N is the number of lengths
+
     return RNNSpec(
         kind=kind,
         input_size=input_size,
@@ -381,4 +399,45 @@ def make_spec(**raw: Any) -> RNNSpec:
         unbatched=unbatched,
         device=device,
         dtype=dtype,
+        lengths=lengths,
     )
+
+
+def _lengths(value: Any, *, seq_len: int, batch: int | None) -> tuple[int, ...] | None:
+    """``--lengths 5,3,2``: one length per sequence, each from 1 to L; N of them when --batch is given."""
+    if value is None:
+        return None
+    items: list[Any]
+    if isinstance(value, str):
+        items = [item for item in re.split(r"[,\s]+", value.strip()) if item]
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            items = [value]
+    if not items:
+        raise _err("lengths", "no lengths given; give one per sequence, such as 5,3,2")
+    out: list[int] = []
+    for item in items:
+        if isinstance(item, bool) or not (
+            isinstance(item, int)
+            or (isinstance(item, float) and item.is_integer())
+            or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
+        ):
+            raise _err("lengths", f"{item!r} is not a whole number; give lengths such as 5,3,2")
+        number = int(item)
+        if number < 1:
+            raise _err("lengths", f"{number} is out of range; every length must be from 1 to L = {seq_len}")
+        if number > seq_len:
+            raise _err(
+                "lengths",
+                f"{number} is longer than --seq-len ({seq_len}); every length must be from 1 to L, "
+                "so raise --seq-len or shorten the sequence",
+            )
+        out.append(number)
+    if batch is not None and len(out) != batch:
+        raise _err(
+            "lengths",
+            f"{len(out)} length(s) for --batch {batch}; give exactly one per sequence, or drop --batch",
+        )
+    return tuple(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from torchshape.render.explain import explain_json, packed_json, unroll_json
 from torchshape.report import SCHEMA_VERSION, Report
 
 
@@ -48,6 +49,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             "error": probe.error,
             "description": report.ran,
         },
+        **explain_json(report),  # --explain: relations, layout
+        **packed_json(report),  # --lengths: packed
+        **unroll_json(report),  # --unroll: unroll
         **report.extra,
     }
 

@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.render.explain import sections as explain_sections
 from torchshape.report import Report, TensorRow
 
 
@@ -61,6 +62,7 @@ def table_renderable(report: Report) -> RenderableType:
         for note in report.notes:
             notes.add_row("•", note)
         parts.extend([Text(""), notes])
+    parts.extend(explain_sections(report))  # --explain, --lengths, --unroll
     parts.append(Text(""))
     parts.extend(_verdict(report))
     return Group(*parts)

@@ -1,0 +1,162 @@
+"""--explain, --lengths, --unroll on the command line: errors naming the flag, JSON keys, table sections."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from torchshape.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["rnn", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+BAD_USAGE = [
+    (
+        ["--lengths", "5,3", "--batch", "3"],
+        "--lengths: 2 length(s) for --batch 3; give exactly one per sequence, or drop --batch",
+    ),
+    (
+        ["--lengths", "6,3,2"],
+        "--lengths: 6 is longer than --seq-len (5); every length must be from 1 to L, "
+        "so raise --seq-len or shorten the sequence",
+    ),
+    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be from 1 to L = 5"),
+    (["--lengths", "5,-1"], "--lengths: -1 is out of range; every length must be from 1 to L = 5"),
+    (["--lengths", "5,x,2"], "--lengths: 'x' is not a whole number; give lengths such as 5,3,2"),
+    (["--lengths", "2.5"], "--lengths: '2.5' is not a whole number; give lengths such as 5,3,2"),
+    (["--lengths", ","], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
+    (
+        ["--lengths", "5,3", "--unbatched"],
+        "--lengths: unbatched input has no batch to pack; drop --unbatched or --lengths",
+    ),
+    (
+        ["--unroll", "--device", "meta"],
+        "--unroll: needs values to compare, and meta tensors have none; use --device cpu (or cuda)",
+    ),
+    (
+        ["--unroll", "--lengths", "5,3,2"],
+        "--unroll: not with --lengths: a step loop over a padded batch runs every sequence to L; "
+        "drop one of the two",
+    ),
+    (
+        ["--unroll", "--seq-len", "5000"],
+        "--unroll: L = 5000 steps would take 5000 calls; use --seq-len 4096 or less",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_USAGE)
+def test_bad_usage_exits_2_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err == f"torchshape: error: {message}\n"
+
+
+def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert not {"relations", "layout", "packed", "unroll"} & set(data)
+    assert data["config"]["lengths"] is None
+
+
+def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "--layers", "2", "--bidir", "--proj-size", "7", "--explain", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["ok"] is True
+    relations = {r["expression"]: r for r in data["relations"]}
+    first = relations["output[-1, :, :H_out] == h_n[-2]"]
+    assert first["numeric"] == "output[-1, :, :7] == h_n[-2]"
+    assert first["holds"] is True and first["expected"] is True and first["exact"] is True
+    backward = relations["output[0, :, H_out:] == h_n[-1]"]
+    assert backward["numeric"] == "output[0, :, 7:] == h_n[-1]" and backward["holds"] is True
+    mistake = relations["output[-1, :, H_out:] == h_n[-1]"]
+    assert mistake["holds"] is False and mistake["expected"] is False
+    assert all(isinstance(r["holds"], bool) for r in data["relations"])
+    layout = data["layout"]
+    assert layout["h_n"]["view"] == "h_n.view(num_layers, D, N, H_out)"
+    assert layout["h_n"]["view_numeric"] == "h_n.view(2, 2, 3, 7)"
+    assert layout["h_n"]["grid"] == [[0, 1], [2, 3]]
+    assert layout["c_n"]["view_numeric"] == "c_n.view(2, 2, 3, 30)"
+    assert layout["feature_sizes"] == {"H_out": ["h_0", "output", "h_n"], "H_cell": ["c_0", "c_n"]}
+
+
+def test_explain_on_meta_says_null(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["relations"] and all(r["holds"] is None for r in data["relations"])
+    assert all("no values" in r["note"] for r in data["relations"])
+    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain")
+    assert "meta tensors carry no values" in out
+    assert "✓ output" not in out
+
+
+def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    packed = data["packed"]
+    assert data["config"]["lengths"] == [4, 2, 3]
+    assert data["symbols"]["N"] == 3  # N from the number of lengths
+    assert packed["data_shape"] == [9, 50]
+    assert packed["batch_sizes"] == [3, 3, 2, 1]
+    assert packed["output_data_shape"] == [9, 60]
+    assert packed["padded_output_shape"] == [4, 3, 60]  # max(lengths), not L = 5
+    assert packed["padded_output_shape_total_length"] == [5, 3, 60]
+    assert packed["sum_lengths"] == 9
+    relations = {r["expression"]: r["holds"] for r in packed["relations"]}
+    assert relations["output[lengths - 1, torch.arange(N), :H_out] == h_n[-2]"] is True
+    assert relations["output[-1, :, :H_out] == h_n[-2]"] is False
+
+
+def test_unroll_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--layers", "2", "--batch-first", "--unroll", "--format", "json")
+    assert code == 0
+    unroll = json.loads(out)["unroll"]
+    assert unroll["steps"] == 5
+    assert unroll["method"] == "module"
+    assert set(unroll["max_abs_diff"]) == {"output", "h_n", "c_n"}
+    assert unroll["agree"] is True
+    shapes = {s["name"]: s["shape"] for s in unroll["step_shapes"]}
+    assert shapes == {"input_t": [3, 1, 50], "output_t": [3, 1, 30], "h": [2, 3, 30], "c": [2, 3, 30]}
+    assert len(unroll["per_step_max_abs_diff"]) == 5
+
+
+def test_table_sections_fit_80_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    from torchshape import inspect
+    from torchshape.render import render_table
+
+    for settings in (
+        {"num_layers": 2, "bidirectional": True, "explain": True, "unroll": True},
+        {"kind": "gru", "lengths": [5, 3, 2], "batch_first": True, "explain": True},
+    ):
+        text = render_table(inspect(**settings))
+        assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+        assert "✗" not in text
+
+
+def test_explain_help_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torchshape.cli\n"
+        "torchshape.cli.main(['rnn', '--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for flag in ("--explain", "--lengths", "--unroll"):
+        assert flag in result.stdout

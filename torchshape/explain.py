@@ -1,0 +1,590 @@
+"""What ``--explain``, ``--lengths`` and ``--unroll`` claim for one configuration.
+
+Pure rules, no torch, in the PyTorch docs' symbols: which indexing expressions
+relate ``output`` to ``h_n`` (and which common guesses do not), how ``h_n`` is laid
+out, the shapes of a packed batch, and the per-step shapes of a step-by-step loop.
+``torchshape.explain_probe`` checks every claim on a real forward pass; the result
+types below carry both the claim and what torch did.
+
+    output[-1, :, :H_out] == h_n[-1]     unidirectional: the top layer's last step
+    output[-1, :, :H_out] == h_n[-2]     bidirectional: the top layer's forward direction
+    output[0, :, H_out:] == h_n[-1]      bidirectional: the backward direction ends at step 0
+    h_n.view(num_layers, D, N, H_out)[layer, direction] is h_n[D·layer + direction]
+    packed: output[lengths - 1, torch.arange(N), :H_out] == h_n[-D]   (not output[-1])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchshape.errors import UsageError
+from torchshape.formulas import Dim, TensorFormula, symbols
+from torchshape.spec import FLAGS, RNNSpec
+
+# A step-by-step loop makes one call per time step; past this many it stops being
+# an explanation and becomes a wait.
+MAX_UNROLL_STEPS = 4096
+
+# (rtol, atol) for "the same values". The relations compare copies of the same
+# numbers, so they are usually exact; the step loop may round differently from
+# the whole-sequence kernel. torch.testing's defaults per dtype; TF32 on CUDA
+# (on by default for cuDNN) rounds float32 like a 10-bit mantissa.
+TOLERANCE: dict[str, tuple[float, float]] = {
+    "float64": (1e-7, 1e-7),
+    "float32": (1.3e-6, 1e-5),
+    "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
+}
+UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
+    "float64": (1e-7, 1e-7),
+    "float32": (1e-5, 1e-5),
+    "float16": (1e-2, 1e-2),
+    "bfloat16": (5e-2, 5e-2),
+    "tf32": (1e-2, 1e-2),
+}
+
+
+def check_options(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> None:
+    """Refuse combinations that cannot be answered meaningfully, naming the flag."""
+    if spec.kind.is_cell:
+        from torchshape.cells import reject_sequence_analyses
+
+        reject_sequence_analyses(spec.kind, explain=explain, unroll=unroll)
+    if not unroll:
+        return
+    if spec.device == "meta":
+        raise UsageError(
+            "--unroll",
+            "needs values to compare, and meta tensors have none; use --device cpu (or cuda)",
+        )
+    if spec.lengths is not None:
+        raise UsageError(
+            "--unroll",
+            f"not with {FLAGS['lengths']}: a step loop over a padded batch runs every sequence to L; "
+            "drop one of the two",
+        )
+    if spec.seq_len > MAX_UNROLL_STEPS:
+        raise UsageError(
+            "--unroll",
+            f"L = {spec.seq_len} steps would take {spec.seq_len} calls; "
+            f"use --seq-len {MAX_UNROLL_STEPS} or less",
+        )
+
+
+def real_steps(spec: RNNSpec) -> int:
+    """Time steps each layer and direction computes: sum(lengths) for a packed batch, else N·L.
+
+    Compute counts (MACs) scale with this number, not with the padded rectangle.
+    """
+    if spec.lengths is not None:
+        return sum(spec.lengths)
+    return spec.seq_len * (1 if spec.unbatched else spec.batch)
+
+
+# ---------------------------------------------------------------- relations
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``lhs == rhs``, both valid Python over output, h_n, c_n, the symbols, ``lengths`` and torch.
+
+    ``expected`` is what the rules say for this configuration: True for a relation
+    that holds, False for a common guess listed to show that it does not.
+    """
+
+    lhs: str
+    rhs: str
+    lhs_numeric: str  # the same with this run's numbers in place of the symbols
+    rhs_numeric: str
+    meaning: str
+    expected: bool = True
+
+    @property
+    def expression(self) -> str:
+        return f"{self.lhs} == {self.rhs}"
+
+    @property
+    def numeric(self) -> str:
+        return f"{self.lhs_numeric} == {self.rhs_numeric}"
+
+
+@dataclass(frozen=True)
+class RelationCheck:
+    """A relation and what the forward pass said about it."""
+
+    relation: Relation
+    holds: bool | None  # computed from the tensors; None where there are no values (meta)
+    exact: bool | None = None  # bit for bit equal
+    max_abs_diff: float | None = None
+    numeric_agrees: bool | None = None  # the numeric form picked the very same values
+
+    @property
+    def ok(self) -> bool:
+        """A claimed relation held (a listed mistake may hold by coincidence of the values)."""
+        if self.holds is None:
+            return True
+        return (self.holds or not self.relation.expected) and self.numeric_agrees is not False
+
+
+class _Writer:
+    """Writes one template twice: with the symbols, and with this run's numbers."""
+
+    def __init__(self, spec: RNNSpec) -> None:
+        self.spec = spec
+        self.sym = symbols(spec)
+        lengths = list(spec.lengths) if spec.lengths is not None else []
+        self.names = {name: name for name in self.sym.as_dict()} | {"lengths": "lengths"}
+        self.numbers = {name: str(value) for name, value in self.sym.as_dict().items()}
+        self.numbers["lengths"] = f"torch.tensor({lengths})"
+
+    def rel(self, lhs: str, rhs: str, meaning: str, expected: bool = True) -> Relation:
+        return Relation(
+            lhs=lhs.format(**self.names),
+            rhs=rhs.format(**self.names),
+            lhs_numeric=lhs.format(**self.numbers),
+            rhs_numeric=rhs.format(**self.numbers),
+            meaning=meaning,
+            expected=expected,
+        )
+
+    def output_at(self, step: str, features: str) -> str:
+        """``output`` at one time step, in this run's layout (batch_first, unbatched)."""
+        if self.spec.unbatched:
+            return f"output[{step}, {features}]"
+        if self.spec.batch_first:
+            return f"output[:, {step}, {features}]"
+        return f"output[{step}, :, {features}]"
+
+    def output_at_lengths(self, features: str) -> str:
+        """The padded output at each sequence's last real step."""
+        if self.spec.batch_first:
+            return f"output[torch.arange({{N}}), {{lengths}} - 1, {features}]"
+        return f"output[{{lengths}} - 1, torch.arange({{N}}), {features}]"
+
+    def view(self, tensor: str, feature: str) -> str:
+        batch = "" if self.spec.unbatched else "{N}, "
+        return f"{tensor}.view({{num_layers}}, {{D}}, {batch}{{{feature}}})"
+
+
+FORWARD = ":{H_out}"
+BACKWARD = "{H_out}:"
+
+
+def relations(spec: RNNSpec) -> list[Relation]:
+    """How output and h_n (c_n) relate for this configuration: the ones that hold, then common mistakes."""
+    w = _Writer(spec)
+    bidir = spec.bidirectional
+    top_forward = "h_n[-2]" if bidir else "h_n[-1]"
+    out: list[Relation] = [
+        w.rel(
+            w.output_at("-1", FORWARD),
+            top_forward,
+            "top layer, forward direction: output's last step is its final state",
+        )
+    ]
+    if bidir:
+        out.append(
+            w.rel(
+                w.output_at("0", BACKWARD),
+                "h_n[-1]",
+                "top layer, backward direction: it runs from the last step to the first, "
+                "so its final state is output's step 0",
+            )
+        )
+    if bidir or spec.num_layers > 1:
+        out.append(
+            w.rel(
+                w.view("h_n", "H_out") + "[-1, 0]",
+                w.output_at("-1", FORWARD),
+                "the same through the view: [layer, direction], forward = 0",
+            )
+        )
+    if bidir:
+        out.append(
+            w.rel(
+                w.view("h_n", "H_out") + "[-1, 1]",
+                w.output_at("0", BACKWARD),
+                "the same through the view: backward = 1",
+            )
+        )
+    if spec.proj_size:
+        out.append(w.rel("h_n.shape[-1]", "{H_out}", "with proj_size, h (and output) use H_out = proj_size"))
+        out.append(w.rel("c_n.shape[-1]", "{H_cell}", "c keeps H_cell = hidden_size: it is never projected"))
+    # Common guesses, listed only where the rules say they fail for this configuration.
+    if bidir and spec.seq_len > 1:
+        out.append(
+            w.rel(
+                w.output_at("-1", BACKWARD),
+                "h_n[-1]",
+                "mistake: output[-1]'s backward half is the backward direction's first step, not its last",
+                expected=False,
+            )
+        )
+    if spec.num_layers > 1:
+        out.append(
+            w.rel(
+                w.output_at("-1", FORWARD),
+                "h_n[0]",
+                "mistake: h_n[0] is the first layer; output is the top layer",
+                expected=False,
+            )
+        )
+    if spec.proj_size:
+        out.append(
+            w.rel(
+                "h_n.shape[-1]",
+                "{H_cell}",
+                "mistake: h does not keep hidden_size when proj_size is set",
+                expected=False,
+            )
+        )
+    return out
+
+
+def packed_relations(spec: RNNSpec) -> list[Relation]:
+    """How the padded output of a packed batch relates to h_n: at each sequence's last real step."""
+    assert spec.lengths is not None
+    w = _Writer(spec)
+    top_forward = "h_n[-2]" if spec.bidirectional else "h_n[-1]"
+    out = [
+        w.rel(
+            w.output_at_lengths(FORWARD),
+            top_forward,
+            "top layer, forward direction: each sequence's last real step (lengths - 1) is its final state",
+        )
+    ]
+    if spec.bidirectional:
+        out.append(
+            w.rel(
+                w.output_at("0", BACKWARD),
+                "h_n[-1]",
+                "backward direction: it starts at each sequence's last real step and ends at step 0",
+            )
+        )
+    if min(spec.lengths) < max(spec.lengths):
+        out.append(
+            w.rel(
+                w.output_at("-1", FORWARD),
+                top_forward,
+                "mistake: output[-1] is padding (zeros) for every sequence shorter than max(lengths)",
+                expected=False,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which index of h_n (or c_n) holds each layer and direction."""
+
+    tensor: str  # h_n or c_n
+    view: str  # h_n.view(num_layers, D, N, H_out)
+    view_numeric: str
+    directions: tuple[str, ...]
+    grid: tuple[tuple[int, ...], ...]  # grid[layer][direction] = index along h_n's first dimension
+
+
+def layouts(spec: RNNSpec) -> list[Layout]:
+    """h_n (and c_n) as ``view(num_layers, D, N, ·)[layer, direction]``: index D·layer + direction."""
+    w = _Writer(spec)
+    sym = w.sym
+    directions = ("forward", "backward") if spec.bidirectional else ("forward",)
+    grid = tuple(tuple(sym.D * layer + d for d in range(sym.D)) for layer in range(sym.num_layers))
+    tensors = [("h_n", "H_out")] + ([("c_n", "H_cell")] if spec.kind.has_cell_state else [])
+    out = []
+    for name, feature in tensors:
+        template = w.view(name, feature)
+        out.append(
+            Layout(
+                tensor=name,
+                view=template.format(**w.names),
+                view_numeric=template.format(**w.numbers),
+                directions=directions,
+                grid=grid,
+            )
+        )
+    return out
+
+
+def feature_sizes(spec: RNNSpec) -> dict[str, list[str]]:
+    """Which tensors end in H_out and which in H_cell (they differ only with proj_size)."""
+    from torchshape.formulas import tensor_formulas
+
+    out: dict[str, list[str]] = {"H_out": [], "H_cell": []}
+    for f in tensor_formulas(spec):
+        last = f.dims[-1].symbols[-1]
+        if last in out:
+            out[last].append(f.name)
+    return out
+
+
+# ---------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class ShapeCheck:
+    """One shape torchshape predicts for an extra tensor, and the one torch produced."""
+
+    name: str
+    code: str  # how the user gets it, e.g. "packed.data"
+    formula: str
+    expected: tuple[int, ...]  # the formula at the user's sizes
+    probe_expected: tuple[int, ...]  # the formula at the sizes the forward pass ran
+    measured: tuple[int, ...] | None  # what torch produced there
+    exact: bool  # the forward pass ran at the user's sizes
+
+    @property
+    def verified(self) -> bool:
+        return self.measured == self.probe_expected
+
+
+def _dims(*exprs: str) -> tuple[Dim, ...]:
+    out = []
+    for expr in exprs:
+        out.append(Dim(expr, () if expr == "1" else tuple(expr.split("·"))))
+    return tuple(out)
+
+
+def _sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[Dim, ...]:
+    if spec.unbatched:
+        return _dims(time, feature)
+    if spec.batch_first:
+        return _dims("N", time, feature)
+    return _dims(time, "N", feature)
+
+
+def _state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[Dim, ...]:
+    if spec.unbatched:
+        return _dims(first, feature)
+    return _dims(first, "N", feature)
+
+
+@dataclass(frozen=True)
+class PackedRule:
+    """The shape rule of one tensor of a packed call."""
+
+    name: str
+    code: str
+    formula: str
+
+
+def packed_shapes(spec: RNNSpec) -> list[tuple[PackedRule, tuple[int, ...]]]:
+    """Every tensor of a packed call, with its formula and its value for ``spec``'s lengths."""
+    assert spec.lengths is not None
+    sym = symbols(spec)
+    total, longest = sum(spec.lengths), max(spec.lengths)
+    padded = (sym.N, longest) if spec.batch_first else (longest, sym.N)
+    padded_total = (sym.N, sym.L) if spec.batch_first else (sym.L, sym.N)
+    time_first = "N, " if spec.batch_first else ""
+    time_last = "" if spec.batch_first else ", N"
+    rows = [
+        (PackedRule("data", "packed.data", "(sum(lengths), H_in)"), (total, sym.H_in)),
+        (PackedRule("batch_sizes", "packed.batch_sizes", "(max(lengths),)"), (longest,)),
+        (
+            PackedRule("output.data", "packed_output.data", "(sum(lengths), D·H_out)"),
+            (total, sym.D * sym.H_out),
+        ),
+        (
+            PackedRule("output", "output", f"({time_first}max(lengths){time_last}, D·H_out)"),
+            (*padded, sym.D * sym.H_out),
+        ),
+        (
+            PackedRule(
+                "output (total_length=L)",
+                "output, total_length=L",
+                f"({time_first}L{time_last}, D·H_out)",
+            ),
+            (*padded_total, sym.D * sym.H_out),
+        ),
+        (PackedRule("h_n", "h_n", "(D·num_layers, N, H_out)"), (sym.D * sym.num_layers, sym.N, sym.H_out)),
+    ]
+    if spec.kind.has_cell_state:
+        rows.append(
+            (
+                PackedRule("c_n", "c_n", "(D·num_layers, N, H_cell)"),
+                (sym.D * sym.num_layers, sym.N, sym.H_cell),
+            )
+        )
+    return rows
+
+
+def batch_sizes(lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """How many sequences are still running at each step: what PackedSequence.batch_sizes holds."""
+    return tuple(sum(1 for n in lengths if n > t) for t in range(max(lengths)))
+
+
+def probe_lengths(spec: RNNSpec, ran: RNNSpec) -> tuple[int, ...]:
+    """Lengths for the probe sizes on meta: the user's where N and L were kept, else scaled to fit."""
+    assert spec.lengths is not None
+    if ran.batch == spec.batch and ran.seq_len == spec.seq_len:
+        return spec.lengths
+    # every probe sequence stands for a spread of the user's, its length scaled from L to the probe's L
+    picked = [spec.lengths[i * len(spec.lengths) // ran.batch] for i in range(ran.batch)]
+    return tuple(max(1, min(ran.seq_len, round(n * ran.seq_len / spec.seq_len))) for n in picked)
+
+
+@dataclass(frozen=True)
+class PackedResult:
+    """A variable-length batch through pack_padded_sequence, as torch ran it."""
+
+    lengths: tuple[int, ...]
+    sum_lengths: int
+    max_length: int
+    batch_sizes: tuple[int, ...]  # the rule, at the user's lengths
+    measured_batch_sizes: tuple[int, ...] | None  # torch's, at the lengths that ran
+    ran_lengths: tuple[int, ...]  # the lengths the forward pass used (probe lengths on meta)
+    sorted_indices: tuple[int, ...] | None
+    shapes: list[ShapeCheck]
+    relations: list[RelationCheck]
+
+    @property
+    def batch_sizes_verified(self) -> bool:
+        return self.measured_batch_sizes == batch_sizes(self.ran_lengths)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.batch_sizes_verified
+            and all(s.verified for s in self.shapes)
+            and all(r.ok for r in self.relations)
+        )
+
+
+PACKED_CODE = (
+    "packed = pack_padded_sequence(input, lengths, {bf}enforce_sorted=False)",
+    "packed_output, h_n = {module}(packed, h_0)",
+    "output, out_lengths = pad_packed_sequence(packed_output{bf2})",
+)
+
+
+def packed_code(spec: RNNSpec) -> list[str]:
+    """The lines a user writes for a packed batch."""
+    bf = "batch_first=True, " if spec.batch_first else ""
+    bf2 = ", batch_first=True" if spec.batch_first else ""
+    lines = [line.format(bf=bf, bf2=bf2, module=spec.kind.value) for line in PACKED_CODE]
+    if spec.kind.has_cell_state:
+        lines[1] = "packed_output, (h_n, c_n) = lstm(packed, (h_0, c_0))"
+    return lines
+
+
+# ---------------------------------------------------------------- unroll
+
+
+@dataclass(frozen=True)
+class StepRule:
+    name: str
+    code: str
+    formula: TensorFormula
+
+
+def unroll_steps(spec: RNNSpec) -> list[StepRule]:
+    """The shape of every tensor one call of the step loop takes or returns."""
+    step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
+    rules: list[StepRule] = []
+    if not spec.bidirectional:
+        rules.append(StepRule("input_t", step, TensorFormula("input_t", _sequence_dims(spec, "1", "H_in"))))
+        rules.append(
+            StepRule("output_t", "out_t", TensorFormula("output_t", _sequence_dims(spec, "1", "H_out")))
+        )
+        rules.append(StepRule("h", "h", TensorFormula("h", _state_dims(spec, "num_layers", "H_out"))))
+        if spec.kind.has_cell_state:
+            rules.append(StepRule("c", "c", TensorFormula("c", _state_dims(spec, "num_layers", "H_cell"))))
+        return rules
+    rules.append(StepRule("input_t", step, TensorFormula("input_t", _sequence_dims(spec, "1", "H_in"))))
+    if spec.num_layers > 1:
+        rules.append(
+            StepRule(
+                "input_t (layer ≥ 1)",
+                "layer ≥ 1 input",
+                TensorFormula("input_t (layer ≥ 1)", _sequence_dims(spec, "1", "D·H_out")),
+            )
+        )
+    rules.append(StepRule("output_t", "out_t", TensorFormula("output_t", _sequence_dims(spec, "1", "H_out"))))
+    rules.append(StepRule("h", "h", TensorFormula("h", _state_dims(spec, "1", "H_out"))))
+    if spec.kind.has_cell_state:
+        rules.append(StepRule("c", "c", TensorFormula("c", _state_dims(spec, "1", "H_cell"))))
+    return rules
+
+
+def unroll_code(spec: RNNSpec) -> list[str]:
+    """The step loop a user writes (unidirectional), or the one torchshape runs (bidirectional)."""
+    step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
+    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    name = spec.kind.value
+    state = "(h_0, c_0)" if spec.kind.has_cell_state else "h_0"
+    if not spec.bidirectional:
+        return [
+            f"state, steps = {state}, []",
+            "for t in range(L):",
+            f"    out_t, state = {name}({step}, state)",
+            "    steps.append(out_t)",
+            f"output = torch.cat(steps, dim={time_dim})",
+        ]
+    return [
+        "for each layer k, direction d: a one-layer, one-direction module",
+        "  with this module's weight_*_l{k} (d = 0) or weight_*_l{k}_reverse (d = 1)",
+        "  d = 0 steps t = 0 … L-1, d = 1 steps t = L-1 … 0, each from h_0[D·k + d]",
+        "  layer k+1 steps over torch.cat((forward, backward), dim=-1) of layer k",
+    ]
+
+
+BIDIRECTIONAL_WHY = (
+    "One loop over t = 0 … L-1 cannot reproduce the backward direction: it runs from step "
+    "L-1 down to 0, so its state at step t depends on input[t:], which a forward loop has "
+    "not seen yet; the bidirectional module called one step at a time computes something "
+    "else. So torchshape loops each direction on its own, with one-layer, one-direction "
+    "modules sharing this module's weights, the backward one over the reversed sequence."
+)
+
+
+@dataclass(frozen=True)
+class UnrollResult:
+    """The step-by-step loop beside the whole sequence in one call."""
+
+    steps: int
+    method: str  # "module": the module itself, one step per call; "directions": per layer and direction
+    code: list[str]
+    step_shapes: list[ShapeCheck]
+    max_abs_diff: dict[str, float]  # output, h_n (c_n): loop vs one call
+    per_step_max_abs_diff: list[float]
+    tolerance: tuple[float, float]  # (rtol, atol) for "the same"
+    within_tolerance: dict[str, bool]
+    naive_max_abs_diff: dict[str, float] | None = None  # bidirectional: the module called step by step
+    why: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        return all(self.within_tolerance.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.agree and all(s.verified for s in self.step_shapes)
+
+
+# ---------------------------------------------------------------- all of it
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What --explain, --lengths and --unroll found; None for a part not asked for."""
+
+    relations: list[RelationCheck] | None = None
+    layouts: list[Layout] | None = None
+    feature_sizes: dict[str, list[str]] | None = None
+    packed: PackedResult | None = None
+    unroll: UnrollResult | None = None
+    values: bool = True  # False on meta: no values, so no relation was evaluated
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(r.ok for r in self.relations or [])
+            and (self.packed is None or self.packed.ok)
+            and (self.unroll is None or self.unroll.ok)
+        )
+
+
+NO_VALUES = "meta tensors carry no values, so no relation is evaluated (holds: null); use --device cpu"

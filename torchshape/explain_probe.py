@@ -1,0 +1,368 @@
+"""The torch side of --explain, --lengths and --unroll: every claim checked on real tensors.
+
+Called by ``torchshape.probe.run`` with the module, the inputs and the results of
+the very forward pass the table reports; the rules come from ``torchshape.explain``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.explain import (
+    BIDIRECTIONAL_WHY,
+    TOLERANCE,
+    UNROLL_TOLERANCE,
+    Analysis,
+    PackedResult,
+    Relation,
+    RelationCheck,
+    ShapeCheck,
+    UnrollResult,
+    batch_sizes,
+    feature_sizes,
+    layouts,
+    packed_relations,
+    packed_shapes,
+    probe_lengths,
+    relations,
+    unroll_code,
+    unroll_steps,
+)
+from torchshape.formulas import symbols
+from torchshape.spec import RNNSpec
+
+if TYPE_CHECKING:
+    import torch
+
+
+def analyse(
+    spec: RNNSpec,
+    ran: RNNSpec,
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    results: dict[str, torch.Tensor],
+    *,
+    explain: bool = False,
+    unroll: bool = False,
+) -> Analysis | None:
+    """Check what the flags ask for; None when none of --explain, --lengths, --unroll is set.
+
+    ``spec`` is what the user asked for, ``ran`` what the forward pass ran (they
+    differ on meta, where relations are left unevaluated: there are no values).
+    """
+    if not (explain or unroll or spec.lengths is not None):
+        return None
+    values = ran is spec
+    tolerance = TOLERANCE[spec.dtype.value]
+    checks = None
+    if explain:
+        namespace = _namespace(ran, results)
+        checks = [
+            _evaluate(r, namespace, tolerance) if values else RelationCheck(r, None) for r in relations(spec)
+        ]
+    return Analysis(
+        relations=checks,
+        layouts=layouts(spec) if explain else None,
+        feature_sizes=feature_sizes(spec) if explain else None,
+        packed=_packed(spec, ran, module, inputs, tolerance) if spec.lengths is not None else None,
+        unroll=_unroll(spec, module, inputs, results) if unroll else None,
+        values=values,
+    )
+
+
+# ---------------------------------------------------------------- relations
+
+
+def _namespace(spec: RNNSpec, tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """What an expression may use: the tensors, the symbols, ``lengths`` and torch."""
+    import torch
+
+    namespace: dict[str, Any] = {"torch": torch, **symbols(spec).as_dict(), **tensors}
+    if spec.lengths is not None:
+        namespace["lengths"] = torch.tensor(spec.lengths)
+    return namespace
+
+
+def _eval(expression: str, namespace: dict[str, Any]) -> Any:
+    # The expressions are torchshape's own templates filled with validated integers.
+    return eval(expression, {"__builtins__": {}}, namespace)
+
+
+def _evaluate(relation: Relation, namespace: dict[str, Any], tolerance: tuple[float, float]) -> RelationCheck:
+    """Evaluate both sides, with symbols and with numbers, and compare."""
+    import torch
+
+    try:
+        lhs, rhs = _eval(relation.lhs, namespace), _eval(relation.rhs, namespace)
+        lhs_n, rhs_n = _eval(relation.lhs_numeric, namespace), _eval(relation.rhs_numeric, namespace)
+    except (IndexError, RuntimeError, TypeError, ValueError):
+        return RelationCheck(relation, holds=False)
+    if not isinstance(lhs, torch.Tensor):  # a size: compare as integers
+        same = bool(lhs == rhs)
+        return RelationCheck(
+            relation,
+            holds=same,
+            exact=same,
+            numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n),
+        )
+    numeric_agrees = _identical(lhs, lhs_n) and _identical(rhs, rhs_n)
+    if lhs.shape != rhs.shape:
+        return RelationCheck(relation, holds=False, exact=False, numeric_agrees=numeric_agrees)
+    rtol, atol = tolerance
+    return RelationCheck(
+        relation,
+        holds=bool(torch.allclose(lhs, rhs, rtol=rtol, atol=atol)),
+        exact=bool(torch.equal(lhs, rhs)),
+        max_abs_diff=_max_abs_diff(lhs, rhs),
+        numeric_agrees=numeric_agrees,
+    )
+
+
+def _identical(a: Any, b: Any) -> bool:
+    import torch
+
+    return isinstance(b, torch.Tensor) and a.shape == b.shape and bool(torch.equal(a, b))
+
+
+def _max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    if a.numel() == 0:
+        return 0.0
+    return float((a.double() - b.double()).abs().max().item())
+
+
+# ---------------------------------------------------------------- packed
+
+
+def _hidden(inputs: dict[str, torch.Tensor]) -> Any:
+    return (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
+
+
+def _split_state(state: Any) -> dict[str, torch.Tensor]:
+    if isinstance(state, tuple):
+        return {"h_n": state[0], "c_n": state[1]}
+    return {"h_n": state}
+
+
+def _packed(
+    spec: RNNSpec,
+    ran: RNNSpec,
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    tolerance: tuple[float, float],
+) -> PackedResult:
+    """pack_padded_sequence (unsorted lengths allowed), the module, pad_packed_sequence."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    assert spec.lengths is not None
+    values = ran is spec
+    lengths = spec.lengths if values else probe_lengths(spec, ran)
+    ran = replace(ran, lengths=lengths)
+    packed = pack_padded_sequence(
+        inputs["input"], list(lengths), batch_first=ran.batch_first, enforce_sorted=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        packed_output, state = module(packed, _hidden(inputs))
+    output, _ = pad_packed_sequence(packed_output, batch_first=ran.batch_first)
+    output_total, _ = pad_packed_sequence(
+        packed_output, batch_first=ran.batch_first, total_length=ran.seq_len
+    )
+    tensors = {"output": output, **_split_state(state)}
+    measured = {
+        "data": packed.data,
+        "batch_sizes": packed.batch_sizes,
+        "output.data": packed_output.data,
+        "output": output,
+        "output (total_length=L)": output_total,
+        **tensors,
+    }
+    at_probe = dict(packed_shapes(ran))
+    shapes = [
+        ShapeCheck(
+            name=rule.name,
+            code=rule.code,
+            formula=rule.formula,
+            expected=expected,
+            probe_expected=at_probe[rule],
+            measured=tuple(measured[rule.name].shape),
+            exact=values,
+        )
+        for rule, expected in packed_shapes(spec)
+    ]
+    namespace = _namespace(ran, tensors)
+    checks = [
+        _evaluate(r, namespace, tolerance) if values else RelationCheck(r, None)
+        for r in packed_relations(spec)
+    ]
+    sorted_indices = packed.sorted_indices
+    return PackedResult(
+        lengths=spec.lengths,
+        sum_lengths=sum(spec.lengths),
+        max_length=max(spec.lengths),
+        batch_sizes=batch_sizes(spec.lengths),
+        measured_batch_sizes=tuple(int(n) for n in packed.batch_sizes.tolist()),
+        ran_lengths=lengths,
+        sorted_indices=None if sorted_indices is None else tuple(int(i) for i in sorted_indices.tolist()),
+        shapes=shapes,
+        relations=checks,
+    )
+
+
+# ---------------------------------------------------------------- unroll
+
+
+def _unroll_tolerance(spec: RNNSpec, device: torch.device) -> tuple[float, float]:
+    import torch
+
+    if spec.dtype.value == "float32" and device.type == "cuda" and torch.backends.cudnn.allow_tf32:
+        return UNROLL_TOLERANCE["tf32"]
+    return UNROLL_TOLERANCE[spec.dtype.value]
+
+
+class _Shapes:
+    """The shapes each step saw, per name; one shape each when every step agrees."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[tuple[int, ...]]] = {}
+
+    def add(self, name: str, tensor: torch.Tensor) -> None:
+        self.seen.setdefault(name, set()).add(tuple(tensor.shape))
+
+    def one(self, name: str) -> tuple[int, ...] | None:
+        shapes = self.seen.get(name, set())
+        return next(iter(shapes)) if len(shapes) == 1 else None
+
+
+def _step_loop(
+    module: torch.nn.Module,
+    x: torch.Tensor,
+    state: Any,
+    time_dim: int,
+    shapes: _Shapes,
+    names: dict[str, str],
+    reverse: bool = False,
+) -> tuple[torch.Tensor, Any]:
+    """One call per step, carrying the state; the steps' outputs put back in time order."""
+    import torch
+
+    steps = x.shape[time_dim]
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    outs: list[torch.Tensor] = [x] * steps
+    for t in order:
+        x_t = x.narrow(time_dim, t, 1)
+        out_t, state = module(x_t, state)
+        outs[t] = out_t
+        shapes.add(names["input_t"], x_t)
+        shapes.add("output_t", out_t)
+        for key, tensor in _split_state(state).items():
+            shapes.add("h" if key == "h_n" else "c", tensor)
+    return torch.cat(outs, dim=time_dim), state
+
+
+def _directions(
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], time_dim: int, shapes: _Shapes
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Each layer's two directions as separate loops over one-direction modules sharing the weights."""
+    import torch
+
+    from torchshape.probe import build_module
+
+    x, h_0 = inputs["input"], inputs["h_0"]
+    c_0 = inputs.get("c_0")
+    sym = symbols(spec)
+    layer_input = x
+    finals: dict[str, list[torch.Tensor]] = {"h_n": [], "c_n": []}
+    for k in range(spec.num_layers):
+        outputs = []
+        for d in range(sym.D):
+            sub_spec = replace(
+                spec,
+                input_size=sym.H_in if k == 0 else sym.D * sym.H_out,
+                num_layers=1,
+                bidirectional=False,
+                dropout=0.0,
+                lengths=None,
+            )
+            sub = build_module(sub_spec, x.device, x.dtype)
+            suffix = "_reverse" if d else ""
+            sub.load_state_dict(
+                {
+                    name: getattr(module, name.replace("_l0", f"_l{k}") + suffix)
+                    for name, _ in sub.named_parameters()
+                }
+            )
+            row = slice(sym.D * k + d, sym.D * k + d + 1)
+            state: Any = (h_0[row], c_0[row]) if c_0 is not None else h_0[row]
+            names = {"input_t": "input_t" if k == 0 else "input_t (layer ≥ 1)"}
+            out, state = _step_loop(sub, layer_input, state, time_dim, shapes, names, reverse=d == 1)
+            outputs.append(out)
+            for key, tensor in _split_state(state).items():
+                finals[key].append(tensor)
+        layer_input = torch.cat(outputs, dim=-1)
+    return layer_input, {key: torch.cat(parts, dim=0) for key, parts in finals.items() if parts}
+
+
+def _unroll(
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], results: dict[str, torch.Tensor]
+) -> UnrollResult:
+    """The step loop beside the one call whose results the table shows."""
+    import torch
+
+    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    x = inputs["input"]
+    tolerance = _unroll_tolerance(spec, x.device)
+    shapes = _Shapes()
+    naive = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if spec.bidirectional:
+            output, finals = _directions(spec, module, inputs, time_dim, shapes)
+            naive_output, naive_state = _step_loop(
+                module, x, _hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
+            )
+            naive = {"output": _max_abs_diff(naive_output, results["output"])}
+            naive.update(
+                {key: _max_abs_diff(t, results[key]) for key, t in _split_state(naive_state).items()}
+            )
+        else:
+            output, state = _step_loop(module, x, _hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
+            finals = _split_state(state)
+    loop = {"output": output, **finals}
+    rtol, atol = tolerance
+    diff = {key: _max_abs_diff(tensor, results[key]) for key, tensor in loop.items()}
+    within = {
+        key: tensor.shape == results[key].shape
+        and bool(torch.allclose(tensor, results[key], rtol=rtol, atol=atol))
+        for key, tensor in loop.items()
+    }
+    per_step = [
+        _max_abs_diff(output.narrow(time_dim, t, 1), results["output"].narrow(time_dim, t, 1))
+        for t in range(spec.seq_len)
+    ]
+    sym = symbols(spec)
+    step_shapes = [
+        ShapeCheck(
+            name=rule.name,
+            code=rule.code,
+            formula=rule.formula.formula,
+            expected=rule.formula.shape(sym),
+            probe_expected=rule.formula.shape(sym),
+            measured=shapes.one(rule.name),
+            exact=True,
+        )
+        for rule in unroll_steps(spec)
+    ]
+    return UnrollResult(
+        steps=spec.seq_len,
+        method="directions" if spec.bidirectional else "module",
+        code=unroll_code(spec),
+        step_shapes=step_shapes,
+        max_abs_diff=diff,
+        per_step_max_abs_diff=per_step,
+        tolerance=tolerance,
+        within_tolerance=within,
+        naive_max_abs_diff=naive,
+        why=BIDIRECTIONAL_WHY if spec.bidirectional else None,
+    )

@@ -1,0 +1,357 @@
+"""The --explain, --lengths and --unroll sections: table parts and JSON entries.
+
+Nothing here runs torch; every mark comes from a check ``torchshape.explain_probe`` made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.explain import (
+    NO_VALUES,
+    Layout,
+    PackedResult,
+    RelationCheck,
+    ShapeCheck,
+    UnrollResult,
+    packed_code,
+)
+from torchshape.report import Report
+
+# A grid of more layers than this shows the first and last few.
+GRID_ROWS = 6
+
+
+def _fmt(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "-"
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _num(value: float) -> str:
+    return "0" if value == 0 else f"{value:.3g}"
+
+
+# ---------------------------------------------------------------- table
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """The extra sections for the table, each preceded by a blank line; none without the flags."""
+    analysis = report.probe.analysis
+    if analysis is None:
+        return []
+    parts: list[RenderableType] = []
+    if analysis.relations is not None:
+        parts.extend([Text(""), _relations(report, analysis.relations, analysis.values)])
+    if analysis.layouts:
+        parts.extend([Text(""), _layouts(report, analysis.layouts, analysis.feature_sizes or {})])
+    if analysis.packed is not None:
+        parts.extend([Text(""), _packed(report, analysis.packed)])
+    if analysis.unroll is not None:
+        parts.extend([Text(""), _unroll(report, analysis.unroll)])
+    return parts
+
+
+def _verdict(check: RelationCheck) -> tuple[Text, str]:
+    """The mark and the few words saying what the check found."""
+    rel = check.relation
+    diff = "" if check.max_abs_diff is None else f", max |Δ| {_num(check.max_abs_diff)}"
+    if check.holds is None:
+        return Text("–", style="dim"), "not evaluated: no values on meta"
+    if check.numeric_agrees is False:
+        return Text("✗", style="bold red"), "the numeric form picked other values"
+    if check.holds and rel.expected:
+        if check.max_abs_diff is None:
+            return Text("✓", style="green"), "holds"
+        return Text("✓", style="green"), "bit for bit" if check.exact else f"within tolerance{diff}"
+    if not check.holds and not rel.expected:
+        return Text("≠", style="yellow"), f"does not hold{diff}"
+    if check.holds:
+        return Text("✓", style="yellow"), "holds here by coincidence of these values, not in general"
+    return Text("✗", style="bold red"), f"DOES NOT HOLD{diff}, though the rules say it does"
+
+
+def _relation_rows(checks: list[RelationCheck]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for check in checks:
+        rel = check.relation
+        mark, verdict = _verdict(check)
+        bad = "bold red" if not check.ok else None
+        grid.add_row(mark, Text(rel.expression, style=bad or "cyan"))
+        if rel.numeric != rel.expression:
+            grid.add_row("", Text(rel.numeric))
+        grid.add_row("", Text(f"{rel.meaning} ({verdict})", style=bad or "dim"))
+    return grid
+
+
+def _relations(report: Report, checks: list[RelationCheck], values: bool) -> RenderableType:
+    head = "output vs h_n (--explain): each relation checked on this forward pass"
+    if not values:
+        head = f"output vs h_n (--explain): {NO_VALUES}"
+    holding = [c for c in checks if c.relation.expected]
+    mistakes = [c for c in checks if not c.relation.expected]
+    parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
+    if mistakes:
+        parts.append(Text("Common mistakes, checked the same way:", style="bold"))
+        parts.append(_relation_rows(mistakes))
+    return Group(*parts)
+
+
+def _grid_rows(layout: Layout) -> list[int | None]:
+    layers = len(layout.grid)
+    if layers <= GRID_ROWS:
+        return list(range(layers))
+    return [0, 1, 2, None, layers - 2, layers - 1]
+
+
+def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]]) -> RenderableType:
+    h_n = layouts[0]
+    parts: list[RenderableType] = [
+        Text(f"h_n layout: {h_n.view}[layer, direction]", style="bold"),
+        Text(f"            {h_n.view_numeric}; each cell gives the index in h_n", style="dim"),
+    ]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="cyan", no_wrap=True)
+    for _ in h_n.directions:
+        grid.add_column(no_wrap=True)
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_row("", *h_n.directions, "")
+    top = len(h_n.grid) - 1
+    for layer in _grid_rows(h_n):
+        if layer is None:
+            grid.add_row("…", *("…" for _ in h_n.directions), "")
+            continue
+        cells = [Text(f"h_n[{i}]") for i in h_n.grid[layer]]
+        note = "top layer: also in output" if layer == top else ""
+        grid.add_row(f"layer {layer}", *cells, note)
+    parts.append(grid)
+    for layout in layouts[1:]:
+        parts.append(Text(f"{layout.tensor}: the same grid, {layout.view}[layer, direction]"))
+    if report.spec.proj_size:
+        sym = report.symbols
+        parts.append(
+            Text(
+                f"H_out = {sym.H_out} (proj_size): {', '.join(sizes.get('H_out', []))}; "
+                f"H_cell = {sym.H_cell} (hidden_size): {', '.join(sizes.get('H_cell', []))}."
+            )
+        )
+    return Group(*parts)
+
+
+def _shape_table(rows: list[ShapeCheck], reduced: bool, first: str) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1))
+    table.add_column(first, style="cyan", overflow="fold")
+    table.add_column("formula", overflow="fold")
+    table.add_column("shape", overflow="fold")
+    table.add_column("torch probe" if reduced else "torch", overflow="fold")
+    table.add_column("", no_wrap=True)
+    for row in rows:
+        if not row.verified:
+            mark = Text("✗", style="bold red")
+        else:
+            mark = Text("✓*" if reduced else "✓", style="green")
+        style = None if row.verified else "bold red"
+        cells = (row.code, row.formula, _fmt(row.expected), _fmt(row.measured))
+        table.add_row(*(Text(cell) for cell in cells), mark, style=style)
+    return table
+
+
+def _packed(report: Report, packed: PackedResult) -> RenderableType:
+    spec = report.spec
+    sym = report.symbols
+    lengths = ",".join(str(n) for n in packed.lengths)
+    reduced = report.probe.reduced
+    parts: list[RenderableType] = [
+        Text(
+            f"Packed batch (--lengths {lengths}): sum(lengths) = {packed.sum_lengths} real steps, "
+            f"not L·N = {sym.L * sym.N}",
+            style="bold",
+        ),
+        Text("\n".join(packed_code(spec)), style="dim"),
+        _shape_table(packed.shapes, reduced, "tensor"),
+    ]
+    sizes = ", ".join(str(n) for n in packed.batch_sizes)
+    if len(packed.batch_sizes) > 24:
+        sizes = ", ".join(str(n) for n in packed.batch_sizes[:20]) + ", …"
+    if packed.batch_sizes_verified:
+        mark = "✓*" if reduced else "✓"
+        agreed = f"{mark} torch agrees" + (" (at the probe's lengths)" if reduced else "")
+    else:
+        agreed = f"✗ torch gave {list(packed.measured_batch_sizes or ())}"
+    parts.append(Text(f"batch_sizes = [{sizes}]: sequences still running at each step; {agreed}"))
+    notes = [
+        "The table above is the plain call on the padded input; the packed call returns a "
+        "PackedSequence, and h_n holds each sequence's last real step."
+    ]
+    if packed.max_length < sym.L:
+        notes.append(
+            f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, not to L = {sym.L}; "
+            f"pass total_length={sym.L} to get L back."
+        )
+    else:
+        notes.append(f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, here equal to L.")
+    notes.append(
+        "enforce_sorted=False sorts the batch inside and hands h_n back in your order"
+        + (
+            f" (sorted_indices = {list(packed.sorted_indices)})."
+            if packed.sorted_indices is not None
+            else "."
+        )
+    )
+    if reduced:
+        notes.append(
+            f"The probe ran lengths {','.join(str(n) for n in packed.ran_lengths)} at its own sizes."
+        )
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for note in notes:
+        grid.add_row("•", note)
+    parts.append(grid)
+    values = report.probe.analysis is not None and report.probe.analysis.values
+    head = "padded output vs h_n:" if values else f"padded output vs h_n: {NO_VALUES}"
+    parts.append(Text(head, style="bold"))
+    parts.append(_relation_rows(packed.relations))
+    return Group(*parts)
+
+
+def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
+    if unroll.method == "module":
+        how = f"L = {unroll.steps} calls of the module, one step each"
+    else:
+        how = f"each layer and direction, L = {unroll.steps} calls each"
+    parts: list[RenderableType] = [Text(f"Step by step vs one call (--unroll): {how}", style="bold")]
+    if unroll.why:
+        parts.append(Text(unroll.why))
+    parts.append(Text("\n".join(unroll.code), style="dim"))
+    parts.append(_shape_table(unroll.step_shapes, False, "one step"))
+    diffs = ", ".join(f"{key} {_num(value)}" for key, value in unroll.max_abs_diff.items())
+    rtol, atol = unroll.tolerance
+    if unroll.agree:
+        verdict = Text(f"✓ the same within rtol {rtol:g}, atol {atol:g}", style="green")
+    else:
+        bad = ", ".join(key for key, ok in unroll.within_tolerance.items() if not ok)
+        verdict = Text(f"✗ {bad} differ beyond rtol {rtol:g}, atol {atol:g}", style="bold red")
+    parts.append(Text(f"max |step loop − one call|: {diffs}"))
+    parts.append(verdict)
+    per_step = unroll.per_step_max_abs_diff
+    shown = " ".join(_num(d) for d in per_step[:12]) + (" …" if len(per_step) > 12 else "")
+    parts.append(Text(f"output, per step: {shown}", style="dim"))
+    if unroll.naive_max_abs_diff is not None:
+        naive = ", ".join(f"{key} {_num(value)}" for key, value in unroll.naive_max_abs_diff.items())
+        parts.append(
+            Text(f"The bidirectional module called one step at a time instead: {naive} (not the same).")
+        )
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _relation_json(check: RelationCheck) -> dict[str, Any]:
+    rel = check.relation
+    return {
+        "expression": rel.expression,
+        "numeric": rel.numeric,
+        "meaning": rel.meaning,
+        "expected": rel.expected,
+        "holds": check.holds,
+        "exact": check.exact,
+        "max_abs_diff": check.max_abs_diff,
+        "note": NO_VALUES if check.holds is None else None,
+    }
+
+
+def _shape_json(row: ShapeCheck) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "code": row.code,
+        "formula": row.formula,
+        "shape": list(row.measured if row.exact and row.measured is not None else row.expected),
+        "verified": row.verified,
+        "source": "forward" if row.exact else "formula",
+        "expected_shape": list(row.expected),
+        "probe_shape": None if row.measured is None else list(row.measured),
+    }
+
+
+def explain_json(report: Report) -> dict[str, Any]:
+    """``relations`` and ``layout`` (with --explain), else nothing."""
+    analysis = report.probe.analysis
+    if analysis is None or analysis.relations is None:
+        return {}
+    layout: dict[str, Any] = {
+        item.tensor: {
+            "view": item.view,
+            "view_numeric": item.view_numeric,
+            "axes": ["layer", "direction"],
+            "directions": list(item.directions),
+            "grid": [list(row) for row in item.grid],
+        }
+        for item in analysis.layouts or []
+    }
+    layout["feature_sizes"] = analysis.feature_sizes
+    return {"relations": [_relation_json(c) for c in analysis.relations], "layout": layout}
+
+
+def packed_json(report: Report) -> dict[str, Any]:
+    """``packed`` (with --lengths), else nothing."""
+    analysis = report.probe.analysis
+    if analysis is None or analysis.packed is None:
+        return {}
+    packed = analysis.packed
+    shapes = {row.name: _shape_json(row) for row in packed.shapes}
+    return {
+        "packed": {
+            "lengths": list(packed.lengths),
+            "sum_lengths": packed.sum_lengths,
+            "max_length": packed.max_length,
+            "code": packed_code(report.spec),
+            "data_shape": shapes["data"]["shape"],
+            "batch_sizes": list(packed.batch_sizes),
+            "output_data_shape": shapes["output.data"]["shape"],
+            "padded_output_shape": shapes["output"]["shape"],
+            "padded_output_shape_total_length": shapes["output (total_length=L)"]["shape"],
+            "h_n_shape": shapes["h_n"]["shape"],
+            "c_n_shape": shapes["c_n"]["shape"] if "c_n" in shapes else None,
+            "sorted_indices": None if packed.sorted_indices is None else list(packed.sorted_indices),
+            "batch_sizes_verified": packed.batch_sizes_verified,
+            "ran_lengths": list(packed.ran_lengths),
+            "tensors": list(shapes.values()),
+            "relations": [_relation_json(c) for c in packed.relations],
+            "ok": packed.ok,
+        }
+    }
+
+
+def unroll_json(report: Report) -> dict[str, Any]:
+    """``unroll`` (with --unroll), else nothing."""
+    analysis = report.probe.analysis
+    if analysis is None or analysis.unroll is None:
+        return {}
+    unroll = analysis.unroll
+    rtol, atol = unroll.tolerance
+    return {
+        "unroll": {
+            "steps": unroll.steps,
+            "method": unroll.method,
+            "code": list(unroll.code),
+            "step_shapes": [_shape_json(row) for row in unroll.step_shapes],
+            "max_abs_diff": dict(unroll.max_abs_diff),
+            "per_step_max_abs_diff": list(unroll.per_step_max_abs_diff),
+            "tolerance": {"rtol": rtol, "atol": atol},
+            "within_tolerance": dict(unroll.within_tolerance),
+            "agree": unroll.agree,
+            "naive_max_abs_diff": unroll.naive_max_abs_diff,
+            "why": unroll.why,
+            "ok": unroll.ok,
+        }
+    }
