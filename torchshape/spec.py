@@ -273,7 +273,9 @@ def format_for_path(path: str) -> Format:
     )
 
 
-def command_line(spec: RNNSpec, fmt: Format | None = None) -> str:
+def command_line(
+    spec: RNNSpec, fmt: Format | None = None, *, explain: bool = False, unroll: bool = False
+) -> str:
     """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
@@ -302,6 +304,10 @@ def command_line(spec: RNNSpec, fmt: Format | None = None) -> str:
         elif value != DEFAULTS[field]:
             text = repr(value) if isinstance(value, float) else str(getattr(value, "value", value))
             words += [flag, text]
+    if explain:
+        words.append("--explain")
+    if unroll:
+        words.append("--unroll")
     if fmt is not None and fmt is not Format.TABLE:
         words += ["--format", fmt.value]
     return " ".join(shlex.quote(word) for word in words)

@@ -20,18 +20,11 @@ from torchshape.explain import (
     UnrollResult,
     packed_code,
 )
+from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
 
 # A grid of more layers than this shows the first and last few.
 GRID_ROWS = 6
-
-
-def _fmt(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "-"
-    if len(shape) == 1:
-        return f"({shape[0]},)"
-    return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
 def _num(value: float) -> str:

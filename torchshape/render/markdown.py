@@ -52,5 +52,25 @@ def render_markdown(report: Report) -> str:
     # One paragraph per verdict line: a hard line break would need trailing spaces.
     for verdict in verdict_lines(report):
         lines += [verdict, ""]
-    lines.append(f"Reproduce with `{command_line(report.spec, Format.MARKDOWN)}`")
+    analysis = report.probe.analysis
+    if analysis is not None:
+        # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
+        lines += ["```text", *_analysis_text(report).splitlines(), "```", ""]
+    explain = analysis is not None and analysis.relations is not None
+    unroll = analysis is not None and analysis.unroll is not None
+    command = command_line(report.spec, Format.MARKDOWN, explain=explain, unroll=unroll)
+    lines.append(f"Reproduce with `{command}`")
     return "\n".join(lines) + "\n"
+
+
+def _analysis_text(report: Report) -> str:
+    import io
+
+    from rich.console import Console, Group
+
+    from torchshape.render.explain import sections
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None, force_terminal=False, legacy_windows=False)
+    console.print(Group(*sections(report)))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().strip("\n").splitlines())

@@ -6,13 +6,11 @@ the table does (a ✓ only where torch agreed).
 
 from __future__ import annotations
 
-from torchshape.render.table import _fmt, _mark, _verdict
+from torchshape.render.table import _mark, _verdict
+from torchshape.render.text import shape_text
 from torchshape.report import Report, TensorRow
 
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    """``(5, 3, 50)``; ``-`` where there is no shape."""
-    return _fmt(shape)
+__all__ = ["mark", "shape_text", "torch_header", "torch_shape", "verdict_lines"]
 
 
 def mark(report: Report, row: TensorRow) -> str:

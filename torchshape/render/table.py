@@ -10,14 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.render.explain import sections as explain_sections
+from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report, TensorRow
-
-
-def _fmt(shape: tuple[int, ...] | None) -> str:
-    """A shape as Python writes the tuple: ``(5, 3, 50)``, ``(50,)``; ``-`` for none."""
-    if shape is None:
-        return "-"
-    return repr(tuple(shape))
 
 
 def _mark(report: Report, row: TensorRow) -> Text:
