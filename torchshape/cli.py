@@ -5,6 +5,7 @@ torch is imported only inside the command body, so ``--help`` never pays for it.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -85,6 +86,9 @@ def rnn(
         str, typer.Option("--format", metavar=_choices(Format), help="Output format.")
     ] = "table",
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    params: Annotated[
+        bool, typer.Option("--params", help="Add a table of every parameter, its formula and size.")
+    ] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render
@@ -109,13 +113,20 @@ def rnn(
         dtype=dtype,
     )
     fmt = parse_format(output_format)
-    report = inspect(spec)
+    from torchshape.spinner import forward_status
+
+    with forward_status(spec):
+        report = inspect(spec)
     if fmt is Format.JSON:
         sys.stdout.write(render.render_json(report))
     else:
         from rich.console import Console
 
         Console().print(render.table_renderable(report))
+        if params:
+            from torchshape.render.costs_section import parameters_renderable
+
+            Console().print(parameters_renderable(report))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -145,4 +156,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if code == 130:  # Ctrl-C: torch may still be running in a worker thread; do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

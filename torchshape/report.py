@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchshape.counts import ParameterRow, Totals, parameter_rows, totals
 from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
 from torchshape.probe import ProbeRun
 from torchshape.spec import RNNSpec
@@ -42,11 +43,17 @@ class Report:
     notes: list[str]
     probe: ProbeRun
     extra: dict[str, Any] = field(default_factory=dict)
+    parameters: list[ParameterRow] = field(default_factory=list)  # formulas beside named_parameters()
+    totals: Totals | None = None  # parameters, MACs and bytes at the user's sizes
 
     @property
     def ok(self) -> bool:
-        """True when every tensor agreed with its formula and torch raised nothing."""
-        return self.probe.error is None and all(row.verified for row in self.rows)
+        """True when every tensor and parameter agreed with its formula and torch raised nothing."""
+        return (
+            self.probe.error is None
+            and all(row.verified for row in self.rows)
+            and all(p.verified for p in self.parameters)
+        )
 
     @property
     def call(self) -> str:
@@ -103,4 +110,6 @@ def build_report(spec: RNNSpec, probe: ProbeRun) -> Report:
         rows=rows,
         notes=notes(spec),
         probe=probe,
+        parameters=parameter_rows(spec, probe.parameters),
+        totals=totals(spec),
     )

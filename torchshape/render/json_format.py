@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from torchshape.render.costs_section import parameters_json, totals_json
 from torchshape.report import SCHEMA_VERSION, Report
 
 
@@ -48,6 +49,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             "error": probe.error,
             "description": report.ran,
         },
+        "parameters": parameters_json(report),
+        "totals": totals_json(report),
         **report.extra,
     }
 

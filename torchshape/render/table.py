@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.render.costs_section import footer as costs_footer
 from torchshape.report import Report, TensorRow
 
 
@@ -60,6 +61,7 @@ def table_renderable(report: Report) -> RenderableType:
         for note in report.notes:
             notes.add_row("•", note)
         parts.extend([Text(""), notes])
+    parts.extend(costs_footer(report))
     parts.append(Text(""))
     parts.extend(_verdict(report))
     return Group(*parts)
