@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message, exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         return _fail("interrupted", 130)
+    if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
+        return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0
 
 

@@ -10,6 +10,7 @@ when it ended.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -29,6 +30,9 @@ TORCH_MAX_BYTES = 2**63 - 1
 # What importing torch adds to the process when the guard runs before it (measured
 # about 213 MB of resident memory for the CPU build).
 TORCH_RUNTIME_BYTES = 256 * 2**20
+# Tensors under 32 MiB come from the C heap, which keeps some freed blocks: measured
+# up to about 30 MB of resident memory above the tensors themselves.
+HEAP_SLACK_BYTES = 64 * 2**20
 # cgroup v1 reports "no limit" as a number near 2^63.
 _NO_LIMIT = 2**60
 _POLL_SECONDS = 0.05
@@ -39,17 +43,22 @@ def check(spec: RNNSpec) -> None:
     check_addressable(spec)
     if spec.device == "meta":  # nothing is allocated at the user's sizes there
         return
-    estimate = totals(spec).peak_bytes_estimate
     available, where = available_bytes(spec.device)
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
-    torch_itself = 0 if "torch" in sys.modules else TORCH_RUNTIME_BYTES
-    if estimate + torch_itself > available:
+    estimate = totals(spec).peak_bytes_estimate
+    if required_bytes(spec, torch_imported="torch" in sys.modules) > available:
         raise EnvironmentProblem(
             f"{FLAGS['device']} {spec.device}: this forward pass needs about {human_bytes(estimate)} "
             f"(estimated peak) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
+
+
+def required_bytes(spec: RNNSpec, *, torch_imported: bool) -> int:
+    """What the process will add: the estimated peak, heap slack, and torch itself if not loaded yet."""
+    torch_itself = 0 if torch_imported else TORCH_RUNTIME_BYTES
+    return totals(spec).peak_bytes_estimate + HEAP_SLACK_BYTES + torch_itself
 
 
 def check_addressable(spec: RNNSpec) -> None:
@@ -59,15 +68,18 @@ def check_addressable(spec: RNNSpec) -> None:
     shapes = [(f.name, f.shape(sym)) for f in tensor_formulas(spec)]
     shapes += [(p.name, p.shape(sym)) for p in parameter_formulas(spec)]
     for name, shape in shapes:
-        numel = 1
-        for n in shape:
-            numel *= n
-        if numel * itemsize > TORCH_MAX_BYTES:
+        numel = math.prod(shape)
+        if not addressable(numel, itemsize):
             raise EnvironmentProblem(
                 f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes "
                 f"({spec.dtype.value}), beyond the 2^63 − 1 bytes a torch tensor can address; "
                 "use smaller sizes"
             )
+
+
+def addressable(numel: int, itemsize: int) -> bool:
+    """Whether torch can make a tensor of ``numel`` elements of ``itemsize`` bytes."""
+    return numel * itemsize <= TORCH_MAX_BYTES
 
 
 def available_bytes(device: str) -> tuple[int | None, str]:
