@@ -55,15 +55,17 @@ def footer(report: Report) -> list[RenderableType]:
         ("peak memory ≈ ", "bold"),
         f"{human_bytes(t.peak_bytes_estimate)} (estimate)",
     )
-    macs = Text(f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.", style="dim")
     states = "h/c" if report.spec.kind.has_cell_state else "h"
     memory = Text(
         f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
-        f"{states} states {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}; "
-        f"the peak adds the largest layer's buffers, ×{PEAK_MARGIN:g}.",
+        f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
+    )
+    notes = Text(
+        f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}. The peak adds the largest layer's "
+        f"buffers to the tensors above, ×{PEAK_MARGIN:g}.",
         style="dim",
     )
-    return [Text(""), head, macs, memory]
+    return [Text(""), head, memory, notes]
 
 
 def parameters_renderable(report: Report) -> RenderableType:
