@@ -397,3 +397,12 @@ def test_json_carries_parameters_and_totals(capsys: pytest.CaptureFixture[str]) 
     assert t["param_bytes"] == 4 * t["params"]
     assert t["input_bytes"] == 4 * 5 * 3 * 50 and t["output_bytes"] == 4 * 5 * 3 * 7
     assert t["state_bytes"] == 4 * 2 * (3 * 7 + 3 * 30)
+
+
+@pytest.mark.cuda
+@given(settings())
+def test_cuda_parameters_verified(raw: dict[str, Any]) -> None:
+    report = inspect(**raw, device="cuda")
+    truth = {name: tuple(p.shape) for name, p in torch_module(raw).named_parameters()}
+    assert report.ok
+    assert {p.name: p.shape for p in report.parameters} == truth

@@ -46,7 +46,7 @@ def test_impossible_configuration_is_refused_in_one_line() -> None:
     assert out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
-    assert "(estimated peak) but only " in err
+    assert " at its peak (estimate) but only " in err
     assert "use --device meta" in err
 
 
@@ -266,3 +266,42 @@ def test_ctrl_c_during_a_long_forward_exits_130_at_once() -> None:
     assert process.returncode == 130
     assert err == "torchshape: error: interrupted\n"
     assert out == ""
+
+
+# --- CUDA (skipped without a device) ----------------------------------------------------
+
+
+@pytest.mark.cuda
+def test_cuda_guard_compares_with_free_device_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*ISSUE_EXAMPLE, "--device", "cuda"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.startswith("torchshape: error: --device cuda: this forward pass needs about ")
+    assert "of memory on cuda is available; use --device meta" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"kind": "lstm", "input_size": 512, "hidden_size": 1024, "num_layers": 2,
+         "seq_len": 512, "batch": 64},
+        {"kind": "gru", "input_size": 256, "hidden_size": 512, "bidirectional": True,
+         "seq_len": 1000, "batch": 32},
+        {"kind": "lstm", "input_size": 256, "hidden_size": 512, "proj_size": 128, "seq_len": 512, "batch": 64,
+         "dtype": "bfloat16"},
+    ],
+)  # fmt: skip
+def test_cuda_peak_stays_under_the_guards_requirement(raw: dict[str, Any]) -> None:
+    from torchshape import probe
+
+    spec = make_spec(**raw, device="cuda")
+    probe.run(make_spec(**{**raw, "seq_len": 2}, device="cuda"))  # cuDNN's one-time setup
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    probe.run(spec)
+    torch.cuda.synchronize()
+    used = torch.cuda.max_memory_allocated() - before
+    assert 0 < used <= guard_module.required_bytes(spec, torch_imported=True), (raw, used)

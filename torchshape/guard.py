@@ -46,11 +46,11 @@ def check(spec: RNNSpec) -> None:
     available, where = available_bytes(spec.device)
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
-    estimate = totals(spec).peak_bytes_estimate
-    if required_bytes(spec, torch_imported="torch" in sys.modules) > available:
+    needed = required_bytes(spec, torch_imported="torch" in sys.modules)
+    if needed > available:
         raise EnvironmentProblem(
-            f"{FLAGS['device']} {spec.device}: this forward pass needs about {human_bytes(estimate)} "
-            f"(estimated peak) but only {human_bytes(available)} of {where} is available; "
+            f"{FLAGS['device']} {spec.device}: this forward pass needs about {human_bytes(needed)} "
+            f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
 
