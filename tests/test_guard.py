@@ -222,7 +222,7 @@ def test_spinner_shows_the_estimate_on_a_terminal_only() -> None:
     with forward_status(spec, Console(file=shown, force_terminal=True, width=200)):
         time.sleep(0.3)
     assert "forward pass on cpu: " in shown.getvalue()
-    assert "MACs, up to about" in shown.getvalue() and "Ctrl-C stops it" in shown.getvalue()
+    assert "MACs, estimated ≤ " in shown.getvalue() and "Ctrl-C stops it" in shown.getvalue()
     for quiet_spec, console in [
         (spec, Console(file=io.StringIO(), force_terminal=False)),  # a pipe or a file
         (make_spec(), Console(file=io.StringIO(), force_terminal=True)),  # fast

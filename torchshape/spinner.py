@@ -28,7 +28,7 @@ def duration(seconds: float) -> str:
 def message(spec: RNNSpec, seconds: float) -> str:
     return (
         f"forward pass on {spec.device}: {human_count(macs(spec).total)} MACs, "
-        f"up to about {duration(seconds)} (estimate); Ctrl-C stops it"
+        f"estimated ≤ {duration(seconds)}; Ctrl-C stops it"
     )
 
 
