@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.strategies import cell_settings
 from torchshape import Kind, inspect, make_spec
 from torchshape.cli import main
 from torchshape.formulas import symbols, tensor_formulas
-from torchshape.render import render_table
 
 CELL_CLASSES = {"gru-cell": torch.nn.GRUCell, "lstm-cell": torch.nn.LSTMCell, "rnn-cell": torch.nn.RNNCell}
 
@@ -277,20 +275,6 @@ def test_cell_json(capsys: pytest.CaptureFixture[str], kind: str, names: list[st
     assert by_name["input"]["shape"] == [50] and by_name["input"]["formula"] == "(H_in)"
     assert by_name["h_1"]["shape"] == [30] and by_name["h_1"]["formula"] == "(H_cell)"
     assert all(t["verified"] is True and t["source"] == "forward" for t in data["tensors"])
-
-
-def test_readme_cell_example_is_what_the_tool_prints() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Cells", 1)[1]
-    match = re.search(r"```console\n\$ torchshape (rnn [^\n]*)\n(.*?)```", section, re.S)
-    assert match is not None
-    args = match.group(1).split()[1:]
-    settings = dict(zip(args[::2], args[1::2], strict=True))
-    assert settings == {"--kind": "lstm-cell"}
-    printed = render_table(inspect(kind="lstm-cell"))
-    printed = printed.replace(f"torch {torch.__version__}", "torch 2.13.0+cpu")
-    strip = "\n".join(line.rstrip() for line in printed.splitlines()) + "\n"
-    assert match.group(2) == strip
 
 
 @pytest.mark.cuda

@@ -270,7 +270,7 @@ def assert_readable(text: str, width: int) -> None:
     for name in TENSORS:  # each tensor's name whole, at the start of its row, then its formula
         assert sum(bool(re.match(rf"{name} +\(", line)) for line in lines) == 1, name
     starts = [line.split()[0] for line in lines if line.split()]
-    assert text.count("✓") == len(TENSORS) + 1  # one per row, one in the verdict
+    assert text.count("✓") == len(TENSORS) + 2  # one per row, the parameters line, the verdict
     for symbol in ("L", "N", "H_in", "H_cell", "H_out", "D", "num_layers"):
         assert symbol in starts
 

@@ -5,6 +5,7 @@ torch is imported only inside the command body, so ``--help`` never pays for it.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -123,6 +124,9 @@ def rnn(
         bool, typer.Option("--unroll", help="One call per time step, carrying the state, beside one call.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    params: Annotated[
+        bool, typer.Option("--params", help="Add a table of every parameter, its formula and size.")
+    ] = False,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render
@@ -148,7 +152,10 @@ def rnn(
         lengths=lengths,
     )
     fmt = parse_format(output_format, output)
-    report = inspect(spec, explain=explain, unroll=unroll)
+    from torchshape.spinner import forward_status
+
+    with forward_status(spec):
+        report = inspect(spec, explain=explain, unroll=unroll)
     if output is not None:
         from torchshape.output_file import write_output
 
@@ -161,6 +168,10 @@ def rnn(
         from rich.console import Console
 
         Console().print(render.table_renderable(report))
+        if params:
+            from torchshape.render.costs_section import parameters_renderable
+
+            Console().print(parameters_renderable(report))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -181,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message, exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         return _fail("interrupted", 130)
+    if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
+        return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0
 
 
@@ -190,4 +203,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if code == 130:  # Ctrl-C: torch may still be running in a worker thread; do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

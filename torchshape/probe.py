@@ -6,10 +6,10 @@ Everything that imports torch lives here (imported lazily by ``torchshape.api``)
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape import cells
+from torchshape import cells, guard
 from torchshape.errors import EnvironmentProblem
 from torchshape.explain import Analysis
 from torchshape.formulas import Symbols, symbols, tensor_formulas
@@ -43,6 +43,9 @@ class ProbeRun:
     error: str | None  # torch's own message if it refused the inputs built from the formulas
     reduced: bool  # True when it ran at probe sizes on the CPU in place of the meta device
     analysis: Analysis | None = None  # --explain, --lengths, --unroll: checked on this forward pass
+    # named_parameters() of the module at the user's sizes: the one that ran, or on meta
+    # the same module built at full size on the meta device (nothing allocated, no forward)
+    parameters: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def probe_spec(spec: RNNSpec) -> RNNSpec:
@@ -148,6 +151,7 @@ def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[st
 
 def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
+    guard.check(spec)  # refuse what cannot fit before anything is allocated (cpu: before importing torch)
     import torch
 
     from torchshape.explain_probe import analyse
@@ -160,14 +164,14 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
     analysis = None
     with torch.random.fork_rng(devices=[]), torch.inference_mode():
         torch.manual_seed(SEED)
-        module = build_module(ran, device, dtype)
-        inputs = make_inputs(ran, device, dtype)
+        module = guard.interruptible(spec, build_module, ran, device, dtype)
+        inputs = guard.interruptible(spec, make_inputs, ran, device, dtype)
         shapes.update({name: tuple(t.shape) for name, t in inputs.items()})
         try:
             with warnings.catch_warnings():
                 # e.g. "LSTM with projections is not supported with oneDNN": not the user's concern.
                 warnings.simplefilter("ignore")
-                results = forward(module, inputs)
+                results = guard.interruptible(spec, forward, module, inputs)
         except (RuntimeError, ValueError) as exc:  # e.g. GRUCell: "Expected input to be 1D or 2D"
             error = str(exc).strip().splitlines()[0]
         else:
@@ -183,4 +187,16 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
         error=error,
         reduced=ran is not spec,
         analysis=analysis,
+        parameters=parameter_shapes(spec, module, dtype),
     )
+
+
+def parameter_shapes(
+    spec: RNNSpec, module: torch.nn.Module, dtype: torch.dtype
+) -> dict[str, tuple[int, ...]]:
+    """named_parameters() at the user's sizes: on meta, of the module built there at full size."""
+    import torch
+
+    if spec.device == "meta":
+        module = build_module(spec, torch.device("meta"), dtype)
+    return {name: tuple(p.shape) for name, p in module.named_parameters()}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from torchshape import cells
+from torchshape.counts import ParameterRow, Totals, parameter_rows, totals
 from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
 from torchshape.probe import ProbeRun
 from torchshape.spec import RNNSpec
@@ -43,13 +44,16 @@ class Report:
     notes: list[str]
     probe: ProbeRun
     extra: dict[str, Any] = field(default_factory=dict)
+    parameters: list[ParameterRow] = field(default_factory=list)  # formulas beside named_parameters()
+    totals: Totals | None = None  # parameters, MACs and bytes at the user's sizes
 
     @property
     def ok(self) -> bool:
-        """True when every tensor agreed with its formula and torch raised nothing."""
+        """True when every tensor and parameter agreed with its formula and torch raised nothing."""
         return (
             self.probe.error is None
             and all(row.verified for row in self.rows)
+            and all(p.verified for p in self.parameters)
             and (self.probe.analysis is None or self.probe.analysis.ok)
         )
 
@@ -110,4 +114,6 @@ def build_report(spec: RNNSpec, probe: ProbeRun) -> Report:
         rows=rows,
         notes=notes(spec),
         probe=probe,
+        parameters=parameter_rows(spec, probe.parameters),
+        totals=totals(spec),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from torchshape.render.costs_section import parameters_json, totals_json
 from torchshape.render.explain import explain_json, packed_json, unroll_json
 from torchshape.report import SCHEMA_VERSION, Report
 
@@ -52,6 +53,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         **explain_json(report),  # --explain: relations, layout
         **packed_json(report),  # --lengths: packed
         **unroll_json(report),  # --unroll: unroll
+        "parameters": parameters_json(report),
+        "totals": totals_json(report),
         **report.extra,
     }
 

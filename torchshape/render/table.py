@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.render.costs_section import footer as costs_footer
 from torchshape.render.explain import sections as explain_sections
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report, TensorRow
@@ -57,6 +58,7 @@ def table_renderable(report: Report) -> RenderableType:
             notes.add_row("•", note)
         parts.extend([Text(""), notes])
     parts.extend(explain_sections(report))  # --explain, --lengths, --unroll
+    parts.extend(costs_footer(report))
     parts.append(Text(""))
     parts.extend(_verdict(report))
     return Group(*parts)

@@ -1,0 +1,243 @@
+"""Refuse what cannot run before anything is allocated; keep what runs interruptible.
+
+``check`` compares the estimated peak of the forward pass (``counts.totals``) with
+the memory the device has free, and refuses tensors too large for torch to address.
+On the CPU it runs before torch is imported, so a refusal costs a fraction of a
+second. ``interruptible`` runs a torch call in a worker thread: torch's kernels do
+not look at signals, so a forward pass in the main thread would hear Ctrl-C only
+when it ended.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from torchshape.counts import human_bytes, parameter_formulas, totals
+from torchshape.errors import EnvironmentProblem
+from torchshape.formulas import symbols, tensor_formulas
+from torchshape.spec import FLAGS, RNNSpec
+
+T = TypeVar("T")
+
+# A torch tensor's size in bytes is an int64: 2^63 − 1 bytes at most, on every device.
+TORCH_MAX_BYTES = 2**63 - 1
+# What importing torch adds to the process when the guard runs before it (measured
+# about 213 MB of resident memory for the CPU build).
+TORCH_RUNTIME_BYTES = 256 * 2**20
+# Tensors under 32 MiB come from the C heap, which keeps some freed blocks: measured
+# up to about 30 MB of resident memory above the tensors themselves.
+HEAP_SLACK_BYTES = 64 * 2**20
+# cgroup v1 reports "no limit" as a number near 2^63.
+_NO_LIMIT = 2**60
+_POLL_SECONDS = 0.05
+
+
+def check(spec: RNNSpec) -> None:
+    """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked."""
+    check_addressable(spec)
+    if spec.device == "meta":  # nothing is allocated at the user's sizes there
+        return
+    available, where = available_bytes(spec.device)
+    if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
+        return
+    needed = required_bytes(spec, torch_imported="torch" in sys.modules)
+    if needed > available:
+        raise EnvironmentProblem(
+            f"{FLAGS['device']} {spec.device}: this forward pass needs about {human_bytes(needed)} "
+            f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
+            "use --device meta to see every shape without allocating"
+        )
+
+
+def required_bytes(spec: RNNSpec, *, torch_imported: bool) -> int:
+    """What the process will add: the estimated peak, heap slack, and torch itself if not loaded yet."""
+    torch_itself = 0 if torch_imported else TORCH_RUNTIME_BYTES
+    return totals(spec).peak_bytes_estimate + HEAP_SLACK_BYTES + torch_itself
+
+
+def check_addressable(spec: RNNSpec) -> None:
+    """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
+    sym = symbols(spec)
+    itemsize = spec.dtype.itemsize
+    shapes = [(f.name, f.shape(sym)) for f in tensor_formulas(spec)]
+    shapes += [(p.name, p.shape(sym)) for p in parameter_formulas(spec)]
+    for name, shape in shapes:
+        numel = math.prod(shape)
+        if not addressable(numel, itemsize):
+            raise EnvironmentProblem(
+                f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes "
+                f"({spec.dtype.value}), beyond the 2^63 − 1 bytes a torch tensor can address; "
+                "use smaller sizes"
+            )
+
+
+def addressable(numel: int, itemsize: int) -> bool:
+    """Whether torch can make a tensor of ``numel`` elements of ``itemsize`` bytes."""
+    return numel * itemsize <= TORCH_MAX_BYTES
+
+
+def available_bytes(device: str) -> tuple[int | None, str]:
+    """Free memory where ``device`` allocates, and what that memory is called."""
+    if device.startswith("cuda"):
+        return cuda_free_bytes(device), f"memory on {device}"
+    # mps shares the machine's memory
+    return cpu_available_bytes(), "memory"
+
+
+def cuda_free_bytes(device: str) -> int | None:
+    """Free memory of a CUDA device (None if there is no such device: probe says so)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    index = int(device.split(":")[1]) if ":" in device else 0
+    if index >= torch.cuda.device_count():
+        return None
+    free, _total = torch.cuda.mem_get_info(index)
+    return int(free)
+
+
+def cpu_available_bytes(proc: Path = Path("/proc"), cgroup_root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Memory this process can still take: the machine's, capped by its cgroup's limit."""
+    found = [
+        n for n in (meminfo_available(proc / "meminfo"), cgroup_available(proc, cgroup_root)) if n is not None
+    ]
+    if not found:
+        found = [n for n in (_sysconf_available(),) if n is not None]
+    return min(found) if found else None
+
+
+def meminfo_available(path: Path) -> int | None:
+    """MemAvailable of /proc/meminfo: free memory plus what the kernel can reclaim."""
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _sysconf_available() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def cgroup_available(proc: Path, root: Path) -> int | None:
+    """Room left under the memory limit of this process's cgroup (v2 or v1), if it has one."""
+    try:
+        lines = (proc / "self" / "cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    found: list[int] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        relative = path.lstrip("/")
+        if controllers == "":  # cgroup v2: every ancestor's limit applies
+            here = root / relative
+            for directory in [here, *here.parents]:
+                room = _room(directory, "memory.max", "memory.current", "inactive_file")
+                if room is not None:
+                    found.append(room)
+                if directory == root:
+                    break
+        elif "memory" in controllers.split(","):
+            for directory in (root / "memory" / relative, root / "memory"):
+                room = _room(
+                    directory,
+                    "memory.limit_in_bytes",
+                    "memory.usage_in_bytes",
+                    "total_inactive_file",
+                    hierarchical="hierarchical_memory_limit",
+                )
+                if room is not None:
+                    found.append(room)
+                    break
+    return min(found) if found else None
+
+
+def _room(
+    directory: Path, limit_file: str, usage_file: str, reclaimable: str, hierarchical: str = ""
+) -> int | None:
+    """limit − usage + reclaimable page cache, or None without a limit."""
+    try:
+        limit_text = (directory / limit_file).read_text().strip()
+        usage = int((directory / usage_file).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    stat = _stat(directory / "memory.stat")
+    limits = [int(limit_text)] if limit_text.isdigit() else []
+    if hierarchical and hierarchical in stat:
+        limits.append(stat[hierarchical])
+    limits = [n for n in limits if n < _NO_LIMIT]
+    if not limits:
+        return None
+    return max(0, min(limits) - usage + stat.get(reclaimable, 0))
+
+
+def _stat(path: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if value.strip().isdigit():
+                out[key] = int(value)
+    except OSError:
+        pass
+    return out
+
+
+def interruptible(spec: RNNSpec, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in inference mode on a worker thread; the caller hears Ctrl-C at once.
+
+    The worker is not a daemon, so a Python program that goes on after the
+    KeyboardInterrupt exits only when torch has finished; the command line leaves
+    at once instead (``cli.run``). Running out of memory becomes ``EnvironmentProblem``.
+    """
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        import torch
+
+        try:
+            with torch.inference_mode():
+                result.append(fn(*args))
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name="torchshape-forward")
+    worker.start()
+    while worker.is_alive():
+        worker.join(_POLL_SECONDS)
+    if failure:
+        exc = failure[0]
+        if _out_of_memory(exc):
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EnvironmentProblem(
+                f"{FLAGS['device']} {spec.device}: torch ran out of memory ({first}); "
+                f"the estimated peak was {human_bytes(totals(spec).peak_bytes_estimate)}; "
+                "use --device meta to see every shape without allocating"
+            ) from None
+        raise exc
+    return result[0]
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    if not isinstance(exc, RuntimeError):
+        return False
+    text = str(exc).lower()
+    return "out of memory" in text or "can't allocate memory" in text or "cannot allocate memory" in text

@@ -1,0 +1,143 @@
+"""Parameters, MACs and memory: the footer under the table, the --params table, the JSON keys."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.counts import PEAK_MARGIN, human_bytes, human_count, init_bound, steps
+from torchshape.render.text import shape_text as _fmt
+from torchshape.report import Report
+
+# How the MAC count is meant, said wherever the count is shown.
+MAC_CONVENTION = (
+    "torchinfo adds bias additions and thop the gates' element-wise operations, so theirs are higher"
+)
+
+
+def _params_mark(report: Report) -> Text:
+    if report.parameters and all(p.verified for p in report.parameters):
+        return Text("✓", style="green")
+    if not report.parameters:
+        return Text("(not checked)", style="dim")
+    return Text("✗ torch disagrees, see --params", style="bold red")
+
+
+def _steps_phrase(report: Report) -> str:
+    spec = report.spec
+    n = steps(spec)
+    where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
+    products = "x·W_ihᵀ, h·W_hhᵀ and h·W_hrᵀ" if spec.proj_size else "x·W_ihᵀ and h·W_hhᵀ"
+    return f"multiply-accumulates of {products} over {where} real steps, all layers and directions"
+
+
+def footer(report: Report) -> list[RenderableType]:
+    """Always under the table: total parameters, MACs with their convention, memory."""
+    t = report.totals
+    if t is None:
+        return []
+    dtype = report.spec.dtype.value
+    head = Text.assemble(
+        ("parameters ", "bold"),
+        f"{t.params:,} ",
+        _params_mark(report),
+        " · ",
+        (f"{human_count(t.macs)} MACs", "bold"),
+        " · ",
+        ("peak memory ≈ ", "bold"),
+        f"{human_bytes(t.peak_bytes_estimate)} (estimate)",
+    )
+    states = "h/c" if report.spec.kind.has_cell_state else "h"
+    memory = Text(
+        f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
+        f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
+    )
+    notes = Text(
+        f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}. The peak adds the largest layer's "
+        f"buffers to the tensors above, ×{PEAK_MARGIN:g}.",
+        style="dim",
+    )
+    return [Text(""), head, memory, notes]
+
+
+def parameters_renderable(report: Report) -> RenderableType:
+    """The --params table: every parameter with its formula, shape and element count."""
+    probe = report.probe
+    where = (
+        "the module built at full size on meta (no forward pass)"
+        if probe.reduced
+        else f"the module that ran on {probe.device}"
+    )
+    title = Text.assemble(("Parameters", "bold"), (f"  named_parameters() of {where}", "dim"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, show_footer=True)
+    total = report.totals.params if report.totals else sum(p.numel for p in report.parameters)
+    table.add_column("parameter", "total", style="cyan", no_wrap=True)
+    table.add_column("formula", no_wrap=True)
+    table.add_column("shape", overflow="fold")
+    table.add_column("numel", f"{total:,}", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for p in report.parameters:
+        mark = Text("✓", style="green") if p.verified else Text("✗", style="bold red")
+        table.add_row(
+            p.name, p.formula, _fmt(p.shape), f"{p.numel:,}", mark, style=None if p.verified else "bold red"
+        )
+    b = init_bound(report.spec)
+    parts: list[RenderableType] = [
+        Text(""),
+        title,
+        Text(""),
+        table,
+        Text(""),
+        Text(f"init: every parameter starts as U(−1/√H_cell, 1/√H_cell) = U(−{b:.4g}, {b:.4g})"),
+    ]
+    for p in report.parameters:
+        if not p.verified:
+            got = "no such parameter" if p.actual is None else f"torch has {_fmt(p.actual)}"
+            if p.formula == "-":
+                got = f"torch has it, {_fmt(p.actual)}, the formulas do not"
+            line = f"✗ MISMATCH {p.name}: formula {p.formula} gives {_fmt(p.shape)}; {got}"
+            parts.append(Text(line, style="bold red"))
+    return Group(*parts)
+
+
+def render_parameters(report: Report, width: int = 80) -> str:
+    """The --params table as plain text at a fixed width, without colour."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console.print(parameters_renderable(report))
+    return buffer.getvalue()
+
+
+def parameters_json(report: Report) -> list[dict[str, Any]]:
+    """JSON ``parameters``: every parameter of the module, in named_parameters() order."""
+    return [
+        {
+            "name": p.name,
+            "shape": list(p.shape),
+            "formula": p.formula,
+            "numel": p.numel,
+            "verified": p.verified,
+        }
+        for p in report.parameters
+    ]
+
+
+def totals_json(report: Report) -> dict[str, int] | None:
+    """JSON ``totals``: parameters, MACs and bytes at the chosen dtype."""
+    t = report.totals
+    if t is None:
+        return None
+    return {
+        "params": t.params,
+        "macs": t.macs,
+        "param_bytes": t.param_bytes,
+        "input_bytes": t.input_bytes,
+        "state_bytes": t.state_bytes,
+        "output_bytes": t.output_bytes,
+        "peak_bytes_estimate": t.peak_bytes_estimate,
+    }

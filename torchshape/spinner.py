@@ -1,0 +1,51 @@
+"""A spinner on stderr while a real forward pass that may take a while runs (command line only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+
+from torchshape.counts import estimated_forward_seconds, human_count, macs
+from torchshape.spec import RNNSpec
+
+# A forward pass estimated to take longer than this gets a spinner.
+SPINNER_AFTER_SECONDS = 1.0
+
+
+def duration(seconds: float) -> str:
+    """Rough words for a duration: 3 s, 4 min, 2.5 h, 12 days."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def message(spec: RNNSpec, seconds: float) -> str:
+    return (
+        f"forward pass on {spec.device}: {human_count(macs(spec).total)} MACs, "
+        f"estimated ≤ {duration(seconds)}; Ctrl-C stops it"
+    )
+
+
+@contextmanager
+def forward_status(spec: RNNSpec, console: Console | None = None) -> Iterator[None]:
+    """Show a spinner for the body when a real forward pass is estimated to be slow.
+
+    Only when stderr is a terminal: pipes and files get nothing. On meta the forward
+    pass runs at small probe sizes, so there is never one.
+    """
+    if spec.device == "meta":
+        yield
+        return
+    seconds = estimated_forward_seconds(spec)
+    console = console if console is not None else Console(stderr=True)
+    if seconds < SPINNER_AFTER_SECONDS or not console.is_terminal:
+        yield
+        return
+    with console.status(message(spec, seconds)):
+        yield
