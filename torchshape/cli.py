@@ -85,11 +85,23 @@ def rnn(
         str, typer.Option("--format", metavar=_choices(Format), help="Output format.")
     ] = "table",
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    time: Annotated[
+        bool, typer.Option("--time", help="Time the forward pass on the device: median, min, max, FLOP/s.")
+    ] = False,
+    repeats: Annotated[
+        Optional[str],
+        typer.Option("--repeats", metavar="INT", help="With --time: timed runs.", show_default="10"),
+    ] = None,
+    warmup: Annotated[
+        Optional[str],
+        typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.", show_default="3"),
+    ] = None,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render
     from torchshape.api import inspect
     from torchshape.spec import make_spec, parse_format
+    from torchshape.timing import timing_settings, with_timing
 
     spec = make_spec(
         kind=kind,
@@ -109,7 +121,8 @@ def rnn(
         dtype=dtype,
     )
     fmt = parse_format(output_format)
-    report = inspect(spec)
+    timed = timing_settings(spec, time, repeats, warmup)
+    report = with_timing(inspect(spec), timed)
     if fmt is Format.JSON:
         sys.stdout.write(render.render_json(report))
     else:

@@ -8,6 +8,7 @@ from typing import Any
 from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
 from torchshape.probe import ProbeRun
 from torchshape.spec import RNNSpec
+from torchshape.timing import Timing
 
 SCHEMA_VERSION = 1
 
@@ -42,6 +43,7 @@ class Report:
     notes: list[str]
     probe: ProbeRun
     extra: dict[str, Any] = field(default_factory=dict)
+    timing: Timing | None = None  # --time: the forward pass, timed on its device
 
     @property
     def ok(self) -> bool:

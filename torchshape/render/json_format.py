@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
 
 
@@ -48,6 +49,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "error": probe.error,
             "description": report.ran,
         },
+        "timing": timing_dict(report),
         **report.extra,
     }
 

@@ -9,6 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.render.timing import timing_text
 from torchshape.report import Report, TensorRow
 
 
@@ -62,6 +63,7 @@ def table_renderable(report: Report) -> RenderableType:
         parts.extend([Text(""), notes])
     parts.append(Text(""))
     parts.extend(_verdict(report))
+    parts.extend(Text(line) for line in timing_text(report))
     return Group(*parts)
 
 

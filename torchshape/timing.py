@@ -1,0 +1,199 @@
+"""``--time``: how long the real forward pass takes on the chosen device.
+
+The settings are checked here without torch (so a bad ``--repeats`` exits before
+torch loads); torch is imported only inside ``measure``. Only a configuration
+whose forward pass ``inspect`` has already run is timed, so whatever rule guards
+that forward pass (devices, memory) guards the timed ones too.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.errors import UsageError
+from torchshape.spec import RNNSpec
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
+
+DEFAULT_REPEATS = 10
+DEFAULT_WARMUP = 3
+MAX_REPEATS = 10_000
+MAX_WARMUP = 1_000
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    """What ``--time``, ``--repeats`` and ``--warmup`` asked for, checked on creation."""
+
+    repeats: int = DEFAULT_REPEATS
+    warmup: int = DEFAULT_WARMUP
+
+    def __post_init__(self) -> None:
+        _count("--repeats", self.repeats, DEFAULT_REPEATS, 1, MAX_REPEATS)
+        _count("--warmup", self.warmup, DEFAULT_WARMUP, 0, MAX_WARMUP)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall time of the forward pass, one figure per repeat, after the warm-up runs."""
+
+    device: str
+    dtype: str
+    repeats: int
+    warmup: int
+    clock: str  # "torch.cuda.Event" or "time.perf_counter"
+    times_ms: tuple[float, ...]  # one per repeat, in the order they ran
+    macs: int  # multiply-accumulates of the matrix products in one forward pass
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.times_ms)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.times_ms)
+
+    @property
+    def flops_per_s(self) -> float:
+        """Achieved FLOP/s: two FLOPs per multiply-accumulate, over the median time."""
+        return 2 * self.macs / (self.median_ms / 1000) if self.median_ms > 0 else 0.0
+
+
+def _count(flag: str, value: Any, default: int, minimum: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
+        number = int(value)
+    else:
+        raise UsageError(flag, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+    if not minimum <= number <= maximum:
+        raise UsageError(flag, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
+    return number
+
+
+def timing_settings(
+    spec: RNNSpec, time: bool, repeats: Any = None, warmup: Any = None
+) -> TimingSettings | None:
+    """Check ``--time``, ``--repeats`` and ``--warmup``; None when nothing is to be timed."""
+    if not time:
+        for flag, value in (("--repeats", repeats), ("--warmup", warmup)):
+            if value is not None:
+                raise UsageError(flag, "applies only with --time; add --time to measure the forward pass")
+        return None
+    if spec.device == "meta":
+        raise UsageError(
+            "--time",
+            "nothing runs on the meta device, so there is nothing to time; use --device cpu or cuda",
+        )
+    return TimingSettings(
+        repeats=_count("--repeats", repeats, DEFAULT_REPEATS, 1, MAX_REPEATS),
+        warmup=_count("--warmup", warmup, DEFAULT_WARMUP, 0, MAX_WARMUP),
+    )
+
+
+def _matmul_macs(spec: RNNSpec) -> int:
+    """Multiply-accumulates of the matrix products in one forward pass.
+
+    Per layer and direction, every one of the L·N steps multiplies the input by
+    weight_ih (G·H_cell × H_in for layer 0, × D·H_out above), the previous h by
+    weight_hh (G·H_cell × H_out), and with proj_size the new h by weight_hr
+    (H_out × H_cell). Biases and the gates' element-wise work are not counted.
+    """
+    steps = spec.seq_len * (1 if spec.unbatched else spec.batch)
+    gates = spec.kind.gates
+    h_cell = spec.hidden_size
+    h_out = spec.proj_size or spec.hidden_size
+    directions = 2 if spec.bidirectional else 1
+    total = 0
+    for layer in range(spec.num_layers):
+        h_in = spec.input_size if layer == 0 else directions * h_out
+        per_step = gates * h_cell * h_in + gates * h_cell * h_out
+        if spec.proj_size:
+            per_step += h_cell * h_out
+        total += directions * steps * per_step
+    return total
+
+
+def measure(report: Report, settings: TimingSettings) -> Timing:
+    """Time the forward pass of the configuration ``report`` verified, on its device."""
+    import time
+    import warnings
+
+    import torch
+
+    from torchshape import probe
+
+    if report.probe.reduced:
+        # inspect ran a probe, not this configuration's forward pass, so there is
+        # nothing to time (the command line refuses meta earlier, in timing_settings).
+        raise UsageError("--time", "nothing runs on the meta device, so there is nothing to time")
+    spec = report.spec
+    device = probe.resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    cuda = device.type == "cuda"
+    times: list[float] = []
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as in probe.run: torch's backend notices are not the user's concern
+        torch.manual_seed(probe.SEED)
+        module = probe.build_module(spec, device, dtype)
+        inputs = probe.make_inputs(spec, device, dtype)
+        if cuda:
+            with torch.cuda.device(device):
+                for _ in range(settings.warmup):
+                    probe.forward(module, inputs)
+                torch.cuda.synchronize()
+                pairs = []
+                for _ in range(settings.repeats):
+                    start = torch.cuda.Event(enable_timing=True)
+                    end = torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    probe.forward(module, inputs)
+                    end.record()
+                    pairs.append((start, end))
+                torch.cuda.synchronize()
+                times = [float(start.elapsed_time(end)) for start, end in pairs]
+        else:
+            sync = torch.mps.synchronize if device.type == "mps" else None
+            for _ in range(settings.warmup):
+                probe.forward(module, inputs)
+            for _ in range(settings.repeats):
+                if sync is not None:
+                    sync()
+                began = time.perf_counter()
+                probe.forward(module, inputs)
+                if sync is not None:
+                    sync()
+                times.append((time.perf_counter() - began) * 1000)
+    return Timing(
+        device=str(device),
+        dtype=spec.dtype.value,
+        repeats=settings.repeats,
+        warmup=settings.warmup,
+        clock="torch.cuda.Event" if cuda else "time.perf_counter",
+        times_ms=tuple(times),
+        macs=_matmul_macs(spec),
+    )
+
+
+_DEFAULT = TimingSettings()
+
+
+def with_timing(report: Report, settings: TimingSettings | None = _DEFAULT) -> Report:
+    """``report`` with its ``timing`` filled in.
+
+    Unchanged when ``settings`` is None, and when torch refused the inputs (there
+    is no forward pass to time; the report already says why).
+    """
+    if settings is None or report.probe.error is not None:
+        return report
+    return replace(report, timing=measure(report, settings))
