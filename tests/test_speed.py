@@ -332,3 +332,31 @@ def test_meta_probe_catches_a_confused_dimension(
     report = inspect(kind="lstm", device="meta", **raw)
     assert not report.ok
     assert {row.name for row in report.rows if not row.verified} == {name}
+
+
+# --- start-up ---------------------------------------------------------------------------------
+
+
+def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
+    import subprocess
+    import sys
+
+    import typer.core
+
+    if not hasattr(typer.core, "build_runtime_param"):
+        pytest.skip("this typer coerces options differently")
+    code = (
+        "import gc, io, sys, contextlib\n"
+        "from torchshape import cli\n"
+        "sys.argv = ['torchshape', 'rnn', '--kind', 'gru', '--bidir', '--batch', '4']\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        cli.run()\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0, exit.code\n"
+        "assert '(5, 4, 60)' in out.getvalue()  # output: --bidir and --batch arrived\n"
+        "print('pydantic' in sys.modules, gc.isenabled())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]

@@ -12,6 +12,7 @@ import typer
 
 from torchshape.errors import TorchshapeError
 from torchshape.spec import DType, Format, Kind, Nonlinearity
+from torchshape.startup import pause_gc, skip_pydantic
 
 try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
     from typer import TyperException as ParseError
@@ -23,6 +24,7 @@ app = typer.Typer(
     help="Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+skip_pydantic()  # string options need no pydantic; importing it costs 0.1-0.2 s
 
 
 @app.callback()
@@ -158,4 +160,5 @@ def _fail(message: str, code: int) -> int:
 
 
 def run() -> None:
+    pause_gc()  # the command's process is short-lived; see torchshape/startup.py
     sys.exit(main())

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from torchshape.errors import EnvironmentProblem
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.spec import FLAGS, RNNSpec
+from torchshape.threads import few_threads
 
 if TYPE_CHECKING:
     import torch
@@ -167,7 +168,7 @@ def run(spec: RNNSpec) -> ProbeRun:
     dtype = getattr(torch, spec.dtype.value)
     shapes: dict[str, tuple[int, ...]] = {}
     error = None
-    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(ran):
         torch.manual_seed(SEED)
         module = build_module(ran, device, dtype)
         inputs = make_inputs(ran, device, dtype)
