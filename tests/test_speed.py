@@ -360,3 +360,16 @@ def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_small_forward_passes_run_on_one_thread() -> None:
+    from torchshape.threads import few_threads
+
+    before = torch.get_num_threads()
+    small = make_spec(kind="lstm", num_layers=2, bidirectional=True)
+    with few_threads(small):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    large = make_spec(kind="lstm", input_size=4096, hidden_size=4096, seq_len=100, batch=64)
+    with few_threads(large):
+        assert torch.get_num_threads() == before
