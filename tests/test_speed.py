@@ -373,3 +373,20 @@ def test_small_forward_passes_run_on_one_thread() -> None:
     large = make_spec(kind="lstm", input_size=4096, hidden_size=4096, seq_len=100, batch=64)
     with few_threads(large):
         assert torch.get_num_threads() == before
+
+
+def test_help_loads_only_what_it_shows() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys, contextlib\n"
+        "from torchshape.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['rnn', '--help'])\n"
+        "heavy = {'torch', 'torchshape.report', 'torchshape.probe', 'torchshape.timing'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

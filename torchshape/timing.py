@@ -9,7 +9,6 @@ that forward pass (devices, memory) guards the timed ones too.
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +50,8 @@ class Timing:
 
     @property
     def median_ms(self) -> float:
+        import statistics  # not at the top: `torchshape --help` should not pay for it
+
         return statistics.median(self.times_ms)
 
     @property
