@@ -164,7 +164,10 @@ def measure(report: Report, settings: TimingSettings) -> Timing:
                 torch.cuda.synchronize()
                 times = [float(start.elapsed_time(end)) for start, end in pairs]
         else:
-            sync = torch.mps.synchronize if device.type == "mps" else None
+            sync = None
+            if device.type == "mps":  # MPS runs asynchronously too; torch < 2.0 has no torch.mps
+                mps = getattr(torch, "mps", None)
+                sync = mps.synchronize if mps is not None else lambda: torch.zeros(1, device=device).cpu()
             for _ in range(settings.warmup):
                 probe.forward(module, inputs)
             for _ in range(settings.repeats):
