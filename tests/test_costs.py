@@ -380,7 +380,7 @@ def test_json_carries_parameters_and_totals(capsys: pytest.CaptureFixture[str]) 
     code = main(["rnn", "--kind", "lstm", "--proj-size", "7", "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert list(data)[-2:] == ["parameters", "totals"]
+    assert list(data)[-3:] == ["parameters", "totals", "timing"]
     assert [p["name"] for p in data["parameters"]] == [
         "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
     ]  # fmt: skip

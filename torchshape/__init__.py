@@ -1,9 +1,14 @@
 """torchshape: every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by torch."""
 
-from torchshape.api import inspect
-from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
-from torchshape.report import Report, TensorRow
-from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec, make_spec
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from torchshape.api import inspect
+    from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
+    from torchshape.report import Report, TensorRow
+    from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec, make_spec
 
 __version__ = "0.1.0"
 
@@ -22,3 +27,30 @@ __all__ = [
     "inspect",
     "make_spec",
 ]
+
+# Importing any submodule runs this file first (`torchshape --help` imports
+# torchshape.cli), so the names above load on first use, not here.
+_HOME = {
+    "inspect": "torchshape.api",
+    "EnvironmentProblem": "torchshape.errors",
+    "TorchshapeError": "torchshape.errors",
+    "UsageError": "torchshape.errors",
+    "Report": "torchshape.report",
+    "TensorRow": "torchshape.report",
+    "DType": "torchshape.spec",
+    "Format": "torchshape.spec",
+    "Kind": "torchshape.spec",
+    "Nonlinearity": "torchshape.spec",
+    "RNNSpec": "torchshape.spec",
+    "make_spec": "torchshape.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'torchshape' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value

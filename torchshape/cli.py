@@ -13,6 +13,7 @@ import typer
 
 from torchshape.errors import TorchshapeError
 from torchshape.spec import DType, Format, Kind, Nonlinearity
+from torchshape.startup import pause_gc, skip_pydantic
 
 try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
     from typer import TyperException as ParseError
@@ -24,6 +25,7 @@ app = typer.Typer(
     help="Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+skip_pydantic()  # string options need no pydantic; importing it costs 0.1-0.2 s
 
 
 @app.callback()
@@ -127,11 +129,23 @@ def rnn(
     params: Annotated[
         bool, typer.Option("--params", help="Add a table of every parameter, its formula and size.")
     ] = False,
+    time: Annotated[
+        bool, typer.Option("--time", help="Time the forward pass on the device: median, min, max, FLOP/s.")
+    ] = False,
+    repeats: Annotated[
+        Optional[str],
+        typer.Option("--repeats", metavar="INT", help="With --time: timed runs.", show_default="10"),
+    ] = None,
+    warmup: Annotated[
+        Optional[str],
+        typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.", show_default="3"),
+    ] = None,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render
     from torchshape.api import inspect
     from torchshape.spec import make_spec, parse_format
+    from torchshape.timing import timing_settings, with_timing
 
     spec = make_spec(
         kind=kind,
@@ -152,10 +166,11 @@ def rnn(
         lengths=lengths,
     )
     fmt = parse_format(output_format, output)
+    timed = timing_settings(spec, time, repeats, warmup)
     from torchshape.spinner import forward_status
 
     with forward_status(spec):
-        report = inspect(spec, explain=explain, unroll=unroll)
+        report = with_timing(inspect(spec, explain=explain, unroll=unroll), timed)
     if output is not None:
         from torchshape.output_file import write_output
 
@@ -203,6 +218,7 @@ def _fail(message: str, code: int) -> int:
 
 
 def run() -> None:
+    pause_gc()  # the command's process is short-lived; see torchshape/startup.py
     code = main()
     if code == 130:  # Ctrl-C: torch may still be running in a worker thread; do not wait for it
         sys.stdout.flush()

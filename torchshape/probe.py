@@ -14,6 +14,7 @@ from torchshape.errors import EnvironmentProblem
 from torchshape.explain import Analysis
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.spec import FLAGS, RNNSpec
+from torchshape.threads import few_threads
 
 if TYPE_CHECKING:
     import torch
@@ -27,7 +28,7 @@ SEED = 0  # fixed, so the same command always draws the same tensors
 # a small stand-in distinct from the others, and the user's own sizes then come
 # from the formulas that this very forward pass verified.
 PROBE_CAPS = {"L": 16, "N": 16, "H_in": 64, "H_cell": 64, "num_layers": 4}
-_STAND_INS = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47)
+_STAND_INS = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,17 @@ class ProbeRun:
 
 
 def probe_spec(spec: RNNSpec) -> RNNSpec:
-    """The configuration a meta-device request actually runs: same structure, small sizes."""
+    """The configuration a meta-device request actually runs: same structure, small sizes.
+
+    Any two dimensions that differ at the user's sizes (L, N, H_in, H_cell, H_out,
+    D·H_out, D·num_layers) differ at the probe's too, so a formula that confused
+    one for another would disagree with torch in the probe run.
+    """
+    directions = 2 if spec.bidirectional else 1
     taken = {spec.seq_len, spec.batch, spec.input_size, spec.hidden_size, spec.proj_size}
-    pool = [n for n in _STAND_INS if n not in taken]
+    # A stand-in p is an odd prime, so D·p never equals another stand-in; it also
+    # avoids the sizes that are kept, alone and times D.
+    pool = [n for n in _STAND_INS if n not in taken and directions * n not in taken]
 
     def keep_or_stand_in(value: int, cap: int, above: int = 0) -> int:
         if value <= cap:
@@ -67,14 +76,26 @@ def probe_spec(spec: RNNSpec) -> RNNSpec:
     proj = keep_or_stand_in(spec.proj_size, PROBE_CAPS["H_cell"])
     # proj_size must stay below hidden_size; a kept hidden_size already is.
     hidden = keep_or_stand_in(spec.hidden_size, PROBE_CAPS["H_cell"], above=proj)
+    seq_len = keep_or_stand_in(spec.seq_len, PROBE_CAPS["L"])
+    batch = keep_or_stand_in(spec.batch, PROBE_CAPS["N"])
+    input_size = keep_or_stand_in(spec.input_size, PROBE_CAPS["H_in"])
+    num_layers = spec.num_layers
+    if num_layers > PROBE_CAPS["num_layers"]:
+        # fewer layers, but a count whose D·num_layers is no other dimension of the probe
+        h_out = proj or hidden
+        sizes = {seq_len, batch, input_size, hidden, h_out, directions * h_out}
+        num_layers = next(
+            (n for n in (4, 3, 2, *range(5, spec.num_layers)) if not {n, directions * n} & sizes),
+            spec.num_layers,  # unreachable in practice: six sizes rule out at most twelve counts
+        )
     return replace(
         spec,
-        seq_len=keep_or_stand_in(spec.seq_len, PROBE_CAPS["L"]),
-        batch=keep_or_stand_in(spec.batch, PROBE_CAPS["N"]),
-        input_size=keep_or_stand_in(spec.input_size, PROBE_CAPS["H_in"]),
+        seq_len=seq_len,
+        batch=batch,
+        input_size=input_size,
         hidden_size=hidden,
         proj_size=proj,
-        num_layers=min(spec.num_layers, PROBE_CAPS["num_layers"]),
+        num_layers=num_layers,
         device="cpu",
     )
 
@@ -162,7 +183,7 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
     shapes: dict[str, tuple[int, ...]] = {}
     error = None
     analysis = None
-    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(ran):
         torch.manual_seed(SEED)
         module = guard.interruptible(spec, build_module, ran, device, dtype)
         inputs = guard.interruptible(spec, make_inputs, ran, device, dtype)

@@ -10,6 +10,7 @@ from torchshape.counts import ParameterRow, Totals, parameter_rows, totals
 from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
 from torchshape.probe import ProbeRun
 from torchshape.spec import RNNSpec
+from torchshape.timing import Timing
 
 SCHEMA_VERSION = 1
 
@@ -46,6 +47,7 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     parameters: list[ParameterRow] = field(default_factory=list)  # formulas beside named_parameters()
     totals: Totals | None = None  # parameters, MACs and bytes at the user's sizes
+    timing: Timing | None = None  # --time: the forward pass, timed on its device
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from torchshape.render.costs_section import parameters_json, totals_json
 from torchshape.render.explain import explain_json, packed_json, unroll_json
+from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
 
 
@@ -50,11 +51,12 @@ def to_dict(report: Report) -> dict[str, Any]:
             "error": probe.error,
             "description": report.ran,
         },
+        "parameters": parameters_json(report),
+        "totals": totals_json(report),
+        "timing": timing_dict(report),
         **explain_json(report),  # --explain: relations, layout
         **packed_json(report),  # --lengths: packed
         **unroll_json(report),  # --unroll: unroll
-        "parameters": parameters_json(report),
-        "totals": totals_json(report),
         **report.extra,
     }
 

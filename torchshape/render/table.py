@@ -12,6 +12,7 @@ from rich.text import Text
 from torchshape.render.costs_section import footer as costs_footer
 from torchshape.render.explain import sections as explain_sections
 from torchshape.render.text import shape_text as _fmt
+from torchshape.render.timing import timing_text
 from torchshape.report import Report, TensorRow
 
 
@@ -61,6 +62,7 @@ def table_renderable(report: Report) -> RenderableType:
     parts.extend(costs_footer(report))
     parts.append(Text(""))
     parts.extend(_verdict(report))
+    parts.extend(Text(line) for line in timing_text(report))
     return Group(*parts)
 
 

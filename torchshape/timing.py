@@ -1,0 +1,181 @@
+"""``--time``: how long the real forward pass takes on the chosen device.
+
+The settings are checked here without torch (so a bad ``--repeats`` exits before
+torch loads); torch is imported only inside ``measure``. Only a configuration
+whose forward pass ``inspect`` has already run is timed, so whatever rule guards
+that forward pass (devices, memory) guards the timed ones too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.counts import macs
+from torchshape.errors import UsageError
+from torchshape.spec import RNNSpec
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
+
+DEFAULT_REPEATS = 10
+DEFAULT_WARMUP = 3
+MAX_REPEATS = 10_000
+MAX_WARMUP = 1_000
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    """What ``--time``, ``--repeats`` and ``--warmup`` asked for, checked on creation."""
+
+    repeats: int = DEFAULT_REPEATS
+    warmup: int = DEFAULT_WARMUP
+
+    def __post_init__(self) -> None:
+        _count("--repeats", self.repeats, DEFAULT_REPEATS, 1, MAX_REPEATS)
+        _count("--warmup", self.warmup, DEFAULT_WARMUP, 0, MAX_WARMUP)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall time of the forward pass, one figure per repeat, after the warm-up runs."""
+
+    device: str
+    dtype: str
+    repeats: int
+    warmup: int
+    clock: str  # "torch.cuda.Event" or "time.perf_counter"
+    times_ms: tuple[float, ...]  # one per repeat, in the order they ran
+    macs: int  # multiply-accumulates of the matrix products in one forward pass
+
+    @property
+    def median_ms(self) -> float:
+        import statistics  # not at the top: `torchshape --help` should not pay for it
+
+        return statistics.median(self.times_ms)
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.times_ms)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.times_ms)
+
+    @property
+    def flops_per_s(self) -> float:
+        """Achieved FLOP/s: two FLOPs per multiply-accumulate, over the median time."""
+        return 2 * self.macs / (self.median_ms / 1000) if self.median_ms > 0 else 0.0
+
+
+def _count(flag: str, value: Any, default: int, minimum: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
+        number = int(value)
+    else:
+        raise UsageError(flag, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+    if not minimum <= number <= maximum:
+        raise UsageError(flag, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
+    return number
+
+
+def timing_settings(
+    spec: RNNSpec, time: bool, repeats: Any = None, warmup: Any = None
+) -> TimingSettings | None:
+    """Check ``--time``, ``--repeats`` and ``--warmup``; None when nothing is to be timed."""
+    if not time:
+        for flag, value in (("--repeats", repeats), ("--warmup", warmup)):
+            if value is not None:
+                raise UsageError(flag, "applies only with --time; add --time to measure the forward pass")
+        return None
+    if spec.device == "meta":
+        raise UsageError(
+            "--time",
+            "nothing runs on the meta device, so there is nothing to time; use --device cpu or cuda",
+        )
+    return TimingSettings(
+        repeats=_count("--repeats", repeats, DEFAULT_REPEATS, 1, MAX_REPEATS),
+        warmup=_count("--warmup", warmup, DEFAULT_WARMUP, 0, MAX_WARMUP),
+    )
+
+
+def measure(report: Report, settings: TimingSettings) -> Timing:
+    """Time the forward pass of the configuration ``report`` verified, on its device."""
+    import time
+    import warnings
+
+    import torch
+
+    from torchshape import probe
+
+    if report.probe.reduced:
+        # inspect ran a probe, not this configuration's forward pass, so there is
+        # nothing to time (the command line refuses meta earlier, in timing_settings).
+        raise UsageError("--time", "nothing runs on the meta device, so there is nothing to time")
+    spec = report.spec
+    device = probe.resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    cuda = device.type == "cuda"
+    times: list[float] = []
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as in probe.run: torch's backend notices are not the user's concern
+        torch.manual_seed(probe.SEED)
+        module = probe.build_module(spec, device, dtype)
+        inputs = probe.make_inputs(spec, device, dtype)
+        if cuda:
+            with torch.cuda.device(device):
+                for _ in range(settings.warmup):
+                    probe.forward(module, inputs)
+                torch.cuda.synchronize()
+                pairs = []
+                for _ in range(settings.repeats):
+                    start = torch.cuda.Event(enable_timing=True)
+                    end = torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    probe.forward(module, inputs)
+                    end.record()
+                    pairs.append((start, end))
+                torch.cuda.synchronize()
+                times = [float(start.elapsed_time(end)) for start, end in pairs]
+        else:
+            sync = None
+            if device.type == "mps":  # MPS runs asynchronously too; torch < 2.0 has no torch.mps
+                mps = getattr(torch, "mps", None)
+                sync = mps.synchronize if mps is not None else lambda: torch.zeros(1, device=device).cpu()
+            for _ in range(settings.warmup):
+                probe.forward(module, inputs)
+            for _ in range(settings.repeats):
+                if sync is not None:
+                    sync()
+                began = time.perf_counter()
+                probe.forward(module, inputs)
+                if sync is not None:
+                    sync()
+                times.append((time.perf_counter() - began) * 1000)
+    return Timing(
+        device=str(device),
+        dtype=spec.dtype.value,
+        repeats=settings.repeats,
+        warmup=settings.warmup,
+        clock="torch.cuda.Event" if cuda else "time.perf_counter",
+        times_ms=tuple(times),
+        macs=macs(spec).total,
+    )
+
+
+_DEFAULT = TimingSettings()
+
+
+def with_timing(report: Report, settings: TimingSettings | None = _DEFAULT) -> Report:
+    """``report`` with its ``timing`` filled in.
+
+    Unchanged when ``settings`` is None, and when torch refused the inputs (there
+    is no forward pass to time; the report already says why).
+    """
+    if settings is None or report.probe.error is not None:
+        return report
+    return replace(report, timing=measure(report, settings))
