@@ -350,8 +350,8 @@ def test_footer_gives_params_macs_and_memory(capsys: pytest.CaptureFixture[str])
     head = next(line for line in lines if line.startswith("parameters "))
     assert head.startswith("parameters 41,760 ✓ · 612 K MACs · peak memory ≈ ")
     flat = " ".join(out.split())
-    assert "MACs: multiply-accumulates of x·W_ihᵀ and h·W_hhᵀ over L·N = 15 real steps" in flat
-    assert "torchinfo adds bias additions and thop the gates' element-wise operations" in flat
+    assert "MACs: x·W_ihᵀ, h·W_hhᵀ over L·N = 15 real steps, every layer and direction" in flat
+    assert "no bias additions or gate element-wise ops, which torchinfo and thop add" in flat
     assert "float32: parameters 163 KiB, input 2.93 KiB, h/c 5.62 KiB, output 3.52 KiB" in lines
     assert max(len(line) for line in lines) <= 80
     assert "Parameters" not in out  # the parameter table only with --params

@@ -10,14 +10,12 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.counts import PEAK_MARGIN, human_bytes, human_count, init_bound, steps
+from torchshape.counts import human_bytes, human_count, init_bound, steps
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
 
 # How the MAC count is meant, said wherever the count is shown.
-MAC_CONVENTION = (
-    "torchinfo adds bias additions and thop the gates' element-wise operations, so theirs are higher"
-)
+MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"
 
 
 def _params_mark(report: Report) -> Text:
@@ -31,9 +29,14 @@ def _params_mark(report: Report) -> Text:
 def _steps_phrase(report: Report) -> str:
     spec = report.spec
     n = steps(spec)
-    where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
-    products = "x·W_ihᵀ, h·W_hhᵀ and h·W_hrᵀ" if spec.proj_size else "x·W_ihᵀ and h·W_hhᵀ"
-    return f"multiply-accumulates of {products} over {where} real steps, all layers and directions"
+    products = "x·W_ihᵀ, h·W_hhᵀ, h·W_hrᵀ" if spec.proj_size else "x·W_ihᵀ, h·W_hhᵀ"
+    if spec.kind.is_cell:
+        return f"{products} for {'1 input' if spec.unbatched else f'N = {n:,} inputs'}, one step"
+    if spec.lengths is not None:
+        where = f"sum(lengths) = {n:,}"
+    else:
+        where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
+    return f"{products} over {where} real steps, every layer and direction"
 
 
 def footer(report: Report) -> list[RenderableType]:
@@ -57,11 +60,7 @@ def footer(report: Report) -> list[RenderableType]:
         f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
         f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
     )
-    notes = Text(
-        f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}. The peak adds the largest layer's "
-        f"buffers to the tensors above, ×{PEAK_MARGIN:g}.",
-        style="dim",
-    )
+    notes = Text(f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.", style="dim")
     return [Text(""), head, memory, notes]
 
 
