@@ -15,29 +15,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import settings
+from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.formulas import symbols, tensor_formulas
 
 
 def torch_truth(raw: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     """Build the module with torch directly, feed it, and return every tensor's shape."""
-    kind = raw["kind"]
-    module_class = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[kind]
-    kwargs: dict[str, Any] = {
-        "num_layers": raw["num_layers"],
-        "bias": raw["bias"],
-        "batch_first": raw["batch_first"],
-        "dropout": raw["dropout"],
-        "bidirectional": raw["bidirectional"],
-    }
-    if raw.get("proj_size"):
-        kwargs["proj_size"] = raw["proj_size"]
-    if raw.get("nonlinearity"):
-        kwargs["nonlinearity"] = raw["nonlinearity"]
     dtype = getattr(torch, raw["dtype"])
+    module = torch_module(raw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = module_class(raw["input_size"], raw["hidden_size"], dtype=dtype, **kwargs).eval()
         L, H_in = raw["seq_len"], raw["input_size"]
         if raw["unbatched"]:
             x = torch.randn(L, H_in, dtype=dtype)

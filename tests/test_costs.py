@@ -24,31 +24,11 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from tests.strategies import cell_settings, settings
+from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.cli import main
 from torchshape.counts import init_bound, parameter_formulas, totals
 from torchshape.formulas import symbols
-
-
-def torch_module(raw: dict[str, Any], dtype: torch.dtype | None = None, device: str = "cpu") -> Any:
-    """The module ``raw`` describes, built with torch directly."""
-    module_class = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[raw["kind"]]
-    kwargs: dict[str, Any] = {
-        "num_layers": raw["num_layers"],
-        "bias": raw["bias"],
-        "batch_first": raw["batch_first"],
-        "dropout": raw["dropout"],
-        "bidirectional": raw["bidirectional"],
-        "dtype": dtype or getattr(torch, raw["dtype"]),
-        "device": device,
-    }
-    if raw.get("proj_size"):
-        kwargs["proj_size"] = raw["proj_size"]
-    if raw.get("nonlinearity"):
-        kwargs["nonlinearity"] = raw["nonlinearity"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return module_class(raw["input_size"], raw["hidden_size"], **kwargs).eval()
 
 
 def run_module(module: Any, raw: dict[str, Any], dtype: torch.dtype) -> dict[str, torch.Tensor]:

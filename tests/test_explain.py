@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tests.strategies import settings
+from tests.truth import torch_module
 from torchshape import explain_probe, inspect, make_spec
 from torchshape.explain import TOLERANCE, UNROLL_TOLERANCE, Relation, check_options
 from torchshape.explain_probe import analyse
@@ -26,22 +27,8 @@ from torchshape.explain_probe import analyse
 
 
 def build(raw: dict[str, Any]) -> torch.nn.Module:
-    module_class = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[raw["kind"]]
-    kwargs: dict[str, Any] = {
-        "num_layers": raw["num_layers"],
-        "bias": raw["bias"],
-        "batch_first": raw["batch_first"],
-        "dropout": raw["dropout"],
-        "bidirectional": raw["bidirectional"],
-        "dtype": getattr(torch, raw["dtype"]),
-    }
-    if raw.get("proj_size"):
-        kwargs["proj_size"] = raw["proj_size"]
-    if raw.get("nonlinearity"):
-        kwargs["nonlinearity"] = raw["nonlinearity"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return module_class(raw["input_size"], raw["hidden_size"], **kwargs).eval()
+    module: torch.nn.Module = torch_module(raw)
+    return module
 
 
 def sizes(raw: dict[str, Any]) -> dict[str, int]:
