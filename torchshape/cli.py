@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from torchshape.errors import TorchshapeError
 from torchshape.spec import DType, Format, Kind, Nonlinearity
 from torchshape.startup import pause_gc, skip_pydantic
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
 
 try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
     from typer import TyperException as ParseError
@@ -65,7 +68,7 @@ def rnn(
     ] = None,
     bidir: Annotated[bool, typer.Option("--bidir", help="Bidirectional: D = 2.")] = False,
     batch_first: Annotated[
-        bool, typer.Option("--batch-first", help="Input and output as (N, L, ·).")
+        bool, typer.Option("--batch-first", help="Input and output as (N, L, H) instead of (L, N, H).")
     ] = False,
     proj_size: Annotated[
         str, typer.Option("--proj-size", metavar="INT", help="LSTM only: projection size H_out; 0 = none.")
@@ -117,7 +120,7 @@ def rnn(
         Optional[str],
         typer.Option(
             "--lengths",
-            metavar="L1,L2,…",
+            metavar="L1,L2,...",
             help="Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
             show_default=False,
         ),
@@ -142,7 +145,7 @@ def rnn(
     ] = None,
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
-    from torchshape import render
+    from torchshape import render, terminal
     from torchshape.api import inspect
     from torchshape.spec import make_spec, parse_format
     from torchshape.timing import timing_settings, with_timing
@@ -177,18 +180,31 @@ def rnn(
         write_output(output, render.render(report, fmt))
         if not report.ok:
             sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
-    elif fmt is not Format.TABLE:
-        sys.stdout.write(render.render(report, fmt))
     else:
-        from rich.console import Console
-
-        Console().print(render.table_renderable(report))
-        if params:
-            from torchshape.render.costs_section import parameters_renderable
-
-            Console().print(parameters_renderable(report))
+        try:
+            _print(report, fmt, params=params)
+        except BrokenPipeError:  # the reader left early (``| head -1``): nothing more to say
+            terminal.reader_gone()
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print(report: Report, fmt: Format, *, params: bool) -> None:
+    """The report on stdout: a file format as text, or the rich table for a terminal."""
+    from torchshape import render, terminal
+
+    if fmt is not Format.TABLE:
+        sys.stdout.write(terminal.for_stream(render.render(report, fmt), fmt, sys.stdout))
+        sys.stdout.flush()
+        return
+    from torchshape.render.costs_section import parameters_renderable
+
+    shown = [render.table_renderable(report)] + ([parameters_renderable(report)] if params else [])
+    console = terminal.console()
+    for renderable in shown:
+        if not terminal.carries(sys.stdout, terminal.SYMBOLS):
+            renderable = terminal.ascii_renderable(renderable)
+        console.print(renderable)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         args = ["--help"]
     debug = "--debug" in args
+    from torchshape.terminal import install
+
+    install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
     try:
         result = app(args=args, prog_name="torchshape", standalone_mode=False)
     except ParseError as exc:
