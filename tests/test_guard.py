@@ -128,7 +128,7 @@ def test_tensors_torch_cannot_address_are_refused(
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert err.startswith(f"torchshape: error: {start} would have shape (")
-    assert "beyond the 2^63 − 1 bytes a torch tensor can address" in err
+    assert "beyond the 2^63 - 1 bytes a torch tensor can address" in err
     assert err.count("\n") == 1
 
 

@@ -170,6 +170,10 @@ def rnn(
     )
     fmt = parse_format(output_format, output)
     timed = timing_settings(spec, time, repeats, warmup)
+    if timed is not None:
+        from torchshape.guard import check_duration
+
+        check_duration(spec, runs=1 + timed.warmup + timed.repeats)
     from torchshape.spinner import forward_status
 
     with forward_status(spec):
@@ -226,6 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message, exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         return _fail("interrupted", 130)
+    except BrokenPipeError:  # the reader of the help text or an error left early
+        from torchshape.terminal import reader_gone
+
+        reader_gone()
+        return 0
+    except Exception as exc:  # a defect in torchshape: still one line, the traceback on request
+        if debug:
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
     if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
         return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0

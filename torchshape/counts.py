@@ -303,3 +303,14 @@ def human_count(n: int) -> str:
         return f"{n:.3g}"
     digits, unit = scaled
     return f"{digits} {unit}".rstrip()
+
+
+def human_duration(seconds: float) -> str:
+    """Rough words for a duration: 3 s, 4 min, 2.5 h, 12 days."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

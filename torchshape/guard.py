@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from torchshape.counts import human_bytes, parameter_formulas, totals
+from torchshape.counts import (
+    estimated_forward_seconds,
+    human_bytes,
+    human_count,
+    human_duration,
+    macs,
+    parameter_formulas,
+    totals,
+)
 from torchshape.errors import EnvironmentProblem
 from torchshape.formulas import symbols, tensor_formulas
 from torchshape.spec import FLAGS, RNNSpec
@@ -36,6 +45,10 @@ HEAP_SLACK_BYTES = 64 * 2**20
 # cgroup v1 reports "no limit" as a number near 2^63.
 _NO_LIMIT = 2**60
 _POLL_SECONDS = 0.05
+# A real forward pass (with --time: all its runs) estimated to take longer than this
+# is refused. The estimate is pessimistic; past ten minutes a shape check has hung,
+# as far as its user can tell, and --device meta answers the same question at once.
+MAX_SECONDS = 600.0
 
 
 def check(spec: RNNSpec) -> None:
@@ -53,6 +66,25 @@ def check(spec: RNNSpec) -> None:
             f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
+    check_duration(spec)
+
+
+def check_duration(spec: RNNSpec, runs: int = 1) -> None:
+    """Raise ``EnvironmentProblem`` if ``runs`` forward passes would take too long to wait for."""
+    if spec.device == "meta":
+        return
+    seconds = estimated_forward_seconds(spec) * runs
+    if seconds <= MAX_SECONDS:
+        return
+    if runs > 1:
+        what, advice = f" in {runs} runs (--time)", "use fewer --repeats or --warmup, or smaller sizes"
+    else:
+        what, advice = "", "use --device meta to see every shape without running it"
+    raise EnvironmentProblem(
+        f"{FLAGS['device']} {spec.device}: this would run for about {human_duration(seconds)} "
+        f"(estimate: {human_count(macs(spec).total)} MACs{what}), more than the "
+        f"{human_duration(MAX_SECONDS)} a shape check may take; {advice}"
+    )
 
 
 def required_bytes(spec: RNNSpec, *, torch_imported: bool) -> int:
@@ -65,16 +97,36 @@ def check_addressable(spec: RNNSpec) -> None:
     """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
     sym = symbols(spec)
     itemsize = spec.dtype.itemsize
-    shapes = [(f.name, f.shape(sym)) for f in tensor_formulas(spec)]
-    shapes += [(p.name, p.shape(sym)) for p in parameter_formulas(spec)]
-    for name, shape in shapes:
+    shapes = [(f.name, f.formula, f.shape(sym)) for f in tensor_formulas(spec)]
+    shapes += [(p.name, p.formula, p.shape(sym)) for p in parameter_formulas(spec)]
+    for name, formula, shape in shapes:
         numel = math.prod(shape)
         if not addressable(numel, itemsize):
             raise EnvironmentProblem(
                 f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes "
-                f"({spec.dtype.value}), beyond the 2^63 − 1 bytes a torch tensor can address; "
-                "use smaller sizes"
+                f"({spec.dtype.value}), beyond the 2^63 - 1 bytes a torch tensor can address; "
+                f"use a smaller {' or '.join(_size_flags(spec, formula))}"
             )
+
+
+# The flag behind each symbol of a formula, for messages that say what to change.
+_SYMBOL_FLAGS = {
+    "L": "seq_len",
+    "N": "batch",
+    "H_in": "input_size",
+    "H_cell": "hidden_size",
+    "num_layers": "num_layers",
+}
+
+
+def _size_flags(spec: RNNSpec, formula: str) -> list[str]:
+    """The size flags that ``formula`` uses, largest value first."""
+    used = set(re.findall(r"[A-Za-z_]+", formula))
+    fields = [field for symbol, field in _SYMBOL_FLAGS.items() if symbol in used]
+    if "H_out" in used:
+        fields.append("proj_size" if spec.proj_size else "hidden_size")
+    ordered = sorted(dict.fromkeys(fields), key=lambda field: -int(getattr(spec, field)))
+    return [FLAGS[field] for field in ordered]
 
 
 def addressable(numel: int, itemsize: int) -> bool:

@@ -7,28 +7,17 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from torchshape.counts import estimated_forward_seconds, human_count, macs
+from torchshape.counts import estimated_forward_seconds, human_count, human_duration, macs
 from torchshape.spec import RNNSpec
 
 # A forward pass estimated to take longer than this gets a spinner.
 SPINNER_AFTER_SECONDS = 1.0
 
 
-def duration(seconds: float) -> str:
-    """Rough words for a duration: 3 s, 4 min, 2.5 h, 12 days."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
 def message(spec: RNNSpec, seconds: float) -> str:
     return (
         f"forward pass on {spec.device}: {human_count(macs(spec).total)} MACs, "
-        f"estimated ≤ {duration(seconds)}; Ctrl-C stops it"
+        f"estimated ≤ {human_duration(seconds)}; Ctrl-C stops it"
     )
 
 
