@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tests.strategies import settings
+from tests.strategies import cell_settings, settings
 from tests.test_against_torch import torch_truth
 from torchshape import inspect
 from torchshape.cli import main
@@ -278,7 +278,10 @@ RUN_SCRIPTS = "import runpy, sys\nfor path in sys.argv[1:]:\n    runpy.run_path(
 @hypothesis_settings(max_examples=2)
 @given(
     st.lists(
-        st.tuples(settings(max_size=12, max_layers=3), st.sampled_from(["cpu", "meta"])),
+        st.tuples(
+            st.one_of(settings(max_size=12, max_layers=3), cell_settings(max_size=12)),
+            st.sampled_from(["cpu", "meta"]),
+        ),
         min_size=3,
         max_size=3,
     )

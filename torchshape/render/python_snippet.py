@@ -25,11 +25,9 @@ def render_python(report: Report) -> str:
     from torchshape import __version__
 
     spec = report.spec
-    module = spec.kind.value  # the name the call line uses: lstm, gru, rnn
+    module = spec.kind.value.replace("-", "_")  # the name the call line uses: lstm, gru_cell, ...
     fed = [row for row in report.rows if row.role == "in"]
     returned = [row for row in report.rows if row.role == "out"]
-    hidden = "(h_0, c_0)" if spec.kind.has_cell_state else "h_0"
-    results = "output, (h_n, c_n)" if spec.kind.has_cell_state else "output, h_n"
 
     if spec.device == "meta":
         where = [
@@ -65,7 +63,7 @@ def render_python(report: Report) -> str:
     lines += [
         "",
         "with torch.no_grad():",
-        f"    {results} = {module}(input, {hidden})",
+        f"    {report.call}",  # output, (h_n, c_n) = lstm(input, (h_0, c_0)); h_1 = gru_cell(input, h_0)
         "",
         f"# torch itself refuses {'an h_0 or c_0' if spec.kind.has_cell_state else 'an h_0'} of the wrong "
         "shape; every shape is checked here too.",

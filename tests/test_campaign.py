@@ -1,0 +1,94 @@
+"""Never a traceback: the randomized campaign over whole command lines (see tests/campaign.py).
+
+CI draws a bounded number of command lines; ``CAMPAIGN_EXAMPLES=20000`` runs a long
+campaign, and ``CAMPAIGN_LOG=FILE`` appends one JSON line per command line run (its
+arguments, exit code and any problem) for counting afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.campaign import ENVIRONMENTS, Outcome, command_lines, outcome_problems
+from torchshape import guard
+from torchshape.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", "300"))
+LOG = os.environ.get("CAMPAIGN_LOG")
+# As if the machine had 1 GiB free: valid but large configurations on the CPU are
+# then refused by the guard (exit 1) instead of filling this machine's memory.
+CAMPAIGN_MEMORY = 2**30
+
+
+def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
+    """``torchshape ARGS`` through ``main`` in a fresh directory, stdout and stderr captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with tempfile.TemporaryDirectory() as work, pytest.MonkeyPatch.context() as patch:
+        patch.chdir(work)
+        patch.setattr(guard, "cpu_available_bytes", lambda: CAMPAIGN_MEMORY)
+        for key in ("COLUMNS", "NO_COLOR", "TERM", "FORCE_COLOR"):
+            patch.delenv(key, raising=False)
+        for key, value in env.items():
+            patch.setenv(key, value)
+        code: int | None = None
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except BaseException as exc:  # the campaign reports it
+                err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
+        files = {p.name: p.read_bytes() for p in Path(work).iterdir() if p.is_file()}
+    return Outcome(list(args), code, out.getvalue(), err.getvalue(), files)
+
+
+def _log(outcome: Outcome, problems: list[str]) -> None:
+    if LOG:
+        with open(LOG, "a", encoding="utf-8") as handle:
+            record = {"args": outcome.args, "code": outcome.code, "problems": problems}
+            handle.write(json.dumps(record) + "\n")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=command_lines(), env=ENVIRONMENTS)
+def test_every_command_line_ends_in_verified_shapes_or_one_line(args: list[str], env: dict[str, str]) -> None:
+    outcome = run_in_process(args, env)
+    problems = outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@settings(
+    max_examples=int(os.environ.get("CAMPAIGN_PROCESSES", "6")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(args=command_lines())
+def test_real_processes_end_the_same_way(args: list[str]) -> None:
+    """A handful of the drawn command lines as real processes: exit codes and stderr as above."""
+    with tempfile.TemporaryDirectory() as work:
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+        env["PYTHONPATH"] = str(ROOT)
+        # the same 1 GiB as in-process: a cgroup cannot be made here, so refuse sizes over it up front
+        args = [a if a != "2147483647" else "2147483648" for a in args]
+        result = subprocess.run(
+            [sys.executable, "-m", "torchshape", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=work,
+            env=env,
+        )
+        files = {p.name: p.read_bytes() for p in Path(work).iterdir() if p.is_file()}
+    outcome = Outcome(args, result.returncode, result.stdout, result.stderr, files)
+    problems = outcome_problems(outcome)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
