@@ -23,33 +23,13 @@ from typing import Any
 from hypothesis import strategies as st
 
 FLAGS = [
-    "--kind",
-    "--input-size",
-    "--hidden-size",
-    "--layers",
-    "--seq-len",
-    "--batch",
-    "--proj-size",
-    "--dropout",
-    "--nonlinearity",
-    "--device",
-    "--dtype",
-    "--format",
-    "--output",
-    "--lengths",
-    "--repeats",
-    "--warmup",
+    *("--kind", "--input-size", "--hidden-size", "--layers", "--seq-len", "--batch", "--proj-size"),
+    *("--dropout", "--nonlinearity", "--device", "--dtype", "--format", "--output", "--lengths"),
+    *("--repeats", "--warmup"),
 ]
 SWITCHES = [
-    "--bidir",
-    "--batch-first",
-    "--no-bias",
-    "--unbatched",
-    "--explain",
-    "--unroll",
-    "--params",
-    "--time",
-    "--debug",
+    *("--bidir", "--batch-first", "--no-bias", "--unbatched", "--explain", "--unroll", "--params"),
+    *("--time", "--debug"),
 ]
 KNOWN_FLAGS = set(FLAGS) | set(SWITCHES)
 
