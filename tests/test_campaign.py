@@ -92,3 +92,33 @@ def test_real_processes_end_the_same_way(args: list[str]) -> None:
     outcome = Outcome(args, result.returncode, result.stdout, result.stderr, files)
     problems = outcome_problems(outcome)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "named"),
+    [
+        (["--layers", "100000000000000000000", "--device", "meta"], 2, "--layers"),
+        (["--hidden-size", "-100000000000000000000"], 2, "--hidden-size"),
+        (["--seq-len", "9223372036854775808", "--device", "meta"], 2, "--seq-len"),
+        (["--dropout", "nan"], 2, "--dropout"),
+        (["--dropout", "inf"], 2, "--dropout"),
+        (["--lengths", "3,,x"], 2, "--lengths"),
+        (["--device", "cuda:7"], 1, "--device"),
+        # the largest sizes torchshape takes: answered on meta, in constant time
+        (["--seq-len", "2147483647", "--batch", "1000000", "--device", "meta", "--layers", "1024"], 0, ""),
+        (["--input-size", "2147483647", "--hidden-size", "100000", "--device", "meta", "--bidir"], 0, ""),
+        # ...refused where they cannot exist or cannot run
+        (["--hidden-size", "2147483647", "--device", "meta"], 1, "--hidden-size"),
+        (["--seq-len", "2147483647"], 1, "--device"),
+        (
+            ["--seq-len", "100000000", "--hidden-size", "1", "--input-size", "1", "--batch", "1"],
+            1,
+            "--device",
+        ),
+    ],
+)
+def test_absurd_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
+    outcome = run_in_process(["rnn", *args], {})
+    assert not outcome_problems(outcome), outcome.stderr
+    assert outcome.code == code, outcome.stderr
+    assert named in outcome.stderr

@@ -21,13 +21,13 @@ import codecs
 import os
 import re
 import sys
-from typing import Any, TextIO
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from torchshape.spec import Format
+
+if TYPE_CHECKING:  # rich is imported where it is used: ``install`` runs before --help
+    from rich.console import Console, RenderableType
+    from rich.text import Text
 
 ASCII = {
     "·": "*",
@@ -115,6 +115,9 @@ def _json_escape(char: str) -> str:
 
 def ascii_renderable(renderable: RenderableType) -> RenderableType:
     """``renderable`` with every text in it turned to ASCII, before rich measures anything."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
     if isinstance(renderable, str):
         return to_ascii(renderable)
     if isinstance(renderable, Text):
@@ -140,6 +143,7 @@ def ascii_renderable(renderable: RenderableType) -> RenderableType:
 
 def _ascii_text(text: Text) -> Text:
     """A Text in ASCII with its styles: cut where any style starts or ends, convert each piece."""
+    from rich.text import Text
     if text.plain.isascii():
         return text
     cuts = sorted({span.start for span in text.spans} | {span.end for span in text.spans})
@@ -158,17 +162,16 @@ def _ascii_text(text: Text) -> Text:
     return out
 
 
-class _PipeConsole(Console):
-    """A console that lets a closed pipe end the output, not the program (rich exits 1)."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
 def console() -> Console:
-    """The console for stdout; a reader that leaves early raises BrokenPipeError."""
-    return _PipeConsole()
+    """The console for stdout; a reader that leaves early raises BrokenPipeError (rich would exit 1)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole()
 
 
 def reader_gone() -> None:
