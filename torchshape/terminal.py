@@ -118,6 +118,7 @@ def ascii_renderable(renderable: RenderableType) -> RenderableType:
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
     if isinstance(renderable, str):
         return to_ascii(renderable)
     if isinstance(renderable, Text):
@@ -144,6 +145,7 @@ def ascii_renderable(renderable: RenderableType) -> RenderableType:
 def _ascii_text(text: Text) -> Text:
     """A Text in ASCII with its styles: cut where any style starts or ends, convert each piece."""
     from rich.text import Text
+
     if text.plain.isascii():
         return text
     cuts = sorted({span.start for span in text.spans} | {span.end for span in text.spans})
