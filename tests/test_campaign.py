@@ -29,6 +29,9 @@ LOG = os.environ.get("CAMPAIGN_LOG")
 # As if the machine had 1 GiB free: valid but large configurations on the CPU are
 # then refused by the guard (exit 1) instead of filling this machine's memory.
 CAMPAIGN_MEMORY = 2**30
+# ...and as if a forward pass estimated past 5 s were too long to wait for, so no drawn
+# command line runs for long (the estimate is pessimistic: real runs take less).
+CAMPAIGN_SECONDS = 5.0
 
 
 def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
@@ -37,6 +40,7 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
     with tempfile.TemporaryDirectory() as work, pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
         patch.setattr(guard, "cpu_available_bytes", lambda: CAMPAIGN_MEMORY)
+        patch.setattr(guard, "MAX_SECONDS", CAMPAIGN_SECONDS)
         for key in ("COLUMNS", "NO_COLOR", "TERM", "FORCE_COLOR"):
             patch.delenv(key, raising=False)
         for key, value in env.items():
@@ -78,8 +82,9 @@ def test_real_processes_end_the_same_way(args: list[str]) -> None:
     with tempfile.TemporaryDirectory() as work:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
         env["PYTHONPATH"] = str(ROOT)
-        # the same 1 GiB as in-process: a cgroup cannot be made here, so refuse sizes over it up front
-        args = [a if a != "2147483647" else "2147483648" for a in args]
+        # nothing to patch in another process: keep the drawn sizes from the largest valid ones
+        # (refused for too much memory or time in-process) to ones refused as too large
+        args = [{"2147483647": "2147483648", "100000": "100000000000000000000"}.get(a, a) for a in args]
         result = subprocess.run(
             [sys.executable, "-m", "torchshape", *args],
             capture_output=True,

@@ -29,6 +29,7 @@ from torchshape import inspect, make_spec
 from torchshape.cli import main
 from torchshape.counts import init_bound, parameter_formulas, totals
 from torchshape.formulas import symbols
+from torchshape.probe import META_PARAMETER_LAYERS
 
 
 def run_module(module: Any, raw: dict[str, Any], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -98,13 +99,18 @@ def test_report_marks_parameters_verified_by_torch(raw: dict[str, Any]) -> None:
     assert sum(p.numel for p in report.parameters) == report.totals.params  # type: ignore[union-attr]
 
 
-@given(settings(max_size=300, max_layers=6), st.integers(1, 40))
+@given(settings(max_size=300, max_layers=9), st.integers(1, 40))
 def test_meta_parameters_are_read_at_full_size(raw: dict[str, Any], seq_len: int) -> None:
     report = inspect(**{**raw, "seq_len": seq_len}, device="meta")
     truth = {name: tuple(p.shape) for name, p in torch_module(raw).named_parameters()}
     assert report.ok and report.probe.reduced
     assert {p.name: p.shape for p in report.parameters} == truth
     assert all(p.verified for p in report.parameters)
+    # torch built at most META_PARAMETER_LAYERS layers on meta; deeper rows say so
+    deeper = {p.name for p in report.parameters if p.source == "formula"}
+    assert deeper == {
+        name for name in truth if int(name.split("_l")[1].split("_")[0]) >= META_PARAMETER_LAYERS
+    }
 
 
 def test_a_wrong_parameter_formula_is_caught(
@@ -366,7 +372,7 @@ def test_json_carries_parameters_and_totals(capsys: pytest.CaptureFixture[str]) 
     ]  # fmt: skip
     assert data["parameters"][4] == {
         "name": "weight_hr_l0", "shape": [7, 30], "formula": "(H_out, H_cell)", "numel": 210,
-        "verified": True,
+        "verified": True, "source": "torch",
     }  # fmt: skip
     assert list(data["totals"]) == [
         "params", "macs", "param_bytes", "input_bytes", "state_bytes", "output_bytes", "peak_bytes_estimate",

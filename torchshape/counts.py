@@ -28,6 +28,7 @@ the gates' element-wise operations are not counted.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from torchshape.formulas import Symbols, symbols, tensor_formulas
@@ -234,21 +235,37 @@ class ParameterRow:
     numel: int
     actual: tuple[int, ...] | None  # torch's shape for this name; None if torch has none
     verified: bool  # torch has a parameter of this name and exactly this shape
+    # "torch": named_parameters() of a module torch built; "formula": a layer deeper than
+    # the ones built on meta, named and shaped after the last one built
+    source: str = "torch"
 
 
-def parameter_rows(spec: RNNSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """Set each parameter formula beside ``named_parameters()`` of the module torch built."""
+def parameter_rows(
+    spec: RNNSpec, torch_parameters: dict[str, tuple[int, ...]], built_layers: int | None = None
+) -> list[ParameterRow]:
+    """Set each parameter formula beside ``named_parameters()`` of the module torch built.
+
+    ``built_layers``: on meta, how many layers torch built; the rows of deeper layers
+    say they come from the formulas.
+    """
     sym = symbols(spec)
     rows = []
     for p in parameter_formulas(spec):
         shape = p.shape(sym)
         actual = torch_parameters.get(p.name)
-        rows.append(ParameterRow(p.name, p.formula, shape, math.prod(shape), actual, actual == shape))
+        source = "formula" if built_layers is not None and _layer(p.name) >= built_layers else "torch"
+        rows.append(ParameterRow(p.name, p.formula, shape, math.prod(shape), actual, actual == shape, source))
     known = {row.name for row in rows}
     for name, shape in torch_parameters.items():
         if name not in known:
             rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
     return rows
+
+
+def _layer(name: str) -> int:
+    """The layer a parameter belongs to: weight_hh_l3_reverse -> 3 (0 for a cell's)."""
+    found = re.search(r"_l(\d+)", name)
+    return int(found.group(1)) if found else 0
 
 
 # Deliberately slow guesses of throughput, used only to decide whether a real forward

@@ -28,6 +28,12 @@ SEED = 0  # fixed, so the same command always draws the same tensors
 # a small stand-in distinct from the others, and the user's own sizes then come
 # from the formulas that this very forward pass verified.
 PROBE_CAPS = {"L": 16, "N": 16, "H_in": 64, "H_cell": 64, "num_layers": 4}
+# On meta, named_parameters() comes from the module built there at full size but with
+# at most this many layers: building costs time in proportion to the layers (0.5 s for
+# 1024 bidirectional ones). torch builds every layer above the first from the same
+# arguments, so deeper layers repeat the last one built, by name; those rows are marked
+# as coming from the formulas, like the full-size tensor shapes on meta.
+META_PARAMETER_LAYERS = 4
 _STAND_INS = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
 
 
@@ -47,6 +53,8 @@ class ProbeRun:
     # named_parameters() of the module at the user's sizes: the one that ran, or on meta
     # the same module built at full size on the meta device (nothing allocated, no forward)
     parameters: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # how many layers of ``parameters`` torch built; None: all of them (see META_PARAMETER_LAYERS)
+    parameter_layers: int | None = None
 
 
 def probe_spec(spec: RNNSpec) -> RNNSpec:
@@ -198,6 +206,7 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
         else:
             shapes.update({name: tuple(t.shape) for name, t in results.items()})
             analysis = analyse(spec, ran, module, inputs, results, explain=explain, unroll=unroll)
+    parameters, parameter_layers = parameter_shapes(spec, module, dtype)
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -208,16 +217,31 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
         error=error,
         reduced=ran is not spec,
         analysis=analysis,
-        parameters=parameter_shapes(spec, module, dtype),
+        parameters=parameters,
+        parameter_layers=parameter_layers,
     )
 
 
 def parameter_shapes(
     spec: RNNSpec, module: torch.nn.Module, dtype: torch.dtype
-) -> dict[str, tuple[int, ...]]:
-    """named_parameters() at the user's sizes: on meta, of the module built there at full size."""
+) -> tuple[dict[str, tuple[int, ...]], int | None]:
+    """named_parameters() at the user's sizes, and how many layers of it torch built (None: all).
+
+    On meta: of the module built there at full size with at most META_PARAMETER_LAYERS
+    layers, the deeper layers named after the last one built.
+    """
     import torch
 
-    if spec.device == "meta":
-        module = build_module(spec, torch.device("meta"), dtype)
-    return {name: tuple(p.shape) for name, p in module.named_parameters()}
+    if spec.device != "meta":
+        return {name: tuple(p.shape) for name, p in module.named_parameters()}, None
+    built_layers = min(spec.num_layers, META_PARAMETER_LAYERS)
+    built = build_module(replace(spec, num_layers=built_layers), torch.device("meta"), dtype)
+    shapes = {name: tuple(p.shape) for name, p in built.named_parameters()}
+    if built_layers == spec.num_layers:
+        return shapes, None
+    last = f"_l{built_layers - 1}"
+    top = {name: shape for name, shape in shapes.items() if name.endswith((last, f"{last}_reverse"))}
+    for layer in range(built_layers, spec.num_layers):
+        for name, shape in top.items():
+            shapes[name.replace(last, f"_l{layer}")] = shape
+    return shapes, built_layers

@@ -116,6 +116,6 @@ def build_report(spec: RNNSpec, probe: ProbeRun) -> Report:
         rows=rows,
         notes=notes(spec),
         probe=probe,
-        parameters=parameter_rows(spec, probe.parameters),
+        parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
         totals=totals(spec),
     )

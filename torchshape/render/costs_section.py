@@ -20,7 +20,8 @@ MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo an
 
 def _params_mark(report: Report) -> Text:
     if report.parameters and all(p.verified for p in report.parameters):
-        return Text("✓", style="green")
+        deeper = any(p.source == "formula" for p in report.parameters)  # meta, many layers
+        return Text("✓*" if deeper else "✓", style="green")
     if not report.parameters:
         return Text("(not checked)", style="dim")
     return Text("✗ torch disagrees, see --params", style="bold red")
@@ -81,7 +82,10 @@ def parameters_renderable(report: Report) -> RenderableType:
     table.add_column("numel", f"{total:,}", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     for p in report.parameters:
-        mark = Text("✓", style="green") if p.verified else Text("✗", style="bold red")
+        if not p.verified:
+            mark = Text("✗", style="bold red")
+        else:
+            mark = Text("✓*" if p.source == "formula" else "✓", style="green")
         table.add_row(
             p.name, p.formula, _fmt(p.shape), f"{p.numel:,}", mark, style=None if p.verified else "bold red"
         )
@@ -94,6 +98,16 @@ def parameters_renderable(report: Report) -> RenderableType:
         Text(""),
         Text(f"init: every parameter starts as U(−1/√H_cell, 1/√H_cell) = U(−{b:.4g}, {b:.4g})"),
     ]
+    built = probe.parameter_layers
+    if built is not None:
+        parts.append(
+            Text(
+                f"✓* layers {built} to {report.spec.num_layers - 1}: torch built {built} layers on meta "
+                f"(time grows with layers); deeper ones repeat layer {built - 1}, as torch builds "
+                "every layer above the first alike",
+                style="dim",
+            )
+        )
     for p in report.parameters:
         if not p.verified:
             got = "no such parameter" if p.actual is None else f"torch has {_fmt(p.actual)}"
@@ -121,6 +135,7 @@ def parameters_json(report: Report) -> list[dict[str, Any]]:
             "formula": p.formula,
             "numel": p.numel,
             "verified": p.verified,
+            "source": p.source,
         }
         for p in report.parameters
     ]
