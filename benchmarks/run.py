@@ -167,7 +167,7 @@ def torch_imported_by_help(env: dict[str, str]) -> bool:
 
 def sweep_worker() -> None:
     """Best time of torchshape.inspect for each sweep point, torch already imported."""
-    from torchshape import inspect
+    from torchshape import counts, inspect
 
     inspect(**SWEEP_BASE)  # first call: one-time costs inside torch, paid by every command equally
     results: dict[str, list[tuple[int, float]]] = {}
@@ -177,6 +177,9 @@ def sweep_worker() -> None:
             settings = {**SWEEP_BASE, **dict.fromkeys(names, value)}
             times = []
             for _ in range(SWEEP_REPEATS):
+                # a command runs once per process: time it with the formulas' memos empty
+                counts.parameter_formulas.cache_clear()
+                counts.parameter_shapes.cache_clear()
                 began = time.perf_counter()
                 report = inspect(**settings)
                 times.append(time.perf_counter() - began)

@@ -28,8 +28,8 @@ the gates' element-wise operations are not counted.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.spec import Kind, RNNSpec
@@ -75,8 +75,7 @@ class ParameterFormula:
 
     @property
     def formula(self) -> str:
-        inner = ", ".join(d.expr for d in self.dims)
-        return f"({inner})"
+        return dims_formula(self.dims)
 
     def shape(self, sym: Symbols) -> tuple[int, ...]:
         return tuple(d.value(sym) for d in self.dims)
@@ -85,12 +84,19 @@ class ParameterFormula:
         return math.prod(self.shape(sym))
 
 
+@lru_cache(maxsize=64)  # a few distinct dims serve every layer
+def dims_formula(dims: tuple[ParamDim, ...]) -> str:
+    """A parameter's shape in symbols: ``(4·H_cell, D·H_out)``."""
+    return "(" + ", ".join(d.expr for d in dims) + ")"
+
+
 def gates(kind: Kind) -> int:
     """G: LSTM 4 (input, forget, cell, output), GRU 3 (reset, update, new), RNN 1."""
     return kind.gates
 
 
-def parameter_formulas(spec: RNNSpec) -> list[ParameterFormula]:
+@lru_cache(maxsize=8)  # the guard, the totals and the report each ask for the same spec
+def parameter_formulas(spec: RNNSpec) -> tuple[ParameterFormula, ...]:
     """Every parameter of the module, in ``named_parameters()`` order."""
     G = gates(spec.kind)
     if spec.kind.is_cell:
@@ -102,24 +108,54 @@ def parameter_formulas(spec: RNNSpec) -> list[ParameterFormula]:
         ]
         if spec.bias:
             cell_shapes += [("bias_ih", (gate_rows,)), ("bias_hh", (gate_rows,))]
-        return [ParameterFormula(name, 0, False, dims) for name, dims in cell_shapes]
-    rows: list[ParameterFormula] = []
+        return tuple(ParameterFormula(name, 0, False, dims) for name, dims in cell_shapes)
     gate_rows = ParamDim(G, ("H_cell",))
     hidden_out = ParamDim(1, ("H_out",))
+
+    def layer_shapes(layer_input: ParamDim) -> list[tuple[str, tuple[ParamDim, ...]]]:
+        shapes: list[tuple[str, tuple[ParamDim, ...]]] = [
+            ("weight_ih", (gate_rows, layer_input)),
+            ("weight_hh", (gate_rows, hidden_out)),
+        ]
+        if spec.bias:
+            shapes += [("bias_ih", (gate_rows,)), ("bias_hh", (gate_rows,))]
+        if spec.proj_size:
+            shapes.append(("weight_hr", (hidden_out, ParamDim(1, ("H_cell",)))))
+        return shapes
+
+    # layer 0 reads the input (H_in); every layer above reads the one below (D·H_out)
+    first, above = layer_shapes(ParamDim(1, ("H_in",))), layer_shapes(ParamDim(1, ("D", "H_out")))
+    rows: list[ParameterFormula] = []
     for k in range(spec.num_layers):
-        layer_input = ParamDim(1, ("H_in",)) if k == 0 else ParamDim(1, ("D", "H_out"))
         for reverse in (False, True) if spec.bidirectional else (False,):
             suffix = f"_l{k}" + ("_reverse" if reverse else "")
-            shapes: list[tuple[str, tuple[ParamDim, ...]]] = [
-                ("weight_ih", (gate_rows, layer_input)),
-                ("weight_hh", (gate_rows, hidden_out)),
-            ]
-            if spec.bias:
-                shapes += [("bias_ih", (gate_rows,)), ("bias_hh", (gate_rows,))]
-            if spec.proj_size:
-                shapes.append(("weight_hr", (hidden_out, ParamDim(1, ("H_cell",)))))
-            rows.extend(ParameterFormula(stem + suffix, k, reverse, dims) for stem, dims in shapes)
-    return rows
+            rows.extend(
+                ParameterFormula(stem + suffix, k, reverse, dims) for stem, dims in (above if k else first)
+            )
+    return tuple(rows)
+
+
+@lru_cache(maxsize=8)
+def parameter_shapes(spec: RNNSpec) -> tuple[tuple[ParameterFormula, tuple[int, ...]], ...]:
+    """Every parameter formula with its shape at ``spec``'s sizes.
+
+    Layers above the first repeat the same few formulas, so each distinct formula is
+    worked out once: a thousand layers cost little more than one.
+    """
+    sym = symbols(spec)
+    known: dict[int, tuple[int, ...]] = {}  # by id: every layer above the first shares its dims
+    pairs = []
+    for p in parameter_formulas(spec):
+        shape = known.get(id(p.dims))
+        if shape is None:
+            shape = known[id(p.dims)] = p.shape(sym)
+        pairs.append((p, shape))
+    return tuple(pairs)
+
+
+def parameter_count(spec: RNNSpec) -> int:
+    """How many numbers the module's parameters hold."""
+    return sum(math.prod(shape) for _, shape in parameter_shapes(spec))
 
 
 def init_bound(spec: RNNSpec) -> float:
@@ -205,9 +241,8 @@ class Totals:
 
 
 def totals(spec: RNNSpec) -> Totals:
-    sym = symbols(spec)
     itemsize = spec.dtype.itemsize
-    params = sum(p.numel(sym) for p in parameter_formulas(spec))
+    params = parameter_count(spec)
     numels = tensor_numels(spec)
     states = sum(n for name, n in numels.items() if name in ("h_0", "c_0", "h_n", "c_n"))
     # A cell's output is its next state, h_1 (and c_1).
@@ -248,24 +283,16 @@ def parameter_rows(
     ``built_layers``: on meta, how many layers torch built; the rows of deeper layers
     say they come from the formulas.
     """
-    sym = symbols(spec)
     rows = []
-    for p in parameter_formulas(spec):
-        shape = p.shape(sym)
+    for p, shape in parameter_shapes(spec):
         actual = torch_parameters.get(p.name)
-        source = "formula" if built_layers is not None and _layer(p.name) >= built_layers else "torch"
+        source = "formula" if built_layers is not None and p.layer >= built_layers else "torch"
         rows.append(ParameterRow(p.name, p.formula, shape, math.prod(shape), actual, actual == shape, source))
     known = {row.name for row in rows}
     for name, shape in torch_parameters.items():
         if name not in known:
             rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
     return rows
-
-
-def _layer(name: str) -> int:
-    """The layer a parameter belongs to: weight_hh_l3_reverse -> 3 (0 for a cell's)."""
-    found = re.search(r"_l(\d+)", name)
-    return int(found.group(1)) if found else 0
 
 
 # Deliberately slow guesses of throughput, used only to decide whether a real forward
@@ -283,7 +310,7 @@ def estimated_forward_seconds(spec: RNNSpec) -> float:
     family = "cuda" if spec.device.startswith("cuda") else "cpu"
     sym = symbols(spec)
     numels = tensor_numels(spec)
-    filled = sum(p.numel(sym) for p in parameter_formulas(spec)) + numels["input"]
+    filled = parameter_count(spec) + numels["input"]
     cell_steps = spec.seq_len * sym.D * sym.num_layers
     return (
         macs(spec).total / MACS_PER_SECOND[family]

@@ -25,7 +25,7 @@ from torchshape.counts import (
     human_count,
     human_duration,
     macs,
-    parameter_formulas,
+    parameter_shapes,
     totals,
 )
 from torchshape.errors import EnvironmentProblem
@@ -98,7 +98,10 @@ def check_addressable(spec: RNNSpec) -> None:
     sym = symbols(spec)
     itemsize = spec.dtype.itemsize
     shapes = [(f.name, f.formula, f.shape(sym)) for f in tensor_formulas(spec)]
-    shapes += [(p.name, p.formula, p.shape(sym)) for p in parameter_formulas(spec)]
+    distinct: dict[str, tuple[str, str, tuple[int, ...]]] = {}  # layers above the first repeat
+    for p, shape in parameter_shapes(spec):
+        distinct.setdefault(p.formula, (p.name, p.formula, shape))
+    shapes += distinct.values()
     for name, formula, shape in shapes:
         numel = math.prod(shape)
         if not addressable(numel, itemsize):
