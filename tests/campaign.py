@@ -134,6 +134,19 @@ ORDINARY: dict[str, Any] = {
     "--repeats": st.just("2"),
     "--warmup": st.just("1"),
 }
+# Words a hurried user types that are not torchshape's: unknown or misspelt options, a value
+# for a switch, a stray word, the same flag twice, the end of options.
+JUNK = st.sampled_from(
+    [
+        ["extra"],
+        ["--foo", "1"],
+        ["-x"],
+        ["--bidir=1"],
+        ["--hid", "3"],
+        ["--"],
+        ["--layers", "2", "--layers", "3"],
+    ]
+)
 ENVIRONMENTS = st.sampled_from(
     [{}, {}, {"COLUMNS": "40"}, {"COLUMNS": "300"}, {"NO_COLOR": "1"}, {"TERM": "dumb"}]
 )
@@ -151,7 +164,12 @@ def command_lines(draw: st.DrawFn) -> list[str]:
         ordinary = draw(st.floats(0, 1)) >= odd
         items.append([flag, draw(ORDINARY[flag] if ordinary else VALUES[flag])])
     items += [[switch] for switch in SWITCHES if switch != "--debug" and draw(st.integers(0, 3)) == 0]
-    return ["rnn", *(word for item in draw(st.permutations(items)) for word in item)]
+    if draw(st.integers(0, 9)) == 0:
+        items.append(draw(JUNK))
+    words = ["rnn", *(word for item in draw(st.permutations(items)) for word in item)]
+    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
+        words.append(draw(st.sampled_from(FLAGS)))
+    return words
 
 
 @dataclass
@@ -190,8 +208,8 @@ def outcome_problems(outcome: Outcome) -> list[str]:
             problems.append(f"{len(lines)} lines on stderr, not one")
         elif not lines[0].startswith("torchshape: error: "):
             problems.append("stderr does not start with 'torchshape: error: '")
-        flags = set(re.findall(r"--[a-z][a-z-]*[a-z]", err))
-        if not flags & KNOWN_FLAGS:
+        named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
+        if not named & (KNOWN_FLAGS | set(outcome.args)) and "unexpected extra argument" not in err:
             problems.append("the error names no flag")
         if out:
             problems.append("stdout is not empty after an error")
