@@ -179,7 +179,7 @@ def sweep_worker() -> None:
             for _ in range(SWEEP_REPEATS):
                 # a command runs once per process: time it with the formulas' memos empty
                 counts.parameter_formulas.cache_clear()
-                counts.parameter_shapes.cache_clear()
+                counts.parameters_at_size.cache_clear()
                 began = time.perf_counter()
                 report = inspect(**settings)
                 times.append(time.perf_counter() - began)

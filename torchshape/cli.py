@@ -204,10 +204,10 @@ def _print(report: Report, fmt: Format, *, params: bool) -> None:
     from torchshape.render.costs_section import parameters_renderable
 
     shown = [render.table_renderable(report)] + ([parameters_renderable(report)] if params else [])
+    if not terminal.carries(sys.stdout, terminal.SYMBOLS):
+        shown = [terminal.ascii_renderable(renderable) for renderable in shown]
     console = terminal.console()
     for renderable in shown:
-        if not terminal.carries(sys.stdout, terminal.SYMBOLS):
-            renderable = terminal.ascii_renderable(renderable)
         console.print(renderable)
 
 

@@ -80,9 +80,6 @@ class ParameterFormula:
     def shape(self, sym: Symbols) -> tuple[int, ...]:
         return tuple(d.value(sym) for d in self.dims)
 
-    def numel(self, sym: Symbols) -> int:
-        return math.prod(self.shape(sym))
-
 
 @lru_cache(maxsize=64)  # a few distinct dims serve every layer
 def dims_formula(dims: tuple[ParamDim, ...]) -> str:
@@ -136,7 +133,7 @@ def parameter_formulas(spec: RNNSpec) -> tuple[ParameterFormula, ...]:
 
 
 @lru_cache(maxsize=8)
-def parameter_shapes(spec: RNNSpec) -> tuple[tuple[ParameterFormula, tuple[int, ...]], ...]:
+def parameters_at_size(spec: RNNSpec) -> tuple[tuple[ParameterFormula, tuple[int, ...]], ...]:
     """Every parameter formula with its shape at ``spec``'s sizes.
 
     Layers above the first repeat the same few formulas, so each distinct formula is
@@ -155,7 +152,7 @@ def parameter_shapes(spec: RNNSpec) -> tuple[tuple[ParameterFormula, tuple[int, 
 
 def parameter_count(spec: RNNSpec) -> int:
     """How many numbers the module's parameters hold."""
-    return sum(math.prod(shape) for _, shape in parameter_shapes(spec))
+    return sum(math.prod(shape) for _, shape in parameters_at_size(spec))
 
 
 def init_bound(spec: RNNSpec) -> float:
@@ -284,7 +281,7 @@ def parameter_rows(
     say they come from the formulas.
     """
     rows = []
-    for p, shape in parameter_shapes(spec):
+    for p, shape in parameters_at_size(spec):
         actual = torch_parameters.get(p.name)
         source = "formula" if built_layers is not None and p.layer >= built_layers else "torch"
         rows.append(ParameterRow(p.name, p.formula, shape, math.prod(shape), actual, actual == shape, source))

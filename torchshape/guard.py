@@ -25,7 +25,7 @@ from torchshape.counts import (
     human_count,
     human_duration,
     macs,
-    parameter_shapes,
+    parameters_at_size,
     totals,
 )
 from torchshape.errors import EnvironmentProblem
@@ -99,7 +99,7 @@ def check_addressable(spec: RNNSpec) -> None:
     itemsize = spec.dtype.itemsize
     shapes = [(f.name, f.formula, f.shape(sym)) for f in tensor_formulas(spec)]
     distinct: dict[str, tuple[str, str, tuple[int, ...]]] = {}  # layers above the first repeat
-    for p, shape in parameter_shapes(spec):
+    for p, shape in parameters_at_size(spec):
         distinct.setdefault(p.formula, (p.name, p.formula, shape))
     shapes += distinct.values()
     for name, formula, shape in shapes:

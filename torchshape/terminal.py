@@ -132,13 +132,7 @@ def ascii_renderable(renderable: RenderableType) -> RenderableType:
             cells = getattr(column, "_cells", None)
             if isinstance(cells, list):
                 cells[:] = [ascii_renderable(cell) for cell in cells]
-        if isinstance(renderable.title, (str, Text)):
-            renderable.title = (
-                to_ascii(renderable.title)
-                if isinstance(renderable.title, str)
-                else _ascii_text(renderable.title)
-            )
-        return renderable
+        return renderable  # torchshape's tables have no titles or captions
     return renderable  # anything else: the stream's fallback (``install``) still applies
 
 
