@@ -217,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         args = ["--help"]
     debug = "--debug" in args
+    from torchshape import quiet
     from torchshape.terminal import install
 
+    quiet.install()  # torch's own notices (no numpy, dropout with one layer, ...) are not the user's
     install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
     try:
         result = app(args=args, prog_name="torchshape", standalone_mode=False)

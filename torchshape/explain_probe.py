@@ -6,7 +6,6 @@ the very forward pass the table reports; the rules come from ``torchshape.explai
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -162,9 +161,7 @@ def _packed(
     packed = pack_padded_sequence(
         inputs["input"], list(lengths), batch_first=ran.batch_first, enforce_sorted=False
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        packed_output, state = module(packed, _hidden(inputs))
+    packed_output, state = module(packed, _hidden(inputs))
     output, _ = pad_packed_sequence(packed_output, batch_first=ran.batch_first)
     output_total, _ = pad_packed_sequence(
         packed_output, batch_first=ran.batch_first, total_length=ran.seq_len
@@ -315,20 +312,18 @@ def _unroll(
     tolerance = _unroll_tolerance(spec, x.device)
     shapes = _Shapes()
     naive = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if spec.bidirectional:
-            output, finals = _directions(spec, module, inputs, time_dim, shapes)
-            naive_output, naive_state = _step_loop(
-                module, x, _hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
-            )
-            naive = {"output": _max_abs_diff(naive_output, results["output"])}
-            naive.update(
-                {key: _max_abs_diff(t, results[key]) for key, t in _split_state(naive_state).items()}
-            )
-        else:
-            output, state = _step_loop(module, x, _hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
-            finals = _split_state(state)
+    if spec.bidirectional:
+        output, finals = _directions(spec, module, inputs, time_dim, shapes)
+        naive_output, naive_state = _step_loop(
+            module, x, _hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
+        )
+        naive = {"output": _max_abs_diff(naive_output, results["output"])}
+        naive.update(
+            {key: _max_abs_diff(t, results[key]) for key, t in _split_state(naive_state).items()}
+        )
+    else:
+        output, state = _step_loop(module, x, _hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
+        finals = _split_state(state)
     loop = {"output": output, **finals}
     rtol, atol = tolerance
     diff = {key: _max_abs_diff(tensor, results[key]) for key, tensor in loop.items()}

@@ -5,7 +5,6 @@ Everything that imports torch lives here (imported lazily by ``torchshape.api``)
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from torchshape import cells, guard
 from torchshape.errors import EnvironmentProblem
 from torchshape.explain import Analysis
 from torchshape.formulas import Symbols, symbols, tensor_formulas
+from torchshape.quiet import quiet
 from torchshape.spec import FLAGS, RNNSpec
 from torchshape.threads import few_threads
 
@@ -147,9 +147,7 @@ def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> tor
     if spec.nonlinearity is not None:
         kwargs["nonlinearity"] = spec.nonlinearity.value
     module_class = getattr(torch.nn, spec.kind.module_name)
-    with warnings.catch_warnings():
-        # torch warns about dropout with one layer; torchshape says so in its notes.
-        warnings.simplefilter("ignore")
+    with quiet():  # torch warns about dropout with one layer; torchshape says so in its notes
         module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
     return module.eval()
 
@@ -179,7 +177,15 @@ def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[st
 
 
 def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeRun:
-    """Build the module ``spec`` describes and run one forward pass on its device."""
+    """Build the module ``spec`` describes and run one forward pass on its device.
+
+    torch's notices (``torchshape.quiet``) are silenced from its import to the end.
+    """
+    with quiet():
+        return _run(spec, explain=explain, unroll=unroll)
+
+
+def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
     guard.check(spec)  # refuse what cannot fit before anything is allocated (cpu: before importing torch)
     import torch
 
@@ -197,10 +203,7 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
         inputs = guard.interruptible(spec, make_inputs, ran, device, dtype)
         shapes.update({name: tuple(t.shape) for name, t in inputs.items()})
         try:
-            with warnings.catch_warnings():
-                # e.g. "LSTM with projections is not supported with oneDNN": not the user's concern.
-                warnings.simplefilter("ignore")
-                results = guard.interruptible(spec, forward, module, inputs)
+            results = guard.interruptible(spec, forward, module, inputs)
         except (RuntimeError, ValueError) as exc:  # e.g. GRUCell: "Expected input to be 1D or 2D"
             error = str(exc).strip().splitlines()[0]
         else:

@@ -106,9 +106,9 @@ def timing_settings(
 def measure(report: Report, settings: TimingSettings) -> Timing:
     """Time the forward pass of the configuration ``report`` verified, on its device."""
     import time
-    import warnings
-
     import torch
+
+    from torchshape.quiet import quiet
 
     from torchshape import probe
 
@@ -121,8 +121,7 @@ def measure(report: Report, settings: TimingSettings) -> Timing:
     dtype = getattr(torch, spec.dtype.value)
     cuda = device.type == "cuda"
     times: list[float] = []
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # as in probe.run: torch's backend notices are not the user's concern
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), quiet():  # as in probe.run
         torch.manual_seed(probe.SEED)
         module = probe.build_module(spec, device, dtype)
         inputs = probe.make_inputs(spec, device, dtype)
