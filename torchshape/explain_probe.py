@@ -318,9 +318,7 @@ def _unroll(
             module, x, _hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
         )
         naive = {"output": _max_abs_diff(naive_output, results["output"])}
-        naive.update(
-            {key: _max_abs_diff(t, results[key]) for key, t in _split_state(naive_state).items()}
-        )
+        naive.update({key: _max_abs_diff(t, results[key]) for key, t in _split_state(naive_state).items()})
     else:
         output, state = _step_loop(module, x, _hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
         finals = _split_state(state)

@@ -106,11 +106,11 @@ def timing_settings(
 def measure(report: Report, settings: TimingSettings) -> Timing:
     """Time the forward pass of the configuration ``report`` verified, on its device."""
     import time
+
     import torch
 
-    from torchshape.quiet import quiet
-
     from torchshape import probe
+    from torchshape.quiet import quiet
 
     if report.probe.reduced:
         # inspect ran a probe, not this configuration's forward pass, so there is
