@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 
 from tests.strategies import cell_settings, settings
 from tests.test_against_torch import torch_truth
+from tests.truth import torch_module
 from torchshape import inspect
 from torchshape.cli import main
 from torchshape.formulas import LegendEntry
@@ -150,8 +151,11 @@ def test_csv_is_rectangular_with_torchs_shapes(raw: dict[str, Any]) -> None:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert tuple(rows[0]) == COLUMNS
     assert all(len(row) == len(COLUMNS) for row in rows)
-    records = list(csv.DictReader(io.StringIO(text, newline="")))
+    every = list(csv.DictReader(io.StringIO(text, newline="")))
+    records = [r for r in every if r["kind"] == "tensor"]
     truth = torch_truth(raw)
+    totals = {r["tensor"]: int(r["value"]) for r in every if r["kind"] == "total"}
+    assert totals["params"] == sum(p.numel() for p in torch_module(raw).parameters())
     assert {r["tensor"]: parse_shape(r["shape"]) for r in records} == truth
     assert {r["tensor"]: parse_shape(r["torch_shape"]) for r in records} == truth
     assert all(r["verified"] == "true" and r["source"] == "forward" for r in records)
@@ -165,7 +169,7 @@ def test_csv_on_meta_leaves_torch_shape_empty(capsys: pytest.CaptureFixture[str]
     args = "--kind gru --seq-len 1000 --hidden-size 100 --batch 2 --device meta --format csv"
     code, out, _ = run_cli(capsys, "rnn", *args.split())
     assert code == 0
-    records = list(csv.DictReader(io.StringIO(out, newline="")))
+    records = [r for r in csv.DictReader(io.StringIO(out, newline="")) if r["kind"] == "tensor"]
     assert {r["tensor"]: parse_shape(r["shape"]) for r in records} == torch_truth(raw)
     assert all(r["torch_shape"] == "" and r["source"] == "formula" for r in records)
     assert all(max(parse_shape(r["probe_shape"])) < 100 for r in records)

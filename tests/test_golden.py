@@ -7,6 +7,8 @@ ran; these tests pin it to ``DOC_TORCH_VERSION`` so the files hold on any torch.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shlex
 from pathlib import Path
@@ -32,11 +34,23 @@ SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .
 
 
 def produce(args: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the command line with ``--output path`` (the extension picks the format), as users do."""
+    """Run the command line with ``--output FILE`` in FILE's folder (the extension picks the
+    format), as users do: the "Reproduce with" line names the file as they typed it."""
     monkeypatch.setattr(torch, "__version__", DOC_TORCH_VERSION)
-    code = main([*shlex.split(args), "--output", str(path)])
+    monkeypatch.chdir(path.parent)
+    code = main([*shlex.split(args), "--output", path.name])
     assert code == 0
     return path.read_text(encoding="utf-8")
+
+
+def printed(args: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What ``torchshape ARGS`` prints through a pipe (no COLUMNS: 80 columns, or wider for code)."""
+    monkeypatch.setattr(torch, "__version__", DOC_TORCH_VERSION)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(shlex.split(args)) == 0
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("fmt", list(Format), ids=[f.value for f in Format])
@@ -60,9 +74,7 @@ EXAMPLE = re.compile(r"(<!-- torchshape-example: (.+?) -->\n)(.*?)(<!-- /torchsh
 
 def example_block(args: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The console block for ``torchshape ARGS``: the table as an 80-column terminal shows it."""
-    table = produce(args, tmp_path / "example.txt", monkeypatch)
-    # Trailing spaces carry no meaning in a terminal and editors strip them from Markdown.
-    lines = [line.rstrip() for line in table.splitlines()]
+    lines = printed(args, monkeypatch).splitlines()
     return "```console\n" + f"$ torchshape {args}\n" + "\n".join(lines) + "\n```\n"
 
 

@@ -16,6 +16,7 @@ from torchshape.spec import DType, Format, Kind, Nonlinearity
 from torchshape.startup import pause_gc, skip_pydantic
 
 if TYPE_CHECKING:
+    from torchshape.render import Shown
     from torchshape.report import Report
 
 try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
@@ -147,7 +148,7 @@ def rnn(
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render, terminal
     from torchshape.api import inspect
-    from torchshape.spec import make_spec, parse_format
+    from torchshape.spec import check_format_flags, make_spec, parse_format
     from torchshape.timing import timing_settings, with_timing
 
     spec = make_spec(
@@ -169,6 +170,8 @@ def rnn(
         lengths=lengths,
     )
     fmt = parse_format(output_format, output)
+    check_format_flags(fmt, explain=explain, time=time, params=params)
+    shown = render.Shown(params=params, output=output)
     timed = timing_settings(spec, time, repeats, warmup)
     if timed is not None:
         from torchshape.guard import check_duration
@@ -181,34 +184,42 @@ def rnn(
     if output is not None:
         from torchshape.output_file import write_output
 
-        write_output(output, render.render(report, fmt))
+        write_output(output, render.render(report, fmt, shown=shown))
         if not report.ok:
             sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
     else:
         try:
-            _print(report, fmt, params=params)
+            _print(report, fmt, shown)
         except BrokenPipeError:  # the reader left early (``| head -1``): nothing more to say
             terminal.reader_gone()
     if not report.ok:
         raise typer.Exit(1)
 
 
-def _print(report: Report, fmt: Format, *, params: bool) -> None:
-    """The report on stdout: a file format as text, or the rich table for a terminal."""
+def _print(report: Report, fmt: Format, shown: Shown) -> None:
+    """The report on stdout: a file format as text, or the rich table.
+
+    On a terminal the table fits its width; through a pipe (no COLUMNS set) it is 80
+    columns wide, or wider where a line of code needs it. No line ends in spaces.
+    """
     from torchshape import render, terminal
+    from torchshape.render.text import file_width, strip_trailing_spaces, unbroken_code
 
     if fmt is not Format.TABLE:
-        sys.stdout.write(terminal.for_stream(render.render(report, fmt), fmt, sys.stdout))
+        text = render.render(report, fmt, shown=shown)
+        sys.stdout.write(terminal.for_stream(text, fmt, sys.stdout))
         sys.stdout.flush()
         return
-    from torchshape.render.costs_section import parameters_renderable
-
-    shown = [render.table_renderable(report)] + ([parameters_renderable(report)] if params else [])
-    if not terminal.carries(sys.stdout, terminal.SYMBOLS):
-        shown = [terminal.ascii_renderable(renderable) for renderable in shown]
+    renderable = render.table_renderable(report, shown)
     console = terminal.console()
-    for renderable in shown:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = file_width(console, unbroken_code(renderable))
+    if not terminal.carries(sys.stdout, terminal.SYMBOLS):
+        renderable = terminal.ascii_renderable(renderable)
+    with console.capture() as captured:
         console.print(renderable)
+    sys.stdout.write(strip_trailing_spaces(captured.get()))
+    sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -317,19 +317,24 @@ def estimated_forward_seconds(spec: RNNSpec) -> float:
 
 
 def _scaled(n: int, base: int, units: tuple[str, ...]) -> tuple[str, str] | None:
-    """n as (at most three significant digits, unit); None past the last unit."""
+    """n as (three significant digits, unit), in the largest unit it reaches a whole 1 of;
+    None past the last unit. The unit changes at ``base`` itself, so a number never shows
+    below 1 of a unit (no "0.977 KiB" beside "960 B"): 1000 B stays "1000 B"."""
     value, unit = float(n), ""
     for bigger in units:
-        if float(f"{value:.3g}") < 1000:
+        if value < base:
             break
         value, unit = value / base, bigger
-    if float(f"{value:.3g}") >= 1000:
+    if value >= base:
         return None
-    return f"{value:.3g}", unit
+    digits = f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+    if float(digits) >= base and unit != units[-1]:  # 1023.7 KiB rounds to 1024: say 1 MiB
+        return "1", units[units.index(unit) + 1] if unit else units[0]
+    return digits, unit
 
 
 def human_bytes(n: int) -> str:
-    """Bytes in binary units: 512 B, 1.5 KiB, 23 GiB, ..."""
+    """Bytes in binary units: 512 B, 1000 B, 1.5 KiB, 23 GiB, ..."""
     scaled = _scaled(n, 1024, ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"))
     if scaled is None:
         return f"{n:.3g} B"

@@ -122,6 +122,10 @@ FLAGS: dict[str, str] = {
     "lengths": "--lengths",
 }
 
+# --time: timed runs, and untimed runs before them.
+DEFAULT_REPEATS = 10
+DEFAULT_WARMUP = 3
+
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
 MAX_SIZE = 2**31 - 1
@@ -249,6 +253,33 @@ def parse_format(value: str | Format | None, output: str | None = None) -> Forma
         raise UsageError("--format", f"{value!r} is not one of {allowed}") from None
 
 
+# What each format cannot carry: a flag whose output would be silently dropped is refused.
+# CSV is one rectangular table of shapes (tensors, parameters, packed and step shapes,
+# totals); the python script asserts shapes and relations and times nothing.
+CANNOT_CARRY: dict[Format, dict[str, str]] = {
+    Format.CSV: {
+        "--explain": "CSV is one table of shapes and cannot carry the relations; "
+        "use --format json, markdown or table",
+        "--time": "CSV is one table of shapes and cannot carry the timings; "
+        "use --format json, markdown or table",
+    },
+    Format.PYTHON: {
+        "--params": "the python script asserts tensor shapes, not the parameter table; "
+        "use --format json, markdown or table",
+        "--time": "the python script builds and checks the module but times nothing; "
+        "use --format json, markdown or table",
+    },
+}
+
+
+def check_format_flags(fmt: Format, **flags: bool) -> None:
+    """Refuse a flag whose output ``fmt`` cannot carry (``explain=True`` names ``--explain``)."""
+    for name, given in flags.items():
+        flag = "--" + name.replace("_", "-")
+        if given and flag in CANNOT_CARRY.get(fmt, {}):
+            raise UsageError(flag, f"not with --format {fmt.value}: {CANNOT_CARRY[fmt][flag]}")
+
+
 # The file extensions ``--output`` understands when ``--format`` is not given.
 OUTPUT_SUFFIXES: dict[str, Format] = {
     ".txt": Format.TABLE,
@@ -274,11 +305,20 @@ def format_for_path(path: str) -> Format:
 
 
 def command_line(
-    spec: RNNSpec, fmt: Format | None = None, *, explain: bool = False, unroll: bool = False
+    spec: RNNSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    unroll: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
 ) -> str:
     """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
 
-    Parsing it back through the command line gives an equal spec (a test checks it).
+    With the output flags too: ``--explain``, ``--unroll``, ``--params``, ``--time``
+    (``timing`` is its (repeats, warmup)), ``--format`` and ``--output``. Parsing it back
+    through the command line gives an equal spec (a test checks it).
     """
     words = ["torchshape", "rnn"]
     for field, flag in FLAGS.items():
@@ -308,7 +348,18 @@ def command_line(
         words.append("--explain")
     if unroll:
         words.append("--unroll")
-    if fmt is not None and fmt is not Format.TABLE:
+    if params:
+        words.append("--params")
+    if timing is not None:
+        repeats, warmup = timing
+        words.append("--time")
+        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
+        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
+    implied = Format.TABLE
+    if output is not None:
+        words += ["--output", output]
+        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
+    if fmt is not None and fmt is not implied:
         words += ["--format", fmt.value]
     return " ".join(shlex.quote(word) for word in words)
 

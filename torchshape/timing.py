@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.counts import macs
 from torchshape.errors import UsageError
-from torchshape.spec import RNNSpec
+from torchshape.spec import DEFAULT_REPEATS, DEFAULT_WARMUP, RNNSpec
 
 if TYPE_CHECKING:
     from torchshape.report import Report
 
-DEFAULT_REPEATS = 10
-DEFAULT_WARMUP = 3
 MAX_REPEATS = 10_000
 MAX_WARMUP = 1_000
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.counts import human_bytes, human_count, init_bound, steps
+from torchshape.counts import ParameterRow, human_bytes, human_count, init_bound, steps
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
 
@@ -40,7 +40,7 @@ def _steps_phrase(report: Report) -> str:
     return f"{products} over {where} real steps, every layer and direction"
 
 
-def footer(report: Report) -> list[RenderableType]:
+def footer_lines(report: Report) -> list[Text]:
     """Always under the table: total parameters, MACs with their convention, memory."""
     t = report.totals
     if t is None:
@@ -62,68 +62,88 @@ def footer(report: Report) -> list[RenderableType]:
         f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
     )
     notes = Text(f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.", style="dim")
-    return [Text(""), head, memory, notes]
+    return [head, memory, notes]
 
 
-def parameters_renderable(report: Report) -> RenderableType:
-    """The --params table: every parameter with its formula, shape and element count."""
+def footer(report: Report) -> list[RenderableType]:
+    """The footer for the table, after a blank line."""
+    lines = footer_lines(report)
+    return [Text(""), *lines] if lines else []
+
+
+@dataclass(frozen=True)
+class ParametersSection:
+    """The --params section as plain data, for the table and for markdown alike."""
+
+    title: str
+    rows: list[tuple[ParameterRow, str]]  # each parameter and its mark: ✓, ✓* or ✗
+    total: int
+    init: str
+    notes: list[str]  # how deeper layers on meta were named
+    mismatches: list[str]
+
+
+def parameters_section(report: Report) -> ParametersSection:
+    """Every parameter with its formula, shape, element count and mark; the total; the init rule."""
     probe = report.probe
     where = (
         "the module built at full size on meta (no forward pass)"
         if probe.reduced
         else f"the module that ran on {probe.device}"
     )
-    title = Text.assemble(("Parameters", "bold"), (f"  named_parameters() of {where}", "dim"))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, show_footer=True)
     total = report.totals.params if report.totals else sum(p.numel for p in report.parameters)
-    table.add_column("parameter", "total", style="cyan", no_wrap=True)
-    table.add_column("formula", no_wrap=True)
-    table.add_column("shape", overflow="fold")
-    table.add_column("numel", f"{total:,}", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    for p in report.parameters:
-        if not p.verified:
-            mark = Text("✗", style="bold red")
-        else:
-            mark = Text("✓*" if p.source == "formula" else "✓", style="green")
-        table.add_row(
-            p.name, p.formula, _fmt(p.shape), f"{p.numel:,}", mark, style=None if p.verified else "bold red"
-        )
+    rows = [(p, "✗" if not p.verified else "✓*" if p.source == "formula" else "✓") for p in report.parameters]
     b = init_bound(report.spec)
-    parts: list[RenderableType] = [
-        Text(""),
-        title,
-        Text(""),
-        table,
-        Text(""),
-        Text(f"init: every parameter starts as U(−1/√H_cell, 1/√H_cell) = U(−{b:.4g}, {b:.4g})"),
-    ]
+    notes = []
     built = probe.parameter_layers
     if built is not None:
-        parts.append(
-            Text(
-                f"✓* layers {built} to {report.spec.num_layers - 1}: torch built {built} layers on meta "
-                f"(time grows with layers); deeper ones repeat layer {built - 1}, as torch builds "
-                "every layer above the first alike",
-                style="dim",
-            )
+        last = report.spec.num_layers - 1
+        deeper = f"layer {built}" if last == built else f"layers {built} to {last}"
+        notes.append(
+            f"✓* {deeper}: torch built {built} layers on meta (time grows with layers); deeper ones "
+            f"repeat layer {built - 1}, as torch builds every layer above the first alike"
         )
+    mismatches = []
     for p in report.parameters:
         if not p.verified:
             got = "no such parameter" if p.actual is None else f"torch has {_fmt(p.actual)}"
             if p.formula == "-":
                 got = f"torch has it, {_fmt(p.actual)}, the formulas do not"
-            line = f"✗ MISMATCH {p.name}: formula {p.formula} gives {_fmt(p.shape)}; {got}"
-            parts.append(Text(line, style="bold red"))
+            mismatches.append(f"✗ MISMATCH {p.name}: formula {p.formula} gives {_fmt(p.shape)}; {got}")
+    return ParametersSection(
+        title=f"named_parameters() of {where}",
+        rows=rows,
+        total=total,
+        init=f"init: every parameter starts as U(−1/√H_cell, 1/√H_cell) = U(−{b:.4g}, {b:.4g})",
+        notes=notes,
+        mismatches=mismatches,
+    )
+
+
+def parameters_renderable(report: Report) -> RenderableType:
+    """The --params table: every parameter with its formula, shape and element count."""
+    section = parameters_section(report)
+    title = Text.assemble(("Parameters", "bold"), (f"  {section.title}", "dim"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, show_footer=True)
+    table.add_column("parameter", "total", style="cyan", no_wrap=True)
+    table.add_column("formula", no_wrap=True)
+    table.add_column("shape", overflow="fold")
+    table.add_column("numel", f"{section.total:,}", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for p, mark in section.rows:
+        style = "bold red" if mark == "✗" else "green"
+        table.add_row(
+            p.name,
+            p.formula,
+            _fmt(p.shape),
+            f"{p.numel:,}",
+            Text(mark, style=style),
+            style=None if p.verified else "bold red",
+        )
+    parts: list[RenderableType] = [Text(""), title, Text(""), table, Text(""), Text(section.init)]
+    parts += [Text(note, style="dim") for note in section.notes]
+    parts += [Text(line, style="bold red") for line in section.mismatches]
     return Group(*parts)
-
-
-def render_parameters(report: Report, width: int = 80) -> str:
-    """The --params table as plain text at a fixed width, without colour."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(parameters_renderable(report))
-    return buffer.getvalue()
 
 
 def parameters_json(report: Report) -> list[dict[str, Any]]:

@@ -1,4 +1,10 @@
-"""CSV: a rectangular table, a header row and one row per tensor.
+"""CSV: a rectangular table, a header row and one row per shape, then the totals.
+
+The rows are the tensors; with ``--params`` every parameter; with ``--lengths`` the
+tensors of the packed call; with ``--unroll`` the shapes of one step; the ``kind``
+column says which. The totals of the footer (parameters, MACs, bytes) follow as rows
+of kind ``total`` with their number in ``value``. The relations of ``--explain`` and the
+timings of ``--time`` are not shapes: CSV refuses those flags (``spec.CANNOT_CARRY``).
 
 Shapes are written as the same text the table shows, Python's tuple: ``(5, 3, 50)``,
 and ``(50,)`` for a one-dimensional shape, so the text always holds a comma: no
@@ -11,23 +17,30 @@ from __future__ import annotations
 import csv
 import io
 
+from torchshape.render.costs_section import totals_json
 from torchshape.render.plain import shape_text
+from torchshape.render.shown import Shown
 from torchshape.report import Report
 
-COLUMNS = ("tensor", "formula", "shape", "verified", "source", "torch_shape", "probe_shape")
+COLUMNS = ("tensor", "formula", "shape", "verified", "source", "torch_shape", "probe_shape", "kind", "value")
 
 
 def _shape_or_empty(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else shape_text(shape)
 
 
-def render_csv(report: Report) -> str:
-    """``tensor, formula, shape, verified, source, torch_shape, probe_shape`` per tensor.
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def render_csv(report: Report, shown: Shown | None = None) -> str:
+    """``tensor, formula, shape, verified, source, torch_shape, probe_shape, kind, value`` per row.
 
     ``shape`` is what the JSON calls ``shape``: torch's own at your sizes, or on meta the
     formula's value. ``torch_shape`` is empty where torch did not run at your sizes (meta);
     ``probe_shape`` is the shape at the sizes the forward pass ran.
     """
+    shown = shown or Shown()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -37,10 +50,49 @@ def render_csv(report: Report) -> str:
                 row.name,
                 row.formula,
                 shape_text(row.shape),
-                "true" if row.verified else "false",
+                _bool(row.verified),
                 "forward" if row.actual is not None else "formula",
                 _shape_or_empty(row.actual),
                 _shape_or_empty(row.probe_shape),
+                "tensor",
+                "",
             ]
         )
+    if shown.params:
+        for p in report.parameters:
+            writer.writerow(
+                [
+                    p.name,
+                    p.formula,
+                    shape_text(p.shape),
+                    _bool(p.verified),
+                    p.source,
+                    _shape_or_empty(p.actual),
+                    "",
+                    "parameter",
+                    str(p.numel),
+                ]
+            )
+    analysis = report.probe.analysis
+    checks = []
+    if analysis is not None and analysis.packed is not None:
+        checks += [("packed", check) for check in analysis.packed.shapes]
+    if analysis is not None and analysis.unroll is not None:
+        checks += [("step", check) for check in analysis.unroll.step_shapes]
+    for kind, check in checks:
+        writer.writerow(
+            [
+                check.code,
+                check.formula,
+                shape_text(check.measured if check.exact and check.measured is not None else check.expected),
+                _bool(check.verified),
+                "forward" if check.exact else "formula",
+                _shape_or_empty(check.measured if check.exact else None),
+                _shape_or_empty(check.measured),
+                kind,
+                "",
+            ]
+        )
+    for name, value in (totals_json(report) or {}).items():
+        writer.writerow([name, "", "", "", "formula", "", "", "total", str(value)])
     return buffer.getvalue()

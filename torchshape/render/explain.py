@@ -20,6 +20,7 @@ from torchshape.explain import (
     UnrollResult,
     packed_code,
 )
+from torchshape.render.text import code_text
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
 
@@ -78,9 +79,9 @@ def _relation_rows(checks: list[RelationCheck]) -> Table:
         rel = check.relation
         mark, verdict = _verdict(check)
         bad = "bold red" if not check.ok else None
-        grid.add_row(mark, Text(rel.expression, style=bad or "cyan"))
+        grid.add_row(mark, code_text(rel.expression, style=bad or "cyan"))
         if rel.numeric != rel.expression:
-            grid.add_row("", Text(rel.numeric))
+            grid.add_row("", code_text(rel.numeric))
         grid.add_row("", Text(f"{rel.meaning} ({verdict})", style=bad or "dim"))
     return grid
 
@@ -108,8 +109,8 @@ def _grid_rows(layout: Layout) -> list[int | None]:
 def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]]) -> RenderableType:
     h_n = layouts[0]
     parts: list[RenderableType] = [
-        Text(f"h_n layout: {h_n.view}[layer, direction]", style="bold"),
-        Text(f"            {h_n.view_numeric}; each cell gives the index in h_n", style="dim"),
+        code_text(f"h_n layout: {h_n.view}[layer, direction]", style="bold"),
+        code_text(f"            {h_n.view_numeric}; each cell gives the index in h_n", style="dim"),
     ]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(justify="right", style="cyan", no_wrap=True)
@@ -168,7 +169,7 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
             f"not L·N = {sym.L * sym.N}",
             style="bold",
         ),
-        Text("\n".join(packed_code(spec)), style="dim"),
+        *(code_text(line, style="dim") for line in packed_code(spec)),
         _shape_table(packed.shapes, reduced, "tensor"),
     ]
     sizes = ", ".join(str(n) for n in packed.batch_sizes)
@@ -224,7 +225,7 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
     parts: list[RenderableType] = [Text(f"Step by step vs one call (--unroll): {how}", style="bold")]
     if unroll.why:
         parts.append(Text(unroll.why))
-    parts.append(Text("\n".join(unroll.code), style="dim"))
+    parts.extend(code_text(line, style="dim") for line in unroll.code)
     parts.append(_shape_table(unroll.step_shapes, False, "one step"))
     diffs = ", ".join(f"{key} {_num(value)}" for key, value in unroll.max_abs_diff.items())
     rtol, atol = unroll.tolerance

@@ -7,6 +7,7 @@ from typing import Any
 
 from torchshape.render.costs_section import parameters_json, totals_json
 from torchshape.render.explain import explain_json, packed_json, unroll_json
+from torchshape.render.shown import Shown
 from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
 
@@ -61,5 +62,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, shown: Shown | None = None) -> str:
+    """The JSON document. It always carries every parameter, the totals and --time's figures,
+    so ``shown`` (--params) changes nothing here."""
     return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -6,9 +6,19 @@ README, an issue or a design doc as it is.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from torchshape.render.costs_section import footer_lines, parameters_section
+from torchshape.render.explain import sections as explain_sections
 from torchshape.render.plain import mark, shape_text, torch_header, torch_shape, verdict_lines
+from torchshape.render.shown import Shown, reproduce
+from torchshape.render.text import file_width, unbroken_code
+from torchshape.render.timing import timing_text
 from torchshape.report import Report
-from torchshape.spec import Format, command_line
+from torchshape.spec import Format
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 def cell(text: str) -> str:
@@ -23,8 +33,14 @@ def _table(header: list[str], rows: list[list[str]], align: list[str] | None = N
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report as GitHub-flavoured Markdown, ending in the command that reproduces it."""
+def render_markdown(report: Report, shown: Shown | None = None) -> str:
+    """The whole report as GitHub-flavoured Markdown, ending in the command that reproduces it.
+
+    It carries what the terminal table carries, in the same order: the tensors, the
+    legend, the notes, the --explain/--lengths/--unroll sections, the parameters, MACs
+    and memory, the verdict, --time, and with --params the table of every parameter.
+    """
+    shown = shown or Shown()
     lines = [f"`{report.spec.module_call}`", "", f"`{report.call}`", ""]
     lines += _table(
         ["tensor", "formula", "shape", torch_header(report), "verified"],
@@ -49,28 +65,49 @@ def render_markdown(report: Report) -> str:
         lines.append("")
         lines += [f"- {note}" for note in report.notes]
     lines.append("")
-    # One paragraph per verdict line: a hard line break would need trailing spaces.
+    sections = explain_sections(report)
+    if sections:
+        # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
+        lines += ["```text", *_preformatted(sections), "```", ""]
+    # One paragraph per line: a hard line break would need trailing spaces.
+    for line in footer_lines(report):
+        lines += [line.plain, ""]
     for verdict in verdict_lines(report):
         lines += [verdict, ""]
-    analysis = report.probe.analysis
-    if analysis is not None:
-        # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
-        lines += ["```text", *_analysis_text(report).splitlines(), "```", ""]
-    explain = analysis is not None and analysis.relations is not None
-    unroll = analysis is not None and analysis.unroll is not None
-    command = command_line(report.spec, Format.MARKDOWN, explain=explain, unroll=unroll)
-    lines.append(f"Reproduce with `{command}`")
+    timing = timing_text(report)
+    if timing:
+        lines += ["```text", *timing, "```", ""]
+    if shown.params:
+        lines += _parameters(report)
+    lines.append(f"Reproduce with `{reproduce(report, Format.MARKDOWN, shown)}`")
     return "\n".join(lines) + "\n"
 
 
-def _analysis_text(report: Report) -> str:
+def _parameters(report: Report) -> list[str]:
+    section = parameters_section(report)
+    lines = [f"**Parameters**: {section.title}", ""]
+    rows = [[p.name, p.formula, shape_text(p.shape), f"{p.numel:,}", mark] for p, mark in section.rows]
+    rows.append(["total", "", "", f"{section.total:,}", ""])
+    lines += _table(
+        ["parameter", "formula", "shape", "numel", "verified"],
+        rows,
+        align=["---", "---", "---", "---:", "---"],
+    )
+    lines.append("")
+    for line in [section.init, *section.notes, *section.mismatches]:
+        lines += [line, ""]
+    return lines
+
+
+def _preformatted(renderables: list[RenderableType]) -> list[str]:
+    """Rich renderables as plain lines, wide enough that no line of code is broken."""
     import io
 
     from rich.console import Console, Group
 
-    from torchshape.render.explain import sections
-
     buffer = io.StringIO()
-    console = Console(file=buffer, width=100, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(Group(*sections(report)))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().strip("\n").splitlines())
+    console = Console(file=buffer, width=80, color_system=None, force_terminal=False, legacy_windows=False)
+    group = unbroken_code(Group(*renderables))
+    console.width = file_width(console, group)
+    console.print(group)
+    return [line.rstrip() for line in buffer.getvalue().strip("\n").splitlines()]

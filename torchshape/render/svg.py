@@ -6,19 +6,27 @@ import io
 
 from rich.console import Console
 
+from torchshape.render.shown import Shown
 from torchshape.render.table import table_renderable
+from torchshape.render.text import file_width, strip_trailing_spaces, unbroken_code
 from torchshape.report import Report
 
 
-def render_svg(report: Report, width: int = 80) -> str:
-    """A standalone SVG document of the table as a terminal ``width`` columns wide would show it."""
+def render_svg(report: Report, width: int | None = None, shown: Shown | None = None) -> str:
+    """A standalone SVG document of the table as a terminal ``width`` columns wide would show it.
+
+    ``width`` None: 80 columns, or wider where a line of code needs it.
+    """
     console = Console(
         file=io.StringIO(),
         record=True,
-        width=width,
+        width=80,
         color_system="truecolor",
         force_terminal=True,
         legacy_windows=False,
     )
-    console.print(table_renderable(report))
-    return console.export_svg(title=f"torchshape: {report.spec.module_call}") + "\n"
+    renderable = table_renderable(report, shown)
+    console.width = width if width is not None else file_width(console, unbroken_code(renderable))
+    console.print(renderable)
+    document = console.export_svg(title=f"torchshape: {report.spec.module_call}")
+    return strip_trailing_spaces(document) + "\n"  # blank space between tags only

@@ -10,7 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.render.costs_section import footer as costs_footer
+from torchshape.render.costs_section import parameters_renderable
 from torchshape.render.explain import sections as explain_sections
+from torchshape.render.shown import Shown
+from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
 from torchshape.render.text import shape_text as _fmt
 from torchshape.render.timing import timing_text
 from torchshape.report import Report, TensorRow
@@ -24,11 +27,14 @@ def _mark(report: Report, row: TensorRow) -> Text:
     return Text("✓", style="green")
 
 
-def table_renderable(report: Report) -> RenderableType:
-    """A rich renderable of the whole report, for a console of any width."""
+def table_renderable(report: Report, shown: Shown | None = None) -> RenderableType:
+    """A rich renderable of the whole report, for a console of any width.
+
+    With ``shown.params``, the table of every parameter follows.
+    """
     spec = report.spec
-    title = Text(spec.module_call, style="bold")
-    call = Text(report.call, style="dim")
+    title = code_text(spec.module_call, style="bold")
+    call = code_text(report.call, style="dim")
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("tensor", style="cyan", no_wrap=True)
@@ -63,6 +69,8 @@ def table_renderable(report: Report) -> RenderableType:
     parts.append(Text(""))
     parts.extend(_verdict(report))
     parts.extend(Text(line) for line in timing_text(report))
+    if shown is not None and shown.params:
+        parts.append(parameters_renderable(report))
     return Group(*parts)
 
 
@@ -91,9 +99,17 @@ def _verdict(report: Report) -> list[Text]:
     return lines
 
 
-def render_table(report: Report, width: int = 80) -> str:
-    """The table as plain text at a fixed width, without colour (files, tests, pipes)."""
+def render_table(report: Report, width: int | None = None, shown: Shown | None = None) -> str:
+    """The table as plain text without colour (files, tests, pipes), no line ending in spaces.
+
+    ``width`` None: 80 columns, or wider where a line of code needs it, so that no code
+    line is broken.
+    """
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(table_renderable(report))
-    return buffer.getvalue()
+    console = Console(file=buffer, width=80, color_system=None, force_terminal=False, legacy_windows=False)
+    renderable = table_renderable(report, shown)
+    if width is None:
+        width = file_width(console, unbroken_code(renderable))
+    console.width = width
+    console.print(renderable)
+    return strip_trailing_spaces(buffer.getvalue())

@@ -2,9 +2,70 @@
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.measure import Measurement
+
+# The widest any file or pipe gets: past this a code line folds after all.
+MAX_FILE_WIDTH = 400
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
     """A shape as Python writes the tuple: ``(5, 3, 50)``, ``(50,)``; ``-`` for none."""
     if shape is None:
         return "-"
     return repr(tuple(shape))
+
+
+class CodeText(Text):
+    """A line of code (``output[-1, :, :30] == h_n[-1]``): on a terminal it folds at the edge,
+    in a file or pipe it is never broken (see ``unbroken_code``)."""
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.measure import Measurement
+
+        measured = super().__rich_measure__(console, options)
+        if self.no_wrap:  # rich measures any text as if it could wrap at each space
+            return Measurement(measured.maximum, measured.maximum)
+        return measured
+
+
+def code_text(code: str, style: Any = "") -> Text:
+    return CodeText(code, style=style)
+
+
+def unbroken_code(renderable: RenderableType) -> RenderableType:
+    """``renderable`` with every ``code_text`` in it set never to wrap, for files and pipes."""
+    from rich.console import Group
+    from rich.table import Table
+
+    if isinstance(renderable, CodeText):
+        renderable.no_wrap = True
+        renderable.overflow = "ignore"
+    elif isinstance(renderable, Group):
+        for child in renderable.renderables:
+            unbroken_code(child)
+    elif isinstance(renderable, Table):
+        for column in renderable.columns:
+            for cell in getattr(column, "_cells", []):
+                unbroken_code(cell)
+    return renderable
+
+
+def file_width(console: Console, renderable: RenderableType, at_least: int = 80) -> int:
+    """The width a file or pipe gets: ``at_least``, or wider where a code line needs it."""
+    from rich.measure import Measurement
+
+    needed = Measurement.get(console, console.options.update_width(MAX_FILE_WIDTH), renderable).minimum
+    return max(at_least, min(needed, MAX_FILE_WIDTH))
+
+
+def strip_trailing_spaces(text: str) -> str:
+    """No line ends in spaces (rich pads table cells), before or after its closing escape codes."""
+    return _TRAILING.sub(r"\1", text)
