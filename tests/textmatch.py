@@ -27,9 +27,14 @@ def same_line(actual: str, expected: str) -> bool:
     return (
         text_a == text_e
         and len(floats_a) == len(floats_e)
-        and all(math.isclose(a, e, rel_tol=REL_TOL, abs_tol=ABS_TOL) for a, e in zip(floats_a, floats_e))
+        and all(
+            math.isclose(a, e, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+            for a, e in zip(floats_a, floats_e, strict=True)
+        )
     )
 
 
 def same_lines(actual: list[str], expected: list[str]) -> bool:
-    return len(actual) == len(expected) and all(same_line(a, e) for a, e in zip(actual, expected))
+    return len(actual) == len(expected) and all(
+        same_line(a, e) for a, e in zip(actual, expected, strict=True)
+    )
