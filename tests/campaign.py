@@ -248,8 +248,9 @@ def _format_problems(args: list[str], text: str) -> list[str]:
         rows = list(csv.reader(io.StringIO(text)))
         if len({len(row) for row in rows}) != 1:
             return ["csv is not rectangular"]
-        verified = rows[0].index("verified")
-        return ["csv row not verified"] * any(row[verified] != "true" for row in rows[1:])
+        verified, kind = rows[0].index("verified"), rows[0].index("kind")
+        shapes = [row for row in rows[1:] if row[kind] != "total"]  # totals are counts, not shapes
+        return ["csv row not verified"] * any(row[verified] != "true" for row in shapes)
     if fmt == "svg":
         xml.dom.minidom.parseString(text)
         return []

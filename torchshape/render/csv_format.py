@@ -93,6 +93,9 @@ def render_csv(report: Report, shown: Shown | None = None) -> str:
                 "",
             ]
         )
+    # The parameter count is verified as the footer's ✓ is: every parameter torch built agreed.
+    params_ok = _bool(bool(report.parameters) and all(p.verified for p in report.parameters))
     for name, value in (totals_json(report) or {}).items():
-        writer.writerow([name, "", "", "", "formula", "", "", "total", str(value)])
+        verified = params_ok if name == "params" else ""
+        writer.writerow([name, "", "", verified, "formula", "", "", "total", str(value)])
     return buffer.getvalue()
