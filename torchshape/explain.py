@@ -155,6 +155,12 @@ class _Writer:
             return f"output[:, {step}, {features}]"
         return f"output[{step}, :, {features}]"
 
+    def step(self, step: str) -> str:
+        """``output`` at one time step, all features: ``output[-1]``, batch_first ``output[:, -1]``."""
+        if self.spec.batch_first and not self.spec.unbatched:
+            return f"output[:, {step}]"
+        return f"output[{step}]"
+
     def output_at_lengths(self, features: str) -> str:
         """The padded output at each sequence's last real step."""
         if self.spec.batch_first:
@@ -216,7 +222,8 @@ def relations(spec: RNNSpec) -> list[Relation]:
             w.rel(
                 w.output_at("-1", BACKWARD),
                 "h_n[-1]",
-                "mistake: output[-1]'s backward half is the backward direction's first step, not its last",
+                f"mistake: {w.step('-1')}'s backward half is the backward direction's first step, "
+                "not its last",
                 expected=False,
             )
         )
@@ -266,7 +273,7 @@ def packed_relations(spec: RNNSpec) -> list[Relation]:
             w.rel(
                 w.output_at("-1", FORWARD),
                 top_forward,
-                "mistake: output[-1] is padding (zeros) for every sequence shorter than max(lengths)",
+                f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)",
                 expected=False,
             )
         )
