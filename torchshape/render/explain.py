@@ -85,10 +85,16 @@ def _relation_rows(checks: list[RelationCheck]) -> Table:
     return grid
 
 
+# With --lengths two calls run, and their h_n differ: each relation block says which it is about.
+PLAIN_CALL = "the plain call on the padded input (the table's)"
+PACKED_CALL = "the packed call (pack_padded_sequence)"
+
+
 def _relations(report: Report, checks: list[RelationCheck], values: bool) -> RenderableType:
-    head = "output vs h_n (--explain): each relation checked on this forward pass"
+    which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
+    head = f"output vs h_n (--explain){which}: each relation checked on this forward pass"
     if not values:
-        head = f"output vs h_n (--explain): {NO_VALUES}"
+        head = f"output vs h_n (--explain){which}: {NO_VALUES}"
     holding = [c for c in checks if c.relation.expected]
     mistakes = [c for c in checks if not c.relation.expected]
     parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
@@ -210,7 +216,9 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         grid.add_row("•", note)
     parts.append(grid)
     values = report.probe.analysis is not None and report.probe.analysis.values
-    head = "padded output vs h_n:" if values else f"padded output vs h_n: {NO_VALUES}"
+    head = f"padded output vs h_n of {PACKED_CALL}:"
+    if not values:
+        head = f"{head} {NO_VALUES}"
     parts.append(Text(head, style="bold"))
     parts.append(_relation_rows(packed.relations))
     return Group(*parts)
@@ -249,9 +257,11 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
 # ---------------------------------------------------------------- JSON
 
 
-def _relation_json(check: RelationCheck) -> dict[str, Any]:
+def _relation_json(check: RelationCheck, call: str = "plain") -> dict[str, Any]:
+    """One relation; ``call`` says which call's tensors it is about: "plain" or "packed"."""
     rel = check.relation
     return {
+        "call": call,
         "expression": rel.expression,
         "numeric": rel.numeric,
         "meaning": rel.meaning,
@@ -319,7 +329,7 @@ def packed_json(report: Report) -> dict[str, Any]:
             "batch_sizes_verified": packed.batch_sizes_verified,
             "ran_lengths": list(packed.ran_lengths),
             "tensors": list(shapes.values()),
-            "relations": [_relation_json(c) for c in packed.relations],
+            "relations": [_relation_json(c, "packed") for c in packed.relations],
             "ok": packed.ok,
         }
     }
