@@ -59,7 +59,7 @@ def test_every_quoted_output_index_is_one_the_layout_prints(raw: dict[str, Any])
     expressions = printed_expressions(report)
     data = json.loads(render_json(report))
     relations = list(data["relations"]) + (data["packed"]["relations"] if "packed" in data else [])
-    relations += data.get("handoff", {}).get("relations", [])
+    relations += (data["handoff"] or {}).get("relations", [])
     prose = [r["meaning"] for r in relations] + list(report.notes)
     prose.append(render_table(report, width=400))  # packed notes and section heads too
     for text in prose:
