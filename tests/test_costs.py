@@ -3,8 +3,10 @@
 Ground truth is built here with plain torch calls: the module's own
 ``named_parameters()``, the tensors a forward pass returns, and
 ``torch.utils.flop_counter.FlopCounterMode`` run over an explicit decomposition of
-each cell into matrix products (FlopCounterMode counts nothing inside nn.LSTM, nn.GRU
-or nn.RNN). The decomposition is itself checked against the module's outputs.
+each cell into matrix products (FlopCounterMode sees nothing inside the float32 and
+bfloat16 nn.LSTM that the CPU runs on oneDNN; tests/test_flop_counter.py measures what
+it counts on the modules themselves). The decomposition is itself checked against the
+module's outputs.
 """
 
 from __future__ import annotations

@@ -165,3 +165,30 @@ def test_explain_help_does_not_import_torch() -> None:
     assert result.returncode == 0, result.stderr
     for flag in ("--explain", "--lengths", "--unroll"):
         assert flag in result.stdout
+
+
+def test_lengths_with_explain_says_which_call_each_block_is_about(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same expression holds for the plain call and not for the packed one: each block names its call."""
+    from torchshape import inspect
+    from torchshape.render import render_table
+
+    report = inspect(kind="gru", lengths=[5, 2, 3], explain=True)
+    text = " ".join(render_table(report, width=400).split())
+    plain = "output vs h_n (--explain) of the plain call on the padded input (the table's):"
+    packed = "padded output vs h_n of the packed call (pack_padded_sequence):"
+    assert plain in text and packed in text
+    assert text.index(plain) < text.index("✓ output[-1, :, :H_out] == h_n[-1]") < text.index(packed)
+    assert text.index(packed) < text.index("≠ output[-1, :, :H_out] == h_n[-1]")
+    # the footer's MAC count is the packed call's: sum(lengths) = 10 steps, not L·N = 15
+    assert report.totals is not None and report.totals.macs == 10 * (3 * 30 * 50 + 3 * 30 * 30)
+    assert (
+        "over sum(lengths) = 10 real steps of the packed call "
+        "(the plain call on the padded input runs L·N = 15)" in text
+    )
+    code, out, _ = run_cli(capsys, "--kind", "gru", "--lengths", "5,2,3", "--explain", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert {r["call"] for r in data["relations"]} == {"plain"}
+    assert {r["call"] for r in data["packed"]["relations"]} == {"packed"}
+    # without --lengths there is one call, and the heading stays as it was
+    assert "plain call" not in render_table(inspect(kind="gru", explain=True))

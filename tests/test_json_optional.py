@@ -8,17 +8,17 @@ import pytest
 
 from torchshape.cli import main
 
-ORDER = ["relations", "layout", "packed", "unroll"]
+ORDER = ["relations", "layout", "handoff", "packed", "unroll"]
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         ([], []),
-        (["--explain"], ["relations", "layout"]),
+        (["--explain"], ["relations", "layout", "handoff"]),
         (["--lengths", "4,1,3"], ["packed"]),
         (["--unroll"], ["unroll"]),
-        (["--explain", "--lengths", "4,1,3", "--bidir"], ["relations", "layout", "packed"]),
+        (["--explain", "--lengths", "4,1,3", "--bidir"], ["relations", "layout", "handoff", "packed"]),
     ],
 )
 def test_optional_keys_follow_timing(

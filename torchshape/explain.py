@@ -117,6 +117,7 @@ class RelationCheck:
     exact: bool | None = None  # bit for bit equal
     max_abs_diff: float | None = None
     numeric_agrees: bool | None = None  # the numeric form picked the very same values
+    error: str | None = None  # torch refused it: the exception's type and first line
 
     @property
     def ok(self) -> bool:
@@ -136,6 +137,9 @@ class _Writer:
         self.names = {name: name for name in self.sym.as_dict()} | {"lengths": "lengths"}
         self.numbers = {name: str(value) for name, value in self.sym.as_dict().items()}
         self.numbers["lengths"] = f"torch.tensor({lengths})"
+        for feature in ("H_out", "H_cell"):  # a decoder with both directions side by side
+            self.names[f"2{feature}"] = f"2*{feature}"
+            self.numbers[f"2{feature}"] = str(2 * self.sym[feature])
 
     def rel(self, lhs: str, rhs: str, meaning: str, expected: bool = True) -> Relation:
         return Relation(
@@ -155,11 +159,22 @@ class _Writer:
             return f"output[:, {step}, {features}]"
         return f"output[{step}, :, {features}]"
 
+    def step(self, step: str) -> str:
+        """``output`` at one time step, all features: ``output[-1]``, batch_first ``output[:, -1]``."""
+        if self.spec.batch_first and not self.spec.unbatched:
+            return f"output[:, {step}]"
+        return f"output[{step}]"
+
     def output_at_lengths(self, features: str) -> str:
         """The padded output at each sequence's last real step."""
         if self.spec.batch_first:
             return f"output[torch.arange({{N}}), {{lengths}} - 1, {features}]"
         return f"output[{{lengths}} - 1, torch.arange({{N}}), {features}]"
+
+    def state_shape(self, first: str, feature: str) -> str:
+        """The template of a state's shape tuple: ``({first}, {N}, {feature})``, no N unbatched."""
+        batch = "" if self.spec.unbatched else "{N}, "
+        return f"({first}, {batch}{feature})"
 
     def view(self, tensor: str, feature: str) -> str:
         batch = "" if self.spec.unbatched else "{N}, "
@@ -216,7 +231,8 @@ def relations(spec: RNNSpec) -> list[Relation]:
             w.rel(
                 w.output_at("-1", BACKWARD),
                 "h_n[-1]",
-                "mistake: output[-1]'s backward half is the backward direction's first step, not its last",
+                f"mistake: {w.step('-1')}'s backward half is the backward direction's first step, "
+                "not its last",
                 expected=False,
             )
         )
@@ -266,11 +282,257 @@ def packed_relations(spec: RNNSpec) -> list[Relation]:
             w.rel(
                 w.output_at("-1", FORWARD),
                 top_forward,
-                "mistake: output[-1] is padding (zeros) for every sequence shorter than max(lengths)",
+                f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)",
                 expected=False,
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- hand-off
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One line of the hand-off code, ``name = expr``, with the symbols and with numbers."""
+
+    name: str
+    expr: str
+    expr_numeric: str
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """A unidirectional decoder of the encoder's kind; the probe builds it on the run's device and dtype.
+
+    It takes the encoder's own ``input`` as its input sequence (any (L, N, H_in) would do).
+    """
+
+    name: str
+    hidden_size: int
+    num_layers: int
+    proj_size: int  # 0: none
+    code: str
+    code_numeric: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The encoder's final state handed to a decoder as its h_0 (and c_0): the code and its checks."""
+
+    assignments: tuple[Assignment, ...]
+    decoders: tuple[Decoder, ...]
+    relations: tuple[Relation, ...]
+
+    @property
+    def code(self) -> list[str]:
+        return [f"{a.name} = {a.expr}" for a in self.assignments] + [d.code for d in self.decoders]
+
+    @property
+    def code_numeric(self) -> list[str]:
+        return [f"{a.name} = {a.expr_numeric}" for a in self.assignments] + [
+            d.code_numeric for d in self.decoders
+        ]
+
+
+def handoff(spec: RNNSpec) -> Handoff | None:
+    """How h_n (and c_n) of a bidirectional or stacked encoder become a decoder's initial state.
+
+    None where h_n already fits a decoder as it is (one layer, one direction), and for cells.
+    """
+    if spec.kind.is_cell or not (spec.bidirectional or spec.num_layers > 1):
+        return None
+    w = _Writer(spec)
+    sym = w.sym
+    lstm = spec.kind.has_cell_state
+    proj = spec.proj_size > 0
+    assignments: list[Assignment] = []
+    decoders: list[Decoder] = []
+
+    def assign(name: str, template: str) -> None:
+        assignments.append(Assignment(name, template.format(**w.names), template.format(**w.numbers)))
+
+    def decoder(name: str, width: int, layers: str) -> None:
+        """nn.<KIND>(H_in, hidden, layers): hidden width·H_out, or with proj_size width·H_cell and
+        proj_size width·H_out (a decoder LSTM's c is H_cell wide, its h H_out wide)."""
+        w2 = "{2" if width == 2 else "{"
+        hidden = f"{w2}H_cell}}" if proj else f"{w2}H_out}}"
+        extra = f", proj_size={w2}H_out}}" if proj else ""
+        extra += ", batch_first=True" if spec.batch_first else ""
+        template = f"{name} = nn.{spec.kind.module_name}({{H_in}}, {hidden}, {layers}{extra})"
+        layers_value = sym.num_layers if layers == "{num_layers}" else int(layers)
+        decoders.append(
+            Decoder(
+                name=name,
+                hidden_size=width * sym.H_cell,
+                num_layers=layers_value,
+                proj_size=width * sym.H_out if proj else 0,
+                code=template.format(**w.names),
+                code_numeric=template.format(**w.numbers),
+            )
+        )
+
+    def state(h: str, c: str) -> str:
+        return f"({h}, {c})" if lstm else h
+
+    def final_h(call: str) -> str:
+        """The decoder's own h_n, out of what the call returns."""
+        return f"{call}[1][0].shape" if lstm else f"{call}[1].shape"
+
+    rels: list[Relation] = []
+    mistakes: list[Relation] = []
+    states = "(h_0, c_0)" if lstm else "h_0"
+    if spec.bidirectional:
+        assign("h_v", w.view("h_n", "H_out"))
+        assign("h_cat", "torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1)")
+        assign("h_mean", "h_v.mean(dim=1)")
+        if lstm:
+            assign("c_v", w.view("c_n", "H_cell"))
+            assign("c_cat", "torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1)")
+            assign("c_mean", "c_v.mean(dim=1)")
+        decoder("decoder", 2, "{num_layers}")
+        decoder("decoder_h", 1, "{num_layers}")
+        wide = w.state_shape("{num_layers}", "{2H_out}")
+        rels.append(
+            w.rel(
+                "h_cat.shape",
+                wide,
+                "per layer, the two directions side by side: the h_0 of a decoder whose h is 2·H_out wide",
+            )
+        )
+        rels.append(
+            w.rel("h_cat[..., :{H_out}]", "h_n[0::2]", "each layer's forward half is its row h_n[2·layer]")
+        )
+        rels.append(
+            w.rel(
+                "h_cat[..., {H_out}:]", "h_n[1::2]", "each layer's backward half is its row h_n[2·layer + 1]"
+            )
+        )
+        if lstm:
+            rels.append(
+                w.rel(
+                    "c_cat.shape",
+                    w.state_shape("{num_layers}", "{2H_cell}"),
+                    "c_n the same way: H_cell wide, so (num_layers, N, 2·H_cell)"
+                    if not spec.unbatched
+                    else "c_n the same way: H_cell wide, so (num_layers, 2·H_cell)",
+                )
+            )
+            rels.append(w.rel("c_cat[..., :{H_cell}]", "c_n[0::2]", "forward half: c_n[2·layer]"))
+            rels.append(w.rel("c_cat[..., {H_cell}:]", "c_n[1::2]", "backward half: c_n[2·layer + 1]"))
+        accepts = "torch runs a unidirectional decoder with num_layers layers from it"
+        if proj:
+            accepts += ": hidden_size 2·H_cell for c, proj_size 2·H_out for h"
+        rels.append(w.rel(final_h(f"decoder(input, {state('h_cat', 'c_cat')})"), wide, accepts))
+        rels.append(
+            w.rel(
+                "h_mean",
+                "(h_n[0::2] + h_n[1::2]) / 2",
+                "or the mean over the directions (or .sum(dim=1)), H_out wide",
+            )
+        )
+        if lstm:
+            rels.append(w.rel("c_mean", "(c_n[0::2] + c_n[1::2]) / 2", "c_n the same way, H_cell wide"))
+        narrow = w.state_shape("{num_layers}", "{H_out}")
+        rels.append(
+            w.rel(
+                final_h(f"decoder_h(input, {state('h_mean', 'c_mean')})"),
+                narrow,
+                "a decoder of the encoder's own sizes, one direction, runs from it",
+            )
+        )
+        if spec.num_layers > 1:
+            rels.append(w.rel("h_v[-1]", "h_n[-2:]", "the top layer only, both directions"))
+        forward, backward = w.output_at("-1", FORWARD), w.output_at("0", BACKWARD)
+        rels.append(
+            w.rel(
+                "h_cat[-1]",
+                f"torch.cat(({forward}, {backward}), dim=-1)",
+                "the top layer's directions side by side (for a linear layer or attention), "
+                "the same as output's forward last step and backward step 0",
+            )
+        )
+        if spec.unbatched:
+            rels.append(
+                w.rel(
+                    "h_n.view({num_layers}, {2H_out})",
+                    "h_cat",
+                    "unbatched: no N between a layer's two rows, so this plain view is the same",
+                )
+            )
+        elif sym.N > 1:
+            mistakes.append(
+                w.rel(
+                    "h_n.view({num_layers}, {N}, {2H_out})",
+                    "h_cat",
+                    "mistake: it runs, but row n pairs the states of neighbouring sequences, "
+                    "not sequence n's forward and backward",
+                    expected=False,
+                )
+            )
+        mistakes.append(
+            w.rel(
+                final_h(f"decoder_h(input, {state('h_n', 'c_n')})"),
+                narrow,
+                f"mistake: h_n has D·num_layers rows; a one-direction decoder with num_layers "
+                f"layers wants num_layers rows in its {states}",
+                expected=False,
+            )
+        )
+    else:
+        decoder("decoder", 1, "{num_layers}")
+        decoder("decoder_1", 1, "1")
+        rels.append(
+            w.rel(
+                final_h(f"decoder(input, {state('h_n', 'c_n')})"),
+                w.state_shape("{num_layers}", "{H_out}"),
+                "h_n fits as it is: torch runs a decoder of the encoder's sizes and layers from it",
+            )
+        )
+        rels.append(
+            w.rel(
+                final_h(f"decoder_1(input, {state('h_n[-1:]', 'c_n[-1:]')})"),
+                w.state_shape("1", "{H_out}"),
+                "the top layer only, keeping the layer axis (h_n[-1:]), for a one-layer decoder",
+            )
+        )
+        mistakes.append(
+            w.rel(
+                final_h(f"decoder_1(input, {state('h_n', 'c_n')})"),
+                w.state_shape("1", "{H_out}"),
+                "mistake: every layer's final state for a one-layer decoder",
+                expected=False,
+            )
+        )
+        mistakes.append(
+            w.rel(
+                final_h(f"decoder_1(input, {state('h_n[-1]', 'c_n[-1]')})"),
+                w.state_shape("1", "{H_out}"),
+                f"mistake: h_n[-1] drops the layer axis that {states} needs",
+                expected=False,
+            )
+        )
+    return Handoff(tuple(assignments), tuple(decoders), tuple(rels + mistakes))
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    """The hand-off code and every relation of it, as the forward pass's values answered."""
+
+    plan: Handoff
+    relations: list[RelationCheck]
+
+    @property
+    def code(self) -> list[str]:
+        return self.plan.code
+
+    @property
+    def code_numeric(self) -> list[str]:
+        return self.plan.code_numeric
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.relations)
 
 
 # ---------------------------------------------------------------- layout
@@ -577,6 +839,7 @@ class Analysis:
     packed: PackedResult | None = None
     unroll: UnrollResult | None = None
     values: bool = True  # False on meta: no values, so no relation was evaluated
+    handoff: HandoffResult | None = None  # --explain, bidirectional or stacked: h_n to a decoder
 
     @property
     def ok(self) -> bool:
@@ -584,6 +847,7 @@ class Analysis:
             all(r.ok for r in self.relations or [])
             and (self.packed is None or self.packed.ok)
             and (self.unroll is None or self.unroll.ok)
+            and (self.handoff is None or self.handoff.ok)
         )
 
 

@@ -14,6 +14,7 @@ from torchshape.explain import (
     TOLERANCE,
     UNROLL_TOLERANCE,
     Analysis,
+    HandoffResult,
     PackedResult,
     Relation,
     RelationCheck,
@@ -21,6 +22,7 @@ from torchshape.explain import (
     UnrollResult,
     batch_sizes,
     feature_sizes,
+    handoff,
     layouts,
     packed_relations,
     packed_shapes,
@@ -68,6 +70,7 @@ def analyse(
         packed=_packed(spec, ran, module, inputs, tolerance) if spec.lengths is not None else None,
         unroll=_unroll(spec, module, inputs, results) if unroll else None,
         values=values,
+        handoff=_handoff(spec, values, inputs, results, tolerance) if explain else None,
     )
 
 
@@ -89,15 +92,25 @@ def _eval(expression: str, namespace: dict[str, Any]) -> Any:
     return eval(expression, {"__builtins__": {}}, namespace)
 
 
-def _evaluate(relation: Relation, namespace: dict[str, Any], tolerance: tuple[float, float]) -> RelationCheck:
-    """Evaluate both sides, with symbols and with numbers, and compare."""
+def _evaluate(
+    relation: Relation,
+    namespace: dict[str, Any],
+    tolerance: tuple[float, float],
+    numeric_namespace: dict[str, Any] | None = None,
+) -> RelationCheck:
+    """Evaluate both sides, with symbols and with numbers, and compare.
+
+    ``numeric_namespace``: where the numeric form runs, when its names were assigned
+    from numeric code (the hand-off); else the same namespace.
+    """
     import torch
 
+    numeric = namespace if numeric_namespace is None else numeric_namespace
     try:
         lhs, rhs = _eval(relation.lhs, namespace), _eval(relation.rhs, namespace)
-        lhs_n, rhs_n = _eval(relation.lhs_numeric, namespace), _eval(relation.rhs_numeric, namespace)
-    except (IndexError, RuntimeError, TypeError, ValueError):
-        return RelationCheck(relation, holds=False)
+        lhs_n, rhs_n = _eval(relation.lhs_numeric, numeric), _eval(relation.rhs_numeric, numeric)
+    except (IndexError, RuntimeError, TypeError, ValueError) as exc:  # torch refuses it: say how
+        return RelationCheck(relation, holds=False, error=_first_line(exc))
     if not isinstance(lhs, torch.Tensor):  # a size: compare as integers
         same = bool(lhs == rhs)
         return RelationCheck(
@@ -119,6 +132,11 @@ def _evaluate(relation: Relation, namespace: dict[str, Any], tolerance: tuple[fl
     )
 
 
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
 def _identical(a: Any, b: Any) -> bool:
     import torch
 
@@ -129,6 +147,52 @@ def _max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     if a.numel() == 0:
         return 0.0
     return float((a.double() - b.double()).abs().max().item())
+
+
+# ---------------------------------------------------------------- hand-off
+
+
+def _handoff(
+    spec: RNNSpec,
+    values: bool,
+    inputs: dict[str, torch.Tensor],
+    results: dict[str, torch.Tensor],
+    tolerance: tuple[float, float],
+) -> HandoffResult | None:
+    """Run the hand-off code on the forward pass's h_n (c_n), build the decoders, check each relation.
+
+    The symbolic and the numeric code each fill their own namespace, so a numeric
+    line that picked other values than its symbolic twin shows as a disagreement.
+    """
+    import torch
+
+    from torchshape.probe import build_module
+
+    plan = handoff(spec)
+    if plan is None:
+        return None
+    if not values:
+        return HandoffResult(plan, [RelationCheck(r, None) for r in plan.relations])
+    x = inputs["input"]
+    with_symbols: dict[str, Any] = {"torch": torch, **symbols(spec).as_dict(), "input": x, **results}
+    numbers_only: dict[str, Any] = {"torch": torch, "input": x, **results}
+    for line in plan.assignments:
+        with_symbols[line.name] = _eval(line.expr, with_symbols)
+        numbers_only[line.name] = _eval(line.expr_numeric, numbers_only)
+    for decoder in plan.decoders:
+        decoder_spec = replace(
+            spec,
+            hidden_size=decoder.hidden_size,
+            num_layers=decoder.num_layers,
+            proj_size=decoder.proj_size,
+            bidirectional=False,
+            dropout=0.0,
+            lengths=None,
+        )
+        with_symbols[decoder.name] = numbers_only[decoder.name] = build_module(
+            decoder_spec, x.device, x.dtype
+        )
+    return HandoffResult(plan, [_evaluate(r, with_symbols, tolerance, numbers_only) for r in plan.relations])
 
 
 # ---------------------------------------------------------------- packed

@@ -160,6 +160,15 @@ def legend(spec: RNNSpec) -> list[LegendEntry]:
     return entries
 
 
+def state_view(spec: RNNSpec, tensor: str, feature: str) -> str:
+    """h_n (or c_n) split into its layers and directions: ``h_n.view(num_layers, D, N, H_out)``.
+
+    Unbatched h_n has no N, and neither has its view.
+    """
+    batch = "" if spec.unbatched else "N, "
+    return f"{tensor}.view(num_layers, D, {batch}{feature})"
+
+
 def notes(spec: RNNSpec) -> list[str]:
     """Short warnings where this configuration invites a known mistake."""
     if spec.kind.is_cell:
@@ -179,7 +188,7 @@ def notes(spec: RNNSpec) -> list[str]:
     if spec.bidirectional:
         out.append(
             "output holds both directions side by side (D·H_out); h_n is ordered layer by layer, "
-            "forward then backward: h_n.view(num_layers, D, N, H_out)."
+            f"forward then backward: {state_view(spec, 'h_n', 'H_out')}."
         )
     if spec.num_layers > 1 or spec.bidirectional:
         out.append(

@@ -34,7 +34,12 @@ def _steps_phrase(report: Report) -> str:
     if spec.kind.is_cell:
         return f"{products} for {'1 input' if spec.unbatched else f'N = {n:,} inputs'}, one step"
     if spec.lengths is not None:
-        where = f"sum(lengths) = {n:,}"
+        # the count is the packed call's; the table's plain call on the padded input runs every step
+        padded = spec.seq_len * spec.batch
+        return (
+            f"{products} over sum(lengths) = {n:,} real steps of the packed call "
+            f"(the plain call on the padded input runs L·N = {padded:,}), every layer and direction"
+        )
     else:
         where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
     return f"{products} over {where} real steps, every layer and direction"

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from torchshape.explain import (
     NO_VALUES,
+    HandoffResult,
     Layout,
     PackedResult,
     RelationCheck,
@@ -45,6 +46,8 @@ def sections(report: Report) -> list[RenderableType]:
         parts.extend([Text(""), _relations(report, analysis.relations, analysis.values)])
     if analysis.layouts:
         parts.extend([Text(""), _layouts(report, analysis.layouts, analysis.feature_sizes or {})])
+    if analysis.handoff is not None:
+        parts.extend([Text(""), _handoff(report, analysis.handoff, analysis.values)])
     if analysis.packed is not None:
         parts.extend([Text(""), _packed(report, analysis.packed)])
     if analysis.unroll is not None:
@@ -64,6 +67,9 @@ def _verdict(check: RelationCheck) -> tuple[Text, str]:
         if check.max_abs_diff is None:
             return Text("✓", style="green"), "holds"
         return Text("✓", style="green"), "bit for bit" if check.exact else f"within tolerance{diff}"
+    if check.error is not None:
+        mark = Text("≠", style="yellow") if not rel.expected else Text("✗", style="bold red")
+        return mark, f"torch refuses it: {check.error}"
     if not check.holds and not rel.expected:
         return Text("≠", style="yellow"), f"does not hold{diff}"
     if check.holds:
@@ -86,13 +92,44 @@ def _relation_rows(checks: list[RelationCheck]) -> Table:
     return grid
 
 
+# With --lengths two calls run, and their h_n differ: each relation block says which it is about.
+PLAIN_CALL = "the plain call on the padded input (the table's)"
+PACKED_CALL = "the packed call (pack_padded_sequence)"
+
+
 def _relations(report: Report, checks: list[RelationCheck], values: bool) -> RenderableType:
-    head = "output vs h_n (--explain): each relation checked on this forward pass"
+    which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
+    head = f"output vs h_n (--explain){which}: each relation checked on this forward pass"
     if not values:
-        head = f"output vs h_n (--explain): {NO_VALUES}"
+        head = f"output vs h_n (--explain){which}: {NO_VALUES}"
     holding = [c for c in checks if c.relation.expected]
     mistakes = [c for c in checks if not c.relation.expected]
     parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
+    if mistakes:
+        parts.append(Text("Common mistakes, checked the same way:", style="bold"))
+        parts.append(_relation_rows(mistakes))
+    return Group(*parts)
+
+
+def _handoff(report: Report, handoff: HandoffResult, values: bool) -> RenderableType:
+    which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
+    head = f"Hand-off to a decoder (--explain){which}: each line run on this forward pass"
+    if not values:
+        head = f"Hand-off to a decoder (--explain){which}: {NO_VALUES}"
+    code = []
+    for line, numeric in zip(handoff.code, handoff.code_numeric, strict=True):
+        code.append(line if line == numeric else f"{line}    # {numeric.split(' = ', 1)[1]}")
+    holding = [c for c in handoff.relations if c.relation.expected]
+    mistakes = [c for c in handoff.relations if not c.relation.expected]
+    parts: list[RenderableType] = [
+        Text(head, style="bold"),
+        Text(
+            "h_n (and c_n) as a decoder's initial state; the decoders are built at this run's "
+            "dtype and device, and read the encoder's input as their own."
+        ),
+        Text("\n".join(code), style="dim"),
+        _relation_rows(holding),
+    ]
     if mistakes:
         parts.append(Text("Common mistakes, checked the same way:", style="bold"))
         parts.append(_relation_rows(mistakes))
@@ -211,7 +248,9 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         grid.add_row("•", note)
     parts.append(grid)
     values = report.probe.analysis is not None and report.probe.analysis.values
-    head = "padded output vs h_n:" if values else f"padded output vs h_n: {NO_VALUES}"
+    head = f"padded output vs h_n of {PACKED_CALL}:"
+    if not values:
+        head = f"{head} {NO_VALUES}"
     parts.append(Text(head, style="bold"))
     parts.append(_relation_rows(packed.relations))
     return Group(*parts)
@@ -250,9 +289,11 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
 # ---------------------------------------------------------------- JSON
 
 
-def _relation_json(check: RelationCheck) -> dict[str, Any]:
+def _relation_json(check: RelationCheck, call: str = "plain") -> dict[str, Any]:
+    """One relation; ``call`` says which call's tensors it is about: "plain" or "packed"."""
     rel = check.relation
     return {
+        "call": call,
         "expression": rel.expression,
         "numeric": rel.numeric,
         "meaning": rel.meaning,
@@ -261,6 +302,7 @@ def _relation_json(check: RelationCheck) -> dict[str, Any]:
         "exact": check.exact,
         "max_abs_diff": check.max_abs_diff,
         "note": NO_VALUES if check.holds is None else None,
+        "error": check.error,
     }
 
 
@@ -293,7 +335,20 @@ def explain_json(report: Report) -> dict[str, Any]:
         for item in analysis.layouts or []
     }
     layout["feature_sizes"] = analysis.feature_sizes
-    return {"relations": [_relation_json(c) for c in analysis.relations], "layout": layout}
+    handoff = analysis.handoff
+    return {
+        "relations": [_relation_json(c) for c in analysis.relations],
+        "layout": layout,
+        # null where h_n already fits a decoder (one layer, one direction)
+        "handoff": None
+        if handoff is None
+        else {
+            "code": handoff.code,
+            "code_numeric": handoff.code_numeric,
+            "relations": [{**_relation_json(c), "section": "handoff"} for c in handoff.relations],
+            "ok": handoff.ok,
+        },
+    }
 
 
 def packed_json(report: Report) -> dict[str, Any]:
@@ -320,7 +375,7 @@ def packed_json(report: Report) -> dict[str, Any]:
             "batch_sizes_verified": packed.batch_sizes_verified,
             "ran_lengths": list(packed.ran_lengths),
             "tensors": list(shapes.values()),
-            "relations": [_relation_json(c) for c in packed.relations],
+            "relations": [_relation_json(c, "packed") for c in packed.relations],
             "ok": packed.ok,
         }
     }
