@@ -38,6 +38,21 @@ def _constructor(call: str) -> str:
     return f"{call[:-1]}, device=device, dtype=dtype).eval()"
 
 
+LINE_LENGTH = 110  # wrapped as ruff format (and black) would, so a pasted script stays tidy
+
+
+def _assignment(name: str, call: str) -> list[str]:
+    """``name = nn.X(args).eval()``, on one line if it fits, else with the arguments indented."""
+    line = f"{name} = {_constructor(call)}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    head, args = call[:-1].split("(", 1)
+    args += ", device=device, dtype=dtype"
+    if len(args) + 4 <= LINE_LENGTH:
+        return [f"{name} = {head}(", f"    {args}", ").eval()"]
+    return [f"{name} = {head}(", *(f"    {arg}," for arg in args.split(", ")), ").eval()"]
+
+
 def render_python(report: Report) -> str:
     """The script, as text. Run it with ``python``: it exits 0 when every check passes."""
     from torchshape import __version__
@@ -76,7 +91,7 @@ def render_python(report: Report) -> str:
         f"dtype = torch.{spec.dtype.value}",
         f"torch.manual_seed({SEED})",
         "",
-        f"{module} = {_constructor(spec.module_call)}",
+        *_assignment(module, spec.module_call),
     ]
     lines += [
         f"{row.name} = torch.randn({_shape_args(row.expected)}, device=device, dtype=dtype)" for row in fed
