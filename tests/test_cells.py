@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import torch
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.strategies import cell_settings
-from torchshape import Kind, inspect, make_spec
+from torchshape import Kind, UsageError, inspect, make_spec
 from torchshape.cli import main
 from torchshape.formulas import symbols, tensor_formulas
 
@@ -172,11 +173,13 @@ BAD_CELL_USAGE = [
     ),
     (
         ["--kind", "gru-cell", "--seq-len", "5"],  # given explicitly, even at the layers' default
-        "--seq-len: nn.GRUCell takes one time step, not a sequence; drop --seq-len or use --kind gru",
+        "--seq-len: nn.GRUCell takes one time step, not a sequence; add --unroll to loop it over "
+        "--seq-len steps, or drop --seq-len, or use --kind gru",
     ),
     (
         ["--kind", "rnn-cell", "--seq-len", "1"],
-        "--seq-len: nn.RNNCell takes one time step, not a sequence; drop --seq-len or use --kind rnn",
+        "--seq-len: nn.RNNCell takes one time step, not a sequence; add --unroll to loop it over "
+        "--seq-len steps, or drop --seq-len, or use --kind rnn",
     ),
     (
         ["--kind", "lstm-cell", "--bidir"],
@@ -283,3 +286,223 @@ def test_cell_cuda_matches_cpu(raw: dict[str, Any]) -> None:
     report = inspect(**raw, device="cuda")
     assert report.ok
     assert {row.name: row.shape for row in report.rows} == torch_cell_truth(raw)
+
+
+# --- --unroll: the cell looped over L steps vs the one-layer module ------------------------
+
+LAYER_CLASSES = {"gru-cell": torch.nn.GRU, "lstm-cell": torch.nn.LSTM, "rnn-cell": torch.nn.RNN}
+
+
+def torch_cell_loop(raw: dict[str, Any], seq_len: int) -> tuple[dict[str, tuple[int, ...]], dict[str, float]]:
+    """Loop the cell with torch as the PyTorch docs do, and run nn.LSTM/GRU/RNN sharing its weights.
+
+    Returns the shapes the loop and the layer produced, and max |loop - layer| of output and final states.
+    """
+    cell = build_cell(raw)
+    dtype = getattr(torch, raw["dtype"])
+    batch = () if raw["unbatched"] else (raw["batch"],)
+    H_in, H_cell = raw["input_size"], raw["hidden_size"]
+    layer_kwargs: dict[str, Any] = {"bias": raw["bias"], "dtype": dtype}
+    if raw.get("nonlinearity"):
+        layer_kwargs["nonlinearity"] = raw["nonlinearity"]
+    layer = LAYER_CLASSES[raw["kind"]](H_in, H_cell, **layer_kwargs).eval()
+    with torch.no_grad():
+        for name, param in cell.named_parameters():
+            getattr(layer, f"{name}_l0").copy_(param)
+        x = torch.randn(seq_len, *batch, H_in, dtype=dtype)
+        h_0 = torch.randn(*batch, H_cell, dtype=dtype)
+        c_0 = torch.randn(*batch, H_cell, dtype=dtype)
+        lstm = raw["kind"] == "lstm-cell"
+        hx, cx, output = h_0, c_0, []
+        shapes: dict[str, tuple[int, ...]] = {"input": tuple(x.shape)}
+        for i in range(seq_len):
+            shapes["input_t"] = tuple(x[i].shape)
+            if lstm:
+                hx, cx = cell(x[i], (hx, cx))
+                shapes["c"] = tuple(cx.shape)
+            else:
+                hx = cell(x[i], hx)
+            shapes["h"] = tuple(hx.shape)
+            output.append(hx)
+        stacked = torch.stack(output, dim=0)
+        shapes["output"] = tuple(stacked.shape)
+        if lstm:
+            layer_output, (h_n, c_n) = layer(x, (h_0.unsqueeze(0), c_0.unsqueeze(0)))
+            shapes["c_n"] = tuple(c_n.shape)
+        else:
+            layer_output, h_n = layer(x, h_0.unsqueeze(0))
+        shapes["h_n"] = tuple(h_n.shape)
+
+    def diff(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float((a.double() - b.double()).abs().max())
+
+    diffs = {"output": diff(stacked, layer_output), "h_n": diff(hx, h_n[0])}
+    if lstm:
+        diffs["c_n"] = diff(cx, c_n[0])
+    return shapes, diffs
+
+
+@given(cell_settings(max_size=10), st.integers(1, 6))
+def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
+    """Every step shape is what torch's own loop produced; loop and layer agree as torch says they do."""
+    from torchshape.explain import UNROLL_TOLERANCE
+
+    report = inspect(**raw, seq_len=seq_len, unroll=True)
+    truth, diffs = torch_cell_loop(raw, seq_len)
+    analysis = report.probe.analysis
+    assert report.ok and analysis is not None and analysis.unroll is not None
+    unroll = analysis.unroll
+    assert unroll.method == "cell" and unroll.steps == seq_len
+    assert {row.name: row.measured for row in unroll.step_shapes} == truth
+    assert {row.name: row.expected for row in unroll.step_shapes} == truth
+    assert set(unroll.max_abs_diff) == set(diffs) == set(unroll.within_tolerance)
+    rtol, atol = UNROLL_TOLERANCE[raw["dtype"]]
+    assert unroll.tolerance == (rtol, atol)
+    # torch's own loop and layer agree within the tolerance torchshape uses, and so does torchshape's
+    assert all(d <= atol + rtol * 64 for d in diffs.values())
+    assert unroll.agree
+    assert len(unroll.per_step_max_abs_diff) == seq_len
+    assert max(unroll.per_step_max_abs_diff) <= unroll.max_abs_diff["output"]
+    # the main table stays one step of the cell
+    assert {row.name: row.shape for row in report.rows} == torch_cell_truth(raw)
+    assert report.rows[0].shape == truth["input_t"]
+
+
+@pytest.mark.parametrize("kind", ["lstm-cell", "gru-cell", "rnn-cell"])
+def test_cell_unroll_catches_a_layer_that_differs(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """The comparison can fail: a layer that does not share the cell's weights disagrees with the loop."""
+    from torchshape import explain_probe
+
+    def unshared(spec: Any, cell: torch.nn.Module) -> torch.nn.Module:
+        from torchshape.probe import build_module
+
+        return build_module(explain_probe.layer_spec(spec), cell.weight_ih.device, cell.weight_ih.dtype)
+
+    monkeypatch.setattr(explain_probe, "cell_layer", unshared)
+    report = inspect(kind=kind, seq_len=3, unroll=True)
+    analysis = report.probe.analysis
+    assert analysis is not None and analysis.unroll is not None
+    assert not analysis.unroll.agree and not report.ok
+    assert analysis.unroll.max_abs_diff["output"] > 0.01
+
+
+def test_cell_unroll_first_step_is_the_tables_step() -> None:
+    """The loop starts from the table's input and h_0: its first step is the step the table shows."""
+    from torchshape import explain_probe
+
+    calls: list[tuple[torch.Tensor, Any]] = []
+    fed: list[dict[str, torch.Tensor]] = []
+    real = explain_probe._cell_unroll
+
+    def spy(spec: Any, cell: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> Any:
+        step = cell.forward
+
+        def recording(x: torch.Tensor, state: Any) -> Any:
+            calls.append((x, state))
+            return step(x, state)
+
+        cell.forward = recording  # type: ignore[method-assign]
+        fed.append(inputs)
+        return real(spec, cell, inputs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(explain_probe, "_cell_unroll", spy)
+        report = inspect(kind="lstm-cell", seq_len=4, unroll=True)
+    assert report.ok and len(fed) == 1 and len(calls) == 4
+    x_0, (h, c) = calls[0]
+    assert torch.equal(x_0, fed[0]["input"])
+    assert h is fed[0]["h_0"] and c is fed[0]["c_0"]
+    plain = inspect(kind="lstm-cell")
+    assert [(r.name, r.shape) for r in report.rows] == [(r.name, r.shape) for r in plain.rows]
+    assert report.totals == plain.totals  # MACs and memory stay those of one step
+
+
+def test_cell_unroll_api_and_default_length() -> None:
+    report = inspect(kind="lstm-cell", seq_len=4, unroll=True)
+    assert report.spec.seq_len == 4
+    assert report.probe.analysis is not None and report.probe.analysis.unroll is not None
+    assert report.probe.analysis.unroll.steps == 4
+    # --unroll without --seq-len loops L = 5 steps, the layers' default
+    assert inspect(kind="gru-cell", unroll=True).probe.analysis.unroll.steps == 5  # type: ignore[union-attr]
+    # a spec made for --unroll is refused without it, naming --seq-len
+    spec = make_spec(kind="lstm-cell", seq_len=4, unroll=True)
+    with pytest.raises(UsageError) as caught:
+        inspect(spec)
+    assert caught.value.option == "--seq-len"
+    with pytest.raises(UsageError) as caught:
+        make_spec(kind="lstm-cell", seq_len=4)
+    assert caught.value.option == "--seq-len" and "add --unroll" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--layers", "2"], "--layers: nn.LSTMCell is a single layer; drop --layers or use --kind lstm"),
+        (["--bidir"], "--bidir: nn.LSTMCell runs one step in one direction; drop --bidir or use --kind lstm"),
+        (
+            ["--batch-first"],
+            "--batch-first: nn.LSTMCell input has no time dimension, it is (N, H_in); "
+            "drop --batch-first or use --kind lstm",
+        ),
+        (
+            ["--proj-size", "5"],
+            "--proj-size: nn.LSTMCell has no projection; drop --proj-size or use --kind lstm",
+        ),
+        (
+            ["--dropout", "0.2"],
+            "--dropout: nn.LSTMCell has no dropout, which acts between stacked layers; "
+            "drop --dropout or use --kind lstm with --layers 2 or more",
+        ),
+        (
+            ["--lengths", "3,2"],
+            "--lengths: nn.LSTMCell takes one time step, not a sequence to pack; "
+            "drop --lengths or use --kind lstm",
+        ),
+        (
+            ["--explain"],
+            "--explain: nn.LSTMCell returns only the next state, there is no output vs h_n; "
+            "drop --explain or use --kind lstm",
+        ),
+        (
+            ["--device", "meta"],
+            "--unroll: needs values to compare, and meta tensors have none; use --device cpu (or cuda)",
+        ),
+        (["--seq-len", "5000"], "--unroll: L = 5000 steps would take 5000 calls; use --seq-len 4096 or less"),
+    ],
+)
+def test_cell_unroll_still_refuses_layer_flags(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--kind", "lstm-cell", "--seq-len", "3", "--unroll", *args)
+    assert (code, out, err) == (2, "", f"torchshape: error: {message}\n")
+
+
+def test_cell_unroll_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, plain, _ = run_cli(capsys, "rnn", "--kind", "gru-cell", "--unbatched")
+    assert code == 0
+    code, out, err = run_cli(capsys, "rnn", "--kind", "gru-cell", "--unbatched", "--seq-len", "4", "--unroll")
+    assert code == 0, err
+    head = plain.split("\n\nparameters")[0]
+    assert out.startswith(head)  # the one-step table as without --unroll, then the loop
+    assert "L = 4 calls of nn.GRUCell carrying h, vs one call of nn.GRU with its weights" in " ".join(
+        out.split()
+    )
+    assert "    hx = gru_cell(input[i], hx)" in out
+    code, out, _ = run_cli(
+        capsys, "rnn", "--kind", "lstm-cell", "--seq-len", "2", "--batch", "3", "--input-size", "10",
+        "--hidden-size", "20", "--unroll", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    unroll = json.loads(out)["unroll"]
+    assert unroll["method"] == "cell" and unroll["steps"] == 2 and unroll["agree"] is True
+    assert {s["code"]: s["shape"] for s in unroll["step_shapes"]} == {
+        "input": [2, 3, 10],
+        "input[i]": [3, 10],
+        "hx": [3, 20],
+        "cx": [3, 20],
+        "torch.stack(output)": [2, 3, 20],
+        "h_n": [1, 3, 20],
+        "c_n": [1, 3, 20],
+    }
+    assert set(unroll["max_abs_diff"]) == {"output", "h_n", "c_n"}
+    assert "    hx, cx = lstm_cell(input[i], (hx, cx))" in unroll["code"]

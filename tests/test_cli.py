@@ -65,8 +65,9 @@ BAD_USAGE = [
         "drop --explain or use --kind gru",
     ),
     (
-        ["--kind", "rnn-cell", "--unroll"],
-        "--unroll: nn.RNNCell already is one step of the loop; drop --unroll or use --kind rnn",
+        ["--kind", "rnn-cell", "--seq-len", "4"],
+        "--seq-len: nn.RNNCell takes one time step, not a sequence; add --unroll to loop it over "
+        "--seq-len steps, or drop --seq-len, or use --kind rnn",
     ),
     (
         ["--kind", "transformer"],

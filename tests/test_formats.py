@@ -336,6 +336,167 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     assert "assert output.shape == (5, 3, 30)" in result.stderr
 
 
+@st.composite
+def script_configs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, bool]]:
+    """Settings and the flags that add to the script: --lengths, --explain, --unroll, and cells' --unroll."""
+    if draw(st.integers(0, 3)) == 0:
+        raw = draw(cell_settings(max_size=8))
+        raw["seq_len"] = draw(st.integers(1, 5))
+        return raw, {"explain": False, "unroll": True}
+    raw = draw(settings(max_size=8, max_layers=3))
+    raw["seq_len"] = min(raw["seq_len"], 6)
+    explain = draw(st.booleans())
+    packed = not raw["unbatched"] and draw(st.booleans())
+    if packed:
+        n = raw.get("batch", 3)
+        raw["lengths"] = draw(st.lists(st.integers(1, raw["seq_len"]), min_size=n, max_size=n))
+    unroll = not packed and draw(st.booleans())
+    raw["device"] = "cpu" if unroll else draw(st.sampled_from(["cpu", "cpu", "meta"]))
+    return raw, {"explain": explain, "unroll": unroll}
+
+
+def success_lines(raw: dict[str, Any], flags: dict[str, bool]) -> list[str]:
+    """What each script prints, by prefix: one line per part it checks."""
+    lines = ["every shape matches"]
+    if flags["explain"]:
+        lines.append("relations: ")
+    if flags["unroll"]:
+        lines.append("unroll: the step loop matches one call within ")
+    if raw.get("lengths") is not None:
+        lines.append("packed: every shape matches, relations: ")
+    return lines
+
+
+@hypothesis_settings(max_examples=3)
+@given(st.lists(script_configs(), min_size=4, max_size=4))
+def test_python_scripts_run_what_the_flags_say(configs: list[tuple[dict[str, Any], dict[str, bool]]]) -> None:
+    """--lengths, --explain and --unroll scripts pack, assert the relations, run the loop, and pass."""
+    import tempfile
+
+    expected: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, (raw, flags) in enumerate(configs):
+            report = inspect(**raw, **flags)
+            assert report.ok
+            code = render(report, Format.PYTHON)
+            assert imported_modules(code) == {"torch"}
+            if raw.get("lengths") is not None:
+                assert "pack_padded_sequence(input, lengths, " in code and "enforce_sorted=False" in code
+            paths.append(Path(tmp) / f"script_{i}.py")
+            paths[-1].write_text(code, encoding="utf-8")
+            expected += success_lines(raw, flags)
+        result = subprocess.run(
+            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp,
+        )
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert len(printed) == len(expected), result.stdout
+    assert all(line.startswith(prefix) for line, prefix in zip(printed, expected, strict=True)), result.stdout
+
+
+def script(args: str) -> str:
+    """The --format python script of ``torchshape rnn ARGS``, through the command line."""
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["rnn", *shlex.split(args), "--format", "python"]) == 0
+    return out.getvalue()
+
+
+# (arguments, a line of the script, what it becomes): each corruption must make the script fail
+CORRUPTIONS = [
+    (
+        "--kind gru --lengths 4,1,3",
+        "assert packed.data.shape == (8, 50)",
+        "assert packed.data.shape == (8, 51)",
+    ),
+    ("--kind gru --lengths 4,1,3", "== [3, 2, 2, 1]", "== [3, 2, 1, 1]"),
+    ("--lengths 4,1,3", "assert c_n.shape == (1, 3, 30)", "assert c_n.shape == (3, 1, 30)"),
+    (
+        "--kind gru --layers 2 --explain",
+        "assert relation_holds(output[-1, :, :H_out], h_n[-1])",
+        "assert relation_holds(output[-1, :, :H_out], h_n[0])",
+    ),
+    ("--kind rnn --bidir --explain", "output[0, :, H_out:], h_n[-1])", "output[-1, :, H_out:], h_n[-1])"),
+    ("--kind gru --layers 2 --explain", "assert not relation_holds(", "assert relation_holds("),
+    (
+        "--kind gru --lengths 4,1,3 --explain",
+        "output[lengths - 1, torch.arange(N), :H_out]",
+        "output[lengths - 2, torch.arange(N), :H_out]",
+    ),
+    ("--unroll", "out_t, state = lstm(input_t, state)", "out_t, _ = lstm(input_t, state)"),
+    ("--kind gru --bidir --unroll", "for t in reversed(range(L)) if d else range(L)", "for t in range(L)"),
+    (
+        "--kind lstm-cell --seq-len 3 --unroll",
+        "lstm_cell(sequence[i], (hx, cx))",
+        "lstm_cell(sequence[i], (h_0, c_0))",
+    ),
+    ("--kind rnn-cell --seq-len 3 --unroll", "assert hx.shape == (3, 30)", "assert hx.shape == (1, 3, 30)"),
+]
+
+
+def test_a_corrupted_script_fails(tmp_path: Path) -> None:
+    """The scripts check something: one wrong shape, relation or loop step and the script exits non-zero."""
+    mutants = []
+    for i, (args, line, corrupted) in enumerate(CORRUPTIONS):
+        code = script(args)
+        assert line in code, (args, line)
+        mutants.append(tmp_path / f"mutant_{i}.py")
+        mutants[-1].write_text(code.replace(line, corrupted, 1), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
+
+
+# Runs each script on its own in one interpreter; prints, per script, the exception it raised or "ok".
+RUN_EACH = """import contextlib, io, json, runpy, sys
+seen = []
+for path in sys.argv[1:]:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_path(path, run_name='__main__')
+        seen.append('ok')
+    except Exception as exc:
+        seen.append(type(exc).__name__)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "--kind lstm --layers 2 --bidir --proj-size 7 --batch-first --explain --unroll",
+        "--kind gru --layers 2 --explain --lengths 4,1,3",
+        "--kind lstm-cell --seq-len 3 --unroll",
+    ],
+)
+def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:
+    """Negate any one assert of the script and it fails: none is dead code or trivially true."""
+    tree = ast.parse(script(args))
+    asserts = [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    assert len(asserts) >= 10
+    mutants = []
+    for i, node in enumerate(asserts):
+        original = node.test
+        node.test = ast.UnaryOp(op=ast.Not(), operand=original)
+        mutants.append(tmp_path / f"negated_{i}.py")
+        mutants[-1].write_text(ast.unparse(ast.fix_missing_locations(tree)), encoding="utf-8")
+        node.test = original
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
+
+
 @pytest.mark.cuda
 def test_python_snippet_runs_on_cuda(tmp_path: Path) -> None:
     code = render(inspect(kind="lstm", num_layers=2, device="cuda"), Format.PYTHON)

@@ -63,7 +63,7 @@ def _is_svg(text: str) -> bool:
 
 def _is_python(text: str) -> bool:
     compile(text, "snippet.py", "exec")
-    return "lstm = nn.LSTM(50, 30)" in text
+    return "lstm = nn.LSTM(50, 30, device=device, dtype=dtype).eval()" in text
 
 
 CHECKS = {

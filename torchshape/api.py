@@ -25,7 +25,7 @@ def inspect(
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
     if spec is None:
-        spec = make_spec(**settings)
+        spec = make_spec(unroll=unroll, **settings)
     elif settings:
         raise TypeError("pass either an RNNSpec or settings by name, not both")
     check_options(spec, explain=explain, unroll=unroll)

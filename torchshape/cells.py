@@ -27,16 +27,22 @@ def reject_layer_settings(
     proj_size: int,
     dropout: float,
     lengths_given: bool = False,
+    unroll: bool = False,
 ) -> None:
-    """Raise ``UsageError`` naming the first setting that only a whole-sequence layer has."""
+    """Raise ``UsageError`` naming the first setting that only a whole-sequence layer has.
+
+    ``--seq-len`` is the one exception: with ``--unroll`` it is the number of steps the
+    cell is looped over.
+    """
     module = f"nn.{kind.module_name}"
     layer = f"use --kind {kind.layer.value}"
     refused = [
         ("num_layers", num_layers > 1, f"{module} is a single layer; drop --layers or {layer}"),
         (
             "seq_len",
-            seq_len_given,
-            f"{module} takes one time step, not a sequence; drop --seq-len or {layer}",
+            seq_len_given and not unroll,
+            f"{module} takes one time step, not a sequence; add --unroll to loop it over "
+            f"--seq-len steps, or drop --seq-len, or {layer}",
         ),
         (
             "bidirectional",
@@ -70,8 +76,11 @@ def reject_layer_settings(
             raise UsageError(FLAGS[field], message)
 
 
-def reject_sequence_analyses(kind: Kind, *, explain: bool, unroll: bool) -> None:
-    """--explain and --unroll are about whole sequences (output vs h_n, step loops)."""
+def reject_sequence_analyses(kind: Kind, *, explain: bool, unroll: bool, seq_len: int = 1) -> None:
+    """--explain is about whole sequences (output vs h_n); a cell's sequence exists only with --unroll.
+
+    ``seq_len`` is the spec's: a cell has L > 1 only when it was made for ``--unroll``.
+    """
     module = f"nn.{kind.module_name}"
     layer = f"use --kind {kind.layer.value}"
     if explain:
@@ -79,8 +88,12 @@ def reject_sequence_analyses(kind: Kind, *, explain: bool, unroll: bool) -> None
             "--explain",
             f"{module} returns only the next state, there is no output vs h_n; drop --explain or {layer}",
         )
-    if unroll:
-        raise UsageError("--unroll", f"{module} already is one step of the loop; drop --unroll or {layer}")
+    if seq_len != 1 and not unroll:
+        raise UsageError(
+            FLAGS["seq_len"],
+            f"{module} takes one time step, not a sequence; add --unroll to loop it over "
+            f"--seq-len steps, or drop --seq-len, or {layer}",
+        )
 
 
 def call(spec: RNNSpec) -> str:

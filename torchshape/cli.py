@@ -61,7 +61,9 @@ def rnn(
     layers: Annotated[str, typer.Option("--layers", metavar="INT", help="num_layers: stacked layers.")] = "1",
     seq_len: Annotated[
         Optional[str],
-        typer.Option("--seq-len", metavar="INT", help="L: time steps (layers only).", show_default="5"),
+        typer.Option(
+            "--seq-len", metavar="INT", help="L: time steps (a cell: only with --unroll).", show_default="5"
+        ),
     ] = None,
     batch: Annotated[
         Optional[str],
@@ -168,6 +170,7 @@ def rnn(
         device=device,
         dtype=dtype,
         lengths=lengths,
+        unroll=unroll,
     )
     fmt = parse_format(output_format, output)
     check_format_flags(fmt, explain=explain, time=time, params=params)

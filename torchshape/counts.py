@@ -163,8 +163,10 @@ def init_bound(spec: RNNSpec) -> float:
 def steps(spec: RNNSpec) -> int:
     """Real time steps of one layer and direction: L·N, L when unbatched, sum(lengths) when packed.
 
-    A cell runs one step: N (1 when unbatched).
+    A cell runs one step: N (1 when unbatched); its L is only how often ``--unroll`` loops it.
     """
+    if spec.kind.is_cell:
+        return 1 if spec.unbatched else spec.batch
     if spec.lengths is not None:
         return sum(spec.lengths)
     return spec.seq_len if spec.unbatched else spec.seq_len * spec.batch
@@ -221,7 +223,8 @@ def forward_working_bytes(spec: RNNSpec) -> int:
     per_feature = steps(spec) * spec.dtype.itemsize
     layer_input = sym.D * sym.H_out if sym.num_layers > 1 else 0
     features = layer_input + sym.D * G * sym.H_cell + (4 * sym.D - 2) * sym.H_out
-    return per_feature * features + STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
+    time_steps = 1 if spec.kind.is_cell else spec.seq_len
+    return per_feature * features + STEP_BOOKKEEPING_BYTES * time_steps * sym.D
 
 
 @dataclass(frozen=True)

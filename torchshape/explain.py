@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from torchshape.errors import UsageError
 from torchshape.formulas import Dim, TensorFormula, symbols
-from torchshape.spec import FLAGS, RNNSpec
+from torchshape.spec import FLAGS, Nonlinearity, RNNSpec
 
 # A step-by-step loop makes one call per time step; past this many it stops being
 # an explanation and becomes a wait.
@@ -49,7 +49,7 @@ def check_options(spec: RNNSpec, *, explain: bool = False, unroll: bool = False)
     if spec.kind.is_cell:
         from torchshape.cells import reject_sequence_analyses
 
-        reject_sequence_analyses(spec.kind, explain=explain, unroll=unroll)
+        reject_sequence_analyses(spec.kind, explain=explain, unroll=unroll, seq_len=spec.seq_len)
     if not unroll:
         return
     if spec.device == "meta":
@@ -744,6 +744,8 @@ class StepRule:
 
 def unroll_steps(spec: RNNSpec) -> list[StepRule]:
     """The shape of every tensor one call of the step loop takes or returns."""
+    if spec.kind.is_cell:
+        return cell_unroll_steps(spec)
     step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
     rules: list[StepRule] = []
     if not spec.bidirectional:
@@ -773,6 +775,8 @@ def unroll_steps(spec: RNNSpec) -> list[StepRule]:
 
 def unroll_code(spec: RNNSpec) -> list[str]:
     """The step loop a user writes (unidirectional), or the one torchshape runs (bidirectional)."""
+    if spec.kind.is_cell:
+        return cell_unroll_code(spec)
     step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
     time_dim = 1 if spec.batch_first and not spec.unbatched else 0
     name = spec.kind.value
@@ -793,6 +797,61 @@ def unroll_code(spec: RNNSpec) -> list[str]:
     ]
 
 
+def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[Dim, ...]:
+    """A cell's layout: the given leading dimensions, then N (unless unbatched), then the feature."""
+    *leading, feature = exprs
+    return _dims(*leading, *([] if spec.unbatched else ["N"]), feature)
+
+
+def cell_unroll_steps(spec: RNNSpec) -> list[StepRule]:
+    """A cell looped over L steps (``input[i]`` each), and the one-layer module it is compared with."""
+
+    def rule(name: str, code: str, *exprs: str) -> StepRule:
+        return StepRule(name, code, TensorFormula(name, _cell_dims(spec, *exprs)))
+
+    rules = [
+        rule("input", "input", "L", "H_in"),
+        rule("input_t", "input[i]", "H_in"),
+        rule("h", "hx", "H_cell"),
+    ]
+    if spec.kind.has_cell_state:
+        rules.append(rule("c", "cx", "H_cell"))
+    rules.append(rule("output", "torch.stack(output)", "L", "H_cell"))
+    rules.append(rule("h_n", "h_n", "1", "H_cell"))
+    if spec.kind.has_cell_state:
+        rules.append(rule("c_n", "c_n", "1", "H_cell"))
+    return rules
+
+
+def cell_unroll_code(spec: RNNSpec) -> list[str]:
+    """The PyTorch docs' nn.LSTMCell example over this run's input, and the one call it equals."""
+    cell = spec.kind.value.replace("-", "_")
+    layer = spec.kind.layer.value
+    lstm = spec.kind.has_cell_state
+    shape = "(L, H_in)" if spec.unbatched else "(L, N, H_in)"
+    weights = "weight_hh" + (", bias_ih, bias_hh" if spec.bias else "")
+    lines = [
+        "hx, cx = h_0, c_0" if lstm else "hx = h_0",
+        "output = []",
+        f"for i in range(L):  # input: {shape}",
+        f"    hx, cx = {cell}(input[i], (hx, cx))" if lstm else f"    hx = {cell}(input[i], hx)",
+        "    output.append(hx)",
+        "output = torch.stack(output, dim=0)",
+        f"# {layer} = nn.{spec.kind.layer.module_name}(H_in, H_cell"
+        + (", nonlinearity='relu'" if spec.nonlinearity is Nonlinearity.RELU else "")
+        + (", bias=False" if not spec.bias else "")
+        + "), sharing the cell's weights:",
+        f"#   weight_ih_l0 = {cell}.weight_ih, likewise {weights}",
+    ]
+    if lstm:
+        lines.append(f"layer_output, (h_n, c_n) = {layer}(input, (h_0.unsqueeze(0), c_0.unsqueeze(0)))")
+        lines.append("# output == layer_output, hx == h_n[0], cx == c_n[0]")
+    else:
+        lines.append(f"layer_output, h_n = {layer}(input, h_0.unsqueeze(0))")
+        lines.append("# output == layer_output, hx == h_n[0]")
+    return lines
+
+
 BIDIRECTIONAL_WHY = (
     "One loop over t = 0 … L-1 cannot reproduce the backward direction: it runs from step "
     "L-1 down to 0, so its state at step t depends on input[t:], which a forward loop has "
@@ -807,7 +866,9 @@ class UnrollResult:
     """The step-by-step loop beside the whole sequence in one call."""
 
     steps: int
-    method: str  # "module": the module itself, one step per call; "directions": per layer and direction
+    # "module": the module itself, one step per call; "directions": per layer and direction;
+    # "cell": the cell looped over L steps vs the one-layer module sharing its weights
+    method: str
     code: list[str]
     step_shapes: list[ShapeCheck]
     max_abs_diff: dict[str, float]  # output, h_n (c_n): loop vs one call

@@ -369,8 +369,8 @@ def _unroll(
     spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], results: dict[str, torch.Tensor]
 ) -> UnrollResult:
     """The step loop beside the one call whose results the table shows."""
-    import torch
-
+    if spec.kind.is_cell:
+        return _cell_unroll(spec, module, inputs)
     time_dim = 1 if spec.batch_first and not spec.unbatched else 0
     x = inputs["input"]
     tolerance = _unroll_tolerance(spec, x.device)
@@ -387,15 +387,34 @@ def _unroll(
         output, state = _step_loop(module, x, _hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
         finals = _split_state(state)
     loop = {"output": output, **finals}
+    method = "directions" if spec.bidirectional else "module"
+    return _compare(spec, loop, results, shapes, tolerance, time_dim=time_dim, method=method, naive=naive)
+
+
+def _compare(
+    spec: RNNSpec,
+    loop: dict[str, torch.Tensor],
+    one_call: dict[str, torch.Tensor],
+    shapes: _Shapes,
+    tolerance: tuple[float, float],
+    *,
+    time_dim: int,
+    method: str,
+    naive: dict[str, float] | None = None,
+) -> UnrollResult:
+    """The loop's output and final states beside the one call's, and every step shape beside its rule."""
+    import torch
+
     rtol, atol = tolerance
-    diff = {key: _max_abs_diff(tensor, results[key]) for key, tensor in loop.items()}
+    diff = {key: _max_abs_diff(tensor, one_call[key]) for key, tensor in loop.items()}
     within = {
-        key: tensor.shape == results[key].shape
-        and bool(torch.allclose(tensor, results[key], rtol=rtol, atol=atol))
+        key: tensor.shape == one_call[key].shape
+        and bool(torch.allclose(tensor, one_call[key], rtol=rtol, atol=atol))
         for key, tensor in loop.items()
     }
+    output, expected = loop["output"], one_call["output"]
     per_step = [
-        _max_abs_diff(output.narrow(time_dim, t, 1), results["output"].narrow(time_dim, t, 1))
+        _max_abs_diff(output.narrow(time_dim, t, 1), expected.narrow(time_dim, t, 1))
         for t in range(spec.seq_len)
     ]
     sym = symbols(spec)
@@ -413,7 +432,7 @@ def _unroll(
     ]
     return UnrollResult(
         steps=spec.seq_len,
-        method="directions" if spec.bidirectional else "module",
+        method=method,
         code=unroll_code(spec),
         step_shapes=step_shapes,
         max_abs_diff=diff,
@@ -423,3 +442,58 @@ def _unroll(
         naive_max_abs_diff=naive,
         why=BIDIRECTIONAL_WHY if spec.bidirectional else None,
     )
+
+
+def cell_layer(spec: RNNSpec, cell: torch.nn.Module) -> torch.nn.Module:
+    """The one-layer nn.LSTM / nn.GRU / nn.RNN with the cell's weights: weight_ih_l0 = cell.weight_ih, ..."""
+    from torchshape.probe import build_module
+
+    weight = cell.weight_ih
+    layer = build_module(layer_spec(spec), weight.device, weight.dtype)
+    layer.load_state_dict({f"{name}_l0": tensor for name, tensor in cell.state_dict().items()})
+    return layer
+
+
+def layer_spec(spec: RNNSpec) -> RNNSpec:
+    """The whole-sequence layer a cell steps through: same sizes, bias and nonlinearity, one layer."""
+    return replace(spec, kind=spec.kind.layer)
+
+
+def _cell_unroll(spec: RNNSpec, cell: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> UnrollResult:
+    """The cell called L times carrying (h, c), beside the one-layer module over the whole sequence.
+
+    The sequence's first step is the table's input, so step 0 is the step the table shows.
+    """
+    import torch
+
+    from torchshape import guard
+
+    guard.check(layer_spec(spec))  # the sequence and the layer's output live beside the cell's tensors
+    x_0, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
+    rest = torch.randn((spec.seq_len - 1, *x_0.shape), device=x_0.device, dtype=x_0.dtype)
+    x = torch.cat([x_0.unsqueeze(0), rest])
+    shapes = _Shapes()
+    shapes.add("input", x)
+    hx, cx = h_0, c_0
+    steps = []
+    for i in range(spec.seq_len):
+        shapes.add("input_t", x[i])
+        if cx is not None:
+            hx, cx = cell(x[i], (hx, cx))
+            shapes.add("c", cx)
+        else:
+            hx = cell(x[i], hx)
+        shapes.add("h", hx)
+        steps.append(hx)
+    output = torch.stack(steps, dim=0)
+    shapes.add("output", output)
+    layer = cell_layer(spec, cell)
+    hidden: Any = (h_0.unsqueeze(0), c_0.unsqueeze(0)) if c_0 is not None else h_0.unsqueeze(0)
+    layer_output, state = layer(x, hidden)
+    one_call = {"output": layer_output, **_split_state(state)}
+    for key in ("h_n", "c_n"):
+        if key in one_call:
+            shapes.add(key, one_call[key])
+    loop = {"output": output, "h_n": hx.unsqueeze(0)} | ({"c_n": cx.unsqueeze(0)} if cx is not None else {})
+    tolerance = _unroll_tolerance(spec, x.device)
+    return _compare(spec, loop, one_call, shapes, tolerance, time_dim=0, method="cell")

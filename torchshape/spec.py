@@ -364,10 +364,12 @@ def command_line(
     return " ".join(shlex.quote(word) for word in words)
 
 
-def make_spec(**raw: Any) -> RNNSpec:
+def make_spec(*, unroll: bool = False, **raw: Any) -> RNNSpec:
     """Validate raw settings (missing ones take ``DEFAULTS``) into an ``RNNSpec``.
 
     Raises ``UsageError`` naming the flag for any bad value or combination.
+    ``unroll``: the spec is for ``--unroll``, where a cell takes ``seq_len`` (L steps,
+    the layers' default without it); otherwise a cell has ``seq_len`` 1 and refuses it.
     """
     unknown = set(raw) - set(DEFAULTS)
     if unknown:
@@ -405,8 +407,10 @@ def make_spec(**raw: Any) -> RNNSpec:
             proj_size=proj_size,
             dropout=dropout,
             lengths_given=values["lengths"] is not None,
+            unroll=unroll,
         )
-        seq_len = 1  # a cell takes one time step
+        if not unroll:
+            seq_len = 1  # a cell takes one time step; with --unroll, L is how many it is looped over
 
     nonlinearity = values["nonlinearity"]
     if nonlinearity is not None:

@@ -12,8 +12,9 @@ device = torch.device("cpu")
 dtype = torch.float32
 torch.manual_seed(0)
 
-gru = nn.GRU(50, 30, num_layers=3, bias=False, batch_first=True, dropout=0.25)
-gru = gru.to(device=device, dtype=dtype).eval()
+gru = nn.GRU(
+    50, 30, num_layers=3, bias=False, batch_first=True, dropout=0.25, device=device, dtype=dtype
+).eval()
 input = torch.randn(3, 5, 50, device=device, dtype=dtype)
 h_0 = torch.randn(3, 3, 30, device=device, dtype=dtype)
 

@@ -12,8 +12,7 @@ device = torch.device("cpu")
 dtype = torch.float32
 torch.manual_seed(0)
 
-lstm = nn.LSTM(50, 30, num_layers=2, bidirectional=True)
-lstm = lstm.to(device=device, dtype=dtype).eval()
+lstm = nn.LSTM(50, 30, num_layers=2, bidirectional=True, device=device, dtype=dtype).eval()
 input = torch.randn(5, 3, 50, device=device, dtype=dtype)
 h_0 = torch.randn(4, 3, 30, device=device, dtype=dtype)
 c_0 = torch.randn(4, 3, 30, device=device, dtype=dtype)

@@ -13,8 +13,7 @@ device = torch.device("cpu")
 dtype = torch.float32
 torch.manual_seed(0)
 
-lstm = nn.LSTM(50, 30, proj_size=8)
-lstm = lstm.to(device=device, dtype=dtype).eval()
+lstm = nn.LSTM(50, 30, proj_size=8, device=device, dtype=dtype).eval()
 input = torch.randn(1000, 50, device=device, dtype=dtype)
 h_0 = torch.randn(1, 8, device=device, dtype=dtype)
 c_0 = torch.randn(1, 30, device=device, dtype=dtype)

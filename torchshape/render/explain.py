@@ -127,7 +127,7 @@ def _handoff(report: Report, handoff: HandoffResult, values: bool) -> Renderable
             "h_n (and c_n) as a decoder's initial state; the decoders are built at this run's "
             "dtype and device, and read the encoder's input as their own."
         ),
-        Text("\n".join(code), style="dim"),
+        *(code_text(line, style="dim") for line in code),
         _relation_rows(holding),
     ]
     if mistakes:
@@ -259,13 +259,20 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
 def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
     if unroll.method == "module":
         how = f"L = {unroll.steps} calls of the module, one step each"
+    elif unroll.method == "cell":
+        kind = report.spec.kind
+        state = "(h, c)" if kind.has_cell_state else "h"
+        how = (
+            f"L = {unroll.steps} calls of nn.{kind.module_name} carrying {state}, "
+            f"vs one call of nn.{kind.layer.module_name} with its weights"
+        )
     else:
         how = f"each layer and direction, L = {unroll.steps} calls each"
     parts: list[RenderableType] = [Text(f"Step by step vs one call (--unroll): {how}", style="bold")]
     if unroll.why:
         parts.append(Text(unroll.why))
     parts.extend(code_text(line, style="dim") for line in unroll.code)
-    parts.append(_shape_table(unroll.step_shapes, False, "one step"))
+    parts.append(_shape_table(unroll.step_shapes, False, "tensor" if unroll.method == "cell" else "one step"))
     diffs = ", ".join(f"{key} {_num(value)}" for key, value in unroll.max_abs_diff.items())
     rtol, atol = unroll.tolerance
     if unroll.agree:
