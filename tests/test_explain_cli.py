@@ -146,7 +146,7 @@ def test_table_sections_fit_80_columns(capsys: pytest.CaptureFixture[str]) -> No
         report = inspect(**settings)
         text = render_table(report)
         # 80 columns, or as wide as the longest line of code, which is never broken
-        code = report.probe.analysis.packed and packed_code(report.spec) or []
+        code = packed_code(report.spec) if report.spec.lengths is not None else []
         assert max(len(line) for line in text.splitlines()) <= max([80, *(len(line) for line in code)])
         assert all(line in text.splitlines() for line in code)
         assert "✗" not in text

@@ -185,6 +185,7 @@ def _without_times(text: str) -> str:
         ["--params", "--time", "--repeats", "2", "--warmup", "1", "--layers", "2"],
         ["--explain", "--lengths", "3,1", "--params", "--bidir"],
         ["--unroll", "--kind", "gru", "--time"],
+        ["--kind", "lstm-cell", "--seq-len", "3", "--unroll"],
     ],
 )
 def test_reproduce_with_gives_the_whole_command(

@@ -327,7 +327,7 @@ def command_line(
             continue  # unbatched input has no batch; --batch would be refused
         if field == "batch" and spec.lengths is not None:
             continue  # N is the number of lengths
-        if field == "seq_len" and spec.kind.is_cell:
+        if field == "seq_len" and spec.kind.is_cell and not unroll:
             continue  # a cell takes one step; --seq-len would be refused
         if field == "lengths":
             if value is not None:
