@@ -14,9 +14,9 @@ import pytest
 import torch
 from hypothesis import given
 
+from tests.conftest import run_cli
 from tests.strategies import cell_settings
 from torchshape import Kind, inspect, make_spec
-from torchshape.cli import main
 from torchshape.formulas import symbols, tensor_formulas
 
 CELL_CLASSES = {"gru-cell": torch.nn.GRUCell, "lstm-cell": torch.nn.LSTMCell, "rnn-cell": torch.nn.RNNCell}
@@ -157,12 +157,6 @@ def test_an_input_torch_refuses_is_reported_not_raised(monkeypatch: pytest.Monke
 
 
 # --- the command line ---------------------------------------------------------------
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 BAD_CELL_USAGE = [

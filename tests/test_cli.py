@@ -8,13 +8,8 @@ import sys
 
 import pytest
 
+from tests.conftest import run_cli
 from torchshape.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_design_example_prints_every_tensor(capsys: pytest.CaptureFixture[str]) -> None:

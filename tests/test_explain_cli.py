@@ -6,14 +6,7 @@ import json
 
 import pytest
 
-from torchshape.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["rnn", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
+from tests.conftest import run_cli
 
 BAD_USAGE = [
     (
@@ -54,14 +47,14 @@ BAD_USAGE = [
 def test_bad_usage_exits_2_naming_the_flag(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run_cli(capsys, *args)
+    code, out, err = run_cli(capsys, "rnn", *args)
     assert code == 2
     assert out == ""
     assert err == f"torchshape: error: {message}\n"
 
 
 def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--format", "json")
     data = json.loads(out)
     assert code == 0
     assert not {"relations", "layout", "packed", "unroll"} & set(data)
@@ -70,7 +63,7 @@ def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
-        capsys, "--layers", "2", "--bidir", "--proj-size", "7", "--explain", "--format", "json"
+        capsys, "rnn", "--layers", "2", "--bidir", "--proj-size", "7", "--explain", "--format", "json"
     )
     assert code == 0
     data = json.loads(out)
@@ -93,18 +86,20 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_explain_on_meta_says_null(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain", "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--bidir", "--device", "meta", "--explain", "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert data["relations"] and all(r["holds"] is None for r in data["relations"])
     assert all("no values" in r["note"] for r in data["relations"])
-    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain")
+    code, out, _ = run_cli(capsys, "rnn", "--bidir", "--device", "meta", "--explain")
     assert "meta tensors carry no values" in out
     assert "✓ output" not in out
 
 
 def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--format", "json")
+    code, out, _ = run_cli(
+        capsys, "rnn", "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--format", "json"
+    )
     assert code == 0
     data = json.loads(out)
     packed = data["packed"]
@@ -122,7 +117,7 @@ def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unroll_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--layers", "2", "--batch-first", "--unroll", "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--layers", "2", "--batch-first", "--unroll", "--format", "json")
     assert code == 0
     unroll = json.loads(out)["unroll"]
     assert unroll["steps"] == 5

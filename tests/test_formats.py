@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from tests.conftest import run_cli
 from tests.strategies import cell_settings, settings
 from tests.test_against_torch import torch_truth
 from torchshape import inspect
@@ -71,12 +72,6 @@ def markdown_tables(text: str) -> list[list[list[str]]]:
         elif token.type in ("th_open", "td_open"):
             tables[-1][-1].append(tokens[i + 1].content)
     return tables
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- markdown --------------------------------------------------------------------------

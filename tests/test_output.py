@@ -16,19 +16,13 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from torchshape.cli import main
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TENSORS = ("input", "h_0", "c_0", "output", "h_n", "c_n")
 ANY_ESCAPE = "\x1b["
 # SGR parameters that set a colour: 30-38, 40-48, 90-97, 100-107 (bold and dim are not colour)
 COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -18,10 +18,19 @@ from torchshape.startup import pause_gc, skip_pydantic
 if TYPE_CHECKING:
     from torchshape.report import Report
 
-try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
-    from typer import TyperException as ParseError
-except ImportError:  # pragma: no cover - older typer on top of click
-    from click import ClickException as ParseError  # type: ignore[assignment]
+
+
+def _parse_error() -> type[Exception]:
+    """The base of the parser's errors: typer >= 0.2x carries its own click (TyperException)."""
+    found: type[Exception] | None = getattr(typer, "TyperException", None)
+    if found is None:  # pragma: no cover - older typer on top of click
+        import importlib
+
+        found = importlib.import_module("click").ClickException
+    return found
+
+
+ParseError = _parse_error()
 
 app = typer.Typer(
     add_completion=False,
@@ -225,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="torchshape", standalone_mode=False)
     except ParseError as exc:
-        return _fail(exc.format_message(), exc.exit_code)
+        return _fail(getattr(exc, "format_message", exc.__str__)(), getattr(exc, "exit_code", 2))
     except TorchshapeError as exc:
         if debug:
             raise
