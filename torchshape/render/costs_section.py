@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -116,14 +115,6 @@ def parameters_renderable(report: Report) -> RenderableType:
             line = f"✗ MISMATCH {p.name}: formula {p.formula} gives {_fmt(p.shape)}; {got}"
             parts.append(Text(line, style="bold red"))
     return Group(*parts)
-
-
-def render_parameters(report: Report, width: int = 80) -> str:
-    """The --params table as plain text at a fixed width, without colour."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(parameters_renderable(report))
-    return buffer.getvalue()
 
 
 def parameters_json(report: Report) -> list[dict[str, Any]]:
