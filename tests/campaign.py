@@ -89,6 +89,7 @@ VALUES: dict[str, Any] = {
             "out.xyz",
             "out",
             "missing/out.md",
+            "docs/shapes/out.json",
             ".",
         ]
     ),
@@ -180,7 +181,15 @@ class Outcome:
     code: int | None  # None: it raised instead of returning
     stdout: str
     stderr: str
-    files: dict[str, bytes]  # what the run left in its working directory, by name
+    files: dict[str, bytes]  # what the run left in its working directory (see ``left_in``)
+
+
+def left_in(work: Path) -> dict[str, bytes]:
+    """Every file under ``work`` by its relative path, and every directory as ``path/`` (empty)."""
+    return {
+        (p.relative_to(work).as_posix() + "/" * p.is_dir()): (b"" if p.is_dir() else p.read_bytes())
+        for p in sorted(work.rglob("*"))
+    }
 
 
 def flag_value(args: list[str], flag: str) -> str | None:
@@ -220,8 +229,10 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         problems.append("stderr is not empty after success")
     output = flag_value(outcome.args, "--output")
     if output is not None:
-        name = os.path.basename(output)
-        if set(outcome.files) != {name}:
+        name = Path(os.path.normpath(output)).as_posix()
+        # missing parent directories are created: docs/ for docs/out.md
+        expected = {name} | {parent.as_posix() + "/" for parent in Path(name).parents if parent != Path(".")}
+        if set(outcome.files) != expected:
             problems.append(f"--output left {sorted(outcome.files)}, not {name}")
             return problems
         text = outcome.files[name].decode("utf-8")
