@@ -186,3 +186,40 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
 
     with pytest.raises(UsageError):
         main(["rnn", "--hidden-size", "0", "--debug"])
+
+
+def test_lengths_without_seq_len_set_l_to_the_longest(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--lengths 7,3``: the lengths say how long the batch is, L = 7 (not the default 5)."""
+    import torch
+
+    code, out, err = run_cli(capsys, "rnn", "--kind", "gru", "--lengths", "7,3", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["symbols"]["L"] == 7 and data["symbols"]["N"] == 2
+    shapes = {t["name"]: t["shape"] for t in data["tensors"]}
+    assert all(t["verified"] for t in data["tensors"])
+    gru = torch.nn.GRU(50, 30)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(7, 2, 50), [7, 3])
+    output, h_n = gru(packed)
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(output)
+    assert shapes["input"] == [7, 2, 50]
+    assert shapes["output"] == list(padded.shape) and shapes["h_n"] == list(h_n.shape)
+
+
+def test_lengths_with_seq_len_keep_l(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--lengths", "3,1", "--seq-len", "6", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["symbols"]["L"] == 6
+
+
+def test_lengths_may_have_spaces_after_commas(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--lengths", " 4, 1 ,3 ", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["config"]["lengths"] == [4, 1, 3]
+
+
+def test_python_lengths_without_seq_len_set_l() -> None:
+    from torchshape import make_spec
+
+    assert make_spec(lengths=[2, 9, 4]).seq_len == 9
+    assert make_spec(lengths=[2, 4], seq_len=5).seq_len == 5

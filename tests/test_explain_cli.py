@@ -14,15 +14,35 @@ BAD_USAGE = [
         "--lengths: 2 length(s) for --batch 3; give exactly one per sequence, or drop --batch",
     ),
     (
-        ["--lengths", "6,3,2"],
+        ["--lengths", "6,3,2", "--seq-len", "5"],
         "--lengths: 6 is longer than --seq-len (5); every length must be from 1 to L, "
-        "so raise --seq-len or shorten the sequence",
+        "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
     ),
-    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be from 1 to L = 5"),
-    (["--lengths", "5,-1"], "--lengths: -1 is out of range; every length must be from 1 to L = 5"),
+    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be 1 or more"),
+    (
+        ["--lengths", "5,-1", "--seq-len", "5"],
+        "--lengths: -1 is out of range; every length must be from 1 to L = 5",
+    ),
     (["--lengths", "5,x,2"], "--lengths: 'x' is not a whole number; give lengths such as 5,3,2"),
     (["--lengths", "2.5"], "--lengths: '2.5' is not a whole number; give lengths such as 5,3,2"),
-    (["--lengths", ","], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
+    (
+        ["--lengths", ","],
+        "--lengths: an empty length in ','; give one whole number per sequence, such as 5,3,2",
+    ),
+    (
+        ["--lengths", "4,,1"],
+        "--lengths: an empty length in '4,,1'; give one whole number per sequence, such as 5,3,2",
+    ),
+    (
+        ["--lengths", "5,3,"],
+        "--lengths: an empty length in '5,3,'; give one whole number per sequence, such as 5,3,2",
+    ),
+    (["--lengths", " "], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
+    (["--lengths", "5 3 2"], "--lengths: separate lengths with commas, not spaces: 5,3,2"),
+    (
+        ["--lengths", "99999999999"],
+        "--lengths: 99999999999 is out of range; every length must be from 1 to 2147483647",
+    ),
     (
         ["--lengths", "5,3", "--unbatched"],
         "--lengths: unbatched input has no batch to pack; drop --unbatched or --lengths",
@@ -98,7 +118,7 @@ def test_explain_on_meta_says_null(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
-        capsys, "rnn", "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--format", "json"
+        capsys, "rnn", "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--seq-len", "5", "--format", "json"
     )
     assert code == 0
     data = json.loads(out)
