@@ -156,7 +156,7 @@ def rnn(
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render, terminal
     from torchshape.api import inspect
-    from torchshape.spec import make_spec, parse_format
+    from torchshape.spec import FLAGS, make_spec, parse_format
     from torchshape.timing import timing_settings, with_timing
 
     spec = make_spec(
@@ -176,6 +176,7 @@ def rnn(
         device=device,
         dtype=dtype,
         lengths=lengths,
+        names=FLAGS,
     )
     fmt = parse_format(output_format, output)
     timed = timing_settings(spec, time, repeats, warmup)
@@ -186,7 +187,7 @@ def rnn(
     from torchshape.spinner import forward_status
 
     with forward_status(spec):
-        report = with_timing(inspect(spec, explain=explain, unroll=unroll), timed)
+        report = with_timing(inspect(spec, explain=explain, unroll=unroll, names=FLAGS), timed)
     if output is not None:
         from torchshape.output_file import write_output
 

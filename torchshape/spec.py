@@ -10,6 +10,7 @@ import math
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -313,11 +314,23 @@ def command_line(
     return " ".join(shlex.quote(word) for word in words)
 
 
-def make_spec(**raw: Any) -> RNNSpec:
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> RNNSpec:
     """Validate raw settings (missing ones take ``DEFAULTS``) into an ``RNNSpec``.
 
-    Raises ``UsageError`` naming the flag for any bad value or combination.
+    Raises ``UsageError`` for any bad value or combination, naming the Python argument
+    (``proj_size=3: ...``); the command line passes ``names=FLAGS`` to name its flags.
     """
+    if names is FLAGS:
+        return _make_spec(raw)
+    from torchshape.python_names import in_python_terms
+
+    try:
+        return _make_spec(raw)
+    except UsageError as error:
+        raise in_python_terms(error, raw) from None
+
+
+def _make_spec(raw: dict[str, Any]) -> RNNSpec:
     unknown = set(raw) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
