@@ -215,6 +215,12 @@ def test_help_shows_no_type_on_switches(
         assert "<" not in text
 
 
+def test_help_shows_the_timing_defaults_that_apply() -> None:
+    from torchshape import cli, timing
+
+    assert (cli.DEFAULT_REPEATS, cli.DEFAULT_WARMUP) == (timing.DEFAULT_REPEATS, timing.DEFAULT_WARMUP)
+
+
 def test_help_defaults_have_no_parentheses(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,10 +17,13 @@ from torchshape.argv import Options, first_problem
 from torchshape.errors import TorchshapeError
 from torchshape.spec import DEFAULTS, DType, Format, Kind, Nonlinearity
 from torchshape.startup import pause_gc, skip_pydantic
-from torchshape.timing import DEFAULT_REPEATS, DEFAULT_WARMUP
 
 if TYPE_CHECKING:
     from torchshape.report import Report
+
+# --time's defaults, for the help text; torchshape.timing holds them (a test checks they agree)
+# but is not imported before a command runs.
+DEFAULT_REPEATS, DEFAULT_WARMUP = 10, 3
 
 # Switches take no value: an empty metavar keeps typer from showing a type such as <bool>.
 SWITCH = ""
