@@ -31,7 +31,9 @@ SWITCHES = [
     *("--bidir", "--batch-first", "--no-bias", "--unbatched", "--explain", "--unroll", "--params"),
     *("--time", "--debug"),
 ]
-KNOWN_FLAGS = set(FLAGS) | set(SWITCHES)
+# PyTorch's own names, accepted beside the short ones.
+ALIASES = st.sampled_from([["--num-layers", "2"], ["--bidirectional"], ["--batch-size", "2"]])
+KNOWN_FLAGS = set(FLAGS) | set(SWITCHES) | {"--num-layers", "--bidirectional", "--batch-size", "--help"}
 
 # Text no integer flag takes: signs, decimals, other scripts' digits, overflow.
 NOT_A_COUNT = [
@@ -89,6 +91,7 @@ VALUES: dict[str, Any] = {
             "out.xyz",
             "out",
             "missing/out.md",
+            "docs/shapes/out.json",
             ".",
         ]
     ),
@@ -145,6 +148,9 @@ JUNK = st.sampled_from(
         ["--hid", "3"],
         ["--"],
         ["--layers", "2", "--layers", "3"],
+        ["lstm"],
+        ["--hidden-size", "--layers"],
+        ["--bidir", "2"],
     ]
 )
 ENVIRONMENTS = st.sampled_from(
@@ -166,6 +172,8 @@ def command_lines(draw: st.DrawFn) -> list[str]:
     items += [[switch] for switch in SWITCHES if switch != "--debug" and draw(st.integers(0, 3)) == 0]
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(JUNK))
+    if draw(st.integers(0, 9)) == 0:
+        items.append(draw(ALIASES))
     words = ["rnn", *(word for item in draw(st.permutations(items)) for word in item)]
     if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
         words.append(draw(st.sampled_from(FLAGS)))
@@ -180,7 +188,15 @@ class Outcome:
     code: int | None  # None: it raised instead of returning
     stdout: str
     stderr: str
-    files: dict[str, bytes]  # what the run left in its working directory, by name
+    files: dict[str, bytes]  # what the run left in its working directory (see ``left_in``)
+
+
+def left_in(work: Path) -> dict[str, bytes]:
+    """Every file under ``work`` by its relative path, and every directory as ``path/`` (empty)."""
+    return {
+        (p.relative_to(work).as_posix() + "/" * p.is_dir()): (b"" if p.is_dir() else p.read_bytes())
+        for p in sorted(work.rglob("*"))
+    }
 
 
 def flag_value(args: list[str], flag: str) -> str | None:
@@ -209,7 +225,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         elif not lines[0].startswith("torchshape: error: "):
             problems.append("stderr does not start with 'torchshape: error: '")
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
-        if not named & (KNOWN_FLAGS | set(outcome.args)) and "unexpected extra argument" not in err:
+        if not named & (KNOWN_FLAGS | set(outcome.args)):
             problems.append("the error names no flag")
         if out:
             problems.append("stdout is not empty after an error")
@@ -220,8 +236,10 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         problems.append("stderr is not empty after success")
     output = flag_value(outcome.args, "--output")
     if output is not None:
-        name = os.path.basename(output)
-        if set(outcome.files) != {name}:
+        name = Path(os.path.normpath(output)).as_posix()
+        # missing parent directories are created: docs/ for docs/out.md
+        expected = {name} | {parent.as_posix() + "/" for parent in Path(name).parents if parent != Path(".")}
+        if set(outcome.files) != expected:
             problems.append(f"--output left {sorted(outcome.files)}, not {name}")
             return problems
         text = outcome.files[name].decode("utf-8")

@@ -1,4 +1,4 @@
-"""Shared test setup: hypothesis profiles and the CUDA marker."""
+"""Shared test setup: hypothesis profiles, the CUDA marker and `run_cli`."""
 
 from __future__ import annotations
 
@@ -43,3 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def regen_golden(request: pytest.FixtureRequest) -> bool:
     """True when the run was asked to rewrite the expected-output files instead of comparing."""
     return bool(request.config.getoption("--regen-golden"))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``torchshape ARGS`` in this process: its exit code, stdout and stderr."""
+    from torchshape.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

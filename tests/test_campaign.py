@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.campaign import ENVIRONMENTS, Outcome, command_lines, outcome_problems
+from tests.campaign import ENVIRONMENTS, Outcome, command_lines, left_in, outcome_problems
 from torchshape import guard
 from torchshape.cli import main
 
@@ -51,7 +51,7 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
                 code = main(list(args))
             except BaseException as exc:  # the campaign reports it
                 err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
-        files = {p.name: p.read_bytes() for p in Path(work).iterdir() if p.is_file()}
+        files = left_in(Path(work))
     return Outcome(list(args), code, out.getvalue(), err.getvalue(), files)
 
 
@@ -93,7 +93,7 @@ def test_real_processes_end_the_same_way(args: list[str]) -> None:
             cwd=work,
             env=env,
         )
-        files = {p.name: p.read_bytes() for p in Path(work).iterdir() if p.is_file()}
+        files = left_in(Path(work))
     outcome = Outcome(args, result.returncode, result.stdout, result.stderr, files)
     problems = outcome_problems(outcome)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"

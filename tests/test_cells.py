@@ -15,9 +15,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import run_cli
 from tests.strategies import cell_settings
 from torchshape import Kind, UsageError, inspect, make_spec
-from torchshape.cli import main
 from torchshape.formulas import symbols, tensor_formulas
 
 CELL_CLASSES = {"gru-cell": torch.nn.GRUCell, "lstm-cell": torch.nn.LSTMCell, "rnn-cell": torch.nn.RNNCell}
@@ -158,12 +158,6 @@ def test_an_input_torch_refuses_is_reported_not_raised(monkeypatch: pytest.Monke
 
 
 # --- the command line ---------------------------------------------------------------
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 BAD_CELL_USAGE = [
@@ -428,10 +422,10 @@ def test_cell_unroll_api_and_default_length() -> None:
     spec = make_spec(kind="lstm-cell", seq_len=4, unroll=True)
     with pytest.raises(UsageError) as caught:
         inspect(spec)
-    assert caught.value.option == "--seq-len"
+    assert caught.value.option == "seq_len"
     with pytest.raises(UsageError) as caught:
         make_spec(kind="lstm-cell", seq_len=4)
-    assert caught.value.option == "--seq-len" and "add --unroll" in caught.value.message
+    assert caught.value.option == "seq_len" and "add unroll=True" in caught.value.message
 
 
 @pytest.mark.parametrize(

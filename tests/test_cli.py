@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 
 import pytest
 
+from tests.conftest import run_cli
 from torchshape.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_design_example_prints_every_tensor(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,11 +117,173 @@ def test_bad_usage_exits_2_with_one_line(
     assert err == f"torchshape: error: {message}\n"
 
 
-def test_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "rnn", "--hiden-size", "3")
-    assert code == 2 and out == ""
-    assert err.startswith("torchshape: error: No such option: --hiden-size")
-    assert err.count("\n") == 1
+PARSE_ERRORS = [
+    (["rnn", "--hidden-size", "--layers", "2"], "--hidden-size: needs a value; got the flag --layers"),
+    (["rnn", "--kind", "--help"], "--kind: needs a value; got the flag --help"),
+    (["rnn", "--layers"], "--layers: needs a value; none was given"),
+    (["rnn", "lstm"], "unexpected word 'lstm'; to choose the module, type --kind lstm"),
+    (["rnn", "--bidir", "GRU"], "unexpected word 'GRU'; to choose the module, type --kind gru"),
+    (["lstm"], "'lstm' is not a command; type torchshape rnn --kind lstm"),
+    (["gru-cell", "--layers", "2"], "'gru-cell' is not a command; type torchshape rnn --kind gru-cell"),
+    (["RNN"], "'RNN' is not a command; type torchshape rnn --kind rnn"),
+    (["foo"], "'foo' is not a command; type torchshape rnn (torchshape --help lists the commands)"),
+    (["rnn", "--hiden-size", "3"], "--hiden-size: no such option; did you mean --hidden-size?"),
+    (["rnn", "--hidden_size", "3"], "--hidden_size: no such option; did you mean --hidden-size?"),
+    (["rnn", "--lay", "2"], "--lay: no such option; did you mean --layers?"),
+    (["rnn", "--no-bidir"], "--no-bidir: no such option; did you mean --bidir?"),
+    (["rnn", "--foo", "1"], "--foo: no such option; torchshape rnn --help lists them"),
+    (["rnn", "-x"], "-x: no such option; torchshape rnn --help lists them"),
+    (["--foo"], "--foo: no such option; torchshape --help lists them"),
+    (["rnn", "--bidir", "2"], "--bidir: takes no value, so '2' is left over; drop it"),
+    (["rnn", "--bidir=1"], "--bidir: a switch takes no value; type --bidir alone"),
+    (
+        ["rnn", "extra"],
+        "unexpected word 'extra'; torchshape rnn takes flags only, such as --kind gru (see --help)",
+    ),
+    (
+        ["rnn", "--", "--layers", "2"],
+        "unexpected word '--layers' after --; torchshape rnn takes flags only, drop the --",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), PARSE_ERRORS, ids=lambda a: " ".join(a) if isinstance(a, list) else ""
+)
+def test_parse_errors_name_the_flag_or_what_to_type(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == f"torchshape: error: {message}\n"
+
+
+def test_negative_numbers_are_values_not_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "rnn", "--dropout", "-0.1")
+    assert code == 2
+    assert err == "torchshape: error: --dropout: -0.1 is outside [0, 1); use a probability such as 0.2\n"
+
+
+def test_help_wins_over_a_stray_word(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "lstm", "--help")
+    assert (code, err) == (0, "")
+    assert "Usage: torchshape rnn" in out
+
+
+# --- aliases: PyTorch's own argument names ------------------------------------------------
+
+
+def test_pytorch_names_are_aliases(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    code, out, err = run_cli(
+        capsys, "rnn", "--num-layers", "2", "--bidirectional", "--batch-size", "4", "--format", "json"
+    )
+    assert code == 0, err
+    aliased = json.loads(out)
+    code, out, _ = run_cli(capsys, "rnn", "--layers", "2", "--bidir", "--batch", "4", "--format", "json")
+    assert aliased == json.loads(out)
+    assert aliased["config"]["num_layers"] == 2 and aliased["config"]["bidirectional"] is True
+    _, h_n = torch.nn.GRU(50, 30, num_layers=2, bidirectional=True)(torch.zeros(5, 4, 50))
+    shapes = {t["name"]: t["shape"] for t in aliased["tensors"]}
+    assert shapes["h_n"] == list(h_n.shape)  # (D·num_layers, N, H_out) = (4, 4, 30)
+
+
+def test_messages_name_the_primary_flag_for_an_alias(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "rnn", "--num-layers", "0")
+    assert code == 2
+    assert err == "torchshape: error: --layers: 0 is out of range; use a whole number from 1 to 1024\n"
+
+
+# --- --help --------------------------------------------------------------------------------
+
+
+def _help(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = run_cli(capsys, *args, "--help")
+    assert (code, err) == (0, "")
+    return out
+
+
+def test_help_shows_no_type_on_switches(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for args in (("rnn",), ()):
+        text = _help(capsys, monkeypatch, *args)
+        assert "<bool>" not in text and "BOOL" not in text.upper().replace("BOOLEAN", "")
+        assert "<" not in text
+
+
+def test_help_shows_the_timing_defaults_that_apply() -> None:
+    from torchshape import cli, timing
+
+    assert (cli.DEFAULT_REPEATS, cli.DEFAULT_WARMUP) == (timing.DEFAULT_REPEATS, timing.DEFAULT_WARMUP)
+
+
+def test_help_defaults_have_no_parentheses(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _help(capsys, monkeypatch, "rnn")
+    assert "[default: (" not in text
+    for default in ("[default: 5]", "[default: 3]", "[default: 10]", "[default: lstm]"):
+        assert default in text
+
+
+def test_help_fits_80_columns_without_breaking_a_word(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchshape.spec import DType, Format, Kind
+
+    text = _help(capsys, monkeypatch, "rnn")
+    assert max(len(line) for line in text.splitlines()) <= 80
+    words = set(re.findall(r"[\w-]+", text))
+    for choice in [*Kind, *DType, *Format]:
+        assert choice.value in words, f"{choice.value} is broken or missing in --help"
+    for flag in ("--num-layers", "--bidirectional", "--batch-size", "--layers", "--bidir", "--batch"):
+        assert flag in words, f"{flag} is cut off in --help"
+
+
+def _examples(text: str) -> list[str]:
+    after = text[text.index("Examples:") :]
+    return [line.strip() for line in after.splitlines() if line.strip().startswith("torchshape ")]
+
+
+def test_help_examples_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = _examples(_help(capsys, monkeypatch, "rnn"))
+    assert 3 <= len(examples) <= 5
+    monkeypatch.setenv("COLUMNS", "120")
+    for example in examples:
+        words = shlex.split(example)
+        code, out, err = run_cli(capsys, *words[1:])
+        assert (code, err) == (0, ""), example
+        assert out
+
+
+# --- --version -----------------------------------------------------------------------------
+
+
+def test_version_names_torchshape_and_torch(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    import torchshape
+
+    code, out, err = run_cli(capsys, "--version")
+    assert (code, err) == (0, "")
+    assert out == f"torchshape {torchshape.__version__} (torch {torch.__version__})\n"
+
+
+def test_version_without_torch_says_so() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # as if torch were not installed\n"
+        "from torchshape.cli import main\n"
+        "raise SystemExit(main(['--version']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("torchshape 0.1.0 (torch is not installed")
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:7", "mps"])
@@ -192,3 +351,40 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
 
     with pytest.raises(UsageError):
         main(["rnn", "--hidden-size", "0", "--debug"])
+
+
+def test_lengths_without_seq_len_set_l_to_the_longest(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--lengths 7,3``: the lengths say how long the batch is, L = 7 (not the default 5)."""
+    import torch
+
+    code, out, err = run_cli(capsys, "rnn", "--kind", "gru", "--lengths", "7,3", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["symbols"]["L"] == 7 and data["symbols"]["N"] == 2
+    shapes = {t["name"]: t["shape"] for t in data["tensors"]}
+    assert all(t["verified"] for t in data["tensors"])
+    gru = torch.nn.GRU(50, 30)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(7, 2, 50), [7, 3])
+    output, h_n = gru(packed)
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(output)
+    assert shapes["input"] == [7, 2, 50]
+    assert shapes["output"] == list(padded.shape) and shapes["h_n"] == list(h_n.shape)
+
+
+def test_lengths_with_seq_len_keep_l(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--lengths", "3,1", "--seq-len", "6", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["symbols"]["L"] == 6
+
+
+def test_lengths_may_have_spaces_after_commas(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "rnn", "--lengths", " 4, 1 ,3 ", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["config"]["lengths"] == [4, 1, 3]
+
+
+def test_python_lengths_without_seq_len_set_l() -> None:
+    from torchshape import make_spec
+
+    assert make_spec(lengths=[2, 9, 4]).seq_len == 9
+    assert make_spec(lengths=[2, 4], seq_len=5).seq_len == 5

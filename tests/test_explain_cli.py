@@ -6,14 +6,7 @@ import json
 
 import pytest
 
-from torchshape.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["rnn", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
+from tests.conftest import run_cli
 
 BAD_USAGE = [
     (
@@ -21,15 +14,35 @@ BAD_USAGE = [
         "--lengths: 2 length(s) for --batch 3; give exactly one per sequence, or drop --batch",
     ),
     (
-        ["--lengths", "6,3,2"],
+        ["--lengths", "6,3,2", "--seq-len", "5"],
         "--lengths: 6 is longer than --seq-len (5); every length must be from 1 to L, "
-        "so raise --seq-len or shorten the sequence",
+        "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
     ),
-    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be from 1 to L = 5"),
-    (["--lengths", "5,-1"], "--lengths: -1 is out of range; every length must be from 1 to L = 5"),
+    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be 1 or more"),
+    (
+        ["--lengths", "5,-1", "--seq-len", "5"],
+        "--lengths: -1 is out of range; every length must be from 1 to L = 5",
+    ),
     (["--lengths", "5,x,2"], "--lengths: 'x' is not a whole number; give lengths such as 5,3,2"),
     (["--lengths", "2.5"], "--lengths: '2.5' is not a whole number; give lengths such as 5,3,2"),
-    (["--lengths", ","], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
+    (
+        ["--lengths", ","],
+        "--lengths: an empty length in ','; give one whole number per sequence, such as 5,3,2",
+    ),
+    (
+        ["--lengths", "4,,1"],
+        "--lengths: an empty length in '4,,1'; give one whole number per sequence, such as 5,3,2",
+    ),
+    (
+        ["--lengths", "5,3,"],
+        "--lengths: an empty length in '5,3,'; give one whole number per sequence, such as 5,3,2",
+    ),
+    (["--lengths", " "], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
+    (["--lengths", "5 3 2"], "--lengths: separate lengths with commas, not spaces: 5,3,2"),
+    (
+        ["--lengths", "99999999999"],
+        "--lengths: 99999999999 is out of range; every length must be from 1 to 2147483647",
+    ),
     (
         ["--lengths", "5,3", "--unbatched"],
         "--lengths: unbatched input has no batch to pack; drop --unbatched or --lengths",
@@ -54,14 +67,14 @@ BAD_USAGE = [
 def test_bad_usage_exits_2_naming_the_flag(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run_cli(capsys, *args)
+    code, out, err = run_cli(capsys, "rnn", *args)
     assert code == 2
     assert out == ""
     assert err == f"torchshape: error: {message}\n"
 
 
 def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--format", "json")
     data = json.loads(out)
     assert code == 0
     assert not {"relations", "layout", "packed", "unroll"} & set(data)
@@ -70,7 +83,7 @@ def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
-        capsys, "--layers", "2", "--bidir", "--proj-size", "7", "--explain", "--format", "json"
+        capsys, "rnn", "--layers", "2", "--bidir", "--proj-size", "7", "--explain", "--format", "json"
     )
     assert code == 0
     data = json.loads(out)
@@ -93,18 +106,20 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_explain_on_meta_says_null(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain", "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--bidir", "--device", "meta", "--explain", "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert data["relations"] and all(r["holds"] is None for r in data["relations"])
     assert all("no values" in r["note"] for r in data["relations"])
-    code, out, _ = run_cli(capsys, "--bidir", "--device", "meta", "--explain")
+    code, out, _ = run_cli(capsys, "rnn", "--bidir", "--device", "meta", "--explain")
     assert "meta tensors carry no values" in out
     assert "✓ output" not in out
 
 
 def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--format", "json")
+    code, out, _ = run_cli(
+        capsys, "rnn", "--kind", "gru", "--bidir", "--lengths", "4,2,3", "--seq-len", "5", "--format", "json"
+    )
     assert code == 0
     data = json.loads(out)
     packed = data["packed"]
@@ -122,7 +137,7 @@ def test_lengths_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unroll_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "--layers", "2", "--batch-first", "--unroll", "--format", "json")
+    code, out, _ = run_cli(capsys, "rnn", "--layers", "2", "--batch-first", "--unroll", "--format", "json")
     assert code == 0
     unroll = json.loads(out)["unroll"]
     assert unroll["steps"] == 5

@@ -67,7 +67,21 @@ def test_handoff_against_torch(raw: dict[str, Any]) -> None:
     bidir, layers, lstm = raw["bidirectional"], s["num_layers"], raw["kind"] == "lstm"
     if not bidir and layers == 1:
         assert analysis.handoff is None  # h_n already fits a decoder as it is
-        return
+    else:
+        check_handoff(raw, analysis, inputs, results, s, bidir, layers, lstm)
+
+
+def check_handoff(
+    raw: dict[str, Any],
+    analysis: Any,
+    inputs: dict[str, Any],
+    results: dict[str, Any],
+    s: dict[str, int],
+    bidir: bool,
+    layers: int,
+    lstm: bool,
+) -> None:
+    """Every hand-off claim against the test's own reshapes, concatenations and decoders."""
     handoff = analysis.handoff
     assert handoff is not None and handoff.ok
     checks = {c.relation.expression: c for c in handoff.relations}

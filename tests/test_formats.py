@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from tests.conftest import run_cli
 from tests.strategies import cell_settings, settings
 from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
@@ -72,12 +73,6 @@ def markdown_tables(text: str) -> list[list[list[str]]]:
         elif token.type in ("th_open", "td_open"):
             tables[-1][-1].append(tokens[i + 1].content)
     return tables
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- markdown --------------------------------------------------------------------------
@@ -560,6 +555,9 @@ def test_command_line_names_only_what_differs() -> None:
     [
         {"lengths": "4,1,3"},
         {"lengths": "2,2", "batch_first": True, "kind": "gru"},
+        {"lengths": "3,1", "seq_len": 5},  # L is not the longest length: --seq-len stays
+        {"lengths": "3,1", "seq_len": 3},
+        {"lengths": "7,2"},  # L from the lengths: longer than the default 5
         {"kind": "lstm-cell"},
         {"kind": "rnn-cell", "unbatched": True, "nonlinearity": "relu"},
     ],

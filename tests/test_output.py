@@ -16,19 +16,13 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from torchshape.cli import main
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TENSORS = ("input", "h_0", "c_0", "output", "h_n", "c_n")
 ANY_ESCAPE = "\x1b["
 # SGR parameters that set a colour: 30-38, 40-48, 90-97, 100-107 (bold and dim are not colour)
 COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)
@@ -121,11 +115,56 @@ def test_an_unknown_extension_exits_2(
     assert not target.exists()
 
 
-def test_a_missing_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    target = tmp_path / "docs" / "shapes.md"
+def test_missing_directories_are_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``--output docs/shapes.md`` in a fresh checkout: docs/ (and any parents) are made."""
+    target = tmp_path / "docs" / "api" / "shapes.md"
+    code, out, err = run_cli(capsys, "rnn", "--output", str(target))
+    assert (code, out, err) == (0, "", "")
+    assert _is_markdown(target.read_text(encoding="utf-8"))
+    assert os.listdir(target.parent) == ["shapes.md"]
+
+
+def test_a_relative_missing_directory_is_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "rnn", "--kind", "gru", "--output", "docs//shapes.json")
+    assert code == 0, err
+    assert json.loads((tmp_path / "docs" / "shapes.json").read_text(encoding="utf-8"))["ok"] is True
+
+
+def test_a_failed_write_removes_the_directories_it_made(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    target = tmp_path / "docs" / "api" / "shapes.md"
     code, out, err = run_cli(capsys, "rnn", "--output", str(target))
     assert (code, out) == (1, "")
-    assert err == f"torchshape: error: --output {target}: the directory {target.parent} does not exist\n"
+    assert err == f"torchshape: error: --output {target}: cannot write it: no space left on device\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_mkdir_removes_the_directories_it_made(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = os.mkdir
+
+    def mkdir(name: str, *args: object) -> None:
+        if os.path.basename(name) == "api":
+            raise OSError(13, "Permission denied")
+        real_mkdir(name)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    target = tmp_path / "docs" / "api" / "shapes.md"
+    code, out, err = run_cli(capsys, "rnn", "--output", str(target))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"torchshape: error: --output {target}: cannot create the directory {target.parent}: "
+        "permission denied\n"
+    )
     assert os.listdir(tmp_path) == []
 
 
@@ -135,6 +174,17 @@ def test_a_file_as_the_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp
     code, _, err = run_cli(capsys, "rnn", "--output", str(target))
     assert code == 1
     assert err == f"torchshape: error: --output {target}: the directory {target.parent} is not a directory\n"
+
+
+def test_a_file_above_the_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "docs").write_text("", encoding="utf-8")
+    target = tmp_path / "docs" / "api" / "shapes.md"
+    code, out, err = run_cli(capsys, "rnn", "--output", str(target))
+    assert (code, out) == (1, "")
+    assert (
+        err == f"torchshape: error: --output {target}: the directory {tmp_path / 'docs'} is not a directory\n"
+    )
+    assert os.listdir(tmp_path) == ["docs"]
 
 
 def test_a_directory_as_the_file_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

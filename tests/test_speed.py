@@ -12,19 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
+from tests.conftest import run_cli
 from torchshape import formulas, inspect, make_spec
 from torchshape import report as report_module
-from torchshape.cli import main
 from torchshape.counts import macs
 from torchshape.probe import probe_spec
 from torchshape.timing import TimingSettings, with_timing
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 # --- --time on the command line -------------------------------------------------------------
 

@@ -111,7 +111,7 @@ def test_a_real_process_in_a_poor_locale(env: dict[str, str]) -> None:
         "from torchshape.cli import main\n"
         "codes = [main(['rnn', '--lengths', '5,3,2', '--explain', '--params']),\n"
         "         main(['rnn', '--unroll', '--bidir']), main(['rnn', '--help']),\n"
-        "         main(['rnn', '--lengths', '9'])]\n"
+        "         main(['rnn', '--lengths', '4,,1'])]\n"
         "print(codes)\n"
     )
     result = subprocess.run(

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from torchshape.errors import UsageError
 from torchshape.explain import check_options
+from torchshape.python_names import in_python_terms
 from torchshape.report import Report, build_report
-from torchshape.spec import RNNSpec, make_spec
+from torchshape.spec import FLAGS, RNNSpec, make_spec
 
 
 def inspect(
-    spec: RNNSpec | None = None, *, explain: bool = False, unroll: bool = False, **settings: Any
+    spec: RNNSpec | None = None,
+    *,
+    explain: bool = False,
+    unroll: bool = False,
+    names: Mapping[str, str] | None = None,
+    **settings: Any,
 ) -> Report:
     """Build the recurrent module, run it, and return every shape with its formula.
 
@@ -20,15 +28,23 @@ def inspect(
     ``nonlinearity``, ``unbatched``, ``device``, ``dtype``, ``lengths``). Nothing is printed.
     ``explain`` checks how output relates to h_n, ``unroll`` runs the step-by-step loop
     beside the one call (``report.probe.analysis`` holds both, and the packed batch).
+    Bad settings raise ``UsageError`` naming the argument (``proj_size=3: ...``);
+    the command line passes ``names=FLAGS`` to name its flags instead.
 
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
     if spec is None:
-        spec = make_spec(unroll=unroll, **settings)
+        spec = make_spec(unroll=unroll, names=names, **settings)
     elif settings:
         raise TypeError("pass either an RNNSpec or settings by name, not both")
-    check_options(spec, explain=explain, unroll=unroll)
+    try:
+        check_options(spec, explain=explain, unroll=unroll)
+    except UsageError as error:
+        if names is FLAGS:
+            raise
+        given = {**settings, "explain": explain, "unroll": unroll}
+        raise in_python_terms(error, given) from None
     from torchshape import probe  # imports torch
 
     return build_report(spec, probe.run(spec, explain=explain, unroll=unroll))

@@ -7,24 +7,62 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
+from torchshape.argv import Options, first_problem
 from torchshape.errors import TorchshapeError
-from torchshape.spec import DType, Format, Kind, Nonlinearity
+from torchshape.spec import DEFAULTS, DType, Format, Kind, Nonlinearity
 from torchshape.startup import pause_gc, skip_pydantic
 
 if TYPE_CHECKING:
     from torchshape.render import Shown
     from torchshape.report import Report
 
-try:  # typer >= 0.2x carries its own click; its errors derive from TyperException
-    from typer import TyperException as ParseError
-except ImportError:  # pragma: no cover - older typer on top of click
-    from click import ClickException as ParseError  # type: ignore[assignment]
+# --time's defaults, for the help text; torchshape.timing holds them (a test checks they agree)
+# but is not imported before a command runs.
+DEFAULT_REPEATS, DEFAULT_WARMUP = 10, 3
+
+# Switches take no value: an empty metavar keeps typer from showing a type such as <bool>.
+SWITCH = ""
+
+
+def _parse_error() -> type[Exception]:
+    """The base of the parser's errors: typer >= 0.2x carries its own click (TyperException)."""
+    found: type[Exception] | None = getattr(typer, "TyperException", None)
+    if found is None:  # pragma: no cover - older typer on top of click
+        import importlib
+
+        found = importlib.import_module("click").ClickException
+    return found
+
+
+ParseError = _parse_error()
+
+
+class _Command(TyperCommand):
+    """A command whose -h/--help, a switch like the others, shows no ``<bool>`` type."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = SWITCH
+        return option
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = SWITCH
+        return option
+
 
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     help="Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass.",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -32,24 +70,79 @@ app = typer.Typer(
 skip_pydantic()  # string options need no pydantic; importing it costs 0.1-0.2 s
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(version_line() + "\n")
+        raise typer.Exit(0)
+
+
+def version_line() -> str:
+    """``torchshape 0.1.0 (torch 2.13.0+cpu)``: the only place outside a command that imports torch."""
+    from torchshape import __version__
+
+    try:
+        import torch
+    except ImportError:
+        return f"torchshape {__version__} (torch is not installed; see https://pytorch.org/get-started/)"
+    except Exception as exc:  # a broken install: say so, the version line is what was asked for
+        return f"torchshape {__version__} (torch cannot be imported: {type(exc).__name__}: {exc})"
+    return f"torchshape {__version__} (torch {torch.__version__})"
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar=SWITCH,
+            is_eager=True,
+            callback=_show_version,
+            help="Print torchshape's version and torch's, and exit.",
+        ),
+    ] = False,
+) -> None:
     """Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass."""
+
+
+def _typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
+    """``value`` when the user typed the flag, None when it is the default shown in --help.
+
+    The library tells "not given" from "given" (--batch beside --lengths, --seq-len
+    beside --lengths, --repeats without --time), so a default only fills the help text.
+    """
+    source = ctx.get_parameter_source(name)
+    return None if source is not None and source.name == "DEFAULT" else value
 
 
 def _choices(enum: type[Kind] | type[DType] | type[Nonlinearity] | type[Format]) -> str:
     return "|".join(member.value for member in enum)
 
 
+# Shown under ``torchshape rnn --help``; a test runs each one and expects exit 0.
+EXAMPLES = (
+    "torchshape rnn --kind lstm --layers 2 --bidir",
+    "torchshape rnn --kind gru --batch-first --format json",
+    "torchshape rnn --kind lstm --proj-size 10 --unbatched --device meta",
+    "torchshape rnn --lengths 5,3,2 --explain",
+    "torchshape rnn --kind rnn-cell --nonlinearity relu --params",
+)
+
+
 # Values arrive as text and are checked in one place, ``make_spec``, so that every
 # bad value gets the same kind of message naming its flag.
-@app.command()
+@app.command(
+    cls=_Command,
+    epilog="\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES),
+)
 def rnn(
+    ctx: typer.Context,
     kind: Annotated[
         str,
         typer.Option(
-            metavar=_choices(Kind),
-            help="Which module: nn.GRU, nn.LSTM, nn.RNN; or one step of nn.GRUCell, nn.LSTMCell, nn.RNNCell.",
+            metavar="KIND",
+            help="Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
+            "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell).",
         ),
     ] = "lstm",
     input_size: Annotated[
@@ -58,25 +151,36 @@ def rnn(
     hidden_size: Annotated[
         str, typer.Option("--hidden-size", metavar="INT", help="H_cell: hidden_size.")
     ] = "30",
-    layers: Annotated[str, typer.Option("--layers", metavar="INT", help="num_layers: stacked layers.")] = "1",
+    layers: Annotated[
+        str, typer.Option("--layers", "--num-layers", metavar="INT", help="num_layers: stacked layers.")
+    ] = "1",
     seq_len: Annotated[
         Optional[str],
         typer.Option(
-            "--seq-len", metavar="INT", help="L: time steps (a cell: only with --unroll).", show_default="5"
+            "--seq-len",
+            metavar="INT",
+            help="L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
         ),
-    ] = None,
+    ] = str(DEFAULTS["seq_len"]),
     batch: Annotated[
         Optional[str],
-        typer.Option("--batch", metavar="INT", help="N: sequences per batch.", show_default="3"),
-    ] = None,
-    bidir: Annotated[bool, typer.Option("--bidir", help="Bidirectional: D = 2.")] = False,
+        typer.Option("--batch", "--batch-size", metavar="INT", help="N: sequences per batch."),
+    ] = str(DEFAULTS["batch"]),
+    bidir: Annotated[
+        bool, typer.Option("--bidir", "--bidirectional", metavar=SWITCH, help="Bidirectional: D = 2.")
+    ] = False,
     batch_first: Annotated[
-        bool, typer.Option("--batch-first", help="Input and output as (N, L, H) instead of (L, N, H).")
+        bool,
+        typer.Option(
+            "--batch-first", metavar=SWITCH, help="Input and output as (N, L, H) instead of (L, N, H)."
+        ),
     ] = False,
     proj_size: Annotated[
         str, typer.Option("--proj-size", metavar="INT", help="LSTM only: projection size H_out; 0 = none.")
     ] = "0",
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="Build without bias terms.")] = False,
+    no_bias: Annotated[
+        bool, typer.Option("--no-bias", metavar=SWITCH, help="Build without bias terms.")
+    ] = False,
     dropout: Annotated[
         str, typer.Option("--dropout", metavar="FLOAT", help="Dropout between stacked layers, in [0, 1).")
     ] = "0",
@@ -89,20 +193,24 @@ def rnn(
         ),
     ] = None,
     unbatched: Annotated[
-        bool, typer.Option("--unbatched", help="2-D input (L, H_in), no batch dimension.")
+        bool, typer.Option("--unbatched", metavar=SWITCH, help="2-D input (L, H_in), no batch dimension.")
     ] = False,
     device: Annotated[
         str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")
     ] = "cpu",
     dtype: Annotated[
-        str, typer.Option(metavar=_choices(DType), help="Parameter and input dtype.")
+        str,
+        typer.Option(
+            metavar="DTYPE", help="Parameter and input dtype: float32, float64, float16 or bfloat16."
+        ),
     ] = "float32",
     output_format: Annotated[
         Optional[str],
         typer.Option(
             "--format",
-            metavar=_choices(Format),
-            help="Output format (default: table, or the one that --output's extension names).",
+            metavar="FORMAT",
+            help="Output format: table, markdown, json, csv, svg or python "
+            "(default: table, or the one that --output's extension names).",
             show_default=False,
         ),
     ] = None,
@@ -117,7 +225,10 @@ def rnn(
         ),
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="How output relates to h_n (and c_n), checked on the values.")
+        bool,
+        typer.Option(
+            "--explain", metavar=SWITCH, help="How output relates to h_n (and c_n), checked on the values."
+        ),
     ] = False,
     lengths: Annotated[
         Optional[str],
@@ -129,28 +240,39 @@ def rnn(
         ),
     ] = None,
     unroll: Annotated[
-        bool, typer.Option("--unroll", help="One call per time step, carrying the state, beside one call.")
+        bool,
+        typer.Option(
+            "--unroll", metavar=SWITCH, help="One call per time step, carrying the state, beside one call."
+        ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", metavar=SWITCH, help="Show tracebacks for errors.")
+    ] = False,
     params: Annotated[
-        bool, typer.Option("--params", help="Add a table of every parameter, its formula and size.")
+        bool,
+        typer.Option(
+            "--params", metavar=SWITCH, help="Add a table of every parameter, its formula and size."
+        ),
     ] = False,
     time: Annotated[
-        bool, typer.Option("--time", help="Time the forward pass on the device: median, min, max, FLOP/s.")
+        bool,
+        typer.Option(
+            "--time", metavar=SWITCH, help="Time the forward pass on the device: median, min, max, FLOP/s."
+        ),
     ] = False,
     repeats: Annotated[
         Optional[str],
-        typer.Option("--repeats", metavar="INT", help="With --time: timed runs.", show_default="10"),
-    ] = None,
+        typer.Option("--repeats", metavar="INT", help="With --time: timed runs."),
+    ] = str(DEFAULT_REPEATS),
     warmup: Annotated[
         Optional[str],
-        typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.", show_default="3"),
-    ] = None,
+        typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first."),
+    ] = str(DEFAULT_WARMUP),
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render, terminal
     from torchshape.api import inspect
-    from torchshape.spec import check_format_flags, make_spec, parse_format
+    from torchshape.spec import FLAGS, check_format_flags, make_spec, parse_format
     from torchshape.timing import timing_settings, with_timing
 
     spec = make_spec(
@@ -158,8 +280,8 @@ def rnn(
         input_size=input_size,
         hidden_size=hidden_size,
         num_layers=layers,
-        seq_len=seq_len,
-        batch=batch,
+        seq_len=_typed(ctx, "seq_len", seq_len),
+        batch=_typed(ctx, "batch", batch),
         bidirectional=bidir,
         batch_first=batch_first,
         proj_size=proj_size,
@@ -171,11 +293,12 @@ def rnn(
         dtype=dtype,
         lengths=lengths,
         unroll=unroll,
+        names=FLAGS,
     )
     fmt = parse_format(output_format, output)
     check_format_flags(fmt, explain=explain, time=time, params=params)
     shown = render.Shown(params=params, output=output)
-    timed = timing_settings(spec, time, repeats, warmup)
+    timed = timing_settings(spec, time, _typed(ctx, "repeats", repeats), _typed(ctx, "warmup", warmup))
     if timed is not None:
         from torchshape.guard import check_duration
 
@@ -183,7 +306,7 @@ def rnn(
     from torchshape.spinner import forward_status
 
     with forward_status(spec):
-        report = with_timing(inspect(spec, explain=explain, unroll=unroll), timed)
+        report = with_timing(inspect(spec, explain=explain, unroll=unroll, names=FLAGS), timed)
     if output is not None:
         from torchshape.output_file import write_output
 
@@ -236,10 +359,14 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet.install()  # torch's own notices (no numpy, dropout with one layer, ...) are not the user's
     install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
+    command = typer.main.get_command(app)
+    problem = first_problem(args, *_options(command))
+    if problem is not None:
+        return _fail(problem, 2)
     try:
-        result = app(args=args, prog_name="torchshape", standalone_mode=False)
+        result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
     except ParseError as exc:
-        return _fail(exc.format_message(), exc.exit_code)
+        return _fail(getattr(exc, "format_message", exc.__str__)(), getattr(exc, "exit_code", 2))
     except TorchshapeError as exc:
         if debug:
             raise
@@ -258,6 +385,22 @@ def main(argv: list[str] | None = None) -> int:
     if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
         return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0
+
+
+def _options(group: Any) -> tuple[Options, dict[str, Options]]:
+    """What each command's options take (a value or none), read from the parser's own table."""
+
+    def table(command: Any) -> Options:
+        values: set[str] = set()
+        switches: set[str] = {"-h", "--help"}
+        for param in command.params:
+            names = [*param.opts, *param.secondary_opts]
+            (switches if getattr(param, "is_flag", False) else values).update(
+                name for name in names if name.startswith("-")
+            )
+        return Options(frozenset(values), frozenset(switches))
+
+    return table(group), {name: table(command) for name, command in group.commands.items()}
 
 
 def _fail(message: str, code: int) -> int:

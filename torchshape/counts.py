@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from torchshape.formulas import Symbols, symbols, tensor_formulas
-from torchshape.spec import Kind, RNNSpec
+from torchshape.spec import RNNSpec
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,
@@ -87,15 +87,10 @@ def dims_formula(dims: tuple[ParamDim, ...]) -> str:
     return "(" + ", ".join(d.expr for d in dims) + ")"
 
 
-def gates(kind: Kind) -> int:
-    """G: LSTM 4 (input, forget, cell, output), GRU 3 (reset, update, new), RNN 1."""
-    return kind.gates
-
-
 @lru_cache(maxsize=8)  # the guard, the totals and the report each ask for the same spec
 def parameter_formulas(spec: RNNSpec) -> tuple[ParameterFormula, ...]:
     """Every parameter of the module, in ``named_parameters()`` order."""
-    G = gates(spec.kind)
+    G = spec.kind.gates
     if spec.kind.is_cell:
         # nn.*Cell: one layer, one direction, no suffix; its hidden state is H_cell wide.
         gate_rows, hidden = ParamDim(G, ("H_cell",)), ParamDim(1, ("H_cell",))
@@ -188,7 +183,7 @@ class Macs:
 def macs(spec: RNNSpec) -> Macs:
     """x·W_ihᵀ, h·W_hhᵀ and (proj_size) h·W_hrᵀ at every real step, layer and direction."""
     sym = symbols(spec)
-    G = gates(spec.kind)
+    G = spec.kind.gates
     per_direction = steps(spec) * sym.D
     first = G * sym.H_cell * sym.H_in
     above = G * sym.H_cell * sym.D * sym.H_out * (sym.num_layers - 1)
@@ -219,7 +214,7 @@ def forward_working_bytes(spec: RNNSpec) -> int:
     (6·H_out). Plus ``STEP_BOOKKEEPING_BYTES`` per time step and direction.
     """
     sym = symbols(spec)
-    G = gates(spec.kind)
+    G = spec.kind.gates
     per_feature = steps(spec) * spec.dtype.itemsize
     layer_input = sym.D * sym.H_out if sym.num_layers > 1 else 0
     features = layer_input + sym.D * G * sym.H_cell + (4 * sym.D - 2) * sym.H_out

@@ -14,12 +14,17 @@ class TorchshapeError(Exception):
 
 
 class UsageError(TorchshapeError):
-    """A bad flag value or combination (exit 2). ``option`` names the flag."""
+    """A bad flag value or combination (exit 2).
+
+    ``option`` names the flag (``--proj-size``), or from the Python API the argument
+    (``proj_size``); the message starts with ``shown``, which defaults to ``option``
+    (the Python API shows the value too: ``proj_size=3``).
+    """
 
     exit_code = 2
 
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(f"{option}: {message}")
+    def __init__(self, option: str, message: str, *, shown: str | None = None) -> None:
+        super().__init__(f"{shown or option}: {message}")
         self.option = option
 
 

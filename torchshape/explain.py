@@ -71,16 +71,6 @@ def check_options(spec: RNNSpec, *, explain: bool = False, unroll: bool = False)
         )
 
 
-def real_steps(spec: RNNSpec) -> int:
-    """Time steps each layer and direction computes: sum(lengths) for a packed batch, else N·L.
-
-    Compute counts (MACs) scale with this number, not with the padded rectangle.
-    """
-    if spec.lengths is not None:
-        return sum(spec.lengths)
-    return spec.seq_len * (1 if spec.unbatched else spec.batch)
-
-
 # ---------------------------------------------------------------- relations
 
 

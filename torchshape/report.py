@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from torchshape import cells
 from torchshape.counts import ParameterRow, Totals, parameter_rows, totals
@@ -44,7 +43,6 @@ class Report:
     rows: list[TensorRow]
     notes: list[str]
     probe: ProbeRun
-    extra: dict[str, Any] = field(default_factory=dict)
     parameters: list[ParameterRow] = field(default_factory=list)  # formulas beside named_parameters()
     totals: Totals | None = None  # parameters, MACs and bytes at the user's sizes
     timing: Timing | None = None  # --time: the forward pass, timed on its device

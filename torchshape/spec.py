@@ -10,6 +10,7 @@ import math
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -329,6 +330,10 @@ def command_line(
             continue  # N is the number of lengths
         if field == "seq_len" and spec.kind.is_cell and not unroll:
             continue  # a cell takes one step; --seq-len would be refused
+        if field == "seq_len" and spec.lengths is not None:
+            if value != max(spec.lengths):  # without --seq-len, L is the longest length
+                words += [flag, str(value)]
+            continue
         if field == "lengths":
             if value is not None:
                 words += [flag, ",".join(str(n) for n in value)]
@@ -364,13 +369,25 @@ def command_line(
     return " ".join(shlex.quote(word) for word in words)
 
 
-def make_spec(*, unroll: bool = False, **raw: Any) -> RNNSpec:
+def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, **raw: Any) -> RNNSpec:
     """Validate raw settings (missing ones take ``DEFAULTS``) into an ``RNNSpec``.
 
-    Raises ``UsageError`` naming the flag for any bad value or combination.
+    Raises ``UsageError`` for any bad value or combination, naming the Python argument
+    (``proj_size=3: ...``); the command line passes ``names=FLAGS`` to name its flags.
     ``unroll``: the spec is for ``--unroll``, where a cell takes ``seq_len`` (L steps,
     the layers' default without it); otherwise a cell has ``seq_len`` 1 and refuses it.
     """
+    if names is FLAGS:
+        return _make_spec(raw, unroll)
+    from torchshape.python_names import in_python_terms
+
+    try:
+        return _make_spec(raw, unroll)
+    except UsageError as error:
+        raise in_python_terms(error, raw) from None
+
+
+def _make_spec(raw: dict[str, Any], unroll: bool) -> RNNSpec:
     unknown = set(raw) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -440,9 +457,13 @@ def make_spec(*, unroll: bool = False, **raw: Any) -> RNNSpec:
 
     if unbatched and values["lengths"] is not None:
         raise _err("lengths", "unbatched input has no batch to pack; drop --unbatched or --lengths")
-    lengths = _lengths(values["lengths"], seq_len=seq_len, batch=batch if batch_given else None)
+    lengths = _lengths(
+        values["lengths"], seq_len=seq_len if seq_len_given else None, batch=batch if batch_given else None
+    )
     if lengths is not None:
         batch = len(lengths)  # without --batch, N is the number of lengths
+        if not seq_len_given:
+            seq_len = max(lengths)  # without --seq-len, the longest sequence says how long the batch is
 
     return RNNSpec(
         kind=kind,
@@ -464,13 +485,30 @@ def make_spec(*, unroll: bool = False, **raw: Any) -> RNNSpec:
     )
 
 
-def _lengths(value: Any, *, seq_len: int, batch: int | None) -> tuple[int, ...] | None:
-    """``--lengths 5,3,2``: one length per sequence, each from 1 to L; N of them when --batch is given."""
+def _lengths(value: Any, *, seq_len: int | None, batch: int | None) -> tuple[int, ...] | None:
+    """``--lengths 5,3,2``: one length per sequence, N of them when --batch is given.
+
+    Lengths are separated by commas (spaces around them are allowed); an empty item or
+    lengths separated by spaces only is refused. Each is from 1 to L when ``--seq-len``
+    gives L; without it, L is max(lengths).
+    """
     if value is None:
         return None
     items: list[Any]
     if isinstance(value, str):
-        items = [item for item in re.split(r"[,\s]+", value.strip()) if item]
+        text = value.strip()
+        if not text:
+            raise _err("lengths", "no lengths given; give one per sequence, such as 5,3,2")
+        items = [item.strip() for item in text.split(",")]
+        if "" in items:
+            raise _err(
+                "lengths",
+                f"an empty length in {value!r}; give one whole number per sequence, such as 5,3,2",
+            )
+        for item in items:
+            if re.fullmatch(r"[+-]?\d+(\s+[+-]?\d+)+", item):
+                fixed = ",".join(item.split())
+                raise _err("lengths", f"separate lengths with commas, not spaces: {fixed}")
     else:
         try:
             items = list(value)
@@ -478,6 +516,7 @@ def _lengths(value: Any, *, seq_len: int, batch: int | None) -> tuple[int, ...] 
             items = [value]
     if not items:
         raise _err("lengths", "no lengths given; give one per sequence, such as 5,3,2")
+    longest = MAX_SIZE if seq_len is None else seq_len
     out: list[int] = []
     for item in items:
         if isinstance(item, bool) or not (
@@ -488,12 +527,15 @@ def _lengths(value: Any, *, seq_len: int, batch: int | None) -> tuple[int, ...] 
             raise _err("lengths", f"{item!r} is not a whole number; give lengths such as 5,3,2")
         number = int(item)
         if number < 1:
-            raise _err("lengths", f"{number} is out of range; every length must be from 1 to L = {seq_len}")
-        if number > seq_len:
+            bound = "1 or more" if seq_len is None else f"from 1 to L = {seq_len}"
+            raise _err("lengths", f"{number} is out of range; every length must be {bound}")
+        if number > longest:
+            if seq_len is None:
+                raise _err("lengths", f"{number} is out of range; every length must be from 1 to {MAX_SIZE}")
             raise _err(
                 "lengths",
                 f"{number} is longer than --seq-len ({seq_len}); every length must be from 1 to L, "
-                "so raise --seq-len or shorten the sequence",
+                "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
             )
         out.append(number)
     if batch is not None and len(out) != batch:

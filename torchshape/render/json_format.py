@@ -58,7 +58,6 @@ def to_dict(report: Report) -> dict[str, Any]:
         **explain_json(report),  # --explain: relations, layout
         **packed_json(report),  # --lengths: packed
         **unroll_json(report),  # --unroll: unroll
-        **report.extra,
     }
 
 

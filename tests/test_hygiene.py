@@ -1,0 +1,69 @@
+"""Code health that a reviewer would otherwise check by hand: typing, test helpers, dead code."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = sorted((ROOT / "tests").glob("*.py"))
+
+
+def _given_tests() -> list[tuple[str, ast.FunctionDef]]:
+    found = []
+    for path in TESTS:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                "given" in ast.unparse(d) for d in node.decorator_list
+            ):
+                found.append((path.name, node))
+    return found
+
+
+def _own_returns(function: ast.FunctionDef) -> list[int]:
+    """Lines of ``return`` in ``function`` itself, not in functions nested inside it."""
+    lines: list[int] = []
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return):
+            lines.append(node.lineno)
+        stack.extend(ast.iter_child_nodes(node))
+    return lines
+
+
+def test_property_tests_assume_instead_of_returning_early() -> None:
+    """An early ``return`` passes a draw without checking it; ``assume`` makes hypothesis draw again."""
+    assert _given_tests(), "no @given tests found"
+    early = [f"{name}::{fn.name} line {line}" for name, fn in _given_tests() for line in _own_returns(fn)]
+    assert early == []
+
+
+def test_one_run_cli_helper() -> None:
+    defined = [p.name for p in TESTS if "\ndef run_cli(" in p.read_text(encoding="utf-8")]
+    assert defined == ["conftest.py"]
+
+
+def test_dead_code_stays_gone() -> None:
+    from torchshape import counts, explain, report
+    from torchshape.render import costs_section
+
+    assert not hasattr(costs_section, "render_parameters")
+    assert "extra" not in report.Report.__dataclass_fields__
+    assert not hasattr(explain, "real_steps")
+    assert not hasattr(counts, "gates")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+def test_mypy_strict_passes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
