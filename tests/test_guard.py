@@ -305,3 +305,17 @@ def test_cuda_peak_stays_under_the_guards_requirement(raw: dict[str, Any]) -> No
     torch.cuda.synchronize()
     used = torch.cuda.max_memory_allocated() - before
     assert 0 < used <= guard_module.required_bytes(spec, torch_imported=True), (raw, used)
+
+
+def test_the_handoff_decoders_of_explain_count_in_the_guard(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--explain builds decoders as wide as both directions beside the module: the guard counts them."""
+    args = ["rnn", "--layers", "2", "--bidir", "--hidden-size", "512", "--input-size", "8", "--seq-len", "4"]
+    monkeypatch.setattr(guard_module, "available_bytes", lambda device: (150 * 2**20, "memory"))
+    assert main(args) == 0  # the module alone fits
+    capsys.readouterr()
+    assert main([*args, "--explain"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "this forward pass and the hand-off decoders of --explain need about" in err

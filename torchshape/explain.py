@@ -15,7 +15,7 @@ types below carry both the claim and what torch did.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from torchshape.errors import UsageError
 from torchshape.formulas import Dim, TensorFormula, symbols
@@ -323,6 +323,25 @@ class Handoff:
         return [f"{a.name} = {a.expr_numeric}" for a in self.assignments] + [
             d.code_numeric for d in self.decoders
         ]
+
+
+def decoder_spec(spec: RNNSpec, decoder: Decoder) -> RNNSpec:
+    """The configuration of one hand-off decoder: the encoder's kind and input, one direction."""
+    return replace(
+        spec,
+        hidden_size=decoder.hidden_size,
+        num_layers=decoder.num_layers,
+        proj_size=decoder.proj_size,
+        bidirectional=False,
+        dropout=0.0,
+        lengths=None,
+    )
+
+
+def handoff_decoders(spec: RNNSpec) -> list[RNNSpec]:
+    """What ``--explain`` builds and runs beside the module (the guard counts them too)."""
+    plan = handoff(spec)
+    return [] if plan is None else [decoder_spec(spec, d) for d in plan.decoders]
 
 
 def handoff(spec: RNNSpec) -> Handoff | None:

@@ -21,6 +21,7 @@ from torchshape.explain import (
     ShapeCheck,
     UnrollResult,
     batch_sizes,
+    decoder_spec,
     feature_sizes,
     handoff,
     layouts,
@@ -180,17 +181,8 @@ def _handoff(
         with_symbols[line.name] = _eval(line.expr, with_symbols)
         numbers_only[line.name] = _eval(line.expr_numeric, numbers_only)
     for decoder in plan.decoders:
-        decoder_spec = replace(
-            spec,
-            hidden_size=decoder.hidden_size,
-            num_layers=decoder.num_layers,
-            proj_size=decoder.proj_size,
-            bidirectional=False,
-            dropout=0.0,
-            lengths=None,
-        )
         with_symbols[decoder.name] = numbers_only[decoder.name] = build_module(
-            decoder_spec, x.device, x.dtype
+            decoder_spec(spec, decoder), x.device, x.dtype
         )
     return HandoffResult(plan, [_evaluate(r, with_symbols, tolerance, numbers_only) for r in plan.relations])
 

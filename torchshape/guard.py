@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,29 +51,37 @@ _POLL_SECONDS = 0.05
 MAX_SECONDS = 600.0
 
 
-def check(spec: RNNSpec) -> None:
-    """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked."""
+def check(spec: RNNSpec, companions: Sequence[RNNSpec] = ()) -> None:
+    """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked.
+
+    ``companions``: modules that run beside it on the same device (``--explain``'s
+    hand-off decoders); their memory and time count too.
+    """
     check_addressable(spec)
+    for other in companions:
+        check_addressable(other)
     if spec.device == "meta":  # nothing is allocated at the user's sizes there
         return
     available, where = available_bytes(spec.device)
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
     needed = required_bytes(spec, torch_imported="torch" in sys.modules)
+    needed += sum(totals(other).peak_bytes_estimate for other in companions)
     if needed > available:
         raise EnvironmentProblem(
-            f"{FLAGS['device']} {spec.device}: this forward pass needs about {human_bytes(needed)} "
+            f"{FLAGS['device']} {spec.device}: this forward pass"
+            f"{' and the hand-off decoders of --explain need' if companions else ' needs'} about {human_bytes(needed)} "
             f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
-    check_duration(spec)
+    check_duration(spec, companions=companions)
 
 
-def check_duration(spec: RNNSpec, runs: int = 1) -> None:
+def check_duration(spec: RNNSpec, runs: int = 1, companions: Sequence[RNNSpec] = ()) -> None:
     """Raise ``EnvironmentProblem`` if ``runs`` forward passes would take too long to wait for."""
     if spec.device == "meta":
         return
-    seconds = estimated_forward_seconds(spec) * runs
+    seconds = estimated_forward_seconds(spec) * runs + sum(estimated_forward_seconds(o) for o in companions)
     if seconds <= MAX_SECONDS:
         return
     if runs > 1:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape import cells, guard
 from torchshape.errors import EnvironmentProblem
-from torchshape.explain import Analysis
+from torchshape.explain import Analysis, handoff_decoders
 from torchshape.formulas import Symbols, symbols, tensor_formulas
 from torchshape.quiet import quiet
 from torchshape.spec import FLAGS, RNNSpec
@@ -186,7 +186,9 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeR
 
 
 def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
-    guard.check(spec)  # refuse what cannot fit before anything is allocated (cpu: before importing torch)
+    # refuse what cannot fit before anything is allocated (cpu: before importing torch);
+    # --explain's hand-off decoders run beside the module, so they count too
+    guard.check(spec, companions=handoff_decoders(spec) if explain else ())
     import torch
 
     from torchshape.explain_probe import analyse
