@@ -68,9 +68,13 @@ def check(spec: RNNSpec, companions: Sequence[RNNSpec] = ()) -> None:
     needed = required_bytes(spec, torch_imported="torch" in sys.modules)
     needed += sum(totals(other).peak_bytes_estimate for other in companions)
     if needed > available:
+        what = (
+            "this forward pass and the hand-off decoders of --explain need"
+            if companions
+            else "this forward pass needs"
+        )
         raise EnvironmentProblem(
-            f"{FLAGS['device']} {spec.device}: this forward pass"
-            f"{' and the hand-off decoders of --explain need' if companions else ' needs'} about {human_bytes(needed)} "
+            f"{FLAGS['device']} {spec.device}: {what} about {human_bytes(needed)} "
             f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
