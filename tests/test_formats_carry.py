@@ -264,3 +264,10 @@ def test_meta_parameters_name_the_deeper_layers_right(
     assert said[2] is None if layers == 5 else said[2] == str(layers - 1)
     spec = make_spec(num_layers=layers)
     assert spec.num_layers == layers
+
+
+@pytest.mark.parametrize("args", [["--help"], ["rnn", "--help"], ["rnn", "-h"], []])
+def test_piped_help_has_no_trailing_spaces(args: list[str]) -> None:
+    code, out, _ = run(None, *args)
+    assert code == 0 and "Usage: torchshape" in out
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []

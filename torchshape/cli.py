@@ -363,8 +363,20 @@ def main(argv: list[str] | None = None) -> int:
     problem = first_problem(args, *_options(command))
     if problem is not None:
         return _fail(problem, 2)
+    # Help through a pipe or into a file: rich pads every line to the width; strip that.
+    helping = any(arg in ("-h", "--help") for arg in args) and not sys.stdout.isatty()
     try:
-        result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
+        if helping:
+            import contextlib
+            import io
+
+            from torchshape.terminal import strip_trailing_spaces
+
+            with contextlib.redirect_stdout(io.StringIO()) as buffer:
+                result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
+            sys.stdout.write(strip_trailing_spaces(buffer.getvalue()))
+        else:
+            result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
     except ParseError as exc:
         return _fail(getattr(exc, "format_message", exc.__str__)(), getattr(exc, "exit_code", 2))
     except TorchshapeError as exc:

@@ -52,6 +52,12 @@ ASCII = {
 SYMBOLS = "".join(ASCII)  # a stream that carries these carries all torchshape writes
 ERRORS = "torchshape.ascii"  # the codec error handler ``install`` sets on stdout and stderr
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def strip_trailing_spaces(text: str) -> str:
+    """No line ends in spaces (rich pads table cells), before or after its closing escape codes."""
+    return _TRAILING.sub(r"\1", text)
 
 
 def to_ascii(text: str) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+
+from torchshape.terminal import strip_trailing_spaces
+
+__all__ = ["CodeText", "code_text", "file_width", "shape_text", "strip_trailing_spaces", "unbroken_code"]
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType
@@ -13,7 +16,6 @@ if TYPE_CHECKING:
 
 # The widest any file or pipe gets: past this a code line folds after all.
 MAX_FILE_WIDTH = 400
-_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -64,8 +66,3 @@ def file_width(console: Console, renderable: RenderableType, at_least: int = 80)
 
     needed = Measurement.get(console, console.options.update_width(MAX_FILE_WIDTH), renderable).minimum
     return max(at_least, min(needed, MAX_FILE_WIDTH))
-
-
-def strip_trailing_spaces(text: str) -> str:
-    """No line ends in spaces (rich pads table cells), before or after its closing escape codes."""
-    return _TRAILING.sub(r"\1", text)
