@@ -524,6 +524,20 @@ def test_a_corrupted_script_fails(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
 
 
+def test_the_script_names_the_whole_command() -> None:
+    """The docstring's first line is the command that writes this very script, --params included."""
+    code = script("--kind gru --layers 2 --explain --params")
+    first = code.splitlines()[0]
+    assert first.startswith('"""torchshape rnn ') and "--params" in first and "--explain" in first
+    words = shlex.split(first.removeprefix('"""torchshape '))
+    out = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(out):
+        assert main(words) == 0
+    assert out.getvalue() == code
+
+
 # Runs each script on its own in one interpreter; prints, per script, the exception it raised or "ok".
 RUN_EACH = """import contextlib, io, json, runpy, sys
 seen = []
