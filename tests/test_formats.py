@@ -332,22 +332,31 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
 
 
 @st.composite
-def script_configs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, bool]]:
-    """Settings and the flags that add to the script: --lengths, --explain, --unroll, and cells' --unroll."""
-    if draw(st.integers(0, 3)) == 0:
+def script_configs(draw: st.DrawFn, *, handoff: bool = False) -> tuple[dict[str, Any], dict[str, bool]]:
+    """Settings and the flags that add to the script: --lengths, --explain, --unroll, --params, and
+    cells' --unroll. ``handoff``: always --explain on a bidirectional or stacked module."""
+    params = draw(st.booleans())
+    if not handoff and draw(st.integers(0, 3)) == 0:
         raw = draw(cell_settings(max_size=8))
         raw["seq_len"] = draw(st.integers(1, 5))
-        return raw, {"explain": False, "unroll": True}
+        return raw, {"explain": False, "unroll": True, "params": params}
     raw = draw(settings(max_size=8, max_layers=3))
     raw["seq_len"] = min(raw["seq_len"], 6)
-    explain = draw(st.booleans())
+    explain = handoff or draw(st.booleans())
+    if handoff and raw["num_layers"] == 1:
+        raw["bidirectional"] = True
     packed = not raw["unbatched"] and draw(st.booleans())
     if packed:
         n = raw.get("batch", 3)
         raw["lengths"] = draw(st.lists(st.integers(1, raw["seq_len"]), min_size=n, max_size=n))
     unroll = not packed and draw(st.booleans())
     raw["device"] = "cpu" if unroll else draw(st.sampled_from(["cpu", "cpu", "meta"]))
-    return raw, {"explain": explain, "unroll": unroll}
+    return raw, {"explain": explain, "unroll": unroll, "params": params}
+
+
+def has_handoff(raw: dict[str, Any], flags: dict[str, bool]) -> bool:
+    """--explain on a bidirectional or stacked module: the report hands h_n to a decoder."""
+    return flags["explain"] and (raw.get("bidirectional", False) or raw.get("num_layers", 1) > 1)
 
 
 def success_lines(raw: dict[str, Any], flags: dict[str, bool]) -> list[str]:
@@ -355,29 +364,60 @@ def success_lines(raw: dict[str, Any], flags: dict[str, bool]) -> list[str]:
     lines = ["every shape matches"]
     if flags["explain"]:
         lines.append("relations: ")
+    if has_handoff(raw, flags):
+        lines.append("hand-off: ")
     if flags["unroll"]:
         lines.append("unroll: the step loop matches one call within ")
     if raw.get("lengths") is not None:
         lines.append("packed: every shape matches, relations: ")
+    if flags["params"]:
+        lines.append("parameters: ")
+    return lines
+
+
+def handoff_asserts(report: Report) -> list[str]:
+    """How the script must assert each hand-off relation, from what torchshape found."""
+    assert report.probe.analysis is not None and report.probe.analysis.handoff is not None
+    lines = []
+    for check in report.probe.analysis.handoff.relations:
+        rel = check.relation
+        if rel.expected:
+            lines.append(f"assert relation_holds({rel.lhs}, {rel.rhs}), ")
+        elif check.error is not None:
+            kind = check.error.split(":")[0]
+            lines.append(f"assert raises({kind}, lambda: relation_holds({rel.lhs}, {rel.rhs})), ")
+        elif check.holds is False:
+            lines.append(f"assert not relation_holds({rel.lhs}, {rel.rhs}), ")
     return lines
 
 
 @hypothesis_settings(max_examples=3)
-@given(st.lists(script_configs(), min_size=4, max_size=4))
-def test_python_scripts_run_what_the_flags_say(configs: list[tuple[dict[str, Any], dict[str, bool]]]) -> None:
-    """--lengths, --explain and --unroll scripts pack, assert the relations, run the loop, and pass."""
+@given(st.lists(script_configs(), min_size=3, max_size=3), script_configs(handoff=True))
+def test_python_scripts_run_what_the_flags_say(
+    configs: list[tuple[dict[str, Any], dict[str, bool]]],
+    with_handoff: tuple[dict[str, Any], dict[str, bool]],
+) -> None:
+    """--lengths, --explain, --unroll and --params scripts pack, assert the relations and the hand-off,
+    run the loop, check the parameters, and pass."""
     import tempfile
 
+    from torchshape.render import Shown
+
+    configs = [with_handoff, *configs]
     expected: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i, (raw, flags) in enumerate(configs):
-            report = inspect(**raw, **flags)
+            report = inspect(**raw, explain=flags["explain"], unroll=flags["unroll"])
             assert report.ok
-            code = render(report, Format.PYTHON)
+            code = render(report, Format.PYTHON, shown=Shown(params=flags["params"]))
             assert imported_modules(code) == {"torch"}
             if raw.get("lengths") is not None:
                 assert "pack_padded_sequence(input, lengths, " in code and "enforce_sorted=False" in code
+            if has_handoff(raw, flags):  # every relation torchshape checked, asserted as it found it
+                assert all(line in code for line in handoff_asserts(report)), code
+            if flags["params"]:
+                assert all(f'parameters["{p.name}"].shape == ' in code for p in report.parameters)
             paths.append(Path(tmp) / f"script_{i}.py")
             paths[-1].write_text(code, encoding="utf-8")
             expected += success_lines(raw, flags)
@@ -433,6 +473,34 @@ CORRUPTIONS = [
         "lstm_cell(sequence[i], (h_0, c_0))",
     ),
     ("--kind rnn-cell --seq-len 3 --unroll", "assert hx.shape == (3, 30)", "assert hx.shape == (1, 3, 30)"),
+    # the hand-off: a relation that holds, a decoder's state, a mistake torch refused, one it computed
+    (
+        "--kind gru --layers 2 --bidir --explain",
+        "h_cat[..., :H_out], h_n[0::2])",
+        "h_cat[..., :H_out], h_n[1::2])",
+    ),
+    (
+        "--kind gru --layers 2 --explain",
+        "decoder_1(input, h_n[-1:])[1].shape",
+        "decoder_1(input, h_n[-1:])[0].shape",
+    ),
+    (
+        "--kind gru --layers 2 --explain",
+        "lambda: relation_holds(decoder_1(input, h_n[-1])",
+        "lambda: relation_holds(decoder_1(input, h_n[-1:])",
+    ),
+    (
+        "--kind lstm --bidir --explain",
+        "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_cat)",
+        "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_n.view(num_layers, N, 2*H_out))",
+    ),
+    # --params: one parameter's shape, and the total
+    (
+        "--kind gru --params",
+        'parameters["weight_hh_l0"].shape == (90, 30)',
+        'parameters["weight_hh_l0"].shape == (30, 90)',
+    ),
+    ("--kind gru --params", "assert total == 7380", "assert total == 7381"),
 ]
 
 
@@ -449,6 +517,20 @@ def test_a_corrupted_script_fails(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
+
+
+def test_the_script_names_the_whole_command() -> None:
+    """The docstring's first line is the command that writes this very script, --params included."""
+    code = script("--kind gru --layers 2 --explain --params")
+    first = code.splitlines()[0]
+    assert first.startswith('"""torchshape rnn ') and "--params" in first and "--explain" in first
+    words = shlex.split(first.removeprefix('"""torchshape '))
+    out = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(out):
+        assert main(words) == 0
+    assert out.getvalue() == code
 
 
 # Runs each script on its own in one interpreter; prints, per script, the exception it raised or "ok".
@@ -469,8 +551,8 @@ print(json.dumps(seen))
     "args",
     [
         "--kind lstm --layers 2 --bidir --proj-size 7 --batch-first --explain --unroll",
-        "--kind gru --layers 2 --explain --lengths 4,1,3",
-        "--kind lstm-cell --seq-len 3 --unroll",
+        "--kind gru --layers 2 --explain --lengths 4,1,3 --params",
+        "--kind lstm-cell --seq-len 3 --unroll --params",
     ],
 )
 def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:

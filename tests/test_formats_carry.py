@@ -153,7 +153,7 @@ def test_csv_carries_parameters_packed_and_step_shapes(capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize(
     ("fmt", "flag"),
-    [("csv", "--explain"), ("csv", "--time"), ("python", "--time"), ("python", "--params")],
+    [("csv", "--explain"), ("csv", "--time"), ("python", "--time")],
 )
 def test_a_flag_a_format_cannot_carry_exits_2_and_names_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str, flag: str

@@ -21,8 +21,8 @@ from torchshape.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 RICH = ["--explain", "--params", "--layers", "2", "--bidir", "--proj-size", "7"]  # most symbols at once
 FORMATS = ["table", "markdown", "json", "csv", "svg", "python"]
-# CSV holds no relations and the python script no parameter table: they refuse those flags
-CARRIED = {"csv": ["--params"], "python": ["--explain"]}
+# CSV holds no relations: it refuses --explain; the python script carries both
+CARRIED = {"csv": ["--params"], "python": ["--explain", "--params"]}
 
 
 def rich_flags(fmt: str) -> list[str]:

@@ -256,7 +256,7 @@ def parse_format(value: str | Format | None, output: str | None = None) -> Forma
 
 # What each format cannot carry: a flag whose output would be silently dropped is refused.
 # CSV is one rectangular table of shapes (tensors, parameters, packed and step shapes,
-# totals); the python script asserts shapes and relations and times nothing.
+# totals); the python script asserts shapes, relations and parameters and times nothing.
 CANNOT_CARRY: dict[Format, dict[str, str]] = {
     Format.CSV: {
         "--explain": "CSV is one table of shapes and cannot carry the relations; "
@@ -265,8 +265,6 @@ CANNOT_CARRY: dict[Format, dict[str, str]] = {
         "use --format json, markdown or table",
     },
     Format.PYTHON: {
-        "--params": "the python script asserts tensor shapes, not the parameter table; "
-        "use --format json, markdown or table",
         "--time": "the python script builds and checks the module but times nothing; "
         "use --format json, markdown or table",
     },

@@ -32,6 +32,6 @@ def render(report: Report, fmt: Format | str, *, width: int | None = None, shown
         Format.JSON: lambda: render_json(report, shown=shown),
         Format.CSV: lambda: render_csv(report, shown=shown),
         Format.SVG: lambda: render_svg(report, width=width or 80, shown=shown),
-        Format.PYTHON: lambda: render_python(report),
+        Format.PYTHON: lambda: render_python(report, shown),
     }
     return renderers[fmt]()
