@@ -200,7 +200,9 @@ def test_lengths_with_explain_says_which_call_each_block_is_about(capsys: pytest
         "over sum(lengths) = 10 real steps of the packed call "
         "(the plain call on the padded input runs L·N = 15)" in text
     )
-    code, out, _ = run_cli(capsys, "rnn", "--kind", "gru", "--lengths", "5,2,3", "--explain", "--format", "json")
+    code, out, _ = run_cli(
+        capsys, "rnn", "--kind", "gru", "--lengths", "5,2,3", "--explain", "--format", "json"
+    )
     data = json.loads(out)
     assert code == 0
     assert {r["call"] for r in data["relations"]} == {"plain"}

@@ -35,7 +35,8 @@ from torchshape.render import render
 from torchshape.render.csv_format import COLUMNS
 from torchshape.render.markdown import cell
 from torchshape.report import Report
-from torchshape.spec import Format, command_line, make_spec
+from torchshape.request import make_spec
+from torchshape.spec import Format, command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX_DRAWING = re.compile("[\u2500-\u257f]")

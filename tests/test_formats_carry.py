@@ -28,7 +28,7 @@ from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape.cli import main
 from torchshape.counts import human_bytes
-from torchshape.spec import make_spec
+from torchshape.request import make_spec
 
 TEXT_FORMATS = ["table", "markdown", "svg"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchshape.formulas import legend, notes
-from torchshape.spec import make_spec
+from torchshape.request import make_spec
 
 
 def _has(spec_notes: list[str], text: str) -> bool:

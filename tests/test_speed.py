@@ -15,9 +15,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from tests.conftest import run_cli
 from torchshape import formulas, inspect, make_spec
 from torchshape import report as report_module
+from torchshape.api import with_timing
 from torchshape.counts import macs
 from torchshape.probe import probe_spec
-from torchshape.timing import TimingSettings, with_timing
+from torchshape.timing import TimingSettings
 
 # --- --time on the command line -------------------------------------------------------------
 
@@ -99,7 +100,7 @@ def test_nothing_is_timed_when_torch_refused_the_inputs(monkeypatch: pytest.Monk
         ]
 
     monkeypatch.setattr(report_module, "tensor_formulas", wrong_h0)
-    monkeypatch.setattr("torchshape.probe.tensor_formulas", wrong_h0)
+    monkeypatch.setattr("torchshape.torch_side.tensor_formulas", wrong_h0)
     report = with_timing(inspect(kind="gru"))
     assert report.probe.error is not None and report.timing is None
 

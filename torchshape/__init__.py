@@ -8,7 +8,8 @@ if TYPE_CHECKING:
     from torchshape.api import inspect
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.report import Report, TensorRow
-    from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec, make_spec
+    from torchshape.request import make_spec
+    from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec
 
 __version__ = "0.1.0"
 
@@ -42,7 +43,7 @@ _HOME = {
     "Kind": "torchshape.spec",
     "Nonlinearity": "torchshape.spec",
     "RNNSpec": "torchshape.spec",
-    "make_spec": "torchshape.spec",
+    "make_spec": "torchshape.request",
 }
 
 

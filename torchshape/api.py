@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
 from torchshape.explain import check_options
 from torchshape.python_names import in_python_terms
 from torchshape.report import Report, build_report
-from torchshape.spec import FLAGS, RNNSpec, make_spec
+from torchshape.request import make_spec
+from torchshape.spec import FLAGS, RNNSpec
+from torchshape.timing import TimingSettings
 
 
 def inspect(
@@ -48,3 +51,19 @@ def inspect(
     from torchshape import probe  # imports torch
 
     return build_report(spec, probe.run(spec, explain=explain, unroll=unroll))
+
+
+_DEFAULT_TIMING = TimingSettings()
+
+
+def with_timing(report: Report, settings: TimingSettings | None = _DEFAULT_TIMING) -> Report:
+    """``report`` with its ``timing`` filled in: the forward pass it verified, timed on its device.
+
+    Unchanged when ``settings`` is None, and when torch refused the inputs (there
+    is no forward pass to time; the report already says why).
+    """
+    if settings is None or report.probe.error is not None:
+        return report
+    from torchshape.timing import measure
+
+    return replace(report, timing=measure(report.spec, settings))

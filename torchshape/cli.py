@@ -271,9 +271,10 @@ def rnn(
 ) -> None:
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render, terminal
-    from torchshape.api import inspect
-    from torchshape.spec import FLAGS, check_format_flags, make_spec, parse_format
-    from torchshape.timing import timing_settings, with_timing
+    from torchshape.api import inspect, with_timing
+    from torchshape.request import make_spec
+    from torchshape.spec import FLAGS, check_format_flags, parse_format
+    from torchshape.timing import timing_settings
 
     spec = make_spec(
         kind=kind,

@@ -167,7 +167,7 @@ def _handoff(
     """
     import torch
 
-    from torchshape.probe import build_module
+    from torchshape.torch_side import build_module
 
     plan = handoff(spec)
     if plan is None:
@@ -320,7 +320,7 @@ def _directions(
     """Each layer's two directions as separate loops over one-direction modules sharing the weights."""
     import torch
 
-    from torchshape.probe import build_module
+    from torchshape.torch_side import build_module
 
     x, h_0 = inputs["input"], inputs["h_0"]
     c_0 = inputs.get("c_0")
@@ -438,7 +438,7 @@ def _compare(
 
 def cell_layer(spec: RNNSpec, cell: torch.nn.Module) -> torch.nn.Module:
     """The one-layer nn.LSTM / nn.GRU / nn.RNN with the cell's weights: weight_ih_l0 = cell.weight_ih, ..."""
-    from torchshape.probe import build_module
+    from torchshape.torch_side import build_module
 
     weight = cell.weight_ih
     layer = build_module(layer_spec(spec), weight.device, weight.dtype)

@@ -6,20 +6,19 @@ Everything that imports torch lives here (imported lazily by ``torchshape.api``)
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from torchshape import cells, guard
-from torchshape.errors import EnvironmentProblem
+from torchshape import guard
 from torchshape.explain import Analysis, handoff_decoders
-from torchshape.formulas import Symbols, symbols, tensor_formulas
+from torchshape.formulas import Symbols, symbols
 from torchshape.quiet import quiet
-from torchshape.spec import FLAGS, RNNSpec
+from torchshape.spec import RNNSpec
 from torchshape.threads import few_threads
+from torchshape.torch_side import SEED, build_module, forward, make_inputs, resolve_device
 
 if TYPE_CHECKING:
     import torch
 
-SEED = 0  # fixed, so the same command always draws the same tensors
 
 # On the meta device a recurrent forward pass steps through time in Python-level
 # decompositions (about a minute for a large LSTM), so torchshape never runs one
@@ -106,74 +105,6 @@ def probe_spec(spec: RNNSpec) -> RNNSpec:
         num_layers=num_layers,
         device="cpu",
     )
-
-
-def resolve_device(name: str) -> torch.device:
-    """The torch device for ``--device``, or EnvironmentProblem if this machine lacks it."""
-    import torch
-
-    flag = FLAGS["device"]
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise EnvironmentProblem(f"{flag} {name}: no CUDA device is available on this machine")
-        index = int(name.split(":")[1]) if ":" in name else 0
-        count = torch.cuda.device_count()
-        if index >= count:
-            have = ", ".join(f"cuda:{i}" for i in range(count))
-            raise EnvironmentProblem(f"{flag} {name}: this machine has {count} CUDA device(s): {have}")
-    elif name == "mps" and not torch.backends.mps.is_available():
-        raise EnvironmentProblem(f"{flag} mps: the Apple MPS backend is not available on this machine")
-    return torch.device(name)
-
-
-def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    """The nn.RNN / nn.GRU / nn.LSTM that ``spec`` describes."""
-    import torch
-
-    if spec.kind.is_cell:
-        return cells.build_module(spec, device, dtype)
-
-    kwargs: dict[str, Any] = {
-        "num_layers": spec.num_layers,
-        "bias": spec.bias,
-        "batch_first": spec.batch_first,
-        "dropout": spec.dropout,
-        "bidirectional": spec.bidirectional,
-        "device": device,
-        "dtype": dtype,
-    }
-    if spec.proj_size:
-        kwargs["proj_size"] = spec.proj_size
-    if spec.nonlinearity is not None:
-        kwargs["nonlinearity"] = spec.nonlinearity.value
-    module_class = getattr(torch.nn, spec.kind.module_name)
-    with quiet():  # torch warns about dropout with one layer; torchshape says so in its notes
-        module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
-    return module.eval()
-
-
-def make_inputs(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """input, h_0 (and c_0), each shaped by the formulas: torch checks them when it runs."""
-    import torch
-
-    sym = symbols(spec)
-    fed = {"input", "h_0", "c_0"}
-    return {
-        f.name: torch.randn(f.shape(sym), device=device, dtype=dtype)
-        for f in tensor_formulas(spec)
-        if f.name in fed
-    }
-
-
-def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Call the module as users do; name every returned tensor."""
-    if cells.is_cell_module(module):
-        return cells.forward(module, inputs)
-    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
-    output, h_n = module(inputs["input"], hidden)
-    if isinstance(h_n, tuple):
-        return {"output": output, "h_n": h_n[0], "c_n": h_n[1]}
-    return {"output": output, "h_n": h_n}
 
 
 def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeRun:

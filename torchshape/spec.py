@@ -6,11 +6,9 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shlex
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -123,6 +121,9 @@ FLAGS: dict[str, str] = {
     "lengths": "--lengths",
 }
 
+# The random seed of every forward pass, so the same command always draws the same tensors.
+SEED = 0
+
 # --time: timed runs, and untimed runs before them.
 DEFAULT_REPEATS = 10
 DEFAULT_WARMUP = 3
@@ -145,7 +146,7 @@ CELL_FIELDS = (
     "dtype",
 )
 
-_DEVICE = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
+DEVICE_PATTERN = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
 
 
 @dataclass(frozen=True)
@@ -203,21 +204,21 @@ class RNNSpec:
         return f"nn.{self.kind.module_name}({', '.join(args)})"
 
 
-def _enum(cls: type[Enum], field: str, value: Any) -> Any:
+def choice(cls: type[Enum], field: str, value: Any) -> Any:
     if isinstance(value, cls):
         return value
     try:
         return cls(str(value).strip().lower())
     except ValueError:
         allowed = ", ".join(str(m.value) for m in cls)
-        raise _err(field, f"{value!r} is not one of {allowed}") from None
+        raise usage_error(field, f"{value!r} is not one of {allowed}") from None
 
 
-def _err(field: str, message: str) -> UsageError:
+def usage_error(field: str, message: str) -> UsageError:
     return UsageError(FLAGS[field], message)
 
 
-def _size(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+def whole_number(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
     number: int
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -226,16 +227,16 @@ def _size(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) 
     elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
         digits = value.strip().lstrip("+-")
         if len(digits) > 30:  # Python refuses to parse thousands of digits; all are out of range
-            raise _err(
+            raise usage_error(
                 field,
                 f"a number of {len(digits)} digits is out of range; "
                 f"use a whole number from {minimum} to {maximum}",
             )
         number = int(value)
     else:
-        raise _err(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+        raise usage_error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
     if not minimum <= number <= maximum:
-        raise _err(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
+        raise usage_error(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
     return number
 
 
@@ -365,180 +366,3 @@ def command_line(
     if fmt is not None and fmt is not implied:
         words += ["--format", fmt.value]
     return " ".join(shlex.quote(word) for word in words)
-
-
-def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, **raw: Any) -> RNNSpec:
-    """Validate raw settings (missing ones take ``DEFAULTS``) into an ``RNNSpec``.
-
-    Raises ``UsageError`` for any bad value or combination, naming the Python argument
-    (``proj_size=3: ...``); the command line passes ``names=FLAGS`` to name its flags.
-    ``unroll``: the spec is for ``--unroll``, where a cell takes ``seq_len`` (L steps,
-    the layers' default without it); otherwise a cell has ``seq_len`` 1 and refuses it.
-    """
-    if names is FLAGS:
-        return _make_spec(raw, unroll)
-    from torchshape.python_names import in_python_terms
-
-    try:
-        return _make_spec(raw, unroll)
-    except UsageError as error:
-        raise in_python_terms(error, raw) from None
-
-
-def _make_spec(raw: dict[str, Any], unroll: bool) -> RNNSpec:
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    batch_given = raw.get("batch") is not None
-    seq_len_given = raw.get("seq_len") is not None
-    values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-
-    kind: Kind = _enum(Kind, "kind", values["kind"])
-    input_size = _size("input_size", values["input_size"])
-    hidden_size = _size("hidden_size", values["hidden_size"])
-    num_layers = _size("num_layers", values["num_layers"], maximum=MAX_LAYERS)
-    seq_len = _size("seq_len", values["seq_len"])
-    batch = _size("batch", values["batch"])
-    proj_size = _size("proj_size", values["proj_size"], minimum=0)
-    dtype: DType = _enum(DType, "dtype", values["dtype"])
-
-    dropout = values["dropout"]
-    try:
-        dropout = float(dropout)
-    except (TypeError, ValueError):
-        raise _err("dropout", f"{dropout!r} is not a number; use a probability in [0, 1)") from None
-    if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
-        raise _err("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.2")
-
-    if kind.is_cell:
-        from torchshape.cells import reject_layer_settings
-
-        reject_layer_settings(
-            kind,
-            num_layers=num_layers,
-            seq_len_given=seq_len_given,
-            bidirectional=bool(values["bidirectional"]),
-            batch_first=bool(values["batch_first"]),
-            proj_size=proj_size,
-            dropout=dropout,
-            lengths_given=values["lengths"] is not None,
-            unroll=unroll,
-        )
-        if not unroll:
-            seq_len = 1  # a cell takes one time step; with --unroll, L is how many it is looped over
-
-    nonlinearity = values["nonlinearity"]
-    if nonlinearity is not None:
-        nonlinearity = _enum(Nonlinearity, "nonlinearity", nonlinearity)
-        if not kind.has_nonlinearity:
-            raise _err(
-                "nonlinearity",
-                f"only --kind rnn and rnn-cell have a nonlinearity; nn.{kind.module_name} has fixed gates",
-            )
-
-    if proj_size:
-        if kind is not Kind.LSTM:
-            raise _err("proj_size", f"only --kind lstm supports a projection; nn.{kind.module_name} has none")
-        if proj_size >= hidden_size:
-            raise _err(
-                "proj_size",
-                f"{proj_size} must be smaller than --hidden-size ({hidden_size}); use 0 for none",
-            )
-
-    unbatched = bool(values["unbatched"])
-    if unbatched and batch_given:
-        raise _err("batch", "unbatched input has no batch dimension; drop --batch or --unbatched")
-
-    device = str(values["device"]).strip().lower()
-    if not _DEVICE.match(device):
-        raise _err("device", f"{values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
-
-    if unbatched and values["lengths"] is not None:
-        raise _err("lengths", "unbatched input has no batch to pack; drop --unbatched or --lengths")
-    lengths = _lengths(
-        values["lengths"], seq_len=seq_len if seq_len_given else None, batch=batch if batch_given else None
-    )
-    if lengths is not None:
-        batch = len(lengths)  # without --batch, N is the number of lengths
-        if not seq_len_given:
-            seq_len = max(lengths)  # without --seq-len, the longest sequence says how long the batch is
-
-    return RNNSpec(
-        kind=kind,
-        input_size=input_size,
-        hidden_size=hidden_size,
-        num_layers=num_layers,
-        seq_len=seq_len,
-        batch=batch,
-        bidirectional=bool(values["bidirectional"]),
-        batch_first=bool(values["batch_first"]),
-        proj_size=proj_size,
-        bias=bool(values["bias"]),
-        dropout=dropout,
-        nonlinearity=nonlinearity,
-        unbatched=unbatched,
-        device=device,
-        dtype=dtype,
-        lengths=lengths,
-    )
-
-
-def _lengths(value: Any, *, seq_len: int | None, batch: int | None) -> tuple[int, ...] | None:
-    """``--lengths 5,3,2``: one length per sequence, N of them when --batch is given.
-
-    Lengths are separated by commas (spaces around them are allowed); an empty item or
-    lengths separated by spaces only is refused. Each is from 1 to L when ``--seq-len``
-    gives L; without it, L is max(lengths).
-    """
-    if value is None:
-        return None
-    items: list[Any]
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise _err("lengths", "no lengths given; give one per sequence, such as 5,3,2")
-        items = [item.strip() for item in text.split(",")]
-        if "" in items:
-            raise _err(
-                "lengths",
-                f"an empty length in {value!r}; give one whole number per sequence, such as 5,3,2",
-            )
-        for item in items:
-            if re.fullmatch(r"[+-]?\d+(\s+[+-]?\d+)+", item):
-                fixed = ",".join(item.split())
-                raise _err("lengths", f"separate lengths with commas, not spaces: {fixed}")
-    else:
-        try:
-            items = list(value)
-        except TypeError:
-            items = [value]
-    if not items:
-        raise _err("lengths", "no lengths given; give one per sequence, such as 5,3,2")
-    longest = MAX_SIZE if seq_len is None else seq_len
-    out: list[int] = []
-    for item in items:
-        if isinstance(item, bool) or not (
-            isinstance(item, int)
-            or (isinstance(item, float) and item.is_integer())
-            or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
-        ):
-            raise _err("lengths", f"{item!r} is not a whole number; give lengths such as 5,3,2")
-        number = int(item)
-        if number < 1:
-            bound = "1 or more" if seq_len is None else f"from 1 to L = {seq_len}"
-            raise _err("lengths", f"{number} is out of range; every length must be {bound}")
-        if number > longest:
-            if seq_len is None:
-                raise _err("lengths", f"{number} is out of range; every length must be from 1 to {MAX_SIZE}")
-            raise _err(
-                "lengths",
-                f"{number} is longer than --seq-len ({seq_len}); every length must be from 1 to L, "
-                "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
-            )
-        out.append(number)
-    if batch is not None and len(out) != batch:
-        raise _err(
-            "lengths",
-            f"{len(out)} length(s) for --batch {batch}; give exactly one per sequence, or drop --batch",
-        )
-    return tuple(out)

@@ -9,15 +9,12 @@ that forward pass (devices, memory) guards the timed ones too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from torchshape.counts import macs
 from torchshape.errors import UsageError
 from torchshape.spec import DEFAULT_REPEATS, DEFAULT_WARMUP, RNNSpec
-
-if TYPE_CHECKING:
-    from torchshape.report import Report
 
 MAX_REPEATS = 10_000
 MAX_WARMUP = 1_000
@@ -101,20 +98,19 @@ def timing_settings(
     )
 
 
-def measure(report: Report, settings: TimingSettings) -> Timing:
-    """Time the forward pass of the configuration ``report`` verified, on its device."""
+def measure(spec: RNNSpec, settings: TimingSettings) -> Timing:
+    """Time the forward pass of ``spec`` (one ``inspect`` has verified) on its device."""
     import time
 
     import torch
 
-    from torchshape import probe
+    from torchshape import torch_side as probe
     from torchshape.quiet import quiet
 
-    if report.probe.reduced:
+    if spec.device == "meta":
         # inspect ran a probe, not this configuration's forward pass, so there is
         # nothing to time (the command line refuses meta earlier, in timing_settings).
         raise UsageError("--time", "nothing runs on the meta device, so there is nothing to time")
-    spec = report.spec
     device = probe.resolve_device(spec.device)
     dtype = getattr(torch, spec.dtype.value)
     cuda = device.type == "cuda"
@@ -162,17 +158,3 @@ def measure(report: Report, settings: TimingSettings) -> Timing:
         times_ms=tuple(times),
         macs=macs(spec).total,
     )
-
-
-_DEFAULT = TimingSettings()
-
-
-def with_timing(report: Report, settings: TimingSettings | None = _DEFAULT) -> Report:
-    """``report`` with its ``timing`` filled in.
-
-    Unchanged when ``settings`` is None, and when torch refused the inputs (there
-    is no forward pass to time; the report already says why).
-    """
-    if settings is None or report.probe.error is not None:
-        return report
-    return replace(report, timing=measure(report, settings))

@@ -23,10 +23,9 @@ from torchshape.explain import (
     UnrollResult,
     packed_code,
 )
-from torchshape.probe import SEED
 from torchshape.render.shown import Shown, reproduce
 from torchshape.report import Report
-from torchshape.spec import Format, RNNSpec
+from torchshape.spec import SEED, Format, RNNSpec
 
 
 def _shape_args(shape: tuple[int, ...]) -> str:

@@ -1,0 +1,89 @@
+"""The torch side shared by every forward pass: the device, the module, its inputs, the call.
+
+``torchshape.probe`` runs the checked forward pass with these, ``torchshape.explain_probe``
+the extra modules of --explain and --unroll, ``torchshape.timing`` the timed ones.
+torch is imported inside each function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from torchshape import cells
+from torchshape.errors import EnvironmentProblem
+from torchshape.formulas import symbols, tensor_formulas
+from torchshape.quiet import quiet
+from torchshape.spec import FLAGS, SEED, RNNSpec
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["SEED", "build_module", "forward", "make_inputs", "resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for ``--device``, or EnvironmentProblem if this machine lacks it."""
+    import torch
+
+    flag = FLAGS["device"]
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise EnvironmentProblem(f"{flag} {name}: no CUDA device is available on this machine")
+        index = int(name.split(":")[1]) if ":" in name else 0
+        count = torch.cuda.device_count()
+        if index >= count:
+            have = ", ".join(f"cuda:{i}" for i in range(count))
+            raise EnvironmentProblem(f"{flag} {name}: this machine has {count} CUDA device(s): {have}")
+    elif name == "mps" and not torch.backends.mps.is_available():
+        raise EnvironmentProblem(f"{flag} mps: the Apple MPS backend is not available on this machine")
+    return torch.device(name)
+
+
+def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+    """The nn.RNN / nn.GRU / nn.LSTM that ``spec`` describes."""
+    import torch
+
+    if spec.kind.is_cell:
+        return cells.build_module(spec, device, dtype)
+
+    kwargs: dict[str, Any] = {
+        "num_layers": spec.num_layers,
+        "bias": spec.bias,
+        "batch_first": spec.batch_first,
+        "dropout": spec.dropout,
+        "bidirectional": spec.bidirectional,
+        "device": device,
+        "dtype": dtype,
+    }
+    if spec.proj_size:
+        kwargs["proj_size"] = spec.proj_size
+    if spec.nonlinearity is not None:
+        kwargs["nonlinearity"] = spec.nonlinearity.value
+    module_class = getattr(torch.nn, spec.kind.module_name)
+    with quiet():  # torch warns about dropout with one layer; torchshape says so in its notes
+        module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
+    return module.eval()
+
+
+def make_inputs(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """input, h_0 (and c_0), each shaped by the formulas: torch checks them when it runs."""
+    import torch
+
+    sym = symbols(spec)
+    fed = {"input", "h_0", "c_0"}
+    return {
+        f.name: torch.randn(f.shape(sym), device=device, dtype=dtype)
+        for f in tensor_formulas(spec)
+        if f.name in fed
+    }
+
+
+def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Call the module as users do; name every returned tensor."""
+    if cells.is_cell_module(module):
+        return cells.forward(module, inputs)
+    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
+    output, h_n = module(inputs["input"], hidden)
+    if isinstance(h_n, tuple):
+        return {"output": output, "h_n": h_n[0], "c_n": h_n[1]}
+    return {"output": output, "h_n": h_n}
