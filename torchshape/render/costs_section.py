@@ -13,18 +13,16 @@ from rich.text import Text
 from torchshape.counts import ParameterRow, human_bytes, human_count, init_bound, steps
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
+from torchshape.view import params_mark, row_mark
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"
 
 
 def _params_mark(report: Report) -> Text:
-    if report.parameters and all(p.verified for p in report.parameters):
-        deeper = any(p.source == "formula" for p in report.parameters)  # meta, many layers
-        return Text("✓*" if deeper else "✓", style="green")
-    if not report.parameters:
-        return Text("(not checked)", style="dim")
-    return Text("✗ torch disagrees, see --params", style="bold red")
+    mark = params_mark(report)
+    style = "dim" if mark == "(not checked)" else "bold red" if mark.startswith("✗") else "green"
+    return Text(mark, style=style)
 
 
 def _steps_phrase(report: Report) -> str:
@@ -97,7 +95,7 @@ def parameters_section(report: Report) -> ParametersSection:
         else f"the module that ran on {probe.device}"
     )
     total = report.totals.params if report.totals else sum(p.numel for p in report.parameters)
-    rows = [(p, "✗" if not p.verified else "✓*" if p.source == "formula" else "✓") for p in report.parameters]
+    rows = [(p, row_mark(p.verified, p.source == "formula")) for p in report.parameters]
     b = init_bound(report.spec)
     notes = []
     built = probe.parameter_layers

@@ -18,9 +18,10 @@ import csv
 import io
 
 from torchshape.render.costs_section import totals_json
-from torchshape.render.plain import shape_text
 from torchshape.render.shown import Shown
 from torchshape.report import Report
+from torchshape.shapes import shape_text
+from torchshape.view import OK, OK_PROBE, view
 
 COLUMNS = ("tensor", "formula", "shape", "verified", "source", "torch_shape", "probe_shape", "kind", "value")
 
@@ -44,14 +45,14 @@ def render_csv(report: Report, shown: Shown | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for row in report.rows:
+    for row in view(report).rows:
         writer.writerow(
             [
                 row.name,
                 row.formula,
                 shape_text(row.shape),
                 _bool(row.verified),
-                "forward" if row.actual is not None else "formula",
+                row.source,
                 _shape_or_empty(row.actual),
                 _shape_or_empty(row.probe_shape),
                 "tensor",
@@ -94,7 +95,7 @@ def render_csv(report: Report, shown: Shown | None = None) -> str:
             ]
         )
     # The parameter count is verified as the footer's ✓ is: every parameter torch built agreed.
-    params_ok = _bool(bool(report.parameters) and all(p.verified for p in report.parameters))
+    params_ok = _bool(view(report).params_mark in (OK, OK_PROBE))
     for name, value in (totals_json(report) or {}).items():
         verified = params_ok if name == "params" else ""
         writer.writerow([name, "", "", verified, "formula", "", "", "total", str(value)])

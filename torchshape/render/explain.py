@@ -24,6 +24,7 @@ from torchshape.explain import (
 from torchshape.render.text import code_text
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
+from torchshape.view import row_mark
 
 # A grid of more layers than this shows the first and last few.
 GRID_ROWS = 6
@@ -185,10 +186,7 @@ def _shape_table(rows: list[ShapeCheck], reduced: bool, first: str) -> Table:
     table.add_column("torch probe" if reduced else "torch", overflow="fold")
     table.add_column("", no_wrap=True)
     for row in rows:
-        if not row.verified:
-            mark = Text("✗", style="bold red")
-        else:
-            mark = Text("✓*" if reduced else "✓", style="green")
+        mark = Text(row_mark(row.verified, reduced), style="green" if row.verified else "bold red")
         style = None if row.verified else "bold red"
         cells = (row.code, row.formula, _fmt(row.expected), _fmt(row.measured))
         table.add_row(*(Text(cell) for cell in cells), mark, style=style)

@@ -10,6 +10,7 @@ from torchshape.render.explain import explain_json, packed_json, unroll_json
 from torchshape.render.shown import Shown
 from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
+from torchshape.view import view
 
 
 def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
@@ -34,12 +35,12 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "formula": row.formula,
                 "shape": list(row.shape),
                 "verified": row.verified,
-                "source": "forward" if row.actual is not None else "formula",
+                "source": row.source,
                 "expected_shape": list(row.expected),
                 "probe_shape": _shape(row.probe_shape),
-                "measured_dims": list(row.measured),
+                "measured_dims": list(measured),
             }
-            for row in report.rows
+            for row, measured in zip(view(report).rows, (row.measured for row in report.rows), strict=True)
         ],
         "ok": report.ok,
         "notes": list(report.notes),

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from torchshape.render.costs_section import footer_lines, parameters_section
 from torchshape.render.explain import sections as explain_sections
-from torchshape.render.plain import mark, shape_text, torch_header, torch_shape, verdict_lines
 from torchshape.render.shown import Shown, reproduce
 from torchshape.render.text import file_width, unbroken_code
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
+from torchshape.shapes import shape_text
 from torchshape.spec import Format
+from torchshape.view import view
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -42,17 +43,12 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
     """
     shown = shown or Shown()
     lines = [f"`{report.spec.module_call}`", "", f"`{report.call}`", ""]
+    facts = view(report)
     lines += _table(
-        ["tensor", "formula", "shape", torch_header(report), "verified"],
+        ["tensor", "formula", "shape", facts.torch_header, "verified"],
         [
-            [
-                row.name,
-                row.formula,
-                shape_text(row.expected),
-                shape_text(torch_shape(report, row)),
-                mark(report, row),
-            ]
-            for row in report.rows
+            [row.name, row.formula, shape_text(row.expected), shape_text(row.torch_shape), row.mark]
+            for row in facts.rows
         ],
     )
     lines.append("")
@@ -72,8 +68,8 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
     # One paragraph per line: a hard line break would need trailing spaces.
     for line in footer_lines(report):
         lines += [line.plain, ""]
-    for verdict in verdict_lines(report):
-        lines += [verdict, ""]
+    for verdict in facts.verdict:
+        lines += [verdict.text, ""]
     timing = timing_text(report)
     if timing:
         lines += ["```text", *timing, "```", ""]

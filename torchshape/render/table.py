@@ -16,15 +16,19 @@ from torchshape.render.shown import Shown
 from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
 from torchshape.render.text import shape_text as _fmt
 from torchshape.render.timing import timing_text
-from torchshape.report import Report, TensorRow
+from torchshape.report import Report
+from torchshape.view import Line, view
 
 
-def _mark(report: Report, row: TensorRow) -> Text:
-    if not row.verified:
-        return Text("✗", style="bold red")
-    if report.probe.reduced:
-        return Text("✓*", style="green")
-    return Text("✓", style="green")
+def mark_text(mark: str) -> Text:
+    """A mark of ``torchshape.view`` in the table's colours."""
+    return Text(mark, style="bold red" if mark.startswith("✗") else "green")
+
+
+def _line_style(line: Line) -> str:
+    if not line.bad:
+        return "green"
+    return "bold red" if line.loud else "red"
 
 
 def table_renderable(report: Report, shown: Shown | None = None) -> RenderableType:
@@ -33,6 +37,7 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
     With ``shown.params``, the table of every parameter follows.
     """
     spec = report.spec
+    facts = view(report)
     title = code_text(spec.module_call, style="bold")
     call = code_text(report.call, style="dim")
 
@@ -40,13 +45,12 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
     table.add_column("tensor", style="cyan", no_wrap=True)
     table.add_column("formula", overflow="fold")
     table.add_column("shape", overflow="fold")
-    table.add_column("torch probe" if report.probe.reduced else "torch", overflow="fold")
+    table.add_column(facts.torch_header, overflow="fold")
     table.add_column("", no_wrap=True)
-    for row in report.rows:
-        torch_shape = row.probe_shape if report.probe.reduced else row.actual
+    for row in facts.rows:
         style = None if row.verified else "bold red"
         table.add_row(
-            row.name, row.formula, _fmt(row.expected), _fmt(torch_shape), _mark(report, row), style=style
+            row.name, row.formula, _fmt(row.expected), _fmt(row.torch_shape), mark_text(row.mark), style=style
         )
 
     legend = Table.grid(padding=(0, 1))
@@ -67,36 +71,11 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
     parts.extend(explain_sections(report))  # --explain, --lengths, --unroll
     parts.extend(costs_footer(report))
     parts.append(Text(""))
-    parts.extend(_verdict(report))
+    parts.extend(Text(line.text, style=_line_style(line)) for line in facts.verdict)
     parts.extend(Text(line) for line in timing_text(report))
     if shown is not None and shown.params:
         parts.append(parameters_renderable(report))
     return Group(*parts)
-
-
-def _verdict(report: Report) -> list[Text]:
-    lines: list[Text] = []
-    if report.probe.error is not None:
-        lines.append(
-            Text(
-                f"✗ torch refused the inputs built from the formulas: {report.probe.error}", style="bold red"
-            )
-        )
-    for row in report.rows:
-        if not row.verified and report.probe.error is None:
-            lines.append(
-                Text(
-                    f"✗ MISMATCH {row.name}: formula {row.formula} gives {_fmt(row.expected)}, "
-                    f"torch returned {_fmt(row.probe_shape)}",
-                    style="bold red",
-                )
-            )
-    if report.ok:
-        mark = "✓*" if report.probe.reduced else "✓"
-        lines.append(Text(f"{mark} {report.ran}", style="green"))
-    else:
-        lines.append(Text(f"✗ {report.ran}", style="red"))
-    return lines
 
 
 def render_table(report: Report, width: int | None = None, shown: Shown | None = None) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from torchshape.shapes import shape_text
 from torchshape.terminal import strip_trailing_spaces
 
 __all__ = ["CodeText", "code_text", "file_width", "shape_text", "strip_trailing_spaces", "unbroken_code"]
@@ -16,13 +17,6 @@ if TYPE_CHECKING:
 
 # The widest any file or pipe gets: past this a code line folds after all.
 MAX_FILE_WIDTH = 400
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    """A shape as Python writes the tuple: ``(5, 3, 50)``, ``(50,)``; ``-`` for none."""
-    if shape is None:
-        return "-"
-    return repr(tuple(shape))
 
 
 class CodeText(Text):

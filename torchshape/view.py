@@ -1,0 +1,112 @@
+"""Presentation facts, decided once for every format: each row's mark and source, the
+heading of torch's column, the verdict lines and the parameters' mark.
+
+Plain data and no rich: ``torchshape.render`` turns these into a table, markdown, JSON,
+CSV or SVG, and every format says the same thing because it reads it from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchshape.report import Report
+from torchshape.shapes import shape_text
+
+OK, OK_PROBE, FAIL = "✓", "✓*", "✗"
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One tensor as every format shows it."""
+
+    name: str
+    formula: str
+    expected: tuple[int, ...]  # the formula at the user's sizes
+    shape: tuple[int, ...]  # torch's own where it ran at the user's sizes, else the formula's
+    torch_shape: tuple[int, ...] | None  # what torch had: at the user's sizes, or the probe's on meta
+    actual: tuple[int, ...] | None  # torch's shape at the user's sizes; None where it did not run there
+    probe_shape: tuple[int, ...] | None
+    verified: bool
+    mark: str  # ✓ verified at the user's sizes, ✓* at probe sizes (meta), ✗ not
+    source: str  # "forward": torch's shape at the user's sizes; "formula": the formula's (meta)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text and whether it reports a problem (renderers colour those)."""
+
+    text: str
+    bad: bool = False
+    loud: bool = False  # a specific problem (bold in colour), not only the overall verdict
+
+
+@dataclass(frozen=True)
+class View:
+    rows: list[RowView]
+    torch_header: str  # "torch", or "torch probe" on meta
+    verdict: list[Line]  # mismatches, if any, then what was run
+    params_mark: str  # the footer's mark for the parameter count
+
+
+def row_mark(verified: bool, reduced: bool) -> str:
+    """``✓`` verified by a forward pass at the user's sizes, ``✓*`` at probe sizes, ``✗`` not."""
+    if not verified:
+        return FAIL
+    return OK_PROBE if reduced else OK
+
+
+def view(report: Report) -> View:
+    reduced = report.probe.reduced
+    rows = [
+        RowView(
+            name=row.name,
+            formula=row.formula,
+            expected=row.expected,
+            shape=row.shape,
+            torch_shape=row.probe_shape if reduced else row.actual,
+            actual=row.actual,
+            probe_shape=row.probe_shape,
+            verified=row.verified,
+            mark=row_mark(row.verified, reduced),
+            source="forward" if row.actual is not None else "formula",
+        )
+        for row in report.rows
+    ]
+    return View(
+        rows=rows,
+        torch_header="torch probe" if reduced else "torch",
+        verdict=verdict(report),
+        params_mark=params_mark(report),
+    )
+
+
+def verdict(report: Report) -> list[Line]:
+    lines: list[Line] = []
+    if report.probe.error is not None:
+        lines.append(
+            Line(f"✗ torch refused the inputs built from the formulas: {report.probe.error}", True, True)
+        )
+    for row in report.rows:
+        if not row.verified and report.probe.error is None:
+            lines.append(
+                Line(
+                    f"✗ MISMATCH {row.name}: formula {row.formula} gives {shape_text(row.expected)}, "
+                    f"torch returned {shape_text(row.probe_shape)}",
+                    True,
+                    True,
+                )
+            )
+    if report.ok:
+        lines.append(Line(f"{OK_PROBE if report.probe.reduced else OK} {report.ran}"))
+    else:
+        lines.append(Line(f"✗ {report.ran}", True))
+    return lines
+
+
+def params_mark(report: Report) -> str:
+    """✓ every parameter torch built agreed (✓* with deeper layers on meta from the formulas)."""
+    if not report.parameters:
+        return "(not checked)"
+    if all(p.verified for p in report.parameters):
+        return OK_PROBE if any(p.source == "formula" for p in report.parameters) else OK
+    return "✗ torch disagrees, see --params"
