@@ -167,7 +167,8 @@ def torch_imported_by_help(env: dict[str, str]) -> bool:
 
 def sweep_worker() -> None:
     """Best time of torchshape.inspect for each sweep point, torch already imported."""
-    from torchshape import counts, inspect
+    from torchshape import inspect
+    from torchshape.families.rnn import counts
 
     inspect(**SWEEP_BASE)  # first call: one-time costs inside torch, paid by every command equally
     results: dict[str, list[tuple[int, float]]] = {}

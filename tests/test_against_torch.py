@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
-from torchshape.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.formulas import symbols, tensor_formulas
 
 
 def torch_truth(raw: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -102,8 +102,8 @@ def test_meta_probe_stays_small_for_huge_sizes() -> None:
 
 def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verification can fail: break one rule and torch disagrees."""
-    from torchshape import formulas
     from torchshape import report as report_module
+    from torchshape.families.rnn import formulas
 
     real = formulas.tensor_formulas
 

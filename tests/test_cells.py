@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.conftest import run_cli
 from tests.strategies import cell_settings
 from torchshape import Kind, UsageError, inspect, make_spec
-from torchshape.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.formulas import symbols, tensor_formulas
 
 CELL_CLASSES = {"gru-cell": torch.nn.GRUCell, "lstm-cell": torch.nn.LSTMCell, "rnn-cell": torch.nn.RNNCell}
 
@@ -120,7 +120,7 @@ def test_kind_properties_agree_with_torch(kind: str) -> None:
 
 def test_a_wrong_cell_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verification can fail: give h_1 the input's width and torch disagrees."""
-    from torchshape import formulas
+    from torchshape.families.rnn import formulas
 
     real = formulas.cell_tensor_formulas
 
@@ -140,7 +140,7 @@ def test_a_wrong_cell_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_an_input_torch_refuses_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 3-D input makes nn.GRUCell raise ValueError: the report says so, nothing escapes."""
-    from torchshape import formulas
+    from torchshape.families.rnn import formulas
 
     real = formulas.cell_tensor_formulas
 
@@ -339,7 +339,7 @@ def torch_cell_loop(raw: dict[str, Any], seq_len: int) -> tuple[dict[str, tuple[
 @given(cell_settings(max_size=10), st.integers(1, 6))
 def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
     """Every step shape is what torch's own loop produced; loop and layer agree as torch says they do."""
-    from torchshape.explain import UNROLL_TOLERANCE
+    from torchshape.families.rnn.explain import UNROLL_TOLERANCE
 
     report = inspect(**raw, seq_len=seq_len, unroll=True)
     truth, diffs = torch_cell_loop(raw, seq_len)
@@ -365,10 +365,10 @@ def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
 @pytest.mark.parametrize("kind", ["lstm-cell", "gru-cell", "rnn-cell"])
 def test_cell_unroll_catches_a_layer_that_differs(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     """The comparison can fail: a layer that does not share the cell's weights disagrees with the loop."""
-    from torchshape import explain_probe
+    from torchshape.families.rnn import explain_probe
 
     def unshared(spec: Any, cell: torch.nn.Module) -> torch.nn.Module:
-        from torchshape.probe import build_module
+        from torchshape.families.rnn.probe import build_module
 
         return build_module(explain_probe.layer_spec(spec), cell.weight_ih.device, cell.weight_ih.dtype)
 
@@ -382,7 +382,7 @@ def test_cell_unroll_catches_a_layer_that_differs(monkeypatch: pytest.MonkeyPatc
 
 def test_cell_unroll_first_step_is_the_tables_step() -> None:
     """The loop starts from the table's input and h_0: its first step is the step the table shows."""
-    from torchshape import explain_probe
+    from torchshape.families.rnn import explain_probe
 
     calls: list[tuple[torch.Tensor, Any]] = []
     fed: list[dict[str, torch.Tensor]] = []

@@ -234,7 +234,8 @@ def test_help_defaults_have_no_parentheses(
 def test_help_fits_80_columns_without_breaking_a_word(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.spec import DType, Format, Kind
+    from torchshape.families.rnn.spec import Kind
+    from torchshape.options import DType, Format
 
     text = _help(capsys, monkeypatch, "rnn")
     assert max(len(line) for line in text.splitlines()) <= 80
@@ -305,7 +306,8 @@ def test_missing_device_exits_1(capsys: pytest.CaptureFixture[str], device: str)
 def test_mismatch_exits_1_and_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape import formulas, report
+    from torchshape import report
+    from torchshape.families.rnn import formulas
 
     real = formulas.tensor_formulas
 

@@ -29,9 +29,9 @@ from tests.strategies import cell_settings, settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.cli import main
-from torchshape.counts import init_bound, parameter_formulas, totals
-from torchshape.formulas import symbols
-from torchshape.probe import META_PARAMETER_LAYERS
+from torchshape.families.rnn.counts import init_bound, parameter_formulas, totals
+from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.probe import META_PARAMETER_LAYERS
 
 
 def run_module(module: Any, raw: dict[str, Any], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -119,7 +119,7 @@ def test_a_wrong_parameter_formula_is_caught(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The check can fail: forget that layers above the first read D·H_out features."""
-    from torchshape import counts
+    from torchshape.families.rnn import counts
 
     real = counts.parameter_formulas
 
@@ -240,8 +240,9 @@ def test_macs_known_value() -> None:
 
 MEASURE = r"""
 import ctypes, gc, json, sys, warnings
-from torchshape import make_spec, probe
-from torchshape.counts import totals
+from torchshape import make_spec
+from torchshape.families.rnn import probe
+from torchshape.families.rnn.counts import totals
 
 def status(key):
     for line in open("/proc/self/status"):

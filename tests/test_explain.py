@@ -19,9 +19,10 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tests.strategies import settings
 from tests.truth import torch_module
-from torchshape import explain_probe, inspect, make_spec
-from torchshape.explain import TOLERANCE, UNROLL_TOLERANCE, Relation, check_options
-from torchshape.explain_probe import analyse
+from torchshape import inspect, make_spec
+from torchshape.families.rnn import explain_probe
+from torchshape.families.rnn.explain import TOLERANCE, UNROLL_TOLERANCE, Relation, check_options
+from torchshape.families.rnn.explain_probe import analyse
 
 # ---------------------------------------------------------------- torch, built by the test
 

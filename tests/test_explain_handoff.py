@@ -19,8 +19,9 @@ from hypothesis import given
 from tests.strategies import settings
 from tests.test_explain import by_layer, close, forward, run_analyse, sizes
 from tests.truth import torch_module
-from torchshape import explain, explain_probe, inspect, make_spec
+from torchshape import inspect, make_spec
 from torchshape.cli import main
+from torchshape.families.rnn import explain, explain_probe
 
 
 def decoder(raw: dict[str, Any], width: int, layers: int) -> torch.nn.Module:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import settings
 from torchshape import inspect, make_spec
-from torchshape.formulas import notes
+from torchshape.families.rnn.formulas import notes
 from torchshape.render import render_json
 from torchshape.render.table import render_table
 

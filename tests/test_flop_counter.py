@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape import make_spec
-from torchshape.counts import totals
+from torchshape.families.rnn.counts import totals
 
 
 def counted_flops(raw: dict[str, Any]) -> int:

@@ -30,13 +30,14 @@ from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
 from torchshape import inspect
 from torchshape.cli import main
-from torchshape.formulas import LegendEntry
+from torchshape.families.rnn.formulas import LegendEntry
+from torchshape.families.rnn.request import make_spec
+from torchshape.families.rnn.spec import command_line
+from torchshape.options import Format
 from torchshape.render import render
 from torchshape.render.csv_format import COLUMNS
 from torchshape.render.markdown import cell
 from torchshape.report import Report
-from torchshape.request import make_spec
-from torchshape.spec import Format, command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
@@ -311,8 +312,8 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The snippet checks something: forget bidirectional's factor D and it fails."""
-    from torchshape import formulas
     from torchshape import report as report_module
+    from torchshape.families.rnn import formulas
 
     real = formulas.tensor_formulas
 
@@ -598,7 +599,7 @@ FORMATS = st.sampled_from([None, *Format])
 @given(settings(), DEVICES, FORMATS)
 def test_command_line_parses_back_to_the_same_spec(raw: dict[str, Any], device: str, fmt: Any) -> None:
     from torchshape import make_spec
-    from torchshape import spec as spec_module
+    from torchshape import options as spec_module
 
     spec = make_spec(**raw, device=device)
     words = shlex.split(command_line(spec, fmt))

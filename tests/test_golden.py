@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from torchshape.cli import main
-from torchshape.spec import OUTPUT_SUFFIXES, Format
+from torchshape.options import OUTPUT_SUFFIXES, Format
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -88,7 +88,7 @@ def test_the_same_configuration_on_meta_is_answered(capsys: pytest.CaptureFixtur
 def test_refusal_happens_before_anything_is_built(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from torchshape import probe
+    from torchshape.families.rnn import probe
 
     def must_not_run(*args: object) -> None:
         raise AssertionError("allocated before the guard")
@@ -147,7 +147,7 @@ def test_running_out_of_memory_anyway_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """If torch's allocator fails despite the estimate, the user gets exit 1 and one line."""
-    from torchshape import probe
+    from torchshape.families.rnn import probe
 
     def allocation_fails(*args: object) -> None:
         raise RuntimeError(
@@ -294,7 +294,7 @@ def test_cuda_guard_compares_with_free_device_memory(capsys: pytest.CaptureFixtu
     ],
 )  # fmt: skip
 def test_cuda_peak_stays_under_the_guards_requirement(raw: dict[str, Any]) -> None:
-    from torchshape import probe
+    from torchshape.families.rnn import probe
 
     spec = make_spec(**raw, device="cuda")
     probe.run(make_spec(**{**raw, "seq_len": 2}, device="cuda"))  # cuDNN's one-time setup

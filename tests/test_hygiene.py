@@ -52,7 +52,8 @@ def test_one_run_cli_helper() -> None:
 
 
 def test_dead_code_stays_gone() -> None:
-    from torchshape import counts, explain, report
+    from torchshape import report
+    from torchshape.families.rnn import counts, explain
     from torchshape.render import costs_section
 
     assert not hasattr(costs_section, "render_parameters")

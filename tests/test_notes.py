@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from torchshape.formulas import legend, notes
-from torchshape.request import make_spec
+from torchshape.families.rnn.formulas import legend, notes
+from torchshape.families.rnn.request import make_spec
 
 
 def _has(spec_notes: list[str], text: str) -> bool:

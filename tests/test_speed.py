@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from tests.conftest import run_cli
-from torchshape import formulas, inspect, make_spec
+from torchshape import inspect, make_spec
 from torchshape import report as report_module
 from torchshape.api import with_timing
-from torchshape.counts import macs
-from torchshape.probe import probe_spec
+from torchshape.families.rnn import formulas
+from torchshape.families.rnn.counts import macs
+from torchshape.families.rnn.probe import probe_spec
 from torchshape.timing import TimingSettings
 
 # --- --time on the command line -------------------------------------------------------------
@@ -100,7 +101,7 @@ def test_nothing_is_timed_when_torch_refused_the_inputs(monkeypatch: pytest.Monk
         ]
 
     monkeypatch.setattr(report_module, "tensor_formulas", wrong_h0)
-    monkeypatch.setattr("torchshape.torch_side.tensor_formulas", wrong_h0)
+    monkeypatch.setattr("torchshape.families.rnn.torch_side.tensor_formulas", wrong_h0)
     report = with_timing(inspect(kind="gru"))
     assert report.probe.error is not None and report.timing is None
 
@@ -379,7 +380,7 @@ def test_help_loads_only_what_it_shows() -> None:
         "from torchshape.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['--help']); main(['rnn', '--help'])\n"
-        "heavy = {'torch', 'torchshape.report', 'torchshape.probe', 'torchshape.timing'}\n"
+        "heavy = {'torch', 'torchshape.report', 'torchshape.families.rnn.probe', 'torchshape.timing'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

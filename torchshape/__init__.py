@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from torchshape.api import inspect
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
+    from torchshape.families.rnn.request import make_spec
+    from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
+    from torchshape.options import DType, Format
     from torchshape.report import Report, TensorRow
-    from torchshape.request import make_spec
-    from torchshape.spec import DType, Format, Kind, Nonlinearity, RNNSpec
 
 __version__ = "0.1.0"
 
@@ -38,12 +39,12 @@ _HOME = {
     "UsageError": "torchshape.errors",
     "Report": "torchshape.report",
     "TensorRow": "torchshape.report",
-    "DType": "torchshape.spec",
-    "Format": "torchshape.spec",
-    "Kind": "torchshape.spec",
-    "Nonlinearity": "torchshape.spec",
-    "RNNSpec": "torchshape.spec",
-    "make_spec": "torchshape.request",
+    "DType": "torchshape.options",
+    "Format": "torchshape.options",
+    "Kind": "torchshape.families.rnn.spec",
+    "Nonlinearity": "torchshape.families.rnn.spec",
+    "RNNSpec": "torchshape.families.rnn.spec",
+    "make_spec": "torchshape.families.rnn.request",
 }
 
 

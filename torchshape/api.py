@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
-from torchshape.explain import check_options
-from torchshape.python_names import in_python_terms
+from torchshape.families.rnn.explain import check_options
+from torchshape.families.rnn.python_names import in_python_terms
+from torchshape.families.rnn.request import make_spec
+from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.report import Report, build_report
-from torchshape.request import make_spec
-from torchshape.spec import FLAGS, RNNSpec
 from torchshape.timing import TimingSettings
 
 
@@ -48,7 +48,7 @@ def inspect(
             raise
         given = {**settings, "explain": explain, "unroll": unroll}
         raise in_python_terms(error, given) from None
-    from torchshape import probe  # imports torch
+    from torchshape.families.rnn import probe  # imports torch
 
     return build_report(spec, probe.run(spec, explain=explain, unroll=unroll))
 

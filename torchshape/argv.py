@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from torchshape.spec import Kind
+from torchshape.families.rnn.spec import Kind
 
 # Options that act as soon as they are read: what follows them is not looked at.
 EAGER = ("-h", "--help", "--version")

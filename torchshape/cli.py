@@ -15,7 +15,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from torchshape.argv import Options, first_problem
 from torchshape.errors import TorchshapeError
-from torchshape.spec import DEFAULTS, DType, Format, Kind, Nonlinearity
+from torchshape.families.rnn.spec import DEFAULTS, Kind, Nonlinearity
+from torchshape.options import DType, Format
 from torchshape.startup import pause_gc, skip_pydantic
 
 if TYPE_CHECKING:
@@ -272,8 +273,9 @@ def rnn(
     """Build a recurrent layer from flags, run it, and print every shape with its formula."""
     from torchshape import render, terminal
     from torchshape.api import inspect, with_timing
-    from torchshape.request import make_spec
-    from torchshape.spec import FLAGS, check_format_flags, parse_format
+    from torchshape.families.rnn.request import make_spec
+    from torchshape.families.rnn.spec import FLAGS
+    from torchshape.options import check_format_flags, parse_format
     from torchshape.timing import timing_settings
 
     spec = make_spec(

@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from torchshape.counts import (
+from torchshape.errors import EnvironmentProblem
+from torchshape.families.rnn.counts import (
     estimated_forward_seconds,
     human_bytes,
     human_count,
@@ -28,9 +29,8 @@ from torchshape.counts import (
     parameters_at_size,
     totals,
 )
-from torchshape.errors import EnvironmentProblem
-from torchshape.formulas import symbols, tensor_formulas
-from torchshape.spec import FLAGS, RNNSpec
+from torchshape.families.rnn.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.spec import FLAGS, RNNSpec
 
 T = TypeVar("T")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torchshape import cells
-from torchshape.counts import ParameterRow, Totals, parameter_rows, totals
-from torchshape.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
-from torchshape.probe import ProbeRun
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn import cells
+from torchshape.families.rnn.counts import ParameterRow, Totals, parameter_rows, totals
+from torchshape.families.rnn.formulas import LegendEntry, Symbols, legend, notes, symbols, tensor_formulas
+from torchshape.families.rnn.probe import ProbeRun
+from torchshape.families.rnn.spec import RNNSpec
 from torchshape.timing import Timing
 
 SCHEMA_VERSION = 1

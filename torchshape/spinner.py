@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from torchshape.counts import estimated_forward_seconds, human_count, human_duration, macs
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn.counts import estimated_forward_seconds, human_count, human_duration, macs
+from torchshape.families.rnn.spec import RNNSpec
 
 # A forward pass estimated to take longer than this gets a spinner.
 SPINNER_AFTER_SECONDS = 1.0

@@ -23,7 +23,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from torchshape.spec import Format
+from torchshape.options import Format
 
 if TYPE_CHECKING:  # rich is imported where it is used: ``install`` runs before --help
     from rich.console import Console, RenderableType

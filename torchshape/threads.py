@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from torchshape.counts import macs
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn.counts import macs
+from torchshape.families.rnn.spec import RNNSpec
 
 SMALL_MACS = 10**7  # about a few milliseconds on one core
 

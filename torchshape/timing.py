@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from torchshape.counts import macs
 from torchshape.errors import UsageError
-from torchshape.spec import DEFAULT_REPEATS, DEFAULT_WARMUP, RNNSpec
+from torchshape.families.rnn.counts import macs
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP
 
 MAX_REPEATS = 10_000
 MAX_WARMUP = 1_000
@@ -104,7 +105,7 @@ def measure(spec: RNNSpec, settings: TimingSettings) -> Timing:
 
     import torch
 
-    from torchshape import torch_side as probe
+    from torchshape.families.rnn import torch_side as probe
     from torchshape.quiet import quiet
 
     if spec.device == "meta":

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from torchshape.families.rnn.snippet import render_python
+from torchshape.options import Format, parse_format
 from torchshape.render.csv_format import render_csv
 from torchshape.render.json_format import render_json, to_dict
 from torchshape.render.markdown import render_markdown
-from torchshape.render.python_snippet import render_python
 from torchshape.render.shown import Shown
 from torchshape.render.svg import render_svg
 from torchshape.render.table import render_table, table_renderable
 from torchshape.report import Report
-from torchshape.spec import Format, parse_format
 
 __all__ = ["Shown", "render_json", "render_table", "table_renderable", "to_dict"]
 __all__ += ["render", "render_csv", "render_markdown", "render_python", "render_svg"]

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.counts import ParameterRow, human_bytes, human_count, init_bound, steps
+from torchshape.families.rnn.counts import ParameterRow, human_bytes, human_count, init_bound, steps
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
 from torchshape.view import params_mark, row_mark

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from torchshape.families.rnn.sections import explain_json, packed_json, unroll_json
 from torchshape.render.costs_section import parameters_json, totals_json
-from torchshape.render.explain import explain_json, packed_json, unroll_json
 from torchshape.render.shown import Shown
 from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report

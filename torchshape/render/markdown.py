@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from torchshape.families.rnn.sections import sections as explain_sections
+from torchshape.options import Format
 from torchshape.render.costs_section import footer_lines, parameters_section
-from torchshape.render.explain import sections as explain_sections
 from torchshape.render.shown import Shown, reproduce
 from torchshape.render.text import file_width, unbroken_code
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
-from torchshape.spec import Format
 from torchshape.view import view
 
 if TYPE_CHECKING:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torchshape.families.rnn.spec import command_line
+from torchshape.options import Format
 from torchshape.report import Report
-from torchshape.spec import Format, command_line
 
 
 @dataclass(frozen=True)

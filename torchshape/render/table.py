@@ -9,9 +9,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.families.rnn.sections import sections as explain_sections
 from torchshape.render.costs_section import footer as costs_footer
 from torchshape.render.costs_section import parameters_renderable
-from torchshape.render.explain import sections as explain_sections
 from torchshape.render.shown import Shown
 from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
 from torchshape.render.text import shape_text as _fmt

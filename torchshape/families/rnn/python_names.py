@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from torchshape.errors import UsageError
-from torchshape.spec import FLAGS, DType, Format, Kind, Nonlinearity
+from torchshape.families.rnn.spec import FLAGS, Kind, Nonlinearity
+from torchshape.options import DType, Format
 
 # The argument that each field is set by in Python: PyTorch's names, as RNNSpec has them.
 PYTHON: dict[str, str] = {field: field for field in FLAGS} | {"explain": "explain", "unroll": "unroll"}

@@ -1,6 +1,6 @@
 """The --explain, --lengths and --unroll sections: table parts and JSON entries.
 
-Nothing here runs torch; every mark comes from a check ``torchshape.explain_probe`` made.
+Nothing here runs torch; every mark comes from a check ``torchshape.families.rnn.explain_probe`` made.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.explain import (
+from torchshape.families.rnn.explain import (
     NO_VALUES,
     HandoffResult,
     Layout,

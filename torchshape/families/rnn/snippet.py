@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from torchshape.explain import (
+from torchshape.families.rnn.explain import (
     TOLERANCE,
     Analysis,
     HandoffResult,
@@ -23,9 +23,10 @@ from torchshape.explain import (
     UnrollResult,
     packed_code,
 )
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.options import SEED, Format
 from torchshape.render.shown import Shown, reproduce
 from torchshape.report import Report
-from torchshape.spec import SEED, Format, RNNSpec
 
 
 def _shape_args(shape: tuple[int, ...]) -> str:

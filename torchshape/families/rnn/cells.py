@@ -1,7 +1,7 @@
 """One time step: nn.LSTMCell, nn.GRUCell and nn.RNNCell (``--kind lstm-cell|gru-cell|rnn-cell``).
 
 A cell is one layer, one direction, one step: ``h_1, c_1 = lstm_cell(input, (h_0, c_0))``.
-Its shape rules are in ``torchshape.formulas`` with the layers'; this module holds what
+Its shape rules are in ``torchshape.families.rnn.formulas`` with the layers'; this module holds what
 differs for a cell: the settings it refuses, its call line, and (torch imported lazily)
 how it is built and called.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from torchshape.errors import UsageError
-from torchshape.spec import FLAGS, Kind, RNNSpec
+from torchshape.families.rnn.spec import FLAGS, Kind, RNNSpec
 
 if TYPE_CHECKING:
     import torch

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from torchshape import guard
-from torchshape.explain import Analysis, handoff_decoders
-from torchshape.formulas import Symbols, symbols
+from torchshape.families.rnn.explain import Analysis, handoff_decoders
+from torchshape.families.rnn.formulas import Symbols, symbols
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs, resolve_device
 from torchshape.quiet import quiet
-from torchshape.spec import RNNSpec
 from torchshape.threads import few_threads
-from torchshape.torch_side import SEED, build_module, forward, make_inputs, resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -122,7 +122,7 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
     guard.check(spec, companions=handoff_decoders(spec) if explain else ())
     import torch
 
-    from torchshape.explain_probe import analyse
+    from torchshape.families.rnn.explain_probe import analyse
 
     ran = probe_spec(spec) if spec.device == "meta" else spec
     device = resolve_device(ran.device)

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from torchshape.errors import UsageError
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
 
 
 class Kind(str, Enum):
@@ -62,26 +63,6 @@ class Nonlinearity(str, Enum):
     RELU = "relu"
 
 
-class DType(str, Enum):
-    FLOAT32 = "float32"
-    FLOAT64 = "float64"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
-
-    @property
-    def itemsize(self) -> int:
-        return {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}[self.value]
-
-
-class Format(str, Enum):
-    TABLE = "table"
-    MARKDOWN = "markdown"
-    JSON = "json"
-    CSV = "csv"
-    SVG = "svg"
-    PYTHON = "python"
-
-
 DEFAULTS: dict[str, Any] = {
     "kind": Kind.LSTM,
     "input_size": 50,
@@ -121,13 +102,6 @@ FLAGS: dict[str, str] = {
     "lengths": "--lengths",
 }
 
-# The random seed of every forward pass, so the same command always draws the same tensors.
-SEED = 0
-
-# --time: timed runs, and untimed runs before them.
-DEFAULT_REPEATS = 10
-DEFAULT_WARMUP = 3
-
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
 MAX_SIZE = 2**31 - 1
@@ -145,8 +119,6 @@ CELL_FIELDS = (
     "device",
     "dtype",
 )
-
-DEVICE_PATTERN = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
 
 
 @dataclass(frozen=True)
@@ -238,70 +210,6 @@ def whole_number(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX
     if not minimum <= number <= maximum:
         raise usage_error(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
     return number
-
-
-def parse_format(value: str | Format | None, output: str | None = None) -> Format:
-    """``--format``, checked like every other flag.
-
-    Without ``--format``, the extension of ``--output FILE`` picks it (``OUTPUT_SUFFIXES``);
-    with neither, the table.
-    """
-    if value is None:
-        return format_for_path(output) if output is not None else Format.TABLE
-    try:
-        return value if isinstance(value, Format) else Format(str(value).strip().lower())
-    except ValueError:
-        allowed = ", ".join(f.value for f in Format)
-        raise UsageError("--format", f"{value!r} is not one of {allowed}") from None
-
-
-# What each format cannot carry: a flag whose output would be silently dropped is refused.
-# CSV is one rectangular table of shapes (tensors, parameters, packed and step shapes,
-# totals); the python script asserts shapes, relations and parameters and times nothing.
-CANNOT_CARRY: dict[Format, dict[str, str]] = {
-    Format.CSV: {
-        "--explain": "CSV is one table of shapes and cannot carry the relations; "
-        "use --format json, markdown or table",
-        "--time": "CSV is one table of shapes and cannot carry the timings; "
-        "use --format json, markdown or table",
-    },
-    Format.PYTHON: {
-        "--time": "the python script builds and checks the module but times nothing; "
-        "use --format json, markdown or table",
-    },
-}
-
-
-def check_format_flags(fmt: Format, **flags: bool) -> None:
-    """Refuse a flag whose output ``fmt`` cannot carry (``explain=True`` names ``--explain``)."""
-    for name, given in flags.items():
-        flag = "--" + name.replace("_", "-")
-        if given and flag in CANNOT_CARRY.get(fmt, {}):
-            raise UsageError(flag, f"not with --format {fmt.value}: {CANNOT_CARRY[fmt][flag]}")
-
-
-# The file extensions ``--output`` understands when ``--format`` is not given.
-OUTPUT_SUFFIXES: dict[str, Format] = {
-    ".txt": Format.TABLE,
-    ".md": Format.MARKDOWN,
-    ".markdown": Format.MARKDOWN,
-    ".json": Format.JSON,
-    ".csv": Format.CSV,
-    ".svg": Format.SVG,
-    ".py": Format.PYTHON,
-}
-
-
-def format_for_path(path: str) -> Format:
-    """The format that the extension of ``--output FILE`` asks for."""
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix in OUTPUT_SUFFIXES:
-        return OUTPUT_SUFFIXES[suffix]
-    known = ", ".join(s for s in OUTPUT_SUFFIXES if s != ".markdown")
-    said = f"the extension {suffix!r}" if suffix else "a file without an extension"
-    raise UsageError(
-        "--output", f"cannot tell the format from {said} in {path!r}; use {known}, or give --format"
-    )
 
 
 def command_line(

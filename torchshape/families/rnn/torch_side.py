@@ -1,7 +1,7 @@
 """The torch side shared by every forward pass: the device, the module, its inputs, the call.
 
-``torchshape.probe`` runs the checked forward pass with these, ``torchshape.explain_probe``
-the extra modules of --explain and --unroll, ``torchshape.timing`` the timed ones.
+``probe`` runs the checked forward pass with these, ``explain_probe`` the extra modules
+of --explain and --unroll, ``torchshape.timing`` the timed ones.
 torch is imported inside each function.
 """
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from torchshape import cells
 from torchshape.errors import EnvironmentProblem
-from torchshape.formulas import symbols, tensor_formulas
+from torchshape.families.rnn import cells
+from torchshape.families.rnn.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.spec import FLAGS, RNNSpec
+from torchshape.options import SEED
 from torchshape.quiet import quiet
-from torchshape.spec import FLAGS, SEED, RNNSpec
 
 if TYPE_CHECKING:
     import torch

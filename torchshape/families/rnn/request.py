@@ -11,16 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from torchshape.cells import reject_layer_settings
 from torchshape.errors import UsageError
-from torchshape.python_names import in_python_terms
-from torchshape.spec import (
+from torchshape.families.rnn.cells import reject_layer_settings
+from torchshape.families.rnn.python_names import in_python_terms
+from torchshape.families.rnn.spec import (
     DEFAULTS,
-    DEVICE_PATTERN,
     FLAGS,
     MAX_LAYERS,
     MAX_SIZE,
-    DType,
     Kind,
     Nonlinearity,
     RNNSpec,
@@ -28,6 +26,7 @@ from torchshape.spec import (
     usage_error,
     whole_number,
 )
+from torchshape.options import DEVICE_PATTERN, DType
 
 
 def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, **raw: Any) -> RNNSpec:

@@ -1,7 +1,7 @@
 """Parameters, compute and memory of one forward pass, in the PyTorch docs' symbols.
 
 Pure arithmetic, no torch. G is the number of gates per cell (LSTM 4, GRU 3, RNN 1);
-the other symbols are those of ``torchshape.formulas``.
+the other symbols are those of ``torchshape.families.rnn.formulas``.
 
 Parameters, per layer k and direction (suffix ``_reverse`` for the backward one), in
 the order ``module.named_parameters()`` lists them:
@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from torchshape.formulas import Symbols, symbols, tensor_formulas
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn.formulas import Symbols, symbols, tensor_formulas
+from torchshape.families.rnn.spec import RNNSpec
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn.spec import RNNSpec
 
 SYMBOL_ORDER = ("L", "N", "H_in", "H_cell", "H_out", "D", "num_layers")
 

@@ -1,7 +1,7 @@
 """The torch side of --explain, --lengths and --unroll: every claim checked on real tensors.
 
-Called by ``torchshape.probe.run`` with the module, the inputs and the results of
-the very forward pass the table reports; the rules come from ``torchshape.explain``.
+Called by ``torchshape.families.rnn.probe.run`` with the module, the inputs and the results of
+the very forward pass the table reports; the rules come from ``torchshape.families.rnn.explain``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.explain import (
+from torchshape.families.rnn.explain import (
     BIDIRECTIONAL_WHY,
     TOLERANCE,
     UNROLL_TOLERANCE,
@@ -32,8 +32,8 @@ from torchshape.explain import (
     unroll_code,
     unroll_steps,
 )
-from torchshape.formulas import symbols
-from torchshape.spec import RNNSpec
+from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.spec import RNNSpec
 
 if TYPE_CHECKING:
     import torch
@@ -167,7 +167,7 @@ def _handoff(
     """
     import torch
 
-    from torchshape.torch_side import build_module
+    from torchshape.families.rnn.torch_side import build_module
 
     plan = handoff(spec)
     if plan is None:
@@ -320,7 +320,7 @@ def _directions(
     """Each layer's two directions as separate loops over one-direction modules sharing the weights."""
     import torch
 
-    from torchshape.torch_side import build_module
+    from torchshape.families.rnn.torch_side import build_module
 
     x, h_0 = inputs["input"], inputs["h_0"]
     c_0 = inputs.get("c_0")
@@ -438,7 +438,7 @@ def _compare(
 
 def cell_layer(spec: RNNSpec, cell: torch.nn.Module) -> torch.nn.Module:
     """The one-layer nn.LSTM / nn.GRU / nn.RNN with the cell's weights: weight_ih_l0 = cell.weight_ih, ..."""
-    from torchshape.torch_side import build_module
+    from torchshape.families.rnn.torch_side import build_module
 
     weight = cell.weight_ih
     layer = build_module(layer_spec(spec), weight.device, weight.dtype)

@@ -3,7 +3,7 @@
 Pure rules, no torch, in the PyTorch docs' symbols: which indexing expressions
 relate ``output`` to ``h_n`` (and which common guesses do not), how ``h_n`` is laid
 out, the shapes of a packed batch, and the per-step shapes of a step-by-step loop.
-``torchshape.explain_probe`` checks every claim on a real forward pass; the result
+``torchshape.families.rnn.explain_probe`` checks every claim on a real forward pass; the result
 types below carry both the claim and what torch did.
 
     output[-1, :, :H_out] == h_n[-1]     unidirectional: the top layer's last step
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from torchshape.errors import UsageError
-from torchshape.formulas import Dim, TensorFormula, symbols
-from torchshape.spec import FLAGS, Nonlinearity, RNNSpec
+from torchshape.families.rnn.formulas import Dim, TensorFormula, symbols
+from torchshape.families.rnn.spec import FLAGS, Nonlinearity, RNNSpec
 
 # A step-by-step loop makes one call per time step; past this many it stops being
 # an explanation and becomes a wait.
@@ -47,7 +47,7 @@ UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
 def check_options(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> None:
     """Refuse combinations that cannot be answered meaningfully, naming the flag."""
     if spec.kind.is_cell:
-        from torchshape.cells import reject_sequence_analyses
+        from torchshape.families.rnn.cells import reject_sequence_analyses
 
         reject_sequence_analyses(spec.kind, explain=explain, unroll=unroll, seq_len=spec.seq_len)
     if not unroll:
@@ -582,7 +582,7 @@ def layouts(spec: RNNSpec) -> list[Layout]:
 
 def feature_sizes(spec: RNNSpec) -> dict[str, list[str]]:
     """Which tensors end in H_out and which in H_cell (they differ only with proj_size)."""
-    from torchshape.formulas import tensor_formulas
+    from torchshape.families.rnn.formulas import tensor_formulas
 
     out: dict[str, list[str]] = {"H_out": [], "H_cell": []}
     for f in tensor_formulas(spec):

@@ -1,0 +1,1 @@
+"""The layer families torchshape knows, one folder each."""

@@ -1,0 +1,1 @@
+"""Recurrent layers: nn.RNN, nn.GRU, nn.LSTM and their one-step cells (`torchshape rnn`)."""

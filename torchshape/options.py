@@ -1,0 +1,107 @@
+"""What every command shares: dtypes, output formats, --time's defaults, the seed, devices.
+
+No torch here. The families (``torchshape.families``) build their specs on these.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import Enum
+
+from torchshape.errors import UsageError
+
+
+class DType(str, Enum):
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+    @property
+    def itemsize(self) -> int:
+        return {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}[self.value]
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+    CSV = "csv"
+    SVG = "svg"
+    PYTHON = "python"
+
+
+# The random seed of every forward pass, so the same command always draws the same tensors.
+SEED = 0
+
+# --time: timed runs, and untimed runs before them.
+DEFAULT_REPEATS = 10
+DEFAULT_WARMUP = 3
+
+# --device: cpu, cuda, cuda:N, mps or meta.
+DEVICE_PATTERN = re.compile(r"^(cpu|meta|mps|cuda(:\d{1,3})?)$")
+
+
+def parse_format(value: str | Format | None, output: str | None = None) -> Format:
+    """``--format``, checked like every other flag.
+
+    Without ``--format``, the extension of ``--output FILE`` picks it (``OUTPUT_SUFFIXES``);
+    with neither, the table.
+    """
+    if value is None:
+        return format_for_path(output) if output is not None else Format.TABLE
+    try:
+        return value if isinstance(value, Format) else Format(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(f.value for f in Format)
+        raise UsageError("--format", f"{value!r} is not one of {allowed}") from None
+
+
+# What each format cannot carry: a flag whose output would be silently dropped is refused.
+# CSV is one rectangular table of shapes (tensors, parameters, packed and step shapes,
+# totals); the python script asserts shapes, relations and parameters and times nothing.
+CANNOT_CARRY: dict[Format, dict[str, str]] = {
+    Format.CSV: {
+        "--explain": "CSV is one table of shapes and cannot carry the relations; "
+        "use --format json, markdown or table",
+        "--time": "CSV is one table of shapes and cannot carry the timings; "
+        "use --format json, markdown or table",
+    },
+    Format.PYTHON: {
+        "--time": "the python script builds and checks the module but times nothing; "
+        "use --format json, markdown or table",
+    },
+}
+
+
+def check_format_flags(fmt: Format, **flags: bool) -> None:
+    """Refuse a flag whose output ``fmt`` cannot carry (``explain=True`` names ``--explain``)."""
+    for name, given in flags.items():
+        flag = "--" + name.replace("_", "-")
+        if given and flag in CANNOT_CARRY.get(fmt, {}):
+            raise UsageError(flag, f"not with --format {fmt.value}: {CANNOT_CARRY[fmt][flag]}")
+
+
+# The file extensions ``--output`` understands when ``--format`` is not given.
+OUTPUT_SUFFIXES: dict[str, Format] = {
+    ".txt": Format.TABLE,
+    ".md": Format.MARKDOWN,
+    ".markdown": Format.MARKDOWN,
+    ".json": Format.JSON,
+    ".csv": Format.CSV,
+    ".svg": Format.SVG,
+    ".py": Format.PYTHON,
+}
+
+
+def format_for_path(path: str) -> Format:
+    """The format that the extension of ``--output FILE`` asks for."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in OUTPUT_SUFFIXES:
+        return OUTPUT_SUFFIXES[suffix]
+    known = ", ".join(s for s in OUTPUT_SUFFIXES if s != ".markdown")
+    said = f"the extension {suffix!r}" if suffix else "a file without an extension"
+    raise UsageError(
+        "--output", f"cannot tell the format from {said} in {path!r}; use {known}, or give --format"
+    )
