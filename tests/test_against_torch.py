@@ -102,8 +102,8 @@ def test_meta_probe_stays_small_for_huge_sizes() -> None:
 
 def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verification can fail: break one rule and torch disagrees."""
-    from torchshape import report as report_module
     from torchshape.families.rnn import formulas
+    from torchshape.families.rnn import report as report_module
 
     real = formulas.tensor_formulas
 

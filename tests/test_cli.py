@@ -306,8 +306,7 @@ def test_missing_device_exits_1(capsys: pytest.CaptureFixture[str], device: str)
 def test_mismatch_exits_1_and_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape import report
-    from torchshape.families.rnn import formulas
+    from torchshape.families.rnn import formulas, report
 
     real = formulas.tensor_formulas
 

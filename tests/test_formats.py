@@ -30,7 +30,7 @@ from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
 from torchshape import inspect
 from torchshape.cli import main
-from torchshape.families.rnn.formulas import LegendEntry
+from torchshape.facts import LegendEntry
 from torchshape.families.rnn.request import make_spec
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format
@@ -312,8 +312,8 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The snippet checks something: forget bidirectional's factor D and it fails."""
-    from torchshape import report as report_module
     from torchshape.families.rnn import formulas
+    from torchshape.families.rnn import report as report_module
 
     real = formulas.tensor_formulas
 

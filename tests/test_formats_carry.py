@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape.cli import main
-from torchshape.families.rnn.counts import human_bytes
 from torchshape.families.rnn.request import make_spec
+from torchshape.units import human_bytes
 
 TEXT_FORMATS = ["table", "markdown", "svg"]
 

@@ -318,4 +318,4 @@ def test_the_handoff_decoders_of_explain_count_in_the_guard(
     assert main([*args, "--explain"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
-    assert "this forward pass and the hand-off decoders of --explain need about" in err
+    assert "this forward pass and the modules --explain runs beside it need about" in err

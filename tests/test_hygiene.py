@@ -54,9 +54,9 @@ def test_one_run_cli_helper() -> None:
 def test_dead_code_stays_gone() -> None:
     from torchshape import report
     from torchshape.families.rnn import counts, explain
-    from torchshape.render import costs_section
+    from torchshape.render import parameters
 
-    assert not hasattr(costs_section, "render_parameters")
+    assert not hasattr(parameters, "render_parameters")
     assert "extra" not in report.Report.__dataclass_fields__
     assert not hasattr(explain, "real_steps")
     assert not hasattr(counts, "gates")

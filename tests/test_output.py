@@ -253,8 +253,7 @@ def test_a_new_file_gets_the_usual_mode(capsys: pytest.CaptureFixture[str], tmp_
 def test_a_mismatch_is_written_and_exits_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape import report
-    from torchshape.families.rnn import formulas
+    from torchshape.families.rnn import formulas, report
 
     real = formulas.tensor_formulas
 

@@ -14,9 +14,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from tests.conftest import run_cli
 from torchshape import inspect, make_spec
-from torchshape import report as report_module
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
+from torchshape.families.rnn import report as report_module
 from torchshape.families.rnn.counts import macs
 from torchshape.families.rnn.probe import probe_spec
 from torchshape.timing import TimingSettings

@@ -11,7 +11,7 @@ from torchshape.families.rnn.explain import check_options
 from torchshape.families.rnn.python_names import in_python_terms
 from torchshape.families.rnn.request import make_spec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
-from torchshape.report import Report, build_report
+from torchshape.report import Report
 from torchshape.timing import TimingSettings
 
 
@@ -48,9 +48,9 @@ def inspect(
             raise
         given = {**settings, "explain": explain, "unroll": unroll}
         raise in_python_terms(error, given) from None
-    from torchshape.families.rnn import probe  # imports torch
+    from torchshape.families.rnn.family import FAMILY
 
-    return build_report(spec, probe.run(spec, explain=explain, unroll=unroll))
+    return FAMILY.inspect(spec, explain=explain, unroll=unroll)  # imports torch
 
 
 _DEFAULT_TIMING = TimingSettings()

@@ -1,6 +1,6 @@
 """Refuse what cannot run before anything is allocated; keep what runs interruptible.
 
-``check`` compares the estimated peak of the forward pass (``counts.totals``) with
+``check`` compares the estimated peak of the forward pass (the family's counts) with
 the memory the device has free, and refuses tensors too large for torch to address.
 On the CPU it runs before torch is imported, so a refusal costs a fraction of a
 second. ``interruptible`` runs a torch call in a worker thread: torch's kernels do
@@ -10,27 +10,16 @@ when it ended.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from torchshape import families
 from torchshape.errors import EnvironmentProblem
-from torchshape.families.rnn.counts import (
-    estimated_forward_seconds,
-    human_bytes,
-    human_count,
-    human_duration,
-    macs,
-    parameters_at_size,
-    totals,
-)
-from torchshape.families.rnn.formulas import symbols, tensor_formulas
-from torchshape.families.rnn.spec import FLAGS, RNNSpec
+from torchshape.units import human_bytes, human_count, human_duration
 
 T = TypeVar("T")
 
@@ -51,41 +40,42 @@ _POLL_SECONDS = 0.05
 MAX_SECONDS = 600.0
 
 
-def check(spec: RNNSpec, companions: Sequence[RNNSpec] = ()) -> None:
+def check(spec: Any, companions: Sequence[Any] = ()) -> None:
     """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked.
 
     ``companions``: modules that run beside it on the same device (``--explain``'s
     hand-off decoders); their memory and time count too.
     """
-    check_addressable(spec)
-    for other in companions:
-        check_addressable(other)
+    for one in (spec, *companions):
+        families.of(one).check_addressable(one)
     if spec.device == "meta":  # nothing is allocated at the user's sizes there
         return
     available, where = available_bytes(spec.device)
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
     needed = required_bytes(spec, torch_imported="torch" in sys.modules)
-    needed += sum(totals(other).peak_bytes_estimate for other in companions)
+    needed += sum(families.of(other).peak_bytes(other) for other in companions)
     if needed > available:
         what = (
-            "this forward pass and the hand-off decoders of --explain need"
+            "this forward pass and the modules --explain runs beside it need"
             if companions
-            else "this forward pass needs"
+            else ("this forward pass needs")
         )
         raise EnvironmentProblem(
-            f"{FLAGS['device']} {spec.device}: {what} about {human_bytes(needed)} "
+            f"--device {spec.device}: {what} about {human_bytes(needed)} "
             f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
             "use --device meta to see every shape without allocating"
         )
     check_duration(spec, companions=companions)
 
 
-def check_duration(spec: RNNSpec, runs: int = 1, companions: Sequence[RNNSpec] = ()) -> None:
+def check_duration(spec: Any, runs: int = 1, companions: Sequence[Any] = ()) -> None:
     """Raise ``EnvironmentProblem`` if ``runs`` forward passes would take too long to wait for."""
     if spec.device == "meta":
         return
-    seconds = estimated_forward_seconds(spec) * runs + sum(estimated_forward_seconds(o) for o in companions)
+    family = families.of(spec)
+    seconds = family.estimated_seconds(spec) * runs
+    seconds += sum(families.of(other).estimated_seconds(other) for other in companions)
     if seconds <= MAX_SECONDS:
         return
     if runs > 1:
@@ -93,55 +83,16 @@ def check_duration(spec: RNNSpec, runs: int = 1, companions: Sequence[RNNSpec] =
     else:
         what, advice = "", "use --device meta to see every shape without running it"
     raise EnvironmentProblem(
-        f"{FLAGS['device']} {spec.device}: this would run for about {human_duration(seconds)} "
-        f"(estimate: {human_count(macs(spec).total)} MACs{what}), more than the "
+        f"--device {spec.device}: this would run for about {human_duration(seconds)} "
+        f"(estimate: {human_count(family.macs(spec))} MACs{what}), more than the "
         f"{human_duration(MAX_SECONDS)} a shape check may take; {advice}"
     )
 
 
-def required_bytes(spec: RNNSpec, *, torch_imported: bool) -> int:
+def required_bytes(spec: Any, *, torch_imported: bool) -> int:
     """What the process will add: the estimated peak, heap slack, and torch itself if not loaded yet."""
     torch_itself = 0 if torch_imported else TORCH_RUNTIME_BYTES
-    return totals(spec).peak_bytes_estimate + HEAP_SLACK_BYTES + torch_itself
-
-
-def check_addressable(spec: RNNSpec) -> None:
-    """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
-    sym = symbols(spec)
-    itemsize = spec.dtype.itemsize
-    shapes = [(f.name, f.formula, f.shape(sym)) for f in tensor_formulas(spec)]
-    distinct: dict[str, tuple[str, str, tuple[int, ...]]] = {}  # layers above the first repeat
-    for p, shape in parameters_at_size(spec):
-        distinct.setdefault(p.formula, (p.name, p.formula, shape))
-    shapes += distinct.values()
-    for name, formula, shape in shapes:
-        numel = math.prod(shape)
-        if not addressable(numel, itemsize):
-            raise EnvironmentProblem(
-                f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes "
-                f"({spec.dtype.value}), beyond the 2^63 - 1 bytes a torch tensor can address; "
-                f"use a smaller {' or '.join(_size_flags(spec, formula))}"
-            )
-
-
-# The flag behind each symbol of a formula, for messages that say what to change.
-_SYMBOL_FLAGS = {
-    "L": "seq_len",
-    "N": "batch",
-    "H_in": "input_size",
-    "H_cell": "hidden_size",
-    "num_layers": "num_layers",
-}
-
-
-def _size_flags(spec: RNNSpec, formula: str) -> list[str]:
-    """The size flags that ``formula`` uses, largest value first."""
-    used = set(re.findall(r"[A-Za-z_]+", formula))
-    fields = [field for symbol, field in _SYMBOL_FLAGS.items() if symbol in used]
-    if "H_out" in used:
-        fields.append("proj_size" if spec.proj_size else "hidden_size")
-    ordered = sorted(dict.fromkeys(fields), key=lambda field: -int(getattr(spec, field)))
-    return [FLAGS[field] for field in ordered]
+    return families.of(spec).peak_bytes(spec) + HEAP_SLACK_BYTES + torch_itself
 
 
 def addressable(numel: int, itemsize: int) -> bool:
@@ -265,7 +216,7 @@ def _stat(path: Path) -> dict[str, int]:
     return out
 
 
-def interruptible(spec: RNNSpec, fn: Callable[..., T], *args: Any) -> T:
+def interruptible(spec: Any, fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` in inference mode on a worker thread; the caller hears Ctrl-C at once.
 
     The worker is not a daemon, so a Python program that goes on after the
@@ -293,8 +244,8 @@ def interruptible(spec: RNNSpec, fn: Callable[..., T], *args: Any) -> T:
         if _out_of_memory(exc):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EnvironmentProblem(
-                f"{FLAGS['device']} {spec.device}: torch ran out of memory ({first}); "
-                f"the estimated peak was {human_bytes(totals(spec).peak_bytes_estimate)}; "
+                f"--device {spec.device}: torch ran out of memory ({first}); "
+                f"the estimated peak was {human_bytes(families.of(spec).peak_bytes(spec))}; "
                 "use --device meta to see every shape without allocating"
             ) from None
         raise exc

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from enum import Enum
 
 from torchshape.errors import UsageError
@@ -105,3 +106,11 @@ def format_for_path(path: str) -> Format:
     raise UsageError(
         "--output", f"cannot tell the format from {said} in {path!r}; use {known}, or give --format"
     )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Output flags every format honours: ``--params`` and ``--output FILE``."""
+
+    params: bool = False  # the table of every parameter
+    output: str | None = None  # the file written, so that the command reproduces it

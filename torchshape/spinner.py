@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 
-from torchshape.families.rnn.counts import estimated_forward_seconds, human_count, human_duration, macs
-from torchshape.families.rnn.spec import RNNSpec
+from torchshape import families
+from torchshape.units import human_count, human_duration
 
 # A forward pass estimated to take longer than this gets a spinner.
 SPINNER_AFTER_SECONDS = 1.0
 
 
-def message(spec: RNNSpec, seconds: float) -> str:
+def message(spec: Any, seconds: float) -> str:
     return (
-        f"forward pass on {spec.device}: {human_count(macs(spec).total)} MACs, "
+        f"forward pass on {spec.device}: {human_count(families.of(spec).macs(spec))} MACs, "
         f"estimated ≤ {human_duration(seconds)}; Ctrl-C stops it"
     )
 
 
 @contextmanager
-def forward_status(spec: RNNSpec, console: Console | None = None) -> Iterator[None]:
+def forward_status(spec: Any, console: Console | None = None) -> Iterator[None]:
     """Show a spinner for the body when a real forward pass is estimated to be slow.
 
     Only when stderr is a terminal: pipes and files get nothing. On meta the forward
@@ -31,7 +32,7 @@ def forward_status(spec: RNNSpec, console: Console | None = None) -> Iterator[No
     if spec.device == "meta":
         yield
         return
-    seconds = estimated_forward_seconds(spec)
+    seconds = families.of(spec).estimated_seconds(spec)
     console = console if console is not None else Console(stderr=True)
     if seconds < SPINNER_AFTER_SECONDS or not console.is_terminal:
         yield

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from torchshape.families.rnn.counts import macs
-from torchshape.families.rnn.spec import RNNSpec
+from torchshape import families
 
 SMALL_MACS = 10**7  # about a few milliseconds on one core
 
 
 @contextmanager
-def few_threads(spec: RNNSpec) -> Iterator[None]:
+def few_threads(spec: Any) -> Iterator[None]:
     """Run the body on one CPU thread when ``spec``'s forward pass is small."""
     import torch
 
-    if spec.device != "cpu" or macs(spec).total > SMALL_MACS:
+    if spec.device != "cpu" or families.of(spec).macs(spec) > SMALL_MACS:
         yield
         return
     before = torch.get_num_threads()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from torchshape.errors import UsageError
-from torchshape.families.rnn.counts import macs
-from torchshape.families.rnn.spec import RNNSpec
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP
+from torchshape.facts import Timing
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, SEED
 
 MAX_REPEATS = 10_000
 MAX_WARMUP = 1_000
@@ -33,38 +32,6 @@ class TimingSettings:
         _count("--warmup", self.warmup, DEFAULT_WARMUP, 0, MAX_WARMUP)
 
 
-@dataclass(frozen=True)
-class Timing:
-    """Wall time of the forward pass, one figure per repeat, after the warm-up runs."""
-
-    device: str
-    dtype: str
-    repeats: int
-    warmup: int
-    clock: str  # "torch.cuda.Event" or "time.perf_counter"
-    times_ms: tuple[float, ...]  # one per repeat, in the order they ran
-    macs: int  # multiply-accumulates of the matrix products in one forward pass
-
-    @property
-    def median_ms(self) -> float:
-        import statistics  # not at the top: `torchshape --help` should not pay for it
-
-        return statistics.median(self.times_ms)
-
-    @property
-    def min_ms(self) -> float:
-        return min(self.times_ms)
-
-    @property
-    def max_ms(self) -> float:
-        return max(self.times_ms)
-
-    @property
-    def flops_per_s(self) -> float:
-        """Achieved FLOP/s: two FLOPs per multiply-accumulate, over the median time."""
-        return 2 * self.macs / (self.median_ms / 1000) if self.median_ms > 0 else 0.0
-
-
 def _count(flag: str, value: Any, default: int, minimum: int, maximum: int) -> int:
     if value is None:
         return default
@@ -79,9 +46,7 @@ def _count(flag: str, value: Any, default: int, minimum: int, maximum: int) -> i
     return number
 
 
-def timing_settings(
-    spec: RNNSpec, time: bool, repeats: Any = None, warmup: Any = None
-) -> TimingSettings | None:
+def timing_settings(spec: Any, time: bool, repeats: Any = None, warmup: Any = None) -> TimingSettings | None:
     """Check ``--time``, ``--repeats`` and ``--warmup``; None when nothing is to be timed."""
     if not time:
         for flag, value in (("--repeats", repeats), ("--warmup", warmup)):
@@ -99,38 +64,40 @@ def timing_settings(
     )
 
 
-def measure(spec: RNNSpec, settings: TimingSettings) -> Timing:
+def measure(spec: Any, settings: TimingSettings) -> Timing:
     """Time the forward pass of ``spec`` (one ``inspect`` has verified) on its device."""
     import time
 
     import torch
 
-    from torchshape.families.rnn import torch_side as probe
+    from torchshape import families
+    from torchshape.probe import resolve_device
     from torchshape.quiet import quiet
 
     if spec.device == "meta":
         # inspect ran a probe, not this configuration's forward pass, so there is
         # nothing to time (the command line refuses meta earlier, in timing_settings).
         raise UsageError("--time", "nothing runs on the meta device, so there is nothing to time")
-    device = probe.resolve_device(spec.device)
+    family = families.of(spec)
+    device = resolve_device(spec.device)
     dtype = getattr(torch, spec.dtype.value)
     cuda = device.type == "cuda"
     times: list[float] = []
     with torch.random.fork_rng(devices=[]), torch.inference_mode(), quiet():  # as in probe.run
-        torch.manual_seed(probe.SEED)
-        module = probe.build_module(spec, device, dtype)
-        inputs = probe.make_inputs(spec, device, dtype)
+        torch.manual_seed(SEED)
+        module = family.build(spec, device, dtype)
+        inputs = family.inputs(spec, device, dtype)
         if cuda:
             with torch.cuda.device(device):
                 for _ in range(settings.warmup):
-                    probe.forward(module, inputs)
+                    family.forward(module, inputs)
                 torch.cuda.synchronize()
                 pairs = []
                 for _ in range(settings.repeats):
                     start = torch.cuda.Event(enable_timing=True)
                     end = torch.cuda.Event(enable_timing=True)
                     start.record()
-                    probe.forward(module, inputs)
+                    family.forward(module, inputs)
                     end.record()
                     pairs.append((start, end))
                 torch.cuda.synchronize()
@@ -141,12 +108,12 @@ def measure(spec: RNNSpec, settings: TimingSettings) -> Timing:
                 mps = getattr(torch, "mps", None)
                 sync = mps.synchronize if mps is not None else lambda: torch.zeros(1, device=device).cpu()
             for _ in range(settings.warmup):
-                probe.forward(module, inputs)
+                family.forward(module, inputs)
             for _ in range(settings.repeats):
                 if sync is not None:
                     sync()
                 began = time.perf_counter()
-                probe.forward(module, inputs)
+                family.forward(module, inputs)
                 if sync is not None:
                     sync()
                 times.append((time.perf_counter() - began) * 1000)
@@ -157,5 +124,5 @@ def measure(spec: RNNSpec, settings: TimingSettings) -> Timing:
         warmup=settings.warmup,
         clock="torch.cuda.Event" if cuda else "time.perf_counter",
         times_ms=tuple(times),
-        macs=macs(spec).total,
+        macs=family.macs(spec),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torchshape.facts import ParameterRow
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 
@@ -110,3 +111,15 @@ def params_mark(report: Report) -> str:
     if all(p.verified for p in report.parameters):
         return OK_PROBE if any(p.source == "formula" for p in report.parameters) else OK
     return "✗ torch disagrees, see --params"
+
+
+@dataclass(frozen=True)
+class ParametersSection:
+    """The --params section as plain data, for the table and for markdown alike."""
+
+    title: str
+    rows: list[tuple[ParameterRow, str]]  # each parameter and its mark: ✓, ✓* or ✗
+    total: int
+    init: str
+    notes: list[str]  # how deeper layers on meta were named
+    mismatches: list[str]

@@ -1,1 +1,33 @@
-"""The layer families torchshape knows, one folder each."""
+"""The layer families torchshape knows, one folder each, and what each gives the core.
+
+A family folder holds its spec and validation, its pure formulas (no torch), its torch
+side (build, inputs, forward), its counts, its notes and --explain rules, and how its
+sections read. The core (``torchshape.report``, ``torchshape.render``, the guard, timing,
+the CLI's error boundary) asks for these through ``Family`` and knows no family by name:
+a family is found by its name (``report.family``, ``spec.family``) and loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from torchshape.families.base import Family
+
+# name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
+REGISTRY: dict[str, str] = {
+    "rnn": "torchshape.families.rnn.family",
+}
+
+__all__ = ["REGISTRY", "Family", "family", "of"]
+
+
+def family(name: str) -> Family:
+    """The family called ``name``."""
+    found: Family = importlib.import_module(REGISTRY[name]).FAMILY
+    return found
+
+
+def of(spec_or_report: Any) -> Family:
+    """The family of a spec or a report (both carry ``family``, its name)."""
+    return family(spec_or_report.family)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from torchshape.families.rnn.snippet import render_python
-from torchshape.options import Format, parse_format
+from torchshape.options import Format, Shown, parse_format
 from torchshape.render.csv_format import render_csv
 from torchshape.render.json_format import render_json, to_dict
 from torchshape.render.markdown import render_markdown
-from torchshape.render.shown import Shown
 from torchshape.render.svg import render_svg
 from torchshape.render.table import render_table, table_renderable
 from torchshape.report import Report
 
 __all__ = ["Shown", "render_json", "render_table", "table_renderable", "to_dict"]
 __all__ += ["render", "render_csv", "render_markdown", "render_python", "render_svg"]
+
+
+def render_python(report: Report, shown: Shown | None = None) -> str:
+    """The family's python script: it builds the same module and asserts what the report verified."""
+    from torchshape import families
+
+    return families.of(report).python(report, shown or Shown())
 
 
 def render(report: Report, fmt: Format | str, *, width: int | None = None, shown: Shown | None = None) -> str:

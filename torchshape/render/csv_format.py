@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import io
 
-from torchshape.render.costs_section import totals_json
-from torchshape.render.shown import Shown
+from torchshape import families
+from torchshape.options import Shown
+from torchshape.render.parameters import totals_json
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import OK, OK_PROBE, view
@@ -74,26 +75,8 @@ def render_csv(report: Report, shown: Shown | None = None) -> str:
                     str(p.numel),
                 ]
             )
-    analysis = report.probe.analysis
-    checks = []
-    if analysis is not None and analysis.packed is not None:
-        checks += [("packed", check) for check in analysis.packed.shapes]
-    if analysis is not None and analysis.unroll is not None:
-        checks += [("step", check) for check in analysis.unroll.step_shapes]
-    for kind, check in checks:
-        writer.writerow(
-            [
-                check.code,
-                check.formula,
-                shape_text(check.measured if check.exact and check.measured is not None else check.expected),
-                _bool(check.verified),
-                "forward" if check.exact else "formula",
-                _shape_or_empty(check.measured if check.exact else None),
-                _shape_or_empty(check.measured),
-                kind,
-                "",
-            ]
-        )
+    for extra in families.of(report).csv_rows(report):  # rnn: the packed call's and one step's shapes
+        writer.writerow(extra)
     # The parameter count is verified as the footer's ✓ is: every parameter torch built agreed.
     params_ok = _bool(view(report).params_mark in (OK, OK_PROBE))
     for name, value in (totals_json(report) or {}).items():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from torchshape.families.rnn.sections import explain_json, packed_json, unroll_json
-from torchshape.render.costs_section import parameters_json, totals_json
-from torchshape.render.shown import Shown
+from torchshape import families
+from torchshape.options import Shown
+from torchshape.render.parameters import parameters_json, totals_json
 from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
 from torchshape.view import view
@@ -56,9 +56,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "parameters": parameters_json(report),
         "totals": totals_json(report),
         "timing": timing_dict(report),
-        **explain_json(report),  # --explain: relations, layout
-        **packed_json(report),  # --lengths: packed
-        **unroll_json(report),  # --unroll: unroll
+        **families.of(report).json_extra(report),  # rnn: relations, layout, handoff, packed, unroll
     }
 
 

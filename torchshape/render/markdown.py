@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from torchshape.families.rnn.sections import sections as explain_sections
-from torchshape.options import Format
-from torchshape.render.costs_section import footer_lines, parameters_section
-from torchshape.render.shown import Shown, reproduce
+from torchshape import families
+from torchshape.options import Format, Shown
+from torchshape.render.shown import reproduce
 from torchshape.render.text import file_width, unbroken_code
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
@@ -61,12 +60,13 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
         lines.append("")
         lines += [f"- {note}" for note in report.notes]
     lines.append("")
-    sections = explain_sections(report)
+    family = families.of(report)
+    sections = family.sections(report)
     if sections:
         # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
         lines += ["```text", *_preformatted(sections), "```", ""]
     # One paragraph per line: a hard line break would need trailing spaces.
-    for line in footer_lines(report):
+    for line in family.footer(report):
         lines += [line.plain, ""]
     for verdict in facts.verdict:
         lines += [verdict.text, ""]
@@ -80,7 +80,7 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
 
 
 def _parameters(report: Report) -> list[str]:
-    section = parameters_section(report)
+    section = families.of(report).parameters_section(report)
     lines = [f"**Parameters**: {section.title}", ""]
     rows = [[p.name, p.formula, shape_text(p.shape), f"{p.numel:,}", mark] for p, mark in section.rows]
     rows.append(["total", "", "", f"{section.total:,}", ""])

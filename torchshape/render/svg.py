@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from torchshape.render.shown import Shown
+from torchshape.options import Shown
 from torchshape.render.table import table_renderable
 from torchshape.render.text import file_width, strip_trailing_spaces, unbroken_code
 from torchshape.report import Report

@@ -9,10 +9,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.families.rnn.sections import sections as explain_sections
-from torchshape.render.costs_section import footer as costs_footer
-from torchshape.render.costs_section import parameters_renderable
-from torchshape.render.shown import Shown
+from torchshape import families
+from torchshape.options import Shown
+from torchshape.render.parameters import footer as costs_footer
+from torchshape.render.parameters import parameters_renderable
 from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
 from torchshape.render.text import shape_text as _fmt
 from torchshape.render.timing import timing_text
@@ -68,13 +68,14 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
         for note in report.notes:
             notes.add_row("•", note)
         parts.extend([Text(""), notes])
-    parts.extend(explain_sections(report))  # --explain, --lengths, --unroll
+    family = families.of(report)
+    parts.extend(family.sections(report))  # the family's own: rnn's --explain, --lengths, --unroll
     parts.extend(costs_footer(report))
     parts.append(Text(""))
     parts.extend(Text(line.text, style=_line_style(line)) for line in facts.verdict)
     parts.extend(Text(line) for line in timing_text(report))
     if shown is not None and shown.params:
-        parts.append(parameters_renderable(report))
+        parts.append(parameters_renderable(family.parameters_section(report)))
     return Group(*parts)
 
 

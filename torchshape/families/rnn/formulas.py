@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torchshape.facts import LegendEntry
 from torchshape.families.rnn.spec import RNNSpec
 
 SYMBOL_ORDER = ("L", "N", "H_in", "H_cell", "H_out", "D", "num_layers")
@@ -129,13 +130,6 @@ def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     if lstm:
         rows.append(TensorFormula("c_n", _state(spec, _dim("H_cell"))))
     return rows
-
-
-@dataclass(frozen=True)
-class LegendEntry:
-    symbol: str
-    value: int
-    meaning: str
 
 
 def legend(spec: RNNSpec) -> list[LegendEntry]:

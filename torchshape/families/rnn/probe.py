@@ -5,14 +5,15 @@ Everything that imports torch lives here (imported lazily by ``torchshape.api``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from torchshape import guard
-from torchshape.families.rnn.explain import Analysis, handoff_decoders
-from torchshape.families.rnn.formulas import Symbols, symbols
+from torchshape.families.rnn.explain import handoff_decoders
+from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs, resolve_device
+from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs
+from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
 from torchshape.threads import few_threads
 
@@ -34,26 +35,6 @@ PROBE_CAPS = {"L": 16, "N": 16, "H_in": 64, "H_cell": 64, "num_layers": 4}
 # as coming from the formulas, like the full-size tensor shapes on meta.
 META_PARAMETER_LAYERS = 4
 _STAND_INS = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
-
-
-@dataclass(frozen=True)
-class ProbeRun:
-    """What one real forward pass did."""
-
-    device: str  # where the forward pass ran
-    dtype: str
-    torch_version: str
-    spec: RNNSpec  # the configuration that actually ran (probe sizes on meta)
-    sizes: Symbols  # the symbol values of that run
-    shapes: dict[str, tuple[int, ...]]  # every tensor fed and returned, by name
-    error: str | None  # torch's own message if it refused the inputs built from the formulas
-    reduced: bool  # True when it ran at probe sizes on the CPU in place of the meta device
-    analysis: Analysis | None = None  # --explain, --lengths, --unroll: checked on this forward pass
-    # named_parameters() of the module at the user's sizes: the one that ran, or on meta
-    # the same module built at full size on the meta device (nothing allocated, no forward)
-    parameters: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    # how many layers of ``parameters`` torch built; None: all of them (see META_PARAMETER_LAYERS)
-    parameter_layers: int | None = None
 
 
 def probe_spec(spec: RNNSpec) -> RNNSpec:

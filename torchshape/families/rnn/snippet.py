@@ -24,8 +24,8 @@ from torchshape.families.rnn.explain import (
     packed_code,
 )
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.options import SEED, Format
-from torchshape.render.shown import Shown, reproduce
+from torchshape.options import SEED, Format, Shown
+from torchshape.render.shown import reproduce
 from torchshape.report import Report
 
 

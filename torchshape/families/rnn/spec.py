@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
@@ -124,6 +124,8 @@ CELL_FIELDS = (
 @dataclass(frozen=True)
 class RNNSpec:
     """One recurrent layer and the input it is fed, in PyTorch's own names."""
+
+    family: ClassVar[str] = "rnn"
 
     kind: Kind
     input_size: int

@@ -9,35 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.families.rnn import cells
 from torchshape.families.rnn.formulas import symbols, tensor_formulas
-from torchshape.families.rnn.spec import FLAGS, RNNSpec
+from torchshape.families.rnn.spec import RNNSpec
 from torchshape.options import SEED
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SEED", "build_module", "forward", "make_inputs", "resolve_device"]
-
-
-def resolve_device(name: str) -> torch.device:
-    """The torch device for ``--device``, or EnvironmentProblem if this machine lacks it."""
-    import torch
-
-    flag = FLAGS["device"]
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise EnvironmentProblem(f"{flag} {name}: no CUDA device is available on this machine")
-        index = int(name.split(":")[1]) if ":" in name else 0
-        count = torch.cuda.device_count()
-        if index >= count:
-            have = ", ".join(f"cuda:{i}" for i in range(count))
-            raise EnvironmentProblem(f"{flag} {name}: this machine has {count} CUDA device(s): {have}")
-    elif name == "mps" and not torch.backends.mps.is_available():
-        raise EnvironmentProblem(f"{flag} mps: the Apple MPS backend is not available on this machine")
-    return torch.device(name)
+__all__ = ["SEED", "build_module", "forward", "make_inputs"]
 
 
 def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:

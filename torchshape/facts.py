@@ -1,0 +1,74 @@
+"""Plain facts every family states the same way: a symbol's value, a parameter beside
+torch's, the totals of a configuration, the timings of --time. No torch, no other
+torchshape module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    symbol: str
+    value: int
+    meaning: str
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One parameter: its formula, the shape that gives, and whether torch's agrees."""
+
+    name: str
+    formula: str  # "-" for a parameter torch has and the formulas do not
+    shape: tuple[int, ...]  # the formula's shape at the user's sizes (torch's if formula-less)
+    numel: int
+    actual: tuple[int, ...] | None  # torch's shape for this name; None if torch has none
+    verified: bool  # torch has a parameter of this name and exactly this shape
+    # "torch": named_parameters() of a module torch built; "formula": a layer deeper than
+    # the ones built on meta, named and shaped after the last one built
+    source: str = "torch"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The counts of one configuration; bytes at the chosen dtype."""
+
+    params: int
+    macs: int
+    param_bytes: int
+    input_bytes: int
+    state_bytes: int  # h_0, h_n (and c_0, c_n)
+    output_bytes: int
+    peak_bytes_estimate: int
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall time of the forward pass, one figure per repeat, after the warm-up runs."""
+
+    device: str
+    dtype: str
+    repeats: int
+    warmup: int
+    clock: str  # "torch.cuda.Event" or "time.perf_counter"
+    times_ms: tuple[float, ...]  # one per repeat, in the order they ran
+    macs: int  # multiply-accumulates of the matrix products in one forward pass
+
+    @property
+    def median_ms(self) -> float:
+        import statistics  # not at the top: `torchshape --help` should not pay for it
+
+        return statistics.median(self.times_ms)
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.times_ms)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.times_ms)
+
+    @property
+    def flops_per_s(self) -> float:
+        """Achieved FLOP/s: two FLOPs per multiply-accumulate, over the median time."""
+        return 2 * self.macs / (self.median_ms / 1000) if self.median_ms > 0 else 0.0

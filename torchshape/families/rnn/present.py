@@ -1,0 +1,125 @@
+"""How the recurrent family reads: its sections, footer, --params notes, JSON keys, CSV rows,
+python script and command line (``torchshape.families.base.Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from torchshape.families.rnn.counts import init_bound, steps
+from torchshape.families.rnn.sections import explain_json, packed_json, sections, unroll_json
+from torchshape.families.rnn.spec import command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.report import Report
+from torchshape.shapes import shape_text
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "python", "sections"]
+
+# How the MAC count is meant, said wherever the count is shown.
+MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"
+
+
+def _steps_phrase(report: Report) -> str:
+    spec = report.spec
+    n = steps(spec)
+    products = "x·W_ihᵀ, h·W_hhᵀ, h·W_hrᵀ" if spec.proj_size else "x·W_ihᵀ, h·W_hhᵀ"
+    if spec.kind.is_cell:
+        return f"{products} for {'1 input' if spec.unbatched else f'N = {n:,} inputs'}, one step"
+    if spec.lengths is not None:
+        # the count is the packed call's; the table's plain call on the padded input runs every step
+        padded = spec.seq_len * spec.batch
+        return (
+            f"{products} over sum(lengths) = {n:,} real steps of the packed call "
+            f"(the plain call on the padded input runs L·N = {padded:,}), every layer and direction"
+        )
+    else:
+        where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
+    return f"{products} over {where} real steps, every layer and direction"
+
+
+def footer(report: Report) -> list[Text]:
+    """Always under the table: total parameters, MACs with their convention, memory."""
+    t = report.totals
+    if t is None:
+        return []
+    dtype = report.spec.dtype.value
+    states = "h/c" if report.spec.kind.has_cell_state else "h"
+    memory = Text(
+        f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
+        f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
+    )
+    notes = Text(f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.", style="dim")
+    return [totals_head(report), memory, notes]
+
+
+def params(report: Report) -> ParametersSection:
+    """--params: every parameter, its U(−1/√H_cell, 1/√H_cell) start, the deeper layers on meta."""
+    b = init_bound(report.spec)
+    notes = []
+    built = report.probe.parameter_layers
+    if built is not None:
+        last = report.spec.num_layers - 1
+        deeper = f"layer {built}" if last == built else f"layers {built} to {last}"
+        notes.append(
+            f"✓* {deeper}: torch built {built} layers on meta (time grows with layers); deeper ones "
+            f"repeat layer {built - 1}, as torch builds every layer above the first alike"
+        )
+    init = f"init: every parameter starts as U(−1/√H_cell, 1/√H_cell) = U(−{b:.4g}, {b:.4g})"
+    return parameters_section(report, init, notes)
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """--explain: relations, layout, handoff; --lengths: packed; --unroll: unroll."""
+    return {**explain_json(report), **packed_json(report), **unroll_json(report)}
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """The shapes of the packed call (--lengths) and of one step (--unroll), as CSV rows."""
+    analysis = report.probe.analysis
+    checks = []
+    if analysis is not None and analysis.packed is not None:
+        checks += [("packed", check) for check in analysis.packed.shapes]
+    if analysis is not None and analysis.unroll is not None:
+        checks += [("step", check) for check in analysis.unroll.step_shapes]
+    rows = []
+    for kind, check in checks:
+        shown = check.measured if check.exact and check.measured is not None else check.expected
+        rows.append(
+            [
+                check.code,
+                check.formula,
+                shape_text(shown),
+                "true" if check.verified else "false",
+                "forward" if check.exact else "formula",
+                "" if not check.exact or check.measured is None else shape_text(check.measured),
+                "" if check.measured is None else shape_text(check.measured),
+                kind,
+                "",
+            ]
+        )
+    return rows
+
+
+def python(report: Report, shown: Shown) -> str:
+    from torchshape.families.rnn.snippet import render_python
+
+    return render_python(report, shown)
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    """The whole ``torchshape rnn ...`` command that gives this output again."""
+    analysis = report.probe.analysis
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=analysis is not None and analysis.relations is not None,
+        unroll=analysis is not None and analysis.unroll is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

@@ -1,0 +1,73 @@
+"""The recurrent family's report: each formula beside the tensor torch fed or returned."""
+
+from __future__ import annotations
+
+from torchshape.families.rnn import cells
+from torchshape.families.rnn.counts import parameter_rows, totals
+from torchshape.families.rnn.formulas import legend, notes, symbols, tensor_formulas
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, TensorRow
+
+
+def call(spec: RNNSpec) -> str:
+    """How the module is called, in the names the table uses."""
+    if spec.kind.is_cell:
+        return cells.call(spec)
+    if spec.kind.has_cell_state:
+        return "output, (h_n, c_n) = lstm(input, (h_0, c_0))"
+    return f"output, h_n = {spec.kind.value}(input, h_0)"
+
+
+def ran(probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run, for the table footer and JSON."""
+    if probe.reduced:
+        sizes = ", ".join(f"{k}={v}" for k, v in probe.sizes.as_dict().items() if k in _SIZE_SYMBOLS)
+        return (
+            f"meta: no forward pass runs on meta; torch {probe.torch_version} ran the same "
+            f"module on {probe.device} ({probe.dtype}) at probe sizes {sizes}; shapes at your "
+            "sizes come from the formulas that run verified"
+        )
+    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+
+
+_SIZE_SYMBOLS = ("L", "N", "H_in", "H_cell", "H_out", "num_layers")
+
+
+def build_report(spec: RNNSpec, probe: ProbeRun) -> Report:
+    """Set each formula beside the tensor torch fed or returned."""
+    sym = symbols(spec)
+    formulas = tensor_formulas(spec)
+    probe_formulas = {f.name: f for f in tensor_formulas(probe.spec)}
+    rows = []
+    for f in formulas:
+        probe_shape = probe.shapes.get(f.name)
+        at_probe = probe_formulas[f.name].shape(probe.sizes)
+        measured = tuple(d.value(sym) == d.value(probe.sizes) for d in f.dims)
+        verified = probe_shape == at_probe and (f.name not in ("output", "h_n", "c_n") or probe.error is None)
+        exact = not probe.reduced
+        rows.append(
+            TensorRow(
+                name=f.name,
+                formula=f.formula,
+                expected=f.shape(sym),
+                actual=probe_shape if exact else None,
+                probe_shape=probe_shape,
+                measured=measured if probe.reduced else tuple(True for _ in f.dims),
+                verified=verified,
+                role="in" if f.name in ("input", "h_0", "c_0") else "out",
+            )
+        )
+    return Report(
+        family="rnn",
+        spec=spec,
+        symbols=sym,
+        legend=legend(spec),
+        rows=rows,
+        notes=notes(spec),
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
+        totals=totals(spec),
+    )
