@@ -1,4 +1,4 @@
-"""The README and docs/*.md hang together: every relative link and #anchor resolves, and the
+"""The README, docs/*.md and BENCHMARKS.md hang together: every relative link and #anchor resolves, and the
 README links every docs page.
 
 Anchors are GitHub's: the heading's text, lowercase, each space a '-', every punctuation
@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+# Checked for links too: written by benchmarks/run.py, linked from the docs
+OTHERS = [ROOT / "BENCHMARKS.md"]
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -92,7 +94,7 @@ def broken_links(doc: Path) -> list[str]:
     return broken
 
 
-@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize("doc", DOCUMENTS + OTHERS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_relative_link_and_anchor_resolves(doc: Path) -> None:
     assert broken_links(doc) == []
 
