@@ -196,3 +196,21 @@ def test_every_command_has_a_section_in_the_cli_reference() -> None:
 def test_the_cli_reference_has_no_trailing_spaces() -> None:
     lines = CLI_PAGE.read_text(encoding="utf-8").splitlines()
     assert [n for n, line in enumerate(lines, 1) if line != line.rstrip()] == []
+
+
+def test_a_command_registered_later_gets_its_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page is built from the app's commands, so a new command appears without edits here."""
+    import typer
+
+    from torchshape.cli import app
+
+    def stand_in() -> None:
+        """A command registered after rnn."""
+
+    info = typer.models.CommandInfo(name="stand-in", callback=stand_in)
+    monkeypatch.setattr(app, "registered_commands", [*app.registered_commands, info])
+    assert registered_commands()[-1] == "stand-in"
+    page = cli_page(monkeypatch)
+    assert "## `torchshape stand-in`\n\n<!-- torchshape-help: stand-in -->\n" in page
+    assert "$ COLUMNS=100 torchshape stand-in --help\n Usage: torchshape stand-in [OPTIONS]" in page
+    assert "- [`torchshape stand-in`](#torchshape-stand-in)\n" in page
