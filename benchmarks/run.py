@@ -472,7 +472,8 @@ def main() -> int:
         "## Constant in the sizes",
         "",
         "On `--device meta` torchshape runs the module on the CPU at small probe sizes whatever the sizes "
-        'asked for (see the README, "How shapes are verified"), so its time does not depend on them. '
+        'asked for (see [docs/rnn.md, "How shapes are verified"](docs/rnn.md#how-shapes-are-verified)), '
+        "so its time does not depend on them. "
         f"Below: `torchshape.inspect(...)` in one process after torch is imported, best of {SWEEP_REPEATS}, "
         "one dimension varied at a time, the others as in the LSTM above (4096, 8 layers, bidirectional, "
         "batch 64, seq-len 1000).",

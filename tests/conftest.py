@@ -35,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--regen-golden",
         action="store_true",
         default=False,
-        help="rewrite tests/golden/* and the README's example output from the current code",
+        help="rewrite tests/golden/*, the docs' marked examples and docs/cli.md from the current code",
     )
 
 

@@ -1,6 +1,6 @@
 """What PyTorch's own FlopCounterMode counts for nn.LSTM, nn.GRU and nn.RNN, against torchshape's MACs.
 
-The README states what was measured (torch 2.13, CPU): 2 FLOPs per multiply-accumulate,
+docs/rnn.md (MACs) states what was measured (torch 2.13, CPU): 2 FLOPs per multiply-accumulate,
 exactly torchshape's count, for nn.GRU, nn.RNN, and an nn.LSTM in float64, float16 or
 with proj_size; 0 for the float32 and bfloat16 nn.LSTM without proj_size, which runs on
 oneDNN. A newer torch may start counting that one: then it must be 2 × MACs too.
@@ -51,8 +51,8 @@ def test_flop_counter_counts_two_flops_per_mac_where_it_counts(raw: dict[str, An
         assert flops == 2 * macs
 
 
-def test_the_readme_figures() -> None:
-    """The README's examples: LSTM 50→30, L = 5, N = 3, as measured on torch 2.13 CPU."""
+def test_the_documented_figures() -> None:
+    """The examples in docs/rnn.md: LSTM 50→30, L = 5, N = 3, as measured on torch 2.13 CPU."""
     base = {
         "input_size": 50,
         "hidden_size": 30,
@@ -78,17 +78,18 @@ def test_the_readme_figures() -> None:
     assert counted_flops(lstm) in (0, 2 * totals(make_spec(**lstm)).macs)
 
 
-def test_the_readme_says_what_was_measured() -> None:
+def test_the_docs_say_what_was_measured() -> None:
     from pathlib import Path
 
-    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
-    assert "counts 0 for `nn.LSTM`, `nn.GRU` and `nn.RNN`" not in readme
+    page = Path(__file__).resolve().parent.parent / "docs" / "rnn.md"
+    text = " ".join(page.read_text(encoding="utf-8").split())
+    assert "counts 0 for `nn.LSTM`, `nn.GRU` and `nn.RNN`" not in text
     assert (
         "counts exactly 2 × torchshape's MACs (a multiply and an add per MAC) for `nn.GRU`, `nn.RNN`, "
         "and `nn.LSTM` in float64 or float16 or with `--proj-size`; it counts 0 for the float32 and "
-        "bfloat16 `nn.LSTM` without projection" in readme
+        "bfloat16 `nn.LSTM` without projection" in text
     )
-    assert "For LSTM 50→30, L = 5, N = 3: 288,000 FLOPs in float64 for 144,000 MACs" in readme
+    assert "For LSTM 50→30, L = 5, N = 3: 288,000 FLOPs in float64 for 144,000 MACs" in text
     lstm = {
         "kind": "lstm",
         "input_size": 50,

@@ -175,10 +175,9 @@ def test_csv_on_meta_leaves_torch_shape_empty(capsys: pytest.CaptureFixture[str]
 # --- json ------------------------------------------------------------------------------
 
 
-def readme_json_tables() -> list[dict[str, str]]:
-    """The key → type tables of the README's JSON section, in order."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## JSON\n", 1)[1].split("\n## ", 1)[0]
+def documented_json_tables() -> list[dict[str, str]]:
+    """The key → type tables of the JSON page (docs/json.md), in order."""
+    section = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
     return [
         {row[0].strip("`"): row[1] for row in table[1:]}
         for table in markdown_tables(section)
@@ -214,7 +213,7 @@ def test_json_keys_and_types_are_the_documented_ones(
     code, out, _ = run_cli(capsys, "rnn", *args, "--format", "json")
     assert code == 0
     data = json.loads(out)
-    top, tensor, run = readme_json_tables()
+    top, tensor, run = documented_json_tables()
     assert list(data) == list(top)  # every key documented, in the documented order
     for key, documented in top.items():
         assert _is(data[key], documented), (key, data[key], documented)

@@ -1,4 +1,5 @@
-"""Expected-output files for every format, and the README's example, compared exactly.
+"""Expected-output files for every format, the docs' marked examples and the CLI reference
+(docs/cli.md, ``--help`` of every command), compared exactly.
 
 `python -m pytest tests/test_golden.py --regen-golden` rewrites them from the current
 code; review the diff before committing it. The output names the torch version that
@@ -22,6 +23,8 @@ from torchshape.options import OUTPUT_SUFFIXES, Format
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+CLI_PAGE = DOCS / "cli.md"
 DOC_TORCH_VERSION = "2.13.0+cpu"
 
 # name -> the arguments after `torchshape`
@@ -78,21 +81,136 @@ def example_block(args: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return "```console\n" + f"$ torchshape {args}\n" + "\n".join(lines) + "\n```\n"
 
 
-def test_readme_example_is_the_tools_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, regen_golden: bool
+def documents() -> list[Path]:
+    """The README and every page under docs/: where checked examples may live."""
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def test_the_readme_has_an_example() -> None:
+    assert EXAMPLE.search(README.read_text(encoding="utf-8")), (
+        "README.md has no <!-- torchshape-example: ... --> block"
+    )
+
+
+@pytest.mark.parametrize("doc", documents(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_doc_examples_are_the_tools_output(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, regen_golden: bool
 ) -> None:
-    readme = README.read_text(encoding="utf-8")
-    blocks = list(EXAMPLE.finditer(readme))
-    assert blocks, "README.md has no <!-- torchshape-example: ... --> block"
+    text = doc.read_text(encoding="utf-8")
     if regen_golden:
-        readme = EXAMPLE.sub(
-            lambda m: m[1] + example_block(m[2], tmp_path, monkeypatch) + m[4],
-            readme,
-        )
-        README.write_text(readme, encoding="utf-8", newline="")
-        blocks = list(EXAMPLE.finditer(readme))
-    for block in blocks:
+        new = EXAMPLE.sub(lambda m: m[1] + example_block(m[2], tmp_path, monkeypatch) + m[4], text)
+        if new != text:
+            doc.write_text(new, encoding="utf-8", newline="")
+        text = new
+    for block in EXAMPLE.finditer(text):
         assert block[3] == example_block(block[2], tmp_path, monkeypatch), (
-            f"README example `torchshape {block[2]}` differs from the tool's output; "
-            "run pytest with --regen-golden"
+            f"{doc.relative_to(ROOT)}: example `torchshape {block[2]}` differs from the tool's "
+            "output; run pytest with --regen-golden"
         )
+
+
+# --- docs/cli.md: `--help` of every registered command ------------------------------------
+
+HELP_COLUMNS = 100
+# <!-- torchshape-help: NAME --> ... <!-- /torchshape-help -->; NAME is a command, or
+# `torchshape` for the top level
+HELP = re.compile(r"<!-- torchshape-help: (\S+) -->\n(.*?)<!-- /torchshape-help -->", re.DOTALL)
+
+
+def registered_commands() -> list[str]:
+    """Every command on the typer app, in the order ``torchshape --help`` lists them."""
+    import typer
+
+    from torchshape.cli import app
+
+    group = typer.main.get_command(app)
+    return list(getattr(group, "commands", {}))
+
+
+def help_text(args: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """``torchshape ARGS --help`` through a pipe at HELP_COLUMNS columns: plain text, no colour."""
+    monkeypatch.setenv("COLUMNS", str(HELP_COLUMNS))
+    for name in ("NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM", "LINES", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    # typer reads GITHUB_ACTIONS, FORCE_COLOR and TERMINAL_WIDTH once, at import
+    monkeypatch.setattr("typer.rich_utils.FORCE_TERMINAL", None)
+    monkeypatch.setattr("typer.rich_utils.MAX_WIDTH", None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*args, "--help"]) == 0
+    text = out.getvalue().strip("\n")
+    assert "\x1b" not in text
+    return text
+
+
+def help_section(name: str, args: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    command = " ".join(["torchshape", *args, "--help"])
+    return (
+        f"<!-- torchshape-help: {name} -->\n"
+        f"```text\n$ COLUMNS={HELP_COLUMNS} {command}\n{help_text(args, monkeypatch)}\n```\n"
+        "<!-- /torchshape-help -->"
+    )
+
+
+def cli_page(monkeypatch: pytest.MonkeyPatch) -> str:
+    """docs/cli.md as the registered commands' ``--help`` gives it."""
+    commands = registered_commands()
+    parts = [
+        "# Command-line reference",
+        "",
+        "The `--help` of `torchshape` and of every command, as printed through a pipe at "
+        f"{HELP_COLUMNS} columns.",
+        "This page is generated: `python -m pytest tests/test_golden.py --regen-golden` rewrites it",
+        "from the commands registered on the app, and `tests/test_golden.py` fails when it drifts",
+        "or when a command has no section here. Do not edit it by hand.",
+        "",
+        "- [`torchshape`](#torchshape)",
+    ]
+    for name in commands:
+        page = f" (guide: [{name}.md]({name}.md))" if (DOCS / f"{name}.md").exists() else ""
+        parts.append(f"- [`torchshape {name}`](#torchshape-{name}){page}")
+    parts += ["", "## `torchshape`", "", help_section("torchshape", [], monkeypatch)]
+    for name in commands:
+        parts += ["", f"## `torchshape {name}`", "", help_section(name, [name], monkeypatch)]
+    return "\n".join(parts) + "\n"
+
+
+def test_cli_reference_is_the_help(monkeypatch: pytest.MonkeyPatch, regen_golden: bool) -> None:
+    expected = cli_page(monkeypatch)
+    if regen_golden:
+        CLI_PAGE.write_text(expected, encoding="utf-8", newline="")
+    assert CLI_PAGE.exists(), f"{CLI_PAGE} is missing; run pytest with --regen-golden"
+    assert CLI_PAGE.read_text(encoding="utf-8") == expected, (
+        "docs/cli.md differs from --help; run pytest tests/test_golden.py --regen-golden"
+    )
+
+
+def test_every_command_has_a_section_in_the_cli_reference() -> None:
+    commands = registered_commands()
+    assert "rnn" in commands
+    sections = {m[1] for m in HELP.finditer(CLI_PAGE.read_text(encoding="utf-8"))}
+    missing = {"torchshape", *commands} - sections
+    assert not missing, f"docs/cli.md has no --help section for {sorted(missing)}; run --regen-golden"
+
+
+def test_the_cli_reference_has_no_trailing_spaces() -> None:
+    lines = CLI_PAGE.read_text(encoding="utf-8").splitlines()
+    assert [n for n, line in enumerate(lines, 1) if line != line.rstrip()] == []
+
+
+def test_a_command_registered_later_gets_its_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page is built from the app's commands, so a new command appears without edits here."""
+    import typer
+
+    from torchshape.cli import app
+
+    def stand_in() -> None:
+        """A command registered after rnn."""
+
+    info = typer.models.CommandInfo(name="stand-in", callback=stand_in)
+    monkeypatch.setattr(app, "registered_commands", [*app.registered_commands, info])
+    assert registered_commands()[-1] == "stand-in"
+    page = cli_page(monkeypatch)
+    assert "## `torchshape stand-in`\n\n<!-- torchshape-help: stand-in -->\n" in page
+    assert "$ COLUMNS=100 torchshape stand-in --help\n Usage: torchshape stand-in [OPTIONS]" in page
+    assert "- [`torchshape stand-in`](#torchshape-stand-in)\n" in page

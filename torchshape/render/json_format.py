@@ -1,4 +1,4 @@
-"""The JSON contract: one object, stable key order, documented in the README."""
+"""The JSON contract: one object, stable key order, documented in docs/json.md."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ from torchshape.families.rnn.spec import RNNSpec
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,
-# times this margin. See ``forward_working_bytes`` for the working set and the README
+# times this margin. See ``forward_working_bytes`` for the working set and docs/rnn.md,
 # section "Parameters, compute and memory" for the measurements behind it.
 PEAK_MARGIN = 1.25
 # Each time step leaves small tensors behind until its layer is done (the step's
