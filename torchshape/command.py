@@ -1,0 +1,166 @@
+"""What every command of the command line shares: its parser class, the options every family
+takes (device, dtype, format, output, params, time, explain, debug), and the one way a checked
+spec becomes output on stdout or in a file.
+
+No torch here: ``--help`` imports this. A family's command (``families/*/command.py``)
+checks its own flags into a spec and hands it to ``deliver``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+from typer.core import TyperCommand
+
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, Shown
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
+
+# Switches take no value: an empty metavar keeps typer from showing a type such as <bool>.
+SWITCH = ""
+
+
+class Command(TyperCommand):
+    """A command whose -h/--help, a switch like the others, shows no ``<bool>`` type."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = SWITCH
+        return option
+
+
+def typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
+    """``value`` when the user typed the flag, None when it is the default shown in --help.
+
+    The library tells "not given" from "given" (--batch beside --lengths, --seq-len
+    beside --lengths, --repeats without --time), so a default only fills the help text.
+    """
+    source = ctx.get_parameter_source(name)
+    return None if source is not None and source.name == "DEFAULT" else value
+
+
+# The options every family's command takes, in the same words everywhere.
+Device = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")]
+DTypeOption = Annotated[
+    str,
+    typer.Option(
+        "--dtype", metavar="DTYPE", help="Parameter and input dtype: float32, float64, float16 or bfloat16."
+    ),
+]
+FormatOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help="Output format: table, markdown, json, csv, svg or python "
+        "(default: table, or the one that --output's extension names).",
+        show_default=False,
+    ),
+]
+OutputOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        metavar="FILE",
+        help="Write to FILE (whole or not at all) instead of stdout; "
+        "its extension .md .json .csv .svg .py .txt picks the format.",
+        show_default=False,
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help="Show tracebacks for errors.")]
+Params = Annotated[
+    bool,
+    typer.Option("--params", metavar=SWITCH, help="Add a table of every parameter, its formula and size."),
+]
+Time = Annotated[
+    bool,
+    typer.Option(
+        "--time", metavar=SWITCH, help="Time the forward pass on the device: median, min, max, FLOP/s."
+    ),
+]
+Repeats = Annotated[Optional[str], typer.Option("--repeats", metavar="INT", help="With --time: timed runs.")]
+Warmup = Annotated[
+    Optional[str], typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.")
+]
+REPEATS_SHOWN, WARMUP_SHOWN = str(DEFAULT_REPEATS), str(DEFAULT_WARMUP)
+
+
+def deliver(
+    ctx: typer.Context,
+    spec: Any,
+    inspect: Callable[[], Report],
+    *,
+    output_format: str | None,
+    output: str | None,
+    params: bool,
+    time: bool,
+    repeats: str | None,
+    warmup: str | None,
+    explain: bool = False,
+) -> None:
+    """Check the output flags, run ``inspect`` (guarded, timed with --time), write the report.
+
+    Exits 1 (after writing) when torch disagreed with a formula.
+    """
+    from torchshape import render, terminal
+    from torchshape.api import with_timing
+    from torchshape.options import check_format_flags, parse_format
+    from torchshape.timing import timing_settings
+
+    fmt = parse_format(output_format, output)
+    check_format_flags(fmt, explain=explain, time=time, params=params)
+    shown = Shown(params=params, output=output)
+    timed = timing_settings(spec, time, typed(ctx, "repeats", repeats), typed(ctx, "warmup", warmup))
+    if timed is not None:
+        from torchshape.guard import check_duration
+
+        check_duration(spec, runs=1 + timed.warmup + timed.repeats)
+    from torchshape.spinner import forward_status
+
+    with forward_status(spec):
+        report = with_timing(inspect(), timed)
+    if output is not None:
+        from torchshape.output_file import write_output
+
+        write_output(output, render.render(report, fmt, shown=shown))
+        if not report.ok:
+            sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
+    else:
+        try:
+            print_report(report, fmt, shown)
+        except BrokenPipeError:  # the reader left early (``| head -1``): nothing more to say
+            terminal.reader_gone()
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def print_report(report: Report, fmt: Format, shown: Shown) -> None:
+    """The report on stdout: a file format as text, or the rich table.
+
+    On a terminal the table fits its width; through a pipe (no COLUMNS set) it is 80
+    columns wide, or wider where a line of code needs it. No line ends in spaces.
+    """
+    from torchshape import render, terminal
+    from torchshape.render.text import file_width, strip_trailing_spaces, unbroken_code
+
+    if fmt is not Format.TABLE:
+        text = render.render(report, fmt, shown=shown)
+        sys.stdout.write(terminal.for_stream(text, fmt, sys.stdout))
+        sys.stdout.flush()
+        return
+    renderable = render.table_renderable(report, shown)
+    console = terminal.console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = file_width(console, unbroken_code(renderable))
+    if not terminal.carries(sys.stdout, terminal.SYMBOLS):
+        renderable = terminal.ascii_renderable(renderable)
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write(strip_trailing_spaces(captured.get()))
+    sys.stdout.flush()
