@@ -25,6 +25,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "torchshape_version": __version__,
+        "command": report.family,
         "config": report.spec.as_dict(),
         "module": report.spec.module_call,
         "call": report.call,
