@@ -1,0 +1,156 @@
+"""What convolutions and pools share: spatial axes, per-axis sizes from flags, and the
+sliding-window output size with its formula written out, in symbols and in numbers.
+
+Pure arithmetic, no torch. The symbols are the PyTorch docs': a 1-d input is
+(N, C, L), a 2-d one (N, C, H, W), a 3-d one (N, C, D, H, W); ``H_in`` is the input's
+height and ``H_out`` the output's.
+
+    out = ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride + 1⌋
+
+With ``ceil_mode`` (pools) the division rounds up, but a last window that would start
+in the right padding is dropped: if (out − 1)·stride ≥ in + padding, out − 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from torchshape.errors import UsageError
+
+AXES: dict[int, tuple[str, ...]] = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+MAX_SIZE = 2**31 - 1
+
+
+def axes(dims: int) -> tuple[str, ...]:
+    """The spatial axes of a ``dims``-d layer: ("L",), ("H", "W") or ("D", "H", "W")."""
+    return AXES[dims]
+
+
+def dims_flag(value: Any, flag: str = "--dims") -> int:
+    """``--dims 1|2|3``."""
+    text = str(value).strip()
+    if text not in ("1", "2", "3"):
+        raise UsageError(flag, f"{value!r} is not 1, 2 or 3 (Conv1d/2d/3d, MaxPool1d/2d/3d, ...)")
+    return int(text)
+
+
+def per_axis(
+    flag: str, value: Any, dims: int, *, minimum: int = 1, maximum: int = MAX_SIZE
+) -> tuple[int, ...]:
+    """One whole number for every axis (``3``), or one per axis (``3,5`` for 2-d).
+
+    Raises ``UsageError`` naming ``flag`` for anything else, including a list whose
+    length is not ``dims``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        items: list[Any] = [value]
+    elif isinstance(value, (tuple, list)):
+        items = list(value)
+    else:
+        text = str(value).strip()
+        items = [item.strip() for item in text.split(",")] if text else [""]
+    numbers = []
+    for item in items:
+        if isinstance(item, bool) or not (
+            isinstance(item, int) or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
+        ):
+            raise UsageError(
+                flag,
+                f"{item!r} is not a whole number; "
+                f"give one ({minimum} to {maximum}) or one per axis, such as 3,5",
+            )
+        number = int(item)
+        if not minimum <= number <= maximum:
+            raise UsageError(flag, f"{number} is out of range; use whole numbers from {minimum} to {maximum}")
+        numbers.append(number)
+    if len(numbers) == 1:
+        return tuple(numbers) * dims
+    if len(numbers) != dims:
+        raise UsageError(
+            flag,
+            f"{len(numbers)} values for --dims {dims}; give one for every axis "
+            f"({', '.join(axes(dims))}) or a single one for all",
+        )
+    return tuple(numbers)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One axis of a sliding window: its sizes and the rule that gives the output size."""
+
+    axis: str  # L, H, W or D
+    size: int  # the input's size on this axis
+    kernel: int
+    stride: int
+    padding: int  # on each side
+    dilation: int = 1
+    ceil_mode: bool = False
+
+    @property
+    def span(self) -> int:
+        """How many input positions one window covers: dilation·(kernel_size − 1) + 1."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def padded(self) -> int:
+        return self.size + 2 * self.padding
+
+    @property
+    def out(self) -> int:
+        """The output size on this axis, as torch computes it (0 or less: torch refuses the input)."""
+        reach = self.padded - self.span + (self.stride - 1 if self.ceil_mode else 0)
+        out = reach // self.stride + 1  # floor division, as torch's div_rtn
+        if self.dropped_by_ceil:
+            out -= 1
+        return out
+
+    @property
+    def dropped_by_ceil(self) -> bool:
+        """ceil_mode's last window would start in the right padding, so torch drops it."""
+        if not self.ceil_mode:
+            return False
+        out = (self.padded - self.span + self.stride - 1) // self.stride + 1
+        return (out - 1) * self.stride >= self.size + self.padding
+
+    @property
+    def unreached(self) -> int:
+        """Input positions at the end (padding included) that no window reaches (floor rounding)."""
+        if self.out <= 0:
+            return 0
+        last_end = (self.out - 1) * self.stride + self.span
+        return max(0, self.padded - last_end)
+
+    def formula(self, sub: str = "") -> str:
+        """``H_out = ⌊(H_in + 2·padding − dilation·(kernel_size − 1) − 1) / stride + 1⌋``.
+
+        ``sub`` indexes the per-axis settings, e.g. ``[0]``.
+        """
+        left, right = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
+        inside = f"{self.axis}_in + 2·padding{sub} − dilation{sub}·(kernel_size{sub} − 1) − 1"
+        return f"{self.axis}_out = {left}({inside}) / stride{sub} + 1{right}"
+
+    def numeric(self) -> str:
+        """The same with this axis' numbers, then the value: ``⌊(32 + 2·1 − 1·(3 − 1) − 1) / 2 + 1⌋ = 16``."""
+        left, right = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
+        text = (
+            f"{left}({self.size} + 2·{self.padding} − {self.dilation}·({self.kernel} − 1) − 1)"
+            f" / {self.stride} + 1{right}"
+        )
+        value = self.out
+        if self.ceil_mode and self.dropped_by_ceil:
+            return f"{text} − 1 = {value} (the last window would start in the right padding)"
+        return f"{text} = {value}"
+
+
+def transposed_out(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int
+) -> int:
+    """ConvTranspose: (in − 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def product(values: tuple[int, ...]) -> int:
+    return math.prod(values)
