@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperGroup
 
 from torchshape.argv import Options, first_problem
-from torchshape.command import SWITCH, Command
+from torchshape.command import SWITCH, Command, Group
 from torchshape.errors import TorchshapeError
 from torchshape.families.rnn.command import EPILOG as RNN_EPILOG
 from torchshape.families.rnn.command import rnn
@@ -34,19 +33,8 @@ def _parse_error() -> type[Exception]:
 ParseError = _parse_error()
 
 
-_Command = Command  # the parser's command class, shared with the families' commands
-
-
-class _Group(TyperGroup):
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = SWITCH
-        return option
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     add_completion=False,
     help="Every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by a real forward pass.",
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, Shown
 
@@ -25,14 +25,22 @@ if TYPE_CHECKING:
 SWITCH = ""
 
 
-class Command(TyperCommand):
-    """A command whose -h/--help, a switch like the others, shows no ``<bool>`` type."""
+class _HelpIsASwitch:
+    """-h/--help, a switch like the others, shows no ``<bool>`` type."""
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.metavar = SWITCH
         return option
+
+
+class Command(_HelpIsASwitch, TyperCommand):
+    """A family's command."""
+
+
+class Group(_HelpIsASwitch, TyperGroup):
+    """``torchshape`` itself, the group of the families' commands."""
 
 
 def typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
