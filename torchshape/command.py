@@ -118,13 +118,19 @@ def deliver(
     """
     from torchshape import render, terminal
     from torchshape.api import with_timing
-    from torchshape.options import check_format_flags, parse_format
-    from torchshape.timing import timing_settings
+    from torchshape.request import check_request
 
-    fmt = parse_format(output_format, output)
-    check_format_flags(fmt, explain=explain, time=time, params=params)
-    shown = Shown(params=params, output=output)
-    timed = timing_settings(spec, time, typed(ctx, "repeats", repeats), typed(ctx, "warmup", warmup))
+    request = check_request(
+        spec,
+        output_format=output_format,
+        output=output,
+        params=params,
+        explain=explain,
+        time=time,
+        repeats=typed(ctx, "repeats", repeats),
+        warmup=typed(ctx, "warmup", warmup),
+    )
+    fmt, shown, timed = request.fmt, request.shown, request.timing
     if timed is not None:
         from torchshape.guard import check_duration
 
