@@ -598,7 +598,7 @@ FORMATS = st.sampled_from([None, *Format])
 @given(settings(), DEVICES, FORMATS)
 def test_command_line_parses_back_to_the_same_spec(raw: dict[str, Any], device: str, fmt: Any) -> None:
     from torchshape import make_spec
-    from torchshape import options as spec_module
+    from torchshape import request as spec_module
 
     spec = make_spec(**raw, device=device)
     words = shlex.split(command_line(spec, fmt))
