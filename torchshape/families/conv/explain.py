@@ -98,7 +98,9 @@ class ConvAnalysis:
         if self.receptive is not None:
             checks.append(self.receptive.held)
         for o in self.output_padding:
-            checks += [o.held_padding, o.held_output_size, o.held_conv, o.refusal is not None]
+            checks += [o.held_padding, o.held_output_size, o.held_conv]
+            if o.held_output_size is not None:
+                checks.append(o.refusal is not None)
         if self.inverse is not None:
             checks.append(self.inverse.held)
         return all(check is not False for check in checks)
@@ -161,13 +163,16 @@ def output_padding(spec: ConvSpec) -> list[OutputPaddingAxis]:
             spec.size[i],
         )
         base = (size - 1) * s - 2 * p + d * (k - 1) + 1
+        span = d * (k - 1) + 1
+        positive = [base + extra for extra in range(s) if base + extra >= 1][:MAX_LISTED]
         out.append(
             OutputPaddingAxis(
                 axis=axis,
                 base=base,
-                reachable=tuple(base + op for op in range(min(max(s, d), MAX_LISTED))),
-                by_output_size=tuple(base + extra for extra in range(min(s, MAX_LISTED))),
-                conv_inputs=tuple(base + extra for extra in range(min(s, MAX_LISTED))),
+                reachable=tuple(n for n in (base + op for op in range(max(s, d))) if n >= 1)[:MAX_LISTED],
+                by_output_size=tuple(positive),
+                # sizes the Conv accepts (padded input at least the kernel's span) that map to ``size``
+                conv_inputs=tuple(n for n in positive if n + 2 * p >= span),
                 beyond=base + s,
             )
         )

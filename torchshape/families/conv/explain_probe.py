@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.families.conv import explain
 from torchshape.families.conv.explain import NO_VALUES, ConvAnalysis
-from torchshape.families.conv.formulas import out_size, symbols, tensor_formulas
+from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.conv.torch_side import build_module
 from torchshape.quiet import quiet
@@ -34,9 +34,7 @@ def analyse(spec: ConvSpec, module: torch.nn.Module, x: torch.Tensor) -> ConvAna
             unreached=unreached,
             same=None if spec.transposed else _check_same(spec),
             receptive=receptive,
-            output_padding=[
-                _check_output_padding(spec, i, o) for i, o in enumerate(explain.output_padding(spec))
-            ],
+            output_padding=_check_output_padding_axes(spec, explain.output_padding(spec)),
             inverse=_check_inverse(spec),
         )
 
@@ -159,27 +157,38 @@ def _check_same(spec: ConvSpec) -> explain.SamePadding:
     )
 
 
-def _check_output_padding(spec: ConvSpec, i: int, o: explain.OutputPaddingAxis) -> explain.OutputPaddingAxis:
-    outs = list(out_size(spec))
+def _check_output_padding_axes(
+    spec: ConvSpec, axes: list[explain.OutputPaddingAxis]
+) -> list[explain.OutputPaddingAxis]:
+    # output_size must be valid on every axis: the others at the smallest size they accept
+    firsts = [o.by_output_size[0] if o.by_output_size else None for o in axes]
+    return [_check_output_padding(spec, i, o, firsts) for i, o in enumerate(axes)]
+
+
+def _check_output_padding(
+    spec: ConvSpec, i: int, o: explain.OutputPaddingAxis, outs: list[int | None]
+) -> explain.OutputPaddingAxis:
     x = _meta_input(spec)
 
     def with_axis(value: int) -> list[int]:
-        return [value if j == i else outs[j] for j in range(spec.dims)]
+        return [value if j == i else (outs[j] or 0) for j in range(spec.dims)]
 
     padding_ok = True
-    for op, expected in enumerate(o.reachable):
-        ops = tuple(op if j == i else 0 for j in range(spec.dims))
+    for expected in o.reachable:
+        ops = tuple(expected - o.base if j == i else spec.output_padding[j] for j in range(spec.dims))
         got = _meta(spec, output_padding=ops)(x).shape[-spec.dims + i]
         padding_ok &= got == expected
     plain = _meta(spec, output_padding=(0,) * spec.dims)
-    size_ok = all(
-        plain(x, output_size=with_axis(size)).shape[-spec.dims + i] == size for size in o.by_output_size
-    )
+    size_ok: bool | None = None
     refusal = None
-    try:
-        plain(x, output_size=with_axis(o.beyond))
-    except ValueError as error:
-        refusal = str(error)
+    if all(n is not None for j, n in enumerate(outs) if j != i):
+        size_ok = all(
+            plain(x, output_size=with_axis(size)).shape[-spec.dims + i] == size for size in o.by_output_size
+        )
+        try:
+            plain(x, output_size=with_axis(o.beyond))
+        except ValueError as error:
+            refusal = str(error)
     conv = _meta(
         spec,
         transposed=False,
@@ -188,8 +197,14 @@ def _check_output_padding(spec: ConvSpec, i: int, o: explain.OutputPaddingAxis) 
         output_padding=(0,) * spec.dims,
     )
     channels = spec.out_channels
+    conv_size = list(spec.size)  # the other axes as the ConvTranspose gives them back
+    conv_size = [tuple(_meta(spec)(x).shape)[-spec.dims + j] for j in range(spec.dims)]
+
+    def conv_input(size: int) -> tuple[int, ...]:
+        return tuple(size if j == i else conv_size[j] for j in range(spec.dims))
+
     conv_ok = all(
-        conv(_meta_input(spec, tuple(with_axis(size)), channels)).shape[-spec.dims + i] == spec.size[i]
+        conv(_meta_input(spec, conv_input(size), channels)).shape[-spec.dims + i] == spec.size[i]
         for size in o.conv_inputs
     )
     return replace(o, held_padding=padding_ok, held_output_size=size_ok, refusal=refusal, held_conv=conv_ok)
