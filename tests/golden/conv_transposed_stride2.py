@@ -12,7 +12,9 @@ device = torch.device("cpu")
 dtype = torch.float32
 torch.manual_seed(0)
 
-conv_transpose = nn.ConvTranspose2d(4, 8, kernel_size=3, stride=2, padding=1, output_padding=1, groups=2, device=device, dtype=dtype).eval()
+conv_transpose = nn.ConvTranspose2d(
+    4, 8, kernel_size=3, stride=2, padding=1, output_padding=1, groups=2, device=device, dtype=dtype
+).eval()
 input = torch.randn(4, 4, 32, 24, device=device, dtype=dtype)
 
 with torch.no_grad():

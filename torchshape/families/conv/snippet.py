@@ -35,7 +35,7 @@ def render_python(report: Report, shown: Shown) -> str:
         f"dtype = torch.{spec.dtype.value}",
         "torch.manual_seed(0)",
         "",
-        f"{name} = nn.{spec.module_name}({', '.join(spec.arguments())}, device=device, dtype=dtype).eval()",
+        _constructor(name, spec.module_name, [*spec.arguments(), "device=device", "dtype=dtype"]),
         f"input = torch.{fn}({', '.join(map(str, rows['input'].expected))}, device=device, dtype=dtype)",
         "",
         "with torch.no_grad():",
@@ -53,3 +53,14 @@ def render_python(report: Report, shown: Shown) -> str:
         lines.append(f"assert parameters == {expected!r}, parameters")
     lines += ["", 'print("every shape matches")', ""]
     return "\n".join(lines)
+
+
+def _constructor(name: str, module: str, args: list[str]) -> str:
+    """``name = nn.Module(args).eval()`` as ruff format writes it (lines of at most 110)."""
+    one = f"{name} = nn.{module}({', '.join(args)}).eval()"
+    if len(one) <= 110:
+        return one
+    inner = "    " + ", ".join(args)
+    if len(inner) <= 110:
+        return f"{name} = nn.{module}(\n{inner}\n).eval()"
+    return f"{name} = nn.{module}(\n" + "".join(f"    {arg},\n" for arg in args) + ").eval()"
