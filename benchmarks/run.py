@@ -17,6 +17,10 @@ set size (``os.wait4``). Targets:
    L, N, H or the number of layers: in a sweep from 1 to far beyond the sizes
    above, the slowest point is within 5 % of ``import torch`` of the fastest.
 
+4. ``torchshape conv`` on ``--device meta`` at a huge size (batch 64, channels 1024,
+   size 4096,4096): at most 1.3 × the time and peak memory of ``import torch``, and flat
+   across sizes (``--only conv`` measures this part alone).
+
 Where CUDA is available it also times a 4-layer LSTM (hidden 1024, seq-len 512,
 batch 64) in fp32 and bf16 with ``--time`` and with an independent CUDA-event
 measurement written below, and reports both. Exits 1 when a target is missed.
@@ -81,6 +85,9 @@ SWEEP_REPEATS = 7
 # Constant time: across each sweep, the slowest point's best time may exceed the fastest
 # point's by at most this fraction of `import torch` (the floor every command pays).
 SWEEP_SPREAD = 0.05
+
+CONV_HUGE = ["conv", "--batch", "64", "--in-channels", "1024", "--out-channels", "1024", "--device", "meta"]
+CONV_SIZES = ["32,24", "4096,4096", "65536,65536"]
 
 CUDA_CONFIG = {"layers": 4, "input": 1024, "hidden": 1024, "seq_len": 512, "batch": 64}
 CUDA_REPEATS, CUDA_WARMUP = 10, 3
@@ -333,8 +340,77 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
+def conv_figures(env: dict[str, str]) -> list[Figure]:
+    """torchshape conv on meta, from a small size to far beyond the huge one."""
+    return [
+        Figure(
+            f"torchshape {' '.join([*CONV_HUGE, '--size', size])}",
+            torchshape_argv(*CONV_HUGE, "--size", size),
+            env,
+            str(ROOT),
+        )
+        for size in CONV_SIZES
+    ]
+
+
+def conv_checks(torch_fig: Figure, figures: list[Figure]) -> list[tuple[str, str, str, str, bool]]:
+    """Each size within 1.3 × import torch (time and RSS); the sizes within 5 % of it of each other."""
+    checks = []
+    for f in figures:
+        size = f.label.split("--size ")[1]
+        time_ratio = f.median_s / torch_fig.median_s
+        rss_ratio = f.rss_mb / torch_fig.rss_mb
+        checks.append(
+            (
+                f"conv meta, size {size}: time / `import torch`",
+                f"{time_ratio:.2f}×",
+                "",
+                "≤ 1.3×",
+                time_ratio <= 1.3 and not f.failures,
+            )
+        )
+        checks.append(
+            (
+                f"conv meta, size {size}: peak RSS / `import torch`",
+                f"{rss_ratio:.2f}×",
+                "",
+                "≤ 1.3×",
+                rss_ratio <= 1.3,
+            )
+        )
+    # best of the rounds: the floor each size pays, less the machine's noise
+    spread = (max(min(f.times) for f in figures) - min(min(f.times) for f in figures)) * 1000
+    limit = SWEEP_SPREAD * torch_fig.median_s * 1000
+    checks.append(
+        (
+            "conv meta sweep of --size: slowest − fastest",
+            f"{spread:.1f} ms",
+            "",
+            f"≤ {limit:.0f} ms (5 % of `import torch`)",
+            spread <= limit,
+        )
+    )
+    return checks
+
+
+def conv_only(rounds: int) -> int:
+    """``--only conv``: the conv targets alone, printed (BENCHMARKS.md is left as it is)."""
+    env = torchshape_env()
+    torch_fig = Figure('python -c "import torch"', [PY, "-c", "import torch"], env, str(ROOT))
+    figures = conv_figures(env)
+    run_rounds([torch_fig, *figures], rounds)
+    print(f"import torch: {torch_fig.median_s:.3f} s, {torch_fig.rss_mb:.0f} MB")
+    for f in figures:
+        print(f"{f.label}: {f.median_s:.3f} s, {f.rss_mb:.0f} MB {f.failures or ''}")
+    checks = conv_checks(torch_fig, figures)
+    for name, value, _, target, met in checks:
+        print(f"{'pass' if met else 'FAIL'}  {name}: {value} (target {target})")
+    return 0 if all(met for *_, met in checks) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["conv"], help="measure one part alone and print it")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -347,6 +423,8 @@ def main() -> int:
         return 0
     if opts.rounds < 1:
         parser.error("--rounds: use 1 or more")
+    if opts.only == "conv":
+        return conv_only(opts.rounds)
 
     started = time.perf_counter()
     env = torchshape_env()
@@ -384,15 +462,19 @@ def main() -> int:
             for seq_len in ("1000", "100000"):
                 args = ["rnn", "--kind", kind, *HUGE, "--seq-len", seq_len, "--device", "meta"]
                 huge.append(Figure(f"torchshape {' '.join(args)}", torchshape_argv(*args), env, str(ROOT)))
-        print(f"measuring {len(fig) + len(huge)} commands, {opts.rounds} rounds each", file=sys.stderr)
-        run_rounds([*fig.values(), *huge], opts.rounds)
+        convs = conv_figures(env)
+        print(
+            f"measuring {len(fig) + len(huge) + len(convs)} commands, {opts.rounds} rounds each",
+            file=sys.stderr,
+        )
+        run_rounds([*fig.values(), *huge, *convs], opts.rounds)
     help_imports_torch = torch_imported_by_help(env)
     print("sweep (in-process)", file=sys.stderr)
     sweep = worker_json(env, "sweep")
     print("CUDA", file=sys.stderr)
     cuda_lines, cuda_ok = cuda_section(env)
 
-    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge] for msg in f.failures]
+    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *convs] for msg in f.failures]
     checks: list[tuple[str, str, str, str, bool]] = []  # (figure, value, beside GC-paused, target, met)
 
     def ratio_check(name: str, a: Figure, b: Figure, target: float, what: str = "time") -> None:
@@ -420,6 +502,7 @@ def main() -> int:
         short = f"meta {words[words.index('--kind') + 1]}, L = {words[words.index('--seq-len') + 1]}"
         ratio_check(f"{short}: time / `import torch`", f, fig["torch"], 1.3)
         ratio_check(f"{short}: peak RSS / `import torch`", f, fig["torch"], 1.3, what="rss")
+    checks += conv_checks(fig["torch"], convs)
     floor_ms = fig["torch"].median_s * 1000
     for label, points in sweep.items():
         times = [ms for _, ms in points]
@@ -466,7 +549,7 @@ def main() -> int:
         "|---|---|---|---|---|",
         *(
             f"| `{f.label}` | {f.median_s:.3f} | {min(f.times):.3f} | {max(f.times):.3f} | {f.rss_mb:.0f} |"
-            for f in [*fig.values(), *huge]
+            for f in [*fig.values(), *huge, *convs]
         ),
         "",
         "## Constant in the sizes",

@@ -32,6 +32,9 @@ CONFIGS = {
     "lstm_layers2_bidir": "rnn --kind lstm --layers 2 --bidir",
     "gru_batch_first_dropout": "rnn --kind gru --batch-first --layers 3 --dropout 0.25 --no-bias",
     "lstm_proj_unbatched_meta": "rnn --kind lstm --proj-size 8 --unbatched --seq-len 1000 --device meta",
+    "conv_transposed_stride2": "conv --transposed --stride 2 --output-padding 1 --groups 2 --in-channels 4",
+    "conv3d_dilated_meta": "conv --dims 3 --size 16,64,48 --kernel-size 3,5,5 --dilation 1,2,2 --batch 64 "
+    "--in-channels 256 --out-channels 512 --device meta",
 }
 SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .md over .markdown
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
+from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.rnn.explain import check_options
 from torchshape.families.rnn.python_names import in_python_terms
 from torchshape.families.rnn.request import make_spec
@@ -51,6 +52,30 @@ def inspect(
     from torchshape.families.rnn.family import FAMILY
 
     return FAMILY.inspect(spec, explain=explain, unroll=unroll)  # imports torch
+
+
+def inspect_conv(spec: ConvSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+    """Build the convolution, run it, and return every shape with its formula.
+
+    Pass a ``ConvSpec`` or its settings by name (PyTorch's names: ``dims``,
+    ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding``,
+    ``dilation``, ``groups``, ``output_padding``, ``padding_mode``, ``bias``,
+    ``transposed``, ``size``, ``batch``, ``unbatched``, ``device``, ``dtype``); a size is
+    an int or one per axis. Bad settings raise ``UsageError`` naming the argument
+    (``kernel_size=5: ...``). ``explain`` checks the --explain claims on torch.
+
+        >>> report = inspect_conv(kernel_size=3, stride=2, padding=1, size=(32, 24))
+        >>> report.ok, [row.shape for row in report.rows]
+    """
+    from torchshape.families.conv.request import make_spec as make_conv_spec
+
+    if spec is None:
+        spec = make_conv_spec(**settings)
+    elif settings:
+        raise TypeError("pass either a ConvSpec or settings by name, not both")
+    from torchshape.families.conv.family import FAMILY
+
+    return FAMILY.inspect(spec, explain=explain)  # imports torch
 
 
 _DEFAULT_TIMING = TimingSettings()

@@ -15,6 +15,8 @@ import typer.main
 from torchshape.argv import Options, first_problem
 from torchshape.command import SWITCH, Command, Group
 from torchshape.errors import TorchshapeError
+from torchshape.families.conv.command import EPILOG as CONV_EPILOG
+from torchshape.families.conv.command import conv
 from torchshape.families.rnn.command import EPILOG as RNN_EPILOG
 from torchshape.families.rnn.command import rnn
 from torchshape.startup import pause_gc, skip_pydantic
@@ -62,6 +64,7 @@ def version_line() -> str:
 
 
 app.command("rnn", cls=Command, epilog=RNN_EPILOG)(rnn)
+app.command("conv", cls=Command, epilog=CONV_EPILOG)(conv)
 
 
 @app.callback()

@@ -1,0 +1,257 @@
+"""How the convolution family reads: the output sizes worked out, --explain, the footer,
+--params, JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.conv.counts import init_bound, macs_formula
+from torchshape.families.conv.explain import ConvAnalysis
+from torchshape.families.conv.formulas import dim_formulas
+from torchshape.families.conv.spec import ConvSpec, command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.text import code_text
+from torchshape.report import Report
+from torchshape.shapes import shape_text
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+
+MAC_CONVENTION = "one multiply-accumulate per kernel weight and output position; no bias additions"
+
+
+def _mark(held: bool | None) -> str:
+    return "–" if held is None else "✓" if held else "✗"
+
+
+def _list(values: tuple[int, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """Every output dimension worked out; with --explain, each claim and torch's verdict."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    for d in dim_formulas(report.spec):
+        grid.add_row(code_text(d.formula))
+        grid.add_row(code_text(f"{' ' * len(d.symbol)} = {d.numeric}"))
+    parts: list[RenderableType] = [Text(""), Text("Output size, per axis", style="bold"), grid]
+    analysis = report.probe.analysis
+    if isinstance(analysis, ConvAnalysis):
+        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
+        parts.append(Group(*(Text(line) for line in explain_lines(report.spec, analysis))))
+    return parts
+
+
+def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
+    """--explain as lines of text, each claim followed by its mark: ✓ torch agreed, – not evaluated."""
+    lines: list[str] = []
+    for u in a.unreached:
+        if not u.lost:
+            if u.unreached:
+                what = f"the last window stops {u.unreached} padded position(s) short, all of them padding"
+            else:
+                what = "the last window ends at the end of the padded input"
+            lines.append(f"• {u.axis}: {what}; every input position is read")
+            continue
+        first = u.first_lost or 0
+        lines.append(
+            f"{_mark(u.held)} {u.axis}: the stride leaves {u.unreached} padded position(s) unreached, "
+            f"{u.lost} of them input: {u.axis}_in positions {first} to {first + u.lost - 1} are never read"
+        )
+        if u.held is None:
+            lines.append(f"    {u.reason}")
+        else:
+            lines.append(
+                f"    perturbing them leaves the output {'unchanged' if u.held else 'CHANGED'}; perturbing "
+                f"position {u.last_read}, the last one read, "
+                f"{'changes it' if u.control else 'DOES NOT change it'}"
+            )
+    if a.same is not None:
+        s = a.same
+        parts = ", ".join(f"{axis}: {total} = {b} + {after}" for axis, total, b, after in s.totals)
+        lines.append(
+            f"{_mark(s.kept)} padding='same' (stride 1) pads dilation·(kernel_size − 1) per axis, "
+            "before + after: "
+            f"{parts}; torch's module gave {shape_text(s.kept_shape)} for {shape_text(spec.size)}"
+        )
+        if s.symmetric is not None:
+            lines.append(f"    the same as padding={shape_text(s.symmetric)}")
+        else:
+            lines.append("    an odd total cannot be split evenly: no int padding does the same")
+        lines.append(
+            f'{_mark(s.refusal is not None)} with stride {s.refusal_stride} torch refuses it: "{s.refusal}"'
+        )
+    r = a.receptive
+    if r is not None:
+        where = ", ".join(f"{axis}_out={e}" for axis, e in zip(spec.axes, r.element, strict=True))
+        reads = "; ".join(
+            f"{axis}_in {_list(p) if p else 'none'} (span {span})"
+            for axis, p, span in zip(spec.axes, r.positions, r.spans, strict=True)
+        )
+        lines.append(
+            f"{_mark(r.held)} output[{'' if spec.unbatched else '0, '}0, {where}] reads input channels 0 to "
+            f"{r.channels - 1} (C_in/groups) at {reads}"
+        )
+        lines.append(f"    {r.reason}" if r.reason else "    checked: its gradient is non-zero exactly there")
+    for o in a.output_padding:
+        lines.append(
+            f"{_mark(o.held_conv)} {o.axis}: a Conv with this kernel, stride, padding and dilation maps "
+            f"{o.axis} = {_list(o.conv_inputs)} all to {o.axis}_in = {spec.size[spec.axes.index(o.axis)]}; "
+            "the ConvTranspose cannot know which to give back"
+        )
+        lines.append(
+            f"{_mark(o.held_padding)}   output_padding 0 to {len(o.reachable) - 1} gives {o.axis}_out = "
+            f"{_list(o.reachable)}"
+        )
+        lines.append(
+            f"{_mark(o.held_output_size)}   or forward(input, output_size=...) picks one of "
+            f'{_list(o.by_output_size)}; {o.beyond} is refused: "{o.refusal}"'
+        )
+    if a.inverse is not None:
+        inv = a.inverse
+        lines.append(
+            f"{_mark(inv.held)} {inv.module_call} undoes it shape-wise: {shape_text(spec_input(spec))} → "
+            f"{shape_text(inv.there)} → {shape_text(inv.measured)}"
+        )
+    if not a.values:
+        lines.append("– not evaluated: meta has no values; the shape claims ran on torch's meta kernels")
+    return [line for line in lines if line]
+
+
+def spec_input(spec: ConvSpec) -> tuple[int, ...]:
+    lead = () if spec.unbatched else (spec.batch,)
+    return (*lead, spec.in_channels, *spec.size)
+
+
+def footer(report: Report) -> list[Text]:
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    memory = Text(
+        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
+        f"output {human_bytes(t.output_bytes)}"
+    )
+    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
+    return [totals_head(report), memory, note]
+
+
+def params(report: Report) -> ParametersSection:
+    b = init_bound(report.spec)
+    fan = "C_out" if report.spec.transposed else "C_in"
+    init = f"init: every parameter starts as U(−b, b), b = 1/√({fan}/groups·∏kernel_size) = {b:.4g}"
+    return parameters_section(report, init, [])
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``dims``: every output axis; with --explain: ``explain``."""
+    out: dict[str, Any] = {
+        "dims": [
+            {"axis": d.symbol, "formula": d.formula, "numeric": d.numeric, "value": d.value}
+            for d in dim_formulas(report.spec)
+        ]
+    }
+    a = report.probe.analysis
+    if isinstance(a, ConvAnalysis):
+        out["explain"] = explain_json(a)
+    return out
+
+
+def explain_json(a: ConvAnalysis) -> dict[str, Any]:
+    same = a.same
+    r = a.receptive
+    inv = a.inverse
+    return {
+        "values": a.values,
+        "unreached": [
+            {
+                "axis": u.axis,
+                "unreached": u.unreached,
+                "lost": u.lost,
+                "first_lost": u.first_lost,
+                "last_read": u.last_read,
+                "held": u.held,
+                "control": u.control,
+            }
+            for u in a.unreached
+        ],
+        "same": None
+        if same is None
+        else {
+            "totals": [{"axis": ax, "total": t, "before": b, "after": af} for ax, t, b, af in same.totals],
+            "symmetric": None if same.symmetric is None else list(same.symmetric),
+            "kept": same.kept,
+            "refusal_stride": same.refusal_stride,
+            "refusal": same.refusal,
+        },
+        "receptive_field": None
+        if r is None
+        else {
+            "element": list(r.element),
+            "positions": [list(p) for p in r.positions],
+            "spans": list(r.spans),
+            "channels": r.channels,
+            "held": r.held,
+        },
+        "output_padding": [
+            {
+                "axis": o.axis,
+                "conv_inputs": list(o.conv_inputs),
+                "reachable": list(o.reachable),
+                "by_output_size": list(o.by_output_size),
+                "refused": o.beyond,
+                "refusal": o.refusal,
+                "held": o.held_padding is not False
+                and o.held_output_size is not False
+                and o.held_conv is not False,
+            }
+            for o in a.output_padding
+        ],
+        "inverse": None
+        if inv is None
+        else {
+            "module": inv.module_call,
+            "there": list(inv.there),
+            "back": list(inv.back),
+            "measured": None if inv.measured is None else list(inv.measured),
+            "held": inv.held,
+        },
+    }
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """One row per output axis: its formula and value (kind ``dim``)."""
+    output = next(row for row in report.rows if row.name == "output")
+    return [
+        [
+            d.symbol,
+            d.formula,
+            "",
+            "true" if output.verified else "false",
+            "formula",
+            "",
+            "",
+            "dim",
+            str(d.value),
+        ]
+        for d in dim_formulas(report.spec)
+    ]
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=report.probe.analysis is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

@@ -1,0 +1,56 @@
+"""The convolution family's report: each formula beside the tensor torch fed or returned."""
+
+from __future__ import annotations
+
+from torchshape.families.conv.counts import parameter_rows, totals
+from torchshape.families.conv.formulas import legend, notes, symbols, tensor_formulas
+from torchshape.families.conv.spec import ConvSpec
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, TensorRow
+
+META = "meta: shapes from torch's meta kernels, no values"
+
+
+def call(spec: ConvSpec) -> str:
+    name = "conv_transpose" if spec.transposed else "conv"
+    return f"output = {name}(input)"
+
+
+def ran(probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run, for the table footer and JSON."""
+    if probe.device == "meta":
+        return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
+    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+
+
+def build_report(spec: ConvSpec, probe: ProbeRun) -> Report:
+    sym = symbols(spec)
+    rows = []
+    for f in tensor_formulas(spec):
+        shape = probe.shapes.get(f.name)
+        expected = f.shape(sym)
+        rows.append(
+            TensorRow(
+                name=f.name,
+                formula=f.formula,
+                expected=expected,
+                actual=shape,
+                probe_shape=shape,
+                measured=tuple(True for _ in f.symbols),
+                verified=shape == expected and (f.name == "input" or probe.error is None),
+                role="in" if f.name == "input" else "out",
+            )
+        )
+    return Report(
+        family="conv",
+        spec=spec,
+        symbols=sym,
+        legend=legend(spec),
+        rows=rows,
+        notes=notes(spec),
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=parameter_rows(spec, probe.parameters),
+        totals=totals(spec),
+    )

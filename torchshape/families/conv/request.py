@@ -1,0 +1,260 @@
+"""One validation step: raw settings from the command line or the Python call become a ``ConvSpec``.
+
+No torch here. Every refusal torch would make at build or forward time is made here
+first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
+(``names=PYTHON``, the default), so a bad value never reaches torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from torchshape.errors import UsageError
+from torchshape.families.conv.formulas import out_size, pads
+from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, PYTHON, ConvSpec, PaddingMode
+from torchshape.families.spatial import MAX_SIZE, dims_flag, per_axis
+from torchshape.options import DEVICE_PATTERN, DType
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> ConvSpec:
+    """Validate raw settings (missing ones take ``DEFAULTS``) into a ``ConvSpec``.
+
+    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call
+    each setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Checker(names or PYTHON, raw).spec()
+
+
+class _Checker:
+    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = names is PYTHON or names.get("dims") == "dims"
+        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+
+    def n(self, field: str) -> str:
+        """What the user calls ``field``: ``--kernel-size`` or ``kernel_size``."""
+        return self.names[field]
+
+    def error(self, field: str, message: str) -> UsageError:
+        name = self.n(field)
+        shown = None
+        if self.python and self.raw.get(field) is not None:
+            shown = f"{name}={self.raw[field]!r}"
+        return UsageError(name, message, shown=shown)
+
+    def whole(self, field: str, minimum: int = 1) -> int:
+        value = self.values[field]
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
+            number = int(value)
+        else:
+            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {MAX_SIZE}")
+        if not minimum <= number <= MAX_SIZE:
+            raise self.error(
+                field, f"{number} is out of range; use a whole number from {minimum} to {MAX_SIZE}"
+            )
+        return number
+
+    def axes(self, field: str, dims: int, minimum: int = 1, value: Any = None) -> tuple[int, ...]:
+        try:
+            return per_axis(
+                self.n(field), self.values[field] if value is None else value, dims, minimum=minimum
+            )
+        except UsageError as error:
+            body = error.message.removeprefix(f"{error.option}: ").replace("--dims", self.n("dims"))
+            raise self.error(field, body) from None
+
+    def switch(self, field: str) -> bool:
+        value = self.values[field]
+        if not isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not True or False")
+        return value
+
+    def spec(self) -> ConvSpec:
+        v = self.values
+        try:
+            dims = dims_flag(v["dims"], self.n("dims"))
+        except UsageError as error:
+            raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
+        in_channels = self.whole("in_channels")
+        out_channels = self.whole("out_channels")
+        groups = self.whole("groups")
+        transposed = self.switch("transposed")
+        kernel_size = self.axes("kernel_size", dims)
+        stride = self.axes("stride", dims)
+        dilation = self.axes("dilation", dims)
+        padding = self._padding(dims, transposed)
+        output_padding = self._output_padding(dims, transposed)
+        size = self.axes("size", dims, value=v["size"] if v["size"] is not None else DEFAULT_SIZES[dims])
+        mode = self._padding_mode(transposed)
+        unbatched = self.switch("unbatched")
+        if unbatched and self.raw.get("batch") is not None:
+            raise self.error(
+                "batch",
+                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
+            )
+        batch = self.whole("batch")
+        device = str(v["device"]).strip().lower()
+        if not DEVICE_PATTERN.match(device):
+            raise self.error("device", f"{v['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
+        dtype = self._dtype()
+        spec = ConvSpec(
+            dims=dims,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            output_padding=output_padding,
+            padding_mode=mode,
+            bias=self.switch("bias"),
+            transposed=transposed,
+            size=size,
+            batch=batch,
+            unbatched=unbatched,
+            device=device,
+            dtype=dtype,
+        )
+        self._combinations(spec)
+        return spec
+
+    def _padding(self, dims: int, transposed: bool) -> tuple[int, ...] | str:
+        value = self.values["padding"]
+        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+            word = value.strip().lower()
+            if transposed:
+                raise self.error(
+                    "padding",
+                    f"{word!r} is for Conv only: ConvTranspose takes whole numbers "
+                    "(torch refuses a string there); use 0 or more",
+                )
+            return word
+        return self.axes("padding", dims, minimum=0)
+
+    def _output_padding(self, dims: int, transposed: bool) -> tuple[int, ...]:
+        given = self.values["output_padding"]
+        if given is None:
+            return (0,) * dims
+        if not transposed:
+            raise self.error(
+                "output_padding",
+                f"only a ConvTranspose has output_padding; add {self.n('transposed')} or drop it",
+            )
+        return self.axes("output_padding", dims, minimum=0)
+
+    def _padding_mode(self, transposed: bool) -> PaddingMode:
+        value = self.values["padding_mode"]
+        try:
+            mode = value if isinstance(value, PaddingMode) else PaddingMode(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(m.value for m in PaddingMode)
+            raise self.error("padding_mode", f"{value!r} is not one of {allowed}") from None
+        if transposed and mode is not PaddingMode.ZEROS:
+            raise self.error(
+                "padding_mode",
+                f"{mode.value!r}: torch's ConvTranspose accepts only 'zeros' "
+                '(Only "zeros" padding mode is supported)',
+            )
+        return mode
+
+    def _dtype(self) -> DType:
+        value = self.values["dtype"]
+        try:
+            return value if isinstance(value, DType) else DType(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(d.value for d in DType)
+            raise self.error("dtype", f"{value!r} is not one of {allowed}") from None
+
+    def _combinations(self, spec: ConvSpec) -> None:
+        """What torch refuses at build or forward time, refused here first."""
+        for field, channels in (("in_channels", spec.in_channels), ("out_channels", spec.out_channels)):
+            if channels % spec.groups:
+                fits = [
+                    g
+                    for g in range(1, min(spec.in_channels, spec.out_channels) + 1)
+                    if spec.in_channels % g == 0 and spec.out_channels % g == 0
+                ]
+                raise self.error(
+                    field,
+                    f"{channels} is not divisible by {self.n('groups')} {spec.groups} "
+                    f"({field} must be divisible by groups); groups that divide both "
+                    f"{spec.in_channels} and {spec.out_channels}: {', '.join(map(str, fits[-6:]))}",
+                )
+        if spec.padding == "same" and any(s > 1 for s in spec.stride):
+            raise self.error(
+                "padding",
+                f"'same' needs {self.n('stride')} 1 on every axis: torch says \"padding='same' is not "
+                'supported for strided convolutions"; give padding as a number instead',
+            )
+        if spec.transposed:
+            for i, (op, s, d) in enumerate(zip(spec.output_padding, spec.stride, spec.dilation, strict=True)):
+                if op >= s and op >= d:
+                    raise self.error(
+                        "output_padding",
+                        f"{op} on axis {spec.axes[i]} must be smaller than either stride ({s}) or "
+                        f"dilation ({d}), as torch requires; use at most {max(s, d) - 1}",
+                    )
+        self._fits(spec)
+        self._padding_fits(spec)
+
+    def _fits(self, spec: ConvSpec) -> None:
+        """A kernel larger than the padded input (Conv) or an empty output (ConvTranspose)."""
+        sizes = out_size(spec)
+        for i, axis in enumerate(spec.axes):
+            k, d, size = spec.kernel_size[i], spec.dilation[i], spec.size[i]
+            span = d * (k - 1) + 1
+            if spec.transposed:
+                if sizes[i] >= 1:
+                    continue
+                p, s, op = spec.int_padding[i], spec.stride[i], spec.output_padding[i]
+                # (in − 1)·s ≥ 2·p − d·(k − 1) − op: the smallest in that gives at least 1
+                need = 2 * p - d * (k - 1) - op
+                smallest = 1 + -(-need // s)
+                raise self.error(
+                    "size",
+                    f"{axis}_in = {size} gives {axis}_out = {sizes[i]}: torch refuses an empty output "
+                    f'("Output size is too small"); the smallest {self.n("size")} on axis {axis} that works '
+                    f"is {smallest} (or use less {self.n('padding')})",
+                )
+            if spec.padding == "same":
+                continue
+            p = spec.int_padding[i]
+            if size + 2 * p < span:
+                smallest = max(1, span - 2 * p)
+                raise self.error(
+                    "size",
+                    f"{axis}_in = {size} padded by 2·{p} is {size + 2 * p}, smaller than the kernel's span "
+                    f"dilation·(kernel_size − 1) + 1 = {span}: torch says \"Kernel size can't be greater "
+                    f'than actual input size"; the smallest {self.n("size")} on axis {axis} that works '
+                    f"is {smallest}",
+                )
+
+    def _padding_fits(self, spec: ConvSpec) -> None:
+        """reflect pads with a mirror image of the input, circular with a wrapped copy: both need room."""
+        if spec.padding_mode not in (PaddingMode.REFLECT, PaddingMode.CIRCULAR):
+            return
+        for i, (before, after) in enumerate(pads(spec)):
+            widest, size = max(before, after), spec.size[i]
+            if spec.padding_mode is PaddingMode.REFLECT and widest >= size:
+                raise self.error(
+                    "size",
+                    f"padding_mode 'reflect' pads axis {spec.axes[i]} by {widest}, which must be smaller "
+                    f"than the input's size there ({size}); use {self.n('size')} {widest + 1} or more on "
+                    "that axis, less padding, or another padding mode",
+                )
+            if spec.padding_mode is PaddingMode.CIRCULAR and widest > size:
+                raise self.error(
+                    "size",
+                    f"padding_mode 'circular' pads axis {spec.axes[i]} by {widest}, more than the input's "
+                    f"size there ({size}): torch refuses to wrap around more than once; use "
+                    f"{self.n('size')} {widest} or more on that axis, or less padding",
+                )

@@ -1,0 +1,235 @@
+"""The checked settings of one convolution and the input it is fed, in PyTorch's names.
+
+No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` builds a
+``ConvSpec`` from raw values; ``command_line`` writes the command that asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from torchshape.families.spatial import axes
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
+
+
+class PaddingMode(str, Enum):
+    ZEROS = "zeros"
+    REFLECT = "reflect"
+    REPLICATE = "replicate"
+    CIRCULAR = "circular"
+
+
+# Every symbol gets its own number, so a formula that mixed two of them up would show.
+DEFAULTS: dict[str, Any] = {
+    "dims": 2,
+    "in_channels": 3,
+    "out_channels": 8,
+    "kernel_size": 3,
+    "stride": 2,
+    "padding": 1,
+    "dilation": 1,
+    "groups": 1,
+    "output_padding": None,  # 0; None: not given (refused without --transposed)
+    "padding_mode": PaddingMode.ZEROS,
+    "bias": True,
+    "transposed": False,
+    "size": None,  # DEFAULT_SIZES[dims]
+    "batch": 4,
+    "unbatched": False,
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+
+# The flag that sets each field, so every message names what the user typed.
+FLAGS: dict[str, str] = {
+    "dims": "--dims",
+    "in_channels": "--in-channels",
+    "out_channels": "--out-channels",
+    "kernel_size": "--kernel-size",
+    "stride": "--stride",
+    "padding": "--padding",
+    "dilation": "--dilation",
+    "groups": "--groups",
+    "output_padding": "--output-padding",
+    "padding_mode": "--padding-mode",
+    "bias": "--no-bias",
+    "transposed": "--transposed",
+    "size": "--size",
+    "batch": "--batch",
+    "unbatched": "--unbatched",
+    "device": "--device",
+    "dtype": "--dtype",
+}
+# From Python, each setting is named by its argument: PyTorch's names.
+PYTHON: dict[str, str] = {field: field for field in FLAGS}
+
+PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One nn.ConvNd or nn.ConvTransposeNd and its input."""
+
+    family: ClassVar[str] = "conv"
+
+    dims: int  # 1, 2 or 3 spatial dimensions
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str  # one int per axis, or 'same' / 'valid'
+    dilation: tuple[int, ...]
+    groups: int
+    output_padding: tuple[int, ...]  # all 0 unless transposed
+    padding_mode: PaddingMode
+    bias: bool
+    transposed: bool
+    size: tuple[int, ...]  # the input's spatial size, one per axis
+    batch: int  # N; ignored when unbatched
+    unbatched: bool
+    device: str
+    dtype: DType
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return axes(self.dims)
+
+    @property
+    def module_name(self) -> str:
+        return f"{'ConvTranspose' if self.transposed else 'Conv'}{self.dims}d"
+
+    @property
+    def int_padding(self) -> tuple[int, ...]:
+        """padding per axis on each side; 'valid' is 0 ('same' pads per side: ``formulas.pads``)."""
+        if self.padding == "valid":
+            return (0,) * self.dims
+        if isinstance(self.padding, str):
+            raise ValueError("padding='same' pads each side differently; use formulas.pads")
+        return self.padding
+
+    def as_dict(self) -> dict[str, Any]:
+        """PyTorch's argument names and the input's; plain JSON values."""
+        out: dict[str, Any] = {
+            "dims": self.dims,
+            "transposed": self.transposed,
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+            "dilation": list(self.dilation),
+            "groups": self.groups,
+        }
+        if self.transposed:
+            out["output_padding"] = list(self.output_padding)
+        out |= {
+            "padding_mode": self.padding_mode.value,
+            "bias": self.bias,
+            "size": list(self.size),
+            "batch": None if self.unbatched else self.batch,
+            "unbatched": self.unbatched,
+            "device": self.device,
+            "dtype": self.dtype.value,
+        }
+        return out
+
+    def arguments(self) -> list[str]:
+        """The constructor's arguments as a user writes them (torch's defaults left out)."""
+        args = [str(self.in_channels), str(self.out_channels), f"kernel_size={_size(self.kernel_size)}"]
+        if set(self.stride) != {1}:
+            args.append(f"stride={_size(self.stride)}")
+        if isinstance(self.padding, str):
+            args.append(f"padding={self.padding!r}")
+        elif set(self.padding) != {0}:
+            args.append(f"padding={_size(self.padding)}")
+        if self.transposed and set(self.output_padding) != {0}:
+            args.append(f"output_padding={_size(self.output_padding)}")
+        if self.groups != 1:
+            args.append(f"groups={self.groups}")
+        if not self.bias:
+            args.append("bias=False")
+        if set(self.dilation) != {1}:
+            args.append(f"dilation={_size(self.dilation)}")
+        if self.padding_mode is not PaddingMode.ZEROS:
+            args.append(f"padding_mode={self.padding_mode.value!r}")
+        return args
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+        return f"nn.{self.module_name}({', '.join(self.arguments())})"
+
+
+def _size(values: tuple[int, ...]) -> str:
+    """One int when every axis has the same, else the tuple: ``3`` or ``(3, 5)``."""
+    return str(values[0]) if len(set(values)) == 1 else repr(tuple(values))
+
+
+def _flag_value(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else ",".join(str(v) for v in values)
+
+
+def command_line(
+    spec: ConvSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> str:
+    """The ``torchshape conv ...`` command that asks for exactly ``spec``, non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+    words = ["torchshape", "conv"]
+    defaults = DEFAULTS
+    for field, flag in FLAGS.items():
+        value = getattr(spec, field)
+        if field == "bias":
+            words += [] if value else [flag]
+        elif field in ("transposed", "unbatched"):
+            words += [flag] if value else []
+        elif field == "batch":
+            if not spec.unbatched and value != defaults["batch"]:
+                words += [flag, str(value)]
+        elif field == "output_padding":
+            if spec.transposed and set(value) != {0}:
+                words += [flag, _flag_value(value)]
+        elif field == "padding" and isinstance(value, str):
+            words += [flag, value]
+        elif field == "size":
+            if value != DEFAULT_SIZES[spec.dims]:
+                words += [flag, _flag_value(value)]
+        elif field in PER_AXIS:
+            if _flag_value(value) != str(defaults[field]):
+                words += [flag, _flag_value(value)]
+        elif isinstance(value, Enum):
+            if value != defaults[field]:
+                words += [flag, value.value]
+        elif value != defaults[field]:
+            words += [flag, str(value)]
+    if explain:
+        words.append("--explain")
+    if params:
+        words.append("--params")
+    if timing is not None:
+        repeats, warmup = timing
+        words.append("--time")
+        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
+        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
+    implied = Format.TABLE
+    if output is not None:
+        words += ["--output", output]
+        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
+    if fmt is not None and fmt is not implied:
+        words += ["--format", fmt.value]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+# Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.
+DEFAULT_SIZES: dict[int, tuple[int, ...]] = {1: (32,), 2: (32, 24), 3: (12, 32, 24)}
