@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect
+    from torchshape.api import inspect, inspect_pool
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -27,6 +27,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "inspect",
+    "inspect_pool",
     "make_spec",
 ]
 
@@ -34,6 +35,7 @@ __all__ = [
 # torchshape.cli), so the names above load on first use, not here.
 _HOME = {
     "inspect": "torchshape.api",
+    "inspect_pool": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",
     "UsageError": "torchshape.errors",

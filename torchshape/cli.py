@@ -16,6 +16,8 @@ from typer.core import TyperGroup
 from torchshape.argv import Options, first_problem
 from torchshape.command import SWITCH, Command
 from torchshape.errors import TorchshapeError
+from torchshape.families.pool.command import EPILOG as POOL_EPILOG
+from torchshape.families.pool.command import pool
 from torchshape.families.rnn.command import EPILOG as RNN_EPILOG
 from torchshape.families.rnn.command import rnn
 from torchshape.startup import pause_gc, skip_pydantic
@@ -74,6 +76,7 @@ def version_line() -> str:
 
 
 app.command("rnn", cls=Command, epilog=RNN_EPILOG)(rnn)
+app.command("pool", cls=Command, epilog=POOL_EPILOG)(pool)
 
 
 @app.callback()

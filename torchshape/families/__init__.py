@@ -17,6 +17,7 @@ from torchshape.families.base import Family
 # name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
 REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
+    "pool": "torchshape.families.pool.family",
 }
 
 __all__ = ["REGISTRY", "Family", "family", "of"]
