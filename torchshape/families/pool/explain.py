@@ -128,12 +128,17 @@ def ceil_findings(spec: PoolSpec) -> list[Finding]:
                     f"past the input's end {window.size}; it starts inside the input, so torch keeps it "
                     f"({inside} of its positions are real): {axis}_out = {window.out}, not {floor}",
                 )
+        claim = (
+            f"the same pool with ceil_mode=False gives {axis}_out = {floor}, "
+            "and ceil_mode's output begins with exactly its values"
+        )
+        if floor <= 0:
+            claim = f"without ceil_mode, {axis}_out would be {floor}: torch refuses the input"
         found.append(
             Finding(
                 topic="ceil_mode",
                 facts=facts,
-                claim=f"the same pool with ceil_mode=False gives {axis}_out = {floor}, "
-                "and ceil_mode's output begins with exactly its values",
+                claim=claim,
                 data=data,
             )
         )
@@ -170,13 +175,18 @@ def indices_finding(spec: PoolSpec) -> Finding:
         f"into its ({lead}C) plane of the input, flattened"
     )
     facts = [f"indices hold positions 0 to {'·'.join(f'{a}_in' for a in axes(spec.dims))} − 1 of each plane"]
-    if spec.kind is Kind.MAX:
+    if unpools(spec):
         facts.append(
             f"nn.MaxUnpool{spec.dims}d(kernel_size, stride, padding)(output, indices, "
             "output_size=input.shape) puts each maximum back where it was"
         )
         claim += "; MaxUnpool puts every maximum back in place"
     return Finding(topic="indices", facts=tuple(facts), claim=claim)
+
+
+def unpools(spec: PoolSpec) -> bool:
+    """nn.MaxUnpoolNd takes no dilation: it undoes a MaxPool without one."""
+    return spec.kind is Kind.MAX and all(d == 1 for d in spec.dilation)
 
 
 def findings(spec: PoolSpec) -> list[Finding]:

@@ -143,7 +143,7 @@ class _Check:
             self._check_padding(kind, dims, kernel, padding)
         ceil_mode = bool(raw.get("ceil_mode"))
         if not kind.adaptive:
-            self._check_fits(dims, size, kernel, stride, padding, dilation, ceil_mode)
+            self._check_fits(kind, dims, size, kernel, stride, padding, dilation, ceil_mode)
 
         device = str(self.value("device")).strip().lower()
         if not DEVICE_PATTERN.match(device):
@@ -215,6 +215,7 @@ class _Check:
 
     def _check_fits(
         self,
+        kind: Kind,
         dims: int,
         size: tuple[int, ...],
         kernel: tuple[int, ...],
@@ -226,10 +227,19 @@ class _Check:
         """A window larger than the padded input leaves no output: torch refuses it."""
         for i, axis in enumerate(axes(dims)):
             window = Window(axis, size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+            where = f" on {axis}" if dims > 1 else ""
+            if kind in (Kind.AVG, Kind.LP) and dims == 3 and size[i] < kernel[i]:
+                # avg_pool3d (and LPPool3d, built on it) also refuses an input smaller than its kernel
+                raise self.error(
+                    "kernel_size",
+                    f"kernel_size {kernel[i]}{where} is larger than the input {axis}_in = {size[i]}; "
+                    f"nn.{kind.module_name(dims)} refuses that even with padding or ceil_mode "
+                    f"(torch: input image smaller than kernel size); the smallest {self.name('size')} "
+                    f"that works on {axis} is {max(kernel[i], smallest_size(window))}",
+                )
             if window.out >= 1:
                 continue
             smallest = smallest_size(window)
-            where = f" on {axis}" if dims > 1 else ""
             reach = f"kernel_size {window.kernel}"
             if window.dilation > 1:
                 reach = f"the window (dilation·(kernel_size − 1) + 1 = {window.span})"

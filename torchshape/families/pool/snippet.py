@@ -6,8 +6,8 @@ on meta too, since torch's pooling meta kernels give shapes at any size in const
 
 from __future__ import annotations
 
+from torchshape.families.pool.explain import unpools
 from torchshape.families.pool.formulas import dim_rules
-from torchshape.families.pool.spec import Kind
 from torchshape.options import SEED, Format, Shown
 from torchshape.render.shown import reproduce
 from torchshape.report import Report
@@ -70,7 +70,7 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
             f"gathered = flat.gather(-1, indices.flatten(-{spec.dims})).reshape(output.shape)",
             "assert torch.equal(gathered, output)",
         ]
-        if spec.kind is Kind.MAX:
+        if unpools(spec):
             args = f"{spec.kernel_size}, {spec.stride}, {spec.padding}"
             lines += [
                 f"unpool = nn.MaxUnpool{spec.dims}d({args})",

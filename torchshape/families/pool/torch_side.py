@@ -34,13 +34,18 @@ def module_arguments(spec: PoolSpec) -> tuple[list[Any], dict[str, Any]]:
     if spec.kind.adaptive:
         size: Any = spec.output_size[0] if spec.dims == 1 else spec.output_size
         return [size], {"return_indices": True} if spec.return_indices else {}
+
+    def axis_value(values: tuple[int, ...]) -> Any:
+        # a 1-d pool takes ints: LPPool1d multiplies by kernel_size and fails on a tuple
+        return values[0] if spec.dims == 1 else values
+
     args: list[Any] = [spec.norm_type] if spec.kind is Kind.LP else []
-    args.append(spec.kernel_size)
-    kwargs: dict[str, Any] = {"stride": spec.stride, "ceil_mode": spec.ceil_mode}
+    args.append(axis_value(spec.kernel_size))
+    kwargs: dict[str, Any] = {"stride": axis_value(spec.stride), "ceil_mode": spec.ceil_mode}
     if spec.has("padding"):
-        kwargs["padding"] = spec.padding
+        kwargs["padding"] = axis_value(spec.padding)
     if spec.has("dilation"):
-        kwargs["dilation"] = spec.dilation
+        kwargs["dilation"] = axis_value(spec.dilation)
     if spec.has("count_include_pad"):
         kwargs["count_include_pad"] = spec.count_include_pad
     if spec.return_indices:
