@@ -168,6 +168,19 @@ def unreached_findings(spec: PoolSpec) -> list[Finding]:
     return found
 
 
+def padding_only(window: Window) -> list[int]:
+    """Output positions whose window, its taps spaced by dilation, reads no input position at all."""
+    found = []
+    for i in range(max(0, window.out)):
+        start = i * window.stride - window.padding
+        taps = (start + j * window.dilation for j in range(window.kernel))
+        if not any(0 <= tap < window.size for tap in taps):
+            found.append(i)
+        if i > 64 and not found:  # only the first and last windows can miss the input
+            break
+    return found
+
+
 def indices_finding(spec: PoolSpec) -> Finding:
     lead = "" if spec.unbatched else "N, "
     claim = (
@@ -175,6 +188,14 @@ def indices_finding(spec: PoolSpec) -> Finding:
         f"into its ({lead}C) plane of the input, flattened"
     )
     facts = [f"indices hold positions 0 to {'·'.join(f'{a}_in' for a in axes(spec.dims))} − 1 of each plane"]
+    for window in windows(spec) if spec.kind is Kind.MAX else []:
+        empty = padding_only(window)
+        if empty:
+            facts.append(
+                f"{window.axis}: window(s) {', '.join(map(str, empty))} read only padding (dilation "
+                "skips every input position): torch gives −inf there, with an index outside the plane"
+            )
+            claim = claim.replace("equals output", "equals output wherever a window reads the input")
     if unpools(spec):
         facts.append(
             f"nn.MaxUnpool{spec.dims}d(kernel_size, stride, padding)(output, indices, "

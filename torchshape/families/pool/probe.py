@@ -167,8 +167,11 @@ def _indices(
 
     output, indices = results["output"], results["indices"]
     flat = x.flatten(-spec.dims)
-    gathered = flat.gather(-1, indices.flatten(-spec.dims)).reshape(output.shape)
-    holds = _same(gathered, output, exact=True)
+    # a MaxPool window that dilation keeps off every input position gives −inf and no real index
+    reads = output != float("-inf")
+    inside = indices.clamp(0, flat.shape[-1] - 1).flatten(-spec.dims)
+    gathered = flat.gather(-1, inside).reshape(output.shape)
+    holds = _same(gathered[reads], output[reads], exact=True)
     if holds and unpools(spec):
         unpool = getattr(torch.nn, f"MaxUnpool{spec.dims}d")(spec.kernel_size, spec.stride, spec.padding)
         placed = unpool(output, indices, output_size=x.shape[-spec.dims :])
