@@ -32,6 +32,9 @@ CONFIGS = {
     "lstm_layers2_bidir": "rnn --kind lstm --layers 2 --bidir",
     "gru_batch_first_dropout": "rnn --kind gru --batch-first --layers 3 --dropout 0.25 --no-bias",
     "lstm_proj_unbatched_meta": "rnn --kind lstm --proj-size 8 --unbatched --seq-len 1000 --device meta",
+    "pool_max_ceil_drop": "pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --return-indices",
+    "pool_adaptive_avg_meta": "pool --kind adaptive-avg --size 1000,999 --output-size 7,5 --batch 64 "
+    "--channels 512 --device meta",
 }
 SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .md over .markdown
 
