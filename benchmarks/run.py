@@ -20,6 +20,12 @@ set size (``os.wait4``). Targets:
 4. ``torchshape conv`` on ``--device meta`` at a huge size (batch 64, channels 1024,
    size 4096,4096): at most 1.3 × the time and peak memory of ``import torch``, and flat
    across sizes (``--only conv`` measures this part alone).
+4. ``torchshape pool`` on ``--device meta`` at huge sizes (a 2-d max pool over
+   64 × 512 × 100000 × 100000, a 3-d adaptive-avg pool over 64 × 512 × 10000³): at most
+   1.3 × the time and peak memory of ``import torch``, and flat across sizes (N, C and
+   the spatial size swept from 1 to 10⁶, as in 3). torch's pooling meta kernels run at
+   the user's sizes, so nothing is scaled down. ``--only pool`` runs this part alone and
+   prints its section instead of writing BENCHMARKS.md.
 
 Where CUDA is available it also times a 4-layer LSTM (hidden 1024, seq-len 512,
 batch 64) in fp32 and bf16 with ``--time`` and with an independent CUDA-event
@@ -88,6 +94,33 @@ SWEEP_SPREAD = 0.05
 
 CONV_HUGE = ["conv", "--batch", "64", "--in-channels", "1024", "--out-channels", "1024", "--device", "meta"]
 CONV_SIZES = ["32,24", "4096,4096", "65536,65536"]
+POOL_HUGE = {
+    "max 2-d": [
+        "pool", "--kind", "max", "--size", "100000,100000", "--channels", "512", "--batch", "64",
+        "--kernel-size", "3", "--stride", "2", "--padding", "1", "--ceil-mode", "--return-indices",
+        "--device", "meta",
+    ],
+    "adaptive-avg 3-d": [
+        "pool", "--kind", "adaptive-avg", "--dims", "3", "--size", "10000", "--output-size", "7",
+        "--channels", "512", "--batch", "64", "--device", "meta",
+    ],
+}  # fmt: skip
+POOL_SWEEP_BASE = {
+    "kind": "max",
+    "size": 10000,
+    "channels": 512,
+    "batch": 64,
+    "kernel_size": 3,
+    "stride": 2,
+    "padding": 1,
+    "return_indices": True,
+    "device": "meta",
+}
+POOL_SWEEP = {
+    "H_in = W_in (--size)": ("size", [8, 1000, 10**6]),
+    "N (--batch)": ("batch", [1, 64, 10**6]),
+    "C (--channels)": ("channels", [1, 512, 10**6]),
+}
 
 CUDA_CONFIG = {"layers": 4, "input": 1024, "hidden": 1024, "seq_len": 512, "batch": 64}
 CUDA_REPEATS, CUDA_WARMUP = 10, 3
@@ -194,6 +227,73 @@ def sweep_worker() -> None:
                 assert report.ok
             results.setdefault(label, []).append((value, min(times) * 1000))
     print(json.dumps(results))
+
+
+def pool_sweep_worker() -> None:
+    """Best time of torchshape.inspect_pool for each sweep point, torch already imported."""
+    from torchshape import inspect_pool
+
+    inspect_pool(**POOL_SWEEP_BASE)
+    results: dict[str, list[tuple[int, float]]] = {}
+    for label, (key, values) in POOL_SWEEP.items():
+        for value in values:
+            times = []
+            for _ in range(SWEEP_REPEATS):
+                began = time.perf_counter()
+                report = inspect_pool(**{**POOL_SWEEP_BASE, key: value})
+                times.append(time.perf_counter() - began)
+                assert report.ok
+            results.setdefault(label, []).append((value, min(times) * 1000))
+    print(json.dumps(results))
+
+
+def pool_part(
+    env: dict[str, str], rounds: int
+) -> tuple[list[str], list[tuple[str, str, str, str, bool]], list[Figure]]:
+    """Measure torchshape pool on meta at huge sizes and its sweep, beside its own `import torch`
+    baseline timed in the same rounds: lines, checks, figures (the baseline first)."""
+    torch_fig = Figure('python -c "import torch" (pool rounds)', [PY, "-c", "import torch"], env, str(ROOT))
+    figs = [
+        Figure(f"torchshape {' '.join(args)}", torchshape_argv(*args), env, str(ROOT))
+        for args in POOL_HUGE.values()
+    ]
+    run_rounds([torch_fig, *figs], rounds)
+    sweep = worker_json(env, "pool-sweep")
+    checks: list[tuple[str, str, str, str, bool]] = []
+    for name, fig in zip(POOL_HUGE, figs, strict=True):
+        for what, value in (
+            ("time", fig.median_s / torch_fig.median_s),
+            ("peak RSS", fig.rss_mb / torch_fig.rss_mb),
+        ):
+            checks.append(
+                (f"meta pool {name}: {what} / `import torch`", f"{value:.2f}×", "", "≤ 1.3×", value <= 1.3)
+            )
+    floor_ms = torch_fig.median_s * 1000
+    for label, points in sweep.items():
+        spread = max(ms for _, ms in points) - min(ms for _, ms in points)
+        limit = SWEEP_SPREAD * floor_ms
+        checks.append(
+            (f"pool sweep of {label}: slowest − fastest point", f"{spread:.1f} ms", "",
+             f"≤ {limit:.0f} ms (5 % of `import torch`)", spread <= limit)
+        )  # fmt: skip
+    lines = [
+        "## `torchshape pool` on meta",
+        "",
+        "torch's pooling meta kernels give the output shape in constant time, so `--device meta` runs the "
+        "pool at the sizes asked for. Below: `torchshape.inspect_pool(...)` in one process after torch is "
+        f"imported, best of {SWEEP_REPEATS}, one dimension varied at a time, the others as in "
+        "`pool --kind max --size 10000 --channels 512 --batch 64 --kernel-size 3 --stride 2 --padding 1 "
+        "--return-indices --device meta`.",
+        "",
+        "| varied | value → ms |",
+        "|---|---|",
+        *(
+            f"| {label} | {', '.join(f'{v:,} → {ms:.1f}' for v, ms in points)} |"
+            for label, points in sweep.items()
+        ),
+        "",
+    ]
+    return lines, checks, [torch_fig, *figs]
 
 
 def cuda_worker(dtype_name: str) -> None:
@@ -410,7 +510,9 @@ def conv_only(rounds: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["conv"], help="measure one part alone and print it")
+    parser.add_argument(
+        "--only", choices=["conv", "pool"], help="measure one part alone and print it (BENCHMARKS.md is kept)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -418,6 +520,8 @@ def main() -> int:
     if opts.worker:
         if opts.worker[0] == "sweep":
             sweep_worker()
+        elif opts.worker[0] == "pool-sweep":
+            pool_sweep_worker()
         else:
             cuda_worker(opts.worker[1])
         return 0
@@ -425,6 +529,17 @@ def main() -> int:
         parser.error("--rounds: use 1 or more")
     if opts.only == "conv":
         return conv_only(opts.rounds)
+    if opts.only == "pool":
+        lines, checks, figs = pool_part(torchshape_env(), opts.rounds)
+        print("| figure | value | target | result |\n|---|---|---|---|")
+        for name, value, _, target, met in checks:
+            print(f"| {name} | {value} | {target} | {'pass' if met else 'FAIL'} |")
+        print()
+        for f in figs:
+            print(f"| `{f.label}` | {f.median_s:.3f} s | {f.rss_mb:.0f} MB | {'; '.join(f.failures)} |")
+        print()
+        print("\n".join(lines))
+        return 0 if all(met for *_, met in checks) and not any(f.failures for f in figs) else 1
 
     started = time.perf_counter()
     env = torchshape_env()
@@ -468,6 +583,10 @@ def main() -> int:
             file=sys.stderr,
         )
         run_rounds([*fig.values(), *huge, *convs], opts.rounds)
+        print(f"measuring {len(fig) + len(huge)} commands, {opts.rounds} rounds each", file=sys.stderr)
+        run_rounds([*fig.values(), *huge], opts.rounds)
+    print("torchshape pool on meta", file=sys.stderr)
+    pool_lines, pool_checks, pool_figs = pool_part(env, opts.rounds)
     help_imports_torch = torch_imported_by_help(env)
     print("sweep (in-process)", file=sys.stderr)
     sweep = worker_json(env, "sweep")
@@ -475,6 +594,7 @@ def main() -> int:
     cuda_lines, cuda_ok = cuda_section(env)
 
     failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *convs] for msg in f.failures]
+    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *pool_figs] for msg in f.failures]
     checks: list[tuple[str, str, str, str, bool]] = []  # (figure, value, beside GC-paused, target, met)
 
     def ratio_check(name: str, a: Figure, b: Figure, target: float, what: str = "time") -> None:
@@ -511,6 +631,7 @@ def main() -> int:
         limit = SWEEP_SPREAD * floor_ms
         target = f"≤ {limit:.0f} ms (5 % of `import torch`)"
         checks.append((name, f"{spread:.1f} ms", "", target, spread <= limit))
+    checks += pool_checks
     all_ok = all(met for *_, met in checks) and cuda_ok and not failures
 
     md = [
@@ -550,6 +671,7 @@ def main() -> int:
         *(
             f"| `{f.label}` | {f.median_s:.3f} | {min(f.times):.3f} | {max(f.times):.3f} | {f.rss_mb:.0f} |"
             for f in [*fig.values(), *huge, *convs]
+            for f in [*fig.values(), *huge, *pool_figs]
         ),
         "",
         "## Constant in the sizes",
@@ -568,6 +690,7 @@ def main() -> int:
             for label, points in sweep.items()
         ),
         "",
+        *pool_lines,
         *cuda_lines,
     ]
     if failures:

@@ -115,14 +115,14 @@ def test_json_has_the_rnn_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> N
     assert data["config"]["kernel_size"] == [3, 3]
     assert data["dims"] == [
         {
-            "axis": "H_out",
+            "axis": "H",
             "formula": "H_out = ⌊(H_in + 2·padding[0] − dilation[0]·(kernel_size[0] − 1) − 1)"
             " / stride[0] + 1⌋",
             "numeric": "⌊(32 + 2·1 − 1·(3 − 1) − 1) / 2 + 1⌋ = 16",
             "value": 16,
         },
         {
-            "axis": "W_out",
+            "axis": "W",
             "formula": "W_out = ⌊(W_in + 2·padding[1] − dilation[1]·(kernel_size[1] − 1) − 1)"
             " / stride[1] + 1⌋",
             "numeric": "⌊(24 + 2·1 − 1·(3 − 1) − 1) / 2 + 1⌋ = 12",

@@ -35,6 +35,9 @@ CONFIGS = {
     "conv_transposed_stride2": "conv --transposed --stride 2 --output-padding 1 --groups 2 --in-channels 4",
     "conv3d_dilated_meta": "conv --dims 3 --size 16,64,48 --kernel-size 3,5,5 --dilation 1,2,2 --batch 64 "
     "--in-channels 256 --out-channels 512 --device meta",
+    "pool_max_ceil_drop": "pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --return-indices",
+    "pool_adaptive_avg_meta": "pool --kind adaptive-avg --size 1000,999 --output-size 7,5 --batch 64 "
+    "--channels 512 --device meta",
 }
 SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .md over .markdown
 

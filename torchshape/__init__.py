@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_conv
+    from torchshape.api import inspect, inspect_conv, inspect_pool
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -28,6 +28,7 @@ __all__ = [
     "__version__",
     "inspect",
     "inspect_conv",
+    "inspect_pool",
     "make_spec",
 ]
 
@@ -36,6 +37,7 @@ __all__ = [
 _HOME = {
     "inspect": "torchshape.api",
     "inspect_conv": "torchshape.api",
+    "inspect_pool": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",
     "UsageError": "torchshape.errors",

@@ -8,6 +8,7 @@ from typing import Any
 
 from torchshape.errors import UsageError
 from torchshape.families.conv.spec import ConvSpec
+from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.explain import check_options
 from torchshape.families.rnn.python_names import in_python_terms
 from torchshape.families.rnn.request import make_spec
@@ -76,6 +77,30 @@ def inspect_conv(spec: ConvSpec | None = None, *, explain: bool = False, **setti
     from torchshape.families.conv.family import FAMILY
 
     return FAMILY.inspect(spec, explain=explain)  # imports torch
+
+
+def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+    """Build the pool, run it, and return every shape with its formula (``torchshape pool``).
+
+    Pass a ``PoolSpec`` or its settings by name, in PyTorch's names: ``kind`` (max, avg, lp,
+    adaptive-max, adaptive-avg), ``dims``, ``channels``, ``size``, ``batch``, ``unbatched``,
+    ``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``, ``count_include_pad``,
+    ``return_indices``, ``norm_type``, ``output_size``, ``device``, ``dtype``; per-axis settings
+    take an int or one per axis. Bad settings raise ``UsageError`` naming the argument.
+    ``explain`` checks what each window reads (``report.probe.analysis.findings``).
+
+        >>> report = inspect_pool(kind="max", size=(8, 7), kernel_size=2, ceil_mode=True)
+        >>> report.ok, report.rows[1].shape
+    """
+    from torchshape.families.pool.request import make_spec as make_pool_spec
+
+    if spec is None:
+        spec = make_pool_spec(**settings)
+    elif settings:
+        raise TypeError("pass either a PoolSpec or settings by name, not both")
+    from torchshape.families.pool.family import FAMILY as POOL
+
+    return POOL.inspect(spec, explain=explain)  # imports torch
 
 
 _DEFAULT_TIMING = TimingSettings()

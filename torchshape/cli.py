@@ -17,6 +17,8 @@ from torchshape.command import SWITCH, Command, Group
 from torchshape.errors import TorchshapeError
 from torchshape.families.conv.command import EPILOG as CONV_EPILOG
 from torchshape.families.conv.command import conv
+from torchshape.families.pool.command import EPILOG as POOL_EPILOG
+from torchshape.families.pool.command import pool
 from torchshape.families.rnn.command import EPILOG as RNN_EPILOG
 from torchshape.families.rnn.command import rnn
 from torchshape.startup import pause_gc, skip_pydantic
@@ -65,6 +67,7 @@ def version_line() -> str:
 
 app.command("rnn", cls=Command, epilog=RNN_EPILOG)(rnn)
 app.command("conv", cls=Command, epilog=CONV_EPILOG)(conv)
+app.command("pool", cls=Command, epilog=POOL_EPILOG)(pool)
 
 
 @app.callback()

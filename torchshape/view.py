@@ -107,7 +107,9 @@ def verdict(report: Report) -> list[Line]:
 def params_mark(report: Report) -> str:
     """✓ every parameter torch built agreed (✓* with deeper layers on meta from the formulas)."""
     if not report.parameters:
-        return "(not checked)"
+        # a family without parameters (pools): ✓ when the module torch built has none either
+        none = report.totals is not None and report.totals.params == 0 and not report.probe.parameters
+        return OK if none else "(not checked)"
     if all(p.verified for p in report.parameters):
         return OK_PROBE if any(p.source == "formula" for p in report.parameters) else OK
     return "✗ torch disagrees, see --params"

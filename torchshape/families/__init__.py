@@ -18,6 +18,7 @@ from torchshape.families.base import Family
 REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
     "conv": "torchshape.families.conv.family",
+    "pool": "torchshape.families.pool.family",
 }
 
 __all__ = ["REGISTRY", "Family", "family", "of"]

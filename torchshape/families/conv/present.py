@@ -154,7 +154,12 @@ def json_extra(report: Report) -> dict[str, Any]:
     """``dims``: every output axis; with --explain: ``explain``."""
     out: dict[str, Any] = {
         "dims": [
-            {"axis": d.symbol, "formula": d.formula, "numeric": d.numeric, "value": d.value}
+            {
+                "axis": d.symbol.removesuffix("_out"),
+                "formula": d.formula,
+                "numeric": d.numeric,
+                "value": d.value,
+            }
             for d in dim_formulas(report.spec)
         ]
     }

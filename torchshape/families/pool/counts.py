@@ -1,0 +1,95 @@
+"""Parameters, work and memory of one pool's forward pass. Pure arithmetic, no torch.
+
+Parameters: none. A pool has no weights; ``named_parameters()`` is empty (checked on torch).
+
+MACs: 0. A pool multiplies nothing: max compares, avg adds and divides once per output,
+lp raises to a power, sums, and takes a root. So the MAC count, the figure the other
+families give and ``--time`` turns into FLOP/s, is 0, and the footer gives the work
+as window reads instead: every output element reads its window,
+
+    N·C·∏X_out·∏kernel_size      (adaptive: N·C·∏(sum over i of the window's length))
+
+Memory: input, output and indices (int64) exist at once; LPPool also makes xᵖ (input-sized)
+and a few output-sized temporaries. The peak estimate is their sum times PEAK_MARGIN.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torchshape.errors import EnvironmentProblem
+from torchshape.facts import Totals
+from torchshape.families.pool.formulas import adaptive_windows, output_size, symbols, tensor_formulas
+from torchshape.families.pool.spec import Kind, PoolSpec
+
+PEAK_MARGIN = 1.25
+INDEX_BYTES = 8  # torch returns indices as int64
+# A pessimistic rate for the guard's time estimate: window reads per second on one CPU core.
+READS_PER_SECOND = 2e8
+
+
+def planes(spec: PoolSpec) -> int:
+    """N·C: how many independent planes the pool slides over."""
+    return spec.channels * (1 if spec.unbatched else spec.batch)
+
+
+def input_numel(spec: PoolSpec) -> int:
+    return planes(spec) * math.prod(spec.size)
+
+
+def output_numel(spec: PoolSpec) -> int:
+    return planes(spec) * math.prod(max(0, n) for n in output_size(spec))
+
+
+def window_reads(spec: PoolSpec) -> int:
+    """Input elements read over the whole forward pass (padding included)."""
+    if spec.kind.adaptive:
+        per_axis = []
+        for size, out in zip(spec.size, spec.output_size, strict=True):
+            if out > 10**6:  # every window then has one or two elements: bound it
+                per_axis.append(2 * out)
+            else:
+                per_axis.append(sum(end - start for start, end in adaptive_windows(size, out)))
+        return planes(spec) * math.prod(per_axis)
+    return output_numel(spec) * math.prod(spec.kernel_size)
+
+
+def totals(spec: PoolSpec) -> Totals:
+    itemsize = spec.dtype.itemsize
+    input_bytes = input_numel(spec) * itemsize
+    output_bytes = output_numel(spec) * (itemsize + (INDEX_BYTES if spec.return_indices else 0))
+    working = 0
+    if spec.kind is Kind.LP:  # xᵖ, then sign, abs, relu, mul, pow of the pooled output
+        working = input_bytes + 4 * output_numel(spec) * itemsize
+    peak = int((input_bytes + output_bytes + working) * PEAK_MARGIN)
+    return Totals(
+        params=0,
+        macs=0,
+        param_bytes=0,
+        input_bytes=input_bytes,
+        state_bytes=0,
+        output_bytes=output_bytes,
+        peak_bytes_estimate=peak,
+    )
+
+
+def estimated_seconds(spec: PoolSpec) -> float:
+    return (window_reads(spec) + input_numel(spec)) / READS_PER_SECOND
+
+
+def check_addressable(spec: PoolSpec) -> None:
+    """Refuse a tensor whose size in bytes torch cannot represent (on meta too)."""
+    from torchshape.guard import addressable
+
+    sym = symbols(spec)
+    itemsize = spec.dtype.itemsize
+    for formula in tensor_formulas(spec):
+        shape = formula.shape(sym)
+        size = INDEX_BYTES if formula.name == "indices" else itemsize
+        numel = math.prod(shape)
+        if not addressable(numel, size):
+            flags = "--size, --channels or --batch" if formula.name == "input" else "--size or --output-size"
+            raise EnvironmentProblem(
+                f"{formula.name} would have shape {shape}: {numel:.3g} elements of {size} bytes, "
+                f"beyond the 2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
+            )

@@ -1,0 +1,183 @@
+"""How the pool family reads: its sections, footer, --params, JSON keys, CSV rows and command
+line (``torchshape.families.base.Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.pool.counts import window_reads
+from torchshape.families.pool.explain import NO_VALUES, Analysis, Finding
+from torchshape.families.pool.formulas import DimRule, dim_rules
+from torchshape.families.pool.spec import Kind, command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.text import code_text
+from torchshape.report import Report
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+
+# How the MAC count is meant, said wherever the count is shown.
+MAC_CONVENTION = "no MACs: a pool multiplies nothing"
+NOTHING = (
+    "--explain: not adaptive, no ceil_mode, no indices, and every input position is read by a "
+    "window: nothing more to check"
+)
+_WORK = {
+    Kind.MAX: "max compares them",
+    Kind.AVG: "avg adds them and divides once per output",
+    Kind.LP: "lp sums their p-th powers and takes the p-th root once per output",
+    Kind.ADAPTIVE_MAX: "adaptive max compares them",
+    Kind.ADAPTIVE_AVG: "adaptive avg adds them and divides once per output",
+}
+
+
+def _torch_sizes(report: Report) -> tuple[int, ...] | None:
+    """torch's output size on each spatial axis, where the forward pass returned one."""
+    shape = report.probe.shapes.get("output")
+    return None if shape is None else shape[len(shape) - report.spec.dims :]
+
+
+def _dim_verified(report: Report) -> list[bool]:
+    sizes = _torch_sizes(report)
+    rules = dim_rules(report.spec)
+    return [sizes is not None and sizes[i] == rule.value for i, rule in enumerate(rules)]
+
+
+def _mark(verified: bool | None) -> Text:
+    if verified is None:
+        return Text("–", style="dim")
+    return Text("✓", style="green") if verified else Text("✗", style="bold red")
+
+
+def _rules(report: Report) -> RenderableType:
+    rules = dim_rules(report.spec)
+    head = "output sizes: each axis' rule in the PyTorch docs' symbols, then with this run's numbers"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for rule, verified in zip(rules, _dim_verified(report), strict=True):
+        grid.add_row(_mark(verified), code_text(rule.formula, style="cyan"))
+        pad = " " * (len(rule.axis) + len("_out "))
+        grid.add_row("", code_text(f"{pad}= {rule.numeric}"))
+    return Group(Text(head, style="bold"), grid)
+
+
+def _findings(analysis: Analysis) -> RenderableType:
+    head = "--explain: each claim checked on this forward pass"
+    if not analysis.values:
+        head = f"--explain: {NO_VALUES}"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for finding in analysis.findings or ():
+        bad = "bold red" if finding.holds is False else None
+        grid.add_row(_mark(finding.holds), Text(finding.topic, style=bad or "bold cyan"))
+        for fact in finding.facts:
+            grid.add_row("", Text(fact))
+        verdict = finding.detail or ("holds" if finding.holds else "")
+        grid.add_row("", Text(f"{finding.claim} ({verdict})", style=bad or "dim"))
+    return Group(Text(head, style="bold"), grid)
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """Every output size's rule; with --explain the windows' findings. Each after a blank line."""
+    parts: list[RenderableType] = [Text(""), _rules(report)]
+    analysis = report.probe.analysis
+    if isinstance(analysis, Analysis) and analysis.findings is not None:
+        parts += [Text(""), _findings(analysis) if analysis.findings else Text(NOTHING, style="bold")]
+    return parts
+
+
+def footer(report: Report) -> list[Text]:
+    """Always under the table: parameters (none), MACs (none) and why, memory."""
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    indices = " (with int64 indices)" if spec.return_indices else ""
+    memory = Text(
+        f"{spec.dtype.value}: no parameters, input {human_bytes(t.input_bytes)}, "
+        f"output {human_bytes(t.output_bytes)}{indices}"
+    )
+    reads = f"{window_reads(spec):,}"
+    what = "N·C·∏X_out·∏kernel_size" if not spec.kind.adaptive else "every window's positions"
+    if spec.unbatched:
+        what = what.replace("N·C", "C")
+    work = Text(
+        f"{MAC_CONVENTION}; it reads {what} = {reads} input positions, and {_WORK[spec.kind]}.", style="dim"
+    )
+    return [totals_head(report), memory, work]
+
+
+def params(report: Report) -> ParametersSection:
+    """--params: the empty table, said plainly."""
+    found = report.probe.parameters
+    module = report.spec.module_call
+    said = f"named_parameters() of {module} is empty" if not found else f"torch's {module} has {len(found)}!"
+    return parameters_section(report, f"a pool has no parameters: {said}", [])
+
+
+def _dim_json(rule: DimRule) -> dict[str, Any]:
+    return {"axis": rule.axis, "formula": rule.formula, "numeric": rule.numeric, "value": rule.value}
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "topic": finding.topic,
+        "facts": list(finding.facts),
+        "claim": finding.claim,
+        "holds": finding.holds,
+        "detail": finding.detail,
+        **finding.data,
+    }
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``dims``: every spatial output dimension; with --explain, ``explain``: the findings."""
+    out: dict[str, Any] = {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)]}
+    analysis = report.probe.analysis
+    if isinstance(analysis, Analysis) and analysis.findings is not None:
+        out["explain"] = [_finding_json(f) for f in analysis.findings]
+    return out
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """One row of kind ``dim`` per spatial output dimension: its rule and its value."""
+    sizes = _torch_sizes(report)
+    rows = []
+    for i, (rule, verified) in enumerate(zip(dim_rules(report.spec), _dim_verified(report), strict=True)):
+        torch_value = "" if sizes is None else str(sizes[i])
+        rows.append(
+            [
+                f"{rule.axis}_out",
+                rule.formula,
+                "",
+                "true" if verified else "false",
+                "forward",
+                torch_value,
+                torch_value,
+                "dim",
+                str(rule.value),
+            ]
+        )
+    return rows
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    """The whole ``torchshape pool ...`` command that gives this output again."""
+    analysis = report.probe.analysis
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=isinstance(analysis, Analysis) and analysis.findings is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

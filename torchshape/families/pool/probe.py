@@ -1,0 +1,186 @@
+"""The torch side: build the pool, run one forward pass at the user's sizes, check --explain.
+
+On ``--device meta`` the pool runs on meta at the user's sizes: torch's pooling meta
+kernels compute the output shape in constant time, so nothing is scaled down, and
+``--explain``'s claims, which need values, are left unevaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape import guard
+from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, Finding, findings, unpools
+from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
+from torchshape.families.pool.spec import Kind, PoolSpec
+from torchshape.families.pool.torch_side import build_module, forward, make_inputs
+from torchshape.options import SEED
+from torchshape.probe import ProbeRun, resolve_device
+from torchshape.quiet import quiet
+from torchshape.threads import few_threads
+
+if TYPE_CHECKING:
+    import torch
+
+
+def run(spec: PoolSpec, *, explain: bool = False) -> ProbeRun:
+    with quiet():
+        return _run(spec, explain=explain)
+
+
+def _run(spec: PoolSpec, *, explain: bool) -> ProbeRun:
+    guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
+    import torch
+
+    device = resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    shapes: dict[str, tuple[int, ...]] = {}
+    error = None
+    found: tuple[Finding, ...] | None = None
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(spec):
+        torch.manual_seed(SEED)
+        module = build_module(spec, device, dtype)
+        inputs = guard.interruptible(spec, make_inputs, spec, device, dtype)
+        shapes["input"] = tuple(inputs["input"].shape)
+        try:
+            results = guard.interruptible(spec, forward, module, inputs)
+        except (RuntimeError, ValueError) as exc:  # torch's own refusal, shown as it worded it
+            error = str(exc).strip().splitlines()[0]
+            results = {}
+        shapes.update({name: tuple(t.shape) for name, t in results.items()})
+        if explain:
+            checks = findings(spec)
+            if error is None and spec.device != "meta":
+                checks = guard.interruptible(spec, check_all, spec, module, inputs, results, checks)
+            elif spec.device == "meta":
+                checks = [replace(f, detail="no values on meta") for f in checks]
+            found = tuple(checks)
+    parameters = {name: tuple(p.shape) for name, p in module.named_parameters()}
+    return ProbeRun(
+        device=str(device),
+        dtype=spec.dtype.value,
+        torch_version=torch.__version__,
+        spec=spec,
+        sizes=symbols(spec),
+        shapes=shapes,
+        error=error,
+        reduced=False,
+        analysis=Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta"),
+        parameters=parameters,
+    )
+
+
+def _same(a: torch.Tensor, b: torch.Tensor, exact: bool) -> bool:
+    import torch
+
+    if a.shape != b.shape:
+        return False
+    tolerance = 0.0 if exact else 1e-5 if a.dtype in (torch.float32, torch.float64) else 2e-2
+    # LPPool of an odd p gives NaN where a window's sum of xᵖ is negative: NaN equals NaN here
+    return bool(torch.allclose(a.double(), b.double(), rtol=tolerance, atol=tolerance, equal_nan=True))
+
+
+def check_all(
+    spec: PoolSpec,
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    results: dict[str, torch.Tensor],
+    checks: list[Finding],
+) -> list[Finding]:
+    done = []
+    for finding in checks:
+        holds, detail = CHECKS[finding.topic](spec, module, inputs["input"], results, finding)
+        done.append(replace(finding, holds=holds, detail=detail))
+    return done
+
+
+def _adaptive(
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+) -> tuple[bool | None, str]:
+    """Reduce over the windows one axis at a time (a box's max or mean is separable)."""
+    import torch
+
+    if sum(spec.output_size) > MAX_CHECKED_WINDOWS:
+        return None, f"not evaluated: more than {MAX_CHECKED_WINDOWS} windows"
+    maximum = spec.kind is Kind.ADAPTIVE_MAX
+    manual = x.double()
+    for k, (size, out) in enumerate(zip(spec.size, spec.output_size, strict=True)):
+        dim = x.dim() - spec.dims + k
+        parts = []
+        for start, end in adaptive_windows(size, out):
+            window = manual.narrow(dim, start, end - start)
+            parts.append(window.amax(dim, keepdim=True) if maximum else window.mean(dim, keepdim=True))
+        manual = torch.cat(parts, dim)
+    output = results["output"]
+    holds = _same(manual.to(output.dtype), output, exact=maximum)
+    return holds, ("bit for bit" if maximum else "within tolerance") if holds else "DOES NOT HOLD"
+
+
+def _ceil(
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+) -> tuple[bool | None, str]:
+    floor_spec = replace(spec, ceil_mode=False, return_indices=False)
+    try:
+        floor_output = forward(build_module(floor_spec, x.device, x.dtype), {"input": x})["output"]
+    except RuntimeError:  # without ceil_mode some axis has no output at all
+        if finding.data["floor_out"] <= 0:
+            return True, "holds: torch refuses the input without ceil_mode"
+        return None, "not evaluated: without ceil_mode another axis has no output, so torch refuses it"
+    output = results["output"]
+    axis = x.dim() - spec.dims + [w.axis for w in windows(spec)].index(finding.data["axis"])
+    if floor_output.shape[axis] != finding.data["floor_out"] or output.shape[axis] != finding.data["out"]:
+        return False, f"DOES NOT HOLD: torch gives {floor_output.shape[axis]} without ceil_mode"
+    prefix = output
+    for dim in range(x.dim() - spec.dims, x.dim()):
+        prefix = prefix.narrow(dim, 0, floor_output.shape[dim])
+    holds = _same(prefix, floor_output, exact=spec.kind is Kind.MAX)
+    return holds, "holds" if holds else "DOES NOT HOLD: the values differ"
+
+
+def _unreached(
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+) -> tuple[bool | None, str]:
+    dim = x.dim() - spec.dims + [w.axis for w in windows(spec)].index(finding.data["axis"])
+    first, count = finding.data["first"], finding.data["count"]
+    x = x.abs() + 1  # positive values: every window's result is finite, and +1000 always shows
+    output = forward(module, {"input": x})["output"]
+    changed = x.clone()
+    changed.narrow(dim, first, count).add_(1000)
+    quiet_part = _same(forward(module, {"input": changed})["output"], output, exact=True)
+    reached = x.clone()
+    reached.narrow(dim, first - 1, 1).add_(1000)
+    loud_part = not _same(forward(module, {"input": reached})["output"], output, exact=True)
+    if quiet_part and loud_part:
+        return True, "holds"
+    return False, "DOES NOT HOLD: " + (
+        "an unreached position changed the output"
+        if not quiet_part
+        else "the last reached position changed nothing"
+    )
+
+
+def _indices(
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+) -> tuple[bool | None, str]:
+    import torch
+
+    output, indices = results["output"], results["indices"]
+    flat = x.flatten(-spec.dims)
+    # a MaxPool window that dilation keeps off every input position gives −inf and no real index
+    reads = output != float("-inf")
+    inside = indices.clamp(0, flat.shape[-1] - 1).flatten(-spec.dims)
+    gathered = flat.gather(-1, inside).reshape(output.shape)
+    holds = _same(gathered[reads], output[reads], exact=True)
+    if holds and unpools(spec):
+        unpool = getattr(torch.nn, f"MaxUnpool{spec.dims}d")(spec.kernel_size, spec.stride, spec.padding)
+        placed = unpool(output, indices, output_size=x.shape[-spec.dims :])
+        holds = placed.shape == x.shape and _same(
+            placed.flatten(-spec.dims).gather(-1, indices.flatten(-spec.dims)).reshape(output.shape),
+            output,
+            exact=True,
+        )
+    return holds, "bit for bit" if holds else "DOES NOT HOLD"
+
+
+CHECKS = {"adaptive windows": _adaptive, "ceil_mode": _ceil, "unreached": _unreached, "indices": _indices}

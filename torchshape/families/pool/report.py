@@ -1,0 +1,58 @@
+"""The pool family's report: each formula beside the tensor torch fed or returned."""
+
+from __future__ import annotations
+
+from torchshape.families.pool.counts import totals
+from torchshape.families.pool.formulas import legend, notes, symbols, tensor_formulas
+from torchshape.families.pool.spec import PoolSpec
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, TensorRow
+
+
+def call(spec: PoolSpec) -> str:
+    """How the module is called, in the names the table uses."""
+    return "output, indices = pool(input)" if spec.return_indices else "output = pool(input)"
+
+
+def ran(probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run, for the table footer and JSON."""
+    if probe.device == "meta":
+        return (
+            f"forward pass on meta at your sizes: torch {probe.torch_version}'s pooling meta kernel "
+            f"gave every shape ({probe.dtype}); no values were computed"
+        )
+    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+
+
+def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
+    """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
+    sym = symbols(spec)
+    rows = []
+    for f in tensor_formulas(spec):
+        actual = probe.shapes.get(f.name)
+        expected = f.shape(sym)
+        rows.append(
+            TensorRow(
+                name=f.name,
+                formula=f.formula,
+                expected=expected,
+                actual=actual,
+                probe_shape=actual,
+                measured=tuple(True for _ in f.dims),
+                verified=actual == expected and (f.name == "input" or probe.error is None),
+                role="in" if f.name == "input" else "out",
+            )
+        )
+    return Report(
+        family="pool",
+        spec=spec,
+        symbols=sym,
+        legend=legend(spec),
+        rows=rows,
+        notes=notes(spec),
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=[],
+        totals=totals(spec),
+    )

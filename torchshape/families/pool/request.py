@@ -1,0 +1,257 @@
+"""One validation step: raw settings from the command line or the Python call become a ``PoolSpec``.
+
+No torch here. Every bad value or combination raises ``UsageError`` naming the flag
+(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+The rules are torch's own, checked against it in tests/test_pool_against_torch.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from torchshape.errors import UsageError
+from torchshape.families.pool.spec import (
+    DEFAULT_OUTPUT_SIZE,
+    DEFAULT_SIZE,
+    DEFAULTS,
+    FLAGS,
+    KIND_SETTINGS,
+    PYTHON,
+    Kind,
+    PoolSpec,
+)
+from torchshape.families.spatial import MAX_SIZE, Window, axes, dims_flag, per_axis
+from torchshape.options import DEVICE_PATTERN, DType
+
+# The settings only some kinds take; the others belong to the input or the run.
+KIND_ONLY: tuple[str, ...] = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+KIND_ONLY += ("count_include_pad", "return_indices", "norm_type", "output_size")
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> PoolSpec:
+    """Validate raw settings (None or missing: the default) into a ``PoolSpec``.
+
+    ``names`` maps each field to the word that messages use for it: ``FLAGS`` on the
+    command line, the Python argument names (the default) otherwise.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Check(names if names is not None else PYTHON, raw).spec()
+
+
+def _is_given(field: str, value: Any) -> bool:
+    """None is "not given"; so is False for a switch (the command line passes None or True),
+    except --no-count-include-pad, whose False is a choice."""
+    return value is not None and (value is not False or field == "count_include_pad")
+
+
+class _Check:
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = names is not FLAGS
+
+    def name(self, field: str) -> str:
+        return self.names[field]
+
+    def error(self, field: str, message: str) -> UsageError:
+        name = self.name(field)
+        if self.python and self.raw.get(field) is not None:
+            return UsageError(name, message, shown=f"{name}={self.raw[field]!r}")
+        return UsageError(name, message)
+
+    def say(self, field: str, value: Any) -> str:
+        """A setting as the caller writes it: ``--kind max`` or ``kind='max'``."""
+        return f"{field}={value!r}" if self.python else f"{self.name(field)} {value}"
+
+    def value(self, field: str) -> Any:
+        given = self.raw.get(field)
+        return DEFAULTS[field] if given is None else given
+
+    def whole(self, field: str, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+        value = self.value(field)
+        text = str(value).strip()
+        if isinstance(value, bool) or not (isinstance(value, int) or re.fullmatch(r"[+-]?\d{1,30}", text)):
+            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+        number = int(text)
+        if not minimum <= number <= maximum:
+            raise self.error(
+                field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
+            )
+        return number
+
+    def axes_of(self, field: str, dims: int, default: Any, *, minimum: int = 1) -> tuple[int, ...]:
+        value = self.raw.get(field)
+        try:
+            return per_axis(self.name(field), default if value is None else value, dims, minimum=minimum)
+        except UsageError as error:
+            message = error.message.removeprefix(f"{error.option}: ")
+            if self.python:
+                message = re.sub(r"--dims (\d)", r"dims=\1", message)
+            raise self.error(field, message) from None
+
+    def spec(self) -> PoolSpec:
+        raw = self.raw
+        kind_value = self.value("kind")
+        try:
+            kind = kind_value if isinstance(kind_value, Kind) else Kind(str(kind_value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(k.value for k in Kind)
+            raise self.error("kind", f"{self.value('kind')!r} is not one of {allowed}") from None
+        try:
+            dims = dims_flag(self.value("dims"), self.name("dims"))
+        except UsageError as error:
+            raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
+
+        # a setting this kind does not take is refused, not silently ignored
+        for field in KIND_ONLY:
+            if _is_given(field, raw.get(field)) and field not in KIND_SETTINGS[kind]:
+                raise self.error(field, self._not_for(field, kind, dims))
+
+        channels = self.whole("channels")
+        size = self.axes_of("size", dims, DEFAULT_SIZE[dims])
+        unbatched = bool(raw.get("unbatched"))
+        if unbatched and raw.get("batch") is not None:
+            raise self.error(
+                "batch",
+                f"unbatched input has no batch dimension; drop {self.name('batch')} "
+                f"or {self.name('unbatched')}",
+            )
+        batch = self.whole("batch")
+
+        kernel: tuple[int, ...] = ()
+        stride: tuple[int, ...] = ()
+        padding: tuple[int, ...] = (0,) * dims
+        dilation: tuple[int, ...] = (1,) * dims
+        output_size: tuple[int, ...] = ()
+        norm_type = float(DEFAULTS["norm_type"])
+        if kind.adaptive:
+            output_size = self.axes_of("output_size", dims, DEFAULT_OUTPUT_SIZE[dims])
+        else:
+            kernel = self.axes_of("kernel_size", dims, DEFAULTS["kernel_size"])
+            stride = kernel if raw.get("stride") is None else self.axes_of("stride", dims, None)
+            if kind is not Kind.LP:
+                padding = self.axes_of("padding", dims, DEFAULTS["padding"], minimum=0)
+            if kind is Kind.MAX:
+                dilation = self.axes_of("dilation", dims, DEFAULTS["dilation"])
+            if kind is Kind.LP:
+                norm_type = self._norm_type()
+            self._check_padding(kind, dims, kernel, padding)
+        ceil_mode = bool(raw.get("ceil_mode"))
+        if not kind.adaptive:
+            self._check_fits(kind, dims, size, kernel, stride, padding, dilation, ceil_mode)
+
+        device = str(self.value("device")).strip().lower()
+        if not DEVICE_PATTERN.match(device):
+            raise self.error(
+                "device", f"{self.value('device')!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
+            )
+        dtype_value = self.value("dtype")
+        try:
+            dtype = dtype_value if isinstance(dtype_value, DType) else DType(str(dtype_value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(d.value for d in DType)
+            raise self.error("dtype", f"{self.value('dtype')!r} is not one of {allowed}") from None
+
+        count_include_pad = raw.get("count_include_pad")
+        return PoolSpec(
+            kind=kind,
+            dims=dims,
+            channels=channels,
+            size=size,
+            batch=batch,
+            unbatched=unbatched,
+            kernel_size=kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            ceil_mode=ceil_mode,
+            count_include_pad=True if count_include_pad is None else bool(count_include_pad),
+            return_indices=bool(raw.get("return_indices")),
+            norm_type=norm_type,
+            output_size=output_size,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _not_for(self, field: str, kind: Kind, dims: int) -> str:
+        module = f"nn.{kind.module_name(dims)}"
+        takers = [k.value for k in Kind if field in KIND_SETTINGS[k]]
+        which = " and ".join(self.say("kind", taker) for taker in takers)
+        only = f"only {which} {'takes' if len(takers) == 1 else 'take'} it"
+        if field == "kernel_size" or (field in ("stride", "padding", "ceil_mode") and kind.adaptive):
+            return f"{module} has no {field}: an adaptive pool takes {self.name('output_size')} instead"
+        if field == "output_size":
+            return f"{module} takes a kernel ({self.name('kernel_size')}), not an output size; {only}"
+        return f"{module} has no {field}; {only}"
+
+    def _norm_type(self) -> float:
+        value = self.value("norm_type")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error("norm_type", f"{value!r} is not a number; use p > 0, such as 2") from None
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+            raise self.error("norm_type", f"{value!r} is not a positive finite number; use p > 0, such as 2")
+        return number
+
+    def _check_padding(
+        self, kind: Kind, dims: int, kernel: tuple[int, ...], padding: tuple[int, ...]
+    ) -> None:
+        """torch: "pad should be at most half of effective kernel size" (MaxPool: of kernel_size)."""
+        for axis, k, p in zip(axes(dims), kernel, padding, strict=True):
+            if p > k // 2:
+                where = f" on {axis}" if dims > 1 else ""
+                raise self.error(
+                    "padding",
+                    f"{p}{where} is more than half of kernel_size {k}; a pool pads at most "
+                    f"kernel_size // 2 = {k // 2} on each side (torch: pad should be at most half of "
+                    "kernel size)",
+                )
+
+    def _check_fits(
+        self,
+        kind: Kind,
+        dims: int,
+        size: tuple[int, ...],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        ceil_mode: bool,
+    ) -> None:
+        """A window larger than the padded input leaves no output: torch refuses it."""
+        for i, axis in enumerate(axes(dims)):
+            window = Window(axis, size[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+            where = f" on {axis}" if dims > 1 else ""
+            if kind in (Kind.AVG, Kind.LP) and dims == 3 and size[i] < kernel[i]:
+                # avg_pool3d (and LPPool3d, built on it) also refuses an input smaller than its kernel
+                raise self.error(
+                    "kernel_size",
+                    f"kernel_size {kernel[i]}{where} is larger than the input {axis}_in = {size[i]}; "
+                    f"nn.{kind.module_name(dims)} refuses that even with padding or ceil_mode "
+                    f"(torch: input image smaller than kernel size); the smallest {self.name('size')} "
+                    f"that works on {axis} is {max(kernel[i], smallest_size(window))}",
+                )
+            if window.out >= 1:
+                continue
+            smallest = smallest_size(window)
+            reach = f"kernel_size {window.kernel}"
+            if window.dilation > 1:
+                reach = f"the window (dilation·(kernel_size − 1) + 1 = {window.span})"
+            raise self.error(
+                "kernel_size",
+                f"{reach}{where} is larger than the padded input "
+                f"{axis}_in + 2·padding = {window.padded}, so there is no output; "
+                f"the smallest {self.name('size')} that works on {axis} is {smallest}",
+            )
+
+
+def smallest_size(window: Window) -> int:
+    """The smallest input size on this axis that gives at least one output."""
+    extra = window.stride - 1 if window.ceil_mode else 0
+    return max(1, window.span - 2 * window.padding - extra)

@@ -1,0 +1,248 @@
+"""The checked settings of one pool and the input it is fed, in PyTorch's names.
+
+No torch here (``torchshape pool --help`` imports this file). ``request.make_spec``
+builds a ``PoolSpec`` from raw values; ``command_line`` writes it back as flags.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
+
+
+class Kind(str, Enum):
+    """Which pool to build: nn.MaxPoolNd, AvgPoolNd, LPPoolNd, AdaptiveMaxPoolNd, AdaptiveAvgPoolNd."""
+
+    MAX = "max"
+    AVG = "avg"
+    LP = "lp"
+    ADAPTIVE_MAX = "adaptive-max"
+    ADAPTIVE_AVG = "adaptive-avg"
+
+    @property
+    def adaptive(self) -> bool:
+        return self in (Kind.ADAPTIVE_MAX, Kind.ADAPTIVE_AVG)
+
+    @property
+    def takes_max(self) -> bool:
+        """Max pools pick one input per window, so they can return its index."""
+        return self in (Kind.MAX, Kind.ADAPTIVE_MAX)
+
+    def module_name(self, dims: int) -> str:
+        stem = {
+            "max": "MaxPool",
+            "avg": "AvgPool",
+            "lp": "LPPool",
+            "adaptive-max": "AdaptiveMaxPool",
+            "adaptive-avg": "AdaptiveAvgPool",
+        }[self.value]
+        return f"{stem}{dims}d"
+
+
+# The settings each kind takes besides the input's (dims, channels, size, batch, ...).
+KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
+    Kind.MAX: ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    Kind.AVG: ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    Kind.LP: ("norm_type", "kernel_size", "stride", "ceil_mode"),
+    Kind.ADAPTIVE_MAX: ("output_size", "return_indices"),
+    Kind.ADAPTIVE_AVG: ("output_size",),
+}
+WINDOW_SETTINGS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "count_include_pad")
+
+# Defaults: every symbol of the table gets its own number (N 2, C 5; 2-d: H_in 28, W_in 20,
+# H_out 9, W_out 6), so a formula that confused two of them would show it.
+DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (28,), 2: (28, 20), 3: (12, 28, 20)}
+DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7, 4)}
+DEFAULTS: dict[str, Any] = {
+    "kind": Kind.MAX,
+    "dims": 2,
+    "channels": 5,
+    "size": None,  # DEFAULT_SIZE[dims]
+    "batch": 2,
+    "unbatched": False,
+    "kernel_size": 3,
+    "stride": None,  # torch's default: kernel_size
+    "padding": 0,
+    "dilation": 1,
+    "ceil_mode": False,
+    "count_include_pad": True,
+    "return_indices": False,
+    "norm_type": 2.0,
+    "output_size": None,  # DEFAULT_OUTPUT_SIZE[dims]
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+
+# The flag that sets each field, so every message names what the user typed.
+FLAGS: dict[str, str] = {
+    "kind": "--kind",
+    "dims": "--dims",
+    "channels": "--channels",
+    "size": "--size",
+    "batch": "--batch",
+    "unbatched": "--unbatched",
+    "kernel_size": "--kernel-size",
+    "stride": "--stride",
+    "padding": "--padding",
+    "dilation": "--dilation",
+    "ceil_mode": "--ceil-mode",
+    "count_include_pad": "--count-include-pad",
+    "return_indices": "--return-indices",
+    "norm_type": "--norm-type",
+    "output_size": "--output-size",
+    "device": "--device",
+    "dtype": "--dtype",
+}
+# The Python API names each setting by its field: PyTorch's argument names.
+PYTHON: dict[str, str] = {field: field for field in FLAGS}
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """One pool and the input it is fed. Per-axis settings hold one value per spatial axis."""
+
+    family: ClassVar[str] = "pool"
+
+    kind: Kind
+    dims: int
+    channels: int
+    size: tuple[int, ...]
+    batch: int  # ignored when unbatched
+    unbatched: bool
+    kernel_size: tuple[int, ...]  # adaptive: ()
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    ceil_mode: bool
+    count_include_pad: bool
+    return_indices: bool
+    norm_type: float
+    output_size: tuple[int, ...]  # adaptive only; () otherwise
+    device: str
+    dtype: DType
+
+    def has(self, field: str) -> bool:
+        """Whether this kind of pool takes ``field``."""
+        return field in KIND_SETTINGS[self.kind]
+
+    @property
+    def module_name(self) -> str:
+        return self.kind.module_name(self.dims)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON's ``config``: the input's settings, then the settings this kind takes, in PyTorch's names."""
+        out: dict[str, Any] = {"kind": self.kind.value, "dims": self.dims, "channels": self.channels}
+        out["size"] = list(self.size)
+        out["batch"] = None if self.unbatched else self.batch
+        out["unbatched"] = self.unbatched
+        for field in KIND_SETTINGS[self.kind]:
+            value = getattr(self, field)
+            out[field] = list(value) if isinstance(value, tuple) else value
+        out["device"] = self.device
+        out["dtype"] = self.dtype.value
+        return out
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+
+        def arg(values: tuple[int, ...]) -> str:
+            return str(values[0]) if len(set(values)) == 1 else str(values)
+
+        args: list[str] = []
+        if self.kind.adaptive:
+            args.append(arg(self.output_size) if self.dims > 1 else str(self.output_size[0]))
+        else:
+            if self.kind is Kind.LP:
+                args.append(f"{self.norm_type:g}")
+            args.append(arg(self.kernel_size))
+            if self.stride != self.kernel_size:
+                args.append(f"stride={arg(self.stride)}")
+            if self.has("padding") and any(self.padding):
+                args.append(f"padding={arg(self.padding)}")
+            if self.has("dilation") and any(d != 1 for d in self.dilation):
+                args.append(f"dilation={arg(self.dilation)}")
+            if self.ceil_mode:
+                args.append("ceil_mode=True")
+            if self.has("count_include_pad") and not self.count_include_pad:
+                args.append("count_include_pad=False")
+        if self.return_indices:
+            args.append("return_indices=True")
+        return f"nn.{self.module_name}({', '.join(args)})"
+
+
+def command_line(
+    spec: PoolSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> str:
+    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+
+    def axis_text(values: tuple[int, ...]) -> str:
+        return str(values[0]) if len(set(values)) == 1 else ",".join(str(v) for v in values)
+
+    words = ["torchshape", "pool"]
+    if spec.kind is not DEFAULTS["kind"]:
+        words += ["--kind", spec.kind.value]
+    if spec.dims != DEFAULTS["dims"]:
+        words += ["--dims", str(spec.dims)]
+    if spec.channels != DEFAULTS["channels"]:
+        words += ["--channels", str(spec.channels)]
+    if spec.size != DEFAULT_SIZE[spec.dims]:
+        words += ["--size", axis_text(spec.size)]
+    if spec.unbatched:
+        words.append("--unbatched")
+    elif spec.batch != DEFAULTS["batch"]:
+        words += ["--batch", str(spec.batch)]
+    if spec.kind is Kind.LP and spec.norm_type != DEFAULTS["norm_type"]:
+        words += ["--norm-type", f"{spec.norm_type:g}"]
+    if spec.kind.adaptive:
+        if spec.output_size != DEFAULT_OUTPUT_SIZE[spec.dims]:
+            words += ["--output-size", axis_text(spec.output_size)]
+    else:
+        if spec.kernel_size != (DEFAULTS["kernel_size"],) * spec.dims:
+            words += ["--kernel-size", axis_text(spec.kernel_size)]
+        if spec.stride != spec.kernel_size:
+            words += ["--stride", axis_text(spec.stride)]
+        if spec.has("padding") and any(spec.padding):
+            words += ["--padding", axis_text(spec.padding)]
+        if spec.has("dilation") and any(d != 1 for d in spec.dilation):
+            words += ["--dilation", axis_text(spec.dilation)]
+        if spec.ceil_mode:
+            words.append("--ceil-mode")
+        if spec.has("count_include_pad") and not spec.count_include_pad:
+            words.append("--no-count-include-pad")
+    if spec.return_indices:
+        words.append("--return-indices")
+    if spec.device != DEFAULTS["device"]:
+        words += ["--device", spec.device]
+    if spec.dtype is not DEFAULTS["dtype"]:
+        words += ["--dtype", spec.dtype.value]
+    if explain:
+        words.append("--explain")
+    if params:
+        words.append("--params")
+    if timing is not None:
+        repeats, warmup = timing
+        words.append("--time")
+        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
+        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
+    implied = Format.TABLE
+    if output is not None:
+        words += ["--output", output]
+        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
+    if fmt is not None and fmt is not implied:
+        words += ["--format", fmt.value]
+    return " ".join(shlex.quote(word) for word in words)
