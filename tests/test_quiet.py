@@ -110,5 +110,39 @@ def test_the_python_api_leaves_the_callers_filters_alone() -> None:
 @pytest.mark.parametrize("message", [m for m, _, _ in quiet.TORCH_NOTICES])
 def test_each_notice_is_documented(message: str) -> None:
     doc = quiet.__doc__ or ""
-    words = {"NumPy": "numpy", "dropout": "dropout", "projections": "proj_size", "contiguous": "contiguous"}
+    words = {
+        "NumPy": "numpy",
+        "dropout": "dropout",
+        "projections": "proj_size",
+        "contiguous": "contiguous",
+        "padding='same'": "padding='same'",
+    }
     assert any(key in message and word in doc for key, word in words.items())
+
+
+@hypothesis_settings(max_examples=25)
+@given(
+    st.sampled_from(["conv", "pool"]),
+    st.integers(1, 3),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.sampled_from([[], ["--explain"], ["--params"], ["--device", "meta"]]),
+    st.sampled_from([[], ["--padding", "same"], ["--transposed"], ["--kind", "avg"], ["--ceil-mode"]]),
+)
+def test_no_warning_escapes_conv_or_pool(
+    command: str, dims: int, kernel: int, dilation: int, extra: list[str], variant: list[str]
+) -> None:
+    """Every warning of a conv or pool run is recorded: none may reach the user."""
+    args = [command, "--dims", str(dims), "--kernel-size", str(kernel), "--size", "9", *extra]
+    if command == "conv":
+        args += ["--dilation", str(dilation), "--stride", "1", "--padding", "0"]
+        args += [v for v in variant if v in ("--transposed",)] or (variant if "same" in variant else [])
+    else:
+        args += ["--stride", "1"] + [v for v in variant if v in ("--kind", "avg", "--ceil-mode")]
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(args)
+    assert code in (0, 2), err.getvalue()
+    assert [str(w.message) for w in caught] == []

@@ -11,6 +11,8 @@ never by a blanket filter, so any other warning (a real problem) still reaches s
   ``proj_size``, and say so on every forward pass.
 - cuDNN warns when a module's weights are not one contiguous chunk: the step-by-step
   loops of ``--unroll`` build such modules on purpose.
+- A convolution with ``padding='same'``, an even kernel and odd dilation warns that it
+  copies the input to pad it unevenly; torchshape's notes say how the padding splits.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ TORCH_NOTICES: tuple[tuple[str, type[Warning], str], ...] = (
     (r"dropout option adds dropout after all but last recurrent layer", UserWarning, r"torch\.nn\."),
     (r"LSTM with projections is not supported with (oneDNN|MIOpen)", UserWarning, r"torch\.nn\."),
     (r"RNN module weights are not part of single contiguous chunk of memory", UserWarning, r"torch\.nn\."),
+    (r"Using padding='same' with even kernel lengths and odd dilation", UserWarning, r"torch\.nn\."),
 )
 
 
