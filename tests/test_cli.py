@@ -126,7 +126,14 @@ PARSE_ERRORS = [
     (["lstm"], "'lstm' is not a command; type torchshape rnn --kind lstm"),
     (["gru-cell", "--layers", "2"], "'gru-cell' is not a command; type torchshape rnn --kind gru-cell"),
     (["RNN"], "'RNN' is not a command; type torchshape rnn --kind rnn"),
-    (["foo"], "'foo' is not a command; type torchshape rnn (torchshape --help lists the commands)"),
+    (["foo"], "'foo' is not a command; the commands are rnn, conv, pool (torchshape --help lists them)"),
+    (
+        ["maxpool"],
+        "'maxpool' is not a command; the commands are rnn, conv, pool (torchshape --help lists them)",
+    ),
+    (["max"], "'max' is not a command; type torchshape pool --kind max"),
+    (["pool", "avg"], "unexpected word 'avg'; to choose the module, type --kind avg"),
+    (["conv", "3"], "unexpected word '3'; torchshape conv takes flags only (see torchshape conv --help)"),
     (["rnn", "--hiden-size", "3"], "--hiden-size: no such option; did you mean --hidden-size?"),
     (["rnn", "--hidden_size", "3"], "--hidden_size: no such option; did you mean --hidden-size?"),
     (["rnn", "--lay", "2"], "--lay: no such option; did you mean --layers?"),
@@ -138,7 +145,7 @@ PARSE_ERRORS = [
     (["rnn", "--bidir=1"], "--bidir: a switch takes no value; type --bidir alone"),
     (
         ["rnn", "extra"],
-        "unexpected word 'extra'; torchshape rnn takes flags only, such as --kind gru (see --help)",
+        "unexpected word 'extra'; torchshape rnn takes flags only (see torchshape rnn --help)",
     ),
     (
         ["rnn", "--", "--layers", "2"],

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from torchshape.families.pool.spec import Kind as PoolKind
 from torchshape.families.rnn.spec import Kind
 
 # Options that act as soon as they are read: what follows them is not looked at.
@@ -51,13 +52,22 @@ def _unknown(word: str, options: Options, where: str) -> str:
     return f"{name}: no such option; {where} --help lists them"
 
 
-def _stray(word: str, before: str | None, options: Options) -> str:
+# The --kind choices of the commands that have one, for "type --kind ..." advice.
+KINDS: dict[str, set[str]] = {
+    "rnn": {kind.value for kind in Kind},
+    "pool": {kind.value for kind in PoolKind},
+}
+
+
+def _stray(word: str, before: str | None, options: Options, command: str) -> str:
     """A word that is neither an option nor an option's value."""
-    if word.lower() in {kind.value for kind in Kind}:
+    if word.lower() in KINDS.get(command, set()):
         return f"unexpected word {word!r}; to choose the module, type --kind {word.lower()}"
     if before is not None and before in options.switches:
         return f"{before}: takes no value, so {word!r} is left over; drop it"
-    return f"unexpected word {word!r}; torchshape rnn takes flags only, such as --kind gru (see --help)"
+    return (
+        f"unexpected word {word!r}; torchshape {command} takes flags only (see torchshape {command} --help)"
+    )
 
 
 def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Options]) -> str | None:
@@ -80,7 +90,10 @@ def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Opt
     if command not in commands:
         if command.lower() in {kind.value for kind in Kind}:
             return f"{command!r} is not a command; type torchshape rnn --kind {command.lower()}"
-        return f"{command!r} is not a command; type torchshape rnn (torchshape --help lists the commands)"
+        if command.lower() in KINDS["pool"]:
+            return f"{command!r} is not a command; type torchshape pool --kind {command.lower()}"
+        listed = ", ".join(commands)
+        return f"{command!r} is not a command; the commands are {listed} (torchshape --help lists them)"
     options = commands[command]
     rest = words[i + 1 :]
     j = 0
@@ -112,7 +125,7 @@ def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Opt
             else:
                 return _unknown(word, options, f"torchshape {command}")
         elif stray is None:
-            stray = _stray(word, before, options)
+            stray = _stray(word, before, options, command)
         j += 1
         before = name if name in options.switches else None
     return stray
