@@ -90,3 +90,30 @@ def test_renderers_never_import_the_torch_side() -> None:
     for module, deps in graph.items():
         if module.startswith("torchshape.render"):
             assert not deps & torch_side, (module, deps & torch_side)
+
+
+def test_every_family_gives_the_core_what_it_asks_for() -> None:
+    from torchshape import families
+    from torchshape.families.base import Family
+
+    assert set(families.REGISTRY) == set(families.COMMANDS)
+    for name in families.REGISTRY:
+        family = families.family(name)
+        assert isinstance(family, Family), name
+        assert family.name == name
+        command = families.command(name)
+        assert callable(getattr(command, name)) and isinstance(command.KINDS, frozenset)
+
+
+def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:
+    """Families share only torchshape/families/spatial.py; the core reaches them through the registry."""
+    graph = import_graph()
+    shared = {"torchshape.families", "torchshape.families.base", "torchshape.families.spatial"}
+    for module, deps in graph.items():
+        parts = module.split(".")
+        if module.startswith("torchshape.families.") and len(parts) > 3:
+            own = ".".join(parts[:3])
+            others = {d for d in deps if d.startswith("torchshape.families.") and d not in shared}
+            assert all(d.startswith(own) for d in others), (module, others)
+        elif not module.startswith("torchshape.families") and module not in ("torchshape.api", "torchshape"):
+            assert not {d for d in deps if d.startswith("torchshape.families.") and d not in shared}, module

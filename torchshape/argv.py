@@ -13,9 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from torchshape.families.pool.spec import Kind as PoolKind
-from torchshape.families.rnn.spec import Kind
-
 # Options that act as soon as they are read: what follows them is not looked at.
 EAGER = ("-h", "--help", "--version")
 
@@ -52,16 +49,9 @@ def _unknown(word: str, options: Options, where: str) -> str:
     return f"{name}: no such option; {where} --help lists them"
 
 
-# The --kind choices of the commands that have one, for "type --kind ..." advice.
-KINDS: dict[str, set[str]] = {
-    "rnn": {kind.value for kind in Kind},
-    "pool": {kind.value for kind in PoolKind},
-}
-
-
-def _stray(word: str, before: str | None, options: Options, command: str) -> str:
+def _stray(word: str, before: str | None, options: Options, kinds: frozenset[str], command: str) -> str:
     """A word that is neither an option nor an option's value."""
-    if word.lower() in KINDS.get(command, set()):
+    if word.lower() in kinds:
         return f"unexpected word {word!r}; to choose the module, type --kind {word.lower()}"
     if before is not None and before in options.switches:
         return f"{before}: takes no value, so {word!r} is left over; drop it"
@@ -70,8 +60,15 @@ def _stray(word: str, before: str | None, options: Options, command: str) -> str
     )
 
 
-def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Options]) -> str | None:
+def first_problem(
+    args: Sequence[str],
+    root: Options,
+    commands: Mapping[str, Options],
+    kinds: Mapping[str, frozenset[str]] | None = None,
+) -> str | None:
     """The first mistake in ``torchshape ARGS`` that the parser would word badly, or None.
+
+    ``kinds``: each command's --kind choices, so that a stray ``lstm`` gets ``--kind lstm``.
 
     As in the parser, an unknown option or a missing value is an error where it stands,
     while ``-h``/``--help`` wins over a stray word anywhere.
@@ -86,12 +83,12 @@ def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Opt
         i += 1
     if i == len(words):
         return None  # --version alone; or nothing, which the command line turns into --help
+    kinds = kinds or {}
     command = words[i]
     if command not in commands:
-        if command.lower() in {kind.value for kind in Kind}:
-            return f"{command!r} is not a command; type torchshape rnn --kind {command.lower()}"
-        if command.lower() in KINDS["pool"]:
-            return f"{command!r} is not a command; type torchshape pool --kind {command.lower()}"
+        for owner, choices in kinds.items():
+            if command.lower() in choices:
+                return f"{command!r} is not a command; type torchshape {owner} --kind {command.lower()}"
         listed = ", ".join(commands)
         return f"{command!r} is not a command; the commands are {listed} (torchshape --help lists them)"
     options = commands[command]
@@ -125,7 +122,7 @@ def first_problem(args: Sequence[str], root: Options, commands: Mapping[str, Opt
             else:
                 return _unknown(word, options, f"torchshape {command}")
         elif stray is None:
-            stray = _stray(word, before, options, command)
+            stray = _stray(word, before, options, kinds.get(command, frozenset()), command)
         j += 1
         before = name if name in options.switches else None
     return stray

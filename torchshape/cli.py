@@ -12,15 +12,10 @@ from typing import Annotated, Any
 import typer
 import typer.main
 
+from torchshape import families
 from torchshape.argv import Options, first_problem
 from torchshape.command import SWITCH, Command, Group
 from torchshape.errors import TorchshapeError
-from torchshape.families.conv.command import EPILOG as CONV_EPILOG
-from torchshape.families.conv.command import conv
-from torchshape.families.pool.command import EPILOG as POOL_EPILOG
-from torchshape.families.pool.command import pool
-from torchshape.families.rnn.command import EPILOG as RNN_EPILOG
-from torchshape.families.rnn.command import rnn
 from torchshape.startup import pause_gc, skip_pydantic
 
 
@@ -65,9 +60,9 @@ def version_line() -> str:
     return f"torchshape {__version__} (torch {torch.__version__})"
 
 
-app.command("rnn", cls=Command, epilog=RNN_EPILOG)(rnn)
-app.command("conv", cls=Command, epilog=CONV_EPILOG)(conv)
-app.command("pool", cls=Command, epilog=POOL_EPILOG)(pool)
+for _name in families.COMMANDS:  # one command per family: torchshape rnn, conv, pool
+    _module = families.command(_name)
+    app.command(_name, cls=Command, epilog=_module.EPILOG)(getattr(_module, _name))
 
 
 @app.callback()
@@ -98,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet.install()  # torch's own notices (no numpy, dropout with one layer, ...) are not the user's
     install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
     command = typer.main.get_command(app)
-    problem = first_problem(args, *_options(command))
+    kinds = {name: families.command(name).KINDS for name in families.COMMANDS}
+    problem = first_problem(args, *_options(command), kinds=kinds)
     if problem is not None:
         return _fail(problem, 2)
     # Help through a pipe or into a file: rich pads every line to the width; strip that.

@@ -14,6 +14,15 @@ from typing import Any
 
 from torchshape.families.base import Family
 
+# name -> the module that defines the command line's ``torchshape NAME``: a function NAME,
+# its EPILOG (examples) and KINDS (the --kind choices, for advice on stray words). These
+# are light (no torch): the command line imports them all to build its parser.
+COMMANDS: dict[str, str] = {
+    "rnn": "torchshape.families.rnn.command",
+    "conv": "torchshape.families.conv.command",
+    "pool": "torchshape.families.pool.command",
+}
+
 # name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
 REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
@@ -21,7 +30,12 @@ REGISTRY: dict[str, str] = {
     "pool": "torchshape.families.pool.family",
 }
 
-__all__ = ["REGISTRY", "Family", "family", "of"]
+__all__ = ["COMMANDS", "REGISTRY", "Family", "command", "family", "of"]
+
+
+def command(name: str) -> Any:
+    """The module of ``torchshape NAME``'s command (see ``COMMANDS``)."""
+    return importlib.import_module(COMMANDS[name])
 
 
 def family(name: str) -> Family:

@@ -8,7 +8,7 @@ python script and command line read; renderers call it and know no family by nam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import torch
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from torchshape.view import ParametersSection
 
 
+@runtime_checkable
 class Family(Protocol):
     name: str  # the command: rnn, conv, pool
 

@@ -36,6 +36,8 @@ EXAMPLES = (
 )
 
 EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset[str]()
 SIZE = "INT[,INT..]"
 
 

@@ -26,6 +26,7 @@ from torchshape.command import (
     deliver,
     typed,
 )
+from torchshape.families.pool.spec import Kind
 
 # Shown under ``torchshape pool --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
@@ -36,6 +37,8 @@ EXAMPLES = (
 )
 
 EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset(kind.value for kind in Kind)
 
 PerAxis = "INT[,INT...]"
 

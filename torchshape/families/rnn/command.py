@@ -26,7 +26,7 @@ from torchshape.command import (
     deliver,
     typed,
 )
-from torchshape.families.rnn.spec import DEFAULTS, Nonlinearity
+from torchshape.families.rnn.spec import DEFAULTS, Kind, Nonlinearity
 
 # Shown under ``torchshape rnn --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
@@ -38,6 +38,8 @@ EXAMPLES = (
 )
 
 EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset(kind.value for kind in Kind)
 
 
 def rnn(
