@@ -8,6 +8,8 @@ python script and command line read; renderers call it and know no family by nam
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -44,3 +46,78 @@ class Family(Protocol):
     def csv_rows(self, report: Report) -> list[list[str]]: ...
     def python(self, report: Report, shown: Shown) -> str: ...
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str: ...
+
+
+class FolderFamily:
+    """A family whose hooks live in its folder, one module per side, by the same names:
+
+    - ``counts``: ``totals(spec)`` (its ``macs`` and ``peak_bytes_estimate``),
+      ``estimated_seconds(spec)``, ``check_addressable(spec)``;
+    - ``probe``: ``run(spec, **options)`` and ``report``: ``build_report(spec, run)``;
+    - ``torch_side``: ``build_module``, ``make_inputs``, ``forward``;
+    - ``present``: ``sections``, ``footer``, ``params``, ``json_extra``, ``csv_rows``,
+      ``command``; ``snippet``: ``render_python``.
+
+    Each module is imported when its hook is first asked for, so the core's imports stay
+    light (``--help`` loads no family) and the torch side loads only to run.
+    """
+
+    name: str
+
+    def _module(self, leaf: str) -> ModuleType:
+        return importlib.import_module(f"torchshape.families.{self.name}.{leaf}")
+
+    # -- spec side
+    def macs(self, spec: Any) -> int:
+        return int(self._module("counts").totals(spec).macs)
+
+    def estimated_seconds(self, spec: Any) -> float:
+        return float(self._module("counts").estimated_seconds(spec))
+
+    def peak_bytes(self, spec: Any) -> int:
+        return int(self._module("counts").totals(spec).peak_bytes_estimate)
+
+    def check_addressable(self, spec: Any) -> None:
+        self._module("counts").check_addressable(spec)
+
+    # -- torch side
+    def inspect(self, spec: Any, **options: Any) -> Report:
+        report: Report = self._module("report").build_report(spec, self._module("probe").run(spec, **options))
+        return report
+
+    def build(self, spec: Any, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+        module: torch.nn.Module = self._module("torch_side").build_module(spec, device, dtype)
+        return module
+
+    def inputs(self, spec: Any, device: torch.device, dtype: torch.dtype) -> Any:
+        return self._module("torch_side").make_inputs(spec, device, dtype)
+
+    def forward(self, module: torch.nn.Module, inputs: Any) -> Any:
+        return self._module("torch_side").forward(module, inputs)
+
+    # -- presentation
+    def sections(self, report: Report) -> list[RenderableType]:
+        found: list[RenderableType] = self._module("present").sections(report)
+        return found
+
+    def footer(self, report: Report) -> list[Text]:
+        found: list[Text] = self._module("present").footer(report)
+        return found
+
+    def parameters_section(self, report: Report) -> ParametersSection:
+        found: ParametersSection = self._module("present").params(report)
+        return found
+
+    def json_extra(self, report: Report) -> dict[str, Any]:
+        found: dict[str, Any] = self._module("present").json_extra(report)
+        return found
+
+    def csv_rows(self, report: Report) -> list[list[str]]:
+        found: list[list[str]] = self._module("present").csv_rows(report)
+        return found
+
+    def python(self, report: Report, shown: Shown) -> str:
+        return str(self._module("snippet").render_python(report, shown))
+
+    def command_line(self, report: Report, fmt: Format, shown: Shown) -> str:
+        return str(self._module("present").command(report, fmt, shown))

@@ -273,6 +273,11 @@ SECONDS_PER_STEP = {"cpu": 20e-6, "cuda": 20e-6}  # one layer, one direction, on
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 
 
+def estimated_seconds(spec: RNNSpec) -> float:
+    """The family's time estimate (``torchshape.families.base.FolderFamily``)."""
+    return estimated_forward_seconds(spec)
+
+
 def estimated_forward_seconds(spec: RNNSpec) -> float:
     """A rough, pessimistic guess of how long building and running the module takes."""
     family = "cuda" if spec.device.startswith("cuda") else "cpu"

@@ -1,97 +1,18 @@
-"""The recurrent family as the core sees it (``torchshape.families.base.Family``)."""
+"""The recurrent family as the core sees it: its hooks live in its folder (``FolderFamily``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from torchshape.families.rnn import counts
+from torchshape.families.base import FolderFamily
 from torchshape.families.rnn.spec import RNNSpec
 
-if TYPE_CHECKING:
-    import torch
-    from rich.console import RenderableType
-    from rich.text import Text
 
-    from torchshape.options import Format, Shown
-    from torchshape.report import Report
-    from torchshape.view import ParametersSection
-
-
-class RNNFamily:
+class RNNFamily(FolderFamily):
     name = "rnn"
-
-    # -- spec side
-    def macs(self, spec: RNNSpec) -> int:
-        return counts.macs(spec).total
-
-    def estimated_seconds(self, spec: RNNSpec) -> float:
-        return counts.estimated_forward_seconds(spec)
-
-    def peak_bytes(self, spec: RNNSpec) -> int:
-        return counts.totals(spec).peak_bytes_estimate
 
     def check_addressable(self, spec: RNNSpec) -> None:
         from torchshape.families.rnn.limits import check_addressable
 
         check_addressable(spec)
-
-    # -- torch side
-    def inspect(self, spec: RNNSpec, **options: Any) -> Report:
-        from torchshape.families.rnn import probe
-        from torchshape.families.rnn.report import build_report
-
-        return build_report(spec, probe.run(spec, **options))
-
-    def build(self, spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-        from torchshape.families.rnn.torch_side import build_module
-
-        return build_module(spec, device, dtype)
-
-    def inputs(self, spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> Any:
-        from torchshape.families.rnn.torch_side import make_inputs
-
-        return make_inputs(spec, device, dtype)
-
-    def forward(self, module: torch.nn.Module, inputs: Any) -> Any:
-        from torchshape.families.rnn.torch_side import forward
-
-        return forward(module, inputs)
-
-    # -- presentation
-    def sections(self, report: Report) -> list[RenderableType]:
-        from torchshape.families.rnn.present import sections
-
-        return sections(report)
-
-    def footer(self, report: Report) -> list[Text]:
-        from torchshape.families.rnn.present import footer
-
-        return footer(report)
-
-    def parameters_section(self, report: Report) -> ParametersSection:
-        from torchshape.families.rnn.present import params
-
-        return params(report)
-
-    def json_extra(self, report: Report) -> dict[str, Any]:
-        from torchshape.families.rnn.present import json_extra
-
-        return json_extra(report)
-
-    def csv_rows(self, report: Report) -> list[list[str]]:
-        from torchshape.families.rnn.present import csv_rows
-
-        return csv_rows(report)
-
-    def python(self, report: Report, shown: Shown) -> str:
-        from torchshape.families.rnn.present import python
-
-        return python(report, shown)
-
-    def command_line(self, report: Report, fmt: Format, shown: Shown) -> str:
-        from torchshape.families.rnn.present import command
-
-        return command(report, fmt, shown)
 
 
 FAMILY = RNNFamily()

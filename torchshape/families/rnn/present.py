@@ -17,7 +17,7 @@ from torchshape.shapes import shape_text
 from torchshape.units import human_bytes
 from torchshape.view import ParametersSection
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "python", "sections"]
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"
@@ -102,12 +102,6 @@ def csv_rows(report: Report) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def python(report: Report, shown: Shown) -> str:
-    from torchshape.families.rnn.snippet import render_python
-
-    return render_python(report, shown)
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
