@@ -59,3 +59,32 @@ class Report:
             and all(p.verified for p in self.parameters)
             and (self.probe.analysis is None or self.probe.analysis.ok)
         )
+
+
+def row_at_your_sizes(
+    name: str,
+    formula: str,
+    expected: tuple[int, ...],
+    actual: tuple[int, ...] | None,
+    *,
+    fed: bool,
+    error: str | None,
+) -> TensorRow:
+    """A tensor of a forward pass that ran at the user's own sizes (on meta too, for kernels
+    that run there): verified when torch's shape is the formula's, and for what torch
+    returned, when torch raised nothing."""
+    return TensorRow(
+        name=name,
+        formula=formula,
+        expected=expected,
+        actual=actual,
+        probe_shape=actual,
+        measured=tuple(True for _ in expected),
+        verified=actual == expected and (fed or error is None),
+        role="in" if fed else "out",
+    )
+
+
+def real_pass(probe: ProbeRun) -> str:
+    """The sentence for a real forward pass: ``real forward pass on cpu (float32), torch 2.13.0``."""
+    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"

@@ -6,7 +6,7 @@ from torchshape.families.conv.counts import parameter_rows, totals
 from torchshape.families.conv.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, TensorRow
+from torchshape.report import Report, real_pass, row_at_your_sizes
 
 META = "meta: shapes from torch's meta kernels, no values"
 
@@ -20,27 +20,22 @@ def ran(probe: ProbeRun) -> str:
     """One sentence saying exactly what was run, for the table footer and JSON."""
     if probe.device == "meta":
         return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
-    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+    return real_pass(probe)
 
 
 def build_report(spec: ConvSpec, probe: ProbeRun) -> Report:
     sym = symbols(spec)
-    rows = []
-    for f in tensor_formulas(spec):
-        shape = probe.shapes.get(f.name)
-        expected = f.shape(sym)
-        rows.append(
-            TensorRow(
-                name=f.name,
-                formula=f.formula,
-                expected=expected,
-                actual=shape,
-                probe_shape=shape,
-                measured=tuple(True for _ in f.symbols),
-                verified=shape == expected and (f.name == "input" or probe.error is None),
-                role="in" if f.name == "input" else "out",
-            )
+    rows = [
+        row_at_your_sizes(
+            f.name,
+            f.formula,
+            f.shape(sym),
+            probe.shapes.get(f.name),
+            fed=f.name == "input",
+            error=probe.error,
         )
+        for f in tensor_formulas(spec)
+    ]
     return Report(
         family="conv",
         spec=spec,

@@ -6,7 +6,7 @@ from torchshape.families.pool.counts import totals
 from torchshape.families.pool.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, TensorRow
+from torchshape.report import Report, real_pass, row_at_your_sizes
 
 
 def call(spec: PoolSpec) -> str:
@@ -21,28 +21,23 @@ def ran(probe: ProbeRun) -> str:
             f"forward pass on meta at your sizes: torch {probe.torch_version}'s pooling meta kernel "
             f"gave every shape ({probe.dtype}); no values were computed"
         )
-    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+    return real_pass(probe)
 
 
 def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
     sym = symbols(spec)
-    rows = []
-    for f in tensor_formulas(spec):
-        actual = probe.shapes.get(f.name)
-        expected = f.shape(sym)
-        rows.append(
-            TensorRow(
-                name=f.name,
-                formula=f.formula,
-                expected=expected,
-                actual=actual,
-                probe_shape=actual,
-                measured=tuple(True for _ in f.dims),
-                verified=actual == expected and (f.name == "input" or probe.error is None),
-                role="in" if f.name == "input" else "out",
-            )
+    rows = [
+        row_at_your_sizes(
+            f.name,
+            f.formula,
+            f.shape(sym),
+            probe.shapes.get(f.name),
+            fed=f.name == "input",
+            error=probe.error,
         )
+        for f in tensor_formulas(spec)
+    ]
     return Report(
         family="pool",
         spec=spec,

@@ -7,7 +7,7 @@ from torchshape.families.rnn.counts import parameter_rows, totals
 from torchshape.families.rnn.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, TensorRow
+from torchshape.report import Report, TensorRow, real_pass
 
 
 def call(spec: RNNSpec) -> str:
@@ -28,7 +28,7 @@ def ran(probe: ProbeRun) -> str:
             f"module on {probe.device} ({probe.dtype}) at probe sizes {sizes}; shapes at your "
             "sizes come from the formulas that run verified"
         )
-    return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+    return real_pass(probe)
 
 
 _SIZE_SYMBOLS = ("L", "N", "H_in", "H_cell", "H_out", "num_layers")
