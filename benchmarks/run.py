@@ -11,21 +11,26 @@ set size (``os.wait4``). Targets:
    written here, and torch never imported.
 2. The design example ``torchshape rnn --kind lstm --layers 2 --bidir`` at most
    1.25 × ``python -c "import torch"``.
-3. GRU, LSTM and RNN with input and hidden size 4096, 8 layers, bidirectional,
-   batch 64, seq-len 1000 and 100000, on ``--device meta``: at most 1.3 × the time
-   and 1.3 × the peak memory of ``import torch``; and the time does not grow with
-   L, N, H or the number of layers: in a sweep from 1 to far beyond the sizes
-   above, the slowest point is within 5 % of ``import torch`` of the fastest.
-
+3. ``torchshape rnn``: GRU, LSTM and RNN with input and hidden size 4096, 8 layers,
+   bidirectional, batch 64, seq-len 1000 and 100000, on ``--device meta``: at most
+   1.3 × the time and 1.3 × the peak memory of ``import torch``; and flat across sizes
+   (L, N, H and the number of layers swept from 1 to far beyond the sizes above).
 4. ``torchshape conv`` on ``--device meta`` at a huge size (batch 64, channels 1024,
-   size 4096,4096): at most 1.3 × the time and peak memory of ``import torch``, and flat
-   across sizes (``--only conv`` measures this part alone).
-4. ``torchshape pool`` on ``--device meta`` at huge sizes (a 2-d max pool over
+   size 4096,4096): at most 1.3 × the time and peak memory of ``import torch``; and flat
+   across sizes (N from 1 to 10⁶, C_in = C_out from 1 to 10⁵, the spatial size from 8
+   to 10⁶ per axis).
+5. ``torchshape pool`` on ``--device meta`` at huge sizes (a 2-d max pool over
    64 × 512 × 100000 × 100000, a 3-d adaptive-avg pool over 64 × 512 × 10000³): at most
-   1.3 × the time and peak memory of ``import torch``, and flat across sizes (N, C and
-   the spatial size swept from 1 to 10⁶, as in 3). torch's pooling meta kernels run at
-   the user's sizes, so nothing is scaled down. ``--only pool`` runs this part alone and
-   prints its section instead of writing BENCHMARKS.md.
+   1.3 × the time and peak memory of ``import torch``; and flat across sizes (N and C
+   from 1 to 10⁶, the spatial size from 8 to 10⁶).
+
+*Flat across sizes*: ``torchshape.inspect``, ``inspect_conv`` or ``inspect_pool`` is timed
+in one process with torch already imported (best of ``SWEEP_REPEATS``), one size varied at
+a time; across each sweep the slowest point is within 5 % of ``import torch`` of the
+fastest. torch's convolution and pooling meta kernels run at the user's sizes, so nothing
+is scaled down there. ``--only conv`` or ``--only pool`` measures that part alone (its own
+``import torch`` baseline, as in the full run) and prints it instead of writing
+BENCHMARKS.md.
 
 Where CUDA is available it also times a 4-layer LSTM (hidden 1024, seq-len 512,
 batch 64) in fp32 and bf16 with ``--time`` and with an independent CUDA-event
@@ -49,6 +54,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -69,58 +75,135 @@ def main(name: str = "world", count: int = 1) -> None:
 
 HUGE = ["--input-size", "4096", "--hidden-size", "4096", "--layers", "8", "--bidir", "--batch", "64"]
 
-# One dimension at a time, from 1 to far beyond the huge configurations, the others
-# as in them (LSTM, 4096, 8 layers, bidirectional, batch 64, seq-len 1000).
-SWEEP_BASE = {
-    "kind": "lstm",
-    "input_size": 4096,
-    "hidden_size": 4096,
-    "num_layers": 8,
-    "bidirectional": True,
-    "batch": 64,
-    "seq_len": 1000,
-    "device": "meta",
-}
-SWEEP = {
-    "L (--seq-len)": ("seq_len", [1, 1000, 10**7]),
-    "N (--batch)": ("batch", [1, 64, 10**6]),
-    "H_in = H_cell (--input-size, --hidden-size)": (("input_size", "hidden_size"), [1, 4096, 10**6]),
-    "num_layers (--layers)": ("num_layers", [1, 8, 1024]),
-}
 SWEEP_REPEATS = 7
 # Constant time: across each sweep, the slowest point's best time may exceed the fastest
 # point's by at most this fraction of `import torch` (the floor every command pays).
 SWEEP_SPREAD = 0.05
 
-CONV_HUGE = ["conv", "--batch", "64", "--in-channels", "1024", "--out-channels", "1024", "--device", "meta"]
-CONV_SIZES = ["32,24", "4096,4096", "65536,65536"]
-POOL_HUGE = {
-    "max 2-d": [
-        "pool", "--kind", "max", "--size", "100000,100000", "--channels", "512", "--batch", "64",
-        "--kernel-size", "3", "--stride", "2", "--padding", "1", "--ceil-mode", "--return-indices",
-        "--device", "meta",
-    ],
-    "adaptive-avg 3-d": [
-        "pool", "--kind", "adaptive-avg", "--dims", "3", "--size", "10000", "--output-size", "7",
-        "--channels", "512", "--batch", "64", "--device", "meta",
-    ],
+
+@dataclass(frozen=True)
+class Sweep:
+    """``torchshape.<function>(**base)`` in one process, one setting (or a tied group) varied at a time."""
+
+    function: str
+    base: dict[str, Any]
+    # label → (the settings set to each value, the values: small, the huge configuration's, far beyond)
+    axes: dict[str, tuple[tuple[str, ...], list[int]]]
+    described: str  # the base, as BENCHMARKS.md names it
+    # "module:function" memos emptied before each timed call: a command runs once per process
+    memos: tuple[str, ...] = ()
+
+
+SWEEPS = {
+    "rnn": Sweep(
+        "inspect",
+        {
+            "kind": "lstm",
+            "input_size": 4096,
+            "hidden_size": 4096,
+            "num_layers": 8,
+            "bidirectional": True,
+            "batch": 64,
+            "seq_len": 1000,
+            "device": "meta",
+        },
+        {
+            "L (--seq-len)": (("seq_len",), [1, 1000, 10**7]),
+            "N (--batch)": (("batch",), [1, 64, 10**6]),
+            "H_in = H_cell (--input-size, --hidden-size)": (("input_size", "hidden_size"), [1, 4096, 10**6]),
+            "num_layers (--layers)": (("num_layers",), [1, 8, 1024]),
+        },
+        "the LSTM above (4096, 8 layers, bidirectional, batch 64, seq-len 1000)",
+        memos=(
+            "torchshape.families.rnn.counts:parameter_formulas",
+            "torchshape.families.rnn.counts:parameters_at_size",
+        ),
+    ),
+    "conv": Sweep(
+        "inspect_conv",
+        {
+            "batch": 64,
+            "in_channels": 1024,
+            "out_channels": 1024,
+            "size": 4096,
+            "kernel_size": 3,
+            "stride": 2,
+            "padding": 1,
+            "device": "meta",
+        },
+        {
+            "H_in = W_in (--size)": (("size",), [8, 4096, 10**6]),
+            "N (--batch)": (("batch",), [1, 64, 10**6]),
+            "C_in = C_out (--in-channels, --out-channels)": (
+                ("in_channels", "out_channels"),
+                [1, 1024, 10**5],
+            ),
+        },
+        "`conv --batch 64 --in-channels 1024 --out-channels 1024 --size 4096,4096 --kernel-size 3 "
+        "--stride 2 --padding 1 --device meta`",
+    ),
+    "pool": Sweep(
+        "inspect_pool",
+        {
+            "kind": "max",
+            "size": 10000,
+            "channels": 512,
+            "batch": 64,
+            "kernel_size": 3,
+            "stride": 2,
+            "padding": 1,
+            "return_indices": True,
+            "device": "meta",
+        },
+        {
+            "H_in = W_in (--size)": (("size",), [8, 1000, 10**6]),
+            "N (--batch)": (("batch",), [1, 64, 10**6]),
+            "C (--channels)": (("channels",), [1, 512, 10**6]),
+        },
+        "`pool --kind max --size 10000 --channels 512 --batch 64 --kernel-size 3 --stride 2 --padding 1 "
+        "--return-indices --device meta`",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MetaPart:
+    """A family on meta: its huge configurations in fresh processes, and its sweep."""
+
+    title: str
+    why: str  # why the time does not depend on the sizes
+    huge: dict[str, list[str]]  # name → torchshape arguments
+
+
+META_PARTS = {
+    "conv": MetaPart(
+        "`torchshape conv` on meta",
+        "torch's convolution meta kernels give the output shape in constant time, so `--device meta` "
+        "runs the convolution at the sizes asked for.",
+        {
+            "size 4096,4096": [
+                "conv", "--batch", "64", "--in-channels", "1024", "--out-channels", "1024",
+                "--size", "4096,4096", "--device", "meta",
+            ],
+        },
+    ),
+    "pool": MetaPart(
+        "`torchshape pool` on meta",
+        "torch's pooling meta kernels give the output shape in constant time, so `--device meta` runs "
+        "the pool at the sizes asked for.",
+        {
+            "max 2-d": [
+                "pool", "--kind", "max", "--size", "100000,100000", "--channels", "512", "--batch", "64",
+                "--kernel-size", "3", "--stride", "2", "--padding", "1", "--ceil-mode", "--return-indices",
+                "--device", "meta",
+            ],
+            "adaptive-avg 3-d": [
+                "pool", "--kind", "adaptive-avg", "--dims", "3", "--size", "10000", "--output-size", "7",
+                "--channels", "512", "--batch", "64", "--device", "meta",
+            ],
+        },
+    ),
 }  # fmt: skip
-POOL_SWEEP_BASE = {
-    "kind": "max",
-    "size": 10000,
-    "channels": 512,
-    "batch": 64,
-    "kernel_size": 3,
-    "stride": 2,
-    "padding": 1,
-    "return_indices": True,
-    "device": "meta",
-}
-POOL_SWEEP = {
-    "H_in = W_in (--size)": ("size", [8, 1000, 10**6]),
-    "N (--batch)": ("batch", [1, 64, 10**6]),
-    "C (--channels)": ("channels", [1, 512, 10**6]),
-}
 
 CUDA_CONFIG = {"layers": 4, "input": 1024, "hidden": 1024, "seq_len": 512, "batch": 64}
 CUDA_REPEATS, CUDA_WARMUP = 10, 3
@@ -205,22 +288,27 @@ def torch_imported_by_help(env: dict[str, str]) -> bool:
 # --- in-process workers (run as `python benchmarks/run.py --worker ...` in a fresh process) ---------
 
 
-def sweep_worker() -> None:
-    """Best time of torchshape.inspect for each sweep point, torch already imported."""
-    from torchshape import inspect
-    from torchshape.families.rnn import counts
+def sweep_worker(family: str) -> None:
+    """Best time of the family's inspect function at each sweep point, torch already imported."""
+    import importlib
 
-    inspect(**SWEEP_BASE)  # first call: one-time costs inside torch, paid by every command equally
+    import torchshape
+
+    sweep = SWEEPS[family]
+    inspect = getattr(torchshape, sweep.function)
+    memos = []
+    for name in sweep.memos:
+        module, function = name.split(":")
+        memos.append(getattr(importlib.import_module(module), function))
+    inspect(**sweep.base)  # first call: one-time costs inside torch, paid by every command equally
     results: dict[str, list[tuple[int, float]]] = {}
-    for label, (keys, values) in SWEEP.items():
-        names = keys if isinstance(keys, tuple) else (keys,)
+    for label, (names, values) in sweep.axes.items():
         for value in values:
-            settings = {**SWEEP_BASE, **dict.fromkeys(names, value)}
+            settings = {**sweep.base, **dict.fromkeys(names, value)}
             times = []
             for _ in range(SWEEP_REPEATS):
-                # a command runs once per process: time it with the formulas' memos empty
-                counts.parameter_formulas.cache_clear()
-                counts.parameters_at_size.cache_clear()
+                for memo in memos:
+                    memo.cache_clear()
                 began = time.perf_counter()
                 report = inspect(**settings)
                 times.append(time.perf_counter() - began)
@@ -229,71 +317,85 @@ def sweep_worker() -> None:
     print(json.dumps(results))
 
 
-def pool_sweep_worker() -> None:
-    """Best time of torchshape.inspect_pool for each sweep point, torch already imported."""
-    from torchshape import inspect_pool
-
-    inspect_pool(**POOL_SWEEP_BASE)
-    results: dict[str, list[tuple[int, float]]] = {}
-    for label, (key, values) in POOL_SWEEP.items():
-        for value in values:
-            times = []
-            for _ in range(SWEEP_REPEATS):
-                began = time.perf_counter()
-                report = inspect_pool(**{**POOL_SWEEP_BASE, key: value})
-                times.append(time.perf_counter() - began)
-                assert report.ok
-            results.setdefault(label, []).append((value, min(times) * 1000))
-    print(json.dumps(results))
+# (figure, value, beside a GC-paused import, target, met)
+Check = tuple[str, str, str, str, bool]
 
 
-def pool_part(
-    env: dict[str, str], rounds: int
-) -> tuple[list[str], list[tuple[str, str, str, str, bool]], list[Figure]]:
-    """Measure torchshape pool on meta at huge sizes and its sweep, beside its own `import torch`
-    baseline timed in the same rounds: lines, checks, figures (the baseline first)."""
-    torch_fig = Figure('python -c "import torch" (pool rounds)', [PY, "-c", "import torch"], env, str(ROOT))
-    figs = [
-        Figure(f"torchshape {' '.join(args)}", torchshape_argv(*args), env, str(ROOT))
-        for args in POOL_HUGE.values()
-    ]
-    run_rounds([torch_fig, *figs], rounds)
-    sweep = worker_json(env, "pool-sweep")
-    checks: list[tuple[str, str, str, str, bool]] = []
-    for name, fig in zip(POOL_HUGE, figs, strict=True):
-        for what, value in (
-            ("time", fig.median_s / torch_fig.median_s),
-            ("peak RSS", fig.rss_mb / torch_fig.rss_mb),
-        ):
-            checks.append(
-                (f"meta pool {name}: {what} / `import torch`", f"{value:.2f}×", "", "≤ 1.3×", value <= 1.3)
-            )
-    floor_ms = torch_fig.median_s * 1000
-    for label, points in sweep.items():
+def sweep_checks(family: str, results: dict[str, list[tuple[int, float]]], floor_ms: float) -> list[Check]:
+    """Across each sweep, the slowest point within SWEEP_SPREAD of `import torch` of the fastest."""
+    limit = SWEEP_SPREAD * floor_ms
+    checks = []
+    for label, points in results.items():
         spread = max(ms for _, ms in points) - min(ms for _, ms in points)
-        limit = SWEEP_SPREAD * floor_ms
         checks.append(
-            (f"pool sweep of {label}: slowest − fastest point", f"{spread:.1f} ms", "",
+            (f"{family} sweep of {label}: slowest − fastest point", f"{spread:.1f} ms", "",
              f"≤ {limit:.0f} ms (5 % of `import torch`)", spread <= limit)
         )  # fmt: skip
-    lines = [
-        "## `torchshape pool` on meta",
-        "",
-        "torch's pooling meta kernels give the output shape in constant time, so `--device meta` runs the "
-        "pool at the sizes asked for. Below: `torchshape.inspect_pool(...)` in one process after torch is "
-        f"imported, best of {SWEEP_REPEATS}, one dimension varied at a time, the others as in "
-        "`pool --kind max --size 10000 --channels 512 --batch 64 --kernel-size 3 --stride 2 --padding 1 "
-        "--return-indices --device meta`.",
+    return checks
+
+
+def sweep_lines(family: str, results: dict[str, list[tuple[int, float]]]) -> list[str]:
+    """What the sweep timed, and its table."""
+    sweep = SWEEPS[family]
+    return [
+        f"Below: `torchshape.{sweep.function}(...)` in one process after torch is imported, best of "
+        f"{SWEEP_REPEATS}, one dimension varied at a time, the others as in {sweep.described}.",
         "",
         "| varied | value → ms |",
         "|---|---|",
         *(
             f"| {label} | {', '.join(f'{v:,} → {ms:.1f}' for v, ms in points)} |"
-            for label, points in sweep.items()
+            for label, points in results.items()
         ),
         "",
     ]
+
+
+def meta_part(family: str, env: dict[str, str], rounds: int) -> tuple[list[str], list[Check], list[Figure]]:
+    """Measure torchshape conv or pool on meta at huge sizes and its sweep, beside its own
+    `import torch` baseline timed in the same rounds: lines, checks, figures (the baseline first)."""
+    part = META_PARTS[family]
+    torch_fig = Figure(
+        f'python -c "import torch" ({family} rounds)', [PY, "-c", "import torch"], env, str(ROOT)
+    )
+    figs = [
+        Figure(f"torchshape {' '.join(args)}", torchshape_argv(*args), env, str(ROOT))
+        for args in part.huge.values()
+    ]
+    run_rounds([torch_fig, *figs], rounds)
+    sweep = worker_json(env, "sweep", family)
+    checks: list[Check] = []
+    for name, fig in zip(part.huge, figs, strict=True):
+        for what, value in (
+            ("time", fig.median_s / torch_fig.median_s),
+            ("peak RSS", fig.rss_mb / torch_fig.rss_mb),
+        ):
+            checks.append(
+                (
+                    f"meta {family} {name}: {what} / `import torch`",
+                    f"{value:.2f}×",
+                    "",
+                    "≤ 1.3×",
+                    value <= 1.3,
+                )
+            )
+    checks += sweep_checks(family, sweep, torch_fig.median_s * 1000)
+    lines = [f"## {part.title}", "", part.why, "", *sweep_lines(family, sweep)]
     return lines, checks, [torch_fig, *figs]
+
+
+def print_part(family: str, rounds: int) -> int:
+    """``--only conv`` or ``--only pool``: that part alone, printed (BENCHMARKS.md is left as it is)."""
+    lines, checks, figs = meta_part(family, torchshape_env(), rounds)
+    print("| figure | value | target | result |\n|---|---|---|---|")
+    for name, value, _, target, met in checks:
+        print(f"| {name} | {value} | {target} | {'pass' if met else 'FAIL'} |")
+    print("\n| command | median s | peak RSS MB | failures |\n|---|---|---|---|")
+    for f in figs:
+        print(f"| `{f.label}` | {f.median_s:.3f} | {f.rss_mb:.0f} | {'; '.join(f.failures)} |")
+    print()
+    print("\n".join(lines))
+    return 0 if all(met for *_, met in checks) and not any(f.failures for f in figs) else 1
 
 
 def cuda_worker(dtype_name: str) -> None:
@@ -440,74 +542,6 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def conv_figures(env: dict[str, str]) -> list[Figure]:
-    """torchshape conv on meta, from a small size to far beyond the huge one."""
-    return [
-        Figure(
-            f"torchshape {' '.join([*CONV_HUGE, '--size', size])}",
-            torchshape_argv(*CONV_HUGE, "--size", size),
-            env,
-            str(ROOT),
-        )
-        for size in CONV_SIZES
-    ]
-
-
-def conv_checks(torch_fig: Figure, figures: list[Figure]) -> list[tuple[str, str, str, str, bool]]:
-    """Each size within 1.3 × import torch (time and RSS); the sizes within 5 % of it of each other."""
-    checks = []
-    for f in figures:
-        size = f.label.split("--size ")[1]
-        time_ratio = f.median_s / torch_fig.median_s
-        rss_ratio = f.rss_mb / torch_fig.rss_mb
-        checks.append(
-            (
-                f"conv meta, size {size}: time / `import torch`",
-                f"{time_ratio:.2f}×",
-                "",
-                "≤ 1.3×",
-                time_ratio <= 1.3 and not f.failures,
-            )
-        )
-        checks.append(
-            (
-                f"conv meta, size {size}: peak RSS / `import torch`",
-                f"{rss_ratio:.2f}×",
-                "",
-                "≤ 1.3×",
-                rss_ratio <= 1.3,
-            )
-        )
-    # best of the rounds: the floor each size pays, less the machine's noise
-    spread = (max(min(f.times) for f in figures) - min(min(f.times) for f in figures)) * 1000
-    limit = SWEEP_SPREAD * torch_fig.median_s * 1000
-    checks.append(
-        (
-            "conv meta sweep of --size: slowest − fastest",
-            f"{spread:.1f} ms",
-            "",
-            f"≤ {limit:.0f} ms (5 % of `import torch`)",
-            spread <= limit,
-        )
-    )
-    return checks
-
-
-def conv_only(rounds: int) -> int:
-    """``--only conv``: the conv targets alone, printed (BENCHMARKS.md is left as it is)."""
-    env = torchshape_env()
-    torch_fig = Figure('python -c "import torch"', [PY, "-c", "import torch"], env, str(ROOT))
-    figures = conv_figures(env)
-    run_rounds([torch_fig, *figures], rounds)
-    print(f"import torch: {torch_fig.median_s:.3f} s, {torch_fig.rss_mb:.0f} MB")
-    for f in figures:
-        print(f"{f.label}: {f.median_s:.3f} s, {f.rss_mb:.0f} MB {f.failures or ''}")
-    checks = conv_checks(torch_fig, figures)
-    for name, value, _, target, met in checks:
-        print(f"{'pass' if met else 'FAIL'}  {name}: {value} (target {target})")
-    return 0 if all(met for *_, met in checks) else 1
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -519,27 +553,14 @@ def main() -> int:
     opts = parser.parse_args()
     if opts.worker:
         if opts.worker[0] == "sweep":
-            sweep_worker()
-        elif opts.worker[0] == "pool-sweep":
-            pool_sweep_worker()
+            sweep_worker(opts.worker[1])
         else:
             cuda_worker(opts.worker[1])
         return 0
     if opts.rounds < 1:
         parser.error("--rounds: use 1 or more")
-    if opts.only == "conv":
-        return conv_only(opts.rounds)
-    if opts.only == "pool":
-        lines, checks, figs = pool_part(torchshape_env(), opts.rounds)
-        print("| figure | value | target | result |\n|---|---|---|---|")
-        for name, value, _, target, met in checks:
-            print(f"| {name} | {value} | {target} | {'pass' if met else 'FAIL'} |")
-        print()
-        for f in figs:
-            print(f"| `{f.label}` | {f.median_s:.3f} s | {f.rss_mb:.0f} MB | {'; '.join(f.failures)} |")
-        print()
-        print("\n".join(lines))
-        return 0 if all(met for *_, met in checks) and not any(f.failures for f in figs) else 1
+    if opts.only:
+        return print_part(opts.only, opts.rounds)
 
     started = time.perf_counter()
     env = torchshape_env()
@@ -577,25 +598,22 @@ def main() -> int:
             for seq_len in ("1000", "100000"):
                 args = ["rnn", "--kind", kind, *HUGE, "--seq-len", seq_len, "--device", "meta"]
                 huge.append(Figure(f"torchshape {' '.join(args)}", torchshape_argv(*args), env, str(ROOT)))
-        convs = conv_figures(env)
-        print(
-            f"measuring {len(fig) + len(huge) + len(convs)} commands, {opts.rounds} rounds each",
-            file=sys.stderr,
-        )
-        run_rounds([*fig.values(), *huge, *convs], opts.rounds)
         print(f"measuring {len(fig) + len(huge)} commands, {opts.rounds} rounds each", file=sys.stderr)
         run_rounds([*fig.values(), *huge], opts.rounds)
-    print("torchshape pool on meta", file=sys.stderr)
-    pool_lines, pool_checks, pool_figs = pool_part(env, opts.rounds)
+    parts = {}
+    for family in META_PARTS:
+        print(f"torchshape {family} on meta", file=sys.stderr)
+        parts[family] = meta_part(family, env, opts.rounds)
+    part_lines = [line for lines, _, _ in parts.values() for line in lines]
+    part_figs = [f for _, _, figs in parts.values() for f in figs]
     help_imports_torch = torch_imported_by_help(env)
-    print("sweep (in-process)", file=sys.stderr)
-    sweep = worker_json(env, "sweep")
+    print("rnn sweep (in-process)", file=sys.stderr)
+    sweep = worker_json(env, "sweep", "rnn")
     print("CUDA", file=sys.stderr)
     cuda_lines, cuda_ok = cuda_section(env)
 
-    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *convs] for msg in f.failures]
-    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *pool_figs] for msg in f.failures]
-    checks: list[tuple[str, str, str, str, bool]] = []  # (figure, value, beside GC-paused, target, met)
+    failures = [f"{f.label}: {msg}" for f in [*fig.values(), *huge, *part_figs] for msg in f.failures]
+    checks: list[Check] = []
 
     def ratio_check(name: str, a: Figure, b: Figure, target: float, what: str = "time") -> None:
         value = a.median_s / b.median_s if what == "time" else a.rss_mb / b.rss_mb
@@ -622,16 +640,8 @@ def main() -> int:
         short = f"meta {words[words.index('--kind') + 1]}, L = {words[words.index('--seq-len') + 1]}"
         ratio_check(f"{short}: time / `import torch`", f, fig["torch"], 1.3)
         ratio_check(f"{short}: peak RSS / `import torch`", f, fig["torch"], 1.3, what="rss")
-    checks += conv_checks(fig["torch"], convs)
-    floor_ms = fig["torch"].median_s * 1000
-    for label, points in sweep.items():
-        times = [ms for _, ms in points]
-        spread = max(times) - min(times)
-        name = f"sweep of {label}: slowest − fastest point"
-        limit = SWEEP_SPREAD * floor_ms
-        target = f"≤ {limit:.0f} ms (5 % of `import torch`)"
-        checks.append((name, f"{spread:.1f} ms", "", target, spread <= limit))
-    checks += pool_checks
+    checks += sweep_checks("rnn", sweep, fig["torch"].median_s * 1000)
+    checks += [check for _, part_checks, _ in parts.values() for check in part_checks]
     all_ok = all(met for *_, met in checks) and cuda_ok and not failures
 
     md = [
@@ -670,27 +680,17 @@ def main() -> int:
         "|---|---|---|---|---|",
         *(
             f"| `{f.label}` | {f.median_s:.3f} | {min(f.times):.3f} | {max(f.times):.3f} | {f.rss_mb:.0f} |"
-            for f in [*fig.values(), *huge, *convs]
-            for f in [*fig.values(), *huge, *pool_figs]
+            for f in [*fig.values(), *huge, *part_figs]
         ),
         "",
         "## Constant in the sizes",
         "",
         "On `--device meta` torchshape runs the module on the CPU at small probe sizes whatever the sizes "
         'asked for (see [docs/rnn.md, "How shapes are verified"](docs/rnn.md#how-shapes-are-verified)), '
-        "so its time does not depend on them. "
-        f"Below: `torchshape.inspect(...)` in one process after torch is imported, best of {SWEEP_REPEATS}, "
-        "one dimension varied at a time, the others as in the LSTM above (4096, 8 layers, bidirectional, "
-        "batch 64, seq-len 1000).",
+        "so its time does not depend on them.",
         "",
-        "| varied | value → ms |",
-        "|---|---|",
-        *(
-            f"| {label} | {', '.join(f'{v:,} → {ms:.1f}' for v, ms in points)} |"
-            for label, points in sweep.items()
-        ),
-        "",
-        *pool_lines,
+        *sweep_lines("rnn", sweep),
+        *part_lines,
         *cuda_lines,
     ]
     if failures:
