@@ -114,3 +114,28 @@ class Shown:
 
     params: bool = False  # the table of every parameter
     output: str | None = None  # the file written, so that the command reproduces it
+
+
+def output_words(
+    fmt: Format | None,
+    *,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> list[str]:
+    """The output flags of a command line that reproduces an output: ``--params``, ``--time``
+    (``timing`` is its (repeats, warmup)), ``--output FILE``, and ``--format`` where the
+    file's extension does not already say it."""
+    words = ["--params"] if params else []
+    if timing is not None:
+        repeats, warmup = timing
+        words.append("--time")
+        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
+        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
+    implied = Format.TABLE
+    if output is not None:
+        words += ["--output", output]
+        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
+    if fmt is not None and fmt is not implied:
+        words += ["--format", fmt.value]
+    return words

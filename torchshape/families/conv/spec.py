@@ -6,14 +6,13 @@ No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` b
 
 from __future__ import annotations
 
-import os
 import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.families.spatial import axes
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
+from torchshape.options import DType, Format, output_words
 
 
 class PaddingMode(str, Enum):
@@ -215,19 +214,7 @@ def command_line(
             words += [flag, str(value)]
     if explain:
         words.append("--explain")
-    if params:
-        words.append("--params")
-    if timing is not None:
-        repeats, warmup = timing
-        words.append("--time")
-        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
-        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
-    implied = Format.TABLE
-    if output is not None:
-        words += ["--output", output]
-        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
-    if fmt is not None and fmt is not implied:
-        words += ["--format", fmt.value]
+    words += output_words(fmt, params=params, timing=timing, output=output)
     return " ".join(shlex.quote(word) for word in words)
 
 

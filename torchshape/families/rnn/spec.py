@@ -6,7 +6,6 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import asdict, dataclass
@@ -14,7 +13,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, OUTPUT_SUFFIXES, DType, Format
+from torchshape.options import DType, Format, output_words
 
 
 class Kind(str, Enum):
@@ -262,17 +261,5 @@ def command_line(
         words.append("--explain")
     if unroll:
         words.append("--unroll")
-    if params:
-        words.append("--params")
-    if timing is not None:
-        repeats, warmup = timing
-        words.append("--time")
-        words += ["--repeats", str(repeats)] if repeats != DEFAULT_REPEATS else []
-        words += ["--warmup", str(warmup)] if warmup != DEFAULT_WARMUP else []
-    implied = Format.TABLE
-    if output is not None:
-        words += ["--output", output]
-        implied = OUTPUT_SUFFIXES.get(os.path.splitext(output)[1].lower(), Format.TABLE)
-    if fmt is not None and fmt is not implied:
-        words += ["--format", fmt.value]
+    words += output_words(fmt, params=params, timing=timing, output=output)
     return " ".join(shlex.quote(word) for word in words)
