@@ -1,4 +1,5 @@
-"""torchshape: every shape of a PyTorch RNN, GRU or LSTM, with its formula, verified by torch."""
+"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling), with its formula,
+verified by torch."""
 
 from __future__ import annotations
 
