@@ -126,10 +126,13 @@ PARSE_ERRORS = [
     (["lstm"], "'lstm' is not a command; type torchshape rnn --kind lstm"),
     (["gru-cell", "--layers", "2"], "'gru-cell' is not a command; type torchshape rnn --kind gru-cell"),
     (["RNN"], "'RNN' is not a command; type torchshape rnn --kind rnn"),
-    (["foo"], "'foo' is not a command; the commands are rnn, conv, pool (torchshape --help lists them)"),
+    (
+        ["foo"],
+        "'foo' is not a command; the commands are rnn, conv, pool, model (torchshape --help lists them)",
+    ),
     (
         ["maxpool"],
-        "'maxpool' is not a command; the commands are rnn, conv, pool (torchshape --help lists them)",
+        "'maxpool' is not a command; the commands are rnn, conv, pool, model (torchshape --help lists them)",
     ),
     (["max"], "'max' is not a command; type torchshape pool --kind max"),
     (["pool", "avg"], "unexpected word 'avg'; to choose the module, type --kind avg"),

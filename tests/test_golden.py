@@ -38,7 +38,11 @@ CONFIGS = {
     "pool_max_ceil_drop": "pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --return-indices",
     "pool_adaptive_avg_meta": "pool --kind adaptive-avg --size 1000,999 --output-size 7,5 --batch 64 "
     "--channels 512 --device meta",
+    "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
+    "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
 }
+# torchshape model refuses --format python in this step (tests/test_model.py checks the refusal).
+REFUSED = {(name, Format.PYTHON) for name in CONFIGS if name.startswith("model_")}
 SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .md over .markdown
 
 
@@ -67,6 +71,8 @@ def printed(args: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_golden_output(
     name: str, fmt: Format, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, regen_golden: bool
 ) -> None:
+    if (name, fmt) in REFUSED:
+        pytest.skip("refused: torchshape model --format python comes in a later step")
     expected_file = GOLDEN / f"{name}{SUFFIX[fmt]}"
     actual = produce(CONFIGS[name], tmp_path / expected_file.name, monkeypatch)
     assert "\x1b" not in actual

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_conv, inspect_pool
+    from torchshape.api import inspect, inspect_conv, inspect_pool, trace
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -31,6 +31,7 @@ __all__ = [
     "inspect_conv",
     "inspect_pool",
     "make_spec",
+    "trace",
 ]
 
 # Importing any submodule runs this file first (`torchshape --help` imports
@@ -39,6 +40,7 @@ _HOME = {
     "inspect": "torchshape.api",
     "inspect_conv": "torchshape.api",
     "inspect_pool": "torchshape.api",
+    "trace": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",
     "UsageError": "torchshape.errors",

@@ -103,6 +103,23 @@ def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **setti
     return POOL.inspect(spec, explain=explain)  # imports torch
 
 
+def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None = None) -> Report:
+    """Trace a live ``nn.Module``: every module call of ``model(*inputs)``, its shapes, and the
+    formula of each layer torchshape knows, checked against torch (``torchshape model``).
+
+    ``device`` moves the model and the inputs first; ``depth`` limits the rows the renderers
+    show. ``report.probe.analysis.layers`` holds every call. The model's own error raises
+    ``TorchshapeError`` naming the module that failed.
+
+        >>> report = trace(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), torch.randn(3, 4))
+        >>> report.ok
+    """
+    from torchshape.families.model.probe import trace_live
+
+    report: Report = trace_live(model, inputs, device=device, depth=depth)
+    return report
+
+
 _DEFAULT_TIMING = TimingSettings()
 
 

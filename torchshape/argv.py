@@ -23,6 +23,7 @@ class Options:
 
     values: frozenset[str]  # take a value: --kind, --layers, --num-layers, ...
     switches: frozenset[str]  # take none: --bidir, --help, -h, ...
+    positionals: int = 0  # words the command takes without a flag (torchshape model TARGET)
 
     def known(self, word: str) -> bool:
         return word in self.values or word in self.switches
@@ -95,6 +96,7 @@ def first_problem(
     rest = words[i + 1 :]
     j = 0
     before: str | None = None  # the option just before, to blame a switch for a stray value
+    positionals = options.positionals  # words still to be taken as the command's arguments
     stray: str | None = None  # the first stray word's message: a later --help still wins
     while j < len(rest):
         word = rest[j]
@@ -121,6 +123,8 @@ def first_problem(
                     j += 1
             else:
                 return _unknown(word, options, f"torchshape {command}")
+        elif positionals:
+            positionals -= 1
         elif stray is None:
             stray = _stray(word, before, options, kinds.get(command, frozenset()), command)
         j += 1

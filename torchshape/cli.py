@@ -141,12 +141,15 @@ def _options(group: Any) -> tuple[Options, dict[str, Options]]:
     def table(command: Any) -> Options:
         values: set[str] = set()
         switches: set[str] = {"-h", "--help"}
+        positionals = sum(
+            1 for param in command.params if getattr(param, "param_type_name", "") == "argument"
+        )
         for param in command.params:
             names = [*param.opts, *param.secondary_opts]
             (switches if getattr(param, "is_flag", False) else values).update(
                 name for name in names if name.startswith("-")
             )
-        return Options(frozenset(values), frozenset(switches))
+        return Options(frozenset(values), frozenset(switches), positionals)
 
     return table(group), {name: table(command) for name, command in group.commands.items()}
 

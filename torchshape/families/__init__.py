@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "rnn": "torchshape.families.rnn.command",
     "conv": "torchshape.families.conv.command",
     "pool": "torchshape.families.pool.command",
+    "model": "torchshape.families.model.command",
 }
 
 # name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
@@ -28,6 +29,7 @@ REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
     "conv": "torchshape.families.conv.family",
     "pool": "torchshape.families.pool.family",
+    "model": "torchshape.families.model.family",
 }
 
 __all__ = ["COMMANDS", "REGISTRY", "Family", "command", "family", "of"]

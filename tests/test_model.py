@@ -1,0 +1,224 @@
+"""torchshape model: every row of the trace against shapes the test's own hooks captured."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from torchshape.cli import main
+
+MODELS = Path(__file__).resolve().parent / "models"
+
+
+def run(args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(shlex.split(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def shapes(value: Any) -> list[tuple[int, ...]]:
+    """Every tensor shape inside ``value``, in order (the test's own flattening)."""
+    if isinstance(value, torch.Tensor):
+        return [tuple(value.shape)]
+    if isinstance(value, (tuple, list)):
+        return [s for item in value for s in shapes(item)]
+    return []
+
+
+def truth(model: nn.Module, inputs: list[torch.Tensor]) -> list[tuple[str, list[tuple[int, ...]]]]:
+    """(path, output shapes) of every module call, in call order, from hooks of this test."""
+    names = {id(m): p for p, m in model.named_modules()}
+    order: list[list[Any]] = []
+    stack: list[int] = []
+
+    def pre(m: nn.Module, args: Any) -> None:
+        stack.append(len(order))
+        order.append([names[id(m)], []])
+
+    def post(m: nn.Module, args: Any, out: Any) -> None:
+        order[stack.pop()][1] = shapes(out)
+
+    handles = [
+        h for m in model.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))
+    ]
+    with torch.random.fork_rng(devices=[]):
+        model.eval()(*inputs)
+    for h in handles:
+        h.remove()
+    return [(path, outs) for path, outs in order]
+
+
+CASES = [
+    (
+        "seq2seq.py:Seq2Seq",
+        "--input 4,10:int64 --input 4,7:int64",
+        lambda: __import__("tests.models.seq2seq", fromlist=["x"]).Seq2Seq(),
+        [torch.randint(0, 100, (4, 10)), torch.randint(0, 100, (4, 7))],
+    ),
+    (
+        "crnn.py:CRNN",
+        "--input 2,1,32,20",
+        lambda: __import__("tests.models.crnn", fromlist=["x"]).CRNN(),
+        [torch.randn(2, 1, 32, 20)],
+    ),
+    (
+        "transformer.py:TinyTransformer",
+        "--input 2,6:int64",
+        lambda: __import__("tests.models.transformer", fromlist=["x"]).TinyTransformer(),
+        [torch.randint(0, 50, (2, 6))],
+    ),
+    (
+        "cell_loop.py:CellLoop",
+        "--input 5,3,8",
+        lambda: __import__("tests.models.cell_loop", fromlist=["x"]).CellLoop(),
+        [torch.randn(5, 3, 8)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("target", "flags", "build", "inputs"), CASES, ids=[c[0] for c in CASES])
+def test_every_row_is_torchs_shape_and_every_mark_is_right(
+    target: str, flags: str, build: Any, inputs: Any
+) -> None:
+    code, out, err = run(f"model {MODELS / target} {flags} --format json")
+    assert code == 0, err
+    layers = json.loads(out)["layers"]
+    expected = truth(build(), inputs)
+    # collapse the truth the same way: identical consecutive calls are one row
+    collapsed: list[tuple[str, list[tuple[int, ...]], int]] = []
+    for path, outs in expected:
+        if collapsed and collapsed[-1][:2] == (path, outs):
+            collapsed[-1] = (path, outs, collapsed[-1][2] + 1)
+        else:
+            collapsed.append((path, outs, 1))
+    assert [
+        (layer["path"], [tuple(o["shape"]) for o in layer["outputs"]], layer["calls"]) for layer in layers
+    ] == collapsed
+    for layer in layers:
+        for o in layer["outputs"]:
+            if o["formula"] is None:
+                assert o["verified"] is None  # no formula: no mark
+            else:
+                assert o["verified"] is True, (layer["path"], o)
+
+
+def test_names_are_pytorchs() -> None:
+    _code, out, _ = run(
+        f"model {MODELS}/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64 --format json"
+    )
+    layers = {layer["path"]: layer for layer in json.loads(out)["layers"]}
+    assert [o["name"] for o in layers["encoder"]["outputs"]] == ["output", "h_n", "c_n"]
+    assert [o["name"] for o in layers["decoder"]["outputs"]] == ["output", "h_n"]
+    _, out, _ = run(f"model {MODELS}/cell_loop.py:CellLoop --input 5,3,8 --format json")
+    cell = next(layer for layer in json.loads(out)["layers"] if layer["path"] == "cell")
+    assert [o["name"] for o in cell["outputs"]] == ["h_1", "c_1"] and cell["calls"] == 5
+    _, out, _ = run(f"model {MODELS}/transformer.py:TinyTransformer --input 2,6:int64 --format json")
+    rows = {layer["path"]: layer for layer in json.loads(out)["layers"]}
+    assert rows["encoder.layers.0"]["outputs"][0]["formula"] is None
+    assert rows["encoder.layers.0.self_attn"]["outputs"][0]["name"] == "attn_output"
+
+
+def test_target_forms_and_args() -> None:
+    assert run(f"model {MODELS}/transformer.py:build --input 2,6:int64")[0] == 0  # a function
+    assert run(f"model {MODELS}/cell_loop.py:model --input 5,3,8")[0] == 0  # a module object
+    assert run("model tests.models.cell_loop:CellLoop --input 5,3,4 --arg input_size=4")[0] == 0  # a package
+    _code, out, _ = run(
+        f"model {MODELS}/cell_loop.py:CellLoop --input 5,3,8 --arg hidden_size=16 --format json"
+    )
+    assert json.loads(out)["layers"][1]["outputs"][0]["shape"] == [3, 16]
+
+
+def test_depth_limits_rows_not_totals() -> None:
+    _, full, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --format json")
+    _, shallow, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --depth 1 --format json")
+    assert max(layer["depth"] for layer in json.loads(shallow)["layers"]) == 1
+    assert len(json.loads(shallow)["layers"]) < len(json.loads(full)["layers"])
+    assert json.loads(shallow)["totals"] == json.loads(full)["totals"]
+    assert json.loads(full)["totals"]["params"] == sum(
+        p.numel() for p in __import__("tests.models.crnn", fromlist=["x"]).CRNN().parameters()
+    )
+
+
+def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torchshape.families.model import known
+
+    real = known.linear
+
+    def wrong(module: nn.Module, args: Any, kwargs: Any) -> Any:
+        found = real(module, args, kwargs)
+        bad = known.KnownOutput(
+            "output", "(*, in_features)", (*found.outputs[0].expected[:-1], module.in_features)
+        )
+        return known.Known((bad,), found.macs)
+
+    monkeypatch.setattr(known, "linear", wrong)
+    code, out, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20")
+    assert code == 1
+    assert (
+        "✗ MISMATCH classifier (nn.Linear) output: formula (*, in_features) gives (10, 2, 48), "
+        "torch returned (10, 2, 20)" in " ".join(out.split())
+    )
+    _, out, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --format json")
+    classifier = next(layer for layer in json.loads(out)["layers"] if layer["path"] == "classifier")
+    assert classifier["outputs"][0]["verified"] is False and json.loads(out)["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        ("model nonsense --input 2", "TARGET"),
+        (f"model {MODELS}/missing.py:X --input 2", "TARGET"),
+        (f"model {MODELS}/crnn.py:Nope --input 2", "TARGET"),
+        ("model no_such_package_xyz:Model --input 2", "TARGET"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2,x", "--input"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2:int3", "--input"),
+        (f"model {MODELS}/crnn.py:CRNN", "--input"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2 --arg classes=os.system", "--arg"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2 --arg nope=1", "--arg"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2 --depth -1", "--depth"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2 --device tpu", "--device"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2 --dtype int8", "--dtype"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --device meta", "--device"),
+        (f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --format python", "--format"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_flag(args: str, flag: str) -> None:
+    code, out, err = run(args)
+    assert code == 2, err
+    assert err.startswith(f"torchshape: error: {flag}") and err.count("\n") == 1, err
+    assert out == ""
+
+
+def test_a_model_that_fails_in_forward_exits_1_in_one_line() -> None:
+    code, out, err = run(f"model {MODELS}/broken.py:Broken --input 2,4,12")
+    assert code == 1 and out == ""
+    assert err.startswith("torchshape: error: the model failed in head (nn.Linear): mat1 and mat2 shapes")
+    assert err.count("\n") == 1
+
+
+def test_meta_runs_a_model_without_recurrent_layers() -> None:
+    code, out, err = run(
+        f"model {MODELS}/transformer.py:TinyTransformer --input 2,6:int64 --device meta --format json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["run"]["device"] == "meta"
+
+
+def test_python_api_traces_a_live_module() -> None:
+    import torchshape
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    report = torchshape.trace(model, torch.randn(3, 4))
+    assert report.ok
+    layers = report.probe.analysis.layers
+    assert [layer.path for layer in layers] == ["", "0", "1", "2"]
+    assert layers[-1].outputs[0].shape == (3, 2) and layers[-1].outputs[0].verified is True

@@ -1,0 +1,90 @@
+"""``torchshape model TARGET``: a per-layer trace of the user's own model. No torch here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from torchshape.command import Debug, Device, DTypeOption, FormatOption, OutputOption, Params, deliver
+
+# Shown under ``torchshape model --help``; a test runs each one and expects exit 0.
+EXAMPLES = (
+    "torchshape model tests/models/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64",
+    "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --depth 1",
+    "torchshape model tests/models/cell_loop.py:CellLoop --input 6,3,8 --arg hidden_size=16",
+)
+EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+KINDS: frozenset[str] = frozenset()
+
+
+def model(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="path/to/file.py:Name or package.module:Name: an nn.Module class, a function returning "
+            "a module, or a module object. Importing it runs its code, as python file.py would.",
+            show_default=False,
+        ),
+    ],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--input",
+            metavar="SHAPE[:DTYPE[:LOW-HIGH]]",
+            help="One per positional argument of forward, in order: 4,10:int64 or 4,7. DTYPE defaults "
+            "to --dtype; integers are 0 ≤ v < the smallest num_embeddings unless LOW-HIGH is given.",
+            show_default=False,
+        ),
+    ] = None,
+    args: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--arg",
+            metavar="NAME=VALUE",
+            help="A keyword for the class or function; VALUE is a Python literal (ast.literal_eval).",
+            show_default=False,
+        ),
+    ] = None,
+    device: Device = "cpu",
+    dtype: DTypeOption = "float32",
+    depth: Annotated[
+        Optional[str],
+        typer.Option(
+            "--depth",
+            metavar="INT",
+            help="Show layers down to this depth (0: the model itself); totals are always the whole model.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
+    debug: Debug = False,
+    params: Params = False,
+) -> None:
+    """Trace your own model: every module call's shapes, with its formula where torchshape knows one."""
+    from torchshape.families.model.spec import make_spec
+    from torchshape.options import Format, parse_format
+
+    spec = make_spec(target, inputs or [], args or [], depth=depth, device=device, dtype=dtype)
+    if parse_format(output_format, output) is Format.PYTHON:
+        from torchshape.errors import UsageError
+        from torchshape.families.model.snippet import REFUSAL
+
+        raise UsageError("--format", f"python {REFUSAL}")
+
+    from torchshape.families.model.family import FAMILY
+
+    deliver(
+        ctx,
+        spec,
+        lambda: FAMILY.inspect(spec),
+        output_format=output_format,
+        output=output,
+        params=params,
+        time=False,
+        repeats=None,
+        warmup=None,
+    )

@@ -1,0 +1,343 @@
+"""The formula for a module object: every output torch names, its formula and the shape it gives.
+
+One place for every layer torchshape knows inside a model. Recurrent layers and cells use the
+rnn family's formulas, convolutions the conv family's and pools the pool family's (each
+spec built from the module's own constructor values and the input it was called with);
+Linear, Embedding, Flatten, Unflatten and the shape-preserving layers are written here.
+Any other layer gets None: "no formula", never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from torchshape.families.conv import counts as conv_counts
+from torchshape.families.conv import formulas as conv_formulas
+from torchshape.families.conv.spec import ConvSpec, PaddingMode
+from torchshape.families.pool import formulas as pool_formulas
+from torchshape.families.pool.spec import Kind as PoolKind
+from torchshape.families.pool.spec import PoolSpec
+from torchshape.families.rnn import counts as rnn_counts
+from torchshape.families.rnn import formulas as rnn_formulas
+from torchshape.families.rnn.spec import Kind as RNNKind
+from torchshape.families.rnn.spec import Nonlinearity, RNNSpec
+from torchshape.options import DType
+
+
+@dataclass(frozen=True)
+class KnownOutput:
+    name: str  # as the trace names the output: output, h_n, c_n, h_1, output[0], ...
+    formula: str
+    expected: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the formulas say about one call of one module."""
+
+    outputs: tuple[KnownOutput, ...]
+    macs: int | None = None  # multiply-accumulates of the call, where the family's formulas give them
+
+
+# Layers that return a tensor of their input's shape.
+SHAPE_PRESERVING: tuple[type[nn.Module], ...] = (
+    nn.Identity,
+    nn.modules.batchnorm._NormBase,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.LocalResponseNorm,
+    nn.RMSNorm,
+    nn.modules.dropout._DropoutNd,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Hardtanh,
+    nn.Hardsigmoid,
+    nn.Hardswish,
+    nn.Softplus,
+    nn.Softsign,
+    nn.Softmax,
+    nn.LogSoftmax,
+    nn.Softmin,
+    nn.Tanhshrink,
+    nn.Threshold,
+)
+_RNN_KINDS = {
+    nn.LSTM: RNNKind.LSTM,
+    nn.GRU: RNNKind.GRU,
+    nn.RNN: RNNKind.RNN,
+    nn.LSTMCell: RNNKind.LSTM_CELL,
+    nn.GRUCell: RNNKind.GRU_CELL,
+    nn.RNNCell: RNNKind.RNN_CELL,
+}
+_POOL_KINDS = {
+    nn.MaxPool1d: PoolKind.MAX,
+    nn.MaxPool2d: PoolKind.MAX,
+    nn.MaxPool3d: PoolKind.MAX,
+    nn.AvgPool1d: PoolKind.AVG,
+    nn.AvgPool2d: PoolKind.AVG,
+    nn.AvgPool3d: PoolKind.AVG,
+    nn.LPPool1d: PoolKind.LP,
+    nn.LPPool2d: PoolKind.LP,
+    nn.LPPool3d: PoolKind.LP,
+    nn.AdaptiveMaxPool1d: PoolKind.ADAPTIVE_MAX,
+    nn.AdaptiveMaxPool2d: PoolKind.ADAPTIVE_MAX,
+    nn.AdaptiveMaxPool3d: PoolKind.ADAPTIVE_MAX,
+    nn.AdaptiveAvgPool1d: PoolKind.ADAPTIVE_AVG,
+    nn.AdaptiveAvgPool2d: PoolKind.ADAPTIVE_AVG,
+    nn.AdaptiveAvgPool3d: PoolKind.ADAPTIVE_AVG,
+}
+_CONV_DIMS = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3, nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2}
+_CONV_DIMS[nn.ConvTranspose3d] = 3
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in value.shape)
+
+
+def _first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:
+    return args[0] if args and isinstance(args[0], torch.Tensor) else None
+
+
+def _per_axis(value: Any, dims: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
+
+
+def recurrent(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.LSTM/GRU/RNN and their cells: the rnn family's formulas at the observed L and N."""
+    kind = _RNN_KINDS[type(module)]
+    x = _first_tensor(args)
+    if x is None:  # a PackedSequence: the packed formulas come with a later step
+        return None
+    if kind.is_cell:
+        unbatched = x.dim() == 1
+        seq_len, batch, batch_first = 1, 1 if unbatched else x.shape[0], False
+    else:
+        batch_first = bool(getattr(module, "batch_first", False))
+        unbatched = x.dim() == 2
+        seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
+        batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
+    nonlinearity = getattr(module, "nonlinearity", None)
+    spec = RNNSpec(
+        kind=kind,
+        input_size=int(module.input_size),
+        hidden_size=int(module.hidden_size),
+        num_layers=int(getattr(module, "num_layers", 1)),
+        seq_len=int(seq_len),
+        batch=int(batch),
+        bidirectional=bool(getattr(module, "bidirectional", False)),
+        batch_first=batch_first,
+        proj_size=int(getattr(module, "proj_size", 0)),
+        bias=bool(getattr(module, "bias", True)),
+        dropout=float(getattr(module, "dropout", 0.0)),
+        nonlinearity=Nonlinearity(nonlinearity) if nonlinearity and kind.has_nonlinearity else None,
+        unbatched=unbatched,
+        device="cpu",
+        dtype=DType.FLOAT32,
+    )
+    sym = rnn_formulas.symbols(spec)
+    returned = [
+        f for f in rnn_formulas.tensor_formulas(spec) if f.name in ("output", "h_n", "c_n", "h_1", "c_1")
+    ]
+    outputs = tuple(KnownOutput(f.name, f.formula, f.shape(sym)) for f in returned)
+    return Known(outputs, macs=rnn_counts.macs(spec).total)
+
+
+def convolution(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.ConvNd and nn.ConvTransposeNd: the conv family's formulas at the observed input."""
+    x = _first_tensor(args)
+    if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
+        return None
+    conv: Any = module
+    dims = _CONV_DIMS[type(module)]
+    unbatched = x.dim() == dims + 1
+    padding = conv.padding if isinstance(conv.padding, str) else _per_axis(conv.padding, dims)
+    spec = ConvSpec(
+        dims=dims,
+        in_channels=conv.in_channels,
+        out_channels=conv.out_channels,
+        kernel_size=_per_axis(conv.kernel_size, dims),
+        stride=_per_axis(conv.stride, dims),
+        padding=padding,
+        dilation=_per_axis(conv.dilation, dims),
+        groups=conv.groups,
+        output_padding=_per_axis(conv.output_padding, dims),
+        padding_mode=PaddingMode(conv.padding_mode),
+        bias=conv.bias is not None,
+        transposed=bool(conv.transposed),
+        size=tuple(int(s) for s in x.shape[-dims:]),
+        batch=1 if unbatched else int(x.shape[0]),
+        unbatched=unbatched,
+        device="cpu",
+        dtype=DType.FLOAT32,
+    )
+    sym = conv_formulas.symbols(spec)
+    output = conv_formulas.tensor_formulas(spec)[1]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),), macs=conv_counts.macs(spec))
+
+
+def pooling(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """Max, avg, LP and adaptive pools: the pool family's formulas at the observed input."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    pool: Any = module
+    kind = _POOL_KINDS[type(module)]
+    dims = int(type(module).__name__[-2])
+    unbatched = x.dim() == dims + 1
+    size = tuple(int(s) for s in x.shape[-dims:])
+    if kind.adaptive:
+        wanted = (
+            pool.output_size if isinstance(pool.output_size, (tuple, list)) else (pool.output_size,) * dims
+        )
+        output_size = tuple(size[i] if v is None else int(v) for i, v in enumerate(wanted))
+        kernel: tuple[int, ...] = ()
+        stride = padding = dilation = kernel
+    else:
+        kernel = _per_axis(pool.kernel_size, dims)
+        stride = _per_axis(pool.stride if pool.stride is not None else pool.kernel_size, dims)
+        padding = _per_axis(getattr(pool, "padding", 0), dims)
+        dilation = _per_axis(getattr(pool, "dilation", 1), dims)
+        output_size = ()
+    return_indices = bool(getattr(pool, "return_indices", False))
+    spec = PoolSpec(
+        kind=kind,
+        dims=dims,
+        channels=int(x.shape[-dims - 1]),
+        size=size,
+        batch=1 if unbatched else int(x.shape[0]),
+        unbatched=unbatched,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=bool(getattr(pool, "ceil_mode", False)),
+        count_include_pad=bool(getattr(pool, "count_include_pad", True)),
+        return_indices=return_indices,
+        norm_type=float(getattr(pool, "norm_type", 2.0)),
+        output_size=output_size,
+        device="cpu",
+        dtype=DType.FLOAT32,
+    )
+    sym = pool_formulas.symbols(spec)
+    found = [f for f in pool_formulas.tensor_formulas(spec) if f.name != "input"]
+    names = ["output[0]", "output[1]"] if return_indices else ["output"]
+    return Known(tuple(KnownOutput(n, f.formula, f.shape(sym)) for n, f in zip(names, found, strict=True)))
+
+
+def linear(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.Linear: (*, in_features) → (*, out_features); in·out MACs per row."""
+    x = _first_tensor(args)
+    layer: Any = module
+    if x is None or x.dim() == 0:
+        return None
+    shape = (*_shape(x)[:-1], int(layer.out_features))
+    rows = math.prod(_shape(x)[:-1])
+    return Known(
+        (KnownOutput("output", "(*, out_features)", shape),),
+        macs=rows * layer.in_features * layer.out_features,
+    )
+
+
+def embedding(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.Embedding: (*) → (*, embedding_dim)."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    dim = int(module.embedding_dim)
+    return Known((KnownOutput("output", "(*, embedding_dim)", (*_shape(x), dim)),))
+
+
+def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.Flatten: the dimensions start_dim..end_dim become their product."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    layer: Any = module
+    shape = _shape(x)
+    if not shape:
+        return None
+    start, end = layer.start_dim % len(shape), layer.end_dim % len(shape)
+    if start > end:
+        return None
+    out = (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+    return Known((KnownOutput("output", f"(*, ∏ dims {layer.start_dim}..{layer.end_dim}, *)", out),))
+
+
+def unflatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.Unflatten: dimension ``dim`` becomes ``unflattened_size`` (one -1 is inferred)."""
+    x = _first_tensor(args)
+    layer: Any = module
+    if x is None or not isinstance(layer.dim, int) or x.dim() == 0:
+        return None
+    shape = _shape(x)
+    dim = layer.dim % len(shape)
+    sizes = [int(s) for s in layer.unflattened_size]
+    if sizes.count(-1) == 1:
+        known_part = math.prod(s for s in sizes if s != -1)
+        sizes[sizes.index(-1)] = shape[dim] // known_part if known_part else 0
+    out = (*shape[:dim], *sizes, *shape[dim + 1 :])
+    return Known((KnownOutput("output", f"(*, {tuple(layer.unflattened_size)}, *) at dim {layer.dim}", out),))
+
+
+def same_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """Norms, dropout, activations, Identity: the output has the input's shape."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    return Known((KnownOutput("output", "same as input", _shape(x)),))
+
+
+Rule = Callable[[nn.Module, tuple[Any, ...], dict[str, Any]], "Known | None"]
+
+
+def rule_for(module: nn.Module) -> Rule | None:
+    """The formula rule of ``module``'s exact type (a subclass may change forward: no rule)."""
+    kind = type(module)
+    if kind in _RNN_KINDS:
+        return recurrent
+    if kind in _CONV_DIMS:
+        return convolution
+    if kind in _POOL_KINDS:
+        return pooling
+    exact: dict[type[nn.Module], Rule] = {
+        nn.Linear: linear,
+        nn.Embedding: embedding,
+        nn.Flatten: flatten,
+        nn.Unflatten: unflatten,
+    }
+    if kind in exact:
+        return exact[kind]
+    if kind.__module__.startswith("torch.nn.") and isinstance(module, SHAPE_PRESERVING):
+        return same_shape
+    return None
+
+
+def known(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """What the formulas say about calling ``module`` with ``args``; None: no formula."""
+    rule = rule_for(module)
+    if rule is None:
+        return None
+    try:
+        return rule(module, args, kwargs)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None  # a configuration the family's spec does not describe: no formula, not a guess
+
+
+def is_recurrent(module: nn.Module) -> bool:
+    return isinstance(module, nn.RNNBase | nn.RNNCellBase)

@@ -1,0 +1,166 @@
+"""How the model family reads: the trace table, the footer, --params, JSON keys, CSV rows and
+the command line (``torchshape.families.base.Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.facts import ParameterRow
+from torchshape.families.model.spec import ModelSpec, command_line
+from torchshape.families.model.trace import LayerCall, Trace, collapse
+from torchshape.options import Format, Shown
+from torchshape.render.text import code_text
+from torchshape.report import Report
+from torchshape.shapes import shape_text
+from torchshape.units import human_bytes, human_count
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", "shown_layers"]
+
+NO_FORMULA = "no formula"
+MACS_OF = "MACs of the layers with formulas that give them: recurrent, convolution, Linear"
+MEMORY = "memory ≈ {} (estimate: parameters + the largest activation)"
+
+
+def _trace(report: Report) -> Trace:
+    trace: Trace = report.probe.analysis
+    return trace
+
+
+def shown_layers(report: Report) -> list[LayerCall]:
+    """The rows shown: every call, identical consecutive calls as one, down to --depth."""
+    spec: ModelSpec = report.spec
+    rows = collapse(list(_trace(report).layers))
+    return [row for row in rows if spec.depth is None or row.depth <= spec.depth]
+
+
+def mark(verified: bool | None) -> str:
+    return "" if verified is None else "✓" if verified else "✗"
+
+
+def _mark_text(verified: bool | None) -> Text:
+    return Text(mark(verified), style="green" if verified else "bold red")
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """The trace: one row per module call, each output with its formula and ✓ where torch agreed."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title=None)
+    table.add_column("layer", style="cyan", no_wrap=True)
+    table.add_column("type", overflow="fold")
+    table.add_column("inputs", overflow="fold")
+    table.add_column("outputs", overflow="fold")
+    table.add_column("formula", overflow="fold")
+    table.add_column("", no_wrap=True)
+    for row in shown_layers(report):
+        name = (
+            "  " * max(0, row.depth - 1) + row.shown_path + (f" × {row.calls} calls" if row.calls > 1 else "")
+        )
+        outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
+        formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
+        marks = Text("\n").join(_mark_text(o.verified) for o in row.outputs)
+        style = "bold red" if row.verified is False else None
+        inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
+        table.add_row(
+            name, row.type, code_text(inputs), code_text(outputs), code_text(formulas), marks, style=style
+        )
+    return [Text(""), Text("trace: every module call, in call order", style="bold"), table]
+
+
+def footer(report: Report) -> list[Text]:
+    """Totals of the whole model, whatever --depth shows; then each mismatch."""
+    trace = _trace(report)
+    t = report.totals
+    assert t is not None
+    frozen = trace.params - trace.trainable
+    lines = [
+        Text.assemble(
+            ("parameters ", "bold"),
+            f"{trace.params:,} (trainable {trace.trainable:,}, not {frozen:,}) · ",
+            (f"{human_count(trace.macs)} MACs", "bold"),
+            " · ",
+            (MEMORY.format(human_bytes(t.peak_bytes_estimate)), "bold"),
+        ),
+        Text(MACS_OF + "; parameters and MACs count the whole model, whatever --depth shows", style="dim"),
+    ]
+    lines += [Text(line, style="bold red") for line in trace.mismatches]
+    return lines
+
+
+def params(report: Report) -> ParametersSection:
+    """--params: named_parameters() as torch built them; a whole model's parameters have no formulas yet."""
+    found = report.probe.parameters
+    rows = []
+    for name, shape in found.items():
+        numel = 1
+        for d in shape:
+            numel *= d
+        rows.append((ParameterRow(name, "-", shape, numel, shape, True), "–"))
+    return ParametersSection(
+        title=f"named_parameters() of the model that ran on {report.probe.device}",
+        rows=rows,
+        total=_trace(report).params,
+        init="shapes as torch built them: no formulas for a model's parameters yet (–)",
+        notes=[],
+        mismatches=[],
+    )
+
+
+def _layer_json(row: LayerCall) -> dict[str, Any]:
+    return {
+        "path": row.path,
+        "type": row.type,
+        "module": row.module,
+        "depth": row.depth,
+        "calls": row.calls,
+        "inputs": [{"name": name, "shape": list(shape)} for name, shape in row.inputs],
+        "outputs": [
+            {"name": o.name, "shape": list(o.shape), "formula": o.formula, "verified": o.verified}
+            for o in row.outputs
+        ],
+        "params": row.params,
+        "macs": row.macs,
+    }
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``target``; ``layers``: the rows shown; ``error``: the model's own error (None in a report)."""
+    trace = _trace(report)
+    return {
+        "target": report.spec.target,
+        "layers": [_layer_json(row) for row in shown_layers(report)],
+        "trainable_params": trace.trainable,
+        "error": trace.error,
+    }
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """One row of kind ``layer`` per output of each layer shown; ``value`` is its number of calls."""
+    rows = []
+    for row in shown_layers(report):
+        for o in row.outputs:
+            verified = "" if o.verified is None else "true" if o.verified else "false"
+            expected = o.expected if o.expected is not None else o.shape
+            rows.append(
+                [
+                    f"{row.shown_path}: {o.name}",
+                    o.formula or "",
+                    shape_text(expected),
+                    verified,
+                    "forward",
+                    shape_text(o.shape),
+                    shape_text(o.shape),
+                    "layer",
+                    str(row.calls),
+                ]
+            )
+    return rows
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    """The whole ``torchshape model ...`` command that gives this output again."""
+    return command_line(report.spec, fmt, params=shown.params, output=shown.output)

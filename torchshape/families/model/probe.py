@@ -1,0 +1,284 @@
+"""The torch side: build the user's model, feed it, and record every module call with hooks.
+
+A forward pre-hook on every module notes the call in call order; a forward hook fills in what
+it returned. The forward pass runs in eval mode with autograd on, so that layers with a fused
+inference path (nn.TransformerEncoderLayer) still call their children.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from torchshape.errors import UsageError
+from torchshape.families.model.known import is_recurrent, known
+from torchshape.families.model.load import ModelFailed, build_model, first_line, import_target
+from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols
+from torchshape.families.model.trace import LayerCall, Output, Trace
+from torchshape.options import SEED
+from torchshape.probe import ProbeRun, resolve_device
+from torchshape.quiet import quiet
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+
+def name_values(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    """Every tensor inside ``value`` with its name: ``output[0]``, ``output.data``, ``output['logits']``."""
+    import torch
+    from torch.nn.utils.rnn import PackedSequence
+
+    if isinstance(value, PackedSequence):
+        return [(f"{prefix}.data", value.data), (f"{prefix}.batch_sizes", value.batch_sizes)]
+    if isinstance(value, torch.Tensor):
+        return [(prefix, value)]
+    if isinstance(value, (tuple, list)):
+        return [pair for i, item in enumerate(value) for pair in name_values(f"{prefix}[{i}]", item)]
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in name_values(f"{prefix}[{key!r}]", item)]
+    return []
+
+
+def name_outputs(module: nn.Module, out: Any) -> list[tuple[str, Any]]:
+    """What a call returned, in PyTorch's names: recurrent layers ``output, h_n, c_n``, cells
+    ``h_1, c_1``, MultiheadAttention ``attn_output, attn_output_weights``; else ``output[i]``."""
+    from torch import nn
+
+    if isinstance(module, nn.RNNBase) and isinstance(out, tuple) and len(out) == 2:
+        state = out[1]
+        names = name_values("output", out[0])
+        if isinstance(state, tuple):
+            return names + name_values("h_n", state[0]) + name_values("c_n", state[1])
+        return names + name_values("h_n", state)
+    if isinstance(module, nn.LSTMCell) and isinstance(out, tuple) and len(out) == 2:
+        return name_values("h_1", out[0]) + name_values("c_1", out[1])
+    if isinstance(module, nn.RNNCellBase):
+        return name_values("h_1", out)
+    if isinstance(module, nn.MultiheadAttention) and isinstance(out, tuple) and len(out) == 2:
+        return name_values("attn_output", out[0]) + name_values("attn_output_weights", out[1])
+    return name_values("output", out)
+
+
+def name_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
+    named = name_values("input", args[0]) if len(args) == 1 else name_values("input", args)
+    for key, value in kwargs.items():
+        named += name_values(key, value)
+    return named
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in value.shape)
+
+
+def constructor(module: nn.Module) -> str:
+    """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
+    kind = type(module)
+    prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
+    return f"{prefix}{kind.__name__}({module.extra_repr()})"
+
+
+def type_name(module: nn.Module) -> str:
+    kind = type(module)
+    return ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
+
+
+def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
+    """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
+
+    Raises ``ModelFailed`` naming the innermost module that raised.
+    """
+    import torch
+
+    paths: dict[int, str] = {}
+    for path, module in model.named_modules():
+        paths.setdefault(id(module), path)
+    records: list[dict[str, Any]] = []
+    stack: list[int] = []
+    largest = [0]
+
+    def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        stack.append(len(records))
+        named = name_inputs(args, kwargs)
+        records.append({"module": module, "args": args, "kwargs": kwargs, "inputs": named, "outputs": None})
+
+    def after(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        index = stack.pop()
+        named = name_outputs(module, out)
+        records[index]["outputs"] = named
+        for _, tensor in named:
+            largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
+
+    handles = []
+    for module in model.modules():
+        handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+        handles.append(module.register_forward_hook(after, with_kwargs=True))
+    error: BaseException | None = None
+    try:
+        model(*inputs)
+    except Exception as exc:
+        error = exc
+    finally:
+        for handle in handles:
+            handle.remove()
+    if error is not None:
+        failing = records[stack[-1]]["module"] if stack else model
+        where = paths.get(id(failing), "") or "(model)"
+        raise ModelFailed(
+            f"the model failed in {where} ({type_name(failing)}): {first_line(error)}"
+        ) from error
+
+    calls = []
+    macs = 0
+    for record in records:
+        module = record["module"]
+        path = paths.get(id(module), "?")
+        found = known(module, record["args"], record["kwargs"])
+        formulas = {o.name: o for o in found.outputs} if found is not None else {}
+        outputs = []
+        for name, tensor in record["outputs"] or []:
+            formula = formulas.get(name)
+            outputs.append(
+                Output(
+                    name,
+                    _shape(tensor),
+                    None if formula is None else formula.formula,
+                    None if formula is None else formula.expected,
+                )
+            )
+        call_macs = None if found is None else found.macs
+        macs += call_macs or 0
+        calls.append(
+            LayerCall(
+                path=path,
+                type=type_name(module),
+                module=constructor(module),
+                depth=0 if not path else path.count(".") + 1,
+                inputs=tuple((name, _shape(t)) for name, t in record["inputs"]),
+                outputs=tuple(outputs),
+                params=sum(p.numel() for p in module.parameters()),
+                macs=call_macs,
+            )
+        )
+    parameters = list(model.parameters())
+    return Trace(
+        layers=tuple(calls),
+        params=sum(p.numel() for p in parameters),
+        trainable=sum(p.numel() for p in parameters if p.requires_grad),
+        param_bytes=sum(p.numel() * p.element_size() for p in parameters),
+        largest_activation_bytes=largest[0],
+        macs=macs,
+        input_bytes=sum(t.numel() * t.element_size() for t in inputs if isinstance(t, torch.Tensor)),
+        output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
+        if records
+        else 0,
+        recurrent=any(is_recurrent(m) for m in model.modules()),
+    )
+
+
+def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
+    """A tensor for one --input: normal floats; integers 0 ≤ v < the smallest num_embeddings."""
+    import torch
+    from torch import nn
+
+    dtype = getattr(torch, one.dtype)
+    if one.integer:
+        tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
+        low = 0 if one.low is None else one.low
+        high = one.high if one.high is not None else (min(tables) if tables else DEFAULT_INTEGER_HIGH)
+        if device.type == "meta":
+            return torch.empty(one.shape, dtype=dtype, device=device)
+        return torch.randint(low, high, one.shape, dtype=dtype, device=device)
+    if one.dtype == "bool":
+        return torch.empty(one.shape, dtype=torch.bool, device=device).bernoulli_(0.5)
+    return torch.randn(one.shape, dtype=dtype, device=device)
+
+
+def run(spec: ModelSpec) -> ProbeRun:
+    with quiet():
+        return _run(spec)
+
+
+def _run(spec: ModelSpec) -> ProbeRun:
+    import torch
+    from torch import nn
+
+    device = resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    found = import_target(spec)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        with torch.device(device):
+            model = build_model(spec, found)
+        model = model.to(device=device, dtype=dtype).eval()
+        if device.type == "meta":
+            recurrent = [p for p, m in model.named_modules() if isinstance(m, (nn.RNNBase, nn.RNNCellBase))]
+            if recurrent:
+                raise UsageError(
+                    "--device",
+                    f"meta: the model has recurrent layers ({recurrent[0] or '(model)'}); torch runs them on "
+                    "meta one time step at a time, and tracing them there comes in a later step; "
+                    "use --device cpu",
+                )
+        inputs = tuple(make_input(one, model, device) for one in spec.inputs)
+        result = trace_module(model, inputs)
+    return ProbeRun(
+        device=str(device),
+        dtype=spec.dtype.value,
+        torch_version=torch.__version__,
+        spec=spec,
+        sizes=Symbols(),
+        shapes={_input_name(i, len(inputs)): tuple(t.shape) for i, t in enumerate(inputs)},
+        error=None,
+        reduced=False,
+        analysis=result,
+        parameters={name: tuple(p.shape) for name, p in model.named_parameters()},
+    )
+
+
+def _input_name(index: int, count: int) -> str:
+    return "input" if count == 1 else f"input[{index}]"
+
+
+def trace_live(model: nn.Module, inputs: tuple[Any, ...], *, device: str | None, depth: int | None) -> Any:
+    """The Report of ``model(*inputs)`` for a live module object (``torchshape.trace``)."""
+    import torch
+
+    from torchshape.families.model.report import build_report
+    from torchshape.families.model.spec import InputSpec, ModelSpec, parse_device
+
+    if device is not None:
+        where = torch.device(parse_device(device))
+        model = model.to(where)
+        inputs = tuple(t.to(where) if isinstance(t, torch.Tensor) else t for t in inputs)
+    tensors = [t for t in inputs if isinstance(t, torch.Tensor)]
+    first = next((p for p in model.parameters()), tensors[0] if tensors else torch.empty(0))
+    name = type(model).__name__
+    texts = [",".join(str(d) for d in t.shape) + ":" + str(t.dtype).removeprefix("torch.") for t in tensors]
+    spec = ModelSpec(
+        target=name,
+        path=None,
+        module=None,
+        name=name,
+        inputs=tuple(
+            InputSpec(tuple(t.shape), str(t.dtype).removeprefix("torch."), text=text)
+            for t, text in zip(tensors, texts, strict=True)
+        ),
+        args=(),
+        depth=depth,
+        device=str(first.device),
+    )
+    with quiet():
+        result = trace_module(model, inputs)
+    probe = ProbeRun(
+        device=str(first.device),
+        dtype=str(first.dtype).removeprefix("torch."),
+        torch_version=torch.__version__,
+        spec=spec,
+        sizes=Symbols(),
+        shapes={_input_name(i, len(tensors)): tuple(t.shape) for i, t in enumerate(tensors)},
+        error=None,
+        reduced=False,
+        analysis=result,
+        parameters={n: tuple(p.shape) for n, p in model.named_parameters()},
+    )
+    return build_report(spec, probe)

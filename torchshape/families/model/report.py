@@ -1,0 +1,66 @@
+"""The model family's report: the inputs it was fed as the core's rows, the trace as its analysis."""
+
+from __future__ import annotations
+
+from torchshape.facts import Totals
+from torchshape.families.model.spec import INTEGER_DTYPES, ModelSpec, Symbols
+from torchshape.families.model.trace import Trace
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, real_pass, row_at_your_sizes
+
+NOTES = (
+    "eval mode with autograd on: dropout is off, norms use their running statistics, and layers "
+    "with a fused inference path still call their children",
+    "a row per module call, in call order; identical consecutive calls are one row (× N calls)",
+)
+
+
+def call(spec: ModelSpec) -> str:
+    names = ["input"] if len(spec.inputs) == 1 else [f"input[{i}]" for i in range(len(spec.inputs))]
+    return f"output = model({', '.join(names)})"
+
+
+def totals(trace: Trace) -> Totals:
+    return Totals(
+        params=trace.params,
+        macs=trace.macs,
+        param_bytes=trace.param_bytes,
+        input_bytes=trace.input_bytes,
+        state_bytes=0,
+        output_bytes=trace.output_bytes,
+        peak_bytes_estimate=trace.param_bytes + trace.largest_activation_bytes,
+    )
+
+
+def ran(probe: ProbeRun) -> str:
+    if probe.device == "meta":
+        return f"forward pass on meta ({probe.dtype}), torch {probe.torch_version}: shapes only, no values"
+    return real_pass(probe)
+
+
+def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
+    """The inputs torch accepted, and the trace with every formula beside torch's shape."""
+    trace: Trace = probe.analysis
+    rows = [
+        row_at_your_sizes(name, f"--input {one.text}", shape, shape, fed=True, error=None)
+        for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
+    ]
+    notes = list(NOTES)
+    if any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
+        notes.append(
+            "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "
+            "(10 without embeddings); give LOW-HIGH to choose: --input 4,10:int64:0-100"
+        )
+    return Report(
+        family="model",
+        spec=spec,
+        symbols=Symbols(),
+        legend=[],
+        rows=rows,
+        notes=notes,
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=[],
+        totals=totals(trace),
+    )

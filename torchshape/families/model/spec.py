@@ -1,0 +1,225 @@
+"""What ``torchshape model`` was asked to trace: the target, its inputs, its keywords. No torch.
+
+``TARGET`` is ``path/to/file.py:Name`` or ``package.module:Name`` (Name may be dotted).
+An ``--input`` is ``SHAPE[:DTYPE[:LOW-HIGH]]``: ``4,10:int64:0-100`` is a (4, 10) int64
+tensor of values 0 ≤ v < 100.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from torchshape.errors import UsageError
+from torchshape.options import DEVICE_PATTERN, DType, Format, output_words
+
+# The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
+INPUT_DTYPES = (
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "bool",
+)
+INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
+# Integer inputs of a model without embeddings: 0 ≤ v < this.
+DEFAULT_INTEGER_HIGH = 10
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One positional argument of forward: its shape, dtype, and for integers a value range."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    low: int | None = None  # None: 0
+    high: int | None = None  # None: the smallest num_embeddings, or DEFAULT_INTEGER_HIGH
+    text: str = ""  # as the user typed it
+
+    @property
+    def integer(self) -> bool:
+        return self.dtype in INTEGER_DTYPES
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """A model has no symbols of its own; the core's JSON asks for ``as_dict``."""
+
+    def as_dict(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The checked request of ``torchshape model``."""
+
+    family: ClassVar[str] = "model"
+
+    target: str  # as typed: path/to/file.py:Name or package.module:Name
+    path: str | None  # the file, for the file form
+    module: str | None  # the importable module, for the package form
+    name: str  # the (dotted) name inside it
+    inputs: tuple[InputSpec, ...]
+    args: tuple[tuple[str, Any], ...]  # --arg NAME=VALUE, literals
+    arg_texts: tuple[str, ...] = field(default=())  # as typed, for the command line
+    depth: int | None = None
+    device: str = "cpu"
+    dtype: DType = DType.FLOAT32
+
+    @property
+    def module_call(self) -> str:
+        """The title: the target and its keywords."""
+        keywords = ", ".join(f"{k}={v!r}" for k, v in self.args)
+        return f"{self.target}({keywords})" if self.args else self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "inputs": [
+                {"shape": list(i.shape), "dtype": i.dtype, "low": i.low, "high": i.high} for i in self.inputs
+            ],
+            "args": {k: v for k, v in self.args},
+            "depth": self.depth,
+            "device": self.device,
+            "dtype": self.dtype.value,
+        }
+
+
+def parse_target(text: str) -> tuple[str | None, str | None, str]:
+    """(path, module, name) of ``path/to/file.py:Name`` or ``package.module:Name``."""
+    where, colon, name = text.rpartition(":")
+    if not colon or not where or not _NAME.match(name):
+        raise UsageError(
+            "TARGET", f"{text!r} is not path/to/file.py:Name or package.module:Name (Name may be dotted)"
+        )
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        return where, None, name
+    if not _NAME.match(where):
+        raise UsageError("TARGET", f"{where!r} is neither a .py file nor an importable module name")
+    return None, where, name
+
+
+def parse_input(text: str, default_dtype: str) -> InputSpec:
+    """``SHAPE[:DTYPE[:LOW-HIGH]]``: ``4,10:int64:0-100``."""
+    parts = text.strip().split(":")
+    bad = UsageError("--input", f"{text!r} is not SHAPE[:DTYPE[:LOW-HIGH]], e.g. 4,10:int64:0-100")
+    if len(parts) > 3 or not parts[0]:
+        raise bad
+    try:
+        shape = tuple(int(x) for x in parts[0].split(","))
+    except ValueError:
+        raise bad from None
+    if any(size < 0 for size in shape):
+        raise UsageError("--input", f"{text!r}: a size cannot be negative")
+    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default_dtype
+    if dtype not in INPUT_DTYPES:
+        raise UsageError("--input", f"{text!r}: dtype {dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
+    low = high = None
+    if len(parts) == 3:
+        if dtype not in INTEGER_DTYPES:
+            raise UsageError("--input", f"{text!r}: a value range applies to integer dtypes only")
+        match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
+        if not match or int(match[1]) >= int(match[2]):
+            raise UsageError(
+                "--input", f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)"
+            )
+        low, high = int(match[1]), int(match[2])
+    return InputSpec(shape=shape, dtype=dtype, low=low, high=high, text=text.strip())
+
+
+def parse_arg(text: str) -> tuple[str, Any]:
+    """``--arg NAME=VALUE``: VALUE is a Python literal, read by ``ast.literal_eval``, never evaluated."""
+    name, equals, value = text.partition("=")
+    name = name.strip()
+    if not equals or not name.isidentifier():
+        raise UsageError(
+            "--arg", f"{text!r} is not NAME=VALUE (VALUE a Python literal: 64, 0.1, True, 'tanh')"
+        )
+    try:
+        return name, ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise UsageError(
+            "--arg",
+            f"{text!r}: {value.strip()!r} is not a Python literal (numbers, strings, True, None, tuples)",
+        ) from None
+
+
+def parse_depth(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        depth = int(text)
+    except ValueError:
+        depth = -1
+    if depth < 0:
+        raise UsageError("--depth", f"{text!r} is not a whole number ≥ 0")
+    return depth
+
+
+def parse_device(text: str) -> str:
+    if not DEVICE_PATTERN.match(text.strip()):
+        raise UsageError("--device", f"{text!r} is not cpu, cuda, cuda:N, mps or meta")
+    return text.strip()
+
+
+def parse_dtype(text: str) -> DType:
+    try:
+        return DType(text.strip().lower())
+    except ValueError:
+        allowed = ", ".join(d.value for d in DType)
+        raise UsageError("--dtype", f"{text!r} is not one of {allowed}") from None
+
+
+def make_spec(
+    target: str,
+    inputs: list[str] | tuple[str, ...] = (),
+    args: list[str] | tuple[str, ...] = (),
+    *,
+    depth: str | None = None,
+    device: str = "cpu",
+    dtype: str = "float32",
+) -> ModelSpec:
+    """Every flag of ``torchshape model`` checked; each bad value raises ``UsageError`` naming it."""
+    path, module, name = parse_target(target)
+    checked_dtype = parse_dtype(dtype)
+    if not inputs:
+        raise UsageError("--input", "give one --input SHAPE[:DTYPE] per positional argument of forward")
+    return ModelSpec(
+        target=target,
+        path=path,
+        module=module,
+        name=name,
+        inputs=tuple(parse_input(text, checked_dtype.value) for text in inputs),
+        args=tuple(parse_arg(text) for text in args),
+        arg_texts=tuple(args),
+        depth=parse_depth(depth),
+        device=parse_device(device),
+        dtype=checked_dtype,
+    )
+
+
+def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: str | None) -> str:
+    """The ``torchshape model ...`` command that gives this output again."""
+    import shlex
+
+    words = ["torchshape", "model", spec.target]
+    for one in spec.inputs:
+        words += ["--input", one.text]
+    for text in spec.arg_texts:
+        words += ["--arg", text]
+    if spec.depth is not None:
+        words += ["--depth", str(spec.depth)]
+    if spec.device != "cpu":
+        words += ["--device", spec.device]
+    if spec.dtype is not DType.FLOAT32:
+        words += ["--dtype", spec.dtype.value]
+    words += output_words(fmt, params=params, output=output)
+    return " ".join(shlex.quote(word) for word in words)

@@ -1,0 +1,100 @@
+"""The trace as plain data: one ``LayerCall`` per module call, in call order. No torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from torchshape.shapes import shape_text
+
+
+@dataclass(frozen=True)
+class Output:
+    """One tensor a call returned, named as PyTorch names it, with its formula where one is known."""
+
+    name: str
+    shape: tuple[int, ...]
+    formula: str | None = None  # None: no formula for this layer
+    expected: tuple[int, ...] | None = None  # the formula at the observed sizes
+
+    @property
+    def verified(self) -> bool | None:
+        """True: torch's shape is the formula's; False: it is not; None: no formula."""
+        return None if self.formula is None else self.expected == self.shape
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """One call of one module (or ``calls`` identical consecutive calls)."""
+
+    path: str  # from named_modules(); "" for the model itself
+    type: str  # nn.LSTM, or the user's class name
+    module: str  # its constructor as code: nn.LSTM(32, 64, batch_first=True)
+    depth: int  # 0 the model, 1 its children, ...
+    inputs: tuple[tuple[str, tuple[int, ...]], ...]
+    outputs: tuple[Output, ...]
+    params: int  # parameters of this module, its children's included
+    macs: int | None  # per call, where the formulas give them
+    calls: int = 1
+    failed: bool = False  # the call raised (the model's own error)
+
+    @property
+    def verified(self) -> bool | None:
+        marks = [o.verified for o in self.outputs if o.verified is not None]
+        if self.failed or False in marks:
+            return False
+        return True if marks else None
+
+    @property
+    def shown_path(self) -> str:
+        return self.path or "(model)"
+
+    def key(self) -> tuple[object, ...]:
+        return (self.path, self.inputs, tuple((o.name, o.shape) for o in self.outputs), self.failed)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every call of the forward pass, and the model's totals."""
+
+    layers: tuple[LayerCall, ...]
+    params: int
+    trainable: int
+    param_bytes: int
+    largest_activation_bytes: int
+    macs: int  # of the layers whose formulas give MACs
+    input_bytes: int = 0
+    output_bytes: int = 0  # what the model itself returned
+    error: str | None = None  # the model's own error: one line
+    recurrent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(layer.verified is not False for layer in self.layers)
+
+    @property
+    def mismatches(self) -> list[str]:
+        lines = []
+        for layer in self.layers:
+            for out in layer.outputs:
+                if out.verified is False:
+                    lines.append(
+                        f"✗ MISMATCH {layer.shown_path} ({layer.type}) {out.name}: "
+                        f"formula {out.formula} gives "
+                        f"{shape_text(out.expected)}, torch returned {shape_text(out.shape)}"
+                    )
+        return lines
+
+
+def collapse(calls: list[LayerCall]) -> list[LayerCall]:
+    """Identical consecutive calls (same path, same shapes) as one row with their count."""
+    rows: list[LayerCall] = []
+    for call in calls:
+        if rows and rows[-1].key() == call.key():
+            rows[-1] = replace(rows[-1], calls=rows[-1].calls + 1)
+        else:
+            rows.append(call)
+    return rows
+
+
+def shapes_text(pairs: tuple[tuple[str, tuple[int, ...]], ...]) -> str:
+    return ", ".join(shape_text(shape) for _, shape in pairs)
