@@ -50,12 +50,13 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
             for row in facts.rows
         ],
     )
-    lines.append("")
-    lines += _table(
-        ["symbol", "value", "meaning"],
-        [[entry.symbol, str(entry.value), entry.meaning] for entry in report.legend],
-        align=["---", "---:", "---"],
-    )
+    if report.legend:  # a whole model's trace has no symbols of its own
+        lines.append("")
+        lines += _table(
+            ["symbol", "value", "meaning"],
+            [[entry.symbol, str(entry.value), entry.meaning] for entry in report.legend],
+            align=["---", "---:", "---"],
+        )
     if report.notes:
         lines.append("")
         lines += [f"- {note}" for note in report.notes]
