@@ -60,7 +60,9 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
     for entry in report.legend:
         legend.add_row(entry.symbol, f"= {entry.value}", entry.meaning)
 
-    parts: list[RenderableType] = [title, call, Text(""), table, Text(""), legend]
+    parts: list[RenderableType] = [title, call, Text(""), table]
+    if report.legend:  # a whole model's trace has no symbols of its own
+        parts += [Text(""), legend]
     if report.notes:
         notes = Table.grid(padding=(0, 1))
         notes.add_column(no_wrap=True)
