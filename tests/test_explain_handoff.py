@@ -87,8 +87,11 @@ def check_handoff(
     assert handoff is not None and handoff.ok
     checks = {c.relation.expression: c for c in handoff.relations}
     # every relation the rules claim holds on torch's values; every listed mistake does not
+    # (the plain view may equal h_cat by coincidence of the values: checked below, the test's way)
+    view_key = "h_n.view(num_layers, N, 2*H_out) == h_cat"
     for check in handoff.relations:
-        assert check.holds is check.relation.expected, check.relation.expression
+        if check.relation.expression != view_key:
+            assert check.holds is check.relation.expected, check.relation.expression
         assert check.numeric_agrees is not False
     x, h_n, c_n = inputs["input"], results["h_n"], results.get("c_n")
     batch = () if raw["unbatched"] else (s["N"],)
@@ -117,13 +120,14 @@ def check_handoff(
         assert checks[f"h_cat.shape == {wide}"].holds is True
         # the tempting mistakes: the plain view mixes sequences; h_n as it is, torch refuses
         plain = h_n.reshape(layers, *batch, 2 * s["H_out"])
-        view_key = "h_n.view(num_layers, N, 2*H_out) == h_cat"
         if raw["unbatched"] or s["N"] == 1:
             assert torch.equal(plain, h_cat)  # nothing between a layer's two rows
             assert view_key not in checks
         else:
-            assert not torch.equal(plain, h_cat)
-            assert checks[view_key].holds is False and checks[view_key].relation.expected is False
+            # a mistake in general; with ReLU states of zeros it may hold by coincidence, and then
+            # torchshape must say so (holds: true, expected: false), as the test's own values show
+            assert checks[view_key].relation.expected is False
+            assert checks[view_key].holds is torch.equal(plain, h_cat)
         same = decoder(raw, 1, layers)
         refused = [c for c in handoff.relations if c.error is not None]
         assert [c.relation.expected for c in refused] == [False]
