@@ -173,3 +173,33 @@ def test_the_docs_excerpt_is_what_torchshape_prints() -> None:
     code, out, _ = run(command.removeprefix("torchshape ").replace("tests/models", str(MODELS)))
     assert code == 1
     assert excerpt in out
+
+
+def test_markdown_has_the_diagnosis_as_text_after_the_trace() -> None:
+    code, out, _ = run(f"model {MODELS}/broken.py:BrokenConv --input 2,3,10,10 --format markdown")
+    assert code == 1
+    block = out[out.index("```text") : out.index("```\n", out.index("```text") + 3)]
+    assert "features.2" in block and "diagnosis" not in block
+    after = out[out.index("diagnosis: where forward raised") :]
+    assert "C_in = in_channels = 8" in after and "in_channels=16" in after
+
+
+@pytest.mark.parametrize(
+    "layer", [nn.GRU(5, 3), nn.GRUCell(5, 3), nn.RNNCell(5, 3, nonlinearity="relu"), nn.Conv1d(5, 2, 1)]
+)
+def test_recurrent_layers_cells_and_conv1d_get_a_checked_fix(layer: nn.Module) -> None:
+    from torchshape.families.model.probe import trace_module
+
+    model = nn.Sequential(nn.Linear(4, 6), layer)
+    trace = trace_module(model, (torch.randn(2, 4),))
+    diagnosis = trace.diagnosis
+    assert diagnosis is not None and diagnosis.layer == "1" and diagnosis.source == "0"
+    assert not trace.ok and trace.layers[-1].failed and trace.layers[-1].verified is False
+    assert len(diagnosis.fixes) == 1 and diagnosis.fixes[0].verified
+    # the test's own rebuild with the proposed value, on the (2, 6) that arrived
+    if isinstance(layer, nn.Conv1d):
+        assert diagnosis.fixes[0].change == "in_channels=2"  # an unbatched (C, L): C = 2
+        nn.Conv1d(2, 2, 1)(torch.randn(2, 6))
+    else:
+        assert diagnosis.fixes[0].change == "input_size=6"
+        type(layer)(6, 3)(torch.randn(2, 6))

@@ -76,20 +76,24 @@ def sections(report: Report) -> list[RenderableType]:
         Text("trace: every module call, in call order", style="bold"),
         table,
     ]
-    diagnosis = _trace(report).diagnosis
-    if diagnosis is not None:
-        parts += [Text(""), Text("diagnosis: where forward raised", style="bold")]
-        parts += [Text(line, style="bold red" if line.startswith("✗") else "") for line in diagnosis.lines()]
     return parts
 
 
 def footer(report: Report) -> list[Text]:
-    """Totals of the whole model, whatever --depth shows; then each mismatch."""
+    """Where forward raised, if it did (the diagnosis: as text in Markdown); the totals of the
+    whole model, whatever --depth shows; then each mismatch."""
     trace = _trace(report)
     t = report.totals
     assert t is not None
     frozen = trace.params - trace.trainable
-    lines = [
+    lines: list[Text] = []
+    if trace.diagnosis is not None:
+        lines += [Text("diagnosis: where forward raised", style="bold")]
+        lines += [
+            Text(line, style="bold red" if line.startswith("✗") else "") for line in trace.diagnosis.lines()
+        ]
+        lines.append(Text(""))
+    lines += [
         Text.assemble(
             ("parameters ", "bold"),
             f"{trace.params:,} (trainable {trace.trainable:,}, not {frozen:,}) · ",
