@@ -114,7 +114,7 @@ def deliver(
 ) -> None:
     """Check the output flags, run ``inspect`` (guarded, timed with --time), write the report.
 
-    Exits 1 (after writing) when torch disagreed with a formula.
+    Exits 1 (after writing) when torch disagreed with a formula or the model's forward raised.
     """
     from torchshape import render, terminal
     from torchshape.api import with_timing
@@ -143,13 +143,17 @@ def deliver(
         from torchshape.output_file import write_output
 
         write_output(output, render.render(report, fmt, shown=shown))
-        if not report.ok:
-            sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
     else:
         try:
             print_report(report, fmt, shown)
         except BrokenPipeError:  # the reader left early (``| head -1``): nothing more to say
             terminal.reader_gone()
+    # torchshape model: the model's own forward raised; the trace and the diagnosis are written
+    failure = getattr(report.probe.analysis, "failure", None)
+    if failure is not None:
+        sys.stderr.write(f"torchshape: error: {failure}; see {output or 'the trace above'}\n")
+    elif output is not None and not report.ok:
+        sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
     if not report.ok:
         raise typer.Exit(1)
 

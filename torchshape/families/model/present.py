@@ -23,6 +23,7 @@ from torchshape.view import ParametersSection
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", "shown_layers"]
 
 NO_FORMULA = "no formula"
+FAILED = "—"  # the outputs of the call that raised
 MACS_OF = "MACs of the layers with formulas that give them: recurrent, convolution, Linear"
 MEMORY = "memory ≈ {} (estimate: parameters + the largest activation)"
 
@@ -63,21 +64,36 @@ def sections(report: Report) -> list[RenderableType]:
         outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
         formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
         marks = Text("\n").join(_mark_text(o.verified) for o in row.outputs)
+        if row.failed:
+            outputs, formulas, marks = FAILED, "raised", _mark_text(False)
         style = "bold red" if row.verified is False else None
         inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
         table.add_row(
             name, row.type, code_text(inputs), code_text(outputs), code_text(formulas), marks, style=style
         )
-    return [Text(""), Text("trace: every module call, in call order", style="bold"), table]
+    parts: list[RenderableType] = [
+        Text(""),
+        Text("trace: every module call, in call order", style="bold"),
+        table,
+    ]
+    return parts
 
 
 def footer(report: Report) -> list[Text]:
-    """Totals of the whole model, whatever --depth shows; then each mismatch."""
+    """Where forward raised, if it did (the diagnosis: as text in Markdown); the totals of the
+    whole model, whatever --depth shows; then each mismatch."""
     trace = _trace(report)
     t = report.totals
     assert t is not None
     frozen = trace.params - trace.trainable
-    lines = [
+    lines: list[Text] = []
+    if trace.diagnosis is not None:
+        lines += [Text("diagnosis: where forward raised", style="bold")]
+        lines += [
+            Text(line, style="bold red" if line.startswith("✗") else "") for line in trace.diagnosis.lines()
+        ]
+        lines.append(Text(""))
+    lines += [
         Text.assemble(
             ("parameters ", "bold"),
             f"{trace.params:,} (trainable {trace.trainable:,}, not {frozen:,}) · ",
@@ -124,17 +140,19 @@ def _layer_json(row: LayerCall) -> dict[str, Any]:
         ],
         "params": row.params,
         "macs": row.macs,
+        "failed": row.failed,
     }
 
 
 def json_extra(report: Report) -> dict[str, Any]:
-    """``target``; ``layers``: the rows shown; ``error``: the model's own error (None in a report)."""
+    """``target``; ``layers``: the rows shown; ``error``: where forward raised, what the layer
+    requires, what arrived and the checked fixes (None when forward ran)."""
     trace = _trace(report)
     return {
         "target": report.spec.target,
         "layers": [_layer_json(row) for row in shown_layers(report)],
         "trainable_params": trace.trainable,
-        "error": trace.error,
+        "error": None if trace.diagnosis is None else trace.diagnosis.as_dict(),
     }
 
 
@@ -142,6 +160,9 @@ def csv_rows(report: Report) -> list[list[str]]:
     """One row of kind ``layer`` per output of each layer shown; ``value`` is its number of calls."""
     rows = []
     for row in shown_layers(report):
+        if row.failed:
+            inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
+            rows.append([f"{row.shown_path}: raised", "", "", "false", "forward", inputs, "", "layer", "1"])
         for o in row.outputs:
             verified = "" if o.verified is None else "true" if o.verified else "false"
             expected = o.expected if o.expected is not None else o.shape
@@ -156,6 +177,36 @@ def csv_rows(report: Report) -> list[list[str]]:
                     shape_text(o.shape),
                     "layer",
                     str(row.calls),
+                ]
+            )
+    diagnosis = _trace(report).diagnosis
+    if diagnosis is not None:
+        got = "" if diagnosis.got is None else shape_text(diagnosis.got)
+        rows.append(
+            [
+                diagnosis.shown_layer,
+                diagnosis.expects or "",
+                "",
+                "false",
+                diagnosis.source or "",
+                got,
+                got,
+                "error",
+                diagnosis.message,
+            ]
+        )
+        for fix in diagnosis.fixes:
+            rows.append(
+                [
+                    diagnosis.shown_layer,
+                    fix.change,
+                    "",
+                    "true" if fix.verified else "false",
+                    "fix",
+                    fix.module,
+                    "",
+                    "fix",
+                    fix.change,
                 ]
             )
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from torchshape.errors import UsageError
+from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, type_name
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, first_line, import_target
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols
@@ -70,22 +71,11 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def constructor(module: nn.Module) -> str:
-    """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
-    kind = type(module)
-    prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
-    return f"{prefix}{kind.__name__}({module.extra_repr()})"
-
-
-def type_name(module: nn.Module) -> str:
-    kind = type(module)
-    return ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
-
-
-def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
+def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: bool = False) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
-    Raises ``ModelFailed`` naming the innermost module that raised.
+    When forward raises: the calls up to the one that raised (marked failed), and the diagnosis;
+    with ``raise_on_error``, ``ModelFailed`` naming the innermost module that raised.
     """
     import torch
 
@@ -120,19 +110,25 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
     finally:
         for handle in handles:
             handle.remove()
+    diagnosis = None
+    failed_index = -1
     if error is not None:
-        failing = records[stack[-1]]["module"] if stack else model
-        where = paths.get(id(failing), "") or "(model)"
-        raise ModelFailed(
-            f"the model failed in {where} ({type_name(failing)}): {first_line(error)}"
-        ) from error
+        failed_index = stack[-1] if stack else -1
+        failing = records[failed_index]["module"] if stack else model
+        where = paths.get(id(failing), "")
+        if not raise_on_error:
+            diagnosis = _diagnose(failing, where, records, failed_index, error, paths)
+        else:
+            raise ModelFailed(
+                f"the model failed in {where or '(model)'} ({type_name(failing)}): {first_line(error)}"
+            ) from error
 
     calls = []
     macs = 0
-    for record in records:
+    for index, record in enumerate(records):
         module = record["module"]
         path = paths.get(id(module), "?")
-        found = known(module, record["args"], record["kwargs"])
+        found = known(module, record["args"], record["kwargs"]) if record["outputs"] is not None else None
         formulas = {o.name: o for o in found.outputs} if found is not None else {}
         outputs = []
         for name, tensor in record["outputs"] or []:
@@ -157,6 +153,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
                 outputs=tuple(outputs),
                 params=sum(p.numel() for p in module.parameters()),
                 macs=call_macs,
+                failed=index == failed_index,
             )
         )
     parameters = list(model.parameters())
@@ -172,7 +169,33 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
         if records
         else 0,
         recurrent=any(is_recurrent(m) for m in model.modules()),
+        error=None if diagnosis is None else diagnosis.message,
+        diagnosis=diagnosis,
     )
+
+
+def _diagnose(
+    failing: nn.Module,
+    where: str,
+    records: list[dict[str, Any]],
+    failed_index: int,
+    error: BaseException,
+    paths: dict[int, str],
+) -> Diagnosis:
+    """The diagnosis of the call that raised, from the calls that finished before it."""
+    earlier = []
+    earlier_inputs = {}
+    for record in records[: max(failed_index, 0)]:
+        if record["outputs"] is None:
+            continue
+        path = paths.get(id(record["module"]), "?")
+        earlier.append((path, [_shape(t) for _, t in record["outputs"]]))
+        earlier_inputs[path or "(model)"] = (
+            type_name(record["module"]),
+            [_shape(t) for _, t in record["inputs"]],
+        )
+    args = records[failed_index]["args"] if failed_index >= 0 else ()
+    return diagnose(failing, where, args, error, earlier, earlier_inputs)
 
 
 def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
@@ -268,7 +291,7 @@ def trace_live(model: nn.Module, inputs: tuple[Any, ...], *, device: str | None,
         device=str(first.device),
     )
     with quiet():
-        result = trace_module(model, inputs)
+        result = trace_module(model, inputs, raise_on_error=True)
     probe = ProbeRun(
         device=str(first.device),
         dtype=str(first.dtype).removeprefix("torch."),

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from torchshape.shapes import shape_text
+
+if TYPE_CHECKING:
+    from torchshape.families.model.diagnose import Diagnosis
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,18 @@ class Trace:
     output_bytes: int = 0  # what the model itself returned
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
+    diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
 
     @property
     def ok(self) -> bool:
         return self.error is None and all(layer.verified is not False for layer in self.layers)
+
+    @property
+    def failure(self) -> str | None:
+        """One line when forward raised: the model failed in PATH (TYPE)."""
+        if self.diagnosis is None:
+            return None
+        return f"the model failed in {self.diagnosis.shown_layer} ({self.diagnosis.type})"
 
     @property
     def mismatches(self) -> list[str]:
