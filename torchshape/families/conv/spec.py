@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.families.spatial import axes
+from torchshape.families.spatial import axes, axis_text
 from torchshape.options import DType, Format, output_words
 
 
@@ -168,10 +168,6 @@ def _size(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else repr(tuple(values))
 
 
-def _flag_value(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else ",".join(str(v) for v in values)
-
-
 def command_line(
     spec: ConvSpec,
     fmt: Format | None = None,
@@ -198,15 +194,15 @@ def command_line(
                 words += [flag, str(value)]
         elif field == "output_padding":
             if spec.transposed and set(value) != {0}:
-                words += [flag, _flag_value(value)]
+                words += [flag, axis_text(value)]
         elif field == "padding" and isinstance(value, str):
             words += [flag, value]
         elif field == "size":
             if value != DEFAULT_SIZES[spec.dims]:
-                words += [flag, _flag_value(value)]
+                words += [flag, axis_text(value)]
         elif field in PER_AXIS:
-            if _flag_value(value) != str(defaults[field]):
-                words += [flag, _flag_value(value)]
+            if axis_text(value) != str(defaults[field]):
+                words += [flag, axis_text(value)]
         elif isinstance(value, Enum):
             if value != defaults[field]:
                 words += [flag, value.value]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape.families.spatial import axis_text
 from torchshape.options import DType, Format, output_words
 
 
@@ -188,9 +189,6 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-
-    def axis_text(values: tuple[int, ...]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else ",".join(str(v) for v in values)
 
     words = ["torchshape", "pool"]
     if spec.kind is not DEFAULTS["kind"]:
