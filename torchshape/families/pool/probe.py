@@ -15,10 +15,9 @@ from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, Find
 from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.pool.torch_side import build_module, forward, make_inputs
-from torchshape.options import SEED
-from torchshape.probe import ProbeRun, resolve_device
+from torchshape.forward import forward_pass
+from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
-from torchshape.threads import few_threads
 
 if TYPE_CHECKING:
     import torch
@@ -31,44 +30,20 @@ def run(spec: PoolSpec, *, explain: bool = False) -> ProbeRun:
 
 def _run(spec: PoolSpec, *, explain: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    import torch
-
-    device = resolve_device(spec.device)
-    dtype = getattr(torch, spec.dtype.value)
-    shapes: dict[str, tuple[int, ...]] = {}
-    error = None
     found: tuple[Finding, ...] | None = None
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(spec):
-        torch.manual_seed(SEED)
-        module = build_module(spec, device, dtype)
-        inputs = guard.interruptible(spec, make_inputs, spec, device, dtype)
-        shapes["input"] = tuple(inputs["input"].shape)
-        try:
-            results = guard.interruptible(spec, forward, module, inputs)
-        except (RuntimeError, ValueError) as exc:  # torch's own refusal, shown as it worded it
-            error = str(exc).strip().splitlines()[0]
-            results = {}
-        shapes.update({name: tuple(t.shape) for name, t in results.items()})
+    with forward_pass(spec, build_module, make_inputs, forward) as done:
         if explain:
             checks = findings(spec)
-            if error is None and spec.device != "meta":
-                checks = guard.interruptible(spec, check_all, spec, module, inputs, results, checks)
+            if done.error is None and spec.device != "meta":
+                checks = guard.interruptible(
+                    spec, check_all, spec, done.module, done.inputs, done.results, checks
+                )
             elif spec.device == "meta":
                 checks = [replace(f, detail="no values on meta") for f in checks]
             found = tuple(checks)
-    parameters = {name: tuple(p.shape) for name, p in module.named_parameters()}
-    return ProbeRun(
-        device=str(device),
-        dtype=spec.dtype.value,
-        torch_version=torch.__version__,
-        spec=spec,
-        sizes=symbols(spec),
-        shapes=shapes,
-        error=error,
-        reduced=False,
-        analysis=Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta"),
-        parameters=parameters,
-    )
+        parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
+    analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
+    return done.run(spec, symbols(spec), analysis, parameters)
 
 
 def _same(a: torch.Tensor, b: torch.Tensor, exact: bool) -> bool:

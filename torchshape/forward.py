@@ -1,0 +1,78 @@
+"""One forward pass of a family's module at the user's own sizes: the torch side that conv and
+pool share (rnn probes at reduced sizes on meta, in its own ``probe``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from torchshape import guard
+from torchshape.options import SEED
+from torchshape.probe import ProbeRun, resolve_device
+from torchshape.threads import few_threads
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class ForwardPass:
+    """One forward pass of a family's module at the user's own sizes, as torch ran it."""
+
+    device: torch.device
+    module: torch.nn.Module
+    inputs: dict[str, torch.Tensor]
+    results: dict[str, torch.Tensor]  # empty when torch refused
+    shapes: dict[str, tuple[int, ...]]  # every tensor fed and returned, by name
+    error: str | None  # torch's own first line when it refused the inputs
+
+    def run(self, spec: Any, sizes: Any, analysis: Any, parameters: dict[str, tuple[int, ...]]) -> ProbeRun:
+        """The ``ProbeRun`` of this pass: it ran at the user's sizes, so nothing is reduced."""
+        import torch
+
+        return ProbeRun(
+            device=str(self.device),
+            dtype=spec.dtype.value,
+            torch_version=torch.__version__,
+            spec=spec,
+            sizes=sizes,
+            shapes=self.shapes,
+            error=self.error,
+            reduced=False,
+            analysis=analysis,
+            parameters=parameters,
+        )
+
+
+@contextmanager
+def forward_pass(
+    spec: Any,
+    build: Callable[..., torch.nn.Module],
+    make_inputs: Callable[..., dict[str, torch.Tensor]],
+    forward: Callable[[torch.nn.Module, dict[str, torch.Tensor]], dict[str, torch.Tensor]],
+) -> Iterator[ForwardPass]:
+    """Build, feed and call a family's module at the user's sizes, on its device (meta too,
+    where torch's meta kernels give the shapes); the body checks --explain on the same pass.
+
+    Seeded, in inference mode, Ctrl-C-able (``guard.interruptible``), a small pass on one CPU
+    thread. torch's refusal of the inputs becomes ``error``, not an exception.
+    """
+    import torch
+
+    device = resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(spec):
+        torch.manual_seed(SEED)
+        module = guard.interruptible(spec, build, spec, device, dtype)
+        inputs = guard.interruptible(spec, make_inputs, spec, device, dtype)
+        shapes = {name: tuple(t.shape) for name, t in inputs.items()}
+        error = None
+        results: dict[str, torch.Tensor] = {}
+        try:
+            results = guard.interruptible(spec, forward, module, inputs)
+        except (RuntimeError, ValueError) as exc:  # torch's own refusal, shown as it worded it
+            error = str(exc).strip().splitlines()[0]
+        shapes.update({name: tuple(t.shape) for name, t in results.items()})
+        yield ForwardPass(device, module, inputs, results, shapes, error)
