@@ -4,7 +4,8 @@
 
 Every figure is the median over several rounds of a fresh subprocess, set against
 a baseline timed in the same run (the same rounds, in a shuffled order), so a busy
-or slow machine moves both. Peak memory is each subprocess's own maximum resident
+or slow machine moves both. torchshape's bytecode is written first, as ``pip install``
+writes it, so no timed run compiles source. Peak memory is each subprocess's own maximum resident
 set size (``os.wait4``). Targets:
 
 1. ``torchshape --help`` at most 1.2 × the ``--help`` of a one-command Typer app
@@ -260,6 +261,15 @@ def run_rounds(figures: list[Figure], rounds: int) -> None:
         for fig in shuffled:
             measure_once(fig)
         print(f"  round {number + 1}/{rounds} done", file=sys.stderr)
+
+
+def compile_package() -> None:
+    """Write torchshape's bytecode, as ``pip install`` does, so that no timed run compiles source.
+
+    torch and typer come from site-packages with their bytecode; a checkout run with
+    ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile torchshape on every run.
+    """
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "torchshape")], check=True)
 
 
 def torchshape_env() -> dict[str, str]:
@@ -559,6 +569,7 @@ def main() -> int:
         return 0
     if opts.rounds < 1:
         parser.error("--rounds: use 1 or more")
+    compile_package()
     if opts.only:
         return print_part(opts.only, opts.rounds)
 

@@ -9,9 +9,6 @@ from typing import Any
 from torchshape.errors import UsageError
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.pool.spec import PoolSpec
-from torchshape.families.rnn.explain import check_options
-from torchshape.families.rnn.python_names import in_python_terms
-from torchshape.families.rnn.request import make_spec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.report import Report
 from torchshape.timing import TimingSettings
@@ -39,6 +36,10 @@ def inspect(
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
+    from torchshape.families.rnn.explain import check_options
+    from torchshape.families.rnn.python_names import in_python_terms
+    from torchshape.families.rnn.request import make_spec
+
     if spec is None:
         spec = make_spec(unroll=unroll, names=names, **settings)
     elif settings:
