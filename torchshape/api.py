@@ -109,8 +109,9 @@ def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None
     formula of each layer torchshape knows, checked against torch (``torchshape model``).
 
     ``device`` moves the model and the inputs first; ``depth`` limits the rows the renderers
-    show. ``report.probe.analysis.layers`` holds every call. The model's own error raises
-    ``TorchshapeError`` naming the module that failed.
+    show. ``report.probe.analysis.layers`` holds every call. When forward raises, so does this:
+    ``ModelFailed`` names the module that failed, and its ``report`` holds the trace up to
+    that call and the diagnosis with its checked fixes (``report.probe.analysis.diagnosis``).
 
         >>> report = trace(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), torch.randn(3, 4))
         >>> report.ok

@@ -7,7 +7,7 @@ tensor that actually arrived; it is marked verified only when torch accepts it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape.shapes import shape_text
@@ -25,6 +25,7 @@ class Fix:
     change: str  # in_features=200
     module: str  # the rebuilt layer as code: nn.Linear(in_features=200, out_features=10, bias=True)
     verified: bool  # torch ran the rebuilt layer on the tensor that arrived
+    on: str | None = None  # what torch ran it on, when not just the tensor that arrived
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Diagnosis:
     source: str | None  # the earlier row whose output has that shape, or MODEL_INPUT
     fixes: tuple[Fix, ...] = ()
     detail: str | None = None  # the C·H·W product, where one is worth naming
+    argument: str | None = None  # what ``got`` is, when not the input: "h_0"
+    where: str | None = None  # the line of the model's own code: "models/net.py:42 in forward: x.view(-1, 7)"
+    last: str | None = None  # the last module call that finished: "fc (nn.Linear) → (2, 6)"
 
     @property
     def shown_layer(self) -> str:
@@ -50,15 +54,21 @@ class Diagnosis:
             lines.append(f"  {self.shown_layer} requires {self.expects}")
         if self.got is not None:
             where = self.source if self.source == MODEL_INPUT else f"the output of {self.source}"
-            lines.append(f"  it got {shape_text(self.got)}, from {where}")
+            what = "it" if self.argument is None else f"its {self.argument}"
+            lines.append(f"  {what} got {shape_text(self.got)}, from {where}")
         if self.detail is not None:
             lines.append(f"  {self.detail}")
+        if self.where is not None:
+            lines.append(f"  at {self.where}")
+        if self.last is not None:
+            lines.append(f"  the last module that ran: {self.last}")
         if not self.fixes:
             lines.append(f"  {NO_FIX}")
         for fix in self.fixes:
             got = "the tensor" if self.got is None else shape_text(self.got)
+            on = fix.on or f"the {got} that arrived"
             verdict = "✓ torch ran it on" if fix.verified else "✗ torch refused it too, on"
-            lines.append(f"  fix: {fix.change} → {fix.module} {verdict} the {got} that arrived")
+            lines.append(f"  fix: {fix.change} → {fix.module} {verdict} {on}")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,7 +80,13 @@ class Diagnosis:
             "got": None if self.got is None else list(self.got),
             "source": self.source,
             "detail": self.detail,
-            "fixes": [{"change": f.change, "module": f.module, "verified": f.verified} for f in self.fixes],
+            "argument": self.argument,
+            "where": self.where,
+            "last_module": self.last,
+            "fixes": [
+                {"change": f.change, "module": f.module, "verified": f.verified, "on": f.on}
+                for f in self.fixes
+            ],
         }
 
 
@@ -159,6 +175,48 @@ def arguments(module: nn.Module) -> dict[str, Any] | None:
             "bias": module.bias is not None,
             "padding_mode": module.padding_mode,
         }
+    if isinstance(module, nn.modules.pooling._MaxPoolNd):
+        return {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "dilation": module.dilation,
+            "return_indices": module.return_indices,
+            "ceil_mode": module.ceil_mode,
+        }
+    if isinstance(module, nn.modules.pooling._AvgPoolNd) and hasattr(module, "count_include_pad"):
+        found = {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "ceil_mode": module.ceil_mode,
+            "count_include_pad": module.count_include_pad,
+        }
+        if not isinstance(module, nn.AvgPool1d):
+            found["divisor_override"] = module.divisor_override
+        return found
+    if isinstance(module, nn.Embedding):
+        return {
+            "num_embeddings": module.num_embeddings,
+            "embedding_dim": module.embedding_dim,
+            "padding_idx": module.padding_idx,
+            "max_norm": module.max_norm,
+            "norm_type": module.norm_type,
+            "scale_grad_by_freq": module.scale_grad_by_freq,
+            "sparse": module.sparse,
+        }
+    if isinstance(module, nn.EmbeddingBag):
+        return {
+            "num_embeddings": module.num_embeddings,
+            "embedding_dim": module.embedding_dim,
+            "max_norm": module.max_norm,
+            "norm_type": module.norm_type,
+            "scale_grad_by_freq": module.scale_grad_by_freq,
+            "mode": module.mode,
+            "sparse": module.sparse,
+            "include_last_offset": module.include_last_offset,
+            "padding_idx": module.padding_idx,
+        }
     return None
 
 
@@ -192,7 +250,9 @@ def check(module: nn.Module, changes: dict[str, Any], arrived: torch.Tensor, fla
 
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
-            rebuilt = rebuild(module, changes).to(device=arrived.device, dtype=arrived.dtype).eval()
+            weights = next(module.parameters(), None)
+            dtype = weights.dtype if weights is not None else arrived.dtype
+            rebuilt = rebuild(module, changes).to(device=arrived.device, dtype=dtype).eval()
             rebuilt(arrived.flatten(1) if flatten else arrived)
     except Exception:
         try:
@@ -218,39 +278,315 @@ def diagnose(
     error: BaseException,
     earlier: list[tuple[str, list[tuple[int, ...]]]],
     earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+    kwargs: dict[str, Any] | None = None,
+    last: str | None = None,
 ) -> Diagnosis:
     """``earlier``: (path, output shapes) of every finished call before the failing one, in call
-    order; ``earlier_inputs``: path -> (type, input shapes) of those calls."""
-    from torch import nn
-
+    order; ``earlier_inputs``: path -> (type, input shapes) of those calls; ``last``: the last
+    call that finished, as text."""
     from torchshape.families.model.load import first_line
 
-    # a container's own code raised (a view, a cat): what arrived at it says little
-    arrived = first_tensor(args) if not list(module.children()) else None
-    got = None if arrived is None else tuple(int(d) for d in arrived.shape)
-    source = None if got is None else source_of(got, earlier)
-    fixes: list[Fix] = []
-    detail = None
-    if arrived is not None and arguments(module) is not None:
-        for change, changes in proposals(module, arrived):
-            fix = check(module, changes, arrived)
-            fixes.append(Fix(change, fix.module, fix.verified))
-        if isinstance(module, nn.Linear) and got is not None:
-            detail, flat = _product(got, source, earlier_inputs)
-            if flat is not None and flat != module.in_features and arrived.dim() >= 3:
-                fix = check(module, {"in_features": flat}, arrived, flatten=True)
-                fixes.append(Fix(f"flatten(1) first, in_features={flat}", fix.module, fix.verified))
-    return Diagnosis(
+    kwargs = kwargs or {}
+    base = Diagnosis(
         layer=path,
         type=type_name(module),
         module=constructor(module),
         message=first_line(error),
         expects=expects(module),
-        got=got,
-        source=source,
+        got=None,
+        source=None,
+        where=user_line(error),
+    )
+    if list(module.children()):
+        # a container's own code raised (a view, a cat): what arrived at it says little; the
+        # line of its code and the last module that ran say where
+        return replace(base, expects=None, last=last)
+    arrived = first_tensor(args)
+    if arrived is None:
+        return base
+    got = tuple(int(d) for d in arrived.shape)
+    base = replace(base, got=got, source=source_of(got, earlier))
+    for kind in (_hidden_state, _index_range, _kernel_too_large):
+        found = kind(base, module, args, kwargs, earlier)
+        if found is not None:
+            return found
+    return _input_width(base, module, arrived, earlier_inputs)
+
+
+def _input_width(
+    base: Diagnosis,
+    module: nn.Module,
+    arrived: torch.Tensor,
+    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+) -> Diagnosis:
+    """The input's feature size against input_size, in_features or in_channels."""
+    from torch import nn
+
+    fixes: list[Fix] = []
+    detail = None
+    if arguments(module) is None:
+        return base
+    for change, changes in proposals(module, arrived):
+        fix = check(module, changes, arrived)
+        fixes.append(Fix(change, fix.module, fix.verified))
+    if isinstance(module, nn.Linear) and base.got is not None:
+        detail, flat = _product(base.got, base.source, earlier_inputs)
+        if flat is not None and flat != module.in_features and arrived.dim() >= 3:
+            fix = check(module, {"in_features": flat}, arrived, flatten=True)
+            fixes.append(Fix(f"flatten(1) first, in_features={flat}", fix.module, fix.verified))
+    return replace(base, fixes=tuple(fixes), detail=detail)
+
+
+def _hidden_state(
+    base: Diagnosis,
+    module: nn.Module,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    earlier: list[tuple[str, list[tuple[int, ...]]]],
+) -> Diagnosis | None:
+    """A recurrent layer given an initial state of the wrong shape: most often a bidirectional
+    encoder's h_n handed to a one-direction decoder. The fixes are the hand-off as code."""
+    import torch
+    from torch import nn
+
+    if not isinstance(module, nn.RNNBase):
+        return None
+    x = args[0]
+    state = args[1] if len(args) > 1 else kwargs.get("hx")
+    if state is None or not isinstance(x, torch.Tensor) or x.dim() not in (2, 3):
+        return None
+    lstm = isinstance(module, nn.LSTM)
+    h = state[0] if lstm else state
+    c = state[1] if lstm else None
+    directions = 2 if module.bidirectional else 1
+    rows = directions * module.num_layers
+    h_out = module.proj_size if lstm and module.proj_size > 0 else module.hidden_size
+    batched = x.dim() == 3
+    n = int(x.shape[0 if module.batch_first else 1]) if batched else None
+    want_h = (rows, n, h_out) if n is not None else (rows, h_out)
+    want_c = (rows, n, module.hidden_size) if n is not None else (rows, module.hidden_size)
+    got_h = tuple(int(d) for d in h.shape)
+    got_c = None if c is None else tuple(int(d) for d in c.shape)
+    if got_h == want_h and (c is None or got_c == want_c):
+        return None
+    shape = "(D·num_layers, N, {})" if batched else "(D·num_layers, {})"
+    numbers = (
+        f"({directions}·{module.num_layers}, {n}, {{}})"
+        if batched
+        else f"({directions}·{module.num_layers}, {{}})"
+    )
+    need = f"h_0 = {shape.format('H_out')} = {numbers.format(h_out)} = {shape_text(want_h)}"
+    if lstm:
+        need += f", c_0 = {shape.format('H_cell')} = {shape_text(want_c)}"
+    fixes: list[Fix] = []
+    detail = None
+    if batched and directions == 1 and len(got_h) == 3 and got_h[0] % 2 == 0 and got_h[1] == n:
+        layers, width = got_h[0] // 2, got_h[2]
+        detail = (
+            f"{shape_text(got_h)} is what a bidirectional encoder of {layers} layer"
+            f"{'s' if layers > 1 else ''} returns as h_n: 2·num_layers = {got_h[0]} rows, "
+            "forward and backward of each layer (h_n[2·layer], h_n[2·layer + 1])"
+        )
+        if layers >= module.num_layers:
+            top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
+            view = f"h_n.view({layers}, 2, {n}, {width})"
+
+            def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
+                parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
+                joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
+                return joined[layers - module.num_layers :]
+
+            def run_with(layer: nn.Module, how: str) -> bool:
+                given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
+                try:
+                    with torch.random.fork_rng(devices=[]), torch.no_grad():
+                        layer.to(device=x.device, dtype=x.dtype).eval()(x, given)
+                except Exception:
+                    return False
+                return True
+
+            on = "the input and h_n that arrived" + (" (c_n the same way)" if lstm else "")
+            if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
+                fixes.append(
+                    Fix(
+                        f"h_0 = {view}.mean(dim=1){top}: the mean of the two directions",
+                        constructor(module),
+                        run_with(module, "mean"),
+                        on,
+                    )
+                )
+            changes = {"hidden_size": 2 * width}
+            found = arguments(module)
+            if found is not None and not (lstm and module.proj_size > 0):
+                try:
+                    wider = rebuild(module, changes)
+                except Exception:
+                    wider = None
+                if wider is not None:
+                    fixes.append(
+                        Fix(
+                            f"hidden_size={2 * width}, h_0 = torch.cat(({view}[:, 0], {view}[:, 1]), "
+                            f"dim=-1){top}: the two directions side by side (the layers after it then "
+                            f"take {2 * width} features)",
+                            constructor(wider),
+                            run_with(wider, "cat"),
+                            on,
+                        )
+                    )
+    return replace(
+        base,
+        expects=need,
+        got=got_h,
+        argument="h_0",
+        source=source_of(got_h, earlier),
         fixes=tuple(fixes),
         detail=detail,
     )
+
+
+def _index_range(
+    base: Diagnosis,
+    module: nn.Module,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    earlier: list[tuple[str, list[tuple[int, ...]]]],
+) -> Diagnosis | None:
+    """An embedding given an index outside 0 ≤ index < num_embeddings."""
+    from torch import nn
+
+    if not isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return None
+    indices = args[0]
+    if (
+        indices.is_floating_point()
+        or indices.is_complex()
+        or indices.device.type == "meta"
+        or indices.numel() == 0
+    ):
+        return None
+    low, high = int(indices.min()), int(indices.max())
+    count = module.num_embeddings
+    if low >= 0 and high < count:
+        return None
+    outside = int(((indices < 0) | (indices >= count)).sum())
+    detail = (
+        f"the indices that arrived run from {low} to {high}: {outside} of {indices.numel()} are outside "
+        f"0 ≤ index < {count}"
+    )
+    fixes: list[Fix] = []
+    if low >= 0:
+        fix = check(module, {"num_embeddings": high + 1}, indices)
+        fixes.append(Fix(f"num_embeddings={high + 1}", fix.module, fix.verified))
+    return replace(
+        base,
+        expects=f"0 ≤ index < num_embeddings = {count}",
+        fixes=tuple(fixes),
+        detail=detail,
+    )
+
+
+def _kernel_too_large(
+    base: Diagnosis,
+    module: nn.Module,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    earlier: list[tuple[str, list[tuple[int, ...]]]],
+) -> Diagnosis | None:
+    """A convolution or pool whose window does not fit in the padded input on some axis."""
+    from torch import nn
+
+    conv = isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d))
+    pool = isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd))
+    if not (conv or pool) or arguments(module) is None:
+        return None
+    arrived = first_tensor(args)
+    dims = _dims(module)
+    if arrived is None:
+        return None
+    if arrived.dim() not in (dims + 1, dims + 2):
+        return None
+    size = [int(d) for d in arrived.shape[-dims:]]
+    kernel = _axes(module.kernel_size, dims)
+    padding_value = getattr(module, "padding", 0)
+    if isinstance(padding_value, str):
+        if padding_value == "same":
+            return None
+        padding_value = 0
+    padding = _axes(padding_value, dims)
+    dilation = _axes(getattr(module, "dilation", 1), dims)
+    span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    short = [i for i in range(dims) if size[i] + 2 * padding[i] < span[i]]
+    if not short:
+        return None
+    names = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}[dims]
+    needs = [
+        f"{names[i]}_in + 2·padding ≥ dilation·(kernel_size − 1) + 1 = "
+        f"{dilation[i]}·({kernel[i]} − 1) + 1 = {span[i]}"
+        for i in short
+    ]
+    have = [
+        f"{names[i]}_in + 2·padding = {size[i]} + 2·{padding[i]} = {size[i] + 2 * padding[i]}" for i in short
+    ]
+    fixes: list[Fix] = []
+    wider = tuple(max(padding[i], -(-(span[i] - size[i]) // 2)) for i in range(dims))
+    fitting = tuple(min(kernel[i], (size[i] + 2 * padding[i] - 1) // dilation[i] + 1) for i in range(dims))
+    for name, value in (("padding", wider), ("kernel_size", fitting)):
+        same = len(set(value)) == 1
+        text = str(value[0]) if same else str(value)
+        fix = check(module, {name: value[0] if same else value}, arrived)
+        fixes.append(Fix(f"{name}={text}", fix.module, fix.verified))
+    return replace(
+        base,
+        expects="; ".join(needs),
+        fixes=tuple(fixes),
+        detail="; ".join(have)
+        + ": the window is larger than the padded input"
+        + ("" if conv else ", so the pool's output would be empty"),
+    )
+
+
+def _dims(module: nn.Module) -> int:
+    """1, 2 or 3: the spatial dimensions of a Conv*d or *Pool*d, from its class name."""
+    for base in type(module).__mro__:
+        name = base.__name__
+        if name[-2:] in ("1d", "2d", "3d"):
+            return int(name[-2])
+    return 1
+
+
+def _axes(value: Any, dims: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
+
+
+def user_line(error: BaseException) -> str | None:
+    """The last line of the model's own code in the traceback: outside torch and torchshape."""
+    import os
+    import traceback
+
+    import torch
+
+    import torchshape
+
+    skip = tuple(
+        os.path.dirname(os.path.abspath(package.__file__ or "")) + os.sep for package in (torch, torchshape)
+    )
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not os.path.abspath(frame.filename).startswith(skip) and not frame.filename.startswith("<")
+    ]
+    if not frames:
+        return None
+    frame = frames[-1]
+    name = os.path.abspath(frame.filename)
+    try:
+        shown = os.path.relpath(name)
+    except ValueError:  # another drive
+        shown = name
+    if shown.startswith(".."):
+        shown = name
+    code = (frame.line or "").strip()
+    return f"{shown}:{frame.lineno} in {frame.name}" + (f": {code}" if code else "")
 
 
 def _product(

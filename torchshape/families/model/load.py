@@ -18,9 +18,16 @@ from torchshape.families.model.spec import ModelSpec
 
 
 class ModelFailed(TorchshapeError):
-    """The model's own code raised, at import, construction or in forward (exit 1)."""
+    """The model's own code raised, at import, construction or in forward (exit 1).
+
+    From ``torchshape.trace``, ``report`` holds the trace up to the failing call and its
+    diagnosis (``report.probe.analysis.diagnosis``); None at import or construction."""
 
     exit_code = 1
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def first_line(error: BaseException) -> str:

@@ -93,6 +93,11 @@ def footer(report: Report) -> list[Text]:
             Text(line, style="bold red" if line.startswith("✗") else "") for line in trace.diagnosis.lines()
         ]
         lines.append(Text(""))
+    for suspicion in trace.warnings:
+        first, *rest = suspicion.lines()
+        lines += [Text(first, style="bold yellow"), *(Text(line) for line in rest)]
+    if trace.warnings:
+        lines.append(Text(""))
     lines += [
         Text.assemble(
             ("parameters ", "bold"),
@@ -153,6 +158,7 @@ def json_extra(report: Report) -> dict[str, Any]:
         "layers": [_layer_json(row) for row in shown_layers(report)],
         "trainable_params": trace.trainable,
         "error": None if trace.diagnosis is None else trace.diagnosis.as_dict(),
+        "warnings": [suspicion.as_dict() for suspicion in trace.warnings],
     }
 
 
@@ -179,6 +185,20 @@ def csv_rows(report: Report) -> list[list[str]]:
                     str(row.calls),
                 ]
             )
+    for suspicion in _trace(report).warnings:
+        rows.append(
+            [
+                suspicion.shown_layer,
+                suspicion.message,
+                "",
+                "true" if suspicion.verified else "false",
+                "forward",
+                "",
+                "",
+                "warning",
+                suspicion.evidence,
+            ]
+        )
     diagnosis = _trace(report).diagnosis
     if diagnosis is not None:
         got = "" if diagnosis.got is None else shape_text(diagnosis.got)

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, type_name
 from torchshape.families.model.known import is_recurrent, known
-from torchshape.families.model.load import ModelFailed, build_model, first_line, import_target
+from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols
+from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
+from torchshape.shapes import shape_text as _shape_text
 
 if TYPE_CHECKING:
     import torch
@@ -71,11 +73,10 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: bool = False) -> Trace:
+def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
-    When forward raises: the calls up to the one that raised (marked failed), and the diagnosis;
-    with ``raise_on_error``, ``ModelFailed`` naming the innermost module that raised.
+    When forward raises: the calls up to the one that raised (marked failed), and the diagnosis.
     """
     import torch
 
@@ -84,6 +85,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: b
         paths.setdefault(id(module), path)
     records: list[dict[str, Any]] = []
     stack: list[int] = []
+    finished: list[int] = []  # record indices, in the order their calls returned
     largest = [0]
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -93,6 +95,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: b
 
     def after(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         index = stack.pop()
+        finished.append(index)
         named = name_outputs(module, out)
         records[index]["outputs"] = named
         for _, tensor in named:
@@ -116,15 +119,11 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: b
         failed_index = stack[-1] if stack else -1
         failing = records[failed_index]["module"] if stack else model
         where = paths.get(id(failing), "")
-        if not raise_on_error:
-            diagnosis = _diagnose(failing, where, records, failed_index, error, paths)
-        else:
-            raise ModelFailed(
-                f"the model failed in {where or '(model)'} ({type_name(failing)}): {first_line(error)}"
-            ) from error
+        diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
 
     calls = []
     macs = 0
+    warnings = _suspicions(records, inputs, paths)
     for index, record in enumerate(records):
         module = record["module"]
         path = paths.get(id(module), "?")
@@ -171,7 +170,69 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], *, raise_on_error: b
         recurrent=any(is_recurrent(m) for m in model.modules()),
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
+        warnings=tuple(warnings),
     )
+
+
+def _suspicions(
+    records: list[dict[str, Any]], inputs: tuple[Any, ...], paths: dict[int, str]
+) -> list[Suspicion]:
+    """Calls that torch accepted but that usually mean a mistake (see ``suspect``); one per module.
+
+    The batch size is the N of the first layer whose batch dimension is defined (a batched
+    convolution, pool or batch norm, a batch_first recurrent layer or attention), else dim 0 of
+    the model's first input. A recurrent layer fed the model's input itself is not suspected:
+    that layout is the one the user typed."""
+    import torch
+
+    batch, source = _batch_size(records, paths)
+    first = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) and inputs[0].dim() > 0 else None
+    if batch is None and first is not None:
+        batch, source = int(first.shape[0]), f"dim 0 of the model's input {_shape_text(_shape(first))}"
+    found: list[Suspicion] = []
+    seen: set[int] = set()
+    for record in records:
+        module = record["module"]
+        if id(module) in seen or record["outputs"] is None or not record["args"]:
+            continue
+        if any(record["args"][0] is given for given in inputs):
+            continue
+        suspicion = sequence_first(module, paths.get(id(module), "?"), record["args"], batch, source)
+        if suspicion is not None:
+            seen.add(id(module))
+            found.append(suspicion)
+    return found
+
+
+def _batch_size(records: list[dict[str, Any]], paths: dict[int, str]) -> tuple[int | None, str]:
+    """N where a layer defines it: dim 0 of a batched convolution, pool or batch norm, of a
+    batch_first recurrent layer or attention."""
+    import torch
+    from torch import nn
+
+    for record in records:
+        module, args = record["module"], record["args"]
+        x = args[0] if args else None
+        if not isinstance(x, torch.Tensor) or record["outputs"] is None:
+            continue
+        batched = False
+        if isinstance(
+            module, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)
+        ):
+            dims = (
+                len(module.kernel_size)
+                if isinstance(module.kernel_size, tuple)
+                else int(type(module).__name__[-2])
+            )
+            batched = x.dim() == dims + 2
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+            batched = True
+        elif isinstance(module, (nn.RNNBase, nn.MultiheadAttention)):
+            batched = bool(module.batch_first) and x.dim() == 3
+        if batched:
+            path = paths.get(id(module), "?") or "(model)"
+            return int(x.shape[0]), f"N = {int(x.shape[0])} that {path} ({type_name(module)}) saw"
+    return None, ""
 
 
 def _diagnose(
@@ -181,6 +242,7 @@ def _diagnose(
     failed_index: int,
     error: BaseException,
     paths: dict[int, str],
+    finished: list[int],
 ) -> Diagnosis:
     """The diagnosis of the call that raised, from the calls that finished before it."""
     earlier = []
@@ -195,7 +257,14 @@ def _diagnose(
             [_shape(t) for _, t in record["inputs"]],
         )
     args = records[failed_index]["args"] if failed_index >= 0 else ()
-    return diagnose(failing, where, args, error, earlier, earlier_inputs)
+    kwargs = records[failed_index]["kwargs"] if failed_index >= 0 else {}
+    last = None
+    if finished:
+        record = records[finished[-1]]
+        module = record["module"]
+        outputs = ", ".join(_shape_text(_shape(t)) for _, t in record["outputs"] or [])
+        last = f"{paths.get(id(module), '?') or '(model)'} ({type_name(module)}) → {outputs}"
+    return diagnose(failing, where, args, error, earlier, earlier_inputs, kwargs=kwargs, last=last)
 
 
 def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
@@ -291,7 +360,7 @@ def trace_live(model: nn.Module, inputs: tuple[Any, ...], *, device: str | None,
         device=str(first.device),
     )
     with quiet():
-        result = trace_module(model, inputs, raise_on_error=True)
+        result = trace_module(model, inputs)
     probe = ProbeRun(
         device=str(first.device),
         dtype=str(first.dtype).removeprefix("torch."),
@@ -304,4 +373,7 @@ def trace_live(model: nn.Module, inputs: tuple[Any, ...], *, device: str | None,
         analysis=result,
         parameters={n: tuple(p.shape) for n, p in model.named_parameters()},
     )
-    return build_report(spec, probe)
+    report = build_report(spec, probe)
+    if result.diagnosis is not None:
+        raise ModelFailed(f"{result.failure}: {result.diagnosis.message}", report=report)
+    return report

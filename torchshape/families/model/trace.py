@@ -9,6 +9,7 @@ from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
     from torchshape.families.model.diagnose import Diagnosis
+    from torchshape.families.model.suspect import Suspicion
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Trace:
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
+    warnings: tuple[Suspicion, ...] = ()  # calls torch accepted that usually mean a mistake
 
     @property
     def ok(self) -> bool:
