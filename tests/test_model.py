@@ -187,7 +187,6 @@ def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         (f"model {MODELS}/crnn.py:CRNN --input 2 --depth -1", "--depth"),
         (f"model {MODELS}/crnn.py:CRNN --input 2 --device tpu", "--device"),
         (f"model {MODELS}/crnn.py:CRNN --input 2 --dtype int8", "--dtype"),
-        (f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --device meta", "--device"),
         (f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --format python", "--format"),
     ],
 )
@@ -204,12 +203,89 @@ def test_a_model_that_fails_in_forward_exits_1_after_the_trace() -> None:
     assert err == "torchshape: error: the model failed in head (nn.Linear); see the trace above\n"
 
 
-def test_meta_runs_a_model_without_recurrent_layers() -> None:
-    code, out, err = run(
-        f"model {MODELS}/transformer.py:TinyTransformer --input 2,6:int64 --device meta --format json"
-    )
+@pytest.mark.parametrize(("target", "flags", "build", "inputs"), CASES, ids=[c[0] for c in CASES])
+def test_meta_gives_the_shapes_the_cpu_gives(target: str, flags: str, build: Any, inputs: Any) -> None:
+    """On meta every row equals what this test's hooks saw on the CPU; recurrent layers, answered
+    by their formulas there, are marked as such (✓*) and every other known layer ran."""
+    code, out, err = run(f"model {MODELS / target} {flags} --device meta --format json")
     assert code == 0, err
-    assert json.loads(out)["run"]["device"] == "meta"
+    data = json.loads(out)
+    assert data["run"]["device"] == "meta" and data["ok"] is True
+    expected = truth(build(), inputs)
+    seen = [(row["path"], [tuple(o["shape"]) for o in row["outputs"]]) for row in data["layers"]]
+    collapsed = [pair for i, pair in enumerate(expected) if i == 0 or expected[i - 1] != pair]
+    assert seen == collapsed
+    recurrent = {p for p, m in build().named_modules() if isinstance(m, (nn.RNNBase, nn.RNNCellBase))}
+    for row in data["layers"]:
+        for o in row["outputs"]:
+            assert o["from_formula"] is (row["path"] in recurrent), (row["path"], o)
+            if o["formula"] is not None:
+                assert o["verified"] is True
+
+
+def test_a_packed_sequence_has_its_formulas_on_cpu_and_meta() -> None:
+    from tests.models.packed import Packed
+
+    tokens = torch.randint(0, 30, (3, 5))
+    expected = dict(truth(Packed(), [tokens]))["rnn"]
+    for device in ("cpu", "meta"):
+        code, out, err = run(
+            f"model {MODELS}/packed.py:Packed --input 3,5:int64 --device {device} --format json"
+        )
+        assert code == 0, err
+        (row,) = [r for r in json.loads(out)["layers"] if r["path"] == "rnn"]
+        assert [o["name"] for o in row["outputs"]] == ["output.data", "output.batch_sizes", "h_n"]
+        assert [tuple(o["shape"]) for o in row["outputs"]] == expected
+        assert all(o["verified"] is True for o in row["outputs"])
+        assert row["outputs"][0]["formula"] == "(sum(lengths), D·H_out)"
+
+
+def test_a_model_that_would_not_fit_is_refused_before_it_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torchshape import guard
+
+    monkeypatch.setattr(guard, "cpu_available_bytes", lambda: 2**16)
+    code, out, err = run(f"model {MODELS}/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64")
+    assert code == 1 and out == ""
+    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
+    assert "use --device meta" in err and err.count("\n") == 1
+    # the estimate, from a trace on meta, is what the CPU run holds: the parameters, the inputs
+    # and every leaf layer's outputs, as this test's hooks measure them
+    import torch as torch_
+
+    from torchshape.families.model.load import import_target
+    from torchshape.families.model.probe import estimate
+    from torchshape.families.model.spec import make_spec
+
+    spec = make_spec(f"{MODELS}/seq2seq.py:Seq2Seq", ["4,10:int64", "4,7:int64"], [])
+    measured = estimate(spec, import_target(spec), torch_.float32)
+    model = __import__("tests.models.seq2seq", fromlist=["x"]).Seq2Seq().eval()
+    inputs = [torch.randint(0, 100, (4, 10)), torch.randint(0, 100, (4, 7))]
+    leaves: list[int] = []
+    for m in model.modules():
+        if next(m.children(), None) is None:
+            m.register_forward_hook(
+                lambda m, a, out: leaves.append(sum(t.numel() * t.element_size() for t in _tensors(out)))
+            )
+    model(*inputs)
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    given = sum(t.numel() * t.element_size() for t in inputs)
+    assert measured.peak_bytes == params + given + sum(leaves)
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _tensors(item)]
+    return []
+
+
+def test_a_model_that_would_run_too_long_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torchshape import guard
+
+    monkeypatch.setattr(guard, "MAX_SECONDS", 1e-9)
+    code, out, err = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20")
+    assert code == 1 and out == "" and "would run for about" in err and err.count("\n") == 1
 
 
 def test_python_api_traces_a_live_module() -> None:

@@ -251,3 +251,23 @@ def test_random_windows_that_do_not_fit_get_fixes_torch_accepts(
         except RuntimeError:
             accepted = False
         assert fix.verified is accepted, (fix, kwargs)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "BrokenHandoff --input 4,7:int64 --input 4,5:int64",
+        "BrokenHandoffLSTM --input 7,4,8 --input 5,4,8",
+        "BrokenLSTM --input 4,10:int64",
+        "BrokenKernel --input 2,1,8,8",
+        "BrokenFlatten --input 2,3,12,12",
+        "BrokenConv --input 2,3,10,10",
+    ],
+)
+def test_meta_diagnoses_as_the_cpu_does(command: str) -> None:
+    """Recurrent layers on meta check their input and state as torch does, so a broken model
+    fails at the same layer there, with the same diagnosis and fixes."""
+    on_cpu = error_of(command)
+    on_meta = error_of(f"{command} --device meta")
+    keys = ("layer", "module", "expects", "got", "source", "argument", "fixes")
+    assert {k: on_meta[k] for k in keys} == {k: on_cpu[k] for k in keys}

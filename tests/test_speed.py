@@ -18,7 +18,7 @@ from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
 from torchshape.families.rnn import report as report_module
 from torchshape.families.rnn.counts import macs
-from torchshape.families.rnn.probe import probe_spec
+from torchshape.families.rnn.probe_sizes import probe_spec
 from torchshape.timing import TimingSettings
 
 # --- --time on the command line -------------------------------------------------------------

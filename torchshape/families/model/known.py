@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -119,10 +119,53 @@ def _per_axis(value: Any, dims: int) -> tuple[int, ...]:
 
 
 def recurrent(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
-    """nn.LSTM/GRU/RNN and their cells: the rnn family's formulas at the observed L and N."""
-    kind = _RNN_KINDS[type(module)]
+    """nn.LSTM/GRU/RNN and their cells: the rnn family's formulas at the observed L and N (for a
+    PackedSequence: N = batch_sizes[0], L = max(lengths), and the packed formulas)."""
+    spec = rnn_spec(module, args)
+    if spec is None:
+        return None
+    return Known(rnn_outputs(spec), macs=rnn_counts.macs(spec).total)
+
+
+def rnn_outputs(spec: RNNSpec) -> tuple[KnownOutput, ...]:
+    """What a recurrent layer or cell returns, by the rnn family's formulas."""
+    sym = rnn_formulas.symbols(spec)
+    returned = [
+        f for f in rnn_formulas.tensor_formulas(spec) if f.name in ("output", "h_n", "c_n", "h_1", "c_1")
+    ]
+    outputs = [KnownOutput(f.name, f.formula, f.shape(sym)) for f in returned]
+    if spec.lengths is None:
+        return tuple(outputs)
+    # packed: output is a PackedSequence of every real step, batch_sizes as it came in
+    packed = [
+        KnownOutput("output.data", "(sum(lengths), D·H_out)", (sum(spec.lengths), sym.D * sym.H_out)),
+        KnownOutput("output.batch_sizes", "(max(lengths),)", (max(spec.lengths),)),
+    ]
+    return (*packed, *(o for o in outputs if o.name != "output"))
+
+
+def lengths_of(batch_sizes: Any) -> tuple[int, ...]:
+    """The sequences' lengths, longest first, from a PackedSequence's batch_sizes."""
+    steps = [int(n) for n in batch_sizes]
+    return tuple(sum(1 for n in steps if n > i) for i in range(steps[0])) if steps else ()
+
+
+def rnn_spec(module: nn.Module, args: tuple[Any, ...]) -> RNNSpec | None:
+    """The rnn family's spec of a recurrent layer or cell object, at the L and N of its input."""
+    from torch.nn.utils.rnn import PackedSequence
+
+    kind = _RNN_KINDS.get(type(module))
+    if kind is not None and not kind.is_cell and args and isinstance(args[0], PackedSequence):
+        lengths = lengths_of(args[0].batch_sizes)
+        if not lengths:
+            return None
+        return replace(
+            _spec(module, kind, max(lengths), len(lengths), batch_first=False, unbatched=False),
+            lengths=lengths,
+            input_size=int(module.input_size),
+        )
     x = _first_tensor(args)
-    if x is None:  # a PackedSequence: the packed formulas come with a later step
+    if kind is None or x is None or x.dim() not in ((1, 2) if kind.is_cell else (2, 3)):
         return None
     if kind.is_cell:
         unbatched = x.dim() == 1
@@ -132,14 +175,20 @@ def recurrent(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         unbatched = x.dim() == 2
         seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
         batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
+    return _spec(module, kind, int(seq_len), int(batch), batch_first=batch_first, unbatched=unbatched)
+
+
+def _spec(
+    module: nn.Module, kind: RNNKind, seq_len: int, batch: int, *, batch_first: bool, unbatched: bool
+) -> RNNSpec:
     nonlinearity = getattr(module, "nonlinearity", None)
-    spec = RNNSpec(
+    return RNNSpec(
         kind=kind,
         input_size=int(module.input_size),
         hidden_size=int(module.hidden_size),
         num_layers=int(getattr(module, "num_layers", 1)),
-        seq_len=int(seq_len),
-        batch=int(batch),
+        seq_len=seq_len,
+        batch=batch,
         bidirectional=bool(getattr(module, "bidirectional", False)),
         batch_first=batch_first,
         proj_size=int(getattr(module, "proj_size", 0)),
@@ -150,12 +199,6 @@ def recurrent(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         device="cpu",
         dtype=DType.FLOAT32,
     )
-    sym = rnn_formulas.symbols(spec)
-    returned = [
-        f for f in rnn_formulas.tensor_formulas(spec) if f.name in ("output", "h_n", "c_n", "h_1", "c_1")
-    ]
-    outputs = tuple(KnownOutput(f.name, f.formula, f.shape(sym)) for f in returned)
-    return Known(outputs, macs=rnn_counts.macs(spec).total)
 
 
 def convolution(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:

@@ -40,12 +40,13 @@ def shown_layers(report: Report) -> list[LayerCall]:
     return [row for row in rows if spec.depth is None or row.depth <= spec.depth]
 
 
-def mark(verified: bool | None) -> str:
-    return "" if verified is None else "✓" if verified else "✗"
+def mark(verified: bool | None, from_formula: bool = False) -> str:
+    """✓ torch returned the formula's shape; ✓* the formula gave it, checked at small sizes (meta)."""
+    return "" if verified is None else ("✓*" if from_formula else "✓") if verified else "✗"
 
 
-def _mark_text(verified: bool | None) -> Text:
-    return Text(mark(verified), style="green" if verified else "bold red")
+def _mark_text(verified: bool | None, from_formula: bool = False) -> Text:
+    return Text(mark(verified, from_formula), style="green" if verified else "bold red")
 
 
 def sections(report: Report) -> list[RenderableType]:
@@ -63,7 +64,7 @@ def sections(report: Report) -> list[RenderableType]:
         )
         outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
         formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
-        marks = Text("\n").join(_mark_text(o.verified) for o in row.outputs)
+        marks = Text("\n").join(_mark_text(o.verified, o.from_formula) for o in row.outputs)
         if row.failed:
             outputs, formulas, marks = FAILED, "raised", _mark_text(False)
         style = "bold red" if row.verified is False else None
@@ -140,7 +141,13 @@ def _layer_json(row: LayerCall) -> dict[str, Any]:
         "calls": row.calls,
         "inputs": [{"name": name, "shape": list(shape)} for name, shape in row.inputs],
         "outputs": [
-            {"name": o.name, "shape": list(o.shape), "formula": o.formula, "verified": o.verified}
+            {
+                "name": o.name,
+                "shape": list(o.shape),
+                "formula": o.formula,
+                "verified": o.verified,
+                "from_formula": o.from_formula,
+            }
             for o in row.outputs
         ],
         "params": row.params,

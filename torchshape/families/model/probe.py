@@ -7,12 +7,13 @@ inference path (nn.TransformerEncoderLayer) still call their children.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, type_name
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
+from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
@@ -26,57 +27,16 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-def name_values(prefix: str, value: Any) -> list[tuple[str, Any]]:
-    """Every tensor inside ``value`` with its name: ``output[0]``, ``output.data``, ``output['logits']``."""
-    import torch
-    from torch.nn.utils.rnn import PackedSequence
-
-    if isinstance(value, PackedSequence):
-        return [(f"{prefix}.data", value.data), (f"{prefix}.batch_sizes", value.batch_sizes)]
-    if isinstance(value, torch.Tensor):
-        return [(prefix, value)]
-    if isinstance(value, (tuple, list)):
-        return [pair for i, item in enumerate(value) for pair in name_values(f"{prefix}[{i}]", item)]
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in name_values(f"{prefix}[{key!r}]", item)]
-    return []
-
-
-def name_outputs(module: nn.Module, out: Any) -> list[tuple[str, Any]]:
-    """What a call returned, in PyTorch's names: recurrent layers ``output, h_n, c_n``, cells
-    ``h_1, c_1``, MultiheadAttention ``attn_output, attn_output_weights``; else ``output[i]``."""
-    from torch import nn
-
-    if isinstance(module, nn.RNNBase) and isinstance(out, tuple) and len(out) == 2:
-        state = out[1]
-        names = name_values("output", out[0])
-        if isinstance(state, tuple):
-            return names + name_values("h_n", state[0]) + name_values("c_n", state[1])
-        return names + name_values("h_n", state)
-    if isinstance(module, nn.LSTMCell) and isinstance(out, tuple) and len(out) == 2:
-        return name_values("h_1", out[0]) + name_values("c_1", out[1])
-    if isinstance(module, nn.RNNCellBase):
-        return name_values("h_1", out)
-    if isinstance(module, nn.MultiheadAttention) and isinstance(out, tuple) and len(out) == 2:
-        return name_values("attn_output", out[0]) + name_values("attn_output_weights", out[1])
-    return name_values("output", out)
-
-
-def name_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
-    named = name_values("input", args[0]) if len(args) == 1 else name_values("input", args)
-    for key, value in kwargs.items():
-        named += name_values(key, value)
-    return named
-
-
 def _shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
+def trace_module(model: nn.Module, inputs: tuple[Any, ...], answered: dict[int, bool] | None = None) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
     When forward raises: the calls up to the one that raised (marked failed), and the diagnosis.
+    ``answered``: id(module) -> whether its formulas held at small sizes, for the recurrent
+    layers that a formula answered on meta (``meta.recurrent_stand_ins``).
     """
     import torch
 
@@ -87,6 +47,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
     stack: list[int] = []
     finished: list[int] = []  # record indices, in the order their calls returned
     largest = [0]
+    leaves = [0]  # bytes of every leaf layer's outputs, all calls
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         stack.append(len(records))
@@ -100,6 +61,8 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
         records[index]["outputs"] = named
         for _, tensor in named:
             largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
+            if next(module.children(), None) is None:
+                leaves[0] += tensor.numel() * tensor.element_size()
 
     handles = []
     for module in model.modules():
@@ -138,6 +101,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
                     _shape(tensor),
                     None if formula is None else formula.formula,
                     None if formula is None else formula.expected,
+                    small_run=(answered or {}).get(id(module)),
                 )
             )
         call_macs = None if found is None else found.macs
@@ -162,6 +126,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
         trainable=sum(p.numel() for p in parameters if p.requires_grad),
         param_bytes=sum(p.numel() * p.element_size() for p in parameters),
         largest_activation_bytes=largest[0],
+        leaf_output_bytes=leaves[0],
         macs=macs,
         input_bytes=sum(t.numel() * t.element_size() for t in inputs if isinstance(t, torch.Tensor)),
         output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
@@ -292,27 +257,28 @@ def run(spec: ModelSpec) -> ProbeRun:
 
 def _run(spec: ModelSpec) -> ProbeRun:
     import torch
-    from torch import nn
+
+    from torchshape import guard
+    from torchshape.families.model.meta import recurrent_stand_ins
 
     device = resolve_device(spec.device)
     dtype = getattr(torch, spec.dtype.value)
     found = import_target(spec)
+    if device.type != "meta":
+        # before anything is allocated: trace the model on meta, and refuse what cannot fit
+        spec = estimate(spec, found, dtype)
+        guard.check(spec)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
         with torch.device(device):
             model = build_model(spec, found)
         model = model.to(device=device, dtype=dtype).eval()
-        if device.type == "meta":
-            recurrent = [p for p, m in model.named_modules() if isinstance(m, (nn.RNNBase, nn.RNNCellBase))]
-            if recurrent:
-                raise UsageError(
-                    "--device",
-                    f"meta: the model has recurrent layers ({recurrent[0] or '(model)'}); torch runs them on "
-                    "meta one time step at a time, and tracing them there comes in a later step; "
-                    "use --device cpu",
-                )
         inputs = tuple(make_input(one, model, device) for one in spec.inputs)
-        result = trace_module(model, inputs)
+        if device.type == "meta":
+            with recurrent_stand_ins(model) as answered:
+                result = trace_module(model, inputs, answered.verified)
+        else:
+            result = guard.interruptible(spec, _with_autograd, model, inputs)
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -324,6 +290,48 @@ def _run(spec: ModelSpec) -> ProbeRun:
         reduced=False,
         analysis=result,
         parameters={name: tuple(p.shape) for name, p in model.named_parameters()},
+    )
+
+
+def _with_autograd(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
+    """The trace with autograd on (``guard.interruptible`` runs in inference mode), so that layers
+    with a fused inference path still call their children."""
+    import torch
+
+    with torch.inference_mode(False), torch.enable_grad():
+        return trace_module(model, inputs)
+
+
+def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
+    """``spec`` with what a trace on meta measured: the bytes of the parameters, the inputs and
+    every leaf layer's outputs, the MACs, and the elements to fill. Unchanged when the model
+    cannot run on meta (its code reads values, say): then torch's own allocation errors stand."""
+    import torch
+
+    from torchshape.families.model.meta import recurrent_stand_ins
+
+    from torch import nn
+
+    if isinstance(found, nn.Module):  # a module object: built at import, and moving it would change it
+        return spec
+    meta = torch.device("meta")
+    try:
+        with torch.random.fork_rng(devices=[]), quiet():
+            with meta:
+                model = build_model(spec, found)
+            model = model.to(device=meta, dtype=dtype).eval()
+            inputs = tuple(make_input(one, model, meta) for one in spec.inputs)
+            with recurrent_stand_ins(model) as answered:
+                trace = trace_module(model, inputs, answered.verified)
+    except Exception:  # the real run says what went wrong, with its diagnosis
+        return spec
+    if trace.diagnosis is not None:
+        return spec
+    return replace(
+        spec,
+        peak_bytes=trace.param_bytes + trace.input_bytes + trace.leaf_output_bytes,
+        macs=trace.macs,
+        elements=sum(p.numel() for p in model.parameters()) + sum(t.numel() for t in inputs),
     )
 
 

@@ -14,6 +14,13 @@ NOTES = (
     "a row per module call, in call order; identical consecutive calls are one row (× N calls)",
 )
 
+# recurrent layers on meta (``meta.recurrent_stand_ins``)
+META_RECURRENT = (
+    "✓* recurrent layers on meta are not run (torch steps them one time step at a time there): their "
+    "shapes come from the rnn formulas, which torchshape ran on the CPU at small sizes of the same "
+    "structure and found equal to torch's"
+)
+
 
 def call(spec: ModelSpec) -> str:
     names = ["input"] if len(spec.inputs) == 1 else [f"input[{i}]" for i in range(len(spec.inputs))]
@@ -46,6 +53,8 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
     ]
     notes = list(NOTES)
+    if any(o.from_formula for layer in trace.layers for o in layer.outputs):
+        notes.append(META_RECURRENT)
     if any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
         notes.append(
             "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "

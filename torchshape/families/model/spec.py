@@ -73,6 +73,12 @@ class ModelSpec:
     depth: int | None = None
     device: str = "cpu"
     dtype: DType = DType.FLOAT32
+    # What a trace on meta measured before the real run (the guard's estimate; 0: not yet):
+    # the parameters, inputs and every layer's outputs in bytes, the MACs of the known
+    # layers, and the elements filled with random numbers.
+    peak_bytes: int = 0
+    macs: int = 0
+    elements: int = 0
 
     @property
     def module_call(self) -> str:

@@ -20,11 +20,21 @@ class Output:
     shape: tuple[int, ...]
     formula: str | None = None  # None: no formula for this layer
     expected: tuple[int, ...] | None = None  # the formula at the observed sizes
+    # a recurrent layer on meta: the shape came from the formula, which held (True) or not
+    # when torch ran the layer at small sizes on the CPU; None: torch ran this very call
+    small_run: bool | None = None
 
     @property
     def verified(self) -> bool | None:
         """True: torch's shape is the formula's; False: it is not; None: no formula."""
-        return None if self.formula is None else self.expected == self.shape
+        if self.formula is None:
+            return None
+        return self.expected == self.shape and self.small_run is not False
+
+    @property
+    def from_formula(self) -> bool:
+        """The shape is the formula's, checked at small sizes (✓*), not this call's."""
+        return self.small_run is not None
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Trace:
     largest_activation_bytes: int
     macs: int  # of the layers whose formulas give MACs
     input_bytes: int = 0
+    leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls: what autograd may keep
     output_bytes: int = 0  # what the model itself returned
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False

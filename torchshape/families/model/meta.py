@@ -1,0 +1,138 @@
+"""Recurrent layers on the meta device, answered by their verified formulas.
+
+On meta, torch runs a recurrent layer one time step at a time through Python-level
+decompositions: a minute or more for a large LSTM. So on meta each recurrent layer and cell
+of the user's model gets a stand-in ``forward`` for the trace. The stand-in checks its input
+as torch does (the input's dimensions, input_size, the hidden state's shape), so a broken
+model still fails at the right layer, and returns meta tensors of the shapes the rnn family's
+formulas give. Those formulas are checked first: the same kind of layer, with the same
+structure (layers, directions, projection, batch_first) but small sizes, runs on the CPU, and
+its shapes must equal the formulas' at those sizes (the rnn family's probe sizes, as in
+``torchshape rnn --device meta``). The trace marks these outputs ✓*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.families.model.known import rnn_outputs, rnn_spec
+from torchshape.families.rnn.probe_sizes import probe_spec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from torchshape.families.rnn.spec import RNNSpec
+
+
+class Answered:
+    """Which module calls a stand-in answered, and whether each one's formulas held at small sizes."""
+
+    def __init__(self) -> None:
+        self.verified: dict[int, bool] = {}  # id(module) -> the small-size check held
+        self._checked: dict[RNNSpec, bool] = {}
+
+    def check(self, module: nn.Module, spec: RNNSpec) -> bool:
+        """Run the layer at small sizes on the CPU: do torch's shapes equal the formulas'?"""
+        small = probe_spec(replace(spec, device="cpu"))
+        if small not in self._checked:
+            self._checked[small] = _small_run_agrees(module, small)
+        return self._checked[small]
+
+
+@contextmanager
+def recurrent_stand_ins(model: nn.Module) -> Iterator[Answered]:
+    """Give every recurrent layer and cell of ``model`` a formula-answered forward while inside."""
+    from torch import nn
+
+    answered = Answered()
+    replaced = []
+    for module in model.modules():
+        if isinstance(module, (nn.RNNBase, nn.RNNCellBase)) and "forward" not in vars(module):
+            module.forward = _stand_in(module, answered)  # type: ignore[method-assign]
+            replaced.append(module)
+    try:
+        yield answered
+    finally:
+        for module in replaced:
+            del module.forward
+
+
+def _stand_in(module: nn.Module, answered: Answered) -> Callable[..., Any]:
+    import torch
+    from torch import nn
+    from torch.nn.utils.rnn import PackedSequence
+
+    cell = isinstance(module, nn.RNNCellBase)
+    lstm = isinstance(module, (nn.LSTM, nn.LSTMCell))
+
+    def forward(input: Any, hx: Any = None) -> Any:
+        packed = isinstance(input, PackedSequence)
+        x = input.data if packed else input
+        spec = rnn_spec(module, (input,))
+        if spec is None:
+            dims = "1-D or 2-D" if cell else "2-D or 3-D"
+            name = type(module).__name__
+            raise ValueError(f"{name}: Expected input to be {dims}, got {x.dim()}-D instead")
+        if x.shape[-1] != module.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {module.input_size}, got {x.shape[-1]}"
+            )
+        outputs = {o.name: o.expected for o in rnn_outputs(spec)}
+        if hx is not None:
+            states = (hx if isinstance(hx, tuple) else (hx,)) if lstm else (hx,)
+            names = ("h_1", "c_1") if cell else ("h_n", "c_n")
+            for name, given in zip(names, states, strict=False):
+                want = outputs[name]
+                if tuple(given.shape) != want:
+                    label = "hidden" if not lstm else f"hidden[{names.index(name)}]"
+                    raise RuntimeError(f"Expected {label} size {want}, got {list(given.shape)}")
+        answered.verified[id(module)] = answered.check(module, spec)
+
+        def empty(name: str) -> torch.Tensor:
+            return torch.empty(outputs[name], dtype=x.dtype, device=x.device)
+
+        if cell:
+            return (empty("h_1"), empty("c_1")) if lstm else empty("h_1")
+        state = (empty("h_n"), empty("c_n")) if lstm else empty("h_n")
+        if packed:
+            data = empty("output.data")
+            return PackedSequence(
+                data, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            ), state
+        return empty("output"), state
+
+    return forward
+
+
+def _small_run_agrees(module: nn.Module, small: RNNSpec) -> bool:
+    """A layer of ``module``'s type and structure at ``small``'s sizes, on the CPU: do torch's
+    shapes equal the formulas'? A packed call is checked packed, at small lengths."""
+    import torch
+    from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+    from torchshape.families.model.diagnose import rebuild
+    from torchshape.families.model.names import name_outputs
+    from torchshape.families.rnn.formulas import symbols, tensor_formulas
+
+    sym = symbols(small)
+    padded_input = next(
+        f.shape(sym) for f in tensor_formulas(replace(small, lengths=None)) if f.name == "input"
+    )
+    sizes: dict[str, Any] = {"input_size": small.input_size, "hidden_size": small.hidden_size}
+    if not small.kind.is_cell:
+        sizes["num_layers"] = small.num_layers
+        if small.proj_size:
+            sizes["proj_size"] = small.proj_size
+    with torch.random.fork_rng(devices=[]), torch.no_grad(), torch.device("cpu"):
+        layer = rebuild(module, sizes)
+        x: torch.Tensor | PackedSequence = torch.randn(padded_input)
+        if small.lengths is not None:
+            lengths = [max(1, small.seq_len - i) for i in range(small.batch)]
+            x = pack_padded_sequence(x, torch.tensor(lengths), batch_first=small.batch_first)
+            small = replace(small, lengths=tuple(lengths))
+        got = dict(name_outputs(layer, layer(x)))
+    expected = {o.name: o.expected for o in rnn_outputs(small)}
+    return got.keys() == expected.keys() and all(tuple(t.shape) == expected[n] for n, t in got.items())
