@@ -297,3 +297,30 @@ def test_python_api_traces_a_live_module() -> None:
     layers = report.probe.analysis.layers
     assert [layer.path for layer in layers] == ["", "0", "1", "2"]
     assert layers[-1].outputs[0].shape == (3, 2) and layers[-1].outputs[0].verified is True
+
+
+def test_a_keyword_input_reaches_forward_by_name() -> None:
+    from tests.models.keywords import Masked
+
+    code, out, err = run(
+        f"model {MODELS}/keywords.py:Masked --input 2,5:int64 --input padding_mask=2,5:bool --format json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert [t["name"] for t in data["tensors"]][:2] == ["input", "padding_mask"]
+    seen: list[Any] = []
+    model = Masked()
+    model.attention.register_forward_pre_hook(lambda m, args, kwargs: seen.append(kwargs), with_kwargs=True)
+    model.eval()(torch.randint(0, 40, (2, 5)), padding_mask=torch.zeros(2, 5, dtype=torch.bool))
+    (attention,) = [row for row in data["layers"] if row["path"] == "attention"]
+    assert [i["name"] for i in attention["inputs"]][-1] == "key_padding_mask" == next(iter(seen[0]))
+    assert attention["inputs"][-1]["shape"] == list(seen[0]["key_padding_mask"].shape)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    ["--input 2,5:int64 --input m=2,5:bool --input m=2,5:bool", "--input 2,5:int64 --input 1m=2,5:bool"],
+)
+def test_bad_keyword_inputs_exit_2(flags: str) -> None:
+    code, out, err = run(f"model {MODELS}/keywords.py:Masked {flags}")
+    assert code == 2 and out == "" and err.startswith("torchshape: error: --input") and err.count("\n") == 1

@@ -14,7 +14,7 @@ from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose,
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.names import name_inputs, name_outputs
-from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols
+from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
 from torchshape.options import SEED
@@ -31,7 +31,12 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def trace_module(model: nn.Module, inputs: tuple[Any, ...], answered: dict[int, bool] | None = None) -> Trace:
+def trace_module(
+    model: nn.Module,
+    inputs: tuple[Any, ...],
+    answered: dict[int, bool] | None = None,
+    keywords: dict[str, Any] | None = None,
+) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
     When forward raises: the calls up to the one that raised (marked failed), and the diagnosis.
@@ -70,7 +75,7 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], answered: dict[int, 
         handles.append(module.register_forward_hook(after, with_kwargs=True))
     error: BaseException | None = None
     try:
-        model(*inputs)
+        model(*inputs, **(keywords or {}))
     except Exception as exc:
         error = exc
     finally:
@@ -128,7 +133,11 @@ def trace_module(model: nn.Module, inputs: tuple[Any, ...], answered: dict[int, 
         largest_activation_bytes=largest[0],
         leaf_output_bytes=leaves[0],
         macs=macs,
-        input_bytes=sum(t.numel() * t.element_size() for t in inputs if isinstance(t, torch.Tensor)),
+        input_bytes=sum(
+            t.numel() * t.element_size()
+            for t in (*inputs, *(keywords or {}).values())
+            if isinstance(t, torch.Tensor)
+        ),
         output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
         if records
         else 0,
@@ -273,19 +282,25 @@ def _run(spec: ModelSpec) -> ProbeRun:
         with torch.device(device):
             model = build_model(spec, found)
         model = model.to(device=device, dtype=dtype).eval()
-        inputs = tuple(make_input(one, model, device) for one in spec.inputs)
+        inputs, keywords = make_inputs(spec, model, device)
         if device.type == "meta":
             with recurrent_stand_ins(model) as answered:
-                result = trace_module(model, inputs, answered.verified)
+                result = trace_module(model, inputs, answered.verified, keywords)
         else:
-            result = guard.interruptible(spec, _with_autograd, model, inputs)
+            result = guard.interruptible(spec, _with_autograd, model, inputs, keywords)
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
         torch_version=torch.__version__,
         spec=spec,
         sizes=Symbols(),
-        shapes={_input_name(i, len(inputs)): tuple(t.shape) for i, t in enumerate(inputs)},
+        shapes=dict(
+            zip(
+                input_names(spec.inputs),
+                [tuple(t.shape) for t in _in_order(spec, inputs, keywords)],
+                strict=True,
+            )
+        ),
         error=None,
         reduced=False,
         analysis=result,
@@ -293,13 +308,29 @@ def _run(spec: ModelSpec) -> ProbeRun:
     )
 
 
-def _with_autograd(model: nn.Module, inputs: tuple[Any, ...]) -> Trace:
+def make_inputs(
+    spec: ModelSpec, model: nn.Module, device: torch.device
+) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    """The positional inputs of forward, and its keyword inputs."""
+    made = [make_input(one, model, device) for one in spec.inputs]
+    positional = tuple(t for t, one in zip(made, spec.inputs, strict=True) if one.name is None)
+    keywords = {one.name: t for t, one in zip(made, spec.inputs, strict=True) if one.name is not None}
+    return positional, keywords
+
+
+def _in_order(spec: ModelSpec, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> list[Any]:
+    """The tensors in the order of the --input flags."""
+    positional = iter(inputs)
+    return [next(positional) if one.name is None else keywords[one.name] for one in spec.inputs]
+
+
+def _with_autograd(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
     """The trace with autograd on (``guard.interruptible`` runs in inference mode), so that layers
     with a fused inference path still call their children."""
     import torch
 
     with torch.inference_mode(False), torch.enable_grad():
-        return trace_module(model, inputs)
+        return trace_module(model, inputs, keywords=keywords)
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
@@ -307,10 +338,9 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     every leaf layer's outputs, the MACs, and the elements to fill. Unchanged when the model
     cannot run on meta (its code reads values, say): then torch's own allocation errors stand."""
     import torch
+    from torch import nn
 
     from torchshape.families.model.meta import recurrent_stand_ins
-
-    from torch import nn
 
     if isinstance(found, nn.Module):  # a module object: built at import, and moving it would change it
         return spec
@@ -320,9 +350,9 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
             with meta:
                 model = build_model(spec, found)
             model = model.to(device=meta, dtype=dtype).eval()
-            inputs = tuple(make_input(one, model, meta) for one in spec.inputs)
+            inputs, keywords = make_inputs(spec, model, meta)
             with recurrent_stand_ins(model) as answered:
-                trace = trace_module(model, inputs, answered.verified)
+                trace = trace_module(model, inputs, answered.verified, keywords)
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
     if trace.diagnosis is not None:
@@ -331,7 +361,8 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
         spec,
         peak_bytes=trace.param_bytes + trace.input_bytes + trace.leaf_output_bytes,
         macs=trace.macs,
-        elements=sum(p.numel() for p in model.parameters()) + sum(t.numel() for t in inputs),
+        elements=sum(p.numel() for p in model.parameters())
+        + sum(t.numel() for t in (*inputs, *keywords.values())),
     )
 
 

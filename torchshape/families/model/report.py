@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchshape.facts import Totals
-from torchshape.families.model.spec import INTEGER_DTYPES, ModelSpec, Symbols
+from torchshape.families.model.spec import INTEGER_DTYPES, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, real_pass, row_at_your_sizes
@@ -23,7 +23,10 @@ META_RECURRENT = (
 
 
 def call(spec: ModelSpec) -> str:
-    names = ["input"] if len(spec.inputs) == 1 else [f"input[{i}]" for i in range(len(spec.inputs))]
+    names = [
+        name if one.name is None else f"{one.name}={name}"
+        for name, one in zip(input_names(spec.inputs), spec.inputs, strict=True)
+    ]
     return f"output = model({', '.join(names)})"
 
 

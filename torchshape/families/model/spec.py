@@ -43,6 +43,7 @@ class InputSpec:
     low: int | None = None  # None: 0
     high: int | None = None  # None: the smallest num_embeddings, or DEFAULT_INTEGER_HIGH
     text: str = ""  # as the user typed it
+    name: str | None = None  # a keyword argument of forward (--input NAME=SHAPE...); None: positional
 
     @property
     def integer(self) -> bool:
@@ -99,6 +100,19 @@ class ModelSpec:
         }
 
 
+def input_names(inputs: tuple[InputSpec, ...]) -> list[str]:
+    """What the report calls each --input: ``input`` or ``input[i]`` by position, a keyword by its name."""
+    count = sum(1 for one in inputs if one.name is None)
+    names, index = [], 0
+    for one in inputs:
+        if one.name is not None:
+            names.append(one.name)
+        else:
+            names.append("input" if count == 1 else f"input[{index}]")
+            index += 1
+    return names
+
+
 def parse_target(text: str) -> tuple[str | None, str | None, str]:
     """(path, module, name) of ``path/to/file.py:Name`` or ``package.module:Name``."""
     where, colon, name = text.rpartition(":")
@@ -114,9 +128,21 @@ def parse_target(text: str) -> tuple[str | None, str | None, str]:
 
 
 def parse_input(text: str, default_dtype: str) -> InputSpec:
-    """``SHAPE[:DTYPE[:LOW-HIGH]]``: ``4,10:int64:0-100``."""
-    parts = text.strip().split(":")
-    bad = UsageError("--input", f"{text!r} is not SHAPE[:DTYPE[:LOW-HIGH]], e.g. 4,10:int64:0-100")
+    """``[NAME=]SHAPE[:DTYPE[:LOW-HIGH]]``: ``4,10:int64:0-100``, ``mask=4,10:bool``."""
+    name: str | None = None
+    body = text.strip()
+    if "=" in body:
+        name, _, body = body.partition("=")
+        name = name.strip()
+        if not name.isidentifier():
+            raise UsageError("--input", f"{text!r}: {name!r} is not a keyword name (NAME=SHAPE[:DTYPE])")
+    parsed = _parse_shape(body, text, default_dtype)
+    return InputSpec(parsed.shape, parsed.dtype, parsed.low, parsed.high, text=text.strip(), name=name)
+
+
+def _parse_shape(body: str, text: str, default_dtype: str) -> InputSpec:
+    parts = body.strip().split(":")
+    bad = UsageError("--input", f"{text!r} is not [NAME=]SHAPE[:DTYPE[:LOW-HIGH]], e.g. 4,10:int64:0-100")
     if len(parts) > 3 or not parts[0]:
         raise bad
     try:
@@ -198,12 +224,17 @@ def make_spec(
     checked_dtype = parse_dtype(dtype)
     if not inputs:
         raise UsageError("--input", "give one --input SHAPE[:DTYPE] per positional argument of forward")
+    parsed = tuple(parse_input(text, checked_dtype.value) for text in inputs)
+    names = [one.name for one in parsed if one.name is not None]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError("--input", f"the keyword {twice[0]!r} is given twice")
     return ModelSpec(
         target=target,
         path=path,
         module=module,
         name=name,
-        inputs=tuple(parse_input(text, checked_dtype.value) for text in inputs),
+        inputs=parsed,
         args=tuple(parse_arg(text) for text in args),
         arg_texts=tuple(args),
         depth=parse_depth(depth),
