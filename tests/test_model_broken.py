@@ -170,7 +170,9 @@ def test_the_docs_excerpt_is_what_torchshape_prints() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text(encoding="utf-8")
     command = "torchshape model tests/models/broken.py:BrokenFlatten --input 2,3,12,12"
     after = doc[doc.index(f"`{command}`") :]
-    excerpt = after[after.index("```text\n") + len("```text\n") : after.index("\n```")]
+    start = after.index("```text\n") + len("```text\n")
+    excerpt = after[start : after.index("\n```", start)]
+    assert excerpt.count("\n") > 10  # the trace and the diagnosis
     code, out, _ = run(command.removeprefix("torchshape ").replace("tests/models", str(MODELS)))
     assert code == 1
     assert excerpt in out
