@@ -56,14 +56,17 @@ def produce(args: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def printed(args: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """What ``torchshape ARGS`` prints through a pipe (no COLUMNS: 80 columns, or wider for code)."""
+def printed(args: str, monkeypatch: pytest.MonkeyPatch, exit_code: int = 0) -> str:
+    """What ``torchshape ARGS`` prints through a pipe (no COLUMNS: 80 columns, or wider for code),
+    and its line on stderr where it exits ``exit_code`` other than 0."""
     monkeypatch.setattr(torch, "__version__", DOC_TORCH_VERSION)
     monkeypatch.delenv("COLUMNS", raising=False)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(shlex.split(args)) == 0
-    return out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(shlex.split(args))
+    assert code == exit_code, err.getvalue()
+    assert (err.getvalue() == "") is (exit_code == 0), err.getvalue()
+    return out.getvalue() + err.getvalue()
 
 
 @pytest.mark.parametrize("fmt", list(Format), ids=[f.value for f in Format])
@@ -83,13 +86,17 @@ def test_golden_output(
     assert actual == expected_file.read_text(encoding="utf-8")
 
 
-# <!-- torchshape-example: ARGS --> ```console ... ``` <!-- /torchshape-example -->
-EXAMPLE = re.compile(r"(<!-- torchshape-example: (.+?) -->\n)(.*?)(<!-- /torchshape-example -->)", re.DOTALL)
+# <!-- torchshape-example: ARGS --> ```console ... ``` <!-- /torchshape-example -->; a command
+# that exits 1 (a broken model's diagnosis) is marked <!-- torchshape-example exit=1: ARGS -->
+# and its block ends with its line on stderr.
+EXAMPLE = re.compile(
+    r"(<!-- torchshape-example(?: exit=(\d))?: (.+?) -->\n)(.*?)(<!-- /torchshape-example -->)", re.DOTALL
+)
 
 
-def example_block(args: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def example_block(args: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int = 0) -> str:
     """The console block for ``torchshape ARGS``: the table as an 80-column terminal shows it."""
-    lines = printed(args, monkeypatch).splitlines()
+    lines = printed(args, monkeypatch, exit_code).splitlines()
     return "```console\n" + f"$ torchshape {args}\n" + "\n".join(lines) + "\n```\n"
 
 
@@ -110,13 +117,15 @@ def test_doc_examples_are_the_tools_output(
 ) -> None:
     text = doc.read_text(encoding="utf-8")
     if regen_golden:
-        new = EXAMPLE.sub(lambda m: m[1] + example_block(m[2], tmp_path, monkeypatch) + m[4], text)
+        new = EXAMPLE.sub(
+            lambda m: m[1] + example_block(m[3], tmp_path, monkeypatch, int(m[2] or 0)) + m[5], text
+        )
         if new != text:
             doc.write_text(new, encoding="utf-8", newline="")
         text = new
     for block in EXAMPLE.finditer(text):
-        assert block[3] == example_block(block[2], tmp_path, monkeypatch), (
-            f"{doc.relative_to(ROOT)}: example `torchshape {block[2]}` differs from the tool's "
+        assert block[4] == example_block(block[3], tmp_path, monkeypatch, int(block[2] or 0)), (
+            f"{doc.relative_to(ROOT)}: example `torchshape {block[3]}` differs from the tool's "
             "output; run pytest with --regen-golden"
         )
 

@@ -109,6 +109,8 @@ def test_a_wrong_fix_is_not_marked_verified(monkeypatch: pytest.MonkeyPatch) -> 
         "module": "nn.Linear(in_features=199, out_features=10, bias=True)",
         "verified": False,
         "on": None,
+        "why": None,
+        "code": [],
     }
     with pytest.raises(RuntimeError):  # the test's own check that torch refuses it
         nn.Linear(199, 10)(torch.randn(2, 200))

@@ -81,14 +81,13 @@ def test_a_bidirectional_hand_off_is_diagnosed_and_both_fixes_run(name: str, sha
     decoder = dict(model.named_modules())["decoder"]
     assert [fix["verified"] for fix in error["fixes"]] == [True, True]
     for fix in error["fixes"]:
-        # the hand-off as printed, evaluated here on the real h_n (and c_n), then the decoder it names
-        code = fix["change"].split("h_0 = ", 1)[1].split(": ", 1)[0]
-        given = (
-            tuple(eval(code, {"torch": torch, "h_n": s}) for s in state)
-            if lstm
-            else eval(code, {"torch": torch, "h_n": state})
-        )
-        layer = eval(fix["module"], {"nn": nn}) if "hidden_size=" in fix["change"] else decoder
+        # the hand-off as printed, run here on the real h_n (and c_n), then the decoder it names
+        names: dict[str, Any] = {"torch": torch, "h_n": state[0] if lstm else state}
+        if lstm:
+            names["c_n"] = state[1]
+        exec("\n".join(fix["code"]), names)
+        given = (names["h_0"], names["c_0"]) if lstm else names["h_0"]
+        layer = eval(fix["module"], {"nn": nn}) if fix["change"].startswith("hidden_size=") else decoder
         _, final = layer.eval()(x, given)
         final_h = final[0] if lstm else final
         assert final_h.shape[1] == x.shape[1 if not layer.batch_first else 0]

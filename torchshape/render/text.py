@@ -9,7 +9,16 @@ from rich.text import Text
 from torchshape.shapes import shape_text
 from torchshape.terminal import strip_trailing_spaces
 
-__all__ = ["CodeText", "code_text", "file_width", "shape_text", "strip_trailing_spaces", "unbroken_code"]
+__all__ = [
+    "CodeText",
+    "HangingText",
+    "code_text",
+    "file_width",
+    "hanging",
+    "shape_text",
+    "strip_trailing_spaces",
+    "unbroken_code",
+]
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType
@@ -30,6 +39,21 @@ class CodeText(Text):
         if self.no_wrap:  # rich measures any text as if it could wrap at each space
             return Measurement(measured.maximum, measured.maximum)
         return measured
+
+
+class HangingText(Text):
+    """A line of prose indented by its leading spaces, whose wrapped lines keep that indent."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Any:
+        from rich.padding import Padding
+
+        indent = len(self.plain) - len(self.plain.lstrip(" "))
+        body = self[indent:]
+        yield Padding(body, (0, 0, 0, indent)) if indent else body
+
+
+def hanging(line: str, style: Any = "") -> Text:
+    return HangingText(line, style=style)
 
 
 def code_text(code: str, style: Any = "") -> Text:

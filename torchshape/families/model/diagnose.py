@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 NO_FIX = "no fix torchshape can check"
+CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
 MODEL_INPUT = "the model's input"
 
 
@@ -26,6 +27,8 @@ class Fix:
     module: str  # the rebuilt layer as code: nn.Linear(in_features=200, out_features=10, bias=True)
     verified: bool  # torch ran the rebuilt layer on the tensor that arrived
     on: str | None = None  # what torch ran it on, when not just the tensor that arrived
+    why: str | None = None  # the fix in words, where the change alone does not say it
+    code: tuple[str, ...] = ()  # lines that go with it, before the layer: "h_0 = h_n.view(...).mean(dim=1)"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,10 @@ class Diagnosis:
         if self.detail is not None:
             lines.append(f"  {self.detail}")
         if self.where is not None:
-            lines.append(f"  at {self.where}")
+            place, _, code = self.where.partition(": ")
+            lines.append(f"  at {place}:")
+            if code:
+                lines.append(CODE_INDENT + code)
         if self.last is not None:
             lines.append(f"  the last module that ran: {self.last}")
         if not self.fixes:
@@ -68,7 +74,8 @@ class Diagnosis:
             got = "the tensor" if self.got is None else shape_text(self.got)
             on = fix.on or f"the {got} that arrived"
             verdict = "✓ torch ran it on" if fix.verified else "✗ torch refused it too, on"
-            lines.append(f"  fix: {fix.change} → {fix.module} {verdict} {on}")
+            lines.append(f"  fix: {fix.why or fix.change} {verdict} {on}")
+            lines += [CODE_INDENT + line for line in (*fix.code, fix.module)]
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,7 +91,14 @@ class Diagnosis:
             "where": self.where,
             "last_module": self.last,
             "fixes": [
-                {"change": f.change, "module": f.module, "verified": f.verified, "on": f.on}
+                {
+                    "change": f.change,
+                    "module": f.module,
+                    "verified": f.verified,
+                    "on": f.on,
+                    "why": f.why,
+                    "code": list(f.code),
+                }
                 for f in self.fixes
             ],
         }
@@ -389,7 +403,6 @@ def _hidden_state(
         )
         if layers >= module.num_layers:
             top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
-            view = f"h_n.view({layers}, 2, {n}, {width})"
 
             def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
                 parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
@@ -405,32 +418,42 @@ def _hidden_state(
                     return False
                 return True
 
-            on = "the input and h_n that arrived" + (" (c_n the same way)" if lstm else "")
+            on = "the input and the state that arrived"
+            h_view = f"h_n.view({layers}, 2, {n}, {width})"
+            c_view = None if got_c is None else f"c_n.view({layers}, 2, {n}, {got_c[2]})"
             if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
+                code = [f"h_0 = {h_view}.mean(dim=1){top}"]
+                if c_view is not None:
+                    code.append(f"c_0 = {c_view}.mean(dim=1){top}")
                 fixes.append(
                     Fix(
-                        f"h_0 = {view}.mean(dim=1){top}: the mean of the two directions",
+                        code[0],
                         constructor(module),
                         run_with(module, "mean"),
                         on,
+                        why="the mean of the two directions",
+                        code=tuple(code),
                     )
                 )
-            changes = {"hidden_size": 2 * width}
             found = arguments(module)
             if found is not None and not (lstm and module.proj_size > 0):
                 try:
-                    wider = rebuild(module, changes)
+                    wider = rebuild(module, {"hidden_size": 2 * width})
                 except Exception:
                     wider = None
                 if wider is not None:
+                    code = [f"h_v = {h_view}", f"h_0 = torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1){top}"]
+                    if c_view is not None:
+                        code += [f"c_v = {c_view}", f"c_0 = torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1){top}"]
                     fixes.append(
                         Fix(
-                            f"hidden_size={2 * width}, h_0 = torch.cat(({view}[:, 0], {view}[:, 1]), "
-                            f"dim=-1){top}: the two directions side by side (the layers after it then "
-                            f"take {2 * width} features)",
+                            f"hidden_size={2 * width}",
                             constructor(wider),
                             run_with(wider, "cat"),
                             on,
+                            why=f"the two directions side by side, hidden_size={2 * width} (the layers "
+                            f"after it then take {2 * width} features)",
+                            code=tuple(code),
                         )
                     )
     return replace(

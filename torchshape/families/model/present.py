@@ -11,10 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.facts import ParameterRow
+from torchshape.families.model.diagnose import CODE_INDENT
 from torchshape.families.model.spec import ModelSpec, command_line
 from torchshape.families.model.trace import LayerCall, Trace, collapse
 from torchshape.options import Format, Shown
-from torchshape.render.text import code_text
+from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.units import human_bytes, human_count
@@ -91,12 +92,15 @@ def footer(report: Report) -> list[Text]:
     if trace.diagnosis is not None:
         lines += [Text("diagnosis: where forward raised", style="bold")]
         lines += [
-            Text(line, style="bold red" if line.startswith("✗") else "") for line in trace.diagnosis.lines()
+            code_text(line)
+            if line.startswith(CODE_INDENT)
+            else hanging(line, "bold red" if line.startswith("✗") else "")
+            for line in trace.diagnosis.lines()
         ]
         lines.append(Text(""))
     for suspicion in trace.warnings:
         first, *rest = suspicion.lines()
-        lines += [Text(first, style="bold yellow"), *(Text(line) for line in rest)]
+        lines += [hanging(first, "bold yellow"), *(hanging(line) for line in rest)]
     if trace.warnings:
         lines.append(Text(""))
     lines += [
