@@ -133,6 +133,8 @@ def test_an_index_out_of_range_names_the_range_and_the_table_that_fits() -> None
             "module": f"nn.Embedding({high + 1}, 16)",
             "verified": True,
             "on": None,
+            "why": None,
+            "code": [],
         }
     ]
     assert tuple(nn.Embedding(high + 1, 16)(indices).shape) == (2, 12, 16)
