@@ -133,18 +133,15 @@ def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = F
         >>> report = inspect_module(model.encoder, torch.randn(4, 10, 16))
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
-    from torchshape.families.model.layer import family_of
+    from torchshape.families.model.layer import SUPPORTED, class_text, family_of
     from torchshape.families.model.layer_probe import inspect_module as inspect_layer
 
     if family_of(module) is None:
-        from torchshape.families.model.layer import SUPPORTED
-
-        kind = type(module)
         raise TypeError(
-            f"inspect_module: a {kind.__module__}.{kind.__qualname__} has no family; it takes {SUPPORTED}"
+            f"inspect_module: {class_text(module)} has no torchshape family; it takes {SUPPORTED}"
         )
     args = (input,) if hx is None else (input, hx)
-    title = f"{type(module).__name__} given to inspect_module"
+    title = f"{class_text(module).split()[-1]} given to inspect_module"
     return inspect_layer(module, args, {}, explain=explain, title=title, flag="input", name="the module")
 
 
