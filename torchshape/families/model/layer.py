@@ -214,11 +214,10 @@ def _pool(module: Any, class_name: str, x: Any, *, flag: str, name: str) -> Laye
     if kind == "max":
         raw |= {"padding": module.padding, "dilation": module.dilation}
     if kind == "avg":
-        if module.divisor_override is not None:
+        divisor = getattr(module, "divisor_override", None)  # AvgPool2d/3d only
+        if divisor is not None:
             raise UsageError(
-                flag,
-                f"{name} has divisor_override={module.divisor_override}, which torchshape pool does not "
-                "take yet",
+                flag, f"{name} has divisor_override={divisor}, which torchshape pool does not take yet"
             )
         raw |= {"padding": module.padding, "count_include_pad": bool(module.count_include_pad)}
     if kind == "lp":
