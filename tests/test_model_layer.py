@@ -261,7 +261,8 @@ def test_the_forward_pass_runs_on_the_layers_own_weights_and_input(monkeypatch: 
     assert torchshape.inspect_module(lstm, x, hx, explain=True).ok
     with torch.no_grad():
         output, (h_n, c_n) = lstm(x, hx)
-    assert torch.equal(seen["rnn"]["output"], output) and torch.equal(seen["rnn"]["c_n"], c_n)
+    assert torch.equal(seen["rnn"]["output"], output)
+    assert torch.equal(seen["rnn"]["h_n"], h_n) and torch.equal(seen["rnn"]["c_n"], c_n)
     conv = nn.Conv2d(2, 3, 3, padding=1)
     image = torch.randn(1, 2, 6, 5)
     assert torchshape.inspect_module(conv, image).ok
@@ -393,7 +394,8 @@ class Unused(nn.Module):
         ),
         (
             f"model {CRNN} --layer features.1",
-            "--layer: features.1 is an nn.BatchNorm2d, which no torchshape family describes; --layer takes rnn",
+            "--layer: features.1 is an nn.BatchNorm2d, which no torchshape family describes; "
+            "--layer takes rnn",
         ),
         (
             f"model {SEQ2SEQ} --layer out",
