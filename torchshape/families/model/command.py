@@ -27,7 +27,7 @@ EXAMPLES = (
     "torchshape model tests/models/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --depth 1",
     "torchshape model tests/models/cell_loop.py:CellLoop --input 6,3,8 --arg hidden_size=16",
-    "torchshape model tests/models/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64 --layer encoder",
+    "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --layer rnn --explain",
 )
 EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 KINDS: frozenset[str] = frozenset()
