@@ -69,7 +69,7 @@ def inspect_module(
             with given(state, {k: None if v is None else v.detach() for k, v in layer.inputs.items()}):
                 report = family.inspect(layer.spec, explain=explain)
             ran = f"{report.ran}, on the layer's own weights and the input it was called with"
-            zeros = [name for name, value in layer.inputs.items() if value is None]
+            zeros = [key for key, value in layer.inputs.items() if value is None]
             if zeros:
                 ran += f" ({' and '.join(zeros)} zeros: it was called without hx)"
     return replace(report, title=f"{title}: {layer.seen}", ran=ran)
