@@ -419,3 +419,35 @@ def test_a_layer_never_called_is_one_line_exit_2(tmp_path: Path) -> None:
         "torchshape: error: --layer: spare (nn.GRU) was never called in forward with these inputs; "
         "torchshape model without --layer lists the layers that were\n"
     )
+
+
+CONV_ONLY = """
+from torch import nn
+
+
+def ConvOnly():
+    return nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.MaxPool2d(2))
+"""
+
+
+def test_layer_on_meta_runs_the_family_alone_and_refuses_recurrent_models(tmp_path: Path) -> None:
+    (tmp_path / "conv_only.py").write_text(CONV_ONLY, encoding="utf-8")
+    target = f"{tmp_path / 'conv_only.py'}:ConvOnly --input 2,3,17,17"
+    code, out, err = run(f"model {target} --layer 0 --device meta --format json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["ok"] is True and document["run"]["device"] == "meta"
+    assert "no weights or values" in document["run"]["description"]
+    code, out, err = run(f"model {CRNN} --layer rnn --device meta")
+    assert code == 2 and out == ""
+    assert err.startswith("torchshape: error: --device: meta: the model has recurrent layers (rnn)")
+
+
+def test_inspect_module_refuses_a_packed_sequence_and_explain_on_a_cell() -> None:
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    packed = pack_padded_sequence(torch.randn(5, 2, 3), [5, 3])
+    with pytest.raises(torchshape.UsageError, match="called with a PackedSequence"):
+        torchshape.inspect_module(nn.GRU(3, 4), packed)
+    with pytest.raises(torchshape.UsageError, match=r"--explain: the module is an nn\.GRUCell"):
+        torchshape.inspect_module(nn.GRUCell(3, 4), torch.randn(2, 3), explain=True)

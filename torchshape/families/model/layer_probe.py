@@ -79,14 +79,16 @@ def inspect_layer(spec: ModelSpec, path: str, *, explain: bool) -> Report:
     """``torchshape model TARGET --layer PATH``: the family report of the module at PATH."""
     with quiet():
         module, call = _first_call(spec, path)
-    title = f"{path} ({type_name(module)}) of {spec.module_call}, first call"
+    name = path or "(model)"
+    title = f"{name} ({type_name(module)}) of {spec.module_call}, first call"
     return inspect_module(
-        module, call.args, call.kwargs, explain=explain, title=title, flag="--layer", name=path
+        module, call.args, call.kwargs, explain=explain, title=title, flag="--layer", name=name
     )
 
 
 def _first_call(spec: ModelSpec, path: str) -> tuple[nn.Module, Call]:
     import torch
+    from torch import nn
 
     from torchshape.families.model.probe import make_input
 
@@ -102,6 +104,13 @@ def _first_call(spec: ModelSpec, path: str) -> tuple[nn.Module, Call]:
         if path not in modules:
             raise UsageError("--layer", f"{path!r} is not a module of {spec.name}; {_nearby(path, modules)}")
         layer = modules[path]
+        recurrent = [p for p, m in modules.items() if isinstance(m, (nn.RNNBase, nn.RNNCellBase))]
+        if device.type == "meta" and recurrent:  # as the trace without --layer refuses it
+            raise UsageError(
+                "--device",
+                f"meta: the model has recurrent layers ({recurrent[0] or '(model)'}); torch runs them on "
+                "meta one time step at a time; use --device cpu",
+            )
         inputs = tuple(make_input(one, model, device) for one in spec.inputs)
         calls: list[Call] = []
 
