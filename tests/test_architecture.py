@@ -105,9 +105,11 @@ def test_every_family_gives_the_core_what_it_asks_for() -> None:
         assert callable(getattr(command, name)) and isinstance(command.KINDS, frozenset)
 
 
-# What the model family may take from another family: its spec, formulas, counts and the rnn
-# family's probe sizes (all pure, no torch side).
-REUSABLE = {"spec", "formulas", "counts", "probe_sizes"}
+# What the model family may take from another family: its spec, formulas and counts (no torch
+# side); the rnn family's probe sizes (pure), for recurrent layers on meta; and its request:
+# --layer reads a live layer's settings through the family's own make_spec, so they pass the
+# same checks as the family's flags.
+REUSABLE = {"spec", "formulas", "counts", "probe_sizes", "request"}
 
 
 def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:

@@ -122,6 +122,30 @@ def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None
     return report
 
 
+def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = False) -> Report:
+    """The family report of one layer object you already have (``model.encoder.rnn``): its
+    settings read from the module, run on its own weights and ``input`` (``torchshape model --layer``).
+
+    ``module`` is an ``nn.LSTM``/``GRU``/``RNN`` or cell (``hx`` its initial state, zeros when
+    None), an ``nn.Conv*d``/``ConvTranspose*d``, or a max, avg, LP or adaptive pool; any other
+    module raises ``TypeError`` naming the families there are. ``explain`` adds the family's
+    --explain, checked on these tensors. ``report.title`` says what the call saw (L, N).
+
+        >>> report = inspect_module(model.encoder, torch.randn(4, 10, 16))
+        >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
+    """
+    from torchshape.families.model.layer import SUPPORTED, class_text, family_of
+    from torchshape.families.model.layer_probe import inspect_module as inspect_layer
+
+    if family_of(module) is None:
+        raise TypeError(
+            f"inspect_module: {class_text(module)} has no torchshape family; it takes {SUPPORTED}"
+        )
+    args = (input,) if hx is None else (input, hx)
+    title = f"{class_text(module).split()[-1]} given to inspect_module"
+    return inspect_layer(module, args, {}, explain=explain, title=title, flag="input", name="the module")
+
+
 _DEFAULT_TIMING = TimingSettings()
 
 

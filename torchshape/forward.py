@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
+from torchshape.given import adopt, fed
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.threads import few_threads
@@ -65,8 +66,8 @@ def forward_pass(
     dtype = getattr(torch, spec.dtype.value)
     with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(spec):
         torch.manual_seed(SEED)
-        module = guard.interruptible(spec, build, spec, device, dtype)
-        inputs = guard.interruptible(spec, make_inputs, spec, device, dtype)
+        module = adopt(guard.interruptible(spec, build, spec, device, dtype))
+        inputs = fed(guard.interruptible(spec, make_inputs, spec, device, dtype))
         shapes = {name: tuple(t.shape) for name, t in inputs.items()}
         error = None
         results: dict[str, torch.Tensor] = {}

@@ -49,6 +49,9 @@ class Report:
     parameters: list[ParameterRow] = field(default_factory=list)  # formulas beside named_parameters()
     totals: Totals | None = None  # parameters, MACs and bytes at the user's sizes
     timing: Timing | None = None  # --time: the forward pass, timed on its device
+    # one layer of a bigger model (``torchshape model --layer``): which layer of which model, and
+    # what its first call saw; renderers show it above the module. None: a standalone inspection.
+    title: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -29,6 +29,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "config": report.spec.as_dict(),
         "module": report.spec.module_call,
         "call": report.call,
+        **({"title": report.title} if report.title is not None else {}),  # model --layer: which layer
         "symbols": report.symbols.as_dict(),
         "tensors": [
             {

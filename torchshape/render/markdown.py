@@ -42,6 +42,8 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
     """
     shown = shown or Shown()
     lines = [f"`{report.spec.module_call}`", "", f"`{report.call}`", ""]
+    if report.title is not None:
+        lines[:0] = [f"**{report.title}**", ""]
     facts = view(report)
     lines += _table(
         ["tensor", "formula", "shape", facts.torch_header, "verified"],

@@ -61,6 +61,8 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
         legend.add_row(entry.symbol, f"= {entry.value}", entry.meaning)
 
     parts: list[RenderableType] = [title, call, Text(""), table]
+    if report.title is not None:
+        parts.insert(0, Text(report.title, style="bold"))
     if report.legend:  # a whole model's trace has no symbols of its own
         parts += [Text(""), legend]
     if report.notes:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from torchshape.command import Debug, Device, DTypeOption, FormatOption, OutputOption, Params, deliver
+from torchshape.command import (
+    SWITCH,
+    Debug,
+    Device,
+    DTypeOption,
+    FormatOption,
+    OutputOption,
+    Params,
+    deliver,
+)
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
 
 # Shown under ``torchshape model --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape model tests/models/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --depth 1",
     "torchshape model tests/models/cell_loop.py:CellLoop --input 6,3,8 --arg hidden_size=16",
+    "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --layer rnn --explain",
 )
 EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 KINDS: frozenset[str] = frozenset()
@@ -60,6 +75,22 @@ def model(
             show_default=False,
         ),
     ] = None,
+    layer: Annotated[
+        Optional[str],
+        typer.Option(
+            "--layer",
+            metavar="PATH",
+            help="Zoom in on one layer (a path from the trace, such as encoder.rnn): its family's full "
+            "report (rnn, conv or pool), run on its own weights and the input of its first call.",
+            show_default=False,
+        ),
+    ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", metavar=SWITCH, help="With --layer: the family's --explain, on the layer's tensors."
+        ),
+    ] = False,
     output_format: FormatOption = None,
     output: OutputOption = None,
     debug: Debug = False,
@@ -70,22 +101,34 @@ def model(
     from torchshape.options import Format, parse_format
 
     spec = make_spec(target, inputs or [], args or [], depth=depth, device=device, dtype=dtype)
-    if parse_format(output_format, output) is Format.PYTHON:
+    if layer is None and explain:
+        from torchshape.errors import UsageError
+
+        raise UsageError("--explain", "needs --layer PATH: it checks one layer's relations (rnn, conv, pool)")
+    if layer is None and parse_format(output_format, output) is Format.PYTHON:
         from torchshape.errors import UsageError
         from torchshape.families.model.snippet import REFUSAL
 
         raise UsageError("--format", f"python {REFUSAL}")
 
-    from torchshape.families.model.family import FAMILY
+    inspect: Callable[[], Report]
+    if layer is not None:
+        from torchshape.families.model.layer_probe import inspect_layer
 
+        inspect = partial(inspect_layer, spec, layer, explain=explain)
+    else:
+        from torchshape.families.model.family import FAMILY
+
+        inspect = partial(FAMILY.inspect, spec)
     deliver(
         ctx,
         spec,
-        lambda: FAMILY.inspect(spec),
+        inspect,
         output_format=output_format,
         output=output,
         params=params,
         time=False,
         repeats=None,
         warmup=None,
+        explain=explain,
     )

@@ -14,6 +14,7 @@ from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.probe_sizes import META_PARAMETER_LAYERS, probe_spec
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs
+from torchshape.given import adopt, fed
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
 from torchshape.threads import few_threads
@@ -47,8 +48,8 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
     analysis = None
     with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(ran):
         torch.manual_seed(SEED)
-        module = guard.interruptible(spec, build_module, ran, device, dtype)
-        inputs = guard.interruptible(spec, make_inputs, ran, device, dtype)
+        module = adopt(guard.interruptible(spec, build_module, ran, device, dtype))
+        inputs = fed(guard.interruptible(spec, make_inputs, ran, device, dtype))
         shapes.update({name: tuple(t.shape) for name, t in inputs.items()})
         try:
             results = guard.interruptible(spec, forward, module, inputs)
