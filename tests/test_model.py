@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from torchshape.cli import main
@@ -324,3 +326,31 @@ def test_a_keyword_input_reaches_forward_by_name() -> None:
 def test_bad_keyword_inputs_exit_2(flags: str) -> None:
     code, out, err = run(f"model {MODELS}/keywords.py:Masked {flags}")
     assert code == 2 and out == "" and err.startswith("torchshape: error: --input") and err.count("\n") == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    bags=st.integers(1, 5),
+    per_bag=st.integers(1, 4),
+    dim=st.integers(1, 6),
+    flat=st.booleans(),
+    include_last=st.booleans(),
+    mode=st.sampled_from(["sum", "mean", "max"]),
+)
+def test_embedding_bag_rows_against_torch(
+    bags: int, per_bag: int, dim: int, flat: bool, include_last: bool, mode: str
+) -> None:
+    """nn.EmbeddingBag's one row per bag, 2-D input or 1-D with offsets, checked on torch's output."""
+    import torchshape
+
+    bag = nn.EmbeddingBag(20, dim, mode=mode, include_last_offset=include_last and flat)
+    indices = torch.randint(0, 20, (bags, per_bag))
+    if flat:
+        offsets = torch.arange(0, bags * per_bag + (per_bag if include_last else 0), per_bag)
+        args: tuple[torch.Tensor, ...] = (indices.flatten(), offsets)
+    else:
+        args = (indices,)
+    report = torchshape.trace(bag, *args)
+    (row,) = report.probe.analysis.layers
+    (out,) = row.outputs
+    assert out.shape == tuple(bag(*args).shape) and out.verified is True

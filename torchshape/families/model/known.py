@@ -306,6 +306,25 @@ def embedding(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return Known((KnownOutput("output", "(*, embedding_dim)", (*_shape(x), dim)),))
 
 
+def embedding_bag(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.EmbeddingBag: one row per bag. A 2-D input (B, N) is B bags of N; a 1-D input is cut
+    into bags at ``offsets`` (with include_last_offset, the last offset only ends the last bag)."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    dim = int(module.embedding_dim)
+    if x.dim() == 2:
+        return Known((KnownOutput("output", "(B, embedding_dim)", (int(x.shape[0]), dim)),))
+    offsets = args[1] if len(args) > 1 else kwargs.get("offsets")
+    if x.dim() != 1 or not isinstance(offsets, torch.Tensor):
+        return None
+    if module.include_last_offset:
+        return Known(
+            (KnownOutput("output", "(len(offsets) − 1, embedding_dim)", (int(offsets.shape[0]) - 1, dim)),)
+        )
+    return Known((KnownOutput("output", "(len(offsets), embedding_dim)", (int(offsets.shape[0]), dim)),))
+
+
 def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Flatten: the dimensions start_dim..end_dim become their product."""
     x = _first_tensor(args)
@@ -361,6 +380,7 @@ def rule_for(module: nn.Module) -> Rule | None:
     exact: dict[type[nn.Module], Rule] = {
         nn.Linear: linear,
         nn.Embedding: embedding,
+        nn.EmbeddingBag: embedding_bag,
         nn.Flatten: flatten,
         nn.Unflatten: unflatten,
     }
