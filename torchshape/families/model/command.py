@@ -75,8 +75,10 @@ def model(
 
         raise UsageError("--format", f"python {REFUSAL}")
 
+    from torchshape import guard
     from torchshape.families.model.family import FAMILY
 
+    guard.check(spec)  # inputs torch cannot address, or that do not fit in free memory: refused first
     deliver(
         ctx,
         spec,
