@@ -45,9 +45,12 @@ CAMPAIGN_MEMORY = 2**30
 CAMPAIGN_SECONDS = 5.0
 
 
-def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
-    """``torchshape ARGS`` through ``main`` in a fresh directory, stdout and stderr captured."""
+def run_in_process(args: list[str], env: dict[str, str], *, fresh: bool = True) -> Outcome:
+    """``torchshape ARGS`` through ``main`` in a fresh directory, stdout and stderr captured;
+    ``fresh``: as in a process of its own, with no model an earlier run imported."""
     out, err = io.StringIO(), io.StringIO()
+    if fresh:
+        forget_models()
     with tempfile.TemporaryDirectory() as work, pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
         patch.setattr(guard, "cpu_available_bytes", lambda: CAMPAIGN_MEMORY)
@@ -64,6 +67,13 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Outcome:
                 err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
         files = left_in(Path(work))
     return Outcome(list(args), code, out.getvalue(), err.getvalue(), files)
+
+
+def forget_models() -> None:
+    """Forget the models that earlier runs imported, as each command's own process would:
+    ``torchshape model`` moves a module object that a TARGET names to its device in place."""
+    for name in [n for n in sys.modules if n.startswith(("tests.models.", "torchshape_model_"))]:
+        del sys.modules[name]
 
 
 def _log(outcome: Outcome, problems: list[str]) -> None:
@@ -199,3 +209,17 @@ def test_model_inputs_out_of_reach_and_failing_models_end_in_one_line(
     assert not model_outcome_problems(outcome), outcome.stderr
     assert outcome.code == code, outcome.stderr
     assert named in outcome.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="torchshape model moves the module object a TARGET names in place (model.to(device, dtype)); "
+    "in one process, a run on the CPU after one on meta finds its weights on meta",
+)
+def test_a_module_object_traced_on_meta_is_traced_on_the_cpu_in_the_same_process() -> None:
+    forget_models()
+    args = ["model", "tests.models.cell_loop:model", "--input", "6,3,8"]
+    on_meta = run_in_process([*args, "--device", "meta"], {}, fresh=False)
+    assert on_meta.code in (0, 2), on_meta.stderr  # 2: recurrent layers refused on meta (after the move)
+    on_cpu = run_in_process(args, {}, fresh=False)
+    assert on_cpu.code == 0, on_cpu.stderr
