@@ -25,11 +25,21 @@ set size (``os.wait4``). Targets:
    1.3 × the time and peak memory of ``import torch``; and flat across sizes (N and C
    from 1 to 10⁶, the spatial size from 8 to 10⁶).
 
+6. ``torchshape model`` on the models of ``benchmarks/models.py``: a decoder-only transformer
+   of about 6.7 B parameters traced on meta at most 1.5 × the time of the same model built
+   under ``with torch.device("meta")`` with its forward run on a meta input, without torchshape
+   (``python benchmarks/models.py decoder``), and at most 1.3 × the peak memory of ``import
+   torch`` (nothing allocated); a seq2seq model with an 8-layer bidirectional LSTM encoder of
+   hidden size 4096 on meta at most 1.3 × the time and peak memory of ``import torch`` plus
+   importing the model file. A mid-size LSTM language model (about 54 M parameters) on the CPU
+   is set beside ``torchinfo.summary`` of the same model and input (time and peak memory, no
+   target), where ``import torchinfo`` works in this python; else that comparison is skipped.
+
 *Flat across sizes*: ``torchshape.inspect``, ``inspect_conv`` or ``inspect_pool`` is timed
 in one process with torch already imported (best of ``SWEEP_REPEATS``), one size varied at
 a time; across each sweep the slowest point is within 5 % of ``import torch`` of the
 fastest. torch's convolution and pooling meta kernels run at the user's sizes, so nothing
-is scaled down there. ``--only conv`` or ``--only pool`` measures that part alone (its own
+is scaled down there. ``--only conv``, ``--only pool`` or ``--only model`` measures that part alone (its own
 ``import torch`` baseline, as in the full run) and prints it instead of writing
 BENCHMARKS.md.
 
@@ -394,15 +404,195 @@ def meta_part(family: str, env: dict[str, str], rounds: int) -> tuple[list[str],
     return lines, checks, [torch_fig, *figs]
 
 
+# --- torchshape model -----------------------------------------------------------------------------
+
+MODELS_FILE = "benchmarks/models.py"
+# The input of each model (SHAPE:DTYPE), as benchmarks/models.py names them.
+DECODER_INPUTS = ("1,2048:int64",)
+SEQ2SEQ_INPUTS = ("64,1000:int64", "64,200:int64")
+LANGUAGE_MODEL_INPUTS = ("4,64:int64",)
+# torchinfo.summary of LanguageModel on the same input as torchshape's: the same tokens' shape and
+# range (its embedding's 20000 entries), every depth and the input and output shapes shown.
+TORCHINFO_SCRIPT = """\
+import torch, torchinfo
+from benchmarks.models import LanguageModel
+torch.manual_seed(0)
+model = LanguageModel()
+tokens = torch.randint(0, 20000, (4, 64))
+torchinfo.summary(model, input_data=[tokens], col_names=("input_size", "output_size", "num_params"),
+                  depth=10, device="cpu", verbose=1)
+"""
+TORCHINFO_HOW = (
+    "install it into the python that runs this script (`pip install torchinfo`), or run this "
+    "script with a python that has it: `python -m venv --system-site-packages VENV && "
+    "VENV/bin/pip install torchinfo && VENV/bin/python benchmarks/run.py --only model`"
+)
+REFUSED_ON_META = "refused: recurrent layers on meta"
+
+
+def model_argv(name: str, inputs: tuple[str, ...], *more: str) -> list[str]:
+    args = ["model", f"{MODELS_FILE}:{name}"]
+    for one in inputs:
+        args += ["--input", one]
+    return torchshape_argv(*args, *more)
+
+
+def torchinfo_available(env: dict[str, str]) -> bool:
+    probe = subprocess.run([PY, "-c", "import torchinfo"], env=env, cwd=str(ROOT), capture_output=True)
+    return probe.returncode == 0
+
+
+def params_worker() -> None:
+    """Each benchmark model's parameter count, built on meta."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import models
+
+    counts = {}
+    with torch.device("meta"):
+        for name in ("Decoder", "Seq2Seq", "LanguageModel"):
+            counts[name] = sum(p.numel() for p in getattr(models, name)().parameters())
+    print(json.dumps(counts))
+
+
+def refused_on_meta(fig: Figure) -> bool:
+    """The command refused the model on meta for its recurrent layers (exit 2), in every round."""
+    return bool(fig.failures) and all(
+        msg.startswith("exit 2:") and "recurrent layers" in msg for msg in fig.failures
+    )
+
+
+def model_part(env: dict[str, str], rounds: int) -> tuple[list[str], list[Check], list[Figure]]:
+    """``torchshape model`` on the models of benchmarks/models.py, beside baselines timed in the
+    same rounds: lines, checks, figures (the baselines first)."""
+    cwd = str(ROOT)
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / MODELS_FILE)], check=True)  # as torchshape's
+    torch_fig = Figure('python -c "import torch" (model rounds)', [PY, "-c", "import torch"], env, cwd)
+    import_fig = Figure(
+        'python -c "import torch; import benchmarks.models"',
+        [PY, "-c", "import torch; import benchmarks.models"],
+        env,
+        cwd,
+    )
+    bare_fig = Figure(
+        f"python {MODELS_FILE} decoder (Decoder built on meta, forward on meta)",
+        [PY, MODELS_FILE, "decoder"],
+        env,
+        cwd,
+    )
+    decoder_fig = Figure(
+        f"torchshape model {MODELS_FILE}:Decoder --input {DECODER_INPUTS[0]} --device meta",
+        model_argv("Decoder", DECODER_INPUTS, "--device", "meta"),
+        env,
+        cwd,
+    )
+    seq2seq_fig = Figure(
+        f"torchshape model {MODELS_FILE}:Seq2Seq --input {' --input '.join(SEQ2SEQ_INPUTS)} --device meta",
+        model_argv("Seq2Seq", SEQ2SEQ_INPUTS, "--device", "meta"),
+        env,
+        cwd,
+    )
+    lm_fig = Figure(
+        f"torchshape model {MODELS_FILE}:LanguageModel --input {LANGUAGE_MODEL_INPUTS[0]}",
+        model_argv("LanguageModel", LANGUAGE_MODEL_INPUTS),
+        env,
+        cwd,
+    )
+    figs = [torch_fig, import_fig, bare_fig, decoder_fig, seq2seq_fig, lm_fig]
+    torchinfo_fig = None
+    if torchinfo_available(env):
+        torchinfo_fig = Figure(
+            "torchinfo.summary(LanguageModel(), input_data=[tokens (4, 64)], depth=10)",
+            [PY, "-c", TORCHINFO_SCRIPT],
+            env,
+            cwd,
+        )
+        figs.append(torchinfo_fig)
+    else:
+        print(f"torchinfo comparison skipped: `import torchinfo` fails in {PY}; to enable it, "
+              f"{TORCHINFO_HOW}", file=sys.stderr)  # fmt: skip
+    run_rounds(figs, rounds)
+    counts = worker_json(env, "params")
+
+    checks: list[Check] = []
+
+    def check(name: str, fig: Figure, base: Figure, what: str, target: float) -> None:
+        if refused_on_meta(fig):
+            checks.append((name, REFUSED_ON_META, "", f"≤ {target}×", False))
+            return
+        value = fig.median_s / base.median_s if what == "time" else fig.rss_mb / base.rss_mb
+        checks.append((name, f"{value:.2f}×", "", f"≤ {target}×", value <= target and not fig.failures))
+
+    decoder = f"model: {counts['Decoder'] / 1e9:.1f} B decoder on meta"
+    check(f"{decoder}: time / bare build + forward on meta", decoder_fig, bare_fig, "time", 1.5)
+    check(f"{decoder}: peak RSS / `import torch`", decoder_fig, torch_fig, "rss", 1.3)
+    seq2seq = "model: seq2seq, 8-layer bidirectional LSTM 4096, on meta"
+    check(f"{seq2seq}: time / `import torch` + importing the model", seq2seq_fig, import_fig, "time", 1.3)
+    check(f"{seq2seq}: peak RSS / `import torch` + importing the model", seq2seq_fig, import_fig, "rss", 1.3)
+
+    lines = [
+        "## `torchshape model`",
+        "",
+        f"The models are defined in [{MODELS_FILE}]({MODELS_FILE}) with plain nn layers: `Decoder`, a "
+        f"decoder-only transformer ({counts['Decoder']:,} parameters: 32 layers, d_model 4096, 32 heads, "
+        "feed-forward 11008, vocabulary 32000), input "
+        f"`{DECODER_INPUTS[0]}`; `Seq2Seq`, an 8-layer bidirectional LSTM encoder of hidden size 4096 "
+        f"and an LSTM decoder ({counts['Seq2Seq']:,} parameters), inputs "
+        f"{', '.join(f'`{one}`' for one in SEQ2SEQ_INPUTS)}; `LanguageModel`, a 3-layer LSTM "
+        f"language model ({counts['LanguageModel']:,} parameters), input `{LANGUAGE_MODEL_INPUTS[0]}`, "
+        "on the CPU.",
+        "",
+        'The 7 B decoder\'s baseline is the same model built under `with torch.device("meta")` and its '
+        f"forward run on a meta input, without torchshape (`python {MODELS_FILE} decoder`). Beside it "
+        f"for information: its peak RSS is {decoder_fig.rss_mb / bare_fig.rss_mb:.2f}× the baseline's, "
+        f"and the baseline's own is {bare_fig.rss_mb / torch_fig.rss_mb:.2f}× `import torch` "
+        "(torch loads its Python meta kernels the first time a meta operation needs one).",
+        "",
+    ]
+    if refused_on_meta(seq2seq_fig):
+        lines += [
+            f"The seq2seq model on meta: {REFUSED_ON_META}; `torchshape model` exits 2 for a model with "
+            "recurrent layers on `--device meta`.",
+            "",
+        ]
+    lines += [f"On the CPU: `{lm_fig.label}` beside `torchinfo.summary` of the same model and input.", ""]
+    if torchinfo_fig is None:
+        lines += [
+            f"Skipped: `import torchinfo` fails in this python; to enable the comparison, {TORCHINFO_HOW}.",
+            "",
+        ]
+    else:
+        lines += [
+            "| command | median s | min s | max s | peak RSS MB |",
+            "|---|---|---|---|---|",
+            *(
+                f"| `{f.label}` | {f.median_s:.3f} | {min(f.times):.3f} | {max(f.times):.3f} "
+                f"| {f.rss_mb:.0f} |"
+                for f in (lm_fig, torchinfo_fig)
+            ),
+            f"| torchshape / torchinfo | {lm_fig.median_s / torchinfo_fig.median_s:.2f}× "
+            f"| {min(lm_fig.times) / min(torchinfo_fig.times):.2f}× | "
+            f"| {lm_fig.rss_mb / torchinfo_fig.rss_mb:.2f}× |",
+            "",
+            "Both run the model's forward pass once on the CPU: torchshape with autograd on, "
+            "`torchinfo.summary` under `torch.no_grad()`. On a small shared machine the first forward "
+            "pass of a freshly built model varies by seconds from run to run; `--rounds` evens it out.",
+            "",
+        ]
+    return lines, checks, figs
+
+
 def print_part(family: str, rounds: int) -> int:
-    """``--only conv`` or ``--only pool``: that part alone, printed (BENCHMARKS.md is left as it is)."""
-    lines, checks, figs = meta_part(family, torchshape_env(), rounds)
+    """``--only conv``, ``pool`` or ``model``: that part alone, printed (BENCHMARKS.md is left as it is)."""
+    env = torchshape_env()
+    lines, checks, figs = model_part(env, rounds) if family == "model" else meta_part(family, env, rounds)
     print("| figure | value | target | result |\n|---|---|---|---|")
     for name, value, _, target, met in checks:
         print(f"| {name} | {value} | {target} | {'pass' if met else 'FAIL'} |")
     print("\n| command | median s | peak RSS MB | failures |\n|---|---|---|---|")
     for f in figs:
-        print(f"| `{f.label}` | {f.median_s:.3f} | {f.rss_mb:.0f} | {'; '.join(f.failures)} |")
+        print(f"| `{f.label}` | {f.median_s:.3f} | {f.rss_mb:.0f} | {'; '.join(dict.fromkeys(f.failures))} |")
     print()
     print("\n".join(lines))
     return 0 if all(met for *_, met in checks) and not any(f.failures for f in figs) else 1
@@ -555,7 +745,9 @@ def machine() -> list[tuple[str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", choices=["conv", "pool"], help="measure one part alone and print it (BENCHMARKS.md is kept)"
+        "--only",
+        choices=["conv", "pool", "model"],
+        help="measure one part alone and print it (BENCHMARKS.md is kept)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -564,6 +756,8 @@ def main() -> int:
     if opts.worker:
         if opts.worker[0] == "sweep":
             sweep_worker(opts.worker[1])
+        elif opts.worker[0] == "params":
+            params_worker()
         else:
             cuda_worker(opts.worker[1])
         return 0
@@ -615,6 +809,8 @@ def main() -> int:
     for family in META_PARTS:
         print(f"torchshape {family} on meta", file=sys.stderr)
         parts[family] = meta_part(family, env, opts.rounds)
+    print("torchshape model", file=sys.stderr)
+    parts["model"] = model_part(env, opts.rounds)
     part_lines = [line for lines, _, _ in parts.values() for line in lines]
     part_figs = [f for _, _, figs in parts.values() for f in figs]
     help_imports_torch = torch_imported_by_help(env)

@@ -41,6 +41,10 @@ NOT_A_COUNT = [
     "10**20", "1,2",
 ]  # fmt: skip
 HUGE = ["100000000000000000000", "2147483648", "9223372036854775808", "99999999999999999999999999"]
+OUTPUTS = [
+    *("out.md", "out.json", "out.csv", "out.svg", "out.py", "out.txt", "out.xyz", "out"),
+    *("missing/out.md", "docs/shapes/out.json", "."),
+]
 SIZES = st.one_of(
     st.integers(1, 9).map(str),
     st.sampled_from(["17", "64", "2147483647", "0", "-1", "-7", *HUGE, *NOT_A_COUNT]),
@@ -80,21 +84,7 @@ VALUES: dict[str, Any] = {
     ),
     "--dtype": st.sampled_from(["float32", "float64", "float16", "bfloat16", "int8", "", "float", "half"]),
     "--format": st.sampled_from(["table", "markdown", "json", "csv", "svg", "python", "", "xml", "JSON"]),
-    "--output": st.sampled_from(
-        [
-            "out.md",
-            "out.json",
-            "out.csv",
-            "out.svg",
-            "out.py",
-            "out.txt",
-            "out.xyz",
-            "out",
-            "missing/out.md",
-            "docs/shapes/out.json",
-            ".",
-        ]
-    ),
+    "--output": st.sampled_from(OUTPUTS),
     "--lengths": st.one_of(
         st.lists(st.integers(1, 9), min_size=1, max_size=6).map(lambda xs: ",".join(map(str, xs))),
         st.sampled_from(
@@ -287,3 +277,222 @@ def _format_from_name(output: str | None) -> str:
     return {".md": "markdown", ".json": "json", ".csv": "csv", ".svg": "svg", ".py": "python"}.get(
         suffix, "table"
     )
+
+
+# --- torchshape model ------------------------------------------------------------------------------
+#
+# TARGETs from tests/models/ in both forms (the file by its absolute path, since each run has its
+# own working directory, and the package), with the inputs each one's forward takes and the
+# keywords its class takes; odd TARGETs, inputs and keywords beside them. Sizes are small or far
+# beyond any machine (refused before anything is allocated), never in between.
+
+MODELS = Path(__file__).resolve().parent / "models"
+# file:Name → (its inputs, the keywords it takes)
+MODEL_TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "seq2seq.py:Seq2Seq": (("4,10:int64", "4,7:int64"), ("vocab", "embed", "hidden")),
+    "crnn.py:CRNN": (("2,1,32,100",), ("classes", "hidden")),
+    "cell_loop.py:CellLoop": (("6,3,8",), ("input_size", "hidden_size")),
+    "cell_loop.py:model": (("6,3,8",), ()),
+    "transformer.py:TinyTransformer": (("2,5:int64",), ("vocab", "d_model", "heads", "layers")),
+    "transformer.py:build": (("2,5:int64",), ()),
+    "broken.py:Broken": (("2,4,10",), ()),
+    "broken.py:BrokenLSTM": (("2,5:int64",), ()),
+    "broken.py:BrokenFlatten": (("2,3,12,12",), ()),
+    "broken.py:BrokenConv": (("1,3,10,10",), ()),
+    "broken.py:BrokenView": (("2,6",), ()),
+}
+ODD_TARGETS = [
+    "tests/models/crnn.py:CRNN",  # relative to the run's empty working directory: no such file
+    f"{MODELS / 'missing.py'}:Model",
+    f"{MODELS / 'seq2seq.py'}:Nope",
+    f"{MODELS / 'seq2seq.py'}:Seq2Seq.nope",
+    f"{MODELS / 'seq2seq.py'}:Seq2Seq.forward",  # a function that needs arguments
+    f"{MODELS / 'seq2seq.py'}",
+    f"{MODELS / '__init__.py'}:Model",
+    f"{MODELS}:CRNN",
+    f"{MODELS}/:CRNN",
+    "tests.models.missing:Model",
+    "tests.missing.models:Model",
+    "tests.models.seq2seq:nn",  # a Python module
+    "tests.models.seq2seq:annotations",  # neither module, class nor function
+    "tests.models.seq2seq:",
+    "tests.models.seq2seq:1abc",
+    "tests..models:CRNN",
+    "Seq2Seq",
+    "",
+    ":",
+    ":Seq2Seq",
+]
+ODD_INPUTS = [
+    "", " ", ",", "4,,10", "4,x", "a", "4;10", "4, 10", "1e3,2", "٣,2", "+4,2", "-1,3", "4,-10:int64",
+    "4,10:int65", "4,10:", "4,10:INT64", "4,10:float", "4,10::0-5", "4,10:float32:0-5", "4,10:int64:5-5",
+    "4,10:int64:5-1", "4,10:int64:-3-10", "4,10:int64:0-1000000", "4,10:int64:0-1:2", "4,10:int64:a-b",
+    "4,10:bool", "4,10:float16", "4,10:bfloat16", "4,10:uint8", "4,10:int8", "0,10:int64", "2,0",
+    "100000000000000000000,3", "9223372036854775808", "2147483648,2147483648", "1000000,1000000,1000",
+    "1000000000000:int64",
+]  # fmt: skip
+ODD_ARG_VALUES = [
+    "0", "-1", "True", "None", "'x'", "1.5", "(1, 2)", "[3]", "{}", "1e100", "10**9", "__import__('os')",
+    "", "'", "nan",
+]  # fmt: skip
+ODD_ARGS = ["nope=1", "=1", "hidden", "1x=2", "hidden==2", " hidden = 8 ", "", "="]
+MODEL_JUNK = st.sampled_from(
+    [["extra"], ["--foo", "1"], ["--kind", "lstm"], ["--time"], ["--input"], ["--bidir"], ["--"]]
+)
+
+
+# Values each keyword takes that build a model its inputs fit (d_model a multiple of heads).
+MODEL_ARG_VALUES: dict[str, list[str]] = {
+    "vocab": ["2", "7", "50"],
+    "embed": ["1", "5", "16"],
+    "hidden": ["1", "3", "12"],
+    "classes": ["1", "4"],
+    "input_size": ["8"],
+    "hidden_size": ["1", "5"],
+    "d_model": ["8", "16"],
+    "heads": ["1", "2", "4"],
+    "layers": ["1", "3"],
+}
+MODEL_OPTIONS: dict[str, tuple[list[str], list[str]]] = {  # flag → (ordinary values, odd ones)
+    "--depth": (["0", "1", "2", "3"], ["10", "-1", "x", "", "1.5", "99999999999999999999"]),
+    "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:0", "mps", "tpu", "", "CPU", "cuda:x"]),
+    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
+    "--format": (["table", "json", "markdown", "csv", "svg"], ["python", "", "xml", "JSON"]),
+    "--output": (["out.md", "out.json", "out.txt", "out.csv"], OUTPUTS),
+}
+
+
+@st.composite
+def model_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape model TARGET --input ... [--arg ...] [flags]``: a target from tests/models/ with
+    its inputs and keywords, each value replaced by an odd one now and then (or always)."""
+    odd = draw(st.sampled_from([0.0, 0.0, 0.1, 0.3, 1.0]))  # how often a value is drawn from the odd ones
+
+    def pick(ordinary: Any, unusual: Any) -> Any:
+        return draw(unusual if draw(st.floats(0, 1)) < odd else ordinary)
+
+    key = draw(st.sampled_from(sorted(MODEL_TARGETS)))
+    inputs, names = MODEL_TARGETS[key]
+    file, name = key.split(":")
+    forms = [f"{MODELS / file}:{name}", f"tests.models.{file.removesuffix('.py')}:{name}"]
+    target = pick(st.sampled_from(forms), st.sampled_from(ODD_TARGETS))
+    given = [pick(st.just(one), st.sampled_from(ODD_INPUTS)) for one in inputs]
+    if odd and draw(st.integers(0, 4)) == 0:
+        if draw(st.booleans()):
+            given = given[:-1]  # one input too few (none at all for a one-input forward)
+        else:
+            given.append(draw(st.sampled_from([*inputs, *ODD_INPUTS])))  # one too many
+    items: list[list[str]] = [["--input", one] for one in given]
+    for _ in range(draw(st.integers(0, 2))):
+        if names:
+            keyword = draw(st.sampled_from(names))
+            value = pick(st.sampled_from(MODEL_ARG_VALUES[keyword]), st.sampled_from(ODD_ARG_VALUES))
+            items.append(["--arg", pick(st.just(f"{keyword}={value}"), st.sampled_from(ODD_ARGS))])
+        elif odd:  # a module object or a function without keywords takes no --arg
+            items.append(["--arg", draw(st.sampled_from([*ODD_ARGS, "hidden=4"]))])
+    for flag, (ordinary, unusual) in MODEL_OPTIONS.items():
+        if draw(st.integers(0, 2 if flag != "--output" else 5)) == 0:
+            items.append([flag, pick(st.sampled_from(ordinary), st.sampled_from(unusual))])
+    if draw(st.integers(0, 3)) == 0:
+        items.append(["--params"])
+    if odd and draw(st.integers(0, 9)) == 0:
+        items.append(draw(MODEL_JUNK))
+    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+
+
+# stderr's line when the model's forward raised, after the report was written
+MODEL_FAILED_IN = re.compile(r"torchshape: error: the model failed in .+ \(.+\); see (.+)\n")
+# ...and when its own code failed before forward: at import or when built (no report)
+MODEL_FAILED_BEFORE = re.compile(r"torchshape: error: the model failed (at import of|when built) ")
+
+
+def model_outcome_problems(outcome: Outcome) -> list[str]:
+    """Everything wrong with one run of ``torchshape model``; empty when it ended as it must.
+
+    As ``outcome_problems``, except: when the model's forward raised, the report is written (to
+    stdout or --output) before stderr's one line, and it says where forward raised; when the
+    model's own code failed before forward, the line names the model rather than a flag.
+    """
+    problems: list[str] = []
+    code, out, err = outcome.code, outcome.stdout, outcome.stderr
+    if "Traceback" in out + err:
+        problems.append("a traceback")
+    if code not in (0, 1, 2):
+        return [*problems, f"exit code {code!r}"]
+    if "internal error" in err:
+        problems.append("an internal error")
+    output = flag_value(outcome.args, "--output")
+    if code != 0:
+        lines = err.splitlines()
+        if len(lines) != 1 or not err.endswith("\n"):
+            return [*problems, f"{len(lines)} lines on stderr, not one"]
+        if not lines[0].startswith("torchshape: error: "):
+            problems.append("stderr does not start with 'torchshape: error: '")
+        failed = MODEL_FAILED_IN.fullmatch(err)
+        if failed is None:
+            if MODEL_FAILED_BEFORE.match(err):
+                problems += ["the model's own failure, not exit 1"] * (code != 1)
+            else:
+                named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*|TARGET", err))
+                if not named & (KNOWN_FLAGS | MODEL_FLAGS | {"TARGET"} | set(outcome.args)):
+                    problems.append("the error names no flag")
+            if out:
+                problems.append("stdout is not empty after an error")
+            if outcome.files:
+                problems.append(f"files left behind: {sorted(outcome.files)}")
+            return problems
+        if code != 1:
+            problems.append(f"forward raised, exit {code}, not 1")
+        where = failed[1]
+        if where != (output if output is not None else "the trace above"):
+            problems.append(f"stderr says see {where!r}")
+    elif err:
+        problems.append("stderr is not empty after success")
+    if output is not None:
+        name = Path(os.path.normpath(output)).as_posix()
+        expected = {name} | {parent.as_posix() + "/" for parent in Path(name).parents if parent != Path(".")}
+        if set(outcome.files) != expected:
+            return [*problems, f"--output left {sorted(outcome.files)}, not {name}"]
+        text = outcome.files[name].decode("utf-8")
+        if out:
+            problems.append("stdout is not empty with --output")
+    else:
+        if outcome.files:
+            problems.append(f"files left behind: {sorted(outcome.files)}")
+        text = out
+    return problems + _model_format_problems(outcome.args, text, failed=code != 0)
+
+
+MODEL_FLAGS = {"--input", "--arg", "--depth", "--device", "--dtype", "--format", "--output", "--params"}
+
+
+def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[str]:
+    """The report parses in its format; without ``failed``, every formula torch checked agreed
+    (a layer without a formula has no mark); with it, the report says where forward raised."""
+    fmt = (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
+    if not text.strip():
+        return ["no output"]
+    if fmt == "json":
+        data = json.loads(text)
+        marks = [o["verified"] for layer in data["layers"] for o in layer["outputs"]]
+        marks += [t["verified"] for t in data["tensors"]]
+        if failed:
+            return ["json: no error"] * (data["error"] is None) + ["json: ok"] * (data["ok"] is not False)
+        return ["json: a formula torch disagreed with"] * (False in marks) + ["json: ok is not true"] * (
+            data["ok"] is not True
+        )
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        if len({len(row) for row in rows}) != 1:
+            return ["csv is not rectangular"]
+        verified, kind = rows[0].index("verified"), rows[0].index("kind")
+        if failed:
+            return ["csv: no error row"] * all(row[kind] != "error" for row in rows[1:])
+        shapes = [row for row in rows[1:] if row[kind] in ("tensor", "layer")]
+        return ["csv: a row torch disagreed with"] * any(row[verified] == "false" for row in shapes)
+    if fmt == "svg":
+        xml.dom.minidom.parseString(text)
+        return []
+    if failed:
+        return [f"{fmt}: no ✗ where forward raised"] * ("✗" not in text)
+    return [f"{fmt}: a ✗"] * ("✗" in text) + [f"{fmt}: no ✓"] * ("✓" not in text)

@@ -111,6 +111,9 @@ def model(
 
         raise UsageError("--format", f"python {REFUSAL}")
 
+    from torchshape import guard
+
+    guard.check(spec)  # inputs torch cannot address, or that do not fit in free memory: refused first
     inspect: Callable[[], Report]
     if layer is not None:
         from torchshape.families.model.layer_probe import inspect_layer

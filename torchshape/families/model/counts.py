@@ -1,32 +1,51 @@
-"""What the core asks of a family before it runs. A model's counts come from a trace of it on
-meta, which allocates nothing (``probe.estimate``): the parameters, the inputs and every layer's
+"""What the core asks of a family before it runs. Before the model is imported only its inputs
+are known: an input torch cannot address is refused, and on the CPU inputs larger than the free
+memory are (a lower bound of what the run needs). Then a trace on meta, which allocates nothing
+(``probe.estimate``), fills in the rest: the parameters, the inputs and every leaf layer's
 outputs (the forward pass runs with autograd on, which keeps them), and the MACs of the layers
-whose formulas give them. The guard compares them with the memory free and the time a shape
+whose formulas give them. The guard compares those with the memory free and the time a shape
 check may take."""
 
 from __future__ import annotations
 
+import math
+
+from torchshape.errors import EnvironmentProblem
 from torchshape.facts import Totals
 from torchshape.families.conv.counts import ELEMENTS_PER_SECOND, MACS_PER_SECOND
-from torchshape.families.model.spec import ModelSpec
+from torchshape.families.model.spec import ITEMSIZES, ModelSpec
+from torchshape.guard import TORCH_MAX_BYTES
+
+
+def input_bytes(spec: ModelSpec) -> int:
+    return sum(math.prod(one.shape) * ITEMSIZES[one.dtype] for one in spec.inputs)
 
 
 def totals(spec: ModelSpec) -> Totals:
+    inputs = input_bytes(spec)
     return Totals(
         params=0,
         macs=spec.macs,
         param_bytes=0,
-        input_bytes=0,
+        input_bytes=inputs,
         state_bytes=0,
         output_bytes=0,
-        peak_bytes_estimate=spec.peak_bytes,
+        peak_bytes_estimate=max(inputs, spec.peak_bytes),
     )
 
 
 def estimated_seconds(spec: ModelSpec) -> float:
+    """0 until the trace on meta has counted the MACs (no spinner before the model is known)."""
     family = "cuda" if spec.device.startswith("cuda") else "cpu"
     return spec.macs / MACS_PER_SECOND[family] + spec.elements / ELEMENTS_PER_SECOND
 
 
 def check_addressable(spec: ModelSpec) -> None:
-    return None  # torch itself refuses such a tensor when the model is built on meta
+    """Refuse an --input whose size in bytes torch cannot represent (on any device, meta too)."""
+    for one in spec.inputs:
+        numel, itemsize = math.prod(one.shape), ITEMSIZES[one.dtype]
+        if numel * itemsize > TORCH_MAX_BYTES:
+            raise EnvironmentProblem(
+                f"--input {one.text}: would hold {numel:.3g} elements of {itemsize} bytes ({one.dtype}), "
+                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
+            )

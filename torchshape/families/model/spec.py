@@ -29,6 +29,19 @@ INPUT_DTYPES = (
     "bool",
 )
 INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
+# Bytes per element of each input dtype.
+ITEMSIZES = {
+    "float32": 4,
+    "float64": 8,
+    "float16": 2,
+    "bfloat16": 2,
+    "int64": 8,
+    "int32": 4,
+    "int16": 2,
+    "int8": 1,
+    "uint8": 1,
+    "bool": 1,
+}
 # Integer inputs of a model without embeddings: 0 ≤ v < this.
 DEFAULT_INTEGER_HIGH = 10
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
