@@ -319,3 +319,40 @@ def test_the_handoff_decoders_of_explain_count_in_the_guard(
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "this forward pass and the modules --explain runs beside it need about" in err
+
+
+SLOW_MODEL = """
+import torch
+from torch import nn
+
+
+class Slow(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 64)
+
+    def forward(self, x):
+        for _ in range(10**9):  # the user's own code, running for a long time
+            x = torch.tanh(self.fc(x))
+        return x
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_a_models_own_code_runs_exits_130_at_once(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW_MODEL, encoding="utf-8")
+    process = torchshape("model", f"{tmp_path / 'slow.py'}:Slow", "--input", "2,64")
+    try:
+        time.sleep(5)  # torch imported, the model's forward under way
+        assert process.poll() is None, "finished before it was interrupted"
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = process.communicate(timeout=20)
+        assert time.monotonic() - sent < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130
+    assert err == "torchshape: error: interrupted\n"
+    assert out == ""
