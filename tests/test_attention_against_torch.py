@@ -195,7 +195,12 @@ def test_sizes_beyond_what_torch_addresses_are_refused_on_meta() -> None:
     # ("Storage size calculation overflowed"): refused before torch runs
     with pytest.raises(EnvironmentProblem, match="the scores"):
         inspect_attention(
-            self_attention=True, target_len=2**30, embed_dim=64, num_heads=64, device="meta", need_weights=False
+            self_attention=True,
+            target_len=2**30,
+            embed_dim=64,
+            num_heads=64,
+            device="meta",
+            need_weights=False,
         )
 
 
