@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.campaign import ENVIRONMENTS, Outcome, command_lines, left_in, outcome_problems
+from tests.campaign import (
+    ENVIRONMENTS,
+    Outcome,
+    attention_command_lines,
+    command_lines,
+    left_in,
+    outcome_problems,
+)
 from torchshape import guard
 from torchshape.cli import main
 
@@ -124,6 +131,40 @@ def test_real_processes_end_the_same_way(args: list[str]) -> None:
 )
 def test_absurd_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
     outcome = run_in_process(["rnn", *args], {})
+    assert not outcome_problems(outcome), outcome.stderr
+    assert outcome.code == code, outcome.stderr
+    assert named in outcome.stderr
+
+
+@settings(max_examples=max(50, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=attention_command_lines(), env=ENVIRONMENTS)
+def test_every_attention_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "named"),
+    [
+        (["--embed-dim", "30", "--heads", "4"], 2, "--heads"),
+        (["--target-len", "100000000000000000000", "--device", "meta"], 2, "--target-len"),
+        # the largest sizes torchshape takes on meta, answered at once, or refused where the
+        # scores cannot exist
+        (
+            ["--self", "--target-len", "131072", "--embed-dim", "8192", "--heads", "64", "--device", "meta"],
+            0,
+            "",
+        ),
+        (["--self", "--target-len", "2147483647", "--device", "meta"], 1, "--target-len"),
+        (["--target-len", "100000", "--source-len", "100000"], 1, "--device"),
+    ],
+)
+def test_absurd_attention_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
+    outcome = run_in_process(["attention", *args], {})
     assert not outcome_problems(outcome), outcome.stderr
     assert outcome.code == code, outcome.stderr
     assert named in outcome.stderr

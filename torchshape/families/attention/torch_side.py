@@ -55,11 +55,8 @@ def bool_masks(spec: AttentionSpec, device: torch.device) -> dict[str, torch.Ten
     n, big_l, s = (1 if spec.unbatched else spec.batch), spec.target_len, spec.source_len
     out: dict[str, torch.Tensor] = {}
     if spec.key_padding_mask:
-        kpm = torch.zeros(n, s, dtype=torch.bool, device=device)
-        for i in range(n):
-            padded = padded_keys(spec, i)
-            if padded:
-                kpm[i, s - padded :] = True
+        padded = (torch.arange(n, device=device) + 1).clamp(max=s - 1).view(-1, 1)
+        kpm = torch.arange(s, device=device).view(1, -1) >= s - padded
         out["key_padding_mask"] = kpm[0] if spec.unbatched else kpm
     if spec.attn_mask is not MaskDims.NONE:
         rows = torch.arange(big_l, device=device).view(-1, 1)
