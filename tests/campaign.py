@@ -225,7 +225,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         elif not lines[0].startswith("torchshape: error: "):
             problems.append("stderr does not start with 'torchshape: error: '")
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
-        if not named & (KNOWN_FLAGS | set(outcome.args)):
+        if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | set(outcome.args)):
             problems.append("the error names no flag")
         if out:
             problems.append("stdout is not empty after an error")
@@ -300,6 +300,7 @@ ATTENTION_SWITCHES = [
     *("--per-head-weights", "--average-weights", "--key-padding-mask", "--causal", "--add-bias-kv"),
     *("--add-zero-attn", "--no-bias", "--explain", "--params", "--time"),
 ]
+ATTENTION_KNOWN = set(ATTENTION_FLAGS) | set(ATTENTION_SWITCHES) | {"--help", "--debug"}
 ATTENTION_VALUES: dict[str, Any] = {
     **{flag: SIZES for flag in ATTENTION_FLAGS[:7]},
     "--attn-mask": st.sampled_from(["none", "2d", "3d", "", "4d", "2D", "causal"]),
