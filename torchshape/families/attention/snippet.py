@@ -60,7 +60,7 @@ def render_python(report: Report, shown: Shown) -> str:
     given = "query, query, query" if spec.self_attention else "query, key, value"
     args = ", ".join([given, *spec.call_arguments()])
     result = "attn_output, attn_output_weights"
-    lines += ["", "with torch.no_grad():", f"    {result} = attention({args})", ""]
+    lines += ["", "with torch.no_grad():", _call(f"    {result} = attention(", args), ""]
     for row in report.rows:
         if row.name in ("key", "value") and spec.self_attention:
             continue
@@ -76,6 +76,15 @@ def render_python(report: Report, shown: Shown) -> str:
         lines.append(f"assert parameters == {expected!r}, parameters")
     lines += ["", 'print("every shape matches")', ""]
     return "\n".join(lines)
+
+
+def _call(head: str, args: str) -> str:
+    """``head args)`` as ruff format writes it (lines of at most 110)."""
+    if len(head) + len(args) + 1 <= 110:
+        return f"{head}{args})"
+    if len(args) + 8 <= 110:
+        return f"{head}\n        {args}\n    )"
+    return head + "\n" + "".join(f"        {arg},\n" for arg in args.split(", ")) + "    )"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
