@@ -215,7 +215,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         elif not lines[0].startswith("torchshape: error: "):
             problems.append("stderr does not start with 'torchshape: error: '")
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
-        if not named & (KNOWN_FLAGS | set(outcome.args)):
+        if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | set(outcome.args)):
             problems.append("the error names no flag")
         if out:
             problems.append("stdout is not empty after an error")
@@ -496,3 +496,57 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
     if failed:
         return [f"{fmt}: no ✗ where forward raised"] * ("✗" not in text)
     return [f"{fmt}: a ✗"] * ("✗" in text) + [f"{fmt}: no ✓"] * ("✓" not in text)
+
+
+# torchshape attention: its flags, drawn the same way (valid values more often than odd ones).
+ATTENTION_FLAGS = [
+    *("--embed-dim", "--heads", "--kdim", "--vdim", "--target-len", "--source-len", "--batch"),
+    *("--attn-mask", "--mask-dtype", "--dropout", "--device", "--dtype", "--format", "--output"),
+    *("--repeats", "--warmup"),
+]
+ATTENTION_SWITCHES = [
+    *("--batch-first", "--unbatched", "--self", "--no-need-weights", "--need-weights"),
+    *("--per-head-weights", "--average-weights", "--key-padding-mask", "--causal", "--add-bias-kv"),
+    *("--add-zero-attn", "--no-bias", "--explain", "--params", "--time"),
+]
+ATTENTION_KNOWN = set(ATTENTION_FLAGS) | set(ATTENTION_SWITCHES) | {"--help", "--debug"}
+ATTENTION_VALUES: dict[str, Any] = {
+    **{flag: SIZES for flag in ATTENTION_FLAGS[:7]},
+    "--attn-mask": st.sampled_from(["none", "2d", "3d", "", "4d", "2D", "causal"]),
+    "--mask-dtype": st.sampled_from(["bool", "float", "", "int", "float16"]),
+    **{flag: VALUES[flag] for flag in ("--dropout", "--device", "--dtype", "--format", "--output")},
+    **{flag: VALUES[flag] for flag in ("--repeats", "--warmup")},
+}
+ATTENTION_ORDINARY: dict[str, Any] = {
+    "--embed-dim": st.sampled_from(["4", "6", "8", "12"]),
+    "--heads": st.sampled_from(["1", "2", "4"]),
+    "--kdim": st.integers(1, 9).map(str),
+    "--vdim": st.integers(1, 9).map(str),
+    "--target-len": st.integers(1, 6).map(str),
+    "--source-len": st.integers(1, 6).map(str),
+    "--batch": st.integers(1, 4).map(str),
+    "--attn-mask": st.sampled_from(["none", "2d", "3d"]),
+    "--mask-dtype": st.sampled_from(["bool", "float"]),
+    **{flag: ORDINARY[flag] for flag in ("--dropout", "--device", "--dtype", "--format", "--output")},
+    **{flag: ORDINARY[flag] for flag in ("--repeats", "--warmup")},
+}
+
+
+@st.composite
+def attention_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape attention`` arguments: flags in a random order with drawn values."""
+    odd = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
+    items: list[list[str]] = []
+    for flag in ATTENTION_FLAGS:
+        rare = flag in ("--repeats", "--warmup", "--output", "--kdim", "--vdim")
+        if not (draw(st.integers(0, 7)) == 0 if rare else draw(st.integers(0, 2)) == 0):
+            continue
+        ordinary = draw(st.floats(0, 1)) >= odd
+        items.append([flag, draw(ATTENTION_ORDINARY[flag] if ordinary else ATTENTION_VALUES[flag])])
+    items += [[switch] for switch in ATTENTION_SWITCHES if draw(st.integers(0, 4)) == 0]
+    if draw(st.integers(0, 9)) == 0:
+        items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--self=1"], ["--heads"], ["--"]])))
+    words = ["attention", *(word for item in draw(st.permutations(items)) for word in item)]
+    if draw(st.integers(0, 19)) == 0:
+        words.append(draw(st.sampled_from(ATTENTION_FLAGS)))
+    return words

@@ -24,6 +24,7 @@ from tests.campaign import (
     ENVIRONMENTS,
     MODELS,
     Outcome,
+    attention_command_lines,
     command_lines,
     left_in,
     model_command_lines,
@@ -223,3 +224,37 @@ def test_a_module_object_traced_on_meta_is_traced_on_the_cpu_in_the_same_process
     assert on_meta.code in (0, 2), on_meta.stderr  # 2: recurrent layers refused on meta (after the move)
     on_cpu = run_in_process(args, {}, fresh=False)
     assert on_cpu.code == 0, on_cpu.stderr
+
+
+@settings(max_examples=max(50, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=attention_command_lines(), env=ENVIRONMENTS)
+def test_every_attention_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "named"),
+    [
+        (["--embed-dim", "30", "--heads", "4"], 2, "--heads"),
+        (["--target-len", "100000000000000000000", "--device", "meta"], 2, "--target-len"),
+        # the largest sizes torchshape takes on meta, answered at once, or refused where the
+        # scores cannot exist
+        (
+            ["--self", "--target-len", "131072", "--embed-dim", "8192", "--heads", "64", "--device", "meta"],
+            0,
+            "",
+        ),
+        (["--self", "--target-len", "2147483647", "--device", "meta"], 1, "--target-len"),
+        (["--target-len", "100000", "--source-len", "100000"], 1, "--device"),
+    ],
+)
+def test_absurd_attention_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
+    outcome = run_in_process(["attention", *args], {})
+    assert not outcome_problems(outcome), outcome.stderr
+    assert outcome.code == code, outcome.stderr
+    assert named in outcome.stderr

@@ -38,6 +38,10 @@ CONFIGS = {
     "pool_max_ceil_drop": "pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --return-indices",
     "pool_adaptive_avg_meta": "pool --kind adaptive-avg --size 1000,999 --output-size 7,5 --batch 64 "
     "--channels 512 --device meta",
+    "attention_per_head_bias_kv": "attention --per-head-weights --key-padding-mask --add-bias-kv "
+    "--add-zero-attn",
+    "attention_self_causal_meta": "attention --self --batch-first --causal --no-need-weights "
+    "--target-len 131072 --embed-dim 8192 --heads 64 --batch 1 --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
 }

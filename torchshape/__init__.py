@@ -1,4 +1,4 @@
-"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling), with its formula,
+"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention), with its formula,
 verified by torch."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_conv, inspect_module, inspect_pool, trace
+    from torchshape.api import inspect, inspect_attention, inspect_conv, inspect_module, inspect_pool, trace
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -28,6 +28,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "inspect",
+    "inspect_attention",
     "inspect_conv",
     "inspect_module",
     "inspect_pool",
@@ -39,6 +40,7 @@ __all__ = [
 # torchshape.cli), so the names above load on first use, not here.
 _HOME = {
     "inspect": "torchshape.api",
+    "inspect_attention": "torchshape.api",
     "inspect_conv": "torchshape.api",
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
+from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
@@ -102,6 +103,33 @@ def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **setti
     from torchshape.families.pool.family import FAMILY as POOL
 
     return POOL.inspect(spec, explain=explain)  # imports torch
+
+
+def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+    """Build nn.MultiheadAttention, run it, and return every shape with its formula
+    (``torchshape attention``).
+
+    Pass an ``AttentionSpec`` or its settings by name, in PyTorch's names: ``embed_dim``,
+    ``num_heads``, ``kdim``, ``vdim``, ``target_len`` (L), ``source_len`` (S), ``batch``,
+    ``batch_first``, ``unbatched``, ``self_attention``, ``need_weights``,
+    ``average_attn_weights``, ``key_padding_mask`` (bool: feed one), ``attn_mask``
+    ("none", "2d", "3d"), ``mask_dtype`` ("bool", "float"), ``is_causal``, ``add_bias_kv``,
+    ``add_zero_attn``, ``bias``, ``dropout``, ``device``, ``dtype``. Bad settings raise
+    ``UsageError`` naming the argument (``embed_dim=25: ...``). ``explain`` checks the
+    --explain claims on torch (``report.probe.analysis.claims``).
+
+        >>> report = inspect_attention(embed_dim=24, num_heads=4, average_attn_weights=False)
+        >>> report.ok, [row.shape for row in report.rows]
+    """
+    from torchshape.families.attention.request import make_spec as make_attention_spec
+
+    if spec is None:
+        spec = make_attention_spec(**settings)
+    elif settings:
+        raise TypeError("pass either an AttentionSpec or settings by name, not both")
+    from torchshape.families.attention.family import FAMILY as ATTENTION
+
+    return ATTENTION.inspect(spec, explain=explain)  # imports torch
 
 
 def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None = None) -> Report:

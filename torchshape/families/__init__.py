@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "rnn": "torchshape.families.rnn.command",
     "conv": "torchshape.families.conv.command",
     "pool": "torchshape.families.pool.command",
+    "attention": "torchshape.families.attention.command",
     "model": "torchshape.families.model.command",
 }
 
@@ -29,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
     "conv": "torchshape.families.conv.family",
     "pool": "torchshape.families.pool.family",
+    "attention": "torchshape.families.attention.family",
     "model": "torchshape.families.model.family",
 }
 

@@ -1,0 +1,176 @@
+"""torchshape attention on the command line: each bad input is one line naming its flag, exit 2,
+before torch runs; every format; JSON's command; the command line and the python script
+reproduce the run; --help imports no torch."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (arguments, the flag the message must name, words it must contain)
+BAD = [
+    ("--embed-dim 25 --heads 4", "--embed-dim", "25 is not divisible by --heads 4"),
+    ("--heads 0", "--heads", "out of range"),
+    ("--embed-dim x", "--embed-dim", "not a whole number"),
+    ("--target-len -1", "--target-len", "out of range"),
+    ("--source-len 100000000000000000000", "--source-len", "out of range"),
+    ("--self --source-len 9", "--source-len", "S = L = 5"),
+    ("--self --kdim 10", "--kdim", "E_k = E_v = E = 24"),
+    ("--unbatched --batch 2", "--batch", "no batch dimension"),
+    ("--no-need-weights --per-head-weights", "--per-head-weights", "no weights to keep per head"),
+    ("--attn-mask 4d", "--attn-mask", "not one of none, 2d, 3d"),
+    ("--mask-dtype float", "--mask-dtype", "no mask to give a dtype"),
+    ("--key-padding-mask --mask-dtype int", "--mask-dtype", "not one of bool, float"),
+    ("--dropout 1", "--dropout", "outside [0, 1)"),
+    ("--dropout nan", "--dropout", "outside [0, 1)"),
+    ("--dtype int8", "--dtype", "not one of"),
+    ("--device tpu", "--device", "not a device"),
+]
+
+
+@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_naming_the_flag(
+    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchshape.families.attention import torch_side
+
+    def no_torch(*_: object) -> None:
+        raise AssertionError("torch ran")
+
+    monkeypatch.setattr(torch_side, "build_module", no_torch)
+    code, out, err = run_cli(capsys, "attention", *shlex.split(args))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"torchshape: error: {flag}: "), err
+    assert words in err, err
+
+
+def test_embed_dim_not_divisible_names_both_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "attention", "--embed-dim", "30", "--heads", "4")
+    assert code == 2
+    assert err.startswith("torchshape: error: --embed-dim: 30 is not divisible by --heads 4")
+    assert "--heads that divide 30: 1, 2, 3, 5, 6, 10, 15, 30" in err
+
+
+def test_the_python_api_names_its_arguments() -> None:
+    from torchshape import UsageError, inspect_attention
+
+    with pytest.raises(UsageError, match=r"^embed_dim=25: 25 is not divisible by num_heads 4"):
+        inspect_attention(embed_dim=25, num_heads=4)
+    with pytest.raises(UsageError, match=r"^source_len=9: self_attention feeds one tensor"):
+        inspect_attention(self_attention=True, source_len=9)
+
+
+ARGS = [
+    "",
+    "--per-head-weights --key-padding-mask --add-bias-kv --add-zero-attn",
+    "--self --batch-first --causal --no-need-weights --attn-mask 3d",
+    "--kdim 10 --vdim 6 --unbatched --attn-mask 3d --mask-dtype float --no-bias --device meta",
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
+@pytest.mark.parametrize("args", ARGS)
+def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "attention", *shlex.split(args), "--params", "--format", fmt)
+    assert (code, err) == (0, "")
+    assert out
+
+
+def test_json_names_the_command_and_every_tensor(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "attention", "--key-padding-mask", "--per-head-weights", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["command"] == "attention"
+    assert data["ok"] is True
+    assert [(t["name"], t["shape"]) for t in data["tensors"]] == [
+        ("query", [5, 3, 24]),
+        ("key", [7, 3, 24]),
+        ("value", [7, 3, 24]),
+        ("key_padding_mask", [3, 7]),
+        ("attn_output", [5, 3, 24]),
+        ("attn_output_weights", [3, 4, 5, 7]),
+    ]
+    assert data["symbols"] == {
+        "L": 5,
+        "S": 7,
+        "N": 3,
+        "E": 24,
+        "E_k": 24,
+        "E_v": 24,
+        "num_heads": 4,
+        "head_dim": 6,
+    }
+    assert sum(term["macs"] for term in data["macs_terms"]) == data["totals"]["macs"]
+
+
+def test_no_need_weights_has_no_weights_row(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "attention", "--no-need-weights", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert "attn_output_weights" not in [t["name"] for t in data["tensors"]]
+    assert any("need_weights=False: attn_output_weights is None" in note for note in data["notes"])
+
+
+COMMANDS = [
+    "",
+    "--self --batch-first --causal --no-need-weights",
+    "--kdim 10 --vdim 6 --attn-mask 3d --mask-dtype float --per-head-weights --add-zero-attn",
+    "--unbatched --key-padding-mask --add-bias-kv --dropout 0.1 --dtype float64 --device meta",
+    "--embed-dim 8 --heads 2 --target-len 3 --source-len 4 --batch 2 --no-bias --causal --attn-mask 3d",
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "attention", *shlex.split(args), "--format", "markdown")
+    assert code == 0
+    line = out.rstrip().splitlines()[-1]
+    assert line.startswith("Reproduce with `torchshape attention")
+    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
+    code, out2, _ = run_cli(capsys, "attention", *again)
+    assert code == 0 and out2 == out
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_the_python_script_runs_and_checks_every_shape(
+    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "check.py"
+    code, _, _ = run_cli(capsys, "attention", *shlex.split(args), "--params", "--output", str(path))
+    assert code == 0
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "every shape matches\n"
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from torchshape.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['attention', '--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert 'torchshape.families.attention.request' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "example", __import__("torchshape.families.attention.command", fromlist=["x"]).EXAMPLES
+)
+def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0

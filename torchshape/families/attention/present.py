@@ -1,0 +1,128 @@
+"""How the attention family reads: the MACs worked out, --explain, the footer, --params, JSON
+keys, CSV rows and the command line (``Family``'s presentation side)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
+from torchshape.families.attention.explain import AttentionAnalysis, Claim
+from torchshape.families.attention.spec import AttentionSpec, command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.text import code_text
+from torchshape.report import Report
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+
+MAC_CONVENTION = "one multiply-accumulate per product term of the six matrix products; no bias additions"
+
+
+def _mark(held: bool | None) -> str:
+    return "–" if held is None else "✓" if held else "✗"
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """The MACs of each matrix product; with --explain, each claim and torch's verdict."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, justify="right")
+    for what, formula, value in mac_terms(report.spec):
+        grid.add_row(what, code_text(formula), f"{value:,}")
+    parts: list[RenderableType] = [Text(""), Text("MACs, per matrix product", style="bold"), grid]
+    analysis = report.probe.analysis
+    if isinstance(analysis, AttentionAnalysis):
+        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
+        parts.append(Group(*(Text(line) for line in explain_lines(report.spec, analysis))))
+    return parts
+
+
+def explain_lines(spec: AttentionSpec, a: AttentionAnalysis) -> list[str]:
+    """--explain as lines of text, each claim with its mark (✓ torch agreed, – not evaluated),
+    then torch's evidence; the common mistakes after the rules."""
+    lines: list[str] = []
+
+    def add(c: Claim) -> None:
+        lines.append(f"{_mark(c.held)} {c.claim}")
+        lines.extend(f"    {line}" for line in c.evidence.splitlines())
+
+    for c in a.claims:
+        if not c.mistake:
+            add(c)
+    mistakes = [c for c in a.claims if c.mistake]
+    if mistakes:
+        lines.append("Common mistakes, shown with torch's own error or inequality:")
+        for c in mistakes:
+            add(c)
+    return lines
+
+
+def footer(report: Report) -> list[Text]:
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    masks = mask_bytes(spec)
+    inputs = f"inputs {human_bytes(t.input_bytes)}" + (f" (masks {human_bytes(masks)})" if masks else "")
+    memory = Text(
+        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, {inputs}, "
+        f"outputs {human_bytes(t.output_bytes)}"
+    )
+    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
+    return [totals_head(report), memory, note]
+
+
+def params(report: Report) -> ParametersSection:
+    e = report.spec.embed_dim
+    bound = math.sqrt(6 / (e + 3 * e)) if report.spec.same_embed_dim else math.sqrt(6 / (e + e))
+    init = (
+        f"init: in_proj_weight (or q/k/v_proj_weight) xavier_uniform_ (b = {bound:.4g} for the packed "
+        "(3·E, E)); in_proj_bias and out_proj.bias 0; bias_k, bias_v xavier_normal_; out_proj.weight "
+        "U(−1/√E, 1/√E)"
+    )
+    return parameters_section(report, init, [])
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``macs_terms``: each matrix product; with --explain: ``explain``."""
+    out: dict[str, Any] = {
+        "macs_terms": [
+            {"product": what, "formula": formula, "macs": value}
+            for what, formula, value in mac_terms(report.spec)
+        ]
+    }
+    a = report.probe.analysis
+    if isinstance(a, AttentionAnalysis):
+        out["explain"] = {
+            "values": a.values,
+            "claims": [
+                {"key": c.key, "claim": c.claim, "held": c.held, "evidence": c.evidence, "mistake": c.mistake}
+                for c in a.claims
+            ],
+        }
+    return out
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """No rows beyond the tensors and the totals: the MACs' terms are in JSON (``macs_terms``)."""
+    return []
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=report.probe.analysis is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

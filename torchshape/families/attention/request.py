@@ -1,0 +1,189 @@
+"""One validation step: raw settings from the command line or the Python call become an
+``AttentionSpec``.
+
+No torch here. Every refusal torch would make at build or forward time is made here first,
+as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument (``names=PYTHON``,
+the default), so a bad value never reaches torch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, TypeVar
+
+from torchshape.errors import UsageError
+from torchshape.families.attention.spec import (
+    DEFAULT_SOURCE_LEN,
+    DEFAULTS,
+    PYTHON,
+    AttentionSpec,
+    MaskDims,
+    MaskDType,
+)
+from torchshape.families.spatial import MAX_SIZE
+from torchshape.options import DEVICE_PATTERN, DType
+
+E = TypeVar("E", bound=Enum)
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> AttentionSpec:
+    """Validate raw settings (missing ones take ``DEFAULTS``) into an ``AttentionSpec``.
+
+    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call each
+    setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Checker(names or PYTHON, raw).spec()
+
+
+class _Checker:
+    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = names.get("embed_dim") == "embed_dim"
+        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+
+    def n(self, field: str) -> str:
+        """What the user calls ``field``: ``--embed-dim`` or ``embed_dim``."""
+        return self.names[field]
+
+    def given(self, field: str) -> bool:
+        return self.raw.get(field) is not None
+
+    def error(self, field: str, message: str) -> UsageError:
+        name = self.n(field)
+        shown = f"{name}={self.raw[field]!r}" if self.python and self.given(field) else None
+        return UsageError(name, message, shown=shown)
+
+    def whole(self, field: str, default: int | None = None) -> int:
+        value = self.values[field] if self.values[field] is not None else default
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
+            number = int(value)
+        else:
+            raise self.error(field, f"{value!r} is not a whole number; use one from 1 to {MAX_SIZE}")
+        if not 1 <= number <= MAX_SIZE:
+            raise self.error(field, f"{number} is out of range; use a whole number from 1 to {MAX_SIZE}")
+        return number
+
+    def switch(self, field: str) -> bool:
+        value = self.values[field]
+        if not isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not True or False")
+        return value
+
+    def choice(self, kind: type[E], field: str) -> E:
+        value = self.values[field]
+        try:
+            return value if isinstance(value, kind) else kind(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in kind)
+            raise self.error(field, f"{value!r} is not one of {allowed}") from None
+
+    def spec(self) -> AttentionSpec:
+        embed_dim = self.whole("embed_dim")
+        num_heads = self.whole("num_heads")
+        if embed_dim % num_heads:
+            fits = [h for h in range(1, min(embed_dim, 4096) + 1) if embed_dim % h == 0]
+            raise self.error(
+                "embed_dim",
+                f"{embed_dim} is not divisible by {self.n('num_heads')} {num_heads}: each head takes "
+                f'head_dim = E/num_heads features (torch says "embed_dim must be divisible by '
+                f'num_heads"); {self.n("num_heads")} that divide {embed_dim}: '
+                f"{', '.join(map(str, fits[-8:]))}",
+            )
+        self_attention = self.switch("self_attention")
+        target_len = self.whole("target_len")
+        if self_attention:
+            for field in ("kdim", "vdim"):
+                if self.given(field) and self.whole(field) != embed_dim:
+                    raise self.error(
+                        field,
+                        f"{self.n('self_attention')} feeds one tensor as query, key and value, so "
+                        f"E_k = E_v = E = {embed_dim}; drop {self.n(field)} or {self.n('self_attention')}",
+                    )
+            if self.given("source_len") and self.whole("source_len") != target_len:
+                raise self.error(
+                    "source_len",
+                    f"{self.n('self_attention')} feeds one tensor as query, key and value, so S = L = "
+                    f"{target_len}; drop {self.n('source_len')} or {self.n('self_attention')}",
+                )
+        kdim = self.whole("kdim", embed_dim)
+        vdim = self.whole("vdim", embed_dim)
+        source_len = target_len if self_attention else self.whole("source_len", DEFAULT_SOURCE_LEN)
+        unbatched = self.switch("unbatched")
+        if unbatched and self.given("batch"):
+            raise self.error(
+                "batch",
+                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
+            )
+        batch = self.whole("batch")
+        batch_first = self.switch("batch_first")
+        need_weights = self.switch("need_weights")
+        average = self.switch("average_attn_weights")
+        if not need_weights and not average:
+            raise self.error(
+                "average_attn_weights",
+                f"there are no weights to keep per head with {self.n('need_weights')} "
+                "(average_attn_weights only acts when need_weights=True); drop one of them",
+            )
+        key_padding_mask = self.switch("key_padding_mask")
+        attn_mask = self.choice(MaskDims, "attn_mask")
+        is_causal = self.switch("is_causal")
+        if is_causal and attn_mask is MaskDims.NONE:
+            attn_mask = MaskDims.TWO  # torch needs the mask itself beside the is_causal hint
+        mask_dtype = self.choice(MaskDType, "mask_dtype")
+        if self.given("mask_dtype") and not (key_padding_mask or attn_mask is not MaskDims.NONE):
+            raise self.error(
+                "mask_dtype",
+                f"there is no mask to give a dtype; add {self.n('key_padding_mask')}, "
+                f"{self.n('attn_mask')} 2d|3d or {self.n('is_causal')}",
+            )
+        dropout = self._dropout()
+        device = str(self.values["device"]).strip().lower()
+        if not DEVICE_PATTERN.match(device):
+            raise self.error(
+                "device", f"{self.values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
+            )
+        return AttentionSpec(
+            embed_dim=embed_dim,
+            num_heads=num_heads,
+            kdim=kdim,
+            vdim=vdim,
+            target_len=target_len,
+            source_len=source_len,
+            batch=batch,
+            batch_first=batch_first,
+            unbatched=unbatched,
+            self_attention=self_attention,
+            need_weights=need_weights,
+            average_attn_weights=average,
+            key_padding_mask=key_padding_mask,
+            attn_mask=attn_mask,
+            mask_dtype=mask_dtype,
+            is_causal=is_causal,
+            add_bias_kv=self.switch("add_bias_kv"),
+            add_zero_attn=self.switch("add_zero_attn"),
+            bias=self.switch("bias"),
+            dropout=dropout,
+            device=device,
+            dtype=self.choice(DType, "dtype"),
+        )
+
+    def _dropout(self) -> float:
+        value = self.values["dropout"]
+        if isinstance(value, bool):
+            raise self.error("dropout", f"{value!r} is not a number; use a probability in [0, 1)")
+        try:
+            dropout = float(value)
+        except (TypeError, ValueError):
+            raise self.error("dropout", f"{value!r} is not a number; use a probability in [0, 1)") from None
+        if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
+            raise self.error("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.1")
+        return dropout

@@ -1,0 +1,262 @@
+"""The checked settings of one nn.MultiheadAttention and the tensors it is fed, in PyTorch's names.
+
+No torch here (``torchshape attention --help`` imports this). ``request.make_spec`` builds an
+``AttentionSpec`` from raw values; ``command_line`` writes the command that asks for it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from torchshape.options import DType, Format, output_words
+
+
+class MaskDims(str, Enum):
+    """--attn-mask: none, (L, S) or (N·num_heads, L, S)."""
+
+    NONE = "none"
+    TWO = "2d"
+    THREE = "3d"
+
+
+class MaskDType(str, Enum):
+    """bool: True means 'not allowed'; float: added to the scores before the softmax."""
+
+    BOOL = "bool"
+    FLOAT = "float"
+
+
+# Every symbol gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8,
+# S + 2 = 9, N·num_heads = 12), so a formula that mixed two of them up would show.
+DEFAULTS: dict[str, Any] = {
+    "embed_dim": 24,
+    "num_heads": 4,
+    "kdim": None,  # E_k; None: embed_dim
+    "vdim": None,  # E_v; None: embed_dim
+    "target_len": 5,
+    "source_len": None,  # 7; with --self: target_len
+    "batch": 3,
+    "batch_first": False,
+    "unbatched": False,
+    "self_attention": False,
+    "need_weights": True,
+    "average_attn_weights": True,
+    "key_padding_mask": False,
+    "attn_mask": MaskDims.NONE,
+    "mask_dtype": MaskDType.BOOL,
+    "is_causal": False,
+    "add_bias_kv": False,
+    "add_zero_attn": False,
+    "bias": True,
+    "dropout": 0.0,
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+DEFAULT_SOURCE_LEN = 7
+
+# The flag that sets each field, so every message names what the user typed.
+FLAGS: dict[str, str] = {
+    "embed_dim": "--embed-dim",
+    "num_heads": "--heads",
+    "kdim": "--kdim",
+    "vdim": "--vdim",
+    "target_len": "--target-len",
+    "source_len": "--source-len",
+    "batch": "--batch",
+    "batch_first": "--batch-first",
+    "unbatched": "--unbatched",
+    "self_attention": "--self",
+    "need_weights": "--no-need-weights",
+    "average_attn_weights": "--per-head-weights",
+    "key_padding_mask": "--key-padding-mask",
+    "attn_mask": "--attn-mask",
+    "mask_dtype": "--mask-dtype",
+    "is_causal": "--causal",
+    "add_bias_kv": "--add-bias-kv",
+    "add_zero_attn": "--add-zero-attn",
+    "bias": "--no-bias",
+    "dropout": "--dropout",
+    "device": "--device",
+    "dtype": "--dtype",
+}
+# From Python, each setting is named by its argument: PyTorch's names.
+PYTHON: dict[str, str] = {field: field for field in FLAGS}
+# Switches written when True; the others (need_weights, average_attn_weights, bias) when False.
+ON_SWITCHES = (
+    "batch_first",
+    "unbatched",
+    "self_attention",
+    "key_padding_mask",
+    "is_causal",
+    "add_bias_kv",
+    "add_zero_attn",
+)
+OFF_SWITCHES = ("need_weights", "average_attn_weights", "bias")
+
+
+@dataclass(frozen=True)
+class AttentionSpec:
+    """One nn.MultiheadAttention, the tensors it is fed and how it is called."""
+
+    family: ClassVar[str] = "attention"
+
+    embed_dim: int  # E
+    num_heads: int
+    kdim: int  # E_k (E unless given)
+    vdim: int  # E_v (E unless given)
+    target_len: int  # L
+    source_len: int  # S
+    batch: int  # N; ignored when unbatched
+    batch_first: bool
+    unbatched: bool
+    self_attention: bool  # query = key = value: one tensor
+    need_weights: bool
+    average_attn_weights: bool
+    key_padding_mask: bool
+    attn_mask: MaskDims  # 2d whenever is_causal without --attn-mask
+    mask_dtype: MaskDType
+    is_causal: bool
+    add_bias_kv: bool
+    add_zero_attn: bool
+    bias: bool
+    dropout: float
+    device: str
+    dtype: DType
+
+    module_name: ClassVar[str] = "MultiheadAttention"
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.num_heads
+
+    @property
+    def same_embed_dim(self) -> bool:
+        """torch packs the three projections into ``in_proj_weight`` when E_k = E_v = E."""
+        return self.kdim == self.embed_dim and self.vdim == self.embed_dim
+
+    @property
+    def extra_keys(self) -> int:
+        """What add_bias_kv and add_zero_attn add to S in the weights' last dimension."""
+        return int(self.add_bias_kv) + int(self.add_zero_attn)
+
+    @property
+    def has_masks(self) -> bool:
+        return self.key_padding_mask or self.attn_mask is not MaskDims.NONE
+
+    def as_dict(self) -> dict[str, Any]:
+        """PyTorch's argument names and the inputs'; plain JSON values."""
+        return {
+            "embed_dim": self.embed_dim,
+            "num_heads": self.num_heads,
+            "kdim": self.kdim,
+            "vdim": self.vdim,
+            "dropout": self.dropout,
+            "bias": self.bias,
+            "add_bias_kv": self.add_bias_kv,
+            "add_zero_attn": self.add_zero_attn,
+            "batch_first": self.batch_first,
+            "target_len": self.target_len,
+            "source_len": self.source_len,
+            "batch": None if self.unbatched else self.batch,
+            "unbatched": self.unbatched,
+            "self_attention": self.self_attention,
+            "need_weights": self.need_weights,
+            "average_attn_weights": self.average_attn_weights,
+            "key_padding_mask": self.key_padding_mask,
+            "attn_mask": self.attn_mask.value,
+            "mask_dtype": self.mask_dtype.value if self.has_masks else None,
+            "is_causal": self.is_causal,
+            "device": self.device,
+            "dtype": self.dtype.value,
+        }
+
+    def arguments(self) -> list[str]:
+        """The constructor's arguments as a user writes them (torch's defaults left out)."""
+        args = [str(self.embed_dim), str(self.num_heads)]
+        if self.dropout:
+            args.append(f"dropout={self.dropout!r}")
+        if not self.bias:
+            args.append("bias=False")
+        if self.add_bias_kv:
+            args.append("add_bias_kv=True")
+        if self.add_zero_attn:
+            args.append("add_zero_attn=True")
+        if self.kdim != self.embed_dim:
+            args.append(f"kdim={self.kdim}")
+        if self.vdim != self.embed_dim:
+            args.append(f"vdim={self.vdim}")
+        if self.batch_first:
+            args.append("batch_first=True")
+        return args
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+        return f"nn.{self.module_name}({', '.join(self.arguments())})"
+
+    def call_arguments(self) -> list[str]:
+        """forward's keyword arguments besides query, key and value (torch's defaults left out)."""
+        args = []
+        if self.key_padding_mask:
+            args.append("key_padding_mask=key_padding_mask")
+        if not self.need_weights:
+            args.append("need_weights=False")
+        if self.attn_mask is not MaskDims.NONE:
+            args.append("attn_mask=attn_mask")
+        if not self.average_attn_weights:
+            args.append("average_attn_weights=False")
+        if self.is_causal:
+            args.append("is_causal=True")
+        return args
+
+
+def command_line(
+    spec: AttentionSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> str:
+    """The ``torchshape attention ...`` command that asks for exactly ``spec``, non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+    words = ["torchshape", "attention"]
+    for field, flag in FLAGS.items():
+        value = getattr(spec, field)
+        if field in ON_SWITCHES:
+            words += [flag] if value else []
+        elif field in OFF_SWITCHES:
+            words += [] if value else [flag]
+        elif field == "batch":
+            if not spec.unbatched and value != DEFAULTS["batch"]:
+                words += [flag, str(value)]
+        elif field in ("kdim", "vdim"):
+            if value != spec.embed_dim:
+                words += [flag, str(value)]
+        elif field == "source_len":
+            if not spec.self_attention and value != DEFAULT_SOURCE_LEN:
+                words += [flag, str(value)]
+        elif field == "attn_mask":
+            if value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO):
+                words += [flag, value.value]
+        elif field == "mask_dtype":
+            if spec.has_masks and value is not MaskDType.BOOL:
+                words += [flag, value.value]
+        elif field == "dropout":
+            if value:
+                words += [flag, repr(value)]
+        elif isinstance(value, Enum):
+            if value != DEFAULTS[field]:
+                words += [flag, value.value]
+        elif value != DEFAULTS[field]:
+            words += [flag, str(value)]
+    if explain:
+        words.append("--explain")
+    words += output_words(fmt, params=params, timing=timing, output=output)
+    return " ".join(shlex.quote(word) for word in words)
