@@ -354,3 +354,61 @@ def test_embedding_bag_rows_against_torch(
     (row,) = report.probe.analysis.layers
     (out,) = row.outputs
     assert out.shape == tuple(bag(*args).shape) and out.verified is True
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    heads=st.integers(1, 3),
+    head_dim=st.integers(1, 4),
+    target=st.integers(1, 5),
+    source=st.integers(1, 5),
+    batch=st.one_of(st.none(), st.integers(1, 3)),
+    batch_first=st.booleans(),
+    need_weights=st.booleans(),
+    average=st.booleans(),
+    bias_kv=st.booleans(),
+    zero_attn=st.booleans(),
+    kdim=st.one_of(st.none(), st.integers(1, 5)),
+)
+def test_multihead_attention_rows_against_torch(
+    heads: int,
+    head_dim: int,
+    target: int,
+    source: int,
+    batch: int | None,
+    batch_first: bool,
+    need_weights: bool,
+    average: bool,
+    bias_kv: bool,
+    zero_attn: bool,
+    kdim: int | None,
+) -> None:
+    """nn.MultiheadAttention in a trace: attn_output and the weights (averaged or per head, S
+    grown by add_bias_kv and add_zero_attn) have the attention family's formulas, checked on
+    the shapes torch returned."""
+    import torchshape
+
+    embed = heads * head_dim
+    mha = nn.MultiheadAttention(
+        embed,
+        heads,
+        batch_first=batch_first,
+        add_bias_kv=bias_kv,
+        add_zero_attn=zero_attn,
+        kdim=kdim,
+        vdim=kdim,
+    )
+
+    def shaped(length: int, features: int) -> torch.Tensor:
+        if batch is None:
+            return torch.randn(length, features)
+        return torch.randn(batch, length, features) if batch_first else torch.randn(length, batch, features)
+
+    q, k = shaped(target, embed), shaped(source, kdim or embed)
+    options = {"need_weights": need_weights, "average_attn_weights": average}
+    report = torchshape.trace(mha, q, k, k.clone(), **options)
+    (row,) = report.probe.analysis.layers
+    with torch.no_grad():
+        returned = [t for t in mha.eval()(q, k, k.clone(), **options) if t is not None]
+    assert [o.shape for o in row.outputs] == [tuple(t.shape) for t in returned]
+    assert all(o.verified is True for o in row.outputs), row.outputs

@@ -132,8 +132,10 @@ def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = Fals
     return ATTENTION.inspect(spec, explain=explain)  # imports torch
 
 
-def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None = None) -> Report:
-    """Trace a live ``nn.Module``: every module call of ``model(*inputs)``, its shapes, and the
+def trace(
+    model: Any, *inputs: Any, device: str | None = None, depth: int | None = None, **keywords: Any
+) -> Report:
+    """Trace a live ``nn.Module``: every module call of ``model(*inputs, **keywords)``, its shapes, and the
     formula of each layer torchshape knows, checked against torch (``torchshape model``).
 
     ``device`` moves the model and the inputs first; ``depth`` limits the rows the renderers
@@ -146,7 +148,7 @@ def trace(model: Any, *inputs: Any, device: str | None = None, depth: int | None
     """
     from torchshape.families.model.probe import trace_live
 
-    report: Report = trace_live(model, inputs, device=device, depth=depth)
+    report: Report = trace_live(model, inputs, device=device, depth=depth, keywords=keywords)
     return report
 
 

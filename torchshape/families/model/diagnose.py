@@ -106,9 +106,25 @@ class Diagnosis:
 
 def constructor(module: nn.Module) -> str:
     """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
+    from torch import nn
+
     kind = type(module)
     prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
-    return f"{prefix}{kind.__name__}({module.extra_repr()})"
+    settings = module.extra_repr()
+    if isinstance(module, nn.MultiheadAttention) and not settings:  # it has no extra_repr
+        parts = [str(module.embed_dim), str(module.num_heads)]
+        if module.batch_first:
+            parts.append("batch_first=True")
+        if not module._qkv_same_embed_dim:
+            parts += [f"kdim={module.kdim}", f"vdim={module.vdim}"]
+        if module.bias_k is not None:
+            parts.append("add_bias_kv=True")
+        if module.add_zero_attn:
+            parts.append("add_zero_attn=True")
+        if module.in_proj_bias is None:
+            parts.append("bias=False")
+        settings = ", ".join(parts)
+    return f"{prefix}{kind.__name__}({settings})"
 
 
 def type_name(module: nn.Module) -> str:

@@ -17,6 +17,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from torchshape.families.attention import counts as attention_counts
+from torchshape.families.attention import formulas as attention_formulas
+from torchshape.families.attention import request as attention_request
 from torchshape.families.conv import counts as conv_counts
 from torchshape.families.conv import formulas as conv_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
@@ -325,6 +328,50 @@ def embedding_bag(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, An
     return Known((KnownOutput("output", "(len(offsets), embedding_dim)", (int(offsets.shape[0]), dim)),))
 
 
+_MHA_ARGS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights")
+
+
+def attention(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.MultiheadAttention: the attention family's formulas at the observed L, S and N, with the
+    call's need_weights and average_attn_weights."""
+    call = dict(zip(_MHA_ARGS, args, strict=False)) | kwargs
+    query, key = call.get("query"), call.get("key")
+    if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or query.dim() not in (2, 3):
+        return None
+    mha: Any = module
+    unbatched = query.dim() == 2
+    need_weights = bool(call.get("need_weights", True))
+    first = bool(mha.batch_first) and not unbatched
+    time = 0 if unbatched or not first else 1
+    try:
+        spec = attention_request.make_spec(
+            embed_dim=int(mha.embed_dim),
+            num_heads=int(mha.num_heads),
+            kdim=int(mha.kdim),
+            vdim=int(mha.vdim),
+            target_len=int(query.shape[time]),
+            source_len=int(key.shape[time]),
+            batch=None if unbatched else int(query.shape[0 if first else 1]),
+            batch_first=bool(mha.batch_first),
+            unbatched=unbatched,
+            need_weights=need_weights,
+            # without weights, how they would be kept does not matter
+            average_attn_weights=bool(call.get("average_attn_weights", True)) or not need_weights,
+            add_bias_kv=mha.bias_k is not None,
+            add_zero_attn=bool(mha.add_zero_attn),
+            bias=mha.in_proj_bias is not None,
+        )
+    except Exception:  # settings the attention command does not take: no formula, never a guess
+        return None
+    sym = attention_formulas.symbols(spec)
+    outputs = tuple(
+        KnownOutput(f.name, f.formula, f.shape(sym))
+        for f in attention_formulas.tensor_formulas(spec)
+        if f.name in ("attn_output", "attn_output_weights")
+    )
+    return Known(outputs, macs=attention_counts.macs(spec))
+
+
 def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Flatten: the dimensions start_dim..end_dim become their product."""
     x = _first_tensor(args)
@@ -381,6 +428,7 @@ def rule_for(module: nn.Module) -> Rule | None:
         nn.Linear: linear,
         nn.Embedding: embedding,
         nn.EmbeddingBag: embedding_bag,
+        nn.MultiheadAttention: attention,
         nn.Flatten: flatten,
         nn.Unflatten: unflatten,
     }

@@ -71,7 +71,13 @@ def sections(report: Report) -> list[RenderableType]:
         style = "bold red" if row.verified is False else None
         inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
         table.add_row(
-            name, row.type, code_text(inputs), code_text(outputs), code_text(formulas), marks, style=style
+            code_text(name),
+            code_text(row.type),
+            code_text(inputs),
+            code_text(outputs),
+            code_text(formulas),
+            marks,
+            style=style,
         )
     parts: list[RenderableType] = [
         Text(""),

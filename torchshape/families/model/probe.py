@@ -366,47 +366,58 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     )
 
 
-def _input_name(index: int, count: int) -> str:
-    return "input" if count == 1 else f"input[{index}]"
-
-
-def trace_live(model: nn.Module, inputs: tuple[Any, ...], *, device: str | None, depth: int | None) -> Any:
-    """The Report of ``model(*inputs)`` for a live module object (``torchshape.trace``)."""
+def trace_live(
+    model: nn.Module,
+    inputs: tuple[Any, ...],
+    *,
+    device: str | None,
+    depth: int | None,
+    keywords: dict[str, Any] | None = None,
+) -> Any:
+    """The Report of ``model(*inputs, **keywords)`` for a live module object (``torchshape.trace``)."""
     import torch
 
     from torchshape.families.model.report import build_report
     from torchshape.families.model.spec import InputSpec, ModelSpec, parse_device
 
+    keywords = dict(keywords or {})
     if device is not None:
         where = torch.device(parse_device(device))
         model = model.to(where)
         inputs = tuple(t.to(where) if isinstance(t, torch.Tensor) else t for t in inputs)
-    tensors = [t for t in inputs if isinstance(t, torch.Tensor)]
+        keywords = {k: t.to(where) if isinstance(t, torch.Tensor) else t for k, t in keywords.items()}
+    given = [(None, t) for t in inputs if isinstance(t, torch.Tensor)]
+    given += [(k, t) for k, t in keywords.items() if isinstance(t, torch.Tensor)]
+    tensors = [t for _, t in given]
     first = next((p for p in model.parameters()), tensors[0] if tensors else torch.empty(0))
     name = type(model).__name__
-    texts = [",".join(str(d) for d in t.shape) + ":" + str(t.dtype).removeprefix("torch.") for t in tensors]
+
+    def text(key: str | None, t: torch.Tensor) -> str:
+        shape = ",".join(str(d) for d in t.shape) + ":" + str(t.dtype).removeprefix("torch.")
+        return shape if key is None else f"{key}={shape}"
+
     spec = ModelSpec(
         target=name,
         path=None,
         module=None,
         name=name,
         inputs=tuple(
-            InputSpec(tuple(t.shape), str(t.dtype).removeprefix("torch."), text=text)
-            for t, text in zip(tensors, texts, strict=True)
+            InputSpec(tuple(t.shape), str(t.dtype).removeprefix("torch."), text=text(key, t), name=key)
+            for key, t in given
         ),
         args=(),
         depth=depth,
         device=str(first.device),
     )
     with quiet():
-        result = trace_module(model, inputs)
+        result = trace_module(model, inputs, keywords=keywords)
     probe = ProbeRun(
         device=str(first.device),
         dtype=str(first.dtype).removeprefix("torch."),
         torch_version=torch.__version__,
         spec=spec,
         sizes=Symbols(),
-        shapes={_input_name(i, len(tensors)): tuple(t.shape) for i, t in enumerate(tensors)},
+        shapes=dict(zip(input_names(spec.inputs), [tuple(t.shape) for t in tensors], strict=True)),
         error=None,
         reduced=False,
         analysis=result,
