@@ -153,6 +153,26 @@ SWEEPS = {
         "`conv --batch 64 --in-channels 1024 --out-channels 1024 --size 4096,4096 --kernel-size 3 "
         "--stride 2 --padding 1 --device meta`",
     ),
+    "attention": Sweep(
+        "inspect_attention",
+        {
+            "embed_dim": 8192,
+            "num_heads": 64,
+            "target_len": 4096,
+            "source_len": 4096,
+            "batch": 1,
+            "batch_first": True,
+            "device": "meta",
+        },
+        {
+            "L (--target-len)": (("target_len",), [8, 4096, 131072]),
+            "S (--source-len)": (("source_len",), [8, 4096, 131072]),
+            "N (--batch)": (("batch",), [1, 64, 4096]),
+            "E (--embed-dim)": (("embed_dim",), [64, 8192, 65536]),
+        },
+        "`attention --embed-dim 8192 --heads 64 --target-len 4096 --source-len 4096 --batch 1 "
+        "--batch-first --device meta`",
+    ),
     "pool": Sweep(
         "inspect_pool",
         {
@@ -211,6 +231,22 @@ META_PARTS = {
             "adaptive-avg 3-d": [
                 "pool", "--kind", "adaptive-avg", "--dims", "3", "--size", "10000", "--output-size", "7",
                 "--channels", "512", "--batch", "64", "--device", "meta",
+            ],
+        },
+    ),
+    "attention": MetaPart(
+        "`torchshape attention` on meta",
+        "torch's attention meta kernels give every shape in constant time, so `--device meta` runs "
+        "nn.MultiheadAttention at the sizes asked for: here a 128 k-token context, embed_dim 8192, "
+        "64 heads.",
+        {
+            "128 k tokens, per-head weights": [
+                "attention", "--self", "--batch-first", "--target-len", "131072", "--embed-dim", "8192",
+                "--heads", "64", "--batch", "1", "--per-head-weights", "--device", "meta",
+            ],
+            "128 k tokens, causal, no weights": [
+                "attention", "--self", "--batch-first", "--causal", "--no-need-weights", "--target-len",
+                "131072", "--embed-dim", "8192", "--heads", "64", "--batch", "1", "--device", "meta",
             ],
         },
     ),
@@ -748,7 +784,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        choices=["conv", "pool", "model"],
+        choices=["conv", "pool", "attention", "model"],
         help="measure one part alone and print it (BENCHMARKS.md is kept)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
