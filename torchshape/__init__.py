@@ -1,4 +1,4 @@
-"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling), with its formula,
+"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, embedding), with its formula,
 verified by torch."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_conv, inspect_module, inspect_pool, trace
+    from torchshape.api import inspect, inspect_conv, inspect_embedding, inspect_module, inspect_pool, trace
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -29,6 +29,7 @@ __all__ = [
     "__version__",
     "inspect",
     "inspect_conv",
+    "inspect_embedding",
     "inspect_module",
     "inspect_pool",
     "make_spec",
@@ -40,6 +41,7 @@ __all__ = [
 _HOME = {
     "inspect": "torchshape.api",
     "inspect_conv": "torchshape.api",
+    "inspect_embedding": "torchshape.api",
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",
     "trace": "torchshape.api",

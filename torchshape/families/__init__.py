@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "rnn": "torchshape.families.rnn.command",
     "conv": "torchshape.families.conv.command",
     "pool": "torchshape.families.pool.command",
+    "embedding": "torchshape.families.embedding.command",
     "model": "torchshape.families.model.command",
 }
 
@@ -29,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
     "conv": "torchshape.families.conv.family",
     "pool": "torchshape.families.pool.family",
+    "embedding": "torchshape.families.embedding.family",
     "model": "torchshape.families.model.family",
 }
 
