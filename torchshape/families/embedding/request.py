@@ -166,6 +166,14 @@ class _Check:
                         "give its length L, one number",
                     )
                 length = given[0]
+                if include_last_offset and length != offsets[-1]:
+                    raise self.error(
+                        "shape",
+                        f"with {self.name('include_last_offset')} the last offset is the input's length "
+                        f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
+                        "kernels disagree on indices past the last offset (float32 sum and mean skip "
+                        "them, max and float64 add them to the last bag)",
+                    )
             if offsets[-1] > length:
                 raise self.error(
                     "offsets",
