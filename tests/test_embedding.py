@@ -217,9 +217,9 @@ def test_an_index_equal_to_num_embeddings_fails_in_torch(capsys: pytest.CaptureF
 
 
 def test_a_padding_idx_out_of_range_fails_in_torch(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(AssertionError, match="(?i)padding_idx must be within num_embeddings"):
+    with pytest.raises(AssertionError, match=r"(?i)padding_idx must be within num_embeddings"):
         torch.nn.Embedding(10, 3, padding_idx=10)
-    with pytest.raises(AssertionError, match="(?i)padding_idx must be within num_embeddings"):
+    with pytest.raises(AssertionError, match=r"(?i)padding_idx must be within num_embeddings"):
         torch.nn.EmbeddingBag(10, 3, padding_idx=-11)
     assert torch.nn.Embedding(10, 3, padding_idx=-10).padding_idx == 0  # the lowest torch takes
     code, out, err = run_cli(capsys, "embedding", "--num-embeddings", "10", "--padding-idx", "10")
@@ -264,7 +264,10 @@ def test_indices_past_the_last_offset_are_undefined_in_torch(capsys: pytest.Capt
     """With include_last_offset the last offset is the input's length (CSR); past it, torch's kernels
     disagree: float32 sum skips the extra index, max adds it to the last bag. torchshape refuses it."""
     torch.manual_seed(0)
-    x, offsets = torch.tensor([1, 2]), torch.tensor([0, 0, 0])  # bags [0, 0) and [0, 0); index 0..1 past the end
+    x, offsets = (
+        torch.tensor([1, 2]),
+        torch.tensor([0, 0, 0]),
+    )  # bags [0, 0) and [0, 0); index 0..1 past the end
     results = {}
     for mode in ("sum", "max"):
         bag = torch.nn.EmbeddingBag(26, 2, mode=mode, include_last_offset=True)
@@ -314,7 +317,12 @@ def test_huge_sizes_on_meta_take_constant_time() -> None:
     small_seconds = time.perf_counter() - began
     began = time.perf_counter()
     huge = inspect_embedding(
-        num_embeddings=10**9, embedding_dim=4096, shape=(1, 131072), padding_idx=0, max_norm=1.0, device="meta"
+        num_embeddings=10**9,
+        embedding_dim=4096,
+        shape=(1, 131072),
+        padding_idx=0,
+        max_norm=1.0,
+        device="meta",
     )
     bags = inspect_embedding(
         num_embeddings=10**9,
