@@ -38,6 +38,11 @@ CONFIGS = {
     "pool_max_ceil_drop": "pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --return-indices",
     "pool_adaptive_avg_meta": "pool --kind adaptive-avg --size 1000,999 --output-size 7,5 --batch 64 "
     "--channels 512 --device meta",
+    "embedding_padding_max_norm": "embedding --shape 2,3,5 --padding-idx 0 --max-norm 2",
+    "embedding_bag_offsets": "embedding --bag --mode sum --offsets 0,2,2,5 --include-last-offset "
+    "--per-sample-weights",
+    "embedding_128k_context_meta": "embedding --num-embeddings 128256 --embedding-dim 4096 "
+    "--shape 1,131072 --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
 }
