@@ -183,7 +183,7 @@ def test_json_has_the_common_keys_and_the_rule(capsys: pytest.CaptureFixture[str
     core += ["tensors", "ok", "notes", "run", "parameters", "totals", "timing", "rule"]
     assert list(doc) == core
     assert doc["command"] == "embedding" and doc["ok"] is True
-    assert doc["module"] == "nn.EmbeddingBag(100, 16, mode='sum', include_last_offset=True)"
+    assert doc["module"] == 'nn.EmbeddingBag(100, 16, mode="sum", include_last_offset=True)'
     assert doc["call"] == "output = bag(input, offsets, per_sample_weights=per_sample_weights)"
     assert doc["symbols"] == {"L": 5, "O": 4, "B": 3, "embedding_dim": 16, "num_embeddings": 100}
     assert [(t["name"], t["shape"]) for t in doc["tensors"]] == [

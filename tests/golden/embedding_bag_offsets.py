@@ -12,7 +12,7 @@ device = torch.device("cpu")
 dtype = torch.float32
 torch.manual_seed(0)
 
-bag = nn.EmbeddingBag(100, 16, mode='sum', include_last_offset=True, device=device, dtype=dtype)
+bag = nn.EmbeddingBag(100, 16, mode="sum", include_last_offset=True, device=device, dtype=dtype)
 input = torch.randint(0, 100, (5,), device=device)
 offsets = torch.tensor([0, 2, 2, 5], dtype=torch.long, device=device)
 per_sample_weights = torch.rand((5,), device=device, dtype=dtype)

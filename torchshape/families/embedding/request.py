@@ -181,8 +181,13 @@ class _Check:
                     f"(torch: offsets[-1] can not be greater than input's length {length}); "
                     f"use a {self.name('shape')} of at least {offsets[-1]}",
                 )
-            if length > MAX_SIZE:
-                raise self.error("shape", f"L = {length} is out of range; use at most {MAX_SIZE}")
+            if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
+                raise self.error(
+                    "offsets",
+                    f"the last offset {offsets[-1]} leaves no room for the default last bag of "
+                    f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
+                    f"{self.name('shape')} L",
+                )
             shape = (length,)
         else:
             if include_last_offset:

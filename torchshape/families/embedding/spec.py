@@ -147,7 +147,7 @@ class EmbeddingSpec:
         if self.max_norm is not None:
             args.append(f"max_norm={self.max_norm!r}")
         if self.bag:
-            args.append(f"mode={self.mode.value!r}")
+            args.append(f'mode="{self.mode.value}"')
             if self.include_last_offset:
                 args.append("include_last_offset=True")
         if self.padding_idx is not None:
