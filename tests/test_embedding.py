@@ -110,6 +110,11 @@ def bag_spans(raw: dict[str, Any]) -> list[tuple[int, int]]:
     return spans[:-1] if raw.get("include_last_offset") else spans
 
 
+def row_of(raw: dict[str, Any]) -> int:
+    """The row padding_idx names (a negative one counts from the end)."""
+    return int(raw["padding_idx"]) % raw["num_embeddings"]
+
+
 @given(embedding_settings())
 def test_every_shape_parameter_and_mac_is_torchs(raw: dict[str, Any]) -> None:
     report = inspect_embedding(**raw)
@@ -171,9 +176,25 @@ def test_every_explain_claim_holds_and_holds_again_here(raw: dict[str, Any]) -> 
         inputs = torch_inputs(raw)
         output = call(module, inputs).detach()
         if "offsets" in raw:
-            # the include_last_offset rule: B = len(offsets) − 1, else len(offsets)
+            # the include_last_offset rule: B = len(offsets) − 1, else len(offsets), and bag i is
+            # input[offsets[i]:offsets[i+1]], the last one to the input's end without it
             o = len(raw["offsets"])
             assert output.shape[0] == (o - 1 if raw.get("include_last_offset") else o)
+            weight = module.weight.detach()
+            x, weights = inputs["input"], inputs.get("per_sample_weights")
+            for i, (start, end) in enumerate(bag_spans(raw)):
+                keep = [j for j in range(start, end) if raw.get("padding_idx") is None or x[j] != row_of(raw)]
+                rows = weight[x[keep]] * (1 if weights is None else weights[keep].unsqueeze(1))
+                mode = raw.get("mode", "mean")
+                if not keep:
+                    expected_row = torch.zeros_like(output[i])
+                elif mode == "sum":
+                    expected_row = rows.sum(0)
+                elif mode == "mean":
+                    expected_row = rows.mean(0)
+                else:
+                    expected_row = rows.amax(0)
+                assert torch.allclose(output[i], expected_row, atol=1e-5), (i, start, end)
             empty = [i for i, (start, end) in enumerate(bag_spans(raw)) if start == end]
             if empty:
                 expected.add("empty bags")
