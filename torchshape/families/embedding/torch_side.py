@@ -29,8 +29,12 @@ def build_module(spec: EmbeddingSpec, device: torch.device, dtype: torch.dtype) 
     import torch
 
     module_class = getattr(torch.nn, spec.module_name)
+    kwargs = module_kwargs(spec)
+    if device.type == "meta":
+        # no values on meta, so no N(0, 1) to draw: the first normal_ on meta costs about a second
+        kwargs["_weight"] = torch.empty((spec.num_embeddings, spec.embedding_dim), device=device, dtype=dtype)
     module: torch.nn.Module = module_class(
-        spec.num_embeddings, spec.embedding_dim, device=device, dtype=dtype, **module_kwargs(spec)
+        spec.num_embeddings, spec.embedding_dim, device=device, dtype=dtype, **kwargs
     )
     return module.eval()
 
