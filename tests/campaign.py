@@ -34,6 +34,16 @@ SWITCHES = [
 # PyTorch's own names, accepted beside the short ones.
 ALIASES = st.sampled_from([["--num-layers", "2"], ["--bidirectional"], ["--batch-size", "2"]])
 KNOWN_FLAGS = set(FLAGS) | set(SWITCHES) | {"--num-layers", "--bidirectional", "--batch-size", "--help"}
+# torchshape embedding's own flags (``embedding_command_lines``)
+EMBEDDING_FLAGS = [
+    *("--num-embeddings", "--embedding-dim", "--shape", "--padding-idx", "--max-norm", "--mode"),
+    *("--bags", "--bag-size", "--offsets", "--device", "--dtype", "--format", "--output"),
+    *("--repeats", "--warmup"),
+]
+EMBEDDING_SWITCHES = [
+    *("--bag", "--include-last-offset", "--per-sample-weights", "--explain", "--params", "--time"),
+]
+KNOWN_FLAGS |= set(EMBEDDING_FLAGS) | set(EMBEDDING_SWITCHES)
 
 # Text no integer flag takes: signs, decimals, other scripts' digits, overflow.
 NOT_A_COUNT = [
@@ -146,6 +156,79 @@ JUNK = st.sampled_from(
 ENVIRONMENTS = st.sampled_from(
     [{}, {}, {"COLUMNS": "40"}, {"COLUMNS": "300"}, {"NO_COLOR": "1"}, {"TERM": "dumb"}]
 )
+
+
+# Valid and odd values of torchshape embedding's flags; the shared ones (--device, ...) are rnn's.
+INDEX_LISTS = st.lists(st.integers(1, 6), min_size=0, max_size=4).map(
+    lambda xs: ",".join(map(str, xs)) or "()"
+)
+OFFSETS = st.lists(st.integers(0, 3), min_size=0, max_size=5).map(
+    lambda steps: ",".join(str(sum(steps[:i])) for i in range(len(steps) + 1))
+)
+EMBEDDING_VALUES: dict[str, Any] = {
+    "--num-embeddings": st.one_of(SIZES, st.sampled_from(["128256", "1000000000"])),
+    "--embedding-dim": st.one_of(SIZES, st.sampled_from(["4096"])),
+    "--shape": st.one_of(
+        INDEX_LISTS, SIZES, st.sampled_from(["1,131072", "2147483647,2147483647", "1,2,", "()", ""])
+    ),
+    "--padding-idx": st.sampled_from(["0", "-1", "5", "99", "100", "-101", "x", "", "1.5", *HUGE]),
+    "--max-norm": st.sampled_from(["1", "0.5", "2.0", "0", "-1", "nan", "inf", "", "abc"]),
+    "--mode": st.sampled_from(["sum", "mean", "max", "SUM", "", "median"]),
+    "--bags": SIZES,
+    "--bag-size": SIZES,
+    "--offsets": st.one_of(OFFSETS, st.sampled_from(["1,2", "0,3,2", "", "0,,1", "0,a", "0,2147483647"])),
+    "--device": VALUES["--device"],
+    "--dtype": VALUES["--dtype"],
+    "--format": VALUES["--format"],
+    "--output": VALUES["--output"],
+    "--repeats": VALUES["--repeats"],
+    "--warmup": VALUES["--warmup"],
+}
+EMBEDDING_ORDINARY: dict[str, Any] = {
+    "--num-embeddings": st.integers(1, 50).map(str),
+    "--embedding-dim": st.integers(1, 9).map(str),
+    "--shape": INDEX_LISTS,
+    "--padding-idx": st.integers(-1, 3).map(str),
+    "--max-norm": st.sampled_from(["1", "2.5"]),
+    "--mode": st.sampled_from(["sum", "mean", "max"]),
+    "--bags": st.integers(1, 5).map(str),
+    "--bag-size": st.integers(1, 5).map(str),
+    "--offsets": OFFSETS,
+    "--device": ORDINARY["--device"],
+    "--dtype": ORDINARY["--dtype"],
+    "--format": ORDINARY["--format"],
+    "--output": ORDINARY["--output"],
+    "--repeats": ORDINARY["--repeats"],
+    "--warmup": ORDINARY["--warmup"],
+}
+EMBEDDING_JUNK = st.sampled_from(
+    [["extra"], ["--foo", "1"], ["--bag=1"], ["--num-embedding", "3"], ["--"], ["--shape", "--bag"], ["bag"]]
+)
+
+
+@st.composite
+def embedding_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape embedding`` arguments: its flags in a random order with drawn values."""
+    odd = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
+    bag = draw(st.booleans())
+    items: list[list[str]] = [["--bag"]] if bag else []
+    for flag in EMBEDDING_FLAGS:
+        rare = flag in ("--repeats", "--warmup", "--output") or (
+            not bag and flag in ("--mode", "--bags", "--bag-size", "--offsets")
+        )
+        if not (draw(st.integers(0, 7)) == 0 if rare else draw(st.booleans())):
+            continue
+        ordinary = draw(st.floats(0, 1)) >= odd
+        items.append([flag, draw(EMBEDDING_ORDINARY[flag] if ordinary else EMBEDDING_VALUES[flag])])
+    for switch in EMBEDDING_SWITCHES:
+        if switch != "--bag" and draw(st.integers(0, 3)) == 0:
+            items.append([switch])
+    if draw(st.integers(0, 9)) == 0:
+        items.append(draw(EMBEDDING_JUNK))
+    words = ["embedding", *(word for item in draw(st.permutations(items)) for word in item)]
+    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
+        words.append(draw(st.sampled_from(EMBEDDING_FLAGS)))
+    return words
 
 
 @st.composite

@@ -26,6 +26,7 @@ from tests.campaign import (
     Outcome,
     attention_command_lines,
     command_lines,
+    embedding_command_lines,
     left_in,
     model_command_lines,
     model_outcome_problems,
@@ -255,6 +256,56 @@ def test_every_attention_command_line_ends_in_verified_shapes_or_one_line(
 )
 def test_absurd_attention_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
     outcome = run_in_process(["attention", *args], {})
+    assert not outcome_problems(outcome), outcome.stderr
+    assert outcome.code == code, outcome.stderr
+    assert named in outcome.stderr
+
+
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=embedding_command_lines(), env=ENVIRONMENTS)
+def test_every_embedding_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "named"),
+    [
+        (["--num-embeddings", "100000000000000000000"], 2, "--num-embeddings"),
+        (["--shape", "2147483648"], 2, "--shape"),
+        (["--bag", "--offsets", "0,2147483647", "--device", "meta"], 2, "--offsets"),
+        (["--bag", "--offsets", "0,2147483647", "--shape", "2147483647", "--device", "meta"], 0, ""),
+        # the largest sizes: answered on meta, in constant time
+        (
+            [
+                "--num-embeddings",
+                "1000000000",
+                "--embedding-dim",
+                "4096",
+                "--shape",
+                "1,131072",
+                "--device",
+                "meta",
+            ],
+            0,
+            "",
+        ),
+        (["--shape", "2147483647,2147483647,2147483647", "--device", "meta"], 1, "--shape"),
+        (
+            ["--num-embeddings", "2147483647", "--embedding-dim", "2147483647", "--device", "meta"],
+            1,
+            "--num-embeddings",
+        ),
+        # ...refused where they cannot run
+        (["--num-embeddings", "2147483647", "--embedding-dim", "4096"], 1, "--device"),
+    ],
+)
+def test_absurd_embedding_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
+    outcome = run_in_process(["embedding", *args], {})
     assert not outcome_problems(outcome), outcome.stderr
     assert outcome.code == code, outcome.stderr
     assert named in outcome.stderr

@@ -42,6 +42,11 @@ CONFIGS = {
     "--add-zero-attn",
     "attention_self_causal_meta": "attention --self --batch-first --causal --no-need-weights "
     "--target-len 131072 --embed-dim 8192 --heads 64 --batch 1 --device meta",
+    "embedding_padding_max_norm": "embedding --shape 2,3,5 --padding-idx 0 --max-norm 2",
+    "embedding_bag_offsets": "embedding --bag --mode sum --offsets 0,2,2,5 --include-last-offset "
+    "--per-sample-weights",
+    "embedding_128k_context_meta": "embedding --num-embeddings 128256 --embedding-dim 4096 "
+    "--shape 1,131072 --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
 }

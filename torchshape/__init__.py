@@ -1,12 +1,20 @@
-"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention), with its formula,
-verified by torch."""
+"""torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention,
+embedding), with its formula, verified by torch."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_attention, inspect_conv, inspect_module, inspect_pool, trace
+    from torchshape.api import (
+        inspect,
+        inspect_attention,
+        inspect_conv,
+        inspect_embedding,
+        inspect_module,
+        inspect_pool,
+        trace,
+    )
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -30,6 +38,7 @@ __all__ = [
     "inspect",
     "inspect_attention",
     "inspect_conv",
+    "inspect_embedding",
     "inspect_module",
     "inspect_pool",
     "make_spec",
@@ -42,6 +51,7 @@ _HOME = {
     "inspect": "torchshape.api",
     "inspect_attention": "torchshape.api",
     "inspect_conv": "torchshape.api",
+    "inspect_embedding": "torchshape.api",
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",
     "trace": "torchshape.api",

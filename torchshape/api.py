@@ -9,6 +9,7 @@ from typing import Any
 from torchshape.errors import UsageError
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.conv.spec import ConvSpec
+from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.report import Report
@@ -130,6 +131,32 @@ def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = Fals
     from torchshape.families.attention.family import FAMILY as ATTENTION
 
     return ATTENTION.inspect(spec, explain=explain)  # imports torch
+
+
+def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+    """Build nn.Embedding or nn.EmbeddingBag, run it, and return every shape with its formula
+    (``torchshape embedding``).
+
+    Pass an ``EmbeddingSpec`` or its settings by name, in PyTorch's names: ``num_embeddings``,
+    ``embedding_dim``, ``shape`` (the index tensor's, any number of dimensions), ``padding_idx``,
+    ``max_norm``; ``bag=True`` for nn.EmbeddingBag with ``mode`` (sum, mean, max) and either
+    ``bags`` and ``bag_size`` (a 2-D input) or ``offsets`` with ``include_last_offset`` (a 1-D
+    input of length ``shape``), ``per_sample_weights`` (sum only); ``device``, ``dtype``.
+    Bad settings raise ``UsageError`` naming the argument. ``explain`` checks the index range,
+    padding_idx, each bag and max_norm on forward passes (``report.probe.analysis.findings``).
+
+        >>> report = inspect_embedding(bag=True, offsets=(0, 2, 2), include_last_offset=True, shape=5)
+        >>> report.ok, report.rows[-1].shape
+    """
+    from torchshape.families.embedding.request import make_spec as make_embedding_spec
+
+    if spec is None:
+        spec = make_embedding_spec(**settings)
+    elif settings:
+        raise TypeError("pass either an EmbeddingSpec or settings by name, not both")
+    from torchshape.families.embedding.family import FAMILY as EMBEDDING
+
+    return EMBEDDING.inspect(spec, explain=explain)  # imports torch
 
 
 def trace(

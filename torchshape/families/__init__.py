@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "conv": "torchshape.families.conv.command",
     "pool": "torchshape.families.pool.command",
     "attention": "torchshape.families.attention.command",
+    "embedding": "torchshape.families.embedding.command",
     "model": "torchshape.families.model.command",
 }
 
@@ -31,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "conv": "torchshape.families.conv.family",
     "pool": "torchshape.families.pool.family",
     "attention": "torchshape.families.attention.family",
+    "embedding": "torchshape.families.embedding.family",
     "model": "torchshape.families.model.family",
 }
 

@@ -1,0 +1,324 @@
+"""torchshape embedding on the command line and in Python: errors, formats, the script, the command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from tests.conftest import run_cli
+from tests.test_embedding import embedding_settings
+from torchshape import inspect_embedding
+from torchshape.errors import UsageError
+from torchshape.families.embedding.request import make_spec
+from torchshape.families.embedding.spec import FLAGS, command_line
+
+# Each bad command line: exit 2, this one line on stderr, nothing on stdout, before torch runs.
+USAGE = [
+    (
+        "--num-embeddings 10 --padding-idx 10",
+        "--padding-idx: 10 is out of range for --num-embeddings 10: an index must be from -10 to 9 "
+        "(torch: Padding_idx must be within num_embeddings)",
+    ),
+    (
+        "--padding-idx -101",
+        "--padding-idx: -101 is out of range for --num-embeddings 100: an index must be from -100 to 99 "
+        "(torch: Padding_idx must be within num_embeddings)",
+    ),
+    ("--padding-idx x", "--padding-idx: 'x' is not a whole number; use an index from -100 to 99"),
+    ("--mode sum", "--mode: nn.Embedding has no mode: it belongs to nn.EmbeddingBag; add --bag"),
+    ("--offsets 0,2", "--offsets: nn.Embedding has no offsets: it belongs to nn.EmbeddingBag; add --bag"),
+    (
+        "--per-sample-weights",
+        "--per-sample-weights: nn.Embedding has no per_sample_weights: it belongs to nn.EmbeddingBag; "
+        "add --bag",
+    ),
+    ("--bag --mode median", "--mode: 'median' is not one of sum, mean, max"),
+    (
+        "--bag --per-sample-weights",
+        "--per-sample-weights: only with --mode sum, not --mode mean "
+        "(torch: per_sample_weights is only supported for mode='sum')",
+    ),
+    (
+        "--bag --include-last-offset",
+        "--include-last-offset: only with a 1-D input and --offsets: torch ignores it for a 2-D input and "
+        "gives B rows, not B − 1 (pytorch#167974)",
+    ),
+    (
+        "--bag --shape 3,4",
+        "--shape: a bag's 2-D input is (B, K): give --bags and --bag-size (or --offsets for a 1-D input)",
+    ),
+    (
+        "--bag --offsets 0,2 --bag-size 4",
+        "--bag-size: a 1-D input with --offsets has no bag_size: the offsets set its bags; drop --bag-size "
+        "(or --offsets for a 2-D input)",
+    ),
+    (
+        "--bag --offsets 2,4",
+        "--offsets: the first offset is 2, not 0 (torch: offsets[0] has to be 0, i.e., the first sequence "
+        "in the mini-batch has to start from position 0)",
+    ),
+    (
+        "--bag --offsets 0,4,3",
+        "--offsets: offset 2 (3) is less than the one before it (4); offsets are where each bag starts and "
+        "never decrease",
+    ),
+    (
+        "--bag --offsets 0,4 --shape 3",
+        "--offsets: the last offset 4 is past the input's length L = 3 (torch: offsets[-1] can not be "
+        "greater than input's length 3); use a --shape of at least 4",
+    ),
+    (
+        "--bag --offsets 0,4 --include-last-offset --shape 6",
+        "--shape: with --include-last-offset the last offset is the input's length (torch's docs: the CSR "
+        "format), so L is 4, not 6; torch's kernels disagree on indices past the last offset (float32 sum "
+        "and mean skip them, max and float64 add them to the last bag)",
+    ),
+    (
+        "--bag --offsets 0,4 --shape 5,6",
+        "--shape: 2 values; a bag's input with --offsets is 1-D: give its length L, one number",
+    ),
+    ("--bag --offsets 0,a", "--offsets: 'a' is not a whole number; give whole numbers such as 0,2,5"),
+    ("--shape 4,0", "--shape: 0 is out of range; use whole numbers from 1 to 2147483647"),
+    ("--shape 4.5", "--shape: '4.5' is not a whole number; give whole numbers such as 4,7"),
+    ("--num-embeddings 0", "--num-embeddings: 0 is out of range; use a whole number from 1 to 2147483647"),
+    ("--embedding-dim -3", "--embedding-dim: -3 is out of range; use a whole number from 1 to 2147483647"),
+    ("--max-norm -1", "--max-norm: '-1' is not a positive finite number; use a positive one, such as 1.0"),
+    ("--max-norm abc", "--max-norm: 'abc' is not a number; use a positive one, such as 1.0"),
+    ("--bag --bags 0", "--bags: 0 is out of range; use a whole number from 1 to 2147483647"),
+    ("--dtype int8", "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
+    (
+        "--format csv --explain",
+        "--explain: not with --format csv: CSV is one table of shapes and cannot carry "
+        "the relations; use --format json, markdown or table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE, ids=[a for a, _ in USAGE])
+def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: str, message: str) -> None:
+    code, out, err = run_cli(capsys, "embedding", *shlex.split(args))
+    assert (code, out) == (2, "")
+    assert err == f"torchshape: error: {message}\n"
+
+
+def test_bad_usage_is_refused_before_torch_loads() -> None:
+    code = (
+        "import sys\n"
+        "from torchshape.cli import main\n"
+        f"for args in {[shlex.split(a) for a, _ in USAGE[:-1]]!r}:\n"
+        "    assert main(['embedding', *args]) == 2, args\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys, torchshape.cli\n"
+        "torchshape.cli.main(['embedding', '--help'])\n"
+        "torchshape.cli.main(['--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported by embedding --help'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--num-embeddings" in result.stdout and "--include-last-offset" in result.stdout
+    assert "embedding" in result.stdout.split("Commands")[-1]
+
+
+def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from torchshape.families.embedding.command import EXAMPLES
+
+    for example in EXAMPLES:
+        code, out, err = run_cli(capsys, *shlex.split(example)[1:])
+        assert (code, err) == (0, ""), example
+        assert out
+
+
+def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "embedding", "--num-embeddings", "1000000000", "--embedding-dim", "4096")
+    assert (code, out) == (1, "")
+    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
+    code, out, err = run_cli(
+        capsys,
+        "embedding",
+        "--num-embeddings",
+        "2147483647",
+        "--embedding-dim",
+        "2147483647",
+        "--device",
+        "meta",
+    )
+    assert (code, out) == (1, "")
+    assert err.startswith("torchshape: error: weight would have shape (2147483647, 2147483647)")
+    assert err.endswith("use a smaller --num-embeddings or --embedding-dim\n")
+
+
+def test_json_has_the_common_keys_and_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "embedding",
+        "--bag",
+        "--mode",
+        "sum",
+        "--offsets",
+        "0,2,2,5",
+        "--include-last-offset",
+        "--per-sample-weights",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    core = ["schema_version", "torchshape_version", "command", "config", "module", "call", "symbols"]
+    core += ["tensors", "ok", "notes", "run", "parameters", "totals", "timing", "rule"]
+    assert list(doc) == core
+    assert doc["command"] == "embedding" and doc["ok"] is True
+    assert doc["module"] == 'nn.EmbeddingBag(100, 16, mode="sum", include_last_offset=True)'
+    assert doc["call"] == "output = bag(input, offsets, per_sample_weights=per_sample_weights)"
+    assert doc["symbols"] == {"L": 5, "O": 4, "B": 3, "embedding_dim": 16, "num_embeddings": 100}
+    assert [(t["name"], t["shape"]) for t in doc["tensors"]] == [
+        ("input", [5]),
+        ("offsets", [4]),
+        ("per_sample_weights", [5]),
+        ("output", [3, 16]),
+    ]
+    assert doc["config"]["offsets"] == [0, 2, 2, 5] and doc["config"]["include_last_offset"] is True
+    assert doc["rule"] == {
+        "formula": "B = len(offsets) − 1: with include_last_offset the last offset ends the last bag",
+        "numeric": "B = 4 − 1 = 3",
+        "value": 3,
+        "bags": [[0, 2], [2, 2], [2, 5]],
+    }
+    assert doc["totals"]["params"] == 1600 and doc["totals"]["macs"] == 0
+    assert doc["parameters"][0]["formula"] == "(num_embeddings, embedding_dim)"
+    assert any("Bag(s) 1 hold no index" in note for note in doc["notes"])
+
+
+def test_explain_in_json_on_the_cpu_and_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["embedding", "--bag", "--offsets", "0,3,3", "--padding-idx", "0", "--max-norm", "1", "--explain"]
+    code, out, _ = run_cli(capsys, *args, "--format", "json")
+    assert code == 0
+    topics = {f["topic"]: f for f in json.loads(out)["explain"]}
+    assert list(topics) == ["index range", "padding_idx", "bags", "empty bags", "max_norm"]
+    assert all(f["holds"] is True for f in topics.values())
+    assert topics["empty bags"]["bags"] == [1]  # bag 2 is [3, 5): L defaults to the last offset + 2
+    code, out, _ = run_cli(capsys, *args, "--format", "json", "--device", "meta")
+    assert code == 0
+    assert all(f["holds"] is None and f["detail"] == "no values on meta" for f in json.loads(out)["explain"])
+
+
+def test_params_shows_the_weight(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "embedding", "--padding-idx", "-1", "--params", "--format", "markdown")
+    assert code == 0
+    assert "parameters 1,600 ✓ · 0 MACs" in out
+    assert "| weight | (num_embeddings, embedding_dim) | (100, 16) | 1,600 | ✓ |" in out
+    assert "init: weight starts as N(0, 1), and its padding_idx row 99 as zeros" in out
+
+
+def test_csv_has_a_row_for_b(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_cli(capsys, "embedding", "--bag", "--bags", "6", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert [row for row in rows if row[7] == "dim"] == [
+        [
+            "B",
+            "B = input.shape[0]: bag i is input[i], its K indices",
+            "",
+            "true",
+            "forward",
+            "6",
+            "6",
+            "dim",
+            "6",
+        ]
+    ]
+    _, out, _ = run_cli(capsys, "embedding", "--format", "csv")
+    assert not [row for row in csv.reader(io.StringIO(out)) if row[7] == "dim"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "",
+        "--shape '()' --padding-idx 3",
+        "--shape 2,3,4,5 --max-norm 1.5 --dtype float64",
+        "--bag --mode max --bags 2 --bag-size 3",
+        "--bag --mode sum --offsets 0,3,3 --per-sample-weights --padding-idx 1",
+        "--bag --offsets 0,2,5 --include-last-offset",
+        "--num-embeddings 128256 --embedding-dim 4096 --shape 1,131072 --device meta",
+        "--bag --mode sum --offsets 0,1000000 --shape 2000000000 --per-sample-weights --device meta",
+    ],
+)
+def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run_cli(capsys, "embedding", *shlex.split(args), "--format", "python")
+    assert code == 0
+    script = tmp_path / "check.py"
+    script.write_text(out)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "every shape matches\n"
+
+
+@given(embedding_settings())
+def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
+    spec = make_spec(**raw)
+    words = shlex.split(command_line(spec))[2:]
+    from torchshape.families.embedding import command
+
+    seen: list[Any] = []
+    original = command.deliver
+    try:
+        command.deliver = lambda ctx, spec, *a, **k: seen.append(spec)  # type: ignore[assignment]
+        from torchshape.cli import main
+
+        assert main(["embedding", *words]) == 0
+    finally:
+        command.deliver = original
+    assert seen == [spec]
+
+
+def test_python_errors_name_the_argument() -> None:
+    with pytest.raises(UsageError) as caught:
+        inspect_embedding(num_embeddings=10, padding_idx=10)
+    assert str(caught.value) == (
+        "padding_idx=10: 10 is out of range for num_embeddings=10: an index must be from -10 to 9 "
+        "(torch: Padding_idx must be within num_embeddings)"
+    )
+    with pytest.raises(UsageError) as caught:
+        inspect_embedding(bag=True, per_sample_weights=True, mode="max")
+    assert str(caught.value).startswith("per_sample_weights=True: only with mode='sum', not mode='max'")
+    with pytest.raises(UsageError) as caught:
+        inspect_embedding(mode="sum")
+    assert (
+        str(caught.value)
+        == "mode='sum': nn.Embedding has no mode: it belongs to nn.EmbeddingBag; add bag=True"
+    )
+    with pytest.raises(TypeError):
+        inspect_embedding(kind="bag")
+    assert FLAGS["include_last_offset"] == "--include-last-offset"
+
+
+def test_python_api_returns_the_report() -> None:
+    import torchshape
+
+    report = torchshape.inspect_embedding(shape=(), explain=True)
+    assert report.ok and report.family == "embedding"
+    assert [row.shape for row in report.rows] == [(), (16,)]
+    report = torchshape.inspect_embedding(bag=True, offsets=(0, 2, 2), include_last_offset=True, shape=2)
+    assert report.ok and report.rows[-1].shape == (2, 16)
+
+
+def test_time_runs_the_lookup(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "embedding", "--bag", "--time", "--repeats", "2", "--format", "json")
+    assert code == 0
+    timing = json.loads(out)["timing"]
+    assert timing["repeats"] == 2 and timing["macs"] == 0

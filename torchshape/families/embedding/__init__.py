@@ -1,0 +1,1 @@
+"""The embedding family: nn.Embedding and nn.EmbeddingBag (``torchshape embedding``)."""

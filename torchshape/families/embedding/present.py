@@ -1,0 +1,173 @@
+"""How the embedding family reads: its sections, footer, --params, JSON keys, CSV rows and command
+line (``torchshape.families.base.Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.embedding.counts import index_count, values_read
+from torchshape.families.embedding.explain import NO_VALUES, Analysis, Finding
+from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
+from torchshape.families.embedding.spec import Mode, command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.text import code_text
+from torchshape.report import Report
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+
+# How the MAC count is meant, said wherever the count is shown.
+MAC_CONVENTION = "no MACs: a lookup multiplies nothing and a bag adds"
+_WORK = {
+    Mode.SUM: "adds them per bag",
+    Mode.MEAN: "adds them per bag and divides once per bag",
+    Mode.MAX: "compares them per bag",
+}
+
+
+def _mark(verified: bool | None) -> Text:
+    if verified is None:
+        return Text("–", style="dim")
+    return Text("✓", style="green") if verified else Text("✗", style="bold red")
+
+
+def _output_verified(report: Report) -> bool:
+    return all(row.verified for row in report.rows if row.name == "output")
+
+
+def _rule(report: Report) -> RenderableType:
+    spec = report.spec
+    found = rule(spec)
+    head = "bags: how B comes about" if spec.bag else "lookup: one row of weight per index"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(_mark(_output_verified(report)), code_text(found.formula, style="cyan"))
+    grid.add_row("", code_text(found.numeric))
+    if spec.one_d:
+        grid.add_row("", Text(f"bags [start, end): {spans_text(bag_spans(spec))}"))
+    return Group(Text(head, style="bold"), grid)
+
+
+def _findings(analysis: Analysis) -> RenderableType:
+    head = "--explain: each claim checked on a forward pass"
+    if not analysis.values:
+        head = f"--explain: {NO_VALUES}"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for finding in analysis.findings or ():
+        bad = "bold red" if finding.holds is False else None
+        grid.add_row(_mark(finding.holds), Text(finding.topic, style=bad or "bold cyan"))
+        for fact in finding.facts:
+            grid.add_row("", Text(fact))
+        verdict = finding.detail or ("holds" if finding.holds else "")
+        grid.add_row("", Text(f"{finding.claim} ({verdict})", style=bad or "dim"))
+    return Group(Text(head, style="bold"), grid)
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """The lookup or bag rule; with --explain the findings. Each after a blank line."""
+    parts: list[RenderableType] = [Text(""), _rule(report)]
+    analysis = report.probe.analysis
+    if isinstance(analysis, Analysis) and analysis.findings is not None:
+        parts += [Text(""), _findings(analysis)]
+    return parts
+
+
+def footer(report: Report) -> list[Text]:
+    """Always under the table: parameters, MACs (none) and why, memory, the work done."""
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    memory = Text(
+        f"{spec.dtype.value}: weight {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)} "
+        f"(int64 indices{', offsets' if spec.one_d else ''}"
+        f"{', per_sample_weights' if spec.per_sample_weights else ''}), output {human_bytes(t.output_bytes)}"
+    )
+    reads = f"{index_count(spec):,} rows × {spec.embedding_dim} = {values_read(spec):,} values"
+    if not spec.bag:
+        work = f"{MAC_CONVENTION}; it copies {reads}."
+    else:
+        weighted = ", multiplies each by its per_sample_weight" if spec.per_sample_weights else ""
+        work = f"{MAC_CONVENTION}; it reads {reads}{weighted} and {_WORK[spec.mode]}."
+    return [totals_head(report), memory, Text(work, style="dim")]
+
+
+def params(report: Report) -> ParametersSection:
+    """--params: weight, its formula and its initialization."""
+    spec = report.spec
+    init = "init: weight starts as N(0, 1)"
+    if spec.padding_idx is not None:
+        init += f", and its padding_idx row {spec.padding_row} as zeros"
+    return parameters_section(report, init, [])
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "topic": finding.topic,
+        "facts": list(finding.facts),
+        "claim": finding.claim,
+        "holds": finding.holds,
+        "detail": finding.detail,
+        **finding.data,
+    }
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``rule``: the lookup or bag rule (with each bag's span for a 1-D input); with --explain,
+    ``explain``: the findings."""
+    spec = report.spec
+    found = rule(spec)
+    out: dict[str, Any] = {"rule": {"formula": found.formula, "numeric": found.numeric, "value": found.value}}
+    if spec.one_d:
+        out["rule"]["bags"] = [list(span) for span in bag_spans(spec)[:MAX_LISTED]]
+    analysis = report.probe.analysis
+    if isinstance(analysis, Analysis) and analysis.findings is not None:
+        out["explain"] = [_finding_json(f) for f in analysis.findings]
+    return out
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """A bag: one row of kind ``dim`` for B, its rule and its value."""
+    spec = report.spec
+    if not spec.bag:
+        return []
+    found = rule(spec)
+    output = report.probe.shapes.get("output")
+    torch_value = "" if output is None else str(output[0])
+    verified = _output_verified(report)
+    return [
+        [
+            "B",
+            found.formula,
+            "",
+            "true" if verified else "false",
+            "forward",
+            torch_value,
+            torch_value,
+            "dim",
+            str(found.value),
+        ]
+    ]
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    """The whole ``torchshape embedding ...`` command that gives this output again."""
+    analysis = report.probe.analysis
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=isinstance(analysis, Analysis) and analysis.findings is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

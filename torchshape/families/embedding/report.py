@@ -1,0 +1,60 @@
+"""The embedding family's report: each formula beside the tensor torch fed or returned."""
+
+from __future__ import annotations
+
+from torchshape.families.embedding.counts import parameter_rows, totals
+from torchshape.families.embedding.formulas import legend, notes, symbols, tensor_formulas
+from torchshape.families.embedding.spec import EmbeddingSpec
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, real_pass, row_at_your_sizes
+
+
+def call(spec: EmbeddingSpec) -> str:
+    """How the module is called, in the names the table uses."""
+    if not spec.bag:
+        return "output = embedding(input)"
+    args = ["input"]
+    if spec.one_d:
+        args.append("offsets")
+    if spec.per_sample_weights:
+        args.append("per_sample_weights=per_sample_weights")
+    return f"output = bag({', '.join(args)})"
+
+
+def ran(probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run, for the table footer and JSON."""
+    if probe.device == "meta":
+        return (
+            f"forward pass on meta at your sizes: torch {probe.torch_version}'s meta kernels "
+            f"gave every shape ({probe.dtype}); no values were computed"
+        )
+    return real_pass(probe)
+
+
+def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
+    """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
+    sym = symbols(spec)
+    rows = [
+        row_at_your_sizes(
+            f.name,
+            f.formula,
+            f.shape(sym),
+            probe.shapes.get(f.name),
+            fed=f.name != "output",
+            error=probe.error,
+        )
+        for f in tensor_formulas(spec)
+    ]
+    return Report(
+        family="embedding",
+        spec=spec,
+        symbols=sym,
+        legend=legend(spec),
+        rows=rows,
+        notes=notes(spec),
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=parameter_rows(spec, probe.parameters),
+        totals=totals(spec),
+    )

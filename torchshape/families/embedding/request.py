@@ -1,0 +1,295 @@
+"""One validation step: raw settings from the command line or the Python call become an
+``EmbeddingSpec``.
+
+No torch here. Every bad value or combination raises ``UsageError`` naming the flag
+(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+The rules are torch's own, checked against it in tests/test_embedding.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from torchshape.errors import UsageError
+from torchshape.families.embedding.spec import (
+    DEFAULT_SHAPE,
+    DEFAULTS,
+    FLAGS,
+    PYTHON,
+    EmbeddingSpec,
+    Mode,
+    default_length,
+)
+from torchshape.families.spatial import MAX_SIZE
+from torchshape.options import DEVICE_PATTERN, DType
+
+# An index tensor of more dimensions than this is refused (torch takes any; a shape check needs few).
+MAX_DIMS = 16
+# --offsets: at most this many bags.
+MAX_OFFSETS = 100_000
+# The settings only nn.EmbeddingBag takes.
+BAG_ONLY = ("mode", "bags", "bag_size", "offsets", "include_last_offset", "per_sample_weights")
+_WHOLE = re.compile(r"[+-]?\d{1,30}")
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> EmbeddingSpec:
+    """Validate raw settings (None or missing: the default) into an ``EmbeddingSpec``.
+
+    ``names`` maps each field to the word that messages use for it: ``FLAGS`` on the
+    command line, the Python argument names (the default) otherwise.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Check(names if names is not None else PYTHON, raw).spec()
+
+
+class _Check:
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = names is not FLAGS
+
+    def name(self, field: str) -> str:
+        return self.names[field]
+
+    def error(self, field: str, message: str) -> UsageError:
+        name = self.name(field)
+        if self.python and self.raw.get(field) is not None:
+            return UsageError(name, message, shown=f"{name}={self.raw[field]!r}")
+        return UsageError(name, message)
+
+    def say(self, field: str, value: Any = None) -> str:
+        """A setting as the caller writes it: ``--mode sum`` or ``mode='sum'``; a switch alone."""
+        if value is None:
+            return f"{field}=True" if self.python else self.name(field)
+        return f"{field}={value!r}" if self.python else f"{self.name(field)} {value}"
+
+    def given(self, field: str) -> bool:
+        value = self.raw.get(field)
+        return value is not None and value is not False
+
+    def value(self, field: str) -> Any:
+        given = self.raw.get(field)
+        return DEFAULTS[field] if given is None else given
+
+    def whole(self, field: str, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+        value = self.value(field)
+        return self.number(field, value, minimum, maximum)
+
+    def number(self, field: str, value: Any, minimum: int, maximum: int) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not (isinstance(value, int) or _WHOLE.fullmatch(text)):
+            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+        number = int(text)
+        if not minimum <= number <= maximum:
+            raise self.error(
+                field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
+            )
+        return number
+
+    def numbers(self, field: str, value: Any, *, minimum: int, most: int, example: str) -> tuple[int, ...]:
+        """A list of whole numbers: ``4,7`` on the command line, a tuple or list (or an int) in Python."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            items: list[Any] = [value]
+        elif isinstance(value, (tuple, list)):
+            items = list(value)
+        else:
+            text = str(value).strip()
+            if text in ("()", "[]") and field == "shape":
+                items = []
+            else:
+                items = [item.strip() for item in text.split(",")] if text else [""]
+        if len(items) > most:
+            raise self.error(field, f"{len(items)} values; give at most {most}")
+        found = []
+        for item in items:
+            if isinstance(item, bool) or not (
+                isinstance(item, int) or (isinstance(item, str) and _WHOLE.fullmatch(item))
+            ):
+                raise self.error(
+                    field, f"{item!r} is not a whole number; give whole numbers such as {example}"
+                )
+            number = int(item)
+            if not minimum <= number <= MAX_SIZE:
+                raise self.error(
+                    field, f"{number} is out of range; use whole numbers from {minimum} to {MAX_SIZE}"
+                )
+            found.append(number)
+        return tuple(found)
+
+    def spec(self) -> EmbeddingSpec:
+        raw = self.raw
+        num_embeddings = self.whole("num_embeddings")
+        embedding_dim = self.whole("embedding_dim")
+        bag = bool(raw.get("bag"))
+        if not bag:
+            for field in BAG_ONLY:
+                if self.given(field):
+                    raise self.error(
+                        field,
+                        f"nn.Embedding has no {field}: it belongs to nn.EmbeddingBag; add {self.say('bag')}",
+                    )
+        mode_value = self.value("mode")
+        try:
+            mode = mode_value if isinstance(mode_value, Mode) else Mode(str(mode_value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(m.value for m in Mode)
+            raise self.error("mode", f"{mode_value!r} is not one of {allowed}") from None
+
+        offsets: tuple[int, ...] | None = None
+        include_last_offset = bool(raw.get("include_last_offset"))
+        if not bag:
+            shape = DEFAULT_SHAPE
+            if raw.get("shape") is not None:
+                shape = self.numbers("shape", raw["shape"], minimum=1, most=MAX_DIMS, example="4,7")
+        elif self.given("offsets"):
+            for field in ("bags", "bag_size"):
+                if self.given(field):
+                    raise self.error(
+                        field,
+                        f"a 1-D input with {self.name('offsets')} has no {field}: the offsets set its "
+                        f"bags; drop {self.name(field)} (or {self.name('offsets')} for a 2-D input)",
+                    )
+            offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
+            self._check_offsets(offsets)
+            length = default_length(offsets, include_last_offset)
+            if raw.get("shape") is not None:
+                given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9")
+                if len(given) != 1:
+                    raise self.error(
+                        "shape",
+                        f"{len(given)} values; a bag's input with {self.name('offsets')} is 1-D: "
+                        "give its length L, one number",
+                    )
+                length = given[0]
+                if include_last_offset and length != offsets[-1]:
+                    raise self.error(
+                        "shape",
+                        f"with {self.name('include_last_offset')} the last offset is the input's length "
+                        f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
+                        "kernels disagree on indices past the last offset (float32 sum and mean skip "
+                        "them, max and float64 add them to the last bag)",
+                    )
+            if offsets[-1] > length:
+                raise self.error(
+                    "offsets",
+                    f"the last offset {offsets[-1]} is past the input's length L = {length} "
+                    f"(torch: offsets[-1] can not be greater than input's length {length}); "
+                    f"use a {self.name('shape')} of at least {offsets[-1]}",
+                )
+            if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
+                raise self.error(
+                    "offsets",
+                    f"the last offset {offsets[-1]} leaves no room for the default last bag of "
+                    f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
+                    f"{self.name('shape')} L",
+                )
+            shape = (length,)
+        else:
+            if include_last_offset:
+                raise self.error(
+                    "include_last_offset",
+                    f"only with a 1-D input and {self.name('offsets')}: torch ignores it for a 2-D "
+                    "input and gives B rows, not B − 1 (pytorch#167974)",
+                )
+            if raw.get("shape") is not None:
+                raise self.error(
+                    "shape",
+                    f"a bag's 2-D input is (B, K): give {self.name('bags')} and {self.name('bag_size')} "
+                    f"(or {self.name('offsets')} for a 1-D input)",
+                )
+            shape = (self.whole("bags"), self.whole("bag_size"))
+
+        per_sample_weights = bool(raw.get("per_sample_weights"))
+        if per_sample_weights and mode is not Mode.SUM:
+            raise self.error(
+                "per_sample_weights",
+                f"only with {self.say('mode', 'sum')}, not {self.say('mode', mode.value)} (torch: "
+                "per_sample_weights is only supported for mode='sum')",
+            )
+        padding_idx = self._padding_idx(num_embeddings)
+        max_norm = self._max_norm()
+
+        device = str(self.value("device")).strip()
+        if not DEVICE_PATTERN.fullmatch(device):
+            raise self.error(
+                "device", f"{self.value('device')!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
+            )
+        dtype_value = self.value("dtype")
+        try:
+            dtype = dtype_value if isinstance(dtype_value, DType) else DType(str(dtype_value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(d.value for d in DType)
+            raise self.error("dtype", f"{self.value('dtype')!r} is not one of {allowed}") from None
+        return EmbeddingSpec(
+            num_embeddings=num_embeddings,
+            embedding_dim=embedding_dim,
+            shape=shape,
+            padding_idx=padding_idx,
+            max_norm=max_norm,
+            bag=bag,
+            mode=mode,
+            offsets=offsets,
+            include_last_offset=include_last_offset,
+            per_sample_weights=per_sample_weights,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _check_offsets(self, offsets: tuple[int, ...]) -> None:
+        if not offsets:
+            raise self.error("offsets", "no offsets; give where each bag starts, such as 0,2,5")
+        if offsets[0] != 0:
+            raise self.error(
+                "offsets",
+                f"the first offset is {offsets[0]}, not 0 (torch: offsets[0] has to be 0, i.e., the first "
+                "sequence in the mini-batch has to start from position 0)",
+            )
+        for i in range(1, len(offsets)):
+            if offsets[i] < offsets[i - 1]:
+                raise self.error(
+                    "offsets",
+                    f"offset {i} ({offsets[i]}) is less than the one before it ({offsets[i - 1]}); "
+                    "offsets are where each bag starts and never decrease",
+                )
+
+    def _padding_idx(self, num_embeddings: int) -> int | None:
+        value = self.raw.get("padding_idx")
+        if value is None:
+            return None
+        text = str(value).strip()
+        if isinstance(value, bool) or not (isinstance(value, int) or _WHOLE.fullmatch(text)):
+            raise self.error(
+                "padding_idx",
+                f"{value!r} is not a whole number; use an index from {-num_embeddings} to "
+                f"{num_embeddings - 1}",
+            )
+        index = int(text)
+        if not -num_embeddings <= index < num_embeddings:
+            raise self.error(
+                "padding_idx",
+                f"{index} is out of range for {self.say('num_embeddings', num_embeddings)}: an index "
+                f"must be from {-num_embeddings} to {num_embeddings - 1} "
+                "(torch: Padding_idx must be within num_embeddings)",
+            )
+        return index
+
+    def _max_norm(self) -> float | None:
+        value = self.raw.get("max_norm")
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(
+                "max_norm", f"{value!r} is not a number; use a positive one, such as 1.0"
+            ) from None
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+            raise self.error(
+                "max_norm", f"{value!r} is not a positive finite number; use a positive one, such as 1.0"
+            )
+        return number

@@ -1,0 +1,211 @@
+"""The checked settings of one nn.Embedding or nn.EmbeddingBag and the indices it is fed, in
+PyTorch's names.
+
+No torch here (``torchshape embedding --help`` imports this file). ``request.make_spec``
+builds an ``EmbeddingSpec`` from raw values; ``command_line`` writes it back as flags.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from torchshape.options import DType, Format, output_words
+
+
+class Mode(str, Enum):
+    """How nn.EmbeddingBag reduces each bag's rows."""
+
+    SUM = "sum"
+    MEAN = "mean"
+    MAX = "max"
+
+
+# Defaults: every symbol gets its own number (num_embeddings 100, embedding_dim 16; the index
+# tensor (4, 7); a bag's 2-D input B 3, K 5), so a formula that confused two of them would show it.
+DEFAULT_SHAPE: tuple[int, ...] = (4, 7)
+# A 1-D input's length L without --shape: the last offset with include_last_offset (it ends the
+# last bag), else the last offset plus this many indices for the last bag.
+DEFAULT_LAST_BAG = 2
+DEFAULTS: dict[str, Any] = {
+    "num_embeddings": 100,
+    "embedding_dim": 16,
+    "shape": None,  # DEFAULT_SHAPE; a bag's 1-D input: see DEFAULT_LAST_BAG
+    "padding_idx": None,
+    "max_norm": None,
+    "bag": False,
+    "mode": Mode.MEAN,  # torch's default
+    "bags": 3,
+    "bag_size": 5,
+    "offsets": None,
+    "include_last_offset": False,
+    "per_sample_weights": False,
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+
+# The flag that sets each field, so every message names what the user typed.
+FLAGS: dict[str, str] = {
+    "num_embeddings": "--num-embeddings",
+    "embedding_dim": "--embedding-dim",
+    "shape": "--shape",
+    "padding_idx": "--padding-idx",
+    "max_norm": "--max-norm",
+    "bag": "--bag",
+    "mode": "--mode",
+    "bags": "--bags",
+    "bag_size": "--bag-size",
+    "offsets": "--offsets",
+    "include_last_offset": "--include-last-offset",
+    "per_sample_weights": "--per-sample-weights",
+    "device": "--device",
+    "dtype": "--dtype",
+}
+# The Python API names each setting by its field: PyTorch's argument names.
+PYTHON: dict[str, str] = {field: field for field in FLAGS}
+
+
+def shape_words(shape: tuple[int, ...]) -> str:
+    """``4,7`` for --shape; ``()`` for a 0-D index tensor."""
+    return ",".join(str(n) for n in shape) if shape else "()"
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """One embedding (or bag of embeddings) and the index tensor it is fed."""
+
+    family: ClassVar[str] = "embedding"
+
+    num_embeddings: int
+    embedding_dim: int
+    shape: tuple[int, ...]  # the index tensor's shape: any (Embedding), (B, K) or (L,) (EmbeddingBag)
+    padding_idx: int | None  # as given: negative counts from the end, as in torch
+    max_norm: float | None
+    bag: bool
+    mode: Mode  # EmbeddingBag only
+    offsets: tuple[int, ...] | None  # EmbeddingBag with a 1-D input; None otherwise
+    include_last_offset: bool
+    per_sample_weights: bool
+    device: str
+    dtype: DType
+
+    @property
+    def one_d(self) -> bool:
+        """A bag fed a 1-D input with offsets."""
+        return self.offsets is not None
+
+    @property
+    def padding_row(self) -> int | None:
+        """The row padding_idx names (torch stores a negative one as num_embeddings + padding_idx)."""
+        if self.padding_idx is None:
+            return None
+        return self.padding_idx + self.num_embeddings if self.padding_idx < 0 else self.padding_idx
+
+    @property
+    def bags(self) -> int:
+        """B, the output's rows: len(offsets) (− 1 with include_last_offset); 2-D: the input's rows."""
+        if self.offsets is None:
+            return self.shape[0]
+        return len(self.offsets) - 1 if self.include_last_offset else len(self.offsets)
+
+    def bag_spans(self) -> list[tuple[int, int]]:
+        """[start, end) of every bag of a 1-D input: offsets[i] to offsets[i+1], the last to L."""
+        assert self.offsets is not None
+        ends = [*self.offsets[1:], self.shape[0]]
+        spans = list(zip(self.offsets, ends, strict=True))
+        return spans[:-1] if self.include_last_offset else spans
+
+    @property
+    def module_name(self) -> str:
+        return "EmbeddingBag" if self.bag else "Embedding"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON's ``config``, in PyTorch's names."""
+        out: dict[str, Any] = {
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "shape": list(self.shape),
+            "padding_idx": self.padding_idx,
+            "max_norm": self.max_norm,
+            "bag": self.bag,
+        }
+        if self.bag:
+            out["mode"] = self.mode.value
+            out["offsets"] = None if self.offsets is None else list(self.offsets)
+            out["include_last_offset"] = self.include_last_offset
+            out["per_sample_weights"] = self.per_sample_weights
+        out["device"] = self.device
+        out["dtype"] = self.dtype.value
+        return out
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+        args = [str(self.num_embeddings), str(self.embedding_dim)]
+        if self.max_norm is not None:
+            args.append(f"max_norm={self.max_norm!r}")
+        if self.bag:
+            args.append(f'mode="{self.mode.value}"')
+            if self.include_last_offset:
+                args.append("include_last_offset=True")
+        if self.padding_idx is not None:
+            args.append(f"padding_idx={self.padding_idx}")
+        return f"nn.{self.module_name}({', '.join(args)})"
+
+
+def command_line(
+    spec: EmbeddingSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> str:
+    """The ``torchshape embedding ...`` command that asks for exactly ``spec``: non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+    words = ["torchshape", "embedding"]
+    if spec.num_embeddings != DEFAULTS["num_embeddings"]:
+        words += ["--num-embeddings", str(spec.num_embeddings)]
+    if spec.embedding_dim != DEFAULTS["embedding_dim"]:
+        words += ["--embedding-dim", str(spec.embedding_dim)]
+    if spec.bag:
+        words.append("--bag")
+        if spec.mode is not DEFAULTS["mode"]:
+            words += ["--mode", spec.mode.value]
+        if spec.offsets is None:
+            if spec.shape[0] != DEFAULTS["bags"]:
+                words += ["--bags", str(spec.shape[0])]
+            if spec.shape[1] != DEFAULTS["bag_size"]:
+                words += ["--bag-size", str(spec.shape[1])]
+        else:
+            words += ["--offsets", ",".join(str(o) for o in spec.offsets)]
+            if spec.include_last_offset:
+                words.append("--include-last-offset")
+            if spec.shape[0] != default_length(spec.offsets, spec.include_last_offset):
+                words += ["--shape", str(spec.shape[0])]
+        if spec.per_sample_weights:
+            words.append("--per-sample-weights")
+    elif spec.shape != DEFAULT_SHAPE:
+        words += ["--shape", shape_words(spec.shape)]
+    if spec.padding_idx is not None:
+        words += ["--padding-idx", str(spec.padding_idx)]
+    if spec.max_norm is not None:
+        words += ["--max-norm", repr(spec.max_norm)]
+    if spec.device != DEFAULTS["device"]:
+        words += ["--device", spec.device]
+    if spec.dtype is not DEFAULTS["dtype"]:
+        words += ["--dtype", spec.dtype.value]
+    if explain:
+        words.append("--explain")
+    words += output_words(fmt, params=params, timing=timing, output=output)
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def default_length(offsets: tuple[int, ...], include_last_offset: bool) -> int:
+    """L when --shape is not given with --offsets (see ``DEFAULT_LAST_BAG``)."""
+    return offsets[-1] if include_last_offset else offsets[-1] + DEFAULT_LAST_BAG
