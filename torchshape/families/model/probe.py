@@ -386,7 +386,7 @@ def trace_live(
         model = model.to(where)
         inputs = tuple(t.to(where) if isinstance(t, torch.Tensor) else t for t in inputs)
         keywords = {k: t.to(where) if isinstance(t, torch.Tensor) else t for k, t in keywords.items()}
-    given = [(None, t) for t in inputs if isinstance(t, torch.Tensor)]
+    given: list[tuple[str | None, torch.Tensor]] = [(None, t) for t in inputs if isinstance(t, torch.Tensor)]
     given += [(k, t) for k, t in keywords.items() if isinstance(t, torch.Tensor)]
     tensors = [t for _, t in given]
     first = next((p for p in model.parameters()), tensors[0] if tensors else torch.empty(0))
