@@ -23,6 +23,8 @@ from torchshape.families.attention import request as attention_request
 from torchshape.families.conv import counts as conv_counts
 from torchshape.families.conv import formulas as conv_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
+from torchshape.families.embedding import formulas as embedding_formulas
+from torchshape.families.embedding import request as embedding_request
 from torchshape.families.pool import formulas as pool_formulas
 from torchshape.families.pool.spec import Kind as PoolKind
 from torchshape.families.pool.spec import PoolSpec
@@ -301,31 +303,51 @@ def linear(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
 
 
 def embedding(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
-    """nn.Embedding: (*) → (*, embedding_dim)."""
+    """nn.Embedding: the embedding family's (*) → (*, embedding_dim)."""
     x = _first_tensor(args)
     if x is None:
         return None
-    dim = int(module.embedding_dim)
-    return Known((KnownOutput("output", "(*, embedding_dim)", (*_shape(x), dim)),))
+    return _from_embedding_family(module, shape=_shape(x) or "()")
 
 
 def embedding_bag(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
-    """nn.EmbeddingBag: one row per bag. A 2-D input (B, N) is B bags of N; a 1-D input is cut
-    into bags at ``offsets`` (with include_last_offset, the last offset only ends the last bag)."""
+    """nn.EmbeddingBag: the embedding family's one row per bag. A 2-D input (B, K) is B bags of K;
+    a 1-D input is cut into bags at ``offsets`` (with include_last_offset, the last offset only
+    ends the last bag)."""
     x = _first_tensor(args)
     if x is None:
         return None
-    dim = int(module.embedding_dim)
+    bag: Any = module
+    settings: dict[str, Any] = {"bag": True, "mode": bag.mode}
     if x.dim() == 2:
-        return Known((KnownOutput("output", "(B, embedding_dim)", (int(x.shape[0]), dim)),))
-    offsets = args[1] if len(args) > 1 else kwargs.get("offsets")
-    if x.dim() != 1 or not isinstance(offsets, torch.Tensor):
-        return None
-    if module.include_last_offset:
-        return Known(
-            (KnownOutput("output", "(len(offsets) − 1, embedding_dim)", (int(offsets.shape[0]) - 1, dim)),)
+        settings |= {"bags": int(x.shape[0]), "bag_size": int(x.shape[1])}
+    else:
+        offsets = args[1] if len(args) > 1 else kwargs.get("offsets")
+        if x.dim() != 1 or not isinstance(offsets, torch.Tensor) or offsets.device.type == "meta":
+            return None
+        settings |= {
+            "shape": _shape(x),
+            "offsets": tuple(int(o) for o in offsets.tolist()),
+            "include_last_offset": bool(bag.include_last_offset),
+        }
+    return _from_embedding_family(module, **settings)
+
+
+def _from_embedding_family(module: nn.Module, **settings: Any) -> Known | None:
+    table: Any = module
+    try:
+        spec = embedding_request.make_spec(
+            num_embeddings=int(table.num_embeddings),
+            embedding_dim=int(table.embedding_dim),
+            padding_idx=table.padding_idx,
+            max_norm=table.max_norm,
+            **settings,
         )
-    return Known((KnownOutput("output", "(len(offsets), embedding_dim)", (int(offsets.shape[0]), dim)),))
+    except Exception:  # settings the embedding command does not take: no formula, never a guess
+        return None
+    sym = embedding_formulas.symbols(spec)
+    (output,) = [f for f in embedding_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
 
 
 _MHA_ARGS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights")
