@@ -173,6 +173,15 @@ SWEEPS = {
         "`attention --embed-dim 8192 --heads 64 --target-len 4096 --source-len 4096 --batch 1 "
         "--batch-first --device meta`",
     ),
+    "embedding": Sweep(
+        "inspect_embedding",
+        {"num_embeddings": 128256, "embedding_dim": 4096, "shape": (1, 131072), "device": "meta"},
+        {
+            "num_embeddings (--num-embeddings)": (("num_embeddings",), [8, 128256, 10**9]),
+            "embedding_dim (--embedding-dim)": (("embedding_dim",), [1, 4096, 10**6]),
+        },
+        "`embedding --num-embeddings 128256 --embedding-dim 4096 --shape 1,131072 --device meta`",
+    ),
     "pool": Sweep(
         "inspect_pool",
         {
@@ -247,6 +256,17 @@ META_PARTS = {
             "128 k tokens, causal, no weights": [
                 "attention", "--self", "--batch-first", "--causal", "--no-need-weights", "--target-len",
                 "131072", "--embed-dim", "8192", "--heads", "64", "--batch", "1", "--device", "meta",
+            ],
+        },
+    ),
+    "embedding": MetaPart(
+        "`torchshape embedding` on meta",
+        "torch's embedding meta kernels give the output shape in constant time, so `--device meta` "
+        "looks up a 128 k-token context in a 128 k × 4096 table at the sizes asked for.",
+        {
+            "128 k tokens": [
+                "embedding", "--num-embeddings", "128256", "--embedding-dim", "4096", "--shape", "1,131072",
+                "--device", "meta",
             ],
         },
     ),
@@ -784,7 +804,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        choices=["conv", "pool", "attention", "model"],
+        choices=["conv", "pool", "attention", "embedding", "model"],
         help="measure one part alone and print it (BENCHMARKS.md is kept)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
