@@ -13,6 +13,7 @@ from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis
 from torchshape.families.conv.formulas import dim_formulas
 from torchshape.families.conv.spec import ConvSpec, command_line
+from torchshape.diagram import Diagram
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
@@ -259,4 +260,11 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         params=shown.params,
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
+        diagram=report.probe.diagram is not None,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found

@@ -10,6 +10,7 @@ from rich.text import Text
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import explain_json, packed_json, sections, unroll_json
 from torchshape.families.rnn.spec import command_line
+from torchshape.diagram import Diagram
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.report import Report
@@ -116,4 +117,11 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         params=shown.params,
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
+        diagram=report.probe.diagram is not None,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found
