@@ -21,12 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from tests.conftest import run_cli
 from torchshape.api import inspect, inspect_conv, inspect_pool
 from torchshape.cli import app
 from torchshape.options import SEED
 from torchshape.render import render, to_dict
-
-from .conftest import run_cli
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -74,7 +73,9 @@ def _layers(report: Any) -> tuple[dict[str, torch.Tensor], list[torch.Tensor]]:
             if spec.lengths is None:
                 out, final = m(x, state)
                 return out, final
-            packed = pack_padded_sequence(x, list(spec.lengths), batch_first=spec.batch_first, enforce_sorted=False)
+            packed = pack_padded_sequence(
+                x, list(spec.lengths), batch_first=spec.batch_first, enforce_sorted=False
+            )
             out, final = m(packed, state)
             out, _ = pad_packed_sequence(out, batch_first=spec.batch_first, total_length=spec.seq_len)
             return out, final
@@ -94,7 +95,9 @@ def _layers(report: Any) -> tuple[dict[str, torch.Tensor], list[torch.Tensor]]:
                 bidirectional=spec.bidirectional,
                 **({"proj_size": spec.proj_size} if spec.proj_size else {}),
             ).eval()
-            one.load_state_dict({n: getattr(module, n.replace("_l0", f"_l{k}")) for n, _ in one.named_parameters()})
+            one.load_state_dict(
+                {n: getattr(module, n.replace("_l0", f"_l{k}")) for n, _ in one.named_parameters()}
+            )
             rows = slice(D * k, D * k + D)
             x, _ = call(one, x, (h_0[rows], c_0[rows]) if c_0 is not None else h_0[rows])
             outs.append(x)
@@ -158,14 +161,19 @@ def test_conv_windows_are_torchs_output_and_the_rest_is_the_remainder(
     padding = min(padding, kernel // 2)
     if size + 2 * padding < span:
         return
-    report = inspect_conv(dims=1, size=size, kernel_size=kernel, stride=stride, dilation=dilation, padding=padding, diagram=True)
+    report = inspect_conv(
+        dims=1, size=size, kernel_size=kernel, stride=stride, dilation=dilation, padding=padding, diagram=True
+    )
     drawn = to_dict(report)["diagram"]
     out = _axis_of(report, drawn["axis"])
     assert drawn["holds"] is True and len(drawn["windows"]) == out == drawn["out"]
     remainder = size + 2 * padding - ((out - 1) * stride + span)
     unreached = drawn["unreached"]
     assert (unreached[1] - unreached[0] if unreached else 0) == remainder
-    assert all(w["end"] - w["start"] == span and w["start"] == i * stride - padding for i, w in enumerate(drawn["windows"]))
+    assert all(
+        w["end"] - w["start"] == span and w["start"] == i * stride - padding
+        for i, w in enumerate(drawn["windows"])
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -176,12 +184,21 @@ def test_conv_windows_are_torchs_output_and_the_rest_is_the_remainder(
     padding=st.integers(0, 2),
     ceil_mode=st.booleans(),
 )
-def test_pool_windows_are_torchs_output(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> None:
+def test_pool_windows_are_torchs_output(
+    size: int, kernel: int, stride: int, padding: int, ceil_mode: bool
+) -> None:
     padding = min(padding, kernel // 2)
     if size + 2 * padding < kernel:
         return
     report = inspect_pool(
-        kind="max", dims=1, size=size, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, diagram=True
+        kind="max",
+        dims=1,
+        size=size,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        diagram=True,
     )
     drawn = to_dict(report)["diagram"]
     out = _axis_of(report, drawn["axis"])

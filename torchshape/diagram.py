@@ -135,7 +135,12 @@ class AxisWindow:
     extra: str | None = None  # "ceil_mode": the window rounding up adds; "dropped": torch drops it
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "start": self.start, "end": self.end, "taps": list(self.taps)}
+        out: dict[str, Any] = {
+            "index": self.index,
+            "start": self.start,
+            "end": self.end,
+            "taps": list(self.taps),
+        }
         if self.extra is not None:
             out["extra"] = self.extra
         return out

@@ -11,7 +11,7 @@ from html import escape
 from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram
 from torchshape.render.diagram_text import _axis_legend, _lanes_legend, drawn_windows, shown_positions
 
-FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\""
+FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
 HOLDS = {True: "#2e7d32", False: "#c62828", None: "#b8860b"}
 FORWARD, BACKWARD = "#1565c0", "#ef6c00"
 MARGIN = 16
@@ -28,8 +28,17 @@ class _Canvas:
     def _grow(self, x: float, y: float) -> None:
         self.width, self.height = max(self.width, x), max(self.height, y)
 
-    def text(self, x: float, y: float, body: str, *, size: int = 13, fill: str = "#222", anchor: str = "start",
-             weight: str = "normal") -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        body: str,
+        *,
+        size: int = 13,
+        fill: str = "#222",
+        anchor: str = "start",
+        weight: str = "normal",
+    ) -> None:
         self.parts.append(
             f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-weight="{weight}">{escape(body)}</text>'
@@ -38,8 +47,19 @@ class _Canvas:
         right = x + (width / 2 if anchor == "middle" else 0 if anchor == "end" else width)
         self._grow(right, y + 4)
 
-    def rect(self, x: float, y: float, w: float, h: float, *, fill: str = "#fff", stroke: str = "#444",
-             dash: bool = False, rx: int = 4, width: float = 1.2) -> None:
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        *,
+        fill: str = "#fff",
+        stroke: str = "#444",
+        dash: bool = False,
+        rx: int = 4,
+        width: float = 1.2,
+    ) -> None:
         extra = ' stroke-dasharray="3,2"' if dash else ""
         self.parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{rx}" fill="{fill}" '
@@ -47,8 +67,18 @@ class _Canvas:
         )
         self._grow(x + w, y + h)
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, stroke: str = "#444", width: float = 1.5,
-             arrow: bool = False, dash: bool = False) -> None:
+    def line(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        *,
+        stroke: str = "#444",
+        width: float = 1.5,
+        arrow: bool = False,
+        dash: bool = False,
+    ) -> None:
         extra = ' marker-end="url(#arrow)"' if arrow else ""
         extra += ' stroke-dasharray="4,3"' if dash else ""
         self.parts.append(
@@ -127,8 +157,14 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
             role = d.cell(top, direction, t).role("output")
             stroke = HOLDS[role.holds] if role is not None and role.holds is False else colour
             c.rect(cx, y, cell_w, 24, fill="#f5f5f5", stroke=stroke, rx=2)
-            c.text(cx + cell_w / 2, y + 17, "fwd" if direction == "forward" else "bwd", anchor="middle", size=11,
-                   fill=colour)
+            c.text(
+                cx + cell_w / 2,
+                y + 17,
+                "fwd" if direction == "forward" else "bwd",
+                anchor="middle",
+                size=11,
+                fill=colour,
+            )
         y += 30
     y += 18
     lane_top = y
@@ -141,25 +177,59 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
         ordered = sorted(xs.items())
         for i, (t, cx) in enumerate(ordered):
             role = d.cell(layer, direction, t).role("h_n")
-            fill = "#ffffff" if role is None else {True: "#c8e6c9", False: "#ffcdd2", None: "#fff3c4"}[role.holds]
+            fill = (
+                "#ffffff"
+                if role is None
+                else {True: "#c8e6c9", False: "#ffcdd2", None: "#fff3c4"}[role.holds]
+            )
             stroke = colour if role is None else HOLDS[role.holds]
             c.rect(cx, ly, cell_w, cell_h, fill=fill, stroke=stroke, width=1.2 if role is None else 2.2)
             if role is not None:
                 mark = {True: "", False: " ✗", None: " ?"}[role.holds]
-                c.text(cx + cell_w / 2, ly + 20, f"h_n[{role.index}]{mark}", anchor="middle", size=12,
-                       fill=HOLDS[role.holds], weight="bold")
+                c.text(
+                    cx + cell_w / 2,
+                    ly + 20,
+                    f"h_n[{role.index}]{mark}",
+                    anchor="middle",
+                    size=12,
+                    fill=HOLDS[role.holds],
+                    weight="bold",
+                )
             if i + 1 < len(ordered):
                 nx = ordered[i + 1][1]
                 dashed = ordered[i + 1][0] != t + 1
                 if direction == "forward":
-                    c.line(cx + cell_w, ly + cell_h / 2, nx - 2, ly + cell_h / 2, stroke=colour, arrow=True, dash=dashed)
+                    c.line(
+                        cx + cell_w,
+                        ly + cell_h / 2,
+                        nx - 2,
+                        ly + cell_h / 2,
+                        stroke=colour,
+                        arrow=True,
+                        dash=dashed,
+                    )
                 else:
-                    c.line(nx, ly + cell_h / 2, cx + cell_w + 2, ly + cell_h / 2, stroke=colour, arrow=True, dash=dashed)
+                    c.line(
+                        nx,
+                        ly + cell_h / 2,
+                        cx + cell_w + 2,
+                        ly + cell_h / 2,
+                        stroke=colour,
+                        arrow=True,
+                        dash=dashed,
+                    )
             if layer == top:  # this lane's h at every step is its half of output
                 i_dir = d.directions.index(direction)
                 oy = out_y + i_dir * 30 + 24
-                c.line(cx + cell_w / 2 + (8 if direction == "backward" else -8), ly, cx + cell_w / 2 + (8 if direction == "backward" else -8), oy + 2,
-                       stroke=colour, width=1, arrow=True)
+                c.line(
+                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
+                    ly,
+                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
+                    oy + 2,
+                    stroke=colour,
+                    width=1,
+                    arrow=True,
+                )
     y = lane_top + len(lanes) * lane_h + 4
     c.text(MARGIN, y + 17, d.input_label, fill="#555")
     for t, cx in xs.items():
@@ -208,7 +278,15 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
             c.rect(px + 1, y, size - 2, size, fill="#e1bee7", stroke="#8e24aa", rx=2)
         elif 0 <= p < d.size:
             lost = d.unreached is not None and p >= d.unreached[0]
-            c.rect(px + 1, y, size - 2, size, fill="#ffcdd2" if lost else "#e3f2fd", stroke="#c62828" if lost else "#1565c0", rx=2)
+            c.rect(
+                px + 1,
+                y,
+                size - 2,
+                size,
+                fill="#ffcdd2" if lost else "#e3f2fd",
+                stroke="#c62828" if lost else "#1565c0",
+                rx=2,
+            )
         else:
             c.rect(px + 1, y, size - 2, size, fill="#f5f5f5", stroke="#9e9e9e", dash=True, rx=2)
     for gx in gaps:
@@ -220,7 +298,13 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
         if i == FIRST_SHOWN and len(regular) > FIRST_SHOWN and regular[-1].index > FIRST_SHOWN:
             skipped = regular[-1].index - FIRST_SHOWN
             step = f", each {d.stride} further" if d.stride is not None else ""
-            c.text(MARGIN, y + 10, f"⋮ {skipped} more window{'s' if skipped > 1 else ''}{step}", size=12, fill="#555")
+            c.text(
+                MARGIN,
+                y + 10,
+                f"⋮ {skipped} more window{'s' if skipped > 1 else ''}{step}",
+                size=12,
+                fill="#555",
+            )
             y += 22
         colour = {"ceil_mode": "#8e24aa", "dropped": "#9e9e9e"}.get(w.extra or "", "#37474f")
         name = f"{'from input ' if d.transposed else 'window '}{w.index}"
@@ -231,8 +315,15 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
         c.text(MARGIN, y + 10, name, size=12, fill=colour)
         shown = [p for p in range(w.start, w.end) if p in xs]
         if shown:
-            c.line(xs[shown[0]] + size / 2, y + 6, xs[shown[-1]] + size / 2, y + 6, stroke=colour, width=2,
-                   dash=w.extra == "dropped")
+            c.line(
+                xs[shown[0]] + size / 2,
+                y + 6,
+                xs[shown[-1]] + size / 2,
+                y + 6,
+                stroke=colour,
+                width=2,
+                dash=w.extra == "dropped",
+            )
         for p in w.taps:
             if p in xs:
                 c.circle(xs[p] + size / 2, y + 6, 5, colour)

@@ -64,11 +64,16 @@ def lanes_text(d: LanesDiagram) -> Text:
     token = max(8, len(f"h_n[{max(indices, default=0)}]") + 2)
     column = token + 2
     lanes = [(layer, direction) for layer in range(top, -1, -1) for direction in d.directions]
-    labels = [f"layer {layer} {direction} {'▶' if direction == 'forward' else '◀'}" for layer, direction in lanes]
-    out_rows = [
-        (f"{d.output_label}[..., {d.half * i}:{d.half * (i + 1)}]", direction) for i, direction in enumerate(d.directions)
+    labels = [
+        f"layer {layer} {direction} {'▶' if direction == 'forward' else '◀'}" for layer, direction in lanes
     ]
-    seq_rows = [] if d.lengths is None else [f"sequence {n} ({length})" for n, length in enumerate(d.lengths[:8])]
+    out_rows = [
+        (f"{d.output_label}[..., {d.half * i}:{d.half * (i + 1)}]", direction)
+        for i, direction in enumerate(d.directions)
+    ]
+    seq_rows = (
+        [] if d.lengths is None else [f"sequence {n} ({length})" for n, length in enumerate(d.lengths[:8])]
+    )
     width = max(len(text) for text in [*labels, *(t for t, _ in out_rows), d.input_label, *seq_rows]) + 2
 
     def columns() -> list[int | None]:
@@ -120,7 +125,9 @@ def lanes_text(d: LanesDiagram) -> Text:
                     text.append("  " + GAP + "  ", style="dim")
                     continue
                 length = d.lengths[n]
-                glyph, style = (TAP, "green") if t == length - 1 else (INPUT, "") if t < length else (PADDING, "dim")
+                glyph, style = (
+                    (TAP, "green") if t == length - 1 else (INPUT, "") if t < length else (PADDING, "dim")
+                )
                 text.append(f"{glyph:^{column}}", style=style)
         if len(d.lengths) > len(seq_rows):
             text.append(f"\n… and {len(d.lengths) - len(seq_rows)} more sequences")
@@ -128,8 +135,11 @@ def lanes_text(d: LanesDiagram) -> Text:
 
 
 def _lanes_legend(d: LanesDiagram) -> list[str]:
-    lines = [f"{d.output_shape}: the top layer at every step, [forward | backward] halves of {d.half} each"
-             if len(d.directions) == 2 else f"{d.output_shape}: the top layer at every step"]
+    lines = [
+        f"{d.output_shape}: the top layer at every step, [forward | backward] halves of {d.half} each"
+        if len(d.directions) == 2
+        else f"{d.output_shape}: the top layer at every step"
+    ]
     lines.append(f"{d.state_labels[0]}: h_n[k] is drawn at the cell it comes from (k = D·layer + direction)")
     if len(d.state_labels) > 1:
         lines.append(f"{d.state_labels[1]}: c_n[k] is the cell state of the same cell as h_n[k]")
@@ -204,7 +214,9 @@ def axis_text(d: AxisDiagram) -> Text:
         if i == FIRST_WINDOWS and len(regular) > FIRST_WINDOWS and regular[-1].index > FIRST_WINDOWS:
             skipped = regular[-1].index - FIRST_WINDOWS
             step = f", each {d.stride} further" if d.stride is not None else ""
-            text.append(f"\n{'⋮':<{label_w}}{skipped} more window{'s' if skipped > 1 else ''}{step}", style="dim")
+            text.append(
+                f"\n{'⋮':<{label_w}}{skipped} more window{'s' if skipped > 1 else ''}{step}", style="dim"
+            )
         name = f"{'from in ' if d.transposed else 'window '}{w.index}"
         style = {"ceil_mode": "magenta", "dropped": "dim"}.get(w.extra or "", "")
         text.append("\n" + f"{name:<{label_w}}", style=style)
@@ -232,7 +244,9 @@ def axis_text(d: AxisDiagram) -> Text:
         start, end = d.output_padding
         text.append("\n" + f"{'output_padding':<{label_w}}", style="magenta")
         for p in cells:
-            text.append(f"{UP:>{cw - 1}} " if p is not None and start <= p < end else " " * cw, style="magenta")
+            text.append(
+                f"{UP:>{cw - 1}} " if p is not None and start <= p < end else " " * cw, style="magenta"
+            )
     return text
 
 
@@ -248,7 +262,11 @@ def _cell(d: AxisDiagram, p: int | None, cw: int) -> tuple[str, str]:
 
 
 def _axis_summary(d: AxisDiagram) -> str:
-    pads = f"padding {d.pad_before}" if d.pad_before == d.pad_after else f"padding {d.pad_before} before, {d.pad_after} after"
+    pads = (
+        f"padding {d.pad_before}"
+        if d.pad_before == d.pad_after
+        else f"padding {d.pad_before} before, {d.pad_after} after"
+    )
     if d.stride is None:
         return f"{d.size} input cells, {d.out} adaptive windows ({d.formula})"
     if d.transposed:
@@ -276,12 +294,11 @@ def _axis_legend(d: AxisDiagram) -> list[str]:
         start, end = d.unreached
         lines.append(
             f"{UP} no window reaches positions {start} to {end - 1}: "
-            f"{d.unreached_input} of the input, {end - start - d.unreached_input} of padding (the floor's remainder)"
+            f"{d.unreached_input} of the input, {end - start - d.unreached_input} of padding "
+            "(the floor's remainder)"
         )
     if d.holds is None:
         lines.append(f"? {count} {what}; torch did not give an output to compare")
     else:
-        lines.append(
-            f"{mark(d.holds)} {count} {what}, and torch's output has {d.torch_out} on axis {d.axis}"
-        )
+        lines.append(f"{mark(d.holds)} {count} {what}, and torch's output has {d.torch_out} on axis {d.axis}")
     return lines

@@ -15,6 +15,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -22,7 +23,6 @@ from torchshape.command import (
     Repeats,
     Time,
     Warmup,
-    DiagramOption,
     deliver,
     typed,
 )

@@ -24,9 +24,15 @@ def plan(spec: ConvSpec, output: tuple[int, ...] | None = None) -> AxisDiagram:
         k, s, d, size = spec.kernel_size[i], spec.stride[i], spec.dilation[i], spec.size[i]
         if spec.transposed:
             p, op = spec.int_padding[i], spec.output_padding[i]
-            drawn.append(transposed_diagram(spec.module_call, axis, size, k, s, p, d, op, torch_out=torch_out, formula=formula))
+            drawn.append(
+                transposed_diagram(
+                    spec.module_call, axis, size, k, s, p, d, op, torch_out=torch_out, formula=formula
+                )
+            )
         else:
             drawn.append(
-                sliding_diagram(spec.module_call, axis, size, pads(spec)[i], k, s, d, torch_out=torch_out, formula=formula)
+                sliding_diagram(
+                    spec.module_call, axis, size, pads(spec)[i], k, s, d, torch_out=torch_out, formula=formula
+                )
             )
     return pick_axis(drawn)

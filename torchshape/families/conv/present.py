@@ -9,11 +9,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis
 from torchshape.families.conv.formulas import dim_formulas
 from torchshape.families.conv.spec import ConvSpec, command_line
-from torchshape.diagram import Diagram
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text

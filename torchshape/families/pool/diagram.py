@@ -23,7 +23,14 @@ def plan(spec: PoolSpec, output: tuple[int, ...] | None = None) -> AxisDiagram:
         formula = f"{axis}_out = {rule.numeric}"
         if spec.kind.adaptive:
             drawn.append(
-                adaptive_diagram(spec.module_call, axis, spec.size[i], spec.output_size[i], torch_out=torch_out, formula=formula)
+                adaptive_diagram(
+                    spec.module_call,
+                    axis,
+                    spec.size[i],
+                    spec.output_size[i],
+                    torch_out=torch_out,
+                    formula=formula,
+                )
             )
             continue
         p = spec.padding[i]

@@ -9,11 +9,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.explain import NO_VALUES, Analysis, Finding
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
-from torchshape.diagram import Diagram
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text

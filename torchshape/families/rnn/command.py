@@ -16,6 +16,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -23,7 +24,6 @@ from torchshape.command import (
     Repeats,
     Time,
     Warmup,
-    DiagramOption,
     deliver,
     typed,
 )

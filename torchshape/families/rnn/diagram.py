@@ -47,6 +47,7 @@ def plan(spec: RNNSpec) -> LanesDiagram:
                 roles = []
                 if layer == spec.num_layers - 1:
                     roles.append(Role("output", features=(d * sym.H_out, (d + 1) * sym.H_out)))
+                ends_here: tuple[int, ...] | None
                 if direction == "backward":
                     ends_here = None if t == 0 else ()
                 elif lengths is None:

@@ -107,11 +107,15 @@ def _run_layers(
     x, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
     D = 2 if spec.bidirectional else 1
 
-    def call(m: torch.nn.Module, seq: torch.Tensor, state: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def call(
+        m: torch.nn.Module, seq: torch.Tensor, state: Any
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if spec.lengths is None:
             out, final = m(seq, state)
         else:
-            packed = pack_padded_sequence(seq, list(spec.lengths), batch_first=spec.batch_first, enforce_sorted=False)
+            packed = pack_padded_sequence(
+                seq, list(spec.lengths), batch_first=spec.batch_first, enforce_sorted=False
+            )
             packed_out, final = m(packed, state)
             out, _ = pad_packed_sequence(packed_out, batch_first=spec.batch_first, total_length=spec.seq_len)
         if isinstance(final, tuple):

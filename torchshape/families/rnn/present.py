@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import explain_json, packed_json, sections, unroll_json
 from torchshape.families.rnn.spec import command_line
-from torchshape.diagram import Diagram
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.report import Report
