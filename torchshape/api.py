@@ -21,6 +21,7 @@ def inspect(
     *,
     explain: bool = False,
     unroll: bool = False,
+    diagram: bool = False,
     names: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> Report:
@@ -32,6 +33,7 @@ def inspect(
     ``nonlinearity``, ``unbatched``, ``device``, ``dtype``, ``lengths``). Nothing is printed.
     ``explain`` checks how output relates to h_n, ``unroll`` runs the step-by-step loop
     beside the one call (``report.probe.analysis`` holds both, and the packed batch).
+    ``diagram`` draws the unrolled network, every mapping checked (``report.probe.diagram``).
     Bad settings raise ``UsageError`` naming the argument (``proj_size=3: ...``);
     the command line passes ``names=FLAGS`` to name its flags instead.
 
@@ -48,6 +50,10 @@ def inspect(
         raise TypeError("pass either an RNNSpec or settings by name, not both")
     try:
         check_options(spec, explain=explain, unroll=unroll)
+        if diagram:
+            from torchshape.families.rnn.diagram import check_diagram
+
+            check_diagram(spec)
     except UsageError as error:
         if names is FLAGS:
             raise
@@ -55,10 +61,12 @@ def inspect(
         raise in_python_terms(error, given) from None
     from torchshape.families.rnn.family import FAMILY
 
-    return FAMILY.inspect(spec, explain=explain, unroll=unroll)  # imports torch
+    return FAMILY.inspect(spec, explain=explain, unroll=unroll, diagram=diagram)  # imports torch
 
 
-def inspect_conv(spec: ConvSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+def inspect_conv(
+    spec: ConvSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
+) -> Report:
     """Build the convolution, run it, and return every shape with its formula.
 
     Pass a ``ConvSpec`` or its settings by name (PyTorch's names: ``dims``,
@@ -66,7 +74,8 @@ def inspect_conv(spec: ConvSpec | None = None, *, explain: bool = False, **setti
     ``dilation``, ``groups``, ``output_padding``, ``padding_mode``, ``bias``,
     ``transposed``, ``size``, ``batch``, ``unbatched``, ``device``, ``dtype``); a size is
     an int or one per axis. Bad settings raise ``UsageError`` naming the argument
-    (``kernel_size=5: ...``). ``explain`` checks the --explain claims on torch.
+    (``kernel_size=5: ...``). ``explain`` checks the --explain claims on torch; ``diagram`` draws
+    one axis' windows, their count checked against torch's output (``report.probe.diagram``).
 
         >>> report = inspect_conv(kernel_size=3, stride=2, padding=1, size=(32, 24))
         >>> report.ok, [row.shape for row in report.rows]
@@ -79,10 +88,12 @@ def inspect_conv(spec: ConvSpec | None = None, *, explain: bool = False, **setti
         raise TypeError("pass either a ConvSpec or settings by name, not both")
     from torchshape.families.conv.family import FAMILY
 
-    return FAMILY.inspect(spec, explain=explain)  # imports torch
+    return FAMILY.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
-def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+def inspect_pool(
+    spec: PoolSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
+) -> Report:
     """Build the pool, run it, and return every shape with its formula (``torchshape pool``).
 
     Pass a ``PoolSpec`` or its settings by name, in PyTorch's names: ``kind`` (max, avg, lp,
@@ -90,7 +101,8 @@ def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **setti
     ``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``, ``count_include_pad``,
     ``return_indices``, ``norm_type``, ``output_size``, ``device``, ``dtype``; per-axis settings
     take an int or one per axis. Bad settings raise ``UsageError`` naming the argument.
-    ``explain`` checks what each window reads (``report.probe.analysis.findings``).
+    ``explain`` checks what each window reads (``report.probe.analysis.findings``); ``diagram``
+    draws one axis' windows (``report.probe.diagram``).
 
         >>> report = inspect_pool(kind="max", size=(8, 7), kernel_size=2, ceil_mode=True)
         >>> report.ok, report.rows[1].shape
@@ -103,7 +115,7 @@ def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **setti
         raise TypeError("pass either a PoolSpec or settings by name, not both")
     from torchshape.families.pool.family import FAMILY as POOL
 
-    return POOL.inspect(spec, explain=explain)  # imports torch
+    return POOL.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
 def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:

@@ -1,5 +1,5 @@
 """What every command of the command line shares: its parser class, the options every family
-takes (device, dtype, format, output, params, time, explain, debug), and the one way a checked
+takes (device, dtype, format, output, params, time, explain, diagram, debug), and the one way a checked
 spec becomes output on stdout or in a file.
 
 No torch here: ``--help`` imports this. A family's command (``families/*/command.py``)
@@ -96,6 +96,15 @@ Repeats = Annotated[Optional[str], typer.Option("--repeats", metavar="INT", help
 Warmup = Annotated[
     Optional[str], typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.")
 ]
+DiagramOption = Annotated[
+    bool,
+    typer.Option(
+        "--diagram",
+        metavar=SWITCH,
+        help="Draw the picture of this configuration, every mapping in it checked by torch "
+        "(under the table; --format svg: a vector drawing).",
+    ),
+]
 REPEATS_SHOWN, WARMUP_SHOWN = str(DEFAULT_REPEATS), str(DEFAULT_WARMUP)
 
 
@@ -111,6 +120,7 @@ def deliver(
     repeats: str | None,
     warmup: str | None,
     explain: bool = False,
+    diagram: bool = False,
 ) -> None:
     """Check the output flags, run ``inspect`` (guarded, timed with --time), write the report.
 
@@ -129,6 +139,7 @@ def deliver(
         time=time,
         repeats=typed(ctx, "repeats", repeats),
         warmup=typed(ctx, "warmup", warmup),
+        diagram=diagram,
     )
     fmt, shown, timed = request.fmt, request.shown, request.timing
     if timed is not None:

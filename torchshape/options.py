@@ -68,10 +68,14 @@ CANNOT_CARRY: dict[Format, dict[str, str]] = {
         "use --format json, markdown or table",
         "--time": "CSV is one table of shapes and cannot carry the timings; "
         "use --format json, markdown or table",
+        "--diagram": "CSV is one table of shapes and cannot carry a drawing; "
+        "use --format svg, json, markdown or table",
     },
     Format.PYTHON: {
         "--time": "the python script builds and checks the module but times nothing; "
         "use --format json, markdown or table",
+        "--diagram": "the python script builds and checks the module but draws nothing; "
+        "use --format svg, json, markdown or table",
     },
 }
 
@@ -122,11 +126,13 @@ def output_words(
     params: bool = False,
     timing: tuple[int, int] | None = None,
     output: str | None = None,
+    diagram: bool = False,
 ) -> list[str]:
     """The output flags of a command line that reproduces an output: ``--params``, ``--time``
-    (``timing`` is its (repeats, warmup)), ``--output FILE``, and ``--format`` where the
+    (``timing`` is its (repeats, warmup)), ``--diagram``, ``--output FILE``, and ``--format`` where the
     file's extension does not already say it."""
     words = ["--params"] if params else []
+    words += ["--diagram"] if diagram else []
     if timing is not None:
         repeats, warmup = timing
         words.append("--time")

@@ -32,6 +32,8 @@ class ProbeRun:
     parameters: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # how many layers of ``parameters`` torch built; None: all of them (rnn on meta: see its probe)
     parameter_layers: int | None = None
+    # --diagram: the family's drawing (``torchshape.diagram``), its mappings checked on this pass
+    diagram: Any = None
 
 
 def resolve_device(name: str) -> torch.device:

@@ -61,6 +61,7 @@ class Report:
             and all(row.verified for row in self.rows)
             and all(p.verified for p in self.parameters)
             and (self.probe.analysis is None or self.probe.analysis.ok)
+            and (self.probe.diagram is None or self.probe.diagram.holds is not False)
         )
 
 

@@ -2,7 +2,7 @@
 
 No torch here. A family checks its own flags into a spec (``families/*/request.py``);
 this adds what every command shares: the format (``--format``, or ``--output``'s
-extension) and the flags it cannot carry, ``--params``, ``--explain``, and ``--time``
+extension) and the flags it cannot carry, ``--params``, ``--explain``, ``--diagram``, and ``--time``
 with ``--repeats``/``--warmup``. Every bad value raises ``UsageError`` naming its flag
 before anything runs.
 """
@@ -24,6 +24,7 @@ class Request:
     fmt: Format
     shown: Shown  # --params, --output
     explain: bool
+    diagram: bool  # --diagram
     timing: TimingSettings | None  # --time: how many runs; None without it
 
 
@@ -37,14 +38,16 @@ def check_request(
     time: bool,
     repeats: str | None,
     warmup: str | None,
+    diagram: bool = False,
 ) -> Request:
     """The output flags beside ``spec``, checked together; ``repeats``/``warmup`` None when not typed."""
     fmt = parse_format(output_format, output)
-    check_format_flags(fmt, explain=explain, time=time, params=params)
+    check_format_flags(fmt, explain=explain, time=time, params=params, diagram=diagram)
     return Request(
         spec=spec,
         fmt=fmt,
         shown=Shown(params=params, output=output),
         explain=explain,
+        diagram=diagram,
         timing=timing_settings(spec, time, repeats, warmup),
     )

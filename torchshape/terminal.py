@@ -48,6 +48,17 @@ ASCII = {
     "ᵀ": "^T",
     "Δ": "d",
     "µ": "u",
+    # --diagram's glyphs: one character each, so the drawing keeps its columns
+    "─": "-",
+    "▶": ">",
+    "◀": "<",
+    "▲": "^",
+    "┄": ":",
+    "■": "#",
+    "□": ".",
+    "◆": "+",
+    "●": "o",
+    "⋮": ":",
 }
 SYMBOLS = "".join(ASCII)  # a stream that carries these carries all torchshape writes
 ERRORS = "torchshape.ascii"  # the codec error handler ``install`` sets on stdout and stderr

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.text import Text
 
+    from torchshape.diagram import Diagram
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
@@ -46,6 +47,7 @@ class Family(Protocol):
     def csv_rows(self, report: Report) -> list[list[str]]: ...
     def python(self, report: Report, shown: Shown) -> str: ...
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str: ...
+    def diagram(self, report: Report) -> Diagram | None: ...
 
 
 class FolderFamily:
@@ -56,7 +58,7 @@ class FolderFamily:
     - ``probe``: ``run(spec, **options)`` and ``report``: ``build_report(spec, run)``;
     - ``torch_side``: ``build_module``, ``make_inputs``, ``forward``;
     - ``present``: ``sections``, ``footer``, ``params``, ``json_extra``, ``csv_rows``,
-      ``command``; ``snippet``: ``render_python``.
+      ``command``, and optionally ``diagram`` (--diagram); ``snippet``: ``render_python``.
 
     Each module is imported when its hook is first asked for, so the core's imports stay
     light (``--help`` loads no family) and the torch side loads only to run.
@@ -121,3 +123,9 @@ class FolderFamily:
 
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str:
         return str(self._module("present").command(report, fmt, shown))
+
+    def diagram(self, report: Report) -> Diagram | None:
+        """--diagram: ``present.diagram(report)``, an optional hook; None without it."""
+        hook = getattr(self._module("present"), "diagram", None)
+        found: Diagram | None = hook(report) if hook is not None else None
+        return found

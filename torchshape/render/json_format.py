@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from torchshape import families
+from torchshape.diagram import diagram_json
 from torchshape.options import Shown
 from torchshape.render.parameters import parameters_json, totals_json
 from torchshape.render.timing import timing_dict
@@ -59,6 +60,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "totals": totals_json(report),
         "timing": timing_dict(report),
         **families.of(report).json_extra(report),  # rnn: relations, layout, handoff, packed, unroll
+        **diagram_json(families.of(report).diagram(report)),  # --diagram: the drawing as data
     }
 
 

@@ -68,6 +68,14 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
     if sections:
         # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
         lines += ["```text", *_preformatted(sections), "```", ""]
+    drawn = family.diagram(report)
+    if drawn is not None:  # --diagram: the terminal's drawing in a fenced block, its legend below
+        from torchshape.render.diagram_text import diagram_renderables
+
+        picture, _, *legend = diagram_renderables(drawn)
+        lines += ["```text", *_preformatted([picture]), "```", ""]
+        for line in legend:
+            lines += [str(getattr(line, "plain", line)), ""]
     # One paragraph per line: a hard line break would need trailing spaces.
     for line in family.footer(report):
         lines += [line.plain, ""]

@@ -15,8 +15,16 @@ from torchshape.report import Report
 def render_svg(report: Report, width: int | None = None, shown: Shown | None = None) -> str:
     """A standalone SVG document of the table as a terminal ``width`` columns wide would show it.
 
-    ``width`` None: 80 columns, or wider where a line of code needs it.
+    ``width`` None: 80 columns, or wider where a line of code needs it. With --diagram
+    (the report carries a drawing): the drawing itself as a vector image instead.
     """
+    from torchshape import families
+
+    drawn = families.of(report).diagram(report)
+    if drawn is not None:
+        from torchshape.render.diagram_svg import render_diagram_svg
+
+        return render_diagram_svg(drawn)
     console = Console(
         file=io.StringIO(),
         record=True,

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from torchshape import families
 from torchshape.options import Shown
+from torchshape.render.diagram_text import diagram_renderables
 from torchshape.render.parameters import footer as costs_footer
 from torchshape.render.parameters import parameters_renderable
 from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
@@ -74,6 +75,9 @@ def table_renderable(report: Report, shown: Shown | None = None) -> RenderableTy
         parts.extend([Text(""), notes])
     family = families.of(report)
     parts.extend(family.sections(report))  # the family's own: rnn's --explain, --lengths, --unroll
+    drawn = family.diagram(report)
+    if drawn is not None:  # --diagram
+        parts.extend([Text(""), *diagram_renderables(drawn)])
     parts.extend(costs_footer(report))
     parts.append(Text(""))
     parts.extend(Text(line.text, style=_line_style(line)) for line in facts.verdict)

@@ -15,6 +15,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -106,6 +107,7 @@ def conv(
             "checked on torch.",
         ),
     ] = False,
+    diagram: DiagramOption = False,
     debug: Debug = False,
     params: Params = False,
     time: Time = False,
@@ -140,7 +142,7 @@ def conv(
     deliver(
         ctx,
         spec,
-        lambda: inspect_conv(spec, explain=explain),
+        lambda: inspect_conv(spec, explain=explain, diagram=diagram),
         output_format=output_format,
         output=output,
         params=params,
@@ -148,4 +150,5 @@ def conv(
         repeats=repeats,
         warmup=warmup,
         explain=explain,
+        diagram=diagram,
     )

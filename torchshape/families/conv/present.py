@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis
 from torchshape.families.conv.formulas import dim_formulas
@@ -259,4 +260,11 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         params=shown.params,
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
+        diagram=report.probe.diagram is not None,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found

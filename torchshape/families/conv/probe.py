@@ -7,6 +7,8 @@ constant time, whatever the sizes, so the module runs there at exactly the user'
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from torchshape import guard
 from torchshape.families.conv.formulas import symbols
 from torchshape.families.conv.spec import ConvSpec
@@ -16,13 +18,13 @@ from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
 
 
-def run(spec: ConvSpec, *, explain: bool = False) -> ProbeRun:
+def run(spec: ConvSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
     with quiet():
-        return _run(spec, explain=explain)
+        return _run(spec, explain=explain, diagram=diagram)
 
 
-def _run(spec: ConvSpec, *, explain: bool) -> ProbeRun:
+def _run(spec: ConvSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     guard.check(spec)  # refuse what cannot fit before anything is allocated
     from torchshape.families.conv.explain_probe import analyse
 
@@ -31,4 +33,9 @@ def _run(spec: ConvSpec, *, explain: bool) -> ProbeRun:
             analyse(spec, done.module, done.inputs["input"]) if explain and done.error is None else None
         )
         parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
-    return done.run(spec, symbols(spec), analysis, parameters)
+    run = done.run(spec, symbols(spec), analysis, parameters)
+    if not diagram:
+        return run
+    from torchshape.families.conv.diagram import plan
+
+    return replace(run, diagram=plan(spec, done.shapes.get("output") if done.error is None else None))

@@ -176,6 +176,7 @@ def command_line(
     params: bool = False,
     timing: tuple[int, int] | None = None,
     output: str | None = None,
+    diagram: bool = False,
 ) -> str:
     """The ``torchshape conv ...`` command that asks for exactly ``spec``, non-default flags only.
 
@@ -210,7 +211,7 @@ def command_line(
             words += [flag, str(value)]
     if explain:
         words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
+    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
     return " ".join(shlex.quote(word) for word in words)
 
 

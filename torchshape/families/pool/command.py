@@ -16,6 +16,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -135,6 +136,7 @@ def pool(
             "inputs, indices; checked on the values.",
         ),
     ] = False,
+    diagram: DiagramOption = False,
     debug: Debug = False,
     params: Params = False,
     time: Time = False,
@@ -171,7 +173,7 @@ def pool(
     deliver(
         ctx,
         spec,
-        lambda: inspect_pool(spec, explain=explain),
+        lambda: inspect_pool(spec, explain=explain, diagram=diagram),
         output_format=output_format,
         output=output,
         params=params,
@@ -179,4 +181,5 @@ def pool(
         repeats=repeats,
         warmup=warmup,
         explain=explain,
+        diagram=diagram,
     )

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.explain import NO_VALUES, Analysis, Finding
 from torchshape.families.pool.formulas import DimRule, dim_rules
@@ -180,4 +181,11 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         params=shown.params,
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
+        diagram=report.probe.diagram is not None,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found

@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     import torch
 
 
-def run(spec: PoolSpec, *, explain: bool = False) -> ProbeRun:
+def run(spec: PoolSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     with quiet():
-        return _run(spec, explain=explain)
+        return _run(spec, explain=explain, diagram=diagram)
 
 
-def _run(spec: PoolSpec, *, explain: bool) -> ProbeRun:
+def _run(spec: PoolSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
     found: tuple[Finding, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
@@ -43,7 +43,12 @@ def _run(spec: PoolSpec, *, explain: bool) -> ProbeRun:
             found = tuple(checks)
         parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
     analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
-    return done.run(spec, symbols(spec), analysis, parameters)
+    run = done.run(spec, symbols(spec), analysis, parameters)
+    if not diagram:
+        return run
+    from torchshape.families.pool.diagram import plan
+
+    return replace(run, diagram=plan(spec, done.shapes.get("output") if done.error is None else None))
 
 
 def _same(a: torch.Tensor, b: torch.Tensor, exact: bool) -> bool:

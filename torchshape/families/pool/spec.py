@@ -184,6 +184,7 @@ def command_line(
     params: bool = False,
     timing: tuple[int, int] | None = None,
     output: str | None = None,
+    diagram: bool = False,
 ) -> str:
     """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only.
 
@@ -229,5 +230,5 @@ def command_line(
         words += ["--dtype", spec.dtype.value]
     if explain:
         words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
+    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
     return " ".join(shlex.quote(word) for word in words)

@@ -16,6 +16,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -127,6 +128,7 @@ def rnn(
             "--unroll", metavar=SWITCH, help="One call per time step, carrying the state, beside one call."
         ),
     ] = False,
+    diagram: DiagramOption = False,
     debug: Debug = False,
     params: Params = False,
     time: Time = False,
@@ -161,7 +163,7 @@ def rnn(
     deliver(
         ctx,
         spec,
-        lambda: inspect(spec, explain=explain, unroll=unroll, names=FLAGS),
+        lambda: inspect(spec, explain=explain, unroll=unroll, diagram=diagram, names=FLAGS),
         output_format=output_format,
         output=output,
         params=params,
@@ -169,4 +171,5 @@ def rnn(
         repeats=repeats,
         warmup=warmup,
         explain=explain,
+        diagram=diagram,
     )

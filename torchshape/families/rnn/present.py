@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import explain_json, packed_json, sections, unroll_json
 from torchshape.families.rnn.spec import command_line
@@ -116,4 +117,11 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         params=shown.params,
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
+        diagram=report.probe.diagram is not None,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found

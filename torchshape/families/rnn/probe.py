@@ -23,16 +23,16 @@ if TYPE_CHECKING:
     import torch
 
 
-def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> ProbeRun:
+def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device.
 
     torch's notices (``torchshape.quiet``) are silenced from its import to the end.
     """
     with quiet():
-        return _run(spec, explain=explain, unroll=unroll)
+        return _run(spec, explain=explain, unroll=unroll, diagram=diagram)
 
 
-def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
+def _run(spec: RNNSpec, *, explain: bool, unroll: bool, diagram: bool) -> ProbeRun:
     # refuse what cannot fit before anything is allocated (cpu: before importing torch);
     # --explain's hand-off decoders run beside the module, so they count too
     guard.check(spec, companions=handoff_decoders(spec) if explain else ())
@@ -46,6 +46,7 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
     shapes: dict[str, tuple[int, ...]] = {}
     error = None
     analysis = None
+    drawn = None
     with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(ran):
         torch.manual_seed(SEED)
         module = adopt(guard.interruptible(spec, build_module, ran, device, dtype))
@@ -58,6 +59,11 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
         else:
             shapes.update({name: tuple(t.shape) for name, t in results.items()})
             analysis = analyse(spec, ran, module, inputs, results, explain=explain, unroll=unroll)
+        if diagram:
+            from torchshape.families.rnn.diagram_probe import diagram as draw
+
+            values = error is None and ran is spec
+            drawn = guard.interruptible(spec, draw, spec, module, inputs, results if values else {}, values)
     parameters, parameter_layers = parameter_shapes(spec, module, dtype)
     return ProbeRun(
         device=str(device),
@@ -71,6 +77,7 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool) -> ProbeRun:
         analysis=analysis,
         parameters=parameters,
         parameter_layers=parameter_layers,
+        diagram=drawn,
     )
 
 

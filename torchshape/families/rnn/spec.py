@@ -222,6 +222,7 @@ def command_line(
     params: bool = False,
     timing: tuple[int, int] | None = None,
     output: str | None = None,
+    diagram: bool = False,
 ) -> str:
     """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
 
@@ -261,5 +262,5 @@ def command_line(
         words.append("--explain")
     if unroll:
         words.append("--unroll")
-    words += output_words(fmt, params=params, timing=timing, output=output)
+    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
     return " ".join(shlex.quote(word) for word in words)

@@ -1,0 +1,221 @@
+"""``--diagram``: the picture of one configuration, as plain data every renderer draws.
+
+A family computes its diagram from its spec (pure, no torch) and its torch side fills in
+what the forward pass said about each mapping (``holds``: True, False, or None where no
+values exist, on meta). Renderers (``torchshape.render.diagram_text``, ``diagram_svg``) know
+the kinds of diagram below and no family:
+
+- ``LanesDiagram``: a recurrent layer unrolled over time, one lane per layer and direction;
+- ``AxisDiagram``: one spatial axis of a sliding window as a row of cells.
+
+A new kind (an attention command's L × S mask grid) is one more dataclass here with its
+``kind`` and ``as_dict``, and one more branch in each renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Past this many time steps, a lane shows its first and last steps with a marked gap.
+MAX_STEPS_SHOWN = 8
+EDGE_STEPS = 3
+# Sequences (--lengths) drawn one row each, before the rest are summed up in a line.
+MAX_SEQUENCES_SHOWN = 8
+# Windows listed in the JSON; the drawing shows the first ones and the last.
+MAX_WINDOWS_LISTED = 1024
+
+
+@dataclass(frozen=True)
+class Role:
+    """What one cell is to the tensors the module returns.
+
+    ``output``: its h is ``output``'s ``features`` at its step (top layer only);
+    ``h_n`` / ``c_n``: its final state is row ``index``, for ``sequences`` (None: every one).
+    """
+
+    role: str  # "output", "h_n", "c_n"
+    index: int | None = None  # the row of h_n / c_n
+    features: tuple[int, int] | None = None  # output: [start, end) of the last dimension
+    sequences: tuple[int, ...] | None = None  # --lengths: the sequences whose state ends here
+    holds: bool | None = None  # the forward pass agreed; None: not evaluated (no values on meta)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role}
+        if self.index is not None:
+            out["index"] = self.index
+        if self.features is not None:
+            out["features"] = list(self.features)
+        if self.sequences is not None:
+            out["sequences"] = list(self.sequences)
+        out["holds"] = self.holds
+        return out
+
+
+@dataclass(frozen=True)
+class LaneCell:
+    """One cell of the unrolled network: layer, direction and time step."""
+
+    layer: int
+    direction: str  # "forward" or "backward"
+    step: int
+    roles: tuple[Role, ...] = ()
+
+    def role(self, name: str) -> Role | None:
+        return next((r for r in self.roles if r.role == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "direction": self.direction,
+            "step": self.step,
+            "roles": [r.as_dict() for r in self.roles],
+        }
+
+
+@dataclass(frozen=True)
+class LanesDiagram:
+    """A recurrent layer unrolled: time across, a lane per (layer, direction), input below."""
+
+    title: str  # the module call
+    steps: int  # L
+    shown_steps: tuple[int, ...]  # the steps drawn, in order; a gap wherever two are not adjacent
+    layers: int
+    directions: tuple[str, ...]  # ("forward",) or ("forward", "backward")
+    cells: tuple[LaneCell, ...]  # one per (layer, direction, shown step)
+    input_label: str  # how one step of the input reads: input[t], input[:, t]
+    output_label: str  # output[t], output[:, t]
+    output_shape: str  # (L, N, D·H_out) = (5, 3, 60)
+    state_labels: tuple[str, ...]  # h_n (D·num_layers, N, H_out) = (4, 3, 30), c_n ...
+    half: int  # H_out: the width of each direction's half of output
+    lengths: tuple[int, ...] | None = None  # --lengths: each sequence's real steps
+    checked: str = ""  # what the forward pass checked, one sentence
+    kind: str = field(default="lanes", init=False)
+
+    def cell(self, layer: int, direction: str, step: int) -> LaneCell:
+        for c in self.cells:
+            if (c.layer, c.direction, c.step) == (layer, direction, step):
+                return c
+        raise KeyError((layer, direction, step))
+
+    @property
+    def holds(self) -> bool:
+        """No mapping drawn was refuted by torch."""
+        return all(r.holds is not False for c in self.cells for r in c.roles)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "steps": self.steps,
+            "shown_steps": list(self.shown_steps),
+            "layers": self.layers,
+            "directions": list(self.directions),
+            "output": {"label": self.output_label, "shape": self.output_shape, "half": self.half},
+            "input": self.input_label,
+            "states": list(self.state_labels),
+            "lengths": None if self.lengths is None else list(self.lengths),
+            "holds": self.holds,
+            "checked": self.checked,
+            "cells": [c.as_dict() for c in self.cells],
+        }
+
+
+@dataclass(frozen=True)
+class AxisWindow:
+    """One window on the drawn axis: the positions it reads (or writes, transposed).
+
+    ``start`` and ``end`` ([start, end)) are in input positions, negative in the left
+    padding; ``taps`` every ``dilation``-th position from ``start``.
+    """
+
+    index: int
+    start: int
+    end: int
+    taps: tuple[int, ...]
+    extra: str | None = None  # "ceil_mode": the window rounding up adds; "dropped": torch drops it
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index,
+            "start": self.start,
+            "end": self.end,
+            "taps": list(self.taps),
+        }
+        if self.extra is not None:
+            out["extra"] = self.extra
+        return out
+
+
+@dataclass(frozen=True)
+class AxisDiagram:
+    """One spatial axis as a row of cells: padding, the windows, what no window reaches.
+
+    Positions are input positions (a transposed convolution: output positions, where each
+    window is what one input position writes). ``first``/``last`` bound the row drawn.
+    """
+
+    title: str
+    axis: str  # L, H, W or D
+    transposed: bool
+    size: int  # the cells of the row: input size (transposed: output size)
+    pad_before: int  # padding (transposed: positions cropped) before and after
+    pad_after: int
+    kernel_size: int
+    stride: int | None  # None: an adaptive pool (each window its own start and end)
+    dilation: int
+    out: int  # the formula's output size on this axis: the number of windows (transposed: size)
+    torch_out: int | None  # torch's output size on this axis; None where it refused
+    windows: tuple[AxisWindow, ...]  # every window, up to MAX_WINDOWS_LISTED (and a ceil_mode extra)
+    windows_total: int
+    unreached: tuple[int, int] | None  # [start, end): positions after the last window, padding included
+    unreached_input: int  # of them, positions of the input itself
+    output_padding: tuple[int, int] | None = None  # transposed: [start, end) of the cells it adds
+    formula: str = ""  # the axis' output formula with its numbers
+    note: str = ""
+    kind: str = field(default="axis", init=False)
+
+    @property
+    def holds(self) -> bool | None:
+        """The windows drawn (transposed: the cells) are as many as torch's output on the axis."""
+        if self.torch_out is None:
+            return None
+        return self.torch_out == (self.size if self.transposed else self.out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "axis": self.axis,
+            "transposed": self.transposed,
+            "size": self.size,
+            "padding": [self.pad_before, self.pad_after],
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "out": self.out,
+            "torch_out": self.torch_out,
+            "holds": self.holds,
+            "formula": self.formula,
+            "windows_total": self.windows_total,
+            "windows": [w.as_dict() for w in self.windows],
+            "unreached": None if self.unreached is None else list(self.unreached),
+            "unreached_input": self.unreached_input,
+            "output_padding": None if self.output_padding is None else list(self.output_padding),
+            "note": self.note,
+        }
+
+
+Diagram = LanesDiagram | AxisDiagram
+
+
+def shown_steps(steps: int, also: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """The time steps a lane draws: all of them up to MAX_STEPS_SHOWN, else the first and last
+    EDGE_STEPS and the steps in ``also`` (each sequence's last real step, with --lengths)."""
+    if steps <= MAX_STEPS_SHOWN:
+        return tuple(range(steps))
+    edges = set(range(EDGE_STEPS)) | set(range(steps - EDGE_STEPS, steps))
+    return tuple(sorted(edges | {t for t in also if 0 <= t < steps}))
+
+
+def diagram_json(diagram: Diagram | None) -> dict[str, Any]:
+    """The JSON's ``diagram`` key, present only with --diagram."""
+    return {} if diagram is None else {"diagram": diagram.as_dict()}

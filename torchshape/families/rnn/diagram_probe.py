@@ -1,0 +1,145 @@
+"""The torch side of --diagram: every mapping the drawing shows, checked on the forward pass.
+
+Each layer runs again on its own, as a one-layer module with that layer's weights, fed the
+layer below's output (with --lengths, packed). A cell's ``output`` role holds when the top
+layer's own output at that step is the module's ``output`` there; an ``h_n[k]`` (``c_n[k]``)
+role holds when the module's final state row k is that layer and direction's state at the
+cell's step: its output slice for h, its own final c for c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.diagram import LaneCell, LanesDiagram, Role
+from torchshape.families.rnn.diagram import plan
+from torchshape.families.rnn.explain import UNROLL_TOLERANCE
+from torchshape.families.rnn.spec import RNNSpec
+
+if TYPE_CHECKING:
+    import torch
+
+CHECKED = (
+    "each h_n (c_n) row drawn at a cell is that layer and direction's state there, "
+    "and each output half its top lane: checked against every layer run on its own with the same weights"
+)
+NOT_CHECKED = "not checked: meta tensors carry no values"
+
+
+def diagram(
+    spec: RNNSpec,
+    module: torch.nn.Module | None,
+    inputs: dict[str, torch.Tensor],
+    results: dict[str, torch.Tensor],
+    values: bool,
+) -> LanesDiagram:
+    """The plan of ``spec`` with every role's ``holds`` filled in from torch (None on meta)."""
+    drawn = plan(spec)
+    if not values or module is None or "output" not in results:
+        return replace(drawn, checked=NOT_CHECKED)
+    import torch
+
+    with torch.inference_mode():
+        returned, per_layer = _run_layers(spec, module, inputs, results)
+    rtol, atol = UNROLL_TOLERANCE[spec.dtype.value]
+
+    def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+        return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+
+    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    top = spec.num_layers - 1
+    cells = []
+    for cell in drawn.cells:
+        d = drawn.directions.index(cell.direction)
+        out, finals = per_layer[cell.layer]
+        roles = []
+        for role in cell.roles:
+            if role.role == "output":
+                assert role.features is not None
+                mine = _features(out.narrow(time_dim, cell.step, 1), role.features)
+                theirs = _features(returned["output"].narrow(time_dim, cell.step, 1), role.features)
+                holds = cell.layer == top and same(mine, theirs)
+            else:
+                holds = _state_holds(spec, cell, role, d, out, finals, returned, time_dim, same)
+            roles.append(replace(role, holds=holds))
+        cells.append(LaneCell(cell.layer, cell.direction, cell.step, tuple(roles)))
+    return replace(drawn, cells=tuple(cells), checked=CHECKED)
+
+
+def _features(tensor: torch.Tensor, features: tuple[int, int]) -> torch.Tensor:
+    return tensor[..., features[0] : features[1]]
+
+
+def _state_holds(
+    spec: RNNSpec,
+    cell: LaneCell,
+    role: Role,
+    d: int,
+    out: torch.Tensor,
+    finals: dict[str, torch.Tensor],
+    returned: dict[str, torch.Tensor],
+    time_dim: int,
+    same: Any,
+) -> bool:
+    """Row ``role.index`` of the returned h_n (c_n) is this cell's state, for its sequences."""
+    assert role.index is not None
+    row = returned[role.role][role.index]
+    if role.role == "h_n":
+        half = spec.proj_size or spec.hidden_size
+        mine = _features(out.narrow(time_dim, cell.step, 1).squeeze(time_dim), (d * half, (d + 1) * half))
+    else:  # c never reaches output: the layer's own final c of this direction
+        mine = finals["c_n"][d]
+    if role.sequences is None:
+        return bool(same(mine, row))
+    return all(bool(same(mine[n], row[n])) for n in role.sequences)
+
+
+def _run_layers(
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], results: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], list[tuple[torch.Tensor, dict[str, torch.Tensor]]]]:
+    """What the module returned (with --lengths: its packed call) and each layer run on its own:
+    (output, padded to L, and final states) per layer."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from torchshape.families.rnn.torch_side import build_module
+
+    x, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
+    D = 2 if spec.bidirectional else 1
+
+    def call(
+        m: torch.nn.Module, seq: torch.Tensor, state: Any
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if spec.lengths is None:
+            out, final = m(seq, state)
+        else:
+            packed = pack_padded_sequence(
+                seq, list(spec.lengths), batch_first=spec.batch_first, enforce_sorted=False
+            )
+            packed_out, final = m(packed, state)
+            out, _ = pad_packed_sequence(packed_out, batch_first=spec.batch_first, total_length=spec.seq_len)
+        if isinstance(final, tuple):
+            return out, {"h_n": final[0], "c_n": final[1]}
+        return out, {"h_n": final}
+
+    hidden: Any = (h_0, c_0) if c_0 is not None else h_0
+    returned = dict(results)
+    if spec.lengths is not None:
+        out, finals = call(module, x, hidden)
+        returned = {"output": out, **finals}
+    per_layer = []
+    layer_input = x
+    for k in range(spec.num_layers):
+        sub_spec = replace(
+            spec, input_size=layer_input.shape[-1], num_layers=1, dropout=0.0, lengths=spec.lengths
+        )
+        sub = build_module(replace(sub_spec, lengths=None), x.device, x.dtype)
+        sub.load_state_dict(
+            {name: getattr(module, name.replace("_l0", f"_l{k}")) for name, _ in sub.named_parameters()}
+        )
+        rows = slice(D * k, D * k + D)
+        state: Any = (h_0[rows], c_0[rows]) if c_0 is not None else h_0[rows]
+        out, finals = call(sub, layer_input, state)
+        per_layer.append((out, finals))
+        layer_input = out
+    return returned, per_layer

@@ -1,0 +1,341 @@
+"""--format svg --diagram: the drawing as a vector image (shapes and text, sized to its content).
+
+The same data and legend as the text drawing (``diagram_text``), drawn with rectangles,
+lines and circles; readable at 100%. Knows the kinds of ``torchshape.diagram``, no family.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram
+from torchshape.render.diagram_text import _axis_legend, _lanes_legend, drawn_windows, shown_positions
+
+FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
+HOLDS = {True: "#2e7d32", False: "#c62828", None: "#b8860b"}
+FORWARD, BACKWARD = "#1565c0", "#ef6c00"
+MARGIN = 16
+LINE = 18  # legend line height
+CHAR = 7.8  # width of one character at 13px, for sizing
+
+
+class _Canvas:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.width = 0.0
+        self.height = 0.0
+
+    def _grow(self, x: float, y: float) -> None:
+        self.width, self.height = max(self.width, x), max(self.height, y)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        body: str,
+        *,
+        size: int = 13,
+        fill: str = "#222",
+        anchor: str = "start",
+        weight: str = "normal",
+    ) -> None:
+        self.parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
+            f'text-anchor="{anchor}" font-weight="{weight}">{escape(body)}</text>'
+        )
+        width = len(body) * CHAR * size / 13
+        right = x + (width / 2 if anchor == "middle" else 0 if anchor == "end" else width)
+        self._grow(right, y + 4)
+
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        *,
+        fill: str = "#fff",
+        stroke: str = "#444",
+        dash: bool = False,
+        rx: int = 4,
+        width: float = 1.2,
+    ) -> None:
+        extra = ' stroke-dasharray="3,2"' if dash else ""
+        self.parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{rx}" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{width}"{extra}/>'
+        )
+        self._grow(x + w, y + h)
+
+    def line(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        *,
+        stroke: str = "#444",
+        width: float = 1.5,
+        arrow: bool = False,
+        dash: bool = False,
+    ) -> None:
+        extra = ' marker-end="url(#arrow)"' if arrow else ""
+        extra += ' stroke-dasharray="4,3"' if dash else ""
+        self.parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
+            f'stroke-width="{width}"{extra}/>'
+        )
+        self._grow(max(x1, x2), max(y1, y2))
+
+    def circle(self, x: float, y: float, r: float, fill: str) -> None:
+        self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}"/>')
+
+    def document(self, title: str) -> str:
+        w, h = int(self.width + MARGIN), int(self.height + MARGIN)
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
+            f"<title>{escape(title)}</title>\n"
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>\n'
+            f'<rect width="{w}" height="{h}" fill="#ffffff"/>\n'
+        )
+        return head + "\n".join(self.parts) + "\n</svg>\n"
+
+
+def render_diagram_svg(diagram: Diagram) -> str:
+    canvas = _Canvas()
+    if isinstance(diagram, LanesDiagram):
+        y = _lanes(canvas, diagram)
+        legend = _lanes_legend(diagram)
+    else:
+        y = _axis(canvas, diagram)
+        legend = _axis_legend(diagram)
+    for line in legend:
+        fill = {"✓": HOLDS[True], "✗": HOLDS[False], "?": HOLDS[None]}.get(line[:1], "#333")
+        canvas.text(MARGIN, y, line, size=12, fill=fill)
+        y += LINE
+    return canvas.document(f"torchshape --diagram: {diagram.title}")
+
+
+def _columns(steps: tuple[int, ...]) -> list[int | None]:
+    cols: list[int | None] = []
+    for i, t in enumerate(steps):
+        if i and t != steps[i - 1] + 1:
+            cols.append(None)
+        cols.append(t)
+    return cols
+
+
+def _lanes(c: _Canvas, d: LanesDiagram) -> float:
+    cell_w, cell_h, gap_w, pitch, lane_h = 70, 30, 40, 96, 46
+    top = d.layers - 1
+    c.text(MARGIN, MARGIN + 12, f"{d.title}, unrolled over L = {d.steps} steps", size=15, weight="bold")
+    left = MARGIN + 200
+    xs: dict[int, float] = {}
+    x = left
+    gaps = []
+    for t in _columns(d.shown_steps):
+        if t is None:
+            gaps.append(x)
+            x += gap_w
+            continue
+        xs[t] = x
+        x += pitch
+    y = MARGIN + 44
+    for t, cx in xs.items():
+        c.text(cx + cell_w / 2, y, f"t = {t}", anchor="middle", fill="#555")
+    for gx in gaps:
+        c.text(gx + gap_w / 2 - 12, y, "⋯", fill="#555")
+    # output: one bar per direction's half, above the top lanes
+    y += 16
+    out_y = y
+    for i, direction in enumerate(d.directions):
+        colour = FORWARD if direction == "forward" else BACKWARD
+        label = f"{d.output_label}[..., {d.half * i}:{d.half * (i + 1)}]"
+        c.text(MARGIN, y + 17, label, fill=colour)
+        for t, cx in xs.items():
+            role = d.cell(top, direction, t).role("output")
+            stroke = HOLDS[role.holds] if role is not None and role.holds is False else colour
+            c.rect(cx, y, cell_w, 24, fill="#f5f5f5", stroke=stroke, rx=2)
+            c.text(
+                cx + cell_w / 2,
+                y + 17,
+                "fwd" if direction == "forward" else "bwd",
+                anchor="middle",
+                size=11,
+                fill=colour,
+            )
+        y += 30
+    y += 18
+    lane_top = y
+    lanes = [(layer, direction) for layer in range(top, -1, -1) for direction in d.directions]
+    for row, (layer, direction) in enumerate(lanes):
+        ly = lane_top + row * lane_h
+        colour = FORWARD if direction == "forward" else BACKWARD
+        arrow = "▶" if direction == "forward" else "◀"
+        c.text(MARGIN, ly + 20, f"layer {layer} {direction} {arrow}", fill=colour, weight="bold")
+        ordered = sorted(xs.items())
+        for i, (t, cx) in enumerate(ordered):
+            role = d.cell(layer, direction, t).role("h_n")
+            fill = (
+                "#ffffff"
+                if role is None
+                else {True: "#c8e6c9", False: "#ffcdd2", None: "#fff3c4"}[role.holds]
+            )
+            stroke = colour if role is None else HOLDS[role.holds]
+            c.rect(cx, ly, cell_w, cell_h, fill=fill, stroke=stroke, width=1.2 if role is None else 2.2)
+            if role is not None:
+                mark = {True: "", False: " ✗", None: " ?"}[role.holds]
+                c.text(
+                    cx + cell_w / 2,
+                    ly + 20,
+                    f"h_n[{role.index}]{mark}",
+                    anchor="middle",
+                    size=12,
+                    fill=HOLDS[role.holds],
+                    weight="bold",
+                )
+            if i + 1 < len(ordered):
+                nx = ordered[i + 1][1]
+                dashed = ordered[i + 1][0] != t + 1
+                if direction == "forward":
+                    c.line(
+                        cx + cell_w,
+                        ly + cell_h / 2,
+                        nx - 2,
+                        ly + cell_h / 2,
+                        stroke=colour,
+                        arrow=True,
+                        dash=dashed,
+                    )
+                else:
+                    c.line(
+                        nx,
+                        ly + cell_h / 2,
+                        cx + cell_w + 2,
+                        ly + cell_h / 2,
+                        stroke=colour,
+                        arrow=True,
+                        dash=dashed,
+                    )
+            if layer == top:  # this lane's h at every step is its half of output
+                i_dir = d.directions.index(direction)
+                oy = out_y + i_dir * 30 + 24
+                c.line(
+                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
+                    ly,
+                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
+                    oy + 2,
+                    stroke=colour,
+                    width=1,
+                    arrow=True,
+                )
+    y = lane_top + len(lanes) * lane_h + 4
+    c.text(MARGIN, y + 17, d.input_label, fill="#555")
+    for t, cx in xs.items():
+        c.rect(cx, y, cell_w, 24, fill="#eeeeee", stroke="#777", rx=2)
+        c.text(cx + cell_w / 2, y + 17, f"x{t}" if t < 1000 else "x", anchor="middle", size=11, fill="#555")
+        c.line(cx + cell_w / 2, y, cx + cell_w / 2, y - 10, stroke="#777", width=1, arrow=True)
+    y += 36
+    if d.lengths is not None:
+        for n, length in enumerate(d.lengths[:8]):
+            c.text(MARGIN, y + 14, f"sequence {n} (length {length})", size=12, fill="#333")
+            for t, cx in xs.items():
+                if t == length - 1:
+                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill=HOLDS[True], stroke=HOLDS[True], rx=8)
+                elif t < length:
+                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill="#90a4ae", stroke="#90a4ae", rx=2)
+                else:
+                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill="#ffffff", stroke="#bbb", dash=True, rx=2)
+            y += 22
+        y += 10
+    return y + 10
+
+
+def _axis(c: _Canvas, d: AxisDiagram) -> float:
+    cells = shown_positions(d)
+    size = 24
+    label_w = 140
+    c.text(MARGIN, MARGIN + 12, f"{d.title}: axis {d.axis}", size=15, weight="bold")
+    y = MARGIN + 40
+    x0 = MARGIN + label_w
+    xs: dict[int, float] = {}
+    x = x0
+    gaps = []
+    for p in cells:
+        if p is None:
+            gaps.append(x)
+            x += size
+            continue
+        xs[p] = x
+        x += size
+    for p, px in xs.items():
+        c.text(px + size / 2, y, str(p), anchor="middle", size=10, fill="#666")
+    y += 8
+    c.text(MARGIN, y + 17, "output" if d.transposed else "input", fill="#00838f", weight="bold")
+    for p, px in xs.items():
+        if d.output_padding is not None and d.output_padding[0] <= p < d.output_padding[1]:
+            c.rect(px + 1, y, size - 2, size, fill="#e1bee7", stroke="#8e24aa", rx=2)
+        elif 0 <= p < d.size:
+            lost = d.unreached is not None and p >= d.unreached[0]
+            c.rect(
+                px + 1,
+                y,
+                size - 2,
+                size,
+                fill="#ffcdd2" if lost else "#e3f2fd",
+                stroke="#c62828" if lost else "#1565c0",
+                rx=2,
+            )
+        else:
+            c.rect(px + 1, y, size - 2, size, fill="#f5f5f5", stroke="#9e9e9e", dash=True, rx=2)
+    for gx in gaps:
+        c.text(gx + size / 2, y + 17, "⋯", anchor="middle", fill="#555")
+    y += size + 16
+    windows = drawn_windows(d)
+    regular = [w for w in windows if w.extra is None]
+    for i, w in enumerate(windows):
+        if i == FIRST_SHOWN and len(regular) > FIRST_SHOWN and regular[-1].index > FIRST_SHOWN:
+            skipped = regular[-1].index - FIRST_SHOWN
+            step = f", each {d.stride} further" if d.stride is not None else ""
+            c.text(
+                MARGIN,
+                y + 10,
+                f"⋮ {skipped} more window{'s' if skipped > 1 else ''}{step}",
+                size=12,
+                fill="#555",
+            )
+            y += 22
+        colour = {"ceil_mode": "#8e24aa", "dropped": "#9e9e9e"}.get(w.extra or "", "#37474f")
+        name = f"{'from input ' if d.transposed else 'window '}{w.index}"
+        if w.extra == "ceil_mode":
+            name += " (ceil_mode)"
+        elif w.extra == "dropped":
+            name += " (dropped)"
+        c.text(MARGIN, y + 10, name, size=12, fill=colour)
+        shown = [p for p in range(w.start, w.end) if p in xs]
+        if shown:
+            c.line(
+                xs[shown[0]] + size / 2,
+                y + 6,
+                xs[shown[-1]] + size / 2,
+                y + 6,
+                stroke=colour,
+                width=2,
+                dash=w.extra == "dropped",
+            )
+        for p in w.taps:
+            if p in xs:
+                c.circle(xs[p] + size / 2, y + 6, 5, colour)
+        y += 22
+    if d.unreached is not None:
+        start, end = d.unreached
+        c.text(MARGIN, y + 12, "no window", size=12, fill="#c62828")
+        for p, px in xs.items():
+            if start <= p < end:
+                c.text(px + size / 2, y + 12, "▲", anchor="middle", size=12, fill="#c62828")
+        y += 22
+    return y + 16
+
+
+FIRST_SHOWN = 3
