@@ -9,7 +9,13 @@ from __future__ import annotations
 from html import escape
 
 from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram
-from torchshape.render.diagram_text import _axis_legend, _lanes_legend, drawn_windows, shown_positions
+from torchshape.render.diagram_text import (
+    _axis_legend,
+    _axis_summary,
+    _lanes_legend,
+    drawn_windows,
+    shown_positions,
+)
 
 FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
 HOLDS = {True: "#2e7d32", False: "#c62828", None: "#b8860b"}
@@ -109,7 +115,7 @@ def render_diagram_svg(diagram: Diagram) -> str:
         legend = _lanes_legend(diagram)
     else:
         y = _axis(canvas, diagram)
-        legend = _axis_legend(diagram)
+        legend = [_axis_summary(diagram), *_axis_legend(diagram)]
     for line in legend:
         fill = {"✓": HOLDS[True], "✗": HOLDS[False], "?": HOLDS[None]}.get(line[:1], "#333")
         canvas.text(MARGIN, y, line, size=12, fill=fill)

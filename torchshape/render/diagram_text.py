@@ -284,16 +284,20 @@ def _axis_summary(d: AxisDiagram) -> str:
 def _axis_legend(d: AxisDiagram) -> list[str]:
     what = "output cells" if d.transposed else "windows"
     count = d.size if d.transposed else d.out
+    past = any(p is not None and not -d.pad_before <= p < d.size + d.pad_after for p in shown_positions(d))
+    beyond = ", or past the end (ceil_mode's last window runs over it; torch leaves it out)" if past else ""
     lines = [
         f"{INPUT} {'output' if d.transposed else 'input'} cell  "
-        f"{PADDING} {'cropped by padding' if d.transposed else 'padding'}  "
+        f"{PADDING} {'cropped by padding' if d.transposed else 'padding'}{beyond}  "
         f"{TAP} a position the window {'writes' if d.transposed else 'reads'} (every dilation-th)"
         + (f"  {ADDED} added by output_padding" if d.output_padding else "")
     ]
     if d.unreached is not None:
         start, end = d.unreached
         lines.append(
-            f"{UP} no window reaches positions {start} to {end - 1}: "
+            f"{UP} no window reaches "
+            + (f"position {start}" if end - start == 1 else f"positions {start} to {end - 1}")
+            + ": "
             f"{d.unreached_input} of the input, {end - start - d.unreached_input} of padding "
             "(the floor's remainder)"
         )
