@@ -97,3 +97,25 @@ def test_on_meta_what_needs_values_is_not_evaluated() -> None:
 
     data = json.loads(render_json(report))
     assert data["explain"]["receptive_field"]["held"] is None
+
+
+def test_same_padding_that_torch_refuses_for_circular_padding_is_said_not_raised() -> None:
+    """padding='same' here pads W by 4 + 5, more than the 4 cells circular padding may wrap:
+    torch refuses that module, and --explain says so instead of failing."""
+    import contextlib
+    import io
+
+    import torch
+
+    from torchshape.cli import main
+
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        torch.nn.Conv3d(1, 1, (1, 1, 4), dilation=(1, 1, 3), padding="same", padding_mode="circular")(
+            torch.randn(1, 1, 1, 4)
+        )
+    args = "conv --dims 3 --in-channels 1 --out-channels 1 --kernel-size 1,1,4 --dilation 1,1,3 --size 1,1,4"
+    args += " --unbatched --padding 0,0,3 --padding-mode circular --explain"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(args.split()) == 0
+    assert "torch refuses it for (1, 1, 4) with padding_mode 'circular'" in " ".join(out.getvalue().split())

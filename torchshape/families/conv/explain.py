@@ -41,6 +41,7 @@ class SamePadding:
     kept_shape: tuple[int, ...] | None = None
     refusal_stride: int = 2
     refusal: str | None = None  # torch's own message for padding='same' with that stride
+    reason: str | None = None  # why 'same' was not run at stride 1: torch's own refusal of it here
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,13 @@ def _check_same(spec: ConvSpec) -> explain.SamePadding:
     symmetric = tuple(t // 2 for _, t, _, _ in rows) if all(t % 2 == 0 for _, t, _, _ in rows) else None
     ones = (1,) * spec.dims
     same = _meta(spec, stride=ones, padding="same")
-    out = same(_meta_input(spec))
-    kept_shape = tuple(out.shape[-spec.dims :])
+    kept_shape: tuple[int, ...] | None = None
+    reason = None
+    try:
+        out = same(_meta_input(spec))
+        kept_shape = tuple(out.shape[-spec.dims :])
+    except RuntimeError as error:  # e.g. circular padding wider than the input
+        reason = str(error).strip().splitlines()[0]
     refusal_stride = max(2, *spec.stride)
     refusal = None
     try:
@@ -150,8 +155,9 @@ def _check_same(spec: ConvSpec) -> explain.SamePadding:
     return explain.SamePadding(
         totals=tuple(rows),
         symmetric=symmetric,
-        kept=kept_shape == spec.size,
+        kept=None if kept_shape is None else kept_shape == spec.size,
         kept_shape=kept_shape,
+        reason=reason,
         refusal_stride=refusal_stride,
         refusal=refusal,
     )

@@ -77,10 +77,15 @@ def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
     if a.same is not None:
         s = a.same
         parts = ", ".join(f"{axis}: {total} = {b} + {after}" for axis, total, b, after in s.totals)
+        gave = (
+            f"torch's module gave {shape_text(s.kept_shape)} for {shape_text(spec.size)}"
+            if s.kept_shape is not None
+            else f"torch refuses it for {shape_text(spec.size)} with padding_mode "
+            f'{spec.padding_mode.value!r}: "{s.reason}"'
+        )
         lines.append(
             f"{_mark(s.kept)} padding='same' (stride 1) pads dilation·(kernel_size − 1) per axis, "
-            "before + after: "
-            f"{parts}; torch's module gave {shape_text(s.kept_shape)} for {shape_text(spec.size)}"
+            f"before + after: {parts}; {gave}"
         )
         if s.symmetric is not None:
             lines.append(f"    the same as padding={shape_text(s.symmetric)}")
