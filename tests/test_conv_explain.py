@@ -25,7 +25,8 @@ def test_every_explain_claim_holds_on_torch(drawn: dict[str, Any]) -> None:
         assert a.receptive.held is True
     for u in a.unreached:
         if u.lost and drawn.get("padding_mode", "zeros") == "zeros":
-            assert (u.held, u.control) == (True, True)
+            # no control where every window reads only padding on that axis (nothing to perturb)
+            assert (u.held, u.control) == (True, None if u.last_read < 0 else True)
     if drawn["transposed"]:
         assert a.inverse is not None and a.inverse.held
         assert all(o.refusal for o in a.output_padding if o.held_output_size is not None)

@@ -74,9 +74,12 @@ def _check_unreached(
         lost = x.clone()
         assert u.first_lost is not None
         lost.narrow(dim, u.first_lost, u.lost).add_(1.0)
+        held = torch.equal(fresh(lost), base)
+        if u.last_read < 0:  # every window reads padding only on this axis: no input to perturb
+            return replace(u, held=held, control=None)
         read = x.clone()
         read.narrow(dim, u.last_read, 1).add_(1.0)
-        return replace(u, held=torch.equal(fresh(lost), base), control=not torch.equal(fresh(read), base))
+        return replace(u, held=held, control=not torch.equal(fresh(read), base))
 
 
 def _check_receptive(

@@ -69,10 +69,15 @@ def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
         if u.held is None:
             lines.append(f"    {u.reason}")
         else:
-            lines.append(
-                f"    perturbing them leaves the output {'unchanged' if u.held else 'CHANGED'}; perturbing "
-                f"position {u.last_read}, the last one read, "
+            control = (
+                "no window reads an input position on this axis, only padding, so there is none to "
+                "perturb as a control"
+                if u.control is None
+                else f"perturbing position {u.last_read}, the last one read, "
                 f"{'changes it' if u.control else 'DOES NOT change it'}"
+            )
+            lines.append(
+                f"    perturbing them leaves the output {'unchanged' if u.held else 'CHANGED'}; {control}"
             )
     if a.same is not None:
         s = a.same
