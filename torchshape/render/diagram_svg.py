@@ -363,7 +363,7 @@ def _mask(c: _Canvas, d: MaskDiagram) -> float:
     keys = _with_gaps(d.shown_keys)
     queries = _with_gaps(d.shown_queries)
     x0 = MARGIN + 80
-    y = MARGIN + 44
+    y: float = MARGIN + 44
     c.text(x0 - 10, y, "key", anchor="end", size=11, fill="#666")
     for i, k in enumerate(keys):
         c.text(
