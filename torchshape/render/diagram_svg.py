@@ -389,14 +389,14 @@ def _mask(c: _Canvas, d: MaskDiagram) -> float:
         y += size
     y += 14
     what = "the causal attn_mask (a key after its query)" if d.causal else "attn_mask"
-    x = float(MARGIN)
+    lx = float(MARGIN)
     for kind, label in (
         ("allowed", "weight > 0"),
         ("attn_mask", f"hidden by {what}"),
         ("key_padding_mask", "hidden by key_padding_mask"),
         ("both", "by both"),
     ):
-        c.rect(x, y - 11, 14, 14, fill=MASK_FILL[kind], stroke=MASK_STROKE[kind], rx=2)
-        c.text(x + 20, y, label, size=12, fill="#333")
-        x += 20 + len(label) * CHAR * 12 / 13 + 22
+        c.rect(lx, y - 11, 14, 14, fill=MASK_FILL[kind], stroke=MASK_STROKE[kind], rx=2)
+        c.text(lx + 20, y, label, size=12, fill="#333")
+        lx += 20 + len(label) * CHAR * 12 / 13 + 22
     return y + LINE + 4
