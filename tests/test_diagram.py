@@ -239,6 +239,7 @@ EXAMPLES = {
     "conv": ["conv", "--padding", "0", "--size", "32,25"],
     "conv-transposed": ["conv", "--transposed", "--stride", "2", "--output-padding", "1", "--size", "10"],
     "pool": ["pool", "--kind", "max", "--size", "8,7", "--kernel-size", "2", "--ceil-mode"],
+    "attention": ["attention", "--causal", "--key-padding-mask", "--target-len", "9", "--source-len", "7"],
 }
 
 

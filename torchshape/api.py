@@ -118,7 +118,9 @@ def inspect_pool(
     return POOL.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
-def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+def inspect_attention(
+    spec: AttentionSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
+) -> Report:
     """Build nn.MultiheadAttention, run it, and return every shape with its formula
     (``torchshape attention``).
 
@@ -129,7 +131,9 @@ def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = Fals
     ("none", "2d", "3d"), ``mask_dtype`` ("bool", "float"), ``is_causal``, ``add_bias_kv``,
     ``add_zero_attn``, ``bias``, ``dropout``, ``device``, ``dtype``. Bad settings raise
     ``UsageError`` naming the argument (``embed_dim=25: ...``). ``explain`` checks the
-    --explain claims on torch (``report.probe.analysis.claims``).
+    --explain claims on torch (``report.probe.analysis.claims``); ``diagram`` draws the
+    weights' L × S' grid of one sequence and head, where torch gave 0 checked against the masks
+    (``report.probe.diagram``).
 
         >>> report = inspect_attention(embed_dim=24, num_heads=4, average_attn_weights=False)
         >>> report.ok, [row.shape for row in report.rows]
@@ -142,7 +146,7 @@ def inspect_attention(spec: AttentionSpec | None = None, *, explain: bool = Fals
         raise TypeError("pass either an AttentionSpec or settings by name, not both")
     from torchshape.families.attention.family import FAMILY as ATTENTION
 
-    return ATTENTION.inspect(spec, explain=explain)  # imports torch
+    return ATTENTION.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
 def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:

@@ -6,10 +6,12 @@ values exist, on meta). Renderers (``torchshape.render.diagram_text``, ``diagram
 the kinds of diagram below and no family:
 
 - ``LanesDiagram``: a recurrent layer unrolled over time, one lane per layer and direction;
-- ``AxisDiagram``: one spatial axis of a sliding window as a row of cells.
+- ``AxisDiagram``: one spatial axis of a sliding window as a row of cells;
+- ``MaskDiagram``: attention's L × S grid for one sequence and head, each cell allowed or
+  masked (by the attention mask, the key padding mask, or both).
 
-A new kind (an attention command's L × S mask grid) is one more dataclass here with its
-``kind`` and ``as_dict``, and one more branch in each renderer.
+A new kind is one more dataclass here with its ``kind`` and ``as_dict``, and one more branch
+in each renderer.
 """
 
 from __future__ import annotations
@@ -204,7 +206,89 @@ class AxisDiagram:
         }
 
 
-Diagram = LanesDiagram | AxisDiagram
+# Past this many queries or keys, the grid shows the first and the last ones with a gap.
+MAX_MASK_SHOWN = 16
+EDGE_MASK = 6
+
+
+@dataclass(frozen=True)
+class MaskCell:
+    """One (query, key) position of the weights: what masks it, and whether torch gave it 0."""
+
+    query: int
+    key: int
+    masked_by: tuple[str, ...]  # "attn_mask", "key_padding_mask"; () where it is allowed
+    zero: bool | None = None  # torch's weight here is exactly 0; None: not evaluated
+
+    @property
+    def holds(self) -> bool | None:
+        """Masked exactly where torch gave weight 0."""
+        return None if self.zero is None else self.zero == bool(self.masked_by)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "key": self.key, "masked_by": list(self.masked_by), "zero": self.zero}
+
+
+@dataclass(frozen=True)
+class MaskDiagram:
+    """The weights' L × S' grid of one sequence and head: which positions the masks hide,
+    combined as torch combines them (either one hides a position), and where torch gave 0."""
+
+    title: str  # the module call
+    target_len: int  # L: rows
+    keys: int  # S': columns, S plus the keys add_bias_kv and add_zero_attn append
+    extra_keys: int  # of them, the appended ones (never masked)
+    sequence: int | None  # the sequence drawn; None: unbatched
+    sequences: int  # N
+    head: int  # the head drawn
+    heads_differ: bool  # a 3-D attn_mask: each sequence and head has its own
+    masks: tuple[str, ...]  # what the call was given: "attn_mask" (causal or not), "key_padding_mask"
+    causal: bool
+    shown_queries: tuple[int, ...]
+    shown_keys: tuple[int, ...]
+    cells: tuple[MaskCell, ...]  # one per (shown query, shown key)
+    all_hold: bool | None = None  # every cell of the grid, shown or not, checked on torch
+    checked: str = ""
+    kind: str = field(default="mask", init=False)
+
+    def cell(self, query: int, key: int) -> MaskCell:
+        for c in self.cells:
+            if (c.query, c.key) == (query, key):
+                return c
+        raise KeyError((query, key))
+
+    @property
+    def holds(self) -> bool | None:
+        return self.all_hold
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "target_len": self.target_len,
+            "keys": self.keys,
+            "extra_keys": self.extra_keys,
+            "sequence": self.sequence,
+            "sequences": self.sequences,
+            "head": self.head,
+            "heads_differ": self.heads_differ,
+            "masks": list(self.masks),
+            "causal": self.causal,
+            "shown_queries": list(self.shown_queries),
+            "shown_keys": list(self.shown_keys),
+            "holds": self.holds,
+            "checked": self.checked,
+            "cells": [c.as_dict() for c in self.cells],
+        }
+
+
+def shown_edges(count: int) -> tuple[int, ...]:
+    """Every index up to MAX_MASK_SHOWN; beyond, the first and the last EDGE_MASK."""
+    if count <= MAX_MASK_SHOWN:
+        return tuple(range(count))
+    return (*range(EDGE_MASK), *range(count - EDGE_MASK, count))
+
+
+Diagram = LanesDiagram | AxisDiagram | MaskDiagram
 
 
 def shown_steps(steps: int, also: tuple[int, ...] = ()) -> tuple[int, ...]:

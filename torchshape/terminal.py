@@ -59,6 +59,8 @@ ASCII = {
     "◆": "+",
     "●": "o",
     "⋮": ":",
+    "░": "%",
+    "▓": "@",
 }
 SYMBOLS = "".join(ASCII)  # a stream that carries these carries all torchshape writes
 ERRORS = "torchshape.ascii"  # the codec error handler ``install`` sets on stdout and stderr

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from html import escape
 
-from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram
+from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram, MaskDiagram
 from torchshape.render.diagram_text import (
     _axis_legend,
     _axis_summary,
     _lanes_legend,
+    _mask_legend,
+    _with_gaps,
     drawn_windows,
+    mask_heading,
     shown_positions,
 )
 
@@ -113,6 +116,9 @@ def render_diagram_svg(diagram: Diagram) -> str:
     if isinstance(diagram, LanesDiagram):
         y = _lanes(canvas, diagram)
         legend = _lanes_legend(diagram)
+    elif isinstance(diagram, MaskDiagram):
+        y = _mask(canvas, diagram)
+        legend = _mask_legend(diagram)[1:]  # the glyphs' line: drawn as swatches by _mask
     else:
         y = _axis(canvas, diagram)
         legend = [_axis_summary(diagram), *_axis_legend(diagram)]
@@ -345,3 +351,52 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
 
 
 FIRST_SHOWN = 3
+
+
+MASK_FILL = {"allowed": "#c8e6c9", "attn_mask": "#eeeeee", "key_padding_mask": "#ffe0b2", "both": "#bdbdbd"}
+MASK_STROKE = {"allowed": "#2e7d32", "attn_mask": "#9e9e9e", "key_padding_mask": "#ef6c00", "both": "#616161"}
+
+
+def _mask(c: _Canvas, d: MaskDiagram) -> float:
+    size = 22
+    c.text(MARGIN, MARGIN + 12, mask_heading(d), size=15, weight="bold")
+    keys = _with_gaps(d.shown_keys)
+    queries = _with_gaps(d.shown_queries)
+    x0 = MARGIN + 80
+    y: float = MARGIN + 44
+    c.text(x0 - 10, y, "key", anchor="end", size=11, fill="#666")
+    for i, k in enumerate(keys):
+        c.text(
+            x0 + i * size + size / 2, y, "⋯" if k is None else str(k), anchor="middle", size=10, fill="#666"
+        )
+    y += 8
+    for q in queries:
+        if q is None:
+            c.text(x0 - 10, y + 15, "⋮", anchor="end", fill="#555")
+            y += size
+            continue
+        c.text(x0 - 10, y + 15, f"query {q}", anchor="end", size=11, fill="#333")
+        for i, k in enumerate(keys):
+            x = x0 + i * size
+            if k is None:
+                c.text(x + size / 2, y + 15, "⋯", anchor="middle", fill="#555")
+                continue
+            cell = d.cell(q, k)
+            masks = set(cell.masked_by)
+            kind = "both" if len(masks) == 2 else next(iter(masks)) if masks else "allowed"
+            stroke = HOLDS[False] if cell.holds is False else MASK_STROKE[kind]
+            c.rect(x + 1, y, size - 2, size - 2, fill=MASK_FILL[kind], stroke=stroke, rx=2)
+        y += size
+    y += 14
+    what = "the causal attn_mask (a key after its query)" if d.causal else "attn_mask"
+    lx = float(MARGIN)
+    for kind, label in (
+        ("allowed", "weight > 0"),
+        ("attn_mask", f"hidden by {what}"),
+        ("key_padding_mask", "hidden by key_padding_mask"),
+        ("both", "by both"),
+    ):
+        c.rect(lx, y - 11, 14, 14, fill=MASK_FILL[kind], stroke=MASK_STROKE[kind], rx=2)
+        c.text(lx + 20, y, label, size=12, fill="#333")
+        lx += 20 + len(label) * CHAR * 12 / 13 + 22
+    return y + LINE + 4

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from torchshape.diagram import AxisDiagram, AxisWindow, Diagram, LanesDiagram
+from torchshape.diagram import AxisDiagram, AxisWindow, Diagram, LanesDiagram, MaskCell, MaskDiagram
 from torchshape.render.text import code_text, hanging
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ def diagram_renderables(diagram: Diagram) -> list[RenderableType]:
     """The drawing (never wrapped: its columns are the picture), then its legend (wrapped prose)."""
     if isinstance(diagram, LanesDiagram):
         drawing, legend = lanes_text(diagram), _lanes_legend(diagram)
+    elif isinstance(diagram, MaskDiagram):
+        drawing, legend = mask_text(diagram), _mask_legend(diagram)
     else:
         drawing, legend = axis_text(diagram), _axis_legend(diagram)
     picture = code_text("")
@@ -305,4 +307,90 @@ def _axis_legend(d: AxisDiagram) -> list[str]:
         lines.append(f"? {count} {what}; torch did not give an output to compare")
     else:
         lines.append(f"{mark(d.holds)} {count} {what}, and torch's output has {d.torch_out} on axis {d.axis}")
+    return lines
+
+
+# ---------------------------------------------------------------- mask
+
+ALLOWED, BY_MASK, BY_PADDING, BY_BOTH = "■", "·", "░", "▓"
+ROW_GAP = "⋮"
+
+
+def mask_glyph(cell: MaskCell) -> tuple[str, str]:
+    """The glyph of one (query, key) position and its style: red where torch disagreed."""
+    masks = set(cell.masked_by)
+    glyph = (
+        BY_BOTH
+        if len(masks) == 2
+        else BY_PADDING
+        if "key_padding_mask" in masks
+        else BY_MASK
+        if masks
+        else ALLOWED
+    )
+    if cell.holds is False:
+        return glyph, "bold red"
+    return glyph, "green" if not masks else "yellow" if "key_padding_mask" in masks else "dim"
+
+
+def _with_gaps(shown: tuple[int, ...]) -> list[int | None]:
+    out: list[int | None] = []
+    for i, value in enumerate(shown):
+        if i and value != shown[i - 1] + 1:
+            out.append(None)
+        out.append(value)
+    return out
+
+
+def mask_heading(d: MaskDiagram) -> str:
+    whose = "head 0" if d.sequence is None else f"sequence {d.sequence} (of N = {d.sequences}), head {d.head}"
+    extra = f" (S + {d.extra_keys})" if d.extra_keys else ""
+    return f"{d.title}: the weights of {whose}, L = {d.target_len} queries × {d.keys} keys{extra}"
+
+
+def mask_text(d: MaskDiagram) -> Text:
+    keys = _with_gaps(d.shown_keys)
+    queries = _with_gaps(d.shown_queries)
+    cw = max(2, len(str(max(d.shown_keys))) + 1)
+    label_w = len(f"query {max(d.shown_queries)}") + 2
+    text = Text(mask_heading(d) + "\n", style="bold")
+    text.append(f"{'key':>{label_w}}")
+    for k in keys:
+        text.append(f"{GAP if k is None else k:>{cw}}", style="dim")
+    for q in queries:
+        text.append("\n")
+        if q is None:
+            text.append(f"{ROW_GAP:>{label_w}}", style="dim")
+            continue
+        text.append(f"{f'query {q}':<{label_w}}")
+        for k in keys:
+            if k is None:
+                text.append(f"{GAP:>{cw}}", style="dim")
+                continue
+            glyph, style = mask_glyph(d.cell(q, k))
+            text.append(f"{glyph:>{cw}}", style=style)
+    return text
+
+
+def _mask_legend(d: MaskDiagram) -> list[str]:
+    what = "the causal attn_mask (a key after its query)" if d.causal else "attn_mask"
+    lines = [
+        f"{ALLOWED} weight > 0  {BY_MASK} hidden by {what}  {BY_PADDING} hidden by key_padding_mask  "
+        f"{BY_BOTH} by both (torch hides a position either mask hides)"
+    ]
+    if d.extra_keys:
+        lines.append(
+            f"keys {d.keys - d.extra_keys} to {d.keys - 1}: appended by add_bias_kv / add_zero_attn, "
+            "never masked"
+        )
+    if d.heads_differ:
+        lines.append("a 3-D attn_mask gives each sequence and head its own pattern: this is head 0's")
+    if not d.masks:
+        lines.append("no mask given: every position gets a weight")
+    if d.holds is None:
+        lines.append("? not checked: no values on meta")
+    elif d.holds:
+        lines.append(f"✓ {d.checked}")
+    else:
+        lines.append(f"✗ torch's weights disagree: {d.checked}")
     return lines

@@ -15,6 +15,7 @@ from torchshape.command import (
     WARMUP_SHOWN,
     Debug,
     Device,
+    DiagramOption,
     DTypeOption,
     FormatOption,
     OutputOption,
@@ -145,6 +146,7 @@ def attention(
     ] = False,
     debug: Debug = False,
     params: Params = False,
+    diagram: DiagramOption = False,
     time: Time = False,
     repeats: Repeats = REPEATS_SHOWN,
     warmup: Warmup = WARMUP_SHOWN,
@@ -182,7 +184,7 @@ def attention(
     deliver(
         ctx,
         spec,
-        lambda: inspect_attention(spec, explain=explain),
+        lambda: inspect_attention(spec, explain=explain, diagram=diagram),
         output_format=output_format,
         output=output,
         params=params,
@@ -190,4 +192,5 @@ def attention(
         repeats=repeats,
         warmup=warmup,
         explain=explain,
+        diagram=diagram,
     )

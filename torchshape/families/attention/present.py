@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.diagram import Diagram
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
 from torchshape.families.attention.explain import AttentionAnalysis, Claim
 from torchshape.families.attention.spec import AttentionSpec, command_line
@@ -126,3 +127,9 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         timing=None if timing is None else (timing.repeats, timing.warmup),
         output=shown.output,
     )
+
+
+def diagram(report: Report) -> Diagram | None:
+    """--diagram: the mask grid the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found
