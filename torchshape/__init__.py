@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from torchshape.api import inspect, inspect_conv, inspect_module, inspect_pool, trace
+    from torchshape.api import inspect, inspect_conv, inspect_module, inspect_pool, inspect_transformer, trace
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -31,6 +31,7 @@ __all__ = [
     "inspect_conv",
     "inspect_module",
     "inspect_pool",
+    "inspect_transformer",
     "make_spec",
     "trace",
 ]
@@ -42,6 +43,7 @@ _HOME = {
     "inspect_conv": "torchshape.api",
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",
+    "inspect_transformer": "torchshape.api",
     "trace": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",

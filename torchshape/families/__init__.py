@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "rnn": "torchshape.families.rnn.command",
     "conv": "torchshape.families.conv.command",
     "pool": "torchshape.families.pool.command",
+    "transformer": "torchshape.families.transformer.command",
     "model": "torchshape.families.model.command",
 }
 
@@ -29,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "rnn": "torchshape.families.rnn.family",
     "conv": "torchshape.families.conv.family",
     "pool": "torchshape.families.pool.family",
+    "transformer": "torchshape.families.transformer.family",
     "model": "torchshape.families.model.family",
 }
 
