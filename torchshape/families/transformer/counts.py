@@ -21,10 +21,12 @@ MACs (multiply-accumulates) of the matrix products, per layer:
                    k and v on the S memory positions, Q·Kᵀ and weights·V T·S·E each
 
 Bias additions, softmax, LayerNorm and masks are not counted. torch's own counter,
-``torch.utils.flop_counter.FlopCounterMode``, reports 2·MACs when the layer runs its
-composite path (training, or autograd on); in eval under no_grad an encoder layer with
-batch_first may take torch's fused fast path, one kernel the counter does not see into
-(a test shows both).
+``torch.utils.flop_counter.FlopCounterMode``, reports exactly 2·MACs when attention runs
+on scaled_dot_product_attention's math backend (``sdpa_kernel(SDPBackend.MATH)``), where
+Q·Kᵀ and weights·V are bmm calls it counts. On the CPU's default fused attention kernel,
+and on the fused fast path an encoder layer takes in eval under no_grad, it sees the
+projections and the feed-forward only: 2·(MACs − the Q·Kᵀ and weights·V products).
+Tests check both.
 """
 
 from __future__ import annotations
