@@ -45,9 +45,10 @@ def settings_drawn(draw: st.DrawFn) -> dict[str, Any]:
     attention = {"encoder": ["src_mask"], "decoder": ["tgt_mask", "memory_mask"]}.get(
         layer, ["src_mask", "tgt_mask", "memory_mask"]
     )
-    padding = {"encoder": ["src_key_padding_mask"], "decoder": ["tgt_key_padding_mask", "memory_key_padding_mask"]}.get(
-        layer, ["src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask"]
-    )
+    padding = {
+        "encoder": ["src_key_padding_mask"],
+        "decoder": ["tgt_key_padding_mask", "memory_key_padding_mask"],
+    }.get(layer, ["src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask"])
     for name in attention:
         raw[name] = draw(st.sampled_from(["none", "2d", "3d"]))
     for name in padding:
@@ -105,7 +106,9 @@ def plain_torch(spec: TransformerSpec) -> tuple[nn.Module, dict[str, torch.Tenso
     return module, {"src": src, "tgt": tgt, **fed}, (src, tgt)
 
 
-def run_plain(module: nn.Module, spec: TransformerSpec, inputs: dict[str, torch.Tensor], args: tuple[torch.Tensor, ...]) -> torch.Tensor:
+def run_plain(
+    module: nn.Module, spec: TransformerSpec, inputs: dict[str, torch.Tensor], args: tuple[torch.Tensor, ...]
+) -> torch.Tensor:
     masks = {k: v for k, v in inputs.items() if k.endswith("mask")}
     return module(*args, **masks)
 
@@ -143,7 +146,9 @@ def test_every_shape_parameter_and_mac_agrees_with_plain_torch(raw: dict[str, An
 def attention_products(spec: TransformerSpec) -> int:
     """Q·Kᵀ and weights·V: what FlopCounterMode does not see in the fused kernels."""
     n, s, t, e = spec.batch, spec.source_len, spec.target_len, spec.d_model
-    return spec.num_encoder_layers * 2 * n * s * s * e + spec.num_decoder_layers * (2 * n * t * t * e + 2 * n * t * s * e)
+    return spec.num_encoder_layers * 2 * n * s * s * e + spec.num_decoder_layers * (
+        2 * n * t * t * e + 2 * n * t * s * e
+    )
 
 
 @pytest.mark.parametrize("layer", ["encoder", "decoder", "full"])
@@ -192,7 +197,9 @@ def test_meta_checks_mask_shapes_too() -> None:
     src, tgt = torch.empty(10, 4, 18, device="meta"), torch.empty(7, 4, 18, device="meta")
     with pytest.raises(RuntimeError, match="attn_mask"):
         module(src, tgt, tgt_mask=torch.empty(8, 8, device="meta"), src_is_causal=False, tgt_is_causal=False)
-    with pytest.raises(RuntimeError, match="meta"):  # without the hint, nn.Transformer reads the mask's values
+    with pytest.raises(
+        RuntimeError, match="meta"
+    ):  # without the hint, nn.Transformer reads the mask's values
         module(src, tgt, tgt_mask=torch.empty(7, 7, device="meta"))
 
 
@@ -284,7 +291,8 @@ def test_every_flag_round_trips_through_the_command_line() -> None:
     spec = make_spec(
         layer="full", d_model=20, nhead=5, num_encoder_layers=3, num_decoder_layers=1, batch_first=True,
         norm_first=True, source_len=3, target_len=9, batch=2, src_mask="3d", causal=True, memory_mask="2d",
-        src_key_padding_mask="float", tgt_key_padding_mask="bool", memory_key_padding_mask="bool", dtype="float64",
+        src_key_padding_mask="float", tgt_key_padding_mask="bool", memory_key_padding_mask="bool",
+        dtype="float64",
     )  # fmt: skip
     words = shlex.split(command_line(spec))[2:]
     raw: dict[str, Any] = {}

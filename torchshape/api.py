@@ -105,7 +105,9 @@ def inspect_pool(spec: PoolSpec | None = None, *, explain: bool = False, **setti
     return POOL.inspect(spec, explain=explain)  # imports torch
 
 
-def inspect_transformer(spec: TransformerSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+def inspect_transformer(
+    spec: TransformerSpec | None = None, *, explain: bool = False, **settings: Any
+) -> Report:
     """Build the transformer layer (or nn.Transformer), run it, and return every shape and mask
     with its formula (``torchshape transformer``).
 

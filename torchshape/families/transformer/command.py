@@ -30,7 +30,8 @@ from torchshape.command import (
 EXAMPLES = (
     "torchshape transformer --src-mask 2d --src-key-padding-mask bool",
     "torchshape transformer --layer decoder --causal --memory-key-padding-mask bool --explain",
-    "torchshape transformer --layer full --num-encoder-layers 6 --num-decoder-layers 6 --batch-first --params",
+    "torchshape transformer --layer full --num-encoder-layers 6 --num-decoder-layers 6 --batch-first "
+    "--params",
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
@@ -69,7 +70,8 @@ def transformer(
         bool, typer.Option("--batch-first", metavar=SWITCH, help="Sequences are (N, L, E), not (L, N, E).")
     ] = False,
     norm_first: Annotated[
-        bool, typer.Option("--norm-first", metavar=SWITCH, help="LayerNorm before attention and feed-forward.")
+        bool,
+        typer.Option("--norm-first", metavar=SWITCH, help="LayerNorm before attention and feed-forward."),
     ] = False,
     source_len: Annotated[
         str, typer.Option("--source-len", metavar="INT", help="S: src length (memory's, for a decoder).")
@@ -93,7 +95,8 @@ def transformer(
         typer.Option(
             "--causal",
             metavar=SWITCH,
-            help="tgt_mask = nn.Transformer.generate_square_subsequent_mask(T) (float, −inf above the diagonal).",
+            help="tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above "
+            "the diagonal.",
         ),
     ] = False,
     src_key_padding_mask: Annotated[

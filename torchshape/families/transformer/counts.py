@@ -90,7 +90,9 @@ class ParameterFormula:
 
 def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tuple[int, ...]]]:
     """(name, formula, shape) of one layer, in ``named_parameters()`` order."""
-    rows = [(f"self_attn.{n}", form, shape(e, f)) for n, form, shape in _ATTENTION]
+    rows: list[tuple[str, str, tuple[int, ...]]] = [
+        (f"self_attn.{n}", form, shape(e, f)) for n, form, shape in _ATTENTION
+    ]
     if decoder:
         rows += [(f"multihead_attn.{n}", form, shape(e, f)) for n, form, shape in _ATTENTION]
     rows += [(n, form, shape(e, f)) for n, form, shape in _FEED_FORWARD]
@@ -102,7 +104,10 @@ def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tupl
 def parameter_formulas(spec: TransformerSpec) -> list[ParameterFormula]:
     e, f = spec.d_model, spec.dim_feedforward
     if spec.layer is not Layer.FULL:
-        return [ParameterFormula(n, form, s, 1) for n, form, s in layer_parameters(spec.layer is Layer.DECODER, e, f)]
+        return [
+            ParameterFormula(n, form, s, 1)
+            for n, form, s in layer_parameters(spec.layer is Layer.DECODER, e, f)
+        ]
     out: list[ParameterFormula] = []
     for stack, count in (("encoder", spec.num_encoder_layers), ("decoder", spec.num_decoder_layers)):
         for n, form, s in layer_parameters(stack == "decoder", e, f):

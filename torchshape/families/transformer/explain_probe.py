@@ -33,7 +33,11 @@ def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> T
 
 def _run(module: torch.nn.Module, inputs: Inputs) -> Any:
     meta = next(iter(inputs.values())).device.type == "meta"
-    extra = {"src_is_causal": False, "tgt_is_causal": False} if meta and type(module).__name__ == "Transformer" else {}
+    extra = (
+        {"src_is_causal": False, "tgt_is_causal": False}
+        if meta and type(module).__name__ == "Transformer"
+        else {}
+    )
     return call(module, inputs, **extra)
 
 
@@ -107,8 +111,7 @@ def _padding(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, val
     name = "memory_key_padding_mask" if spec.layer is Layer.DECODER else "src_key_padding_mask"
     s, n = spec.source_len, spec.batch
     x = next(iter(inputs.values()))
-    base = {k: v for k, v in inputs.items() if not k.endswith("key_padding_mask") or k != name}
-    good = torch.zeros(n, s, dtype=torch.bool, device=x.device)
+    base = {k: v for k, v in inputs.items() if k != name}
     out: list[Claim] = []
     if s != n:
         wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
@@ -150,8 +153,21 @@ def _padding(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, val
             hidden[1::2, -1] = True
         as_float = torch.zeros(n, s, dtype=x.dtype, device=x.device).masked_fill(hidden, float("-inf"))
         # a float padding mask beside a bool attention mask is refused in some paths: match them
-        matched = {k: (v.to(x.dtype).masked_fill(v, float("-inf")) if v.dtype == torch.bool and k.endswith("_mask") and not k.endswith("padding_mask") else v) for k, v in base.items()}
-        out.append(Claim("padding", text, same(_run(module, {**base, name: hidden}), _run(module, {**matched, name: as_float}))))
+        matched = {
+            k: (
+                v.to(x.dtype).masked_fill(v, float("-inf"))
+                if v.dtype == torch.bool and k.endswith("_mask") and not k.endswith("padding_mask")
+                else v
+            )
+            for k, v in base.items()
+        }
+        out.append(
+            Claim(
+                "padding",
+                text,
+                same(_run(module, {**base, name: hidden}), _run(module, {**matched, name: as_float})),
+            )
+        )
     return out
 
 
@@ -202,7 +218,8 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
         return out
     text = (
         "memory = transformer.encoder(src, mask=src_mask, src_key_padding_mask=...), and the output is "
-        "transformer.decoder(tgt, memory, ...) with memory_key_padding_mask: nn.Transformer is the two in turn"
+        "transformer.decoder(tgt, memory, ...) with memory_key_padding_mask: nn.Transformer is the two "
+        "in turn"
     )
     if not values:
         return [Claim("memory", text, None, NO_VALUES)]
@@ -211,7 +228,11 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
         enc_masks["mask"] = inputs["src_mask"]
     if "src_key_padding_mask" in inputs:
         enc_masks["src_key_padding_mask"] = inputs["src_key_padding_mask"]
-    memory = module.encoder(inputs["src"], **enc_masks)  # type: ignore[operator]
-    dec_masks = {k: v for k, v in inputs.items() if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")}
-    output = module.decoder(inputs["tgt"], memory, **dec_masks)  # type: ignore[operator]
+    memory = module.encoder(inputs["src"], **enc_masks)
+    dec_masks = {
+        k: v
+        for k, v in inputs.items()
+        if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
+    }
+    output = module.decoder(inputs["tgt"], memory, **dec_masks)
     return [Claim("memory", text, same(output, _run(module, inputs)))]

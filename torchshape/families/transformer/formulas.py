@@ -103,10 +103,16 @@ def mask_formula(spec: TransformerSpec, name: str) -> TensorFormula:
         return TensorFormula(name, ("N", _PADS[name]), f"{_WHO[name]} ({dtype}: {forbids} ignores)", True)
     form = getattr(spec, name)
     lead = ("N·nhead",) if form is MaskForm.THREE_D else ()
-    what = "causal: nn.Transformer.generate_square_subsequent_mask(T), " if spec.causal and name == "tgt_mask" else ""
+    what = (
+        "causal: nn.Transformer.generate_square_subsequent_mask(T), "
+        if spec.causal and name == "tgt_mask"
+        else ""
+    )
     forbids = "−inf" if dtype == "float" else "True"
     per = "; one per sample and head, index n·nhead + h" if lead else "; the same for every sample and head"
-    return TensorFormula(name, (*lead, *_ATTENDS[name]), f"{what}{_WHO[name]} ({dtype}: {forbids} forbids{per})", True)
+    return TensorFormula(
+        name, (*lead, *_ATTENDS[name]), f"{what}{_WHO[name]} ({dtype}: {forbids} forbids{per})", True
+    )
 
 
 def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
@@ -153,8 +159,9 @@ def legend(spec: TransformerSpec) -> list[LegendEntry]:
     entries += [
         LegendEntry("N", spec.batch, "batch size (--batch)"),
         LegendEntry("E", spec.d_model, "d_model (--d-model)"),
-        LegendEntry("nhead", spec.nhead, "attention heads (--nhead); each sees E/nhead = "
-                    f"{spec.head_dim} features"),
+        LegendEntry(
+            "nhead", spec.nhead, f"attention heads (--nhead); each sees E/nhead = {spec.head_dim} features"
+        ),
         LegendEntry("F", spec.dim_feedforward, "dim_feedforward (--dim-feedforward)"),
     ]
     if any(getattr(spec, m) is MaskForm.THREE_D for m in spec.masks() if m in _ATTENDS):
@@ -183,7 +190,9 @@ def notes(spec: TransformerSpec) -> list[str]:
             "diagonal; the bool mask torch.triu(torch.ones(T, T, dtype=torch.bool), 1) does the same."
         )
     if spec.norm_first:
-        out.append("norm_first=True: LayerNorm runs before attention and feed-forward; the shapes are the same.")
+        out.append(
+            "norm_first=True: LayerNorm runs before attention and feed-forward; the shapes are the same."
+        )
     if spec.layer is Layer.FULL:
         out.append(
             "nn.Transformer has no embedding and no positional encoding: src and tgt are already "
@@ -191,6 +200,9 @@ def notes(spec: TransformerSpec) -> list[str]:
         )
     if any(getattr(spec, m) is MaskForm.THREE_D for m in spec.masks() if m in _ATTENDS):
         out.append("A 3-D attention mask's first dimension is N·nhead, sample-major: index n·nhead + h.")
-    if spec.memory_key_padding_mask is not PaddingForm.NONE or spec.src_key_padding_mask is not PaddingForm.NONE:
+    if (
+        spec.memory_key_padding_mask is not PaddingForm.NONE
+        or spec.src_key_padding_mask is not PaddingForm.NONE
+    ):
         out.append("A padding mask that hides every key of a sample gives NaN for it, with no error.")
     return out

@@ -44,7 +44,14 @@ def build_report(spec: TransformerSpec, probe: ProbeRun) -> Report:
         )
         if probe.reduced:  # fewer layers ran: the same shapes, but not this very module's
             row = TensorRow(
-                row.name, row.formula, row.expected, None, row.probe_shape, row.measured, row.verified, row.role
+                row.name,
+                row.formula,
+                row.expected,
+                None,
+                row.probe_shape,
+                row.measured,
+                row.verified,
+                row.role,
             )
         rows.append(row)
     return Report(

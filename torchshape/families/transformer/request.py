@@ -97,7 +97,7 @@ class _Checker:
         d_model = self.whole("d_model")
         nhead = self.whole("nhead")
         dim_feedforward = self.whole("dim_feedforward")
-        counts = {}
+        counts: dict[str, int] = {}
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
                 raise self.error(
@@ -111,8 +111,7 @@ class _Checker:
         if layer is Layer.ENCODER and self.given("target_len"):
             raise self.error(
                 "target_len",
-                f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, "
-                "or drop it",
+                f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
             )
         source_len = self.whole("source_len")
         target_len = self.whole("target_len", value=DEFAULT_TARGET_LEN if v["target_len"] is None else None)
@@ -126,9 +125,7 @@ class _Checker:
         for field, form in masks.items():
             if form.value != "none" and field not in MASKS_OF[layer]:
                 takes = ", ".join(self.n(m) for m in MASKS_OF[layer])
-                raise self.error(
-                    field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}"
-                )
+                raise self.error(field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}")
         if causal:
             if layer is Layer.ENCODER:
                 raise self.error(
@@ -147,7 +144,7 @@ class _Checker:
             raise self.error(
                 "d_model",
                 f"{d_model} is not divisible by {self.n('nhead')} {nhead} (each head gets "
-                f"d_model/nhead features; torch says \"embed_dim must be divisible by num_heads\"); "
+                f'd_model/nhead features; torch says "embed_dim must be divisible by num_heads"); '
                 f"heads that divide {d_model}: {', '.join(map(str, fits[-6:]))}",
             )
         return TransformerSpec(
@@ -163,7 +160,8 @@ class _Checker:
             causal=causal,
             device=device,
             dtype=dtype,
-            **counts,
+            num_encoder_layers=counts["num_encoder_layers"],
+            num_decoder_layers=counts["num_decoder_layers"],
             **masks,
         )
 

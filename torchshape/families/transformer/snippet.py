@@ -46,7 +46,9 @@ def render_python(report: Report, shown: Shown) -> str:
         if f.name == "tgt_mask" and spec.causal:
             t = spec.target_len
             mask = f"nn.Transformer.generate_square_subsequent_mask({t}, device=device, dtype=dtype)"
-            lines.append(f"{f.name} = {mask}" if len(f.symbols) == 2 else f"{f.name} = {mask}.expand({shape})")
+            lines.append(
+                f"{f.name} = {mask}" if len(f.symbols) == 2 else f"{f.name} = {mask}.expand({shape})"
+            )
         elif f.name.endswith("mask"):
             dtype = "torch.bool" if mask_dtype(spec, f.name) == "bool" else "dtype"
             lines.append(f"{f.name} = torch.zeros({shape}, dtype={dtype}, device=device)")
@@ -67,8 +69,8 @@ def render_python(report: Report, shown: Shown) -> str:
             "parameters = {name: tuple(p.shape) for name, p in " + f"{name}.named_parameters()" + "}",
             f"assert len(parameters) == {sum(1 for _ in _names(report))}, len(parameters)",
         ]
-        for param, shape in _names(report):
-            lines.append(f"assert parameters[{param!r}] == {shape!r}")
+        for param, param_shape in _names(report):
+            lines.append(f"assert parameters[{param!r}] == {param_shape!r}")
     lines += ["", 'print("every shape matches")', ""]
     return "\n".join(lines)
 
