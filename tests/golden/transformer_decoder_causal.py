@@ -22,7 +22,13 @@ memory_mask = torch.zeros(7, 10, dtype=torch.bool, device=device)
 memory_key_padding_mask = torch.zeros(4, 10, dtype=dtype, device=device)
 
 with torch.no_grad():
-    output = decoder_layer(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, memory_key_padding_mask=memory_key_padding_mask)
+    output = decoder_layer(
+        tgt,
+        memory,
+        tgt_mask=tgt_mask,
+        memory_mask=memory_mask,
+        memory_key_padding_mask=memory_key_padding_mask,
+    )
 
 assert tgt.shape == (4, 7, 18), tgt.shape
 assert memory.shape == (4, 10, 18), memory.shape

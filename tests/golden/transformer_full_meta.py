@@ -20,7 +20,14 @@ src_key_padding_mask = torch.zeros(64, 100000, dtype=torch.bool, device=device)
 # on meta nn.Transformer cannot look at a mask's values to spot a causal one: say so
 
 with torch.no_grad():
-    output = transformer(src, tgt, tgt_mask=tgt_mask, src_key_padding_mask=src_key_padding_mask, src_is_causal=False, tgt_is_causal=False)
+    output = transformer(
+        src,
+        tgt,
+        tgt_mask=tgt_mask,
+        src_key_padding_mask=src_key_padding_mask,
+        src_is_causal=False,
+        tgt_is_causal=False,
+    )
 
 assert src.shape == (100000, 64, 1024), src.shape
 assert tgt.shape == (50000, 64, 1024), tgt.shape

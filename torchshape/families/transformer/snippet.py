@@ -60,7 +60,8 @@ def render_python(report: Report, shown: Shown) -> str:
     if spec.layer is Layer.FULL and spec.device == "meta":
         lines.append("# on meta nn.Transformer cannot look at a mask's values to spot a causal one: say so")
         hint = ", src_is_causal=False, tgt_is_causal=False"
-    lines += ["", "with torch.no_grad():", f"    output = {name}({args}{masks}{hint})", ""]
+    words = [*args.split(", "), *masks.removeprefix(", ").split(", "), *hint.removeprefix(", ").split(", ")]
+    lines += ["", "with torch.no_grad():", _call(name, [w for w in words if w]), ""]
     lines += [f"assert {f.name}.shape == {tuple(rows[f.name].expected)}, {f.name}.shape" for f in fed]
     lines.append(f"assert output.shape == {tuple(rows['output'].expected)}, output.shape")
     if shown.params:
@@ -79,6 +80,17 @@ def _names(report: Report) -> list[tuple[str, tuple[int, ...]]]:
     from torchshape.families.transformer.counts import parameter_formulas
 
     return [(n, p.shape) for p in parameter_formulas(report.spec) for n in p.names()]
+
+
+def _call(name: str, args: list[str]) -> str:
+    """``    output = name(args)`` inside the ``with`` block, as ruff format writes it."""
+    one = f"    output = {name}({', '.join(args)})"
+    if len(one) <= 110:
+        return one
+    inner = "        " + ", ".join(args)
+    if len(inner) <= 110:
+        return f"    output = {name}(\n{inner}\n    )"
+    return f"    output = {name}(\n" + "".join(f"        {arg},\n" for arg in args) + "    )"
 
 
 def _constructor(name: str, module: str, args: list[str]) -> str:
