@@ -265,6 +265,22 @@ def test_a_padding_mask_of_shape_s_n_fails() -> None:
         layer(src, src_key_padding_mask=torch.zeros(6, 2, dtype=torch.bool))
 
 
+def test_the_fused_fast_path_takes_a_transposed_padding_mask_beside_src_mask() -> None:
+    """The exception --explain names: batch_first, an even nhead, no autograd, and src_mask too."""
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    src, wrong = torch.randn(2, 6, 8), torch.zeros(6, 2, dtype=torch.bool)  # N = 2, S = 6
+    with torch.inference_mode():
+        assert (
+            layer(src, src_mask=torch.zeros(6, 6, dtype=torch.bool), src_key_padding_mask=wrong).shape
+            == src.shape
+        )
+        with pytest.raises(RuntimeError, match="mask shape should be"):
+            layer(src, src_key_padding_mask=wrong)
+    odd = nn.TransformerEncoderLayer(9, 3, 16, batch_first=True).eval()
+    with torch.inference_mode(), pytest.raises((RuntimeError, AssertionError)):
+        odd(torch.randn(2, 6, 9), src_mask=torch.zeros(6, 6, dtype=torch.bool), src_key_padding_mask=wrong)
+
+
 def test_an_integer_padding_mask_fails() -> None:
     layer = nn.TransformerEncoderLayer(12, 3, 16).eval()
     with pytest.raises(AssertionError, match="only bool and floating types"):
@@ -307,3 +323,18 @@ def test_every_flag_round_trips_through_the_command_line() -> None:
             raw[field] = words[i + 1]
             i += 2
     assert make_spec(names=FLAGS, **raw) == spec
+
+
+@settings(max_examples=15, deadline=None)
+@given(raw=settings_drawn(), dtype=st.sampled_from(["float32", "float64", "bfloat16"]))
+def test_explain_claims_hold_for_drawn_configurations(raw: dict[str, Any], dtype: str) -> None:
+    """Every claim that torch can evaluate holds; only S = N leaves the transposed-mask claim open."""
+    report = inspect_transformer(**raw, dtype=dtype, explain=True)
+    assert report.ok, (report.probe.error, report.rows, report.parameters, report.probe.analysis)
+    spec = report.spec
+    for claim in report.probe.analysis.claims:
+        if claim.held is None:  # a transposed padding mask when S = N; a LayerNorm over E ≤ 2
+            open_ = spec.source_len == spec.batch and "(S, N)" in claim.text
+            assert open_ or (spec.d_model <= 2 and "E ≤ 2" in str(claim.detail)), claim
+        else:
+            assert claim.held is True, claim
