@@ -153,3 +153,18 @@ def test_help_does_not_import_torch() -> None:
 )
 def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0
+
+
+@pytest.mark.parametrize(("source_len", "code"), [("1500000000", 0), ("1520000000", 1)])
+def test_attention_weights_torch_cannot_address_are_refused_first(
+    source_len: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(N·nhead, S, S) float32 weights pass 2^63 − 1 bytes between these two S: torch's meta kernel
+    answers the first and fails on the second ("Storage size calculation overflowed")."""
+    args = ["--source-len", source_len, "--batch", "1", "--d-model", "2", "--nhead", "1", "--device", "meta"]
+    got, out, err = run_cli(capsys, "transformer", *args)
+    assert got == code, err
+    if code:
+        assert err.startswith("torchshape: error: the attention weights (N·nhead, S, S) would hold")
+    else:
+        assert "✗" not in out

@@ -162,6 +162,17 @@ def working(spec: TransformerSpec) -> int:
     return n * (3 * widest * e + h * widest * widest + widest * f)
 
 
+def attention_weights(spec: TransformerSpec) -> list[tuple[str, int]]:
+    """The attention weights each kind of attention holds at once: (N·nhead, L, S) elements."""
+    n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
+    pairs = []
+    if spec.num_encoder_layers:
+        pairs.append(("(N·nhead, S, S)", n * h * s * s))
+    if spec.num_decoder_layers:
+        pairs += [("(N·nhead, T, T)", n * h * t * t), ("(N·nhead, T, S)", n * h * t * s)]
+    return pairs
+
+
 def totals(spec: TransformerSpec) -> Totals:
     itemsize = spec.dtype.itemsize
     params = parameter_count(spec)
@@ -215,6 +226,7 @@ def check_addressable(spec: TransformerSpec) -> None:
     itemsize = spec.dtype.itemsize
     shapes = list(numels(spec).items())
     shapes += [(p.shown, math.prod(p.shape)) for p in parameter_formulas(spec)]
+    shapes += [(f"the attention weights {shape}", n) for shape, n in attention_weights(spec)]
     for name, numel in shapes:
         if numel * itemsize > TORCH_MAX_BYTES:
             raise EnvironmentProblem(

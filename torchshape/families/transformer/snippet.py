@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torchshape.families.transformer.counts import parameter_formulas
 from torchshape.families.transformer.formulas import mask_dtype, tensor_formulas
 from torchshape.families.transformer.present import command
 from torchshape.families.transformer.spec import Layer
@@ -65,21 +66,20 @@ def render_python(report: Report, shown: Shown) -> str:
     lines += [f"assert {f.name}.shape == {tuple(rows[f.name].expected)}, {f.name}.shape" for f in fed]
     lines.append(f"assert output.shape == {tuple(rows['output'].expected)}, output.shape")
     if shown.params:
+        count = sum(len(p.names()) for p in parameter_formulas(spec))
         lines += [
             "",
             "parameters = {name: tuple(p.shape) for name, p in " + f"{name}.named_parameters()" + "}",
-            f"assert len(parameters) == {sum(1 for _ in _names(report))}, len(parameters)",
+            f"assert len(parameters) == {count}, len(parameters)",
         ]
-        for param, param_shape in _names(report):
-            lines.append(f"assert parameters[{param!r}] == {param_shape!r}")
+        for p in parameter_formulas(spec):
+            if "{i}" in p.name:  # one line for every layer of a stack
+                lines.append(f"for i in range({p.layers}):")
+                lines.append(f'    assert parameters[f"{p.name}"] == {p.shape!r}')
+            else:
+                lines.append(f'assert parameters["{p.name}"] == {p.shape!r}')
     lines += ["", 'print("every shape matches")', ""]
     return "\n".join(lines)
-
-
-def _names(report: Report) -> list[tuple[str, tuple[int, ...]]]:
-    from torchshape.families.transformer.counts import parameter_formulas
-
-    return [(n, p.shape) for p in parameter_formulas(report.spec) for n in p.names()]
 
 
 def _call(name: str, args: list[str]) -> str:
