@@ -537,14 +537,27 @@ TRANSFORMER_JUNK = st.sampled_from(
 def transformer_command_lines(draw: st.DrawFn) -> list[str]:
     """``torchshape transformer [flags]``: every flag now and then, each value ordinary or odd."""
     odd = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
-    items: list[list[str]] = []
+    layer = draw(st.sampled_from(["encoder", "decoder", "full"]))
+    # without odd values, only the flags this layer takes (a mask its forward lacks is refused)
+    foreign = {
+        "encoder": {"--tgt", "--memory", "--target-len", "--num-", "--causal"},
+        "decoder": {"--src", "--num-"},
+        "full": set(),
+    }[layer]
+    items: list[list[str]] = [["--layer", layer]]
     for flag, (ordinary, unusual) in TRANSFORMER_OPTIONS.items():
         rare = flag in ("--output", "--repeats", "--warmup")
-        if draw(st.integers(0, 7 if rare else 2)) != 0:
+        if flag == "--layer" or draw(st.integers(0, 7 if rare else 2)) != 0:
+            continue
+        if not odd and flag.startswith(tuple(foreign)):
             continue
         values = unusual if draw(st.floats(0, 1)) < odd else ordinary
         items.append([flag, draw(st.sampled_from(values))])
-    items += [[switch] for switch in TRANSFORMER_SWITCHES if draw(st.integers(0, 3)) == 0]
+    items += [
+        [switch]
+        for switch in TRANSFORMER_SWITCHES
+        if draw(st.integers(0, 3)) == 0 and (odd or not switch.startswith(tuple(foreign)))
+    ]
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(TRANSFORMER_JUNK))
     return ["transformer", *(word for item in draw(st.permutations(items)) for word in item)]
