@@ -298,7 +298,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         elif not lines[0].startswith("torchshape: error: "):
             problems.append("stderr does not start with 'torchshape: error: '")
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
-        if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | set(outcome.args)):
+        if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | TRANSFORMER_FLAGS | set(outcome.args)):
             problems.append("the error names no flag")
         if out:
             problems.append("stdout is not empty after an error")
@@ -633,3 +633,68 @@ def attention_command_lines(draw: st.DrawFn) -> list[str]:
     if draw(st.integers(0, 19)) == 0:
         words.append(draw(st.sampled_from(ATTENTION_FLAGS)))
     return words
+
+
+# --- torchshape transformer ----------------------------------------------------------------------
+#
+# flag → (ordinary values, odd ones); ordinary values keep d_model divisible by nhead most of the time.
+MASK_FORMS = (["none", "2d", "3d"], ["", "4d", "2D", "bool", "x"])
+PADDING_FORMS = (["none", "bool", "float"], ["", "int64", "2d", "BOOL"])
+TRANSFORMER_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--layer": (["encoder", "decoder", "full"], ["", "middle", "Encoder", "transformer"]),
+    "--d-model": (["6", "12", "18"], ["0", "-1", "5", "1.5", *HUGE, "2147483647"]),
+    "--nhead": (["1", "2", "3"], ["0", "4", "7", "-2", "x", "2147483647"]),
+    "--dim-feedforward": (["1", "8", "32"], ["0", "", "1e3", *HUGE]),
+    "--num-encoder-layers": (["1", "2", "3"], ["0", "1025", "1024", "x"]),
+    "--num-decoder-layers": (["1", "2"], ["0", "-1", "1025", ""]),
+    "--source-len": (["1", "3", "10"], ["0", "100000", "2147483647", *HUGE, ""]),
+    "--target-len": (["1", "2", "7"], ["0", "100000", "2147483647", "nan"]),
+    "--batch": (["1", "2", "4"], ["0", "-1", "1000000", *HUGE]),
+    "--src-mask": MASK_FORMS,
+    "--tgt-mask": MASK_FORMS,
+    "--memory-mask": MASK_FORMS,
+    "--src-key-padding-mask": PADDING_FORMS,
+    "--tgt-key-padding-mask": PADDING_FORMS,
+    "--memory-key-padding-mask": PADDING_FORMS,
+    "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:7", "mps", "tpu", "", "CPU"]),
+    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
+    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
+    "--output": (["out.md", "out.json", "out.txt", "out.py"], OUTPUTS),
+    "--repeats": (["2"], ["0", "-1", "abc"]),
+    "--warmup": (["1"], ["-1", "x"]),
+}
+TRANSFORMER_SWITCHES = ["--batch-first", "--norm-first", "--causal", "--explain", "--params", "--time"]
+TRANSFORMER_FLAGS = {*TRANSFORMER_OPTIONS, *TRANSFORMER_SWITCHES}
+TRANSFORMER_JUNK = st.sampled_from(
+    [["extra"], ["--kind", "lstm"], ["--d-model"], ["--causal=1"], ["--nhead", "2", "--nhead", "3"], ["--"]]
+)
+
+
+@st.composite
+def transformer_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape transformer [flags]``: every flag now and then, each value ordinary or odd."""
+    odd = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
+    layer = draw(st.sampled_from(["encoder", "decoder", "full"]))
+    # without odd values, only the flags this layer takes (a mask its forward lacks is refused)
+    foreign = {
+        "encoder": {"--tgt", "--memory", "--target-len", "--num-", "--causal"},
+        "decoder": {"--src", "--num-"},
+        "full": set(),
+    }[layer]
+    items: list[list[str]] = [["--layer", layer]]
+    for flag, (ordinary, unusual) in TRANSFORMER_OPTIONS.items():
+        rare = flag in ("--output", "--repeats", "--warmup")
+        if flag == "--layer" or draw(st.integers(0, 7 if rare else 2)) != 0:
+            continue
+        if not odd and flag.startswith(tuple(foreign)):
+            continue
+        values = unusual if draw(st.floats(0, 1)) < odd else ordinary
+        items.append([flag, draw(st.sampled_from(values))])
+    items += [
+        [switch]
+        for switch in TRANSFORMER_SWITCHES
+        if draw(st.integers(0, 3)) == 0 and (odd or not switch.startswith(tuple(foreign)))
+    ]
+    if odd and draw(st.integers(0, 9)) == 0:
+        items.append(draw(TRANSFORMER_JUNK))
+    return ["transformer", *(word for item in draw(st.permutations(items)) for word in item)]

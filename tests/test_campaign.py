@@ -31,6 +31,7 @@ from tests.campaign import (
     model_command_lines,
     model_outcome_problems,
     outcome_problems,
+    transformer_command_lines,
 )
 from torchshape import guard
 from torchshape.cli import main
@@ -99,6 +100,21 @@ def test_every_command_line_ends_in_verified_shapes_or_one_line(args: list[str],
 def test_every_model_command_line_ends_in_a_trace_or_one_line(args: list[str], env: dict[str, str]) -> None:
     outcome = run_in_process(args, env)
     problems = model_outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@settings(
+    max_examples=int(os.environ.get("CAMPAIGN_TRANSFORMER_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(args=transformer_command_lines(), env=ENVIRONMENTS)
+def test_every_transformer_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = outcome_problems(outcome)
     _log(outcome, problems)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 

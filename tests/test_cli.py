@@ -128,13 +128,13 @@ PARSE_ERRORS = [
     (["RNN"], "'RNN' is not a command; type torchshape rnn --kind rnn"),
     (
         ["foo"],
-        "'foo' is not a command; the commands are rnn, conv, pool, attention, embedding, model "
-        "(torchshape --help lists them)",
+        "'foo' is not a command; the commands are rnn, conv, pool, attention, embedding, transformer, "
+        "model (torchshape --help lists them)",
     ),
     (
         ["maxpool"],
-        "'maxpool' is not a command; the commands are rnn, conv, pool, attention, embedding, model "
-        "(torchshape --help lists them)",
+        "'maxpool' is not a command; the commands are rnn, conv, pool, attention, embedding, transformer, "
+        "model (torchshape --help lists them)",
     ),
     (["max"], "'max' is not a command; type torchshape pool --kind max"),
     (["pool", "avg"], "unexpected word 'avg'; to choose the module, type --kind avg"),

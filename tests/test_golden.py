@@ -47,6 +47,12 @@ CONFIGS = {
     "--per-sample-weights",
     "embedding_128k_context_meta": "embedding --num-embeddings 128256 --embedding-dim 4096 "
     "--shape 1,131072 --device meta",
+    "transformer_encoder_masks": "transformer --src-mask 3d --src-key-padding-mask bool --norm-first",
+    "transformer_decoder_causal": "transformer --layer decoder --causal --memory-mask 2d "
+    "--memory-key-padding-mask float --batch-first",
+    "transformer_full_meta": "transformer --layer full --num-encoder-layers 6 --num-decoder-layers 6 "
+    "--d-model 1024 --nhead 16 --dim-feedforward 4096 --source-len 100000 --target-len 50000 --batch 64 "
+    "--causal --src-key-padding-mask bool --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
 }

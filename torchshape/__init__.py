@@ -1,5 +1,5 @@
 """torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention,
-embedding), with its formula, verified by torch."""
+embedding, transformer), with its formula, verified by torch."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         inspect_embedding,
         inspect_module,
         inspect_pool,
+        inspect_transformer,
         trace,
     )
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
@@ -41,6 +42,7 @@ __all__ = [
     "inspect_embedding",
     "inspect_module",
     "inspect_pool",
+    "inspect_transformer",
     "make_spec",
     "trace",
 ]
@@ -54,6 +56,7 @@ _HOME = {
     "inspect_embedding": "torchshape.api",
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",
+    "inspect_transformer": "torchshape.api",
     "trace": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",

@@ -12,6 +12,7 @@ from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
+from torchshape.families.transformer.spec import TransformerSpec
 from torchshape.report import Report
 from torchshape.timing import TimingSettings
 
@@ -173,6 +174,33 @@ def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = Fals
     from torchshape.families.embedding.family import FAMILY as EMBEDDING
 
     return EMBEDDING.inspect(spec, explain=explain)  # imports torch
+
+
+def inspect_transformer(
+    spec: TransformerSpec | None = None, *, explain: bool = False, **settings: Any
+) -> Report:
+    """Build the transformer layer (or nn.Transformer), run it, and return every shape and mask
+    with its formula (``torchshape transformer``).
+
+    Pass a ``TransformerSpec`` or its settings by name, in PyTorch's names: ``layer`` (encoder,
+    decoder, full), ``d_model``, ``nhead``, ``dim_feedforward``, ``num_encoder_layers``,
+    ``num_decoder_layers``, ``batch_first``, ``norm_first``, ``source_len``, ``target_len``,
+    ``batch``, ``src_mask``/``tgt_mask``/``memory_mask`` (none, 2d, 3d), ``causal``, the three
+    ``*_key_padding_mask`` (none, bool, float), ``device``, ``dtype``. Bad settings raise
+    ``UsageError`` naming the argument. ``explain`` checks the mask and memory claims on torch.
+
+        >>> report = inspect_transformer(layer="decoder", causal=True, memory_key_padding_mask="bool")
+        >>> report.ok, [row.shape for row in report.rows]
+    """
+    from torchshape.families.transformer.request import make_spec as make_transformer_spec
+
+    if spec is None:
+        spec = make_transformer_spec(**settings)
+    elif settings:
+        raise TypeError("pass either a TransformerSpec or settings by name, not both")
+    from torchshape.families.transformer.family import FAMILY as TRANSFORMER
+
+    return TRANSFORMER.inspect(spec, explain=explain)  # imports torch
 
 
 def trace(

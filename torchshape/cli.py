@@ -35,8 +35,8 @@ ParseError = _parse_error()
 app = typer.Typer(
     cls=Group,
     add_completion=False,
-    help="Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding), "
-    "with its formula, verified by a real forward pass.",
+    help="Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding, "
+    "transformer), with its formula, verified by a real forward pass.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 skip_pydantic()  # string options need no pydantic; importing it costs 0.1-0.2 s
@@ -79,8 +79,8 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding), with its
-    formula, verified by a real forward pass."""
+    """Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding,
+    transformer), with its formula, verified by a real forward pass."""
 
 
 def main(argv: list[str] | None = None) -> int:

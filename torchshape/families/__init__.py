@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "pool": "torchshape.families.pool.command",
     "attention": "torchshape.families.attention.command",
     "embedding": "torchshape.families.embedding.command",
+    "transformer": "torchshape.families.transformer.command",
     "model": "torchshape.families.model.command",
 }
 
@@ -33,6 +34,7 @@ REGISTRY: dict[str, str] = {
     "pool": "torchshape.families.pool.family",
     "attention": "torchshape.families.attention.family",
     "embedding": "torchshape.families.embedding.family",
+    "transformer": "torchshape.families.transformer.family",
     "model": "torchshape.families.model.family",
 }
 

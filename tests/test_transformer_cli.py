@@ -1,0 +1,170 @@
+"""torchshape transformer on the command line: each bad input is one line naming its flag, exit 2,
+before torch runs; every format; the command line and the python script reproduce the run."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (arguments, the flag the message must name first, words it must contain)
+BAD = [
+    ("--d-model 10 --nhead 4", "--d-model", "not divisible by --nhead 4"),
+    ("--layer middle", "--layer", "not one of encoder, decoder, full"),
+    ("--nhead 0", "--nhead", "out of range"),
+    ("--d-model x", "--d-model", "not a whole number"),
+    ("--dim-feedforward -1", "--dim-feedforward", "out of range"),
+    ("--source-len 1.5", "--source-len", "not a whole number"),
+    ("--batch 0", "--batch", "out of range"),
+    ("--target-len 3", "--target-len", "an encoder layer has no target"),
+    ("--num-encoder-layers 3", "--num-encoder-layers", "add --layer full"),
+    ("--layer decoder --num-decoder-layers 3", "--num-decoder-layers", "add --layer full"),
+    ("--layer full --num-decoder-layers 1025", "--num-decoder-layers", "from 1 to 1024"),
+    ("--causal", "--causal", "an encoder layer has no target"),
+    ("--src-mask 4d", "--src-mask", "not one of none, 2d, 3d"),
+    ("--src-key-padding-mask int64", "--src-key-padding-mask", "not one of none, bool, float"),
+    ("--tgt-mask 2d", "--tgt-mask", "takes no tgt_mask; it takes --src-mask, --src-key-padding-mask"),
+    ("--layer decoder --src-key-padding-mask bool", "--src-key-padding-mask", "takes no"),
+    ("--memory-mask 2d", "--memory-mask", "takes no memory_mask"),
+    ("--device tpu", "--device", "not a device"),
+    ("--dtype int8", "--dtype", "not one of"),
+]
+
+
+@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_naming_the_flag(
+    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchshape.families.transformer import torch_side
+
+    def no_torch(*_: object) -> None:
+        raise AssertionError("torch ran")
+
+    monkeypatch.setattr(torch_side, "build_module", no_torch)
+    code, out, err = run_cli(capsys, "transformer", *shlex.split(args))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"torchshape: error: {flag}: "), err
+    assert words in err, err
+
+
+def test_sizes_torch_cannot_address_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    args = "--layer decoder --target-len 2147483647 --device meta --causal"
+    code, out, err = run_cli(capsys, "transformer", *shlex.split(args))
+    assert (code, out, err.count("\n")) == (1, "", 1)
+    assert "tgt_mask would hold" in err and "--target-len" in err
+
+
+def test_the_python_api_names_its_arguments() -> None:
+    from torchshape import UsageError, inspect_transformer
+
+    with pytest.raises(UsageError, match=r"^d_model=10: 10 is not divisible by nhead 4"):
+        inspect_transformer(d_model=10, nhead=4)
+    with pytest.raises(UsageError, match=r"^causal=True: .*use layer decoder or full"):
+        inspect_transformer(causal=True)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        "",
+        "--layer decoder --causal --tgt-key-padding-mask float --memory-mask 3d --batch-first",
+        "--layer full --device meta --src-mask 2d --memory-key-padding-mask bool --norm-first",
+    ],
+)
+def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "transformer", *shlex.split(args), "--params", "--format", fmt)
+    assert (code, err) == (0, "")
+    assert out and "✗" not in out
+
+
+def test_json_names_the_command_every_mask_and_what_it_means(capsys: pytest.CaptureFixture[str]) -> None:
+    args = "--layer full --causal --src-key-padding-mask bool --memory-mask 3d --explain --format json"
+    code, out, _ = run_cli(capsys, "transformer", *shlex.split(args))
+    assert code == 0
+    data = json.loads(out)
+    assert data["command"] == "transformer" and data["ok"] is True
+    assert [t["name"] for t in data["tensors"]] == [
+        "src", "tgt", "tgt_mask", "memory_mask", "src_key_padding_mask", "memory", "output",
+    ]  # fmt: skip
+    assert {t["name"]: t["shape"] for t in data["tensors"]}["memory_mask"] == [12, 7, 10]
+    assert set(data["meanings"]) == {t["name"] for t in data["tensors"]}
+    assert all(c["held"] is True for c in data["explain"]["claims"])
+
+
+COMMANDS = [
+    "",
+    "--layer decoder --causal --memory-key-padding-mask bool --explain",
+    "--layer full --num-encoder-layers 3 --num-decoder-layers 1 --batch-first --tgt-mask 3d --params",
+    "--layer full --device meta --causal --tgt-mask 3d --src-key-padding-mask float --norm-first",
+    "--d-model 20 --nhead 5 --source-len 3 --batch 2 --src-mask 3d --dtype float64",
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_the_reproduce_line_gives_the_same_output(args: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "transformer", *shlex.split(args), "--format", "markdown")
+    assert code == 0
+    line = out.rstrip().splitlines()[-1]
+    assert line.startswith("Reproduce with `torchshape transformer")
+    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
+    code, out2, _ = run_cli(capsys, "transformer", *again)
+    assert code == 0 and out2 == out
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_the_python_script_runs_and_checks_every_shape(
+    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "check.py"
+    args = args.replace("--explain", "")
+    code, _, _ = run_cli(capsys, "transformer", *shlex.split(args), "--params", "--output", str(path))
+    assert code == 0
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "every shape matches\n"
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from torchshape.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['transformer', '--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert 'torchshape.families.transformer.request' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "example", __import__("torchshape.families.transformer.command", fromlist=["x"]).EXAMPLES
+)
+def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0
+
+
+@pytest.mark.parametrize(("source_len", "code"), [("1500000000", 0), ("1520000000", 1)])
+def test_attention_weights_torch_cannot_address_are_refused_first(
+    source_len: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(N·nhead, S, S) float32 weights pass 2^63 − 1 bytes between these two S: torch's meta kernel
+    answers the first and fails on the second ("Storage size calculation overflowed")."""
+    args = ["--source-len", source_len, "--batch", "1", "--d-model", "2", "--nhead", "1", "--device", "meta"]
+    got, out, err = run_cli(capsys, "transformer", *args)
+    assert got == code, err
+    if code:
+        assert err.startswith("torchshape: error: the attention weights (N·nhead, S, S) would hold")
+    else:
+        assert "✗" not in out

@@ -1,0 +1,1 @@
+"""nn.TransformerEncoderLayer, nn.TransformerDecoderLayer and nn.Transformer: ``torchshape transformer``."""

@@ -1,0 +1,236 @@
+"""Parameters, compute and memory of one transformer layer or nn.Transformer, in the docs' symbols.
+
+Pure arithmetic, no torch.
+
+Every layer (E = d_model, F = dim_feedforward):
+
+    self_attn / multihead_attn   in_proj_weight (3·E, E)  in_proj_bias (3·E)
+                                 out_proj.weight (E, E)   out_proj.bias (E)
+    linear1  weight (F, E)  bias (F)        linear2  weight (E, F)  bias (E)
+    norm1, norm2 (and norm3 in a decoder layer)  weight (E)  bias (E)
+
+nn.Transformer stacks num_encoder_layers encoder layers and num_decoder_layers decoder
+layers, and adds encoder.norm and decoder.norm (weight (E), bias (E) each).
+
+MACs (multiply-accumulates) of the matrix products, per layer:
+
+    encoder layer  N·S·(4·E² + 2·S·E + 2·E·F)
+                   in_proj 3·E², Q·Kᵀ S·E, weights·V S·E, out_proj E², linear1 + linear2 2·E·F
+    decoder layer  N·T·(6·E² + 2·T·E + 2·S·E + 2·E·F) + N·S·2·E²
+                   self-attention as above over T; cross-attention: q and out_proj on T,
+                   k and v on the S memory positions, Q·Kᵀ and weights·V T·S·E each
+
+Bias additions, softmax, LayerNorm and masks are not counted. torch's own counter,
+``torch.utils.flop_counter.FlopCounterMode``, reports exactly 2·MACs when attention runs
+on scaled_dot_product_attention's math backend (``sdpa_kernel(SDPBackend.MATH)``), where
+Q·Kᵀ and weights·V are bmm calls it counts. On the CPU's default fused attention kernel,
+and on the fused fast path an encoder layer takes in eval under no_grad, it sees the
+projections and the feed-forward only: 2·(MACs − the Q·Kᵀ and weights·V products).
+Tests check both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from torchshape.errors import EnvironmentProblem
+from torchshape.facts import ParameterRow, Totals
+from torchshape.families.transformer.formulas import symbols, tensor_formulas
+from torchshape.families.transformer.spec import Layer, TransformerSpec
+
+PEAK_MARGIN = 1.5
+MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
+ELEMENTS_PER_SECOND = 1e8
+TORCH_MAX_BYTES = 2**63 - 1
+
+_ATTENTION = (
+    ("in_proj_weight", "(3·E, E)", lambda e, f: (3 * e, e)),
+    ("in_proj_bias", "(3·E)", lambda e, f: (3 * e,)),
+    ("out_proj.weight", "(E, E)", lambda e, f: (e, e)),
+    ("out_proj.bias", "(E)", lambda e, f: (e,)),
+)
+_FEED_FORWARD = (
+    ("linear1.weight", "(F, E)", lambda e, f: (f, e)),
+    ("linear1.bias", "(F)", lambda e, f: (f,)),
+    ("linear2.weight", "(E, F)", lambda e, f: (e, f)),
+    ("linear2.bias", "(E)", lambda e, f: (e,)),
+)
+
+
+@dataclass(frozen=True)
+class ParameterFormula:
+    """One parameter of every layer of a stack: ``name`` with ``{i}`` for the layer index."""
+
+    name: str
+    formula: str
+    shape: tuple[int, ...]
+    layers: int  # how many layers have it (1 outside a stack)
+
+    def names(self) -> list[str]:
+        return [self.name.format(i=i) for i in range(self.layers)]
+
+    @property
+    def shown(self) -> str:
+        """``encoder.layers.0-1.linear1.weight`` for a stack of two; the name itself for one."""
+        if "{i}" not in self.name:
+            return self.name
+        return self.name.format(i="0" if self.layers == 1 else f"0-{self.layers - 1}")
+
+    @property
+    def shown_formula(self) -> str:
+        if "{i}" not in self.name or self.layers == 1:
+            return self.formula
+        return f"{self.formula} ×{self.layers}"
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape) * self.layers
+
+
+def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(name, formula, shape) of one layer, in ``named_parameters()`` order."""
+    rows: list[tuple[str, str, tuple[int, ...]]] = [
+        (f"self_attn.{n}", form, shape(e, f)) for n, form, shape in _ATTENTION
+    ]
+    if decoder:
+        rows += [(f"multihead_attn.{n}", form, shape(e, f)) for n, form, shape in _ATTENTION]
+    rows += [(n, form, shape(e, f)) for n, form, shape in _FEED_FORWARD]
+    for norm in ("norm1", "norm2", "norm3") if decoder else ("norm1", "norm2"):
+        rows += [(f"{norm}.weight", "(E)", (e,)), (f"{norm}.bias", "(E)", (e,))]
+    return rows
+
+
+def parameter_formulas(spec: TransformerSpec) -> list[ParameterFormula]:
+    e, f = spec.d_model, spec.dim_feedforward
+    if spec.layer is not Layer.FULL:
+        return [
+            ParameterFormula(n, form, s, 1)
+            for n, form, s in layer_parameters(spec.layer is Layer.DECODER, e, f)
+        ]
+    out: list[ParameterFormula] = []
+    for stack, count in (("encoder", spec.num_encoder_layers), ("decoder", spec.num_decoder_layers)):
+        for n, form, s in layer_parameters(stack == "decoder", e, f):
+            out.append(ParameterFormula(f"{stack}.layers.{{i}}.{n}", form, s, count))
+        out += [
+            ParameterFormula(f"{stack}.norm.weight", "(E)", (e,), 1),
+            ParameterFormula(f"{stack}.norm.bias", "(E)", (e,), 1),
+        ]
+    return out
+
+
+def parameter_count(spec: TransformerSpec) -> int:
+    return sum(p.numel for p in parameter_formulas(spec))
+
+
+def encoder_layer_macs(n: int, s: int, e: int, f: int) -> int:
+    return n * s * (4 * e * e + 2 * s * e + 2 * e * f)
+
+
+def decoder_layer_macs(n: int, t: int, s: int, e: int, f: int) -> int:
+    return n * t * (6 * e * e + 2 * t * e + 2 * s * e + 2 * e * f) + n * s * 2 * e * e
+
+
+def macs(spec: TransformerSpec) -> int:
+    n, s, t, e, f = spec.batch, spec.source_len, spec.target_len, spec.d_model, spec.dim_feedforward
+    return spec.num_encoder_layers * encoder_layer_macs(n, s, e, f) + spec.num_decoder_layers * (
+        decoder_layer_macs(n, t, s, e, f)
+    )
+
+
+def macs_formula(spec: TransformerSpec) -> str:
+    enc = "N·S·(4·E² + 2·S·E + 2·E·F)"
+    dec = "N·T·(6·E² + 2·T·E + 2·S·E + 2·E·F) + N·S·2·E²"
+    if spec.layer is Layer.ENCODER:
+        return enc
+    if spec.layer is Layer.DECODER:
+        return dec
+    return f"num_encoder_layers·{enc} + num_decoder_layers·({dec})"
+
+
+def numels(spec: TransformerSpec) -> dict[str, int]:
+    sym = symbols(spec)
+    return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
+
+
+def working(spec: TransformerSpec) -> int:
+    """Elements alive inside one layer at its peak: q, k, v, the attention weights of every head
+    and the feed-forward's hidden activations (a rough estimate, for the guard only)."""
+    n, e, f, h = spec.batch, spec.d_model, spec.dim_feedforward, spec.nhead
+    lengths = [spec.source_len] + ([spec.target_len] if spec.has_target else [])
+    widest = max(lengths)
+    return n * (3 * widest * e + h * widest * widest + widest * f)
+
+
+def attention_weights(spec: TransformerSpec) -> list[tuple[str, int]]:
+    """The attention weights each kind of attention holds at once: (N·nhead, L, S) elements."""
+    n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
+    pairs = []
+    if spec.num_encoder_layers:
+        pairs.append(("(N·nhead, S, S)", n * h * s * s))
+    if spec.num_decoder_layers:
+        pairs += [("(N·nhead, T, T)", n * h * t * t), ("(N·nhead, T, S)", n * h * t * s)]
+    return pairs
+
+
+def totals(spec: TransformerSpec) -> Totals:
+    itemsize = spec.dtype.itemsize
+    params = parameter_count(spec)
+    sizes = numels(spec)
+    fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
+    output = sizes["output"]
+    peak = math.ceil(PEAK_MARGIN * (params + fed + output + working(spec)) * itemsize)
+    return Totals(
+        params=params,
+        macs=macs(spec),
+        param_bytes=params * itemsize,
+        input_bytes=fed * itemsize,
+        state_bytes=0,
+        output_bytes=output * itemsize,
+        peak_bytes_estimate=peak,
+    )
+
+
+def parameter_rows(
+    spec: TransformerSpec, torch_parameters: dict[str, tuple[int, ...]], built: int | None = None
+) -> list[ParameterRow]:
+    """Each parameter formula beside ``named_parameters()`` of the module torch built; a stack's
+    layers share one row. ``built``: how many layers of each stack torch built (None: all); the
+    deeper ones are checked by the last one built, and marked as coming from the formulas."""
+    rows = []
+    known: set[str] = set()
+    for p in parameter_formulas(spec):
+        names = p.names()
+        known.update(names)
+        checked = names if built is None else names[: max(1, built)]
+        shapes = {torch_parameters.get(name) for name in checked}
+        actual = next(iter(shapes)) if len(shapes) == 1 else None
+        source = "formula" if built is not None and len(checked) < len(names) else "torch"
+        rows.append(
+            ParameterRow(p.shown, p.shown_formula, p.shape, p.numel, actual, actual == p.shape, source)
+        )
+    for name, shape in torch_parameters.items():
+        if name not in known:
+            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
+    return rows
+
+
+def estimated_seconds(spec: TransformerSpec) -> float:
+    family = "cuda" if spec.device.startswith("cuda") else "cpu"
+    filled = parameter_count(spec) + sum(numels(spec).values())
+    return macs(spec) / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+
+
+def check_addressable(spec: TransformerSpec) -> None:
+    """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
+    itemsize = spec.dtype.itemsize
+    shapes = list(numels(spec).items())
+    shapes += [(p.shown, math.prod(p.shape)) for p in parameter_formulas(spec)]
+    shapes += [(f"the attention weights {shape}", n) for shape, n in attention_weights(spec)]
+    for name, numel in shapes:
+        if numel * itemsize > TORCH_MAX_BYTES:
+            raise EnvironmentProblem(
+                f"{name} would hold {numel:.3g} elements of {itemsize} bytes ({spec.dtype.value}), "
+                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes "
+                "(--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
+            )

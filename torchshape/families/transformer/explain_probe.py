@@ -1,0 +1,286 @@
+"""--explain on torch: every claim of ``explain`` checked on the module that just ran.
+
+Claims about shapes and refusals run on the pass's own device (meta too: torch's checks
+run there). Claims about values compare outputs, so they need a device with values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from torchshape.families.transformer.explain import NO_VALUES, Claim, TransformerAnalysis
+from torchshape.families.transformer.spec import Layer, TransformerSpec
+from torchshape.families.transformer.torch_side import call, causal_mask, hushed
+
+if TYPE_CHECKING:
+    import torch
+
+Inputs = dict[str, "torch.Tensor"]
+
+
+def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> TransformerAnalysis:
+    values = next(iter(inputs.values())).device.type != "meta"
+    claims: list[Claim] = []
+    with hushed():
+        if spec.has_target:
+            claims += _causal(spec, module, inputs, values)
+        claims += _padding(spec, module, inputs, values)
+        claims.append(_wrong_attention_mask(spec, module, inputs))
+        claims += _memory(spec, module, inputs, values)
+    return TransformerAnalysis(values=values, claims=claims)
+
+
+def _run(module: torch.nn.Module, inputs: Inputs) -> Any:
+    meta = next(iter(inputs.values())).device.type == "meta"
+    extra = (
+        {"src_is_causal": False, "tgt_is_causal": False}
+        if meta and type(module).__name__ == "Transformer"
+        else {}
+    )
+    return call(module, inputs, **extra)
+
+
+def refusal(action: Callable[[], Any]) -> str | None:
+    """torch's first line when ``action`` raises (None when it runs)."""
+    try:
+        action()
+    except (RuntimeError, ValueError, AssertionError, TypeError) as error:
+        return (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return None
+
+
+def same(a: Any, b: Any) -> bool:
+    import torch
+
+    # two kernels (a bool mask and a float one) round differently: to within the dtype's precision
+    tolerance = 2e-2 if a.dtype in (torch.bfloat16, torch.float16) else 1e-5
+    return bool(torch.allclose(a, b, equal_nan=True, atol=tolerance, rtol=tolerance))
+
+
+def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, values: bool) -> list[Claim]:
+    import torch
+
+    t = spec.target_len
+    x = next(iter(inputs.values()))
+    mask = causal_mask(t, x.device, x.dtype)
+    shape_ok = tuple(mask.shape) == (t, t) and mask.dtype == x.dtype
+    text = (
+        f"nn.Transformer.generate_square_subsequent_mask({t}) is a float ({t}, {t}) mask: 0 on and below "
+        "the diagonal, −inf above (position t may see target positions 0 to t only)"
+    )
+    out: list[Claim] = []
+    if not values:
+        out.append(Claim("causal", text, shape_ok, "shape and dtype checked; values: " + NO_VALUES))
+    else:
+        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
+        held = shape_ok and bool((mask[upper] == float("-inf")).all()) and bool((mask[~upper] == 0).all())
+        out.append(Claim("causal", text, held))
+    bool_text = (
+        f"its bool form torch.triu(torch.ones({t}, {t}, dtype=torch.bool), diagonal=1) (True forbids) "
+        "gives the same output: bool True and float −inf both forbid"
+    )
+    three_d = inputs.get("tgt_mask") is not None and inputs["tgt_mask"].dim() == 3
+    if not values:
+        out.append(Claim("causal", bool_text, None, NO_VALUES))
+    else:
+        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
+        lead = (inputs["tgt_mask"].shape[0],) if three_d else ()
+        as_float = {**inputs, "tgt_mask": mask.expand(*lead, t, t)}
+        as_bool = {**inputs, "tgt_mask": upper.expand(*lead, t, t)}
+        out.append(Claim("causal", bool_text, same(_run(module, as_float), _run(module, as_bool))))
+        if t > 1:
+            later = dict(as_float)
+            later["tgt"] = inputs["tgt"].clone()
+            last = later["tgt"].narrow(1 if spec.batch_first else 0, t - 1, 1)
+            last.add_(1.0)
+            before = _run(module, as_float).narrow(1 if spec.batch_first else 0, 0, t - 1)
+            after = _run(module, later).narrow(1 if spec.batch_first else 0, 0, t - 1)
+            out.append(
+                Claim(
+                    "causal",
+                    f"with it, changing tgt at position {t - 1} leaves output positions 0 to {t - 2} "
+                    "unchanged: no position reads a later one",
+                    same(before, after),
+                )
+            )
+    return out
+
+
+def _padding(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, values: bool) -> list[Claim]:
+    import torch
+
+    name = "memory_key_padding_mask" if spec.layer is Layer.DECODER else "src_key_padding_mask"
+    s, n = spec.source_len, spec.batch
+    x = next(iter(inputs.values()))
+    base = {k: v for k, v in inputs.items() if k != name}
+    out: list[Claim] = []
+    if s != n and fast_path_skips_the_check(spec, values):
+        wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
+        message = refusal(lambda: _run(module, {**base, name: wrong}))
+        out.append(
+            Claim(
+                "padding",
+                f"{name} must be (N, S) = ({n}, {s}), but torch's fused encoder-layer fast path "
+                "(batch_first, an even nhead, eval without autograd, src_mask given too; in nn.Transformer "
+                f"with norm_first) does not check it: it accepts a transposed ({s}, {n}) mask without a "
+                "word, and the padding is then silently wrong",
+                message is None,
+                message,
+            )
+        )
+    elif s != n:
+        wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
+        message = refusal(lambda: _run(module, {**base, name: wrong}))
+        out.append(
+            Claim(
+                "padding",
+                f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})",
+                message is not None,
+                message,
+            )
+        )
+    else:
+        out.append(
+            Claim(
+                "padding",
+                f"{name} must be (N, S); here N = S = {n}, so a transposed (S, N) mask has the right shape "
+                "and torch cannot tell: it would hide the wrong positions",
+                None,
+                "not evaluated: S = N",
+            )
+        )
+    integer = torch.zeros(n, s, dtype=torch.int64, device=x.device)
+    message = refusal(lambda: _run(module, {**base, name: integer}))
+    out.append(
+        Claim(
+            "padding",
+            f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s",
+            message is not None,
+            message,
+        )
+    )
+    text = f"bool True and float −inf in {name} hide the same keys: the outputs agree"
+    if not values:
+        out.append(Claim("padding", text, None, NO_VALUES))
+    else:
+        hidden = torch.zeros(n, s, dtype=torch.bool, device=x.device)
+        if s > 1:
+            hidden[1::2, -1] = True
+        as_float = torch.zeros(n, s, dtype=x.dtype, device=x.device).masked_fill(hidden, float("-inf"))
+        # a float padding mask beside a bool attention mask is refused in some paths: match them
+        matched = {
+            k: (
+                v.to(x.dtype).masked_fill(v, float("-inf"))
+                if v.dtype == torch.bool and k.endswith("_mask") and not k.endswith("padding_mask")
+                else v
+            )
+            for k, v in base.items()
+        }
+        out.append(
+            Claim(
+                "padding",
+                text,
+                same(_run(module, {**base, name: hidden}), _run(module, {**matched, name: as_float})),
+            )
+        )
+    return out
+
+
+# LayerNorm over one feature gives its bias; over two, ±1 by the sign of their difference: the
+# output after it barely moves, whatever its input does
+QUANTIZED = "not evaluated: with E ≤ 2 the last LayerNorm gives (nearly) the same output for any input"
+
+
+def _generator(device: torch.device) -> torch.Generator:
+    import torch
+
+    generator = torch.Generator(device=device)
+    generator.manual_seed(1)
+    return generator
+
+
+def fast_path_skips_the_check(spec: TransformerSpec, values: bool) -> bool:
+    """Where torch's fused encoder-layer kernel takes a key padding mask without checking its shape.
+
+    nn.TransformerEncoderLayer takes its fast path in eval without autograd, with batch_first and
+    an even nhead (torch's own conditions); given src_mask too, it merges the two masks with
+    ``key_padding_mask.view(N, 1, 1, S)``, which an (S, N) mask of the same size passes. Without
+    src_mask, torch checks the shape and refuses it. nn.Transformer's encoder checks it first
+    (its nested-tensor path's mask check), except with norm_first, which turns that path off."""
+    from torchshape.families.transformer.spec import MaskForm
+
+    layers = spec.layer is Layer.ENCODER or (spec.layer is Layer.FULL and spec.norm_first)
+    return (
+        values and layers and spec.batch_first and spec.nhead % 2 == 0 and spec.src_mask is not MaskForm.NONE
+    )
+
+
+def _wrong_attention_mask(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> Claim:
+    import torch
+
+    name, length = ("tgt_mask", spec.target_len) if spec.has_target else ("src_mask", spec.source_len)
+    x = next(iter(inputs.values()))
+    wrong = torch.zeros(length + 1, length + 1, dtype=torch.bool, device=x.device)
+    message = refusal(lambda: _run(module, {**inputs, name: wrong}))
+    symbol = "T" if name == "tgt_mask" else "S"
+    return Claim(
+        "mask",
+        f"{name} must be ({symbol}, {symbol}) = ({length}, {length}) or (N·nhead, {length}, {length}): "
+        f"torch refuses ({length + 1}, {length + 1})",
+        message is not None,
+        message,
+    )
+
+
+def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, values: bool) -> list[Claim]:
+    import torch
+
+    dim = 1 if spec.batch_first else 0
+    if spec.layer is Layer.ENCODER:
+        return []
+    if spec.layer is Layer.DECODER:
+        memory = inputs["memory"]
+        longer = torch.cat([memory, memory.narrow(dim, 0, 1)], dim=dim)
+        fed = {k: v for k, v in inputs.items() if not k.startswith("memory_")}
+        shape = tuple(_run(module, {**fed, "memory": longer}).shape)
+        expected = tuple(inputs["tgt"].shape)
+        out = [
+            Claim(
+                "memory",
+                f"memory is the encoder's output, (S, N, E) in torch's default layout: the cross-attention "
+                f"reads it as key and value, so a memory of length S + 1 = {spec.source_len + 1} still gives "
+                f"output {expected}, one row per target position",
+                shape == expected,
+            )
+        ]
+        text = "the output depends on memory: changing it changes the output"
+        if not values:
+            out.append(Claim("memory", text, None, NO_VALUES))
+        elif spec.d_model <= 2 and not spec.norm_first:
+            out.append(Claim("memory", text, None, QUANTIZED))
+        else:
+            noise = torch.randn(memory.shape, generator=_generator(memory.device), device=memory.device)
+            changed = {**inputs, "memory": memory + noise.to(memory.dtype)}
+            out.append(Claim("memory", text, not same(_run(module, inputs), _run(module, changed))))
+        return out
+    text = (
+        "memory = transformer.encoder(src, mask=src_mask, src_key_padding_mask=...), and the output is "
+        "transformer.decoder(tgt, memory, ...) with memory_key_padding_mask: nn.Transformer is the two "
+        "in turn"
+    )
+    if not values:
+        return [Claim("memory", text, None, NO_VALUES)]
+    enc_masks = {}
+    if "src_mask" in inputs:
+        enc_masks["mask"] = inputs["src_mask"]
+    if "src_key_padding_mask" in inputs:
+        enc_masks["src_key_padding_mask"] = inputs["src_key_padding_mask"]
+    memory = module.encoder(inputs["src"], **enc_masks)
+    dec_masks = {
+        k: v
+        for k, v in inputs.items()
+        if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
+    }
+    output = module.decoder(inputs["tgt"], memory, **dec_masks)
+    return [Claim("memory", text, same(output, _run(module, inputs)))]

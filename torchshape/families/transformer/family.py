@@ -1,0 +1,12 @@
+"""The transformer family as the core sees it: its hooks live in its folder (``FolderFamily``)."""
+
+from __future__ import annotations
+
+from torchshape.families.base import FolderFamily
+
+
+class TransformerFamily(FolderFamily):
+    name = "transformer"
+
+
+FAMILY = TransformerFamily()

@@ -1,0 +1,119 @@
+"""How the transformer family reads: what each tensor is, --explain, the footer, --params,
+JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.transformer.counts import macs_formula
+from torchshape.families.transformer.explain import TransformerAnalysis
+from torchshape.families.transformer.formulas import tensor_formulas
+from torchshape.families.transformer.spec import command_line
+from torchshape.options import Format, Shown
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.report import Report
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection
+
+__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+
+MAC_CONVENTION = (
+    "one multiply-accumulate per product of the projections, Q·Kᵀ, weights·V and the feed-forward; "
+    "no bias, softmax, LayerNorm or masks"
+)
+
+
+def _mark(held: bool | None) -> str:
+    return "–" if held is None else "✓" if held else "✗"
+
+
+def meanings(report: Report) -> list[tuple[str, str]]:
+    return [(f.name, f.meaning) for f in tensor_formulas(report.spec)]
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """What each tensor is; with --explain, each claim and torch's verdict."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="cyan")
+    grid.add_column()
+    for name, meaning in meanings(report):
+        grid.add_row(name, meaning)
+    parts: list[RenderableType] = [Text(""), Text("What each tensor is", style="bold"), grid]
+    analysis = report.probe.analysis
+    if isinstance(analysis, TransformerAnalysis):
+        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
+        parts.append(Group(*(Text(line) for line in explain_lines(analysis))))
+    return parts
+
+
+def explain_lines(a: TransformerAnalysis) -> list[str]:
+    """--explain as lines of text, each claim after its mark: ✓ torch agreed, – not evaluated."""
+    lines: list[str] = []
+    for claim in a.claims:
+        lines.append(f"{_mark(claim.held)} {claim.text}")
+        if claim.detail:
+            said = f'torch: "{claim.detail}"' if claim.held is not None else claim.detail
+            lines.append(f"    {said}")
+    return lines
+
+
+def footer(report: Report) -> list[Text]:
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    memory = Text(
+        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, inputs and masks "
+        f"{human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}"
+    )
+    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
+    return [totals_head(report), memory, note]
+
+
+def params(report: Report) -> ParametersSection:
+    init = (
+        "init: in_proj_weight xavier_uniform_, in_proj_bias and out_proj.bias 0; linear layers "
+        "U(−1/√fan_in, 1/√fan_in); LayerNorm weight 1, bias 0. A stack's layers share one row (×layers)"
+    )
+    notes = []
+    if report.probe.parameter_layers is not None:
+        notes.append(
+            f"on meta torch built {report.probe.parameter_layers} layers of each stack; the deeper ones "
+            "have the same names and shapes (✓*)"
+        )
+    return parameters_section(report, init, notes)
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``meanings``: what each tensor is; with --explain: ``explain``."""
+    out: dict[str, Any] = {"meanings": dict(meanings(report))}
+    a = report.probe.analysis
+    if isinstance(a, TransformerAnalysis):
+        out["explain"] = {
+            "values": a.values,
+            "claims": [
+                {"topic": c.topic, "claim": c.text, "held": c.held, "detail": c.detail} for c in a.claims
+            ],
+        }
+    return out
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """No rows beyond the tensors: their meanings are in the table and JSON."""
+    return []
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=report.probe.analysis is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

@@ -1,0 +1,69 @@
+"""The transformer family's report: each formula beside the tensor torch fed or returned."""
+
+from __future__ import annotations
+
+from torchshape.families.transformer.counts import parameter_rows, totals
+from torchshape.families.transformer.formulas import legend, notes, symbols, tensor_formulas
+from torchshape.families.transformer.spec import Layer, TransformerSpec
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, TensorRow, real_pass, row_at_your_sizes
+
+META = "meta: shapes from torch's meta kernels, no values"
+
+
+def call(spec: TransformerSpec) -> str:
+    masks = "".join(f", {name}" for name in spec.masks())
+    if spec.layer is Layer.ENCODER:
+        return f"output = encoder_layer(src{masks})"
+    if spec.layer is Layer.DECODER:
+        return f"output = decoder_layer(tgt, memory{masks})"
+    return f"output = transformer(src, tgt{masks})"
+
+
+def ran(spec: TransformerSpec, probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run, for the table footer and JSON."""
+    if probe.device != "meta":
+        return real_pass(probe)
+    if not probe.reduced:
+        return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
+    built = probe.spec
+    return (
+        f"{META}; torch {probe.torch_version} ran nn.Transformer on meta at your sizes ({probe.dtype}) "
+        f"with {built.num_encoder_layers} of {spec.num_encoder_layers} encoder and "
+        f"{built.num_decoder_layers} of {spec.num_decoder_layers} decoder layers (each layer keeps "
+        "the shape); the rest come from the formulas that run verified"
+    )
+
+
+def build_report(spec: TransformerSpec, probe: ProbeRun) -> Report:
+    sym = symbols(spec)
+    rows = []
+    for f in tensor_formulas(spec):
+        row = row_at_your_sizes(
+            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=f.fed, error=probe.error
+        )
+        if probe.reduced:  # fewer layers ran: the same shapes, but not this very module's
+            row = TensorRow(
+                row.name,
+                row.formula,
+                row.expected,
+                None,
+                row.probe_shape,
+                row.measured,
+                row.verified,
+                row.role,
+            )
+        rows.append(row)
+    return Report(
+        family="transformer",
+        spec=spec,
+        symbols=sym,
+        legend=legend(spec),
+        rows=rows,
+        notes=notes(spec),
+        probe=probe,
+        call=call(spec),
+        ran=ran(spec, probe),
+        parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
+        totals=totals(spec),
+    )

@@ -1,0 +1,175 @@
+"""One validation step: raw settings from the command line or the Python call become a ``TransformerSpec``.
+
+No torch here. Every refusal torch would make at build or forward time is made here
+first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
+(``names=PYTHON``, the default), so a bad value never reaches torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, TypeVar
+
+from torchshape.errors import UsageError
+from torchshape.families.spatial import MAX_SIZE
+from torchshape.families.transformer.spec import (
+    DEFAULT_LAYERS,
+    DEFAULT_TARGET_LEN,
+    DEFAULTS,
+    MASKS_OF,
+    PYTHON,
+    Layer,
+    MaskForm,
+    PaddingForm,
+    TransformerSpec,
+)
+from torchshape.options import DEVICE_PATTERN, DType
+
+E = TypeVar("E", bound=Enum)
+
+# nn.Transformer runs its layers one after another; more than this is no shape question.
+MAX_LAYERS = 1024
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> TransformerSpec:
+    """Validate raw settings (missing ones take ``DEFAULTS``) into a ``TransformerSpec``.
+
+    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call
+    each setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
+    """
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Checker(names or PYTHON, raw).spec()
+
+
+class _Checker:
+    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = names.get("d_model") == "d_model"
+        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+
+    def n(self, field: str) -> str:
+        return self.names[field]
+
+    def given(self, field: str) -> bool:
+        return self.raw.get(field) is not None
+
+    def error(self, field: str, message: str) -> UsageError:
+        name = self.n(field)
+        shown = f"{name}={self.raw[field]!r}" if self.python and self.given(field) else None
+        return UsageError(name, message, shown=shown)
+
+    def whole(self, field: str, maximum: int = MAX_SIZE, value: Any = None) -> int:
+        value = self.values[field] if value is None else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
+            number = int(value)
+        else:
+            raise self.error(field, f"{value!r} is not a whole number; use one from 1 to {maximum}")
+        if not 1 <= number <= maximum:
+            raise self.error(field, f"{number} is out of range; use a whole number from 1 to {maximum}")
+        return number
+
+    def switch(self, field: str) -> bool:
+        value = self.values[field]
+        if not isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not True or False")
+        return value
+
+    def choice(self, field: str, kind: type[E]) -> E:
+        value = self.values[field]
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in kind)
+            raise self.error(field, f"{value!r} is not one of {allowed}") from None
+
+    def spec(self) -> TransformerSpec:
+        v = self.values
+        layer = self.choice("layer", Layer)
+        d_model = self.whole("d_model")
+        nhead = self.whole("nhead")
+        dim_feedforward = self.whole("dim_feedforward")
+        counts: dict[str, int] = {}
+        for field in ("num_encoder_layers", "num_decoder_layers"):
+            if layer is not Layer.FULL and self.given(field):
+                raise self.error(
+                    field, f"only nn.Transformer stacks layers; add {self.n('layer')} full or drop it"
+                )
+            counts[field] = self.whole(field, MAX_LAYERS, DEFAULT_LAYERS if v[field] is None else None)
+        if layer is Layer.ENCODER:
+            counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
+        elif layer is Layer.DECODER:
+            counts = {"num_encoder_layers": 0, "num_decoder_layers": 1}
+        if layer is Layer.ENCODER and self.given("target_len"):
+            raise self.error(
+                "target_len",
+                f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
+            )
+        source_len = self.whole("source_len")
+        target_len = self.whole("target_len", value=DEFAULT_TARGET_LEN if v["target_len"] is None else None)
+        batch = self.whole("batch")
+        masks: dict[str, Any] = {}
+        for field in ("src_mask", "tgt_mask", "memory_mask"):
+            masks[field] = self.choice(field, MaskForm)
+        for field in ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask"):
+            masks[field] = self.choice(field, PaddingForm)
+        causal = self.switch("causal")
+        for field, form in masks.items():
+            if form.value != "none" and field not in MASKS_OF[layer]:
+                takes = ", ".join(self.n(m) for m in MASKS_OF[layer])
+                raise self.error(field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}")
+        if causal:
+            if layer is Layer.ENCODER:
+                raise self.error(
+                    "causal",
+                    f"the causal mask is tgt_mask, and an encoder layer has no target; use "
+                    f"{self.n('layer')} decoder or full (or {self.n('src_mask')} 2d for a mask on src)",
+                )
+            if masks["tgt_mask"] is MaskForm.NONE:
+                masks["tgt_mask"] = MaskForm.TWO_D
+        device = str(v["device"]).strip().lower()
+        if not DEVICE_PATTERN.match(device):
+            raise self.error("device", f"{v['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
+        dtype = self.choice("dtype", DType)
+        if d_model % nhead:
+            fits = [h for h in range(1, min(d_model, 64) + 1) if d_model % h == 0]
+            raise self.error(
+                "d_model",
+                f"{d_model} is not divisible by {self.n('nhead')} {nhead} (each head gets "
+                f'd_model/nhead features; torch says "embed_dim must be divisible by num_heads"); '
+                f"heads that divide {d_model}: {', '.join(map(str, fits[-6:]))}",
+            )
+        return TransformerSpec(
+            layer=layer,
+            d_model=d_model,
+            nhead=nhead,
+            dim_feedforward=dim_feedforward,
+            batch_first=self.switch("batch_first"),
+            norm_first=self.switch("norm_first"),
+            source_len=source_len,
+            target_len=target_len,
+            batch=batch,
+            causal=causal,
+            device=device,
+            dtype=dtype,
+            num_encoder_layers=counts["num_encoder_layers"],
+            num_decoder_layers=counts["num_decoder_layers"],
+            **masks,
+        )
+
+
+def _module(layer: Layer) -> str:
+    return {Layer.ENCODER: "TransformerEncoderLayer", Layer.DECODER: "TransformerDecoderLayer"}.get(
+        layer, "Transformer"
+    )
+
+
+__all__ = ["MAX_LAYERS", "MaskForm", "PaddingForm", "make_spec"]

@@ -1,0 +1,139 @@
+"""The torch side shared by every forward pass: the module, its inputs and masks, the call.
+
+``probe`` runs the checked forward pass with these, ``torchshape.timing`` the timed ones.
+torch is imported inside each function.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
+from torchshape.families.transformer.spec import Layer, TransformerSpec
+from torchshape.quiet import quiet
+
+if TYPE_CHECKING:
+    import torch
+
+# torch's notices about these modules that say nothing about shapes: the nested-tensor fast
+# path it will not take (batch_first=False), and bool beside float masks (the notes say so).
+NOTICES = (
+    r"enable_nested_tensor is True, but self.use_nested_tensor is False",
+    r"Support for mismatched \w+ and \w+ is deprecated",
+    r"Converting mask without torch.bool dtype to bool",
+)
+
+
+@contextmanager
+def hushed() -> Iterator[None]:
+    with quiet(), warnings.catch_warnings():
+        for message in NOTICES:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        yield
+
+
+def constructor_kwargs(spec: TransformerSpec) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "d_model": spec.d_model,
+        "nhead": spec.nhead,
+        "dim_feedforward": spec.dim_feedforward,
+        "batch_first": spec.batch_first,
+        "norm_first": spec.norm_first,
+    }
+    if spec.layer is Layer.FULL:
+        kwargs["num_encoder_layers"] = spec.num_encoder_layers
+        kwargs["num_decoder_layers"] = spec.num_decoder_layers
+    return kwargs
+
+
+def build_module(spec: TransformerSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+    """The nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer ``spec`` describes."""
+    import torch
+
+    with hushed():
+        module: torch.nn.Module = getattr(torch.nn, spec.module_name)(
+            device=device, dtype=dtype, **constructor_kwargs(spec)
+        )
+    return module.eval()
+
+
+def causal_mask(length: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """nn.Transformer.generate_square_subsequent_mask: 0 on and below the diagonal, −inf above."""
+    import torch
+
+    return torch.nn.Transformer.generate_square_subsequent_mask(length, device=device, dtype=dtype)
+
+
+def make_mask(
+    spec: TransformerSpec, name: str, shape: tuple[int, ...], device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    """A mask of ``shape`` that hides some keys but never all keys of a query.
+
+    Attention masks hide nothing (bool False) unless causal; a padding mask hides the last
+    position of every odd-numbered sample (when its sequence is longer than one).
+    """
+    import torch
+
+    kind = mask_dtype(spec, name)
+    if name == "tgt_mask" and spec.causal:
+        return causal_mask(shape[-1], device, dtype).expand(shape).contiguous()
+    hidden = torch.zeros(shape, dtype=torch.bool, device=device)
+    if name.endswith("key_padding_mask") and shape[1] > 1 and device.type != "meta":
+        hidden[1::2, -1] = True
+    if kind == "bool":
+        return hidden
+    zeros = torch.zeros(shape, dtype=dtype, device=device)
+    return zeros.masked_fill(hidden, float("-inf"))
+
+
+def make_inputs(spec: TransformerSpec, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Every tensor the forward takes, shaped by its formula: torch checks them when it runs."""
+    import torch
+
+    sym = symbols(spec)
+    out: dict[str, torch.Tensor] = {}
+    for f in tensor_formulas(spec):
+        if not f.fed:
+            continue
+        shape = f.shape(sym)
+        if f.name.endswith("mask"):
+            out[f.name] = make_mask(spec, f.name, shape, device, dtype)
+        elif device.type == "meta":
+            out[f.name] = torch.empty(shape, device=device, dtype=dtype)
+        else:
+            out[f.name] = torch.randn(shape, device=device, dtype=dtype)
+    return out
+
+
+def call(module: torch.nn.Module, inputs: dict[str, torch.Tensor], **extra: Any) -> Any:
+    """``module(...)`` with the inputs by the forward's own names (the masks by keyword)."""
+    masks = {name: t for name, t in inputs.items() if name.endswith("mask")}
+    kind = type(module).__name__
+    if kind == "TransformerEncoderLayer":
+        return module(inputs["src"], **masks, **extra)
+    if kind == "TransformerDecoderLayer":
+        return module(inputs["tgt"], inputs["memory"], **masks, **extra)
+    return module(inputs["src"], inputs["tgt"], **masks, **extra)
+
+
+def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The output, and for nn.Transformer the memory its encoder handed the decoder."""
+    full = type(module).__name__ == "Transformer"
+    extra: dict[str, Any] = {}
+    if full and next(iter(inputs.values())).device.type == "meta":
+        # nn.Transformer compares a mask with the causal one to pick a path (mask.item()): no
+        # values on meta. The hint False keeps the masks themselves in use, shapes checked.
+        extra = {"src_is_causal": False, "tgt_is_causal": False}
+    with hushed():
+        if not full:
+            return {"output": call(module, inputs, **extra)}
+        memory: list[Any] = []
+        hook = module.encoder.register_forward_hook(lambda _m, _i, out: memory.append(out))
+        try:
+            output = call(module, inputs, **extra)
+        finally:
+            hook.remove()
+        return {"memory": memory[0], "output": output}
