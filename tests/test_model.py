@@ -412,3 +412,58 @@ def test_multihead_attention_rows_against_torch(
         returned = [t for t in mha.eval()(q, k, k.clone(), **options) if t is not None]
     assert [o.shape for o in row.outputs] == [tuple(t.shape) for t in returned]
     assert all(o.verified is True for o in row.outputs), row.outputs
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+@settings(max_examples=20, deadline=None)
+@given(
+    kind=st.sampled_from(["encoder-layer", "decoder-layer", "encoder", "decoder", "full"]),
+    heads=st.integers(1, 3),
+    head_dim=st.integers(1, 3),
+    source=st.integers(1, 6),
+    target=st.integers(1, 6),
+    batch=st.integers(1, 3),
+    batch_first=st.booleans(),
+    norm_first=st.booleans(),
+)
+def test_transformer_layers_rows_against_torch(
+    kind: str,
+    heads: int,
+    head_dim: int,
+    source: int,
+    target: int,
+    batch: int,
+    batch_first: bool,
+    norm_first: bool,
+) -> None:
+    """The transformer layers, stacks and nn.Transformer in a trace: each output has the
+    transformer family's formula, checked on the shape torch returned."""
+    import torchshape
+
+    d = heads * head_dim
+    options = {"dim_feedforward": 8, "batch_first": batch_first, "norm_first": norm_first, "dropout": 0.0}
+
+    def seq(length: int) -> torch.Tensor:
+        return torch.randn(batch, length, d) if batch_first else torch.randn(length, batch, d)
+
+    src, tgt = seq(source), seq(target)
+    model: nn.Module
+    if kind == "full":
+        model = nn.Transformer(d, heads, num_encoder_layers=1, num_decoder_layers=2, **options)  # type: ignore[arg-type]
+        inputs: tuple[torch.Tensor, ...] = (src, tgt)
+    elif kind.startswith("encoder"):
+        layer = nn.TransformerEncoderLayer(d, heads, **options)  # type: ignore[arg-type]
+        model = (
+            layer if kind == "encoder-layer" else nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        )
+        inputs = (src,)
+    else:
+        layer = nn.TransformerDecoderLayer(d, heads, **options)  # type: ignore[arg-type]
+        model = layer if kind == "decoder-layer" else nn.TransformerDecoder(layer, 2)
+        inputs = (tgt, src)
+    report = torchshape.trace(model, *inputs)
+    top = report.probe.analysis.layers[0]
+    with torch.no_grad():
+        expected = model.eval()(*inputs)
+    assert top.outputs[0].shape == tuple(expected.shape)
+    assert top.outputs[0].formula is not None and top.outputs[0].verified is True

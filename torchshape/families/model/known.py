@@ -32,6 +32,9 @@ from torchshape.families.rnn import counts as rnn_counts
 from torchshape.families.rnn import formulas as rnn_formulas
 from torchshape.families.rnn.spec import Kind as RNNKind
 from torchshape.families.rnn.spec import Nonlinearity, RNNSpec
+from torchshape.families.transformer import formulas as transformer_formulas
+from torchshape.families.transformer import request as transformer_request
+from torchshape.families.transformer.spec import Layer as TransformerLayer
 from torchshape.options import DType
 
 
@@ -394,6 +397,65 @@ def attention(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return Known(outputs, macs=attention_counts.macs(spec))
 
 
+def transformer(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer and the encoder and
+    decoder stacks: the transformer family's output formula at the observed S, T and N. Their
+    children have rows of their own, which count the MACs."""
+    x = _first_tensor(args)
+    if x is None or x.dim() != 3:  # an unbatched call: the transformer command takes none
+        return None
+    layer: Any = module
+    if isinstance(module, nn.Transformer):
+        first, kind = layer.encoder.layers[0], TransformerLayer.FULL
+        target = args[1] if len(args) > 1 else kwargs.get("tgt")
+    elif isinstance(module, (nn.TransformerEncoder, nn.TransformerDecoder)):
+        first = layer.layers[0]
+        kind = (
+            TransformerLayer.ENCODER
+            if isinstance(module, nn.TransformerEncoder)
+            else TransformerLayer.DECODER
+        )
+        target = x
+    else:
+        first = module
+        kind = (
+            TransformerLayer.ENCODER
+            if isinstance(module, nn.TransformerEncoderLayer)
+            else TransformerLayer.DECODER
+        )
+        target = x
+    attention: Any = first.self_attn
+    batch_first = bool(attention.batch_first)
+    time = 1 if batch_first else 0
+    source = (
+        x if kind is not TransformerLayer.DECODER else (args[1] if len(args) > 1 else kwargs.get("memory"))
+    )
+    if not isinstance(source, torch.Tensor) or not isinstance(target, torch.Tensor) or source.dim() != 3:
+        return None
+    settings: dict[str, Any] = {
+        "layer": kind,
+        "d_model": int(attention.embed_dim),
+        "nhead": int(attention.num_heads),
+        "dim_feedforward": int(first.linear1.out_features),
+        "batch_first": batch_first,
+        "norm_first": bool(first.norm_first),
+        "source_len": int(source.shape[time]),
+        "batch": int(x.shape[0 if batch_first else 1]),
+    }
+    if kind is not TransformerLayer.ENCODER:
+        settings["target_len"] = int(target.shape[time])
+    if kind is TransformerLayer.FULL:
+        settings["num_encoder_layers"] = len(layer.encoder.layers)
+        settings["num_decoder_layers"] = len(layer.decoder.layers)
+    try:
+        spec = transformer_request.make_spec(**settings)
+    except Exception:  # settings the transformer command does not take: no formula, never a guess
+        return None
+    sym = transformer_formulas.symbols(spec)
+    (output,) = [f for f in transformer_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+
+
 def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Flatten: the dimensions start_dim..end_dim become their product."""
     x = _first_tensor(args)
@@ -451,6 +513,11 @@ def rule_for(module: nn.Module) -> Rule | None:
         nn.Embedding: embedding,
         nn.EmbeddingBag: embedding_bag,
         nn.MultiheadAttention: attention,
+        nn.TransformerEncoderLayer: transformer,
+        nn.TransformerDecoderLayer: transformer,
+        nn.TransformerEncoder: transformer,
+        nn.TransformerDecoder: transformer,
+        nn.Transformer: transformer,
         nn.Flatten: flatten,
         nn.Unflatten: unflatten,
     }
