@@ -182,6 +182,24 @@ SWEEPS = {
         },
         "`embedding --num-embeddings 128256 --embedding-dim 4096 --shape 1,131072 --device meta`",
     ),
+    "transformer": Sweep(
+        "inspect_transformer",
+        {
+            "d_model": 1024,
+            "nhead": 16,
+            "dim_feedforward": 4096,
+            "source_len": 4096,
+            "batch": 64,
+            "device": "meta",
+        },
+        {
+            "S (--source-len)": (("source_len",), [8, 4096, 10**6]),
+            "N (--batch)": (("batch",), [1, 64, 10**5]),
+            "E (--d-model)": (("d_model",), [16, 1024, 65536]),
+        },
+        "`transformer --d-model 1024 --nhead 16 --dim-feedforward 4096 --source-len 4096 --batch 64 "
+        "--device meta`",
+    ),
     "pool": Sweep(
         "inspect_pool",
         {
@@ -267,6 +285,23 @@ META_PARTS = {
             "128 k tokens": [
                 "embedding", "--num-embeddings", "128256", "--embedding-dim", "4096", "--shape", "1,131072",
                 "--device", "meta",
+            ],
+        },
+    ),
+    "transformer": MetaPart(
+        "`torchshape transformer` on meta",
+        "torch's meta kernels give a transformer layer's shapes in constant time in S, T, N and E; "
+        "nn.Transformer runs there with at most 4 layers per stack (its time grows with the "
+        "layers, not the sizes), and the rows of the layers left out are marked ✓*.",
+        {
+            "full, S 100000, T 50000": [
+                "transformer", "--layer", "full", "--d-model", "1024", "--nhead", "16", "--dim-feedforward",
+                "4096", "--source-len", "100000", "--target-len", "50000", "--batch", "64", "--causal",
+                "--device", "meta",
+            ],
+            "encoder, S 1000000, E 8192": [
+                "transformer", "--d-model", "8192", "--nhead", "64", "--source-len", "1000000", "--batch",
+                "1024", "--src-mask", "3d", "--src-key-padding-mask", "bool", "--device", "meta",
             ],
         },
     ),
@@ -804,7 +839,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        choices=["conv", "pool", "attention", "embedding", "model"],
+        choices=["conv", "pool", "attention", "embedding", "transformer", "model"],
         help="measure one part alone and print it (BENCHMARKS.md is kept)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each command (default 3)")
