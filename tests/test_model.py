@@ -125,7 +125,8 @@ def test_names_are_pytorchs() -> None:
     assert [o["name"] for o in cell["outputs"]] == ["h_1", "c_1"] and cell["calls"] == 5
     _, out, _ = run(f"model {MODELS}/transformer.py:TinyTransformer --input 2,6:int64 --format json")
     rows = {layer["path"]: layer for layer in json.loads(out)["layers"]}
-    assert rows["encoder.layers.0"]["outputs"][0]["formula"] is None
+    assert rows["encoder.layers.0"]["outputs"][0]["formula"] == "(N, S, E)"  # the transformer family's
+    assert rows["encoder.layers.0"]["outputs"][0]["verified"] is True
     assert rows["encoder.layers.0.self_attn"]["outputs"][0]["name"] == "attn_output"
 
 
