@@ -32,12 +32,9 @@ def _parse_error() -> type[Exception]:
 ParseError = _parse_error()
 
 
-app = typer.Typer(
-    cls=Group,
-    add_completion=False,
-    help="Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding, "
-    "transformer), with its formula, verified by a real forward pass.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+HELP = (
+    "Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding, "
+    "transformer), with its formula, verified by a real forward pass."
 )
 skip_pydantic()  # string options need no pydantic; importing it costs 0.1-0.2 s
 
@@ -61,12 +58,6 @@ def version_line() -> str:
     return f"torchshape {__version__} (torch {torch.__version__})"
 
 
-for _name in families.COMMANDS:  # one command per family: torchshape rnn, conv, pool
-    _module = families.command(_name)
-    app.command(_name, cls=Command, epilog=_module.EPILOG)(getattr(_module, _name))
-
-
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -83,6 +74,50 @@ def _root(
     transformer), with its formula, verified by a real forward pass."""
 
 
+app = typer.Typer(
+    cls=Group,
+    add_completion=False,
+    help=HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.callback()(_root)
+for _name in families.COMMANDS:  # one command per family: torchshape rnn, conv, pool, ...
+    _module = families.command(_name)
+    app.command(_name, cls=Command, epilog=_module.EPILOG)(getattr(_module, _name))
+
+
+def _listed() -> None:
+    """Stands in for a command in ``torchshape --help``'s list: only its name and help are read."""
+
+
+def for_line(args: list[str]) -> typer.Typer:
+    """``app`` as this command line needs it: the command it runs built whole and no other; for
+    ``torchshape --help``, ``--version`` or a word that is no command, every command by its
+    name and help alone. Building a command's options is most of what --help costs."""
+    import copy
+    import inspect
+
+    word = next((arg for arg in args if not arg.startswith("-")), None)
+    names = [info.name for info in app.registered_commands]
+    only = word if word in names else None
+    line = typer.Typer(
+        cls=Group,
+        add_completion=False,
+        help=HELP,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    line.registered_callback = app.registered_callback
+    for info in app.registered_commands:
+        if only is None:
+            listed = copy.copy(info)
+            listed.help = info.help if info.help is not None else inspect.getdoc(info.callback)
+            listed.callback = _listed
+            line.registered_commands.append(listed)
+        elif info.name == only:
+            line.registered_commands.append(info)
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place that turns errors into a line on stderr and an exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -94,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet.install()  # torch's own notices (no numpy, dropout with one layer, ...) are not the user's
     install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(for_line(args))
     kinds = {name: families.command(name).KINDS for name in families.COMMANDS}
     problem = first_problem(args, *_options(command), kinds=kinds)
     if problem is not None:
