@@ -265,7 +265,10 @@ META_PARTS = {
         "`torchshape attention` on meta",
         "torch's attention meta kernels give every shape in constant time, so `--device meta` runs "
         "nn.MultiheadAttention at the sizes asked for: here a 128 k-token context, embed_dim 8192, "
-        "64 heads.",
+        "64 heads. Those kernels are torch's Python meta kernels: the first one loads torch's meta "
+        "machinery (sympy among it) once per process, which alone costs more than 0.3 × `import torch` "
+        "in time and memory (see the model part's floor), so the 1.3 × target cannot hold for any "
+        "command that runs them; the sweep shows nothing grows with the sizes.",
         {
             "128 k tokens, per-head weights": [
                 "attention", "--self", "--batch-first", "--target-len", "131072", "--embed-dim", "8192",
@@ -292,7 +295,9 @@ META_PARTS = {
         "`torchshape transformer` on meta",
         "torch's meta kernels give a transformer layer's shapes in constant time in S, T, N and E; "
         "nn.Transformer runs there with at most 4 layers per stack (its time grows with the "
-        "layers, not the sizes), and the rows of the layers left out are marked ✓*.",
+        "layers, not the sizes), and the rows of the layers left out are marked ✓*. As for "
+        "attention, torch's Python meta kernels load its meta machinery once per process, more "
+        "than 0.3 × `import torch` on their own; the sweep shows nothing grows with the sizes.",
         {
             "full, S 100000, T 50000": [
                 "transformer", "--layer", "full", "--d-model", "1024", "--nhead", "16", "--dim-feedforward",
