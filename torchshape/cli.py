@@ -74,13 +74,19 @@ def _root(
     transformer), with its formula, verified by a real forward pass."""
 
 
-app = typer.Typer(
-    cls=Group,
-    add_completion=False,
-    help=HELP,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.callback()(_root)
+def _group() -> typer.Typer:
+    """``torchshape`` itself, with its --version, before any command is registered."""
+    group = typer.Typer(
+        cls=Group,
+        add_completion=False,
+        help=HELP,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    group.callback()(_root)
+    return group
+
+
+app = _group()
 for _name in families.COMMANDS:  # one command per family: torchshape rnn, conv, pool, ...
     _module = families.command(_name)
     app.command(_name, cls=Command, epilog=_module.EPILOG)(getattr(_module, _name))
@@ -100,13 +106,7 @@ def for_line(args: list[str]) -> typer.Typer:
     word = next((arg for arg in args if not arg.startswith("-")), None)
     names = [info.name for info in app.registered_commands]
     only = word if word in names else None
-    line = typer.Typer(
-        cls=Group,
-        add_completion=False,
-        help=HELP,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    line.registered_callback = app.registered_callback
+    line = _group()
     for info in app.registered_commands:
         if only is None:
             listed = copy.copy(info)

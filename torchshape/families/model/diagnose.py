@@ -274,16 +274,24 @@ def rebuild(module: nn.Module, changes: dict[str, Any]) -> nn.Module:
     return type(module)(**{**found, **changes})
 
 
-def check(module: nn.Module, changes: dict[str, Any], arrived: torch.Tensor, flatten: bool = False) -> Fix:
-    """Rebuild ``module`` with ``changes`` and run it on ``arrived``: the fix, verified or not."""
+def run_rebuilt(module: nn.Module, changes: dict[str, Any], *args: Any) -> tuple[nn.Module, Any]:
+    """``module`` built again with ``changes`` (in its own dtype, on the device of what arrived)
+    and what it returns for ``args``; torch's refusal propagates."""
     import torch
 
+    arrived = first_tensor(args)
+    assert arrived is not None
+    weights = next(module.parameters(), None)
+    dtype = weights.dtype if weights is not None else arrived.dtype
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        rebuilt = rebuild(module, changes).to(device=arrived.device, dtype=dtype).eval()
+        return rebuilt, rebuilt(*args)
+
+
+def check(module: nn.Module, changes: dict[str, Any], arrived: torch.Tensor, flatten: bool = False) -> Fix:
+    """Rebuild ``module`` with ``changes`` and run it on ``arrived``: the fix, verified or not."""
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            weights = next(module.parameters(), None)
-            dtype = weights.dtype if weights is not None else arrived.dtype
-            rebuilt = rebuild(module, changes).to(device=arrived.device, dtype=dtype).eval()
-            rebuilt(arrived.flatten(1) if flatten else arrived)
+        rebuilt, _ = run_rebuilt(module, changes, arrived.flatten(1) if flatten else arrived)
     except Exception:
         try:
             text = constructor(rebuild(module, changes))
@@ -425,11 +433,16 @@ def _hidden_state(
                 joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
                 return joined[layers - module.num_layers :]
 
-            def run_with(layer: nn.Module, how: str) -> bool:
+            def run_with(changes: dict[str, Any] | None, how: str) -> bool:
+                """The layer itself (None), or built again with ``changes``, on the input and
+                the state handed off ``how``: does torch run it?"""
                 given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
                 try:
-                    with torch.random.fork_rng(devices=[]), torch.no_grad():
-                        layer.to(device=x.device, dtype=x.dtype).eval()(x, given)
+                    if changes is None:
+                        with torch.no_grad():
+                            module(x, given)
+                    else:
+                        run_rebuilt(module, changes, x, given)
                 except Exception:
                     return False
                 return True
@@ -445,7 +458,7 @@ def _hidden_state(
                     Fix(
                         code[0],
                         constructor(module),
-                        run_with(module, "mean"),
+                        run_with(None, "mean"),
                         on,
                         why="the mean of the two directions",
                         code=tuple(code),
@@ -465,7 +478,7 @@ def _hidden_state(
                         Fix(
                             f"hidden_size={2 * width}",
                             constructor(wider),
-                            run_with(wider, "cat"),
+                            run_with({"hidden_size": 2 * width}, "cat"),
                             on,
                             why=f"the two directions side by side, hidden_size={2 * width} (the layers "
                             f"after it then take {2 * width} features)",
@@ -539,7 +552,7 @@ def _kernel_too_large(
     if not (conv or pool) or arguments(module) is None:
         return None
     arrived = first_tensor(args)
-    dims = _dims(module)
+    dims = spatial_dims(module)
     if arrived is None:
         return None
     if arrived.dim() not in (dims + 1, dims + 2):
@@ -584,7 +597,7 @@ def _kernel_too_large(
     )
 
 
-def _dims(module: nn.Module) -> int:
+def spatial_dims(module: nn.Module) -> int:
     """1, 2 or 3: the spatial dimensions of a Conv*d or *Pool*d, from its class name."""
     for base in type(module).__mro__:
         name = base.__name__

@@ -18,12 +18,10 @@ from torchshape import families
 from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import type_name
 from torchshape.families.model.layer import read_layer
-from torchshape.families.model.load import ModelFailed, build_model, first_line, import_target
+from torchshape.families.model.load import ModelFailed, first_line
 from torchshape.families.model.spec import ModelSpec
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.given import given
-from torchshape.options import SEED
-from torchshape.probe import resolve_device
 from torchshape.quiet import quiet
 from torchshape.report import Report
 
@@ -90,26 +88,17 @@ def inspect_layer(spec: ModelSpec, path: str, *, explain: bool) -> Report:
 def _first_call(spec: ModelSpec, path: str) -> tuple[nn.Module, Call]:
     import torch
 
-    from torchshape import guard
     from torchshape.families.model.meta import recurrent_stand_ins
-    from torchshape.families.model.probe import estimate, make_inputs
+    from torchshape.families.model.probe import built, prepared
 
-    device = resolve_device(spec.device)
-    dtype = getattr(torch, spec.dtype.value)
-    found = import_target(spec)
-    if device.type != "meta":  # refuse what cannot fit before anything is allocated
-        spec = estimate(spec, found, dtype)
-        guard.check(spec)
+    spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)  # the same model, weights and inputs as the trace without --layer
-        with torch.device(device):
-            model = build_model(spec, found)
-        model = model.to(device=device, dtype=dtype).eval()
+        # the same model, weights and inputs as the trace without --layer
+        model, inputs, keywords = built(spec, found, device, dtype)
         modules = dict(model.named_modules())
         if path not in modules:
             raise UsageError("--layer", f"{path!r} is not a module of {spec.name}; {_nearby(path, modules)}")
         layer = modules[path]
-        inputs, keywords = make_inputs(spec, model, device)
         calls: list[Call] = []
 
         def record(_: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

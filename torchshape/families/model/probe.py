@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, type_name
+from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, spatial_dims, type_name
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.names import name_inputs, name_outputs
@@ -193,12 +193,7 @@ def _batch_size(records: list[dict[str, Any]], paths: dict[int, str]) -> tuple[i
         if isinstance(
             module, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)
         ):
-            dims = (
-                len(module.kernel_size)
-                if isinstance(module.kernel_size, tuple)
-                else int(type(module).__name__[-2])
-            )
-            batched = x.dim() == dims + 2
+            batched = x.dim() == spatial_dims(module) + 2
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
             batched = True
         elif isinstance(module, (nn.RNNBase, nn.MultiheadAttention)):
@@ -268,24 +263,12 @@ def _run(spec: ModelSpec) -> ProbeRun:
     import torch
 
     from torchshape import guard
-    from torchshape.families.model.meta import recurrent_stand_ins
 
-    device = resolve_device(spec.device)
-    dtype = getattr(torch, spec.dtype.value)
-    found = import_target(spec)
-    if device.type != "meta":
-        # before anything is allocated: trace the model on meta, and refuse what cannot fit
-        spec = estimate(spec, found, dtype)
-        guard.check(spec)
+    spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
-        with torch.device(device):
-            model = build_model(spec, found)
-        model = model.to(device=device, dtype=dtype).eval()
-        inputs, keywords = make_inputs(spec, model, device)
+        model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
-            with recurrent_stand_ins(model) as answered:
-                result = trace_module(model, inputs, answered.verified, keywords)
+            result = _on_meta(model, inputs, keywords)
         else:
             result = guard.interruptible(spec, _with_autograd, model, inputs, keywords)
     return ProbeRun(
@@ -306,6 +289,45 @@ def _run(spec: ModelSpec) -> ProbeRun:
         analysis=result,
         parameters={name: tuple(p.shape) for name, p in model.named_parameters()},
     )
+
+
+def prepared(spec: ModelSpec) -> tuple[ModelSpec, Any, torch.device, torch.dtype]:
+    """The target imported, its device and dtype; off meta, the guard first: before anything is
+    allocated, the model is traced on meta and refused if it cannot fit (``spec`` then carries
+    the estimate)."""
+    import torch
+
+    from torchshape import guard
+
+    device = resolve_device(spec.device)
+    dtype = getattr(torch, spec.dtype.value)
+    found = import_target(spec)
+    if device.type != "meta":
+        spec = estimate(spec, found, dtype)
+        guard.check(spec)
+    return spec, found, device, dtype
+
+
+def built(
+    spec: ModelSpec, found: Any, device: torch.device, dtype: torch.dtype
+) -> tuple[nn.Module, tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    """The model built on ``device`` in eval mode, seeded, and its inputs."""
+    import torch
+
+    torch.manual_seed(SEED)
+    with torch.device(device):
+        model = build_model(spec, found)
+    model = model.to(device=device, dtype=dtype).eval()
+    inputs, keywords = make_inputs(spec, model, device)
+    return model, inputs, keywords
+
+
+def _on_meta(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
+    """The trace on meta, recurrent layers answered by their formulas (``meta``)."""
+    from torchshape.families.model.meta import recurrent_stand_ins
+
+    with recurrent_stand_ins(model) as answered:
+        return trace_module(model, inputs, answered.verified, keywords)
 
 
 def make_inputs(
@@ -340,19 +362,12 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     import torch
     from torch import nn
 
-    from torchshape.families.model.meta import recurrent_stand_ins
-
     if isinstance(found, nn.Module):  # a module object: built at import, and moving it would change it
         return spec
-    meta = torch.device("meta")
     try:
         with torch.random.fork_rng(devices=[]), quiet():
-            with meta:
-                model = build_model(spec, found)
-            model = model.to(device=meta, dtype=dtype).eval()
-            inputs, keywords = make_inputs(spec, model, meta)
-            with recurrent_stand_ins(model) as answered:
-                trace = trace_module(model, inputs, answered.verified, keywords)
+            model, inputs, keywords = built(spec, found, torch.device("meta"), dtype)
+            trace = _on_meta(model, inputs, keywords)
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
     if trace.diagnosis is not None:

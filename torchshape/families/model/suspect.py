@@ -78,16 +78,10 @@ def sequence_first(
 
 
 def _rebuilt_h_n(module: nn.Module, x: torch.Tensor) -> tuple[int, ...] | None:
-    import torch
-
-    from torchshape.families.model.diagnose import rebuild
+    from torchshape.families.model.diagnose import run_rebuilt
 
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            weights = next(module.parameters(), None)
-            dtype = weights.dtype if weights is not None else x.dtype
-            layer = rebuild(module, {"batch_first": True}).to(device=x.device, dtype=dtype).eval()
-            _, state = layer(x)
+        _, (_, state) = run_rebuilt(module, {"batch_first": True}, x)
     except Exception:
         return None
     h = state[0] if isinstance(state, tuple) else state
