@@ -1,5 +1,21 @@
 """torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention,
-embedding, transformer), with its formula, verified by torch."""
+embedding, transformer) and of a whole model, with its formula, verified by torch.
+
+A whole model:
+    trace(model, x)                  every module call, its shapes and formulas, checked by torch
+    summary(model, input_size=...)   the same, called as ``torchinfo.summary`` is, with its totals
+
+One layer family, built from PyTorch's own argument names:
+    inspect(kind="lstm", ...)        nn.RNN, nn.LSTM, nn.GRU and their cells
+    inspect_conv(...), inspect_pool(...), inspect_attention(...), inspect_embedding(...),
+    inspect_transformer(...)
+    inspect_module(layer, x)         a layer object you already have
+
+Each returns a ``Report`` and prints nothing. A Report shows itself: ``print(report)`` the
+table, a notebook an HTML table, ``repr(report)`` one line; ``report.ok`` is True when torch
+agreed with every formula; ``report.to_dict()``, ``to_json()``, ``to_markdown()``, ``to_html()``.
+Bad settings raise ``UsageError`` naming the argument. The command line is ``torchshape``.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +30,14 @@ if TYPE_CHECKING:
         inspect_module,
         inspect_pool,
         inspect_transformer,
+        summary,
         trace,
     )
     from torchshape.errors import EnvironmentProblem, TorchshapeError, UsageError
     from torchshape.families.rnn.request import make_spec
     from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
     from torchshape.options import DType, Format
-    from torchshape.report import Report, TensorRow
+    from torchshape.report import Report, Summary, TensorRow
 
 __version__ = "0.1.0"
 
@@ -32,6 +49,7 @@ __all__ = [
     "Nonlinearity",
     "RNNSpec",
     "Report",
+    "Summary",
     "TensorRow",
     "TorchshapeError",
     "UsageError",
@@ -44,6 +62,7 @@ __all__ = [
     "inspect_pool",
     "inspect_transformer",
     "make_spec",
+    "summary",
     "trace",
 ]
 
@@ -57,11 +76,13 @@ _HOME = {
     "inspect_module": "torchshape.api",
     "inspect_pool": "torchshape.api",
     "inspect_transformer": "torchshape.api",
+    "summary": "torchshape.api",
     "trace": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",
     "UsageError": "torchshape.errors",
     "Report": "torchshape.report",
+    "Summary": "torchshape.report",
     "TensorRow": "torchshape.report",
     "DType": "torchshape.options",
     "Format": "torchshape.options",
@@ -80,3 +101,8 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(_HOME[name]), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The public API, for ``dir(torchshape)`` and tab completion (the names load lazily)."""
+    return sorted(set(__all__) | set(globals()) - {"annotations", "TYPE_CHECKING", "Any"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -13,7 +13,7 @@ from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.families.transformer.spec import TransformerSpec
-from torchshape.report import Report
+from torchshape.report import Report, Summary
 from torchshape.timing import TimingSettings
 
 
@@ -221,6 +221,86 @@ def trace(
 
     report: Report = trace_live(model, inputs, device=device, depth=depth, keywords=keywords)
     return report
+
+
+def summary(
+    model: Any,
+    input_size: Any = None,
+    input_data: Any = None,
+    batch_dim: int | None = None,
+    cache_forward_pass: bool | None = None,
+    col_names: Iterable[str] | None = None,
+    col_width: int = 25,
+    depth: int = 3,
+    device: Any = None,
+    dtypes: Sequence[Any] | None = None,
+    mode: str = "same",
+    row_settings: Iterable[str] | None = None,
+    verbose: int | None = None,
+    **kwargs: Any,
+) -> Summary:
+    """``torchinfo.summary``'s call: trace ``model`` on the inputs torchinfo would make, and return
+    the Report with torchinfo's totals (``total_params``, ``trainable_params``, ``total_mult_adds``,
+    ``total_input``, ``total_output_bytes``, ``total_param_bytes``).
+
+    ``input_size``: one size or a list of sizes, uniform [0, 1) floats of ``dtypes`` (float32 by
+    default; integer dtypes hold indices below the smallest ``num_embeddings``), on ``device`` or the
+    model's; ``batch_dim`` inserts a dimension of 1 there. ``input_data``: a tensor, a list of
+    forward's arguments or a dict of its keywords (``device`` moves them and the model). ``depth``:
+    the deepest layer shown (the model 0, its children 1). ``mode``: "train" or "eval" for the pass,
+    the model's own mode back after; "same" leaves it. ``verbose`` 1 prints the table (2 with every
+    parameter), 0 prints nothing; None: 1 in a script, 0 in an interactive session, where the result
+    shows itself. ``kwargs`` go to forward. ``col_names``, ``col_width``, ``row_settings`` and
+    ``cache_forward_pass`` are checked as torchinfo checks them; the table's columns are torchshape's
+    (docs/python-api.md, "Coming from torchinfo").
+
+        >>> result = summary(model, input_size=(1, 3, 32, 32), verbose=0)
+        >>> result.total_params, result.total_mult_adds
+    """
+    import sys
+
+    import torch
+
+    from torchshape.families.model import summary as torchinfo
+
+    torchinfo.check(
+        input_size=input_size,
+        input_data=input_data,
+        col_names=col_names,
+        col_width=col_width,
+        depth=depth,
+        mode=mode,
+        row_settings=row_settings,
+        verbose=verbose,
+    )
+    if verbose is None:
+        verbose = 0 if getattr(sys, "ps1", None) or "ipykernel" in sys.modules else 1
+    if input_size is not None:
+        first = next(model.parameters(), None)
+        where = torch.device(device) if device is not None else first.device if first is not None else None
+        args: tuple[Any, ...] = tuple(
+            torchinfo.made_inputs(model, input_size, batch_dim, dtypes, where or torch.device("cpu"))
+        )
+        if where is not None:
+            model.to(where)
+        keywords = dict(kwargs)
+    else:
+        args, keywords = torchinfo.split_data(input_data)
+        keywords = {**keywords, **kwargs}
+    training = model.training
+    if mode != "same":
+        model.train(mode == "train")
+    try:
+        report = trace(model, *args, device=None if device is None else str(device), depth=depth, **keywords)
+    finally:
+        model.train(training)
+    result = torchinfo.as_summary(report, model)
+    if verbose:
+        from torchshape.options import Shown
+        from torchshape.render.table import render_table
+
+        print(render_table(result, shown=Shown(params=verbose == 2)))  # torchinfo's contract: it prints
+    return result
 
 
 def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = False) -> Report:

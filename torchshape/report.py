@@ -1,17 +1,29 @@
 """Plain data that renderers turn into text: formulas side by side with what torch returned.
 
 Every family fills the same ``Report`` (``torchshape.families.*.report``); renderers read it.
+A Report shows itself through them: ``print(report)`` the table, a rich console the coloured
+table, a notebook the HTML, ``repr`` one line; ``to_dict``/``to_json``/``to_markdown`` name the rest.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchshape.facts import LegendEntry, ParameterRow, Timing, Totals
 from torchshape.probe import ProbeRun
 
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
 SCHEMA_VERSION = 1
+
+
+def _render(module: str) -> Any:
+    """A renderer's module, found when a report is shown. The renderers import this module, so
+    this one names them, at call time, instead of importing them (no import cycle)."""
+    return importlib.import_module(f"torchshape.render.{module}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,64 @@ class Report:
             and (self.probe.analysis is None or self.probe.analysis.ok)
             and (self.probe.diagram is None or self.probe.diagram.holds is not False)
         )
+
+    # -- how a report shows itself
+
+    def __repr__(self) -> str:
+        """``<Report model Sequential: 4 layers, 54,170 params, ✓>``."""
+        layers = getattr(self.probe.analysis, "layers", None)
+        if isinstance(layers, tuple):  # a model's trace: its module calls below the model
+            count = sum(1 for layer in layers if getattr(layer, "depth", 0) > 0)
+            counted = f"{count} layer{'s' if count != 1 else ''}"
+        else:
+            counted = f"{len(self.rows)} tensor{'s' if len(self.rows) != 1 else ''}"
+        mark = ("✓*" if self.probe.reduced else "✓") if self.ok else "✗"
+        params = self.totals.params if self.totals is not None else sum(p.numel for p in self.parameters)
+        return f"<Report {self.family} {self.spec.module_call}: {counted}, {params:,} params, {mark}>"
+
+    def __str__(self) -> str:
+        """The table as plain text, no colour: what ``torchshape ... --format table`` writes to a file."""
+        text: str = _render("table").render_table(self)
+        return text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """The coloured table in a rich console (``rich.print(report)``, IPython with rich)."""
+        yield _render("table").table_renderable(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: an HTML table, a long model trace folded by depth."""
+        return self.to_html()
+
+    def to_html(self) -> str:
+        text: str = _render("html").render_html(self)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as Python data (``--format json``; docs/json.md)."""
+        found: dict[str, Any] = _render("json_format").to_dict(self)
+        return found
+
+    def to_json(self) -> str:
+        text: str = _render("json_format").render_json(self)
+        return text
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown (``--format markdown``), for an issue or a design doc."""
+        text: str = _render("markdown").render_markdown(self)
+        return text
+
+
+@dataclass(frozen=True, repr=False)
+class Summary(Report):
+    """``torchshape.summary``'s result: the model's Report, and its totals under torchinfo's
+    names (docs/python-api.md, "Coming from torchinfo"). Bytes at the dtypes that ran."""
+
+    total_params: int = 0  # every parameter tensor once: shared (tied) weights count once
+    trainable_params: int = 0  # those with requires_grad
+    total_mult_adds: int = 0  # MACs of the layers whose formulas give them (no bias additions)
+    total_input: int = 0  # bytes of the inputs fed
+    total_output_bytes: int = 0  # outputs of every leaf layer with parameters, x2 for gradients
+    total_param_bytes: int = 0
 
 
 def row_at_your_sizes(

@@ -48,6 +48,7 @@ class Family(Protocol):
     def python(self, report: Report, shown: Shown) -> str: ...
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str: ...
     def diagram(self, report: Report) -> Diagram | None: ...
+    def html_sections(self, report: Report) -> list[str] | None: ...
 
 
 class FolderFamily:
@@ -58,7 +59,8 @@ class FolderFamily:
     - ``probe``: ``run(spec, **options)`` and ``report``: ``build_report(spec, run)``;
     - ``torch_side``: ``build_module``, ``make_inputs``, ``forward``;
     - ``present``: ``sections``, ``footer``, ``params``, ``json_extra``, ``csv_rows``,
-      ``command``, and optionally ``diagram`` (--diagram); ``snippet``: ``render_python``.
+      ``command``, and optionally ``diagram`` (--diagram); ``snippet``: ``render_python``;
+      optionally ``html``: ``sections`` as HTML (a notebook's view of the report).
 
     Each module is imported when its hook is first asked for, so the core's imports stay
     light (``--help`` loads no family) and the torch side loads only to run.
@@ -128,4 +130,16 @@ class FolderFamily:
         """--diagram: ``present.diagram(report)``, an optional hook; None without it."""
         hook = getattr(self._module("present"), "diagram", None)
         found: Diagram | None = hook(report) if hook is not None else None
+        return found
+
+    def html_sections(self, report: Report) -> list[str] | None:
+        """The family's sections as HTML fragments: ``html.sections(report)``, an optional module;
+        None without it (the HTML renderer shows the terminal's sections as text)."""
+        try:
+            module = self._module("html")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"torchshape.families.{self.name}.html":
+                raise
+            return None
+        found: list[str] = module.sections(report)
         return found
