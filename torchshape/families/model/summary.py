@@ -96,7 +96,7 @@ def made_inputs(
     model: nn.Module,
     input_size: Any,
     batch_dim: int | None,
-    dtypes: Sequence[torch.dtype] | None,
+    dtypes: Sequence[Any] | None,
     device: torch.device,
 ) -> list[torch.Tensor]:
     """One tensor per size, as torchinfo makes them: uniform [0, 1) floats, ``batch_dim`` a new
@@ -106,7 +106,9 @@ def made_inputs(
     from torch import nn
 
     found = sizes(input_size)
-    kinds = list(dtypes) if dtypes is not None else [torch.float32] * len(found)
+    # torchinfo takes dtypes and tensor types alike (torch.long, torch.LongTensor)
+    kinds = [d if isinstance(d, torch.dtype) else torch.empty(0).type(d).dtype for d in dtypes or ()]
+    kinds = kinds or [torch.float32] * len(found)
     if len(kinds) != len(found):
         raise UsageError("dtypes", f"{len(kinds)} dtype(s) for {len(found)} input size(s)")
     tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
