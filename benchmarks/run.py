@@ -9,7 +9,8 @@ writes it, so no timed run compiles source. Peak memory is each subprocess's own
 set size (``os.wait4``). Targets:
 
 1. ``torchshape --help`` at most 1.2 × the ``--help`` of a one-command Typer app
-   written here, and torch never imported.
+   written here, and torch never imported; ``torchshape --version`` at most 1.2 ×
+   ``torchshape --help`` (it reads torch's version from its metadata, never imports it).
 2. The design example ``torchshape rnn --kind lstm --layers 2 --bidir`` at most
    1.25 × ``python -c "import torch"``.
 3. ``torchshape rnn``: GRU, LSTM and RNN with input and hidden size 4096, 8 layers,
@@ -889,6 +890,7 @@ def main() -> int:
                 tmp,
             ),
             "help": Figure("torchshape --help", torchshape_argv("--help"), env, str(ROOT)),
+            "version": Figure("torchshape --version", torchshape_argv("--version"), env, str(ROOT)),
             "design": Figure(
                 "torchshape rnn --kind lstm --layers 2 --bidir",
                 torchshape_argv("rnn", "--kind", "lstm", "--layers", "2", "--bidir"),
@@ -928,6 +930,7 @@ def main() -> int:
         checks.append((name, f"{value:.2f}×", paused, f"≤ {target}×", value <= target))
 
     ratio_check("`torchshape --help` / one-command Typer app `--help`", fig["help"], fig["typer"], 1.2)
+    ratio_check("`torchshape --version` / `torchshape --help`", fig["version"], fig["help"], 1.2)
     imported = "yes" if help_imports_torch else "no"
     checks.append(("torch imported by `torchshape --help`", imported, "", "no", not help_imports_torch))
     ratio_check("design example / `import torch`", fig["design"], fig["torch"], 1.25)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -293,14 +294,73 @@ def test_version_names_torchshape_and_torch(capsys: pytest.CaptureFixture[str]) 
 
 def test_version_without_torch_says_so() -> None:
     code = (
-        "import sys\n"
+        "import importlib.metadata as metadata, sys\n"
         "sys.modules['torch'] = None  # as if torch were not installed\n"
+        "found = metadata.version\n"
+        "def version(name):\n"
+        "    if name == 'torch':\n"
+        "        raise metadata.PackageNotFoundError(name)\n"
+        "    return found(name)\n"
+        "metadata.version = version\n"
         "from torchshape.cli import main\n"
         "raise SystemExit(main(['--version']))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("torchshape 0.1.0 (torch is not installed")
+
+
+def test_version_does_not_import_torch() -> None:
+    """--version reads torch's version from its installed metadata: as fast as --help."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from torchshape.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert main(['--version']) == 0\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print(out.getvalue(), end='')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"torchshape \S+ \(torch \S+\)\n", result.stdout)
+
+
+# --- shell completion ----------------------------------------------------------------------
+
+
+def completion(shell: str, words: str, cword: int) -> subprocess.CompletedProcess[str]:
+    """What the script --install-completion installs asks for, as the shell would ask it."""
+    env = {
+        **os.environ,
+        "_TORCHSHAPE_COMPLETE": f"complete_{shell}",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(cword),
+    }
+    code = "import sys; from torchshape.cli import main; sys.exit(main([]))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_help_offers_shell_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and "--install-completion" in out and "--show-completion" in out
+
+
+def test_the_shell_completes_commands_and_their_options() -> None:
+    commands = completion("bash", "torchshape co", 1)
+    assert (commands.returncode, commands.stdout.split()) == (0, ["conv"])
+    options = completion("bash", "torchshape rnn --bi", 2)
+    assert options.returncode == 0
+    assert set(options.stdout.split()) == {"--bidir", "--bidirectional"}
+    model = completion("bash", "torchshape model --dep", 2)
+    assert model.stdout.split() == ["--depth"]
+
+
+def test_show_completion_prints_the_script() -> None:
+    env = {**os.environ, "SHELL": "/bin/bash"}
+    code = "import sys; from torchshape.cli import main; sys.exit(main(['--show-completion']))"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "_TORCHSHAPE_COMPLETE" in result.stdout
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:7", "mps"])

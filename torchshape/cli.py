@@ -46,16 +46,17 @@ def _show_version(value: bool) -> None:
 
 
 def version_line() -> str:
-    """``torchshape 0.1.0 (torch 2.13.0+cpu)``: the only place outside a command that imports torch."""
+    """``torchshape 0.1.0 (torch 2.13.0+cpu)``, torch's version read from its installed metadata:
+    printing it does not import torch."""
+    from importlib import metadata
+
     from torchshape import __version__
 
     try:
-        import torch
-    except ImportError:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
         return f"torchshape {__version__} (torch is not installed; see https://pytorch.org/get-started/)"
-    except Exception as exc:  # a broken install: say so, the version line is what was asked for
-        return f"torchshape {__version__} (torch cannot be imported: {type(exc).__name__}: {exc})"
-    return f"torchshape {__version__} (torch {torch.__version__})"
+    return f"torchshape {__version__} (torch {torch_version})"
 
 
 def _root(
@@ -75,10 +76,11 @@ def _root(
 
 
 def _group() -> typer.Typer:
-    """``torchshape`` itself, with its --version, before any command is registered."""
+    """``torchshape`` itself, with its --version and shell completion (Typer's
+    --install-completion and --show-completion), before any command is registered."""
     group = typer.Typer(
         cls=Group,
-        add_completion=False,
+        add_completion=True,
         help=HELP,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
@@ -118,6 +120,29 @@ def for_line(args: list[str]) -> typer.Typer:
     return line
 
 
+# Set by the script that --install-completion installs, when the shell asks for completions.
+COMPLETE = "_TORCHSHAPE_COMPLETE"
+
+
+def _completion_switches(command: Any) -> Any:
+    """Typer's --install-completion and --show-completion, shown as the switches they are."""
+    for param in command.params:
+        if param.name in ("install_completion", "show_completion"):
+            param.metavar = SWITCH
+    return command
+
+
+def completions(args: list[str]) -> int:
+    """Answer the shell's completion request (the words are in the environment): the whole app,
+    every command built, since the line being completed may name any of them."""
+    command = _completion_switches(typer.main.get_command(app))
+    try:
+        command.main(args=args, prog_name="torchshape", complete_var=COMPLETE, standalone_mode=False)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place that turns errors into a line on stderr and an exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -129,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet.install()  # torch's own notices (no numpy, dropout with one layer, ...) are not the user's
     install(sys.stdout, sys.stderr)  # ASCII fallbacks where the encoding cannot carry ×, ·, ✓
-    command = typer.main.get_command(for_line(args))
+    if COMPLETE in os.environ:  # the shell asks for completions: every command, every option
+        return completions(args)
+    command = _completion_switches(typer.main.get_command(for_line(args)))
     kinds = {name: families.command(name).KINDS for name in families.COMMANDS}
     problem = first_problem(args, *_options(command), kinds=kinds)
     if problem is not None:
