@@ -69,7 +69,14 @@ def preformatted(renderables: list[RenderableType]) -> str:
     from rich.console import Console, Group
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=80, color_system=None, force_terminal=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=80,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        legacy_windows=False,
+    )
     group = unbroken_code(Group(*renderables))
     console.width = file_width(console, group)
     console.print(group)
@@ -128,7 +135,7 @@ def render_html(report: Report, shown: Shown | None = None) -> str:
         from torchshape.render.diagram_svg import render_diagram_svg
 
         svg = render_diagram_svg(drawn)
-        parts.append(f'<div class="drawing">{svg[svg.index("<svg") :]}</div>')
+        parts.append(f'<div class="drawing">{svg[svg.index("<svg") :].strip()}</div>')
     footer = family.footer(report)
     if footer:
         parts.append(preformatted(list(footer)))

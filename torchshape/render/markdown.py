@@ -113,7 +113,14 @@ def _preformatted(renderables: list[RenderableType]) -> list[str]:
     from rich.console import Console, Group
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=80, color_system=None, force_terminal=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=80,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        legacy_windows=False,
+    )
     group = unbroken_code(Group(*renderables))
     console.width = file_width(console, group)
     console.print(group)

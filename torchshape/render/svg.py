@@ -31,6 +31,7 @@ def render_svg(report: Report, width: int | None = None, shown: Shown | None = N
         width=80,
         color_system="truecolor",
         force_terminal=True,
+        force_jupyter=False,  # in a notebook rich would display the table instead of recording it
         legacy_windows=False,
     )
     renderable = table_renderable(report, shown)

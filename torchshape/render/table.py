@@ -94,7 +94,14 @@ def render_table(report: Report, width: int | None = None, shown: Shown | None =
     line is broken.
     """
     buffer = io.StringIO()
-    console = Console(file=buffer, width=80, color_system=None, force_terminal=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=80,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        legacy_windows=False,
+    )
     renderable = table_renderable(report, shown)
     if width is None:
         width = file_width(console, unbroken_code(renderable))
