@@ -119,7 +119,7 @@ def test_summary_gives_torchinfos_totals(executed: Any) -> None:
 
 
 def test_a_family_report_shows_its_formulas(executed: Any) -> None:
-    html = html_of(cell_with(executed, 'torchshape.inspect(kind="lstm"'))
+    html = html_of(cell_with(executed, 'kind="lstm"'))
     lstm = nn.LSTM(32, 64, num_layers=2, bidirectional=True, batch_first=True)
     assert "<table>" in html and "nn.LSTM(" in html
     assert "(N, L, D·H_out)" in html

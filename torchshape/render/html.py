@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from torchshape import families
 from torchshape.options import Shown
-from torchshape.render.text import file_width, unbroken_code
+from torchshape.render.text import MAX_FILE_WIDTH, file_width, unbroken_code
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -31,6 +31,7 @@ STYLE = """<style>
 .torchshape th{font-weight:600}
 .torchshape code,.torchshape pre{font-family:var(--jp-code-font-family,ui-monospace,Menlo,monospace)}
 .torchshape pre{margin:.4em 0;white-space:pre}
+.torchshape pre.prose{white-space:pre-wrap}
 .torchshape .dim{opacity:.7}
 .torchshape .ok{color:#2e9e44}
 .torchshape .bad{color:#e5534b;font-weight:600}
@@ -62,8 +63,11 @@ def table_html(header: list[str], rows: list[list[str]], bad: list[bool] | None 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def preformatted(renderables: list[RenderableType]) -> str:
-    """Rich renderables as the terminal's plain text, in a ``<pre>``, no line of code broken."""
+def preformatted(renderables: list[RenderableType], *, prose: bool = False) -> str:
+    """Rich renderables as the terminal's plain text, in a ``<pre>``, no line of code broken.
+
+    ``prose``: lines of text (the footer), unwrapped here and wrapped by the page to its width.
+    """
     import io
 
     from rich.console import Console, Group
@@ -78,10 +82,11 @@ def preformatted(renderables: list[RenderableType]) -> str:
         legacy_windows=False,
     )
     group = unbroken_code(Group(*renderables))
-    console.width = file_width(console, group)
+    console.width = MAX_FILE_WIDTH if prose else file_width(console, group)
     console.print(group)
     lines = [line.rstrip() for line in buffer.getvalue().strip("\n").splitlines()]
-    return f"<pre>{escape(chr(10).join(lines))}</pre>"
+    wrap = ' class="prose"' if prose else ""
+    return f"<pre{wrap}>{escape(chr(10).join(lines))}</pre>"
 
 
 def _line(text: str, bad: bool) -> str:
@@ -138,7 +143,7 @@ def render_html(report: Report, shown: Shown | None = None) -> str:
         parts.append(f'<div class="drawing">{svg[svg.index("<svg") :].strip()}</div>')
     footer = family.footer(report)
     if footer:
-        parts.append(preformatted(list(footer)))
+        parts.append(preformatted(list(footer), prose=True))
     parts.extend(_line(line.text, line.bad) for line in facts.verdict)
     timing = timing_text(report)
     if timing:
