@@ -251,3 +251,12 @@ def test_torchinfo_columns_are_accepted() -> None:
         verbose=0,
     )
     assert result.ok and math.isclose(result.total_params, 21_840)
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])
+def test_device_takes_a_name_or_a_torch_device(device: object) -> None:
+    model = SingleInputNet()
+    sized = torchshape.summary(model, input_size=(1, 1, 28, 28), device=device, verbose=0)
+    given = torchshape.summary(model, input_data=torch.rand(1, 1, 28, 28), device=device, verbose=0)
+    assert sized.probe.device == given.probe.device == "cpu"
+    assert sized.total_params == given.total_params == 21_840
