@@ -10,6 +10,7 @@ an LSTM returns. Drawn models compare with torch's own FlopCounterMode and param
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 import torch
@@ -218,6 +219,16 @@ def test_verbose_prints_the_table_and_zero_prints_nothing(capsys: pytest.Capture
     assert capsys.readouterr().out == ""
     torchshape.summary(model, input_size=(2, 3), verbose=2)
     assert "0.weight" in capsys.readouterr().out  # every parameter
+
+
+def test_by_default_it_prints_outside_a_notebook(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A REPL (sys.ps1 set) shows a Report's one-line repr, so the table is printed there too;
+    the notebook test checks that a kernel prints nothing."""
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)
+    result = torchshape.summary(nn.Sequential(nn.Linear(3, 5)), input_size=(2, 3))
+    assert capsys.readouterr().out == str(result) + "\n"
 
 
 @pytest.mark.parametrize(

@@ -249,10 +249,11 @@ def summary(
     forward's arguments or a dict of its keywords (``device`` moves them and the model). ``depth``:
     the deepest layer shown (the model 0, its children 1). ``mode``: "train" or "eval" for the pass,
     the model's own mode back after; "same" leaves it. ``verbose`` 1 prints the table (2 with every
-    parameter), 0 prints nothing; None: 1 in a script, 0 in an interactive session, where the result
-    shows itself. ``kwargs`` go to forward. ``col_names``, ``col_width``, ``row_settings`` and
-    ``cache_forward_pass`` are checked as torchinfo checks them; the table's columns are torchshape's
-    (docs/python-api.md, "Coming from torchinfo").
+    parameter), 0 prints nothing; None: 0 in a Jupyter notebook, where the result shows itself as
+    HTML, else 1 (a REPL shows a Report's one-line repr, so the table is printed there too).
+    ``kwargs`` go to forward. ``col_names``, ``col_width``, ``row_settings`` and
+    ``cache_forward_pass`` are checked as torchinfo checks them; the table's columns are
+    torchshape's (docs/python-api.md, "Coming from torchinfo").
 
         >>> result = summary(model, input_size=(1, 3, 32, 32), verbose=0)
         >>> result.total_params, result.total_mult_adds
@@ -273,8 +274,10 @@ def summary(
         row_settings=row_settings,
         verbose=verbose,
     )
-    if verbose is None:
-        verbose = 0 if getattr(sys, "ps1", None) or "ipykernel" in sys.modules else 1
+    if verbose is None:  # quiet in a notebook only, where the result shows itself as HTML
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+        verbose = 0 if type(shell).__name__ == "ZMQInteractiveShell" else 1
     if input_size is not None:
         first = next(model.parameters(), None)
         where = torch.device(device) if device is not None else first.device if first is not None else None
