@@ -1,0 +1,75 @@
+"""The expr family's report: the --tensor tensors as the core's rows, the walk as its analysis."""
+
+from __future__ import annotations
+
+from torchshape.families.expr.counts import totals
+from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec, Symbols
+from torchshape.families.expr.steps import ExprRun
+from torchshape.probe import ProbeRun
+from torchshape.report import Report, row_at_your_sizes
+
+NOTES = {
+    "meta": "on meta: torch's meta kernels give every shape and dtype at any size, no values",
+    "cpu": "on the CPU: floats from randn, integers from randint, bools half True, seeded (the same every run)",
+}
+
+
+def call(spec: ExprSpec, device: str) -> str:
+    """The tensors as Python would make them (the python format's script makes them so)."""
+    parts = []
+    for one in spec.tensors:
+        dims = ", ".join(str(n) for n in one.shape)
+        dtype = "" if one.dtype == "float32" else f", dtype=torch.{one.dtype}"
+        if device == "meta":
+            made = (
+                f"torch.empty({dims}{dtype}, device='meta')"
+                if dims
+                else f"torch.empty(()" + f"{dtype}, device='meta')"
+            )
+        elif one.dtype == "bool":
+            made = f"torch.randint(0, 2, ({dims}{',' if len(one.shape) == 1 else ''})).bool()"
+        elif one.dtype in INTEGER_DTYPES:
+            made = f"torch.randint({one.low or 0}, {spec.high(one)}, ({dims}{',' if len(one.shape) == 1 else ''}){dtype})"
+        else:
+            made = f"torch.randn({dims}{dtype})" if dims else f"torch.randn((){dtype})"
+        parts.append(f"{one.name} = [{made}] * {one.count}" if one.count else f"{one.name} = {made}")
+    return "; ".join(parts) if parts else "no --tensor: the expression makes its own tensors"
+
+
+def ran(probe: ProbeRun) -> str:
+    run: ExprRun = probe.analysis
+    where = "on meta (shapes only, no values)" if probe.device == "meta" else f"on {probe.device}"
+    checked = sum(1 for step in run.steps if step.holds is not None)
+    steps = f"{len(run.steps)} step{'s' if len(run.steps) != 1 else ''}"
+    if run.failure is not None:
+        return (
+            f"torch {probe.torch_version} {where} refused {run.failure.expression} after {steps}, "
+            f"{checked} checked against their rule"
+        )
+    return f"every step run by torch {probe.torch_version} {where}; {checked} of {steps} checked against their rule"
+
+
+def build_report(spec: ExprSpec, probe: ProbeRun) -> Report:
+    run: ExprRun = probe.analysis
+    rows = [
+        row_at_your_sizes(one.name, f"--tensor {one.text}", shape, shape, fed=True, error=None)
+        for one, shape in zip(spec.tensors, probe.shapes.values(), strict=True)
+    ]
+    notes = [run.why_device]
+    if run.device == "cpu" and spec.tensors:
+        notes.append(NOTES["cpu"])
+    if any(step.holds is None for step in run.steps):
+        notes.append("– marks a step with no rule in torchshape: torch's shape, shown unchecked")
+    return Report(
+        family="expr",
+        spec=spec,
+        symbols=Symbols(),
+        legend=[],
+        rows=rows,
+        notes=notes,
+        probe=probe,
+        call=call(spec, probe.device),
+        ran=ran(probe),
+        parameters=[],
+        totals=totals(spec),
+    )
