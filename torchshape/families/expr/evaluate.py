@@ -578,7 +578,7 @@ class Evaluator:
             return Step(
                 text, kind, rule, None, dtype, shapes=shapes, holds=holds, expected=expected, node=key(node)
             )
-        if isinstance(value, (bool, int, float, complex)):
+        if isinstance(value, (bool, int, float, complex)) and outcome is not None:  # .item(), int(t)
             dtype = f"{type(value).__name__} (Python)"
             holds = None if outcome is None else (not outcome.error and outcome.dtype == dtype)
             return Step(text, kind, rule, None, dtype, holds=holds, value=repr(value), node=key(node))

@@ -519,8 +519,11 @@ def _slice_text(s: slice) -> str:
 def index(x: T, index_value: Any, label: str) -> Outcome:
     """``x[...]``: basic indexing dim by dim, then the advanced indices' shape and where it lands."""
     items = _index_items(index_value)
-    if sum(1 for item in items if item is Ellipsis) > 1:
-        return Outcome("indexing", "an index can only have a single ellipsis ('...')", error=True)
+    said: list[str] = []
+    if sum(1 for item in items if item is Ellipsis) > 1:  # NumPy refuses; torch lets the first one count
+        at = items.index(Ellipsis)
+        items = [item for k, item in enumerate(items) if item is not Ellipsis or k == at]
+        said.append("torch lets the first ... count and a further ... stand for no dim")
     used = sum(_consumes(item) for item in items)
     if used > x.ndim:
         return Outcome(
@@ -535,7 +538,6 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
         items = [*items, *([slice(None)] * (x.ndim - used))]
     dim = 0
     out: list[Any] = []  # sizes, and an "ADV" marker per advanced index, in place
-    said: list[str] = []
     advanced: list[IndexTensor] = []
     positions: list[int] = []  # where each advanced index stands among the non-int items
     seen = 0
@@ -1002,7 +1004,7 @@ def split(x: T, size_or_sections: Any, d: Any, op: str) -> Outcome:
 # -- reductions ----------------------------------------------------------------------------
 
 INT_TO_LONG = frozenset({"sum", "prod", "cumsum", "cumprod", "count_nonzero"})
-FLOAT_ONLY = frozenset({"mean", "std", "var", "logsumexp", "norm"})
+FLOAT_ONLY = frozenset({"mean", "std", "var", "norm"})
 INDEX_OF = frozenset({"argmax", "argmin"})
 TO_BOOL = frozenset({"any", "all"})
 
@@ -1016,12 +1018,17 @@ def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
             f"{op} needs a floating point or complex input; {label} is {x.dtype} (cast first: .float())",
             error=True,
         )
+    if op in INDEX_OF and x.dtype == "bool":
+        return Outcome(kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True)
     if op in INT_TO_LONG and category(x.dtype) < 2:
         dtype, why = "int64", f"{op} of {x.dtype} accumulates in int64"
+    elif op == "logsumexp" and category(x.dtype) < 2:
+        dtype, why = DEFAULT_FLOAT, f"logsumexp of {x.dtype} computes in the default float, {DEFAULT_FLOAT}"
     elif op in INDEX_OF or op == "count_nonzero":
         dtype, why = "int64", "indices are int64"
     elif op in TO_BOOL:
-        dtype, why = "bool", f"{op} gives bool"
+        dtype = "uint8" if x.dtype == "uint8" else "bool"
+        why = f"{op} gives {dtype}" + (" (uint8 stays uint8)" if dtype == "uint8" else "")
     else:
         dtype, why = x.dtype, f"keeps {x.dtype}"
     if d is None:
