@@ -13,6 +13,7 @@ nesting beyond the limits.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from torchshape.errors import UsageError
@@ -149,10 +150,7 @@ _CALLED = {
     "AugAssign": "an in-place assignment",
     "AnnAssign": "an annotated assignment",
 }
-ALLOWED_WHAT = (
-    "torchshape expr evaluates the --tensor names, literals, torch/F functions and tensor methods "
-    "that compute shapes, slices, arithmetic and comparison"
-)
+ALLOWED_WHAT = "torchshape expr evaluates tensors, literals, torch/F functions and tensor methods only"
 
 
 class Refused(UsageError):
@@ -284,6 +282,10 @@ def _check(node: ast.AST, source: str, names: set[str], depth: int) -> None:
     if isinstance(node, ast.Starred):
         _check(node.value, source, names, deeper)
         return
+    if isinstance(node, ast.BinOp):
+        _check_size(node, source)
+    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
+        raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
     if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Subscript, ast.Slice, ast.Tuple, ast.List)):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, _PLAIN):
@@ -292,6 +294,48 @@ def _check(node: ast.AST, source: str, names: set[str], depth: int) -> None:
         return
     what = _CALLED.get(type(node).__name__, f"the syntax {type(node).__name__}")
     raise Refused(f"{what} ({_segment(source, node)})")
+
+
+def _int_literal(node: ast.AST) -> int | None:
+    """The value of an integer made of literals only (``10**9``, ``-3``, ``2 * 8``), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _int_literal(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Pow)):
+        left, right = _int_literal(node.left), _int_literal(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow):
+            if right < 0 or (abs(left) > 1 and right * math.log2(abs(left)) > 64):
+                return None
+            return int(left**right)
+        if isinstance(node.op, ast.Mult):
+            return left * right if abs(left) < MAX_INT and abs(right) < MAX_INT else None
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    return None
+
+
+def _check_size(node: ast.BinOp, source: str) -> None:
+    """No huge numbers or sequences out of small literals: 9**9**9, 1 << 10**6, [0] * 10**9."""
+    left, right = _int_literal(node.left), _int_literal(node.right)
+    huge = f"{_segment(source, node)} would be a huge number (beyond 2^64)"
+    if isinstance(node.op, ast.Pow) and left is not None and abs(left) > 1:
+        if right is None:
+            raise Refused(f"{_segment(source, node)}: a power of a literal to an exponent that is not a literal")
+        if right > 0 and right * math.log2(abs(left)) > 64:
+            raise Refused(huge)
+    if isinstance(node.op, ast.LShift) and right is not None and right > 64:
+        raise Refused(huge)
+    if isinstance(node.op, ast.Mult):
+        for seq, times in ((node.left, right), (node.right, left)):
+            if isinstance(seq, (ast.List, ast.Tuple, ast.Constant)) and times is not None:
+                length = len(seq.elts) if isinstance(seq, (ast.List, ast.Tuple)) else (
+                    len(seq.value) if isinstance(seq.value, str) else 0
+                )
+                if length * times > MAX_ITEMS:
+                    raise Refused(f"{_segment(source, node)} makes more than {MAX_ITEMS:,} items")
 
 
 def _check_constant(node: ast.Constant, source: str) -> None:
@@ -312,22 +356,24 @@ def _check_constant(node: ast.Constant, source: str) -> None:
 
 
 def _check_attribute(node: ast.Attribute, source: str, names: set[str], depth: int) -> None:
-    _check_name(node.attr, node, source)
     found = module_function(node)
     dotted = _dotted(node)
     if found is not None:
+        _check_name(node.attr, node, source)
         module, name = found
         allowed = (TORCH_FUNCTIONS | TORCH_DTYPES) if module == "torch" else F_FUNCTIONS
         if name not in allowed:
             raise Refused(f"{_segment(source, node)}, which is not a {module} function torchshape evaluates")
         return
     if dotted is not None and dotted.split(".")[0] in MODULES:
+        _check_name(node.attr, node, source)
         raise Refused(f"{_segment(source, node)}, which is not a function torchshape evaluates")
+    _check(node.value, source, names, depth + 1)  # the innermost refused part is named first
+    _check_name(node.attr, node, source)
     if node.attr not in TENSOR_METHODS | TENSOR_ATTRIBUTES | OTHER_ATTRIBUTES:
         raise Refused(
             f"the attribute .{node.attr} ({_segment(source, node)}), not a tensor method torchshape evaluates"
         )
-    _check(node.value, source, names, depth + 1)
 
 
 def _check_call(node: ast.Call, source: str, names: set[str], depth: int) -> None:
