@@ -241,8 +241,8 @@ def broadcast(shapes: Sequence[Shape], labels: Sequence[str]) -> tuple[Shape | N
         note = ""
         if stretched:
             note = f" ({', '.join(stretched)} stretched 1→{size})"
-        elif missing and len(present) < len(sizes):
-            note = f" ({', '.join(missing)} has no dim: taken as 1)"
+        if missing and size != 1:
+            note += f" ({', '.join(missing)} has no dim here: taken as 1, stretched to {size})"
         parts.append(f"{shown} → {size}{note}")
         out.append(size)
     shape = tuple(reversed(out))
@@ -621,7 +621,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
         shape = in_front
         where = "separated by a slice, ... or None, B moves to the front"
         if in_place != in_front:
-            where += f" (adjacent they would stay in place: {shape_text(in_place)})"
+            where += f" (not to dim {first}, where the first index tensor stood: {shape_text(in_place)})"
     return Outcome(
         "indexing", f"{'; '.join(said)}; {together}; {where} → {shape_text(shape)}", shape, x.dtype
     )
