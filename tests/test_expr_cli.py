@@ -82,7 +82,7 @@ def test_int_division_is_float_and_floor_division_stays_int(capsys: pytest.Captu
         ("x @ W", ["x=32,784", "W=10,784"], "x @ W.T", [32, 10]),
         ("F.linear(x, W)", ["x=8,5", "W=5,3"], "F.linear(x, W.T)", [8, 3]),
         ("x.transpose(0, 1).view(-1)", ["x=3,4"], "x.transpose(0, 1).reshape(-1)", [12]),
-        ("a + b", ["a=3,4", "b=3"], "a + b.unsqueeze(-1)", [3, 4]),
+        ("a + b", ["a=3,4", "b=3"], "a + b.unsqueeze(1)", [3, 4]),
         ("torch.cat([a, b])", ["a=2,3", "b=2,4"], "torch.cat([a, b], dim=1)", [2, 7]),
         ("a.mean()", ["a=3:int64"], "a.float().mean()", []),
     ],

@@ -204,17 +204,16 @@ def result_type(operands: Sequence[Any]) -> tuple[str, str]:
             scalars = promote_types(scalars, python_dtype(op))
     found = _combine(dimensioned, _combine(zero_dim, scalars))
     assert found is not None
-    groups = []
-    if dimensioned is not None:
-        groups.append(f"tensors {dimensioned}")
-    if zero_dim is not None:
-        groups.append(f"0-d tensors {zero_dim}")
-    if scalars is not None:
-        groups.append(f"Python numbers {scalars}")
+    named = ((dimensioned, "tensors"), (zero_dim, "0-d tensors"), (scalars, "Python numbers"))
+    groups = [(dtype, name) for dtype, name in named if dtype is not None]
     if len(groups) == 1:
-        why = f"result_type: {found}"
+        return found, f"result_type: {found}"
+    top, top_name = groups[0]
+    lower = " and ".join(f"{name} ({dtype})" for dtype, name in groups[1:])
+    if found == top:
+        why = f"result_type: {found}, the {top_name}'; {lower} count only with a higher category"
     else:
-        why = f"result_type({', '.join(groups)}) = {found}: a lower-ranked group counts only with a higher category"
+        why = f"result_type: {found}: {lower} raise the {top_name}' {top} to a higher category"
     return found, why
 
 
@@ -403,9 +402,10 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
     spatial = x.shape[-dims:]
     out = []
     parts = []
-    for n, k, si, pi, di in zip(spatial, kernel, s, p, d, strict=True):
+    axes = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[dims]
+    for axis, n, k, si, pi, di in zip(axes, spatial, kernel, s, p, d, strict=True):
         size = (n + 2 * pi - di * (k - 1) - 1) // si + 1
-        parts.append(f"⌊({n} + 2·{pi} − {di}·({k} − 1) − 1) / {si} + 1⌋ = {size}")
+        parts.append(f"{axis}_out = ⌊({n} + 2·{pi} − {di}·({k} − 1) − 1) / {si} + 1⌋ = {size}")
         out.append(size)
     if min(out) <= 0:
         return Outcome(kind, f"{kind}: output size {'; '.join(parts)}: too small an input", error=True)
@@ -584,8 +584,9 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
                         )
                 if item.true_count is None:
                     raise NoRule("mask without values")
+                over = f"dim {dim}" if len(item.shape) == 1 else f"dims {dim}–{dim + len(item.shape) - 1}"
                 said.append(
-                    f"a mask {shape_text(item.shape)} over dims {dim}–{dim + len(item.shape) - 1} "
+                    f"a mask {shape_text(item.shape)} over {over} "
                     f"selects its {item.true_count} True positions → ({item.true_count},)"
                 )
                 advanced.append(IndexTensor((item.true_count,)))

@@ -117,7 +117,7 @@ def sections(report: Report) -> list[RenderableType]:
             Text(""),
             Text.assemble(
                 ("result ", "bold"),
-                code_text(" ".join(report.spec.expression.split())),
+                code_text(_last_statement(report.spec)),
                 "  →  ",
                 (result.shape_text, "bold"),
                 f" {result.dtype}",
@@ -132,6 +132,13 @@ def sections(report: Report) -> list[RenderableType]:
                 Text("--explain: no index tensor in this expression to show values for", style="dim"),
             ]
     return parts
+
+
+def _last_statement(spec: ExprSpec) -> str:
+    import ast
+
+    last = spec.checked.tree.body[-1]
+    return " ".join((ast.get_source_segment(spec.checked.source, last) or ast.unparse(last)).split())
 
 
 def footer(report: Report) -> list[Text]:

@@ -124,7 +124,7 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
     if spec.device == "auto" and device.type == "meta" and _meta_only(walk.failure) and _fits_cpu(spec):
         device, why = (
             torch.device("cpu"),
-            f"on the CPU: on meta, {walk.failure.expression if walk.failure else ''} has no values",
+            "on the CPU: on meta a step found no values to read",
         )
         walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
     disagreed = any(step.holds is False for step in walk.steps)
@@ -136,7 +136,7 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
         # the message users meet in their own code is the CPU's (meta words some errors differently)
         device, why = (
             torch.device("cpu"),
-            f"on the CPU: torch refused {walk.failure.expression}, and its CPU message is the one your code would see",
+            "on the CPU: torch refused a step on meta; the CPU's message is the one your code would see",
         )
         walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
     failure = walk.failure
@@ -192,6 +192,10 @@ def _result(walk: Walk, source: str) -> Step | None:
             return last
     if isinstance(value, torch.Tensor):
         return Step(whole, "value", "a --tensor as given", tuple(value.shape), dtype_name(value.dtype))
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
+        dtypes = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))
+        shapes = tuple(tuple(v.shape) for v in value)
+        return Step(whole, "value", f"a {type(value).__name__} of tensors", None, dtypes, shapes=shapes)
     if isinstance(value, torch.Size):
         return Step(
             whole, "python", "torch.Size: the shape as a tuple", None, "torch.Size", value=repr(tuple(value))
@@ -249,7 +253,7 @@ def candidates(
         target = max((s for s in shapes if s is not None), key=len, default=None)
         for side, (operand, ndim) in enumerate(zip((left, right), dims, strict=True)):
             for k in range(ndim + 1) if ndim < len(target or ()) else ():
-                fixed = _call(operand, "unsqueeze", ast.Constant(k if k < ndim else -1))
+                fixed = _call(operand, "unsqueeze", ast.Constant(k))
                 new_left, new_right = (fixed, right) if side == 0 else (left, fixed)
                 rebuilt: ast.expr = (
                     ast.BinOp(new_left, node.op, new_right)

@@ -15,24 +15,13 @@ NOTES = {
 
 
 def call(spec: ExprSpec, device: str) -> str:
-    """The tensors as Python would make them (the python format's script makes them so)."""
+    """The tensors, each with its shape and dtype (the python format's script shows how they are made)."""
     parts = []
     for one in spec.tensors:
-        dims = ", ".join(str(n) for n in one.shape)
-        dtype = "" if one.dtype == "float32" else f", dtype=torch.{one.dtype}"
-        if device == "meta":
-            made = (
-                f"torch.empty({dims}{dtype}, device='meta')"
-                if dims
-                else f"torch.empty(()" + f"{dtype}, device='meta')"
-            )
-        elif one.dtype == "bool":
-            made = f"torch.randint(0, 2, ({dims}{',' if len(one.shape) == 1 else ''})).bool()"
-        elif one.dtype in INTEGER_DTYPES:
-            made = f"torch.randint({one.low or 0}, {spec.high(one)}, ({dims}{',' if len(one.shape) == 1 else ''}){dtype})"
-        else:
-            made = f"torch.randn({dims}{dtype})" if dims else f"torch.randn((){dtype})"
-        parts.append(f"{one.name} = [{made}] * {one.count}" if one.count else f"{one.name} = {made}")
+        what = f"{one.name} {one.shape!r} {one.dtype}"
+        if one.dtype in INTEGER_DTYPES and device != "meta":
+            what += f" {one.low or 0} ≤ v < {spec.high(one)}"
+        parts.append(f"{one.name}: {one.count} × {one.shape!r} {one.dtype}" if one.count else what)
     return "; ".join(parts) if parts else "no --tensor: the expression makes its own tensors"
 
 
