@@ -119,7 +119,9 @@ def matmul_pair(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(a), tuple(b)
 
 
-@given(pair=matmul_pair(), form=st.sampled_from(["a @ b", "torch.matmul(a, b)", "a.mm(b)", "torch.bmm(a, b)"]))
+@given(
+    pair=matmul_pair(), form=st.sampled_from(["a @ b", "torch.matmul(a, b)", "a.mm(b)", "torch.bmm(a, b)"])
+)
 def test_matmul(pair: tuple[Any, Any], form: str) -> None:
     a, b = pair
     check(form, a=text(a), b=text(b))
@@ -162,14 +164,20 @@ def indexing(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     consuming = [k for k in kinds if k not in ("none", "ellipsis")]
     while len(consuming) > len(shape):  # keep the index within the dims (a test below goes beyond)
         kinds.remove(consuming.pop())
-    after = sum(1 for k in kinds[kinds.index("ellipsis") + 1 :] if k not in ("none", "ellipsis")) if "ellipsis" in kinds else 0
+    after = (
+        sum(1 for k in kinds[kinds.index("ellipsis") + 1 :] if k not in ("none", "ellipsis"))
+        if "ellipsis" in kinds
+        else 0
+    )
     tensors = {"a": text(shape)}
     items: list[str] = []
     dim = 0
     for kind in kinds:
         n = shape[dim] if dim < len(shape) else 1
         if kind == "int":
-            items.append(str(draw(st.integers(-n, n - 1)) if draw(st.integers(0, 9)) else n))  # at times out of range
+            items.append(
+                str(draw(st.integers(-n, n - 1)) if draw(st.integers(0, 9)) else n)
+            )  # at times out of range
         elif kind == "slice":
             start = draw(st.one_of(st.none(), st.integers(-n - 1, n + 1)))
             stop = draw(st.one_of(st.none(), st.integers(-n - 1, n + 1)))
@@ -209,7 +217,9 @@ def test_too_many_indices_and_two_ellipses(index: str) -> None:
 
 @given(
     shape=st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple),
-    before=st.sampled_from(["", ".transpose(0, -1)", ".permute(*range(a.dim() - 1, -1, -1))", "[:, ::2]", ".mT"]),
+    before=st.sampled_from(
+        ["", ".transpose(0, -1)", ".permute(*range(a.dim() - 1, -1, -1))", "[:, ::2]", ".mT"]
+    ),
     op=st.sampled_from(["view", "reshape"]),
     data=st.data(),
 )

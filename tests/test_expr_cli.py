@@ -43,8 +43,12 @@ def test_casting_a_float_tensor_to_long(capsys: pytest.CaptureFixture[str]) -> N
     assert torch.tensor([1, 2, 3], dtype=torch.float).type(torch.long).dtype == torch.int64
 
 
-@pytest.mark.parametrize(("index", "shape"), [("a[:,0]", [3]), ("a[0]", [4]), ("a[0:1]", [1, 4]), ("a[None]", [1, 3, 4])])
-def test_a_column_a_row_and_a_kept_dim(capsys: pytest.CaptureFixture[str], index: str, shape: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("index", "shape"), [("a[:,0]", [3]), ("a[0]", [4]), ("a[0:1]", [1, 4]), ("a[None]", [1, 3, 4])]
+)
+def test_a_column_a_row_and_a_kept_dim(
+    capsys: pytest.CaptureFixture[str], index: str, shape: list[int]
+) -> None:
     code, doc = as_json(capsys, index, "--tensor", "a=3,4")
     assert code == 0
     assert doc["result"]["shape"] == shape == list(eval(index, {"a": torch.empty(3, 4)}).shape)
@@ -122,8 +126,9 @@ def test_the_table_names_the_failure_and_the_fix(capsys: pytest.CaptureFixture[s
 
 
 def test_json_steps_are_innermost_first_with_their_rules(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = as_json(capsys, "(x @ W.T + b).relu().sum(dim=1)", "--tensor", "x=8,4", "--tensor", "W=3,4",
-                        "--tensor", "b=3")
+    code, doc = as_json(
+        capsys, "(x @ W.T + b).relu().sum(dim=1)", "--tensor", "x=8,4", "--tensor", "W=3,4", "--tensor", "b=3"
+    )
     assert code == 0 and doc["command"] == "expr" and doc["ok"] is True
     assert [s["expression"] for s in doc["steps"]] == [
         "W.T",
@@ -148,7 +153,9 @@ def test_separated_advanced_indices_move_to_the_front(capsys: pytest.CaptureFixt
 
 
 def test_einsum_letters_are_mapped_to_sizes(capsys: pytest.CaptureFixture[str]) -> None:
-    _, doc = as_json(capsys, "torch.einsum('bij,bjk->bik', a, b)", "--tensor", "a=2,3,4", "--tensor", "b=2,4,5")
+    _, doc = as_json(
+        capsys, "torch.einsum('bij,bjk->bik', a, b)", "--tensor", "a=2,3,4", "--tensor", "b=2,4,5"
+    )
     assert doc["result"]["shape"] == [2, 3, 5]
     assert "b=2, i=3, j=4, k=5" in doc["steps"][0]["rule"] and "summed over j" in doc["steps"][0]["rule"]
 
@@ -228,10 +235,15 @@ def test_every_format(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: s
         (["a +", "--tensor", "a=3"], "EXPRESSION: is not valid Python"),
         (["", "--tensor", "a=3"], "EXPRESSION: is empty"),
         (["a", "--tensor", "a=3", "--device", "tpu"], "--device: 'tpu' is not auto, cpu"),
-        (["a", "--tensor", "a=3:float32:0-4"], "--tensor: 'a=3:float32:0-4': a value range applies to integer"),
+        (
+            ["a", "--tensor", "a=3:float32:0-4"],
+            "--tensor: 'a=3:float32:0-4': a value range applies to integer",
+        ),
     ],
 )
-def test_bad_input_exits_2_naming_it(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_bad_input_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith(f"torchshape: error: {message}"), err

@@ -14,7 +14,8 @@ import ast
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -23,7 +24,6 @@ import torch.nn.functional
 from torchshape.errors import EnvironmentProblem, UsageError
 from torchshape.families.expr import formulas as rules
 from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T
-from torchshape.families.expr.steps import Failure, Step, ValuesView
 from torchshape.families.expr.safety import (
     EXPRESSION,
     F_FUNCTIONS,
@@ -35,6 +35,7 @@ from torchshape.families.expr.safety import (
     TORCH_FUNCTIONS,
     module_function,
 )
+from torchshape.families.expr.steps import Failure, Step, ValuesView
 
 Shape = tuple[int, ...]
 VALUES_LIMIT = 64  # --explain numbers the elements of inputs this small
@@ -116,6 +117,10 @@ class _Module:
 
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def _and_then(before: Any, fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    return bool(before) and fn(left, right)
 
 
 def _values_text(value: Any) -> str:
@@ -321,7 +326,7 @@ class Evaluator:
             return items if name == "list" else tuple(items)
         if name == "range":
             return self._python(node, lambda: range(*args))
-        function: Callable[..., Any] = {
+        functions: dict[str, Callable[..., Any]] = {
             "len": len,
             "int": int,
             "float": float,
@@ -332,7 +337,8 @@ class Evaluator:
             "slice": slice,
             "list": list,
             "tuple": tuple,
-        }[name]
+        }
+        function = functions[name]
         if name in ("int", "float", "bool") and args and isinstance(args[0], torch.Tensor):
             tensor_value = args[0]
             return self._operation(
@@ -403,28 +409,28 @@ class Evaluator:
 
     def _Compare(self, node: ast.Compare) -> Any:
         left = self.eval(node.left)
-        result: Any = None
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
+        if len(node.ops) == 1:
+            return self._compare(node, node.left, node.comparators[0], type(node.ops[0]), left)
+        result: Any = True
+        for op, comparator in zip(node.ops, node.comparators, strict=True):  # a < b < c: Python's `and`
             right = self.eval(comparator)
-            symbol, fn = _COMPARE[type(op)]
-            if len(node.ops) > 1:
-                result = self._python(
-                    node, lambda fn=fn, left=left, right=right: result is not False and fn(left, right)
-                )
-            elif isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
-                labels = [self.label(node.left), self.label(comparator)]
-                a, b = left, right
-                result = self._operation(
-                    node,
-                    lambda fn=fn, a=a, b=b: fn(a, b),
-                    lambda symbol=symbol, a=a, b=b: rules.elementwise(
-                        symbol, [self.describe(a), self.describe(b)], labels
-                    ),
-                )
-            else:
-                result = self._python(node, lambda fn=fn, a=left, b=right: fn(a, b))
+            fn = _COMPARE[type(op)][1]
+            result = self._python(node, partial(_and_then, result, fn, left, right))
             left = right
         return result
+
+    def _compare(self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any) -> Any:
+        right = self.eval(second)
+        symbol, fn = _COMPARE[op]
+        if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
+            return self._python(node, partial(fn, left, right))
+        labels = [self.label(first), self.label(second)]
+        self.walk.operands = [self.describe(left), self.describe(right)]
+        return self._operation(
+            node,
+            partial(fn, left, right),
+            lambda: rules.elementwise(symbol, [self.describe(left), self.describe(right)], labels),
+        )
 
     def _Subscript(self, node: ast.Subscript) -> Any:
         value = self.eval(node.value)
@@ -463,7 +469,8 @@ class Evaluator:
                     "",
                     shape,
                     True,
-                    note=f"{self.label(node.value)} has {value.numel():,} elements; the values view shows up to "
+                    note=f"{self.label(node.value)} has {value.numel():,} elements; the values view "
+                    "shows up to "
                     f"{VALUES_LIMIT}: try smaller sizes",
                 )
             )
@@ -548,8 +555,10 @@ class Evaluator:
         for shape in shapes:
             if math.prod(shape) * itemsize > CPU_TENSOR_LIMIT:
                 raise EnvironmentProblem(
-                    f"{self.text(node)} would hold {math.prod(shape):,} elements {rules.shape_text(shape)} on the "
-                    f"CPU, more than the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr computes values for; "
+                    f"{self.text(node)} would hold {math.prod(shape):,} elements "
+                    f"{rules.shape_text(shape)} on the "
+                    f"CPU, more than the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr computes values "
+                    "for; "
                     "use --device meta to see every shape without values"
                 )
 
@@ -767,7 +776,8 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
                 "already contiguous: the same tensor"
                 if contiguous
                 else (
-                    f"copies into memory order: strides {rules.shape_text(x.stride)} → {rules.shape_text(rules.contiguous_strides(x.shape))}"
+                    f"copies into memory order: strides {rules.shape_text(x.stride)} → "
+                    f"{rules.shape_text(rules.contiguous_strides(x.shape))}"
                 )
             )
             return rules.Outcome(
@@ -807,7 +817,8 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if name in ("cumsum", "cumprod") and rules.category(x.dtype) < 2:
             return rules.Outcome(
                 "reduction",
-                f"{name} along dim {d} keeps the shape {rules.shape_text(x.shape)}; integers accumulate in int64",
+                f"{name} along dim {d} keeps the shape {rules.shape_text(x.shape)}; integers accumulate "
+                "in int64",
                 x.shape,
                 "int64",
             )
@@ -839,18 +850,21 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if shape is None:
             return rules.Outcome(
                 "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} must broadcast to {rules.shape_text(x.shape)}: {how}",
+                f"the mask {rules.shape_text(mask.shape)} must broadcast to {rules.shape_text(x.shape)}: "
+                f"{how}",
                 error=True,
             )
         if shape != x.shape:
             return rules.Outcome(
                 "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} broadcasts to {rules.shape_text(shape)}, not the input's {rules.shape_text(x.shape)}",
+                f"the mask {rules.shape_text(mask.shape)} broadcasts to {rules.shape_text(shape)}, not "
+                f"the input's {rules.shape_text(x.shape)}",
                 error=True,
             )
         return rules.Outcome(
             "broadcasting",
-            f"masked_fill keeps {rules.shape_text(x.shape)}; the mask {rules.shape_text(mask.shape)} broadcasts to it: {how}",
+            f"masked_fill keeps {rules.shape_text(x.shape)}; the mask {rules.shape_text(mask.shape)} "
+            f"broadcasts to it: {how}",
             x.shape,
             x.dtype,
         )

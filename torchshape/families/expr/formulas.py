@@ -348,7 +348,8 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
 
 
 def linear(x: T, w: T, b: T | None, lx: str, lw: str) -> Outcome:
-    """``F.linear(x, weight, bias)``: (*, in_features) with (out_features, in_features) → (*, out_features)."""
+    """``F.linear(x, weight, bias)``: (*, in_features) with weight (out_features, in_features)
+    → (*, out_features)."""
     kind = "F.linear"
     if w.ndim not in (1, 2) or x.ndim == 0:
         raise NoRule(kind)
@@ -359,7 +360,8 @@ def linear(x: T, w: T, b: T | None, lx: str, lw: str) -> Outcome:
         return Outcome(
             kind,
             f"F.linear: input (*, in_features) = {shape_text(x.shape)}, weight (out_features, in_features) = "
-            f"{shape_text(w.shape)}: in_features {x.shape[-1]} ≠ {in_f} (the weight is used transposed: x @ W.T)",
+            f"{shape_text(w.shape)}: in_features {x.shape[-1]} ≠ {in_f} (the weight is used transposed: x "
+            "@ W.T)",
             error=True,
         )
     if b is not None and b.shape not in ((out_f,), ()):
@@ -414,7 +416,8 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
     dtype, _ = result_type([x, w])
     return Outcome(
         kind,
-        f"{kind}: (N, C_in, *in) → (N, C_out, *out), C_out = {c_out}; {'; '.join(parts)} → {shape_text(shape)}",
+        f"{kind}: (N, C_in, *in) → (N, C_out, *out), C_out = {c_out}; {'; '.join(parts)} → "
+        f"{shape_text(shape)}",
         shape,
         dtype,
     )
@@ -440,7 +443,8 @@ def einsum(equation: str, operands: Sequence[T]) -> Outcome:
         if len(term) != op.ndim:
             return Outcome(
                 kind,
-                f"einsum: {term!r} names {len(term)} dims but the operand {shape_text(op.shape)} has {op.ndim}",
+                f"einsum: {term!r} names {len(term)} dims but the operand {shape_text(op.shape)} has "
+                f"{op.ndim}",
                 error=True,
             )
         for letter, size in zip(term, op.shape, strict=True):
@@ -480,7 +484,7 @@ class IndexTensor:
 
 def _index_items(index: Any) -> list[Any]:
     items = list(index) if isinstance(index, tuple) else [index]
-    out = []
+    out: list[Any] = []
     for item in items:
         if isinstance(item, T):
             if item.dtype in ("bool", "uint8") and item.ndim > 0:
@@ -650,7 +654,8 @@ def infer_size(x: T, sizes: list[int], op: str) -> tuple[Shape | None, str]:
     if -1 in sizes:
         if known == 0 or x.numel % known:
             return None, (
-                f"{op}{given}: {x.numel} elements cannot be split into {' × '.join(str(n) for n in sizes if n != -1)} × -1"
+                f"{op}{given}: {x.numel} elements cannot be split into "
+                f"{' × '.join(str(n) for n in sizes if n != -1)} × -1"
             )
         missing = x.numel // known
         shape = tuple(missing if n == -1 else n for n in sizes)
@@ -835,7 +840,8 @@ def flatten(x: T, start: int, end: int, label: str) -> Outcome:
         shape = (*x.shape[:a], merged, *x.shape[b + 1 :])
         return Outcome(
             "flatten",
-            f"flatten merges dims {a}–{b} ({' × '.join(map(str, x.shape[a : b + 1])) or '1'} = {merged}): → {shape_text(shape)}",
+            f"flatten merges dims {a}–{b} ({' × '.join(map(str, x.shape[a : b + 1])) or '1'} = {merged}): "
+            f"→ {shape_text(shape)}",
             shape,
             x.dtype,
         )
@@ -923,7 +929,8 @@ def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
         shape = (*shapes[0][:k], len(tensors), *shapes[0][k:])
         return Outcome(
             kind,
-            f"stack adds a new dim {k} of {len(tensors)} (one per tensor) to {shape_text(shapes[0])} → {shape_text(shape)}",
+            f"stack adds a new dim {k} of {len(tensors)} (one per tensor) to {shape_text(shapes[0])} → "
+            f"{shape_text(shape)}",
             shape,
             dtype,
         )
@@ -944,7 +951,8 @@ def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
             if j != k and s[j] != kept[0][j]:
                 return Outcome(
                     kind,
-                    f"{op} along dim {k}: every other dim must agree, but dim {j} is {kept[0][j]} in the first "
+                    f"{op} along dim {k}: every other dim must agree, but dim {j} is {kept[0][j]} in the "
+                    "first "
                     f"and {s[j]} in tensor {i} ({listed})",
                     error=True,
                 )
@@ -1020,7 +1028,9 @@ def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
             error=True,
         )
     if op in INDEX_OF and x.dtype == "bool":
-        return Outcome(kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True)
+        return Outcome(
+            kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True
+        )
     if op in INT_TO_LONG and category(x.dtype) < 2:
         dtype, why = "int64", f"{op} of {x.dtype} accumulates in int64"
     elif op == "logsumexp" and category(x.dtype) < 2:
@@ -1064,7 +1074,8 @@ def max_with_dim(x: T, op: str, d: Any, keepdim: bool) -> Outcome:
         return inner
     return Outcome(
         "reduction",
-        f"{op}(dim) returns (values, indices): {inner.text.split(': ', 1)[1].split(';')[0]}; values {x.dtype}, indices int64",
+        f"{op}(dim) returns (values, indices): {inner.text.split(': ', 1)[1].split(';')[0]}; values "
+        f"{x.dtype}, indices int64",
         shapes=(inner.shape, inner.shape),
         dtype=x.dtype,
     )
@@ -1177,12 +1188,59 @@ def like(x: T, op: str, dtype: str | None) -> Outcome:
 
 # these compute in floating point: an integer input gives the default float dtype
 FLOAT_MATH = frozenset(
-    "exp expm1 log log10 log1p log2 sin cos tan sinh cosh tanh sigmoid sqrt rsqrt reciprocal "
-    "softmax log_softmax gelu silu elu selu softplus logsigmoid".split()
+    [
+        "exp",
+        "expm1",
+        "log",
+        "log10",
+        "log1p",
+        "log2",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "sigmoid",
+        "sqrt",
+        "rsqrt",
+        "reciprocal",
+        "softmax",
+        "log_softmax",
+        "gelu",
+        "silu",
+        "elu",
+        "selu",
+        "softplus",
+        "logsigmoid",
+    ]
 )
 KEEP_DTYPE = frozenset(
-    "abs neg relu relu6 leaky_relu hardtanh clone detach contiguous sign square floor ceil round trunc "
-    "flip fliplr flipud roll tril triu clamp clip".split()
+    [
+        "abs",
+        "neg",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "hardtanh",
+        "clone",
+        "detach",
+        "contiguous",
+        "sign",
+        "square",
+        "floor",
+        "ceil",
+        "round",
+        "trunc",
+        "flip",
+        "fliplr",
+        "flipud",
+        "roll",
+        "tril",
+        "triu",
+        "clamp",
+        "clip",
+    ]
 )
 
 
@@ -1200,7 +1258,8 @@ def same_shape(x: T, op: str, d: Any = None) -> Outcome:
             )
         return Outcome(
             kind,
-            f"{op} keeps the shape {shape_text(x.shape)}; an integer input computes in the default float, {DEFAULT_FLOAT}",
+            f"{op} keeps the shape {shape_text(x.shape)}; an integer input computes in the default float, "
+            f"{DEFAULT_FLOAT}",
             x.shape,
             DEFAULT_FLOAT,
         )

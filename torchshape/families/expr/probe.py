@@ -61,10 +61,7 @@ def values_needed(spec: ExprSpec) -> str | None:
 
 def _tensor_index(index: ast.AST) -> bool:
     """An index holding anything but literals and slices of literals: perhaps a tensor."""
-    for node in ast.walk(index):
-        if isinstance(node, (ast.Name, ast.Call, ast.Compare, ast.List)):
-            return True
-    return False
+    return any(isinstance(node, (ast.Name, ast.Call, ast.Compare, ast.List)) for node in ast.walk(index))
 
 
 def make_tensor(one: Given, spec: ExprSpec, device: torch.device, generator: torch.Generator | None) -> Any:
@@ -260,7 +257,7 @@ def candidates(
                     if isinstance(node, ast.BinOp)
                     else ast.Compare(new_left, node.ops, [new_right])
                 )
-                found.append((rebuilt, lambda step, target=target: step is not None and step.shape == target))
+                found.append((rebuilt, _gives(target)))
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         name = node.func.attr
         owner = node.func.value
@@ -309,6 +306,15 @@ def candidates(
                     (ast.Call(_attr(_call(owner, "float"), name), node.args, node.keywords), anything)
                 )
     return found
+
+
+def _gives(shape: tuple[int, ...] | None) -> Callable[[Step | None], bool]:
+    """A fix of a broadcast must give the larger operand's shape, not some other that torch accepts."""
+
+    def accept(step: Step | None) -> bool:
+        return step is not None and step.shape == shape
+
+    return accept
 
 
 class _Replace(ast.NodeTransformer):

@@ -10,7 +10,8 @@ from torchshape.report import Report, row_at_your_sizes
 
 NOTES = {
     "meta": "on meta: torch's meta kernels give every shape and dtype at any size, no values",
-    "cpu": "on the CPU: floats from randn, integers from randint, bools half True, seeded (the same every run)",
+    "cpu": "on the CPU: floats from randn, integers from randint, bools half True, seeded (the same "
+    "every run)",
 }
 
 
@@ -35,7 +36,8 @@ def ran(probe: ProbeRun) -> str:
             f"torch {probe.torch_version} {where} refused {run.failure.expression} after {steps}, "
             f"{checked} checked against their rule"
         )
-    return f"every step run by torch {probe.torch_version} {where}; {checked} of {steps} checked against their rule"
+    done = f"every step run by torch {probe.torch_version} {where}"
+    return f"{done}; {checked} of {steps} checked against their rules"
 
 
 def build_report(spec: ExprSpec, probe: ProbeRun) -> Report:

@@ -26,9 +26,14 @@ MAX_INT = 2**63  # a literal integer's magnitude: int64's range
 MAX_STRING = 256  # characters of a string literal (an einsum equation)
 MAX_ITEMS = 10_000  # elements of a list or tuple made by `*` or list()/tuple()/tolist()
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # torch.X: functions that compute shapes and values of tensors, nothing else (no I/O, no hub,
 # no load/save, no ops registry).
-TORCH_FUNCTIONS = frozenset(
+TORCH_FUNCTIONS = _words(
     """
     abs add addmm all amax amin any arange argmax argmin argsort argwhere as_tensor atleast_1d
     atleast_2d atleast_3d baddbmm bitwise_and bitwise_not bitwise_or bitwise_xor block_diag bmm
@@ -46,17 +51,17 @@ TORCH_FUNCTIONS = frozenset(
     swapdims t take take_along_dim tan tanh tensor tensordot tensor_split tile topk trace
     transpose tril triu true_divide trunc unbind unflatten unique unsqueeze var vsplit vstack
     where zeros zeros_like Size
-    """.split()
+    """
 )
 # torch.X that are values: the dtypes.
-TORCH_DTYPES = frozenset(
+TORCH_DTYPES = _words(
     """
     bool uint8 int8 int16 short int32 int int64 long float16 half bfloat16 float32 float float64
     double complex64 cfloat complex128 cdouble
-    """.split()
+    """
 )
 # F.X (torch.nn.functional): the functional forms of layers and activations.
-F_FUNCTIONS = frozenset(
+F_FUNCTIONS = _words(
     """
     adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
     adaptive_max_pool2d avg_pool1d avg_pool2d avg_pool3d bilinear conv1d conv2d conv3d
@@ -65,11 +70,11 @@ F_FUNCTIONS = frozenset(
     log_softmax logsigmoid max_pool1d max_pool2d max_pool3d mse_loss nll_loss normalize one_hot
     pad pairwise_distance relu relu6 scaled_dot_product_attention selu sigmoid silu softmax
     softplus tanh unfold fold pixel_shuffle
-    """.split()
+    """
 )
 # x.NAME(...) on a tensor: methods that compute shapes, dtypes and values. No in-place
 # methods that take a callable (apply_, map_), no storage, pointers, hooks, devices or files.
-TENSOR_METHODS = frozenset(
+TENSOR_METHODS = _words(
     """
     abs add all amax amin any argmax argmin argsort argwhere bfloat16 bmm bool broadcast_to byte
     ceil char chunk clamp clip clone contiguous cos cumprod cumsum detach diag diagonal dim div
@@ -81,7 +86,7 @@ TENSOR_METHODS = frozenset(
     sigmoid sign sin size softmax sort split sqrt square squeeze std stride sub sum swapaxes
     swapdims t take tanh tile tolist topk transpose tril triu type type_as unbind unflatten
     unique unsqueeze var view view_as where
-    """.split()
+    """
 ) | {"to"}
 TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "T", "mT", "H", "mH", "is_leaf"})
 # attributes of what torch returns besides tensors: torch.max(x, 1).values, torch.Size's numel()
@@ -323,7 +328,9 @@ def _check_size(node: ast.BinOp, source: str) -> None:
     huge = f"{_segment(source, node)} would be a huge number (beyond 2^64)"
     if isinstance(node.op, ast.Pow) and left is not None and abs(left) > 1:
         if right is None:
-            raise Refused(f"{_segment(source, node)}: a power of a literal to an exponent that is not a literal")
+            raise Refused(
+                f"{_segment(source, node)}: a power of a literal to an exponent that is not a literal"
+            )
         if right > 0 and right * math.log2(abs(left)) > 64:
             raise Refused(huge)
     if isinstance(node.op, ast.LShift) and right is not None and right > 64:
@@ -331,8 +338,10 @@ def _check_size(node: ast.BinOp, source: str) -> None:
     if isinstance(node.op, ast.Mult):
         for seq, times in ((node.left, right), (node.right, left)):
             if isinstance(seq, (ast.List, ast.Tuple, ast.Constant)) and times is not None:
-                length = len(seq.elts) if isinstance(seq, (ast.List, ast.Tuple)) else (
-                    len(seq.value) if isinstance(seq.value, str) else 0
+                length = (
+                    len(seq.elts)
+                    if isinstance(seq, (ast.List, ast.Tuple))
+                    else (len(seq.value) if isinstance(seq.value, str) else 0)
                 )
                 if length * times > MAX_ITEMS:
                     raise Refused(f"{_segment(source, node)} makes more than {MAX_ITEMS:,} items")

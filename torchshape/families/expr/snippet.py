@@ -12,6 +12,8 @@ from torchshape.options import SEED, Format, Shown
 from torchshape.render.shown import reproduce
 from torchshape.report import Report
 
+CAUGHT = ("RuntimeError", "IndexError", "ValueError", "TypeError", "NotImplementedError")
+
 
 def _tuple(shape: tuple[int, ...]) -> str:
     return f"({', '.join(str(n) for n in shape)}{',' if len(shape) == 1 else ''})"
@@ -104,10 +106,11 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
             body.append(_check(step))
         if failed_at == index and run.failure is not None:
             failure = run.failure
+            caught = failure.error_type if failure.error_type in CAUGHT else "Exception"
             body += [
                 "try:",
                 f"    {failure.expression}",
-                f"except {failure.error_type if failure.error_type in ('RuntimeError', 'IndexError', 'ValueError', 'TypeError', 'NotImplementedError') else 'Exception'} as error:",
+                f"except {caught} as error:",
                 f'    print("torch refuses {failure.expression.replace(chr(34), chr(39))}:", error)',
                 "else:",
                 '    raise AssertionError("torch accepted what it refused when torchshape ran it")',

@@ -12,7 +12,7 @@ from torchshape.families.expr.probe import environment
 from torchshape.families.expr.spec import ExprSpec
 
 
-class Expression(torch.nn.Module):
+class Expression(torch.nn.Module):  # type: ignore[misc]
     """Evaluates the checked expression; torch's error where a sub-expression fails."""
 
     def __init__(self, spec: ExprSpec) -> None:
