@@ -21,7 +21,8 @@ EXAMPLES = (
     "torchshape expr 'x.transpose(0, 1).reshape(-1)' --tensor x=1000000,1000000",
     "torchshape expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",
 )
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
+# rich reads [..] in help text as markup: a bracket of an index is escaped
+EPILOG = "\bExamples:\n" + "\n".join(f"  {example}".replace("[", "\\[") for example in EXAMPLES)
 KINDS: frozenset[str] = frozenset()
 
 
@@ -69,8 +70,7 @@ def expr(
     ] = False,
     debug: Debug = False,
 ) -> None:
-    """The shape and dtype of a tensor expression: a row per sub-expression with the rule that decides
-    it, every row checked by torch."""
+    """The shape and dtype of a tensor expression, each sub-expression with its rule, checked by torch."""
     from torchshape.families.expr.spec import make_spec
 
     spec = make_spec(expression, tensors or (), device=device, explain=explain)
