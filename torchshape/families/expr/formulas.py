@@ -703,6 +703,21 @@ def view_strides(old: Shape, stride: Shape, new: Shape) -> Shape | None:
     return tuple(out)
 
 
+def memory_picture(shape: Shape, stride: Shape, shown: int = 9) -> str:
+    """Where the first elements sit in memory, read in row-major order: ``0, 4, 8, 1, 5, 9, …``."""
+    offsets = []
+    index = [0] * len(shape)
+    for _ in range(min(shown, math.prod(shape))):
+        offsets.append(sum(i * s for i, s in zip(index, stride, strict=True)))
+        for k in range(len(shape) - 1, -1, -1):  # the next index, the last dim fastest
+            index[k] += 1
+            if index[k] < shape[k]:
+                break
+            index[k] = 0
+    more = ", …" if math.prod(shape) > shown else ""
+    return ", ".join(map(str, offsets)) + more
+
+
 def view(x: T, sizes: list[int], op: str, label: str) -> Outcome:
     """``view``/``reshape``: the -1 worked out; for ``view``, whether the strides allow it."""
     shape, how = infer_size(x, sizes, f".{op}")
@@ -718,8 +733,9 @@ def view(x: T, sizes: list[int], op: str, label: str) -> Outcome:
         return Outcome(
             op,
             f"{head}, but {label} has strides {shape_text(x.stride)} (contiguous would be "
-            f"{shape_text(contiguous_strides(x.shape))}): a new dim would span two separate runs of memory, "
-            "so view cannot; .reshape copies, or .contiguous() first",
+            f"{shape_text(contiguous_strides(x.shape))}): read in order, its elements sit at memory offsets "
+            f"{memory_picture(x.shape, x.stride)}, not one run, and a new dim would span two separate runs "
+            "of memory, so view cannot; .reshape copies, or .contiguous() first",
             error=True,
         )
     tail = f"; strides {shape_text(x.stride)} allow it" if x.stride else ""
