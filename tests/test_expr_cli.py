@@ -193,6 +193,38 @@ def test_explain_shows_which_elements_a_fancy_index_picks(capsys: pytest.Capture
     assert view["picked"] == repr(numbered[index].tolist())
 
 
+# --- --diagram ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tensors",
+    [["a=4,1,3", "b=5,1"], ["a=3", "b=2,1"], ["a=2,3", "b=2,3"], ["a=1", "b=7,1,1"]],
+)
+def test_diagram_draws_each_broadcast_as_torch_does(
+    capsys: pytest.CaptureFixture[str], tensors: list[str]
+) -> None:
+    code, doc = as_json(capsys, "a * b", *(w for t in tensors for w in ("--tensor", t)), "--diagram")
+    assert code == 0
+    shapes = [tuple(int(n) for n in t.split("=")[1].split(",")) for t in tensors]
+    result = tuple(torch.broadcast_shapes(*shapes))
+    pictures = doc["broadcasts"]
+    expected = set()
+    for label, shape in zip("ab", shapes, strict=True):
+        aligned = (None,) * (len(result) - len(shape)) + shape
+        expected |= {(label, d, n) for d, (m, n) in enumerate(zip(aligned, result, strict=True)) if m != n}
+    drawn = {(s["tensor"], s["dim"], s["to"]) for p in pictures for s in p["stretched"]}
+    assert drawn == expected
+    assert [tuple(p["result"]) for p in pictures] == ([] if shapes[0] == shapes[1] else [result])
+    assert all(p["holds"] is True and len(p["rows"]) == 2 for p in pictures)
+
+
+def test_diagram_is_refused_where_the_format_cannot_carry_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "a + b", "--tensor", "a=3", "--tensor", "b=2,1", "--diagram", "--format", "csv"
+    )
+    assert code == 2 and out == "" and err.startswith("torchshape: error: --diagram: not with --format csv")
+
+
 # --- every format; the python script runs ------------------------------------------------
 
 

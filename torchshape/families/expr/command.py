@@ -68,12 +68,21 @@ def expr(
             help="Show which elements each index tensor picks, on the input numbered 0, 1, 2, ... (CPU).",
         ),
     ] = False,
+    diagram: Annotated[
+        bool,
+        typer.Option(
+            "--diagram",
+            metavar=SWITCH,
+            help="Draw each broadcast: the shapes right-aligned, a column per dimension, where a 1 or a "
+            "missing dim was stretched, the result torch gave.",
+        ),
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """The shape and dtype of a tensor expression, each sub-expression with its rule, checked by torch."""
     from torchshape.families.expr.spec import make_spec
 
-    spec = make_spec(expression, tensors or (), device=device, explain=explain)
+    spec = make_spec(expression, tensors or (), device=device, explain=explain, diagram=diagram)
 
     from torchshape.api import expr as run_expr
 
@@ -88,4 +97,5 @@ def expr(
         repeats=None,
         warmup=None,
         explain=explain,
+        diagram=diagram,
     )

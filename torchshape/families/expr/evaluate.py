@@ -14,7 +14,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -119,6 +119,14 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+def _pairs(labels: list[str], values: list[Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple(
+        (label, tuple(v.shape))
+        for label, v in zip(labels, values, strict=True)
+        if isinstance(v, torch.Tensor)
+    )
+
+
 def _and_then(before: Any, fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
     return bool(before) and fn(left, right)
 
@@ -163,6 +171,7 @@ class Evaluator:
         self.explain = explain
         self.walk = Walk()
         self.cpu = True
+        self._paired: tuple[tuple[str, tuple[int, ...]], ...] = ()  # a binary operation's tensors
 
     # -- the walk --------------------------------------------------------------------------
 
@@ -370,6 +379,7 @@ class Evaluator:
             return rules.elementwise(symbol, [a, b], labels)
 
         self.walk.operands = [self.describe(left), self.describe(right)]
+        self._paired = _pairs(labels, [left, right])
         return self._operation(node, lambda: fn(left, right), rule)
 
     def _check_python_size(self, node: ast.AST, symbol: str, left: Any, right: Any) -> None:
@@ -426,6 +436,7 @@ class Evaluator:
             return self._python(node, partial(fn, left, right))
         labels = [self.label(first), self.label(second)]
         self.walk.operands = [self.describe(left), self.describe(right)]
+        self._paired = _pairs(labels, [left, right])
         return self._operation(
             node,
             partial(fn, left, right),
@@ -543,9 +554,12 @@ class Evaluator:
             self.walk.failed_node = node
             self.walk.failed_outcome = outcome
             raise Stop from None
+        paired, self._paired = self._paired, ()
         if self.record:
             step = self._step(node, value, outcome)
             if step is not None:
+                if paired and outcome is not None and outcome.kind in ("broadcasting", "elementwise"):
+                    step = replace(step, operands=paired)
                 self.walk.steps.append(step)
         return value
 

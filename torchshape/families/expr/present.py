@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.families.expr.spec import ExprSpec, command_line
-from torchshape.families.expr.steps import ExprRun, Step
+from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
 from torchshape.options import Format, Shown
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
@@ -103,6 +103,39 @@ def _values(run: ExprRun) -> RenderableType:
     return Group(Text(title, style="bold"), grid)
 
 
+def pictures(run: ExprRun) -> list[BroadcastPicture]:
+    """--diagram: a picture per step that broadcast two tensors or more."""
+    found = (broadcast_picture(step) for step in run.steps if step.kind == "broadcasting")
+    return [picture for picture in found if picture is not None]
+
+
+def _picture(picture: BroadcastPicture) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    for _ in picture.result:
+        grid.add_column(justify="right", no_wrap=True)
+    for label, cells in picture.rows:
+        grid.add_row(
+            code_text(label, style="cyan"), *(Text(c or "·", style="bold" if "→" in c else "") for c in cells)
+        )
+    grid.add_row(Text("result", style="bold"), *(Text(str(n), style="bold") for n in picture.result))
+    from rich.padding import Padding
+
+    head = Text.assemble(_mark_text(picture.holds), " ", code_text(picture.expression))
+    return Group(head, Padding(grid, (0, 0, 0, 2)))
+
+
+def _pictures(run: ExprRun) -> list[RenderableType]:
+    found = pictures(run)
+    title = Text(
+        "--diagram: each broadcast right-aligned, a column per dim (· no dim; 1→n, ·→n stretched)",
+        style="bold",
+    )
+    if not found:
+        return [Text(""), Text("--diagram: no step of this expression broadcast two tensors", style="dim")]
+    return [Text(""), title, *(_picture(p) for p in found)]
+
+
 def sections(report: Report) -> list[RenderableType]:
     """The steps; the failure with its fixes; with --explain the values views."""
     run = _run(report)
@@ -123,6 +156,8 @@ def sections(report: Report) -> list[RenderableType]:
                 f" {result.dtype}",
             ),
         ]
+    if run.diagram:
+        parts += _pictures(run)
     if run.explain:
         if run.values:
             parts += [Text(""), _values(run)]
@@ -176,6 +211,8 @@ def json_extra(report: Report) -> dict[str, Any]:
     }
     if run.explain:
         out["explain"] = [view.as_dict() for view in run.values]
+    if run.diagram:
+        out["broadcasts"] = [picture.as_dict() for picture in pictures(run)]
     return out
 
 

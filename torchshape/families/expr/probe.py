@@ -147,6 +147,7 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
         why_device=why,
         values=tuple(walk.values),
         explain=spec.explain,
+        diagram=spec.diagram,
     )
     shapes = {one.name: one.shape if one.count is None else (one.count, *one.shape) for one in spec.tensors}
     result_dtype = analysis.result.dtype if analysis.result is not None else ""

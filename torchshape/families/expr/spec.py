@@ -90,6 +90,7 @@ class ExprSpec:
     tensors: tuple[Given, ...]
     device: str = "auto"  # auto: meta, or the CPU where values matter
     explain: bool = False
+    diagram: bool = False  # --diagram: the broadcasting picture
 
     @property
     def module_call(self) -> str:
@@ -170,7 +171,12 @@ def parse_tensor(text: str) -> Given:
 
 
 def make_spec(
-    expression: str, tensors: list[str] | tuple[str, ...] = (), *, device: str = "auto", explain: bool = False
+    expression: str,
+    tensors: list[str] | tuple[str, ...] = (),
+    *,
+    device: str = "auto",
+    explain: bool = False,
+    diagram: bool = False,
 ) -> ExprSpec:
     """The expression checked against the allow-list and every --tensor parsed; ``UsageError`` naming
     the bad part otherwise. Nothing runs here."""
@@ -183,7 +189,12 @@ def make_spec(
         raise UsageError("--device", f"{device!r} is not auto, cpu, cuda, cuda:N, mps or meta")
     checked = check_expression(expression, tuple(names))
     return ExprSpec(
-        expression=expression, checked=checked, tensors=given, device=device.strip(), explain=explain
+        expression=expression,
+        checked=checked,
+        tensors=given,
+        device=device.strip(),
+        explain=explain,
+        diagram=diagram,
     )
 
 
@@ -196,5 +207,5 @@ def command_line(spec: ExprSpec, fmt: Format | None, *, output: str | None) -> s
         words += ["--device", spec.device]
     if spec.explain:
         words.append("--explain")
-    words += output_words(fmt, output=output)
+    words += output_words(fmt, output=output, diagram=spec.diagram)
     return " ".join(shlex.quote(word) for word in words)

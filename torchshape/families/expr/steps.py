@@ -27,6 +27,7 @@ class Step:
     expected: str = ""  # what the rule said, where it disagreed
     value: str | None = None  # a Python value's text (.item())
     node: tuple[int, int, int, int] | None = None  # where it stands in the source
+    operands: tuple[tuple[str, Shape], ...] = ()  # a broadcast's tensors, as they read, and their shapes
 
     @property
     def shape_text(self) -> str:
@@ -128,6 +129,47 @@ class ValuesView:
 
 
 @dataclass(frozen=True)
+class BroadcastPicture:
+    """--diagram: one broadcast, its shapes right-aligned, a column per dimension of the result."""
+
+    expression: str
+    rows: tuple[
+        tuple[str, tuple[str, ...]], ...
+    ]  # each operand: its label, its cells ("" where it has no dim)
+    result: tuple[int, ...]
+    stretched: tuple[
+        tuple[str, int, int], ...
+    ]  # (operand, dim of the result, to size): where a 1 or no dim grew
+    holds: bool | None  # torch's result is the picture's
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "rows": [{"tensor": label, "cells": list(cells)} for label, cells in self.rows],
+            "result": list(self.result),
+            "stretched": [{"tensor": t, "dim": d, "to": n} for t, d, n in self.stretched],
+            "holds": self.holds,
+        }
+
+
+def broadcast_picture(step: Step) -> BroadcastPicture | None:
+    """The picture of a broadcasting step: each operand's sizes under the result's dims."""
+    if step.shape is None or len(step.operands) < 2:
+        return None
+    width = len(step.shape)
+    rows = []
+    stretched = []
+    for label, shape in step.operands:
+        cells = [""] * (width - len(shape)) + [str(n) for n in shape]
+        for dim, (cell, size) in enumerate(zip(cells, step.shape, strict=True)):
+            if cell != str(size):
+                stretched.append((label, dim, size))
+                cells[dim] = f"{cell or '·'}→{size}"
+        rows.append((label, tuple(cells)))
+    return BroadcastPicture(step.expression, tuple(rows), step.shape, tuple(stretched), step.holds)
+
+
+@dataclass(frozen=True)
 class ExprRun:
     """The analysis of one run: the steps, the result, the failure, where it ran and why."""
 
@@ -138,6 +180,7 @@ class ExprRun:
     why_device: str
     values: tuple[ValuesView, ...] = field(default=())
     explain: bool = False
+    diagram: bool = False  # --diagram: the broadcasting picture of each broadcast
 
     @property
     def ok(self) -> bool:
