@@ -47,6 +47,10 @@ def _check(step: Step) -> str:
     return f"assert isinstance({step.expression}, {kind})"
 
 
+def _uses_f(spec: ExprSpec) -> bool:
+    return any(isinstance(node, ast.Name) and node.id == "F" for node in ast.walk(spec.checked.tree))
+
+
 def _statement_of(node: tuple[int, int, int, int] | None, statements: list[ast.stmt]) -> int:
     if node is None:
         return len(statements) - 1
@@ -75,7 +79,7 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
         '"""',
         "",
         "import torch",
-        "import torch.nn.functional as F",
+        *(["import torch.nn.functional as F"] if _uses_f(spec) else []),
         "",
         "",
         "def check(value, shape, dtype):",
