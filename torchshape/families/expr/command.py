@@ -34,7 +34,7 @@ def expr(
             metavar="EXPRESSION",
             help="A tensor expression in Python: a[:, 0], x @ W.T, torch.cat(xs, 1), a.view(-1, 4).float(); "
             "statements separated by ; may assign names (b = a.T; b.reshape(-1)). Parsed with ast "
-            "and checked against an allow-list; never passed to eval.",
+            "and checked against an allow-list; never passed to eval. One that starts with - goes after --.",
             show_default=False,
         ),
     ],

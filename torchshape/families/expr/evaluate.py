@@ -28,7 +28,6 @@ from torchshape.families.expr.safety import (
     EXPRESSION,
     F_FUNCTIONS,
     MAX_ITEMS,
-    OTHER_ATTRIBUTES,
     TENSOR_ATTRIBUTES,
     TENSOR_METHODS,
     TORCH_DTYPES,
@@ -283,7 +282,7 @@ class Evaluator:
                 return getattr(owner, name)
         elif isinstance(owner, torch.Size) and name == "numel":
             return _Method(owner, name)
-        elif isinstance(owner, tuple) and hasattr(owner, "_fields") and name in OTHER_ATTRIBUTES:
+        elif isinstance(owner, tuple) and name in ("values", "indices") and hasattr(owner, name):
             return getattr(owner, name)
         what = type(owner).__name__
         self._fail_python(node, AttributeError(f"{what} has no attribute {name} that torchshape evaluates"))
@@ -593,10 +592,11 @@ class Evaluator:
             return Step(text, kind, rule, shape, dtype, holds=holds, expected=expected, node=key(node))
         if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
             shapes = tuple(tuple(v.shape) for v in value)
-            dtype = dtype_name(value[0].dtype)
+            first = dtype_name(value[0].dtype)
+            dtype = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))  # max(dim): values, indices
             if outcome is None:
                 return Step(text, kind, rule, None, dtype, shapes=shapes, node=key(node))
-            holds = not outcome.error and outcome.shapes == shapes and (outcome.dtype in (None, dtype))
+            holds = not outcome.error and outcome.shapes == shapes and (outcome.dtype in (None, first))
             expected = "" if holds else self._expected(outcome)
             return Step(
                 text, kind, rule, None, dtype, shapes=shapes, holds=holds, expected=expected, node=key(node)

@@ -42,7 +42,7 @@ def _check(step: Step) -> str:
         return f"check({step.expression}, {_tuple(step.shape)}, torch.{step.dtype})"
     if step.shapes is not None:
         shapes = ", ".join(_tuple(s) for s in step.shapes)
-        return f"check_all({step.expression}, [{shapes}], torch.{step.dtype})"
+        return f"check_all({step.expression}, [{shapes}], torch.{step.dtype.split(',')[0]})"
     kind = step.dtype.split(" ")[0]
     return f"assert isinstance({step.expression}, {kind})"
 
@@ -87,7 +87,7 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
         "",
         "",
         "def check_all(values, shapes, dtype):",
-        "    assert [tuple(v.shape) for v in values] == shapes and all(v.dtype == dtype for v in values)",
+        "    assert [tuple(v.shape) for v in values] == shapes and values[0].dtype == dtype",
         "",
         "",
         "# On meta, as torchshape ran it: shapes and dtypes only, no values."
