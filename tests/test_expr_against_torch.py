@@ -46,6 +46,10 @@ def check(expression: str, device: str = "auto", **tensors: str) -> None:
         assert run.failure.message == str(error).strip().splitlines()[0], (expression, run.failure)
         assert run.failure.predicted is True, (expression, tensors, run.failure)
         assert not report.ok
+        for fix in run.failure.fixes:  # each fix torchshape offers, run here by torch itself
+            fixed, refused = torch_says(fix.expression, tensors, run.device)
+            assert refused is None, (fix, refused)
+            assert tuple(fixed.shape) == fix.shape, (fix, fixed.shape)
         return
     assert run.failure is None, (expression, tensors, run.failure)
     assert report.ok
@@ -285,6 +289,58 @@ def test_reductions(shape: tuple[int, ...], dtype: str, op: str, keepdim: bool, 
         dim = data.draw(st.integers(-len(shape), len(shape) - 1))
         call = f"a.{op}(dim={dim}, keepdim={keepdim})"
     check(call, a=text(shape, dtype))
+
+
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple),
+    op=st.sampled_from(["unsqueeze", "squeeze", "transpose", "permute", "flatten", "expand", "repeat", "t"]),
+    data=st.data(),
+)
+def test_shape_changes(shape: tuple[int, ...], op: str, data: st.DataObject) -> None:
+    n = len(shape)
+    dim = data.draw(st.integers(-n - 2, n + 1))  # at times out of range
+    if op == "unsqueeze":
+        call = f"a.unsqueeze({dim})"
+    elif op == "squeeze":
+        call = f"a.squeeze({dim})" if data.draw(st.booleans()) else "a.squeeze()"
+    elif op == "transpose":
+        call = f"a.transpose({dim}, {data.draw(st.integers(-n, max(n - 1, 0)))})"
+    elif op == "permute":
+        order = data.draw(st.permutations(list(range(n))))
+        if order and data.draw(st.integers(0, 4)) == 0:
+            order = [*order[:-1], order[0]]  # a dim twice
+        call = f"a.permute({', '.join(map(str, order))})" if order else "a.permute(())"
+    elif op == "flatten":
+        call = f"a.flatten({data.draw(st.integers(-n, max(n - 1, 0)))}, {dim})"
+    elif op == "t":
+        call = "a.t()"
+    else:
+        sizes = [data.draw(st.sampled_from([k, 1, 2, -1])) for k in shape]
+        sizes = [data.draw(st.integers(1, 3)) for _ in range(data.draw(st.integers(0, 2)))] + sizes
+        if op == "repeat":
+            sizes = [abs(k) or 1 for k in sizes]
+        call = f"a.{op}({', '.join(map(str, sizes))})" if sizes else f"a.{op}(())"
+    check(call, a=text(shape))
+
+
+@given(
+    letters=st.lists(st.sampled_from("ijkl"), min_size=1, max_size=3, unique=True),
+    others=st.lists(st.sampled_from("ijkl"), min_size=1, max_size=3, unique=True),
+    keep=st.sets(st.sampled_from("ijkl")),
+    arrow=st.booleans(),
+    sizes=st.fixed_dictionaries({c: st.integers(1, 4) for c in "ijkl"}),
+    clash=st.booleans(),
+)
+def test_einsum(
+    letters: list[str], others: list[str], keep: set[str], arrow: bool, sizes: dict[str, int], clash: bool
+) -> None:
+    used = set(letters) | set(others)
+    out = "".join(c for c in "ijkl" if c in keep and c in used)
+    equation = f"{''.join(letters)},{''.join(others)}" + (f"->{out}" if arrow else "")
+    b_sizes = [sizes[c] + (1 if clash and c == others[0] and sizes[c] > 1 else 0) for c in others]
+    check(
+        f"torch.einsum('{equation}', a, b)", a=text(tuple(sizes[c] for c in letters)), b=text(tuple(b_sizes))
+    )
 
 
 @pytest.mark.parametrize(

@@ -765,6 +765,8 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
             )
         return rules.transpose(x, 0, -1, label) if x.ndim == 2 else rules.same_shape(x, "t")
     if name == "permute":
+        if not args and "dims" not in kw:
+            raise NoRule(name)  # torch's own TypeError: no dims given
         dims = (
             list(args[0])
             if len(args) == 1 and isinstance(args[0], (tuple, list))

@@ -847,9 +847,9 @@ def permute(x: T, dims: list[int], label: str) -> Outcome:
 
 def flatten(x: T, start: int, end: int, label: str) -> Outcome:
     def go() -> Outcome:
+        a, b = _dim(start, x.ndim), _dim(end, x.ndim)
         if x.ndim == 0:
             return Outcome("flatten", "flatten of a 0-d tensor gives (1,)", (1,), x.dtype)
-        a, b = _dim(start, x.ndim), _dim(end, x.ndim)
         if a > b:
             return Outcome("flatten", f"flatten: start_dim {a} comes after end_dim {b}", error=True)
         merged = math.prod(x.shape[a : b + 1])
