@@ -151,6 +151,33 @@ def test_linear_and_its_fix(x: tuple[int, int], out: int, transposed: bool, bias
         assert fixes[0].shape == (x[0], out)
 
 
+@given(
+    size=st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    channels=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+    pool=st.sampled_from(["max_pool2d", "avg_pool2d"]),
+    ceil=st.booleans(),
+)
+def test_functional_conv_and_pool(
+    size: tuple[int, int],
+    channels: tuple[int, int],
+    kernel: int,
+    stride: int,
+    padding: int,
+    dilation: int,
+    pool: str,
+    ceil: bool,
+) -> None:
+    x = text((2, channels[0], *size))
+    w = text((channels[1], channels[0], kernel, kernel))
+    check(f"F.conv2d(x, w, stride={stride}, padding={padding}, dilation={dilation})", x=x, w=w)
+    more = f", dilation={dilation}" if pool == "max_pool2d" else ""
+    check(f"F.{pool}(x, {kernel}, {stride}, {padding}{more}, ceil_mode={ceil})", x=x)
+
+
 @st.composite
 def indexing(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     """``a[...]`` with ints, slices, None, ..., index tensors and masks, on the CPU (values matter)."""

@@ -999,6 +999,21 @@ def functional_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list
             _arg(args, kw, 6, "groups", 1),
             label,
         )
+    if name in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
+        dims = int(name[-2])
+        maximum = name.startswith("max")
+        dilation = _arg(args, kw, 4, "dilation", 1) if maximum else 1
+        ceil = _arg(args, kw, 5 if maximum else 4, "ceil_mode", False)
+        return rules.pool(
+            x,
+            name,
+            dims,
+            _arg(args, kw, 1, "kernel_size"),
+            _arg(args, kw, 2, "stride"),
+            _arg(args, kw, 3, "padding", 0),
+            dilation,
+            bool(ceil),
+        )
     if name in ("softmax", "log_softmax"):
         d = _arg(args, kw, 1, "dim")
         if d is None or _dtype_kw(kw):

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from torchshape.families.spatial import Window, axes
+
 Shape = tuple[int, ...]
 
 DEFAULT_FLOAT = "float32"
@@ -404,11 +406,12 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
     spatial = x.shape[-dims:]
     out = []
     parts = []
-    axes = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[dims]
-    for axis, n, k, si, pi, di in zip(axes, spatial, kernel, s, p, d, strict=True):
-        size = (n + 2 * pi - di * (k - 1) - 1) // si + 1
-        parts.append(f"{axis}_out = ⌊({n} + 2·{pi} − {di}·({k} − 1) − 1) / {si} + 1⌋ = {size}")
-        out.append(size)
+    windows = [
+        Window(axis, n, k, si, pi, di)
+        for axis, n, k, si, pi, di in zip(axes(dims), spatial, kernel, s, p, d, strict=True)
+    ]
+    out = [w.out for w in windows]
+    parts = [f"{w.axis}_out = {w.numeric()}" for w in windows]
     if min(out) <= 0:
         return Outcome(kind, f"{kind}: output size {'; '.join(parts)}: too small an input", error=True)
     head = (x.shape[0], c_out) if batched else (c_out,)
@@ -420,6 +423,43 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
         f"{shape_text(shape)}",
         shape,
         dtype,
+    )
+
+
+def pool(
+    x: T, op: str, dims: int, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
+) -> Outcome:
+    """``F.max_pool2d``/``F.avg_pool2d``: the sliding-window size of ``torchshape pool``, channels kept."""
+    kind = f"F.{op}"
+    if x.ndim not in (dims + 1, dims + 2):
+        raise NoRule(kind)
+
+    def each(value: Any) -> tuple[int, ...]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value,) * dims
+        if isinstance(value, (tuple, list)) and len(value) == dims and all(isinstance(v, int) for v in value):
+            return tuple(value)
+        raise NoRule(kind)
+
+    k = each(kernel)
+    s = each(stride if stride not in (None, [], ()) else kernel)
+    p, d = each(padding), each(dilation)
+    if any(2 * pi > ki for pi, ki in zip(p, k, strict=True)):
+        return Outcome(kind, f"{kind}: padding {p} must be at most half of kernel_size {k}", error=True)
+    windows = [
+        Window(axis, n, ki, si, pi, di, ceil_mode)
+        for axis, n, ki, si, pi, di in zip(axes(dims), x.shape[-dims:], k, s, p, d, strict=True)
+    ]
+    out = tuple(w.out for w in windows)
+    parts = "; ".join(f"{w.axis}_out = {w.numeric()}" for w in windows)
+    if min(out) <= 0:
+        return Outcome(kind, f"{kind}: {parts}: the input is smaller than one window", error=True)
+    shape = (*x.shape[:-dims], *out)
+    return Outcome(
+        kind,
+        f"{kind} keeps (N, C) and slides over the last {dims}: {parts} → {shape_text(shape)}",
+        shape,
+        x.dtype,
     )
 
 
