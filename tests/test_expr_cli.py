@@ -175,8 +175,22 @@ def test_a_million_by_a_million_matmul_runs_on_meta(capsys: pytest.CaptureFixtur
     assert doc["result"]["shape"] == [1000000, 1000000]
 
 
-def test_values_on_the_cpu_are_refused_past_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "a.sum().item()", "--tensor", "a=100000,100000", "--device", "cpu")
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "b.sum().item()",  # a --tensor too large
+        "a.new_zeros(100000, 100000)",  # no rule: its size from the same call on meta
+        "a.repeat_interleave(1000000000)",
+        "torch.zeros(100000, 100000)",  # the rule's size
+    ],
+)
+def test_values_on_the_cpu_are_refused_past_the_limit(
+    capsys: pytest.CaptureFixture[str], expression: str
+) -> None:
+    args = [expression, "--tensor", "a=3,4", "--device", "cpu"]
+    if expression.startswith("b"):
+        args += ["--tensor", "b=100000,100000"]
+    code, _, err = run(capsys, *args)
     assert code == 1 and "use --device meta" in err and err.count("\n") == 1
 
 

@@ -118,6 +118,17 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+def _on_meta(value: Any) -> Any:
+    """``value`` with every tensor in it replaced by a meta tensor of its shape, dtype and strides."""
+    if isinstance(value, torch.Tensor):
+        return torch.empty_strided(value.shape, value.stride(), dtype=value.dtype, device="meta")
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_on_meta(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _on_meta(v) for k, v in value.items()}
+    return value
+
+
 def _pairs(labels: list[str], values: list[Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return tuple(
         (label, tuple(v.shape))
@@ -313,16 +324,18 @@ class Evaluator:
                 raise UsageError(EXPRESSION, f"refused: {self.text(node)}: moving between devices")
             if name == "tolist" and owner.numel() > MAX_ITEMS:
                 raise UsageError(EXPRESSION, f"refused: .tolist() of {owner.numel():,} elements")
-            if name in ("item", "tolist") and owner.device.type == "meta":
-                pass  # torch says why
             return self._operation(
-                node, lambda: func(*args, **kwargs), lambda: self.method_rule(name, owner, node, args, kwargs)
+                node,
+                lambda: func(*args, **kwargs),
+                lambda: self.method_rule(name, owner, node, args, kwargs),
+                lambda: getattr(_on_meta(owner), name)(*_on_meta(args), **_on_meta(kwargs)),
             )
         if isinstance(func, _Function):
             return self._operation(
                 node,
                 lambda: func(*args, **kwargs),
                 lambda: self.function_rule(func.module, func.name, node, args, kwargs),
+                lambda: func(*_on_meta(args), **_on_meta(kwargs)),
             )
         if isinstance(func, _Method):
             return self._python(node, lambda: func(*args, **kwargs))
@@ -527,8 +540,17 @@ class Evaluator:
         self.walk.failed_node = node
         raise Stop
 
-    def _operation(self, node: ast.AST, run: Callable[[], Any], rule: Callable[[], Outcome]) -> Any:
-        """Run one operation with torch beside its rule; a step, or the failure that stops the walk."""
+    def _operation(
+        self,
+        node: ast.AST,
+        run: Callable[[], Any],
+        rule: Callable[[], Outcome],
+        on_meta: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Run one operation with torch beside its rule; a step, or the failure that stops the walk.
+
+        On the CPU the result's size is known first: from the rule, or where no rule covers the
+        call, from the same call on meta copies of its tensors (``on_meta``)."""
         outcome: Outcome | None
         try:
             outcome = rule()
@@ -536,6 +558,8 @@ class Evaluator:
             outcome = None
         if self.cpu and outcome is not None and not outcome.error:
             self._check_size(node, outcome)
+        elif self.cpu and on_meta is not None:
+            self._check_meta_size(node, on_meta)
         try:
             value = run()
         except Exception as exc:
@@ -561,6 +585,18 @@ class Evaluator:
                     step = replace(step, operands=paired)
                 self.walk.steps.append(step)
         return value
+
+    def _check_meta_size(self, node: ast.AST, on_meta: Callable[[], Any]) -> None:
+        try:
+            with torch.device("meta"):
+                found = on_meta()
+        except Exception:  # a value-dependent kernel (nonzero): its size is bounded by its inputs
+            return
+        tensors = found if isinstance(found, (tuple, list)) else [found]
+        for one in tensors:
+            if isinstance(one, torch.Tensor):
+                dtype = dtype_name(one.dtype)
+                self._check_size(node, Outcome("torch", "", tuple(one.shape), dtype))
 
     def _check_size(self, node: ast.AST, outcome: Outcome) -> None:
         shapes = [outcome.shape] if outcome.shape is not None else list(outcome.shapes or ())
