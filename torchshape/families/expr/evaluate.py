@@ -922,9 +922,7 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         )
     if name in SAME_SHAPE:
         return rules.same_shape(x, name)
-    if name in ("size", "dim", "numel", "stride", "is_contiguous", "tolist"):
-        raise NoRule(name)
-    raise NoRule(name)
+    raise NoRule(name)  # size(), dim(), stride(), tolist(), ...: no tensor, or no rule here
 
 
 def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:

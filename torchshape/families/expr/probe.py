@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -373,11 +372,3 @@ def _with_fixes(spec: ExprSpec, walk: Walk, failure: Failure, device: torch.devi
         fixes=tuple(fixes),
         node=failure.node,
     )
-
-
-def total_bytes(spec: ExprSpec) -> int:
-    return sum(one.bytes for one in spec.tensors)
-
-
-def largest(spec: ExprSpec) -> int:
-    return max((math.prod(one.shape) for one in spec.tensors), default=0)
