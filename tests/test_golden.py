@@ -55,6 +55,11 @@ CONFIGS = {
     "--causal --src-key-padding-mask bool --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
+    "expr_gru_inputs_meta": "expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",
+    "expr_mask_index_cpu": "expr 'a[idx, :, m].sum(dim=0, keepdim=True)' --tensor a=2,3,4 "
+    "--tensor idx=1:int64 --tensor m=4:bool",
+    "expr_promotion": "expr 'x @ w.T / 2 + (k // 2)' --tensor x=4,3:float16 --tensor w=5,3:float16 "
+    "--tensor k=5:int64",
 }
 # torchshape model refuses --format python in this step (tests/test_model.py checks the refusal).
 REFUSED = {(name, Format.PYTHON) for name in CONFIGS if name.startswith("model_")}

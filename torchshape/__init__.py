@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from torchshape.api import (
+        expr,
         inspect,
         inspect_attention,
         inspect_conv,
@@ -54,6 +55,7 @@ __all__ = [
     "TorchshapeError",
     "UsageError",
     "__version__",
+    "expr",
     "inspect",
     "inspect_attention",
     "inspect_conv",
@@ -69,6 +71,7 @@ __all__ = [
 # Importing any submodule runs this file first (`torchshape --help` imports
 # torchshape.cli), so the names above load on first use, not here.
 _HOME = {
+    "expr": "torchshape.api",
     "inspect": "torchshape.api",
     "inspect_attention": "torchshape.api",
     "inspect_conv": "torchshape.api",

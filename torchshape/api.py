@@ -330,6 +330,42 @@ def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = F
     return inspect_layer(module, args, {}, explain=explain, title=title, flag="input", name="the module")
 
 
+def expr(
+    expression: Any, *, device: str = "auto", explain: bool = False, diagram: bool = False, **tensors: Any
+) -> Report:
+    """The shape and dtype of a tensor expression, a step per sub-expression with the rule that
+    decides it, each checked by torch (``torchshape expr``).
+
+    ``tensors``: each name the expression uses, as a shape (``a=(3, 4)``), or as the command line
+    writes it (``idx="5:int64:0-2"``, ``m="3,4:bool"``, ``xs="[1,3]*5"``). The expression is parsed
+    with ``ast`` and checked against an allow-list first: a refused one raises ``UsageError`` and
+    runs nothing. ``report.probe.analysis`` holds the steps, the result and, where torch refused a
+    step, the failure with the fixes torch accepted (``report.ok`` is False then). ``explain``
+    adds the values views of index tensors (on the CPU), ``diagram`` the broadcasting pictures.
+
+        >>> report = expr("a[:, 0]", a=(3, 4))
+        >>> report.probe.analysis.result.shape
+    """
+    from torchshape.families.expr.spec import ExprSpec, make_spec
+
+    if isinstance(expression, ExprSpec):
+        spec = expression
+    else:
+        texts = [f"{name}={_tensor_text(value)}" for name, value in tensors.items()]
+        spec = make_spec(str(expression), texts, device=device, explain=explain, diagram=diagram)
+    from torchshape.families.expr.family import FAMILY as EXPR
+
+    return EXPR.inspect(spec)  # imports torch
+
+
+def _tensor_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return ",".join(str(n) for n in value) if len(value) else "()"
+
+
 _DEFAULT_TIMING = TimingSettings()
 
 

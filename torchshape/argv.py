@@ -100,9 +100,9 @@ def first_problem(
     stray: str | None = None  # the first stray word's message: a later --help still wins
     while j < len(rest):
         word = rest[j]
-        if word == "--":
-            if j + 1 < len(rest) and stray is None:
-                extra = rest[j + 1]
+        if word == "--":  # what follows is the command's arguments (torchshape expr -- "-a")
+            if j + 1 + positionals < len(rest) and stray is None:
+                extra = rest[j + 1 + positionals]
                 return (
                     f"unexpected word {extra!r} after --; torchshape {command} takes flags only, drop the --"
                 )

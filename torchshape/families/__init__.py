@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "embedding": "torchshape.families.embedding.command",
     "transformer": "torchshape.families.transformer.command",
     "model": "torchshape.families.model.command",
+    "expr": "torchshape.families.expr.command",
 }
 
 # name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
@@ -36,6 +37,7 @@ REGISTRY: dict[str, str] = {
     "embedding": "torchshape.families.embedding.family",
     "transformer": "torchshape.families.transformer.family",
     "model": "torchshape.families.model.family",
+    "expr": "torchshape.families.expr.family",
 }
 
 __all__ = ["COMMANDS", "REGISTRY", "Family", "command", "family", "of"]

@@ -1,0 +1,406 @@
+"""What ``torchshape expr`` agrees to evaluate: the expression is parsed with ``ast`` and every
+node is checked against an allow-list before anything runs. No torch here, and never ``eval``.
+
+Allowed: the tensors given with ``--tensor`` and names assigned earlier in the expression
+(``a = ...; a.view(-1)``), literals of bounded size, tuples, lists, slices and ``...``,
+arithmetic and comparison, ``torch.X`` and ``F.X`` of the lists below (``torch.nn.functional.X``
+too), the tensor methods and attributes below, and a few builtins. Refused (exit 2, naming the
+part): any other name or attribute, every dunder and private name, imports, lambdas,
+comprehensions, f-strings, ``**kwargs``, assignments other than to plain names, literals and
+nesting beyond the limits.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+from torchshape.errors import UsageError
+
+EXPRESSION = "EXPRESSION"  # how a refusal names the argument
+
+MAX_LENGTH = 4000  # characters of the expression
+MAX_DEPTH = 40  # nested nodes
+MAX_INT = 2**63  # a literal integer's magnitude: int64's range
+MAX_STRING = 256  # characters of a string literal (an einsum equation)
+MAX_ITEMS = 10_000  # elements of a list or tuple made by `*` or list()/tuple()/tolist()
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# torch.X: functions that compute shapes and values of tensors, nothing else (no I/O, no hub,
+# no load/save, no ops registry).
+TORCH_FUNCTIONS = _words(
+    """
+    abs add addmm all amax amin any arange argmax argmin argsort argwhere as_tensor atleast_1d
+    atleast_2d atleast_3d baddbmm bitwise_and bitwise_not bitwise_or bitwise_xor block_diag bmm
+    broadcast_shapes broadcast_tensors broadcast_to cartesian_prod cat ceil chunk clamp clip clone
+    column_stack concat concatenate cos cosh count_nonzero cross cumprod cumsum diag diag_embed
+    diagonal diff div dot dsplit dstack einsum empty empty_like eq exp expm1 eye flatten flip
+    fliplr flipud float_power floor floor_divide fmod full full_like gather ge gt hsplit hstack
+    index_select inner is_floating_point is_tensor isclose isfinite isinf isnan kron le lerp
+    linspace log log10 log1p log2 log_softmax logical_and logical_not logical_or logical_xor
+    logsumexp lt masked_fill masked_select matmul max maximum mean median min minimum mm moveaxis
+    movedim mul multiply mv nan_to_num narrow ne neg nonzero norm numel ones ones_like outer
+    permute pow prod promote_types rand rand_like randint randn randn_like ravel reciprocal
+    relu remainder repeat_interleave reshape result_type roll rot90 round rsqrt select sigmoid
+    sign sin sinh softmax sort split sqrt square squeeze stack std sub subtract sum swapaxes
+    swapdims t take take_along_dim tan tanh tensor tensordot tensor_split tile topk trace
+    transpose tril triu true_divide trunc unbind unflatten unique unsqueeze var vsplit vstack
+    where zeros zeros_like Size
+    """
+)
+# torch.X that are values: the dtypes.
+TORCH_DTYPES = _words(
+    """
+    bool uint8 int8 int16 short int32 int int64 long float16 half bfloat16 float32 float float64
+    double complex64 cfloat complex128 cdouble
+    """
+)
+# F.X (torch.nn.functional): the functional forms of layers and activations.
+F_FUNCTIONS = _words(
+    """
+    adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+    adaptive_max_pool2d avg_pool1d avg_pool2d avg_pool3d bilinear conv1d conv2d conv3d
+    conv_transpose1d conv_transpose2d conv_transpose3d cosine_similarity cross_entropy dropout
+    elu embedding gelu glu group_norm hardtanh interpolate layer_norm leaky_relu linear
+    log_softmax logsigmoid max_pool1d max_pool2d max_pool3d mse_loss nll_loss normalize one_hot
+    pad pairwise_distance relu relu6 scaled_dot_product_attention selu sigmoid silu softmax
+    softplus tanh unfold fold pixel_shuffle
+    """
+)
+# x.NAME(...) on a tensor: methods that compute shapes, dtypes and values. No in-place
+# methods that take a callable (apply_, map_), no storage, pointers, hooks, devices or files.
+TENSOR_METHODS = _words(
+    """
+    abs add all amax amin any argmax argmin argsort argwhere bfloat16 bmm bool broadcast_to byte
+    ceil char chunk clamp clip clone contiguous cos cumprod cumsum detach diag diagonal dim div
+    dot double eq exp expand expand_as flatten flip float floor gather ge gt half index_select
+    int is_contiguous is_floating_point item le log log_softmax long lt masked_fill
+    masked_select matmul max maximum mean median min minimum mm moveaxis movedim mul mv narrow
+    ne neg new_empty new_full new_ones new_zeros nonzero norm numel permute pow prod reciprocal
+    relu remainder repeat repeat_interleave reshape reshape_as roll round rsqrt select short
+    sigmoid sign sin size softmax sort split sqrt square squeeze std stride sub sum swapaxes
+    swapdims t take tanh tile tolist topk transpose tril triu type type_as unbind unflatten
+    unique unsqueeze var view view_as where
+    """
+) | {"to"}
+TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "T", "mT", "H", "mH", "is_leaf"})
+# attributes of what torch returns besides tensors: torch.max(x, 1).values, torch.Size's numel()
+OTHER_ATTRIBUTES = frozenset({"values", "indices", "numel"})
+BUILTINS = frozenset({"len", "int", "float", "bool", "tuple", "list", "min", "max", "abs", "slice", "range"})
+MODULES = {"torch": "torch", "F": "torch.nn.functional"}
+
+_OPERATORS = (
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.MatMult,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.BitXor,
+    ast.LShift,
+    ast.RShift,
+    ast.USub,
+    ast.UAdd,
+    ast.Invert,
+    ast.Not,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+)
+_PLAIN = (ast.Load, ast.Store, *_OPERATORS)
+# What each refused kind of node is called in a refusal.
+_CALLED = {
+    "Lambda": "a lambda",
+    "ListComp": "a comprehension",
+    "SetComp": "a comprehension",
+    "DictComp": "a comprehension",
+    "GeneratorExp": "a generator expression",
+    "Import": "an import",
+    "ImportFrom": "an import",
+    "JoinedStr": "an f-string",
+    "NamedExpr": "an assignment expression (:=)",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
+    "IfExp": "a conditional expression",
+    "BoolOp": "and/or",
+    "Dict": "a dict",
+    "Set": "a set",
+    "FunctionDef": "a function definition",
+    "AsyncFunctionDef": "a function definition",
+    "ClassDef": "a class definition",
+    "Delete": "del",
+    "Global": "global",
+    "Nonlocal": "nonlocal",
+    "With": "with",
+    "For": "a loop",
+    "While": "a loop",
+    "If": "if",
+    "Try": "try",
+    "Raise": "raise",
+    "Assert": "assert",
+    "Return": "return",
+    "AugAssign": "an in-place assignment",
+    "AnnAssign": "an annotated assignment",
+}
+ALLOWED_WHAT = "torchshape expr evaluates tensors, literals, torch/F functions and tensor methods only"
+
+
+class Refused(UsageError):
+    """The expression holds something outside the allow-list (exit 2); nothing has run."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXPRESSION, f"refused: {message}; {ALLOWED_WHAT}")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An expression that passed the allow-list: its statements and its source."""
+
+    source: str
+    tree: ast.Module
+    assigned: tuple[str, ...]  # names the expression assigns, in order
+
+
+def _segment(source: str, node: ast.AST) -> str:
+    found = ast.get_source_segment(source, node)
+    text = found if found is not None else ast.unparse(node)
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``torch.nn.functional.linear`` -> its dotted name; None for anything but names and dots."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
+
+
+def module_function(node: ast.AST) -> tuple[str, str] | None:
+    """``torch.cat`` -> ("torch", "cat"); ``F.linear``, ``torch.nn.functional.linear`` -> ("F", "linear")."""
+    dotted = _dotted(node)
+    if dotted is None or "." not in dotted:
+        return None
+    head, _, name = dotted.rpartition(".")
+    if head == "torch":
+        return "torch", name
+    if head in ("F", "torch.nn.functional", "nn.functional"):
+        return "F", name
+    return None
+
+
+def check_expression(source: str, given: tuple[str, ...]) -> Checked:
+    """The expression parsed and checked against the allow-list, or ``Refused`` naming the part.
+
+    ``given``: the names of the --tensor tensors. Nothing is evaluated here.
+    """
+    if not source.strip():
+        raise UsageError(EXPRESSION, 'is empty; give a tensor expression such as "a[:, 0]"')
+    if len(source) > MAX_LENGTH:
+        raise Refused(f"the expression is {len(source):,} characters long, more than {MAX_LENGTH:,}")
+    if "\x00" in source:
+        raise Refused("a NUL character")
+    try:
+        tree = ast.parse(source, mode="exec")
+    except SyntaxError as exc:
+        where = f" at column {exc.offset}" if exc.offset else ""
+        raise UsageError(EXPRESSION, f"is not valid Python{where}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise Refused(f"nesting deeper than {MAX_DEPTH} levels") from None
+    if not tree.body:
+        raise UsageError(EXPRESSION, "holds no expression")
+    names = set(given)
+    assigned: list[str] = []
+    for index, statement in enumerate(tree.body):
+        last = index == len(tree.body) - 1
+        if isinstance(statement, ast.Expr):
+            _check(statement.value, source, names, 1)
+        elif isinstance(statement, ast.Assign) and not last:
+            _check(statement.value, source, names, 1)
+            for target in statement.targets:
+                for name in _targets(target, source):
+                    names.add(name)
+                    assigned.append(name)
+        elif isinstance(statement, ast.Assign):
+            raise UsageError(
+                EXPRESSION, f"ends in an assignment ({_segment(source, statement)}); end with the expression"
+            )
+        else:
+            what = _CALLED.get(type(statement).__name__, f"a {type(statement).__name__} statement")
+            raise Refused(f"{what} ({_segment(source, statement)})")
+    return Checked(source=source, tree=tree, assigned=tuple(assigned))
+
+
+def _targets(target: ast.AST, source: str) -> list[str]:
+    if isinstance(target, ast.Name):
+        _check_name(target.id, target, source)
+        if target.id in MODULES or target.id in BUILTINS:
+            raise Refused(f"assigning to {target.id} ({_segment(source, target)})")
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _targets(element, source)]
+    raise Refused(f"an assignment to something other than a name ({_segment(source, target)})")
+
+
+def _check_name(name: str, node: ast.AST, source: str) -> None:
+    if name.startswith("_"):
+        raise Refused(f"the private or dunder name {name} ({_segment(source, node)})")
+
+
+def _check(node: ast.AST, source: str, names: set[str], depth: int) -> None:
+    """Refuse ``node`` or anything in it that is not on the allow-list."""
+    if depth > MAX_DEPTH:
+        raise Refused(f"nesting deeper than {MAX_DEPTH} levels ({_segment(source, node)})")
+    deeper = depth + 1
+    if isinstance(node, ast.Constant):
+        _check_constant(node, source)
+        return
+    if isinstance(node, ast.Name):
+        _check_name(node.id, node, source)
+        if node.id not in names and node.id not in MODULES and node.id not in BUILTINS:
+            raise Refused(
+                f"the name {node.id}, which is no --tensor, no name assigned before it, and not torch, F "
+                f"or an allowed builtin ({', '.join(sorted(BUILTINS))})"
+            )
+        return
+    if isinstance(node, ast.Attribute):
+        _check_attribute(node, source, names, depth)
+        return
+    if isinstance(node, ast.Call):
+        _check_call(node, source, names, depth)
+        return
+    if isinstance(node, ast.Starred):
+        _check(node.value, source, names, deeper)
+        return
+    if isinstance(node, ast.BinOp):
+        _check_size(node, source)
+    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
+        raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
+    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Subscript, ast.Slice, ast.Tuple, ast.List)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _PLAIN):
+                continue
+            _check(child, source, names, deeper)
+        return
+    what = _CALLED.get(type(node).__name__, f"the syntax {type(node).__name__}")
+    raise Refused(f"{what} ({_segment(source, node)})")
+
+
+def _int_literal(node: ast.AST) -> int | None:
+    """The value of an integer made of literals only (``10**9``, ``-3``, ``2 * 8``), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _int_literal(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Pow)):
+        left, right = _int_literal(node.left), _int_literal(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow):
+            if right < 0 or (abs(left) > 1 and right * math.log2(abs(left)) > 64):
+                return None
+            return int(left**right)
+        if isinstance(node.op, ast.Mult):
+            return left * right if abs(left) < MAX_INT and abs(right) < MAX_INT else None
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    return None
+
+
+def _check_size(node: ast.BinOp, source: str) -> None:
+    """No huge numbers or sequences out of small literals: 9**9**9, 1 << 10**6, [0] * 10**9."""
+    left, right = _int_literal(node.left), _int_literal(node.right)
+    huge = f"{_segment(source, node)} would be a huge number (beyond 2^64)"
+    if isinstance(node.op, ast.Pow) and left is not None and abs(left) > 1:
+        if right is None:
+            raise Refused(
+                f"{_segment(source, node)}: a power of a literal to an exponent that is not a literal"
+            )
+        if right > 0 and right * math.log2(abs(left)) > 64:
+            raise Refused(huge)
+    if isinstance(node.op, ast.LShift) and right is not None and right > 64:
+        raise Refused(huge)
+    if isinstance(node.op, ast.Mult):
+        for seq, times in ((node.left, right), (node.right, left)):
+            if isinstance(seq, (ast.List, ast.Tuple, ast.Constant)) and times is not None:
+                length = (
+                    len(seq.elts)
+                    if isinstance(seq, (ast.List, ast.Tuple))
+                    else (len(seq.value) if isinstance(seq.value, str) else 0)
+                )
+                if length * times > MAX_ITEMS:
+                    raise Refused(f"{_segment(source, node)} makes more than {MAX_ITEMS:,} items")
+
+
+def _check_constant(node: ast.Constant, source: str) -> None:
+    value = node.value
+    if isinstance(value, bool) or value is None or value is Ellipsis:
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise Refused(f"the integer literal {_segment(source, node)}, beyond int64 (|n| ≤ 2^63)")
+        return
+    if isinstance(value, float):
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise Refused(f"a string literal of {len(value):,} characters, more than {MAX_STRING}")
+        return
+    raise Refused(f"the literal {_segment(source, node)} ({type(value).__name__})")
+
+
+def _check_attribute(node: ast.Attribute, source: str, names: set[str], depth: int) -> None:
+    found = module_function(node)
+    dotted = _dotted(node)
+    if found is not None:
+        _check_name(node.attr, node, source)
+        module, name = found
+        allowed = (TORCH_FUNCTIONS | TORCH_DTYPES) if module == "torch" else F_FUNCTIONS
+        if name not in allowed:
+            raise Refused(f"{_segment(source, node)}, which is not a {module} function torchshape evaluates")
+        return
+    if dotted is not None and dotted.split(".")[0] in MODULES:
+        _check_name(node.attr, node, source)
+        raise Refused(f"{_segment(source, node)}, which is not a function torchshape evaluates")
+    _check(node.value, source, names, depth + 1)  # the innermost refused part is named first
+    _check_name(node.attr, node, source)
+    if node.attr not in TENSOR_METHODS | TENSOR_ATTRIBUTES | OTHER_ATTRIBUTES:
+        raise Refused(
+            f"the attribute .{node.attr} ({_segment(source, node)}), not a tensor method torchshape evaluates"
+        )
+
+
+def _check_call(node: ast.Call, source: str, names: set[str], depth: int) -> None:
+    func = node.func
+    if isinstance(func, ast.Name):
+        _check_name(func.id, func, source)
+        if func.id not in BUILTINS:
+            raise Refused(
+                f"calling {func.id} ({_segment(source, node)}): not a function torchshape evaluates"
+            )
+    elif isinstance(func, ast.Attribute):
+        _check_attribute(func, source, names, depth + 1)
+    else:
+        raise Refused(f"calling the result of an expression ({_segment(source, node)})")
+    for argument in node.args:
+        _check(argument, source, names, depth + 1)
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            raise Refused(f"**keywords ({_segment(source, keyword)})")
+        _check_name(keyword.arg, keyword, source)
+        _check(keyword.value, source, names, depth + 1)
