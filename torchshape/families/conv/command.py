@@ -54,14 +54,22 @@ def conv(
     kernel_size: Annotated[
         str,
         typer.Option("--kernel-size", metavar=SIZE, help="kernel_size: one for all axes or one per axis."),
-    ] = "3",
-    stride: Annotated[str, typer.Option("--stride", metavar=SIZE, help="stride.")] = "2",
+    ] = "5",
+    stride: Annotated[str, typer.Option("--stride", metavar=SIZE, help="stride (torch's default).")] = "1",
     padding: Annotated[
-        str, typer.Option("--padding", metavar=f"{SIZE}|same|valid", help="padding on each side.")
+        str,
+        typer.Option(
+            "--padding", metavar=f"{SIZE}|same|valid", help="padding on each side (torch's default)."
+        ),
+    ] = "0",
+    dilation: Annotated[
+        str, typer.Option("--dilation", metavar=SIZE, help="dilation (torch's default).")
     ] = "1",
-    dilation: Annotated[str, typer.Option("--dilation", metavar=SIZE, help="dilation.")] = "1",
     groups: Annotated[
-        str, typer.Option("--groups", metavar="INT", help="groups: C_in and C_out divide by it.")
+        str,
+        typer.Option(
+            "--groups", metavar="INT", help="groups: C_in and C_out divide by it (torch's default)."
+        ),
     ] = "1",
     output_padding: Annotated[
         Optional[str],

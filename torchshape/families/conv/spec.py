@@ -22,14 +22,17 @@ class PaddingMode(str, Enum):
     CIRCULAR = "circular"
 
 
-# Every symbol gets its own number, so a formula that mixed two of them up would show.
+# The flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
+# dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
+# kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
+# two of them up would show.
 DEFAULTS: dict[str, Any] = {
     "dims": 2,
     "in_channels": 3,
     "out_channels": 8,
-    "kernel_size": 3,
-    "stride": 2,
-    "padding": 1,
+    "kernel_size": 5,
+    "stride": 1,
+    "padding": 0,
     "dilation": 1,
     "groups": 1,
     "output_padding": None,  # 0; None: not given (refused without --transposed)

@@ -36,15 +36,18 @@ class PaddingForm(str, Enum):
     FLOAT = "float"
 
 
-# Every symbol gets its own number (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a
-# formula that mixed two of them up would show; small enough to run at once on a CPU.
+# The flags that mirror a keyword argument default to torch's own default (dim_feedforward
+# 2048, six encoder and six decoder layers, batch_first and norm_first off); the sizes torch
+# requires (d_model, nhead, the sequences, the batch) are illustrative, each its own number
+# (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a formula that mixed two of them up
+# would show; small enough to run at once on a CPU.
 DEFAULTS: dict[str, Any] = {
     "layer": Layer.ENCODER,
     "d_model": 18,
     "nhead": 3,
-    "dim_feedforward": 32,
-    "num_encoder_layers": None,  # 2; None: not given (refused without --layer full)
-    "num_decoder_layers": None,  # 2
+    "dim_feedforward": 2048,
+    "num_encoder_layers": None,  # 6; None: not given (refused without --layer full)
+    "num_decoder_layers": None,  # 6
     "batch_first": False,
     "norm_first": False,
     "source_len": 10,
@@ -61,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 DEFAULT_TARGET_LEN = 7
-DEFAULT_LAYERS = 2
+DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
 
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = {field: "--" + field.replace("_", "-") for field in DEFAULTS}
