@@ -55,7 +55,9 @@ def test_a_wrong_receptive_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_output_padding_and_output_size_on_a_transposed_conv() -> None:
-    report = inspect_conv(transposed=True, dims=1, size=(10,), stride=(3,), explain=True)
+    report = inspect_conv(
+        transposed=True, dims=1, size=(10,), kernel_size=3, stride=(3,), padding=1, explain=True
+    )
     a = report.probe.analysis
     o = a.output_padding[0]
     assert o.conv_inputs == (28, 29, 30) and o.reachable == (28, 29, 30) and o.beyond == 31
