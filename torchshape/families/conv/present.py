@@ -47,7 +47,7 @@ def unread_lines(u: Unread, why: str = "") -> list[str]:
     if u.held is None:
         return [head, f"    {u.reason}"]
     if u.held and not c.unread:
-        return [head, f"    checked: torch's gradient is non-zero at every position of {u.axis}"]
+        return [f"{head} (torch's gradient is non-zero at each)"]
     if u.held:
         return [head, f"    checked: torch's gradient is zero on exactly these positions of {u.axis}"]
     found = Coverage(c.axis, c.size, u.torch_unread)
