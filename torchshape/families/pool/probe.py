@@ -74,7 +74,11 @@ def check_all(
     checks: list[Finding],
 ) -> list[Finding]:
     done = []
+    overflow = _overflows(spec, results["output"])
     for finding in checks:
+        if overflow and finding.topic != "unread":  # that one runs on its own input
+            done.append(replace(finding, holds=None, detail=_overflow_text(results["output"])))
+            continue
         holds, detail = CHECKS[finding.topic](spec, module, inputs["input"], results, finding)
         done.append(replace(finding, holds=holds, detail=detail))
     return done
@@ -133,6 +137,10 @@ def _overflows(spec: PoolSpec, t: torch.Tensor) -> bool:
     return bool(bad.any())
 
 
+def _overflow_text(t: torch.Tensor) -> str:
+    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
+
+
 def _unread(
     spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
 ) -> tuple[bool | None, str]:
@@ -166,7 +174,7 @@ def _unread(
         perturbed = 1.0 + one_hot.reshape(shape).expand(rows, 1, *spec.size)
         out = pool(perturbed)
         if _overflows(spec, out) or _overflows(spec, base):
-            return None, f"not checkable in {str(dtype).removeprefix('torch.')}: values overflow"
+            return None, _overflow_text(out)
         moved += (out != base).flatten(1).any(1).tolist()
     found = [i for i, m in enumerate(moved) if not m]
     if found == finding.data["positions"]:
