@@ -119,7 +119,8 @@ def pool(
         typer.Option(
             "--output-size",
             metavar=PerAxis,
-            help="Adaptive only: output_size. [default: 7 | 7,4 | 3,7,4]",
+            help="Adaptive only: output_size; None on an axis keeps the input's size there "
+            "(None,7). [default: 7 | 7,4 | 3,7,4]",
             show_default=False,
         ),
     ] = None,
