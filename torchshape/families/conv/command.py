@@ -80,6 +80,16 @@ def conv(
             show_default=False,
         ),
     ] = None,
+    output_size: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output-size",
+            metavar=SIZE,
+            help="--transposed only: forward(input, output_size=...), the size to give back "
+            "(--explain lists those torch accepts).",
+            show_default=False,
+        ),
+    ] = None,
     padding_mode: Annotated[
         str,
         typer.Option("--padding-mode", metavar="zeros|reflect|replicate|circular", help="padding_mode."),
@@ -137,6 +147,7 @@ def conv(
         dilation=dilation,
         groups=groups,
         output_padding=output_padding,
+        output_size=output_size,
         padding_mode=padding_mode,
         bias=not no_bias,
         transposed=transposed,

@@ -205,6 +205,9 @@ def legend(spec: ConvSpec) -> list[LegendEntry]:
         meaning = (
             "padding='valid': none" if name == "padding" and spec.padding == "valid" else f"{name} ({flag})"
         )
+        if name == "output_padding" and spec.output_size is not None:
+            meaning = "torch's, from --output-size: output_size − the size without it"
+
         entries += [LegendEntry(f"{name}{sub(spec, i)}", v, meaning) for i, v in enumerate(values)]
     entries.append(LegendEntry("groups", spec.groups, "groups (--groups)"))
     return entries
