@@ -48,3 +48,11 @@ def test_table_tests_pass_under_any_terminal_settings() -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_ci_runs_the_docs_and_goldens_again_as_xdist_workers_do() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    second = ci[ci.index("COLUMNS=80") :]
+    assert "-p xdist -n 2" in second and "tests/test_golden.py" in second
+    test_extra = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("\ntest = ")[1].split("\n")[0]
+    assert "pytest-xdist" in test_extra
