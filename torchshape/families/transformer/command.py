@@ -49,8 +49,9 @@ def transformer(
         str,
         typer.Option(
             "--layer",
-            metavar="encoder|decoder|full",
-            help="nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer.",
+            metavar="encoder|decoder|full|encoder-stack|decoder-stack",
+            help="nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+            "nn.TransformerEncoder or nn.TransformerDecoder.",
         ),
     ] = "encoder",
     d_model: Annotated[str, typer.Option("--d-model", metavar="INT", help="E: d_model.")] = "18",
@@ -70,6 +71,22 @@ def transformer(
             "--num-decoder-layers", metavar="INT", help="--layer full: decoder layers (torch's default 6)."
         ),
     ] = None,
+    num_layers: Annotated[
+        Optional[str],
+        typer.Option(
+            "--num-layers",
+            metavar="INT",
+            help="--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
+        ),
+    ] = None,
+    final_norm: Annotated[
+        bool,
+        typer.Option(
+            "--final-norm",
+            metavar=SWITCH,
+            help="--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer.",
+        ),
+    ] = False,
     batch_first: Annotated[
         bool, typer.Option("--batch-first", metavar=SWITCH, help="Sequences are (N, L, E), not (L, N, E).")
     ] = False,
@@ -144,6 +161,8 @@ def transformer(
         dim_feedforward=dim_feedforward,
         num_encoder_layers=num_encoder_layers,
         num_decoder_layers=num_decoder_layers,
+        num_layers=num_layers,
+        final_norm=final_norm,
         batch_first=batch_first,
         norm_first=norm_first,
         source_len=source_len,
