@@ -392,6 +392,7 @@ def test_a_deep_stack_on_meta_builds_four_layers_and_marks_the_rest() -> None:
 @pytest.mark.parametrize("layer", ["full", "encoder-stack"])
 def test_meta_runs_an_encoder_with_a_padding_mask_and_batch_first(layer: str) -> None:
     """torch's nested-tensor path for an encoder stack has no meta kernel: the shapes come anyway."""
+    layers = {"num_encoder_layers": 2, "num_decoder_layers": 2} if layer == "full" else {}
     report = inspect_transformer(
         layer=layer,
         batch_first=True,
@@ -400,6 +401,7 @@ def test_meta_runs_an_encoder_with_a_padding_mask_and_batch_first(layer: str) ->
         src_key_padding_mask="bool",
         device="meta",
         explain=True,
+        **layers,
     )
     assert report.ok, report.probe.error
     assert all(row.actual is not None for row in report.rows)
