@@ -40,7 +40,7 @@ def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same environment for every test, whatever the shell or the worker count."""
     for name in TERMINAL_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     monkeypatch.setenv("LANG", "C.UTF-8")
 
