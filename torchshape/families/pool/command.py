@@ -133,8 +133,8 @@ def pool(
         typer.Option(
             "--explain",
             metavar=SWITCH,
-            help="What each window reads: adaptive windows, ceil_mode's extra window, unreached "
-            "inputs, indices; checked on the values.",
+            help="What each window reads: adaptive windows, ceil_mode's extra window, every input "
+            "position no window reads, indices; checked on the values.",
         ),
     ] = False,
     diagram: DiagramOption = False,
