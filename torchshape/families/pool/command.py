@@ -31,6 +31,7 @@ from torchshape.families.pool.spec import Kind
 
 # Shown under ``torchshape pool --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
+    "torchshape pool --kind adaptive-avg --output-size None,7",
     "torchshape pool --kind max --kernel-size 3 --stride 2 --padding 1",
     "torchshape pool --kind max --size 8,7 --kernel-size 2 --ceil-mode --explain",
     "torchshape pool --kind adaptive-avg --output-size 7 --size 1000,999 --device meta",

@@ -32,6 +32,8 @@ EXAMPLES = (
     "torchshape transformer --layer decoder --causal --memory-key-padding-mask bool --explain",
     "torchshape transformer --layer full --num-encoder-layers 2 --num-decoder-layers 2 --batch-first "
     "--params",
+    "torchshape transformer --layer encoder-stack --num-layers 12 --final-norm --batch-first "
+    "--src-key-padding-mask bool --explain",
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
