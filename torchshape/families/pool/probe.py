@@ -128,10 +128,12 @@ def _ceil(
 
 
 def _overflows(spec: PoolSpec, t: torch.Tensor) -> bool:
-    """NaN or infinity, except the −inf of a MaxPool window that reads padding only."""
+    """An infinity, except the −inf of a MaxPool window that reads padding only. (NaN is no
+    overflow: LPPool of an odd p gives it where a window's sum of xᵖ is negative, and the checks
+    compare NaN with NaN.)"""
     import torch
 
-    bad = torch.isnan(t) | torch.isposinf(t)
+    bad = torch.isposinf(t)
     if spec.kind is not Kind.MAX:
         bad |= torch.isneginf(t)
     return bool(bad.any())
