@@ -17,6 +17,34 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# What a terminal tells rich and Python, none of which a test may depend on: pytest-xdist's workers
+# set COLUMNS=80, a user's shell may set any of them. Each test starts without them, with a UTF-8
+# locale; a test that needs one sets it (monkeypatch.setenv).
+TERMINAL_ENVIRONMENT = (
+    "COLUMNS",
+    "LINES",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR_FORCE",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "COLORTERM",
+    "JUPYTER_COLUMNS",
+    "JUPYTER_LINES",
+    "PYTHONIOENCODING",
+)
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same environment for every test, whatever the shell or the worker count."""
+    for name in TERMINAL_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not any(item.get_closest_marker("cuda") for item in items):
         return

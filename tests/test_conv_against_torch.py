@@ -122,7 +122,7 @@ def test_macs_are_half_of_torchs_flop_count(settings: dict[str, Any]) -> None:
 
 
 def test_flop_counter_on_the_defaults() -> None:
-    """The measured figure the docs quote: 331,776 FLOPs = 2 · 165,888 MACs."""
+    """The measured figure docs/conv.md quotes: 331,776 FLOPs = 2 · 165,888 MACs."""
     from torch.utils.flop_counter import FlopCounterMode
 
     module = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1)
@@ -130,7 +130,7 @@ def test_flop_counter_on_the_defaults() -> None:
     with counter, torch.no_grad():
         module(torch.randn(4, 3, 32, 24))
     assert counter.get_total_flops() == 331_776
-    report = inspect_conv()
+    report = inspect_conv(kernel_size=3, stride=2, padding=1)
     assert report.totals is not None and report.totals.macs == 165_888
 
 
@@ -148,7 +148,9 @@ def test_huge_sizes_on_meta_run_at_those_sizes_quickly() -> None:
 
     inspect_conv(device="meta")  # one-time costs inside torch
     began = time.perf_counter()
-    report = inspect_conv(batch=64, in_channels=1024, out_channels=1024, size=(4096, 4096), device="meta")
+    report = inspect_conv(
+        batch=64, in_channels=1024, out_channels=1024, size=(4096, 4096), stride=2, padding=2, device="meta"
+    )
     assert time.perf_counter() - began < 2.0
     assert report.ok
     assert report.rows[1].actual == (64, 1024, 2048, 2048)
@@ -188,7 +190,7 @@ def test_the_mac_formula_can_fail() -> None:
     """A MAC count that ignored groups would be wrong by the factor groups: FlopCounterMode sees it."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    report = inspect_conv(in_channels=6, out_channels=9, groups=3)
+    report = inspect_conv(in_channels=6, out_channels=9, kernel_size=3, stride=2, padding=1, groups=3)
     module = torch.nn.Conv2d(6, 9, 3, stride=2, padding=1, groups=3)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():

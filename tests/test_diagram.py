@@ -208,7 +208,9 @@ def test_pool_windows_are_torchs_output(
 
 
 def test_transposed_draws_the_output_padding_cells() -> None:
-    report = inspect_conv(transposed=True, stride=2, output_padding=1, size=(10, 10), diagram=True)
+    report = inspect_conv(
+        transposed=True, kernel_size=3, stride=2, padding=1, output_padding=1, size=(10, 10), diagram=True
+    )
     drawn = to_dict(report)["diagram"]
     assert drawn["transposed"] and drawn["size"] == _axis_of(report, drawn["axis"]) == 20
     assert drawn["output_padding"] == [19, 20] and drawn["windows_total"] == 10

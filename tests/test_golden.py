@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.textmatch import same_text
 from torchshape.cli import main
 from torchshape.options import OUTPUT_SUFFIXES, Format
 
@@ -103,7 +104,11 @@ def test_golden_output(
         GOLDEN.mkdir(exist_ok=True)
         expected_file.write_text(actual, encoding="utf-8", newline="")
     assert expected_file.exists(), f"{expected_file} is missing; run pytest with --regen-golden"
-    assert actual == expected_file.read_text(encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    # a figure torch computes (a max |difference|) may differ in its last bits on another torch
+    assert actual == expected or same_text(actual, expected), (
+        f"{expected_file.name} differs from the tool's output; run pytest with --regen-golden"
+    )
 
 
 # <!-- torchshape-example: ARGS --> ```console ... ``` <!-- /torchshape-example -->; a command
@@ -144,7 +149,8 @@ def test_doc_examples_are_the_tools_output(
             doc.write_text(new, encoding="utf-8", newline="")
         text = new
     for block in EXAMPLE.finditer(text):
-        assert block[4] == example_block(block[3], tmp_path, monkeypatch, int(block[2] or 0)), (
+        shown = example_block(block[3], tmp_path, monkeypatch, int(block[2] or 0))
+        assert same_text(shown, block[4]), (
             f"{doc.relative_to(ROOT)}: example `torchshape {block[3]}` differs from the tool's "
             "output; run pytest with --regen-golden"
         )

@@ -239,8 +239,8 @@ def test_explain_shows_unreached_inputs(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run_cli(capsys, "pool", "--explain")
     assert code == 0
     out = " ".join(out.split())  # the table wraps long lines at 80 columns
-    assert "H: the last window ends at 27, so input positions 27 to 27 (1 of 28) are read by no window" in out
-    assert "W: the last window ends at 18, so input positions 18 to 19 (2 of 20) are read by no window" in out
+    assert "H: position 27 (1 of 28) read by no window" in out
+    assert "W: positions 18 to 19 (2 of 20) read by no window" in out
     assert "✗" not in out
 
 

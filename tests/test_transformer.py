@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 @st.composite
 def settings_drawn(draw: st.DrawFn) -> dict[str, Any]:
-    layer = draw(st.sampled_from(["encoder", "decoder", "full"]))
+    layer = draw(st.sampled_from(["encoder", "decoder", "full", "encoder-stack", "decoder-stack"]))
     nhead = draw(st.integers(1, 4))
     raw: dict[str, Any] = {
         "layer": layer,
@@ -37,8 +37,12 @@ def settings_drawn(draw: st.DrawFn) -> dict[str, Any]:
         "source_len": draw(st.integers(1, 6)),
         "batch": draw(st.integers(1, 4)),
     }
-    if layer != "encoder":
+    if not layer.startswith("encoder"):
         raw["target_len"] = draw(st.integers(1, 6))
+    if layer.endswith("stack"):
+        raw["num_layers"] = draw(st.integers(1, 3))
+        raw["final_norm"] = draw(st.booleans())
+        layer = layer.removesuffix("-stack")  # the same forward's masks as the layer's
     if layer == "full":
         raw["num_encoder_layers"] = draw(st.integers(1, 3))
         raw["num_decoder_layers"] = draw(st.integers(1, 3))
@@ -62,10 +66,15 @@ def plain_torch(spec: TransformerSpec) -> tuple[nn.Module, dict[str, torch.Tenso
     """The module and inputs built from the spec's settings with torch alone (not torchshape's torch side)."""
     e, h, f = spec.d_model, spec.nhead, spec.dim_feedforward
     common = {"dim_feedforward": f, "batch_first": spec.batch_first, "norm_first": spec.norm_first}
+    norm = nn.LayerNorm(e) if spec.final_norm else None
     if spec.layer is Layer.ENCODER:
         module: nn.Module = nn.TransformerEncoderLayer(e, h, **common)
     elif spec.layer is Layer.DECODER:
         module = nn.TransformerDecoderLayer(e, h, **common)
+    elif spec.layer is Layer.ENCODER_STACK:
+        module = nn.TransformerEncoder(nn.TransformerEncoderLayer(e, h, **common), spec.num_layers, norm=norm)
+    elif spec.layer is Layer.DECODER_STACK:
+        module = nn.TransformerDecoder(nn.TransformerDecoderLayer(e, h, **common), spec.num_layers, norm=norm)
     else:
         module = nn.Transformer(e, h, spec.num_encoder_layers, spec.num_decoder_layers, **common)
     s, t, n = spec.source_len, spec.target_len, spec.batch
@@ -99,9 +108,9 @@ def plain_torch(spec: TransformerSpec) -> tuple[nn.Module, dict[str, torch.Tenso
     }
     fed = {k: v for k, v in masks.items() if v is not None}
     src, tgt = seq(s), seq(t)
-    if spec.layer is Layer.ENCODER:
+    if spec.encoder_only:
         return module, {"src": src, **fed}, (src,)
-    if spec.layer is Layer.DECODER:
+    if spec.decoder_only:
         return module, {"tgt": tgt, "memory": src, **fed}, (tgt, src)
     return module, {"src": src, "tgt": tgt, **fed}, (src, tgt)
 
@@ -110,6 +119,8 @@ def run_plain(
     module: nn.Module, spec: TransformerSpec, inputs: dict[str, torch.Tensor], args: tuple[torch.Tensor, ...]
 ) -> torch.Tensor:
     masks = {k: v for k, v in inputs.items() if k.endswith("mask")}
+    if spec.layer is Layer.ENCODER_STACK and "src_mask" in masks:  # nn.TransformerEncoder calls it mask
+        masks["mask"] = masks.pop("src_mask")
     return module(*args, **masks)
 
 
@@ -171,6 +182,7 @@ def test_fused_attention_hides_its_products_from_the_flop_counter(layer: str, ba
 def test_meta_answers_huge_sizes_at_the_users_sizes() -> None:
     report = inspect_transformer(
         layer="full", d_model=1024, nhead=16, dim_feedforward=4096, source_len=100_000, target_len=50_000,
+        num_encoder_layers=2, num_decoder_layers=2,
         batch=64, causal=True, src_key_padding_mask="bool", memory_mask="3d", device="meta",
     )  # fmt: skip
     assert report.ok
@@ -187,7 +199,7 @@ def test_meta_runs_at_most_four_layers_and_marks_the_rest() -> None:
     assert "4 of 100 encoder" in report.ran
     assert all(p.source == "formula" for p in report.parameters if ".layers." in p.name)
     assert report.totals is not None
-    full = nn.Transformer(18, 3, 100, 7, 32, device="meta")
+    full = nn.Transformer(18, 3, 100, 7, 2048, device="meta")
     assert report.totals.params == sum(p.numel() for p in full.parameters())
 
 
@@ -316,7 +328,7 @@ def test_every_flag_round_trips_through_the_command_line() -> None:
     i = 0
     while i < len(words):
         field = flags[words[i]]
-        if field in ("batch_first", "norm_first", "causal"):
+        if field in ("batch_first", "norm_first", "causal", "final_norm"):
             raw[field] = True
             i += 1
         else:
@@ -338,3 +350,58 @@ def test_explain_claims_hold_for_drawn_configurations(raw: dict[str, Any], dtype
             assert open_ or (spec.d_model <= 2 and "E ≤ 2" in str(claim.detail)), claim
         else:
             assert claim.held is True, claim
+
+
+@pytest.mark.parametrize(("layer", "mask"), [("encoder-stack", "src_mask"), ("decoder-stack", "memory_mask")])
+def test_a_stack_round_trips_through_the_command_line(layer: str, mask: str) -> None:
+    import shlex
+
+    from torchshape.families.transformer.spec import FLAGS, command_line
+
+    spec = make_spec(layer=layer, num_layers=5, final_norm=True, batch_first=True, **{mask: "3d"})
+    words = shlex.split(command_line(spec))[2:]
+    assert {"--num-layers", "5", "--final-norm"} <= set(words)
+    raw: dict[str, Any] = {}
+    flags = {flag: field for field, flag in FLAGS.items()}
+    while words:
+        field = flags[words.pop(0)]
+        raw[field] = True if field in ("batch_first", "final_norm") else words.pop(0)
+    assert make_spec(names=FLAGS, **raw) == spec
+
+
+def test_the_stack_flags_are_refused_elsewhere() -> None:
+    from torchshape.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"only nn\.TransformerEncoder and nn\.TransformerDecoder take it"):
+        make_spec(layer="encoder", num_layers=2)
+    with pytest.raises(UsageError, match=r"only nn\.TransformerEncoder and nn\.TransformerDecoder take it"):
+        make_spec(layer="full", final_norm=True)
+    with pytest.raises(UsageError, match=r"only nn\.Transformer takes it"):
+        make_spec(layer="decoder-stack", num_decoder_layers=2)
+
+
+def test_a_deep_stack_on_meta_builds_four_layers_and_marks_the_rest() -> None:
+    report = inspect_transformer(layer="encoder-stack", num_layers=9, final_norm=True, device="meta")
+    assert report.ok and report.probe.reduced
+    assert "4 of 9 layers" in report.ran
+    full = nn.TransformerEncoder(nn.TransformerEncoderLayer(18, 3, device="meta"), 9, norm=nn.LayerNorm(18))
+    assert report.totals is not None
+    assert report.totals.params == sum(p.numel() for p in full.parameters())
+
+
+@pytest.mark.parametrize("layer", ["full", "encoder-stack"])
+def test_meta_runs_an_encoder_with_a_padding_mask_and_batch_first(layer: str) -> None:
+    """torch's nested-tensor path for an encoder stack has no meta kernel: the shapes come anyway."""
+    layers = {"num_encoder_layers": 2, "num_decoder_layers": 2} if layer == "full" else {}
+    report = inspect_transformer(
+        layer=layer,
+        batch_first=True,
+        nhead=2,
+        d_model=6,
+        src_key_padding_mask="bool",
+        device="meta",
+        explain=True,
+        **layers,
+    )
+    assert report.ok, report.probe.error
+    assert all(row.actual is not None for row in report.rows)

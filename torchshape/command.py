@@ -163,8 +163,8 @@ def deliver(
     failure = getattr(report.probe.analysis, "failure", None)
     if failure is not None:
         sys.stderr.write(f"torchshape: error: {failure}; see {output or 'the trace above'}\n")
-    elif output is not None and not report.ok:
-        sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
+    elif not report.ok:
+        sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output or 'the ✗ above'}\n")
     if not report.ok:
         raise typer.Exit(1)
 

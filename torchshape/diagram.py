@@ -172,6 +172,8 @@ class AxisDiagram:
     unreached: tuple[int, int] | None  # [start, end): positions after the last window, padding included
     unreached_input: int  # of them, positions of the input itself
     output_padding: tuple[int, int] | None = None  # transposed: [start, end) of the cells it adds
+    unread: tuple[int, ...] = ()  # every input position no window reads (the --explain fact)
+    unread_text: str = ""  # the same in words: "positions 2, 5, 8, 11 (4 of 12) read by no window: ..."
     formula: str = ""  # the axis' output formula with its numbers
     note: str = ""
     kind: str = field(default="axis", init=False)
@@ -201,6 +203,7 @@ class AxisDiagram:
             "windows": [w.as_dict() for w in self.windows],
             "unreached": None if self.unreached is None else list(self.unreached),
             "unreached_input": self.unreached_input,
+            "unread": list(self.unread),
             "output_padding": None if self.output_padding is None else list(self.output_padding),
             "note": self.note,
         }

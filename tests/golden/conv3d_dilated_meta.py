@@ -12,15 +12,13 @@ device = torch.device("meta")
 dtype = torch.float32
 torch.manual_seed(0)
 
-conv = nn.Conv3d(
-    256, 512, kernel_size=(3, 5, 5), stride=2, padding=1, dilation=(1, 2, 2), device=device, dtype=dtype
-).eval()
+conv = nn.Conv3d(256, 512, kernel_size=(3, 5, 5), dilation=(1, 2, 2), device=device, dtype=dtype).eval()
 input = torch.empty(64, 256, 16, 64, 48, device=device, dtype=dtype)
 
 with torch.no_grad():
     output = conv(input)
 
 assert input.shape == (64, 256, 16, 64, 48), input.shape
-assert output.shape == (64, 512, 8, 29, 21), output.shape
+assert output.shape == (64, 512, 14, 56, 40), output.shape
 
 print("every shape matches")

@@ -13,7 +13,7 @@ dtype = torch.float32
 torch.manual_seed(0)
 
 decoder_layer = nn.TransformerDecoderLayer(
-    d_model=18, nhead=3, dim_feedforward=32, batch_first=True, device=device, dtype=dtype
+    d_model=18, nhead=3, batch_first=True, device=device, dtype=dtype
 ).eval()
 tgt = torch.randn(4, 7, 18, device=device, dtype=dtype)
 memory = torch.randn(4, 10, 18, device=device, dtype=dtype)

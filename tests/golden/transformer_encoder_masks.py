@@ -13,7 +13,7 @@ dtype = torch.float32
 torch.manual_seed(0)
 
 encoder_layer = nn.TransformerEncoderLayer(
-    d_model=18, nhead=3, dim_feedforward=32, norm_first=True, device=device, dtype=dtype
+    d_model=18, nhead=3, norm_first=True, device=device, dtype=dtype
 ).eval()
 src = torch.randn(10, 4, 18, device=device, dtype=dtype)
 src_mask = torch.zeros(12, 10, 10, dtype=torch.bool, device=device)

@@ -13,6 +13,7 @@ in the right padding is dropped: if (out − 1)·stride ≥ in + padding, out �
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -180,9 +181,11 @@ def sliding_diagram(
     torch_out: int | None = None,
     formula: str = "",
     note: str = "",
+    padding_mode: str = "zeros",
 ) -> AxisDiagram:
     """One axis of a convolution or pool: every window (start, end, taps), the ceil_mode extra
-    one, and the positions after the last window that none reaches (the floor's remainder)."""
+    one, the positions after the last window that none reaches (the floor's remainder), and
+    every input position no window reads (``sliding_coverage``, the fact --explain checks)."""
     from torchshape.diagram import MAX_WINDOWS_LISTED, AxisDiagram, AxisWindow
 
     before, after = pads
@@ -214,6 +217,7 @@ def sliding_diagram(
         if last_end < size + after:
             unreached = (last_end, size + after)
             lost = max(0, size - last_end)
+    coverage = sliding_coverage(axis, size, before, kernel, stride, dilation, out, padding_mode)
     return AxisDiagram(
         title=title,
         axis=axis,
@@ -230,6 +234,8 @@ def sliding_diagram(
         windows_total=max(out, 0),
         unreached=unreached,
         unreached_input=lost,
+        unread=coverage.unread or (),
+        unread_text=coverage.text() if coverage.unread else "",
         formula=formula,
         note=note,
     )
@@ -317,6 +323,154 @@ def pick_axis(diagrams: list[AxisDiagram]) -> AxisDiagram:
     uneven padding), else the last one."""
     for d in diagrams:
         extra = any(w.extra for w in d.windows)
-        if d.unreached_input or extra or d.output_padding or d.pad_before != d.pad_after:
+        if d.unread or extra or d.output_padding or d.pad_before != d.pad_after:
             return d
     return diagrams[-1]
+
+
+# ---------------------------------------------------------------- coverage: what no window reads
+
+# Past this many padded positions on one axis, or this much work, the unread positions are not
+# worked out (a meta run may ask for 2³¹ positions).
+MAX_COVERED = 1 << 20
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One axis: every input position that no window reads, worked out from the windows' taps."""
+
+    axis: str
+    size: int  # the input's size on this axis
+    unread: tuple[int, ...] | None  # every input index no window reads; None: too large to work out
+
+    @property
+    def count(self) -> int:
+        return len(self.unread or ())
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The unread positions as [first, last] runs."""
+        runs: list[tuple[int, int]] = []
+        for p in self.unread or ():
+            if runs and runs[-1][1] == p - 1:
+                runs[-1] = (runs[-1][0], p)
+            else:
+                runs.append((p, p))
+        return runs
+
+    def pattern(self) -> tuple[int, int] | None:
+        """(first, step) when the unread positions are single ones evenly spaced, three or more."""
+        unread = self.unread or ()
+        if len(unread) < 3:
+            return None
+        step = unread[1] - unread[0]
+        if step < 2 or any(b - a != step for a, b in itertools.pairwise(unread)):
+            return None
+        return unread[0], step
+
+    def text(self) -> str:
+        """``positions 2, 5, 8, 11 (4 of 12): every 3rd position from 2`` and the like."""
+        if self.unread is None:
+            return f"not worked out for more than {MAX_COVERED} positions"
+        if not self.unread:
+            return f"every one of the {self.size} input positions is read"
+        runs = self.ranges()
+        shown = [f"{a}" if a == b else f"{a} to {b}" for a, b in runs]
+        if len(shown) > 8:
+            shown = [*shown[:6], "…", *shown[-2:]]
+        noun = "position" if self.count == 1 else "positions"
+        text = f"{noun} {', '.join(shown)} ({self.count} of {self.size}) read by no window"
+        pattern = self.pattern()
+        if pattern is not None:
+            first, step = pattern
+            text += f": every {_ordinal(step)} position from {first}"
+        return text
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def padded_source(q: int, size: int, before: int, mode: str) -> int | None:
+    """The input index that padded position ``q`` holds (None: a zero), as torch pads: 'zeros',
+    'reflect' (the edge not repeated), 'replicate' (the edge repeated) or 'circular' (wrapped)."""
+    x = q - before
+    if 0 <= x < size:
+        return x
+    if mode == "zeros":
+        return None
+    if mode == "replicate":
+        return min(max(x, 0), size - 1)
+    if mode == "circular":
+        return x % size
+    # reflect: torch requires padding < size, so one reflection is enough
+    return -x if x < 0 else 2 * (size - 1) - x
+
+
+def sliding_coverage(
+    axis: str,
+    size: int,
+    before: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    out: int,
+    mode: str = "zeros",
+) -> Coverage:
+    """The input positions that no window of a convolution or pool reads on one axis.
+
+    Window i reads padded positions i·stride + j·dilation for j in 0 .. kernel_size − 1;
+    ``padded_source`` says which input position each padded one holds.
+    """
+    out = max(out, 0)
+    last = (out - 1) * stride + (kernel - 1) * dilation + 1 if out else 0
+    padded = max(last, before + size)
+    if padded > MAX_COVERED or kernel * out > MAX_COVERED:
+        return Coverage(axis, size, None)
+    taps = bytearray(padded)
+    if out:
+        for j in range(kernel):
+            start = j * dilation
+            taps[start : start + (out - 1) * stride + 1 : stride] = b"\x01" * out
+    read = bytearray(taps[before : before + size])
+    read += bytes(size - len(read))
+    if mode != "zeros":
+        for q in [*range(min(before, padded)), *range(before + size, padded)]:
+            source = padded_source(q, size, before, mode)
+            if taps[q] and source is not None:
+                read[source] = 1
+    return Coverage(axis, size, _unread(read))
+
+
+def _unread(read: bytearray) -> tuple[int, ...]:
+    """The indices where ``read`` is 0 (at C speed: an axis may have millions of positions)."""
+    return tuple(itertools.compress(range(len(read)), read.translate(_FLIP)))
+
+
+_FLIP = bytes([1, 0]) + bytes(254)
+
+
+def transposed_coverage(
+    axis: str, size: int, kernel: int, stride: int, padding: int, dilation: int, out: int
+) -> Coverage:
+    """ConvTranspose: input position i writes output positions i·stride − padding + j·dilation;
+    it is read when one of them lies in the output (padding crops both ends)."""
+    if size > MAX_COVERED or kernel > MAX_COVERED:
+        return Coverage(axis, size, None)
+    read = bytearray(size)
+    for j in range(kernel):
+        shift = padding - j * dilation  # input i lands at i·stride − shift
+        first = max(0, -(-shift // stride))
+        last = min(size - 1, (out - 1 + shift) // stride)
+        if first <= last:
+            read[first : last + 1] = b"\x01" * (last + 1 - first)
+    return Coverage(axis, size, _unread(read))
+
+
+def joint(coverages: list[Coverage]) -> list[Coverage]:
+    """Every axis together: a position is read when it is read on every axis, so an axis where
+    the windows read nothing (dilation stepping over the whole input) leaves every position of
+    the others unread too."""
+    if not any(c.unread is not None and c.size and len(c.unread) == c.size for c in coverages):
+        return coverages
+    return [Coverage(c.axis, c.size, tuple(range(c.size))) for c in coverages]

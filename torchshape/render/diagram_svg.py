@@ -18,6 +18,7 @@ from torchshape.render.diagram_text import (
     drawn_windows,
     mask_heading,
     shown_positions,
+    unread_cell,
 )
 
 FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
@@ -289,7 +290,7 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
         if d.output_padding is not None and d.output_padding[0] <= p < d.output_padding[1]:
             c.rect(px + 1, y, size - 2, size, fill="#e1bee7", stroke="#8e24aa", rx=2)
         elif 0 <= p < d.size:
-            lost = d.unreached is not None and p >= d.unreached[0]
+            lost = p in d.unread
             c.rect(
                 px + 1,
                 y,
@@ -340,11 +341,10 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
             if p in xs:
                 c.circle(xs[p] + size / 2, y + 6, 5, colour)
         y += 22
-    if d.unreached is not None:
-        start, end = d.unreached
+    if d.unreached is not None or d.unread:
         c.text(MARGIN, y + 12, "no window", size=12, fill="#c62828")
         for p, px in xs.items():
-            if start <= p < end:
+            if unread_cell(d, p):
                 c.text(px + size / 2, y + 12, "▲", anchor="middle", size=12, fill="#c62828")
         y += 22
     return y + 16

@@ -237,11 +237,10 @@ def axis_text(d: AxisDiagram) -> Text:
             text.append("  ceil_mode's extra window, kept", style=style)
         elif w.extra == "dropped":
             text.append("  ceil_mode's extra window, dropped: it starts in the padding", style=style)
-    if d.unreached is not None:
-        start, end = d.unreached
+    if d.unreached is not None or d.unread:
         text.append("\n" + f"{'no window':<{label_w}}", style="red")
         for p in cells:
-            text.append(f"{UP:>{cw - 1}} " if p is not None and start <= p < end else " " * cw, style="red")
+            text.append(f"{UP:>{cw - 1}} " if p is not None and unread_cell(d, p) else " " * cw, style="red")
     if d.output_padding is not None:
         start, end = d.output_padding
         text.append("\n" + f"{'output_padding':<{label_w}}", style="magenta")
@@ -252,14 +251,20 @@ def axis_text(d: AxisDiagram) -> Text:
     return text
 
 
+def unread_cell(d: AxisDiagram, p: int) -> bool:
+    """An input position no window reads, or a padding position past the last window."""
+    if 0 <= p < d.size:
+        return p in d.unread
+    return d.unreached is not None and d.unreached[0] <= p < d.unreached[1]
+
+
 def _cell(d: AxisDiagram, p: int | None, cw: int) -> tuple[str, str]:
     if p is None:
         return f"{GAP:^{cw}}", "dim"
     if d.output_padding is not None and d.output_padding[0] <= p < d.output_padding[1]:
         return f"{ADDED:>{cw - 1}} ", "magenta"
     if 0 <= p < d.size:
-        lost = d.unreached is not None and p >= d.unreached[0]
-        return f"{INPUT:>{cw - 1}} ", "red" if lost else ""
+        return f"{INPUT:>{cw - 1}} ", "red" if p in d.unread else ""
     return f"{PADDING:>{cw - 1}} ", "dim"
 
 
@@ -294,14 +299,14 @@ def _axis_legend(d: AxisDiagram) -> list[str]:
         f"{TAP} a position the window {'writes' if d.transposed else 'reads'} (every dilation-th)"
         + (f"  {ADDED} added by output_padding" if d.output_padding else "")
     ]
-    if d.unreached is not None:
-        start, end = d.unreached
+    if d.unread_text:
+        lines.append(f"{UP} input {d.unread_text}")
+    if d.unreached is not None and d.unreached[1] - d.unreached[0] > d.unreached_input:
+        start, end = max(d.size, d.unreached[0]), d.unreached[1]
         lines.append(
-            f"{UP} no window reaches "
+            f"{UP} no window reaches padding "
             + (f"position {start}" if end - start == 1 else f"positions {start} to {end - 1}")
-            + ": "
-            f"{d.unreached_input} of the input, {end - start - d.unreached_input} of padding "
-            "(the floor's remainder)"
+            + " (the floor's remainder)"
         )
     if d.holds is None:
         lines.append(f"? {count} {what}; torch did not give an output to compare")

@@ -32,6 +32,8 @@ EXAMPLES = (
     "torchshape conv --kernel-size 3 --stride 2 --padding 1",
     "torchshape conv --dims 1 --size 100 --kernel-size 4 --padding same --stride 1",
     "torchshape conv --transposed --stride 2 --output-padding 1 --explain",
+    "torchshape conv --transposed --kernel-size 3 --stride 2 --padding 1 --size 10 --output-size 20,19",
+    "torchshape conv --kernel-size 1 --stride 2 --size 16 --explain",
     "torchshape conv --dims 3 --in-channels 1024 --out-channels 1024 --size 64,512,512 --device meta",
     "torchshape conv --groups 3 --in-channels 6 --out-channels 9 --params --format json",
 )
@@ -54,14 +56,22 @@ def conv(
     kernel_size: Annotated[
         str,
         typer.Option("--kernel-size", metavar=SIZE, help="kernel_size: one for all axes or one per axis."),
-    ] = "3",
-    stride: Annotated[str, typer.Option("--stride", metavar=SIZE, help="stride.")] = "2",
+    ] = "5",
+    stride: Annotated[str, typer.Option("--stride", metavar=SIZE, help="stride (torch's default).")] = "1",
     padding: Annotated[
-        str, typer.Option("--padding", metavar=f"{SIZE}|same|valid", help="padding on each side.")
+        str,
+        typer.Option(
+            "--padding", metavar=f"{SIZE}|same|valid", help="padding on each side (torch's default)."
+        ),
+    ] = "0",
+    dilation: Annotated[
+        str, typer.Option("--dilation", metavar=SIZE, help="dilation (torch's default).")
     ] = "1",
-    dilation: Annotated[str, typer.Option("--dilation", metavar=SIZE, help="dilation.")] = "1",
     groups: Annotated[
-        str, typer.Option("--groups", metavar="INT", help="groups: C_in and C_out divide by it.")
+        str,
+        typer.Option(
+            "--groups", metavar="INT", help="groups: C_in and C_out divide by it (torch's default)."
+        ),
     ] = "1",
     output_padding: Annotated[
         Optional[str],
@@ -69,6 +79,16 @@ def conv(
             "--output-padding",
             metavar=SIZE,
             help="--transposed only: added to one side of the output (default 0).",
+            show_default=False,
+        ),
+    ] = None,
+    output_size: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output-size",
+            metavar=SIZE,
+            help="--transposed only: forward(input, output_size=...), the size to give back "
+            "(--explain lists those torch accepts).",
             show_default=False,
         ),
     ] = None,
@@ -129,6 +149,7 @@ def conv(
         dilation=dilation,
         groups=groups,
         output_padding=output_padding,
+        output_size=output_size,
         padding_mode=padding_mode,
         bias=not no_bias,
         transposed=transposed,

@@ -32,7 +32,16 @@ def plan(spec: ConvSpec, output: tuple[int, ...] | None = None) -> AxisDiagram:
         else:
             drawn.append(
                 sliding_diagram(
-                    spec.module_call, axis, size, pads(spec)[i], k, s, d, torch_out=torch_out, formula=formula
+                    spec.module_call,
+                    axis,
+                    size,
+                    pads(spec)[i],
+                    k,
+                    s,
+                    d,
+                    torch_out=torch_out,
+                    formula=formula,
+                    padding_mode=spec.padding_mode.value,
                 )
             )
     return pick_axis(drawn)

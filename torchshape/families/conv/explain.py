@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torchshape.families.conv.formulas import out_size, pads, windows
+from torchshape.families.conv.formulas import coverage, out_size, pads
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
+from torchshape.families.spatial import Coverage
 
 # Lists of sizes longer than this are cut (a stride of 1000 reaches 1000 sizes).
 MAX_LISTED = 8
@@ -17,18 +18,18 @@ NO_VALUES = "not evaluated: meta has no values"
 
 
 @dataclass(frozen=True)
-class Unreached:
-    """The end of one axis that no window reaches (floor rounding of the output size)."""
+class Unread:
+    """One axis: every input position that no window reads (stride past the kernel's span,
+    dilation's gaps, floor rounding at the end, or, transposed, padding's crop)."""
 
-    axis: str
-    unreached: int  # positions of the padded input after the last window
-    padding_after: int
-    lost: int  # of them, positions of the input itself
-    first_lost: int | None  # the first input index never read
-    last_read: int  # the last input index the last window reads
-    held: bool | None = None  # perturbing the lost positions left the output unchanged
-    control: bool | None = None  # perturbing the last position read changed it
+    coverage: Coverage
+    held: bool | None = None  # torch's gradient is zero on exactly these positions of the axis
+    torch_unread: tuple[int, ...] | None = None  # the positions torch's gradient left at zero
     reason: str | None = None  # why it was not evaluated
+
+    @property
+    def axis(self) -> str:
+        return self.coverage.axis
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Inverse:
 @dataclass(frozen=True)
 class ConvAnalysis:
     values: bool  # False on meta: what needs values was not evaluated
-    unreached: list[Unreached] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
     same: SamePadding | None = None
     receptive: Receptive | None = None
     output_padding: list[OutputPaddingAxis] = field(default_factory=list)
@@ -93,7 +94,7 @@ class ConvAnalysis:
     @property
     def ok(self) -> bool:
         """No check that ran found torch disagreeing."""
-        checks: list[bool | None] = [u.held for u in self.unreached] + [u.control for u in self.unreached]
+        checks: list[bool | None] = [u.held for u in self.unread]
         if self.same is not None:
             checks += [self.same.kept, self.same.refusal is not None]
         if self.receptive is not None:
@@ -107,25 +108,9 @@ class ConvAnalysis:
         return all(check is not False for check in checks)
 
 
-def unreached(spec: ConvSpec) -> list[Unreached]:
-    """Per axis of a Conv (not 'same'): the end no window reaches."""
-    if spec.transposed or spec.padding == "same":
-        return []
-    out = []
-    for w in windows(spec):
-        last_end = (w.out - 1) * w.stride + w.span  # padded positions 0 .. last_end − 1 are reached
-        lost = max(0, w.unreached - w.padding)
-        out.append(
-            Unreached(
-                axis=w.axis,
-                unreached=w.unreached,
-                padding_after=w.padding,
-                lost=lost,
-                first_lost=w.size - lost if lost else None,
-                last_read=min(w.size, last_end - w.padding) - 1,
-            )
-        )
-    return out
+def unread(spec: ConvSpec) -> list[Unread]:
+    """Per axis: every input position that no window reads (transposed: whose writes padding crops)."""
+    return [Unread(c) for c in coverage(spec)]
 
 
 def receptive(spec: ConvSpec) -> Receptive:

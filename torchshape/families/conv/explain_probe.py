@@ -15,6 +15,7 @@ from torchshape.families.conv.explain import NO_VALUES, ConvAnalysis
 from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.conv.torch_side import build_module
+from torchshape.families.spatial import MAX_COVERED
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
@@ -24,14 +25,17 @@ if TYPE_CHECKING:
 def analyse(spec: ConvSpec, module: torch.nn.Module, x: torch.Tensor) -> ConvAnalysis:
     import torch
 
+    # with forward(input, output_size=...), the same module built with the output_padding torch
+    # derived from it: every check below calls its modules plainly
+    spec = replace(spec, output_size=None)
     values = x.device.type != "meta"
     with quiet(), torch.inference_mode(False):
         fresh = _value_module(spec, module, x) if values else None
-        unreached = [_check_unreached(spec, u, fresh, x) for u in explain.unreached(spec)]
+        unread = _check_unread(spec, explain.unread(spec), fresh, x)
         receptive = _check_receptive(spec, explain.receptive(spec), fresh, x)
         return ConvAnalysis(
             values=values,
-            unreached=unreached,
+            unread=unread,
             same=None if spec.transposed else _check_same(spec),
             receptive=receptive,
             output_padding=_check_output_padding_axes(spec, explain.output_padding(spec)),
@@ -55,31 +59,37 @@ def _spatial_dim(spec: ConvSpec, i: int) -> int:
     return i + (1 if spec.unbatched else 2)
 
 
-def _check_unreached(
-    spec: ConvSpec, u: explain.Unreached, fresh: torch.nn.Module | None, x: torch.Tensor
-) -> explain.Unreached:
+def _check_unread(
+    spec: ConvSpec, claims: list[explain.Unread], fresh: torch.nn.Module | None, x: torch.Tensor
+) -> list[explain.Unread]:
+    """torch's gradient of the output's sum, every weight set to 1: a count of the taps that read
+    each input position, so it is zero exactly where no window reads (no cancellation)."""
     import torch
 
-    if not u.lost:
-        return u  # only padding is unreached: nothing of the input to perturb
     if fresh is None:
-        return replace(u, reason=NO_VALUES)
-    if spec.padding_mode is not PaddingMode.ZEROS:
-        return replace(u, reason=f"not checked: padding_mode '{spec.padding_mode.value}' copies input values")
-    i = spec.axes.index(u.axis)
-    dim = _spatial_dim(spec, i)
-    x = x.to(next(fresh.parameters()).dtype).clone()
+        return [replace(u, reason=NO_VALUES) for u in claims]
+    if any(u.coverage.unread is None for u in claims):
+        reason = f"not checked: more than {MAX_COVERED} positions on an axis"
+        return [replace(u, reason=reason) for u in claims]
+    counting = build_module(spec, x.device, next(fresh.parameters()).dtype)
     with torch.no_grad():
-        base = fresh(x)
-        lost = x.clone()
-        assert u.first_lost is not None
-        lost.narrow(dim, u.first_lost, u.lost).add_(1.0)
-        held = torch.equal(fresh(lost), base)
-        if u.last_read < 0:  # every window reads padding only on this axis: no input to perturb
-            return replace(u, held=held, control=None)
-        read = x.clone()
-        read.narrow(dim, u.last_read, 1).add_(1.0)
-        return replace(u, held=held, control=not torch.equal(fresh(read), base))
+        for parameter in counting.parameters():
+            parameter.fill_(1.0)
+    one = x[:1] if not spec.unbatched else x
+    one = torch.ones_like(one, dtype=next(counting.parameters()).dtype).requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(counting(one).sum(), one)
+    if not bool(torch.isfinite(grad).all()):
+        reason = f"not checkable in {str(grad.dtype).removeprefix('torch.')}: values overflow"
+        return [replace(u, reason=reason) for u in claims]
+    checked = []
+    for i, u in enumerate(claims):
+        dim = _spatial_dim(spec, i)
+        others = [d for d in range(grad.dim()) if d != dim]
+        read = grad.abs().amax(dim=others) != 0
+        found = tuple(int(p) for p in torch.nonzero(~read).flatten().tolist())
+        checked.append(replace(u, held=found == u.coverage.unread, torch_unread=found))
+    return checked
 
 
 def _check_receptive(

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 
 from torchshape.facts import LegendEntry
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
-from torchshape.families.spatial import Window, transposed_out
+from torchshape.families.spatial import (
+    Coverage,
+    Window,
+    joint,
+    sliding_coverage,
+    transposed_coverage,
+    transposed_out,
+)
 
 
 def sub(spec: ConvSpec, index: int) -> str:
@@ -70,6 +77,24 @@ def out_size(spec: ConvSpec) -> tuple[int, ...]:
     if spec.padding == "same":
         return spec.size
     return tuple(w.out for w in windows(spec))
+
+
+def coverage(spec: ConvSpec) -> list[Coverage]:
+    """Per axis: every input position no window reads (transposed: whose writes padding crops).
+
+    Window i reads padded positions i·stride + j·dilation, j = 0 .. kernel_size − 1; with
+    padding_mode other than 'zeros' the padding holds copies of input positions, read too.
+    """
+    outs = out_size(spec)
+    found = []
+    for i, axis in enumerate(spec.axes):
+        k, s, d, size = spec.kernel_size[i], spec.stride[i], spec.dilation[i], spec.size[i]
+        if spec.transposed:
+            found.append(transposed_coverage(axis, size, k, s, spec.int_padding[i], d, outs[i]))
+        else:
+            before = pads(spec)[i][0]
+            found.append(sliding_coverage(axis, size, before, k, s, d, outs[i], spec.padding_mode.value))
+    return joint(found)
 
 
 @dataclass(frozen=True)
@@ -180,6 +205,9 @@ def legend(spec: ConvSpec) -> list[LegendEntry]:
         meaning = (
             "padding='valid': none" if name == "padding" and spec.padding == "valid" else f"{name} ({flag})"
         )
+        if name == "output_padding" and spec.output_size is not None:
+            meaning = "torch's, from --output-size: output_size − the size without it"
+
         entries += [LegendEntry(f"{name}{sub(spec, i)}", v, meaning) for i, v in enumerate(values)]
     entries.append(LegendEntry("groups", spec.groups, "groups (--groups)"))
     return entries
@@ -223,13 +251,12 @@ def notes(spec: ConvSpec) -> list[str]:
             "dilation spreads the kernel over dilation·(kernel_size − 1) + 1 input positions; it is "
             "subtracted in the output size (some calculators add (K − 1)·(D − 1) instead, which is wrong)."
         )
-    if not spec.transposed and spec.padding != "same":
-        lost = [f"{w.axis}: {w.unreached - w.padding}" for w in windows(spec) if w.unreached > w.padding]
-        if lost:
-            out.append(
-                "The stride does not fit the input evenly: the last input positions are never read "
-                f"({', '.join(lost)}); --explain shows which."
-            )
+    lost = [f"{c.axis}: {c.count} of {c.size}" for c in coverage(spec) if c.count]
+    if lost:
+        out.append(
+            "Some input positions are read by no window (the stride steps past the kernel, dilation "
+            f"skips, or the floor drops the end): {', '.join(lost)}; --explain lists them."
+        )
     if spec.transposed and any(s > 1 for s in spec.stride):
         out.append(
             "A strided Conv maps several input sizes to one output size, so its ConvTranspose cannot "

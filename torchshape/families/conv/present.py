@@ -11,9 +11,10 @@ from rich.text import Text
 
 from torchshape.diagram import Diagram
 from torchshape.families.conv.counts import init_bound, macs_formula
-from torchshape.families.conv.explain import ConvAnalysis
+from torchshape.families.conv.explain import ConvAnalysis, Unread
 from torchshape.families.conv.formulas import dim_formulas
 from torchshape.families.conv.spec import ConvSpec, command_line
+from torchshape.families.spatial import Coverage
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
@@ -35,6 +36,41 @@ def _list(values: tuple[int, ...]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def unread_lines(u: Unread, why: str = "") -> list[str]:
+    """One axis' unread input positions and torch's verdict on the whole set."""
+    c = u.coverage
+    if c.unread is None:
+        return [f"– {u.axis}: which input positions no window reads is {c.text()}"]
+    head = f"{_mark(u.held)} {u.axis}: {c.text()}"
+    if why and c.unread:
+        head += f" ({why})"
+    if u.held is None:
+        return [head, f"    {u.reason}"]
+    if u.held and not c.unread:
+        return [f"{head} (torch's gradient is non-zero at each)"]
+    if u.held:
+        return [head, f"    checked: torch's gradient is zero on exactly these positions of {u.axis}"]
+    found = Coverage(c.axis, c.size, u.torch_unread)
+    return [
+        head,
+        f"    DOES NOT HOLD: torch's gradient is zero at {found.text().removesuffix(' read by no window')}",
+    ]
+
+
+def unread_json(u: Unread) -> dict[str, Any]:
+    c = u.coverage
+    pattern = c.pattern()
+    return {
+        "axis": u.axis,
+        "positions": None if c.unread is None else list(c.unread),
+        "count": None if c.unread is None else c.count,
+        "size": c.size,
+        "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
+        "held": u.held,
+        "torch_positions": None if u.torch_unread is None else list(u.torch_unread),
+    }
+
+
 def sections(report: Report) -> list[RenderableType]:
     """Every output dimension worked out; with --explain, each claim and torch's verdict."""
     grid = Table.grid(padding=(0, 1))
@@ -53,32 +89,8 @@ def sections(report: Report) -> list[RenderableType]:
 def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
     """--explain as lines of text, each claim followed by its mark: ✓ torch agreed, – not evaluated."""
     lines: list[str] = []
-    for u in a.unreached:
-        if not u.lost:
-            if u.unreached:
-                what = f"the last window stops {u.unreached} padded position(s) short, all of them padding"
-            else:
-                what = "the last window ends at the end of the padded input"
-            lines.append(f"• {u.axis}: {what}; every input position is read")
-            continue
-        first = u.first_lost or 0
-        lines.append(
-            f"{_mark(u.held)} {u.axis}: the stride leaves {u.unreached} padded position(s) unreached, "
-            f"{u.lost} of them input: {u.axis}_in positions {first} to {first + u.lost - 1} are never read"
-        )
-        if u.held is None:
-            lines.append(f"    {u.reason}")
-        else:
-            control = (
-                "no window reads an input position on this axis, only padding, so there is none to "
-                "perturb as a control"
-                if u.control is None
-                else f"perturbing position {u.last_read}, the last one read, "
-                f"{'changes it' if u.control else 'DOES NOT change it'}"
-            )
-            lines.append(
-                f"    perturbing them leaves the output {'unchanged' if u.held else 'CHANGED'}; {control}"
-            )
+    for u in a.unread:
+        lines += unread_lines(u, "its writes all land in the cropped padding" if spec.transposed else "")
     if a.same is not None:
         s = a.same
         parts = ", ".join(f"{axis}: {total} = {b} + {after}" for axis, total, b, after in s.totals)
@@ -186,18 +198,7 @@ def explain_json(a: ConvAnalysis) -> dict[str, Any]:
     inv = a.inverse
     return {
         "values": a.values,
-        "unreached": [
-            {
-                "axis": u.axis,
-                "unreached": u.unreached,
-                "lost": u.lost,
-                "first_lost": u.first_lost,
-                "last_read": u.last_read,
-                "held": u.held,
-                "control": u.control,
-            }
-            for u in a.unreached
-        ],
+        "unread": [unread_json(u) for u in a.unread],
         "same": None
         if same is None
         else {

@@ -13,6 +13,8 @@ META = "meta: shapes from torch's meta kernels, no values"
 
 def call(spec: ConvSpec) -> str:
     name = "conv_transpose" if spec.transposed else "conv"
+    if spec.output_size is not None:
+        return f"output = {name}(input, output_size={list(spec.output_size)})"
     return f"output = {name}(input)"
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
 from torchshape.families.conv.formulas import out_size, pads
 from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, PYTHON, ConvSpec, PaddingMode
-from torchshape.families.spatial import MAX_SIZE, dims_flag, per_axis
+from torchshape.families.spatial import MAX_SIZE, dims_flag, per_axis, transposed_out
 from torchshape.options import DEVICE_PATTERN, DType
 
 
@@ -93,6 +94,7 @@ class _Checker:
         padding = self._padding(dims, transposed)
         output_padding = self._output_padding(dims, transposed)
         size = self.axes("size", dims, value=v["size"] if v["size"] is not None else DEFAULT_SIZES[dims])
+        output_size = self._output_size(dims, transposed)
         mode = self._padding_mode(transposed)
         unbatched = self.switch("unbatched")
         if unbatched and self.raw.get("batch") is not None:
@@ -124,8 +126,47 @@ class _Checker:
             device=device,
             dtype=dtype,
         )
+        if output_size is not None:
+            spec = replace(
+                spec, output_size=output_size, output_padding=self._by_output_size(spec, output_size)
+            )
         self._combinations(spec)
         return spec
+
+    def _output_size(self, dims: int, transposed: bool) -> tuple[int, ...] | None:
+        if self.values["output_size"] is None:
+            return None
+        if not transposed:
+            raise self.error(
+                "output_size",
+                f"only a ConvTranspose's forward takes output_size; add {self.n('transposed')} or drop it",
+            )
+        if self.values["output_padding"] is not None:
+            raise self.error(
+                "output_size",
+                f"give it or {self.n('output_padding')}, not both: with output_size, torch's forward "
+                "works output_padding out itself and ignores the module's",
+            )
+        return self.axes("output_size", dims)
+
+    def _by_output_size(self, spec: ConvSpec, output_size: tuple[int, ...]) -> tuple[int, ...]:
+        """The output_padding torch derives from output_size, after checking it is in torch's range:
+        from the size without output_padding to stride − 1 more."""
+        padding = []
+        for i, axis in enumerate(spec.axes):
+            s = spec.stride[i]
+            base = transposed_out(
+                spec.size[i], spec.kernel_size[i], s, spec.int_padding[i], spec.dilation[i], 0
+            )
+            if not base <= output_size[i] <= base + s - 1:
+                allowed = f"{base}" if s == 1 else f"{base} to {base + s - 1}"
+                raise self.error(
+                    "output_size",
+                    f"{output_size[i]} on axis {axis} is not a size this ConvTranspose can give: "
+                    f"torch's forward accepts {allowed} there ({axis}_in = {spec.size[i]}, stride {s})",
+                )
+            padding.append(output_size[i] - base)
+        return tuple(padding)
 
     def _padding(self, dims: int, transposed: bool) -> tuple[int, ...] | str:
         value = self.values["padding"]

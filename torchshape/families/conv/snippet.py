@@ -39,7 +39,9 @@ def render_python(report: Report, shown: Shown) -> str:
         f"input = torch.{fn}({', '.join(map(str, rows['input'].expected))}, device=device, dtype=dtype)",
         "",
         "with torch.no_grad():",
-        f"    output = {name}(input)",
+        f"    output = {name}(input"
+        + ("" if spec.output_size is None else f", output_size={list(spec.output_size)}")
+        + ")",
         "",
         f"assert input.shape == {tuple(rows['input'].expected)}, input.shape",
         f"assert output.shape == {tuple(rows['output'].expected)}, output.shape",

@@ -22,17 +22,21 @@ class PaddingMode(str, Enum):
     CIRCULAR = "circular"
 
 
-# Every symbol gets its own number, so a formula that mixed two of them up would show.
+# The flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
+# dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
+# kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
+# two of them up would show.
 DEFAULTS: dict[str, Any] = {
     "dims": 2,
     "in_channels": 3,
     "out_channels": 8,
-    "kernel_size": 3,
-    "stride": 2,
-    "padding": 1,
+    "kernel_size": 5,
+    "stride": 1,
+    "padding": 0,
     "dilation": 1,
     "groups": 1,
     "output_padding": None,  # 0; None: not given (refused without --transposed)
+    "output_size": None,  # --transposed only: forward(input, output_size=...)
     "padding_mode": PaddingMode.ZEROS,
     "bias": True,
     "transposed": False,
@@ -54,6 +58,7 @@ FLAGS: dict[str, str] = {
     "dilation": "--dilation",
     "groups": "--groups",
     "output_padding": "--output-padding",
+    "output_size": "--output-size",
     "padding_mode": "--padding-mode",
     "bias": "--no-bias",
     "transposed": "--transposed",
@@ -92,6 +97,9 @@ class ConvSpec:
     unbatched: bool
     device: str
     dtype: DType
+    # ConvTranspose only: the size forward(input, output_size=...) asks for; output_padding then
+    # holds what torch derives from it (output_size − the size without output_padding)
+    output_size: tuple[int, ...] | None = None
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -125,6 +133,7 @@ class ConvSpec:
         }
         if self.transposed:
             out["output_padding"] = list(self.output_padding)
+            out["output_size"] = None if self.output_size is None else list(self.output_size)
         out |= {
             "padding_mode": self.padding_mode.value,
             "bias": self.bias,
@@ -145,7 +154,7 @@ class ConvSpec:
             args.append(f"padding={self.padding!r}")
         elif set(self.padding) != {0}:
             args.append(f"padding={_size(self.padding)}")
-        if self.transposed and set(self.output_padding) != {0}:
+        if self.transposed and self.output_size is None and set(self.output_padding) != {0}:
             args.append(f"output_padding={_size(self.output_padding)}")
         if self.groups != 1:
             args.append(f"groups={self.groups}")
@@ -194,7 +203,10 @@ def command_line(
             if not spec.unbatched and value != defaults["batch"]:
                 words += [flag, str(value)]
         elif field == "output_padding":
-            if spec.transposed and set(value) != {0}:
+            if spec.transposed and spec.output_size is None and set(value) != {0}:
+                words += [flag, axis_text(value)]
+        elif field == "output_size":
+            if value is not None:
                 words += [flag, axis_text(value)]
         elif field == "padding" and isinstance(value, str):
             words += [flag, value]

@@ -26,7 +26,8 @@ def constructor_kwargs(spec: ConvSpec) -> dict[str, Any]:
         "padding_mode": spec.padding_mode.value,
     }
     if spec.transposed:
-        kwargs["output_padding"] = spec.output_padding
+        # with output_size, the module keeps torch's default and forward works it out
+        kwargs["output_padding"] = (0,) * spec.dims if spec.output_size is not None else spec.output_padding
     return kwargs
 
 
@@ -44,6 +45,9 @@ def build_module(spec: ConvSpec, device: torch.device, dtype: torch.dtype) -> to
             dtype=dtype,
             **constructor_kwargs(spec),
         )
+    # forward(input, output_size=...) is part of the call, not the module: the module carries it
+    # to ``forward`` (which the timed runs share), as the user's own call would pass it
+    module.torchshape_output_size = spec.output_size
     return module.eval()
 
 
@@ -59,4 +63,7 @@ def make_inputs(spec: ConvSpec, device: torch.device, dtype: torch.dtype) -> dic
 
 def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     with quiet():  # torch warns that an uneven 'same' copies the input; the notes say so
+        output_size = getattr(module, "torchshape_output_size", None)
+        if output_size is not None:
+            return {"output": module(inputs["input"], output_size=list(output_size))}
         return {"output": module(inputs["input"])}

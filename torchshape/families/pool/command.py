@@ -31,6 +31,7 @@ from torchshape.families.pool.spec import Kind
 
 # Shown under ``torchshape pool --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
+    "torchshape pool --kind adaptive-avg --output-size None,7",
     "torchshape pool --kind max --kernel-size 3 --stride 2 --padding 1",
     "torchshape pool --kind max --size 8,7 --kernel-size 2 --ceil-mode --explain",
     "torchshape pool --kind adaptive-avg --output-size 7 --size 1000,999 --device meta",
@@ -119,7 +120,8 @@ def pool(
         typer.Option(
             "--output-size",
             metavar=PerAxis,
-            help="Adaptive only: output_size. [default: 7 | 7,4 | 3,7,4]",
+            help="Adaptive only: output_size; None on an axis keeps the input's size there "
+            "(None,7). [default: 7 | 7,4 | 3,7,4]",
             show_default=False,
         ),
     ] = None,
@@ -132,8 +134,8 @@ def pool(
         typer.Option(
             "--explain",
             metavar=SWITCH,
-            help="What each window reads: adaptive windows, ceil_mode's extra window, unreached "
-            "inputs, indices; checked on the values.",
+            help="What each window reads: adaptive windows, ceil_mode's extra window, every input "
+            "position no window reads, indices; checked on the values.",
         ),
     ] = False,
     diagram: DiagramOption = False,

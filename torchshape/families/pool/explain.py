@@ -8,7 +8,8 @@ False there, and None on meta, where no values exist.
   whether they overlap; checked by a max or mean over exactly those windows;
 - ceil_mode: on every axis, the extra window rounding up adds and whether torch dropped
   it; checked against the same pool with ceil_mode=False;
-- input positions no window reaches (``Window.unreached``); checked by perturbing them;
+- input positions no window reads (the stride past the window's span, dilation's gaps, the
+  floor's remainder at the end); checked by perturbing every input position, one at a time;
 - return_indices: indices point into each (N, C) plane flattened; checked by gathering
   (and with MaxUnpool for MaxPool).
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from torchshape.families.pool.formulas import adaptive_windows, windows, windows_overlap
 from torchshape.families.pool.spec import Kind, PoolSpec
-from torchshape.families.spatial import Window, axes
+from torchshape.families.spatial import Coverage, Window, axes, joint, sliding_coverage
 
 NO_VALUES = "not evaluated: no values on meta"
 # Windows listed in the table before "…"; JSON lists up to MAX_LISTED per axis.
@@ -32,7 +33,7 @@ MAX_CHECKED_WINDOWS = 4096
 
 @dataclass(frozen=True)
 class Finding:
-    topic: str  # "adaptive windows", "ceil_mode", "unreached", "indices"
+    topic: str  # "adaptive windows", "ceil_mode", "unread", "indices"
     facts: tuple[str, ...]  # what the rules say, one line each
     claim: str  # what the probe checks on torch's values
     holds: bool | None = None  # None: not evaluated (meta), or too large to check
@@ -145,24 +146,34 @@ def ceil_findings(spec: PoolSpec) -> list[Finding]:
     return found
 
 
-def unreached_findings(spec: PoolSpec) -> list[Finding]:
+def coverage(window: Window) -> Coverage:
+    """The input positions on this axis that no window reads."""
+    return sliding_coverage(
+        window.axis, window.size, window.padding, window.kernel, window.stride, window.dilation, window.out
+    )
+
+
+def unread_findings(spec: PoolSpec) -> list[Finding]:
+    """Per axis with input positions no window reads: every one of them."""
     found = []
-    for window in windows(spec):
-        real = max(0, window.unreached - window.padding)
-        if real == 0:
+    every = joint([coverage(w) for w in windows(spec)])
+    for window, c in zip(windows(spec), every, strict=True):
+        if c.unread is not None and not c.unread:
             continue
-        first = window.size - real
-        axis = window.axis
+        pattern = c.pattern()
         found.append(
             Finding(
-                topic="unreached",
-                facts=(
-                    f"{axis}: the last window ends at {first}, so input positions {first} to "
-                    f"{window.size - 1} ({real} of {window.size}) are read by no window",
-                ),
-                claim=f"changing input positions {first}… on {axis} changes no output; "
-                f"changing position {first - 1} does",
-                data={"axis": axis, "first": first, "count": real},
+                topic="unread",
+                facts=(f"{window.axis}: {c.text()}",),
+                claim=f"changing any one of these positions on {window.axis} changes no output; "
+                "changing any other input position does",
+                data={
+                    "axis": window.axis,
+                    "positions": None if c.unread is None else list(c.unread),
+                    "count": None if c.unread is None else c.count,
+                    "size": c.size,
+                    "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
+                },
             )
         )
     return found
@@ -218,7 +229,7 @@ def findings(spec: PoolSpec) -> list[Finding]:
     else:
         if spec.ceil_mode:
             out += ceil_findings(spec)
-        out += unreached_findings(spec)
+        out += unread_findings(spec)
     if spec.return_indices:
         out.append(indices_finding(spec))
     return out

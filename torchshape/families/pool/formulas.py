@@ -147,8 +147,12 @@ def dim_rules(spec: PoolSpec) -> list[DimRule]:
     names = axes(spec.dims)
     if spec.kind.adaptive:
         return [
-            DimRule(axis, f"{axis}_out = output_size{sub(spec, i)}", f"{size}", size)
-            for i, (axis, size) in enumerate(zip(names, spec.output_size, strict=True))
+            DimRule(axis, f"{axis}_out = {axis}_in (output_size{sub(spec, i)} is None)", f"{size}", size)
+            if given is None
+            else DimRule(axis, f"{axis}_out = output_size{sub(spec, i)}", f"{size}", size)
+            for i, (axis, size, given) in enumerate(
+                zip(names, spec.output_size, spec.output_size_given, strict=True)
+            )
         ]
     rules = []
     for i, window in enumerate(windows(spec)):
@@ -196,8 +200,11 @@ def legend(spec: PoolSpec) -> list[LegendEntry]:
     for i, axis in enumerate(axes(spec.dims)):
         where = f"--size, value {i + 1}" if spec.dims > 1 else "--size"
         entries.append(LegendEntry(f"{axis}_in", sym[f"{axis}_in"], f"input {_AXIS_NAMES[axis]} ({where})"))
-    for rule in dim_rules(spec):
+    given = spec.output_size_given if spec.kind.adaptive else ()
+    for i, rule in enumerate(dim_rules(spec)):
         why = "= output_size (--output-size)" if spec.kind.adaptive else "output size, rule below"
+        if given and given[i] is None:
+            why = f"= {rule.axis}_in (--output-size None)"
         entries.append(LegendEntry(f"{rule.axis}_out", rule.value, why))
     return entries
 

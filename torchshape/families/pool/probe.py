@@ -7,6 +7,7 @@ kernels compute the output shape in constant time, so nothing is scaled down, an
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,13 @@ from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, Find
 from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.pool.torch_side import build_module, forward, make_inputs
+from torchshape.families.spatial import MAX_COVERED, Coverage
 from torchshape.forward import forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
+
+# The most input values one unread check builds: positions perturbed × the input's spatial size.
+MAX_PERTURBED = 1 << 26
 
 if TYPE_CHECKING:
     import torch
@@ -69,7 +74,11 @@ def check_all(
     checks: list[Finding],
 ) -> list[Finding]:
     done = []
+    overflow = _overflows(spec, results["output"])
     for finding in checks:
+        if overflow and finding.topic != "unread":  # that one runs on its own input
+            done.append(replace(finding, holds=None, detail=_overflow_text(results["output"])))
+            continue
         holds, detail = CHECKS[finding.topic](spec, module, inputs["input"], results, finding)
         done.append(replace(finding, holds=holds, detail=detail))
     return done
@@ -118,26 +127,62 @@ def _ceil(
     return holds, "holds" if holds else "DOES NOT HOLD: the values differ"
 
 
-def _unreached(
+def _overflows(spec: PoolSpec, t: torch.Tensor) -> bool:
+    """An infinity, except the −inf of a MaxPool window that reads padding only. (NaN is no
+    overflow: LPPool of an odd p gives it where a window's sum of xᵖ is negative, and the checks
+    compare NaN with NaN.)"""
+    import torch
+
+    bad = torch.isposinf(t)
+    if spec.kind is not Kind.MAX:
+        bad |= torch.isneginf(t)
+    return bool(bad.any())
+
+
+def _overflow_text(t: torch.Tensor) -> str:
+    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
+
+
+def _unread(
     spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
 ) -> tuple[bool | None, str]:
-    dim = x.dim() - spec.dims + [w.axis for w in windows(spec)].index(finding.data["axis"])
-    first, count = finding.data["first"], finding.data["count"]
-    x = x.abs() + 1  # positive values: every window's result is finite, and +1000 always shows
-    output = forward(module, {"input": x})["output"]
-    changed = x.clone()
-    changed.narrow(dim, first, count).add_(1000)
-    quiet_part = _same(forward(module, {"input": changed})["output"], output, exact=True)
-    reached = x.clone()
-    reached.narrow(dim, first - 1, 1).add_(1000)
-    loud_part = not _same(forward(module, {"input": reached})["output"], output, exact=True)
-    if quiet_part and loud_part:
-        return True, "holds"
-    return False, "DOES NOT HOLD: " + (
-        "an unreached position changed the output"
-        if not quiet_part
-        else "the last reached position changed nothing"
-    )
+    """Perturb every input position of the axis, one per batch row, and see which outputs move.
+
+    The input is all ones and the perturbed position 1 + δ: a strict maximum for a max pool, a
+    change in every mean, and for LPPool δ = 1/p keeps (1 + δ)ᵖ below e, so nothing overflows.
+    """
+    import torch
+
+    if finding.data["positions"] is None:
+        return None, f"not evaluated: more than {MAX_COVERED} positions on the axis"
+    index = [w.axis for w in windows(spec)].index(finding.data["axis"])
+    size = spec.size[index]
+    plane = math.prod(spec.size)
+    if size * plane > MAX_PERTURBED:
+        return None, f"not evaluated: perturbing {size} positions of {plane} each is too much work"
+    dtype = torch.float32 if x.device.type == "mps" else torch.float64
+    pool = build_module(replace(spec, return_indices=False), x.device, dtype)
+    delta = min(1.0, 1.0 / spec.norm_type) if spec.kind is Kind.LP else 1.0
+    base = pool(torch.ones((1, 1, *spec.size), dtype=dtype, device=x.device))
+    dim = 2 + index
+    moved: list[bool] = []
+    chunk = max(1, MAX_PERTURBED // max(1, 16 * plane))
+    for first in range(0, size, chunk):
+        rows = min(chunk, size - first)
+        shape = [rows, 1] + [1] * spec.dims
+        shape[dim] = size
+        one_hot = torch.zeros(rows, size, dtype=dtype, device=x.device)
+        one_hot[torch.arange(rows), torch.arange(first, first + rows)] = delta
+        perturbed = 1.0 + one_hot.reshape(shape).expand(rows, 1, *spec.size)
+        out = pool(perturbed)
+        if _overflows(spec, out) or _overflows(spec, base):
+            return None, _overflow_text(out)
+        moved += (out != base).flatten(1).any(1).tolist()
+    found = [i for i, m in enumerate(moved) if not m]
+    if found == finding.data["positions"]:
+        return True, "holds: torch's output moves for every other position"
+    shown = Coverage(finding.data["axis"], size, tuple(found)).text().removesuffix(" read by no window")
+    return False, f"DOES NOT HOLD: torch's output stays put for {shown}"
 
 
 def _indices(
@@ -163,4 +208,4 @@ def _indices(
     return holds, "bit for bit" if holds else "DOES NOT HOLD"
 
 
-CHECKS = {"adaptive windows": _adaptive, "ceil_mode": _ceil, "unreached": _unreached, "indices": _indices}
+CHECKS = {"adaptive windows": _adaptive, "ceil_mode": _ceil, "unread": _unread, "indices": _indices}

@@ -128,9 +128,10 @@ class _Check:
         padding: tuple[int, ...] = (0,) * dims
         dilation: tuple[int, ...] = (1,) * dims
         output_size: tuple[int, ...] = ()
+        output_size_none: tuple[bool, ...] = ()
         norm_type = float(DEFAULTS["norm_type"])
         if kind.adaptive:
-            output_size = self.axes_of("output_size", dims, DEFAULT_OUTPUT_SIZE[dims])
+            output_size, output_size_none = self._output_size(dims, size)
         else:
             kernel = self.axes_of("kernel_size", dims, DEFAULTS["kernel_size"])
             stride = kernel if raw.get("stride") is None else self.axes_of("stride", dims, None)
@@ -176,7 +177,47 @@ class _Check:
             output_size=output_size,
             device=device,
             dtype=dtype,
+            output_size_none=output_size_none if any(output_size_none) else (),
         )
+
+    def _output_size(self, dims: int, size: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+        """output_size per axis; None on an axis (``--output-size None,7``) keeps the input's size
+        there, as torch does. Returns the sizes, None resolved, and which axes were None."""
+        value = self.raw.get("output_size")
+        if isinstance(value, (tuple, list)):
+            items: list[Any] = list(value)
+        elif value is None or isinstance(value, int):
+            items = [value]
+        else:
+            items = [item.strip() for item in str(value).split(",")]
+        nones = [item is None or (isinstance(item, str) and item.lower() == "none") for item in items]
+        if value is None or not any(nones):
+            return self.axes_of("output_size", dims, DEFAULT_OUTPUT_SIZE[dims]), (False,) * dims
+        if dims == 1:
+            raise self.error(
+                "output_size",
+                "None keeps the input's size on an axis of a 2-d or 3-d adaptive pool; "
+                "a 1-d one takes a number",
+            )
+        if len(items) == 1:
+            nones, items = nones * dims, items * dims
+        if len(items) != dims:
+            raise self.error(
+                "output_size",
+                f"{len(items)} values for {self.say('dims', dims)}; give one for every axis "
+                f"({', '.join(axes(dims))}), None where the output keeps the input's size",
+            )
+        sizes = []
+        for i, (item, none) in enumerate(zip(items, nones, strict=True)):
+            if none:
+                sizes.append(size[i])
+                continue
+            try:
+                sizes.append(per_axis(self.name("output_size"), item, 1)[0])
+            except UsageError as error:
+                message = error.message.removeprefix(f"{error.option}: ")
+                raise self.error("output_size", message.replace("such as 3,5", "such as None,7")) from None
+        return tuple(sizes), tuple(nones)
 
     def _not_for(self, field: str, kind: Kind, dims: int) -> str:
         module = f"nn.{kind.module_name(dims)}"

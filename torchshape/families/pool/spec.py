@@ -122,9 +122,16 @@ class PoolSpec:
     count_include_pad: bool
     return_indices: bool
     norm_type: float
-    output_size: tuple[int, ...]  # adaptive only; () otherwise
+    output_size: tuple[int, ...]  # adaptive only; () otherwise; an axis given as None: the input's size
     device: str
     dtype: DType
+    output_size_none: tuple[bool, ...] = ()  # the axes of output_size given as None
+
+    @property
+    def output_size_given(self) -> tuple[int | None, ...]:
+        """output_size as the user gave it: None on an axis keeps the input's size there."""
+        nones = self.output_size_none or (False,) * len(self.output_size)
+        return tuple(None if none else n for n, none in zip(self.output_size, nones, strict=True))
 
     def has(self, field: str) -> bool:
         """Whether this kind of pool takes ``field``."""
@@ -141,7 +148,7 @@ class PoolSpec:
         out["batch"] = None if self.unbatched else self.batch
         out["unbatched"] = self.unbatched
         for field in KIND_SETTINGS[self.kind]:
-            value = getattr(self, field)
+            value = self.output_size_given if field == "output_size" else getattr(self, field)
             out[field] = list(value) if isinstance(value, tuple) else value
         out["device"] = self.device
         out["dtype"] = self.dtype.value
@@ -151,12 +158,16 @@ class PoolSpec:
     def module_call(self) -> str:
         """The constructor call that builds this module, as a user would write it."""
 
-        def arg(values: tuple[int, ...]) -> str:
+        def arg(values: tuple[int | None, ...]) -> str:
             return str(values[0]) if len(set(values)) == 1 else str(values)
 
         args: list[str] = []
         if self.kind.adaptive:
-            args.append(arg(self.output_size) if self.dims > 1 else str(self.output_size[0]))
+            given = self.output_size_given
+            args.append(arg(given) if self.dims > 1 and None not in given else str(given[0]))
+            if self.dims > 1 and None in given:
+                args[-1] = f"({', '.join(str(n) for n in given)})"
+
         else:
             if self.kind is Kind.LP:
                 args.append(f"{self.norm_type:g}")
@@ -207,7 +218,9 @@ def command_line(
     if spec.kind is Kind.LP and spec.norm_type != DEFAULTS["norm_type"]:
         words += ["--norm-type", f"{spec.norm_type:g}"]
     if spec.kind.adaptive:
-        if spec.output_size != DEFAULT_OUTPUT_SIZE[spec.dims]:
+        if any(spec.output_size_none):
+            words += ["--output-size", ",".join(str(n) for n in spec.output_size_given)]
+        elif spec.output_size != DEFAULT_OUTPUT_SIZE[spec.dims]:
             words += ["--output-size", axis_text(spec.output_size)]
     else:
         if spec.kernel_size != (DEFAULTS["kernel_size"],) * spec.dims:

@@ -32,7 +32,7 @@ def module_class(spec: PoolSpec) -> Any:
 def module_arguments(spec: PoolSpec) -> tuple[list[Any], dict[str, Any]]:
     """The constructor's arguments, as ``PoolSpec.module_call`` writes them."""
     if spec.kind.adaptive:
-        size: Any = spec.output_size[0] if spec.dims == 1 else spec.output_size
+        size: Any = spec.output_size_given[0] if spec.dims == 1 else spec.output_size_given
         return [size], {"return_indices": True} if spec.return_indices else {}
 
     def axis_value(values: tuple[int, ...]) -> Any:

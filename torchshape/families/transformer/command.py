@@ -30,8 +30,10 @@ from torchshape.command import (
 EXAMPLES = (
     "torchshape transformer --src-mask 2d --src-key-padding-mask bool",
     "torchshape transformer --layer decoder --causal --memory-key-padding-mask bool --explain",
-    "torchshape transformer --layer full --num-encoder-layers 6 --num-decoder-layers 6 --batch-first "
+    "torchshape transformer --layer full --num-encoder-layers 2 --num-decoder-layers 2 --batch-first "
     "--params",
+    "torchshape transformer --layer encoder-stack --num-layers 12 --final-norm --batch-first "
+    "--src-key-padding-mask bool --explain",
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
@@ -49,23 +51,44 @@ def transformer(
         str,
         typer.Option(
             "--layer",
-            metavar="encoder|decoder|full",
-            help="nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer.",
+            metavar="encoder|decoder|full|encoder-stack|decoder-stack",
+            help="nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+            "nn.TransformerEncoder or nn.TransformerDecoder.",
         ),
     ] = "encoder",
     d_model: Annotated[str, typer.Option("--d-model", metavar="INT", help="E: d_model.")] = "18",
     nhead: Annotated[str, typer.Option("--nhead", metavar="INT", help="nhead: E divides by it.")] = "3",
     dim_feedforward: Annotated[
-        str, typer.Option("--dim-feedforward", metavar="INT", help="F: dim_feedforward.")
-    ] = "32",
+        str, typer.Option("--dim-feedforward", metavar="INT", help="F: dim_feedforward (torch's default).")
+    ] = "2048",
     num_encoder_layers: Annotated[
         Optional[str],
-        typer.Option("--num-encoder-layers", metavar="INT", help="--layer full: encoder layers (default 2)."),
+        typer.Option(
+            "--num-encoder-layers", metavar="INT", help="--layer full: encoder layers (torch's default 6)."
+        ),
     ] = None,
     num_decoder_layers: Annotated[
         Optional[str],
-        typer.Option("--num-decoder-layers", metavar="INT", help="--layer full: decoder layers (default 2)."),
+        typer.Option(
+            "--num-decoder-layers", metavar="INT", help="--layer full: decoder layers (torch's default 6)."
+        ),
     ] = None,
+    num_layers: Annotated[
+        Optional[str],
+        typer.Option(
+            "--num-layers",
+            metavar="INT",
+            help="--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
+        ),
+    ] = None,
+    final_norm: Annotated[
+        bool,
+        typer.Option(
+            "--final-norm",
+            metavar=SWITCH,
+            help="--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer.",
+        ),
+    ] = False,
     batch_first: Annotated[
         bool, typer.Option("--batch-first", metavar=SWITCH, help="Sequences are (N, L, E), not (L, N, E).")
     ] = False,
@@ -140,6 +163,8 @@ def transformer(
         dim_feedforward=dim_feedforward,
         num_encoder_layers=num_encoder_layers,
         num_decoder_layers=num_decoder_layers,
+        num_layers=num_layers,
+        final_norm=final_norm,
         batch_first=batch_first,
         norm_first=norm_first,
         source_len=source_len,

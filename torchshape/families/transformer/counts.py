@@ -103,12 +103,20 @@ def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tupl
 
 def parameter_formulas(spec: TransformerSpec) -> list[ParameterFormula]:
     e, f = spec.d_model, spec.dim_feedforward
-    if spec.layer is not Layer.FULL:
-        return [
-            ParameterFormula(n, form, s, 1)
-            for n, form, s in layer_parameters(spec.layer is Layer.DECODER, e, f)
-        ]
     out: list[ParameterFormula] = []
+    if spec.stacked:
+        out = [
+            ParameterFormula(f"layers.{{i}}.{n}", form, s, spec.num_layers)
+            for n, form, s in layer_parameters(spec.decoder_only, e, f)
+        ]
+        if spec.final_norm:
+            out += [
+                ParameterFormula("norm.weight", "(E)", (e,), 1),
+                ParameterFormula("norm.bias", "(E)", (e,), 1),
+            ]
+        return out
+    if spec.layer is not Layer.FULL:
+        return [ParameterFormula(n, form, s, 1) for n, form, s in layer_parameters(spec.decoder_only, e, f)]
     for stack, count in (("encoder", spec.num_encoder_layers), ("decoder", spec.num_decoder_layers)):
         for n, form, s in layer_parameters(stack == "decoder", e, f):
             out.append(ParameterFormula(f"{stack}.layers.{{i}}.{n}", form, s, count))
@@ -145,6 +153,10 @@ def macs_formula(spec: TransformerSpec) -> str:
         return enc
     if spec.layer is Layer.DECODER:
         return dec
+    if spec.layer is Layer.ENCODER_STACK:
+        return f"num_layers·{enc}"
+    if spec.layer is Layer.DECODER_STACK:
+        return f"num_layers·({dec})"
     return f"num_encoder_layers·{enc} + num_decoder_layers·({dec})"
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.families.transformer.explain import NO_VALUES, Claim, TransformerAnalysis
 from torchshape.families.transformer.spec import Layer, TransformerSpec
-from torchshape.families.transformer.torch_side import call, causal_mask, hushed
+from torchshape.families.transformer.torch_side import call, causal_mask, hushed, meta_hints
 
 if TYPE_CHECKING:
     import torch
@@ -33,12 +33,7 @@ def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> T
 
 def _run(module: torch.nn.Module, inputs: Inputs) -> Any:
     meta = next(iter(inputs.values())).device.type == "meta"
-    extra = (
-        {"src_is_causal": False, "tgt_is_causal": False}
-        if meta and type(module).__name__ == "Transformer"
-        else {}
-    )
-    return call(module, inputs, **extra)
+    return call(module, inputs, **(meta_hints(type(module).__name__) if meta else {}))
 
 
 def refusal(action: Callable[[], Any]) -> str | None:
@@ -48,6 +43,18 @@ def refusal(action: Callable[[], Any]) -> str | None:
     except (RuntimeError, ValueError, AssertionError, TypeError) as error:
         return (str(error).strip().splitlines() or [type(error).__name__])[0]
     return None
+
+
+def overflows(*tensors: Any) -> bool:
+    """An infinity in any of them: the values overflowed the dtype, so comparing them proves nothing
+    (NaN is not one: a row whose every key is padded is NaN in torch, the same in both)."""
+    import torch
+
+    return any(bool(torch.isinf(t).any()) for t in tensors)
+
+
+def overflow_text(t: Any) -> str:
+    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
 
 
 def same(a: Any, b: Any) -> bool:
@@ -110,7 +117,7 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
 def _padding(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, values: bool) -> list[Claim]:
     import torch
 
-    name = "memory_key_padding_mask" if spec.layer is Layer.DECODER else "src_key_padding_mask"
+    name = "memory_key_padding_mask" if spec.decoder_only else "src_key_padding_mask"
     s, n = spec.source_len, spec.batch
     x = next(iter(inputs.values()))
     base = {k: v for k, v in inputs.items() if k != name}
@@ -210,7 +217,9 @@ def fast_path_skips_the_check(spec: TransformerSpec, values: bool) -> bool:
     (its nested-tensor path's mask check), except with norm_first, which turns that path off."""
     from torchshape.families.transformer.spec import MaskForm
 
-    layers = spec.layer is Layer.ENCODER or (spec.layer is Layer.FULL and spec.norm_first)
+    layers = spec.layer is Layer.ENCODER or (
+        spec.layer in (Layer.FULL, Layer.ENCODER_STACK) and spec.norm_first
+    )
     return (
         values and layers and spec.batch_first and spec.nhead % 2 == 0 and spec.src_mask is not MaskForm.NONE
     )
@@ -237,9 +246,9 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
     import torch
 
     dim = 1 if spec.batch_first else 0
-    if spec.layer is Layer.ENCODER:
+    if spec.encoder_only:
         return []
-    if spec.layer is Layer.DECODER:
+    if spec.decoder_only:
         memory = inputs["memory"]
         longer = torch.cat([memory, memory.narrow(dim, 0, 1)], dim=dim)
         fed = {k: v for k, v in inputs.items() if not k.startswith("memory_")}
@@ -257,12 +266,16 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
         text = "the output depends on memory: changing it changes the output"
         if not values:
             out.append(Claim("memory", text, None, NO_VALUES))
-        elif spec.d_model <= 2 and not spec.norm_first:
+        elif spec.d_model <= 2 and (not spec.norm_first or spec.final_norm):  # a LayerNorm last
             out.append(Claim("memory", text, None, QUANTIZED))
         else:
             noise = torch.randn(memory.shape, generator=_generator(memory.device), device=memory.device)
             changed = {**inputs, "memory": memory + noise.to(memory.dtype)}
-            out.append(Claim("memory", text, not same(_run(module, inputs), _run(module, changed))))
+            before, after = _run(module, inputs), _run(module, changed)
+            if overflows(before, after):
+                out.append(Claim("memory", text, None, overflow_text(before)))
+            else:
+                out.append(Claim("memory", text, not same(before, after)))
         return out
     text = (
         "memory = transformer.encoder(src, mask=src_mask, src_key_padding_mask=...), and the output is "
@@ -283,4 +296,7 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, valu
         if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
     }
     output = module.decoder(inputs["tgt"], memory, **dec_masks)
-    return [Claim("memory", text, same(output, _run(module, inputs)))]
+    whole = _run(module, inputs)
+    if overflows(output, whole):
+        return [Claim("memory", text, None, overflow_text(whole))]
+    return [Claim("memory", text, same(output, whole))]

@@ -120,9 +120,9 @@ def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
     src = TensorFormula("src", sequence(spec, "S"), "the source sequence", True)
     tgt = TensorFormula("tgt", sequence(spec, "T"), "the target sequence", True)
     out: list[TensorFormula] = []
-    if spec.layer is Layer.ENCODER:
+    if spec.encoder_only:
         out.append(src)
-    elif spec.layer is Layer.DECODER:
+    elif spec.decoder_only:
         out.append(tgt)
         out.append(
             TensorFormula(
@@ -144,7 +144,7 @@ def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
                 False,
             )
         )
-    length = "S" if spec.layer is Layer.ENCODER else "T"
+    length = "S" if spec.encoder_only else "T"
     meaning = "one E-vector per source position" if length == "S" else "one E-vector per target position"
     out.append(TensorFormula("output", sequence(spec, length), meaning, False))
     return out
@@ -152,7 +152,7 @@ def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
 
 def legend(spec: TransformerSpec) -> list[LegendEntry]:
     """Every symbol of the table, with its value and its flag."""
-    source = "memory length" if spec.layer is Layer.DECODER else "source length"
+    source = "memory length" if spec.decoder_only else "source length"
     entries = [LegendEntry("S", spec.source_len, f"{source} (--source-len)")]
     if spec.has_target:
         entries.append(LegendEntry("T", spec.target_len, "target length (--target-len)"))
@@ -164,6 +164,8 @@ def legend(spec: TransformerSpec) -> list[LegendEntry]:
         ),
         LegendEntry("F", spec.dim_feedforward, "dim_feedforward (--dim-feedforward)"),
     ]
+    if spec.stacked:
+        entries.append(LegendEntry("num_layers", spec.num_layers, "copies of the layer (--num-layers)"))
     if any(getattr(spec, m) is MaskForm.THREE_D for m in spec.masks() if m in _ATTENDS):
         entries.append(LegendEntry("N·nhead", spec.batch * spec.nhead, "one mask per sample and head"))
     return entries
@@ -192,6 +194,16 @@ def notes(spec: TransformerSpec) -> list[str]:
     if spec.norm_first:
         out.append(
             "norm_first=True: LayerNorm runs before attention and feed-forward; the shapes are the same."
+        )
+    if spec.stacked:
+        norm = (
+            "then norm=nn.LayerNorm(E) once (--final-norm)"
+            if spec.final_norm
+            else "no final norm (norm=None, torch's default; --final-norm adds nn.LayerNorm(E))"
+        )
+        out.append(
+            f"nn.{spec.module_name} runs num_layers = {spec.num_layers} deep copies of one layer, each "
+            f"mapping {'src' if spec.encoder_only else 'tgt'} to its own shape, {norm}."
         )
     if spec.layer is Layer.FULL:
         out.append(

@@ -17,6 +17,12 @@ def call(spec: TransformerSpec) -> str:
         return f"output = encoder_layer(src{masks})"
     if spec.layer is Layer.DECODER:
         return f"output = decoder_layer(tgt, memory{masks})"
+    # a stack's masks by keyword (nn.TransformerEncoder's forward calls the attention mask ``mask``)
+    named = "".join(f", {'mask' if m == 'src_mask' else m}={m}" for m in spec.masks())
+    if spec.layer is Layer.ENCODER_STACK:
+        return f"output = encoder(src{named})"
+    if spec.layer is Layer.DECODER_STACK:
+        return f"output = decoder(tgt, memory{named})"
     return f"output = transformer(src, tgt{masks})"
 
 
@@ -28,10 +34,18 @@ def ran(spec: TransformerSpec, probe: ProbeRun) -> str:
         return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
     built = probe.spec
     return (
-        f"{META}; torch {probe.torch_version} ran nn.Transformer on meta at your sizes ({probe.dtype}) "
-        f"with {built.num_encoder_layers} of {spec.num_encoder_layers} encoder and "
-        f"{built.num_decoder_layers} of {spec.num_decoder_layers} decoder layers (each layer keeps "
-        "the shape); the rest come from the formulas that run verified"
+        f"{META}; torch {probe.torch_version} ran nn.{spec.module_name} on meta at your sizes "
+        f"({probe.dtype}) with {_built(built, spec)} (each layer keeps the shape); the rest come from "
+        "the formulas that run verified"
+    )
+
+
+def _built(built: TransformerSpec, spec: TransformerSpec) -> str:
+    if spec.stacked:
+        return f"{built.num_layers} of {spec.num_layers} layers"
+    return (
+        f"{built.num_encoder_layers} of {spec.num_encoder_layers} encoder and "
+        f"{built.num_decoder_layers} of {spec.num_decoder_layers} decoder layers"
     )
 
 

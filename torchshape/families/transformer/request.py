@@ -16,6 +16,7 @@ from torchshape.errors import UsageError
 from torchshape.families.spatial import MAX_SIZE
 from torchshape.families.transformer.spec import (
     DEFAULT_LAYERS,
+    DEFAULT_STACK_LAYERS,
     DEFAULT_TARGET_LEN,
     DEFAULTS,
     MASKS_OF,
@@ -101,14 +102,31 @@ class _Checker:
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
                 raise self.error(
-                    field, f"only nn.Transformer stacks layers; add {self.n('layer')} full or drop it"
+                    field,
+                    f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
+                    f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
                 )
             counts[field] = self.whole(field, MAX_LAYERS, DEFAULT_LAYERS if v[field] is None else None)
+        stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
+        for field in ("num_layers", "final_norm"):
+            if not stacked and self.given(field) and v[field] is not False:
+                raise self.error(
+                    field,
+                    f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
+                    "encoder-stack or decoder-stack, or drop it",
+                )
+        num_layers = self.whole(
+            "num_layers", MAX_LAYERS, DEFAULT_STACK_LAYERS if v["num_layers"] is None else None
+        )
         if layer is Layer.ENCODER:
             counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
         elif layer is Layer.DECODER:
             counts = {"num_encoder_layers": 0, "num_decoder_layers": 1}
-        if layer is Layer.ENCODER and self.given("target_len"):
+        elif layer is Layer.ENCODER_STACK:
+            counts = {"num_encoder_layers": num_layers, "num_decoder_layers": 0}
+        elif layer is Layer.DECODER_STACK:
+            counts = {"num_encoder_layers": 0, "num_decoder_layers": num_layers}
+        if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
             raise self.error(
                 "target_len",
                 f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
@@ -127,7 +145,7 @@ class _Checker:
                 takes = ", ".join(self.n(m) for m in MASKS_OF[layer])
                 raise self.error(field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}")
         if causal:
-            if layer is Layer.ENCODER:
+            if layer in (Layer.ENCODER, Layer.ENCODER_STACK):
                 raise self.error(
                     "causal",
                     f"the causal mask is tgt_mask, and an encoder layer has no target; use "
@@ -162,14 +180,18 @@ class _Checker:
             dtype=dtype,
             num_encoder_layers=counts["num_encoder_layers"],
             num_decoder_layers=counts["num_decoder_layers"],
+            final_norm=self.switch("final_norm"),
             **masks,
         )
 
 
 def _module(layer: Layer) -> str:
-    return {Layer.ENCODER: "TransformerEncoderLayer", Layer.DECODER: "TransformerDecoderLayer"}.get(
-        layer, "Transformer"
-    )
+    return {
+        Layer.ENCODER: "TransformerEncoderLayer",
+        Layer.DECODER: "TransformerDecoderLayer",
+        Layer.ENCODER_STACK: "TransformerEncoder",
+        Layer.DECODER_STACK: "TransformerDecoder",
+    }.get(layer, "Transformer")
 
 
 __all__ = ["MAX_LAYERS", "MaskForm", "PaddingForm", "make_spec"]

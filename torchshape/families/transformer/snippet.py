@@ -5,11 +5,24 @@ from __future__ import annotations
 from torchshape.families.transformer.counts import parameter_formulas
 from torchshape.families.transformer.formulas import mask_dtype, tensor_formulas
 from torchshape.families.transformer.present import command
-from torchshape.families.transformer.spec import Layer
+from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.options import Format, Shown
 from torchshape.report import Report
 
-NAMES = {Layer.ENCODER: "encoder_layer", Layer.DECODER: "decoder_layer", Layer.FULL: "transformer"}
+NAMES = {
+    Layer.ENCODER: "encoder_layer",
+    Layer.DECODER: "decoder_layer",
+    Layer.FULL: "transformer",
+    Layer.ENCODER_STACK: "encoder",
+    Layer.DECODER_STACK: "decoder",
+}
+CALL_ARGS = {
+    Layer.ENCODER: "src",
+    Layer.DECODER: "tgt, memory",
+    Layer.FULL: "src, tgt",
+    Layer.ENCODER_STACK: "src",
+    Layer.DECODER_STACK: "tgt, memory",
+}
 
 
 def render_python(report: Report, shown: Shown) -> str:
@@ -39,7 +52,7 @@ def render_python(report: Report, shown: Shown) -> str:
         f"dtype = torch.{spec.dtype.value}",
         "torch.manual_seed(0)",
         "",
-        _constructor(name, spec.module_name, [*spec.arguments(), "device=device", "dtype=dtype"]),
+        *_built(spec, name),
     ]
     fed = [f for f in tensor_formulas(spec) if f.fed]
     for f in fed:
@@ -55,12 +68,21 @@ def render_python(report: Report, shown: Shown) -> str:
             lines.append(f"{f.name} = torch.zeros({shape}, dtype={dtype}, device=device)")
         else:
             lines.append(f"{f.name} = torch.{fn}({shape}, device=device, dtype=dtype)")
-    masks = "".join(f", {m}={m}" for m in spec.masks())
-    args = {Layer.ENCODER: "src", Layer.DECODER: "tgt, memory", Layer.FULL: "src, tgt"}[spec.layer]
+    # nn.TransformerEncoder's forward calls the attention mask ``mask``
+    keyword = {"src_mask": "mask"} if spec.layer is Layer.ENCODER_STACK else {}
+    masks = "".join(f", {keyword.get(m, m)}={m}" for m in spec.masks())
+    args = CALL_ARGS[spec.layer]
     hint = ""
-    if spec.layer is Layer.FULL and spec.device == "meta":
-        lines.append("# on meta nn.Transformer cannot look at a mask's values to spot a causal one: say so")
-        hint = ", src_is_causal=False, tgt_is_causal=False"
+    hints = {
+        Layer.FULL: ", src_is_causal=False, tgt_is_causal=False",
+        Layer.ENCODER_STACK: ", is_causal=False",
+        Layer.DECODER_STACK: ", tgt_is_causal=False",
+    }
+    if spec.layer in hints and spec.device == "meta":
+        lines.append(
+            f"# on meta nn.{spec.module_name} cannot look at a mask's values to spot a causal one: say so"
+        )
+        hint = hints[spec.layer]
     words = [*args.split(", "), *masks.removeprefix(", ").split(", "), *hint.removeprefix(", ").split(", ")]
     lines += ["", "with torch.no_grad():", _call(name, [w for w in words if w]), ""]
     lines += [f"assert {f.name}.shape == {tuple(rows[f.name].expected)}, {f.name}.shape" for f in fed]
@@ -80,6 +102,21 @@ def render_python(report: Report, shown: Shown) -> str:
                 lines.append(f'assert parameters["{p.name}"] == {p.shape!r}')
     lines += ["", 'print("every shape matches")', ""]
     return "\n".join(lines)
+
+
+def _built(spec: TransformerSpec, name: str) -> list[str]:
+    """The module's construction: one call, or a stack's layer, norm and stack."""
+    where = ["device=device", "dtype=dtype"]
+    if not spec.stacked:
+        return [_constructor(name, spec.module_name, [*spec.arguments(), *where])]
+    layer = f"{name}_layer"
+    lines = [
+        _constructor(layer, f"{spec.module_name}Layer", [*spec.arguments(), *where]).removesuffix(".eval()")
+    ]
+    if spec.final_norm:
+        lines.append(f"norm = nn.LayerNorm({spec.d_model}, device=device, dtype=dtype)")
+    lines.append(_constructor(name, spec.module_name, spec.stack_arguments(layer, "norm")))
+    return lines
 
 
 def _call(name: str, args: list[str]) -> str:

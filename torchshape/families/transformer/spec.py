@@ -18,6 +18,8 @@ class Layer(str, Enum):
     ENCODER = "encoder"
     DECODER = "decoder"
     FULL = "full"
+    ENCODER_STACK = "encoder-stack"  # nn.TransformerEncoder(encoder_layer, num_layers, norm)
+    DECODER_STACK = "decoder-stack"  # nn.TransformerDecoder(decoder_layer, num_layers, norm)
 
 
 class MaskForm(str, Enum):
@@ -36,15 +38,20 @@ class PaddingForm(str, Enum):
     FLOAT = "float"
 
 
-# Every symbol gets its own number (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a
-# formula that mixed two of them up would show; small enough to run at once on a CPU.
+# The flags that mirror a keyword argument default to torch's own default (dim_feedforward
+# 2048, six encoder and six decoder layers, batch_first and norm_first off); the sizes torch
+# requires (d_model, nhead, the sequences, the batch) are illustrative, each its own number
+# (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a formula that mixed two of them up
+# would show; small enough to run at once on a CPU.
 DEFAULTS: dict[str, Any] = {
     "layer": Layer.ENCODER,
     "d_model": 18,
     "nhead": 3,
-    "dim_feedforward": 32,
-    "num_encoder_layers": None,  # 2; None: not given (refused without --layer full)
-    "num_decoder_layers": None,  # 2
+    "dim_feedforward": 2048,
+    "num_encoder_layers": None,  # 6; None: not given (refused without --layer full)
+    "num_decoder_layers": None,  # 6
+    "num_layers": None,  # 2 (torch requires it); None: not given (refused without a stack)
+    "final_norm": False,  # a stack's norm=nn.LayerNorm(d_model)
     "batch_first": False,
     "norm_first": False,
     "source_len": 10,
@@ -61,7 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 DEFAULT_TARGET_LEN = 7
-DEFAULT_LAYERS = 2
+DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
+DEFAULT_STACK_LAYERS = 2  # a stack's num_layers: torch has no default, so an illustrative one
 
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = {field: "--" + field.replace("_", "-") for field in DEFAULTS}
@@ -75,7 +83,11 @@ MASKS_OF: dict[Layer, tuple[str, ...]] = {
     Layer.ENCODER: ("src_mask", "src_key_padding_mask"),
     Layer.DECODER: ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask"),
     Layer.FULL: (*ATTENTION_MASKS, *PADDING_MASKS),
+    Layer.ENCODER_STACK: ("src_mask", "src_key_padding_mask"),
+    Layer.DECODER_STACK: ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask"),
 }
+# A stack's layer: what each of its num_layers copies is.
+LAYER_OF: dict[Layer, Layer] = {Layer.ENCODER_STACK: Layer.ENCODER, Layer.DECODER_STACK: Layer.DECODER}
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,8 @@ class TransformerSpec:
     d_model: int  # E
     nhead: int
     dim_feedforward: int  # F
-    num_encoder_layers: int  # --layer full only (else 1: the one layer)
-    num_decoder_layers: int
+    num_encoder_layers: int  # --layer full; an encoder stack's num_layers; 1 for one encoder layer
+    num_decoder_layers: int  # --layer full; a decoder stack's num_layers; 1 for one decoder layer
     batch_first: bool
     norm_first: bool
     source_len: int  # S: src, or memory for a decoder layer
@@ -104,6 +116,7 @@ class TransformerSpec:
     memory_key_padding_mask: PaddingForm
     device: str
     dtype: DType
+    final_norm: bool = False  # a stack's norm=nn.LayerNorm(d_model)
 
     @property
     def module_name(self) -> str:
@@ -111,11 +124,33 @@ class TransformerSpec:
             Layer.ENCODER: "TransformerEncoderLayer",
             Layer.DECODER: "TransformerDecoderLayer",
             Layer.FULL: "Transformer",
+            Layer.ENCODER_STACK: "TransformerEncoder",
+            Layer.DECODER_STACK: "TransformerDecoder",
         }[self.layer]
 
     @property
+    def stacked(self) -> bool:
+        """nn.TransformerEncoder or nn.TransformerDecoder: num_layers copies of one layer."""
+        return self.layer in LAYER_OF
+
+    @property
+    def encoder_only(self) -> bool:
+        """One encoder layer or a stack of them: src in, src's shape out."""
+        return self.layer in (Layer.ENCODER, Layer.ENCODER_STACK)
+
+    @property
+    def decoder_only(self) -> bool:
+        """One decoder layer or a stack of them: tgt and memory in."""
+        return self.layer in (Layer.DECODER, Layer.DECODER_STACK)
+
+    @property
+    def num_layers(self) -> int:
+        """A stack's num_layers."""
+        return self.num_encoder_layers if self.encoder_only else self.num_decoder_layers
+
+    @property
     def has_target(self) -> bool:
-        return self.layer is not Layer.ENCODER
+        return not self.encoder_only
 
     @property
     def head_dim(self) -> int:
@@ -132,6 +167,9 @@ class TransformerSpec:
         if self.layer is Layer.FULL:
             out["num_encoder_layers"] = self.num_encoder_layers
             out["num_decoder_layers"] = self.num_decoder_layers
+        if self.stacked:
+            out["num_layers"] = self.num_layers
+            out["final_norm"] = self.final_norm
         out |= {"batch_first": self.batch_first, "norm_first": self.norm_first, "source_len": self.source_len}
         out["target_len"] = self.target_len if self.has_target else None
         out["batch"] = self.batch
@@ -158,9 +196,18 @@ class TransformerSpec:
             args.append("norm_first=True")
         return args
 
+    def stack_arguments(self, layer: str, norm: str) -> list[str]:
+        """A stack's arguments around ``layer`` (its layer's constructor call) and ``norm``."""
+        args = [layer, f"num_layers={self.num_layers}"]
+        return [*args, f"norm={norm}"] if self.final_norm else args
+
     @property
     def module_call(self) -> str:
         """The constructor call that builds this module, as a user would write it."""
+        if self.stacked:
+            inner = f"nn.{self.module_name}Layer({', '.join(self.arguments())})"
+            args = self.stack_arguments(inner, f"nn.LayerNorm({self.d_model})")
+            return f"nn.{self.module_name}({', '.join(args)})"
         return f"nn.{self.module_name}({', '.join(self.arguments())})"
 
 
@@ -183,6 +230,11 @@ def command_line(
         if field in ("num_encoder_layers", "num_decoder_layers"):
             if spec.layer is Layer.FULL and value != DEFAULT_LAYERS:
                 words += [flag, str(value)]
+        elif field == "num_layers":
+            if spec.stacked and spec.num_layers != DEFAULT_STACK_LAYERS:
+                words += [flag, str(spec.num_layers)]
+        elif field == "final_norm":
+            words += [flag] if value else []
         elif field == "target_len":
             if spec.has_target and value != DEFAULT_TARGET_LEN:
                 words += [flag, str(value)]

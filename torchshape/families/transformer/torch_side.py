@@ -50,13 +50,27 @@ def constructor_kwargs(spec: TransformerSpec) -> dict[str, Any]:
 
 
 def build_module(spec: TransformerSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    """The nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer ``spec`` describes."""
+    """The nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, nn.TransformerEncoder
+    or nn.TransformerDecoder ``spec`` describes."""
     import torch
 
     with hushed():
-        module: torch.nn.Module = getattr(torch.nn, spec.module_name)(
-            device=device, dtype=dtype, **constructor_kwargs(spec)
-        )
+        if spec.stacked:  # nn.TransformerEncoder(encoder_layer, num_layers, norm): copies of the layer
+            layer = getattr(torch.nn, f"{spec.module_name}Layer")(
+                device=device, dtype=dtype, **constructor_kwargs(spec)
+            )
+            norm = torch.nn.LayerNorm(spec.d_model, device=device, dtype=dtype) if spec.final_norm else None
+            module: torch.nn.Module = getattr(torch.nn, spec.module_name)(layer, spec.num_layers, norm=norm)
+        else:
+            module = getattr(torch.nn, spec.module_name)(
+                device=device, dtype=dtype, **constructor_kwargs(spec)
+            )
+    if device.type == "meta":
+        # an encoder stack's nested-tensor path (batch_first, a key padding mask, no grad) has no
+        # meta kernel; without it the layers run the same shapes
+        for part in module.modules():
+            if isinstance(part, torch.nn.TransformerEncoder):
+                part.use_nested_tensor = False
     return module.eval()
 
 
@@ -114,19 +128,30 @@ def call(module: torch.nn.Module, inputs: dict[str, torch.Tensor], **extra: Any)
     kind = type(module).__name__
     if kind == "TransformerEncoderLayer":
         return module(inputs["src"], **masks, **extra)
-    if kind == "TransformerDecoderLayer":
+    if kind == "TransformerDecoderLayer" or kind == "TransformerDecoder":
         return module(inputs["tgt"], inputs["memory"], **masks, **extra)
+    if kind == "TransformerEncoder":  # its forward calls the attention mask ``mask``
+        return module(
+            inputs["src"], **{"mask" if k == "src_mask" else k: v for k, v in masks.items()}, **extra
+        )
     return module(inputs["src"], inputs["tgt"], **masks, **extra)
+
+
+def meta_hints(kind: str) -> dict[str, Any]:
+    """nn.Transformer and the stacks compare a mask with the causal one to pick a path (mask.item()):
+    no values on meta. The hint False keeps the masks themselves in use, shapes checked."""
+    return {
+        "Transformer": {"src_is_causal": False, "tgt_is_causal": False},
+        "TransformerEncoder": {"is_causal": False},
+        "TransformerDecoder": {"tgt_is_causal": False},
+    }.get(kind, {})
 
 
 def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The output, and for nn.Transformer the memory its encoder handed the decoder."""
-    full = type(module).__name__ == "Transformer"
-    extra: dict[str, Any] = {}
-    if full and next(iter(inputs.values())).device.type == "meta":
-        # nn.Transformer compares a mask with the causal one to pick a path (mask.item()): no
-        # values on meta. The hint False keeps the masks themselves in use, shapes checked.
-        extra = {"src_is_causal": False, "tgt_is_causal": False}
+    kind = type(module).__name__
+    full = kind == "Transformer"
+    extra = meta_hints(kind) if next(iter(inputs.values())).device.type == "meta" else {}
     with hushed():
         if not full:
             return {"output": call(module, inputs, **extra)}
