@@ -183,8 +183,9 @@ def inspect_transformer(
     with its formula (``torchshape transformer``).
 
     Pass a ``TransformerSpec`` or its settings by name, in PyTorch's names: ``layer`` (encoder,
-    decoder, full), ``d_model``, ``nhead``, ``dim_feedforward``, ``num_encoder_layers``,
-    ``num_decoder_layers``, ``batch_first``, ``norm_first``, ``source_len``, ``target_len``,
+    decoder, encoder-stack, decoder-stack, full), ``d_model``, ``nhead``, ``dim_feedforward``,
+    ``num_encoder_layers``, ``num_decoder_layers``, a stack's ``num_layers`` and ``final_norm``,
+    ``batch_first``, ``norm_first``, ``source_len``, ``target_len``,
     ``batch``, ``src_mask``/``tgt_mask``/``memory_mask`` (none, 2d, 3d), ``causal``, the three
     ``*_key_padding_mask`` (none, bool, float), ``device``, ``dtype``. Bad settings raise
     ``UsageError`` naming the argument. ``explain`` checks the mask and memory claims on torch.
