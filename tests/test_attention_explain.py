@@ -155,3 +155,60 @@ def test_on_meta_the_value_claims_say_they_were_not_evaluated() -> None:
     assert claims["rows_sum_to_one"].evidence == "not evaluated: meta has no values"
     assert claims["mistake_2d_mask_as_3d"].held is True  # a shape refusal: meta's kernels refuse it too
     assert report.ok
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    heads=st.integers(1, 3),
+    length=st.integers(2, 5),
+    batch=st.integers(1, 3),
+    batch_first=st.booleans(),
+    unbatched=st.booleans(),
+    need_weights=st.booleans(),
+    extra=st.sampled_from([(True, False), (False, True), (True, True)]),
+)
+def test_causal_without_padding_mask_the_fast_path_hides_the_added_keys(
+    heads: int,
+    length: int,
+    batch: int,
+    batch_first: bool,
+    unbatched: bool,
+    need_weights: bool,
+    extra: tuple[bool, bool],
+) -> None:
+    """With is_causal and no key_padding_mask, torch's need_weights=False call draws the causal
+    triangle over all S' keys, hiding bias_k/zero-attn from every query; need_weights=True keeps
+    them. The claims say so, and plain torch shows both halves."""
+    add_bias_kv, add_zero_attn = extra
+    s: dict[str, Any] = {
+        "embed_dim": 2 * heads,
+        "num_heads": heads,
+        "target_len": length,
+        "source_len": length,
+        "batch_first": batch_first,
+        "unbatched": unbatched,
+        "need_weights": need_weights,
+        "is_causal": True,
+        "add_bias_kv": add_bias_kv,
+        "add_zero_attn": add_zero_attn,
+        "dtype": "float64",
+    }
+    if not unbatched:
+        s["batch"] = batch
+    report = inspect_attention(**s, explain=True)
+    held = {c.key: c.held for c in report.probe.analysis.claims}
+    assert report.ok and held["output_is_weights_at_v"] and held["need_weights_false_is_fused"]
+
+    torch.manual_seed(3)
+    m = torch.nn.MultiheadAttention(
+        2 * heads, heads, add_bias_kv=add_bias_kv, add_zero_attn=add_zero_attn, dtype=torch.float64
+    ).eval()
+    x = torch.randn(length, 2, 2 * heads, dtype=torch.float64)
+    mask = torch.ones(length, length, dtype=torch.bool).triu(1)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fused, _ = m(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)
+        full, w = m(x, x, x, attn_mask=mask, is_causal=True, need_weights=True, average_attn_weights=False)
+    extra_keys = int(add_bias_kv) + int(add_zero_attn)
+    assert w.shape[-1] == length + extra_keys and bool((w[..., length:] > 0).all())  # visible here
+    assert not torch.allclose(fused, full)  # and not on the fast path

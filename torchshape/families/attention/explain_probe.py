@@ -39,7 +39,7 @@ def analyse(
         claims += _weights(spec, results, per_head)
         claims += _masks(spec, inputs, per_head)
         claims.append(_output(spec, module, inputs, results, per_head))
-        claims.append(_path(spec, module, inputs, values))
+        claims.append(_path(spec, module, inputs, values, per_head))
         claims += _mistakes(spec, module, inputs, values)
     return AttentionAnalysis(values=values, claims=claims)
 
@@ -169,19 +169,27 @@ def _weight(module: torch.nn.Module, name: str) -> Any:
     return getattr(module, name)
 
 
-def _output(
-    spec: AttentionSpec,
-    module: torch.nn.Module,
-    inputs: dict[str, torch.Tensor],
-    results: dict[str, torch.Tensor],
-    per_head: Any,
-) -> Claim:
-    claim = (
-        "attn_output = out_proj(concat over heads of weights_h @ V_h), V_h = head h's "
-        "head_dim columns of value @ W_vᵀ + b_v"
-    )
-    if per_head is None:
-        return Claim("output_is_weights_at_v", claim, None, NO_VALUES)
+def _fused_hides_added_keys(spec: AttentionSpec) -> bool:
+    """torch's need_weights=False call with is_causal and no key_padding_mask drops attn_mask and lets
+    scaled_dot_product_attention's is_causal draw the triangle over all S' keys: query i < S sees no
+    key from S on, so the bias_k/zero-attn keys are hidden, while need_weights=True keeps them."""
+    return spec.is_causal and spec.extra_keys > 0 and not spec.key_padding_mask
+
+
+def _without_added_keys(spec: AttentionSpec, w: torch.Tensor) -> torch.Tensor:
+    """Per-head weights (N, num_heads, L, S') with the added keys hidden: the softmax again over the
+    first S keys (a softmax restricted to some keys is the full one renormalised over them)."""
+    import torch
+
+    kept = w[..., : spec.source_len]
+    return torch.cat([kept / kept.sum(dim=-1, keepdim=True), w[..., spec.source_len :] * 0], dim=-1)
+
+
+def _rebuilt(
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], w: torch.Tensor
+) -> torch.Tensor:
+    """out_proj(concat over heads of w_h @ V_h) as (N, L, E), in float64, from per-head weights
+    (N, num_heads, L, S')."""
     import torch
 
     e, heads, hd = spec.embed_dim, spec.num_heads, spec.head_dim
@@ -198,10 +206,32 @@ def _output(
     v_h = v.view(n, -1, heads, hd).transpose(1, 2)
     if spec.add_zero_attn:
         v_h = torch.cat([v_h, torch.zeros(n, heads, 1, hd, dtype=v_h.dtype, device=v_h.device)], dim=2)
-    w = _heads(spec, per_head).double()
-    joined = (w @ v_h).transpose(1, 2).reshape(n, spec.target_len, e)
+    joined = (w.double() @ v_h).transpose(1, 2).reshape(n, spec.target_len, e)
     out_proj: Any = _weight(module, "out_proj")
-    rebuilt = joined @ out_proj.weight.double().T + (0 if out_proj.bias is None else out_proj.bias.double())
+    return joined @ out_proj.weight.double().T + (0 if out_proj.bias is None else out_proj.bias.double())
+
+
+def _output(
+    spec: AttentionSpec,
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    results: dict[str, torch.Tensor],
+    per_head: Any,
+) -> Claim:
+    claim = (
+        "attn_output = out_proj(concat over heads of weights_h @ V_h), V_h = head h's "
+        "head_dim columns of value @ W_vᵀ + b_v"
+    )
+    hidden = not spec.need_weights and _fused_hides_added_keys(spec)
+    if hidden:
+        claim += (
+            f"; need_weights=False with is_causal: the {spec.extra_keys} added key(s) get weight 0, "
+            "the triangle of scaled_dot_product_attention's is_causal covers them"
+        )
+    if per_head is None:
+        return Claim("output_is_weights_at_v", claim, None, NO_VALUES)
+    w = _heads(spec, per_head).double()
+    rebuilt = _rebuilt(spec, module, inputs, _without_added_keys(spec, w) if hidden else w)
     got = _batch_first(spec, results["attn_output"]).double()
     diff = float((got - rebuilt).abs().max())
     scale = max(1.0, float(got.abs().max()))
@@ -233,7 +263,11 @@ ATTENTION_KERNELS = ("scaled_dot_product", "_native_multi_head_attention")
 
 
 def _path(
-    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
+    spec: AttentionSpec,
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    values: bool,
+    per_head: Any,
 ) -> Claim:
     def run(need: bool) -> Any:
         return call(
@@ -258,17 +292,29 @@ def _path(
     )
     if native:
         evidence += " (torch's inference fast path, both times)"
+    claim = (
+        "need_weights=False returns no weights and runs the fused scaled_dot_product_attention "
+        "(the fast path); need_weights=True forms them with softmax"
+    )
+    hidden = _fused_hides_added_keys(spec)
+    if hidden:
+        claim += (
+            f"; with is_causal the fast path hides the {spec.extra_keys} added key(s) from every query, "
+            "so its attn_output is the need_weights=True one with those keys' weights 0"
+        )
     if values and held:
-        diff = float((with_out.double() - without_out.double()).abs().max())
+        expected = with_out.double()
+        if hidden and per_head is not None:
+            w = _without_added_keys(spec, _heads(spec, per_head).double())
+            rebuilt = _rebuilt(spec, module, inputs, w)
+            expected = rebuilt.squeeze(0) if spec.unbatched else _batch_first(spec, rebuilt)
+        diff = float((expected - without_out.double()).abs().max())
         held = diff <= TOLERANCE[spec.dtype.value] * max(1.0, float(with_out.abs().max())) * 10
         evidence += f"; attn_output differs by {diff:.2g}"
-    return Claim(
-        "need_weights_false_is_fused",
-        "need_weights=False returns no weights and runs the fused scaled_dot_product_attention "
-        "(the fast path); need_weights=True forms them with softmax",
-        held,
-        evidence,
-    )
+        if hidden:
+            added = float((with_out.double() - without_out.double()).abs().max())
+            evidence += f" from that (by {added:.2g} from need_weights=True's)"
+    return Claim("need_weights_false_is_fused", claim, held, evidence)
 
 
 def _largest(t: torch.Tensor) -> float:
