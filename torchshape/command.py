@@ -146,9 +146,10 @@ def deliver(
         from torchshape.guard import check_duration
 
         check_duration(spec, runs=1 + timed.warmup + timed.repeats)
+    from torchshape.contain import no_exit
     from torchshape.spinner import forward_status
 
-    with forward_status(spec):
+    with forward_status(spec), no_exit("in forward"), _model_prints(output):
         report = with_timing(inspect(), timed)
     if output is not None:
         from torchshape.output_file import write_output
@@ -167,6 +168,15 @@ def deliver(
         sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _model_prints(output: str | None) -> Any:
+    """Where the user's code may print while it runs: stderr when the report goes to stdout."""
+    import contextlib
+
+    from torchshape.contain import stdout_to_stderr
+
+    return stdout_to_stderr() if output is None else contextlib.nullcontext()
 
 
 def print_report(report: Report, fmt: Format, shown: Shown) -> None:

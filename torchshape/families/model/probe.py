@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape.contain import silenced
 from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, spatial_dims, type_name
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
@@ -303,7 +304,8 @@ def prepared(spec: ModelSpec) -> tuple[ModelSpec, Any, torch.device, torch.dtype
     dtype = getattr(torch, spec.dtype.value)
     found = import_target(spec)
     if device.type != "meta":
-        spec = estimate(spec, found, dtype)
+        with silenced():  # the guard's trace on meta: the model's prints come from the real run only
+            spec = estimate(spec, found, dtype)
         guard.check(spec)
     return spec, found, device, dtype
 
