@@ -142,6 +142,7 @@ def deliver(
         diagram=diagram,
     )
     fmt, shown, timed = request.fmt, request.shown, request.timing
+    output = shown.output  # None for stdout, also when it was --output -
     if timed is not None:
         from torchshape.guard import check_duration
 
@@ -175,8 +176,9 @@ def _model_prints(output: str | None) -> Any:
     import contextlib
 
     from torchshape.contain import stdout_to_stderr
+    from torchshape.output_file import is_stdout
 
-    return stdout_to_stderr() if output is None else contextlib.nullcontext()
+    return stdout_to_stderr() if output is None or is_stdout(output) else contextlib.nullcontext()
 
 
 def print_report(report: Report, fmt: Format, shown: Shown) -> None:
