@@ -128,3 +128,15 @@ class NotAModule:
 
 
 VALUE = 5
+
+
+class TakesAnything(nn.Module):
+    """Takes any keyword (``--arg``) and keeps it; works."""
+
+    def __init__(self, **keywords: object) -> None:
+        super().__init__()
+        self.keywords = keywords
+        self.linear = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
