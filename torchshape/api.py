@@ -71,6 +71,7 @@ def inspect(
         raise in_python_terms(error, given) from None
     from torchshape.families.rnn.family import FAMILY
 
+    _guard(spec, explain=explain)
     return FAMILY.inspect(spec, explain=explain, unroll=unroll, diagram=diagram)  # imports torch
 
 
@@ -99,6 +100,7 @@ def inspect_conv(
         raise TypeError("pass either a ConvSpec or settings by name, not both")
     from torchshape.families.conv.family import FAMILY
 
+    _guard(spec, explain=explain)
     return FAMILY.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -127,6 +129,7 @@ def inspect_pool(
         raise TypeError("pass either a PoolSpec or settings by name, not both")
     from torchshape.families.pool.family import FAMILY as POOL
 
+    _guard(spec, explain=explain)
     return POOL.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -159,6 +162,7 @@ def inspect_attention(
         raise TypeError("pass either an AttentionSpec or settings by name, not both")
     from torchshape.families.attention.family import FAMILY as ATTENTION
 
+    _guard(spec, explain=explain)
     return ATTENTION.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -186,6 +190,7 @@ def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = Fals
         raise TypeError("pass either an EmbeddingSpec or settings by name, not both")
     from torchshape.families.embedding.family import FAMILY as EMBEDDING
 
+    _guard(spec, explain=explain)
     return EMBEDDING.inspect(spec, explain=explain)  # imports torch
 
 
@@ -214,6 +219,7 @@ def inspect_transformer(
         raise TypeError("pass either a TransformerSpec or settings by name, not both")
     from torchshape.families.transformer.family import FAMILY as TRANSFORMER
 
+    _guard(spec, explain=explain)
     return TRANSFORMER.inspect(spec, explain=explain)  # imports torch
 
 
@@ -269,6 +275,14 @@ def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = F
     args = (input,) if hx is None else (input, tuple(hx) if isinstance(hx, list) else hx)
     title = f"{class_text(module).split()[-1]} given to inspect_module"
     return inspect_layer(module, args, {}, explain=explain, title=title, flag="input", name="the module")
+
+
+def _guard(spec: Any, *, explain: bool) -> None:
+    """Refuse what cannot fit with --explain's checks beside the forward pass (``run_memory``)."""
+    if explain:
+        from torchshape.run_memory import check
+
+        check(spec, explain=explain)
 
 
 def _check(
