@@ -170,3 +170,15 @@ def test_nowhere_to_write_is_refused_before_the_model_runs(where: str, tmp_path:
     assert (status, out) == (2, "")
     assert err.startswith(f"torchshape: error: --output {path}: {said}")
     assert err.count("\n") == 1  # and no print of the model's: it never ran
+
+
+def test_a_huge_svg_is_written_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    """--diagram of every window of a 100,000-long axis: about 26 MiB of SVG, and one line saying so."""
+    code, out, err = run_cli(
+        capsys, "pool", "--diagram", "--size", "100000", "--format", "svg", "--device", "meta"
+    )
+    assert code == 0
+    assert out.startswith("<svg") and len(out) > 5 * 2**20
+    assert err.startswith("torchshape: warning: --format svg: the drawing is ") and err.count("\n") == 1
+    code, out, err = run_cli(capsys, "pool", "--diagram", "--format", "svg", "--device", "meta")
+    assert (code, err) == (0, "")

@@ -155,7 +155,9 @@ def deliver(
     if output is not None:
         from torchshape.output_file import write_output
 
-        write_output(output, render.render(report, fmt, shown=shown))
+        text = render.render(report, fmt, shown=shown)
+        write_output(output, text)
+        warn_if_huge(text, fmt)
     else:
         try:
             print_report(report, fmt, shown)
@@ -169,6 +171,24 @@ def deliver(
         sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output}\n")
     if not report.ok:
         raise typer.Exit(1)
+
+
+# An SVG past this size takes a browser seconds to open (a --diagram of every window of a long axis).
+HUGE_SVG_BYTES = 5 * 2**20
+
+
+def warn_if_huge(text: str, fmt: Format) -> None:
+    """One line on stderr when the SVG just written is too large to open comfortably."""
+    if fmt is not Format.SVG:
+        return
+    size = len(text.encode("utf-8"))
+    if size > HUGE_SVG_BYTES:
+        from torchshape.units import human_bytes
+
+        sys.stderr.write(
+            f"torchshape: warning: --format svg: the drawing is {human_bytes(size)}, more than a browser "
+            f"opens comfortably ({human_bytes(HUGE_SVG_BYTES)}); smaller sizes draw fewer elements\n"
+        )
 
 
 def _model_prints(output: str | None) -> Any:
@@ -194,6 +214,7 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
         text = render.render(report, fmt, shown=shown)
         sys.stdout.write(terminal.for_stream(text, fmt, sys.stdout))
         sys.stdout.flush()
+        warn_if_huge(text, fmt)
         return
     renderable = render.table_renderable(report, shown)
     console = terminal.console()
