@@ -21,18 +21,23 @@ from collections.abc import Iterator
 from types import FrameType
 
 EXIT_CODE = 130
-_state = {"deferring": 0, "pending": False}
+# deferring: how many ``deferred`` blocks are open; pending: an interrupt came in one;
+# stderr: a copy of the terminal's stderr, taken at install, for the line even while the
+# user's code runs with stderr silenced (``contain.silenced``).
+_state = {"deferring": 0, "pending": 0, "stderr": 2}
 
 
 def install() -> None:
     """Exit 130 with one line on SIGINT, for the rest of this process (the command line only)."""
     with contextlib.suppress(ValueError, OSError):  # not the main thread, or no signals here
         signal.signal(signal.SIGINT, _on_interrupt)
+    with contextlib.suppress(OSError):
+        _state["stderr"] = os.dup(2)
 
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     if _state["deferring"]:
-        _state["pending"] = True
+        _state["pending"] = 1
         return
     leave()
 
@@ -43,7 +48,7 @@ def leave() -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     with contextlib.suppress(Exception):
-        os.write(2, b"torchshape: error: interrupted\n")
+        os.write(_state["stderr"], b"torchshape: error: interrupted\n")
     os._exit(EXIT_CODE)
 
 
