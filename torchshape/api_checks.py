@@ -26,6 +26,9 @@ def shown(name: str, value: Any) -> str:
             text = repr(value)
     except Exception:
         text = f"<{type(value).__name__}>"
+    from torchshape.contain import printable
+
+    text = printable(text)
     if len(text) > _LONGEST_SHOWN:
         text = text[: _LONGEST_SHOWN - 3] + "..."
     return f"{name}={text}"
@@ -70,9 +73,11 @@ def check_module(name: str, value: Any) -> None:
 
 
 def check_tensor(name: str, value: Any) -> None:
+    """A tensor (a PackedSequence is left to the family, which says what to pass instead)."""
     import torch
+    from torch.nn.utils.rnn import PackedSequence
 
-    if not isinstance(value, torch.Tensor):
+    if not isinstance(value, (torch.Tensor, PackedSequence)):
         raise fail(name, value, f"expected a torch.Tensor, got {type(value).__name__}")
 
 
