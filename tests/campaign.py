@@ -330,7 +330,7 @@ def _format_problems(args: list[str], text: str) -> list[str]:
     if not text.strip():
         return ["no output"]
     if fmt == "json":
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         unverified = [t["name"] for t in data["tensors"] if t["verified"] is not True]
         return [f"not verified: {unverified}"] * bool(unverified) + ["ok is not true"] * (
             data["ok"] is not True
@@ -556,7 +556,7 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
     if not text.strip():
         return ["no output"]
     if fmt == "json":
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         marks = [o["verified"] for layer in data["layers"] for o in layer["outputs"]]
         marks += [t["verified"] for t in data["tensors"]]
         if failed:
