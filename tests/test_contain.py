@@ -261,3 +261,13 @@ def test_version_after_a_command(command: str) -> None:
 
     status, out, err = run(f"{command} --version")
     assert (status, out, err) == (0, version_line() + "\n", "")
+
+
+def test_an_embedding_of_no_rows_is_a_bad_input_not_an_internal_error() -> None:
+    """Found by the campaign: ``--arg vocab=0`` builds nn.Embedding(0, ...), and no index can be drawn."""
+    args = f"model {MODELS}/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64 --arg vocab=0"
+    status, out, err = run(args)
+    assert (status, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "torchshape: error: --input: 4,10:int64: no integer v with 0 ≤ v < 0 (the smallest num_embeddings)"
+    )
