@@ -39,9 +39,8 @@ def main(path: str) -> int:
             command = args[0] if args else "(none)"
             by_command[command] += 1
             by_code[str(record["code"])] += 1
-            hostile += command == "model" and any(
-                "hostile" in a or a.startswith(("os:", "sys:")) for a in args
-            )
+            target = args[1] if command == "model" and len(args) > 1 else ""
+            hostile += "hostile" in target or target.startswith(NO_MODEL)
             distinct.add(tuple(args))
             if record["problems"]:
                 problems.append(record)
@@ -50,8 +49,9 @@ def main(path: str) -> int:
     print("by command: " + ", ".join(f"{name} {count}" for name, count in by_command.most_common()))
     print("by exit code: " + ", ".join(f"{code}: {count}" for code, count in sorted(by_code.items())))
     print(f"hostile TARGETs (tests/models/hostile.py, os:system, ...) among the model lines: {hostile}")
-    for record in problems[:20]:
-        print(json.dumps(record))
+    kinds = collections.Counter((str(r["args"][0]), problem) for r in problems for problem in r["problems"])
+    for (command, problem), count in kinds.most_common():
+        print(f"problem: {command}: {problem} ({count} lines)")
     return 1 if problems else 0
 
 
