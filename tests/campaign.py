@@ -330,7 +330,7 @@ def _format_problems(args: list[str], text: str) -> list[str]:
     if not text.strip():
         return ["no output"]
     if fmt == "json":
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         unverified = [t["name"] for t in data["tensors"] if t["verified"] is not True]
         return [f"not verified: {unverified}"] * bool(unverified) + ["ok is not true"] * (
             data["ok"] is not True
@@ -556,7 +556,7 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
     if not text.strip():
         return ["no output"]
     if fmt == "json":
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         marks = [o["verified"] for layer in data["layers"] for o in layer["outputs"]]
         marks += [t["verified"] for t in data["tensors"]]
         if failed:
@@ -698,3 +698,196 @@ def transformer_command_lines(draw: st.DrawFn) -> list[str]:
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(TRANSFORMER_JUNK))
     return ["transformer", *(word for item in draw(st.permutations(items)) for word in item)]
+
+
+# --- torchshape conv and pool ---------------------------------------------------------------------
+#
+# flag → (ordinary values, odd ones); ordinary values are small, so a drawn line runs in milliseconds.
+PER_AXIS = (["1", "2", "3", "2,1", "1,2"], ["0", "-1", "", "x", "1,2,3,4", "2,,1", *HUGE, "1.5", "nan"])
+SPATIAL_SIZES = (["8", "9", "12,10", "7,9", "16"], ["0", "-3", "", "1e3", *HUGE, "100000,100000,100000"])
+COMMON_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--batch": (["1", "2"], ["0", "-1", *HUGE, "x"]),
+    "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:3", "mps", "tpu", "", "CPU"]),
+    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
+    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
+    "--output": (["out.md", "out.json", "out.txt", "out.svg"], OUTPUTS),
+    "--repeats": (["2"], ["0", "-1", "abc"]),
+    "--warmup": (["1"], ["-1", "x"]),
+}
+CONV_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--dims": (["1", "2", "2", "3"], ["0", "4", "", "x"]),
+    "--in-channels": (["1", "2", "4"], ["0", "-2", *HUGE, "2.5"]),
+    "--out-channels": (["1", "2", "4"], ["0", "", *HUGE]),
+    "--kernel-size": PER_AXIS,
+    "--stride": PER_AXIS,
+    "--padding": (["0", "1", "same", "valid", "1,0"], ["-1", "Same", "", "9999", *HUGE]),
+    "--dilation": PER_AXIS,
+    "--groups": (["1", "2"], ["0", "3", "-1", *HUGE]),
+    "--output-padding": (["0", "1"], ["5", "-1", "x"]),
+    "--padding-mode": (["zeros", "reflect", "replicate", "circular"], ["", "mirror", "ZEROS"]),
+    "--size": SPATIAL_SIZES,
+    **COMMON_OPTIONS,
+}
+CONV_SWITCHES = ["--no-bias", "--transposed", "--unbatched", "--explain", "--diagram", "--params", "--time"]
+POOL_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--kind": (["max", "avg", "lp", "adaptive-max", "adaptive-avg"], ["", "min", "MAX", "adaptive"]),
+    "--dims": (["1", "2", "2", "3"], ["0", "4", "", "x"]),
+    "--channels": (["1", "2", "3"], ["0", "-2", *HUGE]),
+    "--size": SPATIAL_SIZES,
+    "--kernel-size": PER_AXIS,
+    "--stride": PER_AXIS,
+    "--padding": (["0", "1"], ["-1", "5", "", *HUGE]),
+    "--dilation": PER_AXIS,
+    "--norm-type": (["1", "2", "3", "0.5"], ["0", "-1", "nan", "inf", "", "x"]),
+    "--output-size": (["1", "3", "2,3", "4"], ["0", "-1", "", *HUGE]),
+    **COMMON_OPTIONS,
+}
+POOL_SWITCHES = [
+    *("--unbatched", "--ceil-mode", "--count-include-pad", "--return-indices", "--explain", "--diagram"),
+    *("--params", "--time"),
+]
+SPATIAL_FLAGS = {*CONV_OPTIONS, *CONV_SWITCHES, *POOL_OPTIONS, *POOL_SWITCHES, "--batch-size"}
+KNOWN_FLAGS |= SPATIAL_FLAGS
+
+
+def _flag_soup(
+    draw: st.DrawFn, command: str, options: dict[str, tuple[list[str], list[str]]], switches: list[str]
+) -> list[str]:
+    odd = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
+    items: list[list[str]] = []
+    for flag, (ordinary, unusual) in options.items():
+        rare = flag in ("--output", "--repeats", "--warmup")
+        if draw(st.integers(0, 7 if rare else 2)) != 0:
+            continue
+        values = unusual if draw(st.floats(0, 1)) < odd else ordinary
+        items.append([flag, draw(st.sampled_from(values))])
+    items += [[switch] for switch in switches if draw(st.integers(0, 3)) == 0]
+    if odd and draw(st.integers(0, 9)) == 0:
+        items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--explain=1"], ["--size"], ["--"]])))
+    return [command, *(word for item in draw(st.permutations(items)) for word in item)]
+
+
+@st.composite
+def conv_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape conv [flags]``: every flag now and then, each value ordinary or odd."""
+    return _flag_soup(draw, "conv", CONV_OPTIONS, CONV_SWITCHES)
+
+
+@st.composite
+def pool_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape pool [flags]``: every flag now and then, each value ordinary or odd."""
+    return _flag_soup(draw, "pool", POOL_OPTIONS, POOL_SWITCHES)
+
+
+def spatial_outcome_problems(outcome: Outcome) -> list[str]:
+    """As ``outcome_problems``, for conv and pool: exit 0 with verified shapes and strict JSON, or
+    one line naming a flag. A claim of ``--explain`` that torch refuted (exit 1 after the report)
+    is a finding of the explain code, reported as such."""
+    problems = outcome_problems(outcome)
+    return problems + _strict_json_problems(outcome)
+
+
+# --- hostile models --------------------------------------------------------------------------------
+#
+# TARGETs that misbehave (tests/models/hostile.py) or are no model at all (os:system), among
+# ordinary flags: the run must end in its report or one line of torchshape's, exit 0, 1 or 2,
+# never run a command, and keep JSON strict.
+PWNED = "pwned"
+HOSTILE_TARGETS: dict[str, tuple[str, ...]] = {  # TARGET → the --arg values it is given
+    f"{MODELS / 'hostile.py'}:Exits": ("code=3", "code=0", "code='bye'", "code=None"),
+    f"{MODELS / 'hostile.py'}:ExitsWhenBuilt": (),
+    f"{MODELS / 'hostile.py'}:Prints": (),
+    f"{MODELS / 'hostile.py'}:RaisesUnprintable": ("both=True", "both=False"),
+    f"{MODELS / 'hostile.py'}:RaisesAnsi": (),
+    f"{MODELS / 'hostile.py'}:TakesAnything": (
+        *("k=1e309", "k=-1e309", "k=b'x'", "k=1j", "k={1, 2}", "k=...", "k={(1, 2): 3}", "k=(1e309,)"),
+        *("k='\\x1b[31m'", "k=[[]]", "k={'a': {'b': 1e400}}", "k=frozenset()", "k=2**64"),
+    ),
+    f"{MODELS / 'hostile.py'}:make_linear": ("features=4",),
+    f"{MODELS / 'hostile.py'}:not_a_model": (),
+    f"{MODELS / 'hostile.py'}:NotAModule": (),
+    f"{MODELS / 'hostile.py'}:VALUE": (),
+    f"{MODELS / 'hostile.py'}:join_path": (f"a='{PWNED}'",),
+    "tests.models.hostile:Exits": ("code=5",),
+    "tests.models.hostile:Prints": (),
+    "os:system": (f"command='touch {PWNED}'",),
+    "posix:system": (f"command='touch {PWNED}'",),
+    "sys:exit": ("status=9",),
+    "builtins:exec": (f"source=\"open('{PWNED}', 'w')\"",),
+    "builtins:eval": (f"source=\"open('{PWNED}', 'w')\"",),
+    "shutil:rmtree": ("path='.'",),
+    "subprocess:run": (f"args='touch {PWNED}'", "shell=True"),
+    "pathlib:Path.touch": (),
+    "torch.hub:load": ("repo_or_dir='.'", "model='x'"),
+    "torch:load": (f"f='{PWNED}'",),
+    "io:open": (f"file='{PWNED}'", "mode='w'"),
+}
+
+
+@st.composite
+def hostile_command_lines(draw: st.DrawFn) -> list[str]:
+    """``torchshape model HOSTILE --input 2,4 [--arg ...] [flags]``."""
+    target = draw(st.sampled_from(sorted(HOSTILE_TARGETS)))
+    values = HOSTILE_TARGETS[target]
+    items: list[list[str]] = [["--input", draw(st.sampled_from(["2,4", "2,4", "1", "3,4:float64"]))]]
+    if values:
+        for value in draw(st.lists(st.sampled_from(values), max_size=2, unique=True)):
+            items.append(["--arg", value])
+    for flag, (ordinary, _) in MODEL_OPTIONS.items():
+        if flag != "--depth" and draw(st.integers(0, 2)) == 0:
+            items.append([flag, draw(st.sampled_from(ordinary))])
+    if draw(st.integers(0, 3)) == 0:
+        items.append(["--params"])
+    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def hostile_outcome_problems(outcome: Outcome) -> list[str]:
+    """What a hostile model may not do to the run: tracebacks, other exit codes, more than one
+    line of torchshape's on stderr, control characters, a command run, invalid JSON."""
+    problems: list[str] = []
+    code, out, err = outcome.code, outcome.stdout, outcome.stderr
+    if "Traceback" in out + err:
+        problems.append("a traceback")
+    if code not in (0, 1, 2):
+        return [*problems, f"exit code {code!r}"]
+    if "internal error" in err:
+        problems.append("an internal error")
+    if any(PWNED in name for name in outcome.files):
+        problems.append("the TARGET ran a command")
+    if CONTROL.search(out + err):
+        problems.append("a control character reached the terminal")
+    ours = [line for line in err.splitlines() if line.startswith("torchshape:")]
+    if code != 0 and (len(ours) != 1 or not err.endswith(ours[-1] + "\n")):
+        problems.append(f"{len(ours)} lines of torchshape's on stderr, not one at the end")
+    if code == 0 and ours:
+        problems.append("torchshape wrote to stderr after success")
+    return problems + _strict_json_problems(outcome)
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json_problems(outcome: Outcome) -> list[str]:
+    """On exit 0 with JSON (``--format json`` or a .json --output), the JSON is strict."""
+    if outcome.code != 0:
+        return []
+    output = flag_value(outcome.args, "--output")
+    fmt = (flag_value(outcome.args, "--format") or _format_from_name(output)).lower()
+    if fmt != "json":
+        return []
+    if output is not None:
+        name = Path(os.path.normpath(output)).as_posix()
+        if name not in outcome.files:
+            return ["no --output file"]
+        text = outcome.files[name].decode("utf-8")
+    else:
+        text = outcome.stdout
+    try:
+        json.loads(text, parse_constant=_refuse)
+    except ValueError as exc:
+        return [f"invalid JSON: {exc}"]
+    return []

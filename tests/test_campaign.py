@@ -26,11 +26,16 @@ from tests.campaign import (
     Outcome,
     attention_command_lines,
     command_lines,
+    conv_command_lines,
     embedding_command_lines,
+    hostile_command_lines,
+    hostile_outcome_problems,
     left_in,
     model_command_lines,
     model_outcome_problems,
     outcome_problems,
+    pool_command_lines,
+    spatial_outcome_problems,
     transformer_command_lines,
 )
 from torchshape import guard
@@ -39,6 +44,8 @@ from torchshape.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", "300"))
 MODEL_EXAMPLES = int(os.environ.get("CAMPAIGN_MODEL_EXAMPLES", "100"))
+SPATIAL_EXAMPLES = int(os.environ.get("CAMPAIGN_SPATIAL_EXAMPLES", "150"))
+HOSTILE_EXAMPLES = int(os.environ.get("CAMPAIGN_HOSTILE_EXAMPLES", "100"))
 LOG = os.environ.get("CAMPAIGN_LOG")
 # As if the machine had 1 GiB free: valid but large configurations on the CPU are
 # then refused by the guard (exit 1) instead of filling this machine's memory.
@@ -100,6 +107,39 @@ def test_every_command_line_ends_in_verified_shapes_or_one_line(args: list[str],
 def test_every_model_command_line_ends_in_a_trace_or_one_line(args: list[str], env: dict[str, str]) -> None:
     outcome = run_in_process(args, env)
     problems = model_outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=conv_command_lines(), env=ENVIRONMENTS)
+def test_every_conv_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = spatial_outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=pool_command_lines(), env=ENVIRONMENTS)
+def test_every_pool_command_line_ends_in_verified_shapes_or_one_line(
+    args: list[str], env: dict[str, str]
+) -> None:
+    outcome = run_in_process(args, env)
+    problems = spatial_outcome_problems(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
+@settings(max_examples=HOSTILE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=hostile_command_lines(), env=ENVIRONMENTS)
+def test_hostile_models_end_in_a_report_or_one_line(args: list[str], env: dict[str, str]) -> None:
+    """sys.exit, prints, odd exceptions and escape sequences from the model, TARGETs that are no
+    model (os:system, shutil:rmtree): exit 0, 1 or 2, one line, no command run, strict JSON."""
+    outcome = run_in_process(args, env)
+    problems = hostile_outcome_problems(outcome)
     _log(outcome, problems)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 

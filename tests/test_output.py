@@ -168,43 +168,45 @@ def test_a_failed_mkdir_removes_the_directories_it_made(
     assert os.listdir(tmp_path) == []
 
 
-def test_a_file_as_the_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_file_as_the_directory_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "docs").write_text("", encoding="utf-8")
     target = tmp_path / "docs" / "shapes.md"
     code, _, err = run_cli(capsys, "rnn", "--output", str(target))
-    assert code == 1
+    assert code == 2
     assert err == f"torchshape: error: --output {target}: the directory {target.parent} is not a directory\n"
 
 
-def test_a_file_above_the_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_file_above_the_directory_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "docs").write_text("", encoding="utf-8")
     target = tmp_path / "docs" / "api" / "shapes.md"
     code, out, err = run_cli(capsys, "rnn", "--output", str(target))
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")
     assert (
         err == f"torchshape: error: --output {target}: the directory {tmp_path / 'docs'} is not a directory\n"
     )
     assert os.listdir(tmp_path) == ["docs"]
 
 
-def test_a_directory_as_the_file_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_directory_as_the_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "shapes.md"
     target.mkdir()
     code, _, err = run_cli(capsys, "rnn", "--output", str(target))
-    assert code == 1
+    assert code == 2
     assert err == f"torchshape: error: --output {target}: is a directory; give a file name\n"
     assert os.listdir(tmp_path) == ["shapes.md"]
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
-def test_an_unwritable_directory_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_an_unwritable_directory_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
         code, out, err = run_cli(capsys, "rnn", "--output", str(locked / "shapes.md"))
-        assert (code, out) == (1, "")
-        assert err.startswith(f"torchshape: error: --output {locked / 'shapes.md'}: cannot write it: ")
+        assert (code, out) == (2, "")
+        assert err.startswith(
+            f"torchshape: error: --output {locked / 'shapes.md'}: cannot write in {locked}: "
+        )
         assert err.count("\n") == 1
         assert os.listdir(locked) == []
     finally:

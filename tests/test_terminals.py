@@ -181,11 +181,11 @@ def test_head_dash_1_in_a_pipefail_shell() -> None:
 
 
 def test_output_where_no_one_may_write_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    """/proc takes no new files, not even from root."""
-    assert main(["rnn", "--output", "/proc/torchshape-table.md"]) == 1
+    """/proc takes no new files, not even from root: refused before anything runs (exit 2)."""
+    assert main(["rnn", "--output", "/proc/torchshape-table.md"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith("torchshape: error: --output /proc/torchshape-table.md: cannot write it")
+    assert err.startswith("torchshape: error: --output /proc/torchshape-table.md: cannot write in /proc")
     assert err.count("\n") == 1
     assert not Path("/proc/torchshape-table.md").exists()
 

@@ -1,5 +1,5 @@
 """``python -m torchshape``."""
 
-from torchshape.cli import run
+from torchshape.entry import run
 
 run()

@@ -45,6 +45,15 @@ def inspect(
     from torchshape.families.rnn.python_names import in_python_terms
     from torchshape.families.rnn.request import make_spec
 
+    _check(
+        spec,
+        RNNSpec,
+        "kind='lstm', hidden_size=20, ...",
+        settings,
+        explain=explain,
+        unroll=unroll,
+        diagram=diagram,
+    )
     if spec is None:
         spec = make_spec(unroll=unroll, names=names, **settings)
     elif settings:
@@ -62,6 +71,7 @@ def inspect(
         raise in_python_terms(error, given) from None
     from torchshape.families.rnn.family import FAMILY
 
+    _guard(spec, explain=explain)
     return FAMILY.inspect(spec, explain=explain, unroll=unroll, diagram=diagram)  # imports torch
 
 
@@ -83,12 +93,14 @@ def inspect_conv(
     """
     from torchshape.families.conv.request import make_spec as make_conv_spec
 
+    _check(spec, ConvSpec, "kernel_size=3, size=(32, 32), ...", settings, explain=explain, diagram=diagram)
     if spec is None:
         spec = make_conv_spec(**settings)
     elif settings:
         raise TypeError("pass either a ConvSpec or settings by name, not both")
     from torchshape.families.conv.family import FAMILY
 
+    _guard(spec, explain=explain)
     return FAMILY.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -110,12 +122,14 @@ def inspect_pool(
     """
     from torchshape.families.pool.request import make_spec as make_pool_spec
 
+    _check(spec, PoolSpec, "kind='max', kernel_size=2, ...", settings, explain=explain, diagram=diagram)
     if spec is None:
         spec = make_pool_spec(**settings)
     elif settings:
         raise TypeError("pass either a PoolSpec or settings by name, not both")
     from torchshape.families.pool.family import FAMILY as POOL
 
+    _guard(spec, explain=explain)
     return POOL.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -141,12 +155,14 @@ def inspect_attention(
     """
     from torchshape.families.attention.request import make_spec as make_attention_spec
 
+    _check(spec, AttentionSpec, "embed_dim=24, num_heads=4, ...", settings, explain=explain, diagram=diagram)
     if spec is None:
         spec = make_attention_spec(**settings)
     elif settings:
         raise TypeError("pass either an AttentionSpec or settings by name, not both")
     from torchshape.families.attention.family import FAMILY as ATTENTION
 
+    _guard(spec, explain=explain)
     return ATTENTION.inspect(spec, explain=explain, diagram=diagram)  # imports torch
 
 
@@ -167,12 +183,14 @@ def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = Fals
     """
     from torchshape.families.embedding.request import make_spec as make_embedding_spec
 
+    _check(spec, EmbeddingSpec, "num_embeddings=100, embedding_dim=16, ...", settings, explain=explain)
     if spec is None:
         spec = make_embedding_spec(**settings)
     elif settings:
         raise TypeError("pass either an EmbeddingSpec or settings by name, not both")
     from torchshape.families.embedding.family import FAMILY as EMBEDDING
 
+    _guard(spec, explain=explain)
     return EMBEDDING.inspect(spec, explain=explain)  # imports torch
 
 
@@ -195,12 +213,14 @@ def inspect_transformer(
     """
     from torchshape.families.transformer.request import make_spec as make_transformer_spec
 
+    _check(spec, TransformerSpec, "layer='encoder', d_model=32, ...", settings, explain=explain)
     if spec is None:
         spec = make_transformer_spec(**settings)
     elif settings:
         raise TypeError("pass either a TransformerSpec or settings by name, not both")
     from torchshape.families.transformer.family import FAMILY as TRANSFORMER
 
+    _guard(spec, explain=explain)
     return TRANSFORMER.inspect(spec, explain=explain)  # imports torch
 
 
@@ -218,6 +238,11 @@ def trace(
         >>> report = trace(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), torch.randn(3, 4))
         >>> report.ok
     """
+    from torchshape.api_checks import check_depth, check_device, check_module
+
+    check_module("model", model)
+    check_device("device", device)
+    check_depth(depth)
     from torchshape.families.model.probe import trace_live
 
     report: Report = trace_live(model, inputs, device=device, depth=depth, keywords=keywords)
@@ -319,14 +344,19 @@ def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = F
         >>> report = inspect_module(model.encoder, torch.randn(4, 10, 16))
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
+    from torchshape.api_checks import check_hx, check_module, check_switch, check_tensor
     from torchshape.families.model.layer import SUPPORTED, class_text, family_of
     from torchshape.families.model.layer_probe import inspect_module as inspect_layer
 
+    check_module("module", module)
+    check_switch("explain", explain)
     if family_of(module) is None:
         raise TypeError(
             f"inspect_module: {class_text(module)} has no torchshape family; it takes {SUPPORTED}"
         )
-    args = (input,) if hx is None else (input, hx)
+    check_tensor("input", input)
+    check_hx(module, hx)
+    args = (input,) if hx is None else (input, tuple(hx) if isinstance(hx, list) else hx)
     title = f"{class_text(module).split()[-1]} given to inspect_module"
     return inspect_layer(module, args, {}, explain=explain, title=title, flag="input", name="the module")
 
@@ -365,6 +395,29 @@ def _tensor_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return ",".join(str(n) for n in value) if len(value) else "()"
+
+
+def _guard(spec: Any, *, explain: bool) -> None:
+    """Refuse what cannot fit with --explain's checks beside the forward pass (``run_memory``)."""
+    if explain:
+        from torchshape.run_memory import check
+
+        check(spec, explain=explain)
+
+
+def _check(
+    spec: Any, expected: type, settings: str, given: Mapping[str, Any] | None = None, **switches: Any
+) -> None:
+    """The spec object, the switches of an ``inspect*`` call and the settings that are switches
+    (``bias``, ``batch_first``: True, False or None), each error naming its argument."""
+    from torchshape.api_checks import check_spec, check_switch, switch_settings
+
+    check_spec(spec, expected, settings)
+    for name, value in switches.items():
+        check_switch(name, value)
+    for name in switch_settings(expected) & set(given or {}):
+        if (given or {})[name] is not None:
+            check_switch(name, (given or {})[name])
 
 
 _DEFAULT_TIMING = TimingSettings()

@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     problem = first_problem(args, *_options(command), kinds=kinds)
     if problem is not None:
         return _fail(problem, 2)
+    if _eager(args) == "--version":  # torchshape rnn --version: the version, as after torchshape alone
+        sys.stdout.write(version_line() + "\n")
+        return 0
     # Help through a pipe or into a file: rich pads every line to the width; strip that.
     helping = any(arg in ("-h", "--help") for arg in args) and not sys.stdout.isatty()
     try:
@@ -191,7 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a defect in torchshape: still one line, the traceback on request
         if debug:
             raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
+        from torchshape.contain import message
+
+        return _fail(
+            f"internal error: {type(exc).__name__}: {message(exc)} (rerun with --debug for the traceback)", 1
+        )
     if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
         return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0
@@ -216,16 +223,63 @@ def _options(group: Any) -> tuple[Options, dict[str, Options]]:
     return table(group), {name: table(command) for name, command in group.commands.items()}
 
 
+def _eager(args: list[str]) -> str | None:
+    """The first of -h, --help, --version on the command line (before any ``--``): it wins."""
+    for arg in args:
+        if arg == "--":
+            return None
+        if arg in ("-h", "--help", "--version"):
+            return arg
+    return None
+
+
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"torchshape: error: {message}\n")
+    sys.stderr.write(f"torchshape: error: {one_line(message)}\n")
     return code
+
+
+# An error line echoes what the user typed; past this many characters the middle is cut.
+MAX_ERROR_CHARS = 2000
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line of reasonable length: control characters escaped
+    (a model's ANSI codes, a pasted newline) and a huge echoed value cut in the middle."""
+    from torchshape.contain import printable
+
+    text = printable(message)
+    if len(text) > MAX_ERROR_CHARS:
+        half = MAX_ERROR_CHARS // 2
+        text = f"{text[:half]} ...({len(text) - 2 * half} characters)... {text[-half:]}"
+    return text
+
+
+# Narrower than this, a table breaks inside words; COLUMNS below it (0, 5) is ignored, as git and pip do.
+MIN_COLUMNS = 40
+
+
+def sane_columns(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Drop a COLUMNS that is not a number or is below ``MIN_COLUMNS``: the terminal's own width wins."""
+    text = environ.get("COLUMNS")
+    if text is None:
+        return
+    try:
+        width = int(text.strip())
+    except ValueError:
+        width = 0
+    if width < MIN_COLUMNS:
+        del environ["COLUMNS"]
 
 
 def run() -> None:
     pause_gc()  # the command's process is short-lived; see torchshape/startup.py
+    sane_columns()
     code = main()
     if code == 130:  # Ctrl-C: torch may still be running in a worker thread; do not wait for it
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    from torchshape.contain import leave_if_threads_remain
+
+    leave_if_threads_remain(code)  # threads the user's model started do not hold the report's exit
     sys.exit(code)

@@ -142,18 +142,22 @@ def deliver(
         diagram=diagram,
     )
     fmt, shown, timed = request.fmt, request.shown, request.timing
+    output = shown.output  # None for stdout, also when it was --output -
     if timed is not None:
         from torchshape.guard import check_duration
 
         check_duration(spec, runs=1 + timed.warmup + timed.repeats)
+    from torchshape.contain import no_exit
     from torchshape.spinner import forward_status
 
-    with forward_status(spec):
+    with forward_status(spec), no_exit("in forward"), _model_prints(output):
         report = with_timing(inspect(), timed)
     if output is not None:
         from torchshape.output_file import write_output
 
-        write_output(output, render.render(report, fmt, shown=shown))
+        text = render.render(report, fmt, shown=shown)
+        write_output(output, text)
+        warn_if_huge(text, fmt)
     else:
         try:
             print_report(report, fmt, shown)
@@ -169,6 +173,34 @@ def deliver(
         raise typer.Exit(1)
 
 
+# An SVG past this size takes a browser seconds to open (a --diagram of every window of a long axis).
+HUGE_SVG_BYTES = 5 * 2**20
+
+
+def warn_if_huge(text: str, fmt: Format) -> None:
+    """One line on stderr when the SVG just written is too large to open comfortably."""
+    if fmt is not Format.SVG:
+        return
+    size = len(text.encode("utf-8"))
+    if size > HUGE_SVG_BYTES:
+        from torchshape.units import human_bytes
+
+        sys.stderr.write(
+            f"torchshape: warning: --format svg: the drawing is {human_bytes(size)}, more than a browser "
+            f"opens comfortably ({human_bytes(HUGE_SVG_BYTES)}); smaller sizes draw fewer elements\n"
+        )
+
+
+def _model_prints(output: str | None) -> Any:
+    """Where the user's code may print while it runs: stderr when the report goes to stdout."""
+    import contextlib
+
+    from torchshape.contain import stdout_to_stderr
+    from torchshape.output_file import is_stdout
+
+    return stdout_to_stderr() if output is None or is_stdout(output) else contextlib.nullcontext()
+
+
 def print_report(report: Report, fmt: Format, shown: Shown) -> None:
     """The report on stdout: a file format as text, or the rich table.
 
@@ -182,6 +214,7 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
         text = render.render(report, fmt, shown=shown)
         sys.stdout.write(terminal.for_stream(text, fmt, sys.stdout))
         sys.stdout.flush()
+        warn_if_huge(text, fmt)
         return
     renderable = render.table_renderable(report, shown)
     console = terminal.console()

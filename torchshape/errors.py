@@ -9,8 +9,21 @@ class TorchshapeError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = shortened(message)
         super().__init__(message)
         self.message = message
+
+
+# An error echoes the value it refuses; past this many characters its middle is cut.
+LONGEST_MESSAGE = 1000
+
+
+def shortened(message: str) -> str:
+    """``message`` whole, or its start and end around a note of what was cut (a 200 KB value)."""
+    if len(message) <= LONGEST_MESSAGE:
+        return message
+    half = (LONGEST_MESSAGE - 40) // 2
+    return f"{message[:half]} ...[{len(message) - 2 * half} characters cut]... {message[-half:]}"
 
 
 class UsageError(TorchshapeError):

@@ -40,11 +40,12 @@ _POLL_SECONDS = 0.05
 MAX_SECONDS = 600.0
 
 
-def check(spec: Any, companions: Sequence[Any] = ()) -> None:
+def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0) -> None:
     """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked.
 
     ``companions``: modules that run beside it on the same device (``--explain``'s
-    hand-off decoders); their memory and time count too.
+    hand-off decoders); their memory and time count too. ``explain_bytes``: what
+    ``--explain``'s checks allocate beside the forward pass (``run_memory``).
     """
     for one in (spec, *companions):
         families.of(one).check_addressable(one)
@@ -54,12 +55,14 @@ def check(spec: Any, companions: Sequence[Any] = ()) -> None:
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
     needed = required_bytes(spec, torch_imported="torch" in sys.modules)
-    needed += sum(families.of(other).peak_bytes(other) for other in companions)
+    needed += sum(families.of(other).peak_bytes(other) for other in companions) + explain_bytes
     if needed > available:
         what = (
             "this forward pass and the modules --explain runs beside it need"
             if companions
-            else ("this forward pass needs")
+            else "this forward pass and --explain's checks need"
+            if explain_bytes
+            else "this forward pass needs"
         )
         raise EnvironmentProblem(
             f"--device {spec.device}: {what} about {human_bytes(needed)} "

@@ -101,7 +101,9 @@ OUTPUT_SUFFIXES: dict[str, Format] = {
 
 
 def format_for_path(path: str) -> Format:
-    """The format that the extension of ``--output FILE`` asks for."""
+    """The format that the extension of ``--output FILE`` asks for (``-``, stdout: the table)."""
+    if path == "-":
+        return Format.TABLE
     suffix = os.path.splitext(path)[1].lower()
     if suffix in OUTPUT_SUFFIXES:
         return OUTPUT_SUFFIXES[suffix]

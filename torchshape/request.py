@@ -43,6 +43,11 @@ def check_request(
     """The output flags beside ``spec``, checked together; ``repeats``/``warmup`` None when not typed."""
     fmt = parse_format(output_format, output)
     check_format_flags(fmt, explain=explain, time=time, params=params, diagram=diagram)
+    if output is not None:
+        from torchshape.output_file import STDOUT, check_output
+
+        check_output(output)  # a directory, or nowhere to write: refused before the forward pass
+        output = None if output == STDOUT else output
     return Request(
         spec=spec,
         fmt=fmt,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from torchshape import families
@@ -18,8 +19,40 @@ def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
     return None if shape is None else list(shape)
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as data that strict JSON can carry, whatever the user gave (``--arg`` literals).
+
+    Lists, dicts, strings, booleans, None, integers and finite floats stay as they are; a tuple
+    becomes a list. What JSON has no word for is written as Python writes it, as a string:
+    ``inf``, ``nan``, ``b'x'``, ``(1+2j)``, ``{1, 2}``, ``Ellipsis``; so is a dict key that is
+    no string (``(1, 2)``), where JSON needs one.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else _key(key): jsonable(item) for key, item in value.items()}
+    return repr(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool) or key is None:
+        return json.dumps(key)  # true, false, null: as json.dumps writes such a key
+    if isinstance(key, int):
+        return str(key)
+    return repr(key)
+
+
 def to_dict(report: Report) -> dict[str, Any]:
-    """The report as plain JSON-ready data (keys in a fixed order)."""
+    """The report as plain JSON-ready data (keys in a fixed order), strict JSON (``jsonable``)."""
+    found: dict[str, Any] = jsonable(_plain(report))
+    return found
+
+
+def _plain(report: Report) -> dict[str, Any]:
     from torchshape import __version__
 
     probe = report.probe
@@ -67,4 +100,4 @@ def to_dict(report: Report) -> dict[str, Any]:
 def render_json(report: Report, shown: Shown | None = None) -> str:
     """The JSON document. It always carries every parameter, the totals and --time's figures,
     so ``shown`` (--params) changes nothing here."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -160,3 +160,10 @@ def check_addressable(spec: ConvSpec) -> None:
                 f"{name} would hold {numel:.3g} elements of {itemsize} bytes ({spec.dtype.value}), "
                 "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
             )
+
+
+def explain_bytes(spec: ConvSpec) -> int:
+    """What ``--explain``'s checks allocate beside the forward pass: copies of the input and a
+    second output, measured with peak RSS (tests/test_guard_explain.py)."""
+    n = numels(spec)
+    return int((3 * n["input"] + 0.5 * n["output"]) * spec.dtype.itemsize)

@@ -125,3 +125,12 @@ def check_addressable(spec: EmbeddingSpec) -> None:
                 f"{formula.name} would have shape {shape}: {numel:.3g} elements of {size} bytes, "
                 f"beyond the 2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
             )
+
+
+def explain_bytes(spec: EmbeddingSpec) -> int:
+    """What ``--explain``'s checks allocate beside the forward pass: copies of the weight (max_norm
+    renormalises a copy and compares it in float64; a bag is recomputed row by row), measured with
+    peak RSS (tests/test_guard_explain.py)."""
+    weight = parameter_count(spec) * spec.dtype.itemsize
+    copies = 4 if spec.max_norm is not None else 2 if spec.bag else 1
+    return copies * weight

@@ -6,6 +6,7 @@ is a bad argument (exit 2); the user's code failing at import is the model's fai
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -13,6 +14,7 @@ import os
 import sys
 from typing import Any
 
+from torchshape.contain import message, no_exit
 from torchshape.errors import TorchshapeError, UsageError
 from torchshape.families.model.spec import ModelSpec
 
@@ -31,47 +33,138 @@ class ModelFailed(TorchshapeError):
 
 
 def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The first line of what ``error`` says, printable, even when its ``str()`` raises."""
+    return message(error)
 
 
 def import_target(spec: ModelSpec) -> Any:
-    """The object that ``spec.target`` names."""
+    """The object that ``spec.target`` names: an nn.Module class or object, or a function or
+    callable defined in the file or module it names (``check_target``)."""
     if spec.path is not None:
-        path = os.path.abspath(spec.path)
-        if not os.path.isfile(path):
-            raise UsageError("TARGET", f"{spec.path!r}: no such file")
-        name = "torchshape_model_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
-        loader_spec = importlib.util.spec_from_file_location(name, path)
-        assert loader_spec is not None and loader_spec.loader is not None
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[name] = module  # dataclasses and pickling look the module up by name
-        folder = os.path.dirname(path)
-        sys.path.insert(0, folder)  # its own imports of neighbouring files work, as with `python file.py`
-        try:
-            loader_spec.loader.exec_module(module)
-        except Exception as exc:
-            raise ModelFailed(f"the model failed at import of {spec.path}: {first_line(exc)}") from exc
-        finally:
-            if sys.path and sys.path[0] == folder:
-                sys.path.pop(0)
+        module = _import_file(spec)
     else:
         assert spec.module is not None
-        try:
-            module = importlib.import_module(spec.module)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and spec.module.startswith(exc.name):
-                raise UsageError("TARGET", f"no module named {exc.name!r}") from None
-            raise ModelFailed(f"the model failed at import of {spec.module}: {first_line(exc)}") from exc
-        except Exception as exc:
-            raise ModelFailed(f"the model failed at import of {spec.module}: {first_line(exc)}") from exc
+        module = _import_module(spec.module)
     found: Any = module
     for part in spec.name.split("."):
         if not hasattr(found, part):
             where = spec.path or spec.module
             raise UsageError("TARGET", f"{where} has no {spec.name!r}")
         found = getattr(found, part)
+    check_target(spec, module, found)
     return found
+
+
+def _import_file(spec: ModelSpec) -> Any:
+    assert spec.path is not None
+    path = os.path.abspath(spec.path)
+    if not os.path.isfile(path):
+        raise UsageError("TARGET", f"{spec.path!r}: no such file")
+    if not path.endswith(".py"):
+        raise UsageError(
+            "TARGET", f"{spec.path!r} is not a .py file; name a Python source file: path/to/file.py:Name"
+        )
+    name = "torchshape_model_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    if loader_spec is None or loader_spec.loader is None:  # pragma: no cover - a .py file always loads
+        raise UsageError("TARGET", f"{spec.path!r}: Python cannot import this file")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    folder = os.path.dirname(path)
+    sys.path.insert(0, folder)  # its own imports of neighbouring files work, as with `python file.py`
+    try:
+        with no_exit(f"at import of {spec.path}"):
+            loader_spec.loader.exec_module(module)
+    except TorchshapeError:
+        raise
+    except Exception as exc:
+        raise ModelFailed(f"the model failed at import of {spec.path}: {first_line(exc)}") from exc
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+    return module
+
+
+def _import_module(name: str) -> Any:
+    """``package.module`` imported with the current directory first on the path, as ``python -m``
+    finds it (the ``torchshape`` script's own folder is what Python puts there otherwise)."""
+    here = os.getcwd()
+    sys.path.insert(0, here)
+    try:
+        with no_exit(f"at import of {name}"):
+            return importlib.import_module(name)
+    except TorchshapeError:
+        raise
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise UsageError("TARGET", f"no module named {exc.name!r}") from None
+        raise ModelFailed(f"the model failed at import of {name}: {first_line(exc)}") from exc
+    except Exception as exc:
+        raise ModelFailed(f"the model failed at import of {name}: {first_line(exc)}") from exc
+    finally:
+        if sys.path and sys.path[0] == here:
+            sys.path.pop(0)
+
+
+def check_target(spec: ModelSpec, module: Any, found: Any) -> None:
+    """Refuse (exit 2, naming TARGET) what is not an nn.Module class or object, nor a function or
+    callable defined in the imported file or module: ``os:system`` or ``sys:exit`` run no model."""
+    from torch import nn
+
+    if isinstance(found, nn.Module):
+        return
+    if inspect.isclass(found):
+        if issubclass(found, nn.Module):
+            return
+        raise UsageError("TARGET", f"{spec.target}: {spec.name} is a class but not an nn.Module subclass")
+    where = spec.path or spec.module
+    kind = _callable_kind(found)
+    if kind is None:
+        raise UsageError(
+            "TARGET",
+            f"{spec.target}: {spec.name} is a {type(found).__name__}, not an nn.Module class or object, "
+            "nor a function that returns one",
+        )
+    home = _defined_in(found)
+    rule = "TARGET names an nn.Module class or object, or a function of your own code that returns one"
+    if home is None or home != module.__name__:
+        shown = "" if home is None else f" defined in {home}, not in {where}"
+        raise UsageError("TARGET", f"{spec.target}: {spec.name} is {kind}{shown}; {rule}")
+    if home.partition(".")[0] in _NOT_MODEL_CODE:
+        raise UsageError(
+            "TARGET", f"{spec.target}: {spec.name} is {kind} of {home.partition('.')[0]}, not a model; {rule}"
+        )
+
+
+# Functions of these packages build no model of the user's, and some act on files and processes
+# (``shutil:rmtree``, ``subprocess:run``): TARGET may name their nn.Module classes, not their functions.
+_NOT_MODEL_CODE = frozenset(sys.stdlib_module_names) | {"torch", "torchshape", "typer", "click", "rich"}
+
+
+def _callable_kind(found: Any) -> str | None:
+    if inspect.isbuiltin(found):
+        return "a built-in function"
+    if inspect.isfunction(found) or inspect.ismethod(found):
+        return "a function"
+    if isinstance(found, functools.partial):
+        return "a partial"
+    if callable(found):
+        return "a callable"
+    return None
+
+
+def _defined_in(found: Any) -> str | None:
+    """The module that defined a function, method, partial's function or callable object's class."""
+    if inspect.isbuiltin(found):
+        return None
+    if isinstance(found, functools.partial):
+        return _defined_in(found.func)
+    if inspect.ismethod(found):
+        return _defined_in(found.__func__)
+    if inspect.isfunction(found):
+        return str(getattr(found, "__module__", None))
+    home = getattr(type(found), "__module__", None)
+    return None if home == "builtins" else str(home)
 
 
 def build_model(spec: ModelSpec, found: Any) -> Any:
@@ -96,7 +189,10 @@ def build_model(spec: ModelSpec, found: Any) -> Any:
         except ValueError:
             pass  # no signature to check against: let the call say
     try:
-        model = found(**keywords)
+        with no_exit(f"when built ({spec.name})"):
+            model = found(**keywords)
+    except TorchshapeError:
+        raise
     except Exception as exc:
         raise ModelFailed(f"the model failed when built ({spec.name}): {first_line(exc)}") from exc
     if not isinstance(model, nn.Module):

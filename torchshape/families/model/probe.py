@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape.contain import silenced
+from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, spatial_dims, type_name
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
@@ -246,6 +248,10 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
         tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
         low = 0 if one.low is None else one.low
         high = one.high if one.high is not None else (min(tables) if tables else DEFAULT_INTEGER_HIGH)
+        if high <= low:  # an embedding of 0 rows: no index can be drawn
+            raise UsageError(
+                flag, f"{one.text}: no integer v with {low} ≤ v < {high} (the smallest num_embeddings)"
+            )
         if device.type == "meta":
             return torch.empty(one.shape, dtype=dtype, device=device)
         return torch.randint(low, high, one.shape, dtype=dtype, device=device)
@@ -303,7 +309,8 @@ def prepared(spec: ModelSpec) -> tuple[ModelSpec, Any, torch.device, torch.dtype
     dtype = getattr(torch, spec.dtype.value)
     found = import_target(spec)
     if device.type != "meta":
-        spec = estimate(spec, found, dtype)
+        with silenced():  # the guard's trace on meta: the model's prints come from the real run only
+            spec = estimate(spec, found, dtype)
         guard.check(spec)
     return spec, found, device, dtype
 

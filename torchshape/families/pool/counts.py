@@ -93,3 +93,28 @@ def check_addressable(spec: PoolSpec) -> None:
                 f"{formula.name} would have shape {shape}: {numel:.3g} elements of {size} bytes, "
                 f"beyond the 2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
             )
+
+
+# What each --explain check allocates beside the forward pass, in bytes per byte of the input
+# (or of the output, for ``indices``), measured with peak RSS (tests/test_guard_explain.py):
+# ``unreached`` runs the pool on three altered copies of the input; ``adaptive windows``
+# reduces a float64 copy of the input; ``indices`` gathers and compares in float64.
+EXPLAIN_INPUTS = {"unreached": 4.0, "ceil_mode": 0.5}
+EXPLAIN_OUTPUTS = {"indices": 13.0, "ceil_mode": 6.0}
+
+
+def explain_bytes(spec: PoolSpec) -> int:
+    """The most that one of ``--explain``'s checks allocates beside the forward pass (they run one
+    after the other, so the largest counts, not their sum)."""
+    from torchshape.families.pool.explain import findings
+
+    itemsize = spec.dtype.itemsize
+    input_bytes = input_numel(spec) * itemsize
+    output_bytes = output_numel(spec) * itemsize
+    largest = 0.0
+    for topic in {finding.topic for finding in findings(spec)}:
+        need = EXPLAIN_INPUTS.get(topic, 0.0) * input_bytes + EXPLAIN_OUTPUTS.get(topic, 0.0) * output_bytes
+        if topic == "adaptive windows":  # a float64 copy of the input, and its reductions
+            need = (8 / itemsize + 0.5) * input_bytes
+        largest = max(largest, need)
+    return int(largest)

@@ -1,0 +1,119 @@
+"""The guard counts what ``--explain`` allocates: its estimate (the forward pass's peak and
+``explain_bytes``) is within 1.5× of the peak resident memory the run really added, measured in a
+fresh process per family (Linux: /proc/self/status VmHWM, reset with /proc/self/clear_refs).
+
+Sizes stay under about 1.2 GB of growth. rnn and transformer count more than they use (their
+estimates are pessimistic, never short): for them only "never short" is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MEASURE = r"""
+import json, os, sys
+import torchshape
+from torchshape import families
+from torchshape.run_memory import explain_bytes
+
+family, settings, explain = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
+function = {
+    "rnn": torchshape.inspect, "conv": torchshape.inspect_conv, "pool": torchshape.inspect_pool,
+    "attention": torchshape.inspect_attention, "embedding": torchshape.inspect_embedding,
+    "transformer": torchshape.inspect_transformer,
+}[family]
+function(explain=explain)  # the same code paths at the default sizes: libraries loaded, pools warm
+
+def resident():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+before = resident()
+with open("/proc/self/clear_refs", "w") as handle:
+    handle.write("5")  # the peak (VmHWM) starts again from now
+report = function(**settings, explain=explain)
+with open("/proc/self/status") as handle:
+    peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM"))
+spec = report.spec
+estimate = families.of(spec).peak_bytes(spec) + (explain_bytes(spec) if explain else 0)
+print(json.dumps({"grew": peak - before, "estimate": estimate}))
+"""
+
+
+def measured(family: str, settings: dict[str, object], explain: bool = True) -> tuple[int, int]:
+    """(bytes the run added at its peak, the guard's estimate) for one inspect call."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, family, json.dumps(settings), "1" if explain else "0"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(found["grew"]), int(found["estimate"])
+
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's /proc/self/clear_refs"
+)
+
+CASES = [
+    ("pool", {"kind": "max", "size": [2048, 2048], "batch": 2, "channels": 3}),
+    (
+        "pool",
+        {
+            **{"kind": "max", "size": [2047, 2047], "batch": 2, "channels": 3, "kernel_size": 3},
+            **{"stride": 2, "ceil_mode": True, "return_indices": True},
+        },
+    ),
+    ("pool", {"kind": "lp", "size": [2048, 2048], "batch": 2, "channels": 3}),
+    ("pool", {"kind": "adaptive-avg", "output_size": 7, "size": [2048, 2048], "batch": 2, "channels": 3}),
+    ("conv", {"size": [1024, 1024], "batch": 2, "in_channels": 8, "out_channels": 8}),
+    ("conv", {"size": [1024, 1024], "batch": 2, "in_channels": 16, "out_channels": 4, "stride": 2}),
+    ("embedding", {"num_embeddings": 500_000, "embedding_dim": 64, "max_norm": 1.0}),
+    ("embedding", {"num_embeddings": 500_000, "embedding_dim": 64}),
+    (
+        "embedding",
+        {
+            "num_embeddings": 500_000,
+            "embedding_dim": 64,
+            "bag": True,
+            "mode": "max",
+            "bags": 64,
+            "bag_size": 100,
+        },
+    ),
+    ("attention", {"embed_dim": 32, "num_heads": 4, "target_len": 512, "source_len": 1024, "batch": 12}),
+    ("attention", {"embed_dim": 256, "num_heads": 8, "target_len": 1024, "batch": 16}),
+]
+
+
+@pytest.mark.parametrize(("family", "settings"), CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(CASES)])
+def test_the_explain_estimate_is_within_one_and_a_half_times_the_peak(
+    family: str, settings: dict[str, object]
+) -> None:
+    grew, estimate = measured(family, settings)
+    assert grew > 100 * 2**20, grew  # large enough that the allocator's own slack does not decide
+    assert grew / 1.5 <= estimate <= grew * 1.5, (family, settings, grew, estimate, estimate / grew)
+
+
+@pytest.mark.parametrize(
+    ("family", "settings"),
+    [
+        ("rnn", {"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 500, "batch": 64}),
+        ("transformer", {"d_model": 256, "nhead": 8, "source_len": 1024, "batch": 16}),
+    ],
+)
+def test_the_explain_estimate_is_never_short(family: str, settings: dict[str, object]) -> None:
+    grew, estimate = measured(family, settings)
+    assert estimate >= grew / 1.5, (family, settings, grew, estimate, estimate / grew)
