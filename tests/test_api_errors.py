@@ -108,6 +108,10 @@ def test_a_wrong_spec_or_switch_is_named(family: str, name: str, value: Any) -> 
         ),
         (lambda: torchshape.trace("lstm", torch.randn(2, 4)), "model='lstm': expected an nn.Module, got str"),
         (
+            lambda: torchshape.summary(None, input_size=(2, 4), verbose=0),
+            "model=None: expected an nn.Module, got NoneType",
+        ),
+        (
             lambda: torchshape.trace(nn.Linear(4, 2), torch.randn(2, 4), device="gpu"),
             "device='gpu': is not cpu",
         ),

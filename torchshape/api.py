@@ -288,8 +288,10 @@ def summary(
 
     import torch
 
+    from torchshape.api_checks import check_module
     from torchshape.families.model import summary as torchinfo
 
+    check_module("model", model)
     torchinfo.check(
         input_size=input_size,
         input_data=input_data,
