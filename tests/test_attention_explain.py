@@ -161,6 +161,7 @@ def test_on_meta_the_value_claims_say_they_were_not_evaluated() -> None:
 @given(
     heads=st.integers(1, 3),
     length=st.integers(2, 5),
+    source=st.integers(1, 5),
     batch=st.integers(1, 3),
     batch_first=st.booleans(),
     unbatched=st.booleans(),
@@ -170,6 +171,7 @@ def test_on_meta_the_value_claims_say_they_were_not_evaluated() -> None:
 def test_causal_without_padding_mask_the_fast_path_hides_the_added_keys(
     heads: int,
     length: int,
+    source: int,
     batch: int,
     batch_first: bool,
     unbatched: bool,
@@ -177,14 +179,14 @@ def test_causal_without_padding_mask_the_fast_path_hides_the_added_keys(
     extra: tuple[bool, bool],
 ) -> None:
     """With is_causal and no key_padding_mask, torch's need_weights=False call draws the causal
-    triangle over all S' keys, hiding bias_k/zero-attn from every query; need_weights=True keeps
-    them. The claims say so, and plain torch shows both halves."""
+    triangle over all S' keys, hiding bias_k/zero-attn from the queries before them;
+    need_weights=True keeps them. The claims say so, and plain torch shows both halves."""
     add_bias_kv, add_zero_attn = extra
     s: dict[str, Any] = {
         "embed_dim": 2 * heads,
         "num_heads": heads,
         "target_len": length,
-        "source_len": length,
+        "source_len": source,
         "batch_first": batch_first,
         "unbatched": unbatched,
         "need_weights": need_weights,

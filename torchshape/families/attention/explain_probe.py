@@ -171,18 +171,21 @@ def _weight(module: torch.nn.Module, name: str) -> Any:
 
 def _fused_hides_added_keys(spec: AttentionSpec) -> bool:
     """torch's need_weights=False call with is_causal and no key_padding_mask drops attn_mask and lets
-    scaled_dot_product_attention's is_causal draw the triangle over all S' keys: query i < S sees no
-    key from S on, so the bias_k/zero-attn keys are hidden, while need_weights=True keeps them."""
+    scaled_dot_product_attention's is_causal draw the triangle over all S' keys: query i sees key j
+    only for j ≤ i, so an added bias_k/zero-attn key (j ≥ S) is hidden from the queries before it,
+    while need_weights=True keeps the added keys visible to every query."""
     return spec.is_causal and spec.extra_keys > 0 and not spec.key_padding_mask
 
 
-def _without_added_keys(spec: AttentionSpec, w: torch.Tensor) -> torch.Tensor:
-    """Per-head weights (N, num_heads, L, S') with the added keys hidden: the softmax again over the
-    first S keys (a softmax restricted to some keys is the full one renormalised over them)."""
+def _fast_path_weights(spec: AttentionSpec, w: torch.Tensor) -> torch.Tensor:
+    """Per-head weights (N, num_heads, L, S') as the fast path forms them: the causal triangle over
+    all S' keys, the softmax again over the keys it leaves (a softmax restricted to some keys is the
+    full one renormalised over them)."""
     import torch
 
-    kept = w[..., : spec.source_len]
-    return torch.cat([kept / kept.sum(dim=-1, keepdim=True), w[..., spec.source_len :] * 0], dim=-1)
+    seen = torch.ones(w.shape[-2:], dtype=torch.bool, device=w.device).tril()
+    kept = w * seen
+    return kept / kept.sum(dim=-1, keepdim=True)
 
 
 def _rebuilt(
@@ -225,13 +228,13 @@ def _output(
     hidden = not spec.need_weights and _fused_hides_added_keys(spec)
     if hidden:
         claim += (
-            f"; need_weights=False with is_causal: the {spec.extra_keys} added key(s) get weight 0, "
-            "the triangle of scaled_dot_product_attention's is_causal covers them"
+            f"; need_weights=False with is_causal: the {spec.extra_keys} added key(s) fall under "
+            "scaled_dot_product_attention's causal triangle over all S' keys (query i sees key j ≤ i)"
         )
     if per_head is None:
         return Claim("output_is_weights_at_v", claim, None, NO_VALUES)
     w = _heads(spec, per_head).double()
-    rebuilt = _rebuilt(spec, module, inputs, _without_added_keys(spec, w) if hidden else w)
+    rebuilt = _rebuilt(spec, module, inputs, _fast_path_weights(spec, w) if hidden else w)
     got = _batch_first(spec, results["attn_output"]).double()
     diff = float((got - rebuilt).abs().max())
     scale = max(1.0, float(got.abs().max()))
@@ -299,13 +302,13 @@ def _path(
     hidden = _fused_hides_added_keys(spec)
     if hidden:
         claim += (
-            f"; with is_causal the fast path hides the {spec.extra_keys} added key(s) from every query, "
-            "so its attn_output is the need_weights=True one with those keys' weights 0"
+            f"; with is_causal the fast path draws the causal triangle over all S' keys, so query i sees "
+            f"the {spec.extra_keys} added key(s) only where j ≤ i, unlike need_weights=True"
         )
     if values and held:
         expected = with_out.double()
         if hidden and per_head is not None:
-            w = _without_added_keys(spec, _heads(spec, per_head).double())
+            w = _fast_path_weights(spec, _heads(spec, per_head).double())
             rebuilt = _rebuilt(spec, module, inputs, w)
             expected = rebuilt.squeeze(0) if spec.unbatched else _batch_first(spec, rebuilt)
         diff = float((expected - without_out.double()).abs().max())
