@@ -99,7 +99,19 @@ def check_addressable(spec: PoolSpec) -> None:
 # (or of the output, for ``indices``), measured with peak RSS (tests/test_guard_explain.py):
 # ``unreached`` runs the pool on three altered copies of the input; ``adaptive windows``
 # reduces a float64 copy of the input; ``indices`` gathers and compares in float64.
-EXPLAIN_INPUTS = {"unreached": 4.0, "ceil_mode": 0.5}
+EXPLAIN_INPUTS = {"ceil_mode": 0.5}
+# The most input values one unread check builds: positions perturbed × the input's spatial size.
+MAX_PERTURBED = 1 << 26
+
+
+def unread_check_bytes(spec: PoolSpec) -> int:
+    """The unread check perturbs a chunk of positions at a time, each a float64 plane of the input's
+    spatial size (probe._unread): a chunk's input and its pooled output."""
+    plane = math.prod(spec.size)
+    rows = min(max(spec.size), max(1, MAX_PERTURBED // max(1, 16 * plane)))
+    return int(8 * rows * plane * 1.5)
+
+
 EXPLAIN_OUTPUTS = {"indices": 13.0, "ceil_mode": 6.0}
 
 
@@ -114,6 +126,8 @@ def explain_bytes(spec: PoolSpec) -> int:
     largest = 0.0
     for topic in {finding.topic for finding in findings(spec)}:
         need = EXPLAIN_INPUTS.get(topic, 0.0) * input_bytes + EXPLAIN_OUTPUTS.get(topic, 0.0) * output_bytes
+        if topic == "unread":
+            need = unread_check_bytes(spec)
         if topic == "adaptive windows":  # a float64 copy of the input, and its reductions
             need = (8 / itemsize + 0.5) * input_bytes
         largest = max(largest, need)

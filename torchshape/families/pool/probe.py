@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
+from torchshape.families.pool.counts import MAX_PERTURBED
 from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, Finding, findings, unpools
 from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
@@ -20,9 +21,6 @@ from torchshape.families.spatial import MAX_COVERED, Coverage
 from torchshape.forward import forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
-
-# The most input values one unread check builds: positions perturbed × the input's spatial size.
-MAX_PERTURBED = 1 << 26
 
 if TYPE_CHECKING:
     import torch
