@@ -91,6 +91,16 @@ def model(
             "--explain", metavar=SWITCH, help="With --layer: the family's --explain, on the layer's tensors."
         ),
     ] = False,
+    grad: Annotated[
+        bool,
+        typer.Option(
+            "--grad",
+            metavar=SWITCH,
+            help="Run the forward with autograd on, as in training: what backward needs is kept, and "
+            "the memory estimate counts it. Without it the forward runs under torch.no_grad(), as "
+            "the peers run it.",
+        ),
+    ] = False,
     output_format: FormatOption = None,
     output: OutputOption = None,
     debug: Debug = False,
@@ -100,7 +110,7 @@ def model(
     from torchshape.families.model.spec import make_spec
     from torchshape.options import Format, parse_format
 
-    spec = make_spec(target, inputs or [], args or [], depth=depth, device=device, dtype=dtype)
+    spec = make_spec(target, inputs or [], args or [], depth=depth, device=device, dtype=dtype, grad=grad)
     if layer is None and explain:
         from torchshape.errors import UsageError
 

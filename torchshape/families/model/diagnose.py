@@ -106,9 +106,11 @@ class Diagnosis:
 
 def constructor(module: nn.Module) -> str:
     """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
-    from torch import nn
+    from torch import jit, nn
 
-    kind = type(module)
+    if isinstance(module, jit.ScriptModule):
+        return f"torch.jit.script({getattr(module, 'original_name', 'module')})"
+    kind = _user_class(module)
     prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
     settings = module.extra_repr()
     if isinstance(module, nn.MultiheadAttention) and not settings:  # it has no extra_repr
@@ -128,8 +130,27 @@ def constructor(module: nn.Module) -> str:
 
 
 def type_name(module: nn.Module) -> str:
+    """``nn.LSTM``, the user's class name, or ``ScriptModule(Name)`` for a TorchScript module."""
+    from torch import jit
+
+    if isinstance(module, jit.ScriptModule):
+        return f"ScriptModule({getattr(module, 'original_name', '?')})"
+    kind = _user_class(module)
+    name = ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
+    if kind is not type(module):  # torch.nn.utils.parametrize made a class around the user's
+        return f"{name} ({', '.join(module.parametrizations.keys())} parametrized)"
+    return name
+
+
+def _user_class(module: nn.Module) -> type:
+    """The module's class; for a parametrized module (weight norm, spectral norm, orthogonal),
+    the class it was before torch.nn.utils.parametrize wrapped it."""
+    from torch.nn.utils import parametrize
+
     kind = type(module)
-    return ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
+    if parametrize.is_parametrized(module) and kind.__name__.startswith("Parametrized") and kind.__bases__:
+        return kind.__bases__[0]
+    return kind
 
 
 def first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:

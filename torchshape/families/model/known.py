@@ -162,7 +162,8 @@ def rnn_spec(module: nn.Module, args: tuple[Any, ...]) -> RNNSpec | None:
     """The rnn family's spec of a recurrent layer or cell object, at the L and N of its input."""
     from torch.nn.utils.rnn import PackedSequence
 
-    kind = _RNN_KINDS.get(type(module))
+    base = torch_class(module, _RNN_KINDS)
+    kind = None if base is None else _RNN_KINDS[base]
     if kind is not None and not kind.is_cell and args and isinstance(args[0], PackedSequence):
         lengths = lengths_of(args[0].batch_sizes)
         if not lengths:
@@ -215,7 +216,7 @@ def convolution(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
     if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
         return None
     conv: Any = module
-    dims = _CONV_DIMS[type(module)]
+    dims = _CONV_DIMS[_class_in(module, _CONV_DIMS)]
     unbatched = x.dim() == dims + 1
     padding = conv.padding if isinstance(conv.padding, str) else _per_axis(conv.padding, dims)
     spec = ConvSpec(
@@ -248,8 +249,9 @@ def pooling(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     if x is None:
         return None
     pool: Any = module
-    kind = _POOL_KINDS[type(module)]
-    dims = int(type(module).__name__[-2])
+    base = _class_in(module, _POOL_KINDS)
+    kind = _POOL_KINDS[base]
+    dims = int(base.__name__[-2])
     unbatched = x.dim() == dims + 1
     size = tuple(int(s) for s in x.shape[-dims:])
     if kind.adaptive:
@@ -498,33 +500,57 @@ def same_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 Rule = Callable[[nn.Module, tuple[Any, ...], dict[str, Any]], "Known | None"]
 
+# The layer adapters: a torch.nn class and the rule that reads its call, matched through the
+# module's class hierarchy (most derived first), so a subclass that keeps its class's forward
+# (torchvision's Conv3DSimple, a parametrized or weight-normed layer) takes its family's formula.
+ADAPTERS: dict[type[nn.Module], Rule] = {
+    **dict.fromkeys(_RNN_KINDS, recurrent),
+    **dict.fromkeys(_CONV_DIMS, convolution),
+    **dict.fromkeys(_POOL_KINDS, pooling),
+    nn.Linear: linear,
+    nn.Embedding: embedding,
+    nn.EmbeddingBag: embedding_bag,
+    nn.MultiheadAttention: attention,
+    nn.TransformerEncoderLayer: transformer,
+    nn.TransformerDecoderLayer: transformer,
+    nn.TransformerEncoder: transformer,
+    nn.TransformerDecoder: transformer,
+    nn.Transformer: transformer,
+    nn.Flatten: flatten,
+    nn.Unflatten: unflatten,
+}
+
+
+def torch_class(module: nn.Module, table: Any = ADAPTERS) -> type[nn.Module] | None:
+    """The class of ``table`` that ``module`` is, or subclasses without a forward of its own
+    (a subclass that changes forward may change what it returns: no formula, never a guess)."""
+    for cls in type(module).__mro__:
+        if cls in table:
+            same_forward = getattr(type(module), "forward", None) is getattr(cls, "forward", None)
+            return cls if same_forward else None
+    return None
+
+
+def _class_in(module: nn.Module, table: Any) -> type[nn.Module]:
+    found = torch_class(module, table)
+    if found is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    return found
+
 
 def rule_for(module: nn.Module) -> Rule | None:
-    """The formula rule of ``module``'s exact type (a subclass may change forward: no rule)."""
-    kind = type(module)
-    if kind in _RNN_KINDS:
-        return recurrent
-    if kind in _CONV_DIMS:
-        return convolution
-    if kind in _POOL_KINDS:
-        return pooling
-    exact: dict[type[nn.Module], Rule] = {
-        nn.Linear: linear,
-        nn.Embedding: embedding,
-        nn.EmbeddingBag: embedding_bag,
-        nn.MultiheadAttention: attention,
-        nn.TransformerEncoderLayer: transformer,
-        nn.TransformerDecoderLayer: transformer,
-        nn.TransformerEncoder: transformer,
-        nn.TransformerDecoder: transformer,
-        nn.Transformer: transformer,
-        nn.Flatten: flatten,
-        nn.Unflatten: unflatten,
-    }
-    if kind in exact:
-        return exact[kind]
-    if kind.__module__.startswith("torch.nn.") and isinstance(module, SHAPE_PRESERVING):
-        return same_shape
+    """The formula rule of ``module``'s torch.nn class (``ADAPTERS``); shape-preserving layers of
+    torch.nn and their subclasses that keep forward: same shape."""
+    base = torch_class(module)
+    if base is not None:
+        return ADAPTERS[base]
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn.") and issubclass(cls, SHAPE_PRESERVING):
+            return (
+                same_shape
+                if getattr(type(module), "forward", None) is getattr(cls, "forward", None)
+                else None
+            )
     return None
 
 

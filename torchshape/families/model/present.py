@@ -25,8 +25,18 @@ __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", 
 
 NO_FORMULA = "no formula"
 FAILED = "—"  # the outputs of the call that raised
-MACS_OF = "MACs of the layers with formulas that give them: recurrent, convolution, Linear"
-MEMORY = "memory ≈ {} (estimate: parameters + the largest activation)"
+MACS_ALL = (
+    "MACs: every matrix product, convolution and attention torch ran, recurrent layers by their formulas"
+)
+MACS_RAISED = "MACs: only the operations that ran before forward raised (a lower bound)"
+MACS_UNCOUNTED = "MACs: a lower bound: no MAC formula for {}"
+MEMORY = "memory ≈ {} (estimate)"
+MEMORY_OF = "memory: parameters + buffers + inputs + the most activations alive at once, {}"
+MEASURED = "measured {}"
+MEASURED_OF = {
+    "cpu": "measured: the resident memory the run added, from building the model to the end of forward",
+    "cuda": "measured: torch.cuda.max_memory_allocated during the run",
+}
 
 
 def _trace(report: Report) -> Trace:
@@ -109,6 +119,7 @@ def footer(report: Report) -> list[Text]:
         lines += [hanging(first, "bold yellow"), *(hanging(line) for line in rest)]
     if trace.warnings:
         lines.append(Text(""))
+    measured = trace.measured_peak_bytes
     lines += [
         Text.assemble(
             ("parameters ", "bold"),
@@ -116,11 +127,33 @@ def footer(report: Report) -> list[Text]:
             (f"{human_count(trace.macs)} MACs", "bold"),
             " · ",
             (MEMORY.format(human_bytes(t.peak_bytes_estimate)), "bold"),
+            *(() if measured is None else (" · ", (MEASURED.format(human_bytes(measured)), "bold"))),
         ),
-        Text(MACS_OF + "; parameters and MACs count the whole model, whatever --depth shows", style="dim"),
+        *(Text(line, style="dim") for line in totals_notes(report)),
     ]
     lines += [Text(line, style="bold red") for line in trace.mismatches]
     return lines
+
+
+def totals_notes(report: Report) -> list[str]:
+    """What the totals count: the MACs (complete, or what is missing), the memory, the measured
+    peak; "the whole model" only where the MACs are complete."""
+    trace = _trace(report)
+    if trace.diagnosis is not None or trace.error is not None:
+        macs = MACS_RAISED
+    elif trace.uncounted:
+        macs = MACS_UNCOUNTED.format(
+            ", ".join(f"aten.{name} ({calls} calls)" for name, calls in trace.uncounted)
+        )
+    else:
+        macs = MACS_ALL
+    mode = "with autograd on (--grad): what backward needs included" if trace.grad else "under no_grad"
+    lines = [macs, MEMORY_OF.format(mode)]
+    if trace.measured_peak_bytes is not None:
+        lines.append(MEASURED_OF["cuda" if report.probe.device.startswith("cuda") else "cpu"])
+    whole = "parameters and MACs count" if trace.macs_complete else "parameters count"
+    lines.append(f"{whole} the whole model, whatever --depth shows")
+    return ["; ".join(lines)]
 
 
 def params(report: Report) -> ParametersSection:
@@ -174,6 +207,17 @@ def json_extra(report: Report) -> dict[str, Any]:
         "target": report.spec.target,
         "layers": [_layer_json(row) for row in shown_layers(report)],
         "trainable_params": trace.trainable,
+        "macs_complete": trace.macs_complete,
+        "macs_uncounted": dict(trace.uncounted),
+        "grad": trace.grad,
+        "memory": {
+            "estimate_bytes": report.totals.peak_bytes_estimate if report.totals else trace.memory_bytes,
+            "param_bytes": trace.param_bytes,
+            "buffer_bytes": trace.buffer_bytes,
+            "input_bytes": trace.input_bytes,
+            "activation_peak_bytes": trace.activation_peak_bytes,
+            "measured_peak_bytes": trace.measured_peak_bytes,
+        },
         "error": None if trace.diagnosis is None else trace.diagnosis.as_dict(),
         "warnings": [suspicion.as_dict() for suspicion in trace.warnings],
     }

@@ -7,6 +7,8 @@ inference path (nn.TransformerEncoderLayer) still call their children.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
+from torchshape.guard import HEAP_SLACK_BYTES
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
@@ -36,14 +39,20 @@ def trace_module(
     inputs: tuple[Any, ...],
     answered: dict[int, bool] | None = None,
     keywords: dict[str, Any] | None = None,
+    *,
+    grad: bool = False,
 ) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
-    When forward raises: the calls up to the one that raised (marked failed), and the diagnosis.
-    ``answered``: id(module) -> whether its formulas held at small sizes, for the recurrent
-    layers that a formula answered on meta (``meta.recurrent_stand_ins``).
+    Under ``torch.no_grad()`` unless ``grad`` (autograd on, as for training: what backward needs is
+    kept). Every operation's MACs and the tensors alive at once are followed below the modules
+    (``ops.OpCounter``). When forward raises: the calls up to the one that raised (marked
+    failed), and the diagnosis. ``answered``: id(module) -> whether its formulas held at small
+    sizes, for the recurrent layers that a formula answered on meta (``meta.recurrent_stand_ins``).
     """
     import torch
+
+    from torchshape.families.model.ops import OpCounter
 
     paths: dict[int, str] = {}
     for path, module in model.named_modules():
@@ -53,15 +62,31 @@ def trace_module(
     finished: list[int] = []  # record indices, in the order their calls returned
     largest = [0]
     leaves = [0]  # bytes of every leaf layer's outputs, all calls
+    counter = OpCounter()
+    counter.owner = lambda: stack[-1] if stack else -1
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        parent = stack[-1] if stack else -1
         stack.append(len(records))
         named = name_inputs(args, kwargs)
-        records.append({"module": module, "args": args, "kwargs": kwargs, "inputs": named, "outputs": None})
+        formula_counts = is_recurrent(module)  # its fused kernels hide the products: the formula counts
+        counter.suspended += formula_counts
+        records.append(
+            {
+                "module": module,
+                "args": args,
+                "kwargs": kwargs,
+                "inputs": named,
+                "outputs": None,
+                "parent": parent,
+                "suspends": formula_counts,
+            }
+        )
 
     def after(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         index = stack.pop()
         finished.append(index)
+        counter.suspended -= records[index]["suspends"]
         named = name_outputs(module, out)
         records[index]["outputs"] = named
         for _, tensor in named:
@@ -70,17 +95,22 @@ def trace_module(
                 leaves[0] += tensor.numel() * tensor.element_size()
 
     handles = []
-    for module in model.modules():
-        handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
-        handles.append(module.register_forward_hook(after, with_kwargs=True))
-    error: BaseException | None = None
-    try:
-        model(*inputs, **(keywords or {}))
-    except Exception as exc:
-        error = exc
-    finally:
-        for handle in handles:
-            handle.remove()
+    with _script_leaves(model, paths) as (root, hooked):
+        for module in hooked:
+            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True))
+        error: BaseException | None = None
+        try:
+            with _forward_mode(grad), counter:
+                root(*inputs, **(keywords or {}))
+        except Exception as exc:
+            error = exc
+        finally:
+            for handle in handles:
+                handle.remove()
+    for record in records:  # a TorchScript module's row is the module itself, not its wrapper
+        if isinstance(record["module"], _ScriptLeaf):
+            record["module"] = record["module"].scripted
     diagnosis = None
     failed_index = -1
     if error is not None:
@@ -89,13 +119,18 @@ def trace_module(
         where = paths.get(id(failing), "")
         diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
 
+    found_all = [
+        known(record["module"], record["args"], record["kwargs"]) if record["outputs"] is not None else None
+        for record in records
+    ]
+    inclusive = _inclusive_macs(records, counter.by_call, found_all)
     calls = []
-    macs = 0
+    macs = counter.macs
     warnings = _suspicions(records, inputs, paths)
     for index, record in enumerate(records):
         module = record["module"]
         path = paths.get(id(module), "?")
-        found = known(module, record["args"], record["kwargs"]) if record["outputs"] is not None else None
+        found = found_all[index]
         formulas = {o.name: o for o in found.outputs} if found is not None else {}
         outputs = []
         for name, tensor in record["outputs"] or []:
@@ -109,8 +144,8 @@ def trace_module(
                     small_run=(answered or {}).get(id(module)),
                 )
             )
-        call_macs = None if found is None else found.macs
-        macs += call_macs or 0
+        if record["suspends"] and not _inside_suspended(records, index):
+            macs += (found.macs if found is not None else None) or 0
         calls.append(
             LayerCall(
                 path=path,
@@ -120,7 +155,7 @@ def trace_module(
                 inputs=tuple((name, _shape(t)) for name, t in record["inputs"]),
                 outputs=tuple(outputs),
                 params=sum(p.numel() for p in module.parameters()),
-                macs=call_macs,
+                macs=inclusive[index],
                 failed=index == failed_index,
             )
         )
@@ -141,11 +176,111 @@ def trace_module(
         output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
         if records
         else 0,
+        buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
+        activation_peak_bytes=counter.peak,
+        grad=grad,
+        uncounted=tuple(sorted(counter.uncounted.items())),
         recurrent=any(is_recurrent(m) for m in model.modules()),
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
         warnings=tuple(warnings),
     )
+
+
+class _ScriptLeaf:
+    """Stands where a TorchScript module was, for the trace: TorchScript takes no hooks, so the
+    wrapper takes them and the module runs as one leaf (its operations still counted)."""
+
+    scripted: Any
+
+
+@contextmanager
+def _script_leaves(model: nn.Module, paths: dict[int, str]) -> Iterator[tuple[nn.Module, list[nn.Module]]]:
+    """The module to call and the modules to hook: every TorchScript module (and the model, if
+    it is one) swapped for a plain wrapper while inside, its children left unhooked; the modules
+    that compute a parametrized weight (weight norm) left unhooked too."""
+    from torch import jit, nn
+
+    class Leaf(nn.Module, _ScriptLeaf):  # type: ignore[misc]
+        def __init__(self, scripted: nn.Module) -> None:
+            super().__init__()
+            object.__setattr__(self, "scripted", scripted)  # not a child: named_modules stays the user's
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self.scripted(*args, **kwargs)
+
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    hooked: list[nn.Module] = []
+    root = model
+    if isinstance(model, jit.ScriptModule):
+        root = Leaf(model)
+        paths[id(root)] = ""
+        hooked.append(root)
+    else:
+        inside: list[str] = []
+        for path, module in model.named_modules():
+            if any(path.startswith(prefix + ".") for prefix in inside):
+                continue
+            if "parametrizations" in path.split("."):
+                continue  # how a parametrized weight is computed: seen through, its layer's row stands
+            if isinstance(module, jit.ScriptModule):
+                inside.append(path)
+                parent_path, _, name = path.rpartition(".")
+                parent = model.get_submodule(parent_path)
+                leaf = Leaf(module)
+                paths[id(leaf)] = path
+                swapped.append((parent, name, module))
+                hooked.append(leaf)
+                parent._modules[name] = leaf
+            else:
+                hooked.append(module)
+    try:
+        yield root, hooked
+    finally:
+        for parent, name, module in swapped:
+            parent._modules[name] = module
+
+
+@contextmanager
+def _forward_mode(grad: bool) -> Iterator[None]:
+    """Autograd off (``torch.no_grad``), or on with ``grad``; either way without the fused inference path
+    of nn.MultiheadAttention and nn.TransformerEncoderLayer, so that their children run (and are
+    traced and counted) as they do in training."""
+    import torch
+
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        # no_grad rather than inference mode: torch's composite operations (conv2d, linear,
+        # einsum) still break down into the ones the counter knows, as with autograd on
+        with torch.inference_mode(False), torch.set_grad_enabled(grad):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+def _inside_suspended(records: list[dict[str, Any]], index: int) -> bool:
+    """A call inside a recurrent layer whose formula already counts it (an LSTM's own cells)."""
+    parent = records[index]["parent"]
+    while parent >= 0:
+        if records[parent]["suspends"]:
+            return True
+        parent = records[parent]["parent"]
+    return False
+
+
+def _inclusive_macs(records: list[dict[str, Any]], own: dict[int, int], found: list[Any]) -> list[int | None]:
+    """The MACs of each call with everything it called: its operations', and a recurrent layer's
+    formula. None for a call that did not finish."""
+    totals = [own.get(index, 0) for index in range(len(records))]
+    for index, record in enumerate(records):
+        if record["suspends"] and found[index] is not None and found[index].macs is not None:
+            totals[index] = found[index].macs
+    for index in range(len(records) - 1, -1, -1):
+        parent = records[index]["parent"]
+        if parent >= 0 and not records[parent]["suspends"]:
+            totals[parent] += totals[index]
+    return [None if record["outputs"] is None else totals[i] for i, record in enumerate(records)]
 
 
 def _suspicions(
@@ -266,11 +401,13 @@ def _run(spec: ModelSpec) -> ProbeRun:
 
     spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
+        measure = _Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
-            result = _on_meta(model, inputs, keywords)
+            result = _on_meta(model, inputs, keywords, grad=spec.grad)
         else:
-            result = guard.interruptible(spec, _with_autograd, model, inputs, keywords)
+            result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
+            result = replace(result, measured_peak_bytes=measure.measured())
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -322,12 +459,14 @@ def built(
     return model, inputs, keywords
 
 
-def _on_meta(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
+def _on_meta(
+    model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], *, grad: bool = False
+) -> Trace:
     """The trace on meta, recurrent layers answered by their formulas (``meta``)."""
     from torchshape.families.model.meta import recurrent_stand_ins
 
     with recurrent_stand_ins(model) as answered:
-        return trace_module(model, inputs, answered.verified, keywords)
+        return trace_module(model, inputs, answered.verified, keywords, grad=grad)
 
 
 def make_inputs(
@@ -346,19 +485,70 @@ def _in_order(spec: ModelSpec, inputs: tuple[Any, ...], keywords: dict[str, Any]
     return [next(positional) if one.name is None else keywords[one.name] for one in spec.inputs]
 
 
-def _with_autograd(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
-    """The trace with autograd on (``guard.interruptible`` runs in inference mode), so that layers
-    with a fused inference path still call their children."""
-    import torch
+def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], grad: bool) -> Trace:
+    return trace_module(model, inputs, keywords=keywords, grad=grad)
 
-    with torch.inference_mode(False), torch.enable_grad():
-        return trace_module(model, inputs, keywords=keywords)
+
+class _Measure:
+    """The measured peak of a real run, from before the model is built to the end of its forward:
+    on the CPU the growth of resident memory (up to the process's highest), on CUDA the
+    allocator's peak."""
+
+    def __init__(self, device: torch.device) -> None:
+        import torch
+
+        self.device = device
+        self.start: int | None = None
+        self.peak_start: int | None = None
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+            self.start = int(torch.cuda.memory_allocated(device))
+        elif device.type == "cpu":
+            self.start, self.peak_start = _resident_bytes(), _peak_resident_bytes()
+
+    def measured(self) -> int | None:
+        import torch
+
+        if self.device.type == "cuda" and self.start is not None:
+            return int(torch.cuda.max_memory_allocated(self.device)) - self.start
+        peak = _peak_resident_bytes()
+        if self.start is None or self.peak_start is None or peak is None or peak <= self.peak_start:
+            return None  # the run stayed under an earlier peak of the process: not measured
+        grown = peak - self.start
+        # below the C heap's slack, resident memory says nothing about the run's tensors
+        return grown if grown >= HEAP_SLACK_BYTES else None
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory now (Linux), or None."""
+    try:
+        import os
+
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _peak_resident_bytes() -> int | None:
+    """The most resident memory this process has held (Linux: kilobytes in ru_maxrss)."""
+    try:
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except (ImportError, OSError):
+        return None
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
-    """``spec`` with what a trace on meta measured: the bytes of the parameters, the inputs and
-    every leaf layer's outputs, the MACs, and the elements to fill. Unchanged when the model
-    cannot run on meta (its code reads values, say): then torch's own allocation errors stand."""
+    """``spec`` with what a trace on meta measured: the peak bytes (``Trace.memory_bytes``, the
+    report's own figure), the MACs, and the elements to fill. When the trial stops early (the
+    model reads an input's values, which meta tensors lack), what is known still counts: the
+    parameters, buffers and inputs of the meta build and the activations up to where it stopped,
+    a lower bound (``estimate_note`` says so). Unchanged only when the model cannot even be
+    built on meta, or is a module object already built."""
     import torch
     from torch import nn
 
@@ -367,17 +557,35 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     try:
         with torch.random.fork_rng(devices=[]), quiet():
             model, inputs, keywords = built(spec, found, torch.device("meta"), dtype)
-            trace = _on_meta(model, inputs, keywords)
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
-    if trace.diagnosis is not None:
-        return spec
+    elements = sum(p.numel() for p in model.parameters()) + sum(
+        t.numel() for t in (*inputs, *keywords.values())
+    )
+    trace: Trace | None
+    try:
+        with quiet():
+            trace = _on_meta(model, inputs, keywords, grad=spec.grad)
+    except Exception:
+        trace = None
+    if trace is not None and trace.diagnosis is None:
+        return replace(spec, peak_bytes=trace.memory_bytes, macs=trace.macs, elements=elements)
+    tensors = (*inputs, *keywords.values())
+    known_bytes = (
+        sum(p.numel() * p.element_size() for p in model.parameters())
+        + sum(b.numel() * b.element_size() for b in model.buffers())
+        + sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
+    )
+    where = "" if trace is None or trace.diagnosis is None else f" at {trace.diagnosis.shown_layer}"
     return replace(
         spec,
-        peak_bytes=trace.param_bytes + trace.input_bytes + trace.leaf_output_bytes,
-        macs=trace.macs,
-        elements=sum(p.numel() for p in model.parameters())
-        + sum(t.numel() for t in (*inputs, *keywords.values())),
+        peak_bytes=known_bytes + (0 if trace is None else trace.activation_peak_bytes),
+        macs=0 if trace is None else trace.macs,
+        elements=elements,
+        estimate_note=(
+            f"at least (the trial on meta stopped{where}: the parameters, buffers and inputs, "
+            "and the activations before it)"
+        ),
     )
 
 

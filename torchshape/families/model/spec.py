@@ -87,12 +87,15 @@ class ModelSpec:
     depth: int | None = None
     device: str = "cpu"
     dtype: DType = DType.FLOAT32
+    grad: bool = False  # --grad: the forward runs with autograd on, as in training
     # What a trace on meta measured before the real run (the guard's estimate; 0: not yet):
     # the parameters, inputs and every layer's outputs in bytes, the MACs of the known
     # layers, and the elements filled with random numbers.
     peak_bytes: int = 0
     macs: int = 0
     elements: int = 0
+    # "": the estimate is the whole forward's; else how it is partial (the guard says so)
+    estimate_note: str = ""
 
     @property
     def module_call(self) -> str:
@@ -110,6 +113,7 @@ class ModelSpec:
             "depth": self.depth,
             "device": self.device,
             "dtype": self.dtype.value,
+            "grad": self.grad,
         }
 
 
@@ -231,6 +235,7 @@ def make_spec(
     depth: str | None = None,
     device: str = "cpu",
     dtype: str = "float32",
+    grad: bool = False,
 ) -> ModelSpec:
     """Every flag of ``torchshape model`` checked; each bad value raises ``UsageError`` naming it."""
     path, module, name = parse_target(target)
@@ -253,6 +258,7 @@ def make_spec(
         depth=parse_depth(depth),
         device=parse_device(device),
         dtype=checked_dtype,
+        grad=grad,
     )
 
 
@@ -271,5 +277,7 @@ def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: s
         words += ["--device", spec.device]
     if spec.dtype is not DType.FLOAT32:
         words += ["--dtype", spec.dtype.value]
+    if spec.grad:
+        words.append("--grad")
     words += output_words(fmt, params=params, output=output)
     return " ".join(shlex.quote(word) for word in words)

@@ -76,14 +76,34 @@ class Trace:
     trainable: int
     param_bytes: int
     largest_activation_bytes: int
-    macs: int  # of the layers whose formulas give MACs
+    macs: int  # every operation's (``ops.OpCounter``), recurrent layers by their formulas
     input_bytes: int = 0
-    leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls: what autograd may keep
+    leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls
     output_bytes: int = 0  # what the model itself returned
+    buffer_bytes: int = 0  # the model's buffers (running statistics, masks)
+    # the most bytes of tensors made by the forward that were alive at once (``ops.OpCounter``)
+    activation_peak_bytes: int = 0
+    grad: bool = False  # the forward ran with autograd on (--grad): what backward needs stays alive
+    # ATen operations that multiply matrices but have no MAC formula, ran outside recurrent
+    # layers: name -> calls. Non-empty: the MACs are a lower bound.
+    uncounted: tuple[tuple[str, int], ...] = ()
+    measured_peak_bytes: int | None = None  # the real run's peak, measured (``probe._Measure``)
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
     warnings: tuple[Suspicion, ...] = ()  # calls torch accepted that usually mean a mistake
+
+    @property
+    def memory_bytes(self) -> int:
+        """The peak estimate, one computation for the report and the guard: the parameters, the
+        buffers, the inputs and the most bytes of the forward's own tensors alive at once."""
+        return self.param_bytes + self.buffer_bytes + self.input_bytes + self.activation_peak_bytes
+
+    @property
+    def macs_complete(self) -> bool:
+        """Every operation of the whole forward was counted: it ran to the end, and no operation
+        without a formula multiplied matrices."""
+        return self.diagnosis is None and self.error is None and not self.uncounted
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,136 @@
+"""Every tensor operation of the forward pass, seen below the modules: the MACs of each one and the
+bytes of the tensors alive at once.
+
+A ``TorchDispatchMode`` sees each ATen operation torch runs, whatever called it: an ``nn.Linear``,
+a ``Conv1D`` of the user's own that calls ``torch.addmm``, ``F.linear``, ``torch.einsum``,
+``F.scaled_dot_product_attention``, a subclass or a parametrized layer. Its MACs are PyTorch's
+own ``FlopCounterMode`` formulas halved (a multiply-accumulate is two FLOPs), plus the CPU
+attention kernel those formulas leave out. Recurrent layers are counted by the rnn family's
+formulas instead (``suspend``): on the CPU their fused kernels hide the matrix products.
+
+The same mode follows memory: every tensor an operation makes (views and in-place results share
+their input's memory and are not counted again) is counted until torch frees it, and the
+largest sum at any moment is the activations' peak. With autograd on, the tensors kept for
+backward stay alive and count; in inference mode they are freed as the forward goes.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+# ATen operations that multiply matrices but have no formula here: where one runs outside a
+# recurrent layer, the MACs are incomplete and the footer names it.
+UNCOUNTED = frozenset(
+    {
+        "mkldnn_rnn_layer",
+        "lstm",
+        "gru",
+        "rnn_tanh",
+        "rnn_relu",
+        "lstm_cell",
+        "gru_cell",
+        "rnn_tanh_cell",
+        "rnn_relu_cell",
+        "_thnn_fused_lstm_cell",
+        "_thnn_fused_gru_cell",
+        "_native_multi_head_attention",
+        "_transformer_encoder_layer_fwd",
+        "_fused_rnn_tanh",
+        "mkldnn_linear",
+        "mkldnn_convolution",
+        "_cudnn_rnn",
+        "miopen_rnn",
+        "_thnn_differentiable_lstm_cell_backward",
+        "linalg_solve",
+        "linalg_inv_ex",
+        "_linalg_svd",
+        "_linalg_eigh",
+        "linalg_qr",
+        "_fft_r2c",
+        "_fft_c2c",
+        "_fft_c2r",
+    }
+)
+
+
+def _attention_for_cpu(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> int:
+    """The CPU kernel of ``F.scaled_dot_product_attention``: (B, H, L, E) queries against
+    (B, H, S, E) keys, then (B, H, S, E_v) values: B·H·L·S·(E + E_v) MACs (FlopCounterMode's
+    formula for the other attention kernels, halved)."""
+    b, h, length, e = (int(d) for d in query.shape)
+    source, e_v = int(key.shape[-2]), int(value.shape[-1])
+    return b * h * length * source * (e + e_v)
+
+
+_EXTRA: dict[str, Callable[..., int]] = {
+    "_scaled_dot_product_flash_attention_for_cpu": _attention_for_cpu,
+}
+
+
+class OpCounter(TorchDispatchMode):  # type: ignore[misc]
+    """MACs of every operation torch runs while active, and the peak bytes of live tensors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs = 0
+        self.uncounted: dict[str, int] = {}  # operation name -> calls, outside recurrent layers
+        self.live = 0
+        self.peak = 0
+        self.suspended = 0  # > 0 inside a layer whose formula counts its MACs
+        self.owner: Callable[[], int] = lambda: -1  # the record of the module call running now
+        self.by_call: dict[int, int] = {}  # record index -> MACs of the ops it ran itself
+
+    def __torch_dispatch__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = func._overloadpacket.__name__
+        if not self.suspended:
+            macs = self._macs(func, name, args, kwargs, out)
+            if macs:
+                self.macs += macs
+                owner = self.owner()
+                self.by_call[owner] = self.by_call.get(owner, 0) + macs
+        self._follow(func, out)
+        return out
+
+    def _macs(self, func: Any, name: str, args: Any, kwargs: dict[str, Any], out: Any) -> int:
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            return int(formula(*args, **kwargs, out_val=out)) // 2
+        extra = _EXTRA.get(name)
+        if extra is not None:
+            return extra(*args, **kwargs)
+        if name in UNCOUNTED:
+            self.uncounted[name] = self.uncounted.get(name, 0) + 1
+        return 0
+
+    def _follow(self, func: Any, out: Any) -> None:
+        returns = func._schema.returns
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        for index, tensor in enumerate(outs):
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            if index < len(returns) and returns[index].alias_info is not None:
+                continue  # a view or an in-place result: its input's memory
+            try:
+                size = tensor.untyped_storage().nbytes()
+            except (RuntimeError, NotImplementedError):  # a tensor without storage (sparse, nested)
+                continue
+            self.live += size
+            self.peak = max(self.peak, self.live)
+            weakref.finalize(tensor, self._free, size)
+
+    def _free(self, size: int) -> None:
+        self.live -= size
