@@ -6,6 +6,8 @@ values (Llama in transformers), the way those libraries write them."""
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -128,7 +130,9 @@ class Scripted(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.first = nn.Linear(8, 16)
-        self.block = torch.jit.script(nn.Sequential(nn.Linear(16, 16), nn.ReLU()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.script is deprecated
+            self.block = torch.jit.script(nn.Sequential(nn.Linear(16, 16), nn.ReLU()))
         self.last = nn.Linear(16, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,3 +169,35 @@ class Clamped(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.scale.clamp_(0.0, 1.0)
         return self.fc(x) * self.scale
+
+
+class FunctionalLSTM(nn.Module):
+    """An LSTM run through torch's functional kernel on the module's own weights (as AWD-LSTM's
+    weight-dropped LSTM does), outside any nn.LSTM."""
+
+    def __init__(self, input_size: int = 8, hidden_size: int = 16) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.weight_ih = nn.Parameter(torch.randn(4 * hidden_size, input_size) * 0.1)
+        self.weight_hh = nn.Parameter(torch.randn(4 * hidden_size, hidden_size) * 0.1)
+        self.bias_ih = nn.Parameter(torch.zeros(4 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.zeros(4 * hidden_size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        state = torch.zeros(1, x.shape[1], self.hidden_size, dtype=x.dtype, device=x.device)
+        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+        out, _, _ = torch.lstm(x, (state, state), weights, True, 1, 0.0, False, False, False)
+        return out
+
+
+class Chain(nn.Module):
+    """Linear layers one after another, of the given widths."""
+
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 4)) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:], strict=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x

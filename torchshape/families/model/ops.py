@@ -17,7 +17,8 @@ backward stay alive and count; in inference mode they are freed as the forward g
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -85,6 +86,16 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
         self.suspended = 0  # > 0 inside a layer whose formula counts its MACs
         self.owner: Callable[[], int] = lambda: -1  # the record of the module call running now
         self.by_call: dict[int, int] = {}  # record index -> MACs of the ops it ran itself
+        self.ignoring = False  # torchshape's own work between the model's operations
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Neither count nor follow what runs inside: torchshape's own tensors, not the model's."""
+        self.ignoring = True
+        try:
+            yield
+        finally:
+            self.ignoring = False
 
     def __torch_dispatch__(
         self,
@@ -95,6 +106,8 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
     ) -> Any:
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
+        if self.ignoring:
+            return out
         name = func._overloadpacket.__name__
         if not self.suspended:
             macs = self._macs(func, name, args, kwargs, out)

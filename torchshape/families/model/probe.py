@@ -51,6 +51,7 @@ def trace_module(
     sizes, for the recurrent layers that a formula answered on meta (``meta.recurrent_stand_ins``).
     """
     import torch
+    from torch.nn.utils.rnn import PackedSequence
 
     from torchshape.families.model.ops import OpCounter
 
@@ -64,6 +65,21 @@ def trace_module(
     leaves = [0]  # bytes of every leaf layer's outputs, all calls
     counter = OpCounter()
     counter.owner = lambda: stack[-1] if stack else -1
+    given = {id(t) for t in (*inputs, *(keywords or {}).values())}
+
+    def shadow(value: Any) -> Any:
+        """``value`` with every tensor but the model's inputs as an empty meta tensor of its shape."""
+        if isinstance(value, torch.Tensor):
+            if id(value) in given:
+                return value
+            return torch.empty(value.shape, dtype=value.dtype, device="meta")
+        if isinstance(value, PackedSequence):
+            return value._replace(data=shadow(value.data))
+        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+            return type(value)(shadow(v) for v in value)
+        if isinstance(value, dict):
+            return {k: shadow(v) for k, v in value.items()}
+        return value
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         parent = stack[-1] if stack else -1
@@ -88,11 +104,18 @@ def trace_module(
         finished.append(index)
         counter.suspended -= records[index]["suspends"]
         named = name_outputs(module, out)
-        records[index]["outputs"] = named
         for _, tensor in named:
             largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
             if next(module.children(), None) is None:
                 leaves[0] += tensor.numel() * tensor.element_size()
+        record = records[index]
+        with counter.paused():
+            # what the formulas say, read now; then the record keeps only the shapes, so that the
+            # trace holds no tensor the model itself has let go (the memory is the model's)
+            record["known"] = known(module, args, kwargs)
+            record["outputs"] = [(name, shadow(tensor)) for name, tensor in named]
+            record["inputs"] = [(name, shadow(tensor)) for name, tensor in record["inputs"]]
+            record["args"], record["kwargs"] = shadow(args), shadow(kwargs)
 
     handles = []
     with _script_leaves(model, paths) as (root, hooked):
@@ -119,10 +142,7 @@ def trace_module(
         where = paths.get(id(failing), "")
         diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
 
-    found_all = [
-        known(record["module"], record["args"], record["kwargs"]) if record["outputs"] is not None else None
-        for record in records
-    ]
+    found_all = [record.get("known") for record in records]
     inclusive = _inclusive_macs(records, counter.by_call, found_all)
     calls = []
     macs = counter.macs

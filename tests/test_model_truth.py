@@ -1,0 +1,290 @@
+"""torchshape model on layers of real models: the MACs against PyTorch's FlopCounterMode, the
+memory against what torch holds, the guard when the trial on meta cannot finish, TorchScript,
+subclasses and parametrized layers. The stand-ins in tests/models/real.py are written as
+transformers, torchvision and torchaudio write those layers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shlex
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from tests.models import crnn, real, seq2seq
+from torchshape.cli import main
+
+MODELS = Path(__file__).resolve().parent / "models"
+ROOT = MODELS.parent.parent
+
+
+def run(args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(shlex.split(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def flop_counter_macs(model: nn.Module, inputs: list[torch.Tensor]) -> int:
+    """PyTorch's FlopCounterMode on the meta device (where every kernel breaks down into ones it
+    counts), halved: two FLOPs per multiply-accumulate."""
+    with torch.no_grad(), warnings.catch_warnings(), FlopCounterMode(display=False) as counter:
+        warnings.simplefilter("ignore")
+        model.eval()(*inputs)
+    flops: int = counter.get_total_flops()
+    return flops // 2
+
+
+# (target, --input flags, the model built on meta, its inputs on meta)
+CASES: dict[str, tuple[str, str, Any, Any]] = {
+    "gpt2_conv1d_sdpa": (
+        "real.py:GPT2",
+        "--input 2,16:int64",
+        lambda: real.GPT2(),
+        lambda: [torch.zeros(2, 16, dtype=torch.int64)],
+    ),
+    "swin_f_linear": (
+        "real.py:WindowAttention",
+        "--input 2,10,24",
+        lambda: real.WindowAttention(),
+        lambda: [torch.empty(2, 10, 24)],
+    ),
+    "r3d_conv3d_subclass": (
+        "real.py:Video",
+        "--input 1,3,8,16,16",
+        lambda: real.Video(),
+        lambda: [torch.empty(1, 3, 8, 16, 16)],
+    ),
+    "wav2vec2_weight_norm": (
+        "real.py:WeightNormed",
+        "--input 2,16,20",
+        lambda: real.WeightNormed(),
+        lambda: [torch.empty(2, 16, 20)],
+    ),
+    "crnn_conv_lstm": (
+        "crnn.py:CRNN",
+        "--input 2,1,32,20",
+        lambda: crnn.CRNN(),
+        lambda: [torch.empty(2, 1, 32, 20)],
+    ),
+    "seq2seq_lstm_gru": (
+        "seq2seq.py:Seq2Seq",
+        "--input 4,10:int64 --input 4,7:int64",
+        lambda: seq2seq.Seq2Seq(),
+        lambda: [torch.zeros(4, 10, dtype=torch.int64), torch.zeros(4, 7, dtype=torch.int64)],
+    ),
+}
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_macs_are_flop_counter_modes_on_meta(case: str, device: str) -> None:
+    """HF's Conv1D, F.linear, SDPA, a Conv3d subclass and a weight-normed conv are all counted,
+    on the CPU as on meta: the total is FlopCounterMode's on meta, halved. Recurrent layers
+    (there: decomposed step by step) come from the rnn formulas and agree."""
+    target, flags, build, inputs = CASES[case]
+    with torch.device("meta"):
+        expected = flop_counter_macs(build(), inputs())
+    code, out, err = run(f"model {MODELS}/{target} {flags} --device {device} --format json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert expected > 0
+    assert data["totals"]["macs"] == expected
+    assert data["macs_complete"] is True and data["macs_uncounted"] == {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    embed=st.sampled_from([8, 16, 24]),
+    heads=st.sampled_from([1, 2, 4]),
+    length=st.integers(1, 12),
+    batch=st.integers(1, 3),
+    layers=st.integers(1, 2),
+)
+def test_a_gpt2_of_any_size_is_counted_whole(embed: int, heads: int, length: int, batch: int, layers: int) -> None:
+    with torch.device("meta"):
+        expected = flop_counter_macs(
+            real.GPT2(embed=embed, layers=layers), [torch.zeros(batch, length, dtype=torch.int64)]
+        )
+    code, out, err = run(
+        f"model {MODELS}/real.py:GPT2 --input {batch},{length}:int64 --arg embed={embed} --arg layers={layers} "
+        "--device meta --format json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["totals"]["macs"] == expected
+    del heads  # the stand-in's heads are fixed at 4 (embed is a multiple of 4)
+
+
+def test_each_rows_macs_are_the_operations_it_ran() -> None:
+    """A Conv1D row holds its addmm; the block holds its children's and its own attention."""
+    code, out, err = run(f"model {MODELS}/real.py:GPT2 --input 2,16:int64 --format json")
+    assert code == 0, err
+    rows = {row["path"]: row for row in json.loads(out)["layers"]}
+    assert rows["h.0.c_attn"]["macs"] == 2 * 16 * 32 * 96
+    attention = 2 * 4 * 16 * 16 * (8 + 8)  # B·H·L·S·(E + E_v)
+    children = sum(rows[f"h.0.{name}"]["macs"] for name in ("c_attn", "c_proj", "c_fc", "mlp_proj"))
+    assert rows["h.0"]["macs"] == children + attention
+    assert rows[""]["macs"] == json.loads(out)["totals"]["macs"]
+
+
+def test_a_failed_forward_never_claims_the_whole_model() -> None:
+    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12")
+    assert code == 1
+    text = " ".join(out.split())
+    assert "MACs: only the operations that ran before forward raised (a lower bound)" in text
+    assert "MACs count the whole model" not in text
+    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12 --format json")
+    assert json.loads(out)["macs_complete"] is False
+
+
+def test_an_operation_without_a_formula_is_named() -> None:
+    """An LSTM run through torch's functional kernel outside an nn.LSTM: its matrix products are
+    hidden in the fused CPU kernel, so the footer names it and does not say the whole model."""
+    code, out, err = run(f"model {MODELS}/real.py:FunctionalLSTM --input 5,2,8")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "MACs: a lower bound: no MAC formula for aten.mkldnn_rnn_layer (1 calls)" in text
+    assert "MACs count the whole model" not in text
+
+
+# -- memory
+
+
+def test_the_activation_peak_is_what_torch_holds_at_once() -> None:
+    """A chain of layers under no_grad holds one layer's input and output at once: the peak is the
+    largest such pair, from the shapes torch returned; with --grad autograd keeps more."""
+    widths = [64, 512, 2048, 256, 8]
+    code, out, err = run(
+        f"model {MODELS}/real.py:Chain --input 32,64 --arg widths={','.join(map(str, widths))} --format json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    model = real.Chain(tuple(widths)).eval()
+    outputs: list[int] = []
+    for layer in model.layers:
+        layer.register_forward_hook(lambda m, a, o: outputs.append(o.numel() * o.element_size()))
+    with torch.no_grad():
+        model(torch.randn(32, 64))
+    pairs = [outputs[0], *(a + b for a, b in zip(outputs, outputs[1:], strict=False))]
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    memory = data["memory"]
+    assert memory["activation_peak_bytes"] == max(pairs)
+    assert memory["estimate_bytes"] == params + 32 * 64 * 4 + max(pairs)
+    assert data["grad"] is False
+    code, out, err = run(
+        f"model {MODELS}/real.py:Chain --input 32,64 --arg widths={','.join(map(str, widths))} --format json --grad"
+    )
+    assert code == 0, err
+    kept = json.loads(out)
+    assert kept["grad"] is True
+    assert kept["memory"]["activation_peak_bytes"] >= sum(outputs)
+    assert "what backward needs is kept" in " ".join(kept["notes"])
+
+
+def test_a_forward_that_needs_inference_runs() -> None:
+    """A forward that clamps its own parameter in place: torch refuses it with autograd on."""
+    code, out, err = run(f"model {MODELS}/real.py:Clamped --input 3,8")
+    assert code == 0, err
+    assert "eval mode under torch.no_grad()" in " ".join(out.split())
+    code, out, err = run(f"model {MODELS}/real.py:Clamped --input 3,8 --grad")
+    assert code == 1
+
+
+def test_the_measured_peak_is_printed_and_near_the_estimate() -> None:
+    """In a fresh process, a model whose activations are ~130 MB: the report prints the measured
+    growth of resident memory beside the estimate, within 1.5× of it."""
+    script = (
+        "import sys, json; from torchshape.cli import main; "
+        "sys.exit(main(['model', 'tests/models/real.py:Chain', '--input', '16384,512', "
+        "'--arg', 'widths=(512, 1024, 512)', '--format', 'json']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    memory = json.loads(done.stdout)["memory"]
+    measured, estimate = memory["measured_peak_bytes"], memory["estimate_bytes"]
+    assert measured is not None
+    assert estimate / 1.5 <= measured <= estimate * 1.5
+
+
+# -- the guard
+
+
+def test_a_model_that_reads_its_mask_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trial on meta stops where the model reads the mask's values; what it knew by then
+    (parameters, inputs) is still refused, in one line, before anything is allocated: 128 MB of
+    parameters against 96 MiB free."""
+    from torchshape import guard
+
+    monkeypatch.setattr(guard, "cpu_available_bytes", lambda: 96 * 2**20)
+    code, out, err = run(
+        f"model {MODELS}/real.py:MaskReading --input 1,64:int64 --input attention_mask=1,64:int64:1-2 "
+        "--arg hidden=1024 --arg layers=32"
+    )
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
+    assert "at least (the trial on meta stopped at (model)" in err
+    assert "use --device meta" not in err
+
+
+def test_the_refusal_counts_the_parameters_it_knew() -> None:
+    import torch as torch_
+
+    from torchshape.families.model.load import import_target
+    from torchshape.families.model.probe import estimate
+    from torchshape.families.model.spec import make_spec
+
+    spec = make_spec(
+        f"{MODELS}/real.py:MaskReading",
+        ["1,64:int64", "attention_mask=1,64:int64:1-2"],
+        ["hidden=256", "layers=8"],
+    )
+    guessed = estimate(spec, import_target(spec), torch_.float32)
+    params = sum(p.numel() * 4 for p in real.MaskReading(hidden=256, layers=8).parameters())
+    assert guessed.estimate_note
+    assert guessed.peak_bytes >= params + 2 * 64 * 8
+
+
+# -- TorchScript, subclasses, parametrizations
+
+
+def test_a_torchscript_submodule_is_one_row() -> None:
+    code, out, err = run(f"model {MODELS}/real.py:Scripted --input 3,8 --format json")
+    assert code == 0, err
+    data = json.loads(out)
+    rows = {row["path"]: row for row in data["layers"]}
+    assert set(rows) == {"", "first", "block", "last"}
+    assert rows["block"]["type"] == "ScriptModule(Sequential)"
+    model = real.Scripted().eval()
+    with torch.no_grad():
+        hidden = model.first(torch.randn(3, 8))
+        assert rows["block"]["outputs"][0]["shape"] == list(model.block(hidden).shape)
+    assert data["totals"]["macs"] == 3 * 8 * 16 + 3 * 16 * 16 + 3 * 16 * 4
+
+
+def test_subclasses_and_weight_norm_take_their_familys_formula() -> None:
+    code, out, err = run(f"model {MODELS}/real.py:Video --input 1,3,8,16,16 --format json")
+    assert code == 0, err
+    rows = {row["path"]: row for row in json.loads(out)["layers"]}
+    assert rows["stem"]["type"] == "Conv3DSimple"
+    assert rows["stem"]["outputs"][0]["verified"] is True
+    assert rows["stem"]["outputs"][0]["formula"] == "(N, C_out, D_out, H_out, W_out)"
+    code, out, err = run(f"model {MODELS}/real.py:WeightNormed --input 2,16,20 --format json")
+    assert code == 0, err
+    rows = {row["path"]: row for row in json.loads(out)["layers"]}
+    assert set(rows) == {"", "conv"}  # how the weight is computed is seen through
+    assert rows["conv"]["type"] == "nn.Conv1d (weight parametrized)"
+    assert rows["conv"]["outputs"][0]["verified"] is True
