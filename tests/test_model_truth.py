@@ -112,7 +112,9 @@ def test_the_macs_are_flop_counter_modes_on_meta(case: str, device: str) -> None
     batch=st.integers(1, 3),
     layers=st.integers(1, 2),
 )
-def test_a_gpt2_of_any_size_is_counted_whole(embed: int, heads: int, length: int, batch: int, layers: int) -> None:
+def test_a_gpt2_of_any_size_is_counted_whole(
+    embed: int, heads: int, length: int, batch: int, layers: int
+) -> None:
     with torch.device("meta"):
         expected = flop_counter_macs(
             real.GPT2(embed=embed, layers=layers), [torch.zeros(batch, length, dtype=torch.int64)]
@@ -222,20 +224,35 @@ def test_the_measured_peak_is_printed_and_near_the_estimate() -> None:
 # -- the guard
 
 
-def test_a_model_that_reads_its_mask_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The trial on meta stops where the model reads the mask's values; what it knew by then
-    (parameters, inputs) is still refused, in one line, before anything is allocated: 128 MB of
-    parameters against 96 MiB free."""
+def test_a_model_that_reads_its_mask_is_refused_from_its_whole_trial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """transformers reads the attention mask's values: on meta the mask carries them (drawn on
+    the CPU), so the trial runs to the end and the model is refused in one line: 128 MB of
+    parameters against 96 MiB free, before anything is allocated."""
     from torchshape import guard
 
     monkeypatch.setattr(guard, "cpu_available_bytes", lambda: 96 * 2**20)
     code, out, err = run(
-        f"model {MODELS}/real.py:MaskReading --input 1,64:int64 --input attention_mask=1,64:int64:1-2 "
+        f"model {MODELS}/real.py:MaskReading --input 1,64:int64 --input attention_mask=1,64:int64:0-2 "
         "--arg hidden=1024 --arg layers=32"
     )
     assert code == 1 and out == ""
     assert err.count("\n") == 1
     assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
+    assert "at its peak (estimate)" in err
+
+
+def test_a_model_that_reads_its_activations_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trial on meta stops where the model reads an activation's values; what it knew by
+    then (the parameters, the inputs, the activations so far) is still refused, and the line
+    says the estimate is a lower bound."""
+    from torchshape import guard
+
+    monkeypatch.setattr(guard, "cpu_available_bytes", lambda: 96 * 2**20)
+    code, out, err = run(
+        f"model {MODELS}/real.py:ActivationReading --input 1,64:int64 --arg hidden=1024 --arg layers=32"
+    )
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
     assert "at least (the trial on meta stopped at (model)" in err
     assert "use --device meta" not in err
 
@@ -247,15 +264,51 @@ def test_the_refusal_counts_the_parameters_it_knew() -> None:
     from torchshape.families.model.probe import estimate
     from torchshape.families.model.spec import make_spec
 
-    spec = make_spec(
-        f"{MODELS}/real.py:MaskReading",
-        ["1,64:int64", "attention_mask=1,64:int64:1-2"],
-        ["hidden=256", "layers=8"],
-    )
+    spec = make_spec(f"{MODELS}/real.py:ActivationReading", ["1,64:int64"], ["hidden=256", "layers=8"])
     guessed = estimate(spec, import_target(spec), torch_.float32)
-    params = sum(p.numel() * 4 for p in real.MaskReading(hidden=256, layers=8).parameters())
+    model = real.ActivationReading(hidden=256, layers=8)
+    params = sum(p.numel() * 4 for p in model.parameters())
+    first = 64 * 256 * 4 * 2  # the embedding's output and the first layer's, alive at once
     assert guessed.estimate_note
-    assert guessed.peak_bytes >= params + 2 * 64 * 8
+    assert guessed.peak_bytes == params + 64 * 8 + first
+
+
+# -- meta
+
+
+def test_a_mask_read_on_meta_is_read_from_its_values() -> None:
+    code, out, err = run(
+        f"model {MODELS}/real.py:MaskReading --input 2,16:int64 --input attention_mask=2,16:int64:0-2 "
+        "--device meta --format json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["ok"] is True
+
+
+def test_packed_lengths_given_as_an_input_work_on_meta() -> None:
+    """pack_padded_sequence wants CPU lengths: the --input's values go to it on meta."""
+    for device in ("cpu", "meta"):
+        code, out, err = run(
+            f"model {MODELS}/packed.py:PackedLengths --input 3,5:int64 --input 3:int64:1-6 --device {device} "
+            "--format json"
+        )
+        assert code == 0, err
+        rows = {row["path"]: row for row in json.loads(out)["layers"]}
+        assert rows[""]["outputs"][0]["shape"] == [3, 5, 24]
+        assert all(o["verified"] for o in rows["rnn"]["outputs"])
+
+
+def test_reading_values_on_meta_says_where_and_what_to_do() -> None:
+    code, out, err = run(f"model {MODELS}/real.py:ActivationReading --input 1,8:int64 --device meta")
+    assert code == 1
+    assert err.startswith(
+        "torchshape: error: --device meta: the model failed at tests/models/real.py:"
+    ) or err.startswith("torchshape: error: --device meta: the model failed at ")
+    assert "real.py:" in err and "in forward" in err and "use --device cpu" in err
+    assert "Tensor.item() cannot be called on meta tensors" in err
+    text = " ".join(out.split())
+    assert "no fix torchshape can check" not in text
+    assert "meta tensors hold no values: run it with --device cpu" in text
 
 
 # -- TorchScript, subclasses, parametrizations

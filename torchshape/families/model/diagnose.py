@@ -7,6 +7,8 @@ tensor that actually arrived; it is marked verified only when torch accepts it.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,8 @@ class Diagnosis:
     argument: str | None = None  # what ``got`` is, when not the input: "h_0"
     where: str | None = None  # the line of the model's own code: "models/net.py:42 in forward: x.view(-1, 7)"
     last: str | None = None  # the last module call that finished: "fc (nn.Linear) → (2, 6)"
+    # where no fix can be checked, what to do instead (meta tensors hold no values: --device cpu)
+    advice: str | None = None
 
     @property
     def shown_layer(self) -> str:
@@ -68,7 +72,9 @@ class Diagnosis:
                 lines.append(CODE_INDENT + code)
         if self.last is not None:
             lines.append(f"  the last module that ran: {self.last}")
-        if not self.fixes:
+        if self.advice is not None:
+            lines.append(f"  {self.advice}")
+        elif not self.fixes:
             lines.append(f"  {NO_FIX}")
         for fix in self.fixes:
             got = "the tensor" if self.got is None else shape_text(self.got)
@@ -90,6 +96,7 @@ class Diagnosis:
             "argument": self.argument,
             "where": self.where,
             "last_module": self.last,
+            "advice": self.advice,
             "fixes": [
                 {
                     "change": f.change,
@@ -629,6 +636,37 @@ def spatial_dims(module: nn.Module) -> int:
 
 def _axes(value: Any, dims: int) -> tuple[int, ...]:
     return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
+
+
+# What torch says when code reads the values of a meta tensor, and what that code did.
+_READS_VALUES = (
+    ("Tensor.item() cannot be called on meta tensors", "reads a tensor's value (.item(), bool(), int(), if)"),
+    ("Cannot copy out of meta tensor", "copies a tensor's values out (.tolist(), .cpu(), .numpy())"),
+    ("torch.nonzero()", "asks where a tensor is nonzero (torch.nonzero, a boolean mask index)"),
+    ("cannot repeat_interleave a meta tensor", "repeats by a tensor's values (repeat_interleave)"),
+    ("'lengths' argument should be a 1D CPU int64 tensor", "packs sequences by lengths computed in forward"),
+)
+_NO_META_KERNEL = re.compile(r"(aten::\w+): attempted to run this operator with Meta tensors")
+
+
+def reads_values(message: str) -> str | None:
+    """What the model's code did, where ``message`` is torch's refusal to read a meta tensor's
+    values (which meta tensors do not have); None for any other error."""
+    for text, what in _READS_VALUES:
+        if text in message:
+            return what
+    found = _NO_META_KERNEL.search(message)
+    if found:
+        return f"calls {found[1]}, whose output's shape depends on the values"
+    return None
+
+
+def meta_advice(what: str) -> str:
+    """The way out when a model reads values on meta."""
+    return (
+        f"fix: the model {what}, and meta tensors hold no values: run it with --device cpu "
+        "(torchshape refuses first what would not fit in memory)"
+    )
 
 
 def user_line(error: BaseException) -> str | None:

@@ -87,6 +87,8 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
         self.owner: Callable[[], int] = lambda: -1  # the record of the module call running now
         self.by_call: dict[int, int] = {}  # record index -> MACs of the ops it ran itself
         self.ignoring = False  # torchshape's own work between the model's operations
+        self._tensors: dict[int, int] = {}  # storage -> live tensors on it
+        self._sizes: dict[int, int] = {}  # storage -> its bytes
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -130,20 +132,31 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
         return 0
 
     def _follow(self, func: Any, out: Any) -> None:
+        """Count each new storage once, until the last tensor on it is freed: a view or an
+        ``_unsafe_view`` of a tensor made here shares its storage; a view or in-place result of
+        one made before (a parameter, an input) is not the forward's."""
         returns = func._schema.returns
         outs = out if isinstance(out, (tuple, list)) else (out,)
         for index, tensor in enumerate(outs):
             if not isinstance(tensor, torch.Tensor):
                 continue
-            if index < len(returns) and returns[index].alias_info is not None:
-                continue  # a view or an in-place result: its input's memory
             try:
-                size = tensor.untyped_storage().nbytes()
+                storage = tensor.untyped_storage()
             except (RuntimeError, NotImplementedError):  # a tensor without storage (sparse, nested)
                 continue
-            self.live += size
-            self.peak = max(self.peak, self.live)
-            weakref.finalize(tensor, self._free, size)
+            key = storage._cdata
+            if key not in self._tensors:
+                if index < len(returns) and returns[index].alias_info is not None:
+                    continue  # a view or an in-place result of a tensor made before the forward
+                self._tensors[key] = 0
+                self._sizes[key] = storage.nbytes()
+                self.live += self._sizes[key]
+                self.peak = max(self.peak, self.live)
+            self._tensors[key] += 1
+            weakref.finalize(tensor, self._free, key)
 
-    def _free(self, size: int) -> None:
-        self.live -= size
+    def _free(self, key: int) -> None:
+        self._tensors[key] -= 1
+        if self._tensors[key] == 0:
+            self.live -= self._sizes.pop(key)
+            del self._tensors[key]

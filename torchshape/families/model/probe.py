@@ -7,12 +7,21 @@ inference path (nn.TransformerEncoderLayer) still call their children.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, spatial_dims, type_name
+from torchshape.families.model.diagnose import (
+    Diagnosis,
+    constructor,
+    diagnose,
+    meta_advice,
+    reads_values,
+    spatial_dims,
+    type_name,
+)
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.names import name_inputs, name_outputs
@@ -141,6 +150,9 @@ def trace_module(
         failing = records[failed_index]["module"] if stack else model
         where = paths.get(id(failing), "")
         diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
+        what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
+        if what is not None:
+            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=())
 
     found_all = [record.get("known") for record in records]
     inclusive = _inclusive_macs(records, counter.by_call, found_all)
@@ -259,6 +271,15 @@ def _script_leaves(model: nn.Module, paths: dict[int, str]) -> Iterator[tuple[nn
     finally:
         for parent, name, module in swapped:
             parent._modules[name] = module
+
+
+def _on_meta_device(model: nn.Module, inputs: tuple[Any, ...]) -> bool:
+    import torch
+
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        first = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
+    return first is not None and first.device.type == "meta"
 
 
 @contextmanager
@@ -402,9 +423,11 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
         low = 0 if one.low is None else one.low
         high = one.high if one.high is not None else (min(tables) if tables else DEFAULT_INTEGER_HIGH)
         if device.type == "meta":
-            return torch.empty(one.shape, dtype=dtype, device=device)
+            return _with_values(torch.randint(low, high, _small(one.shape), dtype=dtype), one.shape)
         return torch.randint(low, high, one.shape, dtype=dtype, device=device)
     if one.dtype == "bool":
+        if device.type == "meta":
+            return _with_values(torch.rand(_small(one.shape)) < 0.5, one.shape)
         return torch.empty(one.shape, dtype=torch.bool, device=device).bernoulli_(0.5)
     return torch.randn(one.shape, dtype=dtype, device=device)
 
@@ -483,10 +506,30 @@ def _on_meta(
     model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], *, grad: bool = False
 ) -> Trace:
     """The trace on meta, recurrent layers answered by their formulas (``meta``)."""
-    from torchshape.families.model.meta import recurrent_stand_ins
+    from torchshape.families.model.meta import lengths_on_cpu, recurrent_stand_ins
 
-    with recurrent_stand_ins(model) as answered:
+    with recurrent_stand_ins(model) as answered, lengths_on_cpu():
         return trace_module(model, inputs, answered.verified, keywords, grad=grad)
+
+
+def _small(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` if its values are few enough to keep on the CPU beside a meta input, else empty."""
+    from torchshape.families.model.meta import SMALL_VALUES
+
+    return shape if math.prod(shape) <= SMALL_VALUES else (0,)
+
+
+def _with_values(values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """An integer or bool input on meta that carries its values on the CPU when they are few (a
+    mask, lengths): torch and the model's code may read them (``meta.lengths_on_cpu``)."""
+    import torch
+
+    from torchshape.families.model.meta import keep_values
+
+    made = torch.empty(shape, dtype=values.dtype, device="meta")
+    if tuple(values.shape) == shape:
+        keep_values(made, values)
+    return made
 
 
 def make_inputs(

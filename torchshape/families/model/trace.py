@@ -114,6 +114,13 @@ class Trace:
         """One line when forward raised: the model failed in PATH (TYPE)."""
         if self.diagnosis is None:
             return None
+        if self.diagnosis.advice is not None:  # it read a meta tensor's values
+            place = (self.diagnosis.where or "").partition(": ")[0]
+            at = f" at {place}" if place else f" in {self.diagnosis.shown_layer}"
+            return (
+                f"--device meta: the model failed{at} ({self.diagnosis.message}): meta tensors hold "
+                "no values; use --device cpu"
+            )
         return f"the model failed in {self.diagnosis.shown_layer} ({self.diagnosis.type})"
 
     @property
