@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import shlex
 import subprocess
@@ -120,8 +121,8 @@ def test_a_gpt2_of_any_size_is_counted_whole(
             real.GPT2(embed=embed, layers=layers), [torch.zeros(batch, length, dtype=torch.int64)]
         )
     code, out, err = run(
-        f"model {MODELS}/real.py:GPT2 --input {batch},{length}:int64 --arg embed={embed} --arg layers={layers} "
-        "--device meta --format json"
+        f"model {MODELS}/real.py:GPT2 --input {batch},{length}:int64 --arg embed={embed} "
+        f"--arg layers={layers} --device meta --format json"
     )
     assert code == 0, err
     assert json.loads(out)["totals"]["macs"] == expected
@@ -178,14 +179,15 @@ def test_the_activation_peak_is_what_torch_holds_at_once() -> None:
         layer.register_forward_hook(lambda m, a, o: outputs.append(o.numel() * o.element_size()))
     with torch.no_grad():
         model(torch.randn(32, 64))
-    pairs = [outputs[0], *(a + b for a, b in zip(outputs, outputs[1:], strict=False))]
+    pairs = [outputs[0], *(a + b for a, b in itertools.pairwise(outputs))]
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     memory = data["memory"]
     assert memory["activation_peak_bytes"] == max(pairs)
     assert memory["estimate_bytes"] == params + 32 * 64 * 4 + max(pairs)
     assert data["grad"] is False
     code, out, err = run(
-        f"model {MODELS}/real.py:Chain --input 32,64 --arg widths={','.join(map(str, widths))} --format json --grad"
+        f"model {MODELS}/real.py:Chain --input 32,64 --arg widths={','.join(map(str, widths))} "
+        "--format json --grad"
     )
     assert code == 0, err
     kept = json.loads(out)

@@ -6,6 +6,7 @@ values (Llama in transformers), the way those libraries write them."""
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import torch
@@ -195,7 +196,7 @@ class Chain(nn.Module):
 
     def __init__(self, widths: tuple[int, ...] = (8, 16, 4)) -> None:
         super().__init__()
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:], strict=False))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:

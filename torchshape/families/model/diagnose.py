@@ -8,7 +8,6 @@ tensor that actually arrived; it is marked verified only when torch accepts it.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 

@@ -82,5 +82,5 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         call=call(spec),
         ran=ran(probe),
         parameters=[],
-        totals=totals(trace, spec),
+        totals=totals(trace, probe.spec if isinstance(probe.spec, ModelSpec) else spec),
     )
