@@ -343,3 +343,53 @@ def test_subclasses_and_weight_norm_take_their_familys_formula() -> None:
     assert set(rows) == {"", "conv"}  # how the weight is computed is seen through
     assert rows["conv"]["type"] == "nn.Conv1d (weight parametrized)"
     assert rows["conv"]["outputs"][0]["verified"] is True
+
+
+# -- diagnoses that name the right cause
+
+
+def test_position_ids_made_in_forward_are_not_called_the_input() -> None:
+    """GPT-2 makes its position ids (1, L) inside forward; the input is (N, L). Longer than the
+    position table: the diagnosis says where the ids came from."""
+    code, out, _ = run(f"model {MODELS}/real.py:GPT2 --input 2,80:int64 --format json")
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error["layer"] == "wpe" and error["got"] == [1, 80]
+    assert error["source"].startswith("forward's own code (no earlier module returned it")
+
+
+def test_an_integer_input_to_a_convolution_is_a_dtype_problem() -> None:
+    code, out, _ = run(f"model {MODELS}/real.py:Video --input 1,3,8,16,16:int8")
+    assert code == 1
+    text = " ".join(out.split())
+    assert "stem requires an input of its weights' dtype, float32" in text
+    assert "the shape is not the cause: the (1, 3, 8, 16, 16) that arrived holds torch.int8" not in text
+    assert "holds int8" in text
+    assert "fix: the dtype: --input 1,3,8,16,16:float32" in text
+    assert "in_channels" not in text
+
+
+def test_a_float_input_to_an_embedding_is_a_dtype_problem() -> None:
+    code, out, _ = run(f"model {MODELS}/real.py:GPT2 --input 2,16")
+    assert code == 1
+    text = " ".join(out.split())
+    assert "wte requires integer indices (int64 or int32)" in text
+    assert "fix: the dtype: --input 2,16:int64" in text
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        ("--input 1,8:int64", None),
+        ("--input 1,8:int64 --input 1,8:int64 --input 1,8:int64", "too many positional arguments"),
+        ("--input 1,8:int64 --input mask=1,8:int64", "got an unexpected keyword argument 'mask'"),
+    ],
+)
+def test_inputs_forward_does_not_take_are_a_usage_error(flags: str, said: str | None) -> None:
+    code, out, err = run(f"model {MODELS}/real.py:MaskReading {flags}")
+    if said is None:
+        assert code == 0, err
+        return
+    assert code == 2 and out == ""
+    assert err.startswith("torchshape: error: --input: MaskReading.forward(input_ids")
+    assert said in err and err.count("\n") == 1

@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 NO_FIX = "no fix torchshape can check"
 CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
 MODEL_INPUT = "the model's input"
+# a tensor that no earlier module returned and no --input has the shape of (position ids, masks)
+MADE_IN_FORWARD = "forward's own code (no earlier module returned it, and no --input has its shape)"
+# torch's words when a layer's weights and its input differ in dtype
+_DTYPE_MISMATCH = re.compile(
+    r"(Input type \(.*\) and (bias|weight) type \(.*\) should be the same"
+    r"|expected (m1 and m2|mat1 and mat2|both vectors|input and weight|self and mat2) to have the same dtype"
+    r"|expected scalar type \w+ but found \w+"
+    r"|Expected tensor for argument #\d+ 'indices' to have one of the following scalar types"
+    r"|should be the same dtype|must have the same dtype"
+    r"|not implemented for '(Char|Byte|Short|Int|Long|Bool)')"
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,11 @@ class Diagnosis:
         if self.expects is not None:
             lines.append(f"  {self.shown_layer} requires {self.expects}")
         if self.got is not None:
-            where = self.source if self.source == MODEL_INPUT else f"the output of {self.source}"
+            where = (
+                self.source
+                if self.source in (MODEL_INPUT, MADE_IN_FORWARD)
+                else f"the output of {self.source}"
+            )
             what = "it" if self.argument is None else f"its {self.argument}"
             lines.append(f"  {what} got {shape_text(self.got)}, from {where}")
         if self.detail is not None:
@@ -345,10 +360,28 @@ def diagnose(
     earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
     kwargs: dict[str, Any] | None = None,
     last: str | None = None,
+    given: list[tuple[int, ...]] | None = None,
 ) -> Diagnosis:
     """``earlier``: (path, output shapes) of every finished call before the failing one, in call
     order; ``earlier_inputs``: path -> (type, input shapes) of those calls; ``last``: the last
-    call that finished, as text."""
+    call that finished, as text; ``given``: the shapes of the model's inputs (a shape no earlier
+    module returned and no input has was made by forward's own code)."""
+    found = _diagnose(module, path, args, error, earlier, earlier_inputs, kwargs, last)
+    if found.source == MODEL_INPUT and given is not None and found.got not in given:
+        found = replace(found, source=MADE_IN_FORWARD)
+    return found
+
+
+def _diagnose(
+    module: nn.Module,
+    path: str,
+    args: tuple[Any, ...],
+    error: BaseException,
+    earlier: list[tuple[str, list[tuple[int, ...]]]],
+    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+    kwargs: dict[str, Any] | None,
+    last: str | None,
+) -> Diagnosis:
     from torchshape.families.model.load import first_line
 
     kwargs = kwargs or {}
@@ -371,6 +404,8 @@ def diagnose(
         return base
     got = tuple(int(d) for d in arrived.shape)
     base = replace(base, got=got, source=source_of(got, earlier))
+    if _DTYPE_MISMATCH.search(base.message):
+        return _dtype(base, module, arrived)
     for kind in (_hidden_state, _index_range, _kernel_too_large):
         found = kind(base, module, args, kwargs, earlier)
         if found is not None:
@@ -520,6 +555,33 @@ def _hidden_state(
         source=source_of(got_h, earlier),
         fixes=tuple(fixes),
         detail=detail,
+    )
+
+
+def _dtype(base: Diagnosis, module: nn.Module, arrived: torch.Tensor) -> Diagnosis:
+    """The input's dtype is not the one the layer computes in: the shape is not the cause."""
+    import torch
+    from torch import nn
+
+    got = str(arrived.dtype).removeprefix("torch.")
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        want = "integer indices (int64 or int32)"
+        shape = ",".join(str(d) for d in base.got or ())
+        change = f"--input {shape}:int64" if base.source == MODEL_INPUT else "indices.long() before it"
+    else:
+        weight = next(iter(module.parameters()), None)
+        dtype = str(weight.dtype if weight is not None else torch.get_default_dtype()).removeprefix("torch.")
+        want = f"an input of its weights' dtype, {dtype}"
+        shape = ",".join(str(d) for d in base.got or ())
+        change = (
+            f"--input {shape}:{dtype}" if base.source == MODEL_INPUT else f"x.to(torch.{dtype}) before it"
+        )
+    return replace(
+        base,
+        expects=want,
+        detail=f"the shape is not the cause: the {shape_text(base.got or ())} that arrived holds {got}",
+        advice=f"fix: the dtype: {change}",
+        fixes=(),
     )
 
 

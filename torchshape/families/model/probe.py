@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import (
     Diagnosis,
     constructor,
@@ -409,7 +410,10 @@ def _diagnose(
         module = record["module"]
         outputs = ", ".join(_shape_text(_shape(t)) for _, t in record["outputs"] or [])
         last = f"{paths.get(id(module), '?') or '(model)'} ({type_name(module)}) → {outputs}"
-    return diagnose(failing, where, args, error, earlier, earlier_inputs, kwargs=kwargs, last=last)
+    given = [_shape(t) for _, t in records[0]["inputs"]] if records else None
+    return diagnose(
+        failing, where, args, error, earlier, earlier_inputs, kwargs=kwargs, last=last, given=given
+    )
 
 
 def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
@@ -498,8 +502,30 @@ def built(
     with torch.device(device):
         model = build_model(spec, found)
     model = model.to(device=device, dtype=dtype).eval()
+    _check_arguments(spec, model)
     inputs, keywords = make_inputs(spec, model, device)
     return model, inputs, keywords
+
+
+def _check_arguments(spec: ModelSpec, model: nn.Module) -> None:
+    """Refuse --input flags that forward's signature does not take (a usage error, not the
+    model's): too many or too few positional inputs, or a keyword it has no parameter for."""
+    import inspect
+
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):  # a builtin or a C++ forward: torch will say
+        return
+    positional = [object() for one in spec.inputs if one.name is None]
+    keywords = {one.name: object() for one in spec.inputs if one.name is not None}
+    try:
+        signature.bind(*positional, **keywords)
+    except TypeError as exc:
+        raise UsageError(
+            "--input",
+            f"{type(model).__name__}.forward{signature}: {exc}; give one --input per positional "
+            "argument of forward, in order (NAME=SHAPE for a keyword)",
+        ) from None
 
 
 def _on_meta(
@@ -620,6 +646,8 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     try:
         with torch.random.fork_rng(devices=[]), quiet():
             model, inputs, keywords = built(spec, found, torch.device("meta"), dtype)
+    except UsageError:  # --input flags that forward does not take
+        raise
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
     elements = sum(p.numel() for p in model.parameters()) + sum(
