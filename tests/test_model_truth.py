@@ -393,3 +393,66 @@ def test_inputs_forward_does_not_take_are_a_usage_error(flags: str, said: str | 
     assert code == 2 and out == ""
     assert err.startswith("torchshape: error: --input: MaskReading.forward(input_ids")
     assert said in err and err.count("\n") == 1
+
+
+# -- operations
+
+
+def _line(where: str) -> str:
+    path, _, number = where.rpartition(":")
+    file = Path(path) if Path(path).is_absolute() else ROOT / path
+    return file.read_text().splitlines()[int(number) - 1]
+
+
+def test_the_reshape_between_conv_and_lstm_is_a_row() -> None:
+    """The CRNN's permute between its flatten and its LSTM: a row under the model, with the line
+    that called it, whose shapes are the flatten's output and the LSTM's input as torch ran them."""
+    code, out, err = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --ops --format json")
+    assert code == 0, err
+    layers = json.loads(out)["layers"]
+    index = next(i for i, row in enumerate(layers) if row.get("op") == "Tensor.permute")
+    op, before, after = layers[index], layers[index - 1], layers[index + 1]
+    assert (before["path"], after["path"]) == ("flatten", "rnn")
+    assert op["inputs"] == [before["outputs"][0]["shape"]]
+    assert op["outputs"] == [after["inputs"][0]["shape"]]
+    assert op["path"] == "" and op["depth"] == 1
+    assert ".permute(" in _line(op["where"])
+    assert op["rule"] == f"permute(2, 0, 1): ({', '.join(map(str, op['inputs'][0]))}) → (10, 2, 128)"
+
+
+def test_operations_are_in_json_always_and_rows_only_with_ops() -> None:
+    code, out, err = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --format json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert not any("op" in row for row in data["layers"])
+    assert [op["op"] for op in data["ops"]] == ["Tensor.permute"]
+    code, out, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20")
+    assert "· permute" not in out
+    code, out, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20 --ops")
+    assert "· permute" in out and "at " in out
+
+
+def test_operations_inside_the_users_modules_are_under_them() -> None:
+    """HF's Conv1D: its view, addmm, view are rows under it; the block's attention is F.sdpa."""
+    code, out, err = run(f"model {MODELS}/real.py:GPT2 --input 2,16:int64 --ops --format json")
+    assert code == 0, err
+    layers = json.loads(out)["layers"]
+    under = [row for row in layers if row.get("op") and row["path"] == "h.0.c_attn"]
+    assert [row["op"] for row in under] == ["Tensor.view", "torch.addmm", "Tensor.view"]
+    assert under[1]["outputs"] == [[32, 96]] and "addmm" in _line(under[1]["where"])
+    attention = [row for row in layers if row.get("op") == "F.scaled_dot_product_attention"]
+    assert [row["path"] for row in attention] == ["h.0", "h.1"]
+    assert attention[0]["inputs"] == [[2, 4, 16, 8]] * 3 and attention[0]["outputs"] == [[2, 4, 16, 8]]
+    # the layers torch.nn defines run their own operations: no rows for those
+    assert not any(row.get("op") and row["path"].endswith(("ln_1", "wte")) for row in layers)
+
+
+def test_a_failing_operation_is_the_diagnosis_subject() -> None:
+    code, out, _ = run(f"model {MODELS}/broken.py:BrokenView --input 2,6 --format json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["error"]["operation"] == "Tensor.view(-1, 7) of (2, 6)"
+    (op,) = data["ops"]
+    assert op["failed"] is True and ".view(-1, 7)" in _line(op["where"])
+    code, out, _ = run(f"model {MODELS}/broken.py:BrokenView --input 2,6")
+    assert "in Tensor.view(-1, 7) of (2, 6)" in out

@@ -59,6 +59,8 @@ class Diagnosis:
     last: str | None = None  # the last module call that finished: "fc (nn.Linear) → (2, 6)"
     # where no fix can be checked, what to do instead (meta tensors hold no values: --device cpu)
     advice: str | None = None
+    # the operation of the model's own code that raised: "Tensor.view(-1, 7) of (2, 6)"
+    operation: str | None = None
 
     @property
     def shown_layer(self) -> str:
@@ -66,7 +68,10 @@ class Diagnosis:
 
     def lines(self) -> list[str]:
         """The diagnosis in plain words."""
-        lines = [f"✗ the model failed in {self.shown_layer}: {self.module}", f"  torch: {self.message}"]
+        lines = [f"✗ the model failed in {self.shown_layer}: {self.module}"]
+        if self.operation is not None:
+            lines.append(f"  in {self.operation}")
+        lines.append(f"  torch: {self.message}")
         if self.expects is not None:
             lines.append(f"  {self.shown_layer} requires {self.expects}")
         if self.got is not None:
@@ -111,6 +116,7 @@ class Diagnosis:
             "where": self.where,
             "last_module": self.last,
             "advice": self.advice,
+            "operation": self.operation,
             "fixes": [
                 {
                     "change": f.change,

@@ -47,7 +47,7 @@ def _trace(report: Report) -> Trace:
 def shown_layers(report: Report) -> list[LayerCall]:
     """The rows shown: every call, identical consecutive calls as one, down to --depth."""
     spec: ModelSpec = report.spec
-    rows = collapse(list(_trace(report).layers))
+    rows = collapse([row for row in _trace(report).layers if spec.ops or not row.op])
     return [row for row in rows if spec.depth is None or row.depth <= spec.depth]
 
 
@@ -70,12 +70,13 @@ def sections(report: Report) -> list[RenderableType]:
     table.add_column("formula", overflow="fold")
     table.add_column("", no_wrap=True)
     for row in shown_layers(report):
-        name = (
-            "  " * max(0, row.depth - 1) + row.shown_path + (f" × {row.calls} calls" if row.calls > 1 else "")
-        )
+        shown = f"· {row.type.rpartition('.')[2]}" if row.op else row.shown_path
+        name = "  " * max(0, row.depth - 1) + shown + (f" × {row.calls} calls" if row.calls > 1 else "")
         outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
         formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
         marks = Text("\n").join(_mark_text(o.verified, o.from_formula) for o in row.outputs)
+        if row.op:  # an operation of the model's code: where it was called, no formula to check
+            formulas, marks = f"at {row.where}", Text("")
         if row.failed:
             outputs, formulas, marks = FAILED, "raised", _mark_text(False)
         style = "bold red" if row.verified is False else None
@@ -89,11 +90,13 @@ def sections(report: Report) -> list[RenderableType]:
             marks,
             style=style,
         )
-    parts: list[RenderableType] = [
-        Text(""),
-        Text("trace: every module call, in call order", style="bold"),
-        table,
-    ]
+    spec: ModelSpec = report.spec
+    title = (
+        "trace: every module call and every operation of your code, in call order"
+        if spec.ops
+        else "trace: every module call, in call order"
+    )
+    parts: list[RenderableType] = [Text(""), Text(title, style="bold"), table]
     return parts
 
 
@@ -176,6 +179,8 @@ def params(report: Report) -> ParametersSection:
 
 
 def _layer_json(row: LayerCall) -> dict[str, Any]:
+    if row.op:
+        return _op_json(row)
     return {
         "path": row.path,
         "type": row.type,
@@ -199,6 +204,20 @@ def _layer_json(row: LayerCall) -> dict[str, Any]:
     }
 
 
+def _op_json(row: LayerCall) -> dict[str, Any]:
+    return {
+        "op": row.type,
+        "path": row.path,
+        "depth": row.depth,
+        "calls": row.calls,
+        "where": row.where,
+        "rule": row.rule,
+        "inputs": [list(shape) for _, shape in row.inputs],
+        "outputs": [list(o.shape) for o in row.outputs],
+        "failed": row.failed,
+    }
+
+
 def json_extra(report: Report) -> dict[str, Any]:
     """``target``; ``layers``: the rows shown; ``error``: where forward raised, what the layer
     requires, what arrived and the checked fixes (None when forward ran)."""
@@ -206,6 +225,7 @@ def json_extra(report: Report) -> dict[str, Any]:
     return {
         "target": report.spec.target,
         "layers": [_layer_json(row) for row in shown_layers(report)],
+        "ops": [_op_json(row) for row in collapse([row for row in trace.layers if row.op])],
         "trainable_params": trace.trainable,
         "macs_complete": trace.macs_complete,
         "macs_uncounted": dict(trace.uncounted),

@@ -7,6 +7,7 @@ inference path (nn.TransformerEncoderLayer) still call their children.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +64,9 @@ def trace_module(
     import torch
     from torch.nn.utils.rnn import PackedSequence
 
-    from torchshape.families.model.ops import OpCounter
+    from torchshape.families.model.ops import OpCounter, OpRecorder, warm_up
+
+    warm_up()
 
     paths: dict[int, str] = {}
     for path, module in model.named_modules():
@@ -75,6 +78,12 @@ def trace_module(
     leaves = [0]  # bytes of every leaf layer's outputs, all calls
     counter = OpCounter()
     counter.owner = lambda: stack[-1] if stack else -1
+    clock = itertools.count()
+    recorder = OpRecorder(
+        counter.owner,
+        lambda: next(clock),
+        lambda: bool(stack) and type(records[stack[-1]]["module"]).__module__.startswith("torch.nn.modules."),
+    )
     given = {id(t) for t in (*inputs, *(keywords or {}).values())}
 
     def shadow(value: Any) -> Any:
@@ -99,6 +108,7 @@ def trace_module(
         counter.suspended += formula_counts
         records.append(
             {
+                "seq": next(clock),
                 "module": module,
                 "args": args,
                 "kwargs": kwargs,
@@ -134,7 +144,7 @@ def trace_module(
             handles.append(module.register_forward_hook(after, with_kwargs=True))
         error: BaseException | None = None
         try:
-            with _forward_mode(grad), counter:
+            with _forward_mode(grad), counter, recorder:
                 root(*inputs, **(keywords or {}))
         except Exception as exc:
             error = exc
@@ -151,6 +161,9 @@ def trace_module(
         failing = records[failed_index]["module"] if stack else model
         where = paths.get(id(failing), "")
         diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
+        if recorder.failed is not None and recorder.failed.message == diagnosis.message:
+            op = recorder.failed
+            diagnosis = replace(diagnosis, operation=op.call)
         what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
         if what is not None:
             diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=())
@@ -192,6 +205,7 @@ def trace_module(
                 failed=index == failed_index,
             )
         )
+    calls = _with_ops(calls, records, recorder.calls)
     parameters = list(model.parameters())
     return Trace(
         layers=tuple(calls),
@@ -299,6 +313,38 @@ def _forward_mode(grad: bool) -> Iterator[None]:
             yield
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+def _with_ops(calls: list[LayerCall], records: list[dict[str, Any]], ops: list[Any]) -> list[LayerCall]:
+    """The module calls and the operations of the model's own code, in call order; an operation
+    one level under the module call that ran it."""
+    rows = [(record["seq"], call) for record, call in zip(records, calls, strict=True)]
+    for op in ops:
+        owner = calls[op.owner] if 0 <= op.owner < len(calls) else None
+        outputs = [
+            Output("output" if len(op.outputs) == 1 else f"output[{i}]", shape)
+            for i, shape in enumerate(op.outputs)
+        ]
+        rows.append(
+            (
+                op.seq,
+                LayerCall(
+                    path=owner.path if owner is not None else "",
+                    type=op.name,
+                    module=op.name,
+                    depth=(owner.depth if owner is not None else 0) + 1,
+                    inputs=tuple(("input", shape) for shape in op.inputs),
+                    outputs=tuple(outputs),
+                    params=0,
+                    macs=None,
+                    failed=op.failed,
+                    op=True,
+                    where=op.where,
+                    rule=op.rule,
+                ),
+            )
+        )
+    return [call for _, call in sorted(rows, key=lambda pair: pair[0])]
 
 
 def _inside_suspended(records: list[dict[str, Any]], index: int) -> bool:

@@ -88,6 +88,7 @@ class ModelSpec:
     device: str = "cpu"
     dtype: DType = DType.FLOAT32
     grad: bool = False  # --grad: the forward runs with autograd on, as in training
+    ops: bool = False  # --ops: the trace shows the operations of the model's own code as rows
     # What a trace on meta measured before the real run (the guard's estimate; 0: not yet):
     # the parameters, inputs and every layer's outputs in bytes, the MACs of the known
     # layers, and the elements filled with random numbers.
@@ -114,6 +115,7 @@ class ModelSpec:
             "device": self.device,
             "dtype": self.dtype.value,
             "grad": self.grad,
+            "ops": self.ops,
         }
 
 
@@ -236,6 +238,7 @@ def make_spec(
     device: str = "cpu",
     dtype: str = "float32",
     grad: bool = False,
+    ops: bool = False,
 ) -> ModelSpec:
     """Every flag of ``torchshape model`` checked; each bad value raises ``UsageError`` naming it."""
     path, module, name = parse_target(target)
@@ -259,6 +262,7 @@ def make_spec(
         device=parse_device(device),
         dtype=checked_dtype,
         grad=grad,
+        ops=ops,
     )
 
 
@@ -279,5 +283,7 @@ def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: s
         words += ["--dtype", spec.dtype.value]
     if spec.grad:
         words.append("--grad")
+    if spec.ops:
+        words.append("--ops")
     words += output_words(fmt, params=params, output=output)
     return " ".join(shlex.quote(word) for word in words)

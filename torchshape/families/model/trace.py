@@ -51,6 +51,9 @@ class LayerCall:
     macs: int | None  # per call, where the formulas give them
     calls: int = 1
     failed: bool = False  # the call raised (the model's own error)
+    op: bool = False  # an operation of the model's own code (view, cat, F.linear), not a module
+    where: str | None = None  # an operation's file:line
+    rule: str | None = None  # an operation's shapes in and out: "cat(dim=-1): (2, 7) + (2, 5) → (2, 12)"
 
     @property
     def verified(self) -> bool | None:
@@ -64,7 +67,8 @@ class LayerCall:
         return self.path or "(model)"
 
     def key(self) -> tuple[object, ...]:
-        return (self.path, self.inputs, tuple((o.name, o.shape) for o in self.outputs), self.failed)
+        outputs = tuple((o.name, o.shape) for o in self.outputs)
+        return (self.path, self.type, self.where, self.inputs, outputs, self.failed)
 
 
 @dataclass(frozen=True)
