@@ -456,3 +456,39 @@ def test_a_failing_operation_is_the_diagnosis_subject() -> None:
     assert op["failed"] is True and ".view(-1, 7)" in _line(op["where"])
     code, out, _ = run(f"model {MODELS}/broken.py:BrokenView --input 2,6")
     assert "in Tensor.view(-1, 7) of (2, 6)" in out
+
+
+# -- --layer for every family
+
+
+@pytest.mark.parametrize(
+    ("path", "family", "tensor", "shape"),
+    [
+        ("emb", "embedding", "output", [2, 7, 16]),
+        ("enc", "transformer", "output", [2, 7, 16]),
+        ("mha", "attention", "attn_output", [2, 7, 16]),
+    ],
+)
+def test_layer_reads_attention_embedding_and_transformer(
+    path: str, family: str, tensor: str, shape: list[int]
+) -> None:
+    """Each layer's own family report, at its settings and the sizes of its first call: the shape
+    the family gives is what the layer returned in the model (the test's own hook)."""
+    from tests.models.transformer import EmbedEncodeAttend
+
+    code, out, err = run(
+        f"model {MODELS}/transformer.py:EmbedEncodeAttend --input 2,7:int64 --layer {path} --format json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["command"] == family
+    model = EmbedEncodeAttend().eval()
+    seen: list[Any] = []
+    getattr(model, path).register_forward_hook(
+        lambda m, a, o: seen.append(o[0] if isinstance(o, tuple) else o)
+    )
+    with torch.no_grad():
+        model(torch.randint(0, 50, (2, 7)))
+    assert list(seen[0].shape) == shape
+    rows = {row["name"]: row for row in data["tensors"]}
+    assert rows[tensor]["shape"] == shape and rows[tensor]["verified"] is True
