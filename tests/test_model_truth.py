@@ -492,3 +492,17 @@ def test_layer_reads_attention_embedding_and_transformer(
     assert list(seen[0].shape) == shape
     rows = {row["name"]: row for row in data["tensors"]}
     assert rows[tensor]["shape"] == shape and rows[tensor]["verified"] is True
+
+
+def test_integer_inputs_are_drawn_within_the_table_they_feed() -> None:
+    """BERT's input_ids feed a word table of 1000 rows; the token-type table of 2 is fed by ids
+    made in forward. The ids are drawn below 1000, not below 2, and the note says so."""
+    code, out, err = run(f"model {MODELS}/real.py:BertEmbeddings --input 2,64:int64 --format json")
+    assert code == 0, err
+    data = json.loads(out)
+    (model,) = [row for row in data["layers"] if row["path"] == ""]
+    largest = model["outputs"][1]["shape"][0] - 1
+    assert 2 <= largest < 1000
+    assert any(
+        "input: 0 ≤ v < 1000 (the num_embeddings of the embedding it feeds)" in n for n in data["notes"]
+    )

@@ -220,3 +220,18 @@ class ActivationReading(nn.Module):
             if torch.isinf(x).any():
                 x = x.clamp(-1e4, 1e4)
         return x
+
+
+class BertEmbeddings(nn.Module):
+    """BERT's embeddings: input_ids index the word table, token types (zeros, made in forward) a
+    table of 2. The second output's length is the largest id + 1: it shows the values drawn."""
+
+    def __init__(self, vocab: int = 1000, hidden: int = 16) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(vocab, hidden)
+        self.token_type_embeddings = nn.Embedding(2, hidden)
+
+    def forward(self, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        token_type_ids = torch.zeros_like(input_ids)
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        return x, torch.zeros(int(input_ids.max()) + 1)

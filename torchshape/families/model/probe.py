@@ -206,6 +206,7 @@ def trace_module(
             )
         )
     calls = _with_ops(calls, records, recorder.calls)
+    feeds = _feeds(records, [*inputs, *(keywords or {}).values()])
     parameters = list(model.parameters())
     return Trace(
         layers=tuple(calls),
@@ -227,6 +228,7 @@ def trace_module(
         activation_peak_bytes=counter.peak,
         grad=grad,
         uncounted=tuple(sorted(counter.uncounted.items())),
+        feeds=feeds,
         recurrent=any(is_recurrent(m) for m in model.modules()),
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
@@ -345,6 +347,21 @@ def _with_ops(calls: list[LayerCall], records: list[dict[str, Any]], ops: list[A
             )
         )
     return [call for _, call in sorted(rows, key=lambda pair: pair[0])]
+
+
+def _feeds(records: list[dict[str, Any]], given: list[Any]) -> tuple[tuple[int, int], ...]:
+    """(place, num_embeddings): each input an embedding read as it came, with the smallest table."""
+    from torch import nn
+
+    tables: dict[int, int] = {}
+    for record in records:
+        module, args = record["module"], record["args"]
+        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and args:
+            for place, tensor in enumerate(given):
+                if args[0] is tensor:
+                    size = int(module.num_embeddings)
+                    tables[place] = min(size, tables.get(place, size))
+    return tuple(sorted(tables.items()))
 
 
 def _inside_suspended(records: list[dict[str, Any]], index: int) -> bool:
@@ -471,7 +488,8 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
     if one.integer:
         tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
         low = 0 if one.low is None else one.low
-        high = one.high if one.high is not None else (min(tables) if tables else DEFAULT_INTEGER_HIGH)
+        smallest = min(tables) if tables else DEFAULT_INTEGER_HIGH
+        high = one.high if one.high is not None else (one.feeds or smallest)
         if device.type == "meta":
             return _with_values(torch.randint(low, high, _small(one.shape), dtype=dtype), one.shape)
         return torch.randint(low, high, one.shape, dtype=dtype, device=device)
@@ -551,6 +569,18 @@ def built(
     _check_arguments(spec, model)
     inputs, keywords = make_inputs(spec, model, device)
     return model, inputs, keywords
+
+
+def _with_feeds(spec: ModelSpec, trace: Trace) -> tuple[InputSpec, ...]:
+    """The --input flags, each integer one without a range given the table it feeds (BERT's
+    input_ids: the word embeddings' 30522, not the token types' 2)."""
+    order = [i for i, one in enumerate(spec.inputs) if one.name is None]
+    order += [i for i, one in enumerate(spec.inputs) if one.name is not None]
+    feeds = {order[place]: size for place, size in trace.feeds if place < len(order)}
+    return tuple(
+        replace(one, feeds=feeds.get(i)) if one.integer and one.high is None else one
+        for i, one in enumerate(spec.inputs)
+    )
 
 
 def _check_arguments(spec: ModelSpec, model: nn.Module) -> None:
@@ -706,7 +736,13 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     except Exception:
         trace = None
     if trace is not None and trace.diagnosis is None:
-        return replace(spec, peak_bytes=trace.memory_bytes, macs=trace.macs, elements=elements)
+        return replace(
+            spec,
+            peak_bytes=trace.memory_bytes,
+            macs=trace.macs,
+            elements=elements,
+            inputs=_with_feeds(spec, trace),
+        )
     tensors = (*inputs, *keywords.values())
     known_bytes = (
         sum(p.numel() * p.element_size() for p in model.parameters())

@@ -66,7 +66,17 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
     notes = [WITH_GRAD if trace.grad else INFERENCE, ROWS]
     if any(o.from_formula for layer in trace.layers for o in layer.outputs):
         notes.append(META_RECURRENT)
-    if any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
+    ran_spec = probe.spec if isinstance(probe.spec, ModelSpec) else spec
+    fed = [
+        f"{name}: 0 ≤ v < {one.feeds} (the num_embeddings of the embedding it feeds)"
+        for name, one in zip(input_names(ran_spec.inputs), ran_spec.inputs, strict=True)
+        if one.integer and one.high is None and one.feeds is not None
+    ]
+    if fed:
+        notes.append(
+            "integer inputs hold " + "; ".join(fed) + "; give LOW-HIGH to choose: --input 4,10:int64:0-100"
+        )
+    elif any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
         notes.append(
             "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "
             "(10 without embeddings); give LOW-HIGH to choose: --input 4,10:int64:0-100"

@@ -57,6 +57,9 @@ class InputSpec:
     high: int | None = None  # None: the smallest num_embeddings, or DEFAULT_INTEGER_HIGH
     text: str = ""  # as the user typed it
     name: str | None = None  # a keyword argument of forward (--input NAME=SHAPE...); None: positional
+    # without a range: the num_embeddings of the embeddings this input feeds (the smallest), as a
+    # trial on meta saw them; None: the smallest of the model's, or DEFAULT_INTEGER_HIGH
+    feeds: int | None = None
 
     @property
     def integer(self) -> bool:

@@ -92,6 +92,9 @@ class Trace:
     # layers: name -> calls. Non-empty: the MACs are a lower bound.
     uncounted: tuple[tuple[str, int], ...] = ()
     measured_peak_bytes: int | None = None  # the real run's peak, measured (``probe._Measure``)
+    # the inputs (by their place among the --input flags) that an embedding read as they came,
+    # and the smallest num_embeddings of those embeddings
+    feeds: tuple[tuple[int, int], ...] = ()
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
