@@ -506,3 +506,22 @@ def test_integer_inputs_are_drawn_within_the_table_they_feed() -> None:
     assert any(
         "input: 0 ≤ v < 1000 (the num_embeddings of the embedding it feeds)" in n for n in data["notes"]
     )
+
+
+def test_a_dataclass_output_is_shown_by_its_fields() -> None:
+    code, out, err = run(f"model {MODELS}/real.py:DataclassOutput --input 2,3,8 --format json")
+    assert code == 0, err
+    (model,) = [row for row in json.loads(out)["layers"] if row["path"] == ""]
+    result = real.DataclassOutput().eval()(torch.randn(2, 3, 8))
+    assert [(o["name"], o["shape"]) for o in model["outputs"]] == [
+        ("output.last_hidden_state", list(result.last_hidden_state.shape)),
+        ("output.pooled", list(result.pooled.shape)),
+    ]
+
+
+def test_warnings_of_the_forward_are_in_the_report_not_on_stderr() -> None:
+    code, out, err = run(f"model {MODELS}/real.py:Warns --input 2,8")
+    assert code == 0 and err == ""
+    text = " ".join(out.split())
+    assert "the forward warned: UserWarning at " in text and "this forward is deprecated" in text
+    assert text.count("this forward is deprecated") == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -235,3 +236,33 @@ class BertEmbeddings(nn.Module):
         token_type_ids = torch.zeros_like(input_ids)
         x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
         return x, torch.zeros(int(input_ids.max()) + 1)
+
+
+@dataclass
+class EncoderOutput:
+    """A plain dataclass output, as many libraries return (not a tuple, not a dict)."""
+
+    last_hidden_state: torch.Tensor
+    pooled: torch.Tensor | None = None
+
+
+class DataclassOutput(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> EncoderOutput:
+        hidden = self.fc(x)
+        return EncoderOutput(hidden, hidden.mean(dim=1))
+
+
+class Warns(nn.Module):
+    """A forward that warns, as torch and libraries do (deprecations, fallbacks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        warnings.warn("this forward is deprecated", UserWarning, stacklevel=1)
+        return self.fc(x)

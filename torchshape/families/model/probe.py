@@ -501,8 +501,36 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
 
 
 def run(spec: ModelSpec) -> ProbeRun:
-    with quiet():
-        return _run(spec)
+    """The trace of the model at ``spec``. What the model and torch warn during it (beside the
+    notices torchshape silences) goes into the report once each, not to stderr."""
+    import warnings
+
+    from torchshape.quiet import install
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # each warning once per place in the code
+        install()
+        probe = _run(spec)
+    said: list[str] = []
+    for warning in caught:
+        text = (
+            f"{warning.category.__name__} at {_place(warning.filename)}:{warning.lineno}: {warning.message}"
+        )
+        if text not in said:
+            said.append(text)
+    if not said:
+        return probe
+    return replace(probe, analysis=replace(probe.analysis, warned=tuple(said)))
+
+
+def _place(filename: str) -> str:
+    import os
+
+    try:
+        shown = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if shown.startswith("..") else shown
 
 
 def _run(spec: ModelSpec) -> ProbeRun:

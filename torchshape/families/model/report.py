@@ -81,6 +81,7 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
             "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "
             "(10 without embeddings); give LOW-HIGH to choose: --input 4,10:int64:0-100"
         )
+    notes += [f"the forward warned: {text}" for text in trace.warned]
     return Report(
         family="model",
         spec=spec,

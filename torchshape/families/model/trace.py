@@ -95,6 +95,7 @@ class Trace:
     # the inputs (by their place among the --input flags) that an embedding read as they came,
     # and the smallest num_embeddings of those embeddings
     feeds: tuple[tuple[int, int], ...] = ()
+    warned: tuple[str, ...] = ()  # what the model and torch warned during the trace, once each
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
