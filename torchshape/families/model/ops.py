@@ -120,6 +120,12 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
         finally:
             self.ignoring = False
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No torch.compile wrapper around ``__torch_dispatch__``: it would import torch's compiler
+        (about 2 s and 70 MB) on the first operation, and nothing here is compiled."""
+        return False
+
     def __enter__(self) -> OpCounter:
         _ACTIVE.append(self)
         entered: OpCounter = super().__enter__()
@@ -365,11 +371,19 @@ _WARM: list[bool] = []
 
 
 def warm_up() -> None:
-    """Run one tiny operation under both modes, once per process: their first call imports
-    torch's compiler (torch._dynamo), and an import inside the model's forward leaves frames
+    """Run one tiny operation under both modes, once per process: whatever torch sets up on a
+    mode's first use is not done inside the model's forward, where an import leaves frames
     behind that keep the model's tensors alive (no cyclic GC runs in the command)."""
     if _WARM:
         return
     with OpCounter(), OpRecorder(lambda: -1, lambda: 0, lambda: True):
         torch.zeros(1).view(1)
+        # the first operations on meta load torch's meta kernels (and its compiler with them),
+        # and the first call of a decomposition keeps the stack that called it
+        with torch.device("meta"):
+            warm = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 1, 1), torch.nn.BatchNorm2d(1), torch.nn.ReLU(), torch.nn.MaxPool2d(1)
+            ).eval()
+            x = warm(torch.empty(1, 1, 1, 1)).flatten(1)
+            torch.nn.functional.layer_norm(torch.nn.functional.linear(x, torch.empty(1, 1)), (1,))
     _WARM.append(True)
