@@ -696,8 +696,8 @@ def model_part(env: dict[str, str], rounds: int) -> tuple[list[str], list[Check]
             f"| {min(lm_fig.times) / min(torchinfo_fig.times):.2f}× | "
             f"| {lm_fig.rss_mb / torchinfo_fig.rss_mb:.2f}× |",
             "",
-            "Both run the model's forward pass once on the CPU: torchshape with autograd on, "
-            "`torchinfo.summary` under `torch.no_grad()`. On a small shared machine the first forward "
+            "Both run the model's forward pass once on the CPU under `torch.no_grad()` (torchshape "
+            "after its trial on meta). On a small shared machine the first forward "
             "pass of a freshly built model varies by seconds from run to run; `--rounds` evens it out.",
             "",
         ]

@@ -163,7 +163,7 @@ def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         return known.Known((bad,), found.macs)
 
-    monkeypatch.setattr(known, "linear", wrong)
+    monkeypatch.setitem(known.ADAPTERS, nn.Linear, wrong)
     code, out, _ = run(f"model {MODELS}/crnn.py:CRNN --input 2,1,32,20")
     assert code == 1
     assert (
@@ -251,8 +251,7 @@ def test_a_model_that_would_not_fit_is_refused_before_it_is_built(monkeypatch: p
     assert code == 1 and out == ""
     assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
     assert "use --device meta" in err and err.count("\n") == 1
-    # the estimate, from a trace on meta, is what the CPU run holds: the parameters, the inputs
-    # and every leaf layer's outputs, as this test's hooks measure them
+    # the guard's estimate, from a trace on meta, is the report's own figure, on meta and on the CPU
     import torch as torch_
 
     from torchshape.families.model.load import import_target
@@ -260,19 +259,16 @@ def test_a_model_that_would_not_fit_is_refused_before_it_is_built(monkeypatch: p
     from torchshape.families.model.spec import make_spec
 
     spec = make_spec(f"{MODELS}/seq2seq.py:Seq2Seq", ["4,10:int64", "4,7:int64"], [])
-    measured = estimate(spec, import_target(spec), torch_.float32)
-    model = __import__("tests.models.seq2seq", fromlist=["x"]).Seq2Seq().eval()
-    inputs = [torch.randint(0, 100, (4, 10)), torch.randint(0, 100, (4, 7))]
-    leaves: list[int] = []
-    for m in model.modules():
-        if next(m.children(), None) is None:
-            m.register_forward_hook(
-                lambda m, a, out: leaves.append(sum(t.numel() * t.element_size() for t in _tensors(out)))
-            )
-    model(*inputs)
-    params = sum(p.numel() * p.element_size() for p in model.parameters())
-    given = sum(t.numel() * t.element_size() for t in inputs)
-    assert measured.peak_bytes == params + given + sum(leaves)
+    guarded = estimate(spec, import_target(spec), torch_.float32)
+    monkeypatch.undo()
+    for device in ("cpu", "meta"):
+        code, out, err = run(
+            f"model {MODELS}/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64 --device {device} "
+            "--format json"
+        )
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["memory"]["estimate_bytes"] == guarded.peak_bytes == data["totals"]["peak_bytes_estimate"]
 
 
 def _tensors(value: Any) -> list[torch.Tensor]:

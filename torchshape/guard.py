@@ -64,10 +64,18 @@ def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0) -> 
             if explain_bytes
             else "this forward pass needs"
         )
+        # a family whose estimate may be partial says how (the model family: a trial on meta
+        # that stopped early); then meta cannot run it either
+        partial = getattr(spec, "estimate_note", "")
+        estimate = f"{partial}" if partial else "at its peak (estimate)"
+        advice = (
+            "use smaller --input sizes or a machine with more memory"
+            if partial
+            else "use --device meta to see every shape without allocating"
+        )
         raise EnvironmentProblem(
             f"--device {spec.device}: {what} about {human_bytes(needed)} "
-            f"at its peak (estimate) but only {human_bytes(available)} of {where} is available; "
-            "use --device meta to see every shape without allocating"
+            f"{estimate} but only {human_bytes(available)} of {where} is available; {advice}"
         )
     check_duration(spec, companions=companions)
 

@@ -19,3 +19,18 @@ class Packed(nn.Module):
         out, _ = self.rnn(packed)
         padded, _ = pad_packed_sequence(out, batch_first=True)
         return padded
+
+
+class PackedLengths(nn.Module):
+    """Padded token sequences and their lengths, both inputs of forward (Tacotron2, Conformer)."""
+
+    def __init__(self, vocab: int = 30, embed: int = 8, hidden: int = 12) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, embed)
+        self.rnn = nn.LSTM(embed, hidden, batch_first=True, bidirectional=True)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        padded, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
+        return padded

@@ -22,3 +22,17 @@ class TinyTransformer(nn.Module):
 def build() -> nn.Module:
     """A function returning a module: the other form a TARGET may name."""
     return TinyTransformer(layers=1)
+
+
+class EmbedEncodeAttend(nn.Module):
+    """An embedding, a transformer encoder layer and attention over its output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.enc = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+        self.mha = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h = self.enc(self.emb(tokens))
+        return self.mha(h, h, h)[0]

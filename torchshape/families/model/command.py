@@ -91,6 +91,25 @@ def model(
             "--explain", metavar=SWITCH, help="With --layer: the family's --explain, on the layer's tensors."
         ),
     ] = False,
+    grad: Annotated[
+        bool,
+        typer.Option(
+            "--grad",
+            metavar=SWITCH,
+            help="Run the forward with autograd on, as in training: what backward needs is kept, and "
+            "the memory estimate counts it. Without it the forward runs under torch.no_grad(), as "
+            "the peers run it.",
+        ),
+    ] = False,
+    ops: Annotated[
+        bool,
+        typer.Option(
+            "--ops",
+            metavar=SWITCH,
+            help="Show the operations of your model's own code as rows under the module that ran them "
+            "(view, permute, cat, matmul, F.*, indexing), with their file and line. JSON always has them.",
+        ),
+    ] = False,
     output_format: FormatOption = None,
     output: OutputOption = None,
     debug: Debug = False,
@@ -100,7 +119,9 @@ def model(
     from torchshape.families.model.spec import make_spec
     from torchshape.options import Format, parse_format
 
-    spec = make_spec(target, inputs or [], args or [], depth=depth, device=device, dtype=dtype)
+    spec = make_spec(
+        target, inputs or [], args or [], depth=depth, device=device, dtype=dtype, grad=grad, ops=ops
+    )
     if layer is None and explain:
         from torchshape.errors import UsageError
 

@@ -7,6 +7,7 @@ tensor that actually arrived; it is marked verified only when torch accepts it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,17 @@ if TYPE_CHECKING:
 NO_FIX = "no fix torchshape can check"
 CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
 MODEL_INPUT = "the model's input"
+# a tensor that no earlier module returned and no --input has the shape of (position ids, masks)
+MADE_IN_FORWARD = "forward's own code (no earlier module returned it, and no --input has its shape)"
+# torch's words when a layer's weights and its input differ in dtype
+_DTYPE_MISMATCH = re.compile(
+    r"(Input type \(.*\) and (bias|weight) type \(.*\) should be the same"
+    r"|expected (m1 and m2|mat1 and mat2|both vectors|input and weight|self and mat2) to have the same dtype"
+    r"|expected scalar type \w+ but found \w+"
+    r"|Expected tensor for argument #\d+ 'indices' to have one of the following scalar types"
+    r"|should be the same dtype|must have the same dtype"
+    r"|not implemented for '(Char|Byte|Short|Int|Long|Bool)')"
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,10 @@ class Diagnosis:
     argument: str | None = None  # what ``got`` is, when not the input: "h_0"
     where: str | None = None  # the line of the model's own code: "models/net.py:42 in forward: x.view(-1, 7)"
     last: str | None = None  # the last module call that finished: "fc (nn.Linear) → (2, 6)"
+    # where no fix can be checked, what to do instead (meta tensors hold no values: --device cpu)
+    advice: str | None = None
+    # the operation of the model's own code that raised: "Tensor.view(-1, 7) of (2, 6)"
+    operation: str | None = None
 
     @property
     def shown_layer(self) -> str:
@@ -52,11 +68,18 @@ class Diagnosis:
 
     def lines(self) -> list[str]:
         """The diagnosis in plain words."""
-        lines = [f"✗ the model failed in {self.shown_layer}: {self.module}", f"  torch: {self.message}"]
+        lines = [f"✗ the model failed in {self.shown_layer}: {self.module}"]
+        if self.operation is not None:
+            lines.append(f"  in {self.operation}")
+        lines.append(f"  torch: {self.message}")
         if self.expects is not None:
             lines.append(f"  {self.shown_layer} requires {self.expects}")
         if self.got is not None:
-            where = self.source if self.source == MODEL_INPUT else f"the output of {self.source}"
+            where = (
+                self.source
+                if self.source in (MODEL_INPUT, MADE_IN_FORWARD)
+                else f"the output of {self.source}"
+            )
             what = "it" if self.argument is None else f"its {self.argument}"
             lines.append(f"  {what} got {shape_text(self.got)}, from {where}")
         if self.detail is not None:
@@ -68,7 +91,9 @@ class Diagnosis:
                 lines.append(CODE_INDENT + code)
         if self.last is not None:
             lines.append(f"  the last module that ran: {self.last}")
-        if not self.fixes:
+        if self.advice is not None:
+            lines.append(f"  {self.advice}")
+        elif not self.fixes:
             lines.append(f"  {NO_FIX}")
         for fix in self.fixes:
             got = "the tensor" if self.got is None else shape_text(self.got)
@@ -90,6 +115,8 @@ class Diagnosis:
             "argument": self.argument,
             "where": self.where,
             "last_module": self.last,
+            "advice": self.advice,
+            "operation": self.operation,
             "fixes": [
                 {
                     "change": f.change,
@@ -106,9 +133,11 @@ class Diagnosis:
 
 def constructor(module: nn.Module) -> str:
     """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
-    from torch import nn
+    from torch import jit, nn
 
-    kind = type(module)
+    if isinstance(module, jit.ScriptModule):
+        return f"torch.jit.script({getattr(module, 'original_name', 'module')})"
+    kind = _user_class(module)
     prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
     settings = module.extra_repr()
     if isinstance(module, nn.MultiheadAttention) and not settings:  # it has no extra_repr
@@ -128,8 +157,27 @@ def constructor(module: nn.Module) -> str:
 
 
 def type_name(module: nn.Module) -> str:
+    """``nn.LSTM``, the user's class name, or ``ScriptModule(Name)`` for a TorchScript module."""
+    from torch import jit
+
+    if isinstance(module, jit.ScriptModule):
+        return f"ScriptModule({getattr(module, 'original_name', '?')})"
+    kind = _user_class(module)
+    name = ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
+    if kind is not type(module):  # torch.nn.utils.parametrize made a class around the user's
+        return f"{name} ({', '.join(module.parametrizations.keys())} parametrized)"
+    return name
+
+
+def _user_class(module: nn.Module) -> type:
+    """The module's class; for a parametrized module (weight norm, spectral norm, orthogonal),
+    the class it was before torch.nn.utils.parametrize wrapped it."""
+    from torch.nn.utils import parametrize
+
     kind = type(module)
-    return ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
+    if parametrize.is_parametrized(module) and kind.__name__.startswith("Parametrized") and kind.__bases__:
+        return kind.__bases__[0]
+    return kind
 
 
 def first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:
@@ -318,10 +366,28 @@ def diagnose(
     earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
     kwargs: dict[str, Any] | None = None,
     last: str | None = None,
+    given: list[tuple[int, ...]] | None = None,
 ) -> Diagnosis:
     """``earlier``: (path, output shapes) of every finished call before the failing one, in call
     order; ``earlier_inputs``: path -> (type, input shapes) of those calls; ``last``: the last
-    call that finished, as text."""
+    call that finished, as text; ``given``: the shapes of the model's inputs (a shape no earlier
+    module returned and no input has was made by forward's own code)."""
+    found = _diagnose(module, path, args, error, earlier, earlier_inputs, kwargs, last)
+    if found.source == MODEL_INPUT and given is not None and found.got not in given:
+        found = replace(found, source=MADE_IN_FORWARD)
+    return found
+
+
+def _diagnose(
+    module: nn.Module,
+    path: str,
+    args: tuple[Any, ...],
+    error: BaseException,
+    earlier: list[tuple[str, list[tuple[int, ...]]]],
+    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+    kwargs: dict[str, Any] | None,
+    last: str | None,
+) -> Diagnosis:
     from torchshape.families.model.load import first_line
 
     kwargs = kwargs or {}
@@ -344,6 +410,8 @@ def diagnose(
         return base
     got = tuple(int(d) for d in arrived.shape)
     base = replace(base, got=got, source=source_of(got, earlier))
+    if _DTYPE_MISMATCH.search(base.message):
+        return _dtype(base, module, arrived)
     for kind in (_hidden_state, _index_range, _kernel_too_large):
         found = kind(base, module, args, kwargs, earlier)
         if found is not None:
@@ -496,6 +564,33 @@ def _hidden_state(
     )
 
 
+def _dtype(base: Diagnosis, module: nn.Module, arrived: torch.Tensor) -> Diagnosis:
+    """The input's dtype is not the one the layer computes in: the shape is not the cause."""
+    import torch
+    from torch import nn
+
+    got = str(arrived.dtype).removeprefix("torch.")
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        want = "integer indices (int64 or int32)"
+        shape = ",".join(str(d) for d in base.got or ())
+        change = f"--input {shape}:int64" if base.source == MODEL_INPUT else "indices.long() before it"
+    else:
+        weight = next(iter(module.parameters()), None)
+        dtype = str(weight.dtype if weight is not None else torch.get_default_dtype()).removeprefix("torch.")
+        want = f"an input of its weights' dtype, {dtype}"
+        shape = ",".join(str(d) for d in base.got or ())
+        change = (
+            f"--input {shape}:{dtype}" if base.source == MODEL_INPUT else f"x.to(torch.{dtype}) before it"
+        )
+    return replace(
+        base,
+        expects=want,
+        detail=f"the shape is not the cause: the {shape_text(base.got or ())} that arrived holds {got}",
+        advice=f"fix: the dtype: {change}",
+        fixes=(),
+    )
+
+
 def _index_range(
     base: Diagnosis,
     module: nn.Module,
@@ -608,6 +703,37 @@ def spatial_dims(module: nn.Module) -> int:
 
 def _axes(value: Any, dims: int) -> tuple[int, ...]:
     return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
+
+
+# What torch says when code reads the values of a meta tensor, and what that code did.
+_READS_VALUES = (
+    ("Tensor.item() cannot be called on meta tensors", "reads a tensor's value (.item(), bool(), int(), if)"),
+    ("Cannot copy out of meta tensor", "copies a tensor's values out (.tolist(), .cpu(), .numpy())"),
+    ("torch.nonzero()", "asks where a tensor is nonzero (torch.nonzero, a boolean mask index)"),
+    ("cannot repeat_interleave a meta tensor", "repeats by a tensor's values (repeat_interleave)"),
+    ("'lengths' argument should be a 1D CPU int64 tensor", "packs sequences by lengths computed in forward"),
+)
+_NO_META_KERNEL = re.compile(r"(aten::\w+): attempted to run this operator with Meta tensors")
+
+
+def reads_values(message: str) -> str | None:
+    """What the model's code did, where ``message`` is torch's refusal to read a meta tensor's
+    values (which meta tensors do not have); None for any other error."""
+    for text, what in _READS_VALUES:
+        if text in message:
+            return what
+    found = _NO_META_KERNEL.search(message)
+    if found:
+        return f"calls {found[1]}, whose output's shape depends on the values"
+    return None
+
+
+def meta_advice(what: str) -> str:
+    """The way out when a model reads values on meta."""
+    return (
+        f"fix: the model {what}, and meta tensors hold no values: run it with --device cpu "
+        "(torchshape refuses first what would not fit in memory)"
+    )
 
 
 def user_line(error: BaseException) -> str | None:

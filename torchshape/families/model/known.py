@@ -162,7 +162,8 @@ def rnn_spec(module: nn.Module, args: tuple[Any, ...]) -> RNNSpec | None:
     """The rnn family's spec of a recurrent layer or cell object, at the L and N of its input."""
     from torch.nn.utils.rnn import PackedSequence
 
-    kind = _RNN_KINDS.get(type(module))
+    base = torch_class(module, _RNN_KINDS)
+    kind = None if base is None else _RNN_KINDS[base]
     if kind is not None and not kind.is_cell and args and isinstance(args[0], PackedSequence):
         lengths = lengths_of(args[0].batch_sizes)
         if not lengths:
@@ -215,7 +216,7 @@ def convolution(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
     if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
         return None
     conv: Any = module
-    dims = _CONV_DIMS[type(module)]
+    dims = _CONV_DIMS[_class_in(module, _CONV_DIMS)]
     unbatched = x.dim() == dims + 1
     padding = conv.padding if isinstance(conv.padding, str) else _per_axis(conv.padding, dims)
     spec = ConvSpec(
@@ -248,8 +249,9 @@ def pooling(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     if x is None:
         return None
     pool: Any = module
-    kind = _POOL_KINDS[type(module)]
-    dims = int(type(module).__name__[-2])
+    base = _class_in(module, _POOL_KINDS)
+    kind = _POOL_KINDS[base]
+    dims = int(base.__name__[-2])
     unbatched = x.dim() == dims + 1
     size = tuple(int(s) for s in x.shape[-dims:])
     if kind.adaptive:
@@ -337,6 +339,30 @@ def embedding_bag(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, An
 
 
 def _from_embedding_family(module: nn.Module, **settings: Any) -> Known | None:
+    spec = _embedding_spec(module, **settings)
+    if spec is None:
+        return None
+    sym = embedding_formulas.symbols(spec)
+    (output,) = [f for f in embedding_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+
+
+def embedding_spec(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The embedding family's spec of an nn.Embedding call (an nn.EmbeddingBag: of a 2-D call)."""
+    x = _first_tensor(args)
+    if x is None:
+        return None
+    if isinstance(module, nn.EmbeddingBag):
+        bag: Any = module
+        if x.dim() != 2:
+            return None
+        return _embedding_spec(
+            module, bag=True, mode=bag.mode, bags=int(x.shape[0]), bag_size=int(x.shape[1])
+        )
+    return _embedding_spec(module, shape=_shape(x) or "()")
+
+
+def _embedding_spec(module: nn.Module, **settings: Any) -> Any:
     table: Any = module
     try:
         spec = embedding_request.make_spec(
@@ -348,9 +374,7 @@ def _from_embedding_family(module: nn.Module, **settings: Any) -> Known | None:
         )
     except Exception:  # settings the embedding command does not take: no formula, never a guess
         return None
-    sym = embedding_formulas.symbols(spec)
-    (output,) = [f for f in embedding_formulas.tensor_formulas(spec) if f.name == "output"]
-    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+    return spec
 
 
 _MHA_ARGS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights")
@@ -359,6 +383,20 @@ _MHA_ARGS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_
 def attention(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.MultiheadAttention: the attention family's formulas at the observed L, S and N, with the
     call's need_weights and average_attn_weights."""
+    spec = attention_spec(module, args, kwargs)
+    if spec is None:
+        return None
+    sym = attention_formulas.symbols(spec)
+    outputs = tuple(
+        KnownOutput(f.name, f.formula, f.shape(sym))
+        for f in attention_formulas.tensor_formulas(spec)
+        if f.name in ("attn_output", "attn_output_weights")
+    )
+    return Known(outputs, macs=attention_counts.macs(spec))
+
+
+def attention_spec(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The attention family's spec of an nn.MultiheadAttention call; None: one it does not take."""
     call = dict(zip(_MHA_ARGS, args, strict=False)) | kwargs
     query, key = call.get("query"), call.get("key")
     if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or query.dim() not in (2, 3):
@@ -388,19 +426,23 @@ def attention(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         )
     except Exception:  # settings the attention command does not take: no formula, never a guess
         return None
-    sym = attention_formulas.symbols(spec)
-    outputs = tuple(
-        KnownOutput(f.name, f.formula, f.shape(sym))
-        for f in attention_formulas.tensor_formulas(spec)
-        if f.name in ("attn_output", "attn_output_weights")
-    )
-    return Known(outputs, macs=attention_counts.macs(spec))
+    return spec
 
 
 def transformer(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer and the encoder and
     decoder stacks: the transformer family's output formula at the observed S, T and N. Their
     children have rows of their own, which count the MACs."""
+    spec = transformer_spec(module, args, kwargs)
+    if spec is None:
+        return None
+    sym = transformer_formulas.symbols(spec)
+    (output,) = [f for f in transformer_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+
+
+def transformer_spec(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The transformer family's spec of a transformer layer, stack or nn.Transformer call."""
     x = _first_tensor(args)
     if x is None or x.dim() != 3:  # an unbatched call: the transformer command takes none
         return None
@@ -451,9 +493,7 @@ def transformer(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
         spec = transformer_request.make_spec(**settings)
     except Exception:  # settings the transformer command does not take: no formula, never a guess
         return None
-    sym = transformer_formulas.symbols(spec)
-    (output,) = [f for f in transformer_formulas.tensor_formulas(spec) if f.name == "output"]
-    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+    return spec
 
 
 def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
@@ -498,33 +538,91 @@ def same_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 Rule = Callable[[nn.Module, tuple[Any, ...], dict[str, Any]], "Known | None"]
 
+# The layer adapters: a torch.nn class and the rule that reads its call, matched through the
+# module's class hierarchy (most derived first), so a subclass that keeps its class's forward
+# (torchvision's Conv3DSimple, a parametrized or weight-normed layer) takes its family's formula.
+ADAPTERS: dict[type[nn.Module], Rule] = {
+    **dict.fromkeys(_RNN_KINDS, recurrent),
+    **dict.fromkeys(_CONV_DIMS, convolution),
+    **dict.fromkeys(_POOL_KINDS, pooling),
+    nn.Linear: linear,
+    nn.Embedding: embedding,
+    nn.EmbeddingBag: embedding_bag,
+    nn.MultiheadAttention: attention,
+    nn.TransformerEncoderLayer: transformer,
+    nn.TransformerDecoderLayer: transformer,
+    nn.TransformerEncoder: transformer,
+    nn.TransformerDecoder: transformer,
+    nn.Transformer: transformer,
+    nn.Flatten: flatten,
+    nn.Unflatten: unflatten,
+}
+
+
+def torch_class(module: nn.Module, table: Any = ADAPTERS) -> type[nn.Module] | None:
+    """The class of ``table`` that ``module`` is, or subclasses without a forward of its own
+    (a subclass that changes forward may change what it returns: no formula, never a guess)."""
+    for cls in type(module).__mro__:
+        if cls in table:
+            same_forward = getattr(type(module), "forward", None) is getattr(cls, "forward", None)
+            return cls if same_forward else None
+    return None
+
+
+def _class_in(module: nn.Module, table: Any) -> type[nn.Module]:
+    found = torch_class(module, table)
+    if found is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    return found
+
+
+# The layers --layer reads into a family that runs them on its own weights (``layer.py`` reads
+# the rnn, conv and pool ones onto the layer's own): the family, and the spec of a call.
+SpecReader = Callable[[nn.Module, tuple[Any, ...], dict[str, Any]], Any]
+FAMILY_SPECS: dict[type[nn.Module], tuple[str, SpecReader]] = {
+    nn.MultiheadAttention: ("attention", attention_spec),
+    nn.Embedding: ("embedding", embedding_spec),
+    nn.EmbeddingBag: ("embedding", embedding_spec),
+    **dict.fromkeys(
+        (
+            nn.TransformerEncoderLayer,
+            nn.TransformerDecoderLayer,
+            nn.TransformerEncoder,
+            nn.TransformerDecoder,
+            nn.Transformer,
+        ),
+        ("transformer", transformer_spec),
+    ),
+}
+
+
+def family_spec(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, Any] | None:
+    """(family, spec) of a call of one of ``FAMILY_SPECS``' layers (subclasses keeping forward);
+    None: not one, or a call its family does not take."""
+    base = torch_class(module, FAMILY_SPECS)
+    if base is None:
+        return None
+    family, reader = FAMILY_SPECS[base]
+    try:
+        spec = reader(module, args, kwargs)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None
+    return None if spec is None else (family, spec)
+
 
 def rule_for(module: nn.Module) -> Rule | None:
-    """The formula rule of ``module``'s exact type (a subclass may change forward: no rule)."""
-    kind = type(module)
-    if kind in _RNN_KINDS:
-        return recurrent
-    if kind in _CONV_DIMS:
-        return convolution
-    if kind in _POOL_KINDS:
-        return pooling
-    exact: dict[type[nn.Module], Rule] = {
-        nn.Linear: linear,
-        nn.Embedding: embedding,
-        nn.EmbeddingBag: embedding_bag,
-        nn.MultiheadAttention: attention,
-        nn.TransformerEncoderLayer: transformer,
-        nn.TransformerDecoderLayer: transformer,
-        nn.TransformerEncoder: transformer,
-        nn.TransformerDecoder: transformer,
-        nn.Transformer: transformer,
-        nn.Flatten: flatten,
-        nn.Unflatten: unflatten,
-    }
-    if kind in exact:
-        return exact[kind]
-    if kind.__module__.startswith("torch.nn.") and isinstance(module, SHAPE_PRESERVING):
-        return same_shape
+    """The formula rule of ``module``'s torch.nn class (``ADAPTERS``); shape-preserving layers of
+    torch.nn and their subclasses that keep forward: same shape."""
+    base = torch_class(module)
+    if base is not None:
+        return ADAPTERS[base]
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn.") and issubclass(cls, SHAPE_PRESERVING):
+            return (
+                same_shape
+                if getattr(type(module), "forward", None) is getattr(cls, "forward", None)
+                else None
+            )
     return None
 
 

@@ -33,7 +33,9 @@ POOLS = {
 }
 SUPPORTED = (
     "rnn (nn.LSTM, nn.GRU, nn.RNN and their cells), conv (nn.Conv1d/2d/3d, nn.ConvTranspose1d/2d/3d), "
-    "pool (max, avg, LP and adaptive pools, 1d/2d/3d)"
+    "pool (max, avg, LP and adaptive pools, 1d/2d/3d), attention (nn.MultiheadAttention), embedding "
+    "(nn.Embedding, nn.EmbeddingBag) and transformer (nn.TransformerEncoderLayer, "
+    "nn.TransformerDecoderLayer, their stacks, nn.Transformer)"
 )
 
 

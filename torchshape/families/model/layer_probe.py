@@ -51,6 +51,22 @@ def inspect_module(
     name: str,
 ) -> Report:
     """The family report of ``module`` called with ``args``: its own settings, weights and input."""
+    from torchshape.families.model.layer import nn_class
+
+    if nn_class(module) is None:
+        from torchshape.families.model.known import family_spec
+
+        found = family_spec(module, args, kwargs)
+        if found is not None:  # attention, embedding, transformer: their family on its own weights
+            family_name, spec = found
+            with quiet():
+                report = families.family(family_name).inspect(spec, explain=explain)
+            shapes = ", ".join(str(tuple(a.shape)) for a in (*args, *kwargs.values()) if hasattr(a, "shape"))
+            ran = (
+                f"{report.ran}; with the layer's settings and the sizes of its first call, on torchshape's "
+                f"own weights and inputs (the {family_name} family does not load a layer's own yet)"
+            )
+            return replace(report, title=f"{title}: input {shapes}", ran=ran)
     layer = read_layer(module, args, kwargs, flag=flag, name=name)
     if explain and isinstance(layer.spec, RNNSpec) and layer.spec.kind.is_cell:
         raise UsageError(

@@ -38,7 +38,10 @@ class Answered:
         """Run the layer at small sizes on the CPU: do torch's shapes equal the formulas'?"""
         small = probe_spec(replace(spec, device="cpu"))
         if small not in self._checked:
-            self._checked[small] = _small_run_agrees(module, small)
+            from torchshape.families.model.ops import outside
+
+            with outside():  # torchshape's own check: not the model's memory or MACs
+                self._checked[small] = _small_run_agrees(module, small)
         return self._checked[small]
 
 
@@ -136,3 +139,71 @@ def _small_run_agrees(module: nn.Module, small: RNNSpec) -> bool:
         got = dict(name_outputs(layer, layer(x)))
     expected = {o.name: o.expected for o in rnn_outputs(small)}
     return got.keys() == expected.keys() and all(tuple(t.shape) == expected[n] for n, t in got.items())
+
+
+# The values of a small integer or bool --input on meta (lengths, masks), drawn on the CPU.
+VALUES = "_torchshape_values"
+SMALL_VALUES = 1 << 20
+
+
+def keep_values(meta: Any, values: Any) -> None:
+    """Let a tensor on meta carry its values on the CPU, for code that reads them."""
+    setattr(meta, VALUES, values)
+
+
+@contextmanager
+def lengths_on_cpu() -> Iterator[None]:
+    """Code that reads values on meta: ``pack_padded_sequence`` wants its lengths as a CPU tensor,
+    transformers asks whether a mask is all ones. An --input that carries its values
+    (``keep_values``) gives them, and so does every tensor computed from such tensors alone
+    (``.to``, ``torch.sort``, ``mask == 0``): the same function runs on the values beside it."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    def values_of(value: Any) -> Any:
+        return getattr(value, VALUES, value)
+
+    class Lengths(TorchFunctionMode):  # type: ignore[misc]
+        def __torch_function__(
+            self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+        ) -> Any:
+            kwargs = kwargs or {}
+            name = getattr(func, "__name__", "")
+            if name == "arange":  # position ids, permutations: small ones get their values too
+                out = func(*args, **kwargs)
+                if (
+                    isinstance(out, torch.Tensor)
+                    and out.device.type == "meta"
+                    and out.numel() <= SMALL_VALUES
+                ):
+                    keep_values(out, func(*args, **{**kwargs, "device": "cpu"}))
+                return out
+            if not any(hasattr(a, VALUES) for a in (*args, *kwargs.values())):
+                return func(*args, **kwargs)
+            if name == "_pack_padded_sequence":
+                return func(args[0], values_of(args[1]), *args[2:], **kwargs)
+            try:
+                twin = func(*(values_of(a) for a in args), **{k: values_of(v) for k, v in kwargs.items()})
+            except Exception:  # mixed with meta tensors that carry no values: none
+                twin = None
+            try:
+                out = func(*args, **kwargs)
+            except (RuntimeError, NotImplementedError):  # it asked for the values: the twin's
+                if twin is not None and not (isinstance(twin, torch.Tensor) and twin.device.type == "meta"):
+                    return twin  # a CPU tensor (.cpu()), a Python value (bool(), .item(), .tolist())
+                raise
+            if name in ("to", "type", "cuda") and isinstance(out, torch.Tensor):  # moved, the values stay
+                twin = values_of(args[0]).to(dtype=out.dtype)
+            outs, twins = (out, twin) if isinstance(out, (tuple, list)) else ((out,), (twin,))
+            for made, values in zip(outs, twins, strict=False):
+                if (
+                    isinstance(made, torch.Tensor)
+                    and made.device.type == "meta"
+                    and isinstance(values, torch.Tensor)
+                    and values.device.type == "cpu"
+                ):
+                    keep_values(made, values)
+            return out
+
+    with Lengths():
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +22,12 @@ def name_values(prefix: str, value: Any) -> list[tuple[str, Any]]:
         return [pair for i, item in enumerate(value) for pair in name_values(f"{prefix}[{i}]", item)]
     if isinstance(value, dict):
         return [pair for key, item in value.items() for pair in name_values(f"{prefix}[{key!r}]", item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a plain @dataclass output
+        return [
+            pair
+            for field in dataclasses.fields(value)
+            for pair in name_values(f"{prefix}.{field.name}", getattr(value, field.name, None))
+        ]
     return []
 
 

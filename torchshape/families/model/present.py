@@ -25,8 +25,18 @@ __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", 
 
 NO_FORMULA = "no formula"
 FAILED = "—"  # the outputs of the call that raised
-MACS_OF = "MACs of the layers with formulas that give them: recurrent, convolution, Linear"
-MEMORY = "memory ≈ {} (estimate: parameters + the largest activation)"
+MACS_ALL = (
+    "MACs: every matrix product, convolution and attention torch ran, recurrent layers by their formulas"
+)
+MACS_RAISED = "MACs: only the operations that ran before forward raised (a lower bound)"
+MACS_UNCOUNTED = "MACs: a lower bound: no MAC formula for {}"
+MEMORY = "memory ≈ {} (estimate)"
+MEMORY_OF = "memory: parameters + buffers + inputs + the most activations alive at once, {}"
+MEASURED = "measured {}"
+MEASURED_OF = {
+    "cpu": "measured: the resident memory the run added, from building the model to the end of forward",
+    "cuda": "measured: torch.cuda.max_memory_allocated during the run",
+}
 
 
 def _trace(report: Report) -> Trace:
@@ -37,7 +47,7 @@ def _trace(report: Report) -> Trace:
 def shown_layers(report: Report) -> list[LayerCall]:
     """The rows shown: every call, identical consecutive calls as one, down to --depth."""
     spec: ModelSpec = report.spec
-    rows = collapse(list(_trace(report).layers))
+    rows = collapse([row for row in _trace(report).layers if spec.ops or not row.op])
     return [row for row in rows if spec.depth is None or row.depth <= spec.depth]
 
 
@@ -60,12 +70,13 @@ def sections(report: Report) -> list[RenderableType]:
     table.add_column("formula", overflow="fold")
     table.add_column("", no_wrap=True)
     for row in shown_layers(report):
-        name = (
-            "  " * max(0, row.depth - 1) + row.shown_path + (f" × {row.calls} calls" if row.calls > 1 else "")
-        )
+        shown = f"· {row.type.rpartition('.')[2]}" if row.op else row.shown_path
+        name = "  " * max(0, row.depth - 1) + shown + (f" × {row.calls} calls" if row.calls > 1 else "")
         outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
         formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
         marks = Text("\n").join(_mark_text(o.verified, o.from_formula) for o in row.outputs)
+        if row.op:  # an operation of the model's code: where it was called, no formula to check
+            formulas, marks = f"at {row.where}", Text("")
         if row.failed:
             outputs, formulas, marks = FAILED, "raised", _mark_text(False)
         style = "bold red" if row.verified is False else None
@@ -79,11 +90,13 @@ def sections(report: Report) -> list[RenderableType]:
             marks,
             style=style,
         )
-    parts: list[RenderableType] = [
-        Text(""),
-        Text("trace: every module call, in call order", style="bold"),
-        table,
-    ]
+    spec: ModelSpec = report.spec
+    title = (
+        "trace: every module call and every operation of your code, in call order"
+        if spec.ops
+        else "trace: every module call, in call order"
+    )
+    parts: list[RenderableType] = [Text(""), Text(title, style="bold"), table]
     return parts
 
 
@@ -109,6 +122,7 @@ def footer(report: Report) -> list[Text]:
         lines += [hanging(first, "bold yellow"), *(hanging(line) for line in rest)]
     if trace.warnings:
         lines.append(Text(""))
+    measured = trace.measured_peak_bytes
     lines += [
         Text.assemble(
             ("parameters ", "bold"),
@@ -116,11 +130,33 @@ def footer(report: Report) -> list[Text]:
             (f"{human_count(trace.macs)} MACs", "bold"),
             " · ",
             (MEMORY.format(human_bytes(t.peak_bytes_estimate)), "bold"),
+            *(() if measured is None else (" · ", (MEASURED.format(human_bytes(measured)), "bold"))),
         ),
-        Text(MACS_OF + "; parameters and MACs count the whole model, whatever --depth shows", style="dim"),
+        *(Text(line, style="dim") for line in totals_notes(report)),
     ]
     lines += [Text(line, style="bold red") for line in trace.mismatches]
     return lines
+
+
+def totals_notes(report: Report) -> list[str]:
+    """What the totals count: the MACs (complete, or what is missing), the memory, the measured
+    peak; "the whole model" only where the MACs are complete."""
+    trace = _trace(report)
+    if trace.diagnosis is not None or trace.error is not None:
+        macs = MACS_RAISED
+    elif trace.uncounted:
+        macs = MACS_UNCOUNTED.format(
+            ", ".join(f"aten.{name} ({calls} calls)" for name, calls in trace.uncounted)
+        )
+    else:
+        macs = MACS_ALL
+    mode = "with autograd on (--grad): what backward needs included" if trace.grad else "under no_grad"
+    lines = [macs, MEMORY_OF.format(mode)]
+    if trace.measured_peak_bytes is not None:
+        lines.append(MEASURED_OF["cuda" if report.probe.device.startswith("cuda") else "cpu"])
+    whole = "parameters and MACs count" if trace.macs_complete else "parameters count"
+    lines.append(f"{whole} the whole model, whatever --depth shows")
+    return ["; ".join(lines)]
 
 
 def params(report: Report) -> ParametersSection:
@@ -143,6 +179,8 @@ def params(report: Report) -> ParametersSection:
 
 
 def _layer_json(row: LayerCall) -> dict[str, Any]:
+    if row.op:
+        return _op_json(row)
     return {
         "path": row.path,
         "type": row.type,
@@ -166,6 +204,20 @@ def _layer_json(row: LayerCall) -> dict[str, Any]:
     }
 
 
+def _op_json(row: LayerCall) -> dict[str, Any]:
+    return {
+        "op": row.type,
+        "path": row.path,
+        "depth": row.depth,
+        "calls": row.calls,
+        "where": row.where,
+        "rule": row.rule,
+        "inputs": [list(shape) for _, shape in row.inputs],
+        "outputs": [list(o.shape) for o in row.outputs],
+        "failed": row.failed,
+    }
+
+
 def json_extra(report: Report) -> dict[str, Any]:
     """``target``; ``layers``: the rows shown; ``error``: where forward raised, what the layer
     requires, what arrived and the checked fixes (None when forward ran)."""
@@ -173,7 +225,19 @@ def json_extra(report: Report) -> dict[str, Any]:
     return {
         "target": report.spec.target,
         "layers": [_layer_json(row) for row in shown_layers(report)],
+        "ops": [_op_json(row) for row in collapse([row for row in trace.layers if row.op])],
         "trainable_params": trace.trainable,
+        "macs_complete": trace.macs_complete,
+        "macs_uncounted": dict(trace.uncounted),
+        "grad": trace.grad,
+        "memory": {
+            "estimate_bytes": report.totals.peak_bytes_estimate if report.totals else trace.memory_bytes,
+            "param_bytes": trace.param_bytes,
+            "buffer_bytes": trace.buffer_bytes,
+            "input_bytes": trace.input_bytes,
+            "activation_peak_bytes": trace.activation_peak_bytes,
+            "measured_peak_bytes": trace.measured_peak_bytes,
+        },
         "error": None if trace.diagnosis is None else trace.diagnosis.as_dict(),
         "warnings": [suspicion.as_dict() for suspicion in trace.warnings],
     }

@@ -7,18 +7,31 @@ inference path (nn.TransformerEncoderLayer) still call their children.
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape.contain import silenced
 from torchshape.errors import UsageError
-from torchshape.families.model.diagnose import Diagnosis, constructor, diagnose, spatial_dims, type_name
+from torchshape.families.model.diagnose import (
+    Diagnosis,
+    constructor,
+    diagnose,
+    meta_advice,
+    reads_values,
+    spatial_dims,
+    type_name,
+)
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
+from torchshape.guard import HEAP_SLACK_BYTES
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
@@ -38,14 +51,23 @@ def trace_module(
     inputs: tuple[Any, ...],
     answered: dict[int, bool] | None = None,
     keywords: dict[str, Any] | None = None,
+    *,
+    grad: bool = False,
 ) -> Trace:
     """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
 
-    When forward raises: the calls up to the one that raised (marked failed), and the diagnosis.
-    ``answered``: id(module) -> whether its formulas held at small sizes, for the recurrent
-    layers that a formula answered on meta (``meta.recurrent_stand_ins``).
+    Under ``torch.no_grad()`` unless ``grad`` (autograd on, as for training: what backward needs is
+    kept). Every operation's MACs and the tensors alive at once are followed below the modules
+    (``ops.OpCounter``). When forward raises: the calls up to the one that raised (marked
+    failed), and the diagnosis. ``answered``: id(module) -> whether its formulas held at small
+    sizes, for the recurrent layers that a formula answered on meta (``meta.recurrent_stand_ins``).
     """
     import torch
+    from torch.nn.utils.rnn import PackedSequence
+
+    from torchshape.families.model.ops import OpCounter, OpRecorder, warm_up
+
+    warm_up()
 
     paths: dict[int, str] = {}
     for path, module in model.named_modules():
@@ -55,34 +77,84 @@ def trace_module(
     finished: list[int] = []  # record indices, in the order their calls returned
     largest = [0]
     leaves = [0]  # bytes of every leaf layer's outputs, all calls
+    counter = OpCounter()
+    counter.owner = lambda: stack[-1] if stack else -1
+    clock = itertools.count()
+    recorder = OpRecorder(
+        counter.owner,
+        lambda: next(clock),
+        lambda: bool(stack) and type(records[stack[-1]]["module"]).__module__.startswith("torch.nn.modules."),
+    )
+    given = {id(t) for t in (*inputs, *(keywords or {}).values())}
+
+    def shadow(value: Any) -> Any:
+        """``value`` with every tensor but the model's inputs as an empty meta tensor of its shape."""
+        if isinstance(value, torch.Tensor):
+            if id(value) in given:
+                return value
+            return torch.empty(value.shape, dtype=value.dtype, device="meta")
+        if isinstance(value, PackedSequence):
+            return value._replace(data=shadow(value.data))
+        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+            return type(value)(shadow(v) for v in value)
+        if isinstance(value, dict):
+            return {k: shadow(v) for k, v in value.items()}
+        return value
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        parent = stack[-1] if stack else -1
         stack.append(len(records))
         named = name_inputs(args, kwargs)
-        records.append({"module": module, "args": args, "kwargs": kwargs, "inputs": named, "outputs": None})
+        formula_counts = is_recurrent(module)  # its fused kernels hide the products: the formula counts
+        counter.suspended += formula_counts
+        records.append(
+            {
+                "seq": next(clock),
+                "module": module,
+                "args": args,
+                "kwargs": kwargs,
+                "inputs": named,
+                "outputs": None,
+                "parent": parent,
+                "suspends": formula_counts,
+            }
+        )
 
     def after(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         index = stack.pop()
         finished.append(index)
+        counter.suspended -= records[index]["suspends"]
         named = name_outputs(module, out)
-        records[index]["outputs"] = named
         for _, tensor in named:
             largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
             if next(module.children(), None) is None:
                 leaves[0] += tensor.numel() * tensor.element_size()
+        record = records[index]
+        with counter.paused():
+            # what the formulas say, read now; then the record keeps only the shapes, so that the
+            # trace holds no tensor the model itself has let go (the memory is the model's)
+            record["known"] = known(module, args, kwargs)
+            record["outputs"] = [(name, shadow(tensor)) for name, tensor in named]
+            record["inputs"] = [(name, shadow(tensor)) for name, tensor in record["inputs"]]
+            record["args"], record["kwargs"] = shadow(args), shadow(kwargs)
 
     handles = []
-    for module in model.modules():
-        handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
-        handles.append(module.register_forward_hook(after, with_kwargs=True))
-    error: BaseException | None = None
-    try:
-        model(*inputs, **(keywords or {}))
-    except Exception as exc:
-        error = exc
-    finally:
-        for handle in handles:
-            handle.remove()
+    with _script_leaves(model, paths) as (root, hooked):
+        for module in hooked:
+            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True))
+        error: BaseException | None = None
+        try:
+            with _forward_mode(grad), counter, recorder:
+                root(*inputs, **(keywords or {}))
+        except Exception as exc:
+            error = exc
+        finally:
+            for handle in handles:
+                handle.remove()
+    for record in records:  # a TorchScript module's row is the module itself, not its wrapper
+        if isinstance(record["module"], _ScriptLeaf):
+            record["module"] = record["module"].scripted
     diagnosis = None
     failed_index = -1
     if error is not None:
@@ -90,14 +162,22 @@ def trace_module(
         failing = records[failed_index]["module"] if stack else model
         where = paths.get(id(failing), "")
         diagnosis = _diagnose(failing, where, records, failed_index, error, paths, finished)
+        if recorder.failed is not None and recorder.failed.message == diagnosis.message:
+            op = recorder.failed
+            diagnosis = replace(diagnosis, operation=op.call)
+        what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
+        if what is not None:
+            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=())
 
+    found_all = [record.get("known") for record in records]
+    inclusive = _inclusive_macs(records, counter.by_call, found_all)
     calls = []
-    macs = 0
+    macs = counter.macs
     warnings = _suspicions(records, inputs, paths)
     for index, record in enumerate(records):
         module = record["module"]
         path = paths.get(id(module), "?")
-        found = known(module, record["args"], record["kwargs"]) if record["outputs"] is not None else None
+        found = found_all[index]
         formulas = {o.name: o for o in found.outputs} if found is not None else {}
         outputs = []
         for name, tensor in record["outputs"] or []:
@@ -111,8 +191,8 @@ def trace_module(
                     small_run=(answered or {}).get(id(module)),
                 )
             )
-        call_macs = None if found is None else found.macs
-        macs += call_macs or 0
+        if record["suspends"] and not _inside_suspended(records, index):
+            macs += (found.macs if found is not None else None) or 0
         calls.append(
             LayerCall(
                 path=path,
@@ -122,10 +202,12 @@ def trace_module(
                 inputs=tuple((name, _shape(t)) for name, t in record["inputs"]),
                 outputs=tuple(outputs),
                 params=sum(p.numel() for p in module.parameters()),
-                macs=call_macs,
+                macs=inclusive[index],
                 failed=index == failed_index,
             )
         )
+    calls = _with_ops(calls, records, recorder.calls)
+    feeds = _feeds(records, [*inputs, *(keywords or {}).values()])
     parameters = list(model.parameters())
     return Trace(
         layers=tuple(calls),
@@ -143,11 +225,168 @@ def trace_module(
         output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
         if records
         else 0,
+        buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
+        activation_peak_bytes=counter.peak,
+        grad=grad,
+        uncounted=tuple(sorted(counter.uncounted.items())),
+        feeds=feeds,
         recurrent=any(is_recurrent(m) for m in model.modules()),
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
         warnings=tuple(warnings),
     )
+
+
+class _ScriptLeaf:
+    """Stands where a TorchScript module was, for the trace: TorchScript takes no hooks, so the
+    wrapper takes them and the module runs as one leaf (its operations still counted)."""
+
+    scripted: Any
+
+
+@contextmanager
+def _script_leaves(model: nn.Module, paths: dict[int, str]) -> Iterator[tuple[nn.Module, list[nn.Module]]]:
+    """The module to call and the modules to hook: every TorchScript module (and the model, if
+    it is one) swapped for a plain wrapper while inside, its children left unhooked; the modules
+    that compute a parametrized weight (weight norm) left unhooked too."""
+    from torch import jit, nn
+
+    class Leaf(nn.Module, _ScriptLeaf):  # type: ignore[misc]
+        def __init__(self, scripted: nn.Module) -> None:
+            super().__init__()
+            object.__setattr__(self, "scripted", scripted)  # not a child: named_modules stays the user's
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self.scripted(*args, **kwargs)
+
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    hooked: list[nn.Module] = []
+    root = model
+    if isinstance(model, jit.ScriptModule):
+        root = Leaf(model)
+        paths[id(root)] = ""
+        hooked.append(root)
+    else:
+        inside: list[str] = []
+        for path, module in model.named_modules():
+            if any(path.startswith(prefix + ".") for prefix in inside):
+                continue
+            if "parametrizations" in path.split("."):
+                continue  # how a parametrized weight is computed: seen through, its layer's row stands
+            if isinstance(module, jit.ScriptModule):
+                inside.append(path)
+                parent_path, _, name = path.rpartition(".")
+                parent = model.get_submodule(parent_path)
+                leaf = Leaf(module)
+                paths[id(leaf)] = path
+                swapped.append((parent, name, module))
+                hooked.append(leaf)
+                parent._modules[name] = leaf
+            else:
+                hooked.append(module)
+    try:
+        yield root, hooked
+    finally:
+        for parent, name, module in swapped:
+            parent._modules[name] = module
+
+
+def _on_meta_device(model: nn.Module, inputs: tuple[Any, ...]) -> bool:
+    import torch
+
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        first = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
+    return first is not None and first.device.type == "meta"
+
+
+@contextmanager
+def _forward_mode(grad: bool) -> Iterator[None]:
+    """Autograd off (``torch.no_grad``), or on with ``grad``; either way without the fused inference path
+    of nn.MultiheadAttention and nn.TransformerEncoderLayer, so that their children run (and are
+    traced and counted) as they do in training."""
+    import torch
+
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        # no_grad rather than inference mode: torch's composite operations (conv2d, linear,
+        # einsum) still break down into the ones the counter knows, as with autograd on
+        with torch.inference_mode(False), torch.set_grad_enabled(grad):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+def _with_ops(calls: list[LayerCall], records: list[dict[str, Any]], ops: list[Any]) -> list[LayerCall]:
+    """The module calls and the operations of the model's own code, in call order; an operation
+    one level under the module call that ran it."""
+    rows = [(record["seq"], call) for record, call in zip(records, calls, strict=True)]
+    for op in ops:
+        owner = calls[op.owner] if 0 <= op.owner < len(calls) else None
+        outputs = [
+            Output("output" if len(op.outputs) == 1 else f"output[{i}]", shape)
+            for i, shape in enumerate(op.outputs)
+        ]
+        rows.append(
+            (
+                op.seq,
+                LayerCall(
+                    path=owner.path if owner is not None else "",
+                    type=op.name,
+                    module=op.name,
+                    depth=(owner.depth if owner is not None else 0) + 1,
+                    inputs=tuple(("input", shape) for shape in op.inputs),
+                    outputs=tuple(outputs),
+                    params=0,
+                    macs=None,
+                    failed=op.failed,
+                    op=True,
+                    where=op.where,
+                    rule=op.rule,
+                ),
+            )
+        )
+    return [call for _, call in sorted(rows, key=lambda pair: pair[0])]
+
+
+def _feeds(records: list[dict[str, Any]], given: list[Any]) -> tuple[tuple[int, int], ...]:
+    """(place, num_embeddings): each input an embedding read as it came, with the smallest table."""
+    from torch import nn
+
+    tables: dict[int, int] = {}
+    for record in records:
+        module, args = record["module"], record["args"]
+        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and args:
+            for place, tensor in enumerate(given):
+                if args[0] is tensor:
+                    size = int(module.num_embeddings)
+                    tables[place] = min(size, tables.get(place, size))
+    return tuple(sorted(tables.items()))
+
+
+def _inside_suspended(records: list[dict[str, Any]], index: int) -> bool:
+    """A call inside a recurrent layer whose formula already counts it (an LSTM's own cells)."""
+    parent = records[index]["parent"]
+    while parent >= 0:
+        if records[parent]["suspends"]:
+            return True
+        parent = records[parent]["parent"]
+    return False
+
+
+def _inclusive_macs(records: list[dict[str, Any]], own: dict[int, int], found: list[Any]) -> list[int | None]:
+    """The MACs of each call with everything it called: its operations', and a recurrent layer's
+    formula. None for a call that did not finish."""
+    totals = [own.get(index, 0) for index in range(len(records))]
+    for index, record in enumerate(records):
+        if record["suspends"] and found[index] is not None and found[index].macs is not None:
+            totals[index] = found[index].macs
+    for index in range(len(records) - 1, -1, -1):
+        parent = records[index]["parent"]
+        if parent >= 0 and not records[parent]["suspends"]:
+            totals[parent] += totals[index]
+    return [None if record["outputs"] is None else totals[i] for i, record in enumerate(records)]
 
 
 def _suspicions(
@@ -235,7 +474,10 @@ def _diagnose(
         module = record["module"]
         outputs = ", ".join(_shape_text(_shape(t)) for _, t in record["outputs"] or [])
         last = f"{paths.get(id(module), '?') or '(model)'} ({type_name(module)}) → {outputs}"
-    return diagnose(failing, where, args, error, earlier, earlier_inputs, kwargs=kwargs, last=last)
+    given = [_shape(t) for _, t in records[0]["inputs"]] if records else None
+    return diagnose(
+        failing, where, args, error, earlier, earlier_inputs, kwargs=kwargs, last=last, given=given
+    )
 
 
 def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
@@ -247,22 +489,51 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
     if one.integer:
         tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
         low = 0 if one.low is None else one.low
-        high = one.high if one.high is not None else (min(tables) if tables else DEFAULT_INTEGER_HIGH)
+        smallest = min(tables) if tables else DEFAULT_INTEGER_HIGH
+        high = one.high if one.high is not None else (one.feeds or smallest)
         if high <= low:  # an embedding of 0 rows: no index can be drawn
-            raise UsageError(
-                flag, f"{one.text}: no integer v with {low} ≤ v < {high} (the smallest num_embeddings)"
-            )
+            raise UsageError(flag, f"{one.text}: no integer v with {low} ≤ v < {high} (the table it feeds)")
         if device.type == "meta":
-            return torch.empty(one.shape, dtype=dtype, device=device)
+            return _with_values(torch.randint(low, high, _small(one.shape), dtype=dtype), one.shape)
         return torch.randint(low, high, one.shape, dtype=dtype, device=device)
     if one.dtype == "bool":
+        if device.type == "meta":
+            return _with_values(torch.rand(_small(one.shape)) < 0.5, one.shape)
         return torch.empty(one.shape, dtype=torch.bool, device=device).bernoulli_(0.5)
     return torch.randn(one.shape, dtype=dtype, device=device)
 
 
 def run(spec: ModelSpec) -> ProbeRun:
-    with quiet():
-        return _run(spec)
+    """The trace of the model at ``spec``. What the model and torch warn during it (beside the
+    notices torchshape silences) goes into the report once each, not to stderr."""
+    import warnings
+
+    from torchshape.quiet import install
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # each warning once per place in the code
+        install()
+        probe = _run(spec)
+    said: list[str] = []
+    for warning in caught:
+        text = (
+            f"{warning.category.__name__} at {_place(warning.filename)}:{warning.lineno}: {warning.message}"
+        )
+        if text not in said:
+            said.append(text)
+    if not said:
+        return probe
+    return replace(probe, analysis=replace(probe.analysis, warned=tuple(said)))
+
+
+def _place(filename: str) -> str:
+    import os
+
+    try:
+        shown = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if shown.startswith("..") else shown
 
 
 def _run(spec: ModelSpec) -> ProbeRun:
@@ -272,11 +543,13 @@ def _run(spec: ModelSpec) -> ProbeRun:
 
     spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
+        measure = _Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
-            result = _on_meta(model, inputs, keywords)
+            result = _on_meta(model, inputs, keywords, grad=spec.grad)
         else:
-            result = guard.interruptible(spec, _with_autograd, model, inputs, keywords)
+            result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
+            result = replace(result, measured_peak_bytes=measure.measured())
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -325,16 +598,72 @@ def built(
     with torch.device(device):
         model = build_model(spec, found)
     model = model.to(device=device, dtype=dtype).eval()
+    _check_arguments(spec, model)
     inputs, keywords = make_inputs(spec, model, device)
     return model, inputs, keywords
 
 
-def _on_meta(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
-    """The trace on meta, recurrent layers answered by their formulas (``meta``)."""
-    from torchshape.families.model.meta import recurrent_stand_ins
+def _with_feeds(spec: ModelSpec, trace: Trace) -> tuple[InputSpec, ...]:
+    """The --input flags, each integer one without a range given the table it feeds (BERT's
+    input_ids: the word embeddings' 30522, not the token types' 2)."""
+    order = [i for i, one in enumerate(spec.inputs) if one.name is None]
+    order += [i for i, one in enumerate(spec.inputs) if one.name is not None]
+    feeds = {order[place]: size for place, size in trace.feeds if place < len(order)}
+    return tuple(
+        replace(one, feeds=feeds.get(i)) if one.integer and one.high is None else one
+        for i, one in enumerate(spec.inputs)
+    )
 
-    with recurrent_stand_ins(model) as answered:
-        return trace_module(model, inputs, answered.verified, keywords)
+
+def _check_arguments(spec: ModelSpec, model: nn.Module) -> None:
+    """Refuse --input flags that forward's signature does not take (a usage error, not the
+    model's): too many or too few positional inputs, or a keyword it has no parameter for."""
+    import inspect
+
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):  # a builtin or a C++ forward: torch will say
+        return
+    positional = [object() for one in spec.inputs if one.name is None]
+    keywords = {one.name: object() for one in spec.inputs if one.name is not None}
+    try:
+        signature.bind(*positional, **keywords)
+    except TypeError as exc:
+        raise UsageError(
+            "--input",
+            f"{type(model).__name__}.forward{signature}: {exc}; give one --input per positional "
+            "argument of forward, in order (NAME=SHAPE for a keyword)",
+        ) from None
+
+
+def _on_meta(
+    model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], *, grad: bool = False
+) -> Trace:
+    """The trace on meta, recurrent layers answered by their formulas (``meta``)."""
+    from torchshape.families.model.meta import lengths_on_cpu, recurrent_stand_ins
+
+    with recurrent_stand_ins(model) as answered, lengths_on_cpu():
+        return trace_module(model, inputs, answered.verified, keywords, grad=grad)
+
+
+def _small(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` if its values are few enough to keep on the CPU beside a meta input, else empty."""
+    from torchshape.families.model.meta import SMALL_VALUES
+
+    return shape if math.prod(shape) <= SMALL_VALUES else (0,)
+
+
+def _with_values(values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """An integer or bool input on meta that carries its values on the CPU when they are few (a
+    mask, lengths): torch and the model's code may read them (``meta.lengths_on_cpu``)."""
+    import torch
+
+    from torchshape.families.model.meta import keep_values
+
+    made = torch.empty(shape, dtype=values.dtype, device="meta")
+    if tuple(values.shape) == shape:
+        keep_values(made, values)
+    return made
 
 
 def make_inputs(
@@ -353,19 +682,70 @@ def _in_order(spec: ModelSpec, inputs: tuple[Any, ...], keywords: dict[str, Any]
     return [next(positional) if one.name is None else keywords[one.name] for one in spec.inputs]
 
 
-def _with_autograd(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any]) -> Trace:
-    """The trace with autograd on (``guard.interruptible`` runs in inference mode), so that layers
-    with a fused inference path still call their children."""
-    import torch
+def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], grad: bool) -> Trace:
+    return trace_module(model, inputs, keywords=keywords, grad=grad)
 
-    with torch.inference_mode(False), torch.enable_grad():
-        return trace_module(model, inputs, keywords=keywords)
+
+class _Measure:
+    """The measured peak of a real run, from before the model is built to the end of its forward:
+    on the CPU the growth of resident memory (up to the process's highest), on CUDA the
+    allocator's peak."""
+
+    def __init__(self, device: torch.device) -> None:
+        import torch
+
+        self.device = device
+        self.start: int | None = None
+        self.peak_start: int | None = None
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+            self.start = int(torch.cuda.memory_allocated(device))
+        elif device.type == "cpu":
+            self.start, self.peak_start = _resident_bytes(), _peak_resident_bytes()
+
+    def measured(self) -> int | None:
+        import torch
+
+        if self.device.type == "cuda" and self.start is not None:
+            return int(torch.cuda.max_memory_allocated(self.device)) - self.start
+        peak = _peak_resident_bytes()
+        if self.start is None or self.peak_start is None or peak is None or peak <= self.peak_start:
+            return None  # the run stayed under an earlier peak of the process: not measured
+        grown = peak - self.start
+        # below the C heap's slack, resident memory says nothing about the run's tensors
+        return grown if grown >= HEAP_SLACK_BYTES else None
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory now (Linux), or None."""
+    try:
+        import os
+
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _peak_resident_bytes() -> int | None:
+    """The most resident memory this process has held (Linux: kilobytes in ru_maxrss)."""
+    try:
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except (ImportError, OSError):
+        return None
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
-    """``spec`` with what a trace on meta measured: the bytes of the parameters, the inputs and
-    every leaf layer's outputs, the MACs, and the elements to fill. Unchanged when the model
-    cannot run on meta (its code reads values, say): then torch's own allocation errors stand."""
+    """``spec`` with what a trace on meta measured: the peak bytes (``Trace.memory_bytes``, the
+    report's own figure), the MACs, and the elements to fill. When the trial stops early (the
+    model reads an input's values, which meta tensors lack), what is known still counts: the
+    parameters, buffers and inputs of the meta build and the activations up to where it stopped,
+    a lower bound (``estimate_note`` says so). Unchanged only when the model cannot even be
+    built on meta, or is a module object already built."""
     import torch
     from torch import nn
 
@@ -374,17 +754,43 @@ def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     try:
         with torch.random.fork_rng(devices=[]), quiet():
             model, inputs, keywords = built(spec, found, torch.device("meta"), dtype)
-            trace = _on_meta(model, inputs, keywords)
+    except UsageError:  # --input flags that forward does not take
+        raise
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
-    if trace.diagnosis is not None:
-        return spec
+    elements = sum(p.numel() for p in model.parameters()) + sum(
+        t.numel() for t in (*inputs, *keywords.values())
+    )
+    trace: Trace | None
+    try:
+        with quiet():
+            trace = _on_meta(model, inputs, keywords, grad=spec.grad)
+    except Exception:
+        trace = None
+    if trace is not None and trace.diagnosis is None:
+        return replace(
+            spec,
+            peak_bytes=trace.memory_bytes,
+            macs=trace.macs,
+            elements=elements,
+            inputs=_with_feeds(spec, trace),
+        )
+    tensors = (*inputs, *keywords.values())
+    known_bytes = (
+        sum(p.numel() * p.element_size() for p in model.parameters())
+        + sum(b.numel() * b.element_size() for b in model.buffers())
+        + sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
+    )
+    where = "" if trace is None or trace.diagnosis is None else f" at {trace.diagnosis.shown_layer}"
     return replace(
         spec,
-        peak_bytes=trace.param_bytes + trace.input_bytes + trace.leaf_output_bytes,
-        macs=trace.macs,
-        elements=sum(p.numel() for p in model.parameters())
-        + sum(t.numel() for t in (*inputs, *keywords.values())),
+        peak_bytes=known_bytes + (0 if trace is None else trace.activation_peak_bytes),
+        macs=0 if trace is None else trace.macs,
+        elements=elements,
+        estimate_note=(
+            f"at least (the trial on meta stopped{where}: the parameters, buffers and inputs, "
+            "and the activations before it)"
+        ),
     )
 
 

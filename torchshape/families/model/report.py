@@ -8,11 +8,16 @@ from torchshape.families.model.trace import Trace
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, real_pass, row_at_your_sizes
 
-NOTES = (
-    "eval mode with autograd on: dropout is off, norms use their running statistics, and layers "
-    "with a fused inference path still call their children",
-    "a row per module call, in call order; identical consecutive calls are one row (× N calls)",
+INFERENCE = (
+    "eval mode under torch.no_grad(), as the peers run it (--grad: with autograd on): dropout is off, norms "
+    "use their running statistics, and nn.MultiheadAttention and nn.TransformerEncoderLayer take "
+    "their ordinary path, so their children run"
 )
+WITH_GRAD = (
+    "eval mode with autograd on (--grad): what backward needs is kept, and the memory estimate "
+    "counts it; dropout is off, norms use their running statistics"
+)
+ROWS = "a row per module call, in call order; identical consecutive calls are one row (× N calls)"
 
 # recurrent layers on meta (``meta.recurrent_stand_ins``)
 META_RECURRENT = (
@@ -30,7 +35,10 @@ def call(spec: ModelSpec) -> str:
     return f"output = model({', '.join(names)})"
 
 
-def totals(trace: Trace) -> Totals:
+def totals(trace: Trace, spec: ModelSpec | None = None) -> Totals:
+    """The model's totals. The memory is the guard's own estimate where the guard made one (a
+    whole trial on meta before a real run), else the same computation on this trace."""
+    guarded = spec is not None and spec.peak_bytes > 0 and not spec.estimate_note
     return Totals(
         params=trace.params,
         macs=trace.macs,
@@ -38,7 +46,7 @@ def totals(trace: Trace) -> Totals:
         input_bytes=trace.input_bytes,
         state_bytes=0,
         output_bytes=trace.output_bytes,
-        peak_bytes_estimate=trace.param_bytes + trace.largest_activation_bytes,
+        peak_bytes_estimate=spec.peak_bytes if guarded and spec is not None else trace.memory_bytes,
     )
 
 
@@ -55,14 +63,25 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         row_at_your_sizes(name, f"--input {one.text}", shape, shape, fed=True, error=None)
         for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
     ]
-    notes = list(NOTES)
+    notes = [WITH_GRAD if trace.grad else INFERENCE, ROWS]
     if any(o.from_formula for layer in trace.layers for o in layer.outputs):
         notes.append(META_RECURRENT)
-    if any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
+    ran_spec = probe.spec if isinstance(probe.spec, ModelSpec) else spec
+    fed = [
+        f"{name}: 0 ≤ v < {one.feeds} (the num_embeddings of the embedding it feeds)"
+        for name, one in zip(input_names(ran_spec.inputs), ran_spec.inputs, strict=True)
+        if one.integer and one.high is None and one.feeds is not None
+    ]
+    if fed:
+        notes.append(
+            "integer inputs hold " + "; ".join(fed) + "; give LOW-HIGH to choose: --input 4,10:int64:0-100"
+        )
+    elif any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
         notes.append(
             "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "
             "(10 without embeddings); give LOW-HIGH to choose: --input 4,10:int64:0-100"
         )
+    notes += [f"the forward warned: {text}" for text in trace.warned]
     return Report(
         family="model",
         spec=spec,
@@ -74,5 +93,5 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         call=call(spec),
         ran=ran(probe),
         parameters=[],
-        totals=totals(trace),
+        totals=totals(trace, probe.spec if isinstance(probe.spec, ModelSpec) else spec),
     )

@@ -57,6 +57,9 @@ class InputSpec:
     high: int | None = None  # None: the smallest num_embeddings, or DEFAULT_INTEGER_HIGH
     text: str = ""  # as the user typed it
     name: str | None = None  # a keyword argument of forward (--input NAME=SHAPE...); None: positional
+    # without a range: the num_embeddings of the embeddings this input feeds (the smallest), as a
+    # trial on meta saw them; None: the smallest of the model's, or DEFAULT_INTEGER_HIGH
+    feeds: int | None = None
 
     @property
     def integer(self) -> bool:
@@ -87,12 +90,16 @@ class ModelSpec:
     depth: int | None = None
     device: str = "cpu"
     dtype: DType = DType.FLOAT32
+    grad: bool = False  # --grad: the forward runs with autograd on, as in training
+    ops: bool = False  # --ops: the trace shows the operations of the model's own code as rows
     # What a trace on meta measured before the real run (the guard's estimate; 0: not yet):
     # the parameters, inputs and every layer's outputs in bytes, the MACs of the known
     # layers, and the elements filled with random numbers.
     peak_bytes: int = 0
     macs: int = 0
     elements: int = 0
+    # "": the estimate is the whole forward's; else how it is partial (the guard says so)
+    estimate_note: str = ""
 
     @property
     def module_call(self) -> str:
@@ -110,6 +117,8 @@ class ModelSpec:
             "depth": self.depth,
             "device": self.device,
             "dtype": self.dtype.value,
+            "grad": self.grad,
+            "ops": self.ops,
         }
 
 
@@ -231,6 +240,8 @@ def make_spec(
     depth: str | None = None,
     device: str = "cpu",
     dtype: str = "float32",
+    grad: bool = False,
+    ops: bool = False,
 ) -> ModelSpec:
     """Every flag of ``torchshape model`` checked; each bad value raises ``UsageError`` naming it."""
     path, module, name = parse_target(target)
@@ -253,6 +264,8 @@ def make_spec(
         depth=parse_depth(depth),
         device=parse_device(device),
         dtype=checked_dtype,
+        grad=grad,
+        ops=ops,
     )
 
 
@@ -271,5 +284,9 @@ def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: s
         words += ["--device", spec.device]
     if spec.dtype is not DType.FLOAT32:
         words += ["--dtype", spec.dtype.value]
+    if spec.grad:
+        words.append("--grad")
+    if spec.ops:
+        words.append("--ops")
     words += output_words(fmt, params=params, output=output)
     return " ".join(shlex.quote(word) for word in words)

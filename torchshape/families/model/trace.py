@@ -51,6 +51,9 @@ class LayerCall:
     macs: int | None  # per call, where the formulas give them
     calls: int = 1
     failed: bool = False  # the call raised (the model's own error)
+    op: bool = False  # an operation of the model's own code (view, cat, F.linear), not a module
+    where: str | None = None  # an operation's file:line
+    rule: str | None = None  # an operation's shapes in and out: "cat(dim=-1): (2, 7) + (2, 5) → (2, 12)"
 
     @property
     def verified(self) -> bool | None:
@@ -64,7 +67,8 @@ class LayerCall:
         return self.path or "(model)"
 
     def key(self) -> tuple[object, ...]:
-        return (self.path, self.inputs, tuple((o.name, o.shape) for o in self.outputs), self.failed)
+        outputs = tuple((o.name, o.shape) for o in self.outputs)
+        return (self.path, self.type, self.where, self.inputs, outputs, self.failed)
 
 
 @dataclass(frozen=True)
@@ -76,14 +80,38 @@ class Trace:
     trainable: int
     param_bytes: int
     largest_activation_bytes: int
-    macs: int  # of the layers whose formulas give MACs
+    macs: int  # every operation's (``ops.OpCounter``), recurrent layers by their formulas
     input_bytes: int = 0
-    leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls: what autograd may keep
+    leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls
     output_bytes: int = 0  # what the model itself returned
+    buffer_bytes: int = 0  # the model's buffers (running statistics, masks)
+    # the most bytes of tensors made by the forward that were alive at once (``ops.OpCounter``)
+    activation_peak_bytes: int = 0
+    grad: bool = False  # the forward ran with autograd on (--grad): what backward needs stays alive
+    # ATen operations that multiply matrices but have no MAC formula, ran outside recurrent
+    # layers: name -> calls. Non-empty: the MACs are a lower bound.
+    uncounted: tuple[tuple[str, int], ...] = ()
+    measured_peak_bytes: int | None = None  # the real run's peak, measured (``probe._Measure``)
+    # the inputs (by their place among the --input flags) that an embedding read as they came,
+    # and the smallest num_embeddings of those embeddings
+    feeds: tuple[tuple[int, int], ...] = ()
+    warned: tuple[str, ...] = ()  # what the model and torch warned during the trace, once each
     error: str | None = None  # the model's own error: one line
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
     warnings: tuple[Suspicion, ...] = ()  # calls torch accepted that usually mean a mistake
+
+    @property
+    def memory_bytes(self) -> int:
+        """The peak estimate, one computation for the report and the guard: the parameters, the
+        buffers, the inputs and the most bytes of the forward's own tensors alive at once."""
+        return self.param_bytes + self.buffer_bytes + self.input_bytes + self.activation_peak_bytes
+
+    @property
+    def macs_complete(self) -> bool:
+        """Every operation of the whole forward was counted: it ran to the end, and no operation
+        without a formula multiplied matrices."""
+        return self.diagnosis is None and self.error is None and not self.uncounted
 
     @property
     def ok(self) -> bool:
@@ -94,6 +122,13 @@ class Trace:
         """One line when forward raised: the model failed in PATH (TYPE)."""
         if self.diagnosis is None:
             return None
+        if self.diagnosis.advice is not None:  # it read a meta tensor's values
+            place = (self.diagnosis.where or "").partition(": ")[0]
+            at = f" at {place}" if place else f" in {self.diagnosis.shown_layer}"
+            return (
+                f"--device meta: the model failed{at} ({self.diagnosis.message}): meta tensors hold "
+                "no values; use --device cpu"
+            )
         return f"the model failed in {self.diagnosis.shown_layer} ({self.diagnosis.type})"
 
     @property

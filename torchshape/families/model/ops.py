@@ -1,0 +1,389 @@
+"""Every tensor operation of the forward pass, seen below the modules: the MACs of each one and the
+bytes of the tensors alive at once.
+
+A ``TorchDispatchMode`` sees each ATen operation torch runs, whatever called it: an ``nn.Linear``,
+a ``Conv1D`` of the user's own that calls ``torch.addmm``, ``F.linear``, ``torch.einsum``,
+``F.scaled_dot_product_attention``, a subclass or a parametrized layer. Its MACs are PyTorch's
+own ``FlopCounterMode`` formulas halved (a multiply-accumulate is two FLOPs), plus the CPU
+attention kernel those formulas leave out. Recurrent layers are counted by the rnn family's
+formulas instead (``suspend``): on the CPU their fused kernels hide the matrix products.
+
+The same mode follows memory: every tensor an operation makes (views and in-place results share
+their input's memory and are not counted again) is counted until torch frees it, and the
+largest sum at any moment is the activations' peak. With autograd on, the tensors kept for
+backward stay alive and count; in inference mode they are freed as the forward goes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+# ATen operations that multiply matrices but have no formula here: where one runs outside a
+# recurrent layer, the MACs are incomplete and the footer names it.
+UNCOUNTED = frozenset(
+    {
+        "mkldnn_rnn_layer",
+        "lstm",
+        "gru",
+        "rnn_tanh",
+        "rnn_relu",
+        "lstm_cell",
+        "gru_cell",
+        "rnn_tanh_cell",
+        "rnn_relu_cell",
+        "_thnn_fused_lstm_cell",
+        "_thnn_fused_gru_cell",
+        "_native_multi_head_attention",
+        "_transformer_encoder_layer_fwd",
+        "_fused_rnn_tanh",
+        "mkldnn_linear",
+        "mkldnn_convolution",
+        "_cudnn_rnn",
+        "miopen_rnn",
+        "_thnn_differentiable_lstm_cell_backward",
+        "linalg_solve",
+        "linalg_inv_ex",
+        "_linalg_svd",
+        "_linalg_eigh",
+        "linalg_qr",
+        "_fft_r2c",
+        "_fft_c2c",
+        "_fft_c2r",
+    }
+)
+
+
+def _attention_for_cpu(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> int:
+    """The CPU kernel of ``F.scaled_dot_product_attention``: (B, H, L, E) queries against
+    (B, H, S, E) keys, then (B, H, S, E_v) values: B·H·L·S·(E + E_v) MACs (FlopCounterMode's
+    formula for the other attention kernels, halved)."""
+    b, h, length, e = (int(d) for d in query.shape)
+    source, e_v = int(key.shape[-2]), int(value.shape[-1])
+    return b * h * length * source * (e + e_v)
+
+
+_EXTRA: dict[str, Callable[..., int]] = {
+    "_scaled_dot_product_flash_attention_for_cpu": _attention_for_cpu,
+}
+
+
+_ACTIVE: list[OpCounter] = []  # the counters following a forward now
+
+
+@contextmanager
+def outside() -> Iterator[None]:
+    """torchshape's own work inside a forward (a formula checked on the CPU at small sizes): not
+    the model's operations, neither counted nor followed."""
+    active = list(_ACTIVE)
+    for counter in active:
+        counter.ignoring = True
+    try:
+        yield
+    finally:
+        for counter in active:
+            counter.ignoring = False
+
+
+class OpCounter(TorchDispatchMode):  # type: ignore[misc]
+    """MACs of every operation torch runs while active, and the peak bytes of live tensors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs = 0
+        self.uncounted: dict[str, int] = {}  # operation name -> calls, outside recurrent layers
+        self.live = 0
+        self.peak = 0
+        self.suspended = 0  # > 0 inside a layer whose formula counts its MACs
+        self.owner: Callable[[], int] = lambda: -1  # the record of the module call running now
+        self.by_call: dict[int, int] = {}  # record index -> MACs of the ops it ran itself
+        self.ignoring = False  # torchshape's own work between the model's operations
+        self._tensors: dict[int, int] = {}  # storage -> live tensors on it
+        self._sizes: dict[int, int] = {}  # storage -> its bytes
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Neither count nor follow what runs inside: torchshape's own tensors, not the model's."""
+        self.ignoring = True
+        try:
+            yield
+        finally:
+            self.ignoring = False
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No torch.compile wrapper around ``__torch_dispatch__``: it would import torch's compiler
+        (about 2 s and 70 MB) on the first operation, and nothing here is compiled."""
+        return False
+
+    def __enter__(self) -> OpCounter:
+        _ACTIVE.append(self)
+        entered: OpCounter = super().__enter__()
+        return entered
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.remove(self)
+        super().__exit__(*exc)
+
+    def __torch_dispatch__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if self.ignoring:
+            return out
+        name = func._overloadpacket.__name__
+        if not self.suspended:
+            macs = self._macs(func, name, args, kwargs, out)
+            if macs:
+                self.macs += macs
+                owner = self.owner()
+                self.by_call[owner] = self.by_call.get(owner, 0) + macs
+        self._follow(func, out)
+        return out
+
+    def _macs(self, func: Any, name: str, args: Any, kwargs: dict[str, Any], out: Any) -> int:
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            return int(formula(*args, **kwargs, out_val=out)) // 2
+        extra = _EXTRA.get(name)
+        if extra is not None:
+            return extra(*args, **kwargs)
+        if name in UNCOUNTED:
+            self.uncounted[name] = self.uncounted.get(name, 0) + 1
+        return 0
+
+    def _follow(self, func: Any, out: Any) -> None:
+        """Count each new storage once, until the last tensor on it is freed: a view or an
+        ``_unsafe_view`` of a tensor made here shares its storage; a view or in-place result of
+        one made before (a parameter, an input) is not the forward's."""
+        returns = func._schema.returns
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        for index, tensor in enumerate(outs):
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            try:
+                storage = tensor.untyped_storage()
+            except (RuntimeError, NotImplementedError):  # a tensor without storage (sparse, nested)
+                continue
+            key = storage._cdata
+            if key not in self._tensors:
+                if index < len(returns) and returns[index].alias_info is not None:
+                    continue  # a view or an in-place result of a tensor made before the forward
+                self._tensors[key] = 0
+                self._sizes[key] = storage.nbytes()
+                self.live += self._sizes[key]
+                self.peak = max(self.peak, self.live)
+            self._tensors[key] += 1
+            weakref.finalize(tensor, self._free, key)
+
+    def _free(self, key: int) -> None:
+        self._tensors[key] -= 1
+        if self._tensors[key] == 0:
+            self.live -= self._sizes.pop(key)
+            del self._tensors[key]
+
+
+# The operations a trace shows as rows (--ops): the ones that change shapes, called from the
+# model's own code (not from inside a torch.nn layer, whose row stands for them).
+SHAPE_OPS = frozenset(
+    {
+        "view", "reshape", "flatten", "unflatten", "view_as", "reshape_as",
+        "permute", "transpose", "t", "movedim", "swapaxes", "mT",
+        "cat", "concat", "concatenate", "stack", "hstack", "vstack",
+        "split", "chunk", "unbind", "tensor_split",
+        "matmul", "bmm", "mm", "einsum", "baddbmm", "addmm", "__matmul__",
+        "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "repeat_interleave", "tile",
+        "__getitem__", "narrow", "select", "index_select", "gather", "masked_select", "take_along_dim",
+        "linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+        "conv_transpose3d", "scaled_dot_product_attention", "multi_head_attention_forward", "pad",
+        "interpolate", "upsample", "embedding", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
+        "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+        "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+        "adaptive_max_pool2d", "adaptive_max_pool3d", "one_hot", "broadcast_to", "diagonal", "tril", "triu",
+    }
+)  # fmt: skip
+_FUNCTIONAL = ("torch.nn.functional", "torch._C._nn")
+_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
+_LAYERS_DIR = os.path.join(_TORCH_DIR, "nn", "modules") + os.sep
+
+
+@dataclass
+class OpCall:
+    """One shape-changing operation the model's own code called."""
+
+    name: str  # as written: Tensor.view, torch.cat, F.scaled_dot_product_attention
+    inputs: tuple[tuple[int, ...], ...]
+    outputs: tuple[tuple[int, ...], ...]
+    where: str  # file:line of the model's code that called it
+    owner: int  # the record of the module call that ran it (-1: none)
+    settings: str = ""  # what decides the shape beside the inputs: "dim=-1", "(20, 2, -1)"
+    failed: bool = False
+    message: str = ""  # torch's message, when it raised
+    seq: int = 0  # its place in call order, among the module calls
+
+    @property
+    def rule(self) -> str:
+        """``cat(dim=-1): (2, 7) + (2, 5) → (2, 12)``."""
+        short = self.name.rpartition(".")[2]
+        shown = " + ".join(_shape(s) for s in self.inputs) or "()"
+        out = "raised" if self.failed else ", ".join(_shape(s) for s in self.outputs) or "—"
+        return f"{short}{f'({self.settings})' if self.settings else ''}: {shown} → {out}"
+
+    @property
+    def call(self) -> str:
+        """``Tensor.view(-1, 7) of (2, 6)``."""
+        shown = " and ".join(_shape(s) for s in self.inputs)
+        return f"{self.name}({self.settings})" + (f" of {shown}" if shown else "")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _shapes(value: Any) -> list[tuple[int, ...]]:
+    if isinstance(value, torch.Tensor):
+        return [tuple(int(d) for d in value.shape)]
+    if isinstance(value, (tuple, list)):
+        return [s for item in value for s in _shapes(item)]
+    return []
+
+
+def _settings(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The call's other arguments, briefly: sizes, dims, slices."""
+    parts = []
+    for value in (*args, *(f"{k}={v!r}" for k, v in kwargs.items() if not isinstance(v, torch.Tensor))):
+        if isinstance(value, torch.Tensor) or (
+            isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value)
+        ):
+            continue
+        parts.append(value if isinstance(value, str) and "=" in value else _brief(value))
+    return ", ".join(parts)
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, slice):
+        return (
+            ":".join("" if v is None else str(v) for v in (value.start, value.stop, value.step)).rstrip(":")
+            or ":"
+        )
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_brief(v) for v in value) + "]"
+    if value is Ellipsis:
+        return "..."
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _name(func: Any) -> str:
+    name = getattr(func, "__name__", "op")
+    module = getattr(func, "__module__", None) or ""
+    if module in _FUNCTIONAL:
+        return f"F.{name}"
+    if module.startswith("torch"):
+        return f"torch.{name}"
+    return f"Tensor.{name}"
+
+
+def _caller() -> str | None:
+    """file:line of the model's code that called the operation; None when a torch.nn layer or
+    torchshape itself called it (their rows and work stand for it)."""
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(_LAYERS_DIR) or name.startswith(_OWN_DIR):
+            return None
+        if not name.startswith(_TORCH_DIR):
+            try:
+                shown = os.path.relpath(name)
+            except ValueError:
+                shown = name
+            return f"{name if shown.startswith('..') else shown}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+class OpRecorder(TorchFunctionMode):  # type: ignore[misc]
+    """Every shape-changing operation the model's own code calls, with its file and line."""
+
+    def __init__(
+        self, owner: Callable[[], int], clock: Callable[[], int], inside_layer: Callable[[], bool]
+    ) -> None:
+        super().__init__()
+        self.owner = owner
+        self.clock = clock
+        # the innermost module call is a torch.nn layer: its own operations, no row (and no walk
+        # up the stack, whose frame objects would keep that layer's tensors alive)
+        self.inside_layer = inside_layer
+        self.calls: list[OpCall] = []
+        self.failed: OpCall | None = None
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") not in SHAPE_OPS or self.inside_layer():
+            return func(*args, **kwargs)
+        where = _caller()
+        if where is None:
+            return func(*args, **kwargs)
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        if args and isinstance(args[0], (tuple, list)):  # cat, stack: a sequence of tensors
+            tensors = [a for a in args[0] if isinstance(a, torch.Tensor)] + tensors
+        call = OpCall(
+            name=_name(func),
+            inputs=tuple(s for t in tensors for s in _shapes(t)),
+            outputs=(),
+            where=where,
+            owner=self.owner(),
+            settings=_settings(args[1:] if args else (), kwargs),
+            seq=self.clock(),
+        )
+        self.calls.append(call)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as exc:
+            call.failed = True
+            text = str(exc).strip()
+            call.message = text.splitlines()[0] if text else type(exc).__name__
+            self.failed = call
+            raise
+        call.outputs = tuple(_shapes(out))
+        return out
+
+
+_WARM: list[bool] = []
+
+
+def warm_up() -> None:
+    """Run one tiny operation under both modes, once per process: whatever torch sets up on a
+    mode's first use is not done inside the model's forward, where an import leaves frames
+    behind that keep the model's tensors alive (no cyclic GC runs in the command)."""
+    if _WARM:
+        return
+    with OpCounter(), OpRecorder(lambda: -1, lambda: 0, lambda: True):
+        torch.zeros(1).view(1)
+        # the first operations on meta load torch's meta kernels (and its compiler with them),
+        # and the first call of a decomposition keeps the stack that called it
+        with torch.device("meta"):
+            warm = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 1, 1), torch.nn.BatchNorm2d(1), torch.nn.ReLU(), torch.nn.MaxPool2d(1)
+            ).eval()
+            x = warm(torch.empty(1, 1, 1, 1)).flatten(1)
+            torch.nn.functional.layer_norm(torch.nn.functional.linear(x, torch.empty(1, 1)), (1,))
+    _WARM.append(True)
