@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# sum(p.numel()) of the libraries' models (docs: /work/shared/REAL_MODELS.md)
+# sum(p.numel()) of the libraries' models (the figures published for them)
 PARAMS = {
     "ResNet18": 11_689_512,
     "ResNet50": 25_557_032,

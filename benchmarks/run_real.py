@@ -104,7 +104,11 @@ def run_measured(argv: list[str]) -> tuple[float, float, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--peers", default="/work/venv-peers/bin/python")
+    parser.add_argument(
+        "--peers",
+        default=os.environ.get("PEERS_PYTHON", "python3"),
+        help="a Python with torchinfo and ptflops installed beside the same torch (env PEERS_PYTHON)",
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", default="")
     options = parser.parse_args()
