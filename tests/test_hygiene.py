@@ -68,3 +68,26 @@ def test_mypy_strict_passes() -> None:
         [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_option_names_its_flag() -> None:
+    """typer derives a flag from the parameter's name only on some versions: with a metavar and no
+    name, typer 0.27 makes `--KIND` of `kind`. Every option spells its flags itself."""
+    import ast
+
+    unnamed = []
+    for path in sorted((ROOT / "torchshape").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "Option"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "typer"
+                and not any(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("-")
+                    for a in node.args
+                )
+            ):
+                unnamed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unnamed, unnamed

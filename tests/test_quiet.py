@@ -116,6 +116,7 @@ def test_each_notice_is_documented(message: str) -> None:
         "projections": "proj_size",
         "contiguous": "contiguous",
         "padding='same'": "padding='same'",
+        "cuBLAS": "cuBLAS",
     }
     assert any(key in message and word in doc for key, word in words.items())
 

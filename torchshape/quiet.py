@@ -13,6 +13,8 @@ never by a blanket filter, so any other warning (a real problem) still reaches s
   loops of ``--unroll`` build such modules on purpose.
 - A convolution with ``padding='same'``, an even kernel and odd dilation warns that it
   copies the input to pad it unevenly; torchshape's notes say how the padding splits.
+- On a GPU, the first cuBLAS call of a thread with no CUDA context yet (the forward pass
+  runs in a worker thread) warns that torch is setting the primary context up.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ TORCH_NOTICES: tuple[tuple[str, type[Warning], str], ...] = (
     (r"LSTM with projections is not supported with (oneDNN|MIOpen)", UserWarning, r"torch\.nn\."),
     (r"RNN module weights are not part of single contiguous chunk of memory", UserWarning, r"torch\.nn\."),
     (r"Using padding='same' with even kernel lengths and odd dilation", UserWarning, r"torch\.nn\."),
+    (r"Attempting to run cuBLAS, but there was no current CUDA context", UserWarning, r"torch(\.|$)"),
 )
 
 

@@ -50,6 +50,7 @@ def pool(
     kind: Annotated[
         str,
         typer.Option(
+            "--kind",
             metavar="KIND",
             help="max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
             "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd).",

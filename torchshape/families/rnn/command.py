@@ -48,6 +48,7 @@ def rnn(
     kind: Annotated[
         str,
         typer.Option(
+            "--kind",
             metavar="KIND",
             help="Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
             "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell).",
@@ -95,6 +96,7 @@ def rnn(
     nonlinearity: Annotated[
         Optional[str],
         typer.Option(
+            "--nonlinearity",
             metavar="|".join(n.value for n in Nonlinearity),
             help="rnn and rnn-cell only: tanh (torch's default) or relu.",
             show_default=False,
