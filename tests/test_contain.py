@@ -269,5 +269,5 @@ def test_an_embedding_of_no_rows_is_a_bad_input_not_an_internal_error() -> None:
     status, out, err = run(args)
     assert (status, out) == (2, "")
     assert err.splitlines()[-1] == (
-        "torchshape: error: --input: 4,10:int64: no integer v with 0 ≤ v < 0 (the smallest num_embeddings)"
+        "torchshape: error: --input: 4,10:int64: no integer v with 0 ≤ v < 0 (the table it feeds)"
     )

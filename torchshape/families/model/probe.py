@@ -701,6 +701,7 @@ class _Measure:
             torch.cuda.reset_peak_memory_stats(device)
             self.start = int(torch.cuda.memory_allocated(device))
         elif device.type == "cpu":
+            _reset_peak_resident()  # Linux: the peak starts again from now, not from the meta trial's
             self.start, self.peak_start = _resident_bytes(), _peak_resident_bytes()
 
     def measured(self) -> int | None:
@@ -727,8 +728,26 @@ def _resident_bytes() -> int | None:
         return None
 
 
+def _reset_peak_resident() -> None:
+    """Start the process's peak resident memory (VmHWM) again from its present size, where Linux
+    lets a process do so; elsewhere the peak stays the process's highest."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
 def _peak_resident_bytes() -> int | None:
-    """The most resident memory this process has held (Linux: kilobytes in ru_maxrss)."""
+    """The most resident memory this process has held since the last reset (Linux: VmHWM), or
+    since it began (ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
         import sys
