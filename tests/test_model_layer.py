@@ -456,3 +456,27 @@ def test_inspect_module_refuses_a_packed_sequence_and_explain_on_a_cell() -> Non
         torchshape.inspect_module(nn.GRU(3, 4), packed)
     with pytest.raises(torchshape.UsageError, match=r"--explain: the module is an nn\.GRUCell"):
         torchshape.inspect_module(nn.GRUCell(3, 4), torch.randn(2, 3), explain=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    none_axes=st.lists(st.booleans(), min_size=2, max_size=2).filter(any),
+    size=st.lists(st.integers(3, 12), min_size=2, max_size=2),
+    out=st.integers(1, 4),
+    kind=st.sampled_from([torch.nn.AdaptiveAvgPool2d, torch.nn.AdaptiveMaxPool2d]),
+)
+def test_an_adaptive_pool_with_none_keeps_none(
+    none_axes: list[bool], size: list[int], out: int, kind: type[torch.nn.Module]
+) -> None:
+    """`AdaptiveAvgPool2d((None, 7))` is read back as None on that axis, as torch built it, not as
+    the input's size; the output shape is still torch's."""
+    from torchshape import inspect_module
+
+    wanted = tuple(None if n else out for n in none_axes)
+    module = kind(wanted)
+    x = torch.randn(2, 3, *size)
+    report = inspect_module(module, x)
+    assert report.ok
+    assert report.spec.output_size_none == tuple(none_axes)
+    shapes = {row.name: row.actual for row in report.rows}
+    assert tuple(shapes["output"]) == tuple(module(x).shape)

@@ -208,7 +208,7 @@ def _pool(module: Any, class_name: str, x: Any, *, flag: str, name: str) -> Laye
     if kind.startswith("adaptive"):
         wanted = module.output_size
         wanted = tuple(wanted) if isinstance(wanted, (tuple, list)) else (wanted,) * dims
-        raw["output_size"] = tuple(size[i] if v is None else int(v) for i, v in enumerate(wanted))
+        raw["output_size"] = tuple(None if v is None else int(v) for v in wanted)
     else:
         raw |= {"kernel_size": module.kernel_size, "stride": module.stride, "ceil_mode": module.ceil_mode}
     if kind in ("max", "adaptive-max"):
