@@ -9,6 +9,7 @@ python script and command line read; renderers call it and know no family by nam
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
+
+
+@dataclass(frozen=True)
+class NoSymbols:
+    """The symbols of a family that has none of its own (model, expr): the core's JSON asks for
+    ``as_dict``."""
+
+    def as_dict(self) -> dict[str, int]:
+        return {}
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from torchshape import families
 from torchshape.options import Shown
-from torchshape.render.text import MAX_FILE_WIDTH, file_width, unbroken_code
+from torchshape.render.text import plain_lines
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -68,23 +68,7 @@ def preformatted(renderables: list[RenderableType], *, prose: bool = False) -> s
 
     ``prose``: lines of text (the footer), unwrapped here and wrapped by the page to its width.
     """
-    import io
-
-    from rich.console import Console, Group
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=80,
-        color_system=None,
-        force_terminal=False,
-        force_jupyter=False,
-        legacy_windows=False,
-    )
-    group = unbroken_code(Group(*renderables))
-    console.width = MAX_FILE_WIDTH if prose else file_width(console, group)
-    console.print(group)
-    lines = [line.rstrip() for line in buffer.getvalue().strip("\n").splitlines()]
+    lines = plain_lines(renderables, widest=prose)
     wrap = ' class="prose"' if prose else ""
     return f"<pre{wrap}>{escape(chr(10).join(lines))}</pre>"
 

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from torchshape import families
 from torchshape.options import Format, Shown
 from torchshape.render.shown import reproduce
-from torchshape.render.text import file_width, unbroken_code
+from torchshape.render.text import plain_lines
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import view
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    pass
 
 
 def cell(text: str) -> str:
@@ -67,13 +67,13 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
     sections = family.sections(report)
     if sections:
         # --explain, --lengths, --unroll: the terminal's sections, as preformatted text.
-        lines += ["```text", *_preformatted(sections), "```", ""]
+        lines += ["```text", *plain_lines(sections), "```", ""]
     drawn = family.diagram(report)
     if drawn is not None:  # --diagram: the terminal's drawing in a fenced block, its legend below
         from torchshape.render.diagram_text import diagram_renderables
 
         picture, _, *legend = diagram_renderables(drawn)
-        lines += ["```text", *_preformatted([picture]), "```", ""]
+        lines += ["```text", *plain_lines([picture]), "```", ""]
         for line in legend:
             lines += [str(getattr(line, "plain", line)), ""]
     # One paragraph per line: a hard line break would need trailing spaces.
@@ -104,24 +104,3 @@ def _parameters(report: Report) -> list[str]:
     for line in [section.init, *section.notes, *section.mismatches]:
         lines += [line, ""]
     return lines
-
-
-def _preformatted(renderables: list[RenderableType]) -> list[str]:
-    """Rich renderables as plain lines, wide enough that no line of code is broken."""
-    import io
-
-    from rich.console import Console, Group
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=80,
-        color_system=None,
-        force_terminal=False,
-        force_jupyter=False,
-        legacy_windows=False,
-    )
-    group = unbroken_code(Group(*renderables))
-    console.width = file_width(console, group)
-    console.print(group)
-    return [line.rstrip() for line in buffer.getvalue().strip("\n").splitlines()]

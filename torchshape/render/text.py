@@ -84,3 +84,25 @@ def file_width(console: Console, renderable: RenderableType, at_least: int = 80)
 
     needed = Measurement.get(console, console.options.update_width(MAX_FILE_WIDTH), renderable).minimum
     return max(at_least, min(needed, MAX_FILE_WIDTH))
+
+
+def plain_lines(renderables: list[RenderableType], *, widest: bool = False) -> list[str]:
+    """Rich renderables as the terminal's plain lines, wide enough that no line of code is broken;
+    ``widest``: as wide as a file allows (prose a page wraps itself)."""
+    import io
+
+    from rich.console import Console, Group
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=80,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        legacy_windows=False,
+    )
+    group = unbroken_code(Group(*renderables))
+    console.width = MAX_FILE_WIDTH if widest else file_width(console, group)
+    console.print(group)
+    return [line.rstrip() for line in buffer.getvalue().strip("\n").splitlines()]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
+from torchshape.families.base import NoSymbols
 from torchshape.families.expr.safety import BUILTINS, MODULES, Checked, check_expression
 from torchshape.options import Format, output_words
 
@@ -71,12 +72,7 @@ class Given:
         return math.prod(self.shape) * ITEMSIZES[self.dtype] * (self.count or 1)
 
 
-@dataclass(frozen=True)
-class Symbols:
-    """An expression has no symbols of its own; the core's JSON asks for ``as_dict``."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {}
+Symbols = NoSymbols
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
+from torchshape.families.base import NoSymbols
 from torchshape.options import DEVICE_PATTERN, DType, Format, output_words
 
 # The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
@@ -66,12 +67,7 @@ class InputSpec:
         return self.dtype in INTEGER_DTYPES
 
 
-@dataclass(frozen=True)
-class Symbols:
-    """A model has no symbols of its own; the core's JSON asks for ``as_dict``."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {}
+Symbols = NoSymbols
 
 
 @dataclass(frozen=True)
