@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -93,22 +94,24 @@ def _log(outcome: Outcome, problems: list[str]) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
+def _judge(args: list[str], env: dict[str, str], problems_of: Callable[[Outcome], list[str]]) -> None:
+    """Run one drawn command line, log it, and fail with its problems if it has any."""
+    outcome = run_in_process(args, env)
+    problems = problems_of(outcome)
+    _log(outcome, problems)
+    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=command_lines(), env=ENVIRONMENTS)
 def test_every_command_line_ends_in_verified_shapes_or_one_line(args: list[str], env: dict[str, str]) -> None:
-    outcome = run_in_process(args, env)
-    problems = outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, outcome_problems)
 
 
 @settings(max_examples=MODEL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=model_command_lines(), env=ENVIRONMENTS)
 def test_every_model_command_line_ends_in_a_trace_or_one_line(args: list[str], env: dict[str, str]) -> None:
-    outcome = run_in_process(args, env)
-    problems = model_outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, model_outcome_problems)
 
 
 @settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -116,10 +119,7 @@ def test_every_model_command_line_ends_in_a_trace_or_one_line(args: list[str], e
 def test_every_conv_command_line_ends_in_verified_shapes_or_one_line(
     args: list[str], env: dict[str, str]
 ) -> None:
-    outcome = run_in_process(args, env)
-    problems = spatial_outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, spatial_outcome_problems)
 
 
 @settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -127,10 +127,7 @@ def test_every_conv_command_line_ends_in_verified_shapes_or_one_line(
 def test_every_pool_command_line_ends_in_verified_shapes_or_one_line(
     args: list[str], env: dict[str, str]
 ) -> None:
-    outcome = run_in_process(args, env)
-    problems = spatial_outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, spatial_outcome_problems)
 
 
 @settings(max_examples=HOSTILE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -138,10 +135,7 @@ def test_every_pool_command_line_ends_in_verified_shapes_or_one_line(
 def test_hostile_models_end_in_a_report_or_one_line(args: list[str], env: dict[str, str]) -> None:
     """sys.exit, prints, odd exceptions and escape sequences from the model, TARGETs that are no
     model (os:system, shutil:rmtree): exit 0, 1 or 2, one line, no command run, strict JSON."""
-    outcome = run_in_process(args, env)
-    problems = hostile_outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, hostile_outcome_problems)
 
 
 @settings(
@@ -153,10 +147,7 @@ def test_hostile_models_end_in_a_report_or_one_line(args: list[str], env: dict[s
 def test_every_transformer_command_line_ends_in_verified_shapes_or_one_line(
     args: list[str], env: dict[str, str]
 ) -> None:
-    outcome = run_in_process(args, env)
-    problems = outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, outcome_problems)
 
 
 @settings(
@@ -288,10 +279,7 @@ def test_a_module_object_traced_on_meta_is_traced_on_the_cpu_in_the_same_process
 def test_every_attention_command_line_ends_in_verified_shapes_or_one_line(
     args: list[str], env: dict[str, str]
 ) -> None:
-    outcome = run_in_process(args, env)
-    problems = outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, outcome_problems)
 
 
 @pytest.mark.parametrize(
@@ -322,10 +310,7 @@ def test_absurd_attention_values_are_refused_or_answered(args: list[str], code: 
 def test_every_embedding_command_line_ends_in_verified_shapes_or_one_line(
     args: list[str], env: dict[str, str]
 ) -> None:
-    outcome = run_in_process(args, env)
-    problems = outcome_problems(outcome)
-    _log(outcome, problems)
-    assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
+    _judge(args, env, outcome_problems)
 
 
 @pytest.mark.parametrize(
