@@ -270,7 +270,7 @@ def test_a_mismatch_is_written_and_exits_1(
     target = tmp_path / "shapes.md"
     code, out, err = run_cli(capsys, "rnn", "--batch-first", "--output", str(target))
     assert (code, out) == (1, "")
-    assert err == f"torchshape: torch disagreed with a formula; see {target}\n"
+    assert err == f"torchshape: error: torch disagreed with a formula; see {target}\n"
     text = target.read_text(encoding="utf-8")
     assert "| h_n | (N, D·num_layers, H_out) | (3, 1, 30) | (1, 3, 30) | ✗ |" in text
     assert "✗ MISMATCH h_n" in text

@@ -68,4 +68,4 @@ def test_exit_1_says_why_on_stderr_in_one_line(
         capsys, "pool", "--kind", "avg", "--kernel-size", "2", "--stride", "3", "--explain"
     )
     assert code == 1 and "✗" in out
-    assert err == "torchshape: torch disagreed with a formula; see the ✗ above\n"
+    assert err == "torchshape: error: torch disagreed with a formula; see the ✗ above\n"

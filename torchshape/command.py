@@ -168,7 +168,8 @@ def deliver(
     if failure is not None:
         sys.stderr.write(f"torchshape: error: {failure}; see {output or 'the trace above'}\n")
     elif not report.ok:
-        sys.stderr.write(f"torchshape: torch disagreed with a formula; see {output or 'the ✗ above'}\n")
+        where = output or "the ✗ above"
+        sys.stderr.write(f"torchshape: error: torch disagreed with a formula; see {where}\n")
     if not report.ok:
         raise typer.Exit(1)
 
