@@ -46,9 +46,12 @@ def _show_version(value: bool) -> None:
 
 
 def version_line() -> str:
-    """``torchshape 0.1.0 (torch 2.13.0+cpu)``, torch's version read from its installed metadata:
-    printing it does not import torch."""
+    """``torchshape 0.1.0 (torch 2.13.0+cpu)``, torch's version as ``torch.__version__`` says it
+    (with its build, ``+cu130``), read from the installed files without importing torch; the
+    distribution's version where those cannot be read."""
+    import re
     from importlib import metadata
+    from pathlib import Path
 
     from torchshape import __version__
 
@@ -56,6 +59,13 @@ def version_line() -> str:
         torch_version = metadata.version("torch")
     except metadata.PackageNotFoundError:
         return f"torchshape {__version__} (torch is not installed; see https://pytorch.org/get-started/)"
+    try:  # torch/version.py holds __version__ with the build tag the wheel's metadata may lack
+        located = metadata.distribution("torch").locate_file("torch/version.py")
+        source = Path(str(located)).read_text(encoding="utf-8")
+        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", source, re.MULTILINE)
+        torch_version = found[1] if found else torch_version
+    except (OSError, ValueError):
+        pass
     return f"torchshape {__version__} (torch {torch_version})"
 
 
