@@ -136,6 +136,16 @@ def test_other_failures_show_the_trace_and_no_fix() -> None:
     assert err == "torchshape: error: the model failed in (model) (BrokenView); see the trace above\n"
 
 
+def test_a_wrong_dtype_on_the_cpu_is_not_called_a_meta_failure() -> None:
+    """A bool input into a float convolution raises on the CPU; the error line names the layer,
+    and says nothing of meta (the dtype diagnosis has a fix of its own)."""
+    with pytest.raises(RuntimeError, match="bool"):
+        broken.Broken()(torch.ones(4, 10, dtype=torch.bool))  # torch's own refusal
+    code, out, err = run(f"model {MODELS}/broken.py:Broken --input 4,10:bool")
+    assert code == 1 and "fix: the dtype: --input 4,10:float32" in out
+    assert err == "torchshape: error: the model failed in conv (nn.Conv1d); see the trace above\n"
+
+
 @pytest.mark.parametrize("fmt", ["markdown", "csv", "table"])
 def test_every_format_carries_the_diagnosis(fmt: str) -> None:
     code, out, _ = run(f"model {MODELS}/broken.py:BrokenLSTM --input 4,10:int64 --format {fmt}")

@@ -168,3 +168,15 @@ def test_attention_weights_torch_cannot_address_are_refused_first(
         assert err.startswith("torchshape: error: the attention weights (N·nhead, S, S) would hold")
     else:
         assert "✗" not in out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_nested_tensor_path_leaves_stderr_clean(dtype: str) -> None:
+    """nn.Transformer with batch_first in eval takes torch's nested-tensor path for a padding mask,
+    and torch warns that nested tensors are a prototype: not the user's business."""
+    args = "transformer --layer full --batch-first --d-model 4 --nhead 4 --target-len 2 --batch 1"
+    done = subprocess.run(
+        [sys.executable, "-m", "torchshape", *shlex.split(args), "--explain", "--dtype", dtype],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr

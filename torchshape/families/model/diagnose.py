@@ -61,6 +61,8 @@ class Diagnosis:
     advice: str | None = None
     # the operation of the model's own code that raised: "Tensor.view(-1, 7) of (2, 6)"
     operation: str | None = None
+    # on meta: what the model did that needs values ("reads a mask's values"); None elsewhere
+    reads_values: str | None = None
 
     @property
     def shown_layer(self) -> str:

@@ -167,7 +167,7 @@ def trace_module(
             diagnosis = replace(diagnosis, operation=op.call)
         what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
         if what is not None:
-            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=())
+            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
 
     found_all = [record.get("known") for record in records]
     inclusive = _inclusive_macs(records, counter.by_call, found_all)

@@ -122,7 +122,7 @@ class Trace:
         """One line when forward raised: the model failed in PATH (TYPE)."""
         if self.diagnosis is None:
             return None
-        if self.diagnosis.advice is not None:  # it read a meta tensor's values
+        if self.diagnosis.reads_values is not None:  # it read a meta tensor's values
             place = (self.diagnosis.where or "").partition(": ")[0]
             at = f" at {place}" if place else f" in {self.diagnosis.shown_layer}"
             return (

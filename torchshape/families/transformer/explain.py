@@ -18,6 +18,7 @@ class Claim:
     text: str
     held: bool | None = None
     detail: str | None = None  # torch's refusal, or why it was not evaluated
+    note: str | None = None  # how it was checked, where that is not plain: "compared on a float32 copy ..."
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def explain_lines(a: TransformerAnalysis) -> list[str]:
         if claim.detail:
             said = f'torch: "{claim.detail}"' if claim.held is not None else claim.detail
             lines.append(f"    {said}")
+        if claim.note:
+            lines.append(f"    {claim.note}")
     return lines
 
 
@@ -96,7 +98,8 @@ def json_extra(report: Report) -> dict[str, Any]:
         out["explain"] = {
             "values": a.values,
             "claims": [
-                {"topic": c.topic, "claim": c.text, "held": c.held, "detail": c.detail} for c in a.claims
+                {"topic": c.topic, "claim": c.text, "held": c.held, "detail": c.detail, "note": c.note}
+                for c in a.claims
             ],
         }
     return out

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     import torch
 
 # torch's notices about these modules that say nothing about shapes: the nested-tensor fast
-# path it will not take (batch_first=False), and bool beside float masks (the notes say so).
+# path it will not take (batch_first=False) or takes (nested tensors are a prototype), and bool
+# beside float masks (the notes say so).
 NOTICES = (
+    r"The PyTorch API of nested tensors is in prototype stage",
     r"enable_nested_tensor is True, but self.use_nested_tensor is False",
     r"Support for mismatched \w+ and \w+ is deprecated",
     r"Converting mask without torch.bool dtype to bool",
