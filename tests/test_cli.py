@@ -358,7 +358,9 @@ def test_the_shell_completes_commands_and_their_options() -> None:
 def test_show_completion_prints_the_script() -> None:
     env = {**os.environ, "SHELL": "/bin/bash"}
     code = "import sys; from torchshape.cli import main; sys.exit(main(['--show-completion']))"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    # typer finds the shell among the process's parents: run it from one, whatever started pytest
+    line = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}; exit $?"
+    result = subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "_TORCHSHAPE_COMPLETE" in result.stdout
 
