@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from torchshape.families.model.trace import Unpacked
+
 NO_FIX = "no fix torchshape can check"
 CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
 MODEL_INPUT = "the model's input"
@@ -735,6 +737,48 @@ def meta_advice(what: str) -> str:
     return (
         f"fix: the model {what}, and meta tensors hold no values: run it with --device cpu "
         "(torchshape refuses first what would not fit in memory)"
+    )
+
+
+def unpacked_split(unpacked: Unpacked) -> str:
+    """What Python did with an input tensor that forward unpacked as if it were a tuple."""
+    pieces = unpacked.shape[0] if unpacked.shape else 0
+    each = shape_text(unpacked.shape[1:])
+    wanted = "" if pieces == unpacked.names else f" where {unpacked.names} were wanted"
+    return (
+        f"forward unpacks its input {shape_text(unpacked.shape)} as if it were a tuple, at "
+        f"{unpacked.where} ({unpacked.code}): Python split it along dim 0 into {pieces} tensors "
+        f"of {each}{wanted}"
+    )
+
+
+def tuple_way(unpacked: Unpacked) -> str:
+    """How to give forward a tuple: a wrapper whose forward takes the names the model unpacks."""
+    names, equals, _ = unpacked.code.partition("=")
+    names = names.strip().strip("()[]").strip()
+    if equals and names and all(n.strip().lstrip("*").isidentifier() for n in names.split(",") if n.strip()):
+        shown = ", ".join(n.strip().lstrip("*") for n in names.split(",") if n.strip())
+        wrapper = f"a module whose forward({shown}) calls the model with ({shown})"
+    else:
+        wrapper = "a module whose forward takes the tensors and calls the model with them as a tuple"
+    return f"torchshape gives forward one tensor per --input: wrap the model in {wrapper}, one --input each"
+
+
+def unpacked_advice(unpacked: Unpacked) -> str:
+    """The diagnosis's way out when forward raised after unpacking an input tensor: the cause is
+    the argument's structure (a tuple), not the layer that raised; no fix of that layer."""
+    return f"the cause: {unpacked_split(unpacked)}; {tuple_way(unpacked)}"
+
+
+def unpacked_usage(unpacked: Unpacked, given: str, forward: str, failure: str | None) -> str:
+    """The usage error when forward unpacked an --input tensor as a tuple and then raised."""
+    pieces = unpacked.shape[0] if unpacked.shape else 0
+    wanted = "" if pieces == unpacked.names else f" where {unpacked.names} were wanted"
+    then = "" if failure is None else f", and then {failure}"
+    return (
+        f"{given} is one tensor, and {forward} unpacks it as if it were a tuple, at {unpacked.where} "
+        f"({unpacked.code}): Python split {shape_text(unpacked.shape)} along dim 0 into {pieces} "
+        f"tensors of {shape_text(unpacked.shape[1:])}{wanted}{then}; {tuple_way(unpacked)}"
     )
 
 

@@ -16,6 +16,7 @@ backward stay alive and count; in inference mode they are freed as the forward g
 
 from __future__ import annotations
 
+import linecache
 import os
 import sys
 import weakref
@@ -28,6 +29,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
+
+from torchshape.families.model.trace import Unpacked
 
 # ATen operations that multiply matrices but have no formula here: where one runs outside a
 # recurrent layer, the MACs are incomplete and the footer names it.
@@ -300,8 +303,8 @@ def _name(func: Any) -> str:
     return f"Tensor.{name}"
 
 
-def _caller() -> str | None:
-    """file:line of the model's code that called the operation; None when a torch.nn layer or
+def _caller() -> Any:
+    """The frame of the model's code that called the operation; None when a torch.nn layer or
     torchshape itself called it (their rows and work stand for it)."""
     frame: Any = sys._getframe(2)
     while frame is not None:
@@ -309,12 +312,33 @@ def _caller() -> str | None:
         if name.startswith(_LAYERS_DIR) or name.startswith(_OWN_DIR):
             return None
         if not name.startswith(_TORCH_DIR):
-            try:
-                shown = os.path.relpath(name)
-            except ValueError:
-                shown = name
-            return f"{name if shown.startswith('..') else shown}:{frame.f_lineno}"
+            return frame
         frame = frame.f_back
+    return None
+
+
+def _where(frame: Any) -> str:
+    """file:line of a frame, the file relative to the working directory where it is inside it."""
+    name = frame.f_code.co_filename
+    try:
+        shown = os.path.relpath(name)
+    except ValueError:
+        shown = name
+    return f"{name if shown.startswith('..') else shown}:{frame.f_lineno}"
+
+
+def _unpacking(frame: Any) -> int | None:
+    """How many names the instruction running in ``frame`` unpacks a value into (``x, y = pair``:
+    2; ``x, *rest = pair``: at least 1), or None when it is no unpacking (a ``for`` loop, a call)."""
+    import dis
+
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            if instruction.opname == "UNPACK_SEQUENCE":
+                return int(instruction.arg or 0)
+            if instruction.opname == "UNPACK_EX":
+                return int(instruction.arg or 0) & 0xFF
+            return None
     return None
 
 
@@ -332,6 +356,7 @@ class OpRecorder(TorchFunctionMode):  # type: ignore[misc]
         self.inside_layer = inside_layer
         self.calls: list[OpCall] = []
         self.failed: OpCall | None = None
+        self.unpacked: list[Unpacked] = []  # tensors the model's code unpacked as if tuples
 
     def __torch_function__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
@@ -339,9 +364,16 @@ class OpRecorder(TorchFunctionMode):  # type: ignore[misc]
         kwargs = kwargs or {}
         if getattr(func, "__name__", "") not in SHAPE_OPS or self.inside_layer():
             return func(*args, **kwargs)
-        where = _caller()
-        if where is None:
+        frame = _caller()
+        if frame is None:
             return func(*args, **kwargs)
+        where = _where(frame)
+        if func.__name__ == "unbind" and args and isinstance(args[0], torch.Tensor):
+            names = _unpacking(frame)
+            if names is not None:
+                line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+                self.unpacked.append(Unpacked(id(args[0]), _shapes(args[0])[0], names, where, line))
+        del frame  # a frame kept here would keep the model's tensors alive
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
         if args and isinstance(args[0], (tuple, list)):  # cat, stack: a sequence of tensors
             tensors = [a for a in args[0] if isinstance(a, torch.Tensor)] + tensors

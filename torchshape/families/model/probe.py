@@ -23,14 +23,18 @@ from torchshape.families.model.diagnose import (
     meta_advice,
     reads_values,
     spatial_dims,
+    tuple_way,
     type_name,
+    unpacked_advice,
+    unpacked_split,
+    unpacked_usage,
 )
 from torchshape.families.model.known import is_recurrent, known
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
-from torchshape.families.model.trace import LayerCall, Output, Trace
+from torchshape.families.model.trace import LayerCall, Output, Trace, Unpacked
 from torchshape.guard import HEAP_SLACK_BYTES
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
@@ -168,12 +172,27 @@ def trace_module(
         what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
         if what is not None:
             diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
+    places = {id(t): place for place, t in enumerate((*inputs, *(keywords or {}).values()))}
+    unpacked: list[Unpacked] = []
+    for one in recorder.unpacked:  # an input tensor unpacked as a tuple: the argument's structure
+        place = places.get(one.tensor)
+        if place is not None and all(u.tensor != place for u in unpacked):
+            unpacked.append(replace(one, tensor=place))
+    if diagnosis is not None and unpacked:  # the cause, whatever layer raised after: no fix of it
+        diagnosis = replace(diagnosis, fixes=(), advice=unpacked_advice(unpacked[0]), reads_values=None)
 
     found_all = [record.get("known") for record in records]
     inclusive = _inclusive_macs(records, counter.by_call, found_all)
     calls = []
     macs = counter.macs
     warnings = _suspicions(records, inputs, paths)
+    if diagnosis is None:
+        warnings += [
+            Suspicion(
+                "", type_name(model), unpacked_split(one), f"if forward takes a tuple: {tuple_way(one)}", True
+            )
+            for one in unpacked
+        ]
     for index, record in enumerate(records):
         module = record["module"]
         path = paths.get(id(module), "?")
@@ -234,6 +253,7 @@ def trace_module(
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
         warnings=tuple(warnings),
+        unpacked=tuple(unpacked),
     )
 
 
@@ -550,6 +570,8 @@ def _run(spec: ModelSpec) -> ProbeRun:
         else:
             result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
             result = replace(result, measured_peak_bytes=measure.measured())
+    if result.diagnosis is not None and result.unpacked:
+        raise UsageError("--input", _unpacked_usage(spec, model, result))
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,
@@ -568,6 +590,22 @@ def _run(spec: ModelSpec) -> ProbeRun:
         analysis=result,
         parameters={name: tuple(p.shape) for name, p in model.named_parameters()},
     )
+
+
+def _unpacked_usage(spec: ModelSpec, model: nn.Module, trace: Trace) -> str:
+    """The usage error of an --input tensor that forward unpacked as a tuple before it raised."""
+    assert trace.diagnosis is not None
+    one = trace.unpacked[0]
+    order = [i for i, given in enumerate(spec.inputs) if given.name is None]
+    order += [i for i, given in enumerate(spec.inputs) if given.name is not None]
+    given = spec.inputs[order[one.tensor]].text if one.tensor < len(order) else "it"
+    message = trace.diagnosis.message.rstrip(".")
+    failure = (
+        None  # the unpacking itself raised: too many or too few values
+        if "values to unpack" in message
+        else f"forward raised in {trace.diagnosis.shown_layer} ({trace.diagnosis.type}): {message}"
+    )
+    return unpacked_usage(one, given, f"{type(model).__name__}.forward", failure)
 
 
 def prepared(spec: ModelSpec) -> tuple[ModelSpec, Any, torch.device, torch.dtype]:

@@ -38,6 +38,18 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Unpacked:
+    """A tensor the model's code unpacked into names, as if it were a tuple: Python split it along
+    dim 0 (``x, y = pair`` given one tensor)."""
+
+    tensor: int  # id() of the tensor unpacked; in a Trace, its place among the inputs
+    shape: tuple[int, ...]
+    names: int  # how many names it was unpacked into (at least, for ``x, *rest``)
+    where: str  # file:line
+    code: str  # the line: "x, y = pair"
+
+
+@dataclass(frozen=True)
 class LayerCall:
     """One call of one module (or ``calls`` identical consecutive calls)."""
 
@@ -100,6 +112,9 @@ class Trace:
     recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
     warnings: tuple[Suspicion, ...] = ()  # calls torch accepted that usually mean a mistake
+    # the inputs that forward unpacked as if tuples (``x, y = pair`` given one tensor), ``tensor``
+    # their place among the inputs (positional, then keywords)
+    unpacked: tuple[Unpacked, ...] = ()
 
     @property
     def memory_bytes(self) -> int:

@@ -1,0 +1,93 @@
+"""torchshape model says what really happened: a tuple argument given one tensor, the range of
+integer inputs, lines that fit a page when piped, and MAC formulas checked by the operations."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.models import pairs
+from torchshape.cli import main
+
+MODELS = Path(__file__).resolve().parent / "models"
+
+
+def run(args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(shlex.split(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- a tuple argument given one tensor
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    batch=st.integers(1, 5),
+    features=st.sampled_from([4, 8, 12]),
+    width=st.sampled_from([4, 8, 12, 16]),
+    device=st.sampled_from(["cpu", "meta"]),
+)
+def test_a_tuple_argument_given_one_tensor_is_a_usage_error(
+    batch: int, features: int, width: int, device: str
+) -> None:
+    """Siamese.forward unpacks its argument: given one (B, W) tensor, Python splits it into B
+    tensors of (W,). Where torch then raises (or the unpacking does), the cause is the argument,
+    not the layer that raised: exit 2 naming --input and the line that unpacks, no layer fix."""
+    model = pairs.Siamese(features=features).eval()
+    one = torch.randn(batch, width)
+    try:
+        with torch.no_grad():
+            model(one)
+        raised = False
+    except (RuntimeError, ValueError):
+        raised = True
+    code, out, err = run(
+        f"model {MODELS}/pairs.py:Siamese --arg features={features} --input {batch},{width} --device {device}"
+    )
+    if not raised:  # batch 2 and the encoder's width: torch ran it on the two rows
+        assert code == 0, err
+        text = " ".join(out.split())
+        assert f"forward unpacks its input ({batch}, {width}) as if it were a tuple" in text
+        assert "x1, x2 = pair" in text and "forward(x1, x2) calls the model with (x1, x2)" in text
+        return
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"torchshape: error: --input: {batch},{width} is one tensor, and Siamese.forward")
+    assert "pairs.py:19 (x1, x2 = pair)" in err
+    assert f"into {batch} tensors of ({width},)" in err
+    assert "forward(x1, x2) calls the model with (x1, x2)" in err
+    assert "in_features" not in err and "fix:" not in err
+    # the way out works: the pair as two arguments, each the shape given
+    with torch.no_grad():
+        pairs.TwoInputs(features=features).eval()(torch.randn(batch, features), torch.randn(batch, features))
+
+
+def test_the_diagnosis_of_a_tuple_argument_offers_no_layer_fix() -> None:
+    """The Python API keeps the diagnosis (no --input there): the cause, and no ✓ fix of the
+    Linear that raised on a row of the split tensor."""
+    from torchshape import trace
+    from torchshape.families.model.load import ModelFailed
+
+    with pytest.raises(ModelFailed) as raised:
+        trace(pairs.Siamese(), torch.randn(2, 16))
+    data = raised.value.report
+    assert data is not None
+    diagnosis = data.probe.analysis.diagnosis
+    assert diagnosis.fixes == ()
+    assert diagnosis.advice.startswith("the cause: forward unpacks its input (2, 16) as if it were a tuple")
+
+
+def test_iterating_an_input_in_a_loop_is_not_unpacking() -> None:
+    """An LSTMCell stepped over the input with ``for step in x``: no warning."""
+    code, out, err = run(f"model {MODELS}/cell_loop.py:CellLoop --input 5,3,8 --format json")
+    assert code == 0, err
+    assert json.loads(out)["warnings"] == []
