@@ -91,3 +91,51 @@ def test_iterating_an_input_in_a_loop_is_not_unpacking() -> None:
     code, out, err = run(f"model {MODELS}/cell_loop.py:CellLoop --input 5,3,8 --format json")
     assert code == 0, err
     assert json.loads(out)["warnings"] == []
+
+
+# -- the values of integer inputs
+
+
+@settings(max_examples=8, deadline=None)
+@given(vocab=st.integers(3, 400))
+def test_integer_inputs_are_drawn_within_their_own_table_on_cpu_and_meta(vocab: int) -> None:
+    """BERT's input_ids feed the word table (``vocab`` rows), not the token-type table of 2. On
+    the CPU and on meta alike the ids are drawn below ``vocab`` (the model returns max + 1: the
+    values torch saw), and the note says that range and why."""
+    said = set()
+    for device in ("cpu", "meta"):
+        code, out, err = run(
+            f"model {MODELS}/real.py:BertEmbeddings --arg vocab={vocab} --input 2,64:int64 "
+            f"--device {device} --format json"
+        )
+        assert code == 0, err
+        data = json.loads(out)
+        (model,) = [row for row in data["layers"] if row["path"] == ""]
+        largest = model["outputs"][1]["shape"][0] - 1
+        assert 2 <= largest < vocab
+        (note,) = [n for n in data["notes"] if n.startswith("integer inputs hold")]
+        assert f"input: 0 ≤ v < {vocab} (the num_embeddings of the embedding it feeds)" in note
+        said.add(note)
+    assert len(said) == 1  # the same words on both devices
+
+
+def test_an_integer_input_that_feeds_no_embedding_says_why_its_range() -> None:
+    for device in ("cpu", "meta"):
+        code, out, err = run(
+            f"model {MODELS}/pairs.py:PointerPick --input 2,6:int64 --input 2:int64:0-6 --device {device}"
+        )
+        assert code == 0, err
+        text = " ".join(out.split())
+        assert (
+            "integer inputs hold input[0]: 0 ≤ v < 50 (the num_embeddings of the embedding it feeds); "
+            "input[1]: 0 ≤ v < 6 (as given)" in text
+        )
+    code, out, err = run(
+        f"model {MODELS}/pairs.py:PointerPick --input 2,6:int64 --input 2:int64 --arg vocab=4"
+    )
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert (
+        "input[1]: 0 ≤ v < 4 (the smallest num_embeddings of the model's embeddings: it feeds none as "
+        "it comes)" in text
+    )

@@ -29,3 +29,16 @@ class TwoInputs(nn.Module):
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         return self.siamese((x1, x2))
+
+
+class PointerPick(nn.Module):
+    """A pointer network's last step: token ids feed an embedding; positions (integers too) pick
+    one row per batch item and feed no embedding."""
+
+    def __init__(self, vocab: int = 50, hidden: int = 8) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, hidden)
+
+    def forward(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        codes = self.embed(tokens)
+        return codes[torch.arange(codes.shape[0]), positions]

@@ -50,8 +50,8 @@ def model(
             "--input",
             metavar="[NAME=]SHAPE[:DTYPE[:LOW-HIGH]]",
             help="One per positional argument of forward, in order: 4,10:int64 or 4,7; NAME=SHAPE for a "
-            "keyword argument. DTYPE defaults to --dtype; integers are 0 ≤ v < the smallest "
-            "num_embeddings unless LOW-HIGH is given.",
+            "keyword argument. DTYPE defaults to --dtype; integers are 0 ≤ v < the num_embeddings "
+            "of the embedding they feed unless LOW-HIGH is given.",
             show_default=False,
         ),
     ] = None,

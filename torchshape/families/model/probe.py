@@ -500,17 +500,72 @@ def _diagnose(
     )
 
 
-def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
-    """A tensor for one --input: normal floats; integers 0 ≤ v < the smallest num_embeddings."""
-    import torch
+def _tables(model: nn.Module) -> list[int]:
+    """The num_embeddings of every embedding in the model."""
     from torch import nn
+
+    return [int(m.num_embeddings) for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
+
+
+def integer_range(one: InputSpec, tables: list[int]) -> tuple[int, int, str]:
+    """LOW ≤ v < HIGH for an integer input, and why (a key of ``RANGE_WHY``): as given; the
+    num_embeddings of the table it feeds (found by a trial run); else the smallest table's, or
+    DEFAULT_INTEGER_HIGH without embeddings."""
+    low = 0 if one.low is None else one.low
+    if one.high is not None:
+        return low, one.high, "given"
+    if one.feeds is not None:
+        return low, one.feeds, "feeds"
+    if tables:
+        return low, min(tables), "smallest"
+    return low, DEFAULT_INTEGER_HIGH, "none"
+
+
+def _drawn(spec: ModelSpec, model: nn.Module, trace: Trace) -> tuple[InputSpec, ...]:
+    """Each integer --input with the range it was drawn from and why; the trace tells where an
+    input drawn below the smallest table fed that very table (or fed none)."""
+    tables = _tables(model)
+    order = [i for i, one in enumerate(spec.inputs) if one.name is None]
+    order += [i for i, one in enumerate(spec.inputs) if one.name is not None]
+    fed = {order[place]: size for place, size in trace.feeds if place < len(order)}
+    made = []
+    for i, one in enumerate(spec.inputs):
+        if not one.integer:
+            made.append(one)
+            continue
+        low, high, why = integer_range(one, tables)
+        if why == "smallest" and trace.diagnosis is None:
+            why = "feeds" if fed.get(i) == high else "fed none" if i not in fed else why
+        made.append(replace(one, drawn=(low, high, why)))
+    return tuple(made)
+
+
+def _fed_on_meta(spec: ModelSpec, found: Any, dtype: torch.dtype, model: nn.Module) -> ModelSpec:
+    """On meta no guard trial runs first; where an integer input may feed one of tables of
+    different sizes, a silenced trial on meta finds the table each feeds, so that each is drawn
+    within its own (as off meta)."""
+    import torch
+
+    if len(set(_tables(model))) < 2 or not any(
+        one.integer and one.high is None and one.feeds is None for one in spec.inputs
+    ):
+        return spec
+    try:
+        with silenced(), quiet(), torch.random.fork_rng(devices=[]):
+            trial, inputs, keywords = built(spec, found, torch.device("meta"), dtype)
+            trace = _on_meta(trial, inputs, keywords, grad=spec.grad)
+    except Exception:  # the real run says what went wrong
+        return spec
+    return replace(spec, inputs=_with_feeds(spec, trace))
+
+
+def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str = "--input") -> torch.Tensor:
+    """A tensor for one --input: normal floats; integers within ``integer_range``."""
+    import torch
 
     dtype = getattr(torch, one.dtype)
     if one.integer:
-        tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
-        low = 0 if one.low is None else one.low
-        smallest = min(tables) if tables else DEFAULT_INTEGER_HIGH
-        high = one.high if one.high is not None else (one.feeds or smallest)
+        low, high, _ = integer_range(one, _tables(model))
         if high <= low:  # an embedding of 0 rows: no index can be drawn
             raise UsageError(flag, f"{one.text}: no integer v with {low} ≤ v < {high} (the table it feeds)")
         if device.type == "meta":
@@ -566,12 +621,17 @@ def _run(spec: ModelSpec) -> ProbeRun:
         measure = _Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
+            fed = _fed_on_meta(spec, found, dtype, model)
+            if fed is not spec:  # integer inputs drawn again, each within the table it feeds
+                spec = fed
+                model, inputs, keywords = built(spec, found, device, dtype)
             result = _on_meta(model, inputs, keywords, grad=spec.grad)
         else:
             result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
             result = replace(result, measured_peak_bytes=measure.measured())
     if result.diagnosis is not None and result.unpacked:
         raise UsageError("--input", _unpacked_usage(spec, model, result))
+    spec = replace(spec, inputs=_drawn(spec, model, result))
     return ProbeRun(
         device=str(device),
         dtype=spec.dtype.value,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchshape.facts import Totals
-from torchshape.families.model.spec import INTEGER_DTYPES, ModelSpec, Symbols, input_names
+from torchshape.families.model.spec import RANGE_WHY, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, real_pass, row_at_your_sizes
@@ -67,20 +67,14 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
     if any(o.from_formula for layer in trace.layers for o in layer.outputs):
         notes.append(META_RECURRENT)
     ran_spec = probe.spec if isinstance(probe.spec, ModelSpec) else spec
-    fed = [
-        f"{name}: 0 ≤ v < {one.feeds} (the num_embeddings of the embedding it feeds)"
+    drawn = [
+        (name, one.drawn)
         for name, one in zip(input_names(ran_spec.inputs), ran_spec.inputs, strict=True)
-        if one.integer and one.high is None and one.feeds is not None
+        if one.drawn is not None
     ]
-    if fed:
-        notes.append(
-            "integer inputs hold " + "; ".join(fed) + "; give LOW-HIGH to choose: --input 4,10:int64:0-100"
-        )
-    elif any(one.dtype in INTEGER_DTYPES and one.high is None for one in spec.inputs):
-        notes.append(
-            "integer inputs hold values 0 ≤ v < the smallest num_embeddings of the model's embeddings "
-            "(10 without embeddings); give LOW-HIGH to choose: --input 4,10:int64:0-100"
-        )
+    if any(why != "given" for _, (_, _, why) in drawn):
+        held = "; ".join(f"{name}: {low} ≤ v < {high} ({RANGE_WHY[why]})" for name, (low, high, why) in drawn)
+        notes.append(f"integer inputs hold {held}; give LOW-HIGH to choose: --input 4,10:int64:0-100")
     notes += [f"the forward warned: {text}" for text in trace.warned]
     return Report(
         family="model",

@@ -45,6 +45,14 @@ ITEMSIZES = {
 }
 # Integer inputs of a model without embeddings: 0 ≤ v < this.
 DEFAULT_INTEGER_HIGH = 10
+# Why an integer input holds the values it holds (``InputSpec.drawn``).
+RANGE_WHY = {
+    "given": "as given",
+    "feeds": "the num_embeddings of the embedding it feeds",
+    "fed none": "the smallest num_embeddings of the model's embeddings: it feeds none as it comes",
+    "smallest": "the smallest num_embeddings of the model's embeddings",
+    "none": "the model has no embedding",
+}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -55,12 +63,14 @@ class InputSpec:
     shape: tuple[int, ...]
     dtype: str
     low: int | None = None  # None: 0
-    high: int | None = None  # None: the smallest num_embeddings, or DEFAULT_INTEGER_HIGH
+    high: int | None = None  # None: the num_embeddings of the table it feeds (``feeds``), else see ``drawn``
     text: str = ""  # as the user typed it
     name: str | None = None  # a keyword argument of forward (--input NAME=SHAPE...); None: positional
     # without a range: the num_embeddings of the embeddings this input feeds (the smallest), as a
     # trial on meta saw them; None: the smallest of the model's, or DEFAULT_INTEGER_HIGH
     feeds: int | None = None
+    # what the integer input was drawn from: LOW ≤ v < HIGH, and why (``RANGE_WHY``); set by the run
+    drawn: tuple[int, int, str] | None = None
 
     @property
     def integer(self) -> bool:
