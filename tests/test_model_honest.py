@@ -139,3 +139,42 @@ def test_an_integer_input_that_feeds_no_embedding_says_why_its_range() -> None:
         "input[1]: 0 ≤ v < 4 (the smallest num_embeddings of the model's embeddings: it feeds none as "
         "it comes)" in text
     )
+
+
+# -- lines that fit a page when piped
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        "wide.py:MultiTask --input 2,1,3,4,5",
+        "wide.py:MultiTask --input 2,1,3,4,5 --ops",
+        "wide.py:MultiView " + " ".join(["--input 1,8"] * 30) + " --ops",
+    ],
+)
+def test_piped_lines_fit_the_page(flags: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 outputs with 5-D shapes, paths of 90 characters, 30 inputs: piped or written to a file
+    (no terminal, no COLUMNS), no line is wider than the trace's 120 columns, and every shape
+    torch returned is still whole on one line beside its name."""
+    from tests.models import wide
+    from torchshape.families.model.present import TRACE_WIDTH
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, err = run(f"model {MODELS}/{flags}")
+    assert code == 0, err
+    written = tmp_path / "trace.txt"
+    code, _, err = run(f"model {MODELS}/{flags} --output {written}")
+    assert code == 0, err
+    for text in (out, written.read_text()):
+        lines = text.splitlines()
+        assert max(len(line) for line in lines) <= TRACE_WIDTH
+        if "MultiTask" in flags:
+            with torch.no_grad():
+                returned = wide.MultiTask().eval()(torch.randn(2, 1, 3, 4, 5))
+            for i, tensor in enumerate(returned):
+                shape = "(" + ", ".join(str(d) for d in tensor.shape) + ")"
+                assert any(f"output[{i}]: {shape}" in line for line in lines)
+        else:
+            assert "output = model(*inputs)" in lines
+            # the model's row and the cat's: one input a line, the first beside the row's name
+            assert sum(line.strip() == "(1, 8)" for line in lines) == 2 * 29

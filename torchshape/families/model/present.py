@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -60,10 +62,61 @@ def _mark_text(verified: bool | None, from_formula: bool = False) -> Text:
     return Text(mark(verified, from_formula), style="green" if verified else "bold red")
 
 
+# The widest the trace table makes a file or pipe: past it, its cells wrap (a terminal's own
+# width applies there). Code lines elsewhere (the model's source in a diagnosis) stay unbroken.
+TRACE_WIDTH = 120
+# Inputs of one call shown on one line up to this many characters, else one per line.
+INPUTS_ON_ONE_LINE = 32
+
+
+class CappedTable:
+    """The trace table. A file or pipe gets its natural width up to ``width`` columns, where
+    ``unbroken_code`` would make it as wide as its widest cell. Where the page is narrower than
+    the table, the layer paths and the formulas fold first, then the shapes."""
+
+    FOLD_FIRST = (0, 4)  # the layer and formula columns
+    NARROWEST = 16  # the least either of them folds to before the shapes wrap
+
+    def __init__(self, table: Table, width: int) -> None:
+        self.table = table
+        self.width = width
+
+    def _natural(self, column: int) -> int:
+        cells = [*self.table.columns[column]._cells, self.table.columns[column].header]
+        return max((cell_len(line) for cell in cells for line in str(cell).split("\n")), default=0)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = self.table.columns
+        for index in self.FOLD_FIRST:
+            columns[index].max_width = None
+        natural = [self._natural(i) for i in range(len(columns))]
+        wide = Measurement.get(console, options.update_width(10_000), self.table).maximum
+        excess = wide - options.max_width
+        for index in sorted(self.FOLD_FIRST, key=lambda i: -natural[i]):  # the wider folds first
+            if excess <= 0:
+                break
+            cut = min(excess, max(0, natural[index] - self.NARROWEST))
+            if cut:
+                columns[index].max_width = natural[index] - cut
+                excess -= cut
+        yield self.table
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        measured = Measurement.get(console, options, self.table)
+        return Measurement(min(measured.maximum, self.width), measured.maximum)
+
+
+def _inputs_lines(row: LayerCall) -> list[str]:
+    """A call's input shapes on one line when short, else one per line."""
+    shapes = [shape_text(shape) for _, shape in row.inputs]
+    joined = ", ".join(shapes)
+    return [joined] if len(joined) <= INPUTS_ON_ONE_LINE else shapes
+
+
 def sections(report: Report) -> list[RenderableType]:
     """The trace: one row per module call, each output with its formula and ✓ where torch agreed."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title=None)
-    table.add_column("layer", style="cyan", no_wrap=True)
+    table.add_column("layer", style="cyan", overflow="fold")
     table.add_column("type", overflow="fold")
     table.add_column("inputs", overflow="fold")
     table.add_column("outputs", overflow="fold")
@@ -72,31 +125,34 @@ def sections(report: Report) -> list[RenderableType]:
     for row in shown_layers(report):
         shown = f"· {row.type.rpartition('.')[2]}" if row.op else row.shown_path
         name = "  " * max(0, row.depth - 1) + shown + (f" × {row.calls} calls" if row.calls > 1 else "")
-        outputs = "\n".join(f"{o.name}: {shape_text(o.shape)}" for o in row.outputs)
-        formulas = "\n".join(o.formula or NO_FORMULA for o in row.outputs)
-        marks = Text("\n").join(_mark_text(o.verified, o.from_formula) for o in row.outputs)
+        outputs = [f"{o.name}: {shape_text(o.shape)}" for o in row.outputs]
+        formulas = [o.formula or NO_FORMULA for o in row.outputs]
+        marks = [_mark_text(o.verified, o.from_formula) for o in row.outputs]
         if row.op:  # an operation of the model's code: where it was called, no formula to check
-            formulas, marks = f"at {row.where}", Text("")
+            formulas, marks = [f"at {row.where}"], []
         if row.failed:
-            outputs, formulas, marks = FAILED, "raised", _mark_text(False)
+            outputs, formulas, marks = [FAILED], ["raised"], [_mark_text(False)]
         style = "bold red" if row.verified is False else None
-        inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
-        table.add_row(
-            code_text(name),
-            code_text(row.type),
-            code_text(inputs),
-            code_text(outputs),
-            code_text(formulas),
-            marks,
-            style=style,
-        )
+        # one line of the table per input and output, so that each output keeps its formula and
+        # mark beside it where a narrow page wraps a cell
+        inputs = _inputs_lines(row)
+        for line in range(max(1, len(inputs), len(outputs), len(formulas))):
+            table.add_row(
+                code_text(name if line == 0 else ""),
+                code_text(row.type if line == 0 else ""),
+                code_text(inputs[line] if line < len(inputs) else ""),
+                code_text(outputs[line] if line < len(outputs) else ""),
+                code_text(formulas[line] if line < len(formulas) else ""),
+                marks[line] if line < len(marks) else Text(""),
+                style=style,
+            )
     spec: ModelSpec = report.spec
     title = (
         "trace: every module call and every operation of your code, in call order"
         if spec.ops
         else "trace: every module call, in call order"
     )
-    parts: list[RenderableType] = [Text(""), Text(title, style="bold"), table]
+    parts: list[RenderableType] = [Text(""), Text(title, style="bold"), CappedTable(table, TRACE_WIDTH)]
     return parts
 
 

@@ -27,12 +27,29 @@ META_RECURRENT = (
 )
 
 
+# The longest call line written out whole; past it the call names its inputs by the table above.
+CALL_WIDTH = 100
+
+
 def call(spec: ModelSpec) -> str:
+    """``output = model(input[0], mask=input[1])``; with many inputs
+    ``output = model(*inputs, **keywords)``, the inputs being the table's rows in order."""
     names = [
         name if one.name is None else f"{one.name}={name}"
         for name, one in zip(input_names(spec.inputs), spec.inputs, strict=True)
     ]
-    return f"output = model({', '.join(names)})"
+    whole = f"output = model({', '.join(names)})"
+    if len(whole) <= CALL_WIDTH:
+        return whole
+    starred = [
+        text
+        for text, present in (
+            ("*inputs", any(one.name is None for one in spec.inputs)),
+            ("**keywords", any(one.name is not None for one in spec.inputs)),
+        )
+        if present
+    ]
+    return f"output = model({', '.join(starred)})"
 
 
 def totals(trace: Trace, spec: ModelSpec | None = None) -> Totals:
