@@ -178,3 +178,120 @@ def test_piped_lines_fit_the_page(flags: str, tmp_path: Path, monkeypatch: pytes
             assert "output = model(*inputs)" in lines
             # the model's row and the cat's: one input a line, the first beside the row's name
             assert sum(line.strip() == "(1, 8)" for line in lines) == 2 * 29
+
+
+# -- MAC formulas checked by the operations
+
+
+def _flop_counter_macs(layer: torch.nn.Module, x: torch.Tensor) -> int:
+    """PyTorch's FlopCounterMode on the layer alone, halved (two FLOPs per multiply-accumulate)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        layer(x)
+    flops: int = counter.get_total_flops()
+    return flops // 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    dims=st.integers(1, 3),
+    groups=st.sampled_from([1, 2]),
+    per_group=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    kernel_size=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    dilation=st.integers(1, 2),
+    bias=st.booleans(),
+    transposed=st.booleans(),
+    extra=st.integers(0, 3),
+    batch=st.integers(1, 2),
+    features=st.integers(1, 6),
+    device=st.sampled_from(["cpu", "meta"]),
+)
+def test_conv_and_linear_formulas_agree_with_the_operations(
+    dims: int,
+    groups: int,
+    per_group: tuple[int, int],
+    kernel_size: int,
+    stride: int,
+    padding: int,
+    dilation: int,
+    bias: bool,
+    transposed: bool,
+    extra: int,
+    batch: int,
+    features: int,
+    device: str,
+) -> None:
+    """Each row's MACs are FlopCounterMode's for that layer on the tensor it got, and the family's
+    formula, checked against that count, agrees: the row is marked checked."""
+    from tests.models.counted import ConvHead
+
+    settings_ = {
+        "dims": dims,
+        "in_channels": groups * per_group[0],
+        "out_channels": groups * per_group[1],
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "bias": bias,
+        "transposed": transposed,
+        "features": features,
+    }
+    size = dilation * (kernel_size - 1) + 1 + extra
+    shape = (batch, groups * per_group[0], *[size] * dims)
+    flags = " ".join(f"--arg {k}={v}" for k, v in settings_.items())
+    code, out, err = run(
+        f"model {MODELS}/counted.py:ConvHead {flags} --input {','.join(map(str, shape))} "
+        f"--device {device} --format json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    rows = {row["path"]: row for row in data["layers"]}
+    with torch.device("meta"):
+        model = ConvHead(**settings_).eval()  # type: ignore[arg-type]
+        x = torch.empty(shape)
+        conv_macs = _flop_counter_macs(model.conv, x)
+        head_macs = _flop_counter_macs(model.head, model.conv(x).movedim(1, -1))
+    assert (rows["conv"]["macs"], rows["head"]["macs"]) == (conv_macs, head_macs)
+    assert rows["conv"]["macs_checked"] is True and rows["head"]["macs_checked"] is True
+    assert data["macs_checked"] == {"agree": 2, "disagree": []}
+
+
+@settings(max_examples=8, deadline=None)
+@given(features=st.integers(2, 24), r=st.integers(1, 8), rows=st.integers(1, 6))
+def test_a_formula_that_misses_operations_is_named_and_the_count_stands(
+    features: int, r: int, rows: int
+) -> None:
+    """minLoRA's LoRA keeps the layer an nn.Linear, with nn.Linear's formula, which knows nothing
+    of the low-rank product B·A that the parametrization adds to the weight at each call: the
+    row's MACs are what torch ran (FlopCounterMode's), the formula's disagreement is named, and
+    the plain Linear after it agrees."""
+    from tests.models.counted import Adapted
+
+    code, out, err = run(
+        f"model {MODELS}/counted.py:Adapted --arg features={features} --arg r={r} --input {rows},{features}"
+    )
+    assert code == 0, err
+    with torch.device("meta"):
+        model = Adapted(features, r).eval()
+        counted = _flop_counter_macs(model.query, torch.empty(rows, features))
+    text = " ".join(out.split())
+    assert (
+        "⚠ MACs: query (nn.Linear (weight parametrized)): its family's formula gives "
+        f"{rows * features * features:,}, "
+        f"the operations it ran count {counted:,}; the operations' count is the one used" in text
+    )
+    assert "the MAC formulas of nn.Linear (1 call) agree" in text
+    code, out, err = run(
+        f"model {MODELS}/counted.py:Adapted --arg features={features} --arg r={r} --input {rows},{features} "
+        "--format json"
+    )
+    data = json.loads(out)
+    query = next(row for row in data["layers"] if row["path"] == "query")
+    assert query["macs"] == counted and query["macs_checked"] is False
+    assert data["totals"]["macs"] == counted + rows * features * 2
+    assert [d["path"] for d in data["macs_checked"]["disagree"]] == ["query"]

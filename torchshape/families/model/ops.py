@@ -110,6 +110,7 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
         self.suspended = 0  # > 0 inside a layer whose formula counts its MACs
         self.owner: Callable[[], int] = lambda: -1  # the record of the module call running now
         self.by_call: dict[int, int] = {}  # record index -> MACs of the ops it ran itself
+        self.uncounted_in: set[int] = set()  # record indices that ran an operation without a formula
         self.ignoring = False  # torchshape's own work between the model's operations
         self._tensors: dict[int, int] = {}  # storage -> live tensors on it
         self._sizes: dict[int, int] = {}  # storage -> its bytes
@@ -168,6 +169,7 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
             return extra(*args, **kwargs)
         if name in UNCOUNTED:
             self.uncounted[name] = self.uncounted.get(name, 0) + 1
+            self.uncounted_in.add(self.owner())
         return 0
 
     def _follow(self, func: Any, out: Any) -> None:

@@ -190,7 +190,32 @@ def footer(report: Report) -> list[Text]:
         ),
         *(Text(line, style="dim") for line in totals_notes(report)),
     ]
+    lines += [hanging(line, "bold yellow") for line in macs_disagreements(trace)]
     lines += [Text(line, style="bold red") for line in trace.mismatches]
+    return lines
+
+
+def _formula_kinds(rows: list[LayerCall]) -> str:
+    """``nn.Linear and nn.Conv2d (5 calls)``: the layer types of ``rows``, the first four named."""
+    if not rows:
+        return ""
+    kinds = list(dict.fromkeys(row.type for row in rows))
+    named = ", ".join(kinds[:4]) + (f" and {len(kinds) - 4} more" if len(kinds) > 4 else "")
+    return f"{named} ({len(rows)} call{'' if len(rows) == 1 else 's'})"
+
+
+def macs_disagreements(trace: Trace) -> list[str]:
+    """One line per layer whose family's MAC formula is not the count of the operations it ran:
+    the operations' count stands (it is what torch ran)."""
+    lines = []
+    seen: set[str] = set()
+    for row in trace.layers:
+        if row.macs_checked is False and row.shown_path not in seen:
+            seen.add(row.shown_path)
+            lines.append(
+                f"⚠ MACs: {row.shown_path} ({row.type}): its family's formula gives {row.macs_formula:,}, "
+                f"the operations it ran count {row.macs:,}; the operations' count is the one used"
+            )
     return lines
 
 
@@ -206,6 +231,9 @@ def totals_notes(report: Report) -> list[str]:
         )
     else:
         macs = MACS_ALL
+    agreed = _formula_kinds([row for row in trace.layers if row.macs_checked is True])
+    if agreed:
+        macs += f"; the MAC formulas of {agreed} agree with the operations they ran"
     mode = "with autograd on (--grad): what backward needs included" if trace.grad else "under no_grad"
     lines = [macs, MEMORY_OF.format(mode)]
     if trace.measured_peak_bytes is not None:
@@ -256,6 +284,8 @@ def _layer_json(row: LayerCall) -> dict[str, Any]:
         ],
         "params": row.params,
         "macs": row.macs,
+        "macs_formula": row.macs_formula,
+        "macs_checked": row.macs_checked,
         "failed": row.failed,
     }
 
@@ -284,6 +314,14 @@ def json_extra(report: Report) -> dict[str, Any]:
         "ops": [_op_json(row) for row in collapse([row for row in trace.layers if row.op])],
         "trainable_params": trace.trainable,
         "macs_complete": trace.macs_complete,
+        "macs_checked": {
+            "agree": sum(row.macs_checked is True for row in trace.layers),
+            "disagree": [
+                {"path": row.path, "type": row.type, "macs_formula": row.macs_formula, "macs": row.macs}
+                for row in trace.layers
+                if row.macs_checked is False
+            ],
+        },
         "macs_uncounted": dict(trace.uncounted),
         "grad": trace.grad,
         "memory": {

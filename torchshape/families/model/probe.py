@@ -183,6 +183,7 @@ def trace_module(
 
     found_all = [record.get("known") for record in records]
     inclusive = _inclusive_macs(records, counter.by_call, found_all)
+    formulas_macs = _formula_macs(records, found_all, counter.uncounted_in)
     calls = []
     macs = counter.macs
     warnings = _suspicions(records, inputs, paths)
@@ -223,6 +224,7 @@ def trace_module(
                 params=sum(p.numel() for p in module.parameters()),
                 macs=inclusive[index],
                 failed=index == failed_index,
+                macs_formula=formulas_macs[index],
             )
         )
     calls = _with_ops(calls, records, recorder.calls)
@@ -407,6 +409,28 @@ def _inclusive_macs(records: list[dict[str, Any]], own: dict[int, int], found: l
         if parent >= 0 and not records[parent]["suspends"]:
             totals[parent] += totals[index]
     return [None if record["outputs"] is None else totals[i] for i, record in enumerate(records)]
+
+
+def _formula_macs(records: list[dict[str, Any]], found: list[Any], uncounted: set[int]) -> list[int | None]:
+    """The MACs each call's family formula gives, to check against the operations it ran; None
+    where there is nothing to check: no formula, a recurrent layer (its formula is the count), a
+    call that did not finish, or one that ran an operation without a MAC formula."""
+    incomplete = set(uncounted)
+    for index in range(len(records) - 1, -1, -1):  # children come after their parent
+        parent = records[index]["parent"]
+        if index in incomplete and parent >= 0:
+            incomplete.add(parent)
+    macs: list[int | None] = []
+    for index, record in enumerate(records):
+        formula = found[index].macs if found[index] is not None else None
+        skip = (
+            record["suspends"]
+            or _inside_suspended(records, index)
+            or record["outputs"] is None
+            or index in incomplete
+        )
+        macs.append(None if skip else formula)
+    return macs
 
 
 def _suspicions(

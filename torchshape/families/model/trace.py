@@ -66,6 +66,17 @@ class LayerCall:
     op: bool = False  # an operation of the model's own code (view, cat, F.linear), not a module
     where: str | None = None  # an operation's file:line
     rule: str | None = None  # an operation's shapes in and out: "cat(dim=-1): (2, 7) + (2, 5) → (2, 12)"
+    # the MACs its family's formula gives (nn.Linear, convolutions, nn.MultiheadAttention), to set
+    # beside ``macs``, the count of the operations it ran; None: no formula, or no count to check
+    macs_formula: int | None = None
+
+    @property
+    def macs_checked(self) -> bool | None:
+        """True: the family's MAC formula gives the operations' count; False: it does not (the
+        operations' count stands); None: nothing to check."""
+        if self.macs_formula is None or self.macs is None:
+            return None
+        return self.macs_formula == self.macs
 
     @property
     def verified(self) -> bool | None:
