@@ -241,7 +241,7 @@ def test_conv_and_linear_formulas_agree_with_the_operations(
         "transposed": transposed,
         "features": features,
     }
-    size = dilation * (kernel_size - 1) + 1 + extra
+    size = dilation * (kernel_size - 1) + 1 + 2 * padding + extra  # a transposed one's output too ≥ 1
     shape = (batch, groups * per_group[0], *[size] * dims)
     flags = " ".join(f"--arg {k}={v}" for k, v in settings_.items())
     code, out, err = run(

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from torchshape.families.model.trace import Unpacked
-
 NO_FIX = "no fix torchshape can check"
 CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
 MODEL_INPUT = "the model's input"
@@ -33,6 +31,18 @@ _DTYPE_MISMATCH = re.compile(
     r"|should be the same dtype|must have the same dtype"
     r"|not implemented for '(Char|Byte|Short|Int|Long|Bool)')"
 )
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """A tensor the model's code unpacked into names, as if it were a tuple: Python split it along
+    dim 0 (``x, y = pair`` given one tensor)."""
+
+    tensor: int  # id() of the tensor unpacked; in a Trace, its place among the inputs
+    shape: tuple[int, ...]
+    names: int  # how many names it was unpacked into (at least, for ``x, *rest``)
+    where: str  # file:line
+    code: str  # the line: "x, y = pair"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-from torchshape.families.model.trace import Unpacked
+from torchshape.families.model.diagnose import Unpacked
 
 # ATen operations that multiply matrices but have no formula here: where one runs outside a
 # recurrent layer, the MACs are incomplete and the footer names it.

@@ -18,6 +18,7 @@ from torchshape.contain import silenced
 from torchshape.errors import UsageError
 from torchshape.families.model.diagnose import (
     Diagnosis,
+    Unpacked,
     constructor,
     diagnose,
     meta_advice,
@@ -34,7 +35,7 @@ from torchshape.families.model.load import ModelFailed, build_model, import_targ
 from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
-from torchshape.families.model.trace import LayerCall, Output, Trace, Unpacked
+from torchshape.families.model.trace import LayerCall, Output, Trace
 from torchshape.guard import HEAP_SLACK_BYTES
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
-    from torchshape.families.model.diagnose import Diagnosis
+    from torchshape.families.model.diagnose import Diagnosis, Unpacked
     from torchshape.families.model.suspect import Suspicion
 
 
@@ -35,18 +35,6 @@ class Output:
     def from_formula(self) -> bool:
         """The shape is the formula's, checked at small sizes (✓*), not this call's."""
         return self.small_run is not None
-
-
-@dataclass(frozen=True)
-class Unpacked:
-    """A tensor the model's code unpacked into names, as if it were a tuple: Python split it along
-    dim 0 (``x, y = pair`` given one tensor)."""
-
-    tensor: int  # id() of the tensor unpacked; in a Trace, its place among the inputs
-    shape: tuple[int, ...]
-    names: int  # how many names it was unpacked into (at least, for ``x, *rest``)
-    where: str  # file:line
-    code: str  # the line: "x, y = pair"
 
 
 @dataclass(frozen=True)
