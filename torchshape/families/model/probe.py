@@ -31,7 +31,7 @@ from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
-from torchshape.guard import HEAP_SLACK_BYTES
+from torchshape.measure import Measure
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
@@ -543,7 +543,7 @@ def _run(spec: ModelSpec) -> ProbeRun:
 
     spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
-        measure = _Measure(device)
+        measure = Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
             result = _on_meta(model, inputs, keywords, grad=spec.grad)
@@ -684,78 +684,6 @@ def _in_order(spec: ModelSpec, inputs: tuple[Any, ...], keywords: dict[str, Any]
 
 def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], grad: bool) -> Trace:
     return trace_module(model, inputs, keywords=keywords, grad=grad)
-
-
-class _Measure:
-    """The measured peak of a real run, from before the model is built to the end of its forward:
-    on the CPU the growth of resident memory (up to the process's highest), on CUDA the
-    allocator's peak."""
-
-    def __init__(self, device: torch.device) -> None:
-        import torch
-
-        self.device = device
-        self.start: int | None = None
-        self.peak_start: int | None = None
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-            self.start = int(torch.cuda.memory_allocated(device))
-        elif device.type == "cpu":
-            _reset_peak_resident()  # Linux: the peak starts again from now, not from the meta trial's
-            self.start, self.peak_start = _resident_bytes(), _peak_resident_bytes()
-
-    def measured(self) -> int | None:
-        import torch
-
-        if self.device.type == "cuda" and self.start is not None:
-            return int(torch.cuda.max_memory_allocated(self.device)) - self.start
-        peak = _peak_resident_bytes()
-        if self.start is None or self.peak_start is None or peak is None or peak <= self.peak_start:
-            return None  # the run stayed under an earlier peak of the process: not measured
-        grown = peak - self.start
-        # below the C heap's slack, resident memory says nothing about the run's tensors
-        return grown if grown >= HEAP_SLACK_BYTES else None
-
-
-def _resident_bytes() -> int | None:
-    """This process's resident memory now (Linux), or None."""
-    try:
-        import os
-
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _reset_peak_resident() -> None:
-    """Start the process's peak resident memory (VmHWM) again from its present size, where Linux
-    lets a process do so; elsewhere the peak stays the process's highest."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        pass
-
-
-def _peak_resident_bytes() -> int | None:
-    """The most resident memory this process has held since the last reset (Linux: VmHWM), or
-    since it began (ru_maxrss)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    except (ImportError, OSError):
-        return None
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
