@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import torch
@@ -28,6 +29,8 @@ MMAP_THRESHOLD_BYTES = 128 * 1024
 # pages of code and torch's first-call tables (a few MB). When it moves, the heap's slack
 # (``guard.HEAP_SLACK_BYTES``).
 FIXED_SLACK_BYTES = 8 * 2**20
+
+T = TypeVar("T")
 
 _OWN: list[bool] = []  # set once: this process is the command line's
 
@@ -135,3 +138,57 @@ def peak_resident_bytes() -> int | None:
     except (ImportError, OSError):
         return None
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def in_child(work: Callable[[], T]) -> T | None:
+    """``work()`` in a forked child of this process, its result sent back pickled: whatever the
+    work imports and allocates leaves with the child. None where it cannot run so (not the
+    command line's own process, no fork, not Linux) or the child sent nothing back (it died, or
+    its result does not pickle); an exception ``work`` raised is raised here, when it pickles."""
+    if not own_process() or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return None
+    import pickle
+    import signal
+    import warnings
+
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12: fork() beside other threads
+        pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read)
+            try:
+                answer: tuple[str, Any] = ("value", work())
+            except Exception as exc:
+                answer = ("raised", exc)
+            try:
+                data = pickle.dumps(answer)
+            except Exception:
+                data = b""
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    os.close(write)
+    chunks = []
+    try:
+        with os.fdopen(read, "rb") as pipe:
+            chunks.append(pipe.read())
+        os.waitpid(pid, 0)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    try:
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception:
+        return None
+    if kind == "raised":
+        raise value
+    result: T = value
+    return result

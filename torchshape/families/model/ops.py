@@ -367,17 +367,22 @@ class OpRecorder(TorchFunctionMode):  # type: ignore[misc]
         return out
 
 
-_WARM: list[bool] = []
+_WARM: set[bool] = set()  # warmed for a forward off meta (False), on meta (True: both)
 
 
-def warm_up() -> None:
+def warm_up(meta: bool) -> None:
     """Run one tiny operation under both modes, once per process: whatever torch sets up on a
     mode's first use is not done inside the model's forward, where an import leaves frames
-    behind that keep the model's tensors alive (no cyclic GC runs in the command)."""
-    if _WARM:
+    behind that keep the model's tensors alive (no cyclic GC runs in the command). ``meta``:
+    the forward runs on meta, whose first operations load torch's meta kernels (and its
+    compiler with them: about 80 MB, paid only by a trace on meta)."""
+    if meta in _WARM or True in _WARM:
         return
     with OpCounter(), OpRecorder(lambda: -1, lambda: 0, lambda: True):
         torch.zeros(1).view(1)
+        if not meta:
+            _WARM.add(False)
+            return
         # the first operations on meta load torch's meta kernels (and its compiler with them),
         # and the first call of a decomposition keeps the stack that called it
         with torch.device("meta"):
@@ -386,4 +391,4 @@ def warm_up() -> None:
             ).eval()
             x = warm(torch.empty(1, 1, 1, 1)).flatten(1)
             torch.nn.functional.layer_norm(torch.nn.functional.linear(x, torch.empty(1, 1)), (1,))
-    _WARM.append(True)
+    _WARM.add(True)

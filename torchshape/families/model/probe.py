@@ -67,7 +67,7 @@ def trace_module(
 
     from torchshape.families.model.ops import OpCounter, OpRecorder, warm_up
 
-    warm_up()
+    warm_up(meta=_on_meta_device(model, inputs))
 
     paths: dict[int, str] = {}
     for path, module in model.named_modules():
@@ -687,6 +687,25 @@ def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any],
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
+    """``spec`` with the trial on meta's figures (``_estimate``). On the command line, the trial
+    runs in a forked child (``measure.in_child``): torch's meta kernels and what their first use
+    imports (sympy, torch's compiler: about 80 MB of resident memory) leave with it, and the
+    process that then runs the model holds only what the model needs."""
+    from torchshape.measure import in_child
+
+    fields = ("peak_bytes", "macs", "elements", "inputs", "estimate_note")
+
+    def trial() -> dict[str, Any]:
+        made = _estimate(spec, found, dtype)
+        return {name: getattr(made, name) for name in fields}
+
+    answer = in_child(trial)
+    if answer is None:  # not the command line's process, or the child could not answer
+        return _estimate(spec, found, dtype)
+    return replace(spec, **answer)
+
+
+def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     """``spec`` with what a trace on meta measured: the peak bytes (``Trace.memory_bytes``, the
     report's own figure), the MACs, and the elements to fill. When the trial stops early (the
     model reads an input's values, which meta tensors lack), what is known still counts: the
