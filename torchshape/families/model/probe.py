@@ -65,7 +65,7 @@ def trace_module(
     import torch
     from torch.nn.utils.rnn import PackedSequence
 
-    from torchshape.families.model.ops import OpCounter, OpRecorder, warm_up
+    from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
 
     warm_up(meta=_on_meta_device(model, inputs))
 
@@ -145,7 +145,7 @@ def trace_module(
             handles.append(module.register_forward_hook(after, with_kwargs=True))
         error: BaseException | None = None
         try:
-            with _forward_mode(grad), counter, recorder:
+            with _forward_mode(grad), counter, PlainLinear(counter), recorder:
                 root(*inputs, **(keywords or {}))
         except Exception as exc:
             error = exc
