@@ -75,8 +75,9 @@ def _parse(flag: str) -> tuple[tuple[int, ...], str]:
     return tuple(int(d) for d in shape.split(",")), dtype or "float32"
 
 
-def run_measured(argv: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak resident MB (the child's ru_maxrss) and stdout."""
+def run_measured(argv: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user and system: steadier than wall time on a shared machine),
+    peak resident MB (the child's ru_maxrss, its own children's included) and stdout."""
     read, write = os.pipe()
     start = time.perf_counter()
     pid = os.fork()
@@ -99,7 +100,8 @@ def run_measured(argv: list[str]) -> tuple[float, float, str]:
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv[:5])}: exit {os.waitstatus_to_exitcode(status)}")
-    return seconds, usage.ru_maxrss / 1024, b"".join(chunks).decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, b"".join(chunks).decode()
 
 
 def main() -> int:
@@ -118,7 +120,7 @@ def main() -> int:
         (flag,) = real_models.INPUTS[name]
         shape, dtype = _parse(flag)
         reference = reference_macs(name)
-        figures: dict[str, tuple[float, float, int | None]] = {}
+        figures: dict[str, tuple[float, float, float, int | None]] = {}
         shape_argv = [sys.executable, "-m", "torchshape", "model", f"benchmarks/real_models.py:{name}"]
         shape_argv += ["--input", flag, "--format", "json"]
         for tool in ("torchshape", "torchinfo", "ptflops"):
@@ -127,10 +129,11 @@ def main() -> int:
             else:
                 code = PEER.format(root=str(ROOT), name=name, tool=tool, shape=shape, dtype=dtype)
                 argv = [options.peers, "-c", code]
-            times, peaks, macs = [], [], None
+            times, cpus, peaks, macs = [], [], [], None
             for _ in range(options.rounds):
-                seconds, peak, out = run_measured(argv)
+                seconds, cpu, peak, out = run_measured(argv)
                 times.append(seconds)
+                cpus.append(cpu)
                 peaks.append(peak)
                 data = json.loads(out if tool == "torchshape" else out.strip().splitlines()[-1])
                 macs = data["totals"]["macs"] if tool == "torchshape" else data["macs"]
@@ -138,9 +141,10 @@ def main() -> int:
                     figures["torchshape memory"] = (
                         data["memory"]["estimate_bytes"] / 2**20,
                         (data["memory"]["measured_peak_bytes"] or 0) / 2**20,
+                        0.0,
                         None,
                     )
-            figures[tool] = (statistics.median(times), max(peaks), macs)
+            figures[tool] = (statistics.median(times), statistics.median(cpus), max(peaks), macs)
             print(name, tool, figures[tool], file=sys.stderr)
         rows.append((name, reference, figures))
     print("| model | FlopCounterMode on meta (G MACs) | torchshape | torchinfo | ptflops |")
@@ -148,22 +152,24 @@ def main() -> int:
     for name, reference, figures in rows:
         cells = []
         for tool in ("torchshape", "torchinfo", "ptflops"):
-            _, _, macs = figures[tool]
+            macs = figures[tool][3]
             off = 100 * ((macs or 0) - reference) / reference
             cells.append(f"{(macs or 0) / 1e9:.3f} ({off:+.1f} %)")
         print(f"| {name} | {reference / 1e9:.3f} | " + " | ".join(cells) + " |")
     print()
     print(
-        "| model | torchshape s | torchinfo s | ptflops s | torchshape MB | torchinfo MB | ptflops MB "
-        "| torchshape estimate MB | measured by torchshape MB |"
+        "| model | torchshape s (CPU s) | torchinfo s (CPU s) | ptflops s (CPU s) | torchshape MB "
+        "| torchinfo MB | ptflops MB | torchshape ÷ torchinfo | torchshape estimate MB "
+        "| measured by torchshape MB | measured ÷ estimate |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, _, figures in rows:
         t = [figures[tool] for tool in ("torchshape", "torchinfo", "ptflops")]
-        estimate, measured, _ = figures["torchshape memory"]
+        estimate, measured, _, _ = figures["torchshape memory"]
+        times = " | ".join(f"{wall:.1f} ({cpu:.1f})" for wall, cpu, _, _ in t)
         print(
-            f"| {name} | {t[0][0]:.1f} | {t[1][0]:.1f} | {t[2][0]:.1f} | {t[0][1]:.0f} | {t[1][1]:.0f} "
-            f"| {t[2][1]:.0f} | {estimate:.0f} | {measured:.0f} |"
+            f"| {name} | {times} | {t[0][2]:.0f} | {t[1][2]:.0f} | {t[2][2]:.0f} "
+            f"| {t[0][2] / t[1][2]:.2f} | {estimate:.0f} | {measured:.0f} | {measured / estimate:.2f} |"
         )
     return 0
 
