@@ -7,7 +7,9 @@ The models are ``benchmarks/real_models.py`` (torchvision's and transformers' la
 written with torch alone). torchshape runs in this python; torchinfo 1.8.0 and ptflops 0.7.5 run
 in ``--peers`` (a virtual environment of their own beside the same torch), each in a fresh
 process per measurement: wall time of the whole process, and its peak resident memory. It
-prints the Markdown part that BENCHMARKS.md holds under "Real models".
+prints the Markdown part that BENCHMARKS.md holds under "Real models". "plain" is the floor:
+the same process (``import torch``, the model built, its forward under ``no_grad``) without
+any tool, in this python.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ if dtype == "int64":
     x = torch.randint(0, 1000, shape)
 else:
     x = torch.randn(shape)
-if tool == "torchinfo":
+if tool == "plain":  # the floor: the model's own forward under no_grad, nothing beside it
+    with torch.no_grad():
+        model(x)
+    macs = 0
+elif tool == "torchinfo":
     import torchinfo
     s = torchinfo.summary(model, input_data=[x], depth=10, verbose=0)
     macs = s.total_mult_adds
@@ -123,9 +129,12 @@ def main() -> int:
         figures: dict[str, tuple[float, float, float, int | None]] = {}
         shape_argv = [sys.executable, "-m", "torchshape", "model", f"benchmarks/real_models.py:{name}"]
         shape_argv += ["--input", flag, "--format", "json"]
-        for tool in ("torchshape", "torchinfo", "ptflops"):
+        for tool in ("torchshape", "torchinfo", "ptflops", "plain"):
             if tool == "torchshape":
                 argv = shape_argv
+            elif tool == "plain":
+                code = PEER.format(root=str(ROOT), name=name, tool=tool, shape=shape, dtype=dtype)
+                argv = [sys.executable, "-c", code]
             else:
                 code = PEER.format(root=str(ROOT), name=name, tool=tool, shape=shape, dtype=dtype)
                 argv = [options.peers, "-c", code]
@@ -159,16 +168,16 @@ def main() -> int:
     print()
     print(
         "| model | torchshape s (CPU s) | torchinfo s (CPU s) | ptflops s (CPU s) | torchshape MB "
-        "| torchinfo MB | ptflops MB | torchshape ÷ torchinfo | torchshape estimate MB "
+        "| torchinfo MB | ptflops MB | plain forward MB | torchshape ÷ torchinfo | torchshape estimate MB "
         "| measured by torchshape MB | measured ÷ estimate |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, _, figures in rows:
         t = [figures[tool] for tool in ("torchshape", "torchinfo", "ptflops")]
         estimate, measured, _, _ = figures["torchshape memory"]
         times = " | ".join(f"{wall:.1f} ({cpu:.1f})" for wall, cpu, _, _ in t)
         print(
-            f"| {name} | {times} | {t[0][2]:.0f} | {t[1][2]:.0f} | {t[2][2]:.0f} "
+            f"| {name} | {times} | {t[0][2]:.0f} | {t[1][2]:.0f} | {t[2][2]:.0f} | {figures['plain'][2]:.0f} "
             f"| {t[0][2] / t[1][2]:.2f} | {estimate:.0f} | {measured:.0f} | {measured / estimate:.2f} |"
         )
     return 0
