@@ -7,9 +7,6 @@ def run() -> None:
     from torchshape.interrupt import install
 
     install()  # before typer, rich and torch are imported: an interrupt during their import is one line too
-    from torchshape.measure import command_line_process
-
-    command_line_process()  # before torch allocates: freed tensors go back to the system
     from torchshape.cli import run as run_command_line
 
     run_command_line()
