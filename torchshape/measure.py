@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def in_child(work: Callable[[], T]) -> T | None:
     import signal
     import warnings
 
+    parent = os.getpid()
     read, write = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # 3.12: fork() beside other threads
@@ -158,6 +160,7 @@ def in_child(work: Callable[[], T]) -> T | None:
     if pid == 0:  # the child: never returns
         code = 1
         try:
+            _die_with(parent)
             os.close(read)
             try:
                 answer: tuple[str, Any] = ("value", work())
@@ -192,3 +195,17 @@ def in_child(work: Callable[[], T]) -> T | None:
         raise value
     result: T = value
     return result
+
+
+def _die_with(parent: int) -> None:
+    """This forked child is killed when its parent ends (Linux ``PR_SET_PDEATHSIG``): Ctrl-C
+    ends the command line's process at once (``interrupt.leave``), and a child left running the
+    model's code would hold the parent's stdout and stderr open."""
+    import ctypes
+    import signal
+
+    set_death_signal = 1  # PR_SET_PDEATHSIG
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(set_death_signal, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the call
+        os._exit(1)
