@@ -7,7 +7,9 @@ The models are ``benchmarks/real_models.py`` (torchvision's and transformers' la
 written with torch alone). torchshape runs in this python; torchinfo 1.8.0 and ptflops 0.7.5 run
 in ``--peers`` (a virtual environment of their own beside the same torch), each in a fresh
 process per measurement: wall time of the whole process, and its peak resident memory. It
-prints the Markdown part that BENCHMARKS.md holds under "Real models".
+prints the Markdown part that BENCHMARKS.md holds under "Real models". "plain" is the floor:
+the same process (``import torch``, the model built, its forward under ``no_grad``) without
+any tool, in this python.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ if dtype == "int64":
     x = torch.randint(0, 1000, shape)
 else:
     x = torch.randn(shape)
-if tool == "torchinfo":
+if tool == "plain":  # the floor: the model's own forward under no_grad, nothing beside it
+    with torch.no_grad():
+        model(x)
+    macs = 0
+elif tool == "torchinfo":
     import torchinfo
     s = torchinfo.summary(model, input_data=[x], depth=10, verbose=0)
     macs = s.total_mult_adds
@@ -75,8 +81,9 @@ def _parse(flag: str) -> tuple[tuple[int, ...], str]:
     return tuple(int(d) for d in shape.split(",")), dtype or "float32"
 
 
-def run_measured(argv: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak resident MB (the child's ru_maxrss) and stdout."""
+def run_measured(argv: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user and system: steadier than wall time on a shared machine),
+    peak resident MB (the child's ru_maxrss, its own children's included) and stdout."""
     read, write = os.pipe()
     start = time.perf_counter()
     pid = os.fork()
@@ -99,7 +106,8 @@ def run_measured(argv: list[str]) -> tuple[float, float, str]:
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv[:5])}: exit {os.waitstatus_to_exitcode(status)}")
-    return seconds, usage.ru_maxrss / 1024, b"".join(chunks).decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, b"".join(chunks).decode()
 
 
 def main() -> int:
@@ -118,19 +126,23 @@ def main() -> int:
         (flag,) = real_models.INPUTS[name]
         shape, dtype = _parse(flag)
         reference = reference_macs(name)
-        figures: dict[str, tuple[float, float, int | None]] = {}
+        figures: dict[str, tuple[float, float, float, int | None]] = {}
         shape_argv = [sys.executable, "-m", "torchshape", "model", f"benchmarks/real_models.py:{name}"]
         shape_argv += ["--input", flag, "--format", "json"]
-        for tool in ("torchshape", "torchinfo", "ptflops"):
+        for tool in ("torchshape", "torchinfo", "ptflops", "plain"):
             if tool == "torchshape":
                 argv = shape_argv
+            elif tool == "plain":
+                code = PEER.format(root=str(ROOT), name=name, tool=tool, shape=shape, dtype=dtype)
+                argv = [sys.executable, "-c", code]
             else:
                 code = PEER.format(root=str(ROOT), name=name, tool=tool, shape=shape, dtype=dtype)
                 argv = [options.peers, "-c", code]
-            times, peaks, macs = [], [], None
+            times, cpus, peaks, macs = [], [], [], None
             for _ in range(options.rounds):
-                seconds, peak, out = run_measured(argv)
+                seconds, cpu, peak, out = run_measured(argv)
                 times.append(seconds)
+                cpus.append(cpu)
                 peaks.append(peak)
                 data = json.loads(out if tool == "torchshape" else out.strip().splitlines()[-1])
                 macs = data["totals"]["macs"] if tool == "torchshape" else data["macs"]
@@ -138,9 +150,10 @@ def main() -> int:
                     figures["torchshape memory"] = (
                         data["memory"]["estimate_bytes"] / 2**20,
                         (data["memory"]["measured_peak_bytes"] or 0) / 2**20,
+                        0.0,
                         None,
                     )
-            figures[tool] = (statistics.median(times), max(peaks), macs)
+            figures[tool] = (statistics.median(times), statistics.median(cpus), max(peaks), macs)
             print(name, tool, figures[tool], file=sys.stderr)
         rows.append((name, reference, figures))
     print("| model | FlopCounterMode on meta (G MACs) | torchshape | torchinfo | ptflops |")
@@ -148,22 +161,24 @@ def main() -> int:
     for name, reference, figures in rows:
         cells = []
         for tool in ("torchshape", "torchinfo", "ptflops"):
-            _, _, macs = figures[tool]
+            macs = figures[tool][3]
             off = 100 * ((macs or 0) - reference) / reference
             cells.append(f"{(macs or 0) / 1e9:.3f} ({off:+.1f} %)")
         print(f"| {name} | {reference / 1e9:.3f} | " + " | ".join(cells) + " |")
     print()
     print(
-        "| model | torchshape s | torchinfo s | ptflops s | torchshape MB | torchinfo MB | ptflops MB "
-        "| torchshape estimate MB | measured by torchshape MB |"
+        "| model | torchshape s (CPU s) | torchinfo s (CPU s) | ptflops s (CPU s) | torchshape MB "
+        "| torchinfo MB | ptflops MB | plain forward MB | torchshape ÷ torchinfo | torchshape estimate MB "
+        "| measured by torchshape MB | measured ÷ estimate |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, _, figures in rows:
         t = [figures[tool] for tool in ("torchshape", "torchinfo", "ptflops")]
-        estimate, measured, _ = figures["torchshape memory"]
+        estimate, measured, _, _ = figures["torchshape memory"]
+        times = " | ".join(f"{wall:.1f} ({cpu:.1f})" for wall, cpu, _, _ in t)
         print(
-            f"| {name} | {t[0][0]:.1f} | {t[1][0]:.1f} | {t[2][0]:.1f} | {t[0][1]:.0f} | {t[1][1]:.0f} "
-            f"| {t[2][1]:.0f} | {estimate:.0f} | {measured:.0f} |"
+            f"| {name} | {times} | {t[0][2]:.0f} | {t[1][2]:.0f} | {t[2][2]:.0f} | {figures['plain'][2]:.0f} "
+            f"| {t[0][2] / t[1][2]:.2f} | {estimate:.0f} | {measured:.0f} | {measured / estimate:.2f} |"
         )
     return 0
 

@@ -283,6 +283,9 @@ def sane_columns(environ: dict[str, str] | os._Environ[str] = os.environ) -> Non
 
 def run() -> None:
     pause_gc()  # the command's process is short-lived; see torchshape/startup.py
+    from torchshape.measure import command_line_process
+
+    command_line_process()  # before torch allocates: freed tensors go back to the system
     sane_columns()
     code = main()
     if code == 130:  # Ctrl-C: torch may still be running in a worker thread; do not wait for it

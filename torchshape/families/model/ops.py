@@ -21,13 +21,13 @@ import os
 import sys
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 from torch.utils.flop_counter import flop_registry
 
 from torchshape.families.model.diagnose import Unpacked
@@ -185,22 +185,67 @@ class OpCounter(TorchDispatchMode):  # type: ignore[misc]
                 storage = tensor.untyped_storage()
             except (RuntimeError, NotImplementedError):  # a tensor without storage (sparse, nested)
                 continue
-            key = storage._cdata
-            if key not in self._tensors:
-                if index < len(returns) and returns[index].alias_info is not None:
-                    continue  # a view or an in-place result of a tensor made before the forward
-                self._tensors[key] = 0
-                self._sizes[key] = storage.nbytes()
-                self.live += self._sizes[key]
-                self.peak = max(self.peak, self.live)
-            self._tensors[key] += 1
-            weakref.finalize(tensor, self._free, key)
+            new = storage._cdata not in self._tensors
+            if new and index < len(returns) and returns[index].alias_info is not None:
+                continue  # a view or an in-place result of a tensor made before the forward
+            self._hold(tensor, storage)
+
+    def _hold(self, tensor: torch.Tensor, storage: Any) -> None:
+        """One more live tensor on ``storage``; a storage not seen before counts from now."""
+        key = storage._cdata
+        if key not in self._tensors:
+            self._tensors[key] = 0
+            self._sizes[key] = storage.nbytes()
+            self.live += self._sizes[key]
+            self.peak = max(self.peak, self.live)
+        self._tensors[key] += 1
+        weakref.finalize(tensor, self._free, key)
+
+    def linear(self, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        """An ``F.linear`` that ran with this mode aside (``PlainLinear``): its MACs (a row of
+        the input against each row of the weight) and its output, a new tensor."""
+        if self.ignoring or not isinstance(out, torch.Tensor):
+            return
+        x = args[0] if args else kwargs.get("input")
+        weight = args[1] if len(args) > 1 else kwargs.get("weight")
+        if not self.suspended and isinstance(x, torch.Tensor) and isinstance(weight, torch.Tensor):
+            macs = x.numel() * (int(weight.shape[0]) if weight.dim() == 2 else 1)
+            self.macs += macs
+            owner = self.owner()
+            self.by_call[owner] = self.by_call.get(owner, 0) + macs
+        with suppress(RuntimeError, NotImplementedError):  # a tensor without storage
+            self._hold(out, out.untyped_storage())
 
     def _free(self, key: int) -> None:
         self._tensors[key] -= 1
         if self._tensors[key] == 0:
             self.live -= self._sizes.pop(key)
             del self._tensors[key]
+
+
+class PlainLinear(TorchFunctionMode):  # type: ignore[misc]
+    """``F.linear`` as torch runs it without a dispatch mode. Under one, torch's composite linear
+    takes its out-of-place path (``isTensorSubclassLike``): the bias of an input that is not a
+    contiguous matrix or 3-d tensor (an LSTM's batch_first output) is added into a second
+    output-sized tensor, and a language model's head doubles the peak the model has without
+    torchshape. The counter steps aside while torch's kernel runs; it counts the MACs and the
+    output itself (``OpCounter.linear``). Entered below the other function modes, so that they
+    see the call first."""
+
+    def __init__(self, counter: OpCounter) -> None:
+        super().__init__()
+        self.counter = counter
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        if func is not torch._C._nn.linear or self.counter.ignoring:
+            return func(*args, **kwargs)
+        with _disable_current_modes():
+            out = func(*args, **kwargs)
+        self.counter.linear(args, kwargs, out)
+        return out
 
 
 # The operations a trace shows as rows (--ops): the ones that change shapes, called from the
@@ -401,17 +446,22 @@ class OpRecorder(TorchFunctionMode):  # type: ignore[misc]
         return out
 
 
-_WARM: list[bool] = []
+_WARM: set[bool] = set()  # warmed for a forward off meta (False), on meta (True: both)
 
 
-def warm_up() -> None:
+def warm_up(meta: bool) -> None:
     """Run one tiny operation under both modes, once per process: whatever torch sets up on a
     mode's first use is not done inside the model's forward, where an import leaves frames
-    behind that keep the model's tensors alive (no cyclic GC runs in the command)."""
-    if _WARM:
+    behind that keep the model's tensors alive (no cyclic GC runs in the command). ``meta``:
+    the forward runs on meta, whose first operations load torch's meta kernels (and its
+    compiler with them: about 80 MB, paid only by a trace on meta)."""
+    if meta in _WARM or True in _WARM:
         return
     with OpCounter(), OpRecorder(lambda: -1, lambda: 0, lambda: True):
         torch.zeros(1).view(1)
+        if not meta:
+            _WARM.add(False)
+            return
         # the first operations on meta load torch's meta kernels (and its compiler with them),
         # and the first call of a decomposition keeps the stack that called it
         with torch.device("meta"):
@@ -420,4 +470,4 @@ def warm_up() -> None:
             ).eval()
             x = warm(torch.empty(1, 1, 1, 1)).flatten(1)
             torch.nn.functional.layer_norm(torch.nn.functional.linear(x, torch.empty(1, 1)), (1,))
-    _WARM.append(True)
+    _WARM.add(True)

@@ -36,7 +36,7 @@ from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH, InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.suspect import Suspicion, sequence_first
 from torchshape.families.model.trace import LayerCall, Output, Trace
-from torchshape.guard import HEAP_SLACK_BYTES
+from torchshape.measure import Measure
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
@@ -70,9 +70,9 @@ def trace_module(
     import torch
     from torch.nn.utils.rnn import PackedSequence
 
-    from torchshape.families.model.ops import OpCounter, OpRecorder, warm_up
+    from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
 
-    warm_up()
+    warm_up(meta=_on_meta_device(model, inputs))
 
     paths: dict[int, str] = {}
     for path, module in model.named_modules():
@@ -150,7 +150,7 @@ def trace_module(
             handles.append(module.register_forward_hook(after, with_kwargs=True))
         error: BaseException | None = None
         try:
-            with _forward_mode(grad), counter, recorder:
+            with _forward_mode(grad), counter, PlainLinear(counter), recorder:
                 root(*inputs, **(keywords or {}))
         except Exception as exc:
             error = exc
@@ -643,7 +643,7 @@ def _run(spec: ModelSpec) -> ProbeRun:
 
     spec, found, device, dtype = prepared(spec)
     with torch.random.fork_rng(devices=[]):
-        measure = _Measure(device)
+        measure = Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
         if device.type == "meta":
             fed = _fed_on_meta(spec, found, dtype, model)
@@ -809,79 +809,26 @@ def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any],
     return trace_module(model, inputs, keywords=keywords, grad=grad)
 
 
-class _Measure:
-    """The measured peak of a real run, from before the model is built to the end of its forward:
-    on the CPU the growth of resident memory (up to the process's highest), on CUDA the
-    allocator's peak."""
-
-    def __init__(self, device: torch.device) -> None:
-        import torch
-
-        self.device = device
-        self.start: int | None = None
-        self.peak_start: int | None = None
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-            self.start = int(torch.cuda.memory_allocated(device))
-        elif device.type == "cpu":
-            _reset_peak_resident()  # Linux: the peak starts again from now, not from the meta trial's
-            self.start, self.peak_start = _resident_bytes(), _peak_resident_bytes()
-
-    def measured(self) -> int | None:
-        import torch
-
-        if self.device.type == "cuda" and self.start is not None:
-            return int(torch.cuda.max_memory_allocated(self.device)) - self.start
-        peak = _peak_resident_bytes()
-        if self.start is None or self.peak_start is None or peak is None or peak <= self.peak_start:
-            return None  # the run stayed under an earlier peak of the process: not measured
-        grown = peak - self.start
-        # below the C heap's slack, resident memory says nothing about the run's tensors
-        return grown if grown >= HEAP_SLACK_BYTES else None
-
-
-def _resident_bytes() -> int | None:
-    """This process's resident memory now (Linux), or None."""
-    try:
-        import os
-
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _reset_peak_resident() -> None:
-    """Start the process's peak resident memory (VmHWM) again from its present size, where Linux
-    lets a process do so; elsewhere the peak stays the process's highest."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        pass
-
-
-def _peak_resident_bytes() -> int | None:
-    """The most resident memory this process has held since the last reset (Linux: VmHWM), or
-    since it began (ru_maxrss)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    except (ImportError, OSError):
-        return None
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
+    """``spec`` with the trial on meta's figures (``_estimate``). On the command line, the trial
+    runs in a forked child (``measure.in_child``): torch's meta kernels and what their first use
+    imports (sympy, torch's compiler: about 80 MB of resident memory) leave with it, and the
+    process that then runs the model holds only what the model needs."""
+    from torchshape.measure import in_child
+
+    fields = ("peak_bytes", "macs", "elements", "inputs", "estimate_note")
+
+    def trial() -> dict[str, Any]:
+        made = _estimate(spec, found, dtype)
+        return {name: getattr(made, name) for name in fields}
+
+    answer = in_child(trial)
+    if answer is None:  # not the command line's process, or the child could not answer
+        return _estimate(spec, found, dtype)
+    return replace(spec, **answer)
+
+
+def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     """``spec`` with what a trace on meta measured: the peak bytes (``Trace.memory_bytes``, the
     report's own figure), the MACs, and the elements to fill. When the trial stops early (the
     model reads an input's values, which meta tensors lack), what is known still counts: the

@@ -102,7 +102,7 @@ class Trace:
     # ATen operations that multiply matrices but have no MAC formula, ran outside recurrent
     # layers: name -> calls. Non-empty: the MACs are a lower bound.
     uncounted: tuple[tuple[str, int], ...] = ()
-    measured_peak_bytes: int | None = None  # the real run's peak, measured (``probe._Measure``)
+    measured_peak_bytes: int | None = None  # the real run's peak, measured (``measure.Measure``)
     # the inputs (by their place among the --input flags) that an embedding read as they came,
     # and the smallest num_embeddings of those embeddings
     feeds: tuple[tuple[int, int], ...] = ()
