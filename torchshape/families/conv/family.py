@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
 
 
@@ -10,3 +12,19 @@ class ConvFamily(FolderFamily):
 
 
 FAMILY = ConvFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+    from torchshape.families.contract import Folder
+    from torchshape.families.conv import counts, present, probe, report, snippet, torch_side
+
+    Folder(
+        counts=counts,
+        limits=counts,
+        probe=probe,
+        report=report,
+        torch_side=torch_side,
+        present=present,
+        snippet=snippet,
+        diagram=present.diagram,
+        html=None,
+    )

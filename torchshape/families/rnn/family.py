@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
-from torchshape.families.rnn.spec import RNNSpec
 
 
 class RNNFamily(FolderFamily):
     name = "rnn"
-
-    def check_addressable(self, spec: RNNSpec) -> None:
-        from torchshape.families.rnn.limits import check_addressable
-
-        check_addressable(spec)
+    LIMITS = "limits"  # check_addressable: the packed and unrolled calls' tensors too
 
 
 FAMILY = RNNFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+    from torchshape.families.contract import Folder
+    from torchshape.families.rnn import counts, limits, present, probe, report, snippet, torch_side
+
+    Folder(
+        counts=counts,
+        limits=limits,
+        probe=probe,
+        report=report,
+        torch_side=torch_side,
+        present=present,
+        snippet=snippet,
+        diagram=present.diagram,
+        html=None,
+    )
