@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, Shown
+from torchshape.settings import Role, Setting, flags
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -49,8 +50,13 @@ def typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
     The library tells "not given" from "given" (--batch beside --lengths, --seq-len
     beside --lengths, --repeats without --time), so a default only fills the help text.
     """
+    return value if user_gave(ctx, name) else None
+
+
+def user_gave(ctx: typer.Context, name: str) -> bool:
+    """Whether the user typed the option (its value is not the default)."""
     source = ctx.get_parameter_source(name)
-    return None if source is not None and source.name == "DEFAULT" else value
+    return source is None or source.name != "DEFAULT"
 
 
 # The options every family's command takes, in the same words everywhere.
@@ -227,3 +233,60 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
         console.print(renderable)
     sys.stdout.write(strip_trailing_spaces(captured.get()))
     sys.stdout.flush()
+
+
+def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[..., None]:
+    """``torchshape NAME``, made from the family's settings table: an option per row, in the
+    table's order, and one body: the rows for the spec through the family's ``make_spec`` (its
+    messages naming the flags), the run's switches and the output flags to ``deliver``."""
+    import inspect
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        from torchshape import families
+        from torchshape.api import run_spec
+
+        names = flags(table)
+        raw = {
+            row.name: row.value(values, user_gave(ctx, row.parameter))
+            for row in table
+            if row.role in (Role.SPEC, Role.BOTH)
+        }
+        spec = families.family(name).make_spec(names=names, **raw)
+        switches = {row.name: values[row.parameter] for row in table if row.role in (Role.RUN, Role.BOTH)}
+        deliver(
+            ctx,
+            spec,
+            lambda: run_spec(spec, **switches),
+            output_format=values["output_format"],
+            output=values["output"],
+            params=values["params"],
+            time=values["time"],
+            repeats=values["repeats"],
+            warmup=values["warmup"],
+            explain=switches.get("explain", False),
+            diagram=switches.get("diagram", False),
+        )
+
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for row in table:
+        kind: Any = Optional[bool] if row.pair else bool if row.is_switch else str
+        kind = Optional[str] if row.optional and kind is str else kind
+        option = typer.Option(
+            *row.flags,
+            metavar=row.metavar,
+            help=row.help,
+            show_default=True if row.show_default is None else row.show_default,
+        )
+        parameters.append(
+            inspect.Parameter(
+                row.parameter,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=row.default,
+                annotation=Annotated[kind, option],
+            )
+        )
+    command.__name__ = command.__qualname__ = name
+    command.__doc__ = doc
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return command

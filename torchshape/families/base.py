@@ -9,6 +9,7 @@ python script and command line read; renderers call it and know no family by nam
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
@@ -19,7 +20,17 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from torchshape.diagram import Diagram
-    from torchshape.families.contract import Builder, Counts, Html, Limits, Present, Probe, Snippet, TorchSide
+    from torchshape.families.contract import (
+        Builder,
+        Counts,
+        Html,
+        Limits,
+        Present,
+        Probe,
+        Request,
+        Snippet,
+        TorchSide,
+    )
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
@@ -43,6 +54,10 @@ class Family(Protocol):
     def estimated_seconds(self, spec: Any) -> float: ...
     def peak_bytes(self, spec: Any) -> int: ...
     def check_addressable(self, spec: Any) -> None: ...
+
+    # -- request: the family's settings checked into its spec, then its run's switches
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any: ...
+    def check_switches(self, spec: Any, **switches: Any) -> None: ...
 
     # -- torch side
     def inspect(self, spec: Any, **options: Any) -> Report: ...
@@ -92,6 +107,13 @@ class FolderFamily:
 
     def _present(self) -> Present:
         return cast("Present", self._module("present"))
+
+    # -- request
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any:
+        return cast("Request", self._module("request")).make_spec(names=names, **raw)
+
+    def check_switches(self, spec: Any, **switches: Any) -> None:
+        """Refuse a run's switch (--explain, --diagram) this spec cannot answer; none by default."""
 
     # -- spec side
     def macs(self, spec: Any) -> int:

@@ -1,16 +1,16 @@
 """The contract between the core and a family, one protocol per role, checked by mypy.
 
-A family folder provides one module per role (``counts``, ``probe``, ``report``, ``torch_side``,
-``present``, ``snippet``; optionally ``html``). Its ``family.py`` names them in ``Folder(...)``
-under ``TYPE_CHECKING``: mypy then checks each module against its role's protocol, so a family
-missing a hook (``present.json_extra`` deleted) fails ``mypy --strict``, not the run. At run
-time the core still imports each module on first use (``FolderFamily``), keeping ``--help``
-free of torch.
+A family folder provides one module per role (``request``, ``counts``, ``probe``, ``report``,
+``torch_side``, ``present``, ``snippet``; optionally ``html``). Its ``family.py`` names them in
+``Folder(...)`` under ``TYPE_CHECKING``: mypy then checks each module against its role's
+protocol, so a family missing a hook (``present.json_extra`` deleted) fails ``mypy --strict``,
+not the run. At run time the core still imports each module on first use (``FolderFamily``),
+keeping ``--help`` free of torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from torchshape.probe import ProbeRun
     from torchshape.report import Report
     from torchshape.view import ParametersSection
+
+
+class Request(Protocol):
+    """One validation step: raw settings (text from the command line, values from Python) become
+    the family's spec; ``names`` says what messages call each setting (flags or arguments)."""
+
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any: ...
 
 
 class Counts(Protocol):
@@ -90,6 +97,7 @@ class Folder:
     family that builds no module of its own (``model`` traces the user's); ``diagram`` and
     ``html`` are None where the family has no --diagram or HTML sections of its own."""
 
+    request: Request | None  # None: the family checks its settings in its own command (model, expr)
     counts: Counts
     limits: Limits
     probe: Probe

@@ -14,10 +14,11 @@ class AttentionFamily(FolderFamily):
 FAMILY = AttentionFamily()
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
-    from torchshape.families.attention import counts, present, probe, report, snippet, torch_side
+    from torchshape.families.attention import counts, present, probe, report, request, snippet, torch_side
     from torchshape.families.contract import Folder
 
     Folder(
+        request=request,
         counts=counts,
         limits=counts,
         probe=probe,

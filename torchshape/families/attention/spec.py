@@ -12,6 +12,22 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.options import DType, Format, output_words
+from torchshape.settings import (
+    DEBUG,
+    DEVICE,
+    DIAGRAM,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    PARAMS,
+    REPEATS,
+    TIME,
+    WARMUP,
+    Given,
+    Setting,
+    explain,
+    flags,
+)
 
 
 class MaskDims(str, Enum):
@@ -57,31 +73,107 @@ DEFAULTS: dict[str, Any] = {
 }
 DEFAULT_SOURCE_LEN = 7
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("embed_dim", ("--embed-dim",), "INT", "E: embed_dim.", "24"),
+    Setting(
+        "num_heads",
+        ("--heads",),
+        "INT",
+        "num_heads; E divides by it (head_dim = E/num_heads).",
+        "4",
+        param="heads",
+    ),
+    Setting(
+        "kdim", ("--kdim",), "INT", "E_k: key features (default E).", None, optional=True, show_default=False
+    ),
+    Setting(
+        "vdim",
+        ("--vdim",),
+        "INT",
+        "E_v: value features (default E).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("target_len", ("--target-len",), "INT", "L: target (query) sequence length.", "5"),
+    Setting(
+        "source_len",
+        ("--source-len",),
+        "INT",
+        "S: source (key, value) sequence length (default 7; L with --self).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", optional=True, given=Given.TYPED),
+    Setting("batch_first", ("--batch-first",), "", "query, key, value, attn_output as (N, L, E).", False),
+    Setting("unbatched", ("--unbatched",), "", "Inputs without N: query (L, E).", False),
+    Setting("self_attention", ("--self",), "", "Self-attention: one tensor as query, key and value.", False),
+    Setting(
+        "need_weights",
+        ("--need-weights/--no-need-weights",),
+        "",
+        "Return attn_output_weights (default), or not: the fused kernel runs.",
+        True,
+    ),
+    Setting(
+        "average_attn_weights",
+        ("--average-weights/--per-head-weights",),
+        "",
+        "Weights averaged over the heads (default), or one set per head.",
+        True,
+        param="average_weights",
+    ),
+    Setting(
+        "key_padding_mask",
+        ("--key-padding-mask",),
+        "",
+        "Feed key_padding_mask (N, S): padding at the end.",
+        False,
+    ),
+    Setting(
+        "attn_mask", ("--attn-mask",), "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
+    ),
+    Setting(
+        "mask_dtype",
+        ("--mask-dtype",),
+        "bool|float",
+        "The masks' dtype: bool (True = not allowed) or float (added). Default bool.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "is_causal",
+        ("--causal",),
+        "",
+        "The causal attn_mask, with the is_causal hint.",
+        False,
+        param="causal",
+    ),
+    Setting("add_bias_kv", ("--add-bias-kv",), "", "add_bias_kv: one more key and value.", False),
+    Setting("add_zero_attn", ("--add-zero-attn",), "", "add_zero_attn: a key and value of zeros.", False),
+    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
+    Setting("dropout", ("--dropout",), "FLOAT", "dropout on the weights (training only).", "0"),
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    explain(
+        "Rows sum to 1, masked keys get 0, causal, output = weights @ V, the fused path, "
+        "the common mask mistakes; checked on torch."
+    ),
+    DEBUG,
+    PARAMS,
+    DIAGRAM,
+    TIME,
+    REPEATS,
+    WARMUP,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "embed_dim": "--embed-dim",
-    "num_heads": "--heads",
-    "kdim": "--kdim",
-    "vdim": "--vdim",
-    "target_len": "--target-len",
-    "source_len": "--source-len",
-    "batch": "--batch",
-    "batch_first": "--batch-first",
-    "unbatched": "--unbatched",
-    "self_attention": "--self",
-    "need_weights": "--no-need-weights",
-    "average_attn_weights": "--per-head-weights",
-    "key_padding_mask": "--key-padding-mask",
-    "attn_mask": "--attn-mask",
-    "mask_dtype": "--mask-dtype",
-    "is_causal": "--causal",
-    "add_bias_kv": "--add-bias-kv",
-    "add_zero_attn": "--add-zero-attn",
-    "bias": "--no-bias",
-    "dropout": "--dropout",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 # Switches written when True; the others (need_weights, average_attn_weights, bias) when False.

@@ -15,9 +15,10 @@ FAMILY = ConvFamily()
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
     from torchshape.families.contract import Folder
-    from torchshape.families.conv import counts, present, probe, report, snippet, torch_side
+    from torchshape.families.conv import counts, present, probe, report, request, snippet, torch_side
 
     Folder(
+        request=request,
         counts=counts,
         limits=counts,
         probe=probe,

@@ -13,6 +13,22 @@ from typing import Any, ClassVar
 
 from torchshape.families.spatial import axes, axis_text
 from torchshape.options import DType, Format, output_words
+from torchshape.settings import (
+    DEBUG,
+    DEVICE,
+    DIAGRAM,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    PARAMS,
+    REPEATS,
+    TIME,
+    WARMUP,
+    Given,
+    Setting,
+    explain,
+    flags,
+)
 
 
 class PaddingMode(str, Enum):
@@ -47,27 +63,76 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("dims", ("--dims",), "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
+    Setting("in_channels", ("--in-channels",), "INT", "C_in: in_channels.", "3"),
+    Setting("out_channels", ("--out-channels",), "INT", "C_out: out_channels.", "8"),
+    Setting(
+        "kernel_size",
+        ("--kernel-size",),
+        "INT[,INT..]",
+        "kernel_size: one for all axes or one per axis.",
+        "5",
+    ),
+    Setting("stride", ("--stride",), "INT[,INT..]", "stride (torch's default).", "1"),
+    Setting(
+        "padding", ("--padding",), "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"
+    ),
+    Setting("dilation", ("--dilation",), "INT[,INT..]", "dilation (torch's default).", "1"),
+    Setting("groups", ("--groups",), "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
+    Setting(
+        "output_padding",
+        ("--output-padding",),
+        "INT[,INT..]",
+        "--transposed only: added to one side of the output (default 0).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "output_size",
+        ("--output-size",),
+        "INT[,INT..]",
+        (
+            "--transposed only: forward(input, output_size=...), the size to give back "
+            "(--explain lists those torch accepts)."
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "padding_mode", ("--padding-mode",), "zeros|reflect|replicate|circular", "padding_mode.", "zeros"
+    ),
+    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
+    Setting("transposed", ("--transposed",), "", "nn.ConvTranspose1d/2d/3d instead of nn.Conv.", False),
+    Setting(
+        "size",
+        ("--size",),
+        "INT[,INT..]",
+        ("The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24."),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", optional=True, given=Given.TYPED),
+    Setting("unbatched", ("--unbatched",), "", "Input without N: (C_in, H_in, W_in).", False),
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
+    DIAGRAM,
+    DEBUG,
+    PARAMS,
+    TIME,
+    REPEATS,
+    WARMUP,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "dims": "--dims",
-    "in_channels": "--in-channels",
-    "out_channels": "--out-channels",
-    "kernel_size": "--kernel-size",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "groups": "--groups",
-    "output_padding": "--output-padding",
-    "output_size": "--output-size",
-    "padding_mode": "--padding-mode",
-    "bias": "--no-bias",
-    "transposed": "--transposed",
-    "size": "--size",
-    "batch": "--batch",
-    "unbatched": "--unbatched",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 

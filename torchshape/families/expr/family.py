@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.expr import counts, present, probe, report, snippet, torch_side
 
     Folder(
+        request=None,
         counts=counts,
         limits=counts,
         probe=probe,

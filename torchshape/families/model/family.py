@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.model import counts, html, present, probe, report, snippet
 
     Folder(
+        request=None,
         counts=counts,
         limits=counts,
         probe=probe,

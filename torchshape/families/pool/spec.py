@@ -13,6 +13,22 @@ from typing import Any, ClassVar
 
 from torchshape.families.spatial import axis_text
 from torchshape.options import DType, Format, output_words
+from torchshape.settings import (
+    DEBUG,
+    DEVICE,
+    DIAGRAM,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    PARAMS,
+    REPEATS,
+    TIME,
+    WARMUP,
+    Given,
+    Setting,
+    explain,
+    flags,
+)
 
 
 class Kind(str, Enum):
@@ -78,26 +94,138 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "kind",
+        ("--kind",),
+        "KIND",
+        (
+            "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
+            "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd)."
+        ),
+        "max",
+    ),
+    Setting("dims", ("--dims",), "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
+    Setting("channels", ("--channels",), "INT", "C: channels.", "5"),
+    Setting(
+        "size",
+        ("--size",),
+        "INT[,INT...]",
+        (
+            "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
+            "axis). [default: 28 | 28,20 | 12,28,20]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "batch",
+        ("--batch", "--batch-size"),
+        "INT",
+        "N: inputs per batch.",
+        "2",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting("unbatched", ("--unbatched",), "", "Input without the batch dimension N.", False, given=Given.ON),
+    Setting(
+        "kernel_size",
+        ("--kernel-size",),
+        "INT[,INT...]",
+        "kernel_size (not adaptive).",
+        "3",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "stride",
+        ("--stride",),
+        "INT[,INT...]",
+        "stride [default: kernel_size, as torch's]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "padding",
+        ("--padding",),
+        "INT[,INT...]",
+        "Padding on each side, at most kernel_size // 2 (max, avg).",
+        "0",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "dilation",
+        ("--dilation",),
+        "INT[,INT...]",
+        "Spacing of a window's taps (max only).",
+        "1",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "ceil_mode", ("--ceil-mode",), "", "Round the output size up (max, avg, lp).", False, given=Given.ON
+    ),
+    Setting(
+        "count_include_pad",
+        ("--count-include-pad/--no-count-include-pad",),
+        None,
+        "avg only: count the padding in the divisor [default: count it, as torch].",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    Setting(
+        "return_indices",
+        ("--return-indices",),
+        "",
+        "Also return where each maximum was (max, adaptive-max).",
+        False,
+        given=Given.ON,
+    ),
+    Setting(
+        "norm_type",
+        ("--norm-type",),
+        "FLOAT",
+        "lp only: p of the p-norm.",
+        "2",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "output_size",
+        ("--output-size",),
+        "INT[,INT...]",
+        (
+            "Adaptive only: output_size; None on an axis keeps the input's size there "
+            "(None,7). [default: 7 | 7,4 | 3,7,4]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    explain(
+        "What each window reads: adaptive windows, ceil_mode's extra window, every input "
+        "position no window reads, indices; checked on the values."
+    ),
+    DIAGRAM,
+    DEBUG,
+    PARAMS,
+    TIME,
+    REPEATS,
+    WARMUP,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "kind": "--kind",
-    "dims": "--dims",
-    "channels": "--channels",
-    "size": "--size",
-    "batch": "--batch",
-    "unbatched": "--unbatched",
-    "kernel_size": "--kernel-size",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "ceil_mode": "--ceil-mode",
-    "count_include_pad": "--count-include-pad",
-    "return_indices": "--return-indices",
-    "norm_type": "--norm-type",
-    "output_size": "--output-size",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = flags(SETTINGS)
 # The Python API names each setting by its field: PyTorch's argument names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 

@@ -14,6 +14,23 @@ from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.options import DType, Format, output_words
+from torchshape.settings import (
+    DEBUG,
+    DEVICE,
+    DIAGRAM,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    PARAMS,
+    REPEATS,
+    TIME,
+    WARMUP,
+    Given,
+    Role,
+    Setting,
+    explain,
+    flags,
+)
 
 
 class Kind(str, Enum):
@@ -81,25 +98,94 @@ DEFAULTS: dict[str, Any] = {
     "lengths": None,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "kind",
+        ("--kind",),
+        "KIND",
+        (
+            "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
+            "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell)."
+        ),
+        "lstm",
+    ),
+    Setting("input_size", ("--input-size",), "INT", "H_in: features per time step.", "50"),
+    Setting("hidden_size", ("--hidden-size",), "INT", "H_cell: hidden_size.", "30"),
+    Setting(
+        "num_layers", ("--layers", "--num-layers"), "INT", "num_layers: stacked layers.", "1", param="layers"
+    ),
+    Setting(
+        "seq_len",
+        ("--seq-len",),
+        "INT",
+        "L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
+        "5",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "batch",
+        ("--batch", "--batch-size"),
+        "INT",
+        "N: sequences per batch.",
+        "3",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "bidirectional", ("--bidir", "--bidirectional"), "", "Bidirectional: D = 2.", False, param="bidir"
+    ),
+    Setting(
+        "batch_first", ("--batch-first",), "", "Input and output as (N, L, H) instead of (L, N, H).", False
+    ),
+    Setting("proj_size", ("--proj-size",), "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
+    Setting(
+        "bias", ("--no-bias",), "", "Build without bias terms.", False, param="no_bias", given=Given.NEGATED
+    ),
+    Setting("dropout", ("--dropout",), "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
+    Setting(
+        "nonlinearity",
+        ("--nonlinearity",),
+        "tanh|relu",
+        "rnn and rnn-cell only: tanh (torch's default) or relu.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    explain("How output relates to h_n (and c_n), checked on the values."),
+    Setting(
+        "lengths",
+        ("--lengths",),
+        "L1,L2,...",
+        "Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "unroll",
+        ("--unroll",),
+        "",
+        "One call per time step, carrying the state, beside one call.",
+        False,
+        role=Role.BOTH,
+    ),
+    DIAGRAM,
+    DEBUG,
+    PARAMS,
+    TIME,
+    REPEATS,
+    WARMUP,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "kind": "--kind",
-    "input_size": "--input-size",
-    "hidden_size": "--hidden-size",
-    "num_layers": "--layers",
-    "seq_len": "--seq-len",
-    "batch": "--batch",
-    "bidirectional": "--bidir",
-    "batch_first": "--batch-first",
-    "proj_size": "--proj-size",
-    "bias": "--no-bias",
-    "dropout": "--dropout",
-    "nonlinearity": "--nonlinearity",
-    "unbatched": "--unbatched",
-    "device": "--device",
-    "dtype": "--dtype",
-    "lengths": "--lengths",
-}
+FLAGS: dict[str, str] = flags(SETTINGS)
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.

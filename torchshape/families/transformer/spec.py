@@ -12,6 +12,21 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.options import DType, Format, output_words
+from torchshape.settings import (
+    DEBUG,
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    PARAMS,
+    REPEATS,
+    TIME,
+    WARMUP,
+    Given,
+    Setting,
+    explain,
+    flags,
+)
 
 
 class Layer(str, Enum):
@@ -71,8 +86,119 @@ DEFAULT_TARGET_LEN = 7
 DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
 DEFAULT_STACK_LAYERS = 2  # a stack's num_layers: torch has no default, so an illustrative one
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "layer",
+        ("--layer",),
+        "encoder|decoder|full|encoder-stack|decoder-stack",
+        (
+            "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+            "nn.TransformerEncoder or nn.TransformerDecoder."
+        ),
+        "encoder",
+    ),
+    Setting("d_model", ("--d-model",), "INT", "E: d_model.", "18"),
+    Setting("nhead", ("--nhead",), "INT", "nhead: E divides by it.", "3"),
+    Setting(
+        "dim_feedforward", ("--dim-feedforward",), "INT", "F: dim_feedforward (torch's default).", "2048"
+    ),
+    Setting(
+        "num_encoder_layers",
+        ("--num-encoder-layers",),
+        "INT",
+        "--layer full: encoder layers (torch's default 6).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "num_decoder_layers",
+        ("--num-decoder-layers",),
+        "INT",
+        "--layer full: decoder layers (torch's default 6).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "num_layers",
+        ("--num-layers",),
+        "INT",
+        "--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "final_norm",
+        ("--final-norm",),
+        "",
+        ("--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer."),
+        False,
+    ),
+    Setting("batch_first", ("--batch-first",), "", "Sequences are (N, L, E), not (L, N, E).", False),
+    Setting("norm_first", ("--norm-first",), "", "LayerNorm before attention and feed-forward.", False),
+    Setting("source_len", ("--source-len",), "INT", "S: src length (memory's, for a decoder).", "10"),
+    Setting(
+        "target_len",
+        ("--target-len",),
+        "INT",
+        "T: tgt length (decoder, full; default 7).",
+        None,
+        optional=True,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
+    Setting("src_mask", ("--src-mask",), "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
+    Setting("tgt_mask", ("--tgt-mask",), "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
+    Setting(
+        "memory_mask",
+        ("--memory-mask",),
+        "none|2d|3d",
+        "memory_mask: (T, S) or (N·nhead, T, S), bool.",
+        "none",
+    ),
+    Setting(
+        "causal",
+        ("--causal",),
+        "",
+        ("tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal."),
+        False,
+    ),
+    Setting(
+        "src_key_padding_mask",
+        ("--src-key-padding-mask",),
+        "none|bool|float",
+        "src_key_padding_mask: (N, S).",
+        "none",
+    ),
+    Setting(
+        "tgt_key_padding_mask",
+        ("--tgt-key-padding-mask",),
+        "none|bool|float",
+        "tgt_key_padding_mask: (N, T).",
+        "none",
+    ),
+    Setting(
+        "memory_key_padding_mask",
+        ("--memory-key-padding-mask",),
+        "none|bool|float",
+        "memory_key_padding_mask: (N, S).",
+        "none",
+    ),
+    DEVICE,
+    DTYPE,
+    FORMAT,
+    OUTPUT,
+    explain(
+        "The causal mask (float −inf against bool), padding masks' shape and dtype, memory; checked on torch."
+    ),
+    DEBUG,
+    PARAMS,
+    TIME,
+    REPEATS,
+    WARMUP,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {field: "--" + field.replace("_", "-") for field in DEFAULTS}
+FLAGS: dict[str, str] = flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
