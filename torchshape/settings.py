@@ -167,8 +167,11 @@ WARMUP = Setting(
     optional=True,
     role=Role.OUTPUT,
 )
-# What closes every layer family's table, after its own --explain (and rnn's --lengths, --unroll).
-CLOSING = (DEBUG, PARAMS, TIME, REPEATS, WARMUP)
+# Where the module runs and where its report goes: after every layer family's own settings.
+WHERE = (DEVICE, DTYPE, FORMAT, OUTPUT)
+TIMING = (TIME, REPEATS, WARMUP)
+# What closes every layer family's table, after its own --explain (and --diagram).
+CLOSING = (DEBUG, PARAMS, *TIMING)
 
 
 def explain(help: str) -> Setting:

@@ -13,19 +13,8 @@ class AttentionFamily(FolderFamily):
 
 FAMILY = AttentionFamily()
 
-if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.attention import counts, present, probe, report, request, snippet, torch_side
     from torchshape.families.contract import Folder
 
-    Folder(
-        request=request,
-        counts=counts,
-        limits=counts,
-        probe=probe,
-        report=report,
-        torch_side=torch_side,
-        present=present,
-        snippet=snippet,
-        diagram=present.diagram,
-        html=None,
-    )
+    Folder(request, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)

@@ -12,22 +12,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DIAGRAM,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain, flags
 
 
 class MaskDims(str, Enum):
@@ -157,10 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("add_zero_attn", ("--add-zero-attn",), "", "add_zero_attn: a key and value of zeros.", False),
     Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
     Setting("dropout", ("--dropout",), "FLOAT", "dropout on the weights (training only).", "0"),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain(
         "Rows sum to 1, masked keys get 0, causal, output = weights @ V, the fused path, "
         "the common mask mistakes; checked on torch."
@@ -168,9 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     DEBUG,
     PARAMS,
     DIAGRAM,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *TIMING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)

@@ -13,22 +13,7 @@ from typing import Any, ClassVar
 
 from torchshape.families.spatial import axes, axis_text
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DIAGRAM,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain, flags
 
 
 class PaddingMode(str, Enum):
@@ -119,17 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("batch", ("--batch",), "INT", "N: batch size.", "4", optional=True, given=Given.TYPED),
     Setting("unbatched", ("--unbatched",), "", "Input without N: (C_in, H_in, W_in).", False),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
     DIAGRAM,
-    DEBUG,
-    PARAMS,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)

@@ -13,21 +13,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain, flags
 
 
 class Mode(str, Enum):
@@ -153,19 +139,12 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         given=Given.ON,
     ),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain(
         "The index range, padding_idx's zero row and gradient, each bag, empty bags, "
         "max_norm; checked on forward passes."
     ),
-    DEBUG,
-    PARAMS,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)

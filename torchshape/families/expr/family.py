@@ -13,19 +13,8 @@ class ExprFamily(FolderFamily):
 
 FAMILY = ExprFamily()
 
-if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
     from torchshape.families.expr import counts, present, probe, report, snippet, torch_side
 
-    Folder(
-        request=None,
-        counts=counts,
-        limits=counts,
-        probe=probe,
-        report=report,
-        torch_side=torch_side,
-        present=present,
-        snippet=snippet,
-        diagram=None,
-        html=None,
-    )
+    Folder(None, counts, counts, probe, report, torch_side, present, snippet, None, None)

@@ -13,19 +13,8 @@ class ModelFamily(FolderFamily):
 
 FAMILY = ModelFamily()
 
-if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
     from torchshape.families.model import counts, html, present, probe, report, snippet
 
-    Folder(
-        request=None,
-        counts=counts,
-        limits=counts,
-        probe=probe,
-        report=report,
-        torch_side=None,
-        present=present,
-        snippet=snippet,
-        diagram=None,
-        html=html,
-    )
+    Folder(None, counts, counts, probe, report, None, present, snippet, None, html)

@@ -13,22 +13,7 @@ from typing import Any, ClassVar
 
 from torchshape.families.spatial import axis_text
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DIAGRAM,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain, flags
 
 
 class Kind(str, Enum):
@@ -209,20 +194,13 @@ SETTINGS: tuple[Setting, ...] = (
         optional=True,
         show_default=False,
     ),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain(
         "What each window reads: adaptive windows, ceil_mode's extra window, every input "
         "position no window reads, indices; checked on the values."
     ),
     DIAGRAM,
-    DEBUG,
-    PARAMS,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)

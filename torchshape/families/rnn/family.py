@@ -24,19 +24,8 @@ class RNNFamily(FolderFamily):
 
 FAMILY = RNNFamily()
 
-if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
     from torchshape.families.rnn import counts, limits, present, probe, report, request, snippet, torch_side
 
-    Folder(
-        request=request,
-        counts=counts,
-        limits=limits,
-        probe=probe,
-        report=report,
-        torch_side=torch_side,
-        present=present,
-        snippet=snippet,
-        diagram=present.diagram,
-        html=None,
-    )
+    Folder(request, counts, limits, probe, report, torch_side, present, snippet, present.diagram, None)

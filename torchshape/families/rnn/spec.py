@@ -14,23 +14,7 @@ from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DIAGRAM,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Role,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain, flags
 
 
 class Kind(str, Enum):
@@ -155,10 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
         show_default=False,
     ),
     Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain("How output relates to h_n (and c_n), checked on the values."),
     Setting(
         "lengths",
@@ -178,11 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
         role=Role.BOTH,
     ),
     DIAGRAM,
-    DEBUG,
-    PARAMS,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)

@@ -13,19 +13,8 @@ class TransformerFamily(FolderFamily):
 
 FAMILY = TransformerFamily()
 
-if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
     from torchshape.families.transformer import counts, present, probe, report, request, snippet, torch_side
 
-    Folder(
-        request=request,
-        counts=counts,
-        limits=counts,
-        probe=probe,
-        report=report,
-        torch_side=torch_side,
-        present=present,
-        snippet=snippet,
-        diagram=None,
-        html=None,
-    )
+    Folder(request, counts, counts, probe, report, torch_side, present, snippet, None, None)

@@ -12,21 +12,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import (
-    DEBUG,
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
-    PARAMS,
-    REPEATS,
-    TIME,
-    WARMUP,
-    Given,
-    Setting,
-    explain,
-    flags,
-)
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain, flags
 
 
 class Layer(str, Enum):
@@ -184,18 +170,11 @@ SETTINGS: tuple[Setting, ...] = (
         "memory_key_padding_mask: (N, S).",
         "none",
     ),
-    DEVICE,
-    DTYPE,
-    FORMAT,
-    OUTPUT,
+    *WHERE,
     explain(
         "The causal mask (float −inf against bool), padding masks' shape and dtype, memory; checked on torch."
     ),
-    DEBUG,
-    PARAMS,
-    TIME,
-    REPEATS,
-    WARMUP,
+    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = flags(SETTINGS)
