@@ -9,12 +9,13 @@ it; ``flags`` gives the names ``make_spec`` uses in its messages. No typer and n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import shlex
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, output_words
 
 
 class Given(Enum):
@@ -69,6 +70,18 @@ class Setting:
     @property
     def is_switch(self) -> bool:
         return isinstance(self.default, bool)
+
+    def words(self, value: Any) -> list[str]:
+        """The flag (and its value) that asks for ``value``; none where it is the default."""
+        if self.given is Given.NEGATED:
+            return [] if value else [self.flag]
+        if self.is_switch or self.pair:
+            return [self.flag] if bool(value) != bool(self.default) else []
+        if value is None:
+            return []
+        shown = text(value)
+        same = isinstance(value, float) and isinstance(self.default, str) and value == float(self.default)
+        return [] if shown == self.default or same else [self.flag, shown]
 
     def value(self, values: dict[str, Any], typed: bool) -> Any:
         """What make_spec gets from the command line's ``values`` (``typed``: the user gave the flag)."""
@@ -177,3 +190,44 @@ CLOSING = (DEBUG, PARAMS, *TIMING)
 def explain(help: str) -> Setting:
     """The family's --explain: what it checks, in the family's words."""
     return Setting("explain", ("--explain",), "", help, False, role=Role.RUN)
+
+
+def text(value: Any) -> str:
+    """A value as its flag takes it: an enum's value, ``3`` or ``3,5`` per axis, a float exactly."""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, tuple):
+        return str(value[0]) if len(set(value)) == 1 else ",".join(str(v) for v in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def flag_words(
+    spec: Any, table: Iterable[Setting], special: Callable[[str, Any], list[str] | None] | None = None
+) -> list[str]:
+    """The flags that ask for ``spec``, in the table's order: those whose value differs from the
+    command line's default. ``special(field, value)`` decides a field first (None: this rule)."""
+    words: list[str] = []
+    for row in table:
+        if row.role is not Role.SPEC:
+            continue
+        value = getattr(spec, row.name)
+        found = special(row.name, value) if special is not None else None
+        words += row.words(value) if found is None else found
+    return words
+
+
+def command_text(
+    family: str,
+    words: Iterable[str],
+    fmt: Format | None,
+    *,
+    run: Iterable[str] = (),
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+    diagram: bool = False,
+) -> str:
+    """``torchshape FAMILY`` with the spec's ``words``, the run's (``--explain``) and the output's."""
+    every = ["torchshape", family, *words, *run]
+    every += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
+    return " ".join(shlex.quote(word) for word in every)

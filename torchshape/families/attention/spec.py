@@ -6,13 +6,25 @@ No torch here (``torchshape attention --help`` imports this). ``request.make_spe
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.options import DType, Format, output_words
-from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain, flags
+from torchshape.options import DType, Format
+from torchshape.settings import (
+    DEBUG,
+    DIAGRAM,
+    PARAMS,
+    TIMING,
+    WHERE,
+    Given,
+    Setting,
+    command_text,
+    explain,
+    flag_words,
+    flags,
+    text,
+)
 
 
 class MaskDims(str, Enum):
@@ -156,17 +168,6 @@ SETTINGS: tuple[Setting, ...] = (
 FLAGS: dict[str, str] = flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
-# Switches written when True; the others (need_weights, average_attn_weights, bias) when False.
-ON_SWITCHES = (
-    "batch_first",
-    "unbatched",
-    "self_attention",
-    "key_padding_mask",
-    "is_causal",
-    "add_bias_kv",
-    "add_zero_attn",
-)
-OFF_SWITCHES = ("need_weights", "average_attn_weights", "bias")
 
 
 @dataclass(frozen=True)
@@ -298,37 +299,21 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "attention"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field in ON_SWITCHES:
-            words += [flag] if value else []
-        elif field in OFF_SWITCHES:
-            words += [] if value else [flag]
-        elif field == "batch":
-            if not spec.unbatched and value != DEFAULTS["batch"]:
-                words += [flag, str(value)]
+
+    def special(field: str, value: Any) -> list[str] | None:
+        shown: bool | None = None
+        if field == "batch":
+            shown = not spec.unbatched and value != DEFAULTS["batch"]
         elif field in ("kdim", "vdim"):
-            if value != spec.embed_dim:
-                words += [flag, str(value)]
+            shown = value != spec.embed_dim
         elif field == "source_len":
-            if not spec.self_attention and value != DEFAULT_SOURCE_LEN:
-                words += [flag, str(value)]
-        elif field == "attn_mask":
-            if value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO):
-                words += [flag, value.value]
+            shown = not spec.self_attention and value != DEFAULT_SOURCE_LEN
+        elif field == "attn_mask":  # --causal gives the (L, S) mask
+            shown = value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO)
         elif field == "mask_dtype":
-            if spec.has_masks and value is not MaskDType.BOOL:
-                words += [flag, value.value]
-        elif field == "dropout":
-            if value:
-                words += [flag, repr(value)]
-        elif isinstance(value, Enum):
-            if value != DEFAULTS[field]:
-                words += [flag, value.value]
-        elif value != DEFAULTS[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+            shown = spec.has_masks and value is not MaskDType.BOOL
+        return None if shown is None else [FLAGS[field], text(value)] if shown else []
+
+    words = flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    return command_text("attention", words, fmt, run=run, params=params, timing=timing, output=output)

@@ -6,14 +6,23 @@ No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` b
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.families.spatial import axes, axis_text
-from torchshape.options import DType, Format, output_words
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain, flags
+from torchshape.options import DType, Format
+from torchshape.settings import (
+    CLOSING,
+    DIAGRAM,
+    WHERE,
+    Given,
+    Setting,
+    command_text,
+    explain,
+    flag_words,
+    flags,
+)
 
 
 class PaddingMode(str, Enum):
@@ -113,8 +122,6 @@ SETTINGS: tuple[Setting, ...] = (
 FLAGS: dict[str, str] = flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
-
-PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
 @dataclass(frozen=True)
@@ -234,40 +241,22 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "conv"]
-    defaults = DEFAULTS
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field == "bias":
-            words += [] if value else [flag]
-        elif field in ("transposed", "unbatched"):
-            words += [flag] if value else []
-        elif field == "batch":
-            if not spec.unbatched and value != defaults["batch"]:
-                words += [flag, str(value)]
-        elif field == "output_padding":
-            if spec.transposed and spec.output_size is None and set(value) != {0}:
-                words += [flag, axis_text(value)]
-        elif field == "output_size":
-            if value is not None:
-                words += [flag, axis_text(value)]
-        elif field == "padding" and isinstance(value, str):
-            words += [flag, value]
-        elif field == "size":
-            if value != DEFAULT_SIZES[spec.dims]:
-                words += [flag, axis_text(value)]
-        elif field in PER_AXIS:
-            if axis_text(value) != str(defaults[field]):
-                words += [flag, axis_text(value)]
-        elif isinstance(value, Enum):
-            if value != defaults[field]:
-                words += [flag, value.value]
-        elif value != defaults[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+
+    def special(field: str, value: Any) -> list[str] | None:
+        if field == "batch" and spec.unbatched:
+            return []
+        if field == "output_padding":  # given only by --transposed, and not beside --output-size
+            shown = spec.transposed and spec.output_size is None and set(value) != {0}
+            return [FLAGS[field], axis_text(value)] if shown else []
+        if field == "size":
+            return [] if value == DEFAULT_SIZES[spec.dims] else [FLAGS[field], axis_text(value)]
+        return None
+
+    words = flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    return command_text(
+        "conv", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
+    )
 
 
 # Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.

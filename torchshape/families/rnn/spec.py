@@ -7,14 +7,24 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
-from torchshape.options import DType, Format, output_words
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain, flags
+from torchshape.options import DType, Format
+from torchshape.settings import (
+    CLOSING,
+    DIAGRAM,
+    WHERE,
+    Given,
+    Role,
+    Setting,
+    command_text,
+    explain,
+    flag_words,
+    flags,
+)
 
 
 class Kind(str, Enum):
@@ -293,37 +303,20 @@ def command_line(
     (``timing`` is its (repeats, warmup)), ``--format`` and ``--output``. Parsing it back
     through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "rnn"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field == "batch" and spec.unbatched:
-            continue  # unbatched input has no batch; --batch would be refused
-        if field == "batch" and spec.lengths is not None:
-            continue  # N is the number of lengths
+
+    def special(field: str, value: Any) -> list[str] | None:
+        if field == "batch" and (spec.unbatched or spec.lengths is not None):
+            return []  # unbatched input has no batch; with --lengths, N is the number of lengths
         if field == "seq_len" and spec.kind.is_cell and not unroll:
-            continue  # a cell takes one step; --seq-len would be refused
-        if field == "seq_len" and spec.lengths is not None:
-            if value != max(spec.lengths):  # without --seq-len, L is the longest length
-                words += [flag, str(value)]
-            continue
-        if field == "lengths":
-            if value is not None:
-                words += [flag, ",".join(str(n) for n in value)]
-        elif field == "nonlinearity":
-            if value is not None:  # None is torch's default; an explicit tanh is kept as given
-                words += [flag, value.value]
-        elif field == "bias":
-            if not value:
-                words.append(flag)  # --no-bias
-        elif isinstance(value, bool):
-            if value:
-                words.append(flag)
-        elif value != DEFAULTS[field]:
-            text = repr(value) if isinstance(value, float) else str(getattr(value, "value", value))
-            words += [flag, text]
-    if explain:
-        words.append("--explain")
-    if unroll:
-        words.append("--unroll")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+            return []  # a cell takes one step; --seq-len would be refused
+        if field == "seq_len" and spec.lengths is not None:  # without it, L is the longest length
+            return [FLAGS[field], str(value)] if value != max(spec.lengths) else []
+        if field == "lengths" and value is not None:
+            return [FLAGS[field], ",".join(str(n) for n in value)]
+        return None
+
+    words = flag_words(spec, SETTINGS, special)
+    run = ["--explain"] * explain + ["--unroll"] * unroll
+    return command_text(
+        "rnn", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
+    )

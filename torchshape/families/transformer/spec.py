@@ -6,13 +6,12 @@ a ``TransformerSpec`` from raw values; ``command_line`` writes the command that 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.options import DType, Format, output_words
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain, flags
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, WHERE, Given, Setting, command_text, explain, flag_words, flags, text
 
 
 class Layer(str, Enum):
@@ -329,30 +328,19 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "transformer"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
+
+    def special(field: str, value: Any) -> list[str] | None:
+        shown: bool | None = None
         if field in ("num_encoder_layers", "num_decoder_layers"):
-            if spec.layer is Layer.FULL and value != DEFAULT_LAYERS:
-                words += [flag, str(value)]
+            shown = spec.layer is Layer.FULL and value != DEFAULT_LAYERS
         elif field == "num_layers":
-            if spec.stacked and spec.num_layers != DEFAULT_STACK_LAYERS:
-                words += [flag, str(spec.num_layers)]
-        elif field == "final_norm":
-            words += [flag] if value else []
+            shown = spec.stacked and value != DEFAULT_STACK_LAYERS
         elif field == "target_len":
-            if spec.has_target and value != DEFAULT_TARGET_LEN:
-                words += [flag, str(value)]
-        elif field in ("batch_first", "norm_first", "causal"):
-            words += [flag] if value else []
+            shown = spec.has_target and value != DEFAULT_TARGET_LEN
         elif field == "tgt_mask" and spec.causal and value is MaskForm.TWO_D:
-            continue  # --causal alone gives the (T, T) mask
-        elif isinstance(value, Enum):
-            if value != DEFAULTS[field]:
-                words += [flag, value.value]
-        elif value != DEFAULTS[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+            shown = False  # --causal alone gives the (T, T) mask
+        return None if shown is None else [FLAGS[field], text(value)] if shown else []
+
+    words = flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    return command_text("transformer", words, fmt, run=run, params=params, timing=timing, output=output)
