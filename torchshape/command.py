@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, Shown
-from torchshape.settings import Role, Setting, flags
+from torchshape.options import Format, Shown
+from torchshape.settings import DEBUG, DEVICE, DTYPE, FORMAT, OUTPUT, PARAMS, Role, Setting, flags
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -59,59 +59,17 @@ def user_gave(ctx: typer.Context, name: str) -> bool:
     return source is None or source.name != "DEFAULT"
 
 
-# The options every family's command takes, in the same words everywhere.
-Device = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")]
-DTypeOption = Annotated[
-    str,
-    typer.Option(
-        "--dtype", metavar="DTYPE", help="Parameter and input dtype: float32, float64, float16 or bfloat16."
-    ),
-]
+# The shared options of a command written by hand (model, expr), in the settings table's words.
+Device = Annotated[str, typer.Option("--device", metavar=DEVICE.metavar, help=DEVICE.help)]
+DTypeOption = Annotated[str, typer.Option("--dtype", metavar=DTYPE.metavar, help=DTYPE.help)]
 FormatOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--format",
-        metavar="FORMAT",
-        help="Output format: table, markdown, json, csv, svg or python "
-        "(default: table, or the one that --output's extension names).",
-        show_default=False,
-    ),
+    Optional[str], typer.Option("--format", metavar=FORMAT.metavar, help=FORMAT.help, show_default=False)
 ]
 OutputOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--output",
-        metavar="FILE",
-        help="Write to FILE (whole or not at all) instead of stdout; "
-        "its extension .md .json .csv .svg .py .txt picks the format.",
-        show_default=False,
-    ),
+    Optional[str], typer.Option("--output", metavar=OUTPUT.metavar, help=OUTPUT.help, show_default=False)
 ]
-Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help="Show tracebacks for errors.")]
-Params = Annotated[
-    bool,
-    typer.Option("--params", metavar=SWITCH, help="Add a table of every parameter, its formula and size."),
-]
-Time = Annotated[
-    bool,
-    typer.Option(
-        "--time", metavar=SWITCH, help="Time the forward pass on the device: median, min, max, FLOP/s."
-    ),
-]
-Repeats = Annotated[Optional[str], typer.Option("--repeats", metavar="INT", help="With --time: timed runs.")]
-Warmup = Annotated[
-    Optional[str], typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.")
-]
-DiagramOption = Annotated[
-    bool,
-    typer.Option(
-        "--diagram",
-        metavar=SWITCH,
-        help="Draw the picture of this configuration, every mapping in it checked by torch "
-        "(under the table; --format svg: a vector drawing).",
-    ),
-]
-REPEATS_SHOWN, WARMUP_SHOWN = str(DEFAULT_REPEATS), str(DEFAULT_WARMUP)
+Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help=DEBUG.help)]
+Params = Annotated[bool, typer.Option("--params", metavar=SWITCH, help=PARAMS.help)]
 
 
 def deliver(
