@@ -10,21 +10,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.options import DType, Format
-from torchshape.settings import (
-    DEBUG,
-    DIAGRAM,
-    PARAMS,
-    TIMING,
-    WHERE,
-    Given,
-    Setting,
-    command_text,
-    explain,
-    flag_words,
-    flags,
-    text,
-)
+from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain
 
 
 class MaskDims(str, Enum):
@@ -165,7 +153,7 @@ SETTINGS: tuple[Setting, ...] = (
     *TIMING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -312,8 +300,9 @@ def command_line(
             shown = value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO)
         elif field == "mask_dtype":
             shown = spec.has_masks and value is not MaskDType.BOOL
-        return None if shown is None else [FLAGS[field], text(value)] if shown else []
+        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
 
-    words = flag_words(spec, SETTINGS, special)
+    words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    return command_text("attention", words, fmt, run=run, params=params, timing=timing, output=output)
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
+    return settings.command_text("attention", words, fmt, run=run, **outputs)

@@ -10,19 +10,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.families.spatial import axes, axis_text
 from torchshape.options import DType, Format
-from torchshape.settings import (
-    CLOSING,
-    DIAGRAM,
-    WHERE,
-    Given,
-    Setting,
-    command_text,
-    explain,
-    flag_words,
-    flags,
-)
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
 
 
 class PaddingMode(str, Enum):
@@ -119,7 +110,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -252,9 +243,9 @@ def command_line(
             return [] if value == DEFAULT_SIZES[spec.dims] else [FLAGS[field], axis_text(value)]
         return None
 
-    words = flag_words(spec, SETTINGS, special)
+    words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    return command_text(
+    return settings.command_text(
         "conv", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
     )
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain, flags
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
 
 
 class Mode(str, Enum):
@@ -147,7 +148,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # The Python API names each setting by its field: PyTorch's argument names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.families.spatial import axis_text
 from torchshape.options import DType, Format, output_words
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain, flags
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
 
 
 class Kind(str, Enum):
@@ -203,7 +204,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # The Python API names each setting by its field: PyTorch's argument names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 

@@ -11,20 +11,10 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.errors import UsageError
 from torchshape.options import DType, Format
-from torchshape.settings import (
-    CLOSING,
-    DIAGRAM,
-    WHERE,
-    Given,
-    Role,
-    Setting,
-    command_text,
-    explain,
-    flag_words,
-    flags,
-)
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain
 
 
 class Kind(str, Enum):
@@ -172,7 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
@@ -315,8 +305,8 @@ def command_line(
             return [FLAGS[field], ",".join(str(n) for n in value)]
         return None
 
-    words = flag_words(spec, SETTINGS, special)
+    words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] * explain + ["--unroll"] * unroll
-    return command_text(
+    return settings.command_text(
         "rnn", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
     )

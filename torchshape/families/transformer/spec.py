@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, command_text, explain, flag_words, flags, text
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
 
 
 class Layer(str, Enum):
@@ -176,7 +177,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = flags(SETTINGS)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -339,8 +340,10 @@ def command_line(
             shown = spec.has_target and value != DEFAULT_TARGET_LEN
         elif field == "tgt_mask" and spec.causal and value is MaskForm.TWO_D:
             shown = False  # --causal alone gives the (T, T) mask
-        return None if shown is None else [FLAGS[field], text(value)] if shown else []
+        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
 
-    words = flag_words(spec, SETTINGS, special)
+    words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    return command_text("transformer", words, fmt, run=run, params=params, timing=timing, output=output)
+    return settings.command_text(
+        "transformer", words, fmt, run=run, params=params, timing=timing, output=output
+    )
