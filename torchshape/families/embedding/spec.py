@@ -7,13 +7,12 @@ builds an ``EmbeddingSpec`` from raw values; ``command_line`` writes it back as 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format, output_words
+from torchshape.options import DType, Format
 from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
 
 
@@ -254,7 +253,7 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "embedding"]
+    words: list[str] = []
     if spec.num_embeddings != DEFAULTS["num_embeddings"]:
         words += ["--num-embeddings", str(spec.num_embeddings)]
     if spec.embedding_dim != DEFAULTS["embedding_dim"]:
@@ -286,10 +285,8 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
+    return settings.command_text("embedding", words, fmt, run=["--explain"] if explain else [], **outputs)
 
 
 def default_length(offsets: tuple[int, ...], include_last_offset: bool) -> int:

@@ -6,14 +6,13 @@ builds a ``PoolSpec`` from raw values; ``command_line`` writes it back as flags.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.families.spatial import axis_text
-from torchshape.options import DType, Format, output_words
+from torchshape.options import DType, Format
 from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
 
 
@@ -309,7 +308,7 @@ def command_line(
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
 
-    words = ["torchshape", "pool"]
+    words: list[str] = []
     if spec.kind is not DEFAULTS["kind"]:
         words += ["--kind", spec.kind.value]
     if spec.dims != DEFAULTS["dims"]:
@@ -348,7 +347,5 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output, "diagram": diagram}
+    return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)
