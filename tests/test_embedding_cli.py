@@ -272,7 +272,7 @@ def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], t
 def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
     spec = make_spec(**raw)
     words = shlex.split(command_line(spec))[2:]
-    from torchshape.families.embedding import command
+    from torchshape import command
 
     seen: list[Any] = []
     original = command.deliver

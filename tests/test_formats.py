@@ -614,7 +614,7 @@ def test_command_line_parses_back_to_the_same_spec(raw: dict[str, Any], device: 
         raise _Captured(parsed)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("torchshape.api.inspect", capture)
+        patch.setattr("torchshape.api.run_spec", capture)
         patch.setattr(spec_module, "parse_format", record_format)
         with pytest.raises(_Captured) as captured:
             main(words[1:])
@@ -655,7 +655,7 @@ def test_command_line_round_trips_lengths_and_cells(settings: dict[str, Any]) ->
         raise _Captured(parsed)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("torchshape.api.inspect", capture)
+        patch.setattr("torchshape.api.run_spec", capture)
         with pytest.raises(_Captured):
             main(words[1:])
     assert seen == [spec]

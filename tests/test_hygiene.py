@@ -88,6 +88,8 @@ def test_every_option_names_its_flag() -> None:
                     isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("-")
                     for a in node.args
                 )
+                # a settings table's row: ``Setting`` refuses a row whose flags are not spelled
+                and not any(isinstance(a, ast.Starred) and ast.unparse(a) == "*row.flags" for a in node.args)
             ):
                 unnamed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not unnamed, unnamed

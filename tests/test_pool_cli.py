@@ -291,7 +291,7 @@ def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
         spec = None
     if spec is not None:
         words = shlex.split(command_line(spec))[2:]
-        from torchshape.families.pool import command
+        from torchshape import command
 
         seen: list[Any] = []
         original = command.deliver

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from torchshape import families
 from torchshape.errors import UsageError
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.conv.spec import ConvSpec
@@ -41,7 +42,6 @@ def inspect(
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
-    from torchshape.families.rnn.explain import check_options
     from torchshape.families.rnn.python_names import in_python_terms
     from torchshape.families.rnn.request import make_spec
 
@@ -58,21 +58,14 @@ def inspect(
         spec = make_spec(unroll=unroll, names=names, **settings)
     elif settings:
         raise TypeError("pass either an RNNSpec or settings by name, not both")
+    switches = {"explain": explain, "unroll": unroll, "diagram": diagram}
     try:
-        check_options(spec, explain=explain, unroll=unroll)
-        if diagram:
-            from torchshape.families.rnn.diagram import check_diagram
-
-            check_diagram(spec)
+        families.family("rnn").check_switches(spec, **switches)
     except UsageError as error:
-        if names is FLAGS:
+        if names == FLAGS:
             raise
-        given = {**settings, "explain": explain, "unroll": unroll}
-        raise in_python_terms(error, given) from None
-    from torchshape.families.rnn.family import FAMILY
-
-    _guard(spec, explain=explain)
-    return FAMILY.inspect(spec, explain=explain, unroll=unroll, diagram=diagram)  # imports torch
+        raise in_python_terms(error, {**settings, "explain": explain, "unroll": unroll}) from None
+    return run_spec(spec, **switches)
 
 
 def inspect_conv(
@@ -91,17 +84,9 @@ def inspect_conv(
         >>> report = inspect_conv(kernel_size=3, stride=2, padding=1, size=(32, 24))
         >>> report.ok, [row.shape for row in report.rows]
     """
-    from torchshape.families.conv.request import make_spec as make_conv_spec
-
-    _check(spec, ConvSpec, "kernel_size=3, size=(32, 32), ...", settings, explain=explain, diagram=diagram)
-    if spec is None:
-        spec = make_conv_spec(**settings)
-    elif settings:
-        raise TypeError("pass either a ConvSpec or settings by name, not both")
-    from torchshape.families.conv.family import FAMILY
-
-    _guard(spec, explain=explain)
-    return FAMILY.inspect(spec, explain=explain, diagram=diagram)  # imports torch
+    return _inspect(
+        ConvSpec, "kernel_size=3, size=(32, 32), ...", spec, settings, explain=explain, diagram=diagram
+    )
 
 
 def inspect_pool(
@@ -120,17 +105,9 @@ def inspect_pool(
         >>> report = inspect_pool(kind="max", size=(8, 7), kernel_size=2, ceil_mode=True)
         >>> report.ok, report.rows[1].shape
     """
-    from torchshape.families.pool.request import make_spec as make_pool_spec
-
-    _check(spec, PoolSpec, "kind='max', kernel_size=2, ...", settings, explain=explain, diagram=diagram)
-    if spec is None:
-        spec = make_pool_spec(**settings)
-    elif settings:
-        raise TypeError("pass either a PoolSpec or settings by name, not both")
-    from torchshape.families.pool.family import FAMILY as POOL
-
-    _guard(spec, explain=explain)
-    return POOL.inspect(spec, explain=explain, diagram=diagram)  # imports torch
+    return _inspect(
+        PoolSpec, "kind='max', kernel_size=2, ...", spec, settings, explain=explain, diagram=diagram
+    )
 
 
 def inspect_attention(
@@ -153,17 +130,9 @@ def inspect_attention(
         >>> report = inspect_attention(embed_dim=24, num_heads=4, average_attn_weights=False)
         >>> report.ok, [row.shape for row in report.rows]
     """
-    from torchshape.families.attention.request import make_spec as make_attention_spec
-
-    _check(spec, AttentionSpec, "embed_dim=24, num_heads=4, ...", settings, explain=explain, diagram=diagram)
-    if spec is None:
-        spec = make_attention_spec(**settings)
-    elif settings:
-        raise TypeError("pass either an AttentionSpec or settings by name, not both")
-    from torchshape.families.attention.family import FAMILY as ATTENTION
-
-    _guard(spec, explain=explain)
-    return ATTENTION.inspect(spec, explain=explain, diagram=diagram)  # imports torch
+    return _inspect(
+        AttentionSpec, "embed_dim=24, num_heads=4, ...", spec, settings, explain=explain, diagram=diagram
+    )
 
 
 def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
@@ -181,17 +150,9 @@ def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = Fals
         >>> report = inspect_embedding(bag=True, offsets=(0, 2, 2), include_last_offset=True, shape=5)
         >>> report.ok, report.rows[-1].shape
     """
-    from torchshape.families.embedding.request import make_spec as make_embedding_spec
-
-    _check(spec, EmbeddingSpec, "num_embeddings=100, embedding_dim=16, ...", settings, explain=explain)
-    if spec is None:
-        spec = make_embedding_spec(**settings)
-    elif settings:
-        raise TypeError("pass either an EmbeddingSpec or settings by name, not both")
-    from torchshape.families.embedding.family import FAMILY as EMBEDDING
-
-    _guard(spec, explain=explain)
-    return EMBEDDING.inspect(spec, explain=explain)  # imports torch
+    return _inspect(
+        EmbeddingSpec, "num_embeddings=100, embedding_dim=16, ...", spec, settings, explain=explain
+    )
 
 
 def inspect_transformer(
@@ -211,17 +172,7 @@ def inspect_transformer(
         >>> report = inspect_transformer(layer="decoder", causal=True, memory_key_padding_mask="bool")
         >>> report.ok, [row.shape for row in report.rows]
     """
-    from torchshape.families.transformer.request import make_spec as make_transformer_spec
-
-    _check(spec, TransformerSpec, "layer='encoder', d_model=32, ...", settings, explain=explain)
-    if spec is None:
-        spec = make_transformer_spec(**settings)
-    elif settings:
-        raise TypeError("pass either a TransformerSpec or settings by name, not both")
-    from torchshape.families.transformer.family import FAMILY as TRANSFORMER
-
-    _guard(spec, explain=explain)
-    return TRANSFORMER.inspect(spec, explain=explain)  # imports torch
+    return _inspect(TransformerSpec, "layer='encoder', d_model=32, ...", spec, settings, explain=explain)
 
 
 def trace(
@@ -397,6 +348,28 @@ def _tensor_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return ",".join(str(n) for n in value) if len(value) else "()"
+
+
+def run_spec(spec: Any, **switches: Any) -> Report:
+    """Run a checked spec (the command line's way in, after it checked its flags into ``spec``):
+    the family's switches checked (``explain``, ``diagram``, rnn's ``unroll``), the guard, the
+    forward pass, the report. Imports torch."""
+    family = families.of(spec)
+    family.check_switches(spec, **switches)
+    _guard(spec, explain=bool(switches.get("explain")))
+    return family.inspect(spec, **switches)
+
+
+def _inspect(expected: Any, example: str, spec: Any, settings: dict[str, Any], **switches: Any) -> Report:
+    """An ``inspect_*`` call: its arguments checked, its spec made from ``settings`` (``expected``'s
+    family's ``make_spec``, names in Python's terms) or given whole, then ``run_spec``."""
+    _check(spec, expected, example, settings, **switches)
+    if spec is None:
+        spec = families.family(expected.family).make_spec(**settings)
+    elif settings:
+        article = "an" if expected.__name__[0] in "AEIOU" else "a"
+        raise TypeError(f"pass either {article} {expected.__name__} or settings by name, not both")
+    return run_spec(spec, **switches)
 
 
 def _guard(spec: Any, *, explain: bool) -> None:

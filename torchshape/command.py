@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, Shown
+from torchshape.options import Format, Shown
+from torchshape.settings import DEBUG, DEVICE, DTYPE, FORMAT, OUTPUT, PARAMS, Role, Setting, flags
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -49,63 +50,26 @@ def typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
     The library tells "not given" from "given" (--batch beside --lengths, --seq-len
     beside --lengths, --repeats without --time), so a default only fills the help text.
     """
+    return value if user_gave(ctx, name) else None
+
+
+def user_gave(ctx: typer.Context, name: str) -> bool:
+    """Whether the user typed the option (its value is not the default)."""
     source = ctx.get_parameter_source(name)
-    return None if source is not None and source.name == "DEFAULT" else value
+    return source is None or source.name != "DEFAULT"
 
 
-# The options every family's command takes, in the same words everywhere.
-Device = Annotated[str, typer.Option("--device", metavar="DEVICE", help="cpu, cuda, cuda:N, mps or meta.")]
-DTypeOption = Annotated[
-    str,
-    typer.Option(
-        "--dtype", metavar="DTYPE", help="Parameter and input dtype: float32, float64, float16 or bfloat16."
-    ),
-]
+# The shared options of a command written by hand (model, expr), in the settings table's words.
+Device = Annotated[str, typer.Option("--device", metavar=DEVICE.metavar, help=DEVICE.help)]
+DTypeOption = Annotated[str, typer.Option("--dtype", metavar=DTYPE.metavar, help=DTYPE.help)]
 FormatOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--format",
-        metavar="FORMAT",
-        help="Output format: table, markdown, json, csv, svg or python "
-        "(default: table, or the one that --output's extension names).",
-        show_default=False,
-    ),
+    Optional[str], typer.Option("--format", metavar=FORMAT.metavar, help=FORMAT.help, show_default=False)
 ]
 OutputOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--output",
-        metavar="FILE",
-        help="Write to FILE (whole or not at all) instead of stdout; "
-        "its extension .md .json .csv .svg .py .txt picks the format.",
-        show_default=False,
-    ),
+    Optional[str], typer.Option("--output", metavar=OUTPUT.metavar, help=OUTPUT.help, show_default=False)
 ]
-Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help="Show tracebacks for errors.")]
-Params = Annotated[
-    bool,
-    typer.Option("--params", metavar=SWITCH, help="Add a table of every parameter, its formula and size."),
-]
-Time = Annotated[
-    bool,
-    typer.Option(
-        "--time", metavar=SWITCH, help="Time the forward pass on the device: median, min, max, FLOP/s."
-    ),
-]
-Repeats = Annotated[Optional[str], typer.Option("--repeats", metavar="INT", help="With --time: timed runs.")]
-Warmup = Annotated[
-    Optional[str], typer.Option("--warmup", metavar="INT", help="With --time: untimed runs first.")
-]
-DiagramOption = Annotated[
-    bool,
-    typer.Option(
-        "--diagram",
-        metavar=SWITCH,
-        help="Draw the picture of this configuration, every mapping in it checked by torch "
-        "(under the table; --format svg: a vector drawing).",
-    ),
-]
-REPEATS_SHOWN, WARMUP_SHOWN = str(DEFAULT_REPEATS), str(DEFAULT_WARMUP)
+Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help=DEBUG.help)]
+Params = Annotated[bool, typer.Option("--params", metavar=SWITCH, help=PARAMS.help)]
 
 
 def deliver(
@@ -227,3 +191,60 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
         console.print(renderable)
     sys.stdout.write(strip_trailing_spaces(captured.get()))
     sys.stdout.flush()
+
+
+def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[..., None]:
+    """``torchshape NAME``, made from the family's settings table: an option per row, in the
+    table's order, and one body: the rows for the spec through the family's ``make_spec`` (its
+    messages naming the flags), the run's switches and the output flags to ``deliver``."""
+    import inspect
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        from torchshape import families
+        from torchshape.api import run_spec
+
+        names = flags(table)
+        raw = {
+            row.name: row.value(values, user_gave(ctx, row.parameter))
+            for row in table
+            if row.role in (Role.SPEC, Role.BOTH)
+        }
+        spec = families.family(name).make_spec(names=names, **raw)
+        switches = {row.name: values[row.parameter] for row in table if row.role in (Role.RUN, Role.BOTH)}
+        deliver(
+            ctx,
+            spec,
+            lambda: run_spec(spec, **switches),
+            output_format=values["output_format"],
+            output=values["output"],
+            params=values["params"],
+            time=values["time"],
+            repeats=values["repeats"],
+            warmup=values["warmup"],
+            explain=switches.get("explain", False),
+            diagram=switches.get("diagram", False),
+        )
+
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for row in table:
+        kind: Any = Optional[bool] if row.pair else bool if row.is_switch else str
+        kind = Optional[str] if row.optional and kind is str else kind
+        option = typer.Option(
+            *row.flags,
+            metavar=row.metavar,
+            help=row.help,
+            show_default=True if row.show_default is None else row.show_default,
+        )
+        parameters.append(
+            inspect.Parameter(
+                row.parameter,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=row.default,
+                annotation=Annotated[kind, option],
+            )
+        )
+    command.__name__ = command.__qualname__ = name
+    command.__doc__ = doc
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return command

@@ -72,3 +72,40 @@ class Timing:
     def flops_per_s(self) -> float:
         """Achieved FLOP/s: two FLOPs per multiply-accumulate, over the median time."""
         return 2 * self.macs / (self.median_ms / 1000) if self.median_ms > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The value of every symbol of a family's tensor formulas, in the table's order, and of the
+    expressions the formulas also use (attention's ``N·num_heads``, ``S + 1``)."""
+
+    values: tuple[tuple[str, int], ...] = ()
+    derived: tuple[tuple[str, int], ...] = ()
+
+    def __getitem__(self, name: str) -> int:
+        return dict(self.values + self.derived)[name]
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True)
+class TensorFormula:
+    """The shape rule of one tensor a module takes or returns: one symbol per dimension."""
+
+    name: str  # input, output, h_n, attn_mask, ...
+    dims: tuple[str, ...]
+    written: str | None = None  # the docs' own writing, where it is not (d1, d2): (*, embedding_dim)
+    dtype: str | None = None  # a mask's: bool, or the float dtype that is added
+    meaning: str = ""  # what the tensor is, in the family's words
+    fed: bool = False  # an input (or mask) torchshape builds; else returned by torch
+
+    @property
+    def formula(self) -> str:
+        if self.written is not None:
+            return self.written
+        shape = "(" + ", ".join(self.dims) + ")"
+        return shape if self.dtype is None else f"{shape} {self.dtype}"
+
+    def shape(self, sym: Symbols) -> tuple[int, ...]:
+        return tuple(sym[name] for name in self.dims)

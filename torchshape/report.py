@@ -8,10 +8,11 @@ table, a notebook the HTML, ``repr`` one line; ``to_dict``/``to_json``/``to_mark
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from torchshape.facts import LegendEntry, ParameterRow, Timing, Totals
+from torchshape.facts import LegendEntry, ParameterRow, Symbols, TensorFormula, Timing, Totals
 from torchshape.probe import ProbeRun
 
 if TYPE_CHECKING:
@@ -162,3 +163,59 @@ def row_at_your_sizes(
 def real_pass(probe: ProbeRun) -> str:
     """The sentence for a real forward pass: ``real forward pass on cpu (float32), torch 2.13.0``."""
     return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
+
+
+# What a layer family's report says of a forward pass on meta at the user's sizes.
+META = "meta: shapes from torch's meta kernels, no values"
+
+
+def meta_or_real_pass(probe: ProbeRun) -> str:
+    """One sentence saying exactly what was run: on meta at the user's sizes, or a real pass."""
+    if probe.device == "meta":
+        return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
+    return real_pass(probe)
+
+
+class Formulas(Protocol):
+    """A layer family's pure formulas (its ``formulas`` module), as its report reads them."""
+
+    def symbols(self, spec: Any, /) -> Symbols: ...
+    def tensor_formulas(self, spec: Any, /) -> list[TensorFormula]: ...
+    def legend(self, spec: Any, /) -> list[LegendEntry]: ...
+    def notes(self, spec: Any, /) -> list[str]: ...
+
+
+def layer_report(
+    family: str,
+    spec: Any,
+    probe: ProbeRun,
+    formulas: Formulas,
+    *,
+    fed: Callable[[TensorFormula], bool],
+    call: str,
+    ran: str,
+    parameters: list[ParameterRow],
+    totals: Totals,
+) -> Report:
+    """A layer family's report: each tensor formula beside the tensor torch fed (``fed``) or
+    returned, at the user's sizes (on meta too)."""
+    sym = formulas.symbols(spec)
+    rows = [
+        row_at_your_sizes(
+            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=fed(f), error=probe.error
+        )
+        for f in formulas.tensor_formulas(spec)
+    ]
+    return Report(
+        family=family,
+        spec=spec,
+        symbols=sym,
+        legend=formulas.legend(spec),
+        rows=rows,
+        notes=formulas.notes(spec),
+        probe=probe,
+        call=call,
+        ran=ran,
+        parameters=parameters,
+        totals=totals,
+    )

@@ -9,9 +9,10 @@ python script and command line read; renderers call it and know no family by nam
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
     import torch
@@ -19,6 +20,17 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from torchshape.diagram import Diagram
+    from torchshape.families.contract import (
+        Builder,
+        Counts,
+        Html,
+        Limits,
+        Present,
+        Probe,
+        Request,
+        Snippet,
+        TorchSide,
+    )
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
@@ -43,6 +55,10 @@ class Family(Protocol):
     def peak_bytes(self, spec: Any) -> int: ...
     def check_addressable(self, spec: Any) -> None: ...
 
+    # -- request: the family's settings checked into its spec, then its run's switches
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any: ...
+    def check_switches(self, spec: Any, **switches: Any) -> None: ...
+
     # -- torch side
     def inspect(self, spec: Any, **options: Any) -> Report: ...
     def build(self, spec: Any, device: torch.device, dtype: torch.dtype) -> torch.nn.Module: ...
@@ -62,10 +78,10 @@ class Family(Protocol):
 
 
 class FolderFamily:
-    """A family whose hooks live in its folder, one module per side, by the same names:
+    """A family whose hooks live in its folder, one module per role (``contract.Folder``):
 
     - ``counts``: ``totals(spec)`` (its ``macs`` and ``peak_bytes_estimate``),
-      ``estimated_seconds(spec)``, ``check_addressable(spec)``;
+      ``estimated_seconds(spec)``, ``check_addressable(spec)`` (or ``LIMITS``, another module);
     - ``probe``: ``run(spec, **options)`` and ``report``: ``build_report(spec, run)``;
     - ``torch_side``: ``build_module``, ``make_inputs``, ``forward``;
     - ``present``: ``sections``, ``footer``, ``params``, ``json_extra``, ``csv_rows``,
@@ -73,72 +89,84 @@ class FolderFamily:
       optionally ``html``: ``sections`` as HTML (a notebook's view of the report).
 
     Each module is imported when its hook is first asked for, so the core's imports stay
-    light (``--help`` loads no family) and the torch side loads only to run.
+    light (``--help`` loads no family) and the torch side loads only to run. The family's
+    ``family.py`` names its modules in ``contract.Folder(...)``, which mypy checks.
     """
 
     name: str
+    LIMITS: ClassVar[str] = "counts"  # the module with ``check_addressable``
 
     def _module(self, leaf: str) -> ModuleType:
         return importlib.import_module(f"torchshape.families.{self.name}.{leaf}")
 
+    def _counts(self) -> Counts:
+        return cast("Counts", self._module("counts"))
+
+    def _torch_side(self) -> TorchSide:
+        return cast("TorchSide", self._module("torch_side"))
+
+    def _present(self) -> Present:
+        return cast("Present", self._module("present"))
+
+    # -- request
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any:
+        return cast("Request", self._module("request")).make_spec(names=names, **raw)
+
+    def check_switches(self, spec: Any, **switches: Any) -> None:
+        """Refuse a run's switch (--explain, --diagram) this spec cannot answer; none by default."""
+
     # -- spec side
     def macs(self, spec: Any) -> int:
-        return int(self._module("counts").totals(spec).macs)
+        return self._counts().totals(spec).macs
 
     def estimated_seconds(self, spec: Any) -> float:
-        return float(self._module("counts").estimated_seconds(spec))
+        return self._counts().estimated_seconds(spec)
 
     def peak_bytes(self, spec: Any) -> int:
-        return int(self._module("counts").totals(spec).peak_bytes_estimate)
+        return self._counts().totals(spec).peak_bytes_estimate
 
     def check_addressable(self, spec: Any) -> None:
-        self._module("counts").check_addressable(spec)
+        cast("Limits", self._module(self.LIMITS)).check_addressable(spec)
 
     # -- torch side
     def inspect(self, spec: Any, **options: Any) -> Report:
-        report: Report = self._module("report").build_report(spec, self._module("probe").run(spec, **options))
-        return report
+        run = cast("Probe", self._module("probe")).run(spec, **options)
+        return cast("Builder", self._module("report")).build_report(spec, run)
 
     def build(self, spec: Any, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-        module: torch.nn.Module = self._module("torch_side").build_module(spec, device, dtype)
-        return module
+        return self._torch_side().build_module(spec, device, dtype)
 
     def inputs(self, spec: Any, device: torch.device, dtype: torch.dtype) -> Any:
-        return self._module("torch_side").make_inputs(spec, device, dtype)
+        return self._torch_side().make_inputs(spec, device, dtype)
 
     def forward(self, module: torch.nn.Module, inputs: Any) -> Any:
-        return self._module("torch_side").forward(module, inputs)
+        return self._torch_side().forward(module, inputs)
 
     # -- presentation
     def sections(self, report: Report) -> list[RenderableType]:
-        found: list[RenderableType] = self._module("present").sections(report)
-        return found
+        return self._present().sections(report)
 
     def footer(self, report: Report) -> list[Text]:
-        found: list[Text] = self._module("present").footer(report)
-        return found
+        return self._present().footer(report)
 
     def parameters_section(self, report: Report) -> ParametersSection:
-        found: ParametersSection = self._module("present").params(report)
-        return found
+        return self._present().params(report)
 
     def json_extra(self, report: Report) -> dict[str, Any]:
-        found: dict[str, Any] = self._module("present").json_extra(report)
-        return found
+        return self._present().json_extra(report)
 
     def csv_rows(self, report: Report) -> list[list[str]]:
-        found: list[list[str]] = self._module("present").csv_rows(report)
-        return found
+        return self._present().csv_rows(report)
 
     def python(self, report: Report, shown: Shown) -> str:
-        return str(self._module("snippet").render_python(report, shown))
+        return cast("Snippet", self._module("snippet")).render_python(report, shown)
 
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str:
-        return str(self._module("present").command(report, fmt, shown))
+        return self._present().command(report, fmt, shown)
 
     def diagram(self, report: Report) -> Diagram | None:
         """--diagram: ``present.diagram(report)``, an optional hook; None without it."""
-        hook = getattr(self._module("present"), "diagram", None)
+        hook = getattr(self._present(), "diagram", None)
         found: Diagram | None = hook(report) if hook is not None else None
         return found
 
@@ -151,5 +179,4 @@ class FolderFamily:
             if missing.name != f"torchshape.families.{self.name}.html":
                 raise
             return None
-        found: list[str] = module.sections(report)
-        return found
+        return cast("Html", module).sections(report)

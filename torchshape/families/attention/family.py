@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
 
 
@@ -10,3 +12,9 @@ class AttentionFamily(FolderFamily):
 
 
 FAMILY = AttentionFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.attention import counts, present, probe, report, request, snippet, torch_side
+    from torchshape.families.contract import Folder
+
+    Folder(request, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)

@@ -26,25 +26,8 @@ A bool mask's True means "not allowed"; a float mask is added to the scores QK�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol of the tensor formulas, in the docs' order, and of the
-    expressions the formulas use (``N·num_heads``, ``S + 1``)."""
-
-    values: tuple[tuple[str, int], ...]
-    derived: tuple[tuple[str, int], ...] = ()
-
-    def __getitem__(self, name: str) -> int:
-        return dict(self.values + self.derived)[name]
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.values)
 
 
 def weights_source(spec: AttentionSpec) -> str:
@@ -61,21 +44,6 @@ def symbols(spec: AttentionSpec) -> Symbols:
     if not spec.unbatched:
         derived.append(("N·num_heads", spec.batch * spec.num_heads))
     return Symbols(tuple(pairs), tuple(derived))
-
-
-@dataclass(frozen=True)
-class TensorFormula:
-    name: str
-    dims: tuple[str, ...]
-    dtype: str | None = None  # a mask's: bool, or the float dtype that is added
-
-    @property
-    def formula(self) -> str:
-        shape = "(" + ", ".join(self.dims) + ")"
-        return shape if self.dtype is None else f"{shape} {self.dtype}"
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(sym[name] for name in self.dims)
 
 
 def layout(spec: AttentionSpec, length: str, features: str) -> tuple[str, ...]:
@@ -98,13 +66,15 @@ def tensor_formulas(spec: AttentionSpec) -> list[TensorFormula]:
     ]
     if spec.key_padding_mask:
         rows.append(
-            TensorFormula("key_padding_mask", ("S",) if spec.unbatched else ("N", "S"), mask_dtype(spec))
+            TensorFormula(
+                "key_padding_mask", ("S",) if spec.unbatched else ("N", "S"), dtype=mask_dtype(spec)
+            )
         )
     if spec.attn_mask is MaskDims.TWO:
-        rows.append(TensorFormula("attn_mask", ("L", "S"), mask_dtype(spec)))
+        rows.append(TensorFormula("attn_mask", ("L", "S"), dtype=mask_dtype(spec)))
     elif spec.attn_mask is MaskDims.THREE:
         depth = "num_heads" if spec.unbatched else "N·num_heads"
-        rows.append(TensorFormula("attn_mask", (depth, "L", "S"), mask_dtype(spec)))
+        rows.append(TensorFormula("attn_mask", (depth, "L", "S"), dtype=mask_dtype(spec)))
     rows.append(TensorFormula("attn_output", layout(spec, "L", "E")))
     if spec.need_weights:
         lead = () if spec.unbatched else ("N",)

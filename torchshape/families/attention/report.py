@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from torchshape.families.attention import formulas
 from torchshape.families.attention.counts import parameter_rows, totals
-from torchshape.families.attention.formulas import INPUTS, legend, notes, symbols, tensor_formulas
+from torchshape.families.attention.formulas import INPUTS
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, real_pass, row_at_your_sizes
-
-META = "meta: shapes from torch's meta kernels, no values"
+from torchshape.report import Report, layer_report, meta_or_real_pass
 
 
 def call(spec: AttentionSpec) -> str:
@@ -18,36 +17,16 @@ def call(spec: AttentionSpec) -> str:
     return f"{result} = attention({args})"
 
 
-def ran(probe: ProbeRun) -> str:
-    """One sentence saying exactly what was run, for the table footer and JSON."""
-    if probe.device == "meta":
-        return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
-    return real_pass(probe)
-
-
 def build_report(spec: AttentionSpec, probe: ProbeRun) -> Report:
-    sym = symbols(spec)
-    rows = [
-        row_at_your_sizes(
-            f.name,
-            f.formula,
-            f.shape(sym),
-            probe.shapes.get(f.name),
-            fed=f.name in INPUTS,
-            error=probe.error,
-        )
-        for f in tensor_formulas(spec)
-    ]
-    return Report(
-        family="attention",
-        spec=spec,
-        symbols=sym,
-        legend=legend(spec),
-        rows=rows,
-        notes=notes(spec),
-        probe=probe,
+    """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
+    return layer_report(
+        "attention",
+        spec,
+        probe,
+        formulas,
+        fed=lambda f: f.name in INPUTS,
         call=call(spec),
-        ran=ran(probe),
+        ran=meta_or_real_pass(probe),
         parameters=parameter_rows(spec, probe.parameters),
         totals=totals(spec),
     )

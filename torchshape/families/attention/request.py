@@ -9,12 +9,10 @@ the default), so a bad value never reaches torch.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from torchshape.errors import UsageError
 from torchshape.families.attention.spec import (
     DEFAULT_SOURCE_LEN,
     DEFAULTS,
@@ -23,8 +21,7 @@ from torchshape.families.attention.spec import (
     MaskDims,
     MaskDType,
 )
-from torchshape.families.spatial import MAX_SIZE
-from torchshape.options import DEVICE_PATTERN, DType
+from torchshape.families.checker import Checker
 
 E = TypeVar("E", bound=Enum)
 
@@ -41,50 +38,9 @@ def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> Attentio
     return _Checker(names or PYTHON, raw).spec()
 
 
-class _Checker:
-    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
-        self.names = names
-        self.raw = raw
-        self.python = names.get("embed_dim") == "embed_dim"
-        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-
-    def n(self, field: str) -> str:
-        """What the user calls ``field``: ``--embed-dim`` or ``embed_dim``."""
-        return self.names[field]
-
-    def given(self, field: str) -> bool:
-        return self.raw.get(field) is not None
-
-    def error(self, field: str, message: str) -> UsageError:
-        name = self.n(field)
-        shown = f"{name}={self.raw[field]!r}" if self.python and self.given(field) else None
-        return UsageError(name, message, shown=shown)
-
-    def whole(self, field: str, default: int | None = None) -> int:
-        value = self.values[field] if self.values[field] is not None else default
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
-            number = int(value)
-        else:
-            raise self.error(field, f"{value!r} is not a whole number; use one from 1 to {MAX_SIZE}")
-        if not 1 <= number <= MAX_SIZE:
-            raise self.error(field, f"{number} is out of range; use a whole number from 1 to {MAX_SIZE}")
-        return number
-
-    def switch(self, field: str) -> bool:
-        value = self.values[field]
-        if not isinstance(value, bool):
-            raise self.error(field, f"{value!r} is not True or False")
-        return value
-
-    def choice(self, kind: type[E], field: str) -> E:
-        value = self.values[field]
-        try:
-            return value if isinstance(value, kind) else kind(str(value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(str(m.value) for m in kind)
-            raise self.error(field, f"{value!r} is not one of {allowed}") from None
+class _Checker(Checker):
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
+        super().__init__(names, raw, DEFAULTS)
 
     def spec(self) -> AttentionSpec:
         embed_dim = self.whole("embed_dim")
@@ -114,9 +70,9 @@ class _Checker:
                     f"{self.n('self_attention')} feeds one tensor as query, key and value, so S = L = "
                     f"{target_len}; drop {self.n('source_len')} or {self.n('self_attention')}",
                 )
-        kdim = self.whole("kdim", embed_dim)
-        vdim = self.whole("vdim", embed_dim)
-        source_len = target_len if self_attention else self.whole("source_len", DEFAULT_SOURCE_LEN)
+        kdim = self.whole("kdim", default=embed_dim)
+        vdim = self.whole("vdim", default=embed_dim)
+        source_len = target_len if self_attention else self.whole("source_len", default=DEFAULT_SOURCE_LEN)
         unbatched = self.switch("unbatched")
         if unbatched and self.given("batch"):
             raise self.error(
@@ -134,11 +90,11 @@ class _Checker:
                 "(average_attn_weights only acts when need_weights=True); drop one of them",
             )
         key_padding_mask = self.switch("key_padding_mask")
-        attn_mask = self.choice(MaskDims, "attn_mask")
+        attn_mask = self.choice("attn_mask", MaskDims)
         is_causal = self.switch("is_causal")
         if is_causal and attn_mask is MaskDims.NONE:
             attn_mask = MaskDims.TWO  # torch needs the mask itself beside the is_causal hint
-        mask_dtype = self.choice(MaskDType, "mask_dtype")
+        mask_dtype = self.choice("mask_dtype", MaskDType)
         if self.given("mask_dtype") and not (key_padding_mask or attn_mask is not MaskDims.NONE):
             raise self.error(
                 "mask_dtype",
@@ -146,11 +102,7 @@ class _Checker:
                 f"{self.n('attn_mask')} 2d|3d or {self.n('is_causal')}",
             )
         dropout = self._dropout()
-        device = str(self.values["device"]).strip().lower()
-        if not DEVICE_PATTERN.match(device):
-            raise self.error(
-                "device", f"{self.values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
-            )
+        device = self.device()
         return AttentionSpec(
             embed_dim=embed_dim,
             num_heads=num_heads,
@@ -173,7 +125,7 @@ class _Checker:
             bias=self.switch("bias"),
             dropout=dropout,
             device=device,
-            dtype=self.choice(DType, "dtype"),
+            dtype=self.dtype(),
         )
 
     def _dropout(self) -> float:

@@ -6,12 +6,13 @@ No torch here (``torchshape attention --help`` imports this). ``request.make_spe
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.options import DType, Format, output_words
+from torchshape import settings
+from torchshape.options import DType, Format
+from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain
 
 
 class MaskDims(str, Enum):
@@ -57,44 +58,104 @@ DEFAULTS: dict[str, Any] = {
 }
 DEFAULT_SOURCE_LEN = 7
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("embed_dim", ("--embed-dim",), "INT", "E: embed_dim.", "24"),
+    Setting(
+        "num_heads",
+        ("--heads",),
+        "INT",
+        "num_heads; E divides by it (head_dim = E/num_heads).",
+        "4",
+        param="heads",
+    ),
+    Setting(
+        "kdim", ("--kdim",), "INT", "E_k: key features (default E).", None, optional=True, show_default=False
+    ),
+    Setting(
+        "vdim",
+        ("--vdim",),
+        "INT",
+        "E_v: value features (default E).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("target_len", ("--target-len",), "INT", "L: target (query) sequence length.", "5"),
+    Setting(
+        "source_len",
+        ("--source-len",),
+        "INT",
+        "S: source (key, value) sequence length (default 7; L with --self).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", optional=True, given=Given.TYPED),
+    Setting("batch_first", ("--batch-first",), "", "query, key, value, attn_output as (N, L, E).", False),
+    Setting("unbatched", ("--unbatched",), "", "Inputs without N: query (L, E).", False),
+    Setting("self_attention", ("--self",), "", "Self-attention: one tensor as query, key and value.", False),
+    Setting(
+        "need_weights",
+        ("--need-weights/--no-need-weights",),
+        "",
+        "Return attn_output_weights (default), or not: the fused kernel runs.",
+        True,
+    ),
+    Setting(
+        "average_attn_weights",
+        ("--average-weights/--per-head-weights",),
+        "",
+        "Weights averaged over the heads (default), or one set per head.",
+        True,
+        param="average_weights",
+    ),
+    Setting(
+        "key_padding_mask",
+        ("--key-padding-mask",),
+        "",
+        "Feed key_padding_mask (N, S): padding at the end.",
+        False,
+    ),
+    Setting(
+        "attn_mask", ("--attn-mask",), "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
+    ),
+    Setting(
+        "mask_dtype",
+        ("--mask-dtype",),
+        "bool|float",
+        "The masks' dtype: bool (True = not allowed) or float (added). Default bool.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "is_causal",
+        ("--causal",),
+        "",
+        "The causal attn_mask, with the is_causal hint.",
+        False,
+        param="causal",
+    ),
+    Setting("add_bias_kv", ("--add-bias-kv",), "", "add_bias_kv: one more key and value.", False),
+    Setting("add_zero_attn", ("--add-zero-attn",), "", "add_zero_attn: a key and value of zeros.", False),
+    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
+    Setting("dropout", ("--dropout",), "FLOAT", "dropout on the weights (training only).", "0"),
+    *WHERE,
+    explain(
+        "Rows sum to 1, masked keys get 0, causal, output = weights @ V, the fused path, "
+        "the common mask mistakes; checked on torch."
+    ),
+    DEBUG,
+    PARAMS,
+    DIAGRAM,
+    *TIMING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "embed_dim": "--embed-dim",
-    "num_heads": "--heads",
-    "kdim": "--kdim",
-    "vdim": "--vdim",
-    "target_len": "--target-len",
-    "source_len": "--source-len",
-    "batch": "--batch",
-    "batch_first": "--batch-first",
-    "unbatched": "--unbatched",
-    "self_attention": "--self",
-    "need_weights": "--no-need-weights",
-    "average_attn_weights": "--per-head-weights",
-    "key_padding_mask": "--key-padding-mask",
-    "attn_mask": "--attn-mask",
-    "mask_dtype": "--mask-dtype",
-    "is_causal": "--causal",
-    "add_bias_kv": "--add-bias-kv",
-    "add_zero_attn": "--add-zero-attn",
-    "bias": "--no-bias",
-    "dropout": "--dropout",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
-# Switches written when True; the others (need_weights, average_attn_weights, bias) when False.
-ON_SWITCHES = (
-    "batch_first",
-    "unbatched",
-    "self_attention",
-    "key_padding_mask",
-    "is_causal",
-    "add_bias_kv",
-    "add_zero_attn",
-)
-OFF_SWITCHES = ("need_weights", "average_attn_weights", "bias")
 
 
 @dataclass(frozen=True)
@@ -226,37 +287,22 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "attention"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field in ON_SWITCHES:
-            words += [flag] if value else []
-        elif field in OFF_SWITCHES:
-            words += [] if value else [flag]
-        elif field == "batch":
-            if not spec.unbatched and value != DEFAULTS["batch"]:
-                words += [flag, str(value)]
+
+    def special(field: str, value: Any) -> list[str] | None:
+        shown: bool | None = None
+        if field == "batch":
+            shown = not spec.unbatched and value != DEFAULTS["batch"]
         elif field in ("kdim", "vdim"):
-            if value != spec.embed_dim:
-                words += [flag, str(value)]
+            shown = value != spec.embed_dim
         elif field == "source_len":
-            if not spec.self_attention and value != DEFAULT_SOURCE_LEN:
-                words += [flag, str(value)]
-        elif field == "attn_mask":
-            if value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO):
-                words += [flag, value.value]
+            shown = not spec.self_attention and value != DEFAULT_SOURCE_LEN
+        elif field == "attn_mask":  # --causal gives the (L, S) mask
+            shown = value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO)
         elif field == "mask_dtype":
-            if spec.has_masks and value is not MaskDType.BOOL:
-                words += [flag, value.value]
-        elif field == "dropout":
-            if value:
-                words += [flag, repr(value)]
-        elif isinstance(value, Enum):
-            if value != DEFAULTS[field]:
-                words += [flag, value.value]
-        elif value != DEFAULTS[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+            shown = spec.has_masks and value is not MaskDType.BOOL
+        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
+
+    words = settings.flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
+    return settings.command_text("attention", words, fmt, run=run, **outputs)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.spatial import (
     Coverage,
@@ -135,38 +135,12 @@ def dim_formulas(spec: ConvSpec) -> list[DimFormula]:
     return out
 
 
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol of the tensor formulas, in the docs' order."""
-
-    values: tuple[tuple[str, int], ...]
-
-    def __getitem__(self, name: str) -> int:
-        return dict(self.values)[name]
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.values)
-
-
 def symbols(spec: ConvSpec) -> Symbols:
     pairs = [] if spec.unbatched else [("N", spec.batch)]
     pairs += [("C_in", spec.in_channels), ("C_out", spec.out_channels)]
     pairs += [(f"{axis}_in", spec.size[i]) for i, axis in enumerate(spec.axes)]
     pairs += [(f"{axis}_out", value) for axis, value in zip(spec.axes, out_size(spec), strict=True)]
     return Symbols(tuple(pairs))
-
-
-@dataclass(frozen=True)
-class TensorFormula:
-    name: str  # input or output
-    symbols: tuple[str, ...]
-
-    @property
-    def formula(self) -> str:
-        return "(" + ", ".join(self.symbols) + ")"
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(sym[name] for name in self.symbols)
 
 
 def tensor_formulas(spec: ConvSpec) -> list[TensorFormula]:

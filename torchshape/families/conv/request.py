@@ -7,16 +7,15 @@ first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argum
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from torchshape.errors import UsageError
+from torchshape.families.checker import Checker
 from torchshape.families.conv.formulas import out_size, pads
 from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, PYTHON, ConvSpec, PaddingMode
-from torchshape.families.spatial import MAX_SIZE, dims_flag, per_axis, transposed_out
-from torchshape.options import DEVICE_PATTERN, DType
+from torchshape.families.spatial import dims_flag, per_axis, transposed_out
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> ConvSpec:
@@ -31,37 +30,9 @@ def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> ConvSpec
     return _Checker(names or PYTHON, raw).spec()
 
 
-class _Checker:
+class _Checker(Checker):
     def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
-        self.names = names
-        self.raw = raw
-        self.python = names is PYTHON or names.get("dims") == "dims"
-        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-
-    def n(self, field: str) -> str:
-        """What the user calls ``field``: ``--kernel-size`` or ``kernel_size``."""
-        return self.names[field]
-
-    def error(self, field: str, message: str) -> UsageError:
-        name = self.n(field)
-        shown = None
-        if self.python and self.raw.get(field) is not None:
-            shown = f"{name}={self.raw[field]!r}"
-        return UsageError(name, message, shown=shown)
-
-    def whole(self, field: str, minimum: int = 1) -> int:
-        value = self.values[field]
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
-            number = int(value)
-        else:
-            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {MAX_SIZE}")
-        if not minimum <= number <= MAX_SIZE:
-            raise self.error(
-                field, f"{number} is out of range; use a whole number from {minimum} to {MAX_SIZE}"
-            )
-        return number
+        super().__init__(names, raw, DEFAULTS)
 
     def axes(self, field: str, dims: int, minimum: int = 1, value: Any = None) -> tuple[int, ...]:
         try:
@@ -71,12 +42,6 @@ class _Checker:
         except UsageError as error:
             body = error.message.removeprefix(f"{error.option}: ").replace("--dims", self.n("dims"))
             raise self.error(field, body) from None
-
-    def switch(self, field: str) -> bool:
-        value = self.values[field]
-        if not isinstance(value, bool):
-            raise self.error(field, f"{value!r} is not True or False")
-        return value
 
     def spec(self) -> ConvSpec:
         v = self.values
@@ -103,10 +68,8 @@ class _Checker:
                 f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
             )
         batch = self.whole("batch")
-        device = str(v["device"]).strip().lower()
-        if not DEVICE_PATTERN.match(device):
-            raise self.error("device", f"{v['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
-        dtype = self._dtype()
+        device = self.device()
+        dtype = self.dtype()
         spec = ConvSpec(
             dims=dims,
             in_channels=in_channels,
@@ -193,12 +156,7 @@ class _Checker:
         return self.axes("output_padding", dims, minimum=0)
 
     def _padding_mode(self, transposed: bool) -> PaddingMode:
-        value = self.values["padding_mode"]
-        try:
-            mode = value if isinstance(value, PaddingMode) else PaddingMode(str(value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(m.value for m in PaddingMode)
-            raise self.error("padding_mode", f"{value!r} is not one of {allowed}") from None
+        mode = self.choice("padding_mode", PaddingMode)
         if transposed and mode is not PaddingMode.ZEROS:
             raise self.error(
                 "padding_mode",
@@ -206,14 +164,6 @@ class _Checker:
                 '(Only "zeros" padding mode is supported)',
             )
         return mode
-
-    def _dtype(self) -> DType:
-        value = self.values["dtype"]
-        try:
-            return value if isinstance(value, DType) else DType(str(value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(d.value for d in DType)
-            raise self.error("dtype", f"{value!r} is not one of {allowed}") from None
 
     def _combinations(self, spec: ConvSpec) -> None:
         """What torch refuses at build or forward time, refused here first."""

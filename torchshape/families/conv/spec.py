@@ -6,13 +6,14 @@ No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` b
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.families.spatial import axes, axis_text
-from torchshape.options import DType, Format, output_words
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
 
 
 class PaddingMode(str, Enum):
@@ -47,31 +48,71 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("dims", ("--dims",), "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
+    Setting("in_channels", ("--in-channels",), "INT", "C_in: in_channels.", "3"),
+    Setting("out_channels", ("--out-channels",), "INT", "C_out: out_channels.", "8"),
+    Setting(
+        "kernel_size",
+        ("--kernel-size",),
+        "INT[,INT..]",
+        "kernel_size: one for all axes or one per axis.",
+        "5",
+    ),
+    Setting("stride", ("--stride",), "INT[,INT..]", "stride (torch's default).", "1"),
+    Setting(
+        "padding", ("--padding",), "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"
+    ),
+    Setting("dilation", ("--dilation",), "INT[,INT..]", "dilation (torch's default).", "1"),
+    Setting("groups", ("--groups",), "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
+    Setting(
+        "output_padding",
+        ("--output-padding",),
+        "INT[,INT..]",
+        "--transposed only: added to one side of the output (default 0).",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "output_size",
+        ("--output-size",),
+        "INT[,INT..]",
+        (
+            "--transposed only: forward(input, output_size=...), the size to give back "
+            "(--explain lists those torch accepts)."
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "padding_mode", ("--padding-mode",), "zeros|reflect|replicate|circular", "padding_mode.", "zeros"
+    ),
+    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
+    Setting("transposed", ("--transposed",), "", "nn.ConvTranspose1d/2d/3d instead of nn.Conv.", False),
+    Setting(
+        "size",
+        ("--size",),
+        "INT[,INT..]",
+        ("The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24."),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", optional=True, given=Given.TYPED),
+    Setting("unbatched", ("--unbatched",), "", "Input without N: (C_in, H_in, W_in).", False),
+    *WHERE,
+    explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
+    DIAGRAM,
+    *CLOSING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "dims": "--dims",
-    "in_channels": "--in-channels",
-    "out_channels": "--out-channels",
-    "kernel_size": "--kernel-size",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "groups": "--groups",
-    "output_padding": "--output-padding",
-    "output_size": "--output-size",
-    "padding_mode": "--padding-mode",
-    "bias": "--no-bias",
-    "transposed": "--transposed",
-    "size": "--size",
-    "batch": "--batch",
-    "unbatched": "--unbatched",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
-
-PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
 @dataclass(frozen=True)
@@ -191,40 +232,22 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "conv"]
-    defaults = DEFAULTS
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field == "bias":
-            words += [] if value else [flag]
-        elif field in ("transposed", "unbatched"):
-            words += [flag] if value else []
-        elif field == "batch":
-            if not spec.unbatched and value != defaults["batch"]:
-                words += [flag, str(value)]
-        elif field == "output_padding":
-            if spec.transposed and spec.output_size is None and set(value) != {0}:
-                words += [flag, axis_text(value)]
-        elif field == "output_size":
-            if value is not None:
-                words += [flag, axis_text(value)]
-        elif field == "padding" and isinstance(value, str):
-            words += [flag, value]
-        elif field == "size":
-            if value != DEFAULT_SIZES[spec.dims]:
-                words += [flag, axis_text(value)]
-        elif field in PER_AXIS:
-            if axis_text(value) != str(defaults[field]):
-                words += [flag, axis_text(value)]
-        elif isinstance(value, Enum):
-            if value != defaults[field]:
-                words += [flag, value.value]
-        elif value != defaults[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+
+    def special(field: str, value: Any) -> list[str] | None:
+        if field == "batch" and spec.unbatched:
+            return []
+        if field == "output_padding":  # given only by --transposed, and not beside --output-size
+            shown = spec.transposed and spec.output_size is None and set(value) != {0}
+            return [FLAGS[field], axis_text(value)] if shown else []
+        if field == "size":
+            return [] if value == DEFAULT_SIZES[spec.dims] else [FLAGS[field], axis_text(value)]
+        return None
+
+    words = settings.flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    return settings.command_text(
+        "conv", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
+    )
 
 
 # Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.

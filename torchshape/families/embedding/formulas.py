@@ -23,25 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 
 # Bags listed one by one in the table before "…"; JSON lists up to MAX_LISTED.
 SHOWN_BAGS = 6
 MAX_LISTED = 1024
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol of one configuration, in the table's order."""
-
-    values: tuple[tuple[str, int], ...]
-
-    def __getitem__(self, name: str) -> int:
-        return dict(self.values)[name]
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.values)
 
 
 def input_symbols(spec: EmbeddingSpec) -> tuple[str, ...]:
@@ -60,37 +47,21 @@ def symbols(spec: EmbeddingSpec) -> Symbols:
     return Symbols(tuple(values))
 
 
-@dataclass(frozen=True)
-class TensorFormula:
-    """The shape rule of one tensor the module takes or returns."""
-
-    name: str  # input, offsets, per_sample_weights, output
-    dims: tuple[str, ...]  # one symbol per dimension
-    written: str  # the formula as the docs write it: (*), (*, embedding_dim), (B, K), ...
-
-    @property
-    def formula(self) -> str:
-        return self.written
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(sym[name] for name in self.dims)
-
-
 def tensor_formulas(spec: EmbeddingSpec) -> list[TensorFormula]:
     """Every tensor fed, then the output, in call order."""
     dims = input_symbols(spec)
     if not spec.bag:
         return [
-            TensorFormula("input", dims, "(*)"),
-            TensorFormula("output", (*dims, "embedding_dim"), "(*, embedding_dim)"),
+            TensorFormula("input", dims, written="(*)"),
+            TensorFormula("output", (*dims, "embedding_dim"), written="(*, embedding_dim)"),
         ]
     written = "(L)" if spec.one_d else "(B, K)"
-    rows = [TensorFormula("input", dims, written)]
+    rows = [TensorFormula("input", dims, written=written)]
     if spec.one_d:
-        rows.append(TensorFormula("offsets", ("O",), "(O)"))
+        rows.append(TensorFormula("offsets", ("O",), written="(O)"))
     if spec.per_sample_weights:
-        rows.append(TensorFormula("per_sample_weights", dims, written))
-    rows.append(TensorFormula("output", ("B", "embedding_dim"), "(B, embedding_dim)"))
+        rows.append(TensorFormula("per_sample_weights", dims, written=written))
+    rows.append(TensorFormula("output", ("B", "embedding_dim"), written="(B, embedding_dim)"))
     return rows
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from torchshape.families.embedding import formulas
 from torchshape.families.embedding.counts import parameter_rows, totals
-from torchshape.families.embedding.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, real_pass, row_at_your_sizes
+from torchshape.report import Report, layer_report, real_pass
 
 
 def call(spec: EmbeddingSpec) -> str:
@@ -33,26 +33,12 @@ def ran(probe: ProbeRun) -> str:
 
 def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    sym = symbols(spec)
-    rows = [
-        row_at_your_sizes(
-            f.name,
-            f.formula,
-            f.shape(sym),
-            probe.shapes.get(f.name),
-            fed=f.name != "output",
-            error=probe.error,
-        )
-        for f in tensor_formulas(spec)
-    ]
-    return Report(
-        family="embedding",
-        spec=spec,
-        symbols=sym,
-        legend=legend(spec),
-        rows=rows,
-        notes=notes(spec),
-        probe=probe,
+    return layer_report(
+        "embedding",
+        spec,
+        probe,
+        formulas,
+        fed=lambda f: f.name != "output",
         call=call(spec),
         ran=ran(probe),
         parameters=parameter_rows(spec, probe.parameters),

@@ -13,18 +13,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from torchshape.errors import UsageError
+from torchshape.families.checker import Checker
 from torchshape.families.embedding.spec import (
     DEFAULT_SHAPE,
     DEFAULTS,
-    FLAGS,
     PYTHON,
     EmbeddingSpec,
     Mode,
     default_length,
 )
 from torchshape.families.spatial import MAX_SIZE
-from torchshape.options import DEVICE_PATTERN, DType
 
 # An index tensor of more dimensions than this is refused (torch takes any; a shape check needs few).
 MAX_DIMS = 16
@@ -47,49 +45,19 @@ def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> Embeddin
     return _Check(names if names is not None else PYTHON, raw).spec()
 
 
-class _Check:
+class _Check(Checker):
     def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        self.names = names
-        self.raw = raw
-        self.python = names is not FLAGS
-
-    def name(self, field: str) -> str:
-        return self.names[field]
-
-    def error(self, field: str, message: str) -> UsageError:
-        name = self.name(field)
-        if self.python and self.raw.get(field) is not None:
-            return UsageError(name, message, shown=f"{name}={self.raw[field]!r}")
-        return UsageError(name, message)
+        super().__init__(names, raw, DEFAULTS)
 
     def say(self, field: str, value: Any = None) -> str:
         """A setting as the caller writes it: ``--mode sum`` or ``mode='sum'``; a switch alone."""
         if value is None:
-            return f"{field}=True" if self.python else self.name(field)
-        return f"{field}={value!r}" if self.python else f"{self.name(field)} {value}"
+            return f"{field}=True" if self.python else self.n(field)
+        return f"{field}={value!r}" if self.python else f"{self.n(field)} {value}"
 
     def given(self, field: str) -> bool:
         value = self.raw.get(field)
         return value is not None and value is not False
-
-    def value(self, field: str) -> Any:
-        given = self.raw.get(field)
-        return DEFAULTS[field] if given is None else given
-
-    def whole(self, field: str, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-        value = self.value(field)
-        return self.number(field, value, minimum, maximum)
-
-    def number(self, field: str, value: Any, minimum: int, maximum: int) -> int:
-        text = str(value).strip()
-        if isinstance(value, bool) or not (isinstance(value, int) or _WHOLE.fullmatch(text)):
-            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
-        number = int(text)
-        if not minimum <= number <= maximum:
-            raise self.error(
-                field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
-            )
-        return number
 
     def numbers(self, field: str, value: Any, *, minimum: int, most: int, example: str) -> tuple[int, ...]:
         """A list of whole numbers: ``4,7`` on the command line, a tuple or list (or an int) in Python."""
@@ -151,8 +119,8 @@ class _Check:
                 if self.given(field):
                     raise self.error(
                         field,
-                        f"a 1-D input with {self.name('offsets')} has no {field}: the offsets set its "
-                        f"bags; drop {self.name(field)} (or {self.name('offsets')} for a 2-D input)",
+                        f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
+                        f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
                     )
             offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
             self._check_offsets(offsets)
@@ -162,14 +130,14 @@ class _Check:
                 if len(given) != 1:
                     raise self.error(
                         "shape",
-                        f"{len(given)} values; a bag's input with {self.name('offsets')} is 1-D: "
+                        f"{len(given)} values; a bag's input with {self.n('offsets')} is 1-D: "
                         "give its length L, one number",
                     )
                 length = given[0]
                 if include_last_offset and length != offsets[-1]:
                     raise self.error(
                         "shape",
-                        f"with {self.name('include_last_offset')} the last offset is the input's length "
+                        f"with {self.n('include_last_offset')} the last offset is the input's length "
                         f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
                         "kernels disagree on indices past the last offset (float32 sum and mean skip "
                         "them, max and float64 add them to the last bag)",
@@ -179,28 +147,28 @@ class _Check:
                     "offsets",
                     f"the last offset {offsets[-1]} is past the input's length L = {length} "
                     f"(torch: offsets[-1] can not be greater than input's length {length}); "
-                    f"use a {self.name('shape')} of at least {offsets[-1]}",
+                    f"use a {self.n('shape')} of at least {offsets[-1]}",
                 )
             if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
                 raise self.error(
                     "offsets",
                     f"the last offset {offsets[-1]} leaves no room for the default last bag of "
                     f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
-                    f"{self.name('shape')} L",
+                    f"{self.n('shape')} L",
                 )
             shape = (length,)
         else:
             if include_last_offset:
                 raise self.error(
                     "include_last_offset",
-                    f"only with a 1-D input and {self.name('offsets')}: torch ignores it for a 2-D "
+                    f"only with a 1-D input and {self.n('offsets')}: torch ignores it for a 2-D "
                     "input and gives B rows, not B − 1 (pytorch#167974)",
                 )
             if raw.get("shape") is not None:
                 raise self.error(
                     "shape",
-                    f"a bag's 2-D input is (B, K): give {self.name('bags')} and {self.name('bag_size')} "
-                    f"(or {self.name('offsets')} for a 1-D input)",
+                    f"a bag's 2-D input is (B, K): give {self.n('bags')} and {self.n('bag_size')} "
+                    f"(or {self.n('offsets')} for a 1-D input)",
                 )
             shape = (self.whole("bags"), self.whole("bag_size"))
 
@@ -214,17 +182,8 @@ class _Check:
         padding_idx = self._padding_idx(num_embeddings)
         max_norm = self._max_norm()
 
-        device = str(self.value("device")).strip()
-        if not DEVICE_PATTERN.fullmatch(device):
-            raise self.error(
-                "device", f"{self.value('device')!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
-            )
-        dtype_value = self.value("dtype")
-        try:
-            dtype = dtype_value if isinstance(dtype_value, DType) else DType(str(dtype_value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(d.value for d in DType)
-            raise self.error("dtype", f"{self.value('dtype')!r} is not one of {allowed}") from None
+        device = self.device()
+        dtype = self.dtype()
         return EmbeddingSpec(
             num_embeddings=num_embeddings,
             embedding_dim=embedding_dim,

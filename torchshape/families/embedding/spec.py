@@ -7,12 +7,13 @@ builds an ``EmbeddingSpec`` from raw values; ``command_line`` writes it back as 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.options import DType, Format, output_words
+from torchshape import settings
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
 
 
 class Mode(str, Enum):
@@ -46,23 +47,107 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("num_embeddings", ("--num-embeddings",), "INT", "num_embeddings: rows of weight.", "100"),
+    Setting("embedding_dim", ("--embedding-dim",), "INT", "embedding_dim: the length of each row.", "16"),
+    Setting(
+        "shape",
+        ("--shape",),
+        "INT[,INT...]",
+        (
+            "The index tensor's shape, any number of dimensions (() for 0-D); with --bag "
+            "--offsets the 1-D input's length L. [default: 4,7; with --offsets: the last "
+            "offset, plus 2 without --include-last-offset]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "padding_idx",
+        ("--padding-idx",),
+        "INT",
+        "padding_idx: a row of zeros that gets no gradient.",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "max_norm",
+        ("--max-norm",),
+        "FLOAT",
+        "max_norm: rows looked up are rescaled to it, in place.",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "bag",
+        ("--bag",),
+        "",
+        "nn.EmbeddingBag: reduce each bag of indices to one row.",
+        False,
+        given=Given.ON,
+    ),
+    Setting(
+        "mode",
+        ("--mode",),
+        "sum|mean|max",
+        "With --bag: how a bag is reduced. [default: mean]",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "bags",
+        ("--bags",),
+        "INT",
+        "With --bag: B, bags of a 2-D input.",
+        "3",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "bag_size",
+        ("--bag-size",),
+        "INT",
+        "With --bag: K, indices per bag of a 2-D input.",
+        "5",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "offsets",
+        ("--offsets",),
+        "INT[,INT...]",
+        "With --bag: a 1-D input; where each bag starts (the first is 0).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "include_last_offset",
+        ("--include-last-offset",),
+        "",
+        "With --offsets: the last offset ends the last bag, so B = len(offsets) − 1.",
+        False,
+        given=Given.ON,
+    ),
+    Setting(
+        "per_sample_weights",
+        ("--per-sample-weights",),
+        "",
+        "With --bag --mode sum: one weight per index.",
+        False,
+        given=Given.ON,
+    ),
+    *WHERE,
+    explain(
+        "The index range, padding_idx's zero row and gradient, each bag, empty bags, "
+        "max_norm; checked on forward passes."
+    ),
+    *CLOSING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "num_embeddings": "--num-embeddings",
-    "embedding_dim": "--embedding-dim",
-    "shape": "--shape",
-    "padding_idx": "--padding-idx",
-    "max_norm": "--max-norm",
-    "bag": "--bag",
-    "mode": "--mode",
-    "bags": "--bags",
-    "bag_size": "--bag-size",
-    "offsets": "--offsets",
-    "include_last_offset": "--include-last-offset",
-    "per_sample_weights": "--per-sample-weights",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # The Python API names each setting by its field: PyTorch's argument names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -168,7 +253,7 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "embedding"]
+    words: list[str] = []
     if spec.num_embeddings != DEFAULTS["num_embeddings"]:
         words += ["--num-embeddings", str(spec.num_embeddings)]
     if spec.embedding_dim != DEFAULTS["embedding_dim"]:
@@ -200,10 +285,8 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
+    return settings.command_text("embedding", words, fmt, run=["--explain"] if explain else [], **outputs)
 
 
 def default_length(offsets: tuple[int, ...], include_last_offset: bool) -> int:

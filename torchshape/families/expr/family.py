@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
 
 
@@ -10,3 +12,9 @@ class ExprFamily(FolderFamily):
 
 
 FAMILY = ExprFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.contract import Folder
+    from torchshape.families.expr import counts, present, probe, report, snippet, torch_side
+
+    Folder(None, counts, counts, probe, report, torch_side, present, snippet, None, None)

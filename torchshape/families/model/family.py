@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
 
 
@@ -10,3 +12,9 @@ class ModelFamily(FolderFamily):
 
 
 FAMILY = ModelFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.contract import Folder
+    from torchshape.families.model import counts, html, present, probe, report, snippet
+
+    Folder(None, counts, counts, probe, report, None, present, snippet, None, html)

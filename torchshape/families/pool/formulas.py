@@ -27,22 +27,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.spatial import Window, axes
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol of one configuration, in the table's order."""
-
-    values: tuple[tuple[str, int], ...]
-
-    def __getitem__(self, name: str) -> int:
-        return dict(self.values)[name]
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.values)
 
 
 def sub(spec: PoolSpec, i: int) -> str:
@@ -82,21 +69,6 @@ def symbols(spec: PoolSpec) -> Symbols:
     values += [(f"{axis}_in", size) for axis, size in zip(names, spec.size, strict=True)]
     values += [(f"{axis}_out", size) for axis, size in zip(names, output_size(spec), strict=True)]
     return Symbols(tuple(values))
-
-
-@dataclass(frozen=True)
-class TensorFormula:
-    """The shape rule of one tensor the pool takes or returns."""
-
-    name: str  # input, output, indices
-    dims: tuple[str, ...]  # one symbol per dimension
-
-    @property
-    def formula(self) -> str:
-        return "(" + ", ".join(self.dims) + ")"
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(sym[name] for name in self.dims)
 
 
 def tensor_formulas(spec: PoolSpec) -> list[TensorFormula]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from torchshape.families.pool import formulas
 from torchshape.families.pool.counts import totals
-from torchshape.families.pool.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, real_pass, row_at_your_sizes
+from torchshape.report import Report, layer_report, real_pass
 
 
 def call(spec: PoolSpec) -> str:
@@ -26,26 +26,12 @@ def ran(probe: ProbeRun) -> str:
 
 def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    sym = symbols(spec)
-    rows = [
-        row_at_your_sizes(
-            f.name,
-            f.formula,
-            f.shape(sym),
-            probe.shapes.get(f.name),
-            fed=f.name == "input",
-            error=probe.error,
-        )
-        for f in tensor_formulas(spec)
-    ]
-    return Report(
-        family="pool",
-        spec=spec,
-        symbols=sym,
-        legend=legend(spec),
-        rows=rows,
-        notes=notes(spec),
-        probe=probe,
+    return layer_report(
+        "pool",
+        spec,
+        probe,
+        formulas,
+        fed=lambda f: f.name == "input",
         call=call(spec),
         ran=ran(probe),
         parameters=[],

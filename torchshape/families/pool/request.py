@@ -13,18 +13,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from torchshape.errors import UsageError
+from torchshape.families.checker import Checker
 from torchshape.families.pool.spec import (
     DEFAULT_OUTPUT_SIZE,
     DEFAULT_SIZE,
     DEFAULTS,
-    FLAGS,
     KIND_SETTINGS,
     PYTHON,
     Kind,
     PoolSpec,
 )
-from torchshape.families.spatial import MAX_SIZE, Window, axes, dims_flag, per_axis
-from torchshape.options import DEVICE_PATTERN, DType
+from torchshape.families.spatial import Window, axes, dims_flag, per_axis
 
 # The settings only some kinds take; the others belong to the input or the run.
 KIND_ONLY: tuple[str, ...] = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
@@ -49,45 +48,14 @@ def _is_given(field: str, value: Any) -> bool:
     return value is not None and (value is not False or field == "count_include_pad")
 
 
-class _Check:
+class _Check(Checker):
     def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        self.names = names
-        self.raw = raw
-        self.python = names is not FLAGS
-
-    def name(self, field: str) -> str:
-        return self.names[field]
-
-    def error(self, field: str, message: str) -> UsageError:
-        name = self.name(field)
-        if self.python and self.raw.get(field) is not None:
-            return UsageError(name, message, shown=f"{name}={self.raw[field]!r}")
-        return UsageError(name, message)
-
-    def say(self, field: str, value: Any) -> str:
-        """A setting as the caller writes it: ``--kind max`` or ``kind='max'``."""
-        return f"{field}={value!r}" if self.python else f"{self.name(field)} {value}"
-
-    def value(self, field: str) -> Any:
-        given = self.raw.get(field)
-        return DEFAULTS[field] if given is None else given
-
-    def whole(self, field: str, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-        value = self.value(field)
-        text = str(value).strip()
-        if isinstance(value, bool) or not (isinstance(value, int) or re.fullmatch(r"[+-]?\d{1,30}", text)):
-            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
-        number = int(text)
-        if not minimum <= number <= maximum:
-            raise self.error(
-                field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
-            )
-        return number
+        super().__init__(names, raw, DEFAULTS)
 
     def axes_of(self, field: str, dims: int, default: Any, *, minimum: int = 1) -> tuple[int, ...]:
         value = self.raw.get(field)
         try:
-            return per_axis(self.name(field), default if value is None else value, dims, minimum=minimum)
+            return per_axis(self.n(field), default if value is None else value, dims, minimum=minimum)
         except UsageError as error:
             message = error.message.removeprefix(f"{error.option}: ")
             if self.python:
@@ -103,7 +71,7 @@ class _Check:
             allowed = ", ".join(k.value for k in Kind)
             raise self.error("kind", f"{self.value('kind')!r} is not one of {allowed}") from None
         try:
-            dims = dims_flag(self.value("dims"), self.name("dims"))
+            dims = dims_flag(self.value("dims"), self.n("dims"))
         except UsageError as error:
             raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
 
@@ -118,8 +86,7 @@ class _Check:
         if unbatched and raw.get("batch") is not None:
             raise self.error(
                 "batch",
-                f"unbatched input has no batch dimension; drop {self.name('batch')} "
-                f"or {self.name('unbatched')}",
+                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
             )
         batch = self.whole("batch")
 
@@ -146,17 +113,8 @@ class _Check:
         if not kind.adaptive:
             self._check_fits(kind, dims, size, kernel, stride, padding, dilation, ceil_mode)
 
-        device = str(self.value("device")).strip().lower()
-        if not DEVICE_PATTERN.match(device):
-            raise self.error(
-                "device", f"{self.value('device')!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
-            )
-        dtype_value = self.value("dtype")
-        try:
-            dtype = dtype_value if isinstance(dtype_value, DType) else DType(str(dtype_value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(d.value for d in DType)
-            raise self.error("dtype", f"{self.value('dtype')!r} is not one of {allowed}") from None
+        device = self.device()
+        dtype = self.dtype()
 
         count_include_pad = raw.get("count_include_pad")
         return PoolSpec(
@@ -213,7 +171,7 @@ class _Check:
                 sizes.append(size[i])
                 continue
             try:
-                sizes.append(per_axis(self.name("output_size"), item, 1)[0])
+                sizes.append(per_axis(self.n("output_size"), item, 1)[0])
             except UsageError as error:
                 message = error.message.removeprefix(f"{error.option}: ")
                 raise self.error("output_size", message.replace("such as 3,5", "such as None,7")) from None
@@ -225,9 +183,9 @@ class _Check:
         which = " and ".join(self.say("kind", taker) for taker in takers)
         only = f"only {which} {'takes' if len(takers) == 1 else 'take'} it"
         if field == "kernel_size" or (field in ("stride", "padding", "ceil_mode") and kind.adaptive):
-            return f"{module} has no {field}: an adaptive pool takes {self.name('output_size')} instead"
+            return f"{module} has no {field}: an adaptive pool takes {self.n('output_size')} instead"
         if field == "output_size":
-            return f"{module} takes a kernel ({self.name('kernel_size')}), not an output size; {only}"
+            return f"{module} takes a kernel ({self.n('kernel_size')}), not an output size; {only}"
         return f"{module} has no {field}; {only}"
 
     def _norm_type(self) -> float:
@@ -275,7 +233,7 @@ class _Check:
                     "kernel_size",
                     f"kernel_size {kernel[i]}{where} is larger than the input {axis}_in = {size[i]}; "
                     f"nn.{kind.module_name(dims)} refuses that even with padding or ceil_mode "
-                    f"(torch: input image smaller than kernel size); the smallest {self.name('size')} "
+                    f"(torch: input image smaller than kernel size); the smallest {self.n('size')} "
                     f"that works on {axis} is {max(kernel[i], smallest_size(window))}",
                 )
             if window.out >= 1:
@@ -288,7 +246,7 @@ class _Check:
                 "kernel_size",
                 f"{reach}{where} is larger than the padded input "
                 f"{axis}_in + 2·padding = {window.padded}, so there is no output; "
-                f"the smallest {self.name('size')} that works on {axis} is {smallest}",
+                f"the smallest {self.n('size')} that works on {axis} is {smallest}",
             )
 
 

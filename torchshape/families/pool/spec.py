@@ -6,13 +6,14 @@ builds a ``PoolSpec`` from raw values; ``command_line`` writes it back as flags.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.families.spatial import axis_text
-from torchshape.options import DType, Format, output_words
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
 
 
 class Kind(str, Enum):
@@ -78,26 +79,131 @@ DEFAULTS: dict[str, Any] = {
     "dtype": DType.FLOAT32,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "kind",
+        ("--kind",),
+        "KIND",
+        (
+            "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
+            "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd)."
+        ),
+        "max",
+    ),
+    Setting("dims", ("--dims",), "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
+    Setting("channels", ("--channels",), "INT", "C: channels.", "5"),
+    Setting(
+        "size",
+        ("--size",),
+        "INT[,INT...]",
+        (
+            "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
+            "axis). [default: 28 | 28,20 | 12,28,20]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "batch",
+        ("--batch", "--batch-size"),
+        "INT",
+        "N: inputs per batch.",
+        "2",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting("unbatched", ("--unbatched",), "", "Input without the batch dimension N.", False, given=Given.ON),
+    Setting(
+        "kernel_size",
+        ("--kernel-size",),
+        "INT[,INT...]",
+        "kernel_size (not adaptive).",
+        "3",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "stride",
+        ("--stride",),
+        "INT[,INT...]",
+        "stride [default: kernel_size, as torch's]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "padding",
+        ("--padding",),
+        "INT[,INT...]",
+        "Padding on each side, at most kernel_size // 2 (max, avg).",
+        "0",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "dilation",
+        ("--dilation",),
+        "INT[,INT...]",
+        "Spacing of a window's taps (max only).",
+        "1",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "ceil_mode", ("--ceil-mode",), "", "Round the output size up (max, avg, lp).", False, given=Given.ON
+    ),
+    Setting(
+        "count_include_pad",
+        ("--count-include-pad/--no-count-include-pad",),
+        None,
+        "avg only: count the padding in the divisor [default: count it, as torch].",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    Setting(
+        "return_indices",
+        ("--return-indices",),
+        "",
+        "Also return where each maximum was (max, adaptive-max).",
+        False,
+        given=Given.ON,
+    ),
+    Setting(
+        "norm_type",
+        ("--norm-type",),
+        "FLOAT",
+        "lp only: p of the p-norm.",
+        "2",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "output_size",
+        ("--output-size",),
+        "INT[,INT...]",
+        (
+            "Adaptive only: output_size; None on an axis keeps the input's size there "
+            "(None,7). [default: 7 | 7,4 | 3,7,4]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    *WHERE,
+    explain(
+        "What each window reads: adaptive windows, ceil_mode's extra window, every input "
+        "position no window reads, indices; checked on the values."
+    ),
+    DIAGRAM,
+    *CLOSING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "kind": "--kind",
-    "dims": "--dims",
-    "channels": "--channels",
-    "size": "--size",
-    "batch": "--batch",
-    "unbatched": "--unbatched",
-    "kernel_size": "--kernel-size",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "ceil_mode": "--ceil-mode",
-    "count_include_pad": "--count-include-pad",
-    "return_indices": "--return-indices",
-    "norm_type": "--norm-type",
-    "output_size": "--output-size",
-    "device": "--device",
-    "dtype": "--dtype",
-}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # The Python API names each setting by its field: PyTorch's argument names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -202,7 +308,7 @@ def command_line(
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
 
-    words = ["torchshape", "pool"]
+    words: list[str] = []
     if spec.kind is not DEFAULTS["kind"]:
         words += ["--kind", spec.kind.value]
     if spec.dims != DEFAULTS["dims"]:
@@ -241,7 +347,5 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output, "diagram": diagram}
+    return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from torchshape.families.base import FolderFamily
-from torchshape.families.rnn.spec import RNNSpec
 
 
 class RNNFamily(FolderFamily):
     name = "rnn"
+    LIMITS = "limits"  # check_addressable: the packed and unrolled calls' tensors too
 
-    def check_addressable(self, spec: RNNSpec) -> None:
-        from torchshape.families.rnn.limits import check_addressable
+    def check_switches(self, spec: Any, **switches: Any) -> None:
+        """--explain and --unroll need a sequence (and --unroll values); --diagram a drawable size."""
+        from torchshape.families.rnn.explain import check_options
 
-        check_addressable(spec)
+        check_options(spec, explain=switches.get("explain", False), unroll=switches.get("unroll", False))
+        if switches.get("diagram", False):
+            from torchshape.families.rnn.diagram import check_diagram
+
+            check_diagram(spec)
 
 
 FAMILY = RNNFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.contract import Folder
+    from torchshape.families.rnn import counts, limits, present, probe, report, request, snippet, torch_side
+
+    Folder(request, counts, limits, probe, report, torch_side, present, snippet, present.diagram, None)

@@ -37,7 +37,7 @@ def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, *
     ``unroll``: the spec is for ``--unroll``, where a cell takes ``seq_len`` (L steps,
     the layers' default without it); otherwise a cell has ``seq_len`` 1 and refuses it.
     """
-    if names is FLAGS:
+    if names == FLAGS:  # the command line: its messages already name the flags
         return _make_spec(raw, unroll)
     try:
         return _make_spec(raw, unroll)

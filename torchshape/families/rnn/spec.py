@@ -7,13 +7,14 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.errors import UsageError
-from torchshape.options import DType, Format, output_words
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain
 
 
 class Kind(str, Enum):
@@ -81,25 +82,87 @@ DEFAULTS: dict[str, Any] = {
     "lengths": None,
 }
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "kind",
+        ("--kind",),
+        "KIND",
+        (
+            "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
+            "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell)."
+        ),
+        "lstm",
+    ),
+    Setting("input_size", ("--input-size",), "INT", "H_in: features per time step.", "50"),
+    Setting("hidden_size", ("--hidden-size",), "INT", "H_cell: hidden_size.", "30"),
+    Setting(
+        "num_layers", ("--layers", "--num-layers"), "INT", "num_layers: stacked layers.", "1", param="layers"
+    ),
+    Setting(
+        "seq_len",
+        ("--seq-len",),
+        "INT",
+        "L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
+        "5",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "batch",
+        ("--batch", "--batch-size"),
+        "INT",
+        "N: sequences per batch.",
+        "3",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "bidirectional", ("--bidir", "--bidirectional"), "", "Bidirectional: D = 2.", False, param="bidir"
+    ),
+    Setting(
+        "batch_first", ("--batch-first",), "", "Input and output as (N, L, H) instead of (L, N, H).", False
+    ),
+    Setting("proj_size", ("--proj-size",), "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
+    Setting(
+        "bias", ("--no-bias",), "", "Build without bias terms.", False, param="no_bias", given=Given.NEGATED
+    ),
+    Setting("dropout", ("--dropout",), "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
+    Setting(
+        "nonlinearity",
+        ("--nonlinearity",),
+        "tanh|relu",
+        "rnn and rnn-cell only: tanh (torch's default) or relu.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
+    *WHERE,
+    explain("How output relates to h_n (and c_n), checked on the values."),
+    Setting(
+        "lengths",
+        ("--lengths",),
+        "L1,L2,...",
+        "Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "unroll",
+        ("--unroll",),
+        "",
+        "One call per time step, carrying the state, beside one call.",
+        False,
+        role=Role.BOTH,
+    ),
+    DIAGRAM,
+    *CLOSING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {
-    "kind": "--kind",
-    "input_size": "--input-size",
-    "hidden_size": "--hidden-size",
-    "num_layers": "--layers",
-    "seq_len": "--seq-len",
-    "batch": "--batch",
-    "bidirectional": "--bidir",
-    "batch_first": "--batch-first",
-    "proj_size": "--proj-size",
-    "bias": "--no-bias",
-    "dropout": "--dropout",
-    "nonlinearity": "--nonlinearity",
-    "unbatched": "--unbatched",
-    "device": "--device",
-    "dtype": "--dtype",
-    "lengths": "--lengths",
-}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
@@ -230,37 +293,20 @@ def command_line(
     (``timing`` is its (repeats, warmup)), ``--format`` and ``--output``. Parsing it back
     through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "rnn"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
-        if field == "batch" and spec.unbatched:
-            continue  # unbatched input has no batch; --batch would be refused
-        if field == "batch" and spec.lengths is not None:
-            continue  # N is the number of lengths
+
+    def special(field: str, value: Any) -> list[str] | None:
+        if field == "batch" and (spec.unbatched or spec.lengths is not None):
+            return []  # unbatched input has no batch; with --lengths, N is the number of lengths
         if field == "seq_len" and spec.kind.is_cell and not unroll:
-            continue  # a cell takes one step; --seq-len would be refused
-        if field == "seq_len" and spec.lengths is not None:
-            if value != max(spec.lengths):  # without --seq-len, L is the longest length
-                words += [flag, str(value)]
-            continue
-        if field == "lengths":
-            if value is not None:
-                words += [flag, ",".join(str(n) for n in value)]
-        elif field == "nonlinearity":
-            if value is not None:  # None is torch's default; an explicit tanh is kept as given
-                words += [flag, value.value]
-        elif field == "bias":
-            if not value:
-                words.append(flag)  # --no-bias
-        elif isinstance(value, bool):
-            if value:
-                words.append(flag)
-        elif value != DEFAULTS[field]:
-            text = repr(value) if isinstance(value, float) else str(getattr(value, "value", value))
-            words += [flag, text]
-    if explain:
-        words.append("--explain")
-    if unroll:
-        words.append("--unroll")
-    words += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
-    return " ".join(shlex.quote(word) for word in words)
+            return []  # a cell takes one step; --seq-len would be refused
+        if field == "seq_len" and spec.lengths is not None:  # without it, L is the longest length
+            return [FLAGS[field], str(value)] if value != max(spec.lengths) else []
+        if field == "lengths" and value is not None:
+            return [FLAGS[field], ",".join(str(n) for n in value)]
+        return None
+
+    words = settings.flag_words(spec, SETTINGS, special)
+    run = ["--explain"] * explain + ["--unroll"] * unroll
+    return settings.command_text(
+        "rnn", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
+    )

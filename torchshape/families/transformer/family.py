@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchshape.families.base import FolderFamily
 
 
@@ -10,3 +12,9 @@ class TransformerFamily(FolderFamily):
 
 
 FAMILY = TransformerFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.contract import Folder
+    from torchshape.families.transformer import counts, present, probe, report, request, snippet, torch_side
+
+    Folder(request, counts, counts, probe, report, torch_side, present, snippet, None, None)

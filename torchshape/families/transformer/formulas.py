@@ -28,23 +28,8 @@ padding mask (N, S) hides whole keys of one sample: bool True (or float −inf) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.transformer.spec import Layer, MaskForm, PaddingForm, TransformerSpec
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol of the tensor formulas."""
-
-    values: tuple[tuple[str, int], ...]
-
-    def __getitem__(self, name: str) -> int:
-        return dict(self.values)[name]
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.values)
 
 
 def symbols(spec: TransformerSpec) -> Symbols:
@@ -54,21 +39,6 @@ def symbols(spec: TransformerSpec) -> Symbols:
     pairs += [("N", spec.batch), ("E", spec.d_model), ("nhead", spec.nhead), ("F", spec.dim_feedforward)]
     pairs.append(("N·nhead", spec.batch * spec.nhead))
     return Symbols(tuple(pairs))
-
-
-@dataclass(frozen=True)
-class TensorFormula:
-    name: str
-    symbols: tuple[str, ...]
-    meaning: str
-    fed: bool  # an input (or mask) torchshape builds; else returned by torch
-
-    @property
-    def formula(self) -> str:
-        return "(" + ", ".join(self.symbols) + ")"
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(sym[name] for name in self.symbols)
 
 
 def sequence(spec: TransformerSpec, length: str) -> tuple[str, ...]:
@@ -100,7 +70,9 @@ def mask_formula(spec: TransformerSpec, name: str) -> TensorFormula:
     dtype = mask_dtype(spec, name)
     if name in _PADS:
         forbids = "True" if dtype == "bool" else "−inf"
-        return TensorFormula(name, ("N", _PADS[name]), f"{_WHO[name]} ({dtype}: {forbids} ignores)", True)
+        return TensorFormula(
+            name, ("N", _PADS[name]), meaning=f"{_WHO[name]} ({dtype}: {forbids} ignores)", fed=True
+        )
     form = getattr(spec, name)
     lead = ("N·nhead",) if form is MaskForm.THREE_D else ()
     what = (
@@ -111,14 +83,17 @@ def mask_formula(spec: TransformerSpec, name: str) -> TensorFormula:
     forbids = "−inf" if dtype == "float" else "True"
     per = "; one per sample and head, index n·nhead + h" if lead else "; the same for every sample and head"
     return TensorFormula(
-        name, (*lead, *_ATTENDS[name]), f"{what}{_WHO[name]} ({dtype}: {forbids} forbids{per})", True
+        name,
+        (*lead, *_ATTENDS[name]),
+        meaning=f"{what}{_WHO[name]} ({dtype}: {forbids} forbids{per})",
+        fed=True,
     )
 
 
 def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
     """Every tensor fed and returned, in the forward's order; the output last."""
-    src = TensorFormula("src", sequence(spec, "S"), "the source sequence", True)
-    tgt = TensorFormula("tgt", sequence(spec, "T"), "the target sequence", True)
+    src = TensorFormula("src", sequence(spec, "S"), meaning="the source sequence", fed=True)
+    tgt = TensorFormula("tgt", sequence(spec, "T"), meaning="the target sequence", fed=True)
     out: list[TensorFormula] = []
     if spec.encoder_only:
         out.append(src)
@@ -128,8 +103,8 @@ def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
             TensorFormula(
                 "memory",
                 sequence(spec, "S"),
-                "the encoder's output: the key and value of the cross-attention (fed here)",
-                True,
+                meaning="the encoder's output: the key and value of the cross-attention (fed here)",
+                fed=True,
             )
         )
     else:
@@ -140,13 +115,12 @@ def tensor_formulas(spec: TransformerSpec) -> list[TensorFormula]:
             TensorFormula(
                 "memory",
                 sequence(spec, "S"),
-                "the encoder's output (after its final norm), fed to every decoder layer",
-                False,
+                meaning="the encoder's output (after its final norm), fed to every decoder layer",
             )
         )
     length = "S" if spec.encoder_only else "T"
     meaning = "one E-vector per source position" if length == "S" else "one E-vector per target position"
-    out.append(TensorFormula("output", sequence(spec, length), meaning, False))
+    out.append(TensorFormula("output", sequence(spec, length), meaning=meaning))
     return out
 
 

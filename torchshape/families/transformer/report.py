@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from torchshape.families.transformer import formulas
 from torchshape.families.transformer.counts import parameter_rows, totals
-from torchshape.families.transformer.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, TensorRow, real_pass, row_at_your_sizes
-
-META = "meta: shapes from torch's meta kernels, no values"
+from torchshape.report import META, Report, layer_report, real_pass
 
 
 def call(spec: TransformerSpec) -> str:
@@ -50,34 +50,19 @@ def _built(built: TransformerSpec, spec: TransformerSpec) -> str:
 
 
 def build_report(spec: TransformerSpec, probe: ProbeRun) -> Report:
-    sym = symbols(spec)
-    rows = []
-    for f in tensor_formulas(spec):
-        row = row_at_your_sizes(
-            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=f.fed, error=probe.error
-        )
-        if probe.reduced:  # fewer layers ran: the same shapes, but not this very module's
-            row = TensorRow(
-                row.name,
-                row.formula,
-                row.expected,
-                None,
-                row.probe_shape,
-                row.measured,
-                row.verified,
-                row.role,
-            )
-        rows.append(row)
-    return Report(
-        family="transformer",
-        spec=spec,
-        symbols=sym,
-        legend=legend(spec),
-        rows=rows,
-        notes=notes(spec),
-        probe=probe,
+    """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
+    report = layer_report(
+        "transformer",
+        spec,
+        probe,
+        formulas,
+        fed=lambda f: f.fed,
         call=call(spec),
         ran=ran(spec, probe),
         parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
         totals=totals(spec),
     )
+    if not probe.reduced:
+        return report
+    # fewer layers ran: the same shapes, but not this very module's
+    return replace(report, rows=[replace(row, actual=None) for row in report.rows])

@@ -7,13 +7,11 @@ first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argum
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from torchshape.errors import UsageError
-from torchshape.families.spatial import MAX_SIZE
+from torchshape.families.checker import Checker
 from torchshape.families.transformer.spec import (
     DEFAULT_LAYERS,
     DEFAULT_STACK_LAYERS,
@@ -26,7 +24,6 @@ from torchshape.families.transformer.spec import (
     PaddingForm,
     TransformerSpec,
 )
-from torchshape.options import DEVICE_PATTERN, DType
 
 E = TypeVar("E", bound=Enum)
 
@@ -46,51 +43,9 @@ def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> Transfor
     return _Checker(names or PYTHON, raw).spec()
 
 
-class _Checker:
-    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
-        self.names = names
-        self.raw = raw
-        self.python = names.get("d_model") == "d_model"
-        self.values = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-
-    def n(self, field: str) -> str:
-        return self.names[field]
-
-    def given(self, field: str) -> bool:
-        return self.raw.get(field) is not None
-
-    def error(self, field: str, message: str) -> UsageError:
-        name = self.n(field)
-        shown = f"{name}={self.raw[field]!r}" if self.python and self.given(field) else None
-        return UsageError(name, message, shown=shown)
-
-    def whole(self, field: str, maximum: int = MAX_SIZE, value: Any = None) -> int:
-        value = self.values[field] if value is None else value
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
-            number = int(value)
-        else:
-            raise self.error(field, f"{value!r} is not a whole number; use one from 1 to {maximum}")
-        if not 1 <= number <= maximum:
-            raise self.error(field, f"{number} is out of range; use a whole number from 1 to {maximum}")
-        return number
-
-    def switch(self, field: str) -> bool:
-        value = self.values[field]
-        if not isinstance(value, bool):
-            raise self.error(field, f"{value!r} is not True or False")
-        return value
-
-    def choice(self, field: str, kind: type[E]) -> E:
-        value = self.values[field]
-        if isinstance(value, kind):
-            return value
-        try:
-            return kind(str(value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(str(m.value) for m in kind)
-            raise self.error(field, f"{value!r} is not one of {allowed}") from None
+class _Checker(Checker):
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
+        super().__init__(names, raw, DEFAULTS)
 
     def spec(self) -> TransformerSpec:
         v = self.values
@@ -106,7 +61,7 @@ class _Checker:
                     f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
                     f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
                 )
-            counts[field] = self.whole(field, MAX_LAYERS, DEFAULT_LAYERS if v[field] is None else None)
+            counts[field] = self.whole(field, maximum=MAX_LAYERS, default=DEFAULT_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
             if not stacked and self.given(field) and v[field] is not False:
@@ -115,9 +70,7 @@ class _Checker:
                     f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
                     "encoder-stack or decoder-stack, or drop it",
                 )
-        num_layers = self.whole(
-            "num_layers", MAX_LAYERS, DEFAULT_STACK_LAYERS if v["num_layers"] is None else None
-        )
+        num_layers = self.whole("num_layers", maximum=MAX_LAYERS, default=DEFAULT_STACK_LAYERS)
         if layer is Layer.ENCODER:
             counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
         elif layer is Layer.DECODER:
@@ -132,7 +85,7 @@ class _Checker:
                 f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
             )
         source_len = self.whole("source_len")
-        target_len = self.whole("target_len", value=DEFAULT_TARGET_LEN if v["target_len"] is None else None)
+        target_len = self.whole("target_len", default=DEFAULT_TARGET_LEN)
         batch = self.whole("batch")
         masks: dict[str, Any] = {}
         for field in ("src_mask", "tgt_mask", "memory_mask"):
@@ -153,10 +106,8 @@ class _Checker:
                 )
             if masks["tgt_mask"] is MaskForm.NONE:
                 masks["tgt_mask"] = MaskForm.TWO_D
-        device = str(v["device"]).strip().lower()
-        if not DEVICE_PATTERN.match(device):
-            raise self.error("device", f"{v['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta")
-        dtype = self.choice("dtype", DType)
+        device = self.device()
+        dtype = self.dtype()
         if d_model % nhead:
             fits = [h for h in range(1, min(d_model, 64) + 1) if d_model % h == 0]
             raise self.error(

@@ -60,9 +60,7 @@ def render_python(report: Report, shown: Shown) -> str:
         if f.name == "tgt_mask" and spec.causal:
             t = spec.target_len
             mask = f"nn.Transformer.generate_square_subsequent_mask({t}, device=device, dtype=dtype)"
-            lines.append(
-                f"{f.name} = {mask}" if len(f.symbols) == 2 else f"{f.name} = {mask}.expand({shape})"
-            )
+            lines.append(f"{f.name} = {mask}" if len(f.dims) == 2 else f"{f.name} = {mask}.expand({shape})")
         elif f.name.endswith("mask"):
             dtype = "torch.bool" if mask_dtype(spec, f.name) == "bool" else "dtype"
             lines.append(f"{f.name} = torch.zeros({shape}, dtype={dtype}, device=device)")

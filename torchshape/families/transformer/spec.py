@@ -6,12 +6,13 @@ a ``TransformerSpec`` from raw values; ``command_line`` writes the command that 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from torchshape.options import DType, Format, output_words
+from torchshape import settings
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
 
 
 class Layer(str, Enum):
@@ -71,8 +72,112 @@ DEFAULT_TARGET_LEN = 7
 DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
 DEFAULT_STACK_LAYERS = 2  # a stack's num_layers: torch has no default, so an illustrative one
 
+# The settings of the command and of the Python call, one row each: the spec's field, the flags,
+# --help's metavar and text, the command line's default (``torchshape.settings``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "layer",
+        ("--layer",),
+        "encoder|decoder|full|encoder-stack|decoder-stack",
+        (
+            "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+            "nn.TransformerEncoder or nn.TransformerDecoder."
+        ),
+        "encoder",
+    ),
+    Setting("d_model", ("--d-model",), "INT", "E: d_model.", "18"),
+    Setting("nhead", ("--nhead",), "INT", "nhead: E divides by it.", "3"),
+    Setting(
+        "dim_feedforward", ("--dim-feedforward",), "INT", "F: dim_feedforward (torch's default).", "2048"
+    ),
+    Setting(
+        "num_encoder_layers",
+        ("--num-encoder-layers",),
+        "INT",
+        "--layer full: encoder layers (torch's default 6).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "num_decoder_layers",
+        ("--num-decoder-layers",),
+        "INT",
+        "--layer full: decoder layers (torch's default 6).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "num_layers",
+        ("--num-layers",),
+        "INT",
+        "--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
+        None,
+        optional=True,
+    ),
+    Setting(
+        "final_norm",
+        ("--final-norm",),
+        "",
+        ("--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer."),
+        False,
+    ),
+    Setting("batch_first", ("--batch-first",), "", "Sequences are (N, L, E), not (L, N, E).", False),
+    Setting("norm_first", ("--norm-first",), "", "LayerNorm before attention and feed-forward.", False),
+    Setting("source_len", ("--source-len",), "INT", "S: src length (memory's, for a decoder).", "10"),
+    Setting(
+        "target_len",
+        ("--target-len",),
+        "INT",
+        "T: tgt length (decoder, full; default 7).",
+        None,
+        optional=True,
+    ),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
+    Setting("src_mask", ("--src-mask",), "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
+    Setting("tgt_mask", ("--tgt-mask",), "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
+    Setting(
+        "memory_mask",
+        ("--memory-mask",),
+        "none|2d|3d",
+        "memory_mask: (T, S) or (N·nhead, T, S), bool.",
+        "none",
+    ),
+    Setting(
+        "causal",
+        ("--causal",),
+        "",
+        ("tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal."),
+        False,
+    ),
+    Setting(
+        "src_key_padding_mask",
+        ("--src-key-padding-mask",),
+        "none|bool|float",
+        "src_key_padding_mask: (N, S).",
+        "none",
+    ),
+    Setting(
+        "tgt_key_padding_mask",
+        ("--tgt-key-padding-mask",),
+        "none|bool|float",
+        "tgt_key_padding_mask: (N, T).",
+        "none",
+    ),
+    Setting(
+        "memory_key_padding_mask",
+        ("--memory-key-padding-mask",),
+        "none|bool|float",
+        "memory_key_padding_mask: (N, S).",
+        "none",
+    ),
+    *WHERE,
+    explain(
+        "The causal mask (float −inf against bool), padding masks' shape and dtype, memory; checked on torch."
+    ),
+    *CLOSING,
+)
 # The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = {field: "--" + field.replace("_", "-") for field in DEFAULTS}
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
 # From Python, each setting is named by its argument: PyTorch's names.
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
@@ -224,30 +329,21 @@ def command_line(
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
-    words = ["torchshape", "transformer"]
-    for field, flag in FLAGS.items():
-        value = getattr(spec, field)
+
+    def special(field: str, value: Any) -> list[str] | None:
+        shown: bool | None = None
         if field in ("num_encoder_layers", "num_decoder_layers"):
-            if spec.layer is Layer.FULL and value != DEFAULT_LAYERS:
-                words += [flag, str(value)]
+            shown = spec.layer is Layer.FULL and value != DEFAULT_LAYERS
         elif field == "num_layers":
-            if spec.stacked and spec.num_layers != DEFAULT_STACK_LAYERS:
-                words += [flag, str(spec.num_layers)]
-        elif field == "final_norm":
-            words += [flag] if value else []
+            shown = spec.stacked and value != DEFAULT_STACK_LAYERS
         elif field == "target_len":
-            if spec.has_target and value != DEFAULT_TARGET_LEN:
-                words += [flag, str(value)]
-        elif field in ("batch_first", "norm_first", "causal"):
-            words += [flag] if value else []
+            shown = spec.has_target and value != DEFAULT_TARGET_LEN
         elif field == "tgt_mask" and spec.causal and value is MaskForm.TWO_D:
-            continue  # --causal alone gives the (T, T) mask
-        elif isinstance(value, Enum):
-            if value != DEFAULTS[field]:
-                words += [flag, value.value]
-        elif value != DEFAULTS[field]:
-            words += [flag, str(value)]
-    if explain:
-        words.append("--explain")
-    words += output_words(fmt, params=params, timing=timing, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+            shown = False  # --causal alone gives the (T, T) mask
+        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
+
+    words = settings.flag_words(spec, SETTINGS, special)
+    run = ["--explain"] if explain else []
+    return settings.command_text(
+        "transformer", words, fmt, run=run, params=params, timing=timing, output=output
+    )

@@ -1,0 +1,107 @@
+"""The family contract is the type checker's: a family missing a hook fails ``mypy --strict``.
+
+Each family's ``family.py`` names its folder's modules in ``contract.Folder(...)``. These tests
+run mypy on a copy of a real family module with one hook deleted and expect the contract's
+error; the same copy left whole passes, so the check can fail and can pass.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from torchshape import families
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = ROOT / "torchshape" / "families" / "contract.py"
+
+# The checker: the copied module in its role (Folder would pull in every module of the package).
+CHECK = """\
+from torchshape.families.contract import {role}
+import {module}
+
+found: {role} = {module}
+"""
+
+
+def _mypy(tmp_path: Path, module_text: str, role: str) -> subprocess.CompletedProcess[str]:
+    """mypy --strict on the contract and a copy of a family module, the rest of the package skipped
+    (its names are Any here): a second or so instead of the whole package's check."""
+    package = tmp_path / "torchshape" / "families"
+    package.mkdir(parents=True)
+    (tmp_path / "torchshape" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "contract.py").write_text(CONTRACT.read_text(encoding="utf-8"))
+    (tmp_path / "copied.py").write_text(module_text)
+    (tmp_path / "check.py").write_text(CHECK.format(role=role, module="copied"))
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--follow-imports=skip",
+            "--ignore-missing-imports",
+            "--no-incremental",
+            "check.py",
+            "copied.py",
+            "torchshape/families/contract.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _without(text: str, function: str) -> str:
+    """``text`` with the top-level ``def function`` taken out."""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+    assert node.end_lineno is not None
+    return "".join(lines[:start] + lines[node.end_lineno :])
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "hook"),
+    [
+        ("embedding/present.py", "Present", "json_extra"),
+        ("conv/present.py", "Present", "csv_rows"),
+        ("pool/counts.py", "Counts", "estimated_seconds"),
+        ("attention/snippet.py", "Snippet", "render_python"),
+    ],
+)
+def test_a_family_missing_a_hook_fails_the_type_check(
+    tmp_path: Path, path: str, role: str, hook: str
+) -> None:
+    text = (ROOT / "torchshape" / "families" / path).read_text(encoding="utf-8")
+    # the copy's own lines see the rest of the package as Any: only the checker's line counts
+    whole = _mypy(tmp_path / "whole", text, role)
+    assert whole.returncode in (0, 1) and "check.py:" not in whole.stdout, whole.stdout + whole.stderr
+    broken = _mypy(tmp_path / "broken", _without(text, hook), role)
+    # the copies differ by that one function: the error is the contract's, at the assignment
+    assert re.search(rf'check\.py:4: error: .*variable has type "{role}"', broken.stdout), broken.stdout
+
+
+def test_every_family_names_its_folder_in_the_contract() -> None:
+    """A family.py whose Folder(...) mypy checks, every role given (mypy refuses one missing)."""
+    from torchshape.families.contract import Folder
+
+    roles = Folder.__dataclass_fields__
+    for name, module in families.REGISTRY.items():
+        path = ROOT / Path(*module.split(".")).with_suffix(".py")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Folder"
+        ]
+        assert len(calls) == 1, name
+        assert len(calls[0].args) + len(calls[0].keywords) == len(roles), name

@@ -1,0 +1,101 @@
+"""What every family's ``make_spec`` checks the same way: whole numbers, switches, choices, the
+device and the dtype, each refusal a ``UsageError`` naming the flag or the Python argument.
+
+A family's checker subclasses ``Checker`` and adds its own rules (``spec()``). No torch here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, TypeVar
+
+from torchshape.errors import UsageError
+from torchshape.families.spatial import MAX_SIZE
+from torchshape.options import DEVICE_PATTERN, DType
+
+E = TypeVar("E", bound=Enum)
+_WHOLE = re.compile(r"[+-]?\d{1,30}")
+
+
+def speaks_python(names: Mapping[str, str]) -> bool:
+    """Whether ``names`` are Python's (each setting by its own name), not the command line's flags."""
+    return all(name == field for field, name in names.items())
+
+
+class Checker:
+    """Raw settings (text from the command line, values from Python; None: not given) checked one
+    at a time; missing ones take ``defaults``. ``names`` says what messages call each setting."""
+
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+        self.names = names
+        self.raw = raw
+        self.python = speaks_python(names)
+        self.values = {**defaults, **{k: v for k, v in raw.items() if v is not None}}
+
+    def n(self, field: str) -> str:
+        """What the user calls ``field``: ``--kernel-size`` or ``kernel_size``."""
+        return self.names[field]
+
+    def given(self, field: str) -> bool:
+        return self.raw.get(field) is not None
+
+    def value(self, field: str) -> Any:
+        """The setting as given, or its default."""
+        return self.values[field]
+
+    def error(self, field: str, message: str) -> UsageError:
+        """A refusal naming ``field``; from Python, with the value as it was passed."""
+        name = self.n(field)
+        shown = f"{name}={self.raw[field]!r}" if self.python and self.raw.get(field) is not None else None
+        return UsageError(name, message, shown=shown)
+
+    def say(self, field: str, value: Any) -> str:
+        """A setting as the caller writes it: ``--kind max`` or ``kind='max'``."""
+        return f"{field}={value!r}" if self.python else f"{self.n(field)} {value}"
+
+    def whole(
+        self, field: str, *, minimum: int = 1, maximum: int = MAX_SIZE, value: Any = None, default: Any = None
+    ) -> int:
+        """A whole number from ``minimum`` to ``maximum``: an int, or its digits as text. ``value``
+        stands for the setting's; ``default`` for a setting not given that has no default of its own."""
+        value = self.values[field] if value is None else value
+        value = default if value is None else value
+        text = str(value).strip()
+        if isinstance(value, bool) or not (isinstance(value, int) or _WHOLE.fullmatch(text)):
+            raise self.error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
+        number = int(text)
+        if not minimum <= number <= maximum:
+            raise self.error(
+                field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
+            )
+        return number
+
+    def switch(self, field: str) -> bool:
+        value = self.values[field]
+        if not isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not True or False")
+        return value
+
+    def choice(self, field: str, kind: type[E]) -> E:
+        """One of the enum's values, in any case."""
+        value = self.values[field]
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(str(member.value) for member in kind)
+            raise self.error(field, f"{value!r} is not one of {allowed}") from None
+
+    def device(self) -> str:
+        device = str(self.values["device"]).strip().lower()
+        if not DEVICE_PATTERN.match(device):
+            raise self.error(
+                "device", f"{self.values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
+            )
+        return device
+
+    def dtype(self) -> DType:
+        return self.choice("dtype", DType)

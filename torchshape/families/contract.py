@@ -1,0 +1,109 @@
+"""The contract between the core and a family, one protocol per role, checked by mypy.
+
+A family folder provides one module per role (``request``, ``counts``, ``probe``, ``report``,
+``torch_side``, ``present``, ``snippet``; optionally ``html``). Its ``family.py`` names them in
+``Folder(...)`` under ``TYPE_CHECKING``: mypy then checks each module against its role's
+protocol, so a family missing a hook (``present.json_extra`` deleted) fails ``mypy --strict``,
+not the run. At run time the core still imports each module on first use (``FolderFamily``),
+keeping ``--help`` free of torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import torch
+    from rich.console import RenderableType
+    from rich.text import Text
+
+    from torchshape.diagram import Diagram
+    from torchshape.facts import Totals
+    from torchshape.options import Format, Shown
+    from torchshape.probe import ProbeRun
+    from torchshape.report import Report
+    from torchshape.view import ParametersSection
+
+
+class Request(Protocol):
+    """One validation step: raw settings (text from the command line, values from Python) become
+    the family's spec; ``names`` says what messages call each setting (flags or arguments)."""
+
+    def make_spec(self, *, names: Mapping[str, str] | None = None, **raw: Any) -> Any: ...
+
+
+class Counts(Protocol):
+    """Pure arithmetic at the user's sizes (no torch): the guard, the spinner and timing ask it."""
+
+    def totals(self, spec: Any, /) -> Totals: ...
+    def estimated_seconds(self, spec: Any, /) -> float: ...
+
+
+class Limits(Protocol):
+    """The guard's refusal of a tensor past what torch can address (usually in ``counts``)."""
+
+    def check_addressable(self, spec: Any, /) -> None: ...
+
+
+class Probe(Protocol):
+    """The torch side's checked run: ``run(spec, explain=..., ...)``, the family's own switches."""
+
+    @property
+    def run(self) -> Callable[..., ProbeRun]: ...
+
+
+class Builder(Protocol):
+    """The report: each formula beside the tensor torch fed or returned."""
+
+    def build_report(self, spec: Any, probe: ProbeRun, /) -> Report: ...
+
+
+class TorchSide(Protocol):
+    """Build, feed and call the module (``--time`` runs these again)."""
+
+    def build_module(self, spec: Any, device: torch.device, dtype: torch.dtype, /) -> torch.nn.Module: ...
+    def make_inputs(self, spec: Any, device: torch.device, dtype: torch.dtype, /) -> Any: ...
+    def forward(self, module: torch.nn.Module, inputs: Any, /) -> Any: ...
+
+
+class Present(Protocol):
+    """How the family's report reads: sections, footer, --params, JSON keys, CSV rows, command."""
+
+    def sections(self, report: Report, /) -> list[RenderableType]: ...
+    def footer(self, report: Report, /) -> list[Text]: ...
+    def params(self, report: Report, /) -> ParametersSection: ...
+    def json_extra(self, report: Report, /) -> dict[str, Any]: ...
+    def csv_rows(self, report: Report, /) -> list[list[str]]: ...
+    def command(self, report: Report, fmt: Format, shown: Shown, /) -> str: ...
+
+
+class Snippet(Protocol):
+    """--format python: a script that rebuilds the module and checks every shape."""
+
+    def render_python(self, report: Report, shown: Shown, /) -> str: ...
+
+
+class Html(Protocol):
+    """A notebook's view: the family's sections as HTML fragments."""
+
+    def sections(self, report: Report, /) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A family folder's modules, each checked against its role. ``torch_side`` is None for a
+    family that builds no module of its own (``model`` traces the user's); ``diagram`` and
+    ``html`` are None where the family has no --diagram or HTML sections of its own."""
+
+    request: Request | None  # None: the family checks its settings in its own command (model, expr)
+    counts: Counts
+    limits: Limits
+    probe: Probe
+    report: Builder
+    torch_side: TorchSide | None
+    present: Present
+    snippet: Snippet
+    diagram: Callable[[Report], Diagram | None] | None  # --diagram: the checked picture
+    html: Html | None
