@@ -210,4 +210,4 @@ def test_a_wrong_pool_claim_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     report = inspect_pool(kind="avg", kernel_size=2, stride=3, size=(12, 12), explain=True)
     unread = [f for f in report.probe.analysis.findings if f.topic == "unread"]
     assert unread and all(f.holds is False for f in unread) and not report.ok
-    assert "torch's output stays put for positions 2, 5, 8, 11" in unread[0].detail
+    assert "torch's output stays put for positions 2, 5, 8, 11" in unread[0].evidence

@@ -1,4 +1,4 @@
-"""--explain on torch: each claim of ``explain`` evaluated on the module and the tensors of the
+"""--explain on torch: each claim about this attention evaluated on the module and the tensors of the
 forward pass (and on forward passes of the same module with one thing changed).
 
 Runs inside the checked forward pass (seeded, in inference mode). On meta only the claims about
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.attention.explain import NO_VALUES, AttentionAnalysis, Claim
+from torchshape.explain import NO_VALUES, Claim, Claims
 from torchshape.families.attention.spec import AttentionSpec, MaskDims
 from torchshape.families.attention.torch_side import as_given, bool_masks, call, padded_keys
 from torchshape.quiet import quiet
@@ -27,7 +27,7 @@ def analyse(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
     results: dict[str, torch.Tensor],
-) -> AttentionAnalysis:
+) -> Claims:
     values = inputs["query"].device.type != "meta"
     claims: list[Claim] = []
     with quiet():
@@ -41,7 +41,7 @@ def analyse(
         claims.append(_output(spec, module, inputs, results, per_head))
         claims.append(_path(spec, module, inputs, values, per_head))
         claims += _mistakes(spec, module, inputs, values)
-    return AttentionAnalysis(values=values, claims=claims)
+    return Claims(values=values, claims=tuple(claims))
 
 
 def _batch_first(spec: AttentionSpec, t: torch.Tensor) -> torch.Tensor:
