@@ -339,7 +339,7 @@ def torch_cell_loop(raw: dict[str, Any], seq_len: int) -> tuple[dict[str, tuple[
 @given(cell_settings(max_size=10), st.integers(1, 6))
 def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
     """Every step shape is what torch's own loop produced; loop and layer agree as torch says they do."""
-    from torchshape.families.rnn.explain import UNROLL_TOLERANCE
+    from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
     report = inspect(**raw, seq_len=seq_len, unroll=True)
     truth, diffs = torch_cell_loop(raw, seq_len)

@@ -21,8 +21,10 @@ from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.families.rnn import explain_probe
-from torchshape.families.rnn.explain import TOLERANCE, UNROLL_TOLERANCE, Relation, check_options
+from torchshape.families.rnn.explain import check_options
 from torchshape.families.rnn.explain_probe import analyse
+from torchshape.families.rnn.relations import TOLERANCE, Relation
+from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
 # ---------------------------------------------------------------- torch, built by the test
 

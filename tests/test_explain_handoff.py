@@ -21,7 +21,7 @@ from tests.test_explain import by_layer, close, forward, run_analyse, sizes
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.cli import main
-from torchshape.families.rnn import explain, explain_probe
+from torchshape.families.rnn import explain_probe, handoff
 
 
 def decoder(raw: dict[str, Any], width: int, layers: int) -> torch.nn.Module:
@@ -148,7 +148,7 @@ def check_handoff(
 
 def test_the_checker_can_say_false(monkeypatch: pytest.MonkeyPatch) -> None:
     """Claim a decoder of hidden size H_out takes the concatenation: torch refuses, the run fails."""
-    real = explain.handoff
+    real = handoff.handoff
 
     def wrong(spec: Any) -> Any:
         plan = real(spec)

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Why a claim that needs values was not evaluated on meta: a claim's evidence, and the heading
-# of an --explain section that only states the rules (both as users have read them until now).
+# of an --explain section that only states the rules.
 NO_VALUES = "not evaluated: meta has no values"
 NO_VALUES_HEADING = "not evaluated: no values on meta"
+# The recurrent layers' relations (output vs h_n, the hand-off, the packed call) say more.
+NO_RELATION_VALUES = (
+    "meta tensors carry no values, so no relation is evaluated (holds: null); use --device cpu"
+)
 
 
 @dataclass(frozen=True)

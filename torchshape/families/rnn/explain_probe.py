@@ -9,31 +9,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.rnn.explain import (
+from torchshape.families.rnn.explain import Analysis, feature_sizes, layouts
+from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.handoff import HandoffResult, decoder_spec, handoff
+from torchshape.families.rnn.packed import PackedResult, ShapeCheck, batch_sizes, packed_shapes, probe_lengths
+from torchshape.families.rnn.relations import TOLERANCE, Relation, RelationCheck, packed_relations, relations
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.unroll import (
     BIDIRECTIONAL_WHY,
-    TOLERANCE,
     UNROLL_TOLERANCE,
-    Analysis,
-    HandoffResult,
-    PackedResult,
-    Relation,
-    RelationCheck,
-    ShapeCheck,
     UnrollResult,
-    batch_sizes,
-    decoder_spec,
-    feature_sizes,
-    handoff,
-    layouts,
-    packed_relations,
-    packed_shapes,
-    probe_lengths,
-    relations,
     unroll_code,
     unroll_steps,
 )
-from torchshape.families.rnn.formulas import symbols
-from torchshape.families.rnn.spec import RNNSpec
 
 if TYPE_CHECKING:
     import torch

@@ -11,16 +11,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.families.rnn.explain import (
-    NO_VALUES,
-    HandoffResult,
-    Layout,
-    PackedResult,
-    RelationCheck,
-    ShapeCheck,
-    UnrollResult,
-    packed_code,
-)
+from torchshape.explain import NO_RELATION_VALUES
+from torchshape.families.rnn.explain import Layout
+from torchshape.families.rnn.handoff import HandoffResult
+from torchshape.families.rnn.packed import PackedResult, ShapeCheck, packed_code
+from torchshape.families.rnn.relations import RelationCheck
+from torchshape.families.rnn.unroll import UnrollResult
 from torchshape.render.text import code_text
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
@@ -102,7 +98,7 @@ def _relations(report: Report, checks: list[RelationCheck], values: bool) -> Ren
     which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
     head = f"output vs h_n (--explain){which}: each relation checked on this forward pass"
     if not values:
-        head = f"output vs h_n (--explain){which}: {NO_VALUES}"
+        head = f"output vs h_n (--explain){which}: {NO_RELATION_VALUES}"
     holding = [c for c in checks if c.relation.expected]
     mistakes = [c for c in checks if not c.relation.expected]
     parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
@@ -116,7 +112,7 @@ def _handoff(report: Report, handoff: HandoffResult, values: bool) -> Renderable
     which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
     head = f"Hand-off to a decoder (--explain){which}: each line run on this forward pass"
     if not values:
-        head = f"Hand-off to a decoder (--explain){which}: {NO_VALUES}"
+        head = f"Hand-off to a decoder (--explain){which}: {NO_RELATION_VALUES}"
     code = []
     for line, numeric in zip(handoff.code, handoff.code_numeric, strict=True):
         code.append(line if line == numeric else f"{line}    # {numeric.split(' = ', 1)[1]}")
@@ -248,7 +244,7 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     values = report.probe.analysis is not None and report.probe.analysis.values
     head = f"padded output vs h_n of {PACKED_CALL}:"
     if not values:
-        head = f"{head} {NO_VALUES}"
+        head = f"{head} {NO_RELATION_VALUES}"
     parts.append(Text(head, style="bold"))
     parts.append(_relation_rows(packed.relations))
     return Group(*parts)
@@ -306,7 +302,7 @@ def _relation_json(check: RelationCheck, call: str = "plain") -> dict[str, Any]:
         "holds": check.holds,
         "exact": check.exact,
         "max_abs_diff": check.max_abs_diff,
-        "note": NO_VALUES if check.holds is None else None,
+        "note": NO_RELATION_VALUES if check.holds is None else None,
         "error": check.error,
     }
 

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from torchshape.families.rnn.explain import (
-    TOLERANCE,
-    Analysis,
-    HandoffResult,
-    PackedResult,
-    RelationCheck,
-    UnrollResult,
-    packed_code,
-)
+from torchshape.families.rnn.explain import Analysis
+from torchshape.families.rnn.handoff import HandoffResult
+from torchshape.families.rnn.packed import PackedResult, packed_code
+from torchshape.families.rnn.relations import TOLERANCE, RelationCheck
 from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.unroll import UnrollResult
 from torchshape.options import SEED, Format, Shown
 from torchshape.render.shown import reproduce
 from torchshape.report import Report
