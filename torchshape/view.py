@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from torchshape.explain import NO_VALUES_HEADING, Claim
+from torchshape.explain import NO_VALUES_HEADING, Claim, Claims
 from torchshape.facts import ParameterRow
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -176,4 +176,18 @@ def finding_json(c: Claim) -> dict[str, Any]:
         "holds": c.holds,
         "detail": c.evidence,
         **c.data,
+    }
+
+
+def claims_json(a: Claims, keys: dict[str, str], *, empty_as_null: bool = False) -> dict[str, Any]:
+    """``values`` and each claim under the JSON keys its family has always used (``keys``: JSON key
+    to field); ``empty_as_null``: an empty text is ``null``."""
+
+    def value(c: Claim, name: str) -> Any:
+        found = getattr(c, name)
+        return None if empty_as_null and found == "" else found
+
+    return {
+        "values": a.values,
+        "claims": [{key: value(c, name) for key, name in keys.items()} for c in a.claims],
     }

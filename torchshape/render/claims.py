@@ -20,11 +20,17 @@ def mark_text(holds: bool | None) -> Text:
     return Text(claim_mark(holds), style=_STYLE[holds])
 
 
-def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:
-    """Each claim: its mark beside its topic, then the facts, then the claim and how it came out."""
+def marked_grid() -> Table:
+    """Two columns: a mark, and text that folds."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
+    return grid
+
+
+def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:
+    """Each claim: its mark beside its topic, then the facts, then the claim and how it came out."""
+    grid = marked_grid()
     for c in claims:
         bad = "bold red" if c.holds is False else None
         topic, *facts, verdict = finding_lines(c)

@@ -19,11 +19,14 @@ from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, claim_lines
+from torchshape.view import ParametersSection, claim_lines, claims_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 MAC_CONVENTION = "one multiply-accumulate per product term of the six matrix products; no bias additions"
+
+# --explain's JSON keys, field by field
+KEYS = {"key": "topic", "claim": "claim", "held": "holds", "evidence": "evidence", "mistake": "mistake"}
 
 
 def sections(report: Report) -> list[RenderableType]:
@@ -78,19 +81,7 @@ def json_extra(report: Report) -> dict[str, Any]:
     }
     a = report.probe.analysis
     if isinstance(a, Claims):
-        out["explain"] = {
-            "values": a.values,
-            "claims": [
-                {
-                    "key": c.topic,
-                    "claim": c.claim,
-                    "held": c.holds,
-                    "evidence": c.evidence,
-                    "mistake": c.mistake,
-                }
-                for c in a.claims
-            ],
-        }
+        out["explain"] = claims_json(a, KEYS)
     return out
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from torchshape.families.embedding.counts import index_count, values_read
@@ -14,7 +13,7 @@ from torchshape.families.embedding.explain import Analysis
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text
+from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -40,9 +39,7 @@ def _rule(report: Report) -> RenderableType:
     spec = report.spec
     found = rule(spec)
     head = "bags: how B comes about" if spec.bag else "lookup: one row of weight per index"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid = marked_grid()
     grid.add_row(mark_text(_output_verified(report)), code_text(found.formula, style="cyan"))
     grid.add_row("", code_text(found.numeric))
     if spec.one_d:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import Diagram
@@ -15,7 +14,7 @@ from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text
+from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -54,9 +53,7 @@ def _dim_verified(report: Report) -> list[bool]:
 def _rules(report: Report) -> RenderableType:
     rules = dim_rules(report.spec)
     head = "output sizes: each axis' rule in the PyTorch docs' symbols, then with this run's numbers"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid = marked_grid()
     for rule, verified in zip(rules, _dim_verified(report), strict=True):
         grid.add_row(mark_text(verified), code_text(rule.formula, style="cyan"))
         pad = " " * (len(rule.axis) + len("_out "))

@@ -17,7 +17,7 @@ from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, claim_lines
+from torchshape.view import ParametersSection, claim_lines, claims_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -29,6 +29,10 @@ MAC_CONVENTION = (
 
 def meanings(report: Report) -> list[tuple[str, str]]:
     return [(f.name, f.meaning) for f in tensor_formulas(report.spec)]
+
+
+# --explain's JSON keys, field by field
+KEYS = {"topic": "topic", "claim": "claim", "held": "holds", "detail": "evidence", "note": "note"}
 
 
 def sections(report: Report) -> list[RenderableType]:
@@ -78,19 +82,7 @@ def json_extra(report: Report) -> dict[str, Any]:
     out: dict[str, Any] = {"meanings": dict(meanings(report))}
     a = report.probe.analysis
     if isinstance(a, Claims):
-        out["explain"] = {
-            "values": a.values,
-            "claims": [
-                {
-                    "topic": c.topic,
-                    "claim": c.claim,
-                    "held": c.holds,
-                    "detail": c.evidence or None,
-                    "note": c.note or None,
-                }
-                for c in a.claims
-            ],
-        }
+        out["explain"] = claims_json(a, KEYS, empty_as_null=True)
     return out
 
 
