@@ -14,7 +14,14 @@ from torchshape.families.rnn.explain import Analysis, feature_sizes, layouts
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.handoff import HandoffResult, decoder_spec, handoff
 from torchshape.families.rnn.packed import PackedResult, ShapeCheck, batch_sizes, packed_shapes, probe_lengths
-from torchshape.families.rnn.relations import TOLERANCE, Relation, RelationCheck, packed_relations, relations
+from torchshape.families.rnn.relations import (
+    TOLERANCE,
+    Relation,
+    RelationCheck,
+    checked,
+    packed_relations,
+    relations,
+)
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
 
@@ -44,9 +51,7 @@ def analyse(
     checks = None
     if explain:
         namespace = _namespace(ran, results)
-        checks = [
-            _evaluate(r, namespace, tolerance) if values else RelationCheck(r, None) for r in relations(spec)
-        ]
+        checks = [_evaluate(r, namespace, tolerance) if values else checked(r, None) for r in relations(spec)]
     return Analysis(
         relations=checks,
         layouts=layouts(spec) if explain else None,
@@ -94,22 +99,22 @@ def _evaluate(
         lhs, rhs = _eval(relation.lhs, namespace), _eval(relation.rhs, namespace)
         lhs_n, rhs_n = _eval(relation.lhs_numeric, numeric), _eval(relation.rhs_numeric, numeric)
     except (IndexError, RuntimeError, TypeError, ValueError) as exc:  # torch refuses it: say how
-        return RelationCheck(relation, holds=False, error=_first_line(exc))
+        return checked(relation, False, error=_first_line(exc))
     if not isinstance(lhs, torch.Tensor):  # a size: compare as integers
         same = bool(lhs == rhs)
-        return RelationCheck(
+        return checked(
             relation,
-            holds=same,
+            same,
             exact=same,
             numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n),
         )
     numeric_agrees = _identical(lhs, lhs_n) and _identical(rhs, rhs_n)
     if lhs.shape != rhs.shape:
-        return RelationCheck(relation, holds=False, exact=False, numeric_agrees=numeric_agrees)
+        return checked(relation, False, exact=False, numeric_agrees=numeric_agrees)
     rtol, atol = tolerance
-    return RelationCheck(
+    return checked(
         relation,
-        holds=bool(torch.allclose(lhs, rhs, rtol=rtol, atol=atol)),
+        bool(torch.allclose(lhs, rhs, rtol=rtol, atol=atol)),
         exact=bool(torch.equal(lhs, rhs)),
         max_abs_diff=max_abs_diff(lhs, rhs),
         numeric_agrees=numeric_agrees,
@@ -150,7 +155,7 @@ def _handoff(
     if plan is None:
         return None
     if not values:
-        return HandoffResult(plan, [RelationCheck(r, None) for r in plan.relations])
+        return HandoffResult(plan, [checked(r, None) for r in plan.relations])
     x = inputs["input"]
     with_symbols: dict[str, Any] = {"torch": torch, **symbols(spec).as_dict(), "input": x, **results}
     numbers_only: dict[str, Any] = {"torch": torch, "input": x, **results}
@@ -213,8 +218,7 @@ def _packed(
     ]
     namespace = _namespace(ran, tensors)
     checks = [
-        _evaluate(r, namespace, tolerance) if values else RelationCheck(r, None)
-        for r in packed_relations(spec)
+        _evaluate(r, namespace, tolerance) if values else checked(r, None) for r in packed_relations(spec)
     ]
     sorted_indices = packed.sorted_indices
     return PackedResult(

@@ -5,7 +5,9 @@ once with the PyTorch docs' symbols and once with this run's numbers. Pure rules
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from torchshape.explain import Claim
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.spec import RNNSpec
 
@@ -45,16 +47,15 @@ class Relation:
         return f"{self.lhs_numeric} == {self.rhs_numeric}"
 
 
-@dataclass(frozen=True)
-class RelationCheck:
-    """A relation and what the forward pass said about it."""
+@dataclass(frozen=True, kw_only=True)
+class RelationCheck(Claim):
+    """A relation and what the forward pass said about it: a claim whose expression is
+    ``lhs == rhs`` and whose evidence is torch's refusal of it, if torch refused."""
 
     relation: Relation
-    holds: bool | None  # computed from the tensors; None where there are no values (meta)
     exact: bool | None = None  # bit for bit equal
     max_abs_diff: float | None = None
     numeric_agrees: bool | None = None  # the numeric form picked the very same values
-    error: str | None = None  # torch refused it: the exception's type and first line
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,20 @@ class RelationCheck:
         if self.holds is None:
             return True
         return (self.holds or not self.relation.expected) and self.numeric_agrees is not False
+
+
+def checked(relation: Relation, holds: bool | None, *, error: str = "", **found: Any) -> RelationCheck:
+    """``relation`` as torch answered it: ``holds`` computed from the tensors (None where there are
+    no values: meta), ``error`` torch's refusal (the exception's type and first line)."""
+    return RelationCheck(
+        topic="relation",
+        claim=relation.meaning,
+        holds=holds,
+        evidence=error,
+        expression=relation.expression,
+        relation=relation,
+        **found,
+    )
 
 
 class Writer:

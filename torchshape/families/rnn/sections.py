@@ -62,9 +62,9 @@ def _verdict(check: RelationCheck) -> tuple[Text, str]:
         if check.max_abs_diff is None:
             return Text("✓", style="green"), "holds"
         return Text("✓", style="green"), "bit for bit" if check.exact else f"within tolerance{diff}"
-    if check.error is not None:
+    if check.evidence:
         mark = Text("≠", style="yellow") if not rel.expected else Text("✗", style="bold red")
-        return mark, f"torch refuses it: {check.error}"
+        return mark, f"torch refuses it: {check.evidence}"
     if not check.holds and not rel.expected:
         return Text("≠", style="yellow"), f"does not hold{diff}"
     if check.holds:

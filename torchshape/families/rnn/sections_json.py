@@ -25,7 +25,7 @@ def _relation_json(check: RelationCheck, call: str = "plain") -> dict[str, Any]:
         "exact": check.exact,
         "max_abs_diff": check.max_abs_diff,
         "note": NO_RELATION_VALUES if check.holds is None else None,
-        "error": check.error,
+        "error": check.evidence or None,
     }
 
 

@@ -109,9 +109,9 @@ REFUSALS = ("IndexError", "RuntimeError", "TypeError", "ValueError")
 
 def _refused(check: RelationCheck) -> str | None:
     """The exception class (Python source) a listed mistake raised when torchshape evaluated it."""
-    if check.relation.expected or check.error is None:
+    if check.relation.expected or not check.evidence:
         return None
-    name = check.error.split(":", 1)[0]
+    name = check.evidence.split(":", 1)[0]
     return name if name in REFUSALS else f"({', '.join(REFUSALS)})"
 
 
@@ -130,7 +130,7 @@ def _relation_asserts(checks: list[RelationCheck]) -> list[str]:
         if rel.expected:
             lines.append(f"assert relation_holds({rel.lhs}, {rel.rhs}), {message}")
         elif refused is not None:
-            lines.append(f"# torch refused it: {check.error}")
+            lines.append(f"# torch refused it: {check.evidence}")
             lines.append(f"assert raises({refused}, lambda: relation_holds({rel.lhs}, {rel.rhs})), {ran}")
         elif check.holds is False:
             lines.append(f"assert not relation_holds({rel.lhs}, {rel.rhs}), {message}")
