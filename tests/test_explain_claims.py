@@ -72,3 +72,18 @@ def test_a_claim_torch_did_not_hold_fails_the_run_and_is_marked(family: str, mon
     listed = explain["claims"] if isinstance(explain, dict) else explain
     held = "held" if isinstance(explain, dict) else "holds"
     assert listed[0][held] is False
+
+
+def test_the_recurrent_relations_are_claims_too() -> None:
+    """rnn's relations: the meaning is the claim, ``lhs == rhs`` the expression, and torch held every
+    relation the rules claim (the listed mistakes it refused or found unequal)."""
+    from torchshape import inspect
+
+    report = inspect(kind="lstm", bidirectional=True, num_layers=2, explain=True)
+    a = report.probe.analysis
+    assert a is not None and a.relations is not None and a.handoff is not None
+    checks = [*a.relations, *a.handoff.relations]
+    assert checks and all(isinstance(c, Claim) for c in checks)
+    assert all(c.expression == c.relation.expression and c.claim == c.relation.meaning for c in checks)
+    assert all(c.holds is True for c in checks if c.relation.expected)
+    assert any(c.evidence.startswith("RuntimeError") for c in checks if not c.relation.expected)

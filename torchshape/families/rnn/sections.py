@@ -9,12 +9,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.explain import NO_RELATION_VALUES
+from torchshape.explain import NO_RELATION_VALUES, NO_VALUES_HEADING
 from torchshape.families.rnn.explain import Layout
 from torchshape.families.rnn.handoff import HandoffResult
 from torchshape.families.rnn.packed import PackedResult, ShapeCheck, packed_code
 from torchshape.families.rnn.relations import RelationCheck
 from torchshape.families.rnn.unroll import UnrollResult
+from torchshape.render.claims import mark_text, marked_grid
 from torchshape.render.text import code_text
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
@@ -55,27 +56,25 @@ def _verdict(check: RelationCheck) -> tuple[Text, str]:
     rel = check.relation
     diff = "" if check.max_abs_diff is None else f", max |Δ| {_num(check.max_abs_diff)}"
     if check.holds is None:
-        return Text("–", style="dim"), "not evaluated: no values on meta"
+        return mark_text(None), NO_VALUES_HEADING
     if check.numeric_agrees is False:
-        return Text("✗", style="bold red"), "the numeric form picked other values"
+        return mark_text(False), "the numeric form picked other values"
     if check.holds and rel.expected:
         if check.max_abs_diff is None:
-            return Text("✓", style="green"), "holds"
-        return Text("✓", style="green"), "bit for bit" if check.exact else f"within tolerance{diff}"
+            return mark_text(True), "holds"
+        return mark_text(True), "bit for bit" if check.exact else f"within tolerance{diff}"
     if check.evidence:
-        mark = Text("≠", style="yellow") if not rel.expected else Text("✗", style="bold red")
+        mark = Text("≠", style="yellow") if not rel.expected else mark_text(False)
         return mark, f"torch refuses it: {check.evidence}"
     if not check.holds and not rel.expected:
         return Text("≠", style="yellow"), f"does not hold{diff}"
     if check.holds:
         return Text("✓", style="yellow"), "holds here by coincidence of these values, not in general"
-    return Text("✗", style="bold red"), f"DOES NOT HOLD{diff}, though the rules say it does"
+    return mark_text(False), f"DOES NOT HOLD{diff}, though the rules say it does"
 
 
 def _relation_rows(checks: list[RelationCheck]) -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid = marked_grid()
     for check in checks:
         rel = check.relation
         mark, verdict = _verdict(check)
