@@ -29,6 +29,11 @@ def _refusal(run: Callable[[], Any]) -> str | None:
     return None
 
 
+def _masked(module: torch.nn.Module, inputs: dict[str, torch.Tensor], average: bool, masks: Any) -> Any:
+    """The forward pass with these masks alone (not causal), returning the weights."""
+    return call(module, inputs, need_weights=True, average_attn_weights=average, is_causal=False, masks=masks)
+
+
 def mistakes(
     spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
 ) -> list[Claim]:
@@ -39,14 +44,7 @@ def mistakes(
     n, big_l, s, heads = spec.batch, spec.target_len, spec.source_len, spec.num_heads
 
     def with_mask(mask: torch.Tensor) -> Callable[[], Any]:
-        return lambda: call(
-            module,
-            inputs,
-            need_weights=True,
-            average_attn_weights=False,
-            is_causal=False,
-            masks={"attn_mask": mask, "key_padding_mask": None},
-        )
+        return lambda: _masked(module, inputs, False, {"attn_mask": mask, "key_padding_mask": None})
 
     if spec.unbatched:
         out.append(
@@ -129,14 +127,7 @@ def mistakes(
             right = right[0]
 
         def padding(mask: torch.Tensor) -> Any:
-            return call(
-                module,
-                inputs,
-                need_weights=True,
-                average_attn_weights=True,
-                is_causal=False,
-                masks={"attn_mask": None, "key_padding_mask": mask},
-            )
+            return _masked(module, inputs, True, {"attn_mask": None, "key_padding_mask": mask})
 
         good, _ = padding(right)
         bad, w = padding(~right)
