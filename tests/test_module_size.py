@@ -13,6 +13,8 @@ WAITING = {
     "api.py",
     "families/model/diagnose.py",
     "families/model/known.py",
+    "families/model/ops.py",
+    "families/model/present.py",
     "families/model/probe.py",
     "families/spatial.py",
     "render/diagram_svg.py",
