@@ -67,7 +67,7 @@ def test_every_claim_holds_in_torchshape_and_in_plain_torch(s: dict[str, Any]) -
     report = inspect_attention(**s, explain=True)
     analysis = report.probe.analysis
     assert report.ok and analysis.values
-    held = {c.key: c.held for c in analysis.claims}
+    held = {c.topic: c.holds for c in analysis.claims}
     assert held["rows_sum_to_one"] and held["masked_keys_get_zero"] and held["output_is_weights_at_v"]
     assert held["need_weights_false_is_fused"] and held["mistake_inverted_padding"]
     assert held.get("causal_lower_triangular", True)
@@ -130,7 +130,7 @@ def test_the_mask_mistakes_fail_in_torch() -> None:
     _, tiled = forward(m, q, kv, attn_mask=per_sequence.repeat(4, 1, 1))
     assert any((tiled[n][:, per_sequence[n]] != 0).any() for n in range(3))
     report = inspect_attention(**s, explain=True)
-    held = {c.key: (c.held, c.evidence) for c in report.probe.analysis.claims}
+    held = {c.topic: (c.holds, c.evidence) for c in report.probe.analysis.claims}
     assert held["mistake_2d_mask_as_3d"][0] is True
     assert "but should be (12, 5, 7)" in held["mistake_2d_mask_as_3d"][1]
     assert held["mistake_3d_mask_without_heads"][0] is True
@@ -143,17 +143,17 @@ def test_a_claim_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(explain_probe, "padded_keys", lambda spec, n: 0 if n else spec.source_len - 1)
     report = inspect_attention(key_padding_mask=True, explain=True)
-    held = {c.key: c.held for c in report.probe.analysis.claims}
+    held = {c.topic: c.holds for c in report.probe.analysis.claims}
     assert held["masked_keys_get_zero"] is False
     assert not report.ok
 
 
 def test_on_meta_the_value_claims_say_they_were_not_evaluated() -> None:
     report = inspect_attention(key_padding_mask=True, is_causal=True, device="meta", explain=True)
-    claims = {c.key: c for c in report.probe.analysis.claims}
-    assert claims["rows_sum_to_one"].held is None
+    claims = {c.topic: c for c in report.probe.analysis.claims}
+    assert claims["rows_sum_to_one"].holds is None
     assert claims["rows_sum_to_one"].evidence == "not evaluated: meta has no values"
-    assert claims["mistake_2d_mask_as_3d"].held is True  # a shape refusal: meta's kernels refuse it too
+    assert claims["mistake_2d_mask_as_3d"].holds is True  # a shape refusal: meta's kernels refuse it too
     assert report.ok
 
 
@@ -198,7 +198,7 @@ def test_causal_without_padding_mask_the_fast_path_hides_the_added_keys(
     if not unbatched:
         s["batch"] = batch
     report = inspect_attention(**s, explain=True)
-    held = {c.key: c.held for c in report.probe.analysis.claims}
+    held = {c.topic: c.holds for c in report.probe.analysis.claims}
     assert report.ok and held["output_is_weights_at_v"] and held["need_weights_false_is_fused"]
 
     torch.manual_seed(3)

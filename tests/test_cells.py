@@ -339,7 +339,7 @@ def torch_cell_loop(raw: dict[str, Any], seq_len: int) -> tuple[dict[str, tuple[
 @given(cell_settings(max_size=10), st.integers(1, 6))
 def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
     """Every step shape is what torch's own loop produced; loop and layer agree as torch says they do."""
-    from torchshape.families.rnn.explain import UNROLL_TOLERANCE
+    from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
     report = inspect(**raw, seq_len=seq_len, unroll=True)
     truth, diffs = torch_cell_loop(raw, seq_len)
@@ -365,14 +365,14 @@ def test_cell_unroll_matches_torch(raw: dict[str, Any], seq_len: int) -> None:
 @pytest.mark.parametrize("kind", ["lstm-cell", "gru-cell", "rnn-cell"])
 def test_cell_unroll_catches_a_layer_that_differs(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     """The comparison can fail: a layer that does not share the cell's weights disagrees with the loop."""
-    from torchshape.families.rnn import explain_probe
+    from torchshape.families.rnn import unroll_probe
 
     def unshared(spec: Any, cell: torch.nn.Module) -> torch.nn.Module:
         from torchshape.families.rnn.probe import build_module
 
-        return build_module(explain_probe.layer_spec(spec), cell.weight_ih.device, cell.weight_ih.dtype)
+        return build_module(unroll_probe.layer_spec(spec), cell.weight_ih.device, cell.weight_ih.dtype)
 
-    monkeypatch.setattr(explain_probe, "cell_layer", unshared)
+    monkeypatch.setattr(unroll_probe, "cell_layer", unshared)
     report = inspect(kind=kind, seq_len=3, unroll=True)
     analysis = report.probe.analysis
     assert analysis is not None and analysis.unroll is not None
@@ -382,11 +382,11 @@ def test_cell_unroll_catches_a_layer_that_differs(monkeypatch: pytest.MonkeyPatc
 
 def test_cell_unroll_first_step_is_the_tables_step() -> None:
     """The loop starts from the table's input and h_0: its first step is the step the table shows."""
-    from torchshape.families.rnn import explain_probe
+    from torchshape.families.rnn import unroll_probe
 
     calls: list[tuple[torch.Tensor, Any]] = []
     fed: list[dict[str, torch.Tensor]] = []
-    real = explain_probe._cell_unroll
+    real = unroll_probe._cell_unroll
 
     def spy(spec: Any, cell: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> Any:
         step = cell.forward
@@ -400,7 +400,7 @@ def test_cell_unroll_first_step_is_the_tables_step() -> None:
         return real(spec, cell, inputs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(explain_probe, "_cell_unroll", spy)
+        patch.setattr(unroll_probe, "_cell_unroll", spy)
         report = inspect(kind="lstm-cell", seq_len=4, unroll=True)
     assert report.ok and len(fed) == 1 and len(calls) == 4
     x_0, (h, c) = calls[0]

@@ -22,11 +22,11 @@ def test_every_explain_claim_holds_on_torch(drawn: dict[str, Any]) -> None:
     assert isinstance(a, ConvAnalysis)
     assert a.ok and report.ok
     if a.receptive is not None and a.receptive.reason is None:
-        assert a.receptive.held is True
-    assert all(u.held is True for u in a.unread)  # torch's gradient agrees on every axis
+        assert a.receptive.holds is True
+    assert all(u.holds is True for u in a.unread)  # torch's gradient agrees on every axis
     if drawn["transposed"]:
-        assert a.inverse is not None and a.inverse.held
-        assert all(o.refusal for o in a.output_padding if o.held_output_size is not None)
+        assert a.inverse is not None and a.inverse.holds
+        assert all(o.refusal for o in a.output_padding if o.holds_output_size is not None)
 
 
 def test_unread_input_positions_are_named_and_checked() -> None:
@@ -34,7 +34,7 @@ def test_unread_input_positions_are_named_and_checked() -> None:
     a = report.probe.analysis
     assert isinstance(a, ConvAnalysis)
     h = a.unread[0]
-    assert (h.axis, h.coverage.unread, h.held) == ("H", (31,), True)
+    assert (h.axis, h.coverage.unread, h.holds) == ("H", (31,), True)
 
 
 def test_a_wrong_receptive_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +50,7 @@ def test_a_wrong_receptive_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(explain, "receptive", shifted)
     report = inspect_conv(explain=True)
-    assert report.probe.analysis.receptive.held is False
+    assert report.probe.analysis.receptive.holds is False
     assert not report.ok
 
 
@@ -69,8 +69,8 @@ def test_on_meta_what_needs_values_is_not_evaluated() -> None:
     report = inspect_conv(padding=0, size=(32, 25), device="meta", explain=True)
     a = report.probe.analysis
     assert a.values is False
-    assert a.unread[0].held is None and a.receptive.held is None
-    assert a.same.kept is True and a.inverse.held is True  # shapes run on the meta kernels
+    assert a.unread[0].holds is None and a.receptive.holds is None
+    assert a.same.kept is True and a.inverse.holds is True  # shapes run on the meta kernels
     import json
 
     from torchshape.render import render_json

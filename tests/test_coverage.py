@@ -85,7 +85,7 @@ def test_conv_unread_positions_are_torchs_on_every_axis(s: dict[str, Any]) -> No
     assert isinstance(a, ConvAnalysis)
     expected = conv_unread_by_torch(s)
     assert [list(u.coverage.unread or ()) for u in a.unread] == expected, s
-    assert all(u.held is True for u in a.unread)
+    assert all(u.holds is True for u in a.unread)
 
 
 def pool_unread_by_torch(raw: dict[str, Any]) -> list[list[int]]:
@@ -156,7 +156,7 @@ def test_the_resnet_downsample_reads_every_other_row() -> None:
     a = report.probe.analysis
     assert isinstance(a, ConvAnalysis)
     for u in a.unread:
-        assert u.coverage.unread == tuple(range(1, 16, 2)) and u.held is True
+        assert u.coverage.unread == tuple(range(1, 16, 2)) and u.holds is True
         assert u.coverage.pattern() == (1, 2)
     doc = json.loads(render_json(report))
     h = doc["explain"]["unread"][0]
@@ -168,7 +168,7 @@ def test_a_dilated_conv_names_the_gaps() -> None:
     report = inspect_conv(kernel_size=2, dilation=3, stride=4, padding=0, size=16, explain=True)
     a = report.probe.analysis
     assert isinstance(a, ConvAnalysis)
-    assert a.unread[0].coverage.unread == (1, 2, 5, 6, 9, 10, 13, 14) and a.unread[0].held is True
+    assert a.unread[0].coverage.unread == (1, 2, 5, 6, 9, 10, 13, 14) and a.unread[0].holds is True
 
 
 def test_avg_pool_with_stride_past_its_kernel_names_every_gap() -> None:
@@ -193,7 +193,7 @@ def test_a_wrong_conv_claim_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(explain, "unread", one_less)
     report = inspect_conv(kernel_size=1, stride=2, padding=0, size=16, explain=True)
-    assert report.probe.analysis.unread[0].held is False and not report.ok
+    assert report.probe.analysis.unread[0].holds is False and not report.ok
 
 
 def test_a_wrong_pool_claim_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,4 +210,4 @@ def test_a_wrong_pool_claim_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     report = inspect_pool(kind="avg", kernel_size=2, stride=3, size=(12, 12), explain=True)
     unread = [f for f in report.probe.analysis.findings if f.topic == "unread"]
     assert unread and all(f.holds is False for f in unread) and not report.ok
-    assert "torch's output stays put for positions 2, 5, 8, 11" in unread[0].detail
+    assert "torch's output stays put for positions 2, 5, 8, 11" in unread[0].evidence

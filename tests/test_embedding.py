@@ -145,7 +145,7 @@ def test_every_explain_claim_holds_and_holds_again_here(raw: dict[str, Any]) -> 
     """Each claim --explain makes is checked by torchshape, then again here on a forward pass of its own."""
     report = inspect_embedding(explain=True, **raw)
     findings = {f.topic: f for f in report.probe.analysis.findings}
-    assert all(f.holds is True for f in findings.values()), [(f.topic, f.detail) for f in findings.values()]
+    assert all(f.holds is True for f in findings.values()), [(f.topic, f.evidence) for f in findings.values()]
     n = raw["num_embeddings"]
     expected = {"index range"}
     torch.manual_seed(1)

@@ -20,9 +20,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
-from torchshape.families.rnn import explain_probe
-from torchshape.families.rnn.explain import TOLERANCE, UNROLL_TOLERANCE, Relation, check_options
+from torchshape.families.rnn import explain_probe, unroll_probe
+from torchshape.families.rnn.explain import check_options
 from torchshape.families.rnn.explain_probe import analyse
+from torchshape.families.rnn.relations import TOLERANCE, Relation
+from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
 # ---------------------------------------------------------------- torch, built by the test
 
@@ -422,12 +424,12 @@ def test_unroll_against_torch(raw: dict[str, Any]) -> None:
 @pytest.mark.parametrize("kind", ["gru", "lstm", "rnn"])
 def test_bidirectional_reverse_direction_is_needed(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     """The backward loop must step over the reversed sequence: run it forward and the check fails."""
-    real = explain_probe._step_loop
+    real = unroll_probe._step_loop
 
     def forward_only(*args: Any, **kwargs: Any) -> Any:
         return real(*args, **{**kwargs, "reverse": False})
 
-    monkeypatch.setattr(explain_probe, "_step_loop", forward_only)
+    monkeypatch.setattr(unroll_probe, "_step_loop", forward_only)
     report = inspect(kind=kind, bidirectional=True, unroll=True)
     analysis = report.probe.analysis
     assert analysis is not None and analysis.unroll is not None

@@ -151,7 +151,7 @@ def test_unroll_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_table_sections_fit_80_columns(capsys: pytest.CaptureFixture[str]) -> None:
     from torchshape import inspect
-    from torchshape.families.rnn.explain import packed_code
+    from torchshape.families.rnn.packed import packed_code
     from torchshape.render import render_table
 
     for settings in (

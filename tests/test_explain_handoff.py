@@ -21,7 +21,7 @@ from tests.test_explain import by_layer, close, forward, run_analyse, sizes
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.cli import main
-from torchshape.families.rnn import explain, explain_probe
+from torchshape.families.rnn import explain_probe, handoff
 
 
 def decoder(raw: dict[str, Any], width: int, layers: int) -> torch.nn.Module:
@@ -129,9 +129,9 @@ def check_handoff(
             assert checks[view_key].relation.expected is False
             assert checks[view_key].holds is torch.equal(plain, h_cat)
         same = decoder(raw, 1, layers)
-        refused = [c for c in handoff.relations if c.error is not None]
+        refused = [c for c in handoff.relations if c.evidence]
         assert [c.relation.expected for c in refused] == [False]
-        assert refused[0].error == torch_error(same, x, h_n, c_n)
+        assert refused[0].evidence == torch_error(same, x, h_n, c_n)
         if raw["unbatched"]:
             assert checks["h_n.view(num_layers, 2*H_out) == h_cat"].holds is True
     else:
@@ -143,12 +143,12 @@ def check_handoff(
         assert (state[0] if lstm else state).shape == (1, *batch, s["H_out"])
         errors = [torch_error(one, x, h_n, c_n)]
         errors.append(torch_error(one, x, h_n[-1], None if c_n is None else c_n[-1]))
-        assert [c.error for c in handoff.relations if not c.relation.expected] == errors
+        assert [c.evidence or None for c in handoff.relations if not c.relation.expected] == errors
 
 
 def test_the_checker_can_say_false(monkeypatch: pytest.MonkeyPatch) -> None:
     """Claim a decoder of hidden size H_out takes the concatenation: torch refuses, the run fails."""
-    real = explain.handoff
+    real = handoff.handoff
 
     def wrong(spec: Any) -> Any:
         plan = real(spec)
@@ -161,9 +161,7 @@ def test_the_checker_can_say_false(monkeypatch: pytest.MonkeyPatch) -> None:
     assert analysis is not None and analysis.handoff is not None
     accepted = [c for c in analysis.handoff.relations if c.relation.lhs.startswith("decoder(")]
     assert accepted and accepted[0].holds is False and accepted[0].relation.expected is True
-    assert accepted[0].error is not None and accepted[0].error.startswith(
-        "RuntimeError: Expected hidden size"
-    )
+    assert accepted[0].evidence.startswith("RuntimeError: Expected hidden size")
     assert not report.ok
 
 

@@ -384,8 +384,8 @@ def handoff_asserts(report: Report) -> list[str]:
         rel = check.relation
         if rel.expected:
             lines.append(f"assert relation_holds({rel.lhs}, {rel.rhs}), ")
-        elif check.error is not None:
-            kind = check.error.split(":")[0]
+        elif check.evidence:
+            kind = check.evidence.split(":")[0]
             lines.append(f"assert raises({kind}, lambda: relation_holds({rel.lhs}, {rel.rhs})), ")
         elif check.holds is False:
             lines.append(f"assert not relation_holds({rel.lhs}, {rel.rhs}), ")

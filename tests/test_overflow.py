@@ -27,7 +27,7 @@ def test_a_check_on_overflowed_values_says_so(capsys: pytest.CaptureFixture[str]
     report = inspect_pool(kind="lp", norm_type=1000.0, size=(13, 13), ceil_mode=True, explain=True)
     ceil = [f for f in report.probe.analysis.findings if f.topic == "ceil_mode"]
     assert ceil and all(f.holds is None for f in ceil)
-    assert all(f.detail == "not checkable in float32: values overflow" for f in ceil)
+    assert all(f.evidence == "not checkable in float32: values overflow" for f in ceil)
     assert report.ok
     code, out, err = run_cli(
         capsys, "pool", "--kind", "lp", "--norm-type", "1000", "--size", "13", "--ceil-mode", "--explain"
@@ -46,9 +46,9 @@ def test_transformer_values_that_overflow_are_not_compared(monkeypatch: pytest.M
 
     monkeypatch.setattr(explain_probe, "_run", overflowing)
     report = inspect_transformer(layer="decoder", explain=True)
-    memory = [c for c in report.probe.analysis.claims if c.text.startswith("the output depends on memory")]
-    assert memory and memory[0].held is None
-    assert memory[0].detail == "not checkable in float32: values overflow"
+    memory = [c for c in report.probe.analysis.claims if c.claim.startswith("the output depends on memory")]
+    assert memory and memory[0].holds is None
+    assert memory[0].evidence == "not checkable in float32: values overflow"
 
 
 def test_exit_1_says_why_on_stderr_in_one_line(

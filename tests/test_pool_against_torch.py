@@ -162,7 +162,7 @@ def test_explain_claims_hold_on_torch(raw: dict[str, Any]) -> None:
     report = inspect_pool(**raw, explain=True)
     findings = report.probe.analysis.findings
     assert findings is not None
-    assert all(f.holds is True or (f.holds is None and "not evaluated" in f.detail) for f in findings), (
+    assert all(f.holds is True or (f.holds is None and "not evaluated" in f.evidence) for f in findings), (
         findings
     )
     assert report.ok

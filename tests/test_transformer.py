@@ -219,7 +219,7 @@ def test_meta_checks_mask_shapes_too() -> None:
 
 
 def claims(report: Any) -> dict[str, bool | None]:
-    return {c.text: c.held for c in report.probe.analysis.claims}
+    return {c.claim: c.holds for c in report.probe.analysis.claims}
 
 
 @pytest.mark.parametrize("layer", ["encoder", "decoder", "full"])
@@ -233,7 +233,7 @@ def test_explain_claims_all_hold_on_the_cpu(layer: str) -> None:
 
 def test_explain_on_meta_checks_refusals_and_leaves_values() -> None:
     report = inspect_transformer(layer="full", explain=True, device="meta")
-    held = [c.held for c in report.probe.analysis.claims]
+    held = [c.holds for c in report.probe.analysis.claims]
     assert report.ok and True in held and None in held and False not in held
 
 
@@ -351,11 +351,11 @@ def test_explain_claims_hold_for_drawn_configurations(raw: dict[str, Any], dtype
     assert report.ok, (report.probe.error, report.rows, report.parameters, report.probe.analysis)
     spec = report.spec
     for claim in report.probe.analysis.claims:
-        if claim.held is None:  # a transposed padding mask when S = N; a LayerNorm over E ≤ 2
-            open_ = spec.source_len == spec.batch and "(S, N)" in claim.text
-            assert open_ or (spec.d_model <= 2 and "E ≤ 2" in str(claim.detail)), claim
+        if claim.holds is None:  # a transposed padding mask when S = N; a LayerNorm over E ≤ 2
+            open_ = spec.source_len == spec.batch and "(S, N)" in claim.claim
+            assert open_ or (spec.d_model <= 2 and "E ≤ 2" in str(claim.evidence)), claim
         else:
-            assert claim.held is True, claim
+            assert claim.holds is True, claim
 
 
 @pytest.mark.parametrize(("layer", "mask"), [("encoder-stack", "src_mask"), ("decoder-stack", "memory_mask")])

@@ -7,13 +7,18 @@ CSV or SVG, and every format says the same thing because it reads it from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from torchshape.explain import NO_VALUES_HEADING, Claim, Claims
 from torchshape.facts import ParameterRow
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 
 OK, OK_PROBE, FAIL = "✓", "✓*", "✗"
+NOT_EVALUATED = "–"
+MISTAKES = "Common mistakes, shown with torch's own error or inequality:"
 
 
 @dataclass(frozen=True)
@@ -125,3 +130,64 @@ class ParametersSection:
     init: str
     notes: list[str]  # how deeper layers on meta were named
     mismatches: list[str]
+
+
+# ---------------------------------------------------------------- --explain
+
+
+def claim_mark(holds: bool | None) -> str:
+    """``✓`` torch agreed, ``✗`` it did not, ``–`` not evaluated."""
+    return NOT_EVALUATED if holds is None else OK if holds else FAIL
+
+
+def claim_lines(claims: Iterable[Claim], *, quoted: bool = False) -> list[str]:
+    """Each claim after its mark, then its evidence and note indented; the common mistakes after
+    the rules, under a heading. ``quoted``: the evidence of a claim torch checked is its own
+    words (a refusal), shown as ``torch: "..."``."""
+
+    def one(c: Claim) -> list[str]:
+        evidence = f'torch: "{c.evidence}"' if quoted and c.evidence and c.holds is not None else c.evidence
+        lines = [f"{claim_mark(c.holds)} {c.claim}", *(f"    {line}" for line in evidence.splitlines())]
+        return lines + ([f"    {c.note}"] if c.note else [])
+
+    claims = list(claims)
+    rules = [line for c in claims if not c.mistake for line in one(c)]
+    mistakes = [line for c in claims if c.mistake for line in one(c)]
+    return rules + ([MISTAKES, *mistakes] if mistakes else [])
+
+
+def explain_heading(values: bool, checked_on: str) -> str:
+    """The heading of an --explain section whose claims ran on ``checked_on``."""
+    return f"--explain: {f'each claim checked on {checked_on}' if values else NO_VALUES_HEADING}"
+
+
+def finding_lines(c: Claim) -> list[str]:
+    """A claim under its topic: the facts the rules give, then the claim and how it came out."""
+    verdict = c.evidence or ("holds" if c.holds else "")
+    return [c.topic, *c.facts, f"{c.claim} ({verdict})"]
+
+
+def finding_json(c: Claim) -> dict[str, Any]:
+    """A claim under its topic in JSON: the facts, the claim, ``holds``, ``detail`` and its data."""
+    return {
+        "topic": c.topic,
+        "facts": list(c.facts),
+        "claim": c.claim,
+        "holds": c.holds,
+        "detail": c.evidence,
+        **c.data,
+    }
+
+
+def claims_json(a: Claims, keys: dict[str, str], *, empty_as_null: bool = False) -> dict[str, Any]:
+    """``values`` and each claim under the JSON keys its family has always used (``keys``: JSON key
+    to field); ``empty_as_null``: an empty text is ``null``."""
+
+    def value(c: Claim, name: str) -> Any:
+        found = getattr(c, name)
+        return None if empty_as_null and found == "" else found
+
+    return {
+        "values": a.values,
+        "claims": [{key: value(c, name) for key, name in keys.items()} for c in a.claims],
+    }

@@ -1,4 +1,4 @@
-"""--explain on torch: each claim of ``explain`` evaluated on the module and the tensors of the
+"""--explain on torch: each claim about this attention evaluated on the module and the tensors of the
 forward pass (and on forward passes of the same module with one thing changed).
 
 Runs inside the checked forward pass (seeded, in inference mode). On meta only the claims about
@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.attention.explain import NO_VALUES, AttentionAnalysis, Claim
+from torchshape.explain import NO_VALUES, Claim, Claims
+from torchshape.families.attention.mistakes_probe import mistakes
 from torchshape.families.attention.spec import AttentionSpec, MaskDims
-from torchshape.families.attention.torch_side import as_given, bool_masks, call, padded_keys
+from torchshape.families.attention.torch_side import TOLERANCE, bool_masks, call, padded_keys
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
     import torch
-
-# How far a value may be from the rule's and still agree: the dtype's rounding over a few sums.
-TOLERANCE = {"float64": 1e-9, "float32": 1e-4, "float16": 2e-2, "bfloat16": 5e-2}
 
 
 def analyse(
@@ -27,7 +25,7 @@ def analyse(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
     results: dict[str, torch.Tensor],
-) -> AttentionAnalysis:
+) -> Claims:
     values = inputs["query"].device.type != "meta"
     claims: list[Claim] = []
     with quiet():
@@ -40,8 +38,8 @@ def analyse(
         claims += _masks(spec, inputs, per_head)
         claims.append(_output(spec, module, inputs, results, per_head))
         claims.append(_path(spec, module, inputs, values, per_head))
-        claims += _mistakes(spec, module, inputs, values)
-    return AttentionAnalysis(values=values, claims=claims)
+        claims += mistakes(spec, module, inputs, values)
+    return Claims(values=values, claims=tuple(claims))
 
 
 def _batch_first(spec: AttentionSpec, t: torch.Tensor) -> torch.Tensor:
@@ -318,145 +316,3 @@ def _path(
             added = float((with_out.double() - without_out.double()).abs().max())
             evidence += f" from that (by {added:.2g} from need_weights=True's)"
     return Claim("need_weights_false_is_fused", claim, held, evidence)
-
-
-def _largest(t: torch.Tensor) -> float:
-    return float(t.abs().max()) if t.numel() else 0.0
-
-
-def _refusal(run: Callable[[], Any]) -> str | None:
-    """torch's own first line when ``run`` is refused, None when torch accepts it."""
-    try:
-        run()
-    except (RuntimeError, ValueError) as exc:
-        return str(exc).strip().splitlines()[0]
-    return None
-
-
-def _mistakes(
-    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
-) -> list[Claim]:
-    import torch
-
-    out: list[Claim] = []
-    device, dtype = inputs["query"].device, inputs["query"].dtype
-    n, big_l, s, heads = spec.batch, spec.target_len, spec.source_len, spec.num_heads
-
-    def with_mask(mask: torch.Tensor) -> Callable[[], Any]:
-        return lambda: call(
-            module,
-            inputs,
-            need_weights=True,
-            average_attn_weights=False,
-            is_causal=False,
-            masks={"attn_mask": mask, "key_padding_mask": None},
-        )
-
-    if spec.unbatched:
-        out.append(
-            Claim(
-                "mistake_2d_mask_as_3d",
-                "a (L, S) mask given as (N, L, S)",
-                None,
-                "not evaluated: unbatched input has no N",
-                mistake=True,
-            )
-        )
-    else:
-        two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
-        refused = _refusal(with_mask(two.expand(n, big_l, s)))
-        out.append(
-            Claim(
-                "mistake_2d_mask_as_3d",
-                f"a (L, S) mask given as (N, L, S) = {(n, big_l, s)} is refused: pass it as (L, S), "
-                "torch broadcasts it over the batch and the heads",
-                refused is not None if heads > 1 else None,
-                refused or "num_heads 1: (N, L, S) is (N·num_heads, L, S), which torch accepts",
-                mistake=True,
-            )
-        )
-        per_sequence = torch.zeros(n, big_l, s, dtype=torch.bool, device=device)
-        for i in range(n):
-            p = padded_keys(spec, i)
-            if p:
-                per_sequence[i, :, s - p :] = True
-        refused = _refusal(with_mask(per_sequence))
-        claim = (
-            "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
-            "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
-        )
-        evidence = refused or "num_heads 1: torch accepts it"
-        held: bool | None = refused is not None if heads > 1 else None
-        if values and held:
-            right = per_sequence.repeat_interleave(heads, dim=0)
-            _, w = with_mask(as_given(spec, right, dtype))()
-            ok = (
-                all(
-                    float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
-                    for i in range(n)
-                    if bool(per_sequence[i].any())
-                )
-                if w is not None
-                else False
-            )
-            evidence += (
-                f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
-            )
-            if n > 1 and heads > 1 and s > 2:
-                _, tiled = with_mask(as_given(spec, per_sequence.repeat(heads, 1, 1), dtype))()
-                wrong = tiled is not None and any(
-                    float(_largest(tiled[i][..., :s][:, per_sequence[i]])) > 0
-                    for i in range(n)
-                    if bool(per_sequence[i].any())
-                )
-                evidence += f"\nwith mask.repeat(num_heads, 1, 1) some do not: {'yes' if wrong else 'NO'}"
-                ok = ok and wrong
-            held = ok
-        out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
-    claim = (
-        "a key_padding_mask with inverted meaning (True = keep) is accepted and gives other weights: "
-        "True means ignore"
-    )
-    if not values:
-        out.append(Claim("mistake_inverted_padding", claim, None, NO_VALUES, mistake=True))
-    elif s < 2:
-        out.append(
-            Claim(
-                "mistake_inverted_padding", claim, None, "S = 1: there is no padding to invert", mistake=True
-            )
-        )
-    else:
-        right = torch.zeros(1 if spec.unbatched else n, s, dtype=torch.bool, device=device)
-        for i in range(right.shape[0]):
-            right[i, s - padded_keys(spec, i) :] = True
-        if spec.unbatched:
-            right = right[0]
-
-        def padding(mask: torch.Tensor) -> Any:
-            return call(
-                module,
-                inputs,
-                need_weights=True,
-                average_attn_weights=True,
-                is_causal=False,
-                masks={"attn_mask": None, "key_padding_mask": mask},
-            )
-
-        good, _ = padding(right)
-        bad, w = padding(~right)
-        diff = float((good.double() - bad.double()).abs().nan_to_num(float("inf")).max())
-        lost = float("nan")
-        if w is not None:
-            shown = w[..., :s]
-            lost = _largest(shown[(~right).unsqueeze(-2).expand_as(shown)])
-        out.append(
-            Claim(
-                "mistake_inverted_padding",
-                claim,
-                diff > TOLERANCE[spec.dtype.value],
-                f"with ~key_padding_mask the real keys get weight {lost:.2g} and attn_output differs "
-                f"by {diff:.2g}",
-                mistake=True,
-            )
-        )
-    return out

@@ -11,23 +11,22 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import Diagram
+from torchshape.explain import Claims
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
-from torchshape.families.attention.explain import AttentionAnalysis, Claim
-from torchshape.families.attention.spec import AttentionSpec, command_line
+from torchshape.families.attention.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection
+from torchshape.view import ParametersSection, claim_lines, claims_json
 
-__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 MAC_CONVENTION = "one multiply-accumulate per product term of the six matrix products; no bias additions"
 
-
-def _mark(held: bool | None) -> str:
-    return "–" if held is None else "✓" if held else "✗"
+# --explain's JSON keys, field by field
+KEYS = {"key": "topic", "claim": "claim", "held": "holds", "evidence": "evidence", "mistake": "mistake"}
 
 
 def sections(report: Report) -> list[RenderableType]:
@@ -40,30 +39,10 @@ def sections(report: Report) -> list[RenderableType]:
         grid.add_row(what, code_text(formula), f"{value:,}")
     parts: list[RenderableType] = [Text(""), Text("MACs, per matrix product", style="bold"), grid]
     analysis = report.probe.analysis
-    if isinstance(analysis, AttentionAnalysis):
+    if isinstance(analysis, Claims):
         parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in explain_lines(report.spec, analysis))))
+        parts.append(Group(*(Text(line) for line in claim_lines(analysis.claims))))
     return parts
-
-
-def explain_lines(spec: AttentionSpec, a: AttentionAnalysis) -> list[str]:
-    """--explain as lines of text, each claim with its mark (✓ torch agreed, – not evaluated),
-    then torch's evidence; the common mistakes after the rules."""
-    lines: list[str] = []
-
-    def add(c: Claim) -> None:
-        lines.append(f"{_mark(c.held)} {c.claim}")
-        lines.extend(f"    {line}" for line in c.evidence.splitlines())
-
-    for c in a.claims:
-        if not c.mistake:
-            add(c)
-    mistakes = [c for c in a.claims if c.mistake]
-    if mistakes:
-        lines.append("Common mistakes, shown with torch's own error or inequality:")
-        for c in mistakes:
-            add(c)
-    return lines
 
 
 def footer(report: Report) -> list[Text]:
@@ -101,14 +80,8 @@ def json_extra(report: Report) -> dict[str, Any]:
         ]
     }
     a = report.probe.analysis
-    if isinstance(a, AttentionAnalysis):
-        out["explain"] = {
-            "values": a.values,
-            "claims": [
-                {"key": c.key, "claim": c.claim, "held": c.held, "evidence": c.evidence, "mistake": c.mistake}
-                for c in a.claims
-            ],
-        }
+    if isinstance(a, Claims):
+        out["explain"] = claims_json(a, KEYS)
     return out
 
 

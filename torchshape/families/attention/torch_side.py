@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 SPEC_ATTRIBUTE = "torchshape_spec"
 
+# How far a value may be from the rule's and still agree: the dtype's rounding over a few sums.
+TOLERANCE = {"float64": 1e-9, "float32": 1e-4, "float16": 2e-2, "bfloat16": 5e-2}
+
 
 def build_module(spec: AttentionSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
     """The nn.MultiheadAttention that ``spec`` describes, in eval mode."""

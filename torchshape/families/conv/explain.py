@@ -1,6 +1,6 @@
 """--explain: what the formulas claim about this convolution, as plain data (no torch).
 
-``explain_probe`` checks every claim on torch and fills in ``held``: True (torch agreed),
+``explain_probe`` checks every claim on torch and fills in ``holds``: True (torch agreed),
 False (it did not) or None (not evaluated: it needs values, and meta has none).
 """
 
@@ -14,7 +14,6 @@ from torchshape.families.spatial import Coverage
 
 # Lists of sizes longer than this are cut (a stride of 1000 reaches 1000 sizes).
 MAX_LISTED = 8
-NO_VALUES = "not evaluated: meta has no values"
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Unread:
     dilation's gaps, floor rounding at the end, or, transposed, padding's crop)."""
 
     coverage: Coverage
-    held: bool | None = None  # torch's gradient is zero on exactly these positions of the axis
+    holds: bool | None = None  # torch's gradient is zero on exactly these positions of the axis
     torch_unread: tuple[int, ...] | None = None  # the positions torch's gradient left at zero
     reason: str | None = None  # why it was not evaluated
 
@@ -53,7 +52,7 @@ class Receptive:
     positions: tuple[tuple[int, ...], ...]  # per axis: the input indices it reads
     spans: tuple[int, ...]  # per axis: dilation·(kernel_size − 1) + 1
     channels: int  # input channels it reads: C_in/groups (0 to channels − 1)
-    held: bool | None = None  # the gradient of that element is non-zero exactly there
+    holds: bool | None = None  # the gradient of that element is non-zero exactly there
     reason: str | None = None
 
 
@@ -65,10 +64,10 @@ class OutputPaddingAxis:
     by_output_size: tuple[int, ...]  # forward(input, output_size=...) accepts base .. base + stride − 1
     conv_inputs: tuple[int, ...]  # sizes the matching Conv maps to this axis' input size
     beyond: int  # the first size output_size refuses
-    held_padding: bool | None = None
-    held_output_size: bool | None = None
+    holds_padding: bool | None = None
+    holds_output_size: bool | None = None
     refusal: str | None = None  # torch's message for ``beyond``
-    held_conv: bool | None = None
+    holds_conv: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class Inverse:
     there: tuple[int, ...]  # this module's output shape
     back: tuple[int, ...]  # the formula's shape after the inverse
     measured: tuple[int, ...] | None = None
-    held: bool | None = None
+    holds: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -94,17 +93,17 @@ class ConvAnalysis:
     @property
     def ok(self) -> bool:
         """No check that ran found torch disagreeing."""
-        checks: list[bool | None] = [u.held for u in self.unread]
+        checks: list[bool | None] = [u.holds for u in self.unread]
         if self.same is not None:
             checks += [self.same.kept, self.same.refusal is not None]
         if self.receptive is not None:
-            checks.append(self.receptive.held)
+            checks.append(self.receptive.holds)
         for o in self.output_padding:
-            checks += [o.held_padding, o.held_output_size, o.held_conv]
-            if o.held_output_size is not None:
+            checks += [o.holds_padding, o.holds_output_size, o.holds_conv]
+            if o.holds_output_size is not None:
                 checks.append(o.refusal is not None)
         if self.inverse is not None:
-            checks.append(self.inverse.held)
+            checks.append(self.inverse.holds)
         return all(check is not False for check in checks)
 
 

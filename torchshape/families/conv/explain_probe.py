@@ -2,7 +2,7 @@
 
 Shape claims run on the meta device (torch's own shape rules, constant time, at the
 user's sizes). Claims about values (positions never read, the receptive field) run on
-the user's device with real numbers; on meta they are not evaluated (``held`` None).
+the user's device with real numbers; on meta they are not evaluated (``holds`` None).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape.explain import NO_VALUES
 from torchshape.families.conv import explain
-from torchshape.families.conv.explain import NO_VALUES, ConvAnalysis
+from torchshape.families.conv.explain import ConvAnalysis
 from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.conv.torch_side import build_module
@@ -88,7 +89,7 @@ def _check_unread(
         others = [d for d in range(grad.dim()) if d != dim]
         read = grad.abs().amax(dim=others) != 0
         found = tuple(int(p) for p in torch.nonzero(~read).flatten().tolist())
-        checked.append(replace(u, held=found == u.coverage.unread, torch_unread=found))
+        checked.append(replace(u, holds=found == u.coverage.unread, torch_unread=found))
     return checked
 
 
@@ -114,7 +115,7 @@ def _check_receptive(
     grid = torch.meshgrid(*index[1:], indexing="ij") if spec.dims > 1 else (index[1],)
     channel_view = sample[: r.channels]
     channel_view[(slice(None), *grid)] = True
-    return replace(r, held=torch.equal(reached, expected))
+    return replace(r, holds=torch.equal(reached, expected))
 
 
 def _meta_input(spec: ConvSpec, size: tuple[int, ...] | None = None, channels: int | None = None) -> Any:
@@ -226,7 +227,9 @@ def _check_output_padding(
         conv(_meta_input(spec, conv_input(size), channels)).shape[-spec.dims + i] == spec.size[i]
         for size in o.conv_inputs
     )
-    return replace(o, held_padding=padding_ok, held_output_size=size_ok, refusal=refusal, held_conv=conv_ok)
+    return replace(
+        o, holds_padding=padding_ok, holds_output_size=size_ok, refusal=refusal, holds_conv=conv_ok
+    )
 
 
 def _check_inverse(spec: ConvSpec) -> explain.Inverse | None:
@@ -255,5 +258,5 @@ def _check_inverse(spec: ConvSpec) -> explain.Inverse | None:
         there=there,
         back=back,
         measured=measured,
-        held=measured == back and tuple(y.shape) == there,
+        holds=measured == back and tuple(y.shape) == there,
     )

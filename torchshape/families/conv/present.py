@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import Diagram
+from torchshape.explain import NO_VALUES, Claim
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis, Unread
 from torchshape.families.conv.formulas import dim_formulas
@@ -21,40 +22,33 @@ from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection
+from torchshape.view import ParametersSection, claim_lines
 
-__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 MAC_CONVENTION = "one multiply-accumulate per kernel weight and output position; no bias additions"
-
-
-def _mark(held: bool | None) -> str:
-    return "–" if held is None else "✓" if held else "✗"
 
 
 def _list(values: tuple[int, ...]) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def unread_lines(u: Unread, why: str = "") -> list[str]:
+def unread_claim(u: Unread, why: str = "") -> Claim:
     """One axis' unread input positions and torch's verdict on the whole set."""
     c = u.coverage
     if c.unread is None:
-        return [f"– {u.axis}: which input positions no window reads is {c.text()}"]
-    head = f"{_mark(u.held)} {u.axis}: {c.text()}"
-    if why and c.unread:
-        head += f" ({why})"
-    if u.held is None:
-        return [head, f"    {u.reason}"]
-    if u.held and not c.unread:
-        return [f"{head} (torch's gradient is non-zero at each)"]
-    if u.held:
-        return [head, f"    checked: torch's gradient is zero on exactly these positions of {u.axis}"]
-    found = Coverage(c.axis, c.size, u.torch_unread)
-    return [
-        head,
-        f"    DOES NOT HOLD: torch's gradient is zero at {found.text().removesuffix(' read by no window')}",
-    ]
+        return Claim("unread", f"{u.axis}: which input positions no window reads is {c.text()}")
+    head = f"{u.axis}: {c.text()}" + (f" ({why})" if why and c.unread else "")
+    if u.holds is None:
+        return Claim("unread", head, None, u.reason or "")
+    if u.holds and not c.unread:
+        return Claim("unread", f"{head} (torch's gradient is non-zero at each)", True)
+    if u.holds:
+        return Claim(
+            "unread", head, True, f"checked: torch's gradient is zero on exactly these positions of {u.axis}"
+        )
+    found = Coverage(c.axis, c.size, u.torch_unread).text().removesuffix(" read by no window")
+    return Claim("unread", head, False, f"DOES NOT HOLD: torch's gradient is zero at {found}")
 
 
 def unread_json(u: Unread) -> dict[str, Any]:
@@ -66,7 +60,7 @@ def unread_json(u: Unread) -> dict[str, Any]:
         "count": None if c.unread is None else c.count,
         "size": c.size,
         "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
-        "held": u.held,
+        "held": u.holds,
         "torch_positions": None if u.torch_unread is None else list(u.torch_unread),
     }
 
@@ -82,15 +76,16 @@ def sections(report: Report) -> list[RenderableType]:
     analysis = report.probe.analysis
     if isinstance(analysis, ConvAnalysis):
         parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in explain_lines(report.spec, analysis))))
+        parts.append(Group(*(Text(line) for line in claim_lines(claims(report.spec, analysis)))))
     return parts
 
 
-def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
-    """--explain as lines of text, each claim followed by its mark: ✓ torch agreed, – not evaluated."""
-    lines: list[str] = []
-    for u in a.unread:
-        lines += unread_lines(u, "its writes all land in the cropped padding" if spec.transposed else "")
+def claims(spec: ConvSpec, a: ConvAnalysis) -> list[Claim]:
+    """--explain's claims, in the order the section lists them."""
+    out = [
+        unread_claim(u, "its writes all land in the cropped padding" if spec.transposed else "")
+        for u in a.unread
+    ]
     if a.same is not None:
         s = a.same
         parts = ", ".join(f"{axis}: {total} = {b} + {after}" for axis, total, b, after in s.totals)
@@ -100,17 +95,15 @@ def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
             else f"torch refuses it for {shape_text(spec.size)} with padding_mode "
             f'{spec.padding_mode.value!r}: "{s.reason}"'
         )
-        lines.append(
-            f"{_mark(s.kept)} padding='same' (stride 1) pads dilation·(kernel_size − 1) per axis, "
-            f"before + after: {parts}; {gave}"
+        symmetric = (
+            f"the same as padding={shape_text(s.symmetric)}"
+            if s.symmetric is not None
+            else "an odd total cannot be split evenly: no int padding does the same"
         )
-        if s.symmetric is not None:
-            lines.append(f"    the same as padding={shape_text(s.symmetric)}")
-        else:
-            lines.append("    an odd total cannot be split evenly: no int padding does the same")
-        lines.append(
-            f'{_mark(s.refusal is not None)} with stride {s.refusal_stride} torch refuses it: "{s.refusal}"'
-        )
+        claim = f"padding='same' (stride 1) pads dilation·(kernel_size − 1) per axis, before + after: {parts}"
+        out.append(Claim("same", f"{claim}; {gave}", s.kept, symmetric))
+        refused = f'with stride {s.refusal_stride} torch refuses it: "{s.refusal}"'
+        out.append(Claim("same", refused, s.refusal is not None))
     r = a.receptive
     if r is not None:
         where = ", ".join(f"{axis}_out={e}" for axis, e in zip(spec.axes, r.element, strict=True))
@@ -118,34 +111,42 @@ def explain_lines(spec: ConvSpec, a: ConvAnalysis) -> list[str]:
             f"{axis}_in {_list(p) if p else 'none'} (span {span})"
             for axis, p, span in zip(spec.axes, r.positions, r.spans, strict=True)
         )
-        lines.append(
-            f"{_mark(r.held)} output[{'' if spec.unbatched else '0, '}0, {where}] reads input channels 0 to "
+        claim = (
+            f"output[{'' if spec.unbatched else '0, '}0, {where}] reads input channels 0 to "
             f"{r.channels - 1} (C_in/groups) at {reads}"
         )
-        lines.append(f"    {r.reason}" if r.reason else "    checked: its gradient is non-zero exactly there")
+        out.append(
+            Claim(
+                "receptive_field",
+                claim,
+                r.holds,
+                r.reason or "checked: its gradient is non-zero exactly there",
+            )
+        )
     for o in a.output_padding:
-        lines.append(
-            f"{_mark(o.held_conv)} {o.axis}: a Conv with this kernel, stride, padding and dilation maps "
-            f"{o.axis} = {_list(o.conv_inputs)} all to {o.axis}_in = {spec.size[spec.axes.index(o.axis)]}; "
-            "the ConvTranspose cannot know which to give back"
+        size = spec.size[spec.axes.index(o.axis)]
+        conv = (
+            f"{o.axis}: a Conv with this kernel, stride, padding and dilation maps {o.axis} = "
+            f"{_list(o.conv_inputs)} all to {o.axis}_in = {size}; the ConvTranspose cannot know which to "
+            "give back"
         )
-        lines.append(
-            f"{_mark(o.held_padding)}   output_padding 0 to {len(o.reachable) - 1} gives {o.axis}_out = "
-            f"{_list(o.reachable)}"
+        reachable = f"  output_padding 0 to {len(o.reachable) - 1} gives {o.axis}_out = {_list(o.reachable)}"
+        picks = (
+            f"  or forward(input, output_size=...) picks one of {_list(o.by_output_size)}; "
+            f'{o.beyond} is refused: "{o.refusal}"'
         )
-        lines.append(
-            f"{_mark(o.held_output_size)}   or forward(input, output_size=...) picks one of "
-            f'{_list(o.by_output_size)}; {o.beyond} is refused: "{o.refusal}"'
-        )
+        out += [
+            Claim("output_padding", conv, o.holds_conv),
+            Claim("output_padding", reachable, o.holds_padding),
+            Claim("output_padding", picks, o.holds_output_size),
+        ]
     if a.inverse is not None:
         inv = a.inverse
-        lines.append(
-            f"{_mark(inv.held)} {inv.module_call} undoes it shape-wise: {shape_text(spec_input(spec))} → "
-            f"{shape_text(inv.there)} → {shape_text(inv.measured)}"
-        )
+        there = f"{shape_text(spec_input(spec))} → {shape_text(inv.there)} → {shape_text(inv.measured)}"
+        out.append(Claim("inverse", f"{inv.module_call} undoes it shape-wise: {there}", inv.holds))
     if not a.values:
-        lines.append("– not evaluated: meta has no values; the shape claims ran on torch's meta kernels")
-    return [line for line in lines if line]
+        out.append(Claim("values", f"{NO_VALUES}; the shape claims ran on torch's meta kernels"))
+    return out
 
 
 def spec_input(spec: ConvSpec) -> tuple[int, ...]:
@@ -215,7 +216,7 @@ def explain_json(a: ConvAnalysis) -> dict[str, Any]:
             "positions": [list(p) for p in r.positions],
             "spans": list(r.spans),
             "channels": r.channels,
-            "held": r.held,
+            "held": r.holds,
         },
         "output_padding": [
             {
@@ -225,9 +226,9 @@ def explain_json(a: ConvAnalysis) -> dict[str, Any]:
                 "by_output_size": list(o.by_output_size),
                 "refused": o.beyond,
                 "refusal": o.refusal,
-                "held": o.held_padding is not False
-                and o.held_output_size is not False
-                and o.held_conv is not False,
+                "held": o.holds_padding is not False
+                and o.holds_output_size is not False
+                and o.holds_conv is not False,
             }
             for o in a.output_padding
         ],
@@ -238,7 +239,7 @@ def explain_json(a: ConvAnalysis) -> dict[str, Any]:
             "there": list(inv.there),
             "back": list(inv.back),
             "measured": None if inv.measured is None else list(inv.measured),
-            "held": inv.held,
+            "held": inv.holds,
         },
     }
 

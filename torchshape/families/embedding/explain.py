@@ -1,6 +1,6 @@
 """--explain for embeddings: what each lookup and each bag does, as facts in plain data. Pure, no torch.
 
-Each ``Finding`` states facts that follow from the rules and one claim that the probe
+Each ``Claim`` states facts that follow from the rules and one claim that the probe
 (``torchshape.families.embedding.probe``) checks on torch's values, each on a forward pass
 of its own: ``holds`` is True or False there, and None on meta, where no values exist.
 
@@ -14,42 +14,32 @@ of its own: ``holds`` is True or False there, and None on meta, where no values 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from torchshape.explain import Claim, all_held
 from torchshape.families.embedding.formulas import MAX_LISTED, SHOWN_BAGS, bag_spans, empty_bags, spans_text
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 
-NO_VALUES = "not evaluated: no values on meta"
 # The bag check reduces one bag at a time: past this many bags it is skipped.
 MAX_CHECKED_BAGS = 4096
-
-
-@dataclass(frozen=True)
-class Finding:
-    topic: str  # "index range", "padding_idx", "bags", "empty bags", "max_norm"
-    facts: tuple[str, ...]  # what the rules say, one line each
-    claim: str  # what the probe checks on torch's values
-    holds: bool | None = None  # None: not evaluated (meta), or too large to check
-    detail: str = ""  # how the check came out, or why it did not run
-    data: dict[str, Any] = field(default_factory=dict)  # the same facts as JSON values
 
 
 @dataclass(frozen=True)
 class Analysis:
     """What the embedding's probe checked beyond the shapes."""
 
-    findings: tuple[Finding, ...] | None  # None without --explain
+    findings: tuple[Claim, ...] | None  # None without --explain
     values: bool  # False on meta
 
     @property
     def ok(self) -> bool:
-        return all(f.holds is not False for f in self.findings or ())
+        return all_held(self.findings or ())
 
 
-def index_finding(spec: EmbeddingSpec) -> Finding:
+def index_finding(spec: EmbeddingSpec) -> Claim:
     n = spec.num_embeddings
-    return Finding(
+    return Claim(
         topic="index range",
         facts=(f"weight has num_embeddings = {n} rows: an index is 0 to {n - 1}",),
         claim=f"index {n} (num_embeddings itself, a vocabulary size off by one) makes torch raise",
@@ -57,7 +47,7 @@ def index_finding(spec: EmbeddingSpec) -> Finding:
     )
 
 
-def padding_finding(spec: EmbeddingSpec) -> Finding:
+def padding_finding(spec: EmbeddingSpec) -> Claim:
     row = spec.padding_row
     facts = [f"padding_idx {spec.padding_idx} is row {row} of weight; it starts as zeros"]
     if spec.bag:
@@ -75,13 +65,13 @@ def padding_finding(spec: EmbeddingSpec) -> Finding:
             f"weight[{row}] is zeros, output is zeros wherever input is {row}, and after "
             f"output.sum().backward() weight.grad[{row}] is zeros while the other rows looked up get gradient"
         )
-    return Finding(topic="padding_idx", facts=tuple(facts), claim=claim, data={"row": row})
+    return Claim(topic="padding_idx", facts=tuple(facts), claim=claim, data={"row": row})
 
 
 _REDUCE = {Mode.SUM: "sum", Mode.MEAN: "mean", Mode.MAX: "max (per column)"}
 
 
-def bags_finding(spec: EmbeddingSpec) -> Finding:
+def bags_finding(spec: EmbeddingSpec) -> Claim:
     reduce = _REDUCE[spec.mode]
     weighted = " × per_sample_weights" if spec.per_sample_weights else ""
     data: dict[str, Any] = {"B": spec.bags}
@@ -90,7 +80,7 @@ def bags_finding(spec: EmbeddingSpec) -> Finding:
             f"2-D input (B, K) = ({spec.shape[0]}, {spec.shape[1]}): bag i is input[i], its K indices",
         )
         claim = f"output[i] is the {reduce} of weight[input[i]]{weighted}, for every bag i"
-        return Finding(topic="bags", facts=facts, claim=claim, data=data)
+        return Claim(topic="bags", facts=facts, claim=claim, data=data)
     assert spec.offsets is not None
     spans = bag_spans(spec)
     data["spans"] = [list(s) for s in spans[:MAX_LISTED]]
@@ -106,13 +96,13 @@ def bags_finding(spec: EmbeddingSpec) -> Finding:
         how = f"every offset starts a bag and the last runs to the input's end L = {spec.shape[0]}: B = {o}"
     facts = (how, f"bags [start, end): {spans_text(spans)}")
     claim = f"output[i] is the {reduce} of weight[input[offsets[i]:end]]{weighted}, for every bag i"
-    return Finding(topic="bags", facts=facts, claim=claim, data=data)
+    return Claim(topic="bags", facts=facts, claim=claim, data=data)
 
 
-def empty_finding(spec: EmbeddingSpec) -> Finding:
+def empty_finding(spec: EmbeddingSpec) -> Claim:
     empty = empty_bags(spec)
     listed = ", ".join(str(i) for i in empty[:SHOWN_BAGS]) + (", …" if len(empty) > SHOWN_BAGS else "")
-    return Finding(
+    return Claim(
         topic="empty bags",
         facts=(f"bag(s) {listed} start and end at the same offset: they hold no index",),
         claim=f"their output rows are all zeros (mode '{spec.mode.value}')",
@@ -120,9 +110,9 @@ def empty_finding(spec: EmbeddingSpec) -> Finding:
     )
 
 
-def max_norm_finding(spec: EmbeddingSpec) -> Finding:
+def max_norm_finding(spec: EmbeddingSpec) -> Claim:
     assert spec.max_norm is not None
-    return Finding(
+    return Claim(
         topic="max_norm",
         facts=(
             "before the lookup, every row the input names whose 2-norm is above "
@@ -137,7 +127,7 @@ def max_norm_finding(spec: EmbeddingSpec) -> Finding:
     )
 
 
-def findings(spec: EmbeddingSpec) -> list[Finding]:
+def findings(spec: EmbeddingSpec) -> list[Claim]:
     """Every finding --explain shows for this configuration, before torch checks them."""
     out = [index_finding(spec)]
     if spec.padding_idx is not None:

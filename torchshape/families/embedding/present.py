@@ -6,19 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from torchshape.families.embedding.counts import index_count, values_read
-from torchshape.families.embedding.explain import NO_VALUES, Analysis, Finding
+from torchshape.families.embedding.explain import Analysis
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
+from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection
+from torchshape.view import ParametersSection, explain_heading, finding_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -31,12 +31,6 @@ _WORK = {
 }
 
 
-def _mark(verified: bool | None) -> Text:
-    if verified is None:
-        return Text("–", style="dim")
-    return Text("✓", style="green") if verified else Text("✗", style="bold red")
-
-
 def _output_verified(report: Report) -> bool:
     return all(row.verified for row in report.rows if row.name == "output")
 
@@ -45,30 +39,11 @@ def _rule(report: Report) -> RenderableType:
     spec = report.spec
     found = rule(spec)
     head = "bags: how B comes about" if spec.bag else "lookup: one row of weight per index"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    grid.add_row(_mark(_output_verified(report)), code_text(found.formula, style="cyan"))
+    grid = marked_grid()
+    grid.add_row(mark_text(_output_verified(report)), code_text(found.formula, style="cyan"))
     grid.add_row("", code_text(found.numeric))
     if spec.one_d:
         grid.add_row("", Text(f"bags [start, end): {spans_text(bag_spans(spec))}"))
-    return Group(Text(head, style="bold"), grid)
-
-
-def _findings(analysis: Analysis) -> RenderableType:
-    head = "--explain: each claim checked on a forward pass"
-    if not analysis.values:
-        head = f"--explain: {NO_VALUES}"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for finding in analysis.findings or ():
-        bad = "bold red" if finding.holds is False else None
-        grid.add_row(_mark(finding.holds), Text(finding.topic, style=bad or "bold cyan"))
-        for fact in finding.facts:
-            grid.add_row("", Text(fact))
-        verdict = finding.detail or ("holds" if finding.holds else "")
-        grid.add_row("", Text(f"{finding.claim} ({verdict})", style=bad or "dim"))
     return Group(Text(head, style="bold"), grid)
 
 
@@ -77,7 +52,10 @@ def sections(report: Report) -> list[RenderableType]:
     parts: list[RenderableType] = [Text(""), _rule(report)]
     analysis = report.probe.analysis
     if isinstance(analysis, Analysis) and analysis.findings is not None:
-        parts += [Text(""), _findings(analysis)]
+        parts += [
+            Text(""),
+            claims_grid(explain_heading(analysis.values, "a forward pass"), analysis.findings),
+        ]
     return parts
 
 
@@ -110,17 +88,6 @@ def params(report: Report) -> ParametersSection:
     return parameters_section(report, init, [])
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "topic": finding.topic,
-        "facts": list(finding.facts),
-        "claim": finding.claim,
-        "holds": finding.holds,
-        "detail": finding.detail,
-        **finding.data,
-    }
-
-
 def json_extra(report: Report) -> dict[str, Any]:
     """``rule``: the lookup or bag rule (with each bag's span for a 1-D input); with --explain,
     ``explain``: the findings."""
@@ -131,7 +98,7 @@ def json_extra(report: Report) -> dict[str, Any]:
         out["rule"]["bags"] = [list(span) for span in bag_spans(spec)[:MAX_LISTED]]
     analysis = report.probe.analysis
     if isinstance(analysis, Analysis) and analysis.findings is not None:
-        out["explain"] = [_finding_json(f) for f in analysis.findings]
+        out["explain"] = [finding_json(f) for f in analysis.findings]
     return out
 
 

@@ -13,7 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
-from torchshape.families.embedding.explain import MAX_CHECKED_BAGS, Analysis, Finding, findings
+from torchshape.explain import Claim
+from torchshape.families.embedding.explain import MAX_CHECKED_BAGS, Analysis, findings
 from torchshape.families.embedding.formulas import bag_spans, empty_bags, symbols
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 from torchshape.families.embedding.torch_side import build_module, forward, make_inputs
@@ -36,7 +37,7 @@ def run(spec: EmbeddingSpec, *, explain: bool = False) -> ProbeRun:
 
 def _run(spec: EmbeddingSpec, *, explain: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Finding, ...] | None = None
+    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
         if explain:
             checks = findings(spec)
@@ -45,7 +46,7 @@ def _run(spec: EmbeddingSpec, *, explain: bool) -> ProbeRun:
                     spec, check_all, spec, done.module, done.inputs, done.results, checks
                 )
             elif spec.device == "meta":
-                checks = [replace(f, detail="no values on meta") for f in checks]
+                checks = [replace(f, evidence="no values on meta") for f in checks]
             found = tuple(checks)
         parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
     analysis = Analysis(findings=found, values=spec.device != "meta")
@@ -60,12 +61,12 @@ def check_all(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
     results: dict[str, torch.Tensor],
-    checks: list[Finding],
-) -> list[Finding]:
+    checks: list[Claim],
+) -> list[Claim]:
     done = []
     for finding in checks:
         holds, detail = CHECKS[finding.topic](spec, module, inputs, results)
-        done.append(replace(finding, holds=holds, detail=detail))
+        done.append(replace(finding, holds=holds, evidence=detail))
     return done
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import torch
 
 from torchshape.errors import EnvironmentProblem, UsageError
-from torchshape.families.expr.evaluate import CPU_TENSOR_LIMIT, Evaluator, Walk, dtype_name, key
+from torchshape.families.expr.evaluate import Evaluator
+from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
 from torchshape.families.expr.safety import check_expression
 from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec, Given, Symbols
 from torchshape.families.expr.steps import ExprRun, Failure, Fix, Step

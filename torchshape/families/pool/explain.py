@@ -1,6 +1,6 @@
 """--explain for pools: what each window reads, as facts in plain data. Pure, no torch.
 
-Each ``Finding`` states facts that follow from the rules and one claim that the probe
+Each ``Claim`` states facts that follow from the rules and one claim that the probe
 (``torchshape.families.pool.probe``) checks on torch's values: ``holds`` is True or
 False there, and None on meta, where no values exist.
 
@@ -16,14 +16,14 @@ False there, and None on meta, where no values exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from torchshape.explain import Claim, all_held
 from torchshape.families.pool.formulas import adaptive_windows, windows, windows_overlap
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.spatial import Coverage, Window, axes, joint, sliding_coverage
 
-NO_VALUES = "not evaluated: no values on meta"
 # Windows listed in the table before "…"; JSON lists up to MAX_LISTED per axis.
 SHOWN_WINDOWS = 6
 MAX_LISTED = 1024
@@ -32,27 +32,17 @@ MAX_CHECKED_WINDOWS = 4096
 
 
 @dataclass(frozen=True)
-class Finding:
-    topic: str  # "adaptive windows", "ceil_mode", "unread", "indices"
-    facts: tuple[str, ...]  # what the rules say, one line each
-    claim: str  # what the probe checks on torch's values
-    holds: bool | None = None  # None: not evaluated (meta), or too large to check
-    detail: str = ""  # how the check came out, or why it did not run
-    data: dict[str, Any] = field(default_factory=dict)  # the same facts as JSON values
-
-
-@dataclass(frozen=True)
 class Analysis:
     """What the pool's probe checked beyond the shapes."""
 
     torch_parameters: int  # how many parameters torch's module has (a pool: none)
-    findings: tuple[Finding, ...] | None  # None without --explain
+    findings: tuple[Claim, ...] | None  # None without --explain
     values: bool  # False on meta
 
     @property
     def ok(self) -> bool:
         findings = self.findings or ()
-        return self.torch_parameters == 0 and all(f.holds is not False for f in findings)
+        return self.torch_parameters == 0 and all_held(findings)
 
 
 def _spans_text(spans: list[tuple[int, int]]) -> str:
@@ -65,7 +55,7 @@ def _spans_text(spans: list[tuple[int, int]]) -> str:
     return f"{head} … {' '.join(one(s) for s in spans[-2:])}"
 
 
-def adaptive_finding(spec: PoolSpec) -> Finding:
+def adaptive_finding(spec: PoolSpec) -> Claim:
     facts = []
     data: dict[str, Any] = {"axes": []}
     reduce = "max" if spec.kind is Kind.ADAPTIVE_MAX else "mean"
@@ -87,7 +77,7 @@ def adaptive_finding(spec: PoolSpec) -> Finding:
                 "overlap": overlap,
             }
         )
-    return Finding(
+    return Claim(
         topic="adaptive windows",
         facts=tuple(facts),
         claim=f"torch's output is the {reduce} over exactly these windows "
@@ -100,7 +90,7 @@ def floor_out(window: Window) -> int:
     return (window.padded - window.span) // window.stride + 1
 
 
-def ceil_findings(spec: PoolSpec) -> list[Finding]:
+def ceil_findings(spec: PoolSpec) -> list[Claim]:
     found = []
     for window in windows(spec):
         floor = floor_out(window)
@@ -136,7 +126,7 @@ def ceil_findings(spec: PoolSpec) -> list[Finding]:
         if floor <= 0:
             claim = f"without ceil_mode, {axis}_out would be {floor}: torch refuses the input"
         found.append(
-            Finding(
+            Claim(
                 topic="ceil_mode",
                 facts=facts,
                 claim=claim,
@@ -153,7 +143,7 @@ def coverage(window: Window) -> Coverage:
     )
 
 
-def unread_findings(spec: PoolSpec) -> list[Finding]:
+def unread_findings(spec: PoolSpec) -> list[Claim]:
     """Per axis with input positions no window reads: every one of them."""
     found = []
     every = joint([coverage(w) for w in windows(spec)])
@@ -162,7 +152,7 @@ def unread_findings(spec: PoolSpec) -> list[Finding]:
             continue
         pattern = c.pattern()
         found.append(
-            Finding(
+            Claim(
                 topic="unread",
                 facts=(f"{window.axis}: {c.text()}",),
                 claim=f"changing any one of these positions on {window.axis} changes no output; "
@@ -192,7 +182,7 @@ def padding_only(window: Window) -> list[int]:
     return found
 
 
-def indices_finding(spec: PoolSpec) -> Finding:
+def indices_finding(spec: PoolSpec) -> Claim:
     lead = "" if spec.unbatched else "N, "
     claim = (
         "input.flatten(-dims).gather(-1, indices.flatten(-dims)) equals output: each index points "
@@ -213,7 +203,7 @@ def indices_finding(spec: PoolSpec) -> Finding:
             "output_size=input.shape) puts each maximum back where it was"
         )
         claim += "; MaxUnpool puts every maximum back in place"
-    return Finding(topic="indices", facts=tuple(facts), claim=claim)
+    return Claim(topic="indices", facts=tuple(facts), claim=claim)
 
 
 def unpools(spec: PoolSpec) -> bool:
@@ -221,9 +211,9 @@ def unpools(spec: PoolSpec) -> bool:
     return spec.kind is Kind.MAX and all(d == 1 for d in spec.dilation)
 
 
-def findings(spec: PoolSpec) -> list[Finding]:
+def findings(spec: PoolSpec) -> list[Claim]:
     """Every finding --explain shows for this configuration, before torch checks them."""
-    out: list[Finding] = []
+    out: list[Claim] = []
     if spec.kind.adaptive:
         out.append(adaptive_finding(spec))
     else:

@@ -6,20 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import Diagram
 from torchshape.families.pool.counts import window_reads
-from torchshape.families.pool.explain import NO_VALUES, Analysis, Finding
+from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
+from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection
+from torchshape.view import ParametersSection, explain_heading, finding_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -50,39 +50,14 @@ def _dim_verified(report: Report) -> list[bool]:
     return [sizes is not None and sizes[i] == rule.value for i, rule in enumerate(rules)]
 
 
-def _mark(verified: bool | None) -> Text:
-    if verified is None:
-        return Text("–", style="dim")
-    return Text("✓", style="green") if verified else Text("✗", style="bold red")
-
-
 def _rules(report: Report) -> RenderableType:
     rules = dim_rules(report.spec)
     head = "output sizes: each axis' rule in the PyTorch docs' symbols, then with this run's numbers"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid = marked_grid()
     for rule, verified in zip(rules, _dim_verified(report), strict=True):
-        grid.add_row(_mark(verified), code_text(rule.formula, style="cyan"))
+        grid.add_row(mark_text(verified), code_text(rule.formula, style="cyan"))
         pad = " " * (len(rule.axis) + len("_out "))
         grid.add_row("", code_text(f"{pad}= {rule.numeric}"))
-    return Group(Text(head, style="bold"), grid)
-
-
-def _findings(analysis: Analysis) -> RenderableType:
-    head = "--explain: each claim checked on this forward pass"
-    if not analysis.values:
-        head = f"--explain: {NO_VALUES}"
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for finding in analysis.findings or ():
-        bad = "bold red" if finding.holds is False else None
-        grid.add_row(_mark(finding.holds), Text(finding.topic, style=bad or "bold cyan"))
-        for fact in finding.facts:
-            grid.add_row("", Text(fact))
-        verdict = finding.detail or ("holds" if finding.holds else "")
-        grid.add_row("", Text(f"{finding.claim} ({verdict})", style=bad or "dim"))
     return Group(Text(head, style="bold"), grid)
 
 
@@ -91,7 +66,12 @@ def sections(report: Report) -> list[RenderableType]:
     parts: list[RenderableType] = [Text(""), _rules(report)]
     analysis = report.probe.analysis
     if isinstance(analysis, Analysis) and analysis.findings is not None:
-        parts += [Text(""), _findings(analysis) if analysis.findings else Text(NOTHING, style="bold")]
+        parts += [
+            Text(""),
+            claims_grid(explain_heading(analysis.values, "this forward pass"), analysis.findings)
+            if analysis.findings
+            else Text(NOTHING, style="bold"),
+        ]
     return parts
 
 
@@ -128,23 +108,12 @@ def _dim_json(rule: DimRule) -> dict[str, Any]:
     return {"axis": rule.axis, "formula": rule.formula, "numeric": rule.numeric, "value": rule.value}
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "topic": finding.topic,
-        "facts": list(finding.facts),
-        "claim": finding.claim,
-        "holds": finding.holds,
-        "detail": finding.detail,
-        **finding.data,
-    }
-
-
 def json_extra(report: Report) -> dict[str, Any]:
     """``dims``: every spatial output dimension; with --explain, ``explain``: the findings."""
     out: dict[str, Any] = {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)]}
     analysis = report.probe.analysis
     if isinstance(analysis, Analysis) and analysis.findings is not None:
-        out["explain"] = [_finding_json(f) for f in analysis.findings]
+        out["explain"] = [finding_json(f) for f in analysis.findings]
     return out
 
 

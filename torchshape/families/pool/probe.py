@@ -12,8 +12,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
+from torchshape.explain import Claim
 from torchshape.families.pool.counts import MAX_PERTURBED
-from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, Finding, findings, unpools
+from torchshape.families.pool.explain import MAX_CHECKED_WINDOWS, Analysis, findings, unpools
 from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.pool.torch_side import build_module, forward, make_inputs
@@ -33,7 +34,7 @@ def run(spec: PoolSpec, *, explain: bool = False, diagram: bool = False) -> Prob
 
 def _run(spec: PoolSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Finding, ...] | None = None
+    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
         if explain:
             checks = findings(spec)
@@ -42,7 +43,7 @@ def _run(spec: PoolSpec, *, explain: bool, diagram: bool) -> ProbeRun:
                     spec, check_all, spec, done.module, done.inputs, done.results, checks
                 )
             elif spec.device == "meta":
-                checks = [replace(f, detail="no values on meta") for f in checks]
+                checks = [replace(f, evidence="no values on meta") for f in checks]
             found = tuple(checks)
         parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
     analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
@@ -69,21 +70,21 @@ def check_all(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
     results: dict[str, torch.Tensor],
-    checks: list[Finding],
-) -> list[Finding]:
+    checks: list[Claim],
+) -> list[Claim]:
     done = []
     overflow = _overflows(spec, results["output"])
     for finding in checks:
         if overflow and finding.topic != "unread":  # that one runs on its own input
-            done.append(replace(finding, holds=None, detail=_overflow_text(results["output"])))
+            done.append(replace(finding, holds=None, evidence=_overflow_text(results["output"])))
             continue
         holds, detail = CHECKS[finding.topic](spec, module, inputs["input"], results, finding)
-        done.append(replace(finding, holds=holds, detail=detail))
+        done.append(replace(finding, holds=holds, evidence=detail))
     return done
 
 
 def _adaptive(
-    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Claim
 ) -> tuple[bool | None, str]:
     """Reduce over the windows one axis at a time (a box's max or mean is separable)."""
     import torch
@@ -105,7 +106,7 @@ def _adaptive(
 
 
 def _ceil(
-    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Claim
 ) -> tuple[bool | None, str]:
     floor_spec = replace(spec, ceil_mode=False, return_indices=False)
     try:
@@ -142,7 +143,7 @@ def _overflow_text(t: torch.Tensor) -> str:
 
 
 def _unread(
-    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Claim
 ) -> tuple[bool | None, str]:
     """Perturb every input position of the axis, one per batch row, and see which outputs move.
 
@@ -184,7 +185,7 @@ def _unread(
 
 
 def _indices(
-    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Finding
+    spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Claim
 ) -> tuple[bool | None, str]:
     import torch
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.diagram import LaneCell, LanesDiagram, Role
 from torchshape.families.rnn.diagram import plan
-from torchshape.families.rnn.explain import UNROLL_TOLERANCE
 from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
 if TYPE_CHECKING:
     import torch

@@ -9,7 +9,8 @@ from rich.text import Text
 
 from torchshape.diagram import Diagram
 from torchshape.families.rnn.counts import init_bound, steps
-from torchshape.families.rnn.sections import explain_json, packed_json, sections, unroll_json
+from torchshape.families.rnn.sections import sections
+from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head

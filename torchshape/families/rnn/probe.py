@@ -9,8 +9,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from torchshape import guard
-from torchshape.families.rnn.explain import handoff_decoders
 from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.handoff import handoff_decoders
 from torchshape.families.rnn.probe_sizes import META_PARAMETER_LAYERS, probe_spec
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs

@@ -1,26 +1,21 @@
-"""The --explain, --lengths and --unroll sections: table parts and JSON entries.
+"""The --explain, --lengths and --unroll sections as table parts (JSON: ``sections_json``).
 
 Nothing here runs torch; every mark comes from a check ``torchshape.families.rnn.explain_probe`` made.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.families.rnn.explain import (
-    NO_VALUES,
-    HandoffResult,
-    Layout,
-    PackedResult,
-    RelationCheck,
-    ShapeCheck,
-    UnrollResult,
-    packed_code,
-)
+from torchshape.explain import NO_RELATION_VALUES, NO_VALUES_HEADING
+from torchshape.families.rnn.explain import Layout
+from torchshape.families.rnn.handoff import HandoffResult
+from torchshape.families.rnn.packed import PackedResult, ShapeCheck, packed_code
+from torchshape.families.rnn.relations import RelationCheck
+from torchshape.families.rnn.unroll import UnrollResult
+from torchshape.render.claims import mark_text, marked_grid
 from torchshape.render.text import code_text
 from torchshape.render.text import shape_text as _fmt
 from torchshape.report import Report
@@ -61,27 +56,25 @@ def _verdict(check: RelationCheck) -> tuple[Text, str]:
     rel = check.relation
     diff = "" if check.max_abs_diff is None else f", max |Δ| {_num(check.max_abs_diff)}"
     if check.holds is None:
-        return Text("–", style="dim"), "not evaluated: no values on meta"
+        return mark_text(None), NO_VALUES_HEADING
     if check.numeric_agrees is False:
-        return Text("✗", style="bold red"), "the numeric form picked other values"
+        return mark_text(False), "the numeric form picked other values"
     if check.holds and rel.expected:
         if check.max_abs_diff is None:
-            return Text("✓", style="green"), "holds"
-        return Text("✓", style="green"), "bit for bit" if check.exact else f"within tolerance{diff}"
-    if check.error is not None:
-        mark = Text("≠", style="yellow") if not rel.expected else Text("✗", style="bold red")
-        return mark, f"torch refuses it: {check.error}"
+            return mark_text(True), "holds"
+        return mark_text(True), "bit for bit" if check.exact else f"within tolerance{diff}"
+    if check.evidence:
+        mark = Text("≠", style="yellow") if not rel.expected else mark_text(False)
+        return mark, f"torch refuses it: {check.evidence}"
     if not check.holds and not rel.expected:
         return Text("≠", style="yellow"), f"does not hold{diff}"
     if check.holds:
         return Text("✓", style="yellow"), "holds here by coincidence of these values, not in general"
-    return Text("✗", style="bold red"), f"DOES NOT HOLD{diff}, though the rules say it does"
+    return mark_text(False), f"DOES NOT HOLD{diff}, though the rules say it does"
 
 
 def _relation_rows(checks: list[RelationCheck]) -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid = marked_grid()
     for check in checks:
         rel = check.relation
         mark, verdict = _verdict(check)
@@ -102,7 +95,7 @@ def _relations(report: Report, checks: list[RelationCheck], values: bool) -> Ren
     which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
     head = f"output vs h_n (--explain){which}: each relation checked on this forward pass"
     if not values:
-        head = f"output vs h_n (--explain){which}: {NO_VALUES}"
+        head = f"output vs h_n (--explain){which}: {NO_RELATION_VALUES}"
     holding = [c for c in checks if c.relation.expected]
     mistakes = [c for c in checks if not c.relation.expected]
     parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
@@ -116,7 +109,7 @@ def _handoff(report: Report, handoff: HandoffResult, values: bool) -> Renderable
     which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
     head = f"Hand-off to a decoder (--explain){which}: each line run on this forward pass"
     if not values:
-        head = f"Hand-off to a decoder (--explain){which}: {NO_VALUES}"
+        head = f"Hand-off to a decoder (--explain){which}: {NO_RELATION_VALUES}"
     code = []
     for line, numeric in zip(handoff.code, handoff.code_numeric, strict=True):
         code.append(line if line == numeric else f"{line}    # {numeric.split(' = ', 1)[1]}")
@@ -248,7 +241,7 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     values = report.probe.analysis is not None and report.probe.analysis.values
     head = f"padded output vs h_n of {PACKED_CALL}:"
     if not values:
-        head = f"{head} {NO_VALUES}"
+        head = f"{head} {NO_RELATION_VALUES}"
     parts.append(Text(head, style="bold"))
     parts.append(_relation_rows(packed.relations))
     return Group(*parts)
@@ -289,123 +282,3 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
             Text(f"The bidirectional module called one step at a time instead: {naive} (not the same).")
         )
     return Group(*parts)
-
-
-# ---------------------------------------------------------------- JSON
-
-
-def _relation_json(check: RelationCheck, call: str = "plain") -> dict[str, Any]:
-    """One relation; ``call`` says which call's tensors it is about: "plain" or "packed"."""
-    rel = check.relation
-    return {
-        "call": call,
-        "expression": rel.expression,
-        "numeric": rel.numeric,
-        "meaning": rel.meaning,
-        "expected": rel.expected,
-        "holds": check.holds,
-        "exact": check.exact,
-        "max_abs_diff": check.max_abs_diff,
-        "note": NO_VALUES if check.holds is None else None,
-        "error": check.error,
-    }
-
-
-def _shape_json(row: ShapeCheck) -> dict[str, Any]:
-    return {
-        "name": row.name,
-        "code": row.code,
-        "formula": row.formula,
-        "shape": list(row.measured if row.exact and row.measured is not None else row.expected),
-        "verified": row.verified,
-        "source": "forward" if row.exact else "formula",
-        "expected_shape": list(row.expected),
-        "probe_shape": None if row.measured is None else list(row.measured),
-    }
-
-
-def explain_json(report: Report) -> dict[str, Any]:
-    """``relations`` and ``layout`` (with --explain), else nothing."""
-    analysis = report.probe.analysis
-    if analysis is None or analysis.relations is None:
-        return {}
-    layout: dict[str, Any] = {
-        item.tensor: {
-            "view": item.view,
-            "view_numeric": item.view_numeric,
-            "axes": ["layer", "direction"],
-            "directions": list(item.directions),
-            "grid": [list(row) for row in item.grid],
-        }
-        for item in analysis.layouts or []
-    }
-    layout["feature_sizes"] = analysis.feature_sizes
-    handoff = analysis.handoff
-    return {
-        "relations": [_relation_json(c) for c in analysis.relations],
-        "layout": layout,
-        # null where h_n already fits a decoder (one layer, one direction)
-        "handoff": None
-        if handoff is None
-        else {
-            "code": handoff.code,
-            "code_numeric": handoff.code_numeric,
-            "relations": [{**_relation_json(c), "section": "handoff"} for c in handoff.relations],
-            "ok": handoff.ok,
-        },
-    }
-
-
-def packed_json(report: Report) -> dict[str, Any]:
-    """``packed`` (with --lengths), else nothing."""
-    analysis = report.probe.analysis
-    if analysis is None or analysis.packed is None:
-        return {}
-    packed = analysis.packed
-    shapes = {row.name: _shape_json(row) for row in packed.shapes}
-    return {
-        "packed": {
-            "lengths": list(packed.lengths),
-            "sum_lengths": packed.sum_lengths,
-            "max_length": packed.max_length,
-            "code": packed_code(report.spec),
-            "data_shape": shapes["data"]["shape"],
-            "batch_sizes": list(packed.batch_sizes),
-            "output_data_shape": shapes["output.data"]["shape"],
-            "padded_output_shape": shapes["output"]["shape"],
-            "padded_output_shape_total_length": shapes["output (total_length=L)"]["shape"],
-            "h_n_shape": shapes["h_n"]["shape"],
-            "c_n_shape": shapes["c_n"]["shape"] if "c_n" in shapes else None,
-            "sorted_indices": None if packed.sorted_indices is None else list(packed.sorted_indices),
-            "batch_sizes_verified": packed.batch_sizes_verified,
-            "ran_lengths": list(packed.ran_lengths),
-            "tensors": list(shapes.values()),
-            "relations": [_relation_json(c, "packed") for c in packed.relations],
-            "ok": packed.ok,
-        }
-    }
-
-
-def unroll_json(report: Report) -> dict[str, Any]:
-    """``unroll`` (with --unroll), else nothing."""
-    analysis = report.probe.analysis
-    if analysis is None or analysis.unroll is None:
-        return {}
-    unroll = analysis.unroll
-    rtol, atol = unroll.tolerance
-    return {
-        "unroll": {
-            "steps": unroll.steps,
-            "method": unroll.method,
-            "code": list(unroll.code),
-            "step_shapes": [_shape_json(row) for row in unroll.step_shapes],
-            "max_abs_diff": dict(unroll.max_abs_diff),
-            "per_step_max_abs_diff": list(unroll.per_step_max_abs_diff),
-            "tolerance": {"rtol": rtol, "atol": atol},
-            "within_tolerance": dict(unroll.within_tolerance),
-            "agree": unroll.agree,
-            "naive_max_abs_diff": unroll.naive_max_abs_diff,
-            "why": unroll.why,
-            "ok": unroll.ok,
-        }
-    }

@@ -18,7 +18,7 @@ from torchshape.quiet import quiet
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SEED", "build_module", "forward", "make_inputs"]
+__all__ = ["SEED", "build_module", "forward", "hidden", "make_inputs", "max_abs_diff", "split_state"]
 
 
 def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
@@ -64,8 +64,23 @@ def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[st
     """Call the module as users do; name every returned tensor."""
     if cells.is_cell_module(module):
         return cells.forward(module, inputs)
-    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
-    output, h_n = module(inputs["input"], hidden)
-    if isinstance(h_n, tuple):
-        return {"output": output, "h_n": h_n[0], "c_n": h_n[1]}
-    return {"output": output, "h_n": h_n}
+    output, state = module(inputs["input"], hidden(inputs))
+    return {"output": output, **split_state(state)}
+
+
+def hidden(inputs: dict[str, torch.Tensor]) -> Any:
+    """The initial state as the module takes it: h_0, or (h_0, c_0)."""
+    return (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
+
+
+def split_state(state: Any) -> dict[str, torch.Tensor]:
+    """The final state a module returned, by name: h_n (and c_n)."""
+    if isinstance(state, tuple):
+        return {"h_n": state[0], "c_n": state[1]}
+    return {"h_n": state}
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    if a.numel() == 0:
+        return 0.0
+    return float((a.double() - b.double()).abs().max().item())

@@ -1,4 +1,5 @@
-"""--explain on torch: every claim of ``explain`` checked on the module that just ran.
+"""--explain on torch: every claim about this transformer's masks and memory (``torchshape.explain.Claim``),
+checked on the module that just ran.
 
 Claims about shapes and refusals run on the pass's own device (meta too: torch's checks
 run there). Claims about values compare outputs, so they need a device with values.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.transformer.explain import NO_VALUES, Claim, TransformerAnalysis
+from torchshape.explain import NO_VALUES, Claim, Claims
 from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.families.transformer.torch_side import call, causal_mask, hushed, meta_hints
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 Inputs = dict[str, "torch.Tensor"]
 
 
-def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> TransformerAnalysis:
+def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> Claims:
     values = next(iter(inputs.values())).device.type != "meta"
     claims: list[Claim] = []
     with hushed():
@@ -29,7 +30,7 @@ def analyse(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs) -> T
         claims += _padding(spec, module, inputs, wide)
         claims.append(_wrong_attention_mask(spec, module, inputs))
         claims += _memory(spec, module, inputs, wide)
-    return TransformerAnalysis(values=values, claims=claims)
+    return Claims(values=values, claims=tuple(claims))
 
 
 class Wide:
@@ -39,7 +40,7 @@ class Wide:
     more with every layer than any fixed tolerance allows; what a mask hides does not depend
     on the dtype, so those claims compare a float32 copy of the module, to float32's precision."""
 
-    def __init__(self, module: torch.nn.Module, inputs: Inputs, note: str | None) -> None:
+    def __init__(self, module: torch.nn.Module, inputs: Inputs, note: str) -> None:
         self.module, self.inputs, self.note = module, inputs, note
 
 
@@ -50,7 +51,7 @@ def _widened(module: torch.nn.Module, inputs: Inputs) -> Wide:
 
     dtype = next(iter(inputs.values())).dtype
     if dtype not in (torch.float16, torch.bfloat16):
-        return Wide(module, inputs, None)
+        return Wide(module, inputs, "")
     wide = copy.deepcopy(module).float()
     floats = {k: v.float() if v.is_floating_point() else v for k, v in inputs.items()}
     name = str(dtype).removeprefix("torch.")
@@ -168,7 +169,7 @@ def _padding(
                 f"with norm_first) does not check it: it accepts a transposed ({s}, {n}) mask without a "
                 "word, and the padding is then silently wrong",
                 message is None,
-                message,
+                message or "",
             )
         )
     elif s != n:
@@ -179,7 +180,7 @@ def _padding(
                 "padding",
                 f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})",
                 message is not None,
-                message,
+                message or "",
             )
         )
     else:
@@ -199,7 +200,7 @@ def _padding(
             "padding",
             f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s",
             message is not None,
-            message,
+            message or "",
         )
     )
     text = f"bool True and float −inf in {name} hide the same keys: the outputs agree"
@@ -278,7 +279,7 @@ def _wrong_attention_mask(spec: TransformerSpec, module: torch.nn.Module, inputs
         f"{name} must be ({symbol}, {symbol}) = ({length}, {length}) or (N·nhead, {length}, {length}): "
         f"torch refuses ({length + 1}, {length + 1})",
         message is not None,
-        message,
+        message or "",
     )
 
 

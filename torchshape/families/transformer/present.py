@@ -9,17 +9,17 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.explain import Claims
 from torchshape.families.transformer.counts import macs_formula
-from torchshape.families.transformer.explain import TransformerAnalysis
 from torchshape.families.transformer.formulas import tensor_formulas
 from torchshape.families.transformer.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.parameters import parameters_section, totals_head
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection
+from torchshape.view import ParametersSection, claim_lines, claims_json
 
-__all__ = ["command", "csv_rows", "explain_lines", "footer", "json_extra", "params", "sections"]
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 MAC_CONVENTION = (
     "one multiply-accumulate per product of the projections, Q·Kᵀ, weights·V and the feed-forward; "
@@ -27,12 +27,12 @@ MAC_CONVENTION = (
 )
 
 
-def _mark(held: bool | None) -> str:
-    return "–" if held is None else "✓" if held else "✗"
-
-
 def meanings(report: Report) -> list[tuple[str, str]]:
     return [(f.name, f.meaning) for f in tensor_formulas(report.spec)]
+
+
+# --explain's JSON keys, field by field
+KEYS = {"topic": "topic", "claim": "claim", "held": "holds", "detail": "evidence", "note": "note"}
 
 
 def sections(report: Report) -> list[RenderableType]:
@@ -44,23 +44,10 @@ def sections(report: Report) -> list[RenderableType]:
         grid.add_row(name, meaning)
     parts: list[RenderableType] = [Text(""), Text("What each tensor is", style="bold"), grid]
     analysis = report.probe.analysis
-    if isinstance(analysis, TransformerAnalysis):
+    if isinstance(analysis, Claims):
         parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in explain_lines(analysis))))
+        parts.append(Group(*(Text(line) for line in claim_lines(analysis.claims, quoted=True))))
     return parts
-
-
-def explain_lines(a: TransformerAnalysis) -> list[str]:
-    """--explain as lines of text, each claim after its mark: ✓ torch agreed, – not evaluated."""
-    lines: list[str] = []
-    for claim in a.claims:
-        lines.append(f"{_mark(claim.held)} {claim.text}")
-        if claim.detail:
-            said = f'torch: "{claim.detail}"' if claim.held is not None else claim.detail
-            lines.append(f"    {said}")
-        if claim.note:
-            lines.append(f"    {claim.note}")
-    return lines
 
 
 def footer(report: Report) -> list[Text]:
@@ -94,14 +81,8 @@ def json_extra(report: Report) -> dict[str, Any]:
     """``meanings``: what each tensor is; with --explain: ``explain``."""
     out: dict[str, Any] = {"meanings": dict(meanings(report))}
     a = report.probe.analysis
-    if isinstance(a, TransformerAnalysis):
-        out["explain"] = {
-            "values": a.values,
-            "claims": [
-                {"topic": c.topic, "claim": c.text, "held": c.held, "detail": c.detail, "note": c.note}
-                for c in a.claims
-            ],
-        }
+    if isinstance(a, Claims):
+        out["explain"] = claims_json(a, KEYS, empty_as_null=True)
     return out
 
 

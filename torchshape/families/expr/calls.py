@@ -1,0 +1,370 @@
+"""Which rule of the formulas answers which call: a tensor method, a torch function, a factory or
+an ``F`` function, with its arguments as the rules see them. No torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torchshape.families.expr import formulas as rules
+from torchshape.families.expr import indexing, products, reductions, reshape
+from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T
+
+FACTORIES = frozenset(
+    {"zeros", "ones", "empty", "randn", "rand", "full", "randint", "arange", "tensor", "as_tensor"}
+)
+FACTORIES |= {
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "randn_like",
+    "rand_like",
+    "full_like",
+    "eye",
+    "linspace",
+}
+ELEMENTWISE = {
+    "add": "+",
+    "sub": "-",
+    "subtract": "-",
+    "mul": "*",
+    "multiply": "*",
+    "div": "/",
+    "true_divide": "/",
+    "floor_divide": "//",
+    "remainder": "%",
+    "fmod": "%",
+    "pow": "**",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
+    "logical_xor": "logical_xor",
+    "bitwise_and": "&",
+    "bitwise_or": "|",
+    "bitwise_xor": "^",
+}
+REDUCTIONS = frozenset(
+    {"sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "any", "all", "std", "var"}
+)
+REDUCTIONS |= {"logsumexp", "count_nonzero", "norm"}
+CASTS = frozenset(rules.CAST_METHODS)
+LIST_FUNCTIONS = frozenset({"cat", "concat", "concatenate", "stack", "einsum", "where"})
+SAME_SHAPE = reductions.FLOAT_MATH | reductions.KEEP_DTYPE
+
+
+def _dtype_kw(kw: dict[str, Any]) -> str | None:
+    d = kw.get("dtype")
+    return d.name if isinstance(d, Dtype) else None
+
+
+def _arg(args: list[Any], kw: dict[str, Any], position: int, name: str, default: Any = None) -> Any:
+    if name in kw:
+        return kw[name]
+    return args[position] if len(args) > position else default
+
+
+def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
+    """The rule of ``x.NAME(*args, **kw)`` (and of ``torch.NAME(x, ...)``)."""
+    if name in ("view", "reshape"):
+        if args and isinstance(args[0], Dtype):
+            raise NoRule("view(dtype)")
+        sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        sizes = list(kw.get("shape", sizes))
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+            raise NoRule(name)
+        return reshape.view(x, [int(n) for n in sizes], name, label)
+    if name in ("view_as", "reshape_as", "expand_as", "type_as"):
+        other = args[0] if args else kw.get("other")
+        if not isinstance(other, T):
+            raise NoRule(name)
+        if name == "type_as":
+            return rules.cast(x, other.dtype, f".type_as({other.dtype} tensor)")
+        if name == "expand_as":
+            return reshape.expand(x, list(other.shape), label)
+        return reshape.view(x, list(other.shape), name.removesuffix("_as"), label)
+    if name in ("flatten", "ravel"):
+        if name == "ravel":
+            return reshape.flatten(x, 0, -1, label)
+        return reshape.flatten(x, _arg(args, kw, 0, "start_dim", 0), _arg(args, kw, 1, "end_dim", -1), label)
+    if name == "unflatten":
+        sizes = _arg(args, kw, 1, "sizes")
+        if not isinstance(sizes, (tuple, list)):
+            raise NoRule(name)
+        return reshape.unflatten(x, _arg(args, kw, 0, "dim"), list(sizes), label)
+    if name == "squeeze":
+        return reshape.squeeze(x, _arg(args, kw, 0, "dim"), label)
+    if name == "unsqueeze":
+        return reshape.unsqueeze(x, _arg(args, kw, 0, "dim"), label)
+    if name in ("transpose", "swapaxes", "swapdims"):
+        return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"), label)
+    if name == "t":
+        if x.ndim > 2:
+            return rules.Outcome(
+                "transpose",
+                f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)",
+                error=True,
+            )
+        return reshape.transpose(x, 0, -1, label) if x.ndim == 2 else reductions.same_shape(x, "t")
+    if name == "permute":
+        if not args and "dims" not in kw:
+            raise NoRule(name)  # torch's own TypeError: no dims given
+        dims = (
+            list(args[0])
+            if len(args) == 1 and isinstance(args[0], (tuple, list))
+            else list(kw.get("dims", args))
+        )
+        return reshape.permute(x, dims, label)
+    if name in ("expand", "repeat", "broadcast_to", "tile"):
+        sizes = (
+            list(args[0])
+            if len(args) == 1 and isinstance(args[0], (tuple, list))
+            else list(kw.get("size", args))
+        )
+        if not all(isinstance(n, int) for n in sizes):
+            raise NoRule(name)
+        if name == "tile":
+            sizes = [1] * (x.ndim - len(sizes)) + sizes
+            return reshape.repeat(x, sizes, label)
+        return reshape.repeat(x, sizes, label) if name == "repeat" else reshape.expand(x, sizes, label)
+    if name in ("contiguous", "clone", "detach"):
+        contiguous = x.stride == reshape.contiguous_strides(x.shape) if x.stride else True
+        if name == "contiguous":
+            how = (
+                "already contiguous: the same tensor"
+                if contiguous
+                else (
+                    f"copies into memory order: strides {rules.shape_text(x.stride)} → "
+                    f"{rules.shape_text(reshape.contiguous_strides(x.shape))}"
+                )
+            )
+            return rules.Outcome(
+                "contiguous",
+                f"contiguous keeps the shape {rules.shape_text(x.shape)}; {how}",
+                x.shape,
+                x.dtype,
+            )
+        return reductions.same_shape(x, name)
+    if name in ("split", "chunk", "unbind", "tensor_split"):
+        if name == "tensor_split":
+            raise NoRule(name)
+        if name == "unbind":
+            return indexing.split(x, None, _arg(args, kw, 0, "dim", 0), "unbind")
+        first = _arg(args, kw, 0, "chunks" if name == "chunk" else "split_size_or_sections")
+        return indexing.split(x, first, _arg(args, kw, 1, "dim", 0), name)
+    if name in ("max", "min") and (args or "dim" in kw):
+        other = args[0] if args else None
+        if isinstance(other, T):
+            return rules.elementwise("maximum", [x, other], [label, "other"])
+        return reductions.max_with_dim(
+            x, name, _arg(args, kw, 0, "dim"), bool(_arg(args, kw, 1, "keepdim", False))
+        )
+    if name in ("max", "min"):
+        return reductions.reduce(x, "amax", None, False, label)
+    if name in REDUCTIONS:
+        if name == "norm" and args:
+            raise NoRule(name)
+        keepdim = bool(_arg(args, kw, 1, "keepdim", False))
+        if name in ("std", "var") and "correction" in kw:
+            keepdim = bool(kw.get("keepdim", False))
+        return reductions.reduce(x, name, _arg(args, kw, 0, "dim"), keepdim, label)
+    if name in ("softmax", "log_softmax", "cumsum", "cumprod"):
+        d = _arg(args, kw, 0, "dim")
+        if _dtype_kw(kw):
+            raise NoRule(name)
+        if name in ("cumsum", "cumprod") and rules.category(x.dtype) < 2:
+            return rules.Outcome(
+                "reduction",
+                f"{name} along dim {d} keeps the shape {rules.shape_text(x.shape)}; integers accumulate "
+                "in int64",
+                x.shape,
+                "int64",
+            )
+        return reductions.same_shape(x, name, d)
+    if name in CASTS:
+        return rules.cast(x, rules.CAST_METHODS[name], f".{name}()")
+    if name in ("type", "to"):
+        target = _arg(args, kw, 0, "dtype")
+        if isinstance(target, T) and name == "to":
+            return rules.cast(x, target.dtype, ".to(a tensor)")
+        if not isinstance(target, Dtype):
+            raise NoRule(name)
+        return rules.cast(x, target.name, f".{name}(torch.{target.name})")
+    if name == "item":
+        return rules.item(x, label)
+    if name in ELEMENTWISE:
+        other = _arg(args, kw, 0, "other")
+        return rules.elementwise(ELEMENTWISE[name], [x, other], [label, "other"])
+    if name in ("matmul", "mm", "bmm", "mv", "dot"):
+        other = args[0] if args else None
+        if not isinstance(other, T):
+            raise NoRule(name)
+        return products.matmul(x, other, label, "other", name)
+    if name == "masked_fill":
+        mask = _arg(args, kw, 0, "mask")
+        if not isinstance(mask, T):
+            raise NoRule(name)
+        shape, how = rules.broadcast([x.shape, mask.shape], [label, "mask"])
+        if shape is None:
+            return rules.Outcome(
+                "broadcasting",
+                f"the mask {rules.shape_text(mask.shape)} must broadcast to {rules.shape_text(x.shape)}: "
+                f"{how}",
+                error=True,
+            )
+        if shape != x.shape:
+            return rules.Outcome(
+                "broadcasting",
+                f"the mask {rules.shape_text(mask.shape)} broadcasts to {rules.shape_text(shape)}, not "
+                f"the input's {rules.shape_text(x.shape)}",
+                error=True,
+            )
+        return rules.Outcome(
+            "broadcasting",
+            f"masked_fill keeps {rules.shape_text(x.shape)}; the mask {rules.shape_text(mask.shape)} "
+            f"broadcasts to it: {how}",
+            x.shape,
+            x.dtype,
+        )
+    if name in SAME_SHAPE:
+        return reductions.same_shape(x, name)
+    raise NoRule(name)  # size(), dim(), stride(), tolist(), ...: no tensor, or no rule here
+
+
+def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
+    dtype = _dtype_kw(kw)
+    if name in ("tensor", "as_tensor"):
+        data = args[0] if args else kw.get("data")
+        if isinstance(data, T):
+            raise NoRule(name)
+        return rules.tensor(data, dtype)
+    if name.endswith("_like"):
+        x = args[0] if args else None
+        if not isinstance(x, T):
+            raise NoRule(name)
+        return rules.like(x, name, dtype)
+    if name == "arange":
+        return rules.arange(args, dtype)
+    if name == "linspace":
+        steps = _arg(args, kw, 2, "steps")
+        if not isinstance(steps, int):
+            raise NoRule(name)
+        return rules.filled(name, [steps], dtype)
+    if name == "eye":
+        n = args[0] if args else None
+        m = args[1] if len(args) > 1 else kw.get("m", n)
+        if not isinstance(n, int) or not isinstance(m, int):
+            raise NoRule(name)
+        return rules.filled(name, [n, m], dtype)
+    if name == "full":
+        size = args[0] if args else kw.get("size")
+        fill = _arg(args, kw, 1, "fill_value")
+        if not isinstance(size, (tuple, list)):
+            raise NoRule(name)
+        return rules.filled(name, list(size), dtype, fill)
+    if name == "randint":
+        size = args[-1] if args and isinstance(args[-1], (tuple, list)) else kw.get("size")
+        if not isinstance(size, (tuple, list)):
+            raise NoRule(name)
+        return rules.filled(name, list(size), dtype)
+    sizes = (
+        list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else list(kw.get("size", args))
+    )
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        raise NoRule(name)
+    return rules.filled(name, sizes, dtype)
+
+
+def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]) -> Outcome:
+    """``torch.NAME(...)`` where the first argument is not a tensor: lists of tensors, einsum."""
+    if name in ("cat", "concat", "concatenate", "stack"):
+        tensors = args[0] if args else kw.get("tensors")
+        if not isinstance(tensors, (list, tuple)) or not all(isinstance(t, T) for t in tensors):
+            raise NoRule(name)
+        d = _arg(args, kw, 1, "dim", 0)
+        return indexing.cat(list(tensors), d, "stack" if name == "stack" else "cat")
+    if name == "einsum":
+        equation = args[0] if args else None
+        operands = args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+        if not isinstance(equation, str) or not all(isinstance(o, T) for o in operands):
+            raise NoRule(name)
+        return products.einsum(equation, operands)
+    if name == "where" and len(args) == 3 and isinstance(args[0], T):
+        shape, how = rules.broadcast(
+            [a.shape for a in args if isinstance(a, T)],
+            ["condition", "input", "other"][: sum(isinstance(a, T) for a in args)],
+        )
+        if shape is None:
+            return rules.Outcome("broadcasting", f"where: condition, input and other {how}", error=True)
+        dtype, why = rules.result_type(args[1:])
+        return rules.Outcome(
+            "broadcasting",
+            f"where broadcasts condition, input and other: {how} → {rules.shape_text(shape)}; {why}",
+            shape,
+            dtype,
+        )
+    if name == "result_type":
+        raise NoRule(name)
+    if name in ELEMENTWISE and len(args) >= 2:
+        return rules.elementwise(ELEMENTWISE[name], args[:2], labels[:2])
+    raise NoRule(name)
+
+
+def functional_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]) -> Outcome:
+    x = args[0] if args else kw.get("input")
+    if not isinstance(x, T):
+        raise NoRule(name)
+    label = labels[0] if labels else "input"
+    if name == "linear":
+        w = _arg(args, kw, 1, "weight")
+        b = _arg(args, kw, 2, "bias")
+        if not isinstance(w, T):
+            raise NoRule(name)
+        return products.linear(
+            x, w, b if isinstance(b, T) else None, label, labels[1] if len(labels) > 1 else "weight"
+        )
+    if name in ("conv1d", "conv2d", "conv3d"):
+        w = _arg(args, kw, 1, "weight")
+        if not isinstance(w, T):
+            raise NoRule(name)
+        return products.conv(
+            x,
+            w,
+            int(name[4]),
+            _arg(args, kw, 3, "stride", 1),
+            _arg(args, kw, 4, "padding", 0),
+            _arg(args, kw, 5, "dilation", 1),
+            _arg(args, kw, 6, "groups", 1),
+            label,
+        )
+    if name in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
+        dims = int(name[-2])
+        maximum = name.startswith("max")
+        dilation = _arg(args, kw, 4, "dilation", 1) if maximum else 1
+        ceil = _arg(args, kw, 5 if maximum else 4, "ceil_mode", False)
+        return products.pool(
+            x,
+            name,
+            dims,
+            _arg(args, kw, 1, "kernel_size"),
+            _arg(args, kw, 2, "stride"),
+            _arg(args, kw, 3, "padding", 0),
+            dilation,
+            bool(ceil),
+        )
+    if name in ("softmax", "log_softmax"):
+        d = _arg(args, kw, 1, "dim")
+        if d is None or _dtype_kw(kw):
+            raise NoRule(name)
+        return reductions.same_shape(x, name, d)
+    if name in SAME_SHAPE or name in ("dropout",):
+        return reductions.same_shape(x, "clone" if name == "dropout" else name)
+    raise NoRule(name)

@@ -1,0 +1,157 @@
+"""--lengths: a variable-length batch through pack_padded_sequence, the shapes of every tensor of
+the packed call, and the shape checks --lengths and --unroll share. Pure rules, no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchshape.families.rnn.formulas import Dim, symbols
+from torchshape.families.rnn.relations import RelationCheck
+from torchshape.families.rnn.spec import RNNSpec
+
+
+@dataclass(frozen=True)
+class ShapeCheck:
+    """One shape torchshape predicts for an extra tensor, and the one torch produced."""
+
+    name: str
+    code: str  # how the user gets it, e.g. "packed.data"
+    formula: str
+    expected: tuple[int, ...]  # the formula at the user's sizes
+    probe_expected: tuple[int, ...]  # the formula at the sizes the forward pass ran
+    measured: tuple[int, ...] | None  # what torch produced there
+    exact: bool  # the forward pass ran at the user's sizes
+
+    @property
+    def verified(self) -> bool:
+        return self.measured == self.probe_expected
+
+
+def dims(*exprs: str) -> tuple[Dim, ...]:
+    out = []
+    for expr in exprs:
+        out.append(Dim(expr, () if expr == "1" else tuple(expr.split("·"))))
+    return tuple(out)
+
+
+def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[Dim, ...]:
+    if spec.unbatched:
+        return dims(time, feature)
+    if spec.batch_first:
+        return dims("N", time, feature)
+    return dims(time, "N", feature)
+
+
+def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[Dim, ...]:
+    if spec.unbatched:
+        return dims(first, feature)
+    return dims(first, "N", feature)
+
+
+@dataclass(frozen=True)
+class PackedRule:
+    """The shape rule of one tensor of a packed call."""
+
+    name: str
+    code: str
+    formula: str
+
+
+def packed_shapes(spec: RNNSpec) -> list[tuple[PackedRule, tuple[int, ...]]]:
+    """Every tensor of a packed call, with its formula and its value for ``spec``'s lengths."""
+    assert spec.lengths is not None
+    sym = symbols(spec)
+    total, longest = sum(spec.lengths), max(spec.lengths)
+    padded = (sym.N, longest) if spec.batch_first else (longest, sym.N)
+    padded_total = (sym.N, sym.L) if spec.batch_first else (sym.L, sym.N)
+    time_first = "N, " if spec.batch_first else ""
+    time_last = "" if spec.batch_first else ", N"
+    rows = [
+        (PackedRule("data", "packed.data", "(sum(lengths), H_in)"), (total, sym.H_in)),
+        (PackedRule("batch_sizes", "packed.batch_sizes", "(max(lengths),)"), (longest,)),
+        (
+            PackedRule("output.data", "packed_output.data", "(sum(lengths), D·H_out)"),
+            (total, sym.D * sym.H_out),
+        ),
+        (
+            PackedRule("output", "output", f"({time_first}max(lengths){time_last}, D·H_out)"),
+            (*padded, sym.D * sym.H_out),
+        ),
+        (
+            PackedRule(
+                "output (total_length=L)",
+                "output, total_length=L",
+                f"({time_first}L{time_last}, D·H_out)",
+            ),
+            (*padded_total, sym.D * sym.H_out),
+        ),
+        (PackedRule("h_n", "h_n", "(D·num_layers, N, H_out)"), (sym.D * sym.num_layers, sym.N, sym.H_out)),
+    ]
+    if spec.kind.has_cell_state:
+        rows.append(
+            (
+                PackedRule("c_n", "c_n", "(D·num_layers, N, H_cell)"),
+                (sym.D * sym.num_layers, sym.N, sym.H_cell),
+            )
+        )
+    return rows
+
+
+def batch_sizes(lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """How many sequences are still running at each step: what PackedSequence.batch_sizes holds."""
+    return tuple(sum(1 for n in lengths if n > t) for t in range(max(lengths)))
+
+
+def probe_lengths(spec: RNNSpec, ran: RNNSpec) -> tuple[int, ...]:
+    """Lengths for the probe sizes on meta: the user's where N and L were kept, else scaled to fit."""
+    assert spec.lengths is not None
+    if ran.batch == spec.batch and ran.seq_len == spec.seq_len:
+        return spec.lengths
+    # every probe sequence stands for a spread of the user's, its length scaled from L to the probe's L
+    picked = [spec.lengths[i * len(spec.lengths) // ran.batch] for i in range(ran.batch)]
+    return tuple(max(1, min(ran.seq_len, round(n * ran.seq_len / spec.seq_len))) for n in picked)
+
+
+@dataclass(frozen=True)
+class PackedResult:
+    """A variable-length batch through pack_padded_sequence, as torch ran it."""
+
+    lengths: tuple[int, ...]
+    sum_lengths: int
+    max_length: int
+    batch_sizes: tuple[int, ...]  # the rule, at the user's lengths
+    measured_batch_sizes: tuple[int, ...] | None  # torch's, at the lengths that ran
+    ran_lengths: tuple[int, ...]  # the lengths the forward pass used (probe lengths on meta)
+    sorted_indices: tuple[int, ...] | None
+    shapes: list[ShapeCheck]
+    relations: list[RelationCheck]
+
+    @property
+    def batch_sizes_verified(self) -> bool:
+        return self.measured_batch_sizes == batch_sizes(self.ran_lengths)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.batch_sizes_verified
+            and all(s.verified for s in self.shapes)
+            and all(r.ok for r in self.relations)
+        )
+
+
+PACKED_CODE = (
+    "packed = pack_padded_sequence(input, lengths, {bf}enforce_sorted=False)",
+    "packed_output, h_n = {module}(packed, h_0)",
+    "output, out_lengths = pad_packed_sequence(packed_output{bf2})",
+)
+
+
+def packed_code(spec: RNNSpec) -> list[str]:
+    """The lines a user writes for a packed batch."""
+    bf = "batch_first=True, " if spec.batch_first else ""
+    bf2 = ", batch_first=True" if spec.batch_first else ""
+    lines = [line.format(bf=bf, bf2=bf2, module=spec.kind.value) for line in PACKED_CODE]
+    if spec.kind.has_cell_state:
+        lines[1] = "packed_output, (h_n, c_n) = lstm(packed, (h_0, c_0))"
+    return lines

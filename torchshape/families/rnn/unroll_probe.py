@@ -1,0 +1,248 @@
+"""The torch side of --unroll: the step-by-step loop run beside the whole sequence in one call,
+every step's shapes and the largest difference, per tensor and per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.packed import ShapeCheck
+from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
+from torchshape.families.rnn.unroll import (
+    BIDIRECTIONAL_WHY,
+    UNROLL_TOLERANCE,
+    UnrollResult,
+    unroll_code,
+    unroll_steps,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _unroll_tolerance(spec: RNNSpec, device: torch.device) -> tuple[float, float]:
+    import torch
+
+    if spec.dtype.value == "float32" and device.type == "cuda" and torch.backends.cudnn.allow_tf32:
+        return UNROLL_TOLERANCE["tf32"]
+    return UNROLL_TOLERANCE[spec.dtype.value]
+
+
+class _Shapes:
+    """The shapes each step saw, per name; one shape each when every step agrees."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[tuple[int, ...]]] = {}
+
+    def add(self, name: str, tensor: torch.Tensor) -> None:
+        self.seen.setdefault(name, set()).add(tuple(tensor.shape))
+
+    def one(self, name: str) -> tuple[int, ...] | None:
+        shapes = self.seen.get(name, set())
+        return next(iter(shapes)) if len(shapes) == 1 else None
+
+
+def _step_loop(
+    module: torch.nn.Module,
+    x: torch.Tensor,
+    state: Any,
+    time_dim: int,
+    shapes: _Shapes,
+    names: dict[str, str],
+    reverse: bool = False,
+) -> tuple[torch.Tensor, Any]:
+    """One call per step, carrying the state; the steps' outputs put back in time order."""
+    import torch
+
+    steps = x.shape[time_dim]
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    outs: list[torch.Tensor] = [x] * steps
+    for t in order:
+        x_t = x.narrow(time_dim, t, 1)
+        out_t, state = module(x_t, state)
+        outs[t] = out_t
+        shapes.add(names["input_t"], x_t)
+        shapes.add("output_t", out_t)
+        for key, tensor in split_state(state).items():
+            shapes.add("h" if key == "h_n" else "c", tensor)
+    return torch.cat(outs, dim=time_dim), state
+
+
+def _directions(
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], time_dim: int, shapes: _Shapes
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Each layer's two directions as separate loops over one-direction modules sharing the weights."""
+    import torch
+
+    from torchshape.families.rnn.torch_side import build_module
+
+    x, h_0 = inputs["input"], inputs["h_0"]
+    c_0 = inputs.get("c_0")
+    sym = symbols(spec)
+    layer_input = x
+    finals: dict[str, list[torch.Tensor]] = {"h_n": [], "c_n": []}
+    for k in range(spec.num_layers):
+        outputs = []
+        for d in range(sym.D):
+            sub_spec = replace(
+                spec,
+                input_size=sym.H_in if k == 0 else sym.D * sym.H_out,
+                num_layers=1,
+                bidirectional=False,
+                dropout=0.0,
+                lengths=None,
+            )
+            sub = build_module(sub_spec, x.device, x.dtype)
+            suffix = "_reverse" if d else ""
+            sub.load_state_dict(
+                {
+                    name: getattr(module, name.replace("_l0", f"_l{k}") + suffix)
+                    for name, _ in sub.named_parameters()
+                }
+            )
+            row = slice(sym.D * k + d, sym.D * k + d + 1)
+            state: Any = (h_0[row], c_0[row]) if c_0 is not None else h_0[row]
+            names = {"input_t": "input_t" if k == 0 else "input_t (layer ≥ 1)"}
+            out, state = _step_loop(sub, layer_input, state, time_dim, shapes, names, reverse=d == 1)
+            outputs.append(out)
+            for key, tensor in split_state(state).items():
+                finals[key].append(tensor)
+        layer_input = torch.cat(outputs, dim=-1)
+    return layer_input, {key: torch.cat(parts, dim=0) for key, parts in finals.items() if parts}
+
+
+def unroll(
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], results: dict[str, torch.Tensor]
+) -> UnrollResult:
+    """The step loop beside the one call whose results the table shows."""
+    if spec.kind.is_cell:
+        return _cell_unroll(spec, module, inputs)
+    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    x = inputs["input"]
+    tolerance = _unroll_tolerance(spec, x.device)
+    shapes = _Shapes()
+    naive = None
+    if spec.bidirectional:
+        output, finals = _directions(spec, module, inputs, time_dim, shapes)
+        naive_output, naive_state = _step_loop(
+            module, x, hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
+        )
+        naive = {"output": max_abs_diff(naive_output, results["output"])}
+        naive.update({key: max_abs_diff(t, results[key]) for key, t in split_state(naive_state).items()})
+    else:
+        output, state = _step_loop(module, x, hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
+        finals = split_state(state)
+    loop = {"output": output, **finals}
+    method = "directions" if spec.bidirectional else "module"
+    return _compare(spec, loop, results, shapes, tolerance, time_dim=time_dim, method=method, naive=naive)
+
+
+def _compare(
+    spec: RNNSpec,
+    loop: dict[str, torch.Tensor],
+    one_call: dict[str, torch.Tensor],
+    shapes: _Shapes,
+    tolerance: tuple[float, float],
+    *,
+    time_dim: int,
+    method: str,
+    naive: dict[str, float] | None = None,
+) -> UnrollResult:
+    """The loop's output and final states beside the one call's, and every step shape beside its rule."""
+    import torch
+
+    rtol, atol = tolerance
+    diff = {key: max_abs_diff(tensor, one_call[key]) for key, tensor in loop.items()}
+    within = {
+        key: tensor.shape == one_call[key].shape
+        and bool(torch.allclose(tensor, one_call[key], rtol=rtol, atol=atol))
+        for key, tensor in loop.items()
+    }
+    output, expected = loop["output"], one_call["output"]
+    per_step = [
+        max_abs_diff(output.narrow(time_dim, t, 1), expected.narrow(time_dim, t, 1))
+        for t in range(spec.seq_len)
+    ]
+    sym = symbols(spec)
+    step_shapes = [
+        ShapeCheck(
+            name=rule.name,
+            code=rule.code,
+            formula=rule.formula.formula,
+            expected=rule.formula.shape(sym),
+            probe_expected=rule.formula.shape(sym),
+            measured=shapes.one(rule.name),
+            exact=True,
+        )
+        for rule in unroll_steps(spec)
+    ]
+    return UnrollResult(
+        steps=spec.seq_len,
+        method=method,
+        code=unroll_code(spec),
+        step_shapes=step_shapes,
+        max_abs_diff=diff,
+        per_step_max_abs_diff=per_step,
+        tolerance=tolerance,
+        within_tolerance=within,
+        naive_max_abs_diff=naive,
+        why=BIDIRECTIONAL_WHY if spec.bidirectional else None,
+    )
+
+
+def cell_layer(spec: RNNSpec, cell: torch.nn.Module) -> torch.nn.Module:
+    """The one-layer nn.LSTM / nn.GRU / nn.RNN with the cell's weights: weight_ih_l0 = cell.weight_ih, ..."""
+    from torchshape.families.rnn.torch_side import build_module
+
+    weight = cell.weight_ih
+    layer = build_module(layer_spec(spec), weight.device, weight.dtype)
+    layer.load_state_dict({f"{name}_l0": tensor for name, tensor in cell.state_dict().items()})
+    return layer
+
+
+def layer_spec(spec: RNNSpec) -> RNNSpec:
+    """The whole-sequence layer a cell steps through: same sizes, bias and nonlinearity, one layer."""
+    return replace(spec, kind=spec.kind.layer)
+
+
+def _cell_unroll(spec: RNNSpec, cell: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> UnrollResult:
+    """The cell called L times carrying (h, c), beside the one-layer module over the whole sequence.
+
+    The sequence's first step is the table's input, so step 0 is the step the table shows.
+    """
+    import torch
+
+    from torchshape import guard
+
+    guard.check(layer_spec(spec))  # the sequence and the layer's output live beside the cell's tensors
+    x_0, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
+    rest = torch.randn((spec.seq_len - 1, *x_0.shape), device=x_0.device, dtype=x_0.dtype)
+    x = torch.cat([x_0.unsqueeze(0), rest])
+    shapes = _Shapes()
+    shapes.add("input", x)
+    hx, cx = h_0, c_0
+    steps = []
+    for i in range(spec.seq_len):
+        shapes.add("input_t", x[i])
+        if cx is not None:
+            hx, cx = cell(x[i], (hx, cx))
+            shapes.add("c", cx)
+        else:
+            hx = cell(x[i], hx)
+        shapes.add("h", hx)
+        steps.append(hx)
+    output = torch.stack(steps, dim=0)
+    shapes.add("output", output)
+    layer = cell_layer(spec, cell)
+    hidden: Any = (h_0.unsqueeze(0), c_0.unsqueeze(0)) if c_0 is not None else h_0.unsqueeze(0)
+    layer_output, state = layer(x, hidden)
+    one_call = {"output": layer_output, **split_state(state)}
+    for key in ("h_n", "c_n"):
+        if key in one_call:
+            shapes.add(key, one_call[key])
+    loop = {"output": output, "h_n": hx.unsqueeze(0)} | ({"c_n": cx.unsqueeze(0)} if cx is not None else {})
+    tolerance = _unroll_tolerance(spec, x.device)
+    return _compare(spec, loop, one_call, shapes, tolerance, time_dim=0, method="cell")

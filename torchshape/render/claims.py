@@ -1,0 +1,41 @@
+"""--explain's claims as the terminal shows them: a mark, the topic, the facts, the claim and
+torch's verdict, in a grid (plain text from ``torchshape.view``; only the styles are added here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.explain import Claim
+from torchshape.view import claim_mark, finding_lines
+
+_STYLE = {None: "dim", True: "green", False: "bold red"}
+
+
+def mark_text(holds: bool | None) -> Text:
+    """``✓`` green, ``✗`` bold red, ``–`` dim."""
+    return Text(claim_mark(holds), style=_STYLE[holds])
+
+
+def marked_grid() -> Table:
+    """Two columns: a mark, and text that folds."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:
+    """Each claim: its mark beside its topic, then the facts, then the claim and how it came out."""
+    grid = marked_grid()
+    for c in claims:
+        bad = "bold red" if c.holds is False else None
+        topic, *facts, verdict = finding_lines(c)
+        grid.add_row(mark_text(c.holds), Text(topic, style=bad or "bold cyan"))
+        for fact in facts:
+            grid.add_row("", Text(fact))
+        grid.add_row("", Text(verdict, style=bad or "dim"))
+    return Group(Text(head, style="bold"), grid)
