@@ -59,13 +59,15 @@ def test_a_tuple_argument_given_one_tensor_is_a_usage_error(
         text = " ".join(out.split())
         assert f"forward unpacks its input ({batch}, {width}) as if it were a tuple" in text
         assert "x1, x2 = pair" in text and "forward(x1, x2) calls the model with (x1, x2)" in text
-        return
-    assert code == 2 and out == "" and err.count("\n") == 1
-    assert err.startswith(f"torchshape: error: --input: {batch},{width} is one tensor, and Siamese.forward")
-    assert "pairs.py:19 (x1, x2 = pair)" in err
-    assert f"into {batch} tensors of ({width},)" in err
-    assert "forward(x1, x2) calls the model with (x1, x2)" in err
-    assert "in_features" not in err and "fix:" not in err
+    else:
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert err.startswith(
+            f"torchshape: error: --input: {batch},{width} is one tensor, and Siamese.forward"
+        )
+        assert "pairs.py:19 (x1, x2 = pair)" in err
+        assert f"into {batch} tensors of ({width},)" in err
+        assert "forward(x1, x2) calls the model with (x1, x2)" in err
+        assert "in_features" not in err and "fix:" not in err
     # the way out works: the pair as two arguments, each the shape given
     with torch.no_grad():
         pairs.TwoInputs(features=features).eval()(torch.randn(batch, features), torch.randn(batch, features))
