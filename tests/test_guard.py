@@ -241,7 +241,7 @@ def test_keyboard_interrupt_is_one_line(
     def interrupted(spec: object, **options: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(torchshape.api, "inspect", interrupted)
+    monkeypatch.setattr(torchshape.api, "run_spec", interrupted)
     assert main(["rnn"]) == 130
     assert capsys.readouterr().err == "torchshape: error: interrupted\n"
 
