@@ -74,7 +74,10 @@ def mistakes(spec: NormSpec) -> list[Claim]:
                 facts=(
                     f"normalized_shape is the last {d} dim(s) of the input {shape}: {spec.normalized_shape}",
                 ),
-                claim=f"nn.LayerNorm({list(front)}) (the first {d} dim(s)) on an input {shape} makes torch raise",
+                claim=(
+                    f"nn.LayerNorm({list(front)}) (the first {d} dim(s)) on an input {shape} "
+                    "makes torch raise"
+                ),
                 mistake=True,
                 data={"wrong_normalized_shape": list(front)},
             )

@@ -158,7 +158,8 @@ def statistics(spec: NormSpec) -> Statistics:
             f"per sample and group of C / num_groups channels: x.view(N, num_groups, −1), dim 2 "
             f"→ N·num_groups statistics of (C / num_groups){'·' + spatial if spatial else ''} values",
             f"x.view({spec.batch}, {g}, {per}): {spec.batch}·{g} = {spec.batch * g:,} statistics of "
-            f"({c} / {g}){'·' + '·'.join(str(n) for n in spec.size) if spec.size else ''} = {per:,} values each",
+            f"({c} / {g}){'·' + '·'.join(str(n) for n in spec.size) if spec.size else ''} "
+            f"= {per:,} values each",
             (2,),
             spec.batch * g,
             per,

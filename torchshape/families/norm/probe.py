@@ -80,11 +80,8 @@ def _statistics(spec: NormSpec, module: Any, x: torch.Tensor, results: dict[str,
     out = results["output"]
     tol = _tolerance(out.dtype)
     weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
-    if (
-        weight is not None
-        and not bool((weight == 1).all())
-        or bias is not None
-        and not bool((bias == 0).all())
+    if (weight is not None and not bool((weight == 1).all())) or (
+        bias is not None and not bool((bias == 0).all())
     ):
         return replace(claim, holds=None, evidence="not evaluated: weight is not 1 or bias not 0")
     stats = statistics(spec)
@@ -126,7 +123,8 @@ def _statistics(spec: NormSpec, module: Any, x: torch.Tensor, results: dict[str,
     return replace(
         claim,
         holds=holds,
-        evidence=f"max |mean| {worst_mean:.3g}; variance from {float(var.min()):.6g} to {float(var.max()):.6g} "
+        evidence=f"max |mean| {worst_mean:.3g}; variance from {float(var.min()):.6g} "
+        f"to {float(var.max()):.6g} "
         f"(var(x) / (var(x) + eps) within {worst_var:.3g})",
     )
 
@@ -201,5 +199,6 @@ def _mistake(spec: NormSpec, claim: Claim, x: torch.Tensor, error: str | None) -
     return replace(
         claim,
         holds=diff <= _tolerance(x.dtype) * 10,
-        evidence=f"{rows.shape[0]:,} positions recomputed: max |difference| {diff:.3g} (eps {_eps(spec, x.dtype):.3g})",
+        evidence=f"{rows.shape[0]:,} positions recomputed: max |difference| {diff:.3g} "
+        f"(eps {_eps(spec, x.dtype):.3g})",
     )

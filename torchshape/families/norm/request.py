@@ -82,7 +82,7 @@ class _Check(Checker):
 
     def spec(self) -> NormSpec:
         kind = self.choice("kind", Kind)
-        for field in KIND_ONLY + ("elementwise_affine",):
+        for field in (*KIND_ONLY, "elementwise_affine"):
             if field not in KIND_SETTINGS[kind] and self.given(field):
                 takes = [k.value for k in Kind if field in KIND_SETTINGS[k]]
                 raise self.error(

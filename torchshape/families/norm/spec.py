@@ -82,7 +82,8 @@ SETTINGS: tuple[Setting, ...] = (
         "kind",
         ("--kind",),
         "KIND",
-        "batch, layer, group, instance or rms (nn.BatchNormNd, LayerNorm, GroupNorm, InstanceNormNd, RMSNorm).",
+        "batch, layer, group, instance or rms (nn.BatchNormNd, LayerNorm, GroupNorm, "
+        "InstanceNormNd, RMSNorm).",
         "batch",
     ),
     Setting(
