@@ -52,6 +52,8 @@ def statistics_claim(spec: NormSpec) -> Claim:
         )
     affine = spec.affine or spec.elementwise_affine
     note = "weight is 1 and bias 0 (torch's init), so the output is the normalized input" if affine else ""
+    if affine and spec.kind is Kind.RMS:
+        note = "weight is 1 (torch's init), so the output is the normalized input"
     return Claim(
         topic="statistics",
         claim=claim,
