@@ -161,7 +161,7 @@ def _mistake(spec: NormSpec, claim: Claim, x: torch.Tensor, error: str | None) -
         holds, said = _raised(lambda: nn.GroupNorm(claim.data["num_groups"], claim.data["num_channels"]))
         return replace(claim, holds=holds, evidence=said)
     c = spec.num_features or 1
-    module_class = getattr(nn, f"InstanceNorm{spec.dims}d", None)
+    module_class: Any = getattr(nn, f"InstanceNorm{spec.dims}d", None)
     if claim.topic == "InstanceNorm's affine default":
         layer = module_class(c, device=meta)
         held = list(layer.parameters()) == [] and list(layer.buffers()) == []
