@@ -167,7 +167,7 @@ def test_meta_at_huge_sizes_and_the_guard() -> None:
     huge = {"kind": "rms", "normalized_shape": (8192,), "size": (131072,), "batch": 8}
     report = inspect({**huge, "device": "meta"})
     assert report.ok and report.rows[1].shape == (8, 131072, 8192)
-    with pytest.raises(Exception, match="memory|fit|GiB"):
+    with pytest.raises(Exception, match=r"memory|fit|GiB"):
         inspect(huge)
 
 

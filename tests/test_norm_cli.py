@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from tests.conftest import run_cli
-from torchshape.cli import main
 
 # Each bad command line: exit 2, one line on stderr naming the flag, nothing on stdout.
 USAGE = [

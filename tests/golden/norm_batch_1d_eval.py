@@ -19,8 +19,16 @@ with torch.no_grad():
 
 assert input.shape == (4, 4, 5), input.shape
 assert output.shape == (4, 4, 5), output.shape
-assert {n: tuple(p.shape) for n, p in norm.named_parameters()} == {'weight': (4,), 'bias': (4,)}
-assert {n: tuple(b.shape) for n, b in norm.named_buffers()} == {'running_mean': (4,), 'running_var': (4,), 'num_batches_tracked': ()}
+
+parameters = {name: tuple(p.shape) for name, p in norm.named_parameters()}
+buffers = {name: tuple(b.shape) for name, b in norm.named_buffers()}
+assert list(parameters) == ["weight", "bias"], parameters
+assert parameters["weight"] == (4,), parameters
+assert parameters["bias"] == (4,), parameters
+assert list(buffers) == ["running_mean", "running_var", "num_batches_tracked"], buffers
+assert buffers["running_mean"] == (4,), buffers
+assert buffers["running_var"] == (4,), buffers
+assert buffers["num_batches_tracked"] == (), buffers
 
 # eval mode with track_running_stats: output = (x − running_mean) / √(running_var + eps), per channel; the input's own statistics are not used
 #   C = 4 running means and variances (running_mean, running_var)

@@ -19,13 +19,16 @@ with torch.no_grad():
 
 assert input.shape == (4, 8, 10), input.shape
 assert output.shape == (4, 8, 10), output.shape
-assert {n: tuple(p.shape) for n, p in norm.named_parameters()} == {}
-assert {n: tuple(b.shape) for n, b in norm.named_buffers()} == {}
+
+parameters = {name: tuple(p.shape) for name, p in norm.named_parameters()}
+buffers = {name: tuple(b.shape) for name, b in norm.named_buffers()}
+assert list(parameters) == [], parameters
+assert list(buffers) == [], buffers
 
 # per sample and group of C / num_groups channels: x.view(N, num_groups, −1), dim 2 → N·num_groups statistics of (C / num_groups)·L values
 #   x.view(4, 2, 40): 4·2 = 8 statistics of (8 / 2)·10 = 40 values each
 var, mean = torch.var_mean(output.reshape(4, 2, -1).double(), dim=(2,), correction=0)
 assert mean.abs().max() < 1e-2, mean.abs().max()
-print('variance from', var.min().item(), 'to', var.max().item())
+print("variance from", var.min().item(), "to", var.max().item())
 
 print("every shape matches")

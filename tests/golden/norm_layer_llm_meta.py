@@ -19,8 +19,13 @@ with torch.no_grad():
 
 assert input.shape == (8, 131072, 8192), input.shape
 assert output.shape == (8, 131072, 8192), output.shape
-assert {n: tuple(p.shape) for n, p in norm.named_parameters()} == {'weight': (8192,), 'bias': (8192,)}
-assert {n: tuple(b.shape) for n, b in norm.named_buffers()} == {}
+
+parameters = {name: tuple(p.shape) for name, p in norm.named_parameters()}
+buffers = {name: tuple(b.shape) for name, b in norm.named_buffers()}
+assert list(parameters) == ["weight", "bias"], parameters
+assert parameters["weight"] == (8192,), parameters
+assert parameters["bias"] == (8192,), parameters
+assert list(buffers) == [], buffers
 
 # mean and variance per position, over the last len(normalized_shape) = 1 dim: dims (2,) → N·*[0] statistics of normalized_shape[0] values
 #   dims (2,): 8·131072 = 1,048,576 statistics of 8192 values each

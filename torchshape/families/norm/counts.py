@@ -9,9 +9,9 @@ MACs: 0. A normalization computes a mean and a variance and scales each value: n
 product, so the MAC count that --time turns into FLOP/s is 0; the footer gives the values
 normalized instead.
 
-Memory: the input, the output and, beside them, what the kernel and the statistics check hold:
-RMSNorm's x² and 1/rms (input-sized), InstanceNorm's reshaped copy, and the check's float32 view
-of the output (half precision). The peak estimate is their sum times PEAK_MARGIN, measured
+Memory: the input, the output and, beside them, what the statistics check holds: RMSNorm's x²,
+eval mode's (x − running_mean) / √(running_var + eps), and a float32 copy of a half-precision
+output. The peak estimate is their sum times PEAK_MARGIN, measured
 against the peak RSS of real runs (tests/test_norm.py).
 """
 
@@ -26,7 +26,7 @@ from torchshape.families.norm.spec import Kind, NormSpec
 
 PEAK_MARGIN = 1.25
 # Input-sized tensors the forward pass makes beside the output, per kind (measured).
-WORKING = {Kind.BATCH: 0.0, Kind.INSTANCE: 1.0, Kind.GROUP: 0.0, Kind.LAYER: 0.0, Kind.RMS: 2.0}
+WORKING = {Kind.BATCH: 0.0, Kind.INSTANCE: 0.0, Kind.GROUP: 0.0, Kind.LAYER: 0.0, Kind.RMS: 1.0}
 # A pessimistic rate for the guard's time estimate: values normalized per second on one CPU core.
 VALUES_PER_SECOND = 1e8
 
@@ -46,6 +46,8 @@ def totals(spec: NormSpec) -> Totals:
     buffers = 2 * (spec.num_features or 0) * itemsize + 8 if spec.track_running_stats else 0
     working = WORKING[spec.kind] * data
     check = numel(spec) * 4 if itemsize < 4 else 0  # the statistics check's float32 copy
+    if spec.running_stats_used:  # the running check's input-sized (x − running_mean) / √(…)
+        check = numel(spec) * max(4, itemsize)
     peak = int((data + data + working + check + params * itemsize + buffers) * PEAK_MARGIN)
     return Totals(
         params=params,

@@ -47,14 +47,15 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
     ]
     for row in report.rows:
         lines.append(f"assert {row.name}.shape == {_tuple(row.expected)}, {row.name}.shape")
-    lines.append(
-        "assert {n: tuple(p.shape) for n, p in norm.named_parameters()} == "
-        + repr({p.name: p.shape for p in parameters(spec)})
-    )
-    lines.append(
-        "assert {n: tuple(b.shape) for n, b in norm.named_buffers()} == "
-        + repr({b.name: b.shape for b in buffers(spec)})
-    )
+    lines += [
+        "",
+        "parameters = {name: tuple(p.shape) for name, p in norm.named_parameters()}",
+        "buffers = {name: tuple(b.shape) for name, b in norm.named_buffers()}",
+    ]
+    for what, held in (("parameters", parameters(spec)), ("buffers", buffers(spec))):
+        names = ", ".join(f'"{h.name}"' for h in held)
+        lines.append(f"assert list({what}) == [{names}], {what}")
+        lines += [f'assert {what}["{h.name}"] == {_tuple(h.shape)}, {what}' for h in held]
     stats = statistics(spec)
     lines += ["", f"# {stats.formula}", f"#   {stats.numeric}"]
     if not meta and not stats.running and stats.values > 1:
@@ -72,7 +73,7 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
             lines += [
                 f"var, mean = torch.var_mean({view}.double(), dim={stats.dims!r}, correction=0)",
                 "assert mean.abs().max() < 1e-2, mean.abs().max()",
-                "print('variance from', var.min().item(), 'to', var.max().item())",
+                'print("variance from", var.min().item(), "to", var.max().item())',
             ]
     lines += ["", 'print("every shape matches")']
     return "\n".join(lines) + "\n"
