@@ -85,12 +85,20 @@ def test_against_torch(s: dict[str, Any]) -> None:
     x = torch.randn(input_shape(s))
     try:
         with torch.no_grad():
-            out = module(x)
+            out: torch.Tensor | None = module(x)
     except ValueError:  # torch refuses: the report says so, with torch's words
+        out = None
+    if out is None:
         assert report.probe.error is not None and not report.ok
-        return
-    assert report.ok, report
-    assert [row.shape for row in report.rows] == [tuple(x.shape), tuple(out.shape)]
+    else:
+        assert report.ok, report
+        assert [row.shape for row in report.rows] == [tuple(x.shape), tuple(out.shape)]
+        check_held(report, module)
+        check_statistics(s, report, x, out)
+
+
+def check_held(report: Any, module: nn.Module) -> None:
+    """Parameters and buffers: the report's names and shapes are torch's."""
     assert {p.name: p.shape for p in report.parameters} == {
         n: tuple(p.shape) for n, p in module.named_parameters()
     }
@@ -99,27 +107,95 @@ def test_against_torch(s: dict[str, Any]) -> None:
     assert {h.name: h.shape for h, _ in analysis.buffers} == {
         n: tuple(b.shape) for n, b in module.named_buffers()
     }
-    # the dimensions the report names are those torch's own output is normalized over
-    dims = tuple(analysis.statistics.data["dims"])
+
+
+def check_statistics(s: dict[str, Any], report: Any, x: torch.Tensor, out: torch.Tensor) -> None:
+    """The dimensions the report names are those torch's own output is normalized over, exactly."""
+    stats = report.probe.analysis.statistics
+    dims = tuple(stats.data["dims"])
     running = s["kind"] in ("batch", "instance") and s["track_running_stats"] and not s["train"]
-    if running:
-        assert dims == ()
-        return
-    if analysis.statistics.data["values_each"] == 1:
-        return
     y = out.double()
     if s["kind"] == "group":
         y = y.reshape(x.shape[0], s["num_groups"], -1)
-    if s["kind"] == "rms":
+    if running:
+        assert dims == ()
+    elif s["kind"] == "rms":
         eps = s.get("eps") or torch.finfo(torch.float32).eps
         square = x.double().pow(2).mean(dims)
         assert torch.allclose(y.pow(2).mean(dims), square / (square + eps), atol=1e-4)
-        return
-    _, mean = torch.var_mean(y, dim=dims, correction=0)
-    assert mean.abs().max() < 1e-4
-    # not over fewer dims: leaving any one out, the means are no longer all 0
-    for left_out in dims:
-        rest = tuple(d for d in dims if d != left_out)
-        if rest and y.shape[left_out] > 1:
-            _, partial = torch.var_mean(y, dim=rest, correction=0)
-            assert partial.abs().max() > 1e-3, (left_out, dims)
+    elif stats.data["values_each"] > 1:
+        _, mean = torch.var_mean(y, dim=dims, correction=0)
+        assert mean.abs().max() < 1e-4
+        # not over fewer dims: leaving any one out, the means are no longer all 0
+        for left_out in dims:
+            rest = tuple(d for d in dims if d != left_out)
+            if rest and y.shape[left_out] > 1:
+                _, partial = torch.var_mean(y, dim=rest, correction=0)
+                assert partial.abs().max() > 1e-3, (left_out, dims)
+
+
+@settings(max_examples=25, deadline=None)
+@given(norm_settings())
+def test_on_meta_shapes_only(s: dict[str, Any]) -> None:
+    report = inspect({**s, "device": "meta"})
+    analysis = report.probe.analysis
+    assert isinstance(analysis, Analysis)
+    assert analysis.statistics.holds is None
+    assert analysis.statistics.evidence.startswith("not evaluated")
+    assert report.rows[1].actual == input_shape(s)
+
+
+@pytest.mark.parametrize(
+    ("settings_", "error"),
+    [
+        ({"kind": "layer"}, RuntimeError),
+        ({"kind": "batch", "dims": 1}, ValueError),
+        ({"kind": "group", "num_groups": 2, "num_features": 4}, ValueError),
+        ({"kind": "group", "num_groups": 1, "num_features": 4}, ValueError),
+    ],
+)
+def test_mistakes_show_torch_refusing(settings_: dict[str, Any], error: type[Exception]) -> None:
+    report = inspect(settings_, explain=True)
+    (claim,) = report.probe.analysis.findings
+    assert claim.mistake and claim.holds is True
+    assert claim.evidence.startswith(f"torch raised {error.__name__}: ")
+
+
+def test_instance_defaults_shown_on_torch() -> None:
+    report = inspect({"kind": "instance", "train": False}, explain=True)
+    claims = report.probe.analysis.findings
+    assert [c.holds for c in claims] == [True, True]
+    assert list(nn.InstanceNorm2d(6).parameters()) == []
+    meta = inspect({"kind": "instance", "device": "meta"}, explain=True).probe.analysis.findings
+    assert meta[1].holds is None
+
+
+def test_batch_of_one_in_training_is_torchs_error() -> None:
+    report = inspect({"kind": "batch", "dims": 1, "size": (), "batch": 1})
+    assert not report.ok
+    assert report.probe.error is not None and "Expected more than 1 value per channel" in report.probe.error
+
+
+def test_meta_at_huge_sizes_and_the_guard() -> None:
+    huge = {"kind": "rms", "normalized_shape": (8192,), "size": (131072,), "batch": 8}
+    report = inspect({**huge, "device": "meta"})
+    assert report.ok and report.rows[1].shape == (8, 131072, 8192)
+    with pytest.raises(Exception, match=r"memory|fit|GiB"):
+        inspect(huge)
+
+
+@pytest.mark.parametrize(
+    ("settings_", "name"),
+    [
+        ({"kind": "group", "num_groups": 4, "num_features": 6}, "num_groups"),
+        ({"kind": "layer", "num_groups": 2}, "num_groups"),
+        ({"kind": "batch", "unbatched": True}, "unbatched"),
+        ({"kind": "batch", "size": (3,)}, "size"),
+        ({"kind": "layer", "eps": -1}, "eps"),
+        ({"kind": "rms", "affine": True}, "affine"),
+    ],
+)
+def test_bad_settings_name_the_argument(settings_: dict[str, Any], name: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        families.family("norm").make_spec(**settings_)
+    assert str(caught.value).startswith(f"{name}")
