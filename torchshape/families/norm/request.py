@@ -86,7 +86,7 @@ class _Check(Checker):
             if field not in KIND_SETTINGS[kind] and self.given(field):
                 takes = [k.value for k in Kind if field in KIND_SETTINGS[k]]
                 raise self.error(
-                    field, f"--kind {kind.value} has no {field}: only {' and '.join(takes)} take it"
+                    field, f"{self.say('kind', kind.value)} has no {field}: only {', '.join(takes)} take it"
                 )
         dims: int | None = None
         if kind in (Kind.BATCH, Kind.INSTANCE):
