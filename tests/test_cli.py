@@ -130,12 +130,12 @@ PARSE_ERRORS = [
     (
         ["foo"],
         "'foo' is not a command; the commands are rnn, conv, pool, attention, embedding, transformer, "
-        "model, expr (torchshape --help lists them)",
+        "norm, model, expr (torchshape --help lists them)",
     ),
     (
         ["maxpool"],
         "'maxpool' is not a command; the commands are rnn, conv, pool, attention, embedding, transformer, "
-        "model, expr (torchshape --help lists them)",
+        "norm, model, expr (torchshape --help lists them)",
     ),
     (["max"], "'max' is not a command; type torchshape pool --kind max"),
     (["pool", "avg"], "unexpected word 'avg'; to choose the module, type --kind avg"),

@@ -55,6 +55,9 @@ CONFIGS = {
     "transformer_full_meta": "transformer --layer full --num-encoder-layers 6 --num-decoder-layers 6 "
     "--d-model 1024 --nhead 16 --dim-feedforward 4096 --source-len 100000 --target-len 50000 --batch 64 "
     "--causal --src-key-padding-mask bool --device meta",
+    "norm_batch_1d_eval": "norm --kind batch --dims 1 --num-features 4 --size 5 --eval",
+    "norm_group_eval": "norm --kind group --num-groups 2 --num-features 8 --size 10 --eval --no-affine",
+    "norm_layer_llm_meta": "norm --kind layer --normalized-shape 8192 --size 131072 --batch 8 --device meta",
     "model_seq2seq": "model tests.models.seq2seq:Seq2Seq --input 4,10:int64 --input 4,7:int64",
     "model_crnn_depth1": "model tests.models.crnn:CRNN --input 2,1,32,20 --depth 1 --params",
     "expr_gru_inputs_meta": "expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",

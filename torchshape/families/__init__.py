@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "attention": "torchshape.families.attention.command",
     "embedding": "torchshape.families.embedding.command",
     "transformer": "torchshape.families.transformer.command",
+    "norm": "torchshape.families.norm.command",
     "model": "torchshape.families.model.command",
     "expr": "torchshape.families.expr.command",
 }
@@ -36,6 +37,7 @@ REGISTRY: dict[str, str] = {
     "attention": "torchshape.families.attention.family",
     "embedding": "torchshape.families.embedding.family",
     "transformer": "torchshape.families.transformer.family",
+    "norm": "torchshape.families.norm.family",
     "model": "torchshape.families.model.family",
     "expr": "torchshape.families.expr.family",
 }

@@ -1,0 +1,1 @@
+"""``torchshape norm``: nn.BatchNorm, LayerNorm, GroupNorm, InstanceNorm and RMSNorm."""

@@ -1,0 +1,20 @@
+"""The norm family as the core sees it: its hooks live in its folder (``FolderFamily``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from torchshape.families.base import FolderFamily
+
+
+class NormFamily(FolderFamily):
+    name = "norm"
+
+
+FAMILY = NormFamily()
+
+if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.contract import Folder
+    from torchshape.families.norm import counts, present, probe, report, request, snippet, torch_side
+
+    Folder(request, counts, counts, probe, report, torch_side, present, snippet, None, None)

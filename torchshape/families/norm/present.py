@@ -1,0 +1,164 @@
+"""How the norm family reads: its sections (parameters and buffers, the statistics, --explain's
+mistakes), footer, --params, JSON keys, CSV rows and command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from torchshape.families.norm.counts import numel
+from torchshape.families.norm.explain import Analysis
+from torchshape.families.norm.formulas import statistics
+from torchshape.families.norm.spec import command_line
+from torchshape.options import Format, Shown
+from torchshape.render.claims import claims_grid, mark_text
+from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.report import Report
+from torchshape.units import human_bytes
+from torchshape.view import ParametersSection, explain_heading, finding_json
+
+__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+
+
+def _analysis(report: Report) -> Analysis:
+    analysis = report.probe.analysis
+    assert isinstance(analysis, Analysis)
+    return analysis
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def held_rows(report: Report) -> list[tuple[str, str, str, tuple[int, ...], tuple[int, ...] | None, bool]]:
+    """(kind, name, formula, shape, torch's shape, verified) of every parameter, then every buffer."""
+    rows = [("parameter", p.name, p.formula, p.shape, p.actual, p.verified) for p in report.parameters]
+    analysis = _analysis(report)
+    rows += [
+        ("buffer", h.name, h.formula, h.shape, actual, actual == h.shape) for h, actual in analysis.buffers
+    ]
+    rows += [("buffer", name, "-", shape, shape, False) for name, shape in analysis.extra_buffers]
+    return rows
+
+
+def _held(report: Report) -> RenderableType:
+    rows = held_rows(report)
+    if not rows:
+        return Text("parameters and buffers: none (named_parameters() and named_buffers() are empty)")
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(5):
+        grid.add_column(no_wrap=True)
+    grid.add_row(*(Text(h, style="bold") for h in ("name", "kind", "formula", "shape", "torch")), "")
+    for kind, name, formula, shape, actual, verified in rows:
+        grid.add_row(name, kind, formula, _shape(shape), _shape(actual), mark_text(verified))
+    return Group(Text("parameters and buffers (named_parameters(), named_buffers())", style="bold"), grid)
+
+
+def _statistics(report: Report) -> RenderableType:
+    claim = _analysis(report).statistics
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for fact in claim.facts:
+        grid.add_row("", Text(fact))
+    verdict = claim.evidence or ""
+    grid.add_row(
+        mark_text(claim.holds) if claim.holds is not None else "", Text(f"{claim.claim} ({verdict})")
+    )
+    if claim.note:
+        grid.add_row("", Text(claim.note, style="dim"))
+    return Group(Text("statistics: which dimensions they are taken over", style="bold"), grid)
+
+
+def sections(report: Report) -> list[RenderableType]:
+    """Parameters and buffers, the statistics, and with --explain the mistakes."""
+    parts: list[RenderableType] = [Text(""), _held(report), Text(""), _statistics(report)]
+    analysis = _analysis(report)
+    if analysis.findings is not None:
+        parts += [Text(""), claims_grid(explain_heading(True, "torch"), analysis.findings)]
+    return parts
+
+
+def footer(report: Report) -> list[Text]:
+    t = report.totals
+    if t is None:
+        return []
+    spec = report.spec
+    memory = Text(
+        f"{spec.dtype.value}: input {human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}, "
+        f"parameters {human_bytes(t.param_bytes)}, buffers {human_bytes(t.state_bytes)}"
+    )
+    stats = statistics(spec)
+    work = Text(
+        f"no MACs: a normalization multiplies no matrices; it normalizes {numel(spec):,} values "
+        f"by {stats.count:,} statistics.",
+        style="dim",
+    )
+    return [totals_head(report), memory, work]
+
+
+def params(report: Report) -> ParametersSection:
+    return parameters_section(report, "init: weight starts as ones, bias as zeros", [])
+
+
+def json_extra(report: Report) -> dict[str, Any]:
+    """``held``: parameters and buffers beside torch's; ``statistics``; with --explain ``explain``."""
+    analysis = _analysis(report)
+    out: dict[str, Any] = {
+        "held": [
+            {
+                "kind": kind,
+                "name": name,
+                "formula": formula,
+                "shape": list(shape),
+                "torch": None if actual is None else list(actual),
+                "verified": verified,
+            }
+            for kind, name, formula, shape, actual, verified in held_rows(report)
+        ],
+        "statistics": finding_json(analysis.statistics),
+    }
+    if analysis.findings is not None:
+        out["explain"] = [finding_json(f) for f in analysis.findings]
+    return out
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """One row per buffer (kind ``buffer``): the parameters have their own rows already."""
+    rows = []
+    for kind, name, formula, shape, actual, verified in held_rows(report):
+        if kind != "buffer":
+            continue
+        torch_shape = "" if actual is None else _shape(actual)
+        rows.append(
+            [
+                name,
+                formula,
+                _shape(shape),
+                "true" if verified else "false",
+                "module",
+                torch_shape,
+                torch_shape,
+                "buffer",
+                "",
+            ]
+        )
+    return rows
+
+
+def command(report: Report, fmt: Format, shown: Shown) -> str:
+    """The whole ``torchshape norm ...`` command that gives this output again."""
+    timing = report.timing
+    return command_line(
+        report.spec,
+        fmt,
+        explain=_analysis(report).findings is not None,
+        params=shown.params,
+        timing=None if timing is None else (timing.repeats, timing.warmup),
+        output=shown.output,
+    )

@@ -1,0 +1,170 @@
+"""One validation step: raw settings from the command line or the Python call become a ``NormSpec``.
+
+No torch here. Every bad value or combination raises ``UsageError`` naming the flag
+(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+The rules are torch's own, checked against it in tests/test_norm.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from torchshape.families.checker import Checker
+from torchshape.families.norm.spec import (
+    AFFINE_DEFAULT,
+    DEFAULT_NORMALIZED,
+    DEFAULTS,
+    EPS_DEFAULT,
+    KIND_SETTINGS,
+    PYTHON,
+    TRACK_DEFAULT,
+    Kind,
+    NormSpec,
+    default_size,
+)
+from torchshape.families.spatial import MAX_SIZE
+
+# At most this many dimensions in --size and --normalized-shape.
+MAX_DIMS = 8
+_WHOLE = re.compile(r"[+-]?\d{1,30}")
+# The settings only some kinds take (``KIND_SETTINGS``).
+KIND_ONLY = ("dims", "num_features", "normalized_shape", "num_groups", "affine", "track_running_stats")
+
+
+def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> NormSpec:
+    """Validate raw settings (None or missing: the default) into a ``NormSpec``."""
+    unknown = set(raw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return _Check(names if names is not None else PYTHON, raw).spec()
+
+
+class _Check(Checker):
+    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
+        super().__init__(names, raw, DEFAULTS)
+
+    def shape(self, field: str, *, minimum_dims: int) -> tuple[int, ...]:
+        """Whole numbers: ``8,9`` or ``()`` on the command line, an int, tuple or list in Python."""
+        value = self.raw[field]
+        if isinstance(value, int) and not isinstance(value, bool):
+            items: list[Any] = [value]
+        elif isinstance(value, (tuple, list)):
+            items = list(value)
+        else:
+            text = str(value).strip()
+            items = [] if text in ("()", "[]") else [item.strip() for item in text.split(",")]
+        if len(items) > MAX_DIMS:
+            raise self.error(field, f"{len(items)} values; give at most {MAX_DIMS}")
+        if len(items) < minimum_dims:
+            raise self.error(field, f"no values; give at least {minimum_dims}, such as 16")
+        found = []
+        for item in items:
+            if isinstance(item, bool) or not (
+                isinstance(item, int) or (isinstance(item, str) and _WHOLE.fullmatch(item))
+            ):
+                raise self.error(field, f"{item!r} is not a whole number; give whole numbers such as 8,9")
+            number = int(item)
+            if not 1 <= number <= MAX_SIZE:
+                raise self.error(field, f"{number} is out of range; use whole numbers from 1 to {MAX_SIZE}")
+            found.append(number)
+        return tuple(found)
+
+    def pair(self, field: str, default: bool) -> bool:
+        value = self.raw.get(field)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not True or False")
+        return value
+
+    def spec(self) -> NormSpec:
+        kind = self.choice("kind", Kind)
+        for field in (*KIND_ONLY, "elementwise_affine"):
+            if field not in KIND_SETTINGS[kind] and self.given(field):
+                takes = [k.value for k in Kind if field in KIND_SETTINGS[k]]
+                raise self.error(
+                    field, f"{self.say('kind', kind.value)} has no {field}: only {', '.join(takes)} take it"
+                )
+        dims: int | None = None
+        if kind in (Kind.BATCH, Kind.INSTANCE):
+            dims = self.whole("dims", maximum=3)
+        num_features = self.whole("num_features") if kind.channels else None
+        num_groups: int | None = None
+        if kind is Kind.GROUP:
+            num_groups = self.whole("num_groups")
+            assert num_features is not None
+            if num_features % num_groups:
+                raise self.error(
+                    "num_groups",
+                    f"{num_groups} groups do not divide C = {num_features} (torch: num_channels "
+                    f"({num_features}) must be divisible by num_groups ({num_groups}))",
+                )
+        normalized: tuple[int, ...] = ()
+        if kind.last_dims:
+            given = self.raw.get("normalized_shape") is not None
+            normalized = self.shape("normalized_shape", minimum_dims=1) if given else DEFAULT_NORMALIZED
+        unbatched = bool(self.raw.get("unbatched"))
+        if unbatched and kind in (Kind.BATCH, Kind.GROUP):
+            raise self.error(
+                "unbatched",
+                f"nn.{'BatchNorm' if kind is Kind.BATCH else 'GroupNorm'} takes (N, C, *) only: "
+                "a (C, *) input is read as N = C",
+            )
+        if unbatched and self.given("batch"):
+            raise self.error(
+                "batch", f"an unbatched input has no N; drop {self.n('batch')} or {self.n('unbatched')}"
+            )
+        batch = self.whole("batch")
+        size = self.shape("size", minimum_dims=0) if self.given("size") else default_size(kind, dims)
+        self._check_size(kind, dims, size)
+        return NormSpec(
+            kind=kind,
+            dims=dims,
+            num_features=num_features,
+            normalized_shape=normalized,
+            num_groups=num_groups,
+            eps=self._eps(kind),
+            affine=self.pair("affine", AFFINE_DEFAULT.get(kind, False)),
+            track_running_stats=self.pair("track_running_stats", TRACK_DEFAULT.get(kind, False)),
+            elementwise_affine=kind.last_dims and self.pair("elementwise_affine", True),
+            size=size,
+            batch=batch,
+            unbatched=unbatched,
+            train=self.pair("train", True),
+            device=self.device(),
+            dtype=self.dtype(),
+        )
+
+    def _check_size(self, kind: Kind, dims: int | None, size: tuple[int, ...]) -> None:
+        if kind is Kind.BATCH and dims == 1:
+            if len(size) > 1:
+                raise self.error(
+                    "size", f"{len(size)} values; BatchNorm1d takes (N, C) or (N, C, L): give L or ()"
+                )
+        elif dims is not None and len(size) != dims:
+            raise self.error(
+                "size",
+                f"{len(size)} value(s) for {dims}-d: give {dims} (the spatial size of the "
+                f"{'Batch' if kind is Kind.BATCH else 'Instance'}Norm{dims}d input)",
+            )
+        elif kind is Kind.GROUP and len(size) > 3:
+            raise self.error("size", f"{len(size)} values; give at most 3 spatial sizes (or () for none)")
+
+    def _eps(self, kind: Kind) -> float | None:
+        value = self.raw.get("eps")
+        if value is None:
+            return EPS_DEFAULT[kind]
+        if isinstance(value, str) and value.strip().lower() == "none" and kind is Kind.RMS:
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(
+                "eps", f"{value!r} is not a number; use a small positive one, such as 1e-05"
+            ) from None
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+            raise self.error("eps", f"{value!r} is not a positive finite number; use one such as 1e-05")
+        return number

@@ -1,0 +1,363 @@
+"""The checked settings of one normalization layer and the input it is fed, in PyTorch's names.
+
+No torch here (``torchshape norm --help`` imports this file). ``request.make_spec`` builds a
+``NormSpec`` from raw values; ``command_line`` writes it back as flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from torchshape import settings
+from torchshape.options import DType, Format
+from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+
+
+class Kind(str, Enum):
+    """Which layer: nn.BatchNormNd, LayerNorm, GroupNorm, InstanceNormNd, RMSNorm."""
+
+    BATCH = "batch"
+    LAYER = "layer"
+    GROUP = "group"
+    INSTANCE = "instance"
+    RMS = "rms"
+
+    @property
+    def channels(self) -> bool:
+        """Normalizes an (N, C, *) input by its channels (batch, group, instance)."""
+        return self in (Kind.BATCH, Kind.GROUP, Kind.INSTANCE)
+
+    @property
+    def last_dims(self) -> bool:
+        """Normalizes over the last dimensions, normalized_shape (layer, rms)."""
+        return not self.channels
+
+
+# The settings each kind takes besides eps and the input's (size, batch, unbatched, train).
+KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
+    Kind.BATCH: ("dims", "num_features", "affine", "track_running_stats"),
+    Kind.INSTANCE: ("dims", "num_features", "affine", "track_running_stats"),
+    Kind.GROUP: ("num_groups", "num_features", "affine"),
+    Kind.LAYER: ("normalized_shape", "elementwise_affine"),
+    Kind.RMS: ("normalized_shape", "elementwise_affine"),
+}
+# PyTorch's defaults of the constructor's switches, per kind.
+AFFINE_DEFAULT = {Kind.BATCH: True, Kind.GROUP: True, Kind.INSTANCE: False}
+TRACK_DEFAULT = {Kind.BATCH: True, Kind.INSTANCE: False}
+EPS_DEFAULT: dict[Kind, float | None] = {
+    Kind.BATCH: 1e-5,
+    Kind.LAYER: 1e-5,
+    Kind.GROUP: 1e-5,
+    Kind.INSTANCE: 1e-5,
+    Kind.RMS: None,  # torch.finfo(dtype).eps
+}
+
+# Illustrative defaults: every symbol gets its own number (N 4, C 6, groups 3, H 8, W 9; a layer
+# norm's input (4, 7, 16)), so a formula that confused two of them would show it.
+DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
+DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
+DEFAULT_NORMALIZED: tuple[int, ...] = (16,)
+DEFAULTS: dict[str, Any] = {
+    "kind": Kind.BATCH,
+    "dims": 2,
+    "num_features": 6,
+    "normalized_shape": None,  # DEFAULT_NORMALIZED
+    "num_groups": 3,
+    "eps": None,  # EPS_DEFAULT[kind]
+    "affine": None,  # AFFINE_DEFAULT[kind]
+    "track_running_stats": None,  # TRACK_DEFAULT[kind]
+    "elementwise_affine": True,
+    "size": None,  # DEFAULT_SIZE[dims]; layer, rms: DEFAULT_LEADING
+    "batch": 4,
+    "unbatched": False,
+    "train": True,  # a module torch builds starts in training mode
+    "device": "cpu",
+    "dtype": DType.FLOAT32,
+}
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "kind",
+        ("--kind",),
+        "KIND",
+        "batch, layer, group, instance or rms (nn.BatchNormNd, LayerNorm, GroupNorm, "
+        "InstanceNormNd, RMSNorm).",
+        "batch",
+    ),
+    Setting(
+        "dims",
+        ("--dims",),
+        "1|2|3",
+        "batch, instance: the N in BatchNormNd / InstanceNormNd. [default: 2]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "num_features",
+        ("--num-features", "--num-channels"),
+        "INT",
+        "C: channels (num_features; GroupNorm's num_channels). [default: 6]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "normalized_shape",
+        ("--normalized-shape",),
+        "INT[,INT...]",
+        "layer, rms: the input's last dimensions, normalized together. [default: 16]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "num_groups",
+        ("--num-groups",),
+        "INT",
+        "group: num_groups; it must divide C. [default: 3]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "eps",
+        ("--eps",),
+        "FLOAT",
+        "eps, added to the variance. [default: 1e-05; rms: None, torch.finfo(dtype).eps]",
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "affine",
+        ("--affine/--no-affine",),
+        None,
+        "batch, group, instance: learnable weight and bias. [default: on; instance: off, as torch]",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    Setting(
+        "track_running_stats",
+        ("--track-running-stats/--no-track-running-stats",),
+        None,
+        "batch, instance: keep running_mean and running_var. [default: on; instance: off, as torch]",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    Setting(
+        "elementwise_affine",
+        ("--elementwise-affine/--no-elementwise-affine",),
+        None,
+        "layer, rms: a learnable weight (and LayerNorm's bias). [default: on, as torch]",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    Setting(
+        "size",
+        ("--size",),
+        "INT[,INT...]",
+        (
+            "batch, instance, group: the spatial size after (N, C), () for none (batch --dims 1, "
+            "group); layer, rms: the dimensions between N and normalized_shape. "
+            "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]"
+        ),
+        None,
+        optional=True,
+        show_default=False,
+    ),
+    Setting(
+        "batch",
+        ("--batch", "--batch-size"),
+        "INT",
+        "N: inputs per batch.",
+        "4",
+        optional=True,
+        given=Given.TYPED,
+    ),
+    Setting(
+        "unbatched",
+        ("--unbatched",),
+        "",
+        "Input without N (instance, layer, rms).",
+        False,
+        given=Given.ON,
+    ),
+    Setting(
+        "train",
+        ("--train/--eval",),
+        None,
+        "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
+        None,
+        optional=True,
+        pair=True,
+        show_default=False,
+    ),
+    *WHERE,
+    explain(
+        "The classic mistakes, each shown on torch: normalized_shape from the front, BatchNorm on "
+        "one value per channel, groups that do not divide C, InstanceNorm's defaults."
+    ),
+    *CLOSING,
+)
+FLAGS: dict[str, str] = settings.flags(SETTINGS)
+PYTHON: dict[str, str] = {field: field for field in FLAGS}
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``8,9`` for --size; ``()`` for none."""
+    return ",".join(str(n) for n in shape) if shape else "()"
+
+
+@dataclass(frozen=True)
+class NormSpec:
+    """One normalization layer and the input it is fed."""
+
+    family: ClassVar[str] = "norm"
+
+    kind: Kind
+    dims: int | None  # batch, instance: 1, 2 or 3; None otherwise
+    num_features: int | None  # C: batch, instance, group; None otherwise
+    normalized_shape: tuple[int, ...]  # layer, rms; () otherwise
+    num_groups: int | None  # group; None otherwise
+    eps: float | None  # None: RMSNorm's torch.finfo(dtype).eps
+    affine: bool  # batch, instance, group (False for the others)
+    track_running_stats: bool  # batch, instance (False for the others)
+    elementwise_affine: bool  # layer, rms (False for the others)
+    size: tuple[int, ...]  # spatial (batch, instance, group) or leading (layer, rms) dimensions
+    batch: int  # ignored when unbatched
+    unbatched: bool
+    train: bool
+    device: str
+    dtype: DType
+
+    def has(self, field: str) -> bool:
+        return field in KIND_SETTINGS[self.kind]
+
+    @property
+    def module_name(self) -> str:
+        return {
+            Kind.BATCH: f"BatchNorm{self.dims}d",
+            Kind.INSTANCE: f"InstanceNorm{self.dims}d",
+            Kind.GROUP: "GroupNorm",
+            Kind.LAYER: "LayerNorm",
+            Kind.RMS: "RMSNorm",
+        }[self.kind]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        lead = () if self.unbatched else (self.batch,)
+        if self.kind.channels:
+            assert self.num_features is not None
+            return (*lead, self.num_features, *self.size)
+        return (*lead, *self.size, *self.normalized_shape)
+
+    @property
+    def running_stats_used(self) -> bool:
+        """The forward pass normalizes by running_mean and running_var, not the input's statistics."""
+        return self.track_running_stats and not self.train
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON's ``config``: the kind, the settings it takes, then the input's, in PyTorch's names."""
+        out: dict[str, Any] = {"kind": self.kind.value}
+        for field in KIND_SETTINGS[self.kind]:
+            value = getattr(self, field)
+            out[field] = list(value) if isinstance(value, tuple) else value
+        out["eps"] = self.eps
+        out["size"] = list(self.size)
+        out["batch"] = None if self.unbatched else self.batch
+        out["unbatched"] = self.unbatched
+        out["train"] = self.train
+        out["device"] = self.device
+        out["dtype"] = self.dtype.value
+        return out
+
+    def module_arguments(self) -> tuple[list[Any], dict[str, Any]]:
+        """The constructor's arguments, non-default keywords only (``module_call`` writes them)."""
+        kwargs: dict[str, Any] = {}
+        if self.eps != EPS_DEFAULT[self.kind]:
+            kwargs["eps"] = self.eps
+        if self.kind.channels and self.affine != AFFINE_DEFAULT[self.kind]:
+            kwargs["affine"] = self.affine
+        if self.kind in TRACK_DEFAULT and self.track_running_stats != TRACK_DEFAULT[self.kind]:
+            kwargs["track_running_stats"] = self.track_running_stats
+        if self.kind.last_dims and not self.elementwise_affine:
+            kwargs["elementwise_affine"] = False
+        if self.kind is Kind.GROUP:
+            return [self.num_groups, self.num_features], kwargs
+        if self.kind.channels:
+            return [self.num_features], kwargs
+        shape = self.normalized_shape
+        return [shape[0] if len(shape) == 1 else list(shape)], kwargs
+
+    @property
+    def module_call(self) -> str:
+        """The constructor call that builds this module, as a user would write it."""
+        args, kwargs = self.module_arguments()
+        words = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+        return f"nn.{self.module_name}({', '.join(words)})"
+
+
+def _special(spec: NormSpec) -> Any:
+    def decide(field: str, value: Any) -> list[str] | None:
+        if not spec.has(field) and field in ("dims", "num_features", "normalized_shape", "num_groups"):
+            return []
+        if field in ("affine", "track_running_stats", "elementwise_affine"):
+            default = {"affine": AFFINE_DEFAULT, "track_running_stats": TRACK_DEFAULT}.get(field)
+            if not spec.has(field):
+                return []
+            on = default[spec.kind] if default is not None else True
+            flag = field.replace("_", "-")
+            return [] if value == on else [f"--{flag}" if value else f"--no-{flag}"]
+        if field == "dims":
+            return [] if value == DEFAULTS["dims"] else ["--dims", str(value)]
+        if field == "num_features":
+            return [] if value == DEFAULTS["num_features"] else ["--num-features", str(value)]
+        if field == "num_groups":
+            return [] if value == DEFAULTS["num_groups"] else ["--num-groups", str(value)]
+        if field == "normalized_shape":
+            return [] if value == DEFAULT_NORMALIZED else ["--normalized-shape", shape_text(value)]
+        if field == "eps":
+            return [] if value == EPS_DEFAULT[spec.kind] else ["--eps", repr(value)]
+        if field == "size":
+            return [] if value == default_size(spec.kind, spec.dims) else ["--size", shape_text(value)]
+        if field == "batch":
+            return [] if spec.unbatched or value == DEFAULTS["batch"] else ["--batch", str(value)]
+        if field == "train":
+            return [] if value else ["--eval"]
+        return None
+
+    return decide
+
+
+def default_size(kind: Kind, dims: int | None) -> tuple[int, ...]:
+    """--size when not given: spatial (batch, instance: by --dims; group: 2-d) or leading (layer, rms)."""
+    if kind.last_dims:
+        return DEFAULT_LEADING
+    return DEFAULT_SIZE[dims if dims is not None else 2]
+
+
+def command_line(
+    spec: NormSpec,
+    fmt: Format | None = None,
+    *,
+    explain: bool = False,
+    params: bool = False,
+    timing: tuple[int, int] | None = None,
+    output: str | None = None,
+) -> str:
+    """The ``torchshape norm ...`` command that asks for exactly ``spec``: non-default flags only.
+
+    Parsing it back through the command line gives an equal spec (a test checks it).
+    """
+    words = settings.flag_words(spec, SETTINGS, _special(spec))
+    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
+    return settings.command_text("norm", words, fmt, run=["--explain"] if explain else [], **outputs)
