@@ -36,10 +36,10 @@ from dataclasses import dataclass
 
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
-from torchshape.families.transformer.formulas import symbols, tensor_formulas
-from torchshape.families.transformer.spec import Layer, TransformerSpec
+from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
+from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
 
-PEAK_MARGIN = 1.5
+PEAK_MARGIN = 1.25
 MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
 ELEMENTS_PER_SECOND = 1e8
 TORCH_MAX_BYTES = 2**63 - 1
@@ -165,13 +165,71 @@ def numels(spec: TransformerSpec) -> dict[str, int]:
     return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
 
 
-def working(spec: TransformerSpec) -> int:
-    """Elements alive inside one layer at its peak: q, k, v, the attention weights of every head
-    and the feed-forward's hidden activations (a rough estimate, for the guard only)."""
-    n, e, f, h = spec.batch, spec.d_model, spec.dim_feedforward, spec.nhead
-    lengths = [spec.source_len] + ([spec.target_len] if spec.has_target else [])
-    widest = max(lengths)
-    return n * (3 * widest * e + h * widest * widest + widest * f)
+def working_bytes(spec: TransformerSpec) -> int:
+    """Bytes alive inside the largest layer at its peak, beyond the parameters, inputs and masks.
+
+    Per row (N·S in an encoder layer, N·T in a decoder layer), the larger of the feed-forward's
+    moment (its hidden activations before and after the activation function, 2·F, and the
+    residual, E) and the attention's (q, k, v, the heads' output, out_proj's and the residual:
+    6·E); the layer's output is one of them. A decoder layer's cross-attention projects k and v
+    over the N·S memory rows (their projection and per-head copies, 4·E) beside 4·E of its own
+    rows. nn.Transformer keeps the
+    encoder's output (N, S, E) while its decoder runs. torch's fused attention never forms the (N·nhead, L, S) weights; where it does
+    (``materialized_bytes``), they count too. Measured (tests/test_guard_peaks.py).
+    """
+    n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
+    source, target = n * spec.source_len, n * (spec.target_len or 0)
+    encoder = source * max(2 * f + e, 6 * e) if spec.num_encoder_layers else 0
+    decoder = 0
+    if spec.has_target:  # the cross-attention's k and v span the S memory positions
+        decoder = max(target * max(2 * f + e, 6 * e), target * 4 * e + source * 4 * e)
+        decoder += source * e if spec.layer is Layer.FULL else 0
+    return max(encoder, decoder) * spec.dtype.itemsize + materialized_bytes(spec)
+
+
+def materialized_bytes(spec: TransformerSpec) -> int:
+    """Bytes of the attention weights (N·nhead, L, S), or of masks that size, where torch forms them.
+
+    Measured: a 3-D attention mask makes torch take the math kernel, which forms every head's
+    weights; so does an encoder's fused fast path with batch_first (about nhead/8 of them below
+    eight heads), twice over in a stack given a key padding mask (its nested-tensor path). A bool
+    key padding mask is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask
+    is turned into (L, S) floats. An attention mask and a key padding mask on the same attention
+    are merged into one float mask per sample and head (N·nhead, L, S).
+    """
+    n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
+    itemsize = spec.dtype.itemsize
+    sides = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}
+    found = 0
+    if spec.batch_first and spec.num_encoder_layers:
+        nested = spec.layer is not Layer.ENCODER and spec.src_key_padding_mask is not PaddingForm.NONE
+        found = math.ceil(n * h * s * s * itemsize * min(1.0, h / 8)) * (2 if nested else 1)
+    masks = spec.masks()
+    for side, (rows, cols) in sides.items():
+        both = f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks
+        if both:  # merged into one float mask per sample and head
+            found = max(found, n * h * rows * cols * itemsize)
+    for name in masks:
+        rows, cols = sides[name.split("_", 1)[0]]
+        form = getattr(spec, name).value
+        if name.endswith("key_padding_mask"):
+            found = max(found, 2 * n * rows * cols if form == "bool" else 0)
+        elif form == "3d":
+            found = max(found, n * h * rows * cols * itemsize)
+        else:
+            found = max(found, rows * cols * itemsize)
+    return found
+
+
+def fed_bytes(spec: TransformerSpec) -> int:
+    """The inputs and masks torchshape builds, each at its own dtype (a bool mask: one byte)."""
+    sizes = numels(spec)
+    total = 0
+    for f, numel in zip(tensor_formulas(spec), sizes.values(), strict=True):
+        if f.fed:
+            bool_mask = f.name.endswith("mask") and mask_dtype(spec, f.name) == "bool"
+            total += numel * (1 if bool_mask else spec.dtype.itemsize)
+    return total
 
 
 def attention_weights(spec: TransformerSpec) -> list[tuple[str, int]]:
@@ -191,7 +249,7 @@ def totals(spec: TransformerSpec) -> Totals:
     sizes = numels(spec)
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
-    peak = math.ceil(PEAK_MARGIN * (params + fed + output + working(spec)) * itemsize)
+    peak = math.ceil(PEAK_MARGIN * ((params + output) * itemsize + fed_bytes(spec) + working_bytes(spec)))
     return Totals(
         params=params,
         macs=macs(spec),
