@@ -9,8 +9,10 @@ as window reads instead: every output element reads its window,
 
     N·C·∏X_out·∏kernel_size      (adaptive: N·C·∏(sum over i of the window's length))
 
-Memory: input, output and indices (int64) exist at once; LPPool also makes xᵖ (input-sized)
-and a few output-sized temporaries. The peak estimate is their sum times PEAK_MARGIN.
+Memory: input, output and indices (int64) exist at once; LPPool also makes xᵖ (input-sized,
+freed once pooled) and then up to three output-sized temporaries (sign, abs, relu of the pooled
+output, measured): the larger of the two moments counts. The peak estimate is their sum times
+PEAK_MARGIN.
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ def totals(spec: PoolSpec) -> Totals:
     input_bytes = input_numel(spec) * itemsize
     output_bytes = output_numel(spec) * (itemsize + (INDEX_BYTES if spec.return_indices else 0))
     working = 0
-    if spec.kind is Kind.LP:  # xᵖ, then sign, abs, relu, mul, pow of the pooled output
-        working = input_bytes + 4 * output_numel(spec) * itemsize
+    if spec.kind is Kind.LP:  # xᵖ beside the pooled output, or later sign, abs, relu of the output
+        working = max(input_bytes, 3 * output_numel(spec) * itemsize)
     peak = int((input_bytes + output_bytes + working) * PEAK_MARGIN)
     return Totals(
         params=0,
