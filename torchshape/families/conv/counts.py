@@ -115,8 +115,10 @@ def columns(spec: ConvSpec) -> int:
     """Elements of torch's own kernel's im2col buffer: (C_in/groups·∏kernel) × ∏(the larger side)
     for every sample (measured); none for a 1×1 kernel at stride 1 without padding, which
     multiplies the input as it is."""
-    if all(k == 1 for k in spec.kernel_size) and spec.stride == (1,) * spec.dims and not any(
-        b or a for b, a in pads(spec)
+    if (
+        all(k == 1 for k in spec.kernel_size)
+        and spec.stride == (1,) * spec.dims
+        and not any(b or a for b, a in pads(spec))
     ):
         return 0
     positions = math.prod(out_size(spec)) if not spec.transposed else math.prod(spec.size)

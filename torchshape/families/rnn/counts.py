@@ -260,7 +260,12 @@ def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
     torch (a half-precision LSTM), the larger of the two.
     """
     sym = symbols(spec)
-    real = steps(spec) if real_steps is None else real_steps
+    if real_steps is not None:
+        real = real_steps
+    elif spec.lengths is not None:  # the padded forward pass runs over the whole rectangle
+        real = spec.seq_len * len(spec.lengths)
+    else:
+        real = steps(spec)
     per_feature = real * spec.dtype.itemsize
     time_steps = 1 if spec.kind.is_cell else spec.seq_len
     loop = per_feature * loop_working_features(spec) + STEP_BOOKKEEPING_BYTES * time_steps * sym.D
@@ -275,11 +280,11 @@ def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
 def packed_working_bytes(spec: RNNSpec) -> int:
     """With --lengths, after the padded forward pass (whose ``output`` stays): the packed one.
 
-    pack_padded_sequence copies the real steps of ``input`` (sum(lengths)·H_in; measured
-    twice over unless every length is L), torch's step loop runs over them with every
-    direction's input-to-hidden products alive (D·G·H_cell) and, unless every length is L,
-    the steps' outputs (2·H_out); pad_packed_sequence then pads the packed output twice
-    (with and without total_length). The larger moment counts.
+    pack_padded_sequence copies the real steps of ``input`` (sum(lengths)·H_in, measured twice
+    over), torch's step loop runs over them with every direction's input-to-hidden products
+    alive (D·G·H_cell) and the steps' outputs (2·H_out), except where every length is the same
+    and the LSTM runs on oneDNN (``forward_working_bytes`` over the real steps);
+    pad_packed_sequence then pads the packed output twice (with and without total_length). The larger moment counts.
     """
     if spec.lengths is None:
         return 0
@@ -287,10 +292,13 @@ def packed_working_bytes(spec: RNNSpec) -> int:
     itemsize = spec.dtype.itemsize
     real = sum(spec.lengths) * itemsize
     padded_output = tensor_numels(spec)["output"] * itemsize
-    uneven = any(n != spec.seq_len for n in spec.lengths)
-    packed_data = (2 if uneven else 1) * real * sym.H_in
-    gates = sym.D * spec.kind.gates * sym.H_cell + (2 * sym.H_out if uneven else 0)
-    looping = real * gates + STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
+    packed_data = 2 * real * sym.H_in
+    looping = real * (sym.D * spec.kind.gates * sym.H_cell + 2 * sym.H_out)
+    looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
+    if uses_onednn(spec) is not False and len(set(spec.lengths)) == 1:
+        # torch unpacks a batch of equal lengths and runs oneDNN's LSTM on it
+        fused = forward_working_bytes(spec, sum(spec.lengths))
+        looping = fused if uses_onednn(spec) else max(looping, fused)
     padding = real * sym.D * sym.H_out + 2 * padded_output
     return padded_output + packed_data + max(looping, padding)
 
