@@ -133,6 +133,16 @@ def mask_bytes(spec: AttentionSpec) -> int:
     return sum(mask_numels(spec).values()) * itemsize
 
 
+def merged_mask_bytes(spec: AttentionSpec) -> int:
+    """Without the weights (need_weights=False), torch's scaled_dot_product_attention gets the key
+    padding mask merged into one mask per sample and head (N·num_heads, L, S'), at the mask's
+    dtype (measured)."""
+    if spec.need_weights or not spec.key_padding_mask:
+        return 0
+    itemsize = 1 if spec.mask_dtype is MaskDType.BOOL else spec.dtype.itemsize
+    return scores(spec) * itemsize
+
+
 def totals(spec: AttentionSpec) -> Totals:
     itemsize = spec.dtype.itemsize
     params = parameter_count(spec)
@@ -141,7 +151,10 @@ def totals(spec: AttentionSpec) -> Totals:
     outputs = n["attn_output"] + n.get("attn_output_weights", 0)
     projected = batch(spec) * spec.embed_dim * (spec.target_len + 2 * keys(spec))
     working = projected + (2 * scores(spec) if spec.need_weights else 0)
-    peak = math.ceil(PEAK_MARGIN * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec)))
+    peak = math.ceil(
+        PEAK_MARGIN
+        * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
+    )
     return Totals(
         params=params,
         macs=macs(spec),

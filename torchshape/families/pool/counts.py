@@ -9,7 +9,8 @@ as window reads instead: every output element reads its window,
 
     N·C·∏X_out·∏kernel_size      (adaptive: N·C·∏(sum over i of the window's length))
 
-Memory: input, output and indices (int64) exist at once; LPPool also makes xᵖ (input-sized,
+Memory: input, output and indices (int64) exist at once (every max pool but MaxPool1d makes the
+indices even when it does not return them); LPPool also makes xᵖ (input-sized,
 freed once pooled) and then up to three output-sized temporaries (sign, abs, relu of the pooled
 output, measured): the larger of the two moments counts. The peak estimate is their sum times
 PEAK_MARGIN.
@@ -56,11 +57,19 @@ def window_reads(spec: PoolSpec) -> int:
     return output_numel(spec) * math.prod(spec.kernel_size)
 
 
+def makes_indices(spec: PoolSpec) -> bool:
+    """Whether torch's CPU kernel makes the int64 indices even when they are not returned: every
+    max pool but the 1-d MaxPool1d, which has a kernel of its own (measured)."""
+    return spec.kind.takes_max and not (spec.kind is Kind.MAX and spec.dims == 1)
+
+
 def totals(spec: PoolSpec) -> Totals:
     itemsize = spec.dtype.itemsize
     input_bytes = input_numel(spec) * itemsize
     output_bytes = output_numel(spec) * (itemsize + (INDEX_BYTES if spec.return_indices else 0))
     working = 0
+    if not spec.return_indices and makes_indices(spec):
+        working = output_numel(spec) * INDEX_BYTES
     if spec.kind is Kind.LP:  # xᵖ beside the pooled output, or later sign, abs, relu of the output
         working = max(input_bytes, 3 * output_numel(spec) * itemsize)
     peak = int((input_bytes + output_bytes + working) * PEAK_MARGIN)

@@ -190,35 +190,42 @@ def working_bytes(spec: TransformerSpec) -> int:
 def materialized_bytes(spec: TransformerSpec) -> int:
     """Bytes of the attention weights (N·nhead, L, S), or of masks that size, where torch forms them.
 
-    Measured: a 3-D attention mask makes torch take the math kernel, which forms every head's
-    weights; so does an encoder's fused fast path with batch_first (about nhead/8 of them below
-    eight heads), twice over in a stack given a key padding mask (its nested-tensor path). A bool
-    key padding mask is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask
-    is turned into (L, S) floats. An attention mask and a key padding mask on the same attention
-    are merged into one float mask per sample and head (N·nhead, L, S).
+    Measured: an attention mask and a key padding mask on the same attention are merged into one
+    float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
+    forms every head's weights (the larger of these counts). An encoder's fused fast path with
+    batch_first forms the weights too (about nhead/8 of them below eight heads, all of them and
+    their softmax beside a merged mask), twice over in a stack given a key padding mask (its
+    nested-tensor path). A bool key padding mask alone is merged into an (N, L, S) mask (about
+    two bytes an element); a 2-D mask is turned into (L, S) floats.
     """
     n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
     itemsize = spec.dtype.itemsize
     sides = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}
-    found = 0
-    if spec.batch_first and spec.num_encoder_layers:
-        nested = spec.layer is not Layer.ENCODER and spec.src_key_padding_mask is not PaddingForm.NONE
-        found = math.ceil(n * h * s * s * itemsize * min(1.0, h / 8)) * (2 if nested else 1)
     masks = spec.masks()
-    for side, (rows, cols) in sides.items():
-        both = f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks
-        if both:  # merged into one float mask per sample and head
-            found = max(found, n * h * rows * cols * itemsize)
+    merged = {side for side in sides if f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks}
+    heads = 0
+    for side in merged:
+        rows, cols = sides[side]
+        heads = max(heads, n * h * rows * cols * itemsize)
+    small = 0
     for name in masks:
         rows, cols = sides[name.split("_", 1)[0]]
         form = getattr(spec, name).value
         if name.endswith("key_padding_mask"):
-            found = max(found, 2 * n * rows * cols if form == "bool" else 0)
+            small = max(small, 2 * n * rows * cols if form == "bool" else 0)
         elif form == "3d":
-            found = max(found, n * h * rows * cols * itemsize)
+            heads = max(heads, n * h * rows * cols * itemsize)
         else:
-            found = max(found, rows * cols * itemsize)
-    return found
+            small = max(small, rows * cols * itemsize)
+    fast_path = 0
+    if spec.batch_first and spec.num_encoder_layers:
+        weights = n * h * s * s * itemsize
+        if "src" in merged:
+            fast_path = 2 * weights
+        else:
+            nested = spec.layer is not Layer.ENCODER and spec.src_key_padding_mask is not PaddingForm.NONE
+            fast_path = math.ceil(weights * min(1.0, h / 8)) * (2 if nested else 1)
+    return heads + small + fast_path
 
 
 def fed_bytes(spec: TransformerSpec) -> int:
