@@ -284,7 +284,8 @@ def packed_working_bytes(spec: RNNSpec) -> int:
     over; with batch_first, a transposed copy of the padded input and output too), torch's step
     loop runs over them with every direction's input-to-hidden products alive (D·G·H_cell) and
     the steps' outputs (2·H_out; two directions: at least one's products and 6·H_out), except
-    where every length is the same and the LSTM runs on oneDNN (``forward_working_bytes`` over the real steps);
+    where every length is the same and the LSTM runs on oneDNN (``forward_working_bytes`` over
+    the real steps);
     pad_packed_sequence then pads the packed output twice (with and without total_length). The
     larger moment counts.
     """
