@@ -134,12 +134,14 @@ def mask_bytes(spec: AttentionSpec) -> int:
 
 
 def merged_mask_bytes(spec: AttentionSpec) -> int:
-    """Without the weights (need_weights=False), torch's scaled_dot_product_attention gets the key
+    """With an attention mask and a key padding mask, torch merges them into one float mask of the
+    scores' size. Without the weights (need_weights=False), scaled_dot_product_attention gets the key
     padding mask merged into one mask per sample and head (N·num_heads, L, S'), at the mask's
     dtype; given an attention mask it takes its math kernel, which keeps about four tensors of
     the scores' size (measured)."""
-    if spec.need_weights:
-        return 0
+    masked = spec.attn_mask is not MaskDims.NONE
+    if spec.need_weights:  # both masks: merged into one float mask of the scores' size
+        return scores(spec) * spec.dtype.itemsize if masked and spec.key_padding_mask else 0
     itemsize = 1 if spec.mask_dtype is MaskDType.BOOL else spec.dtype.itemsize
     if spec.attn_mask is not MaskDims.NONE:  # its math kernel: scores, softmax, the float mask
         return 4 * scores(spec) * spec.dtype.itemsize

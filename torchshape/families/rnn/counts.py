@@ -281,7 +281,7 @@ def packed_working_bytes(spec: RNNSpec) -> int:
     """With --lengths, after the padded forward pass (whose ``output`` stays): the packed one.
 
     pack_padded_sequence copies the real steps of ``input`` (sum(lengths)·H_in, measured twice
-    over; with batch_first, a transposed copy of the padded input and output too), torch's step
+    over; with batch_first, a transposed copy of the padded input too), torch's step
     loop runs over them with every direction's input-to-hidden products alive (D·G·H_cell) and
     the steps' outputs (2·H_out; two directions: at least one's products and 6·H_out), except
     where every length is the same and the LSTM runs on oneDNN (``forward_working_bytes`` over
@@ -296,8 +296,8 @@ def packed_working_bytes(spec: RNNSpec) -> int:
     real = sum(spec.lengths) * itemsize
     padded_output = tensor_numels(spec)["output"] * itemsize
     packed_data = 2 * real * sym.H_in
-    if spec.batch_first:  # packing and padding transpose: a copy of the padded input, and of the output
-        packed_data += (tensor_numels(spec)["input"] + tensor_numels(spec)["output"]) * itemsize
+    if spec.batch_first:  # packing transposes: a copy of the padded input
+        packed_data += tensor_numels(spec)["input"] * itemsize
     gates = spec.kind.gates * sym.H_cell
     looping = real * max(sym.D * gates + 2 * sym.H_out, gates + 6 * sym.H_out if sym.D == 2 else 0)
     looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
