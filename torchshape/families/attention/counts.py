@@ -27,8 +27,9 @@ from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
 
-# The forward pass's peak: parameters, inputs, masks, the projected q, k, v, the scores and
-# their softmax, the output, times this margin. A rough estimate, used by the guard only.
+# The forward pass's peak: parameters, inputs, masks, the projected q, k, v, the tensors of
+# the scores' size torch keeps (``weights_copies``, ``merged_mask_bytes``), the output, times
+# this margin. Measured (tests/test_guard_peaks.py), used by the guard only.
 PEAK_MARGIN = 1.25
 MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
@@ -133,15 +134,21 @@ def mask_bytes(spec: AttentionSpec) -> int:
     return sum(mask_numels(spec).values()) * itemsize
 
 
+def weights_copies(spec: AttentionSpec) -> int:
+    """Tensors of the scores' size (N·num_heads, L, S') alive at once when torch returns the weights
+    (need_weights=True), measured: the scores, softmaxed in place of the last; an attention mask
+    adds two (the mask made float and added), a key padding mask one (merged into it)."""
+    masked = spec.attn_mask is not MaskDims.NONE
+    return 1 + (2 if masked else 0) + (1 if spec.key_padding_mask else 0)
+
+
 def merged_mask_bytes(spec: AttentionSpec) -> int:
-    """With an attention mask and a key padding mask, torch merges them into one float mask of the
-    scores' size. Without the weights (need_weights=False), scaled_dot_product_attention gets the key
+    """Without the weights (need_weights=False), scaled_dot_product_attention gets the key
     padding mask merged into one mask per sample and head (N·num_heads, L, S'), at the mask's
     dtype; given an attention mask it takes its math kernel, which keeps about four tensors of
     the scores' size (measured)."""
-    masked = spec.attn_mask is not MaskDims.NONE
-    if spec.need_weights:  # both masks: merged into one float mask of the scores' size
-        return scores(spec) * spec.dtype.itemsize if masked and spec.key_padding_mask else 0
+    if spec.need_weights:  # counted in ``weights_copies``
+        return 0
     itemsize = 1 if spec.mask_dtype is MaskDType.BOOL else spec.dtype.itemsize
     if spec.attn_mask is not MaskDims.NONE:  # its math kernel: scores, softmax, the float mask
         return 4 * scores(spec) * spec.dtype.itemsize
@@ -155,7 +162,7 @@ def totals(spec: AttentionSpec) -> Totals:
     inputs = n["query"] + n["key"] + n["value"]
     outputs = n["attn_output"] + n.get("attn_output_weights", 0)
     projected = batch(spec) * spec.embed_dim * (spec.target_len + 2 * keys(spec))
-    working = projected + (2 * scores(spec) if spec.need_weights else 0)
+    working = projected + (weights_copies(spec) * scores(spec) if spec.need_weights else 0)
     peak = math.ceil(
         PEAK_MARGIN
         * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
