@@ -171,18 +171,20 @@ def working_bytes(spec: TransformerSpec) -> int:
     Per row (N·S in an encoder layer, N·T in a decoder layer), the larger of the feed-forward's
     moment (its hidden activations before and after the activation function, 2·F, and the
     residual, E) and the attention's (q, k, v, the heads' output, out_proj's and the residual:
-    6·E); the layer's output is one of them. A decoder layer's cross-attention projects k and v
-    over the N·S memory rows (their projection and per-head copies, 4·E) beside 4·E of its own
-    rows. nn.Transformer keeps the encoder's output (N, S, E) while its decoder runs. torch's
+    6·E); the layer's output is one of them. With norm_first, the normalized copy too (E). A
+    decoder layer's cross-attention projects k and v over the N·S memory rows (their
+    projection and per-head copies, 4·E) beside 4·E of its own rows. nn.Transformer keeps the encoder's output (N, S, E) while its decoder runs. torch's
     fused attention never forms the (N·nhead, L, S) weights; where it does
     (``materialized_bytes``), they count too. Measured (tests/test_guard_peaks.py).
     """
     n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
     source, target = n * spec.source_len, n * (spec.target_len or 0)
-    encoder = source * max(2 * f + e, 6 * e) if spec.num_encoder_layers else 0
+    residual = 2 * e if spec.norm_first else e  # norm_first keeps the normalized copy beside it
+    per_row = max(2 * f + residual, 5 * e + residual)
+    encoder = source * per_row if spec.num_encoder_layers else 0
     decoder = 0
     if spec.has_target:  # the cross-attention's k and v span the S memory positions
-        decoder = max(target * max(2 * f + e, 6 * e), target * 4 * e + source * 4 * e)
+        decoder = max(target * per_row, target * 4 * e + source * 4 * e)
         decoder += source * e if spec.layer is Layer.FULL else 0
     return max(encoder, decoder) * spec.dtype.itemsize + materialized_bytes(spec)
 
@@ -193,8 +195,8 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     Measured: an attention mask and a key padding mask on the same attention are merged into one
     float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
     forms every head's weights (the larger of these counts). An encoder's fused fast path with
-    batch_first forms the weights too (about nhead/8 of them below eight heads, once more beside a
-    merged mask), twice over in a stack given a key padding mask (its
+    batch_first forms the weights too (about nhead/8 of them below eight heads, once more beside an
+    attention mask), twice over in a stack given a key padding mask (its
     nested-tensor path). A bool key padding mask alone is merged into an (N, L, S) mask (about
     two bytes an element); a 2-D mask is turned into (L, S) floats.
     """
@@ -221,7 +223,7 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     if spec.batch_first and spec.num_encoder_layers:
         weights = n * h * s * s * itemsize
         share = min(1.0, h / 8)
-        if "src" in merged:
+        if "src_mask" in masks:
             fast_path = math.ceil(weights * (1 + share))
         else:
             nested = spec.layer is not Layer.ENCODER and spec.src_key_padding_mask is not PaddingForm.NONE
