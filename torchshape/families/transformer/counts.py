@@ -195,10 +195,10 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     Measured: an attention mask and a key padding mask on the same attention are merged into one
     float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
     forms every head's weights (the larger of these counts). An encoder's fused fast path with
-    batch_first forms the weights too (about nhead/8 of them below eight heads, once more beside an
-    attention mask), twice over in a stack given a key padding mask (its
-    nested-tensor path). A bool key padding mask alone is merged into an (N, L, S) mask (about
-    two bytes an element); a 2-D mask is turned into (L, S) floats.
+    batch_first forms the weights too: about nhead/8 of them below eight heads, twice that given
+    a key padding mask, and all of them once more beside an attention mask. A bool key padding
+    mask alone is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask is
+    turned into (L, S) floats.
     """
     n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
     itemsize = spec.dtype.itemsize
@@ -222,12 +222,9 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     fast_path = 0
     if spec.batch_first and spec.num_encoder_layers:
         weights = n * h * s * s * itemsize
-        share = min(1.0, h / 8)
-        if "src_mask" in masks:
-            fast_path = math.ceil(weights * (1 + share))
-        else:
-            nested = spec.layer is not Layer.ENCODER and spec.src_key_padding_mask is not PaddingForm.NONE
-            fast_path = math.ceil(weights * share) * (2 if nested else 1)
+        share = math.ceil(weights * min(1.0, h / 8))
+        padded = spec.src_key_padding_mask is not PaddingForm.NONE
+        fast_path = share * (2 if padded else 1) + (weights if "src_mask" in masks else 0)
     return heads + small + fast_path
 
 
