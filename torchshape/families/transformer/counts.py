@@ -173,9 +173,10 @@ def working_bytes(spec: TransformerSpec) -> int:
     residual, E) and the attention's (q, k, v, the heads' output, out_proj's and the residual:
     6·E); the layer's output is one of them. With norm_first, the normalized copy too (E). A
     decoder layer's cross-attention projects k and v over the N·S memory rows (their
-    projection and per-head copies, 4·E) beside 4·E of its own rows. nn.Transformer keeps the encoder's output (N, S, E) while its decoder runs. torch's
-    fused attention never forms the (N·nhead, L, S) weights; where it does
-    (``materialized_bytes``), they count too. Measured (tests/test_guard_peaks.py).
+    projection and per-head copies, 4·E) beside 4·E of its own rows. nn.Transformer keeps the
+    encoder's output (N, S, E) while its decoder runs. torch's fused attention never forms the
+    (N·nhead, L, S) weights; where it does (``materialized_bytes``), they count too. Measured
+    (tests/test_guard_peaks.py).
     """
     n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
     source, target = n * spec.source_len, n * (spec.target_len or 0)
