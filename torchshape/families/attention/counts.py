@@ -220,7 +220,7 @@ def check_addressable(spec: AttentionSpec) -> None:
 def explain_bytes(spec: AttentionSpec) -> int:
     """What ``--explain``'s checks allocate beside the forward pass: forward passes with every
     head's weights (N·num_heads, L, S') kept, and outputs (N, L, E) compared in float64; about
-    four of the first and fourteen of the second, measured with peak RSS
+    six of the first and twenty of the second, measured with peak RSS
     (tests/test_guard_explain.py)."""
     itemsize = spec.dtype.itemsize
-    return (4 * scores(spec) + 14 * batch(spec) * spec.target_len * spec.embed_dim) * itemsize
+    return (6 * scores(spec) + 20 * batch(spec) * spec.target_len * spec.embed_dim) * itemsize

@@ -197,4 +197,4 @@ def explain_bytes(spec: ConvSpec) -> int:
     """What ``--explain``'s checks allocate beside the forward pass: copies of the input and a
     second output, measured with peak RSS (tests/test_guard_explain.py)."""
     n = numels(spec)
-    return int((3 * n["input"] + 0.5 * n["output"]) * spec.dtype.itemsize)
+    return int((5 * n["input"] + 0.5 * n["output"]) * spec.dtype.itemsize)

@@ -312,3 +312,10 @@ def check_addressable(spec: TransformerSpec) -> None:
                 "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes "
                 "(--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
             )
+
+
+def explain_bytes(spec: TransformerSpec) -> int:
+    """What ``--explain``'s checks allocate beside the forward pass: more forward passes, on altered
+    inputs, while the first one's output is kept; about half a layer's working set more, measured
+    with peak RSS (tests/test_guard_explain.py)."""
+    return working_bytes(spec) // 2
