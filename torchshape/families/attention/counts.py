@@ -134,12 +134,14 @@ def mask_bytes(spec: AttentionSpec) -> int:
     return sum(mask_numels(spec).values()) * itemsize
 
 
-def weights_copies(spec: AttentionSpec) -> int:
+def weights_copies(spec: AttentionSpec) -> float:
     """Tensors of the scores' size (N·num_heads, L, S') alive at once when torch returns the weights
-    (need_weights=True), measured: the scores, softmaxed in place of the last; an attention mask
-    adds two (the mask made float and added), a key padding mask one (merged into it)."""
+    (need_weights=True), measured: the scores, softmaxed in place of the last, and half as much
+    again while they are averaged over the heads; an attention mask adds two (the mask made float
+    and added), a key padding mask one (merged into it)."""
     masked = spec.attn_mask is not MaskDims.NONE
-    return 1 + (2 if masked else 0) + (1 if spec.key_padding_mask else 0)
+    averaged = 0.5 if spec.average_attn_weights else 0.0
+    return 1 + averaged + (2 if masked else 0) + (1 if spec.key_padding_mask else 0)
 
 
 def merged_mask_bytes(spec: AttentionSpec) -> int:
@@ -162,7 +164,7 @@ def totals(spec: AttentionSpec) -> Totals:
     inputs = n["query"] + n["key"] + n["value"]
     outputs = n["attn_output"] + n.get("attn_output_weights", 0)
     projected = batch(spec) * spec.embed_dim * (spec.target_len + 2 * keys(spec))
-    working = projected + (weights_copies(spec) * scores(spec) if spec.need_weights else 0)
+    working = projected + (math.ceil(weights_copies(spec) * scores(spec)) if spec.need_weights else 0)
     peak = math.ceil(
         PEAK_MARGIN
         * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
@@ -224,3 +226,9 @@ def explain_bytes(spec: AttentionSpec) -> int:
     (tests/test_guard_explain.py)."""
     itemsize = spec.dtype.itemsize
     return (6 * scores(spec) + 20 * batch(spec) * spec.target_len * spec.embed_dim) * itemsize
+
+
+def diagram_bytes(spec: AttentionSpec) -> int:
+    """What ``--diagram`` allocates beside the forward pass: a second pass returning every head's
+    weights, while the first one's outputs are kept (measured)."""
+    return math.ceil(PEAK_MARGIN * totals(spec).output_bytes)

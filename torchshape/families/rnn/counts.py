@@ -377,3 +377,14 @@ def estimated_forward_seconds(spec: RNNSpec) -> float:
         + cell_steps * SECONDS_PER_STEP[family]
         + filled / ELEMENTS_PER_SECOND
     )
+
+
+def diagram_bytes(spec: RNNSpec) -> int:
+    """What ``--diagram`` allocates beside the forward pass: it runs the layers one at a time while
+    the whole pass's results are kept, and keeps every layer's output below the top one
+    ((num_layers − 1)·L·N·D·H_out), measured."""
+    if spec.kind.is_cell:
+        return 0
+    sym = symbols(spec)
+    per_layer = spec.seq_len * (1 if spec.unbatched else spec.batch) * sym.D * sym.H_out
+    return math.ceil(PEAK_MARGIN * (sym.num_layers - 1) * per_layer * spec.dtype.itemsize)
