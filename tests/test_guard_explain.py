@@ -91,7 +91,7 @@ CASES = [
     ),
     ("attention", {"embed_dim": 32, "num_heads": 4, "target_len": 512, "source_len": 1024, "batch": 12}),
     ("attention", {"embed_dim": 256, "num_heads": 8, "target_len": 1024, "batch": 16}),
-    ("rnn", {"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 500, "batch": 64}),
+    ("rnn", {"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 800, "batch": 64}),
     ("transformer", {"d_model": 256, "nhead": 8, "source_len": 1024, "batch": 16}),
     ("conv", {"size": [1024, 1024], "batch": 2, "in_channels": 8, "out_channels": 8}),
     ("pool", {"kind": "lp", "size": [2048, 2048], "batch": 2, "channels": 3}),
