@@ -107,8 +107,8 @@ def padded_copy(spec: ConvSpec) -> int:
 
 def uses_onednn(spec: ConvSpec) -> bool:
     """Whether torch's CPU convolution runs on oneDNN (float32, bfloat16) rather than its own
-    im2col kernel (float64, float16)."""
-    return spec.device == "cpu" and spec.dtype.value in ("float32", "bfloat16")
+    im2col kernel (float64, float16); on meta, what the CPU would do."""
+    return spec.device in ("cpu", "meta") and spec.dtype.value in ("float32", "bfloat16")
 
 
 def columns(spec: ConvSpec) -> int:
@@ -135,7 +135,7 @@ def working(spec: ConvSpec) -> int:
     transposed); on torch's own kernel, the im2col columns of the whole batch.
     """
     n = numels(spec)
-    if spec.device != "cpu":  # cuDNN: not measured here; one sample's columns, as a workspace
+    if spec.device.startswith(("cuda", "mps")):  # not measured there: one sample's columns
         return padded_copy(spec) + columns(spec) // batch(spec)
     if not uses_onednn(spec):
         return padded_copy(spec) + columns(spec)
