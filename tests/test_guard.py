@@ -356,3 +356,24 @@ def test_ctrl_c_while_a_models_own_code_runs_exits_130_at_once(tmp_path: Path) -
     assert process.returncode == 130
     assert err == "torchshape: error: interrupted\n"
     assert out == ""
+
+
+def test_diagrams_own_run_counts_in_the_guard(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rnn's --diagram reruns the layers one at a time beside the pass's results: the guard counts it."""
+    from torchshape.families.rnn.counts import diagram_bytes
+
+    raw = {"kind": "gru", "num_layers": 4, "hidden_size": 64, "input_size": 8, "seq_len": 50, "batch": 8}
+    spec = make_spec(**raw)
+    assert diagram_bytes(spec) > 0
+    room = guard_module.required_bytes(spec, torch_imported=True) + diagram_bytes(spec) // 2
+    monkeypatch.setattr(guard_module, "available_bytes", lambda device: (room, "memory"))
+    args = ["rnn", "--kind", "gru", "--layers", "4", "--hidden-size", "64", "--input-size", "8"]
+    args += ["--seq-len", "50", "--batch", "8"]
+    assert main(args) == 0  # the forward pass alone fits
+    capsys.readouterr()
+    assert main([*args, "--diagram"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "this forward pass and --diagram's checks need about" in err

@@ -1,10 +1,7 @@
 """The guard counts what ``--explain`` allocates: its estimate (the forward pass's peak and
-``explain_bytes``) is within 1.5× of the peak resident memory the run really added, measured in a
-fresh process per family (Linux: /proc/self/status VmHWM, reset with /proc/self/clear_refs).
-
-Sizes stay under about 1.2 GB of growth. rnn, transformer, a stride-1 conv with kernel 5 and
-LPPool count more than they use (their estimates are pessimistic, never short): for them only
-"never short" is asserted.
+``explain_bytes``) is never short of the peak resident memory the run really added and at most
+1.5× over it, measured in a fresh process per family (Linux: /proc/self/status VmHWM, reset with
+/proc/self/clear_refs). Sizes stay under about 1.2 GB of growth.
 """
 
 from __future__ import annotations
@@ -94,6 +91,10 @@ CASES = [
     ),
     ("attention", {"embed_dim": 32, "num_heads": 4, "target_len": 512, "source_len": 1024, "batch": 12}),
     ("attention", {"embed_dim": 256, "num_heads": 8, "target_len": 1024, "batch": 16}),
+    ("rnn", {"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 800, "batch": 64}),
+    ("transformer", {"d_model": 256, "nhead": 8, "source_len": 1024, "batch": 16}),
+    ("conv", {"size": [1024, 1024], "batch": 2, "in_channels": 8, "out_channels": 8}),
+    ("pool", {"kind": "lp", "size": [2048, 2048], "batch": 2, "channels": 3}),
 ]
 
 
@@ -103,20 +104,4 @@ def test_the_explain_estimate_is_within_one_and_a_half_times_the_peak(
 ) -> None:
     grew, estimate = measured(family, settings)
     assert grew > 100 * 2**20, grew  # large enough that the allocator's own slack does not decide
-    assert grew / 1.5 <= estimate <= grew * 1.5, (family, settings, grew, estimate, estimate / grew)
-
-
-@pytest.mark.parametrize(
-    ("family", "settings"),
-    [
-        ("rnn", {"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 500, "batch": 64}),
-        ("transformer", {"d_model": 256, "nhead": 8, "source_len": 1024, "batch": 16}),
-        # the forward pass's own estimate counts an unfold buffer (kernel 5, stride 1) and LPPool's
-        # temporaries that torch's CPU kernels do not keep: about 2× and 1.5× what they add
-        ("conv", {"size": [1024, 1024], "batch": 2, "in_channels": 8, "out_channels": 8}),
-        ("pool", {"kind": "lp", "size": [2048, 2048], "batch": 2, "channels": 3}),
-    ],
-)
-def test_the_explain_estimate_is_never_short(family: str, settings: dict[str, object]) -> None:
-    grew, estimate = measured(family, settings)
-    assert estimate >= grew / 1.5, (family, settings, grew, estimate, estimate / grew)
+    assert grew <= estimate <= grew * 1.5, (family, settings, grew, estimate, estimate / grew)

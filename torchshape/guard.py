@@ -40,12 +40,14 @@ _POLL_SECONDS = 0.05
 MAX_SECONDS = 600.0
 
 
-def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0) -> None:
+def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0, diagram_bytes: int = 0) -> None:
     """Raise ``EnvironmentProblem`` if the configuration cannot run where the user asked.
 
     ``companions``: modules that run beside it on the same device (``--explain``'s
     hand-off decoders); their memory and time count too. ``explain_bytes``: what
-    ``--explain``'s checks allocate beside the forward pass (``run_memory``).
+    ``--explain``'s checks allocate beside the forward pass (``run_memory``);
+    ``diagram_bytes``: what ``--diagram``'s own run allocates beside it (the family's
+    ``counts.diagram_bytes``).
     """
     for one in (spec, *companions):
         families.of(one).check_addressable(one)
@@ -56,12 +58,15 @@ def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0) -> 
         return
     needed = required_bytes(spec, torch_imported="torch" in sys.modules)
     needed += sum(families.of(other).peak_bytes(other) for other in companions) + explain_bytes
+    needed += diagram_bytes
     if needed > available:
         what = (
             "this forward pass and the modules --explain runs beside it need"
             if companions
             else "this forward pass and --explain's checks need"
             if explain_bytes
+            else "this forward pass and --diagram's checks need"
+            if diagram_bytes
             else "this forward pass needs"
         )
         # a family whose estimate may be partial says how (the model family: a trial on meta

@@ -2,9 +2,11 @@
 
 A family whose ``counts`` module has ``explain_bytes(spec)`` says how much its checks add
 beside the forward pass; the guard refuses the run when the two together cannot fit
-(``check``). ``--diagram`` and the snippets compute on the shapes, not on tensors: they add
-nothing measurable (tests/test_guard_explain.py). ``--time`` runs the same forward pass
-again, one run at a time, after the report's tensors are gone: its peak is the forward pass's.
+(``check``). ``--diagram``'s own runs (rnn's layer by layer, attention's per-head weights)
+are counted by the family's probe (``counts.diagram_bytes``); the other diagrams and the
+snippets compute on the report, and ``--time`` runs the same forward pass again, one run at a
+time, after the report's tensors are gone: its peak is the forward pass's
+(tests/test_guard_paths.py measures each).
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
 
-# The forward pass's peak: parameters, inputs, masks, the projected q, k, v, the scores and
-# their softmax, the output, times this margin. A rough estimate, used by the guard only.
+# The forward pass's peak: parameters, inputs, masks, the projected q, k, v, the tensors of
+# the scores' size torch keeps (``weights_copies``, ``merged_mask_bytes``), the output, times
+# this margin. Measured (tests/test_guard_peaks.py), used by the guard only.
 PEAK_MARGIN = 1.25
 MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
@@ -133,6 +134,29 @@ def mask_bytes(spec: AttentionSpec) -> int:
     return sum(mask_numels(spec).values()) * itemsize
 
 
+def weights_copies(spec: AttentionSpec) -> float:
+    """Tensors of the scores' size (N·num_heads, L, S') alive at once when torch returns the weights
+    (need_weights=True), measured: the scores, softmaxed in place of the last, and half as much
+    again while they are averaged over the heads; an attention mask adds two (the mask made float
+    and added), a key padding mask one (merged into it)."""
+    masked = spec.attn_mask is not MaskDims.NONE
+    averaged = 0.5 if spec.average_attn_weights else 0.0
+    return 1 + averaged + (2 if masked else 0) + (1 if spec.key_padding_mask else 0)
+
+
+def merged_mask_bytes(spec: AttentionSpec) -> int:
+    """Without the weights (need_weights=False), scaled_dot_product_attention gets the key
+    padding mask merged into one mask per sample and head (N·num_heads, L, S'), at the mask's
+    dtype; given an attention mask it takes its math kernel, which keeps about four tensors of
+    the scores' size (measured)."""
+    if spec.need_weights:  # counted in ``weights_copies``
+        return 0
+    itemsize = 1 if spec.mask_dtype is MaskDType.BOOL else spec.dtype.itemsize
+    if spec.attn_mask is not MaskDims.NONE:  # its math kernel: scores, softmax, the float mask
+        return 4 * scores(spec) * spec.dtype.itemsize
+    return scores(spec) * itemsize if spec.key_padding_mask else 0
+
+
 def totals(spec: AttentionSpec) -> Totals:
     itemsize = spec.dtype.itemsize
     params = parameter_count(spec)
@@ -140,8 +164,11 @@ def totals(spec: AttentionSpec) -> Totals:
     inputs = n["query"] + n["key"] + n["value"]
     outputs = n["attn_output"] + n.get("attn_output_weights", 0)
     projected = batch(spec) * spec.embed_dim * (spec.target_len + 2 * keys(spec))
-    working = projected + (2 * scores(spec) if spec.need_weights else 0)
-    peak = math.ceil(PEAK_MARGIN * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec)))
+    working = projected + (math.ceil(weights_copies(spec) * scores(spec)) if spec.need_weights else 0)
+    peak = math.ceil(
+        PEAK_MARGIN
+        * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
+    )
     return Totals(
         params=params,
         macs=macs(spec),
@@ -195,7 +222,13 @@ def check_addressable(spec: AttentionSpec) -> None:
 def explain_bytes(spec: AttentionSpec) -> int:
     """What ``--explain``'s checks allocate beside the forward pass: forward passes with every
     head's weights (N·num_heads, L, S') kept, and outputs (N, L, E) compared in float64; about
-    four of the first and fourteen of the second, measured with peak RSS
+    six of the first and twenty of the second, measured with peak RSS
     (tests/test_guard_explain.py)."""
     itemsize = spec.dtype.itemsize
-    return (4 * scores(spec) + 14 * batch(spec) * spec.target_len * spec.embed_dim) * itemsize
+    return (6 * scores(spec) + 20 * batch(spec) * spec.target_len * spec.embed_dim) * itemsize
+
+
+def diagram_bytes(spec: AttentionSpec) -> int:
+    """What ``--diagram`` allocates beside the forward pass: a second pass returning every head's
+    weights, while the first one's outputs are kept (measured)."""
+    return math.ceil(PEAK_MARGIN * totals(spec).output_bytes)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from torchshape import guard
 from torchshape.diagram import MaskDiagram
+from torchshape.families.attention.counts import diagram_bytes
 from torchshape.families.attention.formulas import symbols
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.attention.torch_side import build_module, forward, make_inputs
@@ -31,7 +32,8 @@ def run(spec: AttentionSpec, *, explain: bool = False, diagram: bool = False) ->
 
 
 def _run(spec: AttentionSpec, *, explain: bool, diagram: bool) -> ProbeRun:
-    guard.check(spec)  # refuse what cannot fit before anything is allocated
+    # refuse what cannot fit (--diagram's second pass included) before anything is allocated
+    guard.check(spec, diagram_bytes=diagram_bytes(spec) if diagram else 0)
     from torchshape.families.attention.explain_probe import analyse
 
     with forward_pass(spec, build_module, make_inputs, forward) as done:

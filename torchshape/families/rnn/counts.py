@@ -33,7 +33,7 @@ from functools import lru_cache
 
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.rnn.formulas import Symbols, symbols, tensor_formulas
-from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.spec import Kind, RNNSpec
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,
@@ -203,24 +203,110 @@ def tensor_numels(spec: RNNSpec) -> dict[str, int]:
     return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
 
 
-def forward_working_bytes(spec: RNNSpec) -> int:
-    """What the largest layer allocates while it runs, beyond the tensors that live throughout.
+def uses_onednn(spec: RNNSpec) -> bool | None:
+    """Whether torch's CPU LSTM runs on oneDNN (``mkldnn_rnn``) rather than its own step loop.
 
-    Per feature of one real step (L·N·itemsize bytes each), on top of the layer's
-    input (D·H_out for layers above the first; the first layer reads ``input``):
-    D·G·H_cell for the input-to-hidden products, which torch computes for the whole
-    sequence before stepping, and (4·D − 2)·H_out for the outputs: one direction keeps
-    its per-step outputs and their stacked copy (2·H_out); with two directions the
-    forward one's are kept while the backward one runs, and both are concatenated
-    (6·H_out). Plus ``STEP_BOOKKEEPING_BYTES`` per time step and direction.
+    torch takes oneDNN for a whole-sequence LSTM without proj_size on the CPU, unpacked, in
+    float32; in bfloat16 and float16 only where the processor has the instructions for them
+    (None: not known without torch). Packed sequences, GRU, RNN and the cells take the loop.
+    """
+    if spec.kind is not Kind.LSTM or spec.proj_size or spec.device != "cpu":
+        return False
+    if spec.dtype.value == "float32":
+        return True
+    return None if spec.dtype.value in ("bfloat16", "float16") else False
+
+
+def loop_working_features(spec: RNNSpec) -> int:
+    """Features per real step alive in the largest layer of torch's own step loop.
+
+    The layer's input (D·H_out for layers above the first; the first reads ``input``), the
+    input-to-hidden products, computed for the whole sequence before stepping (G·H_cell),
+    and the outputs: the steps' outputs and their stacked copy (2·H_out). With two
+    directions, measured (tests/test_guard_peaks.py): the larger of both directions'
+    products with 2·H_out, and one direction's with 6·H_out (each direction's steps and
+    stacked outputs, and their concatenation).
     """
     sym = symbols(spec)
-    G = spec.kind.gates
-    per_feature = steps(spec) * spec.dtype.itemsize
+    gates = spec.kind.gates * sym.H_cell
     layer_input = sym.D * sym.H_out if sym.num_layers > 1 else 0
-    features = layer_input + sym.D * G * sym.H_cell + (4 * sym.D - 2) * sym.H_out
+    if sym.D == 1:
+        return layer_input + gates + 2 * sym.H_out
+    return layer_input + max(2 * gates + 2 * sym.H_out, gates + 6 * sym.H_out)
+
+
+def onednn_working_features(spec: RNNSpec) -> int:
+    """Features per step that oneDNN's LSTM keeps beside ``input``, the weights and ``output``.
+
+    Measured (tests/test_guard_peaks.py): one direction keeps one more H_out for one layer and
+    two for deeper stacks; two directions keep three more for one layer, eight for deeper
+    stacks (each layer's outputs, per direction and concatenated, and the next one's). With
+    batch_first, a contiguous copy of the input (H_in).
+    """
+    sym = symbols(spec)
+    deep = sym.num_layers > 1
+    kept = (8 if deep else 3) if sym.D == 2 else (2 if deep else 1)
+    return kept * sym.H_out + (sym.H_in if spec.batch_first else 0)
+
+
+def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
+    """What the largest layer allocates while it runs, beyond the tensors that live throughout
+    (parameters, input, h_0/c_0, h_n/c_n): per feature of one real step, (``real_steps`` or)
+    L·N·itemsize bytes.
+
+    torch's own step loop (``loop_working_features``) also leaves ``STEP_BOOKKEEPING_BYTES``
+    per time step and direction. oneDNN's LSTM (``onednn_working_features``) also copies the
+    weights into its own layout, and makes ``output``. Where the path is not known without
+    torch (a half-precision LSTM), the larger of the two.
+    """
+    sym = symbols(spec)
+    if real_steps is not None:
+        real = real_steps
+    elif spec.lengths is not None:  # the padded forward pass runs over the whole rectangle
+        real = spec.seq_len * len(spec.lengths)
+    else:
+        real = steps(spec)
+    per_feature = real * spec.dtype.itemsize
     time_steps = 1 if spec.kind.is_cell else spec.seq_len
-    return per_feature * features + STEP_BOOKKEEPING_BYTES * time_steps * sym.D
+    loop = per_feature * loop_working_features(spec) + STEP_BOOKKEEPING_BYTES * time_steps * sym.D
+    onednn = uses_onednn(spec)
+    if onednn is False:
+        return loop
+    output = per_feature * sym.D * sym.H_out
+    fused = per_feature * onednn_working_features(spec) + output + parameter_count(spec) * spec.dtype.itemsize
+    return fused if onednn else max(loop, fused)
+
+
+def packed_working_bytes(spec: RNNSpec) -> int:
+    """With --lengths, after the padded forward pass (whose ``output`` stays): the packed one.
+
+    pack_padded_sequence copies the real steps of ``input`` (sum(lengths)·H_in, measured twice
+    over; with batch_first, a transposed copy of the padded input too), torch's step
+    loop runs over them with every direction's input-to-hidden products alive (D·G·H_cell) and
+    the steps' outputs (2·H_out; two directions: at least one's products and 6·H_out), except
+    where every length is the same and the LSTM runs on oneDNN (``forward_working_bytes`` over
+    the real steps);
+    pad_packed_sequence then pads the packed output twice (with and without total_length). The
+    larger moment counts.
+    """
+    if spec.lengths is None:
+        return 0
+    sym = symbols(spec)
+    itemsize = spec.dtype.itemsize
+    real = sum(spec.lengths) * itemsize
+    padded_output = tensor_numels(spec)["output"] * itemsize
+    packed_data = 2 * real * sym.H_in
+    if spec.batch_first:  # packing transposes: a copy of the padded input
+        packed_data += tensor_numels(spec)["input"] * itemsize
+    gates = spec.kind.gates * sym.H_cell
+    looping = real * max(sym.D * gates + 2 * sym.H_out, gates + 6 * sym.H_out if sym.D == 2 else 0)
+    looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
+    if uses_onednn(spec) is not False and len(set(spec.lengths)) == 1:
+        # torch unpacks a batch of equal lengths and runs oneDNN's LSTM on it
+        fused = forward_working_bytes(spec, sum(spec.lengths))
+        looping = fused if uses_onednn(spec) else max(looping, fused)
+    padding = real * sym.D * sym.H_out + 2 * padded_output
+    return padded_output + packed_data + max(looping, padding)
 
 
 def totals(spec: RNNSpec) -> Totals:
@@ -231,7 +317,8 @@ def totals(spec: RNNSpec) -> Totals:
     # A cell's output is its next state, h_1 (and c_1).
     output = numels["output"] if "output" in numels else numels["h_1"] + numels.get("c_1", 0)
     resident = (params + numels["input"] + states) * itemsize
-    peak = math.ceil(PEAK_MARGIN * (resident + forward_working_bytes(spec)))
+    working = max(forward_working_bytes(spec), packed_working_bytes(spec))
+    peak = math.ceil(PEAK_MARGIN * (resident + working))
     return Totals(
         params=params,
         macs=macs(spec).total,
@@ -290,3 +377,14 @@ def estimated_forward_seconds(spec: RNNSpec) -> float:
         + cell_steps * SECONDS_PER_STEP[family]
         + filled / ELEMENTS_PER_SECOND
     )
+
+
+def diagram_bytes(spec: RNNSpec) -> int:
+    """What ``--diagram`` allocates beside the forward pass: it runs the layers one at a time while
+    the whole pass's results are kept, and keeps every layer's output below the top one
+    ((num_layers − 1)·L·N·D·H_out), measured."""
+    if spec.kind.is_cell:
+        return 0
+    sym = symbols(spec)
+    per_layer = spec.seq_len * (1 if spec.unbatched else spec.batch) * sym.D * sym.H_out
+    return math.ceil(PEAK_MARGIN * (sym.num_layers - 1) * per_layer * spec.dtype.itemsize)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from torchshape import guard
+from torchshape.families.rnn.counts import diagram_bytes
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.handoff import handoff_decoders
 from torchshape.families.rnn.probe_sizes import META_PARAMETER_LAYERS, probe_spec
@@ -34,8 +35,12 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False, diagram: 
 
 def _run(spec: RNNSpec, *, explain: bool, unroll: bool, diagram: bool) -> ProbeRun:
     # refuse what cannot fit before anything is allocated (cpu: before importing torch);
-    # --explain's hand-off decoders run beside the module, so they count too
-    guard.check(spec, companions=handoff_decoders(spec) if explain else ())
+    # --explain's hand-off decoders run beside the module, so they count too, and --diagram's run
+    guard.check(
+        spec,
+        companions=handoff_decoders(spec) if explain else (),
+        diagram_bytes=diagram_bytes(spec) if diagram else 0,
+    )
     import torch
 
     from torchshape.families.rnn.explain_probe import analyse

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
-from torchshape.families.transformer.formulas import symbols, tensor_formulas
-from torchshape.families.transformer.spec import Layer, TransformerSpec
+from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
+from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
 
-PEAK_MARGIN = 1.5
+PEAK_MARGIN = 1.25
 MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
 ELEMENTS_PER_SECOND = 1e8
 TORCH_MAX_BYTES = 2**63 - 1
@@ -165,13 +165,79 @@ def numels(spec: TransformerSpec) -> dict[str, int]:
     return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
 
 
-def working(spec: TransformerSpec) -> int:
-    """Elements alive inside one layer at its peak: q, k, v, the attention weights of every head
-    and the feed-forward's hidden activations (a rough estimate, for the guard only)."""
-    n, e, f, h = spec.batch, spec.d_model, spec.dim_feedforward, spec.nhead
-    lengths = [spec.source_len] + ([spec.target_len] if spec.has_target else [])
-    widest = max(lengths)
-    return n * (3 * widest * e + h * widest * widest + widest * f)
+def working_bytes(spec: TransformerSpec) -> int:
+    """Bytes alive inside the largest layer at its peak, beyond the parameters, inputs and masks.
+
+    Per row (N·S in an encoder layer, N·T in a decoder layer), the larger of the feed-forward's
+    moment (its hidden activations before and after the activation function, 2·F, and the
+    residual, E) and the attention's (q, k, v, the heads' output, out_proj's and the residual:
+    6·E); the layer's output is one of them. With norm_first, the normalized copy too (E). A
+    decoder layer's cross-attention projects k and v over the N·S memory rows (their
+    projection and per-head copies, 4·E) beside 4·E of its own rows. nn.Transformer keeps the
+    encoder's output (N, S, E) while its decoder runs. torch's fused attention never forms the
+    (N·nhead, L, S) weights; where it does (``materialized_bytes``), they count too. Measured
+    (tests/test_guard_peaks.py).
+    """
+    n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
+    source, target = n * spec.source_len, n * (spec.target_len or 0)
+    residual = 2 * e if spec.norm_first else e  # norm_first keeps the normalized copy beside it
+    per_row = max(2 * f + residual, 5 * e + residual)
+    encoder = source * per_row if spec.num_encoder_layers else 0
+    decoder = 0
+    if spec.has_target:  # the cross-attention's k and v span the S memory positions
+        decoder = max(target * per_row, target * 4 * e + source * 4 * e)
+        decoder += source * e if spec.layer is Layer.FULL else 0
+    return max(encoder, decoder) * spec.dtype.itemsize + materialized_bytes(spec)
+
+
+def materialized_bytes(spec: TransformerSpec) -> int:
+    """Bytes of the attention weights (N·nhead, L, S), or of masks that size, where torch forms them.
+
+    Measured: an attention mask and a key padding mask on the same attention are merged into one
+    float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
+    forms every head's weights (the larger of these counts). An encoder's fused fast path with
+    batch_first forms the weights too: about nhead/8 of them below eight heads, twice that given
+    a key padding mask, and all of them once more beside an attention mask. A bool key padding
+    mask alone is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask is
+    turned into (L, S) floats.
+    """
+    n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
+    itemsize = spec.dtype.itemsize
+    sides = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}
+    masks = spec.masks()
+    merged = {side for side in sides if f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks}
+    heads = 0
+    for side in merged:
+        rows, cols = sides[side]
+        heads = max(heads, n * h * rows * cols * itemsize)
+    small = 0
+    for name in masks:
+        rows, cols = sides[name.split("_", 1)[0]]
+        form = getattr(spec, name).value
+        if name.endswith("key_padding_mask"):
+            small = max(small, 2 * n * rows * cols if form == "bool" else 0)
+        elif form == "3d":
+            heads = max(heads, n * h * rows * cols * itemsize)
+        else:
+            small = max(small, rows * cols * itemsize)
+    fast_path = 0
+    if spec.batch_first and spec.num_encoder_layers:
+        weights = n * h * s * s * itemsize
+        share = math.ceil(weights * min(1.0, h / 8))
+        padded = spec.src_key_padding_mask is not PaddingForm.NONE
+        fast_path = share * (2 if padded else 1) + (weights if "src_mask" in masks else 0)
+    return heads + small + fast_path
+
+
+def fed_bytes(spec: TransformerSpec) -> int:
+    """The inputs and masks torchshape builds, each at its own dtype (a bool mask: one byte)."""
+    sizes = numels(spec)
+    total = 0
+    for f, numel in zip(tensor_formulas(spec), sizes.values(), strict=True):
+        if f.fed:
+            bool_mask = f.name.endswith("mask") and mask_dtype(spec, f.name) == "bool"
+            total += numel * (1 if bool_mask else spec.dtype.itemsize)
+    return total
 
 
 def attention_weights(spec: TransformerSpec) -> list[tuple[str, int]]:
@@ -191,7 +257,7 @@ def totals(spec: TransformerSpec) -> Totals:
     sizes = numels(spec)
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
-    peak = math.ceil(PEAK_MARGIN * (params + fed + output + working(spec)) * itemsize)
+    peak = math.ceil(PEAK_MARGIN * ((params + output) * itemsize + fed_bytes(spec) + working_bytes(spec)))
     return Totals(
         params=params,
         macs=macs(spec),
@@ -246,3 +312,10 @@ def check_addressable(spec: TransformerSpec) -> None:
                 "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes "
                 "(--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
             )
+
+
+def explain_bytes(spec: TransformerSpec) -> int:
+    """What ``--explain``'s checks allocate beside the forward pass: more forward passes, on altered
+    inputs, while the first one's output is kept; about half a layer's working set more, measured
+    with peak RSS (tests/test_guard_explain.py)."""
+    return working_bytes(spec) // 2

@@ -1,0 +1,250 @@
+"""Each family's peak estimate (what the guard compares with free memory) against the peak torch
+really reached, on configurations hypothesis draws: never short, at most 1.5× over.
+
+The peak is measured in a fresh process per configuration: the resident memory the forward
+pass added at its highest (Linux: /proc/self/status VmHWM, reset with /proc/self/clear_refs),
+with glibc told to return every freed block of 64 KiB or more at once
+(MALLOC_MMAP_THRESHOLD_), so that the peak is what torch kept alive, not what the C heap
+kept of earlier runs (the guard adds that slack apart: ``guard.HEAP_SLACK_BYTES``). Sizes keep
+each run between about 20 MB and 1 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+# Pages the allocator and oneDNN's primitive caches touch whatever the sizes.
+NOISE_BYTES = 4 * 2**20
+
+MEASURE = r"""
+import gc, json, os, sys
+import torchshape
+from torchshape import families
+
+inspect = {
+    "rnn": torchshape.inspect, "conv": torchshape.inspect_conv, "pool": torchshape.inspect_pool,
+    "attention": torchshape.inspect_attention, "embedding": torchshape.inspect_embedding,
+    "transformer": torchshape.inspect_transformer,
+}[sys.argv[1]]
+inspect()  # the same code paths at the default sizes: libraries loaded
+gc.collect()
+with open("/proc/self/statm") as handle:
+    before = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+with open("/proc/self/clear_refs", "w") as handle:
+    handle.write("5")  # the peak (VmHWM) starts again from now
+report = inspect(**json.loads(sys.argv[2]))
+with open("/proc/self/status") as handle:
+    peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM"))
+print(json.dumps({"grew": peak - before, "estimate": families.of(report.spec).peak_bytes(report.spec)}))
+"""
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's /proc/self/clear_refs"
+)
+
+
+def measure(family: str, config: dict[str, Any]) -> tuple[int, int]:
+    """(bytes the forward pass added at its peak, the family's peak estimate), in a fresh process
+    as a command line runs: an earlier run's freed heap would hide part of the next one's peak."""
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": "1",
+        "MALLOC_MMAP_THRESHOLD_": "65536",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, family, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(found["grew"]), int(found["estimate"])
+
+
+def within(family: str, config: dict[str, Any], over: float = 1.5) -> None:
+    grew, estimate = measure(family, config)
+    assert grew > 16 * 2**20, (family, config, grew)  # large enough that noise does not decide
+    ratio = estimate / grew
+    assert grew <= estimate + NOISE_BYTES, f"short: {family} {config} grew {grew}, estimated {estimate}"
+    assert estimate <= over * grew, f"{ratio:.2f}× over: {family} {config} grew {grew}, estimated {estimate}"
+
+
+DRAWS = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,  # the same configurations on every run: each is a slow, measured forward pass
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # each example is a forward pass: no shrinking
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@st.composite
+def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["lstm", "gru", "rnn"]))
+    hidden = draw(st.sampled_from([128, 192, 256]))
+    config: dict[str, Any] = {
+        "kind": kind,
+        "input_size": draw(st.sampled_from([64, 128, 256])),
+        "hidden_size": hidden,
+        "num_layers": draw(st.integers(1, 3)),
+        "bidirectional": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "seq_len": draw(st.integers(250, 400)),
+        "batch": draw(st.integers(64, 96)),
+        "dtype": draw(st.sampled_from(["float32", "float64"])),
+    }
+    if kind == "lstm" and draw(st.booleans()):
+        config["proj_size"] = hidden // 4
+    if draw(st.integers(0, 3)) == 0:  # a packed batch: the longest is L, the others drawn
+        shorter = st.integers(config["seq_len"] // 2, config["seq_len"])
+        rest = draw(st.lists(shorter, min_size=63, max_size=63))
+        config["lengths"] = [config["seq_len"], *rest]
+        del config["batch"]
+    return config
+
+
+@DRAWS
+@given(config=rnn_configs())
+def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("rnn", config)
+
+
+@st.composite
+def transformer_configs(draw: st.DrawFn, batch_first: bool) -> dict[str, Any]:
+    layer = draw(st.sampled_from(["encoder", "decoder", "full", "encoder-stack", "decoder-stack"]))
+    config: dict[str, Any] = {
+        "layer": layer,
+        "d_model": draw(st.sampled_from([128, 256])),
+        "nhead": draw(st.sampled_from([2, 4, 8])),
+        "dim_feedforward": draw(st.sampled_from([512, 1024])),
+        "source_len": draw(st.integers(384, 768)),
+        "batch": draw(st.integers(16, 24)),
+        "batch_first": batch_first,
+        "norm_first": draw(st.booleans()),
+    }
+    if layer in ("encoder-stack", "decoder-stack"):
+        config["num_layers"] = 2
+    if layer == "full":
+        config["num_encoder_layers"] = config["num_decoder_layers"] = 1
+    sides = {"encoder": ["src"], "decoder": ["tgt", "memory"], "full": ["src", "tgt", "memory"]}[
+        layer.split("-")[0]
+    ]
+    if layer != "encoder" and not layer.startswith("encoder"):
+        config["target_len"] = draw(st.integers(384, 768))
+        config["causal"] = draw(st.booleans())
+    for side in sides:
+        if not (side == "tgt" and config.get("causal")):
+            config[f"{side}_mask"] = draw(st.sampled_from(["none", "2d"]))
+        config[f"{side}_key_padding_mask"] = draw(st.sampled_from(["none", "bool", "float"]))
+    return config
+
+
+@DRAWS
+@given(config=transformer_configs(batch_first=False))
+def test_transformer_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("transformer", config)
+
+
+@DRAWS
+@given(config=transformer_configs(batch_first=True))
+def test_transformer_batch_first_estimate_is_never_short(config: dict[str, Any]) -> None:
+    """batch_first encoders take torch's fused fast path (nested tensors in a stack given a key
+    padding mask), which forms a share of the attention weights that depends on nhead and the
+    masks: the estimate counts enough of them, and may reach 2.5×."""
+    within("transformer", config, over=2.5)
+
+
+@st.composite
+def pool_configs(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["max", "avg", "lp", "adaptive-avg", "adaptive-max"]))
+    dims = draw(st.sampled_from([1, 2, 2, 3]))
+    side = {1: [4_000_000], 2: [draw(st.integers(1024, 2048))] * 2, 3: [64, 128, 128]}[dims]
+    config: dict[str, Any] = {"kind": kind, "dims": dims, "size": side, "batch": 2, "channels": 3}
+    if kind.startswith("adaptive"):
+        config["output_size"] = draw(st.integers(1, 512))
+    else:
+        kernel = draw(st.integers(2, 4))
+        config["kernel_size"] = kernel
+        config["stride"] = draw(st.integers(1, kernel))
+    if kind in ("max", "adaptive-max"):
+        config["return_indices"] = draw(st.booleans())
+    return config
+
+
+@DRAWS
+@given(config=pool_configs())
+def test_pool_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("pool", config)
+
+
+@st.composite
+def attention_configs(draw: st.DrawFn) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "embed_dim": draw(st.sampled_from([128, 256])),
+        "num_heads": draw(st.sampled_from([2, 4])),
+        "target_len": draw(st.integers(512, 1024)),
+        "source_len": draw(st.integers(512, 1024)),
+        "batch": draw(st.integers(16, 24)),
+        "need_weights": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "key_padding_mask": draw(st.booleans()),
+        "attn_mask": draw(st.sampled_from(["none", "2d", "3d"])),
+    }
+    return config
+
+
+@DRAWS
+@given(config=attention_configs())
+def test_attention_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("attention", config)
+
+
+@st.composite
+def embedding_configs(draw: st.DrawFn) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "num_embeddings": draw(st.integers(200_000, 600_000)),
+        "embedding_dim": draw(st.sampled_from([32, 64, 128])),
+    }
+    if draw(st.booleans()):
+        config.update(bag=True, mode=draw(st.sampled_from(["sum", "mean", "max"])), bags=64, bag_size=100)
+    return config
+
+
+@DRAWS
+@given(config=embedding_configs())
+def test_embedding_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("embedding", config)
+
+
+@st.composite
+def conv_configs(draw: st.DrawFn) -> dict[str, Any]:
+    side = draw(st.integers(768, 1024))
+    return {
+        "size": [side, side],
+        "batch": 2,
+        "in_channels": draw(st.sampled_from([8, 16])),
+        "out_channels": draw(st.sampled_from([8, 16])),
+        "kernel_size": draw(st.sampled_from([1, 3, 5])),
+        "stride": draw(st.sampled_from([1, 2])),
+        "dtype": draw(st.sampled_from(["float32", "float64"])),
+    }
+
+
+@DRAWS
+@given(config=conv_configs())
+def test_conv_estimate_is_never_short(config: dict[str, Any]) -> None:
+    """Never short; oneDNN picks its layouts by shape, so the estimate may reach 2× (see docs)."""
+    within("conv", config, over=2.0)
