@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from torchshape.diagram import Diagram
     from torchshape.facts import Totals
+    from torchshape.families.layers import Known, Layer, LayerCall
     from torchshape.options import Format, Shown
     from torchshape.probe import ProbeRun
     from torchshape.report import Report
@@ -89,6 +90,20 @@ class Html(Protocol):
     """A notebook's view: the family's sections as HTML fragments."""
 
     def sections(self, report: Report, /) -> list[str]: ...
+
+
+class LayerAdapter(Protocol):
+    """A family's ``adapter.py``: the torch.nn classes it claims inside a user's model (a subclass
+    that keeps its class's forward too), what its formulas say about one call, and the call as the
+    family's spec for ``--layer``. Listed in ``families.ADAPTERS``; the model family asks
+    ``families.claim(module)`` and knows no family by name."""
+
+    CLASSES: tuple[type, ...]  # the torch.nn classes this family describes
+    SUPPORTED: str  # how --layer's message names them: "conv (nn.Conv1d/2d/3d, ...)"
+    OWN_WEIGHTS: bool  # --layer runs the family on the layer's own weights and inputs
+
+    def known(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], /) -> Known | None: ...
+    def layer(self, module: Any, call: LayerCall, /) -> Layer | None: ...
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,7 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.pool import counts, present, probe, report, request, snippet, torch_side
 
     Folder(request, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)
+    from torchshape.families.contract import LayerAdapter
+    from torchshape.families.pool import adapter as layer_adapter
+
+    checked_adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

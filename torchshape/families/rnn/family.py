@@ -29,3 +29,7 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.rnn import counts, limits, present, probe, report, request, snippet, torch_side
 
     Folder(request, counts, limits, probe, report, torch_side, present, snippet, present.diagram, None)
+    from torchshape.families.contract import LayerAdapter
+    from torchshape.families.rnn import adapter as layer_adapter
+
+    checked_adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

@@ -1,0 +1,103 @@
+"""The convolutions inside a user's model (``contract.LayerAdapter``): nn.Conv1d/2d/3d and
+nn.ConvTranspose1d/2d/3d, read into this family's spec at the size of the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from torchshape.errors import UsageError
+from torchshape.families.conv import counts, formulas
+from torchshape.families.conv.request import make_spec
+from torchshape.families.conv.spec import ConvSpec, PaddingMode
+from torchshape.families.layers import (
+    Known,
+    KnownOutput,
+    Layer,
+    LayerCall,
+    claimed_class,
+    first_tensor,
+    per_axis,
+    spatial_seen,
+)
+from torchshape.options import DType
+
+DIMS = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3, nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2}
+DIMS[nn.ConvTranspose3d] = 3
+CLASSES: tuple[type, ...] = tuple(DIMS)
+SUPPORTED = "conv (nn.Conv1d/2d/3d, nn.ConvTranspose1d/2d/3d)"
+OWN_WEIGHTS = True
+
+
+def _dims(module: Any) -> int:
+    base = claimed_class(module, DIMS)
+    if base is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    return DIMS[base]
+
+
+def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """The conv family's formulas at the observed input."""
+    x = first_tensor(args)
+    if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
+        return None
+    conv: Any = module
+    dims = _dims(module)
+    unbatched = x.dim() == dims + 1
+    padding = conv.padding if isinstance(conv.padding, str) else per_axis(conv.padding, dims)
+    spec = ConvSpec(
+        dims=dims,
+        in_channels=conv.in_channels,
+        out_channels=conv.out_channels,
+        kernel_size=per_axis(conv.kernel_size, dims),
+        stride=per_axis(conv.stride, dims),
+        padding=padding,
+        dilation=per_axis(conv.dilation, dims),
+        groups=conv.groups,
+        output_padding=per_axis(conv.output_padding, dims),
+        padding_mode=PaddingMode(conv.padding_mode),
+        bias=conv.bias is not None,
+        transposed=bool(conv.transposed),
+        size=tuple(int(s) for s in x.shape[-dims:]),
+        batch=1 if unbatched else int(x.shape[0]),
+        unbatched=unbatched,
+        device="cpu",
+        dtype=DType.FLOAT32,
+    )
+    sym = formulas.symbols(spec)
+    output = formulas.tensor_formulas(spec)[1]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),), macs=counts.macs(spec))
+
+
+def layer(module: Any, call: LayerCall) -> Layer | None:
+    """--layer: the call through ``make_spec``, on the layer's own weights and input."""
+    if len(call.args) > 1 or call.kwargs:
+        raise UsageError(
+            call.flag,
+            f"{call.name} was called with output_size; torchshape conv gives the size that "
+            "stride, padding and output_padding give, and does not take that call",
+        )
+    dims, x = _dims(module), call.x
+    unbatched = x.dim() == dims + 1
+    transposed = bool(module.transposed)
+    padding = module.padding
+    raw: dict[str, Any] = {
+        "dims": dims,
+        "in_channels": int(module.in_channels),
+        "out_channels": int(module.out_channels),
+        "kernel_size": tuple(module.kernel_size),
+        "stride": tuple(module.stride),
+        "padding": padding if isinstance(padding, str) else tuple(padding),
+        "dilation": tuple(module.dilation),
+        "groups": int(module.groups),
+        "output_padding": tuple(module.output_padding) if transposed else None,
+        "padding_mode": str(module.padding_mode),
+        "bias": module.bias is not None,
+        "transposed": transposed,
+        "size": tuple(int(s) for s in x.shape[-dims:]),
+        "device": call.device,
+        "dtype": call.dtype,
+    }
+    raw |= {"unbatched": True} if unbatched else {"batch": int(x.shape[0])}
+    return Layer("conv", make_spec(**raw), spatial_seen(x, dims, unbatched, "C_in"), {"input": x})
