@@ -12,7 +12,6 @@ MOST = 400
 WAITING = {
     "api.py",
     "families/model/diagnose.py",
-    "families/model/known.py",
     "families/model/ops.py",
     "families/model/present.py",
     "families/model/probe.py",
