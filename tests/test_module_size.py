@@ -11,7 +11,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "torchshape"
 MOST = 400
 WAITING = {
     "api.py",
-    "families/model/diagnose.py",
     "families/model/ops.py",
     "families/model/present.py",
     "families/model/probe.py",

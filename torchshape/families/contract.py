@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from torchshape.diagram import Diagram
     from torchshape.facts import Totals
+    from torchshape.families.diagnosis import Diagnosis, Earlier
     from torchshape.families.layers import Known, Layer, LayerCall
     from torchshape.options import Format, Shown
     from torchshape.probe import ProbeRun
@@ -104,6 +105,15 @@ class LayerAdapter(Protocol):
 
     def known(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], /) -> Known | None: ...
     def layer(self, module: Any, call: LayerCall, /) -> Layer | None: ...
+
+    # When the model fails in the layer: what it expects of its input, the constructor arguments
+    # that rebuild it, the changed arguments to try, and its family's own diagnosis (None: none)
+    def expects(self, module: Any, /) -> str | None: ...
+    def arguments(self, module: Any, /) -> dict[str, Any] | None: ...
+    def proposals(self, module: Any, arrived: Any, /) -> list[tuple[str, dict[str, Any]]] | None: ...
+    def diagnose(
+        self, base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier, /
+    ) -> Diagnosis | None: ...
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from torch import nn
 
 from torchshape.families.attention import counts, formulas
 from torchshape.families.attention.request import make_spec
+from torchshape.families.diagnosis import nothing
 from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall
 
 CLASSES: tuple[type, ...] = (nn.MultiheadAttention,)
 SUPPORTED = "attention (nn.MultiheadAttention)"
 OWN_WEIGHTS = False
+expects = arguments = proposals = diagnose = nothing  # no diagnosis of its own yet
 
 _ARGS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights")
 

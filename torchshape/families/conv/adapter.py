@@ -11,6 +11,7 @@ from torchshape.errors import UsageError
 from torchshape.families.conv import counts, formulas
 from torchshape.families.conv.request import make_spec
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
+from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large
 from torchshape.families.layers import (
     Known,
     KnownOutput,
@@ -101,3 +102,46 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     }
     raw |= {"unbatched": True} if unbatched else {"batch": int(x.shape[0])}
     return Layer("conv", make_spec(**raw), spatial_seen(x, dims, unbatched, "C_in"), {"input": x})
+
+
+def expects(module: Any) -> str | None:
+    """What the layer requires of its input (the diagnosis of a failed call)."""
+    return f"C_in = in_channels = {module.in_channels}"
+
+
+def arguments(module: Any) -> dict[str, Any] | None:
+    """The constructor arguments that rebuild ``module`` (not a transposed one)."""
+    if not isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return None
+    return {
+        "in_channels": module.in_channels,
+        "out_channels": module.out_channels,
+        "kernel_size": module.kernel_size,
+        "stride": module.stride,
+        "padding": module.padding,
+        "dilation": module.dilation,
+        "groups": module.groups,
+        "bias": module.bias is not None,
+        "padding_mode": module.padding_mode,
+    }
+
+
+def proposals(module: Any, arrived: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The input's channels against in_channels: the fix to try."""
+    if not isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return []
+    dims = len(module.kernel_size)
+    at = {dims + 2: 1, dims + 1: 0}.get(arrived.dim())
+    channels = None if at is None else int(arrived.shape[at])
+    if channels is not None and channels != module.in_channels:
+        return [(f"in_channels={channels}", {"in_channels": channels})]
+    return []
+
+
+def diagnose(
+    base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier
+) -> Diagnosis | None:
+    """A window larger than the padded input."""
+    if not isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return None
+    return kernel_too_large(base, module, args, arguments(module), conv=True)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import nn
 
+from torchshape.families.diagnosis import Diagnosis, Earlier, Fix, check, nothing
 from torchshape.families.embedding import formulas
 from torchshape.families.embedding.request import make_spec
 from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, first_tensor, shape
@@ -77,3 +79,55 @@ def _spec(module: Any, **settings: Any) -> Any:
     except Exception:  # settings the embedding command does not take: no formula, never a guess
         return None
     return spec
+
+
+expects = proposals = nothing  # the dtype and index checks say what it expects
+
+
+def arguments(module: Any) -> dict[str, Any] | None:
+    """The constructor arguments that rebuild ``module``."""
+    found = {
+        "num_embeddings": module.num_embeddings,
+        "embedding_dim": module.embedding_dim,
+        "padding_idx": module.padding_idx,
+        "max_norm": module.max_norm,
+        "norm_type": module.norm_type,
+        "scale_grad_by_freq": module.scale_grad_by_freq,
+        "sparse": module.sparse,
+    }
+    if isinstance(module, nn.EmbeddingBag):
+        found |= {"mode": module.mode, "include_last_offset": module.include_last_offset}
+    return found
+
+
+def diagnose(
+    base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier
+) -> Diagnosis | None:
+    """An embedding given an index outside 0 ≤ index < num_embeddings."""
+    indices = args[0]
+    if (
+        indices.is_floating_point()
+        or indices.is_complex()
+        or indices.device.type == "meta"
+        or indices.numel() == 0
+    ):
+        return None
+    low, high = int(indices.min()), int(indices.max())
+    count = module.num_embeddings
+    if low >= 0 and high < count:
+        return None
+    outside = int(((indices < 0) | (indices >= count)).sum())
+    detail = (
+        f"the indices that arrived run from {low} to {high}: {outside} of {indices.numel()} are outside "
+        f"0 ≤ index < {count}"
+    )
+    fixes: list[Fix] = []
+    if low >= 0:
+        fix = check(module, arguments(module), {"num_embeddings": high + 1}, indices)
+        fixes.append(Fix(f"num_embeddings={high + 1}", fix.module, fix.verified))
+    return replace(
+        base,
+        expects=f"0 ≤ index < num_embeddings = {count}",
+        fixes=tuple(fixes),
+        detail=detail,
+    )

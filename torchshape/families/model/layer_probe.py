@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape import families
 from torchshape.errors import UsageError
-from torchshape.families.model.diagnose import type_name
+from torchshape.families.diagnosis import type_name
 from torchshape.families.model.layer import read_layer
 from torchshape.families.model.load import ModelFailed, first_line
 from torchshape.families.model.spec import ModelSpec

@@ -114,7 +114,7 @@ def _small_run_agrees(module: nn.Module, adapter: Any, small: Any) -> bool:
     import torch
     from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
-    from torchshape.families.model.diagnose import rebuild
+    from torchshape.families.diagnosis import rebuild
     from torchshape.families.model.names import name_outputs
 
     padded_input = adapter.padded_input(small)
@@ -124,7 +124,7 @@ def _small_run_agrees(module: nn.Module, adapter: Any, small: Any) -> bool:
         if small.proj_size:
             sizes["proj_size"] = small.proj_size
     with torch.random.fork_rng(devices=[]), torch.no_grad(), torch.device("cpu"):
-        layer = rebuild(module, sizes)
+        layer = rebuild(module, adapter.arguments(module), sizes)
         x: torch.Tensor | PackedSequence = torch.randn(padded_input)
         if small.lengths is not None:
             lengths = [max(1, small.seq_len - i) for i in range(small.batch)]

@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.contain import silenced
 from torchshape.errors import UsageError
+from torchshape.families.diagnosis import Diagnosis, constructor, spatial_dims, type_name
 from torchshape.families.model.diagnose import (
-    Diagnosis,
     Unpacked,
-    constructor,
     diagnose,
     meta_advice,
     reads_values,
-    spatial_dims,
     tuple_way,
-    type_name,
     unpacked_advice,
     unpacked_split,
     unpacked_usage,

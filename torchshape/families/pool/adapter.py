@@ -8,6 +8,7 @@ from typing import Any
 from torch import nn
 
 from torchshape.errors import UsageError
+from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large, nothing
 from torchshape.families.layers import (
     Known,
     KnownOutput,
@@ -139,3 +140,40 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     if kind == "lp":
         raw["norm_type"] = float(module.norm_type)
     return Layer("pool", make_spec(**raw), spatial_seen(x, dims, unbatched, "C"), {"input": x})
+
+
+expects = proposals = nothing  # the window check says what it expects
+
+
+def arguments(module: Any) -> dict[str, Any] | None:
+    """The constructor arguments that rebuild a max or avg pool."""
+    if isinstance(module, nn.modules.pooling._MaxPoolNd):
+        return {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "dilation": module.dilation,
+            "return_indices": module.return_indices,
+            "ceil_mode": module.ceil_mode,
+        }
+    if isinstance(module, nn.modules.pooling._AvgPoolNd) and hasattr(module, "count_include_pad"):
+        found = {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "ceil_mode": module.ceil_mode,
+            "count_include_pad": module.count_include_pad,
+        }
+        if not isinstance(module, nn.AvgPool1d):
+            found["divisor_override"] = module.divisor_override
+        return found
+    return None
+
+
+def diagnose(
+    base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier
+) -> Diagnosis | None:
+    """A window larger than the padded input: the pool's output would be empty."""
+    if not isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
+        return None
+    return kernel_too_large(base, module, args, arguments(module), conv=False)

@@ -6,15 +6,26 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import torch
 from torch import nn
 
 from torchshape.errors import UsageError
+from torchshape.families.diagnosis import (
+    Diagnosis,
+    Earlier,
+    Fix,
+    constructor,
+    rebuild,
+    run_rebuilt,
+    source_of,
+)
 from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, claimed_class, first_tensor
 from torchshape.families.rnn import counts, formulas
 from torchshape.families.rnn.probe_sizes import probe_spec
 from torchshape.families.rnn.request import make_spec
 from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
 from torchshape.options import DType
+from torchshape.shapes import shape_text
 
 KINDS = {
     nn.LSTM: Kind.LSTM,
@@ -174,3 +185,151 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
             "no output vs h_n to relate; drop --explain",
         )
     return Layer("rnn", spec, seen, inputs)
+
+
+def expects(module: Any) -> str | None:
+    """What the layer requires of its input (the diagnosis of a failed call)."""
+    return f"H_in = input_size = {module.input_size}"
+
+
+def arguments(module: Any) -> dict[str, Any] | None:
+    """The constructor arguments that rebuild ``module``."""
+    if isinstance(module, nn.RNNCellBase):
+        found = {"input_size": module.input_size, "hidden_size": module.hidden_size, "bias": module.bias}
+        if isinstance(module, nn.RNNCell):
+            found["nonlinearity"] = module.nonlinearity
+        return found
+    found = {
+        "input_size": module.input_size,
+        "hidden_size": module.hidden_size,
+        "num_layers": module.num_layers,
+        "bias": module.bias,
+        "batch_first": module.batch_first,
+        "dropout": module.dropout,
+        "bidirectional": module.bidirectional,
+    }
+    if isinstance(module, nn.LSTM):
+        found["proj_size"] = module.proj_size
+    if isinstance(module, nn.RNN):
+        found["nonlinearity"] = module.nonlinearity
+    return found
+
+
+def proposals(module: Any, arrived: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The input's feature size against input_size: the fix to try."""
+    last = int(arrived.shape[-1])
+    return [(f"input_size={last}", {"input_size": last})] if last != module.input_size else []
+
+
+def diagnose(
+    base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier
+) -> Diagnosis | None:
+    """A recurrent layer given an initial state of the wrong shape: most often a bidirectional
+    encoder's h_n handed to a one-direction decoder. The fixes are the hand-off as code."""
+    if not isinstance(module, nn.RNNBase):
+        return None
+    x = args[0]
+    state = args[1] if len(args) > 1 else kwargs.get("hx")
+    if state is None or not isinstance(x, torch.Tensor) or x.dim() not in (2, 3):
+        return None
+    lstm = isinstance(module, nn.LSTM)
+    h = state[0] if lstm else state
+    c = state[1] if lstm else None
+    directions = 2 if module.bidirectional else 1
+    rows = directions * module.num_layers
+    h_out = module.proj_size if lstm and module.proj_size > 0 else module.hidden_size
+    batched = x.dim() == 3
+    n = int(x.shape[0 if module.batch_first else 1]) if batched else None
+    want_h = (rows, n, h_out) if n is not None else (rows, h_out)
+    want_c = (rows, n, module.hidden_size) if n is not None else (rows, module.hidden_size)
+    got_h = tuple(int(d) for d in h.shape)
+    got_c = None if c is None else tuple(int(d) for d in c.shape)
+    if got_h == want_h and (c is None or got_c == want_c):
+        return None
+    shape = "(D·num_layers, N, {})" if batched else "(D·num_layers, {})"
+    numbers = (
+        f"({directions}·{module.num_layers}, {n}, {{}})"
+        if batched
+        else f"({directions}·{module.num_layers}, {{}})"
+    )
+    need = f"h_0 = {shape.format('H_out')} = {numbers.format(h_out)} = {shape_text(want_h)}"
+    if lstm:
+        need += f", c_0 = {shape.format('H_cell')} = {shape_text(want_c)}"
+    fixes: list[Fix] = []
+    detail = None
+    if batched and directions == 1 and len(got_h) == 3 and got_h[0] % 2 == 0 and got_h[1] == n:
+        layers, width = got_h[0] // 2, got_h[2]
+        detail = (
+            f"{shape_text(got_h)} is what a bidirectional encoder of {layers} layer"
+            f"{'s' if layers > 1 else ''} returns as h_n: 2·num_layers = {got_h[0]} rows, "
+            "forward and backward of each layer (h_n[2·layer], h_n[2·layer + 1])"
+        )
+        if layers >= module.num_layers:
+            top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
+
+            def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
+                parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
+                joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
+                return joined[layers - module.num_layers :]
+
+            def run_with(changes: dict[str, Any] | None, how: str) -> bool:
+                """The layer itself (None), or built again with ``changes``, on the input and
+                the state handed off ``how``: does torch run it?"""
+                given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
+                try:
+                    if changes is None:
+                        with torch.no_grad():
+                            module(x, given)
+                    else:
+                        run_rebuilt(module, arguments(module), changes, x, given)
+                except Exception:
+                    return False
+                return True
+
+            on = "the input and the state that arrived"
+            h_view = f"h_n.view({layers}, 2, {n}, {width})"
+            c_view = None if got_c is None else f"c_n.view({layers}, 2, {n}, {got_c[2]})"
+            if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
+                code = [f"h_0 = {h_view}.mean(dim=1){top}"]
+                if c_view is not None:
+                    code.append(f"c_0 = {c_view}.mean(dim=1){top}")
+                fixes.append(
+                    Fix(
+                        code[0],
+                        constructor(module),
+                        run_with(None, "mean"),
+                        on,
+                        why="the mean of the two directions",
+                        code=tuple(code),
+                    )
+                )
+            found = arguments(module)
+            if found is not None and not (lstm and module.proj_size > 0):
+                try:
+                    wider = rebuild(module, found, {"hidden_size": 2 * width})
+                except Exception:
+                    wider = None
+                if wider is not None:
+                    code = [f"h_v = {h_view}", f"h_0 = torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1){top}"]
+                    if c_view is not None:
+                        code += [f"c_v = {c_view}", f"c_0 = torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1){top}"]
+                    fixes.append(
+                        Fix(
+                            f"hidden_size={2 * width}",
+                            constructor(wider),
+                            run_with({"hidden_size": 2 * width}, "cat"),
+                            on,
+                            why=f"the two directions side by side, hidden_size={2 * width} (the layers "
+                            f"after it then take {2 * width} features)",
+                            code=tuple(code),
+                        )
+                    )
+    return replace(
+        base,
+        expects=need,
+        got=got_h,
+        argument="h_0",
+        source=source_of(got_h, earlier),
+        fixes=tuple(fixes),
+        detail=detail,
+    )

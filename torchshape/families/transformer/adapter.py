@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from torchshape.families.diagnosis import nothing
 from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, first_tensor
 from torchshape.families.transformer import formulas
 from torchshape.families.transformer.request import make_spec
@@ -25,6 +26,7 @@ SUPPORTED = (
     "transformer (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, their stacks, nn.Transformer)"
 )
 OWN_WEIGHTS = False
+expects = arguments = proposals = diagnose = nothing  # no diagnosis of its own yet
 
 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
