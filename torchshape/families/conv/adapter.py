@@ -10,7 +10,6 @@ from torch import nn
 from torchshape.errors import UsageError
 from torchshape.families.conv import counts, formulas
 from torchshape.families.conv.request import make_spec
-from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large
 from torchshape.families.layers import (
     Known,
@@ -19,10 +18,8 @@ from torchshape.families.layers import (
     LayerCall,
     claimed_class,
     first_tensor,
-    per_axis,
     spatial_seen,
 )
-from torchshape.options import DType
 
 DIMS = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3, nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2}
 DIMS[nn.ConvTranspose3d] = 3
@@ -43,29 +40,10 @@ def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known |
     x = first_tensor(args)
     if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
         return None
-    conv: Any = module
-    dims = _dims(module)
-    unbatched = x.dim() == dims + 1
-    padding = conv.padding if isinstance(conv.padding, str) else per_axis(conv.padding, dims)
-    spec = ConvSpec(
-        dims=dims,
-        in_channels=conv.in_channels,
-        out_channels=conv.out_channels,
-        kernel_size=per_axis(conv.kernel_size, dims),
-        stride=per_axis(conv.stride, dims),
-        padding=padding,
-        dilation=per_axis(conv.dilation, dims),
-        groups=conv.groups,
-        output_padding=per_axis(conv.output_padding, dims),
-        padding_mode=PaddingMode(conv.padding_mode),
-        bias=conv.bias is not None,
-        transposed=bool(conv.transposed),
-        size=tuple(int(s) for s in x.shape[-dims:]),
-        batch=1 if unbatched else int(x.shape[0]),
-        unbatched=unbatched,
-        device="cpu",
-        dtype=DType.FLOAT32,
-    )
+    try:
+        spec = make_spec(**_settings(module, x, _dims(module), "cpu", "float32"))
+    except UsageError:  # a call the conv command does not take: no formula, never a guess
+        return None
     sym = formulas.symbols(spec)
     output = formulas.tensor_formulas(spec)[1]
     return Known((KnownOutput("output", output.formula, output.shape(sym)),), macs=counts.macs(spec))
@@ -80,7 +58,12 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
             "stride, padding and output_padding give, and does not take that call",
         )
     dims, x = _dims(module), call.x
-    unbatched = x.dim() == dims + 1
+    spec = make_spec(**_settings(module, x, dims, call.device, call.dtype))
+    return Layer("conv", spec, spatial_seen(x, dims, spec.unbatched, "C_in"), {"input": x})
+
+
+def _settings(module: Any, x: Any, dims: int, device: str, dtype: str) -> dict[str, Any]:
+    """The module's constructor values and the size of its input, as ``make_spec`` takes them."""
     transposed = bool(module.transposed)
     padding = module.padding
     raw: dict[str, Any] = {
@@ -97,11 +80,10 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
         "bias": module.bias is not None,
         "transposed": transposed,
         "size": tuple(int(s) for s in x.shape[-dims:]),
-        "device": call.device,
-        "dtype": call.dtype,
+        "device": device,
+        "dtype": dtype,
     }
-    raw |= {"unbatched": True} if unbatched else {"batch": int(x.shape[0])}
-    return Layer("conv", make_spec(**raw), spatial_seen(x, dims, unbatched, "C_in"), {"input": x})
+    return raw | ({"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])})
 
 
 def expects(module: Any) -> str | None:

@@ -16,13 +16,11 @@ from torchshape.families.layers import (
     LayerCall,
     claimed_class,
     first_tensor,
-    per_axis,
     spatial_seen,
 )
 from torchshape.families.pool import formulas
 from torchshape.families.pool.request import make_spec
-from torchshape.families.pool.spec import Kind, PoolSpec
-from torchshape.options import DType
+from torchshape.families.pool.spec import Kind
 
 KINDS = {
     nn.MaxPool1d: Kind.MAX,
@@ -58,67 +56,44 @@ def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known |
     x = first_tensor(args)
     if x is None:
         return None
-    pool: Any = module
-    base = _base(module)
-    kind = KINDS[base]
-    dims = int(base.__name__[-2])
-    unbatched = x.dim() == dims + 1
-    size = tuple(int(s) for s in x.shape[-dims:])
-    if kind.adaptive:
-        wanted = (
-            pool.output_size if isinstance(pool.output_size, (tuple, list)) else (pool.output_size,) * dims
-        )
-        output_size = tuple(size[i] if v is None else int(v) for i, v in enumerate(wanted))
-        kernel: tuple[int, ...] = ()
-        stride = padding = dilation = kernel
-    else:
-        kernel = per_axis(pool.kernel_size, dims)
-        stride = per_axis(pool.stride if pool.stride is not None else pool.kernel_size, dims)
-        padding = per_axis(getattr(pool, "padding", 0), dims)
-        dilation = per_axis(getattr(pool, "dilation", 1), dims)
-        output_size = ()
-    return_indices = bool(getattr(pool, "return_indices", False))
-    spec = PoolSpec(
-        kind=kind,
-        dims=dims,
-        channels=int(x.shape[-dims - 1]),
-        size=size,
-        batch=1 if unbatched else int(x.shape[0]),
-        unbatched=unbatched,
-        kernel_size=kernel,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=bool(getattr(pool, "ceil_mode", False)),
-        count_include_pad=bool(getattr(pool, "count_include_pad", True)),
-        return_indices=return_indices,
-        norm_type=float(getattr(pool, "norm_type", 2.0)),
-        output_size=output_size,
-        device="cpu",
-        dtype=DType.FLOAT32,
-    )
+    try:
+        spec = make_spec(**_settings(module, x, "cpu", "float32"))
+    except UsageError:  # a call the pool command does not take: no formula, never a guess
+        return None
     sym = formulas.symbols(spec)
     found = [f for f in formulas.tensor_formulas(spec) if f.name != "input"]
-    names = ["output[0]", "output[1]"] if return_indices else ["output"]
+    names = ["output[0]", "output[1]"] if spec.return_indices else ["output"]
     return Known(tuple(KnownOutput(n, f.formula, f.shape(sym)) for n, f in zip(names, found, strict=True)))
 
 
 def layer(module: Any, call: LayerCall) -> Layer | None:
     """--layer: the call through ``make_spec``, on the layer's own input."""
-    base, x = _base(module), call.x
+    divisor = getattr(module, "divisor_override", None)  # AvgPool2d/3d only
+    if divisor is not None:
+        raise UsageError(
+            call.flag,
+            f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet",
+        )
+    spec = make_spec(**_settings(module, call.x, call.device, call.dtype))
+    return Layer("pool", spec, spatial_seen(call.x, spec.dims, spec.unbatched, "C"), {"input": call.x})
+
+
+def _settings(module: Any, x: Any, device: str, dtype: str) -> dict[str, Any]:
+    """The module's constructor values and the size of its input, as ``make_spec`` takes them."""
+    base = claimed_class(module, KINDS)
+    if base is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
     kind = KINDS[base].value
     dims = int(base.__name__[-2])
-    unbatched = x.dim() == dims + 1
-    size = tuple(int(s) for s in x.shape[-dims:])
     raw: dict[str, Any] = {
         "kind": kind,
         "dims": dims,
         "channels": int(x.shape[-dims - 1]),
-        "size": size,
-        "device": call.device,
-        "dtype": call.dtype,
+        "size": tuple(int(s) for s in x.shape[-dims:]),
+        "device": device,
+        "dtype": dtype,
     }
-    raw |= {"unbatched": True} if unbatched else {"batch": int(x.shape[0])}
+    raw |= {"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])}
     if kind.startswith("adaptive"):
         wanted = module.output_size
         wanted = tuple(wanted) if isinstance(wanted, (tuple, list)) else (wanted,) * dims
@@ -130,16 +105,10 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     if kind == "max":
         raw |= {"padding": module.padding, "dilation": module.dilation}
     if kind == "avg":
-        divisor = getattr(module, "divisor_override", None)  # AvgPool2d/3d only
-        if divisor is not None:
-            raise UsageError(
-                call.flag,
-                f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet",
-            )
         raw |= {"padding": module.padding, "count_include_pad": bool(module.count_include_pad)}
     if kind == "lp":
         raw["norm_type"] = float(module.norm_type)
-    return Layer("pool", make_spec(**raw), spatial_seen(x, dims, unbatched, "C"), {"input": x})
+    return raw
 
 
 expects = proposals = nothing  # the window check says what it expects
