@@ -13,7 +13,6 @@ WAITING = {
     "api.py",
     "families/model/ops.py",
     "families/model/present.py",
-    "families/model/probe.py",
     "families/spatial.py",
     "render/diagram_svg.py",
     "render/diagram_text.py",

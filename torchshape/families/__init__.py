@@ -47,12 +47,8 @@ REGISTRY: dict[str, str] = {
 # name -> the family's layer adapter (``contract.LayerAdapter``): the torch.nn classes it claims
 # inside a user's model, in the order --layer's message lists them. Loaded by the model family.
 ADAPTERS: dict[str, str] = {
-    "rnn": "torchshape.families.rnn.adapter",
-    "conv": "torchshape.families.conv.adapter",
-    "pool": "torchshape.families.pool.adapter",
-    "attention": "torchshape.families.attention.adapter",
-    "embedding": "torchshape.families.embedding.adapter",
-    "transformer": "torchshape.families.transformer.adapter",
+    name: f"torchshape.families.{name}.adapter"
+    for name in ("rnn", "conv", "pool", "attention", "embedding", "transformer")
 }
 
 __all__ = ["ADAPTERS", "COMMANDS", "REGISTRY", "Family", "adapters", "claim", "command", "family", "of"]
