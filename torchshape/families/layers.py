@@ -71,10 +71,6 @@ def shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def per_axis(value: Any, dims: int) -> tuple[int, ...]:
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
-
-
 def spatial_seen(x: Any, dims: int, unbatched: bool, channels: str) -> str:
     sizes = shape(x)
     batch = "unbatched" if unbatched else f"N = {sizes[0]}"
