@@ -105,21 +105,17 @@ def test_every_family_gives_the_core_what_it_asks_for() -> None:
         assert callable(getattr(command, name)) and isinstance(command.KINDS, frozenset)
 
 
-# What the model family may take from another family: its spec, formulas and counts (no torch
-# side); the rnn family's probe sizes (pure), for recurrent layers on meta; and its request:
-# --layer reads a live layer's settings through the family's own make_spec, so they pass the
-# same checks as the family's flags.
-REUSABLE = {"spec", "formulas", "counts", "probe_sizes", "request"}
-
-
 def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:
-    """Families share only torchshape/families/spatial.py; the core reaches them through the registry."""
+    """Families share only the modules of torchshape/families/ itself; the core reaches them, and
+    the model family the layers they claim (``families.claim``), through the registry."""
     graph = import_graph()
     shared = {
         "torchshape.families",
         "torchshape.families.base",
         "torchshape.families.checker",
         "torchshape.families.contract",
+        "torchshape.families.diagnosis",
+        "torchshape.families.layers",
         "torchshape.families.spatial",
     }
     for module, deps in graph.items():
@@ -127,8 +123,6 @@ def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:
         if module.startswith("torchshape.families.") and len(parts) > 3:
             own = ".".join(parts[:3])
             others = {d for d in deps if d.startswith("torchshape.families.") and d not in shared}
-            if own == "torchshape.families.model":  # the model trace reuses the others' pure formulas
-                others = {d for d in others if d.rsplit(".", 1)[-1] not in REUSABLE}
             assert all(d.startswith(own) for d in others), (module, others)
         elif not module.startswith("torchshape.families") and module not in ("torchshape.api", "torchshape"):
             assert not {d for d in deps if d.startswith("torchshape.families.") and d not in shared}, module

@@ -8,6 +8,7 @@ error; the same copy left whole passes, so the check can fail and can pass.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -76,6 +77,8 @@ def _without(text: str, function: str) -> str:
         ("conv/present.py", "Present", "csv_rows"),
         ("pool/counts.py", "Counts", "estimated_seconds"),
         ("attention/snippet.py", "Snippet", "render_python"),
+        ("rnn/adapter.py", "LayerAdapter", "known"),
+        ("conv/adapter.py", "LayerAdapter", "diagnose"),
     ],
 )
 def test_a_family_missing_a_hook_fails_the_type_check(
@@ -105,3 +108,24 @@ def test_every_family_names_its_folder_in_the_contract() -> None:
         ]
         assert len(calls) == 1, name
         assert len(calls[0].args) + len(calls[0].keywords) == len(roles), name
+
+
+def test_every_layer_adapter_is_checked_by_its_family() -> None:
+    """Each family in ``ADAPTERS`` assigns its adapter to a ``LayerAdapter`` in its family.py, so
+    mypy checks it; and every module of a claimed class finds that family's adapter."""
+    for name, module in families.ADAPTERS.items():
+        family = ROOT / "torchshape" / "families" / name / "family.py"
+        tree = ast.parse(family.read_text(encoding="utf-8"))
+        checked = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.AnnAssign) and ast.unparse(node.annotation) == "LayerAdapter"
+        ]
+        assert len(checked) == 1, name
+        adapter = importlib.import_module(module)
+        for cls in adapter.CLASSES:  # claimed by this family alone, and by its subclasses that keep forward
+            assert families.claim(cls.__new__(cls)) is adapter, (name, cls)
+            kept = type("Kept", (cls,), {})
+            changed = type("Changed", (cls,), {"forward": lambda self, x: x})
+            assert families.claim(kept.__new__(kept)) is adapter, (name, cls)
+            assert families.claim(changed.__new__(changed)) is None, (name, cls)

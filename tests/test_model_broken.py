@@ -203,7 +203,7 @@ def test_markdown_has_the_diagnosis_as_text_after_the_trace() -> None:
     "layer", [nn.GRU(5, 3), nn.GRUCell(5, 3), nn.RNNCell(5, 3, nonlinearity="relu"), nn.Conv1d(5, 2, 1)]
 )
 def test_recurrent_layers_cells_and_conv1d_get_a_checked_fix(layer: nn.Module) -> None:
-    from torchshape.families.model.probe import trace_module
+    from torchshape.families.model.tracing import trace_module
 
     model = nn.Sequential(nn.Linear(4, 6), layer)
     trace = trace_module(model, (torch.randn(2, 4),))

@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from tests.models import memory as stand_ins
 from torchshape import measure
-from torchshape.families.model.probe import trace_module
+from torchshape.families.model.tracing import trace_module
 
 ROOT = Path(__file__).resolve().parent.parent
 LINUX_GLIBC = sys.platform.startswith("linux") and bool(os.confstr("CS_GNU_LIBC_VERSION") or "")

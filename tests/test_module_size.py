@@ -11,11 +11,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "torchshape"
 MOST = 400
 WAITING = {
     "api.py",
-    "families/model/diagnose.py",
-    "families/model/known.py",
     "families/model/ops.py",
     "families/model/present.py",
-    "families/model/probe.py",
     "families/spatial.py",
     "render/diagram_svg.py",
     "render/diagram_text.py",

@@ -298,14 +298,14 @@ def inspect_module(module: Any, input: Any, hx: Any = None, *, explain: bool = F
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
     from torchshape.api_checks import check_hx, check_module, check_switch, check_tensor
-    from torchshape.families.model.layer import SUPPORTED, class_text, family_of
+    from torchshape.families.model.layer import class_text, reads_own_weights, supported
     from torchshape.families.model.layer_probe import inspect_module as inspect_layer
 
     check_module("module", module)
     check_switch("explain", explain)
-    if family_of(module) is None:
+    if not reads_own_weights(module):
         raise TypeError(
-            f"inspect_module: {class_text(module)} has no torchshape family; it takes {SUPPORTED}"
+            f"inspect_module: {class_text(module)} has no torchshape family; it takes {supported()}"
         )
     check_tensor("input", input)
     check_hx(module, hx)

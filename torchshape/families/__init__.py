@@ -10,9 +10,13 @@ a family is found by its name (``report.family``, ``spec.family``) and loaded on
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from torchshape.families.base import Family
+
+if TYPE_CHECKING:
+    from torchshape.families.contract import LayerAdapter
 
 # name -> the module that defines the command line's ``torchshape NAME``: a function NAME,
 # its EPILOG (examples) and KINDS (the --kind choices, for advice on stray words). These
@@ -42,7 +46,14 @@ REGISTRY: dict[str, str] = {
     "expr": "torchshape.families.expr.family",
 }
 
-__all__ = ["COMMANDS", "REGISTRY", "Family", "command", "family", "of"]
+# name -> the family's layer adapter (``contract.LayerAdapter``): the torch.nn classes it claims
+# inside a user's model, in the order --layer's message lists them. Loaded by the model family.
+ADAPTERS: dict[str, str] = {
+    name: f"torchshape.families.{name}.adapter"
+    for name in ("rnn", "conv", "pool", "attention", "embedding", "transformer")
+}
+
+__all__ = ["ADAPTERS", "COMMANDS", "REGISTRY", "Family", "adapters", "claim", "command", "family", "of"]
 
 
 def command(name: str) -> Any:
@@ -59,3 +70,22 @@ def family(name: str) -> Family:
 def of(spec_or_report: Any) -> Family:
     """The family of a spec or a report (both carry ``family``, its name)."""
     return family(spec_or_report.family)
+
+
+@cache
+def adapters() -> tuple[LayerAdapter, ...]:
+    """Every family's layer adapter, in ``ADAPTERS``' order."""
+    return tuple(importlib.import_module(path) for path in ADAPTERS.values())
+
+
+def claim(module: Any, *, any_forward: bool = False) -> LayerAdapter | None:
+    """The adapter of the family that claims ``module``: its class or the nearest base class one
+    claims, where ``module`` keeps that class's forward (``any_forward``: whatever its forward);
+    None: no family describes it."""
+    from torchshape.families.layers import claimed_class
+
+    table = {cls: adapter for adapter in adapters() for cls in adapter.CLASSES}
+    if any_forward:
+        return next((table[cls] for cls in type(module).__mro__ if cls in table), None)
+    found = claimed_class(module, table)
+    return None if found is None else table[found]

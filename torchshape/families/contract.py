@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from torchshape.diagram import Diagram
     from torchshape.facts import Totals
+    from torchshape.families.diagnosis import Diagnosis, Earlier
+    from torchshape.families.layers import Known, Layer, LayerCall
     from torchshape.options import Format, Shown
     from torchshape.probe import ProbeRun
     from torchshape.report import Report
@@ -89,6 +91,29 @@ class Html(Protocol):
     """A notebook's view: the family's sections as HTML fragments."""
 
     def sections(self, report: Report, /) -> list[str]: ...
+
+
+class LayerAdapter(Protocol):
+    """A family's ``adapter.py``: the torch.nn classes it claims inside a user's model (a subclass
+    that keeps its class's forward too), what its formulas say about one call, and the call as the
+    family's spec for ``--layer``. Listed in ``families.ADAPTERS``; the model family asks
+    ``families.claim(module)`` and knows no family by name."""
+
+    CLASSES: tuple[type, ...]  # the torch.nn classes this family describes
+    SUPPORTED: str  # how --layer's message names them: "conv (nn.Conv1d/2d/3d, ...)"
+    OWN_WEIGHTS: bool  # --layer runs the family on the layer's own weights and inputs
+
+    def known(self, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], /) -> Known | None: ...
+    def layer(self, module: Any, call: LayerCall, /) -> Layer | None: ...
+
+    # When the model fails in the layer: what it expects of its input, the constructor arguments
+    # that rebuild it, the changed arguments to try, and its family's own diagnosis (None: none)
+    def expects(self, module: Any, /) -> str | None: ...
+    def arguments(self, module: Any, /) -> dict[str, Any] | None: ...
+    def proposals(self, module: Any, arrived: Any, /) -> list[tuple[str, dict[str, Any]]] | None: ...
+    def diagnose(
+        self, base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier, /
+    ) -> Diagnosis | None: ...
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ class AttentionFamily(FolderFamily):
 FAMILY = AttentionFamily()
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
+    from torchshape.families.attention import adapter as layer_adapter
     from torchshape.families.attention import counts, present, probe, report, request, snippet, torch_side
-    from torchshape.families.contract import Folder
+    from torchshape.families.contract import Folder, LayerAdapter
 
     Folder(request, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)
+
+    checked_adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

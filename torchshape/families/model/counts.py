@@ -12,9 +12,11 @@ import math
 
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import Totals
-from torchshape.families.conv.counts import ELEMENTS_PER_SECOND, MACS_PER_SECOND
 from torchshape.families.model.spec import ITEMSIZES, ModelSpec
 from torchshape.guard import TORCH_MAX_BYTES
+
+MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for the layer families
+ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 
 
 def input_bytes(spec: ModelSpec) -> int:

@@ -11,17 +11,26 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape import families
+from torchshape.families.diagnosis import (
+    MADE_IN_FORWARD,
+    MODEL_INPUT,
+    Diagnosis,
+    Fix,
+    check,
+    constructor,
+    first_tensor,
+    source_of,
+    type_name,
+)
 from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-NO_FIX = "no fix torchshape can check"
-CODE_INDENT = "      "  # a diagnosis line that is code, never broken in a file or pipe
-MODEL_INPUT = "the model's input"
-# a tensor that no earlier module returned and no --input has the shape of (position ids, masks)
-MADE_IN_FORWARD = "forward's own code (no earlier module returned it, and no --input has its shape)"
+    from torchshape.families.contract import LayerAdapter
+
 # torch's words when a layer's weights and its input differ in dtype
 _DTYPE_MISMATCH = re.compile(
     r"(Input type \(.*\) and (bias|weight) type \(.*\) should be the same"
@@ -45,271 +54,30 @@ class Unpacked:
     code: str  # the line: "x, y = pair"
 
 
-@dataclass(frozen=True)
-class Fix:
-    change: str  # in_features=200
-    module: str  # the rebuilt layer as code: nn.Linear(in_features=200, out_features=10, bias=True)
-    verified: bool  # torch ran the rebuilt layer on the tensor that arrived
-    on: str | None = None  # what torch ran it on, when not just the tensor that arrived
-    why: str | None = None  # the fix in words, where the change alone does not say it
-    code: tuple[str, ...] = ()  # lines that go with it, before the layer: "h_0 = h_n.view(...).mean(dim=1)"
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    layer: str  # path of the layer that raised ("" the model itself)
-    type: str  # nn.Linear
-    module: str  # its constructor as code
-    message: str  # torch's message, first line
-    expects: str | None  # what the layer requires: "in_features = 512"
-    got: tuple[int, ...] | None  # the shape that arrived
-    source: str | None  # the earlier row whose output has that shape, or MODEL_INPUT
-    fixes: tuple[Fix, ...] = ()
-    detail: str | None = None  # the C·H·W product, where one is worth naming
-    argument: str | None = None  # what ``got`` is, when not the input: "h_0"
-    where: str | None = None  # the line of the model's own code: "models/net.py:42 in forward: x.view(-1, 7)"
-    last: str | None = None  # the last module call that finished: "fc (nn.Linear) → (2, 6)"
-    # where no fix can be checked, what to do instead (meta tensors hold no values: --device cpu)
-    advice: str | None = None
-    # the operation of the model's own code that raised: "Tensor.view(-1, 7) of (2, 6)"
-    operation: str | None = None
-    # on meta: what the model did that needs values ("reads a mask's values"); None elsewhere
-    reads_values: str | None = None
-
-    @property
-    def shown_layer(self) -> str:
-        return self.layer or "(model)"
-
-    def lines(self) -> list[str]:
-        """The diagnosis in plain words."""
-        lines = [f"✗ the model failed in {self.shown_layer}: {self.module}"]
-        if self.operation is not None:
-            lines.append(f"  in {self.operation}")
-        lines.append(f"  torch: {self.message}")
-        if self.expects is not None:
-            lines.append(f"  {self.shown_layer} requires {self.expects}")
-        if self.got is not None:
-            where = (
-                self.source
-                if self.source in (MODEL_INPUT, MADE_IN_FORWARD)
-                else f"the output of {self.source}"
-            )
-            what = "it" if self.argument is None else f"its {self.argument}"
-            lines.append(f"  {what} got {shape_text(self.got)}, from {where}")
-        if self.detail is not None:
-            lines.append(f"  {self.detail}")
-        if self.where is not None:
-            place, _, code = self.where.partition(": ")
-            lines.append(f"  at {place}:")
-            if code:
-                lines.append(CODE_INDENT + code)
-        if self.last is not None:
-            lines.append(f"  the last module that ran: {self.last}")
-        if self.advice is not None:
-            lines.append(f"  {self.advice}")
-        elif not self.fixes:
-            lines.append(f"  {NO_FIX}")
-        for fix in self.fixes:
-            got = "the tensor" if self.got is None else shape_text(self.got)
-            on = fix.on or f"the {got} that arrived"
-            verdict = "✓ torch ran it on" if fix.verified else "✗ torch refused it too, on"
-            lines.append(f"  fix: {fix.why or fix.change} {verdict} {on}")
-            lines += [CODE_INDENT + line for line in (*fix.code, fix.module)]
-        return lines
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "module": self.module,
-            "message": self.message,
-            "expects": self.expects,
-            "got": None if self.got is None else list(self.got),
-            "source": self.source,
-            "detail": self.detail,
-            "argument": self.argument,
-            "where": self.where,
-            "last_module": self.last,
-            "advice": self.advice,
-            "operation": self.operation,
-            "fixes": [
-                {
-                    "change": f.change,
-                    "module": f.module,
-                    "verified": f.verified,
-                    "on": f.on,
-                    "why": f.why,
-                    "code": list(f.code),
-                }
-                for f in self.fixes
-            ],
-        }
-
-
-def constructor(module: nn.Module) -> str:
-    """The module's constructor as code, from its extra_repr: ``nn.LSTM(32, 64, batch_first=True)``."""
-    from torch import jit, nn
-
-    if isinstance(module, jit.ScriptModule):
-        return f"torch.jit.script({getattr(module, 'original_name', 'module')})"
-    kind = _user_class(module)
-    prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
-    settings = module.extra_repr()
-    if isinstance(module, nn.MultiheadAttention) and not settings:  # it has no extra_repr
-        parts = [str(module.embed_dim), str(module.num_heads)]
-        if module.batch_first:
-            parts.append("batch_first=True")
-        if not module._qkv_same_embed_dim:
-            parts += [f"kdim={module.kdim}", f"vdim={module.vdim}"]
-        if module.bias_k is not None:
-            parts.append("add_bias_kv=True")
-        if module.add_zero_attn:
-            parts.append("add_zero_attn=True")
-        if module.in_proj_bias is None:
-            parts.append("bias=False")
-        settings = ", ".join(parts)
-    return f"{prefix}{kind.__name__}({settings})"
-
-
-def type_name(module: nn.Module) -> str:
-    """``nn.LSTM``, the user's class name, or ``ScriptModule(Name)`` for a TorchScript module."""
-    from torch import jit
-
-    if isinstance(module, jit.ScriptModule):
-        return f"ScriptModule({getattr(module, 'original_name', '?')})"
-    kind = _user_class(module)
-    name = ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
-    if kind is not type(module):  # torch.nn.utils.parametrize made a class around the user's
-        return f"{name} ({', '.join(module.parametrizations.keys())} parametrized)"
-    return name
-
-
-def _user_class(module: nn.Module) -> type:
-    """The module's class; for a parametrized module (weight norm, spectral norm, orthogonal),
-    the class it was before torch.nn.utils.parametrize wrapped it."""
-    from torch.nn.utils import parametrize
-
-    kind = type(module)
-    if parametrize.is_parametrized(module) and kind.__name__.startswith("Parametrized") and kind.__bases__:
-        return kind.__bases__[0]
-    return kind
-
-
-def first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:
-    import torch
-
-    for arg in args:
-        if isinstance(arg, torch.Tensor):
-            return arg
-    return None
-
-
-def _conv_channels(module: nn.Module, arrived: torch.Tensor) -> int | None:
-    dims = len(module.kernel_size)
-    if arrived.dim() == dims + 2:
-        return int(arrived.shape[1])
-    if arrived.dim() == dims + 1:
-        return int(arrived.shape[0])
-    return None
+def _adapter(module: nn.Module) -> LayerAdapter | None:
+    """The adapter of the family that claims ``module``'s class (whatever its forward)."""
+    return families.claim(module, any_forward=True)
 
 
 def expects(module: nn.Module) -> str | None:
     """What the layer requires of its input, as its formula: symbol = constructor argument = value."""
     from torch import nn
 
-    if isinstance(module, (nn.RNNBase, nn.RNNCellBase)):
-        return f"H_in = input_size = {module.input_size}"
     if isinstance(module, nn.Linear):
         return f"H_in = in_features = {module.in_features}"
-    if isinstance(module, nn.modules.conv._ConvNd):
-        return f"C_in = in_channels = {module.in_channels}"
-    return None
+    adapter = _adapter(module)
+    return None if adapter is None else adapter.expects(module)
 
 
 def arguments(module: nn.Module) -> dict[str, Any] | None:
     """The constructor arguments that rebuild ``module``; None for layers torchshape cannot rebuild."""
     from torch import nn
 
-    if isinstance(module, nn.RNNBase):
-        found: dict[str, Any] = {
-            "input_size": module.input_size,
-            "hidden_size": module.hidden_size,
-            "num_layers": module.num_layers,
-            "bias": module.bias,
-            "batch_first": module.batch_first,
-            "dropout": module.dropout,
-            "bidirectional": module.bidirectional,
-        }
-        if isinstance(module, nn.LSTM):
-            found["proj_size"] = module.proj_size
-        if isinstance(module, nn.RNN):
-            found["nonlinearity"] = module.nonlinearity
-        return found
-    if isinstance(module, nn.RNNCellBase):
-        found = {"input_size": module.input_size, "hidden_size": module.hidden_size, "bias": module.bias}
-        if isinstance(module, nn.RNNCell):
-            found["nonlinearity"] = module.nonlinearity
-        return found
     if isinstance(module, nn.Linear):
-        return {
-            "in_features": module.in_features,
-            "out_features": module.out_features,
-            "bias": module.bias is not None,
-        }
-    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-        return {
-            "in_channels": module.in_channels,
-            "out_channels": module.out_channels,
-            "kernel_size": module.kernel_size,
-            "stride": module.stride,
-            "padding": module.padding,
-            "dilation": module.dilation,
-            "groups": module.groups,
-            "bias": module.bias is not None,
-            "padding_mode": module.padding_mode,
-        }
-    if isinstance(module, nn.modules.pooling._MaxPoolNd):
-        return {
-            "kernel_size": module.kernel_size,
-            "stride": module.stride,
-            "padding": module.padding,
-            "dilation": module.dilation,
-            "return_indices": module.return_indices,
-            "ceil_mode": module.ceil_mode,
-        }
-    if isinstance(module, nn.modules.pooling._AvgPoolNd) and hasattr(module, "count_include_pad"):
-        found = {
-            "kernel_size": module.kernel_size,
-            "stride": module.stride,
-            "padding": module.padding,
-            "ceil_mode": module.ceil_mode,
-            "count_include_pad": module.count_include_pad,
-        }
-        if not isinstance(module, nn.AvgPool1d):
-            found["divisor_override"] = module.divisor_override
-        return found
-    if isinstance(module, nn.Embedding):
-        return {
-            "num_embeddings": module.num_embeddings,
-            "embedding_dim": module.embedding_dim,
-            "padding_idx": module.padding_idx,
-            "max_norm": module.max_norm,
-            "norm_type": module.norm_type,
-            "scale_grad_by_freq": module.scale_grad_by_freq,
-            "sparse": module.sparse,
-        }
-    if isinstance(module, nn.EmbeddingBag):
-        return {
-            "num_embeddings": module.num_embeddings,
-            "embedding_dim": module.embedding_dim,
-            "max_norm": module.max_norm,
-            "norm_type": module.norm_type,
-            "scale_grad_by_freq": module.scale_grad_by_freq,
-            "mode": module.mode,
-            "sparse": module.sparse,
-            "include_last_offset": module.include_last_offset,
-            "padding_idx": module.padding_idx,
-        }
-    return None
+        bias = module.bias is not None
+        return {"in_features": module.in_features, "out_features": module.out_features, "bias": bias}
+    adapter = _adapter(module)
+    return None if adapter is None else adapter.arguments(module)
 
 
 def proposals(module: nn.Module, arrived: torch.Tensor) -> list[tuple[str, dict[str, Any]]]:
@@ -318,57 +86,11 @@ def proposals(module: nn.Module, arrived: torch.Tensor) -> list[tuple[str, dict[
 
     if arrived.dim() == 0:
         return []
-    last = int(arrived.shape[-1])
-    if isinstance(module, (nn.RNNBase, nn.RNNCellBase)) and last != module.input_size:
-        return [(f"input_size={last}", {"input_size": last})]
-    if isinstance(module, nn.Linear) and last != module.in_features:
-        return [(f"in_features={last}", {"in_features": last})]
-    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-        channels = _conv_channels(module, arrived)
-        if channels is not None and channels != module.in_channels:
-            return [(f"in_channels={channels}", {"in_channels": channels})]
-    return []
-
-
-def rebuild(module: nn.Module, changes: dict[str, Any]) -> nn.Module:
-    found = arguments(module)
-    assert found is not None
-    return type(module)(**{**found, **changes})
-
-
-def run_rebuilt(module: nn.Module, changes: dict[str, Any], *args: Any) -> tuple[nn.Module, Any]:
-    """``module`` built again with ``changes`` (in its own dtype, on the device of what arrived)
-    and what it returns for ``args``; torch's refusal propagates."""
-    import torch
-
-    arrived = first_tensor(args)
-    assert arrived is not None
-    weights = next(module.parameters(), None)
-    dtype = weights.dtype if weights is not None else arrived.dtype
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        rebuilt = rebuild(module, changes).to(device=arrived.device, dtype=dtype).eval()
-        return rebuilt, rebuilt(*args)
-
-
-def check(module: nn.Module, changes: dict[str, Any], arrived: torch.Tensor, flatten: bool = False) -> Fix:
-    """Rebuild ``module`` with ``changes`` and run it on ``arrived``: the fix, verified or not."""
-    try:
-        rebuilt, _ = run_rebuilt(module, changes, arrived.flatten(1) if flatten else arrived)
-    except Exception:
-        try:
-            text = constructor(rebuild(module, changes))
-        except Exception:
-            text = f"{type(module).__name__}(...)"
-        return Fix("", text, False)
-    return Fix("", constructor(rebuilt), True)
-
-
-def source_of(shape: tuple[int, ...], earlier: list[tuple[str, list[tuple[int, ...]]]]) -> str:
-    """The nearest earlier row (path, output shapes) whose output has ``shape``; else the model's input."""
-    for path, outputs in reversed(earlier):
-        if shape in outputs:
-            return path or "(model)"
-    return MODEL_INPUT
+    if isinstance(module, nn.Linear):
+        last = int(arrived.shape[-1])
+        return [(f"in_features={last}", {"in_features": last})] if last != module.in_features else []
+    adapter = _adapter(module)
+    return (None if adapter is None else adapter.proposals(module, arrived)) or []
 
 
 def diagnose(
@@ -426,10 +148,10 @@ def _diagnose(
     base = replace(base, got=got, source=source_of(got, earlier))
     if _DTYPE_MISMATCH.search(base.message):
         return _dtype(base, module, arrived)
-    for kind in (_hidden_state, _index_range, _kernel_too_large):
-        found = kind(base, module, args, kwargs, earlier)
-        if found is not None:
-            return found
+    adapter = _adapter(module)
+    found = None if adapter is None else adapter.diagnose(base, module, args, kwargs, earlier)
+    if found is not None:  # the family's own: a recurrent state, an index, a window too large
+        return found
     return _input_width(base, module, arrived, earlier_inputs)
 
 
@@ -447,135 +169,14 @@ def _input_width(
     if arguments(module) is None:
         return base
     for change, changes in proposals(module, arrived):
-        fix = check(module, changes, arrived)
+        fix = check(module, arguments(module), changes, arrived)
         fixes.append(Fix(change, fix.module, fix.verified))
     if isinstance(module, nn.Linear) and base.got is not None:
         detail, flat = _product(base.got, base.source, earlier_inputs)
         if flat is not None and flat != module.in_features and arrived.dim() >= 3:
-            fix = check(module, {"in_features": flat}, arrived, flatten=True)
+            fix = check(module, arguments(module), {"in_features": flat}, arrived, flatten=True)
             fixes.append(Fix(f"flatten(1) first, in_features={flat}", fix.module, fix.verified))
     return replace(base, fixes=tuple(fixes), detail=detail)
-
-
-def _hidden_state(
-    base: Diagnosis,
-    module: nn.Module,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    earlier: list[tuple[str, list[tuple[int, ...]]]],
-) -> Diagnosis | None:
-    """A recurrent layer given an initial state of the wrong shape: most often a bidirectional
-    encoder's h_n handed to a one-direction decoder. The fixes are the hand-off as code."""
-    import torch
-    from torch import nn
-
-    if not isinstance(module, nn.RNNBase):
-        return None
-    x = args[0]
-    state = args[1] if len(args) > 1 else kwargs.get("hx")
-    if state is None or not isinstance(x, torch.Tensor) or x.dim() not in (2, 3):
-        return None
-    lstm = isinstance(module, nn.LSTM)
-    h = state[0] if lstm else state
-    c = state[1] if lstm else None
-    directions = 2 if module.bidirectional else 1
-    rows = directions * module.num_layers
-    h_out = module.proj_size if lstm and module.proj_size > 0 else module.hidden_size
-    batched = x.dim() == 3
-    n = int(x.shape[0 if module.batch_first else 1]) if batched else None
-    want_h = (rows, n, h_out) if n is not None else (rows, h_out)
-    want_c = (rows, n, module.hidden_size) if n is not None else (rows, module.hidden_size)
-    got_h = tuple(int(d) for d in h.shape)
-    got_c = None if c is None else tuple(int(d) for d in c.shape)
-    if got_h == want_h and (c is None or got_c == want_c):
-        return None
-    shape = "(D·num_layers, N, {})" if batched else "(D·num_layers, {})"
-    numbers = (
-        f"({directions}·{module.num_layers}, {n}, {{}})"
-        if batched
-        else f"({directions}·{module.num_layers}, {{}})"
-    )
-    need = f"h_0 = {shape.format('H_out')} = {numbers.format(h_out)} = {shape_text(want_h)}"
-    if lstm:
-        need += f", c_0 = {shape.format('H_cell')} = {shape_text(want_c)}"
-    fixes: list[Fix] = []
-    detail = None
-    if batched and directions == 1 and len(got_h) == 3 and got_h[0] % 2 == 0 and got_h[1] == n:
-        layers, width = got_h[0] // 2, got_h[2]
-        detail = (
-            f"{shape_text(got_h)} is what a bidirectional encoder of {layers} layer"
-            f"{'s' if layers > 1 else ''} returns as h_n: 2·num_layers = {got_h[0]} rows, "
-            "forward and backward of each layer (h_n[2·layer], h_n[2·layer + 1])"
-        )
-        if layers >= module.num_layers:
-            top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
-
-            def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
-                parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
-                joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
-                return joined[layers - module.num_layers :]
-
-            def run_with(changes: dict[str, Any] | None, how: str) -> bool:
-                """The layer itself (None), or built again with ``changes``, on the input and
-                the state handed off ``how``: does torch run it?"""
-                given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
-                try:
-                    if changes is None:
-                        with torch.no_grad():
-                            module(x, given)
-                    else:
-                        run_rebuilt(module, changes, x, given)
-                except Exception:
-                    return False
-                return True
-
-            on = "the input and the state that arrived"
-            h_view = f"h_n.view({layers}, 2, {n}, {width})"
-            c_view = None if got_c is None else f"c_n.view({layers}, 2, {n}, {got_c[2]})"
-            if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
-                code = [f"h_0 = {h_view}.mean(dim=1){top}"]
-                if c_view is not None:
-                    code.append(f"c_0 = {c_view}.mean(dim=1){top}")
-                fixes.append(
-                    Fix(
-                        code[0],
-                        constructor(module),
-                        run_with(None, "mean"),
-                        on,
-                        why="the mean of the two directions",
-                        code=tuple(code),
-                    )
-                )
-            found = arguments(module)
-            if found is not None and not (lstm and module.proj_size > 0):
-                try:
-                    wider = rebuild(module, {"hidden_size": 2 * width})
-                except Exception:
-                    wider = None
-                if wider is not None:
-                    code = [f"h_v = {h_view}", f"h_0 = torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1){top}"]
-                    if c_view is not None:
-                        code += [f"c_v = {c_view}", f"c_0 = torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1){top}"]
-                    fixes.append(
-                        Fix(
-                            f"hidden_size={2 * width}",
-                            constructor(wider),
-                            run_with({"hidden_size": 2 * width}, "cat"),
-                            on,
-                            why=f"the two directions side by side, hidden_size={2 * width} (the layers "
-                            f"after it then take {2 * width} features)",
-                            code=tuple(code),
-                        )
-                    )
-    return replace(
-        base,
-        expects=need,
-        got=got_h,
-        argument="h_0",
-        source=source_of(got_h, earlier),
-        fixes=tuple(fixes),
-        detail=detail,
-    )
 
 
 def _dtype(base: Diagnosis, module: nn.Module, arrived: torch.Tensor) -> Diagnosis:
@@ -603,120 +204,6 @@ def _dtype(base: Diagnosis, module: nn.Module, arrived: torch.Tensor) -> Diagnos
         advice=f"fix: the dtype: {change}",
         fixes=(),
     )
-
-
-def _index_range(
-    base: Diagnosis,
-    module: nn.Module,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    earlier: list[tuple[str, list[tuple[int, ...]]]],
-) -> Diagnosis | None:
-    """An embedding given an index outside 0 ≤ index < num_embeddings."""
-    from torch import nn
-
-    if not isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-        return None
-    indices = args[0]
-    if (
-        indices.is_floating_point()
-        or indices.is_complex()
-        or indices.device.type == "meta"
-        or indices.numel() == 0
-    ):
-        return None
-    low, high = int(indices.min()), int(indices.max())
-    count = module.num_embeddings
-    if low >= 0 and high < count:
-        return None
-    outside = int(((indices < 0) | (indices >= count)).sum())
-    detail = (
-        f"the indices that arrived run from {low} to {high}: {outside} of {indices.numel()} are outside "
-        f"0 ≤ index < {count}"
-    )
-    fixes: list[Fix] = []
-    if low >= 0:
-        fix = check(module, {"num_embeddings": high + 1}, indices)
-        fixes.append(Fix(f"num_embeddings={high + 1}", fix.module, fix.verified))
-    return replace(
-        base,
-        expects=f"0 ≤ index < num_embeddings = {count}",
-        fixes=tuple(fixes),
-        detail=detail,
-    )
-
-
-def _kernel_too_large(
-    base: Diagnosis,
-    module: nn.Module,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    earlier: list[tuple[str, list[tuple[int, ...]]]],
-) -> Diagnosis | None:
-    """A convolution or pool whose window does not fit in the padded input on some axis."""
-    from torch import nn
-
-    conv = isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d))
-    pool = isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd))
-    if not (conv or pool) or arguments(module) is None:
-        return None
-    arrived = first_tensor(args)
-    dims = spatial_dims(module)
-    if arrived is None:
-        return None
-    if arrived.dim() not in (dims + 1, dims + 2):
-        return None
-    size = [int(d) for d in arrived.shape[-dims:]]
-    kernel = _axes(module.kernel_size, dims)
-    padding_value = getattr(module, "padding", 0)
-    if isinstance(padding_value, str):
-        if padding_value == "same":
-            return None
-        padding_value = 0
-    padding = _axes(padding_value, dims)
-    dilation = _axes(getattr(module, "dilation", 1), dims)
-    span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
-    short = [i for i in range(dims) if size[i] + 2 * padding[i] < span[i]]
-    if not short:
-        return None
-    names = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}[dims]
-    needs = [
-        f"{names[i]}_in + 2·padding ≥ dilation·(kernel_size − 1) + 1 = "
-        f"{dilation[i]}·({kernel[i]} − 1) + 1 = {span[i]}"
-        for i in short
-    ]
-    have = [
-        f"{names[i]}_in + 2·padding = {size[i]} + 2·{padding[i]} = {size[i] + 2 * padding[i]}" for i in short
-    ]
-    fixes: list[Fix] = []
-    wider = tuple(max(padding[i], -(-(span[i] - size[i]) // 2)) for i in range(dims))
-    fitting = tuple(min(kernel[i], (size[i] + 2 * padding[i] - 1) // dilation[i] + 1) for i in range(dims))
-    for name, value in (("padding", wider), ("kernel_size", fitting)):
-        same = len(set(value)) == 1
-        text = str(value[0]) if same else str(value)
-        fix = check(module, {name: value[0] if same else value}, arrived)
-        fixes.append(Fix(f"{name}={text}", fix.module, fix.verified))
-    return replace(
-        base,
-        expects="; ".join(needs),
-        fixes=tuple(fixes),
-        detail="; ".join(have)
-        + ": the window is larger than the padded input"
-        + ("" if conv else ", so the pool's output would be empty"),
-    )
-
-
-def spatial_dims(module: nn.Module) -> int:
-    """1, 2 or 3: the spatial dimensions of a Conv*d or *Pool*d, from its class name."""
-    for base in type(module).__mro__:
-        name = base.__name__
-        if name[-2:] in ("1d", "2d", "3d"):
-            return int(name[-2])
-    return 1
-
-
-def _axes(value: Any, dims: int) -> tuple[int, ...]:
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * dims
 
 
 # What torch says when code reads the values of a meta tensor, and what that code did.

@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape import families
 from torchshape.errors import UsageError
-from torchshape.families.model.diagnose import type_name
+from torchshape.families.diagnosis import type_name
 from torchshape.families.model.layer import read_layer
 from torchshape.families.model.load import ModelFailed, first_line
 from torchshape.families.model.spec import ModelSpec
-from torchshape.families.rnn.spec import RNNSpec
 from torchshape.given import given
 from torchshape.quiet import quiet
 from torchshape.report import Report
@@ -51,29 +50,16 @@ def inspect_module(
     name: str,
 ) -> Report:
     """The family report of ``module`` called with ``args``: its own settings, weights and input."""
-    from torchshape.families.model.layer import nn_class
-
-    if nn_class(module) is None:
-        from torchshape.families.model.known import family_spec
-
-        found = family_spec(module, args, kwargs)
-        if found is not None:  # attention, embedding, transformer: their family on its own weights
-            family_name, spec = found
-            with quiet():
-                report = families.family(family_name).inspect(spec, explain=explain)
-            shapes = ", ".join(str(tuple(a.shape)) for a in (*args, *kwargs.values()) if hasattr(a, "shape"))
-            ran = (
-                f"{report.ran}; with the layer's settings and the sizes of its first call, on torchshape's "
-                f"own weights and inputs (the {family_name} family does not load a layer's own yet)"
-            )
-            return replace(report, title=f"{title}: input {shapes}", ran=ran)
-    layer = read_layer(module, args, kwargs, flag=flag, name=name)
-    if explain and isinstance(layer.spec, RNNSpec) and layer.spec.kind.is_cell:
-        raise UsageError(
-            "--explain",
-            f"{name} is an nn.{layer.spec.kind.module_name}: it returns only the next state, there is "
-            "no output vs h_n to relate; drop --explain",
+    layer = read_layer(module, args, kwargs, flag=flag, name=name, explain=explain)
+    if layer.inputs is None:  # attention, embedding, transformer: their family on its own weights
+        with quiet():
+            report = families.family(layer.family).inspect(layer.spec, explain=explain)
+        shapes = ", ".join(str(tuple(a.shape)) for a in (*args, *kwargs.values()) if hasattr(a, "shape"))
+        ran = (
+            f"{report.ran}; with the layer's settings and the sizes of its first call, on torchshape's "
+            f"own weights and inputs (the {layer.family} family does not load a layer's own yet)"
         )
+        return replace(report, title=f"{title}: input {shapes}", ran=ran)
     family = families.family(layer.family)
     with quiet():
         if layer.spec.device == "meta":  # no values to load or feed: the family's own pass

@@ -18,13 +18,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.model.known import rnn_outputs, rnn_spec
-from torchshape.families.rnn.probe_sizes import probe_spec
+from torchshape import families
 
 if TYPE_CHECKING:
     from torch import nn
-
-    from torchshape.families.rnn.spec import RNNSpec
 
 
 class Answered:
@@ -32,16 +29,16 @@ class Answered:
 
     def __init__(self) -> None:
         self.verified: dict[int, bool] = {}  # id(module) -> the small-size check held
-        self._checked: dict[RNNSpec, bool] = {}
+        self._checked: dict[Any, bool] = {}
 
-    def check(self, module: nn.Module, spec: RNNSpec) -> bool:
+    def check(self, module: nn.Module, adapter: Any, spec: Any) -> bool:
         """Run the layer at small sizes on the CPU: do torch's shapes equal the formulas'?"""
-        small = probe_spec(replace(spec, device="cpu"))
+        small = adapter.small(spec)
         if small not in self._checked:
             from torchshape.families.model.ops import outside
 
             with outside():  # torchshape's own check: not the model's memory or MACs
-                self._checked[small] = _small_run_agrees(module, small)
+                self._checked[small] = _small_run_agrees(module, adapter, small)
         return self._checked[small]
 
 
@@ -70,11 +67,12 @@ def _stand_in(module: nn.Module, answered: Answered) -> Callable[..., Any]:
 
     cell = isinstance(module, nn.RNNCellBase)
     lstm = isinstance(module, (nn.LSTM, nn.LSTMCell))
+    adapter: Any = families.claim(module, any_forward=True)  # the rnn family's: spec, outputs, sizes
 
     def forward(input: Any, hx: Any = None) -> Any:
         packed = isinstance(input, PackedSequence)
         x = input.data if packed else input
-        spec = rnn_spec(module, (input,))
+        spec = adapter.spec_of(module, (input,))
         if spec is None:
             dims = "1-D or 2-D" if cell else "2-D or 3-D"
             name = type(module).__name__
@@ -83,7 +81,7 @@ def _stand_in(module: nn.Module, answered: Answered) -> Callable[..., Any]:
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {module.input_size}, got {x.shape[-1]}"
             )
-        outputs = {o.name: o.expected for o in rnn_outputs(spec)}
+        outputs = {o.name: o.expected for o in adapter.outputs(spec)}
         if hx is not None:
             states = (hx if isinstance(hx, tuple) else (hx,)) if lstm else (hx,)
             names = ("h_1", "c_1") if cell else ("h_n", "c_n")
@@ -92,7 +90,7 @@ def _stand_in(module: nn.Module, answered: Answered) -> Callable[..., Any]:
                 if tuple(given.shape) != want:
                     label = "hidden" if not lstm else f"hidden[{names.index(name)}]"
                     raise RuntimeError(f"Expected {label} size {want}, got {list(given.shape)}")
-        answered.verified[id(module)] = answered.check(module, spec)
+        answered.verified[id(module)] = answered.check(module, adapter, spec)
 
         def empty(name: str) -> torch.Tensor:
             return torch.empty(outputs[name], dtype=x.dtype, device=x.device)
@@ -110,34 +108,30 @@ def _stand_in(module: nn.Module, answered: Answered) -> Callable[..., Any]:
     return forward
 
 
-def _small_run_agrees(module: nn.Module, small: RNNSpec) -> bool:
+def _small_run_agrees(module: nn.Module, adapter: Any, small: Any) -> bool:
     """A layer of ``module``'s type and structure at ``small``'s sizes, on the CPU: do torch's
     shapes equal the formulas'? A packed call is checked packed, at small lengths."""
     import torch
     from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
-    from torchshape.families.model.diagnose import rebuild
+    from torchshape.families.diagnosis import rebuild
     from torchshape.families.model.names import name_outputs
-    from torchshape.families.rnn.formulas import symbols, tensor_formulas
 
-    sym = symbols(small)
-    padded_input = next(
-        f.shape(sym) for f in tensor_formulas(replace(small, lengths=None)) if f.name == "input"
-    )
+    padded_input = adapter.padded_input(small)
     sizes: dict[str, Any] = {"input_size": small.input_size, "hidden_size": small.hidden_size}
     if not small.kind.is_cell:
         sizes["num_layers"] = small.num_layers
         if small.proj_size:
             sizes["proj_size"] = small.proj_size
     with torch.random.fork_rng(devices=[]), torch.no_grad(), torch.device("cpu"):
-        layer = rebuild(module, sizes)
+        layer = rebuild(module, adapter.arguments(module), sizes)
         x: torch.Tensor | PackedSequence = torch.randn(padded_input)
         if small.lengths is not None:
             lengths = [max(1, small.seq_len - i) for i in range(small.batch)]
             x = pack_padded_sequence(x, torch.tensor(lengths), batch_first=small.batch_first)
             small = replace(small, lengths=tuple(lengths))
         got = dict(name_outputs(layer, layer(x)))
-    expected = {o.name: o.expected for o in rnn_outputs(small)}
+    expected = {o.name: o.expected for o in adapter.outputs(small)}
     return got.keys() == expected.keys() and all(tuple(t.shape) == expected[n] for n, t in got.items())
 
 

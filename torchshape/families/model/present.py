@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.facts import ParameterRow
-from torchshape.families.model.diagnose import CODE_INDENT
+from torchshape.families.diagnosis import CODE_INDENT
 from torchshape.families.model.spec import ModelSpec, command_line
 from torchshape.families.model.trace import LayerCall, Trace, collapse
 from torchshape.options import Format, Shown

@@ -51,7 +51,7 @@ def sequence_first(
     import torch
     from torch import nn
 
-    from torchshape.families.model.diagnose import type_name
+    from torchshape.families.diagnosis import type_name
 
     if batch is None or not isinstance(module, nn.RNNBase) or module.batch_first or not args:
         return None
@@ -78,10 +78,11 @@ def sequence_first(
 
 
 def _rebuilt_h_n(module: nn.Module, x: torch.Tensor) -> tuple[int, ...] | None:
-    from torchshape.families.model.diagnose import run_rebuilt
+    from torchshape.families.diagnosis import run_rebuilt
+    from torchshape.families.model.diagnose import arguments
 
     try:
-        _, (_, state) = run_rebuilt(module, {"batch_first": True}, x)
+        _, (_, state) = run_rebuilt(module, arguments(module), {"batch_first": True}, x)
     except Exception:
         return None
     h = state[0] if isinstance(state, tuple) else state

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
-    from torchshape.families.model.diagnose import Diagnosis, Unpacked
+    from torchshape.families.diagnosis import Diagnosis
+    from torchshape.families.model.diagnose import Unpacked
     from torchshape.families.model.suspect import Suspicion
 
 

@@ -25,7 +25,9 @@ class RNNFamily(FolderFamily):
 FAMILY = RNNFamily()
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
-    from torchshape.families.contract import Folder
+    from torchshape.families.contract import Folder, LayerAdapter
+    from torchshape.families.rnn import adapter as layer_adapter
     from torchshape.families.rnn import counts, limits, present, probe, report, request, snippet, torch_side
 
     Folder(request, counts, limits, probe, report, torch_side, present, snippet, present.diagram, None)
+    adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

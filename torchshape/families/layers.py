@@ -1,0 +1,77 @@
+"""What a family's layer adapter answers about one call of one module of the user's model.
+
+A family claims the torch.nn classes it describes in its ``adapter.py`` (``contract.LayerAdapter``,
+listed in ``families.ADAPTERS``); the model family asks the registry who claims a module
+(``families.claim``) and knows no family by name. No torch here: a module is matched by its class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KnownOutput:
+    name: str  # as the trace names the output: output, h_n, c_n, h_1, output[0], ...
+    formula: str
+    expected: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the formulas say about one call of one module."""
+
+    outputs: tuple[KnownOutput, ...]
+    macs: int | None = None  # multiply-accumulates of the call, where the family's formulas give them
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer's family spec, what its call saw, and the tensors it was fed."""
+
+    family: str
+    spec: Any  # the family's checked spec, from the module's settings and the observed input
+    seen: str = ""  # what the call saw, in the family's symbols: "L = 10, N = 4"
+    inputs: dict[str, Any] | None = None  # input names -> the tensors the layer got (None: torch's zeros)
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """The first call of a layer as ``--layer`` reads it: its input, where its weights live, and
+    what messages call it."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    x: Any  # the input tensor
+    device: str
+    dtype: str
+    flag: str  # --layer, or inspect_module's argument
+    name: str  # the layer's path
+    explain: bool
+
+
+def claimed_class(module: Any, classes: Any) -> type | None:
+    """The class of ``classes`` that ``module`` is, or subclasses without a forward of its own
+    (a subclass that changes forward may change what it returns: no formula, never a guess)."""
+    for cls in type(module).__mro__:
+        if cls in classes:
+            return cls if getattr(type(module), "forward", None) is getattr(cls, "forward", None) else None
+    return None
+
+
+def first_tensor(args: tuple[Any, ...]) -> Any:
+    """The first positional argument where it is a tensor; None otherwise."""
+    import torch
+
+    return args[0] if args and isinstance(args[0], torch.Tensor) else None
+
+
+def shape(value: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in value.shape)
+
+
+def spatial_seen(x: Any, dims: int, unbatched: bool, channels: str) -> str:
+    sizes = shape(x)
+    batch = "unbatched" if unbatched else f"N = {sizes[0]}"
+    return f"input {sizes}: {batch}, {channels} = {sizes[-dims - 1]}"

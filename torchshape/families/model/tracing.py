@@ -1,0 +1,329 @@
+"""Tracing the user's model: a forward pre-hook on every module notes the call in call order; a
+forward hook fills in what it returned. The forward pass runs in eval mode with autograd on, so
+that layers with a fused inference path (nn.TransformerEncoderLayer) still call their children.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from torchshape.families.diagnosis import constructor, type_name
+from torchshape.families.model.diagnose import (
+    Unpacked,
+    meta_advice,
+    reads_values,
+    tuple_way,
+    unpacked_advice,
+    unpacked_split,
+)
+from torchshape.families.model.known import is_recurrent, known
+from torchshape.families.model.names import name_inputs, name_outputs
+from torchshape.families.model.records import (
+    failure,
+    fed_by,
+    formula_macs,
+    inclusive_macs,
+    inside_suspended,
+    shape_of,
+    suspicions,
+    with_ops,
+)
+from torchshape.families.model.suspect import Suspicion
+from torchshape.families.model.trace import LayerCall, Output, Trace
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+def trace_module(
+    model: nn.Module,
+    inputs: tuple[Any, ...],
+    answered: dict[int, bool] | None = None,
+    keywords: dict[str, Any] | None = None,
+    *,
+    grad: bool = False,
+) -> Trace:
+    """Run ``model(*inputs)`` with hooks on every module; every call, in call order.
+
+    Under ``torch.no_grad()`` unless ``grad`` (autograd on, as for training: what backward needs is
+    kept). Every operation's MACs and the tensors alive at once are followed below the modules
+    (``ops.OpCounter``). When forward raises: the calls up to the one that raised (marked
+    failed), and the diagnosis. ``answered``: id(module) -> whether its formulas held at small
+    sizes, for the recurrent layers that a formula answered on meta (``meta.recurrent_stand_ins``).
+    """
+    import torch
+    from torch.nn.utils.rnn import PackedSequence
+
+    from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
+
+    warm_up(meta=_on_meta_device(model, inputs))
+
+    paths: dict[int, str] = {}
+    for path, module in model.named_modules():
+        paths.setdefault(id(module), path)
+    records: list[dict[str, Any]] = []
+    stack: list[int] = []
+    finished: list[int] = []  # record indices, in the order their calls returned
+    largest = [0]
+    leaves = [0]  # bytes of every leaf layer's outputs, all calls
+    counter = OpCounter()
+    counter.owner = lambda: stack[-1] if stack else -1
+    clock = itertools.count()
+    recorder = OpRecorder(
+        counter.owner,
+        lambda: next(clock),
+        lambda: bool(stack) and type(records[stack[-1]]["module"]).__module__.startswith("torch.nn.modules."),
+    )
+    given = {id(t) for t in (*inputs, *(keywords or {}).values())}
+
+    def shadow(value: Any) -> Any:
+        """``value`` with every tensor but the model's inputs as an empty meta tensor of its shape."""
+        if isinstance(value, torch.Tensor):
+            if id(value) in given:
+                return value
+            return torch.empty(value.shape, dtype=value.dtype, device="meta")
+        if isinstance(value, PackedSequence):
+            return value._replace(data=shadow(value.data))
+        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+            return type(value)(shadow(v) for v in value)
+        if isinstance(value, dict):
+            return {k: shadow(v) for k, v in value.items()}
+        return value
+
+    def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        parent = stack[-1] if stack else -1
+        stack.append(len(records))
+        named = name_inputs(args, kwargs)
+        formula_counts = is_recurrent(module)  # its fused kernels hide the products: the formula counts
+        counter.suspended += formula_counts
+        records.append(
+            {
+                "seq": next(clock),
+                "module": module,
+                "args": args,
+                "kwargs": kwargs,
+                "inputs": named,
+                "outputs": None,
+                "parent": parent,
+                "suspends": formula_counts,
+            }
+        )
+
+    def after(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        index = stack.pop()
+        finished.append(index)
+        counter.suspended -= records[index]["suspends"]
+        named = name_outputs(module, out)
+        for _, tensor in named:
+            largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
+            if next(module.children(), None) is None:
+                leaves[0] += tensor.numel() * tensor.element_size()
+        record = records[index]
+        with counter.paused():
+            # what the formulas say, read now; then the record keeps only the shapes, so that the
+            # trace holds no tensor the model itself has let go (the memory is the model's)
+            record["known"] = known(module, args, kwargs)
+            record["outputs"] = [(name, shadow(tensor)) for name, tensor in named]
+            record["inputs"] = [(name, shadow(tensor)) for name, tensor in record["inputs"]]
+            record["args"], record["kwargs"] = shadow(args), shadow(kwargs)
+
+    handles = []
+    with _script_leaves(model, paths) as (root, hooked):
+        for module in hooked:
+            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True))
+        error: BaseException | None = None
+        try:
+            with _forward_mode(grad), counter, PlainLinear(counter), recorder:
+                root(*inputs, **(keywords or {}))
+        except Exception as exc:
+            error = exc
+        finally:
+            for handle in handles:
+                handle.remove()
+    for record in records:  # a TorchScript module's row is the module itself, not its wrapper
+        if isinstance(record["module"], _ScriptLeaf):
+            record["module"] = record["module"].scripted
+    diagnosis = None
+    failed_index = -1
+    if error is not None:
+        failed_index = stack[-1] if stack else -1
+        failing = records[failed_index]["module"] if stack else model
+        where = paths.get(id(failing), "")
+        diagnosis = failure(failing, where, records, failed_index, error, paths, finished)
+        if recorder.failed is not None and recorder.failed.message == diagnosis.message:
+            op = recorder.failed
+            diagnosis = replace(diagnosis, operation=op.call)
+        what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
+        if what is not None:
+            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
+    places = {id(t): place for place, t in enumerate((*inputs, *(keywords or {}).values()))}
+    unpacked: list[Unpacked] = []
+    for one in recorder.unpacked:  # an input tensor unpacked as a tuple: the argument's structure
+        place = places.get(one.tensor)
+        if place is not None and all(u.tensor != place for u in unpacked):
+            unpacked.append(replace(one, tensor=place))
+    if diagnosis is not None and unpacked:  # the cause, whatever layer raised after: no fix of it
+        diagnosis = replace(diagnosis, fixes=(), advice=unpacked_advice(unpacked[0]), reads_values=None)
+
+    found_all = [record.get("known") for record in records]
+    inclusive = inclusive_macs(records, counter.by_call, found_all)
+    formulas_macs = formula_macs(records, found_all, counter.uncounted_in)
+    calls = []
+    macs = counter.macs
+    warnings = suspicions(records, inputs, paths)
+    if diagnosis is None:
+        warnings += [
+            Suspicion(
+                "", type_name(model), unpacked_split(one), f"if forward takes a tuple: {tuple_way(one)}", True
+            )
+            for one in unpacked
+        ]
+    for index, record in enumerate(records):
+        module = record["module"]
+        path = paths.get(id(module), "?")
+        found = found_all[index]
+        formulas = {o.name: o for o in found.outputs} if found is not None else {}
+        outputs = []
+        for name, tensor in record["outputs"] or []:
+            formula = formulas.get(name)
+            outputs.append(
+                Output(
+                    name,
+                    shape_of(tensor),
+                    None if formula is None else formula.formula,
+                    None if formula is None else formula.expected,
+                    small_run=(answered or {}).get(id(module)),
+                )
+            )
+        if record["suspends"] and not inside_suspended(records, index):
+            macs += (found.macs if found is not None else None) or 0
+        calls.append(
+            LayerCall(
+                path=path,
+                type=type_name(module),
+                module=constructor(module),
+                depth=0 if not path else path.count(".") + 1,
+                inputs=tuple((name, shape_of(t)) for name, t in record["inputs"]),
+                outputs=tuple(outputs),
+                params=sum(p.numel() for p in module.parameters()),
+                macs=inclusive[index],
+                failed=index == failed_index,
+                macs_formula=formulas_macs[index],
+            )
+        )
+    calls = with_ops(calls, records, recorder.calls)
+    feeds = fed_by(records, [*inputs, *(keywords or {}).values()])
+    parameters = list(model.parameters())
+    return Trace(
+        layers=tuple(calls),
+        params=sum(p.numel() for p in parameters),
+        trainable=sum(p.numel() for p in parameters if p.requires_grad),
+        param_bytes=sum(p.numel() * p.element_size() for p in parameters),
+        largest_activation_bytes=largest[0],
+        leaf_output_bytes=leaves[0],
+        macs=macs,
+        input_bytes=sum(
+            t.numel() * t.element_size()
+            for t in (*inputs, *(keywords or {}).values())
+            if isinstance(t, torch.Tensor)
+        ),
+        output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
+        if records
+        else 0,
+        buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
+        activation_peak_bytes=counter.peak,
+        grad=grad,
+        uncounted=tuple(sorted(counter.uncounted.items())),
+        feeds=feeds,
+        recurrent=any(is_recurrent(m) for m in model.modules()),
+        error=None if diagnosis is None else diagnosis.message,
+        diagnosis=diagnosis,
+        warnings=tuple(warnings),
+        unpacked=tuple(unpacked),
+    )
+
+
+class _ScriptLeaf:
+    """Stands where a TorchScript module was, for the trace: TorchScript takes no hooks, so the
+    wrapper takes them and the module runs as one leaf (its operations still counted)."""
+
+    scripted: Any
+
+
+@contextmanager
+def _script_leaves(model: nn.Module, paths: dict[int, str]) -> Iterator[tuple[nn.Module, list[nn.Module]]]:
+    """The module to call and the modules to hook: every TorchScript module (and the model, if
+    it is one) swapped for a plain wrapper while inside, its children left unhooked; the modules
+    that compute a parametrized weight (weight norm) left unhooked too."""
+    from torch import jit, nn
+
+    class Leaf(nn.Module, _ScriptLeaf):  # type: ignore[misc]
+        def __init__(self, scripted: nn.Module) -> None:
+            super().__init__()
+            object.__setattr__(self, "scripted", scripted)  # not a child: named_modules stays the user's
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self.scripted(*args, **kwargs)
+
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    hooked: list[nn.Module] = []
+    root = model
+    if isinstance(model, jit.ScriptModule):
+        root = Leaf(model)
+        paths[id(root)] = ""
+        hooked.append(root)
+    else:
+        inside: list[str] = []
+        for path, module in model.named_modules():
+            if any(path.startswith(prefix + ".") for prefix in inside):
+                continue
+            if "parametrizations" in path.split("."):
+                continue  # how a parametrized weight is computed: seen through, its layer's row stands
+            if isinstance(module, jit.ScriptModule):
+                inside.append(path)
+                parent_path, _, name = path.rpartition(".")
+                parent = model.get_submodule(parent_path)
+                leaf = Leaf(module)
+                paths[id(leaf)] = path
+                swapped.append((parent, name, module))
+                hooked.append(leaf)
+                parent._modules[name] = leaf
+            else:
+                hooked.append(module)
+    try:
+        yield root, hooked
+    finally:
+        for parent, name, module in swapped:
+            parent._modules[name] = module
+
+
+def _on_meta_device(model: nn.Module, inputs: tuple[Any, ...]) -> bool:
+    import torch
+
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        first = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
+    return first is not None and first.device.type == "meta"
+
+
+@contextmanager
+def _forward_mode(grad: bool) -> Iterator[None]:
+    """Autograd off (``torch.no_grad``), or on with ``grad``; either way without the fused inference path
+    of nn.MultiheadAttention and nn.TransformerEncoderLayer, so that their children run (and are
+    traced and counted) as they do in training."""
+    import torch
+
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        # no_grad rather than inference mode: torch's composite operations (conv2d, linear,
+        # einsum) still break down into the ones the counter knows, as with autograd on
+        with torch.inference_mode(False), torch.set_grad_enabled(grad):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)

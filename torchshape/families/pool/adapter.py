@@ -1,0 +1,148 @@
+"""The pools inside a user's model (``contract.LayerAdapter``): max, avg, LP and adaptive pools,
+1d/2d/3d, read into this family's spec at the size of the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from torchshape.errors import UsageError
+from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large, nothing
+from torchshape.families.layers import (
+    Known,
+    KnownOutput,
+    Layer,
+    LayerCall,
+    claimed_class,
+    first_tensor,
+    spatial_seen,
+)
+from torchshape.families.pool import formulas
+from torchshape.families.pool.request import make_spec
+from torchshape.families.pool.spec import Kind
+
+KINDS = {
+    nn.MaxPool1d: Kind.MAX,
+    nn.MaxPool2d: Kind.MAX,
+    nn.MaxPool3d: Kind.MAX,
+    nn.AvgPool1d: Kind.AVG,
+    nn.AvgPool2d: Kind.AVG,
+    nn.AvgPool3d: Kind.AVG,
+    nn.LPPool1d: Kind.LP,
+    nn.LPPool2d: Kind.LP,
+    nn.LPPool3d: Kind.LP,
+    nn.AdaptiveMaxPool1d: Kind.ADAPTIVE_MAX,
+    nn.AdaptiveMaxPool2d: Kind.ADAPTIVE_MAX,
+    nn.AdaptiveMaxPool3d: Kind.ADAPTIVE_MAX,
+    nn.AdaptiveAvgPool1d: Kind.ADAPTIVE_AVG,
+    nn.AdaptiveAvgPool2d: Kind.ADAPTIVE_AVG,
+    nn.AdaptiveAvgPool3d: Kind.ADAPTIVE_AVG,
+}
+CLASSES: tuple[type, ...] = tuple(KINDS)
+SUPPORTED = "pool (max, avg, LP and adaptive pools, 1d/2d/3d)"
+OWN_WEIGHTS = True
+
+
+def _base(module: Any) -> type:
+    base = claimed_class(module, KINDS)
+    if base is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    return base
+
+
+def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+    """The pool family's formulas at the observed input."""
+    x = first_tensor(args)
+    if x is None:
+        return None
+    try:
+        spec = make_spec(**_settings(module, x, "cpu", "float32"))
+    except UsageError:  # a call the pool command does not take: no formula, never a guess
+        return None
+    sym = formulas.symbols(spec)
+    found = [f for f in formulas.tensor_formulas(spec) if f.name != "input"]
+    names = ["output[0]", "output[1]"] if spec.return_indices else ["output"]
+    return Known(tuple(KnownOutput(n, f.formula, f.shape(sym)) for n, f in zip(names, found, strict=True)))
+
+
+def layer(module: Any, call: LayerCall) -> Layer | None:
+    """--layer: the call through ``make_spec``, on the layer's own input."""
+    divisor = getattr(module, "divisor_override", None)  # AvgPool2d/3d only
+    if divisor is not None:
+        raise UsageError(
+            call.flag,
+            f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet",
+        )
+    spec = make_spec(**_settings(module, call.x, call.device, call.dtype))
+    return Layer("pool", spec, spatial_seen(call.x, spec.dims, spec.unbatched, "C"), {"input": call.x})
+
+
+def _settings(module: Any, x: Any, device: str, dtype: str) -> dict[str, Any]:
+    """The module's constructor values and the size of its input, as ``make_spec`` takes them."""
+    base = claimed_class(module, KINDS)
+    if base is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    kind = KINDS[base].value
+    dims = int(base.__name__[-2])
+    raw: dict[str, Any] = {
+        "kind": kind,
+        "dims": dims,
+        "channels": int(x.shape[-dims - 1]),
+        "size": tuple(int(s) for s in x.shape[-dims:]),
+        "device": device,
+        "dtype": dtype,
+    }
+    raw |= {"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])}
+    if kind.startswith("adaptive"):
+        wanted = module.output_size
+        wanted = tuple(wanted) if isinstance(wanted, (tuple, list)) else (wanted,) * dims
+        raw["output_size"] = tuple(None if v is None else int(v) for v in wanted)
+    else:
+        raw |= {"kernel_size": module.kernel_size, "stride": module.stride, "ceil_mode": module.ceil_mode}
+    if kind in ("max", "adaptive-max"):
+        raw["return_indices"] = bool(module.return_indices)
+    if kind == "max":
+        raw |= {"padding": module.padding, "dilation": module.dilation}
+    if kind == "avg":
+        raw |= {"padding": module.padding, "count_include_pad": bool(module.count_include_pad)}
+    if kind == "lp":
+        raw["norm_type"] = float(module.norm_type)
+    return raw
+
+
+expects = proposals = nothing  # the window check says what it expects
+
+
+def arguments(module: Any) -> dict[str, Any] | None:
+    """The constructor arguments that rebuild a max or avg pool."""
+    if isinstance(module, nn.modules.pooling._MaxPoolNd):
+        return {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "dilation": module.dilation,
+            "return_indices": module.return_indices,
+            "ceil_mode": module.ceil_mode,
+        }
+    if isinstance(module, nn.modules.pooling._AvgPoolNd) and hasattr(module, "count_include_pad"):
+        found = {
+            "kernel_size": module.kernel_size,
+            "stride": module.stride,
+            "padding": module.padding,
+            "ceil_mode": module.ceil_mode,
+            "count_include_pad": module.count_include_pad,
+        }
+        if not isinstance(module, nn.AvgPool1d):
+            found["divisor_override"] = module.divisor_override
+        return found
+    return None
+
+
+def diagnose(
+    base: Diagnosis, module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], earlier: Earlier
+) -> Diagnosis | None:
+    """A window larger than the padded input: the pool's output would be empty."""
+    if not isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
+        return None
+    return kernel_too_large(base, module, args, arguments(module), conv=False)
