@@ -80,3 +80,58 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def refused_before_building(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, family: str, args: str
+) -> str:
+    """``torchshape FAMILY ARGS`` refused as bad usage (exit 2, nothing on stdout, one line on
+    stderr) before the family built its module: that line."""
+    import importlib
+    import shlex
+
+    def no_torch(*_: object) -> None:
+        raise AssertionError("torch ran")
+
+    monkeypatch.setattr(
+        importlib.import_module(f"torchshape.families.{family}.torch_side"), "build_module", no_torch
+    )
+    code, out, err = run_cli(capsys, family, *shlex.split(args))
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1, err
+    return err
+
+
+def refused_without_torch(family: str, usages: list[str]) -> None:
+    """Each ``torchshape FAMILY USAGE`` exits 2 in a fresh process that never imports torch."""
+    import shlex
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from torchshape.cli import main\n"
+        f"for args in {[shlex.split(a) for a in usages]!r}:\n"
+        f"    assert main([{family!r}, *args]) == 2, args\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def help_without_torch(family: str) -> str:
+    """``torchshape FAMILY --help`` then ``torchshape --help`` in a fresh process that imports
+    neither torch nor the family's request checks: what they printed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from torchshape.cli import main\n"
+        f"main([{family!r}, '--help']); main(['--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        f"assert 'torchshape.families.{family}.request' not in sys.modules, 'request imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import help_without_torch, refused_before_building, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +41,7 @@ BAD = [
 def test_bad_input_is_one_line_naming_the_flag(
     args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.families.attention import torch_side
-
-    def no_torch(*_: object) -> None:
-        raise AssertionError("torch ran")
-
-    monkeypatch.setattr(torch_side, "build_module", no_torch)
-    code, out, err = run_cli(capsys, "attention", *shlex.split(args))
-    assert code == 2
-    assert out == ""
-    assert err.count("\n") == 1, err
+    err = refused_before_building(capsys, monkeypatch, "attention", args)
     assert err.startswith(f"torchshape: error: {flag}: "), err
     assert words in err, err
 
@@ -157,16 +148,7 @@ def test_the_python_script_runs_and_checks_every_shape(
 
 
 def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, io, contextlib\n"
-        "from torchshape.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['--help']); main(['attention', '--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "assert 'torchshape.families.attention.request' not in sys.modules\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    help_without_torch("attention")
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from tests.conftest import run_cli
+from tests.conftest import help_without_torch, refused_without_torch, run_cli
 from tests.test_embedding import embedding_settings
 from torchshape import inspect_embedding
 from torchshape.errors import UsageError
@@ -111,28 +111,13 @@ def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
 
 
 def test_bad_usage_is_refused_before_torch_loads() -> None:
-    code = (
-        "import sys\n"
-        "from torchshape.cli import main\n"
-        f"for args in {[shlex.split(a) for a, _ in USAGE[:-1]]!r}:\n"
-        "    assert main(['embedding', *args]) == 2, args\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    refused_without_torch("embedding", [a for a, _ in USAGE[:-1]])
 
 
 def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, torchshape.cli\n"
-        "torchshape.cli.main(['embedding', '--help'])\n"
-        "torchshape.cli.main(['--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by embedding --help'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "--num-embeddings" in result.stdout and "--include-last-offset" in result.stdout
-    assert "embedding" in result.stdout.split("Commands")[-1]
+    out = help_without_torch("embedding")
+    assert "--num-embeddings" in out and "--include-last-offset" in out
+    assert "embedding" in out.split("Commands")[-1]
 
 
 def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:

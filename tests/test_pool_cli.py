@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from tests.conftest import run_cli
+from tests.conftest import help_without_torch, refused_without_torch, run_cli
 from tests.test_pool_against_torch import pool_settings
 from torchshape import inspect_pool
 from torchshape.errors import UsageError
@@ -98,26 +98,12 @@ def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
 
 
 def test_bad_usage_is_refused_before_torch_loads() -> None:
-    code = (
-        "import sys\n"
-        "from torchshape.cli import main\n"
-        f"for args in {[shlex.split(a) for a, _ in USAGE[:-1]]!r}:\n"
-        "    assert main(['pool', *args]) == 2, args\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    refused_without_torch("pool", [a for a, _ in USAGE[:-1]])
 
 
 def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, torchshape.cli\n"
-        "torchshape.cli.main(['pool', '--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by pool --help'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "--kernel-size" in result.stdout and "--output-size" in result.stdout
+    out = help_without_torch("pool")
+    assert "--kernel-size" in out and "--output-size" in out
 
 
 def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
