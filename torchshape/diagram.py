@@ -22,8 +22,6 @@ from typing import Any
 # Past this many time steps, a lane shows its first and last steps with a marked gap.
 MAX_STEPS_SHOWN = 8
 EDGE_STEPS = 3
-# Sequences (--lengths) drawn one row each, before the rest are summed up in a line.
-MAX_SEQUENCES_SHOWN = 8
 # Windows listed in the JSON; the drawing shows the first ones and the last.
 MAX_WINDOWS_LISTED = 1024
 

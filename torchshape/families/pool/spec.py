@@ -29,11 +29,6 @@ class Kind(str, Enum):
     def adaptive(self) -> bool:
         return self in (Kind.ADAPTIVE_MAX, Kind.ADAPTIVE_AVG)
 
-    @property
-    def takes_max(self) -> bool:
-        """Max pools pick one input per window, so they can return its index."""
-        return self in (Kind.MAX, Kind.ADAPTIVE_MAX)
-
     def module_name(self, dims: int) -> str:
         stem = {
             "max": "MaxPool",
@@ -53,7 +48,6 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
     Kind.ADAPTIVE_MAX: ("output_size", "return_indices"),
     Kind.ADAPTIVE_AVG: ("output_size",),
 }
-WINDOW_SETTINGS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "count_include_pad")
 
 # Defaults: every symbol of the table gets its own number (N 2, C 5; 2-d: H_in 28, W_in 20,
 # H_out 9, W_out 6), so a formula that confused two of them would show it.
