@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from torchshape.errors import UsageError
 from torchshape.families.spatial import MAX_SIZE
@@ -26,9 +26,18 @@ def speaks_python(names: Mapping[str, str]) -> bool:
 
 class Checker:
     """Raw settings (text from the command line, values from Python; None: not given) checked one
-    at a time; missing ones take ``defaults``. ``names`` says what messages call each setting."""
+    at a time; missing ones take ``defaults`` (the class's ``DEFAULTS``), an unknown one is a
+    TypeError. ``names`` says what messages call each setting."""
 
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {}  # a family's checker names its defaults here
+
+    def __init__(
+        self, names: Mapping[str, str], raw: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+    ) -> None:
+        defaults = self.DEFAULTS if defaults is None else defaults
+        unknown = set(raw) - set(defaults)
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         self.names = names
         self.raw = raw
         self.python = speaks_python(names)

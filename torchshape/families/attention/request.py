@@ -27,20 +27,13 @@ E = TypeVar("E", bound=Enum)
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> AttentionSpec:
-    """Validate raw settings (missing ones take ``DEFAULTS``) into an ``AttentionSpec``.
-
-    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call each
-    setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
     return _Checker(names or PYTHON, raw).spec()
 
 
 class _Checker(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def spec(self) -> AttentionSpec:
         embed_dim = self.whole("embed_dim")

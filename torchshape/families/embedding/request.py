@@ -34,20 +34,13 @@ _WHOLE = re.compile(r"[+-]?\d{1,30}")
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> EmbeddingSpec:
-    """Validate raw settings (None or missing: the default) into an ``EmbeddingSpec``.
-
-    ``names`` maps each field to the word that messages use for it: ``FLAGS`` on the
-    command line, the Python argument names (the default) otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
     return _Check(names if names is not None else PYTHON, raw).spec()
 
 
 class _Check(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def say(self, field: str, value: Any = None) -> str:
         """A setting as the caller writes it: ``--mode sum`` or ``mode='sum'``; a switch alone."""
