@@ -135,3 +135,9 @@ def help_without_torch(family: str) -> str:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def refused(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    """``torchshape ARGS`` exits 2, prints nothing, and says ``torchshape: error: MESSAGE`` alone."""
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out, err) == (2, "", f"torchshape: error: {message}\n")
