@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -141,3 +142,40 @@ def refused(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -
     """``torchshape ARGS`` exits 2, prints nothing, and says ``torchshape: error: MESSAGE`` alone."""
     code, out, err = run_cli(capsys, *args)
     assert (code, out, err) == (2, "", f"torchshape: error: {message}\n")
+
+
+def examples_run(capsys: pytest.CaptureFixture[str], family: str) -> None:
+    """Every example under ``torchshape FAMILY --help`` exits 0 with output and nothing on stderr."""
+    import importlib
+    import shlex
+
+    for example in importlib.import_module(f"torchshape.families.{family}.command").EXAMPLES:
+        code, out, err = run_cli(capsys, *shlex.split(example)[1:])
+        assert (code, err) == (0, ""), example
+        assert out, example
+
+
+def reproduced(capsys: pytest.CaptureFixture[str], family: str, args: str) -> None:
+    """The Markdown's "Reproduce with" line, run again, gives the same output byte for byte."""
+    import shlex
+
+    code, out, _ = run_cli(capsys, family, *shlex.split(args), "--format", "markdown")
+    assert code == 0
+    line = out.rstrip().splitlines()[-1]
+    assert line.startswith(f"Reproduce with `torchshape {family}")
+    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
+    code, out2, _ = run_cli(capsys, family, *again)
+    assert code == 0 and out2 == out
+
+
+def script_passes(capsys: pytest.CaptureFixture[str], path: Path, family: str, args: str, *more: str) -> None:
+    """``torchshape FAMILY ARGS MORE --output PATH`` writes a script that runs and passes every check."""
+    import shlex
+    import subprocess
+    import sys
+
+    code, _, _ = run_cli(capsys, family, *shlex.split(args), *more, "--output", str(path))
+    assert code == 0
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "every shape matches\n"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, run_cli
+from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,25 +124,14 @@ COMMANDS = [
 
 @pytest.mark.parametrize("args", COMMANDS)
 def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "attention", *shlex.split(args), "--format", "markdown")
-    assert code == 0
-    line = out.rstrip().splitlines()[-1]
-    assert line.startswith("Reproduce with `torchshape attention")
-    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
-    code, out2, _ = run_cli(capsys, "attention", *again)
-    assert code == 0 and out2 == out
+    reproduced(capsys, "attention", args)
 
 
 @pytest.mark.parametrize("args", COMMANDS)
 def test_the_python_script_runs_and_checks_every_shape(
     args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "check.py"
-    code, _, _ = run_cli(capsys, "attention", *shlex.split(args), "--params", "--output", str(path))
-    assert code == 0
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "every shape matches\n"
+    script_passes(capsys, tmp_path / "check.py", "attention", args, "--params")
 
 
 def test_help_does_not_import_torch() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, run_cli
+from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,13 +139,7 @@ def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.Captur
     from torchshape.families.conv.request import make_spec
     from torchshape.families.conv.spec import FLAGS, command_line
 
-    code, out, _ = run_cli(capsys, "conv", *shlex.split(args), "--format", "markdown")
-    assert code == 0
-    line = out.rstrip().splitlines()[-1]
-    assert line.startswith("Reproduce with `torchshape conv")
-    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
-    code, out2, _ = run_cli(capsys, "conv", *again)
-    assert code == 0 and out2 == out
+    reproduced(capsys, "conv", args)
     spec = make_spec(names=FLAGS, dims=2)
     assert command_line(spec) == "torchshape conv"
 
@@ -154,12 +148,7 @@ def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.Captur
 def test_the_python_script_runs_and_checks_every_shape(
     args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "check.py"
-    code, _, _ = run_cli(capsys, "conv", *shlex.split(args), "--params", "--output", str(path))
-    assert code == 0
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "every shape matches\n"
+    script_passes(capsys, tmp_path / "check.py", "conv", args, "--params")
 
 
 def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
