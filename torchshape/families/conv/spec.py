@@ -111,8 +111,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# From Python, each setting is named by its argument: PyTorch's names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 @dataclass(frozen=True)

@@ -148,8 +148,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# The Python API names each setting by its field: PyTorch's argument names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 def shape_words(shape: tuple[int, ...]) -> str:

@@ -1,7 +1,7 @@
 """One validation step: raw settings from the command line or the Python call become a ``PoolSpec``.
 
 No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
 The rules are torch's own, checked against it in tests/test_pool_against_torch.py.
 """
 
@@ -19,7 +19,6 @@ from torchshape.families.pool.spec import (
     DEFAULT_SIZE,
     DEFAULTS,
     KIND_SETTINGS,
-    PYTHON,
     Kind,
     PoolSpec,
 )
@@ -33,7 +32,7 @@ KIND_ONLY += ("count_include_pad", "return_indices", "norm_type", "output_size")
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> PoolSpec:
     """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
     naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Check(names if names is not None else PYTHON, raw).spec()
+    return _Check(names, raw).spec()
 
 
 def _is_given(field: str, value: Any) -> bool:

@@ -178,8 +178,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# From Python, each setting is named by its argument: PyTorch's names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 ATTENTION_MASKS = ("src_mask", "tgt_mask", "memory_mask")
 PADDING_MASKS = ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
