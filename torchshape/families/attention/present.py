@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.explain import Claims
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
 from torchshape.families.attention.spec import command_line
@@ -99,7 +99,4 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the mask grid the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.explain import NO_VALUES, Claim
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis, Unread
@@ -273,7 +273,4 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

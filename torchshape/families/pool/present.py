@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
@@ -150,7 +150,4 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
@@ -119,7 +119,4 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag
