@@ -290,15 +290,13 @@ def command_line(
     fmt: Format | None = None,
     *,
     explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-    diagram: bool = False,
+    **outputs: Any,
 ) -> str:
     """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
-    """
+
+    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
 
     words: list[str] = []
     if spec.kind is not DEFAULTS["kind"]:
@@ -339,5 +337,4 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output, "diagram": diagram}
     return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)
