@@ -285,56 +285,44 @@ class PoolSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-def command_line(
-    spec: PoolSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only.
+# "Reproduce with" names norm_type and output_size after the input's settings, --help after the window's.
+_NAMES = [row.name for row in SETTINGS]
+COMMAND_ORDER = sorted(
+    SETTINGS,
+    key=lambda row: (
+        _NAMES.index("unbatched") + 0.5
+        if row.name in ("norm_type", "output_size")
+        else _NAMES.index(row.name)
+    ),
+)
+_KIND_TAKES = frozenset(field for fields in KIND_SETTINGS.values() for field in fields)
+
+
+def command_line(spec: PoolSpec, fmt: Format | None = None, *, explain: bool = False, **outputs: Any) -> str:
+    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only,
+    and only those its kind takes. ``outputs``: the output's flags (``settings.command_text``'s).
 
     Parsing it back through the command line gives an equal spec (a test checks it).
+    """
 
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
+    def special(field: str, value: Any) -> list[str] | None:
+        if field in _KIND_TAKES and not spec.has(field):
+            return []
+        if field == "size":
+            return [] if value == DEFAULT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
+        if field == "batch" and spec.unbatched:
+            return []
+        if field == "norm_type":  # 2, not 2.0
+            return [FLAGS[field], f"{value:g}"] if value != DEFAULTS["norm_type"] else []
+        if field == "output_size" and any(spec.output_size_none):
+            return [FLAGS[field], ",".join(str(n) for n in spec.output_size_given)]
+        if field == "output_size":
+            return [] if value == DEFAULT_OUTPUT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
+        if field == "stride":
+            return [] if value == spec.kernel_size else [FLAGS[field], axis_text(value)]
+        if field == "count_include_pad":
+            return [] if value else ["--no-count-include-pad"]
+        return None
 
-    words: list[str] = []
-    if spec.kind is not DEFAULTS["kind"]:
-        words += ["--kind", spec.kind.value]
-    if spec.dims != DEFAULTS["dims"]:
-        words += ["--dims", str(spec.dims)]
-    if spec.channels != DEFAULTS["channels"]:
-        words += ["--channels", str(spec.channels)]
-    if spec.size != DEFAULT_SIZE[spec.dims]:
-        words += ["--size", axis_text(spec.size)]
-    if spec.unbatched:
-        words.append("--unbatched")
-    elif spec.batch != DEFAULTS["batch"]:
-        words += ["--batch", str(spec.batch)]
-    if spec.kind is Kind.LP and spec.norm_type != DEFAULTS["norm_type"]:
-        words += ["--norm-type", f"{spec.norm_type:g}"]
-    if spec.kind.adaptive:
-        if any(spec.output_size_none):
-            words += ["--output-size", ",".join(str(n) for n in spec.output_size_given)]
-        elif spec.output_size != DEFAULT_OUTPUT_SIZE[spec.dims]:
-            words += ["--output-size", axis_text(spec.output_size)]
-    else:
-        if spec.kernel_size != (DEFAULTS["kernel_size"],) * spec.dims:
-            words += ["--kernel-size", axis_text(spec.kernel_size)]
-        if spec.stride != spec.kernel_size:
-            words += ["--stride", axis_text(spec.stride)]
-        if spec.has("padding") and any(spec.padding):
-            words += ["--padding", axis_text(spec.padding)]
-        if spec.has("dilation") and any(d != 1 for d in spec.dilation):
-            words += ["--dilation", axis_text(spec.dilation)]
-        if spec.ceil_mode:
-            words.append("--ceil-mode")
-        if spec.has("count_include_pad") and not spec.count_include_pad:
-            words.append("--no-count-include-pad")
-    if spec.return_indices:
-        words.append("--return-indices")
-    if spec.device != DEFAULTS["device"]:
-        words += ["--device", spec.device]
-    if spec.dtype is not DEFAULTS["dtype"]:
-        words += ["--dtype", spec.dtype.value]
+    words = settings.flag_words(spec, COMMAND_ORDER, special)
     return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)
