@@ -281,16 +281,21 @@ def flag_value(args: list[str], flag: str) -> str | None:
     return value
 
 
+def _crashes(outcome: Outcome) -> list[str]:
+    """What no run may end with: a traceback, an exit code other than 0, 1 or 2, an internal error."""
+    out, err = outcome.stdout, outcome.stderr
+    problems = ["a traceback"] if "Traceback" in out + err else []
+    if outcome.code not in (0, 1, 2):
+        return [*problems, f"exit code {outcome.code!r}"]
+    return [*problems, "an internal error"] if "internal error" in err else problems
+
+
 def outcome_problems(outcome: Outcome) -> list[str]:
     """Everything wrong with one run; empty when it ended as it must."""
-    problems: list[str] = []
+    problems = _crashes(outcome)
     code, out, err = outcome.code, outcome.stdout, outcome.stderr
-    if "Traceback" in out + err:
-        problems.append("a traceback")
     if code not in (0, 1, 2):
-        return [*problems, f"exit code {code!r}"]
-    if "internal error" in err:
-        problems.append("an internal error")
+        return problems
     if code != 0:
         lines = err.splitlines()
         if len(lines) != 1 or not err.endswith("\n"):
@@ -496,14 +501,10 @@ def model_outcome_problems(outcome: Outcome) -> list[str]:
     stdout or --output) before stderr's one line, and it says where forward raised; when the
     model's own code failed before forward, the line names the model rather than a flag.
     """
-    problems: list[str] = []
+    problems = _crashes(outcome)
     code, out, err = outcome.code, outcome.stdout, outcome.stderr
-    if "Traceback" in out + err:
-        problems.append("a traceback")
     if code not in (0, 1, 2):
-        return [*problems, f"exit code {code!r}"]
-    if "internal error" in err:
-        problems.append("an internal error")
+        return problems
     output = flag_value(outcome.args, "--output")
     if code != 0:
         lines = err.splitlines()
@@ -847,14 +848,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def hostile_outcome_problems(outcome: Outcome) -> list[str]:
     """What a hostile model may not do to the run: tracebacks, other exit codes, more than one
     line of torchshape's on stderr, control characters, a command run, invalid JSON."""
-    problems: list[str] = []
+    problems = _crashes(outcome)
     code, out, err = outcome.code, outcome.stdout, outcome.stderr
-    if "Traceback" in out + err:
-        problems.append("a traceback")
     if code not in (0, 1, 2):
-        return [*problems, f"exit code {code!r}"]
-    if "internal error" in err:
-        problems.append("an internal error")
+        return problems
     if any(PWNED in name for name in outcome.files):
         problems.append("the TARGET ran a command")
     if CONTROL.search(out + err):

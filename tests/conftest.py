@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -80,3 +81,101 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def refused_before_building(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, family: str, args: str
+) -> str:
+    """``torchshape FAMILY ARGS`` refused as bad usage (exit 2, nothing on stdout, one line on
+    stderr) before the family built its module: that line."""
+    import importlib
+    import shlex
+
+    def no_torch(*_: object) -> None:
+        raise AssertionError("torch ran")
+
+    monkeypatch.setattr(
+        importlib.import_module(f"torchshape.families.{family}.torch_side"), "build_module", no_torch
+    )
+    code, out, err = run_cli(capsys, family, *shlex.split(args))
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1, err
+    return err
+
+
+def refused_without_torch(family: str, usages: list[str]) -> None:
+    """Each ``torchshape FAMILY USAGE`` exits 2 in a fresh process that never imports torch."""
+    import shlex
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from torchshape.cli import main\n"
+        f"for args in {[shlex.split(a) for a in usages]!r}:\n"
+        f"    assert main([{family!r}, *args]) == 2, args\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def help_without_torch(family: str) -> str:
+    """``torchshape FAMILY --help`` then ``torchshape --help`` in a fresh process that imports
+    neither torch nor the family's request checks: what they printed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from torchshape.cli import main\n"
+        f"main([{family!r}, '--help']); main(['--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        f"assert 'torchshape.families.{family}.request' not in sys.modules, 'request imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def refused(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    """``torchshape ARGS`` exits 2, prints nothing, and says ``torchshape: error: MESSAGE`` alone."""
+    code, out, err = run_cli(capsys, *args)
+    assert (code, out, err) == (2, "", f"torchshape: error: {message}\n")
+
+
+def examples_run(capsys: pytest.CaptureFixture[str], family: str) -> None:
+    """Every example under ``torchshape FAMILY --help`` exits 0 with output and nothing on stderr."""
+    import importlib
+    import shlex
+
+    for example in importlib.import_module(f"torchshape.families.{family}.command").EXAMPLES:
+        code, out, err = run_cli(capsys, *shlex.split(example)[1:])
+        assert (code, err) == (0, ""), example
+        assert out, example
+
+
+def reproduced(capsys: pytest.CaptureFixture[str], family: str, args: str) -> None:
+    """The Markdown's "Reproduce with" line, run again, gives the same output byte for byte."""
+    import shlex
+
+    code, out, _ = run_cli(capsys, family, *shlex.split(args), "--format", "markdown")
+    assert code == 0
+    line = out.rstrip().splitlines()[-1]
+    assert line.startswith(f"Reproduce with `torchshape {family}")
+    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
+    code, out2, _ = run_cli(capsys, family, *again)
+    assert code == 0 and out2 == out
+
+
+def script_passes(capsys: pytest.CaptureFixture[str], path: Path, family: str, args: str, *more: str) -> None:
+    """``torchshape FAMILY ARGS MORE --output PATH`` writes a script that runs and passes every check."""
+    import shlex
+    import subprocess
+    import sys
+
+    code, _, _ = run_cli(capsys, family, *shlex.split(args), *more, "--output", str(path))
+    assert code == 0
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "every shape matches\n"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +39,7 @@ BAD = [
 def test_bad_input_is_one_line_naming_the_flag(
     args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.families.attention import torch_side
-
-    def no_torch(*_: object) -> None:
-        raise AssertionError("torch ran")
-
-    monkeypatch.setattr(torch_side, "build_module", no_torch)
-    code, out, err = run_cli(capsys, "attention", *shlex.split(args))
-    assert code == 2
-    assert out == ""
-    assert err.count("\n") == 1, err
+    err = refused_before_building(capsys, monkeypatch, "attention", args)
     assert err.startswith(f"torchshape: error: {flag}: "), err
     assert words in err, err
 
@@ -135,38 +124,18 @@ COMMANDS = [
 
 @pytest.mark.parametrize("args", COMMANDS)
 def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "attention", *shlex.split(args), "--format", "markdown")
-    assert code == 0
-    line = out.rstrip().splitlines()[-1]
-    assert line.startswith("Reproduce with `torchshape attention")
-    again = shlex.split(line.removeprefix("Reproduce with `").removesuffix("`"))[2:]
-    code, out2, _ = run_cli(capsys, "attention", *again)
-    assert code == 0 and out2 == out
+    reproduced(capsys, "attention", args)
 
 
 @pytest.mark.parametrize("args", COMMANDS)
 def test_the_python_script_runs_and_checks_every_shape(
     args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "check.py"
-    code, _, _ = run_cli(capsys, "attention", *shlex.split(args), "--params", "--output", str(path))
-    assert code == 0
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "every shape matches\n"
+    script_passes(capsys, tmp_path / "check.py", "attention", args, "--params")
 
 
 def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, io, contextlib\n"
-        "from torchshape.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['--help']); main(['attention', '--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "assert 'torchshape.families.attention.request' not in sys.modules\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    help_without_torch("attention")
 
 
 @pytest.mark.parametrize(

@@ -158,22 +158,10 @@ def test_every_transformer_command_line_ends_in_verified_shapes_or_one_line(
 @given(args=command_lines())
 def test_real_processes_end_the_same_way(args: list[str]) -> None:
     """A handful of the drawn command lines as real processes: exit codes and stderr as above."""
-    with tempfile.TemporaryDirectory() as work:
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-        env["PYTHONPATH"] = str(ROOT)
-        # nothing to patch in another process: keep the drawn sizes from the largest valid ones
-        # (refused for too much memory or time in-process) to ones refused as too large
-        args = [{"2147483647": "2147483648", "100000": "100000000000000000000"}.get(a, a) for a in args]
-        result = subprocess.run(
-            [sys.executable, "-m", "torchshape", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=work,
-            env=env,
-        )
-        files = left_in(Path(work))
-    outcome = Outcome(args, result.returncode, result.stdout, result.stderr, files)
+    # nothing to patch in another process: keep the drawn sizes from the largest valid ones
+    # (refused for too much memory or time in-process) to ones refused as too large
+    args = [{"2147483647": "2147483648", "100000": "100000000000000000000"}.get(a, a) for a in args]
+    outcome = run_in_a_process(args)
     problems = outcome_problems(outcome)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 
@@ -216,19 +204,7 @@ def test_absurd_values_are_refused_or_answered(args: list[str], code: int, named
 @given(args=model_command_lines())
 def test_real_model_processes_end_the_same_way(args: list[str]) -> None:
     """A couple of the drawn ``torchshape model`` command lines as real processes."""
-    with tempfile.TemporaryDirectory() as work:
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-        env["PYTHONPATH"] = str(ROOT)
-        result = subprocess.run(
-            [sys.executable, "-m", "torchshape", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=work,
-            env=env,
-        )
-        files = left_in(Path(work))
-    outcome = Outcome(args, result.returncode, result.stdout, result.stderr, files)
+    outcome = run_in_a_process(args)
     problems = model_outcome_problems(outcome)
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 
@@ -350,3 +326,20 @@ def test_absurd_embedding_values_are_refused_or_answered(args: list[str], code: 
     assert not outcome_problems(outcome), outcome.stderr
     assert outcome.code == code, outcome.stderr
     assert named in outcome.stderr
+
+
+def run_in_a_process(args: list[str]) -> Outcome:
+    """``python -m torchshape ARGS`` in a fresh process and an empty folder: what it ended with."""
+    with tempfile.TemporaryDirectory() as work:
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+        env["PYTHONPATH"] = str(ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "torchshape", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=work,
+            env=env,
+        )
+        files = left_in(Path(work))
+    return Outcome(args, result.returncode, result.stdout, result.stderr, files)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import refused, run_cli
 from torchshape.cli import main
 
 
@@ -112,10 +112,7 @@ BAD_USAGE = [
 def test_bad_usage_exits_2_with_one_line(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run_cli(capsys, "rnn", *args)
-    assert code == 2
-    assert out == ""
-    assert err == f"torchshape: error: {message}\n"
+    refused(capsys, ["rnn", *args], message)
 
 
 PARSE_ERRORS = [
@@ -166,9 +163,7 @@ PARSE_ERRORS = [
 def test_parse_errors_name_the_flag_or_what_to_type(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run_cli(capsys, *args)
-    assert (code, out) == (2, "")
-    assert err == f"torchshape: error: {message}\n"
+    refused(capsys, args, message)
 
 
 def test_negative_numbers_are_values_not_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,15 +6,20 @@ import csv
 import io
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import run_cli
+from tests.conftest import (
+    examples_run,
+    help_without_torch,
+    refused,
+    refused_without_torch,
+    run_cli,
+    script_passes,
+)
 from tests.test_embedding import embedding_settings
 from torchshape import inspect_embedding
 from torchshape.errors import UsageError
@@ -105,43 +110,21 @@ USAGE = [
 
 @pytest.mark.parametrize(("args", "message"), USAGE, ids=[a for a, _ in USAGE])
 def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: str, message: str) -> None:
-    code, out, err = run_cli(capsys, "embedding", *shlex.split(args))
-    assert (code, out) == (2, "")
-    assert err == f"torchshape: error: {message}\n"
+    refused(capsys, ["embedding", *shlex.split(args)], message)
 
 
 def test_bad_usage_is_refused_before_torch_loads() -> None:
-    code = (
-        "import sys\n"
-        "from torchshape.cli import main\n"
-        f"for args in {[shlex.split(a) for a, _ in USAGE[:-1]]!r}:\n"
-        "    assert main(['embedding', *args]) == 2, args\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    refused_without_torch("embedding", [a for a, _ in USAGE[:-1]])
 
 
 def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, torchshape.cli\n"
-        "torchshape.cli.main(['embedding', '--help'])\n"
-        "torchshape.cli.main(['--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by embedding --help'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "--num-embeddings" in result.stdout and "--include-last-offset" in result.stdout
-    assert "embedding" in result.stdout.split("Commands")[-1]
+    out = help_without_torch("embedding")
+    assert "--num-embeddings" in out and "--include-last-offset" in out
+    assert "embedding" in out.split("Commands")[-1]
 
 
 def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    from torchshape.families.embedding.command import EXAMPLES
-
-    for example in EXAMPLES:
-        code, out, err = run_cli(capsys, *shlex.split(example)[1:])
-        assert (code, err) == (0, ""), example
-        assert out
+    examples_run(capsys, "embedding")
 
 
 def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -259,13 +242,7 @@ def test_csv_has_a_row_for_b(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run_cli(capsys, "embedding", *shlex.split(args), "--format", "python")
-    assert code == 0
-    script = tmp_path / "check.py"
-    script.write_text(out)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "every shape matches\n"
+    script_passes(capsys, tmp_path / "check.py", "embedding", args, "--format", "python")
 
 
 @given(embedding_settings())

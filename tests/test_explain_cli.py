@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import refused, run_cli
 
 BAD_USAGE = [
     (
@@ -67,10 +67,7 @@ BAD_USAGE = [
 def test_bad_usage_exits_2_naming_the_flag(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run_cli(capsys, "rnn", *args)
-    assert code == 2
-    assert out == ""
-    assert err == f"torchshape: error: {message}\n"
+    refused(capsys, ["rnn", *args], message)
 
 
 def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> None:

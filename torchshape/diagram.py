@@ -17,13 +17,14 @@ in each renderer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from torchshape.report import Report
 
 # Past this many time steps, a lane shows its first and last steps with a marked gap.
 MAX_STEPS_SHOWN = 8
 EDGE_STEPS = 3
-# Sequences (--lengths) drawn one row each, before the rest are summed up in a line.
-MAX_SEQUENCES_SHOWN = 8
 # Windows listed in the JSON; the drawing shows the first ones and the last.
 MAX_WINDOWS_LISTED = 1024
 
@@ -306,3 +307,9 @@ def shown_steps(steps: int, also: tuple[int, ...] = ()) -> tuple[int, ...]:
 def diagram_json(diagram: Diagram | None) -> dict[str, Any]:
     """The JSON's ``diagram`` key, present only with --diagram."""
     return {} if diagram is None else {"diagram": diagram.as_dict()}
+
+
+def checked(report: Report) -> Diagram | None:
+    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
+    found: Diagram | None = report.probe.diagram
+    return found

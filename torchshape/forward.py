@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
+from torchshape.explain import Claim
 from torchshape.given import adopt, fed
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
@@ -28,6 +29,20 @@ class ForwardPass:
     results: dict[str, torch.Tensor]  # empty when torch refused
     shapes: dict[str, tuple[int, ...]]  # every tensor fed and returned, by name
     error: str | None  # torch's own first line when it refused the inputs
+
+    @property
+    def parameters(self) -> dict[str, tuple[int, ...]]:
+        """Every parameter's shape, by name, as the module torch built has them."""
+        return {name: tuple(p.shape) for name, p in self.module.named_parameters()}
+
+    def checked(self, spec: Any, claims: list[Claim], check: Callable[..., list[Claim]]) -> tuple[Claim, ...]:
+        """--explain's claims checked on this pass's values by ``check(spec, module, inputs, results,
+        claims)``; unchecked when torch refused, and on meta, which has no values."""
+        if self.error is None and spec.device != "meta":
+            claims = guard.interruptible(spec, check, spec, self.module, self.inputs, self.results, claims)
+        elif spec.device == "meta":
+            claims = [replace(c, evidence="no values on meta") for c in claims]
+        return tuple(claims)
 
     def run(self, spec: Any, sizes: Any, analysis: Any, parameters: dict[str, tuple[int, ...]]) -> ProbeRun:
         """The ``ProbeRun`` of this pass: it ran at the user's sizes, so nothing is reduced."""

@@ -169,8 +169,14 @@ def real_pass(probe: ProbeRun) -> str:
 META = "meta: shapes from torch's meta kernels, no values"
 
 
-def meta_or_real_pass(probe: ProbeRun) -> str:
-    """One sentence saying exactly what was run: on meta at the user's sizes, or a real pass."""
+def meta_or_real_pass(probe: ProbeRun, kernels: str = "") -> str:
+    """One sentence saying exactly what was run: on meta at the user's sizes, or a real pass.
+    ``kernels``: which of torch's meta kernels gave the shapes, where the family names them."""
+    if probe.device == "meta" and kernels:
+        return (
+            f"forward pass on meta at your sizes: torch {probe.torch_version}'s {kernels} "
+            f"gave every shape ({probe.dtype}); no values were computed"
+        )
     if probe.device == "meta":
         return f"{META}; torch {probe.torch_version} ran the module on meta at your sizes ({probe.dtype})"
     return real_pass(probe)

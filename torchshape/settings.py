@@ -100,11 +100,6 @@ def flags(table: Iterable[Setting]) -> dict[str, str]:
     return {row.name: row.flag for row in table if row.role is Role.SPEC}
 
 
-def spec_names(table: Iterable[Setting]) -> tuple[str, ...]:
-    """The spec's settings, in the table's order."""
-    return tuple(row.name for row in table if row.role in (Role.SPEC, Role.BOTH))
-
-
 # The rows every layer family shares, in the same words everywhere.
 DEVICE = Setting("device", ("--device",), "DEVICE", "cpu, cuda, cuda:N, mps or meta.", "cpu")
 DTYPE = Setting(

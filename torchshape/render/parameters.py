@@ -127,3 +127,8 @@ def totals_json(report: Report) -> dict[str, int] | None:
         "output_bytes": t.output_bytes,
         "peak_bytes_estimate": t.peak_bytes_estimate,
     }
+
+
+def footer_lines(report: Report, memory: str, work: str) -> list[Text]:
+    """The footer: the totals' line, the memory each part takes, and the work done (dim)."""
+    return [totals_head(report), Text(memory), Text(work, style="dim")]

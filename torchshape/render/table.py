@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -14,7 +12,7 @@ from torchshape.options import Shown
 from torchshape.render.diagram_text import diagram_renderables
 from torchshape.render.parameters import footer as costs_footer
 from torchshape.render.parameters import parameters_renderable
-from torchshape.render.text import code_text, file_width, strip_trailing_spaces, unbroken_code
+from torchshape.render.text import code_text, file_width, plain_console, strip_trailing_spaces, unbroken_code
 from torchshape.render.text import shape_text as _fmt
 from torchshape.render.timing import timing_text
 from torchshape.report import Report
@@ -93,15 +91,7 @@ def render_table(report: Report, width: int | None = None, shown: Shown | None =
     ``width`` None: 80 columns, or wider where a line of code needs it, so that no code
     line is broken.
     """
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=80,
-        color_system=None,
-        force_terminal=False,
-        force_jupyter=False,
-        legacy_windows=False,
-    )
+    console, buffer = plain_console()
     renderable = table_renderable(report, shown)
     if width is None:
         width = file_width(console, unbroken_code(renderable))

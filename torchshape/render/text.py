@@ -15,12 +15,15 @@ __all__ = [
     "code_text",
     "file_width",
     "hanging",
+    "plain_console",
     "shape_text",
     "strip_trailing_spaces",
     "unbroken_code",
 ]
 
 if TYPE_CHECKING:
+    import io
+
     from rich.console import Console, ConsoleOptions, RenderableType
     from rich.measure import Measurement
 
@@ -86,12 +89,11 @@ def file_width(console: Console, renderable: RenderableType, at_least: int = 80)
     return max(at_least, min(needed, MAX_FILE_WIDTH))
 
 
-def plain_lines(renderables: list[RenderableType], *, widest: bool = False) -> list[str]:
-    """Rich renderables as the terminal's plain lines, wide enough that no line of code is broken;
-    ``widest``: as wide as a file allows (prose a page wraps itself)."""
+def plain_console() -> tuple[Console, io.StringIO]:
+    """A console without colour, 80 columns wide, writing into the buffer beside it."""
     import io
 
-    from rich.console import Console, Group
+    from rich.console import Console
 
     buffer = io.StringIO()
     console = Console(
@@ -102,6 +104,15 @@ def plain_lines(renderables: list[RenderableType], *, widest: bool = False) -> l
         force_jupyter=False,
         legacy_windows=False,
     )
+    return console, buffer
+
+
+def plain_lines(renderables: list[RenderableType], *, widest: bool = False) -> list[str]:
+    """Rich renderables as the terminal's plain lines, wide enough that no line of code is broken;
+    ``widest``: as wide as a file allows (prose a page wraps itself)."""
+    from rich.console import Group
+
+    console, buffer = plain_console()
     group = unbroken_code(Group(*renderables))
     console.width = MAX_FILE_WIDTH if widest else file_width(console, group)
     console.print(group)

@@ -10,12 +10,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.explain import Claims
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
 from torchshape.families.attention.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
@@ -52,12 +53,11 @@ def footer(report: Report) -> list[Text]:
     spec = report.spec
     masks = mask_bytes(spec)
     inputs = f"inputs {human_bytes(t.input_bytes)}" + (f" (masks {human_bytes(masks)})" if masks else "")
-    memory = Text(
+    memory = (
         f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, {inputs}, "
         f"outputs {human_bytes(t.output_bytes)}"
     )
-    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
-    return [totals_head(report), memory, note]
+    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
 
 
 def params(report: Report) -> ParametersSection:
@@ -91,18 +91,12 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=report.probe.analysis is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the mask grid the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

@@ -40,7 +40,7 @@ def _run(spec: AttentionSpec, *, explain: bool, diagram: bool) -> ProbeRun:
         analysis = (
             analyse(spec, done.module, done.inputs, done.results) if explain and done.error is None else None
         )
-        parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
+        parameters = done.parameters
         drawn = None
         if diagram:
             from torchshape.families.attention.diagram import plan

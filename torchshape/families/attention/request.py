@@ -2,7 +2,7 @@
 ``AttentionSpec``.
 
 No torch here. Every refusal torch would make at build or forward time is made here first,
-as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument (``names=PYTHON``,
+as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument (Python's names,
 the default), so a bad value never reaches torch.
 """
 
@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from torchshape.families.attention.spec import (
     DEFAULT_SOURCE_LEN,
     DEFAULTS,
-    PYTHON,
     AttentionSpec,
     MaskDims,
     MaskDType,
@@ -27,20 +26,13 @@ E = TypeVar("E", bound=Enum)
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> AttentionSpec:
-    """Validate raw settings (missing ones take ``DEFAULTS``) into an ``AttentionSpec``.
-
-    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call each
-    setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Checker(names or PYTHON, raw).spec()
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
+    return _Checker(names, raw).spec()
 
 
 class _Checker(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def spec(self) -> AttentionSpec:
         embed_dim = self.whole("embed_dim")

@@ -154,8 +154,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# From Python, each setting is named by its argument: PyTorch's names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 @dataclass(frozen=True)
@@ -279,14 +277,13 @@ def command_line(
     fmt: Format | None = None,
     *,
     explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
+    **outputs: Any,
 ) -> str:
     """The ``torchshape attention ...`` command that asks for exactly ``spec``, non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
-    """
+
+    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
 
     def special(field: str, value: Any) -> list[str] | None:
         shown: bool | None = None
@@ -304,5 +301,4 @@ def command_line(
 
     words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
     return settings.command_text("attention", words, fmt, run=run, **outputs)

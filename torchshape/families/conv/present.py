@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.explain import NO_VALUES, Claim
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis, Unread
@@ -17,7 +17,8 @@ from torchshape.families.conv.formulas import dim_formulas
 from torchshape.families.conv.spec import ConvSpec, command_line
 from torchshape.families.spatial import Coverage
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -159,12 +160,11 @@ def footer(report: Report) -> list[Text]:
     if t is None:
         return []
     spec = report.spec
-    memory = Text(
+    memory = (
         f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
         f"output {human_bytes(t.output_bytes)}"
     )
-    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
-    return [totals_head(report), memory, note]
+    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
 
 
 def params(report: Report) -> ParametersSection:
@@ -264,19 +264,13 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=report.probe.analysis is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
         diagram=report.probe.diagram is not None,
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

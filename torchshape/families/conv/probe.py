@@ -32,7 +32,7 @@ def _run(spec: ConvSpec, *, explain: bool, diagram: bool) -> ProbeRun:
         analysis = (
             analyse(spec, done.module, done.inputs["input"]) if explain and done.error is None else None
         )
-        parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
+        parameters = done.parameters
     run = done.run(spec, symbols(spec), analysis, parameters)
     if not diagram:
         return run

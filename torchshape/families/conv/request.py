@@ -2,7 +2,7 @@
 
 No torch here. Every refusal torch would make at build or forward time is made here
 first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
-(``names=PYTHON``, the default), so a bad value never reaches torch.
+(Python's names, the default), so a bad value never reaches torch.
 """
 
 from __future__ import annotations
@@ -14,25 +14,18 @@ from typing import Any
 from torchshape.errors import UsageError
 from torchshape.families.checker import Checker
 from torchshape.families.conv.formulas import out_size, pads
-from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, PYTHON, ConvSpec, PaddingMode
+from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, ConvSpec, PaddingMode
 from torchshape.families.spatial import dims_flag, per_axis, transposed_out
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> ConvSpec:
-    """Validate raw settings (missing ones take ``DEFAULTS``) into a ``ConvSpec``.
-
-    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call
-    each setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Checker(names or PYTHON, raw).spec()
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
+    return _Checker(names, raw).spec()
 
 
 class _Checker(Checker):
-    def __init__(self, names: Mapping[str, str], raw: dict[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def axes(self, field: str, dims: int, minimum: int = 1, value: Any = None) -> tuple[int, ...]:
         try:

@@ -111,8 +111,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# From Python, each setting is named by its argument: PyTorch's names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 @dataclass(frozen=True)
@@ -223,15 +221,13 @@ def command_line(
     fmt: Format | None = None,
     *,
     explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-    diagram: bool = False,
+    **outputs: Any,
 ) -> str:
     """The ``torchshape conv ...`` command that asks for exactly ``spec``, non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
-    """
+
+    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
 
     def special(field: str, value: Any) -> list[str] | None:
         if field == "batch" and spec.unbatched:
@@ -245,9 +241,7 @@ def command_line(
 
     words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    return settings.command_text(
-        "conv", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
-    )
+    return settings.command_text("conv", words, fmt, run=run, **outputs)
 
 
 # Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.

@@ -14,7 +14,8 @@ from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, 
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text, marked_grid
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
@@ -65,7 +66,7 @@ def footer(report: Report) -> list[Text]:
     if t is None:
         return []
     spec = report.spec
-    memory = Text(
+    memory = (
         f"{spec.dtype.value}: weight {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)} "
         f"(int64 indices{', offsets' if spec.one_d else ''}"
         f"{', per_sample_weights' if spec.per_sample_weights else ''}), output {human_bytes(t.output_bytes)}"
@@ -76,7 +77,7 @@ def footer(report: Report) -> list[Text]:
     else:
         weighted = ", multiplies each by its per_sample_weight" if spec.per_sample_weights else ""
         work = f"{MAC_CONVENTION}; it reads {reads}{weighted} and {_WORK[spec.mode]}."
-    return [totals_head(report), memory, Text(work, style="dim")]
+    return footer_lines(report, memory, work)
 
 
 def params(report: Report) -> ParametersSection:
@@ -129,12 +130,9 @@ def csv_rows(report: Report) -> list[list[str]]:
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape embedding ...`` command that gives this output again."""
     analysis = report.probe.analysis
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=isinstance(analysis, Analysis) and analysis.findings is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
     )

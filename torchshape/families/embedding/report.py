@@ -6,7 +6,7 @@ from torchshape.families.embedding import formulas
 from torchshape.families.embedding.counts import parameter_rows, totals
 from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, layer_report, real_pass
+from torchshape.report import Report, layer_report, meta_or_real_pass
 
 
 def call(spec: EmbeddingSpec) -> str:
@@ -21,16 +21,6 @@ def call(spec: EmbeddingSpec) -> str:
     return f"output = bag({', '.join(args)})"
 
 
-def ran(probe: ProbeRun) -> str:
-    """One sentence saying exactly what was run, for the table footer and JSON."""
-    if probe.device == "meta":
-        return (
-            f"forward pass on meta at your sizes: torch {probe.torch_version}'s meta kernels "
-            f"gave every shape ({probe.dtype}); no values were computed"
-        )
-    return real_pass(probe)
-
-
 def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
     return layer_report(
@@ -40,7 +30,7 @@ def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
         formulas,
         fed=lambda f: f.name != "output",
         call=call(spec),
-        ran=ran(probe),
+        ran=meta_or_real_pass(probe, "meta kernels"),
         parameters=parameter_rows(spec, probe.parameters),
         totals=totals(spec),
     )

@@ -2,7 +2,7 @@
 ``EmbeddingSpec``.
 
 No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
 The rules are torch's own, checked against it in tests/test_embedding.py.
 """
 
@@ -17,7 +17,6 @@ from torchshape.families.checker import Checker
 from torchshape.families.embedding.spec import (
     DEFAULT_SHAPE,
     DEFAULTS,
-    PYTHON,
     EmbeddingSpec,
     Mode,
     default_length,
@@ -34,20 +33,13 @@ _WHOLE = re.compile(r"[+-]?\d{1,30}")
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> EmbeddingSpec:
-    """Validate raw settings (None or missing: the default) into an ``EmbeddingSpec``.
-
-    ``names`` maps each field to the word that messages use for it: ``FLAGS`` on the
-    command line, the Python argument names (the default) otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Check(names if names is not None else PYTHON, raw).spec()
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
+    return _Check(names, raw).spec()
 
 
 class _Check(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def say(self, field: str, value: Any = None) -> str:
         """A setting as the caller writes it: ``--mode sum`` or ``mode='sum'``; a switch alone."""

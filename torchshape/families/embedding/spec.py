@@ -148,8 +148,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# The Python API names each setting by its field: PyTorch's argument names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 def shape_words(shape: tuple[int, ...]) -> str:
@@ -245,14 +243,13 @@ def command_line(
     fmt: Format | None = None,
     *,
     explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
+    **outputs: Any,
 ) -> str:
     """The ``torchshape embedding ...`` command that asks for exactly ``spec``: non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
-    """
+
+    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
     words: list[str] = []
     if spec.num_embeddings != DEFAULTS["num_embeddings"]:
         words += ["--num-embeddings", str(spec.num_embeddings)]
@@ -285,7 +282,6 @@ def command_line(
         words += ["--device", spec.device]
     if spec.dtype is not DEFAULTS["dtype"]:
         words += ["--dtype", spec.dtype.value]
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
     return settings.command_text("embedding", words, fmt, run=["--explain"] if explain else [], **outputs)
 
 

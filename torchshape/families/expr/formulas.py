@@ -38,7 +38,6 @@ Shape = tuple[int, ...]
 DEFAULT_FLOAT = "float32"
 INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 FLOATS = ("float16", "bfloat16", "float32", "float64")
-COMPLEXES = ("complex64", "complex128")
 ITEMSIZE = {
     "bool": 1,
     "uint8": 1,
@@ -52,17 +51,6 @@ ITEMSIZE = {
     "float64": 8,
     "complex64": 8,
     "complex128": 16,
-}
-# torch.float -> float32: the dtype names of torch, as they print
-DTYPE_ALIASES = {
-    "float": "float32",
-    "double": "float64",
-    "half": "float16",
-    "int": "int32",
-    "long": "int64",
-    "short": "int16",
-    "cfloat": "complex64",
-    "cdouble": "complex128",
 }
 # x.float() and friends: the dtype each gives
 CAST_METHODS = {

@@ -8,14 +8,15 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text, marked_grid
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
@@ -82,7 +83,7 @@ def footer(report: Report) -> list[Text]:
         return []
     spec = report.spec
     indices = " (with int64 indices)" if spec.return_indices else ""
-    memory = Text(
+    memory = (
         f"{spec.dtype.value}: no parameters, input {human_bytes(t.input_bytes)}, "
         f"output {human_bytes(t.output_bytes)}{indices}"
     )
@@ -90,10 +91,8 @@ def footer(report: Report) -> list[Text]:
     what = "N·C·∏X_out·∏kernel_size" if not spec.kind.adaptive else "every window's positions"
     if spec.unbatched:
         what = what.replace("N·C", "C")
-    work = Text(
-        f"{MAC_CONVENTION}; it reads {what} = {reads} input positions, and {_WORK[spec.kind]}.", style="dim"
-    )
-    return [totals_head(report), memory, work]
+    work = f"{MAC_CONVENTION}; it reads {what} = {reads} input positions, and {_WORK[spec.kind]}."
+    return footer_lines(report, memory, work)
 
 
 def params(report: Report) -> ParametersSection:
@@ -142,19 +141,13 @@ def csv_rows(report: Report) -> list[list[str]]:
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape pool ...`` command that gives this output again."""
     analysis = report.probe.analysis
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=isinstance(analysis, Analysis) and analysis.findings is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
         diagram=report.probe.diagram is not None,
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

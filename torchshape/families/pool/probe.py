@@ -37,15 +37,8 @@ def _run(spec: PoolSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
         if explain:
-            checks = findings(spec)
-            if done.error is None and spec.device != "meta":
-                checks = guard.interruptible(
-                    spec, check_all, spec, done.module, done.inputs, done.results, checks
-                )
-            elif spec.device == "meta":
-                checks = [replace(f, evidence="no values on meta") for f in checks]
-            found = tuple(checks)
-        parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
+            found = done.checked(spec, findings(spec), check_all)
+        parameters = done.parameters
     analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
     run = done.run(spec, symbols(spec), analysis, parameters)
     if not diagram:

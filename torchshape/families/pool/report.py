@@ -6,22 +6,12 @@ from torchshape.families.pool import formulas
 from torchshape.families.pool.counts import totals
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, layer_report, real_pass
+from torchshape.report import Report, layer_report, meta_or_real_pass
 
 
 def call(spec: PoolSpec) -> str:
     """How the module is called, in the names the table uses."""
     return "output, indices = pool(input)" if spec.return_indices else "output = pool(input)"
-
-
-def ran(probe: ProbeRun) -> str:
-    """One sentence saying exactly what was run, for the table footer and JSON."""
-    if probe.device == "meta":
-        return (
-            f"forward pass on meta at your sizes: torch {probe.torch_version}'s pooling meta kernel "
-            f"gave every shape ({probe.dtype}); no values were computed"
-        )
-    return real_pass(probe)
 
 
 def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
@@ -33,7 +23,7 @@ def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
         formulas,
         fed=lambda f: f.name == "input",
         call=call(spec),
-        ran=ran(probe),
+        ran=meta_or_real_pass(probe, "pooling meta kernel"),
         parameters=[],
         totals=totals(spec),
     )

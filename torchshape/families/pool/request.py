@@ -1,7 +1,7 @@
 """One validation step: raw settings from the command line or the Python call become a ``PoolSpec``.
 
 No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
+(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
 The rules are torch's own, checked against it in tests/test_pool_against_torch.py.
 """
 
@@ -19,7 +19,6 @@ from torchshape.families.pool.spec import (
     DEFAULT_SIZE,
     DEFAULTS,
     KIND_SETTINGS,
-    PYTHON,
     Kind,
     PoolSpec,
 )
@@ -31,15 +30,9 @@ KIND_ONLY += ("count_include_pad", "return_indices", "norm_type", "output_size")
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> PoolSpec:
-    """Validate raw settings (None or missing: the default) into a ``PoolSpec``.
-
-    ``names`` maps each field to the word that messages use for it: ``FLAGS`` on the
-    command line, the Python argument names (the default) otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Check(names if names is not None else PYTHON, raw).spec()
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
+    return _Check(names, raw).spec()
 
 
 def _is_given(field: str, value: Any) -> bool:
@@ -49,8 +42,7 @@ def _is_given(field: str, value: Any) -> bool:
 
 
 class _Check(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def axes_of(self, field: str, dims: int, default: Any, *, minimum: int = 1) -> tuple[int, ...]:
         value = self.raw.get(field)

@@ -29,11 +29,6 @@ class Kind(str, Enum):
     def adaptive(self) -> bool:
         return self in (Kind.ADAPTIVE_MAX, Kind.ADAPTIVE_AVG)
 
-    @property
-    def takes_max(self) -> bool:
-        """Max pools pick one input per window, so they can return its index."""
-        return self in (Kind.MAX, Kind.ADAPTIVE_MAX)
-
     def module_name(self, dims: int) -> str:
         stem = {
             "max": "MaxPool",
@@ -53,7 +48,6 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
     Kind.ADAPTIVE_MAX: ("output_size", "return_indices"),
     Kind.ADAPTIVE_AVG: ("output_size",),
 }
-WINDOW_SETTINGS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "count_include_pad")
 
 # Defaults: every symbol of the table gets its own number (N 2, C 5; 2-d: H_in 28, W_in 20,
 # H_out 9, W_out 6), so a formula that confused two of them would show it.
@@ -204,8 +198,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# The Python API names each setting by its field: PyTorch's argument names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 @dataclass(frozen=True)
@@ -293,59 +285,44 @@ class PoolSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-def command_line(
-    spec: PoolSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-    diagram: bool = False,
-) -> str:
-    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only.
+# "Reproduce with" names norm_type and output_size after the input's settings, --help after the window's.
+_NAMES = [row.name for row in SETTINGS]
+COMMAND_ORDER = sorted(
+    SETTINGS,
+    key=lambda row: (
+        _NAMES.index("unbatched") + 0.5
+        if row.name in ("norm_type", "output_size")
+        else _NAMES.index(row.name)
+    ),
+)
+_KIND_TAKES = frozenset(field for fields in KIND_SETTINGS.values() for field in fields)
+
+
+def command_line(spec: PoolSpec, fmt: Format | None = None, *, explain: bool = False, **outputs: Any) -> str:
+    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only,
+    and only those its kind takes. ``outputs``: the output's flags (``settings.command_text``'s).
 
     Parsing it back through the command line gives an equal spec (a test checks it).
     """
 
-    words: list[str] = []
-    if spec.kind is not DEFAULTS["kind"]:
-        words += ["--kind", spec.kind.value]
-    if spec.dims != DEFAULTS["dims"]:
-        words += ["--dims", str(spec.dims)]
-    if spec.channels != DEFAULTS["channels"]:
-        words += ["--channels", str(spec.channels)]
-    if spec.size != DEFAULT_SIZE[spec.dims]:
-        words += ["--size", axis_text(spec.size)]
-    if spec.unbatched:
-        words.append("--unbatched")
-    elif spec.batch != DEFAULTS["batch"]:
-        words += ["--batch", str(spec.batch)]
-    if spec.kind is Kind.LP and spec.norm_type != DEFAULTS["norm_type"]:
-        words += ["--norm-type", f"{spec.norm_type:g}"]
-    if spec.kind.adaptive:
-        if any(spec.output_size_none):
-            words += ["--output-size", ",".join(str(n) for n in spec.output_size_given)]
-        elif spec.output_size != DEFAULT_OUTPUT_SIZE[spec.dims]:
-            words += ["--output-size", axis_text(spec.output_size)]
-    else:
-        if spec.kernel_size != (DEFAULTS["kernel_size"],) * spec.dims:
-            words += ["--kernel-size", axis_text(spec.kernel_size)]
-        if spec.stride != spec.kernel_size:
-            words += ["--stride", axis_text(spec.stride)]
-        if spec.has("padding") and any(spec.padding):
-            words += ["--padding", axis_text(spec.padding)]
-        if spec.has("dilation") and any(d != 1 for d in spec.dilation):
-            words += ["--dilation", axis_text(spec.dilation)]
-        if spec.ceil_mode:
-            words.append("--ceil-mode")
-        if spec.has("count_include_pad") and not spec.count_include_pad:
-            words.append("--no-count-include-pad")
-    if spec.return_indices:
-        words.append("--return-indices")
-    if spec.device != DEFAULTS["device"]:
-        words += ["--device", spec.device]
-    if spec.dtype is not DEFAULTS["dtype"]:
-        words += ["--dtype", spec.dtype.value]
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output, "diagram": diagram}
+    def special(field: str, value: Any) -> list[str] | None:
+        if field in _KIND_TAKES and not spec.has(field):
+            return []
+        if field == "size":
+            return [] if value == DEFAULT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
+        if field == "batch" and spec.unbatched:
+            return []
+        if field == "norm_type":  # 2, not 2.0
+            return [FLAGS[field], f"{value:g}"] if value != DEFAULTS["norm_type"] else []
+        if field == "output_size" and any(spec.output_size_none):
+            return [FLAGS[field], ",".join(str(n) for n in spec.output_size_given)]
+        if field == "output_size":
+            return [] if value == DEFAULT_OUTPUT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
+        if field == "stride":
+            return [] if value == spec.kernel_size else [FLAGS[field], axis_text(value)]
+        if field == "count_include_pad":
+            return [] if value else ["--no-count-include-pad"]
+        return None
+
+    words = settings.flag_words(spec, COMMAND_ORDER, special)
     return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)

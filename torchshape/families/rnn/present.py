@@ -7,13 +7,14 @@ from typing import Any
 
 from rich.text import Text
 
-from torchshape.diagram import Diagram
+from torchshape.diagram import checked
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.units import human_bytes
@@ -50,12 +51,11 @@ def footer(report: Report) -> list[Text]:
         return []
     dtype = report.spec.dtype.value
     states = "h/c" if report.spec.kind.has_cell_state else "h"
-    memory = Text(
+    memory = (
         f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
         f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
     )
-    notes = Text(f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.", style="dim")
-    return [totals_head(report), memory, notes]
+    return footer_lines(report, memory, f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.")
 
 
 def params(report: Report) -> ParametersSection:
@@ -109,20 +109,14 @@ def csv_rows(report: Report) -> list[list[str]]:
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape rnn ...`` command that gives this output again."""
     analysis = report.probe.analysis
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=analysis is not None and analysis.relations is not None,
         unroll=analysis is not None and analysis.unroll is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
         diagram=report.probe.diagram is not None,
     )
 
 
-def diagram(report: Report) -> Diagram | None:
-    """--diagram: the drawing the probe checked on the forward pass; None without the flag."""
-    found: Diagram | None = report.probe.diagram
-    return found
+diagram = checked  # --diagram: the drawing the probe checked; None without the flag

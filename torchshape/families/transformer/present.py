@@ -14,7 +14,8 @@ from torchshape.families.transformer.counts import macs_formula
 from torchshape.families.transformer.formulas import tensor_formulas
 from torchshape.families.transformer.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import output_options
 from torchshape.report import Report
 from torchshape.units import human_bytes
 from torchshape.view import ParametersSection, claim_lines, claims_json
@@ -55,12 +56,11 @@ def footer(report: Report) -> list[Text]:
     if t is None:
         return []
     spec = report.spec
-    memory = Text(
+    memory = (
         f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, inputs and masks "
         f"{human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}"
     )
-    note = Text(f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.", style="dim")
-    return [totals_head(report), memory, note]
+    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
 
 
 def params(report: Report) -> ParametersSection:
@@ -92,12 +92,9 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    timing = report.timing
     return command_line(
         report.spec,
         fmt,
         explain=report.probe.analysis is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
+        **output_options(report, shown),
     )

@@ -47,7 +47,7 @@ def _run(spec: TransformerSpec, *, explain: bool) -> ProbeRun:
     ran = probe_spec(spec)
     with forward_pass(ran, build_module, make_inputs, forward) as done:
         analysis = analyse(ran, done.module, done.inputs) if explain and done.error is None else None
-        parameters = {name: tuple(p.shape) for name, p in done.module.named_parameters()}
+        parameters = done.parameters
     probe = done.run(ran, symbols(ran), analysis, parameters)
     if ran is spec:
         return probe

@@ -2,7 +2,7 @@
 
 No torch here. Every refusal torch would make at build or forward time is made here
 first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
-(``names=PYTHON``, the default), so a bad value never reaches torch.
+(Python's names, the default), so a bad value never reaches torch.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from torchshape.families.transformer.spec import (
     DEFAULT_TARGET_LEN,
     DEFAULTS,
     MASKS_OF,
-    PYTHON,
     Layer,
     MaskForm,
     PaddingForm,
@@ -32,20 +31,13 @@ MAX_LAYERS = 1024
 
 
 def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> TransformerSpec:
-    """Validate raw settings (missing ones take ``DEFAULTS``) into a ``TransformerSpec``.
-
-    Raises ``UsageError`` for any bad value or combination; ``names`` says what to call
-    each setting in messages: ``FLAGS`` on the command line, Python's names otherwise.
-    """
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Checker(names or PYTHON, raw).spec()
+    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
+    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
+    return _Checker(names, raw).spec()
 
 
 class _Checker(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+    DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
         v = self.values

@@ -178,8 +178,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-# From Python, each setting is named by its argument: PyTorch's names.
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 ATTENTION_MASKS = ("src_mask", "tgt_mask", "memory_mask")
 PADDING_MASKS = ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
@@ -321,14 +319,13 @@ def command_line(
     fmt: Format | None = None,
     *,
     explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
+    **outputs: Any,
 ) -> str:
     """The ``torchshape transformer ...`` command that asks for exactly ``spec``, non-default flags only.
 
     Parsing it back through the command line gives an equal spec (a test checks it).
-    """
+
+    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
 
     def special(field: str, value: Any) -> list[str] | None:
         shown: bool | None = None
@@ -344,6 +341,4 @@ def command_line(
 
     words = settings.flag_words(spec, SETTINGS, special)
     run = ["--explain"] if explain else []
-    return settings.command_text(
-        "transformer", words, fmt, run=run, params=params, timing=timing, output=output
-    )
+    return settings.command_text("transformer", words, fmt, run=run, **outputs)
