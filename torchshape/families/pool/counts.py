@@ -60,7 +60,7 @@ def window_reads(spec: PoolSpec) -> int:
 def makes_indices(spec: PoolSpec) -> bool:
     """Whether torch's CPU kernel makes the int64 indices even when they are not returned: every
     max pool but the 1-d MaxPool1d, which has a kernel of its own (measured)."""
-    return spec.kind.takes_max and not (spec.kind is Kind.MAX and spec.dims == 1)
+    return spec.kind in (Kind.MAX, Kind.ADAPTIVE_MAX) and not (spec.kind is Kind.MAX and spec.dims == 1)
 
 
 def transient_bytes(spec: PoolSpec) -> int:
