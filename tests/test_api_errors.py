@@ -25,6 +25,7 @@ FAMILIES: dict[str, Callable[..., Any]] = {
     "attention": torchshape.inspect_attention,
     "embedding": torchshape.inspect_embedding,
     "transformer": torchshape.inspect_transformer,
+    "norm": torchshape.inspect_norm,
 }
 
 
@@ -90,7 +91,7 @@ def test_a_wrong_setting_is_named(data: st.DataObject) -> None:
 def test_a_wrong_spec_or_switch_is_named(family: str, name: str, value: Any) -> None:
     function = FAMILIES[family]
     assume(not (name == "unroll" and family != "rnn"))
-    assume(not (name == "diagram" and family in ("embedding", "transformer")))
+    assume(not (name == "diagram" and family in ("embedding", "transformer", "norm")))
     with pytest.raises(TorchshapeError) as caught:
         if name == "spec":
             function(value)

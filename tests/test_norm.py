@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from torchshape import families
-from torchshape.api import run_spec
+from torchshape.api import inspect_norm
 from torchshape.errors import UsageError
 from torchshape.families.norm.explain import Analysis
 
@@ -74,7 +74,8 @@ def input_shape(s: dict[str, Any]) -> tuple[int, ...]:
 
 
 def inspect(s: dict[str, Any], **switches: Any) -> Any:
-    return run_spec(families.family("norm").make_spec(**s), **switches)
+    """The Python API, as a user calls it."""
+    return inspect_norm(**s, **switches)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,5 +1,5 @@
 """torchshape: every shape of a PyTorch layer (recurrent, convolution, pooling, attention,
-embedding, transformer) and of a whole model, with its formula, verified by torch.
+embedding, transformer, normalization) and of a whole model, with its formula, verified by torch.
 
 A whole model:
     trace(model, x)                  every module call, its shapes and formulas, checked by torch
@@ -8,7 +8,7 @@ A whole model:
 One layer family, built from PyTorch's own argument names:
     inspect(kind="lstm", ...)        nn.RNN, nn.LSTM, nn.GRU and their cells
     inspect_conv(...), inspect_pool(...), inspect_attention(...), inspect_embedding(...),
-    inspect_transformer(...)
+    inspect_transformer(...), inspect_norm(...)
     inspect_module(layer, x)         a layer object you already have
 
 Each returns a ``Report`` and prints nothing. A Report shows itself: ``print(report)`` the
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         inspect_conv,
         inspect_embedding,
         inspect_module,
+        inspect_norm,
         inspect_pool,
         inspect_transformer,
         summary,
@@ -61,6 +62,7 @@ __all__ = [
     "inspect_conv",
     "inspect_embedding",
     "inspect_module",
+    "inspect_norm",
     "inspect_pool",
     "inspect_transformer",
     "make_spec",
@@ -77,6 +79,7 @@ _HOME = {
     "inspect_conv": "torchshape.api",
     "inspect_embedding": "torchshape.api",
     "inspect_module": "torchshape.api",
+    "inspect_norm": "torchshape.api",
     "inspect_pool": "torchshape.api",
     "inspect_transformer": "torchshape.api",
     "summary": "torchshape.api",

@@ -11,6 +11,7 @@ from torchshape.errors import UsageError
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.embedding.spec import EmbeddingSpec
+from torchshape.families.norm.spec import NormSpec
 from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.families.transformer.spec import TransformerSpec
@@ -173,6 +174,23 @@ def inspect_transformer(
         >>> report.ok, [row.shape for row in report.rows]
     """
     return _inspect(TransformerSpec, "layer='encoder', d_model=32, ...", spec, settings, explain=explain)
+
+
+def inspect_norm(spec: NormSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+    """Build the normalization layer, run it, and return every shape, parameter and buffer with
+    its formula, and the dimensions its statistics are taken over, checked on the output's values
+    (``torchshape norm``).
+
+    Pass a ``NormSpec`` or its settings by name, in PyTorch's names: ``kind`` (batch, layer,
+    group, instance, rms), ``dims``, ``num_features``, ``normalized_shape``, ``num_groups``,
+    ``eps``, ``affine``, ``track_running_stats``, ``elementwise_affine``, ``size``, ``batch``,
+    ``unbatched``, ``train``, ``device``, ``dtype``. Bad settings raise ``UsageError`` naming the
+    argument. ``explain`` checks the classic mistakes on torch (``report.probe.analysis.findings``).
+
+        >>> report = inspect_norm(kind="group", num_features=6, num_groups=3)
+        >>> report.ok, report.probe.analysis.statistics.holds
+    """
+    return _inspect(NormSpec, "kind='layer', normalized_shape=(16,), ...", spec, settings, explain=explain)
 
 
 def trace(
