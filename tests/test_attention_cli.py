@@ -122,7 +122,7 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("args", COMMANDS)
+@pytest.mark.parametrize("args", [*COMMANDS, "--self --causal --diagram"])
 def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
     reproduced(capsys, "attention", args)
 

@@ -96,6 +96,7 @@ def command(report: Report, fmt: Format, shown: Shown) -> str:
         fmt,
         explain=report.probe.analysis is not None,
         **output_options(report, shown),
+        diagram=report.probe.diagram is not None,
     )
 
 
