@@ -138,10 +138,12 @@ def weights_copies(spec: AttentionSpec) -> float:
     """Tensors of the scores' size (N·num_heads, L, S') alive at once when torch returns the weights
     (need_weights=True), measured: the scores, softmaxed in place of the last, and half as much
     again while they are averaged over the heads; an attention mask adds two (the mask made float
-    and added), a key padding mask one (merged into it)."""
+    and added), and a key padding mask beside a 3-D one one more (the two added into a mask of
+    the scores' size; alone, or beside a 2-D mask, it adds nothing measurable)."""
     masked = spec.attn_mask is not MaskDims.NONE
     averaged = 0.5 if spec.average_attn_weights else 0.0
-    return 1 + averaged + (2 if masked else 0) + (1 if spec.key_padding_mask else 0)
+    merged = spec.key_padding_mask and spec.attn_mask is MaskDims.THREE
+    return 1 + averaged + (2 if masked else 0) + (1 if merged else 0)
 
 
 def merged_mask_bytes(spec: AttentionSpec) -> int:

@@ -220,6 +220,10 @@ def materialized_bytes(spec: TransformerSpec) -> int:
             heads = max(heads, n * h * rows * cols * itemsize)
         else:
             small = max(small, rows * cols * itemsize)
+    if spec.batch_first and spec.has_target and spec.tgt_key_padding_mask is PaddingForm.BOOL:
+        # a decoder's self-attention given a bool key padding mask, batch first: torch's math
+        # kernel forms every head's (T, T) weights (measured; a float mask, or sequence first, not)
+        heads = max(heads, n * h * t * t * itemsize)
     fast_path = 0
     if spec.batch_first and spec.num_encoder_layers:
         weights = n * h * s * s * itemsize
