@@ -6,6 +6,7 @@ A family's checker subclasses ``Checker`` and adds its own rules (``spec()``). N
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from enum import Enum
@@ -82,6 +83,17 @@ class Checker:
             raise self.error(
                 field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
             )
+        return number
+
+    def positive(self, field: str, value: Any, use: str, *, use_number: str | None = None) -> float:
+        """A positive finite number (an int, float or its text); ``use`` ends the refusal of one that
+        is not positive or finite, ``use_number`` (or ``use``) that of one that is no number at all."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(field, f"{value!r} is not a number; {use_number or use}") from None
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+            raise self.error(field, f"{value!r} is not a positive finite number; {use}")
         return number
 
     def switch(self, field: str) -> bool:

@@ -8,7 +8,6 @@ The rules are torch's own, checked against it in tests/test_embedding.py.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -233,14 +232,4 @@ class _Check(Checker):
         value = self.raw.get("max_norm")
         if value is None:
             return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self.error(
-                "max_norm", f"{value!r} is not a number; use a positive one, such as 1.0"
-            ) from None
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise self.error(
-                "max_norm", f"{value!r} is not a positive finite number; use a positive one, such as 1.0"
-            )
-        return number
+        return self.positive("max_norm", value, "use a positive one, such as 1.0")

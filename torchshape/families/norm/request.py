@@ -7,7 +7,6 @@ The rules are torch's own, checked against it in tests/test_norm.py.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -159,12 +158,6 @@ class _Check(Checker):
             return EPS_DEFAULT[kind]
         if isinstance(value, str) and value.strip().lower() == "none" and kind is Kind.RMS:
             return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self.error(
-                "eps", f"{value!r} is not a number; use a small positive one, such as 1e-05"
-            ) from None
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise self.error("eps", f"{value!r} is not a positive finite number; use one such as 1e-05")
-        return number
+        return self.positive(
+            "eps", value, "use one such as 1e-05", use_number="use a small positive one, such as 1e-05"
+        )
