@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from torchshape import facts
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.norm.formulas import parameters
@@ -78,15 +79,7 @@ def check_addressable(spec: NormSpec) -> None:
 
 def parameter_rows(spec: NormSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
     """Each parameter's formula beside ``named_parameters()`` of the module torch built."""
-    rows = []
-    for p in parameters(spec):
-        actual = torch_parameters.get(p.name)
-        rows.append(ParameterRow(p.name, p.formula, p.shape, math.prod(p.shape), actual, actual == p.shape))
-    known = {row.name for row in rows}
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return facts.parameter_rows(((p.name, p.formula, p.shape) for p in parameters(spec)), torch_parameters)
 
 
 def explain_bytes(spec: NormSpec) -> int:
