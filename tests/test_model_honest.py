@@ -3,10 +3,7 @@ integer inputs, lines that fit a page when piped, and MAC formulas checked by th
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import shlex
 from pathlib import Path
 
 import pytest
@@ -14,18 +11,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import MODELS
+from tests.conftest import run_line as run
 from tests.models import pairs
-from torchshape.cli import main
-
-MODELS = Path(__file__).resolve().parent / "models"
-
-
-def run(args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(shlex.split(args))
-    return code, out.getvalue(), err.getvalue()
-
 
 # -- a tuple argument given one tensor
 
