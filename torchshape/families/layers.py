@@ -60,6 +60,13 @@ def claimed_class(module: Any, classes: Any) -> type | None:
     return None
 
 
+def output_known(family_formulas: Any, spec: Any) -> Known:
+    """A family's formula of its ``output`` tensor (``formulas.tensor_formulas``), at ``spec``'s sizes."""
+    sym = family_formulas.symbols(spec)
+    (output,) = [f for f in family_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+
+
 def read_class(module: Any, classes: Any) -> type:
     """``claimed_class``, for a module a rule has claimed already: a TypeError where it is none."""
     base = claimed_class(module, classes)
