@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 
 from torchshape import facts
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.norm.formulas import parameters
 from torchshape.families.norm.spec import Kind, NormSpec
@@ -67,14 +66,9 @@ def estimated_seconds(spec: NormSpec) -> float:
 
 def check_addressable(spec: NormSpec) -> None:
     """Refuse an input whose size in bytes torch cannot represent (on meta too)."""
-    from torchshape.guard import addressable
+    from torchshape.guard import check_tensor
 
-    if not addressable(numel(spec), spec.dtype.itemsize):
-        raise EnvironmentProblem(
-            f"input would have shape {spec.input_shape}: {numel(spec):.3g} elements of "
-            f"{spec.dtype.itemsize} bytes, beyond the 2^63 - 1 bytes a torch tensor can address; "
-            "use a smaller --size or --batch"
-        )
+    check_tensor("input", spec.input_shape, numel(spec), spec.dtype.itemsize, "--size or --batch")
 
 
 def parameter_rows(spec: NormSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
