@@ -23,22 +23,16 @@ from torchshape.families.pool import formulas
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import Kind
 
-KINDS = {
-    nn.MaxPool1d: Kind.MAX,
-    nn.MaxPool2d: Kind.MAX,
-    nn.MaxPool3d: Kind.MAX,
-    nn.AvgPool1d: Kind.AVG,
-    nn.AvgPool2d: Kind.AVG,
-    nn.AvgPool3d: Kind.AVG,
-    nn.LPPool1d: Kind.LP,
-    nn.LPPool2d: Kind.LP,
-    nn.LPPool3d: Kind.LP,
-    nn.AdaptiveMaxPool1d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveMaxPool2d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveMaxPool3d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveAvgPool1d: Kind.ADAPTIVE_AVG,
-    nn.AdaptiveAvgPool2d: Kind.ADAPTIVE_AVG,
-    nn.AdaptiveAvgPool3d: Kind.ADAPTIVE_AVG,
+_NAMES = {
+    "MaxPool": Kind.MAX,
+    "AvgPool": Kind.AVG,
+    "LPPool": Kind.LP,
+    "AdaptiveMaxPool": Kind.ADAPTIVE_MAX,
+    "AdaptiveAvgPool": Kind.ADAPTIVE_AVG,
+}
+# nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, ...: each class's kind.
+KINDS: dict[type, Kind] = {
+    getattr(nn, f"{name}{dims}d"): kind for name, kind in _NAMES.items() for dims in (1, 2, 3)
 }
 CLASSES: tuple[type, ...] = tuple(KINDS)
 SUPPORTED = "pool (max, avg, LP and adaptive pools, 1d/2d/3d)"
