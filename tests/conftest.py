@@ -74,6 +74,24 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
+MODELS = Path(__file__).resolve().parent / "models"
+
+
+def run_line(args: str) -> tuple[int, str, str]:
+    """``torchshape ARGS`` (split as a shell splits it) in this process, without capsys: its exit
+    code, stdout and stderr."""
+    import contextlib
+    import io
+    import shlex
+
+    from torchshape.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(shlex.split(args))
+    return code, out.getvalue(), err.getvalue()
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """``torchshape ARGS`` in this process: its exit code, stdout and stderr."""
     from torchshape.cli import main

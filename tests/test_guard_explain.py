@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.measure import run_measure
 
 MEASURE = r"""
 import json, os, sys
@@ -48,17 +45,7 @@ print(json.dumps({"grew": peak - before, "estimate": estimate}))
 
 def measured(family: str, settings: dict[str, object], explain: bool = True) -> tuple[int, int]:
     """(bytes the run added at its peak, the guard's estimate) for one inspect call."""
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, family, json.dumps(settings), "1" if explain else "0"],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    return int(found["grew"]), int(found["estimate"])
+    return run_measure(MEASURE, family, json.dumps(settings), "1" if explain else "0")
 
 
 pytestmark = pytest.mark.skipif(

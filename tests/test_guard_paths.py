@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.measure import run_measure
+
 NOISE_BYTES = 4 * 2**20
 
 MEASURE = r"""
@@ -92,22 +90,7 @@ CASES = [
 
 @pytest.mark.parametrize("args", CASES, ids=[f"{a[0]}-{i}" for i, a in enumerate(CASES)])
 def test_the_paths_beside_the_forward_pass_stay_within_the_guards_estimate(args: list[str]) -> None:
-    environ = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "OMP_NUM_THREADS": "1",
-        "MALLOC_MMAP_THRESHOLD_": "65536",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    grew, estimate = int(found["grew"]), int(found["estimate"])
+    grew, estimate = run_measure(MEASURE, json.dumps(args), small_mmap=True)
     assert grew > 64 * 2**20, grew  # large enough that noise does not decide
     assert grew <= estimate + NOISE_BYTES, f"short: {args} grew {grew}, estimated {estimate}"
     assert estimate <= 1.5 * grew, f"{estimate / grew:.2f}× over: {args} grew {grew}, estimated {estimate}"

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.measure import run_measure
+
 # Pages the allocator and oneDNN's primitive caches touch whatever the sizes.
 NOISE_BYTES = 4 * 2**20
 
@@ -56,22 +54,7 @@ pytestmark = pytest.mark.skipif(
 def measure(family: str, config: dict[str, Any]) -> tuple[int, int]:
     """(bytes the forward pass added at its peak, the family's peak estimate), in a fresh process
     as a command line runs: an earlier run's freed heap would hide part of the next one's peak."""
-    environ = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "OMP_NUM_THREADS": "1",
-        "MALLOC_MMAP_THRESHOLD_": "65536",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, family, json.dumps(config)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    return int(found["grew"]), int(found["estimate"])
+    return run_measure(MEASURE, family, json.dumps(config), small_mmap=True)
 
 
 def within(family: str, config: dict[str, Any], over: float = 1.5) -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import shlex
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from torchshape.cli import main
-
-MODELS = Path(__file__).resolve().parent / "models"
-
-
-def run(args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(shlex.split(args))
-    return code, out.getvalue(), err.getvalue()
+from tests.conftest import MODELS
+from tests.conftest import run_line as run
 
 
 def shapes(value: Any) -> list[tuple[int, ...]]:

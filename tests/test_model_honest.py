@@ -3,10 +3,7 @@ integer inputs, lines that fit a page when piped, and MAC formulas checked by th
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import shlex
 from pathlib import Path
 
 import pytest
@@ -14,18 +11,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import MODELS
+from tests.conftest import run_line as run
 from tests.models import pairs
-from torchshape.cli import main
-
-MODELS = Path(__file__).resolve().parent / "models"
-
-
-def run(args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(shlex.split(args))
-    return code, out.getvalue(), err.getvalue()
-
 
 # -- a tuple argument given one tensor
 
@@ -121,22 +109,23 @@ def test_integer_inputs_are_drawn_within_their_own_table_on_cpu_and_meta(vocab: 
     assert len(said) == 1  # the same words on both devices
 
 
+def _said(args: str) -> str:
+    """The table of a run that succeeds, its words joined by single spaces."""
+    code, out, err = run(args)
+    assert code == 0, err
+    return " ".join(out.split())
+
+
 def test_an_integer_input_that_feeds_no_embedding_says_why_its_range() -> None:
     for device in ("cpu", "meta"):
-        code, out, err = run(
+        text = _said(
             f"model {MODELS}/pairs.py:PointerPick --input 2,6:int64 --input 2:int64:0-6 --device {device}"
         )
-        assert code == 0, err
-        text = " ".join(out.split())
         assert (
             "integer inputs hold input[0]: 0 ≤ v < 50 (the num_embeddings of the embedding it feeds); "
             "input[1]: 0 ≤ v < 6 (as given)" in text
         )
-    code, out, err = run(
-        f"model {MODELS}/pairs.py:PointerPick --input 2,6:int64 --input 2:int64 --arg vocab=4"
-    )
-    assert code == 0, err
-    text = " ".join(out.split())
+    text = _said(f"model {MODELS}/pairs.py:PointerPick --input 2,6:int64 --input 2:int64 --arg vocab=4")
     assert (
         "input[1]: 0 ≤ v < 4 (the smallest num_embeddings of the model's embeddings: it feeds none as "
         "it comes)" in text

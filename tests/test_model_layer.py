@@ -3,10 +3,7 @@ against what torch returned from the module itself in this test."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -19,19 +16,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 import torchshape
-from torchshape.cli import main
+from tests.conftest import MODELS
+from tests.conftest import run_line as run
 from torchshape.report import Report
 
-MODELS = Path(__file__).resolve().parent / "models"
 SEQ2SEQ = f"{MODELS / 'seq2seq.py'}:Seq2Seq --input 4,10:int64 --input 4,7:int64"
 CRNN = f"{MODELS / 'crnn.py'}:CRNN --input 2,1,32,100"
-
-
-def run(args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(shlex.split(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 def shape(t: torch.Tensor) -> tuple[int, ...]:

@@ -5,11 +5,8 @@ transformers, torchvision and torchaudio write those layers."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import json
-import shlex
 import subprocess
 import sys
 import warnings
@@ -23,18 +20,11 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from tests.conftest import MODELS
+from tests.conftest import run_line as run
 from tests.models import crnn, real, seq2seq
-from torchshape.cli import main
 
-MODELS = Path(__file__).resolve().parent / "models"
 ROOT = MODELS.parent.parent
-
-
-def run(args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(shlex.split(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 def flop_counter_macs(model: nn.Module, inputs: list[torch.Tensor]) -> int:

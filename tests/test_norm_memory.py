@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.measure import run_measure
 
 MEASURE = r"""
 import json, os, sys
@@ -53,17 +50,7 @@ CASES: list[dict[str, Any]] = [
 
 
 def measured(settings: dict[str, Any], explain: bool = False) -> tuple[int, int]:
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, json.dumps(settings), "1" if explain else "0"],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    return int(found["grew"]), int(found["estimate"])
+    return run_measure(MEASURE, json.dumps(settings), "1" if explain else "0")
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs /proc/self/clear_refs")

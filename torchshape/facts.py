@@ -4,6 +4,8 @@ torchshape module."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -27,6 +29,27 @@ class ParameterRow:
     # "torch": named_parameters() of a module torch built; "formula": a layer deeper than
     # the ones built on meta, named and shaped after the last one built
     source: str = "torch"
+
+
+def parameter_rows(
+    formulas: Iterable[tuple[str, str, tuple[int, ...]]], torch_parameters: Mapping[str, tuple[int, ...]]
+) -> list[ParameterRow]:
+    """Each parameter's (name, formula, shape) beside ``named_parameters()`` of the module torch
+    built, then the parameters torch has and the formulas do not."""
+    rows = []
+    for name, formula, shape in formulas:
+        actual = torch_parameters.get(name)
+        rows.append(ParameterRow(name, formula, shape, math.prod(shape), actual, actual == shape))
+    return rows + unclaimed_rows({row.name for row in rows}, torch_parameters)
+
+
+def unclaimed_rows(known: set[str], torch_parameters: Mapping[str, tuple[int, ...]]) -> list[ParameterRow]:
+    """A row for each parameter torch has and no formula of ``known`` names: never verified."""
+    return [
+        ParameterRow(name, "-", shape, math.prod(shape), shape, False)
+        for name, shape in torch_parameters.items()
+        if name not in known
+    ]
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,16 @@ def addressable(numel: int, itemsize: int) -> bool:
     return numel * itemsize <= TORCH_MAX_BYTES
 
 
+def check_tensor(name: str, shape: tuple[int, ...], numel: int, itemsize: int, flags: str) -> None:
+    """Refuse ``name`` (``numel`` elements of ``shape``) if torch cannot address its size in bytes;
+    ``flags``: the settings to make smaller."""
+    if not addressable(numel, itemsize):
+        raise EnvironmentProblem(
+            f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes, beyond the "
+            f"2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
+        )
+
+
 def available_bytes(device: str) -> tuple[int | None, str]:
     """Free memory where ``device`` allocates, and what that memory is called."""
     if device.startswith("cuda"):

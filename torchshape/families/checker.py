@@ -6,13 +6,14 @@ A family's checker subclasses ``Checker`` and adds its own rules (``spec()``). N
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
 from torchshape.errors import UsageError
-from torchshape.families.spatial import MAX_SIZE
+from torchshape.families.spatial import MAX_SIZE, items_of
 from torchshape.options import DEVICE_PATTERN, DType
 
 E = TypeVar("E", bound=Enum)
@@ -83,6 +84,51 @@ class Checker:
                 field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
             )
         return number
+
+    def positive(self, field: str, value: Any, use: str, *, use_number: str | None = None) -> float:
+        """A positive finite number (an int, float or its text); ``use`` ends the refusal of one that
+        is not positive or finite, ``use_number`` (or ``use``) that of one that is no number at all."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(field, f"{value!r} is not a number; {use_number or use}") from None
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+            raise self.error(field, f"{value!r} is not a positive finite number; {use}")
+        return number
+
+    def numbers(
+        self,
+        field: str,
+        value: Any,
+        *,
+        minimum: int,
+        most: int,
+        example: str,
+        empty: bool = False,
+        fewest: int = 0,
+    ) -> tuple[int, ...]:
+        """From ``fewest`` to ``most`` whole numbers from ``minimum`` to MAX_SIZE: ``4,7`` on the
+        command line (``()`` for none, where ``empty``), a tuple or list (or an int) in Python."""
+        items = items_of(value, empty=empty)
+        if len(items) > most:
+            raise self.error(field, f"{len(items)} values; give at most {most}")
+        if len(items) < fewest:
+            raise self.error(field, f"no values; give at least {fewest}, such as 16")
+        found = []
+        for item in items:
+            if isinstance(item, bool) or not (
+                isinstance(item, int) or (isinstance(item, str) and _WHOLE.fullmatch(item))
+            ):
+                raise self.error(
+                    field, f"{item!r} is not a whole number; give whole numbers such as {example}"
+                )
+            number = int(item)
+            if not minimum <= number <= MAX_SIZE:
+                raise self.error(
+                    field, f"{number} is out of range; use whole numbers from {minimum} to {MAX_SIZE}"
+                )
+            found.append(number)
+        return tuple(found)
 
     def switch(self, field: str) -> bool:
         value = self.values[field]

@@ -60,6 +60,28 @@ def claimed_class(module: Any, classes: Any) -> type | None:
     return None
 
 
+def output_known(family_formulas: Any, spec: Any) -> Known:
+    """A family's formula of its ``output`` tensor (``formulas.tensor_formulas``), at ``spec``'s sizes."""
+    sym = family_formulas.symbols(spec)
+    (output,) = [f for f in family_formulas.tensor_formulas(spec) if f.name == "output"]
+    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+
+
+def read_class(module: Any, classes: Any) -> type:
+    """``claimed_class``, for a module a rule has claimed already: a TypeError where it is none."""
+    base = claimed_class(module, classes)
+    if base is None:
+        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    return base
+
+
+def input_settings(x: Any, dims: int, device: str, dtype: str) -> dict[str, Any]:
+    """The settings that a ``dims``-d input ``x`` gives a spatial family's ``make_spec``: its
+    spatial size, N (or unbatched, where ``x`` has no N), the device and the dtype."""
+    raw: dict[str, Any] = {"size": tuple(int(s) for s in x.shape[-dims:]), "device": device, "dtype": dtype}
+    return raw | ({"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])})
+
+
 def first_tensor(args: tuple[Any, ...]) -> Any:
     """The first positional argument where it is a tensor; None otherwise."""
     import torch

@@ -41,6 +41,19 @@ def dims_flag(value: Any, flag: str = "--dims") -> int:
     return int(text)
 
 
+def items_of(value: Any, *, empty: bool = False) -> list[Any]:
+    """A list setting's items, each still to check: an int alone, a tuple's or list's, or the
+    comma-separated parts of text such as ``4,7`` (``()`` or ``[]``: none, where ``empty``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    text = str(value).strip()
+    if empty and text in ("()", "[]"):
+        return []
+    return [item.strip() for item in text.split(",")] if text else [""]
+
+
 def per_axis(
     flag: str, value: Any, dims: int, *, minimum: int = 1, maximum: int = MAX_SIZE
 ) -> tuple[int, ...]:
@@ -49,15 +62,8 @@ def per_axis(
     Raises ``UsageError`` naming ``flag`` for anything else, including a list whose
     length is not ``dims``.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        items: list[Any] = [value]
-    elif isinstance(value, (tuple, list)):
-        items = list(value)
-    else:
-        text = str(value).strip()
-        items = [item.strip() for item in text.split(",")] if text else [""]
     numbers = []
-    for item in items:
+    for item in items_of(value):
         if isinstance(item, bool) or not (
             isinstance(item, int) or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
         ):

@@ -59,13 +59,19 @@ def shape_tuple(shape: tuple[int, ...]) -> str:
 
 def constructor(name: str, module: str, args: list[str]) -> str:
     """``name = nn.Module(args).eval()`` as ruff format writes it (lines of at most 110)."""
-    one = f"{name} = nn.{module}({', '.join(args)}).eval()"
+    return call_text(f"{name} = nn.{module}", args, ".eval()")
+
+
+def call_text(head: str, args: list[str], tail: str = "", indent: str = "") -> str:
+    """``head(args)tail`` at ``indent`` as ruff format writes it (lines of at most 110): on one
+    line, else the arguments on one line of their own, else one a line."""
+    one = f"{indent}{head}({', '.join(args)}){tail}"
     if len(one) <= 110:
         return one
-    inner = "    " + ", ".join(args)
+    inner = f"{indent}    " + ", ".join(args)
     if len(inner) <= 110:
-        return f"{name} = nn.{module}(\n{inner}\n).eval()"
-    return f"{name} = nn.{module}(\n" + "".join(f"    {arg},\n" for arg in args) + ").eval()"
+        return f"{indent}{head}(\n{inner}\n{indent}){tail}"
+    return f"{indent}{head}(\n" + "".join(f"{indent}    {arg},\n" for arg in args) + f"{indent}){tail}"
 
 
 def parameters_check(report: Report, module: str) -> list[str]:

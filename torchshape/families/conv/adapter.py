@@ -16,8 +16,9 @@ from torchshape.families.layers import (
     KnownOutput,
     Layer,
     LayerCall,
-    claimed_class,
     first_tensor,
+    input_settings,
+    read_class,
     spatial_seen,
 )
 
@@ -29,10 +30,7 @@ OWN_WEIGHTS = True
 
 
 def _dims(module: Any) -> int:
-    base = claimed_class(module, DIMS)
-    if base is None:
-        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
-    return DIMS[base]
+    return DIMS[read_class(module, DIMS)]
 
 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
@@ -79,11 +77,8 @@ def _settings(module: Any, x: Any, dims: int, device: str, dtype: str) -> dict[s
         "padding_mode": str(module.padding_mode),
         "bias": module.bias is not None,
         "transposed": transposed,
-        "size": tuple(int(s) for s in x.shape[-dims:]),
-        "device": device,
-        "dtype": dtype,
     }
-    return raw | ({"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])})
+    return raw | input_settings(x, dims, device, dtype)
 
 
 def expects(module: Any) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+from torchshape import facts
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.conv.formulas import out_size, pads, sub
@@ -165,15 +166,7 @@ def totals(spec: ConvSpec) -> Totals:
 
 def parameter_rows(spec: ConvSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
     """Each parameter formula beside ``named_parameters()`` of the module torch built."""
-    rows = []
-    for name, formula, shape in parameter_formulas(spec):
-        actual = torch_parameters.get(name)
-        rows.append(ParameterRow(name, formula, shape, math.prod(shape), actual, actual == shape))
-    known = {row.name for row in rows}
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
 
 
 def estimated_seconds(spec: ConvSpec) -> float:

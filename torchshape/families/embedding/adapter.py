@@ -12,7 +12,7 @@ from torch import nn
 from torchshape.families.diagnosis import Diagnosis, Earlier, Fix, check, nothing
 from torchshape.families.embedding import formulas
 from torchshape.families.embedding.request import make_spec
-from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, first_tensor, shape
+from torchshape.families.layers import Known, Layer, LayerCall, first_tensor, output_known, shape
 
 CLASSES: tuple[type, ...] = (nn.Embedding, nn.EmbeddingBag)
 SUPPORTED = "embedding (nn.Embedding, nn.EmbeddingBag)"
@@ -48,9 +48,7 @@ def _known(module: Any, **settings: Any) -> Known | None:
     spec = _spec(module, **settings)
     if spec is None:
         return None
-    sym = formulas.symbols(spec)
-    (output,) = [f for f in formulas.tensor_formulas(spec) if f.name == "output"]
-    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+    return output_known(formulas, spec)
 
 
 def layer(module: Any, call: LayerCall) -> Layer | None:

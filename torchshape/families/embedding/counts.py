@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from torchshape.errors import EnvironmentProblem
+from torchshape import facts
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.embedding.formulas import symbols, tensor_formulas
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
@@ -87,15 +87,7 @@ def totals(spec: EmbeddingSpec) -> Totals:
 
 def parameter_rows(spec: EmbeddingSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
     """The weight formula beside ``named_parameters()`` of the module torch built."""
-    rows = []
-    for name, formula, shape in parameter_formulas(spec):
-        actual = torch_parameters.get(name)
-        rows.append(ParameterRow(name, formula, shape, math.prod(shape), actual, actual == shape))
-    known = {row.name for row in rows}
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
 
 
 def estimated_seconds(spec: EmbeddingSpec) -> float:
@@ -105,26 +97,18 @@ def estimated_seconds(spec: EmbeddingSpec) -> float:
 
 def check_addressable(spec: EmbeddingSpec) -> None:
     """Refuse a tensor or the weight whose size in bytes torch cannot represent (on meta too)."""
-    from torchshape.guard import addressable
+    from torchshape.guard import check_tensor
 
-    if not addressable(parameter_count(spec), spec.dtype.itemsize):
-        raise EnvironmentProblem(
-            f"weight would have shape ({spec.num_embeddings}, {spec.embedding_dim}): "
-            f"{parameter_count(spec):.3g} elements of {spec.dtype.itemsize} bytes, beyond the 2^63 - 1 "
-            "bytes a torch tensor can address; use a smaller --num-embeddings or --embedding-dim"
-        )
+    weight = (spec.num_embeddings, spec.embedding_dim)
+    flags = "--num-embeddings or --embedding-dim"
+    check_tensor("weight", weight, parameter_count(spec), spec.dtype.itemsize, flags)
     sym = symbols(spec)
     for formula in tensor_formulas(spec):
         shape = formula.shape(sym)
         size = INDEX_BYTES if formula.name in ("input", "offsets") else spec.dtype.itemsize
-        numel = math.prod(shape)
-        if not addressable(numel, size):
-            flags = "--embedding-dim or " if formula.name == "output" else ""
-            flags += "--bags or --bag-size" if spec.bag and not spec.one_d else "--shape"
-            raise EnvironmentProblem(
-                f"{formula.name} would have shape {shape}: {numel:.3g} elements of {size} bytes, "
-                f"beyond the 2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
-            )
+        flags = "--embedding-dim or " if formula.name == "output" else ""
+        flags += "--bags or --bag-size" if spec.bag and not spec.one_d else "--shape"
+        check_tensor(formula.name, shape, math.prod(shape), size, flags)
 
 
 def explain_bytes(spec: EmbeddingSpec) -> int:

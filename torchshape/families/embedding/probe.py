@@ -30,12 +30,8 @@ if TYPE_CHECKING:
 MAX_CHECKED_VALUES = 50_000_000
 
 
+@quiet()
 def run(spec: EmbeddingSpec, *, explain: bool = False) -> ProbeRun:
-    with quiet():
-        return _run(spec, explain=explain)
-
-
-def _run(spec: EmbeddingSpec, *, explain: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
     found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:

@@ -8,7 +8,6 @@ The rules are torch's own, checked against it in tests/test_embedding.py.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -51,36 +50,6 @@ class _Check(Checker):
         value = self.raw.get(field)
         return value is not None and value is not False
 
-    def numbers(self, field: str, value: Any, *, minimum: int, most: int, example: str) -> tuple[int, ...]:
-        """A list of whole numbers: ``4,7`` on the command line, a tuple or list (or an int) in Python."""
-        if isinstance(value, int) and not isinstance(value, bool):
-            items: list[Any] = [value]
-        elif isinstance(value, (tuple, list)):
-            items = list(value)
-        else:
-            text = str(value).strip()
-            if text in ("()", "[]") and field == "shape":
-                items = []
-            else:
-                items = [item.strip() for item in text.split(",")] if text else [""]
-        if len(items) > most:
-            raise self.error(field, f"{len(items)} values; give at most {most}")
-        found = []
-        for item in items:
-            if isinstance(item, bool) or not (
-                isinstance(item, int) or (isinstance(item, str) and _WHOLE.fullmatch(item))
-            ):
-                raise self.error(
-                    field, f"{item!r} is not a whole number; give whole numbers such as {example}"
-                )
-            number = int(item)
-            if not minimum <= number <= MAX_SIZE:
-                raise self.error(
-                    field, f"{number} is out of range; use whole numbers from {minimum} to {MAX_SIZE}"
-                )
-            found.append(number)
-        return tuple(found)
-
     def spec(self) -> EmbeddingSpec:
         raw = self.raw
         num_embeddings = self.whole("num_embeddings")
@@ -105,7 +74,9 @@ class _Check(Checker):
         if not bag:
             shape = DEFAULT_SHAPE
             if raw.get("shape") is not None:
-                shape = self.numbers("shape", raw["shape"], minimum=1, most=MAX_DIMS, example="4,7")
+                shape = self.numbers(
+                    "shape", raw["shape"], minimum=1, most=MAX_DIMS, example="4,7", empty=True
+                )
         elif self.given("offsets"):
             for field in ("bags", "bag_size"):
                 if self.given(field):
@@ -118,7 +89,7 @@ class _Check(Checker):
             self._check_offsets(offsets)
             length = default_length(offsets, include_last_offset)
             if raw.get("shape") is not None:
-                given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9")
+                given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
                 if len(given) != 1:
                     raise self.error(
                         "shape",
@@ -233,14 +204,4 @@ class _Check(Checker):
         value = self.raw.get("max_norm")
         if value is None:
             return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self.error(
-                "max_norm", f"{value!r} is not a number; use a positive one, such as 1.0"
-            ) from None
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise self.error(
-                "max_norm", f"{value!r} is not a positive finite number; use a positive one, such as 1.0"
-            )
-        return number
+        return self.positive("max_norm", value, "use a positive one, such as 1.0")

@@ -137,26 +137,21 @@ def _dims_or_error(kind: str, fn: Any) -> Outcome:
     return out
 
 
+def _moved(op: str, what: str, x: T, shape: Shape, tail: str = "") -> Outcome:
+    """``op``'s outcome, said as ``what: (x's shape) → (shape)`` and ``tail``; x's dtype."""
+    return Outcome(op, f"{what}: {shape_text(x.shape)} → {shape_text(shape)}{tail}", shape, x.dtype)
+
+
 def squeeze(x: T, dims: Any, label: str) -> Outcome:
     def go() -> Outcome:
         if dims is None:
             shape = tuple(n for n in x.shape if n != 1)
-            return Outcome(
-                "squeeze",
-                f"squeeze() drops every dim of size 1: {shape_text(x.shape)} → {shape_text(shape)}",
-                shape,
-                x.dtype,
-            )
+            return _moved("squeeze", "squeeze() drops every dim of size 1", x, shape)
         chosen = {wrap_dim(d, x.ndim) for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
         shape = tuple(n for k, n in enumerate(x.shape) if not (k in chosen and n == 1))
         kept = [k for k in sorted(chosen) if x.ndim and x.shape[k] != 1]
         note = f"; dim {', '.join(map(str, kept))} is not 1, so it stays" if kept else ""
-        return Outcome(
-            "squeeze",
-            f"squeeze({dims}) drops dim {dims} if it is 1{note}: {shape_text(x.shape)} → {shape_text(shape)}",
-            shape,
-            x.dtype,
-        )
+        return _moved("squeeze", f"squeeze({dims}) drops dim {dims} if it is 1{note}", x, shape)
 
     return _dims_or_error("squeeze", go)
 
@@ -165,12 +160,7 @@ def unsqueeze(x: T, d: Any, label: str) -> Outcome:
     def go() -> Outcome:
         k = wrap_dim(d, x.ndim + 1)
         shape = (*x.shape[:k], 1, *x.shape[k:])
-        return Outcome(
-            "unsqueeze",
-            f"unsqueeze({d}) inserts a dim of 1 at {k}: {shape_text(x.shape)} → {shape_text(shape)}",
-            shape,
-            x.dtype,
-        )
+        return _moved("unsqueeze", f"unsqueeze({d}) inserts a dim of 1 at {k}", x, shape)
 
     return _dims_or_error("unsqueeze", go)
 
@@ -189,12 +179,7 @@ def transpose(x: T, d0: Any, d1: Any, label: str) -> Outcome:
             if strides and a != b
             else ""
         )
-        return Outcome(
-            "transpose",
-            f"transpose swaps dims {a} and {b}: {shape_text(x.shape)} → {shape_text(tuple(shape))}{tail}",
-            tuple(shape),
-            x.dtype,
-        )
+        return _moved("transpose", f"transpose swaps dims {a} and {b}", x, tuple(shape), tail)
 
     return _dims_or_error("transpose", go)
 
@@ -213,12 +198,7 @@ def permute(x: T, dims: list[int], label: str) -> Outcome:
                 "permute", f"permute({', '.join(map(str, dims))}): a dim appears twice", error=True
             )
         shape = tuple(x.shape[k] for k in order)
-        return Outcome(
-            "permute",
-            f"permute puts dims {tuple(order)} in that order: {shape_text(x.shape)} → {shape_text(shape)}",
-            shape,
-            x.dtype,
-        )
+        return _moved("permute", f"permute puts dims {tuple(order)} in that order", x, shape)
 
     return _dims_or_error("permute", go)
 

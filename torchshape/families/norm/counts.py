@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from torchshape.errors import EnvironmentProblem
+from torchshape import facts
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.norm.formulas import parameters
 from torchshape.families.norm.spec import Kind, NormSpec
@@ -66,27 +66,14 @@ def estimated_seconds(spec: NormSpec) -> float:
 
 def check_addressable(spec: NormSpec) -> None:
     """Refuse an input whose size in bytes torch cannot represent (on meta too)."""
-    from torchshape.guard import addressable
+    from torchshape.guard import check_tensor
 
-    if not addressable(numel(spec), spec.dtype.itemsize):
-        raise EnvironmentProblem(
-            f"input would have shape {spec.input_shape}: {numel(spec):.3g} elements of "
-            f"{spec.dtype.itemsize} bytes, beyond the 2^63 - 1 bytes a torch tensor can address; "
-            "use a smaller --size or --batch"
-        )
+    check_tensor("input", spec.input_shape, numel(spec), spec.dtype.itemsize, "--size or --batch")
 
 
 def parameter_rows(spec: NormSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
     """Each parameter's formula beside ``named_parameters()`` of the module torch built."""
-    rows = []
-    for p in parameters(spec):
-        actual = torch_parameters.get(p.name)
-        rows.append(ParameterRow(p.name, p.formula, p.shape, math.prod(p.shape), actual, actual == p.shape))
-    known = {row.name for row in rows}
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return facts.parameter_rows(((p.name, p.formula, p.shape) for p in parameters(spec)), torch_parameters)
 
 
 def explain_bytes(spec: NormSpec) -> int:

@@ -28,12 +28,8 @@ if TYPE_CHECKING:
 CHECKED_POSITIONS = 4096
 
 
+@quiet()
 def run(spec: NormSpec, *, explain: bool = False) -> ProbeRun:
-    with quiet():
-        return _run(spec, explain=explain)
-
-
-def _run(spec: NormSpec, *, explain: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
     values = spec.device != "meta"
     with forward_pass(spec, build_module, make_inputs, forward) as done:

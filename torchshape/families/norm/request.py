@@ -7,8 +7,6 @@ The rules are torch's own, checked against it in tests/test_norm.py.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +23,9 @@ from torchshape.families.norm.spec import (
     NormSpec,
     default_size,
 )
-from torchshape.families.spatial import MAX_SIZE
 
 # At most this many dimensions in --size and --normalized-shape.
 MAX_DIMS = 8
-_WHOLE = re.compile(r"[+-]?\d{1,30}")
 # The settings only some kinds take (``KIND_SETTINGS``).
 KIND_ONLY = ("dims", "num_features", "normalized_shape", "num_groups", "affine", "track_running_stats")
 
@@ -48,29 +44,9 @@ class _Check(Checker):
 
     def shape(self, field: str, *, minimum_dims: int) -> tuple[int, ...]:
         """Whole numbers: ``8,9`` or ``()`` on the command line, an int, tuple or list in Python."""
-        value = self.raw[field]
-        if isinstance(value, int) and not isinstance(value, bool):
-            items: list[Any] = [value]
-        elif isinstance(value, (tuple, list)):
-            items = list(value)
-        else:
-            text = str(value).strip()
-            items = [] if text in ("()", "[]") else [item.strip() for item in text.split(",")]
-        if len(items) > MAX_DIMS:
-            raise self.error(field, f"{len(items)} values; give at most {MAX_DIMS}")
-        if len(items) < minimum_dims:
-            raise self.error(field, f"no values; give at least {minimum_dims}, such as 16")
-        found = []
-        for item in items:
-            if isinstance(item, bool) or not (
-                isinstance(item, int) or (isinstance(item, str) and _WHOLE.fullmatch(item))
-            ):
-                raise self.error(field, f"{item!r} is not a whole number; give whole numbers such as 8,9")
-            number = int(item)
-            if not 1 <= number <= MAX_SIZE:
-                raise self.error(field, f"{number} is out of range; use whole numbers from 1 to {MAX_SIZE}")
-            found.append(number)
-        return tuple(found)
+        return self.numbers(
+            field, self.raw[field], minimum=1, most=MAX_DIMS, example="8,9", empty=True, fewest=minimum_dims
+        )
 
     def pair(self, field: str, default: bool) -> bool:
         value = self.raw.get(field)
@@ -159,12 +135,6 @@ class _Check(Checker):
             return EPS_DEFAULT[kind]
         if isinstance(value, str) and value.strip().lower() == "none" and kind is Kind.RMS:
             return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self.error(
-                "eps", f"{value!r} is not a number; use a small positive one, such as 1e-05"
-            ) from None
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise self.error("eps", f"{value!r} is not a positive finite number; use one such as 1e-05")
-        return number
+        return self.positive(
+            "eps", value, "use one such as 1e-05", use_number="use a small positive one, such as 1e-05"
+        )

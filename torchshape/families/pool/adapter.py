@@ -14,41 +14,29 @@ from torchshape.families.layers import (
     KnownOutput,
     Layer,
     LayerCall,
-    claimed_class,
     first_tensor,
+    input_settings,
+    read_class,
     spatial_seen,
 )
 from torchshape.families.pool import formulas
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import Kind
 
-KINDS = {
-    nn.MaxPool1d: Kind.MAX,
-    nn.MaxPool2d: Kind.MAX,
-    nn.MaxPool3d: Kind.MAX,
-    nn.AvgPool1d: Kind.AVG,
-    nn.AvgPool2d: Kind.AVG,
-    nn.AvgPool3d: Kind.AVG,
-    nn.LPPool1d: Kind.LP,
-    nn.LPPool2d: Kind.LP,
-    nn.LPPool3d: Kind.LP,
-    nn.AdaptiveMaxPool1d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveMaxPool2d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveMaxPool3d: Kind.ADAPTIVE_MAX,
-    nn.AdaptiveAvgPool1d: Kind.ADAPTIVE_AVG,
-    nn.AdaptiveAvgPool2d: Kind.ADAPTIVE_AVG,
-    nn.AdaptiveAvgPool3d: Kind.ADAPTIVE_AVG,
+_NAMES = {
+    "MaxPool": Kind.MAX,
+    "AvgPool": Kind.AVG,
+    "LPPool": Kind.LP,
+    "AdaptiveMaxPool": Kind.ADAPTIVE_MAX,
+    "AdaptiveAvgPool": Kind.ADAPTIVE_AVG,
+}
+# nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, ...: each class's kind.
+KINDS: dict[type, Kind] = {
+    getattr(nn, f"{name}{dims}d"): kind for name, kind in _NAMES.items() for dims in (1, 2, 3)
 }
 CLASSES: tuple[type, ...] = tuple(KINDS)
 SUPPORTED = "pool (max, avg, LP and adaptive pools, 1d/2d/3d)"
 OWN_WEIGHTS = True
-
-
-def _base(module: Any) -> type:
-    base = claimed_class(module, KINDS)
-    if base is None:
-        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
-    return base
 
 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
@@ -80,20 +68,11 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
 
 def _settings(module: Any, x: Any, device: str, dtype: str) -> dict[str, Any]:
     """The module's constructor values and the size of its input, as ``make_spec`` takes them."""
-    base = claimed_class(module, KINDS)
-    if base is None:
-        raise TypeError(f"{type(module).__name__} is not one of the layers this rule reads")
+    base = read_class(module, KINDS)
     kind = KINDS[base].value
     dims = int(base.__name__[-2])
-    raw: dict[str, Any] = {
-        "kind": kind,
-        "dims": dims,
-        "channels": int(x.shape[-dims - 1]),
-        "size": tuple(int(s) for s in x.shape[-dims:]),
-        "device": device,
-        "dtype": dtype,
-    }
-    raw |= {"unbatched": True} if x.dim() == dims + 1 else {"batch": int(x.shape[0])}
+    raw: dict[str, Any] = {"kind": kind, "dims": dims, "channels": int(x.shape[-dims - 1])}
+    raw |= input_settings(x, dims, device, dtype)
     if kind.startswith("adaptive"):
         wanted = module.output_size
         wanted = tuple(wanted) if isinstance(wanted, (tuple, list)) else (wanted,) * dims

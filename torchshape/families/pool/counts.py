@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import Totals
 from torchshape.families.pool.formulas import adaptive_windows, output_size, symbols, tensor_formulas
 from torchshape.families.pool.spec import Kind, PoolSpec
@@ -96,20 +95,15 @@ def estimated_seconds(spec: PoolSpec) -> float:
 
 def check_addressable(spec: PoolSpec) -> None:
     """Refuse a tensor whose size in bytes torch cannot represent (on meta too)."""
-    from torchshape.guard import addressable
+    from torchshape.guard import check_tensor
 
     sym = symbols(spec)
     itemsize = spec.dtype.itemsize
     for formula in tensor_formulas(spec):
         shape = formula.shape(sym)
         size = INDEX_BYTES if formula.name == "indices" else itemsize
-        numel = math.prod(shape)
-        if not addressable(numel, size):
-            flags = "--size, --channels or --batch" if formula.name == "input" else "--size or --output-size"
-            raise EnvironmentProblem(
-                f"{formula.name} would have shape {shape}: {numel:.3g} elements of {size} bytes, "
-                f"beyond the 2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
-            )
+        flags = "--size, --channels or --batch" if formula.name == "input" else "--size or --output-size"
+        check_tensor(formula.name, shape, math.prod(shape), size, flags)
 
 
 # What each --explain check allocates beside the forward pass, in bytes per byte of the input

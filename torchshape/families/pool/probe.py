@@ -27,12 +27,8 @@ if TYPE_CHECKING:
     import torch
 
 
+@quiet()
 def run(spec: PoolSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
-    with quiet():
-        return _run(spec, explain=explain, diagram=diagram)
-
-
-def _run(spec: PoolSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
     found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:

@@ -7,7 +7,6 @@ The rules are torch's own, checked against it in tests/test_pool_against_torch.p
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -182,13 +181,7 @@ class _Check(Checker):
 
     def _norm_type(self) -> float:
         value = self.value("norm_type")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self.error("norm_type", f"{value!r} is not a number; use p > 0, such as 2") from None
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise self.error("norm_type", f"{value!r} is not a positive finite number; use p > 0, such as 2")
-        return number
+        return self.positive("norm_type", value, "use p > 0, such as 2")
 
     def _check_padding(
         self, kind: Kind, dims: int, kernel: tuple[int, ...], padding: tuple[int, ...]

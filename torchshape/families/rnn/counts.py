@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import ParameterRow, Totals, unclaimed_rows
 from torchshape.families.rnn.formulas import Symbols, symbols, tensor_formulas
 from torchshape.families.rnn.spec import Kind, RNNSpec
 
@@ -347,11 +347,7 @@ def parameter_rows(
         actual = torch_parameters.get(p.name)
         source = "formula" if built_layers is not None and p.layer >= built_layers else "torch"
         rows.append(ParameterRow(p.name, p.formula, shape, math.prod(shape), actual, actual == shape, source))
-    known = {row.name for row in rows}
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return rows + unclaimed_rows({row.name for row in rows}, torch_parameters)
 
 
 # Deliberately slow guesses of throughput, used only to decide whether a real forward

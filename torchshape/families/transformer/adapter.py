@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from torchshape.families.diagnosis import nothing
-from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, first_tensor
+from torchshape.families.layers import Known, Layer, LayerCall, first_tensor, output_known
 from torchshape.families.transformer import formulas
 from torchshape.families.transformer.request import make_spec
 from torchshape.families.transformer.spec import Layer as Kind
@@ -34,9 +34,7 @@ def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known |
     spec = spec_of(module, args, kwargs)
     if spec is None:
         return None
-    sym = formulas.symbols(spec)
-    (output,) = [f for f in formulas.tensor_formulas(spec) if f.name == "output"]
-    return Known((KnownOutput("output", output.formula, output.shape(sym)),))
+    return output_known(formulas, spec)
 
 
 def layer(module: Any, call: LayerCall) -> Layer | None:

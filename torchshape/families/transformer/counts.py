@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 
 from torchshape.errors import EnvironmentProblem
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import ParameterRow, Totals, unclaimed_rows
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
 
@@ -291,10 +291,7 @@ def parameter_rows(
         rows.append(
             ParameterRow(p.shown, p.shown_formula, p.shape, p.numel, actual, actual == p.shape, source)
         )
-    for name, shape in torch_parameters.items():
-        if name not in known:
-            rows.append(ParameterRow(name, "-", shape, math.prod(shape), shape, False))
-    return rows
+    return rows + unclaimed_rows(known, torch_parameters)
 
 
 def estimated_seconds(spec: TransformerSpec) -> float:

@@ -101,10 +101,4 @@ def _built(spec: TransformerSpec, name: str) -> list[str]:
 
 def _call(name: str, args: list[str]) -> str:
     """``    output = name(args)`` inside the ``with`` block, as ruff format writes it."""
-    one = f"    output = {name}({', '.join(args)})"
-    if len(one) <= 110:
-        return one
-    inner = "        " + ", ".join(args)
-    if len(inner) <= 110:
-        return f"    output = {name}(\n{inner}\n    )"
-    return f"    output = {name}(\n" + "".join(f"        {arg},\n" for arg in args) + "    )"
+    return script.call_text(f"output = {name}", args, indent="    ")
