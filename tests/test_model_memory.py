@@ -112,12 +112,6 @@ def test_the_activation_peak_is_within_1_5x_of_a_plain_forward() -> None:
 
 
 @linux_only
-@pytest.mark.xfail(
-    tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 14),
-    reason="torch 2.14's CPU run of this model under torchshape peaks at 201.7 MB against an estimate "
-    "of 92.9 MB (torch 2.13: 120.8 MB), while a plain forward stays within 1.5×: not yet traced",
-    strict=False,
-)
 def test_the_command_line_reports_its_estimate_within_1_5x_of_its_measured_peak() -> None:
     """The same model through the command line's own process: the report's estimate and the
     peak it measured, both printed, within 1.5× of each other."""
@@ -136,6 +130,31 @@ def test_the_command_line_reports_its_estimate_within_1_5x_of_its_measured_peak(
     measured, estimate = memory["measured_peak_bytes"], memory["estimate_bytes"]
     assert measured is not None
     assert estimate / 1.5 <= measured <= estimate * 1.5, (estimate, measured)
+
+
+def test_the_measure_starts_after_the_trace_has_loaded_its_libraries() -> None:
+    """What the trace's modes import (torch.utils.flop_counter: on CUDA builds triton too, about
+    80 MB of code) is loaded before the measured run begins: libraries are not the run's memory."""
+    done = python(
+        """
+        import sys
+        from torchshape.measure import command_line_process
+        command_line_process()  # as the command line runs: the guard's trial in a forked child
+        from torchshape.families.model import probe
+        loaded = []
+        class Measure(probe.Measure):
+            def __init__(self, device):
+                loaded.append("torch.utils.flop_counter" in sys.modules)
+                super().__init__(device)
+        probe.Measure = Measure
+        from torchshape.cli import main
+        code = main(["model", "tests/models/memory.py:ConvNorm", "--input", "2,3,16,16", "--format", "json"])
+        print(loaded, file=sys.stderr)
+        sys.exit(code)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[True]", done.stderr
 
 
 GUARDED_RUN = """

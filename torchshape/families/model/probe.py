@@ -94,6 +94,11 @@ def _run(spec: ModelSpec) -> ProbeRun:
     from torchshape import guard
 
     spec, found, device, dtype = prepared(spec)
+    # the trace's modes load libraries on import (torch.utils.flop_counter: triton too, where a
+    # CUDA build has it, about 80 MB of code): loaded before the measure starts, not counted as
+    # the run's memory
+    from torchshape.families.model import ops  # noqa: F401
+
     with torch.random.fork_rng(devices=[]):
         measure = Measure(device)
         model, inputs, keywords = built(spec, found, device, dtype)
