@@ -35,7 +35,8 @@ KINDS: dict[type, tuple[Kind, int | None]] = {
     for name, kind in _BY_DIMS.items()
     for dims in (1, 2, 3)
 }
-KINDS |= {nn.SyncBatchNorm: (Kind.BATCH, None), nn.GroupNorm: (Kind.GROUP, None), nn.LayerNorm: (Kind.LAYER, None)}
+KINDS |= {nn.SyncBatchNorm: (Kind.BATCH, None), nn.GroupNorm: (Kind.GROUP, None)}
+KINDS[nn.LayerNorm] = (Kind.LAYER, None)
 if hasattr(nn, "RMSNorm"):  # torch 2.4 and later
     KINDS[nn.RMSNorm] = (Kind.RMS, None)
 CLASSES: tuple[type, ...] = tuple(KINDS)
