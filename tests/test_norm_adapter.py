@@ -222,6 +222,13 @@ def test_layer_refuses_a_layer_norm_without_bias_in_one_line(tmp_path: Path) -> 
     )
 
 
+def test_inspect_module_refuses_a_second_tensor_for_a_norm() -> None:
+    with pytest.raises(
+        torchshape.UsageError, match=r"^input: the module was called with more than its input"
+    ):
+        torchshape.inspect_module(nn.LayerNorm(4), torch.randn(2, 4), torch.randn(1, 4))
+
+
 # -- a norm layer that raised: what it expects, and fixes torch ran ------------------------------
 
 

@@ -72,6 +72,10 @@ def _spec(module: Any, x: Any, device: str, dtype: str) -> NormSpec | None:
 
 def layer(module: Any, call: LayerCall) -> Layer | None:
     """--layer: the call through ``make_spec``, on the layer's own weights and input."""
+    if len(call.args) > 1 or call.kwargs:
+        raise UsageError(
+            call.flag, f"{call.name} was called with more than its input, which a normalization takes alone"
+        )
     if _weight_without_bias(module):
         raise UsageError(
             call.flag, f"{call.name} has a weight and bias=False, which torchshape norm does not take yet"
