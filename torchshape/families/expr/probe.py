@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from torchshape.errors import EnvironmentProblem, UsageError
+from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
 from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
 from torchshape.families.expr.safety import check_expression
@@ -107,6 +108,7 @@ def evaluate(spec: ExprSpec, source: str, tree: ast.Module, device: torch.device
 
 def run(spec: ExprSpec, **options: Any) -> ProbeRun:
     """The walk of the expression, its fixes where torch refused, and --explain's values views."""
+    check_addressable(spec)  # a tensor no device can hold, meta included
     name, why = choose_device(spec)
     if name != "meta" and not name.startswith("cpu"):
         resolve_device(name)
