@@ -44,10 +44,16 @@ def _head(step: Step) -> Text:
     return line
 
 
-def _steps(run: ExprRun) -> RenderableType:
+def _marked() -> Table:
+    """Rows of a mark (✓ ✗ –) and what it marks, the lines under it indented."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column()
+    return grid
+
+
+def _steps(run: ExprRun) -> RenderableType:
+    grid = _marked()
     for step in run.steps:
         grid.add_row(_mark_text(step.holds), _head(step))
         rule = (
@@ -87,9 +93,7 @@ def _failure(run: ExprRun) -> list[RenderableType]:
 
 
 def _values(run: ExprRun) -> RenderableType:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = _marked()
     for view in run.values:
         grid.add_row(_mark_text(view.holds), code_text(view.expression, style="cyan"))
         if view.note:
