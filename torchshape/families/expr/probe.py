@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -365,13 +366,4 @@ def _with_fixes(spec: ExprSpec, walk: Walk, failure: Failure, device: torch.devi
         )
         if len(fixes) == MAX_FIXES:
             break
-    return Failure(
-        expression=failure.expression,
-        message=failure.message,
-        error_type=failure.error_type,
-        kind=failure.kind,
-        rule=failure.rule,
-        predicted=failure.predicted,
-        fixes=tuple(fixes),
-        node=failure.node,
-    )
+    return replace(failure, fixes=tuple(fixes))
