@@ -160,38 +160,6 @@ def row_at_your_sizes(
     )
 
 
-def given_report(
-    spec: Any,
-    probe: ProbeRun,
-    flag: str,
-    given: list[tuple[str, str, tuple[int, ...]]],
-    notes: list[str],
-    *,
-    call: str,
-    ran: str,
-    totals: Totals,
-) -> Report:
-    """The report of a family whose rows are the tensors the user gave (model's --input, expr's
-    --tensor: each name, text and shape), each as torch was fed it; such a family has no symbols,
-    legend or parameter formulas of its own, and its analysis holds the rest."""
-    return Report(
-        family=spec.family,
-        spec=spec,
-        symbols=Symbols(),  # none
-        legend=[],
-        rows=[
-            row_at_your_sizes(name, f"{flag} {text}", shape, shape, fed=True, error=None)
-            for name, text, shape in given
-        ],
-        notes=notes,
-        probe=probe,
-        call=call,
-        ran=ran,
-        parameters=[],
-        totals=totals,
-    )
-
-
 def real_pass(probe: ProbeRun) -> str:
     """The sentence for a real forward pass: ``real forward pass on cpu (float32), torch 2.13.0``."""
     return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from torchshape.facts import Totals
-from torchshape.families.model.spec import RANGE_WHY, ModelSpec, input_names
+from torchshape.families.model.spec import RANGE_WHY, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, given_report, real_pass
+from torchshape.report import Report, real_pass, row_at_your_sizes
 
 INFERENCE = (
     "eval mode under torch.no_grad(), as the peers run it (--grad: with autograd on): dropout is off, norms "
@@ -76,6 +76,10 @@ def ran(probe: ProbeRun) -> str:
 def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
     """The inputs torch accepted, and the trace with every formula beside torch's shape."""
     trace: Trace = probe.analysis
+    rows = [
+        row_at_your_sizes(name, f"--input {one.text}", shape, shape, fed=True, error=None)
+        for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
+    ]
     notes = [WITH_GRAD if trace.grad else INFERENCE, ROWS]
     if any(o.from_formula for layer in trace.layers for o in layer.outputs):
         notes.append(META_RECURRENT)
@@ -89,10 +93,16 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         held = "; ".join(f"{name}: {low} ≤ v < {high} ({RANGE_WHY[why]})" for name, (low, high, why) in drawn)
         notes.append(f"integer inputs hold {held}; give LOW-HIGH to choose: --input 4,10:int64:0-100")
     notes += [f"the forward warned: {text}" for text in trace.warned]
-    given = [
-        (name, one.text, shape) for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
-    ]
-    ran_totals = totals(trace, probe.spec if isinstance(probe.spec, ModelSpec) else spec)
-    return given_report(
-        spec, probe, "--input", given, notes, call=call(spec), ran=ran(probe), totals=ran_totals
+    return Report(
+        family="model",
+        spec=spec,
+        symbols=Symbols(),
+        legend=[],
+        rows=rows,
+        notes=notes,
+        probe=probe,
+        call=call(spec),
+        ran=ran(probe),
+        parameters=[],
+        totals=totals(trace, probe.spec if isinstance(probe.spec, ModelSpec) else spec),
     )
