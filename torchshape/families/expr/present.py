@@ -44,16 +44,10 @@ def _head(step: Step) -> Text:
     return line
 
 
-def _marked() -> Table:
-    """Rows of a mark (✓ ✗ –) and what it marks, the lines under it indented."""
+def _steps(run: ExprRun) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    return grid
-
-
-def _steps(run: ExprRun) -> RenderableType:
-    grid = _marked()
     for step in run.steps:
         grid.add_row(_mark_text(step.holds), _head(step))
         rule = (
@@ -93,7 +87,9 @@ def _failure(run: ExprRun) -> list[RenderableType]:
 
 
 def _values(run: ExprRun) -> RenderableType:
-    grid = _marked()
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for view in run.values:
         grid.add_row(_mark_text(view.holds), code_text(view.expression, style="cyan"))
         if view.note:

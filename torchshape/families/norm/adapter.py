@@ -20,7 +20,6 @@ from torchshape.families.layers import (
     first_tensor,
     output_known,
     shape,
-    spatial_seen,
 )
 from torchshape.families.norm import formulas
 from torchshape.families.norm.request import make_spec
@@ -88,12 +87,11 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
             f"{call.name} ({type(module).__name__}) was called with an input {shape(x)}, which torchshape "
             f"norm does not describe: {expects(module)}",
         )
-    if spec.kind.channels:
-        seen = spatial_seen(x, len(spec.size), spec.unbatched, "C")
-    else:
-        batch = "unbatched" if spec.unbatched else f"N = {spec.batch}"
-        seen = f"input {shape(x)}: {batch}, normalized_shape = {spec.normalized_shape}"
-    return Layer("norm", spec, seen, {"input": x})
+    batch = "unbatched" if spec.unbatched else f"N = {spec.batch}"
+    normalized = (
+        f"C = {spec.num_features}" if spec.kind.channels else f"normalized_shape = {spec.normalized_shape}"
+    )
+    return Layer("norm", spec, f"input {shape(x)}: {batch}, {normalized}", {"input": x})
 
 
 def _weight_without_bias(module: Any) -> bool:
