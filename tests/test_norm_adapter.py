@@ -294,3 +294,31 @@ def test_layer_norm_written_from_the_front_is_named_and_fixed(length: int, width
     (fix,) = diagnosis.fixes
     assert fix.change == f"normalized_shape={width}" and fix.verified
     assert shape(nn.LayerNorm(width)(x)) == shape(x)
+
+
+def test_norm_layers_on_meta_at_sizes_no_machine_holds() -> None:
+    meta = torch.device("meta")
+    model = nn.Sequential(
+        nn.Conv2d(3, 64, 3, device=meta),
+        nn.BatchNorm2d(64, device=meta),
+        nn.GroupNorm(8, 64, device=meta),
+        nn.InstanceNorm2d(64, device=meta),
+        nn.Flatten(2),
+        nn.LayerNorm(4094 * 4094, device=meta),
+        nn.RMSNorm(4094 * 4094, device=meta),
+    ).eval()
+    x = torch.empty(100_000, 3, 4096, 4096, device=meta)
+    truth: dict[str, tuple[int, ...]] = {}
+    with torch.no_grad():
+        hidden = x
+        for path, layer in model.named_children():
+            hidden = layer(hidden)
+            truth[path] = shape(hidden)
+    report = torchshape.trace(model, x, device="meta")
+    norms = {
+        row.path: row.outputs for row in report.probe.analysis.layers if row.path in ("1", "2", "3", "5", "6")
+    }
+    assert len(norms) == 5
+    for path, (output,) in norms.items():
+        assert output.shape == truth[path] and output.verified is True, path
+        assert output.formula != "same as input"
