@@ -79,6 +79,7 @@ def _without(text: str, function: str) -> str:
         ("attention/snippet.py", "Snippet", "render_python"),
         ("rnn/adapter.py", "LayerAdapter", "known"),
         ("conv/adapter.py", "LayerAdapter", "diagnose"),
+        ("norm/adapter.py", "LayerAdapter", "expects"),
     ],
 )
 def test_a_family_missing_a_hook_fails_the_type_check(

@@ -194,6 +194,20 @@ def test_values_on_the_cpu_are_refused_past_the_limit(
     assert code == 1 and "use --device meta" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("device", ["auto", "meta"])
+def test_a_tensor_torch_cannot_address_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], device: str
+) -> None:
+    code, out, err = run(
+        capsys, "a + 1", "--tensor", "a=4000000000,4000000000,4000000000", "--device", device
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        "torchshape: error: --tensor a=4000000000,4000000000,4000000000: would hold 6.4e+28 elements of 4 "
+        "bytes (float32), beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes\n"
+    )
+
+
 # --- --explain ----------------------------------------------------------------------------
 
 

@@ -308,6 +308,7 @@ CLI_CASES = [
     ("seq2seq.py", "Seq2Seq", SEQ2SEQ, "decoder", "rnn", "L = 7, N = 4"),
     ("crnn.py", "CRNN", CRNN, "rnn", "rnn", "L = 50, N = 2"),
     ("crnn.py", "CRNN", CRNN, "features.0", "conv", "N = 2, C_in = 1"),
+    ("crnn.py", "CRNN", CRNN, "features.1", "norm", "N = 2, C = 8"),
     ("crnn.py", "CRNN", CRNN, "features.3", "pool", "N = 2, C = 8"),
     ("crnn.py", "CRNN", CRNN, "features.6", "pool", "N = 2, C = 16"),
 ]
@@ -384,9 +385,8 @@ class Unused(nn.Module):
             "--layer: 'featurs.0' is not a module of CRNN; its modules include features.0",
         ),
         (
-            f"model {CRNN} --layer features.1",
-            "--layer: features.1 is an nn.BatchNorm2d, which no torchshape family describes; "
-            "--layer takes rnn",
+            f"model {CRNN} --layer features.2",
+            "--layer: features.2 is an nn.ReLU, which no torchshape family describes; --layer takes rnn",
         ),
         (
             f"model {SEQ2SEQ} --layer out",

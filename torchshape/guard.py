@@ -10,10 +10,11 @@ when it ended.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,6 +125,18 @@ def check_tensor(name: str, shape: tuple[int, ...], numel: int, itemsize: int, f
             f"{name} would have shape {shape}: {numel:.3g} elements of {itemsize} bytes, beyond the "
             f"2^63 - 1 bytes a torch tensor can address; use a smaller {flags}"
         )
+
+
+def check_given(flag: str, given: Iterable[Any], itemsizes: Mapping[str, int]) -> None:
+    """Refuse a tensor the user gave by ``flag`` (model's --input, expr's --tensor: each with its
+    ``text``, ``shape`` and ``dtype``) if torch cannot address its size in bytes, on meta too."""
+    for one in given:
+        numel, itemsize = math.prod(one.shape), itemsizes[one.dtype]
+        if not addressable(numel, itemsize):
+            raise EnvironmentProblem(
+                f"{flag} {one.text}: would hold {numel:.3g} elements of {itemsize} bytes ({one.dtype}), "
+                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
+            )
 
 
 def available_bytes(device: str) -> tuple[int | None, str]:

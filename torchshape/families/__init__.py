@@ -50,7 +50,7 @@ REGISTRY: dict[str, str] = {
 # inside a user's model, in the order --layer's message lists them. Loaded by the model family.
 ADAPTERS: dict[str, str] = {
     name: f"torchshape.families.{name}.adapter"
-    for name in ("rnn", "conv", "pool", "attention", "embedding", "transformer")
+    for name in ("rnn", "conv", "pool", "attention", "embedding", "transformer", "norm")
 }
 
 __all__ = ["ADAPTERS", "COMMANDS", "REGISTRY", "Family", "adapters", "claim", "command", "family", "of"]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import math
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import Totals
 from torchshape.families.expr.spec import ITEMSIZES, ExprSpec
-
-TORCH_MAX_BYTES = 2**63 - 1
+from torchshape.guard import check_given
 
 
 def totals(spec: ExprSpec) -> Totals:
@@ -35,10 +33,4 @@ def estimated_seconds(spec: ExprSpec) -> float:
 
 def check_addressable(spec: ExprSpec) -> None:
     """Refuse a --tensor whose size in bytes torch cannot represent (on any device, meta too)."""
-    for one in spec.tensors:
-        numel, itemsize = math.prod(one.shape), ITEMSIZES[one.dtype]
-        if numel * itemsize > TORCH_MAX_BYTES:
-            raise EnvironmentProblem(
-                f"--tensor {one.text}: would hold {numel:.3g} elements of {itemsize} bytes ({one.dtype}), "
-                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
-            )
+    check_given("--tensor", spec.tensors, ITEMSIZES)

@@ -37,7 +37,8 @@ from torchshape.families.expr.operation import Operations, Stop, Walk, meta_copy
 from torchshape.families.expr.safety import EXPRESSION, MAX_ITEMS, module_function
 
 Shape = tuple[int, ...]
-_BINARY: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
+# The binary and comparison operators: each node's symbol and function.
+_OPERATORS: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Add: ("+", operator.add),
     ast.Sub: ("-", operator.sub),
     ast.Mult: ("*", operator.mul),
@@ -51,8 +52,6 @@ _BINARY: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.BitXor: ("^", operator.xor),
     ast.LShift: ("<<", operator.lshift),
     ast.RShift: (">>", operator.rshift),
-}
-_COMPARE: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Eq: ("==", operator.eq),
     ast.NotEq: ("!=", operator.ne),
     ast.Lt: ("<", operator.lt),
@@ -297,7 +296,7 @@ class Evaluator(Operations):
     def _BinOp(self, node: ast.BinOp) -> Any:
         left = self.eval(node.left)
         right = self.eval(node.right)
-        symbol, fn = _BINARY[type(node.op)]
+        symbol, fn = _OPERATORS[type(node.op)]
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             self._check_python_size(node, symbol, left, right)
             return self._python(node, lambda: fn(left, right))
@@ -359,14 +358,14 @@ class Evaluator(Operations):
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):  # a < b < c: Python's `and`
             right = self.eval(comparator)
-            fn = _COMPARE[type(op)][1]
+            fn = _OPERATORS[type(op)][1]
             result = self._python(node, partial(_and_then, result, fn, left, right))
             left = right
         return result
 
     def _compare(self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any) -> Any:
         right = self.eval(second)
-        symbol, fn = _COMPARE[op]
+        symbol, fn = _OPERATORS[op]
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             return self._python(node, partial(fn, left, right))
         labels = [self.label(first), self.label(second)]

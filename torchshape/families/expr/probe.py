@@ -11,11 +11,13 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from torchshape.errors import EnvironmentProblem, UsageError
+from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
 from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
 from torchshape.families.expr.safety import check_expression
@@ -107,6 +109,7 @@ def evaluate(spec: ExprSpec, source: str, tree: ast.Module, device: torch.device
 
 def run(spec: ExprSpec, **options: Any) -> ProbeRun:
     """The walk of the expression, its fixes where torch refused, and --explain's values views."""
+    check_addressable(spec)  # a tensor no device can hold, meta included
     name, why = choose_device(spec)
     if name != "meta" and not name.startswith("cpu"):
         resolve_device(name)
@@ -363,13 +366,4 @@ def _with_fixes(spec: ExprSpec, walk: Walk, failure: Failure, device: torch.devi
         )
         if len(fixes) == MAX_FIXES:
             break
-    return Failure(
-        expression=failure.expression,
-        message=failure.message,
-        error_type=failure.error_type,
-        kind=failure.kind,
-        rule=failure.rule,
-        predicted=failure.predicted,
-        fixes=tuple(fixes),
-        node=failure.node,
-    )
+    return replace(failure, fixes=tuple(fixes))

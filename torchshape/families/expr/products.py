@@ -9,6 +9,12 @@ from typing import Any
 from torchshape.families.expr.formulas import NoRule, Outcome, Shape, T, broadcast, result_type, shape_text
 from torchshape.families.spatial import Window, axes
 
+
+def _promoted(kind: str, text: str, shape: Shape, operands: Sequence[Any]) -> Outcome:
+    """The rule's shape, of the dtype ``torch.result_type`` gives its operands."""
+    return Outcome(kind, text, shape, result_type(list(operands))[0])
+
+
 # -- matmul --------------------------------------------------------------------------------
 
 
@@ -97,14 +103,11 @@ def linear(x: T, w: T, b: T | None, lx: str, lw: str) -> Outcome:
     if b is not None and b.shape not in ((out_f,), ()):
         raise NoRule(kind)
     shape = (*x.shape[:-1], out_f)
-    dtype, _ = result_type([x, w])
-    return Outcome(
-        kind,
+    text = (
         f"F.linear: (*, in_features) {shape_text(x.shape)} @ weight.T {shape_text((in_f, out_f))} "
-        f"contracts in_features = {in_f} → (*, out_features) = {shape_text(shape)}",
-        shape,
-        dtype,
+        f"contracts in_features = {in_f} → (*, out_features) = {shape_text(shape)}"
     )
+    return _promoted(kind, text, shape, [x, w])
 
 
 def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups: int, lx: str) -> Outcome:
@@ -144,14 +147,9 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
         return Outcome(kind, f"{kind}: output size {'; '.join(parts)}: too small an input", error=True)
     head = (x.shape[0], c_out) if batched else (c_out,)
     shape = (*head, *out)
-    dtype, _ = result_type([x, w])
-    return Outcome(
-        kind,
-        f"{kind}: (N, C_in, *in) → (N, C_out, *out), C_out = {c_out}; {'; '.join(parts)} → "
-        f"{shape_text(shape)}",
-        shape,
-        dtype,
-    )
+    sizes = "; ".join(parts)
+    text = f"{kind}: (N, C_in, *in) → (N, C_out, *out), C_out = {c_out}; {sizes} → {shape_text(shape)}"
+    return _promoted(kind, text, shape, [x, w])
 
 
 def pool(
@@ -234,5 +232,4 @@ def einsum(equation: str, operands: Sequence[T]) -> Outcome:
         text += f"; summed over {''.join(summed)}"
     if not arrow:
         text += " (no ->: the letters that appear once, in alphabetical order)"
-    dtype, _ = result_type(list(operands))
-    return Outcome(kind, text, shape, dtype)
+    return _promoted(kind, text, shape, operands)

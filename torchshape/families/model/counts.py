@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import Totals
 from torchshape.families.model.spec import ITEMSIZES, ModelSpec
-from torchshape.guard import TORCH_MAX_BYTES
+from torchshape.guard import check_given
 
 MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for the layer families
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
@@ -44,10 +43,4 @@ def estimated_seconds(spec: ModelSpec) -> float:
 
 def check_addressable(spec: ModelSpec) -> None:
     """Refuse an --input whose size in bytes torch cannot represent (on any device, meta too)."""
-    for one in spec.inputs:
-        numel, itemsize = math.prod(one.shape), ITEMSIZES[one.dtype]
-        if numel * itemsize > TORCH_MAX_BYTES:
-            raise EnvironmentProblem(
-                f"--input {one.text}: would hold {numel:.3g} elements of {itemsize} bytes ({one.dtype}), "
-                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
-            )
+    check_given("--input", spec.inputs, ITEMSIZES)

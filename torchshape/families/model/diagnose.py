@@ -16,6 +16,7 @@ from torchshape.families.diagnosis import (
     MADE_IN_FORWARD,
     MODEL_INPUT,
     Diagnosis,
+    Earlier,
     Fix,
     check,
     constructor,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
     from torchshape.families.contract import LayerAdapter
 
+# path -> (type, input shapes) of each finished call
+Inputs = dict[str, tuple[str, list[tuple[int, ...]]]]
 # torch's words when a layer's weights and its input differ in dtype
 _DTYPE_MISMATCH = re.compile(
     r"(Input type \(.*\) and (bias|weight) type \(.*\) should be the same"
@@ -98,8 +101,8 @@ def diagnose(
     path: str,
     args: tuple[Any, ...],
     error: BaseException,
-    earlier: list[tuple[str, list[tuple[int, ...]]]],
-    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+    earlier: Earlier,
+    earlier_inputs: Inputs,
     kwargs: dict[str, Any] | None = None,
     last: str | None = None,
     given: list[tuple[int, ...]] | None = None,
@@ -108,25 +111,8 @@ def diagnose(
     order; ``earlier_inputs``: path -> (type, input shapes) of those calls; ``last``: the last
     call that finished, as text; ``given``: the shapes of the model's inputs (a shape no earlier
     module returned and no input has was made by forward's own code)."""
-    found = _diagnose(module, path, args, error, earlier, earlier_inputs, kwargs, last)
-    if found.source == MODEL_INPUT and given is not None and found.got not in given:
-        found = replace(found, source=MADE_IN_FORWARD)
-    return found
-
-
-def _diagnose(
-    module: nn.Module,
-    path: str,
-    args: tuple[Any, ...],
-    error: BaseException,
-    earlier: list[tuple[str, list[tuple[int, ...]]]],
-    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
-    kwargs: dict[str, Any] | None,
-    last: str | None,
-) -> Diagnosis:
     from torchshape.families.model.load import first_line
 
-    kwargs = kwargs or {}
     base = Diagnosis(
         layer=path,
         type=type_name(module),
@@ -137,6 +123,22 @@ def _diagnose(
         source=None,
         where=user_line(error),
     )
+    found = _diagnose(base, module, args, kwargs or {}, earlier, earlier_inputs, last)
+    if found.source == MODEL_INPUT and given is not None and found.got not in given:
+        found = replace(found, source=MADE_IN_FORWARD)
+    return found
+
+
+def _diagnose(
+    base: Diagnosis,
+    module: nn.Module,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    earlier: Earlier,
+    inputs: Inputs,
+    last: str | None,
+) -> Diagnosis:
+    """The diagnosis of a failed call, from ``base`` (its layer, message and what it expects)."""
     if list(module.children()):
         # a container's own code raised (a view, a cat): what arrived at it says little; the
         # line of its code and the last module that ran say where
@@ -152,14 +154,14 @@ def _diagnose(
     found = None if adapter is None else adapter.diagnose(base, module, args, kwargs, earlier)
     if found is not None:  # the family's own: a recurrent state, an index, a window too large
         return found
-    return _input_width(base, module, arrived, earlier_inputs)
+    return _input_width(base, module, arrived, inputs)
 
 
 def _input_width(
     base: Diagnosis,
     module: nn.Module,
     arrived: torch.Tensor,
-    earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]],
+    earlier_inputs: Inputs,
 ) -> Diagnosis:
     """The input's feature size against input_size, in_features or in_channels."""
     from torch import nn
@@ -311,7 +313,7 @@ def user_line(error: BaseException) -> str | None:
 
 
 def _product(
-    got: tuple[int, ...], source: str | None, earlier_inputs: dict[str, tuple[str, list[tuple[int, ...]]]]
+    got: tuple[int, ...], source: str | None, earlier_inputs: Inputs
 ) -> tuple[str | None, int | None]:
     """Name the C·H·W product: of the arrived tensor when it is 3-D or more, or of what a
     Flatten flattened when the arrived 2-D tensor came from one."""

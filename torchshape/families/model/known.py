@@ -23,11 +23,7 @@ __all__ = ["ADAPTERS", "SHAPE_PRESERVING", "Known", "KnownOutput", "is_recurrent
 # Layers that return a tensor of their input's shape.
 SHAPE_PRESERVING: tuple[type[nn.Module], ...] = (
     nn.Identity,
-    nn.modules.batchnorm._NormBase,
-    nn.LayerNorm,
-    nn.GroupNorm,
     nn.LocalResponseNorm,
-    nn.RMSNorm,
     nn.modules.dropout._DropoutNd,
     nn.ReLU,
     nn.ReLU6,
@@ -101,7 +97,7 @@ def unflatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 
 def same_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
-    """Norms, dropout, activations, Identity: the output has the input's shape."""
+    """Dropout, activations, Identity: the output has the input's shape."""
     x = first_tensor(args)
     if x is None:
         return None
