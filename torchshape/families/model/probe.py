@@ -25,7 +25,7 @@ from torchshape.families.model.inputs import (
 from torchshape.families.model.load import ModelFailed, build_model, import_target
 from torchshape.families.model.spec import InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
-from torchshape.families.model.tracing import trace_module
+from torchshape.families.model.tracing import materialize_lazy, trace_module
 from torchshape.measure import Measure
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
@@ -96,8 +96,9 @@ def _run(spec: ModelSpec) -> ProbeRun:
     spec, found, device, dtype = prepared(spec)
     # the trace's modes load libraries on import (torch.utils.flop_counter: triton too, where a
     # CUDA build has it, about 80 MB of code): loaded before the measure starts, not counted as
-    # the run's memory
-    from torchshape.families.model import ops  # noqa: F401
+    # the run's memory; quiet: numpy-less, torch warns on that import
+    with quiet():
+        from torchshape.families.model import ops  # noqa: F401
 
     with torch.random.fork_rng(devices=[]):
         measure = Measure(device)
@@ -180,6 +181,7 @@ def built(
     model = model.to(device=device, dtype=dtype).eval()
     check_arguments(spec, model)
     inputs, keywords = make_inputs(spec, model, device)
+    materialize_lazy(model, inputs, keywords)
     return model, inputs, keywords
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ def trace_module(
 
     from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
 
+    materialize_lazy(model, inputs, keywords)
     warm_up(meta=_on_meta_device(model, inputs))
 
     paths: dict[int, str] = {}
@@ -309,6 +310,26 @@ def _on_meta_device(model: nn.Module, inputs: tuple[Any, ...]) -> bool:
     if first is None:
         first = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
     return first is not None and first.device.type == "meta"
+
+
+def materialize_lazy(
+    model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any] | None = None
+) -> None:
+    """A model with lazy layers (``nn.LazyLinear``, ``nn.LazyConv2d``, ...) learns their sizes on its
+    first forward, as torch's docs ask ("call forward with a dummy batch"): it runs once here,
+    silenced and without autograd, so that its parameters exist before they are counted and the
+    traced forward sees the layers they become. A forward that fails leaves them lazy; the traced
+    run then says why."""
+    import torch
+    from torch.nn.parameter import is_lazy
+
+    from torchshape.contain import silenced
+    from torchshape.quiet import quiet
+
+    if not any(is_lazy(t) for t in (*model.parameters(), *model.buffers())):
+        return
+    with silenced(), quiet(), torch.no_grad(), suppress(Exception):
+        model(*inputs, **(keywords or {}))
 
 
 @contextmanager
