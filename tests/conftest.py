@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,7 +76,23 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
-MODELS = Path(__file__).resolve().parent / "models"
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "tests" / "models"
+
+
+def run_python(
+    *args: str, timeout: int = 60, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a fresh process that imports this checkout, run in CWD with ENV added to
+    the environment: its exit code, stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
 
 
 def run_line(args: str) -> tuple[int, str, str]:
@@ -124,8 +142,6 @@ def refused_before_building(
 def refused_without_torch(family: str, usages: list[str]) -> None:
     """Each ``torchshape FAMILY USAGE`` exits 2 in a fresh process that never imports torch."""
     import shlex
-    import subprocess
-    import sys
 
     code = (
         "import sys\n"
@@ -134,16 +150,13 @@ def refused_without_torch(family: str, usages: list[str]) -> None:
         f"    assert main([{family!r}, *args]) == 2, args\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
 
 
 def help_without_torch(family: str) -> str:
     """``torchshape FAMILY --help`` then ``torchshape --help`` in a fresh process that imports
     neither torch nor the family's request checks: what they printed."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from torchshape.cli import main\n"
@@ -151,7 +164,7 @@ def help_without_torch(family: str) -> str:
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         f"assert 'torchshape.families.{family}.request' not in sys.modules, 'request imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -189,11 +202,9 @@ def reproduced(capsys: pytest.CaptureFixture[str], family: str, args: str) -> No
 def script_passes(capsys: pytest.CaptureFixture[str], path: Path, family: str, args: str, *more: str) -> None:
     """``torchshape FAMILY ARGS MORE --output PATH`` writes a script that runs and passes every check."""
     import shlex
-    import subprocess
-    import sys
 
     code, _, _ = run_cli(capsys, family, *shlex.split(args), *more, "--output", str(path))
     assert code == 0
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = run_python(str(path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "every shape matches\n"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import refused, run_cli
+from tests.conftest import refused, run_cli, run_python
 from torchshape.cli import main
 
 
@@ -300,7 +300,7 @@ def test_version_without_torch_says_so() -> None:
         "from torchshape.cli import main\n"
         "raise SystemExit(main(['--version']))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("torchshape 0.1.0 (torch is not installed")
 
@@ -315,7 +315,7 @@ def test_version_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "print(out.getvalue(), end='')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"torchshape \S+ \(torch \S+\)\n", result.stdout)
 
@@ -332,7 +332,7 @@ def completion(shell: str, words: str, cword: int) -> subprocess.CompletedProces
         "COMP_CWORD": str(cword),
     }
     code = "import sys; from torchshape.cli import main; sys.exit(main([]))"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    return run_python("-c", code, env=env)
 
 
 def test_help_offers_shell_completion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -404,18 +404,13 @@ def test_help_does_not_import_torch() -> None:
         "torchshape.cli.main(['--help'])\n"
         "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "--hidden-size" in result.stdout
 
 
 def test_python_dash_m(tmp_path: object) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "torchshape", "rnn", "--kind", "rnn", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-m", "torchshape", "rnn", "--kind", "rnn", "--format", "json", timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["config"]["kind"] == "rnn"
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
+from tests.conftest import (
+    help_without_torch,
+    refused_before_building,
+    reproduced,
+    run_cli,
+    run_python,
+    script_passes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +162,7 @@ def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "(4, 8, 28, 20)" in path.read_text()
     text = path.read_text().replace("(4, 8, 28, 20)", "(4, 8, 29, 20)")
     path.write_text(text)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = run_python(str(path), timeout=120)
     assert done.returncode == 1 and "AssertionError" in done.stderr
 
 

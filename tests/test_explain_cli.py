@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import refused, run_cli
+from tests.conftest import refused, run_cli, run_python
 
 BAD_USAGE = [
     (
@@ -165,15 +165,13 @@ def test_table_sections_fit_80_columns(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_explain_help_does_not_import_torch() -> None:
-    import subprocess
-    import sys
 
     code = (
         "import sys, torchshape.cli\n"
         "torchshape.cli.main(['rnn', '--help'])\n"
         "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     for flag in ("--explain", "--lengths", "--unroll"):
         assert flag in result.stdout

@@ -13,7 +13,6 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_python
 from tests.strategies import cell_settings, settings
 from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
@@ -252,12 +251,10 @@ def test_svg_is_an_xml_document_showing_the_table(device: str) -> None:
 # --- python ----------------------------------------------------------------------------
 
 
-def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_snippet(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "snippet.py"
     script.write_text(code, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
+    return run_python(str(script), timeout=120, cwd=tmp_path)
 
 
 def imported_modules(code: str) -> set[str]:
@@ -296,13 +293,7 @@ def test_python_snippets_run_green(configs: list[tuple[dict[str, Any], str]]) ->
             assert imported_modules(code) == {"torch"}
             paths.append(Path(tmp) / f"snippet_{i}.py")
             paths[-1].write_text(code, encoding="utf-8")
-        result = subprocess.run(
-            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp,
-        )
+        result = run_python("-c", RUN_SCRIPTS, *map(str, paths), timeout=120, cwd=tmp)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "every shape matches\n" * len(configs)
 
@@ -327,7 +318,7 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch.setattr(report_module, "tensor_formulas", broken)
     report: Report = inspect(kind="gru", bidirectional=True)
     assert not report.ok
-    result = run_python(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`
+    result = run_snippet(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`
     assert result.returncode == 1
     assert "assert output.shape == (5, 3, 30)" in result.stderr
 
@@ -422,13 +413,7 @@ def test_python_scripts_run_what_the_flags_say(
             paths.append(Path(tmp) / f"script_{i}.py")
             paths[-1].write_text(code, encoding="utf-8")
             expected += success_lines(raw, flags)
-        result = subprocess.run(
-            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp,
-        )
+        result = run_python("-c", RUN_SCRIPTS, *map(str, paths), timeout=300, cwd=tmp)
     assert result.returncode == 0, result.stderr
     printed = result.stdout.splitlines()
     assert len(printed) == len(expected), result.stdout
@@ -513,9 +498,7 @@ def test_a_corrupted_script_fails(tmp_path: Path) -> None:
         assert line in code, (args, line)
         mutants.append(tmp_path / f"mutant_{i}.py")
         mutants[-1].write_text(code.replace(line, corrupted, 1), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
-    )
+    result = run_python("-c", RUN_EACH, *map(str, mutants), timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
 
@@ -568,9 +551,7 @@ def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:
         mutants.append(tmp_path / f"negated_{i}.py")
         mutants[-1].write_text(ast.unparse(ast.fix_missing_locations(tree)), encoding="utf-8")
         node.test = original
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
-    )
+    result = run_python("-c", RUN_EACH, *map(str, mutants), timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
 
@@ -579,7 +560,7 @@ def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:
 def test_python_snippet_runs_on_cuda(tmp_path: Path) -> None:
     code = render(inspect(kind="lstm", num_layers=2, device="cuda"), Format.PYTHON)
     assert 'torch.device("cuda")' in code
-    result = run_python(code, tmp_path)
+    result = run_snippet(code, tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -16,6 +16,7 @@ import pytest
 import torch
 from rich.console import Console
 
+from tests.conftest import run_python
 from torchshape import EnvironmentProblem, inspect, make_spec
 from torchshape import guard as guard_module
 from torchshape.cli import main
@@ -65,13 +66,7 @@ def test_the_cpu_guard_runs_before_torch_is_imported() -> None:
         "    raise SystemExit('not refused')\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr + result.stdout
 
 

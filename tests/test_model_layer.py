@@ -4,8 +4,6 @@ against what torch returned from the module itself in this test."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import torchshape
-from tests.conftest import MODELS
+from tests.conftest import MODELS, run_python
 from tests.conftest import run_line as run
 from torchshape.report import Report
 
@@ -357,7 +355,7 @@ def test_layer_format_python_gives_a_script_that_runs(tmp_path: Path) -> None:
         script = tmp_path / f"{path}.py"
         code, _, err = run(f"model {target} --layer {path} --output {script}")
         assert (code, err) == (0, "")
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+        done = run_python(str(script), timeout=120)
         assert done.returncode == 0, done.stderr
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import MODELS
+from tests.conftest import MODELS, run_python
 from tests.conftest import run_line as run
 from tests.models import crnn, real, seq2seq
 
@@ -203,9 +201,7 @@ def test_the_measured_peak_is_printed_and_near_the_estimate() -> None:
         "sys.exit(main(['model', 'tests/models/real.py:Chain', '--input', '16384,512', "
         "'--arg', 'widths=(512, 2048, 512)', '--format', 'json']))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
-    )
+    done = run_python("-c", script, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     memory = json.loads(done.stdout)["memory"]
     measured, estimate = memory["measured_peak_bytes"], memory["estimate_bytes"]

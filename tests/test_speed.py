@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import refused, run_cli
+from tests.conftest import refused, run_cli, run_python
 from torchshape import inspect, make_spec
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
@@ -332,8 +332,6 @@ def test_meta_probe_catches_a_confused_dimension(
 
 
 def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
-    import subprocess
-    import sys
 
     import typer.core
 
@@ -351,7 +349,7 @@ def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
         "assert '(5, 4, 60)' in out.getvalue()  # output: --bidir and --batch arrived\n"
         "print('pydantic' in sys.modules, gc.isenabled())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = run_python("-c", code, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
 
@@ -370,8 +368,6 @@ def test_small_forward_passes_run_on_one_thread() -> None:
 
 
 def test_help_loads_only_what_it_shows() -> None:
-    import subprocess
-    import sys
 
     code = (
         "import io, sys, contextlib\n"
@@ -381,6 +377,6 @@ def test_help_loads_only_what_it_shows() -> None:
         "heavy = {'torch', 'torchshape.report', 'torchshape.families.rnn.probe', 'torchshape.timing'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
+from tests.conftest import (
+    help_without_torch,
+    refused_before_building,
+    reproduced,
+    run_cli,
+    run_python,
+    script_passes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,8 +150,5 @@ def test_the_nested_tensor_path_leaves_stderr_clean(dtype: str) -> None:
     """nn.Transformer with batch_first in eval takes torch's nested-tensor path for a padding mask,
     and torch warns that nested tensors are a prototype: not the user's business."""
     args = "transformer --layer full --batch-first --d-model 4 --nhead 4 --target-len 2 --batch 1"
-    done = subprocess.run(
-        [sys.executable, "-m", "torchshape", *shlex.split(args), "--explain", "--dtype", dtype],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+    done = run_python("-m", "torchshape", *shlex.split(args), "--explain", "--dtype", dtype, timeout=300)
     assert done.returncode == 0 and done.stderr == "", done.stderr
