@@ -331,7 +331,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
 
 def _format_problems(args: list[str], text: str) -> list[str]:
     """The output, in the format the run chose, parses and says that torch verified every shape."""
-    fmt = (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
+    fmt = _format_of(args)
     if not text.strip():
         return ["no output"]
     if fmt == "json":
@@ -341,11 +341,11 @@ def _format_problems(args: list[str], text: str) -> list[str]:
             data["ok"] is not True
         )
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if len({len(row) for row in rows}) != 1:
+        table = _csv_table(text)
+        if table is None:
             return ["csv is not rectangular"]
-        verified, kind = rows[0].index("verified"), rows[0].index("kind")
-        shapes = [row for row in rows[1:] if row[kind] != "total"]  # totals are counts, not shapes
+        rows, verified, kind = table
+        shapes = [row for row in rows if row[kind] != "total"]  # totals are counts, not shapes
         return ["csv row not verified"] * any(row[verified] != "true" for row in shapes)
     if fmt == "svg":
         xml.dom.minidom.parseString(text)
@@ -356,6 +356,20 @@ def _format_problems(args: list[str], text: str) -> list[str]:
     if fmt == "markdown":
         return ["markdown: no pipe table"] * ("| tensor |" not in text) + ["markdown: ✗"] * ("✗" in text)
     return ["table: a ✗"] * ("✗" in text) + ["table: no ✓"] * ("✓" not in text)
+
+
+def _format_of(args: list[str]) -> str:
+    """The format a run's flags chose: --format, else --output's suffix, else the table."""
+    return (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
+
+
+def _csv_table(text: str) -> tuple[list[list[str]], int, int] | None:
+    """The CSV's rows below its header and where its verified and kind columns are; None when
+    the rows differ in length."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if len({len(row) for row in rows}) != 1:
+        return None
+    return rows[1:], rows[0].index("verified"), rows[0].index("kind")
 
 
 def _format_from_name(output: str | None) -> str:
@@ -553,7 +567,7 @@ MODEL_FLAGS = {"--input", "--arg", "--depth", "--device", "--dtype", "--format",
 def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[str]:
     """The report parses in its format; without ``failed``, every formula torch checked agreed
     (a layer without a formula has no mark); with it, the report says where forward raised."""
-    fmt = (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
+    fmt = _format_of(args)
     if not text.strip():
         return ["no output"]
     if fmt == "json":
@@ -566,13 +580,13 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
             data["ok"] is not True
         )
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if len({len(row) for row in rows}) != 1:
+        table = _csv_table(text)
+        if table is None:
             return ["csv is not rectangular"]
-        verified, kind = rows[0].index("verified"), rows[0].index("kind")
+        rows, verified, kind = table
         if failed:
-            return ["csv: no error row"] * all(row[kind] != "error" for row in rows[1:])
-        shapes = [row for row in rows[1:] if row[kind] in ("tensor", "layer")]
+            return ["csv: no error row"] * all(row[kind] != "error" for row in rows)
+        shapes = [row for row in rows if row[kind] in ("tensor", "layer")]
         return ["csv: a row torch disagreed with"] * any(row[verified] == "false" for row in shapes)
     if fmt == "svg":
         xml.dom.minidom.parseString(text)
@@ -873,8 +887,7 @@ def _strict_json_problems(outcome: Outcome) -> list[str]:
     if outcome.code != 0:
         return []
     output = flag_value(outcome.args, "--output")
-    fmt = (flag_value(outcome.args, "--format") or _format_from_name(output)).lower()
-    if fmt != "json":
+    if _format_of(outcome.args) != "json":
         return []
     if output is not None:
         name = Path(os.path.normpath(output)).as_posix()

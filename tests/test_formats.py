@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from tests.conftest import run_cli, run_python
-from tests.strategies import cell_settings, settings
+from tests.strategies import DEFAULT_RAW, cell_settings, settings
 from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
 from torchshape import inspect
@@ -40,21 +40,6 @@ from torchshape.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
-# torch_truth's settings for `torchshape rnn` with no flags
-DEFAULT_RAW: dict[str, Any] = {
-    "kind": "lstm",
-    "input_size": 50,
-    "hidden_size": 30,
-    "num_layers": 1,
-    "seq_len": 5,
-    "batch": 3,
-    "bidirectional": False,
-    "batch_first": False,
-    "bias": True,
-    "dropout": 0.0,
-    "unbatched": False,
-    "dtype": "float32",
-}
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
