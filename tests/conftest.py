@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -93,6 +95,22 @@ def run_python(
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
+
+
+def wrong_rnn_formula(
+    monkeypatch: pytest.MonkeyPatch, name: str, dims: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+) -> Callable[[Any], list[Any]]:
+    """The RNN report takes DIMS of its own formula for the tensor NAME, a wrong one, so that torch
+    must disagree: that formula list, to patch elsewhere too."""
+    from torchshape.families.rnn import formulas, report
+
+    real = formulas.tensor_formulas
+
+    def wrong(spec: Any) -> list[formulas.TensorFormula]:
+        return [formulas.TensorFormula(f.name, dims(f.dims)) if f.name == name else f for f in real(spec)]
+
+    monkeypatch.setattr(report, "tensor_formulas", wrong)
+    return wrong
 
 
 def run_line(args: str) -> tuple[int, str, str]:

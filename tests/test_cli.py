@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import refused, run_cli, run_python
+from tests.conftest import refused, run_cli, run_python, wrong_rnn_formula
 from torchshape.cli import main
 
 
@@ -379,18 +379,8 @@ def test_missing_device_exits_1(capsys: pytest.CaptureFixture[str], device: str)
 def test_mismatch_exits_1_and_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.families.rnn import formulas, report
-
-    real = formulas.tensor_formulas
-
-    def swapped(spec: object) -> list[formulas.TensorFormula]:
-        # the classic batch_first mistake: h_n laid out as (N, D·num_layers, H_out)
-        return [
-            formulas.TensorFormula(f.name, (f.dims[1], f.dims[0], f.dims[2])) if f.name == "h_n" else f
-            for f in real(spec)  # type: ignore[arg-type]
-        ]
-
-    monkeypatch.setattr(report, "tensor_formulas", swapped)
+    # the classic batch_first mistake: h_n laid out as (N, D·num_layers, H_out)
+    wrong_rnn_formula(monkeypatch, "h_n", lambda dims: (dims[1], dims[0], dims[2]))
     code, out, _ = run_cli(capsys, "rnn", "--batch-first")
     assert code == 1
     assert "✗ MISMATCH h_n" in out

@@ -23,7 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tests.conftest import run_cli, run_python
+from tests.conftest import run_cli, run_python, wrong_rnn_formula
 from tests.strategies import DEFAULT_RAW, cell_settings, settings
 from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
@@ -287,20 +287,9 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The snippet checks something: forget bidirectional's factor D and it fails."""
-    from torchshape.families.rnn import formulas
-    from torchshape.families.rnn import report as report_module
+    from torchshape.families.rnn.formulas import Dim
 
-    real = formulas.tensor_formulas
-
-    def broken(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_out", ("H_out",))))
-            if f.name == "output"
-            else f
-            for f in real(spec)
-        ]
-
-    monkeypatch.setattr(report_module, "tensor_formulas", broken)
+    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], Dim("H_out", ("H_out",))))
     report: Report = inspect(kind="gru", bidirectional=True)
     assert not report.ok
     result = run_snippet(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`

@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import refused, run_cli, run_python
+from tests.conftest import refused, run_cli, run_python, wrong_rnn_formula
 from torchshape import inspect, make_spec
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
-from torchshape.families.rnn import report as report_module
 from torchshape.families.rnn.counts import macs
 from torchshape.families.rnn.probe_sizes import probe_spec
 from torchshape.timing import TimingSettings
@@ -88,17 +87,9 @@ def test_timing_settings_are_checked_in_the_api_too() -> None:
 
 
 def test_nothing_is_timed_when_torch_refused_the_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = formulas.tensor_formulas
-
-    def wrong_h0(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_in", ("H_in",))))
-            if f.name == "h_0"
-            else f
-            for f in real(spec)
-        ]
-
-    monkeypatch.setattr(report_module, "tensor_formulas", wrong_h0)
+    wrong_h0 = wrong_rnn_formula(
+        monkeypatch, "h_0", lambda dims: (*dims[:-1], formulas.Dim("H_in", ("H_in",)))
+    )
     monkeypatch.setattr("torchshape.families.rnn.torch_side.tensor_formulas", wrong_h0)
     report = with_timing(inspect(kind="gru"))
     assert report.probe.error is not None and report.timing is None
@@ -286,20 +277,6 @@ def test_probe_keeps_distinct_dimensions_distinct(
     assert max(small.values()) <= 2 * 128 and probe.num_layers <= 16
 
 
-def _confuse(name: str, index: int, dim: formulas.Dim) -> Any:
-    real = formulas.tensor_formulas
-
-    def confused(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:index], dim, *f.dims[index + 1 :]))
-            if f.name == name
-            else f
-            for f in real(spec)
-        ]
-
-    return confused
-
-
 @pytest.mark.parametrize(
     ("raw", "name", "index", "dim"),
     [
@@ -322,7 +299,7 @@ def _confuse(name: str, index: int, dim: formulas.Dim) -> Any:
 def test_meta_probe_catches_a_confused_dimension(
     monkeypatch: pytest.MonkeyPatch, raw: dict[str, Any], name: str, index: int, dim: formulas.Dim
 ) -> None:
-    monkeypatch.setattr(report_module, "tensor_formulas", _confuse(name, index, dim))
+    wrong_rnn_formula(monkeypatch, name, lambda dims: (*dims[:index], dim, *dims[index + 1 :]))
     report = inspect(kind="lstm", device="meta", **raw)
     assert not report.ok
     assert {row.name for row in report.rows if not row.verified} == {name}
