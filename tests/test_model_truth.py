@@ -78,6 +78,13 @@ CASES: dict[str, tuple[str, str, Any, Any]] = {
 
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 @pytest.mark.parametrize("case", sorted(CASES))
+def failed(args: str) -> str:
+    """``torchshape ARGS`` exits 1: its stdout, each run of white space one space (the table wraps)."""
+    code, out, _ = run(args)
+    assert code == 1
+    return " ".join(out.split())
+
+
 def test_the_macs_are_flop_counter_modes_on_meta(case: str, device: str) -> None:
     """HF's Conv1D, F.linear, SDPA, a Conv3d subclass and a weight-normed conv are all counted,
     on the CPU as on meta: the total is FlopCounterMode's on meta, halved. Recurrent layers
@@ -130,12 +137,10 @@ def test_each_rows_macs_are_the_operations_it_ran() -> None:
 
 
 def test_a_failed_forward_never_claims_the_whole_model() -> None:
-    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12")
     assert "MACs: only the operations that ran before forward raised (a lower bound)" in text
     assert "MACs count the whole model" not in text
-    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12 --format json")
+    _, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12 --format json")
     assert json.loads(out)["macs_complete"] is False
 
 
@@ -345,9 +350,7 @@ def test_position_ids_made_in_forward_are_not_called_the_input() -> None:
 
 
 def test_an_integer_input_to_a_convolution_is_a_dtype_problem() -> None:
-    code, out, _ = run(f"model {MODELS}/real.py:Video --input 1,3,8,16,16:int8")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/real.py:Video --input 1,3,8,16,16:int8")
     assert "stem requires an input of its weights' dtype, float32" in text
     assert "the shape is not the cause: the (1, 3, 8, 16, 16) that arrived holds torch.int8" not in text
     assert "holds int8" in text
@@ -356,9 +359,7 @@ def test_an_integer_input_to_a_convolution_is_a_dtype_problem() -> None:
 
 
 def test_a_float_input_to_an_embedding_is_a_dtype_problem() -> None:
-    code, out, _ = run(f"model {MODELS}/real.py:GPT2 --input 2,16")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/real.py:GPT2 --input 2,16")
     assert "wte requires integer indices (int64 or int32)" in text
     assert "fix: the dtype: --input 2,16:int64" in text
 
