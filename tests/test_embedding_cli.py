@@ -18,6 +18,7 @@ from tests.conftest import (
     refused,
     refused_without_torch,
     run_cli,
+    run_line,
     script_passes,
 )
 from tests.test_embedding import embedding_settings
@@ -131,15 +132,8 @@ def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None
     code, out, err = run_cli(capsys, "embedding", "--num-embeddings", "1000000000", "--embedding-dim", "4096")
     assert (code, out) == (1, "")
     assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
-    code, out, err = run_cli(
-        capsys,
-        "embedding",
-        "--num-embeddings",
-        "2147483647",
-        "--embedding-dim",
-        "2147483647",
-        "--device",
-        "meta",
+    code, out, err = run_line(
+        "embedding --num-embeddings 2147483647 --embedding-dim 2147483647 --device meta"
     )
     assert (code, out) == (1, "")
     assert err.startswith("torchshape: error: weight would have shape (2147483647, 2147483647)")
@@ -147,19 +141,8 @@ def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_json_has_the_common_keys_and_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
-        capsys,
-        "embedding",
-        "--bag",
-        "--mode",
-        "sum",
-        "--offsets",
-        "0,2,2,5",
-        "--include-last-offset",
-        "--per-sample-weights",
-        "--format",
-        "json",
-    )
+    bag = "embedding --bag --mode sum --offsets 0,2,2,5 --include-last-offset --per-sample-weights"
+    code, out, _ = run_line(f"{bag} --format json")
     assert code == 0
     doc = json.loads(out)
     core = ["schema_version", "torchshape_version", "command", "config", "module", "call", "symbols"]

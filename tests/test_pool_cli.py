@@ -18,6 +18,7 @@ from tests.conftest import (
     refused,
     refused_without_torch,
     run_cli,
+    run_line,
     script_passes,
 )
 from tests.test_pool_against_torch import pool_settings
@@ -122,19 +123,7 @@ def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None
 def test_json_has_rnns_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "pool", "--size", "8,7", "--kernel-size", "2", "--padding", "1")
     assert code == 0
-    code, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--size",
-        "8,7",
-        "--kernel-size",
-        "2",
-        "--padding",
-        "1",
-        "--ceil-mode",
-        "--format",
-        "json",
-    )
+    code, out, _ = run_line("pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --format json")
     doc = json.loads(out)
     core = ["schema_version", "torchshape_version", "command", "config", "module", "call", "symbols"]
     core += ["tensors", "ok", "notes", "run", "parameters", "totals", "timing", "dims"]
@@ -172,22 +161,7 @@ def test_the_ceil_rule_shows_only_where_it_changes_the_size(capsys: pytest.Captu
 
 
 def test_avg_and_lp_rules_are_the_docs(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--kind",
-        "avg",
-        "--dims",
-        "1",
-        "--size",
-        "10",
-        "--kernel-size",
-        "4",
-        "--padding",
-        "2",
-        "--format",
-        "json",
-    )
+    _, out, _ = run_line("pool --kind avg --dims 1 --size 10 --kernel-size 4 --padding 2 --format json")
     assert json.loads(out)["dims"][0]["formula"] == "L_out = ⌊(L_in + 2·padding − kernel_size) / stride + 1⌋"
     assert json.loads(out)["dims"][0]["numeric"] == "⌊(10 + 2·2 − 4) / 4 + 1⌋ = 3"
     _, out, _ = run_cli(capsys, "pool", "--kind", "lp", "--format", "json")
@@ -197,19 +171,7 @@ def test_avg_and_lp_rules_are_the_docs(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_adaptive_output_larger_than_the_input_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--kind",
-        "adaptive-avg",
-        "--size",
-        "3,2",
-        "--output-size",
-        "5,4",
-        "--explain",
-        "--format",
-        "json",
-    )
+    code, out, _ = run_line("pool --kind adaptive-avg --size 3,2 --output-size 5,4 --explain --format json")
     doc = json.loads(out)
     assert code == 0 and doc["tensors"][1]["shape"] == [2, 5, 5, 4]
     assert doc["dims"][0] == {"axis": "H", "formula": "H_out = output_size[0]", "numeric": "5", "value": 5}
