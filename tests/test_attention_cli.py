@@ -10,38 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
+from tests.conftest import reproduced, run_cli, script_passes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name, words it must contain)
-BAD = [
-    ("--embed-dim 25 --heads 4", "--embed-dim", "25 is not divisible by --heads 4"),
-    ("--heads 0", "--heads", "out of range"),
-    ("--embed-dim x", "--embed-dim", "not a whole number"),
-    ("--target-len -1", "--target-len", "out of range"),
-    ("--source-len 100000000000000000000", "--source-len", "out of range"),
-    ("--self --source-len 9", "--source-len", "S = L = 5"),
-    ("--self --kdim 10", "--kdim", "E_k = E_v = E = 24"),
-    ("--unbatched --batch 2", "--batch", "no batch dimension"),
-    ("--no-need-weights --per-head-weights", "--per-head-weights", "no weights to keep per head"),
-    ("--attn-mask 4d", "--attn-mask", "not one of none, 2d, 3d"),
-    ("--mask-dtype float", "--mask-dtype", "no mask to give a dtype"),
-    ("--key-padding-mask --mask-dtype int", "--mask-dtype", "not one of bool, float"),
-    ("--dropout 1", "--dropout", "outside [0, 1)"),
-    ("--dropout nan", "--dropout", "outside [0, 1)"),
-    ("--dtype int8", "--dtype", "not one of"),
-    ("--device tpu", "--device", "not a device"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "attention", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
 
 
 def test_embed_dim_not_divisible_names_both_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,14 +103,3 @@ def test_the_python_script_runs_and_checks_every_shape(
     args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     script_passes(capsys, tmp_path / "check.py", "attention", args, "--params")
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("attention")
-
-
-@pytest.mark.parametrize(
-    "example", __import__("torchshape.families.attention.command", fromlist=["x"]).EXAMPLES
-)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0

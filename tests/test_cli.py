@@ -51,70 +51,6 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert by_name["h_n"]["shape"] == [1, 3, 30]  # batch_first never applies to h_n
 
 
-BAD_USAGE = [
-    (
-        ["--kind", "lstm-cell", "--lengths", "1,1"],
-        "--lengths: nn.LSTMCell takes one time step, not a sequence to pack; "
-        "drop --lengths or use --kind lstm",
-    ),
-    (
-        ["--kind", "gru-cell", "--explain"],
-        "--explain: nn.GRUCell returns only the next state, there is no output vs h_n; "
-        "drop --explain or use --kind gru",
-    ),
-    (
-        ["--kind", "rnn-cell", "--seq-len", "4"],
-        "--seq-len: nn.RNNCell takes one time step, not a sequence; add --unroll to loop it over "
-        "--seq-len steps, or drop --seq-len, or use --kind rnn",
-    ),
-    (
-        ["--kind", "transformer"],
-        "--kind: 'transformer' is not one of gru, lstm, rnn, gru-cell, lstm-cell, rnn-cell",
-    ),
-    (["--hidden-size", "0"], "--hidden-size: 0 is out of range; use a whole number from 1 to 2147483647"),
-    (["--hidden-size", "-4"], "--hidden-size: -4 is out of range; use a whole number from 1 to 2147483647"),
-    (["--input-size", "abc"], "--input-size: 'abc' is not a whole number; use one from 1 to 2147483647"),
-    (["--seq-len", "2.5"], "--seq-len: '2.5' is not a whole number; use one from 1 to 2147483647"),
-    (["--layers", "0"], "--layers: 0 is out of range; use a whole number from 1 to 1024"),
-    (["--batch", "0"], "--batch: 0 is out of range; use a whole number from 1 to 2147483647"),
-    (["--proj-size", "30"], "--proj-size: 30 must be smaller than --hidden-size (30); use 0 for none"),
-    (
-        ["--proj-size", "5", "--kind", "gru"],
-        "--proj-size: only --kind lstm supports a projection; nn.GRU has none",
-    ),
-    (
-        ["--proj-size", "5", "--kind", "rnn"],
-        "--proj-size: only --kind lstm supports a projection; nn.RNN has none",
-    ),
-    (["--dropout", "1"], "--dropout: 1 is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "-0.1"], "--dropout: -0.1 is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "nan"], "--dropout: nan is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "x"], "--dropout: 'x' is not a number; use a probability in [0, 1)"),
-    (
-        ["--nonlinearity", "relu"],
-        "--nonlinearity: only --kind rnn and rnn-cell have a nonlinearity; nn.LSTM has fixed gates",
-    ),
-    (["--kind", "rnn", "--nonlinearity", "gelu"], "--nonlinearity: 'gelu' is not one of tanh, relu"),
-    (["--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda, cuda:N, mps or meta"),
-    (["--dtype", "int8"], "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
-    (
-        ["--format", "yaml"],
-        "--format: 'yaml' is not one of table, markdown, json, csv, svg, python",
-    ),
-    (
-        ["--unbatched", "--batch", "4"],
-        "--batch: unbatched input has no batch dimension; drop --batch or --unbatched",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), BAD_USAGE)
-def test_bad_usage_exits_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
-
-
 PARSE_ERRORS = [
     (["rnn", "--hidden-size", "--layers", "2"], "--hidden-size: needs a value; got the flag --layers"),
     (["rnn", "--kind", "--help"], "--kind: needs a value; got the flag --help"),
@@ -384,19 +320,6 @@ def test_mismatch_exits_1_and_says_so(
     code, out, _ = run_cli(capsys, "rnn", "--batch-first")
     assert code == 1
     assert "✗ MISMATCH h_n" in out
-
-
-def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, torchshape.cli\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "torchshape.cli.main(['rnn', '--help'])\n"
-        "torchshape.cli.main(['--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
-    )
-    result = run_python("-c", code)
-    assert result.returncode == 0, result.stderr
-    assert "--hidden-size" in result.stdout
 
 
 def test_python_dash_m(tmp_path: object) -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    help_without_torch,
-    refused_before_building,
     reproduced,
     run_cli,
     run_python,
@@ -19,46 +17,6 @@ from tests.conftest import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name, words it must contain)
-BAD = [
-    ("--in-channels 3 --groups 2 --out-channels 8", "--in-channels", "divisible by --groups 2"),
-    ("--in-channels 4 --groups 2 --out-channels 5", "--out-channels", "divisible by --groups 2"),
-    (
-        "--transposed --stride 2 --output-padding 2",
-        "--output-padding",
-        "smaller than either stride (2) or dilation (1)",
-    ),
-    ("--padding same --stride 2", "--padding", "padding='same' is not supported for strided convolutions"),
-    (
-        "--kernel-size 5 --padding 0 --size 3,24",
-        "--size",
-        "Kernel size can't be greater than actual input size",
-    ),
-    ("--output-padding 1", "--output-padding", "add --transposed"),
-    ("--size 32,24,5", "--size", "3 values for --dims 2"),
-    ("--dims 1 --kernel-size 3,3", "--kernel-size", "2 values for --dims 1"),
-    ("--transposed --padding same", "--padding", "ConvTranspose takes whole numbers"),
-    ("--transposed --padding valid", "--padding", "ConvTranspose takes whole numbers"),
-    ("--transposed --padding-mode reflect", "--padding-mode", "accepts only 'zeros'"),
-    ("--padding-mode mirror", "--padding-mode", "not one of zeros, reflect, replicate, circular"),
-    ("--padding-mode reflect --padding 3 --size 3,24", "--size", "must be smaller"),
-    ("--transposed --padding 5 --size 1 --dims 1 --stride 1", "--size", "Output size is too small"),
-    ("--dims 4", "--dims", "not 1, 2 or 3"),
-    ("--stride 0", "--stride", "out of range"),
-    ("--kernel-size x", "--kernel-size", "not a whole number"),
-    ("--unbatched --batch 2", "--batch", "no batch dimension"),
-    ("--device tpu", "--device", "not a device"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "conv", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
 
 
 def test_a_kernel_too_large_gets_the_smallest_size_that_works(capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,12 +122,3 @@ def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text(text)
     done = run_python(str(path), timeout=120)
     assert done.returncode == 1 and "AssertionError" in done.stderr
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("conv")
-
-
-@pytest.mark.parametrize("example", __import__("torchshape.families.conv.command", fromlist=["x"]).EXAMPLES)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0

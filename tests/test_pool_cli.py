@@ -13,10 +13,6 @@ import pytest
 from hypothesis import given
 
 from tests.conftest import (
-    examples_run,
-    help_without_torch,
-    refused,
-    refused_without_torch,
     run_cli,
     run_line,
     script_passes,
@@ -26,92 +22,6 @@ from torchshape import inspect_pool
 from torchshape.errors import UsageError
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import FLAGS, command_line
-
-# Each bad command line: exit 2, this one line on stderr, nothing on stdout, before torch runs.
-USAGE = [
-    (
-        "--padding 2",
-        "--padding: 2 on H is more than half of kernel_size 3; a pool pads at most kernel_size // 2 = 1 "
-        "on each side (torch: pad should be at most half of kernel size)",
-    ),
-    (
-        "--size 3,3 --kernel-size 5",
-        "--kernel-size: kernel_size 5 on H is larger than the padded input H_in + 2·padding = 3, so there "
-        "is no output; the smallest --size that works on H is 5",
-    ),
-    (
-        "--dims 1 --size 4 --kernel-size 3 --dilation 3",
-        "--kernel-size: the window (dilation·(kernel_size − 1) + 1 = 7) is larger than the padded input "
-        "L_in + 2·padding = 4, so there is no output; the smallest --size that works on L is 7",
-    ),
-    (
-        "--kind avg --dims 3 --size 2,8,8 --padding 1,0,0",
-        "--kernel-size: kernel_size 3 on D is larger than the input D_in = 2; nn.AvgPool3d refuses that "
-        "even with padding or ceil_mode (torch: input image smaller than kernel size); the smallest --size "
-        "that works on D is 3",
-    ),
-    (
-        "--size 1,2,3",
-        "--size: 3 values for --dims 2; give one for every axis (H, W) or a single one for all",
-    ),
-    ("--kind avg --dilation 2", "--dilation: nn.AvgPool2d has no dilation; only --kind max takes it"),
-    (
-        "--output-size 3",
-        "--output-size: nn.MaxPool2d takes a kernel (--kernel-size), not an output size; "
-        "only --kind adaptive-max and --kind adaptive-avg take it",
-    ),
-    ("--norm-type 3", "--norm-type: nn.MaxPool2d has no norm_type; only --kind lp takes it"),
-    (
-        "--kind avg --return-indices",
-        "--return-indices: nn.AvgPool2d has no return_indices; "
-        "only --kind max and --kind adaptive-max take it",
-    ),
-    (
-        "--no-count-include-pad",
-        "--count-include-pad: nn.MaxPool2d has no count_include_pad; only --kind avg takes it",
-    ),
-    (
-        "--kind adaptive-avg --kernel-size 2",
-        "--kernel-size: nn.AdaptiveAvgPool2d has no kernel_size: "
-        "an adaptive pool takes --output-size instead",
-    ),
-    (
-        "--kind adaptive-max --ceil-mode",
-        "--ceil-mode: nn.AdaptiveMaxPool2d has no ceil_mode: an adaptive pool takes --output-size instead",
-    ),
-    (
-        "--kind lp --padding 1",
-        "--padding: nn.LPPool2d has no padding; only --kind max and --kind avg take it",
-    ),
-    ("--dims 4", "--dims: '4' is not 1, 2 or 3 (Conv1d/2d/3d, MaxPool1d/2d/3d, ...)"),
-    ("--kind mean", "--kind: 'mean' is not one of max, avg, lp, adaptive-max, adaptive-avg"),
-    ("--kind lp --norm-type 0", "--norm-type: '0' is not a positive finite number; use p > 0, such as 2"),
-    ("--unbatched --batch 3", "--batch: unbatched input has no batch dimension; drop --batch or --unbatched"),
-    ("--stride 0", "--stride: 0 is out of range; use whole numbers from 1 to 2147483647"),
-    (
-        "--format csv --explain",
-        "--explain: not with --format csv: CSV is one table of shapes and cannot carry "
-        "the relations; use --format json, markdown or table",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), USAGE, ids=[a for a, _ in USAGE])
-def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: str, message: str) -> None:
-    refused(capsys, ["pool", *shlex.split(args)], message)
-
-
-def test_bad_usage_is_refused_before_torch_loads() -> None:
-    refused_without_torch("pool", [a for a, _ in USAGE[:-1]])
-
-
-def test_help_does_not_import_torch() -> None:
-    out = help_without_torch("pool")
-    assert "--kernel-size" in out and "--output-size" in out
-
-
-def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    examples_run(capsys, "pool")
 
 
 def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import refused, run_cli, run_python, wrong_rnn_formula
+from tests.conftest import run_cli, run_python, wrong_rnn_formula
 from torchshape import inspect, make_spec
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
@@ -55,26 +55,6 @@ def test_time_adds_a_footer_to_the_table(capsys: pytest.CaptureFixture[str]) -> 
     assert lines[-1].strip().endswith("FLOP/s at the median: 2 × 144,000 matmul MACs")
     code, out, _ = run_cli(capsys, "rnn")
     assert "time:" not in out
-
-
-TIMING_USAGE = [
-    (
-        ["--time", "--device", "meta"],
-        "--time: nothing runs on the meta device, so there is nothing to time; use --device cpu or cuda",
-    ),
-    (["--repeats", "5"], "--repeats: applies only with --time; add --time to measure the forward pass"),
-    (["--warmup", "0"], "--warmup: applies only with --time; add --time to measure the forward pass"),
-    (["--time", "--repeats", "0"], "--repeats: 0 is out of range; use a whole number from 1 to 10000"),
-    (["--time", "--repeats", "ten"], "--repeats: 'ten' is not a whole number; use one from 1 to 10000"),
-    (["--time", "--warmup", "-1"], "--warmup: -1 is out of range; use a whole number from 0 to 1000"),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), TIMING_USAGE)
-def test_timing_usage_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
 
 
 def test_timing_settings_are_checked_in_the_api_too() -> None:

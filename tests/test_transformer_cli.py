@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    help_without_torch,
-    refused_before_building,
     reproduced,
     run_cli,
     run_python,
@@ -19,38 +17,6 @@ from tests.conftest import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name first, words it must contain)
-BAD = [
-    ("--d-model 10 --nhead 4", "--d-model", "not divisible by --nhead 4"),
-    ("--layer middle", "--layer", "not one of encoder, decoder, full"),
-    ("--nhead 0", "--nhead", "out of range"),
-    ("--d-model x", "--d-model", "not a whole number"),
-    ("--dim-feedforward -1", "--dim-feedforward", "out of range"),
-    ("--source-len 1.5", "--source-len", "not a whole number"),
-    ("--batch 0", "--batch", "out of range"),
-    ("--target-len 3", "--target-len", "an encoder layer has no target"),
-    ("--num-encoder-layers 3", "--num-encoder-layers", "add --layer full"),
-    ("--layer decoder --num-decoder-layers 3", "--num-decoder-layers", "add --layer full"),
-    ("--layer full --num-decoder-layers 1025", "--num-decoder-layers", "from 1 to 1024"),
-    ("--causal", "--causal", "an encoder layer has no target"),
-    ("--src-mask 4d", "--src-mask", "not one of none, 2d, 3d"),
-    ("--src-key-padding-mask int64", "--src-key-padding-mask", "not one of none, bool, float"),
-    ("--tgt-mask 2d", "--tgt-mask", "takes no tgt_mask; it takes --src-mask, --src-key-padding-mask"),
-    ("--layer decoder --src-key-padding-mask bool", "--src-key-padding-mask", "takes no"),
-    ("--memory-mask 2d", "--memory-mask", "takes no memory_mask"),
-    ("--device tpu", "--device", "not a device"),
-    ("--dtype int8", "--dtype", "not one of"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "transformer", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
 
 
 def test_sizes_torch_cannot_address_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,17 +83,6 @@ def test_the_python_script_runs_and_checks_every_shape(
     args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     script_passes(capsys, tmp_path / "check.py", "transformer", args.replace("--explain", ""), "--params")
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("transformer")
-
-
-@pytest.mark.parametrize(
-    "example", __import__("torchshape.families.transformer.command", fromlist=["x"]).EXAMPLES
-)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0
 
 
 @pytest.mark.parametrize(("source_len", "code"), [("1500000000", 0), ("1520000000", 1)])
