@@ -137,6 +137,22 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, out, err
 
 
+def spec_of_command_line(family: str, line: str) -> object:
+    """The spec ``torchshape FAMILY``'s ARGS of the command line LINE (``torchshape FAMILY ARGS``)
+    hands on to be run and shown; nothing runs."""
+    import shlex
+    from unittest import mock
+
+    from torchshape import command
+    from torchshape.cli import main
+
+    seen: list[object] = []
+    with mock.patch.object(command, "deliver", lambda ctx, spec, *a, **k: seen.append(spec)):
+        assert main([family, *shlex.split(line)[2:]]) == 0
+    assert len(seen) == 1
+    return seen[0]
+
+
 def refused_before_building(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, family: str, args: str
 ) -> str:

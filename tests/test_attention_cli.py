@@ -1,6 +1,6 @@
-"""torchshape attention on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; JSON's command; the command line and the python script
-reproduce the run; --help imports no torch."""
+"""torchshape attention on the command line: heads that do not divide, the Python API's names,
+every format, JSON's command and tensors; the command line and the python script reproduce the
+run. Its bad command lines and --help: tests/test_usage.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import reproduced, run_cli, script_passes
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_embed_dim_not_divisible_names_both_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,6 @@
-"""torchshape conv on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; the command line and the python script reproduce the run."""
+"""torchshape conv on the command line: a kernel too large gets the size that works, the Python
+API names its arguments, every format, JSON's dims; the command line and the python script
+reproduce the run. Its bad command lines and --help: tests/test_usage.py."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
-    reproduced,
-    run_cli,
-    run_python,
-    script_passes,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import reproduced, run_cli, run_python, script_passes
 
 
 def test_a_kernel_too_large_gets_the_smallest_size_that_works(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,22 +1,18 @@
-"""torchshape embedding on the command line and in Python: errors, formats, the script, the command."""
+"""torchshape embedding on the command line and in Python: environment problems, the Python API's
+errors, formats, the script, the command. Its bad command lines and --help: tests/test_usage.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import (
-    run_cli,
-    run_line,
-    script_passes,
-)
+from tests.conftest import run_cli, run_line, script_passes, spec_of_command_line
 from tests.test_embedding import embedding_settings
 from torchshape import inspect_embedding
 from torchshape.errors import UsageError
@@ -127,19 +123,7 @@ def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], t
 @given(embedding_settings())
 def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
     spec = make_spec(**raw)
-    words = shlex.split(command_line(spec))[2:]
-    from torchshape import command
-
-    seen: list[Any] = []
-    original = command.deliver
-    try:
-        command.deliver = lambda ctx, spec, *a, **k: seen.append(spec)  # type: ignore[assignment]
-        from torchshape.cli import main
-
-        assert main(["embedding", *words]) == 0
-    finally:
-        command.deliver = original
-    assert seen == [spec]
+    assert spec_of_command_line("embedding", command_line(spec)) == spec
 
 
 def test_python_errors_name_the_argument() -> None:

@@ -1,5 +1,6 @@
-"""torchshape transformer on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; the command line and the python script reproduce the run."""
+"""torchshape transformer on the command line: sizes torch cannot address, the Python API's
+names, every format, JSON's masks; the command line and the python script reproduce the run. Its
+bad command lines and --help: tests/test_usage.py."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
-    reproduced,
-    run_cli,
-    run_python,
-    script_passes,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import reproduced, run_cli, run_python, script_passes
 
 
 def test_sizes_torch_cannot_address_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
