@@ -1,16 +1,15 @@
 """torchshape conv on the command line: a kernel too large gets the size that works, the Python
-API names its arguments, every format, JSON's dims; the command line and the python script
-reproduce the run. Its bad command lines and --help: tests/test_usage.py."""
+API names its arguments, JSON's dims, a script that can fail. Its bad command lines and --help:
+tests/test_usage.py; every format and the run reproduced: tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import reproduced, run_cli, run_python, script_passes
+from tests.conftest import run_cli, run_python
 
 
 def test_a_kernel_too_large_gets_the_smallest_size_that_works(capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,16 +38,6 @@ def test_the_python_api_names_its_arguments() -> None:
         inspect_conv(output_padding=1)
     with pytest.raises(UsageError, match=r"^in_channels=3: .*divisible by groups 2"):
         inspect_conv(in_channels=3, groups=2)
-
-
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
-@pytest.mark.parametrize(
-    "args", ["", "--transposed --dims 1 --size 10", "--dims 3 --unbatched --device meta"]
-)
-def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "conv", *shlex.split(args), "--params", "--format", fmt)
-    assert (code, err) == (0, "")
-    assert out
 
 
 def test_json_has_the_rnn_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,30 +71,12 @@ def test_json_has_the_rnn_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> N
     assert [t["shape"] for t in data["tensors"]] == [[4, 3, 32, 24], [4, 8, 16, 12]]
 
 
-COMMANDS = [
-    "",
-    "--dims 1 --size 100 --kernel-size 4 --padding same --stride 1 --explain",
-    "--transposed --stride 3 --output-padding 2 --groups 2 --in-channels 4 --no-bias --params",
-    "--dims 3 --size 5,6,7 --kernel-size 1,2,3 --dilation 2 --padding valid --unbatched --device meta",
-    "--padding-mode circular --padding 2,1 --batch 2 --dtype float64",
-]
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_default_settings_reproduce_as_the_bare_command() -> None:
     from torchshape.families.conv.request import make_spec
     from torchshape.families.conv.spec import FLAGS, command_line
 
-    reproduced(capsys, "conv", args)
     spec = make_spec(names=FLAGS, dims=2)
     assert command_line(spec) == "torchshape conv"
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_python_script_runs_and_checks_every_shape(
-    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    script_passes(capsys, tmp_path / "check.py", "conv", args, "--params")
 
 
 def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,18 +1,18 @@
 """torchshape embedding on the command line and in Python: environment problems, the Python API's
-errors, formats, the script, the command. Its bad command lines and --help: tests/test_usage.py."""
+errors, formats, the command. Its bad command lines and --help: tests/test_usage.py; its script:
+tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import run_cli, run_line, script_passes, spec_of_command_line
+from tests.conftest import run_cli, run_line, spec_of_command_line
 from tests.test_embedding import embedding_settings
 from torchshape import inspect_embedding
 from torchshape.errors import UsageError
@@ -101,23 +101,6 @@ def test_csv_has_a_row_for_b(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     _, out, _ = run_cli(capsys, "embedding", "--format", "csv")
     assert not [row for row in csv.reader(io.StringIO(out)) if row[7] == "dim"]
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        "",
-        "--shape '()' --padding-idx 3",
-        "--shape 2,3,4,5 --max-norm 1.5 --dtype float64",
-        "--bag --mode max --bags 2 --bag-size 3",
-        "--bag --mode sum --offsets 0,3,3 --per-sample-weights --padding-idx 1",
-        "--bag --offsets 0,2,5 --include-last-offset",
-        "--num-embeddings 128256 --embedding-dim 4096 --shape 1,131072 --device meta",
-        "--bag --mode sum --offsets 0,1000000 --shape 2000000000 --per-sample-weights --device meta",
-    ],
-)
-def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    script_passes(capsys, tmp_path / "check.py", "embedding", args, "--format", "python")
 
 
 @given(embedding_settings())

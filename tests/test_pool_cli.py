@@ -1,18 +1,18 @@
 """torchshape pool on the command line and in Python: environment problems, the Python API's
-errors, formats, the script, the command. Its bad command lines and --help: tests/test_usage.py."""
+errors, formats, the command. Its bad command lines and --help: tests/test_usage.py; its script:
+tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import run_cli, run_line, script_passes, spec_of_command_line
+from tests.conftest import run_cli, run_line, spec_of_command_line
 from tests.test_pool_against_torch import pool_settings
 from torchshape import inspect_pool
 from torchshape.errors import UsageError
@@ -114,19 +114,6 @@ def test_csv_has_a_row_per_output_dimension(capsys: pytest.CaptureFixture[str]) 
         ("W_out", "true", "6", "6"),
     ]
     assert ["params", "", "", "true", "formula", "", "", "total", "0"] in rows
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        "--return-indices --size 9,8 --kernel-size 2 --padding 1 --ceil-mode",
-        "--kind adaptive-max --dims 3 --return-indices --unbatched",
-        "--kind lp --dims 1 --norm-type 3 --stride 2",
-        "--kind avg --size 100000,90000 --channels 64 --device meta",
-    ],
-)
-def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    script_passes(capsys, tmp_path / "check.py", "pool", args, "--format", "python")
 
 
 @given(pool_settings())

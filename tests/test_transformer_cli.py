@@ -1,16 +1,15 @@
 """torchshape transformer on the command line: sizes torch cannot address, the Python API's
-names, every format, JSON's masks; the command line and the python script reproduce the run. Its
-bad command lines and --help: tests/test_usage.py."""
+names, JSON's masks. Its bad command lines and --help: tests/test_usage.py; every format and the
+run reproduced: tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import json
 import shlex
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import reproduced, run_cli, run_python, script_passes
+from tests.conftest import run_cli, run_python
 
 
 def test_sizes_torch_cannot_address_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,21 +28,6 @@ def test_the_python_api_names_its_arguments() -> None:
         inspect_transformer(causal=True)
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
-@pytest.mark.parametrize(
-    "args",
-    [
-        "",
-        "--layer decoder --causal --tgt-key-padding-mask float --memory-mask 3d --batch-first",
-        "--layer full --device meta --src-mask 2d --memory-key-padding-mask bool --norm-first",
-    ],
-)
-def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "transformer", *shlex.split(args), "--params", "--format", fmt)
-    assert (code, err) == (0, "")
-    assert out and "✗" not in out
-
-
 def test_json_names_the_command_every_mask_and_what_it_means(capsys: pytest.CaptureFixture[str]) -> None:
     args = "--layer full --causal --src-key-padding-mask bool --memory-mask 3d --explain --format json"
     code, out, _ = run_cli(capsys, "transformer", *shlex.split(args))
@@ -56,27 +40,6 @@ def test_json_names_the_command_every_mask_and_what_it_means(capsys: pytest.Capt
     assert {t["name"]: t["shape"] for t in data["tensors"]}["memory_mask"] == [12, 7, 10]
     assert set(data["meanings"]) == {t["name"] for t in data["tensors"]}
     assert all(c["held"] is True for c in data["explain"]["claims"])
-
-
-COMMANDS = [
-    "",
-    "--layer decoder --causal --memory-key-padding-mask bool --explain",
-    "--layer full --num-encoder-layers 3 --num-decoder-layers 1 --batch-first --tgt-mask 3d --params",
-    "--layer full --device meta --causal --tgt-mask 3d --src-key-padding-mask float --norm-first",
-    "--d-model 20 --nhead 5 --source-len 3 --batch 2 --src-mask 3d --dtype float64",
-]
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_reproduce_line_gives_the_same_output(args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    reproduced(capsys, "transformer", args)
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_python_script_runs_and_checks_every_shape(
-    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    script_passes(capsys, tmp_path / "check.py", "transformer", args.replace("--explain", ""), "--params")
 
 
 @pytest.mark.parametrize(("source_len", "code"), [("1500000000", 0), ("1520000000", 1)])
