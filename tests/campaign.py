@@ -331,24 +331,19 @@ def outcome_problems(outcome: Outcome) -> list[str]:
 
 def _format_problems(args: list[str], text: str) -> list[str]:
     """The output, in the format the run chose, parses and says that torch verified every shape."""
-    fmt = _format_of(args)
-    if not text.strip():
-        return ["no output"]
+    try:
+        fmt, data = _read(args, text)
+    except _Unreadable as problem:
+        return [str(problem)]
     if fmt == "json":
-        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         unverified = [t["name"] for t in data["tensors"] if t["verified"] is not True]
         return [f"not verified: {unverified}"] * bool(unverified) + ["ok is not true"] * (
             data["ok"] is not True
         )
     if fmt == "csv":
-        table = _csv_table(text)
-        if table is None:
-            return ["csv is not rectangular"]
-        rows, verified, kind = table
-        shapes = [row for row in rows if row[kind] != "total"]  # totals are counts, not shapes
-        return ["csv row not verified"] * any(row[verified] != "true" for row in shapes)
+        shapes = [row for row in data if row["kind"] != "total"]  # totals are counts, not shapes
+        return ["csv row not verified"] * any(row["verified"] != "true" for row in shapes)
     if fmt == "svg":
-        xml.dom.minidom.parseString(text)
         return []
     if fmt == "python":
         compile(text, "snippet.py", "exec")
@@ -363,13 +358,27 @@ def _format_of(args: list[str]) -> str:
     return (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
 
 
-def _csv_table(text: str) -> tuple[list[list[str]], int, int] | None:
-    """The CSV's rows below its header and where its verified and kind columns are; None when
-    the rows differ in length."""
-    rows = list(csv.reader(io.StringIO(text)))
-    if len({len(row) for row in rows}) != 1:
-        return None
-    return rows[1:], rows[0].index("verified"), rows[0].index("kind")
+class _Unreadable(Exception):
+    """An output that cannot be read in its format: the problem."""
+
+
+def _read(args: list[str], text: str) -> tuple[str, Any]:
+    """The format the run chose and its output read in it: JSON strictly (no NaN or Infinity),
+    CSV as its rows below the header, each by column name, SVG parsed as XML and kept as text,
+    like the other formats."""
+    fmt = _format_of(args)
+    if not text.strip():
+        raise _Unreadable("no output")
+    if fmt == "json":
+        return fmt, json.loads(text, parse_constant=_refuse)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        if len({len(row) for row in rows}) != 1:
+            raise _Unreadable("csv is not rectangular")
+        return fmt, [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    if fmt == "svg":
+        xml.dom.minidom.parseString(text)
+    return fmt, text
 
 
 def _format_from_name(output: str | None) -> str:
@@ -567,11 +576,11 @@ MODEL_FLAGS = {"--input", "--arg", "--depth", "--device", "--dtype", "--format",
 def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[str]:
     """The report parses in its format; without ``failed``, every formula torch checked agreed
     (a layer without a formula has no mark); with it, the report says where forward raised."""
-    fmt = _format_of(args)
-    if not text.strip():
-        return ["no output"]
+    try:
+        fmt, data = _read(args, text)
+    except _Unreadable as problem:
+        return [str(problem)]
     if fmt == "json":
-        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         marks = [o["verified"] for layer in data["layers"] for o in layer["outputs"]]
         marks += [t["verified"] for t in data["tensors"]]
         if failed:
@@ -580,16 +589,11 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
             data["ok"] is not True
         )
     if fmt == "csv":
-        table = _csv_table(text)
-        if table is None:
-            return ["csv is not rectangular"]
-        rows, verified, kind = table
         if failed:
-            return ["csv: no error row"] * all(row[kind] != "error" for row in rows)
-        shapes = [row for row in rows if row[kind] in ("tensor", "layer")]
-        return ["csv: a row torch disagreed with"] * any(row[verified] == "false" for row in shapes)
+            return ["csv: no error row"] * all(row["kind"] != "error" for row in data)
+        shapes = [row for row in data if row["kind"] in ("tensor", "layer")]
+        return ["csv: a row torch disagreed with"] * any(row["verified"] == "false" for row in shapes)
     if fmt == "svg":
-        xml.dom.minidom.parseString(text)
         return []
     if failed:
         return [f"{fmt}: no ✗ where forward raised"] * ("✗" not in text)
