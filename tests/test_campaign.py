@@ -49,6 +49,9 @@ MODEL_EXAMPLES = int(os.environ.get("CAMPAIGN_MODEL_EXAMPLES", "100"))
 SPATIAL_EXAMPLES = int(os.environ.get("CAMPAIGN_SPATIAL_EXAMPLES", "150"))
 HOSTILE_EXAMPLES = int(os.environ.get("CAMPAIGN_HOSTILE_EXAMPLES", "100"))
 TRANSFORMER_EXAMPLES = int(os.environ.get("CAMPAIGN_TRANSFORMER_EXAMPLES", "60"))
+# command lines run again as processes of their own
+PROCESSES = int(os.environ.get("CAMPAIGN_PROCESSES", "6"))
+MODEL_PROCESSES = int(os.environ.get("CAMPAIGN_MODEL_PROCESSES", "2"))
 LOG = os.environ.get("CAMPAIGN_LOG")
 # As if the machine had 1 GiB free: valid but large configurations on the CPU are
 # then refused by the guard (exit 1) instead of filling this machine's memory.
@@ -131,11 +134,7 @@ def test_every_command_line_ends_in_verified_shapes_or_one_line(command: str) ->
     judged()
 
 
-@settings(
-    max_examples=int(os.environ.get("CAMPAIGN_PROCESSES", "6")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(max_examples=PROCESSES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=command_lines())
 def test_real_processes_end_the_same_way(args: list[str]) -> None:
     """A handful of the drawn command lines as real processes: exit codes and stderr as above."""
@@ -231,11 +230,7 @@ def test_absurd_values_are_refused_or_answered(command: str, args: list[str], co
     assert named in outcome.stderr
 
 
-@settings(
-    max_examples=int(os.environ.get("CAMPAIGN_MODEL_PROCESSES", "2")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(max_examples=MODEL_PROCESSES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=model_command_lines())
 def test_real_model_processes_end_the_same_way(args: list[str]) -> None:
     """A couple of the drawn ``torchshape model`` command lines as real processes."""

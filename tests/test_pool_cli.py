@@ -1,5 +1,5 @@
-"""torchshape pool on the command line and in Python: environment problems, the Python API's
-errors, formats, the command. Its bad command lines and --help: tests/test_usage.py; its script:
+"""torchshape pool on the command line and in Python: the Python API's errors, formats, the
+command. Its bad command lines, environment problems and --help: tests/test_usage.py; its script:
 tests/test_reproduce.py."""
 
 from __future__ import annotations
@@ -18,12 +18,6 @@ from torchshape import inspect_pool
 from torchshape.errors import UsageError
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import FLAGS, command_line
-
-
-def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "pool", "--size", "100000,100000", "--channels", "100000")
-    assert (code, out) == (1, "")
-    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
 
 
 def test_json_has_rnns_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> None:

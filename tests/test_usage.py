@@ -1,6 +1,6 @@
 """Every command's bad command lines and help: a bad command line exits 2 with one line on stderr
-that names the flag and nothing on stdout, before torch runs; --help imports no torch; the examples
-under --help run."""
+that names the flag and nothing on stdout, before torch runs; one this machine cannot run exits 1
+with one line; --help imports no torch; the examples under --help run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.conftest import (
     refused_before_building,
     refused_without_torch,
     run_cli,
+    run_line,
 )
 
 # (command line, the whole message after "torchshape: error: ")
@@ -432,6 +433,21 @@ NAMING_THE_FLAG = [
     ("transformer --dtype int8", "--dtype", "not one of"),
 ]
 
+# (command line, how its one line on stderr starts, and ends): more than this machine can hold
+ENVIRONMENT = [
+    (
+        "embedding --num-embeddings 1000000000 --embedding-dim 4096",
+        "--device cpu: this forward pass needs about ",
+        "",
+    ),
+    (
+        "embedding --num-embeddings 2147483647 --embedding-dim 2147483647 --device meta",
+        "weight would have shape (2147483647, 2147483647)",
+        "use a smaller --num-embeddings or --embedding-dim\n",
+    ),
+    ("pool --size 100000,100000 --channels 100000", "--device cpu: this forward pass needs about ", ""),
+]
+
 COMMANDS = ["rnn", "conv", "pool", "attention", "embedding", "transformer"]
 # words each command's --help must show
 HELP_WORDS = {
@@ -465,6 +481,13 @@ def test_bad_input_is_one_line_naming_the_flag(
     err = refused_before_building(capsys, monkeypatch, command, args)
     assert err.startswith(f"torchshape: error: {flag}: "), err
     assert words in err, err
+
+
+@pytest.mark.parametrize(("line", "start", "end"), ENVIRONMENT, ids=[e[0] for e in ENVIRONMENT])
+def test_environment_problems_exit_1(line: str, start: str, end: str) -> None:
+    code, out, err = run_line(line)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"torchshape: error: {start}") and err.endswith(end)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
