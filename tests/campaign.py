@@ -206,6 +206,18 @@ EMBEDDING_JUNK = st.sampled_from(
 )
 
 
+def _in_any_order(draw: st.DrawFn, items: list[list[str]]) -> list[str]:
+    """The words of ITEMS in a drawn order, each flag still before its value."""
+    return [word for item in draw(st.permutations(items)) for word in item]
+
+
+def _ending_now_and_then_in_a_bare_flag(draw: st.DrawFn, words: list[str], flags: list[str]) -> list[str]:
+    """WORDS, and one time in 20 a flag of FLAGS at the end, left without its value."""
+    if draw(st.integers(0, 19)) == 0:
+        return [*words, draw(st.sampled_from(flags))]
+    return words
+
+
 @st.composite
 def embedding_command_lines(draw: st.DrawFn) -> list[str]:
     """``torchshape embedding`` arguments: its flags in a random order with drawn values."""
@@ -225,10 +237,9 @@ def embedding_command_lines(draw: st.DrawFn) -> list[str]:
             items.append([switch])
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(EMBEDDING_JUNK))
-    words = ["embedding", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
-        words.append(draw(st.sampled_from(EMBEDDING_FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(
+        draw, ["embedding", *_in_any_order(draw, items)], EMBEDDING_FLAGS
+    )
 
 
 @st.composite
@@ -247,10 +258,7 @@ def command_lines(draw: st.DrawFn) -> list[str]:
         items.append(draw(JUNK))
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(ALIASES))
-    words = ["rnn", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
-        words.append(draw(st.sampled_from(FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(draw, ["rnn", *_in_any_order(draw, items)], FLAGS)
 
 
 @dataclass
@@ -508,7 +516,7 @@ def model_command_lines(draw: st.DrawFn) -> list[str]:
         items.append(["--params"])
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(MODEL_JUNK))
-    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["model", target, *_in_any_order(draw, items)]
 
 
 # stderr's line when the model's forward raised, after the report was written
@@ -648,10 +656,9 @@ def attention_command_lines(draw: st.DrawFn) -> list[str]:
     items += [[switch] for switch in ATTENTION_SWITCHES if draw(st.integers(0, 4)) == 0]
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--self=1"], ["--heads"], ["--"]])))
-    words = ["attention", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:
-        words.append(draw(st.sampled_from(ATTENTION_FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(
+        draw, ["attention", *_in_any_order(draw, items)], ATTENTION_FLAGS
+    )
 
 
 # --- torchshape transformer ----------------------------------------------------------------------
@@ -716,7 +723,7 @@ def transformer_command_lines(draw: st.DrawFn) -> list[str]:
     ]
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(TRANSFORMER_JUNK))
-    return ["transformer", *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["transformer", *_in_any_order(draw, items)]
 
 
 # --- torchshape conv and pool ---------------------------------------------------------------------
@@ -783,7 +790,7 @@ def _flag_soup(
     items += [[switch] for switch in switches if draw(st.integers(0, 3)) == 0]
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--explain=1"], ["--size"], ["--"]])))
-    return [command, *(word for item in draw(st.permutations(items)) for word in item)]
+    return [command, *_in_any_order(draw, items)]
 
 
 @st.composite
@@ -857,7 +864,7 @@ def hostile_command_lines(draw: st.DrawFn) -> list[str]:
             items.append([flag, draw(st.sampled_from(ordinary))])
     if draw(st.integers(0, 3)) == 0:
         items.append(["--params"])
-    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["model", target, *_in_any_order(draw, items)]
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
