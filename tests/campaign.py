@@ -298,6 +298,13 @@ def _crashes(outcome: Outcome) -> list[str]:
     return [*problems, "an internal error"] if "internal error" in err else problems
 
 
+def _left_after_an_error(outcome: Outcome) -> list[str]:
+    """A run that failed writes nothing on stdout and leaves no file behind."""
+    return ["stdout is not empty after an error"] * bool(outcome.stdout) + [
+        f"files left behind: {sorted(outcome.files)}"
+    ] * bool(outcome.files)
+
+
 def outcome_problems(outcome: Outcome) -> list[str]:
     """Everything wrong with one run; empty when it ended as it must."""
     problems = _crashes(outcome)
@@ -313,11 +320,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
         if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | TRANSFORMER_FLAGS | set(outcome.args)):
             problems.append("the error names no flag")
-        if out:
-            problems.append("stdout is not empty after an error")
-        if outcome.files:
-            problems.append(f"files left behind: {sorted(outcome.files)}")
-        return problems
+        return problems + _left_after_an_error(outcome)
     if err:
         problems.append("stderr is not empty after success")
     output = flag_value(outcome.args, "--output")
@@ -551,11 +554,7 @@ def model_outcome_problems(outcome: Outcome) -> list[str]:
                 named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*|TARGET", err))
                 if not named & (KNOWN_FLAGS | MODEL_FLAGS | {"TARGET"} | set(outcome.args)):
                     problems.append("the error names no flag")
-            if out:
-                problems.append("stdout is not empty after an error")
-            if outcome.files:
-                problems.append(f"files left behind: {sorted(outcome.files)}")
-            return problems
+            return problems + _left_after_an_error(outcome)
         if code != 1:
             problems.append(f"forward raised, exit {code}, not 1")
         where = failed[1]
