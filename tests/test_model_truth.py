@@ -76,8 +76,6 @@ CASES: dict[str, tuple[str, str, Any, Any]] = {
 }
 
 
-@pytest.mark.parametrize("device", ["cpu", "meta"])
-@pytest.mark.parametrize("case", sorted(CASES))
 def failed(args: str) -> str:
     """``torchshape ARGS`` exits 1: its stdout, each run of white space one space (the table wraps)."""
     code, out, _ = run(args)
@@ -85,6 +83,8 @@ def failed(args: str) -> str:
     return " ".join(out.split())
 
 
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_the_macs_are_flop_counter_modes_on_meta(case: str, device: str) -> None:
     """HF's Conv1D, F.linear, SDPA, a Conv3d subclass and a weight-normed conv are all counted,
     on the CPU as on meta: the total is FlopCounterMode's on meta, halved. Recurrent layers
