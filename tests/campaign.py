@@ -660,6 +660,14 @@ def attention_command_lines(draw: st.DrawFn) -> list[str]:
     )
 
 
+# the dtype, format and timing flags of transformer, conv and pool: (ordinary values, odd ones)
+RUN_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
+    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
+    "--repeats": (["2"], ["0", "-1", "abc"]),
+    "--warmup": (["1"], ["-1", "x"]),
+}
+
 # --- torchshape transformer ----------------------------------------------------------------------
 #
 # flag → (ordinary values, odd ones); ordinary values keep d_model divisible by nhead most of the time.
@@ -682,11 +690,8 @@ TRANSFORMER_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--tgt-key-padding-mask": PADDING_FORMS,
     "--memory-key-padding-mask": PADDING_FORMS,
     "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:7", "mps", "tpu", "", "CPU"]),
-    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
-    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
     "--output": (["out.md", "out.json", "out.txt", "out.py"], OUTPUTS),
-    "--repeats": (["2"], ["0", "-1", "abc"]),
-    "--warmup": (["1"], ["-1", "x"]),
+    **RUN_OPTIONS,
 }
 TRANSFORMER_SWITCHES = ["--batch-first", "--norm-first", "--causal", "--explain", "--params", "--time"]
 TRANSFORMER_FLAGS = {*TRANSFORMER_OPTIONS, *TRANSFORMER_SWITCHES}
@@ -733,11 +738,8 @@ SPATIAL_SIZES = (["8", "9", "12,10", "7,9", "16"], ["0", "-3", "", "1e3", *HUGE,
 COMMON_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--batch": (["1", "2"], ["0", "-1", *HUGE, "x"]),
     "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:3", "mps", "tpu", "", "CPU"]),
-    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
-    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
     "--output": (["out.md", "out.json", "out.txt", "out.svg"], OUTPUTS),
-    "--repeats": (["2"], ["0", "-1", "abc"]),
-    "--warmup": (["1"], ["-1", "x"]),
+    **RUN_OPTIONS,
 }
 CONV_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--dims": (["1", "2", "2", "3"], ["0", "4", "", "x"]),
