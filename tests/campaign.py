@@ -206,6 +206,18 @@ EMBEDDING_JUNK = st.sampled_from(
 )
 
 
+def _in_any_order(draw: st.DrawFn, items: list[list[str]]) -> list[str]:
+    """The words of ITEMS in a drawn order, each flag still before its value."""
+    return [word for item in draw(st.permutations(items)) for word in item]
+
+
+def _ending_now_and_then_in_a_bare_flag(draw: st.DrawFn, words: list[str], flags: list[str]) -> list[str]:
+    """WORDS, and one time in 20 a flag of FLAGS at the end, left without its value."""
+    if draw(st.integers(0, 19)) == 0:
+        return [*words, draw(st.sampled_from(flags))]
+    return words
+
+
 @st.composite
 def embedding_command_lines(draw: st.DrawFn) -> list[str]:
     """``torchshape embedding`` arguments: its flags in a random order with drawn values."""
@@ -225,10 +237,9 @@ def embedding_command_lines(draw: st.DrawFn) -> list[str]:
             items.append([switch])
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(EMBEDDING_JUNK))
-    words = ["embedding", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
-        words.append(draw(st.sampled_from(EMBEDDING_FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(
+        draw, ["embedding", *_in_any_order(draw, items)], EMBEDDING_FLAGS
+    )
 
 
 @st.composite
@@ -247,10 +258,7 @@ def command_lines(draw: st.DrawFn) -> list[str]:
         items.append(draw(JUNK))
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(ALIASES))
-    words = ["rnn", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:  # a flag left without its value at the end
-        words.append(draw(st.sampled_from(FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(draw, ["rnn", *_in_any_order(draw, items)], FLAGS)
 
 
 @dataclass
@@ -290,6 +298,13 @@ def _crashes(outcome: Outcome) -> list[str]:
     return [*problems, "an internal error"] if "internal error" in err else problems
 
 
+def _left_after_an_error(outcome: Outcome) -> list[str]:
+    """A run that failed writes nothing on stdout and leaves no file behind."""
+    return ["stdout is not empty after an error"] * bool(outcome.stdout) + [
+        f"files left behind: {sorted(outcome.files)}"
+    ] * bool(outcome.files)
+
+
 def outcome_problems(outcome: Outcome) -> list[str]:
     """Everything wrong with one run; empty when it ended as it must."""
     problems = _crashes(outcome)
@@ -305,11 +320,7 @@ def outcome_problems(outcome: Outcome) -> list[str]:
         named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*", err))
         if not named & (KNOWN_FLAGS | ATTENTION_KNOWN | TRANSFORMER_FLAGS | set(outcome.args)):
             problems.append("the error names no flag")
-        if out:
-            problems.append("stdout is not empty after an error")
-        if outcome.files:
-            problems.append(f"files left behind: {sorted(outcome.files)}")
-        return problems
+        return problems + _left_after_an_error(outcome)
     if err:
         problems.append("stderr is not empty after success")
     output = flag_value(outcome.args, "--output")
@@ -331,24 +342,19 @@ def outcome_problems(outcome: Outcome) -> list[str]:
 
 def _format_problems(args: list[str], text: str) -> list[str]:
     """The output, in the format the run chose, parses and says that torch verified every shape."""
-    fmt = (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
-    if not text.strip():
-        return ["no output"]
+    try:
+        fmt, data = _read(args, text)
+    except _Unreadable as problem:
+        return [str(problem)]
     if fmt == "json":
-        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         unverified = [t["name"] for t in data["tensors"] if t["verified"] is not True]
         return [f"not verified: {unverified}"] * bool(unverified) + ["ok is not true"] * (
             data["ok"] is not True
         )
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if len({len(row) for row in rows}) != 1:
-            return ["csv is not rectangular"]
-        verified, kind = rows[0].index("verified"), rows[0].index("kind")
-        shapes = [row for row in rows[1:] if row[kind] != "total"]  # totals are counts, not shapes
-        return ["csv row not verified"] * any(row[verified] != "true" for row in shapes)
+        shapes = [row for row in data if row["kind"] != "total"]  # totals are counts, not shapes
+        return ["csv row not verified"] * any(row["verified"] != "true" for row in shapes)
     if fmt == "svg":
-        xml.dom.minidom.parseString(text)
         return []
     if fmt == "python":
         compile(text, "snippet.py", "exec")
@@ -356,6 +362,34 @@ def _format_problems(args: list[str], text: str) -> list[str]:
     if fmt == "markdown":
         return ["markdown: no pipe table"] * ("| tensor |" not in text) + ["markdown: ✗"] * ("✗" in text)
     return ["table: a ✗"] * ("✗" in text) + ["table: no ✓"] * ("✓" not in text)
+
+
+def _format_of(args: list[str]) -> str:
+    """The format a run's flags chose: --format, else --output's suffix, else the table."""
+    return (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
+
+
+class _Unreadable(Exception):
+    """An output that cannot be read in its format: the problem."""
+
+
+def _read(args: list[str], text: str) -> tuple[str, Any]:
+    """The format the run chose and its output read in it: JSON strictly (no NaN or Infinity),
+    CSV as its rows below the header, each by column name, SVG parsed as XML and kept as text,
+    like the other formats."""
+    fmt = _format_of(args)
+    if not text.strip():
+        raise _Unreadable("no output")
+    if fmt == "json":
+        return fmt, json.loads(text, parse_constant=_refuse)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        if len({len(row) for row in rows}) != 1:
+            raise _Unreadable("csv is not rectangular")
+        return fmt, [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    if fmt == "svg":
+        xml.dom.minidom.parseString(text)
+    return fmt, text
 
 
 def _format_from_name(output: str | None) -> str:
@@ -485,7 +519,7 @@ def model_command_lines(draw: st.DrawFn) -> list[str]:
         items.append(["--params"])
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(MODEL_JUNK))
-    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["model", target, *_in_any_order(draw, items)]
 
 
 # stderr's line when the model's forward raised, after the report was written
@@ -520,11 +554,7 @@ def model_outcome_problems(outcome: Outcome) -> list[str]:
                 named = set(re.findall(r"-{1,2}[A-Za-z][\w-]*|TARGET", err))
                 if not named & (KNOWN_FLAGS | MODEL_FLAGS | {"TARGET"} | set(outcome.args)):
                     problems.append("the error names no flag")
-            if out:
-                problems.append("stdout is not empty after an error")
-            if outcome.files:
-                problems.append(f"files left behind: {sorted(outcome.files)}")
-            return problems
+            return problems + _left_after_an_error(outcome)
         if code != 1:
             problems.append(f"forward raised, exit {code}, not 1")
         where = failed[1]
@@ -553,11 +583,11 @@ MODEL_FLAGS = {"--input", "--arg", "--depth", "--device", "--dtype", "--format",
 def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[str]:
     """The report parses in its format; without ``failed``, every formula torch checked agreed
     (a layer without a formula has no mark); with it, the report says where forward raised."""
-    fmt = (flag_value(args, "--format") or _format_from_name(flag_value(args, "--output"))).lower()
-    if not text.strip():
-        return ["no output"]
+    try:
+        fmt, data = _read(args, text)
+    except _Unreadable as problem:
+        return [str(problem)]
     if fmt == "json":
-        data = json.loads(text, parse_constant=_refuse)  # strict: no NaN or Infinity
         marks = [o["verified"] for layer in data["layers"] for o in layer["outputs"]]
         marks += [t["verified"] for t in data["tensors"]]
         if failed:
@@ -566,16 +596,11 @@ def _model_format_problems(args: list[str], text: str, *, failed: bool) -> list[
             data["ok"] is not True
         )
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        if len({len(row) for row in rows}) != 1:
-            return ["csv is not rectangular"]
-        verified, kind = rows[0].index("verified"), rows[0].index("kind")
         if failed:
-            return ["csv: no error row"] * all(row[kind] != "error" for row in rows[1:])
-        shapes = [row for row in rows[1:] if row[kind] in ("tensor", "layer")]
-        return ["csv: a row torch disagreed with"] * any(row[verified] == "false" for row in shapes)
+            return ["csv: no error row"] * all(row["kind"] != "error" for row in data)
+        shapes = [row for row in data if row["kind"] in ("tensor", "layer")]
+        return ["csv: a row torch disagreed with"] * any(row["verified"] == "false" for row in shapes)
     if fmt == "svg":
-        xml.dom.minidom.parseString(text)
         return []
     if failed:
         return [f"{fmt}: no ✗ where forward raised"] * ("✗" not in text)
@@ -630,11 +655,18 @@ def attention_command_lines(draw: st.DrawFn) -> list[str]:
     items += [[switch] for switch in ATTENTION_SWITCHES if draw(st.integers(0, 4)) == 0]
     if draw(st.integers(0, 9)) == 0:
         items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--self=1"], ["--heads"], ["--"]])))
-    words = ["attention", *(word for item in draw(st.permutations(items)) for word in item)]
-    if draw(st.integers(0, 19)) == 0:
-        words.append(draw(st.sampled_from(ATTENTION_FLAGS)))
-    return words
+    return _ending_now_and_then_in_a_bare_flag(
+        draw, ["attention", *_in_any_order(draw, items)], ATTENTION_FLAGS
+    )
 
+
+# the dtype, format and timing flags of transformer, conv and pool: (ordinary values, odd ones)
+RUN_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
+    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
+    "--repeats": (["2"], ["0", "-1", "abc"]),
+    "--warmup": (["1"], ["-1", "x"]),
+}
 
 # --- torchshape transformer ----------------------------------------------------------------------
 #
@@ -658,11 +690,8 @@ TRANSFORMER_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--tgt-key-padding-mask": PADDING_FORMS,
     "--memory-key-padding-mask": PADDING_FORMS,
     "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:7", "mps", "tpu", "", "CPU"]),
-    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
-    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
     "--output": (["out.md", "out.json", "out.txt", "out.py"], OUTPUTS),
-    "--repeats": (["2"], ["0", "-1", "abc"]),
-    "--warmup": (["1"], ["-1", "x"]),
+    **RUN_OPTIONS,
 }
 TRANSFORMER_SWITCHES = ["--batch-first", "--norm-first", "--causal", "--explain", "--params", "--time"]
 TRANSFORMER_FLAGS = {*TRANSFORMER_OPTIONS, *TRANSFORMER_SWITCHES}
@@ -698,7 +727,7 @@ def transformer_command_lines(draw: st.DrawFn) -> list[str]:
     ]
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(TRANSFORMER_JUNK))
-    return ["transformer", *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["transformer", *_in_any_order(draw, items)]
 
 
 # --- torchshape conv and pool ---------------------------------------------------------------------
@@ -709,11 +738,8 @@ SPATIAL_SIZES = (["8", "9", "12,10", "7,9", "16"], ["0", "-3", "", "1e3", *HUGE,
 COMMON_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--batch": (["1", "2"], ["0", "-1", *HUGE, "x"]),
     "--device": (["cpu", "cpu", "meta"], ["cuda", "cuda:3", "mps", "tpu", "", "CPU"]),
-    "--dtype": (["float32", "float64", "bfloat16"], ["float16", "int8", "", "half"]),
-    "--format": (["table", "json", "markdown", "csv", "svg", "python"], ["", "xml", "JSON"]),
     "--output": (["out.md", "out.json", "out.txt", "out.svg"], OUTPUTS),
-    "--repeats": (["2"], ["0", "-1", "abc"]),
-    "--warmup": (["1"], ["-1", "x"]),
+    **RUN_OPTIONS,
 }
 CONV_OPTIONS: dict[str, tuple[list[str], list[str]]] = {
     "--dims": (["1", "2", "2", "3"], ["0", "4", "", "x"]),
@@ -765,7 +791,7 @@ def _flag_soup(
     items += [[switch] for switch in switches if draw(st.integers(0, 3)) == 0]
     if odd and draw(st.integers(0, 9)) == 0:
         items.append(draw(st.sampled_from([["extra"], ["--foo", "1"], ["--explain=1"], ["--size"], ["--"]])))
-    return [command, *(word for item in draw(st.permutations(items)) for word in item)]
+    return [command, *_in_any_order(draw, items)]
 
 
 @st.composite
@@ -839,7 +865,7 @@ def hostile_command_lines(draw: st.DrawFn) -> list[str]:
             items.append([flag, draw(st.sampled_from(ordinary))])
     if draw(st.integers(0, 3)) == 0:
         items.append(["--params"])
-    return ["model", target, *(word for item in draw(st.permutations(items)) for word in item)]
+    return ["model", target, *_in_any_order(draw, items)]
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -873,8 +899,7 @@ def _strict_json_problems(outcome: Outcome) -> list[str]:
     if outcome.code != 0:
         return []
     output = flag_value(outcome.args, "--output")
-    fmt = (flag_value(outcome.args, "--format") or _format_from_name(output)).lower()
-    if fmt != "json":
+    if _format_of(outcome.args) != "json":
         return []
     if output is not None:
         name = Path(os.path.normpath(output)).as_posix()

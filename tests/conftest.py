@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -74,7 +78,39 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
 
 
-MODELS = Path(__file__).resolve().parent / "models"
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "tests" / "models"
+
+
+def run_python(
+    *args: str, timeout: int = 60, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a fresh process that imports this checkout, run in CWD with ENV added to
+    the environment: its exit code, stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def wrong_rnn_formula(
+    monkeypatch: pytest.MonkeyPatch, name: str, dims: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+) -> Callable[[Any], list[Any]]:
+    """The RNN report takes DIMS of its own formula for the tensor NAME, a wrong one, so that torch
+    must disagree: that formula list, to patch elsewhere too."""
+    from torchshape.families.rnn import formulas, report
+
+    real = formulas.tensor_formulas
+
+    def wrong(spec: Any) -> list[formulas.TensorFormula]:
+        return [formulas.TensorFormula(f.name, dims(f.dims)) if f.name == name else f for f in real(spec)]
+
+    monkeypatch.setattr(report, "tensor_formulas", wrong)
+    return wrong
 
 
 def run_line(args: str) -> tuple[int, str, str]:
@@ -101,6 +137,22 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, out, err
 
 
+def spec_of_command_line(family: str, line: str) -> object:
+    """The spec ``torchshape FAMILY``'s ARGS of the command line LINE (``torchshape FAMILY ARGS``)
+    hands on to be run and shown; nothing runs."""
+    import shlex
+    from unittest import mock
+
+    from torchshape import command
+    from torchshape.cli import main
+
+    seen: list[object] = []
+    with mock.patch.object(command, "deliver", lambda ctx, spec, *a, **k: seen.append(spec)):
+        assert main([family, *shlex.split(line)[2:]]) == 0
+    assert len(seen) == 1
+    return seen[0]
+
+
 def refused_before_building(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, family: str, args: str
 ) -> str:
@@ -124,8 +176,6 @@ def refused_before_building(
 def refused_without_torch(family: str, usages: list[str]) -> None:
     """Each ``torchshape FAMILY USAGE`` exits 2 in a fresh process that never imports torch."""
     import shlex
-    import subprocess
-    import sys
 
     code = (
         "import sys\n"
@@ -134,16 +184,13 @@ def refused_without_torch(family: str, usages: list[str]) -> None:
         f"    assert main([{family!r}, *args]) == 2, args\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
 
 
 def help_without_torch(family: str) -> str:
     """``torchshape FAMILY --help`` then ``torchshape --help`` in a fresh process that imports
     neither torch nor the family's request checks: what they printed."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from torchshape.cli import main\n"
@@ -151,7 +198,7 @@ def help_without_torch(family: str) -> str:
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         f"assert 'torchshape.families.{family}.request' not in sys.modules, 'request imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -189,11 +236,9 @@ def reproduced(capsys: pytest.CaptureFixture[str], family: str, args: str) -> No
 def script_passes(capsys: pytest.CaptureFixture[str], path: Path, family: str, args: str, *more: str) -> None:
     """``torchshape FAMILY ARGS MORE --output PATH`` writes a script that runs and passes every check."""
     import shlex
-    import subprocess
-    import sys
 
     code, _, _ = run_cli(capsys, family, *shlex.split(args), *more, "--output", str(path))
     assert code == 0
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = run_python(str(path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "every shape matches\n"

@@ -6,6 +6,22 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+# The settings of `torchshape rnn` with no flags: LSTM 50→30, L = 5, N = 3
+DEFAULT_RAW: dict[str, Any] = {
+    "kind": "lstm",
+    "input_size": 50,
+    "hidden_size": 30,
+    "num_layers": 1,
+    "seq_len": 5,
+    "batch": 3,
+    "bidirectional": False,
+    "batch_first": False,
+    "bias": True,
+    "dropout": 0.0,
+    "unbatched": False,
+    "dtype": "float32",
+}
+
 
 @st.composite
 def settings(draw: st.DrawFn, *, max_size: int = 24, max_layers: int = 4) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import wrong_rnn_formula
 from tests.strategies import settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
@@ -102,20 +103,10 @@ def test_meta_probe_stays_small_for_huge_sizes() -> None:
 
 def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verification can fail: break one rule and torch disagrees."""
-    from torchshape.families.rnn import formulas
-    from torchshape.families.rnn import report as report_module
+    from torchshape.families.rnn.formulas import Dim
 
-    real = formulas.tensor_formulas
-
-    def broken(spec: Any) -> list[formulas.TensorFormula]:
-        out = []
-        for f in real(spec):
-            if f.name == "output":  # forget the D factor, a classic mistake
-                f = formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_out", ("H_out",))))
-            out.append(f)
-        return out
-
-    monkeypatch.setattr(report_module, "tensor_formulas", broken)
+    # forget the D factor of output, a classic mistake
+    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], Dim("H_out", ("H_out",))))
     report = inspect(kind="lstm", bidirectional=True)
     assert not report.ok
     bad = {row.name for row in report.rows if not row.verified}

@@ -1,47 +1,14 @@
-"""torchshape attention on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; JSON's command; the command line and the python script
-reproduce the run; --help imports no torch."""
+"""torchshape attention on the command line: heads that do not divide, the Python API's names,
+JSON's command and tensors. Its bad command lines and --help: tests/test_usage.py; every format and
+the run reproduced: tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import json
-import shlex
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name, words it must contain)
-BAD = [
-    ("--embed-dim 25 --heads 4", "--embed-dim", "25 is not divisible by --heads 4"),
-    ("--heads 0", "--heads", "out of range"),
-    ("--embed-dim x", "--embed-dim", "not a whole number"),
-    ("--target-len -1", "--target-len", "out of range"),
-    ("--source-len 100000000000000000000", "--source-len", "out of range"),
-    ("--self --source-len 9", "--source-len", "S = L = 5"),
-    ("--self --kdim 10", "--kdim", "E_k = E_v = E = 24"),
-    ("--unbatched --batch 2", "--batch", "no batch dimension"),
-    ("--no-need-weights --per-head-weights", "--per-head-weights", "no weights to keep per head"),
-    ("--attn-mask 4d", "--attn-mask", "not one of none, 2d, 3d"),
-    ("--mask-dtype float", "--mask-dtype", "no mask to give a dtype"),
-    ("--key-padding-mask --mask-dtype int", "--mask-dtype", "not one of bool, float"),
-    ("--dropout 1", "--dropout", "outside [0, 1)"),
-    ("--dropout nan", "--dropout", "outside [0, 1)"),
-    ("--dtype int8", "--dtype", "not one of"),
-    ("--device tpu", "--device", "not a device"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "attention", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
+from tests.conftest import run_cli
 
 
 def test_embed_dim_not_divisible_names_both_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,22 +25,6 @@ def test_the_python_api_names_its_arguments() -> None:
         inspect_attention(embed_dim=25, num_heads=4)
     with pytest.raises(UsageError, match=r"^source_len=9: self_attention feeds one tensor"):
         inspect_attention(self_attention=True, source_len=9)
-
-
-ARGS = [
-    "",
-    "--per-head-weights --key-padding-mask --add-bias-kv --add-zero-attn",
-    "--self --batch-first --causal --no-need-weights --attn-mask 3d",
-    "--kdim 10 --vdim 6 --unbatched --attn-mask 3d --mask-dtype float --no-bias --device meta",
-]
-
-
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
-@pytest.mark.parametrize("args", ARGS)
-def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "attention", *shlex.split(args), "--params", "--format", fmt)
-    assert (code, err) == (0, "")
-    assert out
 
 
 def test_json_names_the_command_and_every_tensor(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,35 +62,3 @@ def test_no_need_weights_has_no_weights_row(capsys: pytest.CaptureFixture[str]) 
     data = json.loads(out)
     assert "attn_output_weights" not in [t["name"] for t in data["tensors"]]
     assert any("need_weights=False: attn_output_weights is None" in note for note in data["notes"])
-
-
-COMMANDS = [
-    "",
-    "--self --batch-first --causal --no-need-weights",
-    "--kdim 10 --vdim 6 --attn-mask 3d --mask-dtype float --per-head-weights --add-zero-attn",
-    "--unbatched --key-padding-mask --add-bias-kv --dropout 0.1 --dtype float64 --device meta",
-    "--embed-dim 8 --heads 2 --target-len 3 --source-len 4 --batch 2 --no-bias --causal --attn-mask 3d",
-]
-
-
-@pytest.mark.parametrize("args", [*COMMANDS, "--self --causal --diagram"])
-def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    reproduced(capsys, "attention", args)
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_python_script_runs_and_checks_every_shape(
-    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    script_passes(capsys, tmp_path / "check.py", "attention", args, "--params")
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("attention")
-
-
-@pytest.mark.parametrize(
-    "example", __import__("torchshape.families.attention.command", fromlist=["x"]).EXAMPLES
-)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.campaign import (
     ENVIRONMENTS,
@@ -47,6 +48,10 @@ EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", "300"))
 MODEL_EXAMPLES = int(os.environ.get("CAMPAIGN_MODEL_EXAMPLES", "100"))
 SPATIAL_EXAMPLES = int(os.environ.get("CAMPAIGN_SPATIAL_EXAMPLES", "150"))
 HOSTILE_EXAMPLES = int(os.environ.get("CAMPAIGN_HOSTILE_EXAMPLES", "100"))
+TRANSFORMER_EXAMPLES = int(os.environ.get("CAMPAIGN_TRANSFORMER_EXAMPLES", "60"))
+# command lines run again as processes of their own
+PROCESSES = int(os.environ.get("CAMPAIGN_PROCESSES", "6"))
+MODEL_PROCESSES = int(os.environ.get("CAMPAIGN_MODEL_PROCESSES", "2"))
 LOG = os.environ.get("CAMPAIGN_LOG")
 # As if the machine had 1 GiB free: valid but large configurations on the CPU are
 # then refused by the guard (exit 1) instead of filling this machine's memory.
@@ -102,59 +107,34 @@ def _judge(args: list[str], env: dict[str, str], problems_of: Callable[[Outcome]
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=command_lines(), env=ENVIRONMENTS)
-def test_every_command_line_ends_in_verified_shapes_or_one_line(args: list[str], env: dict[str, str]) -> None:
-    _judge(args, env, outcome_problems)
+# Each command's drawn command lines, what they must end in, and how many to draw. Hostile models
+# (sys.exit, prints, odd exceptions and escape sequences from the model, TARGETs that are no model
+# such as os:system and shutil:rmtree) end in exit 0, 1 or 2, one line, no command run, strict JSON.
+CAMPAIGNS: dict[str, tuple[st.SearchStrategy[list[str]], Callable[[Outcome], list[str]], int]] = {
+    "rnn": (command_lines(), outcome_problems, EXAMPLES),
+    "model": (model_command_lines(), model_outcome_problems, MODEL_EXAMPLES),
+    "conv": (conv_command_lines(), spatial_outcome_problems, SPATIAL_EXAMPLES),
+    "pool": (pool_command_lines(), spatial_outcome_problems, SPATIAL_EXAMPLES),
+    "hostile models": (hostile_command_lines(), hostile_outcome_problems, HOSTILE_EXAMPLES),
+    "transformer": (transformer_command_lines(), outcome_problems, TRANSFORMER_EXAMPLES),
+    "attention": (attention_command_lines(), outcome_problems, max(50, EXAMPLES // 3)),
+    "embedding": (embedding_command_lines(), outcome_problems, EXAMPLES // 2),
+}
 
 
-@settings(max_examples=MODEL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=model_command_lines(), env=ENVIRONMENTS)
-def test_every_model_command_line_ends_in_a_trace_or_one_line(args: list[str], env: dict[str, str]) -> None:
-    _judge(args, env, model_outcome_problems)
+@pytest.mark.parametrize("command", list(CAMPAIGNS))
+def test_every_command_line_ends_in_verified_shapes_or_one_line(command: str) -> None:
+    lines, problems_of, examples = CAMPAIGNS[command]
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(args=lines, env=ENVIRONMENTS)
+    def judged(args: list[str], env: dict[str, str]) -> None:
+        _judge(args, env, problems_of)
+
+    judged()
 
 
-@settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=conv_command_lines(), env=ENVIRONMENTS)
-def test_every_conv_command_line_ends_in_verified_shapes_or_one_line(
-    args: list[str], env: dict[str, str]
-) -> None:
-    _judge(args, env, spatial_outcome_problems)
-
-
-@settings(max_examples=SPATIAL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=pool_command_lines(), env=ENVIRONMENTS)
-def test_every_pool_command_line_ends_in_verified_shapes_or_one_line(
-    args: list[str], env: dict[str, str]
-) -> None:
-    _judge(args, env, spatial_outcome_problems)
-
-
-@settings(max_examples=HOSTILE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=hostile_command_lines(), env=ENVIRONMENTS)
-def test_hostile_models_end_in_a_report_or_one_line(args: list[str], env: dict[str, str]) -> None:
-    """sys.exit, prints, odd exceptions and escape sequences from the model, TARGETs that are no
-    model (os:system, shutil:rmtree): exit 0, 1 or 2, one line, no command run, strict JSON."""
-    _judge(args, env, hostile_outcome_problems)
-
-
-@settings(
-    max_examples=int(os.environ.get("CAMPAIGN_TRANSFORMER_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-@given(args=transformer_command_lines(), env=ENVIRONMENTS)
-def test_every_transformer_command_line_ends_in_verified_shapes_or_one_line(
-    args: list[str], env: dict[str, str]
-) -> None:
-    _judge(args, env, outcome_problems)
-
-
-@settings(
-    max_examples=int(os.environ.get("CAMPAIGN_PROCESSES", "6")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(max_examples=PROCESSES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=command_lines())
 def test_real_processes_end_the_same_way(args: list[str]) -> None:
     """A handful of the drawn command lines as real processes: exit codes and stderr as above."""
@@ -166,41 +146,91 @@ def test_real_processes_end_the_same_way(args: list[str]) -> None:
     assert not problems, f"torchshape {' '.join(args)}: {problems}\n--- stderr\n{outcome.stderr}"
 
 
-@pytest.mark.parametrize(
-    ("args", "code", "named"),
-    [
-        (["--layers", "100000000000000000000", "--device", "meta"], 2, "--layers"),
-        (["--hidden-size", "-100000000000000000000"], 2, "--hidden-size"),
-        (["--seq-len", "9223372036854775808", "--device", "meta"], 2, "--seq-len"),
-        (["--dropout", "nan"], 2, "--dropout"),
-        (["--dropout", "inf"], 2, "--dropout"),
-        (["--lengths", "3,,x"], 2, "--lengths"),
-        (["--device", "cuda:7"], 1, "--device"),
-        # the largest sizes torchshape takes: answered on meta, in constant time
-        (["--seq-len", "2147483647", "--batch", "1000000", "--device", "meta", "--layers", "1024"], 0, ""),
-        (["--input-size", "2147483647", "--hidden-size", "100000", "--device", "meta", "--bidir"], 0, ""),
-        # ...refused where they cannot exist or cannot run
-        (["--hidden-size", "2147483647", "--device", "meta"], 1, "--hidden-size"),
-        (["--seq-len", "2147483647"], 1, "--device"),
-        (
-            ["--seq-len", "100000000", "--hidden-size", "1", "--input-size", "1", "--batch", "1"],
-            1,
+# torchshape rnn: (arguments, exit code, what stderr names)
+ABSURD_RNN = [
+    (["--layers", "100000000000000000000", "--device", "meta"], 2, "--layers"),
+    (["--hidden-size", "-100000000000000000000"], 2, "--hidden-size"),
+    (["--seq-len", "9223372036854775808", "--device", "meta"], 2, "--seq-len"),
+    (["--dropout", "nan"], 2, "--dropout"),
+    (["--dropout", "inf"], 2, "--dropout"),
+    (["--lengths", "3,,x"], 2, "--lengths"),
+    (["--device", "cuda:7"], 1, "--device"),
+    # the largest sizes torchshape takes: answered on meta, in constant time
+    (["--seq-len", "2147483647", "--batch", "1000000", "--device", "meta", "--layers", "1024"], 0, ""),
+    (["--input-size", "2147483647", "--hidden-size", "100000", "--device", "meta", "--bidir"], 0, ""),
+    # ...refused where they cannot exist or cannot run
+    (["--hidden-size", "2147483647", "--device", "meta"], 1, "--hidden-size"),
+    (["--seq-len", "2147483647"], 1, "--device"),
+    (
+        ["--seq-len", "100000000", "--hidden-size", "1", "--input-size", "1", "--batch", "1"],
+        1,
+        "--device",
+    ),
+]
+
+# torchshape attention: (arguments, exit code, what stderr names)
+ABSURD_ATTENTION = [
+    (["--embed-dim", "30", "--heads", "4"], 2, "--heads"),
+    (["--target-len", "100000000000000000000", "--device", "meta"], 2, "--target-len"),
+    # the largest sizes torchshape takes on meta, answered at once, or refused where the
+    # scores cannot exist
+    (
+        ["--self", "--target-len", "131072", "--embed-dim", "8192", "--heads", "64", "--device", "meta"],
+        0,
+        "",
+    ),
+    (["--self", "--target-len", "2147483647", "--device", "meta"], 1, "--target-len"),
+    (["--target-len", "100000", "--source-len", "100000"], 1, "--device"),
+]
+
+# torchshape embedding: (arguments, exit code, what stderr names)
+ABSURD_EMBEDDING = [
+    (["--num-embeddings", "100000000000000000000"], 2, "--num-embeddings"),
+    (["--shape", "2147483648"], 2, "--shape"),
+    (["--bag", "--offsets", "0,2147483647", "--device", "meta"], 2, "--offsets"),
+    (["--bag", "--offsets", "0,2147483647", "--shape", "2147483647", "--device", "meta"], 0, ""),
+    # the largest sizes: answered on meta, in constant time
+    (
+        [
+            "--num-embeddings",
+            "1000000000",
+            "--embedding-dim",
+            "4096",
+            "--shape",
+            "1,131072",
             "--device",
-        ),
+            "meta",
+        ],
+        0,
+        "",
+    ),
+    (["--shape", "2147483647,2147483647,2147483647", "--device", "meta"], 1, "--shape"),
+    (
+        ["--num-embeddings", "2147483647", "--embedding-dim", "2147483647", "--device", "meta"],
+        1,
+        "--num-embeddings",
+    ),
+    # ...refused where they cannot run
+    (["--num-embeddings", "2147483647", "--embedding-dim", "4096"], 1, "--device"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "code", "named"),
+    [
+        *(("rnn", *case) for case in ABSURD_RNN),
+        *(("attention", *case) for case in ABSURD_ATTENTION),
+        *(("embedding", *case) for case in ABSURD_EMBEDDING),
     ],
 )
-def test_absurd_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
-    outcome = run_in_process(["rnn", *args], {})
+def test_absurd_values_are_refused_or_answered(command: str, args: list[str], code: int, named: str) -> None:
+    outcome = run_in_process([command, *args], {})
     assert not outcome_problems(outcome), outcome.stderr
     assert outcome.code == code, outcome.stderr
     assert named in outcome.stderr
 
 
-@settings(
-    max_examples=int(os.environ.get("CAMPAIGN_MODEL_PROCESSES", "2")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(max_examples=MODEL_PROCESSES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(args=model_command_lines())
 def test_real_model_processes_end_the_same_way(args: list[str]) -> None:
     """A couple of the drawn ``torchshape model`` command lines as real processes."""
@@ -248,84 +278,6 @@ def test_a_module_object_traced_on_meta_is_traced_on_the_cpu_in_the_same_process
     assert on_meta.code in (0, 2), on_meta.stderr  # 2: recurrent layers refused on meta (after the move)
     on_cpu = run_in_process(args, {}, fresh=False)
     assert on_cpu.code == 0, on_cpu.stderr
-
-
-@settings(max_examples=max(50, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=attention_command_lines(), env=ENVIRONMENTS)
-def test_every_attention_command_line_ends_in_verified_shapes_or_one_line(
-    args: list[str], env: dict[str, str]
-) -> None:
-    _judge(args, env, outcome_problems)
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "named"),
-    [
-        (["--embed-dim", "30", "--heads", "4"], 2, "--heads"),
-        (["--target-len", "100000000000000000000", "--device", "meta"], 2, "--target-len"),
-        # the largest sizes torchshape takes on meta, answered at once, or refused where the
-        # scores cannot exist
-        (
-            ["--self", "--target-len", "131072", "--embed-dim", "8192", "--heads", "64", "--device", "meta"],
-            0,
-            "",
-        ),
-        (["--self", "--target-len", "2147483647", "--device", "meta"], 1, "--target-len"),
-        (["--target-len", "100000", "--source-len", "100000"], 1, "--device"),
-    ],
-)
-def test_absurd_attention_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
-    outcome = run_in_process(["attention", *args], {})
-    assert not outcome_problems(outcome), outcome.stderr
-    assert outcome.code == code, outcome.stderr
-    assert named in outcome.stderr
-
-
-@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck))
-@given(args=embedding_command_lines(), env=ENVIRONMENTS)
-def test_every_embedding_command_line_ends_in_verified_shapes_or_one_line(
-    args: list[str], env: dict[str, str]
-) -> None:
-    _judge(args, env, outcome_problems)
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "named"),
-    [
-        (["--num-embeddings", "100000000000000000000"], 2, "--num-embeddings"),
-        (["--shape", "2147483648"], 2, "--shape"),
-        (["--bag", "--offsets", "0,2147483647", "--device", "meta"], 2, "--offsets"),
-        (["--bag", "--offsets", "0,2147483647", "--shape", "2147483647", "--device", "meta"], 0, ""),
-        # the largest sizes: answered on meta, in constant time
-        (
-            [
-                "--num-embeddings",
-                "1000000000",
-                "--embedding-dim",
-                "4096",
-                "--shape",
-                "1,131072",
-                "--device",
-                "meta",
-            ],
-            0,
-            "",
-        ),
-        (["--shape", "2147483647,2147483647,2147483647", "--device", "meta"], 1, "--shape"),
-        (
-            ["--num-embeddings", "2147483647", "--embedding-dim", "2147483647", "--device", "meta"],
-            1,
-            "--num-embeddings",
-        ),
-        # ...refused where they cannot run
-        (["--num-embeddings", "2147483647", "--embedding-dim", "4096"], 1, "--device"),
-    ],
-)
-def test_absurd_embedding_values_are_refused_or_answered(args: list[str], code: int, named: str) -> None:
-    outcome = run_in_process(["embedding", *args], {})
-    assert not outcome_problems(outcome), outcome.stderr
-    assert outcome.code == code, outcome.stderr
-    assert named in outcome.stderr
 
 
 def run_in_a_process(args: list[str]) -> Outcome:

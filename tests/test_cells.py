@@ -15,7 +15,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import refused, run_cli
+from tests.conftest import run_cli
 from tests.strategies import cell_settings
 from torchshape import Kind, UsageError, inspect, make_spec
 from torchshape.families.rnn.formulas import symbols, tensor_formulas
@@ -158,69 +158,6 @@ def test_an_input_torch_refuses_is_reported_not_raised(monkeypatch: pytest.Monke
 
 
 # --- the command line ---------------------------------------------------------------
-
-
-BAD_CELL_USAGE = [
-    (
-        ["--kind", "lstm-cell", "--layers", "2"],
-        "--layers: nn.LSTMCell is a single layer; drop --layers or use --kind lstm",
-    ),
-    (
-        ["--kind", "gru-cell", "--seq-len", "5"],  # given explicitly, even at the layers' default
-        "--seq-len: nn.GRUCell takes one time step, not a sequence; add --unroll to loop it over "
-        "--seq-len steps, or drop --seq-len, or use --kind gru",
-    ),
-    (
-        ["--kind", "rnn-cell", "--seq-len", "1"],
-        "--seq-len: nn.RNNCell takes one time step, not a sequence; add --unroll to loop it over "
-        "--seq-len steps, or drop --seq-len, or use --kind rnn",
-    ),
-    (
-        ["--kind", "lstm-cell", "--bidir"],
-        "--bidir: nn.LSTMCell runs one step in one direction; drop --bidir or use --kind lstm",
-    ),
-    (
-        ["--kind", "gru-cell", "--batch-first"],
-        "--batch-first: nn.GRUCell input has no time dimension, it is (N, H_in); "
-        "drop --batch-first or use --kind gru",
-    ),
-    (
-        ["--kind", "lstm-cell", "--proj-size", "5"],
-        "--proj-size: nn.LSTMCell has no projection; drop --proj-size or use --kind lstm",
-    ),
-    (
-        ["--kind", "gru-cell", "--proj-size", "5"],
-        "--proj-size: nn.GRUCell has no projection; drop --proj-size",
-    ),
-    (
-        ["--kind", "rnn-cell", "--dropout", "0.2"],
-        "--dropout: nn.RNNCell has no dropout, which acts between stacked layers; "
-        "drop --dropout or use --kind rnn with --layers 2 or more",
-    ),
-    (
-        ["--kind", "lstm-cell", "--nonlinearity", "relu"],
-        "--nonlinearity: only --kind rnn and rnn-cell have a nonlinearity; nn.LSTMCell has fixed gates",
-    ),
-    (
-        ["--kind", "gru-cell", "--nonlinearity", "tanh"],
-        "--nonlinearity: only --kind rnn and rnn-cell have a nonlinearity; nn.GRUCell has fixed gates",
-    ),
-    (
-        ["--kind", "rnn-cell", "--unbatched", "--batch", "4"],
-        "--batch: unbatched input has no batch dimension; drop --batch or --unbatched",
-    ),
-    (
-        ["--kind", "lstm-cell", "--layers", "3", "--bidir"],  # several: the first in flag order
-        "--layers: nn.LSTMCell is a single layer; drop --layers or use --kind lstm",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), BAD_CELL_USAGE)
-def test_layer_flags_on_a_cell_exit_2_naming_the_flag(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
 
 
 def test_neutral_layer_values_are_accepted_for_a_cell(capsys: pytest.CaptureFixture[str]) -> None:

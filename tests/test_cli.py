@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import refused, run_cli
+from tests.conftest import refused, run_cli, run_python, wrong_rnn_formula
 from torchshape.cli import main
 
 
@@ -49,70 +49,6 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     by_name = {t["name"]: t for t in data["tensors"]}
     assert by_name["output"]["shape"] == [3, 5, 30]  # (N, L, D·H_out) with batch_first
     assert by_name["h_n"]["shape"] == [1, 3, 30]  # batch_first never applies to h_n
-
-
-BAD_USAGE = [
-    (
-        ["--kind", "lstm-cell", "--lengths", "1,1"],
-        "--lengths: nn.LSTMCell takes one time step, not a sequence to pack; "
-        "drop --lengths or use --kind lstm",
-    ),
-    (
-        ["--kind", "gru-cell", "--explain"],
-        "--explain: nn.GRUCell returns only the next state, there is no output vs h_n; "
-        "drop --explain or use --kind gru",
-    ),
-    (
-        ["--kind", "rnn-cell", "--seq-len", "4"],
-        "--seq-len: nn.RNNCell takes one time step, not a sequence; add --unroll to loop it over "
-        "--seq-len steps, or drop --seq-len, or use --kind rnn",
-    ),
-    (
-        ["--kind", "transformer"],
-        "--kind: 'transformer' is not one of gru, lstm, rnn, gru-cell, lstm-cell, rnn-cell",
-    ),
-    (["--hidden-size", "0"], "--hidden-size: 0 is out of range; use a whole number from 1 to 2147483647"),
-    (["--hidden-size", "-4"], "--hidden-size: -4 is out of range; use a whole number from 1 to 2147483647"),
-    (["--input-size", "abc"], "--input-size: 'abc' is not a whole number; use one from 1 to 2147483647"),
-    (["--seq-len", "2.5"], "--seq-len: '2.5' is not a whole number; use one from 1 to 2147483647"),
-    (["--layers", "0"], "--layers: 0 is out of range; use a whole number from 1 to 1024"),
-    (["--batch", "0"], "--batch: 0 is out of range; use a whole number from 1 to 2147483647"),
-    (["--proj-size", "30"], "--proj-size: 30 must be smaller than --hidden-size (30); use 0 for none"),
-    (
-        ["--proj-size", "5", "--kind", "gru"],
-        "--proj-size: only --kind lstm supports a projection; nn.GRU has none",
-    ),
-    (
-        ["--proj-size", "5", "--kind", "rnn"],
-        "--proj-size: only --kind lstm supports a projection; nn.RNN has none",
-    ),
-    (["--dropout", "1"], "--dropout: 1 is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "-0.1"], "--dropout: -0.1 is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "nan"], "--dropout: nan is outside [0, 1); use a probability such as 0.2"),
-    (["--dropout", "x"], "--dropout: 'x' is not a number; use a probability in [0, 1)"),
-    (
-        ["--nonlinearity", "relu"],
-        "--nonlinearity: only --kind rnn and rnn-cell have a nonlinearity; nn.LSTM has fixed gates",
-    ),
-    (["--kind", "rnn", "--nonlinearity", "gelu"], "--nonlinearity: 'gelu' is not one of tanh, relu"),
-    (["--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda, cuda:N, mps or meta"),
-    (["--dtype", "int8"], "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
-    (
-        ["--format", "yaml"],
-        "--format: 'yaml' is not one of table, markdown, json, csv, svg, python",
-    ),
-    (
-        ["--unbatched", "--batch", "4"],
-        "--batch: unbatched input has no batch dimension; drop --batch or --unbatched",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), BAD_USAGE)
-def test_bad_usage_exits_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
 
 
 PARSE_ERRORS = [
@@ -300,7 +236,7 @@ def test_version_without_torch_says_so() -> None:
         "from torchshape.cli import main\n"
         "raise SystemExit(main(['--version']))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("torchshape 0.1.0 (torch is not installed")
 
@@ -315,7 +251,7 @@ def test_version_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "print(out.getvalue(), end='')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"torchshape \S+ \(torch \S+\)\n", result.stdout)
 
@@ -332,7 +268,7 @@ def completion(shell: str, words: str, cword: int) -> subprocess.CompletedProces
         "COMP_CWORD": str(cword),
     }
     code = "import sys; from torchshape.cli import main; sys.exit(main([]))"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    return run_python("-c", code, env=env)
 
 
 def test_help_offers_shell_completion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -379,43 +315,15 @@ def test_missing_device_exits_1(capsys: pytest.CaptureFixture[str], device: str)
 def test_mismatch_exits_1_and_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.families.rnn import formulas, report
-
-    real = formulas.tensor_formulas
-
-    def swapped(spec: object) -> list[formulas.TensorFormula]:
-        # the classic batch_first mistake: h_n laid out as (N, D·num_layers, H_out)
-        return [
-            formulas.TensorFormula(f.name, (f.dims[1], f.dims[0], f.dims[2])) if f.name == "h_n" else f
-            for f in real(spec)  # type: ignore[arg-type]
-        ]
-
-    monkeypatch.setattr(report, "tensor_formulas", swapped)
+    # the classic batch_first mistake: h_n laid out as (N, D·num_layers, H_out)
+    wrong_rnn_formula(monkeypatch, "h_n", lambda dims: (dims[1], dims[0], dims[2]))
     code, out, _ = run_cli(capsys, "rnn", "--batch-first")
     assert code == 1
     assert "✗ MISMATCH h_n" in out
 
 
-def test_help_does_not_import_torch() -> None:
-    code = (
-        "import sys, torchshape.cli\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "torchshape.cli.main(['rnn', '--help'])\n"
-        "torchshape.cli.main(['--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "--hidden-size" in result.stdout
-
-
 def test_python_dash_m(tmp_path: object) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "torchshape", "rnn", "--kind", "rnn", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-m", "torchshape", "rnn", "--kind", "rnn", "--format", "json", timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["config"]["kind"] == "rnn"
 

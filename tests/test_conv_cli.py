@@ -1,59 +1,15 @@
-"""torchshape conv on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; the command line and the python script reproduce the run."""
+"""torchshape conv on the command line: a kernel too large gets the size that works, the Python
+API names its arguments, JSON's dims, a script that can fail. Its bad command lines and --help:
+tests/test_usage.py; every format and the run reproduced: tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name, words it must contain)
-BAD = [
-    ("--in-channels 3 --groups 2 --out-channels 8", "--in-channels", "divisible by --groups 2"),
-    ("--in-channels 4 --groups 2 --out-channels 5", "--out-channels", "divisible by --groups 2"),
-    (
-        "--transposed --stride 2 --output-padding 2",
-        "--output-padding",
-        "smaller than either stride (2) or dilation (1)",
-    ),
-    ("--padding same --stride 2", "--padding", "padding='same' is not supported for strided convolutions"),
-    (
-        "--kernel-size 5 --padding 0 --size 3,24",
-        "--size",
-        "Kernel size can't be greater than actual input size",
-    ),
-    ("--output-padding 1", "--output-padding", "add --transposed"),
-    ("--size 32,24,5", "--size", "3 values for --dims 2"),
-    ("--dims 1 --kernel-size 3,3", "--kernel-size", "2 values for --dims 1"),
-    ("--transposed --padding same", "--padding", "ConvTranspose takes whole numbers"),
-    ("--transposed --padding valid", "--padding", "ConvTranspose takes whole numbers"),
-    ("--transposed --padding-mode reflect", "--padding-mode", "accepts only 'zeros'"),
-    ("--padding-mode mirror", "--padding-mode", "not one of zeros, reflect, replicate, circular"),
-    ("--padding-mode reflect --padding 3 --size 3,24", "--size", "must be smaller"),
-    ("--transposed --padding 5 --size 1 --dims 1 --stride 1", "--size", "Output size is too small"),
-    ("--dims 4", "--dims", "not 1, 2 or 3"),
-    ("--stride 0", "--stride", "out of range"),
-    ("--kernel-size x", "--kernel-size", "not a whole number"),
-    ("--unbatched --batch 2", "--batch", "no batch dimension"),
-    ("--device tpu", "--device", "not a device"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "conv", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
+from tests.conftest import run_cli, run_python
 
 
 def test_a_kernel_too_large_gets_the_smallest_size_that_works(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,16 +38,6 @@ def test_the_python_api_names_its_arguments() -> None:
         inspect_conv(output_padding=1)
     with pytest.raises(UsageError, match=r"^in_channels=3: .*divisible by groups 2"):
         inspect_conv(in_channels=3, groups=2)
-
-
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
-@pytest.mark.parametrize(
-    "args", ["", "--transposed --dims 1 --size 10", "--dims 3 --unbatched --device meta"]
-)
-def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "conv", *shlex.split(args), "--params", "--format", fmt)
-    assert (code, err) == (0, "")
-    assert out
 
 
 def test_json_has_the_rnn_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,30 +71,12 @@ def test_json_has_the_rnn_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> N
     assert [t["shape"] for t in data["tensors"]] == [[4, 3, 32, 24], [4, 8, 16, 12]]
 
 
-COMMANDS = [
-    "",
-    "--dims 1 --size 100 --kernel-size 4 --padding same --stride 1 --explain",
-    "--transposed --stride 3 --output-padding 2 --groups 2 --in-channels 4 --no-bias --params",
-    "--dims 3 --size 5,6,7 --kernel-size 1,2,3 --dilation 2 --padding valid --unbatched --device meta",
-    "--padding-mode circular --padding 2,1 --batch 2 --dtype float64",
-]
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_reproduce_line_gives_the_same_spec(args: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_default_settings_reproduce_as_the_bare_command() -> None:
     from torchshape.families.conv.request import make_spec
     from torchshape.families.conv.spec import FLAGS, command_line
 
-    reproduced(capsys, "conv", args)
     spec = make_spec(names=FLAGS, dims=2)
     assert command_line(spec) == "torchshape conv"
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_python_script_runs_and_checks_every_shape(
-    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    script_passes(capsys, tmp_path / "check.py", "conv", args, "--params")
 
 
 def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,14 +85,5 @@ def test_the_python_script_can_fail(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "(4, 8, 28, 20)" in path.read_text()
     text = path.read_text().replace("(4, 8, 28, 20)", "(4, 8, 29, 20)")
     path.write_text(text)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = run_python(str(path), timeout=120)
     assert done.returncode == 1 and "AssertionError" in done.stderr
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("conv")
-
-
-@pytest.mark.parametrize("example", __import__("torchshape.families.conv.command", fromlist=["x"]).EXAMPLES)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0

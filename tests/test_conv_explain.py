@@ -11,15 +11,22 @@ from hypothesis import assume, given, settings
 from tests.test_conv_against_torch import conv_settings, torch_accepts
 from torchshape import inspect_conv
 from torchshape.families.conv.explain import ConvAnalysis
+from torchshape.report import Report
+
+
+def explained_where_torch_runs(drawn: dict[str, Any]) -> tuple[Report, ConvAnalysis]:
+    """torchshape conv --explain's report and analysis of DRAWN settings that torch runs (hypothesis
+    draws others until it does)."""
+    assume(torch_accepts(drawn) is not None)
+    report = inspect_conv(**drawn, explain=True)
+    assert isinstance(report.probe.analysis, ConvAnalysis)
+    return report, report.probe.analysis
 
 
 @settings(max_examples=30)
 @given(conv_settings())
 def test_every_explain_claim_holds_on_torch(drawn: dict[str, Any]) -> None:
-    assume(torch_accepts(drawn) is not None)
-    report = inspect_conv(**drawn, explain=True)
-    a = report.probe.analysis
-    assert isinstance(a, ConvAnalysis)
+    report, a = explained_where_torch_runs(drawn)
     assert a.ok and report.ok
     if a.receptive is not None and a.receptive.reason is None:
         assert a.receptive.holds is True

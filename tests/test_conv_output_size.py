@@ -4,8 +4,6 @@ passes it to forward, refused exactly where torch refuses it, every shape torch'
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_python
 from tests.test_conv_against_torch import conv_settings, torch_accepts, torch_module
 from torchshape import inspect_conv
 from torchshape.errors import UsageError
@@ -56,7 +54,7 @@ def test_the_command_line_and_its_script(capsys: pytest.CaptureFixture[str], tmp
     assert json.loads(out)["config"]["output_size"] == [20, 19]
     script = tmp_path / "check.py"
     assert run_cli(capsys, *args, "--output-size", "20,19", "--output", str(script))[0] == 0
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    done = run_python(str(script), timeout=120)
     assert done.returncode == 0 and done.stdout == "every shape matches\n", done.stderr
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +23,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
+from tests.conftest import run_python
 from tests.strategies import cell_settings, settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
@@ -268,14 +267,7 @@ print(json.dumps(out))
 
 def measure_peaks(configs: list[dict[str, Any]]) -> list[int]:
     """Resident memory that real CPU runs (module, inputs, forward) added, one config after another."""
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURE, json.dumps(configs)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root)},
-    )
+    result = run_python("-c", MEASURE, json.dumps(configs), timeout=120, env={"OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
     peaks: list[int] = json.loads(result.stdout)
     return peaks

@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.test_conv_against_torch import torch_accepts
+from tests.test_conv_explain import explained_where_torch_runs
 from tests.test_pool_against_torch import torch_pool
 from torchshape import inspect_conv, inspect_pool
 from torchshape.families.conv.explain import ConvAnalysis
@@ -79,10 +80,7 @@ def strided_convs(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=120, deadline=None)
 @given(strided_convs())
 def test_conv_unread_positions_are_torchs_on_every_axis(s: dict[str, Any]) -> None:
-    assume(torch_accepts(s) is not None)
-    report = inspect_conv(**s, explain=True)
-    a = report.probe.analysis
-    assert isinstance(a, ConvAnalysis)
+    _, a = explained_where_torch_runs(s)
     expected = conv_unread_by_torch(s)
     assert [list(u.coverage.unread or ()) for u in a.unread] == expected, s
     assert all(u.holds is True for u in a.unread)

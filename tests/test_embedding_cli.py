@@ -1,165 +1,28 @@
-"""torchshape embedding on the command line and in Python: errors, formats, the script, the command."""
+"""torchshape embedding on the command line and in Python: the Python API's errors, formats, the
+command. Its bad command lines, environment problems and --help: tests/test_usage.py; its script:
+tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import shlex
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import (
-    examples_run,
-    help_without_torch,
-    refused,
-    refused_without_torch,
-    run_cli,
-    script_passes,
-)
+from tests.conftest import run_cli, run_line, spec_of_command_line
 from tests.test_embedding import embedding_settings
 from torchshape import inspect_embedding
 from torchshape.errors import UsageError
 from torchshape.families.embedding.request import make_spec
 from torchshape.families.embedding.spec import FLAGS, command_line
 
-# Each bad command line: exit 2, this one line on stderr, nothing on stdout, before torch runs.
-USAGE = [
-    (
-        "--num-embeddings 10 --padding-idx 10",
-        "--padding-idx: 10 is out of range for --num-embeddings 10: an index must be from -10 to 9 "
-        "(torch: Padding_idx must be within num_embeddings)",
-    ),
-    (
-        "--padding-idx -101",
-        "--padding-idx: -101 is out of range for --num-embeddings 100: an index must be from -100 to 99 "
-        "(torch: Padding_idx must be within num_embeddings)",
-    ),
-    ("--padding-idx x", "--padding-idx: 'x' is not a whole number; use an index from -100 to 99"),
-    ("--mode sum", "--mode: nn.Embedding has no mode: it belongs to nn.EmbeddingBag; add --bag"),
-    ("--offsets 0,2", "--offsets: nn.Embedding has no offsets: it belongs to nn.EmbeddingBag; add --bag"),
-    (
-        "--per-sample-weights",
-        "--per-sample-weights: nn.Embedding has no per_sample_weights: it belongs to nn.EmbeddingBag; "
-        "add --bag",
-    ),
-    ("--bag --mode median", "--mode: 'median' is not one of sum, mean, max"),
-    (
-        "--bag --per-sample-weights",
-        "--per-sample-weights: only with --mode sum, not --mode mean "
-        "(torch: per_sample_weights is only supported for mode='sum')",
-    ),
-    (
-        "--bag --include-last-offset",
-        "--include-last-offset: only with a 1-D input and --offsets: torch ignores it for a 2-D input and "
-        "gives B rows, not B − 1 (pytorch#167974)",
-    ),
-    (
-        "--bag --shape 3,4",
-        "--shape: a bag's 2-D input is (B, K): give --bags and --bag-size (or --offsets for a 1-D input)",
-    ),
-    (
-        "--bag --offsets 0,2 --bag-size 4",
-        "--bag-size: a 1-D input with --offsets has no bag_size: the offsets set its bags; drop --bag-size "
-        "(or --offsets for a 2-D input)",
-    ),
-    (
-        "--bag --offsets 2,4",
-        "--offsets: the first offset is 2, not 0 (torch: offsets[0] has to be 0, i.e., the first sequence "
-        "in the mini-batch has to start from position 0)",
-    ),
-    (
-        "--bag --offsets 0,4,3",
-        "--offsets: offset 2 (3) is less than the one before it (4); offsets are where each bag starts and "
-        "never decrease",
-    ),
-    (
-        "--bag --offsets 0,4 --shape 3",
-        "--offsets: the last offset 4 is past the input's length L = 3 (torch: offsets[-1] can not be "
-        "greater than input's length 3); use a --shape of at least 4",
-    ),
-    (
-        "--bag --offsets 0,4 --include-last-offset --shape 6",
-        "--shape: with --include-last-offset the last offset is the input's length (torch's docs: the CSR "
-        "format), so L is 4, not 6; torch's kernels disagree on indices past the last offset (float32 sum "
-        "and mean skip them, max and float64 add them to the last bag)",
-    ),
-    (
-        "--bag --offsets 0,4 --shape 5,6",
-        "--shape: 2 values; a bag's input with --offsets is 1-D: give its length L, one number",
-    ),
-    ("--bag --offsets 0,a", "--offsets: 'a' is not a whole number; give whole numbers such as 0,2,5"),
-    ("--shape 4,0", "--shape: 0 is out of range; use whole numbers from 1 to 2147483647"),
-    ("--shape 4.5", "--shape: '4.5' is not a whole number; give whole numbers such as 4,7"),
-    ("--num-embeddings 0", "--num-embeddings: 0 is out of range; use a whole number from 1 to 2147483647"),
-    ("--embedding-dim -3", "--embedding-dim: -3 is out of range; use a whole number from 1 to 2147483647"),
-    ("--max-norm -1", "--max-norm: '-1' is not a positive finite number; use a positive one, such as 1.0"),
-    ("--max-norm abc", "--max-norm: 'abc' is not a number; use a positive one, such as 1.0"),
-    ("--bag --bags 0", "--bags: 0 is out of range; use a whole number from 1 to 2147483647"),
-    ("--dtype int8", "--dtype: 'int8' is not one of float32, float64, float16, bfloat16"),
-    (
-        "--format csv --explain",
-        "--explain: not with --format csv: CSV is one table of shapes and cannot carry "
-        "the relations; use --format json, markdown or table",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), USAGE, ids=[a for a, _ in USAGE])
-def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: str, message: str) -> None:
-    refused(capsys, ["embedding", *shlex.split(args)], message)
-
-
-def test_bad_usage_is_refused_before_torch_loads() -> None:
-    refused_without_torch("embedding", [a for a, _ in USAGE[:-1]])
-
-
-def test_help_does_not_import_torch() -> None:
-    out = help_without_torch("embedding")
-    assert "--num-embeddings" in out and "--include-last-offset" in out
-    assert "embedding" in out.split("Commands")[-1]
-
-
-def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    examples_run(capsys, "embedding")
-
-
-def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "embedding", "--num-embeddings", "1000000000", "--embedding-dim", "4096")
-    assert (code, out) == (1, "")
-    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
-    code, out, err = run_cli(
-        capsys,
-        "embedding",
-        "--num-embeddings",
-        "2147483647",
-        "--embedding-dim",
-        "2147483647",
-        "--device",
-        "meta",
-    )
-    assert (code, out) == (1, "")
-    assert err.startswith("torchshape: error: weight would have shape (2147483647, 2147483647)")
-    assert err.endswith("use a smaller --num-embeddings or --embedding-dim\n")
-
 
 def test_json_has_the_common_keys_and_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
-        capsys,
-        "embedding",
-        "--bag",
-        "--mode",
-        "sum",
-        "--offsets",
-        "0,2,2,5",
-        "--include-last-offset",
-        "--per-sample-weights",
-        "--format",
-        "json",
-    )
+    bag = "embedding --bag --mode sum --offsets 0,2,2,5 --include-last-offset --per-sample-weights"
+    code, out, _ = run_line(f"{bag} --format json")
     assert code == 0
     doc = json.loads(out)
     core = ["schema_version", "torchshape_version", "command", "config", "module", "call", "symbols"]
@@ -228,39 +91,10 @@ def test_csv_has_a_row_for_b(capsys: pytest.CaptureFixture[str]) -> None:
     assert not [row for row in csv.reader(io.StringIO(out)) if row[7] == "dim"]
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        "",
-        "--shape '()' --padding-idx 3",
-        "--shape 2,3,4,5 --max-norm 1.5 --dtype float64",
-        "--bag --mode max --bags 2 --bag-size 3",
-        "--bag --mode sum --offsets 0,3,3 --per-sample-weights --padding-idx 1",
-        "--bag --offsets 0,2,5 --include-last-offset",
-        "--num-embeddings 128256 --embedding-dim 4096 --shape 1,131072 --device meta",
-        "--bag --mode sum --offsets 0,1000000 --shape 2000000000 --per-sample-weights --device meta",
-    ],
-)
-def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    script_passes(capsys, tmp_path / "check.py", "embedding", args, "--format", "python")
-
-
 @given(embedding_settings())
 def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
     spec = make_spec(**raw)
-    words = shlex.split(command_line(spec))[2:]
-    from torchshape import command
-
-    seen: list[Any] = []
-    original = command.deliver
-    try:
-        command.deliver = lambda ctx, spec, *a, **k: seen.append(spec)  # type: ignore[assignment]
-        from torchshape.cli import main
-
-        assert main(["embedding", *words]) == 0
-    finally:
-        command.deliver = original
-    assert seen == [spec]
+    assert spec_of_command_line("embedding", command_line(spec)) == spec
 
 
 def test_python_errors_name_the_argument() -> None:

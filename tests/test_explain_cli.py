@@ -6,68 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import refused, run_cli
-
-BAD_USAGE = [
-    (
-        ["--lengths", "5,3", "--batch", "3"],
-        "--lengths: 2 length(s) for --batch 3; give exactly one per sequence, or drop --batch",
-    ),
-    (
-        ["--lengths", "6,3,2", "--seq-len", "5"],
-        "--lengths: 6 is longer than --seq-len (5); every length must be from 1 to L, "
-        "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
-    ),
-    (["--lengths", "5,0,2"], "--lengths: 0 is out of range; every length must be 1 or more"),
-    (
-        ["--lengths", "5,-1", "--seq-len", "5"],
-        "--lengths: -1 is out of range; every length must be from 1 to L = 5",
-    ),
-    (["--lengths", "5,x,2"], "--lengths: 'x' is not a whole number; give lengths such as 5,3,2"),
-    (["--lengths", "2.5"], "--lengths: '2.5' is not a whole number; give lengths such as 5,3,2"),
-    (
-        ["--lengths", ","],
-        "--lengths: an empty length in ','; give one whole number per sequence, such as 5,3,2",
-    ),
-    (
-        ["--lengths", "4,,1"],
-        "--lengths: an empty length in '4,,1'; give one whole number per sequence, such as 5,3,2",
-    ),
-    (
-        ["--lengths", "5,3,"],
-        "--lengths: an empty length in '5,3,'; give one whole number per sequence, such as 5,3,2",
-    ),
-    (["--lengths", " "], "--lengths: no lengths given; give one per sequence, such as 5,3,2"),
-    (["--lengths", "5 3 2"], "--lengths: separate lengths with commas, not spaces: 5,3,2"),
-    (
-        ["--lengths", "99999999999"],
-        "--lengths: 99999999999 is out of range; every length must be from 1 to 2147483647",
-    ),
-    (
-        ["--lengths", "5,3", "--unbatched"],
-        "--lengths: unbatched input has no batch to pack; drop --unbatched or --lengths",
-    ),
-    (
-        ["--unroll", "--device", "meta"],
-        "--unroll: needs values to compare, and meta tensors have none; use --device cpu (or cuda)",
-    ),
-    (
-        ["--unroll", "--lengths", "5,3,2"],
-        "--unroll: not with --lengths: a step loop over a padded batch runs every sequence to L; "
-        "drop one of the two",
-    ),
-    (
-        ["--unroll", "--seq-len", "5000"],
-        "--unroll: L = 5000 steps would take 5000 calls; use --seq-len 4096 or less",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), BAD_USAGE)
-def test_bad_usage_exits_2_naming_the_flag(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
+from tests.conftest import run_cli
 
 
 def test_no_new_keys_without_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,21 +101,6 @@ def test_table_sections_fit_80_columns(capsys: pytest.CaptureFixture[str]) -> No
         assert max(len(line) for line in text.splitlines()) <= max([80, *(len(line) for line in code)])
         assert all(line in text.splitlines() for line in code)
         assert "✗" not in text
-
-
-def test_explain_help_does_not_import_torch() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, torchshape.cli\n"
-        "torchshape.cli.main(['rnn', '--help'])\n"
-        "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    for flag in ("--explain", "--lengths", "--unroll"):
-        assert flag in result.stdout
 
 
 def test_lengths_with_explain_says_which_call_each_block_is_about(capsys: pytest.CaptureFixture[str]) -> None:

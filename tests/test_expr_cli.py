@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 import torchshape
+from tests.conftest import run_python
 from torchshape.cli import main
 from torchshape.errors import UsageError
 from torchshape.families.expr.command import EXAMPLES
@@ -277,7 +276,7 @@ def test_every_format(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: s
     if fmt == "python":
         script = tmp_path / "check.py"
         script.write_text(out, encoding="utf-8")
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+        done = run_python(str(script), timeout=120)
         assert done.returncode == 0, done.stderr
         assert "every step matches" in done.stdout
 
@@ -338,5 +337,5 @@ def test_help_does_not_import_torch() -> None:
         "    assert main(['expr', '--help']) == 0\n"
         "assert 'torch' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr

@@ -5,13 +5,11 @@ imported, and nothing is evaluated."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import run_python
 from torchshape.cli import main
 from torchshape.errors import UsageError
 from torchshape.families.expr.spec import make_spec
@@ -118,7 +116,7 @@ def test_a_refusal_comes_before_torch_is_imported() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "raise SystemExit(code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 2, result.stderr
     assert "refused: the private or dunder name __class__" in result.stderr
 

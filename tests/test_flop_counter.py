@@ -15,7 +15,7 @@ import torch
 from hypothesis import given
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.strategies import settings
+from tests.strategies import DEFAULT_RAW, settings
 from tests.truth import torch_module
 from torchshape import make_spec
 from torchshape.families.rnn.counts import totals
@@ -53,28 +53,15 @@ def test_flop_counter_counts_two_flops_per_mac_where_it_counts(raw: dict[str, An
 
 def test_the_documented_figures() -> None:
     """The examples in docs/rnn.md: LSTM 50→30, L = 5, N = 3, as measured on torch 2.13 CPU."""
-    base = {
-        "input_size": 50,
-        "hidden_size": 30,
-        "num_layers": 1,
-        "seq_len": 5,
-        "batch": 3,
-        "bidirectional": False,
-        "batch_first": False,
-        "bias": True,
-        "dropout": 0.0,
-        "unbatched": False,
-        "dtype": "float32",
-    }
     for change in (
         {"kind": "gru"},
         {"kind": "rnn"},
         {"kind": "lstm", "dtype": "float64"},
         {"kind": "lstm", "proj_size": 10},
     ):
-        raw = {**base, **change}
+        raw = {**DEFAULT_RAW, **change}
         assert counted_flops(raw) == 2 * totals(make_spec(**raw)).macs, change
-    lstm = {**base, "kind": "lstm"}
+    lstm = DEFAULT_RAW
     assert counted_flops(lstm) in (0, 2 * totals(make_spec(**lstm)).macs)
 
 
@@ -90,18 +77,5 @@ def test_the_docs_say_what_was_measured() -> None:
         "bfloat16 `nn.LSTM` without projection" in text
     )
     assert "For LSTM 50→30, L = 5, N = 3: 288,000 FLOPs in float64 for 144,000 MACs" in text
-    lstm = {
-        "kind": "lstm",
-        "input_size": 50,
-        "hidden_size": 30,
-        "num_layers": 1,
-        "seq_len": 5,
-        "batch": 3,
-        "bidirectional": False,
-        "batch_first": False,
-        "bias": True,
-        "dropout": 0.0,
-        "unbatched": False,
-        "dtype": "float64",
-    }
+    lstm = {**DEFAULT_RAW, "dtype": "float64"}
     assert totals(make_spec(**lstm)).macs == 144_000 and counted_flops(lstm) == 288_000

@@ -13,7 +13,6 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from tests.conftest import run_cli
-from tests.strategies import cell_settings, settings
+from tests.conftest import run_cli, run_python, wrong_rnn_formula
+from tests.strategies import DEFAULT_RAW, cell_settings, settings
 from tests.test_against_torch import torch_truth
 from tests.truth import torch_module
 from torchshape import inspect
@@ -41,21 +40,6 @@ from torchshape.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
-# torch_truth's settings for `torchshape rnn` with no flags
-DEFAULT_RAW: dict[str, Any] = {
-    "kind": "lstm",
-    "input_size": 50,
-    "hidden_size": 30,
-    "num_layers": 1,
-    "seq_len": 5,
-    "batch": 3,
-    "bidirectional": False,
-    "batch_first": False,
-    "bias": True,
-    "dropout": 0.0,
-    "unbatched": False,
-    "dtype": "float32",
-}
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -252,12 +236,10 @@ def test_svg_is_an_xml_document_showing_the_table(device: str) -> None:
 # --- python ----------------------------------------------------------------------------
 
 
-def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_snippet(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "snippet.py"
     script.write_text(code, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
+    return run_python(str(script), timeout=120, cwd=tmp_path)
 
 
 def imported_modules(code: str) -> set[str]:
@@ -296,13 +278,7 @@ def test_python_snippets_run_green(configs: list[tuple[dict[str, Any], str]]) ->
             assert imported_modules(code) == {"torch"}
             paths.append(Path(tmp) / f"snippet_{i}.py")
             paths[-1].write_text(code, encoding="utf-8")
-        result = subprocess.run(
-            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp,
-        )
+        result = run_python("-c", RUN_SCRIPTS, *map(str, paths), timeout=120, cwd=tmp)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "every shape matches\n" * len(configs)
 
@@ -311,23 +287,12 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The snippet checks something: forget bidirectional's factor D and it fails."""
-    from torchshape.families.rnn import formulas
-    from torchshape.families.rnn import report as report_module
+    from torchshape.families.rnn.formulas import Dim
 
-    real = formulas.tensor_formulas
-
-    def broken(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_out", ("H_out",))))
-            if f.name == "output"
-            else f
-            for f in real(spec)
-        ]
-
-    monkeypatch.setattr(report_module, "tensor_formulas", broken)
+    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], Dim("H_out", ("H_out",))))
     report: Report = inspect(kind="gru", bidirectional=True)
     assert not report.ok
-    result = run_python(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`
+    result = run_snippet(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`
     assert result.returncode == 1
     assert "assert output.shape == (5, 3, 30)" in result.stderr
 
@@ -422,13 +387,7 @@ def test_python_scripts_run_what_the_flags_say(
             paths.append(Path(tmp) / f"script_{i}.py")
             paths[-1].write_text(code, encoding="utf-8")
             expected += success_lines(raw, flags)
-        result = subprocess.run(
-            [sys.executable, "-c", RUN_SCRIPTS, *map(str, paths)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp,
-        )
+        result = run_python("-c", RUN_SCRIPTS, *map(str, paths), timeout=300, cwd=tmp)
     assert result.returncode == 0, result.stderr
     printed = result.stdout.splitlines()
     assert len(printed) == len(expected), result.stdout
@@ -513,9 +472,7 @@ def test_a_corrupted_script_fails(tmp_path: Path) -> None:
         assert line in code, (args, line)
         mutants.append(tmp_path / f"mutant_{i}.py")
         mutants[-1].write_text(code.replace(line, corrupted, 1), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
-    )
+    result = run_python("-c", RUN_EACH, *map(str, mutants), timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
 
@@ -568,9 +525,7 @@ def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:
         mutants.append(tmp_path / f"negated_{i}.py")
         mutants[-1].write_text(ast.unparse(ast.fix_missing_locations(tree)), encoding="utf-8")
         node.test = original
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_EACH, *map(str, mutants)], capture_output=True, text=True, timeout=300
-    )
+    result = run_python("-c", RUN_EACH, *map(str, mutants), timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
 
@@ -579,7 +534,7 @@ def test_every_assert_of_a_script_is_live(args: str, tmp_path: Path) -> None:
 def test_python_snippet_runs_on_cuda(tmp_path: Path) -> None:
     code = render(inspect(kind="lstm", num_layers=2, device="cuda"), Format.PYTHON)
     assert 'torch.device("cuda")' in code
-    result = run_python(code, tmp_path)
+    result = run_snippet(code, tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -16,6 +16,7 @@ import pytest
 import torch
 from rich.console import Console
 
+from tests.conftest import run_python
 from torchshape import EnvironmentProblem, inspect, make_spec
 from torchshape import guard as guard_module
 from torchshape.cli import main
@@ -37,6 +38,25 @@ def torchshape(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         **kwargs,
     )
+
+
+def interrupted_at_once(process: subprocess.Popen[str], after: float) -> None:
+    """Ctrl-C AFTER seconds into the run: the process ends within 10 s, without waiting for the
+    forward pass to finish, with exit 130, one line on stderr and nothing on stdout."""
+    try:
+        time.sleep(after)
+        assert process.poll() is None, "finished before it was interrupted"
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = process.communicate(timeout=20)
+        assert time.monotonic() - sent < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130
+    assert err == "torchshape: error: interrupted\n"
+    assert out == ""
 
 
 def test_impossible_configuration_is_refused_in_one_line() -> None:
@@ -65,13 +85,7 @@ def test_the_cpu_guard_runs_before_torch_is_imported() -> None:
         "    raise SystemExit('not refused')\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr + result.stdout
 
 
@@ -252,20 +266,7 @@ def test_ctrl_c_during_a_long_forward_exits_130_at_once() -> None:
     args = ["rnn", "--kind", "gru", "--unbatched", "--seq-len", "100000", "--layers", "40", "--bidir"]
     args += ["--input-size", "4", "--hidden-size", "4"]
     process = torchshape(*args)
-    try:
-        time.sleep(4)  # torch imported, the forward pass under way
-        assert process.poll() is None, "finished before it was interrupted"
-        process.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        out, err = process.communicate(timeout=20)
-        assert time.monotonic() - sent < 10  # it does not wait for the forward pass to finish
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130
-    assert err == "torchshape: error: interrupted\n"
-    assert out == ""
+    interrupted_at_once(process, after=4)  # torch imported, the forward pass under way
 
 
 # --- CUDA (skipped without a device) ----------------------------------------------------
@@ -342,20 +343,7 @@ class Slow(nn.Module):
 def test_ctrl_c_while_a_models_own_code_runs_exits_130_at_once(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(SLOW_MODEL, encoding="utf-8")
     process = torchshape("model", f"{tmp_path / 'slow.py'}:Slow", "--input", "2,64")
-    try:
-        time.sleep(5)  # torch imported, the model's forward under way
-        assert process.poll() is None, "finished before it was interrupted"
-        process.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        out, err = process.communicate(timeout=20)
-        assert time.monotonic() - sent < 10
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130
-    assert err == "torchshape: error: interrupted\n"
-    assert out == ""
+    interrupted_at_once(process, after=5)  # torch imported, the model's forward under way
 
 
 def test_diagrams_own_run_counts_in_the_guard(

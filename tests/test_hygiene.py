@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = sorted((ROOT / "tests").glob("*.py"))
@@ -64,9 +64,7 @@ def test_dead_code_stays_gone() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
 def test_mypy_strict_passes() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    result = run_python("-m", "mypy", timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -4,19 +4,17 @@ against what torch returned from the module itself in this test."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 from torch import nn
 
 import torchshape
-from tests.conftest import MODELS
+from tests.conftest import MODELS, run_python
 from tests.conftest import run_line as run
 from torchshape.report import Report
 
@@ -113,6 +111,16 @@ def test_inspect_module_of_a_cell_has_torchs_shapes(
     assert returned(report) == truth
 
 
+def torchs_output(module: nn.Module, x: torch.Tensor, *refusals: type[Exception]) -> Any:
+    """What MODULE returns for X; where torch refuses the module or the input with one of REFUSALS
+    there is nothing to compare, and hypothesis draws another."""
+    try:
+        with torch.no_grad():
+            return module(x)
+    except refusals:
+        reject()
+
+
 @st.composite
 def convolution(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
     dims = draw(st.integers(1, 3))
@@ -149,11 +157,7 @@ def convolution(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
 @given(convolution())
 def test_inspect_module_of_a_convolution_has_torchs_shapes(case: tuple[nn.Module, torch.Tensor]) -> None:
     module, x = case
-    try:
-        with torch.no_grad():
-            out = module(x)
-    except RuntimeError:
-        assume(False)  # torch refuses this input: nothing to compare
+    out = torchs_output(module, x, RuntimeError)
     # torch 2.13's grouped ConvTranspose returns an empty output on the CPU where its other
     # kernels (groups=1, and meta) refuse it ("Output size is too small"); the conv family
     # refuses it as those do, so such calls are left out here
@@ -197,11 +201,7 @@ def pool(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
 @given(pool())
 def test_inspect_module_of_a_pool_has_torchs_shapes(case: tuple[nn.Module, torch.Tensor]) -> None:
     module, x = case
-    try:
-        with torch.no_grad():
-            out = module(x)
-    except (RuntimeError, TypeError, ValueError):
-        assume(False)  # torch refuses this module or input: nothing to compare
+    out = torchs_output(module, x, RuntimeError, TypeError, ValueError)
     report = torchshape.inspect_module(module, x)
     truth = (
         {"output": shape(out[0]), "indices": shape(out[1])}
@@ -358,7 +358,7 @@ def test_layer_format_python_gives_a_script_that_runs(tmp_path: Path) -> None:
         script = tmp_path / f"{path}.py"
         code, _, err = run(f"model {target} --layer {path} --output {script}")
         assert (code, err) == (0, "")
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+        done = run_python(str(script), timeout=120)
         assert done.returncode == 0, done.stderr
 
 

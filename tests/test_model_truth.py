@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import MODELS
+from tests.conftest import MODELS, run_python
 from tests.conftest import run_line as run
 from tests.models import crnn, real, seq2seq
 
@@ -78,6 +76,13 @@ CASES: dict[str, tuple[str, str, Any, Any]] = {
 }
 
 
+def failed(args: str) -> str:
+    """``torchshape ARGS`` exits 1: its stdout, each run of white space one space (the table wraps)."""
+    code, out, _ = run(args)
+    assert code == 1
+    return " ".join(out.split())
+
+
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_macs_are_flop_counter_modes_on_meta(case: str, device: str) -> None:
@@ -132,12 +137,10 @@ def test_each_rows_macs_are_the_operations_it_ran() -> None:
 
 
 def test_a_failed_forward_never_claims_the_whole_model() -> None:
-    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12")
     assert "MACs: only the operations that ran before forward raised (a lower bound)" in text
     assert "MACs count the whole model" not in text
-    code, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12 --format json")
+    _, out, _ = run(f"model {MODELS}/broken.py:BrokenFlatten --input 2,3,12,12 --format json")
     assert json.loads(out)["macs_complete"] is False
 
 
@@ -203,9 +206,7 @@ def test_the_measured_peak_is_printed_and_near_the_estimate() -> None:
         "sys.exit(main(['model', 'tests/models/real.py:Chain', '--input', '16384,512', "
         "'--arg', 'widths=(512, 2048, 512)', '--format', 'json']))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
-    )
+    done = run_python("-c", script, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     memory = json.loads(done.stdout)["memory"]
     measured, estimate = memory["measured_peak_bytes"], memory["estimate_bytes"]
@@ -349,9 +350,7 @@ def test_position_ids_made_in_forward_are_not_called_the_input() -> None:
 
 
 def test_an_integer_input_to_a_convolution_is_a_dtype_problem() -> None:
-    code, out, _ = run(f"model {MODELS}/real.py:Video --input 1,3,8,16,16:int8")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/real.py:Video --input 1,3,8,16,16:int8")
     assert "stem requires an input of its weights' dtype, float32" in text
     assert "the shape is not the cause: the (1, 3, 8, 16, 16) that arrived holds torch.int8" not in text
     assert "holds int8" in text
@@ -360,9 +359,7 @@ def test_an_integer_input_to_a_convolution_is_a_dtype_problem() -> None:
 
 
 def test_a_float_input_to_an_embedding_is_a_dtype_problem() -> None:
-    code, out, _ = run(f"model {MODELS}/real.py:GPT2 --input 2,16")
-    assert code == 1
-    text = " ".join(out.split())
+    text = failed(f"model {MODELS}/real.py:GPT2 --input 2,16")
     assert "wte requires integer indices (int64 or int32)" in text
     assert "fix: the dtype: --input 2,16:int64" in text
 

@@ -71,17 +71,22 @@ def test_every_cell_runs_without_an_error(executed: Any) -> None:
         assert not [out for out in cell.outputs if out.output_type == "error"], cell.source
 
 
-def test_the_trace_shows_torchs_shapes_as_html(executed: Any) -> None:
-    cell = cell_with(executed, "torchshape.trace(model")
-    html = html_of(cell)
-    # the same model, run here: every module's output shape must be in the HTML with its ✓
-    model = nn.Sequential(
+def notebook_model() -> nn.Sequential:
+    """The model the notebook traces, built again here."""
+    return nn.Sequential(
         nn.Conv2d(1, 8, kernel_size=3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
         nn.Linear(8 * 14 * 14, 10),
     )
+
+
+def test_the_trace_shows_torchs_shapes_as_html(executed: Any) -> None:
+    cell = cell_with(executed, "torchshape.trace(model")
+    html = html_of(cell)
+    # the same model, run here: every module's output shape must be in the HTML with its ✓
+    model = notebook_model()
     x = torch.randn(4, 1, 28, 28)
     for layer in model:
         x = layer(x)
@@ -106,13 +111,7 @@ def test_print_writes_the_plain_table(executed: Any) -> None:
 
 def test_summary_gives_torchinfos_totals(executed: Any) -> None:
     cell = cell_with(executed, "torchshape.summary")
-    model = nn.Sequential(
-        nn.Conv2d(1, 8, kernel_size=3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(8 * 14 * 14, 10),
-    )
+    model = notebook_model()
     params = sum(p.numel() for p in model.parameters())
     assert cell.outputs[-1]["data"]["text/plain"].startswith(f"({params}, {params}, ")
     assert not [out for out in cell.outputs if out.output_type == "stream"]  # verbose: quiet in a notebook

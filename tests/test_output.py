@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, wrong_rnn_formula
 
 ROOT = Path(__file__).resolve().parent.parent
 TENSORS = ("input", "h_0", "c_0", "output", "h_n", "c_n")
@@ -255,18 +255,8 @@ def test_a_new_file_gets_the_usual_mode(capsys: pytest.CaptureFixture[str], tmp_
 def test_a_mismatch_is_written_and_exits_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from torchshape.families.rnn import formulas, report
-
-    real = formulas.tensor_formulas
-
-    def swapped(spec: object) -> list[formulas.TensorFormula]:
-        # h_n laid out as (N, D·num_layers, H_out), as if batch_first applied to it
-        return [
-            formulas.TensorFormula(f.name, (f.dims[1], f.dims[0], f.dims[2])) if f.name == "h_n" else f
-            for f in real(spec)  # type: ignore[arg-type]
-        ]
-
-    monkeypatch.setattr(report, "tensor_formulas", swapped)
+    # h_n laid out as (N, D·num_layers, H_out), as if batch_first applied to it
+    wrong_rnn_formula(monkeypatch, "h_n", lambda dims: (dims[1], dims[0], dims[2]))
     target = tmp_path / "shapes.md"
     code, out, err = run_cli(capsys, "rnn", "--batch-first", "--output", str(target))
     assert (code, out) == (1, "")

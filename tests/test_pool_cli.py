@@ -1,140 +1,29 @@
-"""torchshape pool on the command line and in Python: errors, formats, the script, the command."""
+"""torchshape pool on the command line and in Python: the Python API's errors, formats, the
+command. Its bad command lines, environment problems and --help: tests/test_usage.py; its script:
+tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import shlex
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from tests.conftest import (
-    examples_run,
-    help_without_torch,
-    refused,
-    refused_without_torch,
-    run_cli,
-    script_passes,
-)
+from tests.conftest import run_cli, run_line, spec_of_command_line
 from tests.test_pool_against_torch import pool_settings
 from torchshape import inspect_pool
 from torchshape.errors import UsageError
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import FLAGS, command_line
 
-# Each bad command line: exit 2, this one line on stderr, nothing on stdout, before torch runs.
-USAGE = [
-    (
-        "--padding 2",
-        "--padding: 2 on H is more than half of kernel_size 3; a pool pads at most kernel_size // 2 = 1 "
-        "on each side (torch: pad should be at most half of kernel size)",
-    ),
-    (
-        "--size 3,3 --kernel-size 5",
-        "--kernel-size: kernel_size 5 on H is larger than the padded input H_in + 2·padding = 3, so there "
-        "is no output; the smallest --size that works on H is 5",
-    ),
-    (
-        "--dims 1 --size 4 --kernel-size 3 --dilation 3",
-        "--kernel-size: the window (dilation·(kernel_size − 1) + 1 = 7) is larger than the padded input "
-        "L_in + 2·padding = 4, so there is no output; the smallest --size that works on L is 7",
-    ),
-    (
-        "--kind avg --dims 3 --size 2,8,8 --padding 1,0,0",
-        "--kernel-size: kernel_size 3 on D is larger than the input D_in = 2; nn.AvgPool3d refuses that "
-        "even with padding or ceil_mode (torch: input image smaller than kernel size); the smallest --size "
-        "that works on D is 3",
-    ),
-    (
-        "--size 1,2,3",
-        "--size: 3 values for --dims 2; give one for every axis (H, W) or a single one for all",
-    ),
-    ("--kind avg --dilation 2", "--dilation: nn.AvgPool2d has no dilation; only --kind max takes it"),
-    (
-        "--output-size 3",
-        "--output-size: nn.MaxPool2d takes a kernel (--kernel-size), not an output size; "
-        "only --kind adaptive-max and --kind adaptive-avg take it",
-    ),
-    ("--norm-type 3", "--norm-type: nn.MaxPool2d has no norm_type; only --kind lp takes it"),
-    (
-        "--kind avg --return-indices",
-        "--return-indices: nn.AvgPool2d has no return_indices; "
-        "only --kind max and --kind adaptive-max take it",
-    ),
-    (
-        "--no-count-include-pad",
-        "--count-include-pad: nn.MaxPool2d has no count_include_pad; only --kind avg takes it",
-    ),
-    (
-        "--kind adaptive-avg --kernel-size 2",
-        "--kernel-size: nn.AdaptiveAvgPool2d has no kernel_size: "
-        "an adaptive pool takes --output-size instead",
-    ),
-    (
-        "--kind adaptive-max --ceil-mode",
-        "--ceil-mode: nn.AdaptiveMaxPool2d has no ceil_mode: an adaptive pool takes --output-size instead",
-    ),
-    (
-        "--kind lp --padding 1",
-        "--padding: nn.LPPool2d has no padding; only --kind max and --kind avg take it",
-    ),
-    ("--dims 4", "--dims: '4' is not 1, 2 or 3 (Conv1d/2d/3d, MaxPool1d/2d/3d, ...)"),
-    ("--kind mean", "--kind: 'mean' is not one of max, avg, lp, adaptive-max, adaptive-avg"),
-    ("--kind lp --norm-type 0", "--norm-type: '0' is not a positive finite number; use p > 0, such as 2"),
-    ("--unbatched --batch 3", "--batch: unbatched input has no batch dimension; drop --batch or --unbatched"),
-    ("--stride 0", "--stride: 0 is out of range; use whole numbers from 1 to 2147483647"),
-    (
-        "--format csv --explain",
-        "--explain: not with --format csv: CSV is one table of shapes and cannot carry "
-        "the relations; use --format json, markdown or table",
-    ),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), USAGE, ids=[a for a, _ in USAGE])
-def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: str, message: str) -> None:
-    refused(capsys, ["pool", *shlex.split(args)], message)
-
-
-def test_bad_usage_is_refused_before_torch_loads() -> None:
-    refused_without_torch("pool", [a for a, _ in USAGE[:-1]])
-
-
-def test_help_does_not_import_torch() -> None:
-    out = help_without_torch("pool")
-    assert "--kernel-size" in out and "--output-size" in out
-
-
-def test_help_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    examples_run(capsys, "pool")
-
-
-def test_environment_problems_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "pool", "--size", "100000,100000", "--channels", "100000")
-    assert (code, out) == (1, "")
-    assert err.startswith("torchshape: error: --device cpu: this forward pass needs about ")
-
 
 def test_json_has_rnns_keys_and_dims(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "pool", "--size", "8,7", "--kernel-size", "2", "--padding", "1")
     assert code == 0
-    code, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--size",
-        "8,7",
-        "--kernel-size",
-        "2",
-        "--padding",
-        "1",
-        "--ceil-mode",
-        "--format",
-        "json",
-    )
+    code, out, _ = run_line("pool --size 8,7 --kernel-size 2 --padding 1 --ceil-mode --format json")
     doc = json.loads(out)
     core = ["schema_version", "torchshape_version", "command", "config", "module", "call", "symbols"]
     core += ["tensors", "ok", "notes", "run", "parameters", "totals", "timing", "dims"]
@@ -172,22 +61,7 @@ def test_the_ceil_rule_shows_only_where_it_changes_the_size(capsys: pytest.Captu
 
 
 def test_avg_and_lp_rules_are_the_docs(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--kind",
-        "avg",
-        "--dims",
-        "1",
-        "--size",
-        "10",
-        "--kernel-size",
-        "4",
-        "--padding",
-        "2",
-        "--format",
-        "json",
-    )
+    _, out, _ = run_line("pool --kind avg --dims 1 --size 10 --kernel-size 4 --padding 2 --format json")
     assert json.loads(out)["dims"][0]["formula"] == "L_out = ⌊(L_in + 2·padding − kernel_size) / stride + 1⌋"
     assert json.loads(out)["dims"][0]["numeric"] == "⌊(10 + 2·2 − 4) / 4 + 1⌋ = 3"
     _, out, _ = run_cli(capsys, "pool", "--kind", "lp", "--format", "json")
@@ -197,19 +71,7 @@ def test_avg_and_lp_rules_are_the_docs(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_adaptive_output_larger_than_the_input_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
-        capsys,
-        "pool",
-        "--kind",
-        "adaptive-avg",
-        "--size",
-        "3,2",
-        "--output-size",
-        "5,4",
-        "--explain",
-        "--format",
-        "json",
-    )
+    code, out, _ = run_line("pool --kind adaptive-avg --size 3,2 --output-size 5,4 --explain --format json")
     doc = json.loads(out)
     assert code == 0 and doc["tensors"][1]["shape"] == [2, 5, 5, 4]
     assert doc["dims"][0] == {"axis": "H", "formula": "H_out = output_size[0]", "numeric": "5", "value": 5}
@@ -248,19 +110,6 @@ def test_csv_has_a_row_per_output_dimension(capsys: pytest.CaptureFixture[str]) 
     assert ["params", "", "", "true", "formula", "", "", "total", "0"] in rows
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        "--return-indices --size 9,8 --kernel-size 2 --padding 1 --ceil-mode",
-        "--kind adaptive-max --dims 3 --return-indices --unbatched",
-        "--kind lp --dims 1 --norm-type 3 --stride 2",
-        "--kind avg --size 100000,90000 --channels 64 --device meta",
-    ],
-)
-def test_the_python_script_runs(args: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    script_passes(capsys, tmp_path / "check.py", "pool", args, "--format", "python")
-
-
 @given(pool_settings())
 def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
     try:
@@ -268,19 +117,7 @@ def test_the_command_line_gives_the_same_spec(raw: dict[str, Any]) -> None:
     except UsageError:
         spec = None
     if spec is not None:
-        words = shlex.split(command_line(spec))[2:]
-        from torchshape import command
-
-        seen: list[Any] = []
-        original = command.deliver
-        try:
-            command.deliver = lambda ctx, spec, *a, **k: seen.append(spec)  # type: ignore[assignment]
-            from torchshape.cli import main
-
-            assert main(["pool", *words]) == 0
-        finally:
-            command.deliver = original
-        assert seen == [spec]
+        assert spec_of_command_line("pool", command_line(spec)) == spec
 
 
 def test_python_errors_name_the_argument() -> None:

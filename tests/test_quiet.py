@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.conftest import run_python
 from tests.strategies import settings
 from torchshape import quiet
 from torchshape.cli import main
@@ -30,13 +28,7 @@ def test_a_fresh_machine_without_numpy_gets_a_clean_stderr() -> None:
         "from torchshape.cli import main\n"
         "sys.exit(main(['rnn', '--dropout', '0.3', '--proj-size', '7', '--explain', '--unroll', '--bidir']))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    result = run_python("-c", code, timeout=120)
     assert (result.returncode, result.stderr) == (0, "")
     assert "✓ real forward pass" in result.stdout
 

@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.conftest import refused, run_cli
+from tests.conftest import run_cli, run_python, wrong_rnn_formula
 from torchshape import inspect, make_spec
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
-from torchshape.families.rnn import report as report_module
 from torchshape.families.rnn.counts import macs
 from torchshape.families.rnn.probe_sizes import probe_spec
 from torchshape.timing import TimingSettings
@@ -58,26 +57,6 @@ def test_time_adds_a_footer_to_the_table(capsys: pytest.CaptureFixture[str]) -> 
     assert "time:" not in out
 
 
-TIMING_USAGE = [
-    (
-        ["--time", "--device", "meta"],
-        "--time: nothing runs on the meta device, so there is nothing to time; use --device cpu or cuda",
-    ),
-    (["--repeats", "5"], "--repeats: applies only with --time; add --time to measure the forward pass"),
-    (["--warmup", "0"], "--warmup: applies only with --time; add --time to measure the forward pass"),
-    (["--time", "--repeats", "0"], "--repeats: 0 is out of range; use a whole number from 1 to 10000"),
-    (["--time", "--repeats", "ten"], "--repeats: 'ten' is not a whole number; use one from 1 to 10000"),
-    (["--time", "--warmup", "-1"], "--warmup: -1 is out of range; use a whole number from 0 to 1000"),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), TIMING_USAGE)
-def test_timing_usage_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    refused(capsys, ["rnn", *args], message)
-
-
 def test_timing_settings_are_checked_in_the_api_too() -> None:
     from torchshape import UsageError
 
@@ -88,17 +67,9 @@ def test_timing_settings_are_checked_in_the_api_too() -> None:
 
 
 def test_nothing_is_timed_when_torch_refused_the_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = formulas.tensor_formulas
-
-    def wrong_h0(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:-1], formulas.Dim("H_in", ("H_in",))))
-            if f.name == "h_0"
-            else f
-            for f in real(spec)
-        ]
-
-    monkeypatch.setattr(report_module, "tensor_formulas", wrong_h0)
+    wrong_h0 = wrong_rnn_formula(
+        monkeypatch, "h_0", lambda dims: (*dims[:-1], formulas.Dim("H_in", ("H_in",)))
+    )
     monkeypatch.setattr("torchshape.families.rnn.torch_side.tensor_formulas", wrong_h0)
     report = with_timing(inspect(kind="gru"))
     assert report.probe.error is not None and report.timing is None
@@ -286,20 +257,6 @@ def test_probe_keeps_distinct_dimensions_distinct(
     assert max(small.values()) <= 2 * 128 and probe.num_layers <= 16
 
 
-def _confuse(name: str, index: int, dim: formulas.Dim) -> Any:
-    real = formulas.tensor_formulas
-
-    def confused(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (*f.dims[:index], dim, *f.dims[index + 1 :]))
-            if f.name == name
-            else f
-            for f in real(spec)
-        ]
-
-    return confused
-
-
 @pytest.mark.parametrize(
     ("raw", "name", "index", "dim"),
     [
@@ -322,7 +279,7 @@ def _confuse(name: str, index: int, dim: formulas.Dim) -> Any:
 def test_meta_probe_catches_a_confused_dimension(
     monkeypatch: pytest.MonkeyPatch, raw: dict[str, Any], name: str, index: int, dim: formulas.Dim
 ) -> None:
-    monkeypatch.setattr(report_module, "tensor_formulas", _confuse(name, index, dim))
+    wrong_rnn_formula(monkeypatch, name, lambda dims: (*dims[:index], dim, *dims[index + 1 :]))
     report = inspect(kind="lstm", device="meta", **raw)
     assert not report.ok
     assert {row.name for row in report.rows if not row.verified} == {name}
@@ -332,8 +289,6 @@ def test_meta_probe_catches_a_confused_dimension(
 
 
 def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
-    import subprocess
-    import sys
 
     import typer.core
 
@@ -351,7 +306,7 @@ def test_the_command_imports_no_pydantic_and_pauses_gc() -> None:
         "assert '(5, 4, 60)' in out.getvalue()  # output: --bidir and --batch arrived\n"
         "print('pydantic' in sys.modules, gc.isenabled())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = run_python("-c", code, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
 
@@ -370,8 +325,6 @@ def test_small_forward_passes_run_on_one_thread() -> None:
 
 
 def test_help_loads_only_what_it_shows() -> None:
-    import subprocess
-    import sys
 
     code = (
         "import io, sys, contextlib\n"
@@ -381,6 +334,6 @@ def test_help_loads_only_what_it_shows() -> None:
         "heavy = {'torch', 'torchshape.report', 'torchshape.families.rnn.probe', 'torchshape.timing'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

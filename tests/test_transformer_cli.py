@@ -1,51 +1,15 @@
-"""torchshape transformer on the command line: each bad input is one line naming its flag, exit 2,
-before torch runs; every format; the command line and the python script reproduce the run."""
+"""torchshape transformer on the command line: sizes torch cannot address, the Python API's
+names, JSON's masks. Its bad command lines and --help: tests/test_usage.py; every format and the
+run reproduced: tests/test_reproduce.py."""
 
 from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import help_without_torch, refused_before_building, reproduced, run_cli, script_passes
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# (arguments, the flag the message must name first, words it must contain)
-BAD = [
-    ("--d-model 10 --nhead 4", "--d-model", "not divisible by --nhead 4"),
-    ("--layer middle", "--layer", "not one of encoder, decoder, full"),
-    ("--nhead 0", "--nhead", "out of range"),
-    ("--d-model x", "--d-model", "not a whole number"),
-    ("--dim-feedforward -1", "--dim-feedforward", "out of range"),
-    ("--source-len 1.5", "--source-len", "not a whole number"),
-    ("--batch 0", "--batch", "out of range"),
-    ("--target-len 3", "--target-len", "an encoder layer has no target"),
-    ("--num-encoder-layers 3", "--num-encoder-layers", "add --layer full"),
-    ("--layer decoder --num-decoder-layers 3", "--num-decoder-layers", "add --layer full"),
-    ("--layer full --num-decoder-layers 1025", "--num-decoder-layers", "from 1 to 1024"),
-    ("--causal", "--causal", "an encoder layer has no target"),
-    ("--src-mask 4d", "--src-mask", "not one of none, 2d, 3d"),
-    ("--src-key-padding-mask int64", "--src-key-padding-mask", "not one of none, bool, float"),
-    ("--tgt-mask 2d", "--tgt-mask", "takes no tgt_mask; it takes --src-mask, --src-key-padding-mask"),
-    ("--layer decoder --src-key-padding-mask bool", "--src-key-padding-mask", "takes no"),
-    ("--memory-mask 2d", "--memory-mask", "takes no memory_mask"),
-    ("--device tpu", "--device", "not a device"),
-    ("--dtype int8", "--dtype", "not one of"),
-]
-
-
-@pytest.mark.parametrize(("args", "flag", "words"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_naming_the_flag(
-    args: str, flag: str, words: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    err = refused_before_building(capsys, monkeypatch, "transformer", args)
-    assert err.startswith(f"torchshape: error: {flag}: "), err
-    assert words in err, err
+from tests.conftest import run_cli, run_python
 
 
 def test_sizes_torch_cannot_address_are_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,21 +28,6 @@ def test_the_python_api_names_its_arguments() -> None:
         inspect_transformer(causal=True)
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "svg", "python"])
-@pytest.mark.parametrize(
-    "args",
-    [
-        "",
-        "--layer decoder --causal --tgt-key-padding-mask float --memory-mask 3d --batch-first",
-        "--layer full --device meta --src-mask 2d --memory-key-padding-mask bool --norm-first",
-    ],
-)
-def test_every_format(fmt: str, args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "transformer", *shlex.split(args), "--params", "--format", fmt)
-    assert (code, err) == (0, "")
-    assert out and "✗" not in out
-
-
 def test_json_names_the_command_every_mask_and_what_it_means(capsys: pytest.CaptureFixture[str]) -> None:
     args = "--layer full --causal --src-key-padding-mask bool --memory-mask 3d --explain --format json"
     code, out, _ = run_cli(capsys, "transformer", *shlex.split(args))
@@ -91,38 +40,6 @@ def test_json_names_the_command_every_mask_and_what_it_means(capsys: pytest.Capt
     assert {t["name"]: t["shape"] for t in data["tensors"]}["memory_mask"] == [12, 7, 10]
     assert set(data["meanings"]) == {t["name"] for t in data["tensors"]}
     assert all(c["held"] is True for c in data["explain"]["claims"])
-
-
-COMMANDS = [
-    "",
-    "--layer decoder --causal --memory-key-padding-mask bool --explain",
-    "--layer full --num-encoder-layers 3 --num-decoder-layers 1 --batch-first --tgt-mask 3d --params",
-    "--layer full --device meta --causal --tgt-mask 3d --src-key-padding-mask float --norm-first",
-    "--d-model 20 --nhead 5 --source-len 3 --batch 2 --src-mask 3d --dtype float64",
-]
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_reproduce_line_gives_the_same_output(args: str, capsys: pytest.CaptureFixture[str]) -> None:
-    reproduced(capsys, "transformer", args)
-
-
-@pytest.mark.parametrize("args", COMMANDS)
-def test_the_python_script_runs_and_checks_every_shape(
-    args: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    script_passes(capsys, tmp_path / "check.py", "transformer", args.replace("--explain", ""), "--params")
-
-
-def test_help_does_not_import_torch() -> None:
-    help_without_torch("transformer")
-
-
-@pytest.mark.parametrize(
-    "example", __import__("torchshape.families.transformer.command", fromlist=["x"]).EXAMPLES
-)
-def test_the_help_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, *shlex.split(example)[1:])[0] == 0
 
 
 @pytest.mark.parametrize(("source_len", "code"), [("1500000000", 0), ("1520000000", 1)])
@@ -145,8 +62,5 @@ def test_the_nested_tensor_path_leaves_stderr_clean(dtype: str) -> None:
     """nn.Transformer with batch_first in eval takes torch's nested-tensor path for a padding mask,
     and torch warns that nested tensors are a prototype: not the user's business."""
     args = "transformer --layer full --batch-first --d-model 4 --nhead 4 --target-len 2 --batch 1"
-    done = subprocess.run(
-        [sys.executable, "-m", "torchshape", *shlex.split(args), "--explain", "--dtype", dtype],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+    done = run_python("-m", "torchshape", *shlex.split(args), "--explain", "--dtype", dtype, timeout=300)
     assert done.returncode == 0 and done.stderr == "", done.stderr
