@@ -13,13 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from torchshape.families.attention.spec import (
-    DEFAULT_SOURCE_LEN,
-    DEFAULTS,
-    AttentionSpec,
-    MaskDims,
-    MaskDType,
-)
+from torchshape.families.attention.spec import DEFAULTS, AttentionSpec, MaskDims, MaskDType
 from torchshape.families.checker import Checker
 
 E = TypeVar("E", bound=Enum)
@@ -64,7 +58,7 @@ class _Checker(Checker):
                 )
         kdim = self.whole("kdim", default=embed_dim)
         vdim = self.whole("vdim", default=embed_dim)
-        source_len = target_len if self_attention else self.whole("source_len", default=DEFAULT_SOURCE_LEN)
+        source_len = target_len if self_attention else self.whole("source_len")
         unbatched = self.switch("unbatched")
         if unbatched and self.given("batch"):
             raise self.error(

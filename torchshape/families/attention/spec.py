@@ -11,8 +11,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Rule, Setting, explain
 
 
 class MaskDims(str, Enum):
@@ -30,36 +30,10 @@ class MaskDType(str, Enum):
     FLOAT = "float"
 
 
-# Every symbol gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8,
-# S + 2 = 9, N·num_heads = 12), so a formula that mixed two of them up would show.
-DEFAULTS: dict[str, Any] = {
-    "embed_dim": 24,
-    "num_heads": 4,
-    "kdim": None,  # E_k; None: embed_dim
-    "vdim": None,  # E_v; None: embed_dim
-    "target_len": 5,
-    "source_len": None,  # 7; with --self: target_len
-    "batch": 3,
-    "batch_first": False,
-    "unbatched": False,
-    "self_attention": False,
-    "need_weights": True,
-    "average_attn_weights": True,
-    "key_padding_mask": False,
-    "attn_mask": MaskDims.NONE,
-    "mask_dtype": MaskDType.BOOL,
-    "is_causal": False,
-    "add_bias_kv": False,
-    "add_zero_attn": False,
-    "bias": True,
-    "dropout": 0.0,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-DEFAULT_SOURCE_LEN = 7
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
+# --help's metavar and text, the command line's default (``torchshape.settings``). Every symbol
+# gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8, S + 2 = 9,
+# N·num_heads = 12), so a formula that mixed two of them up would show.
 SETTINGS: tuple[Setting, ...] = (
     Setting("embed_dim", ("--embed-dim",), "INT", "E: embed_dim.", "24"),
     Setting(
@@ -70,18 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
         "4",
         param="heads",
     ),
-    Setting(
-        "kdim", ("--kdim",), "INT", "E_k: key features (default E).", None, optional=True, show_default=False
-    ),
-    Setting(
-        "vdim",
-        ("--vdim",),
-        "INT",
-        "E_v: value features (default E).",
-        None,
-        optional=True,
-        show_default=False,
-    ),
+    Setting("kdim", ("--kdim",), "INT", "E_k: key features (default E).", None),
+    Setting("vdim", ("--vdim",), "INT", "E_v: value features (default E).", None),
     Setting("target_len", ("--target-len",), "INT", "L: target (query) sequence length.", "5"),
     Setting(
         "source_len",
@@ -89,10 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "S: source (key, value) sequence length (default 7; L with --self).",
         None,
-        optional=True,
-        show_default=False,
+        fallback=7,
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", optional=True, given=Given.TYPED),
+    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", given=Given.TYPED),
     Setting("batch_first", ("--batch-first",), "", "query, key, value, attn_output as (N, L, E).", False),
     Setting("unbatched", ("--unbatched",), "", "Inputs without N: query (L, E).", False),
     Setting("self_attention", ("--self",), "", "Self-attention: one tensor as query, key and value.", False),
@@ -127,8 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
         "bool|float",
         "The masks' dtype: bool (True = not allowed) or float (added). Default bool.",
         None,
-        optional=True,
-        show_default=False,
+        fallback="bool",
     ),
     Setting(
         "is_causal",
@@ -154,6 +116,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -272,33 +235,16 @@ class AttentionSpec:
         return args
 
 
-def command_line(
-    spec: AttentionSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape attention ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-
-    def special(field: str, value: Any) -> list[str] | None:
-        shown: bool | None = None
-        if field == "batch":
-            shown = not spec.unbatched and value != DEFAULTS["batch"]
-        elif field in ("kdim", "vdim"):
-            shown = value != spec.embed_dim
-        elif field == "source_len":
-            shown = not spec.self_attention and value != DEFAULT_SOURCE_LEN
-        elif field == "attn_mask":  # --causal gives the (L, S) mask
-            shown = value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO)
-        elif field == "mask_dtype":
-            shown = spec.has_masks and value is not MaskDType.BOOL
-        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] if explain else []
-    return settings.command_text("attention", words, fmt, run=run, **outputs)
+command_line = settings.Command(
+    "attention",
+    SETTINGS,
+    {
+        "batch": settings.BATCHED,
+        "kdim": Rule(default=lambda spec: spec.embed_dim),
+        "vdim": Rule(default=lambda spec: spec.embed_dim),
+        "source_len": Rule(when=lambda spec: not spec.self_attention),
+        # --causal alone gives the (L, S) mask
+        "attn_mask": Rule(when=lambda spec: not (spec.is_causal and spec.attn_mask is MaskDims.TWO)),
+        "mask_dtype": Rule(when=lambda spec: spec.has_masks),
+    },
+).line

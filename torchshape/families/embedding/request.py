@@ -18,7 +18,7 @@ from torchshape.families.embedding.spec import (
     DEFAULTS,
     EmbeddingSpec,
     Mode,
-    default_length,
+    default_shape,
 )
 from torchshape.families.spatial import MAX_SIZE
 
@@ -87,7 +87,7 @@ class _Check(Checker):
                     )
             offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
             self._check_offsets(offsets)
-            length = default_length(offsets, include_last_offset)
+            length = default_shape(offsets, include_last_offset)[0]
             if raw.get("shape") is not None:
                 given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
                 if len(given) != 1:

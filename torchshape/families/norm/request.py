@@ -13,7 +13,6 @@ from typing import Any
 from torchshape.families.checker import Checker
 from torchshape.families.norm.spec import (
     AFFINE_DEFAULT,
-    DEFAULT_NORMALIZED,
     DEFAULTS,
     EPS_DEFAULT,
     KIND_SETTINGS,
@@ -45,7 +44,13 @@ class _Check(Checker):
     def shape(self, field: str, *, minimum_dims: int) -> tuple[int, ...]:
         """Whole numbers: ``8,9`` or ``()`` on the command line, an int, tuple or list in Python."""
         return self.numbers(
-            field, self.raw[field], minimum=1, most=MAX_DIMS, example="8,9", empty=True, fewest=minimum_dims
+            field,
+            self.values[field],
+            minimum=1,
+            most=MAX_DIMS,
+            example="8,9",
+            empty=True,
+            fewest=minimum_dims,
         )
 
     def pair(self, field: str, default: bool) -> bool:
@@ -80,8 +85,7 @@ class _Check(Checker):
                 )
         normalized: tuple[int, ...] = ()
         if kind.last_dims:
-            given = self.raw.get("normalized_shape") is not None
-            normalized = self.shape("normalized_shape", minimum_dims=1) if given else DEFAULT_NORMALIZED
+            normalized = self.shape("normalized_shape", minimum_dims=1)
         unbatched = bool(self.raw.get("unbatched"))
         if unbatched and kind in (Kind.BATCH, Kind.GROUP):
             raise self.error(

@@ -11,8 +11,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain
 
 
 class Kind(str, Enum):
@@ -58,25 +58,6 @@ EPS_DEFAULT: dict[Kind, float | None] = {
 # norm's input (4, 7, 16)), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
 DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
-DEFAULT_NORMALIZED: tuple[int, ...] = (16,)
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.BATCH,
-    "dims": 2,
-    "num_features": 6,
-    "normalized_shape": None,  # DEFAULT_NORMALIZED
-    "num_groups": 3,
-    "eps": None,  # EPS_DEFAULT[kind]
-    "affine": None,  # AFFINE_DEFAULT[kind]
-    "track_running_stats": None,  # TRACK_DEFAULT[kind]
-    "elementwise_affine": True,
-    "size": None,  # DEFAULT_SIZE[dims]; layer, rms: DEFAULT_LEADING
-    "batch": 4,
-    "unbatched": False,
-    "train": True,  # a module torch builds starts in training mode
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "kind",
@@ -92,8 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
         "1|2|3",
         "batch, instance: the N in BatchNormNd / InstanceNormNd. [default: 2]",
         None,
-        optional=True,
-        show_default=False,
+        fallback=2,
     ),
     Setting(
         "num_features",
@@ -101,8 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "C: channels (num_features; GroupNorm's num_channels). [default: 6]",
         None,
-        optional=True,
-        show_default=False,
+        fallback=6,
     ),
     Setting(
         "normalized_shape",
@@ -110,8 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT[,INT...]",
         "layer, rms: the input's last dimensions, normalized together. [default: 16]",
         None,
-        optional=True,
-        show_default=False,
+        fallback="16",
     ),
     Setting(
         "num_groups",
@@ -119,8 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "group: num_groups; it must divide C. [default: 3]",
         None,
-        optional=True,
-        show_default=False,
+        fallback=3,
     ),
     Setting(
         "eps",
@@ -128,8 +105,6 @@ SETTINGS: tuple[Setting, ...] = (
         "FLOAT",
         "eps, added to the variance. [default: 1e-05; rms: None, torch.finfo(dtype).eps]",
         None,
-        optional=True,
-        show_default=False,
     ),
     Setting(
         "affine",
@@ -137,9 +112,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "batch, group, instance: learnable weight and bias. [default: on; instance: off, as torch]",
         None,
-        optional=True,
         pair=True,
-        show_default=False,
     ),
     Setting(
         "track_running_stats",
@@ -147,9 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "batch, instance: keep running_mean and running_var. [default: on; instance: off, as torch]",
         None,
-        optional=True,
         pair=True,
-        show_default=False,
     ),
     Setting(
         "elementwise_affine",
@@ -157,9 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "layer, rms: a learnable weight (and LayerNorm's bias). [default: on, as torch]",
         None,
-        optional=True,
         pair=True,
-        show_default=False,
+        fallback=True,
     ),
     Setting(
         "size",
@@ -171,25 +141,10 @@ SETTINGS: tuple[Setting, ...] = (
             "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]"
         ),
         None,
-        optional=True,
-        show_default=False,
     ),
+    Setting("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "4", given=Given.TYPED),
     Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: inputs per batch.",
-        "4",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
-        "unbatched",
-        ("--unbatched",),
-        "",
-        "Input without N (instance, layer, rms).",
-        False,
-        given=Given.ON,
+        "unbatched", ("--unbatched",), "", "Input without N (instance, layer, rms).", False, given=Given.ON
     ),
     Setting(
         "train",
@@ -197,9 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
         None,
-        optional=True,
         pair=True,
-        show_default=False,
+        fallback=True,
     ),
     *WHERE,
     explain(
@@ -209,12 +163,8 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 PYTHON: dict[str, str] = {field: field for field in FLAGS}
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``8,9`` for --size; ``()`` for none."""
-    return ",".join(str(n) for n in shape) if shape else "()"
 
 
 @dataclass(frozen=True)
@@ -306,38 +256,6 @@ class NormSpec:
         return f"nn.{self.module_name}({', '.join(words)})"
 
 
-def _special(spec: NormSpec) -> Any:
-    def decide(field: str, value: Any) -> list[str] | None:
-        if not spec.has(field) and field in ("dims", "num_features", "normalized_shape", "num_groups"):
-            return []
-        if field in ("affine", "track_running_stats", "elementwise_affine"):
-            default = {"affine": AFFINE_DEFAULT, "track_running_stats": TRACK_DEFAULT}.get(field)
-            if not spec.has(field):
-                return []
-            on = default[spec.kind] if default is not None else True
-            flag = field.replace("_", "-")
-            return [] if value == on else [f"--{flag}" if value else f"--no-{flag}"]
-        if field == "dims":
-            return [] if value == DEFAULTS["dims"] else ["--dims", str(value)]
-        if field == "num_features":
-            return [] if value == DEFAULTS["num_features"] else ["--num-features", str(value)]
-        if field == "num_groups":
-            return [] if value == DEFAULTS["num_groups"] else ["--num-groups", str(value)]
-        if field == "normalized_shape":
-            return [] if value == DEFAULT_NORMALIZED else ["--normalized-shape", shape_text(value)]
-        if field == "eps":
-            return [] if value == EPS_DEFAULT[spec.kind] else ["--eps", repr(value)]
-        if field == "size":
-            return [] if value == default_size(spec.kind, spec.dims) else ["--size", shape_text(value)]
-        if field == "batch":
-            return [] if spec.unbatched or value == DEFAULTS["batch"] else ["--batch", str(value)]
-        if field == "train":
-            return [] if value else ["--eval"]
-        return None
-
-    return decide
-
-
 def default_size(kind: Kind, dims: int | None) -> tuple[int, ...]:
     """--size when not given: spatial (batch, instance: by --dims; group: 2-d) or leading (layer, rms)."""
     if kind.last_dims:
@@ -345,19 +263,16 @@ def default_size(kind: Kind, dims: int | None) -> tuple[int, ...]:
     return DEFAULT_SIZE[dims if dims is not None else 2]
 
 
-def command_line(
-    spec: NormSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-) -> str:
-    """The ``torchshape norm ...`` command that asks for exactly ``spec``: non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-    """
-    words = settings.flag_words(spec, SETTINGS, _special(spec))
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
-    return settings.command_text("norm", words, fmt, run=["--explain"] if explain else [], **outputs)
+command_line = settings.Command(
+    "norm",
+    SETTINGS,
+    {
+        "normalized_shape": Rule(text=settings.listed),
+        "eps": Rule(default=lambda spec: EPS_DEFAULT[spec.kind]),
+        "affine": Rule(default=lambda spec: AFFINE_DEFAULT[spec.kind]),
+        "track_running_stats": Rule(default=lambda spec: TRACK_DEFAULT[spec.kind]),
+        "size": Rule(default=lambda spec: default_size(spec.kind, spec.dims), text=settings.listed),
+        "batch": settings.BATCHED,
+    },
+    takes=settings.by_kind(KIND_SETTINGS),
+).line

@@ -11,9 +11,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.families.spatial import axis_text
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain
 
 
 class Kind(str, Enum):
@@ -53,26 +52,6 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
 # H_out 9, W_out 6), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (28,), 2: (28, 20), 3: (12, 28, 20)}
 DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7, 4)}
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.MAX,
-    "dims": 2,
-    "channels": 5,
-    "size": None,  # DEFAULT_SIZE[dims]
-    "batch": 2,
-    "unbatched": False,
-    "kernel_size": 3,
-    "stride": None,  # torch's default: kernel_size
-    "padding": 0,
-    "dilation": 1,
-    "ceil_mode": False,
-    "count_include_pad": True,
-    "return_indices": False,
-    "norm_type": 2.0,
-    "output_size": None,  # DEFAULT_OUTPUT_SIZE[dims]
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
@@ -97,18 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
             "axis). [default: 28 | 28,20 | 12,28,20]"
         ),
         None,
-        optional=True,
-        show_default=False,
     ),
-    Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: inputs per batch.",
-        "2",
-        optional=True,
-        given=Given.TYPED,
-    ),
+    Setting("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "2", given=Given.TYPED),
     Setting("unbatched", ("--unbatched",), "", "Input without the batch dimension N.", False, given=Given.ON),
     Setting(
         "kernel_size",
@@ -116,25 +85,15 @@ SETTINGS: tuple[Setting, ...] = (
         "INT[,INT...]",
         "kernel_size (not adaptive).",
         "3",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
-        "stride",
-        ("--stride",),
-        "INT[,INT...]",
-        "stride [default: kernel_size, as torch's]",
-        None,
-        optional=True,
-        show_default=False,
-    ),
+    Setting("stride", ("--stride",), "INT[,INT...]", "stride [default: kernel_size, as torch's]", None),
     Setting(
         "padding",
         ("--padding",),
         "INT[,INT...]",
         "Padding on each side, at most kernel_size // 2 (max, avg).",
         "0",
-        optional=True,
         given=Given.TYPED,
     ),
     Setting(
@@ -143,7 +102,6 @@ SETTINGS: tuple[Setting, ...] = (
         "INT[,INT...]",
         "Spacing of a window's taps (max only).",
         "1",
-        optional=True,
         given=Given.TYPED,
     ),
     Setting(
@@ -155,9 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "avg only: count the padding in the divisor [default: count it, as torch].",
         None,
-        optional=True,
         pair=True,
-        show_default=False,
+        fallback=True,
     ),
     Setting(
         "return_indices",
@@ -167,15 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         given=Given.ON,
     ),
-    Setting(
-        "norm_type",
-        ("--norm-type",),
-        "FLOAT",
-        "lp only: p of the p-norm.",
-        "2",
-        optional=True,
-        given=Given.TYPED,
-    ),
+    Setting("norm_type", ("--norm-type",), "FLOAT", "lp only: p of the p-norm.", "2", given=Given.TYPED),
     Setting(
         "output_size",
         ("--output-size",),
@@ -185,8 +134,6 @@ SETTINGS: tuple[Setting, ...] = (
             "(None,7). [default: 7 | 7,4 | 3,7,4]"
         ),
         None,
-        optional=True,
-        show_default=False,
     ),
     *WHERE,
     explain(
@@ -198,6 +145,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -285,44 +233,25 @@ class PoolSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-# "Reproduce with" names norm_type and output_size after the input's settings, --help after the window's.
-_NAMES = [row.name for row in SETTINGS]
-COMMAND_ORDER = sorted(
+command_line = settings.Command(
+    "pool",
     SETTINGS,
-    key=lambda row: (
-        _NAMES.index("unbatched") + 0.5
-        if row.name in ("norm_type", "output_size")
-        else _NAMES.index(row.name)
+    {
+        "size": Rule(default=lambda spec: DEFAULT_SIZE[spec.dims]),
+        "batch": settings.BATCHED,
+        "norm_type": Rule(text=lambda p: f"{p:g}"),  # 2, not 2.0
+        "output_size": Rule(
+            default=lambda spec: DEFAULT_OUTPUT_SIZE[spec.dims],
+            value=lambda spec: spec.output_size_given,  # None,7: None keeps the input's size there
+            text=lambda sizes: settings.listed(sizes) if None in sizes else settings.text(sizes),
+        ),
+        "stride": Rule(default=lambda spec: spec.kernel_size),
+    },
+    takes=settings.by_kind(KIND_SETTINGS),
+    # norm_type and output_size right after the input's settings (--help: after the window's)
+    order=(
+        *("kind", "dims", "channels", "size", "batch", "unbatched", "norm_type", "output_size"),
+        *("kernel_size", "stride", "padding", "dilation", "ceil_mode", "count_include_pad", "return_indices"),
+        *("device", "dtype"),
     ),
-)
-_KIND_TAKES = frozenset(field for fields in KIND_SETTINGS.values() for field in fields)
-
-
-def command_line(spec: PoolSpec, fmt: Format | None = None, *, explain: bool = False, **outputs: Any) -> str:
-    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only,
-    and only those its kind takes. ``outputs``: the output's flags (``settings.command_text``'s).
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-    """
-
-    def special(field: str, value: Any) -> list[str] | None:
-        if field in _KIND_TAKES and not spec.has(field):
-            return []
-        if field == "size":
-            return [] if value == DEFAULT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
-        if field == "batch" and spec.unbatched:
-            return []
-        if field == "norm_type":  # 2, not 2.0
-            return [FLAGS[field], f"{value:g}"] if value != DEFAULTS["norm_type"] else []
-        if field == "output_size" and any(spec.output_size_none):
-            return [FLAGS[field], ",".join(str(n) for n in spec.output_size_given)]
-        if field == "output_size":
-            return [] if value == DEFAULT_OUTPUT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
-        if field == "stride":
-            return [] if value == spec.kernel_size else [FLAGS[field], axis_text(value)]
-        if field == "count_include_pad":
-            return [] if value else ["--no-count-include-pad"]
-        return None
-
-    words = settings.flag_words(spec, COMMAND_ORDER, special)
-    return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)
+).line

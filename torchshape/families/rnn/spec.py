@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from torchshape import settings
 from torchshape.errors import UsageError
 from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Rule, Setting, explain
 
 
 class Kind(str, Enum):
@@ -63,25 +63,6 @@ class Nonlinearity(str, Enum):
     RELU = "relu"
 
 
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.LSTM,
-    "input_size": 50,
-    "hidden_size": 30,
-    "num_layers": 1,
-    "seq_len": 5,
-    "batch": 3,
-    "bidirectional": False,
-    "batch_first": False,
-    "proj_size": 0,
-    "bias": True,
-    "dropout": 0.0,
-    "nonlinearity": None,
-    "unbatched": False,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-    "lengths": None,
-}
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
@@ -106,18 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
         "5",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: sequences per batch.",
-        "3",
-        optional=True,
-        given=Given.TYPED,
-    ),
+    Setting("batch", ("--batch", "--batch-size"), "INT", "N: sequences per batch.", "3", given=Given.TYPED),
     Setting(
         "bidirectional", ("--bidir", "--bidirectional"), "", "Bidirectional: D = 2.", False, param="bidir"
     ),
@@ -135,8 +107,6 @@ SETTINGS: tuple[Setting, ...] = (
         "tanh|relu",
         "rnn and rnn-cell only: tanh (torch's default) or relu.",
         None,
-        optional=True,
-        show_default=False,
     ),
     Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
     *WHERE,
@@ -147,8 +117,6 @@ SETTINGS: tuple[Setting, ...] = (
         "L1,L2,...",
         "Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
         None,
-        optional=True,
-        show_default=False,
     ),
     Setting(
         "unroll",
@@ -163,6 +131,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
@@ -276,37 +245,22 @@ def whole_number(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX
     return number
 
 
-def command_line(
-    spec: RNNSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    unroll: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-    diagram: bool = False,
-) -> str:
-    """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
+_COMMAND = settings.Command(
+    "rnn",
+    SETTINGS,
+    {
+        # unbatched input has no batch; with --lengths, N is the number of lengths
+        "batch": Rule(when=lambda spec: not spec.unbatched and spec.lengths is None),
+        # with --lengths and without --seq-len, L is the longest length
+        "seq_len": Rule(
+            default=lambda spec: DEFAULTS["seq_len"] if spec.lengths is None else max(spec.lengths)
+        ),
+        "lengths": Rule(text=settings.listed),
+    },
+)
 
-    With the output flags too: ``--explain``, ``--unroll``, ``--params``, ``--time``
-    (``timing`` is its (repeats, warmup)), ``--format`` and ``--output``. Parsing it back
-    through the command line gives an equal spec (a test checks it).
-    """
 
-    def special(field: str, value: Any) -> list[str] | None:
-        if field == "batch" and (spec.unbatched or spec.lengths is not None):
-            return []  # unbatched input has no batch; with --lengths, N is the number of lengths
-        if field == "seq_len" and spec.kind.is_cell and not unroll:
-            return []  # a cell takes one step; --seq-len would be refused
-        if field == "seq_len" and spec.lengths is not None:  # without it, L is the longest length
-            return [FLAGS[field], str(value)] if value != max(spec.lengths) else []
-        if field == "lengths" and value is not None:
-            return [FLAGS[field], ",".join(str(n) for n in value)]
-        return None
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] * explain + ["--unroll"] * unroll
-    return settings.command_text(
-        "rnn", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
-    )
+def command_line(spec: RNNSpec, fmt: Format | None = None, *, unroll: bool = False, **flags: Any) -> str:
+    """``settings.Command.line``: a cell takes one step, so --seq-len only with --unroll."""
+    hide = ("seq_len",) if spec.kind.is_cell and not unroll else ()
+    return _COMMAND.line(spec, fmt, hide=hide, unroll=unroll, **flags)

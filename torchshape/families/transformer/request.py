@@ -13,9 +13,6 @@ from typing import Any, TypeVar
 
 from torchshape.families.checker import Checker
 from torchshape.families.transformer.spec import (
-    DEFAULT_LAYERS,
-    DEFAULT_STACK_LAYERS,
-    DEFAULT_TARGET_LEN,
     DEFAULTS,
     MASKS_OF,
     Layer,
@@ -53,7 +50,7 @@ class _Checker(Checker):
                     f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
                     f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
                 )
-            counts[field] = self.whole(field, maximum=MAX_LAYERS, default=DEFAULT_LAYERS)
+            counts[field] = self.whole(field, maximum=MAX_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
             if not stacked and self.given(field) and v[field] is not False:
@@ -62,7 +59,7 @@ class _Checker(Checker):
                     f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
                     "encoder-stack or decoder-stack, or drop it",
                 )
-        num_layers = self.whole("num_layers", maximum=MAX_LAYERS, default=DEFAULT_STACK_LAYERS)
+        num_layers = self.whole("num_layers", maximum=MAX_LAYERS)
         if layer is Layer.ENCODER:
             counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
         elif layer is Layer.DECODER:
@@ -77,7 +74,7 @@ class _Checker(Checker):
                 f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
             )
         source_len = self.whole("source_len")
-        target_len = self.whole("target_len", default=DEFAULT_TARGET_LEN)
+        target_len = self.whole("target_len")
         batch = self.whole("batch")
         masks: dict[str, Any] = {}
         for field in ("src_mask", "tgt_mask", "memory_mask"):

@@ -11,8 +11,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain
 
 
 class Layer(str, Enum):
@@ -43,37 +43,10 @@ class PaddingForm(str, Enum):
 # 2048, six encoder and six decoder layers, batch_first and norm_first off); the sizes torch
 # requires (d_model, nhead, the sequences, the batch) are illustrative, each its own number
 # (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a formula that mixed two of them up
-# would show; small enough to run at once on a CPU.
-DEFAULTS: dict[str, Any] = {
-    "layer": Layer.ENCODER,
-    "d_model": 18,
-    "nhead": 3,
-    "dim_feedforward": 2048,
-    "num_encoder_layers": None,  # 6; None: not given (refused without --layer full)
-    "num_decoder_layers": None,  # 6
-    "num_layers": None,  # 2 (torch requires it); None: not given (refused without a stack)
-    "final_norm": False,  # a stack's norm=nn.LayerNorm(d_model)
-    "batch_first": False,
-    "norm_first": False,
-    "source_len": 10,
-    "target_len": None,  # 7; None: not given (refused with --layer encoder)
-    "batch": 4,
-    "src_mask": MaskForm.NONE,
-    "tgt_mask": MaskForm.NONE,
-    "memory_mask": MaskForm.NONE,
-    "causal": False,
-    "src_key_padding_mask": PaddingForm.NONE,
-    "tgt_key_padding_mask": PaddingForm.NONE,
-    "memory_key_padding_mask": PaddingForm.NONE,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-DEFAULT_TARGET_LEN = 7
-DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
-DEFAULT_STACK_LAYERS = 2  # a stack's num_layers: torch has no default, so an illustrative one
-
-# The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
+# would show; small enough to run at once on a CPU. A stack's num_layers has no default in torch:
+# 2 is an illustrative one. The settings of the command and of the Python call, one row each: the
+# spec's field, the flags, --help's metavar and text, the command line's default
+# (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "layer",
@@ -96,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "--layer full: encoder layers (torch's default 6).",
         None,
-        optional=True,
+        fallback=6,
     ),
     Setting(
         "num_decoder_layers",
@@ -104,7 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "--layer full: decoder layers (torch's default 6).",
         None,
-        optional=True,
+        fallback=6,
     ),
     Setting(
         "num_layers",
@@ -112,7 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
         "INT",
         "--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
         None,
-        optional=True,
+        fallback=2,
     ),
     Setting(
         "final_norm",
@@ -125,12 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("norm_first", ("--norm-first",), "", "LayerNorm before attention and feed-forward.", False),
     Setting("source_len", ("--source-len",), "INT", "S: src length (memory's, for a decoder).", "10"),
     Setting(
-        "target_len",
-        ("--target-len",),
-        "INT",
-        "T: tgt length (decoder, full; default 7).",
-        None,
-        optional=True,
+        "target_len", ("--target-len",), "INT", "T: tgt length (decoder, full; default 7).", None, fallback=7
     ),
     Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
     Setting("src_mask", ("--src-mask",), "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
@@ -178,6 +146,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 ATTENTION_MASKS = ("src_mask", "tgt_mask", "memory_mask")
 PADDING_MASKS = ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
@@ -314,31 +283,15 @@ class TransformerSpec:
         return f"nn.{self.module_name}({', '.join(self.arguments())})"
 
 
-def command_line(
-    spec: TransformerSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape transformer ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-
-    def special(field: str, value: Any) -> list[str] | None:
-        shown: bool | None = None
-        if field in ("num_encoder_layers", "num_decoder_layers"):
-            shown = spec.layer is Layer.FULL and value != DEFAULT_LAYERS
-        elif field == "num_layers":
-            shown = spec.stacked and value != DEFAULT_STACK_LAYERS
-        elif field == "target_len":
-            shown = spec.has_target and value != DEFAULT_TARGET_LEN
-        elif field == "tgt_mask" and spec.causal and value is MaskForm.TWO_D:
-            shown = False  # --causal alone gives the (T, T) mask
-        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] if explain else []
-    return settings.command_text("transformer", words, fmt, run=run, **outputs)
+command_line = settings.Command(
+    "transformer",
+    SETTINGS,
+    {
+        "num_encoder_layers": Rule(when=lambda spec: spec.layer is Layer.FULL),
+        "num_decoder_layers": Rule(when=lambda spec: spec.layer is Layer.FULL),
+        "num_layers": Rule(when=lambda spec: spec.stacked),
+        "target_len": Rule(when=lambda spec: spec.has_target),
+        # --causal alone gives the (T, T) mask
+        "tgt_mask": Rule(when=lambda spec: not (spec.causal and spec.tgt_mask is MaskForm.TWO_D)),
+    },
+).line
