@@ -12,6 +12,12 @@ from enum import Enum
 
 from torchshape.errors import UsageError
 
+# Bytes per element of every dtype torchshape names: the floating ones of --dtype first, then
+# those a tensor given by its shape may also have (``model --input``, ``expr --tensor``).
+ITEMSIZES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4}
+ITEMSIZES |= {"int16": 2, "int8": 1, "uint8": 1, "bool": 1, "complex64": 8}
+INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
+
 
 class DType(str, Enum):
     FLOAT32 = "float32"
@@ -21,7 +27,7 @@ class DType(str, Enum):
 
     @property
     def itemsize(self) -> int:
-        return {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}[self.value]
+        return ITEMSIZES[self.value]
 
 
 class Format(str, Enum):
