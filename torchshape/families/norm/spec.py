@@ -164,7 +164,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
 
 
 @dataclass(frozen=True)
