@@ -6,13 +6,11 @@ a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.errors import UsageError
 from torchshape.options import DType, Format
 from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Rule, Setting, explain
 
@@ -207,42 +205,6 @@ class RNNSpec:
         if self.proj_size:
             args.append(f"proj_size={self.proj_size}")
         return f"nn.{self.kind.module_name}({', '.join(args)})"
-
-
-def choice(cls: type[Enum], field: str, value: Any) -> Any:
-    if isinstance(value, cls):
-        return value
-    try:
-        return cls(str(value).strip().lower())
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in cls)
-        raise usage_error(field, f"{value!r} is not one of {allowed}") from None
-
-
-def usage_error(field: str, message: str) -> UsageError:
-    return UsageError(FLAGS[field], message)
-
-
-def whole_number(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-    number: int
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        digits = value.strip().lstrip("+-")
-        if len(digits) > 30:  # Python refuses to parse thousands of digits; all are out of range
-            raise usage_error(
-                field,
-                f"a number of {len(digits)} digits is out of range; "
-                f"use a whole number from {minimum} to {maximum}",
-            )
-        number = int(value)
-    else:
-        raise usage_error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
-    if not minimum <= number <= maximum:
-        raise usage_error(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
-    return number
 
 
 _COMMAND = settings.Command(
