@@ -190,6 +190,22 @@ def text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def plain(value: Any) -> Any:
+    """A setting's value as JSON holds it: an enum's value, a tuple as a list."""
+    if isinstance(value, Enum):
+        return value.value
+    return list(value) if isinstance(value, tuple) else value
+
+
+def config(spec: Any, names: Iterable[str]) -> dict[str, Any]:
+    """JSON's ``config``: the spec's settings ``names`` in that order, as plain values; an
+    unbatched input has no batch (None)."""
+    out = {name: plain(getattr(spec, name)) for name in names}
+    if "batch" in out and getattr(spec, "unbatched", False):
+        out["batch"] = None
+    return out
+
+
 def listed(values: tuple[Any, ...]) -> str:
     """A list as its flag takes it, every item written: ``5,3,3``; ``()`` for none."""
     return ",".join(str(v) for v in values) if values else "()"

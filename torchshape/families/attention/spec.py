@@ -119,6 +119,13 @@ FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
+# JSON's config: the constructor's arguments, then the inputs' and the call's.
+_CONFIG = ["embed_dim", "num_heads", "kdim", "vdim", "dropout", "bias", "add_bias_kv", "add_zero_attn"]
+_CONFIG += ["batch_first", "target_len", "source_len", "batch", "unbatched", "self_attention"]
+_CONFIG += ["need_weights", "average_attn_weights", "key_padding_mask", "attn_mask", "mask_dtype"]
+_CONFIG += ["is_causal", "device", "dtype"]
+
+
 @dataclass(frozen=True)
 class AttentionSpec:
     """One nn.MultiheadAttention, the tensors it is fed and how it is called."""
@@ -170,30 +177,9 @@ class AttentionSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the inputs'; plain JSON values."""
-        return {
-            "embed_dim": self.embed_dim,
-            "num_heads": self.num_heads,
-            "kdim": self.kdim,
-            "vdim": self.vdim,
-            "dropout": self.dropout,
-            "bias": self.bias,
-            "add_bias_kv": self.add_bias_kv,
-            "add_zero_attn": self.add_zero_attn,
-            "batch_first": self.batch_first,
-            "target_len": self.target_len,
-            "source_len": self.source_len,
-            "batch": None if self.unbatched else self.batch,
-            "unbatched": self.unbatched,
-            "self_attention": self.self_attention,
-            "need_weights": self.need_weights,
-            "average_attn_weights": self.average_attn_weights,
-            "key_padding_mask": self.key_padding_mask,
-            "attn_mask": self.attn_mask.value,
-            "mask_dtype": self.mask_dtype.value if self.has_masks else None,
-            "is_causal": self.is_causal,
-            "device": self.device,
-            "dtype": self.dtype.value,
-        }
+        out = settings.config(self, _CONFIG)
+        out["mask_dtype"] = out["mask_dtype"] if self.has_masks else None
+        return out
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""

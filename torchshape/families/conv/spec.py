@@ -135,30 +135,10 @@ class ConvSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the input's; plain JSON values."""
-        out: dict[str, Any] = {
-            "dims": self.dims,
-            "transposed": self.transposed,
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-            "dilation": list(self.dilation),
-            "groups": self.groups,
-        }
-        if self.transposed:
-            out["output_padding"] = list(self.output_padding)
-            out["output_size"] = None if self.output_size is None else list(self.output_size)
-        out |= {
-            "padding_mode": self.padding_mode.value,
-            "bias": self.bias,
-            "size": list(self.size),
-            "batch": None if self.unbatched else self.batch,
-            "unbatched": self.unbatched,
-            "device": self.device,
-            "dtype": self.dtype.value,
-        }
-        return out
+        names = ["dims", "transposed", "in_channels", "out_channels", "kernel_size", "stride", "padding"]
+        names += ["dilation", "groups", *(["output_padding", "output_size"] if self.transposed else [])]
+        names += ["padding_mode", "bias", "size", "batch", "unbatched", "device", "dtype"]
+        return settings.config(self, names)
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""

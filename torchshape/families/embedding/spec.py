@@ -163,22 +163,9 @@ class EmbeddingSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``, in PyTorch's names."""
-        out: dict[str, Any] = {
-            "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim,
-            "shape": list(self.shape),
-            "padding_idx": self.padding_idx,
-            "max_norm": self.max_norm,
-            "bag": self.bag,
-        }
-        if self.bag:
-            out["mode"] = self.mode.value
-            out["offsets"] = None if self.offsets is None else list(self.offsets)
-            out["include_last_offset"] = self.include_last_offset
-            out["per_sample_weights"] = self.per_sample_weights
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
-        return out
+        names = ["num_embeddings", "embedding_dim", "shape", "padding_idx", "max_norm", "bag"]
+        names += ["mode", "offsets", "include_last_offset", "per_sample_weights"] if self.bag else []
+        return settings.config(self, [*names, "device", "dtype"])
 
     @property
     def module_call(self) -> str:

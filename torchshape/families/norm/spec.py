@@ -216,18 +216,8 @@ class NormSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``: the kind, the settings it takes, then the input's, in PyTorch's names."""
-        out: dict[str, Any] = {"kind": self.kind.value}
-        for field in KIND_SETTINGS[self.kind]:
-            value = getattr(self, field)
-            out[field] = list(value) if isinstance(value, tuple) else value
-        out["eps"] = self.eps
-        out["size"] = list(self.size)
-        out["batch"] = None if self.unbatched else self.batch
-        out["unbatched"] = self.unbatched
-        out["train"] = self.train
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
-        return out
+        names = ["kind", *KIND_SETTINGS[self.kind], "eps", "size", "batch", "unbatched", "train"]
+        return settings.config(self, [*names, "device", "dtype"])
 
     def module_arguments(self) -> tuple[list[Any], dict[str, Any]]:
         """The constructor's arguments, non-default keywords only (``module_call`` writes them)."""

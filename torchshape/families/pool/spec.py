@@ -189,15 +189,10 @@ class PoolSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``: the input's settings, then the settings this kind takes, in PyTorch's names."""
-        out: dict[str, Any] = {"kind": self.kind.value, "dims": self.dims, "channels": self.channels}
-        out["size"] = list(self.size)
-        out["batch"] = None if self.unbatched else self.batch
-        out["unbatched"] = self.unbatched
-        for field in KIND_SETTINGS[self.kind]:
-            value = self.output_size_given if field == "output_size" else getattr(self, field)
-            out[field] = list(value) if isinstance(value, tuple) else value
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
+        names = ["kind", "dims", "channels", "size", "batch", "unbatched", *KIND_SETTINGS[self.kind]]
+        out = settings.config(self, [*names, "device", "dtype"])
+        if "output_size" in out:
+            out["output_size"] = list(self.output_size_given)
         return out
 
     @property

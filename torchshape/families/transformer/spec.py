@@ -234,22 +234,12 @@ class TransformerSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the inputs'; plain JSON values."""
-        out: dict[str, Any] = {"layer": self.layer.value, "d_model": self.d_model, "nhead": self.nhead}
-        out["dim_feedforward"] = self.dim_feedforward
-        if self.layer is Layer.FULL:
-            out["num_encoder_layers"] = self.num_encoder_layers
-            out["num_decoder_layers"] = self.num_decoder_layers
-        if self.stacked:
-            out["num_layers"] = self.num_layers
-            out["final_norm"] = self.final_norm
-        out |= {"batch_first": self.batch_first, "norm_first": self.norm_first, "source_len": self.source_len}
+        names = ["layer", "d_model", "nhead", "dim_feedforward"]
+        names += ["num_encoder_layers", "num_decoder_layers"] if self.layer is Layer.FULL else []
+        names += ["num_layers", "final_norm"] if self.stacked else []
+        names += ["batch_first", "norm_first", "source_len", "target_len", "batch", *MASKS_OF[self.layer]]
+        out = settings.config(self, [*names, *(["causal"] if self.has_target else []), "device", "dtype"])
         out["target_len"] = self.target_len if self.has_target else None
-        out["batch"] = self.batch
-        for name in MASKS_OF[self.layer]:
-            out[name] = getattr(self, name).value
-        if self.has_target:
-            out["causal"] = self.causal
-        out |= {"device": self.device, "dtype": self.dtype.value}
         return out
 
     def arguments(self) -> list[str]:
