@@ -117,6 +117,42 @@ class Setting:
         return value
 
 
+def option(
+    name: str,
+    flags: str | tuple[str, ...],
+    metavar: str,
+    help: str,
+    default: str | None = None,
+    *,
+    param: str = "",
+    given: Given = Given.VALUE,
+    fallback: Any = None,
+) -> Setting:
+    """A row that takes a value: ``--hidden-size INT`` (``flags``: the flag, or it and its aliases)."""
+    flags = (flags,) if isinstance(flags, str) else flags
+    return Setting(name, flags, metavar, help, default, param=param, given=given, fallback=fallback)
+
+
+def switch(
+    name: str,
+    flags: str | tuple[str, ...],
+    help: str,
+    default: bool = False,
+    *,
+    param: str = "",
+    given: Given = Given.VALUE,
+    role: Role = Role.SPEC,
+) -> Setting:
+    """A switch: ``--batch-first``, or ``--need-weights/--no-need-weights`` on by default."""
+    flags = (flags,) if isinstance(flags, str) else flags
+    return Setting(name, flags, "", help, default, param=param, given=given, role=role)
+
+
+def pair(name: str, flags: str, help: str, *, fallback: Any = None) -> Setting:
+    """``--affine/--no-affine``: True, False, or None where neither is given (then ``fallback``)."""
+    return Setting(name, (flags,), None, help, None, pair=True, fallback=fallback)
+
+
 def flags(table: Iterable[Setting]) -> dict[str, str]:
     """The flag that sets each of the spec's fields, so every message names what the user typed."""
     return {row.name: row.flag for row in table if row.role is Role.SPEC}
@@ -133,10 +169,10 @@ def _output(name: str, metavar: str, default: str | bool | None, help: str) -> S
 
 
 # The rows every layer family shares, in the same words everywhere.
-DEVICE = Setting("device", ("--device",), "DEVICE", "cpu, cuda, cuda:N, mps or meta.", "cpu")
-DTYPE = Setting(
+DEVICE = option("device", "--device", "DEVICE", "cpu, cuda, cuda:N, mps or meta.", "cpu")
+DTYPE = option(
     "dtype",
-    ("--dtype",),
+    "--dtype",
     "DTYPE",
     "Parameter and input dtype: float32, float64, float16 or bfloat16.",
     "float32",
@@ -155,13 +191,11 @@ OUTPUT = _output(
     "Write to FILE (whole or not at all) instead of stdout; "
     "its extension .md .json .csv .svg .py .txt picks the format.",
 )
-DIAGRAM = Setting(
+DIAGRAM = switch(
     "diagram",
-    ("--diagram",),
-    "",
+    "--diagram",
     "Draw the picture of this configuration, every mapping in it checked by torch "
     "(under the table; --format svg: a vector drawing).",
-    False,
     role=Role.RUN,
 )
 DEBUG = _output("debug", "", False, "Show tracebacks for errors.")
@@ -178,7 +212,7 @@ CLOSING = (DEBUG, PARAMS, *TIMING)
 
 def explain(help: str) -> Setting:
     """The family's --explain: what it checks, in the family's words."""
-    return Setting("explain", ("--explain",), "", help, False, role=Role.RUN)
+    return switch("explain", "--explain", help, role=Role.RUN)
 
 
 def text(value: Any) -> str:

@@ -12,7 +12,19 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import (
+    DEBUG,
+    DIAGRAM,
+    PARAMS,
+    TIMING,
+    WHERE,
+    Given,
+    Rule,
+    Setting,
+    explain,
+    option,
+    switch,
+)
 
 
 class MaskDims(str, Enum):
@@ -35,75 +47,58 @@ class MaskDType(str, Enum):
 # gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8, S + 2 = 9,
 # N·num_heads = 12), so a formula that mixed two of them up would show.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("embed_dim", ("--embed-dim",), "INT", "E: embed_dim.", "24"),
-    Setting(
+    option("embed_dim", "--embed-dim", "INT", "E: embed_dim.", "24"),
+    option(
         "num_heads",
-        ("--heads",),
+        "--heads",
         "INT",
         "num_heads; E divides by it (head_dim = E/num_heads).",
         "4",
         param="heads",
     ),
-    Setting("kdim", ("--kdim",), "INT", "E_k: key features (default E).", None),
-    Setting("vdim", ("--vdim",), "INT", "E_v: value features (default E).", None),
-    Setting("target_len", ("--target-len",), "INT", "L: target (query) sequence length.", "5"),
-    Setting(
+    option("kdim", "--kdim", "INT", "E_k: key features (default E)."),
+    option("vdim", "--vdim", "INT", "E_v: value features (default E)."),
+    option("target_len", "--target-len", "INT", "L: target (query) sequence length.", "5"),
+    option(
         "source_len",
-        ("--source-len",),
+        "--source-len",
         "INT",
         "S: source (key, value) sequence length (default 7; L with --self).",
-        None,
         fallback=7,
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", given=Given.TYPED),
-    Setting("batch_first", ("--batch-first",), "", "query, key, value, attn_output as (N, L, E).", False),
-    Setting("unbatched", ("--unbatched",), "", "Inputs without N: query (L, E).", False),
-    Setting("self_attention", ("--self",), "", "Self-attention: one tensor as query, key and value.", False),
-    Setting(
+    option("batch", "--batch", "INT", "N: batch size.", "3", given=Given.TYPED),
+    switch("batch_first", "--batch-first", "query, key, value, attn_output as (N, L, E)."),
+    switch("unbatched", "--unbatched", "Inputs without N: query (L, E)."),
+    switch("self_attention", "--self", "Self-attention: one tensor as query, key and value."),
+    switch(
         "need_weights",
-        ("--need-weights/--no-need-weights",),
-        "",
+        "--need-weights/--no-need-weights",
         "Return attn_output_weights (default), or not: the fused kernel runs.",
         True,
     ),
-    Setting(
+    switch(
         "average_attn_weights",
-        ("--average-weights/--per-head-weights",),
-        "",
+        "--average-weights/--per-head-weights",
         "Weights averaged over the heads (default), or one set per head.",
         True,
         param="average_weights",
     ),
-    Setting(
-        "key_padding_mask",
-        ("--key-padding-mask",),
-        "",
-        "Feed key_padding_mask (N, S): padding at the end.",
-        False,
+    switch("key_padding_mask", "--key-padding-mask", "Feed key_padding_mask (N, S): padding at the end."),
+    option(
+        "attn_mask", "--attn-mask", "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
     ),
-    Setting(
-        "attn_mask", ("--attn-mask",), "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
-    ),
-    Setting(
+    option(
         "mask_dtype",
-        ("--mask-dtype",),
+        "--mask-dtype",
         "bool|float",
         "The masks' dtype: bool (True = not allowed) or float (added). Default bool.",
-        None,
         fallback="bool",
     ),
-    Setting(
-        "is_causal",
-        ("--causal",),
-        "",
-        "The causal attn_mask, with the is_causal hint.",
-        False,
-        param="causal",
-    ),
-    Setting("add_bias_kv", ("--add-bias-kv",), "", "add_bias_kv: one more key and value.", False),
-    Setting("add_zero_attn", ("--add-zero-attn",), "", "add_zero_attn: a key and value of zeros.", False),
-    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
-    Setting("dropout", ("--dropout",), "FLOAT", "dropout on the weights (training only).", "0"),
+    switch("is_causal", "--causal", "The causal attn_mask, with the is_causal hint.", param="causal"),
+    switch("add_bias_kv", "--add-bias-kv", "add_bias_kv: one more key and value."),
+    switch("add_zero_attn", "--add-zero-attn", "add_zero_attn: a key and value of zeros."),
+    switch("bias", "--no-bias", "Build without bias.", param="no_bias", given=Given.NEGATED),
+    option("dropout", "--dropout", "FLOAT", "dropout on the weights (training only).", "0"),
     *WHERE,
     explain(
         "Rows sum to 1, masked keys get 0, causal, output = weights @ V, the fused path, "

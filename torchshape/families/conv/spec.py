@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from torchshape import settings
 from torchshape.families.spatial import axes
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class PaddingMode(str, Enum):
@@ -30,53 +30,40 @@ class PaddingMode(str, Enum):
 # kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
 # two of them up would show.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("dims", ("--dims",), "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
-    Setting("in_channels", ("--in-channels",), "INT", "C_in: in_channels.", "3"),
-    Setting("out_channels", ("--out-channels",), "INT", "C_out: out_channels.", "8"),
-    Setting(
-        "kernel_size",
-        ("--kernel-size",),
-        "INT[,INT..]",
-        "kernel_size: one for all axes or one per axis.",
-        "5",
+    option("dims", "--dims", "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
+    option("in_channels", "--in-channels", "INT", "C_in: in_channels.", "3"),
+    option("out_channels", "--out-channels", "INT", "C_out: out_channels.", "8"),
+    option(
+        "kernel_size", "--kernel-size", "INT[,INT..]", "kernel_size: one for all axes or one per axis.", "5"
     ),
-    Setting("stride", ("--stride",), "INT[,INT..]", "stride (torch's default).", "1"),
-    Setting(
-        "padding", ("--padding",), "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"
-    ),
-    Setting("dilation", ("--dilation",), "INT[,INT..]", "dilation (torch's default).", "1"),
-    Setting("groups", ("--groups",), "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
-    Setting(
+    option("stride", "--stride", "INT[,INT..]", "stride (torch's default).", "1"),
+    option("padding", "--padding", "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"),
+    option("dilation", "--dilation", "INT[,INT..]", "dilation (torch's default).", "1"),
+    option("groups", "--groups", "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
+    option(
         "output_padding",
-        ("--output-padding",),
+        "--output-padding",
         "INT[,INT..]",
         "--transposed only: added to one side of the output (default 0).",
-        None,
     ),
-    Setting(
+    option(
         "output_size",
-        ("--output-size",),
+        "--output-size",
         "INT[,INT..]",
-        (
-            "--transposed only: forward(input, output_size=...), the size to give back "
-            "(--explain lists those torch accepts)."
-        ),
-        None,
+        "--transposed only: forward(input, output_size=...), the size to give back "
+        "(--explain lists those torch accepts).",
     ),
-    Setting(
-        "padding_mode", ("--padding-mode",), "zeros|reflect|replicate|circular", "padding_mode.", "zeros"
-    ),
-    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
-    Setting("transposed", ("--transposed",), "", "nn.ConvTranspose1d/2d/3d instead of nn.Conv.", False),
-    Setting(
+    option("padding_mode", "--padding-mode", "zeros|reflect|replicate|circular", "padding_mode.", "zeros"),
+    switch("bias", "--no-bias", "Build without bias.", param="no_bias", given=Given.NEGATED),
+    switch("transposed", "--transposed", "nn.ConvTranspose1d/2d/3d instead of nn.Conv."),
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT..]",
-        ("The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24."),
-        None,
+        "The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24.",
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
-    Setting("unbatched", ("--unbatched",), "", "Input without N: (C_in, H_in, W_in).", False),
+    option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without N: (C_in, H_in, W_in)."),
     *WHERE,
     explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
     DIAGRAM,

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class Mode(str, Enum):
@@ -33,71 +33,47 @@ DEFAULT_LAST_BAG = 2
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting("num_embeddings", ("--num-embeddings",), "INT", "num_embeddings: rows of weight.", "100"),
-    Setting("embedding_dim", ("--embedding-dim",), "INT", "embedding_dim: the length of each row.", "16"),
-    Setting(
+    option("num_embeddings", "--num-embeddings", "INT", "num_embeddings: rows of weight.", "100"),
+    option("embedding_dim", "--embedding-dim", "INT", "embedding_dim: the length of each row.", "16"),
+    option(
         "shape",
-        ("--shape",),
+        "--shape",
         "INT[,INT...]",
-        (
-            "The index tensor's shape, any number of dimensions (() for 0-D); with --bag "
-            "--offsets the 1-D input's length L. [default: 4,7; with --offsets: the last "
-            "offset, plus 2 without --include-last-offset]"
-        ),
-        None,
+        "The index tensor's shape, any number of dimensions (() for 0-D); with --bag "
+        "--offsets the 1-D input's length L. [default: 4,7; with --offsets: the last "
+        "offset, plus 2 without --include-last-offset]",
     ),
-    Setting(
-        "padding_idx", ("--padding-idx",), "INT", "padding_idx: a row of zeros that gets no gradient.", None
+    option("padding_idx", "--padding-idx", "INT", "padding_idx: a row of zeros that gets no gradient."),
+    option("max_norm", "--max-norm", "FLOAT", "max_norm: rows looked up are rescaled to it, in place."),
+    switch("bag", "--bag", "nn.EmbeddingBag: reduce each bag of indices to one row.", given=Given.ON),
+    option(
+        "mode", "--mode", "sum|mean|max", "With --bag: how a bag is reduced. [default: mean]", fallback="mean"
     ),
-    Setting(
-        "max_norm", ("--max-norm",), "FLOAT", "max_norm: rows looked up are rescaled to it, in place.", None
-    ),
-    Setting(
-        "bag",
-        ("--bag",),
-        "",
-        "nn.EmbeddingBag: reduce each bag of indices to one row.",
-        False,
-        given=Given.ON,
-    ),
-    Setting(
-        "mode",
-        ("--mode",),
-        "sum|mean|max",
-        "With --bag: how a bag is reduced. [default: mean]",
-        None,
-        fallback="mean",  # torch's default
-    ),
-    Setting("bags", ("--bags",), "INT", "With --bag: B, bags of a 2-D input.", "3", given=Given.TYPED),
-    Setting(
+    option("bags", "--bags", "INT", "With --bag: B, bags of a 2-D input.", "3", given=Given.TYPED),
+    option(
         "bag_size",
-        ("--bag-size",),
+        "--bag-size",
         "INT",
         "With --bag: K, indices per bag of a 2-D input.",
         "5",
         given=Given.TYPED,
     ),
-    Setting(
+    option(
         "offsets",
-        ("--offsets",),
+        "--offsets",
         "INT[,INT...]",
         "With --bag: a 1-D input; where each bag starts (the first is 0).",
-        None,
     ),
-    Setting(
+    switch(
         "include_last_offset",
-        ("--include-last-offset",),
-        "",
+        "--include-last-offset",
         "With --offsets: the last offset ends the last bag, so B = len(offsets) − 1.",
-        False,
         given=Given.ON,
     ),
-    Setting(
+    switch(
         "per_sample_weights",
-        ("--per-sample-weights",),
-        "",
+        "--per-sample-weights",
         "With --bag --mode sum: one weight per index.",
-        False,
         given=Given.ON,
     ),
     *WHERE,

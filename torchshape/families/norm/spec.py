@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -59,100 +59,74 @@ EPS_DEFAULT: dict[Kind, float | None] = {
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
 DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
         "batch, layer, group, instance or rms (nn.BatchNormNd, LayerNorm, GroupNorm, "
         "InstanceNormNd, RMSNorm).",
         "batch",
     ),
-    Setting(
+    option(
         "dims",
-        ("--dims",),
+        "--dims",
         "1|2|3",
         "batch, instance: the N in BatchNormNd / InstanceNormNd. [default: 2]",
-        None,
         fallback=2,
     ),
-    Setting(
+    option(
         "num_features",
         ("--num-features", "--num-channels"),
         "INT",
         "C: channels (num_features; GroupNorm's num_channels). [default: 6]",
-        None,
         fallback=6,
     ),
-    Setting(
+    option(
         "normalized_shape",
-        ("--normalized-shape",),
+        "--normalized-shape",
         "INT[,INT...]",
         "layer, rms: the input's last dimensions, normalized together. [default: 16]",
-        None,
         fallback="16",
     ),
-    Setting(
-        "num_groups",
-        ("--num-groups",),
-        "INT",
-        "group: num_groups; it must divide C. [default: 3]",
-        None,
-        fallback=3,
+    option(
+        "num_groups", "--num-groups", "INT", "group: num_groups; it must divide C. [default: 3]", fallback=3
     ),
-    Setting(
+    option(
         "eps",
-        ("--eps",),
+        "--eps",
         "FLOAT",
         "eps, added to the variance. [default: 1e-05; rms: None, torch.finfo(dtype).eps]",
-        None,
     ),
-    Setting(
+    pair(
         "affine",
-        ("--affine/--no-affine",),
-        None,
+        "--affine/--no-affine",
         "batch, group, instance: learnable weight and bias. [default: on; instance: off, as torch]",
-        None,
-        pair=True,
     ),
-    Setting(
+    pair(
         "track_running_stats",
-        ("--track-running-stats/--no-track-running-stats",),
-        None,
+        "--track-running-stats/--no-track-running-stats",
         "batch, instance: keep running_mean and running_var. [default: on; instance: off, as torch]",
-        None,
-        pair=True,
     ),
-    Setting(
+    pair(
         "elementwise_affine",
-        ("--elementwise-affine/--no-elementwise-affine",),
-        None,
+        "--elementwise-affine/--no-elementwise-affine",
         "layer, rms: a learnable weight (and LayerNorm's bias). [default: on, as torch]",
-        None,
-        pair=True,
         fallback=True,
     ),
-    Setting(
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT...]",
-        (
-            "batch, instance, group: the spatial size after (N, C), () for none (batch --dims 1, "
-            "group); layer, rms: the dimensions between N and normalized_shape. "
-            "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]"
-        ),
-        None,
+        "batch, instance, group: the spatial size after (N, C), () for none (batch --dims 1, "
+        "group); layer, rms: the dimensions between N and normalized_shape. "
+        "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]",
     ),
-    Setting("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "4", given=Given.TYPED),
-    Setting(
-        "unbatched", ("--unbatched",), "", "Input without N (instance, layer, rms).", False, given=Given.ON
-    ),
-    Setting(
+    option("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "4", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without N (instance, layer, rms).", given=Given.ON),
+    pair(
         "train",
-        ("--train/--eval",),
-        None,
+        "--train/--eval",
         "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
-        None,
-        pair=True,
         fallback=True,
     ),
     *WHERE,

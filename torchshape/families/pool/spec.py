@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -55,85 +55,65 @@ DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7,
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
-        (
-            "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
-            "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd)."
-        ),
+        "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
+        "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd).",
         "max",
     ),
-    Setting("dims", ("--dims",), "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
-    Setting("channels", ("--channels",), "INT", "C: channels.", "5"),
-    Setting(
+    option("dims", "--dims", "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
+    option("channels", "--channels", "INT", "C: channels.", "5"),
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT...]",
-        (
-            "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
-            "axis). [default: 28 | 28,20 | 12,28,20]"
-        ),
-        None,
+        "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
+        "axis). [default: 28 | 28,20 | 12,28,20]",
     ),
-    Setting("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "2", given=Given.TYPED),
-    Setting("unbatched", ("--unbatched",), "", "Input without the batch dimension N.", False, given=Given.ON),
-    Setting(
-        "kernel_size",
-        ("--kernel-size",),
-        "INT[,INT...]",
-        "kernel_size (not adaptive).",
-        "3",
-        given=Given.TYPED,
+    option("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "2", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without the batch dimension N.", given=Given.ON),
+    option(
+        "kernel_size", "--kernel-size", "INT[,INT...]", "kernel_size (not adaptive).", "3", given=Given.TYPED
     ),
-    Setting("stride", ("--stride",), "INT[,INT...]", "stride [default: kernel_size, as torch's]", None),
-    Setting(
+    option("stride", "--stride", "INT[,INT...]", "stride [default: kernel_size, as torch's]"),
+    option(
         "padding",
-        ("--padding",),
+        "--padding",
         "INT[,INT...]",
         "Padding on each side, at most kernel_size // 2 (max, avg).",
         "0",
         given=Given.TYPED,
     ),
-    Setting(
+    option(
         "dilation",
-        ("--dilation",),
+        "--dilation",
         "INT[,INT...]",
         "Spacing of a window's taps (max only).",
         "1",
         given=Given.TYPED,
     ),
-    Setting(
-        "ceil_mode", ("--ceil-mode",), "", "Round the output size up (max, avg, lp).", False, given=Given.ON
-    ),
-    Setting(
+    switch("ceil_mode", "--ceil-mode", "Round the output size up (max, avg, lp).", given=Given.ON),
+    pair(
         "count_include_pad",
-        ("--count-include-pad/--no-count-include-pad",),
-        None,
+        "--count-include-pad/--no-count-include-pad",
         "avg only: count the padding in the divisor [default: count it, as torch].",
-        None,
-        pair=True,
         fallback=True,
     ),
-    Setting(
+    switch(
         "return_indices",
-        ("--return-indices",),
-        "",
+        "--return-indices",
         "Also return where each maximum was (max, adaptive-max).",
-        False,
         given=Given.ON,
     ),
-    Setting("norm_type", ("--norm-type",), "FLOAT", "lp only: p of the p-norm.", "2", given=Given.TYPED),
-    Setting(
+    option("norm_type", "--norm-type", "FLOAT", "lp only: p of the p-norm.", "2", given=Given.TYPED),
+    option(
         "output_size",
-        ("--output-size",),
+        "--output-size",
         "INT[,INT...]",
-        (
-            "Adaptive only: output_size; None on an axis keeps the input's size there "
-            "(None,7). [default: 7 | 7,4 | 3,7,4]"
-        ),
-        None,
+        "Adaptive only: output_size; None on an axis keeps the input's size there "
+        "(None,7). [default: 7 | 7,4 | 3,7,4]",
     ),
     *WHERE,
     explain(

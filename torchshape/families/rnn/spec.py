@@ -12,7 +12,18 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Rule, Setting, explain
+from torchshape.settings import (
+    CLOSING,
+    DIAGRAM,
+    WHERE,
+    Given,
+    Role,
+    Rule,
+    Setting,
+    explain,
+    option,
+    switch,
+)
 
 
 class Kind(str, Enum):
@@ -64,65 +75,50 @@ class Nonlinearity(str, Enum):
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
-        (
-            "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
-            "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell)."
-        ),
+        "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
+        "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell).",
         "lstm",
     ),
-    Setting("input_size", ("--input-size",), "INT", "H_in: features per time step.", "50"),
-    Setting("hidden_size", ("--hidden-size",), "INT", "H_cell: hidden_size.", "30"),
-    Setting(
+    option("input_size", "--input-size", "INT", "H_in: features per time step.", "50"),
+    option("hidden_size", "--hidden-size", "INT", "H_cell: hidden_size.", "30"),
+    option(
         "num_layers", ("--layers", "--num-layers"), "INT", "num_layers: stacked layers.", "1", param="layers"
     ),
-    Setting(
+    option(
         "seq_len",
-        ("--seq-len",),
+        "--seq-len",
         "INT",
         "L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
         "5",
         given=Given.TYPED,
     ),
-    Setting("batch", ("--batch", "--batch-size"), "INT", "N: sequences per batch.", "3", given=Given.TYPED),
-    Setting(
-        "bidirectional", ("--bidir", "--bidirectional"), "", "Bidirectional: D = 2.", False, param="bidir"
-    ),
-    Setting(
-        "batch_first", ("--batch-first",), "", "Input and output as (N, L, H) instead of (L, N, H).", False
-    ),
-    Setting("proj_size", ("--proj-size",), "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
-    Setting(
-        "bias", ("--no-bias",), "", "Build without bias terms.", False, param="no_bias", given=Given.NEGATED
-    ),
-    Setting("dropout", ("--dropout",), "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
-    Setting(
+    option("batch", ("--batch", "--batch-size"), "INT", "N: sequences per batch.", "3", given=Given.TYPED),
+    switch("bidirectional", ("--bidir", "--bidirectional"), "Bidirectional: D = 2.", param="bidir"),
+    switch("batch_first", "--batch-first", "Input and output as (N, L, H) instead of (L, N, H)."),
+    option("proj_size", "--proj-size", "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
+    switch("bias", "--no-bias", "Build without bias terms.", param="no_bias", given=Given.NEGATED),
+    option("dropout", "--dropout", "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
+    option(
         "nonlinearity",
-        ("--nonlinearity",),
+        "--nonlinearity",
         "tanh|relu",
         "rnn and rnn-cell only: tanh (torch's default) or relu.",
-        None,
     ),
-    Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
+    switch("unbatched", "--unbatched", "2-D input (L, H_in), no batch dimension."),
     *WHERE,
     explain("How output relates to h_n (and c_n), checked on the values."),
-    Setting(
+    option(
         "lengths",
-        ("--lengths",),
+        "--lengths",
         "L1,L2,...",
         "Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
-        None,
     ),
-    Setting(
-        "unroll",
-        ("--unroll",),
-        "",
-        "One call per time step, carrying the state, beside one call.",
-        False,
-        role=Role.BOTH,
+    switch(
+        "unroll", "--unroll", "One call per time step, carrying the state, beside one call.", role=Role.BOTH
     ),
     DIAGRAM,
     *CLOSING,

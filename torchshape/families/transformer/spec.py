@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class Layer(str, Enum):
@@ -48,92 +48,75 @@ class PaddingForm(str, Enum):
 # spec's field, the flags, --help's metavar and text, the command line's default
 # (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "layer",
-        ("--layer",),
+        "--layer",
         "encoder|decoder|full|encoder-stack|decoder-stack",
-        (
-            "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
-            "nn.TransformerEncoder or nn.TransformerDecoder."
-        ),
+        "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+        "nn.TransformerEncoder or nn.TransformerDecoder.",
         "encoder",
     ),
-    Setting("d_model", ("--d-model",), "INT", "E: d_model.", "18"),
-    Setting("nhead", ("--nhead",), "INT", "nhead: E divides by it.", "3"),
-    Setting(
-        "dim_feedforward", ("--dim-feedforward",), "INT", "F: dim_feedforward (torch's default).", "2048"
-    ),
-    Setting(
+    option("d_model", "--d-model", "INT", "E: d_model.", "18"),
+    option("nhead", "--nhead", "INT", "nhead: E divides by it.", "3"),
+    option("dim_feedforward", "--dim-feedforward", "INT", "F: dim_feedforward (torch's default).", "2048"),
+    option(
         "num_encoder_layers",
-        ("--num-encoder-layers",),
+        "--num-encoder-layers",
         "INT",
         "--layer full: encoder layers (torch's default 6).",
-        None,
         fallback=6,
     ),
-    Setting(
+    option(
         "num_decoder_layers",
-        ("--num-decoder-layers",),
+        "--num-decoder-layers",
         "INT",
         "--layer full: decoder layers (torch's default 6).",
-        None,
         fallback=6,
     ),
-    Setting(
+    option(
         "num_layers",
-        ("--num-layers",),
+        "--num-layers",
         "INT",
         "--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
-        None,
         fallback=2,
     ),
-    Setting(
+    switch(
         "final_norm",
-        ("--final-norm",),
-        "",
-        ("--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer."),
-        False,
+        "--final-norm",
+        "--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer.",
     ),
-    Setting("batch_first", ("--batch-first",), "", "Sequences are (N, L, E), not (L, N, E).", False),
-    Setting("norm_first", ("--norm-first",), "", "LayerNorm before attention and feed-forward.", False),
-    Setting("source_len", ("--source-len",), "INT", "S: src length (memory's, for a decoder).", "10"),
-    Setting(
-        "target_len", ("--target-len",), "INT", "T: tgt length (decoder, full; default 7).", None, fallback=7
+    switch("batch_first", "--batch-first", "Sequences are (N, L, E), not (L, N, E)."),
+    switch("norm_first", "--norm-first", "LayerNorm before attention and feed-forward."),
+    option("source_len", "--source-len", "INT", "S: src length (memory's, for a decoder).", "10"),
+    option("target_len", "--target-len", "INT", "T: tgt length (decoder, full; default 7).", fallback=7),
+    option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
+    option("src_mask", "--src-mask", "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
+    option("tgt_mask", "--tgt-mask", "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
+    option(
+        "memory_mask", "--memory-mask", "none|2d|3d", "memory_mask: (T, S) or (N·nhead, T, S), bool.", "none"
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
-    Setting("src_mask", ("--src-mask",), "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
-    Setting("tgt_mask", ("--tgt-mask",), "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
-    Setting(
-        "memory_mask",
-        ("--memory-mask",),
-        "none|2d|3d",
-        "memory_mask: (T, S) or (N·nhead, T, S), bool.",
-        "none",
-    ),
-    Setting(
+    switch(
         "causal",
-        ("--causal",),
-        "",
-        ("tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal."),
-        False,
+        "--causal",
+        "tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal.",
     ),
-    Setting(
+    option(
         "src_key_padding_mask",
-        ("--src-key-padding-mask",),
+        "--src-key-padding-mask",
         "none|bool|float",
         "src_key_padding_mask: (N, S).",
         "none",
     ),
-    Setting(
+    option(
         "tgt_key_padding_mask",
-        ("--tgt-key-padding-mask",),
+        "--tgt-key-padding-mask",
         "none|bool|float",
         "tgt_key_padding_mask: (N, T).",
         "none",
     ),
-    Setting(
+    option(
         "memory_key_padding_mask",
-        ("--memory-key-padding-mask",),
+        "--memory-key-padding-mask",
         "none|bool|float",
         "memory_key_padding_mask: (N, S).",
         "none",
