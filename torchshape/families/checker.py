@@ -2,7 +2,9 @@
 device and the dtype, each refusal a ``UsageError`` naming the flag or the Python argument.
 
 A family's checker subclasses ``Checker`` and adds its own rules (``spec()``); its request module
-says ``make_spec = TheChecker.make_spec``. No torch here.
+says ``make_spec = TheChecker.make_spec``. Raw settings come from the command line (text, with
+``names=FLAGS``) or from Python (values; messages name the arguments), and every refusal torch
+would make at build or forward time is made first, so a bad value never reaches torch. No torch here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""The checked settings of one nn.MultiheadAttention and the tensors it is fed, in PyTorch's names.
-
-No torch here (``torchshape attention --help`` imports this). ``request.make_spec`` builds an
-``AttentionSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One nn.MultiheadAttention and the tensors it is fed, in PyTorch's names: its settings table
+and its checked spec. No torch here (``torchshape attention --help`` imports this)."""
 
 from __future__ import annotations
 

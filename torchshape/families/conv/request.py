@@ -1,9 +1,5 @@
-"""One validation step: raw settings from the command line or the Python call become a ``ConvSpec``.
-
-No torch here. Every refusal torch would make at build or forward time is made here
-first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
-(Python's names, the default), so a bad value never reaches torch.
-"""
+"""``make_spec``: a convolution's settings checked into a ``ConvSpec``, each refusal torch would
+make at build or forward time made here first (``checker.Checker``). No torch here."""
 
 from __future__ import annotations
 

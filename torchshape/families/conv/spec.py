@@ -1,8 +1,5 @@
-"""The checked settings of one convolution and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` builds a
-``ConvSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One convolution and the input it is fed, in PyTorch's names: its settings table and its
+checked spec. No torch here (``torchshape conv --help`` imports this)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""One validation step: raw settings from the command line or the Python call become an
-``EmbeddingSpec``.
-
-No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
-The rules are torch's own, checked against it in tests/test_embedding.py.
-"""
+"""``make_spec``: an embedding's settings checked into an ``EmbeddingSpec`` by torch's own rules
+(tests/test_embedding.py checks them against torch). No torch here."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The checked settings of one nn.Embedding or nn.EmbeddingBag and the indices it is fed, in
-PyTorch's names.
-
-No torch here (``torchshape embedding --help`` imports this file). ``request.make_spec``
-builds an ``EmbeddingSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One nn.Embedding or nn.EmbeddingBag and the indices it is fed, in PyTorch's names: its settings
+table and its checked spec. No torch here (``torchshape embedding --help`` imports this)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from torchshape.families.base import NoSymbols
 from torchshape.families.expr.safety import BUILTINS, MODULES, Checked, check_expression
 from torchshape.options import INTEGER_DTYPES as INTEGER_DTYPES
 from torchshape.options import ITEMSIZES as ITEMSIZES
-from torchshape.options import Format
+from torchshape.options import Format, dtype_and_range
 from torchshape.settings import command_text
 
 FLAG = "--tensor"
@@ -127,18 +127,7 @@ def parse_tensor(text: str) -> Given:
         raise bad from None
     if any(size < 0 for size in shape):
         raise UsageError(FLAG, f"{text!r}: a size cannot be negative")
-    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else "float32"
-    dtype = ALIASES.get(dtype, dtype)
-    if dtype not in DTYPES:
-        raise UsageError(FLAG, f"{text!r}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    low = high = None
-    if len(parts) == 3:
-        if dtype not in INTEGER_DTYPES:
-            raise UsageError(FLAG, f"{text!r}: a value range applies to integer dtypes only")
-        match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
-        if not match or int(match[1]) >= int(match[2]):
-            raise UsageError(FLAG, f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)")
-        low, high = int(match[1]), int(match[2])
+    dtype, low, high = dtype_and_range(FLAG, text, parts, DTYPES, "float32", ALIASES)
     return Given(name=name, shape=shape, dtype=dtype, low=low, high=high, count=count, text=text.strip())
 
 

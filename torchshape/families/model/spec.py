@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
-from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, DType, Format
+from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, DType, Format, dtype_and_range
 from torchshape.options import ITEMSIZES as ITEMSIZES
 from torchshape.settings import command_text
 
@@ -156,19 +156,7 @@ def _parse_shape(body: str, text: str, default_dtype: str) -> InputSpec:
         raise bad from None
     if any(size < 0 for size in shape):
         raise UsageError("--input", f"{text!r}: a size cannot be negative")
-    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default_dtype
-    if dtype not in INPUT_DTYPES:
-        raise UsageError("--input", f"{text!r}: dtype {dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
-    low = high = None
-    if len(parts) == 3:
-        if dtype not in INTEGER_DTYPES:
-            raise UsageError("--input", f"{text!r}: a value range applies to integer dtypes only")
-        match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
-        if not match or int(match[1]) >= int(match[2]):
-            raise UsageError(
-                "--input", f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)"
-            )
-        low, high = int(match[1]), int(match[2])
+    dtype, low, high = dtype_and_range("--input", text, parts, INPUT_DTYPES, default_dtype, {})
     return InputSpec(shape=shape, dtype=dtype, low=low, high=high, text=text.strip())
 
 

@@ -1,8 +1,5 @@
-"""The checked settings of one normalization layer and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape norm --help`` imports this file). ``request.make_spec`` builds a
-``NormSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One normalization layer and the input it is fed, in PyTorch's names: its settings table and
+its checked spec. No torch here (``torchshape norm --help`` imports this)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""One validation step: raw settings from the command line or the Python call become a ``PoolSpec``.
-
-No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
-The rules are torch's own, checked against it in tests/test_pool_against_torch.py.
-"""
+"""``make_spec``: a pool's settings checked into a ``PoolSpec`` by torch's own rules
+(tests/test_pool_against_torch.py checks them against torch). No torch here."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The checked settings of one pool and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape pool --help`` imports this file). ``request.make_spec``
-builds a ``PoolSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One pool and the input it is fed, in PyTorch's names: its settings table and its checked spec.
+No torch here (``torchshape pool --help`` imports this)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""One validation step: raw settings from the command line or the Python call become a checked spec.
-
-No torch here. ``make_spec`` turns raw values into a frozen ``RNNSpec`` or raises
-``UsageError`` naming the flag (``names=FLAGS``) or the Python argument at fault.
-"""
+"""``make_spec``: a recurrent layer's settings checked into an ``RNNSpec``, each message naming
+the flag (``in_python_terms`` rewrites it for a Python call). No torch here."""
 
 from __future__ import annotations
 

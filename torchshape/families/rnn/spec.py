@@ -1,8 +1,5 @@
-"""The validated settings of one inspection: what the user asked for, checked once.
-
-No torch here. ``make_spec`` turns raw values (from flags or the Python API) into
-a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
-"""
+"""One recurrent layer (or cell) and the input it is fed, in PyTorch's names: its settings table
+and its checked spec. No torch here (``torchshape rnn --help`` imports this)."""
 
 from __future__ import annotations
 

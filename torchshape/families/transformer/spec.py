@@ -1,8 +1,5 @@
-"""The checked settings of one transformer layer (or nn.Transformer) and the tensors it is fed.
-
-No torch here (``torchshape transformer --help`` imports this). ``request.make_spec`` builds
-a ``TransformerSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One transformer layer (a stack, or nn.Transformer) and the tensors it is fed, in PyTorch's
+names: its settings table and its checked spec. No torch here (``--help`` imports this)."""
 
 from __future__ import annotations
 
