@@ -43,13 +43,7 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
 # PyTorch's defaults of the constructor's switches, per kind.
 AFFINE_DEFAULT = {Kind.BATCH: True, Kind.GROUP: True, Kind.INSTANCE: False}
 TRACK_DEFAULT = {Kind.BATCH: True, Kind.INSTANCE: False}
-EPS_DEFAULT: dict[Kind, float | None] = {
-    Kind.BATCH: 1e-5,
-    Kind.LAYER: 1e-5,
-    Kind.GROUP: 1e-5,
-    Kind.INSTANCE: 1e-5,
-    Kind.RMS: None,  # torch.finfo(dtype).eps
-}
+EPS_DEFAULT: dict[Kind, float | None] = {kind: 1e-5 for kind in Kind} | {Kind.RMS: None}  # finfo's eps
 
 # Illustrative defaults: every symbol gets its own number (N 4, C 6, groups 3, H 8, W 9; a layer
 # norm's input (4, 7, 16)), so a formula that confused two of them would show it.

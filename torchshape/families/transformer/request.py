@@ -8,6 +8,7 @@ from torchshape.families.transformer.spec import (
     ATTENTION_MASKS,
     DEFAULTS,
     MASKS_OF,
+    MODULE_NAMES,
     PADDING_MASKS,
     Layer,
     MaskForm,
@@ -69,7 +70,9 @@ class _Checker(Checker[TransformerSpec]):
         for field in (*ATTENTION_MASKS, *PADDING_MASKS):
             if self.checked[field].value != "none" and field not in MASKS_OF[layer]:
                 takes = ", ".join(self.n(m) for m in MASKS_OF[layer])
-                raise self.error(field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}")
+                raise self.error(
+                    field, f"nn.{MODULE_NAMES[layer]}.forward takes no {field}; it takes {takes}"
+                )
         if causal:
             if layer in (Layer.ENCODER, Layer.ENCODER_STACK):
                 raise self.error(
@@ -92,15 +95,6 @@ class _Checker(Checker[TransformerSpec]):
         for field in ("batch_first", "norm_first", "final_norm"):
             self.switch(field)
         return self.made(TransformerSpec, **counts)
-
-
-def _module(layer: Layer) -> str:
-    return {
-        Layer.ENCODER: "TransformerEncoderLayer",
-        Layer.DECODER: "TransformerDecoderLayer",
-        Layer.ENCODER_STACK: "TransformerEncoder",
-        Layer.DECODER_STACK: "TransformerDecoder",
-    }.get(layer, "Transformer")
 
 
 make_spec = _Checker.make_spec

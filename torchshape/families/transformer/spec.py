@@ -138,6 +138,13 @@ MASKS_OF: dict[Layer, tuple[str, ...]] = {
     Layer.ENCODER_STACK: ("src_mask", "src_key_padding_mask"),
     Layer.DECODER_STACK: ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask"),
 }
+MODULE_NAMES: dict[Layer, str] = {
+    Layer.ENCODER: "TransformerEncoderLayer",
+    Layer.DECODER: "TransformerDecoderLayer",
+    Layer.FULL: "Transformer",
+    Layer.ENCODER_STACK: "TransformerEncoder",
+    Layer.DECODER_STACK: "TransformerDecoder",
+}
 # A stack's layer: what each of its num_layers copies is.
 LAYER_OF: dict[Layer, Layer] = {Layer.ENCODER_STACK: Layer.ENCODER, Layer.DECODER_STACK: Layer.DECODER}
 
@@ -172,13 +179,7 @@ class TransformerSpec:
 
     @property
     def module_name(self) -> str:
-        return {
-            Layer.ENCODER: "TransformerEncoderLayer",
-            Layer.DECODER: "TransformerDecoderLayer",
-            Layer.FULL: "Transformer",
-            Layer.ENCODER_STACK: "TransformerEncoder",
-            Layer.DECODER_STACK: "TransformerDecoder",
-        }[self.layer]
+        return MODULE_NAMES[self.layer]
 
     @property
     def stacked(self) -> bool:
