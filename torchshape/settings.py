@@ -95,9 +95,9 @@ class Setting:
         is ``default``: the value itself, or the text the command line takes for it."""
         if value is None or value == default:
             return []
-        if isinstance(value, bool):  # a switch, --no-bias or an on/off pair
+        if isinstance(value, bool):  # a switch, an on/off pair, or --no-bias for bias=False
             on, _, off = self.flags[0].partition("/")
-            return [on if value or self.given is Given.NEGATED else off]
+            return [off if off and not value else on]
         shown = write(value)
         if isinstance(default, str) and (
             shown == default or (isinstance(value, float) and value == float(default))
@@ -163,9 +163,9 @@ def defaults(table: Iterable[Setting]) -> dict[str, Any]:
     return {row.name: row.spec_default for row in table if row.role is Role.SPEC}
 
 
-def _output(name: str, metavar: str, default: str | bool | None, help: str) -> Setting:
+def _output(name: str, flag: str, metavar: str, default: str | bool | None, help: str) -> Setting:
     """A row that goes to the output, not to the spec: --format, --output, --params, --time, ..."""
-    return Setting(name, ("--" + name.removeprefix("output_"),), metavar, help, default, role=Role.OUTPUT)
+    return Setting(name, (flag,), metavar, help, default, role=Role.OUTPUT)
 
 
 # The rows every layer family shares, in the same words everywhere.
@@ -179,6 +179,7 @@ DTYPE = option(
 )
 FORMAT = _output(
     "output_format",
+    "--format",
     "FORMAT",
     None,
     "Output format: table, markdown, json, csv, svg or python "
@@ -186,6 +187,7 @@ FORMAT = _output(
 )
 OUTPUT = _output(
     "output",
+    "--output",
     "FILE",
     None,
     "Write to FILE (whole or not at all) instead of stdout; "
@@ -198,11 +200,11 @@ DIAGRAM = switch(
     "(under the table; --format svg: a vector drawing).",
     role=Role.RUN,
 )
-DEBUG = _output("debug", "", False, "Show tracebacks for errors.")
-PARAMS = _output("params", "", False, "Add a table of every parameter, its formula and size.")
-TIME = _output("time", "", False, "Time the forward pass on the device: median, min, max, FLOP/s.")
-REPEATS = _output("repeats", "INT", str(DEFAULT_REPEATS), "With --time: timed runs.")
-WARMUP = _output("warmup", "INT", str(DEFAULT_WARMUP), "With --time: untimed runs first.")
+DEBUG = _output("debug", "--debug", "", False, "Show tracebacks for errors.")
+PARAMS = _output("params", "--params", "", False, "Add a table of every parameter, its formula and size.")
+TIME = _output("time", "--time", "", False, "Time the forward pass on the device: median, min, max, FLOP/s.")
+REPEATS = _output("repeats", "--repeats", "INT", str(DEFAULT_REPEATS), "With --time: timed runs.")
+WARMUP = _output("warmup", "--warmup", "INT", str(DEFAULT_WARMUP), "With --time: untimed runs first.")
 # Where the module runs and where its report goes: after every layer family's own settings.
 WHERE = (DEVICE, DTYPE, FORMAT, OUTPUT)
 TIMING = (TIME, REPEATS, WARMUP)
@@ -257,6 +259,7 @@ class Rule:
     text: Callable[[Any], str] = text
 
 
+PLAIN = Rule()
 BATCHED = Rule(when=lambda spec: not spec.unbatched)  # --batch: unbatched input has none
 
 
@@ -310,13 +313,9 @@ class Command:
         run = [
             row.flag
             for row in self.table
-            if row.role in RUNS and row is not DIAGRAM and flags.pop(row.name, False)
+            if row.role in (Role.RUN, Role.BOTH) and row is not DIAGRAM and flags.pop(row.name, False)
         ]
         return command_text(self.family, self.words(spec, hide), fmt, run=run, **flags)
-
-
-PLAIN = Rule()
-RUNS = (Role.RUN, Role.BOTH)
 
 
 def command_text(
