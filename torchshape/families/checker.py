@@ -33,19 +33,14 @@ def speaks_python(names: Mapping[str, str]) -> bool:
 
 class Checker(Generic[S]):
     """Raw settings (text from the command line, values from Python; None: not given) checked one
-    at a time; missing ones take ``defaults`` (the class's ``DEFAULTS``), an unknown one is a
-    TypeError. ``names`` says what messages call each setting (None: Python's names, the fields').
+    at a time; missing ones take the class's ``DEFAULTS``, an unknown one is a TypeError.
+    ``names`` says what messages call each setting (None: Python's names, the fields').
     Each setting checked is kept in ``checked`` under its name, and ``made`` builds the spec of them."""
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {}  # a family's checker names its defaults here
 
-    def __init__(
-        self,
-        names: Mapping[str, str] | None,
-        raw: Mapping[str, Any],
-        defaults: Mapping[str, Any] | None = None,
-    ) -> None:
-        defaults = self.DEFAULTS if defaults is None else defaults
+    def __init__(self, names: Mapping[str, str] | None, raw: Mapping[str, Any]) -> None:
+        defaults = self.DEFAULTS
         unknown = set(raw) - set(defaults)
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
