@@ -29,7 +29,6 @@ class _Checker(Checker[TransformerSpec]):
         d_model = self.whole("d_model")
         nhead = self.whole("nhead")
         self.whole("dim_feedforward")
-        counts: dict[str, int] = {}
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
                 raise self.error(
@@ -37,7 +36,7 @@ class _Checker(Checker[TransformerSpec]):
                     f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
                     f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
                 )
-            counts[field] = self.whole(field, maximum=MAX_LAYERS)
+            self.whole(field, maximum=MAX_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
             if not stacked and self.given(field) and v[field] is not False:
@@ -47,14 +46,10 @@ class _Checker(Checker[TransformerSpec]):
                     "encoder-stack or decoder-stack, or drop it",
                 )
         num_layers = self.whole("num_layers", maximum=MAX_LAYERS)
-        if layer is Layer.ENCODER:
-            counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
-        elif layer is Layer.DECODER:
-            counts = {"num_encoder_layers": 0, "num_decoder_layers": 1}
-        elif layer is Layer.ENCODER_STACK:
-            counts = {"num_encoder_layers": num_layers, "num_decoder_layers": 0}
-        elif layer is Layer.DECODER_STACK:
-            counts = {"num_encoder_layers": 0, "num_decoder_layers": num_layers}
+        if layer is not Layer.FULL:  # one layer, or a stack of num_layers
+            each, encoder = num_layers if stacked else 1, layer in (Layer.ENCODER, Layer.ENCODER_STACK)
+            self.keep("num_encoder_layers", each if encoder else 0)
+            self.keep("num_decoder_layers", 0 if encoder else each)
         if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
             raise self.error(
                 "target_len",
@@ -94,7 +89,7 @@ class _Checker(Checker[TransformerSpec]):
             )
         for field in ("batch_first", "norm_first", "final_norm"):
             self.switch(field)
-        return self.made(TransformerSpec, **counts)
+        return self.made(TransformerSpec)
 
 
 make_spec = _Checker.make_spec
