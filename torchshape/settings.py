@@ -242,6 +242,15 @@ def config(spec: Any, names: Iterable[str]) -> dict[str, Any]:
     return out
 
 
+def keywords(spec: Any, defaults: Mapping[str, Any]) -> list[str]:
+    """The constructor's keyword arguments whose value is not torch's ``defaults``: ``bias=False``."""
+    return [
+        f"{name}={getattr(spec, name)!r}"
+        for name, default in defaults.items()
+        if getattr(spec, name) != default
+    ]
+
+
 def listed(values: tuple[Any, ...]) -> str:
     """A list as its flag takes it, every item written: ``5,3,3``; ``()`` for none."""
     return ",".join(str(v) for v in values) if values else "()"

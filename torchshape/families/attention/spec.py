@@ -175,22 +175,9 @@ class AttentionSpec:
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        args = [str(self.embed_dim), str(self.num_heads)]
-        if self.dropout:
-            args.append(f"dropout={self.dropout!r}")
-        if not self.bias:
-            args.append("bias=False")
-        if self.add_bias_kv:
-            args.append("add_bias_kv=True")
-        if self.add_zero_attn:
-            args.append("add_zero_attn=True")
-        if self.kdim != self.embed_dim:
-            args.append(f"kdim={self.kdim}")
-        if self.vdim != self.embed_dim:
-            args.append(f"vdim={self.vdim}")
-        if self.batch_first:
-            args.append("batch_first=True")
-        return args
+        torch_defaults = {"dropout": 0.0, "bias": True, "add_bias_kv": False, "add_zero_attn": False}
+        torch_defaults |= {"kdim": self.embed_dim, "vdim": self.embed_dim, "batch_first": False}
+        return [str(self.embed_dim), str(self.num_heads), *settings.keywords(self, torch_defaults)]
 
     @property
     def module_call(self) -> str:

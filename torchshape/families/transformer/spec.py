@@ -225,19 +225,11 @@ class TransformerSpec:
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        args = [f"d_model={self.d_model}", f"nhead={self.nhead}"]
-        if self.layer is Layer.FULL:
-            if self.num_encoder_layers != 6:
-                args.append(f"num_encoder_layers={self.num_encoder_layers}")
-            if self.num_decoder_layers != 6:
-                args.append(f"num_decoder_layers={self.num_decoder_layers}")
-        if self.dim_feedforward != 2048:
-            args.append(f"dim_feedforward={self.dim_feedforward}")
-        if self.batch_first:
-            args.append("batch_first=True")
-        if self.norm_first:
-            args.append("norm_first=True")
-        return args
+        torch_defaults = (
+            {"num_encoder_layers": 6, "num_decoder_layers": 6} if self.layer is Layer.FULL else {}
+        )
+        torch_defaults |= {"dim_feedforward": 2048, "batch_first": False, "norm_first": False}
+        return [f"d_model={self.d_model}", f"nhead={self.nhead}", *settings.keywords(self, torch_defaults)]
 
     def stack_arguments(self, layer: str, norm: str) -> list[str]:
         """A stack's arguments around ``layer`` (its layer's constructor call) and ``norm``."""
