@@ -175,9 +175,9 @@ class AttentionSpec:
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        torch_defaults = {"dropout": 0.0, "bias": True, "add_bias_kv": False, "add_zero_attn": False}
-        torch_defaults |= {"kdim": self.embed_dim, "vdim": self.embed_dim, "batch_first": False}
-        return [str(self.embed_dim), str(self.num_heads), *settings.keywords(self, torch_defaults)]
+        defaults = {"dropout": 0.0, "bias": True, "add_bias_kv": False, "add_zero_attn": False}
+        defaults |= {"kdim": self.embed_dim, "vdim": self.embed_dim, "batch_first": False}
+        return [str(self.embed_dim), str(self.num_heads), *settings.keywords(self, defaults)]
 
     @property
     def module_call(self) -> str:

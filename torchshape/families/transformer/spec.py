@@ -225,11 +225,9 @@ class TransformerSpec:
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        torch_defaults = (
-            {"num_encoder_layers": 6, "num_decoder_layers": 6} if self.layer is Layer.FULL else {}
-        )
-        torch_defaults |= {"dim_feedforward": 2048, "batch_first": False, "norm_first": False}
-        return [f"d_model={self.d_model}", f"nhead={self.nhead}", *settings.keywords(self, torch_defaults)]
+        defaults = {"num_encoder_layers": 6, "num_decoder_layers": 6} if self.layer is Layer.FULL else {}
+        defaults |= {"dim_feedforward": 2048, "batch_first": False, "norm_first": False}
+        return [f"d_model={self.d_model}", f"nhead={self.nhead}", *settings.keywords(self, defaults)]
 
     def stack_arguments(self, layer: str, norm: str) -> list[str]:
         """A stack's arguments around ``layer`` (its layer's constructor call) and ``norm``."""
