@@ -20,9 +20,8 @@ class PaddingMode(str, Enum):
     CIRCULAR = "circular"
 
 
-# The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
-# The flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
+# The settings of the command and of the Python call, one row each (``torchshape.settings``). The
+# flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
 # dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
 # kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
 # two of them up would show.

@@ -41,8 +41,7 @@ class PaddingForm(str, Enum):
 # requires (d_model, nhead, the sequences, the batch) are illustrative, each its own number
 # (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a formula that mixed two of them up
 # would show; small enough to run at once on a CPU. A stack's num_layers has no default in torch:
-# 2 is an illustrative one. The settings of the command and of the Python call, one row each: the
-# spec's field, the flags, --help's metavar and text, the command line's default
+# 2 is an illustrative one. One row a setting of the command and the Python call
 # (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
     option(
