@@ -12,6 +12,31 @@ from enum import Enum
 
 from torchshape.errors import UsageError
 
+# Bytes per element of every dtype torchshape names: the floating ones of --dtype first, then
+# those a tensor given by its shape may also have (``model --input``, ``expr --tensor``).
+ITEMSIZES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4}
+ITEMSIZES |= {"int16": 2, "int8": 1, "uint8": 1, "bool": 1, "complex64": 8}
+INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
+
+
+def dtype_and_range(
+    flag: str, text: str, parts: list[str], dtypes: tuple[str, ...], default: str, aliases: dict[str, str]
+) -> tuple[str, int | None, int | None]:
+    """The DTYPE and LOW-HIGH of a tensor given as SHAPE[:DTYPE[:LOW-HIGH]] (``parts``: ``text``
+    split at ':'); a refusal names ``flag`` and the whole ``text``."""
+    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default
+    dtype = aliases.get(dtype, dtype)
+    if dtype not in dtypes:
+        raise UsageError(flag, f"{text!r}: dtype {dtype!r} is not one of {', '.join(dtypes)}")
+    if len(parts) < 3:
+        return dtype, None, None
+    if dtype not in INTEGER_DTYPES:
+        raise UsageError(flag, f"{text!r}: a value range applies to integer dtypes only")
+    match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
+    if not match or int(match[1]) >= int(match[2]):
+        raise UsageError(flag, f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)")
+    return dtype, int(match[1]), int(match[2])
+
 
 class DType(str, Enum):
     FLOAT32 = "float32"
@@ -21,7 +46,7 @@ class DType(str, Enum):
 
     @property
     def itemsize(self) -> int:
-        return {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}[self.value]
+        return ITEMSIZES[self.value]
 
 
 class Format(str, Enum):

@@ -4,14 +4,16 @@ Each row says the setting's Python name (the spec's field, the ``inspect_*`` key
 (the first is the one messages and "Reproduce with" name), what ``--help`` shows (metavar, help,
 default) and where the value goes: to the family's ``make_spec``, to the run (``--explain``), or
 to the output (``--format``). ``torchshape.command.family_command`` builds the Typer command from
-it; ``flags`` gives the names ``make_spec`` uses in its messages. No typer and no torch here.
+it; ``flags`` gives the names ``make_spec`` uses in its messages, ``defaults`` what it takes for a
+setting not given, and ``Command`` writes the command line back ("Reproduce with"), the family
+naming only its exceptions (``Rule``). No typer and no torch here.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -44,13 +46,12 @@ class Setting:
     flags: tuple[str, ...]  # on the command line, the first in messages: ("--layers", "--num-layers")
     metavar: str | None  # INT, KIND, "" for a switch; None: typer's (an on/off pair)
     help: str
-    default: str | bool | None  # what the command line takes when the flag is not given
+    default: str | bool | None  # what the command line takes when the flag is not given (None: nothing)
     param: str = ""  # the command function's parameter, where it is not ``name`` (bidir)
-    optional: bool = False  # the parameter may be None (typer: Optional[str]; a pair: Optional[bool])
     pair: bool = False  # --flag/--no-flag: True, False or None (not given)
-    show_default: bool | None = None  # False: --help shows no default (typer's own choice otherwise)
     given: Given = Given.VALUE
     role: Role = Role.SPEC
+    fallback: Any = None  # what make_spec takes where the command line gives None: --dims's 2
 
     def __post_init__(self) -> None:
         # typer derives a flag from the parameter's name only on some versions: spell them all
@@ -71,17 +72,38 @@ class Setting:
     def is_switch(self) -> bool:
         return isinstance(self.default, bool)
 
-    def words(self, value: Any) -> list[str]:
-        """The flag (and its value) that asks for ``value``; none where it is the default."""
+    @property
+    def optional(self) -> bool:
+        """The command function's parameter may be None: the flag has no default of its own."""
+        return self.default is None
+
+    @property
+    def show_default(self) -> bool | None:
+        """False: --help shows no default (a flag without one); None: typer's own choice."""
+        return False if self.default is None else None
+
+    @property
+    def spec_default(self) -> Any:
+        """What make_spec takes when the setting is not given: the command line's default as it is
+        typed ("50"), bias=True behind --no-bias, or the ``fallback`` of a flag without one."""
         if self.given is Given.NEGATED:
-            return [] if value else [self.flag]
-        if self.is_switch or self.pair:
-            return [self.flag] if bool(value) != bool(self.default) else []
-        if value is None:
+            return not self.default
+        return self.fallback if self.default is None else self.default
+
+    def words(self, value: Any, default: Any, write: Callable[[Any], str]) -> list[str]:
+        """The flag (and its value, as ``write`` spells it) that asks for ``value``; none where it
+        is ``default``: the value itself, or the text the command line takes for it."""
+        if value is None or value == default:
             return []
-        shown = text(value)
-        same = isinstance(value, float) and isinstance(self.default, str) and value == float(self.default)
-        return [] if shown == self.default or same else [self.flag, shown]
+        if isinstance(value, bool):  # a switch, an on/off pair, or --no-bias for bias=False
+            on, _, off = self.flags[0].partition("/")
+            return [off if off and not value else on]
+        shown = write(value)
+        if isinstance(default, str) and (
+            shown == default or (isinstance(value, float) and value == float(default))
+        ):
+            return []
+        return [self.flag, shown]
 
     def value(self, values: dict[str, Any], typed: bool) -> Any:
         """What make_spec gets from the command line's ``values`` (``typed``: the user gave the flag)."""
@@ -95,86 +117,94 @@ class Setting:
         return value
 
 
+def option(
+    name: str,
+    flags: str | tuple[str, ...],
+    metavar: str,
+    help: str,
+    default: str | None = None,
+    *,
+    param: str = "",
+    given: Given = Given.VALUE,
+    fallback: Any = None,
+) -> Setting:
+    """A row that takes a value: ``--hidden-size INT`` (``flags``: the flag, or it and its aliases)."""
+    flags = (flags,) if isinstance(flags, str) else flags
+    return Setting(name, flags, metavar, help, default, param=param, given=given, fallback=fallback)
+
+
+def switch(
+    name: str,
+    flags: str | tuple[str, ...],
+    help: str,
+    default: bool = False,
+    *,
+    param: str = "",
+    given: Given = Given.VALUE,
+    role: Role = Role.SPEC,
+) -> Setting:
+    """A switch: ``--batch-first``, or ``--need-weights/--no-need-weights`` on by default."""
+    flags = (flags,) if isinstance(flags, str) else flags
+    return Setting(name, flags, "", help, default, param=param, given=given, role=role)
+
+
+def pair(name: str, flags: str, help: str, *, fallback: Any = None) -> Setting:
+    """``--affine/--no-affine``: True, False, or None where neither is given (then ``fallback``)."""
+    return Setting(name, (flags,), None, help, None, pair=True, fallback=fallback)
+
+
 def flags(table: Iterable[Setting]) -> dict[str, str]:
     """The flag that sets each of the spec's fields, so every message names what the user typed."""
     return {row.name: row.flag for row in table if row.role is Role.SPEC}
 
 
+def defaults(table: Iterable[Setting]) -> dict[str, Any]:
+    """What make_spec takes for each of the spec's settings that is not given."""
+    return {row.name: row.spec_default for row in table if row.role is Role.SPEC}
+
+
+def _output(name: str, flag: str, metavar: str, default: str | bool | None, help: str) -> Setting:
+    """A row that goes to the output, not to the spec: --format, --output, --params, --time, ..."""
+    return Setting(name, (flag,), metavar, help, default, role=Role.OUTPUT)
+
+
 # The rows every layer family shares, in the same words everywhere.
-DEVICE = Setting("device", ("--device",), "DEVICE", "cpu, cuda, cuda:N, mps or meta.", "cpu")
-DTYPE = Setting(
+DEVICE = option("device", "--device", "DEVICE", "cpu, cuda, cuda:N, mps or meta.", "cpu")
+DTYPE = option(
     "dtype",
-    ("--dtype",),
+    "--dtype",
     "DTYPE",
     "Parameter and input dtype: float32, float64, float16 or bfloat16.",
     "float32",
 )
-FORMAT = Setting(
+FORMAT = _output(
     "output_format",
-    ("--format",),
+    "--format",
     "FORMAT",
+    None,
     "Output format: table, markdown, json, csv, svg or python "
     "(default: table, or the one that --output's extension names).",
-    None,
-    optional=True,
-    show_default=False,
-    role=Role.OUTPUT,
 )
-OUTPUT = Setting(
+OUTPUT = _output(
     "output",
-    ("--output",),
+    "--output",
     "FILE",
+    None,
     "Write to FILE (whole or not at all) instead of stdout; "
     "its extension .md .json .csv .svg .py .txt picks the format.",
-    None,
-    optional=True,
-    show_default=False,
-    role=Role.OUTPUT,
 )
-DIAGRAM = Setting(
+DIAGRAM = switch(
     "diagram",
-    ("--diagram",),
-    "",
+    "--diagram",
     "Draw the picture of this configuration, every mapping in it checked by torch "
     "(under the table; --format svg: a vector drawing).",
-    False,
     role=Role.RUN,
 )
-DEBUG = Setting("debug", ("--debug",), "", "Show tracebacks for errors.", False, role=Role.OUTPUT)
-PARAMS = Setting(
-    "params",
-    ("--params",),
-    "",
-    "Add a table of every parameter, its formula and size.",
-    False,
-    role=Role.OUTPUT,
-)
-TIME = Setting(
-    "time",
-    ("--time",),
-    "",
-    "Time the forward pass on the device: median, min, max, FLOP/s.",
-    False,
-    role=Role.OUTPUT,
-)
-REPEATS = Setting(
-    "repeats",
-    ("--repeats",),
-    "INT",
-    "With --time: timed runs.",
-    str(DEFAULT_REPEATS),
-    optional=True,
-    role=Role.OUTPUT,
-)
-WARMUP = Setting(
-    "warmup",
-    ("--warmup",),
-    "INT",
-    "With --time: untimed runs first.",
-    str(DEFAULT_WARMUP),
-    optional=True,
-    role=Role.OUTPUT,
-)
+DEBUG = _output("debug", "--debug", "", False, "Show tracebacks for errors.")
+PARAMS = _output("params", "--params", "", False, "Add a table of every parameter, its formula and size.")
+TIME = _output("time", "--time", "", False, "Time the forward pass on the device: median, min, max, FLOP/s.")
+REPEATS = _output("repeats", "--repeats", "INT", str(DEFAULT_REPEATS), "With --time: timed runs.")
+WARMUP = _output("warmup", "--warmup", "INT", str(DEFAULT_WARMUP), "With --time: untimed runs first.")
 # Where the module runs and where its report goes: after every layer family's own settings.
 WHERE = (DEVICE, DTYPE, FORMAT, OUTPUT)
 TIMING = (TIME, REPEATS, WARMUP)
@@ -184,7 +214,7 @@ CLOSING = (DEBUG, PARAMS, *TIMING)
 
 def explain(help: str) -> Setting:
     """The family's --explain: what it checks, in the family's words."""
-    return Setting("explain", ("--explain",), "", help, False, role=Role.RUN)
+    return switch("explain", "--explain", help, role=Role.RUN)
 
 
 def text(value: Any) -> str:
@@ -196,19 +226,105 @@ def text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def flag_words(
-    spec: Any, table: Iterable[Setting], special: Callable[[str, Any], list[str] | None] | None = None
-) -> list[str]:
-    """The flags that ask for ``spec``, in the table's order: those whose value differs from the
-    command line's default. ``special(field, value)`` decides a field first (None: this rule)."""
-    words: list[str] = []
-    for row in table:
-        if row.role is not Role.SPEC:
-            continue
-        value = getattr(spec, row.name)
-        found = special(row.name, value) if special is not None else None
-        words += row.words(value) if found is None else found
-    return words
+def plain(value: Any) -> Any:
+    """A setting's value as JSON holds it: an enum's value, a tuple as a list."""
+    if isinstance(value, Enum):
+        return value.value
+    return list(value) if isinstance(value, tuple) else value
+
+
+def config(spec: Any, names: Iterable[str]) -> dict[str, Any]:
+    """JSON's ``config``: the spec's settings ``names`` in that order, as plain values; an
+    unbatched input has no batch (None)."""
+    out = {name: plain(getattr(spec, name)) for name in names}
+    if "batch" in out and getattr(spec, "unbatched", False):
+        out["batch"] = None
+    return out
+
+
+def keywords(spec: Any, defaults: Mapping[str, Any]) -> list[str]:
+    """The constructor's keyword arguments whose value is not torch's ``defaults``: ``bias=False``."""
+    return [
+        f"{name}={getattr(spec, name)!r}"
+        for name, default in defaults.items()
+        if getattr(spec, name) != default
+    ]
+
+
+def listed(values: tuple[Any, ...]) -> str:
+    """A list as its flag takes it, every item written: ``5,3,3``; ``()`` for none."""
+    return ",".join(str(v) for v in values) if values else "()"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How "Reproduce with" writes a setting where the table alone cannot say: only ``when`` the
+    spec holds, against a ``default`` that depends on the spec, a ``value`` that is not the spec's
+    field of that name, or in a ``text`` other than ``settings.text``."""
+
+    when: Callable[[Any], bool] | None = None
+    default: Callable[[Any], Any] | None = None
+    value: Callable[[Any], Any] | None = None
+    text: Callable[[Any], str] = text
+
+
+PLAIN = Rule()
+BATCHED = Rule(when=lambda spec: not spec.unbatched)  # --batch: unbatched input has none
+
+
+def by_kind(kinds: Mapping[Any, tuple[str, ...]]) -> Callable[[Any, str], bool]:
+    """Whether a spec takes a setting, where ``kinds`` lists the settings only some kinds take."""
+    some = {name for names in kinds.values() for name in names}
+    return lambda spec, name: name not in some or name in kinds[spec.kind]
+
+
+@dataclass(frozen=True)
+class Command:
+    """The command line that asks for a spec ("Reproduce with"), written from the family's settings
+    table: each setting whose value is not its default, the table's rule; ``rules`` name the
+    exceptions; ``takes(spec, name)`` says whether the spec has a setting at all; ``order`` is the
+    order of the spec's settings on the command line, where it is not the table's."""
+
+    family: str
+    table: tuple[Setting, ...]
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    takes: Callable[[Any, str], bool] | None = None
+    order: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [row.name for row in self.table if row.role is Role.SPEC]
+        if self.order and sorted(self.order) != sorted(names):
+            raise ValueError(f"{self.family}: the order {self.order} names other settings than {names}")
+        if set(self.rules) - set(names):
+            raise ValueError(f"{self.family}: rules for settings it has not: {set(self.rules) - set(names)}")
+
+    def words(self, spec: Any, hide: Collection[str] = ()) -> list[str]:
+        """The spec's flags, those that ``hide`` names left out."""
+        rows = {row.name: row for row in self.table if row.role is Role.SPEC}
+        words: list[str] = []
+        for name in self.order or rows:
+            rule = self.rules.get(name, PLAIN)
+            if (
+                name in hide
+                or (self.takes and not self.takes(spec, name))
+                or (rule.when and not rule.when(spec))
+            ):
+                continue
+            value = rule.value(spec) if rule.value else getattr(spec, name)
+            default = rule.default(spec) if rule.default else rows[name].spec_default
+            words += rows[name].words(value, default, rule.text)
+        return words
+
+    def line(self, spec: Any, fmt: Format | None = None, *, hide: Collection[str] = (), **flags: Any) -> str:
+        """``torchshape FAMILY ...`` that asks for exactly ``spec`` (non-default flags only), the run's
+        flags given True (``explain=True``: --explain) and the output's (``command_text``'s params,
+        timing, output, diagram). Parsing it back through the command line gives an equal spec."""
+        run = [
+            row.flag
+            for row in self.table
+            if row.role in (Role.RUN, Role.BOTH) and row is not DIAGRAM and flags.pop(row.name, False)
+        ]
+        return command_text(self.family, self.words(spec, hide), fmt, run=run, **flags)
 
 
 def command_text(

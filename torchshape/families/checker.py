@@ -1,22 +1,28 @@
 """What every family's ``make_spec`` checks the same way: whole numbers, switches, choices, the
 device and the dtype, each refusal a ``UsageError`` naming the flag or the Python argument.
 
-A family's checker subclasses ``Checker`` and adds its own rules (``spec()``). No torch here.
+A family's checker subclasses ``Checker`` and adds its own rules (``spec()``); its request module
+says ``make_spec = TheChecker.make_spec``. Raw settings come from the command line (text, with
+``names=FLAGS``) or from Python (values; messages name the arguments), and every refusal torch
+would make at build or forward time is made first, so a bad value never reaches torch. No torch here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from torchshape.errors import UsageError
-from torchshape.families.spatial import MAX_SIZE, items_of
+from torchshape.families.spatial import MAX_SIZE, dims_flag, items_of
 from torchshape.options import DEVICE_PATTERN, DType
 
 E = TypeVar("E", bound=Enum)
+S = TypeVar("S")  # the family's spec
+T = TypeVar("T")
 _WHOLE = re.compile(r"[+-]?\d{1,30}")
 
 
@@ -25,20 +31,16 @@ def speaks_python(names: Mapping[str, str]) -> bool:
     return all(name == field for field, name in names.items())
 
 
-class Checker:
+class Checker(Generic[S]):
     """Raw settings (text from the command line, values from Python; None: not given) checked one
-    at a time; missing ones take ``defaults`` (the class's ``DEFAULTS``), an unknown one is a
-    TypeError. ``names`` says what messages call each setting (None: Python's names, the fields')."""
+    at a time; missing ones take the class's ``DEFAULTS``, an unknown one is a TypeError.
+    ``names`` says what messages call each setting (None: Python's names, the fields').
+    Each setting checked is kept in ``checked`` under its name, and ``made`` builds the spec of them."""
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {}  # a family's checker names its defaults here
 
-    def __init__(
-        self,
-        names: Mapping[str, str] | None,
-        raw: Mapping[str, Any],
-        defaults: Mapping[str, Any] | None = None,
-    ) -> None:
-        defaults = self.DEFAULTS if defaults is None else defaults
+    def __init__(self, names: Mapping[str, str] | None, raw: Mapping[str, Any]) -> None:
+        defaults = self.DEFAULTS
         unknown = set(raw) - set(defaults)
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -46,6 +48,28 @@ class Checker:
         self.raw = raw
         self.python = speaks_python(self.names)
         self.values = {**defaults, **{k: v for k, v in raw.items() if v is not None}}
+        self.checked: dict[str, Any] = {}
+
+    @classmethod
+    def make_spec(cls, *, names: Mapping[str, str] | None = None, **raw: Any) -> S:
+        """Validate raw settings (None or missing: the default) into the spec; a bad one is a
+        ``UsageError`` naming it as ``names`` say (``FLAGS`` on the command line, Python's names
+        by default)."""
+        return cls(names, raw).spec()
+
+    def spec(self) -> S:
+        """The family's rules, in the order its messages come."""
+        raise NotImplementedError
+
+    def keep(self, field: str, value: T) -> T:
+        """``value``, kept as the checked ``field``."""
+        self.checked[field] = value
+        return value
+
+    def made(self, spec: type[S], **values: Any) -> S:
+        """The spec of the settings checked (those that are its fields), ``values`` over them."""
+        fields = {f.name for f in dataclasses.fields(spec)}  # type: ignore[arg-type]
+        return spec(**{k: v for k, v in self.checked.items() if k in fields} | values)
 
     def n(self, field: str) -> str:
         """What the user calls ``field``: ``--kernel-size`` or ``kernel_size``."""
@@ -83,7 +107,7 @@ class Checker:
             raise self.error(
                 field, f"{number} is out of range; use a whole number from {minimum} to {maximum}"
             )
-        return number
+        return self.keep(field, number)
 
     def positive(self, field: str, value: Any, use: str, *, use_number: str | None = None) -> float:
         """A positive finite number (an int, float or its text); ``use`` ends the refusal of one that
@@ -94,7 +118,7 @@ class Checker:
             raise self.error(field, f"{value!r} is not a number; {use_number or use}") from None
         if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
             raise self.error(field, f"{value!r} is not a positive finite number; {use}")
-        return number
+        return self.keep(field, number)
 
     def numbers(
         self,
@@ -128,24 +152,29 @@ class Checker:
                     field, f"{number} is out of range; use whole numbers from {minimum} to {MAX_SIZE}"
                 )
             found.append(number)
-        return tuple(found)
+        return self.keep(field, tuple(found))
 
     def switch(self, field: str) -> bool:
         value = self.values[field]
         if not isinstance(value, bool):
             raise self.error(field, f"{value!r} is not True or False")
-        return value
+        return self.keep(field, value)
 
     def choice(self, field: str, kind: type[E]) -> E:
         """One of the enum's values, in any case."""
         value = self.values[field]
-        if isinstance(value, kind):
-            return value
         try:
-            return kind(str(value).strip().lower())
+            return self.keep(field, value if isinstance(value, kind) else kind(str(value).strip().lower()))
         except ValueError:
             allowed = ", ".join(str(member.value) for member in kind)
             raise self.error(field, f"{value!r} is not one of {allowed}") from None
+
+    def dims(self) -> int:
+        """``dims``: 1, 2 or 3 spatial dimensions."""
+        try:
+            return self.keep("dims", dims_flag(self.values["dims"], self.n("dims")))
+        except UsageError as error:
+            raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
 
     def device(self) -> str:
         device = str(self.values["device"]).strip().lower()
@@ -153,7 +182,16 @@ class Checker:
             raise self.error(
                 "device", f"{self.values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
             )
-        return device
+        return self.keep("device", device)
 
     def dtype(self) -> DType:
         return self.choice("dtype", DType)
+
+    def batch(self, unbatched: bool) -> int:
+        """N, refused beside ``unbatched``: that input has none."""
+        if unbatched and self.given("batch"):
+            raise self.error(
+                "batch",
+                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
+            )
+        return self.whole("batch")

@@ -87,11 +87,6 @@ def per_axis(
     return tuple(numbers)
 
 
-def axis_text(values: tuple[int, ...]) -> str:
-    """The flag value that ``per_axis`` reads back: ``3`` when every axis agrees, else ``3,5``."""
-    return str(values[0]) if len(set(values)) == 1 else ",".join(str(v) for v in values)
-
-
 @dataclass(frozen=True)
 class Window:
     """One axis of a sliding window: its sizes and the rule that gives the output size."""

@@ -1,37 +1,15 @@
-"""One validation step: raw settings from the command line or the Python call become an
-``AttentionSpec``.
-
-No torch here. Every refusal torch would make at build or forward time is made here first,
-as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument (Python's names,
-the default), so a bad value never reaches torch.
-"""
+"""``make_spec``: nn.MultiheadAttention's settings checked into an ``AttentionSpec``, each refusal
+torch would make at build or forward time made here first (``checker.Checker``). No torch here."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from enum import Enum
-from typing import Any, TypeVar
 
-from torchshape.families.attention.spec import (
-    DEFAULT_SOURCE_LEN,
-    DEFAULTS,
-    AttentionSpec,
-    MaskDims,
-    MaskDType,
-)
+from torchshape.families.attention.spec import DEFAULTS, AttentionSpec, MaskDims, MaskDType
 from torchshape.families.checker import Checker
 
-E = TypeVar("E", bound=Enum)
 
-
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> AttentionSpec:
-    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
-    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Checker(names, raw).spec()
-
-
-class _Checker(Checker):
+class _Checker(Checker[AttentionSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> AttentionSpec:
@@ -62,19 +40,12 @@ class _Checker(Checker):
                     f"{self.n('self_attention')} feeds one tensor as query, key and value, so S = L = "
                     f"{target_len}; drop {self.n('source_len')} or {self.n('self_attention')}",
                 )
-        kdim = self.whole("kdim", default=embed_dim)
-        vdim = self.whole("vdim", default=embed_dim)
-        source_len = target_len if self_attention else self.whole("source_len", default=DEFAULT_SOURCE_LEN)
-        unbatched = self.switch("unbatched")
-        if unbatched and self.given("batch"):
-            raise self.error(
-                "batch",
-                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
-            )
-        batch = self.whole("batch")
-        batch_first = self.switch("batch_first")
-        need_weights = self.switch("need_weights")
-        average = self.switch("average_attn_weights")
+        self.whole("kdim", default=embed_dim)
+        self.whole("vdim", default=embed_dim)
+        source_len = target_len if self_attention else self.whole("source_len")
+        self.batch(self.switch("unbatched"))
+        self.switch("batch_first")
+        need_weights, average = self.switch("need_weights"), self.switch("average_attn_weights")
         if not need_weights and not average:
             raise self.error(
                 "average_attn_weights",
@@ -83,42 +54,21 @@ class _Checker(Checker):
             )
         key_padding_mask = self.switch("key_padding_mask")
         attn_mask = self.choice("attn_mask", MaskDims)
-        is_causal = self.switch("is_causal")
-        if is_causal and attn_mask is MaskDims.NONE:
+        if self.switch("is_causal") and attn_mask is MaskDims.NONE:
             attn_mask = MaskDims.TWO  # torch needs the mask itself beside the is_causal hint
-        mask_dtype = self.choice("mask_dtype", MaskDType)
+        self.choice("mask_dtype", MaskDType)
         if self.given("mask_dtype") and not (key_padding_mask or attn_mask is not MaskDims.NONE):
             raise self.error(
                 "mask_dtype",
                 f"there is no mask to give a dtype; add {self.n('key_padding_mask')}, "
                 f"{self.n('attn_mask')} 2d|3d or {self.n('is_causal')}",
             )
-        dropout = self._dropout()
-        device = self.device()
-        return AttentionSpec(
-            embed_dim=embed_dim,
-            num_heads=num_heads,
-            kdim=kdim,
-            vdim=vdim,
-            target_len=target_len,
-            source_len=source_len,
-            batch=batch,
-            batch_first=batch_first,
-            unbatched=unbatched,
-            self_attention=self_attention,
-            need_weights=need_weights,
-            average_attn_weights=average,
-            key_padding_mask=key_padding_mask,
-            attn_mask=attn_mask,
-            mask_dtype=mask_dtype,
-            is_causal=is_causal,
-            add_bias_kv=self.switch("add_bias_kv"),
-            add_zero_attn=self.switch("add_zero_attn"),
-            bias=self.switch("bias"),
-            dropout=dropout,
-            device=device,
-            dtype=self.dtype(),
-        )
+        self._dropout()
+        self.device()
+        for field in ("add_bias_kv", "add_zero_attn", "bias"):
+            self.switch(field)
+        self.dtype()
+        return self.made(AttentionSpec, source_len=source_len, attn_mask=attn_mask)
 
     def _dropout(self) -> float:
         value = self.values["dropout"]
@@ -130,4 +80,7 @@ class _Checker(Checker):
             raise self.error("dropout", f"{value!r} is not a number; use a probability in [0, 1)") from None
         if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
             raise self.error("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.1")
-        return dropout
+        return self.keep("dropout", dropout)
+
+
+make_spec = _Checker.make_spec

@@ -1,8 +1,5 @@
-"""The checked settings of one nn.MultiheadAttention and the tensors it is fed, in PyTorch's names.
-
-No torch here (``torchshape attention --help`` imports this). ``request.make_spec`` builds an
-``AttentionSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One nn.MultiheadAttention and the tensors it is fed, in PyTorch's names: its settings table
+and its checked spec. No torch here (``torchshape attention --help`` imports this)."""
 
 from __future__ import annotations
 
@@ -11,8 +8,20 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import DEBUG, DIAGRAM, PARAMS, TIMING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import (
+    DEBUG,
+    DIAGRAM,
+    PARAMS,
+    TIMING,
+    WHERE,
+    Given,
+    Rule,
+    Setting,
+    explain,
+    option,
+    switch,
+)
 
 
 class MaskDims(str, Enum):
@@ -30,118 +39,63 @@ class MaskDType(str, Enum):
     FLOAT = "float"
 
 
-# Every symbol gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8,
-# S + 2 = 9, N·num_heads = 12), so a formula that mixed two of them up would show.
-DEFAULTS: dict[str, Any] = {
-    "embed_dim": 24,
-    "num_heads": 4,
-    "kdim": None,  # E_k; None: embed_dim
-    "vdim": None,  # E_v; None: embed_dim
-    "target_len": 5,
-    "source_len": None,  # 7; with --self: target_len
-    "batch": 3,
-    "batch_first": False,
-    "unbatched": False,
-    "self_attention": False,
-    "need_weights": True,
-    "average_attn_weights": True,
-    "key_padding_mask": False,
-    "attn_mask": MaskDims.NONE,
-    "mask_dtype": MaskDType.BOOL,
-    "is_causal": False,
-    "add_bias_kv": False,
-    "add_zero_attn": False,
-    "bias": True,
-    "dropout": 0.0,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-DEFAULT_SOURCE_LEN = 7
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
+# --help's metavar and text, the command line's default (``torchshape.settings``). Every symbol
+# gets its own number (L 5, S 7, N 3, E 24, num_heads 4, head_dim 6; S + 1 = 8, S + 2 = 9,
+# N·num_heads = 12), so a formula that mixed two of them up would show.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("embed_dim", ("--embed-dim",), "INT", "E: embed_dim.", "24"),
-    Setting(
+    option("embed_dim", "--embed-dim", "INT", "E: embed_dim.", "24"),
+    option(
         "num_heads",
-        ("--heads",),
+        "--heads",
         "INT",
         "num_heads; E divides by it (head_dim = E/num_heads).",
         "4",
         param="heads",
     ),
-    Setting(
-        "kdim", ("--kdim",), "INT", "E_k: key features (default E).", None, optional=True, show_default=False
-    ),
-    Setting(
-        "vdim",
-        ("--vdim",),
-        "INT",
-        "E_v: value features (default E).",
-        None,
-        optional=True,
-        show_default=False,
-    ),
-    Setting("target_len", ("--target-len",), "INT", "L: target (query) sequence length.", "5"),
-    Setting(
+    option("kdim", "--kdim", "INT", "E_k: key features (default E)."),
+    option("vdim", "--vdim", "INT", "E_v: value features (default E)."),
+    option("target_len", "--target-len", "INT", "L: target (query) sequence length.", "5"),
+    option(
         "source_len",
-        ("--source-len",),
+        "--source-len",
         "INT",
         "S: source (key, value) sequence length (default 7; L with --self).",
-        None,
-        optional=True,
-        show_default=False,
+        fallback=7,
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "3", optional=True, given=Given.TYPED),
-    Setting("batch_first", ("--batch-first",), "", "query, key, value, attn_output as (N, L, E).", False),
-    Setting("unbatched", ("--unbatched",), "", "Inputs without N: query (L, E).", False),
-    Setting("self_attention", ("--self",), "", "Self-attention: one tensor as query, key and value.", False),
-    Setting(
+    option("batch", "--batch", "INT", "N: batch size.", "3", given=Given.TYPED),
+    switch("batch_first", "--batch-first", "query, key, value, attn_output as (N, L, E)."),
+    switch("unbatched", "--unbatched", "Inputs without N: query (L, E)."),
+    switch("self_attention", "--self", "Self-attention: one tensor as query, key and value."),
+    switch(
         "need_weights",
-        ("--need-weights/--no-need-weights",),
-        "",
+        "--need-weights/--no-need-weights",
         "Return attn_output_weights (default), or not: the fused kernel runs.",
         True,
     ),
-    Setting(
+    switch(
         "average_attn_weights",
-        ("--average-weights/--per-head-weights",),
-        "",
+        "--average-weights/--per-head-weights",
         "Weights averaged over the heads (default), or one set per head.",
         True,
         param="average_weights",
     ),
-    Setting(
-        "key_padding_mask",
-        ("--key-padding-mask",),
-        "",
-        "Feed key_padding_mask (N, S): padding at the end.",
-        False,
+    switch("key_padding_mask", "--key-padding-mask", "Feed key_padding_mask (N, S): padding at the end."),
+    option(
+        "attn_mask", "--attn-mask", "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
     ),
-    Setting(
-        "attn_mask", ("--attn-mask",), "none|2d|3d", "attn_mask: none, (L, S) or (N·num_heads, L, S).", "none"
-    ),
-    Setting(
+    option(
         "mask_dtype",
-        ("--mask-dtype",),
+        "--mask-dtype",
         "bool|float",
         "The masks' dtype: bool (True = not allowed) or float (added). Default bool.",
-        None,
-        optional=True,
-        show_default=False,
+        fallback="bool",
     ),
-    Setting(
-        "is_causal",
-        ("--causal",),
-        "",
-        "The causal attn_mask, with the is_causal hint.",
-        False,
-        param="causal",
-    ),
-    Setting("add_bias_kv", ("--add-bias-kv",), "", "add_bias_kv: one more key and value.", False),
-    Setting("add_zero_attn", ("--add-zero-attn",), "", "add_zero_attn: a key and value of zeros.", False),
-    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
-    Setting("dropout", ("--dropout",), "FLOAT", "dropout on the weights (training only).", "0"),
+    switch("is_causal", "--causal", "The causal attn_mask, with the is_causal hint.", param="causal"),
+    switch("add_bias_kv", "--add-bias-kv", "add_bias_kv: one more key and value."),
+    switch("add_zero_attn", "--add-zero-attn", "add_zero_attn: a key and value of zeros."),
+    switch("bias", "--no-bias", "Build without bias.", param="no_bias", given=Given.NEGATED),
+    option("dropout", "--dropout", "FLOAT", "dropout on the weights (training only).", "0"),
     *WHERE,
     explain(
         "Rows sum to 1, masked keys get 0, causal, output = weights @ V, the fused path, "
@@ -154,6 +108,14 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
+
+
+# JSON's config: the constructor's arguments, then the inputs' and the call's.
+_CONFIG = ["embed_dim", "num_heads", "kdim", "vdim", "dropout", "bias", "add_bias_kv", "add_zero_attn"]
+_CONFIG += ["batch_first", "target_len", "source_len", "batch", "unbatched", "self_attention"]
+_CONFIG += ["need_weights", "average_attn_weights", "key_padding_mask", "attn_mask", "mask_dtype"]
+_CONFIG += ["is_causal", "device", "dtype"]
 
 
 @dataclass(frozen=True)
@@ -207,49 +169,15 @@ class AttentionSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the inputs'; plain JSON values."""
-        return {
-            "embed_dim": self.embed_dim,
-            "num_heads": self.num_heads,
-            "kdim": self.kdim,
-            "vdim": self.vdim,
-            "dropout": self.dropout,
-            "bias": self.bias,
-            "add_bias_kv": self.add_bias_kv,
-            "add_zero_attn": self.add_zero_attn,
-            "batch_first": self.batch_first,
-            "target_len": self.target_len,
-            "source_len": self.source_len,
-            "batch": None if self.unbatched else self.batch,
-            "unbatched": self.unbatched,
-            "self_attention": self.self_attention,
-            "need_weights": self.need_weights,
-            "average_attn_weights": self.average_attn_weights,
-            "key_padding_mask": self.key_padding_mask,
-            "attn_mask": self.attn_mask.value,
-            "mask_dtype": self.mask_dtype.value if self.has_masks else None,
-            "is_causal": self.is_causal,
-            "device": self.device,
-            "dtype": self.dtype.value,
-        }
+        out = settings.config(self, _CONFIG)
+        out["mask_dtype"] = out["mask_dtype"] if self.has_masks else None
+        return out
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        args = [str(self.embed_dim), str(self.num_heads)]
-        if self.dropout:
-            args.append(f"dropout={self.dropout!r}")
-        if not self.bias:
-            args.append("bias=False")
-        if self.add_bias_kv:
-            args.append("add_bias_kv=True")
-        if self.add_zero_attn:
-            args.append("add_zero_attn=True")
-        if self.kdim != self.embed_dim:
-            args.append(f"kdim={self.kdim}")
-        if self.vdim != self.embed_dim:
-            args.append(f"vdim={self.vdim}")
-        if self.batch_first:
-            args.append("batch_first=True")
-        return args
+        defaults = {"dropout": 0.0, "bias": True, "add_bias_kv": False, "add_zero_attn": False}
+        defaults |= {"kdim": self.embed_dim, "vdim": self.embed_dim, "batch_first": False}
+        return [str(self.embed_dim), str(self.num_heads), *settings.keywords(self, defaults)]
 
     @property
     def module_call(self) -> str:
@@ -272,33 +200,16 @@ class AttentionSpec:
         return args
 
 
-def command_line(
-    spec: AttentionSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape attention ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-
-    def special(field: str, value: Any) -> list[str] | None:
-        shown: bool | None = None
-        if field == "batch":
-            shown = not spec.unbatched and value != DEFAULTS["batch"]
-        elif field in ("kdim", "vdim"):
-            shown = value != spec.embed_dim
-        elif field == "source_len":
-            shown = not spec.self_attention and value != DEFAULT_SOURCE_LEN
-        elif field == "attn_mask":  # --causal gives the (L, S) mask
-            shown = value is not MaskDims.NONE and not (spec.is_causal and value is MaskDims.TWO)
-        elif field == "mask_dtype":
-            shown = spec.has_masks and value is not MaskDType.BOOL
-        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] if explain else []
-    return settings.command_text("attention", words, fmt, run=run, **outputs)
+command_line = settings.Command(
+    "attention",
+    SETTINGS,
+    {
+        "batch": settings.BATCHED,
+        "kdim": Rule(default=lambda spec: spec.embed_dim),
+        "vdim": Rule(default=lambda spec: spec.embed_dim),
+        "source_len": Rule(when=lambda spec: not spec.self_attention),
+        # --causal alone gives the (L, S) mask
+        "attn_mask": Rule(when=lambda spec: not (spec.is_causal and spec.attn_mask is MaskDims.TWO)),
+        "mask_dtype": Rule(when=lambda spec: spec.has_masks),
+    },
+).line

@@ -1,13 +1,8 @@
-"""One validation step: raw settings from the command line or the Python call become a ``ConvSpec``.
-
-No torch here. Every refusal torch would make at build or forward time is made here
-first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
-(Python's names, the default), so a bad value never reaches torch.
-"""
+"""``make_spec``: a convolution's settings checked into a ``ConvSpec``, each refusal torch would
+make at build or forward time made here first (``checker.Checker``). No torch here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -15,73 +10,39 @@ from torchshape.errors import UsageError
 from torchshape.families.checker import Checker
 from torchshape.families.conv.formulas import out_size, pads
 from torchshape.families.conv.spec import DEFAULT_SIZES, DEFAULTS, ConvSpec, PaddingMode
-from torchshape.families.spatial import dims_flag, per_axis, transposed_out
+from torchshape.families.spatial import per_axis, transposed_out
 
 
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> ConvSpec:
-    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
-    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Checker(names, raw).spec()
-
-
-class _Checker(Checker):
+class _Checker(Checker[ConvSpec]):
     DEFAULTS = DEFAULTS
 
     def axes(self, field: str, dims: int, minimum: int = 1, value: Any = None) -> tuple[int, ...]:
         try:
-            return per_axis(
+            axes = per_axis(
                 self.n(field), self.values[field] if value is None else value, dims, minimum=minimum
             )
+            return self.keep(field, axes)
         except UsageError as error:
             body = error.message.removeprefix(f"{error.option}: ").replace("--dims", self.n("dims"))
             raise self.error(field, body) from None
 
     def spec(self) -> ConvSpec:
         v = self.values
-        try:
-            dims = dims_flag(v["dims"], self.n("dims"))
-        except UsageError as error:
-            raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
-        in_channels = self.whole("in_channels")
-        out_channels = self.whole("out_channels")
-        groups = self.whole("groups")
+        dims = self.dims()
+        for field in ("in_channels", "out_channels", "groups"):
+            self.whole(field)
         transposed = self.switch("transposed")
-        kernel_size = self.axes("kernel_size", dims)
-        stride = self.axes("stride", dims)
-        dilation = self.axes("dilation", dims)
-        padding = self._padding(dims, transposed)
-        output_padding = self._output_padding(dims, transposed)
-        size = self.axes("size", dims, value=v["size"] if v["size"] is not None else DEFAULT_SIZES[dims])
+        for field in ("kernel_size", "stride", "dilation"):
+            self.axes(field, dims)
+        self._padding(dims, transposed)
+        self._output_padding(dims, transposed)
+        self.axes("size", dims, value=v["size"] if v["size"] is not None else DEFAULT_SIZES[dims])
         output_size = self._output_size(dims, transposed)
-        mode = self._padding_mode(transposed)
-        unbatched = self.switch("unbatched")
-        if unbatched and self.raw.get("batch") is not None:
-            raise self.error(
-                "batch",
-                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
-            )
-        batch = self.whole("batch")
-        device = self.device()
-        dtype = self.dtype()
-        spec = ConvSpec(
-            dims=dims,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            kernel_size=kernel_size,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-            output_padding=output_padding,
-            padding_mode=mode,
-            bias=self.switch("bias"),
-            transposed=transposed,
-            size=size,
-            batch=batch,
-            unbatched=unbatched,
-            device=device,
-            dtype=dtype,
-        )
+        self._padding_mode(transposed)
+        self.batch(self.switch("unbatched"))
+        self.device()
+        self.dtype()
+        spec = self.made(ConvSpec, bias=self.switch("bias"))
         if output_size is not None:
             spec = replace(
                 spec, output_size=output_size, output_padding=self._by_output_size(spec, output_size)
@@ -134,13 +95,13 @@ class _Checker(Checker):
                     f"{word!r} is for Conv only: ConvTranspose takes whole numbers "
                     "(torch refuses a string there); use 0 or more",
                 )
-            return word
+            return self.keep("padding", word)
         return self.axes("padding", dims, minimum=0)
 
     def _output_padding(self, dims: int, transposed: bool) -> tuple[int, ...]:
         given = self.values["output_padding"]
         if given is None:
-            return (0,) * dims
+            return self.keep("output_padding", (0,) * dims)
         if not transposed:
             raise self.error(
                 "output_padding",
@@ -242,3 +203,6 @@ class _Checker(Checker):
                     f"size there ({size}): torch refuses to wrap around more than once; use "
                     f"{self.n('size')} {widest} or more on that axis, or less padding",
                 )
+
+
+make_spec = _Checker.make_spec

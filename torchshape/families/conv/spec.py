@@ -1,8 +1,5 @@
-"""The checked settings of one convolution and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape conv --help`` imports this). ``request.make_spec`` builds a
-``ConvSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One convolution and the input it is fed, in PyTorch's names: its settings table and its
+checked spec. No torch here (``torchshape conv --help`` imports this)."""
 
 from __future__ import annotations
 
@@ -11,9 +8,9 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.families.spatial import axes, axis_text
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
+from torchshape.families.spatial import axes
+from torchshape.options import DType
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class PaddingMode(str, Enum):
@@ -23,87 +20,46 @@ class PaddingMode(str, Enum):
     CIRCULAR = "circular"
 
 
-# The flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
+# The settings of the command and of the Python call, one row each (``torchshape.settings``). The
+# flags that mirror a keyword argument default to torch's own default (stride 1, padding 0,
 # dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
 # kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
 # two of them up would show.
-DEFAULTS: dict[str, Any] = {
-    "dims": 2,
-    "in_channels": 3,
-    "out_channels": 8,
-    "kernel_size": 5,
-    "stride": 1,
-    "padding": 0,
-    "dilation": 1,
-    "groups": 1,
-    "output_padding": None,  # 0; None: not given (refused without --transposed)
-    "output_size": None,  # --transposed only: forward(input, output_size=...)
-    "padding_mode": PaddingMode.ZEROS,
-    "bias": True,
-    "transposed": False,
-    "size": None,  # DEFAULT_SIZES[dims]
-    "batch": 4,
-    "unbatched": False,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
-# The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting("dims", ("--dims",), "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
-    Setting("in_channels", ("--in-channels",), "INT", "C_in: in_channels.", "3"),
-    Setting("out_channels", ("--out-channels",), "INT", "C_out: out_channels.", "8"),
-    Setting(
-        "kernel_size",
-        ("--kernel-size",),
-        "INT[,INT..]",
-        "kernel_size: one for all axes or one per axis.",
-        "5",
+    option("dims", "--dims", "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
+    option("in_channels", "--in-channels", "INT", "C_in: in_channels.", "3"),
+    option("out_channels", "--out-channels", "INT", "C_out: out_channels.", "8"),
+    option(
+        "kernel_size", "--kernel-size", "INT[,INT..]", "kernel_size: one for all axes or one per axis.", "5"
     ),
-    Setting("stride", ("--stride",), "INT[,INT..]", "stride (torch's default).", "1"),
-    Setting(
-        "padding", ("--padding",), "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"
-    ),
-    Setting("dilation", ("--dilation",), "INT[,INT..]", "dilation (torch's default).", "1"),
-    Setting("groups", ("--groups",), "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
-    Setting(
+    option("stride", "--stride", "INT[,INT..]", "stride (torch's default).", "1"),
+    option("padding", "--padding", "INT[,INT..]|same|valid", "padding on each side (torch's default).", "0"),
+    option("dilation", "--dilation", "INT[,INT..]", "dilation (torch's default).", "1"),
+    option("groups", "--groups", "INT", "groups: C_in and C_out divide by it (torch's default).", "1"),
+    option(
         "output_padding",
-        ("--output-padding",),
+        "--output-padding",
         "INT[,INT..]",
         "--transposed only: added to one side of the output (default 0).",
-        None,
-        optional=True,
-        show_default=False,
     ),
-    Setting(
+    option(
         "output_size",
-        ("--output-size",),
+        "--output-size",
         "INT[,INT..]",
-        (
-            "--transposed only: forward(input, output_size=...), the size to give back "
-            "(--explain lists those torch accepts)."
-        ),
-        None,
-        optional=True,
-        show_default=False,
+        "--transposed only: forward(input, output_size=...), the size to give back "
+        "(--explain lists those torch accepts).",
     ),
-    Setting(
-        "padding_mode", ("--padding-mode",), "zeros|reflect|replicate|circular", "padding_mode.", "zeros"
-    ),
-    Setting("bias", ("--no-bias",), "", "Build without bias.", False, param="no_bias", given=Given.NEGATED),
-    Setting("transposed", ("--transposed",), "", "nn.ConvTranspose1d/2d/3d instead of nn.Conv.", False),
-    Setting(
+    option("padding_mode", "--padding-mode", "zeros|reflect|replicate|circular", "padding_mode.", "zeros"),
+    switch("bias", "--no-bias", "Build without bias.", param="no_bias", given=Given.NEGATED),
+    switch("transposed", "--transposed", "nn.ConvTranspose1d/2d/3d instead of nn.Conv."),
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT..]",
-        ("The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24."),
-        None,
-        optional=True,
-        show_default=False,
+        "The input's spatial size, one per axis (L; H,W; D,H,W). Default 32; 32,24; 12,32,24.",
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", optional=True, given=Given.TYPED),
-    Setting("unbatched", ("--unbatched",), "", "Input without N: (C_in, H_in, W_in).", False),
+    option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without N: (C_in, H_in, W_in)."),
     *WHERE,
     explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
     DIAGRAM,
@@ -111,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
+# Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.
+DEFAULT_SIZES: dict[int, tuple[int, ...]] = {1: (32,), 2: (32, 24), 3: (12, 32, 24)}
 
 
 @dataclass(frozen=True)
@@ -159,30 +118,10 @@ class ConvSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the input's; plain JSON values."""
-        out: dict[str, Any] = {
-            "dims": self.dims,
-            "transposed": self.transposed,
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-            "dilation": list(self.dilation),
-            "groups": self.groups,
-        }
-        if self.transposed:
-            out["output_padding"] = list(self.output_padding)
-            out["output_size"] = None if self.output_size is None else list(self.output_size)
-        out |= {
-            "padding_mode": self.padding_mode.value,
-            "bias": self.bias,
-            "size": list(self.size),
-            "batch": None if self.unbatched else self.batch,
-            "unbatched": self.unbatched,
-            "device": self.device,
-            "dtype": self.dtype.value,
-        }
-        return out
+        names = ["dims", "transposed", "in_channels", "out_channels", "kernel_size", "stride", "padding"]
+        names += ["dilation", "groups", *(["output_padding", "output_size"] if self.transposed else [])]
+        names += ["padding_mode", "bias", "size", "batch", "unbatched", "device", "dtype"]
+        return settings.config(self, names)
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
@@ -216,33 +155,16 @@ def _size(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else repr(tuple(values))
 
 
-def command_line(
-    spec: ConvSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape conv ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-
-    def special(field: str, value: Any) -> list[str] | None:
-        if field == "batch" and spec.unbatched:
-            return []
-        if field == "output_padding":  # given only by --transposed, and not beside --output-size
-            shown = spec.transposed and spec.output_size is None and set(value) != {0}
-            return [FLAGS[field], axis_text(value)] if shown else []
-        if field == "size":
-            return [] if value == DEFAULT_SIZES[spec.dims] else [FLAGS[field], axis_text(value)]
-        return None
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] if explain else []
-    return settings.command_text("conv", words, fmt, run=run, **outputs)
-
-
-# Without --size: 32 for 1-d, 32,24 for 2-d, 12,32,24 for 3-d.
-DEFAULT_SIZES: dict[int, tuple[int, ...]] = {1: (32,), 2: (32, 24), 3: (12, 32, 24)}
+command_line = settings.Command(
+    "conv",
+    SETTINGS,
+    {
+        "batch": settings.BATCHED,
+        # given only by --transposed, and not beside --output-size
+        "output_padding": Rule(
+            when=lambda spec: spec.transposed and spec.output_size is None,
+            default=lambda spec: (0,) * spec.dims,
+        ),
+        "size": Rule(default=lambda spec: DEFAULT_SIZES[spec.dims]),
+    },
+).line

@@ -1,25 +1,13 @@
-"""One validation step: raw settings from the command line or the Python call become an
-``EmbeddingSpec``.
-
-No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
-The rules are torch's own, checked against it in tests/test_embedding.py.
-"""
+"""``make_spec``: an embedding's settings checked into an ``EmbeddingSpec`` by torch's own rules
+(tests/test_embedding.py checks them against torch). No torch here."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from torchshape.families.checker import Checker
-from torchshape.families.embedding.spec import (
-    DEFAULT_SHAPE,
-    DEFAULTS,
-    EmbeddingSpec,
-    Mode,
-    default_length,
-)
+from torchshape.families.embedding.spec import DEFAULT_SHAPE, DEFAULTS, EmbeddingSpec, Mode, default_shape
 from torchshape.families.spatial import MAX_SIZE
 
 # An index tensor of more dimensions than this is refused (torch takes any; a shape check needs few).
@@ -31,13 +19,7 @@ BAG_ONLY = ("mode", "bags", "bag_size", "offsets", "include_last_offset", "per_s
 _WHOLE = re.compile(r"[+-]?\d{1,30}")
 
 
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> EmbeddingSpec:
-    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
-    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Check(names, raw).spec()
-
-
-class _Check(Checker):
+class _Check(Checker[EmbeddingSpec]):
     DEFAULTS = DEFAULTS
 
     def say(self, field: str, value: Any = None) -> str:
@@ -53,7 +35,7 @@ class _Check(Checker):
     def spec(self) -> EmbeddingSpec:
         raw = self.raw
         num_embeddings = self.whole("num_embeddings")
-        embedding_dim = self.whole("embedding_dim")
+        self.whole("embedding_dim")
         bag = bool(raw.get("bag"))
         if not bag:
             for field in BAG_ONLY:
@@ -62,12 +44,7 @@ class _Check(Checker):
                         field,
                         f"nn.Embedding has no {field}: it belongs to nn.EmbeddingBag; add {self.say('bag')}",
                     )
-        mode_value = self.value("mode")
-        try:
-            mode = mode_value if isinstance(mode_value, Mode) else Mode(str(mode_value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(m.value for m in Mode)
-            raise self.error("mode", f"{mode_value!r} is not one of {allowed}") from None
+        mode = self.choice("mode", Mode)
 
         offsets: tuple[int, ...] | None = None
         include_last_offset = bool(raw.get("include_last_offset"))
@@ -87,7 +64,7 @@ class _Check(Checker):
                     )
             offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
             self._check_offsets(offsets)
-            length = default_length(offsets, include_last_offset)
+            length = default_shape(offsets, include_last_offset)[0]
             if raw.get("shape") is not None:
                 given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
                 if len(given) != 1:
@@ -142,24 +119,17 @@ class _Check(Checker):
                 f"only with {self.say('mode', 'sum')}, not {self.say('mode', mode.value)} (torch: "
                 "per_sample_weights is only supported for mode='sum')",
             )
-        padding_idx = self._padding_idx(num_embeddings)
-        max_norm = self._max_norm()
-
-        device = self.device()
-        dtype = self.dtype()
-        return EmbeddingSpec(
-            num_embeddings=num_embeddings,
-            embedding_dim=embedding_dim,
+        self._padding_idx(num_embeddings)
+        self._max_norm()
+        self.device()
+        self.dtype()
+        return self.made(
+            EmbeddingSpec,
             shape=shape,
-            padding_idx=padding_idx,
-            max_norm=max_norm,
             bag=bag,
-            mode=mode,
             offsets=offsets,
             include_last_offset=include_last_offset,
             per_sample_weights=per_sample_weights,
-            device=device,
-            dtype=dtype,
         )
 
     def _check_offsets(self, offsets: tuple[int, ...]) -> None:
@@ -182,7 +152,7 @@ class _Check(Checker):
     def _padding_idx(self, num_embeddings: int) -> int | None:
         value = self.raw.get("padding_idx")
         if value is None:
-            return None
+            return self.keep("padding_idx", None)
         text = str(value).strip()
         if isinstance(value, bool) or not (isinstance(value, int) or _WHOLE.fullmatch(text)):
             raise self.error(
@@ -198,10 +168,13 @@ class _Check(Checker):
                 f"must be from {-num_embeddings} to {num_embeddings - 1} "
                 "(torch: Padding_idx must be within num_embeddings)",
             )
-        return index
+        return self.keep("padding_idx", index)
 
     def _max_norm(self) -> float | None:
         value = self.raw.get("max_norm")
         if value is None:
-            return None
+            return self.keep("max_norm", None)
         return self.positive("max_norm", value, "use a positive one, such as 1.0")
+
+
+make_spec = _Check.make_spec

@@ -1,9 +1,5 @@
-"""The checked settings of one nn.Embedding or nn.EmbeddingBag and the indices it is fed, in
-PyTorch's names.
-
-No torch here (``torchshape embedding --help`` imports this file). ``request.make_spec``
-builds an ``EmbeddingSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One nn.Embedding or nn.EmbeddingBag and the indices it is fed, in PyTorch's names: its settings
+table and its checked spec. No torch here (``torchshape embedding --help`` imports this)."""
 
 from __future__ import annotations
 
@@ -12,8 +8,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class Mode(str, Enum):
@@ -30,113 +26,50 @@ DEFAULT_SHAPE: tuple[int, ...] = (4, 7)
 # A 1-D input's length L without --shape: the last offset with include_last_offset (it ends the
 # last bag), else the last offset plus this many indices for the last bag.
 DEFAULT_LAST_BAG = 2
-DEFAULTS: dict[str, Any] = {
-    "num_embeddings": 100,
-    "embedding_dim": 16,
-    "shape": None,  # DEFAULT_SHAPE; a bag's 1-D input: see DEFAULT_LAST_BAG
-    "padding_idx": None,
-    "max_norm": None,
-    "bag": False,
-    "mode": Mode.MEAN,  # torch's default
-    "bags": 3,
-    "bag_size": 5,
-    "offsets": None,
-    "include_last_offset": False,
-    "per_sample_weights": False,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting("num_embeddings", ("--num-embeddings",), "INT", "num_embeddings: rows of weight.", "100"),
-    Setting("embedding_dim", ("--embedding-dim",), "INT", "embedding_dim: the length of each row.", "16"),
-    Setting(
+    option("num_embeddings", "--num-embeddings", "INT", "num_embeddings: rows of weight.", "100"),
+    option("embedding_dim", "--embedding-dim", "INT", "embedding_dim: the length of each row.", "16"),
+    option(
         "shape",
-        ("--shape",),
+        "--shape",
         "INT[,INT...]",
-        (
-            "The index tensor's shape, any number of dimensions (() for 0-D); with --bag "
-            "--offsets the 1-D input's length L. [default: 4,7; with --offsets: the last "
-            "offset, plus 2 without --include-last-offset]"
-        ),
-        None,
-        optional=True,
-        show_default=False,
+        "The index tensor's shape, any number of dimensions (() for 0-D); with --bag "
+        "--offsets the 1-D input's length L. [default: 4,7; with --offsets: the last "
+        "offset, plus 2 without --include-last-offset]",
     ),
-    Setting(
-        "padding_idx",
-        ("--padding-idx",),
-        "INT",
-        "padding_idx: a row of zeros that gets no gradient.",
-        None,
-        optional=True,
+    option("padding_idx", "--padding-idx", "INT", "padding_idx: a row of zeros that gets no gradient."),
+    option("max_norm", "--max-norm", "FLOAT", "max_norm: rows looked up are rescaled to it, in place."),
+    switch("bag", "--bag", "nn.EmbeddingBag: reduce each bag of indices to one row.", given=Given.ON),
+    option(
+        "mode", "--mode", "sum|mean|max", "With --bag: how a bag is reduced. [default: mean]", fallback="mean"
     ),
-    Setting(
-        "max_norm",
-        ("--max-norm",),
-        "FLOAT",
-        "max_norm: rows looked up are rescaled to it, in place.",
-        None,
-        optional=True,
-    ),
-    Setting(
-        "bag",
-        ("--bag",),
-        "",
-        "nn.EmbeddingBag: reduce each bag of indices to one row.",
-        False,
-        given=Given.ON,
-    ),
-    Setting(
-        "mode",
-        ("--mode",),
-        "sum|mean|max",
-        "With --bag: how a bag is reduced. [default: mean]",
-        None,
-        optional=True,
-    ),
-    Setting(
-        "bags",
-        ("--bags",),
-        "INT",
-        "With --bag: B, bags of a 2-D input.",
-        "3",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
+    option("bags", "--bags", "INT", "With --bag: B, bags of a 2-D input.", "3", given=Given.TYPED),
+    option(
         "bag_size",
-        ("--bag-size",),
+        "--bag-size",
         "INT",
         "With --bag: K, indices per bag of a 2-D input.",
         "5",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
+    option(
         "offsets",
-        ("--offsets",),
+        "--offsets",
         "INT[,INT...]",
         "With --bag: a 1-D input; where each bag starts (the first is 0).",
-        None,
-        optional=True,
     ),
-    Setting(
+    switch(
         "include_last_offset",
-        ("--include-last-offset",),
-        "",
+        "--include-last-offset",
         "With --offsets: the last offset ends the last bag, so B = len(offsets) − 1.",
-        False,
         given=Given.ON,
     ),
-    Setting(
+    switch(
         "per_sample_weights",
-        ("--per-sample-weights",),
-        "",
+        "--per-sample-weights",
         "With --bag --mode sum: one weight per index.",
-        False,
         given=Given.ON,
     ),
     *WHERE,
@@ -148,11 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-
-
-def shape_words(shape: tuple[int, ...]) -> str:
-    """``4,7`` for --shape; ``()`` for a 0-D index tensor."""
-    return ",".join(str(n) for n in shape) if shape else "()"
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -206,22 +135,9 @@ class EmbeddingSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``, in PyTorch's names."""
-        out: dict[str, Any] = {
-            "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim,
-            "shape": list(self.shape),
-            "padding_idx": self.padding_idx,
-            "max_norm": self.max_norm,
-            "bag": self.bag,
-        }
-        if self.bag:
-            out["mode"] = self.mode.value
-            out["offsets"] = None if self.offsets is None else list(self.offsets)
-            out["include_last_offset"] = self.include_last_offset
-            out["per_sample_weights"] = self.per_sample_weights
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
-        return out
+        names = ["num_embeddings", "embedding_dim", "shape", "padding_idx", "max_norm", "bag"]
+        names += ["mode", "offsets", "include_last_offset", "per_sample_weights"] if self.bag else []
+        return settings.config(self, [*names, "device", "dtype"])
 
     @property
     def module_call(self) -> str:
@@ -238,53 +154,32 @@ class EmbeddingSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-def command_line(
-    spec: EmbeddingSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape embedding ...`` command that asks for exactly ``spec``: non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-    words: list[str] = []
-    if spec.num_embeddings != DEFAULTS["num_embeddings"]:
-        words += ["--num-embeddings", str(spec.num_embeddings)]
-    if spec.embedding_dim != DEFAULTS["embedding_dim"]:
-        words += ["--embedding-dim", str(spec.embedding_dim)]
-    if spec.bag:
-        words.append("--bag")
-        if spec.mode is not DEFAULTS["mode"]:
-            words += ["--mode", spec.mode.value]
-        if spec.offsets is None:
-            if spec.shape[0] != DEFAULTS["bags"]:
-                words += ["--bags", str(spec.shape[0])]
-            if spec.shape[1] != DEFAULTS["bag_size"]:
-                words += ["--bag-size", str(spec.shape[1])]
-        else:
-            words += ["--offsets", ",".join(str(o) for o in spec.offsets)]
-            if spec.include_last_offset:
-                words.append("--include-last-offset")
-            if spec.shape[0] != default_length(spec.offsets, spec.include_last_offset):
-                words += ["--shape", str(spec.shape[0])]
-        if spec.per_sample_weights:
-            words.append("--per-sample-weights")
-    elif spec.shape != DEFAULT_SHAPE:
-        words += ["--shape", shape_words(spec.shape)]
-    if spec.padding_idx is not None:
-        words += ["--padding-idx", str(spec.padding_idx)]
-    if spec.max_norm is not None:
-        words += ["--max-norm", repr(spec.max_norm)]
-    if spec.device != DEFAULTS["device"]:
-        words += ["--device", spec.device]
-    if spec.dtype is not DEFAULTS["dtype"]:
-        words += ["--dtype", spec.dtype.value]
-    return settings.command_text("embedding", words, fmt, run=["--explain"] if explain else [], **outputs)
+def default_shape(offsets: tuple[int, ...] | None, include_last_offset: bool) -> tuple[int, ...]:
+    """The input's shape when --shape is not given: ``DEFAULT_SHAPE``, or with --offsets (L,)
+    (see ``DEFAULT_LAST_BAG``)."""
+    if offsets is None:
+        return DEFAULT_SHAPE
+    return (offsets[-1] if include_last_offset else offsets[-1] + DEFAULT_LAST_BAG,)
 
 
-def default_length(offsets: tuple[int, ...], include_last_offset: bool) -> int:
-    """L when --shape is not given with --offsets (see ``DEFAULT_LAST_BAG``)."""
-    return offsets[-1] if include_last_offset else offsets[-1] + DEFAULT_LAST_BAG
+command_line = settings.Command(
+    "embedding",
+    SETTINGS,
+    {
+        "mode": Rule(when=lambda spec: spec.bag),
+        # a bag's 2-D input (B, K); a 1-D one takes --offsets and, where not the default, its length L
+        "bags": Rule(when=lambda spec: spec.bag and not spec.one_d),
+        "bag_size": Rule(when=lambda spec: spec.bag and not spec.one_d, value=lambda spec: spec.shape[1]),
+        "offsets": Rule(text=settings.listed),
+        "shape": Rule(
+            when=lambda spec: not spec.bag or spec.one_d,
+            default=lambda spec: default_shape(spec.offsets, spec.include_last_offset),
+            text=settings.listed,
+        ),
+    },
+    # the bag's settings before the input's shape, which they decide
+    order=(
+        *("num_embeddings", "embedding_dim", "bag", "mode", "bags", "bag_size", "offsets"),
+        *("include_last_offset", "shape", "per_sample_weights", "padding_idx", "max_norm", "device", "dtype"),
+    ),
+).line

@@ -9,44 +9,20 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
 from torchshape.families.expr.safety import BUILTINS, MODULES, Checked, check_expression
-from torchshape.options import Format, output_words
+from torchshape.options import INTEGER_DTYPES as INTEGER_DTYPES
+from torchshape.options import ITEMSIZES as ITEMSIZES
+from torchshape.options import Format, dtype_and_range
+from torchshape.settings import command_text
 
 FLAG = "--tensor"
-DTYPES = (
-    "float32",
-    "float64",
-    "float16",
-    "bfloat16",
-    "int64",
-    "int32",
-    "int16",
-    "int8",
-    "uint8",
-    "bool",
-    "complex64",
-)
+DTYPES = tuple(ITEMSIZES)
 ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32"}
-INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
-ITEMSIZES = {
-    "float32": 4,
-    "float64": 8,
-    "float16": 2,
-    "bfloat16": 2,
-    "int64": 8,
-    "int32": 4,
-    "int16": 2,
-    "int8": 1,
-    "uint8": 1,
-    "bool": 1,
-    "complex64": 8,
-}
 # Integer tensors without LOW-HIGH hold 0 ≤ v < the smallest size of the other tensors, so that
 # they index any of them; this many without other tensors.
 DEFAULT_INTEGER_HIGH = 10
@@ -151,18 +127,7 @@ def parse_tensor(text: str) -> Given:
         raise bad from None
     if any(size < 0 for size in shape):
         raise UsageError(FLAG, f"{text!r}: a size cannot be negative")
-    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else "float32"
-    dtype = ALIASES.get(dtype, dtype)
-    if dtype not in DTYPES:
-        raise UsageError(FLAG, f"{text!r}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    low = high = None
-    if len(parts) == 3:
-        if dtype not in INTEGER_DTYPES:
-            raise UsageError(FLAG, f"{text!r}: a value range applies to integer dtypes only")
-        match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
-        if not match or int(match[1]) >= int(match[2]):
-            raise UsageError(FLAG, f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)")
-        low, high = int(match[1]), int(match[2])
+    dtype, low, high = dtype_and_range(FLAG, text, parts, DTYPES, "float32", ALIASES)
     return Given(name=name, shape=shape, dtype=dtype, low=low, high=high, count=count, text=text.strip())
 
 
@@ -196,12 +161,7 @@ def make_spec(
 
 def command_line(spec: ExprSpec, fmt: Format | None, *, output: str | None) -> str:
     """The ``torchshape expr ...`` command that gives this output again."""
-    words = ["torchshape", "expr", spec.expression]
-    for one in spec.tensors:
-        words += [FLAG, one.text]
-    if spec.device != "auto":
-        words += ["--device", spec.device]
-    if spec.explain:
-        words.append("--explain")
-    words += output_words(fmt, output=output, diagram=spec.diagram)
-    return " ".join(shlex.quote(word) for word in words)
+    words = [spec.expression, *(word for one in spec.tensors for word in (FLAG, one.text))]
+    words += ["--device", spec.device] if spec.device != "auto" else []
+    run = ["--explain"] if spec.explain else []
+    return command_text("expr", words, fmt, run=run, output=output, diagram=spec.diagram)

@@ -14,35 +14,12 @@ from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
-from torchshape.options import DEVICE_PATTERN, DType, Format, output_words
+from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, DType, Format, dtype_and_range
+from torchshape.options import ITEMSIZES as ITEMSIZES
+from torchshape.settings import command_text
 
 # The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
-INPUT_DTYPES = (
-    "float32",
-    "float64",
-    "float16",
-    "bfloat16",
-    "int64",
-    "int32",
-    "int16",
-    "int8",
-    "uint8",
-    "bool",
-)
-INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8"})
-# Bytes per element of each input dtype.
-ITEMSIZES = {
-    "float32": 4,
-    "float64": 8,
-    "float16": 2,
-    "bfloat16": 2,
-    "int64": 8,
-    "int32": 4,
-    "int16": 2,
-    "int8": 1,
-    "uint8": 1,
-    "bool": 1,
-}
+INPUT_DTYPES = tuple(dtype for dtype in ITEMSIZES if dtype != "complex64")
 # Integer inputs of a model without embeddings: 0 ≤ v < this.
 DEFAULT_INTEGER_HIGH = 10
 # Why an integer input holds the values it holds (``InputSpec.drawn``).
@@ -179,19 +156,7 @@ def _parse_shape(body: str, text: str, default_dtype: str) -> InputSpec:
         raise bad from None
     if any(size < 0 for size in shape):
         raise UsageError("--input", f"{text!r}: a size cannot be negative")
-    dtype = parts[1].strip().lower() if len(parts) > 1 and parts[1].strip() else default_dtype
-    if dtype not in INPUT_DTYPES:
-        raise UsageError("--input", f"{text!r}: dtype {dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
-    low = high = None
-    if len(parts) == 3:
-        if dtype not in INTEGER_DTYPES:
-            raise UsageError("--input", f"{text!r}: a value range applies to integer dtypes only")
-        match = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", parts[2])
-        if not match or int(match[1]) >= int(match[2]):
-            raise UsageError(
-                "--input", f"{text!r}: the range is LOW-HIGH with LOW < HIGH (values LOW ≤ v < HIGH)"
-            )
-        low, high = int(match[1]), int(match[2])
+    dtype, low, high = dtype_and_range("--input", text, parts, INPUT_DTYPES, default_dtype, {})
     return InputSpec(shape=shape, dtype=dtype, low=low, high=high, text=text.strip())
 
 
@@ -277,22 +242,10 @@ def make_spec(
 
 def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: str | None) -> str:
     """The ``torchshape model ...`` command that gives this output again."""
-    import shlex
-
-    words = ["torchshape", "model", spec.target]
-    for one in spec.inputs:
-        words += ["--input", one.text]
-    for text in spec.arg_texts:
-        words += ["--arg", text]
-    if spec.depth is not None:
-        words += ["--depth", str(spec.depth)]
-    if spec.device != "cpu":
-        words += ["--device", spec.device]
-    if spec.dtype is not DType.FLOAT32:
-        words += ["--dtype", spec.dtype.value]
-    if spec.grad:
-        words.append("--grad")
-    if spec.ops:
-        words.append("--ops")
-    words += output_words(fmt, params=params, output=output)
-    return " ".join(shlex.quote(word) for word in words)
+    words = [spec.target, *(word for one in spec.inputs for word in ("--input", one.text))]
+    words += [word for text in spec.arg_texts for word in ("--arg", text)]
+    words += ["--depth", str(spec.depth)] if spec.depth is not None else []
+    words += ["--device", spec.device] if spec.device != "cpu" else []
+    words += ["--dtype", spec.dtype.value] if spec.dtype is not DType.FLOAT32 else []
+    words += ["--grad"] * spec.grad + ["--ops"] * spec.ops
+    return command_text("model", words, fmt, params=params, output=output)

@@ -1,23 +1,14 @@
-"""One validation step: raw settings from the command line or the Python call become a ``NormSpec``.
-
-No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (``names=PYTHON``) at fault, before torch loads.
-The rules are torch's own, checked against it in tests/test_norm.py.
-"""
+"""``make_spec``: a normalization layer's settings checked into a ``NormSpec`` by torch's own rules
+(tests/test_norm.py checks them against torch). No torch here."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from torchshape.families.checker import Checker
 from torchshape.families.norm.spec import (
     AFFINE_DEFAULT,
-    DEFAULT_NORMALIZED,
     DEFAULTS,
     EPS_DEFAULT,
     KIND_SETTINGS,
-    PYTHON,
     TRACK_DEFAULT,
     Kind,
     NormSpec,
@@ -30,22 +21,19 @@ MAX_DIMS = 8
 KIND_ONLY = ("dims", "num_features", "normalized_shape", "num_groups", "affine", "track_running_stats")
 
 
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> NormSpec:
-    """Validate raw settings (None or missing: the default) into a ``NormSpec``."""
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    return _Check(names if names is not None else PYTHON, raw).spec()
-
-
-class _Check(Checker):
-    def __init__(self, names: Mapping[str, str], raw: Mapping[str, Any]) -> None:
-        super().__init__(names, raw, DEFAULTS)
+class _Check(Checker[NormSpec]):
+    DEFAULTS = DEFAULTS
 
     def shape(self, field: str, *, minimum_dims: int) -> tuple[int, ...]:
         """Whole numbers: ``8,9`` or ``()`` on the command line, an int, tuple or list in Python."""
         return self.numbers(
-            field, self.raw[field], minimum=1, most=MAX_DIMS, example="8,9", empty=True, fewest=minimum_dims
+            field,
+            self.values[field],
+            minimum=1,
+            most=MAX_DIMS,
+            example="8,9",
+            empty=True,
+            fewest=minimum_dims,
         )
 
     def pair(self, field: str, default: bool) -> bool:
@@ -64,9 +52,7 @@ class _Check(Checker):
                 raise self.error(
                     field, f"{self.say('kind', kind.value)} has no {field}: only {', '.join(takes)} take it"
                 )
-        dims: int | None = None
-        if kind in (Kind.BATCH, Kind.INSTANCE):
-            dims = self.whole("dims", maximum=3)
+        dims = self.whole("dims", maximum=3) if kind in (Kind.BATCH, Kind.INSTANCE) else None
         num_features = self.whole("num_features") if kind.channels else None
         num_groups: int | None = None
         if kind is Kind.GROUP:
@@ -78,10 +64,7 @@ class _Check(Checker):
                     f"{num_groups} groups do not divide C = {num_features} (torch: num_channels "
                     f"({num_features}) must be divisible by num_groups ({num_groups}))",
                 )
-        normalized: tuple[int, ...] = ()
-        if kind.last_dims:
-            given = self.raw.get("normalized_shape") is not None
-            normalized = self.shape("normalized_shape", minimum_dims=1) if given else DEFAULT_NORMALIZED
+        normalized = self.shape("normalized_shape", minimum_dims=1) if kind.last_dims else ()
         unbatched = bool(self.raw.get("unbatched"))
         if unbatched and kind in (Kind.BATCH, Kind.GROUP):
             raise self.error(
@@ -93,11 +76,11 @@ class _Check(Checker):
             raise self.error(
                 "batch", f"an unbatched input has no N; drop {self.n('batch')} or {self.n('unbatched')}"
             )
-        batch = self.whole("batch")
+        self.whole("batch")
         size = self.shape("size", minimum_dims=0) if self.given("size") else default_size(kind, dims)
         self._check_size(kind, dims, size)
-        return NormSpec(
-            kind=kind,
+        return self.made(
+            NormSpec,
             dims=dims,
             num_features=num_features,
             normalized_shape=normalized,
@@ -107,7 +90,6 @@ class _Check(Checker):
             track_running_stats=self.pair("track_running_stats", TRACK_DEFAULT.get(kind, False)),
             elementwise_affine=kind.last_dims and self.pair("elementwise_affine", True),
             size=size,
-            batch=batch,
             unbatched=unbatched,
             train=self.pair("train", True),
             device=self.device(),
@@ -138,3 +120,6 @@ class _Check(Checker):
         return self.positive(
             "eps", value, "use one such as 1e-05", use_number="use a small positive one, such as 1e-05"
         )
+
+
+make_spec = _Check.make_spec

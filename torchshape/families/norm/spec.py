@@ -1,8 +1,5 @@
-"""The checked settings of one normalization layer and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape norm --help`` imports this file). ``request.make_spec`` builds a
-``NormSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One normalization layer and the input it is fed, in PyTorch's names: its settings table and
+its checked spec. No torch here (``torchshape norm --help`` imports this)."""
 
 from __future__ import annotations
 
@@ -11,8 +8,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -46,160 +43,82 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
 # PyTorch's defaults of the constructor's switches, per kind.
 AFFINE_DEFAULT = {Kind.BATCH: True, Kind.GROUP: True, Kind.INSTANCE: False}
 TRACK_DEFAULT = {Kind.BATCH: True, Kind.INSTANCE: False}
-EPS_DEFAULT: dict[Kind, float | None] = {
-    Kind.BATCH: 1e-5,
-    Kind.LAYER: 1e-5,
-    Kind.GROUP: 1e-5,
-    Kind.INSTANCE: 1e-5,
-    Kind.RMS: None,  # torch.finfo(dtype).eps
-}
+EPS_DEFAULT: dict[Kind, float | None] = {kind: 1e-5 for kind in Kind} | {Kind.RMS: None}  # finfo's eps
 
 # Illustrative defaults: every symbol gets its own number (N 4, C 6, groups 3, H 8, W 9; a layer
 # norm's input (4, 7, 16)), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
 DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
-DEFAULT_NORMALIZED: tuple[int, ...] = (16,)
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.BATCH,
-    "dims": 2,
-    "num_features": 6,
-    "normalized_shape": None,  # DEFAULT_NORMALIZED
-    "num_groups": 3,
-    "eps": None,  # EPS_DEFAULT[kind]
-    "affine": None,  # AFFINE_DEFAULT[kind]
-    "track_running_stats": None,  # TRACK_DEFAULT[kind]
-    "elementwise_affine": True,
-    "size": None,  # DEFAULT_SIZE[dims]; layer, rms: DEFAULT_LEADING
-    "batch": 4,
-    "unbatched": False,
-    "train": True,  # a module torch builds starts in training mode
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
         "batch, layer, group, instance or rms (nn.BatchNormNd, LayerNorm, GroupNorm, "
         "InstanceNormNd, RMSNorm).",
         "batch",
     ),
-    Setting(
+    option(
         "dims",
-        ("--dims",),
+        "--dims",
         "1|2|3",
         "batch, instance: the N in BatchNormNd / InstanceNormNd. [default: 2]",
-        None,
-        optional=True,
-        show_default=False,
+        fallback=2,
     ),
-    Setting(
+    option(
         "num_features",
         ("--num-features", "--num-channels"),
         "INT",
         "C: channels (num_features; GroupNorm's num_channels). [default: 6]",
-        None,
-        optional=True,
-        show_default=False,
+        fallback=6,
     ),
-    Setting(
+    option(
         "normalized_shape",
-        ("--normalized-shape",),
+        "--normalized-shape",
         "INT[,INT...]",
         "layer, rms: the input's last dimensions, normalized together. [default: 16]",
-        None,
-        optional=True,
-        show_default=False,
+        fallback="16",
     ),
-    Setting(
-        "num_groups",
-        ("--num-groups",),
-        "INT",
-        "group: num_groups; it must divide C. [default: 3]",
-        None,
-        optional=True,
-        show_default=False,
+    option(
+        "num_groups", "--num-groups", "INT", "group: num_groups; it must divide C. [default: 3]", fallback=3
     ),
-    Setting(
+    option(
         "eps",
-        ("--eps",),
+        "--eps",
         "FLOAT",
         "eps, added to the variance. [default: 1e-05; rms: None, torch.finfo(dtype).eps]",
-        None,
-        optional=True,
-        show_default=False,
     ),
-    Setting(
+    pair(
         "affine",
-        ("--affine/--no-affine",),
-        None,
+        "--affine/--no-affine",
         "batch, group, instance: learnable weight and bias. [default: on; instance: off, as torch]",
-        None,
-        optional=True,
-        pair=True,
-        show_default=False,
     ),
-    Setting(
+    pair(
         "track_running_stats",
-        ("--track-running-stats/--no-track-running-stats",),
-        None,
+        "--track-running-stats/--no-track-running-stats",
         "batch, instance: keep running_mean and running_var. [default: on; instance: off, as torch]",
-        None,
-        optional=True,
-        pair=True,
-        show_default=False,
     ),
-    Setting(
+    pair(
         "elementwise_affine",
-        ("--elementwise-affine/--no-elementwise-affine",),
-        None,
+        "--elementwise-affine/--no-elementwise-affine",
         "layer, rms: a learnable weight (and LayerNorm's bias). [default: on, as torch]",
-        None,
-        optional=True,
-        pair=True,
-        show_default=False,
+        fallback=True,
     ),
-    Setting(
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT...]",
-        (
-            "batch, instance, group: the spatial size after (N, C), () for none (batch --dims 1, "
-            "group); layer, rms: the dimensions between N and normalized_shape. "
-            "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]"
-        ),
-        None,
-        optional=True,
-        show_default=False,
+        "batch, instance, group: the spatial size after (N, C), () for none (batch --dims 1, "
+        "group); layer, rms: the dimensions between N and normalized_shape. "
+        "[default: 10 | 8,9 | 5,8,9; group: 8,9; layer, rms: 7]",
     ),
-    Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: inputs per batch.",
-        "4",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
-        "unbatched",
-        ("--unbatched",),
-        "",
-        "Input without N (instance, layer, rms).",
-        False,
-        given=Given.ON,
-    ),
-    Setting(
+    option("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "4", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without N (instance, layer, rms).", given=Given.ON),
+    pair(
         "train",
-        ("--train/--eval",),
-        None,
+        "--train/--eval",
         "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
-        None,
-        optional=True,
-        pair=True,
-        show_default=False,
+        fallback=True,
     ),
     *WHERE,
     explain(
@@ -209,12 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
     *CLOSING,
 )
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
-PYTHON: dict[str, str] = {field: field for field in FLAGS}
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``8,9`` for --size; ``()`` for none."""
-    return ",".join(str(n) for n in shape) if shape else "()"
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -267,18 +181,8 @@ class NormSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``: the kind, the settings it takes, then the input's, in PyTorch's names."""
-        out: dict[str, Any] = {"kind": self.kind.value}
-        for field in KIND_SETTINGS[self.kind]:
-            value = getattr(self, field)
-            out[field] = list(value) if isinstance(value, tuple) else value
-        out["eps"] = self.eps
-        out["size"] = list(self.size)
-        out["batch"] = None if self.unbatched else self.batch
-        out["unbatched"] = self.unbatched
-        out["train"] = self.train
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
-        return out
+        names = ["kind", *KIND_SETTINGS[self.kind], "eps", "size", "batch", "unbatched", "train"]
+        return settings.config(self, [*names, "device", "dtype"])
 
     def module_arguments(self) -> tuple[list[Any], dict[str, Any]]:
         """The constructor's arguments, non-default keywords only (``module_call`` writes them)."""
@@ -306,38 +210,6 @@ class NormSpec:
         return f"nn.{self.module_name}({', '.join(words)})"
 
 
-def _special(spec: NormSpec) -> Any:
-    def decide(field: str, value: Any) -> list[str] | None:
-        if not spec.has(field) and field in ("dims", "num_features", "normalized_shape", "num_groups"):
-            return []
-        if field in ("affine", "track_running_stats", "elementwise_affine"):
-            default = {"affine": AFFINE_DEFAULT, "track_running_stats": TRACK_DEFAULT}.get(field)
-            if not spec.has(field):
-                return []
-            on = default[spec.kind] if default is not None else True
-            flag = field.replace("_", "-")
-            return [] if value == on else [f"--{flag}" if value else f"--no-{flag}"]
-        if field == "dims":
-            return [] if value == DEFAULTS["dims"] else ["--dims", str(value)]
-        if field == "num_features":
-            return [] if value == DEFAULTS["num_features"] else ["--num-features", str(value)]
-        if field == "num_groups":
-            return [] if value == DEFAULTS["num_groups"] else ["--num-groups", str(value)]
-        if field == "normalized_shape":
-            return [] if value == DEFAULT_NORMALIZED else ["--normalized-shape", shape_text(value)]
-        if field == "eps":
-            return [] if value == EPS_DEFAULT[spec.kind] else ["--eps", repr(value)]
-        if field == "size":
-            return [] if value == default_size(spec.kind, spec.dims) else ["--size", shape_text(value)]
-        if field == "batch":
-            return [] if spec.unbatched or value == DEFAULTS["batch"] else ["--batch", str(value)]
-        if field == "train":
-            return [] if value else ["--eval"]
-        return None
-
-    return decide
-
-
 def default_size(kind: Kind, dims: int | None) -> tuple[int, ...]:
     """--size when not given: spatial (batch, instance: by --dims; group: 2-d) or leading (layer, rms)."""
     if kind.last_dims:
@@ -345,19 +217,16 @@ def default_size(kind: Kind, dims: int | None) -> tuple[int, ...]:
     return DEFAULT_SIZE[dims if dims is not None else 2]
 
 
-def command_line(
-    spec: NormSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-) -> str:
-    """The ``torchshape norm ...`` command that asks for exactly ``spec``: non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-    """
-    words = settings.flag_words(spec, SETTINGS, _special(spec))
-    outputs: dict[str, Any] = {"params": params, "timing": timing, "output": output}
-    return settings.command_text("norm", words, fmt, run=["--explain"] if explain else [], **outputs)
+command_line = settings.Command(
+    "norm",
+    SETTINGS,
+    {
+        "normalized_shape": Rule(text=settings.listed),
+        "eps": Rule(default=lambda spec: EPS_DEFAULT[spec.kind]),
+        "affine": Rule(default=lambda spec: AFFINE_DEFAULT[spec.kind]),
+        "track_running_stats": Rule(default=lambda spec: TRACK_DEFAULT[spec.kind]),
+        "size": Rule(default=lambda spec: default_size(spec.kind, spec.dims), text=settings.listed),
+        "batch": settings.BATCHED,
+    },
+    takes=settings.by_kind(KIND_SETTINGS),
+).line

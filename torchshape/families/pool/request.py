@@ -1,14 +1,9 @@
-"""One validation step: raw settings from the command line or the Python call become a ``PoolSpec``.
-
-No torch here. Every bad value or combination raises ``UsageError`` naming the flag
-(``names=FLAGS``) or the Python argument (Python's names) at fault, before torch loads.
-The rules are torch's own, checked against it in tests/test_pool_against_torch.py.
-"""
+"""``make_spec``: a pool's settings checked into a ``PoolSpec`` by torch's own rules
+(tests/test_pool_against_torch.py checks them against torch). No torch here."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from torchshape.errors import UsageError
@@ -21,17 +16,11 @@ from torchshape.families.pool.spec import (
     Kind,
     PoolSpec,
 )
-from torchshape.families.spatial import Window, axes, dims_flag, per_axis
+from torchshape.families.spatial import Window, axes, per_axis
 
 # The settings only some kinds take; the others belong to the input or the run.
 KIND_ONLY: tuple[str, ...] = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 KIND_ONLY += ("count_include_pad", "return_indices", "norm_type", "output_size")
-
-
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> PoolSpec:
-    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
-    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Check(names, raw).spec()
 
 
 def _is_given(field: str, value: Any) -> bool:
@@ -40,13 +29,15 @@ def _is_given(field: str, value: Any) -> bool:
     return value is not None and (value is not False or field == "count_include_pad")
 
 
-class _Check(Checker):
+class _Check(Checker[PoolSpec]):
     DEFAULTS = DEFAULTS
 
     def axes_of(self, field: str, dims: int, default: Any, *, minimum: int = 1) -> tuple[int, ...]:
         value = self.raw.get(field)
         try:
-            return per_axis(self.n(field), default if value is None else value, dims, minimum=minimum)
+            return self.keep(
+                field, per_axis(self.n(field), default if value is None else value, dims, minimum=minimum)
+            )
         except UsageError as error:
             message = error.message.removeprefix(f"{error.option}: ")
             if self.python:
@@ -55,31 +46,17 @@ class _Check(Checker):
 
     def spec(self) -> PoolSpec:
         raw = self.raw
-        kind_value = self.value("kind")
-        try:
-            kind = kind_value if isinstance(kind_value, Kind) else Kind(str(kind_value).strip().lower())
-        except ValueError:
-            allowed = ", ".join(k.value for k in Kind)
-            raise self.error("kind", f"{self.value('kind')!r} is not one of {allowed}") from None
-        try:
-            dims = dims_flag(self.value("dims"), self.n("dims"))
-        except UsageError as error:
-            raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
+        kind = self.choice("kind", Kind)
+        dims = self.dims()
 
         # a setting this kind does not take is refused, not silently ignored
         for field in KIND_ONLY:
             if _is_given(field, raw.get(field)) and field not in KIND_SETTINGS[kind]:
                 raise self.error(field, self._not_for(field, kind, dims))
 
-        channels = self.whole("channels")
+        self.whole("channels")
         size = self.axes_of("size", dims, DEFAULT_SIZE[dims])
-        unbatched = bool(raw.get("unbatched"))
-        if unbatched and raw.get("batch") is not None:
-            raise self.error(
-                "batch",
-                f"unbatched input has no batch dimension; drop {self.n('batch')} or {self.n('unbatched')}",
-            )
-        batch = self.whole("batch")
+        self.batch(self.keep("unbatched", bool(raw.get("unbatched"))))
 
         kernel: tuple[int, ...] = ()
         stride: tuple[int, ...] = ()
@@ -104,17 +81,11 @@ class _Check(Checker):
         if not kind.adaptive:
             self._check_fits(kind, dims, size, kernel, stride, padding, dilation, ceil_mode)
 
-        device = self.device()
-        dtype = self.dtype()
-
+        self.device()
+        self.dtype()
         count_include_pad = raw.get("count_include_pad")
-        return PoolSpec(
-            kind=kind,
-            dims=dims,
-            channels=channels,
-            size=size,
-            batch=batch,
-            unbatched=unbatched,
+        return self.made(
+            PoolSpec,
             kernel_size=kernel,
             stride=stride,
             padding=padding,
@@ -124,8 +95,6 @@ class _Check(Checker):
             return_indices=bool(raw.get("return_indices")),
             norm_type=norm_type,
             output_size=output_size,
-            device=device,
-            dtype=dtype,
             output_size_none=output_size_none if any(output_size_none) else (),
         )
 
@@ -239,3 +208,6 @@ def smallest_size(window: Window) -> int:
     """The smallest input size on this axis that gives at least one output."""
     extra = window.stride - 1 if window.ceil_mode else 0
     return max(1, window.span - 2 * window.padding - extra)
+
+
+make_spec = _Check.make_spec

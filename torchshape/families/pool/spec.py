@@ -1,8 +1,5 @@
-"""The checked settings of one pool and the input it is fed, in PyTorch's names.
-
-No torch here (``torchshape pool --help`` imports this file). ``request.make_spec``
-builds a ``PoolSpec`` from raw values; ``command_line`` writes it back as flags.
-"""
+"""One pool and the input it is fed, in PyTorch's names: its settings table and its checked spec.
+No torch here (``torchshape pool --help`` imports this)."""
 
 from __future__ import annotations
 
@@ -11,9 +8,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.families.spatial import axis_text
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -53,140 +49,68 @@ KIND_SETTINGS: dict[Kind, tuple[str, ...]] = {
 # H_out 9, W_out 6), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (28,), 2: (28, 20), 3: (12, 28, 20)}
 DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7, 4)}
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.MAX,
-    "dims": 2,
-    "channels": 5,
-    "size": None,  # DEFAULT_SIZE[dims]
-    "batch": 2,
-    "unbatched": False,
-    "kernel_size": 3,
-    "stride": None,  # torch's default: kernel_size
-    "padding": 0,
-    "dilation": 1,
-    "ceil_mode": False,
-    "count_include_pad": True,
-    "return_indices": False,
-    "norm_type": 2.0,
-    "output_size": None,  # DEFAULT_OUTPUT_SIZE[dims]
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
-        (
-            "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
-            "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd)."
-        ),
+        "max, avg, lp, adaptive-max or adaptive-avg (nn.MaxPoolNd, AvgPoolNd, LPPoolNd, "
+        "AdaptiveMaxPoolNd, AdaptiveAvgPoolNd).",
         "max",
     ),
-    Setting("dims", ("--dims",), "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
-    Setting("channels", ("--channels",), "INT", "C: channels.", "5"),
-    Setting(
+    option("dims", "--dims", "1|2|3", "Spatial dimensions: the N in PoolNd.", "2"),
+    option("channels", "--channels", "INT", "C: channels.", "5"),
+    option(
         "size",
-        ("--size",),
+        "--size",
         "INT[,INT...]",
-        (
-            "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
-            "axis). [default: 28 | 28,20 | 12,28,20]"
-        ),
-        None,
-        optional=True,
-        show_default=False,
+        "The input's spatial size: L_in; H_in,W_in; D_in,H_in,W_in (one number: every "
+        "axis). [default: 28 | 28,20 | 12,28,20]",
     ),
-    Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: inputs per batch.",
-        "2",
-        optional=True,
-        given=Given.TYPED,
+    option("batch", ("--batch", "--batch-size"), "INT", "N: inputs per batch.", "2", given=Given.TYPED),
+    switch("unbatched", "--unbatched", "Input without the batch dimension N.", given=Given.ON),
+    option(
+        "kernel_size", "--kernel-size", "INT[,INT...]", "kernel_size (not adaptive).", "3", given=Given.TYPED
     ),
-    Setting("unbatched", ("--unbatched",), "", "Input without the batch dimension N.", False, given=Given.ON),
-    Setting(
-        "kernel_size",
-        ("--kernel-size",),
-        "INT[,INT...]",
-        "kernel_size (not adaptive).",
-        "3",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
-        "stride",
-        ("--stride",),
-        "INT[,INT...]",
-        "stride [default: kernel_size, as torch's]",
-        None,
-        optional=True,
-        show_default=False,
-    ),
-    Setting(
+    option("stride", "--stride", "INT[,INT...]", "stride [default: kernel_size, as torch's]"),
+    option(
         "padding",
-        ("--padding",),
+        "--padding",
         "INT[,INT...]",
         "Padding on each side, at most kernel_size // 2 (max, avg).",
         "0",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
+    option(
         "dilation",
-        ("--dilation",),
+        "--dilation",
         "INT[,INT...]",
         "Spacing of a window's taps (max only).",
         "1",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
-        "ceil_mode", ("--ceil-mode",), "", "Round the output size up (max, avg, lp).", False, given=Given.ON
-    ),
-    Setting(
+    switch("ceil_mode", "--ceil-mode", "Round the output size up (max, avg, lp).", given=Given.ON),
+    pair(
         "count_include_pad",
-        ("--count-include-pad/--no-count-include-pad",),
-        None,
+        "--count-include-pad/--no-count-include-pad",
         "avg only: count the padding in the divisor [default: count it, as torch].",
-        None,
-        optional=True,
-        pair=True,
-        show_default=False,
+        fallback=True,
     ),
-    Setting(
+    switch(
         "return_indices",
-        ("--return-indices",),
-        "",
+        "--return-indices",
         "Also return where each maximum was (max, adaptive-max).",
-        False,
         given=Given.ON,
     ),
-    Setting(
-        "norm_type",
-        ("--norm-type",),
-        "FLOAT",
-        "lp only: p of the p-norm.",
-        "2",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
+    option("norm_type", "--norm-type", "FLOAT", "lp only: p of the p-norm.", "2", given=Given.TYPED),
+    option(
         "output_size",
-        ("--output-size",),
+        "--output-size",
         "INT[,INT...]",
-        (
-            "Adaptive only: output_size; None on an axis keeps the input's size there "
-            "(None,7). [default: 7 | 7,4 | 3,7,4]"
-        ),
-        None,
-        optional=True,
-        show_default=False,
+        "Adaptive only: output_size; None on an axis keeps the input's size there "
+        "(None,7). [default: 7 | 7,4 | 3,7,4]",
     ),
     *WHERE,
     explain(
@@ -198,6 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -241,15 +166,10 @@ class PoolSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON's ``config``: the input's settings, then the settings this kind takes, in PyTorch's names."""
-        out: dict[str, Any] = {"kind": self.kind.value, "dims": self.dims, "channels": self.channels}
-        out["size"] = list(self.size)
-        out["batch"] = None if self.unbatched else self.batch
-        out["unbatched"] = self.unbatched
-        for field in KIND_SETTINGS[self.kind]:
-            value = self.output_size_given if field == "output_size" else getattr(self, field)
-            out[field] = list(value) if isinstance(value, tuple) else value
-        out["device"] = self.device
-        out["dtype"] = self.dtype.value
+        names = ["kind", "dims", "channels", "size", "batch", "unbatched", *KIND_SETTINGS[self.kind]]
+        out = settings.config(self, [*names, "device", "dtype"])
+        if "output_size" in out:
+            out["output_size"] = list(self.output_size_given)
         return out
 
     @property
@@ -285,44 +205,25 @@ class PoolSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-# "Reproduce with" names norm_type and output_size after the input's settings, --help after the window's.
-_NAMES = [row.name for row in SETTINGS]
-COMMAND_ORDER = sorted(
+command_line = settings.Command(
+    "pool",
     SETTINGS,
-    key=lambda row: (
-        _NAMES.index("unbatched") + 0.5
-        if row.name in ("norm_type", "output_size")
-        else _NAMES.index(row.name)
+    {
+        "size": Rule(default=lambda spec: DEFAULT_SIZE[spec.dims]),
+        "batch": settings.BATCHED,
+        "norm_type": Rule(text=lambda p: f"{p:g}"),  # 2, not 2.0
+        "output_size": Rule(
+            default=lambda spec: DEFAULT_OUTPUT_SIZE[spec.dims],
+            value=lambda spec: spec.output_size_given,  # None,7: None keeps the input's size there
+            text=lambda sizes: settings.listed(sizes) if None in sizes else settings.text(sizes),
+        ),
+        "stride": Rule(default=lambda spec: spec.kernel_size),
+    },
+    takes=settings.by_kind(KIND_SETTINGS),
+    # norm_type and output_size right after the input's settings (--help: after the window's)
+    order=(
+        *("kind", "dims", "channels", "size", "batch", "unbatched", "norm_type", "output_size"),
+        *("kernel_size", "stride", "padding", "dilation", "ceil_mode", "count_include_pad", "return_indices"),
+        *("device", "dtype"),
     ),
-)
-_KIND_TAKES = frozenset(field for fields in KIND_SETTINGS.values() for field in fields)
-
-
-def command_line(spec: PoolSpec, fmt: Format | None = None, *, explain: bool = False, **outputs: Any) -> str:
-    """The ``torchshape pool ...`` command that asks for exactly ``spec``: non-default flags only,
-    and only those its kind takes. ``outputs``: the output's flags (``settings.command_text``'s).
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-    """
-
-    def special(field: str, value: Any) -> list[str] | None:
-        if field in _KIND_TAKES and not spec.has(field):
-            return []
-        if field == "size":
-            return [] if value == DEFAULT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
-        if field == "batch" and spec.unbatched:
-            return []
-        if field == "norm_type":  # 2, not 2.0
-            return [FLAGS[field], f"{value:g}"] if value != DEFAULTS["norm_type"] else []
-        if field == "output_size" and any(spec.output_size_none):
-            return [FLAGS[field], ",".join(str(n) for n in spec.output_size_given)]
-        if field == "output_size":
-            return [] if value == DEFAULT_OUTPUT_SIZE[spec.dims] else [FLAGS[field], axis_text(value)]
-        if field == "stride":
-            return [] if value == spec.kernel_size else [FLAGS[field], axis_text(value)]
-        if field == "count_include_pad":
-            return [] if value else ["--no-count-include-pad"]
-        return None
-
-    words = settings.flag_words(spec, COMMAND_ORDER, special)
-    return settings.command_text("pool", words, fmt, run=["--explain"] if explain else [], **outputs)
+).line

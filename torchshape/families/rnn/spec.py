@@ -1,20 +1,26 @@
-"""The validated settings of one inspection: what the user asked for, checked once.
-
-No torch here. ``make_spec`` turns raw values (from flags or the Python API) into
-a frozen ``RNNSpec`` or raises ``UsageError`` naming the flag at fault.
-"""
+"""One recurrent layer (or cell) and the input it is fed, in PyTorch's names: its settings table
+and its checked spec. No torch here (``torchshape rnn --help`` imports this)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.errors import UsageError
 from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Role, Setting, explain
+from torchshape.settings import (
+    CLOSING,
+    DIAGRAM,
+    WHERE,
+    Given,
+    Role,
+    Rule,
+    Setting,
+    explain,
+    option,
+    switch,
+)
 
 
 class Kind(str, Enum):
@@ -63,106 +69,60 @@ class Nonlinearity(str, Enum):
     RELU = "relu"
 
 
-DEFAULTS: dict[str, Any] = {
-    "kind": Kind.LSTM,
-    "input_size": 50,
-    "hidden_size": 30,
-    "num_layers": 1,
-    "seq_len": 5,
-    "batch": 3,
-    "bidirectional": False,
-    "batch_first": False,
-    "proj_size": 0,
-    "bias": True,
-    "dropout": 0.0,
-    "nonlinearity": None,
-    "unbatched": False,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-    "lengths": None,
-}
-
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "kind",
-        ("--kind",),
+        "--kind",
         "KIND",
-        (
-            "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
-            "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell)."
-        ),
+        "Which module: gru, lstm, rnn (nn.GRU, nn.LSTM, nn.RNN); or one step of a cell: "
+        "gru-cell, lstm-cell, rnn-cell (nn.GRUCell, nn.LSTMCell, nn.RNNCell).",
         "lstm",
     ),
-    Setting("input_size", ("--input-size",), "INT", "H_in: features per time step.", "50"),
-    Setting("hidden_size", ("--hidden-size",), "INT", "H_cell: hidden_size.", "30"),
-    Setting(
+    option("input_size", "--input-size", "INT", "H_in: features per time step.", "50"),
+    option("hidden_size", "--hidden-size", "INT", "H_cell: hidden_size.", "30"),
+    option(
         "num_layers", ("--layers", "--num-layers"), "INT", "num_layers: stacked layers.", "1", param="layers"
     ),
-    Setting(
+    option(
         "seq_len",
-        ("--seq-len",),
+        "--seq-len",
         "INT",
         "L: time steps (a cell: only with --unroll; with --lengths, the longest length).",
         "5",
-        optional=True,
         given=Given.TYPED,
     ),
-    Setting(
-        "batch",
-        ("--batch", "--batch-size"),
-        "INT",
-        "N: sequences per batch.",
-        "3",
-        optional=True,
-        given=Given.TYPED,
-    ),
-    Setting(
-        "bidirectional", ("--bidir", "--bidirectional"), "", "Bidirectional: D = 2.", False, param="bidir"
-    ),
-    Setting(
-        "batch_first", ("--batch-first",), "", "Input and output as (N, L, H) instead of (L, N, H).", False
-    ),
-    Setting("proj_size", ("--proj-size",), "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
-    Setting(
-        "bias", ("--no-bias",), "", "Build without bias terms.", False, param="no_bias", given=Given.NEGATED
-    ),
-    Setting("dropout", ("--dropout",), "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
-    Setting(
+    option("batch", ("--batch", "--batch-size"), "INT", "N: sequences per batch.", "3", given=Given.TYPED),
+    switch("bidirectional", ("--bidir", "--bidirectional"), "Bidirectional: D = 2.", param="bidir"),
+    switch("batch_first", "--batch-first", "Input and output as (N, L, H) instead of (L, N, H)."),
+    option("proj_size", "--proj-size", "INT", "LSTM only: projection size H_out; 0 = none.", "0"),
+    switch("bias", "--no-bias", "Build without bias terms.", param="no_bias", given=Given.NEGATED),
+    option("dropout", "--dropout", "FLOAT", "Dropout between stacked layers, in [0, 1).", "0"),
+    option(
         "nonlinearity",
-        ("--nonlinearity",),
+        "--nonlinearity",
         "tanh|relu",
         "rnn and rnn-cell only: tanh (torch's default) or relu.",
-        None,
-        optional=True,
-        show_default=False,
     ),
-    Setting("unbatched", ("--unbatched",), "", "2-D input (L, H_in), no batch dimension.", False),
+    switch("unbatched", "--unbatched", "2-D input (L, H_in), no batch dimension."),
     *WHERE,
     explain("How output relates to h_n (and c_n), checked on the values."),
-    Setting(
+    option(
         "lengths",
-        ("--lengths",),
+        "--lengths",
         "L1,L2,...",
         "Pack a variable-length batch: one length (1 to L) per sequence; N without --batch.",
-        None,
-        optional=True,
-        show_default=False,
     ),
-    Setting(
-        "unroll",
-        ("--unroll",),
-        "",
-        "One call per time step, carrying the state, beside one call.",
-        False,
-        role=Role.BOTH,
+    switch(
+        "unroll", "--unroll", "One call per time step, carrying the state, beside one call.", role=Role.BOTH
     ),
     DIAGRAM,
     *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 # Sizes beyond these are refused up front: torch indexes tensors with int64, and
 # no recurrent layer of more layers than this has ever been worth building.
@@ -240,73 +200,22 @@ class RNNSpec:
         return f"nn.{self.kind.module_name}({', '.join(args)})"
 
 
-def choice(cls: type[Enum], field: str, value: Any) -> Any:
-    if isinstance(value, cls):
-        return value
-    try:
-        return cls(str(value).strip().lower())
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in cls)
-        raise usage_error(field, f"{value!r} is not one of {allowed}") from None
+_COMMAND = settings.Command(
+    "rnn",
+    SETTINGS,
+    {
+        # unbatched input has no batch; with --lengths, N is the number of lengths
+        "batch": Rule(when=lambda spec: not spec.unbatched and spec.lengths is None),
+        # with --lengths and without --seq-len, L is the longest length
+        "seq_len": Rule(
+            default=lambda spec: DEFAULTS["seq_len"] if spec.lengths is None else max(spec.lengths)
+        ),
+        "lengths": Rule(text=settings.listed),
+    },
+)
 
 
-def usage_error(field: str, message: str) -> UsageError:
-    return UsageError(FLAGS[field], message)
-
-
-def whole_number(field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-    number: int
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        digits = value.strip().lstrip("+-")
-        if len(digits) > 30:  # Python refuses to parse thousands of digits; all are out of range
-            raise usage_error(
-                field,
-                f"a number of {len(digits)} digits is out of range; "
-                f"use a whole number from {minimum} to {maximum}",
-            )
-        number = int(value)
-    else:
-        raise usage_error(field, f"{value!r} is not a whole number; use one from {minimum} to {maximum}")
-    if not minimum <= number <= maximum:
-        raise usage_error(field, f"{number} is out of range; use a whole number from {minimum} to {maximum}")
-    return number
-
-
-def command_line(
-    spec: RNNSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    unroll: bool = False,
-    params: bool = False,
-    timing: tuple[int, int] | None = None,
-    output: str | None = None,
-    diagram: bool = False,
-) -> str:
-    """The ``torchshape rnn ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    With the output flags too: ``--explain``, ``--unroll``, ``--params``, ``--time``
-    (``timing`` is its (repeats, warmup)), ``--format`` and ``--output``. Parsing it back
-    through the command line gives an equal spec (a test checks it).
-    """
-
-    def special(field: str, value: Any) -> list[str] | None:
-        if field == "batch" and (spec.unbatched or spec.lengths is not None):
-            return []  # unbatched input has no batch; with --lengths, N is the number of lengths
-        if field == "seq_len" and spec.kind.is_cell and not unroll:
-            return []  # a cell takes one step; --seq-len would be refused
-        if field == "seq_len" and spec.lengths is not None:  # without it, L is the longest length
-            return [FLAGS[field], str(value)] if value != max(spec.lengths) else []
-        if field == "lengths" and value is not None:
-            return [FLAGS[field], ",".join(str(n) for n in value)]
-        return None
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] * explain + ["--unroll"] * unroll
-    return settings.command_text(
-        "rnn", words, fmt, run=run, params=params, timing=timing, output=output, diagram=diagram
-    )
+def command_line(spec: RNNSpec, fmt: Format | None = None, *, unroll: bool = False, **flags: Any) -> str:
+    """``settings.Command.line``: a cell takes one step, so --seq-len only with --unroll."""
+    hide = ("seq_len",) if spec.kind.is_cell and not unroll else ()
+    return _COMMAND.line(spec, fmt, hide=hide, unroll=unroll, **flags)

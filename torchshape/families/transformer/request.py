@@ -1,42 +1,26 @@
-"""One validation step: raw settings from the command line or the Python call become a ``TransformerSpec``.
-
-No torch here. Every refusal torch would make at build or forward time is made here
-first, as a ``UsageError`` naming the flag (``names=FLAGS``) or the Python argument
-(Python's names, the default), so a bad value never reaches torch.
-"""
+"""``make_spec``: a transformer's settings checked into a ``TransformerSpec``, each refusal torch
+would make at build or forward time made here first (``checker.Checker``). No torch here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import Enum
-from typing import Any, TypeVar
-
 from torchshape.families.checker import Checker
 from torchshape.families.transformer.spec import (
-    DEFAULT_LAYERS,
-    DEFAULT_STACK_LAYERS,
-    DEFAULT_TARGET_LEN,
+    ATTENTION_MASKS,
     DEFAULTS,
     MASKS_OF,
+    MODULE_NAMES,
+    PADDING_MASKS,
     Layer,
     MaskForm,
     PaddingForm,
     TransformerSpec,
 )
 
-E = TypeVar("E", bound=Enum)
-
 # nn.Transformer runs its layers one after another; more than this is no shape question.
 MAX_LAYERS = 1024
 
 
-def make_spec(*, names: Mapping[str, str] | None = None, **raw: Any) -> TransformerSpec:
-    """Validate raw settings (None or missing: the default) into the spec; a bad one is a ``UsageError``
-    naming it as ``names`` say (``FLAGS`` on the command line, Python's names by default)."""
-    return _Checker(names, raw).spec()
-
-
-class _Checker(Checker):
+class _Checker(Checker[TransformerSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
@@ -44,8 +28,7 @@ class _Checker(Checker):
         layer = self.choice("layer", Layer)
         d_model = self.whole("d_model")
         nhead = self.whole("nhead")
-        dim_feedforward = self.whole("dim_feedforward")
-        counts: dict[str, int] = {}
+        self.whole("dim_feedforward")
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
                 raise self.error(
@@ -53,7 +36,7 @@ class _Checker(Checker):
                     f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
                     f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
                 )
-            counts[field] = self.whole(field, maximum=MAX_LAYERS, default=DEFAULT_LAYERS)
+            self.whole(field, maximum=MAX_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
             if not stacked and self.given(field) and v[field] is not False:
@@ -62,33 +45,29 @@ class _Checker(Checker):
                     f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
                     "encoder-stack or decoder-stack, or drop it",
                 )
-        num_layers = self.whole("num_layers", maximum=MAX_LAYERS, default=DEFAULT_STACK_LAYERS)
-        if layer is Layer.ENCODER:
-            counts = {"num_encoder_layers": 1, "num_decoder_layers": 0}
-        elif layer is Layer.DECODER:
-            counts = {"num_encoder_layers": 0, "num_decoder_layers": 1}
-        elif layer is Layer.ENCODER_STACK:
-            counts = {"num_encoder_layers": num_layers, "num_decoder_layers": 0}
-        elif layer is Layer.DECODER_STACK:
-            counts = {"num_encoder_layers": 0, "num_decoder_layers": num_layers}
+        num_layers = self.whole("num_layers", maximum=MAX_LAYERS)
+        if layer is not Layer.FULL:  # one layer, or a stack of num_layers
+            each, encoder = num_layers if stacked else 1, layer in (Layer.ENCODER, Layer.ENCODER_STACK)
+            self.keep("num_encoder_layers", each if encoder else 0)
+            self.keep("num_decoder_layers", 0 if encoder else each)
         if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
             raise self.error(
                 "target_len",
                 f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
             )
-        source_len = self.whole("source_len")
-        target_len = self.whole("target_len", default=DEFAULT_TARGET_LEN)
-        batch = self.whole("batch")
-        masks: dict[str, Any] = {}
-        for field in ("src_mask", "tgt_mask", "memory_mask"):
-            masks[field] = self.choice(field, MaskForm)
-        for field in ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask"):
-            masks[field] = self.choice(field, PaddingForm)
+        for field in ("source_len", "target_len", "batch"):
+            self.whole(field)
+        for field in ATTENTION_MASKS:
+            self.choice(field, MaskForm)
+        for field in PADDING_MASKS:
+            self.choice(field, PaddingForm)
         causal = self.switch("causal")
-        for field, form in masks.items():
-            if form.value != "none" and field not in MASKS_OF[layer]:
+        for field in (*ATTENTION_MASKS, *PADDING_MASKS):
+            if self.checked[field].value != "none" and field not in MASKS_OF[layer]:
                 takes = ", ".join(self.n(m) for m in MASKS_OF[layer])
-                raise self.error(field, f"nn.{_module(layer)}.forward takes no {field}; it takes {takes}")
+                raise self.error(
+                    field, f"nn.{MODULE_NAMES[layer]}.forward takes no {field}; it takes {takes}"
+                )
         if causal:
             if layer in (Layer.ENCODER, Layer.ENCODER_STACK):
                 raise self.error(
@@ -96,10 +75,10 @@ class _Checker(Checker):
                     f"the causal mask is tgt_mask, and an encoder layer has no target; use "
                     f"{self.n('layer')} decoder or full (or {self.n('src_mask')} 2d for a mask on src)",
                 )
-            if masks["tgt_mask"] is MaskForm.NONE:
-                masks["tgt_mask"] = MaskForm.TWO_D
-        device = self.device()
-        dtype = self.dtype()
+            if self.checked["tgt_mask"] is MaskForm.NONE:
+                self.keep("tgt_mask", MaskForm.TWO_D)
+        self.device()
+        self.dtype()
         if d_model % nhead:
             fits = [h for h in range(1, min(d_model, 64) + 1) if d_model % h == 0]
             raise self.error(
@@ -108,33 +87,10 @@ class _Checker(Checker):
                 f'd_model/nhead features; torch says "embed_dim must be divisible by num_heads"); '
                 f"heads that divide {d_model}: {', '.join(map(str, fits[-6:]))}",
             )
-        return TransformerSpec(
-            layer=layer,
-            d_model=d_model,
-            nhead=nhead,
-            dim_feedforward=dim_feedforward,
-            batch_first=self.switch("batch_first"),
-            norm_first=self.switch("norm_first"),
-            source_len=source_len,
-            target_len=target_len,
-            batch=batch,
-            causal=causal,
-            device=device,
-            dtype=dtype,
-            num_encoder_layers=counts["num_encoder_layers"],
-            num_decoder_layers=counts["num_decoder_layers"],
-            final_norm=self.switch("final_norm"),
-            **masks,
-        )
+        for field in ("batch_first", "norm_first", "final_norm"):
+            self.switch(field)
+        return self.made(TransformerSpec)
 
 
-def _module(layer: Layer) -> str:
-    return {
-        Layer.ENCODER: "TransformerEncoderLayer",
-        Layer.DECODER: "TransformerDecoderLayer",
-        Layer.ENCODER_STACK: "TransformerEncoder",
-        Layer.DECODER_STACK: "TransformerDecoder",
-    }.get(layer, "Transformer")
-
-
+make_spec = _Checker.make_spec
 __all__ = ["MAX_LAYERS", "MaskForm", "PaddingForm", "make_spec"]

@@ -1,8 +1,5 @@
-"""The checked settings of one transformer layer (or nn.Transformer) and the tensors it is fed.
-
-No torch here (``torchshape transformer --help`` imports this). ``request.make_spec`` builds
-a ``TransformerSpec`` from raw values; ``command_line`` writes the command that asks for it.
-"""
+"""One transformer layer (a stack, or nn.Transformer) and the tensors it is fed, in PyTorch's
+names: its settings table and its checked spec. No torch here (``--help`` imports this)."""
 
 from __future__ import annotations
 
@@ -11,8 +8,8 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from torchshape import settings
-from torchshape.options import DType, Format
-from torchshape.settings import CLOSING, WHERE, Given, Setting, explain
+from torchshape.options import DType
+from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
 
 
 class Layer(str, Enum):
@@ -43,129 +40,79 @@ class PaddingForm(str, Enum):
 # 2048, six encoder and six decoder layers, batch_first and norm_first off); the sizes torch
 # requires (d_model, nhead, the sequences, the batch) are illustrative, each its own number
 # (S, T, N, E, nhead, E/nhead, F, N·nhead all differ), so a formula that mixed two of them up
-# would show; small enough to run at once on a CPU.
-DEFAULTS: dict[str, Any] = {
-    "layer": Layer.ENCODER,
-    "d_model": 18,
-    "nhead": 3,
-    "dim_feedforward": 2048,
-    "num_encoder_layers": None,  # 6; None: not given (refused without --layer full)
-    "num_decoder_layers": None,  # 6
-    "num_layers": None,  # 2 (torch requires it); None: not given (refused without a stack)
-    "final_norm": False,  # a stack's norm=nn.LayerNorm(d_model)
-    "batch_first": False,
-    "norm_first": False,
-    "source_len": 10,
-    "target_len": None,  # 7; None: not given (refused with --layer encoder)
-    "batch": 4,
-    "src_mask": MaskForm.NONE,
-    "tgt_mask": MaskForm.NONE,
-    "memory_mask": MaskForm.NONE,
-    "causal": False,
-    "src_key_padding_mask": PaddingForm.NONE,
-    "tgt_key_padding_mask": PaddingForm.NONE,
-    "memory_key_padding_mask": PaddingForm.NONE,
-    "device": "cpu",
-    "dtype": DType.FLOAT32,
-}
-DEFAULT_TARGET_LEN = 7
-DEFAULT_LAYERS = 6  # nn.Transformer's num_encoder_layers and num_decoder_layers
-DEFAULT_STACK_LAYERS = 2  # a stack's num_layers: torch has no default, so an illustrative one
-
-# The settings of the command and of the Python call, one row each: the spec's field, the flags,
-# --help's metavar and text, the command line's default (``torchshape.settings``).
+# would show; small enough to run at once on a CPU. A stack's num_layers has no default in torch:
+# 2 is an illustrative one. One row a setting of the command and the Python call
+# (``torchshape.settings``).
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
+    option(
         "layer",
-        ("--layer",),
+        "--layer",
         "encoder|decoder|full|encoder-stack|decoder-stack",
-        (
-            "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
-            "nn.TransformerEncoder or nn.TransformerDecoder."
-        ),
+        "nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, "
+        "nn.TransformerEncoder or nn.TransformerDecoder.",
         "encoder",
     ),
-    Setting("d_model", ("--d-model",), "INT", "E: d_model.", "18"),
-    Setting("nhead", ("--nhead",), "INT", "nhead: E divides by it.", "3"),
-    Setting(
-        "dim_feedforward", ("--dim-feedforward",), "INT", "F: dim_feedforward (torch's default).", "2048"
-    ),
-    Setting(
+    option("d_model", "--d-model", "INT", "E: d_model.", "18"),
+    option("nhead", "--nhead", "INT", "nhead: E divides by it.", "3"),
+    option("dim_feedforward", "--dim-feedforward", "INT", "F: dim_feedforward (torch's default).", "2048"),
+    option(
         "num_encoder_layers",
-        ("--num-encoder-layers",),
+        "--num-encoder-layers",
         "INT",
         "--layer full: encoder layers (torch's default 6).",
-        None,
-        optional=True,
+        fallback=6,
     ),
-    Setting(
+    option(
         "num_decoder_layers",
-        ("--num-decoder-layers",),
+        "--num-decoder-layers",
         "INT",
         "--layer full: decoder layers (torch's default 6).",
-        None,
-        optional=True,
+        fallback=6,
     ),
-    Setting(
+    option(
         "num_layers",
-        ("--num-layers",),
+        "--num-layers",
         "INT",
         "--layer encoder-stack/decoder-stack: num_layers, copies of the layer (default 2).",
-        None,
-        optional=True,
+        fallback=2,
     ),
-    Setting(
+    switch(
         "final_norm",
-        ("--final-norm",),
-        "",
-        ("--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer."),
-        False,
+        "--final-norm",
+        "--layer encoder-stack/decoder-stack: norm=nn.LayerNorm(d_model) after the last layer.",
     ),
-    Setting("batch_first", ("--batch-first",), "", "Sequences are (N, L, E), not (L, N, E).", False),
-    Setting("norm_first", ("--norm-first",), "", "LayerNorm before attention and feed-forward.", False),
-    Setting("source_len", ("--source-len",), "INT", "S: src length (memory's, for a decoder).", "10"),
-    Setting(
-        "target_len",
-        ("--target-len",),
-        "INT",
-        "T: tgt length (decoder, full; default 7).",
-        None,
-        optional=True,
+    switch("batch_first", "--batch-first", "Sequences are (N, L, E), not (L, N, E)."),
+    switch("norm_first", "--norm-first", "LayerNorm before attention and feed-forward."),
+    option("source_len", "--source-len", "INT", "S: src length (memory's, for a decoder).", "10"),
+    option("target_len", "--target-len", "INT", "T: tgt length (decoder, full; default 7).", fallback=7),
+    option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
+    option("src_mask", "--src-mask", "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
+    option("tgt_mask", "--tgt-mask", "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
+    option(
+        "memory_mask", "--memory-mask", "none|2d|3d", "memory_mask: (T, S) or (N·nhead, T, S), bool.", "none"
     ),
-    Setting("batch", ("--batch",), "INT", "N: batch size.", "4", given=Given.TYPED),
-    Setting("src_mask", ("--src-mask",), "none|2d|3d", "src_mask: (S, S) or (N·nhead, S, S), bool.", "none"),
-    Setting("tgt_mask", ("--tgt-mask",), "none|2d|3d", "tgt_mask: (T, T) or (N·nhead, T, T), bool.", "none"),
-    Setting(
-        "memory_mask",
-        ("--memory-mask",),
-        "none|2d|3d",
-        "memory_mask: (T, S) or (N·nhead, T, S), bool.",
-        "none",
-    ),
-    Setting(
+    switch(
         "causal",
-        ("--causal",),
-        "",
-        ("tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal."),
-        False,
+        "--causal",
+        "tgt_mask = nn.Transformer.generate_square_subsequent_mask(T): float, −inf above the diagonal.",
     ),
-    Setting(
+    option(
         "src_key_padding_mask",
-        ("--src-key-padding-mask",),
+        "--src-key-padding-mask",
         "none|bool|float",
         "src_key_padding_mask: (N, S).",
         "none",
     ),
-    Setting(
+    option(
         "tgt_key_padding_mask",
-        ("--tgt-key-padding-mask",),
+        "--tgt-key-padding-mask",
         "none|bool|float",
         "tgt_key_padding_mask: (N, T).",
         "none",
     ),
-    Setting(
+    option(
         "memory_key_padding_mask",
-        ("--memory-key-padding-mask",),
+        "--memory-key-padding-mask",
         "none|bool|float",
         "memory_key_padding_mask: (N, S).",
         "none",
@@ -178,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
+DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 ATTENTION_MASKS = ("src_mask", "tgt_mask", "memory_mask")
 PADDING_MASKS = ("src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
@@ -188,6 +136,13 @@ MASKS_OF: dict[Layer, tuple[str, ...]] = {
     Layer.FULL: (*ATTENTION_MASKS, *PADDING_MASKS),
     Layer.ENCODER_STACK: ("src_mask", "src_key_padding_mask"),
     Layer.DECODER_STACK: ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask"),
+}
+MODULE_NAMES: dict[Layer, str] = {
+    Layer.ENCODER: "TransformerEncoderLayer",
+    Layer.DECODER: "TransformerDecoderLayer",
+    Layer.FULL: "Transformer",
+    Layer.ENCODER_STACK: "TransformerEncoder",
+    Layer.DECODER_STACK: "TransformerDecoder",
 }
 # A stack's layer: what each of its num_layers copies is.
 LAYER_OF: dict[Layer, Layer] = {Layer.ENCODER_STACK: Layer.ENCODER, Layer.DECODER_STACK: Layer.DECODER}
@@ -223,13 +178,7 @@ class TransformerSpec:
 
     @property
     def module_name(self) -> str:
-        return {
-            Layer.ENCODER: "TransformerEncoderLayer",
-            Layer.DECODER: "TransformerDecoderLayer",
-            Layer.FULL: "Transformer",
-            Layer.ENCODER_STACK: "TransformerEncoder",
-            Layer.DECODER_STACK: "TransformerDecoder",
-        }[self.layer]
+        return MODULE_NAMES[self.layer]
 
     @property
     def stacked(self) -> bool:
@@ -265,39 +214,19 @@ class TransformerSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the inputs'; plain JSON values."""
-        out: dict[str, Any] = {"layer": self.layer.value, "d_model": self.d_model, "nhead": self.nhead}
-        out["dim_feedforward"] = self.dim_feedforward
-        if self.layer is Layer.FULL:
-            out["num_encoder_layers"] = self.num_encoder_layers
-            out["num_decoder_layers"] = self.num_decoder_layers
-        if self.stacked:
-            out["num_layers"] = self.num_layers
-            out["final_norm"] = self.final_norm
-        out |= {"batch_first": self.batch_first, "norm_first": self.norm_first, "source_len": self.source_len}
+        names = ["layer", "d_model", "nhead", "dim_feedforward"]
+        names += ["num_encoder_layers", "num_decoder_layers"] if self.layer is Layer.FULL else []
+        names += ["num_layers", "final_norm"] if self.stacked else []
+        names += ["batch_first", "norm_first", "source_len", "target_len", "batch", *MASKS_OF[self.layer]]
+        out = settings.config(self, [*names, *(["causal"] if self.has_target else []), "device", "dtype"])
         out["target_len"] = self.target_len if self.has_target else None
-        out["batch"] = self.batch
-        for name in MASKS_OF[self.layer]:
-            out[name] = getattr(self, name).value
-        if self.has_target:
-            out["causal"] = self.causal
-        out |= {"device": self.device, "dtype": self.dtype.value}
         return out
 
     def arguments(self) -> list[str]:
         """The constructor's arguments as a user writes them (torch's defaults left out)."""
-        args = [f"d_model={self.d_model}", f"nhead={self.nhead}"]
-        if self.layer is Layer.FULL:
-            if self.num_encoder_layers != 6:
-                args.append(f"num_encoder_layers={self.num_encoder_layers}")
-            if self.num_decoder_layers != 6:
-                args.append(f"num_decoder_layers={self.num_decoder_layers}")
-        if self.dim_feedforward != 2048:
-            args.append(f"dim_feedforward={self.dim_feedforward}")
-        if self.batch_first:
-            args.append("batch_first=True")
-        if self.norm_first:
-            args.append("norm_first=True")
-        return args
+        defaults = {"num_encoder_layers": 6, "num_decoder_layers": 6} if self.layer is Layer.FULL else {}
+        defaults |= {"dim_feedforward": 2048, "batch_first": False, "norm_first": False}
+        return [f"d_model={self.d_model}", f"nhead={self.nhead}", *settings.keywords(self, defaults)]
 
     def stack_arguments(self, layer: str, norm: str) -> list[str]:
         """A stack's arguments around ``layer`` (its layer's constructor call) and ``norm``."""
@@ -314,31 +243,15 @@ class TransformerSpec:
         return f"nn.{self.module_name}({', '.join(self.arguments())})"
 
 
-def command_line(
-    spec: TransformerSpec,
-    fmt: Format | None = None,
-    *,
-    explain: bool = False,
-    **outputs: Any,
-) -> str:
-    """The ``torchshape transformer ...`` command that asks for exactly ``spec``, non-default flags only.
-
-    Parsing it back through the command line gives an equal spec (a test checks it).
-
-    ``outputs``: the output's flags (``settings.command_text``'s params, timing, output, diagram)."""
-
-    def special(field: str, value: Any) -> list[str] | None:
-        shown: bool | None = None
-        if field in ("num_encoder_layers", "num_decoder_layers"):
-            shown = spec.layer is Layer.FULL and value != DEFAULT_LAYERS
-        elif field == "num_layers":
-            shown = spec.stacked and value != DEFAULT_STACK_LAYERS
-        elif field == "target_len":
-            shown = spec.has_target and value != DEFAULT_TARGET_LEN
-        elif field == "tgt_mask" and spec.causal and value is MaskForm.TWO_D:
-            shown = False  # --causal alone gives the (T, T) mask
-        return None if shown is None else [FLAGS[field], settings.text(value)] if shown else []
-
-    words = settings.flag_words(spec, SETTINGS, special)
-    run = ["--explain"] if explain else []
-    return settings.command_text("transformer", words, fmt, run=run, **outputs)
+command_line = settings.Command(
+    "transformer",
+    SETTINGS,
+    {
+        "num_encoder_layers": Rule(when=lambda spec: spec.layer is Layer.FULL),
+        "num_decoder_layers": Rule(when=lambda spec: spec.layer is Layer.FULL),
+        "num_layers": Rule(when=lambda spec: spec.stacked),
+        "target_len": Rule(when=lambda spec: spec.has_target),
+        # --causal alone gives the (T, T) mask
+        "tgt_mask": Rule(when=lambda spec: not (spec.causal and spec.tgt_mask is MaskForm.TWO_D)),
+    },
+).line
