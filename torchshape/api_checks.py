@@ -55,16 +55,6 @@ def check_spec(value: Any, expected: type, settings: str) -> None:
         )
 
 
-def switch_settings(spec_type: type) -> frozenset[str]:
-    """The settings of a family whose default is True or False (its switches), by its spec's type."""
-    import importlib
-
-    package = spec_type.__module__.rpartition(".")[0]
-    request = importlib.import_module(f"{package}.request")
-    defaults = getattr(request, "DEFAULTS", None) or importlib.import_module(f"{package}.spec").DEFAULTS
-    return frozenset(name for name, value in defaults.items() if isinstance(value, bool))
-
-
 def check_module(name: str, value: Any) -> None:
     from torch import nn
 
