@@ -23,8 +23,9 @@ from torchshape.families.rnn import spec as rnn
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.transformer import spec as transformer
 from torchshape.families.transformer.spec import TransformerSpec
+from torchshape.python_terms import in_python_terms, python_default, python_help, python_signature
 from torchshape.report import Report, Summary
-from torchshape.settings import Role, Setting, in_python_terms, python_default, python_help, python_signature
+from torchshape.settings import Role, Setting
 from torchshape.timing import TimingSettings
 
 
@@ -340,7 +341,10 @@ def run_spec(spec: Any, **switches: Any) -> Report:
     forward pass, the report. Imports torch."""
     family = families.of(spec)
     family.check_switches(spec, **switches)
-    _guard(spec, explain=bool(switches.get("explain")))
+    if switches.get("explain"):  # refuse what cannot fit with --explain's checks beside the forward pass
+        from torchshape.run_memory import check
+
+        check(spec, explain=True)
     return family.inspect(spec, **switches)
 
 
@@ -371,14 +375,6 @@ def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any
     except UsageError as error:
         raise in_python_terms(error, {**given, **runs}, table.SETTINGS, table.DEFAULTS) from None
     return run_spec(spec, **runs)
-
-
-def _guard(spec: Any, *, explain: bool) -> None:
-    """Refuse what cannot fit with --explain's checks beside the forward pass (``run_memory``)."""
-    if explain:
-        from torchshape.run_memory import check
-
-        check(spec, explain=explain)
 
 
 _DEFAULT_TIMING = TimingSettings()

@@ -9,17 +9,13 @@ it; ``flags`` gives the names ``make_spec`` uses in its messages. No typer and n
 
 from __future__ import annotations
 
-import inspect
-import re
 import shlex
-import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from torchshape.errors import UsageError
-from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, DEVICE_PATTERN, Format, output_words
+from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, output_words
 
 
 class Given(Enum):
@@ -230,140 +226,3 @@ def command_text(
     every = ["torchshape", family, *words, *run]
     every += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
     return " ".join(shlex.quote(word) for word in every)
-
-
-# A flag inside a message, and the word after it that may be its value: ``--kind gru-cell``.
-_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: ([\w:-]+(?:\.\d+)?))?")
-
-
-def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
-    """Each flag of the rows a Python call takes, with the value a switch's flag means
-    (``--no-bias``: False; ``--affine/--no-affine``: True and False)."""
-    found: dict[str, tuple[Setting, bool]] = {}
-    for row in table:
-        if row.role is Role.OUTPUT:
-            continue
-        for flag in row.flags:
-            on, _, off = flag.partition("/")
-            found[on] = (row, row.given is not Given.NEGATED)
-            if off:
-                found[off] = (row, False)
-    return found
-
-
-def _python_value(row: Setting, default: Any, word: str) -> Any:
-    """``word`` as the Python value of ``row``'s setting where it is one (``2``, ``'lstm'``), else None."""
-    if re.fullmatch(r"\d+", word):
-        return int(word)
-    choices = [member.value for member in type(default)] if isinstance(default, Enum) else []
-    choices += (row.metavar or "").split("|") if "|" in (row.metavar or "") else []
-    if word in choices or (row.name == "device" and DEVICE_PATTERN.match(word)):
-        return word
-    return float(word) if isinstance(default, float) and re.fullmatch(r"\d+\.\d+", word) else None
-
-
-def python_words(text: str, table: Iterable[Setting], defaults: Mapping[str, Any]) -> str:
-    """``text`` in a Python caller's words: ``--kind gru`` becomes ``kind='gru'``, ``--bidir``
-    ``bidirectional=True``, ``--seq-len`` ``seq_len``; a flag Python has no argument for (--format)
-    stays as it is."""
-    flags = _by_flag(table)
-
-    def word(match: re.Match[str]) -> str:
-        flag, value = match.group(1), match.group(2)
-        if flag not in flags:
-            return match.group(0)
-        row, on = flags[flag]
-        after = f" {value}" if value else ""
-        if row.is_switch or row.pair:
-            return f"{row.name}={on}{after}"
-        python = _python_value(row, defaults.get(row.name), value) if value else None
-        return row.name + after if python is None else f"{row.name}={python!r}"
-
-    return _FLAG.sub(word, text)
-
-
-def in_python_terms(
-    error: UsageError, given: Mapping[str, Any], table: Iterable[Setting], defaults: Mapping[str, Any]
-) -> UsageError:
-    """``error``, written in the command line's words, reworded for a Python caller: ``option``
-    becomes the argument (``proj_size``), the message starts with it and its value as ``given``
-    (``proj_size=3: ...``), and the flags inside the advice become arguments too."""
-    table = tuple(table)
-    found = _by_flag(table).get(error.option)
-    if found is None:
-        return error
-    row, on = found
-    body = error.message.removeprefix(f"{error.option}: ")
-    if given.get(row.name) is not None:
-        shown = f"{row.name}={given[row.name]!r}"
-    else:
-        shown = f"{row.name}={on}" if row.is_switch or row.pair else row.name
-    reworded = UsageError(row.name, python_words(body, table, defaults), shown=shown)
-    reworded.__cause__ = error.__cause__
-    return reworded
-
-
-# -- the Python call: its signature and its docstring's settings, for ``help()``
-
-
-def python_default(row: Setting, defaults: Mapping[str, Any]) -> Any:
-    """A setting's default in a Python call: an enum's value; a switch of the run (explain) off."""
-    default = defaults.get(row.name, False)
-    return default.value if isinstance(default, Enum) else default
-
-
-def _annotation(row: Setting, default: Any) -> Any:
-    """What a setting takes: a switch a bool, a size per axis an int or a tuple, a choice a str."""
-    metavar = row.metavar or ""
-    if row.is_switch or row.pair:
-        return bool | None if row.pair else bool
-    if ",INT" in metavar:
-        sizes = int | tuple[int, ...] | str if "|" in metavar else int | tuple[int, ...]
-        return sizes if default is not None else sizes | None
-    if default is not None:
-        return str if isinstance(default, Enum) else type(default)
-    kind = {"INT": int, "FLOAT": float}.get(metavar, str if "|" in metavar else None)
-    return Any if kind is None else kind | None
-
-
-def python_signature(
-    table: Iterable[Setting], defaults: Mapping[str, Any], first: inspect.Parameter
-) -> inspect.Signature:
-    """A family's Python call: ``first`` (its spec), then every setting by name with its default."""
-    keywords = [
-        inspect.Parameter(
-            row.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=python_default(row, defaults),
-            annotation=_annotation(row, defaults.get(row.name, False)),
-        )
-        for row in table
-        if row.role is not Role.OUTPUT
-    ]
-    return inspect.Signature([first, *keywords], return_annotation="Report")
-
-
-def python_help(table: Iterable[Setting], defaults: Mapping[str, Any], spec: str) -> str:
-    """The settings of a Python call that takes ``spec`` or them, for its docstring: a line each,
-    ``name=default`` and its flag's help in Python's words (``--no-bias``'s under ``False:``)."""
-    rows = [row for row in table if row.role is not Role.OUTPUT]
-    firsts = [f"        {row.name}={python_default(row, defaults)!r}" for row in rows]
-    width = max(map(len, firsts)) + 2
-    lines = []
-    for row, first in zip(rows, firsts, strict=True):
-        words = python_words(row.help, rows, defaults)
-        if row.given is Given.NEGATED:
-            words = f"False: {words[0].lower()}{words[1:]}"
-        lines.append(
-            textwrap.fill(words, 100, initial_indent=first.ljust(width), subsequent_indent=" " * width)
-        )
-    said = (
-        f"Pass {spec} or these settings by name, in PyTorch's names (the default beside each); "
-        "a bad one raises ``UsageError`` naming it (``name=value: ...``):"
-    )
-    return (
-        textwrap.fill(said, 100, initial_indent="    ", subsequent_indent="    ")
-        + "\n\n"
-        + "\n".join(lines)
-        + "\n"
-    )

@@ -2,7 +2,7 @@
 
 The checks are written once, in the command line's words (``spec.FLAGS``); a call from
 Python gets the same message with every flag turned into the argument that sets it, as the
-settings table says (``settings.in_python_terms``).
+settings table says (``python_terms.in_python_terms``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from torchshape import settings
+from torchshape import python_terms
 from torchshape.errors import UsageError
 from torchshape.families.rnn.spec import DEFAULTS, SETTINGS
 
 
 def in_python_terms(error: UsageError, given: Mapping[str, Any]) -> UsageError:
     """``error`` reworded for a Python caller; ``given`` holds the arguments as they were passed."""
-    return settings.in_python_terms(error, given, SETTINGS, DEFAULTS)
+    return python_terms.in_python_terms(error, given, SETTINGS, DEFAULTS)
