@@ -19,7 +19,7 @@ from torchshape.options import DEVICE_PATTERN
 from torchshape.settings import Given, Role, Setting
 
 # A flag inside a message, and the word after it that may be its value: ``--kind gru-cell``.
-_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: ([\w:-]+(?:\.\d+)?))?")
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: (-?[\w:][\w:-]*(?:\.\d+)?))?")
 
 
 def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
@@ -39,13 +39,14 @@ def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
 
 def _python_value(row: Setting, default: Any, word: str) -> Any:
     """``word`` as the Python value of ``row``'s setting where it is one (``2``, ``'lstm'``), else None."""
-    if re.fullmatch(r"\d+", word):
+    if re.fullmatch(r"-?\d+", word):
         return int(word)
     choices = [member.value for member in type(default)] if isinstance(default, Enum) else []
     choices += (row.metavar or "").split("|") if "|" in (row.metavar or "") else []
     if word in choices or (row.name == "device" and DEVICE_PATTERN.match(word)):
         return word
-    return float(word) if isinstance(default, float) and re.fullmatch(r"\d+\.\d+", word) else None
+    floats = isinstance(default, float) or row.metavar == "FLOAT"
+    return float(word) if floats and re.fullmatch(r"\d+\.\d+", word) else None
 
 
 def python_words(text: str, table: Iterable[Setting], defaults: Mapping[str, Any]) -> str:
