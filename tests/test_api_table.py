@@ -64,3 +64,18 @@ def test_flags_become_python_arguments_as_the_table_says() -> None:
     assert python_words(text, norm.SETTINGS, norm.DEFAULTS) == (
         "drop affine=False, or use kind='layer' with eps=0.5 and track_running_stats=True; --format json"
     )
+
+
+@pytest.mark.parametrize("family", sorted(FUNCTIONS))
+def test_the_report_carries_the_switches_it_was_asked_for(family: str) -> None:
+    """``report.switches`` is what the call asked of the run; "Reproduce with" asks for the same."""
+    from torchshape.options import Format, Shown
+    from torchshape.render.shown import reproduce
+
+    switches = [row for row in table(family).SETTINGS if row.role in (Role.RUN, Role.BOTH)]
+    for on in switches:
+        asked = {row.name: row is on for row in switches}
+        report = FUNCTIONS[family](**asked)
+        assert report.switches == asked
+        words = reproduce(report, Format.TABLE, Shown()).split()
+        assert [row.flags[0] in words for row in switches] == list(asked.values()), words

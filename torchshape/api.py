@@ -352,10 +352,18 @@ def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any
     """An ``inspect_*`` call, as the family's settings table says: the run's switches (``explain``,
     ``diagram``; rnn's ``unroll`` also goes to the spec) and the spec's switches checked, the spec
     made from the rest by the family's ``make_spec`` in Python's names, or given whole; then ``run_spec``."""
-    from torchshape.api_checks import check_spec, check_switch
+    from torchshape.api_checks import check_switch, fail
 
-    example = (f"{row.name}={python_default(row, table.DEFAULTS)!r}" for row in table.SETTINGS[:2])
-    check_spec(spec, expected, f"{', '.join(example)}, ...")
+    if spec is not None and not isinstance(spec, expected):
+        example = ", ".join(
+            f"{row.name}={python_default(row, table.DEFAULTS)!r}" for row in table.SETTINGS[:2]
+        )
+        raise fail(
+            "spec",
+            spec,
+            f"expected {expected.__name__} or None, got {type(spec).__name__}; "
+            f"pass the settings by name instead ({example}, ...)",
+        )
     runs = {
         row.name: given.pop(row.name, False) for row in table.SETTINGS if row.role in (Role.RUN, Role.BOTH)
     }

@@ -44,17 +44,6 @@ def check_switch(name: str, value: Any) -> None:
         raise fail(name, value, f"expected True or False, got {type(value).__name__}")
 
 
-def check_spec(value: Any, expected: type, settings: str) -> None:
-    """The positional ``spec``: None or the family's spec object."""
-    if value is not None and not isinstance(value, expected):
-        raise fail(
-            "spec",
-            value,
-            f"expected {expected.__name__} or None, got {type(value).__name__}; "
-            f"pass the settings by name instead ({settings})",
-        )
-
-
 def check_module(name: str, value: Any) -> None:
     from torch import nn
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
@@ -131,7 +131,8 @@ class FolderFamily:
     # -- torch side
     def inspect(self, spec: Any, **options: Any) -> Report:
         run = cast("Probe", self._module("probe")).run(spec, **options)
-        return cast("Builder", self._module("report")).build_report(spec, run)
+        report = cast("Builder", self._module("report")).build_report(spec, run)
+        return replace(report, switches=dict(options))
 
     def build(self, spec: Any, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         return self._torch_side().build_module(spec, device, dtype)
