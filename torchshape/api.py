@@ -53,15 +53,17 @@ def _made_from(table: Table, expected: type[Spec]) -> Callable[[F], F]:
         spec = _signatures.signature(function).parameters["spec"]
         signature = python_signature(table.SETTINGS, table.DEFAULTS, spec)
         function.__signature__ = signature  # type: ignore[attr-defined]
-        described = python_help(table.SETTINGS, table.DEFAULTS, _a(expected))
+        described = python_help(
+            table.SETTINGS, table.DEFAULTS, f"{_article(expected)} ``{expected.__name__}``"
+        )
         function.__doc__ = f"{(function.__doc__ or '').rstrip()}\n\n{described}"
         return function
 
     return document
 
 
-def _a(expected: type) -> str:
-    return f"{'an' if expected.__name__[0] in 'AEIOR' else 'a'} ``{expected.__name__}``"  # an RNNSpec
+def _article(expected: type) -> str:
+    return "an" if expected.__name__[0] in "AEIOR" else "a"  # an RNNSpec, a ConvSpec
 
 
 @_made_from(rnn, RNNSpec)
@@ -377,7 +379,7 @@ def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any
         both = {row.name: runs[row.name] for row in table.SETTINGS if row.role is Role.BOTH}
         spec = family.make_spec(**given, **both)
     elif given:
-        raise TypeError(f"pass either {_a(expected)} or settings by name, not both".replace("`", ""))
+        raise TypeError(f"pass either {_article(expected)} {expected.__name__} or settings by name, not both")
     try:
         family.check_switches(spec, **runs)
     except UsageError as error:
