@@ -59,9 +59,11 @@ def test_passing_a_shown_default_changes_nothing(family: str, data: st.DataObjec
 
 
 def test_flags_become_python_arguments_as_the_table_says() -> None:
+    from torchshape.families.norm.spec import NormSpec
+
     norm = table("norm")
     text = "drop --no-affine, or use --kind layer with --eps 0.5 and --track-running-stats; --format json"
-    assert python_words(text, norm.SETTINGS, norm.DEFAULTS) == (
+    assert python_words(text, norm.SETTINGS, NormSpec) == (
         "drop affine=False, or use kind='layer' with eps=0.5 and track_running_stats=True; --format json"
     )
 

@@ -30,10 +30,9 @@ from torchshape.timing import TimingSettings
 
 
 class Table(Protocol):
-    """A layer family's ``spec.py`` as the Python API reads it: its settings table and defaults."""
+    """A layer family's ``spec.py`` as the Python API reads it: its settings table."""
 
     SETTINGS: tuple[Setting, ...]
-    DEFAULTS: dict[str, Any]
 
 
 class Spec(Protocol):
@@ -51,11 +50,9 @@ def _made_from(table: Table, expected: type[Spec]) -> Callable[[F], F]:
 
     def document(function: F) -> F:
         spec = _signatures.signature(function).parameters["spec"]
-        signature = python_signature(table.SETTINGS, table.DEFAULTS, spec)
+        signature = python_signature(table.SETTINGS, expected, spec)
         function.__signature__ = signature  # type: ignore[attr-defined]
-        described = python_help(
-            table.SETTINGS, table.DEFAULTS, f"{_article(expected)} ``{expected.__name__}``"
-        )
+        described = python_help(table.SETTINGS, expected, f"{_article(expected)} ``{expected.__name__}``")
         function.__doc__ = f"{(function.__doc__ or '').rstrip()}\n\n{described}"
         return function
 
@@ -357,9 +354,7 @@ def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any
     from torchshape.api_checks import check_switch, fail
 
     if spec is not None and not isinstance(spec, expected):
-        example = ", ".join(
-            f"{row.name}={python_default(row, table.DEFAULTS)!r}" for row in table.SETTINGS[:2]
-        )
+        example = ", ".join(f"{row.name}={python_default(row, expected)!r}" for row in table.SETTINGS[:2])
         raise fail(
             "spec",
             spec,
@@ -383,7 +378,7 @@ def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any
     try:
         family.check_switches(spec, **runs)
     except UsageError as error:
-        raise in_python_terms(error, {**given, **runs}, table.SETTINGS, table.DEFAULTS) from None
+        raise in_python_terms(error, {**given, **runs}, table.SETTINGS, expected) from None
     return run_spec(spec, **runs)
 
 

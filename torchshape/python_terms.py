@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+import typing
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
@@ -37,19 +38,26 @@ def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
     return found
 
 
-def _python_value(row: Setting, default: Any, word: str) -> Any:
+def _field_type(spec_type: type, name: str) -> Any:
+    """The type of the spec's field ``name`` (``Kind``, ``float``), None left out; None: no such field."""
+    hint = typing.get_type_hints(spec_type).get(name)
+    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] if hint is not None else []
+    return kinds[0] if len(kinds) == 1 else hint
+
+
+def _python_value(row: Setting, spec_type: type, word: str) -> Any:
     """``word`` as the Python value of ``row``'s setting where it is one (``2``, ``'lstm'``), else None."""
+    kind = _field_type(spec_type, row.name)
+    if re.fullmatch(r"-?\d+(\.\d+)?", word) and (kind is float or row.metavar == "FLOAT"):
+        return float(word)
     if re.fullmatch(r"-?\d+", word):
         return int(word)
-    choices = [member.value for member in type(default)] if isinstance(default, Enum) else []
+    choices = [member.value for member in kind] if isinstance(kind, type) and issubclass(kind, Enum) else []
     choices += (row.metavar or "").split("|") if "|" in (row.metavar or "") else []
-    if word in choices or (row.name == "device" and DEVICE_PATTERN.match(word)):
-        return word
-    floats = isinstance(default, float) or row.metavar == "FLOAT"
-    return float(word) if floats and re.fullmatch(r"\d+\.\d+", word) else None
+    return word if word in choices or (row.name == "device" and DEVICE_PATTERN.match(word)) else None
 
 
-def python_words(text: str, table: Iterable[Setting], defaults: Mapping[str, Any]) -> str:
+def python_words(text: str, table: Iterable[Setting], spec_type: type) -> str:
     """``text`` in a Python caller's words: ``--kind gru`` becomes ``kind='gru'``, ``--bidir``
     ``bidirectional=True``, ``--seq-len`` ``seq_len``; a flag Python has no argument for (--format)
     stays as it is."""
@@ -63,14 +71,14 @@ def python_words(text: str, table: Iterable[Setting], defaults: Mapping[str, Any
         after = f" {value}" if value else ""
         if row.is_switch or row.pair:
             return f"{row.name}={on}{after}"
-        python = _python_value(row, defaults.get(row.name), value) if value else None
+        python = _python_value(row, spec_type, value) if value else None
         return row.name + after if python is None else f"{row.name}={python!r}"
 
     return _FLAG.sub(word, text)
 
 
 def in_python_terms(
-    error: UsageError, given: Mapping[str, Any], table: Iterable[Setting], defaults: Mapping[str, Any]
+    error: UsageError, given: Mapping[str, Any], table: Iterable[Setting], spec_type: type
 ) -> UsageError:
     """``error``, written in the command line's words, reworded for a Python caller: ``option``
     becomes the argument (``proj_size``), the message starts with it and its value as ``given``
@@ -85,45 +93,47 @@ def in_python_terms(
         shown = f"{row.name}={given[row.name]!r}"
     else:
         shown = f"{row.name}={on}" if row.is_switch or row.pair else row.name
-    reworded = UsageError(row.name, python_words(body, table, defaults), shown=shown)
+    reworded = UsageError(row.name, python_words(body, table, spec_type), shown=shown)
     reworded.__cause__ = error.__cause__
     return reworded
 
 
-def python_default(row: Setting, defaults: Mapping[str, Any]) -> Any:
+def python_default(row: Setting, spec_type: type) -> Any:
     """What a Python call takes for a setting not given: what the command line passes then, so that
     passing it changes nothing. None where the command line passes None (a setting some kinds refuse,
-    or one whose default depends on others); an enum's value; a switch of the run (explain) off."""
-    if row.given in (Given.TYPED, Given.ON) or row.pair or (row.default is None and row.role is Role.SPEC):
+    or one whose default depends on others); a switch of the run (explain) off."""
+    if row.given in (Given.TYPED, Given.ON) or row.pair or row.default is None:
         return None
-    default = defaults.get(row.name, False)
-    return default.value if isinstance(default, Enum) else default
+    if isinstance(row.default, bool):
+        return not row.default if row.given is Given.NEGATED else row.default
+    found = _python_value(row, spec_type, row.default)
+    return row.default if found is None else found
 
 
-def _annotation(row: Setting, default: Any) -> Any:
+def _annotation(row: Setting, spec_type: type) -> Any:
     """What a setting takes (None: not given): a switch a bool, a size per axis an int or a tuple."""
-    metavar = row.metavar or ""
+    metavar, kind = row.metavar or "", _field_type(spec_type, row.name)
     if row.is_switch or row.pair:
-        kind: Any = bool
+        kind = bool
     elif ",INT" in metavar:
         kind = int | tuple[int, ...] | str if "|" in metavar else int | tuple[int, ...]
-    elif default is not None:
-        kind = str if isinstance(default, Enum) else type(default)
-    else:
+    elif isinstance(kind, type) and issubclass(kind, Enum):
+        kind = str
+    elif kind not in (int, float, str):
         kind = {"INT": int, "FLOAT": float}.get(metavar, str if "|" in metavar else Any)
-    return kind | None if kind is not Any and python_default(row, {row.name: default}) is None else kind
+    return kind | None if kind is not Any and python_default(row, spec_type) is None else kind
 
 
 def python_signature(
-    table: Iterable[Setting], defaults: Mapping[str, Any], first: inspect.Parameter
+    table: Iterable[Setting], spec_type: type, first: inspect.Parameter
 ) -> inspect.Signature:
     """A family's Python call: ``first`` (its spec), then every setting by name with its default."""
     keywords = [
         inspect.Parameter(
             row.name,
             inspect.Parameter.KEYWORD_ONLY,
-            default=python_default(row, defaults),
-            annotation=_annotation(row, defaults.get(row.name, False)),
+            default=python_default(row, spec_type),
+            annotation=_annotation(row, spec_type),
         )
         for row in table
         if row.role is not Role.OUTPUT
@@ -131,21 +141,20 @@ def python_signature(
     return inspect.Signature([first, *keywords], return_annotation="Report")
 
 
-def python_help(table: Iterable[Setting], defaults: Mapping[str, Any], spec: str) -> str:
+def python_help(table: Iterable[Setting], spec_type: type, spec: str) -> str:
     """The settings of a Python call that takes ``spec`` or them, for its docstring: a line each,
     ``name=default`` and its flag's help in Python's words (``--no-bias``'s under ``False:``), with
-    the spec's default where the call's is None."""
+    the command line's default where the call's is None."""
     rows = [row for row in table if row.role is not Role.OUTPUT]
-    firsts = [f"        {row.name}={python_default(row, defaults)!r}" for row in rows]
+    firsts = [f"        {row.name}={python_default(row, spec_type)!r}" for row in rows]
     width = max(map(len, firsts)) + 2
     lines = []
     for row, first in zip(rows, firsts, strict=True):
-        words = python_words(row.help, rows, defaults)
+        words = python_words(row.help, rows, spec_type)
         if row.given is Given.NEGATED:
             words = f"False: {words[0].lower()}{words[1:]}"
-        default = defaults.get(row.name)
-        if python_default(row, defaults) is None and default is not None and "default" not in words:
-            words += f" [default: {default.value if isinstance(default, Enum) else default}]"
+        if python_default(row, spec_type) is None and row.default is not None and "default" not in words:
+            words += f" [default: {row.default}]"
         lines.append(
             textwrap.fill(words, 100, initial_indent=first.ljust(width), subsequent_indent=" " * width)
         )

@@ -12,9 +12,9 @@ from typing import Any
 
 from torchshape import python_terms
 from torchshape.errors import UsageError
-from torchshape.families.rnn.spec import DEFAULTS, SETTINGS
+from torchshape.families.rnn.spec import SETTINGS, RNNSpec
 
 
 def in_python_terms(error: UsageError, given: Mapping[str, Any]) -> UsageError:
     """``error`` reworded for a Python caller; ``given`` holds the arguments as they were passed."""
-    return python_terms.in_python_terms(error, given, SETTINGS, DEFAULTS)
+    return python_terms.in_python_terms(error, given, SETTINGS, RNNSpec)
