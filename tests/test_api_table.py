@@ -81,3 +81,12 @@ def test_the_report_carries_the_switches_it_was_asked_for(family: str) -> None:
         assert report.switches == asked
         words = reproduce(report, Format.TABLE, Shown()).split()
         assert [row.flags[0] in words for row in switches] == list(asked.values()), words
+
+
+def test_a_flag_beside_another_or_before_a_colon_keeps_its_value() -> None:
+    from torchshape.families.embedding.spec import SETTINGS, EmbeddingSpec
+
+    text = "With --bag --mode sum: one weight per index; --padding-idx -1 on --device cuda:1."
+    assert python_words(text, SETTINGS, EmbeddingSpec) == (
+        "With bag=True mode='sum': one weight per index; padding_idx=-1 on device='cuda:1'."
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect as _signatures
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -10,29 +9,16 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from torchshape import families
 from torchshape.errors import UsageError
 from torchshape.families.attention import spec as attention
-from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.conv import spec as conv
-from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.embedding import spec as embedding
-from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.families.norm import spec as norm
-from torchshape.families.norm.spec import NormSpec
 from torchshape.families.pool import spec as pool
-from torchshape.families.pool.spec import PoolSpec
 from torchshape.families.rnn import spec as rnn
-from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.transformer import spec as transformer
-from torchshape.families.transformer.spec import TransformerSpec
 from torchshape.python_terms import in_python_terms, python_default, python_help, python_signature
 from torchshape.report import Report, Summary
 from torchshape.settings import Role, Setting
 from torchshape.timing import TimingSettings
-
-
-class Table(Protocol):
-    """A layer family's ``spec.py`` as the Python API reads it: its settings table."""
-
-    SETTINGS: tuple[Setting, ...]
 
 
 class Spec(Protocol):
@@ -44,15 +30,13 @@ class Spec(Protocol):
 F = TypeVar("F", bound=Callable[..., Report])
 
 
-def _made_from(table: Table, expected: type[Spec]) -> Callable[[F], F]:
+def _made_from(table: tuple[Setting, ...], expected: type[Spec]) -> Callable[[F], F]:
     """An ``inspect_*`` function's signature (``help()``, ``inspect.signature``) and the settings part
     of its docstring, made from the family's settings table."""
 
     def document(function: F) -> F:
-        spec = _signatures.signature(function).parameters["spec"]
-        signature = python_signature(table.SETTINGS, expected, spec)
-        function.__signature__ = signature  # type: ignore[attr-defined]
-        described = python_help(table.SETTINGS, expected, f"{_article(expected)} ``{expected.__name__}``")
+        function.__signature__ = python_signature(table, expected)  # type: ignore[attr-defined]
+        described = python_help(table, expected, f"{_article(expected)} ``{expected.__name__}``")
         function.__doc__ = f"{(function.__doc__ or '').rstrip()}\n\n{described}"
         return function
 
@@ -63,8 +47,8 @@ def _article(expected: type) -> str:
     return "an" if expected.__name__[0] in "AEIOR" else "a"  # an RNNSpec, a ConvSpec
 
 
-@_made_from(rnn, RNNSpec)
-def inspect(spec: RNNSpec | None = None, **settings: Any) -> Report:
+@_made_from(rnn.SETTINGS, rnn.RNNSpec)
+def inspect(spec: rnn.RNNSpec | None = None, **settings: Any) -> Report:
     """Build the recurrent module, run it, and return every shape with its formula (``torchshape rnn``).
 
     Nothing is printed. ``explain`` checks how output relates to h_n, ``unroll`` runs the
@@ -74,11 +58,11 @@ def inspect(spec: RNNSpec | None = None, **settings: Any) -> Report:
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
-    return _inspect(rnn, RNNSpec, spec, settings)
+    return _inspect(rnn.SETTINGS, rnn.RNNSpec, spec, settings)
 
 
-@_made_from(conv, ConvSpec)
-def inspect_conv(spec: ConvSpec | None = None, **settings: Any) -> Report:
+@_made_from(conv.SETTINGS, conv.ConvSpec)
+def inspect_conv(spec: conv.ConvSpec | None = None, **settings: Any) -> Report:
     """Build the convolution, run it, and return every shape with its formula (``torchshape conv``).
 
     A size is an int or one per axis. ``explain`` checks the --explain claims on torch; ``diagram``
@@ -87,11 +71,11 @@ def inspect_conv(spec: ConvSpec | None = None, **settings: Any) -> Report:
         >>> report = inspect_conv(kernel_size=3, stride=2, padding=1, size=(32, 24))
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(conv, ConvSpec, spec, settings)
+    return _inspect(conv.SETTINGS, conv.ConvSpec, spec, settings)
 
 
-@_made_from(pool, PoolSpec)
-def inspect_pool(spec: PoolSpec | None = None, **settings: Any) -> Report:
+@_made_from(pool.SETTINGS, pool.PoolSpec)
+def inspect_pool(spec: pool.PoolSpec | None = None, **settings: Any) -> Report:
     """Build the pool, run it, and return every shape with its formula (``torchshape pool``).
 
     Per-axis settings take an int or one per axis. ``explain`` checks what each window reads
@@ -100,11 +84,11 @@ def inspect_pool(spec: PoolSpec | None = None, **settings: Any) -> Report:
         >>> report = inspect_pool(kind="max", size=(8, 7), kernel_size=2, ceil_mode=True)
         >>> report.ok, report.rows[1].shape
     """
-    return _inspect(pool, PoolSpec, spec, settings)
+    return _inspect(pool.SETTINGS, pool.PoolSpec, spec, settings)
 
 
-@_made_from(attention, AttentionSpec)
-def inspect_attention(spec: AttentionSpec | None = None, **settings: Any) -> Report:
+@_made_from(attention.SETTINGS, attention.AttentionSpec)
+def inspect_attention(spec: attention.AttentionSpec | None = None, **settings: Any) -> Report:
     """Build nn.MultiheadAttention, run it, and return every shape with its formula
     (``torchshape attention``).
 
@@ -115,11 +99,11 @@ def inspect_attention(spec: AttentionSpec | None = None, **settings: Any) -> Rep
         >>> report = inspect_attention(embed_dim=24, num_heads=4, average_attn_weights=False)
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(attention, AttentionSpec, spec, settings)
+    return _inspect(attention.SETTINGS, attention.AttentionSpec, spec, settings)
 
 
-@_made_from(embedding, EmbeddingSpec)
-def inspect_embedding(spec: EmbeddingSpec | None = None, **settings: Any) -> Report:
+@_made_from(embedding.SETTINGS, embedding.EmbeddingSpec)
+def inspect_embedding(spec: embedding.EmbeddingSpec | None = None, **settings: Any) -> Report:
     """Build nn.Embedding or nn.EmbeddingBag, run it, and return every shape with its formula
     (``torchshape embedding``).
 
@@ -129,11 +113,11 @@ def inspect_embedding(spec: EmbeddingSpec | None = None, **settings: Any) -> Rep
         >>> report = inspect_embedding(bag=True, offsets=(0, 2, 2), include_last_offset=True, shape=5)
         >>> report.ok, report.rows[-1].shape
     """
-    return _inspect(embedding, EmbeddingSpec, spec, settings)
+    return _inspect(embedding.SETTINGS, embedding.EmbeddingSpec, spec, settings)
 
 
-@_made_from(transformer, TransformerSpec)
-def inspect_transformer(spec: TransformerSpec | None = None, **settings: Any) -> Report:
+@_made_from(transformer.SETTINGS, transformer.TransformerSpec)
+def inspect_transformer(spec: transformer.TransformerSpec | None = None, **settings: Any) -> Report:
     """Build the transformer layer (or nn.Transformer), run it, and return every shape and mask
     with its formula (``torchshape transformer``).
 
@@ -142,11 +126,11 @@ def inspect_transformer(spec: TransformerSpec | None = None, **settings: Any) ->
         >>> report = inspect_transformer(layer="decoder", causal=True, memory_key_padding_mask="bool")
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(transformer, TransformerSpec, spec, settings)
+    return _inspect(transformer.SETTINGS, transformer.TransformerSpec, spec, settings)
 
 
-@_made_from(norm, NormSpec)
-def inspect_norm(spec: NormSpec | None = None, **settings: Any) -> Report:
+@_made_from(norm.SETTINGS, norm.NormSpec)
+def inspect_norm(spec: norm.NormSpec | None = None, **settings: Any) -> Report:
     """Build the normalization layer, run it, and return every shape, parameter and buffer with
     its formula, and the dimensions its statistics are taken over, checked on the output's values
     (``torchshape norm``).
@@ -156,7 +140,7 @@ def inspect_norm(spec: NormSpec | None = None, **settings: Any) -> Report:
         >>> report = inspect_norm(kind="group", num_features=6, num_groups=3)
         >>> report.ok, report.probe.analysis.statistics.holds
     """
-    return _inspect(norm, NormSpec, spec, settings)
+    return _inspect(norm.SETTINGS, norm.NormSpec, spec, settings)
 
 
 def trace(
@@ -347,38 +331,36 @@ def run_spec(spec: Any, **switches: Any) -> Report:
     return family.inspect(spec, **switches)
 
 
-def _inspect(table: Table, expected: type[Spec], spec: Any, given: dict[str, Any]) -> Report:
+def _inspect(table: tuple[Setting, ...], expected: type[Spec], spec: Any, given: dict[str, Any]) -> Report:
     """An ``inspect_*`` call, as the family's settings table says: the run's switches (``explain``,
     ``diagram``; rnn's ``unroll`` also goes to the spec) and the spec's switches checked, the spec
     made from the rest by the family's ``make_spec`` in Python's names, or given whole; then ``run_spec``."""
     from torchshape.api_checks import check_switch, fail
 
     if spec is not None and not isinstance(spec, expected):
-        example = ", ".join(f"{row.name}={python_default(row, expected)!r}" for row in table.SETTINGS[:2])
+        example = ", ".join(f"{row.name}={python_default(row, expected)!r}" for row in table[:2])
         raise fail(
             "spec",
             spec,
             f"expected {expected.__name__} or None, got {type(spec).__name__}; "
             f"pass the settings by name instead ({example}, ...)",
         )
-    runs = {
-        row.name: given.pop(row.name, False) for row in table.SETTINGS if row.role in (Role.RUN, Role.BOTH)
-    }
+    runs = {row.name: given.pop(row.name, False) for row in table if row.role in (Role.RUN, Role.BOTH)}
     for name, value in runs.items():
         check_switch(name, value)
-    for row in table.SETTINGS:
+    for row in table:
         if row.role is Role.SPEC and (row.is_switch or row.pair) and given.get(row.name) is not None:
             check_switch(row.name, given[row.name])
     family = families.family(expected.family)
     if spec is None:
-        both = {row.name: runs[row.name] for row in table.SETTINGS if row.role is Role.BOTH}
+        both = {row.name: runs[row.name] for row in table if row.role is Role.BOTH}
         spec = family.make_spec(**given, **both)
     elif given:
         raise TypeError(f"pass either {_article(expected)} {expected.__name__} or settings by name, not both")
     try:
         family.check_switches(spec, **runs)
     except UsageError as error:
-        raise in_python_terms(error, {**given, **runs}, table.SETTINGS, expected) from None
+        raise in_python_terms(error, {**given, **runs}, table, expected) from None
     return run_spec(spec, **runs)
 
 

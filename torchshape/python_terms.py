@@ -20,7 +20,7 @@ from torchshape.options import DEVICE_PATTERN
 from torchshape.settings import Given, Role, Setting
 
 # A flag inside a message, and the word after it that may be its value: ``--kind gru-cell``.
-_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: (-?[\w:][\w:-]*(?:\.\d+)?))?")
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: (-?\w[\w-]*(?::\d+)?(?:\.\d+)?))?")
 
 
 def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
@@ -124,10 +124,14 @@ def _annotation(row: Setting, spec_type: type) -> Any:
     return kind | None if kind is not Any and python_default(row, spec_type) is None else kind
 
 
-def python_signature(
-    table: Iterable[Setting], spec_type: type, first: inspect.Parameter
-) -> inspect.Signature:
-    """A family's Python call: ``first`` (its spec), then every setting by name with its default."""
+def python_signature(table: Iterable[Setting], spec_type: type) -> inspect.Signature:
+    """A family's Python call: its spec (or None), then every setting by name with its default."""
+    first = inspect.Parameter(
+        "spec",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=None,
+        annotation=f"{spec_type.__name__} | None",
+    )
     keywords = [
         inspect.Parameter(
             row.name,
@@ -158,9 +162,7 @@ def python_help(table: Iterable[Setting], spec_type: type, spec: str) -> str:
         lines.append(
             textwrap.fill(words, 100, initial_indent=first.ljust(width), subsequent_indent=" " * width)
         )
-    said = (
-        f"Pass {spec} or these settings by name, in PyTorch's names (the default beside each); "
-        "a bad one raises ``UsageError`` naming it (``name=value: ...``):"
+    return (
+        f"    Pass {spec} or these settings by name, in PyTorch's names (the default beside each);\n"
+        "    a bad one raises ``UsageError`` naming it (``name=value: ...``):\n\n" + "\n".join(lines) + "\n"
     )
-    lines.insert(0, textwrap.fill(said, 100, initial_indent="    ", subsequent_indent="    ") + "\n")
-    return "\n".join(lines) + "\n"
