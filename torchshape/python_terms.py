@@ -7,10 +7,12 @@ functions' signatures and the settings in their docstrings are made from the tab
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
+import functools
 import inspect
 import re
-import textwrap
-import typing
+import sys
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
@@ -20,7 +22,7 @@ from torchshape.options import DEVICE_PATTERN
 from torchshape.settings import Given, Role, Setting
 
 # A flag inside a message, and the word after it that may be its value: ``--kind gru-cell``.
-_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: (-?\w[\w-]*(?::\d+)?(?:\.\d+)?))?")
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)(?: (-?\w[\w/-]*(?::\d+)?(?:\.\d+)?))?")
 
 
 def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
@@ -38,16 +40,21 @@ def _by_flag(table: Iterable[Setting]) -> dict[str, tuple[Setting, bool]]:
     return found
 
 
-def _field_type(spec_type: type, name: str) -> Any:
-    """The type of the spec's field ``name`` (``Kind``, ``float``), None left out; None: no such field."""
-    hint = typing.get_type_hints(spec_type).get(name)
-    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] if hint is not None else []
-    return kinds[0] if len(kinds) == 1 else hint
+@functools.cache
+def _field_types(spec_type: type) -> dict[str, Any]:
+    """The type of each of the spec's fields that is one name (``Kind``, ``float``; None left out),
+    found in the spec's module without evaluating its annotations (this runs at import)."""
+    names = vars(builtins) | vars(sys.modules[spec_type.__module__])
+    found = {}
+    for field in dataclasses.fields(spec_type):
+        words = [word.strip() for word in str(field.type).split("|") if word.strip() != "None"]
+        found[field.name] = names.get(words[0]) if len(words) == 1 else None
+    return found
 
 
 def _python_value(row: Setting, spec_type: type, word: str) -> Any:
     """``word`` as the Python value of ``row``'s setting where it is one (``2``, ``'lstm'``), else None."""
-    kind = _field_type(spec_type, row.name)
+    kind = _field_types(spec_type).get(row.name)
     if re.fullmatch(r"-?\d+(\.\d+)?", word) and (kind is float or row.metavar == "FLOAT"):
         return float(word)
     if re.fullmatch(r"-?\d+", word):
@@ -61,8 +68,10 @@ def python_words(text: str, table: Iterable[Setting], spec_type: type) -> str:
     """``text`` in a Python caller's words: ``--kind gru`` becomes ``kind='gru'``, ``--bidir``
     ``bidirectional=True``, ``--seq-len`` ``seq_len``; a flag Python has no argument for (--format)
     stays as it is."""
-    flags = _by_flag(table)
+    return _in_python(text, _by_flag(table), spec_type)
 
+
+def _in_python(text: str, flags: dict[str, tuple[Setting, bool]], spec_type: type) -> str:
     def word(match: re.Match[str]) -> str:
         flag, value = match.group(1), match.group(2)
         if flag not in flags:
@@ -112,7 +121,7 @@ def python_default(row: Setting, spec_type: type) -> Any:
 
 def _annotation(row: Setting, spec_type: type) -> Any:
     """What a setting takes (None: not given): a switch a bool, a size per axis an int or a tuple."""
-    metavar, kind = row.metavar or "", _field_type(spec_type, row.name)
+    metavar, kind = row.metavar or "", _field_types(spec_type).get(row.name)
     if row.is_switch or row.pair:
         kind = bool
     elif ",INT" in metavar:
@@ -145,23 +154,32 @@ def python_signature(table: Iterable[Setting], spec_type: type) -> inspect.Signa
     return inspect.Signature([first, *keywords], return_annotation="Report")
 
 
+def _fill(first: str, words: str, indent: int) -> str:
+    """``first`` then ``words``, wrapped at 100 columns under ``indent`` spaces (this runs when
+    torchshape.api is imported, where ``textwrap.fill`` would add milliseconds to every command)."""
+    lines = [first.ljust(indent)]
+    for word in words.split():
+        if len(lines[-1]) + len(word) >= 100 and len(lines[-1]) > indent:
+            lines.append(" " * indent)
+        lines[-1] += word if len(lines[-1]) == indent else f" {word}"
+    return "\n".join(lines)
+
+
 def python_help(table: Iterable[Setting], spec_type: type, spec: str) -> str:
     """The settings of a Python call that takes ``spec`` or them, for its docstring: a line each,
     ``name=default`` and its flag's help in Python's words (``--no-bias``'s under ``False:``), with
     the command line's default where the call's is None."""
-    rows = [row for row in table if row.role is not Role.OUTPUT]
-    firsts = [f"        {row.name}={python_default(row, spec_type)!r}" for row in rows]
-    width = max(map(len, firsts)) + 2
+    rows = [(row, python_default(row, spec_type)) for row in table if row.role is not Role.OUTPUT]
+    flags = _by_flag(row for row, _ in rows)
+    width = max(len(f"{row.name}={default!r}") for row, default in rows) + 10
     lines = []
-    for row, first in zip(rows, firsts, strict=True):
-        words = python_words(row.help, rows, spec_type)
+    for row, default in rows:
+        words = _in_python(row.help, flags, spec_type)
         if row.given is Given.NEGATED:
             words = f"False: {words[0].lower()}{words[1:]}"
-        if python_default(row, spec_type) is None and row.default is not None and "default" not in words:
+        if default is None and row.default is not None and "default" not in words:
             words += f" [default: {row.default}]"
-        lines.append(
-            textwrap.fill(words, 100, initial_indent=first.ljust(width), subsequent_indent=" " * width)
-        )
+        lines.append(_fill(f"        {row.name}={default!r}", words, width))
     return (
         f"    Pass {spec} or these settings by name, in PyTorch's names (the default beside each);\n"
         "    a bad one raises ``UsageError`` naming it (``name=value: ...``):\n\n" + "\n".join(lines) + "\n"
