@@ -1,4 +1,8 @@
-"""The Python API: the same inspection as the command line, returning data."""
+"""The Python API: the same inspection as the command line, returning data.
+
+Each layer family's ``inspect_*`` function is one docstring and one ``_inspect`` call; its
+signature and the settings in its docstring are made from the family's settings table.
+"""
 
 from __future__ import annotations
 

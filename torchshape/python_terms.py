@@ -92,8 +92,8 @@ def in_python_terms(
     """``error``, written in the command line's words, reworded for a Python caller: ``option``
     becomes the argument (``proj_size``), the message starts with it and its value as ``given``
     (``proj_size=3: ...``), and the flags inside the advice become arguments too."""
-    table = tuple(table)
-    found = _by_flag(table).get(error.option)
+    flags = _by_flag(table)
+    found = flags.get(error.option)
     if found is None:
         return error
     row, on = found
@@ -102,7 +102,7 @@ def in_python_terms(
         shown = f"{row.name}={given[row.name]!r}"
     else:
         shown = f"{row.name}={on}" if row.is_switch or row.pair else row.name
-    reworded = UsageError(row.name, python_words(body, table, spec_type), shown=shown)
+    reworded = UsageError(row.name, _in_python(body, flags, spec_type), shown=shown)
     reworded.__cause__ = error.__cause__
     return reworded
 
