@@ -99,6 +99,10 @@ def test_no_python_error_names_a_flag(settings: dict[str, Any]) -> None:
             "unroll=True: needs values to compare, and meta tensors have none; use device='cpu' (or cuda)",
         ),
         (
+            {"kind": "gru-cell", "diagram": True},
+            "diagram=True: kind='gru-cell' takes one step, so there is no network to unroll; use kind='gru'",
+        ),
+        (
             {"seq_len": 5000, "unroll": True},
             "unroll=True: L = 5000 steps would take 5000 calls; use seq_len=4096 or less",
         ),

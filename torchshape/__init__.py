@@ -71,19 +71,9 @@ __all__ = [
 ]
 
 # Importing any submodule runs this file first (`torchshape --help` imports
-# torchshape.cli), so the names above load on first use, not here.
+# torchshape.cli), so the names above load on first use, not here: from torchshape.api unless
+# named here.
 _HOME = {
-    "expr": "torchshape.api",
-    "inspect": "torchshape.api",
-    "inspect_attention": "torchshape.api",
-    "inspect_conv": "torchshape.api",
-    "inspect_embedding": "torchshape.api",
-    "inspect_module": "torchshape.api",
-    "inspect_norm": "torchshape.api",
-    "inspect_pool": "torchshape.api",
-    "inspect_transformer": "torchshape.api",
-    "summary": "torchshape.api",
-    "trace": "torchshape.api",
     "EnvironmentProblem": "torchshape.errors",
     "TorchshapeError": "torchshape.errors",
     "UsageError": "torchshape.errors",
@@ -100,11 +90,11 @@ _HOME = {
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOME:
+    if name not in __all__:
         raise AttributeError(f"module 'torchshape' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(_HOME[name]), name)
+    value = getattr(importlib.import_module(_HOME.get(name, "torchshape.api")), name)
     globals()[name] = value
     return value
 

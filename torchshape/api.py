@@ -1,196 +1,150 @@
-"""The Python API: the same inspection as the command line, returning data."""
+"""The Python API: the same inspection as the command line, returning data.
+
+Each layer family's ``inspect_*`` function is one docstring and one ``_inspect`` call; its
+signature and the settings in its docstring are made from the family's settings table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from torchshape import families
 from torchshape.errors import UsageError
-from torchshape.families.attention.spec import AttentionSpec
-from torchshape.families.conv.spec import ConvSpec
-from torchshape.families.embedding.spec import EmbeddingSpec
-from torchshape.families.norm.spec import NormSpec
-from torchshape.families.pool.spec import PoolSpec
-from torchshape.families.rnn.spec import FLAGS, RNNSpec
-from torchshape.families.transformer.spec import TransformerSpec
+from torchshape.families.attention import spec as attention
+from torchshape.families.conv import spec as conv
+from torchshape.families.embedding import spec as embedding
+from torchshape.families.norm import spec as norm
+from torchshape.families.pool import spec as pool
+from torchshape.families.rnn import spec as rnn
+from torchshape.families.transformer import spec as transformer
+from torchshape.python_terms import in_python_terms, python_default, python_help, python_signature
 from torchshape.report import Report, Summary
+from torchshape.settings import Role, Setting
 from torchshape.timing import TimingSettings
 
 
-def inspect(
-    spec: RNNSpec | None = None,
-    *,
-    explain: bool = False,
-    unroll: bool = False,
-    diagram: bool = False,
-    names: Mapping[str, str] | None = None,
-    **settings: Any,
-) -> Report:
-    """Build the recurrent module, run it, and return every shape with its formula.
+class Spec(Protocol):
+    """A layer family's spec class: it names its family."""
 
-    Pass an ``RNNSpec`` or the settings of one by name (PyTorch's names:
-    ``kind``, ``input_size``, ``hidden_size``, ``num_layers``, ``seq_len``, ``batch``,
-    ``bidirectional``, ``batch_first``, ``proj_size``, ``bias``, ``dropout``,
-    ``nonlinearity``, ``unbatched``, ``device``, ``dtype``, ``lengths``). Nothing is printed.
-    ``explain`` checks how output relates to h_n, ``unroll`` runs the step-by-step loop
-    beside the one call (``report.probe.analysis`` holds both, and the packed batch).
-    ``diagram`` draws the unrolled network, every mapping checked (``report.probe.diagram``).
-    Bad settings raise ``UsageError`` naming the argument (``proj_size=3: ...``);
-    the command line passes ``names=FLAGS`` to name its flags instead.
+    family: ClassVar[str]
+
+
+F = TypeVar("F", bound=Callable[..., Report])
+
+
+def _made_from(table: tuple[Setting, ...], expected: type[Spec]) -> Callable[[F], F]:
+    """An ``inspect_*`` function's signature (``help()``, ``inspect.signature``) and the settings part
+    of its docstring, made from the family's settings table."""
+
+    def document(function: F) -> F:
+        function.__signature__ = python_signature(table, expected)  # type: ignore[attr-defined]
+        described = python_help(table, expected, f"{_article(expected)} ``{expected.__name__}``")
+        function.__doc__ = f"{(function.__doc__ or '').rstrip()}\n\n{described}"
+        return function
+
+    return document
+
+
+def _article(expected: type) -> str:
+    return "an" if expected.__name__[0] in "AEIOR" else "a"  # an RNNSpec, a ConvSpec
+
+
+@_made_from(rnn.SETTINGS, rnn.RNNSpec)
+def inspect(spec: rnn.RNNSpec | None = None, **settings: Any) -> Report:
+    """Build the recurrent module, run it, and return every shape with its formula (``torchshape rnn``).
+
+    Nothing is printed. ``explain`` checks how output relates to h_n, ``unroll`` runs the
+    step-by-step loop beside the one call (``report.probe.analysis`` holds both, and the packed
+    batch). ``diagram`` draws the unrolled network, every mapping checked (``report.probe.diagram``).
 
         >>> report = inspect(kind="lstm", num_layers=2, bidirectional=True)
         >>> report.ok, [row.shape for row in report.rows if row.name == "h_n"]
     """
-    from torchshape.families.rnn.python_names import in_python_terms
-    from torchshape.families.rnn.request import make_spec
-
-    _check(
-        spec,
-        RNNSpec,
-        "kind='lstm', hidden_size=20, ...",
-        settings,
-        explain=explain,
-        unroll=unroll,
-        diagram=diagram,
-    )
-    if spec is None:
-        spec = make_spec(unroll=unroll, names=names, **settings)
-    elif settings:
-        raise TypeError("pass either an RNNSpec or settings by name, not both")
-    switches = {"explain": explain, "unroll": unroll, "diagram": diagram}
-    try:
-        families.family("rnn").check_switches(spec, **switches)
-    except UsageError as error:
-        if names == FLAGS:
-            raise
-        raise in_python_terms(error, {**settings, "explain": explain, "unroll": unroll}) from None
-    return run_spec(spec, **switches)
+    return _inspect(rnn.SETTINGS, rnn.RNNSpec, spec, settings)
 
 
-def inspect_conv(
-    spec: ConvSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
-) -> Report:
-    """Build the convolution, run it, and return every shape with its formula.
+@_made_from(conv.SETTINGS, conv.ConvSpec)
+def inspect_conv(spec: conv.ConvSpec | None = None, **settings: Any) -> Report:
+    """Build the convolution, run it, and return every shape with its formula (``torchshape conv``).
 
-    Pass a ``ConvSpec`` or its settings by name (PyTorch's names: ``dims``,
-    ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding``,
-    ``dilation``, ``groups``, ``output_padding``, ``padding_mode``, ``bias``,
-    ``transposed``, ``size``, ``batch``, ``unbatched``, ``device``, ``dtype``); a size is
-    an int or one per axis. Bad settings raise ``UsageError`` naming the argument
-    (``kernel_size=5: ...``). ``explain`` checks the --explain claims on torch; ``diagram`` draws
-    one axis' windows, their count checked against torch's output (``report.probe.diagram``).
+    A size is an int or one per axis. ``explain`` checks the --explain claims on torch; ``diagram``
+    draws one axis' windows, their count checked against torch's output (``report.probe.diagram``).
 
         >>> report = inspect_conv(kernel_size=3, stride=2, padding=1, size=(32, 24))
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(
-        ConvSpec, "kernel_size=3, size=(32, 32), ...", spec, settings, explain=explain, diagram=diagram
-    )
+    return _inspect(conv.SETTINGS, conv.ConvSpec, spec, settings)
 
 
-def inspect_pool(
-    spec: PoolSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
-) -> Report:
+@_made_from(pool.SETTINGS, pool.PoolSpec)
+def inspect_pool(spec: pool.PoolSpec | None = None, **settings: Any) -> Report:
     """Build the pool, run it, and return every shape with its formula (``torchshape pool``).
 
-    Pass a ``PoolSpec`` or its settings by name, in PyTorch's names: ``kind`` (max, avg, lp,
-    adaptive-max, adaptive-avg), ``dims``, ``channels``, ``size``, ``batch``, ``unbatched``,
-    ``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``, ``count_include_pad``,
-    ``return_indices``, ``norm_type``, ``output_size``, ``device``, ``dtype``; per-axis settings
-    take an int or one per axis. Bad settings raise ``UsageError`` naming the argument.
-    ``explain`` checks what each window reads (``report.probe.analysis.findings``); ``diagram``
-    draws one axis' windows (``report.probe.diagram``).
+    Per-axis settings take an int or one per axis. ``explain`` checks what each window reads
+    (``report.probe.analysis.findings``); ``diagram`` draws one axis' windows (``report.probe.diagram``).
 
         >>> report = inspect_pool(kind="max", size=(8, 7), kernel_size=2, ceil_mode=True)
         >>> report.ok, report.rows[1].shape
     """
-    return _inspect(
-        PoolSpec, "kind='max', kernel_size=2, ...", spec, settings, explain=explain, diagram=diagram
-    )
+    return _inspect(pool.SETTINGS, pool.PoolSpec, spec, settings)
 
 
-def inspect_attention(
-    spec: AttentionSpec | None = None, *, explain: bool = False, diagram: bool = False, **settings: Any
-) -> Report:
+@_made_from(attention.SETTINGS, attention.AttentionSpec)
+def inspect_attention(spec: attention.AttentionSpec | None = None, **settings: Any) -> Report:
     """Build nn.MultiheadAttention, run it, and return every shape with its formula
     (``torchshape attention``).
 
-    Pass an ``AttentionSpec`` or its settings by name, in PyTorch's names: ``embed_dim``,
-    ``num_heads``, ``kdim``, ``vdim``, ``target_len`` (L), ``source_len`` (S), ``batch``,
-    ``batch_first``, ``unbatched``, ``self_attention``, ``need_weights``,
-    ``average_attn_weights``, ``key_padding_mask`` (bool: feed one), ``attn_mask``
-    ("none", "2d", "3d"), ``mask_dtype`` ("bool", "float"), ``is_causal``, ``add_bias_kv``,
-    ``add_zero_attn``, ``bias``, ``dropout``, ``device``, ``dtype``. Bad settings raise
-    ``UsageError`` naming the argument (``embed_dim=25: ...``). ``explain`` checks the
-    --explain claims on torch (``report.probe.analysis.claims``); ``diagram`` draws the
-    weights' L × S' grid of one sequence and head, where torch gave 0 checked against the masks
-    (``report.probe.diagram``).
+    ``explain`` checks the --explain claims on torch (``report.probe.analysis.claims``); ``diagram``
+    draws the weights' L × S' grid of one sequence and head, where torch gave 0 checked against the
+    masks (``report.probe.diagram``).
 
         >>> report = inspect_attention(embed_dim=24, num_heads=4, average_attn_weights=False)
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(
-        AttentionSpec, "embed_dim=24, num_heads=4, ...", spec, settings, explain=explain, diagram=diagram
-    )
+    return _inspect(attention.SETTINGS, attention.AttentionSpec, spec, settings)
 
 
-def inspect_embedding(spec: EmbeddingSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+@_made_from(embedding.SETTINGS, embedding.EmbeddingSpec)
+def inspect_embedding(spec: embedding.EmbeddingSpec | None = None, **settings: Any) -> Report:
     """Build nn.Embedding or nn.EmbeddingBag, run it, and return every shape with its formula
     (``torchshape embedding``).
 
-    Pass an ``EmbeddingSpec`` or its settings by name, in PyTorch's names: ``num_embeddings``,
-    ``embedding_dim``, ``shape`` (the index tensor's, any number of dimensions), ``padding_idx``,
-    ``max_norm``; ``bag=True`` for nn.EmbeddingBag with ``mode`` (sum, mean, max) and either
-    ``bags`` and ``bag_size`` (a 2-D input) or ``offsets`` with ``include_last_offset`` (a 1-D
-    input of length ``shape``), ``per_sample_weights`` (sum only); ``device``, ``dtype``.
-    Bad settings raise ``UsageError`` naming the argument. ``explain`` checks the index range,
-    padding_idx, each bag and max_norm on forward passes (``report.probe.analysis.findings``).
+    ``explain`` checks the index range, padding_idx, each bag and max_norm on forward passes
+    (``report.probe.analysis.findings``).
 
         >>> report = inspect_embedding(bag=True, offsets=(0, 2, 2), include_last_offset=True, shape=5)
         >>> report.ok, report.rows[-1].shape
     """
-    return _inspect(
-        EmbeddingSpec, "num_embeddings=100, embedding_dim=16, ...", spec, settings, explain=explain
-    )
+    return _inspect(embedding.SETTINGS, embedding.EmbeddingSpec, spec, settings)
 
 
-def inspect_transformer(
-    spec: TransformerSpec | None = None, *, explain: bool = False, **settings: Any
-) -> Report:
+@_made_from(transformer.SETTINGS, transformer.TransformerSpec)
+def inspect_transformer(spec: transformer.TransformerSpec | None = None, **settings: Any) -> Report:
     """Build the transformer layer (or nn.Transformer), run it, and return every shape and mask
     with its formula (``torchshape transformer``).
 
-    Pass a ``TransformerSpec`` or its settings by name, in PyTorch's names: ``layer`` (encoder,
-    decoder, encoder-stack, decoder-stack, full), ``d_model``, ``nhead``, ``dim_feedforward``,
-    ``num_encoder_layers``, ``num_decoder_layers``, a stack's ``num_layers`` and ``final_norm``,
-    ``batch_first``, ``norm_first``, ``source_len``, ``target_len``,
-    ``batch``, ``src_mask``/``tgt_mask``/``memory_mask`` (none, 2d, 3d), ``causal``, the three
-    ``*_key_padding_mask`` (none, bool, float), ``device``, ``dtype``. Bad settings raise
-    ``UsageError`` naming the argument. ``explain`` checks the mask and memory claims on torch.
+    ``explain`` checks the mask and memory claims on torch.
 
         >>> report = inspect_transformer(layer="decoder", causal=True, memory_key_padding_mask="bool")
         >>> report.ok, [row.shape for row in report.rows]
     """
-    return _inspect(TransformerSpec, "layer='encoder', d_model=32, ...", spec, settings, explain=explain)
+    return _inspect(transformer.SETTINGS, transformer.TransformerSpec, spec, settings)
 
 
-def inspect_norm(spec: NormSpec | None = None, *, explain: bool = False, **settings: Any) -> Report:
+@_made_from(norm.SETTINGS, norm.NormSpec)
+def inspect_norm(spec: norm.NormSpec | None = None, **settings: Any) -> Report:
     """Build the normalization layer, run it, and return every shape, parameter and buffer with
     its formula, and the dimensions its statistics are taken over, checked on the output's values
     (``torchshape norm``).
 
-    Pass a ``NormSpec`` or its settings by name, in PyTorch's names: ``kind`` (batch, layer,
-    group, instance, rms), ``dims``, ``num_features``, ``normalized_shape``, ``num_groups``,
-    ``eps``, ``affine``, ``track_running_stats``, ``elementwise_affine``, ``size``, ``batch``,
-    ``unbatched``, ``train``, ``device``, ``dtype``. Bad settings raise ``UsageError`` naming the
-    argument. ``explain`` checks the classic mistakes on torch (``report.probe.analysis.findings``).
+    ``explain`` checks the classic mistakes on torch (``report.probe.analysis.findings``).
 
         >>> report = inspect_norm(kind="group", num_features=6, num_groups=3)
         >>> report.ok, report.probe.analysis.statistics.holds
     """
-    return _inspect(NormSpec, "kind='layer', normalized_shape=(16,), ...", spec, settings, explain=explain)
+    return _inspect(norm.SETTINGS, norm.NormSpec, spec, settings)
 
 
 def trace(
@@ -374,43 +328,44 @@ def run_spec(spec: Any, **switches: Any) -> Report:
     forward pass, the report. Imports torch."""
     family = families.of(spec)
     family.check_switches(spec, **switches)
-    _guard(spec, explain=bool(switches.get("explain")))
+    if switches.get("explain"):  # refuse what cannot fit with --explain's checks beside the forward pass
+        from torchshape.run_memory import check
+
+        check(spec, explain=True)
     return family.inspect(spec, **switches)
 
 
-def _inspect(expected: Any, example: str, spec: Any, settings: dict[str, Any], **switches: Any) -> Report:
-    """An ``inspect_*`` call: its arguments checked, its spec made from ``settings`` (``expected``'s
-    family's ``make_spec``, names in Python's terms) or given whole, then ``run_spec``."""
-    _check(spec, expected, example, settings, **switches)
-    if spec is None:
-        spec = families.family(expected.family).make_spec(**settings)
-    elif settings:
-        article = "an" if expected.__name__[0] in "AEIOU" else "a"
-        raise TypeError(f"pass either {article} {expected.__name__} or settings by name, not both")
-    return run_spec(spec, **switches)
+def _inspect(table: tuple[Setting, ...], expected: type[Spec], spec: Any, given: dict[str, Any]) -> Report:
+    """An ``inspect_*`` call, as the family's settings table says: the run's switches (``explain``,
+    ``diagram``; rnn's ``unroll`` also goes to the spec) and the spec's switches checked, the spec
+    made from the rest by the family's ``make_spec`` in Python's names, or given whole; then ``run_spec``."""
+    from torchshape.api_checks import check_switch, fail
 
-
-def _guard(spec: Any, *, explain: bool) -> None:
-    """Refuse what cannot fit with --explain's checks beside the forward pass (``run_memory``)."""
-    if explain:
-        from torchshape.run_memory import check
-
-        check(spec, explain=explain)
-
-
-def _check(
-    spec: Any, expected: type, settings: str, given: Mapping[str, Any] | None = None, **switches: Any
-) -> None:
-    """The spec object, the switches of an ``inspect*`` call and the settings that are switches
-    (``bias``, ``batch_first``: True, False or None), each error naming its argument."""
-    from torchshape.api_checks import check_spec, check_switch, switch_settings
-
-    check_spec(spec, expected, settings)
-    for name, value in switches.items():
+    if spec is not None and not isinstance(spec, expected):
+        example = ", ".join(f"{row.name}={python_default(row, expected)!r}" for row in table[:2])
+        raise fail(
+            "spec",
+            spec,
+            f"expected {expected.__name__} or None, got {type(spec).__name__}; "
+            f"pass the settings by name instead ({example}, ...)",
+        )
+    runs = {row.name: given.pop(row.name, False) for row in table if row.role in (Role.RUN, Role.BOTH)}
+    for name, value in runs.items():
         check_switch(name, value)
-    for name in switch_settings(expected) & set(given or {}):
-        if (given or {})[name] is not None:
-            check_switch(name, (given or {})[name])
+    for row in table:
+        if row.role is Role.SPEC and (row.is_switch or row.pair) and given.get(row.name) is not None:
+            check_switch(row.name, given[row.name])
+    family = families.family(expected.family)
+    if spec is None:
+        both = {row.name: runs[row.name] for row in table if row.role is Role.BOTH}
+        spec = family.make_spec(**given, **both)
+    elif given:
+        raise TypeError(f"pass either {_article(expected)} {expected.__name__} or settings by name, not both")
+    try:
+        family.check_switches(spec, **runs)
+    except UsageError as error:
+        raise in_python_terms(error, {**given, **runs}, table, expected) from None
+    return run_spec(spec, **runs)
 
 
 _DEFAULT_TIMING = TimingSettings()

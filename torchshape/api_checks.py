@@ -44,27 +44,6 @@ def check_switch(name: str, value: Any) -> None:
         raise fail(name, value, f"expected True or False, got {type(value).__name__}")
 
 
-def check_spec(value: Any, expected: type, settings: str) -> None:
-    """The positional ``spec``: None or the family's spec object."""
-    if value is not None and not isinstance(value, expected):
-        raise fail(
-            "spec",
-            value,
-            f"expected {expected.__name__} or None, got {type(value).__name__}; "
-            f"pass the settings by name instead ({settings})",
-        )
-
-
-def switch_settings(spec_type: type) -> frozenset[str]:
-    """The settings of a family whose default is True or False (its switches), by its spec's type."""
-    import importlib
-
-    package = spec_type.__module__.rpartition(".")[0]
-    request = importlib.import_module(f"{package}.request")
-    defaults = getattr(request, "DEFAULTS", None) or importlib.import_module(f"{package}.spec").DEFAULTS
-    return frozenset(name for name, value in defaults.items() if isinstance(value, bool))
-
-
 def check_module(name: str, value: Any) -> None:
     from torch import nn
 

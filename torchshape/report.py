@@ -65,6 +65,9 @@ class Report:
     # one layer of a bigger model (``torchshape model --layer``): which layer of which model, and
     # what its first call saw; renderers show it above the module. None: a standalone inspection.
     title: str | None = None
+    # the run's switches it was asked for (explain, diagram, rnn's unroll), as ``run_spec`` passed
+    # them: what "Reproduce with" asks for again, read here rather than guessed from the probe
+    switches: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

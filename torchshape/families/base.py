@@ -130,8 +130,11 @@ class FolderFamily:
 
     # -- torch side
     def inspect(self, spec: Any, **options: Any) -> Report:
+        from dataclasses import replace
+
         run = cast("Probe", self._module("probe")).run(spec, **options)
-        return cast("Builder", self._module("report")).build_report(spec, run)
+        report = cast("Builder", self._module("report")).build_report(spec, run)
+        return replace(report, switches=dict(options))  # what was asked, for "Reproduce with"
 
     def build(self, spec: Any, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         return self._torch_side().build_module(spec, device, dtype)
