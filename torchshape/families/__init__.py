@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from torchshape.families.contract import LayerAdapter
 
 # name -> the module that defines the command line's ``torchshape NAME``: a function NAME,
-# its EPILOG (examples) and KINDS (the --kind choices, for advice on stray words). These
+# its EXAMPLES (under --help) and KINDS (the --kind choices, for advice on stray words). These
 # are light (no torch): the command line imports them all to build its parser.
 COMMANDS: dict[str, str] = {
     "rnn": "torchshape.families.rnn.command",

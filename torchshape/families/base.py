@@ -93,8 +93,10 @@ class FolderFamily:
     ``family.py`` names its modules in ``contract.Folder(...)``, which mypy checks.
     """
 
-    name: str
     LIMITS: ClassVar[str] = "counts"  # the module with ``check_addressable``
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # the command, and the folder torchshape/families/NAME/
 
     def _module(self, leaf: str) -> ModuleType:
         return importlib.import_module(f"torchshape.families.{self.name}.{leaf}")

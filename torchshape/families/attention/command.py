@@ -16,8 +16,6 @@ EXAMPLES = (
     "torchshape attention --kdim 10 --vdim 6 --attn-mask 3d --mask-dtype float --params",
     "torchshape attention --self --target-len 131072 --embed-dim 8192 --heads 64 --batch 1 --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset[str]()
 

@@ -18,8 +18,6 @@ EXAMPLES = (
     "torchshape conv --dims 3 --in-channels 1024 --out-channels 1024 --size 64,512,512 --device meta",
     "torchshape conv --groups 3 --in-channels 6 --out-channels 9 --params --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset[str]()
 

@@ -18,8 +18,6 @@ EXAMPLES = (
     "torchshape embedding --bag --offsets 0,3,3,7 --shape 9 --explain",
     "torchshape embedding --bag --offsets 0,2,5 --include-last-offset --max-norm 1 --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # No --kind: nn.Embedding, or nn.EmbeddingBag with --bag.
 KINDS: frozenset[str] = frozenset()
 

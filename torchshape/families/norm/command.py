@@ -14,8 +14,6 @@ EXAMPLES = (
     "torchshape norm --kind instance --dims 1 --eval --explain",
     "torchshape norm --kind rms --normalized-shape 8192 --size 131072 --batch 8 --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

@@ -17,8 +17,6 @@ EXAMPLES = (
     "torchshape pool --kind adaptive-avg --output-size 7 --size 1000,999 --device meta",
     "torchshape pool --kind avg --dims 1 --size 10 --kernel-size 4 --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

@@ -17,8 +17,6 @@ EXAMPLES = (
     "torchshape rnn --lengths 5,3,2 --explain",
     "torchshape rnn --kind rnn-cell --nonlinearity relu --params",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

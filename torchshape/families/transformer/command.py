@@ -19,8 +19,6 @@ EXAMPLES = (
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word (this command has --layer).
 KINDS = frozenset[str]()
 MASK = "none|2d|3d"
