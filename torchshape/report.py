@@ -8,7 +8,6 @@ table, a notebook the HTML, ``repr`` one line; ``to_dict``/``to_json``/``to_mark
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -192,28 +191,27 @@ class Formulas(Protocol):
 
 
 def layer_report(
-    family: str,
     spec: Any,
     probe: ProbeRun,
     formulas: Formulas,
-    *,
-    fed: Callable[[TensorFormula], bool],
     call: str,
-    ran: str,
-    parameters: list[ParameterRow],
     totals: Totals,
+    parameters: list[ParameterRow] | None = None,
+    *,
+    ran: str | None = None,
 ) -> Report:
-    """A layer family's report: each tensor formula beside the tensor torch fed (``fed``) or
-    returned, at the user's sizes (on meta too)."""
+    """A layer family's report: each tensor formula beside the tensor torch was fed
+    (``TensorFormula.fed``) or returned, at the user's sizes (on meta too); ``parameters``: None
+    for a family that has none (pools); ``ran``: where the family says more than ``meta_or_real_pass``."""
     sym = formulas.symbols(spec)
     rows = [
         row_at_your_sizes(
-            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=fed(f), error=probe.error
+            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=f.fed, error=probe.error
         )
         for f in formulas.tensor_formulas(spec)
     ]
     return Report(
-        family=family,
+        family=spec.family,
         spec=spec,
         symbols=sym,
         legend=formulas.legend(spec),
@@ -221,7 +219,7 @@ def layer_report(
         notes=formulas.notes(spec),
         probe=probe,
         call=call,
-        ran=ran,
-        parameters=parameters,
+        ran=meta_or_real_pass(probe) if ran is None else ran,
+        parameters=parameters or [],
         totals=totals,
     )
