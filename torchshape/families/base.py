@@ -149,7 +149,8 @@ class FolderFamily:
         return self._present().sections(report)
 
     def footer(self, report: Report) -> list[Text]:
-        return self._present().footer(report)
+        """The family's lines under the table; none for a report without totals."""
+        return [] if report.totals is None else self._present().footer(report, report.totals)
 
     def parameters_section(self, report: Report) -> ParametersSection:
         return self._present().params(report)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.explain import Claim
-from torchshape.view import claim_mark, finding_lines
+from torchshape.view import claim_lines, claim_mark, finding_lines
 
 _STYLE = {None: "dim", True: "green", False: "bold red"}
 
@@ -26,6 +26,12 @@ def marked_grid() -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     return grid
+
+
+def claims_section(claims: Iterable[Claim], *, quoted: bool = False) -> list[RenderableType]:
+    """--explain after a blank line: each claim after its mark (``view.claim_lines``)."""
+    lines = claim_lines(claims, quoted=quoted)
+    return [Text(""), Text("--explain (each claim checked on torch)", style="bold"), Group(*map(Text, lines))]
 
 
 def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:

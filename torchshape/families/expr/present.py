@@ -10,9 +10,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.facts import Totals
 from torchshape.families.expr.spec import ExprSpec, command_line
 from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
 from torchshape.options import Format, Shown
+from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
 from torchshape.view import ParametersSection
@@ -176,7 +178,7 @@ def _last_statement(spec: ExprSpec) -> str:
     return " ".join((ast.get_source_segment(spec.checked.source, last) or ast.unparse(last)).split())
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, totals: Totals) -> list[Text]:
     return []
 
 
@@ -216,42 +218,35 @@ def json_extra(report: Report) -> dict[str, Any]:
     return out
 
 
-def _bool(value: bool | None) -> str:
-    return "" if value is None else "true" if value else "false"
-
-
 def csv_rows(report: Report) -> list[list[str]]:
     """A row of kind ``step`` per step (``value``: its dtype); ``error`` and ``fix`` rows where torch
     refused. Columns: tensor, formula, shape, verified, source, torch_shape, probe_shape, kind, value."""
     run = _run(report)
     rows = [
-        [
+        csv_row(
             step.expression,
             f"{step.kind}: {step.rule}",
-            step.shape_text,
-            _bool(step.holds),
-            "forward",
-            step.shape_text,
-            "",
             "step",
-            step.dtype,
-        ]
+            verified=step.holds,
+            source="forward",
+            shape=step.shape_text,
+            torch=step.shape_text,
+            probe="",
+            value=step.dtype,
+        )
         for step in run.steps
     ]
     failure = run.failure
     if failure is not None:
         rows.append(
-            [
+            csv_row(
                 failure.expression,
                 failure.rule,
-                "",
-                _bool(failure.predicted),
-                "forward",
-                "",
-                "",
                 "error",
-                failure.message,
-            ]
+                verified=failure.predicted,
+                source="forward",
+                value=failure.message,
+            )
         )
         for fix in failure.fixes:
             shape = "" if fix.shape is None else repr(fix.shape)

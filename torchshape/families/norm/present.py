@@ -9,15 +9,17 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.facts import Totals
 from torchshape.families.norm.counts import numel
 from torchshape.families.norm.explain import Analysis
 from torchshape.families.norm.formulas import statistics
 from torchshape.families.norm.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
-from torchshape.units import human_bytes
 from torchshape.view import ParametersSection, explain_heading, finding_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
@@ -84,26 +86,18 @@ def sections(report: Report) -> list[RenderableType]:
     return parts
 
 
-def footer(report: Report) -> list[Text]:
-    t = report.totals
-    if t is None:
-        return []
+def footer(report: Report, t: Totals) -> list[Text]:
     spec = report.spec
-    memory = Text(
-        f"{spec.dtype.value}: input {human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}, "
-        f"parameters {human_bytes(t.param_bytes)}, buffers {human_bytes(t.state_bytes)}"
-    )
-    stats = statistics(spec)
-    work = Text(
+    work = (
         f"no MACs: a normalization multiplies no matrices; it normalizes {numel(spec):,} values "
-        f"by {stats.count:,} statistics.",
-        style="dim",
+        f"by {statistics(spec).count:,} statistics."
     )
-    return [totals_head(report), memory, work]
+    memory = ("input", t.input_bytes), ("output", t.output_bytes), ("parameters", t.param_bytes)
+    return footer_lines(report, work, *memory, ("buffers", t.state_bytes))
 
 
 def params(report: Report) -> ParametersSection:
-    return parameters_section(report, "init: weight starts as ones, bias as zeros", [])
+    return parameters_section(report, "init: weight starts as ones, bias as zeros")
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -134,31 +128,15 @@ def csv_rows(report: Report) -> list[list[str]]:
     for kind, name, formula, shape, actual, verified in held_rows(report):
         if kind != "buffer":
             continue
-        torch_shape = "" if actual is None else _shape(actual)
+        torch = "" if actual is None else _shape(actual)
         rows.append(
-            [
-                name,
-                formula,
-                _shape(shape),
-                "true" if verified else "false",
-                "module",
-                torch_shape,
-                torch_shape,
-                "buffer",
-                "",
-            ]
+            csv_row(
+                name, formula, "buffer", verified=verified, source="module", shape=_shape(shape), torch=torch
+            )
         )
     return rows
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape norm ...`` command that gives this output again."""
-    timing = report.timing
-    return command_line(
-        report.spec,
-        fmt,
-        explain=_analysis(report).findings is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=_analysis(report).findings is not None)
