@@ -8,10 +8,11 @@ table, a notebook the HTML, ``repr`` one line; ``to_dict``/``to_json``/``to_mark
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from torchshape.facts import LegendEntry, ParameterRow, Symbols, TensorFormula, Timing, Totals
+from torchshape.facts import LegendEntry, NoSymbols, ParameterRow, Symbols, TensorFormula, Timing, Totals
 from torchshape.probe import ProbeRun
 
 if TYPE_CHECKING:
@@ -156,6 +157,33 @@ def row_at_your_sizes(
         measured=tuple(True for _ in expected),
         verified=actual == expected and (fed or error is None),
         role="in" if fed else "out",
+    )
+
+
+def fed_report(
+    spec: Any,
+    probe: ProbeRun,
+    fed: Iterable[tuple[str, str, tuple[int, ...]]],
+    notes: list[str],
+    *,
+    call: str,
+    ran: str,
+    totals: Totals,
+) -> Report:
+    """The report of a family with no formulas of its own (model, expr): its rows are the tensors
+    it was fed (name, the flag that gave it, shape); what it found is the probe's analysis."""
+    rows = [row_at_your_sizes(name, given, shape, shape, fed=True, error=None) for name, given, shape in fed]
+    return Report(
+        family=spec.family,
+        spec=spec,
+        symbols=NoSymbols(),
+        legend=[],
+        rows=rows,
+        notes=notes,
+        probe=probe,
+        call=call,
+        ran=ran,
+        totals=totals,
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
+
+from torchshape.facts import NoSymbols as NoSymbols  # model's and expr's specs name it from here
 
 if TYPE_CHECKING:
     import torch
@@ -34,15 +35,6 @@ if TYPE_CHECKING:
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
-
-
-@dataclass(frozen=True)
-class NoSymbols:
-    """The symbols of a family that has none of its own (model, expr): the core's JSON asks for
-    ``as_dict``."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {}
 
 
 @runtime_checkable
