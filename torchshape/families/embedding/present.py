@@ -10,7 +10,6 @@ from rich.text import Text
 
 from torchshape.facts import Totals
 from torchshape.families.embedding.counts import index_count, values_read
-from torchshape.families.embedding.explain import Analysis
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
@@ -21,7 +20,7 @@ from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, finding_json
+from torchshape.view import ParametersSection, explain_heading, findings, findings_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -53,11 +52,11 @@ def _rule(report: Report) -> RenderableType:
 def sections(report: Report) -> list[RenderableType]:
     """The lookup or bag rule; with --explain the findings. Each after a blank line."""
     parts: list[RenderableType] = [Text(""), _rule(report)]
-    analysis = report.probe.analysis
-    if _explained(report):
+    found = findings(report)
+    if found is not None:
         parts += [
             Text(""),
-            claims_grid(explain_heading(analysis.values, "a forward pass"), analysis.findings),
+            claims_grid(explain_heading(report.probe.analysis.values, "a forward pass"), found),
         ]
     return parts
 
@@ -94,9 +93,7 @@ def json_extra(report: Report) -> dict[str, Any]:
     out: dict[str, Any] = {"rule": {"formula": found.formula, "numeric": found.numeric, "value": found.value}}
     if spec.one_d:
         out["rule"]["bags"] = [list(span) for span in bag_spans(spec)[:MAX_LISTED]]
-    if _explained(report):
-        out["explain"] = [finding_json(f) for f in report.probe.analysis.findings]
-    return out
+    return out | findings_json(report)
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -113,11 +110,6 @@ def csv_rows(report: Report) -> list[list[str]]:
     ]
 
 
-def _explained(report: Report) -> bool:
-    analysis = report.probe.analysis
-    return isinstance(analysis, Analysis) and analysis.findings is not None
-
-
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape embedding ...`` command that gives this output again."""
-    return reproduce_with(command_line, report, fmt, shown, explain=_explained(report))
+    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)

@@ -14,6 +14,7 @@ from torchshape.facts import Totals
 from torchshape.families.expr.spec import ExprSpec, command_line
 from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
 from torchshape.options import Format, Shown
+from torchshape.render.claims import mark_text
 from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
@@ -21,22 +22,10 @@ from torchshape.view import ParametersSection
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
-UNCHECKED = "–"
-
 
 def _run(report: Report) -> ExprRun:
     run: ExprRun = report.probe.analysis
     return run
-
-
-def mark(holds: bool | None) -> str:
-    """✓ torch agreed with the rule; ✗ it did not; – no rule to check."""
-    return UNCHECKED if holds is None else "✓" if holds else "✗"
-
-
-def _mark_text(holds: bool | None) -> Text:
-    style = "dim" if holds is None else "green" if holds else "bold red"
-    return Text(mark(holds), style=style)
 
 
 def _head(step: Step) -> Text:
@@ -51,7 +40,7 @@ def _steps(run: ExprRun) -> RenderableType:
     grid.add_column(no_wrap=True)
     grid.add_column()
     for step in run.steps:
-        grid.add_row(_mark_text(step.holds), _head(step))
+        grid.add_row(mark_text(step.holds), _head(step))
         rule = (
             step.rule
             if step.holds is None or step.rule.startswith(step.kind)
@@ -93,7 +82,7 @@ def _values(run: ExprRun) -> RenderableType:
     grid.add_column(no_wrap=True)
     grid.add_column()
     for view in run.values:
-        grid.add_row(_mark_text(view.holds), code_text(view.expression, style="cyan"))
+        grid.add_row(mark_text(view.holds), code_text(view.expression, style="cyan"))
         if view.note:
             grid.add_row("", hanging(view.note, "dim"))
             continue
@@ -123,7 +112,7 @@ def _picture(picture: BroadcastPicture) -> RenderableType:
     grid.add_row(Text("result", style="bold"), *(Text(str(n), style="bold") for n in picture.result))
     from rich.padding import Padding
 
-    head = Text.assemble(_mark_text(picture.holds), " ", code_text(picture.expression))
+    head = Text.assemble(mark_text(picture.holds), " ", code_text(picture.expression))
     return Group(head, Padding(grid, (0, 0, 0, 2)))
 
 

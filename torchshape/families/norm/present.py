@@ -20,7 +20,8 @@ from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import footer_lines, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
-from torchshape.view import ParametersSection, explain_heading, finding_json
+from torchshape.shapes import shape_text
+from torchshape.view import ParametersSection, explain_heading, finding_json, findings_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -29,12 +30,6 @@ def _analysis(report: Report) -> Analysis:
     analysis = report.probe.analysis
     assert isinstance(analysis, Analysis)
     return analysis
-
-
-def _shape(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "-"
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def held_rows(report: Report) -> list[tuple[str, str, str, tuple[int, ...], tuple[int, ...] | None, bool]]:
@@ -57,7 +52,7 @@ def _held(report: Report) -> RenderableType:
         grid.add_column(no_wrap=True)
     grid.add_row(*(Text(h, style="bold") for h in ("name", "kind", "formula", "shape", "torch")), "")
     for kind, name, formula, shape, actual, verified in rows:
-        grid.add_row(name, kind, formula, _shape(shape), _shape(actual), mark_text(verified))
+        grid.add_row(name, kind, formula, shape_text(shape), shape_text(actual), mark_text(verified))
     return Group(Text("parameters and buffers (named_parameters(), named_buffers())", style="bold"), grid)
 
 
@@ -117,9 +112,7 @@ def json_extra(report: Report) -> dict[str, Any]:
         ],
         "statistics": finding_json(analysis.statistics),
     }
-    if analysis.findings is not None:
-        out["explain"] = [finding_json(f) for f in analysis.findings]
-    return out
+    return out | findings_json(report)
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -128,10 +121,16 @@ def csv_rows(report: Report) -> list[list[str]]:
     for kind, name, formula, shape, actual, verified in held_rows(report):
         if kind != "buffer":
             continue
-        torch = "" if actual is None else _shape(actual)
+        torch = "" if actual is None else shape_text(actual)
         rows.append(
             csv_row(
-                name, formula, "buffer", verified=verified, source="module", shape=_shape(shape), torch=torch
+                name,
+                formula,
+                "buffer",
+                verified=verified,
+                source="module",
+                shape=shape_text(shape),
+                torch=torch,
             )
         )
     return rows

@@ -11,7 +11,6 @@ from rich.text import Text
 from torchshape.diagram import checked
 from torchshape.facts import Totals
 from torchshape.families.pool.counts import window_reads
-from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
@@ -22,7 +21,7 @@ from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, finding_json
+from torchshape.view import ParametersSection, explain_heading, findings, findings_json
 
 __all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
@@ -67,14 +66,10 @@ def _rules(report: Report) -> RenderableType:
 def sections(report: Report) -> list[RenderableType]:
     """Every output size's rule; with --explain the windows' findings. Each after a blank line."""
     parts: list[RenderableType] = [Text(""), _rules(report)]
-    analysis = report.probe.analysis
-    if _explained(report):
-        parts += [
-            Text(""),
-            claims_grid(explain_heading(analysis.values, "this forward pass"), analysis.findings)
-            if analysis.findings
-            else Text(NOTHING, style="bold"),
-        ]
+    found = findings(report)
+    if found is not None:
+        head = explain_heading(report.probe.analysis.values, "this forward pass")
+        parts += [Text(""), claims_grid(head, found) if found else Text(NOTHING, style="bold")]
     return parts
 
 
@@ -105,10 +100,7 @@ def _dim_json(rule: DimRule) -> dict[str, Any]:
 
 def json_extra(report: Report) -> dict[str, Any]:
     """``dims``: every spatial output dimension; with --explain, ``explain``: the findings."""
-    out: dict[str, Any] = {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)]}
-    if _explained(report):
-        out["explain"] = [finding_json(f) for f in report.probe.analysis.findings]
-    return out
+    return {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)], **findings_json(report)}
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -124,14 +116,9 @@ def csv_rows(report: Report) -> list[list[str]]:
     return rows
 
 
-def _explained(report: Report) -> bool:
-    analysis = report.probe.analysis
-    return isinstance(analysis, Analysis) and analysis.findings is not None
-
-
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape pool ...`` command that gives this output again."""
-    return reproduce_with(command_line, report, fmt, shown, explain=_explained(report))
+    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag
