@@ -1,7 +1,4 @@
-"""``torchshape attention``: nn.MultiheadAttention's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape attention``: nn.MultiheadAttention's command, made from its settings table (no torch)."""
 
 from __future__ import annotations
 

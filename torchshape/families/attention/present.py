@@ -24,8 +24,6 @@ from torchshape.report import Report
 from torchshape.units import human_bytes
 from torchshape.view import ParametersSection, claims_json
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 MAC_CONVENTION = "one multiply-accumulate per product term of the six matrix products; no bias additions"
 
 # --explain's JSON keys, field by field

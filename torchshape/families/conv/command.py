@@ -1,7 +1,4 @@
-"""``torchshape conv``: the convolution family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape conv``: the convolutions' command, made from the family's settings table (no torch)."""
 
 from __future__ import annotations
 

@@ -27,8 +27,6 @@ from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import ParametersSection
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 MAC_CONVENTION = "one multiply-accumulate per kernel weight and output position; no bias additions"
 
 

@@ -20,8 +20,6 @@ from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
 from torchshape.view import ParametersSection
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 
 def _run(report: Report) -> ExprRun:
     run: ExprRun = report.probe.analysis

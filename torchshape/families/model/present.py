@@ -24,8 +24,6 @@ from torchshape.shapes import shape_text
 from torchshape.units import human_bytes, human_count
 from torchshape.view import ParametersSection
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", "shown_layers"]
-
 NO_FORMULA = "no formula"
 FAILED = "—"  # the outputs of the call that raised
 MACS_ALL = (

@@ -1,5 +1,4 @@
-"""``torchshape norm``: the normalization layers from flags in PyTorch's names, checked by
-``make_spec``. No torch here."""
+"""``torchshape norm``: the normalization layers' command, made from their settings table (no torch)."""
 
 from __future__ import annotations
 

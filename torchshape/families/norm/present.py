@@ -23,8 +23,6 @@ from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import ParametersSection, explain_heading, finding_json, findings_json
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 
 def _analysis(report: Report) -> Analysis:
     analysis = report.probe.analysis

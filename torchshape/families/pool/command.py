@@ -1,8 +1,4 @@
-"""``torchshape pool``: the pooling family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text (None when not typed) and are checked in one place, ``make_spec``,
-so every bad value gets the same kind of message naming its flag. No torch here.
-"""
+"""``torchshape pool``: the pools' command, made from the family's settings table (no torch)."""
 
 from __future__ import annotations
 

@@ -23,8 +23,6 @@ from torchshape.report import Report
 from torchshape.units import human_bytes
 from torchshape.view import ParametersSection, explain_heading, findings, findings_json
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a pool multiplies nothing"
 NOTHING = (

@@ -10,7 +10,7 @@ from rich.text import Text
 from torchshape.diagram import checked
 from torchshape.facts import Totals
 from torchshape.families.rnn.counts import init_bound, steps
-from torchshape.families.rnn.sections import sections
+from torchshape.families.rnn.sections import sections as sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format, Shown
@@ -20,8 +20,6 @@ from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import ParametersSection
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"

@@ -1,7 +1,4 @@
-"""``torchshape transformer``: the transformer family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape transformer``: the transformer layers' command, made from their settings table (no torch)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,6 @@ from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.view import ParametersSection, claims_json
 
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
 MAC_CONVENTION = (
     "one multiply-accumulate per product of the projections, Q·Kᵀ, weights·V and the feed-forward; "
     "no bias, softmax, LayerNorm or masks"
