@@ -96,11 +96,15 @@ def shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
+def spatial_seen(x: Any, dims: int, unbatched: bool, channels: str) -> str:
+    sizes = shape(x)
+    batch = "unbatched" if unbatched else f"N = {sizes[0]}"
+    return f"input {sizes}: {batch}, {channels} = {sizes[-dims - 1]}"
+
+
 def spatial_layer(family: str, spec: Any, x: Any, dims: int, channels: str) -> Layer:
     """--layer on a convolution or a pool: its spec, run on the input ``x`` of its first call."""
-    sizes = shape(x)
-    batch = "unbatched" if spec.unbatched else f"N = {sizes[0]}"
-    return Layer(family, spec, f"input {sizes}: {batch}, {channels} = {sizes[-dims - 1]}", {"input": x})
+    return Layer(family, spec, spatial_seen(x, dims, spec.unbatched, channels), {"input": x})
 
 
 def spec_or_none(make_spec: Callable[..., Any], raw: dict[str, Any]) -> Any:

@@ -129,7 +129,7 @@ def totals_json(report: Report) -> dict[str, int] | None:
     }
 
 
-def footer_lines(report: Report, work: str, *memory: str | tuple[str, int]) -> list[Text]:
+def family_footer(report: Report, work: str, *memory: str | tuple[str, int]) -> list[Text]:
     """The footer: the totals' line; the bytes each part takes at the report's dtype (``memory``:
     what and its bytes, or a part written whole); then the work done (dim)."""
     parts = (part if isinstance(part, str) else f"{part[0]} {human_bytes(part[1])}" for part in memory)

@@ -17,7 +17,7 @@ from torchshape.families.attention.counts import mac_terms, macs_formula, mask_b
 from torchshape.families.attention.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -47,7 +47,7 @@ def footer(report: Report, t: Totals) -> list[Text]:
     masks = mask_bytes(report.spec)
     inputs = f"inputs {human_bytes(t.input_bytes)}" + (f" (masks {human_bytes(masks)})" if masks else "")
     work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
-    return footer_lines(report, work, ("parameters", t.param_bytes), inputs, ("outputs", t.output_bytes))
+    return family_footer(report, work, ("parameters", t.param_bytes), inputs, ("outputs", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:

@@ -20,7 +20,7 @@ from torchshape.families.spatial import Coverage
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
 from torchshape.render.csv_format import csv_row
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -156,7 +156,7 @@ def spec_input(spec: ConvSpec) -> tuple[int, ...]:
 
 def footer(report: Report, t: Totals) -> list[Text]:
     work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
-    return footer_lines(
+    return family_footer(
         report, work, ("parameters", t.param_bytes), ("input", t.input_bytes), ("output", t.output_bytes)
     )
 

@@ -15,7 +15,7 @@ from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -71,7 +71,7 @@ def footer(report: Report, t: Totals) -> list[Text]:
     else:
         weighted = ", multiplies each by its per_sample_weight" if spec.per_sample_weights else ""
         work = f"{MAC_CONVENTION}; it reads {reads}{weighted} and {_WORK[spec.mode]}."
-    return footer_lines(report, work, ("weight", t.param_bytes), inputs, ("output", t.output_bytes))
+    return family_footer(report, work, ("weight", t.param_bytes), inputs, ("output", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:

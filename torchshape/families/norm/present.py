@@ -17,7 +17,7 @@ from torchshape.families.norm.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text
 from torchshape.render.csv_format import csv_row
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -86,7 +86,7 @@ def footer(report: Report, t: Totals) -> list[Text]:
         f"by {statistics(spec).count:,} statistics."
     )
     memory = ("input", t.input_bytes), ("output", t.output_bytes), ("parameters", t.param_bytes)
-    return footer_lines(report, work, *memory, ("buffers", t.state_bytes))
+    return family_footer(report, work, *memory, ("buffers", t.state_bytes))
 
 
 def params(report: Report) -> ParametersSection:

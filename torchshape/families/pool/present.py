@@ -16,7 +16,7 @@ from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_grid, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
@@ -81,7 +81,7 @@ def footer(report: Report, t: Totals) -> list[Text]:
         what = what.replace("N·C", "C")
     work = f"{MAC_CONVENTION}; it reads {what} = {reads} input positions, and {_WORK[spec.kind]}."
     output = f"output {human_bytes(t.output_bytes)}{indices}"
-    return footer_lines(report, work, "no parameters", ("input", t.input_bytes), output)
+    return family_footer(report, work, "no parameters", ("input", t.input_bytes), output)
 
 
 def params(report: Report) -> ParametersSection:

@@ -15,7 +15,7 @@ from torchshape.families.rnn.sections_json import explain_json, packed_json, unr
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.csv_format import csv_row
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -48,7 +48,7 @@ def footer(report: Report, t: Totals) -> list[Text]:
     states = "h/c" if report.spec.kind.has_cell_state else "h"
     memory = ("parameters", t.param_bytes), ("input", t.input_bytes), (states, t.state_bytes)
     work = f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}."
-    return footer_lines(report, work, *memory, ("output", t.output_bytes))
+    return family_footer(report, work, *memory, ("output", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:

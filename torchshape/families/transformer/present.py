@@ -16,7 +16,7 @@ from torchshape.families.transformer.formulas import tensor_formulas
 from torchshape.families.transformer.spec import command_line
 from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
-from torchshape.render.parameters import footer_lines, parameters_section
+from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.view import ParametersSection, claims_json
@@ -50,7 +50,7 @@ def sections(report: Report) -> list[RenderableType]:
 def footer(report: Report, t: Totals) -> list[Text]:
     work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
     parts = ("parameters", t.param_bytes), ("inputs and masks", t.input_bytes), ("output", t.output_bytes)
-    return footer_lines(report, work, *parts)
+    return family_footer(report, work, *parts)
 
 
 def params(report: Report) -> ParametersSection:
