@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.explain import Claim
-from torchshape.view import claim_lines, claim_mark, finding_lines
+from torchshape.report import Report
+from torchshape.view import claim_lines, claim_mark, explain_heading, finding_lines, findings
 
 _STYLE = {None: "dim", True: "green", False: "bold red"}
 
@@ -32,6 +33,21 @@ def claims_section(claims: Iterable[Claim], *, quoted: bool = False) -> list[Ren
     """--explain after a blank line: each claim after its mark (``view.claim_lines``)."""
     lines = claim_lines(claims, quoted=quoted)
     return [Text(""), Text("--explain (each claim checked on torch)", style="bold"), Group(*map(Text, lines))]
+
+
+def findings_section(
+    report: Report, checked_on: str, *, values: bool | None = None, nothing: str = ""
+) -> list[RenderableType]:
+    """--explain's findings after a blank line (``view.findings``; none without --explain), under
+    a heading that says they were checked on ``checked_on`` (``values``: on real values, the
+    analysis' own by default); ``nothing``: what to say where there is nothing to check."""
+    found = findings(report)
+    if found is None:
+        return []
+    if not found and nothing:
+        return [Text(""), Text(nothing, style="bold")]
+    checked = report.probe.analysis.values if values is None else values
+    return [Text(""), claims_grid(explain_heading(checked, checked_on), found)]
 
 
 def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:

@@ -13,14 +13,14 @@ from torchshape.families.embedding.counts import index_count, values_read
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text, marked_grid
+from torchshape.render.claims import findings_section, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, findings, findings_json
+from torchshape.view import ParametersSection, findings, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a lookup multiplies nothing and a bag adds"
@@ -49,14 +49,7 @@ def _rule(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """The lookup or bag rule; with --explain the findings. Each after a blank line."""
-    parts: list[RenderableType] = [Text(""), _rule(report)]
-    found = findings(report)
-    if found is not None:
-        parts += [
-            Text(""),
-            claims_grid(explain_heading(report.probe.analysis.values, "a forward pass"), found),
-        ]
-    return parts
+    return [Text(""), _rule(report), *findings_section(report, "a forward pass")]
 
 
 def footer(report: Report, t: Totals) -> list[Text]:

@@ -15,13 +15,13 @@ from torchshape.families.norm.explain import Analysis
 from torchshape.families.norm.formulas import statistics
 from torchshape.families.norm.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text
+from torchshape.render.claims import findings_section, mark_text
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
-from torchshape.view import ParametersSection, explain_heading, finding_json, findings_json
+from torchshape.view import ParametersSection, finding_json, findings_json
 
 
 def _analysis(report: Report) -> Analysis:
@@ -72,11 +72,8 @@ def _statistics(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """Parameters and buffers, the statistics, and with --explain the mistakes."""
-    parts: list[RenderableType] = [Text(""), _held(report), Text(""), _statistics(report)]
-    analysis = _analysis(report)
-    if analysis.findings is not None:
-        parts += [Text(""), claims_grid(explain_heading(True, "torch"), analysis.findings)]
-    return parts
+    parts = [Text(""), _held(report), Text(""), _statistics(report)]
+    return parts + findings_section(report, "torch", values=True)
 
 
 def footer(report: Report, t: Totals) -> list[Text]:

@@ -14,14 +14,14 @@ from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text, marked_grid
+from torchshape.render.claims import findings_section, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, findings, findings_json
+from torchshape.view import ParametersSection, findings, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a pool multiplies nothing"
@@ -63,12 +63,7 @@ def _rules(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """Every output size's rule; with --explain the windows' findings. Each after a blank line."""
-    parts: list[RenderableType] = [Text(""), _rules(report)]
-    found = findings(report)
-    if found is not None:
-        head = explain_heading(report.probe.analysis.values, "this forward pass")
-        parts += [Text(""), claims_grid(head, found) if found else Text(NOTHING, style="bold")]
-    return parts
+    return [Text(""), _rules(report), *findings_section(report, "this forward pass", nothing=NOTHING)]
 
 
 def footer(report: Report, t: Totals) -> list[Text]:
