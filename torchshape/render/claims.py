@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.console import Group, RenderableType
+from rich.console import Group, OverflowMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -21,11 +21,11 @@ def mark_text(holds: bool | None) -> Text:
     return Text(claim_mark(holds), style=_STYLE[holds])
 
 
-def marked_grid() -> Table:
-    """Two columns: a mark, and text that folds."""
+def marked_grid(overflow: OverflowMethod = "fold") -> Table:
+    """Two columns: a mark, and text that folds (or ``overflow``: what a word too long does)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid.add_column(overflow=overflow)
     return grid
 
 

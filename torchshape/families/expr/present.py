@@ -14,7 +14,7 @@ from torchshape.facts import Totals
 from torchshape.families.expr.spec import ExprSpec, command_line
 from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
 from torchshape.options import Format, Shown
-from torchshape.render.claims import mark_text
+from torchshape.render.claims import mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
@@ -34,9 +34,7 @@ def _head(step: Step) -> Text:
 
 
 def _steps(run: ExprRun) -> RenderableType:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = marked_grid(overflow="ellipsis")
     for step in run.steps:
         grid.add_row(mark_text(step.holds), _head(step))
         rule = (
@@ -76,9 +74,7 @@ def _failure(run: ExprRun) -> list[RenderableType]:
 
 
 def _values(run: ExprRun) -> RenderableType:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = marked_grid(overflow="ellipsis")
     for view in run.values:
         grid.add_row(mark_text(view.holds), code_text(view.expression, style="cyan"))
         if view.note:
