@@ -51,17 +51,8 @@ def csv_row(
     shape at the user's sizes, ``probe`` at the sizes it ran where that differs; ``verified``
     None (nothing to check) is left empty."""
     checked = "" if verified is None else _bool(verified)
-    return [
-        tensor,
-        formula,
-        shape,
-        checked,
-        source,
-        torch,
-        torch if probe is None else probe,
-        kind,
-        str(value),
-    ]
+    probe = torch if probe is None else probe
+    return [tensor, formula, shape, checked, source, torch, probe, kind, str(value)]
 
 
 def render_csv(report: Report, shown: Shown | None = None) -> str:

@@ -132,9 +132,7 @@ def totals_json(report: Report) -> dict[str, int] | None:
 def family_footer(report: Report, work: str, *memory: str | tuple[str, int]) -> list[Text]:
     """The footer: the totals' line; the bytes each part takes at the report's dtype (``memory``:
     what and its bytes, or a part written whole); then the work done (dim)."""
-    parts = (part if isinstance(part, str) else f"{part[0]} {human_bytes(part[1])}" for part in memory)
-    return [
-        totals_head(report),
-        Text(f"{report.spec.dtype.value}: {', '.join(parts)}"),
-        Text(work, style="dim"),
-    ]
+    parts = ", ".join(
+        part if isinstance(part, str) else f"{part[0]} {human_bytes(part[1])}" for part in memory
+    )
+    return [totals_head(report), Text(f"{report.spec.dtype.value}: {parts}"), Text(work, style="dim")]
