@@ -18,8 +18,6 @@ EXAMPLES = (
 )
 # The --kind choices, for the command line's advice on a stray word (this command has --layer).
 KINDS = frozenset[str]()
-MASK = "none|2d|3d"
-PADDING = "none|bool|float"
 
 
 transformer = family_command(
