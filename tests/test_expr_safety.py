@@ -100,7 +100,7 @@ def test_the_command_line_exits_2_with_one_line_and_runs_nothing(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("evaluated a refused expression")
 
-    monkeypatch.setattr(family.ExprFamily, "inspect", never)
+    monkeypatch.setattr(family.FAMILY, "inspect", never)
     for expression, _ in HOSTILE:
         assert main(["expr", "--tensor", "a=3,4", "--", expression]) == 2, expression
         out, err = capsys.readouterr()

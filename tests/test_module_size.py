@@ -12,7 +12,6 @@ MOST = 400
 WAITING = {
     "api.py",
     "families/model/ops.py",
-    "families/model/present.py",
     "families/spatial.py",
     "render/diagram_svg.py",
     "render/diagram_text.py",

@@ -14,7 +14,7 @@ import typer.main
 
 from torchshape import families
 from torchshape.argv import Options, first_problem
-from torchshape.command import SWITCH, Command, Group
+from torchshape.command import SWITCH, Command, Group, epilog
 from torchshape.errors import TorchshapeError
 from torchshape.startup import pause_gc, skip_pydantic
 
@@ -101,7 +101,7 @@ def _group() -> typer.Typer:
 app = _group()
 for _name in families.COMMANDS:  # one command per family: torchshape rnn, conv, pool, ...
     _module = families.command(_name)
-    app.command(_name, cls=Command, epilog=_module.EPILOG)(getattr(_module, _name))
+    app.command(_name, cls=Command, epilog=epilog(_module.EXAMPLES))(getattr(_module, _name))
 
 
 def _listed() -> None:

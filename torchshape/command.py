@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -59,17 +59,33 @@ def user_gave(ctx: typer.Context, name: str) -> bool:
     return source is None or source.name != "DEFAULT"
 
 
-# The shared options of a command written by hand (model, expr), in the settings table's words.
+def epilog(examples: Iterable[str]) -> str:
+    """The end of a command's ``--help``: its examples, one a line (a test runs each one). rich
+    reads ``[..]`` in help text as markup, so a bracket (an index) is escaped."""
+    return "\bExamples:\n" + "\n".join(f"  {example}".replace("[", "\\[") for example in examples)
+
+
+# The parts of a command written by hand (model, expr): its positional argument, an option whose
+# default --help does not show, and a switch.
+def argument(metavar: str, help: str) -> Any:
+    return typer.Argument(metavar=metavar, help=help, show_default=False)
+
+
+def option(flag: str, metavar: str | None, help: str) -> Any:
+    return typer.Option(flag, metavar=metavar, help=help, show_default=False)
+
+
+def switch(flag: str, help: str) -> Any:
+    return typer.Option(flag, metavar=SWITCH, help=help)
+
+
+# The shared options of a command written by hand, in the settings table's words.
 Device = Annotated[str, typer.Option("--device", metavar=DEVICE.metavar, help=DEVICE.help)]
 DTypeOption = Annotated[str, typer.Option("--dtype", metavar=DTYPE.metavar, help=DTYPE.help)]
-FormatOption = Annotated[
-    Optional[str], typer.Option("--format", metavar=FORMAT.metavar, help=FORMAT.help, show_default=False)
-]
-OutputOption = Annotated[
-    Optional[str], typer.Option("--output", metavar=OUTPUT.metavar, help=OUTPUT.help, show_default=False)
-]
-Debug = Annotated[bool, typer.Option("--debug", metavar=SWITCH, help=DEBUG.help)]
-Params = Annotated[bool, typer.Option("--params", metavar=SWITCH, help=PARAMS.help)]
+FormatOption = Annotated[Optional[str], option("--format", FORMAT.metavar, FORMAT.help)]
+OutputOption = Annotated[Optional[str], option("--output", OUTPUT.metavar, OUTPUT.help)]
+Debug = Annotated[bool, switch("--debug", DEBUG.help)]
+Params = Annotated[bool, switch("--params", PARAMS.help)]
 
 
 def deliver(
@@ -79,10 +95,10 @@ def deliver(
     *,
     output_format: str | None,
     output: str | None,
-    params: bool,
-    time: bool,
-    repeats: str | None,
-    warmup: str | None,
+    params: bool = False,
+    time: bool = False,
+    repeats: str | None = None,
+    warmup: str | None = None,
     explain: bool = False,
     diagram: bool = False,
 ) -> None:

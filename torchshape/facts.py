@@ -113,6 +113,15 @@ class Symbols:
 
 
 @dataclass(frozen=True)
+class NoSymbols:
+    """The symbols of a family that has none of its own (model, expr): the core's JSON asks for
+    ``as_dict``."""
+
+    def as_dict(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass(frozen=True)
 class TensorFormula:
     """The shape rule of one tensor a module takes or returns: one symbol per dimension."""
 

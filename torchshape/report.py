@@ -8,11 +8,11 @@ table, a notebook the HTML, ``repr`` one line; ``to_dict``/``to_json``/``to_mark
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from torchshape.facts import LegendEntry, ParameterRow, Symbols, TensorFormula, Timing, Totals
+from torchshape.facts import LegendEntry, NoSymbols, ParameterRow, Symbols, TensorFormula, Timing, Totals
 from torchshape.probe import ProbeRun
 
 if TYPE_CHECKING:
@@ -163,6 +163,33 @@ def row_at_your_sizes(
     )
 
 
+def fed_report(
+    spec: Any,
+    probe: ProbeRun,
+    fed: Iterable[tuple[str, str, tuple[int, ...]]],
+    notes: list[str],
+    *,
+    call: str,
+    ran: str,
+    totals: Totals,
+) -> Report:
+    """The report of a family with no formulas of its own (model, expr): its rows are the tensors
+    it was fed (name, the flag that gave it, shape); what it found is the probe's analysis."""
+    rows = [row_at_your_sizes(name, given, shape, shape, fed=True, error=None) for name, given, shape in fed]
+    return Report(
+        family=spec.family,
+        spec=spec,
+        symbols=NoSymbols(),
+        legend=[],
+        rows=rows,
+        notes=notes,
+        probe=probe,
+        call=call,
+        ran=ran,
+        totals=totals,
+    )
+
+
 def real_pass(probe: ProbeRun) -> str:
     """The sentence for a real forward pass: ``real forward pass on cpu (float32), torch 2.13.0``."""
     return f"real forward pass on {probe.device} ({probe.dtype}), torch {probe.torch_version}"
@@ -195,28 +222,27 @@ class Formulas(Protocol):
 
 
 def layer_report(
-    family: str,
     spec: Any,
     probe: ProbeRun,
     formulas: Formulas,
-    *,
-    fed: Callable[[TensorFormula], bool],
     call: str,
-    ran: str,
-    parameters: list[ParameterRow],
     totals: Totals,
+    parameters: list[ParameterRow] | None = None,
+    *,
+    ran: str | None = None,
 ) -> Report:
-    """A layer family's report: each tensor formula beside the tensor torch fed (``fed``) or
-    returned, at the user's sizes (on meta too)."""
+    """A layer family's report: each tensor formula beside the tensor torch was fed
+    (``TensorFormula.fed``) or returned, at the user's sizes (on meta too); ``parameters``: None
+    for a family that has none (pools); ``ran``: where the family says more than ``meta_or_real_pass``."""
     sym = formulas.symbols(spec)
     rows = [
         row_at_your_sizes(
-            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=fed(f), error=probe.error
+            f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=f.fed, error=probe.error
         )
         for f in formulas.tensor_formulas(spec)
     ]
     return Report(
-        family=family,
+        family=spec.family,
         spec=spec,
         symbols=sym,
         legend=formulas.legend(spec),
@@ -224,7 +250,7 @@ def layer_report(
         notes=formulas.notes(spec),
         probe=probe,
         call=call,
-        ran=ran,
-        parameters=parameters,
+        ran=meta_or_real_pass(probe) if ran is None else ran,
+        parameters=parameters or [],
         totals=totals,
     )

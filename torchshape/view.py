@@ -179,6 +179,19 @@ def finding_json(c: Claim) -> dict[str, Any]:
     }
 
 
+def findings(report: Report) -> tuple[Claim, ...] | None:
+    """--explain's findings, where the family's analysis holds them (pool, embedding, norm); None
+    without --explain."""
+    found: tuple[Claim, ...] | None = getattr(report.probe.analysis, "findings", None)
+    return found
+
+
+def findings_json(report: Report) -> dict[str, Any]:
+    """JSON ``explain``: each of the findings (``finding_json``); nothing without --explain."""
+    found = findings(report)
+    return {} if found is None else {"explain": [finding_json(f) for f in found]}
+
+
 def claims_json(a: Claims, keys: dict[str, str], *, empty_as_null: bool = False) -> dict[str, Any]:
     """``values`` and each claim under the JSON keys its family has always used (``keys``: JSON key
     to field); ``empty_as_null``: an empty text is ``null``."""

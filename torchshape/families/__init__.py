@@ -18,33 +18,17 @@ from torchshape.families.base import Family
 if TYPE_CHECKING:
     from torchshape.families.contract import LayerAdapter
 
+# The families, in the order the command line lists them; each is one folder,
+# torchshape/families/NAME/, and is registered here once.
+NAMES = ("rnn", "conv", "pool", "attention", "embedding", "transformer", "norm", "model", "expr")
+
 # name -> the module that defines the command line's ``torchshape NAME``: a function NAME,
-# its EPILOG (examples) and KINDS (the --kind choices, for advice on stray words). These
+# its EXAMPLES (under --help) and KINDS (the --kind choices, for advice on stray words). These
 # are light (no torch): the command line imports them all to build its parser.
-COMMANDS: dict[str, str] = {
-    "rnn": "torchshape.families.rnn.command",
-    "conv": "torchshape.families.conv.command",
-    "pool": "torchshape.families.pool.command",
-    "attention": "torchshape.families.attention.command",
-    "embedding": "torchshape.families.embedding.command",
-    "transformer": "torchshape.families.transformer.command",
-    "norm": "torchshape.families.norm.command",
-    "model": "torchshape.families.model.command",
-    "expr": "torchshape.families.expr.command",
-}
+COMMANDS: dict[str, str] = {name: f"torchshape.families.{name}.command" for name in NAMES}
 
 # name -> the module that defines FAMILY; loaded on first use (``--help`` loads none).
-REGISTRY: dict[str, str] = {
-    "rnn": "torchshape.families.rnn.family",
-    "conv": "torchshape.families.conv.family",
-    "pool": "torchshape.families.pool.family",
-    "attention": "torchshape.families.attention.family",
-    "embedding": "torchshape.families.embedding.family",
-    "transformer": "torchshape.families.transformer.family",
-    "norm": "torchshape.families.norm.family",
-    "model": "torchshape.families.model.family",
-    "expr": "torchshape.families.expr.family",
-}
+REGISTRY: dict[str, str] = {name: f"torchshape.families.{name}.family" for name in NAMES}
 
 # name -> the family's layer adapter (``contract.LayerAdapter``): the torch.nn classes it claims
 # inside a user's model, in the order --layer's message lists them. Loaded by the model family.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
+
+from torchshape.facts import NoSymbols as NoSymbols  # model's and expr's specs name it from here
 
 if TYPE_CHECKING:
     import torch
@@ -34,15 +35,6 @@ if TYPE_CHECKING:
     from torchshape.options import Format, Shown
     from torchshape.report import Report
     from torchshape.view import ParametersSection
-
-
-@dataclass(frozen=True)
-class NoSymbols:
-    """The symbols of a family that has none of its own (model, expr): the core's JSON asks for
-    ``as_dict``."""
-
-    def as_dict(self) -> dict[str, int]:
-        return {}
 
 
 @runtime_checkable
@@ -93,8 +85,10 @@ class FolderFamily:
     ``family.py`` names its modules in ``contract.Folder(...)``, which mypy checks.
     """
 
-    name: str
     LIMITS: ClassVar[str] = "counts"  # the module with ``check_addressable``
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # the command, and the folder torchshape/families/NAME/
 
     def _module(self, leaf: str) -> ModuleType:
         return importlib.import_module(f"torchshape.families.{self.name}.{leaf}")
@@ -150,7 +144,8 @@ class FolderFamily:
         return self._present().sections(report)
 
     def footer(self, report: Report) -> list[Text]:
-        return self._present().footer(report)
+        """The family's lines under the table; none for a report without totals."""
+        return [] if report.totals is None else self._present().footer(report, report.totals)
 
     def parameters_section(self, report: Report) -> ParametersSection:
         return self._present().params(report)

@@ -7,8 +7,11 @@ listed in ``families.ADAPTERS``); the model family asks the registry who claims 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from torchshape.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,17 @@ def spatial_seen(x: Any, dims: int, unbatched: bool, channels: str) -> str:
     sizes = shape(x)
     batch = "unbatched" if unbatched else f"N = {sizes[0]}"
     return f"input {sizes}: {batch}, {channels} = {sizes[-dims - 1]}"
+
+
+def spatial_layer(family: str, spec: Any, x: Any, dims: int, channels: str) -> Layer:
+    """--layer on a convolution or a pool: its spec, run on the input ``x`` of its first call."""
+    return Layer(family, spec, spatial_seen(x, dims, spec.unbatched, channels), {"input": x})
+
+
+def spec_or_none(make_spec: Callable[..., Any], raw: dict[str, Any]) -> Any:
+    """The family's spec of a call inside a model; None where its command does not take the call
+    (then no formula is shown, never a guess)."""
+    try:
+        return make_spec(**raw)
+    except UsageError:
+        return None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.console import Group, RenderableType
+from rich.console import Group, OverflowMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from torchshape.explain import Claim
-from torchshape.view import claim_mark, finding_lines
+from torchshape.report import Report
+from torchshape.view import claim_lines, claim_mark, explain_heading, finding_lines, findings
 
 _STYLE = {None: "dim", True: "green", False: "bold red"}
 
@@ -20,12 +21,33 @@ def mark_text(holds: bool | None) -> Text:
     return Text(claim_mark(holds), style=_STYLE[holds])
 
 
-def marked_grid() -> Table:
-    """Two columns: a mark, and text that folds."""
+def marked_grid(overflow: OverflowMethod = "fold") -> Table:
+    """Two columns: a mark, and text that folds (or ``overflow``: what a word too long does)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid.add_column(overflow=overflow)
     return grid
+
+
+def claims_section(claims: Iterable[Claim], *, quoted: bool = False) -> list[RenderableType]:
+    """--explain after a blank line: each claim after its mark (``view.claim_lines``)."""
+    lines = claim_lines(claims, quoted=quoted)
+    return [Text(""), Text("--explain (each claim checked on torch)", style="bold"), Group(*map(Text, lines))]
+
+
+def findings_section(
+    report: Report, checked_on: str, *, values: bool | None = None, nothing: str = ""
+) -> list[RenderableType]:
+    """--explain's findings after a blank line (``view.findings``; none without --explain), under
+    a heading that says they were checked on ``checked_on`` (``values``: on real values, the
+    analysis' own by default); ``nothing``: what to say where there is nothing to check."""
+    found = findings(report)
+    if found is None:
+        return []
+    if not found and nothing:
+        return [Text(""), Text(nothing, style="bold")]
+    checked = report.probe.analysis.values if values is None else values
+    return [Text(""), claims_grid(explain_heading(checked, checked_on), found)]
 
 
 def claims_grid(head: str, claims: Iterable[Claim]) -> RenderableType:

@@ -35,6 +35,26 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+def csv_row(
+    tensor: str,
+    formula: str,
+    kind: str,
+    *,
+    verified: bool | None,
+    source: str,
+    shape: str = "",
+    torch: str = "",
+    probe: str | None = None,
+    value: object = "",
+) -> list[str]:
+    """A family's own row under ``COLUMNS`` (a dimension, a buffer, a step): ``torch`` is torch's
+    shape at the user's sizes, ``probe`` at the sizes it ran where that differs; ``verified``
+    None (nothing to check) is left empty."""
+    checked = "" if verified is None else _bool(verified)
+    probe = torch if probe is None else probe
+    return [tensor, formula, shape, checked, source, torch, probe, kind, str(value)]
+
+
 def render_csv(report: Report, shown: Shown | None = None) -> str:
     """``tensor, formula, shape, verified, source, torch_shape, probe_shape, kind, value`` per row.
 

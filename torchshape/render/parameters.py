@@ -45,7 +45,7 @@ def footer(report: Report) -> list[RenderableType]:
     return [Text(""), *lines] if lines else []
 
 
-def parameters_section(report: Report, init: str, notes: list[str]) -> ParametersSection:
+def parameters_section(report: Report, init: str, notes: list[str] | None = None) -> ParametersSection:
     """Every parameter with its formula, shape, element count and mark; the total; the family's
     initialization rule (``init``) and notes."""
     probe = report.probe
@@ -68,7 +68,7 @@ def parameters_section(report: Report, init: str, notes: list[str]) -> Parameter
         rows=rows,
         total=total,
         init=init,
-        notes=notes,
+        notes=notes or [],
         mismatches=mismatches,
     )
 
@@ -129,6 +129,10 @@ def totals_json(report: Report) -> dict[str, int] | None:
     }
 
 
-def footer_lines(report: Report, memory: str, work: str) -> list[Text]:
-    """The footer: the totals' line, the memory each part takes, and the work done (dim)."""
-    return [totals_head(report), Text(memory), Text(work, style="dim")]
+def family_footer(report: Report, work: str, *memory: str | tuple[str, int]) -> list[Text]:
+    """The footer: the totals' line; the bytes each part takes at the report's dtype (``memory``:
+    what and its bytes, or a part written whole); then the work done (dim)."""
+    parts = ", ".join(
+        part if isinstance(part, str) else f"{part[0]} {human_bytes(part[1])}" for part in memory
+    )
+    return [totals_head(report), Text(f"{report.spec.dtype.value}: {parts}"), Text(work, style="dim")]

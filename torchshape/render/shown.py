@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from torchshape.options import Format, Shown
 from torchshape.report import Report
@@ -15,11 +15,13 @@ def reproduce(report: Report, fmt: Format, shown: Shown) -> str:
     return families.of(report).command_line(report, fmt, shown)
 
 
-def output_options(report: Report, shown: Shown) -> dict[str, Any]:
-    """The output's flags a family's ``command_line`` writes: --params, --time, --output."""
-    timing = report.timing
-    return {
-        "params": shown.params,
-        "timing": None if timing is None else (timing.repeats, timing.warmup),
-        "output": shown.output,
-    }
+def reproduce_with(
+    command_line: Callable[..., str], report: Report, fmt: Format, shown: Shown, **run: bool
+) -> str:
+    """The family's ``command_line`` for this report: the spec's flags, the run's (``run``:
+    explain, unroll), the output's (--params, --time, --output) and --diagram where one was drawn."""
+    timing = None if report.timing is None else (report.timing.repeats, report.timing.warmup)
+    drawn = {"diagram": True} if report.probe.diagram is not None else {}
+    return command_line(
+        report.spec, fmt, **run, params=shown.params, timing=timing, output=shown.output, **drawn
+    )

@@ -1,7 +1,4 @@
-"""``torchshape attention``: nn.MultiheadAttention's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape attention``: nn.MultiheadAttention's command, made from its settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -16,8 +13,6 @@ EXAMPLES = (
     "torchshape attention --kdim 10 --vdim 6 --attn-mask 3d --mask-dtype float --params",
     "torchshape attention --self --target-len 131072 --embed-dim 8192 --heads 64 --batch 1 --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset[str]()
 

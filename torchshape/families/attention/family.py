@@ -6,12 +6,7 @@ from typing import TYPE_CHECKING
 
 from torchshape.families.base import FolderFamily
 
-
-class AttentionFamily(FolderFamily):
-    name = "attention"
-
-
-FAMILY = AttentionFamily()
+FAMILY = FolderFamily("attention")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.attention import adapter as layer_adapter
@@ -19,5 +14,4 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.contract import Folder, LayerAdapter
 
     Folder(request, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)
-
-    checked_adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model
+    adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

@@ -60,30 +60,27 @@ def mask_dtype(spec: AttentionSpec) -> str:
 def tensor_formulas(spec: AttentionSpec) -> list[TensorFormula]:
     """Every tensor fed (query, key, value, the masks given) and returned, in call order."""
     rows = [
-        TensorFormula("query", layout(spec, "L", "E")),
-        TensorFormula("key", layout(spec, "S", "E_k")),
-        TensorFormula("value", layout(spec, "S", "E_v")),
+        TensorFormula("query", layout(spec, "L", "E"), fed=True),
+        TensorFormula("key", layout(spec, "S", "E_k"), fed=True),
+        TensorFormula("value", layout(spec, "S", "E_v"), fed=True),
     ]
     if spec.key_padding_mask:
         rows.append(
             TensorFormula(
-                "key_padding_mask", ("S",) if spec.unbatched else ("N", "S"), dtype=mask_dtype(spec)
+                "key_padding_mask", ("S",) if spec.unbatched else ("N", "S"), dtype=mask_dtype(spec), fed=True
             )
         )
     if spec.attn_mask is MaskDims.TWO:
-        rows.append(TensorFormula("attn_mask", ("L", "S"), dtype=mask_dtype(spec)))
+        rows.append(TensorFormula("attn_mask", ("L", "S"), dtype=mask_dtype(spec), fed=True))
     elif spec.attn_mask is MaskDims.THREE:
         depth = "num_heads" if spec.unbatched else "N·num_heads"
-        rows.append(TensorFormula("attn_mask", (depth, "L", "S"), dtype=mask_dtype(spec)))
+        rows.append(TensorFormula("attn_mask", (depth, "L", "S"), dtype=mask_dtype(spec), fed=True))
     rows.append(TensorFormula("attn_output", layout(spec, "L", "E")))
     if spec.need_weights:
         lead = () if spec.unbatched else ("N",)
         heads = () if spec.average_attn_weights else ("num_heads",)
         rows.append(TensorFormula("attn_output_weights", (*lead, *heads, "L", weights_source(spec))))
     return rows
-
-
-INPUTS = ("query", "key", "value", "key_padding_mask", "attn_mask")
 
 
 def legend(spec: AttentionSpec) -> list[LegendEntry]:

@@ -6,23 +6,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import checked
 from torchshape.explain import Claims
+from torchshape.facts import Totals
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
 from torchshape.families.attention.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.claims import claims_section
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, claim_lines, claims_json
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.view import ParametersSection, claims_json
 
 MAC_CONVENTION = "one multiply-accumulate per product term of the six matrix products; no bias additions"
 
@@ -40,24 +40,14 @@ def sections(report: Report) -> list[RenderableType]:
         grid.add_row(what, code_text(formula), f"{value:,}")
     parts: list[RenderableType] = [Text(""), Text("MACs, per matrix product", style="bold"), grid]
     analysis = report.probe.analysis
-    if isinstance(analysis, Claims):
-        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in claim_lines(analysis.claims))))
-    return parts
+    return parts + (claims_section(analysis.claims) if isinstance(analysis, Claims) else [])
 
 
-def footer(report: Report) -> list[Text]:
-    t = report.totals
-    if t is None:
-        return []
-    spec = report.spec
-    masks = mask_bytes(spec)
+def footer(report: Report, t: Totals) -> list[Text]:
+    masks = mask_bytes(report.spec)
     inputs = f"inputs {human_bytes(t.input_bytes)}" + (f" (masks {human_bytes(masks)})" if masks else "")
-    memory = (
-        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, {inputs}, "
-        f"outputs {human_bytes(t.output_bytes)}"
-    )
-    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
+    work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
+    return family_footer(report, work, ("parameters", t.param_bytes), inputs, ("outputs", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:
@@ -68,7 +58,7 @@ def params(report: Report) -> ParametersSection:
         "(3·E, E)); in_proj_bias and out_proj.bias 0; bias_k, bias_v xavier_normal_; out_proj.weight "
         "U(−1/√E, 1/√E)"
     )
-    return parameters_section(report, init, [])
+    return parameters_section(report, init)
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -91,13 +81,7 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return command_line(
-        report.spec,
-        fmt,
-        explain=report.probe.analysis is not None,
-        **output_options(report, shown),
-        diagram=report.probe.diagram is not None,
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

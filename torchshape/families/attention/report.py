@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from torchshape.families.attention import formulas
 from torchshape.families.attention.counts import parameter_rows, totals
-from torchshape.families.attention.formulas import INPUTS
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, layer_report, meta_or_real_pass
+from torchshape.report import Report, layer_report
 
 
 def call(spec: AttentionSpec) -> str:
@@ -20,13 +19,5 @@ def call(spec: AttentionSpec) -> str:
 def build_report(spec: AttentionSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
     return layer_report(
-        "attention",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.name in INPUTS,
-        call=call(spec),
-        ran=meta_or_real_pass(probe),
-        parameters=parameter_rows(spec, probe.parameters),
-        totals=totals(spec),
+        spec, probe, formulas, call(spec), totals(spec), parameter_rows(spec, probe.parameters)
     )

@@ -8,19 +8,11 @@ from typing import Any
 from torch import nn
 
 from torchshape.errors import UsageError
+from torchshape.families import layers
 from torchshape.families.conv import counts, formulas
 from torchshape.families.conv.request import make_spec
 from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large
-from torchshape.families.layers import (
-    Known,
-    KnownOutput,
-    Layer,
-    LayerCall,
-    first_tensor,
-    input_settings,
-    read_class,
-    spatial_seen,
-)
+from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall
 
 DIMS = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3, nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2}
 DIMS[nn.ConvTranspose3d] = 3
@@ -30,17 +22,16 @@ OWN_WEIGHTS = True
 
 
 def _dims(module: Any) -> int:
-    return DIMS[read_class(module, DIMS)]
+    return DIMS[layers.read_class(module, DIMS)]
 
 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """The conv family's formulas at the observed input."""
-    x = first_tensor(args)
+    x = layers.first_tensor(args)
     if x is None or len(args) > 1 or kwargs:  # ConvTranspose's output_size picks among sizes
         return None
-    try:
-        spec = make_spec(**_settings(module, x, _dims(module), "cpu", "float32"))
-    except UsageError:  # a call the conv command does not take: no formula, never a guess
+    spec = layers.spec_or_none(make_spec, _settings(module, x, _dims(module), "cpu", "float32"))
+    if spec is None:
         return None
     sym = formulas.symbols(spec)
     output = formulas.tensor_formulas(spec)[1]
@@ -57,7 +48,7 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
         )
     dims, x = _dims(module), call.x
     spec = make_spec(**_settings(module, x, dims, call.device, call.dtype))
-    return Layer("conv", spec, spatial_seen(x, dims, spec.unbatched, "C_in"), {"input": x})
+    return layers.spatial_layer("conv", spec, x, dims, "C_in")
 
 
 def _settings(module: Any, x: Any, dims: int, device: str, dtype: str) -> dict[str, Any]:
@@ -78,7 +69,7 @@ def _settings(module: Any, x: Any, dims: int, device: str, dtype: str) -> dict[s
         "bias": module.bias is not None,
         "transposed": transposed,
     }
-    return raw | input_settings(x, dims, device, dtype)
+    return raw | layers.input_settings(x, dims, device, dtype)
 
 
 def expects(module: Any) -> str | None:

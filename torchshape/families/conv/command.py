@@ -1,7 +1,4 @@
-"""``torchshape conv``: the convolution family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape conv``: the convolutions' command, made from the family's settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -18,8 +15,6 @@ EXAMPLES = (
     "torchshape conv --dims 3 --in-channels 1024 --out-channels 1024 --size 64,512,512 --device meta",
     "torchshape conv --groups 3 --in-channels 6 --out-channels 9 --params --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset[str]()
 

@@ -6,12 +6,7 @@ from typing import TYPE_CHECKING
 
 from torchshape.families.base import FolderFamily
 
-
-class ConvFamily(FolderFamily):
-    name = "conv"
-
-
-FAMILY = ConvFamily()
+FAMILY = FolderFamily("conv")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder, LayerAdapter

@@ -146,7 +146,7 @@ def symbols(spec: ConvSpec) -> Symbols:
 def tensor_formulas(spec: ConvSpec) -> list[TensorFormula]:
     batch = () if spec.unbatched else ("N",)
     return [
-        TensorFormula("input", (*batch, "C_in", *(f"{a}_in" for a in spec.axes))),
+        TensorFormula("input", (*batch, "C_in", *(f"{a}_in" for a in spec.axes)), fed=True),
         TensorFormula("output", (*batch, "C_out", *(f"{a}_out" for a in spec.axes))),
     ]
 

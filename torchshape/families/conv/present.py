@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from torchshape.diagram import checked
 from torchshape.explain import NO_VALUES, Claim
+from torchshape.facts import Totals
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis, Unread
 from torchshape.families.conv.formulas import dim_formulas
 from torchshape.families.conv.spec import ConvSpec, command_line
 from torchshape.families.spatial import Coverage
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.claims import claims_section
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
-from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, claim_lines
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.view import ParametersSection
 
 MAC_CONVENTION = "one multiply-accumulate per kernel weight and output position; no bias additions"
 
@@ -75,10 +75,9 @@ def sections(report: Report) -> list[RenderableType]:
         grid.add_row(code_text(f"{' ' * len(d.symbol)} = {d.numeric}"))
     parts: list[RenderableType] = [Text(""), Text("Output size, per axis", style="bold"), grid]
     analysis = report.probe.analysis
-    if isinstance(analysis, ConvAnalysis):
-        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in claim_lines(claims(report.spec, analysis)))))
-    return parts
+    return parts + (
+        claims_section(claims(report.spec, analysis)) if isinstance(analysis, ConvAnalysis) else []
+    )
 
 
 def claims(spec: ConvSpec, a: ConvAnalysis) -> list[Claim]:
@@ -155,23 +154,18 @@ def spec_input(spec: ConvSpec) -> tuple[int, ...]:
     return (*lead, spec.in_channels, *spec.size)
 
 
-def footer(report: Report) -> list[Text]:
-    t = report.totals
-    if t is None:
-        return []
-    spec = report.spec
-    memory = (
-        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
-        f"output {human_bytes(t.output_bytes)}"
+def footer(report: Report, t: Totals) -> list[Text]:
+    work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
+    return family_footer(
+        report, work, ("parameters", t.param_bytes), ("input", t.input_bytes), ("output", t.output_bytes)
     )
-    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
 
 
 def params(report: Report) -> ParametersSection:
     b = init_bound(report.spec)
     fan = "C_out" if report.spec.transposed else "C_in"
     init = f"init: every parameter starts as U(−b, b), b = 1/√({fan}/groups·∏kernel_size) = {b:.4g}"
-    return parameters_section(report, init, [])
+    return parameters_section(report, init)
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -248,29 +242,13 @@ def csv_rows(report: Report) -> list[list[str]]:
     """One row per output axis: its formula and value (kind ``dim``)."""
     output = next(row for row in report.rows if row.name == "output")
     return [
-        [
-            d.symbol,
-            d.formula,
-            "",
-            "true" if output.verified else "false",
-            "formula",
-            "",
-            "",
-            "dim",
-            str(d.value),
-        ]
+        csv_row(d.symbol, d.formula, "dim", verified=output.verified, source="formula", value=d.value)
         for d in dim_formulas(report.spec)
     ]
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return command_line(
-        report.spec,
-        fmt,
-        explain=report.probe.analysis is not None,
-        **output_options(report, shown),
-        diagram=report.probe.diagram is not None,
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

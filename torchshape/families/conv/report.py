@@ -6,7 +6,7 @@ from torchshape.families.conv import formulas
 from torchshape.families.conv.counts import parameter_rows, totals
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, layer_report, meta_or_real_pass
+from torchshape.report import Report, layer_report
 
 
 def call(spec: ConvSpec) -> str:
@@ -19,13 +19,5 @@ def call(spec: ConvSpec) -> str:
 def build_report(spec: ConvSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
     return layer_report(
-        "conv",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.name == "input",
-        call=call(spec),
-        ran=meta_or_real_pass(probe),
-        parameters=parameter_rows(spec, probe.parameters),
-        totals=totals(spec),
+        spec, probe, formulas, call(spec), totals(spec), parameter_rows(spec, probe.parameters)
     )

@@ -1,9 +1,4 @@
-"""``torchshape embedding``: nn.Embedding and nn.EmbeddingBag from flags in PyTorch's names,
-checked by ``make_spec``.
-
-Values arrive as text (None when not typed) and are checked in one place, ``make_spec``,
-so every bad value gets the same kind of message naming its flag. No torch here.
-"""
+"""``torchshape embedding``: the embeddings' command, made from their settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -18,8 +13,6 @@ EXAMPLES = (
     "torchshape embedding --bag --offsets 0,3,3,7 --shape 9 --explain",
     "torchshape embedding --bag --offsets 0,2,5 --include-last-offset --max-norm 1 --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # No --kind: nn.Embedding, or nn.EmbeddingBag with --bag.
 KINDS: frozenset[str] = frozenset()
 

@@ -52,15 +52,15 @@ def tensor_formulas(spec: EmbeddingSpec) -> list[TensorFormula]:
     dims = input_symbols(spec)
     if not spec.bag:
         return [
-            TensorFormula("input", dims, written="(*)"),
+            TensorFormula("input", dims, written="(*)", fed=True),
             TensorFormula("output", (*dims, "embedding_dim"), written="(*, embedding_dim)"),
         ]
     written = "(L)" if spec.one_d else "(B, K)"
-    rows = [TensorFormula("input", dims, written=written)]
+    rows = [TensorFormula("input", dims, written=written, fed=True)]
     if spec.one_d:
-        rows.append(TensorFormula("offsets", ("O",), written="(O)"))
+        rows.append(TensorFormula("offsets", ("O",), written="(O)", fed=True))
     if spec.per_sample_weights:
-        rows.append(TensorFormula("per_sample_weights", dims, written=written))
+        rows.append(TensorFormula("per_sample_weights", dims, written=written, fed=True))
     rows.append(TensorFormula("output", ("B", "embedding_dim"), written="(B, embedding_dim)"))
     return rows
 

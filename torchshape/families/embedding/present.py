@@ -8,20 +8,19 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from torchshape.facts import Totals
 from torchshape.families.embedding.counts import index_count, values_read
-from torchshape.families.embedding.explain import Analysis
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
 from torchshape.families.embedding.spec import Mode, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text, marked_grid
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.claims import findings_section, mark_text, marked_grid
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, finding_json
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.view import ParametersSection, findings, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a lookup multiplies nothing and a bag adds"
@@ -50,34 +49,22 @@ def _rule(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """The lookup or bag rule; with --explain the findings. Each after a blank line."""
-    parts: list[RenderableType] = [Text(""), _rule(report)]
-    analysis = report.probe.analysis
-    if isinstance(analysis, Analysis) and analysis.findings is not None:
-        parts += [
-            Text(""),
-            claims_grid(explain_heading(analysis.values, "a forward pass"), analysis.findings),
-        ]
-    return parts
+    return [Text(""), _rule(report), *findings_section(report, "a forward pass")]
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, t: Totals) -> list[Text]:
     """Always under the table: parameters, MACs (none) and why, memory, the work done."""
-    t = report.totals
-    if t is None:
-        return []
     spec = report.spec
-    memory = (
-        f"{spec.dtype.value}: weight {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)} "
-        f"(int64 indices{', offsets' if spec.one_d else ''}"
-        f"{', per_sample_weights' if spec.per_sample_weights else ''}), output {human_bytes(t.output_bytes)}"
-    )
+    fed = "int64 indices" + (", offsets" if spec.one_d else "")
+    fed += ", per_sample_weights" if spec.per_sample_weights else ""
+    inputs = f"input {human_bytes(t.input_bytes)} ({fed})"
     reads = f"{index_count(spec):,} rows × {spec.embedding_dim} = {values_read(spec):,} values"
     if not spec.bag:
         work = f"{MAC_CONVENTION}; it copies {reads}."
     else:
         weighted = ", multiplies each by its per_sample_weight" if spec.per_sample_weights else ""
         work = f"{MAC_CONVENTION}; it reads {reads}{weighted} and {_WORK[spec.mode]}."
-    return footer_lines(report, memory, work)
+    return family_footer(report, work, ("weight", t.param_bytes), inputs, ("output", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:
@@ -86,7 +73,7 @@ def params(report: Report) -> ParametersSection:
     init = "init: weight starts as N(0, 1)"
     if spec.padding_idx is not None:
         init += f", and its padding_idx row {spec.padding_row} as zeros"
-    return parameters_section(report, init, [])
+    return parameters_section(report, init)
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -97,10 +84,7 @@ def json_extra(report: Report) -> dict[str, Any]:
     out: dict[str, Any] = {"rule": {"formula": found.formula, "numeric": found.numeric, "value": found.value}}
     if spec.one_d:
         out["rule"]["bags"] = [list(span) for span in bag_spans(spec)[:MAX_LISTED]]
-    analysis = report.probe.analysis
-    if isinstance(analysis, Analysis) and analysis.findings is not None:
-        out["explain"] = [finding_json(f) for f in analysis.findings]
-    return out
+    return out | findings_json(report)
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -110,29 +94,13 @@ def csv_rows(report: Report) -> list[list[str]]:
         return []
     found = rule(spec)
     output = report.probe.shapes.get("output")
-    torch_value = "" if output is None else str(output[0])
+    size = "" if output is None else str(output[0])
     verified = _output_verified(report)
     return [
-        [
-            "B",
-            found.formula,
-            "",
-            "true" if verified else "false",
-            "forward",
-            torch_value,
-            torch_value,
-            "dim",
-            str(found.value),
-        ]
+        csv_row("B", found.formula, "dim", verified=verified, source="forward", torch=size, value=found.value)
     ]
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape embedding ...`` command that gives this output again."""
-    analysis = report.probe.analysis
-    return command_line(
-        report.spec,
-        fmt,
-        explain=isinstance(analysis, Analysis) and analysis.findings is not None,
-        **output_options(report, shown),
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)

@@ -23,14 +23,7 @@ def call(spec: EmbeddingSpec) -> str:
 
 def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
+    ran = meta_or_real_pass(probe, "meta kernels")
     return layer_report(
-        "embedding",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.name != "output",
-        call=call(spec),
-        ran=meta_or_real_pass(probe, "meta kernels"),
-        parameters=parameter_rows(spec, probe.parameters),
-        totals=totals(spec),
+        spec, probe, formulas, call(spec), totals(spec), parameter_rows(spec, probe.parameters), ran=ran
     )

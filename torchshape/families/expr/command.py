@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from torchshape.command import SWITCH, Debug, FormatOption, OutputOption, deliver
+from torchshape.command import Debug, FormatOption, OutputOption, argument, deliver, option, switch
 
 # Shown under ``torchshape expr --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
@@ -21,8 +21,6 @@ EXAMPLES = (
     "torchshape expr 'x.transpose(0, 1).reshape(-1)' --tensor x=1000000,1000000",
     "torchshape expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",
 )
-# rich reads [..] in help text as markup: a bracket of an index is escaped
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}".replace("[", "\\[") for example in EXAMPLES)
 KINDS: frozenset[str] = frozenset()
 
 
@@ -30,23 +28,21 @@ def expr(
     ctx: typer.Context,
     expression: Annotated[
         str,
-        typer.Argument(
-            metavar="EXPRESSION",
-            help="A tensor expression in Python: a[:, 0], x @ W.T, torch.cat(xs, 1), a.view(-1, 4).float(); "
+        argument(
+            "EXPRESSION",
+            "A tensor expression in Python: a[:, 0], x @ W.T, torch.cat(xs, 1), a.view(-1, 4).float(); "
             "statements separated by ; may assign names (b = a.T; b.reshape(-1)). Parsed with ast "
             "and checked against an allow-list; never passed to eval. One that starts with - goes after --.",
-            show_default=False,
         ),
     ],
     tensors: Annotated[
         Optional[list[str]],
-        typer.Option(
+        option(
             "--tensor",
-            metavar="NAME=SHAPE[:DTYPE[:LOW-HIGH]]",
-            help="A tensor the expression names: a=3,4; idx=5:int64:0-2 (values 0 ≤ v < 2); m=3,4:bool; "
+            "NAME=SHAPE[:DTYPE[:LOW-HIGH]]",
+            "A tensor the expression names: a=3,4; idx=5:int64:0-2 (values 0 ≤ v < 2); m=3,4:bool; "
             "b=() for 0-d; xs=[1,3]*5 for a list of five. DTYPE defaults to float32; integers are "
             "0 ≤ v < the smallest size of the other tensors unless LOW-HIGH is given.",
-            show_default=False,
         ),
     ] = None,
     device: Annotated[
@@ -62,18 +58,16 @@ def expr(
     output: OutputOption = None,
     explain: Annotated[
         bool,
-        typer.Option(
+        switch(
             "--explain",
-            metavar=SWITCH,
-            help="Show which elements each index tensor picks, on the input numbered 0, 1, 2, ... (CPU).",
+            "Show which elements each index tensor picks, on the input numbered 0, 1, 2, ... (CPU).",
         ),
     ] = False,
     diagram: Annotated[
         bool,
-        typer.Option(
+        switch(
             "--diagram",
-            metavar=SWITCH,
-            help="Draw each broadcast: the shapes right-aligned, a column per dimension, where a 1 or a "
+            "Draw each broadcast: the shapes right-aligned, a column per dimension, where a 1 or a "
             "missing dim was stretched, the result torch gave.",
         ),
     ] = False,
@@ -92,10 +86,6 @@ def expr(
         lambda: run_expr(spec),
         output_format=output_format,
         output=output,
-        params=False,
-        time=False,
-        repeats=None,
-        warmup=None,
         explain=explain,
         diagram=diagram,
     )

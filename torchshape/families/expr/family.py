@@ -6,12 +6,7 @@ from typing import TYPE_CHECKING
 
 from torchshape.families.base import FolderFamily
 
-
-class ExprFamily(FolderFamily):
-    name = "expr"
-
-
-FAMILY = ExprFamily()
+FAMILY = FolderFamily("expr")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder

@@ -10,31 +10,20 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.facts import Totals
 from torchshape.families.expr.spec import ExprSpec, command_line
 from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
 from torchshape.options import Format, Shown
+from torchshape.render.claims import mark_text, marked_grid
+from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
 from torchshape.view import ParametersSection
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
-
-UNCHECKED = "–"
 
 
 def _run(report: Report) -> ExprRun:
     run: ExprRun = report.probe.analysis
     return run
-
-
-def mark(holds: bool | None) -> str:
-    """✓ torch agreed with the rule; ✗ it did not; – no rule to check."""
-    return UNCHECKED if holds is None else "✓" if holds else "✗"
-
-
-def _mark_text(holds: bool | None) -> Text:
-    style = "dim" if holds is None else "green" if holds else "bold red"
-    return Text(mark(holds), style=style)
 
 
 def _head(step: Step) -> Text:
@@ -45,11 +34,9 @@ def _head(step: Step) -> Text:
 
 
 def _steps(run: ExprRun) -> RenderableType:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = marked_grid(overflow="ellipsis")
     for step in run.steps:
-        grid.add_row(_mark_text(step.holds), _head(step))
+        grid.add_row(mark_text(step.holds), _head(step))
         rule = (
             step.rule
             if step.holds is None or step.rule.startswith(step.kind)
@@ -87,11 +74,9 @@ def _failure(run: ExprRun) -> list[RenderableType]:
 
 
 def _values(run: ExprRun) -> RenderableType:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = marked_grid(overflow="ellipsis")
     for view in run.values:
-        grid.add_row(_mark_text(view.holds), code_text(view.expression, style="cyan"))
+        grid.add_row(mark_text(view.holds), code_text(view.expression, style="cyan"))
         if view.note:
             grid.add_row("", hanging(view.note, "dim"))
             continue
@@ -121,7 +106,7 @@ def _picture(picture: BroadcastPicture) -> RenderableType:
     grid.add_row(Text("result", style="bold"), *(Text(str(n), style="bold") for n in picture.result))
     from rich.padding import Padding
 
-    head = Text.assemble(_mark_text(picture.holds), " ", code_text(picture.expression))
+    head = Text.assemble(mark_text(picture.holds), " ", code_text(picture.expression))
     return Group(head, Padding(grid, (0, 0, 0, 2)))
 
 
@@ -176,7 +161,7 @@ def _last_statement(spec: ExprSpec) -> str:
     return " ".join((ast.get_source_segment(spec.checked.source, last) or ast.unparse(last)).split())
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, totals: Totals) -> list[Text]:
     return []
 
 
@@ -216,42 +201,35 @@ def json_extra(report: Report) -> dict[str, Any]:
     return out
 
 
-def _bool(value: bool | None) -> str:
-    return "" if value is None else "true" if value else "false"
-
-
 def csv_rows(report: Report) -> list[list[str]]:
     """A row of kind ``step`` per step (``value``: its dtype); ``error`` and ``fix`` rows where torch
     refused. Columns: tensor, formula, shape, verified, source, torch_shape, probe_shape, kind, value."""
     run = _run(report)
     rows = [
-        [
+        csv_row(
             step.expression,
             f"{step.kind}: {step.rule}",
-            step.shape_text,
-            _bool(step.holds),
-            "forward",
-            step.shape_text,
-            "",
             "step",
-            step.dtype,
-        ]
+            verified=step.holds,
+            source="forward",
+            shape=step.shape_text,
+            torch=step.shape_text,
+            probe="",
+            value=step.dtype,
+        )
         for step in run.steps
     ]
     failure = run.failure
     if failure is not None:
         rows.append(
-            [
+            csv_row(
                 failure.expression,
                 failure.rule,
-                "",
-                _bool(failure.predicted),
-                "forward",
-                "",
-                "",
                 "error",
-                failure.message,
-            ]
+                verified=failure.predicted,
+                source="forward",
+                value=failure.message,
+            )
         )
         for fix in failure.fixes:
             shape = "" if fix.shape is None else repr(fix.shape)

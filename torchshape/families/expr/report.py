@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from torchshape.families.expr.counts import totals
-from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec, Symbols
+from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec
 from torchshape.families.expr.steps import ExprRun
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, row_at_your_sizes
+from torchshape.report import Report, fed_report
 
 NOTES = {
     "meta": "on meta: torch's meta kernels give every shape and dtype at any size, no values",
@@ -42,8 +42,8 @@ def ran(probe: ProbeRun) -> str:
 
 def build_report(spec: ExprSpec, probe: ProbeRun) -> Report:
     run: ExprRun = probe.analysis
-    rows = [
-        row_at_your_sizes(one.name, f"--tensor {one.text}", shape, shape, fed=True, error=None)
+    fed = [
+        (one.name, f"--tensor {one.text}", shape)
         for one, shape in zip(spec.tensors, probe.shapes.values(), strict=True)
     ]
     notes = [run.why_device]
@@ -51,16 +51,6 @@ def build_report(spec: ExprSpec, probe: ProbeRun) -> Report:
         notes.append(NOTES["cpu"])
     if any(step.holds is None for step in run.steps):
         notes.append("– marks a step with no rule in torchshape: torch's shape, shown unchecked")
-    return Report(
-        family="expr",
-        spec=spec,
-        symbols=Symbols(),
-        legend=[],
-        rows=rows,
-        notes=notes,
-        probe=probe,
-        call=call(spec, probe.device),
-        ran=ran(probe),
-        parameters=[],
-        totals=totals(spec),
+    return fed_report(
+        spec, probe, fed, notes, call=call(spec, probe.device), ran=ran(probe), totals=totals(spec)
     )

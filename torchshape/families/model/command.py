@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from torchshape.command import (
-    SWITCH,
     Debug,
     Device,
     DTypeOption,
     FormatOption,
     OutputOption,
     Params,
+    argument,
     deliver,
+    option,
+    switch,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ EXAMPLES = (
     "torchshape model tests/models/cell_loop.py:CellLoop --input 6,3,8 --arg hidden_size=16",
     "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --layer rnn --explain",
 )
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 KINDS: frozenset[str] = frozenset()
 
 
@@ -37,76 +38,66 @@ def model(
     ctx: typer.Context,
     target: Annotated[
         str,
-        typer.Argument(
-            metavar="TARGET",
-            help="path/to/file.py:Name or package.module:Name: an nn.Module class, a function returning "
+        argument(
+            "TARGET",
+            "path/to/file.py:Name or package.module:Name: an nn.Module class, a function returning "
             "a module, or a module object. Importing it runs its code, as python file.py would.",
-            show_default=False,
         ),
     ],
     inputs: Annotated[
         Optional[list[str]],
-        typer.Option(
+        option(
             "--input",
-            metavar="[NAME=]SHAPE[:DTYPE[:LOW-HIGH]]",
-            help="One per positional argument of forward, in order: 4,10:int64 or 4,7; NAME=SHAPE for a "
+            "[NAME=]SHAPE[:DTYPE[:LOW-HIGH]]",
+            "One per positional argument of forward, in order: 4,10:int64 or 4,7; NAME=SHAPE for a "
             "keyword argument. DTYPE defaults to --dtype; integers are 0 ≤ v < the num_embeddings "
             "of the embedding they feed unless LOW-HIGH is given.",
-            show_default=False,
         ),
     ] = None,
     args: Annotated[
         Optional[list[str]],
-        typer.Option(
+        option(
             "--arg",
-            metavar="NAME=VALUE",
-            help="A keyword for the class or function; VALUE is a Python literal (ast.literal_eval).",
-            show_default=False,
+            "NAME=VALUE",
+            "A keyword for the class or function; VALUE is a Python literal (ast.literal_eval).",
         ),
     ] = None,
     device: Device = "cpu",
     dtype: DTypeOption = "float32",
     depth: Annotated[
         Optional[str],
-        typer.Option(
+        option(
             "--depth",
-            metavar="INT",
-            help="Show layers down to this depth (0: the model itself); totals are always the whole model.",
-            show_default=False,
+            "INT",
+            "Show layers down to this depth (0: the model itself); totals are always the whole model.",
         ),
     ] = None,
     layer: Annotated[
         Optional[str],
-        typer.Option(
+        option(
             "--layer",
-            metavar="PATH",
-            help="Zoom in on one layer (a path from the trace, such as encoder.rnn): its family's full "
+            "PATH",
+            "Zoom in on one layer (a path from the trace, such as encoder.rnn): its family's full "
             "report (rnn, conv or pool), run on its own weights and the input of its first call.",
-            show_default=False,
         ),
     ] = None,
     explain: Annotated[
-        bool,
-        typer.Option(
-            "--explain", metavar=SWITCH, help="With --layer: the family's --explain, on the layer's tensors."
-        ),
+        bool, switch("--explain", "With --layer: the family's --explain, on the layer's tensors.")
     ] = False,
     grad: Annotated[
         bool,
-        typer.Option(
+        switch(
             "--grad",
-            metavar=SWITCH,
-            help="Run the forward with autograd on, as in training: what backward needs is kept, and "
+            "Run the forward with autograd on, as in training: what backward needs is kept, and "
             "the memory estimate counts it. Without it the forward runs under torch.no_grad(), as "
             "the peers run it.",
         ),
     ] = False,
     ops: Annotated[
         bool,
-        typer.Option(
+        switch(
             "--ops",
-            metavar=SWITCH,
-            help="Show the operations of your model's own code as rows under the module that ran them "
+            "Show the operations of your model's own code as rows under the module that ran them "
             "(view, permute, cat, matmul, F.*, indexing), with their file and line. JSON always has them.",
         ),
     ] = False,
@@ -144,15 +135,4 @@ def model(
         from torchshape.families.model.family import FAMILY
 
         inspect = partial(FAMILY.inspect, spec)
-    deliver(
-        ctx,
-        spec,
-        inspect,
-        output_format=output_format,
-        output=output,
-        params=params,
-        time=False,
-        repeats=None,
-        warmup=None,
-        explain=explain,
-    )
+    deliver(ctx, spec, inspect, output_format=output_format, output=output, params=params, explain=explain)

@@ -12,18 +12,17 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from torchshape.facts import ParameterRow
+from torchshape.facts import ParameterRow, Totals
 from torchshape.families.diagnosis import CODE_INDENT
 from torchshape.families.model.spec import ModelSpec, command_line
 from torchshape.families.model.trace import LayerCall, Trace, collapse
 from torchshape.options import Format, Shown
+from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.units import human_bytes, human_count
 from torchshape.view import ParametersSection
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections", "shown_layers"]
 
 NO_FORMULA = "no formula"
 FAILED = "—"  # the outputs of the call that raised
@@ -156,12 +155,10 @@ def sections(report: Report) -> list[RenderableType]:
     return parts
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, t: Totals) -> list[Text]:
     """Where forward raised, if it did (the diagnosis: as text in Markdown); the totals of the
     whole model, whatever --depth shows; then each mismatch."""
     trace = _trace(report)
-    t = report.totals
-    assert t is not None
     frozen = trace.params - trace.trainable
     lines: list[Text] = []
     if trace.diagnosis is not None:
@@ -345,64 +342,52 @@ def csv_rows(report: Report) -> list[list[str]]:
             inputs = ", ".join(shape_text(shape) for _, shape in row.inputs)
             rows.append([f"{row.shown_path}: raised", "", "", "false", "forward", inputs, "", "layer", "1"])
         for o in row.outputs:
-            verified = "" if o.verified is None else "true" if o.verified else "false"
-            expected = o.expected if o.expected is not None else o.shape
+            expected = shape_text(o.expected if o.expected is not None else o.shape)
+            name, torch = f"{row.shown_path}: {o.name}", shape_text(o.shape)
             rows.append(
-                [
-                    f"{row.shown_path}: {o.name}",
+                csv_row(
+                    name,
                     o.formula or "",
-                    shape_text(expected),
-                    verified,
-                    "forward",
-                    shape_text(o.shape),
-                    shape_text(o.shape),
                     "layer",
-                    str(row.calls),
-                ]
+                    verified=o.verified,
+                    source="forward",
+                    shape=expected,
+                    torch=torch,
+                    value=row.calls,
+                )
             )
-    for suspicion in _trace(report).warnings:
+    for s in _trace(report).warnings:
         rows.append(
-            [
-                suspicion.shown_layer,
-                suspicion.message,
-                "",
-                "true" if suspicion.verified else "false",
-                "forward",
-                "",
-                "",
-                "warning",
-                suspicion.evidence,
-            ]
+            csv_row(
+                s.shown_layer, s.message, "warning", verified=s.verified, source="forward", value=s.evidence
+            )
         )
     diagnosis = _trace(report).diagnosis
     if diagnosis is not None:
         got = "" if diagnosis.got is None else shape_text(diagnosis.got)
         rows.append(
-            [
+            csv_row(
                 diagnosis.shown_layer,
                 diagnosis.expects or "",
-                "",
-                "false",
-                diagnosis.source or "",
-                got,
-                got,
                 "error",
-                diagnosis.message,
-            ]
+                verified=False,
+                source=diagnosis.source or "",
+                torch=got,
+                value=diagnosis.message,
+            )
         )
         for fix in diagnosis.fixes:
             rows.append(
-                [
+                csv_row(
                     diagnosis.shown_layer,
                     fix.change,
-                    "",
-                    "true" if fix.verified else "false",
                     "fix",
-                    fix.module,
-                    "",
-                    "fix",
-                    fix.change,
-                ]
+                    verified=fix.verified,
+                    source="fix",
+                    torch=fix.module,
+                    probe="",
+                    value=fix.change,
+                )
             )
     return rows
 

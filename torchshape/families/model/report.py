@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from torchshape.facts import Totals
-from torchshape.families.model.spec import RANGE_WHY, ModelSpec, Symbols, input_names
+from torchshape.families.model.spec import RANGE_WHY, ModelSpec, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, real_pass, row_at_your_sizes
+from torchshape.report import Report, fed_report, real_pass
 
 INFERENCE = (
     "eval mode under torch.no_grad(), as the peers run it (--grad: with autograd on): dropout is off, norms "
@@ -76,8 +76,8 @@ def ran(probe: ProbeRun) -> str:
 def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
     """The inputs torch accepted, and the trace with every formula beside torch's shape."""
     trace: Trace = probe.analysis
-    rows = [
-        row_at_your_sizes(name, f"--input {one.text}", shape, shape, fed=True, error=None)
+    fed = [
+        (name, f"--input {one.text}", shape)
         for (name, shape), one in zip(probe.shapes.items(), spec.inputs, strict=True)
     ]
     notes = [WITH_GRAD if trace.grad else INFERENCE, ROWS]
@@ -93,16 +93,5 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         held = "; ".join(f"{name}: {low} ≤ v < {high} ({RANGE_WHY[why]})" for name, (low, high, why) in drawn)
         notes.append(f"integer inputs hold {held}; give LOW-HIGH to choose: --input 4,10:int64:0-100")
     notes += [f"the forward warned: {text}" for text in trace.warned]
-    return Report(
-        family="model",
-        spec=spec,
-        symbols=Symbols(),
-        legend=[],
-        rows=rows,
-        notes=notes,
-        probe=probe,
-        call=call(spec),
-        ran=ran(probe),
-        parameters=[],
-        totals=totals(trace, probe.spec if isinstance(probe.spec, ModelSpec) else spec),
-    )
+    counted = totals(trace, ran_spec)
+    return fed_report(spec, probe, fed, notes, call=call(spec), ran=ran(probe), totals=counted)

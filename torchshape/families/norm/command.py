@@ -1,5 +1,4 @@
-"""``torchshape norm``: the normalization layers from flags in PyTorch's names, checked by
-``make_spec``. No torch here."""
+"""``torchshape norm``: the normalization layers' command, made from their settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -14,8 +13,6 @@ EXAMPLES = (
     "torchshape norm --kind instance --dims 1 --eval --explain",
     "torchshape norm --kind rms --normalized-shape 8192 --size 131072 --batch 8 --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

@@ -6,12 +6,7 @@ from typing import TYPE_CHECKING
 
 from torchshape.families.base import FolderFamily
 
-
-class NormFamily(FolderFamily):
-    name = "norm"
-
-
-FAMILY = NormFamily()
+FAMILY = FolderFamily("norm")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder, LayerAdapter

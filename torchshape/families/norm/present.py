@@ -9,30 +9,25 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.facts import Totals
 from torchshape.families.norm.counts import numel
 from torchshape.families.norm.explain import Analysis
 from torchshape.families.norm.formulas import statistics
 from torchshape.families.norm.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text
-from torchshape.render.parameters import parameters_section, totals_head
+from torchshape.render.claims import findings_section, mark_text
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
-from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, finding_json
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.shapes import shape_text
+from torchshape.view import ParametersSection, finding_json, findings_json
 
 
 def _analysis(report: Report) -> Analysis:
     analysis = report.probe.analysis
     assert isinstance(analysis, Analysis)
     return analysis
-
-
-def _shape(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "-"
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def held_rows(report: Report) -> list[tuple[str, str, str, tuple[int, ...], tuple[int, ...] | None, bool]]:
@@ -55,7 +50,7 @@ def _held(report: Report) -> RenderableType:
         grid.add_column(no_wrap=True)
     grid.add_row(*(Text(h, style="bold") for h in ("name", "kind", "formula", "shape", "torch")), "")
     for kind, name, formula, shape, actual, verified in rows:
-        grid.add_row(name, kind, formula, _shape(shape), _shape(actual), mark_text(verified))
+        grid.add_row(name, kind, formula, shape_text(shape), shape_text(actual), mark_text(verified))
     return Group(Text("parameters and buffers (named_parameters(), named_buffers())", style="bold"), grid)
 
 
@@ -77,33 +72,22 @@ def _statistics(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """Parameters and buffers, the statistics, and with --explain the mistakes."""
-    parts: list[RenderableType] = [Text(""), _held(report), Text(""), _statistics(report)]
-    analysis = _analysis(report)
-    if analysis.findings is not None:
-        parts += [Text(""), claims_grid(explain_heading(True, "torch"), analysis.findings)]
-    return parts
+    parts = [Text(""), _held(report), Text(""), _statistics(report)]
+    return parts + findings_section(report, "torch", values=True)
 
 
-def footer(report: Report) -> list[Text]:
-    t = report.totals
-    if t is None:
-        return []
+def footer(report: Report, t: Totals) -> list[Text]:
     spec = report.spec
-    memory = Text(
-        f"{spec.dtype.value}: input {human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}, "
-        f"parameters {human_bytes(t.param_bytes)}, buffers {human_bytes(t.state_bytes)}"
-    )
-    stats = statistics(spec)
-    work = Text(
+    work = (
         f"no MACs: a normalization multiplies no matrices; it normalizes {numel(spec):,} values "
-        f"by {stats.count:,} statistics.",
-        style="dim",
+        f"by {statistics(spec).count:,} statistics."
     )
-    return [totals_head(report), memory, work]
+    memory = ("input", t.input_bytes), ("output", t.output_bytes), ("parameters", t.param_bytes)
+    return family_footer(report, work, *memory, ("buffers", t.state_bytes))
 
 
 def params(report: Report) -> ParametersSection:
-    return parameters_section(report, "init: weight starts as ones, bias as zeros", [])
+    return parameters_section(report, "init: weight starts as ones, bias as zeros")
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -123,9 +107,7 @@ def json_extra(report: Report) -> dict[str, Any]:
         ],
         "statistics": finding_json(analysis.statistics),
     }
-    if analysis.findings is not None:
-        out["explain"] = [finding_json(f) for f in analysis.findings]
-    return out
+    return out | findings_json(report)
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -134,31 +116,21 @@ def csv_rows(report: Report) -> list[list[str]]:
     for kind, name, formula, shape, actual, verified in held_rows(report):
         if kind != "buffer":
             continue
-        torch_shape = "" if actual is None else _shape(actual)
+        torch = "" if actual is None else shape_text(actual)
         rows.append(
-            [
+            csv_row(
                 name,
                 formula,
-                _shape(shape),
-                "true" if verified else "false",
-                "module",
-                torch_shape,
-                torch_shape,
                 "buffer",
-                "",
-            ]
+                verified=verified,
+                source="module",
+                shape=shape_text(shape),
+                torch=torch,
+            )
         )
     return rows
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape norm ...`` command that gives this output again."""
-    timing = report.timing
-    return command_line(
-        report.spec,
-        fmt,
-        explain=_analysis(report).findings is not None,
-        params=shown.params,
-        timing=None if timing is None else (timing.repeats, timing.warmup),
-        output=shown.output,
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=_analysis(report).findings is not None)

@@ -6,21 +6,11 @@ from torchshape.families.norm import formulas
 from torchshape.families.norm.counts import parameter_rows, totals
 from torchshape.families.norm.spec import Kind, NormSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, layer_report, meta_or_real_pass
+from torchshape.report import Report, layer_report
 
 
 def build_report(spec: NormSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    return layer_report(
-        "norm",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.fed,
-        call=f"output = norm(input)  # {'train' if spec.train else 'eval'} mode"
-        if spec.kind in (Kind.BATCH, Kind.INSTANCE)
-        else "output = norm(input)",
-        ran=meta_or_real_pass(probe),
-        parameters=parameter_rows(spec, probe.parameters),
-        totals=totals(spec),
-    )
+    mode = f"  # {'train' if spec.train else 'eval'} mode" if spec.kind in (Kind.BATCH, Kind.INSTANCE) else ""
+    call = f"output = norm(input){mode}"
+    return layer_report(spec, probe, formulas, call, totals(spec), parameter_rows(spec, probe.parameters))

@@ -8,17 +8,9 @@ from typing import Any
 from torch import nn
 
 from torchshape.errors import UsageError
+from torchshape.families import layers
 from torchshape.families.diagnosis import Diagnosis, Earlier, kernel_too_large, nothing
-from torchshape.families.layers import (
-    Known,
-    KnownOutput,
-    Layer,
-    LayerCall,
-    first_tensor,
-    input_settings,
-    read_class,
-    spatial_seen,
-)
+from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall
 from torchshape.families.pool import formulas
 from torchshape.families.pool.request import make_spec
 from torchshape.families.pool.spec import Kind
@@ -41,12 +33,9 @@ OWN_WEIGHTS = True
 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """The pool family's formulas at the observed input."""
-    x = first_tensor(args)
-    if x is None:
-        return None
-    try:
-        spec = make_spec(**_settings(module, x, "cpu", "float32"))
-    except UsageError:  # a call the pool command does not take: no formula, never a guess
+    x = layers.first_tensor(args)
+    spec = None if x is None else layers.spec_or_none(make_spec, _settings(module, x, "cpu", "float32"))
+    if spec is None:
         return None
     sym = formulas.symbols(spec)
     found = [f for f in formulas.tensor_formulas(spec) if f.name != "input"]
@@ -63,16 +52,16 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
             f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet",
         )
     spec = make_spec(**_settings(module, call.x, call.device, call.dtype))
-    return Layer("pool", spec, spatial_seen(call.x, spec.dims, spec.unbatched, "C"), {"input": call.x})
+    return layers.spatial_layer("pool", spec, call.x, spec.dims, "C")
 
 
 def _settings(module: Any, x: Any, device: str, dtype: str) -> dict[str, Any]:
     """The module's constructor values and the size of its input, as ``make_spec`` takes them."""
-    base = read_class(module, KINDS)
+    base = layers.read_class(module, KINDS)
     kind = KINDS[base].value
     dims = int(base.__name__[-2])
     raw: dict[str, Any] = {"kind": kind, "dims": dims, "channels": int(x.shape[-dims - 1])}
-    raw |= input_settings(x, dims, device, dtype)
+    raw |= layers.input_settings(x, dims, device, dtype)
     if kind.startswith("adaptive"):
         wanted = module.output_size
         wanted = tuple(wanted) if isinstance(wanted, (tuple, list)) else (wanted,) * dims

@@ -1,8 +1,4 @@
-"""``torchshape pool``: the pooling family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text (None when not typed) and are checked in one place, ``make_spec``,
-so every bad value gets the same kind of message naming its flag. No torch here.
-"""
+"""``torchshape pool``: the pools' command, made from the family's settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -17,8 +13,6 @@ EXAMPLES = (
     "torchshape pool --kind adaptive-avg --output-size 7 --size 1000,999 --device meta",
     "torchshape pool --kind avg --dims 1 --size 10 --kernel-size 4 --format json",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

@@ -76,7 +76,7 @@ def tensor_formulas(spec: PoolSpec) -> list[TensorFormula]:
     lead = () if spec.unbatched else ("N",)
     names = axes(spec.dims)
     rows = [
-        TensorFormula("input", (*lead, "C", *(f"{a}_in" for a in names))),
+        TensorFormula("input", (*lead, "C", *(f"{a}_in" for a in names)), fed=True),
         TensorFormula("output", (*lead, "C", *(f"{a}_out" for a in names))),
     ]
     if spec.return_indices:

@@ -9,20 +9,19 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from torchshape.diagram import checked
+from torchshape.facts import Totals
 from torchshape.families.pool.counts import window_reads
-from torchshape.families.pool.explain import Analysis
 from torchshape.families.pool.formulas import DimRule, dim_rules
 from torchshape.families.pool.spec import Kind, command_line
 from torchshape.options import Format, Shown
-from torchshape.render.claims import claims_grid, mark_text, marked_grid
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.claims import findings_section, mark_text, marked_grid
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, explain_heading, finding_json
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.view import ParametersSection, findings, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a pool multiplies nothing"
@@ -64,35 +63,20 @@ def _rules(report: Report) -> RenderableType:
 
 def sections(report: Report) -> list[RenderableType]:
     """Every output size's rule; with --explain the windows' findings. Each after a blank line."""
-    parts: list[RenderableType] = [Text(""), _rules(report)]
-    analysis = report.probe.analysis
-    if isinstance(analysis, Analysis) and analysis.findings is not None:
-        parts += [
-            Text(""),
-            claims_grid(explain_heading(analysis.values, "this forward pass"), analysis.findings)
-            if analysis.findings
-            else Text(NOTHING, style="bold"),
-        ]
-    return parts
+    return [Text(""), _rules(report), *findings_section(report, "this forward pass", nothing=NOTHING)]
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, t: Totals) -> list[Text]:
     """Always under the table: parameters (none), MACs (none) and why, memory."""
-    t = report.totals
-    if t is None:
-        return []
     spec = report.spec
     indices = " (with int64 indices)" if spec.return_indices else ""
-    memory = (
-        f"{spec.dtype.value}: no parameters, input {human_bytes(t.input_bytes)}, "
-        f"output {human_bytes(t.output_bytes)}{indices}"
-    )
     reads = f"{window_reads(spec):,}"
     what = "N·C·∏X_out·∏kernel_size" if not spec.kind.adaptive else "every window's positions"
     if spec.unbatched:
         what = what.replace("N·C", "C")
     work = f"{MAC_CONVENTION}; it reads {what} = {reads} input positions, and {_WORK[spec.kind]}."
-    return footer_lines(report, memory, work)
+    output = f"output {human_bytes(t.output_bytes)}{indices}"
+    return family_footer(report, work, "no parameters", ("input", t.input_bytes), output)
 
 
 def params(report: Report) -> ParametersSection:
@@ -100,7 +84,7 @@ def params(report: Report) -> ParametersSection:
     found = report.probe.parameters
     module = report.spec.module_call
     said = f"named_parameters() of {module} is empty" if not found else f"torch's {module} has {len(found)}!"
-    return parameters_section(report, f"a pool has no parameters: {said}", [])
+    return parameters_section(report, f"a pool has no parameters: {said}")
 
 
 def _dim_json(rule: DimRule) -> dict[str, Any]:
@@ -109,45 +93,25 @@ def _dim_json(rule: DimRule) -> dict[str, Any]:
 
 def json_extra(report: Report) -> dict[str, Any]:
     """``dims``: every spatial output dimension; with --explain, ``explain``: the findings."""
-    out: dict[str, Any] = {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)]}
-    analysis = report.probe.analysis
-    if isinstance(analysis, Analysis) and analysis.findings is not None:
-        out["explain"] = [finding_json(f) for f in analysis.findings]
-    return out
+    return {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)], **findings_json(report)}
 
 
 def csv_rows(report: Report) -> list[list[str]]:
     """One row of kind ``dim`` per spatial output dimension: its rule and its value."""
     sizes = _torch_sizes(report)
     rows = []
-    for i, (rule, verified) in enumerate(zip(dim_rules(report.spec), _dim_verified(report), strict=True)):
-        torch_value = "" if sizes is None else str(sizes[i])
+    for i, (rule, ok) in enumerate(zip(dim_rules(report.spec), _dim_verified(report), strict=True)):
+        size = "" if sizes is None else str(sizes[i])
+        name = f"{rule.axis}_out"
         rows.append(
-            [
-                f"{rule.axis}_out",
-                rule.formula,
-                "",
-                "true" if verified else "false",
-                "forward",
-                torch_value,
-                torch_value,
-                "dim",
-                str(rule.value),
-            ]
+            csv_row(name, rule.formula, "dim", verified=ok, source="forward", torch=size, value=rule.value)
         )
     return rows
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape pool ...`` command that gives this output again."""
-    analysis = report.probe.analysis
-    return command_line(
-        report.spec,
-        fmt,
-        explain=isinstance(analysis, Analysis) and analysis.findings is not None,
-        **output_options(report, shown),
-        diagram=report.probe.diagram is not None,
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

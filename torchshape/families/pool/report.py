@@ -16,14 +16,5 @@ def call(spec: PoolSpec) -> str:
 
 def build_report(spec: PoolSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    return layer_report(
-        "pool",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.name == "input",
-        call=call(spec),
-        ran=meta_or_real_pass(probe, "pooling meta kernel"),
-        parameters=[],
-        totals=totals(spec),
-    )
+    ran = meta_or_real_pass(probe, "pooling meta kernel")
+    return layer_report(spec, probe, formulas, call(spec), totals(spec), ran=ran)

@@ -1,8 +1,4 @@
-"""``torchshape rnn``: the recurrent family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``make_spec``, so that every bad
-value gets the same kind of message naming its flag.
-"""
+"""``torchshape rnn``: the recurrent layers' command, made from the family's settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -17,8 +13,6 @@ EXAMPLES = (
     "torchshape rnn --lengths 5,3,2 --explain",
     "torchshape rnn --kind rnn-cell --nonlinearity relu --params",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word.
 KINDS = frozenset(kind.value for kind in Kind)
 

@@ -8,7 +8,6 @@ from torchshape.families.base import FolderFamily
 
 
 class RNNFamily(FolderFamily):
-    name = "rnn"
     LIMITS = "limits"  # check_addressable: the packed and unrolled calls' tensors too
 
     def check_switches(self, spec: Any, **switches: Any) -> None:
@@ -22,7 +21,7 @@ class RNNFamily(FolderFamily):
             check_diagram(spec)
 
 
-FAMILY = RNNFamily()
+FAMILY = RNNFamily("rnn")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder, LayerAdapter

@@ -8,19 +8,18 @@ from typing import Any
 from rich.text import Text
 
 from torchshape.diagram import checked
+from torchshape.facts import Totals
 from torchshape.families.rnn.counts import init_bound, steps
-from torchshape.families.rnn.sections import sections
+from torchshape.families.rnn.sections import sections as sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
 from torchshape.families.rnn.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.csv_format import csv_row
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
-from torchshape.units import human_bytes
 from torchshape.view import ParametersSection
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no bias additions or gate element-wise ops, which torchinfo and thop add"
@@ -44,18 +43,12 @@ def _steps_phrase(report: Report) -> str:
     return f"{products} over {where} real steps, every layer and direction"
 
 
-def footer(report: Report) -> list[Text]:
+def footer(report: Report, t: Totals) -> list[Text]:
     """Always under the table: total parameters, MACs with their convention, memory."""
-    t = report.totals
-    if t is None:
-        return []
-    dtype = report.spec.dtype.value
     states = "h/c" if report.spec.kind.has_cell_state else "h"
-    memory = (
-        f"{dtype}: parameters {human_bytes(t.param_bytes)}, input {human_bytes(t.input_bytes)}, "
-        f"{states} {human_bytes(t.state_bytes)}, output {human_bytes(t.output_bytes)}"
-    )
-    return footer_lines(report, memory, f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}.")
+    memory = ("parameters", t.param_bytes), ("input", t.input_bytes), (states, t.state_bytes)
+    work = f"MACs: {_steps_phrase(report)}; {MAC_CONVENTION}."
+    return family_footer(report, work, *memory, ("output", t.output_bytes))
 
 
 def params(report: Report) -> ParametersSection:
@@ -89,19 +82,20 @@ def csv_rows(report: Report) -> list[list[str]]:
         checks += [("step", check) for check in analysis.unroll.step_shapes]
     rows = []
     for kind, check in checks:
+        measured = "" if check.measured is None else shape_text(check.measured)
         shown = check.measured if check.exact and check.measured is not None else check.expected
+        source, torch = ("forward", measured) if check.exact else ("formula", "")
         rows.append(
-            [
+            csv_row(
                 check.code,
                 check.formula,
-                shape_text(shown),
-                "true" if check.verified else "false",
-                "forward" if check.exact else "formula",
-                "" if not check.exact or check.measured is None else shape_text(check.measured),
-                "" if check.measured is None else shape_text(check.measured),
                 kind,
-                "",
-            ]
+                verified=check.verified,
+                source=source,
+                shape=shape_text(shown),
+                torch=torch,
+                probe=measured,
+            )
         )
     return rows
 
@@ -109,14 +103,9 @@ def csv_rows(report: Report) -> list[list[str]]:
 def command(report: Report, fmt: Format, shown: Shown) -> str:
     """The whole ``torchshape rnn ...`` command that gives this output again."""
     analysis = report.probe.analysis
-    return command_line(
-        report.spec,
-        fmt,
-        explain=analysis is not None and analysis.relations is not None,
-        unroll=analysis is not None and analysis.unroll is not None,
-        **output_options(report, shown),
-        diagram=report.probe.diagram is not None,
-    )
+    explain = analysis is not None and analysis.relations is not None
+    unroll = analysis is not None and analysis.unroll is not None
+    return reproduce_with(command_line, report, fmt, shown, explain=explain, unroll=unroll)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

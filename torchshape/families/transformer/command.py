@@ -1,7 +1,4 @@
-"""``torchshape transformer``: the transformer family's flags, in PyTorch's names, checked by ``make_spec``.
-
-Values arrive as text and are checked in one place, ``request.make_spec``. No torch here.
-"""
+"""``torchshape transformer``: the transformer layers' command, made from their settings table (no torch)."""
 
 from __future__ import annotations
 
@@ -19,12 +16,8 @@ EXAMPLES = (
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
-
-EPILOG = "\bExamples:\n" + "\n".join(f"  {example}" for example in EXAMPLES)
 # The --kind choices, for the command line's advice on a stray word (this command has --layer).
 KINDS = frozenset[str]()
-MASK = "none|2d|3d"
-PADDING = "none|bool|float"
 
 
 transformer = family_command(

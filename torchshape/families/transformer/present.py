@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from torchshape.explain import Claims
+from torchshape.facts import Totals
 from torchshape.families.transformer.counts import macs_formula
 from torchshape.families.transformer.formulas import tensor_formulas
 from torchshape.families.transformer.spec import command_line
 from torchshape.options import Format, Shown
-from torchshape.render.parameters import footer_lines, parameters_section
-from torchshape.render.shown import output_options
+from torchshape.render.claims import claims_section
+from torchshape.render.parameters import family_footer, parameters_section
+from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
-from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, claim_lines, claims_json
-
-__all__ = ["command", "csv_rows", "footer", "json_extra", "params", "sections"]
+from torchshape.view import ParametersSection, claims_json
 
 MAC_CONVENTION = (
     "one multiply-accumulate per product of the projections, Q·Kᵀ, weights·V and the feed-forward; "
@@ -45,22 +44,13 @@ def sections(report: Report) -> list[RenderableType]:
         grid.add_row(name, meaning)
     parts: list[RenderableType] = [Text(""), Text("What each tensor is", style="bold"), grid]
     analysis = report.probe.analysis
-    if isinstance(analysis, Claims):
-        parts += [Text(""), Text("--explain (each claim checked on torch)", style="bold")]
-        parts.append(Group(*(Text(line) for line in claim_lines(analysis.claims, quoted=True))))
-    return parts
+    return parts + (claims_section(analysis.claims, quoted=True) if isinstance(analysis, Claims) else [])
 
 
-def footer(report: Report) -> list[Text]:
-    t = report.totals
-    if t is None:
-        return []
-    spec = report.spec
-    memory = (
-        f"{spec.dtype.value}: parameters {human_bytes(t.param_bytes)}, inputs and masks "
-        f"{human_bytes(t.input_bytes)}, output {human_bytes(t.output_bytes)}"
-    )
-    return footer_lines(report, memory, f"MACs: {macs_formula(spec)} = {t.macs:,}; {MAC_CONVENTION}.")
+def footer(report: Report, t: Totals) -> list[Text]:
+    work = f"MACs: {macs_formula(report.spec)} = {t.macs:,}; {MAC_CONVENTION}."
+    parts = ("parameters", t.param_bytes), ("inputs and masks", t.input_bytes), ("output", t.output_bytes)
+    return family_footer(report, work, *parts)
 
 
 def params(report: Report) -> ParametersSection:
@@ -92,9 +82,4 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return command_line(
-        report.spec,
-        fmt,
-        explain=report.probe.analysis is not None,
-        **output_options(report, shown),
-    )
+    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)

@@ -51,17 +51,8 @@ def _built(built: TransformerSpec, spec: TransformerSpec) -> str:
 
 def build_report(spec: TransformerSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    report = layer_report(
-        "transformer",
-        spec,
-        probe,
-        formulas,
-        fed=lambda f: f.fed,
-        call=call(spec),
-        ran=ran(spec, probe),
-        parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
-        totals=totals(spec),
-    )
+    parameters = parameter_rows(spec, probe.parameters, probe.parameter_layers)
+    report = layer_report(spec, probe, formulas, call(spec), totals(spec), parameters, ran=ran(spec, probe))
     if not probe.reduced:
         return report
     # fewer layers ran: the same shapes, but not this very module's
