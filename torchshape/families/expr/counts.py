@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
-from torchshape.families.expr.spec import ITEMSIZES, ExprSpec
+from torchshape.families.expr.spec import ExprSpec
 from torchshape.guard import check_given
+from torchshape.options import ITEMSIZES
 
 
 def totals(spec: ExprSpec) -> Totals:

@@ -21,9 +21,9 @@ from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
 from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
 from torchshape.families.expr.safety import check_expression
-from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec, Given, Symbols
+from torchshape.families.expr.spec import ExprSpec, Given, Symbols
 from torchshape.families.expr.steps import ExprRun, Failure, Fix, Step
-from torchshape.options import SEED
+from torchshape.options import INTEGER_DTYPES, SEED
 from torchshape.probe import ProbeRun, resolve_device
 
 # Operations whose result depends on values, not shapes alone: the CPU runs them.

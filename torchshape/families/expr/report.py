@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from torchshape.families.expr.counts import totals
-from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec
+from torchshape.families.expr.spec import ExprSpec
 from torchshape.families.expr.steps import ExprRun
+from torchshape.options import INTEGER_DTYPES
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, fed_report
 

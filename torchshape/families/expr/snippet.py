@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import ast
 
-from torchshape.families.expr.spec import INTEGER_DTYPES, ExprSpec, Given
+from torchshape.families.expr.spec import ExprSpec, Given
 from torchshape.families.expr.steps import ExprRun, Step
-from torchshape.options import SEED, Format, Shown
+from torchshape.options import INTEGER_DTYPES, SEED, Format, Shown
 from torchshape.render.shown import reproduce
 from torchshape.report import Report
 

@@ -15,9 +15,7 @@ from typing import Any, ClassVar
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
 from torchshape.families.expr.safety import BUILTINS, MODULES, Checked, check_expression
-from torchshape.options import INTEGER_DTYPES as INTEGER_DTYPES
-from torchshape.options import ITEMSIZES as ITEMSIZES
-from torchshape.options import Format, dtype_and_range
+from torchshape.options import INTEGER_DTYPES, ITEMSIZES, Format, dtype_and_range
 from torchshape.settings import command_text
 
 FLAG = "--tensor"

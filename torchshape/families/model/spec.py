@@ -14,8 +14,7 @@ from typing import Any, ClassVar
 
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
-from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, DType, Format, dtype_and_range
-from torchshape.options import ITEMSIZES as ITEMSIZES
+from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, ITEMSIZES, DType, Format, dtype_and_range
 from torchshape.settings import command_text
 
 # The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
