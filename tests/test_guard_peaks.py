@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.measure import run_measure
@@ -87,11 +87,16 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
         "batch_first": draw(st.booleans()),
         "seq_len": draw(st.integers(250, 400)),
         "batch": draw(st.integers(64, 96)),
-        "dtype": draw(st.sampled_from(["float32", "float64"])),
+        "dtype": draw(st.sampled_from(["float32", "float64", "bfloat16", "float16"])),
     }
+    half = config["dtype"] in ("bfloat16", "float16")
+    if half:  # twice the batch: as many bytes as float32
+        config["batch"] *= 2
     if kind == "lstm" and draw(st.booleans()):
         config["proj_size"] = hidden // 4
-    if draw(st.integers(0, 3)) == 0:  # a packed batch: the longest is L, the others drawn
+    # a packed batch: the longest is L, the others drawn (in float32 and float64 only: packed
+    # batches in half precision peak above the estimate, not yet traced)
+    if not half and draw(st.integers(0, 3)) == 0:
         shorter = st.integers(config["seq_len"] // 2, config["seq_len"])
         rest = draw(st.lists(shorter, min_size=63, max_size=63))
         config["lengths"] = [config["seq_len"], *rest]
@@ -101,6 +106,10 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
 
 @DRAWS
 @given(config=rnn_configs())
+@example(  # oneDNN's LSTM in bfloat16 where the processor has AVX-512: the estimate was 3.1× over
+    config={"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 300, "batch": 128}
+    | {"dtype": "bfloat16"}
+)
 def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     within("rnn", config)
 
@@ -222,12 +231,24 @@ def conv_configs(draw: st.DrawFn) -> dict[str, Any]:
         "out_channels": draw(st.sampled_from([8, 16])),
         "kernel_size": draw(st.sampled_from([1, 3, 5])),
         "stride": draw(st.sampled_from([1, 2])),
+        "groups": draw(st.sampled_from([1, 2])),
         "dtype": draw(st.sampled_from(["float32", "float64"])),
     }
 
 
+CONV = {"size": [1024, 1024], "batch": 2}
+
+
 @DRAWS
 @given(config=conv_configs())
-def test_conv_estimate_is_never_short(config: dict[str, Any]) -> None:
-    """Never short; oneDNN picks its layouts by shape, so the estimate may reach 2× (see docs)."""
-    within("conv", config, over=2.0)
+# the worst before oneDNN's layouts were counted: 1.87×, 1.88× and 2.08× over
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 1, "stride": 2, "groups": 2})
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "stride": 2})
+@example(config={**CONV, "in_channels": 16, "out_channels": 16, "kernel_size": 3, "groups": 2})
+# grouped 1×1 on torch's own kernel, where the estimate was short (0.74×)
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 1, "groups": 2})
+# transposed (ConvTranspose2d) on oneDNN, and a depthwise convolution
+@example(config={**CONV, "in_channels": 16, "out_channels": 8, "kernel_size": 3, "stride": 2, "transposed": True})
+@example(config={**CONV, "in_channels": 24, "out_channels": 24, "kernel_size": 3, "groups": 24})
+def test_conv_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("conv", config)
