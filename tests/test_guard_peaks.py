@@ -57,12 +57,12 @@ def measure(family: str, config: dict[str, Any]) -> tuple[int, int]:
     return run_measure(MEASURE, family, json.dumps(config), small_mmap=True)
 
 
-def within(family: str, config: dict[str, Any], over: float = 1.5) -> None:
+def within(family: str, config: dict[str, Any]) -> None:
     grew, estimate = measure(family, config)
     assert grew > 16 * 2**20, (family, config, grew)  # large enough that noise does not decide
     ratio = estimate / grew
     assert grew <= estimate + NOISE_BYTES, f"short: {family} {config} grew {grew}, estimated {estimate}"
-    assert estimate <= over * grew, f"{ratio:.2f}× over: {family} {config} grew {grew}, estimated {estimate}"
+    assert estimate <= 1.5 * grew, f"{ratio:.2f}× over: {family} {config} grew {grew}, estimated {estimate}"
 
 
 DRAWS = settings(
@@ -150,13 +150,26 @@ def test_transformer_estimate_is_within_one_and_a_half_times_the_peak(config: di
     within("transformer", config)
 
 
+TRANSFORMER: dict[str, Any] = {"d_model": 256, "dim_feedforward": 512, "source_len": 768, "batch": 24}
+TRANSFORMER |= {"layer": "encoder", "batch_first": True}
+
+
 @DRAWS
 @given(config=transformer_configs(batch_first=True))
-def test_transformer_batch_first_estimate_is_never_short(config: dict[str, Any]) -> None:
+# batch_first encoders on torch's fused fast path, where the estimate was 2.2× over or short
+@example(config={**TRANSFORMER, "nhead": 2})
+@example(config={**TRANSFORMER, "nhead": 4, "src_key_padding_mask": "float"})
+@example(config={**TRANSFORMER, "nhead": 2, "src_mask": "2d"})
+@example(
+    config={**TRANSFORMER, "layer": "encoder-stack", "num_layers": 2, "nhead": 2, "src_key_padding_mask": "bool"}
+)
+def test_transformer_batch_first_estimate_is_within_one_and_a_half_times_the_peak(
+    config: dict[str, Any],
+) -> None:
     """batch_first encoders take torch's fused fast path (nested tensors in a stack given a key
-    padding mask), which forms a share of the attention weights that depends on nhead and the
-    masks: the estimate counts enough of them, and may reach 2.5×."""
-    within("transformer", config, over=2.5)
+    padding mask), which forms the attention weights, a second copy given a mask, and masks
+    merged to the weights' size."""
+    within("transformer", config)
 
 
 @st.composite
@@ -236,7 +249,7 @@ def conv_configs(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-CONV = {"size": [1024, 1024], "batch": 2}
+CONV: dict[str, Any] = {"size": [1024, 1024], "batch": 2}
 
 
 @DRAWS
@@ -248,7 +261,9 @@ CONV = {"size": [1024, 1024], "batch": 2}
 # grouped 1×1 on torch's own kernel, where the estimate was short (0.74×)
 @example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 1, "groups": 2})
 # transposed (ConvTranspose2d) on oneDNN, and a depthwise convolution
-@example(config={**CONV, "in_channels": 16, "out_channels": 8, "kernel_size": 3, "stride": 2, "transposed": True})
+@example(
+    config={**CONV, "transposed": True, "in_channels": 16, "out_channels": 8, "kernel_size": 3, "stride": 2}
+)
 @example(config={**CONV, "in_channels": 24, "out_channels": 24, "kernel_size": 3, "groups": 24})
 def test_conv_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     within("conv", config)
