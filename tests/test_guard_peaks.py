@@ -161,7 +161,8 @@ TRANSFORMER |= {"layer": "encoder", "batch_first": True}
 @example(config={**TRANSFORMER, "nhead": 4, "src_key_padding_mask": "float"})
 @example(config={**TRANSFORMER, "nhead": 2, "src_mask": "2d"})
 @example(
-    config={**TRANSFORMER, "layer": "encoder-stack", "num_layers": 2, "nhead": 2} | {"src_key_padding_mask": "bool"}
+    config={**TRANSFORMER, "layer": "encoder-stack", "num_layers": 2, "nhead": 2}
+    | {"src_key_padding_mask": "bool"}
 )
 def test_transformer_batch_first_estimate_is_within_one_and_a_half_times_the_peak(
     config: dict[str, Any],
