@@ -258,8 +258,11 @@ def materialized_bytes(spec: TransformerSpec) -> int:
             small = max(small, rows * cols * itemsize)
     if spec.batch_first and spec.has_target and spec.tgt_key_padding_mask is PaddingForm.BOOL:
         # a decoder's self-attention given a bool key padding mask, batch first: torch's math
-        # kernel forms every head's (T, T) weights (measured; a float mask, or sequence first, not)
-        heads = max(heads, n * h * t * t * itemsize)
+        # kernel forms every head's (T, T) weights and softmax's copy of them, beside what else
+        # this counts: 1.6 times the weights; merged with a tgt_mask, 2.75 times (measured; a
+        # float mask, or sequence first, not)
+        merged_too = "tgt_mask" in masks
+        heads = max(heads, math.ceil((2.75 if merged_too else 1.6) * n * h * t * t * itemsize))
     fast_path = 0
     if spec.batch_first and spec.num_encoder_layers and not fast:  # not measured off the CPU
         weights = n * h * s * s * itemsize
