@@ -259,10 +259,10 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     if spec.batch_first and spec.has_target and spec.tgt_key_padding_mask is PaddingForm.BOOL:
         # a decoder's self-attention given a bool key padding mask, batch first: torch's math
         # kernel forms every head's (T, T) weights and softmax's copy of them, beside what else
-        # this counts: 1.6 times the weights; merged with a tgt_mask, 2.75 times (measured; a
-        # float mask, or sequence first, not)
-        merged_too = "tgt_mask" in masks
-        heads = max(heads, math.ceil((2.75 if merged_too else 1.6) * n * h * t * t * itemsize))
+        # this counts: 1.6 times the weights; merged with a bool tgt_mask, 2.75 times; merged
+        # with a causal (float) mask, once (measured; a float mask, or sequence first, not)
+        share = 1.0 if spec.causal else 2.75 if "tgt_mask" in masks else 1.6
+        heads = max(heads, math.ceil(share * n * h * t * t * itemsize))
     fast_path = 0
     if spec.batch_first and spec.num_encoder_layers and not fast:  # not measured off the CPU
         weights = n * h * s * s * itemsize
