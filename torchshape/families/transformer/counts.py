@@ -198,8 +198,9 @@ def working_bytes(spec: TransformerSpec) -> int:
 
 def cpu_fast_path(spec: TransformerSpec) -> bool:
     """Whether the encoder layers take torch's fused fast path (``torch._transformer_encoder_layer_fwd``)
-    on the CPU: in eval under no_grad, batch first, with an even nhead."""
-    return spec.device == "cpu" and spec.batch_first and spec.nhead % 2 == 0 and spec.num_encoder_layers > 0
+    on the CPU (on meta, what the CPU would do): in eval under no_grad, batch first, with an even nhead."""
+    on_cpu = spec.device in ("cpu", "meta")
+    return on_cpu and spec.batch_first and spec.nhead % 2 == 0 and spec.num_encoder_layers > 0
 
 
 def fast_path_bytes(spec: TransformerSpec) -> int:
