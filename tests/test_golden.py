@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from tests.textmatch import same_text
+from torchshape import processor
 from torchshape.cli import main
 from torchshape.options import OUTPUT_SUFFIXES, Format
 
@@ -67,6 +68,17 @@ CONFIGS = {
     "--tensor k=5:int64",
 }
 # torchshape model refuses --format python in this step (tests/test_model.py checks the refusal).
+
+
+@pytest.fixture(autouse=True)
+def one_processor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory estimates follow the kernels torch picks for the processor (oneDNN's layouts,
+    its thread rule): the documents show them for x86 with AVX-512 and two threads, wherever
+    they are checked."""
+    monkeypatch.setattr(processor, "cpu_flags", lambda: processor.AVX512_CORE | {"avx2"})
+    monkeypatch.setattr(processor, "torch_threads", lambda: 2)
+
+
 REFUSED = {(name, Format.PYTHON) for name in CONFIGS if name.startswith("model_")}
 SUFFIX = {fmt: suffix for suffix, fmt in reversed(OUTPUT_SUFFIXES.items())}  # .md over .markdown
 

@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.measure import run_measure
@@ -57,12 +57,12 @@ def measure(family: str, config: dict[str, Any]) -> tuple[int, int]:
     return run_measure(MEASURE, family, json.dumps(config), small_mmap=True)
 
 
-def within(family: str, config: dict[str, Any], over: float = 1.5) -> None:
+def within(family: str, config: dict[str, Any]) -> None:
     grew, estimate = measure(family, config)
     assert grew > 16 * 2**20, (family, config, grew)  # large enough that noise does not decide
     ratio = estimate / grew
     assert grew <= estimate + NOISE_BYTES, f"short: {family} {config} grew {grew}, estimated {estimate}"
-    assert estimate <= over * grew, f"{ratio:.2f}× over: {family} {config} grew {grew}, estimated {estimate}"
+    assert estimate <= 1.5 * grew, f"{ratio:.2f}× over: {family} {config} grew {grew}, estimated {estimate}"
 
 
 DRAWS = settings(
@@ -87,11 +87,16 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
         "batch_first": draw(st.booleans()),
         "seq_len": draw(st.integers(250, 400)),
         "batch": draw(st.integers(64, 96)),
-        "dtype": draw(st.sampled_from(["float32", "float64"])),
+        "dtype": draw(st.sampled_from(["float32", "float64", "bfloat16", "float16"])),
     }
+    half = config["dtype"] in ("bfloat16", "float16")
+    if half:  # twice the batch: as many bytes as float32
+        config["batch"] *= 2
     if kind == "lstm" and draw(st.booleans()):
         config["proj_size"] = hidden // 4
-    if draw(st.integers(0, 3)) == 0:  # a packed batch: the longest is L, the others drawn
+    # a packed batch: the longest is L, the others drawn (in float32 and float64 only: packed
+    # batches in half precision peak above the estimate, not yet traced)
+    if not half and draw(st.integers(0, 3)) == 0:
         shorter = st.integers(config["seq_len"] // 2, config["seq_len"])
         rest = draw(st.lists(shorter, min_size=63, max_size=63))
         config["lengths"] = [config["seq_len"], *rest]
@@ -101,6 +106,10 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
 
 @DRAWS
 @given(config=rnn_configs())
+@example(  # oneDNN's LSTM in bfloat16 where the processor has AVX-512: the estimate was 3.1× over
+    config={"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 300, "batch": 128}
+    | {"dtype": "bfloat16"}
+)
 def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     within("rnn", config)
 
@@ -141,13 +150,37 @@ def test_transformer_estimate_is_within_one_and_a_half_times_the_peak(config: di
     within("transformer", config)
 
 
+TRANSFORMER: dict[str, Any] = {"d_model": 256, "dim_feedforward": 512, "source_len": 768, "batch": 24}
+TRANSFORMER |= {"layer": "encoder", "batch_first": True}
+
+
 @DRAWS
 @given(config=transformer_configs(batch_first=True))
-def test_transformer_batch_first_estimate_is_never_short(config: dict[str, Any]) -> None:
+# batch_first encoders on torch's fused fast path, where the estimate was 2.2× over or short
+@example(config={**TRANSFORMER, "nhead": 2})
+@example(config={**TRANSFORMER, "nhead": 4, "src_key_padding_mask": "float"})
+@example(config={**TRANSFORMER, "nhead": 2, "src_mask": "2d"})
+@example(
+    config={**TRANSFORMER, "layer": "encoder-stack", "num_layers": 2, "nhead": 2}
+    | {"src_key_padding_mask": "bool"}
+)
+# a decoder's bool tgt_key_padding_mask merged with a tgt_mask, batch first: the estimate was short (0.59×)
+@example(
+    config={**TRANSFORMER, "layer": "decoder", "nhead": 8, "dim_feedforward": 1024, "source_len": 486}
+    | {"target_len": 646, "tgt_mask": "2d", "tgt_key_padding_mask": "bool", "memory_mask": "2d"}
+)
+# the same with a causal mask instead: torch's fused kernel, as sequence first (was 2.56× over)
+@example(
+    config={**TRANSFORMER, "layer": "decoder-stack", "num_layers": 2, "d_model": 128, "nhead": 4, "batch": 23}
+    | {"target_len": 568, "causal": True, "tgt_key_padding_mask": "bool", "memory_key_padding_mask": "bool"}
+)
+def test_transformer_batch_first_estimate_is_within_one_and_a_half_times_the_peak(
+    config: dict[str, Any],
+) -> None:
     """batch_first encoders take torch's fused fast path (nested tensors in a stack given a key
-    padding mask), which forms a share of the attention weights that depends on nhead and the
-    masks: the estimate counts enough of them, and may reach 2.5×."""
-    within("transformer", config, over=2.5)
+    padding mask), which forms the attention weights, a second copy given a mask, and masks
+    merged to the weights' size."""
+    within("transformer", config)
 
 
 @st.composite
@@ -222,12 +255,26 @@ def conv_configs(draw: st.DrawFn) -> dict[str, Any]:
         "out_channels": draw(st.sampled_from([8, 16])),
         "kernel_size": draw(st.sampled_from([1, 3, 5])),
         "stride": draw(st.sampled_from([1, 2])),
+        "groups": draw(st.sampled_from([1, 2])),
         "dtype": draw(st.sampled_from(["float32", "float64"])),
     }
 
 
+CONV: dict[str, Any] = {"size": [1024, 1024], "batch": 2}
+
+
 @DRAWS
 @given(config=conv_configs())
-def test_conv_estimate_is_never_short(config: dict[str, Any]) -> None:
-    """Never short; oneDNN picks its layouts by shape, so the estimate may reach 2× (see docs)."""
-    within("conv", config, over=2.0)
+# the worst before oneDNN's layouts were counted: 1.87×, 1.88× and 2.08× over
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 1, "stride": 2, "groups": 2})
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "stride": 2})
+@example(config={**CONV, "in_channels": 16, "out_channels": 16, "kernel_size": 3, "groups": 2})
+# grouped 1×1 on torch's own kernel, where the estimate was short (0.74×)
+@example(config={**CONV, "in_channels": 8, "out_channels": 16, "kernel_size": 1, "groups": 2})
+# transposed (ConvTranspose2d) on oneDNN, and a depthwise convolution
+@example(
+    config={**CONV, "transposed": True, "in_channels": 16, "out_channels": 8, "kernel_size": 3, "stride": 2}
+)
+@example(config={**CONV, "in_channels": 24, "out_channels": 24, "kernel_size": 3, "groups": 24})
+def test_conv_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
+    within("conv", config)

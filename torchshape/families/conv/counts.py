@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts
+from torchshape import facts, processor
 from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.conv.formulas import out_size, pads, sub
@@ -106,10 +106,39 @@ def padded_copy(spec: ConvSpec) -> int:
     return batch(spec) * spec.in_channels * padded
 
 
-def uses_onednn(spec: ConvSpec) -> bool:
-    """Whether torch's CPU convolution runs on oneDNN (float32, bfloat16) rather than its own
-    im2col kernel (float64, float16); on meta, what the CPU would do."""
-    return spec.device in ("cpu", "meta") and spec.dtype.value in ("float32", "bfloat16")
+def onednn_path(spec: ConvSpec) -> bool | None:
+    """Whether torch's CPU convolution runs on oneDNN rather than its own im2col kernel (None:
+    not known here, so the estimate takes the larger). On meta, what the CPU would do.
+
+    float32 takes oneDNN unless torch finds its own kernel faster: a 1×1 kernel at stride 1,
+    without dilation, under 16 samples, on one thread; and a small batch of one sample with a
+    kernel of at most 3 per axis, not grouped. bfloat16 takes oneDNN where the processor
+    has the instructions for it, float16 where it has AVX-512 FP16 or AVX-NE-CONVERT;
+    float64 never (torch's ``ConvParams::use_mkldnn``).
+    """
+    if spec.device not in ("cpu", "meta"):
+        return False
+    flags = processor.cpu_flags()
+    if spec.dtype.value == "bfloat16":
+        return processor.onednn_bfloat16()
+    if spec.dtype.value == "float16":
+        return None if flags is None or flags & {"avx512_fp16", "avx_ne_convert"} else False
+    if spec.dtype.value != "float32":
+        return False
+    if spec.transposed and any(o >= s for o, s in zip(spec.output_padding, spec.stride, strict=True)):
+        return False
+    n = batch(spec)
+    last_two = spec.kernel_size[-2:] if spec.dims > 1 else (1, spec.kernel_size[0])
+    as_4d = (n, spec.in_channels, *(spec.size[:2] if spec.dims > 1 else (1, spec.size[0])))
+    worth_it = spec.groups > 1 or min(last_two) > 3 or n > 1 or math.prod(as_4d) > 20480
+    if not worth_it:
+        return False
+    if any(s != 1 for s in spec.stride) or any(d != 1 for d in spec.dilation) or n >= 16:
+        return True
+    if last_two != (1, 1):
+        return True
+    threads = processor.torch_threads()
+    return None if threads is None else threads > 1
 
 
 def columns(spec: ConvSpec) -> int:
@@ -127,25 +156,76 @@ def columns(spec: ConvSpec) -> int:
     return channels * math.prod(spec.kernel_size) * max(1, positions) * spec.groups * batch(spec)
 
 
-def working(spec: ConvSpec) -> int:
-    """Elements torch allocates beside the parameters, input and output.
+def blocked(n: int, channels: int, positions: int, block: int) -> int:
+    """Elements of an (N, C, *spatial) tensor in oneDNN's layout that groups channels by ``block``."""
+    return n * -(-channels // block) * block * positions
 
-    The padded copy of the input (padding_mode other than zeros, or an uneven 'same'), and:
-    on oneDNN, copies of the input and the output in its blocked layout (none for a 1×1
-    kernel at stride 1; measured 1.5 times over when grouped, twice in 3-d, 2.5 times when
-    transposed); on torch's own kernel, the im2col columns of the whole batch.
+
+def onednn_working(spec: ConvSpec) -> int:
+    """Elements oneDNN's convolution keeps beside the parameters, the input and the output.
+
+    torch hands oneDNN plain (N, C, *spatial) tensors; oneDNN reorders the input into its
+    blocked layout (channels in groups of 16 with AVX-512, of 8 below it, the last group
+    padded), computes a blocked output and reorders that into torch's output once the
+    blocked input is freed: at its peak, the input, the blocked output and the larger of
+    the blocked input and the output. With AVX-512 it reads the input as it is for fewer
+    than 16 input channels, ungrouped, when the kernel is not 1×1 without padding; grouped
+    convolutions block each group's channels without padding them, except a depthwise one
+    (one input channel per group), which blocks all channels. A transposed convolution keeps
+    all four. Measured with peak RSS (tests/test_guard_peaks.py).
     """
-    n = numels(spec)
+    n = batch(spec)
+    block = processor.onednn_channel_block()
+    avx512 = processor.avx512_core() is True
+    padded = padded_copy(spec)
+    positions_in = padded // (n * spec.in_channels) if padded else math.prod(spec.size)
+    positions_out = math.prod(max(0, s) for s in out_size(spec))
+    plain_in, plain_out = n * spec.in_channels * positions_in, numels(spec)["output"]
+    in_b = blocked(n, spec.in_channels, positions_in, block)
+    out_b = blocked(n, spec.out_channels, positions_out, block)
+    per_group_in = spec.in_channels // spec.groups
+    if spec.transposed:
+        return padded + in_b + out_b
+    if spec.groups > 1 and per_group_in > 1:
+        if avx512:
+            in_b, out_b = plain_in, plain_out
+        else:
+            in_b = spec.groups * blocked(n, per_group_in, positions_in, block)
+            out_b = spec.groups * blocked(n, spec.out_channels // spec.groups, positions_out, block)
+    # a padding mode other than zeros pads a copy: the kernel itself then pads nothing
+    unpadded = bool(padded) or not any(b or a for b, a in pads(spec))
+    one_by_one = all(k == 1 for k in spec.kernel_size) and unpadded
+    reads_plain = avx512 and spec.in_channels < 16 and spec.groups == 1 and not one_by_one
+    if reads_plain and spec.dtype.value == "bfloat16":  # its bfloat16 kernel: offsets within int32
+        reads_plain = max(spec.in_channels, spec.out_channels) * 2 * positions_in < 2**31 - 1
+    if reads_plain:
+        in_b = 0
+    return padded + out_b + max(in_b, plain_out) - plain_out
+
+
+def native_working(spec: ConvSpec) -> int:
+    """Elements torch's own kernel keeps beside the parameters, the input and the output: the
+    im2col columns of the whole batch; grouped, it runs group by group on a copy of the
+    group's input and concatenates the groups' outputs: the larger of one group's input and
+    columns, and a second output. Measured with peak RSS (tests/test_guard_peaks.py)."""
+    padded = padded_copy(spec)
+    if spec.groups == 1:
+        return padded + columns(spec)
+    group_input = (padded or numels(spec)["input"]) + columns(spec)
+    return padded + max(-(-group_input // spec.groups), numels(spec)["output"])
+
+
+def working(spec: ConvSpec) -> int:
+    """Elements torch allocates beside the parameters, input and output: a padded copy of the
+    input (padding_mode other than zeros, or an uneven 'same'), and what the kernel torch
+    picks keeps (``onednn_working``, ``native_working``); where the kernel is not known here,
+    the larger of the two."""
     if spec.device.startswith(("cuda", "mps")):  # not measured there: one sample's columns
         return padded_copy(spec) + columns(spec) // batch(spec)
-    if not uses_onednn(spec):
-        return padded_copy(spec) + columns(spec)
-    if columns(spec) == 0:
-        return padded_copy(spec)
-    # measured: grouped, 3-d and transposed convolutions keep more of these copies
-    copies = max(1.0, 1.5 if spec.groups > 1 else 1.0, 2.0 if spec.dims == 3 else 1.0)
-    copies = max(copies, 2.5 if spec.transposed else 1.0)
-    return padded_copy(spec) + math.ceil(copies * (n["input"] + n["output"]))
+    onednn = onednn_path(spec)
+    if onednn is None:
+        return max(onednn_working(spec), native_working(spec))
+    return onednn_working(spec) if onednn else native_working(spec)
 
 
 def totals(spec: ConvSpec) -> Totals:

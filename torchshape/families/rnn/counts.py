@@ -34,6 +34,7 @@ from functools import lru_cache
 from torchshape.facts import ParameterRow, Totals, unclaimed_rows
 from torchshape.families.rnn.formulas import Symbols, symbols, tensor_formulas
 from torchshape.families.rnn.spec import Kind, RNNSpec
+from torchshape.processor import onednn_bfloat16
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,
@@ -208,13 +209,16 @@ def uses_onednn(spec: RNNSpec) -> bool | None:
 
     torch takes oneDNN for a whole-sequence LSTM without proj_size on the CPU, unpacked, in
     float32; in bfloat16 and float16 only where the processor has the instructions for them
-    (None: not known without torch). Packed sequences, GRU, RNN and the cells take the loop.
+    (``torchshape.processor``; None: not known). Packed sequences, GRU, RNN and the cells take
+    the loop.
     """
     if spec.kind is not Kind.LSTM or spec.proj_size or spec.device != "cpu":
         return False
     if spec.dtype.value == "float32":
         return True
-    return None if spec.dtype.value in ("bfloat16", "float16") else False
+    if spec.dtype.value == "bfloat16":
+        return onednn_bfloat16()
+    return None if spec.dtype.value == "float16" else False
 
 
 def loop_working_features(spec: RNNSpec) -> int:

@@ -179,15 +179,50 @@ def working_bytes(spec: TransformerSpec) -> int:
     (tests/test_guard_peaks.py).
     """
     n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
+    itemsize = spec.dtype.itemsize
     source, target = n * spec.source_len, n * (spec.target_len or 0)
     residual = 2 * e if spec.norm_first else e  # norm_first keeps the normalized copy beside it
     per_row = max(2 * f + residual, 5 * e + residual)
-    encoder = source * per_row if spec.num_encoder_layers else 0
+    fast = cpu_fast_path(spec)
+    encoder = source * per_row if spec.num_encoder_layers and not fast else 0
     decoder = 0
     if spec.has_target:  # the cross-attention's k and v span the S memory positions
         decoder = max(target * per_row, target * 4 * e + source * 4 * e)
         decoder += source * e if spec.layer is Layer.FULL else 0
-    return max(encoder, decoder) * spec.dtype.itemsize + materialized_bytes(spec)
+    working = max(encoder, decoder) * itemsize + materialized_bytes(spec)
+    if fast:
+        fused = max(source * (f + residual + e) * itemsize, source * 3 * e * itemsize + fast_path_bytes(spec))
+        working = max(working, fused)
+    return working
+
+
+def cpu_fast_path(spec: TransformerSpec) -> bool:
+    """Whether the encoder layers take torch's fused fast path (``torch._transformer_encoder_layer_fwd``)
+    on the CPU (on meta, what the CPU would do): in eval under no_grad, batch first, with an even nhead."""
+    on_cpu = spec.device in ("cpu", "meta")
+    return on_cpu and spec.batch_first and spec.nhead % 2 == 0 and spec.num_encoder_layers > 0
+
+
+def fast_path_bytes(spec: TransformerSpec) -> int:
+    """Bytes the CPU fast path's self-attention forms beside q, k and v: the scores
+    (N, nhead, S, S); given any mask, softmax writes a second copy; a 2-D or 3-D attention
+    mask becomes a bool (N, nhead, S, S) mask; an attention mask and a key padding mask are
+    first merged into one float (N, nhead, S, S) mask. (An encoder stack given only a key
+    padding mask runs nested tensors of the real lengths: no more.) Measured with peak RSS
+    (tests/test_guard_peaks.py)."""
+    n, h, s = spec.batch, spec.nhead, spec.source_len
+    elements = n * h * s * s
+    weights = elements * spec.dtype.itemsize
+    padded = spec.src_key_padding_mask is not PaddingForm.NONE
+    masked = "src_mask" in spec.masks()
+    total = weights
+    if padded or masked:
+        total += weights
+    if masked:
+        total += elements  # the bool mask
+    if masked and padded:
+        total += weights
+    return total
 
 
 def materialized_bytes(spec: TransformerSpec) -> int:
@@ -196,15 +231,17 @@ def materialized_bytes(spec: TransformerSpec) -> int:
     Measured: an attention mask and a key padding mask on the same attention are merged into one
     float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
     forms every head's weights (the larger of these counts). An encoder's fused fast path with
-    batch_first forms the weights too: about nhead/8 of them below eight heads, twice that given
-    a key padding mask, and all of them once more beside an attention mask. A bool key padding
+    batch_first forms the weights too: on the CPU, ``fast_path_bytes`` (beside this); on other
+    devices, about nhead/8 of them below eight heads, twice that given a key padding mask, and
+    all of them once more beside an attention mask. A bool key padding
     mask alone is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask is
     turned into (L, S) floats.
     """
     n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
     itemsize = spec.dtype.itemsize
     sides = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}
-    masks = spec.masks()
+    fast = cpu_fast_path(spec)
+    masks = [m for m in spec.masks() if not (fast and m.startswith("src_"))]  # fast_path_bytes counts those
     merged = {side for side in sides if f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks}
     heads = 0
     for side in merged:
@@ -222,10 +259,13 @@ def materialized_bytes(spec: TransformerSpec) -> int:
             small = max(small, rows * cols * itemsize)
     if spec.batch_first and spec.has_target and spec.tgt_key_padding_mask is PaddingForm.BOOL:
         # a decoder's self-attention given a bool key padding mask, batch first: torch's math
-        # kernel forms every head's (T, T) weights (measured; a float mask, or sequence first, not)
-        heads = max(heads, n * h * t * t * itemsize)
+        # kernel forms every head's (T, T) weights and softmax's copy of them, beside what else
+        # this counts: 1.6 times the weights; merged with a bool tgt_mask, 2.75 times; merged
+        # with a causal (float) mask, once (measured; a float mask, or sequence first, not)
+        share = 1.0 if spec.causal else 2.75 if "tgt_mask" in masks else 1.6
+        heads = max(heads, math.ceil(share * n * h * t * t * itemsize))
     fast_path = 0
-    if spec.batch_first and spec.num_encoder_layers:
+    if spec.batch_first and spec.num_encoder_layers and not fast:  # not measured off the CPU
         weights = n * h * s * s * itemsize
         share = math.ceil(weights * min(1.0, h / 8))
         padded = spec.src_key_padding_mask is not PaddingForm.NONE
