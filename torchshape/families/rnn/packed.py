@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.families.rnn.formulas import Dim, symbols
+from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.relations import RelationCheck
 from torchshape.families.rnn.spec import RNNSpec
 
@@ -28,25 +28,18 @@ class ShapeCheck:
         return self.measured == self.probe_expected
 
 
-def dims(*exprs: str) -> tuple[Dim, ...]:
-    out = []
-    for expr in exprs:
-        out.append(Dim(expr, () if expr == "1" else tuple(expr.split("·"))))
-    return tuple(out)
-
-
-def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[Dim, ...]:
+def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[str, ...]:
     if spec.unbatched:
-        return dims(time, feature)
+        return (time, feature)
     if spec.batch_first:
-        return dims("N", time, feature)
-    return dims(time, "N", feature)
+        return ("N", time, feature)
+    return (time, "N", feature)
 
 
-def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[Dim, ...]:
+def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[str, ...]:
     if spec.unbatched:
-        return dims(first, feature)
-    return dims(first, "N", feature)
+        return (first, feature)
+    return (first, "N", feature)
 
 
 @dataclass(frozen=True)
@@ -63,20 +56,20 @@ def packed_shapes(spec: RNNSpec) -> list[tuple[PackedRule, tuple[int, ...]]]:
     assert spec.lengths is not None
     sym = symbols(spec)
     total, longest = sum(spec.lengths), max(spec.lengths)
-    padded = (sym.N, longest) if spec.batch_first else (longest, sym.N)
-    padded_total = (sym.N, sym.L) if spec.batch_first else (sym.L, sym.N)
+    padded = (sym["N"], longest) if spec.batch_first else (longest, sym["N"])
+    padded_total = (sym["N"], sym["L"]) if spec.batch_first else (sym["L"], sym["N"])
     time_first = "N, " if spec.batch_first else ""
     time_last = "" if spec.batch_first else ", N"
     rows = [
-        (PackedRule("data", "packed.data", "(sum(lengths), H_in)"), (total, sym.H_in)),
+        (PackedRule("data", "packed.data", "(sum(lengths), H_in)"), (total, sym["H_in"])),
         (PackedRule("batch_sizes", "packed.batch_sizes", "(max(lengths),)"), (longest,)),
         (
             PackedRule("output.data", "packed_output.data", "(sum(lengths), D·H_out)"),
-            (total, sym.D * sym.H_out),
+            (total, sym["D·H_out"]),
         ),
         (
             PackedRule("output", "output", f"({time_first}max(lengths){time_last}, D·H_out)"),
-            (*padded, sym.D * sym.H_out),
+            (*padded, sym["D·H_out"]),
         ),
         (
             PackedRule(
@@ -84,15 +77,15 @@ def packed_shapes(spec: RNNSpec) -> list[tuple[PackedRule, tuple[int, ...]]]:
                 "output, total_length=L",
                 f"({time_first}L{time_last}, D·H_out)",
             ),
-            (*padded_total, sym.D * sym.H_out),
+            (*padded_total, sym["D·H_out"]),
         ),
-        (PackedRule("h_n", "h_n", "(D·num_layers, N, H_out)"), (sym.D * sym.num_layers, sym.N, sym.H_out)),
+        (PackedRule("h_n", "h_n", "(D·num_layers, N, H_out)"), (sym["D·num_layers"], sym["N"], sym["H_out"])),
     ]
     if spec.kind.has_cell_state:
         rows.append(
             (
                 PackedRule("c_n", "c_n", "(D·num_layers, N, H_cell)"),
-                (sym.D * sym.num_layers, sym.N, sym.H_cell),
+                (sym["D·num_layers"], sym["N"], sym["H_cell"]),
             )
         )
     return rows

@@ -164,8 +164,8 @@ def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]])
         sym = report.symbols
         parts.append(
             Text(
-                f"H_out = {sym.H_out} (proj_size): {', '.join(sizes.get('H_out', []))}; "
-                f"H_cell = {sym.H_cell} (hidden_size): {', '.join(sizes.get('H_cell', []))}."
+                f"H_out = {sym['H_out']} (proj_size): {', '.join(sizes.get('H_out', []))}; "
+                f"H_cell = {sym['H_cell']} (hidden_size): {', '.join(sizes.get('H_cell', []))}."
             )
         )
     return Group(*parts)
@@ -194,7 +194,7 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     parts: list[RenderableType] = [
         Text(
             f"Packed batch (--lengths {lengths}): sum(lengths) = {packed.sum_lengths} real steps, "
-            f"not L·N = {sym.L * sym.N}",
+            f"not L·N = {sym['L·N']}",
             style="bold",
         ),
         *(code_text(line, style="dim") for line in packed_code(spec)),
@@ -213,10 +213,10 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         "The table above is the plain call on the padded input; the packed call returns a "
         "PackedSequence, and h_n holds each sequence's last real step."
     ]
-    if packed.max_length < sym.L:
+    if packed.max_length < sym["L"]:
         notes.append(
-            f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, not to L = {sym.L}; "
-            f"pass total_length={sym.L} to get L back."
+            f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, not to L = {sym['L']}; "
+            f"pass total_length={sym['L']} to get L back."
         )
     else:
         notes.append(f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, here equal to L.")

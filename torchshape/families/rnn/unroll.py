@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.families.rnn.formulas import Dim, TensorFormula
-from torchshape.families.rnn.packed import ShapeCheck, dims, sequence_dims, state_dims
+from torchshape.facts import TensorFormula
+from torchshape.families.rnn.packed import ShapeCheck, sequence_dims, state_dims
 from torchshape.families.rnn.spec import Nonlinearity, RNNSpec
 
 UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
@@ -81,10 +81,10 @@ def unroll_code(spec: RNNSpec) -> list[str]:
     ]
 
 
-def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[Dim, ...]:
+def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[str, ...]:
     """A cell's layout: the given leading dimensions, then N (unless unbatched), then the feature."""
     *leading, feature = exprs
-    return dims(*leading, *([] if spec.unbatched else ["N"]), feature)
+    return (*leading, *([] if spec.unbatched else ["N"]), feature)
 
 
 def cell_unroll_steps(spec: RNNSpec) -> list[StepRule]:

@@ -86,10 +86,10 @@ def _directions(
     finals: dict[str, list[torch.Tensor]] = {"h_n": [], "c_n": []}
     for k in range(spec.num_layers):
         outputs = []
-        for d in range(sym.D):
+        for d in range(sym["D"]):
             sub_spec = replace(
                 spec,
-                input_size=sym.H_in if k == 0 else sym.D * sym.H_out,
+                input_size=sym["H_in"] if k == 0 else sym["D·H_out"],
                 num_layers=1,
                 bidirectional=False,
                 dropout=0.0,
@@ -103,7 +103,7 @@ def _directions(
                     for name, _ in sub.named_parameters()
                 }
             )
-            row = slice(sym.D * k + d, sym.D * k + d + 1)
+            row = slice(sym["D"] * k + d, sym["D"] * k + d + 1)
             state: Any = (h_0[row], c_0[row]) if c_0 is not None else h_0[row]
             names = {"input_t": "input_t" if k == 0 else "input_t (layer ≥ 1)"}
             out, state = _step_loop(sub, layer_input, state, time_dim, shapes, names, reverse=d == 1)
