@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape.families.rnn.formulas import symbols
-from torchshape.families.rnn.packed import ShapeCheck
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
 from torchshape.families.rnn.unroll import (
@@ -167,18 +166,7 @@ def _compare(
         for t in range(spec.seq_len)
     ]
     sym = symbols(spec)
-    step_shapes = [
-        ShapeCheck(
-            name=rule.name,
-            code=rule.code,
-            formula=rule.formula.formula,
-            expected=rule.formula.shape(sym),
-            probe_expected=rule.formula.shape(sym),
-            measured=shapes.one(rule.name),
-            exact=True,
-        )
-        for rule in unroll_steps(spec)
-    ]
+    step_shapes = [rule.check(sym, sym, shapes.one(rule.formula.name), True) for rule in unroll_steps(spec)]
     return UnrollResult(
         steps=spec.seq_len,
         method=method,
