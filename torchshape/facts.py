@@ -128,7 +128,8 @@ class NoSymbols:
 
 @dataclass(frozen=True)
 class TensorFormula:
-    """The shape rule of one tensor a module takes or returns: one symbol per dimension."""
+    """The shape rule of one tensor a module takes or returns: one symbol per dimension,
+    or a product of them (``D·H_out``), or a number (``1``)."""
 
     name: str  # input, output, h_n, attn_mask, ...
     dims: tuple[str, ...]
