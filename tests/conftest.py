@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -102,14 +104,16 @@ def wrong_rnn_formula(
 ) -> Callable[[Any], list[Any]]:
     """The RNN report takes DIMS of its own formula for the tensor NAME, a wrong one, so that torch
     must disagree: that formula list, to patch elsewhere too."""
+    from torchshape.facts import TensorFormula
     from torchshape.families.rnn import formulas, report
 
     real = formulas.tensor_formulas
 
-    def wrong(spec: Any) -> list[formulas.TensorFormula]:
-        return [formulas.TensorFormula(f.name, dims(f.dims)) if f.name == name else f for f in real(spec)]
+    def wrong(spec: Any) -> list[TensorFormula]:
+        return [replace(f, dims=dims(f.dims)) if f.name == name else f for f in real(spec)]
 
-    monkeypatch.setattr(report, "tensor_formulas", wrong)
+    shown = {role: getattr(formulas, role) for role in ("symbols", "legend", "notes")}
+    monkeypatch.setattr(report, "formulas", SimpleNamespace(**shown, tensor_formulas=wrong))
     return wrong
 
 

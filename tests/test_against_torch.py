@@ -103,10 +103,8 @@ def test_meta_probe_stays_small_for_huge_sizes() -> None:
 
 def test_a_wrong_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verification can fail: break one rule and torch disagrees."""
-    from torchshape.families.rnn.formulas import Dim
-
     # forget the D factor of output, a classic mistake
-    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], Dim("H_out", ("H_out",))))
+    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], "H_out"))
     report = inspect(kind="lstm", bidirectional=True)
     assert not report.ok
     bad = {row.name for row in report.rows if not row.verified}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import run_cli
 from tests.strategies import cell_settings
 from torchshape import Kind, UsageError, inspect, make_spec
+from torchshape.facts import TensorFormula
 from torchshape.families.rnn.formulas import symbols, tensor_formulas
 
 CELL_CLASSES = {"gru-cell": torch.nn.GRUCell, "lstm-cell": torch.nn.LSTMCell, "rnn-cell": torch.nn.RNNCell}
@@ -124,13 +126,8 @@ def test_a_wrong_cell_formula_is_caught(monkeypatch: pytest.MonkeyPatch) -> None
 
     real = formulas.cell_tensor_formulas
 
-    def broken(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (f.dims[0], formulas.Dim("H_in", ("H_in",))))
-            if f.name == "h_1"
-            else f
-            for f in real(spec)
-        ]
+    def broken(spec: Any) -> list[TensorFormula]:
+        return [replace(f, dims=(f.dims[0], "H_in")) if f.name == "h_1" else f for f in real(spec)]
 
     monkeypatch.setattr(formulas, "cell_tensor_formulas", broken)
     report = inspect(kind="gru-cell")
@@ -144,11 +141,8 @@ def test_an_input_torch_refuses_is_reported_not_raised(monkeypatch: pytest.Monke
 
     real = formulas.cell_tensor_formulas
 
-    def three_d(spec: Any) -> list[formulas.TensorFormula]:
-        return [
-            formulas.TensorFormula(f.name, (formulas.Dim("1", ()), *f.dims)) if f.name == "input" else f
-            for f in real(spec)
-        ]
+    def three_d(spec: Any) -> list[TensorFormula]:
+        return [replace(f, dims=("1", *f.dims)) if f.name == "input" else f for f in real(spec)]
 
     monkeypatch.setattr(formulas, "cell_tensor_formulas", three_d)
     report = inspect(kind="gru-cell")

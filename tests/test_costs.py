@@ -126,9 +126,7 @@ def test_a_wrong_parameter_formula_is_caught(
         out = []
         for p in real(spec):
             if p.name.startswith("weight_ih") and p.layer > 0:
-                p = counts.ParameterFormula(
-                    p.name, p.layer, p.reverse, (p.dims[0], counts.ParamDim(1, ("H_out",)))
-                )
+                p = counts.ParameterFormula(p.name, p.layer, p.reverse, (p.dims[0], "H_out"))
             out.append(p)
         return out
 

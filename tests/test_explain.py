@@ -341,7 +341,7 @@ def test_packed_needs_no_sorting_and_n_comes_from_the_lengths() -> None:
     report = inspect(kind="lstm", lengths="2,5,3,1", bidirectional=True)
     analysis = report.probe.analysis
     assert report.ok and analysis is not None and analysis.packed is not None
-    assert report.symbols.N == 4
+    assert report.symbols["N"] == 4
     assert analysis.packed.batch_sizes == (4, 3, 2, 1, 1)
     assert analysis.packed.sum_lengths == 11
 

@@ -287,9 +287,7 @@ def test_python_snippet_fails_when_a_formula_is_wrong(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The snippet checks something: forget bidirectional's factor D and it fails."""
-    from torchshape.families.rnn.formulas import Dim
-
-    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], Dim("H_out", ("H_out",))))
+    wrong_rnn_formula(monkeypatch, "output", lambda dims: (*dims[:-1], "H_out"))
     report: Report = inspect(kind="gru", bidirectional=True)
     assert not report.ok
     result = run_snippet(render(report, Format.PYTHON), tmp_path)  # with plain `python snippet.py`

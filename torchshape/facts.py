@@ -100,13 +100,18 @@ class Timing:
 @dataclass(frozen=True)
 class Symbols:
     """The value of every symbol of a family's tensor formulas, in the table's order, and of the
-    expressions the formulas also use (attention's ``N·num_heads``, ``S + 1``)."""
+    expressions the formulas also use (attention's ``N·num_heads``, ``S + 1``). ``values`` are
+    the symbols the table lists; ``derived`` also holds symbols a family keeps out of it (a
+    recurrent cell's L). A product of symbols (``D·H_out``) and a number (``1``) need no entry."""
 
     values: tuple[tuple[str, int], ...] = ()
     derived: tuple[tuple[str, int], ...] = ()
 
     def __getitem__(self, name: str) -> int:
-        return dict(self.values + self.derived)[name]
+        known = dict(self.values + self.derived)
+        if name not in known and "·" in name:
+            return math.prod(self[factor] for factor in name.split("·"))
+        return int(name) if name.isdigit() else known[name]  # KeyError: a symbol it does not have
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.values)
@@ -123,7 +128,8 @@ class NoSymbols:
 
 @dataclass(frozen=True)
 class TensorFormula:
-    """The shape rule of one tensor a module takes or returns: one symbol per dimension."""
+    """The shape rule of one tensor a module takes or returns: one symbol per dimension,
+    or a product of them (``D·H_out``), or a number (``1``)."""
 
     name: str  # input, output, h_n, attn_mask, ...
     dims: tuple[str, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from torchshape.facts import LegendEntry, NoSymbols, ParameterRow, Symbols, TensorFormula, Timing, Totals
@@ -232,15 +232,28 @@ def layer_report(
     ran: str | None = None,
 ) -> Report:
     """A layer family's report: each tensor formula beside the tensor torch was fed
-    (``TensorFormula.fed``) or returned, at the user's sizes (on meta too); ``parameters``: None
+    (``TensorFormula.fed``) or returned, at the user's sizes (on meta too), or where the forward
+    pass ran at smaller sizes (``probe.reduced``: rnn on meta), at those; ``parameters``: None
     for a family that has none (pools); ``ran``: where the family says more than ``meta_or_real_pass``."""
     sym = formulas.symbols(spec)
+    tensors = formulas.tensor_formulas(spec)
     rows = [
         row_at_your_sizes(
             f.name, f.formula, f.shape(sym), probe.shapes.get(f.name), fed=f.fed, error=probe.error
         )
-        for f in formulas.tensor_formulas(spec)
+        for f in tensors
     ]
+    if probe.reduced:
+        at_probe = {f.name: f.shape(probe.sizes) for f in formulas.tensor_formulas(probe.spec)}
+        rows = [
+            replace(
+                row,
+                actual=None,
+                verified=row.probe_shape == at_probe[f.name] and (f.fed or probe.error is None),
+                measured=tuple(sym[d] == probe.sizes[d] for d in f.dims),
+            )
+            for f, row in zip(tensors, rows, strict=True)
+        ]
     return Report(
         family=spec.family,
         spec=spec,

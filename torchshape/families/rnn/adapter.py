@@ -58,7 +58,7 @@ def outputs(spec: RNNSpec) -> tuple[KnownOutput, ...]:
         return tuple(found)
     # packed: output is a PackedSequence of every real step, batch_sizes as it came in
     packed = [
-        KnownOutput("output.data", "(sum(lengths), D·H_out)", (sum(spec.lengths), sym.D * sym.H_out)),
+        KnownOutput("output.data", "(sum(lengths), D·H_out)", (sum(spec.lengths), sym["D·H_out"])),
         KnownOutput("output.batch_sizes", "(max(lengths),)", (max(spec.lengths),)),
     ]
     return (*packed, *(o for o in found if o.name != "output"))

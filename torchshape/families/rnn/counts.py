@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from torchshape.facts import ParameterRow, Totals, unclaimed_rows
-from torchshape.families.rnn.formulas import Symbols, symbols, tensor_formulas
+from torchshape.facts import ParameterRow, Symbols, Totals, unclaimed_rows
+from torchshape.families.rnn.formulas import symbols, tensor_formulas
 from torchshape.families.rnn.spec import Kind, RNNSpec
 from torchshape.processor import onednn_bfloat16
 
@@ -48,77 +48,55 @@ STEP_BOOKKEEPING_BYTES = 1024
 
 
 @dataclass(frozen=True)
-class ParamDim:
-    """One dimension of a parameter: a gate factor times a product of symbols."""
-
-    factor: int
-    symbols: tuple[str, ...]
-
-    @property
-    def expr(self) -> str:
-        parts = ([str(self.factor)] if self.factor != 1 else []) + list(self.symbols)
-        return "·".join(parts)
-
-    def value(self, sym: Symbols) -> int:
-        product = self.factor
-        for name in self.symbols:
-            product *= sym[name]
-        return product
-
-
-@dataclass(frozen=True)
 class ParameterFormula:
     """The shape rule of one parameter of the module."""
 
     name: str  # as module.named_parameters() names it, e.g. weight_ih_l1_reverse
     layer: int
     reverse: bool
-    dims: tuple[ParamDim, ...]
+    dims: tuple[str, ...]  # each a product of a gate factor and symbols: 4·H_cell, D·H_out
 
     @property
     def formula(self) -> str:
         return dims_formula(self.dims)
 
     def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(d.value(sym) for d in self.dims)
+        return tuple(sym[d] for d in self.dims)
 
 
 @lru_cache(maxsize=64)  # a few distinct dims serve every layer
-def dims_formula(dims: tuple[ParamDim, ...]) -> str:
+def dims_formula(dims: tuple[str, ...]) -> str:
     """A parameter's shape in symbols: ``(4·H_cell, D·H_out)``."""
-    return "(" + ", ".join(d.expr for d in dims) + ")"
+    return "(" + ", ".join(dims) + ")"
 
 
 @lru_cache(maxsize=8)  # the guard, the totals and the report each ask for the same spec
 def parameter_formulas(spec: RNNSpec) -> tuple[ParameterFormula, ...]:
     """Every parameter of the module, in ``named_parameters()`` order."""
-    G = spec.kind.gates
+    gate_rows = "H_cell" if spec.kind.gates == 1 else f"{spec.kind.gates}·H_cell"
     if spec.kind.is_cell:
         # nn.*Cell: one layer, one direction, no suffix; its hidden state is H_cell wide.
-        gate_rows, hidden = ParamDim(G, ("H_cell",)), ParamDim(1, ("H_cell",))
-        cell_shapes: list[tuple[str, tuple[ParamDim, ...]]] = [
-            ("weight_ih", (gate_rows, ParamDim(1, ("H_in",)))),
-            ("weight_hh", (gate_rows, hidden)),
+        cell_shapes: list[tuple[str, tuple[str, ...]]] = [
+            ("weight_ih", (gate_rows, "H_in")),
+            ("weight_hh", (gate_rows, "H_cell")),
         ]
         if spec.bias:
             cell_shapes += [("bias_ih", (gate_rows,)), ("bias_hh", (gate_rows,))]
         return tuple(ParameterFormula(name, 0, False, dims) for name, dims in cell_shapes)
-    gate_rows = ParamDim(G, ("H_cell",))
-    hidden_out = ParamDim(1, ("H_out",))
 
-    def layer_shapes(layer_input: ParamDim) -> list[tuple[str, tuple[ParamDim, ...]]]:
-        shapes: list[tuple[str, tuple[ParamDim, ...]]] = [
+    def layer_shapes(layer_input: str) -> list[tuple[str, tuple[str, ...]]]:
+        shapes: list[tuple[str, tuple[str, ...]]] = [
             ("weight_ih", (gate_rows, layer_input)),
-            ("weight_hh", (gate_rows, hidden_out)),
+            ("weight_hh", (gate_rows, "H_out")),
         ]
         if spec.bias:
             shapes += [("bias_ih", (gate_rows,)), ("bias_hh", (gate_rows,))]
         if spec.proj_size:
-            shapes.append(("weight_hr", (hidden_out, ParamDim(1, ("H_cell",)))))
+            shapes.append(("weight_hr", ("H_out", "H_cell")))
         return shapes
 
     # layer 0 reads the input (H_in); every layer above reads the one below (D·H_out)
-    first, above = layer_shapes(ParamDim(1, ("H_in",))), layer_shapes(ParamDim(1, ("D", "H_out")))
+    first, above = layer_shapes("H_in"), layer_shapes("D·H_out")
     rows: list[ParameterFormula] = []
     for k in range(spec.num_layers):
         for reverse in (False, True) if spec.bidirectional else (False,):
@@ -186,11 +164,11 @@ def macs(spec: RNNSpec) -> Macs:
     """x·W_ihᵀ, h·W_hhᵀ and (proj_size) h·W_hrᵀ at every real step, layer and direction."""
     sym = symbols(spec)
     G = spec.kind.gates
-    per_direction = steps(spec) * sym.D
-    first = G * sym.H_cell * sym.H_in
-    above = G * sym.H_cell * sym.D * sym.H_out * (sym.num_layers - 1)
-    hidden = G * sym.H_cell * sym.H_out * sym.num_layers
-    projection = sym.H_out * sym.H_cell * sym.num_layers if spec.proj_size else 0
+    per_direction = steps(spec) * sym["D"]
+    first = G * sym["H_cell"] * sym["H_in"]
+    above = G * sym["H_cell"] * sym["D·H_out"] * (sym["num_layers"] - 1)
+    hidden = G * sym["H_cell"] * sym["H_out"] * sym["num_layers"]
+    projection = sym["H_out"] * sym["H_cell"] * sym["num_layers"] if spec.proj_size else 0
     return Macs(
         input_to_hidden=per_direction * (first + above),
         hidden_to_hidden=per_direction * hidden,
@@ -232,15 +210,15 @@ def loop_working_features(spec: RNNSpec) -> int:
     stacked outputs, and their concatenation).
     """
     sym = symbols(spec)
-    gates = spec.kind.gates * sym.H_cell
-    layer_input = sym.D * sym.H_out if sym.num_layers > 1 else 0
+    gates = spec.kind.gates * sym["H_cell"]
+    layer_input = sym["D·H_out"] if sym["num_layers"] > 1 else 0
     if spec.device.startswith(("cuda", "mps")):
         # cuDNN and MPS: every direction's products, and (4·D − 2)·H_out of outputs (measured on
         # an H200: a bidirectional GRU 256→512, L 1000, N 32 peaks at 1.02 GB)
-        return layer_input + sym.D * gates + (4 * sym.D - 2) * sym.H_out
-    if sym.D == 1:
-        return layer_input + gates + 2 * sym.H_out
-    return layer_input + max(2 * gates + 2 * sym.H_out, gates + 6 * sym.H_out)
+        return layer_input + sym["D"] * gates + (4 * sym["D"] - 2) * sym["H_out"]
+    if sym["D"] == 1:
+        return layer_input + gates + 2 * sym["H_out"]
+    return layer_input + max(2 * gates + 2 * sym["H_out"], gates + 6 * sym["H_out"])
 
 
 def onednn_working_features(spec: RNNSpec) -> int:
@@ -252,9 +230,9 @@ def onednn_working_features(spec: RNNSpec) -> int:
     batch_first, a contiguous copy of the input (H_in).
     """
     sym = symbols(spec)
-    deep = sym.num_layers > 1
-    kept = (8 if deep else 3) if sym.D == 2 else (2 if deep else 1)
-    return kept * sym.H_out + (sym.H_in if spec.batch_first else 0)
+    deep = sym["num_layers"] > 1
+    kept = (8 if deep else 3) if sym["D"] == 2 else (2 if deep else 1)
+    return kept * sym["H_out"] + (sym["H_in"] if spec.batch_first else 0)
 
 
 def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
@@ -276,11 +254,11 @@ def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
         real = steps(spec)
     per_feature = real * spec.dtype.itemsize
     time_steps = 1 if spec.kind.is_cell else spec.seq_len
-    loop = per_feature * loop_working_features(spec) + STEP_BOOKKEEPING_BYTES * time_steps * sym.D
+    loop = per_feature * loop_working_features(spec) + STEP_BOOKKEEPING_BYTES * time_steps * sym["D"]
     onednn = uses_onednn(spec)
     if onednn is False:
         return loop
-    output = per_feature * sym.D * sym.H_out
+    output = per_feature * sym["D·H_out"]
     fused = per_feature * onednn_working_features(spec) + output + parameter_count(spec) * spec.dtype.itemsize
     return fused if onednn else max(loop, fused)
 
@@ -303,17 +281,18 @@ def packed_working_bytes(spec: RNNSpec) -> int:
     itemsize = spec.dtype.itemsize
     real = sum(spec.lengths) * itemsize
     padded_output = tensor_numels(spec)["output"] * itemsize
-    packed_data = 2 * real * sym.H_in
+    packed_data = 2 * real * sym["H_in"]
     if spec.batch_first:  # packing transposes: a copy of the padded input
         packed_data += tensor_numels(spec)["input"] * itemsize
-    gates = spec.kind.gates * sym.H_cell
-    looping = real * max(sym.D * gates + 2 * sym.H_out, gates + 6 * sym.H_out if sym.D == 2 else 0)
-    looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym.D
+    gates = spec.kind.gates * sym["H_cell"]
+    D, H_out = sym["D"], sym["H_out"]
+    looping = real * max(D * gates + 2 * H_out, gates + 6 * H_out if D == 2 else 0)
+    looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym["D"]
     if uses_onednn(spec) is not False and len(set(spec.lengths)) == 1:
         # torch unpacks a batch of equal lengths and runs oneDNN's LSTM on it
         fused = forward_working_bytes(spec, sum(spec.lengths))
         looping = fused if uses_onednn(spec) else max(looping, fused)
-    padding = real * sym.D * sym.H_out + 2 * padded_output
+    padding = real * sym["D·H_out"] + 2 * padded_output
     return padded_output + packed_data + max(looping, padding)
 
 
@@ -375,7 +354,7 @@ def estimated_forward_seconds(spec: RNNSpec) -> float:
     sym = symbols(spec)
     numels = tensor_numels(spec)
     filled = parameter_count(spec) + numels["input"]
-    cell_steps = spec.seq_len * sym.D * sym.num_layers
+    cell_steps = spec.seq_len * sym["D·num_layers"]
     return (
         macs(spec).total / MACS_PER_SECOND[family]
         + cell_steps * SECONDS_PER_STEP[family]
@@ -390,5 +369,5 @@ def diagram_bytes(spec: RNNSpec) -> int:
     if spec.kind.is_cell:
         return 0
     sym = symbols(spec)
-    per_layer = spec.seq_len * (1 if spec.unbatched else spec.batch) * sym.D * sym.H_out
-    return math.ceil(PEAK_MARGIN * (sym.num_layers - 1) * per_layer * spec.dtype.itemsize)
+    per_layer = spec.seq_len * (1 if spec.unbatched else spec.batch) * sym["D·H_out"]
+    return math.ceil(PEAK_MARGIN * (sym["num_layers"] - 1) * per_layer * spec.dtype.itemsize)

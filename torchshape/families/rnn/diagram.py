@@ -46,7 +46,7 @@ def plan(spec: RNNSpec) -> LanesDiagram:
             for t in steps:
                 roles = []
                 if layer == spec.num_layers - 1:
-                    roles.append(Role("output", features=(d * sym.H_out, (d + 1) * sym.H_out)))
+                    roles.append(Role("output", features=(d * sym["H_out"], (d + 1) * sym["H_out"])))
                 ends_here: tuple[int, ...] | None
                 if direction == "backward":
                     ends_here = None if t == 0 else ()
@@ -76,6 +76,6 @@ def plan(spec: RNNSpec) -> LanesDiagram:
         output_label=_at_step(spec, "output"),
         output_shape=label("output"),
         state_labels=tuple(label(name) for name in states),
-        half=sym.H_out,
+        half=sym["H_out"],
         lengths=lengths,
     )

@@ -77,7 +77,7 @@ def layouts(spec: RNNSpec) -> list[Layout]:
     w = Writer(spec)
     sym = w.sym
     directions = ("forward", "backward") if spec.bidirectional else ("forward",)
-    grid = tuple(tuple(sym.D * layer + d for d in range(sym.D)) for layer in range(sym.num_layers))
+    grid = tuple(tuple(sym["D"] * layer + d for d in range(sym["D"])) for layer in range(sym["num_layers"]))
     tensors = [("h_n", "H_out")] + ([("c_n", "H_cell")] if spec.kind.has_cell_state else [])
     out = []
     for name, feature in tensors:
@@ -100,7 +100,7 @@ def feature_sizes(spec: RNNSpec) -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {"H_out": [], "H_cell": []}
     for f in tensor_formulas(spec):
-        last = f.dims[-1].symbols[-1]
+        last = f.dims[-1].split("·")[-1]
         if last in out:
             out[last].append(f.name)
     return out

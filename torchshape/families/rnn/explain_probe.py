@@ -13,7 +13,13 @@ from torchshape.families.rnn import unroll_probe
 from torchshape.families.rnn.explain import Analysis, feature_sizes, layouts
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.handoff import HandoffResult, decoder_spec, handoff
-from torchshape.families.rnn.packed import PackedResult, ShapeCheck, batch_sizes, packed_shapes, probe_lengths
+from torchshape.families.rnn.packed import (
+    PackedResult,
+    batch_sizes,
+    packed_rules,
+    packed_symbols,
+    probe_lengths,
+)
 from torchshape.families.rnn.relations import (
     TOLERANCE,
     Relation,
@@ -203,18 +209,10 @@ def _packed(
         "output (total_length=L)": output_total,
         **tensors,
     }
-    at_probe = dict(packed_shapes(ran))
+    sym, at_probe = packed_symbols(spec), packed_symbols(ran)
     shapes = [
-        ShapeCheck(
-            name=rule.name,
-            code=rule.code,
-            formula=rule.formula,
-            expected=expected,
-            probe_expected=at_probe[rule],
-            measured=tuple(measured[rule.name].shape),
-            exact=values,
-        )
-        for rule, expected in packed_shapes(spec)
+        rule.check(sym, at_probe, tuple(measured[rule.formula.name].shape), values)
+        for rule in packed_rules(spec)
     ]
     namespace = _namespace(ran, tensors)
     checks = [

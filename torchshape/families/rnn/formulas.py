@@ -25,95 +25,45 @@ no L, no projection:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from torchshape.facts import LegendEntry
+from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.rnn.spec import RNNSpec
 
 SYMBOL_ORDER = ("L", "N", "H_in", "H_cell", "H_out", "D", "num_layers")
 
 
-@dataclass(frozen=True)
-class Symbols:
-    """The value of every symbol for one configuration."""
-
-    L: int
-    N: int
-    H_in: int
-    H_cell: int
-    H_out: int
-    D: int
-    num_layers: int
-    names: tuple[str, ...] = SYMBOL_ORDER  # the symbols that apply (a cell: N, H_in, H_cell)
-
-    def __getitem__(self, name: str) -> int:
-        value: int = getattr(self, name)
-        return value
-
-    def as_dict(self) -> dict[str, int]:
-        return {name: self[name] for name in self.names}
-
-
-@dataclass(frozen=True)
-class Dim:
-    """One dimension of a shape: its expression in symbols, and the symbols it uses."""
-
-    expr: str
-    symbols: tuple[str, ...]
-
-    def value(self, sym: Symbols) -> int:
-        product = 1
-        for name in self.symbols:
-            product *= sym[name]
-        return product
-
-
-def _dim(*symbols: str) -> Dim:
-    return Dim("·".join(symbols), symbols)
-
-
-@dataclass(frozen=True)
-class TensorFormula:
-    """The shape rule of one tensor the module takes or returns."""
-
-    name: str  # input, h_0, c_0, output, h_n, c_n
-    dims: tuple[Dim, ...]
-
-    @property
-    def formula(self) -> str:
-        return "(" + ", ".join(d.expr for d in self.dims) + ")"
-
-    def shape(self, sym: Symbols) -> tuple[int, ...]:
-        return tuple(d.value(sym) for d in self.dims)
-
-
 def symbols(spec: RNNSpec) -> Symbols:
+    """Every symbol's value; those that apply first (a cell: N, H_in, H_cell), the others after
+    them, for the loop of --unroll and the sizes a cell shares with its layer."""
+    value = {
+        "L": spec.seq_len,
+        "N": spec.batch,
+        "H_in": spec.input_size,
+        "H_cell": spec.hidden_size,
+        "H_out": spec.proj_size if spec.proj_size > 0 else spec.hidden_size,
+        "D": 2 if spec.bidirectional else 1,
+        "num_layers": spec.num_layers,
+    }
+    names = CELL_SYMBOLS if spec.kind.is_cell else SYMBOL_ORDER
     return Symbols(
-        L=spec.seq_len,
-        N=spec.batch,
-        H_in=spec.input_size,
-        H_cell=spec.hidden_size,
-        H_out=spec.proj_size if spec.proj_size > 0 else spec.hidden_size,
-        D=2 if spec.bidirectional else 1,
-        num_layers=spec.num_layers,
-        names=CELL_SYMBOLS if spec.kind.is_cell else SYMBOL_ORDER,
+        tuple((name, value[name]) for name in names),
+        tuple((name, value[name]) for name in SYMBOL_ORDER if name not in names),
     )
 
 
-def _sequence(spec: RNNSpec, feature: Dim) -> tuple[Dim, ...]:
+def _sequence(spec: RNNSpec, feature: str) -> tuple[str, ...]:
     """Layout of input and output: sequence-first unless batch_first; no N when unbatched."""
     if spec.unbatched:
-        return (_dim("L"), feature)
+        return ("L", feature)
     if spec.batch_first:
-        return (_dim("N"), _dim("L"), feature)
-    return (_dim("L"), _dim("N"), feature)
+        return ("N", "L", feature)
+    return ("L", "N", feature)
 
 
-def _state(spec: RNNSpec, feature: Dim) -> tuple[Dim, ...]:
+def _state(spec: RNNSpec, feature: str) -> tuple[str, ...]:
     """Layout of h and c: always (D·num_layers, N, ·); batch_first never applies."""
     if spec.unbatched:
-        return (_dim("D", "num_layers"), feature)
-    return (_dim("D", "num_layers"), _dim("N"), feature)
+        return ("D·num_layers", feature)
+    return ("D·num_layers", "N", feature)
 
 
 def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
@@ -121,37 +71,31 @@ def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     if spec.kind.is_cell:
         return cell_tensor_formulas(spec)
     lstm = spec.kind.has_cell_state
-    rows = [TensorFormula("input", _sequence(spec, _dim("H_in")))]
-    rows.append(TensorFormula("h_0", _state(spec, _dim("H_out"))))
+    rows = [TensorFormula("input", _sequence(spec, "H_in"), fed=True)]
+    rows.append(TensorFormula("h_0", _state(spec, "H_out"), fed=True))
     if lstm:
-        rows.append(TensorFormula("c_0", _state(spec, _dim("H_cell"))))
-    rows.append(TensorFormula("output", _sequence(spec, _dim("D", "H_out"))))
-    rows.append(TensorFormula("h_n", _state(spec, _dim("H_out"))))
+        rows.append(TensorFormula("c_0", _state(spec, "H_cell"), fed=True))
+    rows.append(TensorFormula("output", _sequence(spec, "D·H_out")))
+    rows.append(TensorFormula("h_n", _state(spec, "H_out")))
     if lstm:
-        rows.append(TensorFormula("c_n", _state(spec, _dim("H_cell"))))
+        rows.append(TensorFormula("c_n", _state(spec, "H_cell")))
     return rows
 
 
 def legend(spec: RNNSpec) -> list[LegendEntry]:
-    """What each symbol is in this run, and why it has that value."""
-    if spec.kind.is_cell:
-        return cell_legend(spec)
+    """What each symbol that applies is in this run (a cell: N, H_in, H_cell), and why it has that value."""
     sym = symbols(spec)
-    entries = [LegendEntry("L", sym.L, "sequence length (--seq-len)")]
-    if not spec.unbatched:
-        entries.append(LegendEntry("N", sym.N, "batch size (--batch)"))
-    entries.append(LegendEntry("H_in", sym.H_in, "input_size (--input-size)"))
-    entries.append(LegendEntry("H_cell", sym.H_cell, "hidden_size (--hidden-size)"))
-    if spec.proj_size:
-        entries.append(LegendEntry("H_out", sym.H_out, "proj_size, because --proj-size"))
-    else:
-        entries.append(LegendEntry("H_out", sym.H_out, "= H_cell, no --proj-size"))
-    if spec.bidirectional:
-        entries.append(LegendEntry("D", sym.D, "two directions, because --bidir"))
-    else:
-        entries.append(LegendEntry("D", sym.D, "one direction, no --bidir"))
-    entries.append(LegendEntry("num_layers", sym.num_layers, "stacked layers (--layers)"))
-    return entries
+    meaning = {
+        "L": "sequence length (--seq-len)",
+        "N": "batch size (--batch)",
+        "H_in": "input_size (--input-size)",
+        "H_cell": "hidden_size (--hidden-size)",
+        "H_out": "proj_size, because --proj-size" if spec.proj_size else "= H_cell, no --proj-size",
+        "D": "two directions, because --bidir" if spec.bidirectional else "one direction, no --bidir",
+        "num_layers": "stacked layers (--layers)",
+    }
+    shown = [(name, value) for name, value in sym.values if name != "N" or not spec.unbatched]
+    return [LegendEntry(name, value, meaning[name]) for name, value in shown]
 
 
 def state_view(spec: RNNSpec, tensor: str, feature: str) -> str:
@@ -196,31 +140,21 @@ def notes(spec: RNNSpec) -> list[str]:
 CELL_SYMBOLS = ("N", "H_in", "H_cell")
 
 
-def _cell_state(spec: RNNSpec) -> tuple[Dim, ...]:
-    return (_dim("H_cell"),) if spec.unbatched else (_dim("N"), _dim("H_cell"))
+def _cell_state(spec: RNNSpec) -> tuple[str, ...]:
+    return ("H_cell",) if spec.unbatched else ("N", "H_cell")
 
 
 def cell_tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     """Every tensor of ``h_1 = cell(input, h_0)`` (LSTMCell: ``h_1, c_1 = cell(input, (h_0, c_0))``)."""
     lstm = spec.kind.has_cell_state
-    feature = (_dim("H_in"),) if spec.unbatched else (_dim("N"), _dim("H_in"))
-    rows = [TensorFormula("input", feature), TensorFormula("h_0", _cell_state(spec))]
+    feature = ("H_in",) if spec.unbatched else ("N", "H_in")
+    rows = [TensorFormula("input", feature, fed=True), TensorFormula("h_0", _cell_state(spec), fed=True)]
     if lstm:
-        rows.append(TensorFormula("c_0", _cell_state(spec)))
+        rows.append(TensorFormula("c_0", _cell_state(spec), fed=True))
     rows.append(TensorFormula("h_1", _cell_state(spec)))
     if lstm:
         rows.append(TensorFormula("c_1", _cell_state(spec)))
     return rows
-
-
-def cell_legend(spec: RNNSpec) -> list[LegendEntry]:
-    """The symbols a cell uses: N (unless unbatched), H_in, H_cell."""
-    entries = []
-    if not spec.unbatched:
-        entries.append(LegendEntry("N", spec.batch, "batch size (--batch)"))
-    entries.append(LegendEntry("H_in", spec.input_size, "input_size (--input-size)"))
-    entries.append(LegendEntry("H_cell", spec.hidden_size, "hidden_size (--hidden-size)"))
-    return entries
 
 
 def cell_notes(spec: RNNSpec) -> list[str]:

@@ -119,9 +119,9 @@ class _Plan:
         self.decoders.append(
             Decoder(
                 name=name,
-                hidden_size=width * sym.H_cell,
-                num_layers=sym.num_layers if layers == "{num_layers}" else int(layers),
-                proj_size=width * sym.H_out if proj else 0,
+                hidden_size=width * sym["H_cell"],
+                num_layers=sym["num_layers"] if layers == "{num_layers}" else int(layers),
+                proj_size=width * sym["H_out"] if proj else 0,
                 code=template.format(**self.w.names),
                 code_numeric=template.format(**self.w.numbers),
             )
@@ -202,7 +202,7 @@ def _top_layer(p: _Plan) -> None:
     if spec.unbatched:
         meaning = "unbatched: no N between a layer's two rows, so this plain view is the same"
         p.rel("h_n.view({num_layers}, {2H_out})", "h_cat", meaning)
-    elif w.sym.N > 1:
+    elif w.sym["N"] > 1:
         p.mistake(
             "h_n.view({num_layers}, {N}, {2H_out})",
             "h_cat",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.families.rnn.formulas import Dim, symbols
+from torchshape.facts import Symbols, TensorFormula
+from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.relations import RelationCheck
 from torchshape.families.rnn.spec import RNNSpec
 
@@ -28,74 +29,58 @@ class ShapeCheck:
         return self.measured == self.probe_expected
 
 
-def dims(*exprs: str) -> tuple[Dim, ...]:
-    out = []
-    for expr in exprs:
-        out.append(Dim(expr, () if expr == "1" else tuple(expr.split("·"))))
-    return tuple(out)
-
-
-def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[Dim, ...]:
+def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[str, ...]:
     if spec.unbatched:
-        return dims(time, feature)
+        return (time, feature)
     if spec.batch_first:
-        return dims("N", time, feature)
-    return dims(time, "N", feature)
+        return ("N", time, feature)
+    return (time, "N", feature)
 
 
-def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[Dim, ...]:
+def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[str, ...]:
     if spec.unbatched:
-        return dims(first, feature)
-    return dims(first, "N", feature)
+        return (first, feature)
+    return (first, "N", feature)
 
 
 @dataclass(frozen=True)
-class PackedRule:
-    """The shape rule of one tensor of a packed call."""
+class CodeRule:
+    """The shape rule of a tensor the user's own code makes (``packed.data``, one step's ``h``)."""
 
-    name: str
-    code: str
-    formula: str
+    code: str  # how the user gets it, e.g. "packed.data"
+    formula: TensorFormula
+
+    def check(self, sym: Symbols, ran: Symbols, measured: tuple[int, ...] | None, exact: bool) -> ShapeCheck:
+        """The rule at the user's sizes (``sym``) and at those the forward pass ran, beside torch's."""
+        f = self.formula
+        return ShapeCheck(f.name, self.code, f.formula, f.shape(sym), f.shape(ran), measured, exact)
 
 
-def packed_shapes(spec: RNNSpec) -> list[tuple[PackedRule, tuple[int, ...]]]:
-    """Every tensor of a packed call, with its formula and its value for ``spec``'s lengths."""
+def packed_symbols(spec: RNNSpec) -> Symbols:
+    """The module's symbols, and the lengths' sum(lengths) and max(lengths)."""
     assert spec.lengths is not None
     sym = symbols(spec)
-    total, longest = sum(spec.lengths), max(spec.lengths)
-    padded = (sym.N, longest) if spec.batch_first else (longest, sym.N)
-    padded_total = (sym.N, sym.L) if spec.batch_first else (sym.L, sym.N)
-    time_first = "N, " if spec.batch_first else ""
-    time_last = "" if spec.batch_first else ", N"
-    rows = [
-        (PackedRule("data", "packed.data", "(sum(lengths), H_in)"), (total, sym.H_in)),
-        (PackedRule("batch_sizes", "packed.batch_sizes", "(max(lengths),)"), (longest,)),
-        (
-            PackedRule("output.data", "packed_output.data", "(sum(lengths), D·H_out)"),
-            (total, sym.D * sym.H_out),
-        ),
-        (
-            PackedRule("output", "output", f"({time_first}max(lengths){time_last}, D·H_out)"),
-            (*padded, sym.D * sym.H_out),
-        ),
-        (
-            PackedRule(
-                "output (total_length=L)",
-                "output, total_length=L",
-                f"({time_first}L{time_last}, D·H_out)",
-            ),
-            (*padded_total, sym.D * sym.H_out),
-        ),
-        (PackedRule("h_n", "h_n", "(D·num_layers, N, H_out)"), (sym.D * sym.num_layers, sym.N, sym.H_out)),
+    lengths = (("sum(lengths)", sum(spec.lengths)), ("max(lengths)", max(spec.lengths)))
+    return Symbols(sym.values, sym.derived + lengths)
+
+
+def packed_rules(spec: RNNSpec) -> list[CodeRule]:
+    """Every tensor of a packed call (``packed_symbols`` give their values)."""
+
+    def rule(name: str, code: str, *dims: str, written: str | None = None) -> CodeRule:
+        return CodeRule(code, TensorFormula(name, dims, written))
+
+    rules = [
+        rule("data", "packed.data", "sum(lengths)", "H_in"),
+        rule("batch_sizes", "packed.batch_sizes", "max(lengths)", written="(max(lengths),)"),
+        rule("output.data", "packed_output.data", "sum(lengths)", "D·H_out"),
+        rule("output", "output", *sequence_dims(spec, "max(lengths)", "D·H_out")),
+        rule("output (total_length=L)", "output, total_length=L", *sequence_dims(spec, "L", "D·H_out")),
+        rule("h_n", "h_n", "D·num_layers", "N", "H_out"),
     ]
     if spec.kind.has_cell_state:
-        rows.append(
-            (
-                PackedRule("c_n", "c_n", "(D·num_layers, N, H_cell)"),
-                (sym.D * sym.num_layers, sym.N, sym.H_cell),
-            )
-        )
-    return rows
+        rules.append(rule("c_n", "c_n", "D·num_layers", "N", "H_cell"))
+    return rules
 
 
 def batch_sizes(lengths: tuple[int, ...]) -> tuple[int, ...]:

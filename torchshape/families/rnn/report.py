@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from torchshape.families.rnn import cells
+from torchshape.families.rnn import cells, formulas
 from torchshape.families.rnn.counts import parameter_rows, totals
-from torchshape.families.rnn.formulas import legend, notes, symbols, tensor_formulas
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.probe import ProbeRun
-from torchshape.report import Report, TensorRow, real_pass
+from torchshape.report import Report, layer_report, real_pass
 
 
 def call(spec: RNNSpec) -> str:
@@ -36,38 +35,5 @@ _SIZE_SYMBOLS = ("L", "N", "H_in", "H_cell", "H_out", "num_layers")
 
 def build_report(spec: RNNSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned."""
-    sym = symbols(spec)
-    formulas = tensor_formulas(spec)
-    probe_formulas = {f.name: f for f in tensor_formulas(probe.spec)}
-    rows = []
-    for f in formulas:
-        probe_shape = probe.shapes.get(f.name)
-        at_probe = probe_formulas[f.name].shape(probe.sizes)
-        measured = tuple(d.value(sym) == d.value(probe.sizes) for d in f.dims)
-        verified = probe_shape == at_probe and (f.name not in ("output", "h_n", "c_n") or probe.error is None)
-        exact = not probe.reduced
-        rows.append(
-            TensorRow(
-                name=f.name,
-                formula=f.formula,
-                expected=f.shape(sym),
-                actual=probe_shape if exact else None,
-                probe_shape=probe_shape,
-                measured=measured if probe.reduced else tuple(True for _ in f.dims),
-                verified=verified,
-                role="in" if f.name in ("input", "h_0", "c_0") else "out",
-            )
-        )
-    return Report(
-        family="rnn",
-        spec=spec,
-        symbols=sym,
-        legend=legend(spec),
-        rows=rows,
-        notes=notes(spec),
-        probe=probe,
-        call=call(spec),
-        ran=ran(probe),
-        parameters=parameter_rows(spec, probe.parameters, probe.parameter_layers),
-        totals=totals(spec),
-    )
+    parameters = parameter_rows(spec, probe.parameters, probe.parameter_layers)
+    return layer_report(spec, probe, formulas, call(spec), totals(spec), parameters, ran=ran(probe))

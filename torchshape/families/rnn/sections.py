@@ -91,43 +91,39 @@ PLAIN_CALL = "the plain call on the padded input (the table's)"
 PACKED_CALL = "the packed call (pack_padded_sequence)"
 
 
-def _relations(report: Report, checks: list[RelationCheck], values: bool) -> RenderableType:
+def _heading(report: Report, title: str, checked: str, values: bool) -> Text:
+    """A section's heading: which call it is about (with --lengths), and how it was checked."""
     which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
-    head = f"output vs h_n (--explain){which}: each relation checked on this forward pass"
-    if not values:
-        head = f"output vs h_n (--explain){which}: {NO_RELATION_VALUES}"
-    holding = [c for c in checks if c.relation.expected]
+    return Text(f"{title}{which}: {checked if values else NO_RELATION_VALUES}", style="bold")
+
+
+def _relations(report: Report, checks: list[RelationCheck], values: bool) -> RenderableType:
+    head = _heading(report, "output vs h_n (--explain)", "each relation checked on this forward pass", values)
+    return Group(head, *_holding_then_mistakes(checks))
+
+
+def _holding_then_mistakes(checks: list[RelationCheck]) -> list[RenderableType]:
+    """The relations that hold, then (if any) the common mistakes, checked the same way."""
     mistakes = [c for c in checks if not c.relation.expected]
-    parts: list[RenderableType] = [Text(head, style="bold"), _relation_rows(holding)]
+    parts: list[RenderableType] = [_relation_rows([c for c in checks if c.relation.expected])]
     if mistakes:
-        parts.append(Text("Common mistakes, checked the same way:", style="bold"))
-        parts.append(_relation_rows(mistakes))
-    return Group(*parts)
+        parts += [Text("Common mistakes, checked the same way:", style="bold"), _relation_rows(mistakes)]
+    return parts
 
 
 def _handoff(report: Report, handoff: HandoffResult, values: bool) -> RenderableType:
-    which = f" of {PLAIN_CALL}" if report.spec.lengths is not None else ""
-    head = f"Hand-off to a decoder (--explain){which}: each line run on this forward pass"
-    if not values:
-        head = f"Hand-off to a decoder (--explain){which}: {NO_RELATION_VALUES}"
     code = []
     for line, numeric in zip(handoff.code, handoff.code_numeric, strict=True):
         code.append(line if line == numeric else f"{line}    # {numeric.split(' = ', 1)[1]}")
-    holding = [c for c in handoff.relations if c.relation.expected]
-    mistakes = [c for c in handoff.relations if not c.relation.expected]
-    parts: list[RenderableType] = [
-        Text(head, style="bold"),
+    return Group(
+        _heading(report, "Hand-off to a decoder (--explain)", "each line run on this forward pass", values),
         Text(
             "h_n (and c_n) as a decoder's initial state; the decoders are built at this run's "
             "dtype and device, and read the encoder's input as their own."
         ),
         *(code_text(line, style="dim") for line in code),
-        _relation_rows(holding),
-    ]
-    if mistakes:
-        parts.append(Text("Common mistakes, checked the same way:", style="bold"))
-        parts.append(_relation_rows(mistakes))
-    return Group(*parts)
+        *_holding_then_mistakes(handoff.relations),
+    )
 
 
 def _grid_rows(layout: Layout) -> list[int | None]:
@@ -164,8 +160,8 @@ def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]])
         sym = report.symbols
         parts.append(
             Text(
-                f"H_out = {sym.H_out} (proj_size): {', '.join(sizes.get('H_out', []))}; "
-                f"H_cell = {sym.H_cell} (hidden_size): {', '.join(sizes.get('H_cell', []))}."
+                f"H_out = {sym['H_out']} (proj_size): {', '.join(sizes.get('H_out', []))}; "
+                f"H_cell = {sym['H_cell']} (hidden_size): {', '.join(sizes.get('H_cell', []))}."
             )
         )
     return Group(*parts)
@@ -194,7 +190,7 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     parts: list[RenderableType] = [
         Text(
             f"Packed batch (--lengths {lengths}): sum(lengths) = {packed.sum_lengths} real steps, "
-            f"not L·N = {sym.L * sym.N}",
+            f"not L·N = {sym['L·N']}",
             style="bold",
         ),
         *(code_text(line, style="dim") for line in packed_code(spec)),
@@ -213,10 +209,10 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         "The table above is the plain call on the padded input; the packed call returns a "
         "PackedSequence, and h_n holds each sequence's last real step."
     ]
-    if packed.max_length < sym.L:
+    if packed.max_length < sym["L"]:
         notes.append(
-            f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, not to L = {sym.L}; "
-            f"pass total_length={sym.L} to get L back."
+            f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, not to L = {sym['L']}; "
+            f"pass total_length={sym['L']} to get L back."
         )
     else:
         notes.append(f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, here equal to L.")

@@ -63,7 +63,7 @@ def analysis_lines(report: Report, analysis: Analysis, module: str) -> list[str]
     names = list(sym.as_dict())
     if analysis.unroll is not None and "L" not in names:
         names.insert(0, "L")  # a cell looped over L steps
-    values = {"L": sym.L, **sym.as_dict()}
+    values = {"L": sym["L"], **sym.as_dict()}
     rtol, atol = TOLERANCE[spec.dtype.value]
     lines = [
         "",

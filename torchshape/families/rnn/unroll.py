@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchshape.families.rnn.formulas import Dim, TensorFormula
-from torchshape.families.rnn.packed import ShapeCheck, dims, sequence_dims, state_dims
+from torchshape.facts import TensorFormula
+from torchshape.families.rnn.packed import CodeRule, ShapeCheck, sequence_dims, state_dims
 from torchshape.families.rnn.spec import Nonlinearity, RNNSpec
 
 UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
@@ -19,41 +19,20 @@ UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
 }
 
 
-@dataclass(frozen=True)
-class StepRule:
-    name: str
-    code: str
-    formula: TensorFormula
-
-
-def unroll_steps(spec: RNNSpec) -> list[StepRule]:
+def unroll_steps(spec: RNNSpec) -> list[CodeRule]:
     """The shape of every tensor one call of the step loop takes or returns."""
     if spec.kind.is_cell:
         return cell_unroll_steps(spec)
     step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
-    rules: list[StepRule] = []
-    if not spec.bidirectional:
-        rules.append(StepRule("input_t", step, TensorFormula("input_t", sequence_dims(spec, "1", "H_in"))))
-        rules.append(
-            StepRule("output_t", "out_t", TensorFormula("output_t", sequence_dims(spec, "1", "H_out")))
-        )
-        rules.append(StepRule("h", "h", TensorFormula("h", state_dims(spec, "num_layers", "H_out"))))
-        if spec.kind.has_cell_state:
-            rules.append(StepRule("c", "c", TensorFormula("c", state_dims(spec, "num_layers", "H_cell"))))
-        return rules
-    rules.append(StepRule("input_t", step, TensorFormula("input_t", sequence_dims(spec, "1", "H_in"))))
-    if spec.num_layers > 1:
-        rules.append(
-            StepRule(
-                "input_t (layer ≥ 1)",
-                "layer ≥ 1 input",
-                TensorFormula("input_t (layer ≥ 1)", sequence_dims(spec, "1", "D·H_out")),
-            )
-        )
-    rules.append(StepRule("output_t", "out_t", TensorFormula("output_t", sequence_dims(spec, "1", "H_out"))))
-    rules.append(StepRule("h", "h", TensorFormula("h", state_dims(spec, "1", "H_out"))))
+    layers = "1" if spec.bidirectional else "num_layers"  # bidirectional: one layer and direction a loop
+    rules = [CodeRule(step, TensorFormula("input_t", sequence_dims(spec, "1", "H_in")))]
+    if spec.bidirectional and spec.num_layers > 1:
+        above = TensorFormula("input_t (layer ≥ 1)", sequence_dims(spec, "1", "D·H_out"))
+        rules.append(CodeRule("layer ≥ 1 input", above))
+    rules.append(CodeRule("out_t", TensorFormula("output_t", sequence_dims(spec, "1", "H_out"))))
+    rules.append(CodeRule("h", TensorFormula("h", state_dims(spec, layers, "H_out"))))
     if spec.kind.has_cell_state:
-        rules.append(StepRule("c", "c", TensorFormula("c", state_dims(spec, "1", "H_cell"))))
+        rules.append(CodeRule("c", TensorFormula("c", state_dims(spec, layers, "H_cell"))))
     return rules
 
 
@@ -81,17 +60,17 @@ def unroll_code(spec: RNNSpec) -> list[str]:
     ]
 
 
-def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[Dim, ...]:
+def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[str, ...]:
     """A cell's layout: the given leading dimensions, then N (unless unbatched), then the feature."""
     *leading, feature = exprs
-    return dims(*leading, *([] if spec.unbatched else ["N"]), feature)
+    return (*leading, *([] if spec.unbatched else ["N"]), feature)
 
 
-def cell_unroll_steps(spec: RNNSpec) -> list[StepRule]:
+def cell_unroll_steps(spec: RNNSpec) -> list[CodeRule]:
     """A cell looped over L steps (``input[i]`` each), and the one-layer module it is compared with."""
 
-    def rule(name: str, code: str, *exprs: str) -> StepRule:
-        return StepRule(name, code, TensorFormula(name, _cell_dims(spec, *exprs)))
+    def rule(name: str, code: str, *exprs: str) -> CodeRule:
+        return CodeRule(code, TensorFormula(name, _cell_dims(spec, *exprs)))
 
     rules = [
         rule("input", "input", "L", "H_in"),

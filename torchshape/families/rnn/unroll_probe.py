@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape.families.rnn.formulas import symbols
-from torchshape.families.rnn.packed import ShapeCheck
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
 from torchshape.families.rnn.unroll import (
@@ -86,10 +85,10 @@ def _directions(
     finals: dict[str, list[torch.Tensor]] = {"h_n": [], "c_n": []}
     for k in range(spec.num_layers):
         outputs = []
-        for d in range(sym.D):
+        for d in range(sym["D"]):
             sub_spec = replace(
                 spec,
-                input_size=sym.H_in if k == 0 else sym.D * sym.H_out,
+                input_size=sym["H_in"] if k == 0 else sym["D·H_out"],
                 num_layers=1,
                 bidirectional=False,
                 dropout=0.0,
@@ -103,7 +102,7 @@ def _directions(
                     for name, _ in sub.named_parameters()
                 }
             )
-            row = slice(sym.D * k + d, sym.D * k + d + 1)
+            row = slice(sym["D"] * k + d, sym["D"] * k + d + 1)
             state: Any = (h_0[row], c_0[row]) if c_0 is not None else h_0[row]
             names = {"input_t": "input_t" if k == 0 else "input_t (layer ≥ 1)"}
             out, state = _step_loop(sub, layer_input, state, time_dim, shapes, names, reverse=d == 1)
@@ -167,18 +166,7 @@ def _compare(
         for t in range(spec.seq_len)
     ]
     sym = symbols(spec)
-    step_shapes = [
-        ShapeCheck(
-            name=rule.name,
-            code=rule.code,
-            formula=rule.formula.formula,
-            expected=rule.formula.shape(sym),
-            probe_expected=rule.formula.shape(sym),
-            measured=shapes.one(rule.name),
-            exact=True,
-        )
-        for rule in unroll_steps(spec)
-    ]
+    step_shapes = [rule.check(sym, sym, shapes.one(rule.formula.name), True) for rule in unroll_steps(spec)]
     return UnrollResult(
         steps=spec.seq_len,
         method=method,
