@@ -32,10 +32,8 @@ MAX_CHECKED_VALUES = 50_000_000
 @quiet()
 def run(spec: EmbeddingSpec, *, explain: bool = False) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
-        if explain:
-            found = done.checked(spec, findings(spec), check)
+        found = done.checked(spec, findings(spec), check) if explain else None
         parameters = done.parameters
     analysis = Analysis(findings=found, values=spec.device != "meta")
     return done.run(spec, symbols(spec), analysis, parameters)

@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 @quiet()
 def run(spec: PoolSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
-        if explain:
-            found = done.checked(spec, findings(spec), check)
+        found = done.checked(spec, findings(spec), check) if explain else None
         parameters = done.parameters
     analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
     run = done.run(spec, symbols(spec), analysis, parameters)
