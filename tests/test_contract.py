@@ -133,7 +133,7 @@ def test_every_layer_adapter_is_checked_by_its_family() -> None:
 
 
 def test_every_family_writes_its_request_back() -> None:
-    """"Reproduce with" is each family's ``spec.command_line`` (``contract.Written``), given the
+    """ "Reproduce with" is each family's ``spec.command_line`` (``contract.Written``), given the
     report's spec and switches: every family has one; a family's default spec is asked for by
     its bare command, and a switch by its flag."""
     for name in families.REGISTRY:
