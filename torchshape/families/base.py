@@ -2,8 +2,9 @@
 
 The spec side is pure (no torch): the counts the guard, the spinner and timing need.
 The torch side builds, feeds and calls the module and runs the checked forward pass.
-The presentation side says how the family's own sections, footer, JSON keys, CSV rows,
-python script and command line read; renderers call it and know no family by name.
+The presentation side says how the family's own sections, footer, JSON keys, CSV rows and
+python script read, and "Reproduce with" writes the report's request back through the family's
+spec; renderers call it and know no family by name.
 """
 
 from __future__ import annotations

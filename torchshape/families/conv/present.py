@@ -1,5 +1,5 @@
 """How the convolution family reads: the output sizes worked out, --explain, the footer,
---params, JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+--params, JSON keys and CSV rows (``Family``'s presentation side)."""
 
 from __future__ import annotations
 

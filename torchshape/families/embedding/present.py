@@ -1,5 +1,5 @@
-"""How the embedding family reads: its sections, footer, --params, JSON keys, CSV rows and command
-line (``torchshape.families.base.Family``'s presentation side)."""
+"""How the embedding family reads: its sections, footer, --params, JSON keys and CSV rows
+(``torchshape.families.base.Family``'s presentation side)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How the expr family reads: the steps with their rules, the failure and its checked fixes, the
-values views of --explain, JSON keys, CSV rows and the command line
-(``torchshape.families.base.Family``'s presentation side)."""
+values views of --explain, JSON keys and CSV rows (``torchshape.families.base.Family``'s
+presentation side)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""How the model family reads: the trace table, the footer, --params, JSON keys, CSV rows and
-the command line (``torchshape.families.base.Family``'s presentation side)."""
+"""How the model family reads: the trace table, the footer, --params, JSON keys and CSV rows
+(``torchshape.families.base.Family``'s presentation side)."""
 
 from __future__ import annotations
 

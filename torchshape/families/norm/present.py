@@ -1,5 +1,5 @@
 """How the norm family reads: its sections (parameters and buffers, the statistics, --explain's
-mistakes), footer, --params, JSON keys, CSV rows and command line."""
+mistakes), footer, --params, JSON keys and CSV rows."""
 
 from __future__ import annotations
 

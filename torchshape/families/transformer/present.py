@@ -1,5 +1,5 @@
 """How the transformer family reads: what each tensor is, --explain, the footer, --params,
-JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+JSON keys and CSV rows (``Family``'s presentation side)."""
 
 from __future__ import annotations
 
