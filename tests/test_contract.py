@@ -130,3 +130,17 @@ def test_every_layer_adapter_is_checked_by_its_family() -> None:
             changed = type("Changed", (cls,), {"forward": lambda self, x: x})
             assert families.claim(kept.__new__(kept)) is adapter, (name, cls)
             assert families.claim(changed.__new__(changed)) is None, (name, cls)
+
+
+def test_every_family_writes_its_request_back() -> None:
+    """ "Reproduce with" is each family's ``spec.command_line`` (``contract.Written``), given the
+    report's spec and switches: every family has one; a family's default spec is asked for by
+    its bare command, and a switch by its flag."""
+    for name in families.REGISTRY:
+        written = importlib.import_module(f"torchshape.families.{name}.spec")
+        assert callable(getattr(written, "command_line", None)), name
+        if name in ("model", "expr"):  # no default spec: a target or an expression is required
+            continue
+        spec = families.family(name).make_spec()
+        assert written.command_line(spec, None) == f"torchshape {name}", name
+        assert written.command_line(spec, None, explain=True) == f"torchshape {name} --explain", name

@@ -90,3 +90,38 @@ def test_the_python_script_runs_and_checks_every_shape(
 ) -> None:
     command, _, args = line.partition(" ")
     script_passes(capsys, tmp_path / "check.py", command, args)
+
+
+# each family's Python call with every run switch it takes, at small sizes
+ASKED = {
+    "rnn": ("inspect", {"kind": "gru", "explain": True, "unroll": True, "diagram": True}),
+    "conv": ("inspect_conv", {"size": 8, "explain": True, "diagram": True}),
+    "pool": ("inspect_pool", {"size": 8, "explain": True, "diagram": True}),
+    "attention": ("inspect_attention", {"explain": True, "diagram": True}),
+    "embedding": ("inspect_embedding", {"explain": True}),
+    "transformer": ("inspect_transformer", {"explain": True}),
+    "norm": ("inspect_norm", {"explain": True}),
+}
+
+
+@pytest.mark.parametrize("family", sorted(ASKED))
+def test_reproduce_with_asks_for_what_the_run_was_asked_not_what_it_found(family: str) -> None:
+    """The line is written from the request the report carries: a report whose probe lost its
+    analysis and drawing still asks for --explain and --diagram, and one that was not asked for
+    them asks for neither, whatever its probe holds."""
+    from dataclasses import replace
+
+    import torchshape
+    from torchshape.options import Format, Shown
+    from torchshape.render.shown import reproduce
+
+    name, settings = ASKED[family]
+    report = getattr(torchshape, name)(**settings)
+    asked = {flag for flag in ("--explain", "--unroll", "--diagram") if settings.get(flag[2:])}
+    line = reproduce(report, Format.MARKDOWN, Shown())
+    assert asked <= set(shlex.split(line)), line
+    bare = replace(report, probe=replace(report.probe, analysis=None, diagram=None))
+    assert reproduce(bare, Format.MARKDOWN, Shown()) == line
+    unasked = replace(report, switches={})
+    words = set(shlex.split(reproduce(unasked, Format.MARKDOWN, Shown())))
+    assert not words & asked

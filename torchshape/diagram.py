@@ -159,10 +159,7 @@ class AxisDiagram:
 
     title: str
     axis: str  # L, H, W or D
-    transposed: bool
     size: int  # the cells of the row: input size (transposed: output size)
-    pad_before: int  # padding (transposed: positions cropped) before and after
-    pad_after: int
     kernel_size: int
     stride: int | None  # None: an adaptive pool (each window its own start and end)
     dilation: int
@@ -170,8 +167,11 @@ class AxisDiagram:
     torch_out: int | None  # torch's output size on this axis; None where it refused
     windows: tuple[AxisWindow, ...]  # every window, up to MAX_WINDOWS_LISTED (and a ceil_mode extra)
     windows_total: int
-    unreached: tuple[int, int] | None  # [start, end): positions after the last window, padding included
-    unreached_input: int  # of them, positions of the input itself
+    transposed: bool = False
+    pad_before: int = 0  # padding (transposed: positions cropped) before and after
+    pad_after: int = 0
+    unreached: tuple[int, int] | None = None  # [start, end): past the last window, padding included
+    unreached_input: int = 0  # of them, positions of the input itself
     output_padding: tuple[int, int] | None = None  # transposed: [start, end) of the cells it adds
     unread: tuple[int, ...] = ()  # every input position no window reads (the --explain fact)
     unread_text: str = ""  # the same in words: "positions 2, 5, 8, 11 (4 of 12) read by no window: ..."

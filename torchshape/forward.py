@@ -18,6 +18,8 @@ from torchshape.threads import few_threads
 if TYPE_CHECKING:
     import torch
 
+Check = tuple[bool | None, str]  # a claim checked on values: holds (None: could not tell), the evidence
+
 
 @dataclass
 class ForwardPass:
@@ -35,14 +37,21 @@ class ForwardPass:
         """Every parameter's shape, by name, as the module torch built has them."""
         return {name: tuple(p.shape) for name, p in self.module.named_parameters()}
 
-    def checked(self, spec: Any, claims: list[Claim], check: Callable[..., list[Claim]]) -> tuple[Claim, ...]:
-        """--explain's claims checked on this pass's values by ``check(spec, module, inputs, results,
-        claims)``; unchecked when torch refused, and on meta, which has no values."""
+    def checked(self, spec: Any, claims: list[Claim], check: Callable[..., Check]) -> tuple[Claim, ...]:
+        """--explain's claims checked on this pass's values, each by ``check(spec, this pass, claim)``;
+        unchecked when torch refused, and on meta, which has no values."""
         if self.error is None and spec.device != "meta":
-            claims = guard.interruptible(spec, check, spec, self.module, self.inputs, self.results, claims)
+            claims = guard.interruptible(spec, self._check_each, spec, claims, check)
         elif spec.device == "meta":
             claims = [replace(c, evidence="no values on meta") for c in claims]
         return tuple(claims)
+
+    def _check_each(self, spec: Any, claims: list[Claim], check: Callable[..., Check]) -> list[Claim]:
+        done = []
+        for claim in claims:
+            holds, evidence = check(spec, self, claim)
+            done.append(replace(claim, holds=holds, evidence=evidence))
+        return done
 
     def run(self, spec: Any, sizes: Any, analysis: Any, parameters: dict[str, tuple[int, ...]]) -> ProbeRun:
         """The ``ProbeRun`` of this pass: it ran at the user's sizes, so nothing is reduced."""

@@ -2,8 +2,9 @@
 
 The spec side is pure (no torch): the counts the guard, the spinner and timing need.
 The torch side builds, feeds and calls the module and runs the checked forward pass.
-The presentation side says how the family's own sections, footer, JSON keys, CSV rows,
-python script and command line read; renderers call it and know no family by name.
+The presentation side says how the family's own sections, footer, JSON keys, CSV rows and
+python script read, and "Reproduce with" writes the report's request back through the family's
+spec; renderers call it and know no family by name.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         Request,
         Snippet,
         TorchSide,
+        Written,
     )
     from torchshape.options import Format, Shown
     from torchshape.report import Report
@@ -77,7 +79,8 @@ class FolderFamily:
     - ``probe``: ``run(spec, **options)`` and ``report``: ``build_report(spec, run)``;
     - ``torch_side``: ``build_module``, ``make_inputs``, ``forward``;
     - ``present``: ``sections``, ``footer``, ``params``, ``json_extra``, ``csv_rows``,
-      ``command``, and optionally ``diagram`` (--diagram); ``snippet``: ``render_python``;
+      and optionally ``diagram`` (--diagram); ``snippet``: ``render_python``; ``spec``:
+      ``command_line`` ("Reproduce with", from the report's spec and switches);
       optionally ``html``: ``sections`` as HTML (a notebook's view of the report).
 
     Each module is imported when its hook is first asked for, so the core's imports stay
@@ -160,7 +163,12 @@ class FolderFamily:
         return cast("Snippet", self._module("snippet")).render_python(report, shown)
 
     def command_line(self, report: Report, fmt: Format, shown: Shown) -> str:
-        return self._present().command(report, fmt, shown)
+        """ "Reproduce with": the request the report carries (its spec and the switches the run
+        was asked for) written back as flags, and the output's (--params, --time, --output)."""
+        timing = None if report.timing is None else (report.timing.repeats, report.timing.warmup)
+        return cast("Written", self._module("spec")).command_line(
+            report.spec, fmt, **report.switches, params=shown.params, timing=timing, output=shown.output
+        )
 
     def diagram(self, report: Report) -> Diagram | None:
         """--diagram: ``present.diagram(report)``, an optional hook; None without it."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from torchshape.facts import Totals
     from torchshape.families.diagnosis import Diagnosis, Earlier
     from torchshape.families.layers import Known, Layer, LayerCall
-    from torchshape.options import Format, Shown
+    from torchshape.options import Shown
     from torchshape.probe import ProbeRun
     from torchshape.report import Report
     from torchshape.view import ParametersSection
@@ -71,14 +71,21 @@ class TorchSide(Protocol):
 
 
 class Present(Protocol):
-    """How the family's report reads: sections, footer, --params, JSON keys, CSV rows, command."""
+    """How the family's report reads: sections, footer, --params, JSON keys, CSV rows."""
 
     def sections(self, report: Report, /) -> list[RenderableType]: ...
     def footer(self, report: Report, totals: Totals, /) -> list[Text]: ...
     def params(self, report: Report, /) -> ParametersSection: ...
     def json_extra(self, report: Report, /) -> dict[str, Any]: ...
     def csv_rows(self, report: Report, /) -> list[list[str]]: ...
-    def command(self, report: Report, fmt: Format, shown: Shown, /) -> str: ...
+
+
+class Written(Protocol):
+    """The family's ``spec`` module writes a request back: ``command_line(spec, fmt, **flags)``, the
+    command that asks for that spec and the run's switches again ("Reproduce with")."""
+
+    @property
+    def command_line(self) -> Callable[..., str]: ...
 
 
 class Snippet(Protocol):

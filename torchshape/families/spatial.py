@@ -222,7 +222,6 @@ def sliding_diagram(
     return AxisDiagram(
         title=title,
         axis=axis,
-        transposed=False,
         size=size,
         pad_before=before,
         pad_after=after,
@@ -255,10 +254,7 @@ def adaptive_diagram(
     return AxisDiagram(
         title=title,
         axis=axis,
-        transposed=False,
         size=size,
-        pad_before=0,
-        pad_after=0,
         kernel_size=0,
         stride=None,
         dilation=1,
@@ -266,8 +262,6 @@ def adaptive_diagram(
         torch_out=torch_out,
         windows=tuple(listed),
         windows_total=out,
-        unreached=None,
-        unreached_input=0,
         formula=formula,
         note="adaptive: each window its own start ⌊i·in/out⌋ and end ⌈(i+1)·in/out⌉",
     )
@@ -311,8 +305,6 @@ def transposed_diagram(
         torch_out=torch_out,
         windows=tuple(listed),
         windows_total=size,
-        unreached=None,
-        unreached_input=0,
         output_padding=(out - output_padding, out) if output_padding else None,
         formula=formula,
         note=f"each of the {size} input positions writes one window of the output",

@@ -10,15 +10,17 @@ from html import escape
 
 from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram, MaskDiagram
 from torchshape.render.diagram_text import (
+    FIRST_WINDOWS,
     _axis_legend,
     _axis_summary,
     _lanes_legend,
     _mask_legend,
-    _with_gaps,
     drawn_windows,
     mask_heading,
     shown_positions,
     unread_cell,
+    windows_left_out,
+    with_gaps,
 )
 
 FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
@@ -130,30 +132,28 @@ def render_diagram_svg(diagram: Diagram) -> str:
     return canvas.document(f"torchshape --diagram: {diagram.title}")
 
 
-def _columns(steps: tuple[int, ...]) -> list[int | None]:
-    cols: list[int | None] = []
-    for i, t in enumerate(steps):
-        if i and t != steps[i - 1] + 1:
-            cols.append(None)
-        cols.append(t)
-    return cols
+def _placed(
+    cells: list[int | None], x: float, pitch: float, gap: float
+) -> tuple[dict[int, float], list[float]]:
+    """Left to right from ``x``: each shown position's x, ``pitch`` apart, and the x of each gap
+    (a None among ``cells``), ``gap`` wide."""
+    xs: dict[int, float] = {}
+    gaps: list[float] = []
+    for cell in cells:
+        if cell is None:
+            gaps.append(x)
+            x += gap
+        else:
+            xs[cell] = x
+            x += pitch
+    return xs, gaps
 
 
 def _lanes(c: _Canvas, d: LanesDiagram) -> float:
     cell_w, cell_h, gap_w, pitch, lane_h = 70, 30, 40, 96, 46
     top = d.layers - 1
     c.text(MARGIN, MARGIN + 12, f"{d.title}, unrolled over L = {d.steps} steps", size=15, weight="bold")
-    left = MARGIN + 200
-    xs: dict[int, float] = {}
-    x = left
-    gaps = []
-    for t in _columns(d.shown_steps):
-        if t is None:
-            gaps.append(x)
-            x += gap_w
-            continue
-        xs[t] = x
-        x += pitch
+    xs, gaps = _placed(with_gaps(d.shown_steps), MARGIN + 200, pitch, gap_w)
     y = MARGIN + 44
     for t, cx in xs.items():
         c.text(cx + cell_w / 2, y, f"t = {t}", anchor="middle", fill="#555")
@@ -271,17 +271,7 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
     label_w = 140
     c.text(MARGIN, MARGIN + 12, f"{d.title}: axis {d.axis}", size=15, weight="bold")
     y = MARGIN + 40
-    x0 = MARGIN + label_w
-    xs: dict[int, float] = {}
-    x = x0
-    gaps = []
-    for p in cells:
-        if p is None:
-            gaps.append(x)
-            x += size
-            continue
-        xs[p] = x
-        x += size
+    xs, gaps = _placed(cells, MARGIN + label_w, size, size)
     for p, px in xs.items():
         c.text(px + size / 2, y, str(p), anchor="middle", size=10, fill="#666")
     y += 8
@@ -306,18 +296,10 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
         c.text(gx + size / 2, y + 17, "⋯", anchor="middle", fill="#555")
     y += size + 16
     windows = drawn_windows(d)
-    regular = [w for w in windows if w.extra is None]
+    left_out = windows_left_out(d, windows)
     for i, w in enumerate(windows):
-        if i == FIRST_SHOWN and len(regular) > FIRST_SHOWN and regular[-1].index > FIRST_SHOWN:
-            skipped = regular[-1].index - FIRST_SHOWN
-            step = f", each {d.stride} further" if d.stride is not None else ""
-            c.text(
-                MARGIN,
-                y + 10,
-                f"⋮ {skipped} more window{'s' if skipped > 1 else ''}{step}",
-                size=12,
-                fill="#555",
-            )
+        if i == FIRST_WINDOWS and left_out:
+            c.text(MARGIN, y + 10, f"⋮ {left_out}", size=12, fill="#555")
             y += 22
         colour = {"ceil_mode": "#8e24aa", "dropped": "#9e9e9e"}.get(w.extra or "", "#37474f")
         name = f"{'from input ' if d.transposed else 'window '}{w.index}"
@@ -350,9 +332,6 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
     return y + 16
 
 
-FIRST_SHOWN = 3
-
-
 MASK_FILL = {"allowed": "#c8e6c9", "attn_mask": "#eeeeee", "key_padding_mask": "#ffe0b2", "both": "#bdbdbd"}
 MASK_STROKE = {"allowed": "#2e7d32", "attn_mask": "#9e9e9e", "key_padding_mask": "#ef6c00", "both": "#616161"}
 
@@ -360,8 +339,8 @@ MASK_STROKE = {"allowed": "#2e7d32", "attn_mask": "#9e9e9e", "key_padding_mask":
 def _mask(c: _Canvas, d: MaskDiagram) -> float:
     size = 22
     c.text(MARGIN, MARGIN + 12, mask_heading(d), size=15, weight="bold")
-    keys = _with_gaps(d.shown_keys)
-    queries = _with_gaps(d.shown_queries)
+    keys = with_gaps(d.shown_keys)
+    queries = with_gaps(d.shown_queries)
     x0 = MARGIN + 80
     y: float = MARGIN + 44
     c.text(x0 - 10, y, "key", anchor="end", size=11, fill="#666")

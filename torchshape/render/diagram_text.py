@@ -196,6 +196,17 @@ def drawn_windows(d: AxisDiagram) -> list[AxisWindow]:
     return regular[:FIRST_WINDOWS] + regular[-1:] + extra
 
 
+def windows_left_out(d: AxisDiagram, windows: list[AxisWindow]) -> str:
+    """The windows ``drawn_windows`` leaves out after its first ones, in words ("12 more windows,
+    each 2 further"); "" when it leaves none out."""
+    regular = [w for w in windows if w.extra is None]
+    if len(regular) <= FIRST_WINDOWS or regular[-1].index <= FIRST_WINDOWS:
+        return ""
+    count = regular[-1].index - FIRST_WINDOWS
+    step = f", each {d.stride} further" if d.stride is not None else ""
+    return f"{count} more window{'s' if count > 1 else ''}{step}"
+
+
 def axis_text(d: AxisDiagram) -> Text:
     cells = shown_positions(d)
     numbers = [str(p) for p in cells if p is not None]
@@ -211,14 +222,10 @@ def axis_text(d: AxisDiagram) -> Text:
     for p in cells:
         text.append(*_cell(d, p, cw))
     windows = drawn_windows(d)
-    regular = [w for w in windows if w.extra is None]
+    left_out = windows_left_out(d, windows)
     for i, w in enumerate(windows):
-        if i == FIRST_WINDOWS and len(regular) > FIRST_WINDOWS and regular[-1].index > FIRST_WINDOWS:
-            skipped = regular[-1].index - FIRST_WINDOWS
-            step = f", each {d.stride} further" if d.stride is not None else ""
-            text.append(
-                f"\n{'⋮':<{label_w}}{skipped} more window{'s' if skipped > 1 else ''}{step}", style="dim"
-            )
+        if i == FIRST_WINDOWS and left_out:
+            text.append(f"\n{'⋮':<{label_w}}{left_out}", style="dim")
         name = f"{'from in ' if d.transposed else 'window '}{w.index}"
         style = {"ceil_mode": "magenta", "dropped": "dim"}.get(w.extra or "", "")
         text.append("\n" + f"{name:<{label_w}}", style=style)
@@ -338,7 +345,8 @@ def mask_glyph(cell: MaskCell) -> tuple[str, str]:
     return glyph, "green" if not masks else "yellow" if "key_padding_mask" in masks else "dim"
 
 
-def _with_gaps(shown: tuple[int, ...]) -> list[int | None]:
+def with_gaps(shown: tuple[int, ...]) -> list[int | None]:
+    """The positions shown, a None where the run skips some (drawn as ⋯)."""
     out: list[int | None] = []
     for i, value in enumerate(shown):
         if i and value != shown[i - 1] + 1:
@@ -354,8 +362,8 @@ def mask_heading(d: MaskDiagram) -> str:
 
 
 def mask_text(d: MaskDiagram) -> Text:
-    keys = _with_gaps(d.shown_keys)
-    queries = _with_gaps(d.shown_queries)
+    keys = with_gaps(d.shown_keys)
+    queries = with_gaps(d.shown_queries)
     cw = max(2, len(str(max(d.shown_keys))) + 1)
     label_w = len(f"query {max(d.shown_queries)}") + 2
     text = Text(mask_heading(d) + "\n", style="bold")

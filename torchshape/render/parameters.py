@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from rich import box
@@ -114,19 +115,8 @@ def parameters_json(report: Report) -> list[dict[str, Any]]:
 
 
 def totals_json(report: Report) -> dict[str, int] | None:
-    """JSON ``totals``: parameters, MACs and bytes at the chosen dtype."""
-    t = report.totals
-    if t is None:
-        return None
-    return {
-        "params": t.params,
-        "macs": t.macs,
-        "param_bytes": t.param_bytes,
-        "input_bytes": t.input_bytes,
-        "state_bytes": t.state_bytes,
-        "output_bytes": t.output_bytes,
-        "peak_bytes_estimate": t.peak_bytes_estimate,
-    }
+    """JSON ``totals``: parameters, MACs and bytes at the chosen dtype, in ``Totals``' order."""
+    return None if report.totals is None else asdict(report.totals)
 
 
 def family_footer(report: Report, work: str, *memory: str | tuple[str, int]) -> list[Text]:

@@ -1,5 +1,5 @@
 """How the attention family reads: the MACs worked out, --explain, the footer, --params, JSON
-keys, CSV rows and the command line (``Family``'s presentation side)."""
+keys and CSV rows (``Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ from torchshape.diagram import checked
 from torchshape.explain import Claims
 from torchshape.facts import Totals
 from torchshape.families.attention.counts import mac_terms, macs_formula, mask_bytes
-from torchshape.families.attention.spec import command_line
-from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
@@ -78,10 +75,6 @@ def json_extra(report: Report) -> dict[str, Any]:
 def csv_rows(report: Report) -> list[list[str]]:
     """No rows beyond the tensors and the totals: the MACs' terms are in JSON (``macs_terms``)."""
     return []
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

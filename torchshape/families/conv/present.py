@@ -1,5 +1,5 @@
 """How the convolution family reads: the output sizes worked out, --explain, the footer,
---params, JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+--params, JSON keys and CSV rows (``Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ from torchshape.facts import Totals
 from torchshape.families.conv.counts import init_bound, macs_formula
 from torchshape.families.conv.explain import ConvAnalysis, Unread
 from torchshape.families.conv.formulas import dim_formulas
-from torchshape.families.conv.spec import ConvSpec, command_line
+from torchshape.families.conv.spec import ConvSpec
 from torchshape.families.spatial import Coverage
-from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
@@ -245,10 +243,6 @@ def csv_rows(report: Report) -> list[list[str]]:
         csv_row(d.symbol, d.formula, "dim", verified=output.verified, source="formula", value=d.value)
         for d in dim_formulas(report.spec)
     ]
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

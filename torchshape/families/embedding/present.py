@@ -1,5 +1,5 @@
-"""How the embedding family reads: its sections, footer, --params, JSON keys, CSV rows and command
-line (``torchshape.families.base.Family``'s presentation side)."""
+"""How the embedding family reads: its sections, footer, --params, JSON keys and CSV rows
+(``torchshape.families.base.Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from rich.text import Text
 from torchshape.facts import Totals
 from torchshape.families.embedding.counts import index_count, values_read
 from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, rule, spans_text
-from torchshape.families.embedding.spec import Mode, command_line
-from torchshape.options import Format, Shown
+from torchshape.families.embedding.spec import Mode
 from torchshape.render.claims import findings_section, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, findings, findings_json
+from torchshape.view import ParametersSection, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a lookup multiplies nothing and a bag adds"
@@ -99,8 +97,3 @@ def csv_rows(report: Report) -> list[list[str]]:
     return [
         csv_row("B", found.formula, "dim", verified=verified, source="forward", torch=size, value=found.value)
     ]
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    """The whole ``torchshape embedding ...`` command that gives this output again."""
-    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)

@@ -9,7 +9,6 @@ gets a fresh one, seeded as the checked one, and its own forward pass.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import guard
@@ -18,7 +17,7 @@ from torchshape.families.embedding.explain import MAX_CHECKED_BAGS, Analysis, fi
 from torchshape.families.embedding.formulas import bag_spans, empty_bags, symbols
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 from torchshape.families.embedding.torch_side import build_module, forward, make_inputs
-from torchshape.forward import forward_pass
+from torchshape.forward import Check, ForwardPass, forward_pass
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
@@ -33,30 +32,15 @@ MAX_CHECKED_VALUES = 50_000_000
 @quiet()
 def run(spec: EmbeddingSpec, *, explain: bool = False) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
-        if explain:
-            found = done.checked(spec, findings(spec), check_all)
+        found = done.checked(spec, findings(spec), check) if explain else None
         parameters = done.parameters
     analysis = Analysis(findings=found, values=spec.device != "meta")
     return done.run(spec, symbols(spec), analysis, parameters)
 
 
-Check = tuple[bool | None, str]
-
-
-def check_all(
-    spec: EmbeddingSpec,
-    module: torch.nn.Module,
-    inputs: dict[str, torch.Tensor],
-    results: dict[str, torch.Tensor],
-    checks: list[Claim],
-) -> list[Claim]:
-    done = []
-    for finding in checks:
-        holds, detail = CHECKS[finding.topic](spec, module, inputs, results)
-        done.append(replace(finding, holds=holds, evidence=detail))
-    return done
+def check(spec: EmbeddingSpec, done: ForwardPass, finding: Claim) -> Check:
+    return CHECKS[finding.topic](spec, done.module, done.inputs, done.results)
 
 
 def _fresh(spec: EmbeddingSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:

@@ -1,6 +1,6 @@
 """How the expr family reads: the steps with their rules, the failure and its checked fixes, the
-values views of --explain, JSON keys, CSV rows and the command line
-(``torchshape.families.base.Family``'s presentation side)."""
+values views of --explain, JSON keys and CSV rows (``torchshape.families.base.Family``'s
+presentation side)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from torchshape.facts import Totals
-from torchshape.families.expr.spec import ExprSpec, command_line
+from torchshape.families.expr.spec import ExprSpec
 from torchshape.families.expr.steps import BroadcastPicture, ExprRun, Step, broadcast_picture
-from torchshape.options import Format, Shown
 from torchshape.render.claims import mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
@@ -235,8 +234,3 @@ def csv_rows(report: Report) -> list[list[str]]:
             shape = "" if fix.shape is None else repr(fix.shape)
             rows.append([fix.change, fix.expression, shape, "true", "fix", shape, "", "fix", fix.dtype])
     return rows
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    spec: ExprSpec = report.spec
-    return command_line(spec, fmt, output=shown.output)

@@ -157,8 +157,9 @@ def make_spec(
     )
 
 
-def command_line(spec: ExprSpec, fmt: Format | None, *, output: str | None) -> str:
-    """The ``torchshape expr ...`` command that gives this output again."""
+def command_line(spec: ExprSpec, fmt: Format | None, *, output: str | None = None, **_: Any) -> str:
+    """The ``torchshape expr ...`` command that gives this output again: its switches are the
+    spec's (expr has no --params or --time)."""
     words = [spec.expression, *(word for one in spec.tensors for word in (FLAG, one.text))]
     words += ["--device", spec.device] if spec.device != "auto" else []
     run = ["--explain"] if spec.explain else []

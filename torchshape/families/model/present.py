@@ -1,5 +1,5 @@
-"""How the model family reads: the trace table, the footer, --params, JSON keys, CSV rows and
-the command line (``torchshape.families.base.Family``'s presentation side)."""
+"""How the model family reads: the trace table, the footer, --params, JSON keys and CSV rows
+(``torchshape.families.base.Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from rich.text import Text
 
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.diagnosis import CODE_INDENT
-from torchshape.families.model.spec import ModelSpec, command_line
+from torchshape.families.model.spec import ModelSpec
 from torchshape.families.model.trace import LayerCall, Trace, collapse
-from torchshape.options import Format, Shown
 from torchshape.render.csv_format import csv_row
 from torchshape.render.text import code_text, hanging
 from torchshape.report import Report
@@ -390,8 +389,3 @@ def csv_rows(report: Report) -> list[list[str]]:
                 )
             )
     return rows
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    """The whole ``torchshape model ...`` command that gives this output again."""
-    return command_line(report.spec, fmt, params=shown.params, output=shown.output)

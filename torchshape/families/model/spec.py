@@ -239,8 +239,10 @@ def make_spec(
     )
 
 
-def command_line(spec: ModelSpec, fmt: Format | None, *, params: bool, output: str | None) -> str:
-    """The ``torchshape model ...`` command that gives this output again."""
+def command_line(
+    spec: ModelSpec, fmt: Format | None, *, params: bool = False, output: str | None = None, **_: Any
+) -> str:
+    """The ``torchshape model ...`` command that gives this output again (model has no --time)."""
     words = [spec.target, *(word for one in spec.inputs for word in ("--input", one.text))]
     words += [word for text in spec.arg_texts for word in ("--arg", text)]
     words += ["--depth", str(spec.depth)] if spec.depth is not None else []

@@ -1,5 +1,5 @@
 """How the norm family reads: its sections (parameters and buffers, the statistics, --explain's
-mistakes), footer, --params, JSON keys, CSV rows and command line."""
+mistakes), footer, --params, JSON keys and CSV rows."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ from torchshape.facts import Totals
 from torchshape.families.norm.counts import numel
 from torchshape.families.norm.explain import Analysis
 from torchshape.families.norm.formulas import statistics
-from torchshape.families.norm.spec import command_line
-from torchshape.options import Format, Shown
 from torchshape.render.claims import findings_section, mark_text
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import ParametersSection, finding_json, findings_json
@@ -129,8 +126,3 @@ def csv_rows(report: Report) -> list[list[str]]:
             )
         )
     return rows
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    """The whole ``torchshape norm ...`` command that gives this output again."""
-    return reproduce_with(command_line, report, fmt, shown, explain=_analysis(report).findings is not None)

@@ -1,5 +1,5 @@
-"""How the pool family reads: its sections, footer, --params, JSON keys, CSV rows and command
-line (``torchshape.families.base.Family``'s presentation side)."""
+"""How the pool family reads: its sections, footer, --params, JSON keys and CSV rows
+(``torchshape.families.base.Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ from torchshape.diagram import checked
 from torchshape.facts import Totals
 from torchshape.families.pool.counts import window_reads
 from torchshape.families.pool.formulas import DimRule, dim_rules
-from torchshape.families.pool.spec import Kind, command_line
-from torchshape.options import Format, Shown
+from torchshape.families.pool.spec import Kind
 from torchshape.render.claims import findings_section, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.render.text import code_text
 from torchshape.report import Report
 from torchshape.units import human_bytes
-from torchshape.view import ParametersSection, findings, findings_json
+from torchshape.view import ParametersSection, findings_json
 
 # How the MAC count is meant, said wherever the count is shown.
 MAC_CONVENTION = "no MACs: a pool multiplies nothing"
@@ -107,11 +105,6 @@ def csv_rows(report: Report) -> list[list[str]]:
             csv_row(name, rule.formula, "dim", verified=ok, source="forward", torch=size, value=rule.value)
         )
     return rows
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    """The whole ``torchshape pool ...`` command that gives this output again."""
-    return reproduce_with(command_line, report, fmt, shown, explain=findings(report) is not None)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag

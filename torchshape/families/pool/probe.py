@@ -19,7 +19,7 @@ from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.pool.torch_side import build_module, forward, make_inputs
 from torchshape.families.spatial import MAX_COVERED, Coverage
-from torchshape.forward import forward_pass
+from torchshape.forward import Check, ForwardPass, forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
 
@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 @quiet()
 def run(spec: PoolSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     guard.check(spec)  # before torch is imported on the CPU: refuse what cannot fit
-    found: tuple[Claim, ...] | None = None
     with forward_pass(spec, build_module, make_inputs, forward) as done:
-        if explain:
-            found = done.checked(spec, findings(spec), check_all)
+        found = done.checked(spec, findings(spec), check) if explain else None
         parameters = done.parameters
     analysis = Analysis(torch_parameters=len(parameters), findings=found, values=spec.device != "meta")
     run = done.run(spec, symbols(spec), analysis, parameters)
@@ -54,22 +52,11 @@ def _same(a: torch.Tensor, b: torch.Tensor, exact: bool) -> bool:
     return bool(torch.allclose(a.double(), b.double(), rtol=tolerance, atol=tolerance, equal_nan=True))
 
 
-def check_all(
-    spec: PoolSpec,
-    module: torch.nn.Module,
-    inputs: dict[str, torch.Tensor],
-    results: dict[str, torch.Tensor],
-    checks: list[Claim],
-) -> list[Claim]:
-    done = []
-    overflow = _overflows(spec, results["output"])
-    for finding in checks:
-        if overflow and finding.topic != "unread":  # that one runs on its own input
-            done.append(replace(finding, holds=None, evidence=_overflow_text(results["output"])))
-            continue
-        holds, detail = CHECKS[finding.topic](spec, module, inputs["input"], results, finding)
-        done.append(replace(finding, holds=holds, evidence=detail))
-    return done
+def check(spec: PoolSpec, done: ForwardPass, finding: Claim) -> Check:
+    output = done.results["output"]
+    if finding.topic != "unread" and _overflows(spec, output):  # unread runs on its own input
+        return None, _overflow_text(output)
+    return CHECKS[finding.topic](spec, done.module, done.inputs["input"], done.results, finding)
 
 
 def _adaptive(

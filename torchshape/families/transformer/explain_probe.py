@@ -74,6 +74,12 @@ def refusal(action: Callable[[], Any]) -> str | None:
     return None
 
 
+def refused(topic: str, claim: str, action: Callable[[], Any]) -> Claim:
+    """The claim that torch refuses ``action``: it holds when torch raised, its first line the evidence."""
+    message = refusal(action)
+    return Claim(topic, claim, message is not None, message or "")
+
+
 def overflows(*tensors: Any) -> bool:
     """An infinity in any of them: the values overflowed the dtype, so comparing them proves nothing
     (NaN is not one: a row whose every key is padded is NaN in torch, the same in both)."""
@@ -174,15 +180,8 @@ def _padding(
         )
     elif s != n:
         wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
-        message = refusal(lambda: _run(module, {**base, name: wrong}))
-        out.append(
-            Claim(
-                "padding",
-                f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})",
-                message is not None,
-                message or "",
-            )
-        )
+        claim = f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})"
+        out.append(refused("padding", claim, lambda: _run(module, {**base, name: wrong})))
     else:
         out.append(
             Claim(
@@ -194,15 +193,8 @@ def _padding(
             )
         )
     integer = torch.zeros(n, s, dtype=torch.int64, device=x.device)
-    message = refusal(lambda: _run(module, {**base, name: integer}))
-    out.append(
-        Claim(
-            "padding",
-            f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s",
-            message is not None,
-            message or "",
-        )
-    )
+    claim = f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s"
+    out.append(refused("padding", claim, lambda: _run(module, {**base, name: integer})))
     text = f"bool True and float −inf in {name} hide the same keys: the outputs agree"
     if wide is None:
         out.append(Claim("padding", text, None, NO_VALUES))
@@ -272,15 +264,12 @@ def _wrong_attention_mask(spec: TransformerSpec, module: torch.nn.Module, inputs
     name, length = ("tgt_mask", spec.target_len) if spec.has_target else ("src_mask", spec.source_len)
     x = next(iter(inputs.values()))
     wrong = torch.zeros(length + 1, length + 1, dtype=torch.bool, device=x.device)
-    message = refusal(lambda: _run(module, {**inputs, name: wrong}))
     symbol = "T" if name == "tgt_mask" else "S"
-    return Claim(
-        "mask",
+    claim = (
         f"{name} must be ({symbol}, {symbol}) = ({length}, {length}) or (N·nhead, {length}, {length}): "
-        f"torch refuses ({length + 1}, {length + 1})",
-        message is not None,
-        message or "",
+        f"torch refuses ({length + 1}, {length + 1})"
     )
+    return refused("mask", claim, lambda: _run(module, {**inputs, name: wrong}))
 
 
 def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide: Wide | None) -> list[Claim]:

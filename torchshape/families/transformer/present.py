@@ -1,5 +1,5 @@
 """How the transformer family reads: what each tensor is, --explain, the footer, --params,
-JSON keys, CSV rows and the command line (``Family``'s presentation side)."""
+JSON keys and CSV rows (``Family``'s presentation side)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,8 @@ from torchshape.explain import Claims
 from torchshape.facts import Totals
 from torchshape.families.transformer.counts import macs_formula
 from torchshape.families.transformer.formulas import tensor_formulas
-from torchshape.families.transformer.spec import command_line
-from torchshape.options import Format, Shown
 from torchshape.render.claims import claims_section
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.view import ParametersSection, claims_json
 
@@ -79,7 +76,3 @@ def json_extra(report: Report) -> dict[str, Any]:
 def csv_rows(report: Report) -> list[list[str]]:
     """No rows beyond the tensors: their meanings are in the table and JSON."""
     return []
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    return reproduce_with(command_line, report, fmt, shown, explain=report.probe.analysis is not None)
