@@ -210,12 +210,11 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
 
 
 def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[..., None]:
-    """``torchshape NAME``, made from the family's settings table: an option per row, in the
-    table's order, and one body: the rows for the spec through the family's ``make_spec`` (its
-    messages naming the flags), the run's switches and the output flags to ``deliver``."""
-    import inspect
+    """``torchshape NAME`` of a layer family, made from its settings table (``table_command``): the
+    rows for the spec through the family's ``make_spec`` (its messages naming the flags), the
+    run's switches and the output flags to ``deliver``."""
 
-    def command(ctx: typer.Context, **values: Any) -> None:
+    def run(ctx: typer.Context, **values: Any) -> None:
         from torchshape import families
         from torchshape.api import run_spec
 
@@ -241,22 +240,41 @@ def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[
             diagram=switches.get("diagram", False),
         )
 
+    return table_command(name, table, doc, run)
+
+
+def table_command(
+    name: str, table: tuple[Setting, ...], doc: str, run: Callable[..., None]
+) -> Callable[..., None]:
+    """The Typer command ``torchshape NAME`` of a settings table: a parameter per row, in the
+    table's order (a positional word, an option, a switch, an on/off pair, a repeated flag as a
+    list), each with its ``--help``; ``run(ctx, **values)`` gets the values by parameter name."""
+    import inspect
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        run(ctx, **values)
+
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for row in table:
         kind: Any = Optional[bool] if row.pair else bool if row.is_switch else str
-        kind = Optional[str] if row.optional and kind is str else kind
-        option = typer.Option(
-            *row.flags,
-            metavar=row.metavar,
-            help=row.help,
-            show_default=True if row.show_default is None else row.show_default,
-        )
+        kind = Optional[list[str]] if row.many else Optional[str] if row.optional and kind is str else kind
+        default: Any = row.default
+        if row.positional:
+            kind, default = str, inspect.Parameter.empty
+            given: Any = typer.Argument(metavar=row.metavar, help=row.help, show_default=False)
+        else:
+            given = typer.Option(
+                *row.flags,
+                metavar=row.metavar,
+                help=row.help,
+                show_default=True if row.show_default is None else row.show_default,
+            )
         parameters.append(
             inspect.Parameter(
                 row.parameter,
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=row.default,
-                annotation=Annotated[kind, option],
+                default=default,
+                annotation=Annotated[kind, given],
             )
         )
     command.__name__ = command.__qualname__ = name

@@ -52,15 +52,20 @@ class Setting:
     given: Given = Given.VALUE
     role: Role = Role.SPEC
     fallback: Any = None  # what make_spec takes where the command line gives None: --dims's 2
+    positional: bool = False  # a word without a flag (model's TARGET), named by its metavar
+    many: bool = False  # the flag may be given again, each value kept in order (--input)
 
     def __post_init__(self) -> None:
         # typer derives a flag from the parameter's name only on some versions: spell them all
-        if not self.flags or not all(flag.startswith("-") for flag in self.flags):
+        if self.positional != (not self.flags) or not all(flag.startswith("-") for flag in self.flags):
             raise ValueError(f"{self.name}: flags {self.flags!r} must each start with '-'")
 
     @property
     def flag(self) -> str:
-        """The flag messages name: of an on/off pair, the one that changes the default."""
+        """The flag messages name: of an on/off pair, the one that changes the default; a
+        positional word's metavar (EXPRESSION)."""
+        if self.positional:
+            return self.metavar or self.name.upper()
         on, _, off = self.flags[0].partition("/")
         return off if off and self.default is True else on
 
@@ -93,6 +98,10 @@ class Setting:
     def words(self, value: Any, default: Any, write: Callable[[Any], str]) -> list[str]:
         """The flag (and its value, as ``write`` spells it) that asks for ``value``; none where it
         is ``default``: the value itself, or the text the command line takes for it."""
+        if self.positional:
+            return [write(value)]
+        if self.many:  # every value given, in order, each behind the flag: --input A --input B
+            return [word for one in value or () for word in (self.flag, write(one))]
         if value is None or value == default:
             return []
         if isinstance(value, bool):  # a switch, an on/off pair, or --no-bias for bias=False
@@ -127,10 +136,23 @@ def option(
     param: str = "",
     given: Given = Given.VALUE,
     fallback: Any = None,
+    role: Role = Role.SPEC,
 ) -> Setting:
     """A row that takes a value: ``--hidden-size INT`` (``flags``: the flag, or it and its aliases)."""
     flags = (flags,) if isinstance(flags, str) else flags
-    return Setting(name, flags, metavar, help, default, param=param, given=given, fallback=fallback)
+    return Setting(
+        name, flags, metavar, help, default, param=param, given=given, fallback=fallback, role=role
+    )
+
+
+def argument(name: str, metavar: str, help: str) -> Setting:
+    """A positional word, required: model's ``TARGET``, expr's ``EXPRESSION``."""
+    return Setting(name, (), metavar, help, None, positional=True)
+
+
+def many(name: str, flag: str, metavar: str, help: str) -> Setting:
+    """A flag given once per value, in order: ``--input 4,10 --input 4,7`` (none: an empty list)."""
+    return Setting(name, (flag,), metavar, help, None, many=True)
 
 
 def switch(
@@ -322,7 +344,7 @@ class Command:
         run = [
             row.flag
             for row in self.table
-            if row.role in (Role.RUN, Role.BOTH) and row is not DIAGRAM and flags.pop(row.name, False)
+            if row.role in (Role.RUN, Role.BOTH) and row.name != "diagram" and flags.pop(row.name, False)
         ]
         return command_text(self.family, self.words(spec, hide), fmt, run=run, **flags)
 
