@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from torchshape.command import deliver, table_command
-from torchshape.families.model.table import SETTINGS
+from torchshape.families.model.table import LAYER_FAMILIES, SETTINGS
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -53,7 +53,8 @@ def _run(
     if layer is None and explain:
         from torchshape.errors import UsageError
 
-        raise UsageError("--explain", "needs --layer PATH: it checks one layer's relations (rnn, conv, pool)")
+        why = f"needs --layer PATH: it checks one layer's relations ({LAYER_FAMILIES})"
+        raise UsageError("--explain", why)
     if layer is None and parse_format(output_format, output) is Format.PYTHON:
         from torchshape.errors import UsageError
         from torchshape.families.model.snippet import REFUSAL

@@ -4,6 +4,7 @@ for ``torchshape --help``."""
 
 from __future__ import annotations
 
+from torchshape import families
 from torchshape.settings import (
     DEBUG,
     DEVICE,
@@ -18,6 +19,9 @@ from torchshape.settings import (
     option,
     switch,
 )
+
+# The families --layer reads a layer of, from the registry's adapters: "rnn, conv, ... or norm".
+LAYER_FAMILIES = ", ".join(list(families.ADAPTERS)[:-1]) + " or " + list(families.ADAPTERS)[-1]
 
 SETTINGS: tuple[Setting, ...] = (
     argument(
@@ -53,7 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
         "--layer",
         "PATH",
         "Zoom in on one layer (a path from the trace, such as encoder.rnn): its family's full "
-        "report (rnn, conv or pool), run on its own weights and the input of its first call.",
+        f"report ({LAYER_FAMILIES}), at the settings and input of its first call, on the layer's "
+        "own weights where the family runs the layer itself.",
         role=Role.RUN,
     ),
     switch(
