@@ -320,10 +320,12 @@ class Command:
         if set(self.rules) - set(names):
             raise ValueError(f"{self.family}: rules for settings it has not: {set(self.rules) - set(names)}")
 
-    def words(self, spec: Any, hide: Collection[str] = ()) -> list[str]:
-        """The spec's flags, those that ``hide`` names left out."""
+    def words(self, spec: Any, hide: Collection[str] = ()) -> tuple[list[str], list[str]]:
+        """The spec's flags, those that ``hide`` names left out; and apart, the positional words
+        that start with - (expr's ``-a``), which would read as flags: the line puts them after --."""
         rows = {row.name: row for row in self.table if row.role is Role.SPEC}
         words: list[str] = []
+        dashed: list[str] = []
         for name in self.order or rows:
             rule = self.rules.get(name, PLAIN)
             if (
@@ -334,8 +336,10 @@ class Command:
                 continue
             value = rule.value(spec) if rule.value else getattr(spec, name)
             default = rule.default(spec) if rule.default else rows[name].spec_default
-            words += rows[name].words(value, default, rule.text)
-        return words
+            written = rows[name].words(value, default, rule.text)
+            last = rows[name].positional and written[0].startswith("-")
+            (dashed if last else words).extend(written)
+        return words, dashed
 
     def line(self, spec: Any, fmt: Format | None = None, *, hide: Collection[str] = (), **flags: Any) -> str:
         """``torchshape FAMILY ...`` that asks for exactly ``spec`` (non-default flags only), the run's
@@ -346,7 +350,8 @@ class Command:
             for row in self.table
             if row.role in (Role.RUN, Role.BOTH) and row.name != "diagram" and flags.pop(row.name, False)
         ]
-        return command_text(self.family, self.words(spec, hide), fmt, run=run, **flags)
+        words, dashed = self.words(spec, hide)
+        return command_text(self.family, words, fmt, run=run, last=dashed, **flags)
 
 
 def command_text(
@@ -359,8 +364,11 @@ def command_text(
     timing: tuple[int, int] | None = None,
     output: str | None = None,
     diagram: bool = False,
+    last: Iterable[str] = (),
 ) -> str:
-    """``torchshape FAMILY`` with the spec's ``words``, the run's (``--explain``) and the output's."""
+    """``torchshape FAMILY`` with the spec's ``words``, the run's (``--explain``) and the output's;
+    the positional words that start with - ``last``, after ``--``."""
     every = ["torchshape", family, *words, *run]
     every += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
+    every += ["--", *last] if last else []
     return " ".join(shlex.quote(word) for word in every)
