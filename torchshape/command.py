@@ -1,6 +1,6 @@
-"""What every command of the command line shares: its parser class, the options every family
-takes (device, dtype, format, output, params, time, explain, diagram, debug), and the one way a checked
-spec becomes output on stdout or in a file.
+"""What every command of the command line shares: its parser class, the Typer command made from a
+settings table (``table_command``; a layer family's whole command, ``family_command``), and the
+one way a checked spec becomes output on stdout or in a file (``deliver``).
 
 No torch here: ``--help`` imports this. A family's command (``families/*/command.py``)
 checks its own flags into a spec and hands it to ``deliver``.
@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from torchshape.options import Format, Shown
-from torchshape.settings import DEBUG, DEVICE, DTYPE, FORMAT, OUTPUT, PARAMS, Role, Setting, flags
+from torchshape.settings import Role, Setting, flags
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -63,29 +63,6 @@ def epilog(examples: Iterable[str]) -> str:
     """The end of a command's ``--help``: its examples, one a line (a test runs each one). rich
     reads ``[..]`` in help text as markup, so a bracket (an index) is escaped."""
     return "\bExamples:\n" + "\n".join(f"  {example}".replace("[", "\\[") for example in examples)
-
-
-# The parts of a command written by hand (model, expr): its positional argument, an option whose
-# default --help does not show, and a switch.
-def argument(metavar: str, help: str) -> Any:
-    return typer.Argument(metavar=metavar, help=help, show_default=False)
-
-
-def option(flag: str, metavar: str | None, help: str) -> Any:
-    return typer.Option(flag, metavar=metavar, help=help, show_default=False)
-
-
-def switch(flag: str, help: str) -> Any:
-    return typer.Option(flag, metavar=SWITCH, help=help)
-
-
-# The shared options of a command written by hand, in the settings table's words.
-Device = Annotated[str, typer.Option("--device", metavar=DEVICE.metavar, help=DEVICE.help)]
-DTypeOption = Annotated[str, typer.Option("--dtype", metavar=DTYPE.metavar, help=DTYPE.help)]
-FormatOption = Annotated[Optional[str], option("--format", FORMAT.metavar, FORMAT.help)]
-OutputOption = Annotated[Optional[str], option("--output", OUTPUT.metavar, OUTPUT.help)]
-Debug = Annotated[bool, switch("--debug", DEBUG.help)]
-Params = Annotated[bool, switch("--params", PARAMS.help)]
 
 
 def deliver(
