@@ -184,5 +184,5 @@ def test_positional_and_repeated_rows() -> None:
     assert inputs.words((), None, str) == [] and inputs.words(None, None, str) == []
     with pytest.raises(ValueError, match="must each start with"):
         Setting("target", ("TARGET",), "TARGET", "", None)
-    with pytest.raises(ValueError, match="must each start with"):
+    with pytest.raises(ValueError, match="a positional word has no flags"):
         Setting("target", ("--target",), "TARGET", "", None, positional=True)

@@ -57,7 +57,9 @@ class Setting:
 
     def __post_init__(self) -> None:
         # typer derives a flag from the parameter's name only on some versions: spell them all
-        if self.positional != (not self.flags) or not all(flag.startswith("-") for flag in self.flags):
+        if self.positional and self.flags:
+            raise ValueError(f"{self.name}: a positional word has no flags, not {self.flags!r}")
+        if not self.positional and (not self.flags or not all(flag.startswith("-") for flag in self.flags)):
             raise ValueError(f"{self.name}: flags {self.flags!r} must each start with '-'")
 
     @property
