@@ -1,6 +1,6 @@
-"""What every command of the command line shares: its parser class, the options every family
-takes (device, dtype, format, output, params, time, explain, diagram, debug), and the one way a checked
-spec becomes output on stdout or in a file.
+"""What every command of the command line shares: its parser class, the Typer command made from a
+settings table (``table_command``; a layer family's whole command, ``family_command``), and the
+one way a checked spec becomes output on stdout or in a file (``deliver``).
 
 No torch here: ``--help`` imports this. A family's command (``families/*/command.py``)
 checks its own flags into a spec and hands it to ``deliver``.
@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from torchshape.options import Format, Shown
-from torchshape.settings import DEBUG, DEVICE, DTYPE, FORMAT, OUTPUT, PARAMS, Role, Setting, flags
+from torchshape.settings import Role, Setting, flags
 
 if TYPE_CHECKING:
     from torchshape.report import Report
@@ -63,29 +63,6 @@ def epilog(examples: Iterable[str]) -> str:
     """The end of a command's ``--help``: its examples, one a line (a test runs each one). rich
     reads ``[..]`` in help text as markup, so a bracket (an index) is escaped."""
     return "\bExamples:\n" + "\n".join(f"  {example}".replace("[", "\\[") for example in examples)
-
-
-# The parts of a command written by hand (model, expr): its positional argument, an option whose
-# default --help does not show, and a switch.
-def argument(metavar: str, help: str) -> Any:
-    return typer.Argument(metavar=metavar, help=help, show_default=False)
-
-
-def option(flag: str, metavar: str | None, help: str) -> Any:
-    return typer.Option(flag, metavar=metavar, help=help, show_default=False)
-
-
-def switch(flag: str, help: str) -> Any:
-    return typer.Option(flag, metavar=SWITCH, help=help)
-
-
-# The shared options of a command written by hand, in the settings table's words.
-Device = Annotated[str, typer.Option("--device", metavar=DEVICE.metavar, help=DEVICE.help)]
-DTypeOption = Annotated[str, typer.Option("--dtype", metavar=DTYPE.metavar, help=DTYPE.help)]
-FormatOption = Annotated[Optional[str], option("--format", FORMAT.metavar, FORMAT.help)]
-OutputOption = Annotated[Optional[str], option("--output", OUTPUT.metavar, OUTPUT.help)]
-Debug = Annotated[bool, switch("--debug", DEBUG.help)]
-Params = Annotated[bool, switch("--params", PARAMS.help)]
 
 
 def deliver(
@@ -210,12 +187,11 @@ def print_report(report: Report, fmt: Format, shown: Shown) -> None:
 
 
 def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[..., None]:
-    """``torchshape NAME``, made from the family's settings table: an option per row, in the
-    table's order, and one body: the rows for the spec through the family's ``make_spec`` (its
-    messages naming the flags), the run's switches and the output flags to ``deliver``."""
-    import inspect
+    """``torchshape NAME`` of a layer family, made from its settings table (``table_command``): the
+    rows for the spec through the family's ``make_spec`` (its messages naming the flags), the
+    run's switches and the output flags to ``deliver``."""
 
-    def command(ctx: typer.Context, **values: Any) -> None:
+    def run(ctx: typer.Context, **values: Any) -> None:
         from torchshape import families
         from torchshape.api import run_spec
 
@@ -241,22 +217,41 @@ def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[
             diagram=switches.get("diagram", False),
         )
 
+    return table_command(name, table, doc, run)
+
+
+def table_command(
+    name: str, table: tuple[Setting, ...], doc: str, run: Callable[..., None]
+) -> Callable[..., None]:
+    """The Typer command ``torchshape NAME`` of a settings table: a parameter per row, in the
+    table's order (a positional word, an option, a switch, an on/off pair, a repeated flag as a
+    list), each with its ``--help``; ``run(ctx, **values)`` gets the values by parameter name."""
+    import inspect
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        run(ctx, **values)
+
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for row in table:
         kind: Any = Optional[bool] if row.pair else bool if row.is_switch else str
-        kind = Optional[str] if row.optional and kind is str else kind
-        option = typer.Option(
-            *row.flags,
-            metavar=row.metavar,
-            help=row.help,
-            show_default=True if row.show_default is None else row.show_default,
-        )
+        kind = Optional[list[str]] if row.many else Optional[str] if row.optional and kind is str else kind
+        default: Any = row.default
+        if row.positional:
+            kind, default = str, inspect.Parameter.empty
+            given: Any = typer.Argument(metavar=row.metavar, help=row.help, show_default=False)
+        else:
+            given = typer.Option(
+                *row.flags,
+                metavar=row.metavar,
+                help=row.help,
+                show_default=True if row.show_default is None else row.show_default,
+            )
         parameters.append(
             inspect.Parameter(
                 row.parameter,
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=row.default,
-                annotation=Annotated[kind, option],
+                default=default,
+                annotation=Annotated[kind, given],
             )
         )
     command.__name__ = command.__qualname__ = name

@@ -52,15 +52,22 @@ class Setting:
     given: Given = Given.VALUE
     role: Role = Role.SPEC
     fallback: Any = None  # what make_spec takes where the command line gives None: --dims's 2
+    positional: bool = False  # a word without a flag (model's TARGET), named by its metavar
+    many: bool = False  # the flag may be given again, each value kept in order (--input)
 
     def __post_init__(self) -> None:
         # typer derives a flag from the parameter's name only on some versions: spell them all
-        if not self.flags or not all(flag.startswith("-") for flag in self.flags):
+        if self.positional and self.flags:
+            raise ValueError(f"{self.name}: a positional word has no flags, not {self.flags!r}")
+        if not self.positional and (not self.flags or not all(flag.startswith("-") for flag in self.flags)):
             raise ValueError(f"{self.name}: flags {self.flags!r} must each start with '-'")
 
     @property
     def flag(self) -> str:
-        """The flag messages name: of an on/off pair, the one that changes the default."""
+        """The flag messages name: of an on/off pair, the one that changes the default; a
+        positional word's metavar (EXPRESSION)."""
+        if self.positional:
+            return self.metavar or self.name.upper()
         on, _, off = self.flags[0].partition("/")
         return off if off and self.default is True else on
 
@@ -93,6 +100,10 @@ class Setting:
     def words(self, value: Any, default: Any, write: Callable[[Any], str]) -> list[str]:
         """The flag (and its value, as ``write`` spells it) that asks for ``value``; none where it
         is ``default``: the value itself, or the text the command line takes for it."""
+        if self.positional:
+            return [write(value)]
+        if self.many:  # every value given, in order, each behind the flag: --input A --input B
+            return [word for one in value or () for word in (self.flag, write(one))]
         if value is None or value == default:
             return []
         if isinstance(value, bool):  # a switch, an on/off pair, or --no-bias for bias=False
@@ -127,10 +138,23 @@ def option(
     param: str = "",
     given: Given = Given.VALUE,
     fallback: Any = None,
+    role: Role = Role.SPEC,
 ) -> Setting:
     """A row that takes a value: ``--hidden-size INT`` (``flags``: the flag, or it and its aliases)."""
     flags = (flags,) if isinstance(flags, str) else flags
-    return Setting(name, flags, metavar, help, default, param=param, given=given, fallback=fallback)
+    return Setting(
+        name, flags, metavar, help, default, param=param, given=given, fallback=fallback, role=role
+    )
+
+
+def argument(name: str, metavar: str, help: str) -> Setting:
+    """A positional word, required: model's ``TARGET``, expr's ``EXPRESSION``."""
+    return Setting(name, (), metavar, help, None, positional=True)
+
+
+def many(name: str, flag: str, metavar: str, help: str) -> Setting:
+    """A flag given once per value, in order: ``--input 4,10 --input 4,7`` (none: an empty list)."""
+    return Setting(name, (flag,), metavar, help, None, many=True)
 
 
 def switch(
@@ -298,10 +322,12 @@ class Command:
         if set(self.rules) - set(names):
             raise ValueError(f"{self.family}: rules for settings it has not: {set(self.rules) - set(names)}")
 
-    def words(self, spec: Any, hide: Collection[str] = ()) -> list[str]:
-        """The spec's flags, those that ``hide`` names left out."""
+    def words(self, spec: Any, hide: Collection[str] = ()) -> tuple[list[str], list[str]]:
+        """The spec's flags, those that ``hide`` names left out; and apart, the positional words
+        that start with - (expr's ``-a``), which would read as flags: the line puts them after --."""
         rows = {row.name: row for row in self.table if row.role is Role.SPEC}
         words: list[str] = []
+        dashed: list[str] = []
         for name in self.order or rows:
             rule = self.rules.get(name, PLAIN)
             if (
@@ -312,8 +338,10 @@ class Command:
                 continue
             value = rule.value(spec) if rule.value else getattr(spec, name)
             default = rule.default(spec) if rule.default else rows[name].spec_default
-            words += rows[name].words(value, default, rule.text)
-        return words
+            written = rows[name].words(value, default, rule.text)
+            last = rows[name].positional and written[0].startswith("-")
+            (dashed if last else words).extend(written)
+        return words, dashed
 
     def line(self, spec: Any, fmt: Format | None = None, *, hide: Collection[str] = (), **flags: Any) -> str:
         """``torchshape FAMILY ...`` that asks for exactly ``spec`` (non-default flags only), the run's
@@ -322,9 +350,10 @@ class Command:
         run = [
             row.flag
             for row in self.table
-            if row.role in (Role.RUN, Role.BOTH) and row is not DIAGRAM and flags.pop(row.name, False)
+            if row.role in (Role.RUN, Role.BOTH) and row.name != "diagram" and flags.pop(row.name, False)
         ]
-        return command_text(self.family, self.words(spec, hide), fmt, run=run, **flags)
+        words, dashed = self.words(spec, hide)
+        return command_text(self.family, words, fmt, run=run, last=dashed, **flags)
 
 
 def command_text(
@@ -337,8 +366,11 @@ def command_text(
     timing: tuple[int, int] | None = None,
     output: str | None = None,
     diagram: bool = False,
+    last: Iterable[str] = (),
 ) -> str:
-    """``torchshape FAMILY`` with the spec's ``words``, the run's (``--explain``) and the output's."""
+    """``torchshape FAMILY`` with the spec's ``words``, the run's (``--explain``) and the output's;
+    the positional words that start with - ``last``, after ``--``."""
     every = ["torchshape", family, *words, *run]
     every += output_words(fmt, params=params, timing=timing, output=output, diagram=diagram)
+    every += ["--", *last] if last else []
     return " ".join(shlex.quote(word) for word in every)

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
 from torchshape.families.expr.safety import BUILTINS, MODULES, Checked, check_expression
+from torchshape.families.expr.table import SETTINGS
 from torchshape.options import INTEGER_DTYPES, ITEMSIZES, Format, dtype_and_range
-from torchshape.settings import command_text
 
 FLAG = "--tensor"
 DTYPES = tuple(ITEMSIZES)
@@ -157,10 +158,13 @@ def make_spec(
     )
 
 
+# "Reproduce with": the table's flags, each --tensor as typed.
+_COMMAND = settings.Command(
+    "expr", SETTINGS, {"tensors": settings.Rule(value=lambda spec: tuple(one.text for one in spec.tensors))}
+)
+
+
 def command_line(spec: ExprSpec, fmt: Format | None, *, output: str | None = None, **_: Any) -> str:
     """The ``torchshape expr ...`` command that gives this output again: its switches are the
     spec's (expr has no --params or --time)."""
-    words = [spec.expression, *(word for one in spec.tensors for word in (FLAG, one.text))]
-    words += ["--device", spec.device] if spec.device != "auto" else []
-    run = ["--explain"] if spec.explain else []
-    return command_text("expr", words, fmt, run=run, output=output, diagram=spec.diagram)
+    return _COMMAND.line(spec, fmt, output=output, explain=spec.explain, diagram=spec.diagram)

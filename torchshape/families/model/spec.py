@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from torchshape import settings
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
+from torchshape.families.model.table import SETTINGS
 from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, ITEMSIZES, DType, Format, dtype_and_range
-from torchshape.settings import command_text
 
 # The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
 INPUT_DTYPES = tuple(dtype for dtype in ITEMSIZES if dtype != "complex64")
@@ -239,14 +240,20 @@ def make_spec(
     )
 
 
+# "Reproduce with": the table's flags in the command line's order; each --input and --arg as typed.
+_COMMAND = settings.Command(
+    "model",
+    SETTINGS,
+    {
+        "inputs": settings.Rule(value=lambda spec: tuple(one.text for one in spec.inputs)),
+        "args": settings.Rule(value=lambda spec: spec.arg_texts),
+    },
+    order=("target", "inputs", "args", "depth", "device", "dtype", "grad", "ops"),
+)
+
+
 def command_line(
     spec: ModelSpec, fmt: Format | None, *, params: bool = False, output: str | None = None, **_: Any
 ) -> str:
     """The ``torchshape model ...`` command that gives this output again (model has no --time)."""
-    words = [spec.target, *(word for one in spec.inputs for word in ("--input", one.text))]
-    words += [word for text in spec.arg_texts for word in ("--arg", text)]
-    words += ["--depth", str(spec.depth)] if spec.depth is not None else []
-    words += ["--device", spec.device] if spec.device != "cpu" else []
-    words += ["--dtype", spec.dtype.value] if spec.dtype is not DType.FLOAT32 else []
-    words += ["--grad"] * spec.grad + ["--ops"] * spec.ops
-    return command_text("model", words, fmt, params=params, output=output)
+    return _COMMAND.line(spec, fmt, params=params, output=output)
