@@ -12,11 +12,8 @@ from torchshape.facts import Totals
 from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import sections as sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
-from torchshape.families.rnn.spec import command_line
-from torchshape.options import Format, Shown
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
-from torchshape.render.shown import reproduce_with
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import ParametersSection
@@ -98,14 +95,6 @@ def csv_rows(report: Report) -> list[list[str]]:
             )
         )
     return rows
-
-
-def command(report: Report, fmt: Format, shown: Shown) -> str:
-    """The whole ``torchshape rnn ...`` command that gives this output again."""
-    analysis = report.probe.analysis
-    explain = analysis is not None and analysis.relations is not None
-    unroll = analysis is not None and analysis.unroll is not None
-    return reproduce_with(command_line, report, fmt, shown, explain=explain, unroll=unroll)
 
 
 diagram = checked  # --diagram: the drawing the probe checked; None without the flag
