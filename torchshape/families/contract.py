@@ -1,11 +1,11 @@
 """The contract between the core and a family, one protocol per role, checked by mypy.
 
-A family folder provides one module per role (``request``, ``counts``, ``probe``, ``report``,
-``torch_side``, ``present``, ``snippet``; optionally ``html``). Its ``family.py`` names them in
-``Folder(...)`` under ``TYPE_CHECKING``: mypy then checks each module against its role's
-protocol, so a family missing a hook (``present.json_extra`` deleted) fails ``mypy --strict``,
-not the run. At run time the core still imports each module on first use (``FolderFamily``),
-keeping ``--help`` free of torch.
+A family folder provides one module per role (``request``, ``spec``, ``counts``, ``probe``,
+``report``, ``torch_side``, ``present``, ``snippet``; optionally ``html``). Its ``family.py`` names
+them in ``Folder(...)`` under ``TYPE_CHECKING``: mypy then checks each module against its role's
+protocol, so a family missing a hook (``present.json_extra`` or ``spec.command_line`` deleted)
+fails ``mypy --strict``, not the run. At run time the core still imports each module on first
+use (``FolderFamily``), keeping ``--help`` free of torch.
 """
 
 from __future__ import annotations
@@ -130,6 +130,7 @@ class Folder:
     ``html`` are None where the family has no --diagram or HTML sections of its own."""
 
     request: Request | None  # None: the family checks its settings in its own command (model, expr)
+    spec: Written  # "Reproduce with": the spec written back as the command that asks for it
     counts: Counts
     limits: Limits
     probe: Probe

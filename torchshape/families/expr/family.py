@@ -10,6 +10,6 @@ FAMILY = FolderFamily("expr")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
-    from torchshape.families.expr import counts, present, probe, report, snippet, torch_side
+    from torchshape.families.expr import counts, present, probe, report, snippet, spec, torch_side
 
-    Folder(None, counts, counts, probe, report, torch_side, present, snippet, None, None)
+    Folder(None, spec, counts, counts, probe, report, torch_side, present, snippet, None, None)

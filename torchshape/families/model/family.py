@@ -10,6 +10,6 @@ FAMILY = FolderFamily("model")
 
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder
-    from torchshape.families.model import counts, html, present, probe, report, snippet
+    from torchshape.families.model import counts, html, present, probe, report, snippet, spec
 
-    Folder(None, counts, counts, probe, report, None, present, snippet, None, html)
+    Folder(None, spec, counts, counts, probe, report, None, present, snippet, None, html)
