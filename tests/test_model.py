@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -186,6 +188,28 @@ def test_bad_arguments_exit_2_naming_the_flag(args: str, flag: str) -> None:
     assert code == 2, err
     assert err.startswith(f"torchshape: error: {flag}") and err.count("\n") == 1, err
     assert out == ""
+
+
+def test_model_checks_device_and_dtype_as_every_family() -> None:
+    """--device and --dtype: model takes what rnn takes, as rnn takes it, and refuses what it refuses
+    (the first of two bad flags the same)."""
+    from torchshape import families
+    from torchshape.errors import UsageError
+    from torchshape.families.model.spec import make_spec
+    from torchshape.families.rnn.spec import FLAGS
+
+    def outcome(make: Any, **flags: str) -> tuple[str, Any]:
+        try:
+            spec = make(**flags)
+        except UsageError as refused:
+            return refused.option, None
+        return "", (spec.device, spec.dtype)
+
+    devices = ["cpu", " CPU ", "Meta", "cuda", "cuda:3", "cuda:1000", "tpu", "", "cuda:x"]
+    for device, dtype in itertools.product(devices, ["float32", "FLOAT64", " bfloat16", "half", "int8", ""]):
+        rnn = outcome(partial(families.family("rnn").make_spec, names=FLAGS), device=device, dtype=dtype)
+        model = outcome(partial(make_spec, f"{MODELS}/crnn.py:CRNN", ["2"]), device=device, dtype=dtype)
+        assert model == rnn, (device, dtype)
 
 
 def test_a_model_that_fails_in_forward_exits_1_after_the_trace() -> None:

@@ -189,6 +189,15 @@ USAGE = [
     ("rnn --time --repeats 0", "--repeats: 0 is out of range; use a whole number from 1 to 10000"),
     ("rnn --time --repeats ten", "--repeats: 'ten' is not a whole number; use one from 1 to 10000"),
     ("rnn --time --warmup -1", "--warmup: -1 is out of range; use a whole number from 0 to 1000"),
+    # torchshape model: --device and --dtype checked as every family's, refused in model's words
+    (
+        "model tests/models/crnn.py:CRNN --input 2 --device tpu",
+        "--device: 'tpu' is not cpu, cuda, cuda:N, mps or meta",
+    ),
+    (
+        "model tests/models/crnn.py:CRNN --input 2 --dtype int8",
+        "--dtype: 'int8' is not one of float32, float64, float16, bfloat16",
+    ),
     # torchshape embedding
     (
         "embedding --num-embeddings 10 --padding-idx 10",

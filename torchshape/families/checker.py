@@ -176,12 +176,12 @@ class Checker(Generic[S]):
         except UsageError as error:
             raise self.error("dims", error.message.removeprefix(f"{error.option}: ")) from None
 
-    def device(self) -> str:
+    def device(self, *, refusal: str = "is not a device; use") -> str:
+        """cpu, cuda, cuda:N, mps or meta, in any case; ``refusal`` words a refusal before that list
+        (``model``'s: "'tpu' is not cpu, cuda, cuda:N, mps or meta")."""
         device = str(self.values["device"]).strip().lower()
         if not DEVICE_PATTERN.match(device):
-            raise self.error(
-                "device", f"{self.values['device']!r} is not a device; use cpu, cuda, cuda:N, mps or meta"
-            )
+            raise self.error("device", f"{self.values['device']!r} {refusal} cpu, cuda, cuda:N, mps or meta")
         return self.keep("device", device)
 
     def dtype(self) -> DType:

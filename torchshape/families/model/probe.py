@@ -285,11 +285,11 @@ def trace_live(
     import torch
 
     from torchshape.families.model.report import build_report
-    from torchshape.families.model.spec import ModelSpec, parse_device
+    from torchshape.families.model.spec import ModelSpec
 
     keywords = dict(keywords or {})
     if device is not None:
-        where = torch.device(parse_device(device))
+        where = torch.device(device)  # checked by the caller (``api_checks.check_device``)
         model = model.to(where)
         inputs = tuple(t.to(where) if isinstance(t, torch.Tensor) else t for t in inputs)
         keywords = {k: t.to(where) if isinstance(t, torch.Tensor) else t for k, t in keywords.items()}

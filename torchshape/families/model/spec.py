@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.errors import UsageError
 from torchshape.families.base import NoSymbols
+from torchshape.families.checker import Checker
 from torchshape.families.model.table import SETTINGS
-from torchshape.options import DEVICE_PATTERN, INTEGER_DTYPES, ITEMSIZES, DType, Format, dtype_and_range
+from torchshape.options import INTEGER_DTYPES, ITEMSIZES, DType, Format, dtype_and_range
 
 # The dtypes an --input may name: the floating ones of --dtype, and integers and bool.
 INPUT_DTYPES = tuple(dtype for dtype in ITEMSIZES if dtype != "complex64")
@@ -189,18 +191,10 @@ def parse_depth(text: str | None) -> int | None:
     return depth
 
 
-def parse_device(text: str) -> str:
-    if not DEVICE_PATTERN.match(text.strip()):
-        raise UsageError("--device", f"{text!r} is not cpu, cuda, cuda:N, mps or meta")
-    return text.strip()
+class _Shared(Checker[ModelSpec]):
+    """--device and --dtype, checked as every family checks them; model's other flags are its own."""
 
-
-def parse_dtype(text: str) -> DType:
-    try:
-        return DType(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(d.value for d in DType)
-        raise UsageError("--dtype", f"{text!r} is not one of {allowed}") from None
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {"device": "cpu", "dtype": "float32"}
 
 
 def make_spec(
@@ -215,8 +209,9 @@ def make_spec(
     ops: bool = False,
 ) -> ModelSpec:
     """Every flag of ``torchshape model`` checked; each bad value raises ``UsageError`` naming it."""
+    shared = _Shared(settings.flags(SETTINGS), {"device": device, "dtype": dtype})
     path, module, name = parse_target(target)
-    checked_dtype = parse_dtype(dtype)
+    checked_dtype = shared.dtype()
     if not inputs:
         raise UsageError("--input", "give one --input SHAPE[:DTYPE] per positional argument of forward")
     parsed = tuple(parse_input(text, checked_dtype.value) for text in inputs)
@@ -233,7 +228,7 @@ def make_spec(
         args=tuple(parse_arg(text) for text in args),
         arg_texts=tuple(args),
         depth=parse_depth(depth),
-        device=parse_device(device),
+        device=shared.device(refusal="is not"),
         dtype=checked_dtype,
         grad=grad,
         ops=ops,
