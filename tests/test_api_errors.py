@@ -143,6 +143,13 @@ def test_trace_and_inspect_module_name_the_argument(call: Callable[[], Any], sai
     assert str(caught.value).startswith(said), str(caught.value)
 
 
+def test_trace_takes_a_torch_device_as_its_name() -> None:
+    """``device=torch.device("meta")`` moves the model and inputs as ``device="meta"`` does."""
+    for device in ("meta", torch.device("meta")):
+        report = torchshape.trace(nn.Linear(4, 2), torch.randn(2, 4), device=device)
+        assert report.ok and report.probe.device == "meta", device
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
 def test_a_missing_cuda_device_is_named() -> None:
     with pytest.raises(EnvironmentProblem, match=r"^device='cuda': no CUDA device"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from torchshape import families
 from torchshape.errors import UsageError
@@ -23,6 +23,9 @@ from torchshape.python_terms import in_python_terms, python_default, python_help
 from torchshape.report import Report, Summary
 from torchshape.settings import Role, Setting
 from torchshape.timing import TimingSettings
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Spec(Protocol):
@@ -148,7 +151,11 @@ def inspect_norm(spec: norm.NormSpec | None = None, **settings: Any) -> Report:
 
 
 def trace(
-    model: Any, *inputs: Any, device: str | None = None, depth: int | None = None, **keywords: Any
+    model: Any,
+    *inputs: Any,
+    device: str | torch.device | None = None,
+    depth: int | None = None,
+    **keywords: Any,
 ) -> Report:
     """Trace a live ``nn.Module``: every module call of ``model(*inputs, **keywords)``, its shapes, and the
     formula of each layer torchshape knows, checked against torch (``torchshape model``).

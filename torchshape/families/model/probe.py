@@ -277,7 +277,7 @@ def trace_live(
     model: nn.Module,
     inputs: tuple[Any, ...],
     *,
-    device: str | None,
+    device: str | torch.device | None,
     depth: int | None,
     keywords: dict[str, Any] | None = None,
 ) -> Any:
