@@ -154,3 +154,17 @@ def test_trace_takes_a_torch_device_as_its_name() -> None:
 def test_a_missing_cuda_device_is_named() -> None:
     with pytest.raises(EnvironmentProblem, match=r"^device='cuda': no CUDA device"):
         torchshape.trace(nn.Linear(4, 2), torch.randn(2, 4), device="cuda")
+
+
+def test_a_reports_symbols_are_read_by_name_as_in_the_docs() -> None:
+    """``report.symbols.H_out`` is ``report.symbols["H_out"]``, for every symbol of every family's
+    table; a name the table lacks is an AttributeError that lists the ones it has."""
+    import torchshape
+
+    for report in (torchshape.inspect(kind="lstm", bidirectional=True), torchshape.inspect_conv()):
+        symbols = report.symbols
+        assert symbols.as_dict()
+        for name, value in symbols.as_dict().items():
+            assert getattr(symbols, name) == symbols[name] == value
+        with pytest.raises(AttributeError, match="no symbol 'nope'"):
+            _ = symbols.nope

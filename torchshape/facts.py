@@ -113,6 +113,15 @@ class Symbols:
             return math.prod(self[factor] for factor in name.split("·"))
         return int(name) if name.isdigit() else known[name]  # KeyError: a symbol it does not have
 
+    def __getattr__(self, name: str) -> int:
+        """``symbols.H_out``: a symbol by its name in the docs, as ``symbols["H_out"]``."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no symbol {name!r}; these are {', '.join(self.as_dict())}") from None
+
     def as_dict(self) -> dict[str, int]:
         return dict(self.values)
 
