@@ -273,8 +273,8 @@ def packed_working_bytes(spec: RNNSpec) -> int:
 
     pack_padded_sequence copies the real steps of ``input`` (sum(lengths)·H_in, measured twice
     over; with batch_first, a transposed copy of the padded input too), torch's step
-    loop runs over them with every direction's input-to-hidden products alive (D·G·H_cell) and
-    the steps' outputs (2·H_out; two directions: at least one's products and 6·H_out), except
+    loop runs over them with one direction's input-to-hidden products alive (G·H_cell) and
+    the steps' outputs (2·H_out; two directions: 6·H_out), except
     where every length is the same and the LSTM runs on oneDNN (``forward_working_bytes`` over
     the real steps);
     pad_packed_sequence then pads the packed output twice (with and without total_length). The
@@ -291,7 +291,10 @@ def packed_working_bytes(spec: RNNSpec) -> int:
         packed_data += tensor_numels(spec)["input"] * itemsize
     gates = spec.kind.gates * sym["H_cell"]
     D, H_out = sym["D"], sym["H_out"]
-    looping = real * max(D * gates + 2 * H_out, gates + 6 * H_out if D == 2 else 0)
+    # two directions run one after the other: one direction's products at a time (measured with
+    # proj_size, where D·G·H_cell would count 1.6× the 1,360 features a step kept of LSTM 256→256,
+    # proj_size 64)
+    looping = real * (gates + (6 if D == 2 else 2) * H_out)
     looping += STEP_BOOKKEEPING_BYTES * spec.seq_len * sym["D"]
     if uses_onednn(spec) is not False and len(set(spec.lengths)) == 1:
         # torch unpacks a batch of equal lengths and runs oneDNN's LSTM on it
