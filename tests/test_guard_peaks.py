@@ -89,19 +89,31 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
         "batch": draw(st.integers(64, 96)),
         "dtype": draw(st.sampled_from(["float32", "float64", "bfloat16", "float16"])),
     }
+    if config["dtype"] == "bfloat16":  # see test_rnn_bfloat16_batch_first_is_short
+        config["batch_first"] = False
     half = config["dtype"] in ("bfloat16", "float16")
     if half:  # twice the batch: as many bytes as float32
         config["batch"] *= 2
     if kind == "lstm" and draw(st.booleans()):
         config["proj_size"] = hidden // 4
-    # a packed batch: the longest is L, the others drawn (in float32 and float64 only: packed
-    # batches in half precision peak above the estimate, not yet traced)
-    if not half and draw(st.integers(0, 3)) == 0:
+    # a packed batch: the longest is L, the others drawn
+    if draw(st.integers(0, 3)) == 0:
         shorter = st.integers(config["seq_len"] // 2, config["seq_len"])
-        rest = draw(st.lists(shorter, min_size=63, max_size=63))
+        rest = draw(st.lists(shorter, min_size=config["batch"] - 1, max_size=config["batch"] - 1))
         config["lengths"] = [config["seq_len"], *rest]
         del config["batch"]
     return config
+
+
+# A half-precision step loop's tensors are mostly 16 to 64 KiB: under a 64 KiB threshold glibc
+# keeps them in its heap, which stays resident once freed (the guard's heap slack, not what torch
+# keeps alive). The rnn measurement maps every block of 4 KiB or more.
+RNN_MEASURE = "import ctypes\nctypes.CDLL('libc.so.6').mallopt(-3, 4096)  # M_MMAP_THRESHOLD\n" + MEASURE
+
+
+def packed(seq_len: int, count: int, seed: int) -> list[int]:
+    """``count`` lengths: L, then lengths from L/2 to L, nearly all distinct."""
+    return [seq_len] + [seq_len // 2 + (seed + 41 * i) % (seq_len - seq_len // 2) for i in range(1, count)]
 
 
 @DRAWS
@@ -110,8 +122,56 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
     config={"kind": "lstm", "input_size": 256, "hidden_size": 256, "seq_len": 300, "batch": 128}
     | {"dtype": "bfloat16"}
 )
+@example(  # packed in bfloat16: oneDNN's kernels, one per distinct length, made it 0.70× short
+    config={"kind": "rnn", "input_size": 128, "hidden_size": 192, "seq_len": 400, "bidirectional": True}
+    | {"dtype": "bfloat16", "lengths": packed(400, 128, 1)}
+)
+@example(  # packed in float16: 0.74× short under a 64 KiB mmap threshold (heap kept resident)
+    config={"kind": "rnn", "input_size": 128, "hidden_size": 192, "seq_len": 400, "bidirectional": True}
+    | {"dtype": "float16", "lengths": packed(400, 128, 2)}
+)
+@example(  # packed in bfloat16 with proj_size (two kernels per distinct length): 1.50× over at most
+    config={"kind": "lstm", "input_size": 64, "hidden_size": 128, "num_layers": 3, "proj_size": 32}
+    | {
+        "bidirectional": True,
+        "batch_first": True,
+        "seq_len": 300,
+        "dtype": "bfloat16",
+        "lengths": packed(300, 160, 3),
+    }
+)
+@example(  # packed in bfloat16, one direction: the kernels are most of the peak
+    config={"kind": "lstm", "input_size": 64, "hidden_size": 128, "num_layers": 3, "proj_size": 32}
+    | {"batch_first": True, "seq_len": 256, "dtype": "bfloat16", "lengths": packed(256, 142, 4)}
+)
+@example(  # packed bfloat16 with proj_size, two directions: 1.50× over while both directions'
+    # products were counted at once
+    config={"kind": "lstm", "input_size": 256, "hidden_size": 256, "num_layers": 3, "proj_size": 64}
+    | {"bidirectional": True, "seq_len": 369, "dtype": "bfloat16", "lengths": packed(369, 160, 5)}
+)
 def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
-    within("rnn", config)
+    grew, estimate = run_measure(RNN_MEASURE, "rnn", json.dumps(config), small_mmap=True)
+    assert grew > 16 * 2**20, config  # large enough that noise does not decide
+    assert grew <= estimate + NOISE_BYTES, f"short: rnn {config} grew {grew}, estimated {estimate}"
+    assert estimate <= 1.5 * grew, (
+        f"{estimate / grew:.2f}× over: rnn {config} grew {grew}, estimated {estimate}"
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="not yet modelled: oneDNN's bfloat16 product on a batch_first input")
+def test_rnn_bfloat16_batch_first_is_short() -> None:
+    """In bfloat16 with batch_first, the input-to-hidden product of the transposed input allocates
+    a buffer the estimate leaves out, growing with H_in and G·H_cell (measured beside float16: GRU
+    256→256 +89 MiB at L·N = 39,712, GRU 256→128 +55 MiB, RNN 256→256 +17 MiB, none with H_in 64;
+    without batch_first, none). Kept out of the draws until it is modelled."""
+    config = {"kind": "gru", "input_size": 256, "hidden_size": 256, "num_layers": 3, "batch_first": True}
+    grew, estimate = run_measure(
+        RNN_MEASURE,
+        "rnn",
+        json.dumps(config | {"seq_len": 292, "batch": 136, "dtype": "bfloat16"}),
+        small_mmap=True,
+    )
+    assert grew <= estimate + NOISE_BYTES, f"short: grew {grew}, estimated {estimate}"
 
 
 @st.composite
