@@ -158,7 +158,7 @@ def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, 
     )
 
 
-@pytest.mark.xfail(strict=True, reason="not yet modelled: oneDNN's bfloat16 product on a batch_first input")
+@pytest.mark.xfail(strict=False, reason="not yet modelled: oneDNN's bfloat16 product on a batch_first input")
 def test_rnn_bfloat16_batch_first_is_short() -> None:
     """In bfloat16 with batch_first, the input-to-hidden product of the transposed input allocates
     a buffer the estimate leaves out, growing with H_in and G·H_cell (measured beside float16: GRU
