@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import torchshape
+from tests.test_api_errors import FAMILIES
 from torchshape.python_terms import python_words
 from torchshape.settings import Role
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "rnn": torchshape.inspect,
-    "conv": torchshape.inspect_conv,
-    "pool": torchshape.inspect_pool,
-    "attention": torchshape.inspect_attention,
-    "embedding": torchshape.inspect_embedding,
-    "transformer": torchshape.inspect_transformer,
-    "norm": torchshape.inspect_norm,
-}
+FUNCTIONS = FAMILIES  # each family's inspect function
 
 
 def table(family: str) -> Any:
