@@ -89,8 +89,6 @@ def rnn_configs(draw: st.DrawFn) -> dict[str, Any]:
         "batch": draw(st.integers(64, 96)),
         "dtype": draw(st.sampled_from(["float32", "float64", "bfloat16", "float16"])),
     }
-    if config["dtype"] == "bfloat16":  # see test_rnn_bfloat16_batch_first_is_short
-        config["batch_first"] = False
     half = config["dtype"] in ("bfloat16", "float16")
     if half:  # twice the batch: as many bytes as float32
         config["batch"] *= 2
@@ -149,6 +147,11 @@ def packed(seq_len: int, count: int, seed: int) -> list[int]:
     config={"kind": "lstm", "input_size": 256, "hidden_size": 256, "num_layers": 3, "proj_size": 64}
     | {"bidirectional": True, "seq_len": 369, "dtype": "bfloat16", "lengths": packed(369, 160, 5)}
 )
+@example(  # bfloat16 with batch_first: the first layer's product of the transposed input runs over
+    # L with the weight broadcast to every step; 0.82× short before it was counted
+    config={"kind": "gru", "input_size": 256, "hidden_size": 256, "num_layers": 3, "batch_first": True}
+    | {"seq_len": 292, "batch": 136, "dtype": "bfloat16"}
+)
 def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     grew, estimate = run_measure(RNN_MEASURE, "rnn", json.dumps(config), small_mmap=True)
     assert grew > 16 * 2**20, config  # large enough that noise does not decide
@@ -156,22 +159,6 @@ def test_rnn_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, 
     assert estimate <= 1.5 * grew, (
         f"{estimate / grew:.2f}× over: rnn {config} grew {grew}, estimated {estimate}"
     )
-
-
-@pytest.mark.xfail(strict=False, reason="not yet modelled: oneDNN's bfloat16 product on a batch_first input")
-def test_rnn_bfloat16_batch_first_is_short() -> None:
-    """In bfloat16 with batch_first, the input-to-hidden product of the transposed input allocates
-    a buffer the estimate leaves out, growing with H_in and G·H_cell (measured beside float16: GRU
-    256→256 +89 MiB at L·N = 39,712, GRU 256→128 +55 MiB, RNN 256→256 +17 MiB, none with H_in 64;
-    without batch_first, none). Kept out of the draws until it is modelled."""
-    config = {"kind": "gru", "input_size": 256, "hidden_size": 256, "num_layers": 3, "batch_first": True}
-    grew, estimate = run_measure(
-        RNN_MEASURE,
-        "rnn",
-        json.dumps(config | {"seq_len": 292, "batch": 136, "dtype": "bfloat16"}),
-        small_mmap=True,
-    )
-    assert grew <= estimate + NOISE_BYTES, f"short: grew {grew}, estimated {estimate}"
 
 
 @st.composite

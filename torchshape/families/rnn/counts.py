@@ -240,6 +240,29 @@ def onednn_working_features(spec: RNNSpec) -> int:
     return kept * sym["H_out"] + (sym["H_in"] if spec.batch_first else 0)
 
 
+def strided_product_bytes(spec: RNNSpec, real: int) -> int:
+    """The first layer's input-to-hidden product in bfloat16 with batch_first on the CPU (0 elsewhere).
+
+    torch's step loop multiplies the transposed input (L, N, H_in), which no view flattens, and
+    in bfloat16 that product runs as a batched one over L: a contiguous copy of the input
+    (L·N·H_in) and the weight broadcast to every time step (L·G·H_cell·H_in), both alive beside
+    the product (L·N·G·H_cell). With two directions the second direction's product runs while
+    the first one's products (G·H_cell) and outputs (2·H_out: its steps' and their stacked copy)
+    are still alive. Measured (one product, bfloat16, the copy and the broadcast weight within
+    0.5 MiB of these counts; float16 and an untransposed input: neither).
+    """
+    if spec.dtype.value != "bfloat16" or spec.device != "cpu" or not spec.batch_first:
+        return 0
+    if spec.kind.is_cell or spec.unbatched:
+        return 0
+    sym = symbols(spec)
+    itemsize = spec.dtype.itemsize
+    gates = spec.kind.gates * sym["H_cell"]
+    first_direction = gates + 2 * sym["H_out"] if sym["D"] == 2 else 0
+    alive = real * itemsize * (sym["H_in"] + gates + first_direction)
+    return alive + spec.seq_len * gates * sym["H_in"] * itemsize
+
+
 def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
     """What the largest layer allocates while it runs, beyond the tensors that live throughout
     (parameters, input, h_0/c_0, h_n/c_n): per feature of one real step, (``real_steps`` or)
@@ -260,6 +283,8 @@ def forward_working_bytes(spec: RNNSpec, real_steps: int | None = None) -> int:
     per_feature = real * spec.dtype.itemsize
     time_steps = 1 if spec.kind.is_cell else spec.seq_len
     loop = per_feature * loop_working_features(spec) + STEP_BOOKKEEPING_BYTES * time_steps * sym["D"]
+    if real_steps is None:
+        loop = max(loop, strided_product_bytes(spec, real))
     onednn = uses_onednn(spec)
     if onednn is False:
         return loop
