@@ -16,13 +16,23 @@ import torch
 from torch import nn
 
 
-class Exits(nn.Module):
+class Works(nn.Module):
+    """A Linear(4, 2) that works: the models below misbehave around it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
+class Exits(Works):
     """Calls sys.exit(code) in forward."""
 
     def __init__(self, code: object = 3) -> None:
         super().__init__()
         self.code = code
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         sys.exit(self.code)  # type: ignore[arg-type]
@@ -34,12 +44,8 @@ class ExitsWhenBuilt(nn.Module):
         sys.exit(4)
 
 
-class Prints(nn.Module):
+class Prints(Works):
     """Prints with print() and straight to file descriptor 1 in forward, then works."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         print(f"print from forward on {x.device.type}")
@@ -47,12 +53,8 @@ class Prints(nn.Module):
         return self.linear(x)
 
 
-class LeavesAThread(nn.Module):
+class LeavesAThread(Works):
     """Starts a thread that never ends (not a daemon), then works."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "meta":
@@ -60,13 +62,12 @@ class LeavesAThread(nn.Module):
         return self.linear(x)
 
 
-class Sleeps(nn.Module):
+class Sleeps(Works):
     """Sleeps in forward (to be interrupted), then works."""
 
     def __init__(self, seconds: float = 30.0) -> None:
         super().__init__()
         self.seconds = seconds
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "meta":
@@ -87,13 +88,12 @@ class ReprRaisesToo(Exception):
         raise ValueError("no repr")
 
 
-class RaisesUnprintable(nn.Module):
+class RaisesUnprintable(Works):
     """Raises an exception whose str() raises (repr too, with --arg both=True)."""
 
     def __init__(self, both: bool = False) -> None:
         super().__init__()
         self.both = both
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.linear(x)
@@ -103,12 +103,8 @@ class RaisesUnprintable(nn.Module):
 ANSI = "\x1b[31mred\x1b[0m\x07 and \x1b]0;title\x07"
 
 
-class RaisesAnsi(nn.Module):
+class RaisesAnsi(Works):
     """Raises with terminal escape sequences in its message."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = nn.Linear(4, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         raise RuntimeError(ANSI + "\nsecond line")
@@ -130,13 +126,9 @@ class NotAModule:
 VALUE = 5
 
 
-class TakesAnything(nn.Module):
+class TakesAnything(Works):
     """Takes any keyword (``--arg``) and keeps it; works."""
 
     def __init__(self, **keywords: object) -> None:
         super().__init__()
         self.keywords = keywords
-        self.linear = nn.Linear(4, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x)
