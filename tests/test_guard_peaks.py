@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -72,6 +73,17 @@ DRAWS = settings(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # each example is a forward pass: no shrinking
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+def peak_test(family: str, configs: st.SearchStrategy[dict[str, Any]]) -> Callable[[], None]:
+    """The test that ``family``'s estimate is within 1.5× of the peak on each drawn configuration."""
+
+    @DRAWS
+    @given(config=configs)
+    def test(config: dict[str, Any]) -> None:
+        within(family, config)
+
+    return test
 
 
 @st.composite
@@ -247,10 +259,7 @@ def pool_configs(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
-@DRAWS
-@given(config=pool_configs())
-def test_pool_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
-    within("pool", config)
+test_pool_estimate_is_within_one_and_a_half_times_the_peak = peak_test("pool", pool_configs())
 
 
 @st.composite
@@ -269,10 +278,7 @@ def attention_configs(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
-@DRAWS
-@given(config=attention_configs())
-def test_attention_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
-    within("attention", config)
+test_attention_estimate_is_within_one_and_a_half_times_the_peak = peak_test("attention", attention_configs())
 
 
 @st.composite
@@ -286,10 +292,7 @@ def embedding_configs(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
-@DRAWS
-@given(config=embedding_configs())
-def test_embedding_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
-    within("embedding", config)
+test_embedding_estimate_is_within_one_and_a_half_times_the_peak = peak_test("embedding", embedding_configs())
 
 
 @st.composite
