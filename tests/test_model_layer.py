@@ -121,6 +121,14 @@ def torchs_output(module: nn.Module, x: torch.Tensor, *refusals: type[Exception]
         reject()
 
 
+def drawn_input(draw: st.DrawFn, dims: int, channels: int) -> torch.Tensor:
+    """An input of ``channels`` and ``dims`` drawn sizes, batched or not (drawn)."""
+    size = tuple(draw(st.integers(1, 9)) for _ in range(dims))
+    batch = draw(st.one_of(st.none(), st.integers(1, 3)))
+    lead = (channels,) if batch is None else (batch, channels)
+    return torch.randn(*lead, *size)
+
+
 @st.composite
 def convolution(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
     dims = draw(st.integers(1, 3))
@@ -147,10 +155,7 @@ def convolution(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
         keywords["padding"] = padding
         keywords["padding_mode"] = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
         module = getattr(nn, f"Conv{dims}d")(in_channels, out_channels, kernel, **keywords)
-    size = tuple(draw(st.integers(1, 9)) for _ in range(dims))
-    batch = draw(st.one_of(st.none(), st.integers(1, 3)))
-    lead = (in_channels,) if batch is None else (batch, in_channels)
-    return module, torch.randn(*lead, *size)
+    return module, drawn_input(draw, dims, in_channels)
 
 
 @settings(max_examples=40)
@@ -190,11 +195,7 @@ def pool(draw: st.DrawFn) -> tuple[nn.Module, torch.Tensor]:
         wanted = tuple(draw(st.one_of(st.none(), st.integers(1, 4))) for _ in range(dims))
         extra = {"return_indices": draw(st.booleans())} if kind == "AdaptiveMaxPool" else {}
         module = cls(wanted, **extra)
-    size = tuple(draw(st.integers(1, 9)) for _ in range(dims))
-    batch = draw(st.one_of(st.none(), st.integers(1, 3)))
-    channels = draw(st.integers(1, 3))
-    lead = (channels,) if batch is None else (batch, channels)
-    return module, torch.randn(*lead, *size)
+    return module, drawn_input(draw, dims, draw(st.integers(1, 3)))
 
 
 @settings(max_examples=40)
