@@ -117,6 +117,15 @@ def wrong_rnn_formula(
     return wrong
 
 
+def reported_shapes(raw: dict[str, Any], device: str) -> dict[str, tuple[int, ...]]:
+    """The shapes ``torchshape.inspect(**raw, device=device)`` reports; its report must be ok."""
+    from torchshape import inspect
+
+    report = inspect(**raw, device=device)
+    assert report.ok
+    return {row.name: row.shape for row in report.rows}
+
+
 def run_line(args: str) -> tuple[int, str, str]:
     """``torchshape ARGS`` (split as a shell splits it) in this process, without capsys: its exit
     code, stdout and stderr."""
