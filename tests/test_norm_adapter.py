@@ -180,15 +180,16 @@ class Net(nn.Module):
 """
 
 
-@pytest.mark.parametrize(
-    ("path", "seen", "module_call"),
-    [
-        ("stem.1", "N = 2, C = 8", "nn.BatchNorm2d(8)"),
-        ("stem.2", "N = 2, C = 8", "nn.GroupNorm(4, 8)"),
-        ("head.1", "N = 2, normalized_shape = (8, 48)", "nn.LayerNorm([8, 48])"),
-        ("head.2", "N = 2, normalized_shape = (48,)", "nn.RMSNorm(48"),
-    ],
-)
+# (the layer's path in NORMS, what its title shows, how its module call starts)
+NORM_LAYERS = [
+    ("stem.1", "N = 2, C = 8", "nn.BatchNorm2d(8)"),
+    ("stem.2", "N = 2, C = 8", "nn.GroupNorm(4, 8)"),
+    ("head.1", "N = 2, normalized_shape = (8, 48)", "nn.LayerNorm([8, 48])"),
+    ("head.2", "N = 2, normalized_shape = (48,)", "nn.RMSNorm(48"),
+]
+
+
+@pytest.mark.parametrize(("path", "seen", "module_call"), NORM_LAYERS)
 def test_layer_on_a_norm_layer_is_the_norm_familys_report(
     tmp_path: Path, path: str, seen: str, module_call: str
 ) -> None:
