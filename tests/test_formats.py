@@ -402,74 +402,63 @@ def script(args: str) -> str:
     return out.getvalue()
 
 
-# (arguments, a line of the script, what it becomes): each corruption must make the script fail
-CORRUPTIONS = [
-    (
-        "--kind gru --lengths 4,1,3",
-        "assert packed.data.shape == (8, 50)",
-        "assert packed.data.shape == (8, 51)",
-    ),
-    ("--kind gru --lengths 4,1,3", "== [3, 2, 2, 1]", "== [3, 2, 1, 1]"),
-    ("--lengths 4,1,3", "assert c_n.shape == (1, 3, 30)", "assert c_n.shape == (3, 1, 30)"),
-    (
-        "--kind gru --layers 2 --explain",
-        "assert relation_holds(output[-1, :, :H_out], h_n[-1])",
-        "assert relation_holds(output[-1, :, :H_out], h_n[0])",
-    ),
-    ("--kind rnn --bidir --explain", "output[0, :, H_out:], h_n[-1])", "output[-1, :, H_out:], h_n[-1])"),
-    ("--kind gru --layers 2 --explain", "assert not relation_holds(", "assert relation_holds("),
-    (
-        "--kind gru --lengths 4,1,3 --explain",
-        "output[lengths - 1, torch.arange(N), :H_out]",
-        "output[lengths - 2, torch.arange(N), :H_out]",
-    ),
-    ("--unroll", "out_t, state = lstm(input_t, state)", "out_t, _ = lstm(input_t, state)"),
-    ("--kind gru --bidir --unroll", "for t in reversed(range(L)) if d else range(L)", "for t in range(L)"),
-    (
-        "--kind lstm-cell --seq-len 3 --unroll",
-        "lstm_cell(sequence[i], (hx, cx))",
-        "lstm_cell(sequence[i], (h_0, c_0))",
-    ),
-    ("--kind rnn-cell --seq-len 3 --unroll", "assert hx.shape == (3, 30)", "assert hx.shape == (1, 3, 30)"),
-    # the hand-off: a relation that holds, a decoder's state, a mistake torch refused, one it computed
-    (
-        "--kind gru --layers 2 --bidir --explain",
-        "h_cat[..., :H_out], h_n[0::2])",
-        "h_cat[..., :H_out], h_n[1::2])",
-    ),
-    (
-        "--kind gru --layers 2 --explain",
-        "decoder_1(input, h_n[-1:])[1].shape",
-        "decoder_1(input, h_n[-1:])[0].shape",
-    ),
-    (
-        "--kind gru --layers 2 --explain",
-        "lambda: relation_holds(decoder_1(input, h_n[-1])",
-        "lambda: relation_holds(decoder_1(input, h_n[-1:])",
-    ),
-    (
-        "--kind lstm --bidir --explain",
-        "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_cat)",
-        "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_n.view(num_layers, N, 2*H_out))",
-    ),
+# the arguments, then (a line of their script, what it becomes): each corruption must make the script fail
+CORRUPTIONS = {
+    "--kind gru --lengths 4,1,3": [
+        ("assert packed.data.shape == (8, 50)", "assert packed.data.shape == (8, 51)"),
+        ("== [3, 2, 2, 1]", "== [3, 2, 1, 1]"),
+    ],
+    "--lengths 4,1,3": [("assert c_n.shape == (1, 3, 30)", "assert c_n.shape == (3, 1, 30)")],
+    "--kind gru --layers 2 --explain": [
+        (
+            "assert relation_holds(output[-1, :, :H_out], h_n[-1])",
+            "assert relation_holds(output[-1, :, :H_out], h_n[0])",
+        ),
+        ("assert not relation_holds(", "assert relation_holds("),
+        # the hand-off: a decoder's state, a mistake torch refused
+        ("decoder_1(input, h_n[-1:])[1].shape", "decoder_1(input, h_n[-1:])[0].shape"),
+        (
+            "lambda: relation_holds(decoder_1(input, h_n[-1])",
+            "lambda: relation_holds(decoder_1(input, h_n[-1:])",
+        ),
+    ],
+    "--kind rnn --bidir --explain": [("output[0, :, H_out:], h_n[-1])", "output[-1, :, H_out:], h_n[-1])")],
+    "--kind gru --lengths 4,1,3 --explain": [
+        ("output[lengths - 1, torch.arange(N), :H_out]", "output[lengths - 2, torch.arange(N), :H_out]")
+    ],
+    "--unroll": [("out_t, state = lstm(input_t, state)", "out_t, _ = lstm(input_t, state)")],
+    "--kind gru --bidir --unroll": [("for t in reversed(range(L)) if d else range(L)", "for t in range(L)")],
+    "--kind lstm-cell --seq-len 3 --unroll": [
+        ("lstm_cell(sequence[i], (hx, cx))", "lstm_cell(sequence[i], (h_0, c_0))")
+    ],
+    "--kind rnn-cell --seq-len 3 --unroll": [("assert hx.shape == (3, 30)", "assert hx.shape == (1, 3, 30)")],
+    # the hand-off: a relation that holds, a mistake torch computed
+    "--kind gru --layers 2 --bidir --explain": [
+        ("h_cat[..., :H_out], h_n[0::2])", "h_cat[..., :H_out], h_n[1::2])")
+    ],
+    "--kind lstm --bidir --explain": [
+        (
+            "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_cat)",
+            "assert not relation_holds(h_n.view(num_layers, N, 2*H_out), h_n.view(num_layers, N, 2*H_out))",
+        )
+    ],
     # --params: one parameter's shape, and the total
-    (
-        "--kind gru --params",
-        'parameters["weight_hh_l0"].shape == (90, 30)',
-        'parameters["weight_hh_l0"].shape == (30, 90)',
-    ),
-    ("--kind gru --params", "assert total == 7380", "assert total == 7381"),
-]
+    "--kind gru --params": [
+        ('parameters["weight_hh_l0"].shape == (90, 30)', 'parameters["weight_hh_l0"].shape == (30, 90)'),
+        ("assert total == 7380", "assert total == 7381"),
+    ],
+}
 
 
 def test_a_corrupted_script_fails(tmp_path: Path) -> None:
     """The scripts check something: one wrong shape, relation or loop step and the script exits non-zero."""
     mutants = []
-    for i, (args, line, corrupted) in enumerate(CORRUPTIONS):
+    for args, corruptions in CORRUPTIONS.items():
         code = script(args)
-        assert line in code, (args, line)
-        mutants.append(tmp_path / f"mutant_{i}.py")
-        mutants[-1].write_text(code.replace(line, corrupted, 1), encoding="utf-8")
+        for line, corrupted in corruptions:
+            assert line in code, (args, line)
+            mutants.append(tmp_path / f"mutant_{len(mutants)}.py")
+            mutants[-1].write_text(code.replace(line, corrupted, 1), encoding="utf-8")
     result = run_python("-c", RUN_EACH, *map(str, mutants), timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["AssertionError"] * len(mutants)
