@@ -3,9 +3,8 @@ checked spec. No torch here (``torchshape conv --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.families.spatial import axes
@@ -72,11 +71,8 @@ DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 DEFAULT_SIZES: dict[int, tuple[int, ...]] = {1: (32,), 2: (32, 24), 3: (12, 32, 24)}
 
 
-@dataclass(frozen=True)
-class ConvSpec:
+class ConvSpec(settings.Spec, family="conv"):
     """One nn.ConvNd or nn.ConvTransposeNd and its input."""
-
-    family: ClassVar[str] = "conv"
 
     dims: int  # 1, 2 or 3 spatial dimensions
     in_channels: int

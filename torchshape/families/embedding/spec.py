@@ -3,9 +3,8 @@ table and its checked spec. No torch here (``torchshape embedding --help`` impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
@@ -84,11 +83,8 @@ FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class EmbeddingSpec:
+class EmbeddingSpec(settings.Spec, family="embedding"):
     """One embedding (or bag of embeddings) and the index tensor it is fed."""
-
-    family: ClassVar[str] = "embedding"
 
     num_embeddings: int
     embedding_dim: int

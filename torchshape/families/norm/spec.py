@@ -3,9 +3,8 @@ its checked spec. No torch here (``torchshape norm --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
@@ -131,11 +130,8 @@ FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class NormSpec:
+class NormSpec(settings.Spec, family="norm"):
     """One normalization layer and the input it is fed."""
-
-    family: ClassVar[str] = "norm"
 
     kind: Kind
     dims: int | None  # batch, instance: 1, 2 or 3; None otherwise

@@ -3,9 +3,8 @@ No torch here (``torchshape pool --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
@@ -125,11 +124,8 @@ FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class PoolSpec:
+class PoolSpec(settings.Spec, family="pool"):
     """One pool and the input it is fed. Per-axis settings hold one value per spatial axis."""
-
-    family: ClassVar[str] = "pool"
 
     kind: Kind
     dims: int

@@ -3,9 +3,8 @@ names: its settings table and its checked spec. No torch here (``--help`` import
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
@@ -148,11 +147,8 @@ MODULE_NAMES: dict[Layer, str] = {
 LAYER_OF: dict[Layer, Layer] = {Layer.ENCODER_STACK: Layer.ENCODER, Layer.DECODER_STACK: Layer.DECODER}
 
 
-@dataclass(frozen=True)
-class TransformerSpec:
+class TransformerSpec(settings.Spec, family="transformer"):
     """One nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer and its inputs."""
-
-    family: ClassVar[str] = "transformer"
 
     layer: Layer
     d_model: int  # E
