@@ -261,6 +261,13 @@ def explain(help: str) -> Setting:
     return switch("explain", "--explain", help, role=Role.RUN)
 
 
+def table(*rows: Setting, explain: str, diagram: bool = False) -> tuple[Setting, ...]:
+    """A layer family's table: its own ``rows``, then where the module runs (``WHERE``), its
+    --explain (``explain`` says what it checks), --diagram where it draws one, and ``CLOSING``."""
+    drawn = (DIAGRAM,) if diagram else ()
+    return (*rows, *WHERE, switch("explain", "--explain", explain, role=Role.RUN), *drawn, *CLOSING)
+
+
 def text(value: Any) -> str:
     """A value as its flag takes it: an enum's value, ``3`` or ``3,5`` per axis, a float exactly."""
     if isinstance(value, Enum):

@@ -9,7 +9,7 @@ from typing import Any
 from torchshape import settings
 from torchshape.families.spatial import axes
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, switch
+from torchshape.settings import Given, Rule, option, switch
 
 
 class PaddingMode(str, Enum):
@@ -24,7 +24,7 @@ class PaddingMode(str, Enum):
 # dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
 # kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
 # two of them up would show.
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option("dims", "--dims", "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
     option("in_channels", "--in-channels", "INT", "C_in: in_channels.", "3"),
     option("out_channels", "--out-channels", "INT", "C_out: out_channels.", "8"),
@@ -59,10 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
     switch("unbatched", "--unbatched", "Input without N: (C_in, H_in, W_in)."),
-    *WHERE,
-    explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
-    DIAGRAM,
-    *CLOSING,
+    explain="Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch.",
+    diagram=True,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)

@@ -8,7 +8,7 @@ from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, pair, switch
+from torchshape.settings import Given, Rule, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -48,7 +48,7 @@ EPS_DEFAULT: dict[Kind, float | None] = {kind: 1e-5 for kind in Kind} | {Kind.RM
 # norm's input (4, 7, 16)), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
 DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option(
         "kind",
         "--kind",
@@ -119,12 +119,10 @@ SETTINGS: tuple[Setting, ...] = (
         "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
         fallback=True,
     ),
-    *WHERE,
-    explain(
+    explain=(
         "The classic mistakes, each shown on torch: normalized_shape from the front, BatchNorm on "
         "one value per channel, groups that do not divide C, InstanceNorm's defaults."
     ),
-    *CLOSING,
 )
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)

@@ -8,7 +8,7 @@ from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, pair, switch
+from torchshape.settings import Given, Rule, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -50,7 +50,7 @@ DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (28,), 2: (28, 20), 3: (12, 28, 2
 DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7, 4)}
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option(
         "kind",
         "--kind",
@@ -111,13 +111,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Adaptive only: output_size; None on an axis keeps the input's size there "
         "(None,7). [default: 7 | 7,4 | 3,7,4]",
     ),
-    *WHERE,
-    explain(
+    explain=(
         "What each window reads: adaptive windows, ceil_mode's extra window, every input "
         "position no window reads, indices; checked on the values."
     ),
-    DIAGRAM,
-    *CLOSING,
+    diagram=True,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
