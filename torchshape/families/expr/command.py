@@ -8,6 +8,8 @@ imported: a refused one exits 2 having run nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from torchshape.command import deliver, table_command
@@ -30,28 +32,20 @@ def _run(
     expression: str,
     tensors: list[str] | None,
     device: str,
-    output_format: str | None,
-    output: str | None,
     explain: bool,
     diagram: bool,
     debug: bool,
+    **output: Any,
 ) -> None:
-    """The expression and its tensors checked into a spec, run and delivered."""
+    """The expression and its tensors checked into a spec, run and delivered (``output``: where
+    and in which format, --output and --format)."""
     from torchshape.families.expr.spec import make_spec
 
     spec = make_spec(expression, tensors or (), device=device, explain=explain, diagram=diagram)
 
     from torchshape.api import expr as run_expr
 
-    deliver(
-        ctx,
-        spec,
-        lambda: run_expr(spec),
-        output_format=output_format,
-        output=output,
-        explain=explain,
-        diagram=diagram,
-    )
+    deliver(ctx, spec, lambda: run_expr(spec), explain=explain, diagram=diagram, **output)
 
 
 expr = table_command(
