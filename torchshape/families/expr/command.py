@@ -15,6 +15,7 @@ import typer
 from torchshape.command import deliver, table_command
 from torchshape.families.expr.table import SETTINGS
 
+KINDS: frozenset[str] = frozenset()
 # Shown under ``torchshape expr --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape expr 'a[:, 0]' --tensor a=3,4",
@@ -23,7 +24,6 @@ EXAMPLES = (
     "torchshape expr 'x.transpose(0, 1).reshape(-1)' --tensor x=1000000,1000000",
     "torchshape expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",
 )
-KINDS: frozenset[str] = frozenset()
 
 
 def _run(
@@ -34,7 +34,6 @@ def _run(
     device: str,
     explain: bool,
     diagram: bool,
-    debug: bool,
     **output: Any,
 ) -> None:
     """The expression and its tensors checked into a spec, run and delivered (``output``: where
