@@ -105,8 +105,6 @@ SETTINGS: tuple[Setting, ...] = (
     DIAGRAM,
     *TIMING,
 )
-# The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 

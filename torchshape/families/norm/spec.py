@@ -124,7 +124,6 @@ SETTINGS = settings.table(
         "one value per channel, groups that do not divide C, InstanceNorm's defaults."
     ),
 )
-FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
