@@ -175,11 +175,8 @@ class PoolSpec(settings.Spec, family="pool"):
 
         args: list[str] = []
         if self.kind.adaptive:
-            given = self.output_size_given
-            args.append(arg(given) if self.dims > 1 and None not in given else str(given[0]))
-            if self.dims > 1 and None in given:
-                args[-1] = f"({', '.join(str(n) for n in given)})"
-
+            given = self.output_size_given  # None on an axis (2-d, 3-d) keeps the input's size there
+            args.append(f"({', '.join(map(str, given))})" if None in given else arg(given))
         else:
             if self.kind is Kind.LP:
                 args.append(f"{self.norm_type:g}")
