@@ -195,26 +195,24 @@ def family_command(name: str, table: tuple[Setting, ...], doc: str) -> Callable[
         from torchshape import families
         from torchshape.api import run_spec
 
-        names = flags(table)
         raw = {
             row.name: row.value(values, user_gave(ctx, row.parameter))
             for row in table
             if row.role in (Role.SPEC, Role.BOTH)
         }
-        spec = families.family(name).make_spec(names=names, **raw)
+        spec = families.family(name).make_spec(names=flags(table), **raw)
         switches = {row.name: values[row.parameter] for row in table if row.role in (Role.RUN, Role.BOTH)}
+        # the output's flags (--format, --output, --params, --time, ...), --debug left to the boundary
+        output = {
+            row.name: values[row.name] for row in table if row.role is Role.OUTPUT and row.name in values
+        }
         deliver(
             ctx,
             spec,
             lambda: run_spec(spec, **switches),
-            output_format=values["output_format"],
-            output=values["output"],
-            params=values["params"],
-            time=values["time"],
-            repeats=values["repeats"],
-            warmup=values["warmup"],
             explain=switches.get("explain", False),
             diagram=switches.get("diagram", False),
+            **output,
         )
 
     return table_command(name, table, doc, run)
@@ -229,6 +227,7 @@ def table_command(
     import inspect
 
     def command(ctx: typer.Context, **values: Any) -> None:
+        values.pop("debug", None)  # the error boundary reads --debug from the arguments themselves
         run(ctx, **values)
 
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]

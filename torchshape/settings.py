@@ -15,9 +15,29 @@ import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from torchshape.options import DEFAULT_REPEATS, DEFAULT_WARMUP, Format, output_words
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Any:  # read by type checkers only
+        return lambda cls: cls
+
+
+@dataclass_transform(frozen_default=True)
+class Spec:
+    """A family's checked settings: a frozen dataclass of its fields, in PyTorch's names, that names
+    its family (``class PoolSpec(Spec, family="pool")``), by which ``families.of(spec)`` finds it."""
+
+    family: ClassVar[str]  # the command: rnn, conv, pool
+
+    def __init_subclass__(cls, *, family: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.family = family
+        dataclass(frozen=True)(cls)
 
 
 class Given(Enum):
@@ -239,6 +259,13 @@ CLOSING = (DEBUG, PARAMS, *TIMING)
 def explain(help: str) -> Setting:
     """The family's --explain: what it checks, in the family's words."""
     return switch("explain", "--explain", help, role=Role.RUN)
+
+
+def table(*rows: Setting, explain: str, diagram: bool = False) -> tuple[Setting, ...]:
+    """A layer family's table: its own ``rows``, then where the module runs (``WHERE``), its
+    --explain (``explain`` says what it checks), --diagram where it draws one, and ``CLOSING``."""
+    drawn = (DIAGRAM,) if diagram else ()
+    return (*rows, *WHERE, switch("explain", "--explain", explain, role=Role.RUN), *drawn, *CLOSING)
 
 
 def text(value: Any) -> str:

@@ -154,6 +154,31 @@ class Checker(Generic[S]):
             found.append(number)
         return self.keep(field, tuple(found))
 
+    def probability(self, field: str, *, example: str) -> float:
+        """A probability in [0, 1) (dropout): a number, not True or False."""
+        value = self.values[field]
+        try:
+            number: float | None = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or isinstance(value, bool):
+            raise self.error(field, f"{value!r} is not a number; use a probability in [0, 1)")
+        if not (math.isfinite(number) and 0.0 <= number < 1.0):
+            raise self.error(field, f"{number:g} is outside [0, 1); use a probability such as {example}")
+        return self.keep(field, number)
+
+    def divisible(self, field: str, by: str, why: str, *, offer: str, most: int, shown: int) -> None:
+        """Refuse ``field``'s number where ``by``'s does not divide it (heads of attention), ``why``
+        after the refusal; the divisors up to ``most`` (the last ``shown``) offered as ``offer``."""
+        number, divisor = self.checked[field], self.checked[by]
+        if number % divisor:
+            fits = [d for d in range(1, min(number, most) + 1) if number % d == 0][-shown:]
+            raise self.error(
+                field,
+                f"{number} is not divisible by {self.n(by)} {divisor}{why}; "
+                f"{offer} that divide {number}: {', '.join(map(str, fits))}",
+            )
+
     def switch(self, field: str) -> bool:
         value = self.values[field]
         if not isinstance(value, bool):

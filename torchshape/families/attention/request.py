@@ -3,8 +3,6 @@ torch would make at build or forward time made here first (``checker.Checker``).
 
 from __future__ import annotations
 
-import math
-
 from torchshape.families.attention.spec import DEFAULTS, AttentionSpec, MaskDims, MaskDType
 from torchshape.families.checker import Checker
 
@@ -14,16 +12,16 @@ class _Checker(Checker[AttentionSpec]):
 
     def spec(self) -> AttentionSpec:
         embed_dim = self.whole("embed_dim")
-        num_heads = self.whole("num_heads")
-        if embed_dim % num_heads:
-            fits = [h for h in range(1, min(embed_dim, 4096) + 1) if embed_dim % h == 0]
-            raise self.error(
-                "embed_dim",
-                f"{embed_dim} is not divisible by {self.n('num_heads')} {num_heads}: each head takes "
-                f'head_dim = E/num_heads features (torch says "embed_dim must be divisible by '
-                f'num_heads"); {self.n("num_heads")} that divide {embed_dim}: '
-                f"{', '.join(map(str, fits[-8:]))}",
-            )
+        self.whole("num_heads")
+        self.divisible(
+            "embed_dim",
+            "num_heads",
+            ": each head takes head_dim = E/num_heads features "
+            '(torch says "embed_dim must be divisible by num_heads")',
+            offer=self.n("num_heads"),
+            most=4096,
+            shown=8,
+        )
         self_attention = self.switch("self_attention")
         target_len = self.whole("target_len")
         if self_attention:
@@ -63,24 +61,12 @@ class _Checker(Checker[AttentionSpec]):
                 f"there is no mask to give a dtype; add {self.n('key_padding_mask')}, "
                 f"{self.n('attn_mask')} 2d|3d or {self.n('is_causal')}",
             )
-        self._dropout()
+        self.probability("dropout", example="0.1")
         self.device()
         for field in ("add_bias_kv", "add_zero_attn", "bias"):
             self.switch(field)
         self.dtype()
         return self.made(AttentionSpec, source_len=source_len, attn_mask=attn_mask)
-
-    def _dropout(self) -> float:
-        value = self.values["dropout"]
-        if isinstance(value, bool):
-            raise self.error("dropout", f"{value!r} is not a number; use a probability in [0, 1)")
-        try:
-            dropout = float(value)
-        except (TypeError, ValueError):
-            raise self.error("dropout", f"{value!r} is not a number; use a probability in [0, 1)") from None
-        if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
-            raise self.error("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.1")
-        return self.keep("dropout", dropout)
 
 
 make_spec = _Checker.make_spec

@@ -3,7 +3,6 @@ and its checked spec. No torch here (``torchshape attention --help`` imports thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -106,8 +105,6 @@ SETTINGS: tuple[Setting, ...] = (
     DIAGRAM,
     *TIMING,
 )
-# The flag that sets each field, so every message names what the user typed.
-FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
@@ -118,11 +115,8 @@ _CONFIG += ["need_weights", "average_attn_weights", "key_padding_mask", "attn_ma
 _CONFIG += ["is_causal", "device", "dtype"]
 
 
-@dataclass(frozen=True)
-class AttentionSpec:
+class AttentionSpec(settings.Spec, family="attention"):
     """One nn.MultiheadAttention, the tensors it is fed and how it is called."""
-
-    family: ClassVar[str] = "attention"
 
     embed_dim: int  # E
     num_heads: int

@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.conv.spec import SETTINGS
 
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset[str]()
 # Shown under ``torchshape conv --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape conv --kernel-size 3 --stride 2 --padding 1",
@@ -15,8 +17,6 @@ EXAMPLES = (
     "torchshape conv --dims 3 --in-channels 1024 --out-channels 1024 --size 64,512,512 --device meta",
     "torchshape conv --groups 3 --in-channels 6 --out-channels 9 --params --format json",
 )
-# The --kind choices, for the command line's advice on a stray word.
-KINDS = frozenset[str]()
 
 
 conv = family_command(

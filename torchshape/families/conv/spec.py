@@ -3,14 +3,13 @@ checked spec. No torch here (``torchshape conv --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.families.spatial import axes
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, switch
+from torchshape.settings import Given, Rule, option, switch
 
 
 class PaddingMode(str, Enum):
@@ -25,7 +24,7 @@ class PaddingMode(str, Enum):
 # dilation 1, groups 1, padding_mode 'zeros', bias); the sizes torch requires (channels,
 # kernel_size, the input) are illustrative, each its own number, so that a formula that mixed
 # two of them up would show.
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option("dims", "--dims", "1|2|3", "Conv1d, Conv2d or Conv3d.", "2"),
     option("in_channels", "--in-channels", "INT", "C_in: in_channels.", "3"),
     option("out_channels", "--out-channels", "INT", "C_out: out_channels.", "8"),
@@ -60,10 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     option("batch", "--batch", "INT", "N: batch size.", "4", given=Given.TYPED),
     switch("unbatched", "--unbatched", "Input without N: (C_in, H_in, W_in)."),
-    *WHERE,
-    explain("Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch."),
-    DIAGRAM,
-    *CLOSING,
+    explain="Unread input positions, 'same' padding, the receptive field, output_padding; checked on torch.",
+    diagram=True,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
@@ -72,11 +69,8 @@ DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 DEFAULT_SIZES: dict[int, tuple[int, ...]] = {1: (32,), 2: (32, 24), 3: (12, 32, 24)}
 
 
-@dataclass(frozen=True)
-class ConvSpec:
+class ConvSpec(settings.Spec, family="conv"):
     """One nn.ConvNd or nn.ConvTransposeNd and its input."""
-
-    family: ClassVar[str] = "conv"
 
     dims: int  # 1, 2 or 3 spatial dimensions
     in_channels: int

@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.embedding.spec import SETTINGS
 
+# No --kind: nn.Embedding, or nn.EmbeddingBag with --bag.
+KINDS: frozenset[str] = frozenset()
 # Shown under ``torchshape embedding --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape embedding --num-embeddings 1000 --embedding-dim 64 --shape 8,32 --padding-idx 0",
@@ -13,8 +15,6 @@ EXAMPLES = (
     "torchshape embedding --bag --offsets 0,3,3,7 --shape 9 --explain",
     "torchshape embedding --bag --offsets 0,2,5 --include-last-offset --max-norm 1 --format json",
 )
-# No --kind: nn.Embedding, or nn.EmbeddingBag with --bag.
-KINDS: frozenset[str] = frozenset()
 
 
 embedding = family_command(

@@ -3,13 +3,12 @@ table and its checked spec. No torch here (``torchshape embedding --help`` impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
+from torchshape.settings import Given, Rule, option, switch
 
 
 class Mode(str, Enum):
@@ -28,7 +27,7 @@ DEFAULT_SHAPE: tuple[int, ...] = (4, 7)
 DEFAULT_LAST_BAG = 2
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option("num_embeddings", "--num-embeddings", "INT", "num_embeddings: rows of weight.", "100"),
     option("embedding_dim", "--embedding-dim", "INT", "embedding_dim: the length of each row.", "16"),
     option(
@@ -72,23 +71,18 @@ SETTINGS: tuple[Setting, ...] = (
         "With --bag --mode sum: one weight per index.",
         given=Given.ON,
     ),
-    *WHERE,
-    explain(
+    explain=(
         "The index range, padding_idx's zero row and gradient, each bag, empty bags, "
         "max_norm; checked on forward passes."
     ),
-    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class EmbeddingSpec:
+class EmbeddingSpec(settings.Spec, family="embedding"):
     """One embedding (or bag of embeddings) and the index tensor it is fed."""
-
-    family: ClassVar[str] = "embedding"
 
     num_embeddings: int
     embedding_dim: int

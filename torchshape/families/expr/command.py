@@ -8,11 +8,14 @@ imported: a refused one exits 2 having run nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from torchshape.command import deliver, table_command
 from torchshape.families.expr.table import SETTINGS
 
+KINDS: frozenset[str] = frozenset()
 # Shown under ``torchshape expr --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape expr 'a[:, 0]' --tensor a=3,4",
@@ -21,7 +24,6 @@ EXAMPLES = (
     "torchshape expr 'x.transpose(0, 1).reshape(-1)' --tensor x=1000000,1000000",
     "torchshape expr 'torch.cat(inputs).view(len(inputs), 1, -1)' --tensor 'inputs=[1,3]*5'",
 )
-KINDS: frozenset[str] = frozenset()
 
 
 def _run(
@@ -30,28 +32,19 @@ def _run(
     expression: str,
     tensors: list[str] | None,
     device: str,
-    output_format: str | None,
-    output: str | None,
     explain: bool,
     diagram: bool,
-    debug: bool,
+    **output: Any,
 ) -> None:
-    """The expression and its tensors checked into a spec, run and delivered."""
+    """The expression and its tensors checked into a spec, run and delivered (``output``: where
+    and in which format, --output and --format)."""
     from torchshape.families.expr.spec import make_spec
 
     spec = make_spec(expression, tensors or (), device=device, explain=explain, diagram=diagram)
 
     from torchshape.api import expr as run_expr
 
-    deliver(
-        ctx,
-        spec,
-        lambda: run_expr(spec),
-        output_format=output_format,
-        output=output,
-        explain=explain,
-        diagram=diagram,
-    )
+    deliver(ctx, spec, lambda: run_expr(spec), explain=explain, diagram=diagram, **output)
 
 
 expr = table_command(

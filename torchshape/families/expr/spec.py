@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.errors import UsageError
@@ -50,11 +50,8 @@ class Given:
 Symbols = NoSymbols
 
 
-@dataclass(frozen=True)
-class ExprSpec:
+class ExprSpec(settings.Spec, family="expr"):
     """The checked request of ``torchshape expr``."""
-
-    family: ClassVar[str] = "expr"
 
     expression: str
     checked: Checked

@@ -15,6 +15,7 @@ from torchshape.families.model.table import LAYER_FAMILIES, SETTINGS
 if TYPE_CHECKING:
     from torchshape.report import Report
 
+KINDS: frozenset[str] = frozenset()
 # Shown under ``torchshape model --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape model tests/models/seq2seq.py:Seq2Seq --input 4,10:int64 --input 4,7:int64",
@@ -22,7 +23,6 @@ EXAMPLES = (
     "torchshape model tests/models/cell_loop.py:CellLoop --input 6,3,8 --arg hidden_size=16",
     "torchshape model tests/models/crnn.py:CRNN --input 2,1,32,100 --layer rnn --explain",
 )
-KINDS: frozenset[str] = frozenset()
 
 
 def _run(
@@ -40,7 +40,6 @@ def _run(
     ops: bool,
     output_format: str | None,
     output: str | None,
-    debug: bool,
     params: bool,
 ) -> None:
     """The trace, or with --layer one layer's family report, checked and delivered."""

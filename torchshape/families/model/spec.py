@@ -59,11 +59,8 @@ class InputSpec:
 Symbols = NoSymbols
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(settings.Spec, family="model"):
     """The checked request of ``torchshape model``."""
-
-    family: ClassVar[str] = "model"
 
     target: str  # as typed: path/to/file.py:Name or package.module:Name
     path: str | None  # the file, for the file form

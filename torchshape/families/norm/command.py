@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.norm.spec import SETTINGS, Kind
 
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset(kind.value for kind in Kind)
 # Shown under ``torchshape norm --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape norm --kind batch --num-features 64 --size 32,32",
@@ -13,8 +15,6 @@ EXAMPLES = (
     "torchshape norm --kind instance --dims 1 --eval --explain",
     "torchshape norm --kind rms --normalized-shape 8192 --size 131072 --batch 8 --device meta",
 )
-# The --kind choices, for the command line's advice on a stray word.
-KINDS = frozenset(kind.value for kind in Kind)
 
 
 norm = family_command(

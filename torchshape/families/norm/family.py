@@ -11,7 +11,8 @@ FAMILY = FolderFamily("norm")
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder, LayerAdapter
     from torchshape.families.norm import adapter as layer_adapter
-    from torchshape.families.norm import counts, present, probe, report, request, snippet, spec, torch_side
+    from torchshape.families.norm import counts, present, probe, report, request, snippet, torch_side
+    from torchshape.families.norm import spec as written
 
-    Folder(request, spec, counts, counts, probe, report, torch_side, present, snippet, None, None)
+    Folder(request, written, counts, counts, probe, report, torch_side, present, snippet, None, None)
     adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

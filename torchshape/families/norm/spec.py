@@ -3,13 +3,12 @@ its checked spec. No torch here (``torchshape norm --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, pair, switch
+from torchshape.settings import Given, Rule, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -49,7 +48,7 @@ EPS_DEFAULT: dict[Kind, float | None] = {kind: 1e-5 for kind in Kind} | {Kind.RM
 # norm's input (4, 7, 16)), so a formula that confused two of them would show it.
 DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (10,), 2: (8, 9), 3: (5, 8, 9)}
 DEFAULT_LEADING: tuple[int, ...] = (7,)  # layer, rms: the dimensions between N and normalized_shape
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option(
         "kind",
         "--kind",
@@ -120,22 +119,16 @@ SETTINGS: tuple[Setting, ...] = (
         "The module's mode: train uses the batch's statistics. [default: train, as torch builds it]",
         fallback=True,
     ),
-    *WHERE,
-    explain(
+    explain=(
         "The classic mistakes, each shown on torch: normalized_shape from the front, BatchNorm on "
         "one value per channel, groups that do not divide C, InstanceNorm's defaults."
     ),
-    *CLOSING,
 )
-FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class NormSpec:
+class NormSpec(settings.Spec, family="norm"):
     """One normalization layer and the input it is fed."""
-
-    family: ClassVar[str] = "norm"
 
     kind: Kind
     dims: int | None  # batch, instance: 1, 2 or 3; None otherwise

@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.pool.spec import SETTINGS, Kind
 
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset(kind.value for kind in Kind)
 # Shown under ``torchshape pool --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape pool --kind adaptive-avg --output-size None,7",
@@ -13,8 +15,6 @@ EXAMPLES = (
     "torchshape pool --kind adaptive-avg --output-size 7 --size 1000,999 --device meta",
     "torchshape pool --kind avg --dims 1 --size 10 --kernel-size 4 --format json",
 )
-# The --kind choices, for the command line's advice on a stray word.
-KINDS = frozenset(kind.value for kind in Kind)
 
 
 pool = family_command(

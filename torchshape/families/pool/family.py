@@ -11,7 +11,9 @@ FAMILY = FolderFamily("pool")
 if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against its role (Folder's order)
     from torchshape.families.contract import Folder, LayerAdapter
     from torchshape.families.pool import adapter as layer_adapter
-    from torchshape.families.pool import counts, present, probe, report, request, snippet, spec, torch_side
+    from torchshape.families.pool import counts, present, probe, report, request, snippet, torch_side
+    from torchshape.families.pool import spec as written
+    from torchshape.families.pool.present import diagram
 
-    Folder(request, spec, counts, counts, probe, report, torch_side, present, snippet, present.diagram, None)
+    Folder(request, written, counts, counts, probe, report, torch_side, present, snippet, diagram, None)
     adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

@@ -3,13 +3,12 @@ No torch here (``torchshape pool --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, DIAGRAM, WHERE, Given, Rule, Setting, explain, option, pair, switch
+from torchshape.settings import Given, Rule, option, pair, switch
 
 
 class Kind(str, Enum):
@@ -51,7 +50,7 @@ DEFAULT_SIZE: dict[int, tuple[int, ...]] = {1: (28,), 2: (28, 20), 3: (12, 28, 2
 DEFAULT_OUTPUT_SIZE: dict[int, tuple[int, ...]] = {1: (7,), 2: (7, 4), 3: (3, 7, 4)}
 # The settings of the command and of the Python call, one row each: the spec's field, the flags,
 # --help's metavar and text, the command line's default (``torchshape.settings``).
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option(
         "kind",
         "--kind",
@@ -112,24 +111,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Adaptive only: output_size; None on an axis keeps the input's size there "
         "(None,7). [default: 7 | 7,4 | 3,7,4]",
     ),
-    *WHERE,
-    explain(
+    explain=(
         "What each window reads: adaptive windows, ceil_mode's extra window, every input "
         "position no window reads, indices; checked on the values."
     ),
-    DIAGRAM,
-    *CLOSING,
+    diagram=True,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
 DEFAULTS: dict[str, Any] = settings.defaults(SETTINGS)
 
 
-@dataclass(frozen=True)
-class PoolSpec:
+class PoolSpec(settings.Spec, family="pool"):
     """One pool and the input it is fed. Per-axis settings hold one value per spatial axis."""
-
-    family: ClassVar[str] = "pool"
 
     kind: Kind
     dims: int
@@ -181,11 +175,8 @@ class PoolSpec:
 
         args: list[str] = []
         if self.kind.adaptive:
-            given = self.output_size_given
-            args.append(arg(given) if self.dims > 1 and None not in given else str(given[0]))
-            if self.dims > 1 and None in given:
-                args[-1] = f"({', '.join(str(n) for n in given)})"
-
+            given = self.output_size_given  # None on an axis (2-d, 3-d) keeps the input's size there
+            args.append(f"({', '.join(map(str, given))})" if None in given else arg(given))
         else:
             if self.kind is Kind.LP:
                 args.append(f"{self.norm_type:g}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.rnn.spec import SETTINGS, Kind
 
+# The --kind choices, for the command line's advice on a stray word.
+KINDS = frozenset(kind.value for kind in Kind)
 # Shown under ``torchshape rnn --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape rnn --kind lstm --layers 2 --bidir",
@@ -13,8 +15,6 @@ EXAMPLES = (
     "torchshape rnn --lengths 5,3,2 --explain",
     "torchshape rnn --kind rnn-cell --nonlinearity relu --params",
 )
-# The --kind choices, for the command line's advice on a stray word.
-KINDS = frozenset(kind.value for kind in Kind)
 
 
 rnn = family_command(

@@ -28,8 +28,7 @@ if TYPE_CHECKING:  # the contract: mypy checks each module of the folder against
     from torchshape.families.rnn import adapter as layer_adapter
     from torchshape.families.rnn import counts, limits, present, probe, report, request, snippet, torch_side
     from torchshape.families.rnn import spec as written
+    from torchshape.families.rnn.present import diagram
 
-    Folder(
-        request, written, counts, limits, probe, report, torch_side, present, snippet, present.diagram, None
-    )
+    Folder(request, written, counts, limits, probe, report, torch_side, present, snippet, diagram, None)
     adapter: LayerAdapter = layer_adapter  # the layers it claims inside a model

@@ -3,7 +3,6 @@ the flag (``in_python_terms`` rewrites it for a Python call). No torch here."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -79,13 +78,7 @@ class _Check(Checker[RNNSpec]):
         batch = self.whole("batch")
         proj_size = self.whole("proj_size", minimum=0)
         self.dtype()
-        dropout = v["dropout"]
-        try:
-            dropout = float(dropout)
-        except (TypeError, ValueError):
-            raise self.error("dropout", f"{dropout!r} is not a number; use a probability in [0, 1)") from None
-        if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
-            raise self.error("dropout", f"{dropout:g} is outside [0, 1); use a probability such as 0.2")
+        dropout = self.probability("dropout", example="0.2")
 
         if kind.is_cell:
             reject_layer_settings(

@@ -3,9 +3,9 @@ and its checked spec. No torch here (``torchshape rnn --help`` imports this)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType, Format
@@ -143,11 +143,8 @@ CELL_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class RNNSpec:
+class RNNSpec(settings.Spec, family="rnn"):
     """One recurrent layer and the input it is fed, in PyTorch's own names."""
-
-    family: ClassVar[str] = "rnn"
 
     kind: Kind
     input_size: int

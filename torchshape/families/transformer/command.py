@@ -5,6 +5,8 @@ from __future__ import annotations
 from torchshape.command import family_command
 from torchshape.families.transformer.spec import SETTINGS
 
+# The --kind choices, for the command line's advice on a stray word (this command has --layer).
+KINDS = frozenset[str]()
 # Shown under ``torchshape transformer --help``; a test runs each one and expects exit 0.
 EXAMPLES = (
     "torchshape transformer --src-mask 2d --src-key-padding-mask bool",
@@ -16,8 +18,6 @@ EXAMPLES = (
     "torchshape transformer --layer full --d-model 1024 --nhead 16 --dim-feedforward 4096 "
     "--source-len 100000 --target-len 50000 --batch 64 --causal --device meta",
 )
-# The --kind choices, for the command line's advice on a stray word (this command has --layer).
-KINDS = frozenset[str]()
 
 
 transformer = family_command(

@@ -26,8 +26,8 @@ class _Checker(Checker[TransformerSpec]):
     def spec(self) -> TransformerSpec:
         v = self.values
         layer = self.choice("layer", Layer)
-        d_model = self.whole("d_model")
-        nhead = self.whole("nhead")
+        self.whole("d_model")
+        self.whole("nhead")
         self.whole("dim_feedforward")
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
@@ -79,14 +79,14 @@ class _Checker(Checker[TransformerSpec]):
                 self.keep("tgt_mask", MaskForm.TWO_D)
         self.device()
         self.dtype()
-        if d_model % nhead:
-            fits = [h for h in range(1, min(d_model, 64) + 1) if d_model % h == 0]
-            raise self.error(
-                "d_model",
-                f"{d_model} is not divisible by {self.n('nhead')} {nhead} (each head gets "
-                f'd_model/nhead features; torch says "embed_dim must be divisible by num_heads"); '
-                f"heads that divide {d_model}: {', '.join(map(str, fits[-6:]))}",
-            )
+        self.divisible(
+            "d_model",
+            "nhead",
+            ' (each head gets d_model/nhead features; torch says "embed_dim must be divisible by num_heads")',
+            offer="heads",
+            most=64,
+            shown=6,
+        )
         for field in ("batch_first", "norm_first", "final_norm"):
             self.switch(field)
         return self.made(TransformerSpec)

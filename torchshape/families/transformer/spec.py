@@ -3,13 +3,12 @@ names: its settings table and its checked spec. No torch here (``--help`` import
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
-from torchshape.settings import CLOSING, WHERE, Given, Rule, Setting, explain, option, switch
+from torchshape.settings import Given, Rule, option, switch
 
 
 class Layer(str, Enum):
@@ -43,7 +42,7 @@ class PaddingForm(str, Enum):
 # would show; small enough to run at once on a CPU. A stack's num_layers has no default in torch:
 # 2 is an illustrative one. One row a setting of the command and the Python call
 # (``torchshape.settings``).
-SETTINGS: tuple[Setting, ...] = (
+SETTINGS = settings.table(
     option(
         "layer",
         "--layer",
@@ -117,11 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
         "memory_key_padding_mask: (N, S).",
         "none",
     ),
-    *WHERE,
-    explain(
+    explain=(
         "The causal mask (float −inf against bool), padding masks' shape and dtype, memory; checked on torch."
     ),
-    *CLOSING,
 )
 # The flag that sets each field, so every message names what the user typed.
 FLAGS: dict[str, str] = settings.flags(SETTINGS)
@@ -148,11 +145,8 @@ MODULE_NAMES: dict[Layer, str] = {
 LAYER_OF: dict[Layer, Layer] = {Layer.ENCODER_STACK: Layer.ENCODER, Layer.DECODER_STACK: Layer.DECODER}
 
 
-@dataclass(frozen=True)
-class TransformerSpec:
+class TransformerSpec(settings.Spec, family="transformer"):
     """One nn.TransformerEncoderLayer, nn.TransformerDecoderLayer or nn.Transformer and its inputs."""
-
-    family: ClassVar[str] = "transformer"
 
     layer: Layer
     d_model: int  # E
