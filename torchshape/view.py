@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from torchshape.attributes import json_object
 from torchshape.explain import NO_VALUES_HEADING, Claim, Claims
 from torchshape.facts import ParameterRow
 from torchshape.report import Report
@@ -169,14 +170,7 @@ def finding_lines(c: Claim) -> list[str]:
 
 def finding_json(c: Claim) -> dict[str, Any]:
     """A claim under its topic in JSON: the facts, the claim, ``holds``, ``detail`` and its data."""
-    return {
-        "topic": c.topic,
-        "facts": list(c.facts),
-        "claim": c.claim,
-        "holds": c.holds,
-        "detail": c.evidence,
-        **c.data,
-    }
+    return json_object(c, "topic facts claim holds") | {"detail": c.evidence} | c.data
 
 
 def findings(report: Report) -> tuple[Claim, ...] | None:
