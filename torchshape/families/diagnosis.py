@@ -165,12 +165,10 @@ def _user_class(module: nn.Module) -> type:
 
 
 def first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:
+    """The first of ``args`` that is a tensor, wherever it stands."""
     import torch
 
-    for arg in args:
-        if isinstance(arg, torch.Tensor):
-            return arg
-    return None
+    return next((arg for arg in args if isinstance(arg, torch.Tensor)), None)
 
 
 def rebuild(module: nn.Module, arguments: dict[str, Any] | None, changes: dict[str, Any]) -> nn.Module:
@@ -226,22 +224,16 @@ def kernel_too_large(
     base: Diagnosis, module: nn.Module, args: tuple[Any, ...], arguments: dict[str, Any] | None, *, conv: bool
 ) -> Diagnosis | None:
     """A convolution or pool whose window does not fit in the padded input on some axis."""
-    if arguments is None:
-        return None
     arrived = first_tensor(args)
     dims = spatial_dims(module)
-    if arrived is None:
-        return None
-    if arrived.dim() not in (dims + 1, dims + 2):
+    if arguments is None or arrived is None or arrived.dim() not in (dims + 1, dims + 2):
         return None
     size = [int(d) for d in arrived.shape[-dims:]]
     kernel = axes(module.kernel_size, dims)
     padding_value = getattr(module, "padding", 0)
-    if isinstance(padding_value, str):
-        if padding_value == "same":
-            return None
-        padding_value = 0
-    padding = axes(padding_value, dims)
+    if padding_value == "same":
+        return None
+    padding = axes(0 if isinstance(padding_value, str) else padding_value, dims)  # "valid": none
     dilation = axes(getattr(module, "dilation", 1), dims)
     span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     short = [i for i in range(dims) if size[i] + 2 * padding[i] < span[i]]
