@@ -88,25 +88,18 @@ def view(report: Report) -> View:
 
 
 def verdict(report: Report) -> list[Line]:
+    """torch's refusal, or each row whose formula it disagreed with; then what ran, marked."""
     lines: list[Line] = []
-    if report.probe.error is not None:
-        lines.append(
-            Line(f"✗ torch refused the inputs built from the formulas: {report.probe.error}", True, True)
-        )
+    error = report.probe.error
+    if error is not None:
+        lines.append(Line(f"✗ torch refused the inputs built from the formulas: {error}", True, True))
     for row in report.rows:
-        if not row.verified and report.probe.error is None:
-            lines.append(
-                Line(
-                    f"✗ MISMATCH {row.name}: formula {row.formula} gives {shape_text(row.expected)}, "
-                    f"torch returned {shape_text(row.probe_shape)}",
-                    True,
-                    True,
-                )
-            )
-    if report.ok:
-        lines.append(Line(f"{OK_PROBE if report.probe.reduced else OK} {report.ran}"))
-    else:
-        lines.append(Line(f"✗ {report.ran}", True))
+        if not row.verified and error is None:
+            expected, returned = shape_text(row.expected), shape_text(row.probe_shape)
+            text = f"✗ MISMATCH {row.name}: formula {row.formula} gives {expected}, torch returned {returned}"
+            lines.append(Line(text, True, True))
+    mark = OK_PROBE if report.probe.reduced else OK
+    lines.append(Line(f"{mark} {report.ran}") if report.ok else Line(f"✗ {report.ran}", True))
     return lines
 
 
