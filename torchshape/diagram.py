@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from torchshape.attributes import json_object
+
 if TYPE_CHECKING:
     from torchshape.report import Report
 
@@ -44,15 +46,8 @@ class Role:
     holds: bool | None = None  # the forward pass agreed; None: not evaluated (no values on meta)
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"role": self.role}
-        if self.index is not None:
-            out["index"] = self.index
-        if self.features is not None:
-            out["features"] = list(self.features)
-        if self.sequences is not None:
-            out["sequences"] = list(self.sequences)
-        out["holds"] = self.holds
-        return out
+        given = json_object(self, "role index features sequences")
+        return {key: value for key, value in given.items() if value is not None} | {"holds": self.holds}
 
 
 @dataclass(frozen=True)
@@ -68,12 +63,7 @@ class LaneCell:
         return next((r for r in self.roles if r.role == name), None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "direction": self.direction,
-            "step": self.step,
-            "roles": [r.as_dict() for r in self.roles],
-        }
+        return json_object(self)
 
 
 @dataclass(frozen=True)
@@ -107,20 +97,12 @@ class LanesDiagram:
         return all(r.holds is not False for c in self.cells for r in c.roles)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "steps": self.steps,
-            "shown_steps": list(self.shown_steps),
-            "layers": self.layers,
-            "directions": list(self.directions),
-            "output": {"label": self.output_label, "shape": self.output_shape, "half": self.half},
-            "input": self.input_label,
-            "states": list(self.state_labels),
-            "lengths": None if self.lengths is None else list(self.lengths),
-            "holds": self.holds,
-            "checked": self.checked,
-            "cells": [c.as_dict() for c in self.cells],
-        }
+        output = {"label": self.output_label, "shape": self.output_shape, "half": self.half}
+        return (
+            json_object(self, "kind steps shown_steps layers directions")
+            | {"output": output, "input": self.input_label, "states": list(self.state_labels)}
+            | json_object(self, "lengths holds checked cells")
+        )
 
 
 @dataclass(frozen=True)
@@ -138,12 +120,7 @@ class AxisWindow:
     extra: str | None = None  # "ceil_mode": the window rounding up adds; "dropped": torch drops it
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "index": self.index,
-            "start": self.start,
-            "end": self.end,
-            "taps": list(self.taps),
-        }
+        out = json_object(self, "index start end taps")
         if self.extra is not None:
             out["extra"] = self.extra
         return out
@@ -187,27 +164,12 @@ class AxisDiagram:
         return self.torch_out == (self.size if self.transposed else self.out)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "axis": self.axis,
-            "transposed": self.transposed,
-            "size": self.size,
-            "padding": [self.pad_before, self.pad_after],
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "dilation": self.dilation,
-            "out": self.out,
-            "torch_out": self.torch_out,
-            "holds": self.holds,
-            "formula": self.formula,
-            "windows_total": self.windows_total,
-            "windows": [w.as_dict() for w in self.windows],
-            "unreached": None if self.unreached is None else list(self.unreached),
-            "unreached_input": self.unreached_input,
-            "unread": list(self.unread),
-            "output_padding": None if self.output_padding is None else list(self.output_padding),
-            "note": self.note,
-        }
+        return (
+            json_object(self, "kind axis transposed size")
+            | {"padding": [self.pad_before, self.pad_after]}
+            | json_object(self, "kernel_size stride dilation out torch_out holds formula windows_total")
+            | json_object(self, "windows unreached unreached_input unread output_padding note")
+        )
 
 
 # Past this many queries or keys, the grid shows the first and the last ones with a gap.
@@ -230,7 +192,7 @@ class MaskCell:
         return None if self.zero is None else self.zero == bool(self.masked_by)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "key": self.key, "masked_by": list(self.masked_by), "zero": self.zero}
+        return json_object(self)
 
 
 @dataclass(frozen=True)
@@ -266,23 +228,11 @@ class MaskDiagram:
         return self.all_hold
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "target_len": self.target_len,
-            "keys": self.keys,
-            "extra_keys": self.extra_keys,
-            "sequence": self.sequence,
-            "sequences": self.sequences,
-            "head": self.head,
-            "heads_differ": self.heads_differ,
-            "masks": list(self.masks),
-            "causal": self.causal,
-            "shown_queries": list(self.shown_queries),
-            "shown_keys": list(self.shown_keys),
-            "holds": self.holds,
-            "checked": self.checked,
-            "cells": [c.as_dict() for c in self.cells],
-        }
+        return json_object(
+            self,
+            "kind target_len keys extra_keys sequence sequences head heads_differ masks causal"
+            " shown_queries shown_keys holds checked cells",
+        )
 
 
 def shown_edges(count: int) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from torchshape.attributes import json_object
 from torchshape.explain import NO_VALUES_HEADING, Claim, Claims
 from torchshape.facts import ParameterRow
 from torchshape.report import Report
@@ -87,25 +88,18 @@ def view(report: Report) -> View:
 
 
 def verdict(report: Report) -> list[Line]:
+    """torch's refusal, or each row whose formula it disagreed with; then what ran, marked."""
     lines: list[Line] = []
-    if report.probe.error is not None:
-        lines.append(
-            Line(f"✗ torch refused the inputs built from the formulas: {report.probe.error}", True, True)
-        )
+    error = report.probe.error
+    if error is not None:
+        lines.append(Line(f"✗ torch refused the inputs built from the formulas: {error}", True, True))
     for row in report.rows:
-        if not row.verified and report.probe.error is None:
-            lines.append(
-                Line(
-                    f"✗ MISMATCH {row.name}: formula {row.formula} gives {shape_text(row.expected)}, "
-                    f"torch returned {shape_text(row.probe_shape)}",
-                    True,
-                    True,
-                )
-            )
-    if report.ok:
-        lines.append(Line(f"{OK_PROBE if report.probe.reduced else OK} {report.ran}"))
-    else:
-        lines.append(Line(f"✗ {report.ran}", True))
+        if not row.verified and error is None:
+            expected, returned = shape_text(row.expected), shape_text(row.probe_shape)
+            text = f"✗ MISMATCH {row.name}: formula {row.formula} gives {expected}, torch returned {returned}"
+            lines.append(Line(text, True, True))
+    mark = OK_PROBE if report.probe.reduced else OK
+    lines.append(Line(f"{mark} {report.ran}") if report.ok else Line(f"✗ {report.ran}", True))
     return lines
 
 
@@ -169,14 +163,7 @@ def finding_lines(c: Claim) -> list[str]:
 
 def finding_json(c: Claim) -> dict[str, Any]:
     """A claim under its topic in JSON: the facts, the claim, ``holds``, ``detail`` and its data."""
-    return {
-        "topic": c.topic,
-        "facts": list(c.facts),
-        "claim": c.claim,
-        "holds": c.holds,
-        "detail": c.evidence,
-        **c.data,
-    }
+    return json_object(c, "topic facts claim holds") | {"detail": c.evidence} | c.data
 
 
 def findings(report: Report) -> tuple[Claim, ...] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape.attributes import json_object
 from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
@@ -103,31 +104,12 @@ class Diagnosis:
         return lines
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "module": self.module,
-            "message": self.message,
-            "expects": self.expects,
-            "got": None if self.got is None else list(self.got),
-            "source": self.source,
-            "detail": self.detail,
-            "argument": self.argument,
-            "where": self.where,
-            "last_module": self.last,
-            "advice": self.advice,
-            "operation": self.operation,
-            "fixes": [
-                {
-                    "change": f.change,
-                    "module": f.module,
-                    "verified": f.verified,
-                    "on": f.on,
-                    "why": f.why,
-                    "code": list(f.code),
-                }
-                for f in self.fixes
-            ],
-        }
+        return (
+            json_object(self, "layer module message expects got source detail argument where")
+            | {"last_module": self.last}
+            | json_object(self, "advice operation")
+            | {"fixes": [json_object(fix) for fix in self.fixes]}  # every field of each Fix
+        )
 
 
 def constructor(module: nn.Module) -> str:
@@ -136,8 +118,6 @@ def constructor(module: nn.Module) -> str:
 
     if isinstance(module, jit.ScriptModule):
         return f"torch.jit.script({getattr(module, 'original_name', 'module')})"
-    kind = _user_class(module)
-    prefix = "nn." if kind.__module__.startswith("torch.nn") else ""
     settings = module.extra_repr()
     if isinstance(module, nn.MultiheadAttention) and not settings:  # it has no extra_repr
         parts = [str(module.embed_dim), str(module.num_heads)]
@@ -152,7 +132,7 @@ def constructor(module: nn.Module) -> str:
         if module.in_proj_bias is None:
             parts.append("bias=False")
         settings = ", ".join(parts)
-    return f"{prefix}{kind.__name__}({settings})"
+    return f"{_class_name(module)}({settings})"
 
 
 def type_name(module: nn.Module) -> str:
@@ -161,11 +141,16 @@ def type_name(module: nn.Module) -> str:
 
     if isinstance(module, jit.ScriptModule):
         return f"ScriptModule({getattr(module, 'original_name', '?')})"
-    kind = _user_class(module)
-    name = ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
-    if kind is not type(module):  # torch.nn.utils.parametrize made a class around the user's
+    name = _class_name(module)
+    if _user_class(module) is not type(module):  # torch.nn.utils.parametrize made a class around the user's
         return f"{name} ({', '.join(module.parametrizations.keys())} parametrized)"
     return name
+
+
+def _class_name(module: nn.Module) -> str:
+    """``nn.LSTM`` for torch's own classes, the bare name for the user's."""
+    kind = _user_class(module)
+    return ("nn." if kind.__module__.startswith("torch.nn") else "") + kind.__name__
 
 
 def _user_class(module: nn.Module) -> type:
@@ -180,12 +165,10 @@ def _user_class(module: nn.Module) -> type:
 
 
 def first_tensor(args: tuple[Any, ...]) -> torch.Tensor | None:
+    """The first of ``args`` that is a tensor, wherever it stands."""
     import torch
 
-    for arg in args:
-        if isinstance(arg, torch.Tensor):
-            return arg
-    return None
+    return next((arg for arg in args if isinstance(arg, torch.Tensor)), None)
 
 
 def rebuild(module: nn.Module, arguments: dict[str, Any] | None, changes: dict[str, Any]) -> nn.Module:
@@ -241,22 +224,16 @@ def kernel_too_large(
     base: Diagnosis, module: nn.Module, args: tuple[Any, ...], arguments: dict[str, Any] | None, *, conv: bool
 ) -> Diagnosis | None:
     """A convolution or pool whose window does not fit in the padded input on some axis."""
-    if arguments is None:
-        return None
     arrived = first_tensor(args)
     dims = spatial_dims(module)
-    if arrived is None:
-        return None
-    if arrived.dim() not in (dims + 1, dims + 2):
+    if arguments is None or arrived is None or arrived.dim() not in (dims + 1, dims + 2):
         return None
     size = [int(d) for d in arrived.shape[-dims:]]
     kernel = axes(module.kernel_size, dims)
     padding_value = getattr(module, "padding", 0)
-    if isinstance(padding_value, str):
-        if padding_value == "same":
-            return None
-        padding_value = 0
-    padding = axes(padding_value, dims)
+    if padding_value == "same":
+        return None
+    padding = axes(0 if isinstance(padding_value, str) else padding_value, dims)  # "valid": none
     dilation = axes(getattr(module, "dilation", 1), dims)
     span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     short = [i for i in range(dims) if size[i] + 2 * padding[i] < span[i]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape.attributes import json_object
 from torchshape.report import Report
 
 
@@ -38,16 +39,5 @@ def timing_dict(report: Report) -> dict[str, Any] | None:
     timing = report.timing
     if timing is None:
         return None
-    return {
-        "median_ms": timing.median_ms,
-        "min_ms": timing.min_ms,
-        "max_ms": timing.max_ms,
-        "repeats": timing.repeats,
-        "flops_per_s": timing.flops_per_s,
-        "warmup": timing.warmup,
-        "macs": timing.macs,
-        "clock": timing.clock,
-        "device": timing.device,
-        "dtype": timing.dtype,
-        "times_ms": list(timing.times_ms),
-    }
+    names = "median_ms min_ms max_ms repeats flops_per_s warmup macs clock device dtype times_ms"
+    return json_object(timing, names)

@@ -7,6 +7,7 @@ from typing import Any
 
 from torch import nn
 
+from torchshape.attributes import attributes
 from torchshape.errors import UsageError
 from torchshape.families import layers
 from torchshape.families.conv import counts, formulas
@@ -81,17 +82,8 @@ def arguments(module: Any) -> dict[str, Any] | None:
     """The constructor arguments that rebuild ``module`` (not a transposed one)."""
     if not isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
         return None
-    return {
-        "in_channels": module.in_channels,
-        "out_channels": module.out_channels,
-        "kernel_size": module.kernel_size,
-        "stride": module.stride,
-        "padding": module.padding,
-        "dilation": module.dilation,
-        "groups": module.groups,
-        "bias": module.bias is not None,
-        "padding_mode": module.padding_mode,
-    }
+    found = attributes(module, "in_channels out_channels kernel_size stride padding dilation groups")
+    return found | {"bias": module.bias is not None, "padding_mode": module.padding_mode}
 
 
 def proposals(module: Any, arrived: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from torchshape.attributes import attributes
 from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.quiet import quiet
@@ -17,13 +18,8 @@ if TYPE_CHECKING:
 
 
 def constructor_kwargs(spec: ConvSpec) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "stride": spec.stride,
-        "padding": spec.padding,
-        "dilation": spec.dilation,
-        "groups": spec.groups,
-        "bias": spec.bias,
-        "padding_mode": spec.padding_mode.value,
+    kwargs = attributes(spec, "stride padding dilation groups bias") | {
+        "padding_mode": spec.padding_mode.value
     }
     if spec.transposed:
         # with output_size, the module keeps torch's default and forward works it out

@@ -171,14 +171,11 @@ def params(report: Report) -> ParametersSection:
 
 
 def _result_json(step: Step | None) -> dict[str, Any] | None:
+    """The whole expression's keys of its step: shape and dtype, shapes and value where it has them."""
     if step is None:
         return None
-    out: dict[str, Any] = {"shape": None if step.shape is None else list(step.shape), "dtype": step.dtype}
-    if step.shapes is not None:
-        out["shapes"] = [list(s) for s in step.shapes]
-    if step.value is not None:
-        out["value"] = step.value
-    return out
+    found = step.as_dict()
+    return {key: found[key] for key in ("shape", "dtype", "shapes", "value") if key in found}
 
 
 def json_extra(report: Report) -> dict[str, Any]:

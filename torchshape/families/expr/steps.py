@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchshape.attributes import json_object
+
 Shape = tuple[int, ...]
 
 
@@ -45,12 +47,7 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "expression": self.expression,
-            "shape": None if self.shape is None else list(self.shape),
-            "dtype": self.dtype,
-            "rule": self.rule,
-            "holds": self.holds,
-            "kind": self.kind,
+            **json_object(self, "expression shape dtype rule holds kind"),
             **({"shapes": [list(s) for s in self.shapes]} if self.shapes is not None else {}),
             **({"value": self.value} if self.value is not None else {}),
             **({"expected": self.expected} if self.expected else {}),
@@ -67,13 +64,7 @@ class Fix:
     dtype: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "change": self.change,
-            "expression": self.expression,
-            "shape": None if self.shape is None else list(self.shape),
-            "dtype": self.dtype,
-            "verified": True,
-        }
+        return json_object(self) | {"verified": True}
 
 
 @dataclass(frozen=True)
@@ -93,15 +84,11 @@ class Failure:
         return f"torch refused {self.expression}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "expression": self.expression,
-            "message": self.message,
-            "error_type": self.error_type,
-            "kind": self.kind,
-            "rule": self.rule or None,
-            "rule_predicted": self.predicted,
-            "fixes": [fix.as_dict() for fix in self.fixes],
-        }
+        return (
+            json_object(self, "expression message error_type kind")
+            | {"rule": self.rule or None, "rule_predicted": self.predicted}
+            | json_object(self, "fixes")
+        )
 
 
 @dataclass(frozen=True)
@@ -117,15 +104,12 @@ class ValuesView:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "expression": self.expression,
-            "numbered": self.numbered,
-            "indices": [{"index": a, "values": b} for a, b in self.indices],
-            "picked": self.picked,
-            "shape": list(self.shape),
-            "holds": self.holds,
-            "note": self.note,
-        }
+        indices = [{"index": a, "values": b} for a, b in self.indices]
+        return (
+            json_object(self, "expression numbered")
+            | {"indices": indices}
+            | json_object(self, "picked shape holds note")
+        )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich import box
@@ -12,6 +13,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from torchshape.attributes import json_object
 from torchshape.facts import ParameterRow, Totals
 from torchshape.families.diagnosis import CODE_INDENT
 from torchshape.families.model.spec import ModelSpec
@@ -114,11 +116,8 @@ def _inputs_lines(row: LayerCall) -> list[str]:
 def sections(report: Report) -> list[RenderableType]:
     """The trace: one row per module call, each output with its formula and ✓ where torch agreed."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title=None)
-    table.add_column("layer", style="cyan", overflow="fold")
-    table.add_column("type", overflow="fold")
-    table.add_column("inputs", overflow="fold")
-    table.add_column("outputs", overflow="fold")
-    table.add_column("formula", overflow="fold")
+    for header in ("layer", "type", "inputs", "outputs", "formula"):
+        table.add_column(header, style="cyan" if header == "layer" else "", overflow="fold")
     table.add_column("", no_wrap=True)
     for row in shown_layers(report):
         shown = f"· {row.type.rpartition('.')[2]}" if row.op else row.shown_path
@@ -242,12 +241,9 @@ def totals_notes(report: Report) -> list[str]:
 def params(report: Report) -> ParametersSection:
     """--params: named_parameters() as torch built them; a whole model's parameters have no formulas yet."""
     found = report.probe.parameters
-    rows = []
-    for name, shape in found.items():
-        numel = 1
-        for d in shape:
-            numel *= d
-        rows.append((ParameterRow(name, "-", shape, numel, shape, True), "–"))
+    rows = [
+        (ParameterRow(name, "-", shape, math.prod(shape), shape, True), "–") for name, shape in found.items()
+    ]
     return ParametersSection(
         title=f"named_parameters() of the model that ran on {report.probe.device}",
         rows=rows,
@@ -261,43 +257,21 @@ def params(report: Report) -> ParametersSection:
 def _layer_json(row: LayerCall) -> dict[str, Any]:
     if row.op:
         return _op_json(row)
-    return {
-        "path": row.path,
-        "type": row.type,
-        "module": row.module,
-        "depth": row.depth,
-        "calls": row.calls,
-        "inputs": [{"name": name, "shape": list(shape)} for name, shape in row.inputs],
-        "outputs": [
-            {
-                "name": o.name,
-                "shape": list(o.shape),
-                "formula": o.formula,
-                "verified": o.verified,
-                "from_formula": o.from_formula,
-            }
-            for o in row.outputs
-        ],
-        "params": row.params,
-        "macs": row.macs,
-        "macs_formula": row.macs_formula,
-        "macs_checked": row.macs_checked,
-        "failed": row.failed,
-    }
+    return (
+        json_object(row, "path type module depth calls")
+        | {"inputs": [{"name": name, "shape": list(shape)} for name, shape in row.inputs]}
+        | {"outputs": [json_object(o, "name shape formula verified from_formula") for o in row.outputs]}
+        | json_object(row, "params macs macs_formula macs_checked failed")
+    )
 
 
 def _op_json(row: LayerCall) -> dict[str, Any]:
-    return {
-        "op": row.type,
-        "path": row.path,
-        "depth": row.depth,
-        "calls": row.calls,
-        "where": row.where,
-        "rule": row.rule,
-        "inputs": [list(shape) for _, shape in row.inputs],
-        "outputs": [list(o.shape) for o in row.outputs],
-        "failed": row.failed,
-    }
+    return (
+        {"op": row.type}
+        | json_object(row, "path depth calls where rule")
+        | {"inputs": [list(shape) for _, shape in row.inputs]}
+        | {"outputs": [list(o.shape) for o in row.outputs], "failed": row.failed}
+    )
 
 
 def json_extra(report: Report) -> dict[str, Any]:
@@ -362,30 +336,11 @@ def csv_rows(report: Report) -> list[list[str]]:
             )
         )
     diagnosis = _trace(report).diagnosis
-    if diagnosis is not None:
+    if diagnosis is not None:  # the error, then a row per fix: columns as ``csv_format.COLUMNS``
+        layer, expects, source = diagnosis.shown_layer, diagnosis.expects or "", diagnosis.source or ""
         got = "" if diagnosis.got is None else shape_text(diagnosis.got)
-        rows.append(
-            csv_row(
-                diagnosis.shown_layer,
-                diagnosis.expects or "",
-                "error",
-                verified=False,
-                source=diagnosis.source or "",
-                torch=got,
-                value=diagnosis.message,
-            )
-        )
+        rows.append([layer, expects, "", "false", source, got, got, "error", diagnosis.message])
         for fix in diagnosis.fixes:
-            rows.append(
-                csv_row(
-                    diagnosis.shown_layer,
-                    fix.change,
-                    "fix",
-                    verified=fix.verified,
-                    source="fix",
-                    torch=fix.module,
-                    probe="",
-                    value=fix.change,
-                )
-            )
+            verified = "true" if fix.verified else "false"
+            rows.append([layer, fix.change, "", verified, "fix", fix.module, "", "fix", fix.change])
     return rows

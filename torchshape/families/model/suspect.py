@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from torchshape.attributes import json_object
 from torchshape.shapes import shape_text
 
 if TYPE_CHECKING:
@@ -35,13 +36,7 @@ class Suspicion:
         return [f"⚠ warning: {self.shown_layer} ({self.type}): {self.message}", f"  {self.evidence}"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "type": self.type,
-            "message": self.message,
-            "evidence": self.evidence,
-            "verified": self.verified,
-        }
+        return json_object(self)
 
 
 def sequence_first(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from torchshape.attributes import attributes
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.quiet import quiet
@@ -38,13 +39,7 @@ def hushed() -> Iterator[None]:
 
 
 def constructor_kwargs(spec: TransformerSpec) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "d_model": spec.d_model,
-        "nhead": spec.nhead,
-        "dim_feedforward": spec.dim_feedforward,
-        "batch_first": spec.batch_first,
-        "norm_first": spec.norm_first,
-    }
+    kwargs = attributes(spec, "d_model nhead dim_feedforward batch_first norm_first")
     if spec.layer is Layer.FULL:
         kwargs["num_encoder_layers"] = spec.num_encoder_layers
         kwargs["num_decoder_layers"] = spec.num_decoder_layers
