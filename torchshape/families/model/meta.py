@@ -159,7 +159,7 @@ def lengths_on_cpu() -> Iterator[None]:
 
     class Lengths(TorchFunctionMode):  # type: ignore[misc]
         def __torch_function__(
-            self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+            self, func: Any, _types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
         ) -> Any:
             kwargs = kwargs or {}
             name = getattr(func, "__name__", "")

@@ -41,14 +41,8 @@ def call(spec: ModelSpec) -> str:
     whole = f"output = model({', '.join(names)})"
     if len(whole) <= CALL_WIDTH:
         return whole
-    starred = [
-        text
-        for text, present in (
-            ("*inputs", any(one.name is None for one in spec.inputs)),
-            ("**keywords", any(one.name is not None for one in spec.inputs)),
-        )
-        if present
-    ]
+    starred = ["*inputs"] if any(one.name is None for one in spec.inputs) else []
+    starred += ["**keywords"] if any(one.name is not None for one in spec.inputs) else []
     return f"output = model({', '.join(starred)})"
 
 

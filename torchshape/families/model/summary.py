@@ -6,11 +6,14 @@ torchinfo's arguments become the inputs and keywords of ``trace_live``; its resu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from torchshape.errors import UsageError
+from torchshape.families.model.inputs import table_sizes
+from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH
 from torchshape.families.model.trace import Trace
 from torchshape.report import Report, Summary
 
@@ -31,8 +34,6 @@ COLUMNS = (
 )
 ROW_SETTINGS = ("ascii_only", "depth", "var_names", "hide_recursive_layers")
 MODES = ("same", "train", "eval")
-# the integers in an index input when the model has no embedding to bound them
-DEFAULT_INTEGER_HIGH = 10
 
 
 def check(
@@ -103,7 +104,6 @@ def made_inputs(
     dimension of 1; integer dtypes hold indices below the smallest ``num_embeddings`` (torchinfo's
     are all 0)."""
     import torch
-    from torch import nn
 
     found = sizes(input_size)
     # torchinfo takes dtypes and tensor types alike (torch.long, torch.LongTensor)
@@ -111,7 +111,7 @@ def made_inputs(
     kinds = kinds or [torch.float32] * len(found)
     if len(kinds) != len(found):
         raise UsageError("dtypes", f"{len(kinds)} dtype(s) for {len(found)} input size(s)")
-    tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
+    tables = table_sizes(model)
     tensors = []
     for size, dtype in zip(found, kinds, strict=True):
         if dtype.is_floating_point or dtype.is_complex:
@@ -143,11 +143,7 @@ def leaf_output_bytes(model: nn.Module, trace: Trace, element_size: int) -> int:
     total = 0
     for layer in trace.layers:
         if layer.path in leaves and layer.params > 0 and layer.depth > 0:
-            for output in layer.outputs:
-                count = 1
-                for d in output.shape:
-                    count *= d
-                total += count * element_size * 2
+            total += sum(math.prod(output.shape) * element_size * 2 for output in layer.outputs)
     return total
 
 
