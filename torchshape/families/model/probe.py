@@ -99,7 +99,9 @@ def _run(spec: ModelSpec) -> ProbeRun:
                 model, inputs, keywords = built(spec, found, device, dtype)
             result = _on_meta(model, inputs, keywords, grad=spec.grad)
         else:
-            result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
+            result = guard.interruptible(
+                spec, lambda: trace_module(model, inputs, keywords=keywords, grad=spec.grad)
+            )
             result = replace(result, measured_peak_bytes=measure.measured())
     if result.diagnosis is not None and result.unpacked:
         raise UsageError("--input", _unpacked_usage(spec, model, result))
@@ -184,10 +186,6 @@ def _on_meta(
 
     with recurrent_stand_ins(model) as answered, lengths_on_cpu():
         return trace_module(model, inputs, answered.verified, keywords, grad=grad)
-
-
-def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], grad: bool) -> Trace:
-    return trace_module(model, inputs, keywords=keywords, grad=grad)
 
 
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
