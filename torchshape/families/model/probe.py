@@ -226,9 +226,8 @@ def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
         raise
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
-    elements = sum(p.numel() for p in model.parameters()) + sum(
-        t.numel() for t in (*inputs, *keywords.values())
-    )
+    tensors = (*inputs, *keywords.values())
+    elements = sum(p.numel() for p in model.parameters()) + sum(t.numel() for t in tensors)
     trace: Trace | None
     try:
         with quiet():
@@ -243,7 +242,6 @@ def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
             elements=elements,
             inputs=with_feeds(spec, trace),
         )
-    tensors = (*inputs, *keywords.values())
     known_bytes = (
         sum(p.numel() * p.element_size() for p in model.parameters())
         + sum(b.numel() * b.element_size() for b in model.buffers())
