@@ -61,12 +61,6 @@ def totals(trace: Trace, spec: ModelSpec | None = None) -> Totals:
     )
 
 
-def ran(probe: ProbeRun) -> str:
-    if probe.device == "meta":
-        return f"forward pass on meta ({probe.dtype}), torch {probe.torch_version}: shapes only, no values"
-    return real_pass(probe)
-
-
 def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
     """The inputs torch accepted, and the trace with every formula beside torch's shape."""
     trace: Trace = probe.analysis
@@ -87,5 +81,9 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         held = "; ".join(f"{name}: {low} ≤ v < {high} ({RANGE_WHY[why]})" for name, (low, high, why) in drawn)
         notes.append(f"integer inputs hold {held}; give LOW-HIGH to choose: --input 4,10:int64:0-100")
     notes += [f"the forward warned: {text}" for text in trace.warned]
-    counted = totals(trace, ran_spec)
-    return fed_report(spec, probe, fed, notes, call=call(spec), ran=ran(probe), totals=counted)
+    ran = (
+        f"forward pass on meta ({probe.dtype}), torch {probe.torch_version}: shapes only, no values"
+        if probe.device == "meta"
+        else real_pass(probe)
+    )
+    return fed_report(spec, probe, fed, notes, call=call(spec), ran=ran, totals=totals(trace, ran_spec))
