@@ -24,6 +24,7 @@ from torchshape.families.model.inputs import (
     with_feeds,
 )
 from torchshape.families.model.load import ModelFailed, build_model, import_target
+from torchshape.families.model.records import nbytes
 from torchshape.families.model.spec import InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.families.model.tracing import materialize_lazy, trace_module
@@ -242,11 +243,8 @@ def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
             elements=elements,
             inputs=with_feeds(spec, trace),
         )
-    known_bytes = (
-        sum(p.numel() * p.element_size() for p in model.parameters())
-        + sum(b.numel() * b.element_size() for b in model.buffers())
-        + sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
-    )
+    known_bytes = nbytes([*model.parameters(), *model.buffers()])
+    known_bytes += nbytes(t for t in tensors if isinstance(t, torch.Tensor))
     where = "" if trace is None or trace.diagnosis is None else f" at {trace.diagnosis.shown_layer}"
     return replace(
         spec,

@@ -28,6 +28,7 @@ from torchshape.families.model.records import (
     formula_macs,
     inclusive_macs,
     inside_suspended,
+    nbytes,
     shape_of,
     suspicions,
     with_ops,
@@ -120,9 +121,8 @@ def trace_module(
         finished.append(index)
         counter.suspended -= records[index]["suspends"]
         named = name_outputs(module, out)
-        for _, tensor in named:
-            if next(module.children(), None) is None:
-                leaves[0] += tensor.numel() * tensor.element_size()
+        if next(module.children(), None) is None:
+            leaves[0] += nbytes(tensor for _, tensor in named)
         record = records[index]
         with counter.paused():
             # what the formulas say, read now; then the record keeps only the shapes, so that the
@@ -215,14 +215,12 @@ def trace_module(
         layers=tuple(calls),
         params=sum(p.numel() for p in parameters),
         trainable=sum(p.numel() for p in parameters if p.requires_grad),
-        param_bytes=sum(p.numel() * p.element_size() for p in parameters),
+        param_bytes=nbytes(parameters),
         leaf_output_bytes=leaves[0],
         macs=macs,
-        input_bytes=sum(t.numel() * t.element_size() for t in fed if isinstance(t, torch.Tensor)),
-        output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
-        if records
-        else 0,
-        buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
+        input_bytes=nbytes(t for t in fed if isinstance(t, torch.Tensor)),
+        output_bytes=nbytes(t for _, t in records[0]["outputs"] or []) if records else 0,
+        buffer_bytes=nbytes(model.buffers()),
         activation_peak_bytes=counter.peak,
         grad=grad,
         uncounted=tuple(sorted(counter.uncounted.items())),
