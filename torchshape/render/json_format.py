@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 from torchshape import families
 from torchshape.diagram import diagram_json
@@ -86,8 +86,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         **families.of(report).json_extra(report),  # rnn: relations, layout, handoff, packed, unroll
         **diagram_json(families.of(report).diagram(report)),  # --diagram: the drawing as data
     }
-    found: dict[str, Any] = jsonable(plain)
-    return found
+    return cast("dict[str, Any]", jsonable(plain))
 
 
 def render_json(report: Report, shown: Shown | None = None) -> str:
