@@ -54,18 +54,15 @@ def check(
         )
     if input_size is not None and input_data is not None:
         raise UsageError("input_size", "give one of input_size and input_data, not both")
-    for name in col_names or ():
-        if name not in COLUMNS:
-            raise UsageError(
-                "col_names", f"none of torchinfo's columns: {', '.join(COLUMNS)}", shown=f"col_names {name!r}"
-            )
-    for name in row_settings or ():
-        if name not in ROW_SETTINGS:
-            raise UsageError(
-                "row_settings",
-                f"none of torchinfo's: {', '.join(ROW_SETTINGS)}",
-                shown=f"row_settings {name!r}",
-            )
+    for argument, given, allowed, what in (
+        ("col_names", col_names, COLUMNS, "torchinfo's columns"),
+        ("row_settings", row_settings, ROW_SETTINGS, "torchinfo's"),
+    ):
+        for name in given or ():
+            if name not in allowed:
+                raise UsageError(
+                    argument, f"none of {what}: {', '.join(allowed)}", shown=f"{argument} {name!r}"
+                )
     if col_width <= 0:
         raise UsageError("col_width", "must be greater than 0", shown=f"col_width={col_width}")
     if depth < 0:
@@ -79,17 +76,17 @@ def check(
 
 def sizes(input_size: Any) -> list[tuple[int, ...]]:
     """torchinfo's forms: one size ``(2, 3, 8, 8)`` or ``[2, 3]``, or several ``[(2, 3), (2, 5)]``."""
+    shown = f"input_size={input_size!r}"
     if not isinstance(input_size, (list, tuple)) or not input_size:
-        shown = f"input_size={input_size!r}"
         raise UsageError("input_size", "no size: give a tuple such as (2, 3, 32, 32)", shown=shown)
     if all(isinstance(d, int) for d in input_size):
         found = [tuple(input_size)]
     elif all(isinstance(s, (list, tuple)) and all(isinstance(d, int) for d in s) for s in input_size):
         found = [tuple(s) for s in input_size]
     else:
-        raise UsageError("input_size", "give one size or a list of sizes", shown=f"input_size={input_size!r}")
+        raise UsageError("input_size", "give one size or a list of sizes", shown=shown)
     if any(d <= 0 for size in found for d in size):
-        raise UsageError("input_size", "a dimension is below 1", shown=f"input_size={input_size!r}")
+        raise UsageError("input_size", "a dimension is below 1", shown=shown)
     return found
 
 
