@@ -104,9 +104,8 @@ def check_hx(module: Any, hx: Any) -> None:
 
     if hx is None:
         return
-    needs_pair = isinstance(module, (nn.LSTM, nn.LSTMCell))
     kind = type(module).__name__
-    if needs_pair:
+    if isinstance(module, (nn.LSTM, nn.LSTMCell)):
         pair = isinstance(hx, (tuple, list)) and len(hx) == 2
         if not pair or not all(isinstance(t, torch.Tensor) for t in hx):
             raise fail("hx", hx, f"nn.{kind} takes (h_0, c_0), a pair of tensors, or None")

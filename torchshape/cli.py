@@ -5,6 +5,7 @@ torch is imported only inside the command body, so ``--help`` never pays for it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Annotated, Any
@@ -18,18 +19,11 @@ from torchshape.command import SWITCH, Command, Group, epilog
 from torchshape.errors import TorchshapeError
 from torchshape.startup import pause_gc, skip_pydantic
 
-
-def _parse_error() -> type[Exception]:
-    """The base of the parser's errors: typer >= 0.2x carries its own click (TyperException)."""
-    found: type[Exception] | None = getattr(typer, "TyperException", None)
-    if found is None:  # pragma: no cover - older typer on top of click
-        import importlib
-
-        found = importlib.import_module("click").ClickException
-    return found
-
-
-ParseError = _parse_error()
+# The base of the parser's errors: typer >= 0.2x carries its own click (TyperException); an
+# older typer runs on top of click.
+ParseError: type[Exception] = (
+    getattr(typer, "TyperException", None) or importlib.import_module("click").ClickException
+)
 
 
 HELP = (
@@ -81,8 +75,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Every shape of a PyTorch layer (recurrent, convolution, pooling, attention, embedding,
-    transformer), with its formula, verified by a real forward pass."""
+    """The group itself: its --version option (its help is ``HELP``)."""
 
 
 def _group() -> typer.Typer:

@@ -28,9 +28,7 @@ from torchshape.errors import TorchshapeError
 
 # Characters that move the cursor, ring the bell or start an escape sequence on a terminal.
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL[0x09] = "\\t"
-_CONTROL[0x0A] = "\\n"
-_CONTROL[0x0D] = "\\r"
+_CONTROL |= {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 
 
 def printable(text: str) -> str:

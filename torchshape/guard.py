@@ -57,9 +57,8 @@ def check(spec: Any, companions: Sequence[Any] = (), explain_bytes: int = 0, dia
     available, where = available_bytes(spec.device)
     if available is None:  # unknown: torch's own allocation errors are caught in ``interruptible``
         return
-    needed = required_bytes(spec, torch_imported="torch" in sys.modules)
-    needed += sum(families.of(other).peak_bytes(other) for other in companions) + explain_bytes
-    needed += diagram_bytes
+    needed = required_bytes(spec, torch_imported="torch" in sys.modules) + explain_bytes + diagram_bytes
+    needed += sum(families.of(other).peak_bytes(other) for other in companions)
     if needed > available:
         what = (
             "this forward pass and the modules --explain runs beside it need"
@@ -165,9 +164,7 @@ def cpu_available_bytes(proc: Path = Path("/proc"), cgroup_root: Path = Path("/s
     found = [
         n for n in (meminfo_available(proc / "meminfo"), cgroup_available(proc, cgroup_root)) if n is not None
     ]
-    if not found:
-        found = [n for n in (_sysconf_available(),) if n is not None]
-    return min(found) if found else None
+    return min(found) if found else _sysconf_available()
 
 
 def meminfo_available(path: Path) -> int | None:

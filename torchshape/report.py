@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from torchshape.facts import LegendEntry, NoSymbols, ParameterRow, Symbols, TensorFormula, Timing, Totals
 from torchshape.probe import ProbeRun
@@ -96,8 +96,7 @@ class Report:
 
     def __str__(self) -> str:
         """The table as plain text, no colour: what ``torchshape ... --format table`` writes to a file."""
-        text: str = _render("table").render_table(self)
-        return text
+        return cast("str", _render("table").render_table(self))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """The coloured table in a rich console (``rich.print(report)``, IPython with rich)."""
@@ -108,22 +107,18 @@ class Report:
         return self.to_html()
 
     def to_html(self) -> str:
-        text: str = _render("html").render_html(self)
-        return text
+        return cast("str", _render("html").render_html(self))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document as Python data (``--format json``; docs/json.md)."""
-        found: dict[str, Any] = _render("json_format").to_dict(self)
-        return found
+        return cast("dict[str, Any]", _render("json_format").to_dict(self))
 
     def to_json(self) -> str:
-        text: str = _render("json_format").render_json(self)
-        return text
+        return cast("str", _render("json_format").render_json(self))
 
     def to_markdown(self) -> str:
         """GitHub-flavoured Markdown (``--format markdown``), for an issue or a design doc."""
-        text: str = _render("markdown").render_markdown(self)
-        return text
+        return cast("str", _render("markdown").render_markdown(self))
 
 
 @dataclass(frozen=True, repr=False)

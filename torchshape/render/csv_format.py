@@ -80,23 +80,21 @@ def render_csv(report: Report, shown: Shown | None = None) -> str:
                 "",
             ]
         )
-    if shown.params:
-        for p in report.parameters:
-            writer.writerow(
-                [
-                    p.name,
-                    p.formula,
-                    shape_text(p.shape),
-                    _bool(p.verified),
-                    p.source,
-                    _shape_or_empty(p.actual),
-                    "",
-                    "parameter",
-                    str(p.numel),
-                ]
-            )
-    for extra in families.of(report).csv_rows(report):  # rnn: the packed call's and one step's shapes
-        writer.writerow(extra)
+    for p in report.parameters if shown.params else ():
+        writer.writerow(
+            [
+                p.name,
+                p.formula,
+                shape_text(p.shape),
+                _bool(p.verified),
+                p.source,
+                _shape_or_empty(p.actual),
+                "",
+                "parameter",
+                str(p.numel),
+            ]
+        )
+    writer.writerows(families.of(report).csv_rows(report))  # rnn: the packed call's and one step's shapes
     # The parameter count is verified as the footer's ✓ is: every parameter torch built agreed.
     params_ok = _bool(view(report).params_mark in (OK, OK_PROBE))
     for name, value in (totals_json(report) or {}).items():

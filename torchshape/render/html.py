@@ -73,10 +73,6 @@ def preformatted(renderables: list[RenderableType], *, prose: bool = False) -> s
     return f"<pre{wrap}>{escape(chr(10).join(lines))}</pre>"
 
 
-def _line(text: str, bad: bool) -> str:
-    return f'<div class="{"bad" if bad else "ok"}">{escape(text)}</div>'
-
-
 def render_html(report: Report, shown: Shown | None = None) -> str:
     """The whole report as one HTML fragment, in the terminal table's order."""
     shown = shown or Shown()
@@ -128,7 +124,9 @@ def render_html(report: Report, shown: Shown | None = None) -> str:
     footer = family.footer(report)
     if footer:
         parts.append(preformatted(list(footer), prose=True))
-    parts.extend(_line(line.text, line.bad) for line in facts.verdict)
+    parts.extend(
+        f'<div class="{"bad" if line.bad else "ok"}">{escape(line.text)}</div>' for line in facts.verdict
+    )
     timing = timing_text(report)
     if timing:
         parts.append(f"<pre>{escape(chr(10).join(timing))}</pre>")

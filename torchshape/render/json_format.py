@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 from torchshape import families
 from torchshape.diagram import diagram_json
@@ -13,10 +13,6 @@ from torchshape.render.parameters import parameters_json, totals_json
 from torchshape.render.timing import timing_dict
 from torchshape.report import SCHEMA_VERSION, Report
 from torchshape.view import view
-
-
-def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
-    return None if shape is None else list(shape)
 
 
 def jsonable(value: Any) -> Any:
@@ -48,15 +44,10 @@ def _key(key: Any) -> str:
 
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON-ready data (keys in a fixed order), strict JSON (``jsonable``)."""
-    found: dict[str, Any] = jsonable(_plain(report))
-    return found
-
-
-def _plain(report: Report) -> dict[str, Any]:
     from torchshape import __version__
 
     probe = report.probe
-    return {
+    plain = {
         "schema_version": SCHEMA_VERSION,
         "torchshape_version": __version__,
         "command": report.family,
@@ -73,7 +64,7 @@ def _plain(report: Report) -> dict[str, Any]:
                 "verified": row.verified,
                 "source": row.source,
                 "expected_shape": list(row.expected),
-                "probe_shape": _shape(row.probe_shape),
+                "probe_shape": None if row.probe_shape is None else list(row.probe_shape),
                 "measured_dims": list(measured),
             }
             for row, measured in zip(view(report).rows, (row.measured for row in report.rows), strict=True)
@@ -95,6 +86,7 @@ def _plain(report: Report) -> dict[str, Any]:
         **families.of(report).json_extra(report),  # rnn: relations, layout, handoff, packed, unroll
         **diagram_json(families.of(report).diagram(report)),  # --diagram: the drawing as data
     }
+    return cast("dict[str, Any]", jsonable(plain))
 
 
 def render_json(report: Report, shown: Shown | None = None) -> str:

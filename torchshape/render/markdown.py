@@ -6,8 +6,6 @@ README, an issue or a design doc as it is.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torchshape import families
 from torchshape.options import Format, Shown
 from torchshape.render.shown import reproduce
@@ -16,9 +14,6 @@ from torchshape.render.timing import timing_text
 from torchshape.report import Report
 from torchshape.shapes import shape_text
 from torchshape.view import view
-
-if TYPE_CHECKING:
-    pass
 
 
 def cell(text: str) -> str:

@@ -16,20 +16,16 @@ from torchshape.units import human_bytes, human_count
 from torchshape.view import ParametersSection, params_mark, row_mark
 
 
-def _params_mark(report: Report) -> Text:
-    mark = params_mark(report)
-    style = "dim" if mark == "(not checked)" else "bold red" if mark.startswith("✗") else "green"
-    return Text(mark, style=style)
-
-
 def totals_head(report: Report) -> Text:
     """The footer's first line: total parameters (with their mark), MACs, the peak memory estimate."""
     t = report.totals
     assert t is not None
+    mark = params_mark(report)
+    style = "dim" if mark == "(not checked)" else "bold red" if mark.startswith("✗") else "green"
     return Text.assemble(
         ("parameters ", "bold"),
         f"{t.params:,} ",
-        _params_mark(report),
+        (mark, style),
         " · ",
         (f"{human_count(t.macs)} MACs", "bold"),
         " · ",

@@ -93,8 +93,6 @@ def render_table(report: Report, width: int | None = None, shown: Shown | None =
     """
     console, buffer = plain_console()
     renderable = table_renderable(report, shown)
-    if width is None:
-        width = file_width(console, unbroken_code(renderable))
-    console.width = width
+    console.width = width if width is not None else file_width(console, unbroken_code(renderable))
     console.print(renderable)
     return strip_trailing_spaces(buffer.getvalue())

@@ -19,12 +19,8 @@ MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as fo
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 
 
-def input_bytes(spec: ModelSpec) -> int:
-    return sum(math.prod(one.shape) * ITEMSIZES[one.dtype] for one in spec.inputs)
-
-
 def totals(spec: ModelSpec) -> Totals:
-    inputs = input_bytes(spec)
+    inputs = sum(math.prod(one.shape) * ITEMSIZES[one.dtype] for one in spec.inputs)
     return Totals(
         params=0,
         macs=spec.macs,

@@ -7,11 +7,13 @@ tensor that actually arrived; it is marked verified only when torch accepts it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import families
+from torchshape.contain import message
 from torchshape.families.diagnosis import (
     MADE_IN_FORWARD,
     MODEL_INPUT,
@@ -111,13 +113,11 @@ def diagnose(
     order; ``earlier_inputs``: path -> (type, input shapes) of those calls; ``last``: the last
     call that finished, as text; ``given``: the shapes of the model's inputs (a shape no earlier
     module returned and no input has was made by forward's own code)."""
-    from torchshape.families.model.load import first_line
-
     base = Diagnosis(
         layer=path,
         type=type_name(module),
         module=constructor(module),
-        message=first_line(error),
+        message=message(error),
         expects=expects(module),
         got=None,
         source=None,
@@ -187,15 +187,14 @@ def _dtype(base: Diagnosis, module: nn.Module, arrived: torch.Tensor) -> Diagnos
     from torch import nn
 
     got = str(arrived.dtype).removeprefix("torch.")
+    shape = ",".join(str(d) for d in base.got or ())
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         want = "integer indices (int64 or int32)"
-        shape = ",".join(str(d) for d in base.got or ())
         change = f"--input {shape}:int64" if base.source == MODEL_INPUT else "indices.long() before it"
     else:
         weight = next(iter(module.parameters()), None)
         dtype = str(weight.dtype if weight is not None else torch.get_default_dtype()).removeprefix("torch.")
         want = f"an input of its weights' dtype, {dtype}"
-        shape = ",".join(str(d) for d in base.got or ())
         change = (
             f"--input {shape}:{dtype}" if base.source == MODEL_INPUT else f"x.to(torch.{dtype}) before it"
         )
@@ -301,15 +300,20 @@ def user_line(error: BaseException) -> str | None:
     if not frames:
         return None
     frame = frames[-1]
-    name = os.path.abspath(frame.filename)
+    code = (frame.line or "").strip()
+    return f"{shown_file(frame.filename)}:{frame.lineno} in {frame.name}" + (f": {code}" if code else "")
+
+
+def shown_file(filename: str) -> str:
+    """A file as a message names it: relative to the current directory when inside it, else whole."""
+    import os
+
+    name = os.path.abspath(filename)
     try:
         shown = os.path.relpath(name)
     except ValueError:  # another drive
-        shown = name
-    if shown.startswith(".."):
-        shown = name
-    code = (frame.line or "").strip()
-    return f"{shown}:{frame.lineno} in {frame.name}" + (f": {code}" if code else "")
+        return name
+    return name if shown.startswith("..") else shown
 
 
 def _product(
@@ -328,8 +332,6 @@ def _product(
             dims, where = inputs[0][1:], f"{source} flattened {shape_text(inputs[0])}"
     if dims is None:
         return None, None
-    total = 1
-    for d in dims:
-        total *= d
+    total = math.prod(dims)
     symbols = names.get(len(dims), [f"d{i}" for i in range(len(dims))])
     return f"{where}: {'·'.join(symbols)} = {'·'.join(str(d) for d in dims)} = {total} features", total

@@ -17,6 +17,17 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+def forward_order(spec: ModelSpec) -> list[int]:
+    """The --input flags (by their place) in the order forward takes them: positional, then keywords."""
+    return sorted(range(len(spec.inputs)), key=lambda i: spec.inputs[i].name is not None)
+
+
+def _fed(spec: ModelSpec, trace: Trace) -> dict[int, int]:
+    """--input place -> the num_embeddings of the table the trace saw it feed (``Trace.feeds``)."""
+    order = forward_order(spec)
+    return {order[place]: size for place, size in trace.feeds if place < len(order)}
+
+
 def table_sizes(model: nn.Module) -> list[int]:
     """The num_embeddings of every embedding in the model."""
     from torch import nn
@@ -42,9 +53,7 @@ def drawn(spec: ModelSpec, model: nn.Module, trace: Trace) -> tuple[InputSpec, .
     """Each integer --input with the range it was drawn from and why; the trace tells where an
     input drawn below the smallest table fed that very table (or fed none)."""
     tables = table_sizes(model)
-    order = [i for i, one in enumerate(spec.inputs) if one.name is None]
-    order += [i for i, one in enumerate(spec.inputs) if one.name is not None]
-    fed = {order[place]: size for place, size in trace.feeds if place < len(order)}
+    fed = _fed(spec, trace)
     made = []
     for i, one in enumerate(spec.inputs):
         if not one.integer:
@@ -79,9 +88,7 @@ def make_input(one: InputSpec, model: nn.Module, device: torch.device, flag: str
 def with_feeds(spec: ModelSpec, trace: Trace) -> tuple[InputSpec, ...]:
     """The --input flags, each integer one without a range given the table it feeds (BERT's
     input_ids: the word embeddings' 30522, not the token types' 2)."""
-    order = [i for i, one in enumerate(spec.inputs) if one.name is None]
-    order += [i for i, one in enumerate(spec.inputs) if one.name is not None]
-    feeds = {order[place]: size for place, size in trace.feeds if place < len(order)}
+    feeds = _fed(spec, trace)
     return tuple(
         replace(one, feeds=feeds.get(i)) if one.integer and one.high is None else one
         for i, one in enumerate(spec.inputs)

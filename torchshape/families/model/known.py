@@ -50,50 +50,47 @@ SHAPE_PRESERVING: tuple[type[nn.Module], ...] = (
 )
 
 
-def linear(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+def linear(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Linear: (*, in_features) → (*, out_features); in·out MACs per row."""
     x = first_tensor(args)
-    layer: Any = module
     if x is None or x.dim() == 0:
         return None
-    shape = (*_shape(x)[:-1], int(layer.out_features))
+    shape = (*_shape(x)[:-1], int(module.out_features))
     rows = math.prod(_shape(x)[:-1])
     return Known(
         (KnownOutput("output", "(*, out_features)", shape),),
-        macs=rows * layer.in_features * layer.out_features,
+        macs=rows * module.in_features * module.out_features,
     )
 
 
-def flatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+def flatten(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Flatten: the dimensions start_dim..end_dim become their product."""
     x = first_tensor(args)
-    if x is None:
+    if x is None or x.dim() == 0:
         return None
-    layer: Any = module
     shape = _shape(x)
-    if not shape:
-        return None
-    start, end = layer.start_dim % len(shape), layer.end_dim % len(shape)
+    start, end = module.start_dim % len(shape), module.end_dim % len(shape)
     if start > end:
         return None
     out = (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
-    return Known((KnownOutput("output", f"(*, ∏ dims {layer.start_dim}..{layer.end_dim}, *)", out),))
+    return Known((KnownOutput("output", f"(*, ∏ dims {module.start_dim}..{module.end_dim}, *)", out),))
 
 
-def unflatten(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
+def unflatten(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """nn.Unflatten: dimension ``dim`` becomes ``unflattened_size`` (one -1 is inferred)."""
     x = first_tensor(args)
-    layer: Any = module
-    if x is None or not isinstance(layer.dim, int) or x.dim() == 0:
+    if x is None or not isinstance(module.dim, int) or x.dim() == 0:
         return None
     shape = _shape(x)
-    dim = layer.dim % len(shape)
-    sizes = [int(s) for s in layer.unflattened_size]
+    dim = module.dim % len(shape)
+    sizes = [int(s) for s in module.unflattened_size]
     if sizes.count(-1) == 1:
         known_part = math.prod(s for s in sizes if s != -1)
         sizes[sizes.index(-1)] = shape[dim] // known_part if known_part else 0
     out = (*shape[:dim], *sizes, *shape[dim + 1 :])
-    return Known((KnownOutput("output", f"(*, {tuple(layer.unflattened_size)}, *) at dim {layer.dim}", out),))
+    return Known(
+        (KnownOutput("output", f"(*, {tuple(module.unflattened_size)}, *) at dim {module.dim}", out),)
+    )
 
 
 def same_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:

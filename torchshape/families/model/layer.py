@@ -35,20 +35,11 @@ def class_text(module: Any) -> str:
     return ("an nn." if kind.__module__.startswith("torch.nn.") else "a ") + kind.__qualname__
 
 
-def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dim") and hasattr(value, "dtype")
-
-
-def _text(value: Any) -> str:
-    return str(value).removeprefix("torch.")
-
-
 def _device_and_dtype(module: Any, x: Any) -> tuple[str, str]:
     """Where the layer's weights live and in what dtype; a layer without weights: its input's."""
-    first = next(iter(module.parameters()), None)
-    where = x if first is None else first
+    where = next(iter(module.parameters()), x)
     device = where.device
-    return ("cpu" if device.type == "cpu" else _text(device)), _text(where.dtype)
+    return ("cpu" if device.type == "cpu" else str(device)), str(where.dtype).removeprefix("torch.")
 
 
 def read_layer(
@@ -78,7 +69,7 @@ def read_layer(
             f"{name} was called with a PackedSequence; a layer is read from a padded tensor only "
             "for now (torchshape rnn --lengths shows the packed call)",
         )
-    if not _is_tensor(x):
+    if not all(hasattr(x, attribute) for attribute in ("shape", "dim", "dtype")):  # a tensor
         raise UsageError(flag, f"{name} was called without a tensor as its input ({type(x).__name__})")
     device, dtype = _device_and_dtype(module, x)
     layer = adapter.layer(module, LayerCall(args, kwargs, x, device, dtype, flag, name, explain))

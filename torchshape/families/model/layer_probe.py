@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape import families
+from torchshape.contain import message
 from torchshape.errors import UsageError
 from torchshape.families.diagnosis import type_name
 from torchshape.families.model.layer import read_layer
-from torchshape.families.model.load import ModelFailed, first_line
+from torchshape.families.model.load import ModelFailed
 from torchshape.families.model.spec import ModelSpec
 from torchshape.given import given
 from torchshape.quiet import quiet
@@ -113,7 +114,7 @@ def _first_call(spec: ModelSpec, path: str) -> tuple[nn.Module, Call]:
                 model(*inputs, **keywords)
         except Exception as exc:
             if not calls:  # it failed before reaching the layer
-                raise ModelFailed(f"the model failed before {path} was called: {first_line(exc)}") from exc
+                raise ModelFailed(f"the model failed before {path} was called: {message(exc)}") from exc
         finally:
             handle.remove()
     if not calls:

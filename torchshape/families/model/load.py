@@ -12,6 +12,8 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from torchshape.contain import message, no_exit
@@ -32,11 +34,6 @@ class ModelFailed(TorchshapeError):
         self.report = report
 
 
-def first_line(error: BaseException) -> str:
-    """The first line of what ``error`` says, printable, even when its ``str()`` raises."""
-    return message(error)
-
-
 def import_target(spec: ModelSpec) -> Any:
     """The object that ``spec.target`` names: an nn.Module class or object, or a function or
     callable defined in the file or module it names (``check_target``)."""
@@ -44,7 +41,8 @@ def import_target(spec: ModelSpec) -> Any:
         module = _import_file(spec)
     else:
         assert spec.module is not None
-        module = _import_module(spec.module)
+        with _importing(os.getcwd(), spec.module, module=spec.module):
+            module = importlib.import_module(spec.module)
     found: Any = module
     for part in spec.name.split("."):
         if not hasattr(found, part):
@@ -70,39 +68,31 @@ def _import_file(spec: ModelSpec) -> Any:
         raise UsageError("TARGET", f"{spec.path!r}: Python cannot import this file")
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)  # its own imports of neighbouring files work, as with `python file.py`
-    try:
-        with no_exit(f"at import of {spec.path}"):
-            loader_spec.loader.exec_module(module)
-    except TorchshapeError:
-        raise
-    except Exception as exc:
-        raise ModelFailed(f"the model failed at import of {spec.path}: {first_line(exc)}") from exc
-    finally:
-        if sys.path and sys.path[0] == folder:
-            sys.path.pop(0)
+    # its own imports of neighbouring files work, as with `python file.py`
+    with _importing(os.path.dirname(path), spec.path):
+        loader_spec.loader.exec_module(module)
     return module
 
 
-def _import_module(name: str) -> Any:
-    """``package.module`` imported with the current directory first on the path, as ``python -m``
-    finds it (the ``torchshape`` script's own folder is what Python puts there otherwise)."""
-    here = os.getcwd()
-    sys.path.insert(0, here)
+@contextmanager
+def _importing(folder: str, what: str, *, module: str | None = None) -> Iterator[None]:
+    """An import of the user's code with ``folder`` first on the path: ``python -m`` puts the
+    current directory there for ``package.module`` (the ``torchshape`` script's own folder is
+    what Python puts there otherwise). ``module`` not found is a bad TARGET; anything else the
+    code raises is the model's failure."""
+    sys.path.insert(0, folder)
     try:
-        with no_exit(f"at import of {name}"):
-            return importlib.import_module(name)
+        with no_exit(f"at import of {what}"):
+            yield
     except TorchshapeError:
         raise
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
-            raise UsageError("TARGET", f"no module named {exc.name!r}") from None
-        raise ModelFailed(f"the model failed at import of {name}: {first_line(exc)}") from exc
     except Exception as exc:
-        raise ModelFailed(f"the model failed at import of {name}: {first_line(exc)}") from exc
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if module is not None and missing and f"{module}.".startswith(f"{missing}."):  # itself or a parent
+            raise UsageError("TARGET", f"no module named {missing!r}") from None
+        raise ModelFailed(f"the model failed at import of {what}: {message(exc)}") from exc
     finally:
-        if sys.path and sys.path[0] == here:
+        if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
 
 
@@ -194,7 +184,7 @@ def build_model(spec: ModelSpec, found: Any) -> Any:
     except TorchshapeError:
         raise
     except Exception as exc:
-        raise ModelFailed(f"the model failed when built ({spec.name}): {first_line(exc)}") from exc
+        raise ModelFailed(f"the model failed when built ({spec.name}): {message(exc)}") from exc
     if not isinstance(model, nn.Module):
         raise UsageError("TARGET", f"{spec.name}(...) returned a {type(model).__name__}, not an nn.Module")
     return model

@@ -157,19 +157,18 @@ def lengths_on_cpu() -> Iterator[None]:
     def values_of(value: Any) -> Any:
         return getattr(value, VALUES, value)
 
+    def on_meta(value: Any) -> bool:
+        return isinstance(value, torch.Tensor) and value.device.type == "meta"
+
     class Lengths(TorchFunctionMode):  # type: ignore[misc]
         def __torch_function__(
-            self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+            self, func: Any, _types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
         ) -> Any:
             kwargs = kwargs or {}
             name = getattr(func, "__name__", "")
             if name == "arange":  # position ids, permutations: small ones get their values too
                 out = func(*args, **kwargs)
-                if (
-                    isinstance(out, torch.Tensor)
-                    and out.device.type == "meta"
-                    and out.numel() <= SMALL_VALUES
-                ):
+                if on_meta(out) and out.numel() <= SMALL_VALUES:
                     keep_values(out, func(*args, **{**kwargs, "device": "cpu"}))
                 return out
             if not any(hasattr(a, VALUES) for a in (*args, *kwargs.values())):
@@ -183,19 +182,14 @@ def lengths_on_cpu() -> Iterator[None]:
             try:
                 out = func(*args, **kwargs)
             except (RuntimeError, NotImplementedError):  # it asked for the values: the twin's
-                if twin is not None and not (isinstance(twin, torch.Tensor) and twin.device.type == "meta"):
+                if twin is not None and not on_meta(twin):
                     return twin  # a CPU tensor (.cpu()), a Python value (bool(), .item(), .tolist())
                 raise
             if name in ("to", "type", "cuda") and isinstance(out, torch.Tensor):  # moved, the values stay
                 twin = values_of(args[0]).to(dtype=out.dtype)
             outs, twins = (out, twin) if isinstance(out, (tuple, list)) else ((out,), (twin,))
             for made, values in zip(outs, twins, strict=False):
-                if (
-                    isinstance(made, torch.Tensor)
-                    and made.device.type == "meta"
-                    and isinstance(values, torch.Tensor)
-                    and values.device.type == "cpu"
-                ):
+                if on_meta(made) and isinstance(values, torch.Tensor) and values.device.type == "cpu":
                     keep_values(made, values)
             return out
 

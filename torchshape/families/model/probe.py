@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.contain import silenced
 from torchshape.errors import UsageError
-from torchshape.families.model.diagnose import unpacked_usage
+from torchshape.families.model.diagnose import shown_file, unpacked_usage
 from torchshape.families.model.inputs import (
     check_arguments,
     drawn,
+    forward_order,
     in_order,
     make_inputs,
     table_sizes,
     with_feeds,
 )
 from torchshape.families.model.load import ModelFailed, build_model, import_target
+from torchshape.families.model.records import nbytes
 from torchshape.families.model.spec import InputSpec, ModelSpec, Symbols, input_names
 from torchshape.families.model.trace import Trace
 from torchshape.families.model.tracing import materialize_lazy, trace_module
@@ -66,26 +68,14 @@ def run(spec: ModelSpec) -> ProbeRun:
         warnings.simplefilter("default")  # each warning once per place in the code
         install()
         probe = _run(spec)
-    said: list[str] = []
-    for warning in caught:
-        text = (
-            f"{warning.category.__name__} at {_place(warning.filename)}:{warning.lineno}: {warning.message}"
+    said = tuple(
+        dict.fromkeys(  # each once, in the order they came
+            f"{w.category.__name__} at {shown_file(w.filename)}:{w.lineno}: {w.message}" for w in caught
         )
-        if text not in said:
-            said.append(text)
+    )
     if not said:
         return probe
-    return replace(probe, analysis=replace(probe.analysis, warned=tuple(said)))
-
-
-def _place(filename: str) -> str:
-    import os
-
-    try:
-        shown = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return filename if shown.startswith("..") else shown
+    return replace(probe, analysis=replace(probe.analysis, warned=said))
 
 
 def _run(spec: ModelSpec) -> ProbeRun:
@@ -110,27 +100,32 @@ def _run(spec: ModelSpec) -> ProbeRun:
                 model, inputs, keywords = built(spec, found, device, dtype)
             result = _on_meta(model, inputs, keywords, grad=spec.grad)
         else:
-            result = guard.interruptible(spec, _traced, model, inputs, keywords, spec.grad)
+            result = guard.interruptible(
+                spec, lambda: trace_module(model, inputs, keywords=keywords, grad=spec.grad)
+            )
             result = replace(result, measured_peak_bytes=measure.measured())
     if result.diagnosis is not None and result.unpacked:
         raise UsageError("--input", _unpacked_usage(spec, model, result))
     spec = replace(spec, inputs=drawn(spec, model, result))
+    return _probe_run(spec, str(device), spec.dtype.value, model, in_order(spec, inputs, keywords), result)
+
+
+def _probe_run(
+    spec: ModelSpec, device: str, dtype: str, model: nn.Module, tensors: list[Any], trace: Trace
+) -> ProbeRun:
+    """What the trace ran: ``tensors`` are the inputs in the order of ``spec.inputs``."""
+    import torch
+
     return ProbeRun(
-        device=str(device),
-        dtype=spec.dtype.value,
+        device=device,
+        dtype=dtype,
         torch_version=torch.__version__,
         spec=spec,
         sizes=Symbols(),
-        shapes=dict(
-            zip(
-                input_names(spec.inputs),
-                [tuple(t.shape) for t in in_order(spec, inputs, keywords)],
-                strict=True,
-            )
-        ),
+        shapes=dict(zip(input_names(spec.inputs), [tuple(t.shape) for t in tensors], strict=True)),
         error=None,
         reduced=False,
-        analysis=result,
+        analysis=trace,
         parameters={name: tuple(p.shape) for name, p in model.named_parameters()},
     )
 
@@ -139,8 +134,7 @@ def _unpacked_usage(spec: ModelSpec, model: nn.Module, trace: Trace) -> str:
     """The usage error of an --input tensor that forward unpacked as a tuple before it raised."""
     assert trace.diagnosis is not None
     one = trace.unpacked[0]
-    order = [i for i, given in enumerate(spec.inputs) if given.name is None]
-    order += [i for i, given in enumerate(spec.inputs) if given.name is not None]
+    order = forward_order(spec)
     given = spec.inputs[order[one.tensor]].text if one.tensor < len(order) else "it"
     message = trace.diagnosis.message.rstrip(".")
     failure = (
@@ -195,10 +189,6 @@ def _on_meta(
         return trace_module(model, inputs, answered.verified, keywords, grad=grad)
 
 
-def _traced(model: nn.Module, inputs: tuple[Any, ...], keywords: dict[str, Any], grad: bool) -> Trace:
-    return trace_module(model, inputs, keywords=keywords, grad=grad)
-
-
 def estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
     """``spec`` with the trial on meta's figures (``_estimate``). On the command line, the trial
     runs in a forked child (``measure.in_child``): torch's meta kernels and what their first use
@@ -237,9 +227,8 @@ def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
         raise
     except Exception:  # the real run says what went wrong, with its diagnosis
         return spec
-    elements = sum(p.numel() for p in model.parameters()) + sum(
-        t.numel() for t in (*inputs, *keywords.values())
-    )
+    tensors = (*inputs, *keywords.values())
+    elements = sum(p.numel() for p in model.parameters()) + sum(t.numel() for t in tensors)
     trace: Trace | None
     try:
         with quiet():
@@ -254,12 +243,8 @@ def _estimate(spec: ModelSpec, found: Any, dtype: torch.dtype) -> ModelSpec:
             elements=elements,
             inputs=with_feeds(spec, trace),
         )
-    tensors = (*inputs, *keywords.values())
-    known_bytes = (
-        sum(p.numel() * p.element_size() for p in model.parameters())
-        + sum(b.numel() * b.element_size() for b in model.buffers())
-        + sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
-    )
+    known_bytes = nbytes([*model.parameters(), *model.buffers()])
+    known_bytes += nbytes(t for t in tensors if isinstance(t, torch.Tensor))
     where = "" if trace is None or trace.diagnosis is None else f" at {trace.diagnosis.shown_layer}"
     return replace(
         spec,
@@ -318,17 +303,8 @@ def trace_live(
     )
     with quiet():
         result = trace_module(model, inputs, keywords=keywords)
-    probe = ProbeRun(
-        device=str(first.device),
-        dtype=str(first.dtype).removeprefix("torch."),
-        torch_version=torch.__version__,
-        spec=spec,
-        sizes=Symbols(),
-        shapes=dict(zip(input_names(spec.inputs), [tuple(t.shape) for t in tensors], strict=True)),
-        error=None,
-        reduced=False,
-        analysis=result,
-        parameters={n: tuple(p.shape) for n, p in model.named_parameters()},
+    probe = _probe_run(
+        spec, str(first.device), str(first.dtype).removeprefix("torch."), model, tensors, result
     )
     report = build_report(spec, probe)
     if result.diagnosis is not None:

@@ -4,6 +4,7 @@ between them, which input fed which layer, the MACs, the suspicions and the fail
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from torchshape.families.diagnosis import Diagnosis, spatial_dims, type_name
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 
 def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
+
+
+def nbytes(tensors: Iterable[Any]) -> int:
+    """The bytes of ``tensors`` (parameters, buffers, inputs, outputs) together."""
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def with_ops(calls: list[LayerCall], records: list[dict[str, Any]], ops: list[Any]) -> list[LayerCall]:

@@ -41,14 +41,8 @@ def call(spec: ModelSpec) -> str:
     whole = f"output = model({', '.join(names)})"
     if len(whole) <= CALL_WIDTH:
         return whole
-    starred = [
-        text
-        for text, present in (
-            ("*inputs", any(one.name is None for one in spec.inputs)),
-            ("**keywords", any(one.name is not None for one in spec.inputs)),
-        )
-        if present
-    ]
+    starred = ["*inputs"] if any(one.name is None for one in spec.inputs) else []
+    starred += ["**keywords"] if any(one.name is not None for one in spec.inputs) else []
     return f"output = model({', '.join(starred)})"
 
 
@@ -65,12 +59,6 @@ def totals(trace: Trace, spec: ModelSpec | None = None) -> Totals:
         output_bytes=trace.output_bytes,
         peak_bytes_estimate=spec.peak_bytes if guarded and spec is not None else trace.memory_bytes,
     )
-
-
-def ran(probe: ProbeRun) -> str:
-    if probe.device == "meta":
-        return f"forward pass on meta ({probe.dtype}), torch {probe.torch_version}: shapes only, no values"
-    return real_pass(probe)
 
 
 def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
@@ -93,5 +81,9 @@ def build_report(spec: ModelSpec, probe: ProbeRun) -> Report:
         held = "; ".join(f"{name}: {low} ≤ v < {high} ({RANGE_WHY[why]})" for name, (low, high, why) in drawn)
         notes.append(f"integer inputs hold {held}; give LOW-HIGH to choose: --input 4,10:int64:0-100")
     notes += [f"the forward warned: {text}" for text in trace.warned]
-    counted = totals(trace, ran_spec)
-    return fed_report(spec, probe, fed, notes, call=call(spec), ran=ran(probe), totals=counted)
+    ran = (
+        f"forward pass on meta ({probe.dtype}), torch {probe.torch_version}: shapes only, no values"
+        if probe.device == "meta"
+        else real_pass(probe)
+    )
+    return fed_report(spec, probe, fed, notes, call=call(spec), ran=ran, totals=totals(trace, ran_spec))

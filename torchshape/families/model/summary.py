@@ -6,11 +6,14 @@ torchinfo's arguments become the inputs and keywords of ``trace_live``; its resu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from torchshape.errors import UsageError
+from torchshape.families.model.inputs import table_sizes
+from torchshape.families.model.spec import DEFAULT_INTEGER_HIGH
 from torchshape.families.model.trace import Trace
 from torchshape.report import Report, Summary
 
@@ -31,8 +34,6 @@ COLUMNS = (
 )
 ROW_SETTINGS = ("ascii_only", "depth", "var_names", "hide_recursive_layers")
 MODES = ("same", "train", "eval")
-# the integers in an index input when the model has no embedding to bound them
-DEFAULT_INTEGER_HIGH = 10
 
 
 def check(
@@ -53,18 +54,15 @@ def check(
         )
     if input_size is not None and input_data is not None:
         raise UsageError("input_size", "give one of input_size and input_data, not both")
-    for name in col_names or ():
-        if name not in COLUMNS:
-            raise UsageError(
-                "col_names", f"none of torchinfo's columns: {', '.join(COLUMNS)}", shown=f"col_names {name!r}"
-            )
-    for name in row_settings or ():
-        if name not in ROW_SETTINGS:
-            raise UsageError(
-                "row_settings",
-                f"none of torchinfo's: {', '.join(ROW_SETTINGS)}",
-                shown=f"row_settings {name!r}",
-            )
+    for argument, given, allowed, what in (
+        ("col_names", col_names, COLUMNS, "torchinfo's columns"),
+        ("row_settings", row_settings, ROW_SETTINGS, "torchinfo's"),
+    ):
+        for name in given or ():
+            if name not in allowed:
+                raise UsageError(
+                    argument, f"none of {what}: {', '.join(allowed)}", shown=f"{argument} {name!r}"
+                )
     if col_width <= 0:
         raise UsageError("col_width", "must be greater than 0", shown=f"col_width={col_width}")
     if depth < 0:
@@ -78,17 +76,17 @@ def check(
 
 def sizes(input_size: Any) -> list[tuple[int, ...]]:
     """torchinfo's forms: one size ``(2, 3, 8, 8)`` or ``[2, 3]``, or several ``[(2, 3), (2, 5)]``."""
+    shown = f"input_size={input_size!r}"
     if not isinstance(input_size, (list, tuple)) or not input_size:
-        shown = f"input_size={input_size!r}"
         raise UsageError("input_size", "no size: give a tuple such as (2, 3, 32, 32)", shown=shown)
     if all(isinstance(d, int) for d in input_size):
         found = [tuple(input_size)]
     elif all(isinstance(s, (list, tuple)) and all(isinstance(d, int) for d in s) for s in input_size):
         found = [tuple(s) for s in input_size]
     else:
-        raise UsageError("input_size", "give one size or a list of sizes", shown=f"input_size={input_size!r}")
+        raise UsageError("input_size", "give one size or a list of sizes", shown=shown)
     if any(d <= 0 for size in found for d in size):
-        raise UsageError("input_size", "a dimension is below 1", shown=f"input_size={input_size!r}")
+        raise UsageError("input_size", "a dimension is below 1", shown=shown)
     return found
 
 
@@ -103,7 +101,6 @@ def made_inputs(
     dimension of 1; integer dtypes hold indices below the smallest ``num_embeddings`` (torchinfo's
     are all 0)."""
     import torch
-    from torch import nn
 
     found = sizes(input_size)
     # torchinfo takes dtypes and tensor types alike (torch.long, torch.LongTensor)
@@ -111,7 +108,7 @@ def made_inputs(
     kinds = kinds or [torch.float32] * len(found)
     if len(kinds) != len(found):
         raise UsageError("dtypes", f"{len(kinds)} dtype(s) for {len(found)} input size(s)")
-    tables = [m.num_embeddings for m in model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
+    tables = table_sizes(model)
     tensors = []
     for size, dtype in zip(found, kinds, strict=True):
         if dtype.is_floating_point or dtype.is_complex:
@@ -143,11 +140,7 @@ def leaf_output_bytes(model: nn.Module, trace: Trace, element_size: int) -> int:
     total = 0
     for layer in trace.layers:
         if layer.path in leaves and layer.params > 0 and layer.depth > 0:
-            for output in layer.outputs:
-                count = 1
-                for d in output.shape:
-                    count *= d
-                total += count * element_size * 2
+            total += sum(math.prod(output.shape) * element_size * 2 for output in layer.outputs)
     return total
 
 

@@ -91,7 +91,6 @@ class Trace:
     params: int
     trainable: int
     param_bytes: int
-    largest_activation_bytes: int
     macs: int  # every operation's (``ops.OpCounter``), recurrent layers by their formulas
     input_bytes: int = 0
     leaf_output_bytes: int = 0  # every leaf layer's outputs, all calls
@@ -109,7 +108,6 @@ class Trace:
     feeds: tuple[tuple[int, int], ...] = ()
     warned: tuple[str, ...] = ()  # what the model and torch warned during the trace, once each
     error: str | None = None  # the model's own error: one line
-    recurrent: bool = False
     diagnosis: Diagnosis | None = None  # where forward raised: the layer, what it needs, checked fixes
     warnings: tuple[Suspicion, ...] = ()  # calls torch accepted that usually mean a mistake
     # the inputs that forward unpacked as if tuples (``x, y = pair`` given one tensor), ``tensor``
@@ -169,7 +167,3 @@ def collapse(calls: list[LayerCall]) -> list[LayerCall]:
         else:
             rows.append(call)
     return rows
-
-
-def shapes_text(pairs: tuple[tuple[str, tuple[int, ...]], ...]) -> str:
-    return ", ".join(shape_text(shape) for _, shape in pairs)

@@ -28,6 +28,7 @@ from torchshape.families.model.records import (
     formula_macs,
     inclusive_macs,
     inside_suspended,
+    nbytes,
     shape_of,
     suspicions,
     with_ops,
@@ -60,6 +61,8 @@ def trace_module(
 
     from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
 
+    keywords = keywords or {}
+    fed = [*inputs, *keywords.values()]  # forward's inputs, positional then keywords
     materialize_lazy(model, inputs, keywords)
     warm_up(meta=_on_meta_device(model, inputs))
 
@@ -69,7 +72,6 @@ def trace_module(
     records: list[dict[str, Any]] = []
     stack: list[int] = []
     finished: list[int] = []  # record indices, in the order their calls returned
-    largest = [0]
     leaves = [0]  # bytes of every leaf layer's outputs, all calls
     counter = OpCounter()
     counter.owner = lambda: stack[-1] if stack else -1
@@ -79,7 +81,7 @@ def trace_module(
         lambda: next(clock),
         lambda: bool(stack) and type(records[stack[-1]]["module"]).__module__.startswith("torch.nn.modules."),
     )
-    given = {id(t) for t in (*inputs, *(keywords or {}).values())}
+    given = {id(t) for t in fed}
 
     def shadow(value: Any) -> Any:
         """``value`` with every tensor but the model's inputs as an empty meta tensor of its shape."""
@@ -119,10 +121,8 @@ def trace_module(
         finished.append(index)
         counter.suspended -= records[index]["suspends"]
         named = name_outputs(module, out)
-        for _, tensor in named:
-            largest[0] = max(largest[0], tensor.numel() * tensor.element_size())
-            if next(module.children(), None) is None:
-                leaves[0] += tensor.numel() * tensor.element_size()
+        if next(module.children(), None) is None:
+            leaves[0] += nbytes(tensor for _, tensor in named)
         record = records[index]
         with counter.paused():
             # what the formulas say, read now; then the record keeps only the shapes, so that the
@@ -140,7 +140,7 @@ def trace_module(
         error: BaseException | None = None
         try:
             with _forward_mode(grad), counter, PlainLinear(counter), recorder:
-                root(*inputs, **(keywords or {}))
+                root(*inputs, **keywords)
         except Exception as exc:
             error = exc
         finally:
@@ -157,12 +157,11 @@ def trace_module(
         where = paths.get(id(failing), "")
         diagnosis = failure(failing, where, records, failed_index, error, paths, finished)
         if recorder.failed is not None and recorder.failed.message == diagnosis.message:
-            op = recorder.failed
-            diagnosis = replace(diagnosis, operation=op.call)
+            diagnosis = replace(diagnosis, operation=recorder.failed.call)
         what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
         if what is not None:
             diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
-    places = {id(t): place for place, t in enumerate((*inputs, *(keywords or {}).values()))}
+    places = {id(t): place for place, t in enumerate(fed)}
     unpacked: list[Unpacked] = []
     for one in recorder.unpacked:  # an input tensor unpacked as a tuple: the argument's structure
         place = places.get(one.tensor)
@@ -188,19 +187,12 @@ def trace_module(
         module = record["module"]
         path = paths.get(id(module), "?")
         found = found_all[index]
-        formulas = {o.name: o for o in found.outputs} if found is not None else {}
-        outputs = []
-        for name, tensor in record["outputs"] or []:
-            formula = formulas.get(name)
-            outputs.append(
-                Output(
-                    name,
-                    shape_of(tensor),
-                    None if formula is None else formula.formula,
-                    None if formula is None else formula.expected,
-                    small_run=(answered or {}).get(id(module)),
-                )
-            )
+        formulas = {o.name: (o.formula, o.expected) for o in found.outputs} if found is not None else {}
+        small_run = (answered or {}).get(id(module))
+        outputs = [
+            Output(name, shape_of(tensor), *formulas.get(name, (None, None)), small_run=small_run)
+            for name, tensor in record["outputs"] or []
+        ]
         if record["suspends"] and not inside_suspended(records, index):
             macs += (found.macs if found is not None else None) or 0
         calls.append(
@@ -218,30 +210,21 @@ def trace_module(
             )
         )
     calls = with_ops(calls, records, recorder.calls)
-    feeds = fed_by(records, [*inputs, *(keywords or {}).values()])
     parameters = list(model.parameters())
     return Trace(
         layers=tuple(calls),
         params=sum(p.numel() for p in parameters),
         trainable=sum(p.numel() for p in parameters if p.requires_grad),
-        param_bytes=sum(p.numel() * p.element_size() for p in parameters),
-        largest_activation_bytes=largest[0],
+        param_bytes=nbytes(parameters),
         leaf_output_bytes=leaves[0],
         macs=macs,
-        input_bytes=sum(
-            t.numel() * t.element_size()
-            for t in (*inputs, *(keywords or {}).values())
-            if isinstance(t, torch.Tensor)
-        ),
-        output_bytes=sum(t.numel() * t.element_size() for _, t in records[0]["outputs"] or [])
-        if records
-        else 0,
-        buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
+        input_bytes=nbytes(t for t in fed if isinstance(t, torch.Tensor)),
+        output_bytes=nbytes(t for _, t in records[0]["outputs"] or []) if records else 0,
+        buffer_bytes=nbytes(model.buffers()),
         activation_peak_bytes=counter.peak,
         grad=grad,
         uncounted=tuple(sorted(counter.uncounted.items())),
-        feeds=feeds,
-        recurrent=any(is_recurrent(m) for m in model.modules()),
+        feeds=fed_by(records, fed),
         error=None if diagnosis is None else diagnosis.message,
         diagnosis=diagnosis,
         warnings=tuple(warnings),
