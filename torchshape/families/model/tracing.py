@@ -58,7 +58,8 @@ def trace_module(
     import torch
     from torch.nn.utils.rnn import PackedSequence
 
-    from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
+    from torchshape.families.model.op_calls import OpRecorder, warm_up
+    from torchshape.families.model.ops import OpCounter, PlainLinear
 
     materialize_lazy(model, inputs, keywords)
     warm_up(meta=_on_meta_device(model, inputs))
