@@ -51,16 +51,10 @@ def lanes_legend(d: LanesDiagram) -> list[str]:
         )
     if None in with_gaps(d.shown_steps):
         lines.append(f"{GAP} steps not drawn: L = {d.steps}")
-    lines.append(_verdict(d.holds if d.checked and not d.checked.startswith("not") else None, d.checked))
+    holds = d.holds if d.checked and not d.checked.startswith("not") else None
+    refuted = "torch refutes a mapping drawn (in red): " if holds is False else ""
+    lines.append(f"{mark(holds)} {refuted}{d.checked}")
     return lines
-
-
-def _verdict(holds: bool | None, checked: str) -> str:
-    if holds is None:
-        return f"? {checked}"
-    if holds:
-        return f"✓ {checked}"
-    return f"✗ torch refutes a mapping drawn (in red): {checked}"
 
 
 # ---------------------------------------------------------------- axis

@@ -196,38 +196,13 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
             if i + 1 < len(ordered):
                 nx = ordered[i + 1][1]
                 dashed = ordered[i + 1][0] != t + 1
-                if direction == "forward":
-                    c.line(
-                        cx + cell_w,
-                        ly + cell_h / 2,
-                        nx - 2,
-                        ly + cell_h / 2,
-                        stroke=colour,
-                        arrow=True,
-                        dash=dashed,
-                    )
-                else:
-                    c.line(
-                        nx,
-                        ly + cell_h / 2,
-                        cx + cell_w + 2,
-                        ly + cell_h / 2,
-                        stroke=colour,
-                        arrow=True,
-                        dash=dashed,
-                    )
+                start, end = (cx + cell_w, nx - 2) if direction == "forward" else (nx, cx + cell_w + 2)
+                c.line(start, ly + cell_h / 2, end, ly + cell_h / 2, stroke=colour, arrow=True, dash=dashed)
             if layer == top:  # this lane's h at every step is its half of output
                 i_dir = d.directions.index(direction)
                 oy = out_y + i_dir * 30 + 24
-                c.line(
-                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
-                    ly,
-                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
-                    oy + 2,
-                    stroke=colour,
-                    width=1,
-                    arrow=True,
-                )
+                ox = cx + cell_w / 2 + (8 if direction == "backward" else -8)
+                c.line(ox, ly, ox, oy + 2, stroke=colour, width=1, arrow=True)
     y = lane_top + len(lanes) * lane_h + 4
     c.text(MARGIN, y + 17, d.input_label, fill="#555")
     for t, cx in xs.items():

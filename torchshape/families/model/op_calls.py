@@ -59,19 +59,15 @@ class OpCall:
     def rule(self) -> str:
         """``cat(dim=-1): (2, 7) + (2, 5) → (2, 12)``."""
         short = self.name.rpartition(".")[2]
-        shown = " + ".join(_shape(s) for s in self.inputs) or "()"
-        out = "raised" if self.failed else ", ".join(_shape(s) for s in self.outputs) or "—"
+        shown = " + ".join(str(s) for s in self.inputs) or "()"
+        out = "raised" if self.failed else ", ".join(str(s) for s in self.outputs) or "—"
         return f"{short}{f'({self.settings})' if self.settings else ''}: {shown} → {out}"
 
     @property
     def call(self) -> str:
         """``Tensor.view(-1, 7) of (2, 6)``."""
-        shown = " and ".join(_shape(s) for s in self.inputs)
+        shown = " and ".join(str(s) for s in self.inputs)
         return f"{self.name}({self.settings})" + (f" of {shown}" if shown else "")
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _shapes(value: Any) -> list[tuple[int, ...]]:
