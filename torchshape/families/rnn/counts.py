@@ -1,4 +1,5 @@
-"""Memory of one forward pass: the working sets of every CPU path, measured; the totals.
+"""What one forward pass costs: its working sets on every CPU path (measured), the totals the
+guard and the footer show, the parameter rows beside torch's, and a time estimate.
 
 Pure arithmetic, no torch, over the sizes of ``torchshape.families.rnn.sizes``.
 """
