@@ -127,8 +127,8 @@ SWEEPS = {
         },
         "the LSTM above (4096, 8 layers, bidirectional, batch 64, seq-len 1000)",
         memos=(
-            "torchshape.families.rnn.counts:parameter_formulas",
-            "torchshape.families.rnn.counts:parameters_at_size",
+            "torchshape.families.rnn.sizes:parameter_formulas",
+            "torchshape.families.rnn.sizes:parameters_at_size",
         ),
     ),
     "conv": Sweep(

@@ -28,9 +28,10 @@ from tests.strategies import cell_settings, settings
 from tests.truth import torch_module
 from torchshape import inspect, make_spec
 from torchshape.cli import main
-from torchshape.families.rnn.counts import init_bound, parameter_formulas, totals
+from torchshape.families.rnn.counts import totals
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.probe import META_PARAMETER_LAYERS
+from torchshape.families.rnn.sizes import init_bound, parameter_formulas
 
 
 def run_module(module: Any, raw: dict[str, Any], dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -118,19 +119,19 @@ def test_a_wrong_parameter_formula_is_caught(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The check can fail: forget that layers above the first read D·H_out features."""
-    from torchshape.families.rnn import counts
+    from torchshape.families.rnn import sizes
 
-    real = counts.parameter_formulas
+    real = sizes.parameter_formulas
 
-    def broken(spec: Any) -> list[counts.ParameterFormula]:
+    def broken(spec: Any) -> list[sizes.ParameterFormula]:
         out = []
         for p in real(spec):
             if p.name.startswith("weight_ih") and p.layer > 0:
-                p = counts.ParameterFormula(p.name, p.layer, p.reverse, (p.dims[0], "H_out"))
+                p = sizes.ParameterFormula(p.name, p.layer, p.reverse, (p.dims[0], "H_out"))
             out.append(p)
         return out
 
-    monkeypatch.setattr(counts, "parameter_formulas", broken)
+    monkeypatch.setattr(sizes, "parameter_formulas", broken)
     code = main(["rnn", "--layers", "2", "--bidir", "--params"])
     out = " ".join(capsys.readouterr().out.split())  # the table wraps at 80 columns
     assert code == 1

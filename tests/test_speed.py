@@ -16,8 +16,8 @@ from tests.conftest import run_cli, run_python, wrong_rnn_formula
 from torchshape import inspect, make_spec
 from torchshape.api import with_timing
 from torchshape.families.rnn import formulas
-from torchshape.families.rnn.counts import macs
 from torchshape.families.rnn.probe_sizes import probe_spec
+from torchshape.families.rnn.sizes import macs
 from torchshape.timing import TimingSettings
 
 # --- --time on the command line -------------------------------------------------------------

@@ -221,6 +221,7 @@ def summary(
     from torchshape.api_checks import check_module
     from torchshape.families.model import summary as torchinfo
 
+    del cache_forward_pass  # torchinfo's cache of forward passes: every call here traces anew
     check_module("model", model)
     torchinfo.check(
         input_size=input_size,

@@ -1,6 +1,6 @@
 """--format svg --diagram: the drawing as a vector image (shapes and text, sized to its content).
 
-The same data and legend as the text drawing (``diagram_text``), drawn with rectangles,
+The same data and legend (``diagram_legend``) as the text drawing, drawn with rectangles,
 lines and circles; readable at 100%. Knows the kinds of ``torchshape.diagram``, no family.
 """
 
@@ -9,19 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram, MaskDiagram
-from torchshape.render.diagram_text import (
-    FIRST_WINDOWS,
-    _axis_legend,
-    _axis_summary,
-    _lanes_legend,
-    _mask_legend,
-    drawn_windows,
-    mask_heading,
-    shown_positions,
-    unread_cell,
-    windows_left_out,
-    with_gaps,
-)
+from torchshape.render import diagram_legend as legend
 
 FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace"'
 HOLDS = {True: "#2e7d32", False: "#c62828", None: "#b8860b"}
@@ -117,15 +105,12 @@ class _Canvas:
 def render_diagram_svg(diagram: Diagram) -> str:
     canvas = _Canvas()
     if isinstance(diagram, LanesDiagram):
-        y = _lanes(canvas, diagram)
-        legend = _lanes_legend(diagram)
-    elif isinstance(diagram, MaskDiagram):
-        y = _mask(canvas, diagram)
-        legend = _mask_legend(diagram)[1:]  # the glyphs' line: drawn as swatches by _mask
+        y, lines_below = _lanes(canvas, diagram), legend.lanes_legend(diagram)
+    elif isinstance(diagram, MaskDiagram):  # the glyphs' line of the legend: drawn as swatches by _mask
+        y, lines_below = _mask(canvas, diagram), legend.mask_legend(diagram)[1:]
     else:
-        y = _axis(canvas, diagram)
-        legend = [_axis_summary(diagram), *_axis_legend(diagram)]
-    for line in legend:
+        y, lines_below = _axis(canvas, diagram), [legend.axis_summary(diagram), *legend.axis_legend(diagram)]
+    for line in lines_below:
         fill = {"✓": HOLDS[True], "✗": HOLDS[False], "?": HOLDS[None]}.get(line[:1], "#333")
         canvas.text(MARGIN, y, line, size=12, fill=fill)
         y += LINE
@@ -153,7 +138,7 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
     cell_w, cell_h, gap_w, pitch, lane_h = 70, 30, 40, 96, 46
     top = d.layers - 1
     c.text(MARGIN, MARGIN + 12, f"{d.title}, unrolled over L = {d.steps} steps", size=15, weight="bold")
-    xs, gaps = _placed(with_gaps(d.shown_steps), MARGIN + 200, pitch, gap_w)
+    xs, gaps = _placed(legend.with_gaps(d.shown_steps), MARGIN + 200, pitch, gap_w)
     y = MARGIN + 44
     for t, cx in xs.items():
         c.text(cx + cell_w / 2, y, f"t = {t}", anchor="middle", fill="#555")
@@ -211,38 +196,13 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
             if i + 1 < len(ordered):
                 nx = ordered[i + 1][1]
                 dashed = ordered[i + 1][0] != t + 1
-                if direction == "forward":
-                    c.line(
-                        cx + cell_w,
-                        ly + cell_h / 2,
-                        nx - 2,
-                        ly + cell_h / 2,
-                        stroke=colour,
-                        arrow=True,
-                        dash=dashed,
-                    )
-                else:
-                    c.line(
-                        nx,
-                        ly + cell_h / 2,
-                        cx + cell_w + 2,
-                        ly + cell_h / 2,
-                        stroke=colour,
-                        arrow=True,
-                        dash=dashed,
-                    )
+                start, end = (cx + cell_w, nx - 2) if direction == "forward" else (nx, cx + cell_w + 2)
+                c.line(start, ly + cell_h / 2, end, ly + cell_h / 2, stroke=colour, arrow=True, dash=dashed)
             if layer == top:  # this lane's h at every step is its half of output
                 i_dir = d.directions.index(direction)
                 oy = out_y + i_dir * 30 + 24
-                c.line(
-                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
-                    ly,
-                    cx + cell_w / 2 + (8 if direction == "backward" else -8),
-                    oy + 2,
-                    stroke=colour,
-                    width=1,
-                    arrow=True,
-                )
+                ox = cx + cell_w / 2 + (8 if direction == "backward" else -8)
+                c.line(ox, ly, ox, oy + 2, stroke=colour, width=1, arrow=True)
     y = lane_top + len(lanes) * lane_h + 4
     c.text(MARGIN, y + 17, d.input_label, fill="#555")
     for t, cx in xs.items():
@@ -266,7 +226,7 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
 
 
 def _axis(c: _Canvas, d: AxisDiagram) -> float:
-    cells = shown_positions(d)
+    cells = legend.shown_positions(d)
     size = 24
     label_w = 140
     c.text(MARGIN, MARGIN + 12, f"{d.title}: axis {d.axis}", size=15, weight="bold")
@@ -295,10 +255,10 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
     for gx in gaps:
         c.text(gx + size / 2, y + 17, "⋯", anchor="middle", fill="#555")
     y += size + 16
-    windows = drawn_windows(d)
-    left_out = windows_left_out(d, windows)
+    windows = legend.drawn_windows(d)
+    left_out = legend.windows_left_out(d, windows)
     for i, w in enumerate(windows):
-        if i == FIRST_WINDOWS and left_out:
+        if i == legend.FIRST_WINDOWS and left_out:
             c.text(MARGIN, y + 10, f"⋮ {left_out}", size=12, fill="#555")
             y += 22
         colour = {"ceil_mode": "#8e24aa", "dropped": "#9e9e9e"}.get(w.extra or "", "#37474f")
@@ -326,7 +286,7 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
     if d.unreached is not None or d.unread:
         c.text(MARGIN, y + 12, "no window", size=12, fill="#c62828")
         for p, px in xs.items():
-            if unread_cell(d, p):
+            if legend.unread_cell(d, p):
                 c.text(px + size / 2, y + 12, "▲", anchor="middle", size=12, fill="#c62828")
         y += 22
     return y + 16
@@ -338,9 +298,9 @@ MASK_STROKE = {"allowed": "#2e7d32", "attn_mask": "#9e9e9e", "key_padding_mask":
 
 def _mask(c: _Canvas, d: MaskDiagram) -> float:
     size = 22
-    c.text(MARGIN, MARGIN + 12, mask_heading(d), size=15, weight="bold")
-    keys = with_gaps(d.shown_keys)
-    queries = with_gaps(d.shown_queries)
+    c.text(MARGIN, MARGIN + 12, legend.mask_heading(d), size=15, weight="bold")
+    keys = legend.with_gaps(d.shown_keys)
+    queries = legend.with_gaps(d.shown_queries)
     x0 = MARGIN + 80
     y: float = MARGIN + 44
     c.text(x0 - 10, y, "key", anchor="end", size=11, fill="#666")

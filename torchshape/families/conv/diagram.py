@@ -11,7 +11,7 @@ from __future__ import annotations
 from torchshape.diagram import AxisDiagram
 from torchshape.families.conv.formulas import dim_formulas, pads
 from torchshape.families.conv.spec import ConvSpec
-from torchshape.families.spatial import pick_axis, sliding_diagram, transposed_diagram
+from torchshape.families.spatial_diagram import pick_axis, sliding_diagram, transposed_diagram
 
 
 def plan(spec: ConvSpec, output: tuple[int, ...] | None = None) -> AxisDiagram:

@@ -59,7 +59,8 @@ def trace_module(
     import torch
     from torch.nn.utils.rnn import PackedSequence
 
-    from torchshape.families.model.ops import OpCounter, OpRecorder, PlainLinear, warm_up
+    from torchshape.families.model.op_calls import OpRecorder, warm_up
+    from torchshape.families.model.ops import OpCounter, PlainLinear
 
     keywords = keywords or {}
     fed = [*inputs, *keywords.values()]  # forward's inputs, positional then keywords

@@ -11,7 +11,8 @@ from __future__ import annotations
 from torchshape.diagram import AxisDiagram
 from torchshape.families.pool.formulas import dim_rules
 from torchshape.families.pool.spec import PoolSpec
-from torchshape.families.spatial import adaptive_diagram, axes, pick_axis, sliding_diagram
+from torchshape.families.spatial import axes
+from torchshape.families.spatial_diagram import adaptive_diagram, pick_axis, sliding_diagram
 
 
 def plan(spec: PoolSpec, output: tuple[int, ...] | None = None) -> AxisDiagram:

@@ -20,7 +20,7 @@ from torchshape.families.diagnosis import (
     source_of,
 )
 from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, claimed_class, first_tensor
-from torchshape.families.rnn import counts, formulas
+from torchshape.families.rnn import formulas, sizes
 from torchshape.families.rnn.probe_sizes import probe_spec
 from torchshape.families.rnn.request import make_spec
 from torchshape.families.rnn.spec import Kind, Nonlinearity, RNNSpec
@@ -46,7 +46,7 @@ def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known |
     spec = spec_of(module, args)
     if spec is None:
         return None
-    return Known(outputs(spec), macs=counts.macs(spec).total)
+    return Known(outputs(spec), macs=sizes.macs(spec).total)
 
 
 def outputs(spec: RNNSpec) -> tuple[KnownOutput, ...]:

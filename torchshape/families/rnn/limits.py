@@ -6,8 +6,8 @@ import math
 import re
 
 from torchshape.errors import EnvironmentProblem
-from torchshape.families.rnn.counts import parameters_at_size
 from torchshape.families.rnn.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.sizes import parameters_at_size
 from torchshape.families.rnn.spec import FLAGS, RNNSpec
 from torchshape.guard import addressable
 

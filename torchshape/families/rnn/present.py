@@ -9,9 +9,9 @@ from rich.text import Text
 
 from torchshape.diagram import checked
 from torchshape.facts import Totals
-from torchshape.families.rnn.counts import init_bound, steps
 from torchshape.families.rnn.sections import sections as sections
 from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
+from torchshape.families.rnn.sizes import init_bound, steps
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
 from torchshape.report import Report
