@@ -2,19 +2,14 @@
 
 A cell is one layer, one direction, one step: ``h_1, c_1 = lstm_cell(input, (h_0, c_0))``.
 Its shape rules are in ``torchshape.families.rnn.formulas`` with the layers'; this module holds what
-differs for a cell: the settings it refuses, its call line, and (torch imported lazily)
-how it is built and called.
+differs for a cell: the settings it refuses and its call line (``torch_side`` builds and calls
+it with the layers).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from torchshape.errors import UsageError
 from torchshape.families.rnn.spec import FLAGS, Kind, RNNSpec
-
-if TYPE_CHECKING:
-    import torch
 
 
 def reject_layer_settings(
@@ -102,30 +97,3 @@ def call(spec: RNNSpec) -> str:
     if spec.kind.has_cell_state:
         return f"h_1, c_1 = {name}(input, (h_0, c_0))"
     return f"h_1 = {name}(input, h_0)"
-
-
-def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    """The nn.LSTMCell / nn.GRUCell / nn.RNNCell that ``spec`` describes."""
-    import torch
-
-    kwargs: dict[str, Any] = {"bias": spec.bias, "device": device, "dtype": dtype}
-    if spec.nonlinearity is not None:
-        kwargs["nonlinearity"] = spec.nonlinearity.value
-    module_class = getattr(torch.nn, spec.kind.module_name)
-    module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
-    return module.eval()
-
-
-def is_cell_module(module: torch.nn.Module) -> bool:
-    import torch
-
-    return isinstance(module, torch.nn.RNNCellBase)
-
-
-def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Call the cell as users do for one step; name every returned tensor."""
-    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
-    result = module(inputs["input"], hidden)
-    if isinstance(result, tuple):
-        return {"h_1": result[0], "c_1": result[1]}
-    return {"h_1": result}

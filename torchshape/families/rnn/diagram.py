@@ -12,7 +12,7 @@ from __future__ import annotations
 from torchshape.diagram import LaneCell, LanesDiagram, Role, shown_steps
 from torchshape.errors import UsageError
 from torchshape.families.rnn.explain import layouts
-from torchshape.families.rnn.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.formulas import symbols, tensor_formulas, time_dim
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.shapes import shape_text
 
@@ -28,14 +28,14 @@ def check_diagram(spec: RNNSpec) -> None:
 
 
 def _at_step(spec: RNNSpec, tensor: str) -> str:
-    return f"{tensor}[:, t]" if spec.batch_first and not spec.unbatched else f"{tensor}[t]"
+    return f"{tensor}[:, t]" if time_dim(spec) else f"{tensor}[t]"
 
 
 def plan(spec: RNNSpec) -> LanesDiagram:
     """The unrolled network as the rules draw it, every ``holds`` None (not yet checked)."""
     sym = symbols(spec)
-    directions = ("forward", "backward") if spec.bidirectional else ("forward",)
-    grid = layouts(spec)[0].grid  # grid[layer][direction] = the row of h_n
+    h_n = layouts(spec)[0]
+    directions, grid = h_n.directions, h_n.grid  # grid[layer][direction] = the row of h_n
     lengths = spec.lengths
     last_steps = tuple(n - 1 for n in lengths) if lengths is not None else (spec.seq_len - 1,)
     steps = shown_steps(spec.seq_len, last_steps)

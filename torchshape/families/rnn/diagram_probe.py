@@ -13,8 +13,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from torchshape.diagram import LaneCell, LanesDiagram, Role
+from torchshape.families.rnn import formulas
 from torchshape.families.rnn.diagram import plan
 from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.torch_side import hidden, one_layer, split_state
 from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ def diagram(
     def same(a: torch.Tensor, b: torch.Tensor) -> bool:
         return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
 
-    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    time_dim = formulas.time_dim(spec)
     top = spec.num_layers - 1
     cells = []
     for cell in drawn.cells:
@@ -102,11 +104,6 @@ def _run_layers(
     (output, padded to L, and final states) per layer."""
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    from torchshape.families.rnn.torch_side import build_module
-
-    x, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
-    D = 2 if spec.bidirectional else 1
-
     def call(
         m: torch.nn.Module, seq: torch.Tensor, state: Any
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -118,28 +115,18 @@ def _run_layers(
             )
             packed_out, final = m(packed, state)
             out, _ = pad_packed_sequence(packed_out, batch_first=spec.batch_first, total_length=spec.seq_len)
-        if isinstance(final, tuple):
-            return out, {"h_n": final[0], "c_n": final[1]}
-        return out, {"h_n": final}
+        return out, split_state(final)
 
-    hidden: Any = (h_0, c_0) if c_0 is not None else h_0
     returned = dict(results)
     if spec.lengths is not None:
-        out, finals = call(module, x, hidden)
+        out, finals = call(module, inputs["input"], hidden(inputs))
         returned = {"output": out, **finals}
+    D = 2 if spec.bidirectional else 1
     per_layer = []
-    layer_input = x
+    layer_input = inputs["input"]
     for k in range(spec.num_layers):
-        sub_spec = replace(
-            spec, input_size=layer_input.shape[-1], num_layers=1, dropout=0.0, lengths=spec.lengths
-        )
-        sub = build_module(replace(sub_spec, lengths=None), x.device, x.dtype)
-        sub.load_state_dict(
-            {name: getattr(module, name.replace("_l0", f"_l{k}")) for name, _ in sub.named_parameters()}
-        )
-        rows = slice(D * k, D * k + D)
-        state: Any = (h_0[rows], c_0[rows]) if c_0 is not None else h_0[rows]
-        out, finals = call(sub, layer_input, state)
+        sub = one_layer(spec, module, k, layer_input.shape[-1])
+        out, finals = call(sub, layer_input, hidden(inputs, slice(D * k, D * k + D)))
         per_layer.append((out, finals))
         layer_input = out
     return returned, per_layer

@@ -14,8 +14,9 @@ from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.handoff import handoff_decoders
 from torchshape.families.rnn.probe_sizes import META_PARAMETER_LAYERS, probe_spec
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs
+from torchshape.families.rnn.torch_side import build_module, forward, make_inputs
 from torchshape.given import adopt, fed
+from torchshape.options import SEED
 from torchshape.probe import ProbeRun, resolve_device
 from torchshape.quiet import quiet
 from torchshape.threads import few_threads
