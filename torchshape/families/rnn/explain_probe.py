@@ -165,9 +165,9 @@ def _handoff(
     x = inputs["input"]
     with_symbols: dict[str, Any] = {"torch": torch, **symbols(spec).as_dict(), "input": x, **results}
     numbers_only: dict[str, Any] = {"torch": torch, "input": x, **results}
-    for line in plan.assignments:
-        with_symbols[line.name] = _eval(line.expr, with_symbols)
-        numbers_only[line.name] = _eval(line.expr_numeric, numbers_only)
+    for line in plan.assignments:  # as the user runs it; torchshape's own lines, validated integers
+        exec(line.code, {"__builtins__": {}}, with_symbols)
+        exec(line.code_numeric, {"__builtins__": {}}, numbers_only)
     for decoder in plan.decoders:
         with_symbols[decoder.name] = numbers_only[decoder.name] = build_module(
             decoder_spec(spec, decoder), x.device, x.dtype

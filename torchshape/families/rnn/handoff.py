@@ -11,46 +11,41 @@ from torchshape.families.rnn.spec import RNNSpec
 
 
 @dataclass(frozen=True)
-class Assignment:
-    """One line of the hand-off code, ``name = expr``, with the symbols and with numbers."""
+class Line:
+    """One line of the hand-off code, ``name = ...``, with the symbols and with numbers."""
 
     name: str
-    expr: str
-    expr_numeric: str
+    code: str
+    code_numeric: str
 
 
 @dataclass(frozen=True)
-class Decoder:
+class Decoder(Line):
     """A unidirectional decoder of the encoder's kind; the probe builds it on the run's device and dtype.
 
     It takes the encoder's own ``input`` as its input sequence (any (L, N, H_in) would do).
     """
 
-    name: str
     hidden_size: int
     num_layers: int
     proj_size: int  # 0: none
-    code: str
-    code_numeric: str
 
 
 @dataclass(frozen=True)
 class Handoff:
     """The encoder's final state handed to a decoder as its h_0 (and c_0): the code and its checks."""
 
-    assignments: tuple[Assignment, ...]
+    assignments: tuple[Line, ...]
     decoders: tuple[Decoder, ...]
     relations: tuple[Relation, ...]
 
     @property
     def code(self) -> list[str]:
-        return [f"{a.name} = {a.expr}" for a in self.assignments] + [d.code for d in self.decoders]
+        return [line.code for line in (*self.assignments, *self.decoders)]
 
     @property
     def code_numeric(self) -> list[str]:
-        return [f"{a.name} = {a.expr_numeric}" for a in self.assignments] + [
-            d.code_numeric for d in self.decoders
-        ]
+        return [line.code_numeric for line in (*self.assignments, *self.decoders)]
 
 
 def decoder_spec(spec: RNNSpec, decoder: Decoder) -> RNNSpec:
@@ -97,15 +92,14 @@ class _Plan:
         self.w = Writer(spec)
         self.lstm = spec.kind.has_cell_state
         self.states = "(h_0, c_0)" if self.lstm else "h_0"
-        self.assignments: list[Assignment] = []
+        self.assignments: list[Line] = []
         self.decoders: list[Decoder] = []
         self.relations: list[Relation] = []
         self.mistakes: list[Relation] = []
 
     def assign(self, name: str, template: str) -> None:
-        self.assignments.append(
-            Assignment(name, template.format(**self.w.names), template.format(**self.w.numbers))
-        )
+        line = f"{name} = {template}"
+        self.assignments.append(Line(name, line.format(**self.w.names), line.format(**self.w.numbers)))
 
     def decoder(self, name: str, width: int, layers: str) -> None:
         """nn.<KIND>(H_in, hidden, layers): hidden width·H_out, or with proj_size width·H_cell and

@@ -28,6 +28,11 @@ class ShapeCheck:
     def verified(self) -> bool:
         return self.measured == self.probe_expected
 
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """torch's shape where the forward pass ran at the user's sizes, else the formula's."""
+        return self.measured if self.exact and self.measured is not None else self.expected
+
 
 @dataclass(frozen=True)
 class CodeRule:

@@ -158,7 +158,7 @@ def _handoff_lines(handoff: HandoffResult) -> list[str]:
         "# The decoders read the encoder's input as their own; only the shapes they return are",
         "# checked, so their weights (drawn here, after the module's) need not be torchshape's.",
     ]
-    lines += [f"{a.name} = {a.expr}" for a in handoff.plan.assignments]
+    lines += [line.code for line in handoff.plan.assignments]
     for decoder in handoff.plan.decoders:
         name, call = decoder.code.split(" = ", 1)
         lines += assignment(name, call)
