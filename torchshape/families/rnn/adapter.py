@@ -100,15 +100,20 @@ def spec_of(module: Any, args: tuple[Any, ...]) -> RNNSpec | None:
     x = first_tensor(args)
     if kind is None or x is None or x.dim() not in ((1, 2) if kind.is_cell else (2, 3)):
         return None
+    seq_len, batch, unbatched = _sizes(module, kind, x)
+    batch_first = not kind.is_cell and bool(module.batch_first)
+    return _spec(module, kind, seq_len, batch, batch_first=batch_first, unbatched=unbatched)
+
+
+def _sizes(module: Any, kind: Kind, x: Any) -> tuple[int, int, bool]:
+    """L, N and whether unbatched, of ``module`` called on ``x`` (a cell: L = 1)."""
     if kind.is_cell:
         unbatched = x.dim() == 1
-        seq_len, batch, batch_first = 1, 1 if unbatched else x.shape[0], False
-    else:
-        batch_first = bool(getattr(module, "batch_first", False))
-        unbatched = x.dim() == 2
-        seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
-        batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
-    return _spec(module, kind, int(seq_len), int(batch), batch_first=batch_first, unbatched=unbatched)
+        return 1, 1 if unbatched else int(x.shape[0]), unbatched
+    batch_first, unbatched = bool(module.batch_first), x.dim() == 2
+    seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
+    batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
+    return int(seq_len), int(batch), unbatched
 
 
 def _spec(
@@ -140,9 +145,10 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     base = claimed_class(module, KINDS)
     if base is None:
         return None
-    kind, x = KINDS[base].value, call.x
+    kind = KINDS[base]
+    seq_len, batch, unbatched = _sizes(module, kind, call.x)
     raw: dict[str, Any] = {
-        "kind": kind,
+        "kind": kind.value,
         "input_size": int(module.input_size),
         "hidden_size": int(module.hidden_size),
         "bias": bool(module.bias),
@@ -152,28 +158,21 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     nonlinearity = getattr(module, "nonlinearity", None)
     if nonlinearity is not None:
         raw["nonlinearity"] = str(nonlinearity)
-    if kind.endswith("-cell"):
-        unbatched = x.dim() == 1
-        batch = 1 if unbatched else int(x.shape[0])
-        seen = "unbatched" if unbatched else f"N = {batch}"
-    else:
-        batch_first = bool(module.batch_first)
-        unbatched = x.dim() == 2
-        seq_len = int(x.shape[1] if batch_first and not unbatched else x.shape[0])
-        batch = 1 if unbatched else int(x.shape[0] if batch_first else x.shape[1])
+    seen = "unbatched" if unbatched else f"N = {batch}"
+    if not kind.is_cell:
         raw |= {
             "num_layers": int(module.num_layers),
             "bidirectional": bool(module.bidirectional),
-            "batch_first": batch_first,
+            "batch_first": bool(module.batch_first),
             "proj_size": int(module.proj_size),
             "dropout": float(module.dropout),
             "seq_len": seq_len,
         }
-        seen = f"L = {seq_len}, " + ("unbatched" if unbatched else f"N = {batch}")
+        seen = f"L = {seq_len}, {seen}"
     raw |= {"unbatched": True} if unbatched else {"batch": batch}
     hx = call.args[1] if len(call.args) > 1 else call.kwargs.get("hx")
-    inputs: dict[str, Any] = {"input": x, "h_0": None}
-    if kind in ("lstm", "lstm-cell"):
+    inputs: dict[str, Any] = {"input": call.x, "h_0": None}
+    if kind.has_cell_state:
         inputs |= {"h_0": hx[0], "c_0": hx[1]} if hx is not None else {"c_0": None}
     elif hx is not None:
         inputs["h_0"] = hx

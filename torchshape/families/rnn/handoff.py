@@ -98,8 +98,7 @@ class _Plan:
         self.mistakes: list[Relation] = []
 
     def assign(self, name: str, template: str) -> None:
-        line = f"{name} = {template}"
-        self.assignments.append(Line(name, line.format(**self.w.names), line.format(**self.w.numbers)))
+        self.assignments.append(Line(name, *self.w.write(f"{name} = {template}")))
 
     def decoder(self, name: str, width: int, layers: str) -> None:
         """nn.<KIND>(H_in, hidden, layers): hidden width·H_out, or with proj_size width·H_cell and
@@ -112,12 +111,11 @@ class _Plan:
         template = f"{name} = nn.{spec.kind.module_name}({{H_in}}, {hidden}, {layers}{extra})"
         self.decoders.append(
             Decoder(
-                name=name,
+                name,
+                *self.w.write(template),
                 hidden_size=width * sym["H_cell"],
                 num_layers=sym["num_layers"] if layers == "{num_layers}" else int(layers),
                 proj_size=width * sym["H_out"] if proj else 0,
-                code=template.format(**self.w.names),
-                code_numeric=template.format(**self.w.numbers),
             )
         )
 

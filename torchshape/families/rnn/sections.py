@@ -45,7 +45,7 @@ def sections(report: Report) -> list[RenderableType]:
     if analysis.handoff is not None:
         parts.extend([Text(""), _handoff(report, analysis.handoff, analysis.values)])
     if analysis.packed is not None:
-        parts.extend([Text(""), _packed(report, analysis.packed)])
+        parts.extend([Text(""), _packed(report, analysis.packed, analysis.values)])
     if analysis.unroll is not None:
         parts.extend([Text(""), _unroll(report, analysis.unroll)])
     return parts
@@ -182,7 +182,7 @@ def _shape_table(rows: list[ShapeCheck], reduced: bool, first: str) -> Table:
     return table
 
 
-def _packed(report: Report, packed: PackedResult) -> RenderableType:
+def _packed(report: Report, packed: PackedResult, values: bool) -> RenderableType:
     spec = report.spec
     sym = report.symbols
     lengths = ",".join(str(n) for n in packed.lengths)
@@ -196,9 +196,8 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         *(code_text(line, style="dim") for line in packed_code(spec)),
         _shape_table(packed.shapes, reduced, "tensor"),
     ]
-    sizes = ", ".join(str(n) for n in packed.batch_sizes)
-    if len(packed.batch_sizes) > 24:
-        sizes = ", ".join(str(n) for n in packed.batch_sizes[:20]) + ", …"
+    long = len(packed.batch_sizes) > 24
+    sizes = ", ".join(str(n) for n in packed.batch_sizes[: 20 if long else None]) + (", …" if long else "")
     if packed.batch_sizes_verified:
         mark = "✓*" if reduced else "✓"
         agreed = f"{mark} torch agrees" + (" (at the probe's lengths)" if reduced else "")
@@ -216,14 +215,8 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         )
     else:
         notes.append(f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, here equal to L.")
-    notes.append(
-        "enforce_sorted=False sorts the batch inside and hands h_n back in your order"
-        + (
-            f" (sorted_indices = {list(packed.sorted_indices)})."
-            if packed.sorted_indices is not None
-            else "."
-        )
-    )
+    order = "" if packed.sorted_indices is None else f" (sorted_indices = {list(packed.sorted_indices)})"
+    notes.append(f"enforce_sorted=False sorts the batch inside and hands h_n back in your order{order}.")
     if reduced:
         notes.append(
             f"The probe ran lengths {','.join(str(n) for n in packed.ran_lengths)} at its own sizes."
@@ -234,7 +227,6 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     for note in notes:
         grid.add_row("•", note)
     parts.append(grid)
-    values = report.probe.analysis is not None and report.probe.analysis.values
     head = f"padded output vs h_n of {PACKED_CALL}:"
     if not values:
         head = f"{head} {NO_RELATION_VALUES}"

@@ -101,6 +101,14 @@ def split_state(state: Any, step: str = "n") -> dict[str, torch.Tensor]:
     return {f"h_{step}": state}
 
 
+def close(a: torch.Tensor, b: torch.Tensor, tolerance: tuple[float, float]) -> bool:
+    """The same shape, and the same values within ``tolerance`` (rtol, atol)."""
+    import torch
+
+    rtol, atol = tolerance
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+
+
 def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     if a.numel() == 0:
         return 0.0

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.families.rnn.formulas import symbols, time_dim
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import build_module, hidden, max_abs_diff, one_layer, split_state
+from torchshape.families.rnn.torch_side import (
+    build_module,
+    close,
+    hidden,
+    max_abs_diff,
+    one_layer,
+    split_state,
+)
 from torchshape.families.rnn.unroll import (
     BIDIRECTIONAL_WHY,
     UNROLL_TOLERANCE,
@@ -124,17 +131,10 @@ def _compare(
     naive: dict[str, float] | None = None,
 ) -> UnrollResult:
     """The loop's output and final states beside the one call's, and every step shape beside its rule."""
-    import torch
-
     output, expected = loop["output"], one_call["output"]
     tolerance = _unroll_tolerance(spec, output.device)
-    rtol, atol = tolerance
     diff = {key: max_abs_diff(tensor, one_call[key]) for key, tensor in loop.items()}
-    within = {
-        key: tensor.shape == one_call[key].shape
-        and bool(torch.allclose(tensor, one_call[key], rtol=rtol, atol=atol))
-        for key, tensor in loop.items()
-    }
+    within = {key: close(tensor, one_call[key], tolerance) for key, tensor in loop.items()}
     dim = time_dim(spec)
     per_step = [
         max_abs_diff(output.narrow(dim, t, 1), expected.narrow(dim, t, 1)) for t in range(spec.seq_len)
@@ -200,8 +200,7 @@ def _cell_unroll(spec: RNNSpec, cell: torch.nn.Module, inputs: dict[str, torch.T
     hidden: Any = (h_0.unsqueeze(0), c_0.unsqueeze(0)) if c_0 is not None else h_0.unsqueeze(0)
     layer_output, state = layer(x, hidden)
     one_call = {"output": layer_output, **split_state(state)}
-    for key in ("h_n", "c_n"):
-        if key in one_call:
-            shapes.add(key, one_call[key])
+    for key, tensor in split_state(state).items():
+        shapes.add(key, tensor)
     loop = {"output": output, "h_n": hx.unsqueeze(0)} | ({"c_n": cx.unsqueeze(0)} if cx is not None else {})
     return _compare(spec, loop, one_call, shapes, "cell")
