@@ -47,15 +47,10 @@ def plan(spec: RNNSpec) -> LanesDiagram:
                 roles = []
                 if layer == spec.num_layers - 1:
                     roles.append(Role("output", features=(d * sym["H_out"], (d + 1) * sym["H_out"])))
-                ends_here: tuple[int, ...] | None
-                if direction == "backward":
-                    ends_here = None if t == 0 else ()
-                elif lengths is None:
-                    ends_here = None if t == spec.seq_len - 1 else ()
-                else:
-                    ends_here = tuple(n for n, length in enumerate(lengths) if length - 1 == t) or ()
-                    if len(ends_here) == len(lengths):
-                        ends_here = None
+                # the sequences whose state ends at this step: None for all of them
+                ends = (0,) if direction == "backward" else last_steps
+                here = tuple(n for n, last in enumerate(ends) if last == t)
+                ends_here = None if len(here) == len(ends) else here
                 if ends_here != ():
                     roles += [Role(name, index=grid[layer][d], sequences=ends_here) for name in states]
                 cells.append(LaneCell(layer, direction, t, tuple(roles)))

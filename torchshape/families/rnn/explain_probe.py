@@ -29,7 +29,7 @@ from torchshape.families.rnn.relations import (
     relations,
 )
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
+from torchshape.families.rnn.torch_side import build_module, hidden, max_abs_diff, split_state
 
 if TYPE_CHECKING:
     import torch
@@ -108,12 +108,7 @@ def _evaluate(
         return checked(relation, False, error=_first_line(exc))
     if not isinstance(lhs, torch.Tensor):  # a size: compare as integers
         same = bool(lhs == rhs)
-        return checked(
-            relation,
-            same,
-            exact=same,
-            numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n),
-        )
+        return checked(relation, same, exact=same, numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n))
     numeric_agrees = _identical(lhs, lhs_n) and _identical(rhs, rhs_n)
     if lhs.shape != rhs.shape:
         return checked(relation, False, exact=False, numeric_agrees=numeric_agrees)
@@ -154,8 +149,6 @@ def _handoff(
     line that picked other values than its symbolic twin shows as a disagreement.
     """
     import torch
-
-    from torchshape.families.rnn.torch_side import build_module
 
     plan = handoff(spec)
     if plan is None:

@@ -23,16 +23,12 @@ if TYPE_CHECKING:
     import torch
 
 
+@quiet()
 def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device.
 
     torch's notices (``torchshape.quiet``) are silenced from its import to the end.
     """
-    with quiet():
-        return _run(spec, explain=explain, unroll=unroll, diagram=diagram)
-
-
-def _run(spec: RNNSpec, *, explain: bool, unroll: bool, diagram: bool) -> ProbeRun:
     # refuse what cannot fit before anything is allocated (cpu: before importing torch);
     # --explain's hand-off decoders run beside the module, so they count too, and --diagram's run
     guard.check(

@@ -126,13 +126,6 @@ def _handoff(report: Report, handoff: HandoffResult, values: bool) -> Renderable
     )
 
 
-def _grid_rows(layout: Layout) -> list[int | None]:
-    layers = len(layout.grid)
-    if layers <= GRID_ROWS:
-        return list(range(layers))
-    return [0, 1, 2, None, layers - 2, layers - 1]
-
-
 def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]]) -> RenderableType:
     h_n = layouts[0]
     parts: list[RenderableType] = [
@@ -145,13 +138,13 @@ def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]])
         grid.add_column(no_wrap=True)
     grid.add_column(style="dim", no_wrap=True)
     grid.add_row("", *h_n.directions, "")
-    top = len(h_n.grid) - 1
-    for layer in _grid_rows(h_n):
+    layers = len(h_n.grid)
+    for layer in range(layers) if layers <= GRID_ROWS else [0, 1, 2, None, layers - 2, layers - 1]:
         if layer is None:
             grid.add_row("…", *("…" for _ in h_n.directions), "")
             continue
         cells = [Text(f"h_n[{i}]") for i in h_n.grid[layer]]
-        note = "top layer: also in output" if layer == top else ""
+        note = "top layer: also in output" if layer == layers - 1 else ""
         grid.add_row(f"layer {layer}", *cells, note)
     parts.append(grid)
     for layout in layouts[1:]:
