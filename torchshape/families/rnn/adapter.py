@@ -194,24 +194,14 @@ def expects(module: Any) -> str | None:
 def arguments(module: Any) -> dict[str, Any] | None:
     """The constructor arguments that rebuild ``module``."""
     if isinstance(module, nn.RNNCellBase):
-        found = {"input_size": module.input_size, "hidden_size": module.hidden_size, "bias": module.bias}
-        if isinstance(module, nn.RNNCell):
-            found["nonlinearity"] = module.nonlinearity
-        return found
-    found = {
-        "input_size": module.input_size,
-        "hidden_size": module.hidden_size,
-        "num_layers": module.num_layers,
-        "bias": module.bias,
-        "batch_first": module.batch_first,
-        "dropout": module.dropout,
-        "bidirectional": module.bidirectional,
-    }
+        names = ["input_size", "hidden_size", "bias"]
+    else:
+        names = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"]
     if isinstance(module, nn.LSTM):
-        found["proj_size"] = module.proj_size
-    if isinstance(module, nn.RNN):
-        found["nonlinearity"] = module.nonlinearity
-    return found
+        names.append("proj_size")
+    if isinstance(module, (nn.RNN, nn.RNNCell)):
+        names.append("nonlinearity")
+    return {name: getattr(module, name) for name in names}
 
 
 def proposals(module: Any, arrived: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -246,11 +236,8 @@ def diagnose(
     if got_h == want_h and (c is None or got_c == want_c):
         return None
     shape = "(D·num_layers, N, {})" if batched else "(D·num_layers, {})"
-    numbers = (
-        f"({directions}·{module.num_layers}, {n}, {{}})"
-        if batched
-        else f"({directions}·{module.num_layers}, {{}})"
-    )
+    batch = f"{n}, " if batched else ""
+    numbers = f"({directions}·{module.num_layers}, {batch}{{}})"
     need = f"h_0 = {shape.format('H_out')} = {numbers.format(h_out)} = {shape_text(want_h)}"
     if lstm:
         need += f", c_0 = {shape.format('H_cell')} = {shape_text(want_c)}"

@@ -220,12 +220,8 @@ def _packed(report: Report, packed: PackedResult, values: bool) -> RenderableTyp
     for note in notes:
         grid.add_row("•", note)
     parts.append(grid)
-    head = f"padded output vs h_n of {PACKED_CALL}:"
-    if not values:
-        head = f"{head} {NO_RELATION_VALUES}"
-    parts.append(Text(head, style="bold"))
-    parts.append(_relation_rows(packed.relations))
-    return Group(*parts)
+    head = f"padded output vs h_n of {PACKED_CALL}:" + ("" if values else f" {NO_RELATION_VALUES}")
+    return Group(*parts, Text(head, style="bold"), _relation_rows(packed.relations))
 
 
 def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
@@ -252,8 +248,7 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
     else:
         bad = ", ".join(key for key, ok in unroll.within_tolerance.items() if not ok)
         verdict = Text(f"✗ {bad} differ beyond rtol {rtol:g}, atol {atol:g}", style="bold red")
-    parts.append(Text(f"max |step loop − one call|: {diffs}"))
-    parts.append(verdict)
+    parts += [Text(f"max |step loop − one call|: {diffs}"), verdict]
     per_step = unroll.per_step_max_abs_diff
     shown = " ".join(_num(d) for d in per_step[:12]) + (" …" if len(per_step) > 12 else "")
     parts.append(Text(f"output, per step: {shown}", style="dim"))

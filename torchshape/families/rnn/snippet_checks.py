@@ -64,12 +64,11 @@ def analysis_lines(report: Report, analysis: Analysis, module: str) -> list[str]
     names = list(sym.as_dict())
     if analysis.unroll is not None and "L" not in names:
         names.insert(0, "L")  # a cell looped over L steps
-    values = {"L": sym["L"], **sym.as_dict()}
     rtol, atol = TOLERANCE[spec.dtype.value]
     lines = [
         "",
         "# The symbols of torchshape's table, for the expressions below.",
-        f"{', '.join(names)} = {', '.join(str(values[n]) for n in names)}",
+        f"{', '.join(names)} = {', '.join(str(sym[n]) for n in names)}",
     ]
     relations = analysis.relations or []
     packed_relations = analysis.packed.relations if analysis.packed is not None else []
