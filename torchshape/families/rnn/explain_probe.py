@@ -198,7 +198,6 @@ def _packed(
         "data": packed.data,
         "batch_sizes": packed.batch_sizes,
         "output.data": packed_output.data,
-        "output": output,
         "output (total_length=L)": output_total,
         **tensors,
     }

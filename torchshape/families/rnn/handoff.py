@@ -136,13 +136,10 @@ class _Plan:
 def _concatenated(p: _Plan) -> None:
     """Bidirectional: each layer's two directions side by side, for a decoder twice as wide."""
     w = p.w
-    p.assign("h_v", w.view("h_n", "H_out"))
-    p.assign("h_cat", "torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1)")
-    p.assign("h_mean", "h_v.mean(dim=1)")
-    if p.lstm:
-        p.assign("c_v", w.view("c_n", "H_cell"))
-        p.assign("c_cat", "torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1)")
-        p.assign("c_mean", "c_v.mean(dim=1)")
+    for state, feature in [("h", "H_out"), ("c", "H_cell")] if p.lstm else [("h", "H_out")]:
+        p.assign(f"{state}_v", w.view(f"{state}_n", feature))
+        p.assign(f"{state}_cat", f"torch.cat(({state}_v[:, 0], {state}_v[:, 1]), dim=-1)")
+        p.assign(f"{state}_mean", f"{state}_v.mean(dim=1)")
     p.decoder("decoder", 2, "{num_layers}")
     p.decoder("decoder_h", 1, "{num_layers}")
     wide = w.state_shape("{num_layers}", "{2H_out}")
