@@ -201,20 +201,9 @@ def packed_relations(spec: RNNSpec) -> list[Relation]:
         )
     ]
     if spec.bidirectional:
-        out.append(
-            w.rel(
-                w.output_at("0", BACKWARD),
-                "h_n[-1]",
-                "backward direction: it starts at each sequence's last real step and ends at step 0",
-            )
-        )
+        backward = "backward direction: it starts at each sequence's last real step and ends at step 0"
+        out.append(w.rel(w.output_at("0", BACKWARD), "h_n[-1]", backward))
     if min(spec.lengths) < max(spec.lengths):
-        out.append(
-            w.rel(
-                w.output_at("-1", FORWARD),
-                top_forward,
-                f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)",
-                expected=False,
-            )
-        )
+        padding = f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)"
+        out.append(w.rel(w.output_at("-1", FORWARD), top_forward, padding, expected=False))
     return out

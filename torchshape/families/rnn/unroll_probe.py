@@ -197,8 +197,8 @@ def _cell_unroll(spec: RNNSpec, cell: torch.nn.Module, inputs: dict[str, torch.T
     output = torch.stack(steps, dim=0)
     shapes.add("output", output)
     layer = cell_layer(spec, cell)
-    hidden: Any = (h_0.unsqueeze(0), c_0.unsqueeze(0)) if c_0 is not None else h_0.unsqueeze(0)
-    layer_output, state = layer(x, hidden)
+    one_layer_state = {name: t.unsqueeze(0) for name, t in inputs.items() if name != "input"}
+    layer_output, state = layer(x, hidden(one_layer_state))
     one_call = {"output": layer_output, **split_state(state)}
     for key, tensor in split_state(state).items():
         shapes.add(key, tensor)
