@@ -56,20 +56,10 @@ def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False, diagram: 
             results = done.results if values else {}
             drawn = guard.interruptible(spec, draw, spec, done.module, done.inputs, results, values)
     parameters, parameter_layers = parameter_shapes(spec, done.module, getattr(torch, spec.dtype.value))
-    return ProbeRun(
-        device=str(done.device),
-        dtype=spec.dtype.value,
-        torch_version=torch.__version__,
-        spec=ran,
-        sizes=symbols(ran),
-        shapes=done.shapes,
-        error=done.error,
-        reduced=ran is not spec,
-        analysis=analysis,
-        parameters=parameters,
-        parameter_layers=parameter_layers,
-        diagram=drawn,
-    )
+    found = done.run(ran, symbols(ran), analysis, parameters)
+    # on meta it ran at probe sizes on the CPU (reduced), and the deeper layers' parameters are
+    # named after the last one built there (parameter_layers)
+    return replace(found, reduced=ran is not spec, parameter_layers=parameter_layers, diagram=drawn)
 
 
 def parameter_shapes(
