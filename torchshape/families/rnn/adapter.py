@@ -92,11 +92,8 @@ def spec_of(module: Any, args: tuple[Any, ...]) -> RNNSpec | None:
         lengths = lengths_of(args[0].batch_sizes)
         if not lengths:
             return None
-        return replace(
-            _spec(module, kind, max(lengths), len(lengths), batch_first=False, unbatched=False),
-            lengths=lengths,
-            input_size=int(module.input_size),
-        )
+        spec = _spec(module, kind, max(lengths), len(lengths), batch_first=False, unbatched=False)
+        return replace(spec, lengths=lengths)
     x = first_tensor(args)
     if kind is None or x is None or x.dim() not in ((1, 2) if kind.is_cell else (2, 3)):
         return None
