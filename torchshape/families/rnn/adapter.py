@@ -92,23 +92,25 @@ def spec_of(module: Any, args: tuple[Any, ...]) -> RNNSpec | None:
         lengths = lengths_of(args[0].batch_sizes)
         if not lengths:
             return None
-        return replace(
-            _spec(module, kind, max(lengths), len(lengths), batch_first=False, unbatched=False),
-            lengths=lengths,
-            input_size=int(module.input_size),
-        )
+        spec = _spec(module, kind, max(lengths), len(lengths), batch_first=False, unbatched=False)
+        return replace(spec, lengths=lengths)
     x = first_tensor(args)
     if kind is None or x is None or x.dim() not in ((1, 2) if kind.is_cell else (2, 3)):
         return None
+    seq_len, batch, unbatched = _sizes(module, kind, x)
+    batch_first = not kind.is_cell and bool(module.batch_first)
+    return _spec(module, kind, seq_len, batch, batch_first=batch_first, unbatched=unbatched)
+
+
+def _sizes(module: Any, kind: Kind, x: Any) -> tuple[int, int, bool]:
+    """L, N and whether unbatched, of ``module`` called on ``x`` (a cell: L = 1)."""
     if kind.is_cell:
         unbatched = x.dim() == 1
-        seq_len, batch, batch_first = 1, 1 if unbatched else x.shape[0], False
-    else:
-        batch_first = bool(getattr(module, "batch_first", False))
-        unbatched = x.dim() == 2
-        seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
-        batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
-    return _spec(module, kind, int(seq_len), int(batch), batch_first=batch_first, unbatched=unbatched)
+        return 1, 1 if unbatched else int(x.shape[0]), unbatched
+    batch_first, unbatched = bool(module.batch_first), x.dim() == 2
+    seq_len = x.shape[1] if batch_first and not unbatched else x.shape[0]
+    batch = 1 if unbatched else (x.shape[0] if batch_first else x.shape[1])
+    return int(seq_len), int(batch), unbatched
 
 
 def _spec(
@@ -140,9 +142,10 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     base = claimed_class(module, KINDS)
     if base is None:
         return None
-    kind, x = KINDS[base].value, call.x
+    kind = KINDS[base]
+    seq_len, batch, unbatched = _sizes(module, kind, call.x)
     raw: dict[str, Any] = {
-        "kind": kind,
+        "kind": kind.value,
         "input_size": int(module.input_size),
         "hidden_size": int(module.hidden_size),
         "bias": bool(module.bias),
@@ -152,28 +155,21 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     nonlinearity = getattr(module, "nonlinearity", None)
     if nonlinearity is not None:
         raw["nonlinearity"] = str(nonlinearity)
-    if kind.endswith("-cell"):
-        unbatched = x.dim() == 1
-        batch = 1 if unbatched else int(x.shape[0])
-        seen = "unbatched" if unbatched else f"N = {batch}"
-    else:
-        batch_first = bool(module.batch_first)
-        unbatched = x.dim() == 2
-        seq_len = int(x.shape[1] if batch_first and not unbatched else x.shape[0])
-        batch = 1 if unbatched else int(x.shape[0] if batch_first else x.shape[1])
+    seen = "unbatched" if unbatched else f"N = {batch}"
+    if not kind.is_cell:
         raw |= {
             "num_layers": int(module.num_layers),
             "bidirectional": bool(module.bidirectional),
-            "batch_first": batch_first,
+            "batch_first": bool(module.batch_first),
             "proj_size": int(module.proj_size),
             "dropout": float(module.dropout),
             "seq_len": seq_len,
         }
-        seen = f"L = {seq_len}, " + ("unbatched" if unbatched else f"N = {batch}")
+        seen = f"L = {seq_len}, {seen}"
     raw |= {"unbatched": True} if unbatched else {"batch": batch}
     hx = call.args[1] if len(call.args) > 1 else call.kwargs.get("hx")
-    inputs: dict[str, Any] = {"input": x, "h_0": None}
-    if kind in ("lstm", "lstm-cell"):
+    inputs: dict[str, Any] = {"input": call.x, "h_0": None}
+    if kind.has_cell_state:
         inputs |= {"h_0": hx[0], "c_0": hx[1]} if hx is not None else {"c_0": None}
     elif hx is not None:
         inputs["h_0"] = hx
@@ -195,24 +191,14 @@ def expects(module: Any) -> str | None:
 def arguments(module: Any) -> dict[str, Any] | None:
     """The constructor arguments that rebuild ``module``."""
     if isinstance(module, nn.RNNCellBase):
-        found = {"input_size": module.input_size, "hidden_size": module.hidden_size, "bias": module.bias}
-        if isinstance(module, nn.RNNCell):
-            found["nonlinearity"] = module.nonlinearity
-        return found
-    found = {
-        "input_size": module.input_size,
-        "hidden_size": module.hidden_size,
-        "num_layers": module.num_layers,
-        "bias": module.bias,
-        "batch_first": module.batch_first,
-        "dropout": module.dropout,
-        "bidirectional": module.bidirectional,
-    }
+        names = ["input_size", "hidden_size", "bias"]
+    else:
+        names = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"]
     if isinstance(module, nn.LSTM):
-        found["proj_size"] = module.proj_size
-    if isinstance(module, nn.RNN):
-        found["nonlinearity"] = module.nonlinearity
-    return found
+        names.append("proj_size")
+    if isinstance(module, (nn.RNN, nn.RNNCell)):
+        names.append("nonlinearity")
+    return {name: getattr(module, name) for name in names}
 
 
 def proposals(module: Any, arrived: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -247,11 +233,8 @@ def diagnose(
     if got_h == want_h and (c is None or got_c == want_c):
         return None
     shape = "(D·num_layers, N, {})" if batched else "(D·num_layers, {})"
-    numbers = (
-        f"({directions}·{module.num_layers}, {n}, {{}})"
-        if batched
-        else f"({directions}·{module.num_layers}, {{}})"
-    )
+    batch = f"{n}, " if batched else ""
+    numbers = f"({directions}·{module.num_layers}, {batch}{{}})"
     need = f"h_0 = {shape.format('H_out')} = {numbers.format(h_out)} = {shape_text(want_h)}"
     if lstm:
         need += f", c_0 = {shape.format('H_cell')} = {shape_text(want_c)}"

@@ -2,34 +2,30 @@
 
 A cell is one layer, one direction, one step: ``h_1, c_1 = lstm_cell(input, (h_0, c_0))``.
 Its shape rules are in ``torchshape.families.rnn.formulas`` with the layers'; this module holds what
-differs for a cell: the settings it refuses, its call line, and (torch imported lazily)
-how it is built and called.
+differs for a cell: the settings it refuses (``report`` writes its call line, ``torch_side``
+builds and calls it, with the layers').
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from torchshape.errors import UsageError
-from torchshape.families.rnn.spec import FLAGS, Kind, RNNSpec
-
-if TYPE_CHECKING:
-    import torch
+from torchshape.families.rnn.spec import FLAGS, Kind
 
 
 def reject_layer_settings(
     kind: Kind,
     *,
-    num_layers: int,
-    seq_len_given: bool,
-    bidirectional: bool,
-    batch_first: bool,
-    proj_size: int,
-    dropout: float,
+    num_layers: int = 1,
+    seq_len_given: bool = False,
+    bidirectional: bool = False,
+    batch_first: bool = False,
+    proj_size: int = 0,
+    dropout: float = 0.0,
     lengths_given: bool = False,
     unroll: bool = False,
 ) -> None:
-    """Raise ``UsageError`` naming the first setting that only a whole-sequence layer has.
+    """Raise ``UsageError`` naming the first setting that only a whole-sequence layer has (each
+    default is what a cell has).
 
     ``--seq-len`` is the one exception: with ``--unroll`` it is the number of steps the
     cell is looped over.
@@ -81,51 +77,10 @@ def reject_sequence_analyses(kind: Kind, *, explain: bool, unroll: bool, seq_len
 
     ``seq_len`` is the spec's: a cell has L > 1 only when it was made for ``--unroll``.
     """
-    module = f"nn.{kind.module_name}"
-    layer = f"use --kind {kind.layer.value}"
     if explain:
         raise UsageError(
             "--explain",
-            f"{module} returns only the next state, there is no output vs h_n; drop --explain or {layer}",
+            f"nn.{kind.module_name} returns only the next state, there is no output vs h_n; "
+            f"drop --explain or use --kind {kind.layer.value}",
         )
-    if seq_len != 1 and not unroll:
-        raise UsageError(
-            FLAGS["seq_len"],
-            f"{module} takes one time step, not a sequence; add --unroll to loop it over "
-            f"--seq-len steps, or drop --seq-len, or {layer}",
-        )
-
-
-def call(spec: RNNSpec) -> str:
-    """How the cell is called: LSTMCell returns the tuple (h_1, c_1), the others h_1 alone."""
-    name = spec.kind.value.replace("-", "_")
-    if spec.kind.has_cell_state:
-        return f"h_1, c_1 = {name}(input, (h_0, c_0))"
-    return f"h_1 = {name}(input, h_0)"
-
-
-def build_module(spec: RNNSpec, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    """The nn.LSTMCell / nn.GRUCell / nn.RNNCell that ``spec`` describes."""
-    import torch
-
-    kwargs: dict[str, Any] = {"bias": spec.bias, "device": device, "dtype": dtype}
-    if spec.nonlinearity is not None:
-        kwargs["nonlinearity"] = spec.nonlinearity.value
-    module_class = getattr(torch.nn, spec.kind.module_name)
-    module: torch.nn.Module = module_class(spec.input_size, spec.hidden_size, **kwargs)
-    return module.eval()
-
-
-def is_cell_module(module: torch.nn.Module) -> bool:
-    import torch
-
-    return isinstance(module, torch.nn.RNNCellBase)
-
-
-def forward(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Call the cell as users do for one step; name every returned tensor."""
-    hidden: Any = (inputs["h_0"], inputs["c_0"]) if "c_0" in inputs else inputs["h_0"]
-    result = module(inputs["input"], hidden)
-    if isinstance(result, tuple):
-        return {"h_1": result[0], "c_1": result[1]}
-    return {"h_1": result}
+    reject_layer_settings(kind, seq_len_given=seq_len != 1, unroll=unroll)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from torchshape.diagram import LaneCell, LanesDiagram, Role, shown_steps
 from torchshape.errors import UsageError
 from torchshape.families.rnn.explain import layouts
-from torchshape.families.rnn.formulas import symbols, tensor_formulas
+from torchshape.families.rnn.formulas import symbols, tensor_formulas, time_dim
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.shapes import shape_text
 
@@ -28,14 +28,14 @@ def check_diagram(spec: RNNSpec) -> None:
 
 
 def _at_step(spec: RNNSpec, tensor: str) -> str:
-    return f"{tensor}[:, t]" if spec.batch_first and not spec.unbatched else f"{tensor}[t]"
+    return f"{tensor}[:, t]" if time_dim(spec) else f"{tensor}[t]"
 
 
 def plan(spec: RNNSpec) -> LanesDiagram:
     """The unrolled network as the rules draw it, every ``holds`` None (not yet checked)."""
     sym = symbols(spec)
-    directions = ("forward", "backward") if spec.bidirectional else ("forward",)
-    grid = layouts(spec)[0].grid  # grid[layer][direction] = the row of h_n
+    h_n = layouts(spec)[0]
+    directions, grid = h_n.directions, h_n.grid  # grid[layer][direction] = the row of h_n
     lengths = spec.lengths
     last_steps = tuple(n - 1 for n in lengths) if lengths is not None else (spec.seq_len - 1,)
     steps = shown_steps(spec.seq_len, last_steps)
@@ -47,15 +47,10 @@ def plan(spec: RNNSpec) -> LanesDiagram:
                 roles = []
                 if layer == spec.num_layers - 1:
                     roles.append(Role("output", features=(d * sym["H_out"], (d + 1) * sym["H_out"])))
-                ends_here: tuple[int, ...] | None
-                if direction == "backward":
-                    ends_here = None if t == 0 else ()
-                elif lengths is None:
-                    ends_here = None if t == spec.seq_len - 1 else ()
-                else:
-                    ends_here = tuple(n for n, length in enumerate(lengths) if length - 1 == t) or ()
-                    if len(ends_here) == len(lengths):
-                        ends_here = None
+                # the sequences whose state ends at this step: None for all of them
+                ends = (0,) if direction == "backward" else last_steps
+                here = tuple(n for n, last in enumerate(ends) if last == t)
+                ends_here = None if len(here) == len(ends) else here
                 if ends_here != ():
                     roles += [Role(name, index=grid[layer][d], sequences=ends_here) for name in states]
                 cells.append(LaneCell(layer, direction, t, tuple(roles)))

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.diagram import LaneCell, LanesDiagram, Role
 from torchshape.families.rnn.diagram import plan
+from torchshape.families.rnn.formulas import time_dim
 from torchshape.families.rnn.spec import RNNSpec
+from torchshape.families.rnn.torch_side import close, hidden, one_layer, split_state
 from torchshape.families.rnn.unroll import UNROLL_TOLERANCE
 
 if TYPE_CHECKING:
@@ -42,26 +44,22 @@ def diagram(
 
     with torch.inference_mode():
         returned, per_layer = _run_layers(spec, module, inputs, results)
-    rtol, atol = UNROLL_TOLERANCE[spec.dtype.value]
-
-    def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
-
-    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    tolerance = UNROLL_TOLERANCE[spec.dtype.value]
+    dim = time_dim(spec)
     top = spec.num_layers - 1
     cells = []
     for cell in drawn.cells:
         d = drawn.directions.index(cell.direction)
         out, finals = per_layer[cell.layer]
+        mine, theirs = out.narrow(dim, cell.step, 1), returned["output"].narrow(dim, cell.step, 1)
         roles = []
         for role in cell.roles:
             if role.role == "output":
                 assert role.features is not None
-                mine = _features(out.narrow(time_dim, cell.step, 1), role.features)
-                theirs = _features(returned["output"].narrow(time_dim, cell.step, 1), role.features)
-                holds = cell.layer == top and same(mine, theirs)
+                same = close(_features(mine, role.features), _features(theirs, role.features), tolerance)
+                holds = cell.layer == top and same
             else:
-                holds = _state_holds(spec, cell, role, d, out, finals, returned, time_dim, same)
+                holds = _state_holds(spec, role, d, mine.squeeze(dim), finals, returned, tolerance)
             roles.append(replace(role, holds=holds))
         cells.append(LaneCell(cell.layer, cell.direction, cell.step, tuple(roles)))
     return replace(drawn, cells=tuple(cells), checked=CHECKED)
@@ -73,26 +71,25 @@ def _features(tensor: torch.Tensor, features: tuple[int, int]) -> torch.Tensor:
 
 def _state_holds(
     spec: RNNSpec,
-    cell: LaneCell,
     role: Role,
     d: int,
-    out: torch.Tensor,
+    step_output: torch.Tensor,
     finals: dict[str, torch.Tensor],
     returned: dict[str, torch.Tensor],
-    time_dim: int,
-    same: Any,
+    tolerance: tuple[float, float],
 ) -> bool:
-    """Row ``role.index`` of the returned h_n (c_n) is this cell's state, for its sequences."""
+    """Row ``role.index`` of the returned h_n (c_n) is the state of direction ``d`` at the cell's
+    step (its layer's output there: ``step_output``), for the cell's sequences."""
     assert role.index is not None
     row = returned[role.role][role.index]
     if role.role == "h_n":
         half = spec.proj_size or spec.hidden_size
-        mine = _features(out.narrow(time_dim, cell.step, 1).squeeze(time_dim), (d * half, (d + 1) * half))
+        mine = _features(step_output, (d * half, (d + 1) * half))
     else:  # c never reaches output: the layer's own final c of this direction
         mine = finals["c_n"][d]
     if role.sequences is None:
-        return bool(same(mine, row))
-    return all(bool(same(mine[n], row[n])) for n in role.sequences)
+        return close(mine, row, tolerance)
+    return all(close(mine[n], row[n], tolerance) for n in role.sequences)
 
 
 def _run_layers(
@@ -101,11 +98,6 @@ def _run_layers(
     """What the module returned (with --lengths: its packed call) and each layer run on its own:
     (output, padded to L, and final states) per layer."""
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-    from torchshape.families.rnn.torch_side import build_module
-
-    x, h_0, c_0 = inputs["input"], inputs["h_0"], inputs.get("c_0")
-    D = 2 if spec.bidirectional else 1
 
     def call(
         m: torch.nn.Module, seq: torch.Tensor, state: Any
@@ -118,28 +110,18 @@ def _run_layers(
             )
             packed_out, final = m(packed, state)
             out, _ = pad_packed_sequence(packed_out, batch_first=spec.batch_first, total_length=spec.seq_len)
-        if isinstance(final, tuple):
-            return out, {"h_n": final[0], "c_n": final[1]}
-        return out, {"h_n": final}
+        return out, split_state(final)
 
-    hidden: Any = (h_0, c_0) if c_0 is not None else h_0
     returned = dict(results)
     if spec.lengths is not None:
-        out, finals = call(module, x, hidden)
+        out, finals = call(module, inputs["input"], hidden(inputs))
         returned = {"output": out, **finals}
+    D = 2 if spec.bidirectional else 1
     per_layer = []
-    layer_input = x
+    layer_input = inputs["input"]
     for k in range(spec.num_layers):
-        sub_spec = replace(
-            spec, input_size=layer_input.shape[-1], num_layers=1, dropout=0.0, lengths=spec.lengths
-        )
-        sub = build_module(replace(sub_spec, lengths=None), x.device, x.dtype)
-        sub.load_state_dict(
-            {name: getattr(module, name.replace("_l0", f"_l{k}")) for name, _ in sub.named_parameters()}
-        )
-        rows = slice(D * k, D * k + D)
-        state: Any = (h_0[rows], c_0[rows]) if c_0 is not None else h_0[rows]
-        out, finals = call(sub, layer_input, state)
+        sub = one_layer(spec, module, k, layer_input.shape[-1])
+        out, finals = call(sub, layer_input, hidden(inputs, slice(D * k, D * k + D)))
         per_layer.append((out, finals))
         layer_input = out
     return returned, per_layer

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchshape.errors import UsageError
+from torchshape.families.rnn.cells import reject_sequence_analyses
+from torchshape.families.rnn.formulas import tensor_formulas
 from torchshape.families.rnn.handoff import HandoffResult
 from torchshape.families.rnn.packed import PackedResult
 from torchshape.families.rnn.relations import RelationCheck, Writer
@@ -34,8 +36,6 @@ MAX_UNROLL_STEPS = 4096
 def check_options(spec: RNNSpec, *, explain: bool = False, unroll: bool = False) -> None:
     """Refuse combinations that cannot be answered meaningfully, naming the flag."""
     if spec.kind.is_cell:
-        from torchshape.families.rnn.cells import reject_sequence_analyses
-
         reject_sequence_analyses(spec.kind, explain=explain, unroll=unroll, seq_len=spec.seq_len)
     if not unroll:
         return
@@ -79,25 +79,11 @@ def layouts(spec: RNNSpec) -> list[Layout]:
     directions = ("forward", "backward") if spec.bidirectional else ("forward",)
     grid = tuple(tuple(sym["D"] * layer + d for d in range(sym["D"])) for layer in range(sym["num_layers"]))
     tensors = [("h_n", "H_out")] + ([("c_n", "H_cell")] if spec.kind.has_cell_state else [])
-    out = []
-    for name, feature in tensors:
-        template = w.view(name, feature)
-        out.append(
-            Layout(
-                tensor=name,
-                view=template.format(**w.names),
-                view_numeric=template.format(**w.numbers),
-                directions=directions,
-                grid=grid,
-            )
-        )
-    return out
+    return [Layout(name, *w.write(w.view(name, feature)), directions, grid) for name, feature in tensors]
 
 
 def feature_sizes(spec: RNNSpec) -> dict[str, list[str]]:
     """Which tensors end in H_out and which in H_cell (they differ only with proj_size)."""
-    from torchshape.families.rnn.formulas import tensor_formulas
-
     out: dict[str, list[str]] = {"H_out": [], "H_cell": []}
     for f in tensor_formulas(spec):
         last = f.dims[-1].split("·")[-1]

@@ -29,7 +29,7 @@ from torchshape.families.rnn.relations import (
     relations,
 )
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
+from torchshape.families.rnn.torch_side import build_module, hidden, max_abs_diff, split_state
 
 if TYPE_CHECKING:
     import torch
@@ -108,12 +108,7 @@ def _evaluate(
         return checked(relation, False, error=_first_line(exc))
     if not isinstance(lhs, torch.Tensor):  # a size: compare as integers
         same = bool(lhs == rhs)
-        return checked(
-            relation,
-            same,
-            exact=same,
-            numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n),
-        )
+        return checked(relation, same, exact=same, numeric_agrees=bool(lhs == lhs_n and rhs == rhs_n))
     numeric_agrees = _identical(lhs, lhs_n) and _identical(rhs, rhs_n)
     if lhs.shape != rhs.shape:
         return checked(relation, False, exact=False, numeric_agrees=numeric_agrees)
@@ -155,8 +150,6 @@ def _handoff(
     """
     import torch
 
-    from torchshape.families.rnn.torch_side import build_module
-
     plan = handoff(spec)
     if plan is None:
         return None
@@ -165,9 +158,9 @@ def _handoff(
     x = inputs["input"]
     with_symbols: dict[str, Any] = {"torch": torch, **symbols(spec).as_dict(), "input": x, **results}
     numbers_only: dict[str, Any] = {"torch": torch, "input": x, **results}
-    for line in plan.assignments:
-        with_symbols[line.name] = _eval(line.expr, with_symbols)
-        numbers_only[line.name] = _eval(line.expr_numeric, numbers_only)
+    for line in plan.assignments:  # as the user runs it; torchshape's own lines, validated integers
+        exec(line.code, {"__builtins__": {}}, with_symbols)
+        exec(line.code_numeric, {"__builtins__": {}}, numbers_only)
     for decoder in plan.decoders:
         with_symbols[decoder.name] = numbers_only[decoder.name] = build_module(
             decoder_spec(spec, decoder), x.device, x.dtype
@@ -205,7 +198,6 @@ def _packed(
         "data": packed.data,
         "batch_sizes": packed.batch_sizes,
         "output.data": packed_output.data,
-        "output": output,
         "output (total_length=L)": output_total,
         **tensors,
     }

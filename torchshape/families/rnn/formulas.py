@@ -50,20 +50,25 @@ def symbols(spec: RNNSpec) -> Symbols:
     )
 
 
-def _sequence(spec: RNNSpec, feature: str) -> tuple[str, ...]:
+def time_dim(spec: RNNSpec) -> int:
+    """The time axis of input and output: 1 with batch_first (when batched), else 0."""
+    return 1 if spec.batch_first and not spec.unbatched else 0
+
+
+def batched(spec: RNNSpec, *dims: str) -> tuple[str, ...]:
+    """``dims`` with N before the last one (the feature), unless unbatched."""
+    *leading, feature = dims
+    return (*leading, *([] if spec.unbatched else ["N"]), feature)
+
+
+def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[str, ...]:
     """Layout of input and output: sequence-first unless batch_first; no N when unbatched."""
-    if spec.unbatched:
-        return ("L", feature)
-    if spec.batch_first:
-        return ("N", "L", feature)
-    return ("L", "N", feature)
+    return ("N", time, feature) if time_dim(spec) else batched(spec, time, feature)
 
 
 def _state(spec: RNNSpec, feature: str) -> tuple[str, ...]:
     """Layout of h and c: always (D·num_layers, N, ·); batch_first never applies."""
-    if spec.unbatched:
-        return ("D·num_layers", feature)
-    return ("D·num_layers", "N", feature)
+    return batched(spec, "D·num_layers", feature)
 
 
 def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
@@ -71,11 +76,11 @@ def tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     if spec.kind.is_cell:
         return cell_tensor_formulas(spec)
     lstm = spec.kind.has_cell_state
-    rows = [TensorFormula("input", _sequence(spec, "H_in"), fed=True)]
+    rows = [TensorFormula("input", sequence_dims(spec, "L", "H_in"), fed=True)]
     rows.append(TensorFormula("h_0", _state(spec, "H_out"), fed=True))
     if lstm:
         rows.append(TensorFormula("c_0", _state(spec, "H_cell"), fed=True))
-    rows.append(TensorFormula("output", _sequence(spec, "D·H_out")))
+    rows.append(TensorFormula("output", sequence_dims(spec, "L", "D·H_out")))
     rows.append(TensorFormula("h_n", _state(spec, "H_out")))
     if lstm:
         rows.append(TensorFormula("c_n", _state(spec, "H_cell")))
@@ -98,15 +103,6 @@ def legend(spec: RNNSpec) -> list[LegendEntry]:
     return [LegendEntry(name, value, meaning[name]) for name, value in shown]
 
 
-def state_view(spec: RNNSpec, tensor: str, feature: str) -> str:
-    """h_n (or c_n) split into its layers and directions: ``h_n.view(num_layers, D, N, H_out)``.
-
-    Unbatched h_n has no N, and neither has its view.
-    """
-    batch = "" if spec.unbatched else "N, "
-    return f"{tensor}.view(num_layers, D, {batch}{feature})"
-
-
 def notes(spec: RNNSpec) -> list[str]:
     """Short warnings where this configuration invites a known mistake."""
     if spec.kind.is_cell:
@@ -124,9 +120,10 @@ def notes(spec: RNNSpec) -> list[str]:
     if spec.dropout and spec.num_layers == 1:
         out.append("dropout acts between stacked layers only: with one layer it does nothing.")
     if spec.bidirectional:
+        batch = "" if spec.unbatched else "N, "  # unbatched h_n has no N, and neither has its view
         out.append(
             "output holds both directions side by side (D·H_out); h_n is ordered layer by layer, "
-            f"forward then backward: {state_view(spec, 'h_n', 'H_out')}."
+            f"forward then backward: h_n.view(num_layers, D, {batch}H_out)."
         )
     if spec.num_layers > 1 or spec.bidirectional:
         out.append(
@@ -140,20 +137,16 @@ def notes(spec: RNNSpec) -> list[str]:
 CELL_SYMBOLS = ("N", "H_in", "H_cell")
 
 
-def _cell_state(spec: RNNSpec) -> tuple[str, ...]:
-    return ("H_cell",) if spec.unbatched else ("N", "H_cell")
-
-
 def cell_tensor_formulas(spec: RNNSpec) -> list[TensorFormula]:
     """Every tensor of ``h_1 = cell(input, h_0)`` (LSTMCell: ``h_1, c_1 = cell(input, (h_0, c_0))``)."""
     lstm = spec.kind.has_cell_state
-    feature = ("H_in",) if spec.unbatched else ("N", "H_in")
-    rows = [TensorFormula("input", feature, fed=True), TensorFormula("h_0", _cell_state(spec), fed=True)]
+    state = batched(spec, "H_cell")
+    rows = [TensorFormula("input", batched(spec, "H_in"), fed=True), TensorFormula("h_0", state, fed=True)]
     if lstm:
-        rows.append(TensorFormula("c_0", _cell_state(spec), fed=True))
-    rows.append(TensorFormula("h_1", _cell_state(spec)))
+        rows.append(TensorFormula("c_0", state, fed=True))
+    rows.append(TensorFormula("h_1", state))
     if lstm:
-        rows.append(TensorFormula("c_1", _cell_state(spec)))
+        rows.append(TensorFormula("c_1", state))
     return rows
 
 

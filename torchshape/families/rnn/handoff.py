@@ -11,46 +11,41 @@ from torchshape.families.rnn.spec import RNNSpec
 
 
 @dataclass(frozen=True)
-class Assignment:
-    """One line of the hand-off code, ``name = expr``, with the symbols and with numbers."""
+class Line:
+    """One line of the hand-off code, ``name = ...``, with the symbols and with numbers."""
 
     name: str
-    expr: str
-    expr_numeric: str
+    code: str
+    code_numeric: str
 
 
 @dataclass(frozen=True)
-class Decoder:
+class Decoder(Line):
     """A unidirectional decoder of the encoder's kind; the probe builds it on the run's device and dtype.
 
     It takes the encoder's own ``input`` as its input sequence (any (L, N, H_in) would do).
     """
 
-    name: str
     hidden_size: int
     num_layers: int
     proj_size: int  # 0: none
-    code: str
-    code_numeric: str
 
 
 @dataclass(frozen=True)
 class Handoff:
     """The encoder's final state handed to a decoder as its h_0 (and c_0): the code and its checks."""
 
-    assignments: tuple[Assignment, ...]
+    assignments: tuple[Line, ...]
     decoders: tuple[Decoder, ...]
     relations: tuple[Relation, ...]
 
     @property
     def code(self) -> list[str]:
-        return [f"{a.name} = {a.expr}" for a in self.assignments] + [d.code for d in self.decoders]
+        return [line.code for line in (*self.assignments, *self.decoders)]
 
     @property
     def code_numeric(self) -> list[str]:
-        return [f"{a.name} = {a.expr_numeric}" for a in self.assignments] + [
-            d.code_numeric for d in self.decoders
-        ]
+        return [line.code_numeric for line in (*self.assignments, *self.decoders)]
 
 
 def decoder_spec(spec: RNNSpec, decoder: Decoder) -> RNNSpec:
@@ -97,15 +92,13 @@ class _Plan:
         self.w = Writer(spec)
         self.lstm = spec.kind.has_cell_state
         self.states = "(h_0, c_0)" if self.lstm else "h_0"
-        self.assignments: list[Assignment] = []
+        self.assignments: list[Line] = []
         self.decoders: list[Decoder] = []
         self.relations: list[Relation] = []
         self.mistakes: list[Relation] = []
 
     def assign(self, name: str, template: str) -> None:
-        self.assignments.append(
-            Assignment(name, template.format(**self.w.names), template.format(**self.w.numbers))
-        )
+        self.assignments.append(Line(name, *self.w.write(f"{name} = {template}")))
 
     def decoder(self, name: str, width: int, layers: str) -> None:
         """nn.<KIND>(H_in, hidden, layers): hidden width·H_out, or with proj_size width·H_cell and
@@ -118,12 +111,11 @@ class _Plan:
         template = f"{name} = nn.{spec.kind.module_name}({{H_in}}, {hidden}, {layers}{extra})"
         self.decoders.append(
             Decoder(
-                name=name,
+                name,
+                *self.w.write(template),
                 hidden_size=width * sym["H_cell"],
                 num_layers=sym["num_layers"] if layers == "{num_layers}" else int(layers),
                 proj_size=width * sym["H_out"] if proj else 0,
-                code=template.format(**self.w.names),
-                code_numeric=template.format(**self.w.numbers),
             )
         )
 
@@ -144,13 +136,10 @@ class _Plan:
 def _concatenated(p: _Plan) -> None:
     """Bidirectional: each layer's two directions side by side, for a decoder twice as wide."""
     w = p.w
-    p.assign("h_v", w.view("h_n", "H_out"))
-    p.assign("h_cat", "torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1)")
-    p.assign("h_mean", "h_v.mean(dim=1)")
-    if p.lstm:
-        p.assign("c_v", w.view("c_n", "H_cell"))
-        p.assign("c_cat", "torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1)")
-        p.assign("c_mean", "c_v.mean(dim=1)")
+    for state, feature in [("h", "H_out"), ("c", "H_cell")] if p.lstm else [("h", "H_out")]:
+        p.assign(f"{state}_v", w.view(f"{state}_n", feature))
+        p.assign(f"{state}_cat", f"torch.cat(({state}_v[:, 0], {state}_v[:, 1]), dim=-1)")
+        p.assign(f"{state}_mean", f"{state}_v.mean(dim=1)")
     p.decoder("decoder", 2, "{num_layers}")
     p.decoder("decoder_h", 1, "{num_layers}")
     wide = w.state_shape("{num_layers}", "{2H_out}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchshape.facts import Symbols, TensorFormula
-from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.formulas import sequence_dims, symbols
 from torchshape.families.rnn.relations import RelationCheck
 from torchshape.families.rnn.spec import RNNSpec
 
@@ -28,19 +28,10 @@ class ShapeCheck:
     def verified(self) -> bool:
         return self.measured == self.probe_expected
 
-
-def sequence_dims(spec: RNNSpec, time: str, feature: str) -> tuple[str, ...]:
-    if spec.unbatched:
-        return (time, feature)
-    if spec.batch_first:
-        return ("N", time, feature)
-    return (time, "N", feature)
-
-
-def state_dims(spec: RNNSpec, first: str, feature: str) -> tuple[str, ...]:
-    if spec.unbatched:
-        return (first, feature)
-    return (first, "N", feature)
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """torch's shape where the forward pass ran at the user's sizes, else the formula's."""
+        return self.measured if self.exact and self.measured is not None else self.expected
 
 
 @dataclass(frozen=True)
@@ -125,18 +116,15 @@ class PackedResult:
         )
 
 
-PACKED_CODE = (
-    "packed = pack_padded_sequence(input, lengths, {bf}enforce_sorted=False)",
-    "packed_output, h_n = {module}(packed, h_0)",
-    "output, out_lengths = pad_packed_sequence(packed_output{bf2})",
-)
-
-
 def packed_code(spec: RNNSpec) -> list[str]:
     """The lines a user writes for a packed batch."""
-    bf = "batch_first=True, " if spec.batch_first else ""
-    bf2 = ", batch_first=True" if spec.batch_first else ""
-    lines = [line.format(bf=bf, bf2=bf2, module=spec.kind.value) for line in PACKED_CODE]
+    bf = ", batch_first=True" if spec.batch_first else ""
     if spec.kind.has_cell_state:
-        lines[1] = "packed_output, (h_n, c_n) = lstm(packed, (h_0, c_0))"
-    return lines
+        call = "packed_output, (h_n, c_n) = lstm(packed, (h_0, c_0))"
+    else:
+        call = f"packed_output, h_n = {spec.kind.value}(packed, h_0)"
+    return [
+        f"packed = pack_padded_sequence(input, lengths{bf}, enforce_sorted=False)",
+        call,
+        f"output, out_lengths = pad_packed_sequence(packed_output{bf})",
+    ]

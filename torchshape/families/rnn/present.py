@@ -3,14 +3,12 @@ python script and command line (``torchshape.families.base.Family``'s presentati
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from torchshape.diagram import checked
 from torchshape.facts import Totals
 from torchshape.families.rnn.sections import sections as sections
-from torchshape.families.rnn.sections_json import explain_json, packed_json, unroll_json
+from torchshape.families.rnn.sections_json import json_extra as json_extra
 from torchshape.families.rnn.sizes import init_bound, steps
 from torchshape.render.csv_format import csv_row
 from torchshape.render.parameters import family_footer, parameters_section
@@ -35,8 +33,7 @@ def _steps_phrase(report: Report) -> str:
             f"{products} over sum(lengths) = {n:,} real steps of the packed call "
             f"(the plain call on the padded input runs L·N = {padded:,}), every layer and direction"
         )
-    else:
-        where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
+    where = f"L = {n:,}" if spec.unbatched else f"L·N = {n:,}"
     return f"{products} over {where} real steps, every layer and direction"
 
 
@@ -64,11 +61,6 @@ def params(report: Report) -> ParametersSection:
     return parameters_section(report, init, notes)
 
 
-def json_extra(report: Report) -> dict[str, Any]:
-    """--explain: relations, layout, handoff; --lengths: packed; --unroll: unroll."""
-    return {**explain_json(report), **packed_json(report), **unroll_json(report)}
-
-
 def csv_rows(report: Report) -> list[list[str]]:
     """The shapes of the packed call (--lengths) and of one step (--unroll), as CSV rows."""
     analysis = report.probe.analysis
@@ -80,7 +72,6 @@ def csv_rows(report: Report) -> list[list[str]]:
     rows = []
     for kind, check in checks:
         measured = "" if check.measured is None else shape_text(check.measured)
-        shown = check.measured if check.exact and check.measured is not None else check.expected
         source, torch = ("forward", measured) if check.exact else ("formula", "")
         rows.append(
             csv_row(
@@ -89,7 +80,7 @@ def csv_rows(report: Report) -> list[list[str]]:
                 kind,
                 verified=check.verified,
                 source=source,
-                shape=shape_text(shown),
+                shape=shape_text(check.shown),
                 torch=torch,
                 probe=measured,
             )

@@ -14,26 +14,21 @@ from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.handoff import handoff_decoders
 from torchshape.families.rnn.probe_sizes import META_PARAMETER_LAYERS, probe_spec
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import SEED, build_module, forward, make_inputs
-from torchshape.given import adopt, fed
-from torchshape.probe import ProbeRun, resolve_device
+from torchshape.families.rnn.torch_side import build_module, forward, make_inputs
+from torchshape.forward import forward_pass
+from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
-from torchshape.threads import few_threads
 
 if TYPE_CHECKING:
     import torch
 
 
+@quiet()
 def run(spec: RNNSpec, *, explain: bool = False, unroll: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device.
 
     torch's notices (``torchshape.quiet``) are silenced from its import to the end.
     """
-    with quiet():
-        return _run(spec, explain=explain, unroll=unroll, diagram=diagram)
-
-
-def _run(spec: RNNSpec, *, explain: bool, unroll: bool, diagram: bool) -> ProbeRun:
     # refuse what cannot fit before anything is allocated (cpu: before importing torch);
     # --explain's hand-off decoders run beside the module, so they count too, and --diagram's run
     guard.check(
@@ -46,44 +41,25 @@ def _run(spec: RNNSpec, *, explain: bool, unroll: bool, diagram: bool) -> ProbeR
     from torchshape.families.rnn.explain_probe import analyse
 
     ran = probe_spec(spec) if spec.device == "meta" else spec
-    device = resolve_device(ran.device)
-    dtype = getattr(torch, spec.dtype.value)
-    shapes: dict[str, tuple[int, ...]] = {}
-    error = None
     analysis = None
     drawn = None
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(), few_threads(ran):
-        torch.manual_seed(SEED)
-        module = adopt(guard.interruptible(spec, build_module, ran, device, dtype))
-        inputs = fed(guard.interruptible(spec, make_inputs, ran, device, dtype))
-        shapes.update({name: tuple(t.shape) for name, t in inputs.items()})
-        try:
-            results = guard.interruptible(spec, forward, module, inputs)
-        except (RuntimeError, ValueError) as exc:  # e.g. GRUCell: "Expected input to be 1D or 2D"
-            error = str(exc).strip().splitlines()[0]
-        else:
-            shapes.update({name: tuple(t.shape) for name, t in results.items()})
-            analysis = analyse(spec, ran, module, inputs, results, explain=explain, unroll=unroll)
+    # torch's refusal (e.g. GRUCell: "Expected input to be 1D or 2D") becomes done.error
+    with forward_pass(ran, build_module, make_inputs, forward) as done:
+        if done.error is None:
+            analysis = analyse(
+                spec, ran, done.module, done.inputs, done.results, explain=explain, unroll=unroll
+            )
         if diagram:
             from torchshape.families.rnn.diagram_probe import diagram as draw
 
-            values = error is None and ran is spec
-            drawn = guard.interruptible(spec, draw, spec, module, inputs, results if values else {}, values)
-    parameters, parameter_layers = parameter_shapes(spec, module, dtype)
-    return ProbeRun(
-        device=str(device),
-        dtype=spec.dtype.value,
-        torch_version=torch.__version__,
-        spec=ran,
-        sizes=symbols(ran),
-        shapes=shapes,
-        error=error,
-        reduced=ran is not spec,
-        analysis=analysis,
-        parameters=parameters,
-        parameter_layers=parameter_layers,
-        diagram=drawn,
-    )
+            values = done.error is None and ran is spec
+            results = done.results if values else {}
+            drawn = guard.interruptible(spec, draw, spec, done.module, done.inputs, results, values)
+    parameters, parameter_layers = parameter_shapes(spec, done.module, getattr(torch, spec.dtype.value))
+    found = done.run(ran, symbols(ran), analysis, parameters)
+    # on meta it ran at probe sizes on the CPU (reduced), and the deeper layers' parameters are
+    # named after the last one built there (parameter_layers)
+    return replace(found, reduced=ran is not spec, parameter_layers=parameter_layers, diagram=drawn)
 
 
 def parameter_shapes(

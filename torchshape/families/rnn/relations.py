@@ -93,15 +93,13 @@ class Writer:
             self.names[f"2{feature}"] = f"2*{feature}"
             self.numbers[f"2{feature}"] = str(2 * self.sym[feature])
 
+    def write(self, template: str) -> tuple[str, str]:
+        """``template`` with the symbols, and with this run's numbers."""
+        return template.format(**self.names), template.format(**self.numbers)
+
     def rel(self, lhs: str, rhs: str, meaning: str, expected: bool = True) -> Relation:
-        return Relation(
-            lhs=lhs.format(**self.names),
-            rhs=rhs.format(**self.names),
-            lhs_numeric=lhs.format(**self.numbers),
-            rhs_numeric=rhs.format(**self.numbers),
-            meaning=meaning,
-            expected=expected,
-        )
+        (lhs_symbols, lhs_numeric), (rhs_symbols, rhs_numeric) = self.write(lhs), self.write(rhs)
+        return Relation(lhs_symbols, rhs_symbols, lhs_numeric, rhs_numeric, meaning, expected)
 
     def output_at(self, step: str, features: str) -> str:
         """``output`` at one time step, in this run's layout (batch_first, unbatched)."""
@@ -140,73 +138,54 @@ BACKWARD = "{H_out}:"
 def relations(spec: RNNSpec) -> list[Relation]:
     """How output and h_n (c_n) relate for this configuration: the ones that hold, then common mistakes."""
     w = Writer(spec)
-    bidir = spec.bidirectional
+    bidir, proj = spec.bidirectional, spec.proj_size > 0
     top_forward = "h_n[-2]" if bidir else "h_n[-1]"
-    out: list[Relation] = [
-        w.rel(
-            w.output_at("-1", FORWARD),
+    last_forward, first_backward = w.output_at("-1", FORWARD), w.output_at("0", BACKWARD)
+    view = w.view("h_n", "H_out")
+    # (where it applies, lhs, rhs, meaning)
+    holding = [
+        (
+            True,
+            last_forward,
             top_forward,
             "top layer, forward direction: output's last step is its final state",
-        )
+        ),
+        (
+            bidir,
+            first_backward,
+            "h_n[-1]",
+            "top layer, backward direction: it runs from the last step to the first, "
+            "so its final state is output's step 0",
+        ),
+        (
+            bidir or spec.num_layers > 1,
+            f"{view}[-1, 0]",
+            last_forward,
+            "the same through the view: [layer, direction], forward = 0",
+        ),
+        (bidir, f"{view}[-1, 1]", first_backward, "the same through the view: backward = 1"),
+        (proj, "h_n.shape[-1]", "{H_out}", "with proj_size, h (and output) use H_out = proj_size"),
+        (proj, "c_n.shape[-1]", "{H_cell}", "c keeps H_cell = hidden_size: it is never projected"),
     ]
-    if bidir:
-        out.append(
-            w.rel(
-                w.output_at("0", BACKWARD),
-                "h_n[-1]",
-                "top layer, backward direction: it runs from the last step to the first, "
-                "so its final state is output's step 0",
-            )
-        )
-    if bidir or spec.num_layers > 1:
-        out.append(
-            w.rel(
-                w.view("h_n", "H_out") + "[-1, 0]",
-                w.output_at("-1", FORWARD),
-                "the same through the view: [layer, direction], forward = 0",
-            )
-        )
-    if bidir:
-        out.append(
-            w.rel(
-                w.view("h_n", "H_out") + "[-1, 1]",
-                w.output_at("0", BACKWARD),
-                "the same through the view: backward = 1",
-            )
-        )
-    if spec.proj_size:
-        out.append(w.rel("h_n.shape[-1]", "{H_out}", "with proj_size, h (and output) use H_out = proj_size"))
-        out.append(w.rel("c_n.shape[-1]", "{H_cell}", "c keeps H_cell = hidden_size: it is never projected"))
     # Common guesses, listed only where the rules say they fail for this configuration.
-    if bidir and spec.seq_len > 1:
-        out.append(
-            w.rel(
-                w.output_at("-1", BACKWARD),
-                "h_n[-1]",
-                f"mistake: {w.step('-1')}'s backward half is the backward direction's first step, "
-                "not its last",
-                expected=False,
-            )
-        )
-    if spec.num_layers > 1:
-        out.append(
-            w.rel(
-                w.output_at("-1", FORWARD),
-                "h_n[0]",
-                "mistake: h_n[0] is the first layer; output is the top layer",
-                expected=False,
-            )
-        )
-    if spec.proj_size:
-        out.append(
-            w.rel(
-                "h_n.shape[-1]",
-                "{H_cell}",
-                "mistake: h does not keep hidden_size when proj_size is set",
-                expected=False,
-            )
-        )
-    return out
+    mistakes = [
+        (
+            bidir and spec.seq_len > 1,
+            w.output_at("-1", BACKWARD),
+            "h_n[-1]",
+            f"mistake: {w.step('-1')}'s backward half is the backward direction's first step, not its last",
+        ),
+        (
+            spec.num_layers > 1,
+            last_forward,
+            "h_n[0]",
+            "mistake: h_n[0] is the first layer; output is the top layer",
+        ),
+        (proj, "h_n.shape[-1]", "{H_cell}", "mistake: h does not keep hidden_size when proj_size is set"),
+    ]
+    return [w.rel(lhs, rhs, meaning) for applies, lhs, rhs, meaning in holding if applies] + [
+        w.rel(lhs, rhs, meaning, expected=False) for applies, lhs, rhs, meaning in mistakes if applies
+    ]
 
 
 def packed_relations(spec: RNNSpec) -> list[Relation]:
@@ -222,20 +201,9 @@ def packed_relations(spec: RNNSpec) -> list[Relation]:
         )
     ]
     if spec.bidirectional:
-        out.append(
-            w.rel(
-                w.output_at("0", BACKWARD),
-                "h_n[-1]",
-                "backward direction: it starts at each sequence's last real step and ends at step 0",
-            )
-        )
+        backward = "backward direction: it starts at each sequence's last real step and ends at step 0"
+        out.append(w.rel(w.output_at("0", BACKWARD), "h_n[-1]", backward))
     if min(spec.lengths) < max(spec.lengths):
-        out.append(
-            w.rel(
-                w.output_at("-1", FORWARD),
-                top_forward,
-                f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)",
-                expected=False,
-            )
-        )
+        padding = f"mistake: {w.step('-1')} is padding (zeros) for every sequence shorter than max(lengths)"
+        out.append(w.rel(w.output_at("-1", FORWARD), top_forward, padding, expected=False))
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchshape.families.rnn import cells, formulas
+from torchshape.families.rnn import formulas
 from torchshape.families.rnn.counts import parameter_rows, totals
 from torchshape.families.rnn.spec import RNNSpec
 from torchshape.probe import ProbeRun
@@ -11,11 +11,10 @@ from torchshape.report import Report, layer_report, real_pass
 
 def call(spec: RNNSpec) -> str:
     """How the module is called, in the names the table uses."""
-    if spec.kind.is_cell:
-        return cells.call(spec)
-    if spec.kind.has_cell_state:
-        return "output, (h_n, c_n) = lstm(input, (h_0, c_0))"
-    return f"output, h_n = {spec.kind.value}(input, h_0)"
+    lstm, name = spec.kind.has_cell_state, spec.kind.value.replace("-", "_")
+    if spec.kind.is_cell:  # LSTMCell returns the tuple (h_1, c_1), the others h_1 alone
+        return f"h_1, c_1 = {name}(input, (h_0, c_0))" if lstm else f"h_1 = {name}(input, h_0)"
+    return "output, (h_n, c_n) = lstm(input, (h_0, c_0))" if lstm else f"output, h_n = {name}(input, h_0)"
 
 
 def ran(probe: ProbeRun) -> str:

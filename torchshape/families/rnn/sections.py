@@ -45,7 +45,7 @@ def sections(report: Report) -> list[RenderableType]:
     if analysis.handoff is not None:
         parts.extend([Text(""), _handoff(report, analysis.handoff, analysis.values)])
     if analysis.packed is not None:
-        parts.extend([Text(""), _packed(report, analysis.packed)])
+        parts.extend([Text(""), _packed(report, analysis.packed, analysis.values)])
     if analysis.unroll is not None:
         parts.extend([Text(""), _unroll(report, analysis.unroll)])
     return parts
@@ -126,13 +126,6 @@ def _handoff(report: Report, handoff: HandoffResult, values: bool) -> Renderable
     )
 
 
-def _grid_rows(layout: Layout) -> list[int | None]:
-    layers = len(layout.grid)
-    if layers <= GRID_ROWS:
-        return list(range(layers))
-    return [0, 1, 2, None, layers - 2, layers - 1]
-
-
 def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]]) -> RenderableType:
     h_n = layouts[0]
     parts: list[RenderableType] = [
@@ -145,13 +138,13 @@ def _layouts(report: Report, layouts: list[Layout], sizes: dict[str, list[str]])
         grid.add_column(no_wrap=True)
     grid.add_column(style="dim", no_wrap=True)
     grid.add_row("", *h_n.directions, "")
-    top = len(h_n.grid) - 1
-    for layer in _grid_rows(h_n):
+    layers = len(h_n.grid)
+    for layer in range(layers) if layers <= GRID_ROWS else [0, 1, 2, None, layers - 2, layers - 1]:
         if layer is None:
             grid.add_row("…", *("…" for _ in h_n.directions), "")
             continue
         cells = [Text(f"h_n[{i}]") for i in h_n.grid[layer]]
-        note = "top layer: also in output" if layer == top else ""
+        note = "top layer: also in output" if layer == layers - 1 else ""
         grid.add_row(f"layer {layer}", *cells, note)
     parts.append(grid)
     for layout in layouts[1:]:
@@ -182,7 +175,7 @@ def _shape_table(rows: list[ShapeCheck], reduced: bool, first: str) -> Table:
     return table
 
 
-def _packed(report: Report, packed: PackedResult) -> RenderableType:
+def _packed(report: Report, packed: PackedResult, values: bool) -> RenderableType:
     spec = report.spec
     sym = report.symbols
     lengths = ",".join(str(n) for n in packed.lengths)
@@ -196,9 +189,8 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         *(code_text(line, style="dim") for line in packed_code(spec)),
         _shape_table(packed.shapes, reduced, "tensor"),
     ]
-    sizes = ", ".join(str(n) for n in packed.batch_sizes)
-    if len(packed.batch_sizes) > 24:
-        sizes = ", ".join(str(n) for n in packed.batch_sizes[:20]) + ", …"
+    long = len(packed.batch_sizes) > 24
+    sizes = ", ".join(str(n) for n in packed.batch_sizes[: 20 if long else None]) + (", …" if long else "")
     if packed.batch_sizes_verified:
         mark = "✓*" if reduced else "✓"
         agreed = f"{mark} torch agrees" + (" (at the probe's lengths)" if reduced else "")
@@ -216,14 +208,8 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
         )
     else:
         notes.append(f"pad_packed_sequence pads to max(lengths) = {packed.max_length}, here equal to L.")
-    notes.append(
-        "enforce_sorted=False sorts the batch inside and hands h_n back in your order"
-        + (
-            f" (sorted_indices = {list(packed.sorted_indices)})."
-            if packed.sorted_indices is not None
-            else "."
-        )
-    )
+    order = "" if packed.sorted_indices is None else f" (sorted_indices = {list(packed.sorted_indices)})"
+    notes.append(f"enforce_sorted=False sorts the batch inside and hands h_n back in your order{order}.")
     if reduced:
         notes.append(
             f"The probe ran lengths {','.join(str(n) for n in packed.ran_lengths)} at its own sizes."
@@ -234,13 +220,8 @@ def _packed(report: Report, packed: PackedResult) -> RenderableType:
     for note in notes:
         grid.add_row("•", note)
     parts.append(grid)
-    values = report.probe.analysis is not None and report.probe.analysis.values
-    head = f"padded output vs h_n of {PACKED_CALL}:"
-    if not values:
-        head = f"{head} {NO_RELATION_VALUES}"
-    parts.append(Text(head, style="bold"))
-    parts.append(_relation_rows(packed.relations))
-    return Group(*parts)
+    head = f"padded output vs h_n of {PACKED_CALL}:" + ("" if values else f" {NO_RELATION_VALUES}")
+    return Group(*parts, Text(head, style="bold"), _relation_rows(packed.relations))
 
 
 def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
@@ -267,8 +248,7 @@ def _unroll(report: Report, unroll: UnrollResult) -> RenderableType:
     else:
         bad = ", ".join(key for key, ok in unroll.within_tolerance.items() if not ok)
         verdict = Text(f"✗ {bad} differ beyond rtol {rtol:g}, atol {atol:g}", style="bold red")
-    parts.append(Text(f"max |step loop − one call|: {diffs}"))
-    parts.append(verdict)
+    parts += [Text(f"max |step loop − one call|: {diffs}"), verdict]
     per_step = unroll.per_step_max_abs_diff
     shown = " ".join(_num(d) for d in per_step[:12]) + (" …" if len(per_step) > 12 else "")
     parts.append(Text(f"output, per step: {shown}", style="dim"))

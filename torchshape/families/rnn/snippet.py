@@ -63,14 +63,14 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
 def _what_else(analysis: Analysis | None, shown: Shown) -> list[str]:
     """The docstring's line on what the flags add, as the script checks them."""
     parts = []
-    if analysis is not None and analysis.relations is not None:
-        parts.append("the relations --explain claimed")
-    if analysis is not None and analysis.handoff is not None:
-        parts.append("the hand-off to a decoder")
-    if analysis is not None and analysis.unroll is not None:
-        parts.append("the step loop of --unroll")
-    if analysis is not None and analysis.packed is not None:
-        parts.append("the packed batch of --lengths")
+    if analysis is not None:
+        flagged = {
+            "the relations --explain claimed": analysis.relations,
+            "the hand-off to a decoder": analysis.handoff,
+            "the step loop of --unroll": analysis.unroll,
+            "the packed batch of --lengths": analysis.packed,
+        }
+        parts = [words for words, part in flagged.items() if part is not None]
     if shown.params:
         parts.append("every parameter of --params")
     if not parts:

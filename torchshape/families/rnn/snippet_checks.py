@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from torchshape.families.rnn.explain import Analysis
+from torchshape.families.rnn.formulas import time_dim
 from torchshape.families.rnn.handoff import HandoffResult
 from torchshape.families.rnn.packed import PackedResult, packed_code
 from torchshape.families.rnn.relations import TOLERANCE, RelationCheck
@@ -63,12 +64,11 @@ def analysis_lines(report: Report, analysis: Analysis, module: str) -> list[str]
     names = list(sym.as_dict())
     if analysis.unroll is not None and "L" not in names:
         names.insert(0, "L")  # a cell looped over L steps
-    values = {"L": sym["L"], **sym.as_dict()}
     rtol, atol = TOLERANCE[spec.dtype.value]
     lines = [
         "",
         "# The symbols of torchshape's table, for the expressions below.",
-        f"{', '.join(names)} = {', '.join(str(values[n]) for n in names)}",
+        f"{', '.join(names)} = {', '.join(str(sym[n]) for n in names)}",
     ]
     relations = analysis.relations or []
     packed_relations = analysis.packed.relations if analysis.packed is not None else []
@@ -82,14 +82,13 @@ def analysis_lines(report: Report, analysis: Analysis, module: str) -> list[str]
         lines.append(f"lengths = torch.tensor({list(spec.lengths)})")
     if analysis.relations is not None:
         lines += ["", "# --explain: how output relates to h_n, each relation as torchshape checked it"]
-        lines += _relation_asserts(analysis.relations)
-        lines.append(f'print("relations: {_relation_summary(analysis.relations)}")')
+        lines += _relation_asserts(analysis.relations, "relations: ")
     if analysis.handoff is not None:  # before --lengths, whose packed call assigns h_n again
         lines += _handoff_lines(analysis.handoff)
     if analysis.unroll is not None:
         lines += _unroll_lines(spec, analysis.unroll, module)
     if analysis.packed is not None:
-        lines += _packed_lines(spec, analysis.packed, module)
+        lines += _packed_lines(spec, analysis.packed)
     return lines
 
 
@@ -115,8 +114,9 @@ def _refused(check: RelationCheck) -> str | None:
     return name if name in REFUSALS else f"({', '.join(REFUSALS)})"
 
 
-def _relation_asserts(checks: list[RelationCheck]) -> list[str]:
-    """Each relation the report claimed holds; each listed mistake that torch saw fail, fails.
+def _relation_asserts(checks: list[RelationCheck], said: str) -> list[str]:
+    """Each relation the report claimed holds; each listed mistake that torch saw fail, fails; then
+    the script prints ``said`` and how many there were of each.
 
     A mistake torch refused (``error``) must raise the same kind of exception again.
     """
@@ -136,7 +136,7 @@ def _relation_asserts(checks: list[RelationCheck]) -> list[str]:
             lines.append(f"assert not relation_holds({rel.lhs}, {rel.rhs}), {message}")
         else:  # on meta nothing was evaluated; a mistake may also hold by coincidence of values
             lines.append(f"# not asserted: torchshape did not see it fail ({rel.expression})")
-    return lines
+    return [*lines, f'print("{said}{_relation_summary(checks)}")']
 
 
 def _relation_summary(checks: list[RelationCheck]) -> str:
@@ -158,16 +158,13 @@ def _handoff_lines(handoff: HandoffResult) -> list[str]:
         "# The decoders read the encoder's input as their own; only the shapes they return are",
         "# checked, so their weights (drawn here, after the module's) need not be torchshape's.",
     ]
-    lines += [f"{a.name} = {a.expr}" for a in handoff.plan.assignments]
+    lines += [line.code for line in handoff.plan.assignments]
     for decoder in handoff.plan.decoders:
-        name, call = decoder.code.split(" = ", 1)
-        lines += assignment(name, call)
-    lines += _relation_asserts(handoff.relations)
-    lines.append(f'print("hand-off: {_relation_summary(handoff.relations)}")')
-    return lines
+        lines += assignment(*decoder.code.split(" = ", 1))
+    return lines + _relation_asserts(handoff.relations, "hand-off: ")
 
 
-def _packed_lines(spec: RNNSpec, packed: PackedResult, module: str) -> list[str]:
+def _packed_lines(spec: RNNSpec, packed: PackedResult) -> list[str]:
     """pack_padded_sequence, the module, pad_packed_sequence: every shape, then the relations."""
     bf = ", batch_first=True" if spec.batch_first else ""
     code = packed_code(spec)
@@ -186,28 +183,20 @@ def _packed_lines(spec: RNNSpec, packed: PackedResult, module: str) -> list[str]
         lines.append(assert_shape(expressions.get(row.name, row.code), row.expected))
     lines.append(f"assert packed.batch_sizes.tolist() == {list(packed.batch_sizes)}, packed.batch_sizes")
     lines += ["", "# the padded output vs h_n, as torchshape checked them"]
-    lines += _relation_asserts(packed.relations)
-    lines.append(f'print("packed: every shape matches, relations: {_relation_summary(packed.relations)}")')
-    return lines
+    return lines + _relation_asserts(packed.relations, "packed: every shape matches, relations: ")
 
 
 def _unroll_lines(spec: RNNSpec, unroll: UnrollResult, module: str) -> list[str]:
     rtol, atol = unroll.tolerance
     steps = {row.name: row.expected for row in unroll.step_shapes}
-    lines = ["", f"# --unroll: {_unroll_title(unroll.method)}"]
+    write_loop = {"module": _module_loop, "directions": _directions_loop, "cell": _cell_loop}[unroll.method]
+    lines = ["", f"# --unroll: {UNROLL_TITLES[unroll.method]}", *write_loop(spec, steps, module)]
     if unroll.method == "cell":
-        lines += _cell_loop(spec, steps, module)
-        compared = [("output", "layer_output"), ("hx", "h_n[0]")]
-        if spec.kind.has_cell_state:
-            compared.append(("cx", "c_n[0]"))
+        compared = [("output", "layer_output"), ("hx", "h_n[0]"), ("cx", "c_n[0]")]
     else:
-        if unroll.method == "directions":
-            lines += _directions_loop(spec, steps, module)
-        else:
-            lines += _module_loop(spec, steps, module)
-        compared = [("loop_output", "output"), ("loop_h_n", "h_n")]
-        if spec.kind.has_cell_state:
-            compared.append(("loop_c_n", "c_n"))
+        compared = [("loop_output", "output"), ("loop_h_n", "h_n"), ("loop_c_n", "c_n")]
+    if not spec.kind.has_cell_state:
+        compared.pop()
     lines += ["", f"UNROLL_RTOL, UNROLL_ATOL = {rtol!r}, {atol!r}  # the loop may round differently"]
     for loop, one_call in compared:
         lines.append(
@@ -220,38 +209,37 @@ def _unroll_lines(spec: RNNSpec, unroll: UnrollResult, module: str) -> list[str]
     return lines
 
 
-def _unroll_title(method: str) -> str:
-    return {
-        "module": "the module called once per time step, carrying the state, vs one call",
-        "directions": "each layer and direction looped on its own, with one-direction modules "
-        "sharing the weights, vs one call",
-        "cell": "the cell looped over L steps, carrying the state, "
-        "vs the one-layer module sharing its weights",
-    }[method]
+UNROLL_TITLES = {
+    "module": "the module called once per time step, carrying the state, vs one call",
+    "directions": "each layer and direction looped on its own, with one-direction modules "
+    "sharing the weights, vs one call",
+    "cell": "the cell looped over L steps, carrying the state, vs the one-layer module sharing its weights",
+}
 
 
-def _time_dim(spec: RNNSpec) -> int:
-    return 1 if spec.batch_first and not spec.unbatched else 0
+def _step_asserts(steps: dict[str, tuple[int, ...]], indent: str) -> list[str]:
+    """One step's out_t and state, h or (h, c), against the shapes of --unroll's rules."""
+    state = {"state[0]": "h", "state[1]": "c"} if "c" in steps else {"state": "h"}
+    return [assert_shape("out_t", steps["output_t"], indent)] + [
+        assert_shape(expression, steps[name], indent) for expression, name in state.items()
+    ]
 
 
 def _module_loop(spec: RNNSpec, steps: dict[str, tuple[int, ...]], module: str) -> list[str]:
     """The loop the report shows: the module itself, one step per call."""
-    state = "(h_0, c_0)" if spec.kind.has_cell_state else "h_0"
     lstm = spec.kind.has_cell_state
+    state = "(h_0, c_0)" if lstm else "h_0"
     lines = [
         "with torch.no_grad():",
         f"    state, loop_steps = {state}, []",
         "    for t in range(L):",
-        f"        input_t = input.narrow({_time_dim(spec)}, t, 1)",
+        f"        input_t = input.narrow({time_dim(spec)}, t, 1)",
         f"        out_t, state = {module}(input_t, state)",
         "        loop_steps.append(out_t)",
         assert_shape("input_t", steps["input_t"], "        "),
-        assert_shape("out_t", steps["output_t"], "        "),
-        assert_shape("state[0]" if lstm else "state", steps["h"], "        "),
+        *_step_asserts(steps, "        "),
     ]
-    if lstm:
-        lines.append(assert_shape("state[1]", steps["c"], "        "))
-    lines.append(f"    loop_output = torch.cat(loop_steps, dim={_time_dim(spec)})")
+    lines.append(f"    loop_output = torch.cat(loop_steps, dim={time_dim(spec)})")
     lines.append("loop_h_n, loop_c_n = state" if lstm else "loop_h_n = state")
     return lines
 
@@ -265,7 +253,7 @@ def _directions_loop(spec: RNNSpec, steps: dict[str, tuple[int, ...]], module: s
     assert call.startswith(head)
     sub_call = constructor(f"nn.{spec.kind.module_name}(input_size, " + call[len(head) :])
     upper = steps.get("input_t (layer ≥ 1)", steps["input_t"])
-    time_dim = _time_dim(spec)
+    dim = time_dim(spec)
     lines = [
         "def one_direction(k, d, input_size):",
         '    """Layer k, direction d (1: backward) on its own, sharing the module\'s weights."""',
@@ -287,18 +275,15 @@ def _directions_loop(spec: RNNSpec, steps: dict[str, tuple[int, ...]], module: s
         f"            state = {'(h_0[rows], c_0[rows])' if lstm else 'h_0[rows]'}",
         "            loop_steps = [None] * L",
         "            for t in reversed(range(L)) if d else range(L):  # backward: from step L-1 to 0",
-        f"                input_t = layer_input.narrow({time_dim}, t, 1)",
+        f"                input_t = layer_input.narrow({dim}, t, 1)",
         f"                assert input_t.shape == ({shape_tuple(steps['input_t'])} if k == 0 "
         f"else {shape_tuple(upper)}), input_t.shape",
         "                out_t, state = sub(input_t, state)",
         "                loop_steps[t] = out_t",
-        assert_shape("out_t", steps["output_t"], "                "),
-        assert_shape("state[0]" if lstm else "state", steps["h"], "                "),
+        *_step_asserts(steps, "                "),
     ]
-    if lstm:
-        lines.append(assert_shape("state[1]", steps["c"], "                "))
     lines += [
-        f"            outputs.append(torch.cat(loop_steps, dim={time_dim}))",
+        f"            outputs.append(torch.cat(loop_steps, dim={dim}))",
         "            finals.append(state)",
         "        layer_input = torch.cat(outputs, dim=-1)",
         "    loop_output = layer_input",
@@ -342,16 +327,11 @@ def _cell_loop(spec: RNNSpec, steps: dict[str, tuple[int, ...]], cell: str) -> l
         f"    {layer} = {constructor(layer_call)}",
         f'    {layer}.load_state_dict({{f"{{name}}_l0": p for name, p in {cell}.state_dict().items()}})',
     ]
-    if lstm:
-        lines.append(
-            f"    layer_output, (h_n, c_n) = {layer}(sequence, (h_0.unsqueeze(0), c_0.unsqueeze(0)))"
-        )
-    else:
-        lines.append(f"    layer_output, h_n = {layer}(sequence, h_0.unsqueeze(0))")
-    lines.append(assert_shape("sequence", steps["input"]))
-    lines.append(assert_shape("output", steps["output"]))
-    lines.append(assert_shape("layer_output", steps["output"]))
-    lines.append(assert_shape("h_n", steps["h_n"]))
-    if lstm:
-        lines.append(assert_shape("c_n", steps["c_n"]))
-    return lines
+    returned, state = (
+        ("(h_n, c_n)", "(h_0.unsqueeze(0), c_0.unsqueeze(0))") if lstm else ("h_n", "h_0.unsqueeze(0)")
+    )
+    lines.append(f"    layer_output, {returned} = {layer}(sequence, {state})")
+    checked = {"sequence": "input", "output": "output", "layer_output": "output", "h_n": "h_n", "c_n": "c_n"}
+    return lines + [
+        assert_shape(expression, steps[name]) for expression, name in checked.items() if name in steps
+    ]

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchshape.facts import TensorFormula
-from torchshape.families.rnn.packed import CodeRule, ShapeCheck, sequence_dims, state_dims
+from torchshape.families.rnn.formulas import batched, sequence_dims, time_dim
+from torchshape.families.rnn.packed import CodeRule, ShapeCheck
 from torchshape.families.rnn.spec import Nonlinearity, RNNSpec
 
 UNROLL_TOLERANCE: dict[str, tuple[float, float]] = {
@@ -23,16 +24,16 @@ def unroll_steps(spec: RNNSpec) -> list[CodeRule]:
     """The shape of every tensor one call of the step loop takes or returns."""
     if spec.kind.is_cell:
         return cell_unroll_steps(spec)
-    step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
+    step = "input[:, t:t+1]" if time_dim(spec) else "input[t:t+1]"
     layers = "1" if spec.bidirectional else "num_layers"  # bidirectional: one layer and direction a loop
     rules = [CodeRule(step, TensorFormula("input_t", sequence_dims(spec, "1", "H_in")))]
     if spec.bidirectional and spec.num_layers > 1:
         above = TensorFormula("input_t (layer ≥ 1)", sequence_dims(spec, "1", "D·H_out"))
         rules.append(CodeRule("layer ≥ 1 input", above))
     rules.append(CodeRule("out_t", TensorFormula("output_t", sequence_dims(spec, "1", "H_out"))))
-    rules.append(CodeRule("h", TensorFormula("h", state_dims(spec, layers, "H_out"))))
+    rules.append(CodeRule("h", TensorFormula("h", batched(spec, layers, "H_out"))))
     if spec.kind.has_cell_state:
-        rules.append(CodeRule("c", TensorFormula("c", state_dims(spec, layers, "H_cell"))))
+        rules.append(CodeRule("c", TensorFormula("c", batched(spec, layers, "H_cell"))))
     return rules
 
 
@@ -40,8 +41,7 @@ def unroll_code(spec: RNNSpec) -> list[str]:
     """The step loop a user writes (unidirectional), or the one torchshape runs (bidirectional)."""
     if spec.kind.is_cell:
         return cell_unroll_code(spec)
-    step = "input[:, t:t+1]" if spec.batch_first and not spec.unbatched else "input[t:t+1]"
-    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
+    step = "input[:, t:t+1]" if time_dim(spec) else "input[t:t+1]"
     name = spec.kind.value
     state = "(h_0, c_0)" if spec.kind.has_cell_state else "h_0"
     if not spec.bidirectional:
@@ -50,7 +50,7 @@ def unroll_code(spec: RNNSpec) -> list[str]:
             "for t in range(L):",
             f"    out_t, state = {name}({step}, state)",
             "    steps.append(out_t)",
-            f"output = torch.cat(steps, dim={time_dim})",
+            f"output = torch.cat(steps, dim={time_dim(spec)})",
         ]
     return [
         "for each layer k, direction d: a one-layer, one-direction module",
@@ -60,17 +60,11 @@ def unroll_code(spec: RNNSpec) -> list[str]:
     ]
 
 
-def _cell_dims(spec: RNNSpec, *exprs: str) -> tuple[str, ...]:
-    """A cell's layout: the given leading dimensions, then N (unless unbatched), then the feature."""
-    *leading, feature = exprs
-    return (*leading, *([] if spec.unbatched else ["N"]), feature)
-
-
 def cell_unroll_steps(spec: RNNSpec) -> list[CodeRule]:
     """A cell looped over L steps (``input[i]`` each), and the one-layer module it is compared with."""
 
     def rule(name: str, code: str, *exprs: str) -> CodeRule:
-        return CodeRule(code, TensorFormula(name, _cell_dims(spec, *exprs)))
+        return CodeRule(code, TensorFormula(name, batched(spec, *exprs)))
 
     rules = [
         rule("input", "input", "L", "H_in"),

@@ -7,9 +7,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.rnn.formulas import symbols
+from torchshape.families.rnn.formulas import symbols, time_dim
 from torchshape.families.rnn.spec import RNNSpec
-from torchshape.families.rnn.torch_side import hidden, max_abs_diff, split_state
+from torchshape.families.rnn.torch_side import (
+    build_module,
+    close,
+    hidden,
+    max_abs_diff,
+    one_layer,
+    split_state,
+)
 from torchshape.families.rnn.unroll import (
     BIDIRECTIONAL_WHY,
     UNROLL_TOLERANCE,
@@ -48,64 +55,44 @@ def _step_loop(
     module: torch.nn.Module,
     x: torch.Tensor,
     state: Any,
-    time_dim: int,
+    dim: int,
     shapes: _Shapes,
-    names: dict[str, str],
+    input_t: str = "input_t",
     reverse: bool = False,
 ) -> tuple[torch.Tensor, Any]:
-    """One call per step, carrying the state; the steps' outputs put back in time order."""
+    """One call per step along time axis ``dim``, carrying the state; the steps' outputs put back in
+    time order. ``input_t``: the name each step's input is counted under."""
     import torch
 
-    steps = x.shape[time_dim]
+    steps = x.shape[dim]
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     outs: list[torch.Tensor] = [x] * steps
     for t in order:
-        x_t = x.narrow(time_dim, t, 1)
+        x_t = x.narrow(dim, t, 1)
         out_t, state = module(x_t, state)
         outs[t] = out_t
-        shapes.add(names["input_t"], x_t)
+        shapes.add(input_t, x_t)
         shapes.add("output_t", out_t)
         for key, tensor in split_state(state).items():
             shapes.add("h" if key == "h_n" else "c", tensor)
-    return torch.cat(outs, dim=time_dim), state
+    return torch.cat(outs, dim=dim), state
 
 
 def _directions(
-    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], time_dim: int, shapes: _Shapes
+    spec: RNNSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], shapes: _Shapes
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Each layer's two directions as separate loops over one-direction modules sharing the weights."""
     import torch
 
-    from torchshape.families.rnn.torch_side import build_module
-
-    x, h_0 = inputs["input"], inputs["h_0"]
-    c_0 = inputs.get("c_0")
-    sym = symbols(spec)
-    layer_input = x
+    layer_input = inputs["input"]
     finals: dict[str, list[torch.Tensor]] = {"h_n": [], "c_n": []}
     for k in range(spec.num_layers):
         outputs = []
-        for d in range(sym["D"]):
-            sub_spec = replace(
-                spec,
-                input_size=sym["H_in"] if k == 0 else sym["D·H_out"],
-                num_layers=1,
-                bidirectional=False,
-                dropout=0.0,
-                lengths=None,
-            )
-            sub = build_module(sub_spec, x.device, x.dtype)
-            suffix = "_reverse" if d else ""
-            sub.load_state_dict(
-                {
-                    name: getattr(module, name.replace("_l0", f"_l{k}") + suffix)
-                    for name, _ in sub.named_parameters()
-                }
-            )
-            row = slice(sym["D"] * k + d, sym["D"] * k + d + 1)
-            state: Any = (h_0[row], c_0[row]) if c_0 is not None else h_0[row]
-            names = {"input_t": "input_t" if k == 0 else "input_t (layer ≥ 1)"}
-            out, state = _step_loop(sub, layer_input, state, time_dim, shapes, names, reverse=d == 1)
+        for d in range(2):
+            sub = one_layer(spec, module, k, layer_input.shape[-1], direction=d)
+            state = hidden(inputs, slice(2 * k + d, 2 * k + d + 1))
+            input_t = "input_t" if k == 0 else "input_t (layer ≥ 1)"
+            out, state = _step_loop(sub, layer_input, state, time_dim(spec), shapes, input_t, reverse=d == 1)
             outputs.append(out)
             for key, tensor in split_state(state).items():
                 finals[key].append(tensor)
@@ -119,24 +106,20 @@ def unroll(
     """The step loop beside the one call whose results the table shows."""
     if spec.kind.is_cell:
         return _cell_unroll(spec, module, inputs)
-    time_dim = 1 if spec.batch_first and not spec.unbatched else 0
-    x = inputs["input"]
-    tolerance = _unroll_tolerance(spec, x.device)
+    x, dim = inputs["input"], time_dim(spec)
     shapes = _Shapes()
     naive = None
     if spec.bidirectional:
-        output, finals = _directions(spec, module, inputs, time_dim, shapes)
-        naive_output, naive_state = _step_loop(
-            module, x, hidden(inputs), time_dim, _Shapes(), {"input_t": "input_t"}
-        )
-        naive = {"output": max_abs_diff(naive_output, results["output"])}
-        naive.update({key: max_abs_diff(t, results[key]) for key, t in split_state(naive_state).items()})
+        output, finals = _directions(spec, module, inputs, shapes)
+        naive_output, naive_state = _step_loop(module, x, hidden(inputs), dim, _Shapes())
+        naive_loop = {"output": naive_output, **split_state(naive_state)}
+        naive = {key: max_abs_diff(tensor, results[key]) for key, tensor in naive_loop.items()}
     else:
-        output, state = _step_loop(module, x, hidden(inputs), time_dim, shapes, {"input_t": "input_t"})
+        output, state = _step_loop(module, x, hidden(inputs), dim, shapes)
         finals = split_state(state)
     loop = {"output": output, **finals}
     method = "directions" if spec.bidirectional else "module"
-    return _compare(spec, loop, results, shapes, tolerance, time_dim=time_dim, method=method, naive=naive)
+    return _compare(spec, loop, results, shapes, method, naive)
 
 
 def _compare(
@@ -144,26 +127,17 @@ def _compare(
     loop: dict[str, torch.Tensor],
     one_call: dict[str, torch.Tensor],
     shapes: _Shapes,
-    tolerance: tuple[float, float],
-    *,
-    time_dim: int,
     method: str,
     naive: dict[str, float] | None = None,
 ) -> UnrollResult:
     """The loop's output and final states beside the one call's, and every step shape beside its rule."""
-    import torch
-
-    rtol, atol = tolerance
-    diff = {key: max_abs_diff(tensor, one_call[key]) for key, tensor in loop.items()}
-    within = {
-        key: tensor.shape == one_call[key].shape
-        and bool(torch.allclose(tensor, one_call[key], rtol=rtol, atol=atol))
-        for key, tensor in loop.items()
-    }
     output, expected = loop["output"], one_call["output"]
+    tolerance = _unroll_tolerance(spec, output.device)
+    diff = {key: max_abs_diff(tensor, one_call[key]) for key, tensor in loop.items()}
+    within = {key: close(tensor, one_call[key], tolerance) for key, tensor in loop.items()}
+    dim = time_dim(spec)
     per_step = [
-        max_abs_diff(output.narrow(time_dim, t, 1), expected.narrow(time_dim, t, 1))
-        for t in range(spec.seq_len)
+        max_abs_diff(output.narrow(dim, t, 1), expected.narrow(dim, t, 1)) for t in range(spec.seq_len)
     ]
     sym = symbols(spec)
     step_shapes = [rule.check(sym, sym, shapes.one(rule.formula.name), True) for rule in unroll_steps(spec)]
@@ -183,8 +157,6 @@ def _compare(
 
 def cell_layer(spec: RNNSpec, cell: torch.nn.Module) -> torch.nn.Module:
     """The one-layer nn.LSTM / nn.GRU / nn.RNN with the cell's weights: weight_ih_l0 = cell.weight_ih, ..."""
-    from torchshape.families.rnn.torch_side import build_module
-
     weight = cell.weight_ih
     layer = build_module(layer_spec(spec), weight.device, weight.dtype)
     layer.load_state_dict({f"{name}_l0": tensor for name, tensor in cell.state_dict().items()})
@@ -225,12 +197,10 @@ def _cell_unroll(spec: RNNSpec, cell: torch.nn.Module, inputs: dict[str, torch.T
     output = torch.stack(steps, dim=0)
     shapes.add("output", output)
     layer = cell_layer(spec, cell)
-    hidden: Any = (h_0.unsqueeze(0), c_0.unsqueeze(0)) if c_0 is not None else h_0.unsqueeze(0)
-    layer_output, state = layer(x, hidden)
+    one_layer_state = {name: t.unsqueeze(0) for name, t in inputs.items() if name != "input"}
+    layer_output, state = layer(x, hidden(one_layer_state))
     one_call = {"output": layer_output, **split_state(state)}
-    for key in ("h_n", "c_n"):
-        if key in one_call:
-            shapes.add(key, one_call[key])
+    for key, tensor in split_state(state).items():
+        shapes.add(key, tensor)
     loop = {"output": output, "h_n": hx.unsqueeze(0)} | ({"c_n": cx.unsqueeze(0)} if cx is not None else {})
-    tolerance = _unroll_tolerance(spec, x.device)
-    return _compare(spec, loop, one_call, shapes, tolerance, time_dim=0, method="cell")
+    return _compare(spec, loop, one_call, shapes, "cell")
