@@ -8,21 +8,13 @@ from typing import Any
 
 from torchshape.families.expr import formulas as rules
 from torchshape.families.expr import indexing, products, reductions, reshape
+from torchshape.families.expr.allowed import words
 from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T
 
-FACTORIES = frozenset(
-    {"zeros", "ones", "empty", "randn", "rand", "full", "randint", "arange", "tensor", "as_tensor"}
+FACTORIES = words(
+    """zeros ones empty randn rand full randint arange tensor as_tensor zeros_like ones_like empty_like
+    randn_like rand_like full_like eye linspace"""
 )
-FACTORIES |= {
-    "zeros_like",
-    "ones_like",
-    "empty_like",
-    "randn_like",
-    "rand_like",
-    "full_like",
-    "eye",
-    "linspace",
-}
 ELEMENTWISE = {
     "add": "+",
     "sub": "-",
@@ -50,10 +42,7 @@ ELEMENTWISE = {
     "bitwise_or": "|",
     "bitwise_xor": "^",
 }
-REDUCTIONS = frozenset(
-    {"sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "any", "all", "std", "var"}
-)
-REDUCTIONS |= {"logsumexp", "count_nonzero", "norm"}
+REDUCTIONS = words("sum mean prod amax amin argmax argmin any all std var logsumexp count_nonzero norm")
 CASTS = frozenset(rules.CAST_METHODS)
 LIST_FUNCTIONS = frozenset({"cat", "concat", "concatenate", "stack", "einsum", "where"})
 SAME_SHAPE = reductions.FLOAT_MATH | reductions.KEEP_DTYPE
@@ -70,13 +59,19 @@ def _arg(args: list[Any], kw: dict[str, Any], position: int, name: str, default:
     return args[position] if len(args) > position else default
 
 
+def _sizes(args: list[Any], kw: dict[str, Any], name: str) -> list[Any]:
+    """Sizes given one by one, as one sequence (``view(2, 3)``, ``view((2, 3))``) or by keyword."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return list(args[0])
+    return list(kw.get(name, args))
+
+
 def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
     """The rule of ``x.NAME(*args, **kw)`` (and of ``torch.NAME(x, ...)``)."""
     if name in ("view", "reshape"):
         if args and isinstance(args[0], Dtype):
             raise NoRule("view(dtype)")
-        sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-        sizes = list(kw.get("shape", sizes))
+        sizes = list(kw["shape"]) if "shape" in kw else _sizes(args, kw, "shape")
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
             raise NoRule(name)
         return reshape.view(x, [int(n) for n in sizes], name, label)
@@ -87,52 +82,42 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if name == "type_as":
             return rules.cast(x, other.dtype, f".type_as({other.dtype} tensor)")
         if name == "expand_as":
-            return reshape.expand(x, list(other.shape), label)
+            return reshape.expand(x, list(other.shape))
         return reshape.view(x, list(other.shape), name.removesuffix("_as"), label)
-    if name in ("flatten", "ravel"):
-        if name == "ravel":
-            return reshape.flatten(x, 0, -1, label)
-        return reshape.flatten(x, _arg(args, kw, 0, "start_dim", 0), _arg(args, kw, 1, "end_dim", -1), label)
+    if name == "ravel":
+        return reshape.flatten(x, 0, -1)
+    if name == "flatten":
+        return reshape.flatten(x, _arg(args, kw, 0, "start_dim", 0), _arg(args, kw, 1, "end_dim", -1))
     if name == "unflatten":
         sizes = _arg(args, kw, 1, "sizes")
         if not isinstance(sizes, (tuple, list)):
             raise NoRule(name)
-        return reshape.unflatten(x, _arg(args, kw, 0, "dim"), list(sizes), label)
+        return reshape.unflatten(x, _arg(args, kw, 0, "dim"), list(sizes))
     if name == "squeeze":
-        return reshape.squeeze(x, _arg(args, kw, 0, "dim"), label)
+        return reshape.squeeze(x, _arg(args, kw, 0, "dim"))
     if name == "unsqueeze":
-        return reshape.unsqueeze(x, _arg(args, kw, 0, "dim"), label)
+        return reshape.unsqueeze(x, _arg(args, kw, 0, "dim"))
     if name in ("transpose", "swapaxes", "swapdims"):
-        return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"), label)
+        return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"))
     if name == "t":
         if x.ndim > 2:
-            return rules.Outcome(
+            return Outcome(
                 "transpose",
                 f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)",
                 error=True,
             )
-        return reshape.transpose(x, 0, -1, label) if x.ndim == 2 else reductions.same_shape(x, "t")
+        return reshape.transpose(x, 0, -1) if x.ndim == 2 else reductions.same_shape(x, "t")
     if name == "permute":
         if not args and "dims" not in kw:
             raise NoRule(name)  # torch's own TypeError: no dims given
-        dims = (
-            list(args[0])
-            if len(args) == 1 and isinstance(args[0], (tuple, list))
-            else list(kw.get("dims", args))
-        )
-        return reshape.permute(x, dims, label)
+        return reshape.permute(x, _sizes(args, kw, "dims"))
     if name in ("expand", "repeat", "broadcast_to", "tile"):
-        sizes = (
-            list(args[0])
-            if len(args) == 1 and isinstance(args[0], (tuple, list))
-            else list(kw.get("size", args))
-        )
+        sizes = _sizes(args, kw, "size")
         if not all(isinstance(n, int) for n in sizes):
             raise NoRule(name)
         if name == "tile":
             sizes = [1] * (x.ndim - len(sizes)) + sizes
-            return reshape.repeat(x, sizes, label)
-        return reshape.repeat(x, sizes, label) if name == "repeat" else reshape.expand(x, sizes, label)
+        return reshape.expand(x, sizes) if name in ("expand", "broadcast_to") else reshape.repeat(x, sizes)
     if name in ("contiguous", "clone", "detach"):
         contiguous = x.stride == reshape.contiguous_strides(x.shape) if x.stride else True
         if name == "contiguous":
@@ -273,9 +258,7 @@ def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
         if not isinstance(size, (tuple, list)):
             raise NoRule(name)
         return rules.filled(name, list(size), dtype)
-    sizes = (
-        list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else list(kw.get("size", args))
-    )
+    sizes = _sizes(args, kw, "size")
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
         raise NoRule(name)
     return rules.filled(name, sizes, dtype)
@@ -328,9 +311,7 @@ def functional_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list
         b = _arg(args, kw, 2, "bias")
         if not isinstance(w, T):
             raise NoRule(name)
-        return products.linear(
-            x, w, b if isinstance(b, T) else None, label, labels[1] if len(labels) > 1 else "weight"
-        )
+        return products.linear(x, w, b if isinstance(b, T) else None)
     if name in ("conv1d", "conv2d", "conv3d"):
         w = _arg(args, kw, 1, "weight")
         if not isinstance(w, T):

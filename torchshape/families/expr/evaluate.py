@@ -222,9 +222,9 @@ class Evaluator(Operations):
         def rule() -> Outcome:
             t = self.describe(x)
             if name in ("T", "H") and x.dim() == 2:
-                return reshape.transpose(t, 0, 1, "")
+                return reshape.transpose(t, 0, 1)
             if name in ("mT", "mH") and x.dim() >= 2:
-                return reshape.transpose(t, -2, -1, "")
+                return reshape.transpose(t, -2, -1)
             raise NoRule(name)
 
         return rule

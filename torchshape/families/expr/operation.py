@@ -47,7 +47,6 @@ class Walk:
     result: Any = None
     failure: Failure | None = None
     failed_node: ast.AST | None = None
-    failed_outcome: Outcome | None = None
 
 
 class Stop(Exception):
@@ -180,7 +179,6 @@ class Operations:
                 node=key(node),
             )
             self.walk.failed_node = node
-            self.walk.failed_outcome = outcome
             raise Stop from None
         paired, self._paired = self._paired, ()
         if self.record:

@@ -83,7 +83,7 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
     return Outcome(kind, f"{text}; result {shape_text(shape)}", shape, dtype)
 
 
-def linear(x: T, w: T, b: T | None, lx: str, lw: str) -> Outcome:
+def linear(x: T, w: T, b: T | None) -> Outcome:
     """``F.linear(x, weight, bias)``: (*, in_features) with weight (out_features, in_features)
     → (*, out_features)."""
     kind = "F.linear"

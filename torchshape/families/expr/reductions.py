@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape.families.expr.allowed import words
 from torchshape.families.expr.formulas import DEFAULT_FLOAT, Outcome, T, category, shape_text
 from torchshape.families.expr.reshape import wrap_dim
 
@@ -83,60 +84,17 @@ def max_with_dim(x: T, op: str, d: Any, keepdim: bool) -> Outcome:
 # -- one-input functions --------------------------------------------------------------------
 
 # these compute in floating point: an integer input gives the default float dtype
-FLOAT_MATH = frozenset(
-    [
-        "exp",
-        "expm1",
-        "log",
-        "log10",
-        "log1p",
-        "log2",
-        "sin",
-        "cos",
-        "tan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "sigmoid",
-        "sqrt",
-        "rsqrt",
-        "reciprocal",
-        "softmax",
-        "log_softmax",
-        "gelu",
-        "silu",
-        "elu",
-        "selu",
-        "softplus",
-        "logsigmoid",
-    ]
+FLOAT_MATH = words(
+    """
+    exp expm1 log log10 log1p log2 sin cos tan sinh cosh tanh sigmoid sqrt rsqrt reciprocal softmax
+    log_softmax gelu silu elu selu softplus logsigmoid
+    """
 )
-KEEP_DTYPE = frozenset(
-    [
-        "abs",
-        "neg",
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "hardtanh",
-        "clone",
-        "detach",
-        "contiguous",
-        "sign",
-        "square",
-        "floor",
-        "ceil",
-        "round",
-        "trunc",
-        "flip",
-        "fliplr",
-        "flipud",
-        "roll",
-        "tril",
-        "triu",
-        "clamp",
-        "clip",
-    ]
+KEEP_DTYPE = words(
+    """
+    abs neg relu relu6 leaky_relu hardtanh clone detach contiguous sign square floor ceil round trunc
+    flip fliplr flipud roll tril triu clamp clip
+    """
 )
 
 
