@@ -19,7 +19,7 @@ import torch
 from torchshape.errors import EnvironmentProblem, UsageError
 from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
-from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
+from torchshape.families.expr.operation import BEYOND_CPU, CPU_TENSOR_LIMIT, Walk, dtype_name, key
 from torchshape.families.expr.safety import check_expression
 from torchshape.families.expr.spec import ExprSpec, Given, Symbols
 from torchshape.families.expr.steps import ExprRun, Failure, Fix, Step
@@ -115,10 +115,7 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
         resolve_device(name)
     device = torch.device(name)
     if device.type == "cpu" and not _fits_cpu(spec):
-        raise EnvironmentProblem(
-            f"--device {name}: a --tensor is larger than the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr "
-            "computes values for; use --device meta to see every shape without values"
-        )
+        raise EnvironmentProblem(f"--device {name}: a --tensor is larger than {BEYOND_CPU}")
     checked = spec.checked
     walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
     if spec.device == "auto" and device.type == "meta" and _meta_only(walk.failure) and _fits_cpu(spec):

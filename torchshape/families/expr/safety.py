@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from torchshape.errors import UsageError
 from torchshape.families.expr.allowed import (
@@ -38,32 +41,30 @@ MAX_ITEMS = 10_000  # elements of a list or tuple made by `*` or list()/tuple()/
 BUILTINS = frozenset({"len", "int", "float", "bool", "tuple", "list", "min", "max", "abs", "slice", "range"})
 MODULES = {"torch": "torch", "F": "torch.nn.functional"}
 
-_OPERATORS = (
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.FloorDiv,
-    ast.Mod,
-    ast.Pow,
-    ast.MatMult,
-    ast.BitAnd,
-    ast.BitOr,
-    ast.BitXor,
-    ast.LShift,
-    ast.RShift,
-    ast.USub,
-    ast.UAdd,
-    ast.Invert,
-    ast.Not,
-    ast.Eq,
-    ast.NotEq,
-    ast.Lt,
-    ast.LtE,
-    ast.Gt,
-    ast.GtE,
-)
-_PLAIN = (ast.Load, ast.Store, *_OPERATORS)
+# The binary and comparison operators allowed: each node's symbol and function (``evaluate`` runs
+# them). Every unary operator is allowed too (-, +, ~, not); ``is`` and ``in`` are not.
+OPERATORS: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+    ast.FloorDiv: ("//", operator.floordiv),
+    ast.Mod: ("%", operator.mod),
+    ast.Pow: ("**", operator.pow),
+    ast.MatMult: ("@", operator.matmul),
+    ast.BitAnd: ("&", operator.and_),
+    ast.BitOr: ("|", operator.or_),
+    ast.BitXor: ("^", operator.xor),
+    ast.LShift: ("<<", operator.lshift),
+    ast.RShift: (">>", operator.rshift),
+    ast.Eq: ("==", operator.eq),
+    ast.NotEq: ("!=", operator.ne),
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
+}
+_PLAIN: tuple[type[ast.AST], ...] = (ast.Load, ast.Store, ast.unaryop, *OPERATORS)
 # What each refused kind of node is called in a refusal.
 _CALLED = {
     "Lambda": "a lambda",
