@@ -263,11 +263,17 @@ class Evaluator(Operations):
     def _BinOp(self, node: ast.BinOp) -> Any:
         left = self.eval(node.left)
         right = self.eval(node.right)
-        symbol, fn = OPERATORS[type(node.op)]
+        return self._binary(node, node.left, node.right, type(node.op), left, right)
+
+    def _binary(
+        self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any, right: Any
+    ) -> Any:
+        """``left op right``: Python's where neither is a tensor, else torch's beside the rule."""
+        symbol, fn = OPERATORS[op]
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             self._check_python_size(node, symbol, left, right)
-            return self._python(node, lambda: fn(left, right))
-        labels = [self.label(node.left), self.label(node.right)]
+            return self._python(node, partial(fn, left, right))
+        labels = [self.label(first), self.label(second)]
 
         def rule() -> Outcome:
             a, b = self.describe(left), self.describe(right)
@@ -279,7 +285,7 @@ class Evaluator(Operations):
 
         self.walk.operands = [self.describe(left), self.describe(right)]
         self._paired = tensor_pairs(labels, [left, right])
-        return self._operation(node, lambda: fn(left, right), rule)
+        return self._operation(node, partial(fn, left, right), rule)
 
     def _check_python_size(self, node: ast.AST, symbol: str, left: Any, right: Any) -> None:
         """Python numbers and sequences stay small: no 10**10**10, no [0] * 10**9."""
@@ -321,7 +327,8 @@ class Evaluator(Operations):
     def _Compare(self, node: ast.Compare) -> Any:
         left = self.eval(node.left)
         if len(node.ops) == 1:
-            return self._compare(node, node.left, node.comparators[0], type(node.ops[0]), left)
+            right = self.eval(node.comparators[0])
+            return self._binary(node, node.left, node.comparators[0], type(node.ops[0]), left, right)
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):  # a < b < c: Python's `and`
             right = self.eval(comparator)
@@ -329,20 +336,6 @@ class Evaluator(Operations):
             result = self._python(node, partial(_and_then, result, fn, left, right))
             left = right
         return result
-
-    def _compare(self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any) -> Any:
-        right = self.eval(second)
-        symbol, fn = OPERATORS[op]
-        if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
-            return self._python(node, partial(fn, left, right))
-        labels = [self.label(first), self.label(second)]
-        self.walk.operands = [self.describe(left), self.describe(right)]
-        self._paired = tensor_pairs(labels, [left, right])
-        return self._operation(
-            node,
-            partial(fn, left, right),
-            lambda: rules.elementwise(symbol, [self.describe(left), self.describe(right)], labels),
-        )
 
     def _Subscript(self, node: ast.Subscript) -> Any:
         value = self.eval(node.value)

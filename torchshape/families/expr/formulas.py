@@ -33,25 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from torchshape.options import ITEMSIZES
+
 Shape = tuple[int, ...]
 
 DEFAULT_FLOAT = "float32"
 INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 FLOATS = ("float16", "bfloat16", "float32", "float64")
-ITEMSIZE = {
-    "bool": 1,
-    "uint8": 1,
-    "int8": 1,
-    "int16": 2,
-    "int32": 4,
-    "int64": 8,
-    "float16": 2,
-    "bfloat16": 2,
-    "float32": 4,
-    "float64": 8,
-    "complex64": 8,
-    "complex128": 16,
-}
+ITEMSIZE = {**ITEMSIZES, "complex128": 16}
 # x.float() and friends: the dtype each gives
 CAST_METHODS = {
     "float": "float32",
@@ -138,17 +127,11 @@ def promote_types(a: str | None, b: str | None) -> str | None:
         if category(high) == 3 and low == "float64":
             return "complex128"
         return high
-    if ca == 1:
-        if {a, b} == {"uint8", "int8"}:
-            return "int16"
-        if "uint8" in (a, b):
-            return b if a == "uint8" else a
-        return a if ITEMSIZE[a] > ITEMSIZE[b] else b
-    if ca == 2:
-        if {a, b} == {"float16", "bfloat16"}:
-            return "float32"
-        return a if ITEMSIZE[a] > ITEMSIZE[b] else b
-    return a if ITEMSIZE[a] > ITEMSIZE[b] else b
+    if {a, b} == {"uint8", "int8"}:
+        return "int16"
+    if {a, b} == {"float16", "bfloat16"}:
+        return "float32"
+    return a if ITEMSIZE[a] > ITEMSIZE[b] else b  # within a category, the wider
 
 
 def _combine(higher: str | None, lower: str | None) -> str | None:

@@ -87,9 +87,7 @@ def linear(x: T, w: T, b: T | None) -> Outcome:
     """``F.linear(x, weight, bias)``: (*, in_features) with weight (out_features, in_features)
     → (*, out_features)."""
     kind = "F.linear"
-    if w.ndim not in (1, 2) or x.ndim == 0:
-        raise NoRule(kind)
-    if w.ndim == 1:
+    if w.ndim != 2 or x.ndim == 0:
         raise NoRule(kind)
     out_f, in_f = w.shape
     if x.shape[-1] != in_f:
@@ -134,12 +132,9 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
             f"C_in = {c_per_group}·{groups} = {c_per_group * groups} channels; {lx} has {c_in}",
             error=True,
         )
-    spatial = x.shape[-dims:]
-    out = []
-    parts = []
     windows = [
         Window(axis, n, k, si, pi, di)
-        for axis, n, k, si, pi, di in zip(axes(dims), spatial, kernel, s, p, d, strict=True)
+        for axis, n, k, si, pi, di in zip(axes(dims), x.shape[-dims:], kernel, s, p, d, strict=True)
     ]
     out = [w.out for w in windows]
     parts = [f"{w.axis}_out = {w.numeric()}" for w in windows]
