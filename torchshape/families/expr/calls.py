@@ -9,7 +9,7 @@ from typing import Any
 from torchshape.families.expr import formulas as rules
 from torchshape.families.expr import indexing, products, reductions, reshape
 from torchshape.families.expr.allowed import words
-from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T
+from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T, shape_text
 
 FACTORIES = words(
     """zeros ones empty randn rand full randint arange tensor as_tensor zeros_like ones_like empty_like
@@ -118,27 +118,17 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if name == "tile":
             sizes = [1] * (x.ndim - len(sizes)) + sizes
         return reshape.expand(x, sizes) if name in ("expand", "broadcast_to") else reshape.repeat(x, sizes)
-    if name in ("contiguous", "clone", "detach"):
-        contiguous = x.stride == reshape.contiguous_strides(x.shape) if x.stride else True
-        if name == "contiguous":
-            how = (
-                "already contiguous: the same tensor"
-                if contiguous
-                else (
-                    f"copies into memory order: strides {rules.shape_text(x.stride)} → "
-                    f"{rules.shape_text(reshape.contiguous_strides(x.shape))}"
-                )
-            )
-            return rules.Outcome(
-                "contiguous",
-                f"contiguous keeps the shape {rules.shape_text(x.shape)}; {how}",
-                x.shape,
-                x.dtype,
-            )
-        return reductions.same_shape(x, name)
-    if name in ("split", "chunk", "unbind", "tensor_split"):
-        if name == "tensor_split":
-            raise NoRule(name)
+    if name == "contiguous":
+        strides = reshape.contiguous_strides(x.shape)
+        how = (
+            "already contiguous: the same tensor"
+            if not x.stride or x.stride == strides
+            else f"copies into memory order: strides {shape_text(x.stride)} → {shape_text(strides)}"
+        )
+        return Outcome(
+            "contiguous", f"contiguous keeps the shape {shape_text(x.shape)}; {how}", x.shape, x.dtype
+        )
+    if name in ("split", "chunk", "unbind"):
         if name == "unbind":
             return indexing.split(x, None, _arg(args, kw, 0, "dim", 0), "unbind")
         first = _arg(args, kw, 0, "chunks" if name == "chunk" else "split_size_or_sections")
@@ -164,10 +154,9 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if _dtype_kw(kw):
             raise NoRule(name)
         if name in ("cumsum", "cumprod") and rules.category(x.dtype) < 2:
-            return rules.Outcome(
+            return Outcome(
                 "reduction",
-                f"{name} along dim {d} keeps the shape {rules.shape_text(x.shape)}; integers accumulate "
-                "in int64",
+                f"{name} along dim {d} keeps the shape {shape_text(x.shape)}; integers accumulate in int64",
                 x.shape,
                 "int64",
             )
@@ -196,26 +185,14 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if not isinstance(mask, T):
             raise NoRule(name)
         shape, how = rules.broadcast([x.shape, mask.shape], [label, "mask"])
+        the_mask, kept = f"the mask {shape_text(mask.shape)}", shape_text(x.shape)
         if shape is None:
-            return rules.Outcome(
-                "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} must broadcast to {rules.shape_text(x.shape)}: "
-                f"{how}",
-                error=True,
-            )
+            return Outcome("broadcasting", f"{the_mask} must broadcast to {kept}: {how}", error=True)
         if shape != x.shape:
-            return rules.Outcome(
-                "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} broadcasts to {rules.shape_text(shape)}, not "
-                f"the input's {rules.shape_text(x.shape)}",
-                error=True,
-            )
-        return rules.Outcome(
-            "broadcasting",
-            f"masked_fill keeps {rules.shape_text(x.shape)}; the mask {rules.shape_text(mask.shape)} "
-            f"broadcasts to it: {how}",
-            x.shape,
-            x.dtype,
+            why = f"{the_mask} broadcasts to {shape_text(shape)}, not the input's {kept}"
+            return Outcome("broadcasting", why, error=True)
+        return Outcome(
+            "broadcasting", f"masked_fill keeps {kept}; {the_mask} broadcasts to it: {how}", x.shape, x.dtype
         )
     if name in SAME_SHAPE:
         return reductions.same_shape(x, name)
@@ -286,11 +263,11 @@ def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]
             ["condition", "input", "other"][: sum(isinstance(a, T) for a in args)],
         )
         if shape is None:
-            return rules.Outcome("broadcasting", f"where: condition, input and other {how}", error=True)
+            return Outcome("broadcasting", f"where: condition, input and other {how}", error=True)
         dtype, why = rules.result_type(args[1:])
-        return rules.Outcome(
+        return Outcome(
             "broadcasting",
-            f"where broadcasts condition, input and other: {how} → {rules.shape_text(shape)}; {why}",
+            f"where broadcasts condition, input and other: {how} → {shape_text(shape)}; {why}",
             shape,
             dtype,
         )
