@@ -229,11 +229,8 @@ def unflatten(x: T, d: Any, sizes: list[int]) -> Outcome:
 
 def expand(x: T, sizes: list[int]) -> Outcome:
     if len(sizes) < x.ndim:
-        return Outcome(
-            "expand",
-            f"expand{shape_text(tuple(sizes))}: fewer sizes than the {x.ndim} dims of {shape_text(x.shape)}",
-            error=True,
-        )
+        why = f"fewer sizes than the {x.ndim} dims of {shape_text(x.shape)}"
+        return Outcome("expand", f"expand{shape_text(tuple(sizes))}: {why}", error=True)
     lead = len(sizes) - x.ndim
     out = list(sizes[:lead])
     parts = [f"{n} new in front" for n in sizes[:lead]]
@@ -256,11 +253,8 @@ def expand(x: T, sizes: list[int]) -> Outcome:
 
 def repeat(x: T, sizes: list[int]) -> Outcome:
     if len(sizes) < x.ndim:
-        return Outcome(
-            "repeat",
-            f"repeat{shape_text(tuple(sizes))}: needs at least as many repeats as dims ({x.ndim})",
-            error=True,
-        )
+        why = f"needs at least as many repeats as dims ({x.ndim})"
+        return Outcome("repeat", f"repeat{shape_text(tuple(sizes))}: {why}", error=True)
     padded = (1,) * (len(sizes) - x.ndim) + x.shape
     shape = tuple(n * r for n, r in zip(padded, sizes, strict=True))
     parts = " · ".join(f"{n}×{r}" for n, r in zip(padded, sizes, strict=True))
