@@ -186,7 +186,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
 
 
 def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
-    kind = op
+    kind = op  # cat or stack
     if not tensors:
         return Outcome(kind, f"{op} needs a non-empty list of tensors", error=True)
     shapes = [t.shape for t in tensors]
@@ -222,13 +222,11 @@ def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
     for i, s in enumerate(kept):
         for j in range(ndim):
             if j != k and s[j] != kept[0][j]:
-                return Outcome(
-                    kind,
+                why = (
                     f"{op} along dim {k}: every other dim must agree, but dim {j} is {kept[0][j]} in the "
-                    "first "
-                    f"and {s[j]} in tensor {i} ({listed})",
-                    error=True,
+                    f"first and {s[j]} in tensor {i} ({listed})"
                 )
+                return Outcome(kind, why, error=True)
     grown = sum(s[k] for s in kept)
     shape = (*kept[0][:k], grown, *kept[0][k + 1 :])
     sizes = " + ".join(str(s[k]) for s in kept)
