@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 import torch
-import torch.nn.functional
 
 from torchshape.errors import EnvironmentProblem, UsageError
 from torchshape.families.expr import formulas as rules
