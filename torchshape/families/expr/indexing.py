@@ -85,11 +85,8 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
             f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices",
             error=True,
         )
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
-    else:
-        items = [*items, *([slice(None)] * (x.ndim - used))]
+    at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
+    items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
     dim = 0
     out: list[Any] = []  # sizes, and an "ADV" marker per advanced index, in place
     advanced: list[IndexTensor] = []

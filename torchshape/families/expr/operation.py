@@ -44,9 +44,8 @@ class Walk:
 
     steps: list[Step] = field(default_factory=list)
     values: list[ValuesView] = field(default_factory=list)
-    operands: list[Any] = field(
-        default_factory=list
-    )  # the failing operation's operands, as the rules see them
+    # the failing operation's operands, as the rules see them
+    operands: list[Any] = field(default_factory=list)
     result: Any = None
     failure: Failure | None = None
     failed_node: ast.AST | None = None

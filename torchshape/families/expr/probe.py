@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from torchshape.errors import EnvironmentProblem, UsageError
+from torchshape.families.expr.allowed import words
 from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
 from torchshape.families.expr.formulas import Shape, T
@@ -27,9 +28,8 @@ from torchshape.options import INTEGER_DTYPES, SEED
 from torchshape.probe import ProbeRun, resolve_device
 
 # Operations whose result depends on values, not shapes alone: the CPU runs them.
-VALUE_METHODS = frozenset({"item", "tolist", "nonzero", "argwhere", "masked_select", "unique", "one_hot"})
-VALUE_METHODS |= {"repeat_interleave", "bincount"}
-VALUE_BUILTINS = frozenset({"int", "float", "bool"})
+VALUE_METHODS = words("item tolist nonzero argwhere masked_select unique one_hot repeat_interleave bincount")
+VALUE_BUILTINS = words("int float bool")
 MAX_FIXES = 3
 
 
@@ -45,13 +45,7 @@ def values_needed(spec: ExprSpec) -> str | None:
     for node in ast.walk(spec.checked.tree):
         if isinstance(node, ast.Call):
             func = node.func
-            name = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else ""
-            )
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in VALUE_METHODS or (isinstance(func, ast.Name) and name in VALUE_BUILTINS):
                 return f"{name} reads values"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
