@@ -88,10 +88,8 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
     at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
     items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
     dim = 0
-    out: list[Any] = []  # sizes, and an "ADV" marker per advanced index, in place
+    out: list[Any] = []  # a size per item but ints, and an "ADV" marker per advanced index, in place
     advanced: list[IndexTensor] = []
-    positions: list[int] = []  # where each advanced index stands among the non-int items
-    seen = 0
     for item in items:
         if isinstance(item, int):
             size = x.shape[dim]
@@ -146,9 +144,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
                 said.append(f"an index tensor {shape_text(item.shape)} at dim {dim} ({x.shape[dim]})")
                 advanced.append(item)
                 dim += 1
-            positions.append(seen)
             out.append("ADV")
-        seen += 1
     if not advanced:
         shape = tuple(int(n) for n in out)
         return Outcome("indexing", f"basic indexing: {'; '.join(said)} → {shape_text(shape)}", shape, x.dtype)
@@ -156,6 +152,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
     if b is None:
         shapes = ", ".join(shape_text(a.shape) for a in advanced)
         return Outcome("indexing", f"the index tensors {shapes} must broadcast together: {how}", error=True)
+    positions = [k for k, n in enumerate(out) if n == "ADV"]  # among the items that are not ints
     adjacent = positions == list(range(positions[0], positions[0] + len(positions)))
     rest = [n for n in out if n != "ADV"]
     first = out.index("ADV")
