@@ -86,6 +86,16 @@ def meta_copy(value: Any) -> Any:
     return value
 
 
+def tensors_of(value: Any) -> tuple[Shape | None, tuple[Shape, ...] | None, str] | None:
+    """A tensor's shape and dtype, or a tuple's or list's tensors' shapes and dtypes; None for the rest."""
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape), None, dtype_name(value.dtype)
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
+        dtypes = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))
+        return None, tuple(tuple(v.shape) for v in value), dtypes
+    return None
+
+
 def tensor_pairs(labels: list[str], values: list[Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return tuple(
         (label, tuple(v.shape))
@@ -210,25 +220,18 @@ class Operations:
         text, where = self.text(node), key(node)
         kind = outcome.kind if outcome is not None else "torch"
         rule = outcome.text if outcome is not None else "no rule here: torch's result, unchecked"
-        shape: Shape | None = None
-        shapes: tuple[Shape, ...] | None = None
-        if isinstance(value, torch.Tensor):
-            shape, dtype = tuple(value.shape), dtype_name(value.dtype)
-            first = dtype
-        elif isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-            shapes = tuple(tuple(v.shape) for v in value)
-            first = dtype_name(value[0].dtype)
-            dtype = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))  # max(dim): values, indices
-        elif isinstance(value, (bool, int, float, complex)) and outcome is not None:  # .item(), int(t)
-            dtype = f"{type(value).__name__} (Python)"
-            holds = not outcome.error and outcome.dtype == dtype
-            return Step(text, kind, rule, None, dtype, holds=holds, value=repr(value), node=where)
-        else:
+        found = tensors_of(value)
+        if found is None:
+            if isinstance(value, (bool, int, float, complex)) and outcome is not None:  # .item(), int(t)
+                dtype = f"{type(value).__name__} (Python)"
+                holds = not outcome.error and outcome.dtype == dtype
+                return Step(text, kind, rule, None, dtype, holds=holds, value=repr(value), node=where)
             return None
+        shape, shapes, dtype = found
         if outcome is None:
             return Step(text, kind, rule, shape, dtype, shapes=shapes, node=where)
         same = outcome.shape == shape if shapes is None else outcome.shapes == shapes
-        holds = not outcome.error and same and outcome.dtype in (None, first)
+        holds = not outcome.error and same and outcome.dtype in (None, dtype.split(", ")[0])
         expected = "" if holds else self._expected(outcome)
         return Step(text, kind, rule, shape, dtype, shapes=shapes, holds=holds, expected=expected, node=where)
 

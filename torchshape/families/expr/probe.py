@@ -20,7 +20,7 @@ from torchshape.families.expr.allowed import words
 from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
 from torchshape.families.expr.formulas import Shape, T
-from torchshape.families.expr.operation import BEYOND_CPU, CPU_TENSOR_LIMIT, Walk, dtype_name, key
+from torchshape.families.expr.operation import BEYOND_CPU, CPU_TENSOR_LIMIT, Walk, key, tensors_of
 from torchshape.families.expr.safety import check_expression
 from torchshape.families.expr.spec import ExprSpec, Given, Symbols
 from torchshape.families.expr.steps import ExprRun, Failure, Fix, Step
@@ -175,12 +175,11 @@ def _result(walk: Walk, source: str) -> Step | None:
         last_statement = " ".join((ast.unparse(ast.parse(source).body[-1])).split())
         if last.expression in (whole, last_statement) or _same(last.expression, last_statement):
             return last
-    if isinstance(value, torch.Tensor):
-        return Step(whole, "value", "a --tensor as given", tuple(value.shape), dtype_name(value.dtype))
-    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-        dtypes = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))
-        shapes = tuple(tuple(v.shape) for v in value)
-        return Step(whole, "value", f"a {type(value).__name__} of tensors", None, dtypes, shapes=shapes)
+    found = tensors_of(value)
+    if found is not None:
+        shape, shapes, dtype = found
+        rule = "a --tensor as given" if shape is not None else f"a {type(value).__name__} of tensors"
+        return Step(whole, "value", rule, shape, dtype, shapes=shapes)
     if isinstance(value, torch.Size):
         return Step(
             whole, "python", "torch.Size: the shape as a tuple", None, "torch.Size", value=repr(tuple(value))
