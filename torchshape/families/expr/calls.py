@@ -271,8 +271,6 @@ def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]
             shape,
             dtype,
         )
-    if name == "result_type":
-        raise NoRule(name)
     if name in ELEMENTWISE and len(args) >= 2:
         return rules.elementwise(ELEMENTWISE[name], args[:2], labels[:2])
     raise NoRule(name)
