@@ -153,14 +153,9 @@ def _combine(higher: str | None, lower: str | None) -> str | None:
 
 def python_dtype(value: Any) -> str:
     """The dtype a Python number takes in an operation (a float takes the default dtype)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return DEFAULT_FLOAT
-    if isinstance(value, complex):
-        return "complex64"
+    for kind, dtype in ((bool, "bool"), (int, "int64"), (float, DEFAULT_FLOAT), (complex, "complex64")):
+        if isinstance(value, kind):  # bool before int: a bool is an int too
+            return dtype
     raise NoRule(type(value).__name__)
 
 

@@ -239,9 +239,7 @@ class Operations:
     def describe(self, value: Any) -> Any:
         """A value as the rules see it: tensors as ``T``, dtypes as ``Dtype``, the rest as it is."""
         if isinstance(value, torch.Tensor):
-            count = None
-            if value.dtype == torch.bool and value.device.type != "meta":
-                count = int(value.sum())
+            count = int(value.sum()) if value.dtype == torch.bool and value.device.type != "meta" else None
             return T(tuple(value.shape), dtype_name(value.dtype), tuple(value.stride()), count)
         if isinstance(value, torch.dtype):
             return Dtype(dtype_name(value))

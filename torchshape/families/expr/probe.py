@@ -50,14 +50,11 @@ def values_needed(spec: ExprSpec) -> str | None:
                 return f"{name} reads values"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return "not reads a value"
-        if isinstance(node, ast.Subscript) and _tensor_index(node.slice):
+        if isinstance(node, ast.Subscript) and any(  # an index of more than literals: perhaps a tensor
+            isinstance(part, (ast.Name, ast.Call, ast.Compare, ast.List)) for part in ast.walk(node.slice)
+        ):
             return "an index tensor's values pick the elements (and torch checks their range)"
     return None
-
-
-def _tensor_index(index: ast.AST) -> bool:
-    """An index holding anything but literals and slices of literals: perhaps a tensor."""
-    return any(isinstance(node, (ast.Name, ast.Call, ast.Compare, ast.List)) for node in ast.walk(index))
 
 
 def make_tensor(one: Given, spec: ExprSpec, device: torch.device, generator: torch.Generator | None) -> Any:
