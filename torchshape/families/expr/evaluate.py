@@ -187,7 +187,7 @@ class Evaluator(Operations):
             if name in TENSOR_ATTRIBUTES:
                 if name in ("T", "mT", "H", "mH"):
                     return self._operation(
-                        node, lambda: getattr(owner, name), self._attribute_rule(owner, name)
+                        node, lambda: getattr(owner, name), lambda: self._attribute_rule(owner, name)
                     )
                 return getattr(owner, name)
         elif isinstance(owner, torch.Size) and name == "numel":
@@ -197,16 +197,12 @@ class Evaluator(Operations):
         what = type(owner).__name__
         self._fail(node, AttributeError(f"{what} has no attribute {name} that torchshape evaluates"))
 
-    def _attribute_rule(self, x: torch.Tensor, name: str) -> Callable[[], Outcome]:
-        def rule() -> Outcome:
-            t = self.describe(x)
-            if name in ("T", "H") and x.dim() == 2:
-                return reshape.transpose(t, 0, 1)
-            if name in ("mT", "mH") and x.dim() >= 2:
-                return reshape.transpose(t, -2, -1)
-            raise NoRule(name)
-
-        return rule
+    def _attribute_rule(self, x: torch.Tensor, name: str) -> Outcome:
+        if name in ("T", "H") and x.dim() == 2:
+            return reshape.transpose(self.describe(x), 0, 1)
+        if name in ("mT", "mH") and x.dim() >= 2:
+            return reshape.transpose(self.describe(x), -2, -1)
+        raise NoRule(name)
 
     def _Call(self, node: ast.Call) -> Any:
         func = self.eval(node.func)
@@ -290,9 +286,8 @@ class Evaluator(Operations):
     def _check_python_size(self, node: ast.AST, symbol: str, left: Any, right: Any) -> None:
         """Python numbers and sequences stay small: no 10**10**10, no [0] * 10**9."""
         ints = isinstance(left, int) and isinstance(right, int)
-        if symbol == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > 64:
-            raise UsageError(EXPRESSION, f"refused: {self.text(node)} is a huge number (beyond 2^64)")
-        if symbol == "<<" and ints and right > 64:
+        power = symbol == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > 64
+        if power or (symbol == "<<" and ints and right > 64):
             raise UsageError(EXPRESSION, f"refused: {self.text(node)} is a huge number (beyond 2^64)")
         if symbol == "*":
             for seq, times in ((left, right), (right, left)):
