@@ -101,11 +101,8 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"))
     if name == "t":
         if x.ndim > 2:
-            return Outcome(
-                "transpose",
-                f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)",
-                error=True,
-            )
+            said = f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)"
+            return Outcome("transpose", said, error=True)
         return reshape.transpose(x, 0, -1) if x.ndim == 2 else reductions.same_shape(x, "t")
     if name == "permute":
         if not args and "dims" not in kw:

@@ -260,11 +260,8 @@ def cast(x: T, dtype: str, how: str) -> Outcome:
 
 def item(x: T, label: str) -> Outcome:
     if x.numel != 1:
-        return Outcome(
-            "casting",
-            f".item() needs exactly one element; {label} {shape_text(x.shape)} has {x.numel}",
-            error=True,
-        )
+        why = f".item() needs exactly one element; {label} {shape_text(x.shape)} has {x.numel}"
+        return Outcome("casting", why, error=True)
     kind = {0: "bool", 1: "int", 2: "float", 3: "complex"}[category(x.dtype)]
     return Outcome(
         "casting",

@@ -80,11 +80,8 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
         said.append("torch lets the first ... count and a further ... stand for no dim")
     used = sum(_consumes(item) for item in items)
     if used > x.ndim:
-        return Outcome(
-            "indexing",
-            f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices",
-            error=True,
-        )
+        why = f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices"
+        return Outcome("indexing", why, error=True)
     at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
     items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
     dim = 0
@@ -94,11 +91,8 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
         if isinstance(item, int):
             size = x.shape[dim]
             if not -size <= item < size:
-                return Outcome(
-                    "indexing",
-                    f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})",
-                    error=True,
-                )
+                why = f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})"
+                return Outcome("indexing", why, error=True)
             said.append(f"{item} drops dim {dim} ({size})")
             dim += 1
             continue

@@ -22,11 +22,8 @@ def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
     """``sum``, ``mean``, ``amax``, ``argmax``, ``any`` ... with ``dim`` and ``keepdim``."""
     kind = "reduction"
     if op in FLOAT_ONLY and category(x.dtype) < 2:
-        return Outcome(
-            kind,
-            f"{op} needs a floating point or complex input; {label} is {x.dtype} (cast first: .float())",
-            error=True,
-        )
+        said = f"{op} needs a floating point or complex input; {label} is {x.dtype} (cast first: .float())"
+        return Outcome(kind, said, error=True)
     if op in INDEX_OF and x.dtype == "bool":
         return Outcome(
             kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True

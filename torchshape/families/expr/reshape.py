@@ -181,11 +181,8 @@ def transpose(x: T, d0: Any, d1: Any) -> Outcome:
 @_dims_checked
 def permute(x: T, dims: list[int]) -> Outcome:
     if len(dims) != x.ndim:
-        return Outcome(
-            "permute",
-            f"permute needs {x.ndim} dims for {shape_text(x.shape)}, got {len(dims)}",
-            error=True,
-        )
+        why = f"permute needs {x.ndim} dims for {shape_text(x.shape)}, got {len(dims)}"
+        return Outcome("permute", why, error=True)
     order = [wrap_dim(d, x.ndim) for d in dims]
     if len(set(order)) != len(order):
         return Outcome("permute", f"permute({', '.join(map(str, dims))}): a dim appears twice", error=True)
