@@ -212,8 +212,7 @@ class Evaluator(Operations):
             return self._builtin(node, func.name, args, kwargs)
         self.walk.operands = [self.describe(a) for a in args]
         if isinstance(func, _Method) and isinstance(func.owner, torch.Tensor):
-            name = func.name
-            owner = func.owner
+            name, owner = func.name, func.owner
             self.walk.operands = [self.describe(owner), *self.walk.operands]
             if name == "to" and any(isinstance(a, (str, torch.device)) for a in [*args, *kwargs.values()]):
                 raise UsageError(EXPRESSION, f"refused: {self.text(node)}: moving between devices")

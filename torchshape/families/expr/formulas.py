@@ -206,9 +206,7 @@ def broadcast(shapes: Sequence[Shape], labels: Sequence[str]) -> tuple[Shape | N
         size = big.pop() if big else (0 if 0 in present else 1)
         stretched = [label for label, n in zip(labels, sizes, strict=True) if n is not None and n != size]
         missing = [label for label, n in zip(labels, sizes, strict=True) if n is None]
-        note = ""
-        if stretched:
-            note = f" ({', '.join(stretched)} stretched 1→{size})"
+        note = f" ({', '.join(stretched)} stretched 1→{size})" if stretched else ""
         if missing and size != 1:
             note += f" ({', '.join(missing)} has no dim here: taken as 1, stretched to {size})"
         parts.append(f"{shown} → {size}{note}")

@@ -69,13 +69,9 @@ def max_with_dim(x: T, op: str, d: Any, keepdim: bool) -> Outcome:
     inner = reduce(x, "amax", d, keepdim, "")
     if inner.error or inner.shape is None:
         return inner
-    return Outcome(
-        "reduction",
-        f"{op}(dim) returns (values, indices): {inner.text.split(': ', 1)[1].split(';')[0]}; values "
-        f"{x.dtype}, indices int64",
-        shapes=(inner.shape, inner.shape),
-        dtype=x.dtype,
-    )
+    reduced = inner.text.split(": ", 1)[1].split(";")[0]  # amax's "dim 1 (4) is removed → (3,)"
+    why = f"{op}(dim) returns (values, indices): {reduced}; values {x.dtype}, indices int64"
+    return Outcome("reduction", why, shapes=(inner.shape, inner.shape), dtype=x.dtype)
 
 
 # -- one-input functions --------------------------------------------------------------------
