@@ -59,6 +59,13 @@ def _arg(args: list[Any], kw: dict[str, Any], position: int, name: str, default:
     return args[position] if len(args) > position else default
 
 
+def _tensor(value: Any, name: str) -> T:
+    """``value``, a tensor; anything else leaves the call to torch alone (no rule)."""
+    if not isinstance(value, T):
+        raise NoRule(name)
+    return value
+
+
 def _sizes(args: list[Any], kw: dict[str, Any], name: str) -> list[Any]:
     """Sizes given one by one, as one sequence (``view(2, 3)``, ``view((2, 3))``) or by keyword."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -76,9 +83,7 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
             raise NoRule(name)
         return reshape.view(x, [int(n) for n in sizes], name, label)
     if name in ("view_as", "reshape_as", "expand_as", "type_as"):
-        other = args[0] if args else kw.get("other")
-        if not isinstance(other, T):
-            raise NoRule(name)
+        other = _tensor(args[0] if args else kw.get("other"), name)
         if name == "type_as":
             return rules.cast(x, other.dtype, f".type_as({other.dtype} tensor)")
         if name == "expand_as":
@@ -131,9 +136,8 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         first = _arg(args, kw, 0, "chunks" if name == "chunk" else "split_size_or_sections")
         return indexing.split(x, first, _arg(args, kw, 1, "dim", 0), name)
     if name in ("max", "min") and (args or "dim" in kw):
-        other = args[0] if args else None
-        if isinstance(other, T):
-            return rules.elementwise("maximum", [x, other], [label, "other"])
+        if args and isinstance(args[0], T):  # torch.maximum, elementwise
+            return rules.elementwise("maximum", [x, args[0]], [label, "other"])
         return reductions.max_with_dim(
             x, name, _arg(args, kw, 0, "dim"), bool(_arg(args, kw, 1, "keepdim", False))
         )
@@ -173,14 +177,10 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         other = _arg(args, kw, 0, "other")
         return rules.elementwise(ELEMENTWISE[name], [x, other], [label, "other"])
     if name in ("matmul", "mm", "bmm", "mv", "dot"):
-        other = args[0] if args else None
-        if not isinstance(other, T):
-            raise NoRule(name)
+        other = _tensor(args[0] if args else None, name)
         return products.matmul(x, other, label, "other", name)
     if name == "masked_fill":
-        mask = _arg(args, kw, 0, "mask")
-        if not isinstance(mask, T):
-            raise NoRule(name)
+        mask = _tensor(_arg(args, kw, 0, "mask"), name)
         shape, how = rules.broadcast([x.shape, mask.shape], [label, "mask"])
         the_mask, kept = f"the mask {shape_text(mask.shape)}", shape_text(x.shape)
         if shape is None:
@@ -204,10 +204,7 @@ def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
             raise NoRule(name)
         return rules.tensor(data, dtype)
     if name.endswith("_like"):
-        x = args[0] if args else None
-        if not isinstance(x, T):
-            raise NoRule(name)
-        return rules.like(x, name, dtype)
+        return rules.like(_tensor(args[0] if args else None, name), name, dtype)
     if name == "arange":
         return rules.arange(args, dtype)
     if name == "linspace":
@@ -274,20 +271,14 @@ def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]
 
 
 def functional_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]) -> Outcome:
-    x = args[0] if args else kw.get("input")
-    if not isinstance(x, T):
-        raise NoRule(name)
+    x = _tensor(args[0] if args else kw.get("input"), name)
     label = labels[0] if labels else "input"
     if name == "linear":
-        w = _arg(args, kw, 1, "weight")
+        w = _tensor(_arg(args, kw, 1, "weight"), name)
         b = _arg(args, kw, 2, "bias")
-        if not isinstance(w, T):
-            raise NoRule(name)
         return products.linear(x, w, b if isinstance(b, T) else None)
     if name in ("conv1d", "conv2d", "conv3d"):
-        w = _arg(args, kw, 1, "weight")
-        if not isinstance(w, T):
-            raise NoRule(name)
+        w = _tensor(_arg(args, kw, 1, "weight"), name)
         return products.conv(
             x,
             w,
