@@ -5,13 +5,14 @@ tensor methods and attributes. ``safety`` checks every name of an expression aga
 from __future__ import annotations
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The words of ``text``, split at white space: a table of names written as prose."""
     return frozenset(text.split())
 
 
 # torch.X: functions that compute shapes and values of tensors, nothing else (no I/O, no hub,
 # no load/save, no ops registry).
-TORCH_FUNCTIONS = _words(
+TORCH_FUNCTIONS = words(
     """
     abs add addmm all amax amin any arange argmax argmin argsort argwhere as_tensor atleast_1d
     atleast_2d atleast_3d baddbmm bitwise_and bitwise_not bitwise_or bitwise_xor block_diag bmm
@@ -32,14 +33,14 @@ TORCH_FUNCTIONS = _words(
     """
 )
 # torch.X that are values: the dtypes.
-TORCH_DTYPES = _words(
+TORCH_DTYPES = words(
     """
     bool uint8 int8 int16 short int32 int int64 long float16 half bfloat16 float32 float float64
     double complex64 cfloat complex128 cdouble
     """
 )
 # F.X (torch.nn.functional): the functional forms of layers and activations.
-F_FUNCTIONS = _words(
+F_FUNCTIONS = words(
     """
     adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
     adaptive_max_pool2d avg_pool1d avg_pool2d avg_pool3d bilinear conv1d conv2d conv3d
@@ -52,7 +53,7 @@ F_FUNCTIONS = _words(
 )
 # x.NAME(...) on a tensor: methods that compute shapes, dtypes and values. No in-place
 # methods that take a callable (apply_, map_), no storage, pointers, hooks, devices or files.
-TENSOR_METHODS = _words(
+TENSOR_METHODS = words(
     """
     abs add all amax amin any argmax argmin argsort argwhere bfloat16 bmm bool broadcast_to byte
     ceil char chunk clamp clip clone contiguous cos cumprod cumsum detach diag diagonal dim div

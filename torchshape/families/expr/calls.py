@@ -8,21 +8,13 @@ from typing import Any
 
 from torchshape.families.expr import formulas as rules
 from torchshape.families.expr import indexing, products, reductions, reshape
-from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T
+from torchshape.families.expr.allowed import words
+from torchshape.families.expr.formulas import Dtype, NoRule, Outcome, T, shape_text
 
-FACTORIES = frozenset(
-    {"zeros", "ones", "empty", "randn", "rand", "full", "randint", "arange", "tensor", "as_tensor"}
+FACTORIES = words(
+    """zeros ones empty randn rand full randint arange tensor as_tensor zeros_like ones_like empty_like
+    randn_like rand_like full_like eye linspace"""
 )
-FACTORIES |= {
-    "zeros_like",
-    "ones_like",
-    "empty_like",
-    "randn_like",
-    "rand_like",
-    "full_like",
-    "eye",
-    "linspace",
-}
 ELEMENTWISE = {
     "add": "+",
     "sub": "-",
@@ -50,10 +42,7 @@ ELEMENTWISE = {
     "bitwise_or": "|",
     "bitwise_xor": "^",
 }
-REDUCTIONS = frozenset(
-    {"sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "any", "all", "std", "var"}
-)
-REDUCTIONS |= {"logsumexp", "count_nonzero", "norm"}
+REDUCTIONS = words("sum mean prod amax amin argmax argmin any all std var logsumexp count_nonzero norm")
 CASTS = frozenset(rules.CAST_METHODS)
 LIST_FUNCTIONS = frozenset({"cat", "concat", "concatenate", "stack", "einsum", "where"})
 SAME_SHAPE = reductions.FLOAT_MATH | reductions.KEEP_DTYPE
@@ -70,98 +59,85 @@ def _arg(args: list[Any], kw: dict[str, Any], position: int, name: str, default:
     return args[position] if len(args) > position else default
 
 
+def _tensor(value: Any, name: str) -> T:
+    """``value``, a tensor; anything else leaves the call to torch alone (no rule)."""
+    if not isinstance(value, T):
+        raise NoRule(name)
+    return value
+
+
+def _sizes(args: list[Any], kw: dict[str, Any], name: str) -> list[Any]:
+    """Sizes given one by one, as one sequence (``view(2, 3)``, ``view((2, 3))``) or by keyword."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return list(args[0])
+    return list(kw.get(name, args))
+
+
 def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
     """The rule of ``x.NAME(*args, **kw)`` (and of ``torch.NAME(x, ...)``)."""
     if name in ("view", "reshape"):
         if args and isinstance(args[0], Dtype):
             raise NoRule("view(dtype)")
-        sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-        sizes = list(kw.get("shape", sizes))
+        sizes = list(kw["shape"]) if "shape" in kw else _sizes(args, kw, "shape")
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
             raise NoRule(name)
         return reshape.view(x, [int(n) for n in sizes], name, label)
     if name in ("view_as", "reshape_as", "expand_as", "type_as"):
-        other = args[0] if args else kw.get("other")
-        if not isinstance(other, T):
-            raise NoRule(name)
+        other = _tensor(args[0] if args else kw.get("other"), name)
         if name == "type_as":
             return rules.cast(x, other.dtype, f".type_as({other.dtype} tensor)")
         if name == "expand_as":
-            return reshape.expand(x, list(other.shape), label)
+            return reshape.expand(x, list(other.shape))
         return reshape.view(x, list(other.shape), name.removesuffix("_as"), label)
-    if name in ("flatten", "ravel"):
-        if name == "ravel":
-            return reshape.flatten(x, 0, -1, label)
-        return reshape.flatten(x, _arg(args, kw, 0, "start_dim", 0), _arg(args, kw, 1, "end_dim", -1), label)
+    if name == "ravel":
+        return reshape.flatten(x, 0, -1)
+    if name == "flatten":
+        return reshape.flatten(x, _arg(args, kw, 0, "start_dim", 0), _arg(args, kw, 1, "end_dim", -1))
     if name == "unflatten":
         sizes = _arg(args, kw, 1, "sizes")
         if not isinstance(sizes, (tuple, list)):
             raise NoRule(name)
-        return reshape.unflatten(x, _arg(args, kw, 0, "dim"), list(sizes), label)
+        return reshape.unflatten(x, _arg(args, kw, 0, "dim"), list(sizes))
     if name == "squeeze":
-        return reshape.squeeze(x, _arg(args, kw, 0, "dim"), label)
+        return reshape.squeeze(x, _arg(args, kw, 0, "dim"))
     if name == "unsqueeze":
-        return reshape.unsqueeze(x, _arg(args, kw, 0, "dim"), label)
+        return reshape.unsqueeze(x, _arg(args, kw, 0, "dim"))
     if name in ("transpose", "swapaxes", "swapdims"):
-        return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"), label)
+        return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"))
     if name == "t":
         if x.ndim > 2:
-            return rules.Outcome(
-                "transpose",
-                f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)",
-                error=True,
-            )
-        return reshape.transpose(x, 0, -1, label) if x.ndim == 2 else reductions.same_shape(x, "t")
+            said = f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)"
+            return Outcome("transpose", said, error=True)
+        return reshape.transpose(x, 0, -1) if x.ndim == 2 else reductions.same_shape(x, "t")
     if name == "permute":
         if not args and "dims" not in kw:
             raise NoRule(name)  # torch's own TypeError: no dims given
-        dims = (
-            list(args[0])
-            if len(args) == 1 and isinstance(args[0], (tuple, list))
-            else list(kw.get("dims", args))
-        )
-        return reshape.permute(x, dims, label)
+        return reshape.permute(x, _sizes(args, kw, "dims"))
     if name in ("expand", "repeat", "broadcast_to", "tile"):
-        sizes = (
-            list(args[0])
-            if len(args) == 1 and isinstance(args[0], (tuple, list))
-            else list(kw.get("size", args))
-        )
+        sizes = _sizes(args, kw, "size")
         if not all(isinstance(n, int) for n in sizes):
             raise NoRule(name)
         if name == "tile":
             sizes = [1] * (x.ndim - len(sizes)) + sizes
-            return reshape.repeat(x, sizes, label)
-        return reshape.repeat(x, sizes, label) if name == "repeat" else reshape.expand(x, sizes, label)
-    if name in ("contiguous", "clone", "detach"):
-        contiguous = x.stride == reshape.contiguous_strides(x.shape) if x.stride else True
-        if name == "contiguous":
-            how = (
-                "already contiguous: the same tensor"
-                if contiguous
-                else (
-                    f"copies into memory order: strides {rules.shape_text(x.stride)} → "
-                    f"{rules.shape_text(reshape.contiguous_strides(x.shape))}"
-                )
-            )
-            return rules.Outcome(
-                "contiguous",
-                f"contiguous keeps the shape {rules.shape_text(x.shape)}; {how}",
-                x.shape,
-                x.dtype,
-            )
-        return reductions.same_shape(x, name)
-    if name in ("split", "chunk", "unbind", "tensor_split"):
-        if name == "tensor_split":
-            raise NoRule(name)
+        return reshape.expand(x, sizes) if name in ("expand", "broadcast_to") else reshape.repeat(x, sizes)
+    if name == "contiguous":
+        strides = reshape.contiguous_strides(x.shape)
+        how = (
+            "already contiguous: the same tensor"
+            if not x.stride or x.stride == strides
+            else f"copies into memory order: strides {shape_text(x.stride)} → {shape_text(strides)}"
+        )
+        return Outcome(
+            "contiguous", f"contiguous keeps the shape {shape_text(x.shape)}; {how}", x.shape, x.dtype
+        )
+    if name in ("split", "chunk", "unbind"):
         if name == "unbind":
             return indexing.split(x, None, _arg(args, kw, 0, "dim", 0), "unbind")
         first = _arg(args, kw, 0, "chunks" if name == "chunk" else "split_size_or_sections")
         return indexing.split(x, first, _arg(args, kw, 1, "dim", 0), name)
     if name in ("max", "min") and (args or "dim" in kw):
-        other = args[0] if args else None
-        if isinstance(other, T):
-            return rules.elementwise("maximum", [x, other], [label, "other"])
+        if args and isinstance(args[0], T):  # torch.maximum, elementwise
+            return rules.elementwise("maximum", [x, args[0]], [label, "other"])
         return reductions.max_with_dim(
             x, name, _arg(args, kw, 0, "dim"), bool(_arg(args, kw, 1, "keepdim", False))
         )
@@ -179,10 +155,9 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         if _dtype_kw(kw):
             raise NoRule(name)
         if name in ("cumsum", "cumprod") and rules.category(x.dtype) < 2:
-            return rules.Outcome(
+            return Outcome(
                 "reduction",
-                f"{name} along dim {d} keeps the shape {rules.shape_text(x.shape)}; integers accumulate "
-                "in int64",
+                f"{name} along dim {d} keeps the shape {shape_text(x.shape)}; integers accumulate in int64",
                 x.shape,
                 "int64",
             )
@@ -202,35 +177,19 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
         other = _arg(args, kw, 0, "other")
         return rules.elementwise(ELEMENTWISE[name], [x, other], [label, "other"])
     if name in ("matmul", "mm", "bmm", "mv", "dot"):
-        other = args[0] if args else None
-        if not isinstance(other, T):
-            raise NoRule(name)
+        other = _tensor(args[0] if args else None, name)
         return products.matmul(x, other, label, "other", name)
     if name == "masked_fill":
-        mask = _arg(args, kw, 0, "mask")
-        if not isinstance(mask, T):
-            raise NoRule(name)
+        mask = _tensor(_arg(args, kw, 0, "mask"), name)
         shape, how = rules.broadcast([x.shape, mask.shape], [label, "mask"])
+        the_mask, kept = f"the mask {shape_text(mask.shape)}", shape_text(x.shape)
         if shape is None:
-            return rules.Outcome(
-                "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} must broadcast to {rules.shape_text(x.shape)}: "
-                f"{how}",
-                error=True,
-            )
+            return Outcome("broadcasting", f"{the_mask} must broadcast to {kept}: {how}", error=True)
         if shape != x.shape:
-            return rules.Outcome(
-                "broadcasting",
-                f"the mask {rules.shape_text(mask.shape)} broadcasts to {rules.shape_text(shape)}, not "
-                f"the input's {rules.shape_text(x.shape)}",
-                error=True,
-            )
-        return rules.Outcome(
-            "broadcasting",
-            f"masked_fill keeps {rules.shape_text(x.shape)}; the mask {rules.shape_text(mask.shape)} "
-            f"broadcasts to it: {how}",
-            x.shape,
-            x.dtype,
+            why = f"{the_mask} broadcasts to {shape_text(shape)}, not the input's {kept}"
+            return Outcome("broadcasting", why, error=True)
+        return Outcome(
+            "broadcasting", f"masked_fill keeps {kept}; {the_mask} broadcasts to it: {how}", x.shape, x.dtype
         )
     if name in SAME_SHAPE:
         return reductions.same_shape(x, name)
@@ -245,10 +204,7 @@ def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
             raise NoRule(name)
         return rules.tensor(data, dtype)
     if name.endswith("_like"):
-        x = args[0] if args else None
-        if not isinstance(x, T):
-            raise NoRule(name)
-        return rules.like(x, name, dtype)
+        return rules.like(_tensor(args[0] if args else None, name), name, dtype)
     if name == "arange":
         return rules.arange(args, dtype)
     if name == "linspace":
@@ -273,9 +229,7 @@ def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
         if not isinstance(size, (tuple, list)):
             raise NoRule(name)
         return rules.filled(name, list(size), dtype)
-    sizes = (
-        list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else list(kw.get("size", args))
-    )
+    sizes = _sizes(args, kw, "size")
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
         raise NoRule(name)
     return rules.filled(name, sizes, dtype)
@@ -303,38 +257,28 @@ def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]
             ["condition", "input", "other"][: sum(isinstance(a, T) for a in args)],
         )
         if shape is None:
-            return rules.Outcome("broadcasting", f"where: condition, input and other {how}", error=True)
+            return Outcome("broadcasting", f"where: condition, input and other {how}", error=True)
         dtype, why = rules.result_type(args[1:])
-        return rules.Outcome(
+        return Outcome(
             "broadcasting",
-            f"where broadcasts condition, input and other: {how} → {rules.shape_text(shape)}; {why}",
+            f"where broadcasts condition, input and other: {how} → {shape_text(shape)}; {why}",
             shape,
             dtype,
         )
-    if name == "result_type":
-        raise NoRule(name)
     if name in ELEMENTWISE and len(args) >= 2:
         return rules.elementwise(ELEMENTWISE[name], args[:2], labels[:2])
     raise NoRule(name)
 
 
 def functional_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]) -> Outcome:
-    x = args[0] if args else kw.get("input")
-    if not isinstance(x, T):
-        raise NoRule(name)
+    x = _tensor(args[0] if args else kw.get("input"), name)
     label = labels[0] if labels else "input"
     if name == "linear":
-        w = _arg(args, kw, 1, "weight")
+        w = _tensor(_arg(args, kw, 1, "weight"), name)
         b = _arg(args, kw, 2, "bias")
-        if not isinstance(w, T):
-            raise NoRule(name)
-        return products.linear(
-            x, w, b if isinstance(b, T) else None, label, labels[1] if len(labels) > 1 else "weight"
-        )
+        return products.linear(x, w, b if isinstance(b, T) else None)
     if name in ("conv1d", "conv2d", "conv3d"):
-        w = _arg(args, kw, 1, "weight")
-        if not isinstance(w, T):
-            raise NoRule(name)
+        w = _tensor(_arg(args, kw, 1, "weight"), name)
         return products.conv(
             x,
             w,

@@ -12,6 +12,7 @@ stops the walk and becomes the ``Failure``.
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 from collections.abc import Callable
@@ -34,31 +35,9 @@ from torchshape.families.expr.allowed import (
 )
 from torchshape.families.expr.formulas import NoRule, Outcome, T
 from torchshape.families.expr.operation import Operations, Stop, Walk, meta_copy, tensor_pairs
-from torchshape.families.expr.safety import EXPRESSION, MAX_ITEMS, module_function
+from torchshape.families.expr.safety import BUILTINS, EXPRESSION, MAX_ITEMS, OPERATORS, module_function
 
-Shape = tuple[int, ...]
-# The binary and comparison operators: each node's symbol and function.
-_OPERATORS: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
-    ast.Add: ("+", operator.add),
-    ast.Sub: ("-", operator.sub),
-    ast.Mult: ("*", operator.mul),
-    ast.Div: ("/", operator.truediv),
-    ast.FloorDiv: ("//", operator.floordiv),
-    ast.Mod: ("%", operator.mod),
-    ast.Pow: ("**", operator.pow),
-    ast.MatMult: ("@", operator.matmul),
-    ast.BitAnd: ("&", operator.and_),
-    ast.BitOr: ("|", operator.or_),
-    ast.BitXor: ("^", operator.xor),
-    ast.LShift: ("<<", operator.lshift),
-    ast.RShift: (">>", operator.rshift),
-    ast.Eq: ("==", operator.eq),
-    ast.NotEq: ("!=", operator.ne),
-    ast.Lt: ("<", operator.lt),
-    ast.LtE: ("<=", operator.le),
-    ast.Gt: (">", operator.gt),
-    ast.GtE: (">=", operator.ge),
-}
+_BUILTINS: dict[str, Callable[..., Any]] = {name: getattr(builtins, name) for name in BUILTINS}
 
 
 @dataclass(frozen=True)
@@ -135,7 +114,7 @@ class Evaluator(Operations):
         assert isinstance(target, (ast.Tuple, ast.List))
         values = self._sequence(value, "unpacking")
         if len(values) != len(target.elts):
-            self._fail_python(target, ValueError(f"{len(target.elts)} names for {len(values)} values"))
+            self._fail(target, ValueError(f"{len(target.elts)} names for {len(values)} values"))
         for element, one in zip(target.elts, values, strict=True):
             self._bind(element, one)
 
@@ -208,7 +187,7 @@ class Evaluator(Operations):
             if name in TENSOR_ATTRIBUTES:
                 if name in ("T", "mT", "H", "mH"):
                     return self._operation(
-                        node, lambda: getattr(owner, name), self._attribute_rule(owner, name)
+                        node, lambda: getattr(owner, name), lambda: self._attribute_rule(owner, name)
                     )
                 return getattr(owner, name)
         elif isinstance(owner, torch.Size) and name == "numel":
@@ -216,18 +195,14 @@ class Evaluator(Operations):
         elif isinstance(owner, tuple) and name in ("values", "indices") and hasattr(owner, name):
             return getattr(owner, name)
         what = type(owner).__name__
-        self._fail_python(node, AttributeError(f"{what} has no attribute {name} that torchshape evaluates"))
+        self._fail(node, AttributeError(f"{what} has no attribute {name} that torchshape evaluates"))
 
-    def _attribute_rule(self, x: torch.Tensor, name: str) -> Callable[[], Outcome]:
-        def rule() -> Outcome:
-            t = self.describe(x)
-            if name in ("T", "H") and x.dim() == 2:
-                return reshape.transpose(t, 0, 1, "")
-            if name in ("mT", "mH") and x.dim() >= 2:
-                return reshape.transpose(t, -2, -1, "")
-            raise NoRule(name)
-
-        return rule
+    def _attribute_rule(self, x: torch.Tensor, name: str) -> Outcome:
+        if name in ("T", "H") and x.dim() == 2:
+            return reshape.transpose(self.describe(x), 0, 1)
+        if name in ("mT", "mH") and x.dim() >= 2:
+            return reshape.transpose(self.describe(x), -2, -1)
+        raise NoRule(name)
 
     def _Call(self, node: ast.Call) -> Any:
         func = self.eval(node.func)
@@ -237,8 +212,7 @@ class Evaluator(Operations):
             return self._builtin(node, func.name, args, kwargs)
         self.walk.operands = [self.describe(a) for a in args]
         if isinstance(func, _Method) and isinstance(func.owner, torch.Tensor):
-            name = func.name
-            owner = func.owner
+            name, owner = func.name, func.owner
             self.walk.operands = [self.describe(owner), *self.walk.operands]
             if name == "to" and any(isinstance(a, (str, torch.device)) for a in [*args, *kwargs.values()]):
                 raise UsageError(EXPRESSION, f"refused: {self.text(node)}: moving between devices")
@@ -259,7 +233,7 @@ class Evaluator(Operations):
             )
         if isinstance(func, _Method):
             return self._python(node, lambda: func(*args, **kwargs))
-        self._fail_python(node, TypeError(f"{self.text(node.func)} is not callable"))
+        self._fail(node, TypeError(f"{self.text(node.func)} is not callable"))
 
     def _builtin(self, node: ast.Call, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name in ("list", "tuple") and args:
@@ -267,19 +241,7 @@ class Evaluator(Operations):
             return items if name == "list" else tuple(items)
         if name == "range":
             return self._python(node, lambda: range(*args))
-        functions: dict[str, Callable[..., Any]] = {
-            "len": len,
-            "int": int,
-            "float": float,
-            "bool": bool,
-            "min": min,
-            "max": max,
-            "abs": abs,
-            "slice": slice,
-            "list": list,
-            "tuple": tuple,
-        }
-        function = functions[name]
+        function = _BUILTINS[name]
         if name in ("int", "float", "bool") and args and isinstance(args[0], torch.Tensor):
             tensor_value = args[0]
             return self._operation(
@@ -296,11 +258,17 @@ class Evaluator(Operations):
     def _BinOp(self, node: ast.BinOp) -> Any:
         left = self.eval(node.left)
         right = self.eval(node.right)
-        symbol, fn = _OPERATORS[type(node.op)]
+        return self._binary(node, node.left, node.right, type(node.op), left, right)
+
+    def _binary(
+        self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any, right: Any
+    ) -> Any:
+        """``left op right``: Python's where neither is a tensor, else torch's beside the rule."""
+        symbol, fn = OPERATORS[op]
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             self._check_python_size(node, symbol, left, right)
-            return self._python(node, lambda: fn(left, right))
-        labels = [self.label(node.left), self.label(node.right)]
+            return self._python(node, partial(fn, left, right))
+        labels = [self.label(first), self.label(second)]
 
         def rule() -> Outcome:
             a, b = self.describe(left), self.describe(right)
@@ -312,14 +280,13 @@ class Evaluator(Operations):
 
         self.walk.operands = [self.describe(left), self.describe(right)]
         self._paired = tensor_pairs(labels, [left, right])
-        return self._operation(node, lambda: fn(left, right), rule)
+        return self._operation(node, partial(fn, left, right), rule)
 
     def _check_python_size(self, node: ast.AST, symbol: str, left: Any, right: Any) -> None:
         """Python numbers and sequences stay small: no 10**10**10, no [0] * 10**9."""
         ints = isinstance(left, int) and isinstance(right, int)
-        if symbol == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > 64:
-            raise UsageError(EXPRESSION, f"refused: {self.text(node)} is a huge number (beyond 2^64)")
-        if symbol == "<<" and ints and right > 64:
+        power = symbol == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > 64
+        if power or (symbol == "<<" and ints and right > 64):
             raise UsageError(EXPRESSION, f"refused: {self.text(node)} is a huge number (beyond 2^64)")
         if symbol == "*":
             for seq, times in ((left, right), (right, left)):
@@ -354,28 +321,15 @@ class Evaluator(Operations):
     def _Compare(self, node: ast.Compare) -> Any:
         left = self.eval(node.left)
         if len(node.ops) == 1:
-            return self._compare(node, node.left, node.comparators[0], type(node.ops[0]), left)
+            right = self.eval(node.comparators[0])
+            return self._binary(node, node.left, node.comparators[0], type(node.ops[0]), left, right)
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):  # a < b < c: Python's `and`
             right = self.eval(comparator)
-            fn = _OPERATORS[type(op)][1]
+            fn = OPERATORS[type(op)][1]
             result = self._python(node, partial(_and_then, result, fn, left, right))
             left = right
         return result
-
-    def _compare(self, node: ast.AST, first: ast.expr, second: ast.expr, op: type[ast.AST], left: Any) -> Any:
-        right = self.eval(second)
-        symbol, fn = _OPERATORS[op]
-        if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
-            return self._python(node, partial(fn, left, right))
-        labels = [self.label(first), self.label(second)]
-        self.walk.operands = [self.describe(left), self.describe(right)]
-        self._paired = tensor_pairs(labels, [left, right])
-        return self._operation(
-            node,
-            partial(fn, left, right),
-            lambda: rules.elementwise(symbol, [self.describe(left), self.describe(right)], labels),
-        )
 
     def _Subscript(self, node: ast.Subscript) -> Any:
         value = self.eval(node.value)

@@ -33,25 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from torchshape.options import ITEMSIZES
+
 Shape = tuple[int, ...]
 
 DEFAULT_FLOAT = "float32"
 INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 FLOATS = ("float16", "bfloat16", "float32", "float64")
-ITEMSIZE = {
-    "bool": 1,
-    "uint8": 1,
-    "int8": 1,
-    "int16": 2,
-    "int32": 4,
-    "int64": 8,
-    "float16": 2,
-    "bfloat16": 2,
-    "float32": 4,
-    "float64": 8,
-    "complex64": 8,
-    "complex128": 16,
-}
+ITEMSIZE = {**ITEMSIZES, "complex128": 16}
 # x.float() and friends: the dtype each gives
 CAST_METHODS = {
     "float": "float32",
@@ -138,17 +127,11 @@ def promote_types(a: str | None, b: str | None) -> str | None:
         if category(high) == 3 and low == "float64":
             return "complex128"
         return high
-    if ca == 1:
-        if {a, b} == {"uint8", "int8"}:
-            return "int16"
-        if "uint8" in (a, b):
-            return b if a == "uint8" else a
-        return a if ITEMSIZE[a] > ITEMSIZE[b] else b
-    if ca == 2:
-        if {a, b} == {"float16", "bfloat16"}:
-            return "float32"
-        return a if ITEMSIZE[a] > ITEMSIZE[b] else b
-    return a if ITEMSIZE[a] > ITEMSIZE[b] else b
+    if {a, b} == {"uint8", "int8"}:
+        return "int16"
+    if {a, b} == {"float16", "bfloat16"}:
+        return "float32"
+    return a if ITEMSIZE[a] > ITEMSIZE[b] else b  # within a category, the wider
 
 
 def _combine(higher: str | None, lower: str | None) -> str | None:
@@ -170,14 +153,9 @@ def _combine(higher: str | None, lower: str | None) -> str | None:
 
 def python_dtype(value: Any) -> str:
     """The dtype a Python number takes in an operation (a float takes the default dtype)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return DEFAULT_FLOAT
-    if isinstance(value, complex):
-        return "complex64"
+    for kind, dtype in ((bool, "bool"), (int, "int64"), (float, DEFAULT_FLOAT), (complex, "complex64")):
+        if isinstance(value, kind):  # bool before int: a bool is an int too
+            return dtype
     raise NoRule(type(value).__name__)
 
 
@@ -228,9 +206,7 @@ def broadcast(shapes: Sequence[Shape], labels: Sequence[str]) -> tuple[Shape | N
         size = big.pop() if big else (0 if 0 in present else 1)
         stretched = [label for label, n in zip(labels, sizes, strict=True) if n is not None and n != size]
         missing = [label for label, n in zip(labels, sizes, strict=True) if n is None]
-        note = ""
-        if stretched:
-            note = f" ({', '.join(stretched)} stretched 1→{size})"
+        note = f" ({', '.join(stretched)} stretched 1→{size})" if stretched else ""
         if missing and size != 1:
             note += f" ({', '.join(missing)} has no dim here: taken as 1, stretched to {size})"
         parts.append(f"{shown} → {size}{note}")
@@ -282,11 +258,8 @@ def cast(x: T, dtype: str, how: str) -> Outcome:
 
 def item(x: T, label: str) -> Outcome:
     if x.numel != 1:
-        return Outcome(
-            "casting",
-            f".item() needs exactly one element; {label} {shape_text(x.shape)} has {x.numel}",
-            error=True,
-        )
+        why = f".item() needs exactly one element; {label} {shape_text(x.shape)} has {x.numel}"
+        return Outcome("casting", why, error=True)
     kind = {0: "bool", 1: "int", 2: "float", 3: "complex"}[category(x.dtype)]
     return Outcome(
         "casting",

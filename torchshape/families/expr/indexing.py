@@ -80,30 +80,19 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
         said.append("torch lets the first ... count and a further ... stand for no dim")
     used = sum(_consumes(item) for item in items)
     if used > x.ndim:
-        return Outcome(
-            "indexing",
-            f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices",
-            error=True,
-        )
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
-    else:
-        items = [*items, *([slice(None)] * (x.ndim - used))]
+        why = f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices"
+        return Outcome("indexing", why, error=True)
+    at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
+    items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
     dim = 0
-    out: list[Any] = []  # sizes, and an "ADV" marker per advanced index, in place
+    out: list[Any] = []  # a size per item but ints, and an "ADV" marker per advanced index, in place
     advanced: list[IndexTensor] = []
-    positions: list[int] = []  # where each advanced index stands among the non-int items
-    seen = 0
     for item in items:
         if isinstance(item, int):
             size = x.shape[dim]
             if not -size <= item < size:
-                return Outcome(
-                    "indexing",
-                    f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})",
-                    error=True,
-                )
+                why = f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})"
+                return Outcome("indexing", why, error=True)
             said.append(f"{item} drops dim {dim} ({size})")
             dim += 1
             continue
@@ -149,9 +138,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
                 said.append(f"an index tensor {shape_text(item.shape)} at dim {dim} ({x.shape[dim]})")
                 advanced.append(item)
                 dim += 1
-            positions.append(seen)
             out.append("ADV")
-        seen += 1
     if not advanced:
         shape = tuple(int(n) for n in out)
         return Outcome("indexing", f"basic indexing: {'; '.join(said)} → {shape_text(shape)}", shape, x.dtype)
@@ -159,6 +146,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
     if b is None:
         shapes = ", ".join(shape_text(a.shape) for a in advanced)
         return Outcome("indexing", f"the index tensors {shapes} must broadcast together: {how}", error=True)
+    positions = [k for k, n in enumerate(out) if n == "ADV"]  # among the items that are not ints
     adjacent = positions == list(range(positions[0], positions[0] + len(positions)))
     rest = [n for n in out if n != "ADV"]
     first = out.index("ADV")
@@ -186,7 +174,7 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
 
 
 def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
-    kind = op
+    kind = op  # cat or stack
     if not tensors:
         return Outcome(kind, f"{op} needs a non-empty list of tensors", error=True)
     shapes = [t.shape for t in tensors]
@@ -222,13 +210,11 @@ def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
     for i, s in enumerate(kept):
         for j in range(ndim):
             if j != k and s[j] != kept[0][j]:
-                return Outcome(
-                    kind,
+                why = (
                     f"{op} along dim {k}: every other dim must agree, but dim {j} is {kept[0][j]} in the "
-                    "first "
-                    f"and {s[j]} in tensor {i} ({listed})",
-                    error=True,
+                    f"first and {s[j]} in tensor {i} ({listed})"
                 )
+                return Outcome(kind, why, error=True)
     grown = sum(s[k] for s in kept)
     shape = (*kept[0][:k], grown, *kept[0][k + 1 :])
     sizes = " + ".join(str(s[k]) for s in kept)

@@ -9,10 +9,9 @@ import ast
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
-import torch.nn.functional
 
 from torchshape.errors import EnvironmentProblem, UsageError
 from torchshape.families.expr import formulas as rules
@@ -32,6 +31,10 @@ Shape = tuple[int, ...]
 # On the CPU, where values are computed, no tensor may be larger than this (shapes alone need
 # no memory: --device meta).
 CPU_TENSOR_LIMIT = 2**30
+BEYOND_CPU = (
+    f"the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr computes values for; use --device meta to see "
+    "every shape without values"
+)
 VALUES_LIMIT = 64  # --explain numbers the elements of inputs this small
 
 
@@ -41,13 +44,11 @@ class Walk:
 
     steps: list[Step] = field(default_factory=list)
     values: list[ValuesView] = field(default_factory=list)
-    operands: list[Any] = field(
-        default_factory=list
-    )  # the failing operation's operands, as the rules see them
+    # the failing operation's operands, as the rules see them
+    operands: list[Any] = field(default_factory=list)
     result: Any = None
     failure: Failure | None = None
     failed_node: ast.AST | None = None
-    failed_outcome: Outcome | None = None
 
 
 class Stop(Exception):
@@ -83,6 +84,16 @@ def meta_copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: meta_copy(v) for k, v in value.items()}
     return value
+
+
+def tensors_of(value: Any) -> tuple[Shape | None, tuple[Shape, ...] | None, str] | None:
+    """A tensor's shape and dtype, or a tuple's or list's tensors' shapes and dtypes; None for the rest."""
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape), None, dtype_name(value.dtype)
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
+        dtypes = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))
+        return None, tuple(tuple(v.shape) for v in value), dtypes
+    return None
 
 
 def tensor_pairs(labels: list[str], values: list[Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -121,25 +132,20 @@ class Operations:
     def _python(self, node: ast.AST, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except (
-            TypeError,
-            ValueError,
-            IndexError,
-            KeyError,
-            ZeroDivisionError,
-            OverflowError,
-            AttributeError,
-        ) as exc:
-            self._fail_python(node, exc)
+        except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError) as exc:  # 1 / 0, [][0]
+            self._fail(node, exc)
 
-    def _fail_python(self, node: ast.AST, exc: BaseException) -> Any:
+    def _fail(
+        self, node: ast.AST, exc: BaseException, kind: str = "python", outcome: Outcome | None = None
+    ) -> NoReturn:
+        """Record the failure that stops the walk (``kind``: whose, where no rule's ``outcome`` says)."""
         self.walk.failure = Failure(
             expression=self.text(node),
             message=first_line(exc),
             error_type=type(exc).__name__,
-            kind="python",
-            rule="",
-            predicted=None,
+            kind=kind if outcome is None else outcome.kind,
+            rule="" if outcome is None else outcome.text,
+            predicted=None if outcome is None else outcome.error,
             node=key(node),
         )
         self.walk.failed_node = node
@@ -170,18 +176,7 @@ class Operations:
         except Exception as exc:
             if isinstance(exc, (EnvironmentProblem, UsageError)):
                 raise
-            self.walk.failure = Failure(
-                expression=self.text(node),
-                message=first_line(exc),
-                error_type=type(exc).__name__,
-                kind=outcome.kind if outcome is not None else "torch",
-                rule=outcome.text if outcome is not None else "",
-                predicted=None if outcome is None else outcome.error,
-                node=key(node),
-            )
-            self.walk.failed_node = node
-            self.walk.failed_outcome = outcome
-            raise Stop from None
+            self._fail(node, exc, "torch", outcome)
         paired, self._paired = self._paired, ()
         if self.record:
             step = self._step(node, value, outcome)
@@ -209,44 +204,28 @@ class Operations:
         for shape in shapes:
             if math.prod(shape) * itemsize > CPU_TENSOR_LIMIT:
                 raise EnvironmentProblem(
-                    f"{self.text(node)} would hold {math.prod(shape):,} elements "
-                    f"{rules.shape_text(shape)} on the "
-                    f"CPU, more than the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr computes values "
-                    "for; "
-                    "use --device meta to see every shape without values"
+                    f"{self.text(node)} would hold {math.prod(shape):,} elements {rules.shape_text(shape)} "
+                    f"on the CPU, more than {BEYOND_CPU}"
                 )
 
     def _step(self, node: ast.AST, value: Any, outcome: Outcome | None) -> Step | None:
-        text = self.text(node)
+        text, where = self.text(node), key(node)
         kind = outcome.kind if outcome is not None else "torch"
         rule = outcome.text if outcome is not None else "no rule here: torch's result, unchecked"
-        if isinstance(value, torch.Tensor):
-            shape, dtype = tuple(value.shape), dtype_name(value.dtype)
-            if outcome is None:
-                return Step(text, kind, rule, shape, dtype, node=key(node))
-            holds = (
-                not outcome.error
-                and outcome.shape == shape
-                and (outcome.dtype is None or outcome.dtype == dtype)
-            )
-            expected = "" if holds else self._expected(outcome)
-            return Step(text, kind, rule, shape, dtype, holds=holds, expected=expected, node=key(node))
-        if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-            shapes = tuple(tuple(v.shape) for v in value)
-            first = dtype_name(value[0].dtype)
-            dtype = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))  # max(dim): values, indices
-            if outcome is None:
-                return Step(text, kind, rule, None, dtype, shapes=shapes, node=key(node))
-            holds = not outcome.error and outcome.shapes == shapes and (outcome.dtype in (None, first))
-            expected = "" if holds else self._expected(outcome)
-            return Step(
-                text, kind, rule, None, dtype, shapes=shapes, holds=holds, expected=expected, node=key(node)
-            )
-        if isinstance(value, (bool, int, float, complex)) and outcome is not None:  # .item(), int(t)
-            dtype = f"{type(value).__name__} (Python)"
-            holds = None if outcome is None else (not outcome.error and outcome.dtype == dtype)
-            return Step(text, kind, rule, None, dtype, holds=holds, value=repr(value), node=key(node))
-        return None
+        found = tensors_of(value)
+        if found is None:
+            if isinstance(value, (bool, int, float, complex)) and outcome is not None:  # .item(), int(t)
+                dtype = f"{type(value).__name__} (Python)"
+                holds = not outcome.error and outcome.dtype == dtype
+                return Step(text, kind, rule, None, dtype, holds=holds, value=repr(value), node=where)
+            return None
+        shape, shapes, dtype = found
+        if outcome is None:
+            return Step(text, kind, rule, shape, dtype, shapes=shapes, node=where)
+        same = outcome.shape == shape if shapes is None else outcome.shapes == shapes
+        holds = not outcome.error and same and outcome.dtype in (None, dtype.split(", ")[0])
+        expected = "" if holds else self._expected(outcome)
+        return Step(text, kind, rule, shape, dtype, shapes=shapes, holds=holds, expected=expected, node=where)
 
     @staticmethod
     def _expected(outcome: Outcome) -> str:
@@ -260,9 +239,7 @@ class Operations:
     def describe(self, value: Any) -> Any:
         """A value as the rules see it: tensors as ``T``, dtypes as ``Dtype``, the rest as it is."""
         if isinstance(value, torch.Tensor):
-            count = None
-            if value.dtype == torch.bool and value.device.type != "meta":
-                count = int(value.sum())
+            count = int(value.sum()) if value.dtype == torch.bool and value.device.type != "meta" else None
             return T(tuple(value.shape), dtype_name(value.dtype), tuple(value.stride()), count)
         if isinstance(value, torch.dtype):
             return Dtype(dtype_name(value))
@@ -312,30 +289,17 @@ class Operations:
             for part, item in zip(parts, items, strict=False)
             if isinstance(item, (torch.Tensor, list))
         )
+        text = self.text(node)
         if value.numel() > VALUES_LIMIT:
-            self.walk.values.append(
-                ValuesView(
-                    self.text(node),
-                    "",
-                    shown,
-                    "",
-                    shape,
-                    True,
-                    note=f"{self.label(node.value)} has {value.numel():,} elements; the values view "
-                    "shows up to "
-                    f"{VALUES_LIMIT}: try smaller sizes",
-                )
+            note = (
+                f"{self.label(node.value)} has {value.numel():,} elements; the values view shows up to "
+                f"{VALUES_LIMIT}: try smaller sizes"
             )
+            self.walk.values.append(ValuesView(text, "", shown, "", shape, True, note=note))
             return
         numbered = torch.arange(value.numel()).view(value.shape)
         picked = numbered[index]
+        same = tuple(picked.shape) == shape
         self.walk.values.append(
-            ValuesView(
-                self.text(node),
-                _values_text(numbered),
-                shown,
-                _values_text(picked),
-                shape,
-                tuple(picked.shape) == shape,
-            )
+            ValuesView(text, _values_text(numbered), shown, _values_text(picked), shape, same)
         )

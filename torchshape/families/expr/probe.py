@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import torch
 
 from torchshape.errors import EnvironmentProblem, UsageError
+from torchshape.families.expr.allowed import words
 from torchshape.families.expr.counts import check_addressable
 from torchshape.families.expr.evaluate import Evaluator
-from torchshape.families.expr.operation import CPU_TENSOR_LIMIT, Walk, dtype_name, key
+from torchshape.families.expr.formulas import Shape, T
+from torchshape.families.expr.operation import BEYOND_CPU, CPU_TENSOR_LIMIT, Walk, key, tensors_of
 from torchshape.families.expr.safety import check_expression
 from torchshape.families.expr.spec import ExprSpec, Given, Symbols
 from torchshape.families.expr.steps import ExprRun, Failure, Fix, Step
@@ -27,9 +28,8 @@ from torchshape.options import INTEGER_DTYPES, SEED
 from torchshape.probe import ProbeRun, resolve_device
 
 # Operations whose result depends on values, not shapes alone: the CPU runs them.
-VALUE_METHODS = frozenset({"item", "tolist", "nonzero", "argwhere", "masked_select", "unique", "one_hot"})
-VALUE_METHODS |= {"repeat_interleave", "bincount"}
-VALUE_BUILTINS = frozenset({"int", "float", "bool"})
+VALUE_METHODS = words("item tolist nonzero argwhere masked_select unique one_hot repeat_interleave bincount")
+VALUE_BUILTINS = words("int float bool")
 MAX_FIXES = 3
 
 
@@ -45,25 +45,16 @@ def values_needed(spec: ExprSpec) -> str | None:
     for node in ast.walk(spec.checked.tree):
         if isinstance(node, ast.Call):
             func = node.func
-            name = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else ""
-            )
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in VALUE_METHODS or (isinstance(func, ast.Name) and name in VALUE_BUILTINS):
                 return f"{name} reads values"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return "not reads a value"
-        if isinstance(node, ast.Subscript) and _tensor_index(node.slice):
+        if isinstance(node, ast.Subscript) and any(  # an index of more than literals: perhaps a tensor
+            isinstance(part, (ast.Name, ast.Call, ast.Compare, ast.List)) for part in ast.walk(node.slice)
+        ):
             return "an index tensor's values pick the elements (and torch checks their range)"
     return None
-
-
-def _tensor_index(index: ast.AST) -> bool:
-    """An index holding anything but literals and slices of literals: perhaps a tensor."""
-    return any(isinstance(node, (ast.Name, ast.Call, ast.Compare, ast.List)) for node in ast.walk(index))
 
 
 def make_tensor(one: Given, spec: ExprSpec, device: torch.device, generator: torch.Generator | None) -> Any:
@@ -115,29 +106,12 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
         resolve_device(name)
     device = torch.device(name)
     if device.type == "cpu" and not _fits_cpu(spec):
-        raise EnvironmentProblem(
-            f"--device {name}: a --tensor is larger than the {CPU_TENSOR_LIMIT // 2**30} GiB torchshape expr "
-            "computes values for; use --device meta to see every shape without values"
-        )
+        raise EnvironmentProblem(f"--device {name}: a --tensor is larger than {BEYOND_CPU}")
     checked = spec.checked
     walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
-    if spec.device == "auto" and device.type == "meta" and _meta_only(walk.failure) and _fits_cpu(spec):
-        device, why = (
-            torch.device("cpu"),
-            "on the CPU: on meta a step found no values to read",
-        )
-        walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
-    disagreed = any(step.holds is False for step in walk.steps)
-    if spec.device == "auto" and device.type == "meta" and disagreed and _small(spec):
-        # meta kernels skip some checks of values' dtypes (a float & a float): the CPU's answer counts
-        device, why = torch.device("cpu"), "on the CPU: on meta torch skipped a check its CPU kernel makes"
-        walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
-    elif spec.device == "auto" and device.type == "meta" and walk.failure is not None and _small(spec):
-        # the message users meet in their own code is the CPU's (meta words some errors differently)
-        device, why = (
-            torch.device("cpu"),
-            "on the CPU: torch refused a step on meta; the CPU's message is the one your code would see",
-        )
+    again = _again_on_cpu(spec, walk) if spec.device == "auto" and device.type == "meta" else None
+    if again is not None:
+        device, why = torch.device("cpu"), again
         walk = evaluate(spec, checked.source, checked.tree, device, explain=spec.explain)
     failure = walk.failure
     if failure is not None:
@@ -170,16 +144,23 @@ def run(spec: ExprSpec, **options: Any) -> ProbeRun:
 SMALL_BYTES = 64 * 2**20  # tensors this small rerun on the CPU for its error message
 
 
-def _small(spec: ExprSpec) -> bool:
-    return sum(one.bytes for one in spec.tensors) <= SMALL_BYTES
-
-
-def _meta_only(failure: Failure | None) -> bool:
-    """torch refused on meta only because meta tensors hold no values."""
-    if failure is None:
-        return False
-    text = failure.message.lower()
-    return failure.error_type == "NotImplementedError" or "meta" in text
+def _again_on_cpu(spec: ExprSpec, walk: Walk) -> str | None:
+    """Why the walk ``--device auto`` ran on meta runs again on the CPU, or None where it stands."""
+    failure = walk.failure
+    meta_only = failure is not None and (  # meta tensors hold no values
+        failure.error_type == "NotImplementedError" or "meta" in failure.message.lower()
+    )
+    if meta_only and _fits_cpu(spec):
+        return "on the CPU: on meta a step found no values to read"
+    if sum(one.bytes for one in spec.tensors) > SMALL_BYTES:
+        return None
+    if any(step.holds is False for step in walk.steps):
+        # meta kernels skip some checks of values' dtypes (a float & a float): the CPU's answer counts
+        return "on the CPU: on meta torch skipped a check its CPU kernel makes"
+    if failure is not None:
+        # the message users meet in their own code is the CPU's (meta words some errors differently)
+        return "on the CPU: torch refused a step on meta; the CPU's message is the one your code would see"
+    return None
 
 
 def _result(walk: Walk, source: str) -> Step | None:
@@ -191,12 +172,11 @@ def _result(walk: Walk, source: str) -> Step | None:
         last_statement = " ".join((ast.unparse(ast.parse(source).body[-1])).split())
         if last.expression in (whole, last_statement) or _same(last.expression, last_statement):
             return last
-    if isinstance(value, torch.Tensor):
-        return Step(whole, "value", "a --tensor as given", tuple(value.shape), dtype_name(value.dtype))
-    if isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
-        dtypes = ", ".join(dict.fromkeys(dtype_name(v.dtype) for v in value))
-        shapes = tuple(tuple(v.shape) for v in value)
-        return Step(whole, "value", f"a {type(value).__name__} of tensors", None, dtypes, shapes=shapes)
+    found = tensors_of(value)
+    if found is not None:
+        shape, shapes, dtype = found
+        rule = "a --tensor as given" if shape is not None else f"a {type(value).__name__} of tensors"
+        return Step(whole, "value", rule, shape, dtype, shapes=shapes)
     if isinstance(value, torch.Size):
         return Step(
             whole, "python", "torch.Size: the shape as a tuple", None, "torch.Size", value=repr(tuple(value))
@@ -232,21 +212,18 @@ def _transposed(node: ast.expr, ndim: int) -> ast.expr:
     return _attr(node, "T" if ndim == 2 else "mT")
 
 
-def candidates(
-    node: ast.AST, failure: Failure, operands: list[Any]
-) -> list[tuple[ast.expr, Callable[[Step | None], bool]]]:
-    """Rewrites of the failing node that may fix it, each with a test of the fixed node's step."""
-    from torchshape.families.expr.formulas import T
-
-    anything: Callable[[Step | None], bool] = lambda step: True  # noqa: E731
-    found: list[tuple[ast.expr, Callable[[Step | None], bool]]] = []
+def candidates(node: ast.AST, failure: Failure, operands: list[Any]) -> tuple[list[ast.expr], Shape | None]:
+    """Rewrites of the failing node that may fix it, and the shape the fixed node must give (None:
+    any that torch accepts). A fix of a broadcast must give the larger operand's shape, not some
+    other that torch accepts."""
+    found: list[ast.expr] = []
     shapes = [o.shape if isinstance(o, T) else None for o in operands]
     dims = [len(s) if s is not None else 0 for s in shapes]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and len(dims) == 2:
         if dims[1] >= 2:
-            found.append((ast.BinOp(node.left, ast.MatMult(), _transposed(node.right, dims[1])), anything))
+            found.append(ast.BinOp(node.left, ast.MatMult(), _transposed(node.right, dims[1])))
         if dims[0] >= 2:
-            found.append((ast.BinOp(_transposed(node.left, dims[0]), ast.MatMult(), node.right), anything))
+            found.append(ast.BinOp(_transposed(node.left, dims[0]), ast.MatMult(), node.right))
     elif isinstance(node, (ast.BinOp, ast.Compare)) and failure.kind == "broadcasting" and len(shapes) == 2:
         left, right = (
             (node.left, node.right) if isinstance(node, ast.BinOp) else (node.left, node.comparators[0])
@@ -261,24 +238,21 @@ def candidates(
                     if isinstance(node, ast.BinOp)
                     else ast.Compare(new_left, node.ops, [new_right])
                 )
-                found.append((rebuilt, _gives(target)))
+                found.append(rebuilt)
+        return found, target
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         name = node.func.attr
         owner = node.func.value
         if name == "view":
-            found.append((ast.Call(_attr(owner, "reshape"), node.args, node.keywords), anything))
-            found.append(
-                (ast.Call(_attr(_call(owner, "contiguous"), "view"), node.args, node.keywords), anything)
-            )
+            found.append(ast.Call(_attr(owner, "reshape"), node.args, node.keywords))
+            found.append(ast.Call(_attr(_call(owner, "contiguous"), "view"), node.args, node.keywords))
         elif name in ("matmul", "mm", "bmm") and failure.kind == "matmul" and len(dims) >= 2:
             module_call = isinstance(owner, ast.Name) and owner.id == "torch"
             if module_call and len(node.args) == 2 and dims[1] >= 2:
                 args = [node.args[0], _transposed(node.args[1], dims[1])]
-                found.append((ast.Call(node.func, args, node.keywords), anything))
+                found.append(ast.Call(node.func, args, node.keywords))
             elif not module_call and node.args and dims[1] >= 2:
-                found.append(
-                    (ast.Call(node.func, [_transposed(node.args[0], dims[1])], node.keywords), anything)
-                )
+                found.append(ast.Call(node.func, [_transposed(node.args[0], dims[1])], node.keywords))
         elif (
             name == "linear"
             and failure.kind == "F.linear"
@@ -287,7 +261,7 @@ def candidates(
             and dims[1] == 2
         ):
             args = [node.args[0], _transposed(node.args[1], 2), *node.args[2:]]
-            found.append((ast.Call(node.func, args, node.keywords), anything))
+            found.append(ast.Call(node.func, args, node.keywords))
         elif name in ("cat", "concat", "concatenate") and failure.kind == "cat" and operands:
             listed = operands[0] if isinstance(operands[0], (list, tuple)) else []
             ndim = len(listed[0].shape) if listed and isinstance(listed[0], T) else 0
@@ -295,30 +269,15 @@ def candidates(
                 keywords = [k for k in node.keywords if k.arg != "dim"] + [
                     ast.keyword("dim", ast.Constant(d))
                 ]
-                found.append((ast.Call(node.func, node.args[:1], keywords), anything))
+                found.append(ast.Call(node.func, node.args[:1], keywords))
         elif failure.kind in ("reduction", "elementwise") and "floating point" in failure.rule:
             module_call = isinstance(owner, ast.Name) and owner.id in ("torch", "F")
             if module_call and node.args:
-                found.append(
-                    (
-                        ast.Call(node.func, [_call(node.args[0], "float"), *node.args[1:]], node.keywords),
-                        anything,
-                    )
-                )
+                floated = [_call(node.args[0], "float"), *node.args[1:]]
+                found.append(ast.Call(node.func, floated, node.keywords))
             elif not module_call:
-                found.append(
-                    (ast.Call(_attr(_call(owner, "float"), name), node.args, node.keywords), anything)
-                )
-    return found
-
-
-def _gives(shape: tuple[int, ...] | None) -> Callable[[Step | None], bool]:
-    """A fix of a broadcast must give the larger operand's shape, not some other that torch accepts."""
-
-    def accept(step: Step | None) -> bool:
-        return step is not None and step.shape == shape
-
-    return accept
+                found.append(ast.Call(_attr(_call(owner, "float"), name), node.args, node.keywords))
+    return found, None
 
 
 class _Replace(ast.NodeTransformer):
@@ -338,7 +297,8 @@ def _with_fixes(spec: ExprSpec, walk: Walk, failure: Failure, device: torch.devi
         return failure
     fixes: list[Fix] = []
     seen: set[str] = set()
-    for new, accept in candidates(node, failure, walk.operands):
+    tried, wanted = candidates(node, failure, walk.operands)
+    for new in tried:
         tree = _Replace(failure.node, type(node), new).visit(copy.deepcopy(spec.checked.tree))
         source = "; ".join(ast.unparse(statement) for statement in tree.body)
         if source in seen:
@@ -353,7 +313,7 @@ def _with_fixes(spec: ExprSpec, walk: Walk, failure: Failure, device: torch.devi
             continue
         change = ast.unparse(new)
         step = next((s for s in trial.steps if _same(s.expression, change)), None)
-        if not accept(step):
+        if wanted is not None and (step is None or step.shape != wanted):
             continue
         result = _result(trial, checked.source)
         fixes.append(

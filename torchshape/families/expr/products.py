@@ -29,11 +29,8 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
         return Outcome(kind, f"{op} does not promote: {A} is {a.dtype}, {B} is {b.dtype}", error=True)
     want = {"mm": (2, 2), "bmm": (3, 3), "mv": (2, 1), "dot": (1, 1)}.get(op)
     if want is not None and (a.ndim, b.ndim) != want:
-        return Outcome(
-            kind,
-            f"{op} takes {want[0]}-D and {want[1]}-D tensors and does not broadcast; got {A}, {B}",
-            error=True,
-        )
+        why = f"{op} takes {want[0]}-D and {want[1]}-D tensors and does not broadcast; got {A}, {B}"
+        return Outcome(kind, why, error=True)
     if a.ndim == 1 and b.ndim == 1:
         if a.shape[0] != b.shape[0]:
             return Outcome(
@@ -58,11 +55,8 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
         return Outcome(kind, f"{A} @ {B}: contracts {k1} with {k2}: {hint}", error=True)
     batch_a, batch_b = sa[:-2], sb[:-2]
     if op == "bmm" and batch_a != batch_b:
-        return Outcome(
-            kind,
-            f"bmm: batch sizes {batch_a[0]} and {batch_b[0]} differ (bmm does not broadcast)",
-            error=True,
-        )
+        why = f"bmm: batch sizes {batch_a[0]} and {batch_b[0]} differ (bmm does not broadcast)"
+        return Outcome(kind, why, error=True)
     batch, how = broadcast([batch_a, batch_b], [la, lb])
     if batch is None:
         return Outcome(
@@ -83,23 +77,20 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
     return Outcome(kind, f"{text}; result {shape_text(shape)}", shape, dtype)
 
 
-def linear(x: T, w: T, b: T | None, lx: str, lw: str) -> Outcome:
+def linear(x: T, w: T, b: T | None) -> Outcome:
     """``F.linear(x, weight, bias)``: (*, in_features) with weight (out_features, in_features)
     → (*, out_features)."""
     kind = "F.linear"
-    if w.ndim not in (1, 2) or x.ndim == 0:
-        raise NoRule(kind)
-    if w.ndim == 1:
+    if w.ndim != 2 or x.ndim == 0:
         raise NoRule(kind)
     out_f, in_f = w.shape
     if x.shape[-1] != in_f:
-        return Outcome(
-            kind,
+        why = (
             f"F.linear: input (*, in_features) = {shape_text(x.shape)}, weight (out_features, in_features) = "
-            f"{shape_text(w.shape)}: in_features {x.shape[-1]} ≠ {in_f} (the weight is used transposed: x "
-            "@ W.T)",
-            error=True,
+            f"{shape_text(w.shape)}: in_features {x.shape[-1]} ≠ {in_f} (the weight is used "
+            "transposed: x @ W.T)"
         )
+        return Outcome(kind, why, error=True)
     if b is not None and b.shape not in ((out_f,), ()):
         raise NoRule(kind)
     shape = (*x.shape[:-1], out_f)
@@ -134,12 +125,9 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
             f"C_in = {c_per_group}·{groups} = {c_per_group * groups} channels; {lx} has {c_in}",
             error=True,
         )
-    spatial = x.shape[-dims:]
-    out = []
-    parts = []
     windows = [
         Window(axis, n, k, si, pi, di)
-        for axis, n, k, si, pi, di in zip(axes(dims), spatial, kernel, s, p, d, strict=True)
+        for axis, n, k, si, pi, di in zip(axes(dims), x.shape[-dims:], kernel, s, p, d, strict=True)
     ]
     out = [w.out for w in windows]
     parts = [f"{w.axis}_out = {w.numeric()}" for w in windows]
@@ -207,19 +195,12 @@ def einsum(equation: str, operands: Sequence[T]) -> Outcome:
     sizes: dict[str, int] = {}
     for term, op in zip(terms, operands, strict=True):
         if len(term) != op.ndim:
-            return Outcome(
-                kind,
-                f"einsum: {term!r} names {len(term)} dims but the operand {shape_text(op.shape)} has "
-                f"{op.ndim}",
-                error=True,
-            )
+            said = f"{term!r} names {len(term)} dims but the operand {shape_text(op.shape)} has {op.ndim}"
+            return Outcome(kind, f"einsum: {said}", error=True)
         for letter, size in zip(term, op.shape, strict=True):
             if letter in sizes and sizes[letter] != size and 1 not in (size, sizes[letter]):
-                return Outcome(
-                    kind,
-                    f"einsum: {letter} is {sizes[letter]} in one operand and {size} in another",
-                    error=True,
-                )
+                why = f"einsum: {letter} is {sizes[letter]} in one operand and {size} in another"
+                return Outcome(kind, why, error=True)
             sizes[letter] = max(sizes.get(letter, size), size) if size != 1 else sizes.get(letter, 1)
     if not arrow:
         counts = {letter: inputs.count(letter) for letter in sizes}

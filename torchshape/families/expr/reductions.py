@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape.families.expr.allowed import words
 from torchshape.families.expr.formulas import DEFAULT_FLOAT, Outcome, T, category, shape_text
 from torchshape.families.expr.reshape import wrap_dim
 
@@ -21,11 +22,8 @@ def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
     """``sum``, ``mean``, ``amax``, ``argmax``, ``any`` ... with ``dim`` and ``keepdim``."""
     kind = "reduction"
     if op in FLOAT_ONLY and category(x.dtype) < 2:
-        return Outcome(
-            kind,
-            f"{op} needs a floating point or complex input; {label} is {x.dtype} (cast first: .float())",
-            error=True,
-        )
+        said = f"{op} needs a floating point or complex input; {label} is {x.dtype} (cast first: .float())"
+        return Outcome(kind, said, error=True)
     if op in INDEX_OF and x.dtype == "bool":
         return Outcome(
             kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True
@@ -71,72 +69,25 @@ def max_with_dim(x: T, op: str, d: Any, keepdim: bool) -> Outcome:
     inner = reduce(x, "amax", d, keepdim, "")
     if inner.error or inner.shape is None:
         return inner
-    return Outcome(
-        "reduction",
-        f"{op}(dim) returns (values, indices): {inner.text.split(': ', 1)[1].split(';')[0]}; values "
-        f"{x.dtype}, indices int64",
-        shapes=(inner.shape, inner.shape),
-        dtype=x.dtype,
-    )
+    reduced = inner.text.split(": ", 1)[1].split(";")[0]  # amax's "dim 1 (4) is removed → (3,)"
+    why = f"{op}(dim) returns (values, indices): {reduced}; values {x.dtype}, indices int64"
+    return Outcome("reduction", why, shapes=(inner.shape, inner.shape), dtype=x.dtype)
 
 
 # -- one-input functions --------------------------------------------------------------------
 
 # these compute in floating point: an integer input gives the default float dtype
-FLOAT_MATH = frozenset(
-    [
-        "exp",
-        "expm1",
-        "log",
-        "log10",
-        "log1p",
-        "log2",
-        "sin",
-        "cos",
-        "tan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "sigmoid",
-        "sqrt",
-        "rsqrt",
-        "reciprocal",
-        "softmax",
-        "log_softmax",
-        "gelu",
-        "silu",
-        "elu",
-        "selu",
-        "softplus",
-        "logsigmoid",
-    ]
+FLOAT_MATH = words(
+    """
+    exp expm1 log log10 log1p log2 sin cos tan sinh cosh tanh sigmoid sqrt rsqrt reciprocal softmax
+    log_softmax gelu silu elu selu softplus logsigmoid
+    """
 )
-KEEP_DTYPE = frozenset(
-    [
-        "abs",
-        "neg",
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "hardtanh",
-        "clone",
-        "detach",
-        "contiguous",
-        "sign",
-        "square",
-        "floor",
-        "ceil",
-        "round",
-        "trunc",
-        "flip",
-        "fliplr",
-        "flipud",
-        "roll",
-        "tril",
-        "triu",
-        "clamp",
-        "clip",
-    ]
+KEEP_DTYPE = words(
+    """
+    abs neg relu relu6 leaky_relu hardtanh clone detach contiguous sign square floor ceil round trunc
+    flip fliplr flipud roll tril triu clamp clip
+    """
 )
 
 

@@ -5,20 +5,15 @@ flatten, unflatten, expand, repeat; strides and whether a view is possible. No t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec
 
 from torchshape.families.expr.formulas import NoRule, Outcome, Shape, T, shape_text
 
+P = ParamSpec("P")
+
 # -- view, reshape and the rest of the shape changes ---------------------------------------
-
-
-def _sizes(args: Sequence[Any]) -> list[int]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = list(args[0])
-    if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-        raise NoRule("sizes")
-    return [int(a) for a in args]
 
 
 def infer_size(x: T, sizes: list[int], op: str) -> tuple[Shape | None, str]:
@@ -129,12 +124,17 @@ def wrap_dim(d: Any, ndim: int, what: str = "dim") -> int:
     return d % span
 
 
-def _dims_or_error(kind: str, fn: Any) -> Outcome:
-    try:
-        out: Outcome = fn()
-    except IndexError as exc:
-        return Outcome(kind, str(exc), error=True)
-    return out
+def _dims_checked(rule: Callable[P, Outcome]) -> Callable[P, Outcome]:
+    """``rule``, where a dim out of range (``wrap_dim``'s IndexError) is torch's refusal."""
+
+    @wraps(rule)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> Outcome:
+        try:
+            return rule(*args, **kwargs)
+        except IndexError as exc:
+            return Outcome(rule.__name__, str(exc), error=True)
+
+    return checked
 
 
 def _moved(op: str, what: str, x: T, shape: Shape, tail: str = "") -> Outcome:
@@ -142,112 +142,92 @@ def _moved(op: str, what: str, x: T, shape: Shape, tail: str = "") -> Outcome:
     return Outcome(op, f"{what}: {shape_text(x.shape)} → {shape_text(shape)}{tail}", shape, x.dtype)
 
 
-def squeeze(x: T, dims: Any, label: str) -> Outcome:
-    def go() -> Outcome:
-        if dims is None:
-            shape = tuple(n for n in x.shape if n != 1)
-            return _moved("squeeze", "squeeze() drops every dim of size 1", x, shape)
-        chosen = {wrap_dim(d, x.ndim) for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
-        shape = tuple(n for k, n in enumerate(x.shape) if not (k in chosen and n == 1))
-        kept = [k for k in sorted(chosen) if x.ndim and x.shape[k] != 1]
-        note = f"; dim {', '.join(map(str, kept))} is not 1, so it stays" if kept else ""
-        return _moved("squeeze", f"squeeze({dims}) drops dim {dims} if it is 1{note}", x, shape)
-
-    return _dims_or_error("squeeze", go)
+@_dims_checked
+def squeeze(x: T, dims: Any) -> Outcome:
+    if dims is None:
+        shape = tuple(n for n in x.shape if n != 1)
+        return _moved("squeeze", "squeeze() drops every dim of size 1", x, shape)
+    chosen = {wrap_dim(d, x.ndim) for d in (dims if isinstance(dims, (tuple, list)) else [dims])}
+    shape = tuple(n for k, n in enumerate(x.shape) if not (k in chosen and n == 1))
+    kept = [k for k in sorted(chosen) if x.ndim and x.shape[k] != 1]
+    note = f"; dim {', '.join(map(str, kept))} is not 1, so it stays" if kept else ""
+    return _moved("squeeze", f"squeeze({dims}) drops dim {dims} if it is 1{note}", x, shape)
 
 
-def unsqueeze(x: T, d: Any, label: str) -> Outcome:
-    def go() -> Outcome:
-        k = wrap_dim(d, x.ndim + 1)
-        shape = (*x.shape[:k], 1, *x.shape[k:])
-        return _moved("unsqueeze", f"unsqueeze({d}) inserts a dim of 1 at {k}", x, shape)
-
-    return _dims_or_error("unsqueeze", go)
+@_dims_checked
+def unsqueeze(x: T, d: Any) -> Outcome:
+    k = wrap_dim(d, x.ndim + 1)
+    shape = (*x.shape[:k], 1, *x.shape[k:])
+    return _moved("unsqueeze", f"unsqueeze({d}) inserts a dim of 1 at {k}", x, shape)
 
 
-def transpose(x: T, d0: Any, d1: Any, label: str) -> Outcome:
-    def go() -> Outcome:
-        a, b = wrap_dim(d0, x.ndim), wrap_dim(d1, x.ndim)
-        shape = list(x.shape)
-        if x.ndim:
-            shape[a], shape[b] = shape[b], shape[a]
-        strides = list(x.stride)
-        if strides:
-            strides[a], strides[b] = strides[b], strides[a]
-        tail = (
-            f"; strides {shape_text(x.stride)} → {shape_text(tuple(strides))}: a view, no longer contiguous"
-            if strides and a != b
-            else ""
-        )
-        return _moved("transpose", f"transpose swaps dims {a} and {b}", x, tuple(shape), tail)
-
-    return _dims_or_error("transpose", go)
+@_dims_checked
+def transpose(x: T, d0: Any, d1: Any) -> Outcome:
+    a, b = wrap_dim(d0, x.ndim), wrap_dim(d1, x.ndim)
+    shape = list(x.shape)
+    if x.ndim:
+        shape[a], shape[b] = shape[b], shape[a]
+    strides = list(x.stride)
+    if strides:
+        strides[a], strides[b] = strides[b], strides[a]
+    tail = (
+        f"; strides {shape_text(x.stride)} → {shape_text(tuple(strides))}: a view, no longer contiguous"
+        if strides and a != b
+        else ""
+    )
+    return _moved("transpose", f"transpose swaps dims {a} and {b}", x, tuple(shape), tail)
 
 
-def permute(x: T, dims: list[int], label: str) -> Outcome:
-    def go() -> Outcome:
-        if len(dims) != x.ndim:
-            return Outcome(
-                "permute",
-                f"permute needs {x.ndim} dims for {shape_text(x.shape)}, got {len(dims)}",
-                error=True,
-            )
-        order = [wrap_dim(d, x.ndim) for d in dims]
-        if len(set(order)) != len(order):
-            return Outcome(
-                "permute", f"permute({', '.join(map(str, dims))}): a dim appears twice", error=True
-            )
-        shape = tuple(x.shape[k] for k in order)
-        return _moved("permute", f"permute puts dims {tuple(order)} in that order", x, shape)
-
-    return _dims_or_error("permute", go)
+@_dims_checked
+def permute(x: T, dims: list[int]) -> Outcome:
+    if len(dims) != x.ndim:
+        why = f"permute needs {x.ndim} dims for {shape_text(x.shape)}, got {len(dims)}"
+        return Outcome("permute", why, error=True)
+    order = [wrap_dim(d, x.ndim) for d in dims]
+    if len(set(order)) != len(order):
+        return Outcome("permute", f"permute({', '.join(map(str, dims))}): a dim appears twice", error=True)
+    shape = tuple(x.shape[k] for k in order)
+    return _moved("permute", f"permute puts dims {tuple(order)} in that order", x, shape)
 
 
-def flatten(x: T, start: int, end: int, label: str) -> Outcome:
-    def go() -> Outcome:
-        a, b = wrap_dim(start, x.ndim), wrap_dim(end, x.ndim)
-        if x.ndim == 0:
-            return Outcome("flatten", "flatten of a 0-d tensor gives (1,)", (1,), x.dtype)
-        if a > b:
-            return Outcome("flatten", f"flatten: start_dim {a} comes after end_dim {b}", error=True)
-        merged = math.prod(x.shape[a : b + 1])
-        shape = (*x.shape[:a], merged, *x.shape[b + 1 :])
-        return Outcome(
-            "flatten",
-            f"flatten merges dims {a}–{b} ({' × '.join(map(str, x.shape[a : b + 1])) or '1'} = {merged}): "
-            f"→ {shape_text(shape)}",
-            shape,
-            x.dtype,
-        )
-
-    return _dims_or_error("flatten", go)
+@_dims_checked
+def flatten(x: T, start: int, end: int) -> Outcome:
+    a, b = wrap_dim(start, x.ndim), wrap_dim(end, x.ndim)
+    if x.ndim == 0:
+        return Outcome("flatten", "flatten of a 0-d tensor gives (1,)", (1,), x.dtype)
+    if a > b:
+        return Outcome("flatten", f"flatten: start_dim {a} comes after end_dim {b}", error=True)
+    merged = math.prod(x.shape[a : b + 1])
+    shape = (*x.shape[:a], merged, *x.shape[b + 1 :])
+    return Outcome(
+        "flatten",
+        f"flatten merges dims {a}–{b} ({' × '.join(map(str, x.shape[a : b + 1])) or '1'} = {merged}): "
+        f"→ {shape_text(shape)}",
+        shape,
+        x.dtype,
+    )
 
 
-def unflatten(x: T, d: Any, sizes: list[int], label: str) -> Outcome:
-    def go() -> Outcome:
-        k = wrap_dim(d, x.ndim)
-        inner = T((x.shape[k],), x.dtype)
-        shape, how = infer_size(inner, sizes, ".unflatten")
-        if shape is None:
-            return Outcome("unflatten", f"dim {k} ({x.shape[k]}): {how}", error=True)
-        out = (*x.shape[:k], *shape, *x.shape[k + 1 :])
-        return Outcome(
-            "unflatten",
-            f"unflatten splits dim {k} ({x.shape[k]}) into {shape_text(shape)} ({how}) → {shape_text(out)}",
-            out,
-            x.dtype,
-        )
-
-    return _dims_or_error("unflatten", go)
+@_dims_checked
+def unflatten(x: T, d: Any, sizes: list[int]) -> Outcome:
+    k = wrap_dim(d, x.ndim)
+    inner = T((x.shape[k],), x.dtype)
+    shape, how = infer_size(inner, sizes, ".unflatten")
+    if shape is None:
+        return Outcome("unflatten", f"dim {k} ({x.shape[k]}): {how}", error=True)
+    out = (*x.shape[:k], *shape, *x.shape[k + 1 :])
+    return Outcome(
+        "unflatten",
+        f"unflatten splits dim {k} ({x.shape[k]}) into {shape_text(shape)} ({how}) → {shape_text(out)}",
+        out,
+        x.dtype,
+    )
 
 
-def expand(x: T, sizes: list[int], label: str) -> Outcome:
+def expand(x: T, sizes: list[int]) -> Outcome:
     if len(sizes) < x.ndim:
-        return Outcome(
-            "expand",
-            f"expand{shape_text(tuple(sizes))}: fewer sizes than the {x.ndim} dims of {shape_text(x.shape)}",
-            error=True,
-        )
+        why = f"fewer sizes than the {x.ndim} dims of {shape_text(x.shape)}"
+        return Outcome("expand", f"expand{shape_text(tuple(sizes))}: {why}", error=True)
     lead = len(sizes) - x.ndim
     out = list(sizes[:lead])
     parts = [f"{n} new in front" for n in sizes[:lead]]
@@ -268,13 +248,10 @@ def expand(x: T, sizes: list[int], label: str) -> Outcome:
     return Outcome("expand", f"expand stretches size-1 dims: {said} → {shape_text(shape)}", shape, x.dtype)
 
 
-def repeat(x: T, sizes: list[int], label: str) -> Outcome:
+def repeat(x: T, sizes: list[int]) -> Outcome:
     if len(sizes) < x.ndim:
-        return Outcome(
-            "repeat",
-            f"repeat{shape_text(tuple(sizes))}: needs at least as many repeats as dims ({x.ndim})",
-            error=True,
-        )
+        why = f"needs at least as many repeats as dims ({x.ndim})"
+        return Outcome("repeat", f"repeat{shape_text(tuple(sizes))}: {why}", error=True)
     padded = (1,) * (len(sizes) - x.ndim) + x.shape
     shape = tuple(n * r for n, r in zip(padded, sizes, strict=True))
     parts = " · ".join(f"{n}×{r}" for n, r in zip(padded, sizes, strict=True))

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from torchshape.errors import UsageError
 from torchshape.families.expr.allowed import (
@@ -38,32 +41,30 @@ MAX_ITEMS = 10_000  # elements of a list or tuple made by `*` or list()/tuple()/
 BUILTINS = frozenset({"len", "int", "float", "bool", "tuple", "list", "min", "max", "abs", "slice", "range"})
 MODULES = {"torch": "torch", "F": "torch.nn.functional"}
 
-_OPERATORS = (
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.FloorDiv,
-    ast.Mod,
-    ast.Pow,
-    ast.MatMult,
-    ast.BitAnd,
-    ast.BitOr,
-    ast.BitXor,
-    ast.LShift,
-    ast.RShift,
-    ast.USub,
-    ast.UAdd,
-    ast.Invert,
-    ast.Not,
-    ast.Eq,
-    ast.NotEq,
-    ast.Lt,
-    ast.LtE,
-    ast.Gt,
-    ast.GtE,
-)
-_PLAIN = (ast.Load, ast.Store, *_OPERATORS)
+# The binary and comparison operators allowed: each node's symbol and function (``evaluate`` runs
+# them). Every unary operator is allowed too (-, +, ~, not); ``is`` and ``in`` are not.
+OPERATORS: dict[type[ast.AST], tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+    ast.FloorDiv: ("//", operator.floordiv),
+    ast.Mod: ("%", operator.mod),
+    ast.Pow: ("**", operator.pow),
+    ast.MatMult: ("@", operator.matmul),
+    ast.BitAnd: ("&", operator.and_),
+    ast.BitOr: ("|", operator.or_),
+    ast.BitXor: ("^", operator.xor),
+    ast.LShift: ("<<", operator.lshift),
+    ast.RShift: (">>", operator.rshift),
+    ast.Eq: ("==", operator.eq),
+    ast.NotEq: ("!=", operator.ne),
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
+}
+_PLAIN: tuple[type[ast.AST], ...] = (ast.Load, ast.Store, ast.unaryop, *OPERATORS)
 # What each refused kind of node is called in a refusal.
 _CALLED = {
     "Lambda": "a lambda",
@@ -210,39 +211,34 @@ def _check(node: ast.AST, source: str, names: set[str], depth: int) -> None:
     """Refuse ``node`` or anything in it that is not on the allow-list."""
     if depth > MAX_DEPTH:
         raise Refused(f"nesting deeper than {MAX_DEPTH} levels ({_segment(source, node)})")
-    deeper = depth + 1
     if isinstance(node, ast.Constant):
         _check_constant(node, source)
-        return
-    if isinstance(node, ast.Name):
+    elif isinstance(node, ast.Name):
         _check_name(node.id, node, source)
         if node.id not in names and node.id not in MODULES and node.id not in BUILTINS:
             raise Refused(
                 f"the name {node.id}, which is no --tensor, no name assigned before it, and not torch, F "
                 f"or an allowed builtin ({', '.join(sorted(BUILTINS))})"
             )
-        return
-    if isinstance(node, ast.Attribute):
+    elif isinstance(node, ast.Attribute):
         _check_attribute(node, source, names, depth)
-        return
-    if isinstance(node, ast.Call):
+    elif isinstance(node, ast.Call):
         _check_call(node, source, names, depth)
-        return
-    if isinstance(node, ast.Starred):
-        _check(node.value, source, names, deeper)
-        return
-    if isinstance(node, ast.BinOp):
-        _check_size(node, source)
-    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
-        raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
-    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Subscript, ast.Slice, ast.Tuple, ast.List)):
+    elif isinstance(node, ast.Starred):
+        _check(node.value, source, names, depth + 1)
+    elif isinstance(
+        node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Subscript, ast.Slice, ast.Tuple, ast.List)
+    ):
+        if isinstance(node, ast.BinOp):
+            _check_size(node, source)
+        if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
+            raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, _PLAIN):
-                continue
-            _check(child, source, names, deeper)
-        return
-    what = _CALLED.get(type(node).__name__, f"the syntax {type(node).__name__}")
-    raise Refused(f"{what} ({_segment(source, node)})")
+            if not isinstance(child, _PLAIN):
+                _check(child, source, names, depth + 1)
+    else:
+        what = _CALLED.get(type(node).__name__, f"the syntax {type(node).__name__}")
+        raise Refused(f"{what} ({_segment(source, node)})")
 
 
 def _int_literal(node: ast.AST) -> int | None:
@@ -293,19 +289,12 @@ def _check_size(node: ast.BinOp, source: str) -> None:
 
 def _check_constant(node: ast.Constant, source: str) -> None:
     value = node.value
-    if isinstance(value, bool) or value is None or value is Ellipsis:
-        return
-    if isinstance(value, int):
-        if abs(value) > MAX_INT:
-            raise Refused(f"the integer literal {_segment(source, node)}, beyond int64 (|n| ≤ 2^63)")
-        return
-    if isinstance(value, float):
-        return
-    if isinstance(value, str):
-        if len(value) > MAX_STRING:
-            raise Refused(f"a string literal of {len(value):,} characters, more than {MAX_STRING}")
-        return
-    raise Refused(f"the literal {_segment(source, node)} ({type(value).__name__})")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise Refused(f"the integer literal {_segment(source, node)}, beyond int64 (|n| ≤ 2^63)")
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise Refused(f"a string literal of {len(value):,} characters, more than {MAX_STRING}")
+    if not (value is None or value is Ellipsis or isinstance(value, (int, float, str))):  # bool is an int
+        raise Refused(f"the literal {_segment(source, node)} ({type(value).__name__})")
 
 
 def _check_attribute(node: ast.Attribute, source: str, names: set[str], depth: int) -> None:
