@@ -233,7 +233,13 @@ def table_command(
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for row in table:
         kind: Any = Optional[bool] if row.pair else bool if row.is_switch else str
-        kind = Optional[list[str]] if row.many else Optional[str] if row.optional and kind is str else kind
+        kind = (
+            Optional[list[str]]
+            if row.many
+            else Optional[str]
+            if row.default is None and kind is str
+            else kind
+        )
         default: Any = row.default
         if row.positional:
             kind, default = str, inspect.Parameter.empty
@@ -243,7 +249,7 @@ def table_command(
                 *row.flags,
                 metavar=row.metavar,
                 help=row.help,
-                show_default=True if row.show_default is None else row.show_default,
+                show_default=row.default is not None,  # a flag without a default of its own shows none
             )
         parameters.append(
             inspect.Parameter(

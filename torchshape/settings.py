@@ -100,16 +100,6 @@ class Setting:
         return isinstance(self.default, bool)
 
     @property
-    def optional(self) -> bool:
-        """The command function's parameter may be None: the flag has no default of its own."""
-        return self.default is None
-
-    @property
-    def show_default(self) -> bool | None:
-        """False: --help shows no default (a flag without one); None: typer's own choice."""
-        return False if self.default is None else None
-
-    @property
     def spec_default(self) -> Any:
         """What make_spec takes when the setting is not given: the command line's default as it is
         typed ("50"), bias=True behind --no-bias, or the ``fallback`` of a flag without one."""
