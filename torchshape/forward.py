@@ -1,5 +1,5 @@
-"""One forward pass of a family's module at the user's own sizes: the torch side that conv and
-pool share (rnn probes at reduced sizes on meta, in its own ``probe``)."""
+"""One forward pass of a family's module at the user's own sizes: the torch side every layer
+family's probe shares (rnn's runs at reduced sizes on the CPU where meta was asked)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,17 @@ from typing import Any
 from torchshape.errors import UsageError
 from torchshape.families.checker import Checker
 from torchshape.families.rnn.cells import reject_layer_settings
-from torchshape.families.rnn.python_names import in_python_terms
-from torchshape.families.rnn.spec import DEFAULTS, FLAGS, MAX_LAYERS, MAX_SIZE, Kind, Nonlinearity, RNNSpec
+from torchshape.families.rnn.spec import (
+    DEFAULTS,
+    FLAGS,
+    MAX_LAYERS,
+    MAX_SIZE,
+    SETTINGS,
+    Kind,
+    Nonlinearity,
+    RNNSpec,
+)
+from torchshape.python_terms import in_python_terms
 
 
 def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, **raw: Any) -> RNNSpec:
@@ -27,7 +36,7 @@ def make_spec(*, unroll: bool = False, names: Mapping[str, str] | None = None, *
     try:
         return _Check(raw, unroll).spec()
     except UsageError as error:
-        raise in_python_terms(error, raw) from None
+        raise in_python_terms(error, raw, SETTINGS, RNNSpec) from None
 
 
 class _Check(Checker[RNNSpec]):
