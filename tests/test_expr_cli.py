@@ -121,6 +121,17 @@ def test_the_table_names_the_failure_and_the_fix(capsys: pytest.CaptureFixture[s
     assert "✓ x @ W.T  →  (3, 5) float32" in out
 
 
+@pytest.mark.parametrize("expression", ["F.conv2d(x, w, None, True)", "F.max_pool2d(x, True)"])
+def test_a_bool_torch_refuses_as_a_window_setting_gets_no_rule(
+    capsys: pytest.CaptureFixture[str], expression: str
+) -> None:
+    x, w = torch.ones(1, 3, 8, 8), torch.ones(4, 3, 3, 3)
+    with pytest.raises(TypeError):
+        eval(expression, {"F": torch.nn.functional, "x": x, "w": w})
+    code, doc = as_json(capsys, expression, "--tensor", "x=1,3,8,8", "--tensor", "w=4,3,3,3")
+    assert code == 1 and doc["error"]["rule"] is None, doc["error"]
+
+
 # --- the JSON contract ---------------------------------------------------------------------
 
 

@@ -101,6 +101,16 @@ def linear(x: T, w: T, b: T | None) -> Outcome:
     return _promoted(kind, text, shape, [x, w])
 
 
+def per_axis(value: Any, dims: int, kind: str) -> tuple[int, ...]:
+    """A window setting as torch takes it, one int per axis: ``3`` or ``(3, 3)``; a bool, which
+    torch refuses there, or anything else has no rule."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * dims
+    if isinstance(value, (tuple, list)) and len(value) == dims and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    raise NoRule(kind)
+
+
 def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups: int, lx: str) -> Outcome:
     """``F.conv1d/2d/3d``: ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride + 1⌋ per axis."""
     kind = f"F.conv{dims}d"
@@ -110,14 +120,7 @@ def conv(x: T, w: T, dims: int, stride: Any, padding: Any, dilation: Any, groups
     c_in = x.shape[1] if batched else x.shape[0]
     c_out, c_per_group, *kernel = w.shape
 
-    def each(value: Any) -> tuple[int, ...]:
-        if isinstance(value, int):
-            return (value,) * dims
-        if isinstance(value, (tuple, list)) and len(value) == dims and all(isinstance(v, int) for v in value):
-            return tuple(value)
-        raise NoRule(kind)
-
-    s, p, d = each(stride), each(padding), each(dilation)
+    s, p, d = (per_axis(value, dims, kind) for value in (stride, padding, dilation))
     if c_in != c_per_group * groups:
         return Outcome(
             kind,
@@ -148,16 +151,9 @@ def pool(
     if x.ndim not in (dims + 1, dims + 2):
         raise NoRule(kind)
 
-    def each(value: Any) -> tuple[int, ...]:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return (value,) * dims
-        if isinstance(value, (tuple, list)) and len(value) == dims and all(isinstance(v, int) for v in value):
-            return tuple(value)
-        raise NoRule(kind)
-
-    k = each(kernel)
-    s = each(stride if stride not in (None, [], ()) else kernel)
-    p, d = each(padding), each(dilation)
+    k = per_axis(kernel, dims, kind)
+    s = per_axis(stride if stride not in (None, [], ()) else kernel, dims, kind)
+    p, d = per_axis(padding, dims, kind), per_axis(dilation, dims, kind)
     if any(2 * pi > ki for pi, ki in zip(p, k, strict=True)):
         return Outcome(kind, f"{kind}: padding {p} must be at most half of kernel_size {k}", error=True)
     windows = [
