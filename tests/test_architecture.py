@@ -115,6 +115,7 @@ def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:
         "torchshape.families.checker",
         "torchshape.families.contract",
         "torchshape.families.diagnosis",
+        "torchshape.families.layer_counts",
         "torchshape.families.layers",
         "torchshape.families.spatial",
     }

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import Totals
 from torchshape.families.embedding.formulas import symbols, tensor_formulas
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
+from torchshape.families.layer_counts import PEAK_MARGIN
 
-PEAK_MARGIN = 1.25
 INDEX_BYTES = 8  # indices and offsets are int64
 # Pessimistic rates for the guard's time estimate on one CPU core.
 VALUES_PER_SECOND = 2e8  # values read from weight and written to the output
@@ -83,11 +82,6 @@ def totals(spec: EmbeddingSpec) -> Totals:
         output_bytes=output_bytes,
         peak_bytes_estimate=peak,
     )
-
-
-def parameter_rows(spec: EmbeddingSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """The weight formula beside ``named_parameters()`` of the module torch built."""
-    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
 
 
 def estimated_seconds(spec: EmbeddingSpec) -> float:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.pool.formulas import adaptive_windows, output_size, symbols, tensor_formulas
 from torchshape.families.pool.spec import Kind, PoolSpec
 
-PEAK_MARGIN = 1.25
 INDEX_BYTES = 8  # torch returns indices as int64
 # A pessimistic rate for the guard's time estimate: window reads per second on one CPU core.
 READS_PER_SECOND = 2e8

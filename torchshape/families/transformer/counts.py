@@ -34,15 +34,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals, unclaimed_rows
+from torchshape.families.layer_counts import PEAK_MARGIN, pessimistic_seconds, refuse_unaddressable
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
-
-PEAK_MARGIN = 1.25
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
-ELEMENTS_PER_SECOND = 1e8
-TORCH_MAX_BYTES = 2**63 - 1
 
 _ATTENTION = (
     ("in_proj_weight", "(3·E, E)", lambda e, f: (3 * e, e)),
@@ -335,24 +330,16 @@ def parameter_rows(
 
 
 def estimated_seconds(spec: TransformerSpec) -> float:
-    family = "cuda" if spec.device.startswith("cuda") else "cpu"
-    filled = parameter_count(spec) + sum(numels(spec).values())
-    return macs(spec) / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+    return pessimistic_seconds(spec, macs(spec), parameter_count(spec) + sum(numels(spec).values()))
 
 
 def check_addressable(spec: TransformerSpec) -> None:
     """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
-    itemsize = spec.dtype.itemsize
     shapes = list(numels(spec).items())
     shapes += [(p.shown, math.prod(p.shape)) for p in parameter_formulas(spec)]
     shapes += [(f"the attention weights {shape}", n) for shape, n in attention_weights(spec)]
-    for name, numel in shapes:
-        if numel * itemsize > TORCH_MAX_BYTES:
-            raise EnvironmentProblem(
-                f"{name} would hold {numel:.3g} elements of {itemsize} bytes ({spec.dtype.value}), "
-                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes "
-                "(--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
-            )
+    advice = " (--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
+    refuse_unaddressable(spec, shapes, advice=advice)
 
 
 def explain_bytes(spec: TransformerSpec) -> int:
