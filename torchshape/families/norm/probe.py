@@ -17,6 +17,7 @@ from torchshape.families.norm.explain import Analysis, mistakes, statistics_clai
 from torchshape.families.norm.formulas import buffers, statistics, symbols
 from torchshape.families.norm.spec import Kind, NormSpec
 from torchshape.families.norm.torch_side import build_module, forward, make_inputs
+from torchshape.families.torch_checks import first_line
 from torchshape.forward import forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
@@ -131,8 +132,7 @@ def _raised(make: Any) -> tuple[bool | None, str]:
     try:
         make()
     except (RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        return True, f"torch raised {type(exc).__name__}: {first}"
+        return True, f"torch raised {type(exc).__name__}: {first_line(exc)}"
     return False, "DOES NOT HOLD: torch accepted it"
 
 

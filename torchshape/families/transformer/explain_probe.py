@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from torchshape.explain import NO_VALUES, Claim, Claims
+from torchshape.families.torch_checks import overflow_text, refusal
 from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.families.transformer.torch_side import call, causal_mask, hushed, meta_hints
 
@@ -65,15 +66,6 @@ def _run(module: torch.nn.Module, inputs: Inputs) -> Any:
     return call(module, inputs, **(meta_hints(type(module).__name__) if meta else {}))
 
 
-def refusal(action: Callable[[], Any]) -> str | None:
-    """torch's first line when ``action`` raises (None when it runs)."""
-    try:
-        action()
-    except (RuntimeError, ValueError, AssertionError, TypeError) as error:
-        return (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return None
-
-
 def refused(topic: str, claim: str, action: Callable[[], Any]) -> Claim:
     """The claim that torch refuses ``action``: it holds when torch raised, its first line the evidence."""
     message = refusal(action)
@@ -86,10 +78,6 @@ def overflows(*tensors: Any) -> bool:
     import torch
 
     return any(bool(torch.isinf(t).any()) for t in tensors)
-
-
-def overflow_text(t: Any) -> str:
-    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
 
 
 def same(a: Any, b: Any) -> bool:
