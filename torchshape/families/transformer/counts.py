@@ -98,28 +98,21 @@ def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tupl
 
 def parameter_formulas(spec: TransformerSpec) -> list[ParameterFormula]:
     e, f = spec.d_model, spec.dim_feedforward
-    out: list[ParameterFormula] = []
-    if spec.stacked:
-        out = [
-            ParameterFormula(f"layers.{{i}}.{n}", form, s, spec.num_layers)
-            for n, form, s in layer_parameters(spec.decoder_only, e, f)
+
+    def stack(prefix: str, decoder: bool, count: int, norm: bool) -> list[ParameterFormula]:
+        """A stack's ``count`` layers, one row per parameter, then its final LayerNorm's (``norm``)."""
+        rows = layer_parameters(decoder, e, f)
+        layers = [ParameterFormula(f"{prefix}layers.{{i}}.{n}", form, s, count) for n, form, s in rows]
+        return layers + [
+            ParameterFormula(f"{prefix}norm.{p}", "(E)", (e,), 1) for p in ("weight", "bias") if norm
         ]
-        if spec.final_norm:
-            out += [
-                ParameterFormula("norm.weight", "(E)", (e,), 1),
-                ParameterFormula("norm.bias", "(E)", (e,), 1),
-            ]
-        return out
+
+    if spec.stacked:
+        return stack("", spec.decoder_only, spec.num_layers, spec.final_norm)
     if spec.layer is not Layer.FULL:
         return [ParameterFormula(n, form, s, 1) for n, form, s in layer_parameters(spec.decoder_only, e, f)]
-    for stack, count in (("encoder", spec.num_encoder_layers), ("decoder", spec.num_decoder_layers)):
-        for n, form, s in layer_parameters(stack == "decoder", e, f):
-            out.append(ParameterFormula(f"{stack}.layers.{{i}}.{n}", form, s, count))
-        out += [
-            ParameterFormula(f"{stack}.norm.weight", "(E)", (e,), 1),
-            ParameterFormula(f"{stack}.norm.bias", "(E)", (e,), 1),
-        ]
-    return out
+    encoder = stack("encoder.", False, spec.num_encoder_layers, True)
+    return encoder + stack("decoder.", True, spec.num_decoder_layers, True)
 
 
 def parameter_count(spec: TransformerSpec) -> int:

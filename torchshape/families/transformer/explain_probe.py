@@ -220,14 +220,6 @@ def _padding(
 QUANTIZED = "not evaluated: with E ≤ 2 the last LayerNorm gives (nearly) the same output for any input"
 
 
-def _generator(device: torch.device) -> torch.Generator:
-    import torch
-
-    generator = torch.Generator(device=device)
-    generator.manual_seed(1)
-    return generator
-
-
 def fast_path_skips_the_check(spec: TransformerSpec, values: bool) -> bool:
     """Where torch's fused encoder-layer kernel takes a key padding mask without checking its shape.
 
@@ -288,7 +280,8 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         elif spec.d_model <= 2 and (not spec.norm_first or spec.final_norm):  # a LayerNorm last
             out.append(Claim("memory", text, None, QUANTIZED))
         else:
-            noise = torch.randn(memory.shape, generator=_generator(memory.device), device=memory.device)
+            seeded = torch.Generator(device=memory.device).manual_seed(1)
+            noise = torch.randn(memory.shape, generator=seeded, device=memory.device)
             changed = {**inputs, "memory": memory + noise.to(memory.dtype)}
             before, after = _run(module, inputs), _run(module, changed)
             if overflows(before, after):
