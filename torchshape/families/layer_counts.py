@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from torchshape.errors import EnvironmentProblem
+from torchshape.facts import Totals
 
 # The forward pass's peak: what it holds at once, times this margin (measured,
 # tests/test_guard_peaks.py).
@@ -22,11 +23,27 @@ def batch(spec: Any) -> int:
     return 1 if spec.unbatched else int(spec.batch)
 
 
-def pessimistic_seconds(spec: Any, macs: int, filled: int) -> float:
+def seconds(spec: Any, macs: int, filled: int) -> float:
     """A pessimistic time for ``macs`` multiply-accumulates and ``filled`` elements filled with
     random numbers, on the spec's device."""
     family = "cuda" if spec.device.startswith("cuda") else "cpu"
     return macs / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+
+
+def totals(
+    spec: Any, params: int, macs: int, *, inputs: int, outputs: int, peak: int, state: int = 0
+) -> Totals:
+    """A layer's totals: ``params`` parameters at the spec's dtype, the bytes fed (``inputs``), held
+    as state and returned (``outputs``), and the forward pass's estimated ``peak``."""
+    return Totals(
+        params=params,
+        macs=macs,
+        param_bytes=params * spec.dtype.itemsize,
+        input_bytes=inputs,
+        state_bytes=state,
+        output_bytes=outputs,
+        peak_bytes_estimate=peak,
+    )
 
 
 def refuse_unaddressable(

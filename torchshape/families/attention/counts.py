@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
-from torchshape.families.layer_counts import PEAK_MARGIN, batch, pessimistic_seconds, refuse_unaddressable
+from torchshape.families.layer_counts import PEAK_MARGIN, batch
 
 
 def keys(spec: AttentionSpec) -> int:
@@ -161,20 +162,13 @@ def totals(spec: AttentionSpec) -> Totals:
         PEAK_MARGIN
         * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
     )
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=inputs * itemsize + mask_bytes(spec),
-        state_bytes=0,
-        output_bytes=outputs * itemsize,
-        peak_bytes_estimate=peak,
-    )
+    fed = inputs * itemsize + mask_bytes(spec)
+    return layer_counts.totals(spec, params, macs(spec), inputs=fed, outputs=outputs * itemsize, peak=peak)
 
 
 def estimated_seconds(spec: AttentionSpec) -> float:
     filled = parameter_count(spec) + sum(numels(spec).values()) + sum(mask_numels(spec).values())
-    return pessimistic_seconds(spec, macs(spec), filled)
+    return layer_counts.seconds(spec, macs(spec), filled)
 
 
 def check_addressable(spec: AttentionSpec) -> None:
@@ -187,7 +181,7 @@ def check_addressable(spec: AttentionSpec) -> None:
     def flags(name: str) -> str:
         return "--embed-dim" if "proj" in name or name.startswith("bias") else "--target-len, --source-len"
 
-    refuse_unaddressable(spec, shapes, flags=flags)
+    layer_counts.refuse_unaddressable(spec, shapes, flags=flags)
 
 
 def explain_bytes(spec: AttentionSpec) -> int:

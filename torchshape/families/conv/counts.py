@@ -23,9 +23,10 @@ import math
 
 from torchshape import processor
 from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.conv.formulas import out_size, pads, sub
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
-from torchshape.families.layer_counts import PEAK_MARGIN, batch, pessimistic_seconds, refuse_unaddressable
+from torchshape.families.layer_counts import PEAK_MARGIN, batch
 
 
 def kernel_formula(spec: ConvSpec) -> str:
@@ -223,25 +224,18 @@ def totals(spec: ConvSpec) -> Totals:
     params = parameter_count(spec)
     n = numels(spec)
     peak = math.ceil(PEAK_MARGIN * (params + n["input"] + n["output"] + working(spec)) * itemsize)
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=n["input"] * itemsize,
-        state_bytes=0,
-        output_bytes=n["output"] * itemsize,
-        peak_bytes_estimate=peak,
-    )
+    inputs, outputs = n["input"] * itemsize, n["output"] * itemsize
+    return layer_counts.totals(spec, params, macs(spec), inputs=inputs, outputs=outputs, peak=peak)
 
 
 def estimated_seconds(spec: ConvSpec) -> float:
-    return pessimistic_seconds(spec, macs(spec), parameter_count(spec) + numels(spec)["input"])
+    return layer_counts.seconds(spec, macs(spec), parameter_count(spec) + numels(spec)["input"])
 
 
 def check_addressable(spec: ConvSpec) -> None:
     """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
     parameters = [(name, math.prod(shape)) for name, _, shape in parameter_formulas(spec)]
-    refuse_unaddressable(spec, [*numels(spec).items(), *parameters])
+    layer_counts.refuse_unaddressable(spec, [*numels(spec).items(), *parameters])
 
 
 def explain_bytes(spec: ConvSpec) -> int:

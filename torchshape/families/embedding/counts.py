@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.embedding.formulas import symbols, tensor_formulas
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 from torchshape.families.layer_counts import PEAK_MARGIN
@@ -73,15 +74,7 @@ def totals(spec: EmbeddingSpec) -> Totals:
         if spec.mode is Mode.MAX:
             working += output_numel(spec) * INDEX_BYTES
     peak = math.ceil(PEAK_MARGIN * (params * itemsize + input_bytes(spec) + output_bytes + working))
-    return Totals(
-        params=params,
-        macs=0,
-        param_bytes=params * itemsize,
-        input_bytes=input_bytes(spec),
-        state_bytes=0,
-        output_bytes=output_bytes,
-        peak_bytes_estimate=peak,
-    )
+    return layer_counts.totals(spec, params, 0, inputs=input_bytes(spec), outputs=output_bytes, peak=peak)
 
 
 def estimated_seconds(spec: EmbeddingSpec) -> float:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.norm.formulas import parameters
 from torchshape.families.norm.spec import Kind, NormSpec
@@ -48,15 +49,7 @@ def totals(spec: NormSpec) -> Totals:
     if spec.running_stats_used:  # the running check's input-sized (x − running_mean) / √(…)
         check = numel(spec) * max(4, itemsize)
     peak = int((data + data + working + check + params * itemsize + buffers) * PEAK_MARGIN)
-    return Totals(
-        params=params,
-        macs=0,
-        param_bytes=params * itemsize,
-        input_bytes=data,
-        state_bytes=buffers,
-        output_bytes=data,
-        peak_bytes_estimate=peak,
-    )
+    return layer_counts.totals(spec, params, 0, inputs=data, outputs=data, peak=peak, state=buffers)
 
 
 def estimated_seconds(spec: NormSpec) -> float:

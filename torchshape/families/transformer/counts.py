@@ -35,7 +35,8 @@ import math
 from dataclasses import dataclass
 
 from torchshape.facts import ParameterRow, Totals, unclaimed_rows
-from torchshape.families.layer_counts import PEAK_MARGIN, pessimistic_seconds, refuse_unaddressable
+from torchshape.families import layer_counts
+from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
 
@@ -290,14 +291,8 @@ def totals(spec: TransformerSpec) -> Totals:
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
     peak = math.ceil(PEAK_MARGIN * ((params + output) * itemsize + fed_bytes(spec) + working_bytes(spec)))
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=fed * itemsize,
-        state_bytes=0,
-        output_bytes=output * itemsize,
-        peak_bytes_estimate=peak,
+    return layer_counts.totals(
+        spec, params, macs(spec), inputs=fed * itemsize, outputs=output * itemsize, peak=peak
     )
 
 
@@ -323,7 +318,7 @@ def parameter_rows(
 
 
 def estimated_seconds(spec: TransformerSpec) -> float:
-    return pessimistic_seconds(spec, macs(spec), parameter_count(spec) + sum(numels(spec).values()))
+    return layer_counts.seconds(spec, macs(spec), parameter_count(spec) + sum(numels(spec).values()))
 
 
 def check_addressable(spec: TransformerSpec) -> None:
@@ -332,7 +327,7 @@ def check_addressable(spec: TransformerSpec) -> None:
     shapes += [(p.shown, math.prod(p.shape)) for p in parameter_formulas(spec)]
     shapes += [(f"the attention weights {shape}", n) for shape, n in attention_weights(spec)]
     advice = " (--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
-    refuse_unaddressable(spec, shapes, advice=advice)
+    layer_counts.refuse_unaddressable(spec, shapes, advice=advice)
 
 
 def explain_bytes(spec: TransformerSpec) -> int:
