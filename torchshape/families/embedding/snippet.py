@@ -52,5 +52,4 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
     empty = empty_bags(spec)
     if not meta and empty:
         lines += ["", "# an empty bag gives a row of zeros", f"assert not output[{empty}].any()"]
-    lines += ["", 'print("every shape matches")']
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + script.END)
