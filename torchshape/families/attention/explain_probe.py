@@ -257,11 +257,7 @@ ATTENTION_KERNELS = ("scaled_dot_product", "_native_multi_head_attention")
 
 
 def _path(
-    spec: AttentionSpec,
-    module: torch.nn.Module,
-    inputs: dict[str, torch.Tensor],
-    values: bool,
-    per_head: Any,
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool, per_head: Any
 ) -> Claim:
     def run(need: bool) -> Any:
         return call(

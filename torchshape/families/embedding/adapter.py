@@ -120,9 +120,4 @@ def diagnose(
     if low >= 0:
         fix = check(module, arguments(module), {"num_embeddings": high + 1}, indices)
         fixes.append(Fix(f"num_embeddings={high + 1}", fix.module, fix.verified))
-    return replace(
-        base,
-        expects=f"0 ≤ index < num_embeddings = {count}",
-        fixes=tuple(fixes),
-        detail=detail,
-    )
+    return replace(base, expects=f"0 ≤ index < num_embeddings = {count}", fixes=tuple(fixes), detail=detail)

@@ -125,14 +125,7 @@ def ceil_findings(spec: PoolSpec) -> list[Claim]:
         )
         if floor <= 0:
             claim = f"without ceil_mode, {axis}_out would be {floor}: torch refuses the input"
-        found.append(
-            Claim(
-                topic="ceil_mode",
-                facts=facts,
-                claim=claim,
-                data=data,
-            )
-        )
+        found.append(Claim(topic="ceil_mode", facts=facts, claim=claim, data=data))
     return found
 
 
