@@ -8,6 +8,7 @@ meta tensors of the user's shape, on any device; the others on small inputs of t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -184,9 +185,7 @@ def _mistake(spec: NormSpec, claim: Claim, x: torch.Tensor, error: str | None) -
         return replace(
             claim, evidence=NO_VALUES if x.device.type == "meta" else "not evaluated: torch refused"
         )
-    width = 1
-    for n in spec.normalized_shape:
-        width *= n
+    width = math.prod(spec.normalized_shape)
     rows = x.reshape(-1, width)[:CHECKED_POSITIONS]
     wide = torch.float64 if x.dtype == torch.float64 else torch.float32
     expected = rows.to(wide) * torch.rsqrt(rows.to(wide).pow(2).mean(-1, keepdim=True) + _eps(spec, x.dtype))
