@@ -101,10 +101,10 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         "the diagonal, −inf above (position t may see target positions 0 to t only)"
     )
     out: list[Claim] = []
+    upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
     if not values:
         out.append(Claim("causal", text, shape_ok, "shape and dtype checked; values: " + NO_VALUES))
     else:
-        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
         held = shape_ok and bool((mask[upper] == float("-inf")).all()) and bool((mask[~upper] == 0).all())
         out.append(Claim("causal", text, held))
     bool_text = (
@@ -115,7 +115,6 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
     if wide is None:
         out.append(Claim("causal", bool_text, None, NO_VALUES))
     else:
-        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
         lead = (inputs["tgt_mask"].shape[0],) if three_d else ()
         wide_mask = causal_mask(t, x.device, wide.inputs["tgt"].dtype)
         as_float = {**wide.inputs, "tgt_mask": wide_mask.expand(*lead, t, t)}
@@ -123,21 +122,16 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         agree = same(_run(wide.module, as_float), _run(wide.module, as_bool))
         out.append(Claim("causal", bool_text, agree, note=wide.note))
         if t > 1:
-            later = dict(as_float)
-            later["tgt"] = wide.inputs["tgt"].clone()
-            last = later["tgt"].narrow(1 if spec.batch_first else 0, t - 1, 1)
-            last.add_(1.0)
-            before = _run(wide.module, as_float).narrow(1 if spec.batch_first else 0, 0, t - 1)
-            after = _run(wide.module, later).narrow(1 if spec.batch_first else 0, 0, t - 1)
-            out.append(
-                Claim(
-                    "causal",
-                    f"with it, changing tgt at position {t - 1} leaves output positions 0 to {t - 2} "
-                    "unchanged: no position reads a later one",
-                    same(before, after),
-                    note=wide.note,
-                )
+            time = 1 if spec.batch_first else 0
+            later = {**as_float, "tgt": wide.inputs["tgt"].clone()}
+            later["tgt"].narrow(time, t - 1, 1).add_(1.0)
+            before = _run(wide.module, as_float).narrow(time, 0, t - 1)
+            after = _run(wide.module, later).narrow(time, 0, t - 1)
+            claim = (
+                f"with it, changing tgt at position {t - 1} leaves output positions 0 to {t - 2} "
+                "unchanged: no position reads a later one"
             )
+            out.append(Claim("causal", claim, same(before, after), note=wide.note))
     return out
 
 
@@ -152,34 +146,25 @@ def _padding(
     x = next(iter(inputs.values()))
     base = {k: v for k, v in inputs.items() if k != name}
     out: list[Claim] = []
-    if s != n and fast_path_skips_the_check(spec, values):
+    if s == n:
+        claim = (
+            f"{name} must be (N, S); here N = S = {n}, so a transposed (S, N) mask has the right shape "
+            "and torch cannot tell: it would hide the wrong positions"
+        )
+        out.append(Claim("padding", claim, None, "not evaluated: S = N"))
+    else:
         wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
         message = refusal(lambda: _run(module, {**base, name: wrong}))
-        out.append(
-            Claim(
-                "padding",
+        claim = f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})"
+        skipped = fast_path_skips_the_check(spec, values)
+        if skipped:
+            claim = (
                 f"{name} must be (N, S) = ({n}, {s}), but torch's fused encoder-layer fast path "
                 "(batch_first, an even nhead, eval without autograd, src_mask given too; in nn.Transformer "
                 f"with norm_first) does not check it: it accepts a transposed ({s}, {n}) mask without a "
-                "word, and the padding is then silently wrong",
-                message is None,
-                message or "",
+                "word, and the padding is then silently wrong"
             )
-        )
-    elif s != n:
-        wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
-        claim = f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})"
-        out.append(refused("padding", claim, lambda: _run(module, {**base, name: wrong})))
-    else:
-        out.append(
-            Claim(
-                "padding",
-                f"{name} must be (N, S); here N = S = {n}, so a transposed (S, N) mask has the right shape "
-                "and torch cannot tell: it would hide the wrong positions",
-                None,
-                "not evaluated: S = N",
-            )
-        )
+        out.append(Claim("padding", claim, (message is None) == skipped, message or ""))
     integer = torch.zeros(n, s, dtype=torch.int64, device=x.device)
     claim = f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s"
     out.append(refused("padding", claim, lambda: _run(module, {**base, name: integer})))
