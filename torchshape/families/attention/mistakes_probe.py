@@ -76,14 +76,10 @@ def mistakes(
         if values and held:
             right = per_sequence.repeat_interleave(heads, dim=0)
             _, w = with_mask(as_given(spec, right, dtype))()
-            ok = (
-                all(
-                    float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
-                    for i in range(n)
-                    if bool(per_sequence[i].any())
-                )
-                if w is not None
-                else False
+            ok = w is not None and all(
+                float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
+                for i in range(n)
+                if bool(per_sequence[i].any())
             )
             evidence += (
                 f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
