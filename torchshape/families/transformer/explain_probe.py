@@ -282,18 +282,11 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
     if wide is None:
         return [Claim("memory", text, None, NO_VALUES)]
     module, inputs = wide.module, wide.inputs
-    enc_masks = {}
-    if "src_mask" in inputs:
-        enc_masks["mask"] = inputs["src_mask"]
-    if "src_key_padding_mask" in inputs:
-        enc_masks["src_key_padding_mask"] = inputs["src_key_padding_mask"]
-    memory = module.encoder(inputs["src"], **enc_masks)
-    dec_masks = {
-        k: v
-        for k, v in inputs.items()
-        if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
-    }
-    output = module.decoder(inputs["tgt"], memory, **dec_masks)
+    # nn.TransformerEncoder's forward calls the attention mask ``mask``
+    encoder_masks = {"mask" if k == "src_mask" else k: v for k, v in inputs.items() if k.startswith("src_")}
+    memory = module.encoder(inputs["src"], **encoder_masks)
+    decoder_masks = {k: v for k, v in inputs.items() if k.startswith(("tgt_", "memory_"))}
+    output = module.decoder(inputs["tgt"], memory, **decoder_masks)
     whole = _run(module, inputs)
     if overflows(output, whole):
         return [Claim("memory", text, None, overflow_text(whole))]
