@@ -115,9 +115,11 @@ def test_a_family_imports_no_other_family_and_the_core_none_by_name() -> None:
         "torchshape.families.checker",
         "torchshape.families.contract",
         "torchshape.families.diagnosis",
+        "torchshape.families.layer_counts",
         "torchshape.families.layers",
         "torchshape.families.spatial",
         "torchshape.families.spatial_diagram",
+        "torchshape.families.torch_checks",
     }
     for module, deps in graph.items():
         parts = module.split(".")

@@ -24,15 +24,17 @@ def head(
     about: Sequence[str],
     *,
     meta: Sequence[str] = ON_META,
+    on_device: str = ON_DEVICE,
     device: str | None = None,
     notes: Sequence[str] = (),
 ) -> list[str]:
     """The script's docstring (the command, ``about`` and what generated it), its imports, and
-    where it runs: ``device`` (the spec's by default), seeded as torchshape's run was."""
+    where it runs (``meta`` or ``on_device``: what the script says of it, where anything):
+    ``device`` (the spec's by default), seeded as torchshape's run was."""
     from torchshape import __version__
 
     spec = report.spec
-    where = [*meta] if spec.device == "meta" else [ON_DEVICE.format(device=spec.device)]
+    where = [*meta] if spec.device == "meta" else [on_device.format(device=spec.device)] if on_device else []
     return [
         f'"""{reproduce(report, Format.PYTHON, shown)}',
         "",

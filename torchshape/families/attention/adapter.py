@@ -53,7 +53,7 @@ def spec_of(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     first = bool(mha.batch_first) and not unbatched
     time = 0 if unbatched or not first else 1
     try:
-        spec = make_spec(
+        return make_spec(
             embed_dim=int(mha.embed_dim),
             num_heads=int(mha.num_heads),
             kdim=int(mha.kdim),
@@ -72,4 +72,3 @@ def spec_of(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         )
     except Exception:  # settings the attention command does not take: no formula, never a guess
         return None
-    return spec

@@ -23,22 +23,10 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts
-from torchshape.errors import EnvironmentProblem
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
-
-# The forward pass's peak: parameters, inputs, masks, the projected q, k, v, the tensors of
-# the scores' size torch keeps (``weights_copies``, ``merged_mask_bytes``), the output, times
-# this margin. Measured (tests/test_guard_peaks.py), used by the guard only.
-PEAK_MARGIN = 1.25
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
-ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
-TORCH_MAX_BYTES = 2**63 - 1
-
-
-def batch(spec: AttentionSpec) -> int:
-    return 1 if spec.unbatched else spec.batch
+from torchshape.families.layer_counts import PEAK_MARGIN, batch
 
 
 def keys(spec: AttentionSpec) -> int:
@@ -161,6 +149,8 @@ def merged_mask_bytes(spec: AttentionSpec) -> int:
 
 
 def totals(spec: AttentionSpec) -> Totals:
+    """The peak: parameters, inputs, masks, the projected q, k, v, the tensors of the scores' size
+    torch keeps (``weights_copies``, ``merged_mask_bytes``) and the output, used by the guard only."""
     itemsize = spec.dtype.itemsize
     params = parameter_count(spec)
     n = numels(spec)
@@ -172,46 +162,26 @@ def totals(spec: AttentionSpec) -> Totals:
         PEAK_MARGIN
         * ((params + inputs + outputs + working) * itemsize + mask_bytes(spec) + merged_mask_bytes(spec))
     )
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=inputs * itemsize + mask_bytes(spec),
-        state_bytes=0,
-        output_bytes=outputs * itemsize,
-        peak_bytes_estimate=peak,
-    )
-
-
-def parameter_rows(spec: AttentionSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """Each parameter formula beside ``named_parameters()`` of the module torch built."""
-    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
+    fed = inputs * itemsize + mask_bytes(spec)
+    return layer_counts.totals(spec, params, macs(spec), inputs=fed, outputs=outputs * itemsize, peak=peak)
 
 
 def estimated_seconds(spec: AttentionSpec) -> float:
-    family = "cuda" if spec.device.startswith("cuda") else "cpu"
     filled = parameter_count(spec) + sum(numels(spec).values()) + sum(mask_numels(spec).values())
-    return macs(spec) / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+    return layer_counts.seconds(spec, macs(spec), filled)
 
 
 def check_addressable(spec: AttentionSpec) -> None:
     """Refuse any tensor torch would form whose size in bytes it cannot represent: the inputs,
     the parameters, and the (N·num_heads, L, S') scores (formed on meta too)."""
-    itemsize = spec.dtype.itemsize
-    shapes = [(name, n) for name, n in numels(spec).items()]
-    shapes += [(name, n) for name, n in mask_numels(spec).items()]
+    shapes = [*numels(spec).items(), *mask_numels(spec).items()]
     shapes += [(name, math.prod(shape)) for name, _, shape in parameter_formulas(spec)]
     shapes.append(("the scores (N·num_heads, L, S)", scores(spec)))
-    for name, numel in shapes:
-        if numel * itemsize > TORCH_MAX_BYTES:
-            flags = (
-                "--embed-dim" if "proj" in name or name.startswith("bias") else "--target-len, --source-len"
-            )
-            raise EnvironmentProblem(
-                f"{flags}: {name} would hold {numel:.3g} elements of {itemsize} bytes "
-                f"({spec.dtype.value}), beyond the 2^63 - 1 bytes a torch tensor can address; "
-                "use smaller sizes"
-            )
+
+    def flags(name: str) -> str:
+        return "--embed-dim" if "proj" in name or name.startswith("bias") else "--target-len, --source-len"
+
+    layer_counts.refuse_unaddressable(spec, shapes, flags=flags)
 
 
 def explain_bytes(spec: AttentionSpec) -> int:

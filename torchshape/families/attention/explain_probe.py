@@ -163,10 +163,6 @@ def _masks(spec: AttentionSpec, inputs: dict[str, torch.Tensor], per_head: Any) 
     return out
 
 
-def _weight(module: torch.nn.Module, name: str) -> Any:
-    return getattr(module, name)
-
-
 def _fused_hides_added_keys(spec: AttentionSpec) -> bool:
     """torch's need_weights=False call with is_causal and no key_padding_mask drops attn_mask and lets
     scaled_dot_product_attention's is_causal draw the triangle over all S' keys: query i sees key j
@@ -187,28 +183,25 @@ def _fast_path_weights(spec: AttentionSpec, w: torch.Tensor) -> torch.Tensor:
 
 
 def _rebuilt(
-    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], w: torch.Tensor
+    spec: AttentionSpec, module: torch.nn.MultiheadAttention, inputs: dict[str, torch.Tensor], w: torch.Tensor
 ) -> torch.Tensor:
     """out_proj(concat over heads of w_h @ V_h) as (N, L, E), in float64, from per-head weights
     (N, num_heads, L, S')."""
     import torch
 
     e, heads, hd = spec.embed_dim, spec.num_heads, spec.head_dim
-    if spec.same_embed_dim:
-        w_v = _weight(module, "in_proj_weight")[2 * e :]
-    else:
-        w_v = _weight(module, "v_proj_weight")
-    b_v = None if not spec.bias else _weight(module, "in_proj_bias")[2 * e :]
+    w_v = module.in_proj_weight[2 * e :] if spec.same_embed_dim else module.v_proj_weight
+    b_v = None if not spec.bias else module.in_proj_bias[2 * e :]
     value = _batch_first(spec, inputs["value"]).double()
     v = value @ w_v.double().T + (0 if b_v is None else b_v.double())
     n = v.shape[0]
     if spec.add_bias_kv:
-        v = torch.cat([v, _weight(module, "bias_v").double().expand(n, 1, e)], dim=1)
+        v = torch.cat([v, module.bias_v.double().expand(n, 1, e)], dim=1)
     v_h = v.view(n, -1, heads, hd).transpose(1, 2)
     if spec.add_zero_attn:
         v_h = torch.cat([v_h, torch.zeros(n, heads, 1, hd, dtype=v_h.dtype, device=v_h.device)], dim=2)
     joined = (w.double() @ v_h).transpose(1, 2).reshape(n, spec.target_len, e)
-    out_proj: Any = _weight(module, "out_proj")
+    out_proj = module.out_proj
     return joined @ out_proj.weight.double().T + (0 if out_proj.bias is None else out_proj.bias.double())
 
 
@@ -251,7 +244,7 @@ def _ops(run: Callable[[], Any]) -> tuple[Any, list[str]]:
     names: list[str] = []
 
     class Record(TorchDispatchMode):  # type: ignore[misc]
-        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        def __torch_dispatch__(self, func: Any, _types: Any, args: Any = (), kwargs: Any = None) -> Any:
             names.append(f"aten.{func.overloadpacket.__name__}")
             return func(*args, **(kwargs or {}))
 
@@ -264,11 +257,7 @@ ATTENTION_KERNELS = ("scaled_dot_product", "_native_multi_head_attention")
 
 
 def _path(
-    spec: AttentionSpec,
-    module: torch.nn.Module,
-    inputs: dict[str, torch.Tensor],
-    values: bool,
-    per_head: Any,
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool, per_head: Any
 ) -> Claim:
     def run(need: bool) -> Any:
         return call(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from torchshape.explain import NO_VALUES, Claim
 from torchshape.families.attention.spec import AttentionSpec
 from torchshape.families.attention.torch_side import TOLERANCE, as_given, call, padded_keys
+from torchshape.families.torch_checks import refusal
 
 if TYPE_CHECKING:
     import torch
@@ -18,15 +19,6 @@ if TYPE_CHECKING:
 
 def _largest(t: torch.Tensor) -> float:
     return float(t.abs().max()) if t.numel() else 0.0
-
-
-def _refusal(run: Callable[[], Any]) -> str | None:
-    """torch's own first line when ``run`` is refused, None when torch accepts it."""
-    try:
-        run()
-    except (RuntimeError, ValueError) as exc:
-        return str(exc).strip().splitlines()[0]
-    return None
 
 
 def _masked(module: torch.nn.Module, inputs: dict[str, torch.Tensor], average: bool, masks: Any) -> Any:
@@ -58,7 +50,7 @@ def mistakes(
         )
     else:
         two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
-        refused = _refusal(with_mask(two.expand(n, big_l, s)))
+        refused = refusal(with_mask(two.expand(n, big_l, s)))
         out.append(
             Claim(
                 "mistake_2d_mask_as_3d",
@@ -74,7 +66,7 @@ def mistakes(
             p = padded_keys(spec, i)
             if p:
                 per_sequence[i, :, s - p :] = True
-        refused = _refusal(with_mask(per_sequence))
+        refused = refusal(with_mask(per_sequence))
         claim = (
             "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
             "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
@@ -84,14 +76,10 @@ def mistakes(
         if values and held:
             right = per_sequence.repeat_interleave(heads, dim=0)
             _, w = with_mask(as_given(spec, right, dtype))()
-            ok = (
-                all(
-                    float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
-                    for i in range(n)
-                    if bool(per_sequence[i].any())
-                )
-                if w is not None
-                else False
+            ok = w is not None and all(
+                float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
+                for i in range(n)
+                if bool(per_sequence[i].any())
             )
             evidence += (
                 f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"

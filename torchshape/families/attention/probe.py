@@ -25,13 +25,9 @@ if TYPE_CHECKING:
     import torch
 
 
+@quiet()
 def run(spec: AttentionSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
-    with quiet():
-        return _run(spec, explain=explain, diagram=diagram)
-
-
-def _run(spec: AttentionSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     # refuse what cannot fit (--diagram's second pass included) before anything is allocated
     guard.check(spec, diagram_bytes=diagram_bytes(spec) if diagram else 0)
     from torchshape.families.attention.explain_probe import analyse

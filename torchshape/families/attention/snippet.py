@@ -38,9 +38,9 @@ def render_python(report: Report, shown: Shown) -> str:
             shape = _shape(rows["attn_mask"].expected)
             lines.append(f"attn_mask = torch.zeros({shape}, device=device, dtype={mask_type})")
     given = "query, query, query" if spec.self_attention else "query, key, value"
-    args = ", ".join([given, *spec.call_arguments()])
-    result = "attn_output, attn_output_weights"
-    lines += ["", "with torch.no_grad():", _call(f"    {result} = attention(", args), ""]
+    args = [*given.split(", "), *spec.call_arguments()]
+    call = script.call_text("attn_output, attn_output_weights = attention", args, indent="    ")
+    lines += ["", "with torch.no_grad():", call, ""]
     for row in report.rows:
         if row.name in ("key", "value") and spec.self_attention:
             continue
@@ -50,15 +50,6 @@ def render_python(report: Report, shown: Shown) -> str:
     if shown.params:
         lines += script.parameters_check(report, "attention")
     return "\n".join(lines + script.END)
-
-
-def _call(head: str, args: str) -> str:
-    """``head args)`` as ruff format writes it (lines of at most 110)."""
-    if len(head) + len(args) + 1 <= 110:
-        return f"{head}{args})"
-    if len(args) + 8 <= 110:
-        return f"{head}\n        {args}\n    )"
-    return head + "\n" + "".join(f"        {arg},\n" for arg in args.split(", ")) + "    )"
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -21,22 +21,12 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts, processor
-from torchshape.errors import EnvironmentProblem
-from torchshape.facts import ParameterRow, Totals
+from torchshape import processor
+from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.conv.formulas import out_size, pads, sub
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
-
-# The forward pass's peak: parameters, input and output, plus what the CPU kernel allocates
-# (``working``), times this margin.
-PEAK_MARGIN = 1.25
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn
-ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
-TORCH_MAX_BYTES = 2**63 - 1
-
-
-def batch(spec: ConvSpec) -> int:
-    return 1 if spec.unbatched else spec.batch
+from torchshape.families.layer_counts import PEAK_MARGIN, batch
 
 
 def kernel_formula(spec: ConvSpec) -> str:
@@ -229,43 +219,23 @@ def working(spec: ConvSpec) -> int:
 
 
 def totals(spec: ConvSpec) -> Totals:
+    """The peak: parameters, input and output, plus what the CPU kernel allocates (``working``)."""
     itemsize = spec.dtype.itemsize
     params = parameter_count(spec)
     n = numels(spec)
     peak = math.ceil(PEAK_MARGIN * (params + n["input"] + n["output"] + working(spec)) * itemsize)
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=n["input"] * itemsize,
-        state_bytes=0,
-        output_bytes=n["output"] * itemsize,
-        peak_bytes_estimate=peak,
-    )
-
-
-def parameter_rows(spec: ConvSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """Each parameter formula beside ``named_parameters()`` of the module torch built."""
-    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
+    inputs, outputs = n["input"] * itemsize, n["output"] * itemsize
+    return layer_counts.totals(spec, params, macs(spec), inputs=inputs, outputs=outputs, peak=peak)
 
 
 def estimated_seconds(spec: ConvSpec) -> float:
-    family = "cuda" if spec.device.startswith("cuda") else "cpu"
-    filled = parameter_count(spec) + numels(spec)["input"]
-    return macs(spec) / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+    return layer_counts.seconds(spec, macs(spec), parameter_count(spec) + numels(spec)["input"])
 
 
 def check_addressable(spec: ConvSpec) -> None:
     """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
-    itemsize = spec.dtype.itemsize
-    shapes = [(name, n) for name, n in numels(spec).items()]
-    shapes += [(name, math.prod(shape)) for name, _, shape in parameter_formulas(spec)]
-    for name, numel in shapes:
-        if numel * itemsize > TORCH_MAX_BYTES:
-            raise EnvironmentProblem(
-                f"{name} would hold {numel:.3g} elements of {itemsize} bytes ({spec.dtype.value}), "
-                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes"
-            )
+    parameters = [(name, math.prod(shape)) for name, _, shape in parameter_formulas(spec)]
+    layer_counts.refuse_unaddressable(spec, [*numels(spec).items(), *parameters])
 
 
 def explain_bytes(spec: ConvSpec) -> int:

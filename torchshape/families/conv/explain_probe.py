@@ -17,6 +17,7 @@ from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.conv.torch_side import build_module
 from torchshape.families.spatial import MAX_COVERED
+from torchshape.families.torch_checks import first_line, overflow_text
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
@@ -81,8 +82,7 @@ def _check_unread(
     with torch.enable_grad():
         (grad,) = torch.autograd.grad(counting(one).sum(), one)
     if not bool(torch.isfinite(grad).all()):
-        reason = f"not checkable in {str(grad.dtype).removeprefix('torch.')}: values overflow"
-        return [replace(u, reason=reason) for u in claims]
+        return [replace(u, reason=overflow_text(grad)) for u in claims]
     checked = []
     for i, u in enumerate(claims):
         dim = _spatial_dim(spec, i)
@@ -152,7 +152,7 @@ def _check_same(spec: ConvSpec) -> explain.SamePadding:
         out = same(_meta_input(spec))
         kept_shape = tuple(out.shape[-spec.dims :])
     except RuntimeError as error:  # e.g. circular padding wider than the input
-        reason = str(error).strip().splitlines()[0]
+        reason = first_line(error)
     refusal_stride = max(2, *spec.stride)
     refusal = None
     try:
@@ -217,7 +217,7 @@ def _check_output_padding(
         output_padding=(0,) * spec.dims,
     )
     channels = spec.out_channels
-    conv_size = list(spec.size)  # the other axes as the ConvTranspose gives them back
+    # the other axes as the ConvTranspose gives them back
     conv_size = [tuple(_meta(spec)(x).shape)[-spec.dims + j] for j in range(spec.dims)]
 
     def conv_input(size: int) -> tuple[int, ...]:

@@ -18,13 +18,9 @@ from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
 
 
+@quiet()
 def run(spec: ConvSpec, *, explain: bool = False, diagram: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
-    with quiet():
-        return _run(spec, explain=explain, diagram=diagram)
-
-
-def _run(spec: ConvSpec, *, explain: bool, diagram: bool) -> ProbeRun:
     guard.check(spec)  # refuse what cannot fit before anything is allocated
     from torchshape.families.conv.explain_probe import analyse
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from torchshape.families.conv import formulas
-from torchshape.families.conv.counts import parameter_rows, totals
+from torchshape.facts import parameter_rows
+from torchshape.families.conv import counts, formulas
 from torchshape.families.conv.spec import ConvSpec
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, layer_report
@@ -18,6 +18,5 @@ def call(spec: ConvSpec) -> str:
 
 def build_report(spec: ConvSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
-    return layer_report(
-        spec, probe, formulas, call(spec), totals(spec), parameter_rows(spec, probe.parameters)
-    )
+    parameters = parameter_rows(counts.parameter_formulas(spec), probe.parameters)
+    return layer_report(spec, probe, formulas, call(spec), counts.totals(spec), parameters)

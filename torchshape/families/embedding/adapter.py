@@ -46,9 +46,7 @@ def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known |
 
 def _known(module: Any, **settings: Any) -> Known | None:
     spec = _spec(module, **settings)
-    if spec is None:
-        return None
-    return output_known(formulas, spec)
+    return None if spec is None else output_known(formulas, spec)
 
 
 def layer(module: Any, call: LayerCall) -> Layer | None:
@@ -67,7 +65,7 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
 
 def _spec(module: Any, **settings: Any) -> Any:
     try:
-        spec = make_spec(
+        return make_spec(
             num_embeddings=int(module.num_embeddings),
             embedding_dim=int(module.embedding_dim),
             padding_idx=module.padding_idx,
@@ -76,7 +74,6 @@ def _spec(module: Any, **settings: Any) -> Any:
         )
     except Exception:  # settings the embedding command does not take: no formula, never a guess
         return None
-    return spec
 
 
 expects = proposals = nothing  # the dtype and index checks say what it expects
@@ -123,9 +120,4 @@ def diagnose(
     if low >= 0:
         fix = check(module, arguments(module), {"num_embeddings": high + 1}, indices)
         fixes.append(Fix(f"num_embeddings={high + 1}", fix.module, fix.verified))
-    return replace(
-        base,
-        expects=f"0 ≤ index < num_embeddings = {count}",
-        fixes=tuple(fixes),
-        detail=detail,
-    )
+    return replace(base, expects=f"0 ≤ index < num_embeddings = {count}", fixes=tuple(fixes), detail=detail)

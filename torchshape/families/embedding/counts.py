@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import Totals
+from torchshape.families import layer_counts
 from torchshape.families.embedding.formulas import symbols, tensor_formulas
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
+from torchshape.families.layer_counts import PEAK_MARGIN
 
-PEAK_MARGIN = 1.25
 INDEX_BYTES = 8  # indices and offsets are int64
 # Pessimistic rates for the guard's time estimate on one CPU core.
 VALUES_PER_SECOND = 2e8  # values read from weight and written to the output
@@ -74,20 +74,7 @@ def totals(spec: EmbeddingSpec) -> Totals:
         if spec.mode is Mode.MAX:
             working += output_numel(spec) * INDEX_BYTES
     peak = math.ceil(PEAK_MARGIN * (params * itemsize + input_bytes(spec) + output_bytes + working))
-    return Totals(
-        params=params,
-        macs=0,
-        param_bytes=params * itemsize,
-        input_bytes=input_bytes(spec),
-        state_bytes=0,
-        output_bytes=output_bytes,
-        peak_bytes_estimate=peak,
-    )
-
-
-def parameter_rows(spec: EmbeddingSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """The weight formula beside ``named_parameters()`` of the module torch built."""
-    return facts.parameter_rows(parameter_formulas(spec), torch_parameters)
+    return layer_counts.totals(spec, params, 0, inputs=input_bytes(spec), outputs=output_bytes, peak=peak)
 
 
 def estimated_seconds(spec: EmbeddingSpec) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from torchshape.explain import Claim, all_held
-from torchshape.families.embedding.formulas import MAX_LISTED, SHOWN_BAGS, bag_spans, empty_bags, spans_text
+from torchshape.families.embedding.formulas import MAX_LISTED, bag_spans, bags_text, empty_bags, spans_text
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 
 # The bag check reduces one bag at a time: past this many bags it is skipped.
@@ -101,10 +101,9 @@ def bags_finding(spec: EmbeddingSpec) -> Claim:
 
 def empty_finding(spec: EmbeddingSpec) -> Claim:
     empty = empty_bags(spec)
-    listed = ", ".join(str(i) for i in empty[:SHOWN_BAGS]) + (", …" if len(empty) > SHOWN_BAGS else "")
     return Claim(
         topic="empty bags",
-        facts=(f"bag(s) {listed} start and end at the same offset: they hold no index",),
+        facts=(f"bag(s) {bags_text(empty)} start and end at the same offset: they hold no index",),
         claim=f"their output rows are all zeros (mode '{spec.mode.value}')",
         data={"bags": empty[:MAX_LISTED]},
     )

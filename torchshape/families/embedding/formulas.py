@@ -21,6 +21,7 @@ there is one bag fewer. A bag with no indices gives a row of zeros, in every mod
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torchshape.facts import LegendEntry, Symbols, TensorFormula
@@ -76,9 +77,7 @@ class Rule:
 
 def rule(spec: EmbeddingSpec) -> Rule:
     if not spec.bag:
-        count = 1
-        for n in spec.shape:
-            count *= n
+        count = math.prod(spec.shape)
         dims = ", ".join(str(n) for n in spec.shape)
         return Rule(
             "output = weight[input]: one row of embedding_dim values per index, (*) → (*, embedding_dim)",
@@ -110,6 +109,11 @@ def bag_spans(spec: EmbeddingSpec) -> list[tuple[int, int]]:
 def empty_bags(spec: EmbeddingSpec) -> list[int]:
     """The bags of a 1-D input that hold no index."""
     return [i for i, (start, end) in enumerate(bag_spans(spec)) if start == end]
+
+
+def bags_text(bags: list[int]) -> str:
+    """The first SHOWN_BAGS of ``bags``, then "…" where there are more."""
+    return ", ".join(str(i) for i in bags[:SHOWN_BAGS]) + (", …" if len(bags) > SHOWN_BAGS else "")
 
 
 def spans_text(spans: list[tuple[int, int]]) -> str:
@@ -174,12 +178,8 @@ def notes(spec: EmbeddingSpec) -> list[str]:
             )
         empty = empty_bags(spec)
         if empty:
-            listed = ", ".join(str(i) for i in empty[:SHOWN_BAGS]) + (
-                ", …" if len(empty) > SHOWN_BAGS else ""
-            )
-            out.append(
-                f"Bag(s) {listed} hold no index: their output rows are zeros (mode {spec.mode.value} too)."
-            )
+            zeros = f"their output rows are zeros (mode {spec.mode.value} too)"
+            out.append(f"Bag(s) {bags_text(empty)} hold no index: {zeros}.")
         if spec.mode is Mode.MAX:
             out.append("mode 'max' takes the largest value of each column over the bag's rows.")
     return out

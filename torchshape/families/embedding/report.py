@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from torchshape.families.embedding import formulas
-from torchshape.families.embedding.counts import parameter_rows, totals
+from torchshape.facts import parameter_rows
+from torchshape.families.embedding import counts, formulas
 from torchshape.families.embedding.spec import EmbeddingSpec
 from torchshape.probe import ProbeRun
 from torchshape.report import Report, layer_report, meta_or_real_pass
@@ -24,6 +24,5 @@ def call(spec: EmbeddingSpec) -> str:
 def build_report(spec: EmbeddingSpec, probe: ProbeRun) -> Report:
     """Set each formula beside the tensor torch fed or returned (on meta too: at the user's sizes)."""
     ran = meta_or_real_pass(probe, "meta kernels")
-    return layer_report(
-        spec, probe, formulas, call(spec), totals(spec), parameter_rows(spec, probe.parameters), ran=ran
-    )
+    parameters = parameter_rows(counts.parameter_formulas(spec), probe.parameters)
+    return layer_report(spec, probe, formulas, call(spec), counts.totals(spec), parameters, ran=ran)

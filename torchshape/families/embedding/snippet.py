@@ -28,10 +28,7 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
         "its table, and checks every shape.",
     )
     lines = script.head(report, shown, about, meta=script.ON_META_KERNELS)
-    lines += [
-        f"{name} = {spec.module_call[:-1]}, device=device, dtype=dtype)",
-        f"input = {index}",
-    ]
+    lines += [f"{name} = {spec.module_call[:-1]}, device=device, dtype=dtype)", f"input = {index}"]
     if spec.offsets is not None:
         lines.append(f"offsets = torch.tensor({list(spec.offsets)}, dtype=torch.long, device=device)")
     if spec.per_sample_weights:
@@ -52,5 +49,4 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
     empty = empty_bags(spec)
     if not meta and empty:
         lines += ["", "# an empty bag gives a row of zeros", f"assert not output[{empty}].any()"]
-    lines += ["", 'print("every shape matches")']
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + script.END)

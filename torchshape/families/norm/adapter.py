@@ -12,15 +12,7 @@ from torch import nn
 
 from torchshape.errors import UsageError
 from torchshape.families.diagnosis import Diagnosis, Earlier, Fix, check
-from torchshape.families.layers import (
-    Known,
-    KnownOutput,
-    Layer,
-    LayerCall,
-    first_tensor,
-    output_known,
-    shape,
-)
+from torchshape.families.layers import Known, KnownOutput, Layer, LayerCall, first_tensor, output_known, shape
 from torchshape.families.norm import formulas
 from torchshape.families.norm.request import make_spec
 from torchshape.families.norm.spec import Kind, NormSpec

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 
-from torchshape import facts
-from torchshape.facts import ParameterRow, Totals
+from torchshape.facts import Totals
+from torchshape.families import layer_counts
+from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.norm.formulas import parameters
 from torchshape.families.norm.spec import Kind, NormSpec
 
-PEAK_MARGIN = 1.25
 # Input-sized tensors the forward pass makes beside the output, per kind (measured).
 WORKING = {Kind.BATCH: 0.0, Kind.INSTANCE: 0.0, Kind.GROUP: 0.0, Kind.LAYER: 0.0, Kind.RMS: 1.0}
 # A pessimistic rate for the guard's time estimate: values normalized per second on one CPU core.
@@ -49,15 +49,7 @@ def totals(spec: NormSpec) -> Totals:
     if spec.running_stats_used:  # the running check's input-sized (x − running_mean) / √(…)
         check = numel(spec) * max(4, itemsize)
     peak = int((data + data + working + check + params * itemsize + buffers) * PEAK_MARGIN)
-    return Totals(
-        params=params,
-        macs=0,
-        param_bytes=params * itemsize,
-        input_bytes=data,
-        state_bytes=buffers,
-        output_bytes=data,
-        peak_bytes_estimate=peak,
-    )
+    return layer_counts.totals(spec, params, 0, inputs=data, outputs=data, peak=peak, state=buffers)
 
 
 def estimated_seconds(spec: NormSpec) -> float:
@@ -69,11 +61,6 @@ def check_addressable(spec: NormSpec) -> None:
     from torchshape.guard import check_tensor
 
     check_tensor("input", spec.input_shape, numel(spec), spec.dtype.itemsize, "--size or --batch")
-
-
-def parameter_rows(spec: NormSpec, torch_parameters: dict[str, tuple[int, ...]]) -> list[ParameterRow]:
-    """Each parameter's formula beside ``named_parameters()`` of the module torch built."""
-    return facts.parameter_rows(((p.name, p.formula, p.shape) for p in parameters(spec)), torch_parameters)
 
 
 def explain_bytes(spec: NormSpec) -> int:

@@ -8,6 +8,7 @@ meta tensors of the user's shape, on any device; the others on small inputs of t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from torchshape.families.norm.explain import Analysis, mistakes, statistics_clai
 from torchshape.families.norm.formulas import buffers, statistics, symbols
 from torchshape.families.norm.spec import Kind, NormSpec
 from torchshape.families.norm.torch_side import build_module, forward, make_inputs
+from torchshape.families.torch_checks import first_line
 from torchshape.forward import forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
@@ -131,8 +133,7 @@ def _raised(make: Any) -> tuple[bool | None, str]:
     try:
         make()
     except (RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        return True, f"torch raised {type(exc).__name__}: {first}"
+        return True, f"torch raised {type(exc).__name__}: {first_line(exc)}"
     return False, "DOES NOT HOLD: torch accepted it"
 
 
@@ -184,9 +185,7 @@ def _mistake(spec: NormSpec, claim: Claim, x: torch.Tensor, error: str | None) -
         return replace(
             claim, evidence=NO_VALUES if x.device.type == "meta" else "not evaluated: torch refused"
         )
-    width = 1
-    for n in spec.normalized_shape:
-        width *= n
+    width = math.prod(spec.normalized_shape)
     rows = x.reshape(-1, width)[:CHECKED_POSITIONS]
     wide = torch.float64 if x.dtype == torch.float64 else torch.float32
     expected = rows.to(wide) * torch.rsqrt(rows.to(wide).pow(2).mean(-1, keepdim=True) + _eps(spec, x.dtype))

@@ -48,8 +48,7 @@ def layer(module: Any, call: LayerCall) -> Layer | None:
     divisor = getattr(module, "divisor_override", None)  # AvgPool2d/3d only
     if divisor is not None:
         raise UsageError(
-            call.flag,
-            f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet",
+            call.flag, f"{call.name} has divisor_override={divisor}, which torchshape pool does not take yet"
         )
     spec = make_spec(**_settings(module, call.x, call.device, call.dtype))
     return layers.spatial_layer("pool", spec, call.x, spec.dims, "C")

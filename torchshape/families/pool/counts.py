@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families import layer_counts
+from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.pool.formulas import adaptive_windows, output_size, symbols, tensor_formulas
 from torchshape.families.pool.spec import Kind, PoolSpec
 
-PEAK_MARGIN = 1.25
 INDEX_BYTES = 8  # torch returns indices as int64
 # A pessimistic rate for the guard's time estimate: window reads per second on one CPU core.
 READS_PER_SECOND = 2e8
@@ -78,15 +79,7 @@ def totals(spec: PoolSpec) -> Totals:
     output_bytes = output_numel(spec) * (itemsize + (INDEX_BYTES if spec.return_indices else 0))
     working = transient_bytes(spec)
     peak = int((input_bytes + output_bytes + working) * PEAK_MARGIN)
-    return Totals(
-        params=0,
-        macs=0,
-        param_bytes=0,
-        input_bytes=input_bytes,
-        state_bytes=0,
-        output_bytes=output_bytes,
-        peak_bytes_estimate=peak,
-    )
+    return layer_counts.totals(spec, 0, 0, inputs=input_bytes, outputs=output_bytes, peak=peak)
 
 
 def estimated_seconds(spec: PoolSpec) -> float:

@@ -97,10 +97,9 @@ def ceil_findings(spec: PoolSpec) -> list[Claim]:
         rounded = (window.padded - window.span + window.stride - 1) // window.stride + 1
         axis = window.axis
         data: dict[str, Any] = {"axis": axis, "floor_out": floor, "ceil_out": rounded, "out": window.out}
+        data |= {"extra_window": None, "dropped": False}
         if rounded == floor:
             facts = (f"{axis}: the windows end exactly at the padded input's end: ⌈…⌉ = ⌊…⌋ = {floor}",)
-            data["extra_window"] = None
-            data["dropped"] = False
         else:
             start = (rounded - 1) * window.stride - window.padding
             end = start + window.span
@@ -125,14 +124,7 @@ def ceil_findings(spec: PoolSpec) -> list[Claim]:
         )
         if floor <= 0:
             claim = f"without ceil_mode, {axis}_out would be {floor}: torch refuses the input"
-        found.append(
-            Claim(
-                topic="ceil_mode",
-                facts=facts,
-                claim=claim,
-                data=data,
-            )
-        )
+        found.append(Claim(topic="ceil_mode", facts=facts, claim=claim, data=data))
     return found
 
 

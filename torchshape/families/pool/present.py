@@ -11,7 +11,7 @@ from rich.text import Text
 from torchshape.diagram import checked
 from torchshape.facts import Totals
 from torchshape.families.pool.counts import window_reads
-from torchshape.families.pool.formulas import DimRule, dim_rules
+from torchshape.families.pool.formulas import dim_rules
 from torchshape.families.pool.spec import Kind
 from torchshape.render.claims import findings_section, mark_text, marked_grid
 from torchshape.render.csv_format import csv_row
@@ -85,13 +85,13 @@ def params(report: Report) -> ParametersSection:
     return parameters_section(report, f"a pool has no parameters: {said}")
 
 
-def _dim_json(rule: DimRule) -> dict[str, Any]:
-    return {"axis": rule.axis, "formula": rule.formula, "numeric": rule.numeric, "value": rule.value}
-
-
 def json_extra(report: Report) -> dict[str, Any]:
     """``dims``: every spatial output dimension; with --explain, ``explain``: the findings."""
-    return {"dims": [_dim_json(rule) for rule in dim_rules(report.spec)], **findings_json(report)}
+    dims = [
+        {"axis": rule.axis, "formula": rule.formula, "numeric": rule.numeric, "value": rule.value}
+        for rule in dim_rules(report.spec)
+    ]
+    return {"dims": dims, **findings_json(report)}
 
 
 def csv_rows(report: Report) -> list[list[str]]:

@@ -19,6 +19,7 @@ from torchshape.families.pool.formulas import adaptive_windows, symbols, windows
 from torchshape.families.pool.spec import Kind, PoolSpec
 from torchshape.families.pool.torch_side import build_module, forward, make_inputs
 from torchshape.families.spatial import MAX_COVERED, Coverage
+from torchshape.families.torch_checks import overflow_text
 from torchshape.forward import Check, ForwardPass, forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
@@ -55,7 +56,7 @@ def _same(a: torch.Tensor, b: torch.Tensor, exact: bool) -> bool:
 def check(spec: PoolSpec, done: ForwardPass, finding: Claim) -> Check:
     output = done.results["output"]
     if finding.topic != "unread" and _overflows(spec, output):  # unread runs on its own input
-        return None, _overflow_text(output)
+        return None, overflow_text(output)
     return CHECKS[finding.topic](spec, done.module, done.inputs["input"], done.results, finding)
 
 
@@ -114,10 +115,6 @@ def _overflows(spec: PoolSpec, t: torch.Tensor) -> bool:
     return bool(bad.any())
 
 
-def _overflow_text(t: torch.Tensor) -> str:
-    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
-
-
 def _unread(
     spec: PoolSpec, module: Any, x: torch.Tensor, results: dict[str, torch.Tensor], finding: Claim
 ) -> tuple[bool | None, str]:
@@ -151,7 +148,7 @@ def _unread(
         perturbed = 1.0 + one_hot.reshape(shape).expand(rows, 1, *spec.size)
         out = pool(perturbed)
         if _overflows(spec, out) or _overflows(spec, base):
-            return None, _overflow_text(out)
+            return None, overflow_text(out)
         moved += (out != base).flatten(1).any(1).tolist()
     found = [i for i, m in enumerate(moved) if not m]
     if found == finding.data["positions"]:

@@ -53,5 +53,4 @@ def render_python(report: Report, shown: Shown | None = None) -> str:
                 f"unpooled = unpool(output, indices, output_size=input.shape[-{spec.dims}:])",
                 "assert unpooled.shape == input.shape, unpooled.shape",
             ]
-    lines += ["", 'print("every shape matches")']
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + script.END)

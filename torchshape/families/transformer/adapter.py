@@ -32,9 +32,7 @@ expects = arguments = proposals = diagnose = nothing  # no diagnosis of its own 
 def known(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Known | None:
     """The transformer family's output formula for the call."""
     spec = spec_of(module, args, kwargs)
-    if spec is None:
-        return None
-    return output_known(formulas, spec)
+    return None if spec is None else output_known(formulas, spec)
 
 
 def layer(module: Any, call: LayerCall) -> Layer | None:
@@ -81,7 +79,6 @@ def spec_of(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         settings["num_encoder_layers"] = len(module.encoder.layers)
         settings["num_decoder_layers"] = len(module.decoder.layers)
     try:
-        spec = make_spec(**settings)
+        return make_spec(**settings)
     except Exception:  # settings the transformer command does not take: no formula, never a guess
         return None
-    return spec

@@ -34,15 +34,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from torchshape.errors import EnvironmentProblem
 from torchshape.facts import ParameterRow, Totals, unclaimed_rows
+from torchshape.families import layer_counts
+from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
-
-PEAK_MARGIN = 1.25
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn and conv
-ELEMENTS_PER_SECOND = 1e8
-TORCH_MAX_BYTES = 2**63 - 1
 
 _ATTENTION = (
     ("in_proj_weight", "(3·E, E)", lambda e, f: (3 * e, e)),
@@ -103,28 +99,21 @@ def layer_parameters(decoder: bool, e: int, f: int) -> list[tuple[str, str, tupl
 
 def parameter_formulas(spec: TransformerSpec) -> list[ParameterFormula]:
     e, f = spec.d_model, spec.dim_feedforward
-    out: list[ParameterFormula] = []
-    if spec.stacked:
-        out = [
-            ParameterFormula(f"layers.{{i}}.{n}", form, s, spec.num_layers)
-            for n, form, s in layer_parameters(spec.decoder_only, e, f)
+
+    def stack(prefix: str, decoder: bool, count: int, norm: bool) -> list[ParameterFormula]:
+        """A stack's ``count`` layers, one row per parameter, then its final LayerNorm's (``norm``)."""
+        rows = layer_parameters(decoder, e, f)
+        layers = [ParameterFormula(f"{prefix}layers.{{i}}.{n}", form, s, count) for n, form, s in rows]
+        return layers + [
+            ParameterFormula(f"{prefix}norm.{p}", "(E)", (e,), 1) for p in ("weight", "bias") if norm
         ]
-        if spec.final_norm:
-            out += [
-                ParameterFormula("norm.weight", "(E)", (e,), 1),
-                ParameterFormula("norm.bias", "(E)", (e,), 1),
-            ]
-        return out
+
+    if spec.stacked:
+        return stack("", spec.decoder_only, spec.num_layers, spec.final_norm)
     if spec.layer is not Layer.FULL:
         return [ParameterFormula(n, form, s, 1) for n, form, s in layer_parameters(spec.decoder_only, e, f)]
-    for stack, count in (("encoder", spec.num_encoder_layers), ("decoder", spec.num_decoder_layers)):
-        for n, form, s in layer_parameters(stack == "decoder", e, f):
-            out.append(ParameterFormula(f"{stack}.layers.{{i}}.{n}", form, s, count))
-        out += [
-            ParameterFormula(f"{stack}.norm.weight", "(E)", (e,), 1),
-            ParameterFormula(f"{stack}.norm.bias", "(E)", (e,), 1),
-        ]
-    return out
+    encoder = stack("encoder.", False, spec.num_encoder_layers, True)
+    return encoder + stack("decoder.", True, spec.num_decoder_layers, True)
 
 
 def parameter_count(spec: TransformerSpec) -> int:
@@ -302,14 +291,8 @@ def totals(spec: TransformerSpec) -> Totals:
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
     peak = math.ceil(PEAK_MARGIN * ((params + output) * itemsize + fed_bytes(spec) + working_bytes(spec)))
-    return Totals(
-        params=params,
-        macs=macs(spec),
-        param_bytes=params * itemsize,
-        input_bytes=fed * itemsize,
-        state_bytes=0,
-        output_bytes=output * itemsize,
-        peak_bytes_estimate=peak,
+    return layer_counts.totals(
+        spec, params, macs(spec), inputs=fed * itemsize, outputs=output * itemsize, peak=peak
     )
 
 
@@ -335,24 +318,16 @@ def parameter_rows(
 
 
 def estimated_seconds(spec: TransformerSpec) -> float:
-    family = "cuda" if spec.device.startswith("cuda") else "cpu"
-    filled = parameter_count(spec) + sum(numels(spec).values())
-    return macs(spec) / MACS_PER_SECOND[family] + filled / ELEMENTS_PER_SECOND
+    return layer_counts.seconds(spec, macs(spec), parameter_count(spec) + sum(numels(spec).values()))
 
 
 def check_addressable(spec: TransformerSpec) -> None:
     """Refuse any tensor or parameter whose size in bytes torch cannot represent."""
-    itemsize = spec.dtype.itemsize
     shapes = list(numels(spec).items())
     shapes += [(p.shown, math.prod(p.shape)) for p in parameter_formulas(spec)]
     shapes += [(f"the attention weights {shape}", n) for shape, n in attention_weights(spec)]
-    for name, numel in shapes:
-        if numel * itemsize > TORCH_MAX_BYTES:
-            raise EnvironmentProblem(
-                f"{name} would hold {numel:.3g} elements of {itemsize} bytes ({spec.dtype.value}), "
-                "beyond the 2^63 - 1 bytes a torch tensor can address; use smaller sizes "
-                "(--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
-            )
+    advice = " (--source-len, --target-len, --batch, --d-model, --nhead, --dim-feedforward)"
+    layer_counts.refuse_unaddressable(spec, shapes, advice=advice)
 
 
 def explain_bytes(spec: TransformerSpec) -> int:

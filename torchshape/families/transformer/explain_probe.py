@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from torchshape.explain import NO_VALUES, Claim, Claims
+from torchshape.families.torch_checks import overflow_text, refusal
 from torchshape.families.transformer.spec import Layer, TransformerSpec
 from torchshape.families.transformer.torch_side import call, causal_mask, hushed, meta_hints
 
@@ -65,15 +66,6 @@ def _run(module: torch.nn.Module, inputs: Inputs) -> Any:
     return call(module, inputs, **(meta_hints(type(module).__name__) if meta else {}))
 
 
-def refusal(action: Callable[[], Any]) -> str | None:
-    """torch's first line when ``action`` raises (None when it runs)."""
-    try:
-        action()
-    except (RuntimeError, ValueError, AssertionError, TypeError) as error:
-        return (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return None
-
-
 def refused(topic: str, claim: str, action: Callable[[], Any]) -> Claim:
     """The claim that torch refuses ``action``: it holds when torch raised, its first line the evidence."""
     message = refusal(action)
@@ -86,10 +78,6 @@ def overflows(*tensors: Any) -> bool:
     import torch
 
     return any(bool(torch.isinf(t).any()) for t in tensors)
-
-
-def overflow_text(t: Any) -> str:
-    return f"not checkable in {str(t.dtype).removeprefix('torch.')}: values overflow"
 
 
 def same(a: Any, b: Any) -> bool:
@@ -113,10 +101,10 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         "the diagonal, −inf above (position t may see target positions 0 to t only)"
     )
     out: list[Claim] = []
+    upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
     if not values:
         out.append(Claim("causal", text, shape_ok, "shape and dtype checked; values: " + NO_VALUES))
     else:
-        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
         held = shape_ok and bool((mask[upper] == float("-inf")).all()) and bool((mask[~upper] == 0).all())
         out.append(Claim("causal", text, held))
     bool_text = (
@@ -127,7 +115,6 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
     if wide is None:
         out.append(Claim("causal", bool_text, None, NO_VALUES))
     else:
-        upper = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
         lead = (inputs["tgt_mask"].shape[0],) if three_d else ()
         wide_mask = causal_mask(t, x.device, wide.inputs["tgt"].dtype)
         as_float = {**wide.inputs, "tgt_mask": wide_mask.expand(*lead, t, t)}
@@ -135,21 +122,16 @@ def _causal(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         agree = same(_run(wide.module, as_float), _run(wide.module, as_bool))
         out.append(Claim("causal", bool_text, agree, note=wide.note))
         if t > 1:
-            later = dict(as_float)
-            later["tgt"] = wide.inputs["tgt"].clone()
-            last = later["tgt"].narrow(1 if spec.batch_first else 0, t - 1, 1)
-            last.add_(1.0)
-            before = _run(wide.module, as_float).narrow(1 if spec.batch_first else 0, 0, t - 1)
-            after = _run(wide.module, later).narrow(1 if spec.batch_first else 0, 0, t - 1)
-            out.append(
-                Claim(
-                    "causal",
-                    f"with it, changing tgt at position {t - 1} leaves output positions 0 to {t - 2} "
-                    "unchanged: no position reads a later one",
-                    same(before, after),
-                    note=wide.note,
-                )
+            time = 1 if spec.batch_first else 0
+            later = {**as_float, "tgt": wide.inputs["tgt"].clone()}
+            later["tgt"].narrow(time, t - 1, 1).add_(1.0)
+            before = _run(wide.module, as_float).narrow(time, 0, t - 1)
+            after = _run(wide.module, later).narrow(time, 0, t - 1)
+            claim = (
+                f"with it, changing tgt at position {t - 1} leaves output positions 0 to {t - 2} "
+                "unchanged: no position reads a later one"
             )
+            out.append(Claim("causal", claim, same(before, after), note=wide.note))
     return out
 
 
@@ -164,34 +146,25 @@ def _padding(
     x = next(iter(inputs.values()))
     base = {k: v for k, v in inputs.items() if k != name}
     out: list[Claim] = []
-    if s != n and fast_path_skips_the_check(spec, values):
+    if s == n:
+        claim = (
+            f"{name} must be (N, S); here N = S = {n}, so a transposed (S, N) mask has the right shape "
+            "and torch cannot tell: it would hide the wrong positions"
+        )
+        out.append(Claim("padding", claim, None, "not evaluated: S = N"))
+    else:
         wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
         message = refusal(lambda: _run(module, {**base, name: wrong}))
-        out.append(
-            Claim(
-                "padding",
+        claim = f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})"
+        skipped = fast_path_skips_the_check(spec, values)
+        if skipped:
+            claim = (
                 f"{name} must be (N, S) = ({n}, {s}), but torch's fused encoder-layer fast path "
                 "(batch_first, an even nhead, eval without autograd, src_mask given too; in nn.Transformer "
                 f"with norm_first) does not check it: it accepts a transposed ({s}, {n}) mask without a "
-                "word, and the padding is then silently wrong",
-                message is None,
-                message or "",
+                "word, and the padding is then silently wrong"
             )
-        )
-    elif s != n:
-        wrong = torch.zeros(s, n, dtype=torch.bool, device=x.device)
-        claim = f"{name} must be (N, S) = ({n}, {s}), whatever batch_first says: torch refuses ({s}, {n})"
-        out.append(refused("padding", claim, lambda: _run(module, {**base, name: wrong})))
-    else:
-        out.append(
-            Claim(
-                "padding",
-                f"{name} must be (N, S); here N = S = {n}, so a transposed (S, N) mask has the right shape "
-                "and torch cannot tell: it would hide the wrong positions",
-                None,
-                "not evaluated: S = N",
-            )
-        )
+        out.append(Claim("padding", claim, (message is None) == skipped, message or ""))
     integer = torch.zeros(n, s, dtype=torch.int64, device=x.device)
     claim = f"{name} must be bool or float: torch refuses an int64 mask of 0s and 1s"
     out.append(refused("padding", claim, lambda: _run(module, {**base, name: integer})))
@@ -230,14 +203,6 @@ def _padding(
 # LayerNorm over one feature gives its bias; over two, ±1 by the sign of their difference: the
 # output after it barely moves, whatever its input does
 QUANTIZED = "not evaluated: with E ≤ 2 the last LayerNorm gives (nearly) the same output for any input"
-
-
-def _generator(device: torch.device) -> torch.Generator:
-    import torch
-
-    generator = torch.Generator(device=device)
-    generator.manual_seed(1)
-    return generator
 
 
 def fast_path_skips_the_check(spec: TransformerSpec, values: bool) -> bool:
@@ -300,7 +265,8 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
         elif spec.d_model <= 2 and (not spec.norm_first or spec.final_norm):  # a LayerNorm last
             out.append(Claim("memory", text, None, QUANTIZED))
         else:
-            noise = torch.randn(memory.shape, generator=_generator(memory.device), device=memory.device)
+            seeded = torch.Generator(device=memory.device).manual_seed(1)
+            noise = torch.randn(memory.shape, generator=seeded, device=memory.device)
             changed = {**inputs, "memory": memory + noise.to(memory.dtype)}
             before, after = _run(module, inputs), _run(module, changed)
             if overflows(before, after):
@@ -316,18 +282,11 @@ def _memory(spec: TransformerSpec, module: torch.nn.Module, inputs: Inputs, wide
     if wide is None:
         return [Claim("memory", text, None, NO_VALUES)]
     module, inputs = wide.module, wide.inputs
-    enc_masks = {}
-    if "src_mask" in inputs:
-        enc_masks["mask"] = inputs["src_mask"]
-    if "src_key_padding_mask" in inputs:
-        enc_masks["src_key_padding_mask"] = inputs["src_key_padding_mask"]
-    memory = module.encoder(inputs["src"], **enc_masks)
-    dec_masks = {
-        k: v
-        for k, v in inputs.items()
-        if k in ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
-    }
-    output = module.decoder(inputs["tgt"], memory, **dec_masks)
+    # nn.TransformerEncoder's forward calls the attention mask ``mask``
+    encoder_masks = {"mask" if k == "src_mask" else k: v for k, v in inputs.items() if k.startswith("src_")}
+    memory = module.encoder(inputs["src"], **encoder_masks)
+    decoder_masks = {k: v for k, v in inputs.items() if k.startswith(("tgt_", "memory_"))}
+    output = module.decoder(inputs["tgt"], memory, **decoder_masks)
     whole = _run(module, inputs)
     if overflows(output, whole):
         return [Claim("memory", text, None, overflow_text(whole))]

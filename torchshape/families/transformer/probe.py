@@ -34,13 +34,9 @@ def probe_spec(spec: TransformerSpec) -> TransformerSpec:
     )
 
 
+@quiet()
 def run(spec: TransformerSpec, *, explain: bool = False) -> ProbeRun:
     """Build the module ``spec`` describes and run one forward pass on its device."""
-    with quiet():
-        return _run(spec, explain=explain)
-
-
-def _run(spec: TransformerSpec, *, explain: bool) -> ProbeRun:
     guard.check(spec)  # refuse what cannot fit before anything is allocated
     from torchshape.families.transformer.explain_probe import analyse
 
