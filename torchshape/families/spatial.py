@@ -21,6 +21,7 @@ from typing import Any
 from torchshape.errors import UsageError
 
 AXES: dict[int, tuple[str, ...]] = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+AXIS_NAMES = {"L": "length", "D": "depth", "H": "height", "W": "width"}  # in the legends' words
 MAX_SIZE = 2**31 - 1
 
 
@@ -196,6 +197,17 @@ class Coverage:
         if step < 2 or any(b - a != step for a, b in itertools.pairwise(unread)):
             return None
         return unread[0], step
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of one axis' unread positions (None where they are not worked out)."""
+        pattern = self.pattern()
+        return {
+            "axis": self.axis,
+            "positions": None if self.unread is None else list(self.unread),
+            "count": None if self.unread is None else self.count,
+            "size": self.size,
+            "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
+        }
 
     def text(self) -> str:
         """``positions 2, 5, 8, 11 (4 of 12): every 3rd position from 2`` and the like."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.spatial import (
+    AXIS_NAMES,
     Coverage,
     Window,
     joint,
@@ -151,9 +152,6 @@ def tensor_formulas(spec: ConvSpec) -> list[TensorFormula]:
     ]
 
 
-_AXIS_WORDS = {"L": "length", "D": "depth", "H": "height", "W": "width"}
-
-
 def legend(spec: ConvSpec) -> list[LegendEntry]:
     """Every symbol of the table and of the formulas under it, with its value and its flag."""
     sym = symbols(spec)
@@ -163,10 +161,10 @@ def legend(spec: ConvSpec) -> list[LegendEntry]:
         LegendEntry("C_out", spec.out_channels, "out_channels (--out-channels)"),
     ]
     for i, axis in enumerate(spec.axes):
-        word = _AXIS_WORDS[axis]
+        word = AXIS_NAMES[axis]
         entries.append(LegendEntry(f"{axis}_in", spec.size[i], f"input {word} (--size, axis {i})"))
     for axis in spec.axes:
-        entries.append(LegendEntry(f"{axis}_out", sym[f"{axis}_out"], f"output {_AXIS_WORDS[axis]}, below"))
+        entries.append(LegendEntry(f"{axis}_out", sym[f"{axis}_out"], f"output {AXIS_NAMES[axis]}, below"))
     settings = ["kernel_size", "stride"]
     if spec.padding != "same":
         settings.append("padding")

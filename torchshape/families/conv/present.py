@@ -51,14 +51,8 @@ def unread_claim(u: Unread, why: str = "") -> Claim:
 
 
 def unread_json(u: Unread) -> dict[str, Any]:
-    c = u.coverage
-    pattern = c.pattern()
     return {
-        "axis": u.axis,
-        "positions": None if c.unread is None else list(c.unread),
-        "count": None if c.unread is None else c.count,
-        "size": c.size,
-        "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
+        **u.coverage.as_dict(),
         "held": u.holds,
         "torch_positions": None if u.torch_unread is None else list(u.torch_unread),
     }

@@ -30,9 +30,7 @@ from dataclasses import dataclass
 
 from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.norm.spec import Kind, NormSpec
-from torchshape.families.spatial import axes
-
-_AXIS_NAMES = {"L": "length", "D": "depth", "H": "height", "W": "width"}
+from torchshape.families.spatial import AXIS_NAMES, axes
 
 
 def spatial_symbols(spec: NormSpec) -> tuple[str, ...]:
@@ -199,7 +197,7 @@ def legend(spec: NormSpec) -> list[LegendEntry]:
         elif name.startswith("*"):
             meaning = "a leading dimension (--size)"
         else:
-            meaning = f"input {_AXIS_NAMES[name]} (--size)"
+            meaning = f"input {AXIS_NAMES[name]} (--size)"
         entries.append(LegendEntry(name, sizes[name], meaning))
     return entries
 

@@ -142,20 +142,13 @@ def unread_findings(spec: PoolSpec) -> list[Claim]:
     for window, c in zip(windows(spec), every, strict=True):
         if c.unread is not None and not c.unread:
             continue
-        pattern = c.pattern()
         found.append(
             Claim(
                 topic="unread",
                 facts=(f"{window.axis}: {c.text()}",),
                 claim=f"changing any one of these positions on {window.axis} changes no output; "
                 "changing any other input position does",
-                data={
-                    "axis": window.axis,
-                    "positions": None if c.unread is None else list(c.unread),
-                    "count": None if c.unread is None else c.count,
-                    "size": c.size,
-                    "every": None if pattern is None else {"first": pattern[0], "step": pattern[1]},
-                },
+                data=c.as_dict(),
             )
         )
     return found

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from torchshape.facts import LegendEntry, Symbols, TensorFormula
 from torchshape.families.pool.spec import Kind, PoolSpec
-from torchshape.families.spatial import Window, axes
+from torchshape.families.spatial import AXIS_NAMES, Window, axes
 
 
 def sub(spec: PoolSpec, i: int) -> str:
@@ -159,8 +159,6 @@ def windows_overlap(spans: list[tuple[int, int]]) -> bool:
 
 # ---------------------------------------------------------------- legend and notes
 
-_AXIS_NAMES = {"L": "length", "D": "depth", "H": "height", "W": "width"}
-
 
 def legend(spec: PoolSpec) -> list[LegendEntry]:
     """What each symbol is in this run, and where its value comes from."""
@@ -171,7 +169,7 @@ def legend(spec: PoolSpec) -> list[LegendEntry]:
     entries.append(LegendEntry("C", sym["C"], "channels (--channels); a pool keeps them"))
     for i, axis in enumerate(axes(spec.dims)):
         where = f"--size, value {i + 1}" if spec.dims > 1 else "--size"
-        entries.append(LegendEntry(f"{axis}_in", sym[f"{axis}_in"], f"input {_AXIS_NAMES[axis]} ({where})"))
+        entries.append(LegendEntry(f"{axis}_in", sym[f"{axis}_in"], f"input {AXIS_NAMES[axis]} ({where})"))
     given = spec.output_size_given if spec.kind.adaptive else ()
     for i, rule in enumerate(dim_rules(spec)):
         why = "= output_size (--output-size)" if spec.kind.adaptive else "output size, rule below"
