@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import torchshape
 from torchshape.diagram import MaskDiagram
-from torchshape.families.attention.spec import MaskDims
+from torchshape.families.attention.spec import MaskForm
 from torchshape.families.attention.torch_side import build_module, make_inputs
 
 
@@ -79,7 +79,7 @@ def test_every_drawn_cell_is_masked_exactly_where_torch_gives_weight_zero(
         assert bool(cell.masked_by) == bool(grid[cell.query, cell.key] == 0), cell
         if cell.key >= spec.source_len:
             assert cell.masked_by == ()  # the appended keys are never masked
-    if spec.attn_mask is MaskDims.NONE and not spec.key_padding_mask:
+    if spec.attn_mask is MaskForm.NONE and not spec.key_padding_mask:
         assert all(c.masked_by == () for c in d.cells)
 
 

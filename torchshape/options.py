@@ -49,6 +49,15 @@ class DType(str, Enum):
         return ITEMSIZES[self.value]
 
 
+class MaskForm(str, Enum):
+    """An attention mask (attention's --attn-mask, transformer's --src-mask and the like): none,
+    one (L, S) for every sample and head, or (N·num_heads, L, S)."""
+
+    NONE = "none"
+    TWO_D = "2d"
+    THREE_D = "3d"
+
+
 class Format(str, Enum):
     TABLE = "table"
     MARKDOWN = "markdown"

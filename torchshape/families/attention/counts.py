@@ -25,7 +25,7 @@ import math
 
 from torchshape.facts import Totals
 from torchshape.families import layer_counts
-from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
+from torchshape.families.attention.spec import AttentionSpec, MaskDType, MaskForm
 from torchshape.families.layer_counts import PEAK_MARGIN, batch
 
 
@@ -111,9 +111,9 @@ def mask_numels(spec: AttentionSpec) -> dict[str, int]:
     out = {}
     if spec.key_padding_mask:
         out["key_padding_mask"] = n * s
-    if spec.attn_mask is MaskDims.TWO:
+    if spec.attn_mask is MaskForm.TWO_D:
         out["attn_mask"] = big_l * s
-    elif spec.attn_mask is MaskDims.THREE:
+    elif spec.attn_mask is MaskForm.THREE_D:
         out["attn_mask"] = n * spec.num_heads * big_l * s
     return out
 
@@ -129,9 +129,9 @@ def weights_copies(spec: AttentionSpec) -> float:
     again while they are averaged over the heads; an attention mask adds two (the mask made float
     and added), and a key padding mask beside a 3-D one one more (the two added into a mask of
     the scores' size; alone, or beside a 2-D mask, it adds nothing measurable)."""
-    masked = spec.attn_mask is not MaskDims.NONE
+    masked = spec.attn_mask is not MaskForm.NONE
     averaged = 0.5 if spec.average_attn_weights else 0.0
-    merged = spec.key_padding_mask and spec.attn_mask is MaskDims.THREE
+    merged = spec.key_padding_mask and spec.attn_mask is MaskForm.THREE_D
     return 1 + averaged + (2 if masked else 0) + (1 if merged else 0)
 
 
@@ -143,7 +143,7 @@ def merged_mask_bytes(spec: AttentionSpec) -> int:
     if spec.need_weights:  # counted in ``weights_copies``
         return 0
     itemsize = 1 if spec.mask_dtype is MaskDType.BOOL else spec.dtype.itemsize
-    if spec.attn_mask is not MaskDims.NONE:  # its math kernel: scores, softmax, the float mask
+    if spec.attn_mask is not MaskForm.NONE:  # its math kernel: scores, softmax, the float mask
         return 4 * scores(spec) * spec.dtype.itemsize
     return scores(spec) * itemsize if spec.key_padding_mask else 0
 

@@ -12,7 +12,7 @@ torch's weights are exactly 0.
 from __future__ import annotations
 
 from torchshape.diagram import MaskCell, MaskDiagram, shown_edges
-from torchshape.families.attention.spec import AttentionSpec, MaskDims
+from torchshape.families.attention.spec import AttentionSpec, MaskForm
 
 
 def masked_by(spec: AttentionSpec, sequence: int, head: int, query: int, key: int) -> tuple[str, ...]:
@@ -20,11 +20,11 @@ def masked_by(spec: AttentionSpec, sequence: int, head: int, query: int, key: in
     if key >= spec.source_len:  # the appended keys: torch pads the masks with 'allowed' there
         return ()
     found: list[str] = []
-    if spec.attn_mask is not MaskDims.NONE:
+    if spec.attn_mask is not MaskForm.NONE:
         if spec.is_causal:
             hidden = key > query
         else:  # a 3-D mask has its own pattern per sequence and head: shifted by its index
-            shift = sequence * spec.num_heads + head if spec.attn_mask is MaskDims.THREE else 0
+            shift = sequence * spec.num_heads + head if spec.attn_mask is MaskForm.THREE_D else 0
             hidden = (shift + query + key) % 3 == 2 and key > 0
         if hidden:
             found.append("attn_mask")
@@ -43,7 +43,7 @@ def plan(spec: AttentionSpec) -> MaskDiagram:
     masks = tuple(
         name
         for name, given in (
-            ("attn_mask", spec.attn_mask is not MaskDims.NONE),
+            ("attn_mask", spec.attn_mask is not MaskForm.NONE),
             ("key_padding_mask", spec.key_padding_mask),
         )
         if given
@@ -59,7 +59,7 @@ def plan(spec: AttentionSpec) -> MaskDiagram:
         sequence=None if spec.unbatched else sequence,
         sequences=sequences,
         head=0,
-        heads_differ=spec.attn_mask is MaskDims.THREE and not spec.is_causal,
+        heads_differ=spec.attn_mask is MaskForm.THREE_D and not spec.is_causal,
         masks=masks,
         causal=spec.is_causal,
         shown_queries=queries_shown,

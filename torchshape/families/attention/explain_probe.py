@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchshape.explain import NO_VALUES, Claim, Claims
 from torchshape.families.attention.mistakes_probe import mistakes
-from torchshape.families.attention.spec import AttentionSpec, MaskDims
+from torchshape.families.attention.spec import AttentionSpec, MaskForm
 from torchshape.families.attention.torch_side import TOLERANCE, bool_masks, call, padded_keys
 from torchshape.quiet import quiet
 
@@ -122,7 +122,7 @@ def _masks(spec: AttentionSpec, inputs: dict[str, torch.Tensor], per_head: Any) 
                 out.append(
                     Claim("masked_keys_get_zero", claim, worst == 0.0, f"largest weight there: {worst:.2g}")
                 )
-    if spec.attn_mask is not MaskDims.NONE and not spec.is_causal:
+    if spec.attn_mask is not MaskForm.NONE and not spec.is_causal:
         claim = "every (query, key) that attn_mask marks not allowed gets weight 0"
         if per_head is None:
             out.append(Claim("attn_mask_gets_zero", claim, None, NO_VALUES))

@@ -27,7 +27,7 @@ A bool mask's True means "not allowed"; a float mask is added to the scores QKáµ
 from __future__ import annotations
 
 from torchshape.facts import LegendEntry, Symbols, TensorFormula
-from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
+from torchshape.families.attention.spec import AttentionSpec, MaskDType, MaskForm
 
 
 def weights_source(spec: AttentionSpec) -> str:
@@ -70,9 +70,9 @@ def tensor_formulas(spec: AttentionSpec) -> list[TensorFormula]:
                 "key_padding_mask", ("S",) if spec.unbatched else ("N", "S"), dtype=mask_dtype(spec), fed=True
             )
         )
-    if spec.attn_mask is MaskDims.TWO:
+    if spec.attn_mask is MaskForm.TWO_D:
         rows.append(TensorFormula("attn_mask", ("L", "S"), dtype=mask_dtype(spec), fed=True))
-    elif spec.attn_mask is MaskDims.THREE:
+    elif spec.attn_mask is MaskForm.THREE_D:
         depth = "num_heads" if spec.unbatched else "NÂ·num_heads"
         rows.append(TensorFormula("attn_mask", (depth, "L", "S"), dtype=mask_dtype(spec), fed=True))
     rows.append(TensorFormula("attn_output", layout(spec, "L", "E")))
@@ -164,7 +164,7 @@ def notes(spec: AttentionSpec) -> list[str]:
             else "a float mask is added to the scores: -inf ignores a key, 0 keeps it"
         )
         out.append(f"key_padding_mask ({'S' if spec.unbatched else 'N, S'}): {meaning}.")
-    if spec.attn_mask is not MaskDims.NONE:
+    if spec.attn_mask is not MaskForm.NONE:
         meaning = (
             "True means 'not allowed'" if spec.mask_dtype is MaskDType.BOOL else "it is added to the scores"
         )

@@ -3,7 +3,7 @@ torch would make at build or forward time made here first (``checker.Checker``).
 
 from __future__ import annotations
 
-from torchshape.families.attention.spec import DEFAULTS, AttentionSpec, MaskDims, MaskDType
+from torchshape.families.attention.spec import DEFAULTS, AttentionSpec, MaskDType, MaskForm
 from torchshape.families.checker import Checker
 
 
@@ -51,11 +51,11 @@ class _Checker(Checker[AttentionSpec]):
                 "(average_attn_weights only acts when need_weights=True); drop one of them",
             )
         key_padding_mask = self.switch("key_padding_mask")
-        attn_mask = self.choice("attn_mask", MaskDims)
-        if self.switch("is_causal") and attn_mask is MaskDims.NONE:
-            attn_mask = MaskDims.TWO  # torch needs the mask itself beside the is_causal hint
+        attn_mask = self.choice("attn_mask", MaskForm)
+        if self.switch("is_causal") and attn_mask is MaskForm.NONE:
+            attn_mask = MaskForm.TWO_D  # torch needs the mask itself beside the is_causal hint
         self.choice("mask_dtype", MaskDType)
-        if self.given("mask_dtype") and not (key_padding_mask or attn_mask is not MaskDims.NONE):
+        if self.given("mask_dtype") and not (key_padding_mask or attn_mask is not MaskForm.NONE):
             raise self.error(
                 "mask_dtype",
                 f"there is no mask to give a dtype; add {self.n('key_padding_mask')}, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchshape.families.attention.spec import MaskDims, MaskDType
+from torchshape.families.attention.spec import MaskDType, MaskForm
 from torchshape.options import Shown
 from torchshape.render import script
 from torchshape.report import Report
@@ -25,11 +25,11 @@ def render_python(report: Report, shown: Shown) -> str:
             f"key_padding_mask = torch.zeros({_shape(rows['key_padding_mask'].expected)}, device=device, "
             f"dtype={mask_type})  # True / -inf: padding"
         )
-    if spec.attn_mask is not MaskDims.NONE:
+    if spec.attn_mask is not MaskForm.NONE:
         if spec.is_causal:
             l_, s_ = spec.target_len, spec.source_len
             causal = f"torch.ones({l_}, {s_}, device=device, dtype=torch.bool).triu(1)"
-            if spec.attn_mask is MaskDims.THREE:
+            if spec.attn_mask is MaskForm.THREE_D:
                 causal += f".expand({_shape(rows['attn_mask'].expected)})"
             if spec.mask_dtype is MaskDType.FLOAT:
                 causal = f"torch.zeros(1, device=device, dtype=dtype).masked_fill({causal}, float('-inf'))"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from torchshape import settings
 from torchshape.options import DType
+from torchshape.options import MaskForm as MaskForm  # shared with the other attention family
 from torchshape.settings import (
     DEBUG,
     DIAGRAM,
@@ -21,14 +22,6 @@ from torchshape.settings import (
     option,
     switch,
 )
-
-
-class MaskDims(str, Enum):
-    """--attn-mask: none, (L, S) or (N·num_heads, L, S)."""
-
-    NONE = "none"
-    TWO = "2d"
-    THREE = "3d"
 
 
 class MaskDType(str, Enum):
@@ -131,7 +124,7 @@ class AttentionSpec(settings.Spec, family="attention"):
     need_weights: bool
     average_attn_weights: bool
     key_padding_mask: bool
-    attn_mask: MaskDims  # 2d whenever is_causal without --attn-mask
+    attn_mask: MaskForm  # 2d whenever is_causal without --attn-mask
     mask_dtype: MaskDType
     is_causal: bool
     add_bias_kv: bool
@@ -159,7 +152,7 @@ class AttentionSpec(settings.Spec, family="attention"):
 
     @property
     def has_masks(self) -> bool:
-        return self.key_padding_mask or self.attn_mask is not MaskDims.NONE
+        return self.key_padding_mask or self.attn_mask is not MaskForm.NONE
 
     def as_dict(self) -> dict[str, Any]:
         """PyTorch's argument names and the inputs'; plain JSON values."""
@@ -185,7 +178,7 @@ class AttentionSpec(settings.Spec, family="attention"):
             args.append("key_padding_mask=key_padding_mask")
         if not self.need_weights:
             args.append("need_weights=False")
-        if self.attn_mask is not MaskDims.NONE:
+        if self.attn_mask is not MaskForm.NONE:
             args.append("attn_mask=attn_mask")
         if not self.average_attn_weights:
             args.append("average_attn_weights=False")
@@ -203,7 +196,7 @@ command_line = settings.Command(
         "vdim": Rule(default=lambda spec: spec.embed_dim),
         "source_len": Rule(when=lambda spec: not spec.self_attention),
         # --causal alone gives the (L, S) mask
-        "attn_mask": Rule(when=lambda spec: not (spec.is_causal and spec.attn_mask is MaskDims.TWO)),
+        "attn_mask": Rule(when=lambda spec: not (spec.is_causal and spec.attn_mask is MaskForm.TWO_D)),
         "mask_dtype": Rule(when=lambda spec: spec.has_masks),
     },
 ).line

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from torchshape.families.attention.formulas import symbols, tensor_formulas
-from torchshape.families.attention.spec import AttentionSpec, MaskDims, MaskDType
+from torchshape.families.attention.spec import AttentionSpec, MaskDType, MaskForm
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def bool_masks(spec: AttentionSpec, device: torch.device) -> dict[str, torch.Ten
         padded = (torch.arange(n, device=device) + 1).clamp(max=s - 1).view(-1, 1)
         kpm = torch.arange(s, device=device).view(1, -1) >= s - padded
         out["key_padding_mask"] = kpm[0] if spec.unbatched else kpm
-    if spec.attn_mask is not MaskDims.NONE:
+    if spec.attn_mask is not MaskForm.NONE:
         rows = torch.arange(big_l, device=device).view(-1, 1)
         cols = torch.arange(s, device=device).view(1, -1)
         depth = spec.num_heads * (1 if spec.unbatched else spec.batch)
@@ -72,7 +72,7 @@ def bool_masks(spec: AttentionSpec, device: torch.device) -> dict[str, torch.Ten
             two = ((rows + cols) % 3 == 2) & (cols > 0)
             layer = torch.arange(depth, device=device).view(-1, 1, 1)
             three = ((layer + rows + cols) % 3 == 2) & (cols > 0)
-        out["attn_mask"] = two if spec.attn_mask is MaskDims.TWO else three
+        out["attn_mask"] = two if spec.attn_mask is MaskForm.TWO_D else three
     return out
 
 

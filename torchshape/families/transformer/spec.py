@@ -8,6 +8,7 @@ from typing import Any
 
 from torchshape import settings
 from torchshape.options import DType
+from torchshape.options import MaskForm as MaskForm  # shared with the other attention family
 from torchshape.settings import Given, Rule, option, switch
 
 
@@ -17,14 +18,6 @@ class Layer(str, Enum):
     FULL = "full"
     ENCODER_STACK = "encoder-stack"  # nn.TransformerEncoder(encoder_layer, num_layers, norm)
     DECODER_STACK = "decoder-stack"  # nn.TransformerDecoder(decoder_layer, num_layers, norm)
-
-
-class MaskForm(str, Enum):
-    """An attention mask: none, one (L, S) for every sample and head, or (N·nhead, L, S)."""
-
-    NONE = "none"
-    TWO_D = "2d"
-    THREE_D = "3d"
 
 
 class PaddingForm(str, Enum):
