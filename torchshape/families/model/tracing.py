@@ -9,9 +9,10 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from torchshape.families.diagnosis import constructor, type_name
+from torchshape.families.diagnosis import Diagnosis, constructor, type_name
 from torchshape.families.model.diagnose import (
     Unpacked,
     meta_advice,
@@ -20,7 +21,7 @@ from torchshape.families.model.diagnose import (
     unpacked_advice,
     unpacked_split,
 )
-from torchshape.families.model.known import is_recurrent, known
+from torchshape.families.model.known import Known, is_recurrent, known
 from torchshape.families.model.names import name_inputs, name_outputs
 from torchshape.families.model.records import (
     failure,
@@ -38,6 +39,8 @@ from torchshape.families.model.trace import LayerCall, Output, Trace
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from torchshape.families.model.op_calls import OpCall
 
 
 def trace_module(
@@ -57,7 +60,6 @@ def trace_module(
     sizes, for the recurrent layers that a formula answered on meta (``meta.recurrent_stand_ins``).
     """
     import torch
-    from torch.nn.utils.rnn import PackedSequence
 
     from torchshape.families.model.op_calls import OpRecorder, warm_up
     from torchshape.families.model.ops import OpCounter, PlainLinear
@@ -67,9 +69,7 @@ def trace_module(
     materialize_lazy(model, inputs, keywords)
     warm_up(meta=_on_meta_device(model, inputs))
 
-    paths: dict[int, str] = {}
-    for path, module in model.named_modules():
-        paths.setdefault(id(module), path)
+    paths = {id(module): path for path, module in model.named_modules()}  # each module once, first path
     records: list[dict[str, Any]] = []
     stack: list[int] = []
     finished: list[int] = []  # record indices, in the order their calls returned
@@ -82,21 +82,7 @@ def trace_module(
         lambda: next(clock),
         lambda: bool(stack) and type(records[stack[-1]]["module"]).__module__.startswith("torch.nn.modules."),
     )
-    given = {id(t) for t in fed}
-
-    def shadow(value: Any) -> Any:
-        """``value`` with every tensor but the model's inputs as an empty meta tensor of its shape."""
-        if isinstance(value, torch.Tensor):
-            if id(value) in given:
-                return value
-            return torch.empty(value.shape, dtype=value.dtype, device="meta")
-        if isinstance(value, PackedSequence):
-            return value._replace(data=shadow(value.data))
-        if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
-            return type(value)(shadow(v) for v in value)
-        if isinstance(value, dict):
-            return {k: shadow(v) for k, v in value.items()}
-        return value
+    shadow = partial(_shadow, given={id(t) for t in fed})
 
     def before(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         parent = stack[-1] if stack else -1
@@ -150,32 +136,12 @@ def trace_module(
     for record in records:  # a TorchScript module's row is the module itself, not its wrapper
         if isinstance(record["module"], _ScriptLeaf):
             record["module"] = record["module"].scripted
-    diagnosis = None
-    failed_index = -1
-    if error is not None:
-        failed_index = stack[-1] if stack else -1
-        failing = records[failed_index]["module"] if stack else model
-        where = paths.get(id(failing), "")
-        diagnosis = failure(failing, where, records, failed_index, error, paths, finished)
-        if recorder.failed is not None and recorder.failed.message == diagnosis.message:
-            diagnosis = replace(diagnosis, operation=recorder.failed.call)
-        what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
-        if what is not None:
-            diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
-    places = {id(t): place for place, t in enumerate(fed)}
-    unpacked: list[Unpacked] = []
-    for one in recorder.unpacked:  # an input tensor unpacked as a tuple: the argument's structure
-        place = places.get(one.tensor)
-        if place is not None and all(u.tensor != place for u in unpacked):
-            unpacked.append(replace(one, tensor=place))
-    if diagnosis is not None and unpacked:  # the cause, whatever layer raised after: no fix of it
-        diagnosis = replace(diagnosis, fixes=(), advice=unpacked_advice(unpacked[0]), reads_values=None)
-
+    failed_index = stack[-1] if error is not None and stack else -1
+    unpacked = _unpacked(recorder.unpacked, fed)
+    diagnosis = _diagnosis(model, inputs, error, records, stack, paths, finished, recorder.failed, unpacked)
     found_all = [record.get("known") for record in records]
     inclusive = inclusive_macs(records, counter.by_call, found_all)
     formulas_macs = formula_macs(records, found_all, counter.uncounted_in)
-    calls = []
-    macs = counter.macs
     warnings = suspicions(records, inputs, paths)
     if diagnosis is None:
         warnings += [
@@ -184,32 +150,22 @@ def trace_module(
             )
             for one in unpacked
         ]
-    for index, record in enumerate(records):
-        module = record["module"]
-        path = paths.get(id(module), "?")
-        found = found_all[index]
-        formulas = {o.name: (o.formula, o.expected) for o in found.outputs} if found is not None else {}
-        small_run = (answered or {}).get(id(module))
-        outputs = [
-            Output(name, shape_of(tensor), *formulas.get(name, (None, None)), small_run=small_run)
-            for name, tensor in record["outputs"] or []
-        ]
-        if record["suspends"] and not inside_suspended(records, index):
-            macs += (found.macs if found is not None else None) or 0
-        calls.append(
-            LayerCall(
-                path=path,
-                type=type_name(module),
-                module=constructor(module),
-                depth=0 if not path else path.count(".") + 1,
-                inputs=tuple((name, shape_of(t)) for name, t in record["inputs"]),
-                outputs=tuple(outputs),
-                params=sum(p.numel() for p in module.parameters()),
-                macs=inclusive[index],
-                failed=index == failed_index,
-                macs_formula=formulas_macs[index],
-            )
+    macs = counter.macs + sum(  # the recurrent layers' fused kernels hide the products: their formulas count
+        (found.macs if found is not None else None) or 0
+        for index, found in enumerate(found_all)
+        if records[index]["suspends"] and not inside_suspended(records, index)
+    )
+    calls = [
+        _layer_call(
+            record,
+            found_all[index],
+            paths,
+            (answered or {}).get(id(record["module"])),
+            (inclusive[index], formulas_macs[index]),
+            failed=index == failed_index,
         )
+        for index, record in enumerate(records)
+    ]
     calls = with_ops(calls, records, recorder.calls)
     parameters = list(model.parameters())
     return Trace(
@@ -230,6 +186,100 @@ def trace_module(
         diagnosis=diagnosis,
         warnings=tuple(warnings),
         unpacked=tuple(unpacked),
+    )
+
+
+def _shadow(value: Any, given: set[int]) -> Any:
+    """``value`` with every tensor but the model's inputs (ids in ``given``) as an empty meta tensor
+    of its shape."""
+    import torch
+    from torch.nn.utils.rnn import PackedSequence
+
+    if isinstance(value, torch.Tensor):
+        if id(value) in given:
+            return value
+        return torch.empty(value.shape, dtype=value.dtype, device="meta")
+    if isinstance(value, PackedSequence):
+        return value._replace(data=_shadow(value.data, given))
+    if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
+        return type(value)(_shadow(v, given) for v in value)
+    if isinstance(value, dict):
+        return {k: _shadow(v, given) for k, v in value.items()}
+    return value
+
+
+def _unpacked(seen: list[Unpacked], fed: list[Any]) -> list[Unpacked]:
+    """The model's input tensors that forward unpacked as a tuple (the argument's structure), each
+    once, named by its place among ``fed``."""
+    places = {id(t): place for place, t in enumerate(fed)}
+    unpacked: list[Unpacked] = []
+    for one in seen:
+        place = places.get(one.tensor)
+        if place is not None and all(u.tensor != place for u in unpacked):
+            unpacked.append(replace(one, tensor=place))
+    return unpacked
+
+
+def _diagnosis(
+    model: nn.Module,
+    inputs: tuple[Any, ...],
+    error: BaseException | None,
+    records: list[dict[str, Any]],
+    stack: list[int],
+    paths: dict[int, str],
+    finished: list[int],
+    failed_op: OpCall | None,
+    unpacked: list[Unpacked],
+) -> Diagnosis | None:
+    """Why forward raised ``error`` (None when it did not): the layer that raised, the operation the
+    recorder saw fail, what a meta tensor could not give, or an input unpacked as a tuple."""
+    if error is None:
+        return None
+    failed_index = stack[-1] if stack else -1
+    failing = records[failed_index]["module"] if stack else model
+    diagnosis = failure(failing, paths.get(id(failing), ""), records, failed_index, error, paths, finished)
+    if failed_op is not None and failed_op.message == diagnosis.message:
+        diagnosis = replace(diagnosis, operation=failed_op.call)
+    what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
+    if what is not None:
+        diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
+    if unpacked:  # the cause, whatever layer raised after: no fix of it
+        diagnosis = replace(diagnosis, fixes=(), advice=unpacked_advice(unpacked[0]), reads_values=None)
+    return diagnosis
+
+
+def _layer_call(
+    record: dict[str, Any],
+    found: Known | None,
+    paths: dict[int, str],
+    small_run: bool | None,
+    macs: tuple[int | None, int | None],
+    *,
+    failed: bool,
+) -> LayerCall:
+    """One call's row, from its record, what the formulas said (``found``) and its MACs: counted,
+    and by its family's formula."""
+    module = record["module"]
+    path = paths.get(id(module), "?")
+    known_outputs = found.outputs if found is not None else ()
+    formulas: dict[str, tuple[str | None, tuple[int, ...] | None]] = {
+        o.name: (o.formula, o.expected) for o in known_outputs
+    }
+    outputs = [
+        Output(name, shape_of(tensor), *formulas.get(name, (None, None)), small_run=small_run)
+        for name, tensor in record["outputs"] or []
+    ]
+    return LayerCall(
+        path=path,
+        type=type_name(module),
+        module=constructor(module),
+        depth=0 if not path else path.count(".") + 1,
+        inputs=tuple((name, shape_of(t)) for name, t in record["inputs"]),
+        outputs=tuple(outputs),
+        params=sum(p.numel() for p in module.parameters()),
+        macs=macs[0],
+        failed=failed,
+        macs_formula=macs[1],
     )
 
 
