@@ -87,13 +87,21 @@ def first_problem(
     kinds = kinds or {}
     command = words[i]
     if command not in commands:
-        for owner, choices in kinds.items():
-            if command.lower() in choices:
-                return f"{command!r} is not a command; type torchshape {owner} --kind {command.lower()}"
-        listed = ", ".join(commands)
-        return f"{command!r} is not a command; the commands are {listed} (torchshape --help lists them)"
-    options = commands[command]
-    rest = words[i + 1 :]
+        return _not_a_command(command, commands, kinds)
+    return _command_problem(command, words[i + 1 :], commands[command], kinds.get(command, frozenset()))
+
+
+def _not_a_command(command: str, commands: Mapping[str, Options], kinds: Mapping[str, frozenset[str]]) -> str:
+    """``lstm`` typed where a command goes: the command whose --kind it is, or the commands."""
+    for owner, choices in kinds.items():
+        if command.lower() in choices:
+            return f"{command!r} is not a command; type torchshape {owner} --kind {command.lower()}"
+    listed = ", ".join(commands)
+    return f"{command!r} is not a command; the commands are {listed} (torchshape --help lists them)"
+
+
+def _command_problem(command: str, rest: list[str], options: Options, kinds: frozenset[str]) -> str | None:
+    """The first mistake in the words after ``torchshape COMMAND``, or None."""
     j = 0
     before: str | None = None  # the option just before, to blame a switch for a stray value
     positionals = options.positionals  # words still to be taken as the command's arguments
@@ -101,32 +109,40 @@ def first_problem(
     while j < len(rest):
         word = rest[j]
         if word == "--":  # what follows is the command's arguments (torchshape expr -- "-a")
-            if j + 1 + positionals < len(rest) and stray is None:
-                extra = rest[j + 1 + positionals]
-                return (
-                    f"unexpected word {extra!r} after --; torchshape {command} takes flags only, drop the --"
-                )
+            extra = rest[j + 1 + positionals : j + 2 + positionals]  # a word more than the command takes
+            if extra and stray is None:
+                where = f"torchshape {command}"
+                return f"unexpected word {extra[0]!r} after --; {where} takes flags only, drop the --"
             return stray
         name, equals, _ = word.partition("=")
         if word in EAGER:
             return None
         if word.startswith("--") or (word.startswith("-") and not _is_number(word) and len(word) > 1):
-            if name in options.switches:
-                if equals:
-                    return f"{name}: a switch takes no value; type {name} alone"
-            elif name in options.values:
-                if not equals:
-                    if j + 1 == len(rest):
-                        return f"{name}: needs a value; none was given"
-                    if _looks_like_a_flag(rest[j + 1], options):
-                        return f"{name}: needs a value; got the flag {rest[j + 1]}"
-                    j += 1
-            else:
-                return _unknown(word, options, f"torchshape {command}")
+            problem = _flag_problem(word, rest[j + 1] if j + 1 < len(rest) else None, options, command)
+            if problem is not None:
+                return problem
+            if name in options.values and not equals:
+                j += 1  # its value
         elif positionals:
             positionals -= 1
         elif stray is None:
-            stray = _stray(word, before, options, kinds.get(command, frozenset()), command)
+            stray = _stray(word, before, options, kinds, command)
         j += 1
         before = name if name in options.switches else None
     return stray
+
+
+def _flag_problem(word: str, following: str | None, options: Options, command: str) -> str | None:
+    """What is wrong with the flag ``word``, or None; ``following``: the word after it (None: none)."""
+    name, equals, _ = word.partition("=")
+    if name in options.switches:
+        return f"{name}: a switch takes no value; type {name} alone" if equals else None
+    if name not in options.values:
+        return _unknown(word, options, f"torchshape {command}")
+    if equals:
+        return None
+    if following is None:
+        return f"{name}: needs a value; none was given"
+    if _looks_like_a_flag(following, options):
+        return f"{name}: needs a value; got the flag {following}"
+    return None
