@@ -6,6 +6,8 @@ README, an issue or a design doc as it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from torchshape import families
 from torchshape.options import Format, Shown
 from torchshape.render.shown import reproduce
@@ -69,13 +71,9 @@ def render_markdown(report: Report, shown: Shown | None = None) -> str:
 
         picture, _, *legend = diagram_renderables(drawn)
         lines += ["```text", *plain_lines([picture]), "```", ""]
-        for line in legend:
-            lines += [str(getattr(line, "plain", line)), ""]
-    # One paragraph per line: a hard line break would need trailing spaces.
-    for line in family.footer(report):
-        lines += [line.plain, ""]
-    for verdict in facts.verdict:
-        lines += [verdict.text, ""]
+        lines += _paragraphs(str(getattr(line, "plain", line)) for line in legend)
+    lines += _paragraphs(line.plain for line in family.footer(report))
+    lines += _paragraphs(verdict.text for verdict in facts.verdict)
     timing = timing_text(report)
     if timing:
         lines += ["```text", *timing, "```", ""]
@@ -96,6 +94,9 @@ def _parameters(report: Report) -> list[str]:
         align=["---", "---", "---", "---:", "---"],
     )
     lines.append("")
-    for line in [section.init, *section.notes, *section.mismatches]:
-        lines += [line, ""]
-    return lines
+    return lines + _paragraphs([section.init, *section.notes, *section.mismatches])
+
+
+def _paragraphs(texts: Iterable[str]) -> list[str]:
+    """One paragraph per text: a hard line break would need trailing spaces."""
+    return [line for text in texts for line in (text, "")]
