@@ -134,8 +134,11 @@ def _placed(
     return xs, gaps
 
 
+_CELL_W = 70  # a step's cell in the unrolled lanes
+
+
 def _lanes(c: _Canvas, d: LanesDiagram) -> float:
-    cell_w, cell_h, gap_w, pitch, lane_h = 70, 30, 40, 96, 46
+    cell_w, cell_h, gap_w, pitch, lane_h = _CELL_W, 30, 40, 96, 46
     top = d.layers - 1
     c.text(MARGIN, MARGIN + 12, f"{d.title}, unrolled over L = {d.steps} steps", size=15, weight="bold")
     xs, gaps = _placed(legend.with_gaps(d.shown_steps), MARGIN + 200, pitch, gap_w)
@@ -144,28 +147,8 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
         c.text(cx + cell_w / 2, y, f"t = {t}", anchor="middle", fill="#555")
     for gx in gaps:
         c.text(gx + gap_w / 2 - 12, y, "⋯", fill="#555")
-    # output: one bar per direction's half, above the top lanes
-    y += 16
-    out_y = y
-    for i, direction in enumerate(d.directions):
-        colour = FORWARD if direction == "forward" else BACKWARD
-        label = f"{d.output_label}[..., {d.half * i}:{d.half * (i + 1)}]"
-        c.text(MARGIN, y + 17, label, fill=colour)
-        for t, cx in xs.items():
-            role = d.cell(top, direction, t).role("output")
-            stroke = HOLDS[role.holds] if role is not None and role.holds is False else colour
-            c.rect(cx, y, cell_w, 24, fill="#f5f5f5", stroke=stroke, rx=2)
-            c.text(
-                cx + cell_w / 2,
-                y + 17,
-                "fwd" if direction == "forward" else "bwd",
-                anchor="middle",
-                size=11,
-                fill=colour,
-            )
-        y += 30
-    y += 18
-    lane_top = y
+    out_y = y + 16  # output: one bar per direction's half, above the top lanes
+    lane_top = _output_bars(c, d, xs, out_y) + 18
     lanes = [(layer, direction) for layer in range(top, -1, -1) for direction in d.directions]
     for row, (layer, direction) in enumerate(lanes):
         ly = lane_top + row * lane_h
@@ -209,19 +192,40 @@ def _lanes(c: _Canvas, d: LanesDiagram) -> float:
         c.rect(cx, y, cell_w, 24, fill="#eeeeee", stroke="#777", rx=2)
         c.text(cx + cell_w / 2, y + 17, f"x{t}" if t < 1000 else "x", anchor="middle", size=11, fill="#555")
         c.line(cx + cell_w / 2, y, cx + cell_w / 2, y - 10, stroke="#777", width=1, arrow=True)
-    y += 36
-    if d.lengths is not None:
-        for n, length in enumerate(d.lengths[:8]):
-            c.text(MARGIN, y + 14, f"sequence {n} (length {length})", size=12, fill="#333")
-            for t, cx in xs.items():
-                if t == length - 1:
-                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill=HOLDS[True], stroke=HOLDS[True], rx=8)
-                elif t < length:
-                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill="#90a4ae", stroke="#90a4ae", rx=2)
-                else:
-                    c.rect(cx + 20, y + 2, cell_w - 40, 16, fill="#ffffff", stroke="#bbb", dash=True, rx=2)
-            y += 22
-        y += 10
+    return _lengths(c, d, xs, y + 36) + 10
+
+
+def _output_bars(c: _Canvas, d: LanesDiagram, xs: dict[int, float], y: int) -> int:
+    """``output``'s bars from ``y`` down, one per direction's half; where they end."""
+    for i, direction in enumerate(d.directions):
+        colour = FORWARD if direction == "forward" else BACKWARD
+        label = f"{d.output_label}[..., {d.half * i}:{d.half * (i + 1)}]"
+        c.text(MARGIN, y + 17, label, fill=colour)
+        for t, cx in xs.items():
+            role = d.cell(d.layers - 1, direction, t).role("output")
+            stroke = HOLDS[role.holds] if role is not None and role.holds is False else colour
+            c.rect(cx, y, _CELL_W, 24, fill="#f5f5f5", stroke=stroke, rx=2)
+            short = "fwd" if direction == "forward" else "bwd"
+            c.text(cx + _CELL_W / 2, y + 17, short, anchor="middle", size=11, fill=colour)
+        y += 30
+    return y
+
+
+def _lengths(c: _Canvas, d: LanesDiagram, xs: dict[int, float], y: int) -> int:
+    """With lengths, a row per sequence (the first 8) from ``y`` down, its last step marked; where
+    they end."""
+    if d.lengths is None:
+        return y
+    for n, length in enumerate(d.lengths[:8]):
+        c.text(MARGIN, y + 14, f"sequence {n} (length {length})", size=12, fill="#333")
+        for t, cx in xs.items():
+            if t == length - 1:
+                c.rect(cx + 20, y + 2, _CELL_W - 40, 16, fill=HOLDS[True], stroke=HOLDS[True], rx=8)
+            elif t < length:
+                c.rect(cx + 20, y + 2, _CELL_W - 40, 16, fill="#90a4ae", stroke="#90a4ae", rx=2)
+            else:
+                c.rect(cx + 20, y + 2, _CELL_W - 40, 16, fill="#ffffff", stroke="#bbb", dash=True, rx=2)
+        y += 22
     return y + 10
 
 
@@ -240,21 +244,27 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
         if d.output_padding is not None and d.output_padding[0] <= p < d.output_padding[1]:
             c.rect(px + 1, y, size - 2, size, fill="#e1bee7", stroke="#8e24aa", rx=2)
         elif 0 <= p < d.size:
-            lost = p in d.unread
-            c.rect(
-                px + 1,
-                y,
-                size - 2,
-                size,
-                fill="#ffcdd2" if lost else "#e3f2fd",
-                stroke="#c62828" if lost else "#1565c0",
-                rx=2,
-            )
+            fill, stroke = ("#ffcdd2", "#c62828") if p in d.unread else ("#e3f2fd", "#1565c0")
+            c.rect(px + 1, y, size - 2, size, fill=fill, stroke=stroke, rx=2)
         else:
             c.rect(px + 1, y, size - 2, size, fill="#f5f5f5", stroke="#9e9e9e", dash=True, rx=2)
     for gx in gaps:
         c.text(gx + size / 2, y + 17, "⋯", anchor="middle", fill="#555")
     y += size + 16
+    y = _windows(c, d, xs, y)
+    if d.unreached is not None or d.unread:
+        c.text(MARGIN, y + 12, "no window", size=12, fill="#c62828")
+        for p, px in xs.items():
+            if legend.unread_cell(d, p):
+                c.text(px + size / 2, y + 12, "▲", anchor="middle", size=12, fill="#c62828")
+        y += 22
+    return y + 16
+
+
+def _windows(c: _Canvas, d: AxisDiagram, xs: dict[int, float], y: int) -> int:
+    """The axis' windows from ``y`` down, each a line over the cells it spans with a dot on each
+    tap; where they end."""
+    size = 24
     windows = legend.drawn_windows(d)
     left_out = legend.windows_left_out(d, windows)
     for i, w in enumerate(windows):
@@ -263,33 +273,17 @@ def _axis(c: _Canvas, d: AxisDiagram) -> float:
             y += 22
         colour = {"ceil_mode": "#8e24aa", "dropped": "#9e9e9e"}.get(w.extra or "", "#37474f")
         name = f"{'from input ' if d.transposed else 'window '}{w.index}"
-        if w.extra == "ceil_mode":
-            name += " (ceil_mode)"
-        elif w.extra == "dropped":
-            name += " (dropped)"
+        name += {"ceil_mode": " (ceil_mode)", "dropped": " (dropped)"}.get(w.extra or "", "")
         c.text(MARGIN, y + 10, name, size=12, fill=colour)
         shown = [p for p in range(w.start, w.end) if p in xs]
         if shown:
-            c.line(
-                xs[shown[0]] + size / 2,
-                y + 6,
-                xs[shown[-1]] + size / 2,
-                y + 6,
-                stroke=colour,
-                width=2,
-                dash=w.extra == "dropped",
-            )
+            start, end = xs[shown[0]] + size / 2, xs[shown[-1]] + size / 2
+            c.line(start, y + 6, end, y + 6, stroke=colour, width=2, dash=w.extra == "dropped")
         for p in w.taps:
             if p in xs:
                 c.circle(xs[p] + size / 2, y + 6, 5, colour)
         y += 22
-    if d.unreached is not None or d.unread:
-        c.text(MARGIN, y + 12, "no window", size=12, fill="#c62828")
-        for p, px in xs.items():
-            if legend.unread_cell(d, p):
-                c.text(px + size / 2, y + 12, "▲", anchor="middle", size=12, fill="#c62828")
-        y += 22
-    return y + 16
+    return y
 
 
 MASK_FILL = {"allowed": "#c8e6c9", "attn_mask": "#eeeeee", "key_padding_mask": "#ffe0b2", "both": "#bdbdbd"}

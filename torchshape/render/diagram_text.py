@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from torchshape.diagram import AxisDiagram, Diagram, LanesDiagram, MaskCell, MaskDiagram
+from torchshape.diagram import AxisDiagram, AxisWindow, Diagram, LanesDiagram, MaskCell, MaskDiagram
 from torchshape.render import diagram_legend as legend
 from torchshape.render.diagram_legend import GAP, INPUT, PADDING, REACH, TAP, UP
 from torchshape.render.text import code_text, hanging
@@ -100,20 +100,27 @@ def lanes_text(d: LanesDiagram) -> Text:
     for t in cols:
         text.append("  " + GAP + "  " if t is None else f"{UP:^{column}}", style="dim")
     if d.lengths is not None:
-        for n, label in enumerate(seq_rows):
-            text.append("\n" + f"{label:<{width}}")
-            for t in cols:
-                if t is None:
-                    text.append("  " + GAP + "  ", style="dim")
-                    continue
-                length = d.lengths[n]
-                glyph, style = (
-                    (TAP, "green") if t == length - 1 else (INPUT, "") if t < length else (PADDING, "dim")
-                )
-                text.append(f"{glyph:^{column}}", style=style)
-        if len(d.lengths) > len(seq_rows):
-            text.append(f"\n… and {len(d.lengths) - len(seq_rows)} more sequences")
+        _length_rows(text, d.lengths, seq_rows, cols, (width, column))
     return text
+
+
+def _length_rows(
+    text: Text, lengths: tuple[int, ...], labels: list[str], cols: list[int | None], widths: tuple[int, int]
+) -> None:
+    """A row per sequence (one per label), its steps read, its last one marked, the padding dim."""
+    width, column = widths
+    for label, length in zip(labels, lengths, strict=False):
+        text.append("\n" + f"{label:<{width}}")
+        for t in cols:
+            if t is None:
+                text.append("  " + GAP + "  ", style="dim")
+                continue
+            glyph, style = (
+                (TAP, "green") if t == length - 1 else (INPUT, "") if t < length else (PADDING, "dim")
+            )
+            text.append(f"{glyph:^{column}}", style=style)
+    if len(lengths) > len(labels):
+        text.append(f"\n… and {len(lengths) - len(labels)} more sequences")
 
 
 # ---------------------------------------------------------------- axis
@@ -142,34 +149,44 @@ def axis_text(d: AxisDiagram) -> Text:
         style = {"ceil_mode": "magenta", "dropped": "dim"}.get(w.extra or "", "")
         text.append("\n" + f"{name:<{label_w}}", style=style)
         for p in cells:
-            if p is None:
-                text.append(f"{GAP:^{cw}}", style="dim")
-            elif p in w.taps:
-                text.append((REACH if p > w.start else " ") * (cw - 2), style=style)
-                text.append(TAP, style=style or "bold")
-                text.append(REACH if p < w.end - 1 else " ", style=style)
-            elif w.start <= p < w.end:
-                text.append(REACH * cw, style=style)
-            else:
-                text.append(" " * cw)
-        if w.extra == "ceil_mode":
-            text.append("  ceil_mode's extra window, kept", style=style)
-        elif w.extra == "dropped":
-            text.append("  ceil_mode's extra window, dropped: it starts in the padding", style=style)
+            _window_cell(text, w, p, cw, style)
+        text.append(WINDOW_NOTES.get(w.extra or "", ""), style=style)
     if d.unreached is not None or d.unread:
-        text.append("\n" + f"{'no window':<{label_w}}", style="red")
-        for p in cells:
-            text.append(
-                f"{UP:>{cw - 1}} " if p is not None and legend.unread_cell(d, p) else " " * cw, style="red"
-            )
+        unread = [p for p in cells if p is not None and legend.unread_cell(d, p)]
+        _marked_row(text, f"{'no window':<{label_w}}", cells, cw, unread, "red")
     if d.output_padding is not None:
-        start, end = d.output_padding
-        text.append("\n" + f"{'output_padding':<{label_w}}", style="magenta")
-        for p in cells:
-            text.append(
-                f"{UP:>{cw - 1}} " if p is not None and start <= p < end else " " * cw, style="magenta"
-            )
+        added = [p for p in cells if p is not None and d.output_padding[0] <= p < d.output_padding[1]]
+        _marked_row(text, f"{'output_padding':<{label_w}}", cells, cw, added, "magenta")
     return text
+
+
+WINDOW_NOTES = {
+    "ceil_mode": "  ceil_mode's extra window, kept",
+    "dropped": "  ceil_mode's extra window, dropped: it starts in the padding",
+}
+
+
+def _window_cell(text: Text, w: AxisWindow, p: int | None, cw: int, style: str) -> None:
+    """Position ``p`` in window ``w``'s row: a tap, the reach between taps, or blank."""
+    if p is None:
+        text.append(f"{GAP:^{cw}}", style="dim")
+    elif p in w.taps:
+        text.append((REACH if p > w.start else " ") * (cw - 2), style=style)
+        text.append(TAP, style=style or "bold")
+        text.append(REACH if p < w.end - 1 else " ", style=style)
+    elif w.start <= p < w.end:
+        text.append(REACH * cw, style=style)
+    else:
+        text.append(" " * cw)
+
+
+def _marked_row(
+    text: Text, label: str, cells: list[int | None], cw: int, marked: list[int], style: str
+) -> None:
+    """A row that points up at the ``marked`` positions, all in ``style``."""
+    text.append("\n" + label, style=style)
+    for p in cells:
+        text.append(f"{UP:>{cw - 1}} " if p in marked else " " * cw, style=style)
 
 
 def _cell(d: AxisDiagram, p: int | None, cw: int) -> tuple[str, str]:
