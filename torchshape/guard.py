@@ -199,26 +199,37 @@ def cgroup_available(proc: Path, root: Path) -> int | None:
         _, controllers, path = parts
         relative = path.lstrip("/")
         if controllers == "":  # cgroup v2: every ancestor's limit applies
-            here = root / relative
-            for directory in [here, *here.parents]:
-                room = _room(directory, "memory.max", "memory.current", "inactive_file")
-                if room is not None:
-                    found.append(room)
-                if directory == root:
-                    break
+            found += _v2_rooms(root, root / relative)
         elif "memory" in controllers.split(","):
-            for directory in (root / "memory" / relative, root / "memory"):
-                room = _room(
-                    directory,
-                    "memory.limit_in_bytes",
-                    "memory.usage_in_bytes",
-                    "total_inactive_file",
-                    hierarchical="hierarchical_memory_limit",
-                )
-                if room is not None:
-                    found.append(room)
-                    break
+            found += _v1_room(root, relative)
     return min(found) if found else None
+
+
+def _v2_rooms(root: Path, here: Path) -> list[int]:
+    """cgroup v2: the room under the limit of ``here`` and of each of its ancestors up to ``root``."""
+    found: list[int] = []
+    for directory in [here, *here.parents]:
+        room = _room(directory, "memory.max", "memory.current", "inactive_file")
+        if room is not None:
+            found.append(room)
+        if directory == root:
+            break
+    return found
+
+
+def _v1_room(root: Path, relative: str) -> list[int]:
+    """cgroup v1: the room under the memory controller's limit, the group's or else the root's."""
+    for directory in (root / "memory" / relative, root / "memory"):
+        room = _room(
+            directory,
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+            "total_inactive_file",
+            hierarchical="hierarchical_memory_limit",
+        )
+        if room is not None:
+            return [room]
+    return []
 
 
 def _room(

@@ -89,15 +89,7 @@ def check_output(path: str) -> None:
     target = _target(path)
     if os.path.isdir(target):
         raise UsageError("--output", f"leads to the directory {target}; give a file name", shown=flag)
-    directory = os.path.dirname(target) or os.curdir
-    existing = directory
-    while not os.path.isdir(existing):  # the nearest folder that exists: the rest will be made
-        if os.path.lexists(existing):
-            raise UsageError("--output", f"the directory {existing} is not a directory", shown=flag)
-        parent = os.path.dirname(existing) or os.curdir
-        if parent == existing:  # pragma: no cover - the root always exists
-            break
-        existing = parent
+    existing = _nearest_folder(os.path.dirname(target) or os.curdir, flag)
     try:  # can a file be made there? (the atomic write puts a temporary file beside the target)
         fd, probe = tempfile.mkstemp(dir=existing, prefix=".torchshape-", suffix=".tmp")
     except OSError as exc:
@@ -105,6 +97,19 @@ def check_output(path: str) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+def _nearest_folder(directory: str, flag: str) -> str:
+    """The nearest folder of ``directory`` (itself or a parent) that exists: the rest will be made."""
+    existing = directory
+    while not os.path.isdir(existing):
+        if os.path.lexists(existing):
+            raise UsageError("--output", f"the directory {existing} is not a directory", shown=flag)
+        parent = os.path.dirname(existing) or os.curdir
+        if parent == existing:  # pragma: no cover - the root always exists
+            break
+        existing = parent
+    return existing
 
 
 def _make_directories(directory: str, flag: str) -> list[str]:
