@@ -151,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
         args = ["--help"]
-    debug = "--debug" in args
     from torchshape import quiet
     from torchshape.terminal import install
 
@@ -167,20 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     if _eager(args) == "--version":  # torchshape rnn --version: the version, as after torchshape alone
         sys.stdout.write(version_line() + "\n")
         return 0
-    # Help through a pipe or into a file: rich pads every line to the width; strip that.
-    helping = any(arg in ("-h", "--help") for arg in args) and not sys.stdout.isatty()
+    return _run(command, args)
+
+
+def _run(command: Any, args: list[str]) -> int:
+    """Run the command line: its exit code, every error turned into one line on stderr (with
+    --debug, torchshape's own errors raise)."""
+    debug = "--debug" in args
     try:
-        if helping:
-            import contextlib
-            import io
-
-            from torchshape.terminal import strip_trailing_spaces
-
-            with contextlib.redirect_stdout(io.StringIO()) as buffer:
-                result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
-            sys.stdout.write(strip_trailing_spaces(buffer.getvalue()))
-        else:
-            result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
+        result = _main_of(command, args)
     except ParseError as exc:
         return _fail(getattr(exc, "format_message", exc.__str__)(), getattr(exc, "exit_code", 2))
     except TorchshapeError as exc:
@@ -205,6 +199,22 @@ def main(argv: list[str] | None = None) -> int:
     if result == 130:  # typer turns a KeyboardInterrupt inside the command into 130, silently
         return _fail("interrupted", 130)
     return result if isinstance(result, int) else 0
+
+
+def _main_of(command: Any, args: list[str]) -> Any:
+    """The parser's run of the command line; help through a pipe or into a file without the
+    spaces rich pads every line with to the width."""
+    if not any(arg in ("-h", "--help") for arg in args) or sys.stdout.isatty():
+        return command.main(args=args, prog_name="torchshape", standalone_mode=False)
+    import contextlib
+    import io
+
+    from torchshape.terminal import strip_trailing_spaces
+
+    with contextlib.redirect_stdout(io.StringIO()) as buffer:
+        result = command.main(args=args, prog_name="torchshape", standalone_mode=False)
+    sys.stdout.write(strip_trailing_spaces(buffer.getvalue()))
+    return result
 
 
 def _options(group: Any) -> tuple[Options, dict[str, Options]]:

@@ -75,13 +75,7 @@ class Diagnosis:
         if self.expects is not None:
             lines.append(f"  {self.shown_layer} requires {self.expects}")
         if self.got is not None:
-            where = (
-                self.source
-                if self.source in (MODEL_INPUT, MADE_IN_FORWARD)
-                else f"the output of {self.source}"
-            )
-            what = "it" if self.argument is None else f"its {self.argument}"
-            lines.append(f"  {what} got {shape_text(self.got)}, from {where}")
+            lines.append(self._got_line(self.got))
         if self.detail is not None:
             lines.append(f"  {self.detail}")
         if self.where is not None:
@@ -95,8 +89,20 @@ class Diagnosis:
             lines.append(f"  {self.advice}")
         elif not self.fixes:
             lines.append(f"  {NO_FIX}")
+        return lines + self._fix_lines()
+
+    def _got_line(self, got: tuple[int, ...]) -> str:
+        """What the failing call got, and from where."""
+        source = self.source
+        where = source if source in (MODEL_INPUT, MADE_IN_FORWARD) else f"the output of {source}"
+        what = "it" if self.argument is None else f"its {self.argument}"
+        return f"  {what} got {shape_text(got)}, from {where}"
+
+    def _fix_lines(self) -> list[str]:
+        """Each fix: what it changes, whether torch ran it, and its code."""
+        got = "the tensor" if self.got is None else shape_text(self.got)
+        lines = []
         for fix in self.fixes:
-            got = "the tensor" if self.got is None else shape_text(self.got)
             on = fix.on or f"the {got} that arrived"
             verdict = "✓ torch ran it on" if fix.verified else "✗ torch refused it too, on"
             lines.append(f"  fix: {fix.why or fix.change} {verdict} {on}")

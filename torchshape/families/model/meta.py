@@ -154,12 +154,6 @@ def lengths_on_cpu() -> Iterator[None]:
     import torch
     from torch.overrides import TorchFunctionMode
 
-    def values_of(value: Any) -> Any:
-        return getattr(value, VALUES, value)
-
-    def on_meta(value: Any) -> bool:
-        return isinstance(value, torch.Tensor) and value.device.type == "meta"
-
     class Lengths(TorchFunctionMode):  # type: ignore[misc]
         def __torch_function__(
             self, func: Any, _types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
@@ -167,31 +161,52 @@ def lengths_on_cpu() -> Iterator[None]:
             kwargs = kwargs or {}
             name = getattr(func, "__name__", "")
             if name == "arange":  # position ids, permutations: small ones get their values too
-                out = func(*args, **kwargs)
-                if on_meta(out) and out.numel() <= SMALL_VALUES:
-                    keep_values(out, func(*args, **{**kwargs, "device": "cpu"}))
-                return out
+                return _keep_small(func(*args, **kwargs), lambda: func(*args, **{**kwargs, "device": "cpu"}))
             if not any(hasattr(a, VALUES) for a in (*args, *kwargs.values())):
                 return func(*args, **kwargs)
             if name == "_pack_padded_sequence":
-                return func(args[0], values_of(args[1]), *args[2:], **kwargs)
+                return func(args[0], _values_of(args[1]), *args[2:], **kwargs)
             try:
-                twin = func(*(values_of(a) for a in args), **{k: values_of(v) for k, v in kwargs.items()})
+                twin = func(*(_values_of(a) for a in args), **{k: _values_of(v) for k, v in kwargs.items()})
             except Exception:  # mixed with meta tensors that carry no values: none
                 twin = None
             try:
                 out = func(*args, **kwargs)
             except (RuntimeError, NotImplementedError):  # it asked for the values: the twin's
-                if twin is not None and not on_meta(twin):
+                if twin is not None and not _on_meta(twin):
                     return twin  # a CPU tensor (.cpu()), a Python value (bool(), .item(), .tolist())
                 raise
             if name in ("to", "type", "cuda") and isinstance(out, torch.Tensor):  # moved, the values stay
-                twin = values_of(args[0]).to(dtype=out.dtype)
+                twin = _values_of(args[0]).to(dtype=out.dtype)
             outs, twins = (out, twin) if isinstance(out, (tuple, list)) else ((out,), (twin,))
             for made, values in zip(outs, twins, strict=False):
-                if on_meta(made) and isinstance(values, torch.Tensor) and values.device.type == "cpu":
-                    keep_values(made, values)
+                _keep_cpu_values(made, values)
             return out
 
     with Lengths():
         yield
+
+
+def _values_of(value: Any) -> Any:
+    return getattr(value, VALUES, value)
+
+
+def _on_meta(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor) and value.device.type == "meta"
+
+
+def _keep_small(out: Any, on_cpu: Callable[[], Any]) -> Any:
+    """``out``, carrying its values (``on_cpu()``) where it is a small tensor on meta."""
+    if _on_meta(out) and out.numel() <= SMALL_VALUES:
+        keep_values(out, on_cpu())
+    return out
+
+
+def _keep_cpu_values(made: Any, values: Any) -> None:
+    """``made`` on meta carries ``values`` where they are a CPU tensor."""
+    import torch
+
+    if _on_meta(made) and isinstance(values, torch.Tensor) and values.device.type == "cpu":
+        keep_values(made, values)
