@@ -137,8 +137,14 @@ def trace_module(
         if isinstance(record["module"], _ScriptLeaf):
             record["module"] = record["module"].scripted
     failed_index = stack[-1] if error is not None and stack else -1
+    failing = records[failed_index]["module"] if failed_index >= 0 else model
+    diagnosis = (
+        None
+        if error is None
+        else failure(failing, paths.get(id(failing), ""), records, failed_index, error, paths, finished)
+    )
     unpacked = _unpacked(recorder.unpacked, fed)
-    diagnosis = _diagnosis(model, inputs, error, records, stack, paths, finished, recorder.failed, unpacked)
+    diagnosis = _reworded(diagnosis, recorder.failed, _on_meta_device(model, inputs), unpacked)
     found_all = [record.get("known") for record in records]
     inclusive = inclusive_macs(records, counter.by_call, found_all)
     formulas_macs = formula_macs(records, found_all, counter.uncounted_in)
@@ -220,27 +226,16 @@ def _unpacked(seen: list[Unpacked], fed: list[Any]) -> list[Unpacked]:
     return unpacked
 
 
-def _diagnosis(
-    model: nn.Module,
-    inputs: tuple[Any, ...],
-    error: BaseException | None,
-    records: list[dict[str, Any]],
-    stack: list[int],
-    paths: dict[int, str],
-    finished: list[int],
-    failed_op: OpCall | None,
-    unpacked: list[Unpacked],
+def _reworded(
+    diagnosis: Diagnosis | None, failed_op: OpCall | None, meta: bool, unpacked: list[Unpacked]
 ) -> Diagnosis | None:
-    """Why forward raised ``error`` (None when it did not): the layer that raised, the operation the
-    recorder saw fail, what a meta tensor could not give, or an input unpacked as a tuple."""
-    if error is None:
+    """The diagnosis of the layer that raised, with the operation the recorder saw fail, what a
+    tensor on meta could not give, or the input unpacked as a tuple (the cause: no fix of it)."""
+    if diagnosis is None:
         return None
-    failed_index = stack[-1] if stack else -1
-    failing = records[failed_index]["module"] if stack else model
-    diagnosis = failure(failing, paths.get(id(failing), ""), records, failed_index, error, paths, finished)
     if failed_op is not None and failed_op.message == diagnosis.message:
         diagnosis = replace(diagnosis, operation=failed_op.call)
-    what = reads_values(diagnosis.message) if _on_meta_device(model, inputs) else None
+    what = reads_values(diagnosis.message) if meta else None
     if what is not None:
         diagnosis = replace(diagnosis, advice=meta_advice(what), fixes=(), reads_values=what)
     if unpacked:  # the cause, whatever layer raised after: no fix of it
