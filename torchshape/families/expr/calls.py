@@ -245,6 +245,25 @@ def tensor_rule(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str
     return rule(name, x, args, kw, label)
 
 
+def _factory_sizes(name: str, args: list[Any], kw: dict[str, Any]) -> list[Any] | None:
+    """The sizes a factory is given, where its signature puts them; None where they are not sizes."""
+    if name == "linspace":
+        steps = _arg(args, kw, 2, "steps")
+        return [steps] if isinstance(steps, int) else None
+    if name == "eye":
+        n = args[0] if args else None
+        m = args[1] if len(args) > 1 else kw.get("m", n)
+        return [n, m] if isinstance(n, int) and isinstance(m, int) else None
+    if name == "full":
+        size = args[0] if args else kw.get("size")
+        return list(size) if isinstance(size, (tuple, list)) else None
+    if name == "randint":
+        size = args[-1] if args and isinstance(args[-1], (tuple, list)) else kw.get("size")
+        return list(size) if isinstance(size, (tuple, list)) else None
+    sizes = _sizes(args, kw, "size")
+    return sizes if all(isinstance(n, int) and not isinstance(n, bool) for n in sizes) else None
+
+
 def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
     dtype = _dtype_kw(kw)
     if name in ("tensor", "as_tensor"):
@@ -256,32 +275,10 @@ def factory_rule(name: str, args: list[Any], kw: dict[str, Any]) -> Outcome:
         return rules.like(_tensor(args[0] if args else None, name), name, dtype)
     if name == "arange":
         return rules.arange(args, dtype)
-    if name == "linspace":
-        steps = _arg(args, kw, 2, "steps")
-        if not isinstance(steps, int):
-            raise NoRule(name)
-        return rules.filled(name, [steps], dtype)
-    if name == "eye":
-        n = args[0] if args else None
-        m = args[1] if len(args) > 1 else kw.get("m", n)
-        if not isinstance(n, int) or not isinstance(m, int):
-            raise NoRule(name)
-        return rules.filled(name, [n, m], dtype)
-    if name == "full":
-        size = args[0] if args else kw.get("size")
-        fill = _arg(args, kw, 1, "fill_value")
-        if not isinstance(size, (tuple, list)):
-            raise NoRule(name)
-        return rules.filled(name, list(size), dtype, fill)
-    if name == "randint":
-        size = args[-1] if args and isinstance(args[-1], (tuple, list)) else kw.get("size")
-        if not isinstance(size, (tuple, list)):
-            raise NoRule(name)
-        return rules.filled(name, list(size), dtype)
-    sizes = _sizes(args, kw, "size")
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+    sizes = _factory_sizes(name, args, kw)
+    if sizes is None:
         raise NoRule(name)
-    return rules.filled(name, sizes, dtype)
+    return rules.filled(name, sizes, dtype, _arg(args, kw, 1, "fill_value") if name == "full" else None)
 
 
 def torch_rule(name: str, args: list[Any], kw: dict[str, Any], labels: list[str]) -> Outcome:
