@@ -96,6 +96,11 @@ def _view(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> O
 
 def _axes(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
     """Flattening, squeezing and swapping axes."""
+    if name == "t" and x.ndim > 2:
+        said = f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)"
+        return Outcome("transpose", said, error=True)
+    if name == "t":
+        return reshape.transpose(x, 0, -1) if x.ndim == 2 else reductions.same_shape(x, "t")
     if name == "ravel":
         return reshape.flatten(x, 0, -1)
     if name == "flatten":
@@ -112,21 +117,12 @@ def _axes(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> O
     return reshape.transpose(x, _arg(args, kw, 0, "dim0"), _arg(args, kw, 1, "dim1"))
 
 
-def _t(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    if x.ndim > 2:
-        said = f"t() expects a tensor with ≤ 2 dims; {label} has {x.ndim} (use .mT or transpose)"
-        return Outcome("transpose", said, error=True)
-    return reshape.transpose(x, 0, -1) if x.ndim == 2 else reductions.same_shape(x, "t")
-
-
-def _permute(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    if not args and "dims" not in kw:
-        raise NoRule(name)  # torch's own TypeError: no dims given
-    return reshape.permute(x, _sizes(args, kw, "dims"))
-
-
 def _sized(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    """``expand``, ``repeat``, ``broadcast_to`` and ``tile`` to sizes."""
+    """``expand``, ``repeat``, ``broadcast_to`` and ``tile`` to sizes, ``permute`` to dims."""
+    if name == "permute" and not args and "dims" not in kw:
+        raise NoRule(name)  # torch's own TypeError: no dims given
+    if name == "permute":
+        return reshape.permute(x, _sizes(args, kw, "dims"))
     sizes = _sizes(args, kw, "size")
     if not all(isinstance(n, int) for n in sizes):
         raise NoRule(name)
@@ -152,28 +148,26 @@ def _split(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> 
     return indexing.split(x, first, _arg(args, kw, 1, "dim", 0), name)
 
 
-def _max_min(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    """``max``/``min``: of all elements, along a dim, or elementwise against another tensor."""
-    if not args and "dim" not in kw:
-        return reductions.reduce(x, "amax", None, False, label)
-    if args and isinstance(args[0], T):  # torch.maximum, elementwise
-        return rules.elementwise("maximum", [x, args[0]], [label, "other"])
-    keepdim = bool(_arg(args, kw, 1, "keepdim", False))
-    return reductions.max_with_dim(x, name, _arg(args, kw, 0, "dim"), keepdim)
-
-
 def _reduction(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
+    """Reductions, ``max``/``min`` (also elementwise against another tensor), and ``softmax``,
+    ``log_softmax``, ``cumsum`` and ``cumprod`` along a dim, which keep the shape."""
+    if name in ("max", "min") and not args and "dim" not in kw:
+        return reductions.reduce(x, "amax", None, False, label)
+    if name in ("max", "min") and args and isinstance(args[0], T):  # torch.maximum, elementwise
+        return rules.elementwise("maximum", [x, args[0]], [label, "other"])
+    if name in ("softmax", "log_softmax", "cumsum", "cumprod"):
+        return _along(name, x, _arg(args, kw, 0, "dim"), kw)
     if name == "norm" and args:
         raise NoRule(name)
     keepdim = bool(_arg(args, kw, 1, "keepdim", False))
+    if name in ("max", "min"):
+        return reductions.max_with_dim(x, name, _arg(args, kw, 0, "dim"), keepdim)
     if name in ("std", "var") and "correction" in kw:
         keepdim = bool(kw.get("keepdim", False))
     return reductions.reduce(x, name, _arg(args, kw, 0, "dim"), keepdim, label)
 
 
-def _along(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    """``softmax``, ``log_softmax``, ``cumsum`` and ``cumprod`` along a dim: the same shape."""
-    d = _arg(args, kw, 0, "dim")
+def _along(name: str, x: T, d: Any, kw: dict[str, Any]) -> Outcome:
     if _dtype_kw(kw):
         raise NoRule(name)
     if name in ("cumsum", "cumprod") and rules.category(x.dtype) < 2:
@@ -219,18 +213,13 @@ def _masked_fill(name: str, x: T, args: list[Any], kw: dict[str, Any], label: st
 TENSOR_RULES: dict[str, Rule] = {
     **dict.fromkeys(SAME_SHAPE, lambda name, x, args, kw, label: reductions.same_shape(x, name)),
     **dict.fromkeys(("view", "reshape", "view_as", "reshape_as", "expand_as", "type_as"), _view),
-    **dict.fromkeys(("ravel", "flatten", "unflatten", "squeeze", "unsqueeze"), _axes),
-    **dict.fromkeys(("transpose", "swapaxes", "swapdims"), _axes),
-    **dict.fromkeys(("expand", "repeat", "broadcast_to", "tile"), _sized),
+    **dict.fromkeys(words("ravel flatten unflatten squeeze unsqueeze transpose swapaxes swapdims t"), _axes),
+    **dict.fromkeys(("expand", "repeat", "broadcast_to", "tile", "permute"), _sized),
     **dict.fromkeys(("split", "chunk", "unbind"), _split),
-    **dict.fromkeys(("max", "min"), _max_min),
-    **dict.fromkeys(REDUCTIONS, _reduction),
-    **dict.fromkeys(("softmax", "log_softmax", "cumsum", "cumprod"), _along),
+    **dict.fromkeys((*REDUCTIONS, "max", "min", "softmax", "log_softmax", "cumsum", "cumprod"), _reduction),
     **dict.fromkeys((*CASTS, "type", "to"), _cast),
     **dict.fromkeys(ELEMENTWISE, _elementwise),
     **dict.fromkeys(("matmul", "mm", "bmm", "mv", "dot"), _matmul),
-    "t": _t,
-    "permute": _permute,
     "contiguous": _contiguous,
     "item": lambda name, x, args, kw, label: rules.item(x, label),
     "masked_fill": _masked_fill,
