@@ -269,7 +269,6 @@ def split(x: T, size_or_sections: Any, d: Any, op: str) -> Outcome:
         if len(sizes) < chunks:
             how += f", so only {len(sizes)} pieces"
     elif op == "unbind":
-        sizes = [1] * n
         shapes = tuple((*x.shape[:k], *x.shape[k + 1 :]) for _ in range(n))
         return Outcome(
             op,
