@@ -188,15 +188,12 @@ def _cast(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> O
     return rules.cast(x, target.name, f".{name}(torch.{target.name})")
 
 
-def _elementwise(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    return rules.elementwise(ELEMENTWISE[name], [x, _arg(args, kw, 0, "other")], [label, "other"])
-
-
-def _matmul(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
-    return products.matmul(x, _tensor(args[0] if args else None, name), label, "other", name)
-
-
-def _masked_fill(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
+def _with_other(name: str, x: T, args: list[Any], kw: dict[str, Any], label: str) -> Outcome:
+    """A method of two operands: elementwise, a product, or ``masked_fill`` with its mask."""
+    if name in ELEMENTWISE:
+        return rules.elementwise(ELEMENTWISE[name], [x, _arg(args, kw, 0, "other")], [label, "other"])
+    if name != "masked_fill":
+        return products.matmul(x, _tensor(args[0] if args else None, name), label, "other", name)
     mask = _tensor(_arg(args, kw, 0, "mask"), name)
     shape, how = rules.broadcast([x.shape, mask.shape], [label, "mask"])
     the_mask, kept = f"the mask {shape_text(mask.shape)}", shape_text(x.shape)
@@ -218,11 +215,9 @@ TENSOR_RULES: dict[str, Rule] = {
     **dict.fromkeys(("split", "chunk", "unbind"), _split),
     **dict.fromkeys((*REDUCTIONS, "max", "min", "softmax", "log_softmax", "cumsum", "cumprod"), _reduction),
     **dict.fromkeys((*CASTS, "type", "to"), _cast),
-    **dict.fromkeys(ELEMENTWISE, _elementwise),
-    **dict.fromkeys(("matmul", "mm", "bmm", "mv", "dot"), _matmul),
+    **dict.fromkeys((*ELEMENTWISE, "matmul", "mm", "bmm", "mv", "dot", "masked_fill"), _with_other),
     "contiguous": _contiguous,
     "item": lambda name, x, args, kw, label: rules.item(x, label),
-    "masked_fill": _masked_fill,
 }
 
 
