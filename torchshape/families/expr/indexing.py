@@ -70,75 +70,47 @@ def _slice_text(s: slice) -> str:
     return ":".join("" if v is None else str(v) for v in (s.start, s.stop, s.step)).rstrip(":") or ":"
 
 
-def index(x: T, index_value: Any, label: str) -> Outcome:
-    """``x[...]``: basic indexing dim by dim, then the advanced indices' shape and where it lands."""
-    items = _index_items(index_value)
-    said: list[str] = []
-    if sum(1 for item in items if item is Ellipsis) > 1:  # NumPy refuses; torch lets the first one count
+def _sliced(item: slice, size: int, dim: int, said: list[str]) -> int | Outcome:
+    """The length a slice keeps of a dim of ``size``, said; or the refusal of a step below one."""
+    if item.step is not None and item.step <= 0:
+        return Outcome(
+            "indexing", f"slice step {item.step}: torch needs a step greater than zero", error=True
+        )
+    length = len(range(*item.indices(size)))
+    text = _slice_text(item)
+    said.append(
+        f"{text} keeps dim {dim} ({size})" if length == size else f"{text} keeps dim {dim}: {size} → {length}"
+    )
+    return length
+
+
+def _first_ellipsis(items: list[Any], said: list[str]) -> list[Any]:
+    """``items`` with a further ``...`` dropped: NumPy refuses, torch lets the first one count."""
+    if sum(1 for item in items if item is Ellipsis) > 1:
         at = items.index(Ellipsis)
         items = [item for k, item in enumerate(items) if item is not Ellipsis or k == at]
         said.append("torch lets the first ... count and a further ... stand for no dim")
-    used = sum(_consumes(item) for item in items)
-    if used > x.ndim:
-        why = f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices"
-        return Outcome("indexing", why, error=True)
-    at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
-    items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
-    dim = 0
-    out: list[Any] = []  # a size per item but ints, and an "ADV" marker per advanced index, in place
-    advanced: list[IndexTensor] = []
-    for item in items:
-        if isinstance(item, int):
-            size = x.shape[dim]
-            if not -size <= item < size:
-                why = f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})"
-                return Outcome("indexing", why, error=True)
-            said.append(f"{item} drops dim {dim} ({size})")
-            dim += 1
-            continue
-        if item is None:
-            said.append("None adds a dim of 1")
-            out.append(1)
-        elif isinstance(item, slice):
-            size = x.shape[dim]
-            if item.step is not None and item.step <= 0:
-                return Outcome(
-                    "indexing", f"slice step {item.step}: torch needs a step greater than zero", error=True
-                )
-            length = len(range(*item.indices(size)))
-            text = _slice_text(item)
-            said.append(
-                f"{text} keeps dim {dim} ({size})"
-                if length == size
-                else f"{text} keeps dim {dim}: {size} → {length}"
+    return items
+
+
+def _mask_mismatch(x: T, item: IndexTensor, dim: int) -> Outcome | None:
+    """The refusal of a boolean mask whose shape differs from the dims it covers, if it does."""
+    covered = x.shape[dim : dim + len(item.shape)]
+    for k, (m, n) in enumerate(zip(item.shape, covered, strict=True)):
+        if m != n:
+            return Outcome(
+                "indexing",
+                f"the mask's shape {shape_text(item.shape)} must match the dims it covers, "
+                f"{shape_text(covered)}: {m} ≠ {n} at dim {dim + k}",
+                error=True,
             )
-            out.append(length)
-            dim += 1
-        else:
-            if item.mask:
-                covered = x.shape[dim : dim + len(item.shape)]
-                for k, (m, n) in enumerate(zip(item.shape, covered, strict=True)):
-                    if m != n:
-                        return Outcome(
-                            "indexing",
-                            f"the mask's shape {shape_text(item.shape)} must match the dims it covers, "
-                            f"{shape_text(covered)}: {m} ≠ {n} at dim {dim + k}",
-                            error=True,
-                        )
-                if item.true_count is None:
-                    raise NoRule("mask without values")
-                over = f"dim {dim}" if len(item.shape) == 1 else f"dims {dim}–{dim + len(item.shape) - 1}"
-                said.append(
-                    f"a mask {shape_text(item.shape)} over {over} "
-                    f"selects its {item.true_count} True positions → ({item.true_count},)"
-                )
-                advanced.append(IndexTensor((item.true_count,)))
-                dim += len(item.shape)
-            else:
-                said.append(f"an index tensor {shape_text(item.shape)} at dim {dim} ({x.shape[dim]})")
-                advanced.append(item)
-                dim += 1
-            out.append("ADV")
+    if item.true_count is None:
+        raise NoRule("mask without values")
+    return None
+
+
+def _placed(x: T, said: list[str], out: list[Any], advanced: list[IndexTensor]) -> Outcome:
+    """The shape of the items' sizes; with advanced indices, where their broadcast shape lands."""
     if not advanced:
         shape = tuple(int(n) for n in out)
         return Outcome("indexing", f"basic indexing: {'; '.join(said)} → {shape_text(shape)}", shape, x.dtype)
@@ -170,7 +142,75 @@ def index(x: T, index_value: Any, label: str) -> Outcome:
     )
 
 
+def index(x: T, index_value: Any, label: str) -> Outcome:
+    """``x[...]``: basic indexing dim by dim, then the advanced indices' shape and where it lands."""
+    said: list[str] = []
+    items = _first_ellipsis(_index_items(index_value), said)
+    used = sum(_consumes(item) for item in items)
+    if used > x.ndim:
+        why = f"{label} {shape_text(x.shape)} has {x.ndim} dims but the index uses {used}: too many indices"
+        return Outcome("indexing", why, error=True)
+    at = items.index(Ellipsis) if Ellipsis in items else len(items)  # the dims not indexed: full slices
+    items = [*items[:at], *([slice(None)] * (x.ndim - used)), *items[at + 1 :]]
+    dim = 0
+    out: list[Any] = []  # a size per item but ints, and an "ADV" marker per advanced index, in place
+    advanced: list[IndexTensor] = []
+    for item in items:
+        if isinstance(item, int):
+            size = x.shape[dim]
+            if not -size <= item < size:
+                why = f"index {item} is out of range for dim {dim} of size {size} (−{size} ≤ i < {size})"
+                return Outcome("indexing", why, error=True)
+            said.append(f"{item} drops dim {dim} ({size})")
+            dim += 1
+            continue
+        if item is None:
+            said.append("None adds a dim of 1")
+            out.append(1)
+        elif isinstance(item, slice):
+            length = _sliced(item, x.shape[dim], dim, said)
+            if isinstance(length, Outcome):
+                return length
+            out.append(length)
+            dim += 1
+        else:
+            if item.mask:
+                wrong = _mask_mismatch(x, item, dim)
+                if wrong:
+                    return wrong
+                over = f"dim {dim}" if len(item.shape) == 1 else f"dims {dim}–{dim + len(item.shape) - 1}"
+                said.append(
+                    f"a mask {shape_text(item.shape)} over {over} "
+                    f"selects its {item.true_count} True positions → ({item.true_count},)"
+                )
+                advanced.append(IndexTensor((item.true_count,)))
+                dim += len(item.shape)
+            else:
+                said.append(f"an index tensor {shape_text(item.shape)} at dim {dim} ({x.shape[dim]})")
+                advanced.append(item)
+                dim += 1
+            out.append("ADV")
+    return _placed(x, said, out, advanced)
+
+
 # -- cat, stack, split, chunk --------------------------------------------------------------
+
+
+def _stack(shapes: list[Shape], d: Any, listed: str, dtype: str) -> Outcome:
+    if any(s != shapes[0] for s in shapes):
+        return Outcome("stack", f"stack needs equal shapes, got {listed}", error=True)
+    try:
+        k = wrap_dim(d, len(shapes[0]) + 1)
+    except IndexError as exc:
+        return Outcome("stack", str(exc), error=True)
+    shape = (*shapes[0][:k], len(shapes), *shapes[0][k:])
+    return Outcome(
+        "stack",
+        f"stack adds a new dim {k} of {len(shapes)} (one per tensor) to {shape_text(shapes[0])} → "
+        f"{shape_text(shape)}",
+        shape,
+        dtype,
+    )
 
 
 def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
@@ -181,20 +221,7 @@ def cat(tensors: Sequence[T], d: Any, op: str) -> Outcome:
     listed = ", ".join(shape_text(s) for s in shapes)
     dtype, _ = result_type(list(tensors))
     if op == "stack":
-        if any(s != shapes[0] for s in shapes):
-            return Outcome(kind, f"stack needs equal shapes, got {listed}", error=True)
-        try:
-            k = wrap_dim(d, len(shapes[0]) + 1)
-        except IndexError as exc:
-            return Outcome(kind, str(exc), error=True)
-        shape = (*shapes[0][:k], len(tensors), *shapes[0][k:])
-        return Outcome(
-            kind,
-            f"stack adds a new dim {k} of {len(tensors)} (one per tensor) to {shape_text(shapes[0])} → "
-            f"{shape_text(shape)}",
-            shape,
-            dtype,
-        )
+        return _stack(shapes, d, listed, dtype)
     kept = [s for s in shapes if s != (0,)]  # legacy: 1-D empty tensors are skipped
     if not kept:
         return Outcome(kind, f"{op} of empty tensors → (0,)", (0,), dtype)
@@ -242,7 +269,6 @@ def split(x: T, size_or_sections: Any, d: Any, op: str) -> Outcome:
         if len(sizes) < chunks:
             how += f", so only {len(sizes)} pieces"
     elif op == "unbind":
-        sizes = [1] * n
         shapes = tuple((*x.shape[:k], *x.shape[k + 1 :]) for _ in range(n))
         return Outcome(
             op,

@@ -212,72 +212,100 @@ def _transposed(node: ast.expr, ndim: int) -> ast.expr:
     return _attr(node, "T" if ndim == 2 else "mT")
 
 
+def _unsqueezed(
+    node: ast.BinOp | ast.Compare, shapes: list[Any], dims: list[int]
+) -> tuple[list[ast.expr], Shape | None]:
+    """A broadcast's fixes, the operand with fewer dims unsqueezed at each place, and the larger
+    operand's shape, which they must give."""
+    left, right = (node.left, node.right) if isinstance(node, ast.BinOp) else (node.left, node.comparators[0])
+    target = max((s for s in shapes if s is not None), key=len, default=None)
+    found: list[ast.expr] = []
+    for side, (operand, ndim) in enumerate(zip((left, right), dims, strict=True)):
+        for k in range(ndim + 1) if ndim < len(target or ()) else ():
+            fixed = _call(operand, "unsqueeze", ast.Constant(k))
+            new_left, new_right = (fixed, right) if side == 0 else (left, fixed)
+            rebuilt: ast.expr = (
+                ast.BinOp(new_left, node.op, new_right)
+                if isinstance(node, ast.BinOp)
+                else ast.Compare(new_left, node.ops, [new_right])
+            )
+            found.append(rebuilt)
+    return found, target
+
+
+def _matmul_call(node: ast.Call, owner: ast.expr, dims: list[int]) -> list[ast.expr]:
+    """``torch.matmul(a, b)`` or ``a.matmul(b)`` with b transposed."""
+    module_call = isinstance(owner, ast.Name) and owner.id == "torch"
+    if module_call and len(node.args) == 2 and dims[1] >= 2:
+        return [ast.Call(node.func, [node.args[0], _transposed(node.args[1], dims[1])], node.keywords)]
+    if not module_call and node.args and dims[1] >= 2:
+        return [ast.Call(node.func, [_transposed(node.args[0], dims[1])], node.keywords)]
+    return []
+
+
+def _floated(node: ast.Call, owner: ast.expr, name: str) -> list[ast.expr]:
+    """The call on its first operand made float."""
+    module_call = isinstance(owner, ast.Name) and owner.id in ("torch", "F")
+    if module_call and node.args:
+        return [ast.Call(node.func, [_call(node.args[0], "float"), *node.args[1:]], node.keywords)]
+    if not module_call:
+        return [ast.Call(_attr(_call(owner, "float"), name), node.args, node.keywords)]
+    return []
+
+
+def _call_fixes(
+    node: ast.Call, func: ast.Attribute, failure: Failure, operands: list[Any], dims: list[int]
+) -> list[ast.expr]:
+    """The fixes of a failing method or module function call."""
+    name, owner = func.attr, func.value
+    if name == "view":
+        return [
+            ast.Call(_attr(owner, "reshape"), node.args, node.keywords),
+            ast.Call(_attr(_call(owner, "contiguous"), "view"), node.args, node.keywords),
+        ]
+    if name in ("matmul", "mm", "bmm") and failure.kind == "matmul" and len(dims) >= 2:
+        return _matmul_call(node, owner, dims)
+    if (
+        name == "linear"
+        and failure.kind == "F.linear"
+        and len(node.args) >= 2
+        and len(dims) >= 2
+        and dims[1] == 2
+    ):
+        return [
+            ast.Call(node.func, [node.args[0], _transposed(node.args[1], 2), *node.args[2:]], node.keywords)
+        ]
+    if name in ("cat", "concat", "concatenate") and failure.kind == "cat" and operands:
+        listed = operands[0] if isinstance(operands[0], (list, tuple)) else []
+        ndim = len(listed[0].shape) if listed and isinstance(listed[0], T) else 0
+        kept = [k for k in node.keywords if k.arg != "dim"]
+        return [
+            ast.Call(node.func, node.args[:1], [*kept, ast.keyword("dim", ast.Constant(d))])
+            for d in range(ndim)
+        ]
+    if failure.kind in ("reduction", "elementwise") and "floating point" in failure.rule:
+        return _floated(node, owner, name)
+    return []
+
+
 def candidates(node: ast.AST, failure: Failure, operands: list[Any]) -> tuple[list[ast.expr], Shape | None]:
     """Rewrites of the failing node that may fix it, and the shape the fixed node must give (None:
     any that torch accepts). A fix of a broadcast must give the larger operand's shape, not some
     other that torch accepts."""
-    found: list[ast.expr] = []
     shapes = [o.shape if isinstance(o, T) else None for o in operands]
     dims = [len(s) if s is not None else 0 for s in shapes]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and len(dims) == 2:
+        found: list[ast.expr] = []
         if dims[1] >= 2:
             found.append(ast.BinOp(node.left, ast.MatMult(), _transposed(node.right, dims[1])))
         if dims[0] >= 2:
             found.append(ast.BinOp(_transposed(node.left, dims[0]), ast.MatMult(), node.right))
-    elif isinstance(node, (ast.BinOp, ast.Compare)) and failure.kind == "broadcasting" and len(shapes) == 2:
-        left, right = (
-            (node.left, node.right) if isinstance(node, ast.BinOp) else (node.left, node.comparators[0])
-        )
-        target = max((s for s in shapes if s is not None), key=len, default=None)
-        for side, (operand, ndim) in enumerate(zip((left, right), dims, strict=True)):
-            for k in range(ndim + 1) if ndim < len(target or ()) else ():
-                fixed = _call(operand, "unsqueeze", ast.Constant(k))
-                new_left, new_right = (fixed, right) if side == 0 else (left, fixed)
-                rebuilt: ast.expr = (
-                    ast.BinOp(new_left, node.op, new_right)
-                    if isinstance(node, ast.BinOp)
-                    else ast.Compare(new_left, node.ops, [new_right])
-                )
-                found.append(rebuilt)
-        return found, target
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        name = node.func.attr
-        owner = node.func.value
-        if name == "view":
-            found.append(ast.Call(_attr(owner, "reshape"), node.args, node.keywords))
-            found.append(ast.Call(_attr(_call(owner, "contiguous"), "view"), node.args, node.keywords))
-        elif name in ("matmul", "mm", "bmm") and failure.kind == "matmul" and len(dims) >= 2:
-            module_call = isinstance(owner, ast.Name) and owner.id == "torch"
-            if module_call and len(node.args) == 2 and dims[1] >= 2:
-                args = [node.args[0], _transposed(node.args[1], dims[1])]
-                found.append(ast.Call(node.func, args, node.keywords))
-            elif not module_call and node.args and dims[1] >= 2:
-                found.append(ast.Call(node.func, [_transposed(node.args[0], dims[1])], node.keywords))
-        elif (
-            name == "linear"
-            and failure.kind == "F.linear"
-            and len(node.args) >= 2
-            and len(dims) >= 2
-            and dims[1] == 2
-        ):
-            args = [node.args[0], _transposed(node.args[1], 2), *node.args[2:]]
-            found.append(ast.Call(node.func, args, node.keywords))
-        elif name in ("cat", "concat", "concatenate") and failure.kind == "cat" and operands:
-            listed = operands[0] if isinstance(operands[0], (list, tuple)) else []
-            ndim = len(listed[0].shape) if listed and isinstance(listed[0], T) else 0
-            for d in range(ndim):
-                keywords = [k for k in node.keywords if k.arg != "dim"] + [
-                    ast.keyword("dim", ast.Constant(d))
-                ]
-                found.append(ast.Call(node.func, node.args[:1], keywords))
-        elif failure.kind in ("reduction", "elementwise") and "floating point" in failure.rule:
-            module_call = isinstance(owner, ast.Name) and owner.id in ("torch", "F")
-            if module_call and node.args:
-                floated = [_call(node.args[0], "float"), *node.args[1:]]
-                found.append(ast.Call(node.func, floated, node.keywords))
-            elif not module_call:
-                found.append(ast.Call(_attr(_call(owner, "float"), name), node.args, node.keywords))
-    return found, None
+        return found, None
+    if isinstance(node, (ast.BinOp, ast.Compare)) and failure.kind == "broadcasting" and len(shapes) == 2:
+        return _unsqueezed(node, shapes, dims)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _call_fixes(node, node.func, failure, operands, dims), None
+    return [], None
 
 
 class _Replace(ast.NodeTransformer):

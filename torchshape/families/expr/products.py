@@ -18,19 +18,28 @@ def _promoted(kind: str, text: str, shape: Shape, operands: Sequence[Any]) -> Ou
 # -- matmul --------------------------------------------------------------------------------
 
 
+def _refused(a: T, b: T, A: str, B: str, op: str) -> Outcome | None:
+    """The refusal of operands that no broadcasting can help: 0-d, of two dtypes, or of the wrong
+    number of dims for ``mm``, ``bmm``, ``mv`` or ``dot``; None where there is none."""
+    if a.ndim == 0 or b.ndim == 0:
+        return Outcome("matmul", f"{op}: both arguments need at least 1 dimension ({A}, {B})", error=True)
+    if a.dtype != b.dtype:
+        return Outcome("matmul", f"{op} does not promote: {A} is {a.dtype}, {B} is {b.dtype}", error=True)
+    want = {"mm": (2, 2), "bmm": (3, 3), "mv": (2, 1), "dot": (1, 1)}.get(op)
+    if want is not None and (a.ndim, b.ndim) != want:
+        why = f"{op} takes {want[0]}-D and {want[1]}-D tensors and does not broadcast; got {A}, {B}"
+        return Outcome("matmul", why, error=True)
+    return None
+
+
 def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
     """``a @ b``, ``torch.matmul``, ``mm``, ``bmm``, ``mv``, ``dot``."""
     kind = "matmul"
     A, B = f"{la} {shape_text(a.shape)}", f"{lb} {shape_text(b.shape)}"
-    if a.ndim == 0 or b.ndim == 0:
-        return Outcome(kind, f"{op}: both arguments need at least 1 dimension ({A}, {B})", error=True)
+    refused = _refused(a, b, A, B, op)
+    if refused:
+        return refused
     dtype, _ = result_type([a, b])
-    if a.dtype != b.dtype:
-        return Outcome(kind, f"{op} does not promote: {A} is {a.dtype}, {B} is {b.dtype}", error=True)
-    want = {"mm": (2, 2), "bmm": (3, 3), "mv": (2, 1), "dot": (1, 1)}.get(op)
-    if want is not None and (a.ndim, b.ndim) != want:
-        why = f"{op} takes {want[0]}-D and {want[1]}-D tensors and does not broadcast; got {A}, {B}"
-        return Outcome(kind, why, error=True)
     if a.ndim == 1 and b.ndim == 1:
         if a.shape[0] != b.shape[0]:
             return Outcome(
@@ -62,18 +71,14 @@ def matmul(a: T, b: T, la: str, lb: str, op: str = "matmul") -> Outcome:
         return Outcome(
             kind, f"{A} @ {B}: batch dims {shape_text(batch_a)} and {shape_text(batch_b)} {how}", error=True
         )
-    shape: Shape = (*batch, n, p)
-    if b.ndim == 1:
-        shape = shape[:-1]
-    if a.ndim == 1:
-        shape = shape[:-2] + shape[-1:] if b.ndim > 1 else shape[:-1]
+    # the 1 added to a 1-D operand is removed from the result
+    shape: Shape = (*batch, *([n] if a.ndim > 1 else []), *([p] if b.ndim > 1 else []))
     text = f"({n}, {k1}) @ ({k2}, {p}) contracts {k1} → ({n}, {p})"
     if batch:
         text += (
             f"; batch dims {shape_text(batch_a)} and {shape_text(batch_b)} broadcast to {shape_text(batch)}"
         )
-    if notes:
-        text += "; " + "; ".join(notes)
+    text = "; ".join([text, *notes])
     return Outcome(kind, f"{text}; result {shape_text(shape)}", shape, dtype)
 
 

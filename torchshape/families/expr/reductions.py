@@ -18,6 +18,20 @@ INDEX_OF = frozenset({"argmax", "argmin"})
 TO_BOOL = frozenset({"any", "all"})
 
 
+def _reduced_dtype(x: T, op: str) -> tuple[str, str]:
+    """The dtype a reduction gives, and the sentence that says why."""
+    if op in INT_TO_LONG and category(x.dtype) < 2:
+        return "int64", f"{op} of {x.dtype} accumulates in int64"
+    if op == "logsumexp" and category(x.dtype) < 2:
+        return DEFAULT_FLOAT, f"logsumexp of {x.dtype} computes in the default float, {DEFAULT_FLOAT}"
+    if op in INDEX_OF or op == "count_nonzero":
+        return "int64", "indices are int64"
+    if op in TO_BOOL:
+        dtype = "uint8" if x.dtype == "uint8" else "bool"
+        return dtype, f"{op} gives {dtype}" + (" (uint8 stays uint8)" if dtype == "uint8" else "")
+    return x.dtype, f"keeps {x.dtype}"
+
+
 def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
     """``sum``, ``mean``, ``amax``, ``argmax``, ``any`` ... with ``dim`` and ``keepdim``."""
     kind = "reduction"
@@ -28,17 +42,7 @@ def reduce(x: T, op: str, d: Any, keepdim: bool, label: str) -> Outcome:
         return Outcome(
             kind, f"{op} does not take bool input; {label} is bool (cast first: .int())", error=True
         )
-    if op in INT_TO_LONG and category(x.dtype) < 2:
-        dtype, why = "int64", f"{op} of {x.dtype} accumulates in int64"
-    elif op == "logsumexp" and category(x.dtype) < 2:
-        dtype, why = DEFAULT_FLOAT, f"logsumexp of {x.dtype} computes in the default float, {DEFAULT_FLOAT}"
-    elif op in INDEX_OF or op == "count_nonzero":
-        dtype, why = "int64", "indices are int64"
-    elif op in TO_BOOL:
-        dtype = "uint8" if x.dtype == "uint8" else "bool"
-        why = f"{op} gives {dtype}" + (" (uint8 stays uint8)" if dtype == "uint8" else "")
-    else:
-        dtype, why = x.dtype, f"keeps {x.dtype}"
+    dtype, why = _reduced_dtype(x, op)
     if d is None:
         if keepdim and op not in INDEX_OF:
             shape = tuple(1 for _ in x.shape)

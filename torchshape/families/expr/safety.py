@@ -68,30 +68,24 @@ _PLAIN: tuple[type[ast.AST], ...] = (ast.Load, ast.Store, ast.unaryop, *OPERATOR
 # What each refused kind of node is called in a refusal.
 _CALLED = {
     "Lambda": "a lambda",
-    "ListComp": "a comprehension",
-    "SetComp": "a comprehension",
-    "DictComp": "a comprehension",
+    **dict.fromkeys(("ListComp", "SetComp", "DictComp"), "a comprehension"),
     "GeneratorExp": "a generator expression",
-    "Import": "an import",
-    "ImportFrom": "an import",
+    **dict.fromkeys(("Import", "ImportFrom"), "an import"),
     "JoinedStr": "an f-string",
     "NamedExpr": "an assignment expression (:=)",
     "Await": "await",
-    "Yield": "yield",
-    "YieldFrom": "yield",
+    **dict.fromkeys(("Yield", "YieldFrom"), "yield"),
     "IfExp": "a conditional expression",
     "BoolOp": "and/or",
     "Dict": "a dict",
     "Set": "a set",
-    "FunctionDef": "a function definition",
-    "AsyncFunctionDef": "a function definition",
+    **dict.fromkeys(("FunctionDef", "AsyncFunctionDef"), "a function definition"),
     "ClassDef": "a class definition",
     "Delete": "del",
     "Global": "global",
     "Nonlocal": "nonlocal",
     "With": "with",
-    "For": "a loop",
-    "While": "a loop",
+    **dict.fromkeys(("For", "While"), "a loop"),
     "If": "if",
     "Try": "try",
     "Raise": "raise",
@@ -149,11 +143,8 @@ def module_function(node: ast.AST) -> tuple[str, str] | None:
     return None
 
 
-def check_expression(source: str, given: tuple[str, ...]) -> Checked:
-    """The expression parsed and checked against the allow-list, or ``Refused`` naming the part.
-
-    ``given``: the names of the --tensor tensors. Nothing is evaluated here.
-    """
+def _parse(source: str) -> ast.Module:
+    """The statements of ``source``; a usage error or ``Refused`` where there are none to check."""
     if not source.strip():
         raise UsageError(EXPRESSION, 'is empty; give a tensor expression such as "a[:, 0]"')
     if len(source) > MAX_LENGTH:
@@ -169,6 +160,15 @@ def check_expression(source: str, given: tuple[str, ...]) -> Checked:
         raise Refused(f"nesting deeper than {MAX_DEPTH} levels") from None
     if not tree.body:
         raise UsageError(EXPRESSION, "holds no expression")
+    return tree
+
+
+def check_expression(source: str, given: tuple[str, ...]) -> Checked:
+    """The expression parsed and checked against the allow-list, or ``Refused`` naming the part.
+
+    ``given``: the names of the --tensor tensors. Nothing is evaluated here.
+    """
+    tree = _parse(source)
     names = set(given)
     assigned: list[str] = []
     for index, statement in enumerate(tree.body):
@@ -229,16 +229,21 @@ def _check(node: ast.AST, source: str, names: set[str], depth: int) -> None:
     elif isinstance(
         node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Subscript, ast.Slice, ast.Tuple, ast.List)
     ):
-        if isinstance(node, ast.BinOp):
-            _check_size(node, source)
-        if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
-            raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _PLAIN):
-                _check(child, source, names, depth + 1)
+        _check_parts(node, source, names, depth)
     else:
         what = _CALLED.get(type(node).__name__, f"the syntax {type(node).__name__}")
         raise Refused(f"{what} ({_segment(source, node)})")
+
+
+def _check_parts(node: ast.AST, source: str, names: set[str], depth: int) -> None:
+    """An operator, subscript, slice or literal list: its size where it has one, then its parts."""
+    if isinstance(node, ast.BinOp):
+        _check_size(node, source)
+    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) > MAX_ITEMS:
+        raise Refused(f"a literal of {len(node.elts):,} items, more than {MAX_ITEMS:,}")
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, _PLAIN):
+            _check(child, source, names, depth + 1)
 
 
 def _int_literal(node: ast.AST) -> int | None:
