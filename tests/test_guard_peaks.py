@@ -193,6 +193,14 @@ def transformer_configs(draw: st.DrawFn, batch_first: bool) -> dict[str, Any]:
 
 @DRAWS
 @given(config=transformer_configs(batch_first=False))
+# masks merged to the attention weights' size live only while the attention runs, not beside the
+# feed-forward's activations: counting both at once was 1.59× over
+@example(
+    config={"layer": "decoder-stack", "num_layers": 2, "d_model": 128, "nhead": 4, "dim_feedforward": 1024}
+    | {"source_len": 457, "batch": 22, "batch_first": False, "norm_first": True, "target_len": 710}
+    | {"causal": True, "tgt_key_padding_mask": "float", "memory_mask": "2d"}
+    | {"memory_key_padding_mask": "bool"}
+)
 def test_transformer_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     within("transformer", config)
 
