@@ -201,19 +201,15 @@ def moments(spec: TransformerSpec) -> list[tuple[int, bool]]:
     decoder: list[tuple[int, bool]] = []
     if spec.has_target:  # the cross-attention's k and v span the S memory positions
         kept = source * e if spec.layer is Layer.FULL else 0
+        own = attention - e if native_self_attention(spec) else attention
         cross = target * 4 * e + source * 4 * e + kept
         decoder = [
-            ((target * attention + kept) * itemsize + materialized_bytes(spec, "tgt"), "tgt" in checked),
+            ((target * own + kept) * itemsize + materialized_bytes(spec, "tgt"), "tgt" in checked),
             (cross * itemsize + materialized_bytes(spec, "memory"), "memory" in checked),
             ((target * feed_forward + kept) * itemsize, False),
         ]
     order = encoder * min(2, spec.num_encoder_layers) + decoder * min(2, spec.num_decoder_layers)
-    imported = False
-    out = []
-    for size, checks in order:
-        imported = imported or checks
-        out.append((size, imported))
-    return out
+    return [(size, any(checks for _, checks in order[: i + 1])) for i, (size, _) in enumerate(order)]
 
 
 def working_bytes(spec: TransformerSpec) -> int:
@@ -276,14 +272,12 @@ def materialized_bytes(spec: TransformerSpec, side: str) -> int:
 
     Measured: an attention mask and a key padding mask on the same attention are merged into one
     float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
-    forms every head's weights (the larger of these counts). A bool key padding mask alone is
-    merged into an (N, L, S) mask (about two bytes an element); a 2-D mask is turned into (L, S)
-    floats. A decoder's self-attention on MultiheadAttention's fused path
-    (``native_self_attention``) forms its weights, with or without masks
-    (``fused_attention_bytes``); so does an encoder's on the CPU's fast path (counted there).
-    Off the CPU, the encoder's fast path with batch_first forms about nhead/8 of them below eight
-    heads, twice that given a key padding mask, and all of them once more beside an attention
-    mask (not measured).
+    forms every head's weights. A 2-D mask is turned into (L, S) floats; a key padding mask
+    alone reaches the kernel as an (N·nhead, 1, S) mask. Fused paths form the weights with or
+    without masks (``fused_attention_bytes``): a decoder's ``native_self_attention``, an
+    encoder's on the CPU (``cpu_fast_path``). Off the
+    CPU, the encoder's with batch_first forms about nhead/8 of them below eight heads, twice that
+    given a key padding mask, and all of them once more beside an attention mask (not measured).
     """
     n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
     rows, cols = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}[side]
@@ -293,16 +287,9 @@ def materialized_bytes(spec: TransformerSpec, side: str) -> int:
     if side == "tgt" and native_self_attention(spec):
         return fused_attention_bytes(spec, "tgt")
     masks = [m for m in spec.masks() if m.startswith(f"{side}_")]
-    heads = weights if len(masks) == 2 else 0  # merged
-    small = 0
-    for name in masks:
-        form = getattr(spec, name).value
-        if name.endswith("key_padding_mask"):
-            small = max(small, 2 * n * rows * cols if form == "bool" else 0)
-        elif form == "3d":
-            heads = weights
-        else:
-            small = max(small, rows * cols * spec.dtype.itemsize)
+    attend = getattr(spec, f"{side}_mask").value if f"{side}_mask" in masks else "none"
+    heads = weights if len(masks) == 2 or attend == "3d" else 0
+    small = rows * cols * spec.dtype.itemsize if attend == "2d" else 0
     fast_path = 0
     if side == "src" and spec.batch_first:  # not measured off the CPU
         share = math.ceil(weights * min(1.0, h / 8))
