@@ -202,7 +202,7 @@ def transformer_configs(draw: st.DrawFn, batch_first: bool) -> dict[str, Any]:
     | {"memory_key_padding_mask": "bool"}
 )
 # key padding masks through F.multi_head_attention_forward: its shape check imports sympy (36 MB)
-# the first time; 0.90× short before that was counted
+# the first time; 0.90× short with each moment counted apart but not that
 @example(
     config={"layer": "full", "num_encoder_layers": 1, "num_decoder_layers": 1, "d_model": 128, "nhead": 4}
     | {"dim_feedforward": 512, "source_len": 452, "batch": 19, "batch_first": False, "norm_first": True}
