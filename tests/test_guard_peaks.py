@@ -36,6 +36,7 @@ inspect = {
     "transformer": torchshape.inspect_transformer,
 }[sys.argv[1]]
 inspect()  # the same code paths at the default sizes: libraries loaded
+import torch.fx.experimental.symbolic_shapes  # loaded by torch's first key padding mask check
 gc.collect()
 with open("/proc/self/statm") as handle:
     before = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -205,6 +206,22 @@ def transformer_configs(draw: st.DrawFn, batch_first: bool) -> dict[str, Any]:
 
 @DRAWS
 @given(config=transformer_configs(batch_first=False))
+# masks merged to the attention weights' size live only while the attention runs, not beside the
+# feed-forward's activations: counting both at once was 1.59× over
+@example(
+    config={"layer": "decoder-stack", "num_layers": 2, "d_model": 128, "nhead": 4, "dim_feedforward": 1024}
+    | {"source_len": 457, "batch": 22, "batch_first": False, "norm_first": True, "target_len": 710}
+    | {"causal": True, "tgt_key_padding_mask": "float", "memory_mask": "2d"}
+    | {"memory_key_padding_mask": "bool"}
+)
+# key padding masks through F.multi_head_attention_forward: its shape check imports sympy (36 MB)
+# the first time; 0.90× short with each moment counted apart but not that
+@example(
+    config={"layer": "full", "num_encoder_layers": 1, "num_decoder_layers": 1, "d_model": 128, "nhead": 4}
+    | {"dim_feedforward": 512, "source_len": 452, "batch": 19, "batch_first": False, "norm_first": True}
+    | {"target_len": 622, "src_key_padding_mask": "float", "tgt_key_padding_mask": "bool"}
+    | {"memory_key_padding_mask": "float"}
+)
 def test_transformer_estimate_is_within_one_and_a_half_times_the_peak(config: dict[str, Any]) -> None:
     within("transformer", config)
 
@@ -232,6 +249,12 @@ TRANSFORMER |= {"layer": "encoder", "batch_first": True}
 @example(
     config={**TRANSFORMER, "layer": "decoder-stack", "num_layers": 2, "d_model": 128, "nhead": 4, "batch": 23}
     | {"target_len": 568, "causal": True, "tgt_key_padding_mask": "bool", "memory_key_padding_mask": "bool"}
+)
+# a decoder's self-attention on MultiheadAttention's fused path forms the weights, softmax's copy
+# and a bool mask of their size: 0.38× short before it was counted
+@example(
+    config={**TRANSFORMER, "layer": "decoder", "nhead": 8, "dim_feedforward": 1024, "source_len": 443}
+    | {"batch": 22, "norm_first": True, "target_len": 522, "tgt_mask": "2d"}
 )
 def test_transformer_batch_first_estimate_is_within_one_and_a_half_times_the_peak(
     config: dict[str, Any],

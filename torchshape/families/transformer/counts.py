@@ -154,35 +154,50 @@ def numels(spec: TransformerSpec) -> dict[str, int]:
     return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
 
 
-def working_bytes(spec: TransformerSpec) -> int:
-    """Bytes alive inside the largest layer at its peak, beyond the parameters, inputs and masks.
+def moments(spec: TransformerSpec) -> list[int]:
+    """Bytes alive at each moment of a layer's forward, beyond the parameters, inputs and masks,
+    in the order torch runs them (a stack's second layer after its first).
 
-    Per row (N·S in an encoder layer, N·T in a decoder layer), the larger of the feed-forward's
-    moment (its hidden activations before and after the activation function, 2·F, and the
-    residual, E) and the attention's (q, k, v, the heads' output, out_proj's and the residual:
-    6·E); the layer's output is one of them. With norm_first, the normalized copy too (E). A
-    decoder layer's cross-attention projects k and v over the N·S memory rows (their
-    projection and per-head copies, 4·E) beside 4·E of its own rows. nn.Transformer keeps the
-    encoder's output (N, S, E) while its decoder runs. torch's fused attention never forms the
-    (N·nhead, L, S) weights; where it does (``materialized_bytes``), they count too. Measured
-    (tests/test_guard_peaks.py).
+    The feed-forward's moment, per row (N·S in an encoder layer, N·T in a decoder layer): its
+    hidden activations before and after the activation function, 2·F, and the residual, E.
+    Each attention's: q, k, v, the heads' output, out_proj's and the residual, 6·E a row (a
+    decoder layer's cross-attention projects k and v over the N·S memory rows, their projection
+    and per-head copies, 4·E, beside 4·E of its own rows), and whatever torch forms the size of
+    its weights (``materialized_bytes``: masks merged, or the weights where its kernel forms
+    them), freed before the next one runs. The layer's output is one of the rows. With
+    norm_first, the normalized copy too (E). nn.Transformer keeps the encoder's output (N, S, E)
+    while its decoder runs. Measured (tests/test_guard_peaks.py).
     """
     n, e, f = spec.batch, spec.d_model, spec.dim_feedforward
     itemsize = spec.dtype.itemsize
     source, target = n * spec.source_len, n * (spec.target_len or 0)
     residual = 2 * e if spec.norm_first else e  # norm_first keeps the normalized copy beside it
-    per_row = max(2 * f + residual, 5 * e + residual)
-    fast = cpu_fast_path(spec)
-    encoder = source * per_row if spec.num_encoder_layers and not fast else 0
-    decoder = 0
+    feed_forward, attention = 2 * f + residual, 5 * e + residual
+    encoder: list[int] = []
+    if cpu_fast_path(spec):
+        fused = source * 3 * e * itemsize + fused_attention_bytes(spec, "src")
+        encoder = [max(source * (f + residual + e) * itemsize, fused)]
+    elif spec.num_encoder_layers:
+        encoder = [
+            source * attention * itemsize + materialized_bytes(spec, "src"),
+            source * feed_forward * itemsize,
+        ]
+    decoder: list[int] = []
     if spec.has_target:  # the cross-attention's k and v span the S memory positions
-        decoder = max(target * per_row, target * 4 * e + source * 4 * e)
-        decoder += source * e if spec.layer is Layer.FULL else 0
-    working = max(encoder, decoder) * itemsize + materialized_bytes(spec)
-    if fast:
-        fused = max(source * (f + residual + e) * itemsize, source * 3 * e * itemsize + fast_path_bytes(spec))
-        working = max(working, fused)
-    return working
+        kept = source * e if spec.layer is Layer.FULL else 0
+        own = attention - e if native_self_attention(spec) else attention
+        cross = target * 4 * e + source * 4 * e + kept
+        decoder = [
+            (target * own + kept) * itemsize + materialized_bytes(spec, "tgt"),
+            cross * itemsize + materialized_bytes(spec, "memory"),
+            (target * feed_forward + kept) * itemsize,
+        ]
+    return encoder * min(2, spec.num_encoder_layers) + decoder * min(2, spec.num_decoder_layers)
+
+
+def working_bytes(spec: TransformerSpec) -> int:
+    """Bytes alive inside the largest layer at its largest moment (``moments``)."""
+    return max(moments(spec))
 
 
 def cpu_fast_path(spec: TransformerSpec) -> bool:
@@ -192,18 +207,26 @@ def cpu_fast_path(spec: TransformerSpec) -> bool:
     return on_cpu and spec.batch_first and spec.nhead % 2 == 0 and spec.num_encoder_layers > 0
 
 
-def fast_path_bytes(spec: TransformerSpec) -> int:
-    """Bytes the CPU fast path's self-attention forms beside q, k and v: the scores
-    (N, nhead, S, S); given any mask, softmax writes a second copy; a 2-D or 3-D attention
-    mask becomes a bool (N, nhead, S, S) mask; an attention mask and a key padding mask are
-    first merged into one float (N, nhead, S, S) mask. (An encoder stack given only a key
-    padding mask runs nested tensors of the real lengths: no more.) Measured with peak RSS
-    (tests/test_guard_peaks.py)."""
-    n, h, s = spec.batch, spec.nhead, spec.source_len
-    elements = n * h * s * s
+def native_self_attention(spec: TransformerSpec) -> bool:
+    """Whether a decoder layer's self-attention takes MultiheadAttention's fused path
+    (``torch._native_multi_head_attention``): in eval under no_grad, batch first, an even nhead,
+    and no float mask (a causal mask is one)."""
+    bool_masks = all(mask_dtype(spec, m) == "bool" for m in spec.masks() if m.startswith("tgt_"))
+    return spec.has_target and spec.batch_first and spec.nhead % 2 == 0 and bool_masks
+
+
+def fused_attention_bytes(spec: TransformerSpec, side: str) -> int:
+    """Bytes a fused self-attention forms beside q, k and v (the encoder's CPU fast path over
+    ``src``; a decoder's ``native_self_attention`` over ``tgt``): the scores (N, nhead, L, L);
+    given any mask, softmax writes a second copy; an attention mask becomes a bool (N, nhead,
+    L, L) mask; an attention mask and a key padding mask are first merged into one float (N,
+    nhead, L, L) mask. (An encoder stack given only a key padding mask runs nested tensors of
+    the real lengths: no more.) Measured with peak RSS (tests/test_guard_peaks.py)."""
+    length = spec.source_len if side == "src" else spec.target_len
+    elements = spec.batch * spec.nhead * length * length
     weights = elements * spec.dtype.itemsize
-    padded = spec.src_key_padding_mask is not PaddingForm.NONE
-    masked = "src_mask" in spec.masks()
+    padded = f"{side}_key_padding_mask" in spec.masks()
+    masked = f"{side}_mask" in spec.masks()
     total = weights
     if padded or masked:
         total += weights
@@ -214,48 +237,33 @@ def fast_path_bytes(spec: TransformerSpec) -> int:
     return total
 
 
-def materialized_bytes(spec: TransformerSpec) -> int:
-    """Bytes of the attention weights (N·nhead, L, S), or of masks that size, where torch forms them.
+def materialized_bytes(spec: TransformerSpec, side: str) -> int:
+    """Bytes of the attention weights (N·nhead, L, S), or of masks that size, where torch forms
+    them in the attention over ``side`` (src: an encoder's self-attention; tgt: a decoder's;
+    memory: its cross-attention).
 
     Measured: an attention mask and a key padding mask on the same attention are merged into one
     float mask per sample and head; a 3-D attention mask makes torch take the math kernel, which
-    forms every head's weights (the larger of these counts). An encoder's fused fast path with
-    batch_first forms the weights too: on the CPU, ``fast_path_bytes`` (beside this); on other
-    devices, about nhead/8 of them below eight heads, twice that given a key padding mask, and
-    all of them once more beside an attention mask. A bool key padding
-    mask alone is merged into an (N, L, S) mask (about two bytes an element); a 2-D mask is
-    turned into (L, S) floats.
+    forms every head's weights. A 2-D mask is turned into (L, S) floats; a key padding mask
+    alone reaches the kernel as an (N·nhead, 1, S) mask. Fused paths form the weights with or
+    without masks (``fused_attention_bytes``): a decoder's ``native_self_attention``, an
+    encoder's on the CPU (``cpu_fast_path``). Off the
+    CPU, the encoder's with batch_first forms about nhead/8 of them below eight heads, twice that
+    given a key padding mask, and all of them once more beside an attention mask (not measured).
     """
     n, h, s, t = spec.batch, spec.nhead, spec.source_len, spec.target_len
-    itemsize = spec.dtype.itemsize
-    sides = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}
-    fast = cpu_fast_path(spec)
-    masks = [m for m in spec.masks() if not (fast and m.startswith("src_"))]  # fast_path_bytes counts those
-    merged = {side for side in sides if f"{side}_mask" in masks and f"{side}_key_padding_mask" in masks}
-    heads = 0
-    for side in merged:
-        rows, cols = sides[side]
-        heads = max(heads, n * h * rows * cols * itemsize)
-    small = 0
-    for name in masks:
-        rows, cols = sides[name.split("_", 1)[0]]
-        form = getattr(spec, name).value
-        if name.endswith("key_padding_mask"):
-            small = max(small, 2 * n * rows * cols if form == "bool" else 0)
-        elif form == "3d":
-            heads = max(heads, n * h * rows * cols * itemsize)
-        else:
-            small = max(small, rows * cols * itemsize)
-    if spec.batch_first and spec.has_target and spec.tgt_key_padding_mask is PaddingForm.BOOL:
-        # a decoder's self-attention given a bool key padding mask, batch first: torch's math
-        # kernel forms every head's (T, T) weights and softmax's copy of them, beside what else
-        # this counts: 1.6 times the weights; merged with a bool tgt_mask, 2.75 times; merged
-        # with a causal (float) mask, once (measured; a float mask, or sequence first, not)
-        share = 1.0 if spec.causal else 2.75 if "tgt_mask" in masks else 1.6
-        heads = max(heads, math.ceil(share * n * h * t * t * itemsize))
+    rows, cols = {"src": (s, s), "tgt": (t, t), "memory": (t, s)}[side]
+    weights = n * h * rows * cols * spec.dtype.itemsize
+    if side == "src" and cpu_fast_path(spec):
+        return 0  # fused_attention_bytes
+    if side == "tgt" and native_self_attention(spec):
+        return fused_attention_bytes(spec, "tgt")
+    masks = [m for m in spec.masks() if m.startswith(f"{side}_")]
+    attend = getattr(spec, f"{side}_mask").value if f"{side}_mask" in masks else "none"
+    heads = weights if len(masks) == 2 or attend == "3d" else 0
+    small = rows * cols * spec.dtype.itemsize if attend == "2d" else 0
     fast_path = 0
-    if spec.batch_first and spec.num_encoder_layers and not fast:  # not measured off the CPU
-        weights = n * h * s * s * itemsize
+    if side == "src" and spec.batch_first:  # not measured off the CPU
         share = math.ceil(weights * min(1.0, h / 8))
         padded = spec.src_key_padding_mask is not PaddingForm.NONE
         fast_path = share * (2 if padded else 1) + (weights if "src_mask" in masks else 0)
@@ -290,7 +298,8 @@ def totals(spec: TransformerSpec) -> Totals:
     sizes = numels(spec)
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
-    peak = math.ceil(PEAK_MARGIN * ((params + output) * itemsize + fed_bytes(spec) + working_bytes(spec)))
+    resident = (params + output) * itemsize + fed_bytes(spec)
+    peak = math.ceil(PEAK_MARGIN * (resident + max(moments(spec))))
     return layer_counts.totals(
         spec, params, macs(spec), inputs=fed * itemsize, outputs=output * itemsize, peak=peak
     )
