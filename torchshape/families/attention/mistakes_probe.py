@@ -29,6 +29,25 @@ def _masked(module: torch.nn.Module, inputs: dict[str, torch.Tensor], average: b
 def mistakes(
     spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
 ) -> list[Claim]:
+    if spec.unbatched:
+        out = [
+            Claim(
+                "mistake_2d_mask_as_3d",
+                "a (L, S) mask given as (N, L, S)",
+                None,
+                "not evaluated: unbatched input has no N",
+                mistake=True,
+            )
+        ]
+    else:
+        out = _mask_mistakes(spec, module, inputs, values)
+    return [*out, _inverted_padding(spec, module, inputs, values)]
+
+
+def _mask_mistakes(
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
+) -> list[Claim]:
+    """A batched input's attn_mask mistakes: a 2-D mask given as 3-D, a 3-D one without its heads."""
     import torch
 
     out: list[Claim] = []
@@ -38,100 +57,92 @@ def mistakes(
     def with_mask(mask: torch.Tensor) -> Callable[[], Any]:
         return lambda: _masked(module, inputs, False, {"attn_mask": mask, "key_padding_mask": None})
 
-    if spec.unbatched:
-        out.append(
-            Claim(
-                "mistake_2d_mask_as_3d",
-                "a (L, S) mask given as (N, L, S)",
-                None,
-                "not evaluated: unbatched input has no N",
-                mistake=True,
-            )
+    two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
+    refused = refusal(with_mask(two.expand(n, big_l, s)))
+    out.append(
+        Claim(
+            "mistake_2d_mask_as_3d",
+            f"a (L, S) mask given as (N, L, S) = {(n, big_l, s)} is refused: pass it as (L, S), "
+            "torch broadcasts it over the batch and the heads",
+            refused is not None if heads > 1 else None,
+            refused or "num_heads 1: (N, L, S) is (N·num_heads, L, S), which torch accepts",
+            mistake=True,
         )
-    else:
-        two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
-        refused = refusal(with_mask(two.expand(n, big_l, s)))
-        out.append(
-            Claim(
-                "mistake_2d_mask_as_3d",
-                f"a (L, S) mask given as (N, L, S) = {(n, big_l, s)} is refused: pass it as (L, S), "
-                "torch broadcasts it over the batch and the heads",
-                refused is not None if heads > 1 else None,
-                refused or "num_heads 1: (N, L, S) is (N·num_heads, L, S), which torch accepts",
-                mistake=True,
-            )
+    )
+    per_sequence = torch.zeros(n, big_l, s, dtype=torch.bool, device=device)
+    for i in range(n):
+        p = padded_keys(spec, i)
+        if p:
+            per_sequence[i, :, s - p :] = True
+    refused = refusal(with_mask(per_sequence))
+    claim = (
+        "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
+        "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
+    )
+    evidence = refused or "num_heads 1: torch accepts it"
+    held: bool | None = refused is not None if heads > 1 else None
+    if values and held:
+        right = per_sequence.repeat_interleave(heads, dim=0)
+        _, w = with_mask(as_given(spec, right, dtype))()
+        ok = w is not None and all(
+            float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
+            for i in range(n)
+            if bool(per_sequence[i].any())
         )
-        per_sequence = torch.zeros(n, big_l, s, dtype=torch.bool, device=device)
-        for i in range(n):
-            p = padded_keys(spec, i)
-            if p:
-                per_sequence[i, :, s - p :] = True
-        refused = refusal(with_mask(per_sequence))
-        claim = (
-            "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
-            "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
+        evidence += (
+            f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
         )
-        evidence = refused or "num_heads 1: torch accepts it"
-        held: bool | None = refused is not None if heads > 1 else None
-        if values and held:
-            right = per_sequence.repeat_interleave(heads, dim=0)
-            _, w = with_mask(as_given(spec, right, dtype))()
-            ok = w is not None and all(
-                float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
+        if n > 1 and heads > 1 and s > 2:
+            _, tiled = with_mask(as_given(spec, per_sequence.repeat(heads, 1, 1), dtype))()
+            wrong = tiled is not None and any(
+                float(_largest(tiled[i][..., :s][:, per_sequence[i]])) > 0
                 for i in range(n)
                 if bool(per_sequence[i].any())
             )
-            evidence += (
-                f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
-            )
-            if n > 1 and heads > 1 and s > 2:
-                _, tiled = with_mask(as_given(spec, per_sequence.repeat(heads, 1, 1), dtype))()
-                wrong = tiled is not None and any(
-                    float(_largest(tiled[i][..., :s][:, per_sequence[i]])) > 0
-                    for i in range(n)
-                    if bool(per_sequence[i].any())
-                )
-                evidence += f"\nwith mask.repeat(num_heads, 1, 1) some do not: {'yes' if wrong else 'NO'}"
-                ok = ok and wrong
-            held = ok
-        out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
+            evidence += f"\nwith mask.repeat(num_heads, 1, 1) some do not: {'yes' if wrong else 'NO'}"
+            ok = ok and wrong
+        held = ok
+    out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
+    return out
+
+
+def _inverted_padding(
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
+) -> Claim:
+    """A key_padding_mask inverted (True = keep): torch accepts it and gives other weights."""
+    import torch
+
+    n, s = spec.batch, spec.source_len
     claim = (
         "a key_padding_mask with inverted meaning (True = keep) is accepted and gives other weights: "
         "True means ignore"
     )
     if not values:
-        out.append(Claim("mistake_inverted_padding", claim, None, NO_VALUES, mistake=True))
-    elif s < 2:
-        out.append(
-            Claim(
-                "mistake_inverted_padding", claim, None, "S = 1: there is no padding to invert", mistake=True
-            )
+        return Claim("mistake_inverted_padding", claim, None, NO_VALUES, mistake=True)
+    if s < 2:
+        return Claim(
+            "mistake_inverted_padding", claim, None, "S = 1: there is no padding to invert", mistake=True
         )
-    else:
-        right = torch.zeros(1 if spec.unbatched else n, s, dtype=torch.bool, device=device)
-        for i in range(right.shape[0]):
-            right[i, s - padded_keys(spec, i) :] = True
-        if spec.unbatched:
-            right = right[0]
+    right = torch.zeros(1 if spec.unbatched else n, s, dtype=torch.bool, device=inputs["query"].device)
+    for i in range(right.shape[0]):
+        right[i, s - padded_keys(spec, i) :] = True
+    if spec.unbatched:
+        right = right[0]
 
-        def padding(mask: torch.Tensor) -> Any:
-            return _masked(module, inputs, True, {"attn_mask": None, "key_padding_mask": mask})
+    def padding(mask: torch.Tensor) -> Any:
+        return _masked(module, inputs, True, {"attn_mask": None, "key_padding_mask": mask})
 
-        good, _ = padding(right)
-        bad, w = padding(~right)
-        diff = float((good.double() - bad.double()).abs().nan_to_num(float("inf")).max())
-        lost = float("nan")
-        if w is not None:
-            shown = w[..., :s]
-            lost = _largest(shown[(~right).unsqueeze(-2).expand_as(shown)])
-        out.append(
-            Claim(
-                "mistake_inverted_padding",
-                claim,
-                diff > TOLERANCE[spec.dtype.value],
-                f"with ~key_padding_mask the real keys get weight {lost:.2g} and attn_output differs "
-                f"by {diff:.2g}",
-                mistake=True,
-            )
-        )
-    return out
+    good, _ = padding(right)
+    bad, w = padding(~right)
+    diff = float((good.double() - bad.double()).abs().nan_to_num(float("inf")).max())
+    lost = float("nan")
+    if w is not None:
+        shown = w[..., :s]
+        lost = _largest(shown[(~right).unsqueeze(-2).expand_as(shown)])
+    return Claim(
+        "mistake_inverted_padding",
+        claim,
+        diff > TOLERANCE[spec.dtype.value],
+        f"with ~key_padding_mask the real keys get weight {lost:.2g} and attn_output differs by {diff:.2g}",
+        mistake=True,
+    )

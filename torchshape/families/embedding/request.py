@@ -55,62 +55,9 @@ class _Check(Checker[EmbeddingSpec]):
                     "shape", raw["shape"], minimum=1, most=MAX_DIMS, example="4,7", empty=True
                 )
         elif self.given("offsets"):
-            for field in ("bags", "bag_size"):
-                if self.given(field):
-                    raise self.error(
-                        field,
-                        f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
-                        f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
-                    )
-            offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
-            self._check_offsets(offsets)
-            length = default_shape(offsets, include_last_offset)[0]
-            if raw.get("shape") is not None:
-                given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
-                if len(given) != 1:
-                    raise self.error(
-                        "shape",
-                        f"{len(given)} values; a bag's input with {self.n('offsets')} is 1-D: "
-                        "give its length L, one number",
-                    )
-                length = given[0]
-                if include_last_offset and length != offsets[-1]:
-                    raise self.error(
-                        "shape",
-                        f"with {self.n('include_last_offset')} the last offset is the input's length "
-                        f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
-                        "kernels disagree on indices past the last offset (float32 sum and mean skip "
-                        "them, max and float64 add them to the last bag)",
-                    )
-            if offsets[-1] > length:
-                raise self.error(
-                    "offsets",
-                    f"the last offset {offsets[-1]} is past the input's length L = {length} "
-                    f"(torch: offsets[-1] can not be greater than input's length {length}); "
-                    f"use a {self.n('shape')} of at least {offsets[-1]}",
-                )
-            if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
-                raise self.error(
-                    "offsets",
-                    f"the last offset {offsets[-1]} leaves no room for the default last bag of "
-                    f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
-                    f"{self.n('shape')} L",
-                )
-            shape = (length,)
+            shape, offsets = self._offsets_shape(include_last_offset)
         else:
-            if include_last_offset:
-                raise self.error(
-                    "include_last_offset",
-                    f"only with a 1-D input and {self.n('offsets')}: torch ignores it for a 2-D "
-                    "input and gives B rows, not B − 1 (pytorch#167974)",
-                )
-            if raw.get("shape") is not None:
-                raise self.error(
-                    "shape",
-                    f"a bag's 2-D input is (B, K): give {self.n('bags')} and {self.n('bag_size')} "
-                    f"(or {self.n('offsets')} for a 1-D input)",
-                )
-            shape = (self.whole("bags"), self.whole("bag_size"))
+            shape = self._bags_shape(include_last_offset)
 
         per_sample_weights = bool(raw.get("per_sample_weights"))
         if per_sample_weights and mode is not Mode.SUM:
@@ -131,6 +78,68 @@ class _Check(Checker[EmbeddingSpec]):
             include_last_offset=include_last_offset,
             per_sample_weights=per_sample_weights,
         )
+
+    def _offsets_shape(self, include_last_offset: bool) -> tuple[tuple[int], tuple[int, ...]]:
+        """A 1-D bag input's shape (L,) and its ``offsets``, with an optional ``shape``."""
+        raw = self.raw
+        for field in ("bags", "bag_size"):
+            if self.given(field):
+                raise self.error(
+                    field,
+                    f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
+                    f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
+                )
+        offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
+        self._check_offsets(offsets)
+        length = default_shape(offsets, include_last_offset)[0]
+        if raw.get("shape") is not None:
+            given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
+            if len(given) != 1:
+                raise self.error(
+                    "shape",
+                    f"{len(given)} values; a bag's input with {self.n('offsets')} is 1-D: "
+                    "give its length L, one number",
+                )
+            length = given[0]
+            if include_last_offset and length != offsets[-1]:
+                raise self.error(
+                    "shape",
+                    f"with {self.n('include_last_offset')} the last offset is the input's length "
+                    f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
+                    "kernels disagree on indices past the last offset (float32 sum and mean skip "
+                    "them, max and float64 add them to the last bag)",
+                )
+        if offsets[-1] > length:
+            raise self.error(
+                "offsets",
+                f"the last offset {offsets[-1]} is past the input's length L = {length} "
+                f"(torch: offsets[-1] can not be greater than input's length {length}); "
+                f"use a {self.n('shape')} of at least {offsets[-1]}",
+            )
+        if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
+            raise self.error(
+                "offsets",
+                f"the last offset {offsets[-1]} leaves no room for the default last bag of "
+                f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
+                f"{self.n('shape')} L",
+            )
+        return (length,), offsets
+
+    def _bags_shape(self, include_last_offset: bool) -> tuple[int, int]:
+        """A 2-D bag input's shape (B, K) from ``bags`` and ``bag_size``."""
+        if include_last_offset:
+            raise self.error(
+                "include_last_offset",
+                f"only with a 1-D input and {self.n('offsets')}: torch ignores it for a 2-D "
+                "input and gives B rows, not B − 1 (pytorch#167974)",
+            )
+        if self.raw.get("shape") is not None:
+            raise self.error(
+                "shape",
+                f"a bag's 2-D input is (B, K): give {self.n('bags')} and {self.n('bag_size')} "
+                f"(or {self.n('offsets')} for a 1-D input)",
+            )
+        return (self.whole("bags"), self.whole("bag_size"))
 
     def _check_offsets(self, offsets: tuple[int, ...]) -> None:
         if not offsets:

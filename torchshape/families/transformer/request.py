@@ -24,11 +24,36 @@ class _Checker(Checker[TransformerSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
-        v = self.values
         layer = self.choice("layer", Layer)
         self.whole("d_model")
         self.whole("nhead")
         self.whole("dim_feedforward")
+        self._layer_counts(layer)
+        if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
+            raise self.error(
+                "target_len",
+                f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
+            )
+        for field in ("source_len", "target_len", "batch"):
+            self.whole(field)
+        self._masks(layer)
+        self.device()
+        self.dtype()
+        self.divisible(
+            "d_model",
+            "nhead",
+            ' (each head gets d_model/nhead features; torch says "embed_dim must be divisible by num_heads")',
+            offer="heads",
+            most=64,
+            shown=6,
+        )
+        for field in ("batch_first", "norm_first", "final_norm"):
+            self.switch(field)
+        return self.made(TransformerSpec)
+
+    def _layer_counts(self, layer: Layer) -> None:
+        """The layer counts: nn.Transformer's two, a stack's ``num_layers``, or one layer."""
+        v = self.values
         for field in ("num_encoder_layers", "num_decoder_layers"):
             if layer is not Layer.FULL and self.given(field):
                 raise self.error(
@@ -50,13 +75,9 @@ class _Checker(Checker[TransformerSpec]):
             each, encoder = num_layers if stacked else 1, layer in (Layer.ENCODER, Layer.ENCODER_STACK)
             self.keep("num_encoder_layers", each if encoder else 0)
             self.keep("num_decoder_layers", 0 if encoder else each)
-        if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
-            raise self.error(
-                "target_len",
-                f"an encoder layer has no target sequence; use {self.n('layer')} decoder or full, or drop it",
-            )
-        for field in ("source_len", "target_len", "batch"):
-            self.whole(field)
+
+    def _masks(self, layer: Layer) -> None:
+        """The masks' forms, each one the layer's forward takes; ``causal`` sets tgt_mask's."""
         for field in ATTENTION_MASKS:
             self.choice(field, MaskForm)
         for field in PADDING_MASKS:
@@ -77,19 +98,6 @@ class _Checker(Checker[TransformerSpec]):
                 )
             if self.checked["tgt_mask"] is MaskForm.NONE:
                 self.keep("tgt_mask", MaskForm.TWO_D)
-        self.device()
-        self.dtype()
-        self.divisible(
-            "d_model",
-            "nhead",
-            ' (each head gets d_model/nhead features; torch says "embed_dim must be divisible by num_heads")',
-            offer="heads",
-            most=64,
-            shown=6,
-        )
-        for field in ("batch_first", "norm_first", "final_norm"):
-            self.switch(field)
-        return self.made(TransformerSpec)
 
 
 make_spec = _Checker.make_spec
