@@ -29,25 +29,6 @@ def _masked(module: torch.nn.Module, inputs: dict[str, torch.Tensor], average: b
 def mistakes(
     spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
 ) -> list[Claim]:
-    if spec.unbatched:
-        out = [
-            Claim(
-                "mistake_2d_mask_as_3d",
-                "a (L, S) mask given as (N, L, S)",
-                None,
-                "not evaluated: unbatched input has no N",
-                mistake=True,
-            )
-        ]
-    else:
-        out = _mask_mistakes(spec, module, inputs, values)
-    return [*out, _inverted_padding(spec, module, inputs, values)]
-
-
-def _mask_mistakes(
-    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
-) -> list[Claim]:
-    """A batched input's attn_mask mistakes: a 2-D mask given as 3-D, a 3-D one without its heads."""
     import torch
 
     out: list[Claim] = []
@@ -57,52 +38,64 @@ def _mask_mistakes(
     def with_mask(mask: torch.Tensor) -> Callable[[], Any]:
         return lambda: _masked(module, inputs, False, {"attn_mask": mask, "key_padding_mask": None})
 
-    two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
-    refused = refusal(with_mask(two.expand(n, big_l, s)))
-    out.append(
-        Claim(
-            "mistake_2d_mask_as_3d",
-            f"a (L, S) mask given as (N, L, S) = {(n, big_l, s)} is refused: pass it as (L, S), "
-            "torch broadcasts it over the batch and the heads",
-            refused is not None if heads > 1 else None,
-            refused or "num_heads 1: (N, L, S) is (N·num_heads, L, S), which torch accepts",
-            mistake=True,
+    if spec.unbatched:
+        out.append(
+            Claim(
+                "mistake_2d_mask_as_3d",
+                "a (L, S) mask given as (N, L, S)",
+                None,
+                "not evaluated: unbatched input has no N",
+                mistake=True,
+            )
         )
-    )
-    per_sequence = torch.zeros(n, big_l, s, dtype=torch.bool, device=device)
-    for i in range(n):
-        p = padded_keys(spec, i)
-        if p:
-            per_sequence[i, :, s - p :] = True
-    refused = refusal(with_mask(per_sequence))
-    claim = (
-        "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
-        "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
-    )
-    evidence = refused or "num_heads 1: torch accepts it"
-    held: bool | None = refused is not None if heads > 1 else None
-    if values and held:
-        right = per_sequence.repeat_interleave(heads, dim=0)
-        _, w = with_mask(as_given(spec, right, dtype))()
-        ok = w is not None and all(
-            float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
-            for i in range(n)
-            if bool(per_sequence[i].any())
+    else:
+        two = torch.zeros(big_l, s, dtype=torch.bool, device=device)
+        refused = refusal(with_mask(two.expand(n, big_l, s)))
+        out.append(
+            Claim(
+                "mistake_2d_mask_as_3d",
+                f"a (L, S) mask given as (N, L, S) = {(n, big_l, s)} is refused: pass it as (L, S), "
+                "torch broadcasts it over the batch and the heads",
+                refused is not None if heads > 1 else None,
+                refused or "num_heads 1: (N, L, S) is (N·num_heads, L, S), which torch accepts",
+                mistake=True,
+            )
         )
-        evidence += (
-            f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
+        per_sequence = torch.zeros(n, big_l, s, dtype=torch.bool, device=device)
+        for i in range(n):
+            p = padded_keys(spec, i)
+            if p:
+                per_sequence[i, :, s - p :] = True
+        refused = refusal(with_mask(per_sequence))
+        claim = (
+            "a per-sequence attn_mask (N, L, S) without ×num_heads is refused; "
+            "mask.repeat_interleave(num_heads, dim=0) gives (N·num_heads, L, S), sequence-major"
         )
-        if n > 1 and heads > 1 and s > 2:
-            _, tiled = with_mask(as_given(spec, per_sequence.repeat(heads, 1, 1), dtype))()
-            wrong = tiled is not None and any(
-                float(_largest(tiled[i][..., :s][:, per_sequence[i]])) > 0
+        evidence = refused or "num_heads 1: torch accepts it"
+        held: bool | None = refused is not None if heads > 1 else None
+        if values and held:
+            right = per_sequence.repeat_interleave(heads, dim=0)
+            _, w = with_mask(as_given(spec, right, dtype))()
+            ok = w is not None and all(
+                float(_largest(w[i][..., :s][:, per_sequence[i]])) == 0
                 for i in range(n)
                 if bool(per_sequence[i].any())
             )
-            evidence += f"\nwith mask.repeat(num_heads, 1, 1) some do not: {'yes' if wrong else 'NO'}"
-            ok = ok and wrong
-        held = ok
-    out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
+            evidence += (
+                f"\nwith repeat_interleave each sequence's masked keys get weight 0: {'yes' if ok else 'NO'}"
+            )
+            if n > 1 and heads > 1 and s > 2:
+                _, tiled = with_mask(as_given(spec, per_sequence.repeat(heads, 1, 1), dtype))()
+                wrong = tiled is not None and any(
+                    float(_largest(tiled[i][..., :s][:, per_sequence[i]])) > 0
+                    for i in range(n)
+                    if bool(per_sequence[i].any())
+                )
+                evidence += f"\nwith mask.repeat(num_heads, 1, 1) some do not: {'yes' if wrong else 'NO'}"
+                ok = ok and wrong
+            held = ok
+        out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
+    out.append(_inverted_padding(spec, module, inputs, values))
     return out
 
 

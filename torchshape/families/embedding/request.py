@@ -57,7 +57,19 @@ class _Check(Checker[EmbeddingSpec]):
         elif self.given("offsets"):
             shape, offsets = self._offsets_shape(include_last_offset)
         else:
-            shape = self._bags_shape(include_last_offset)
+            if include_last_offset:
+                raise self.error(
+                    "include_last_offset",
+                    f"only with a 1-D input and {self.n('offsets')}: torch ignores it for a 2-D "
+                    "input and gives B rows, not B − 1 (pytorch#167974)",
+                )
+            if raw.get("shape") is not None:
+                raise self.error(
+                    "shape",
+                    f"a bag's 2-D input is (B, K): give {self.n('bags')} and {self.n('bag_size')} "
+                    f"(or {self.n('offsets')} for a 1-D input)",
+                )
+            shape = (self.whole("bags"), self.whole("bag_size"))
 
         per_sample_weights = bool(raw.get("per_sample_weights"))
         if per_sample_weights and mode is not Mode.SUM:
@@ -81,7 +93,6 @@ class _Check(Checker[EmbeddingSpec]):
 
     def _offsets_shape(self, include_last_offset: bool) -> tuple[tuple[int], tuple[int, ...]]:
         """A 1-D bag input's shape (L,) and its ``offsets``, with an optional ``shape``."""
-        raw = self.raw
         for field in ("bags", "bag_size"):
             if self.given(field):
                 raise self.error(
@@ -89,11 +100,13 @@ class _Check(Checker[EmbeddingSpec]):
                     f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
                     f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
                 )
-        offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
+        offsets = self.numbers("offsets", self.raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
         self._check_offsets(offsets)
         length = default_shape(offsets, include_last_offset)[0]
-        if raw.get("shape") is not None:
-            given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
+        if self.raw.get("shape") is not None:
+            given = self.numbers(
+                "shape", self.raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True
+            )
             if len(given) != 1:
                 raise self.error(
                     "shape",
@@ -124,22 +137,6 @@ class _Check(Checker[EmbeddingSpec]):
                 f"{self.n('shape')} L",
             )
         return (length,), offsets
-
-    def _bags_shape(self, include_last_offset: bool) -> tuple[int, int]:
-        """A 2-D bag input's shape (B, K) from ``bags`` and ``bag_size``."""
-        if include_last_offset:
-            raise self.error(
-                "include_last_offset",
-                f"only with a 1-D input and {self.n('offsets')}: torch ignores it for a 2-D "
-                "input and gives B rows, not B − 1 (pytorch#167974)",
-            )
-        if self.raw.get("shape") is not None:
-            raise self.error(
-                "shape",
-                f"a bag's 2-D input is (B, K): give {self.n('bags')} and {self.n('bag_size')} "
-                f"(or {self.n('offsets')} for a 1-D input)",
-            )
-        return (self.whole("bags"), self.whole("bag_size"))
 
     def _check_offsets(self, offsets: tuple[int, ...]) -> None:
         if not offsets:

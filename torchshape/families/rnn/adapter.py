@@ -260,30 +260,24 @@ def diagnose(
     )
 
 
-def _hand_off(tensor: torch.Tensor, layers: int, kept: int, how: str) -> torch.Tensor:
-    """A bidirectional h_n (or c_n) of ``layers`` layers as a one-direction state of the top
-    ``kept``: the two directions' mean (``how`` "mean") or side by side ("cat")."""
-    parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
-    joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
-    return joined[layers - kept :]
-
-
 def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_out: int) -> list[Fix]:
     """The fixes for a bidirectional encoder's h_n (and c_n) handed to a one-direction layer of
     at most as many layers: the two directions' mean, or side by side in a wider layer."""
-    lstm = isinstance(module, nn.LSTM)
     got_h = tuple(int(d) for d in h.shape)
     got_c = None if c is None else tuple(int(d) for d in c.shape)
     layers, width = got_h[0] // 2, got_h[2]
     fixes: list[Fix] = []
     top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
 
+    def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
+        parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
+        joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
+        return joined[layers - module.num_layers :]
+
     def run_with(changes: dict[str, Any] | None, how: str) -> bool:
         """The layer itself (None), or built again with ``changes``, on the input and
         the state handed off ``how``: does torch run it?"""
-        kept = module.num_layers
-        given_h = _hand_off(h, layers, kept, how)
-        given = (given_h, _hand_off(c, layers, kept, how)) if c is not None else given_h
+        given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
         try:
             if changes is None:
                 with torch.no_grad():
@@ -295,12 +289,10 @@ def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_ou
         return True
 
     on = "the input and the state that arrived"
-    h_view = f"h_n.view({layers}, 2, {n}, {width})"
-    c_view = None if got_c is None else f"c_n.view({layers}, 2, {n}, {got_c[2]})"
+    states = {"h": got_h} if got_c is None else {"h": got_h, "c": got_c}
+    views = {k: f"{k}_n.view({layers}, 2, {n}, {shape[2]})" for k, shape in states.items()}
     if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
-        code = [f"h_0 = {h_view}.mean(dim=1){top}"]
-        if c_view is not None:
-            code.append(f"c_0 = {c_view}.mean(dim=1){top}")
+        code = [f"{k}_0 = {view}.mean(dim=1){top}" for k, view in views.items()]
         fixes.append(
             Fix(
                 code[0],
@@ -312,15 +304,15 @@ def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_ou
             )
         )
     found = arguments(module)
-    if found is not None and not (lstm and module.proj_size > 0):
+    if found is not None and not (isinstance(module, nn.LSTM) and module.proj_size > 0):
         try:
             wider = rebuild(module, found, {"hidden_size": 2 * width})
         except Exception:
             wider = None
         if wider is not None:
-            code = [f"h_v = {h_view}", f"h_0 = torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1){top}"]
-            if c_view is not None:
-                code += [f"c_v = {c_view}", f"c_0 = torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1){top}"]
+            code = []
+            for k, view in views.items():
+                code += [f"{k}_v = {view}", f"{k}_0 = torch.cat(({k}_v[:, 0], {k}_v[:, 1]), dim=-1){top}"]
             fixes.append(
                 Fix(
                     f"hidden_size={2 * width}",

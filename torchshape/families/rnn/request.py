@@ -161,13 +161,36 @@ class _Check(Checker[RNNSpec]):
         items = self._length_items(value)
         if not items:
             raise self.error("lengths", "no lengths given; give one per sequence, such as 5,3,2")
-        out = tuple(self._length(item, seq_len) for item in items)
+        longest = MAX_SIZE if seq_len is None else seq_len
+        out: list[int] = []
+        for item in items:
+            if isinstance(item, bool) or not (
+                isinstance(item, int)
+                or (isinstance(item, float) and item.is_integer())
+                or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
+            ):
+                raise self.error("lengths", f"{item!r} is not a whole number; give lengths such as 5,3,2")
+            number = int(item)
+            if number < 1:
+                bound = "1 or more" if seq_len is None else f"from 1 to L = {seq_len}"
+                raise self.error("lengths", f"{number} is out of range; every length must be {bound}")
+            if number > longest:
+                if seq_len is None:
+                    raise self.error(
+                        "lengths", f"{number} is out of range; every length must be from 1 to {MAX_SIZE}"
+                    )
+                raise self.error(
+                    "lengths",
+                    f"{number} is longer than --seq-len ({seq_len}); every length must be from 1 to L, "
+                    "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
+                )
+            out.append(number)
         if batch is not None and len(out) != batch:
             raise self.error(
                 "lengths",
                 f"{len(out)} length(s) for --batch {batch}; give exactly one per sequence, or drop --batch",
             )
-        return out
+        return tuple(out)
 
     def _length_items(self, value: Any) -> list[Any]:
         """``--lengths``' items: a text split at its commas, or a Python value's items."""
@@ -177,9 +200,7 @@ class _Check(Checker[RNNSpec]):
             except TypeError:
                 return [value]
         text = value.strip()
-        if not text:
-            raise self.error("lengths", "no lengths given; give one per sequence, such as 5,3,2")
-        items = [item.strip() for item in text.split(",")]
+        items = [item.strip() for item in text.split(",")] if text else []  # blank: no lengths
         if "" in items:
             raise self.error(
                 "lengths",
@@ -190,27 +211,3 @@ class _Check(Checker[RNNSpec]):
                 fixed = ",".join(item.split())
                 raise self.error("lengths", f"separate lengths with commas, not spaces: {fixed}")
         return items
-
-    def _length(self, item: Any, seq_len: int | None) -> int:
-        """One length: a whole number from 1 to L (to MAX_SIZE without ``--seq-len``)."""
-        if isinstance(item, bool) or not (
-            isinstance(item, int)
-            or (isinstance(item, float) and item.is_integer())
-            or (isinstance(item, str) and re.fullmatch(r"[+-]?\d{1,30}", item))
-        ):
-            raise self.error("lengths", f"{item!r} is not a whole number; give lengths such as 5,3,2")
-        number = int(item)
-        if number < 1:
-            bound = "1 or more" if seq_len is None else f"from 1 to L = {seq_len}"
-            raise self.error("lengths", f"{number} is out of range; every length must be {bound}")
-        if seq_len is None and number > MAX_SIZE:
-            raise self.error(
-                "lengths", f"{number} is out of range; every length must be from 1 to {MAX_SIZE}"
-            )
-        if seq_len is not None and number > seq_len:
-            raise self.error(
-                "lengths",
-                f"{number} is longer than --seq-len ({seq_len}); every length must be from 1 to L, "
-                "so raise --seq-len, drop it (L is then the longest length), or shorten the sequence",
-            )
-        return number

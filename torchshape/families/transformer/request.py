@@ -24,11 +24,32 @@ class _Checker(Checker[TransformerSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
+        v = self.values
         layer = self.choice("layer", Layer)
         self.whole("d_model")
         self.whole("nhead")
         self.whole("dim_feedforward")
-        self._layer_counts(layer)
+        for field in ("num_encoder_layers", "num_decoder_layers"):
+            if layer is not Layer.FULL and self.given(field):
+                raise self.error(
+                    field,
+                    f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
+                    f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
+                )
+            self.whole(field, maximum=MAX_LAYERS)
+        stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
+        for field in ("num_layers", "final_norm"):
+            if not stacked and self.given(field) and v[field] is not False:
+                raise self.error(
+                    field,
+                    f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
+                    "encoder-stack or decoder-stack, or drop it",
+                )
+        num_layers = self.whole("num_layers", maximum=MAX_LAYERS)
+        if layer is not Layer.FULL:  # one layer, or a stack of num_layers
+            each, encoder = num_layers if stacked else 1, layer in (Layer.ENCODER, Layer.ENCODER_STACK)
+            self.keep("num_encoder_layers", each if encoder else 0)
+            self.keep("num_decoder_layers", 0 if encoder else each)
         if layer in (Layer.ENCODER, Layer.ENCODER_STACK) and self.given("target_len"):
             raise self.error(
                 "target_len",
@@ -51,37 +72,10 @@ class _Checker(Checker[TransformerSpec]):
             self.switch(field)
         return self.made(TransformerSpec)
 
-    def _layer_counts(self, layer: Layer) -> None:
-        """The layer counts: nn.Transformer's two, a stack's ``num_layers``, or one layer."""
-        v = self.values
-        for field in ("num_encoder_layers", "num_decoder_layers"):
-            if layer is not Layer.FULL and self.given(field):
-                raise self.error(
-                    field,
-                    f"only nn.Transformer takes it; add {self.n('layer')} full, or for one stack use "
-                    f"{self.n('layer')} encoder-stack or decoder-stack with {self.n('num_layers')}",
-                )
-            self.whole(field, maximum=MAX_LAYERS)
-        stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
-        for field in ("num_layers", "final_norm"):
-            if not stacked and self.given(field) and v[field] is not False:
-                raise self.error(
-                    field,
-                    f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
-                    "encoder-stack or decoder-stack, or drop it",
-                )
-        num_layers = self.whole("num_layers", maximum=MAX_LAYERS)
-        if layer is not Layer.FULL:  # one layer, or a stack of num_layers
-            each, encoder = num_layers if stacked else 1, layer in (Layer.ENCODER, Layer.ENCODER_STACK)
-            self.keep("num_encoder_layers", each if encoder else 0)
-            self.keep("num_decoder_layers", 0 if encoder else each)
-
     def _masks(self, layer: Layer) -> None:
         """The masks' forms, each one the layer's forward takes; ``causal`` sets tgt_mask's."""
-        for field in ATTENTION_MASKS:
-            self.choice(field, MaskForm)
-        for field in PADDING_MASKS:
-            self.choice(field, PaddingForm)
+        for field in (*ATTENTION_MASKS, *PADDING_MASKS):
+            self.choice(field, MaskForm if field in ATTENTION_MASKS else PaddingForm)
         causal = self.switch("causal")
         for field in (*ATTENTION_MASKS, *PADDING_MASKS):
             if self.checked[field].value != "none" and field not in MASKS_OF[layer]:
