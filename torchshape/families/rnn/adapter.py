@@ -263,9 +263,7 @@ def diagnose(
 def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_out: int) -> list[Fix]:
     """The fixes for a bidirectional encoder's h_n (and c_n) handed to a one-direction layer of
     at most as many layers: the two directions' mean, or side by side in a wider layer."""
-    got_h = tuple(int(d) for d in h.shape)
-    got_c = None if c is None else tuple(int(d) for d in c.shape)
-    layers, width = got_h[0] // 2, got_h[2]
+    layers, width = int(h.shape[0]) // 2, int(h.shape[2])
     fixes: list[Fix] = []
     top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
 
@@ -289,9 +287,9 @@ def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_ou
         return True
 
     on = "the input and the state that arrived"
-    states = {"h": got_h} if got_c is None else {"h": got_h, "c": got_c}
-    views = {k: f"{k}_n.view({layers}, 2, {n}, {shape[2]})" for k, shape in states.items()}
-    if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
+    states = {"h": h} if c is None else {"h": h, "c": c}
+    views = {k: f"{k}_n.view({layers}, 2, {n}, {int(state.shape[2])})" for k, state in states.items()}
+    if width == h_out and (c is None or tuple(c.shape) == (2 * layers, n, module.hidden_size)):
         code = [f"{k}_0 = {view}.mean(dim=1){top}" for k, view in views.items()]
         fixes.append(
             Fix(
