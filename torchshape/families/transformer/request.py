@@ -24,7 +24,6 @@ class _Checker(Checker[TransformerSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
-        v = self.values
         layer = self.choice("layer", Layer)
         self.whole("d_model")
         self.whole("nhead")
@@ -39,7 +38,7 @@ class _Checker(Checker[TransformerSpec]):
             self.whole(field, maximum=MAX_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
-            if not stacked and self.given(field) and v[field] is not False:
+            if not stacked and self.given(field) and self.values[field] is not False:
                 raise self.error(
                     field,
                     f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
