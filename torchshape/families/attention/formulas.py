@@ -104,48 +104,7 @@ def legend(spec: AttentionSpec) -> list[LegendEntry]:
 
 def notes(spec: AttentionSpec) -> list[str]:
     """The rules this configuration shows, and where a known mistake is invited."""
-    out: list[str] = []
-    lead = "" if spec.unbatched else "N, "
-    if spec.unbatched:
-        out.append(
-            "Unbatched input drops N everywhere: query (L, E), key (S, E_k), key_padding_mask (S), "
-            "a 3-D attn_mask is (num_heads, L, S), the weights (L, S) or (num_heads, L, S)."
-        )
-        if spec.batch_first:
-            out.append("batch_first does not apply to unbatched (2-D) input: torch ignores it.")
-    elif spec.batch_first:
-        out.append(
-            "batch_first=True: query, key, value and attn_output are (N, L, E), (N, S, E_k), ...; "
-            "the masks and the weights are batch-first whatever batch_first says."
-        )
-    else:
-        out.append(
-            "batch_first=False (the default): query, key, value and attn_output are sequence-first, "
-            "(L, N, E); a batch-first tensor fed to it is read with L and N swapped, silently when "
-            "the sizes allow it (pytorch#122959). The masks and weights are (N, ...) either way."
-        )
-    if spec.need_weights:
-        if spec.average_attn_weights:
-            out.append(
-                f"attn_output_weights are averaged over the heads: ({lead}L, S), not per head "
-                f"(average_attn_weights=True, the default); --per-head-weights gives "
-                f"({lead}num_heads, L, S)."
-            )
-        else:
-            out.append(
-                f"average_attn_weights=False: one set of weights per head, ({lead}num_heads, L, S); "
-                f"the default averages them to ({lead}L, S)."
-            )
-        out.append(
-            "need_weights=True (the default) makes torch form every head's L×S weights with softmax and "
-            "bmm; need_weights=False returns None for them and lets the fused kernel "
-            "(scaled_dot_product_attention) run."
-        )
-    else:
-        out.append(
-            "need_weights=False: attn_output_weights is None, and torch runs the fused "
-            "scaled_dot_product_attention, which never forms the L×S weights."
-        )
+    out = _shape_notes(spec)
     if spec.add_bias_kv or spec.add_zero_attn:
         added = []
         if spec.add_bias_kv:
@@ -192,5 +151,52 @@ def notes(spec: AttentionSpec) -> list[str]:
         out.append(
             f"dropout={spec.dropout:g} drops attention weights in training only; the module runs in "
             "eval mode here."
+        )
+    return out
+
+
+def _shape_notes(spec: AttentionSpec) -> list[str]:
+    """Where N goes (unbatched, batch_first or not) and the weights' shape, if they are formed."""
+    out: list[str] = []
+    lead = "" if spec.unbatched else "N, "
+    if spec.unbatched:
+        out.append(
+            "Unbatched input drops N everywhere: query (L, E), key (S, E_k), key_padding_mask (S), "
+            "a 3-D attn_mask is (num_heads, L, S), the weights (L, S) or (num_heads, L, S)."
+        )
+        if spec.batch_first:
+            out.append("batch_first does not apply to unbatched (2-D) input: torch ignores it.")
+    elif spec.batch_first:
+        out.append(
+            "batch_first=True: query, key, value and attn_output are (N, L, E), (N, S, E_k), ...; "
+            "the masks and the weights are batch-first whatever batch_first says."
+        )
+    else:
+        out.append(
+            "batch_first=False (the default): query, key, value and attn_output are sequence-first, "
+            "(L, N, E); a batch-first tensor fed to it is read with L and N swapped, silently when "
+            "the sizes allow it (pytorch#122959). The masks and weights are (N, ...) either way."
+        )
+    if spec.need_weights:
+        if spec.average_attn_weights:
+            out.append(
+                f"attn_output_weights are averaged over the heads: ({lead}L, S), not per head "
+                f"(average_attn_weights=True, the default); --per-head-weights gives "
+                f"({lead}num_heads, L, S)."
+            )
+        else:
+            out.append(
+                f"average_attn_weights=False: one set of weights per head, ({lead}num_heads, L, S); "
+                f"the default averages them to ({lead}L, S)."
+            )
+        out.append(
+            "need_weights=True (the default) makes torch form every head's L×S weights with softmax and "
+            "bmm; need_weights=False returns None for them and lets the fused kernel "
+            "(scaled_dot_product_attention) run."
+        )
+    else:
+        out.append(
+            "need_weights=False: attn_output_weights is None, and torch runs the fused "
+            "scaled_dot_product_attention, which never forms the L×S weights."
         )
     return out

@@ -95,43 +95,47 @@ def mistakes(
                 ok = ok and wrong
             held = ok
         out.append(Claim("mistake_3d_mask_without_heads", claim, held, evidence, mistake=True))
+    out.append(_inverted_padding(spec, module, inputs, values))
+    return out
+
+
+def _inverted_padding(
+    spec: AttentionSpec, module: torch.nn.Module, inputs: dict[str, torch.Tensor], values: bool
+) -> Claim:
+    """A key_padding_mask inverted (True = keep): torch accepts it and gives other weights."""
+    import torch
+
+    n, s = spec.batch, spec.source_len
     claim = (
         "a key_padding_mask with inverted meaning (True = keep) is accepted and gives other weights: "
         "True means ignore"
     )
     if not values:
-        out.append(Claim("mistake_inverted_padding", claim, None, NO_VALUES, mistake=True))
-    elif s < 2:
-        out.append(
-            Claim(
-                "mistake_inverted_padding", claim, None, "S = 1: there is no padding to invert", mistake=True
-            )
+        return Claim("mistake_inverted_padding", claim, None, NO_VALUES, mistake=True)
+    if s < 2:
+        return Claim(
+            "mistake_inverted_padding", claim, None, "S = 1: there is no padding to invert", mistake=True
         )
-    else:
-        right = torch.zeros(1 if spec.unbatched else n, s, dtype=torch.bool, device=device)
-        for i in range(right.shape[0]):
-            right[i, s - padded_keys(spec, i) :] = True
-        if spec.unbatched:
-            right = right[0]
+    right = torch.zeros(1 if spec.unbatched else n, s, dtype=torch.bool, device=inputs["query"].device)
+    for i in range(right.shape[0]):
+        right[i, s - padded_keys(spec, i) :] = True
+    if spec.unbatched:
+        right = right[0]
 
-        def padding(mask: torch.Tensor) -> Any:
-            return _masked(module, inputs, True, {"attn_mask": None, "key_padding_mask": mask})
+    def padding(mask: torch.Tensor) -> Any:
+        return _masked(module, inputs, True, {"attn_mask": None, "key_padding_mask": mask})
 
-        good, _ = padding(right)
-        bad, w = padding(~right)
-        diff = float((good.double() - bad.double()).abs().nan_to_num(float("inf")).max())
-        lost = float("nan")
-        if w is not None:
-            shown = w[..., :s]
-            lost = _largest(shown[(~right).unsqueeze(-2).expand_as(shown)])
-        out.append(
-            Claim(
-                "mistake_inverted_padding",
-                claim,
-                diff > TOLERANCE[spec.dtype.value],
-                f"with ~key_padding_mask the real keys get weight {lost:.2g} and attn_output differs "
-                f"by {diff:.2g}",
-                mistake=True,
-            )
-        )
-    return out
+    good, _ = padding(right)
+    bad, w = padding(~right)
+    diff = float((good.double() - bad.double()).abs().nan_to_num(float("inf")).max())
+    lost = float("nan")
+    if w is not None:
+        shown = w[..., :s]
+        lost = _largest(shown[(~right).unsqueeze(-2).expand_as(shown)])
+    return Claim(
+        "mistake_inverted_padding",
+        claim,
+        diff > TOLERANCE[spec.dtype.value],
+        f"with ~key_padding_mask the real keys get weight {lost:.2g} and attn_output differs by {diff:.2g}",
+        mistake=True,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchshape.families.attention.spec import MaskDType, MaskForm
+from torchshape.families.attention.spec import AttentionSpec, MaskDType, MaskForm
 from torchshape.options import Shown
 from torchshape.render import script
 from torchshape.report import Report
@@ -26,17 +26,7 @@ def render_python(report: Report, shown: Shown) -> str:
             f"dtype={mask_type})  # True / -inf: padding"
         )
     if spec.attn_mask is not MaskForm.NONE:
-        if spec.is_causal:
-            l_, s_ = spec.target_len, spec.source_len
-            causal = f"torch.ones({l_}, {s_}, device=device, dtype=torch.bool).triu(1)"
-            if spec.attn_mask is MaskForm.THREE_D:
-                causal += f".expand({_shape(rows['attn_mask'].expected)})"
-            if spec.mask_dtype is MaskDType.FLOAT:
-                causal = f"torch.zeros(1, device=device, dtype=dtype).masked_fill({causal}, float('-inf'))"
-            lines.append(f"attn_mask = {causal}")
-        else:
-            shape = _shape(rows["attn_mask"].expected)
-            lines.append(f"attn_mask = torch.zeros({shape}, device=device, dtype={mask_type})")
+        lines.append(f"attn_mask = {_attn_mask(spec, _shape(rows['attn_mask'].expected), mask_type)}")
     given = "query, query, query" if spec.self_attention else "query, key, value"
     args = [*given.split(", "), *spec.call_arguments()]
     call = script.call_text("attn_output, attn_output_weights = attention", args, indent="    ")
@@ -54,3 +44,15 @@ def render_python(report: Report, shown: Shown) -> str:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return ", ".join(map(str, shape))
+
+
+def _attn_mask(spec: AttentionSpec, shape: str, mask_type: str) -> str:
+    """attn_mask's value: zeros, or the causal mask (True, or -inf for a float mask, above the diagonal)."""
+    if not spec.is_causal:
+        return f"torch.zeros({shape}, device=device, dtype={mask_type})"
+    causal = f"torch.ones({spec.target_len}, {spec.source_len}, device=device, dtype=torch.bool).triu(1)"
+    if spec.attn_mask is MaskForm.THREE_D:
+        causal += f".expand({shape})"
+    if spec.mask_dtype is MaskDType.FLOAT:
+        causal = f"torch.zeros(1, device=device, dtype=dtype).masked_fill({causal}, float('-inf'))"
+    return causal

@@ -55,48 +55,7 @@ class _Check(Checker[EmbeddingSpec]):
                     "shape", raw["shape"], minimum=1, most=MAX_DIMS, example="4,7", empty=True
                 )
         elif self.given("offsets"):
-            for field in ("bags", "bag_size"):
-                if self.given(field):
-                    raise self.error(
-                        field,
-                        f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
-                        f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
-                    )
-            offsets = self.numbers("offsets", raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
-            self._check_offsets(offsets)
-            length = default_shape(offsets, include_last_offset)[0]
-            if raw.get("shape") is not None:
-                given = self.numbers("shape", raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True)
-                if len(given) != 1:
-                    raise self.error(
-                        "shape",
-                        f"{len(given)} values; a bag's input with {self.n('offsets')} is 1-D: "
-                        "give its length L, one number",
-                    )
-                length = given[0]
-                if include_last_offset and length != offsets[-1]:
-                    raise self.error(
-                        "shape",
-                        f"with {self.n('include_last_offset')} the last offset is the input's length "
-                        f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
-                        "kernels disagree on indices past the last offset (float32 sum and mean skip "
-                        "them, max and float64 add them to the last bag)",
-                    )
-            if offsets[-1] > length:
-                raise self.error(
-                    "offsets",
-                    f"the last offset {offsets[-1]} is past the input's length L = {length} "
-                    f"(torch: offsets[-1] can not be greater than input's length {length}); "
-                    f"use a {self.n('shape')} of at least {offsets[-1]}",
-                )
-            if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
-                raise self.error(
-                    "offsets",
-                    f"the last offset {offsets[-1]} leaves no room for the default last bag of "
-                    f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
-                    f"{self.n('shape')} L",
-                )
-            shape = (length,)
+            shape, offsets = self._offsets_shape(include_last_offset)
         else:
             if include_last_offset:
                 raise self.error(
@@ -131,6 +90,53 @@ class _Check(Checker[EmbeddingSpec]):
             include_last_offset=include_last_offset,
             per_sample_weights=per_sample_weights,
         )
+
+    def _offsets_shape(self, include_last_offset: bool) -> tuple[tuple[int], tuple[int, ...]]:
+        """A 1-D bag input's shape (L,) and its ``offsets``, with an optional ``shape``."""
+        for field in ("bags", "bag_size"):
+            if self.given(field):
+                raise self.error(
+                    field,
+                    f"a 1-D input with {self.n('offsets')} has no {field}: the offsets set its "
+                    f"bags; drop {self.n(field)} (or {self.n('offsets')} for a 2-D input)",
+                )
+        offsets = self.numbers("offsets", self.raw["offsets"], minimum=0, most=MAX_OFFSETS, example="0,2,5")
+        self._check_offsets(offsets)
+        length = default_shape(offsets, include_last_offset)[0]
+        if self.raw.get("shape") is not None:
+            given = self.numbers(
+                "shape", self.raw["shape"], minimum=0, most=MAX_DIMS, example="9", empty=True
+            )
+            if len(given) != 1:
+                raise self.error(
+                    "shape",
+                    f"{len(given)} values; a bag's input with {self.n('offsets')} is 1-D: "
+                    "give its length L, one number",
+                )
+            length = given[0]
+            if include_last_offset and length != offsets[-1]:
+                raise self.error(
+                    "shape",
+                    f"with {self.n('include_last_offset')} the last offset is the input's length "
+                    f"(torch's docs: the CSR format), so L is {offsets[-1]}, not {length}; torch's "
+                    "kernels disagree on indices past the last offset (float32 sum and mean skip "
+                    "them, max and float64 add them to the last bag)",
+                )
+        if offsets[-1] > length:
+            raise self.error(
+                "offsets",
+                f"the last offset {offsets[-1]} is past the input's length L = {length} "
+                f"(torch: offsets[-1] can not be greater than input's length {length}); "
+                f"use a {self.n('shape')} of at least {offsets[-1]}",
+            )
+        if length > MAX_SIZE:  # only the default can be: a given L is checked as a number
+            raise self.error(
+                "offsets",
+                f"the last offset {offsets[-1]} leaves no room for the default last bag of "
+                f"{length - offsets[-1]} indices (L would be {length}, above {MAX_SIZE}); give "
+                f"{self.n('shape')} L",
+            )
+        return (length,), offsets
 
     def _check_offsets(self, offsets: tuple[int, ...]) -> None:
         if not offsets:

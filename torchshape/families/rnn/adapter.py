@@ -241,72 +241,14 @@ def diagnose(
     fixes: list[Fix] = []
     detail = None
     if batched and directions == 1 and len(got_h) == 3 and got_h[0] % 2 == 0 and got_h[1] == n:
-        layers, width = got_h[0] // 2, got_h[2]
+        layers = got_h[0] // 2
         detail = (
             f"{shape_text(got_h)} is what a bidirectional encoder of {layers} layer"
             f"{'s' if layers > 1 else ''} returns as h_n: 2·num_layers = {got_h[0]} rows, "
             "forward and backward of each layer (h_n[2·layer], h_n[2·layer + 1])"
         )
         if layers >= module.num_layers:
-            top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
-
-            def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
-                parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
-                joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
-                return joined[layers - module.num_layers :]
-
-            def run_with(changes: dict[str, Any] | None, how: str) -> bool:
-                """The layer itself (None), or built again with ``changes``, on the input and
-                the state handed off ``how``: does torch run it?"""
-                given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
-                try:
-                    if changes is None:
-                        with torch.no_grad():
-                            module(x, given)
-                    else:
-                        run_rebuilt(module, arguments(module), changes, x, given)
-                except Exception:
-                    return False
-                return True
-
-            on = "the input and the state that arrived"
-            h_view = f"h_n.view({layers}, 2, {n}, {width})"
-            c_view = None if got_c is None else f"c_n.view({layers}, 2, {n}, {got_c[2]})"
-            if width == h_out and (c is None or got_c == (got_h[0], n, module.hidden_size)):
-                code = [f"h_0 = {h_view}.mean(dim=1){top}"]
-                if c_view is not None:
-                    code.append(f"c_0 = {c_view}.mean(dim=1){top}")
-                fixes.append(
-                    Fix(
-                        code[0],
-                        constructor(module),
-                        run_with(None, "mean"),
-                        on,
-                        why="the mean of the two directions",
-                        code=tuple(code),
-                    )
-                )
-            found = arguments(module)
-            if found is not None and not (lstm and module.proj_size > 0):
-                try:
-                    wider = rebuild(module, found, {"hidden_size": 2 * width})
-                except Exception:
-                    wider = None
-                if wider is not None:
-                    code = [f"h_v = {h_view}", f"h_0 = torch.cat((h_v[:, 0], h_v[:, 1]), dim=-1){top}"]
-                    if c_view is not None:
-                        code += [f"c_v = {c_view}", f"c_0 = torch.cat((c_v[:, 0], c_v[:, 1]), dim=-1){top}"]
-                    fixes.append(
-                        Fix(
-                            f"hidden_size={2 * width}",
-                            constructor(wider),
-                            run_with({"hidden_size": 2 * width}, "cat"),
-                            on,
-                            why=f"the two directions side by side, hidden_size={2 * width} (the layers "
-                            f"after it then take {2 * width} features)",
-                            code=tuple(code),
-                        )
-                    )
+            fixes = _hand_offs(module, x, h, c, n, h_out)
     return replace(
         base,
         expects=need,
@@ -316,3 +258,68 @@ def diagnose(
         fixes=tuple(fixes),
         detail=detail,
     )
+
+
+def _hand_offs(module: Any, x: torch.Tensor, h: Any, c: Any, n: int | None, h_out: int) -> list[Fix]:
+    """The fixes for a bidirectional encoder's h_n (and c_n) handed to a one-direction layer of
+    at most as many layers: the two directions' mean, or side by side in a wider layer."""
+    layers, width = int(h.shape[0]) // 2, int(h.shape[2])
+    fixes: list[Fix] = []
+    top = "" if layers == module.num_layers else f"[-{module.num_layers}:]"
+
+    def hand_off(tensor: torch.Tensor, how: str) -> torch.Tensor:
+        parts = tensor.view(layers, 2, tensor.shape[1], tensor.shape[2])
+        joined = parts.mean(dim=1) if how == "mean" else torch.cat((parts[:, 0], parts[:, 1]), dim=-1)
+        return joined[layers - module.num_layers :]
+
+    def run_with(changes: dict[str, Any] | None, how: str) -> bool:
+        """The layer itself (None), or built again with ``changes``, on the input and
+        the state handed off ``how``: does torch run it?"""
+        given = (hand_off(h, how), hand_off(c, how)) if c is not None else hand_off(h, how)
+        try:
+            if changes is None:
+                with torch.no_grad():
+                    module(x, given)
+            else:
+                run_rebuilt(module, arguments(module), changes, x, given)
+        except Exception:
+            return False
+        return True
+
+    on = "the input and the state that arrived"
+    states = {"h": h} if c is None else {"h": h, "c": c}
+    views = {k: f"{k}_n.view({layers}, 2, {n}, {int(state.shape[2])})" for k, state in states.items()}
+    if width == h_out and (c is None or tuple(c.shape) == (2 * layers, n, module.hidden_size)):
+        code = [f"{k}_0 = {view}.mean(dim=1){top}" for k, view in views.items()]
+        fixes.append(
+            Fix(
+                code[0],
+                constructor(module),
+                run_with(None, "mean"),
+                on,
+                why="the mean of the two directions",
+                code=tuple(code),
+            )
+        )
+    found = arguments(module)
+    if found is not None and not (isinstance(module, nn.LSTM) and module.proj_size > 0):
+        try:
+            wider = rebuild(module, found, {"hidden_size": 2 * width})
+        except Exception:
+            wider = None
+        if wider is not None:
+            code = []
+            for k, view in views.items():
+                code += [f"{k}_v = {view}", f"{k}_0 = torch.cat(({k}_v[:, 0], {k}_v[:, 1]), dim=-1){top}"]
+            fixes.append(
+                Fix(
+                    f"hidden_size={2 * width}",
+                    constructor(wider),
+                    run_with({"hidden_size": 2 * width}, "cat"),
+                    on,
+                    why=f"the two directions side by side, hidden_size={2 * width} (the layers "
+                    f"after it then take {2 * width} features)",
+                    code=tuple(code),
+                )
+            )
+    return fixes

@@ -158,26 +158,7 @@ class _Check(Checker[RNNSpec]):
         """
         if value is None:
             return None
-        items: list[Any]
-        if isinstance(value, str):
-            text = value.strip()
-            if not text:
-                raise self.error("lengths", "no lengths given; give one per sequence, such as 5,3,2")
-            items = [item.strip() for item in text.split(",")]
-            if "" in items:
-                raise self.error(
-                    "lengths",
-                    f"an empty length in {value!r}; give one whole number per sequence, such as 5,3,2",
-                )
-            for item in items:
-                if re.fullmatch(r"[+-]?\d+(\s+[+-]?\d+)+", item):
-                    fixed = ",".join(item.split())
-                    raise self.error("lengths", f"separate lengths with commas, not spaces: {fixed}")
-        else:
-            try:
-                items = list(value)
-            except TypeError:
-                items = [value]
+        items = self._length_items(value)
         if not items:
             raise self.error("lengths", "no lengths given; give one per sequence, such as 5,3,2")
         longest = MAX_SIZE if seq_len is None else seq_len
@@ -210,3 +191,23 @@ class _Check(Checker[RNNSpec]):
                 f"{len(out)} length(s) for --batch {batch}; give exactly one per sequence, or drop --batch",
             )
         return tuple(out)
+
+    def _length_items(self, value: Any) -> list[Any]:
+        """``--lengths``' items: a text split at its commas, or a Python value's items."""
+        if not isinstance(value, str):
+            try:
+                return list(value)
+            except TypeError:
+                return [value]
+        text = value.strip()
+        items = [item.strip() for item in text.split(",")] if text else []  # blank: no lengths
+        if "" in items:
+            raise self.error(
+                "lengths",
+                f"an empty length in {value!r}; give one whole number per sequence, such as 5,3,2",
+            )
+        for item in items:
+            if re.fullmatch(r"[+-]?\d+(\s+[+-]?\d+)+", item):
+                fixed = ",".join(item.split())
+                raise self.error("lengths", f"separate lengths with commas, not spaces: {fixed}")
+        return items

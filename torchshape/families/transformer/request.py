@@ -24,7 +24,6 @@ class _Checker(Checker[TransformerSpec]):
     DEFAULTS = DEFAULTS
 
     def spec(self) -> TransformerSpec:
-        v = self.values
         layer = self.choice("layer", Layer)
         self.whole("d_model")
         self.whole("nhead")
@@ -39,7 +38,7 @@ class _Checker(Checker[TransformerSpec]):
             self.whole(field, maximum=MAX_LAYERS)
         stacked = layer in (Layer.ENCODER_STACK, Layer.DECODER_STACK)
         for field in ("num_layers", "final_norm"):
-            if not stacked and self.given(field) and v[field] is not False:
+            if not stacked and self.given(field) and self.values[field] is not False:
                 raise self.error(
                     field,
                     f"only nn.TransformerEncoder and nn.TransformerDecoder take it; add {self.n('layer')} "
@@ -57,10 +56,25 @@ class _Checker(Checker[TransformerSpec]):
             )
         for field in ("source_len", "target_len", "batch"):
             self.whole(field)
-        for field in ATTENTION_MASKS:
-            self.choice(field, MaskForm)
-        for field in PADDING_MASKS:
-            self.choice(field, PaddingForm)
+        self._masks(layer)
+        self.device()
+        self.dtype()
+        self.divisible(
+            "d_model",
+            "nhead",
+            ' (each head gets d_model/nhead features; torch says "embed_dim must be divisible by num_heads")',
+            offer="heads",
+            most=64,
+            shown=6,
+        )
+        for field in ("batch_first", "norm_first", "final_norm"):
+            self.switch(field)
+        return self.made(TransformerSpec)
+
+    def _masks(self, layer: Layer) -> None:
+        """The masks' forms, each one the layer's forward takes; ``causal`` sets tgt_mask's."""
+        for field in (*ATTENTION_MASKS, *PADDING_MASKS):
+            self.choice(field, MaskForm if field in ATTENTION_MASKS else PaddingForm)
         causal = self.switch("causal")
         for field in (*ATTENTION_MASKS, *PADDING_MASKS):
             if self.checked[field].value != "none" and field not in MASKS_OF[layer]:
@@ -77,19 +91,6 @@ class _Checker(Checker[TransformerSpec]):
                 )
             if self.checked["tgt_mask"] is MaskForm.NONE:
                 self.keep("tgt_mask", MaskForm.TWO_D)
-        self.device()
-        self.dtype()
-        self.divisible(
-            "d_model",
-            "nhead",
-            ' (each head gets d_model/nhead features; torch says "embed_dim must be divisible by num_heads")',
-            offer="heads",
-            most=64,
-            shown=6,
-        )
-        for field in ("batch_first", "norm_first", "final_norm"):
-            self.switch(field)
-        return self.made(TransformerSpec)
 
 
 make_spec = _Checker.make_spec
