@@ -36,7 +36,6 @@ inspect = {
     "transformer": torchshape.inspect_transformer,
 }[sys.argv[1]]
 inspect()  # the same code paths at the default sizes: libraries loaded
-import torch.fx.experimental.symbolic_shapes  # loaded by torch's first key padding mask check
 gc.collect()
 with open("/proc/self/statm") as handle:
     before = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

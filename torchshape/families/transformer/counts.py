@@ -40,6 +40,10 @@ from torchshape.families.layer_counts import PEAK_MARGIN
 from torchshape.families.transformer.formulas import mask_dtype, symbols, tensor_formulas
 from torchshape.families.transformer.spec import Layer, PaddingForm, TransformerSpec
 
+# torch checks a key padding mask's shape with ``torch._check_with``, which imports
+# torch.fx.experimental.symbolic_shapes (and sympy) the first time: 36 MB resident, measured.
+KEY_PADDING_CHECK_BYTES = 36 * 2**20
+
 _ATTENTION = (
     ("in_proj_weight", "(3·E, E)", lambda e, f: (3 * e, e)),
     ("in_proj_bias", "(3·E)", lambda e, f: (3 * e,)),
@@ -154,9 +158,10 @@ def numels(spec: TransformerSpec) -> dict[str, int]:
     return {f.name: math.prod(f.shape(sym)) for f in tensor_formulas(spec)}
 
 
-def moments(spec: TransformerSpec) -> list[int]:
+def moments(spec: TransformerSpec) -> list[tuple[int, bool]]:
     """Bytes alive at each moment of a layer's forward, beyond the parameters, inputs and masks,
-    in the order torch runs them (a stack's second layer after its first).
+    in the order torch runs them (a stack's second layer after its first), each with whether
+    torch's key padding check has been imported by then (``checks_key_padding``).
 
     The feed-forward's moment, per row (N·S in an encoder layer, N·T in a decoder layer): its
     hidden activations before and after the activation function, 2·F, and the residual, E.
@@ -173,31 +178,33 @@ def moments(spec: TransformerSpec) -> list[int]:
     source, target = n * spec.source_len, n * (spec.target_len or 0)
     residual = 2 * e if spec.norm_first else e  # norm_first keeps the normalized copy beside it
     feed_forward, attention = 2 * f + residual, 5 * e + residual
-    encoder: list[int] = []
+    checked = checks_key_padding(spec)
+    encoder: list[tuple[int, bool]] = []
     if cpu_fast_path(spec):
         fused = source * 3 * e * itemsize + fused_attention_bytes(spec, "src")
-        encoder = [max(source * (f + residual + e) * itemsize, fused)]
+        encoder = [(max(source * (f + residual + e) * itemsize, fused), False)]
     elif spec.num_encoder_layers:
         encoder = [
-            source * attention * itemsize + materialized_bytes(spec, "src"),
-            source * feed_forward * itemsize,
+            (source * attention * itemsize + materialized_bytes(spec, "src"), "src" in checked),
+            (source * feed_forward * itemsize, False),
         ]
-    decoder: list[int] = []
+    decoder: list[tuple[int, bool]] = []
     if spec.has_target:  # the cross-attention's k and v span the S memory positions
         kept = source * e if spec.layer is Layer.FULL else 0
         own = attention - e if native_self_attention(spec) else attention
         cross = target * 4 * e + source * 4 * e + kept
         decoder = [
-            (target * own + kept) * itemsize + materialized_bytes(spec, "tgt"),
-            cross * itemsize + materialized_bytes(spec, "memory"),
-            (target * feed_forward + kept) * itemsize,
+            ((target * own + kept) * itemsize + materialized_bytes(spec, "tgt"), "tgt" in checked),
+            (cross * itemsize + materialized_bytes(spec, "memory"), "memory" in checked),
+            ((target * feed_forward + kept) * itemsize, False),
         ]
-    return encoder * min(2, spec.num_encoder_layers) + decoder * min(2, spec.num_decoder_layers)
+    order = encoder * min(2, spec.num_encoder_layers) + decoder * min(2, spec.num_decoder_layers)
+    return [(size, any(checks for _, checks in order[: i + 1])) for i, (size, _) in enumerate(order)]
 
 
 def working_bytes(spec: TransformerSpec) -> int:
     """Bytes alive inside the largest layer at its largest moment (``moments``)."""
-    return max(moments(spec))
+    return max(size for size, _ in moments(spec))
 
 
 def cpu_fast_path(spec: TransformerSpec) -> bool:
@@ -235,6 +242,17 @@ def fused_attention_bytes(spec: TransformerSpec, side: str) -> int:
     if masked and padded:
         total += weights
     return total
+
+
+def checks_key_padding(spec: TransformerSpec) -> set[str]:
+    """The attentions (src, tgt, memory) whose key padding mask goes through
+    ``F.multi_head_attention_forward`` on the CPU, which checks its shape
+    (``KEY_PADDING_CHECK_BYTES``); the fused paths do not."""
+    if spec.device not in ("cpu", "meta"):
+        return set()
+    padded = {m.split("_", 1)[0] for m in spec.masks() if m.endswith("key_padding_mask")}
+    fused = {"src"} if cpu_fast_path(spec) else set()
+    return padded - fused - ({"tgt"} if native_self_attention(spec) else set())
 
 
 def materialized_bytes(spec: TransformerSpec, side: str) -> int:
@@ -299,7 +317,10 @@ def totals(spec: TransformerSpec) -> Totals:
     fed = sum(v for f, v in zip(tensor_formulas(spec), sizes.values(), strict=True) if f.fed)
     output = sizes["output"]
     resident = (params + output) * itemsize + fed_bytes(spec)
-    peak = math.ceil(PEAK_MARGIN * (resident + max(moments(spec))))
+    peak = max(
+        math.ceil(PEAK_MARGIN * (resident + size)) + (KEY_PADDING_CHECK_BYTES if imported else 0)
+        for size, imported in moments(spec)
+    )
     return layer_counts.totals(
         spec, params, macs(spec), inputs=fed * itemsize, outputs=output * itemsize, peak=peak
     )
