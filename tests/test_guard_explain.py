@@ -12,6 +12,7 @@ import os
 import pytest
 
 from tests.measure import run_measure
+from torchshape.guard import HEAP_SLACK_BYTES
 
 MEASURE = r"""
 import json, os, sys
@@ -91,4 +92,9 @@ def test_the_explain_estimate_is_within_one_and_a_half_times_the_peak(
 ) -> None:
     grew, estimate = measured(family, settings)
     assert grew > 100 * 2**20, grew  # large enough that the allocator's own slack does not decide
-    assert grew <= estimate <= grew * 1.5, (family, settings, grew, estimate, estimate / grew)
+    # Measured with glibc's own mmap threshold, the peak also holds freed blocks the C heap kept,
+    # which vary from run to run (attention-8: 295 to 490 MB in about 40 runs, against 228 MB with
+    # every large block mapped). The guard adds that slack apart from the estimate
+    # (guard.HEAP_SLACK_BYTES), so the run must fit within the two together.
+    assert grew <= estimate + HEAP_SLACK_BYTES, (family, settings, grew, estimate, estimate / grew)
+    assert estimate <= grew * 1.5, (family, settings, grew, estimate, estimate / grew)
