@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from torchshape import contain
+
 # What torch raises when it refuses a call (its own checks assert, too).
 REFUSALS: tuple[type[Exception], ...] = (RuntimeError, ValueError, AssertionError, TypeError)
-
-
-def first_line(error: BaseException) -> str:
-    """torch's message in one line: its first (the exception's name where it has none)."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def refusal(action: Callable[[], Any]) -> str | None:
@@ -20,7 +17,7 @@ def refusal(action: Callable[[], Any]) -> str | None:
     try:
         action()
     except REFUSALS as error:
-        return first_line(error)
+        return contain.message(error)
     return None
 
 

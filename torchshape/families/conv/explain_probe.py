@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from torchshape import contain
 from torchshape.explain import NO_VALUES
 from torchshape.families.conv import explain
 from torchshape.families.conv.explain import ConvAnalysis
@@ -17,7 +18,7 @@ from torchshape.families.conv.formulas import symbols, tensor_formulas
 from torchshape.families.conv.spec import ConvSpec, PaddingMode
 from torchshape.families.conv.torch_side import build_module
 from torchshape.families.spatial import MAX_COVERED
-from torchshape.families.torch_checks import first_line, overflow_text
+from torchshape.families.torch_checks import overflow_text
 from torchshape.quiet import quiet
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def _check_same(spec: ConvSpec) -> explain.SamePadding:
         out = same(_meta_input(spec))
         kept_shape = tuple(out.shape[-spec.dims :])
     except RuntimeError as error:  # e.g. circular padding wider than the input
-        reason = first_line(error)
+        reason = contain.message(error)
     refusal_stride = max(2, *spec.stride)
     refusal = None
     try:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from torchshape import guard
+from torchshape import contain, guard
 from torchshape.explain import Claim
 from torchshape.families.embedding.explain import MAX_CHECKED_BAGS, Analysis, findings
 from torchshape.families.embedding.formulas import bag_spans, empty_bags, symbols
 from torchshape.families.embedding.spec import EmbeddingSpec, Mode
 from torchshape.families.embedding.torch_side import build_module, forward, make_inputs
-from torchshape.families.torch_checks import first_line
 from torchshape.forward import Check, ForwardPass, forward_pass
 from torchshape.options import SEED
 from torchshape.probe import ProbeRun
@@ -73,7 +72,7 @@ def _index_range(
     try:
         forward(_fresh(spec, x.device, module.weight.dtype), {"input": bad})
     except (IndexError, RuntimeError) as exc:
-        return True, f"holds: torch raised {type(exc).__name__}: {first_line(exc)}"
+        return True, f"holds: torch raised {type(exc).__name__}: {contain.message(exc)}"
     return False, f"DOES NOT HOLD: torch looked up index {n} without an error"
 
 

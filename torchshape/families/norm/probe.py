@@ -12,13 +12,12 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from torchshape import guard
+from torchshape import contain, guard
 from torchshape.explain import NO_VALUES, Claim
 from torchshape.families.norm.explain import Analysis, mistakes, statistics_claim
 from torchshape.families.norm.formulas import buffers, statistics, symbols
 from torchshape.families.norm.spec import Kind, NormSpec
 from torchshape.families.norm.torch_side import build_module, forward, make_inputs
-from torchshape.families.torch_checks import first_line
 from torchshape.forward import forward_pass
 from torchshape.probe import ProbeRun
 from torchshape.quiet import quiet
@@ -133,7 +132,7 @@ def _raised(make: Any) -> tuple[bool | None, str]:
     try:
         make()
     except (RuntimeError, ValueError) as exc:
-        return True, f"torch raised {type(exc).__name__}: {first_line(exc)}"
+        return True, f"torch raised {type(exc).__name__}: {contain.message(exc)}"
     return False, "DOES NOT HOLD: torch accepted it"
 
 
