@@ -12,7 +12,7 @@ from torchshape.facts import Totals
 # The forward pass's peak: what it holds at once, times this margin (measured,
 # tests/test_guard_peaks.py).
 PEAK_MARGIN = 1.25
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for rnn
+MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, for every family
 ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 # A torch tensor's size in bytes is an int64: 2^63 − 1 bytes at most, on every device.
 TORCH_MAX_BYTES = 2**63 - 1

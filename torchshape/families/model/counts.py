@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import Totals
+from torchshape.families.layer_counts import ELEMENTS_PER_SECOND, MACS_PER_SECOND
 from torchshape.families.model.spec import ModelSpec
 from torchshape.guard import check_given
 from torchshape.options import ITEMSIZES
-
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}  # deliberately slow guesses, as for the layer families
-ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 
 
 def totals(spec: ModelSpec) -> Totals:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from torchshape.facts import ParameterRow, Totals, unclaimed_rows
+from torchshape.families.layer_counts import ELEMENTS_PER_SECOND, MACS_PER_SECOND, PEAK_MARGIN
 from torchshape.families.rnn.formulas import symbols
 from torchshape.families.rnn.sizes import macs, parameter_count, parameters_at_size, steps, tensor_numels
 from torchshape.families.rnn.spec import Kind, RNNSpec
@@ -16,9 +17,8 @@ from torchshape.processor import onednn_bfloat16
 
 # The estimate of the forward pass's peak memory: the tensors that exist throughout
 # (parameters, input, h_0/c_0, h_n/c_n) plus the working set of the largest layer,
-# times this margin. See ``forward_working_bytes`` for the working set and docs/rnn.md,
+# times ``PEAK_MARGIN``. See ``forward_working_bytes`` for the working set and docs/rnn.md,
 # section "Parameters, compute and memory" for the measurements behind it.
-PEAK_MARGIN = 1.25
 # Each time step leaves small tensors behind until its layer is done (the step's
 # output, its slice of the precomputed gates): measured about 640 bytes per step and
 # direction on the CPU; counted as 1 KiB.
@@ -235,9 +235,7 @@ def parameter_rows(
 # here on a loaded 2-core machine: 1 to 20 G MACs a second and 4 to 11 µs a step on
 # the CPU; an H100 ran a 4-layer LSTM (L = 512, N = 64, H = 1024) at about 30 T MACs
 # a second.
-MACS_PER_SECOND = {"cpu": 4e9, "cuda": 1e12}
 SECONDS_PER_STEP = {"cpu": 20e-6, "cuda": 20e-6}  # one layer, one direction, one time step
-ELEMENTS_PER_SECOND = 1e8  # filling parameters and inputs with random numbers
 
 
 def estimated_seconds(spec: RNNSpec) -> float:
